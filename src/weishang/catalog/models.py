@@ -1,0 +1,74 @@
+"""Products, SKUs and the level price table (拿货价)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from weishang.channel.models import Level
+from weishang.core.money import MONEY_DIGITS, MONEY_PLACES
+
+ZERO = Decimal("0")
+
+
+class Product(models.Model):
+    name = models.CharField(_("name"), max_length=100)
+    description = models.TextField(_("description"), blank=True)
+    active = models.BooleanField(_("on sale"), default=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SKU(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="skus", verbose_name=_("product"))
+    code = models.CharField(_("SKU code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    barcode = models.CharField(_("barcode"), max_length=32, blank=True)
+    retail_price = models.DecimalField(
+        _("retail price"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, validators=[MinValueValidator(ZERO)]
+    )
+    weight_grams = models.PositiveIntegerField(_("weight (g)"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["product_id", "code"]
+        verbose_name = _("SKU")
+        verbose_name_plural = _("SKUs")
+        constraints = [models.CheckConstraint(condition=Q(retail_price__gte=0), name="sku_retail_price_not_negative")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class LevelPrice(models.Model):
+    """The price an agent of ``level`` pays for ``sku``. Without a row: retail × level discount."""
+
+    sku = models.ForeignKey(SKU, on_delete=models.CASCADE, related_name="level_prices", verbose_name=_("SKU"))
+    level = models.ForeignKey(Level, on_delete=models.CASCADE, related_name="prices", verbose_name=_("level"))
+    price = models.DecimalField(
+        _("level price"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, validators=[MinValueValidator(ZERO)]
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("level price")
+        verbose_name_plural = _("level prices")
+        constraints = [
+            models.UniqueConstraint(fields=["sku", "level"], name="levelprice_one_per_sku_level"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="levelprice_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku.code} @ {self.level.name}: {self.price}"

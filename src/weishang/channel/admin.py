@@ -1,0 +1,225 @@
+"""Console pages for the channel. Relations, level and status are never edited as plain fields:
+they change through channel.services (the "Relations" page of an agent), which keeps the tree
+indexes right and writes the relationship log."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+from unfold.admin import ModelAdmin
+from unfold.decorators import action
+
+from weishang.channel import selectors, services
+from weishang.channel.models import Agent, AgentTrail, Application, ApplicationStatus, Level
+from weishang.channel.tree import Relation
+from weishang.core.errors import BusinessError
+
+
+@admin.register(Level)
+class LevelAdmin(SimpleHistoryAdmin, ModelAdmin):
+    list_display = ("rank", "name", "code", "entry_amount", "discount", "min_restock_qty", "approver", "agent_count")
+    list_display_links = ("name",)
+    ordering = ("rank",)
+
+    @admin.display(description=_("agents"))
+    def agent_count(self, obj):
+        return obj.agents.count()
+
+
+class AgentRelationsForm(forms.Form):
+    ACTIONS = [
+        ("referrer", _("Move with team under another referrer")),
+        ("supplier", _("Move with supply network under another supplier")),
+        ("level", _("Change level")),
+        ("status", _("Change status")),
+        ("introducer", _("Set introducer")),
+    ]
+    action = forms.ChoiceField(label=_("What to change"), choices=ACTIONS)
+    agent_code = forms.CharField(
+        label=_("New referrer / supplier / introducer (invite code or phone; empty = none / the company)"),
+        required=False, max_length=20,
+    )
+    level = forms.ModelChoiceField(label=_("New level"), queryset=Level.objects.all(), required=False)
+    status = forms.ChoiceField(
+        label=_("Status change"), required=False,
+        choices=[("", "—"), ("activate", _("Activate")), ("suspend", _("Suspend")),
+                 ("reinstate", _("Reinstate")), ("exit", _("Exit"))],
+    )
+    reason = forms.CharField(label=_("Why"), max_length=300)
+
+
+def _find_agent(text: str) -> Agent | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    agent = Agent.objects.select_related("level").filter(invite_code=text.upper()).first() or \
+        Agent.objects.select_related("level").filter(user__phone=text).first()
+    if agent is None:
+        raise BusinessError(gettext("No agent has the invite code or phone %(text)s.") % {"text": text},
+                            field="agent_code")
+    return agent
+
+
+@admin.register(Agent)
+class AgentAdmin(ModelAdmin):
+    list_display = ("real_name", "phone_display", "level", "status", "supplier", "referrer", "joined_at")
+    list_filter = ("level", "status")
+    search_fields = ("real_name", "user__phone", "invite_code")
+    list_select_related = ("level", "supplier", "referrer", "user")
+    readonly_fields = ("user", "phone_display", "id_number_masked", "level", "status", "supplier", "referrer",
+                       "introducer", "invite_code", "entry_due", "joined_at", "team_summary", "relations_link")
+    fields = ("real_name", *readonly_fields)
+    actions_detail = ["change_relations"]
+
+    def has_add_permission(self, request):
+        return False  # agents join through applications (or `weishang demo`)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # agents exit; they are never deleted
+
+    @admin.display(description=_("phone"), ordering="user__phone")
+    def phone_display(self, obj):
+        return obj.phone
+
+    @admin.display(description=_("ID number"))
+    def id_number_masked(self, obj):
+        return obj.id_number_masked
+
+    @admin.display(description=_("teams"))
+    def team_summary(self, obj):
+        return gettext("referral team %(r)d (self included), supply network %(s)d, depth %(d)d") % {
+            "r": selectors.team_size(agent=obj),
+            "s": selectors.team_size(agent=obj, relation=Relation.SUPPLIER),
+            "d": selectors.tree_depth(agent=obj),
+        }
+
+    @admin.display(description=_("change relations"))
+    def relations_link(self, obj):
+        url = reverse("admin:channel_agent_relations", args=[obj.pk])
+        return format_html('<a class="text-primary-600 underline" href="{}">{}</a>', url,
+                           gettext("Move, change level or status"))
+
+    @action(description=_("Move, change level or status"), url_path="relations")
+    def change_relations(self, request, object_id):
+        return redirect("admin:channel_agent_relations", object_id)
+
+    def get_urls(self):
+        return [
+            path("<int:agent_id>/relations/", self.admin_site.admin_view(self.relations_view),
+                 name="channel_agent_relations"),
+            *super().get_urls(),
+        ]
+
+    def relations_view(self, request, agent_id: int):
+        if not request.user.has_perm("channel.move_agent"):
+            raise PermissionDenied
+        agent = get_object_or_404(Agent.objects.select_related("level", "supplier", "referrer"), pk=agent_id)
+        form = AgentRelationsForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                if data["action"] in {"referrer", "supplier"}:
+                    services.agent_move(agent=agent, relation=Relation(data["action"]),
+                                        new_parent=_find_agent(data["agent_code"]), by=request.user,
+                                        reason=data["reason"])
+                elif data["action"] == "introducer":
+                    services.agent_set_introducer(agent=agent, introducer=_find_agent(data["agent_code"]),
+                                                  by=request.user, reason=data["reason"])
+                elif data["action"] == "level":
+                    if data["level"] is None:
+                        raise BusinessError(gettext("Choose the new level."), field="level")
+                    services.agent_change_level(agent=agent, level=data["level"], by=request.user,
+                                                reason=data["reason"])
+                else:
+                    if not data["status"]:
+                        raise BusinessError(gettext("Choose the status change."), field="status")
+                    services.agent_change_status(agent=agent, action=data["status"], by=request.user,
+                                                 reason=data["reason"])
+            except BusinessError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+            else:
+                messages.success(request, gettext("Saved, and written to the relationship log."))
+                return redirect("admin:channel_agent_change", agent.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Relations of %(name)s") % {"name": agent.real_name},
+            "agent": agent,
+            "form": form,
+            "trail": agent.trail.select_related("changed_by")[:20],
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/channel/agent_relations.html", context,
+                                status=400 if request.method == "POST" else 200)
+
+
+@admin.register(AgentTrail)
+class AgentTrailAdmin(ModelAdmin):
+    list_display = ("changed_at", "agent", "kind", "old_value", "new_value", "changed_by", "reason")
+    list_filter = ("kind",)
+    search_fields = ("agent__real_name", "agent__user__phone", "reason")
+    list_select_related = ("agent__level", "changed_by")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Application)
+class ApplicationAdmin(ModelAdmin):
+    list_display = ("submitted_at", "real_name", "phone", "level", "inviter", "approver", "status", "decided_by")
+    list_filter = ("status", "level")
+    search_fields = ("real_name", "phone")
+    list_select_related = ("level", "inviter", "approver", "decided_by")
+    readonly_fields = ("real_name", "phone", "id_number_masked", "level", "inviter", "approver", "status",
+                       "submitted_at", "decided_by", "decided_at", "decision_note", "agent")
+    fields = readonly_fields
+    actions = ["approve_selected", "reject_selected"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("ID number"))
+    def id_number_masked(self, obj):
+        return obj.id_number_masked
+
+    def _decide(self, request, queryset, approve: bool):
+        done = 0
+        for application in queryset.filter(status=ApplicationStatus.PENDING).order_by("pk"):
+            try:
+                if approve:
+                    services.application_approve(application=application, by=request.user)
+                else:
+                    services.application_reject(application=application, by=request.user,
+                                                note=gettext("Rejected in the console"))
+                done += 1
+            except BusinessError as exc:
+                messages.error(request, f"{application.real_name}: {exc.message}")
+        if done:
+            messages.success(request, gettext("%(n)d applications decided.") % {"n": done})
+
+    @admin.action(description=_("Approve selected applications"), permissions=["decide"])
+    def approve_selected(self, request, queryset):
+        self._decide(request, queryset, approve=True)
+
+    @admin.action(description=_("Reject selected applications"), permissions=["decide"])
+    def reject_selected(self, request, queryset):
+        self._decide(request, queryset, approve=False)
+
+    def has_decide_permission(self, request):
+        return request.user.has_perm("channel.decide_application")

@@ -1,0 +1,122 @@
+"""Reads of the channel: teams, chains, approvers. Every team query is one indexed query."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from weishang.channel.models import Agent, Application, ApplicationStatus, Level
+from weishang.channel.tree import Relation
+
+
+def agent_for_user(user) -> Agent | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return Agent.objects.select_related("level", "supplier", "referrer", "user").filter(user=user).first()
+
+
+def agent_by_invite_code(code: str) -> Agent | None:
+    code = (code or "").strip().upper()
+    if not code:
+        return None
+    return Agent.objects.select_related("level").filter(invite_code=code).first()
+
+
+def team_size(*, agent: Agent | int, relation: Relation = Relation.REFERRER) -> int:
+    """Members of the team, the agent included (plan-format.md: the agent plus everyone below)."""
+    agent_id = getattr(agent, "pk", agent)
+    return relation.link_model.objects.filter(ancestor_id=agent_id).count()
+
+
+def team_member_ids(*, agent: Agent | int, relation: Relation = Relation.REFERRER, max_depth: int | None = None,
+                    include_self: bool = True) -> QuerySet:
+    """A subquery of the team's agent ids, for ``pk__in`` / ``buyer_id__in`` filters."""
+    agent_id = getattr(agent, "pk", agent)
+    links = relation.link_model.objects.filter(ancestor_id=agent_id)
+    if not include_self:
+        links = links.filter(depth__gt=0)
+    if max_depth is not None:
+        links = links.filter(depth__lte=max_depth)
+    return links.values("descendant_id")
+
+
+def team_members(*, agent: Agent | int, relation: Relation = Relation.REFERRER, max_depth: int | None = None,
+                 include_self: bool = False) -> QuerySet[Agent]:
+    return Agent.objects.filter(
+        pk__in=team_member_ids(agent=agent, relation=relation, max_depth=max_depth, include_self=include_self)
+    )
+
+
+def team_sum(*, agent: Agent | int, queryset: QuerySet, agent_field: str, amount_field: str,
+             relation: Relation = Relation.REFERRER) -> Decimal:
+    """Sum ``amount_field`` of the rows of ``queryset`` whose ``agent_field`` is in the team.
+
+    Trade uses it for team purchase volume; the rows are whatever the caller filtered (period,
+    status). One query at any depth.
+    """
+    member_ids = team_member_ids(agent=agent, relation=relation)
+    total = queryset.filter(**{f"{agent_field}__in": member_ids}).aggregate(
+        total=Coalesce(Sum(amount_field), Value(Decimal("0")), output_field=DecimalField())
+    )["total"]
+    return Decimal(total)
+
+
+def chain_above(*, agent: Agent | int, relation: Relation = Relation.REFERRER,
+                max_depth: int | None = None) -> list[Agent]:
+    """The agents above, nearest first (generation 1 = the parent)."""
+    agent_id = getattr(agent, "pk", agent)
+    links = relation.link_model.objects.filter(descendant_id=agent_id, depth__gt=0)
+    if max_depth is not None:
+        links = links.filter(depth__lte=max_depth)
+    depth_of = dict(links.values_list("ancestor_id", "depth"))
+    agents = Agent.objects.select_related("level").in_bulk(list(depth_of))
+    return sorted(agents.values(), key=lambda a: depth_of[a.pk])
+
+
+def tree_depth(*, agent: Agent | int, relation: Relation = Relation.REFERRER) -> int:
+    """How many agents are above this one (0 for a root)."""
+    agent_id = getattr(agent, "pk", agent)
+    return relation.link_model.objects.filter(descendant_id=agent_id, depth__gt=0).count()
+
+
+def direct_team(*, agent: Agent, relation: Relation = Relation.REFERRER) -> QuerySet[Agent]:
+    """The direct referrals (or direct supplied agents), each with the size of their own team."""
+    link = relation.link_model
+    sizes = (
+        link.objects.filter(ancestor_id=OuterRef("pk")).order_by().values("ancestor_id")
+        .annotate(n=Count("*")).values("n")
+    )
+    return (
+        Agent.objects.filter(**{relation.parent_field: agent.pk})
+        .select_related("level", "user")
+        .annotate(team_size=Coalesce(Subquery(sizes), Value(1)))
+        .order_by("level__rank", "pk")
+    )
+
+
+def resolve_supplier(*, referrer: Agent | None, level: Level) -> Agent | None:
+    """The nearest upline of a higher level, walking the referrer's supply chain; None = company.
+
+    The referrer themself supplies if their level is higher. Otherwise their supplier chain is
+    climbed (every supplier is of a higher level than the agent it supplies) until a higher
+    level than ``level`` appears. Exited or suspended agents do not supply.
+    """
+    if referrer is None:
+        return None
+    candidates = [referrer, *chain_above(agent=referrer, relation=Relation.SUPPLIER)]
+    for candidate in candidates:
+        if candidate.status == "active" and candidate.level.is_higher_than(level):
+            return candidate
+    return None
+
+
+def applications_to_decide(*, agent: Agent) -> QuerySet[Application]:
+    return Application.objects.filter(approver=agent, status=ApplicationStatus.PENDING).select_related(
+        "level", "inviter"
+    )
+
+
+def applications_for_brand() -> QuerySet[Application]:
+    return Application.objects.filter(approver__isnull=True, status=ApplicationStatus.PENDING)

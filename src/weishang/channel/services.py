@@ -1,0 +1,380 @@
+"""Writes of the channel. Each function is one transaction: it checks, changes, records why.
+
+Every change of level, supplier, referrer, introducer or status writes an ``AgentTrail`` row
+(代理轨迹) with who, when and why. Tree writers take the tree locks in one fixed order
+(supplier, then referrer) so that concurrent writers cannot deadlock.
+"""
+
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import can_proceed
+
+from weishang.channel import selectors, tree
+from weishang.channel.models import (
+    Agent,
+    AgentStatus,
+    AgentTrail,
+    Application,
+    ApplicationStatus,
+    Approver,
+    Level,
+    TrailKind,
+)
+from weishang.channel.tree import Relation
+from weishang.core.errors import BusinessError, Conflict, Forbidden, NotFound
+from weishang.core.validators import normalize_phone, validate_id_number, validate_phone
+
+INVITE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud over WeChat
+INVITE_LENGTH = 8
+
+
+def _lock_trees() -> None:
+    tree.lock(Relation.SUPPLIER)
+    tree.lock(Relation.REFERRER)
+
+
+def _new_invite_code() -> str:
+    while True:
+        code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
+        if not Agent.objects.filter(invite_code=code).exists():
+            return code
+
+
+def _trail(agent: Agent, kind: str, *, old: object = None, new: object = None, by=None, reason: str = "") -> None:
+    AgentTrail.objects.create(
+        agent=agent,
+        kind=kind,
+        old_value="" if old is None else str(old)[:100],
+        new_value="" if new is None else str(new)[:100],
+        old_ref=getattr(old, "pk", None),
+        new_ref=getattr(new, "pk", None),
+        changed_by=by,
+        reason=reason[:300],
+    )
+
+
+def _locked(agent: Agent | int) -> Agent:
+    return Agent.objects.select_for_update().select_related("level").get(pk=getattr(agent, "pk", agent))
+
+
+def _clean_phone(phone: str) -> str:
+    phone = normalize_phone(phone)
+    try:
+        validate_phone(phone)
+    except ValidationError as exc:
+        raise BusinessError(exc.messages[0], field="phone") from exc
+    return phone
+
+
+def _check_supplier(*, agent_level: Level, supplier: Agent | None) -> None:
+    if supplier is None:
+        return
+    if supplier.status != AgentStatus.ACTIVE:
+        raise BusinessError(_("%(name)s is not an active agent and cannot supply.") % {"name": supplier.real_name},
+                            field="supplier")
+    if not supplier.level.is_higher_than(agent_level):
+        raise BusinessError(
+            _("A supplier must be of a higher level: %(supplier)s is %(slevel)s, the agent is %(alevel)s.")
+            % {"supplier": supplier.real_name, "slevel": supplier.level.name, "alevel": agent_level.name},
+            field="supplier",
+        )
+
+
+# --- agents ---------------------------------------------------------------------------------
+
+@transaction.atomic
+def agent_create(
+    *,
+    phone: str,
+    real_name: str,
+    level: Level,
+    referrer: Agent | None = None,
+    supplier: Agent | None | str = "auto",
+    introducer: Agent | None = None,
+    id_number: str = "",
+    password: str | None = None,
+    password_hash: str | None = None,
+    entry_paid: bool = False,
+    by=None,
+    reason: str = "",
+) -> Agent:
+    """Create an agent with a login. ``supplier="auto"`` resolves the nearest higher upline.
+
+    The level's entry order is recorded as owed (``entry_due``) and the agent stays an
+    applicant until it is paid (M2's entry order), unless ``entry_paid`` or the level has none.
+    """
+    phone = _clean_phone(phone)
+    real_name = (real_name or "").strip()
+    if not real_name:
+        raise BusinessError(_("Enter the real name."), field="real_name")
+    User = get_user_model()
+    if User.objects.filter(phone=phone).exists() or User.objects.filter(username=phone).exists():
+        raise Conflict(_("The phone number %(phone)s is already registered.") % {"phone": phone}, field="phone")
+    _lock_trees()
+    if supplier == "auto":
+        supplier = selectors.resolve_supplier(referrer=referrer, level=level)
+    _check_supplier(agent_level=level, supplier=supplier)
+    user = User(username=phone, phone=phone, first_name=real_name)
+    if password_hash:
+        user.password = password_hash
+    elif password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    owed = Decimal("0") if entry_paid else level.entry_amount
+    agent = Agent.objects.create(
+        user=user,
+        real_name=real_name,
+        id_number=(id_number or "").upper(),
+        level=level,
+        status=AgentStatus.ACTIVE if owed == 0 else AgentStatus.APPLICANT,
+        invite_code=_new_invite_code(),
+        supplier=supplier,
+        referrer=referrer,
+        introducer=introducer,
+        entry_due=owed,
+    )
+    tree.attach(Relation.SUPPLIER, agent_id=agent.pk, parent_id=getattr(supplier, "pk", None))
+    tree.attach(Relation.REFERRER, agent_id=agent.pk, parent_id=getattr(referrer, "pk", None))
+    _trail(agent, TrailKind.JOINED, new=level, by=by, reason=reason)
+    return agent
+
+
+@transaction.atomic
+def agent_move(*, agent: Agent, relation: Relation, new_parent: Agent | None, by=None, reason: str = "") -> Agent:
+    """Put ``agent`` and their whole team under ``new_parent`` in one tree (None = top/company)."""
+    _lock_trees()
+    agent = _locked(agent)
+    field = relation.value
+    old_parent = getattr(agent, field)
+    if (old_parent.pk if old_parent else None) == (new_parent.pk if new_parent else None):
+        return agent
+    if new_parent is not None:
+        new_parent = Agent.objects.select_related("level").get(pk=new_parent.pk)
+        if new_parent.pk == agent.pk or tree.is_in_team(relation, member_id=new_parent.pk, leader_id=agent.pk):
+            raise BusinessError(
+                _("%(parent)s is in %(agent)s's own team: the move would make a cycle.")
+                % {"parent": new_parent.real_name, "agent": agent.real_name},
+                field=field,
+                code="cycle",
+            )
+        if new_parent.status == AgentStatus.EXITED:
+            raise BusinessError(_("%(name)s has exited.") % {"name": new_parent.real_name}, field=field)
+    if relation is Relation.SUPPLIER:
+        _check_supplier(agent_level=agent.level, supplier=new_parent)
+    tree.move(relation, agent_id=agent.pk, new_parent_id=getattr(new_parent, "pk", None))
+    setattr(agent, field, new_parent)
+    agent.save(update_fields=[field])
+    _trail(agent, TrailKind(field), old=old_parent, new=new_parent, by=by, reason=reason)
+    return agent
+
+
+@transaction.atomic
+def agent_set_introducer(*, agent: Agent, introducer: Agent | None, by=None, reason: str = "") -> Agent:
+    agent = _locked(agent)
+    if introducer is not None and introducer.pk == agent.pk:
+        raise BusinessError(_("An agent cannot introduce themselves."), field="introducer")
+    old = agent.introducer
+    if getattr(old, "pk", None) == getattr(introducer, "pk", None):
+        return agent
+    agent.introducer = introducer
+    agent.save(update_fields=["introducer"])
+    _trail(agent, TrailKind.INTRODUCER, old=old, new=introducer, by=by, reason=reason)
+    return agent
+
+
+def _rehome_supplied(agent: Agent, *, by, reason: str) -> None:
+    """Direct supplied agents whose level is no longer below ``agent``'s go to the next higher upline."""
+    for child in Agent.objects.filter(supplier=agent).select_related("level").order_by("pk"):
+        if agent.status == AgentStatus.ACTIVE and agent.level.is_higher_than(child.level):
+            continue
+        new_supplier = selectors.resolve_supplier(referrer=agent.supplier, level=child.level) if agent.supplier else None
+        tree.move(Relation.SUPPLIER, agent_id=child.pk, new_parent_id=getattr(new_supplier, "pk", None))
+        old = child.supplier
+        child.supplier = new_supplier
+        child.save(update_fields=["supplier"])
+        _trail(child, TrailKind.SUPPLIER, old=old, new=new_supplier, by=by, reason=reason)
+
+
+@transaction.atomic
+def agent_change_level(*, agent: Agent, level: Level, by=None, reason: str = "") -> Agent:
+    """Change the level; the supplier and the supplied agents follow the "higher level" rule."""
+    _lock_trees()
+    agent = _locked(agent)
+    old_level = agent.level
+    if old_level.pk == level.pk:
+        return agent
+    agent.level = level
+    agent.save(update_fields=["level"])
+    _trail(agent, TrailKind.LEVEL, old=old_level, new=level, by=by, reason=reason)
+    auto = _("automatic: level changed from %(old)s to %(new)s") % {"old": old_level.name, "new": level.name}
+    if agent.supplier_id is not None:
+        supplier = Agent.objects.select_related("level").get(pk=agent.supplier_id)
+        if not supplier.level.is_higher_than(level):
+            new_supplier = selectors.resolve_supplier(referrer=supplier, level=level)
+            tree.move(Relation.SUPPLIER, agent_id=agent.pk, new_parent_id=getattr(new_supplier, "pk", None))
+            agent.supplier = new_supplier
+            agent.save(update_fields=["supplier"])
+            _trail(agent, TrailKind.SUPPLIER, old=supplier, new=new_supplier, by=by, reason=auto)
+    _rehome_supplied(agent, by=by, reason=auto)
+    return agent
+
+
+_STATUS_ACTIONS = {
+    "activate": "activate",
+    "suspend": "suspend",
+    "reinstate": "reinstate",
+    "exit": "exit",
+}
+
+
+@transaction.atomic
+def agent_change_status(*, agent: Agent, action: str, by=None, reason: str = "") -> Agent:
+    """Activate, suspend, reinstate or exit. An exiting or suspended agent stops supplying:
+    their directly supplied agents move to the next higher upline."""
+    if action not in _STATUS_ACTIONS:
+        raise BusinessError(_("Unknown status change: %(action)s") % {"action": action}, field="action")
+    _lock_trees()
+    agent = _locked(agent)
+    method = getattr(agent, _STATUS_ACTIONS[action])
+    if not can_proceed(method):
+        raise Conflict(
+            _("An agent who is %(status)s cannot be given that status change.") % {"status": agent.get_status_display()},
+            field="status",
+        )
+    old = agent.get_status_display()
+    method()
+    if action == "activate":
+        agent.entry_due = Decimal("0")
+    agent.save(update_fields=["status", "entry_due"])
+    _trail(agent, TrailKind.STATUS, old=old, new=agent.get_status_display(), by=by, reason=reason)
+    if action in {"suspend", "exit"}:
+        _rehome_supplied(agent, by=by, reason=_("automatic: supplier %(name)s is %(status)s")
+                         % {"name": agent.real_name, "status": agent.get_status_display()})
+    return agent
+
+
+# --- applications ---------------------------------------------------------------------------
+
+@transaction.atomic
+def application_submit(
+    *,
+    invite_code: str | None,
+    phone: str,
+    real_name: str,
+    level_code: str,
+    password: str,
+    id_number: str = "",
+) -> Application:
+    """Apply for a level through an agent's invite code (or the brand's own link when empty)."""
+    inviter = None
+    if invite_code:
+        inviter = selectors.agent_by_invite_code(invite_code)
+        if inviter is None:
+            raise NotFound(_("The invite code %(code)s does not exist.") % {"code": invite_code}, field="invite_code")
+        if inviter.status != AgentStatus.ACTIVE:
+            raise BusinessError(_("This invite link is no longer valid: the agent is not active."),
+                                field="invite_code")
+    phone = _clean_phone(phone)
+    real_name = (real_name or "").strip()
+    if not real_name:
+        raise BusinessError(_("Enter your real name."), field="real_name")
+    id_number = (id_number or "").strip().upper()
+    if id_number:
+        try:
+            validate_id_number(id_number)
+        except ValidationError as exc:
+            raise BusinessError(exc.messages[0], field="id_number") from exc
+    level = Level.objects.filter(code=level_code).first()
+    if level is None:
+        raise BusinessError(_("Choose a level."), field="level")
+    if len(password or "") < 8:
+        raise BusinessError(_("The password must have at least 8 characters."), field="password")
+    User = get_user_model()
+    if User.objects.filter(phone=phone).exists():
+        raise Conflict(_("The phone number %(phone)s is already registered.") % {"phone": phone}, field="phone")
+    if Application.objects.filter(phone=phone, status=ApplicationStatus.PENDING).exists():
+        raise Conflict(_("An application for %(phone)s is already waiting for a decision.") % {"phone": phone},
+                       field="phone")
+    approver = None
+    if level.approver == Approver.SUPPLIER:
+        approver = selectors.resolve_supplier(referrer=inviter, level=level)
+    try:
+        with transaction.atomic():
+            return Application.objects.create(
+                phone=phone, real_name=real_name, id_number=id_number, password_hash=make_password(password),
+                level=level, inviter=inviter, approver=approver,
+            )
+    except IntegrityError as exc:  # a concurrent submit for the same phone won the race
+        raise Conflict(_("An application for %(phone)s is already waiting for a decision.") % {"phone": phone},
+                       field="phone") from exc
+
+
+def application_can_decide(*, user, application: Application) -> bool:
+    """The approver agent decides their own applicants; brand staff with the permission decide
+    the ones addressed to the brand (and may step in for any)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_staff and user.has_perm("channel.decide_application"):
+        return True
+    return application.approver_id is not None and application.approver.user_id == user.pk
+
+
+def _locked_pending(application: Application, user) -> Application:
+    application = Application.objects.select_for_update().select_related("level", "inviter", "approver").get(
+        pk=application.pk
+    )
+    if not application_can_decide(user=user, application=application):
+        raise Forbidden(_("This application is not yours to decide."))
+    if application.status != ApplicationStatus.PENDING:
+        raise Conflict(_("This application has already been decided (%(status)s).")
+                       % {"status": application.get_status_display()})
+    return application
+
+
+@transaction.atomic
+def application_approve(*, application: Application, by, note: str = "") -> Agent:
+    """Approve: create the agent with referrer = inviter and supplier resolved now."""
+    application = _locked_pending(application, by)
+    agent = agent_create(
+        phone=application.phone,
+        real_name=application.real_name,
+        id_number=application.id_number,
+        level=application.level,
+        referrer=application.inviter,
+        password_hash=application.password_hash,
+        by=by,
+        reason=_("application #%(id)s approved") % {"id": application.pk},
+    )
+    application.approve()
+    application.agent = agent
+    application.decided_by = by
+    application.decided_at = timezone.now()
+    application.decision_note = note[:300]
+    application.password_hash = ""
+    application.save()
+    return agent
+
+
+@transaction.atomic
+def application_reject(*, application: Application, by, note: str = "") -> Application:
+    application = _locked_pending(application, by)
+    if not note.strip():
+        raise BusinessError(_("Say why the application is rejected."), field="note")
+    application.reject()
+    application.decided_by = by
+    application.decided_at = timezone.now()
+    application.decision_note = note[:300]
+    application.password_hash = ""
+    application.save()
+    return application

@@ -1,0 +1,30 @@
+"""Money: Decimal yuan with two places. One rounding helper; never a float."""
+
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+MONEY_DIGITS = 14
+MONEY_PLACES = 2
+
+ROUNDING = {"down": ROUND_DOWN, "half_up": ROUND_HALF_UP}
+
+
+def to_money(value: object, *, rounding: str = "half_up") -> Decimal:
+    """Return ``value`` as a Decimal rounded to 0.01 yuan.
+
+    Accepts Decimal, int and str. A float is refused: it has already lost the exact amount.
+    """
+    if isinstance(value, float):
+        raise TypeError("money must not be a float; pass a str or Decimal")
+    if isinstance(value, bool) or value is None:
+        raise TypeError(f"not an amount: {value!r}")
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except InvalidOperation as exc:
+        raise ValueError(f"not an amount: {value!r}") from exc
+    if not amount.is_finite():
+        raise ValueError(f"not an amount: {value!r}")
+    return amount.quantize(CENT, rounding=ROUNDING[rounding])

@@ -1,0 +1,111 @@
+"""Brand staff roles: Django groups with explicit permissions.
+
+The table below is the single source of what each role may do in the console. It is applied
+after every migration (so new models' permissions join their roles) and by ``weishang demo``.
+Agents have no role and are never staff: they cannot reach the console.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+VIEW, ADD, CHANGE, DELETE = "view", "add", "change", "delete"
+ALL = (VIEW, ADD, CHANGE, DELETE)
+
+# role code -> (display name, {"app_label.model": actions, ...}, extra "app_label.codename" perms)
+ROLES: dict[str, tuple] = {
+    "owner": (
+        _("Owner"),
+        {
+            "core.brand": (VIEW, CHANGE),
+            "core.user": ALL,
+            "auth.group": (VIEW,),
+            "channel.level": ALL,
+            "channel.agent": (VIEW, ADD, CHANGE),
+            "channel.application": (VIEW, CHANGE),
+            "channel.agenttrail": (VIEW,),
+            "catalog.product": ALL,
+            "catalog.sku": ALL,
+            "catalog.levelprice": ALL,
+        },
+        ("channel.move_agent", "channel.decide_application"),
+    ),
+    "operations": (
+        _("Operations"),
+        {
+            "channel.level": (VIEW,),
+            "channel.agent": (VIEW, CHANGE),
+            "channel.application": (VIEW, CHANGE),
+            "channel.agenttrail": (VIEW,),
+            "catalog.product": (VIEW, ADD, CHANGE),
+            "catalog.sku": (VIEW, ADD, CHANGE),
+            "catalog.levelprice": (VIEW,),
+        },
+        ("channel.move_agent", "channel.decide_application"),
+    ),
+    "finance": (
+        _("Finance"),
+        {
+            "channel.level": (VIEW,),
+            "channel.agent": (VIEW,),
+            "channel.application": (VIEW,),
+            "catalog.product": (VIEW,),
+            "catalog.sku": (VIEW,),
+            "catalog.levelprice": (VIEW,),
+        },
+        (),
+    ),
+    "warehouse": (
+        _("Warehouse"),
+        {
+            "channel.agent": (VIEW,),
+            "catalog.product": (VIEW,),
+            "catalog.sku": (VIEW, CHANGE),
+        },
+        (),
+    ),
+    "lecturer": (
+        _("Lecturer"),
+        {
+            "channel.level": (VIEW,),
+            "catalog.product": (VIEW,),
+        },
+        (),
+    ),
+}
+
+
+def role_group_name(code: str) -> str:
+    return f"role:{code}"
+
+
+def roles_sync() -> dict[str, Group]:
+    """Create the role groups and set their permissions exactly as ROLES says."""
+    groups = {}
+    for code, (_label, model_perms, extra) in ROLES.items():
+        group, _created = Group.objects.get_or_create(name=role_group_name(code))
+        query = Q(pk__in=[])
+        for dotted, actions in model_perms.items():
+            app_label, model = dotted.split(".")
+            query |= Q(
+                content_type__app_label=app_label,
+                content_type__model=model,
+                codename__in=[f"{a}_{model}" for a in actions],
+            )
+        for dotted in extra:
+            app_label, codename = dotted.split(".")
+            query |= Q(content_type__app_label=app_label, codename=codename)
+        group.permissions.set(Permission.objects.filter(query))
+        groups[code] = group
+    return groups
+
+
+def roles_sync_after_migrate(sender, app_config=None, using="default", **kwargs) -> None:
+    # post_migrate is sent once per app; act on the last one, when every permission exists.
+    from django.apps import apps
+
+    if app_config is None or app_config is not list(apps.get_app_configs())[-1]:
+        return
+    roles_sync()

@@ -1,0 +1,202 @@
+"""``weishang demo``: one believable skincare brand, loaded once (running it again adds nothing).
+
+The agents are written in bulk (the tree indexes are then rebuilt from the parent keys in one
+pass), because applications one by one would take minutes at benchmark sizes; everything else
+goes through the same models and rules as live data.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.utils import timezone
+
+from weishang.catalog.models import SKU, LevelPrice, Product
+from weishang.channel import tree
+from weishang.channel.models import Agent, AgentStatus, AgentTrail, Application, Approver, Level, TrailKind
+from weishang.channel.services import INVITE_ALPHABET, INVITE_LENGTH
+from weishang.channel.tree import Relation
+from weishang.core.models import Brand
+from weishang.core.roles import role_group_name, roles_sync
+from weishang.demo.generate import generate_channel
+from weishang.trade.models import Order, OrderKind, OrderStatus
+
+STAFF_PASSWORD = "weishang-demo"
+AGENT_PASSWORD = "weishang-demo"
+BRAND_NAME = "焕颜 GLOW"
+
+LEVELS = [
+    # code, name, rank, entry amount, discount, min units per restock, who approves
+    ("partner", "联创", 1, Decimal("100000"), Decimal("0.30"), 100, Approver.BRAND),
+    ("general", "总代", 2, Decimal("20000"), Decimal("0.40"), 20, Approver.BRAND),
+    ("province", "省代", 3, Decimal("6000"), Decimal("0.50"), 10, Approver.SUPPLIER),
+    ("city", "市代", 4, Decimal("2000"), Decimal("0.60"), 5, Approver.SUPPLIER),
+    ("vip", "特约", 5, Decimal("298"), Decimal("0.80"), 1, Approver.SUPPLIER),
+]
+SKUS = [
+    # code, name, retail, weight g, barcode, {level: price} overrides
+    ("GLOW-30ML", "焕颜修护精华 30ml", Decimal("298"), 120, "6970000000011",
+     {"partner": "80", "general": "110", "province": "140", "city": "170", "vip": "230"}),
+    ("GLOW-50G", "焕颜修护面霜 50g", Decimal("198"), 160, "6970000000028", {}),
+    ("GLOW-MASK5", "焕颜补水面膜 5片装", Decimal("99"), 150, "6970000000035", {}),
+]
+STAFF = [("owner", "品牌老板"), ("finance", "财务"), ("operations", "运营"), ("warehouse", "仓库"),
+         ("lecturer", "讲师")]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+GIVEN = "静丽敏燕艳娟霞芳娜婷雪慧玲洁红琳颖晶婧欣悦佳怡萍倩梅莉璐瑶涵菲"
+LOGIN_PHONE = "1380000000{rank}"
+
+
+@dataclass
+class DemoResult:
+    created: bool
+    agents: int
+    staff: list[tuple[str, str]] = field(default_factory=list)
+    agent_logins: list[tuple[str, str, str]] = field(default_factory=list)  # level name, phone, real name
+
+
+def _invite_codes(rng: random.Random, n: int) -> list[str]:
+    codes: set[str] = set(Agent.objects.values_list("invite_code", flat=True))
+    out = []
+    while len(out) < n:
+        code = "".join(rng.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
+        if code not in codes:
+            codes.add(code)
+            out.append(code)
+    return out
+
+
+def _catalog() -> dict[str, Level]:
+    levels = {}
+    for code, name, rank, entry, discount, min_qty, approver in LEVELS:
+        levels[code], _ = Level.objects.get_or_create(
+            code=code, defaults=dict(name=name, rank=rank, entry_amount=entry, discount=discount,
+                                     min_restock_qty=min_qty, approver=approver))
+    product, _ = Product.objects.get_or_create(name="焕颜修护系列", defaults={"description": "敏感肌修护护肤线"})
+    for code, name, retail, weight, barcode, prices in SKUS:
+        sku, _ = SKU.objects.get_or_create(code=code, defaults=dict(
+            product=product, name=name, retail_price=retail, weight_grams=weight, barcode=barcode))
+        for level_code, price in prices.items():
+            LevelPrice.objects.get_or_create(sku=sku, level=levels[level_code], defaults={"price": Decimal(price)})
+    return levels
+
+
+def _staff() -> list[tuple[str, str]]:
+    User = get_user_model()
+    groups = roles_sync()
+    out = []
+    for code, name in STAFF:
+        user, created = User.objects.get_or_create(username=code, defaults={"first_name": name, "is_staff": True})
+        if created:
+            user.set_password(STAFF_PASSWORD)
+            user.save()
+        user.groups.add(groups[code])
+        out.append((code, STAFF_PASSWORD))
+    return out
+
+
+def _name(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+
+
+def load_agents(*, n: int, seed: int, levels: dict[str, Level], wave: int = 30, wave_share: float = 0.5,
+                orders: bool = True) -> int:
+    """Bulk-load ``n`` generated agents (with logins, trees, trail and some completed orders)."""
+    rng = random.Random(seed)
+    by_rank = {lvl.rank: lvl for lvl in levels.values()}
+    generated = generate_channel(n, seed=seed, wave=wave, wave_share=wave_share)
+    User = get_user_model()
+    password = make_password(AGENT_PASSWORD)
+    now = timezone.now()
+    start = now - timedelta(days=365)
+    first_of_rank: dict[int, int] = {}
+    phones = []
+    for g in generated:
+        if g.rank not in first_of_rank:
+            first_of_rank[g.rank] = g.index
+            phones.append(LOGIN_PHONE.format(rank=g.rank))
+        else:
+            phones.append(f"139{g.index:08d}")
+    users = User.objects.bulk_create(
+        [User(username=p, phone=p, password=password, first_name="", date_joined=now) for p in phones],
+        batch_size=5000)
+    codes = _invite_codes(rng, n)
+    joined = [start + timedelta(seconds=int(365 * 86400 * i / max(1, n))) for i in range(n)]
+    agents = Agent.objects.bulk_create(
+        [Agent(user=users[g.index], real_name=_name(rng), level=by_rank[g.rank], status=AgentStatus.ACTIVE,
+               invite_code=codes[g.index], joined_at=joined[g.index]) for g in generated],
+        batch_size=5000)
+    ids = [a.pk for a in agents]
+    # Parents are set after every row exists (they point forward and backward in id order).
+    for g, agent in zip(generated, agents, strict=True):
+        agent.referrer_id = ids[g.referrer] if g.referrer is not None else None
+        agent.supplier_id = ids[g.supplier] if g.supplier is not None else None
+    Agent.objects.bulk_update(agents, ["referrer_id", "supplier_id"], batch_size=5000)
+    for user, agent in zip(users, agents, strict=True):
+        user.first_name = agent.real_name
+    User.objects.bulk_update(users, ["first_name"], batch_size=5000)
+    tree.rebuild(Relation.SUPPLIER)
+    tree.rebuild(Relation.REFERRER)
+    AgentTrail.objects.bulk_create(
+        [AgentTrail(agent=a, kind=TrailKind.JOINED, new_value=a.level.name, new_ref=a.level_id,
+                    changed_at=a.joined_at, reason="demo") for a in agents], batch_size=5000)
+    if orders:
+        _orders(rng, agents, generated, ids, now)
+    return len(agents)
+
+
+def _orders(rng: random.Random, agents: list[Agent], generated, ids: list[int], now) -> None:
+    """Completed restock orders over the last 90 days: higher levels buy more, at their level price."""
+    sku = SKU.objects.get(code="GLOW-30ML")
+    price = {lp.level_id: lp.price for lp in LevelPrice.objects.filter(sku=sku)}
+    rows = []
+    for g, agent in zip(generated, agents, strict=True):
+        for _ in range(rng.choice((0, 1, 1, 2, 3))):
+            qty = agent.level.min_restock_qty * rng.randint(1, 3)
+            when = now - timedelta(days=rng.uniform(0, 90))
+            rows.append(Order(
+                number=f"D{agent.pk:07d}{len(rows):07d}", kind=OrderKind.RESTOCK, buyer=agent,
+                seller_id=ids[g.supplier] if g.supplier is not None else None, status=OrderStatus.COMPLETED,
+                total=price[agent.level_id] * qty, created_at=when - timedelta(days=2), completed_at=when))
+    Order.objects.bulk_create(rows, batch_size=5000)
+
+
+def _applications(rng: random.Random, levels: dict[str, Level]) -> None:
+    inviters = list(Agent.objects.filter(user__phone__in=[LOGIN_PHONE.format(rank=r) for r in range(1, 6)])
+                    .select_related("level"))
+    from weishang.channel.services import application_submit
+
+    for i, inviter in enumerate(inviters):
+        lower = [lvl for lvl in levels.values() if lvl.rank >= inviter.level.rank][-1]
+        application_submit(invite_code=inviter.invite_code, phone=f"1370000{i:04d}", real_name=_name(rng),
+                           level_code=lower.code, password=AGENT_PASSWORD)
+
+
+@transaction.atomic
+def demo_load(*, agents: int = 2000, seed: int = 2026) -> DemoResult:
+    brand = Brand.objects.order_by("pk").first()
+    if brand is None:
+        Brand.objects.create(name=BRAND_NAME, currency="CNY", timezone="Asia/Shanghai", jurisdiction="cn")
+    levels = _catalog()
+    staff = _staff()
+    created = False
+    if not Agent.objects.exists():
+        load_agents(n=agents, seed=seed, levels=levels)
+        _applications(random.Random(seed + 1), levels)
+        created = True
+    logins = []
+    for rank in range(1, 6):
+        agent = Agent.objects.select_related("level").filter(user__phone=LOGIN_PHONE.format(rank=rank)).first()
+        if agent:
+            logins.append((agent.level.name, agent.phone, agent.real_name))
+    return DemoResult(created=created, agents=Agent.objects.count(), staff=staff, agent_logins=logins)
+
+
+def pending_applications() -> int:
+    return Application.objects.filter(status="pending").count()

@@ -1,0 +1,193 @@
+"""Django settings for Weishang.
+
+Configuration comes from the environment:
+
+- ``WEISHANG_ENV``: ``development`` (default) or ``production``. Production refuses to start
+  with ``DEBUG`` on or with the default ``SECRET_KEY``.
+- ``DATABASE_URL``: any URL dj-database-url understands. Default: SQLite at ``var/weishang.sqlite3``.
+- ``WEISHANG_VAR``: directory for the SQLite database and media (default ``./var``).
+- ``SECRET_KEY``, ``DEBUG``, ``ALLOWED_HOSTS`` (comma-separated).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.templatetags.static import static
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent
+VAR_DIR = Path(os.environ.get("WEISHANG_VAR", Path.cwd() / "var")).resolve()
+
+ENV = os.environ.get("WEISHANG_ENV", "development")
+if ENV not in {"development", "production"}:
+    raise ImproperlyConfigured(f"WEISHANG_ENV must be 'development' or 'production', not {ENV!r}")
+
+DEFAULT_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
+SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
+DEBUG = os.environ.get("DEBUG", "0" if ENV == "production" else "1").lower() in {"1", "true", "yes", "on"}
+ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+
+if ENV == "production":
+    if DEBUG:
+        raise ImproperlyConfigured("WEISHANG_ENV=production refuses to start with DEBUG on.")
+    if SECRET_KEY == DEFAULT_SECRET_KEY or len(SECRET_KEY) < 32:
+        raise ImproperlyConfigured(
+            "WEISHANG_ENV=production refuses to start without a SECRET_KEY of its own (32+ characters)."
+        )
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
+INSTALLED_APPS = [
+    "unfold",
+    "unfold.contrib.filters",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "simple_history",
+    "weishang.core",
+    "weishang.channel",
+    "weishang.catalog",
+    "weishang.trade",
+    "weishang.web",
+    "weishang.api",
+    "weishang.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+]
+
+ROOT_URLCONF = "weishang.urls"
+WSGI_APPLICATION = "weishang.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+# SQLite: WAL, synchronous=NORMAL and IMMEDIATE transactions, so that a writing transaction
+# takes the write lock when it starts (no lock upgrade deadlocks, no lost updates).
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": (
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+        "PRAGMA busy_timeout=20000; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
+    ),
+}
+_db_url = os.environ.get("DATABASE_URL")
+if _db_url:
+    DATABASES = {"default": dj_database_url.parse(_db_url, conn_max_age=60)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "weishang.sqlite3",
+            "OPTIONS": dict(SQLITE_OPTIONS),
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Accounts -------------------------------------------------------------------------------
+AUTH_USER_MODEL = "core.User"
+AUTHENTICATION_BACKENDS = ["weishang.core.auth.PhoneOrUsernameBackend"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+
+# --- Language and time ----------------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "Asia/Shanghai"
+USE_TZ = True
+
+# --- Files ----------------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_URL = "media/"
+MEDIA_ROOT = VAR_DIR / "media"
+
+# --- Console (django-unfold) ----------------------------------------------------------------
+UNFOLD = {
+    "SITE_TITLE": _("Weishang console"),
+    "SITE_HEADER": _("Weishang 微商"),
+    "SITE_URL": "/m/",
+    "SHOW_LANGUAGES": True,
+    "SIDEBAR": {
+        "show_search": True,
+        "show_all_applications": True,
+        "navigation": [
+            {
+                "title": _("Channel"),
+                "items": [
+                    {"title": _("Agents"), "icon": "groups", "link": reverse_lazy("admin:channel_agent_changelist")},
+                    {"title": _("Applications"), "icon": "how_to_reg",
+                     "link": reverse_lazy("admin:channel_application_changelist")},
+                    {"title": _("Levels"), "icon": "military_tech", "link": reverse_lazy("admin:channel_level_changelist")},
+                    {"title": _("Relationship log"), "icon": "history",
+                     "link": reverse_lazy("admin:channel_agenttrail_changelist")},
+                ],
+            },
+            {
+                "title": _("Catalog"),
+                "items": [
+                    {"title": _("Products"), "icon": "inventory_2", "link": reverse_lazy("admin:catalog_product_changelist")},
+                    {"title": _("SKUs"), "icon": "qr_code", "link": reverse_lazy("admin:catalog_sku_changelist")},
+                    {"title": _("Price grid"), "icon": "grid_on", "link": reverse_lazy("admin:catalog_price_grid")},
+                ],
+            },
+            {
+                "title": _("Brand"),
+                "items": [
+                    {"title": _("Brand settings"), "icon": "storefront", "link": reverse_lazy("admin:core_brand_changelist")},
+                    {"title": _("Staff"), "icon": "badge", "link": reverse_lazy("admin:core_user_changelist")},
+                    {"title": _("Roles"), "icon": "shield_person", "link": reverse_lazy("admin:auth_group_changelist")},
+                ],
+            },
+        ],
+    },
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from weishang.channel.models import Level
+
+
+class PhoneLoginForm(AuthenticationForm):
+    username = forms.CharField(
+        label=_("Phone or username"), max_length=40,
+        widget=forms.TextInput(attrs={"autofocus": True, "inputmode": "tel", "autocomplete": "username"}),
+    )
+
+
+class ApplicationForm(forms.Form):
+    real_name = forms.CharField(label=_("Real name"), max_length=50)
+    phone = forms.CharField(label=_("Phone"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"}))
+    id_number = forms.CharField(label=_("ID number (optional)"), max_length=18, required=False)
+    level = forms.ModelChoiceField(label=_("Level"), queryset=Level.objects.order_by("rank"), to_field_name="code",
+                                   empty_label=None)
+    password = forms.CharField(label=_("Password (8+ characters)"), widget=forms.PasswordInput, min_length=8,
+                               max_length=128)
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject"))])
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)

@@ -1,0 +1,145 @@
+"""The agent's phone pages (/m/) and the public join page. Thin: forms in, services out."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
+from django.http import Http404, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from weishang.channel import selectors, services
+from weishang.channel.models import Agent, Application
+from weishang.channel.tree import Relation, is_in_team
+from weishang.core.errors import BusinessError
+from weishang.core.selectors import brand_get
+from weishang.web.forms import ApplicationForm, DecisionForm, PhoneLoginForm
+
+TEAM_PAGE_SIZE = 50
+
+
+class PhoneLoginView(LoginView):
+    template_name = "web/login.html"
+    authentication_form = PhoneLoginForm
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "brand": brand_get()}
+
+
+@require_POST
+def logout_view(request):
+    logout(request)
+    return redirect("web:login")
+
+
+def _agent_or_none(request) -> Agent | None:
+    return selectors.agent_for_user(request.user)
+
+
+@login_required
+def home(request):
+    agent = _agent_or_none(request)
+    if agent is None:
+        if request.user.is_staff:
+            return redirect("admin:index")
+        return render(request, "web/no_agent.html", {"brand": brand_get()}, status=403)
+    context = {
+        "brand": brand_get(),
+        "agent": agent,
+        "team_size": selectors.team_size(agent=agent),
+        "direct_count": agent.referred_agents.count(),
+        "supply_size": selectors.team_size(agent=agent, relation=Relation.SUPPLIER) - 1,
+        "pending_count": selectors.applications_to_decide(agent=agent).count(),
+        "invite_url": request.build_absolute_uri(reverse("web:join", args=[agent.invite_code])),
+    }
+    return render(request, "web/home.html", context)
+
+
+@login_required
+def team(request, agent_id: int | None = None):
+    me = _agent_or_none(request)
+    if me is None:
+        raise Http404
+    leader = me
+    if agent_id is not None and agent_id != me.pk:
+        # An agent sees only their own team: anyone else is "not found", not "forbidden".
+        if not is_in_team(Relation.REFERRER, member_id=agent_id, leader_id=me.pk):
+            raise Http404
+        leader = get_object_or_404(Agent.objects.select_related("level"), pk=agent_id)
+    members = selectors.direct_team(agent=leader)
+    page = max(1, int(request.GET.get("page", "1")) if request.GET.get("page", "1").isdigit() else 1)
+    start = (page - 1) * TEAM_PAGE_SIZE
+    rows = list(members[start:start + TEAM_PAGE_SIZE + 1])
+    context = {
+        "brand": brand_get(),
+        "me": me,
+        "leader": leader,
+        "chain": [a for a in selectors.chain_above(agent=leader) if is_in_team(
+            Relation.REFERRER, member_id=a.pk, leader_id=me.pk)] if leader != me else [],
+        "team_size": selectors.team_size(agent=leader),
+        "members": rows[:TEAM_PAGE_SIZE],
+        "page": page,
+        "has_next": len(rows) > TEAM_PAGE_SIZE,
+    }
+    return render(request, "web/team.html", context)
+
+
+@login_required
+def applications(request):
+    me = _agent_or_none(request)
+    if me is None:
+        raise Http404
+    return render(request, "web/applications.html", {
+        "brand": brand_get(), "me": me, "applications": selectors.applications_to_decide(agent=me),
+        "form": DecisionForm(),
+    })
+
+
+@login_required
+def application_decide(request, application_id: int):
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    application = get_object_or_404(Application, pk=application_id)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose approve or reject."))
+        return redirect("web:applications")
+    try:
+        if form.cleaned_data["decision"] == "approve":
+            agent = services.application_approve(application=application, by=request.user,
+                                                 note=form.cleaned_data["note"])
+            messages.success(request, _("%(name)s has joined as %(level)s.") % {
+                "name": agent.real_name, "level": agent.level.name})
+        else:
+            services.application_reject(application=application, by=request.user, note=form.cleaned_data["note"])
+            messages.success(request, _("The application was rejected."))
+    except BusinessError as exc:
+        messages.error(request, exc.message)
+    return redirect("web:applications")
+
+
+def join(request, code: str | None = None):
+    inviter = None
+    if code is not None:
+        inviter = selectors.agent_by_invite_code(code)
+        if inviter is None:
+            return render(request, "web/join_invalid.html", {"brand": brand_get(), "code": code}, status=404)
+    form = ApplicationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            application = services.application_submit(
+                invite_code=code, phone=data["phone"], real_name=data["real_name"], level_code=data["level"].code,
+                password=data["password"], id_number=data["id_number"],
+            )
+        except BusinessError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+        else:
+            return render(request, "web/join_done.html", {"brand": brand_get(), "application": application})
+    status = 400 if request.method == "POST" else 200
+    return render(request, "web/join.html", {"brand": brand_get(), "inviter": inviter, "form": form}, status=status)
