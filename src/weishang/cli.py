@@ -15,10 +15,6 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "weishang.settings")
     argv = list(sys.argv if argv is None else argv)
     argv[0] = "weishang"
-    from django.conf import settings
-
-    if not os.environ.get("DATABASE_URL"):
-        settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(argv)

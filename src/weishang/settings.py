@@ -106,15 +106,23 @@ SQLITE_OPTIONS = {
 _db_url = os.environ.get("DATABASE_URL")
 if _db_url:
     DATABASES = {"default": dj_database_url.parse(_db_url, conn_max_age=60)}
+    # One test database per test process, so that parallel runs never share one.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_weishang_{os.getpid()}"}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
         DATABASES["default"]["CONN_MAX_AGE"] = 0
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 else:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "weishang.sqlite3",
             "OPTIONS": dict(SQLITE_OPTIONS),
+            # Tests use a file too, so that threads see WAL and IMMEDIATE locking as in production
+            # (an in-memory shared-cache database locks differently); one file per test process.
+            "TEST": {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -73,7 +73,7 @@ class AgentAdmin(ModelAdmin):
     list_display = ("real_name", "phone_display", "level", "status", "supplier", "referrer", "joined_at")
     list_filter = ("level", "status")
     search_fields = ("real_name", "user__phone", "invite_code")
-    list_select_related = ("level", "supplier", "referrer", "user")
+    list_select_related = ("level", "supplier__level", "referrer__level", "user")
     readonly_fields = ("user", "phone_display", "id_number_masked", "level", "status", "supplier", "referrer",
                        "introducer", "invite_code", "entry_due", "joined_at", "team_summary", "relations_link")
     fields = ("real_name", *readonly_fields)
@@ -182,7 +182,7 @@ class ApplicationAdmin(ModelAdmin):
     list_display = ("submitted_at", "real_name", "phone", "level", "inviter", "approver", "status", "decided_by")
     list_filter = ("status", "level")
     search_fields = ("real_name", "phone")
-    list_select_related = ("level", "inviter", "approver", "decided_by")
+    list_select_related = ("level", "inviter__level", "approver__level", "decided_by")
     readonly_fields = ("real_name", "phone", "id_number_masked", "level", "inviter", "approver", "status",
                        "submitted_at", "decided_by", "decided_at", "decision_note", "agent")
     fields = readonly_fields

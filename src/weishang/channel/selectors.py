@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce
 
 from weishang.channel.models import Agent, Application, ApplicationStatus, Level
 from weishang.channel.tree import Relation
+from weishang.core.money import to_money
 
 
 def agent_for_user(user) -> Agent | None:
@@ -60,7 +61,7 @@ def team_sum(*, agent: Agent | int, queryset: QuerySet, agent_field: str, amount
     total = queryset.filter(**{f"{agent_field}__in": member_ids}).aggregate(
         total=Coalesce(Sum(amount_field), Value(Decimal("0")), output_field=DecimalField())
     )["total"]
-    return Decimal(total)
+    return to_money(total)
 
 
 def chain_above(*, agent: Agent | int, relation: Relation = Relation.REFERRER,

@@ -8,6 +8,7 @@ from django.db.models import Sum
 from weishang.channel.models import Agent
 from weishang.channel.selectors import team_sum
 from weishang.channel.tree import Relation
+from weishang.core.money import to_money
 from weishang.trade.models import VOLUME_KINDS, Order, OrderStatus
 
 
@@ -25,4 +26,4 @@ def personal_purchase_volume(*, agent: Agent | int, start: datetime, end: dateti
         buyer_id=getattr(agent, "pk", agent), status=OrderStatus.COMPLETED, kind__in=VOLUME_KINDS,
         completed_at__gte=start, completed_at__lt=end,
     ).aggregate(total=Sum("total"))["total"]
-    return total if total is not None else Decimal("0.00")
+    return to_money(total if total is not None else 0)

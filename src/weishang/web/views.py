@@ -9,6 +9,7 @@ from django.contrib.auth.views import LoginView
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -17,6 +18,7 @@ from weishang.channel.models import Agent, Application
 from weishang.channel.tree import Relation, is_in_team
 from weishang.core.errors import BusinessError
 from weishang.core.selectors import brand_get
+from weishang.trade.selectors import team_purchase_volume
 from weishang.web.forms import ApplicationForm, DecisionForm, PhoneLoginForm
 
 TEAM_PAGE_SIZE = 50
@@ -48,9 +50,11 @@ def home(request):
         if request.user.is_staff:
             return redirect("admin:index")
         return render(request, "web/no_agent.html", {"brand": brand_get()}, status=403)
+    month_start = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     context = {
         "brand": brand_get(),
         "agent": agent,
+        "team_volume_month": team_purchase_volume(agent=agent, start=month_start, end=timezone.now()),
         "team_size": selectors.team_size(agent=agent),
         "direct_count": agent.referred_agents.count(),
         "supply_size": selectors.team_size(agent=agent, relation=Relation.SUPPLIER) - 1,
@@ -72,21 +76,31 @@ def team(request, agent_id: int | None = None):
             raise Http404
         leader = get_object_or_404(Agent.objects.select_related("level"), pk=agent_id)
     members = selectors.direct_team(agent=leader)
-    page = max(1, int(request.GET.get("page", "1")) if request.GET.get("page", "1").isdigit() else 1)
+    page_text = request.GET.get("page", "1")
+    page = int(page_text) if page_text.isdigit() and int(page_text) > 0 else 1
     start = (page - 1) * TEAM_PAGE_SIZE
     rows = list(members[start:start + TEAM_PAGE_SIZE + 1])
     context = {
         "brand": brand_get(),
         "me": me,
         "leader": leader,
-        "chain": [a for a in selectors.chain_above(agent=leader) if is_in_team(
-            Relation.REFERRER, member_id=a.pk, leader_id=me.pk)] if leader != me else [],
+        "chain": _chain_between(me, leader),
         "team_size": selectors.team_size(agent=leader),
         "members": rows[:TEAM_PAGE_SIZE],
         "page": page,
         "has_next": len(rows) > TEAM_PAGE_SIZE,
     }
     return render(request, "web/team.html", context)
+
+
+def _chain_between(me: Agent, leader: Agent) -> list[Agent]:
+    """The agents between me and a member of my team, nearest to the member first."""
+    chain = []
+    for agent in selectors.chain_above(agent=leader):
+        if agent.pk == me.pk:
+            break
+        chain.append(agent)
+    return chain
 
 
 @login_required

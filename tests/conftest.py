@@ -1,0 +1,48 @@
+"""Shared fixtures: the five demo levels and a factory for agents made through the services."""
+
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+
+import pytest
+
+from weishang.channel import services
+from weishang.channel.models import Approver, Level
+
+_phones = itertools.count(1)
+
+
+@pytest.fixture
+def levels(db) -> dict[str, Level]:
+    """联创 (rank 1) … 特约 (rank 5), as in the demo brand."""
+    spec = [
+        ("partner", "联创", 1, "100000", "0.30", 100, Approver.BRAND),
+        ("general", "总代", 2, "20000", "0.40", 20, Approver.BRAND),
+        ("province", "省代", 3, "6000", "0.50", 10, Approver.SUPPLIER),
+        ("city", "市代", 4, "2000", "0.60", 5, Approver.SUPPLIER),
+        ("vip", "特约", 5, "298", "0.80", 1, Approver.SUPPLIER),
+    ]
+    return {
+        code: Level.objects.create(code=code, name=name, rank=rank, entry_amount=Decimal(entry),
+                                   discount=Decimal(discount), min_restock_qty=min_qty, approver=approver)
+        for code, name, rank, entry, discount, min_qty, approver in spec
+    }
+
+
+def next_phone() -> str:
+    return f"135{next(_phones):08d}"
+
+
+@pytest.fixture
+def make_agent(levels):
+    """make_agent("vip", referrer=a) -> an active agent created by channel.services.agent_create."""
+
+    def make(level: str = "vip", *, referrer=None, supplier="auto", password: str = "pass-word-1", **kw):
+        return services.agent_create(
+            phone=kw.pop("phone", None) or next_phone(), real_name=kw.pop("real_name", f"代理{next(_phones)}"),
+            level=levels[level], referrer=referrer, supplier=supplier, password=password,
+            entry_paid=kw.pop("entry_paid", True), **kw,
+        )
+
+    return make
