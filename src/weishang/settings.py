@@ -16,7 +16,6 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
-from django.templatetags.static import static
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -153,6 +152,10 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
 
 # --- Console (django-unfold) ----------------------------------------------------------------
+def _nav(title, icon: str, url_name: str) -> dict:
+    return {"title": title, "icon": icon, "link": reverse_lazy(url_name)}
+
+
 UNFOLD = {
     "SITE_TITLE": _("Weishang console"),
     "SITE_HEADER": _("Weishang 微商"),
@@ -165,28 +168,26 @@ UNFOLD = {
             {
                 "title": _("Channel"),
                 "items": [
-                    {"title": _("Agents"), "icon": "groups", "link": reverse_lazy("admin:channel_agent_changelist")},
-                    {"title": _("Applications"), "icon": "how_to_reg",
-                     "link": reverse_lazy("admin:channel_application_changelist")},
-                    {"title": _("Levels"), "icon": "military_tech", "link": reverse_lazy("admin:channel_level_changelist")},
-                    {"title": _("Relationship log"), "icon": "history",
-                     "link": reverse_lazy("admin:channel_agenttrail_changelist")},
+                    _nav(_("Agents"), "groups", "admin:channel_agent_changelist"),
+                    _nav(_("Applications"), "how_to_reg", "admin:channel_application_changelist"),
+                    _nav(_("Levels"), "military_tech", "admin:channel_level_changelist"),
+                    _nav(_("Relationship log"), "history", "admin:channel_agenttrail_changelist"),
                 ],
             },
             {
                 "title": _("Catalog"),
                 "items": [
-                    {"title": _("Products"), "icon": "inventory_2", "link": reverse_lazy("admin:catalog_product_changelist")},
-                    {"title": _("SKUs"), "icon": "qr_code", "link": reverse_lazy("admin:catalog_sku_changelist")},
-                    {"title": _("Price grid"), "icon": "grid_on", "link": reverse_lazy("admin:catalog_price_grid")},
+                    _nav(_("Products"), "inventory_2", "admin:catalog_product_changelist"),
+                    _nav(_("SKUs"), "qr_code", "admin:catalog_sku_changelist"),
+                    _nav(_("Price grid"), "grid_on", "admin:catalog_price_grid"),
                 ],
             },
             {
                 "title": _("Brand"),
                 "items": [
-                    {"title": _("Brand settings"), "icon": "storefront", "link": reverse_lazy("admin:core_brand_changelist")},
-                    {"title": _("Staff"), "icon": "badge", "link": reverse_lazy("admin:core_user_changelist")},
-                    {"title": _("Roles"), "icon": "shield_person", "link": reverse_lazy("admin:auth_group_changelist")},
+                    _nav(_("Brand settings"), "storefront", "admin:core_brand_changelist"),
+                    _nav(_("Staff"), "badge", "admin:core_user_changelist"),
+                    _nav(_("Roles"), "shield_person", "admin:auth_group_changelist"),
                 ],
             },
         ],

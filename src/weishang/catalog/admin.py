@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, TabularInline
 
@@ -75,7 +75,8 @@ class LevelPriceAdmin(SimpleHistoryAdmin, ModelAdmin):
                 messages.error(request, exc.message)
                 status = 400
             else:
-                messages.success(request, gettext("%(n)d prices changed.") % {"n": changed})
+                text = ngettext("%(n)d price changed.", "%(n)d prices changed.", changed)
+                messages.success(request, text % {"n": changed})
                 return redirect("admin:catalog_price_grid")
         levels, rows = selectors.price_grid()
         grid = []

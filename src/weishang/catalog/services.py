@@ -4,6 +4,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from weishang.catalog.models import SKU, LevelPrice
 from weishang.channel.models import Level
@@ -14,7 +15,9 @@ class PriceGridError(BusinessError):
     """Carries one message per bad cell: ``errors[(sku_id, level_id)] = message``."""
 
     def __init__(self, errors: dict[tuple[int, int], str]):
-        super().__init__(_("%(n)d prices are not valid; nothing was saved.") % {"n": len(errors)}, field="prices")
+        text = ngettext("%(n)d price is not valid; nothing was saved.",
+                        "%(n)d prices are not valid; nothing was saved.", len(errors))
+        super().__init__(text % {"n": len(errors)}, field="prices")
         self.errors = errors
 
 

@@ -11,11 +11,12 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
 from unfold.decorators import action
+from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
 from weishang.channel import selectors, services
 from weishang.channel.models import Agent, AgentTrail, Application, ApplicationStatus, Level
@@ -42,18 +43,19 @@ class AgentRelationsForm(forms.Form):
         ("status", _("Change status")),
         ("introducer", _("Set introducer")),
     ]
-    action = forms.ChoiceField(label=_("What to change"), choices=ACTIONS)
+    action = forms.ChoiceField(label=_("What to change"), choices=ACTIONS, widget=UnfoldAdminSelectWidget)
     agent_code = forms.CharField(
         label=_("New referrer / supplier / introducer (invite code or phone; empty = none / the company)"),
-        required=False, max_length=20,
+        required=False, max_length=20, widget=UnfoldAdminTextInputWidget,
     )
-    level = forms.ModelChoiceField(label=_("New level"), queryset=Level.objects.all(), required=False)
+    level = forms.ModelChoiceField(label=_("New level"), queryset=Level.objects.all(), required=False,
+                                   widget=UnfoldAdminSelectWidget)
     status = forms.ChoiceField(
-        label=_("Status change"), required=False,
+        label=_("Status change"), required=False, widget=UnfoldAdminSelectWidget,
         choices=[("", "—"), ("activate", _("Activate")), ("suspend", _("Suspend")),
                  ("reinstate", _("Reinstate")), ("exit", _("Exit"))],
     )
-    reason = forms.CharField(label=_("Why"), max_length=300)
+    reason = forms.CharField(label=_("Why"), max_length=300, widget=UnfoldAdminTextInputWidget)
 
 
 def _find_agent(text: str) -> Agent | None:
@@ -162,10 +164,18 @@ class AgentAdmin(ModelAdmin):
 
 @admin.register(AgentTrail)
 class AgentTrailAdmin(ModelAdmin):
-    list_display = ("changed_at", "agent", "kind", "old_value", "new_value", "changed_by", "reason")
+    list_display = ("changed_at", "agent", "kind", "old_display", "new_display", "changed_by", "reason")
     list_filter = ("kind",)
     search_fields = ("agent__real_name", "agent__user__phone", "reason")
     list_select_related = ("agent__level", "changed_by")
+
+    @admin.display(description=_("from"))
+    def old_display(self, obj):
+        return obj.old_display
+
+    @admin.display(description=_("to"))
+    def new_display(self, obj):
+        return obj.new_display
 
     def has_add_permission(self, request):
         return False
@@ -211,7 +221,8 @@ class ApplicationAdmin(ModelAdmin):
             except BusinessError as exc:
                 messages.error(request, f"{application.real_name}: {exc.message}")
         if done:
-            messages.success(request, gettext("%(n)d applications decided.") % {"n": done})
+            text = ngettext("%(n)d application decided.", "%(n)d applications decided.", done)
+            messages.success(request, text % {"n": done})
 
     @admin.action(description=_("Approve selected applications"), permissions=["decide"])
     def approve_selected(self, request, queryset):

@@ -84,7 +84,8 @@ class AgentStatus(models.TextChoices):
 class Agent(models.Model):
     """An agent (代理): a user account plus their level and three separate relations."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="agent")
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="agent",
+                                verbose_name=_("login"))
     real_name = models.CharField(_("real name"), max_length=50)
     id_number = models.CharField(_("ID number"), max_length=18, blank=True)
     level = models.ForeignKey(Level, on_delete=models.PROTECT, related_name="agents", verbose_name=_("level"))
@@ -196,8 +197,8 @@ class AgentTrail(models.Model):
     kind = models.CharField(_("what changed"), max_length=12, choices=TrailKind.choices)
     old_value = models.CharField(_("from"), max_length=100, blank=True)
     new_value = models.CharField(_("to"), max_length=100, blank=True)
-    old_ref = models.BigIntegerField(null=True, blank=True, help_text="id of the old level/agent, if any")
-    new_ref = models.BigIntegerField(null=True, blank=True, help_text="id of the new level/agent, if any")
+    old_ref = models.BigIntegerField(null=True, blank=True, help_text=_("id of the old level or agent, if any"))
+    new_ref = models.BigIntegerField(null=True, blank=True, help_text=_("id of the new level or agent, if any"))
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("by"),
@@ -211,7 +212,21 @@ class AgentTrail(models.Model):
         verbose_name_plural = _("relationship log (代理轨迹)")
 
     def __str__(self) -> str:
-        return f"{self.agent}: {self.get_kind_display()} {self.old_value} → {self.new_value}"
+        return f"{self.agent}: {self.get_kind_display()} {self.old_display} → {self.new_display}"
+
+    def _display(self, value: str) -> str:
+        # Status changes store the status code, shown in the reader's language.
+        if self.kind == TrailKind.STATUS and value in AgentStatus.values:
+            return str(AgentStatus(value).label)
+        return value
+
+    @property
+    def old_display(self) -> str:
+        return self._display(self.old_value)
+
+    @property
+    def new_display(self) -> str:
+        return self._display(self.new_value)
 
 
 class ApplicationStatus(models.TextChoices):

@@ -198,7 +198,7 @@ def _rehome_supplied(agent: Agent, *, by, reason: str) -> None:
     for child in Agent.objects.filter(supplier=agent).select_related("level").order_by("pk"):
         if agent.status == AgentStatus.ACTIVE and agent.level.is_higher_than(child.level):
             continue
-        new_supplier = selectors.resolve_supplier(referrer=agent.supplier, level=child.level) if agent.supplier else None
+        new_supplier = selectors.resolve_supplier(referrer=agent.supplier, level=child.level)
         tree.move(Relation.SUPPLIER, agent_id=child.pk, new_parent_id=getattr(new_supplier, "pk", None))
         old = child.supplier
         child.supplier = new_supplier
@@ -249,15 +249,16 @@ def agent_change_status(*, agent: Agent, action: str, by=None, reason: str = "")
     method = getattr(agent, _STATUS_ACTIONS[action])
     if not can_proceed(method):
         raise Conflict(
-            _("An agent who is %(status)s cannot be given that status change.") % {"status": agent.get_status_display()},
+            _("An agent who is %(status)s cannot be given that status change.")
+            % {"status": agent.get_status_display()},
             field="status",
         )
-    old = agent.get_status_display()
+    old = agent.status
     method()
     if action == "activate":
         agent.entry_due = Decimal("0")
     agent.save(update_fields=["status", "entry_due"])
-    _trail(agent, TrailKind.STATUS, old=old, new=agent.get_status_display(), by=by, reason=reason)
+    _trail(agent, TrailKind.STATUS, old=old, new=agent.status, by=by, reason=reason)
     if action in {"suspend", "exit"}:
         _rehome_supplied(agent, by=by, reason=_("automatic: supplier %(name)s is %(status)s")
                          % {"name": agent.real_name, "status": agent.get_status_display()})

@@ -23,7 +23,7 @@ from weishang.channel.models import Agent, AgentStatus, AgentTrail, Application,
 from weishang.channel.services import INVITE_ALPHABET, INVITE_LENGTH
 from weishang.channel.tree import Relation
 from weishang.core.models import Brand
-from weishang.core.roles import role_group_name, roles_sync
+from weishang.core.roles import roles_sync
 from weishang.demo.generate import generate_channel
 from weishang.trade.models import Order, OrderKind, OrderStatus
 
