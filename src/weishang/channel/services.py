@@ -10,11 +10,13 @@ from __future__ import annotations
 import secrets
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
@@ -47,6 +49,13 @@ def _new_invite_code() -> str:
         code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
         if not Agent.objects.filter(invite_code=code).exists():
             return code
+
+
+def _record_text(message: str, **params: object) -> str:
+    """Text the system writes into the log: in the brand's language (settings.LANGUAGE_CODE),
+    whatever language the person whose action caused it was using."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return gettext(message) % {k: str(v) for k, v in params.items()}
 
 
 def _trail(agent: Agent, kind: str, *, old: object = None, new: object = None, by=None, reason: str = "") -> None:
@@ -217,7 +226,8 @@ def agent_change_level(*, agent: Agent, level: Level, by=None, reason: str = "")
     agent.level = level
     agent.save(update_fields=["level"])
     _trail(agent, TrailKind.LEVEL, old=old_level, new=level, by=by, reason=reason)
-    auto = _("automatic: level changed from %(old)s to %(new)s") % {"old": old_level.name, "new": level.name}
+    auto = _record_text(gettext_noop("automatic: level changed from %(old)s to %(new)s"),
+                        old=old_level.name, new=level.name)
     if agent.supplier_id is not None:
         supplier = Agent.objects.select_related("level").get(pk=agent.supplier_id)
         if not supplier.level.is_higher_than(level):
@@ -260,8 +270,9 @@ def agent_change_status(*, agent: Agent, action: str, by=None, reason: str = "")
     agent.save(update_fields=["status", "entry_due"])
     _trail(agent, TrailKind.STATUS, old=old, new=agent.status, by=by, reason=reason)
     if action in {"suspend", "exit"}:
-        _rehome_supplied(agent, by=by, reason=_("automatic: supplier %(name)s is %(status)s")
-                         % {"name": agent.real_name, "status": agent.get_status_display()})
+        _rehome_supplied(agent, by=by, reason=_record_text(
+            gettext_noop("automatic: supplier %(name)s is %(status)s"),
+            name=agent.real_name, status=AgentStatus(agent.status).label))
     return agent
 
 
@@ -355,7 +366,7 @@ def application_approve(*, application: Application, by, note: str = "") -> Agen
         referrer=application.inviter,
         password_hash=application.password_hash,
         by=by,
-        reason=_("application #%(id)s approved") % {"id": application.pk},
+        reason=_record_text(gettext_noop("application #%(id)s approved"), id=application.pk),
     )
     application.approve()
     application.agent = agent

@@ -8,6 +8,7 @@ urlpatterns = [
     path("m/", views.home, name="home"),
     path("m/login/", views.PhoneLoginView.as_view(), name="login"),
     path("m/logout/", views.logout_view, name="logout"),
+    path("m/invite-qr.svg", views.invite_qr, name="invite_qr"),
     path("m/team/", views.team, name="team"),
     path("m/team/<int:agent_id>/", views.team, name="team_of"),
     path("m/applications/", views.applications, name="applications"),

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import qrcode
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from qrcode.image.svg import SvgPathImage
 
 from weishang.channel import selectors, services
-from weishang.channel.models import Agent, Application
+from weishang.channel.models import Agent, AgentStatus, Application
 from weishang.channel.tree import Relation, is_in_team
 from weishang.core.errors import BusinessError
 from weishang.core.selectors import brand_get
@@ -62,6 +64,19 @@ def home(request):
         "invite_url": request.build_absolute_uri(reverse("web:join", args=[agent.invite_code])),
     }
     return render(request, "web/home.html", context)
+
+
+@login_required
+def invite_qr(request):
+    """The agent's invite link as a QR code (SVG), to show or save and send in WeChat."""
+    agent = _agent_or_none(request)
+    if agent is None or agent.status != AgentStatus.ACTIVE:
+        raise Http404
+    url = request.build_absolute_uri(reverse("web:join", args=[agent.invite_code]))
+    image = qrcode.make(url, image_factory=SvgPathImage, box_size=10, border=2)
+    response = HttpResponse(image.to_string(), content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 @login_required
