@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.security import SessionAuth
 
 from weishang.channel import selectors, services
@@ -82,7 +82,7 @@ def application_submit(request, payload: ApplicationIn):
         invite_code=payload.invite_code, phone=payload.phone, real_name=payload.real_name,
         level_code=payload.level, password=payload.password, id_number=payload.id_number,
     )
-    return 201, _application_out(app)
+    return Status(201, _application_out(app))
 
 
 @router.post("/applications/{application_id}/approve", response=AgentOut, auth=session)

@@ -9,6 +9,9 @@ from django.utils.translation import ngettext
 from weishang.catalog.models import SKU, LevelPrice
 from weishang.channel.models import Level
 from weishang.core.errors import BusinessError
+from weishang.core.money import CENT
+
+MAX_PRICE = Decimal("1e12")  # fits DecimalField(max_digits=14, decimal_places=2)
 
 
 class PriceGridError(BusinessError):
@@ -34,11 +37,11 @@ def parse_price(raw: str) -> Decimal | None:
         raise ValueError(_("“%(value)s” is not an amount.") % {"value": raw})
     if value < 0:
         raise ValueError(_("A price cannot be below zero."))
-    if value != value.quantize(Decimal("0.01")):
-        raise ValueError(_("Use at most two decimals (fen)."))
-    if value >= Decimal("1e12"):
+    if value >= MAX_PRICE:  # before quantize(), which cannot represent huge values
         raise ValueError(_("That amount is too large."))
-    return value.quantize(Decimal("0.01"))
+    if value != value.quantize(CENT):
+        raise ValueError(_("Use at most two decimals (fen)."))
+    return value.quantize(CENT)
 
 
 @transaction.atomic

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext as _
@@ -33,7 +34,7 @@ from weishang.channel.models import (
 )
 from weishang.channel.tree import Relation
 from weishang.core.errors import BusinessError, Conflict, Forbidden, NotFound
-from weishang.core.validators import normalize_phone, validate_id_number, validate_phone
+from weishang.core.validators import normalize_phone, to_ascii, validate_id_number, validate_phone
 
 INVITE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud over WeChat
 INVITE_LENGTH = 8
@@ -69,6 +70,10 @@ def _trail(agent: Agent, kind: str, *, old: object = None, new: object = None, b
         changed_by=by,
         reason=reason[:300],
     )
+
+
+def _fresh(agent: Agent | None) -> Agent | None:
+    return None if agent is None else Agent.objects.select_related("level").get(pk=agent.pk)
 
 
 def _locked(agent: Agent | int) -> Agent:
@@ -126,11 +131,16 @@ def agent_create(
     if not real_name:
         raise BusinessError(_("Enter the real name."), field="real_name")
     User = get_user_model()
-    if User.objects.filter(phone=phone).exists() or User.objects.filter(username=phone).exists():
+    if User.objects.filter(Q(phone=phone) | Q(username=phone)).exists():
         raise Conflict(_("The phone number %(phone)s is already registered.") % {"phone": phone}, field="phone")
     _lock_trees()
+    # Decide on the uplines as they are now, under the locks, not as the caller last read them.
+    referrer = _fresh(referrer)
+    introducer = _fresh(introducer)
     if supplier == "auto":
         supplier = selectors.resolve_supplier(referrer=referrer, level=level)
+    else:
+        supplier = _fresh(supplier)
     _check_supplier(agent_level=level, supplier=supplier)
     user = User(username=phone, phone=phone, first_name=real_name)
     if password_hash:
@@ -301,7 +311,7 @@ def application_submit(
     real_name = (real_name or "").strip()
     if not real_name:
         raise BusinessError(_("Enter your real name."), field="real_name")
-    id_number = (id_number or "").strip().upper()
+    id_number = to_ascii(id_number).strip().upper()
     if id_number:
         try:
             validate_id_number(id_number)
@@ -313,7 +323,7 @@ def application_submit(
     if len(password or "") < 8:
         raise BusinessError(_("The password must have at least 8 characters."), field="password")
     User = get_user_model()
-    if User.objects.filter(phone=phone).exists():
+    if User.objects.filter(Q(phone=phone) | Q(username=phone)).exists():
         raise Conflict(_("The phone number %(phone)s is already registered.") % {"phone": phone}, field="phone")
     if Application.objects.filter(phone=phone, status=ApplicationStatus.PENDING).exists():
         raise Conflict(_("An application for %(phone)s is already waiting for a decision.") % {"phone": phone},
@@ -339,12 +349,17 @@ def application_can_decide(*, user, application: Application) -> bool:
         return False
     if user.is_staff and user.has_perm("channel.decide_application"):
         return True
-    return application.approver_id is not None and application.approver.user_id == user.pk
+    approver = application.approver
+    return approver is not None and approver.user_id == user.pk and approver.status == AgentStatus.ACTIVE
 
 
 def _locked_pending(application: Application, user) -> Application:
-    application = Application.objects.select_for_update().select_related("level", "inviter", "approver").get(
-        pk=application.pk
+    # Lock only the application row: PostgreSQL refuses FOR UPDATE on the nullable side of the
+    # outer joins that select_related makes for inviter and approver.
+    application = (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("level", "inviter", "approver")
+        .get(pk=application.pk)
     )
     if not application_can_decide(user=user, application=application):
         raise Forbidden(_("This application is not yours to decide."))

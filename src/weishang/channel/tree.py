@@ -140,6 +140,24 @@ def expected_links(parents: dict[int, int | None]) -> Iterator[tuple[int, int, i
         raise CycleError(f"{len(parents) - seen} agents are in a cycle and reach no root")
 
 
+def _in_cycles(parents: dict[int, int | None]) -> list[int]:
+    """Agents whose chain of parents never reaches a root (in or under a cycle), first 20."""
+    reaches_root: dict[int, bool] = {}
+    stuck = []
+    for start in parents:
+        path, node, seen = [], start, set()
+        while node is not None and node not in reaches_root and node not in seen:
+            seen.add(node)
+            path.append(node)
+            node = parents.get(node)
+        ok = node is None or reaches_root.get(node, False)
+        for n in path:
+            reaches_root[n] = ok
+        if not ok:
+            stuck.append(start)
+    return sorted(stuck)[:20]
+
+
 def _parents(relation: Relation) -> dict[int, int | None]:
     return dict(Agent.objects.values_list("pk", relation.parent_field).iterator(chunk_size=20_000))
 
@@ -181,7 +199,11 @@ def rebuild(relation: Relation) -> int:
 
 def verify(relation: Relation) -> list[str]:
     """Differences between the closure table and the parent keys; empty when all is right."""
-    expected = set(expected_links(_parents(relation)))
+    parents = _parents(relation)
+    try:
+        expected = set(expected_links(parents))
+    except CycleError:
+        return [f"{relation}: the parent keys hold a cycle: agents {', '.join(map(str, _in_cycles(parents)))}"]
     actual = set(relation.link_model.objects.values_list("ancestor_id", "descendant_id", "depth").iterator(50_000))
     problems = []
     for anc, desc, depth in sorted(expected - actual)[:20]:

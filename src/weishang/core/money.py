@@ -27,4 +27,7 @@ def to_money(value: object, *, rounding: str = "half_up") -> Decimal:
         raise ValueError(f"not an amount: {value!r}") from exc
     if not amount.is_finite():
         raise ValueError(f"not an amount: {value!r}")
-    return amount.quantize(CENT, rounding=ROUNDING[rounding])
+    try:
+        return amount.quantize(CENT, rounding=ROUNDING[rounding])
+    except InvalidOperation as exc:  # too many digits to hold to the fen
+        raise ValueError(f"amount out of range: {value!r}") from exc

@@ -106,6 +106,8 @@ def roles_sync_after_migrate(sender, app_config=None, using="default", **kwargs)
     # post_migrate is sent once per app; act on the last one, when every permission exists.
     from django.apps import apps
 
-    if app_config is None or app_config is not list(apps.get_app_configs())[-1]:
+    # Django sends it only for apps that have models.
+    with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
+    if app_config is None or app_config is not with_models[-1]:
         return
     roles_sync()

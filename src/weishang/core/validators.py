@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-# Mainland China mobile numbers: 11 digits starting 1[3-9].
-PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+# Mainland China mobile numbers: 11 ASCII digits starting 1[3-9]. (\d would also accept
+# full-width and other Unicode digits; those are normalised to ASCII first, see below.)
+PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 # Resident identity card: 17 digits and a check digit (0-9 or X).
-ID_NUMBER_RE = re.compile(r"^\d{17}[\dX]$")
+ID_NUMBER_RE = re.compile(r"^[0-9]{17}[0-9X]$")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
 
+def to_ascii(value: str) -> str:
+    """Full-width characters (１３８, Ｘ, typed on Chinese keyboards) to their ASCII forms."""
+    return unicodedata.normalize("NFKC", value or "")
+
+
 def normalize_phone(value: str) -> str:
-    digits = re.sub(r"[\s-]", "", value or "")
+    digits = re.sub(r"[\s-]", "", to_ascii(value))
     if digits.startswith("+86"):
         digits = digits[3:]
     return digits

@@ -53,13 +53,16 @@ def generate_channel(
     for share in level_mix:
         total += share
         cumulative.append(total)
-    founders = max(1, min(founders, n))
+    founders = max(1, min(founders, n - (levels - 1)))  # leave room for one agent of every level
     for i in range(n):
         if i < founders:
             rank, referrer = 1, None
         else:
-            x = rng.random() * total
-            rank = next(r for r, c in enumerate(cumulative, start=1) if x <= c)
+            if i - founders < levels - 1:
+                rank = i - founders + 2  # the first newcomers make sure every level has someone
+            else:
+                x = rng.random() * total
+                rank = next(r for r, c in enumerate(cumulative, start=1) if x <= c)
             eligible = [r for r in range(1, rank + 1) if by_rank[r]]
             # Higher levels recruit more each: weight a level by its headcount x (levels - rank + 1).
             weights = [len(by_rank[r]) * (levels - r + 1) for r in eligible]

@@ -92,7 +92,8 @@ def team(request, agent_id: int | None = None):
         leader = get_object_or_404(Agent.objects.select_related("level"), pk=agent_id)
     members = selectors.direct_team(agent=leader)
     page_text = request.GET.get("page", "1")
-    page = int(page_text) if page_text.isdigit() and int(page_text) > 0 else 1
+    page = int(page_text) if page_text.isascii() and page_text.isdigit() and 0 < len(page_text) < 7 else 1
+    page = max(page, 1)
     start = (page - 1) * TEAM_PAGE_SIZE
     rows = list(members[start:start + TEAM_PAGE_SIZE + 1])
     context = {
@@ -158,6 +159,9 @@ def join(request, code: str | None = None):
         inviter = selectors.agent_by_invite_code(code)
         if inviter is None:
             return render(request, "web/join_invalid.html", {"brand": brand_get(), "code": code}, status=404)
+        if inviter.status != AgentStatus.ACTIVE:
+            return render(request, "web/join_invalid.html", {"brand": brand_get(), "code": code, "inactive": True},
+                          status=410)
     form = ApplicationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

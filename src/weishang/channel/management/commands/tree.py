@@ -16,7 +16,10 @@ class Command(BaseCommand):
     def handle(self, *args, action: str, **options):
         if action == "rebuild":
             for relation in Relation:
-                n = tree.rebuild(relation)
+                try:
+                    n = tree.rebuild(relation)
+                except tree.CycleError as exc:
+                    raise CommandError(f"{relation}: cannot rebuild, the parent keys hold a cycle ({exc})") from exc
                 self.stdout.write(f"{relation}: {n} links")
             return
         problems = [p for relation in Relation for p in tree.verify(relation)]

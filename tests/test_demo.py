@@ -1,0 +1,184 @@
+"""``weishang demo``: the demo brand loads once, with staff in their roles, a login agent per level,
+and trees that satisfy every rule live data has to."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import CommandError, call_command
+
+from weishang.catalog.models import SKU, LevelPrice, Product
+from weishang.channel import tree
+from weishang.channel.models import Agent, AgentStatus, AgentTrail, Application, ApplicationStatus, Level
+from weishang.channel.tree import Relation
+from weishang.core.models import Brand
+from weishang.core.roles import ROLES, role_group_name
+from weishang.demo.services import AGENT_PASSWORD, STAFF, STAFF_PASSWORD
+from weishang.trade.models import Order
+
+
+@pytest.fixture(autouse=True)
+def fast_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def counts() -> dict[str, int]:
+    return {
+        "agents": Agent.objects.count(),
+        "users": get_user_model().objects.count(),
+        "orders": Order.objects.count(),
+        "applications": Application.objects.count(),
+        "levels": Level.objects.count(),
+        "skus": SKU.objects.count(),
+        "products": Product.objects.count(),
+        "prices": LevelPrice.objects.count(),
+        "trail": AgentTrail.objects.count(),
+        "brands": Brand.objects.count(),
+        "groups": Group.objects.count(),
+    }
+
+
+def run_demo(agents: int = 60) -> str:
+    out = StringIO()
+    call_command("demo", agents=agents, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def demo(db):
+    return run_demo()
+
+
+def test_demo_loads_a_brand(demo):
+    assert "60" in demo
+    c = counts()
+    assert c["agents"] == 60
+    assert c["brands"] == 1
+    assert c["levels"] == 5
+    assert c["skus"] == 3
+    assert c["orders"] > 0
+    assert c["applications"] > 0
+    assert c["trail"] == 60  # one "joined" row per agent
+    assert c["users"] == 60 + len(STAFF)
+
+
+def test_demo_is_idempotent(demo):
+    before = counts()
+    agents_before = sorted(Agent.objects.values_list("pk", "level_id", "supplier_id", "referrer_id"))
+    out = run_demo()
+    assert counts() == before
+    assert sorted(Agent.objects.values_list("pk", "level_id", "supplier_id", "referrer_id")) == agents_before
+    assert "60" in out
+    # a different size on the second run adds nothing either
+    run_demo(agents=100)
+    assert counts() == before
+
+
+def test_demo_levels(demo):
+    levels = list(Level.objects.order_by("rank"))
+    assert [lvl.rank for lvl in levels] == [1, 2, 3, 4, 5]
+    assert [lvl.code for lvl in levels] == ["partner", "general", "province", "city", "vip"]
+    assert [lvl.approver for lvl in levels] == ["brand", "brand", "supplier", "supplier", "supplier"]
+    discounts = [lvl.discount for lvl in levels]
+    assert discounts == sorted(discounts)  # higher levels pay less
+
+
+@pytest.mark.parametrize("role", [code for code, _name in STAFF])
+def test_demo_staff_in_their_role(demo, client, role):
+    user = get_user_model().objects.get(username=role)
+    assert user.is_staff and user.is_active
+    assert not user.is_superuser
+    assert list(user.groups.values_list("name", flat=True)) == [role_group_name(role)]
+    assert not Agent.objects.filter(user=user).exists()
+    assert client.login(username=role, password=STAFF_PASSWORD)
+    assert client.get("/console/").status_code == 200
+
+
+def test_demo_staff_cover_every_role(demo):
+    assert {code for code, _name in STAFF} == set(ROLES)
+    for code in ROLES:
+        assert Group.objects.get(name=role_group_name(code)).permissions.exists()
+
+
+@pytest.mark.parametrize("rank", [1, 2, 3, 4, 5])
+def test_demo_login_agent_per_level(demo, client, rank):
+    phone = f"1380000000{rank}"
+    agent = Agent.objects.select_related("level", "user").get(user__phone=phone)
+    assert agent.level.rank == rank
+    assert agent.status == AgentStatus.ACTIVE
+    assert not agent.user.is_staff
+    response = client.post("/m/login/", {"username": phone, "password": AGENT_PASSWORD})
+    assert response.status_code == 302 and response["Location"] == "/m/"
+    home = client.get("/m/")
+    assert home.status_code == 200
+    assert home.context["agent"] == agent
+    assert agent.real_name in home.content.decode()
+
+
+def test_demo_login_agents_are_listed_in_the_output(demo):
+    for rank in range(1, 6):
+        assert f"1380000000{rank}" in demo
+
+
+def test_demo_trees_verify_clean(demo):
+    assert tree.verify(Relation.REFERRER) == []
+    assert tree.verify(Relation.SUPPLIER) == []
+    out = StringIO()
+    call_command("tree", "verify", stdout=out)
+
+
+def test_demo_supplier_is_of_a_higher_level(demo):
+    agents = Agent.objects.select_related("level", "supplier__level", "referrer__level")
+    for agent in agents:
+        if agent.supplier is not None:
+            assert agent.supplier.level.rank < agent.level.rank, agent
+            assert agent.supplier.status == AgentStatus.ACTIVE
+        if agent.referrer is not None:
+            # nobody recruits above their own level
+            assert agent.referrer.level.rank <= agent.level.rank, agent
+    assert Agent.objects.filter(supplier__isnull=True, referrer__isnull=True).exists()
+
+
+def test_demo_supplier_is_the_nearest_higher_upline(demo):
+    from weishang.channel.selectors import resolve_supplier
+
+    for agent in Agent.objects.select_related("level", "referrer__level"):
+        assert agent.supplier == resolve_supplier(referrer=agent.referrer, level=agent.level), agent
+
+
+def test_demo_pending_applications_go_to_resolved_approvers(demo):
+    apps = Application.objects.select_related("inviter__level", "approver__level", "level")
+    assert apps.count() == 5
+    for app in apps:
+        assert app.status == ApplicationStatus.PENDING
+        assert app.inviter is not None and app.inviter.user.phone.startswith("1380000000")
+        if app.level.approver == "brand":
+            assert app.approver is None
+        elif app.approver is not None:
+            assert app.approver.level.rank < app.level.rank
+
+
+def test_demo_orders_are_at_level_prices(demo):
+    sku = SKU.objects.get(code="GLOW-30ML")
+    prices = {lp.level_id: lp.price for lp in LevelPrice.objects.filter(sku=sku)}
+    for order in Order.objects.select_related("buyer__level"):
+        assert order.total % prices[order.buyer.level_id] == 0
+        assert order.total > 0
+        if order.seller_id is not None:
+            assert order.seller_id == order.buyer.supplier_id
+
+
+def test_demo_refuses_fewer_than_five_agents(db):
+    with pytest.raises(CommandError):
+        call_command("demo", agents=4, stdout=StringIO())
+    assert Agent.objects.count() == 0
+
+
+@pytest.mark.parametrize("agents", [5, 20])
+def test_demo_small_still_has_a_login_per_level(db, agents):
+    run_demo(agents=agents)
+    phones = set(Agent.objects.values_list("user__phone", flat=True))
+    assert {f"1380000000{rank}" for rank in range(1, 6)} <= phones

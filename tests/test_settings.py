@@ -1,0 +1,113 @@
+"""Production refuses unsafe settings. Each case starts a fresh Python, as a deployment would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parent.parent / "src"
+LONG_KEY = "k" * 20 + "-a-long-and-random-production-secret-key-0123456789"
+PROBE = (
+    "import django\n"
+    "django.setup()\n"
+    "from django.conf import settings\n"
+    "from django.urls import resolve\n"
+    "resolve('/m/login/')\n"
+    "print('DEBUG', settings.DEBUG)\n"
+    "print('SECURE', getattr(settings, 'SESSION_COOKIE_SECURE', False), getattr(settings, 'CSRF_COOKIE_SECURE', False))\n"
+    "print('KEY', settings.SECRET_KEY == " + repr(LONG_KEY) + ")\n"
+)
+
+
+def start(tmp_path, **env_vars: str | None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"WEISHANG_ENV", "DEBUG", "SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS"}}
+    env.update({"DJANGO_SETTINGS_MODULE": "weishang.settings", "WEISHANG_VAR": str(tmp_path),
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))})
+    for key, value in env_vars.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return subprocess.run([sys.executable, "-c", PROBE], env=env, cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
+
+
+@pytest.mark.parametrize("debug", ["1", "true", "True", "yes", "on"])
+def test_production_refuses_debug(tmp_path, debug):
+    result = start(tmp_path, WEISHANG_ENV="production", DEBUG=debug, SECRET_KEY=LONG_KEY)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "DEBUG" in result.stderr
+
+
+def test_production_refuses_the_default_secret_key(tmp_path):
+    result = start(tmp_path, WEISHANG_ENV="production", DEBUG="0", SECRET_KEY=None)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_the_default_secret_key_given_explicitly(tmp_path):
+    from weishang.settings import DEFAULT_SECRET_KEY
+
+    result = start(tmp_path, WEISHANG_ENV="production", DEBUG="0", SECRET_KEY=DEFAULT_SECRET_KEY)
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("key", ["short", "x" * 31, ""])
+def test_production_refuses_a_short_secret_key(tmp_path, key):
+    result = start(tmp_path, WEISHANG_ENV="production", DEBUG="0", SECRET_KEY=key)
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_production_debug_is_off_by_default(tmp_path):
+    result = start(tmp_path, WEISHANG_ENV="production", DEBUG=None, SECRET_KEY=LONG_KEY)
+    assert result.returncode == 0, result.stderr
+    assert "DEBUG False" in result.stdout
+
+
+def test_production_starts_with_debug_off_and_a_long_key(tmp_path):
+    result = start(tmp_path, WEISHANG_ENV="production", DEBUG="0", SECRET_KEY=LONG_KEY)
+    assert result.returncode == 0, result.stderr
+    assert "DEBUG False" in result.stdout
+    assert "SECURE True True" in result.stdout
+    assert "KEY True" in result.stdout
+
+
+def test_production_accepts_a_key_of_exactly_32_characters(tmp_path):
+    result = start(tmp_path, WEISHANG_ENV="production", DEBUG="false", SECRET_KEY="z" * 32)
+    assert result.returncode == 0, result.stderr
+
+
+def test_unknown_environment_is_refused(tmp_path):
+    result = start(tmp_path, WEISHANG_ENV="staging")
+    assert result.returncode != 0
+    assert "WEISHANG_ENV" in result.stderr
+
+
+def test_development_starts_with_defaults(tmp_path):
+    result = start(tmp_path, WEISHANG_ENV=None, DEBUG=None, SECRET_KEY=None)
+    assert result.returncode == 0, result.stderr
+    assert "DEBUG True" in result.stdout
+    assert "SECURE False False" in result.stdout
+
+
+def test_development_can_turn_debug_off(tmp_path):
+    result = start(tmp_path, WEISHANG_ENV="development", DEBUG="0")
+    assert result.returncode == 0, result.stderr
+    assert "DEBUG False" in result.stdout
+
+
+def test_test_settings_are_chinese_first():
+    from django.conf import settings
+
+    assert settings.LANGUAGE_CODE == "zh-hans"
+    assert settings.TIME_ZONE == "Asia/Shanghai" and settings.USE_TZ
+    assert settings.AUTH_USER_MODEL == "core.User"
