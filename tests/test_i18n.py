@@ -57,3 +57,13 @@ def test_every_status_has_a_label(language):
         for choices in (AgentStatus, ApplicationStatus):
             for value, label in choices.choices:
                 assert str(label).strip() and str(label) != value
+
+
+def test_an_english_browser_still_gets_chinese_until_the_user_switches(client, make_agent):
+    agent = make_agent("vip", password="pass-word-1")
+    client.login(username=agent.phone, password="pass-word-1")
+    html = client.get("/m/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="zh-hans"' in html
+    client.post("/i18n/setlang/", {"language": "en", "next": "/m/"})
+    html = client.get("/m/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert 'lang="en"' in html
