@@ -30,6 +30,12 @@ def levels(db) -> dict[str, Level]:
     }
 
 
+@pytest.fixture(autouse=True)
+def fast_hasher(settings):
+    """Password hashing at test speed (the real hasher is slow by design)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def next_phone() -> str:
     return f"135{next(_phones):08d}"
 

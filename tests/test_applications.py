@@ -26,11 +26,6 @@ PASSWORD = "my-secret-9"
 
 
 
-@pytest.fixture(autouse=True)
-def fast_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def valid_id(first17: str = "11010519491231002") -> str:
     return first17 + id_number_check_digit(first17)
 

@@ -23,11 +23,6 @@ NEW_PHONE = "13912345678"
 
 
 
-@pytest.fixture(autouse=True)
-def fast_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def snapshot() -> dict:
     """Everything a bad request must leave as it was."""
     User = get_user_model()

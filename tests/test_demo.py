@@ -20,11 +20,6 @@ from weishang.demo.services import AGENT_PASSWORD, STAFF, STAFF_PASSWORD
 from weishang.trade.models import Order
 
 
-@pytest.fixture(autouse=True)
-def fast_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def counts() -> dict[str, int]:
     return {
         "agents": Agent.objects.count(),

@@ -185,20 +185,15 @@ def test_mask_never_shows_the_middle(value):
 FULL_ID = make_id("32010219851212345")
 
 
-@pytest.fixture(autouse=False)
-def fast_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
-def owner(db, django_user_model, fast_hasher):
+def owner(db, django_user_model):
     user = django_user_model.objects.create_user(username="owner", password="owner-pass-1", is_staff=True)
     user.groups.add(roles_sync()["owner"])
     return user
 
 
 @pytest.fixture
-def person(make_agent, levels, fast_hasher):
+def person(make_agent, levels):
     """An agent with an ID number, an approved and a pending application with one."""
     inviter = make_agent("city", id_number=FULL_ID, real_name="有身份证的人")
     approved_app = services.application_submit(invite_code=inviter.invite_code, phone="13911112222",

@@ -18,11 +18,6 @@ STAFF_PASSWORD = "staff-pass-123"
 
 
 
-@pytest.fixture(autouse=True)
-def fast_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def staff(db, django_user_model):
     """staff("finance") -> a staff user (not a superuser) in that role group."""

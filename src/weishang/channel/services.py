@@ -369,6 +369,14 @@ def _locked_pending(application: Application, user) -> Application:
     return application
 
 
+def _record_decision(application: Application, *, by, note: str) -> None:
+    application.decided_by = by
+    application.decided_at = timezone.now()
+    application.decision_note = note[:300]
+    application.password_hash = ""  # the agent's login has it now, or nobody needs it
+    application.save()
+
+
 @transaction.atomic
 def application_approve(*, application: Application, by, note: str = "") -> Agent:
     """Approve: create the agent with referrer = inviter and supplier resolved now."""
@@ -385,11 +393,7 @@ def application_approve(*, application: Application, by, note: str = "") -> Agen
     )
     application.approve()
     application.agent = agent
-    application.decided_by = by
-    application.decided_at = timezone.now()
-    application.decision_note = note[:300]
-    application.password_hash = ""
-    application.save()
+    _record_decision(application, by=by, note=note)
     return agent
 
 
@@ -399,9 +403,5 @@ def application_reject(*, application: Application, by, note: str = "") -> Appli
     if not note.strip():
         raise BusinessError(_("Say why the application is rejected."), field="note")
     application.reject()
-    application.decided_by = by
-    application.decided_at = timezone.now()
-    application.decision_note = note[:300]
-    application.password_hash = ""
-    application.save()
+    _record_decision(application, by=by, note=note)
     return application
