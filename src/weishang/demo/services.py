@@ -145,7 +145,7 @@ def load_agents(*, n: int, seed: int, levels: dict[str, Level], wave: int = 30, 
     tree.rebuild(Relation.REFERRER)
     AgentTrail.objects.bulk_create(
         [AgentTrail(agent=a, kind=TrailKind.JOINED, new_value=a.level.name, new_ref=a.level_id,
-                    changed_at=a.joined_at, reason="demo") for a in agents], batch_size=5000)
+                    changed_at=a.joined_at, reason="演示数据") for a in agents], batch_size=5000)
     if orders:
         _orders(rng, agents, generated, ids, now)
     return len(agents)
