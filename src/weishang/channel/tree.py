@@ -194,7 +194,10 @@ def rebuild(relation: Relation) -> int:
     parents = _parents(relation)
     rows = list(expected_links(parents))  # raises before anything is deleted if there is a cycle
     relation.link_model.objects.all().delete()
-    return _bulk_insert(relation, rows)
+    count = _bulk_insert(relation, rows)
+    with connection.cursor() as cursor:  # the table was rewritten: refresh the planner's statistics
+        cursor.execute(f"ANALYZE {_table(relation)}")
+    return count
 
 
 def verify(relation: Relation) -> list[str]:

@@ -14,7 +14,9 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.core.management.color import no_style
+from django.db import connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from weishang.catalog.models import SKU, LevelPrice, Product
@@ -123,24 +125,27 @@ def load_agents(*, n: int, seed: int, levels: dict[str, Level], wave: int = 30, 
             phones.append(LOGIN_PHONE.format(rank=g.rank))
         else:
             phones.append(f"139{g.index:08d}")
+    names = [_name(rng) for _ in generated]
     users = User.objects.bulk_create(
-        [User(username=p, phone=p, password=password, first_name="", date_joined=now) for p in phones],
+        [User(username=p, phone=p, password=password, first_name=name, date_joined=now)
+         for p, name in zip(phones, names, strict=True)],
         batch_size=5000)
     codes = _invite_codes(rng, n)
     joined = [start + timedelta(seconds=int(365 * 86400 * i / max(1, n))) for i in range(n)]
+    # The generator puts every referrer and supplier before their recruits, so with primary keys
+    # chosen here each row is inserted complete, parents included (no second pass of updates).
+    first_id = (Agent.objects.aggregate(top=Max("pk"))["top"] or 0) + 1
+    ids = [first_id + g.index for g in generated]
     agents = Agent.objects.bulk_create(
-        [Agent(user=users[g.index], real_name=_name(rng), level=by_rank[g.rank], status=AgentStatus.ACTIVE,
-               invite_code=codes[g.index], joined_at=joined[g.index]) for g in generated],
+        [Agent(pk=ids[g.index], user=users[g.index], real_name=names[g.index], level=by_rank[g.rank],
+               status=AgentStatus.ACTIVE, invite_code=codes[g.index], joined_at=joined[g.index],
+               referrer_id=ids[g.referrer] if g.referrer is not None else None,
+               supplier_id=ids[g.supplier] if g.supplier is not None else None)
+         for g in generated],
         batch_size=5000)
-    ids = [a.pk for a in agents]
-    # Parents are set after every row exists (they point forward and backward in id order).
-    for g, agent in zip(generated, agents, strict=True):
-        agent.referrer_id = ids[g.referrer] if g.referrer is not None else None
-        agent.supplier_id = ids[g.supplier] if g.supplier is not None else None
-    Agent.objects.bulk_update(agents, ["referrer_id", "supplier_id"], batch_size=5000)
-    for user, agent in zip(users, agents, strict=True):
-        user.first_name = agent.real_name
-    User.objects.bulk_update(users, ["first_name"], batch_size=5000)
+    with connection.cursor() as cursor:  # PostgreSQL: move the id sequence past the ids chosen here
+        for sql in connection.ops.sequence_reset_sql(no_style(), [Agent]):
+            cursor.execute(sql)
     tree.rebuild(Relation.SUPPLIER)
     tree.rebuild(Relation.REFERRER)
     AgentTrail.objects.bulk_create(
