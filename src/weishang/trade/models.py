@@ -43,7 +43,9 @@ VOLUME_KINDS = (OrderKind.ENTRY, OrderKind.UPGRADE, OrderKind.RESTOCK)
 class Order(models.Model):
     number = models.CharField(_("order number"), max_length=32, unique=True)
     kind = models.CharField(_("kind"), max_length=10, choices=OrderKind.choices)
-    buyer = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="orders", verbose_name=_("buyer"))
+    # No index of its own: order_buyer_completed (buyer, completed_at) serves every buyer lookup.
+    buyer = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="orders", verbose_name=_("buyer"),
+                              db_index=False)
     seller = models.ForeignKey(
         Agent, on_delete=models.PROTECT, null=True, blank=True, related_name="orders_to_fill",
         verbose_name=_("filled by"), help_text=_("Empty = the company."),
