@@ -40,6 +40,12 @@ class SKU(models.Model):
     )
     weight_grams = models.PositiveIntegerField(_("weight (g)"), default=0)
     active = models.BooleanField(_("active"), default=True)
+    # Purchase rules for agents' orders (per agent; empty = no limit).
+    min_order_qty = models.PositiveIntegerField(_("minimum units per order line"), default=1)
+    max_per_order = models.PositiveIntegerField(_("at most per order"), null=True, blank=True)
+    max_per_day = models.PositiveIntegerField(_("at most per day"), null=True, blank=True)
+    max_per_week = models.PositiveIntegerField(_("at most per week"), null=True, blank=True)
+    max_per_month = models.PositiveIntegerField(_("at most per month"), null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:

@@ -36,6 +36,20 @@ class Jurisdiction(models.TextChoices):
     NONE = "none", _("None (sandbox: plans can be simulated, never activated)")
 
 
+class SupplyMode(models.TextChoices):
+    """Who fills an agent's restock order (plan-format.md, ``supply``)."""
+
+    NEAREST_HIGHER_UPLINE = "nearest_higher_upline", _("The supplier upline ships from their own stock (上级发货)")
+    COMPANY = "company", _("The company ships (总部发货)")
+    CLOUD = "cloud", _("Cloud stock: the supplier upline's cloud stock moves to the buyer's (云仓)")
+
+
+class CustomerBinding(models.TextChoices):
+    FIRST = "first", _("First agent keeps the customer")
+    EXPIRING = "expiring", _("Binding expires after N days")
+    OVERRIDE = "override", _("Last agent takes the customer")
+
+
 class Brand(models.Model):
     """The brand that runs this Weishang: one per deployment (see docs/decisions.md)."""
 
@@ -50,6 +64,16 @@ class Brand(models.Model):
         default=Jurisdiction.CN,
         help_text=_("The rulebook the plan linter applies before a plan can go live."),
     )
+    supply_mode = models.CharField(
+        _("who fills restock orders"), max_length=24, choices=SupplyMode.choices, default=SupplyMode.CLOUD,
+        help_text=_("Set by the active plan's `supply` key once plans exist."),
+    )
+    customer_binding = models.CharField(
+        _("customer binding"), max_length=10, choices=CustomerBinding.choices, default=CustomerBinding.FIRST,
+    )
+    customer_binding_days = models.PositiveIntegerField(
+        _("binding expires after (days)"), null=True, blank=True, help_text=_("Only for expiring binding."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -58,3 +82,26 @@ class Brand(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class OutboxEvent(models.Model):
+    """A fact other parts of the system act on (order paid, completed, refunded; level changed).
+
+    Written in the same transaction as the change it reports, so it exists exactly when the change
+    does. Consumers (M3's reward engine) process events in id order and idempotently: ``key`` is
+    unique per topic, and a consumer records what it has done per event.
+    """
+
+    topic = models.CharField(_("topic"), max_length=50, db_index=True)
+    key = models.CharField(_("key"), max_length=100)
+    payload = models.JSONField(_("payload"), default=dict)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("outbox event")
+        verbose_name_plural = _("outbox events")
+        constraints = [models.UniqueConstraint(fields=["topic", "key"], name="outbox_one_per_topic_key")]
+
+    def __str__(self) -> str:
+        return f"{self.topic} {self.key}"

@@ -24,10 +24,21 @@ from weishang.channel import tree
 from weishang.channel.models import Agent, AgentStatus, AgentTrail, Application, Approver, Level, TrailKind
 from weishang.channel.services import INVITE_ALPHABET, INVITE_LENGTH
 from weishang.channel.tree import Relation
-from weishang.core.models import Brand
+from weishang.core.models import Brand, SupplyMode
 from weishang.core.roles import roles_sync
 from weishang.demo.generate import generate_channel
-from weishang.trade.models import Order, OrderKind, OrderStatus
+from weishang.trade.models import (
+    Location,
+    LocationKind,
+    Order,
+    OrderKind,
+    OrderLine,
+    OrderStatus,
+    StockLevel,
+    StockMove,
+    StockReason,
+)
+from weishang.trade.stock import location_singleton
 
 STAFF_PASSWORD = "weishang-demo"
 AGENT_PASSWORD = "weishang-demo"
@@ -152,24 +163,55 @@ def load_agents(*, n: int, seed: int, levels: dict[str, Level], wave: int = 30, 
         [AgentTrail(agent=a, kind=TrailKind.JOINED, new_value=a.level.name, new_ref=a.level_id,
                     changed_at=a.joined_at, reason="演示数据") for a in agents], batch_size=5000)
     if orders:
-        _orders(rng, agents, generated, ids, now)
+        _orders(rng, agents, now)
     return len(agents)
 
 
-def _orders(rng: random.Random, agents: list[Agent], generated, ids: list[int], now) -> None:
-    """Completed restock orders over the last 90 days: higher levels buy more, at their level price."""
+def _orders(rng: random.Random, agents: list[Agent], now) -> None:
+    """A history of completed restock orders over the last 90 days, filled by the company into
+    the buyers' cloud stock, so that every agent starts with cloud stock to supply their downline.
+
+    Written in bulk as what the services would have left behind: orders with lines at the level
+    price, their stock moves (supplier → warehouse → buyers' cloud) and the levels those moves
+    add up to (``weishang stock verify`` checks them).
+    """
     sku = SKU.objects.get(code="GLOW-30ML")
     price = {lp.level_id: lp.price for lp in LevelPrice.objects.filter(sku=sku)}
-    rows = []
-    for g, agent in zip(generated, agents, strict=True):
+    orders, quantities = [], []
+    for agent in agents:
         for _ in range(rng.choice((0, 1, 1, 2, 3))):
             qty = agent.level.min_restock_qty * rng.randint(1, 3)
             when = now - timedelta(days=rng.uniform(0, 90))
-            rows.append(Order(
-                number=f"D{agent.pk:07d}{len(rows):07d}", kind=OrderKind.RESTOCK, buyer=agent,
-                seller_id=ids[g.supplier] if g.supplier is not None else None, status=OrderStatus.COMPLETED,
-                total=price[agent.level_id] * qty, created_at=when - timedelta(days=2), completed_at=when))
-    Order.objects.bulk_create(rows, batch_size=5000)
+            orders.append(Order(
+                number=f"D{agent.pk:07d}{len(orders):07d}", kind=OrderKind.RESTOCK, buyer=agent, seller=None,
+                supply_mode=SupplyMode.CLOUD, status=OrderStatus.COMPLETED, total=price[agent.level_id] * qty,
+                created_at=when - timedelta(days=2), submitted_at=when - timedelta(days=2),
+                paid_at=when - timedelta(days=1), completed_at=when))
+            quantities.append(qty)
+    Order.objects.bulk_create(orders, batch_size=5000)
+    lines = OrderLine.objects.bulk_create(
+        [OrderLine(order=o, sku=sku, quantity=q, unit_price=price[o.buyer.level_id], line_total=o.total)
+         for o, q in zip(orders, quantities, strict=True)], batch_size=5000)
+    warehouse = location_singleton(LocationKind.WAREHOUSE)
+    supplier = location_singleton(LocationKind.SUPPLIER)
+    Location.objects.bulk_create(
+        [Location(kind=LocationKind.CLOUD, agent=a, code=f"cloud-{a.pk}", name=f"{a.real_name} 云仓")
+         for a in agents], batch_size=5000, ignore_conflicts=True)
+    cloud = dict(Location.objects.filter(kind=LocationKind.CLOUD, agent__in=agents).values_list("agent_id", "pk"))
+    filled = sum(quantities)
+    received = filled + 20_000  # what the warehouse still holds after the history
+    moves = [StockMove(from_location=supplier, to_location=warehouse, sku=sku, quantity=received,
+                       reason=StockReason.RECEIPT, created_at=now - timedelta(days=100), note="演示数据")]
+    held: dict[int, int] = {}
+    for order, line, qty in zip(orders, lines, quantities, strict=True):
+        moves.append(StockMove(from_location=warehouse, to_location_id=cloud[order.buyer_id], sku=sku, quantity=qty,
+                               reason=StockReason.ORDER_FILL, order_line=line, created_at=order.completed_at,
+                               note=order.number))
+        held[cloud[order.buyer_id]] = held.get(cloud[order.buyer_id], 0) + qty
+    StockMove.objects.bulk_create(moves, batch_size=5000)
+    StockLevel.objects.bulk_create(
+        [StockLevel(location=warehouse, sku=sku, quantity=received - filled)]
+        + [StockLevel(location_id=loc, sku=sku, quantity=qty) for loc, qty in held.items()], batch_size=5000)
 
 
 def _applications(rng: random.Random, levels: dict[str, Level]) -> None:

@@ -1,0 +1,209 @@
+"""Orders: entry, upgrade, restock, retail and pick-up, with their lines and state history."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, transition
+
+from weishang.catalog.models import SKU
+from weishang.channel.models import Agent
+from weishang.core.money import MONEY_DIGITS, MONEY_PLACES
+
+
+class OrderKind(models.TextChoices):
+    ENTRY = "entry", _("Entry order (授权单)")
+    UPGRADE = "upgrade", _("Upgrade order (升级单)")
+    RESTOCK = "restock", _("Restock order (进货单)")
+    RETAIL = "retail", _("Retail order")
+    PICKUP = "pickup", _("Pick-up (提货)")
+
+
+class OrderStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    APPROVED = "approved", _("Approved")
+    AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
+    PAID = "paid", _("Paid")
+    FULFILLED = "fulfilled", _("Fulfilled")
+    COMPLETED = "completed", _("Completed")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
+    REFUND_REQUESTED = "refund_requested", _("Refund requested")
+    REFUNDED = "refunded", _("Refunded")
+
+
+S = OrderStatus
+# Orders whose amount counts towards team purchase volume (plan-format.md, "Team").
+VOLUME_KINDS = (OrderKind.ENTRY, OrderKind.UPGRADE, OrderKind.RESTOCK)
+# Orders that still count against purchase limits.
+LIVE_STATUSES = (S.SUBMITTED, S.APPROVED, S.AWAITING_PAYMENT, S.PAID, S.FULFILLED, S.COMPLETED, S.REFUND_REQUESTED)
+
+
+class Customer(models.Model):
+    """A consumer who bought from an agent's shop, identified by phone."""
+
+    phone = models.CharField(_("phone"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=50)
+    bound_agent = models.ForeignKey(Agent, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="customers", verbose_name=_("bound to"))
+    bound_at = models.DateTimeField(_("bound since"), null=True, blank=True)
+    created_at = models.DateTimeField(_("first order"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Order(models.Model):
+    """One order. Its status changes only through the transitions below, called from
+    trade.services, and each change writes an OrderTransition (who, when)."""
+
+    number = models.CharField(_("order number"), max_length=32, unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=OrderKind.choices)
+    # No index of its own: order_buyer_completed (buyer, completed_at) serves every buyer lookup.
+    buyer = models.ForeignKey(Agent, on_delete=models.PROTECT, null=True, blank=True, related_name="orders",
+                              verbose_name=_("buyer"), db_index=False)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="orders",
+                                 verbose_name=_("customer"))
+    seller = models.ForeignKey(
+        Agent, on_delete=models.PROTECT, null=True, blank=True, related_name="orders_to_fill",
+        verbose_name=_("filled by"), help_text=_("Empty = the company."),
+    )
+    supply_mode = models.CharField(_("supply mode"), max_length=24, blank=True)
+    status = FSMField(_("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.DRAFT)
+    total = models.DecimalField(_("total"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES,
+                                validators=[MinValueValidator(Decimal("0"))])
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True)
+    ship_name = models.CharField(_("recipient"), max_length=50, blank=True)
+    ship_phone = models.CharField(_("recipient phone"), max_length=20, blank=True)
+    ship_address = models.CharField(_("address"), max_length=200, blank=True)
+    carrier = models.CharField(_("carrier"), max_length=40, blank=True)
+    tracking_number = models.CharField(_("tracking number"), max_length=60, blank=True)
+    shipped_at = models.DateTimeField(_("shipped"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        constraints = [
+            models.CheckConstraint(condition=Q(total__gte=Decimal("0")), name="order_total_not_negative"),
+            models.UniqueConstraint(fields=["buyer", "idempotency_key"], condition=Q(idempotency_key__isnull=False),
+                                    name="order_idempotency_per_buyer"),
+        ]
+        indexes = [
+            models.Index(fields=["buyer", "completed_at"], name="order_buyer_completed"),
+            models.Index(fields=["status", "completed_at"], name="order_status_completed"),
+            models.Index(fields=["seller", "status"], name="order_seller_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    # --- transitions (only trade.services calls these) -------------------------------------
+    @transition(field=status, source=S.DRAFT, target=S.SUBMITTED)
+    def submit(self) -> None:
+        self.submitted_at = timezone.now()
+
+    @transition(field=status, source=S.SUBMITTED, target=S.APPROVED)
+    def approve(self) -> None:
+        pass
+
+    @transition(field=status, source=S.SUBMITTED, target=S.REJECTED)
+    def reject(self) -> None:
+        pass
+
+    @transition(field=status, source=S.APPROVED, target=S.AWAITING_PAYMENT)
+    def request_payment(self) -> None:
+        pass
+
+    @transition(field=status, source=S.AWAITING_PAYMENT, target=S.PAID)
+    def mark_paid(self) -> None:
+        self.paid_at = timezone.now()
+
+    @transition(field=status, source=S.PAID, target=S.FULFILLED)
+    def fulfil(self) -> None:
+        pass
+
+    def _is_pickup(self) -> bool:
+        return self.kind == OrderKind.PICKUP
+
+    @transition(field=status, source=S.SUBMITTED, target=S.FULFILLED, conditions=[_is_pickup])
+    def ship_pickup(self) -> None:
+        """A pick-up needs no approval or payment: the units left cloud stock when it was requested."""
+        self.shipped_at = timezone.now()
+
+    @transition(field=status, source=S.FULFILLED, target=S.COMPLETED)
+    def complete(self) -> None:
+        self.completed_at = timezone.now()
+
+    @transition(field=status, source=[S.DRAFT, S.SUBMITTED, S.APPROVED, S.AWAITING_PAYMENT, S.PAID],
+                target=S.CANCELLED)
+    def cancel(self) -> None:
+        pass
+
+    @transition(field=status, source=[S.FULFILLED, S.COMPLETED], target=S.REFUND_REQUESTED)
+    def request_refund(self) -> None:
+        pass
+
+    @transition(field=status, source=S.REFUND_REQUESTED, target=S.COMPLETED)
+    def decline_refund(self) -> None:
+        pass
+
+    @transition(field=status, source=S.REFUND_REQUESTED, target=S.REFUNDED)
+    def refund(self) -> None:
+        pass
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="lines")
+    sku = models.ForeignKey(SKU, on_delete=models.PROTECT, related_name="+", verbose_name=_("SKU"))
+    quantity = models.PositiveIntegerField(_("units"))
+    unit_price = models.DecimalField(_("unit price"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES,
+                                     help_text=_("The buyer's level price when the order was submitted."))
+    line_total = models.DecimalField(_("line total"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="orderline_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="orderline_price_not_negative"),
+            models.UniqueConstraint(fields=["order", "sku"], name="orderline_one_per_sku"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.sku.code}"
+
+
+class OrderTransition(models.Model):
+    """Who moved an order from one status to another, and when (immutable)."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="transitions")
+    from_status = models.CharField(_("from"), max_length=20, choices=OrderStatus.choices)
+    to_status = models.CharField(_("to"), max_length=20, choices=OrderStatus.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                           related_name="+", verbose_name=_("by"))
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("order status change")
+        verbose_name_plural = _("order status changes")

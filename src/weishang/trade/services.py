@@ -1,0 +1,567 @@
+"""Order and payment services: one transaction each; check, change, record who and when.
+
+The life of a restock order (进货单), all in this module:
+
+1. ``order_submit`` — the buyer's level price is snapshotted per line, purchase rules are
+   enforced, the order is routed to its seller by the brand's supply mode;
+2. ``order_approve`` / ``order_reject`` — by the seller (or brand staff when the company sells);
+3. ``payment_submit_transfer`` + ``payment_confirm`` (offline transfer with a screenshot),
+   ``order_pay_from_wallet``, or ``payment_credit_from_provider`` (WeChat Pay notify) — paid once;
+4. ``order_fill`` — stock moves from the seller to the buyer (cloud stock: completed at once);
+5. ``order_confirm_receipt`` — physical deliveries complete when the buyer has the goods;
+6. ``order_cancel`` before fulfilment, ``refund_request`` / ``refund_approve`` after.
+
+Every status change goes through ``_transition`` (the model's django-fsm transition plus an
+OrderTransition row); paid, completed and refunded are written to the outbox in the same
+transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections import OrderedDict
+from datetime import timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import can_proceed
+from PIL import Image, UnidentifiedImageError
+
+from weishang.catalog.models import SKU
+from weishang.catalog.selectors import level_price
+from weishang.channel import services as channel_services
+from weishang.channel.models import Agent, AgentStatus
+from weishang.core.errors import BusinessError, Conflict, Forbidden, NotFound
+from weishang.core.models import SupplyMode
+from weishang.core.outbox import outbox_emit
+from weishang.core.selectors import brand_get
+from weishang.trade import stock
+from weishang.trade.models import (
+    LocationKind,
+    Order,
+    OrderKind,
+    OrderLine,
+    OrderStatus,
+    OrderTransition,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    StockMove,
+    StockReason,
+    Wallet,
+    WalletEntry,
+    WalletEntryKind,
+)
+from weishang.trade.models.orders import LIVE_STATUSES
+
+log = logging.getLogger(__name__)
+
+SCREENSHOT_MAX_BYTES = 5 * 1024 * 1024
+SCREENSHOT_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+def _new_number(kind: str) -> str:
+    prefix = {"entry": "E", "upgrade": "U", "restock": "R", "retail": "S", "pickup": "P"}[kind]
+    return f"{prefix}{timezone.localtime():%Y%m%d}{secrets.token_hex(5).upper()}"
+
+
+def _transition(order: Order, name: str, *, by=None, note: str = "") -> None:
+    method = getattr(order, name)
+    if not can_proceed(method):
+        raise Conflict(
+            _("Order %(number)s is %(status)s; that cannot be done now.")
+            % {"number": order.number, "status": order.get_status_display()},
+            field="status", code="wrong_status",
+        )
+    old = order.status
+    method()
+    order.save()
+    OrderTransition.objects.create(order=order, from_status=old, to_status=order.status, by=by, note=note[:300])
+
+
+def _locked_order(order: Order | int) -> Order:
+    return (Order.objects.select_for_update(of=("self",)).select_related("buyer__level", "seller__level", "buyer__user")
+            .get(pk=getattr(order, "pk", order)))
+
+
+def _agent_of(user) -> Agent | None:
+    return Agent.objects.filter(user=user).select_related("level").first() if getattr(user, "pk", None) else None
+
+
+def _is_staff_with(user, perm: str) -> bool:
+    return bool(getattr(user, "is_staff", False) and user.has_perm(perm))
+
+
+def _require_seller_side(order: Order, user, *, staff_perm: str = "trade.change_order") -> None:
+    """The seller agent acts on their own orders; brand staff act on the company's (and may step in)."""
+    if _is_staff_with(user, staff_perm):
+        return
+    if order.seller_id is not None and order.seller.user_id == getattr(user, "pk", None):
+        return
+    raise Forbidden(_("This order is not yours to handle."))
+
+
+def _require_buyer(order: Order, user) -> None:
+    if order.buyer_id is None or order.buyer.user_id != getattr(user, "pk", None):
+        raise Forbidden(_("This is not your order."))
+
+
+def _emit(order: Order, topic: str) -> None:
+    outbox_emit(topic=topic, key=order.number, payload={
+        "order": order.number, "kind": order.kind, "buyer": order.buyer_id, "seller": order.seller_id,
+        "customer": order.customer_id, "total": str(order.total), "status": order.status,
+        "at": timezone.now().isoformat(),
+    })
+
+
+# --- submitting -----------------------------------------------------------------------------
+
+def _clean_lines(lines) -> OrderedDict[int, tuple[SKU, int]]:
+    if not lines:
+        raise BusinessError(_("Add at least one product."), field="lines")
+    merged: OrderedDict[int, tuple[SKU, int]] = OrderedDict()
+    for i, (sku_ref, quantity) in enumerate(lines):
+        try:
+            quantity = int(quantity)
+        except (TypeError, ValueError):
+            raise BusinessError(_("Enter a whole number of units."), field=f"lines[{i}].quantity") from None
+        if quantity <= 0:
+            raise BusinessError(_("The quantity must be at least 1."), field=f"lines[{i}].quantity")
+        sku = sku_ref if isinstance(sku_ref, SKU) else SKU.objects.filter(code=str(sku_ref)).first()
+        if sku is None:
+            raise BusinessError(_("Unknown product %(code)s.") % {"code": sku_ref}, field=f"lines[{i}].sku")
+        if not sku.active:
+            raise BusinessError(_("%(name)s is not on sale.") % {"name": sku.name}, field=f"lines[{i}].sku")
+        previous = merged.get(sku.pk, (sku, 0))[1]
+        merged[sku.pk] = (sku, previous + quantity)
+    return merged
+
+
+def _check_limits(buyer: Agent, kind: str, merged: OrderedDict[int, tuple[SKU, int]]) -> None:
+    units = sum(q for _sku, q in merged.values())
+    if kind == OrderKind.RESTOCK and units < buyer.level.min_restock_qty:
+        raise BusinessError(
+            _("A %(level)s restock order needs at least %(n)d units; this one has %(units)d.")
+            % {"level": buyer.level.name, "n": buyer.level.min_restock_qty, "units": units}, field="lines")
+    now = timezone.localtime()
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    windows = (("max_per_day", day, _("today")), ("max_per_week", day - timedelta(days=day.weekday()), _("this week")),
+               ("max_per_month", day.replace(day=1), _("this month")))
+    for sku, quantity in merged.values():
+        if quantity < sku.min_order_qty:
+            raise BusinessError(_("%(name)s: at least %(n)d units per order.") % {"name": sku.name,
+                                                                                  "n": sku.min_order_qty},
+                                field="lines")
+        if sku.max_per_order is not None and quantity > sku.max_per_order:
+            raise BusinessError(_("%(name)s: at most %(n)d units per order.") % {"name": sku.name,
+                                                                                 "n": sku.max_per_order},
+                                field="lines")
+        for field, since, label in windows:
+            limit = getattr(sku, field)
+            if limit is None:
+                continue
+            bought = OrderLine.objects.filter(
+                order__buyer=buyer, order__status__in=LIVE_STATUSES, order__submitted_at__gte=since, sku=sku,
+            ).aggregate(n=Sum("quantity"))["n"] or 0
+            if bought + quantity > limit:
+                raise BusinessError(
+                    _("%(name)s: at most %(n)d units %(period)s; you have ordered %(bought)d.")
+                    % {"name": sku.name, "n": limit, "period": label, "bought": bought}, field="lines")
+
+
+def order_route(*, buyer: Agent) -> tuple[Agent | None, str]:
+    """Who fills ``buyer``'s order, and how, under the brand's supply mode."""
+    mode = brand_get().supply_mode
+    if mode == SupplyMode.COMPANY:
+        return None, mode
+    return buyer.supplier if buyer.supplier_id and buyer.supplier.status == AgentStatus.ACTIVE else None, mode
+
+
+@transaction.atomic
+def order_submit(*, buyer: Agent, lines, kind: str = OrderKind.RESTOCK, by=None,
+                 idempotency_key: str | None = None, note: str = "") -> Order:
+    """Submit an agent's entry or restock order. Prices come from the buyer's level, never the client."""
+    if kind not in (OrderKind.RESTOCK, OrderKind.ENTRY):
+        raise BusinessError(_("This kind of order is placed elsewhere."), field="kind")
+    buyer = Agent.objects.select_for_update().select_related("level", "supplier__level", "user").get(pk=buyer.pk)
+    if idempotency_key:
+        first = Order.objects.filter(buyer=buyer, idempotency_key=idempotency_key).first()
+        if first is not None:
+            return first  # a retry of the same submission gets the first order back
+    if kind == OrderKind.RESTOCK and buyer.status != AgentStatus.ACTIVE:
+        raise Forbidden(_("Only active agents can restock; pay your entry order first.")
+                        if buyer.status == AgentStatus.APPLICANT else _("Your account is not active."))
+    if kind == OrderKind.ENTRY and (buyer.status != AgentStatus.APPLICANT or buyer.entry_due <= 0):
+        raise Conflict(_("You owe no entry order."), field="kind")
+    merged = _clean_lines(lines)
+    _check_limits(buyer, kind, merged)
+    seller, mode = order_route(buyer=buyer)
+    priced = [(sku, qty, level_price(sku=sku, level=buyer.level)) for sku, qty in merged.values()]
+    total = sum((price * qty for _sku, qty, price in priced), Decimal("0"))
+    if kind == OrderKind.ENTRY and total < buyer.entry_due:
+        raise BusinessError(_("The entry order must come to at least ¥%(amount)s; this one is ¥%(total)s.")
+                            % {"amount": buyer.entry_due, "total": total}, field="lines")
+    order = Order.objects.create(number=_new_number(kind), kind=kind, buyer=buyer, seller=seller, supply_mode=mode,
+                                 total=total, idempotency_key=idempotency_key or None, note=note[:300])
+    OrderLine.objects.bulk_create([OrderLine(order=order, sku=sku, quantity=qty, unit_price=price,
+                                             line_total=price * qty) for sku, qty, price in priced])
+    _transition(order, "submit", by=by)
+    return order
+
+
+# --- deciding -------------------------------------------------------------------------------
+
+@transaction.atomic
+def order_approve(*, order: Order, by) -> Order:
+    order = _locked_order(order)
+    _require_seller_side(order, by)
+    _transition(order, "approve", by=by)
+    _transition(order, "request_payment", by=by)
+    return order
+
+
+@transaction.atomic
+def order_reject(*, order: Order, by, note: str) -> Order:
+    order = _locked_order(order)
+    _require_seller_side(order, by)
+    if not (note or "").strip():
+        raise BusinessError(_("Say why the order is rejected."), field="note")
+    _transition(order, "reject", by=by, note=note)
+    return order
+
+
+@transaction.atomic
+def order_cancel(*, order: Order, by, note: str = "") -> Order:
+    """Before fulfilment. A paid order's money goes back to the buyer's wallet."""
+    order = _locked_order(order)
+    if order.buyer_id is None or order.buyer.user_id != getattr(by, "pk", None):
+        _require_seller_side(order, by)
+    was_paid = order.status == OrderStatus.PAID
+    _transition(order, "cancel", by=by, note=note)
+    if was_paid:
+        _refund_money(order)
+    return order
+
+
+# --- paying ---------------------------------------------------------------------------------
+
+def _check_screenshot(screenshot: UploadedFile) -> None:
+    if screenshot is None:
+        raise BusinessError(_("Attach the transfer screenshot."), field="screenshot")
+    if screenshot.size > SCREENSHOT_MAX_BYTES:
+        raise BusinessError(_("The screenshot is larger than 5 MB."), field="screenshot")
+    try:
+        screenshot.seek(0)
+        with Image.open(screenshot) as image:
+            image.verify()
+            fmt = image.format
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise BusinessError(_("The screenshot must be an image (JPEG, PNG, WebP or GIF)."),
+                            field="screenshot") from None
+    if fmt not in SCREENSHOT_FORMATS:
+        raise BusinessError(_("The screenshot must be an image (JPEG, PNG, WebP or GIF)."), field="screenshot")
+    screenshot.seek(0)
+
+
+@transaction.atomic
+def payment_submit_transfer(*, order: Order, by, screenshot: UploadedFile, reference: str = "") -> Payment:
+    """The buyer says they transferred the order's total, with a screenshot as proof."""
+    order = _locked_order(order)
+    _require_buyer(order, by)
+    if order.status != OrderStatus.AWAITING_PAYMENT:
+        raise Conflict(_("Order %(number)s is not waiting for payment.") % {"number": order.number}, field="order")
+    if order.payments.filter(status=PaymentStatus.PENDING).exists():
+        raise Conflict(_("A payment for this order is already waiting for confirmation."), field="order")
+    _check_screenshot(screenshot)
+    return Payment.objects.create(order=order, method=PaymentMethod.TRANSFER, amount=order.total,
+                                  receiver=order.seller, screenshot=screenshot, reference=(reference or "")[:64],
+                                  created_by=by)
+
+
+def _require_receiver(payment: Payment, user) -> None:
+    if payment.receiver_id is None:
+        if not _is_staff_with(user, "trade.change_payment"):
+            raise Forbidden(_("Only brand finance confirms this payment."))
+    elif payment.receiver.user_id != getattr(user, "pk", None) and not _is_staff_with(user, "trade.change_payment"):
+        raise Forbidden(_("This payment is not yours to confirm."))
+
+
+def _locked_pending_payment(payment: Payment | int, user) -> Payment:
+    payment = (Payment.objects.select_for_update(of=("self",)).select_related("receiver", "order", "topup_for")
+               .get(pk=getattr(payment, "pk", payment)))
+    _require_receiver(payment, user)
+    if payment.status != PaymentStatus.PENDING:
+        raise Conflict(_("This payment has already been %(status)s.") % {"status": payment.get_status_display()},
+                       field="payment", code="already_decided")
+    return payment
+
+
+def _wallet_add(agent: Agent, amount: Decimal, kind: str, *, payment=None, order=None) -> WalletEntry:
+    """Add (or, negative, take) money; a take that would go below zero raises."""
+    Wallet.objects.get_or_create(agent=agent)
+    wallets = Wallet.objects.filter(agent=agent)
+    if amount < 0:
+        if not wallets.filter(balance__gte=-amount).update(balance=F("balance") + amount):
+            balance = wallets.values_list("balance", flat=True).first()
+            raise Conflict(_("Your wallet has ¥%(balance)s; ¥%(amount)s is needed.")
+                           % {"balance": balance, "amount": -amount}, field="wallet", code="insufficient_funds")
+    else:
+        wallets.update(balance=F("balance") + amount)
+    return WalletEntry.objects.create(wallet=wallets.get(), kind=kind, amount=amount, payment=payment, order=order)
+
+
+def _mark_paid(order: Order, *, by) -> None:
+    _transition(order, "mark_paid", by=by)
+    _emit(order, "order.paid")
+
+
+@transaction.atomic
+def payment_confirm(*, payment: Payment, by, note: str = "") -> Payment:
+    """The receiving party has the money: the order is paid (or the wallet topped up), once."""
+    payment = _locked_pending_payment(payment, by)
+    payment.status = PaymentStatus.CONFIRMED
+    payment.decided_by, payment.decided_at, payment.decision_note = by, timezone.now(), note[:300]
+    payment.save()
+    if payment.topup_for_id:
+        _wallet_add(payment.topup_for, payment.amount, WalletEntryKind.TOPUP, payment=payment)
+    else:
+        order = _locked_order(payment.order_id)
+        _mark_paid(order, by=by)
+    return payment
+
+
+@transaction.atomic
+def payment_reject(*, payment: Payment, by, note: str) -> Payment:
+    payment = _locked_pending_payment(payment, by)
+    if not (note or "").strip():
+        raise BusinessError(_("Say why the payment is rejected."), field="note")
+    payment.status = PaymentStatus.REJECTED
+    payment.decided_by, payment.decided_at, payment.decision_note = by, timezone.now(), note[:300]
+    payment.save()
+    return payment
+
+
+@transaction.atomic
+def order_pay_from_wallet(*, order: Order, by) -> Payment:
+    order = _locked_order(order)
+    _require_buyer(order, by)
+    if order.status != OrderStatus.AWAITING_PAYMENT:
+        raise Conflict(_("Order %(number)s is not waiting for payment.") % {"number": order.number}, field="order")
+    payment = Payment.objects.create(order=order, method=PaymentMethod.WALLET, amount=order.total,
+                                     status=PaymentStatus.CONFIRMED, receiver=order.seller, created_by=by,
+                                     decided_by=by, decided_at=timezone.now())
+    _wallet_add(order.buyer, -order.total, WalletEntryKind.PAYMENT, payment=payment, order=order)
+    _mark_paid(order, by=by)
+    return payment
+
+
+@transaction.atomic
+def wallet_topup_submit(*, agent: Agent, by, amount, screenshot: UploadedFile, reference: str = "") -> Payment:
+    try:
+        amount = Decimal(str(amount)).quantize(Decimal("0.01"))
+    except ArithmeticError:
+        raise BusinessError(_("Enter an amount in yuan."), field="amount") from None
+    if amount <= 0 or amount >= Decimal("1e10"):
+        raise BusinessError(_("Enter an amount above zero."), field="amount")
+    if agent.user_id != getattr(by, "pk", None):
+        raise Forbidden(_("You can only top up your own wallet."))
+    _check_screenshot(screenshot)
+    return Payment.objects.create(topup_for=agent, method=PaymentMethod.TRANSFER, amount=amount, receiver=None,
+                                  screenshot=screenshot, reference=(reference or "")[:64], created_by=by)
+
+
+def payment_credit_from_provider(*, notice) -> Payment:
+    """Credit a provider's notification (e.g. WeChat Pay) to its order — at most once.
+
+    The same transaction id, however often it is sent, returns the first payment. An amount
+    that differs from the order's total, or an unknown order, is refused and logged.
+    """
+    existing = Payment.objects.filter(provider_txn_id=notice.transaction_id).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            order = Order.objects.select_for_update(of=("self",)).filter(number=notice.out_trade_no).first()
+            if order is None:
+                log.warning("payment notice for unknown order %s (txn %s)", notice.out_trade_no,
+                            notice.transaction_id)
+                raise NotFound(_("Unknown order."), field="out_trade_no")
+            if notice.state != "SUCCESS":
+                raise Conflict(_("The payment did not succeed."), field="state")
+            if int(notice.amount_fen) != int(order.total * 100):
+                log.error("payment notice amount %s fen != order %s total %s (txn %s): refused",
+                          notice.amount_fen, order.number, order.total, notice.transaction_id)
+                raise Conflict(_("The amount paid does not match the order."), field="amount", code="amount_mismatch")
+            payment = Payment.objects.create(
+                order=order, method=PaymentMethod.WECHATPAY, amount=order.total, status=PaymentStatus.CONFIRMED,
+                receiver=order.seller, provider_txn_id=notice.transaction_id, decided_at=timezone.now())
+            _mark_paid(order, by=None)
+            return payment
+    except IntegrityError:
+        # A concurrent delivery of the same notice won the race: return its payment.
+        existing = Payment.objects.filter(provider_txn_id=notice.transaction_id).first()
+        if existing is None:
+            raise
+        return existing
+
+
+# --- filling and completing -----------------------------------------------------------------
+
+def _fill_locations(order: Order):
+    """(from, to) locations for filling ``order`` under its supply mode."""
+    seller = order.seller
+    if order.supply_mode == SupplyMode.CLOUD:
+        src = stock.location_for_agent(seller, LocationKind.CLOUD) if seller else stock.location_singleton(
+            LocationKind.WAREHOUSE)
+        return src, stock.location_for_agent(order.buyer, LocationKind.CLOUD)
+    src = stock.location_for_agent(seller, LocationKind.AGENT) if seller else stock.location_singleton(
+        LocationKind.WAREHOUSE)
+    return src, stock.location_for_agent(order.buyer, LocationKind.AGENT)
+
+
+def _complete(order: Order, *, by) -> None:
+    _transition(order, "complete", by=by)
+    _emit(order, "order.completed")
+    if order.kind == OrderKind.ENTRY and order.buyer.status == AgentStatus.APPLICANT:
+        channel_services.agent_change_status(agent=order.buyer, action="activate", by=by,
+                                             reason=f"entry order {order.number} completed")
+
+
+@transaction.atomic
+def order_fill(*, order: Order, by, carrier: str = "", tracking_number: str = "") -> Order:
+    """The seller fills a paid order from their stock. Cloud stock completes at once."""
+    order = _locked_order(order)
+    _require_seller_side(order, by)
+    if order.status != OrderStatus.PAID:
+        raise Conflict(_("Order %(number)s is %(status)s; only a paid order can be filled.")
+                       % {"number": order.number, "status": order.get_status_display()}, field="status")
+    src, dst = _fill_locations(order)
+    stock.stock_move(moves=[stock.Move(src, dst, line.sku, line.quantity, line.pk)
+                            for line in order.lines.select_related("sku")],
+                     reason=StockReason.ORDER_FILL, by=by, note=order.number)
+    if carrier or tracking_number:
+        order.carrier, order.tracking_number, order.shipped_at = carrier[:40], tracking_number[:60], timezone.now()
+    _transition(order, "fulfil", by=by)
+    if order.supply_mode == SupplyMode.CLOUD:
+        _complete(order, by=by)
+    return order
+
+
+@transaction.atomic
+def order_confirm_receipt(*, order: Order, by) -> Order:
+    order = _locked_order(order)
+    _require_buyer(order, by)
+    order.delivered_at = timezone.now()
+    _complete(order, by=by)
+    return order
+
+
+# --- refunds --------------------------------------------------------------------------------
+
+def _refund_money(order: Order) -> None:
+    """Money back to the buyer's wallet (the 货款 balance they can reorder or withdraw from)."""
+    paid = order.payments.filter(status=PaymentStatus.CONFIRMED).first()
+    if paid is None or order.buyer_id is None:
+        return  # retail customers are refunded by hand (M3's payouts); nothing was paid otherwise
+    _wallet_add(order.buyer, paid.amount, WalletEntryKind.REFUND, order=order)
+
+
+@transaction.atomic
+def refund_request(*, order: Order, by, note: str) -> Order:
+    order = _locked_order(order)
+    _require_buyer(order, by)
+    if not (note or "").strip():
+        raise BusinessError(_("Say why you want to return the order."), field="note")
+    _transition(order, "request_refund", by=by, note=note)
+    return order
+
+
+@transaction.atomic
+def refund_decline(*, order: Order, by, note: str) -> Order:
+    order = _locked_order(order)
+    _require_seller_side(order, by)
+    if not (note or "").strip():
+        raise BusinessError(_("Say why the return is declined."), field="note")
+    _transition(order, "decline_refund", by=by, note=note)
+    return order
+
+
+@transaction.atomic
+def refund_approve(*, order: Order, by, note: str = "") -> Order:
+    """Goods come back (the fill's moves, reversed) and the money goes back to the buyer's wallet.
+    Fails, changing nothing, if the buyer no longer holds the units."""
+    order = _locked_order(order)
+    _require_seller_side(order, by)
+    fills = list(StockMove.objects.filter(order_line__order=order, reason=StockReason.ORDER_FILL)
+                 .select_related("from_location", "to_location", "sku"))
+    _transition(order, "refund", by=by, note=note)
+    stock.stock_move(moves=[stock.Move(m.to_location, m.from_location, m.sku, m.quantity, m.order_line_id)
+                            for m in fills], reason=StockReason.RETURN, by=by, note=order.number)
+    _refund_money(order)
+    _emit(order, "order.refunded")
+    return order
+
+
+# --- pick-ups -------------------------------------------------------------------------------
+
+@transaction.atomic
+def pickup_request(*, agent: Agent, lines, by, name: str, phone: str, address: str) -> Order:
+    """Ship units out of the agent's cloud stock to an address. The units leave cloud stock now,
+    so they cannot be sold or picked up twice; the warehouse then ships them."""
+    if agent.user_id != getattr(by, "pk", None):
+        raise Forbidden(_("You can only pick up your own stock."))
+    for field, value in (("name", name), ("phone", phone), ("address", address)):
+        if not (value or "").strip():
+            raise BusinessError(_("Enter the recipient's name, phone and address."), field=field)
+    merged = _clean_lines(lines)
+    order = Order.objects.create(number=_new_number(OrderKind.PICKUP), kind=OrderKind.PICKUP, buyer=agent,
+                                 seller=None, supply_mode=SupplyMode.CLOUD, total=Decimal("0"),
+                                 ship_name=name.strip()[:50], ship_phone=phone.strip()[:20],
+                                 ship_address=address.strip()[:200])
+    created = OrderLine.objects.bulk_create([OrderLine(order=order, sku=sku, quantity=qty, unit_price=Decimal("0"),
+                                                       line_total=Decimal("0")) for sku, qty in merged.values()])
+    cloud = stock.location_for_agent(agent, LocationKind.CLOUD)
+    customer = stock.location_singleton(LocationKind.CUSTOMER)
+    stock.stock_move(moves=[stock.Move(cloud, customer, line.sku, line.quantity, line.pk) for line in created],
+                     reason=StockReason.PICKUP, by=by, note=order.number)
+    _transition(order, "submit", by=by)
+    return order
+
+
+@transaction.atomic
+def pickup_ship(*, order: Order, by, carrier: str, tracking_number: str) -> Order:
+    order = _locked_order(order)
+    if not _is_staff_with(by, "trade.change_order"):
+        raise Forbidden(_("Only the brand's warehouse ships pick-ups."))
+    if not carrier.strip() or not tracking_number.strip():
+        raise BusinessError(_("Enter the carrier and the tracking number."), field="tracking_number")
+    order.carrier, order.tracking_number = carrier.strip()[:40], tracking_number.strip()[:60]
+    _transition(order, "ship_pickup", by=by)
+    return order
+
+
+@transaction.atomic
+def pickup_delivered(*, order: Order, by) -> Order:
+    order = _locked_order(order)
+    if not (_is_staff_with(by, "trade.change_order") or (order.buyer and order.buyer.user_id == by.pk)):
+        raise Forbidden(_("This is not your order."))
+    order.delivered_at = timezone.now()
+    _transition(order, "complete", by=by)
+    return order
+
+
+def validate_screenshot(screenshot: UploadedFile) -> None:
+    """For forms: the same check the services make, as a ValidationError."""
+    try:
+        _check_screenshot(screenshot)
+    except BusinessError as exc:
+        raise ValidationError(str(exc.message)) from exc
+
