@@ -34,6 +34,7 @@ from weishang.channel.models import (
 )
 from weishang.channel.tree import Relation
 from weishang.core.errors import BusinessError, Conflict, Forbidden, NotFound
+from weishang.core.outbox import outbox_emit
 from weishang.core.validators import normalize_phone, to_ascii, validate_id_number, validate_phone
 
 INVITE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud over WeChat
@@ -59,8 +60,9 @@ def _record_text(message: str, **params: object) -> str:
         return gettext(message) % {k: str(v) for k, v in params.items()}
 
 
-def _trail(agent: Agent, kind: str, *, old: object = None, new: object = None, by=None, reason: str = "") -> None:
-    AgentTrail.objects.create(
+def _trail(agent: Agent, kind: str, *, old: object = None, new: object = None, by=None,
+           reason: str = "") -> AgentTrail:
+    return AgentTrail.objects.create(
         agent=agent,
         kind=kind,
         old_value="" if old is None else str(old)[:100],
@@ -235,7 +237,9 @@ def agent_change_level(*, agent: Agent, level: Level, by=None, reason: str = "")
         return agent
     agent.level = level
     agent.save(update_fields=["level"])
-    _trail(agent, TrailKind.LEVEL, old=old_level, new=level, by=by, reason=reason)
+    row = _trail(agent, TrailKind.LEVEL, old=old_level, new=level, by=by, reason=reason)
+    outbox_emit(topic="agent.level_changed", key=f"{agent.pk}:{row.pk}", payload={
+        "agent": agent.pk, "from": old_level.code, "to": level.code, "at": row.changed_at.isoformat()})
     auto = _record_text(gettext_noop("automatic: level changed from %(old)s to %(new)s"),
                         old=old_level.name, new=level.name)
     if agent.supplier_id is not None:

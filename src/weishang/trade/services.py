@@ -38,11 +38,13 @@ from weishang.catalog.selectors import level_price
 from weishang.channel import services as channel_services
 from weishang.channel.models import Agent, AgentStatus
 from weishang.core.errors import BusinessError, Conflict, Forbidden, NotFound
-from weishang.core.models import SupplyMode
+from weishang.core.models import CustomerBinding, SupplyMode
 from weishang.core.outbox import outbox_emit
 from weishang.core.selectors import brand_get
+from weishang.core.validators import normalize_phone, validate_phone
 from weishang.trade import stock
 from weishang.trade.models import (
+    Customer,
     LocationKind,
     Order,
     OrderKind,
@@ -418,6 +420,9 @@ def payment_credit_from_provider(*, notice) -> Payment:
 def _fill_locations(order: Order):
     """(from, to) locations for filling ``order`` under its supply mode."""
     seller = order.seller
+    if order.kind == OrderKind.RETAIL:  # to the consumer: out of the agent's cloud or own stock
+        kind = LocationKind.CLOUD if order.supply_mode == SupplyMode.CLOUD else LocationKind.AGENT
+        return stock.location_for_agent(seller, kind), stock.location_singleton(LocationKind.CUSTOMER)
     if order.supply_mode == SupplyMode.CLOUD:
         src = stock.location_for_agent(seller, LocationKind.CLOUD) if seller else stock.location_singleton(
             LocationKind.WAREHOUSE)
@@ -450,8 +455,18 @@ def order_fill(*, order: Order, by, carrier: str = "", tracking_number: str = ""
     if carrier or tracking_number:
         order.carrier, order.tracking_number, order.shipped_at = carrier[:40], tracking_number[:60], timezone.now()
     _transition(order, "fulfil", by=by)
-    if order.supply_mode == SupplyMode.CLOUD:
+    if dst.kind == LocationKind.CLOUD:  # nothing travels: the units are the buyer's now
         _complete(order, by=by)
+    return order
+
+
+@transaction.atomic
+def order_mark_delivered(*, order: Order, by) -> Order:
+    """The seller (or the brand's warehouse) records that a shipped retail order arrived."""
+    order = _locked_order(order)
+    _require_seller_side(order, by)
+    order.delivered_at = timezone.now()
+    _complete(order, by=by)
     return order
 
 
@@ -508,6 +523,78 @@ def refund_approve(*, order: Order, by, note: str = "") -> Order:
     _refund_money(order)
     _emit(order, "order.refunded")
     return order
+
+
+# --- retail ---------------------------------------------------------------------------------
+
+def _bind_customer(customer: Customer, seller: Agent) -> None:
+    """Bind the consumer to the selling agent as the brand's customer_binding says."""
+    brand = brand_get()
+    now = timezone.now()
+    bound = customer.bound_agent_id
+    if brand.customer_binding == CustomerBinding.OVERRIDE:
+        rebind = bound != seller.pk
+    elif brand.customer_binding == CustomerBinding.EXPIRING and bound is not None:
+        days = brand.customer_binding_days or 0
+        expired = customer.bound_at is None or customer.bound_at + timedelta(days=days) <= now
+        rebind = expired  # the same agent selling again renews the binding
+    else:
+        rebind = bound is None
+    if rebind or (brand.customer_binding == CustomerBinding.EXPIRING and bound == seller.pk):
+        customer.bound_agent, customer.bound_at = seller, now
+        customer.save(update_fields=["bound_agent", "bound_at"])
+
+
+@transaction.atomic
+def retail_order_submit(*, seller: Agent, name: str, phone: str, address: str, lines,
+                        idempotency_key: str | None = None) -> Order:
+    """A consumer orders from an agent's shop link at retail price."""
+    seller = Agent.objects.select_related("level").get(pk=seller.pk)
+    if seller.status != AgentStatus.ACTIVE:
+        raise BusinessError(_("This shop is closed."), field="shop")
+    phone = normalize_phone(phone)
+    try:
+        validate_phone(phone)
+    except ValidationError as exc:
+        raise BusinessError(exc.messages[0], field="phone") from None
+    for field, value in (("name", name), ("address", address)):
+        if not (value or "").strip():
+            raise BusinessError(_("Enter your name and address."), field=field)
+    merged = _clean_lines(lines)
+    customer, _created = Customer.objects.get_or_create(phone=phone, defaults={"name": name.strip()[:50]})
+    key = f"{phone}:{idempotency_key}" if idempotency_key else None
+    if key:
+        first = Order.objects.filter(customer=customer, idempotency_key=key).first()
+        if first is not None:
+            return first
+    _bind_customer(customer, seller)
+    priced = [(sku, qty, sku.retail_price) for sku, qty in merged.values()]
+    total = sum((price * qty for _sku, qty, price in priced), Decimal("0"))
+    order = Order.objects.create(number=_new_number(OrderKind.RETAIL), kind=OrderKind.RETAIL, customer=customer,
+                                 seller=seller, supply_mode=brand_get().supply_mode, total=total,
+                                 idempotency_key=key, ship_name=name.strip()[:50], ship_phone=phone,
+                                 ship_address=address.strip()[:200])
+    OrderLine.objects.bulk_create([OrderLine(order=order, sku=sku, quantity=qty, unit_price=price,
+                                             line_total=price * qty) for sku, qty, price in priced])
+    _transition(order, "submit")
+    _transition(order, "approve", note="retail: no approval needed")
+    _transition(order, "request_payment")
+    return order
+
+
+@transaction.atomic
+def retail_payment_submit(*, order: Order, phone: str, screenshot: UploadedFile, reference: str = "") -> Payment:
+    """The consumer (identified by the phone on the order) sends the transfer screenshot."""
+    order = _locked_order(order)
+    if order.kind != OrderKind.RETAIL or order.customer is None or order.customer.phone != normalize_phone(phone):
+        raise NotFound(_("No such order for this phone number."), field="phone")
+    if order.status != OrderStatus.AWAITING_PAYMENT:
+        raise Conflict(_("Order %(number)s is not waiting for payment.") % {"number": order.number}, field="order")
+    if order.payments.filter(status=PaymentStatus.PENDING).exists():
+        raise Conflict(_("A payment for this order is already waiting for confirmation."), field="order")
+    _check_screenshot(screenshot)
+    return Payment.objects.create(order=order, method=PaymentMethod.TRANSFER, amount=order.total,
+                                  receiver=order.seller, screenshot=screenshot, reference=(reference or "")[:64])
 
 
 # --- pick-ups -------------------------------------------------------------------------------
