@@ -200,3 +200,27 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+# --- Payment providers (see weishang.trade.providers.base.get_provider) ----------------------
+# The fake provider signs notifications with SECRET_KEY: development and tests only. WeChat Pay
+# is configured from the environment when a merchant id is given.
+WEISHANG_PAYMENT_PROVIDERS: dict = {}
+if ENV != "production":
+    WEISHANG_PAYMENT_PROVIDERS["fake"] = {"CLASS": "weishang.trade.providers.fake.FakeProvider"}
+if os.environ.get("WECHATPAY_MCHID"):
+    def _read(path_var: str) -> str:
+        return Path(os.environ[path_var]).read_text()
+
+    WEISHANG_PAYMENT_PROVIDERS["wechatpay"] = {
+        "CLASS": "weishang.trade.providers.wechatpay.WeChatPayProvider",
+        "OPTIONS": {
+            "mchid": os.environ["WECHATPAY_MCHID"],
+            "appid": os.environ["WECHATPAY_APPID"],
+            "private_key_pem": _read("WECHATPAY_PRIVATE_KEY_FILE"),
+            "cert_serial_no": os.environ["WECHATPAY_CERT_SERIAL_NO"],
+            "apiv3_key": os.environ["WECHATPAY_APIV3_KEY"],
+            "notify_url": os.environ["WECHATPAY_NOTIFY_URL"],
+            "platform_public_key_pem": _read("WECHATPAY_PUBLIC_KEY_FILE"),
+            "platform_public_key_id": os.environ["WECHATPAY_PUBLIC_KEY_ID"],
+        },
+    }

@@ -4,12 +4,14 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from weishang.api.payments import payment_notify
 from weishang.api.urls import api
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/m/", permanent=False)),
     path("console/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("pay/notify/<str:provider>/", payment_notify, name="payment_notify"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("weishang.web.urls")),
 ]
