@@ -118,6 +118,20 @@ def _name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
 
 
+def _login_agents(generated) -> dict[int, int]:
+    """Which generated agent gets the demo login of each level: the first of each level, except
+    that the 特约 login is supplied by the 市代 login, so the two can try the order flow together."""
+    first: dict[int, int] = {}
+    for g in generated:
+        first.setdefault(g.rank, g.index)
+    lowest = max(first)
+    pair = next((g for g in generated if g.rank == lowest and g.supplier is not None
+                 and generated[g.supplier].rank == lowest - 1), None)
+    if pair is not None:
+        first[lowest], first[lowest - 1] = pair.index, pair.supplier
+    return first
+
+
 def load_agents(*, n: int, seed: int, levels: dict[str, Level], wave: int = 30, wave_share: float = 0.5,
                 orders: bool = True) -> int:
     """Bulk-load ``n`` generated agents (with logins, trees, trail and some completed orders)."""
@@ -128,14 +142,9 @@ def load_agents(*, n: int, seed: int, levels: dict[str, Level], wave: int = 30, 
     password = make_password(AGENT_PASSWORD)
     now = timezone.now()
     start = now - timedelta(days=365)
-    first_of_rank: dict[int, int] = {}
-    phones = []
-    for g in generated:
-        if g.rank not in first_of_rank:
-            first_of_rank[g.rank] = g.index
-            phones.append(LOGIN_PHONE.format(rank=g.rank))
-        else:
-            phones.append(f"139{g.index:08d}")
+    logins = _login_agents(generated)
+    phones = [LOGIN_PHONE.format(rank=g.rank) if logins.get(g.rank) == g.index else f"139{g.index:08d}"
+              for g in generated]
     names = [_name(rng) for _ in generated]
     users = User.objects.bulk_create(
         [User(username=p, phone=p, password=password, first_name=name, date_joined=now)
