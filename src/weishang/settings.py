@@ -183,6 +183,44 @@ UNFOLD = {
                 ],
             },
             {
+                "title": _("Trade"),
+                "items": [
+                    _nav(_("Orders"), "receipt_long", "admin:trade_order_changelist") | {
+                        "permission": lambda request: request.user.has_perm("trade.view_order"),
+                        "active": lambda request: "/trade/order/" in request.path
+                        and request.GET.get("kind__exact") != "pickup",
+                    },
+                    _nav(_("Payments"), "payments", "admin:trade_payment_changelist") | {
+                        "permission": lambda request: request.user.has_perm("trade.view_payment"),
+                    },
+                    {
+                        "title": _("Pick-ups"), "icon": "local_shipping",
+                        "link": lambda request: f"{reverse_lazy('admin:trade_order_changelist')}?kind__exact=pickup",
+                        "permission": lambda request: request.user.has_perm("trade.view_order"),
+                        "active": lambda request: "/trade/order/" in request.path
+                        and request.GET.get("kind__exact") == "pickup",
+                    },
+                    _nav(_("Stock on hand"), "inventory", "admin:trade_stocklevel_changelist") | {
+                        "permission": lambda request: request.user.has_perm("trade.view_stocklevel"),
+                    },
+                    _nav(_("Stock moves"), "swap_horiz", "admin:trade_stockmove_changelist") | {
+                        "permission": lambda request: request.user.has_perm("trade.view_stockmove"),
+                    },
+                    _nav(_("Stock locations"), "warehouse", "admin:trade_location_changelist") | {
+                        "permission": lambda request: request.user.has_perm("trade.view_location"),
+                    },
+                    _nav(_("Wallets"), "account_balance_wallet", "admin:trade_wallet_changelist") | {
+                        "permission": lambda request: request.user.has_perm("trade.view_wallet"),
+                    },
+                    _nav(_("Customers"), "person", "admin:trade_customer_changelist") | {
+                        "permission": lambda request: request.user.has_perm("trade.view_customer"),
+                    },
+                    _nav(_("Outbox"), "outbox", "admin:core_outboxevent_changelist") | {
+                        "permission": lambda request: request.user.has_perm("core.view_outboxevent"),
+                    },
+                ],
+            },
+            {
                 "title": _("Brand"),
                 "items": [
                     _nav(_("Brand settings"), "storefront", "admin:core_brand_changelist"),

@@ -1,12 +1,15 @@
+import json
+
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
-from weishang.core.models import Brand, User
+from weishang.core.models import Brand, OutboxEvent, User
 
 admin.site.unregister(Group)
 
@@ -38,10 +41,35 @@ class GroupAdmin(BaseGroupAdmin, ModelAdmin):
 
 @admin.register(Brand)
 class BrandAdmin(ModelAdmin):
-    list_display = ("name", "currency", "timezone", "jurisdiction")
+    list_display = ("name", "currency", "timezone", "jurisdiction", "supply_mode", "customer_binding")
 
     def has_add_permission(self, request):
         return not Brand.objects.exists() and super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutboxEvent)
+class OutboxEventAdmin(ModelAdmin):
+    """Facts written with the changes they report; read only (consumers process them in id order)."""
+
+    list_display = ("id", "topic", "key", "created_at")
+    list_filter = ("topic",)
+    search_fields = ("key", "topic")
+    fields = ("topic", "key", "created_at", "payload_display")
+    readonly_fields = fields
+
+    @admin.display(description=_("payload"))
+    def payload_display(self, obj):
+        return format_html("<pre class=\"text-xs whitespace-pre-wrap\">{}</pre>",
+                           json.dumps(obj.payload, ensure_ascii=False, indent=2, sort_keys=True))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

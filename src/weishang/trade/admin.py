@@ -1,19 +1,1033 @@
-from django.contrib import admin
-from unfold.admin import ModelAdmin
+"""Console pages for trade: orders, payments, stock, wallets, customers.
 
-from weishang.trade.models import Order
+Every record here is read-only. Staff act only where the brand is the party (company orders,
+pick-ups, payments addressed to brand finance, the company warehouse), through custom pages
+that call ``trade.services`` / ``trade.stock`` with ``request.user``; a BusinessError from a
+service is shown on the page and nothing changes. Statuses are never edited as fields.
+
+Who may act (the roles in core.roles grant model permissions only, so the actions are keyed on
+those; see ``CONSOLE_PERMS``):
+
+- deciding an order or a refund: change orders and see their payments (owner, operations);
+- the physical steps (fill, ship a pick-up, mark delivered): change orders (owner, operations, warehouse);
+- confirming / rejecting a payment to brand finance: change payments (owner, finance);
+- receiving stock into the company warehouse: see the stock ledger and the locations (owner, warehouse);
+- stock verify (read only): see stock on hand (owner, operations, warehouse).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Exists, OuterRef, Q
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.http import urlencode
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+from PIL import Image, UnidentifiedImageError
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.decorators import action, display
+from unfold.widgets import (
+    UnfoldAdminIntegerFieldWidget,
+    UnfoldAdminSelectWidget,
+    UnfoldAdminTextInputWidget,
+)
+
+from weishang.catalog.models import SKU
+from weishang.core.errors import BusinessError, Conflict
+from weishang.core.models import SupplyMode
+from weishang.trade import services, stock
+from weishang.trade.models import (
+    VOLUME_KINDS,
+    Customer,
+    Location,
+    LocationKind,
+    Order,
+    OrderKind,
+    OrderLine,
+    OrderStatus,
+    OrderTransition,
+    Payment,
+    PaymentStatus,
+    StockLevel,
+    StockMove,
+    StockReason,
+    Wallet,
+    WalletEntry,
+)
+
+S = OrderStatus
+
+CONSOLE_PERMS: dict[str, tuple[str, ...]] = {
+    "order_decide": ("trade.change_order", "trade.view_payment"),
+    "order_handle": ("trade.change_order",),
+    "payment_decide": ("trade.change_payment",),
+    "stock_receive": ("trade.view_stockmove", "trade.view_location"),
+    "stock_verify": ("trade.view_stocklevel",),
+}
 
 
-@admin.register(Order)
-class OrderAdmin(ModelAdmin):
-    list_display = ("number", "kind", "buyer", "seller", "status", "total", "completed_at")
-    list_filter = ("kind", "status")
-    search_fields = ("number", "buyer__real_name", "buyer__user__phone")
-    list_select_related = ("buyer__level", "seller__level")
-    readonly_fields = [f.name for f in Order._meta.fields]
+def console_can(user, what: str) -> bool:
+    return bool(user.is_active and user.is_staff and user.has_perms(CONSOLE_PERMS[what]))
 
-    def has_add_permission(self, request):
+
+STATUS_LABELS = {
+    S.DRAFT: "info", S.SUBMITTED: "warning", S.APPROVED: "info", S.AWAITING_PAYMENT: "warning", S.PAID: "primary",
+    S.FULFILLED: "primary", S.COMPLETED: "success", S.REJECTED: "danger", S.CANCELLED: "danger",
+    S.REFUND_REQUESTED: "warning", S.REFUNDED: "danger",
+}
+PAYMENT_LABELS = {PaymentStatus.PENDING: "warning", PaymentStatus.CONFIRMED: "success",
+                  PaymentStatus.REJECTED: "danger"}
+
+
+def _link(url: str, text) -> str:
+    return format_html('<a class="text-primary-600 underline" href="{}">{}</a>', url, text)
+
+
+def _the_company() -> str:
+    return gettext("the company")
+
+
+def _brand_finance() -> str:
+    return gettext("Brand finance (品牌财务)")
+
+
+def _party(order: Order) -> str:
+    if order.buyer_id:
+        return f"{order.buyer.real_name} {order.buyer.phone}".strip()
+    if order.customer_id:
+        return f"{order.customer.name} {order.customer.phone}".strip()
+    return "—"
+
+
+def _supply_mode_label(value: str) -> str:
+    try:
+        return str(SupplyMode(value).label)
+    except ValueError:
+        return value or "—"
+
+
+# --- read side of stock: where an order would be filled from, and whether it is short ------
+
+@dataclass(frozen=True)
+class Availability:
+    label: str
+    location: Location | None
+    rows: list[dict]
+
+    @property
+    def short(self) -> list[dict]:
+        return [row for row in self.rows if row["short_by"] > 0]
+
+
+FILLABLE = (S.SUBMITTED, S.APPROVED, S.AWAITING_PAYMENT, S.PAID)
+
+
+def fill_source(order: Order) -> tuple[str, Location | None]:
+    """Where ``services.order_fill`` would take the units from (as ``services._fill_locations``),
+    without creating anything: (a name for it, the location or None if it does not exist yet)."""
+    seller = order.seller
+    cloud = order.supply_mode == SupplyMode.CLOUD
+    if seller is not None:
+        kind = LocationKind.CLOUD if cloud else LocationKind.AGENT
+        location = Location.objects.filter(kind=kind, agent=seller).first()
+        label = gettext("cloud stock") if cloud else gettext("own stock")
+        return (location.name if location else f"{seller.real_name} {label}"), location
+    location = Location.objects.filter(kind=LocationKind.WAREHOUSE, agent__isnull=True).order_by("pk").first()
+    return (location.name if location else gettext("Company warehouse")), location
+
+
+def order_availability(order: Order) -> Availability | None:
+    """On hand vs needed at the fill location, for an order not filled yet (None otherwise)."""
+    if order.kind == OrderKind.PICKUP or order.status not in FILLABLE:
+        return None
+    if order.seller_id is None and order.kind == OrderKind.RETAIL:
+        return None
+    label, location = fill_source(order)
+    rows = []
+    for line in order.lines.select_related("sku"):
+        have = stock.on_hand(location=location, sku=line.sku) if location is not None else 0
+        rows.append({"sku": line.sku, "needed": line.quantity, "on_hand": have,
+                     "short_by": max(0, line.quantity - have)})
+    return Availability(label=label, location=location, rows=rows)
+
+
+def next_step(order: Order) -> str:
+    """Who acts next on ``order``, in one sentence."""
+    seller = order.seller.real_name if order.seller_id else None
+    status, kind = order.status, order.kind
+    if status == S.SUBMITTED:
+        if kind == OrderKind.PICKUP:
+            return gettext("The warehouse ships the pick-up (carrier and tracking number).")
+        if seller:
+            return gettext("%(seller)s approves or rejects the order.") % {"seller": seller}
+        return gettext("The brand approves or rejects the order.")
+    if status == S.AWAITING_PAYMENT:
+        pending = order.payments.filter(status=PaymentStatus.PENDING).select_related("receiver").first()
+        if pending is None:
+            return gettext("Waiting for the buyer to pay.")
+        who = pending.receiver.real_name if pending.receiver_id else _brand_finance()
+        return gettext("A transfer is waiting for confirmation by %(who)s.") % {"who": who}
+    if status == S.PAID:
+        if seller:
+            return gettext("%(seller)s fills the order from their stock.") % {"seller": seller}
+        return gettext("The company warehouse fills the order.")
+    if status == S.FULFILLED:
+        if kind == OrderKind.PICKUP:
+            return gettext("On its way: the warehouse or the agent marks it delivered.")
+        if kind == OrderKind.RETAIL:
+            return gettext("On its way: the seller (or the brand) marks it delivered.")
+        return gettext("On its way: the buyer confirms receipt.")
+    if status == S.REFUND_REQUESTED:
+        if seller:
+            return gettext("%(seller)s approves or declines the return.") % {"seller": seller}
+        return gettext("The brand approves or declines the return.")
+    return gettext("Nothing more to do.")
+
+
+# --- forms ----------------------------------------------------------------------------------
+
+def _text(label, *, required: bool, max_length: int) -> forms.CharField:
+    return forms.CharField(label=label, required=required, max_length=max_length, widget=UnfoldAdminTextInputWidget)
+
+
+class ConfirmForm(forms.Form):
+    pass
+
+
+class RequiredNoteForm(forms.Form):
+    note = _text(_("Why"), required=True, max_length=300)
+
+
+class OptionalNoteForm(forms.Form):
+    note = _text(_("Note"), required=False, max_length=300)
+
+
+class ShipForm(forms.Form):
+    carrier = _text(_("Carrier"), required=True, max_length=40)
+    tracking_number = _text(_("Tracking number"), required=True, max_length=60)
+
+
+class FillForm(forms.Form):
+    carrier = _text(_("Carrier (if shipped)"), required=False, max_length=40)
+    tracking_number = _text(_("Tracking number (if shipped)"), required=False, max_length=60)
+
+
+class ReceiveStockForm(forms.Form):
+    sku = forms.ModelChoiceField(label=_("SKU"), queryset=SKU.objects.filter(active=True),
+                                 widget=UnfoldAdminSelectWidget)
+    quantity = forms.IntegerField(label=_("Units received"), min_value=1, max_value=1_000_000,
+                                  widget=UnfoldAdminIntegerFieldWidget)
+    supplier = forms.ModelChoiceField(
+        label=_("From supplier"), required=False, widget=UnfoldAdminSelectWidget,
+        queryset=Location.objects.filter(kind=LocationKind.SUPPLIER), empty_label=_("Suppliers (default)"))
+    warehouse = forms.ModelChoiceField(
+        label=_("Into warehouse"), required=False, widget=UnfoldAdminSelectWidget,
+        queryset=Location.objects.filter(kind=LocationKind.WAREHOUSE), empty_label=_("Company warehouse (main)"))
+    note = _text(_("Note (delivery note, batch)"), required=False, max_length=200)
+
+
+# --- order steps the brand takes ------------------------------------------------------------
+
+def _company_order(order: Order) -> bool:
+    return order.seller_id is None and order.kind in VOLUME_KINDS
+
+
+@dataclass(frozen=True)
+class Step:
+    label: object
+    perm: str                                   # key of CONSOLE_PERMS
+    party: Callable[[Order], bool]              # the brand is the party (checked before the service)
+    statuses: tuple[str, ...]                   # when the button is shown (the service checks again)
+    form: type[forms.Form]
+    run: Callable[..., object]                  # run(order, user, cleaned_data)
+    done: object                                # success message, %(number)s
+
+
+ORDER_STEPS: dict[str, Step] = {
+    "approve": Step(
+        _("Approve"), "order_decide", _company_order, (S.SUBMITTED,), ConfirmForm,
+        lambda o, u, d: services.order_approve(order=o, by=u),
+        _("Order %(number)s approved; the buyer can pay now.")),
+    "reject": Step(
+        _("Reject"), "order_decide", _company_order, (S.SUBMITTED,), RequiredNoteForm,
+        lambda o, u, d: services.order_reject(order=o, by=u, note=d["note"]),
+        _("Order %(number)s rejected.")),
+    "fill": Step(
+        _("Fill from the company warehouse"), "order_handle", _company_order, (S.PAID,), FillForm,
+        lambda o, u, d: services.order_fill(order=o, by=u, carrier=d["carrier"],
+                                            tracking_number=d["tracking_number"]),
+        _("Order %(number)s filled.")),
+    "ship_pickup": Step(
+        _("Ship pick-up"), "order_handle", lambda o: o.kind == OrderKind.PICKUP, (S.SUBMITTED,), ShipForm,
+        lambda o, u, d: services.pickup_ship(order=o, by=u, carrier=d["carrier"],
+                                             tracking_number=d["tracking_number"]),
+        _("Pick-up %(number)s shipped.")),
+    "pickup_delivered": Step(
+        _("Mark pick-up delivered"), "order_handle", lambda o: o.kind == OrderKind.PICKUP, (S.FULFILLED,),
+        ConfirmForm, lambda o, u, d: services.pickup_delivered(order=o, by=u),
+        _("Pick-up %(number)s delivered.")),
+    "mark_delivered": Step(
+        _("Mark retail order delivered"), "order_handle", lambda o: o.kind == OrderKind.RETAIL, (S.FULFILLED,),
+        ConfirmForm, lambda o, u, d: services.order_mark_delivered(order=o, by=u),
+        _("Order %(number)s delivered.")),
+    "refund_approve": Step(
+        _("Approve return"), "order_decide", lambda o: o.seller_id is None, (S.REFUND_REQUESTED,),
+        OptionalNoteForm, lambda o, u, d: services.refund_approve(order=o, by=u, note=d["note"]),
+        _("Return of %(number)s approved; the money is back in the buyer's wallet.")),
+    "refund_decline": Step(
+        _("Decline return"), "order_decide", lambda o: o.seller_id is None, (S.REFUND_REQUESTED,),
+        RequiredNoteForm, lambda o, u, d: services.refund_decline(order=o, by=u, note=d["note"]),
+        _("Return of %(number)s declined.")),
+}
+
+
+def _form_errors(form: forms.Form, exc: BusinessError) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+
+
+# --- orders ---------------------------------------------------------------------------------
+
+class ReadOnlyInline(TabularInline):
+    extra = 0
+    can_delete = False
+    show_title = False
+    view_perm = "trade.view_order"
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm(self.view_perm)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class OrderLineInline(ReadOnlyInline):
+    model = OrderLine
+    fields = ("sku", "quantity", "unit_price", "line_total")
+    verbose_name_plural = _("lines")
+
+
+class OrderTransitionInline(ReadOnlyInline):
+    model = OrderTransition
+    fields = ("at", "from_status", "to_status", "by", "note")
+    verbose_name_plural = _("status changes (who, when)")
+
+
+def _screenshot(payment: Payment, size: str = "h-12"):
+    if not payment.screenshot:
+        return "—"
+    url = reverse("admin:trade_payment_screenshot", args=[payment.pk])
+    return format_html('<a href="{}" target="_blank" rel="noopener"><img src="{}" alt="{}" class="{} rounded border '
+                       'dark:border-base-700"></a>', url, url, gettext("transfer screenshot"), size)
+
+
+class PaymentInline(ReadOnlyInline):
+    model = Payment
+    fk_name = "order"
+    fields = ("payment_link", "method", "amount", "status", "receiver_display", "screenshot_preview",
+              "decided_by", "decided_at", "decision_note")
+    view_perm = "trade.view_payment"
+    verbose_name_plural = _("payments")
+
+    @admin.display(description=_("payment"))
+    def payment_link(self, obj):
+        return format_html('<a class="text-primary-600 underline" href="{}">#{} {}</a>',
+                           reverse("admin:trade_payment_change", args=[obj.pk]), obj.pk,
+                           timezone.localtime(obj.created_at).strftime("%Y-%m-%d %H:%M"))
+
+    @admin.display(description=_("received by"))
+    def receiver_display(self, obj):
+        return obj.receiver.real_name if obj.receiver_id else _brand_finance()
+
+    @admin.display(description=_("transfer screenshot"))
+    def screenshot_preview(self, obj):
+        return _screenshot(obj)
+
+
+class SupplyModeFilter(admin.SimpleListFilter):
+    title = _("supply mode")
+    parameter_name = "supply_mode"
+
+    def lookups(self, request, model_admin):
+        return SupplyMode.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(supply_mode=self.value()) if self.value() else queryset
+
+
+class FilledByFilter(admin.SimpleListFilter):
+    title = _("filled by")
+    parameter_name = "filled_by"
+
+    def lookups(self, request, model_admin):
+        return [("company", _("the company")), ("agent", _("an agent"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "company":
+            return queryset.filter(seller__isnull=True)
+        if self.value() == "agent":
+            return queryset.filter(seller__isnull=False)
+        return queryset
+
+
+class BrandToActFilter(admin.SimpleListFilter):
+    """Orders waiting for a step by brand staff."""
+
+    title = _("waiting for the brand")
+    parameter_name = "brand_to_act"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes"))]
+
+    def queryset(self, request, queryset):
+        if self.value() != "yes":
+            return queryset
+        company = Q(seller__isnull=True, kind__in=VOLUME_KINDS)
+        brand_payment = Exists(Payment.objects.filter(order=OuterRef("pk"), status=PaymentStatus.PENDING,
+                                                      receiver__isnull=True))
+        return queryset.filter(
+            (company & Q(status__in=[S.SUBMITTED, S.PAID, S.REFUND_REQUESTED]))
+            | Q(kind=OrderKind.PICKUP, status__in=[S.SUBMITTED, S.FULFILLED])
+            | (Q(status=S.AWAITING_PAYMENT) & brand_payment)
+        )
+
+
+@admin.register(Order)
+class OrderAdmin(ModelAdmin):
+    list_display = ("number", "kind", "party", "seller_display", "status_label", "total", "submitted_at",
+                    "paid_at", "completed_at")
+    list_filter = (BrandToActFilter, "kind", "status", SupplyModeFilter, FilledByFilter)
+    search_fields = ("number", "buyer__real_name", "buyer__user__phone", "customer__name", "customer__phone",
+                     "tracking_number")
+    list_select_related = ("buyer__user", "buyer__level", "seller__level", "customer")
+    fieldsets = (
+        (None, {"fields": ("number", "kind", "status_display", "next_step_display", "party", "seller_display",
+                           "supply_mode_display", "total", "note")}),
+        (_("Shipping"), {"fields": ("ship_name", "ship_phone", "ship_address", "carrier", "tracking_number",
+                                    "shipped_at", "delivered_at")}),
+        (_("Dates"), {"fields": ("created_at", "submitted_at", "paid_at", "completed_at")}),
+    )
+    readonly_fields = ("number", "kind", "status_display", "next_step_display", "party", "seller_display",
+                       "supply_mode_display", "total", "note", "ship_name", "ship_phone", "ship_address", "carrier",
+                       "tracking_number", "shipped_at", "delivered_at", "created_at", "submitted_at", "paid_at",
+                       "completed_at")
+    inlines = [OrderLineInline, OrderTransitionInline, PaymentInline]
+    change_form_after_template = "admin/trade/order_after.html"
+    actions_detail = list(ORDER_STEPS)
+
+    # --- read only: status changes only through the steps below ---------------------------
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_order_decide_permission(self, request, obj=None):
+        return console_can(request.user, "order_decide")
+
+    def has_order_handle_permission(self, request, obj=None):
+        return console_can(request.user, "order_handle")
+
+    # --- columns ----------------------------------------------------------------------------
+    @admin.display(description=_("buyer / customer"))
+    def party(self, obj):
+        return _party(obj)
+
+    @admin.display(description=_("filled by"), ordering="seller")
+    def seller_display(self, obj):
+        return obj.seller.real_name if obj.seller_id else _the_company()
+
+    @display(description=_("status"), ordering="status", label=STATUS_LABELS)
+    def status_label(self, obj):
+        return obj.status, obj.get_status_display()
+
+    @admin.display(description=_("status"))
+    def status_display(self, obj):
+        return obj.get_status_display()
+
+    @admin.display(description=_("supply mode"))
+    def supply_mode_display(self, obj):
+        return _supply_mode_label(obj.supply_mode)
+
+    @admin.display(description=_("next step"))
+    def next_step_display(self, obj):
+        return next_step(obj)
+
+    # --- detail page ------------------------------------------------------------------------
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        order = self.get_object(request, unquote(object_id))
+        extra = dict(extra_context or {})
+        if order is not None:
+            extra.update({
+                "stock_moves": StockMove.objects.filter(order_line__order=order).select_related(
+                    "sku", "from_location", "to_location", "created_by"),
+                "availability": order_availability(order),
+            })
+        return super().change_view(request, object_id, form_url, extra)
+
+    def get_actions_detail(self, request, object_id):
+        allowed = super().get_actions_detail(request, object_id)
+        order = self.get_object(request, unquote(str(object_id)))
+        if order is None:
+            return []
+        prefix = f"{self.model._meta.app_label}_{self.model._meta.model_name}_"
+        shown = []
+        for unfold_action in allowed:
+            step = ORDER_STEPS.get(unfold_action.action_name.removeprefix(prefix))
+            if step is not None and step.party(order) and order.status in step.statuses:
+                shown.append(unfold_action)
+        return shown
+
+    def _step(self, request, object_id, name: str):
+        step = ORDER_STEPS[name]
+        if not console_can(request.user, step.perm):
+            raise PermissionDenied
+        order = self.get_object(request, unquote(object_id))
+        if order is None:
+            raise Http404
+        form = step.form(request.POST if request.method == "POST" else None)
+        status = 200
+        if request.method == "POST":
+            status = 400
+            if form.is_valid():
+                try:
+                    if not step.party(order):
+                        raise Conflict(gettext("Order %(number)s is not the brand's to handle this way.")
+                                       % {"number": order.number})
+                    step.run(order, request.user, form.cleaned_data)
+                except BusinessError as exc:
+                    _form_errors(form, exc)
+                else:
+                    messages.success(request, step.done % {"number": order.number})
+                    return redirect("admin:trade_order_change", order.pk)
+        order.refresh_from_db()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{step.label}: {order.number}",
+            "order": order,
+            "party": _party(order),
+            "seller": order.seller.real_name if order.seller_id else _the_company(),
+            "lines": order.lines.select_related("sku"),
+            "availability": order_availability(order) if name == "fill" else None,
+            "next_step": next_step(order),
+            "ready": step.party(order) and order.status in step.statuses,
+            "form": form,
+            "submit_label": step.label,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/trade/order_action.html", context, status=status)
+
+    @action(description=_("Approve"), url_path="approve", permissions=["order_decide"], icon="check")
+    def approve(self, request, object_id):
+        return self._step(request, object_id, "approve")
+
+    @action(description=_("Reject"), url_path="reject", permissions=["order_decide"], icon="block")
+    def reject(self, request, object_id):
+        return self._step(request, object_id, "reject")
+
+    @action(description=_("Fill from the company warehouse"), url_path="fill", permissions=["order_handle"],
+            icon="inventory")
+    def fill(self, request, object_id):
+        return self._step(request, object_id, "fill")
+
+    @action(description=_("Ship pick-up"), url_path="ship", permissions=["order_handle"], icon="local_shipping")
+    def ship_pickup(self, request, object_id):
+        return self._step(request, object_id, "ship_pickup")
+
+    @action(description=_("Mark pick-up delivered"), url_path="pickup-delivered", permissions=["order_handle"],
+            icon="done_all")
+    def pickup_delivered(self, request, object_id):
+        return self._step(request, object_id, "pickup_delivered")
+
+    @action(description=_("Mark retail order delivered"), url_path="delivered", permissions=["order_handle"],
+            icon="done_all")
+    def mark_delivered(self, request, object_id):
+        return self._step(request, object_id, "mark_delivered")
+
+    @action(description=_("Approve return"), url_path="refund-approve", permissions=["order_decide"],
+            icon="undo")
+    def refund_approve(self, request, object_id):
+        return self._step(request, object_id, "refund_approve")
+
+    @action(description=_("Decline return"), url_path="refund-decline", permissions=["order_decide"],
+            icon="do_not_disturb")
+    def refund_decline(self, request, object_id):
+        return self._step(request, object_id, "refund_decline")
+
+
+# --- payments -------------------------------------------------------------------------------
+
+class AddressedToFilter(admin.SimpleListFilter):
+    title = _("received by")
+    parameter_name = "to"
+
+    def lookups(self, request, model_admin):
+        return [("brand", _("Brand finance (品牌财务)")), ("agent", _("an agent"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "brand":
+            return queryset.filter(receiver__isnull=True)
+        if self.value() == "agent":
+            return queryset.filter(receiver__isnull=False)
+        return queryset
+
+
+IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
+
+PAYMENT_STEPS: dict[str, tuple] = {
+    # name: (label, form, run(payment, user, data), success message)
+    "confirm": (_("Confirm payment"), OptionalNoteForm,
+                lambda p, u, d: services.payment_confirm(payment=p, by=u, note=d["note"]),
+                _("Payment #%(pk)s confirmed.")),
+    "reject": (_("Reject payment"), RequiredNoteForm,
+               lambda p, u, d: services.payment_reject(payment=p, by=u, note=d["note"]),
+               _("Payment #%(pk)s rejected.")),
+}
+
+
+@admin.register(Payment)
+class PaymentAdmin(ModelAdmin):
+    list_display = ("id", "created_at", "method", "amount", "status_label", "receiver_display", "paid_for",
+                    "screenshot_preview", "decided_by")
+    list_display_links = ("id", "created_at")
+    list_filter = ("status", AddressedToFilter, "method")
+    search_fields = ("order__number", "reference", "topup_for__real_name", "topup_for__user__phone",
+                     "order__buyer__real_name", "order__customer__name", "order__customer__phone")
+    list_select_related = ("order", "topup_for", "receiver", "decided_by")
+    fields = ("paid_for", "method", "amount", "status_display", "receiver_display", "screenshot_large", "reference",
+              "provider_txn_id", "created_by", "created_at", "decided_by", "decided_at", "decision_note")
+    readonly_fields = fields
+    actions_detail = ["confirm_payment", "reject_payment"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_payment_decide_permission(self, request, obj=None):
+        return console_can(request.user, "payment_decide")
+
+    @display(description=_("status"), ordering="status", label=PAYMENT_LABELS)
+    def status_label(self, obj):
+        return obj.status, obj.get_status_display()
+
+    @admin.display(description=_("status"))
+    def status_display(self, obj):
+        return obj.get_status_display()
+
+    @admin.display(description=_("received by"), ordering="receiver")
+    def receiver_display(self, obj):
+        return obj.receiver.real_name if obj.receiver_id else _brand_finance()
+
+    @admin.display(description=_("for"))
+    def paid_for(self, obj):
+        if obj.order_id:
+            return _link(reverse("admin:trade_order_change", args=[obj.order_id]), obj.order.number)
+        if obj.topup_for_id:
+            return gettext("Wallet top-up for %(agent)s") % {"agent": obj.topup_for.real_name}
+        return "—"
+
+    @admin.display(description=_("transfer screenshot"))
+    def screenshot_preview(self, obj):
+        return _screenshot(obj)
+
+    @admin.display(description=_("transfer screenshot"))
+    def screenshot_large(self, obj):
+        return _screenshot(obj, "max-h-96")
+
+    def get_urls(self):
+        return [path("<path:object_id>/screenshot/", self.admin_site.admin_view(self.screenshot_view),
+                     name="trade_payment_screenshot"), *super().get_urls()]
+
+    def screenshot_view(self, request, object_id):
+        """The screenshot, to staff who may see payments only (it shows a bank account)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        payment = self.get_object(request, unquote(object_id))
+        if payment is None or not payment.screenshot:
+            raise Http404
+        storage, name = payment.screenshot.storage, payment.screenshot.name
+        # Served as the image it is, whatever the uploaded file was called, and never run as a page.
+        try:
+            with storage.open(name, "rb") as handle, Image.open(handle) as image:
+                content_type = IMAGE_TYPES.get(image.format or "")
+        except (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError):
+            content_type = None
+        if content_type is None:
+            raise Http404
+        response = FileResponse(storage.open(name, "rb"), content_type=content_type)
+        response["Content-Disposition"] = "inline"
+        response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    def get_actions_detail(self, request, object_id):
+        allowed = super().get_actions_detail(request, object_id)
+        payment = self.get_object(request, unquote(str(object_id)))
+        if payment is None or payment.receiver_id is not None or payment.status != PaymentStatus.PENDING:
+            return []
+        return allowed
+
+    def _decide(self, request, object_id, name: str):
+        label, form_class, run, done = PAYMENT_STEPS[name]
+        if not console_can(request.user, "payment_decide"):
+            raise PermissionDenied
+        payment = self.get_object(request, unquote(object_id))
+        if payment is None:
+            raise Http404
+        form = form_class(request.POST if request.method == "POST" else None)
+        status = 200
+        if request.method == "POST":
+            status = 400
+            if form.is_valid():
+                try:
+                    if payment.receiver_id is not None:
+                        raise Conflict(gettext("This payment goes to %(agent)s; they confirm it.")
+                                       % {"agent": payment.receiver.real_name}, field="payment")
+                    run(payment, request.user, form.cleaned_data)
+                except BusinessError as exc:
+                    _form_errors(form, exc)
+                else:
+                    messages.success(request, done % {"pk": payment.pk})
+                    return redirect("admin:trade_payment_change", payment.pk)
+        payment.refresh_from_db()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{label} #{payment.pk}",
+            "payment": payment,
+            "receiver": payment.receiver.real_name if payment.receiver_id else _brand_finance(),
+            "paid_for": self.paid_for(payment),
+            "screenshot": _screenshot(payment, "max-h-96"),
+            "ready": payment.receiver_id is None and payment.status == PaymentStatus.PENDING,
+            "form": form,
+            "submit_label": label,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/trade/payment_action.html", context, status=status)
+
+    @action(description=_("Confirm payment"), url_path="confirm", permissions=["payment_decide"], icon="check")
+    def confirm_payment(self, request, object_id):
+        return self._decide(request, object_id, "confirm")
+
+    @action(description=_("Reject payment"), url_path="reject", permissions=["payment_decide"], icon="block")
+    def reject_payment(self, request, object_id):
+        return self._decide(request, object_id, "reject")
+
+
+# --- stock ----------------------------------------------------------------------------------
+
+class ReadOnlyAdmin(ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class MovesAtLocationFilter(admin.SimpleListFilter):
+    """Moves in or out of one location: the company's and external ones are listed; an agent's
+    location is reached from its stock-on-hand row."""
+
+    title = _("location (in or out)")
+    parameter_name = "location"
+
+    def lookups(self, request, model_admin):
+        choices = [(str(loc.pk), loc.name) for loc in Location.objects.filter(agent__isnull=True)]
+        value = self.value()
+        if value and value.isdigit() and value not in {pk for pk, _name in choices}:
+            location = Location.objects.filter(pk=value).first()
+            if location is not None:
+                choices.append((value, location.name))
+        return choices
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(Q(from_location_id=value) | Q(to_location_id=value))
+        return queryset
+
+
+class _LocationKindFilter(admin.SimpleListFilter):
+    field = ""
+
+    def lookups(self, request, model_admin):
+        return LocationKind.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(**{f"{self.field}__kind": self.value()}) if self.value() else queryset
+
+
+class FromKindFilter(_LocationKindFilter):
+    title = _("from (kind of location)")
+    parameter_name = "from_kind"
+    field = "from_location"
+
+
+class ToKindFilter(_LocationKindFilter):
+    title = _("to (kind of location)")
+    parameter_name = "to_kind"
+    field = "to_location"
+
+
+class OnHandFilter(admin.SimpleListFilter):
+    title = _("on hand")
+    parameter_name = "on_hand"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Some")), ("no", _("None"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(quantity__gt=0)
+        if self.value() == "no":
+            return queryset.filter(quantity=0)
+        return queryset
+
+
+class StockActionsMixin:
+    """The "Receive stock" and "Stock verify" buttons on the stock lists."""
+
+    def has_stock_receive_permission(self, request, obj=None):
+        return console_can(request.user, "stock_receive")
+
+    def has_stock_verify_permission(self, request, obj=None):
+        return console_can(request.user, "stock_verify")
+
+
+@admin.register(StockLevel)
+class StockLevelAdmin(StockActionsMixin, ReadOnlyAdmin):
+    list_display = ("location_display", "location_kind", "sku_display", "quantity", "moves_link")
+    list_filter = ("location__kind", OnHandFilter, "sku__product", "sku")
+    search_fields = ("sku__code", "sku__name", "location__name", "location__code", "location__agent__real_name")
+    list_select_related = ("location", "sku")
+    ordering = ("location__kind", "location__name", "sku__code")
+    fields = ("location_display", "location_kind", "sku_display", "quantity", "moves_link")
+    readonly_fields = fields
+    actions_list = ["receive_stock", "verify_stock"]
+
+    @admin.display(description=_("location"), ordering="location__name")
+    def location_display(self, obj):
+        return obj.location.name
+
+    @admin.display(description=_("SKU"), ordering="sku__code")
+    def sku_display(self, obj):
+        return str(obj.sku)
+
+    @admin.display(description=_("kind"), ordering="location__kind")
+    def location_kind(self, obj):
+        return obj.location.get_kind_display()
+
+    @admin.display(description=_("stock moves"))
+    def moves_link(self, obj):
+        url = reverse("admin:trade_stockmove_changelist") + f"?location={obj.location_id}&sku__id__exact={obj.sku_id}"
+        return _link(url, gettext("moves"))
+
+    @action(description=_("Receive stock"), url_path="receive", permissions=["stock_receive"], icon="move_to_inbox")
+    def receive_stock(self, request):
+        form = ReceiveStockForm(request.POST if request.method == "POST" else None)
+        status = 200
+        if request.method == "POST":
+            status = 400
+            if form.is_valid():
+                data = form.cleaned_data
+                try:
+                    source = data["supplier"] or stock.location_singleton(LocationKind.SUPPLIER)
+                    target = data["warehouse"] or stock.location_singleton(LocationKind.WAREHOUSE)
+                    stock.stock_move(moves=[stock.Move(source, target, data["sku"], data["quantity"])],
+                                     reason=StockReason.RECEIPT, by=request.user, note=data["note"])
+                except BusinessError as exc:
+                    _form_errors(form, exc)
+                else:
+                    messages.success(request, ngettext(
+                        "%(n)d unit of %(sku)s received into %(location)s; %(on_hand)d on hand now.",
+                        "%(n)d units of %(sku)s received into %(location)s; %(on_hand)d on hand now.",
+                        data["quantity"]) % {"n": data["quantity"], "sku": data["sku"].name, "location": target.name,
+                                             "on_hand": stock.on_hand(location=target, sku=data["sku"])})
+                    return redirect("admin:trade_stocklevel_receive_stock")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Receive stock"),
+            "form": form,
+            "recent": StockMove.objects.filter(reason=StockReason.RECEIPT).select_related(
+                "sku", "from_location", "to_location", "created_by").order_by("-pk")[:10],
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/trade/stock_receive.html", context, status=status)
+
+    @action(description=_("Stock verify"), url_path="verify", permissions=["stock_verify"], icon="fact_check")
+    def verify_stock(self, request):
+        problems = stock.stock_verify()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Stock verify"),
+            "problems": problems,
+            "move_count": StockMove.objects.count(),
+            "level_count": StockLevel.objects.count(),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/trade/stock_verify.html", context)
+
+
+@admin.register(StockMove)
+class StockMoveAdmin(StockActionsMixin, ReadOnlyAdmin):
+    list_display = ("created_at", "reason", "sku", "quantity", "from_display", "to_display", "order_link",
+                    "created_by", "note")
+    list_filter = ("reason", MovesAtLocationFilter, FromKindFilter, ToKindFilter, "sku")
+    search_fields = ("sku__code", "sku__name", "note", "order_line__order__number", "from_location__name",
+                     "to_location__name")
+    list_select_related = ("sku", "from_location", "to_location", "created_by", "order_line__order")
+    ordering = ("-pk",)
+    fields = ("created_at", "reason", "sku", "quantity", "from_display", "to_display", "order_link",
+              "created_by", "note")
+    readonly_fields = fields
+    actions_list = ["receive_stock", "verify_stock"]
+
+    @admin.display(description=_("from location"), ordering="from_location__name")
+    def from_display(self, obj):
+        return obj.from_location.name
+
+    @admin.display(description=_("to location"), ordering="to_location__name")
+    def to_display(self, obj):
+        return obj.to_location.name
+
+    @admin.display(description=_("order"))
+    def order_link(self, obj):
+        if not obj.order_line_id:
+            return "—"
+        order = obj.order_line.order
+        return _link(reverse("admin:trade_order_change", args=[order.pk]), order.number)
+
+    @action(description=_("Receive stock"), url_path="receive", permissions=["stock_receive"], icon="move_to_inbox")
+    def receive_stock(self, request):
+        return redirect("admin:trade_stocklevel_receive_stock")
+
+    @action(description=_("Stock verify"), url_path="verify", permissions=["stock_verify"], icon="fact_check")
+    def verify_stock(self, request):
+        return redirect("admin:trade_stocklevel_verify_stock")
+
+
+@admin.register(Location)
+class LocationAdmin(ReadOnlyAdmin):
+    """Locations are created by the stock services (an agent's on first use, the company's singletons)."""
+
+    list_display = ("name", "code", "kind", "agent", "units_on_hand", "moves_link")
+    list_filter = ("kind",)
+    search_fields = ("name", "code", "agent__real_name", "agent__user__phone")
+    list_select_related = ("agent__level",)
+    fields = ("name", "code", "kind", "agent", "units_on_hand", "moves_link")
+    readonly_fields = fields
+
+    @admin.display(description=_("units on hand"))
+    def units_on_hand(self, obj):
+        if not obj.is_internal:
+            return "—"
+        return sum(obj.levels.values_list("quantity", flat=True))
+
+    @admin.display(description=_("stock moves"))
+    def moves_link(self, obj):
+        return _link(reverse("admin:trade_stockmove_changelist") + f"?location={obj.pk}", gettext("moves"))
+
+
+# --- wallets, customers ---------------------------------------------------------------------
+
+class WalletEntryInline(ReadOnlyInline):
+    model = WalletEntry
+    fields = ("created_at", "kind", "amount", "payment", "order")
+    view_perm = "trade.view_walletentry"
+    verbose_name_plural = _("wallet entries")
+
+
+@admin.register(Wallet)
+class WalletAdmin(ReadOnlyAdmin):
+    list_display = ("agent_display", "phone", "balance")
+    search_fields = ("agent__real_name", "agent__user__phone")
+    list_select_related = ("agent__user", "agent__level")
+    fields = ("agent_display", "phone", "balance")
+    readonly_fields = fields
+    inlines = [WalletEntryInline]
+
+    @admin.display(description=_("agent"), ordering="agent__real_name")
+    def agent_display(self, obj):
+        return str(obj.agent)
+
+    @admin.display(description=_("phone"))
+    def phone(self, obj):
+        return obj.agent.phone
+
+
+@admin.register(WalletEntry)
+class WalletEntryAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "agent", "kind", "amount", "payment", "order")
+    list_filter = ("kind",)
+    search_fields = ("wallet__agent__real_name", "wallet__agent__user__phone", "order__number")
+    list_select_related = ("wallet__agent", "payment", "order")
+    fields = ("created_at", "agent", "kind", "amount", "payment", "order")
+    readonly_fields = fields
+
+    @admin.display(description=_("agent"), ordering="wallet__agent__real_name")
+    def agent(self, obj):
+        return obj.wallet.agent.real_name
+
+
+class BoundFilter(admin.SimpleListFilter):
+    title = _("bound to an agent")
+    parameter_name = "bound"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in {"yes", "no"}:
+            return queryset.filter(bound_agent__isnull=self.value() == "no")
+        return queryset
+
+
+@admin.register(Customer)
+class CustomerAdmin(ReadOnlyAdmin):
+    list_display = ("name", "phone", "bound_agent", "bound_at", "created_at", "order_count")
+    list_filter = (BoundFilter,)
+    search_fields = ("name", "phone", "bound_agent__real_name")
+    list_select_related = ("bound_agent__level",)
+    fields = ("name", "phone", "bound_agent", "bound_at", "created_at", "order_count", "orders_link")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_orders=Count("orders"))
+
+    @admin.display(description=_("orders"), ordering="n_orders")
+    def order_count(self, obj):
+        return obj.n_orders
+
+    @admin.display(description=_("orders"))
+    def orders_link(self, obj):
+        url = reverse("admin:trade_order_changelist") + "?" + urlencode({"q": obj.phone})
+        return _link(url, gettext("Orders of %(name)s") % {"name": obj.name})

@@ -65,7 +65,8 @@ from weishang.trade.models.orders import LIVE_STATUSES
 log = logging.getLogger(__name__)
 
 SCREENSHOT_MAX_BYTES = 5 * 1024 * 1024
-SCREENSHOT_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
+SCREENSHOT_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
+SCREENSHOT_FORMATS = set(SCREENSHOT_EXTENSIONS)
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -271,6 +272,8 @@ def _check_screenshot(screenshot: UploadedFile) -> None:
     if fmt not in SCREENSHOT_FORMATS:
         raise BusinessError(_("The screenshot must be an image (JPEG, PNG, WebP or GIF)."), field="screenshot")
     screenshot.seek(0)
+    # Stored under a name of our making with the type the file really is, never the sender's name.
+    screenshot.name = f"{secrets.token_hex(16)}.{SCREENSHOT_EXTENSIONS[fmt]}"
 
 
 @transaction.atomic
@@ -462,9 +465,12 @@ def order_fill(*, order: Order, by, carrier: str = "", tracking_number: str = ""
 
 @transaction.atomic
 def order_mark_delivered(*, order: Order, by) -> Order:
-    """The seller (or the brand's warehouse) records that a shipped retail order arrived."""
+    """The seller (or the brand's warehouse) records that a shipped retail order arrived.
+    (An agent's own order completes when the agent confirms receipt, not on the seller's word.)"""
     order = _locked_order(order)
     _require_seller_side(order, by)
+    if order.kind != OrderKind.RETAIL:
+        raise Conflict(_("Only a retail order is marked delivered by its seller."), field="kind")
     order.delivered_at = timezone.now()
     _complete(order, by=by)
     return order
@@ -638,6 +644,8 @@ def pickup_ship(*, order: Order, by, carrier: str, tracking_number: str) -> Orde
 @transaction.atomic
 def pickup_delivered(*, order: Order, by) -> Order:
     order = _locked_order(order)
+    if order.kind != OrderKind.PICKUP:
+        raise Conflict(_("This is not a pick-up."), field="kind")
     if not (_is_staff_with(by, "trade.change_order") or (order.buyer and order.buyer.user_id == by.pk)):
         raise Forbidden(_("This is not your order."))
     order.delivered_at = timezone.now()

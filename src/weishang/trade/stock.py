@@ -119,11 +119,16 @@ def stock_verify() -> list[str]:
         if loc in internal:
             expected[(loc, sku)] -= qty
     cached = {(loc, sku): qty for loc, sku, qty in StockLevel.objects.values_list("location", "sku", "quantity")}
+    keys = sorted(set(expected) | set(cached))
+    places = dict(Location.objects.filter(pk__in={k[0] for k in keys}).values_list("pk", "code"))
+    codes = dict(SKU.objects.filter(pk__in={k[1] for k in keys}).values_list("pk", "code"))
     problems = []
-    for key in sorted(set(expected) | set(cached)):
+    for key in keys:
         want, have = expected.get(key, 0), cached.get(key, 0)
+        where = f"{places.get(key[0], key[0])} / {codes.get(key[1], key[1])}"
         if want != have:
-            problems.append(f"location {key[0]}, SKU {key[1]}: moves say {want}, cached level says {have}")
+            problems.append(_("%(where)s: the moves add up to %(want)d, the cached figure says %(have)d")
+                            % {"where": where, "want": want, "have": have})
         if want < 0:
-            problems.append(f"location {key[0]}, SKU {key[1]}: moves go below zero ({want})")
+            problems.append(_("%(where)s: the moves go below zero (%(want)d)") % {"where": where, "want": want})
     return problems
