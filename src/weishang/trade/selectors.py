@@ -3,13 +3,28 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 
+from weishang.catalog.models import SKU
+from weishang.catalog.selectors import level_price
 from weishang.channel.models import Agent
 from weishang.channel.selectors import team_sum
 from weishang.channel.tree import Relation
+from weishang.core.models import SupplyMode
 from weishang.core.money import to_money
-from weishang.trade.models import VOLUME_KINDS, Order, OrderStatus
+from weishang.core.validators import normalize_phone
+from weishang.trade.models import (
+    VOLUME_KINDS,
+    LocationKind,
+    Order,
+    OrderKind,
+    OrderStatus,
+    Payment,
+    PaymentStatus,
+    StockLevel,
+    Wallet,
+    WalletEntry,
+)
 
 
 def team_purchase_volume(*, agent: Agent | int, start: datetime, end: datetime,
@@ -27,3 +42,114 @@ def personal_purchase_volume(*, agent: Agent | int, start: datetime, end: dateti
         completed_at__gte=start, completed_at__lt=end,
     ).aggregate(total=Sum("total"))["total"]
     return to_money(total if total is not None else 0)
+
+
+# --- the agent's phone pages and the public shop (read-only) --------------------------------
+
+def skus_on_sale() -> QuerySet[SKU]:
+    """Active SKUs of products on sale, in catalogue order."""
+    return SKU.objects.filter(active=True, product__active=True).select_related("product").order_by(
+        "product_id", "code")
+
+
+def stock_on_hand(*, agent: Agent | int, kind: str = LocationKind.CLOUD) -> dict[int, int]:
+    """SKU id -> units the agent holds at their ``kind`` location (cloud by default).
+
+    Reads only: an agent who never held stock has no location yet, and gets an empty dict."""
+    return dict(StockLevel.objects.filter(location__agent_id=getattr(agent, "pk", agent), location__kind=kind)
+                .values_list("sku_id", "quantity"))
+
+
+def restock_catalog(*, agent: Agent) -> list[tuple[SKU, Decimal, int]]:
+    """(SKU, the agent's level price, units in the agent's cloud stock) for every SKU on sale."""
+    held = stock_on_hand(agent=agent)
+    return [(sku, level_price(sku=sku, level=agent.level), held.get(sku.pk, 0)) for sku in skus_on_sale()]
+
+
+def stock_holdings(*, agent: Agent | int, kind: str = LocationKind.CLOUD) -> QuerySet[StockLevel]:
+    """The agent's stock levels with units on hand, in catalogue order."""
+    return (StockLevel.objects.filter(location__agent_id=getattr(agent, "pk", agent), location__kind=kind,
+                                      quantity__gt=0)
+            .select_related("sku__product").order_by("sku__product_id", "sku__code"))
+
+
+def _with_pending_payment(orders: QuerySet[Order]) -> QuerySet[Order]:
+    pending = Payment.objects.filter(order=OuterRef("pk"), status=PaymentStatus.PENDING)
+    return orders.annotate(has_pending_payment=Exists(pending))
+
+
+def orders_as_buyer(*, agent: Agent | int, kinds=(OrderKind.ENTRY, OrderKind.UPGRADE, OrderKind.RESTOCK)
+                    ) -> QuerySet[Order]:
+    """The agent's own purchase orders, newest first, each with ``has_pending_payment``."""
+    return _with_pending_payment(
+        Order.objects.filter(buyer_id=getattr(agent, "pk", agent), kind__in=kinds).select_related("seller"))
+
+
+def order_of_buyer(*, agent: Agent | int, number: str) -> Order | None:
+    """One of the agent's own orders (any kind, pick-ups included), or None if it is not theirs."""
+    return (_with_pending_payment(Order.objects.filter(buyer_id=getattr(agent, "pk", agent), number=number))
+            .select_related("seller__level", "buyer__level").first())
+
+
+def pickups_of(*, agent: Agent | int) -> QuerySet[Order]:
+    return (Order.objects.filter(buyer_id=getattr(agent, "pk", agent), kind=OrderKind.PICKUP)
+            .prefetch_related("lines__sku"))
+
+
+def _seller_todo() -> Q:
+    """Orders waiting for the seller: to decide, a transfer to confirm, to fill, a retail delivery
+    to record, or a return to decide."""
+    return (Q(status__in=(OrderStatus.SUBMITTED, OrderStatus.PAID, OrderStatus.REFUND_REQUESTED))
+            | Q(status=OrderStatus.AWAITING_PAYMENT, has_pending_payment=True)
+            | Q(status=OrderStatus.FULFILLED, kind=OrderKind.RETAIL))
+
+
+def orders_to_fill(*, agent: Agent | int, todo_only: bool = True) -> QuerySet[Order]:
+    """Orders the agent sells (their downline's and their shop's), newest first; by default only
+    those waiting for the agent."""
+    orders = _with_pending_payment(Order.objects.filter(seller_id=getattr(agent, "pk", agent))
+                                   .select_related("buyer__level", "customer"))
+    return orders.filter(_seller_todo()) if todo_only else orders
+
+
+def order_of_seller(*, agent: Agent | int, number: str) -> Order | None:
+    """One order the agent sells, or None if it is not theirs to fill."""
+    return (_with_pending_payment(Order.objects.filter(seller_id=getattr(agent, "pk", agent), number=number))
+            .select_related("buyer__level", "customer").first())
+
+
+def fill_shortfalls(*, order: Order) -> list[tuple[SKU, int, int]]:
+    """(SKU, units wanted, units on hand) for each line the seller agent cannot fill from the
+    stock the order would be filled from (cloud stock under the cloud supply mode, their own
+    stock otherwise). Empty when the order can be filled, or when the company sells."""
+    if order.seller_id is None:
+        return []
+    kind = LocationKind.CLOUD if order.supply_mode == SupplyMode.CLOUD else LocationKind.AGENT
+    held = stock_on_hand(agent=order.seller_id, kind=kind)
+    return [(line.sku, line.quantity, held.get(line.sku_id, 0)) for line in order.lines.select_related("sku")
+            if held.get(line.sku_id, 0) < line.quantity]
+
+
+def wallet_balance(*, agent: Agent | int) -> Decimal:
+    balance = Wallet.objects.filter(agent_id=getattr(agent, "pk", agent)).values_list("balance", flat=True).first()
+    return to_money(balance if balance is not None else 0)
+
+
+def wallet_entries(*, agent: Agent | int) -> QuerySet[WalletEntry]:
+    """Newest first."""
+    return (WalletEntry.objects.filter(wallet__agent_id=getattr(agent, "pk", agent))
+            .select_related("order").order_by("-pk"))
+
+
+def wallet_topups(*, agent: Agent | int) -> QuerySet[Payment]:
+    return Payment.objects.filter(topup_for_id=getattr(agent, "pk", agent)).order_by("-pk")
+
+
+def retail_order_for(*, seller: Agent | int, number: str, phone: str) -> Order | None:
+    """A shop order, found only with the phone number it was placed with."""
+    phone = normalize_phone(phone or "")
+    if not phone:
+        return None
+    return (_with_pending_payment(Order.objects.filter(
+        seller_id=getattr(seller, "pk", seller), number=number, kind=OrderKind.RETAIL, customer__phone=phone))
+        .prefetch_related("lines__sku").first())

@@ -24,11 +24,13 @@ from collections import OrderedDict
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 from PIL import Image, UnidentifiedImageError
@@ -39,6 +41,7 @@ from weishang.channel import services as channel_services
 from weishang.channel.models import Agent, AgentStatus
 from weishang.core.errors import BusinessError, Conflict, Forbidden, NotFound
 from weishang.core.models import CustomerBinding, SupplyMode
+from weishang.core.money import to_money
 from weishang.core.outbox import outbox_emit
 from weishang.core.selectors import brand_get
 from weishang.core.validators import normalize_phone, validate_phone
@@ -60,7 +63,7 @@ from weishang.trade.models import (
     WalletEntry,
     WalletEntryKind,
 )
-from weishang.trade.models.orders import LIVE_STATUSES
+from weishang.trade.models.orders import LIVE_STATUSES, VOLUME_KINDS
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +73,12 @@ SCREENSHOT_FORMATS = set(SCREENSHOT_EXTENSIONS)
 
 
 # --- helpers --------------------------------------------------------------------------------
+
+def _record_text(message: str) -> str:
+    """Text the system stores (notes, names) in the brand's language, not the requester's."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return gettext(message)
+
 
 def _new_number(kind: str) -> str:
     prefix = {"entry": "E", "upgrade": "U", "restock": "R", "retail": "S", "pickup": "P"}[kind]
@@ -172,7 +181,8 @@ def _check_limits(buyer: Agent, kind: str, merged: OrderedDict[int, tuple[SKU, i
             if limit is None:
                 continue
             bought = OrderLine.objects.filter(
-                order__buyer=buyer, order__status__in=LIVE_STATUSES, order__submitted_at__gte=since, sku=sku,
+                order__buyer=buyer, order__kind__in=VOLUME_KINDS, order__status__in=LIVE_STATUSES,
+                order__submitted_at__gte=since, sku=sku,
             ).aggregate(n=Sum("quantity"))["n"] or 0
             if bought + quantity > limit:
                 raise BusinessError(
@@ -194,7 +204,10 @@ def order_submit(*, buyer: Agent, lines, kind: str = OrderKind.RESTOCK, by=None,
     """Submit an agent's entry or restock order. Prices come from the buyer's level, never the client."""
     if kind not in (OrderKind.RESTOCK, OrderKind.ENTRY):
         raise BusinessError(_("This kind of order is placed elsewhere."), field="kind")
-    buyer = Agent.objects.select_for_update().select_related("level", "supplier__level", "user").get(pk=buyer.pk)
+    # Lock only the agent row (PostgreSQL refuses FOR UPDATE across the nullable supplier join):
+    # one buyer's submissions are serialised, so purchase limits hold under concurrent taps.
+    buyer = (Agent.objects.select_for_update(of=("self",)).select_related("level", "supplier__level", "user")
+             .get(pk=buyer.pk))
     if idempotency_key:
         first = Order.objects.filter(buyer=buyer, idempotency_key=idempotency_key).first()
         if first is not None:
@@ -209,6 +222,8 @@ def order_submit(*, buyer: Agent, lines, kind: str = OrderKind.RESTOCK, by=None,
     seller, mode = order_route(buyer=buyer)
     priced = [(sku, qty, level_price(sku=sku, level=buyer.level)) for sku, qty in merged.values()]
     total = sum((price * qty for _sku, qty, price in priced), Decimal("0"))
+    if total <= 0:
+        raise BusinessError(_("An order must come to more than ¥0."), field="lines")
     if kind == OrderKind.ENTRY and total < buyer.entry_due:
         raise BusinessError(_("The entry order must come to at least ¥%(amount)s; this one is ¥%(total)s.")
                             % {"amount": buyer.entry_due, "total": total}, field="lines")
@@ -249,6 +264,15 @@ def order_cancel(*, order: Order, by, note: str = "") -> Order:
         _require_seller_side(order, by)
     was_paid = order.status == OrderStatus.PAID
     _transition(order, "cancel", by=by, note=note)
+    if order.kind == OrderKind.PICKUP:  # the units left cloud stock at the request: put them back
+        taken = StockMove.objects.filter(order_line__order=order, reason=StockReason.PICKUP).select_related(
+            "from_location", "to_location", "sku")
+        stock.stock_move(moves=[stock.Move(m.to_location, m.from_location, m.sku, m.quantity, m.order_line_id)
+                                for m in taken], reason=StockReason.CANCEL, by=by, note=order.number)
+    # A transfer still waiting for confirmation is for an order that no longer exists.
+    order.payments.filter(status=PaymentStatus.PENDING).update(
+        status=PaymentStatus.REJECTED, decided_by=by, decided_at=timezone.now(),
+        decision_note=_record_text(gettext_noop("order cancelled")))
     if was_paid:
         _refund_money(order)
     return order
@@ -371,8 +395,8 @@ def order_pay_from_wallet(*, order: Order, by) -> Payment:
 @transaction.atomic
 def wallet_topup_submit(*, agent: Agent, by, amount, screenshot: UploadedFile, reference: str = "") -> Payment:
     try:
-        amount = Decimal(str(amount)).quantize(Decimal("0.01"))
-    except ArithmeticError:
+        amount = to_money(amount)
+    except (ArithmeticError, TypeError, ValueError):
         raise BusinessError(_("Enter an amount in yuan."), field="amount") from None
     if amount <= 0 or amount >= Decimal("1e10"):
         raise BusinessError(_("Enter an amount above zero."), field="amount")
@@ -401,6 +425,15 @@ def payment_credit_from_provider(*, notice) -> Payment:
                 raise NotFound(_("Unknown order."), field="out_trade_no")
             if notice.state != "SUCCESS":
                 raise Conflict(_("The payment did not succeed."), field="state")
+            # Under the order's lock: a concurrent delivery of this same notice may have credited it.
+            again = Payment.objects.filter(provider_txn_id=notice.transaction_id).first()
+            if again is not None:
+                return again
+            if order.status != OrderStatus.AWAITING_PAYMENT:
+                log.error("payment notice %s for order %s, which is %s: refused (refund it at the provider)",
+                          notice.transaction_id, order.number, order.status)
+                raise Conflict(_("This order is not waiting for payment."), field="out_trade_no",
+                               code="already_paid")
             if int(notice.amount_fen) != int(order.total * 100):
                 log.error("payment notice amount %s fen != order %s total %s (txn %s): refused",
                           notice.amount_fen, order.number, order.total, notice.transaction_id)
@@ -413,8 +446,11 @@ def payment_credit_from_provider(*, notice) -> Payment:
     except IntegrityError:
         # A concurrent delivery of the same notice won the race: return its payment.
         existing = Payment.objects.filter(provider_txn_id=notice.transaction_id).first()
-        if existing is None:
-            raise
+        if existing is None:  # another transaction paid the order first
+            log.error("payment notice %s for order %s lost a race with another payment: refused",
+                      notice.transaction_id, notice.out_trade_no)
+            raise Conflict(_("This order is not waiting for payment."), field="out_trade_no",
+                           code="already_paid") from None
         return existing
 
 
@@ -567,7 +603,13 @@ def retail_order_submit(*, seller: Agent, name: str, phone: str, address: str, l
         if not (value or "").strip():
             raise BusinessError(_("Enter your name and address."), field=field)
     merged = _clean_lines(lines)
-    customer, _created = Customer.objects.get_or_create(phone=phone, defaults={"name": name.strip()[:50]})
+    try:
+        with transaction.atomic():
+            Customer.objects.get_or_create(phone=phone, defaults={"name": name.strip()[:50]})
+    except IntegrityError:
+        pass  # created by a concurrent order from the same phone
+    # One consumer's submissions are serialised on their row, so a double tap makes one order.
+    customer = Customer.objects.select_for_update().get(phone=phone)
     key = f"{phone}:{idempotency_key}" if idempotency_key else None
     if key:
         first = Order.objects.filter(customer=customer, idempotency_key=key).first()
@@ -576,6 +618,8 @@ def retail_order_submit(*, seller: Agent, name: str, phone: str, address: str, l
     _bind_customer(customer, seller)
     priced = [(sku, qty, sku.retail_price) for sku, qty in merged.values()]
     total = sum((price * qty for _sku, qty, price in priced), Decimal("0"))
+    if total <= 0:
+        raise BusinessError(_("An order must come to more than ¥0."), field="lines")
     order = Order.objects.create(number=_new_number(OrderKind.RETAIL), kind=OrderKind.RETAIL, customer=customer,
                                  seller=seller, supply_mode=brand_get().supply_mode, total=total,
                                  idempotency_key=key, ship_name=name.strip()[:50], ship_phone=phone,
@@ -606,19 +650,25 @@ def retail_payment_submit(*, order: Order, phone: str, screenshot: UploadedFile,
 # --- pick-ups -------------------------------------------------------------------------------
 
 @transaction.atomic
-def pickup_request(*, agent: Agent, lines, by, name: str, phone: str, address: str) -> Order:
+def pickup_request(*, agent: Agent, lines, by, name: str, phone: str, address: str,
+                   idempotency_key: str | None = None) -> Order:
     """Ship units out of the agent's cloud stock to an address. The units leave cloud stock now,
     so they cannot be sold or picked up twice; the warehouse then ships them."""
     if agent.user_id != getattr(by, "pk", None):
         raise Forbidden(_("You can only pick up your own stock."))
+    agent = Agent.objects.select_for_update().get(pk=agent.pk)
+    if idempotency_key:
+        first = Order.objects.filter(buyer=agent, idempotency_key=idempotency_key).first()
+        if first is not None:
+            return first
     for field, value in (("name", name), ("phone", phone), ("address", address)):
         if not (value or "").strip():
             raise BusinessError(_("Enter the recipient's name, phone and address."), field=field)
     merged = _clean_lines(lines)
     order = Order.objects.create(number=_new_number(OrderKind.PICKUP), kind=OrderKind.PICKUP, buyer=agent,
                                  seller=None, supply_mode=SupplyMode.CLOUD, total=Decimal("0"),
-                                 ship_name=name.strip()[:50], ship_phone=phone.strip()[:20],
-                                 ship_address=address.strip()[:200])
+                                 idempotency_key=idempotency_key or None, ship_name=name.strip()[:50],
+                                 ship_phone=phone.strip()[:20], ship_address=address.strip()[:200])
     created = OrderLine.objects.bulk_create([OrderLine(order=order, sku=sku, quantity=qty, unit_price=Decimal("0"),
                                                        line_total=Decimal("0")) for sku, qty in merged.values()])
     cloud = stock.location_for_agent(agent, LocationKind.CLOUD)

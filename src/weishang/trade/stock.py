@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Sum
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from weishang.catalog.models import SKU
@@ -47,8 +49,10 @@ class InsufficientStock(Conflict):
 # --- locations ------------------------------------------------------------------------------
 
 def location_for_agent(agent: Agent, kind: str) -> Location:
-    """The agent's own (``agent``) or cloud (``cloud``) location, created on first use."""
-    label = _("cloud stock") if kind == LocationKind.CLOUD else _("own stock")
+    """The agent's own (``agent``) or cloud (``cloud``) location, created on first use
+    (its name in the brand's language, whoever's request created it)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        label = _("cloud stock") if kind == LocationKind.CLOUD else _("own stock")
     location, _created = Location.objects.get_or_create(
         kind=kind, agent=agent, defaults={"code": f"{kind}-{agent.pk}", "name": f"{agent.real_name} {label}"})
     return location
@@ -60,8 +64,9 @@ def location_singleton(kind: str) -> Location:
              LocationKind.SUPPLIER: _("Suppliers"), LocationKind.SCRAP: _("Scrap")}
     location = Location.objects.filter(kind=kind, agent__isnull=True).order_by("pk").first()
     if location is None:
-        location, _created = Location.objects.get_or_create(code=str(kind), defaults={"kind": kind,
-                                                                                      "name": str(names[kind])})
+        with translation.override(settings.LANGUAGE_CODE):
+            name = str(names[kind])
+        location, _created = Location.objects.get_or_create(code=str(kind), defaults={"kind": kind, "name": name})
     return location
 
 

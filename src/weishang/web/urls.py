@@ -1,6 +1,6 @@
 from django.urls import path
 
-from weishang.web import views
+from weishang.web import shop_views, trade_views, views
 
 app_name = "web"
 
@@ -15,4 +15,19 @@ urlpatterns = [
     path("m/applications/<int:application_id>/decide/", views.application_decide, name="application_decide"),
     path("join/", views.join, name="join_brand"),
     path("join/<str:code>/", views.join, name="join"),
+    # trade: ordering, paying, filling, stock, wallet
+    path("m/order/", trade_views.order_new, name="order_new"),
+    path("m/orders/", trade_views.my_orders, name="my_orders"),
+    path("m/orders/<str:number>/", trade_views.my_order, name="my_order"),
+    path("m/orders/<str:number>/<slug:action>/", trade_views.my_order_action, name="my_order_action"),
+    path("m/fill/", trade_views.fill_list, name="fill"),
+    path("m/fill/<str:number>/", trade_views.fill_order, name="fill_order"),
+    path("m/fill/<str:number>/payments/<int:payment_id>/<slug:action>/", trade_views.fill_payment_action,
+         name="fill_payment_action"),
+    path("m/fill/<str:number>/<slug:action>/", trade_views.fill_order_action, name="fill_order_action"),
+    path("m/stock/", trade_views.stock, name="stock"),
+    path("m/wallet/", trade_views.wallet, name="wallet"),
+    # an agent's public shop
+    path("s/<str:code>/", shop_views.shop, name="shop"),
+    path("s/<str:code>/o/<str:number>/", shop_views.shop_order, name="shop_order"),
 ]

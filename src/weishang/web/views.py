@@ -20,6 +20,7 @@ from weishang.channel.models import Agent, AgentStatus, Application
 from weishang.channel.tree import Relation, is_in_team
 from weishang.core.errors import BusinessError
 from weishang.core.selectors import brand_get
+from weishang.trade import selectors as trade_selectors
 from weishang.trade.selectors import team_purchase_volume
 from weishang.web.forms import ApplicationForm, DecisionForm, PhoneLoginForm
 
@@ -62,6 +63,9 @@ def home(request):
         "supply_size": selectors.team_size(agent=agent, relation=Relation.SUPPLIER) - 1,
         "pending_count": selectors.applications_to_decide(agent=agent).count(),
         "invite_url": request.build_absolute_uri(reverse("web:join", args=[agent.invite_code])),
+        "shop_url": request.build_absolute_uri(reverse("web:shop", args=[agent.invite_code])),
+        "fill_count": trade_selectors.orders_to_fill(agent=agent).count(),
+        "wallet_balance": trade_selectors.wallet_balance(agent=agent),
     }
     return render(request, "web/home.html", context)
 

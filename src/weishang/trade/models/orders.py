@@ -105,6 +105,9 @@ class Order(models.Model):
             models.CheckConstraint(condition=Q(total__gte=Decimal("0")), name="order_total_not_negative"),
             models.UniqueConstraint(fields=["buyer", "idempotency_key"], condition=Q(idempotency_key__isnull=False),
                                     name="order_idempotency_per_buyer"),
+            models.UniqueConstraint(fields=["customer", "idempotency_key"],
+                                    condition=Q(idempotency_key__isnull=False, customer__isnull=False),
+                                    name="order_idempotency_per_customer"),
         ]
         indexes = [
             models.Index(fields=["buyer", "completed_at"], name="order_buyer_completed"),
