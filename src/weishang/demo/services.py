@@ -188,7 +188,10 @@ def _orders(rng: random.Random, agents: list[Agent], now) -> None:
     price = {lp.level_id: lp.price for lp in LevelPrice.objects.filter(sku=sku)}
     orders, quantities = [], []
     for agent in agents:
-        for _ in range(rng.choice((0, 1, 1, 2, 3))):
+        count = rng.choice((0, 1, 1, 2, 3))
+        if agent.user.phone.startswith(LOGIN_PHONE.removesuffix("{rank}")):
+            count = max(count, 2)  # the demo logins start with cloud stock to supply their downline
+        for _ in range(count):
             qty = agent.level.min_restock_qty * rng.randint(1, 3)
             when = now - timedelta(days=rng.uniform(0, 90))
             orders.append(Order(
