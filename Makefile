@@ -34,6 +34,7 @@ test: setup
 
 bench: setup
 	$(PY) bench/tree.py
+	$(PY) bench/orders.py
 
 lock:
 	@py=$$(scripts/find-python); tmp=$$(mktemp -d); $$py -m venv $$tmp; $$tmp/bin/pip install -q uv; \
