@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from decimal import Decimal
 from types import SimpleNamespace
@@ -22,6 +21,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.db.models import Sum
 from PIL import Image
+from threads import run_together  # tests/concurrency/threads.py
 
 from weishang.catalog.models import SKU, Product
 from weishang.channel.models import Agent
@@ -44,29 +44,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 N = 8
 S = OrderStatus
-
-
-def run_together(*jobs):
-    """Start every job at the same moment; return each one's result or exception."""
-    barrier = threading.Barrier(len(jobs))
-    results: list[object] = [None] * len(jobs)
-
-    def wrap(i, job):
-        try:
-            barrier.wait()
-            results[i] = job()
-        except Exception as exc:  # noqa: BLE001 - the test inspects it
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=wrap, args=(i, job)) for i, job in enumerate(jobs)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not any(t.is_alive() for t in threads), "a job hung"
-    return results
 
 
 def split(results, error_type):

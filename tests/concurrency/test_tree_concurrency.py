@@ -3,10 +3,8 @@ an agent whose team is being moved. Real threads, real transactions, on SQLite a
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
+from threads import run_together  # tests/concurrency/threads.py
 
 from weishang.channel import selectors, services, tree
 from weishang.channel.models import Agent, AgentTrail
@@ -14,28 +12,6 @@ from weishang.channel.tree import Relation
 from weishang.core.errors import BusinessError
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_together(*jobs):
-    """Start every job at the same moment; return each one's result or exception."""
-    barrier = threading.Barrier(len(jobs))
-    results: list[object] = [None] * len(jobs)
-
-    def wrap(i, job):
-        try:
-            barrier.wait()
-            results[i] = job()
-        except Exception as exc:  # noqa: BLE001 - the test inspects it
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=wrap, args=(i, job)) for i, job in enumerate(jobs)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
 
 
 def test_two_moves_that_together_would_make_a_cycle(make_agent):

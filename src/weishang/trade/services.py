@@ -305,6 +305,11 @@ def payment_submit_transfer(*, order: Order, by, screenshot: UploadedFile, refer
     """The buyer says they transferred the order's total, with a screenshot as proof."""
     order = _locked_order(order)
     _require_buyer(order, by)
+    return _transfer_create(order, screenshot=screenshot, reference=reference, by=by)
+
+
+def _transfer_create(order: Order, *, screenshot: UploadedFile, reference: str, by=None) -> Payment:
+    """A pending transfer of the order's total to its seller (brand finance if the company sells)."""
     if order.status != OrderStatus.AWAITING_PAYMENT:
         raise Conflict(_("Order %(number)s is not waiting for payment.") % {"number": order.number}, field="order")
     if order.payments.filter(status=PaymentStatus.PENDING).exists():
@@ -638,13 +643,7 @@ def retail_payment_submit(*, order: Order, phone: str, screenshot: UploadedFile,
     order = _locked_order(order)
     if order.kind != OrderKind.RETAIL or order.customer is None or order.customer.phone != normalize_phone(phone):
         raise NotFound(_("No such order for this phone number."), field="phone")
-    if order.status != OrderStatus.AWAITING_PAYMENT:
-        raise Conflict(_("Order %(number)s is not waiting for payment.") % {"number": order.number}, field="order")
-    if order.payments.filter(status=PaymentStatus.PENDING).exists():
-        raise Conflict(_("A payment for this order is already waiting for confirmation."), field="order")
-    _check_screenshot(screenshot)
-    return Payment.objects.create(order=order, method=PaymentMethod.TRANSFER, amount=order.total,
-                                  receiver=order.seller, screenshot=screenshot, reference=(reference or "")[:64])
+    return _transfer_create(order, screenshot=screenshot, reference=reference)
 
 
 # --- pick-ups -------------------------------------------------------------------------------
