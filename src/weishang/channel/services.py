@@ -79,7 +79,8 @@ def _fresh(agent: Agent | None) -> Agent | None:
 
 
 def _locked(agent: Agent | int) -> Agent:
-    return Agent.objects.select_for_update().select_related("level").get(pk=getattr(agent, "pk", agent))
+    # Only the agent's row: locking its Level too would make every change at that level wait.
+    return Agent.objects.select_for_update(of=("self",)).select_related("level").get(pk=getattr(agent, "pk", agent))
 
 
 def _clean_phone(phone: str) -> str:
