@@ -96,26 +96,11 @@ _pg_url, _p99, _commit, _server_version = _tree._pg_url, _tree._p99, _tree._comm
 # ============================================================================================
 
 def _prepare_sqlite() -> str:
-    BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
-    return f"sqlite:///{SQLITE_PATH}"
+    return _tree._prepare_sqlite(SQLITE_PATH)
 
 
 def _prepare_postgresql(admin_url: str) -> tuple[str | None, str]:
-    try:
-        import psycopg
-    except ImportError as exc:  # pragma: no cover - psycopg is a dependency
-        return None, f"psycopg not importable: {exc}"
-    admin = _pg_url("postgres", admin_url)
-    try:
-        with psycopg.connect(admin.replace("postgres://", "postgresql://", 1), autocommit=True,
-                             connect_timeout=3) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{PG_DB}"')
-    except psycopg.Error as exc:
-        return None, f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
-    return _pg_url(PG_DB, admin_url), ""
+    return _tree._prepare_postgresql(admin_url, PG_DB)
 
 
 def run_parent(args: argparse.Namespace) -> int:

@@ -67,15 +67,18 @@ def _pg_url(dbname: str, admin_url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "/" + dbname, parts.query, parts.fragment))
 
 
-def _prepare_sqlite() -> str:
-    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+def _prepare_sqlite(path: Path | None = None) -> str:
+    """Delete the bench SQLite file (and its WAL) at ``path``; return its URL. Shared with bench/orders.py."""
+    path = path or SQLITE_PATH
+    path.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm", "-journal"):
-        Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
-    return f"sqlite:///{SQLITE_PATH}"
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return f"sqlite:///{path}"
 
 
-def _prepare_postgresql(admin_url: str) -> tuple[str | None, str]:
+def _prepare_postgresql(admin_url: str, dbname: str | None = None) -> tuple[str | None, str]:
     """Drop and re-create the bench database; (None, why) if PostgreSQL is not reachable."""
+    dbname = dbname or PG_DB
     try:
         import psycopg
     except ImportError as exc:  # pragma: no cover - psycopg is a dependency
@@ -84,11 +87,11 @@ def _prepare_postgresql(admin_url: str) -> tuple[str | None, str]:
     try:
         with psycopg.connect(admin.replace("postgres://", "postgresql://", 1), autocommit=True,
                              connect_timeout=3) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{PG_DB}"')
+            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{dbname}"')
     except psycopg.Error as exc:
         return None, f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
-    return _pg_url(PG_DB, admin_url), ""
+    return _pg_url(dbname, admin_url), ""
 
 
 def run_parent(args: argparse.Namespace) -> int:

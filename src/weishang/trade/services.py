@@ -126,6 +126,12 @@ def _require_buyer(order: Order, user) -> None:
         raise Forbidden(_("This is not your order."))
 
 
+def _require_note(note: str, message: str) -> None:
+    """Rejections and returns must say why: the other party reads it."""
+    if not (note or "").strip():
+        raise BusinessError(message, field="note")
+
+
 def _emit(order: Order, topic: str) -> None:
     outbox_emit(topic=topic, key=order.number, payload={
         "order": order.number, "kind": order.kind, "buyer": order.buyer_id, "seller": order.seller_id,
@@ -250,8 +256,7 @@ def order_approve(*, order: Order, by) -> Order:
 def order_reject(*, order: Order, by, note: str) -> Order:
     order = _locked_order(order)
     _require_seller_side(order, by)
-    if not (note or "").strip():
-        raise BusinessError(_("Say why the order is rejected."), field="note")
+    _require_note(note, _("Say why the order is rejected."))
     _transition(order, "reject", by=by, note=note)
     return order
 
@@ -375,8 +380,7 @@ def payment_confirm(*, payment: Payment, by, note: str = "") -> Payment:
 @transaction.atomic
 def payment_reject(*, payment: Payment, by, note: str) -> Payment:
     payment = _locked_pending_payment(payment, by)
-    if not (note or "").strip():
-        raise BusinessError(_("Say why the payment is rejected."), field="note")
+    _require_note(note, _("Say why the payment is rejected."))
     payment.status = PaymentStatus.REJECTED
     payment.decided_by, payment.decided_at, payment.decision_note = by, timezone.now(), note[:300]
     payment.save()
@@ -540,8 +544,7 @@ def _refund_money(order: Order) -> None:
 def refund_request(*, order: Order, by, note: str) -> Order:
     order = _locked_order(order)
     _require_buyer(order, by)
-    if not (note or "").strip():
-        raise BusinessError(_("Say why you want to return the order."), field="note")
+    _require_note(note, _("Say why you want to return the order."))
     _transition(order, "request_refund", by=by, note=note)
     return order
 
@@ -550,8 +553,7 @@ def refund_request(*, order: Order, by, note: str) -> Order:
 def refund_decline(*, order: Order, by, note: str) -> Order:
     order = _locked_order(order)
     _require_seller_side(order, by)
-    if not (note or "").strip():
-        raise BusinessError(_("Say why the return is declined."), field="note")
+    _require_note(note, _("Say why the return is declined."))
     _transition(order, "decline_refund", by=by, note=note)
     return order
 
