@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from weishang.channel import tree
 from weishang.channel.models import (
     Agent,
     AgentStatus,
@@ -16,7 +17,6 @@ from weishang.channel.models import (
     ApplicationStatus,
     TrailKind,
 )
-from weishang.channel import tree
 from weishang.channel.tree import Relation
 from weishang.core.roles import role_group_name, roles_sync
 from weishang.core.validators import id_number_check_digit

@@ -24,7 +24,6 @@ from weishang.core.validators import (
     validate_phone,
 )
 
-
 # --- to_money -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("value", [0.1, 1.0, 0.0, float("nan"), float("inf")])

@@ -225,7 +225,7 @@ def order(buyer: Agent, total: str, *, completed_at: datetime | None, kind: str 
           status: str = OrderStatus.COMPLETED) -> Order:
     return Order.objects.create(
         number=f"T{next(_order_numbers):010d}", kind=kind, buyer=buyer, status=status, total=Decimal(total),
-        completed_at=completed_at,
+        completed_at=completed_at, target_level=buyer.level if kind == OrderKind.UPGRADE else None,
     )
 
 

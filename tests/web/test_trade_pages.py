@@ -484,3 +484,34 @@ def test_trade_pages_are_chinese_by_default_and_english_on_request(world):
             assert english not in text, (path, english)
     en = login(vip, language="en")
     assert "My cloud stock" in html(en.get("/m/stock/"))
+
+
+# --- upgrade orders -------------------------------------------------------------------------
+
+def test_upgrade_page_shows_the_top_up_and_submits_an_upgrade_order(world):
+    vip, sku = world["vip"], world["sku"]
+    client = login(vip)
+    page = client.get("/m/upgrade/?to=city")
+    assert page.status_code == 200
+    assert "¥1702" in html(page)  # 市代 entry 2000 − 特约 entry 298
+    assert "¥60.00" in html(page)  # the 市代 price of a ¥100 product (× 0.60)
+    before = snapshot()
+    short = client.post("/m/upgrade/", {"token": token(page), "to": "city", f"q{sku.pk}": 28})
+    assert short.status_code == 400 and "1702" in html(short) and 'role="alert"' in html(short)
+    assert snapshot() == before
+    done = client.post("/m/upgrade/", {"token": token(page), "to": "city", f"q{sku.pk}": 29})
+    order = Order.objects.get()
+    assert done.status_code == 302 and done["Location"] == f"/m/orders/{order.number}/"
+    assert order.kind == OrderKind.UPGRADE and order.target_level.code == "city" and order.total == Decimal("1740.00")
+    assert order.seller is None  # the 市代 supplier cannot fill a 市代 order: the company does
+    detail = client.get(f"/m/orders/{order.number}/")
+    assert "市代" in html(detail)
+
+
+def test_upgrade_page_in_english_and_refuses_a_level_not_above(world):
+    city = world["city"]
+    client = login(city, language="en")
+    page = client.get("/m/upgrade/")
+    assert "Upgrade order" in html(page) and "特约" not in html(page)  # only levels above 市代 are offered
+    refused = client.post("/m/upgrade/", {"token": token(page), "to": "vip", f"q{world['sku'].pk}": 5})
+    assert refused.status_code == 400 and not Order.objects.exists()

@@ -420,16 +420,16 @@ class OrderAdmin(ModelAdmin):
                      "tracking_number")
     list_select_related = ("buyer__user", "buyer__level", "seller__level", "customer")
     fieldsets = (
-        (None, {"fields": ("number", "kind", "status_display", "next_step_display", "party", "seller_display",
-                           "supply_mode_display", "total", "note")}),
+        (None, {"fields": ("number", "kind", "target_level", "status_display", "next_step_display", "party",
+                           "seller_display", "supply_mode_display", "total", "note")}),
         (_("Shipping"), {"fields": ("ship_name", "ship_phone", "ship_address", "carrier", "tracking_number",
                                     "shipped_at", "delivered_at")}),
         (_("Dates"), {"fields": ("created_at", "submitted_at", "paid_at", "completed_at")}),
     )
-    readonly_fields = ("number", "kind", "status_display", "next_step_display", "party", "seller_display",
-                       "supply_mode_display", "total", "note", "ship_name", "ship_phone", "ship_address", "carrier",
-                       "tracking_number", "shipped_at", "delivered_at", "created_at", "submitted_at", "paid_at",
-                       "completed_at")
+    readonly_fields = ("number", "kind", "target_level", "status_display", "next_step_display", "party",
+                       "seller_display", "supply_mode_display", "total", "note", "ship_name", "ship_phone",
+                       "ship_address", "carrier", "tracking_number", "shipped_at", "delivered_at", "created_at",
+                       "submitted_at", "paid_at", "completed_at")
     inlines = [OrderLineInline, OrderTransitionInline, PaymentInline]
     change_form_after_template = "admin/trade/order_after.html"
     actions_detail = list(ORDER_STEPS)

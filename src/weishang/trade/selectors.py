@@ -7,7 +7,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 
 from weishang.catalog.models import SKU
 from weishang.catalog.selectors import level_price
-from weishang.channel.models import Agent
+from weishang.channel.models import Agent, Level
 from weishang.channel.selectors import team_sum
 from weishang.channel.tree import Relation
 from weishang.core.models import SupplyMode
@@ -60,10 +60,17 @@ def stock_on_hand(*, agent: Agent | int, kind: str = LocationKind.CLOUD) -> dict
                 .values_list("sku_id", "quantity"))
 
 
-def restock_catalog(*, agent: Agent) -> list[tuple[SKU, Decimal, int]]:
-    """(SKU, the agent's level price, units in the agent's cloud stock) for every SKU on sale."""
+def restock_catalog(*, agent: Agent, level: Level | None = None) -> list[tuple[SKU, Decimal, int]]:
+    """(SKU, the price at ``level`` (default: the agent's own), units in the agent's cloud stock)
+    for every SKU on sale."""
     held = stock_on_hand(agent=agent)
-    return [(sku, level_price(sku=sku, level=agent.level), held.get(sku.pk, 0)) for sku in skus_on_sale()]
+    level = level or agent.level
+    return [(sku, level_price(sku=sku, level=level), held.get(sku.pk, 0)) for sku in skus_on_sale()]
+
+
+def upgrade_levels(*, agent: Agent) -> list[Level]:
+    """The levels above the agent's, nearest first (the ones an upgrade order can aim at)."""
+    return list(Level.objects.filter(rank__lt=agent.level.rank).order_by("-rank"))
 
 
 def stock_holdings(*, agent: Agent | int, kind: str = LocationKind.CLOUD) -> QuerySet[StockLevel]:

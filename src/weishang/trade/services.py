@@ -37,8 +37,9 @@ from PIL import Image, UnidentifiedImageError
 
 from weishang.catalog.models import SKU
 from weishang.catalog.selectors import level_price
+from weishang.channel import selectors as channel_selectors
 from weishang.channel import services as channel_services
-from weishang.channel.models import Agent, AgentStatus
+from weishang.channel.models import Agent, AgentStatus, AgentTrail, Level, TrailKind
 from weishang.core.errors import BusinessError, Conflict, Forbidden, NotFound
 from weishang.core.models import CustomerBinding, SupplyMode
 from weishang.core.money import to_money
@@ -63,7 +64,14 @@ from weishang.trade.models import (
     WalletEntry,
     WalletEntryKind,
 )
-from weishang.trade.models.orders import LIVE_STATUSES, VOLUME_KINDS
+from weishang.trade.models.orders import LIVE_STATUSES, OPEN_STATUSES, VOLUME_KINDS
+from weishang.trade.providers.base import (
+    PaymentIntent,
+    PaymentRequest,
+    ProviderError,
+    get_provider,
+    online_provider_name,
+)
 
 log = logging.getLogger(__name__)
 
@@ -196,19 +204,45 @@ def _check_limits(buyer: Agent, kind: str, merged: OrderedDict[int, tuple[SKU, i
                     % {"name": sku.name, "n": limit, "period": label, "bought": bought}, field="lines")
 
 
-def order_route(*, buyer: Agent) -> tuple[Agent | None, str]:
-    """Who fills ``buyer``'s order, and how, under the brand's supply mode."""
+def order_route(*, buyer: Agent, level: Level | None = None) -> tuple[Agent | None, str]:
+    """Who fills ``buyer``'s order, and how, under the brand's supply mode.
+
+    ``level`` is the level the order is priced at when it is not the buyer's own (an upgrade
+    order is filled by an upline of a higher level than the target level)."""
     mode = brand_get().supply_mode
     if mode == SupplyMode.COMPANY:
         return None, mode
+    if level is not None and level.pk != buyer.level_id:
+        return channel_selectors.resolve_supplier(referrer=buyer.supplier, level=level), mode
     return buyer.supplier if buyer.supplier_id and buyer.supplier.status == AgentStatus.ACTIVE else None, mode
+
+
+def upgrade_top_up(*, agent: Agent, level: Level) -> Decimal:
+    """What an upgrade order to ``level`` must at least come to: the difference between the two
+    levels' entry amounts (补差价), never below zero."""
+    return max(level.entry_amount - agent.level.entry_amount, Decimal("0"))
+
+
+def _check_upgrade(buyer: Agent, level: Level | None) -> None:
+    if level is None:
+        raise BusinessError(_("Choose the level to upgrade to."), field="target_level")
+    if buyer.status != AgentStatus.ACTIVE:
+        raise Forbidden(_("Only active agents can upgrade."))
+    if not level.is_higher_than(buyer.level):
+        raise BusinessError(_("%(level)s is not above your level %(mine)s.")
+                            % {"level": level.name, "mine": buyer.level.name}, field="target_level")
+    if Order.objects.filter(buyer=buyer, kind=OrderKind.UPGRADE, status__in=OPEN_STATUSES).exists():
+        raise Conflict(_("You already have an upgrade order in progress."), field="target_level")
 
 
 @transaction.atomic
 def order_submit(*, buyer: Agent, lines, kind: str = OrderKind.RESTOCK, by=None,
-                 idempotency_key: str | None = None, note: str = "") -> Order:
-    """Submit an agent's entry or restock order. Prices come from the buyer's level, never the client."""
-    if kind not in (OrderKind.RESTOCK, OrderKind.ENTRY):
+                 idempotency_key: str | None = None, note: str = "", target_level: Level | None = None) -> Order:
+    """Submit an agent's entry, upgrade or restock order. Prices come from the level, never the client.
+
+    An upgrade order (升级单) is priced at ``target_level``'s prices, must come to at least the
+    top-up (``upgrade_top_up``) and moves the buyer to that level when it completes."""
+    if kind not in (OrderKind.RESTOCK, OrderKind.ENTRY, OrderKind.UPGRADE):
         raise BusinessError(_("This kind of order is placed elsewhere."), field="kind")
     # Lock only the agent row (PostgreSQL refuses FOR UPDATE across the nullable supplier join):
     # one buyer's submissions are serialised, so purchase limits hold under concurrent taps.
@@ -223,18 +257,27 @@ def order_submit(*, buyer: Agent, lines, kind: str = OrderKind.RESTOCK, by=None,
                         if buyer.status == AgentStatus.APPLICANT else _("Your account is not active."))
     if kind == OrderKind.ENTRY and (buyer.status != AgentStatus.APPLICANT or buyer.entry_due <= 0):
         raise Conflict(_("You owe no entry order."), field="kind")
+    if kind == OrderKind.UPGRADE:
+        _check_upgrade(buyer, target_level)
+    else:
+        target_level = None
+    price_level = target_level or buyer.level
     merged = _clean_lines(lines)
     _check_limits(buyer, kind, merged)
-    seller, mode = order_route(buyer=buyer)
-    priced = [(sku, qty, level_price(sku=sku, level=buyer.level)) for sku, qty in merged.values()]
+    seller, mode = order_route(buyer=buyer, level=price_level)
+    priced = [(sku, qty, level_price(sku=sku, level=price_level)) for sku, qty in merged.values()]
     total = sum((price * qty for _sku, qty, price in priced), Decimal("0"))
     if total <= 0:
         raise BusinessError(_("An order must come to more than ¥0."), field="lines")
     if kind == OrderKind.ENTRY and total < buyer.entry_due:
         raise BusinessError(_("The entry order must come to at least ¥%(amount)s; this one is ¥%(total)s.")
                             % {"amount": buyer.entry_due, "total": total}, field="lines")
+    if kind == OrderKind.UPGRADE and total < (top_up := upgrade_top_up(agent=buyer, level=price_level)):
+        raise BusinessError(_("An upgrade to %(level)s must come to at least ¥%(amount)s; this one is ¥%(total)s.")
+                            % {"level": price_level.name, "amount": top_up, "total": total}, field="lines")
     order = Order.objects.create(number=_new_number(kind), kind=kind, buyer=buyer, seller=seller, supply_mode=mode,
-                                 total=total, idempotency_key=idempotency_key or None, note=note[:300])
+                                 total=total, idempotency_key=idempotency_key or None, note=note[:300],
+                                 target_level=target_level)
     OrderLine.objects.bulk_create([OrderLine(order=order, sku=sku, quantity=qty, unit_price=price,
                                              line_total=price * qty) for sku, qty, price in priced])
     _transition(order, "submit", by=by)
@@ -463,6 +506,30 @@ def payment_credit_from_provider(*, notice) -> Payment:
         return existing
 
 
+def payment_online_start(*, order: Order, channel: str, client_ip: str | None = None,
+                         payer_openid: str | None = None) -> PaymentIntent:
+    """Open an online payment (WeChat Pay) for an order awaiting payment; the order is paid when the
+    provider's notify callback arrives (``payment_credit_from_provider``). Nothing is stored here:
+    the order number is the provider's ``out_trade_no``, so opening it twice is harmless."""
+    name = online_provider_name()
+    if name is None:
+        raise Conflict(_("Online payment is not available; pay by transfer."), field="method")
+    if order.status != OrderStatus.AWAITING_PAYMENT:
+        raise Conflict(_("Order %(number)s is %(status)s; it is not waiting for payment.")
+                       % {"number": order.number, "status": order.get_status_display()}, field="status")
+    if order.payments.filter(status=PaymentStatus.PENDING).exists():
+        raise Conflict(_("A transfer for this order is waiting for confirmation."), field="status")
+    description = f"{brand_get().name} {order.number}"[:127]
+    request = PaymentRequest(out_trade_no=order.number, amount_fen=int(order.total * 100), description=description,
+                             payer_openid=payer_openid, client_ip=client_ip)
+    try:
+        return get_provider(name).create_payment(request, channel=channel)
+    except (ProviderError, ValueError) as exc:
+        log.error("%s create_payment for %s failed: %s", name, order.number, exc)
+        raise Conflict(_("WeChat Pay is not available right now; try again or pay by transfer."),
+                       field="method", code="provider_error") from None
+
+
 # --- filling and completing -----------------------------------------------------------------
 
 def _fill_locations(order: Order):
@@ -486,6 +553,9 @@ def _complete(order: Order, *, by) -> None:
     if order.kind == OrderKind.ENTRY and order.buyer.status == AgentStatus.APPLICANT:
         channel_services.agent_change_status(agent=order.buyer, action="activate", by=by,
                                              reason=f"entry order {order.number} completed")
+    if order.kind == OrderKind.UPGRADE and order.target_level.is_higher_than(order.buyer.level):
+        channel_services.agent_change_level(agent=order.buyer, level=order.target_level, by=by,
+                                            reason=_upgrade_reason(order))
 
 
 @transaction.atomic
@@ -570,8 +640,25 @@ def refund_approve(*, order: Order, by, note: str = "") -> Order:
     stock.stock_move(moves=[stock.Move(m.to_location, m.from_location, m.sku, m.quantity, m.order_line_id)
                             for m in fills], reason=StockReason.RETURN, by=by, note=order.number)
     _refund_money(order)
+    _undo_upgrade(order, by=by)
     _emit(order, "order.refunded")
     return order
+
+
+def _upgrade_reason(order: Order) -> str:
+    return f"upgrade order {order.number} completed"
+
+
+def _undo_upgrade(order: Order, *, by) -> None:
+    """A refunded upgrade order takes back the level it gave, if the agent still holds it."""
+    if order.kind != OrderKind.UPGRADE or order.buyer.level_id != order.target_level_id:
+        return
+    raised = (AgentTrail.objects.filter(agent=order.buyer, kind=TrailKind.LEVEL, new_ref=order.target_level_id,
+                                        reason=_upgrade_reason(order)).order_by("-pk").first())
+    if raised is None or raised.old_ref is None:
+        return
+    channel_services.agent_change_level(agent=order.buyer, level=Level.objects.get(pk=raised.old_ref), by=by,
+                                        reason=f"upgrade order {order.number} refunded")
 
 
 # --- retail ---------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from weishang.core.errors import BusinessError
 from weishang.core.selectors import brand_get
 from weishang.trade import selectors, services
 from weishang.trade.models import OrderStatus
+from weishang.trade.providers.base import online_provider_name
 from weishang.web.trade_forms import ShopOrderForm, TransferForm
 from weishang.web.trade_views import show_error
 
@@ -89,4 +90,5 @@ def shop_order(request, code: str, number: str):
         "brand": brand_get(), "seller": seller, "order": order, "form": form,
         "lines": order.lines.all(), "payments": order.payments.all(),
         "can_pay": order.status == OrderStatus.AWAITING_PAYMENT and not order.has_pending_payment,
+        "online_pay": online_provider_name() is not None,
     }, status=status)

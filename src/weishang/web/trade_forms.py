@@ -69,6 +69,17 @@ class RestockForm(QuantitiesForm):
     pass
 
 
+class UpgradeForm(QuantitiesForm):
+    """An upgrade order: the level to reach, then quantities at that level's prices."""
+
+    to = forms.ChoiceField(label=_("Upgrade to"))
+    field_order = ["to"]
+
+    def __init__(self, *args, levels, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to"].choices = [(level.code, level.name) for level in levels]
+
+
 def _clean_phone_value(value: str) -> str:
     phone = normalize_phone(value)
     validate_phone(phone)

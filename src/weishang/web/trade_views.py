@@ -21,6 +21,7 @@ from weishang.core.models import SupplyMode
 from weishang.core.selectors import brand_get
 from weishang.trade import selectors, services
 from weishang.trade.models import LocationKind, Order, OrderKind, OrderStatus, PaymentStatus
+from weishang.trade.providers.base import online_provider_name
 from weishang.trade.stock import InsufficientStock
 from weishang.web.trade_forms import (
     ActionForm,
@@ -31,6 +32,7 @@ from weishang.web.trade_forms import (
     RestockForm,
     TopupForm,
     TransferForm,
+    UpgradeForm,
 )
 
 PAGE_SIZE = 30
@@ -96,6 +98,39 @@ def order_new(request):
     }, status=status)
 
 
+@login_required
+def upgrade_new(request):
+    """An upgrade order (升级单): the level to reach, goods at that level's prices, at least the top-up."""
+    me = _me(request)
+    levels = selectors.upgrade_levels(agent=me)
+    codes = {level.code: level for level in levels}
+    chosen = codes.get(request.POST.get("to") or request.GET.get("to")) or (levels[0] if levels else None)
+    catalog = selectors.restock_catalog(agent=me, level=chosen) if chosen else []
+    form = UpgradeForm(request.POST or None, skus=[sku for sku, _price, _held in catalog], levels=levels,
+                       initial={"to": getattr(chosen, "code", None)})
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                order = services.order_submit(
+                    buyer=me, lines=form.lines(), kind=OrderKind.UPGRADE, target_level=codes[form.cleaned_data["to"]],
+                    by=request.user, idempotency_key=form.cleaned_data["token"])
+            except BusinessError as exc:
+                status = show_error(form, exc)
+            else:
+                messages.success(request, _("Upgrade order %(number)s submitted. Its total is ¥%(total)s.")
+                                 % {"number": order.number, "total": order.total})
+                return redirect("web:my_order", order.number)
+    seller = services.order_route(buyer=me, level=chosen)[0] if chosen else None
+    return render(request, "web/upgrade_new.html", {
+        "me": me, "form": form, "seller": seller, "levels": levels, "chosen": chosen,
+        "top_up": services.upgrade_top_up(agent=me, level=chosen) if chosen else None,
+        "can_order": me.status == AgentStatus.ACTIVE and chosen is not None,
+        "rows": [(sku, price, held, form.quantity_field(sku)) for sku, price, held in catalog],
+    }, status=status)
+
+
 # --- my orders (as the buyer) ---------------------------------------------------------------
 
 def buyer_actions(order: Order) -> set[str]:
@@ -106,6 +141,8 @@ def buyer_actions(order: Order) -> set[str]:
         actions.add("cancel")
     if s == OrderStatus.AWAITING_PAYMENT and not order.has_pending_payment:
         actions |= {"pay_transfer", "pay_wallet", "cancel"}
+        if online_provider_name() is not None:
+            actions.add("pay_online")
     if s == OrderStatus.FULFILLED:
         actions.add("receive")
     if not pickup and s in (OrderStatus.FULFILLED, OrderStatus.COMPLETED):

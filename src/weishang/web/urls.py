@@ -1,6 +1,6 @@
 from django.urls import path
 
-from weishang.web import shop_views, trade_views, views
+from weishang.web import pay_views, shop_views, trade_views, views
 
 app_name = "web"
 
@@ -17,8 +17,10 @@ urlpatterns = [
     path("join/<str:code>/", views.join, name="join"),
     # trade: ordering, paying, filling, stock, wallet
     path("m/order/", trade_views.order_new, name="order_new"),
+    path("m/upgrade/", trade_views.upgrade_new, name="upgrade_new"),
     path("m/orders/", trade_views.my_orders, name="my_orders"),
     path("m/orders/<str:number>/", trade_views.my_order, name="my_order"),
+    path("m/orders/<str:number>/pay-online/", pay_views.my_order_pay_online, name="my_order_pay_online"),
     path("m/orders/<str:number>/<slug:action>/", trade_views.my_order_action, name="my_order_action"),
     path("m/fill/", trade_views.fill_list, name="fill"),
     path("m/fill/<str:number>/", trade_views.fill_order, name="fill_order"),
@@ -30,4 +32,6 @@ urlpatterns = [
     # an agent's public shop
     path("s/<str:code>/", shop_views.shop, name="shop"),
     path("s/<str:code>/o/<str:number>/", shop_views.shop_order, name="shop_order"),
+    path("s/<str:code>/o/<str:number>/pay-online/", pay_views.shop_order_pay_online, name="shop_order_pay_online"),
+    path("pay/fake/<str:number>/", pay_views.fake_cashier, name="fake_cashier"),
 ]

@@ -43,6 +43,8 @@ S = OrderStatus
 # Orders whose amount counts towards team purchase volume (plan-format.md, "Team").
 VOLUME_KINDS = (OrderKind.ENTRY, OrderKind.UPGRADE, OrderKind.RESTOCK)
 # Orders that still count against purchase limits.
+# Orders not yet completed or closed.
+OPEN_STATUSES = (S.SUBMITTED, S.APPROVED, S.AWAITING_PAYMENT, S.PAID, S.FULFILLED)
 LIVE_STATUSES = (S.SUBMITTED, S.APPROVED, S.AWAITING_PAYMENT, S.PAID, S.FULFILLED, S.COMPLETED, S.REFUND_REQUESTED)
 
 
@@ -80,6 +82,10 @@ class Order(models.Model):
         verbose_name=_("filled by"), help_text=_("Empty = the company."),
     )
     supply_mode = models.CharField(_("supply mode"), max_length=24, blank=True)
+    target_level = models.ForeignKey(
+        "channel.Level", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("upgrade to"), help_text=_("Upgrade orders only: the level the buyer moves to on completion."),
+    )
     status = FSMField(_("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.DRAFT)
     total = models.DecimalField(_("total"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES,
                                 validators=[MinValueValidator(Decimal("0"))])
@@ -103,6 +109,9 @@ class Order(models.Model):
         verbose_name_plural = _("orders")
         constraints = [
             models.CheckConstraint(condition=Q(total__gte=Decimal("0")), name="order_total_not_negative"),
+            models.CheckConstraint(condition=Q(kind="upgrade", target_level__isnull=False)
+                                   | (~Q(kind="upgrade") & Q(target_level__isnull=True)),
+                                   name="order_target_level_iff_upgrade"),
             models.UniqueConstraint(fields=["buyer", "idempotency_key"], condition=Q(idempotency_key__isnull=False),
                                     name="order_idempotency_per_buyer"),
             models.UniqueConstraint(fields=["customer", "idempotency_key"],

@@ -153,3 +153,12 @@ def get_provider(name: str) -> PaymentProvider:
     except (KeyError, ImportError) as exc:
         raise ImproperlyConfigured(f"payment provider {name!r}: bad or missing CLASS: {exc}") from exc
     return cls(**spec.get("OPTIONS", {}))
+
+
+def online_provider_name() -> str | None:
+    """The provider the pay buttons use: WeChat Pay when configured, else the development fake
+    (never configured in production), else ``None`` (transfer and wallet only)."""
+    from django.conf import settings
+
+    providers = getattr(settings, "WEISHANG_PAYMENT_PROVIDERS", None) or {}
+    return next((name for name in ("wechatpay", "fake") if name in providers), None)

@@ -44,7 +44,8 @@ class FakeProvider:
             out_trade_no=request.out_trade_no,
             prepay_id=ref if channel == "jsapi" else None,
             code_url=f"weixin://wxpay/bizpayurl?pr={ref}" if channel == "native" else None,
-            h5_url=f"https://fake-pay.invalid/h5?ref={ref}" if channel == "h5" else None,
+            # A page of this server that simulates WeChat's cashier (weishang.web.pay_views).
+            h5_url=f"/pay/fake/{request.out_trade_no}/" if channel == "h5" else None,
             raw={"channel": channel, "out_trade_no": request.out_trade_no, "amount_fen": request.amount_fen},
         )
 

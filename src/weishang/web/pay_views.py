@@ -1,0 +1,95 @@
+"""Online payment (WeChat Pay) from the agent's order page and the consumer's shop order page,
+and the development cashier that stands in for WeChat's when only the fake provider is set up.
+
+Outside WeChat the H5 cashier opens (``h5_url``, with ``redirect_url`` back to the order); inside
+WeChat's browser, where JSAPI would need the payer's openid, the page shows the Native QR code
+to long-press. The order is paid when the provider's notify callback arrives, never on return.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import qrcode
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from qrcode.image.svg import SvgPathImage
+
+from weishang.channel import selectors as channel_selectors
+from weishang.core.errors import BusinessError
+from weishang.core.selectors import brand_get
+from weishang.trade import selectors, services
+from weishang.trade.models import Order
+from weishang.trade.providers.base import InvalidNotification, get_provider, online_provider_name
+from weishang.trade.providers.fake import FakeProvider
+from weishang.web.shop_views import shop_order_url
+from weishang.web.trade_views import _buyer_order, _me
+
+
+def _in_wechat(request) -> bool:
+    return "MicroMessenger" in request.headers.get("User-Agent", "")
+
+
+def _start(request, order: Order, *, back: str):
+    """Open the payment and send the payer to the cashier (or show the QR code to scan)."""
+    channel = "native" if _in_wechat(request) else "h5"
+    try:
+        intent = services.payment_online_start(order=order, channel=channel,
+                                               client_ip=request.META.get("REMOTE_ADDR"))
+    except BusinessError as exc:
+        messages.error(request, exc.message)
+        return HttpResponseRedirect(back)
+    if intent.h5_url:
+        sep = "&" if "?" in intent.h5_url else "?"
+        query = urlencode({"redirect_url": request.build_absolute_uri(back)})
+        return HttpResponseRedirect(f"{intent.h5_url}{sep}{query}")
+    qr = qrcode.make(intent.code_url, image_factory=SvgPathImage, box_size=8, border=2).to_string(encoding="unicode")
+    return render(request, "web/pay_qr.html", {"brand": brand_get(), "order": order, "qr_svg": qr, "back": back})
+
+
+@login_required
+@require_POST
+def my_order_pay_online(request, number: str):
+    order = _buyer_order(_me(request), number)
+    return _start(request, order, back=reverse("web:my_order", args=[order.number]))
+
+
+@require_POST
+def shop_order_pay_online(request, code: str, number: str):
+    seller = channel_selectors.agent_by_invite_code(code)
+    phone = request.GET.get("phone", "")
+    order = selectors.retail_order_for(seller=seller, number=number, phone=phone) if seller else None
+    if order is None:
+        raise Http404
+    return _start(request, order, back=shop_order_url(code, number, phone))
+
+
+def fake_cashier(request, number: str):
+    """Development only: WeChat's cashier, simulated. Paying sends the same signed notify callback
+    the real provider would, through the same verification and crediting code."""
+    if online_provider_name() != "fake":
+        raise Http404
+    order = Order.objects.filter(number=number).first()
+    if order is None:
+        raise Http404
+    back = request.GET.get("redirect_url", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        back = "/"
+    if request.method == "POST":
+        body, headers = FakeProvider.notification(out_trade_no=order.number, amount_fen=int(order.total * 100))
+        try:
+            notice = get_provider("fake").parse_notification(headers, body)
+            services.payment_credit_from_provider(notice=notice)
+        except (BusinessError, InvalidNotification) as exc:
+            messages.error(request, getattr(exc, "message", str(exc)))
+        else:
+            messages.success(request, _("Paid ¥%(total)s with WeChat Pay.") % {"total": order.total})
+        return HttpResponseRedirect(back)
+    return render(request, "web/pay_fake_cashier.html", {"brand": brand_get(), "order": order, "back": back})
