@@ -93,6 +93,12 @@ def _new_number(kind: str) -> str:
     return f"{prefix}{timezone.localtime():%Y%m%d}{secrets.token_hex(5).upper()}"
 
 
+# What a step of an order's life may change (the transition's timestamp and shipping details):
+# saving only these keeps each step's UPDATE short.
+_MUTABLE_FIELDS = ("status", "submitted_at", "paid_at", "completed_at", "shipped_at", "delivered_at", "carrier",
+                   "tracking_number")
+
+
 def _transition(order: Order, name: str, *, by=None, note: str = "") -> None:
     method = getattr(order, name)
     if not can_proceed(method):
@@ -103,7 +109,7 @@ def _transition(order: Order, name: str, *, by=None, note: str = "") -> None:
         )
     old = order.status
     method()
-    order.save()
+    order.save(update_fields=_MUTABLE_FIELDS)
     OrderTransition.objects.create(order=order, from_status=old, to_status=order.status, by=by, note=note[:300])
 
 
@@ -246,8 +252,7 @@ def order_submit(*, buyer: Agent, lines, kind: str = OrderKind.RESTOCK, by=None,
         raise BusinessError(_("This kind of order is placed elsewhere."), field="kind")
     # Lock only the agent row (PostgreSQL refuses FOR UPDATE across the nullable supplier join):
     # one buyer's submissions are serialised, so purchase limits hold under concurrent taps.
-    buyer = (Agent.objects.select_for_update(of=("self",)).select_related("level", "supplier__level", "user")
-             .get(pk=buyer.pk))
+    buyer = Agent.objects.select_for_update(of=("self",)).select_related("level", "supplier").get(pk=buyer.pk)
     if idempotency_key:
         first = Order.objects.filter(buyer=buyer, idempotency_key=idempotency_key).first()
         if first is not None:
@@ -388,16 +393,17 @@ def _locked_pending_payment(payment: Payment | int, user) -> Payment:
 
 def _wallet_add(agent: Agent, amount: Decimal, kind: str, *, payment=None, order=None) -> WalletEntry:
     """Add (or, negative, take) money; a take that would go below zero raises."""
-    Wallet.objects.get_or_create(agent=agent)
     wallets = Wallet.objects.filter(agent=agent)
     if amount < 0:
         if not wallets.filter(balance__gte=-amount).update(balance=F("balance") + amount):
-            balance = wallets.values_list("balance", flat=True).first()
+            balance = wallets.values_list("balance", flat=True).first() or Decimal("0.00")
             raise Conflict(_("Your wallet has ¥%(balance)s; ¥%(amount)s is needed.")
                            % {"balance": balance, "amount": -amount}, field="wallet", code="insufficient_funds")
-    else:
+    elif not wallets.update(balance=F("balance") + amount):  # the first money in: open the wallet
+        Wallet.objects.get_or_create(agent=agent)
         wallets.update(balance=F("balance") + amount)
-    return WalletEntry.objects.create(wallet=wallets.get(), kind=kind, amount=amount, payment=payment, order=order)
+    wallet_id = wallets.values_list("pk", flat=True).get()
+    return WalletEntry.objects.create(wallet_id=wallet_id, kind=kind, amount=amount, payment=payment, order=order)
 
 
 def _mark_paid(order: Order, *, by) -> None:
