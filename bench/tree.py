@@ -481,7 +481,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--wave", type=int, default=10, help="generator: recent-joiner window (smaller = deeper)")
     parser.add_argument("--wave-share", type=float, default=0.8, help="generator: share recruited by the wave")
-    parser.add_argument("--scale", type=float, default=1.0, help="multiply the repetition counts (e.g. 0.2 for a smoke run)")
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="multiply the repetition counts (e.g. 0.2 for a smoke run)")
     parser.add_argument("--no-vacuum", action="store_true",
                         help="PostgreSQL: run ANALYZE only after the load, not VACUUM ANALYZE")
     parser.add_argument("--database-url", help=argparse.SUPPRESS)  # child mode: one backend, fresh database

@@ -18,7 +18,8 @@ PROBE = (
     "from django.urls import resolve\n"
     "resolve('/m/login/')\n"
     "print('DEBUG', settings.DEBUG)\n"
-    "print('SECURE', getattr(settings, 'SESSION_COOKIE_SECURE', False), getattr(settings, 'CSRF_COOKIE_SECURE', False))\n"
+    "print('SECURE', getattr(settings, 'SESSION_COOKIE_SECURE', False),"
+    " getattr(settings, 'CSRF_COOKIE_SECURE', False))\n"
     "print('KEY', settings.SECRET_KEY == " + repr(LONG_KEY) + ")\n"
 )
 

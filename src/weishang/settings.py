@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "weishang.channel",
     "weishang.catalog",
     "weishang.trade",
+    "weishang.ledger",
     "weishang.web",
     "weishang.api",
     "weishang.demo",

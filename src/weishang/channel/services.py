@@ -168,7 +168,10 @@ def agent_create(
     )
     tree.attach(Relation.SUPPLIER, agent_id=agent.pk, parent_id=getattr(supplier, "pk", None))
     tree.attach(Relation.REFERRER, agent_id=agent.pk, parent_id=getattr(referrer, "pk", None))
-    _trail(agent, TrailKind.JOINED, new=level, by=by, reason=reason)
+    row = _trail(agent, TrailKind.JOINED, new=level, by=by, reason=reason)
+    if agent.status == AgentStatus.ACTIVE:
+        outbox_emit(topic="agent.joined", key=str(agent.pk), payload={
+            "agent": agent.pk, "level": level.code, "at": row.changed_at.isoformat()})
     return agent
 
 
@@ -283,7 +286,13 @@ def agent_change_status(*, agent: Agent, action: str, by=None, reason: str = "")
     if action == "activate":
         agent.entry_due = Decimal("0")
     agent.save(update_fields=["status", "entry_due"])
-    _trail(agent, TrailKind.STATUS, old=old, new=agent.status, by=by, reason=reason)
+    row = _trail(agent, TrailKind.STATUS, old=old, new=agent.status, by=by, reason=reason)
+    if action == "activate":  # the entry order is filled: the agent has joined (per-head rewards)
+        outbox_emit(topic="agent.joined", key=str(agent.pk), payload={
+            "agent": agent.pk, "level": agent.level.code, "at": row.changed_at.isoformat()})
+    elif action == "exit":  # the returns (buyback) rule applies to the stock left
+        outbox_emit(topic="agent.exited", key=f"{agent.pk}:{row.pk}", payload={
+            "agent": agent.pk, "at": row.changed_at.isoformat()})
     if action in {"suspend", "exit"}:
         _rehome_supplied(agent, by=by, reason=_record_text(
             gettext_noop("automatic: supplier %(name)s is %(status)s"),

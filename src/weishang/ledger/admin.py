@@ -1,0 +1,343 @@
+"""Console pages for the ledger: accounts with their statements, journal entries, withdrawals.
+
+Everything here is read-only: entries and lines are immutable (a mistake is corrected by a
+reversal, posted by a service), and balances are caches. Finance acts on withdrawals only,
+through pages that call ``ledger.services`` with ``request.user`` (approve, reject, mark paid,
+payout failed); a BusinessError is shown on the page and nothing changes. Acting needs staff with
+``ledger.change_withdrawal`` (roles owner and finance); ``Ledger verify`` needs
+``ledger.view_journalentry``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, Sum
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.decorators import action, display
+from unfold.widgets import UnfoldAdminTextInputWidget
+
+from weishang.core.errors import BusinessError
+from weishang.ledger import selectors, services
+from weishang.ledger.models import (
+    Account,
+    JournalEntry,
+    JournalLine,
+    Withdrawal,
+    WithdrawalStatus,
+    WithdrawalTransition,
+)
+
+W = WithdrawalStatus
+WITHDRAWAL_LABELS = {W.REQUESTED: "warning", W.APPROVED: "info", W.PAID: "success", W.REJECTED: "danger",
+                     W.FAILED: "danger"}
+STATEMENT_ROWS = 50
+
+
+def _link(url: str, text) -> str:
+    return format_html('<a class="text-primary-600 underline" href="{}">{}</a>', url, text)
+
+
+def _brand() -> str:
+    return gettext("Brand")
+
+
+def can_decide_withdrawals(user) -> bool:
+    return bool(user.is_active and user.is_staff and user.has_perm(services.WITHDRAW_PERM))
+
+
+class ReadOnlyAdmin(ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(TabularInline):
+    extra = 0
+    can_delete = False
+    show_title = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- accounts -------------------------------------------------------------------------------
+
+@admin.register(Account)
+class AccountAdmin(ReadOnlyAdmin):
+    list_display = ("owner_display", "purpose", "balance", "normal_display", "lines_link")
+    list_filter = ("purpose",)
+    search_fields = ("owner__real_name", "owner__user__phone")
+    list_select_related = ("owner",)
+    ordering = ("owner__real_name", "purpose")
+    fields = ("owner_display", "purpose", "balance", "normal_display", "created_at", "statement")
+    readonly_fields = fields
+
+    @admin.display(description=_("owner"), ordering="owner__real_name")
+    def owner_display(self, obj):
+        return obj.owner.real_name if obj.owner_id else _brand()
+
+    @admin.display(description=_("normal side"))
+    def normal_display(self, obj):
+        return gettext("debit") if obj.normal_side == "debit" else gettext("credit")
+
+    @admin.display(description=_("journal entries"))
+    def lines_link(self, obj):
+        return _link(reverse("admin:ledger_journalentry_changelist") + f"?lines__account={obj.pk}", gettext("entries"))
+
+    @admin.display(description=_("statement"))
+    def statement(self, obj):
+        rows = selectors.account_statement(obj, limit=STATEMENT_ROWS)
+        if not rows:
+            return "—"
+        body = format_html_join(
+            "", '<tr><td class="pr-4">{}</td><td class="pr-4">{}</td><td class="pr-4">{}</td>'
+                '<td class="pr-4 text-right">{}</td><td class="text-right">{}</td></tr>',
+            ((f"{r.created_at:%Y-%m-%d %H:%M}", _link(reverse("admin:ledger_journalentry_change", args=[r.entry_id]),
+                                                      r.number), r.memo, f"{r.change:+}", r.balance)
+             for r in reversed(rows)))
+        head = format_html('<tr><th class="pr-4 text-left">{}</th><th class="pr-4 text-left">{}</th>'
+                           '<th class="pr-4 text-left">{}</th><th class="pr-4 text-right">{}</th>'
+                           '<th class="text-right">{}</th></tr>', gettext("posted"), gettext("entry"),
+                           gettext("memo"), gettext("change"), gettext("balance"))
+        return format_html('<table class="text-sm">{}{}</table>', head, body)
+
+
+# --- journal --------------------------------------------------------------------------------
+
+class JournalLineInline(ReadOnlyInline):
+    model = JournalLine
+    fields = ("account", "debit", "credit")
+    readonly_fields = fields
+
+    @admin.display(description=_("debit"))
+    def debit(self, obj):
+        return obj.amount if obj.amount > 0 else ""
+
+    @admin.display(description=_("credit"))
+    def credit(self, obj):
+        return -obj.amount if obj.amount < 0 else ""
+
+
+@admin.register(JournalEntry)
+class JournalEntryAdmin(ReadOnlyAdmin):
+    list_display = ("number", "created_at", "kind", "memo", "reference", "total", "reverses_link", "created_by")
+    list_filter = ("kind",)
+    search_fields = ("number", "reference", "memo", "idempotency_key")
+    list_select_related = ("reverses", "created_by")
+    ordering = ("-pk",)
+    fields = ("number", "created_at", "created_by", "kind", "memo", "reference", "idempotency_key",
+              "reverses_link", "reversed_by_link")
+    readonly_fields = fields
+    inlines = [JournalLineInline]
+    actions_list = ["verify_ledger"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            debits=Sum("lines__amount", filter=Q(lines__amount__gt=0)))
+
+    def lookup_allowed(self, lookup, value, request=None):
+        return lookup == "lines__account" or super().lookup_allowed(lookup, value, request)
+
+    @admin.display(description=_("amount"))
+    def total(self, obj):
+        return getattr(obj, "debits", None) or "—"
+
+    @admin.display(description=_("reverses"))
+    def reverses_link(self, obj):
+        if not obj.reverses_id:
+            return "—"
+        return _link(reverse("admin:ledger_journalentry_change", args=[obj.reverses_id]), obj.reverses.number)
+
+    @admin.display(description=_("reversed by"))
+    def reversed_by_link(self, obj):
+        reversal = JournalEntry.objects.filter(reverses=obj).first()
+        if reversal is None:
+            return "—"
+        return _link(reverse("admin:ledger_journalentry_change", args=[reversal.pk]), reversal.number)
+
+    def has_verify_permission(self, request, obj=None):
+        return bool(request.user.is_active and request.user.is_staff
+                    and request.user.has_perm("ledger.view_journalentry"))
+
+    @action(description=_("Ledger verify"), url_path="verify", permissions=["verify"], icon="fact_check")
+    def verify_ledger(self, request):
+        entries, accounts = selectors.ledger_counts()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Ledger verify"),
+            "problems": selectors.ledger_verify(),
+            "entry_count": entries,
+            "account_count": accounts,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/ledger/ledger_verify.html", context)
+
+
+# --- withdrawals ----------------------------------------------------------------------------
+
+def _text(label, *, required: bool, max_length: int) -> forms.CharField:
+    return forms.CharField(label=label, required=required, max_length=max_length, widget=UnfoldAdminTextInputWidget)
+
+
+class OptionalNoteForm(forms.Form):
+    note = _text(_("Note"), required=False, max_length=300)
+
+
+class RequiredNoteForm(forms.Form):
+    note = _text(_("Why"), required=True, max_length=300)
+
+
+class PaidForm(forms.Form):
+    reference = _text(_("Transfer reference"), required=True, max_length=64)
+    note = _text(_("Note"), required=False, max_length=300)
+
+
+@dataclass(frozen=True)
+class Step:
+    label: object
+    statuses: tuple[str, ...]            # when the button is shown (the service checks again)
+    form: type[forms.Form]
+    run: Callable[..., object]           # run(withdrawal, user, cleaned_data)
+    done: object                         # success message, %(number)s
+
+
+WITHDRAWAL_STEPS: dict[str, Step] = {
+    "approve": Step(_("Approve"), (W.REQUESTED,), OptionalNoteForm,
+                    lambda w, u, d: services.withdrawal_approve(withdrawal=w, by=u, note=d["note"]),
+                    _("Withdrawal %(number)s approved; pay it, then mark it paid.")),
+    "reject": Step(_("Reject"), (W.REQUESTED,), RequiredNoteForm,
+                   lambda w, u, d: services.withdrawal_reject(withdrawal=w, by=u, note=d["note"]),
+                   _("Withdrawal %(number)s rejected; the money is back in the agent's available rewards.")),
+    "paid": Step(_("Mark paid"), (W.APPROVED,), PaidForm,
+                 lambda w, u, d: services.withdrawal_mark_paid(withdrawal=w, by=u, reference=d["reference"],
+                                                               note=d["note"]),
+                 _("Withdrawal %(number)s paid.")),
+    "fail": Step(_("Payout failed"), (W.APPROVED,), RequiredNoteForm,
+                 lambda w, u, d: services.withdrawal_fail(withdrawal=w, by=u, note=d["note"]),
+                 _("Withdrawal %(number)s marked failed; the money is back in the agent's available rewards.")),
+}
+
+
+class WithdrawalTransitionInline(ReadOnlyInline):
+    model = WithdrawalTransition
+    fields = ("at", "from_status", "to_status", "by", "note")
+    readonly_fields = fields
+
+
+@admin.register(Withdrawal)
+class WithdrawalAdmin(ReadOnlyAdmin):
+    list_display = ("number", "created_at", "agent_display", "amount", "fee", "net", "method", "account_display",
+                    "status_label")
+    list_filter = ("status", "method")
+    search_fields = ("number", "agent__real_name", "agent__user__phone", "payout_reference")
+    list_select_related = ("agent__user",)
+    ordering = ("-pk",)
+    fields = ("number", "status_display", "agent_display", "amount", "fee_rate", "fee", "net", "method",
+              "account_name", "account_display", "bank_name", "note", "payout_reference", "created_at",
+              "entries")
+    readonly_fields = fields
+    inlines = [WithdrawalTransitionInline]
+    actions_detail = ["approve", "reject", "mark_paid", "fail"]
+
+    def has_withdrawal_decide_permission(self, request, obj=None):
+        return can_decide_withdrawals(request.user)
+
+    @display(description=_("status"), ordering="status", label=WITHDRAWAL_LABELS)
+    def status_label(self, obj):
+        return obj.status, obj.get_status_display()
+
+    @admin.display(description=_("status"))
+    def status_display(self, obj):
+        return obj.get_status_display()
+
+    @admin.display(description=_("agent"), ordering="agent__real_name")
+    def agent_display(self, obj):
+        return f"{obj.agent.real_name} {obj.agent.phone}".strip()
+
+    @admin.display(description=_("account"))
+    def account_display(self, obj):
+        return obj.account_no_masked
+
+    @admin.display(description=_("journal entries"))
+    def entries(self, obj):
+        links = [_link(reverse("admin:ledger_journalentry_change", args=[e.pk]), e.number)
+                 for e in (obj.hold_entry, obj.release_entry, obj.payout_entry) if e is not None]
+        return format_html_join(" · ", "{}", ((link,) for link in links))
+
+    def get_actions_detail(self, request, object_id):
+        allowed = super().get_actions_detail(request, object_id)
+        withdrawal = self.get_object(request, unquote(str(object_id)))
+        if withdrawal is None:
+            return []
+        return [a for a in allowed if withdrawal.status in WITHDRAWAL_STEPS[a.path].statuses]
+
+    def _step(self, request, object_id, name: str):
+        step = WITHDRAWAL_STEPS[name]
+        if not can_decide_withdrawals(request.user):
+            raise PermissionDenied
+        withdrawal = self.get_object(request, unquote(object_id))
+        if withdrawal is None:
+            raise Http404
+        form = step.form(request.POST if request.method == "POST" else None)
+        status = 200
+        if request.method == "POST":
+            status = 400
+            if form.is_valid():
+                try:
+                    step.run(withdrawal, request.user, form.cleaned_data)
+                except BusinessError as exc:
+                    form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+                else:
+                    messages.success(request, step.done % {"number": withdrawal.number})
+                    return redirect("admin:ledger_withdrawal_change", withdrawal.pk)
+        withdrawal.refresh_from_db()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{step.label}: {withdrawal.number}",
+            "withdrawal": withdrawal,
+            "ready": withdrawal.status in step.statuses,
+            "form": form,
+            "submit_label": step.label,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/ledger/withdrawal_action.html", context, status=status)
+
+    @action(description=_("Approve"), url_path="approve", permissions=["withdrawal_decide"], icon="check")
+    def approve(self, request, object_id):
+        return self._step(request, object_id, "approve")
+
+    @action(description=_("Reject"), url_path="reject", permissions=["withdrawal_decide"], icon="block")
+    def reject(self, request, object_id):
+        return self._step(request, object_id, "reject")
+
+    @action(description=_("Mark paid"), url_path="paid", permissions=["withdrawal_decide"], icon="payments")
+    def mark_paid(self, request, object_id):
+        return self._step(request, object_id, "paid")
+
+    @action(description=_("Payout failed"), url_path="fail", permissions=["withdrawal_decide"], icon="error")
+    def fail(self, request, object_id):
+        return self._step(request, object_id, "fail")
