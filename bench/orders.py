@@ -176,6 +176,7 @@ def _setup_django(database_url: str) -> None:
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("WEISHANG_VAR", str(BENCH_DIR))
     os.environ["DEBUG"] = "0"  # no query log
+    os.environ["WEISHANG_OUTBOX_INLINE"] = "0"  # order intake only; rewards are bench/settle.py's
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "weishang.settings")
     src = str(ROOT / "src")
     if src not in sys.path:

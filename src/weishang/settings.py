@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "weishang.catalog",
     "weishang.trade",
     "weishang.ledger",
+    "weishang.rewards",
     "weishang.web",
     "weishang.api",
     "weishang.demo",
@@ -263,3 +264,8 @@ if os.environ.get("WECHATPAY_MCHID"):
             "platform_public_key_id": os.environ["WECHATPAY_PUBLIC_KEY_ID"],
         },
     }
+
+# --- Outbox consumers (weishang.core.outbox) --------------------------------------------------
+# On: the reward engine handles a transaction's events right after it commits, in the same
+# process. Off (WEISHANG_OUTBOX_INLINE=0): only `weishang rewards process` (cron, a worker) does.
+WEISHANG_OUTBOX_INLINE = os.environ.get("WEISHANG_OUTBOX_INLINE", "1") != "0"

@@ -1,16 +1,48 @@
-"""Write an outbox event inside the caller's transaction."""
+"""Write an outbox event inside the caller's transaction; tell the consumers after it commits.
+
+Consumers (the reward engine) subscribe with ``outbox_subscribe``. With the setting
+``WEISHANG_OUTBOX_INLINE`` (default on) they run right after the transaction that wrote events
+commits, in the same process — so the page that completed an order shows its rewards. Each
+consumer handles every event once and keeps what it has not handled for its management command
+(``weishang rewards process``), so a failure after commit loses nothing.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
+from django.conf import settings
 from django.db import transaction
 
 from weishang.core.models import OutboxEvent
+
+log = logging.getLogger(__name__)
+_subscribers: list[Callable[[], object]] = []
+
+
+def outbox_subscribe(consumer: Callable[[], object]) -> None:
+    if consumer not in _subscribers:
+        _subscribers.append(consumer)
+
+
+def _dispatch() -> None:
+    for consumer in _subscribers:
+        try:
+            consumer()
+        except Exception:  # the events stay in the outbox for the consumer's command
+            log.exception("outbox consumer %s failed; its command will retry", getattr(consumer, "__name__", consumer))
 
 
 def outbox_emit(*, topic: str, key: str, payload: dict) -> None:
     """Record ``topic`` for ``key`` once; emitting the same (topic, key) again keeps the first.
 
     One INSERT … ON CONFLICT DO NOTHING: no read, no savepoint, inside the caller's transaction."""
-    if not transaction.get_connection().in_atomic_block:
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
         raise RuntimeError("outbox_emit() must run inside the transaction of the change it reports")
     OutboxEvent.objects.bulk_create([OutboxEvent(topic=topic, key=key, payload=payload)], ignore_conflicts=True)
+    if _subscribers and getattr(settings, "WEISHANG_OUTBOX_INLINE", True):
+        pending = connection.run_on_commit
+        if not any(func is _dispatch for _sids, func, _robust in pending):
+            transaction.on_commit(_dispatch)

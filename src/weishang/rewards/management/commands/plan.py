@@ -1,0 +1,115 @@
+"""``weishang plan validate|schema|upload|activate|list`` — the plan file from the command line.
+
+``validate`` needs no database: it reads the file and prints every problem with file, line,
+column and key path (exit 1), or a one-line summary (exit 0).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from weishang.core.errors import BusinessError
+from weishang.plans import PlanError, load_plan, plan_json_schema
+
+
+class Command(BaseCommand):
+    help = "Plan files: validate, print the JSON Schema, upload a version, activate it, list versions."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        validate = sub.add_parser("validate", help="check a plan file (no database needed)")
+        validate.add_argument("file")
+        validate.add_argument("--format", choices=["text", "json"], default="text")
+        sub.add_parser("schema", help="print the plan file's JSON Schema")
+        upload = sub.add_parser("upload", help="store a plan file as a new version")
+        upload.add_argument("file")
+        activate = sub.add_parser("activate", help="put a stored version in force")
+        activate.add_argument("plan_id")
+        activate.add_argument("version", type=int)
+        activate.add_argument("--from", dest="active_from", help="date or date-time it starts (default: now)")
+        sub.add_parser("list", help="stored versions and which is in force")
+
+    def handle(self, *args, action: str, **options):
+        return getattr(self, f"_{action}")(**options)
+
+    def _read(self, file: str) -> str:
+        path = Path(file)
+        if not path.is_file():
+            raise CommandError(f"{file}: no such file")
+        return path.read_text(encoding="utf-8")
+
+    def _validate(self, file: str, format: str, **_):
+        try:
+            plan = load_plan(file, text=self._read(file))
+        except PlanError as exc:
+            if format == "json":
+                self.stdout.write(json.dumps({"file": file, "valid": False,
+                                              "issues": [i.as_dict() for i in exc.issues]}, ensure_ascii=False))
+            else:
+                for issue in exc.issues:
+                    self.stderr.write(str(issue))
+            raise CommandError(f"{file}: {len(exc.issues)} problem(s)", returncode=1) from None
+        summary = (f"{file}: {plan.id} v{plan.version} ({plan.kind}, jurisdiction {plan.jurisdiction}): "
+                   f"{len(plan.levels)} levels, {len(plan.rewards)} rewards, {len(plan.upgrades)} upgrades — valid")
+        if format == "json":
+            self.stdout.write(json.dumps({"file": file, "valid": True, "plan": plan.id, "version": plan.version},
+                                         ensure_ascii=False))
+        else:
+            self.stdout.write(self.style.SUCCESS(summary))
+
+    def _schema(self, **_):
+        self.stdout.write(json.dumps(plan_json_schema(), ensure_ascii=False, indent=2))
+
+    def _upload(self, file: str, **_):
+        from weishang.rewards.plans import PlanInvalid, plan_upload
+
+        try:
+            version = plan_upload(text=self._read(file), filename=Path(file).name)
+        except PlanInvalid as exc:
+            for issue in exc.issues:
+                self.stderr.write(str(issue))
+            raise CommandError(f"{file}: {len(exc.issues)} problem(s)") from None
+        except BusinessError as exc:
+            raise CommandError(str(exc.message)) from None
+        self.stdout.write(self.style.SUCCESS(f"stored {version} ({version.name})"))
+
+    def _activate(self, plan_id: str, version: int, active_from: str | None, **_):
+        from weishang.rewards.models import PlanVersion
+        from weishang.rewards.plans import plan_activate
+
+        row = PlanVersion.objects.filter(plan_id=plan_id, version=version).first()
+        if row is None:
+            raise CommandError(f"no stored plan {plan_id} v{version}; upload it first")
+        start = None
+        if active_from:
+            start = parse_datetime(active_from)
+            day = parse_date(active_from) if start is None else None
+            if start is None and day is None:
+                raise CommandError(f"--from {active_from}: write a date (2026-12-01) or a date-time")
+            start = start or datetime.combine(day, time.min)
+            if timezone.is_naive(start):
+                start = timezone.make_aware(start)
+        try:
+            row = plan_activate(version=row, active_from=start)
+        except BusinessError as exc:
+            raise CommandError(str(exc.message)) from None
+        self.stdout.write(self.style.SUCCESS(
+            f"{row} activated from {timezone.localtime(row.active_from):%Y-%m-%d %H:%M}"
+            + (" and synced to the catalog" if row.synced_at else "")))
+
+    def _list(self, **_):
+        from weishang.rewards.models import PlanVersion
+        from weishang.rewards.plans import plan_in_force
+
+        current = plan_in_force()
+        for row in PlanVersion.objects.order_by("plan_id", "version"):
+            state = (f"active from {timezone.localtime(row.active_from):%Y-%m-%d %H:%M}" if row.is_activated
+                     else "draft")
+            mark = "*" if current and row.pk == current.pk else " "
+            self.stdout.write(f"{mark} {row.plan_id} v{row.version}  {row.kind:11}  {state}  {row.name}")

@@ -1,0 +1,418 @@
+"""Rewards: the engine's lines, stored once and moved through the ledger.
+
+- ``rewards_process`` reads the outbox (order completed / refunded, agent joined / exited) in
+  order; each event is handled once, in one transaction with everything it causes (reward lines,
+  their journal entries, an automatic upgrade).
+- ``rewards_release`` makes frozen rewards available ``settlement.frozen_days`` after the order
+  completed; an order refunded before that cancels them, after that the reversal is charged to
+  available rewards, which may go negative and is netted against later rewards.
+- ``settle_period`` runs the period rules (team ladder, target awards) once per period:
+  a rerun changes nothing and a run killed half-way finishes where it stopped.
+
+Ledger postings (debit first; see weishang.ledger.models for the sign convention):
+
+==========================  ==========================================  =======================
+line                        posting                                      status
+==========================  ==========================================  =======================
+reward paid by the company  reward expense → beneficiary's frozen        frozen, then available
+reward paid by an upline    payer's available → beneficiary's frozen     frozen, then available
+period reward, cash prize   reward expense → beneficiary's available     available
+trip or goods prize         reward expense → prizes payable               awarded
+buyback on exit             reward expense → the agent's wallet          available
+margin                      none: the buyer paid the seller               recorded
+==========================  ==========================================  =======================
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from weishang.catalog.models import SKU
+from weishang.catalog.selectors import level_price
+from weishang.channel import services as channel_services
+from weishang.channel.models import Agent, Level
+from weishang.core.errors import BusinessError, Conflict
+from weishang.core.models import OutboxEvent
+from weishang.ledger import services as ledger
+from weishang.ledger.models import Purpose, Withdrawal
+from weishang.plans import (
+    AgentExited,
+    AgentJoined,
+    Engine,
+    OrderCompleted,
+    PeriodClosed,
+    StockLot,
+)
+from weishang.plans import (
+    RewardLine as EngineLine,
+)
+from weishang.rewards.hierarchy import DatabaseHierarchy
+from weishang.rewards.models import (
+    EventReceipt,
+    PlanVersion,
+    RewardKind,
+    RewardLine,
+    RewardStatus,
+    SettlementReport,
+    SettlementRun,
+)
+from weishang.rewards.periods import parse_period
+from weishang.rewards.plans import plan_in_force, plan_of, plan_sync_due
+from weishang.trade import stock
+from weishang.trade.models import LocationKind, Order, OrderKind, OrderStatus, StockReason
+from weishang.trade.models.orders import VOLUME_KINDS
+from weishang.trade.selectors import stock_on_hand
+
+CONSUMER = "rewards"
+TOPICS = ("order.completed", "order.refunded", "agent.joined", "agent.exited")
+BATCH = 1000
+
+
+# --- storing and posting lines ----------------------------------------------------------------
+
+def _account(agent_id: int | None, purpose: str):
+    owner = Agent(pk=agent_id) if agent_id is not None else None
+    return ledger.account_for(owner=owner, purpose=purpose)
+
+
+def _status_and_credit(line: EngineLine) -> tuple[str, str | None]:
+    """(status, purpose credited) for a new line; ``None``: nothing is posted."""
+    if line.kind == "margin" or line.amount <= 0:
+        return RewardStatus.RECORDED, None
+    if line.kind == "buyback":
+        return RewardStatus.AVAILABLE, Purpose.AGENT_WALLET
+    if line.kind == "prize":
+        cash = line.explanation.get("prize_kind", "cash") == "cash"
+        return ((RewardStatus.AVAILABLE, Purpose.AGENT_REWARDS_AVAILABLE) if cash
+                else (RewardStatus.AWARDED, Purpose.BRAND_PRIZES_PAYABLE))
+    return RewardStatus.FROZEN, Purpose.AGENT_REWARDS_FROZEN
+
+
+def _store(lines: Iterable[EngineLine], *, version: PlanVersion, order: Order | None = None,
+           release_at: datetime | None = None, period: str = "", settled: bool = False) -> list[RewardLine]:
+    """Save the engine's lines not saved before and post their money: the company-paid ones in one
+    journal entry, each upline-paid one in its own (the payer's available rewards pay it)."""
+    lines = list(lines)
+    if not lines:
+        return []
+    events = {line.source_event for line in lines}
+    done = set(RewardLine.objects.filter(source_event__in=events)
+               .values_list("source_event", "rule_id", "beneficiary_id", "generation"))
+    rows: list[RewardLine] = []
+    credits: list[tuple[RewardLine, str]] = []
+    for line in lines:
+        if line.key in done:
+            continue
+        status, purpose = _status_and_credit(line)
+        if settled and status == RewardStatus.FROZEN:
+            status, purpose = RewardStatus.AVAILABLE, Purpose.AGENT_REWARDS_AVAILABLE
+        row = RewardLine(
+            beneficiary_id=line.beneficiary, amount=line.amount, kind=line.kind, rule_id=line.rule_id, plan=version,
+            source_event=line.source_event, generation=line.generation, order=order, period=period,
+            payer_id=line.payer if isinstance(line.payer, int) else None,
+            explanation=dict(line.explanation), explanation_zh=line.explanation_zh[:300],
+            explanation_en=line.explanation_en[:300], status=status,
+            release_at=release_at if status == RewardStatus.FROZEN else None)
+        rows.append(row)
+        if purpose is not None:
+            credits.append((row, purpose))
+    RewardLine.objects.bulk_create(rows)
+    if order is None and rows and rows[0].pk is None:  # backends without RETURNING ids: read them back
+        rows = list(RewardLine.objects.filter(source_event__in=events).order_by("pk"))
+    company = [(row, purpose) for row, purpose in credits if row.payer_id is None]
+    if company:
+        total = sum((row.amount for row, _p in company), Decimal("0"))
+        postings = [ledger.debit(_account(None, Purpose.BRAND_REWARD_EXPENSE), total)]
+        postings += [ledger.credit(_account(None if purpose == Purpose.BRAND_PRIZES_PAYABLE else row.beneficiary_id,
+                                            purpose), row.amount) for row, purpose in company]
+        entry = ledger.journal_post(lines=postings, kind="reward", reference=_reference(order, period),
+                                    memo=_("Rewards %(ref)s") % {"ref": _reference(order, period)})
+        RewardLine.objects.filter(pk__in=[row.pk for row, _p in company]).update(entry=entry)
+    for row, purpose in credits:
+        if row.payer_id is None:
+            continue
+        entry = ledger.journal_post(
+            lines=[ledger.debit(_account(row.payer_id, Purpose.AGENT_REWARDS_AVAILABLE), row.amount),
+                   ledger.credit(_account(row.beneficiary_id, purpose), row.amount)],
+            kind="reward", reference=_reference(order, period), allow_negative={Purpose.AGENT_REWARDS_AVAILABLE},
+            memo=_("Reward %(rule)s paid by an upline") % {"rule": row.rule_id})
+        RewardLine.objects.filter(pk=row.pk).update(entry=entry)
+    return rows
+
+
+def _reference(order: Order | None, period: str) -> str:
+    return f"order:{order.number}" if order is not None else (f"period:{period}" if period else "rewards")
+
+
+# --- the outbox consumer --------------------------------------------------------------------
+
+def _at(payload: dict) -> datetime:
+    return parse_datetime(payload.get("at") or "") or timezone.now()
+
+
+def _engine_for(at: datetime) -> tuple[PlanVersion, Engine] | None:
+    version = plan_in_force(at)
+    return (version, Engine(plan_of(version))) if version is not None else None
+
+
+def _seller_cost(order: Order) -> Decimal | None:
+    if order.seller_id is None:
+        return None
+    level = order.seller.level
+    return sum((line.quantity * level_price(sku=line.sku, level=level) for line in order.lines.select_related("sku")),
+               Decimal("0"))
+
+
+def _on_order_completed(event: OutboxEvent) -> str:
+    order = (Order.objects.select_related("buyer__level", "seller__level", "customer")
+             .filter(number=event.payload.get("order")).first())
+    if order is None or order.kind == OrderKind.PICKUP:
+        return "nothing to reward"
+    found = _engine_for(order.completed_at or _at(event.payload))
+    if found is None:
+        return "no plan in force"
+    version, engine = found
+    view = DatabaseHierarchy()
+    bound = order.customer.bound_agent_id if order.kind == OrderKind.RETAIL and order.customer_id else None
+    completed = OrderCompleted(
+        event_id=f"order.completed:{order.number}", order_id=order.number, kind=order.kind, buyer=order.buyer_id,
+        seller=order.seller_id, bound_agent=bound, amount=order.total, seller_cost=_seller_cost(order),
+        at=order.completed_at)
+    frozen_days = engine.plan.settlement.frozen_days
+    rows = _store(engine.process(completed, view), version=version, order=order,
+                  release_at=order.completed_at + timedelta(days=frozen_days))
+    outcome = f"{len(rows)} line(s)"
+    if order.buyer_id is not None and order.kind in VOLUME_KINDS:
+        outcome += _upgrade_if_qualified(order.buyer_id, engine, DatabaseHierarchy(), version)
+    return outcome
+
+
+def _upgrade_if_qualified(agent_id: int, engine: Engine, view: DatabaseHierarchy, version: PlanVersion) -> str:
+    """Upgrades that need no top-up happen at once; those that do wait for the agent's upgrade order."""
+    decision = engine.upgrade_for(agent_id, view)
+    if decision is None or decision.top_up > 0:
+        return ""
+    level = Level.objects.get(code=decision.to_level)
+    channel_services.agent_change_level(agent=Agent.objects.get(pk=agent_id), level=level,
+                                        reason=f"{version}: {decision.explanation_zh}"[:300])
+    return f"; upgraded to {level.code}"
+
+
+def _on_order_refunded(event: OutboxEvent) -> str:
+    order = Order.objects.filter(number=event.payload.get("order")).first()
+    if order is None:
+        return "unknown order"
+    return f"{reverse_order_rewards(order=order)} line(s) reversed"
+
+
+def _on_agent_joined(event: OutboxEvent) -> str:
+    payload = event.payload
+    found = _engine_for(_at(payload))
+    if found is None:
+        return "no plan in force"
+    version, engine = found
+    joined = AgentJoined(event_id=f"agent.joined:{payload['agent']}", agent=payload["agent"], level=payload["level"],
+                         at=_at(payload))
+    rows = _store(engine.process(joined, DatabaseHierarchy()), version=version,
+                  release_at=_at(payload) + timedelta(days=engine.plan.settlement.frozen_days))
+    return f"{len(rows)} line(s)"
+
+
+def _stock_lots(agent: Agent, at: datetime) -> list[StockLot]:
+    """The agent's unsold cloud stock as lots at the price paid: the units held are the latest bought."""
+    held = {sku: qty for sku, qty in stock_on_hand(agent=agent).items() if qty > 0}
+    lots: list[StockLot] = []
+    lines = (Order.objects.filter(buyer=agent, kind__in=VOLUME_KINDS, status=OrderStatus.COMPLETED,
+                                  completed_at__lte=at)
+             .values_list("completed_at", "lines__sku_id", "lines__quantity", "lines__unit_price")
+             .order_by("-completed_at"))
+    for completed_at, sku_id, quantity, unit_price in lines:
+        take = min(held.get(sku_id, 0), quantity or 0)
+        if take:
+            held[sku_id] -= take
+            lots.append(StockLot(completed_at, unit_price * take))
+    return lots
+
+
+def _on_agent_exited(event: OutboxEvent) -> str:
+    payload = event.payload
+    found = _engine_for(_at(payload))
+    if found is None:
+        return "no plan in force"
+    version, engine = found
+    agent = Agent.objects.get(pk=payload["agent"])
+    exited = AgentExited(event_id=f"agent.exited:{event.key}", agent=agent.pk, at=_at(payload),
+                         stock_lots=tuple(_stock_lots(agent, _at(payload))))
+    rows = _store(engine.process(exited, DatabaseHierarchy()), version=version)
+    if any(row.kind == RewardKind.BUYBACK for row in rows):  # the brand takes the stock back
+        held = {sku_id: qty for sku_id, qty in stock_on_hand(agent=agent).items() if qty > 0}
+        skus = SKU.objects.in_bulk(list(held))
+        moves = [stock.Move(stock.location_for_agent(agent, LocationKind.CLOUD),
+                            stock.location_singleton(LocationKind.WAREHOUSE), skus[sku_id], qty)
+                 for sku_id, qty in sorted(held.items())]
+        if moves:
+            stock.stock_move(moves=moves, reason=StockReason.RETURN, note=f"buyback {event.key}")
+    return f"{len(rows)} line(s)"
+
+
+HANDLERS = {
+    "order.completed": _on_order_completed,
+    "order.refunded": _on_order_refunded,
+    "agent.joined": _on_agent_joined,
+    "agent.exited": _on_agent_exited,
+}
+
+
+def rewards_process(*, limit: int | None = None) -> int:
+    """Handle the outbox events the reward engine has not handled yet, oldest first; returns how
+    many were handled. Safe to run from several processes: each event is taken once."""
+    plan_sync_due()
+    handled = 0
+    while limit is None or handled < limit:
+        ids = list(OutboxEvent.objects.filter(topic__in=TOPICS).exclude(receipts__consumer=CONSUMER)
+                   .order_by("pk").values_list("pk", flat=True)[:100])
+        if not ids:
+            break
+        for pk in ids:
+            if limit is not None and handled >= limit:
+                break
+            if _handle(pk):
+                handled += 1
+    return handled
+
+
+def _handle(pk: int) -> bool:
+    try:
+        with transaction.atomic():
+            receipt = EventReceipt.objects.create(event_id=pk, consumer=CONSUMER)
+            event = OutboxEvent.objects.get(pk=pk)
+            receipt.outcome = HANDLERS[event.topic](event)[:200]
+            receipt.save(update_fields=["outcome"])
+    except IntegrityError:
+        return False  # another worker handled it
+    return True
+
+
+def rewards_process_inline() -> int:
+    """Run by the outbox right after a transaction that wrote events commits (a bounded batch)."""
+    return rewards_process(limit=200)
+
+
+# --- refunds ----------------------------------------------------------------------------------
+
+@transaction.atomic
+def reverse_order_rewards(*, order: Order, by=None) -> int:
+    """Take back every reward the order produced: frozen ones are cancelled, released ones are
+    charged to the beneficiary's available rewards (which may go negative: netted later)."""
+    count = 0
+    rows = (RewardLine.objects.select_for_update().filter(order=order, status__in=(RewardStatus.FROZEN,
+                                                                                    RewardStatus.AVAILABLE))
+            .order_by("pk"))
+    for row in rows:
+        held = Purpose.AGENT_REWARDS_FROZEN if row.status == RewardStatus.FROZEN else Purpose.AGENT_REWARDS_AVAILABLE
+        payer = (_account(row.payer_id, Purpose.AGENT_REWARDS_AVAILABLE) if row.payer_id
+                 else _account(None, Purpose.BRAND_REWARD_EXPENSE))
+        entry = ledger.journal_post(
+            lines=[ledger.debit(_account(row.beneficiary_id, held), row.amount), ledger.credit(payer, row.amount)],
+            kind="reward_reversal", reference=f"order:{order.number}", by=by,
+            idempotency_key=f"reward-reversal:{row.pk}", allow_negative={Purpose.AGENT_REWARDS_AVAILABLE},
+            memo=_("Order %(number)s refunded: %(rule)s taken back") % {"number": order.number, "rule": row.rule_id})
+        row.status = RewardStatus.CANCELLED if row.status == RewardStatus.FROZEN else RewardStatus.REVERSED
+        row.reversal_entry = entry
+        row.save(update_fields=["status", "reversal_entry"])
+        count += 1
+    return count
+
+
+# --- release --------------------------------------------------------------------------------
+
+def rewards_release(*, now: datetime | None = None, by=None) -> int:
+    """Make due frozen rewards available (one journal entry per batch); returns how many.
+    Rewards of an order whose return is being decided wait for the decision."""
+    now = now or timezone.now()
+    released = 0
+    while True:
+        with transaction.atomic():
+            rows = list(RewardLine.objects.select_for_update().filter(status=RewardStatus.FROZEN, release_at__lte=now)
+                        .exclude(order__status=OrderStatus.REFUND_REQUESTED).order_by("pk")[:BATCH])
+            if not rows:
+                return released
+            per_agent: dict[int, Decimal] = defaultdict(Decimal)
+            for row in rows:
+                per_agent[row.beneficiary_id] += row.amount
+            postings = []
+            for agent_id, amount in sorted(per_agent.items()):
+                postings += [ledger.debit(_account(agent_id, Purpose.AGENT_REWARDS_FROZEN), amount),
+                             ledger.credit(_account(agent_id, Purpose.AGENT_REWARDS_AVAILABLE), amount)]
+            entry = ledger.journal_post(lines=postings, kind="reward_release", by=by, reference="rewards:release",
+                                        memo=_("%(n)d reward line(s) released") % {"n": len(rows)})
+            RewardLine.objects.filter(pk__in=[row.pk for row in rows]).update(
+                status=RewardStatus.AVAILABLE, release_entry=entry)
+            released += len(rows)
+
+
+# --- settlement -------------------------------------------------------------------------------
+
+def settle_period(*, period: str, by=None, today: date | None = None) -> SettlementRun:
+    """Settle the period rules (team ladder, target awards) of a finished period, e.g. ``2026-11``.
+
+    Idempotent: a finished run is returned as it is. Resumable: lines and reports are written in
+    batches, each batch in its own transaction; a rerun skips what is already written."""
+    kind, start, end = parse_period(period)
+    today = today or timezone.localdate()
+    if end >= today:
+        raise BusinessError(_("The period %(period)s is not over yet (it ends on %(end)s).")
+                            % {"period": period, "end": end}, field="period")
+    plan_sync_due()
+    version = plan_in_force(timezone.make_aware(datetime.combine(end, datetime.max.time())))
+    if version is None:
+        raise Conflict(_("No plan was in force at the end of %(period)s.") % {"period": period}, field="period")
+    run, _created = SettlementRun.objects.get_or_create(period=period, plan=version, defaults={"started_by": by})
+    if run.finished_at is not None:
+        return run
+    engine = Engine(plan_of(version))
+    view = DatabaseHierarchy()
+    closed = PeriodClosed(event_id=f"period:{period}", period=kind, start=start, end=end)
+    lines = engine.process(closed, view)
+    for i in range(0, len(lines), BATCH):
+        with transaction.atomic():
+            _store(lines[i:i + BATCH], version=version, period=period, settled=True)
+    personal = view.metric_totals("personal_purchase", start, end)
+    team = view.metric_totals("team_purchase", start, end)
+    paid: dict[int, Decimal] = defaultdict(Decimal)
+    for line in lines:
+        if line.kind != "margin":
+            paid[line.beneficiary] += line.amount
+    agents = sorted(set(personal) | set(team) | set(paid))
+    for i in range(0, len(agents), BATCH):
+        SettlementReport.objects.bulk_create(
+            [SettlementReport(run=run, agent_id=a, personal_purchase=personal.get(a, 0), team_purchase=team.get(a, 0),
+                              rewards=paid.get(a, 0)) for a in agents[i:i + BATCH]], ignore_conflicts=True)
+    run.lines = RewardLine.objects.filter(source_event=closed.event_id).count()
+    run.total = sum(paid.values(), Decimal("0"))
+    run.volume = sum(personal.values(), Decimal("0"))
+    run.finished_at = timezone.now()
+    run.save(update_fields=["lines", "total", "volume", "finished_at"])
+    return run
+
+
+# --- withdrawals ------------------------------------------------------------------------------
+
+def reward_withdraw(*, agent: Agent, amount, method: str, account_name: str, account_no: str, by,
+                    bank_name: str = "", idempotency_key: str | None = None) -> Withdrawal:
+    """Withdraw available rewards under the plan in force (its minimum and fee rate)."""
+    version = plan_in_force()
+    settlement = plan_of(version).settlement if version is not None else None
+    fee_rate = settlement.withdraw_fee_rate if settlement else Decimal("0")
+    minimum = settlement.withdraw_min if settlement else Decimal("0")
+    return ledger.withdrawal_request(agent=agent, amount=amount, method=method, account_name=account_name,
+                                     account_no=account_no, bank_name=bank_name, by=by, fee_rate=fee_rate,
+                                     minimum=minimum, idempotency_key=idempotency_key)
