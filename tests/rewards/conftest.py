@@ -28,7 +28,8 @@ def catalog(db, levels):
     brand = Brand.objects.create(name="焕颜 GLOW", supply_mode=SupplyMode.CLOUD)
     product = Product.objects.create(name="焕颜修护系列")
     skus = {code: SKU.objects.create(product=product, code=code, name=name, retail_price=Decimal(retail))
-            for code, name, retail in (("GLOW-30ML", "焕颜修护精华 30ml", "298"), ("GLOW-50G", "焕颜修护面霜 50g", "198"),
+            for code, name, retail in (("GLOW-30ML", "焕颜修护精华 30ml", "298"),
+                                       ("GLOW-50G", "焕颜修护面霜 50g", "198"),
                                        ("GLOW-MASK5", "焕颜补水面膜 5片装", "99"),
                                        ("GLOW-GIFT398", "焕颜大礼包", "398"))}
     return SimpleNamespace(brand=brand, skus=skus)
