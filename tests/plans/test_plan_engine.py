@@ -38,8 +38,8 @@ rewards:
 def test_referral_failing_generation_pays_nothing_and_nothing_is_compressed():
     plan = plan_with(PEER)
     # A(city) ← B(vip) ← C(city) ← D(city, buyer): gen 1 = C, gen 2 = B, gen 3 = A
-    view = tree({1: ("city", None), 2: ("vip", 1), 3: ("city", 2), 4: ("city", 3)})
-    lines = Engine(plan).process(order("restock", "2000", buyer=4), view)
+    view = tree({1: ("city", None), 2: ("vip", 1), 3: ("city", 2), 4: ("city", 3)}, names={4: "王芳"})
+    lines = Engine(plan).process(order("restock", "2000", buyer=4, order_id="R20250315-01"), view)
     assert by_beneficiary(lines) == {3: D("100.00"), 1: D("20.00")}  # 5% and 1%: A keeps generation 3's rate
     assert [(line.beneficiary, line.generation) for line in lines] == [(3, 1), (1, 3)]
     line = lines[0]
@@ -47,7 +47,10 @@ def test_referral_failing_generation_pays_nothing_and_nothing_is_compressed():
                                                                                      "test-plan", 3)
     assert line.explanation["rate"] == "0.05" and line.explanation["generation"] == 1
     assert line.explanation["buyer_level"] == "city" and line.explanation["beneficiary_level"] == "city"
-    assert "平级推荐奖第 1 代" in line.explanation_zh and "5%" in line.explanation_en
+    assert line.explanation["buyer_name"] == "王芳" and line.explanation["beneficiary_name"] == "#3"
+    assert line.explanation_en == "¥100.00 = 5% × ¥2,000.00 order R20250315-01 of 王芳 (1st generation, peer)"
+    assert line.explanation_zh == "¥100.00 = 王芳 的 ¥2,000.00 订单 R20250315-01 × 5%（第 1 代，平级推荐奖）"
+    assert lines[1].explanation_en == "¥20.00 = 1% × ¥2,000.00 order R20250315-01 of 王芳 (3rd generation, peer)"
 
 
 def test_two_generation_referral_with_the_first_failing():
@@ -88,11 +91,13 @@ def test_window_days_limits_referral_to_the_first_days_after_joining():
 
 def test_upline_payer_is_the_seller_or_the_company():
     plan = plan_with(PEER + "    payer: upline\n")
-    view = tree({9: ("general", None), 1: ("city", 9), 2: ("city", 1)})
-    (line,) = Engine(plan).process(order("restock", "1000", buyer=2, seller=9, cost="400"), view)[1:]
-    assert line.payer == 9 and "seller, agent 9" in line.explanation_en
+    view = tree({9: ("general", None), 1: ("city", 9), 2: ("city", 1)}, names={9: "张伟", 2: "李娜"})
+    (line,) = Engine(plan).process(order("restock", "1000", buyer=2, seller=9, cost="400", order_id="O-9"), view)[1:]
+    assert line.payer == 9
+    assert line.explanation_en == "¥50.00 = 5% × ¥1,000.00 order O-9 of 李娜 (1st generation, peer); paid by 张伟"
+    assert line.explanation_zh == "¥50.00 = 李娜 的 ¥1,000.00 订单 O-9 × 5%（第 1 代，平级推荐奖）；由 张伟 支付"
     (line,) = Engine(plan).process(order("restock", "1000", buyer=2, seller=None), view)
-    assert line.payer == "company" and "it filled the order" in line.explanation_en
+    assert line.payer == "company" and line.explanation_en.endswith("; paid by the company (it filled the order)")
     # the seller never pays itself: 1 fills 2's order and would be both payer and beneficiary
     lines = Engine(plan).process(order("restock", "1000", buyer=2, seller=1, cost="600"), view)
     assert [line.kind for line in lines] == ["margin"]
@@ -201,7 +206,8 @@ MARCH = PeriodClosed(event_id="close:month:2025-03", period="month", start=date(
 
 def _three_level_tree() -> InMemoryHierarchy:
     # A(1) ← B(2), C(3); B ← D(4). Personal purchases in March: A 100k, B 200k, C 50k, D 150k.
-    view = tree({1: ("partner", None), 2: ("general", 1), 3: ("general", 1), 4: ("province", 2)})
+    view = tree({1: ("partner", None), 2: ("general", 1), 3: ("general", 1), 4: ("province", 2)},
+                names={1: "王芳", 2: "李娜", 3: "张伟", 4: "刘洋"})
     for agent, amount in [(1, "100000"), (2, "200000"), (3, "50000"), (4, "150000")]:
         view.add_order(order("restock", amount, buyer=agent, when="2025-03-10"))
     view.add_order(order("restock", "999999", buyer=4, when="2025-04-01"))  # next month: not counted
@@ -221,7 +227,12 @@ def test_team_ladder_with_differential_on_a_three_level_tree():
     assert a.explanation["volume"] == "500000" and a.explanation["ladder_step"] == 2
     assert a.explanation["rate"] == "0.05" and a.explanation["differential_subtracted"] == "17500.00"
     assert "agent 2: 5% × 350000.00 = 17500.00" in a.explanation["subtracted_detail"]
-    assert "减去下级团队已得 17500.00" in a.explanation_zh
+    assert a.explanation_en == (
+        "¥7,500.00 = 5% × team volume ¥500,000.00 (step 2) − ¥17,500.00 earned in sub-teams of 李娜 (team, 2025-03)")
+    assert a.explanation_zh == (
+        "¥7,500.00 = 团队进货额 ¥500,000.00 × 5%（第 2 档） − 李娜 的下级团队已得 ¥17,500.00（团队奖，2025-03）")
+    d = next(line for line in lines if line.beneficiary == 4)  # nothing below D reached a step
+    assert d.explanation_en == "¥4,500.00 = 3% × team volume ¥150,000.00 (step 1) (team, 2025-03)"
 
 
 def test_team_ladder_without_differential_pays_every_level_its_full_rate():
@@ -255,7 +266,7 @@ rewards:
 
 
 def test_target_award_gives_a_prize_to_everyone_over_the_threshold():
-    view = tree({1: ("general", None), 2: ("city", 1), 3: ("city", 1)})
+    view = tree({1: ("general", None), 2: ("city", 1), 3: ("city", 1)}, names={1: "王芳"})
     view.add_order(order("restock", "30000", buyer=1, when="2025-01-05"))
     view.add_order(order("restock", "30000", buyer=1, when="2025-03-30"))  # 60k in Q1
     view.add_order(order("restock", "40000", buyer=2, when="2025-02-01"))  # 40k
@@ -265,11 +276,17 @@ def test_target_award_gives_a_prize_to_everyone_over_the_threshold():
     assert (line.beneficiary, line.amount, line.kind, line.rule_id) == (1, D("2000.00"), "prize", "trip")
     assert line.explanation["prize_kind"] == "trip" and line.explanation["prize_name"] == "泰国游"
     assert line.explanation["figure"] == "60000"
-    assert "泰国游" in line.explanation_zh and "costing the brand 2000.00" in line.explanation_en
+    assert line.explanation["beneficiary_name"] == "王芳"
+    assert line.explanation_en == (
+        "¥2,000.00 = cost of trip 泰国游: 王芳's personal purchase ¥60,000.00 ≥ ¥50,000.00 (trip, 2025-Q1)")
+    assert line.explanation_zh == "¥2,000.00 = 旅游“泰国游”的品牌成本：王芳 的个人进货额 ¥60,000.00 ≥ ¥50,000.00（目标奖，2025-Q1）"
     assert Engine(plan_with(TRIP)).process(MARCH, view) == []  # a month close does not settle a quarter award
     cash = plan_with(TRIP.replace("{kind: trip, name: 泰国游, cost: 2000}", "{kind: cash, amount: 888}").replace(
         "threshold: 50000", "threshold: 40000"))
-    assert by_beneficiary(Engine(cash).process(q1, view)) == {1: D("888.00"), 2: D("888.00")}
+    lines = Engine(cash).process(q1, view)
+    assert by_beneficiary(lines) == {1: D("888.00"), 2: D("888.00")}
+    assert lines[1].explanation_en == (
+        "¥888.00 cash prize: #2's personal purchase ¥40,000.00 ≥ ¥40,000.00 (trip, 2025-Q1)")
 
 
 def test_target_award_on_new_referrals_counts_heads():
@@ -278,7 +295,9 @@ def test_target_award_on_new_referrals_counts_heads():
     view.add_agent(2, "vip", referrer=1, joined_at=at("2025-01-10"))
     view.add_agent(3, "vip", referrer=1, joined_at=at("2025-02-10"))
     q1 = PeriodClosed(event_id="close:2025-Q1", period="quarter", start=date(2025, 1, 1), end=date(2025, 3, 31))
-    assert by_beneficiary(Engine(plan).process(q1, view)) == {1: D("2000.00")}
+    (line,) = Engine(plan).process(q1, view)
+    assert (line.beneficiary, line.amount) == (1, D("2000.00"))
+    assert line.explanation_en == "¥2,000.00 = cost of trip 泰国游: #1's new referrals 2 ≥ 2 (trip, 2025-Q1)"
 
 
 # --- margin ---------------------------------------------------------------------------------------
@@ -286,14 +305,17 @@ def test_target_award_on_new_referrals_counts_heads():
 
 def test_margin_goes_to_the_seller_and_is_paid_by_the_buyer():
     plan = plan_with("")
-    view = tree({1: ("general", None), 2: ("city", 1)})
+    view = tree({1: ("general", None), 2: ("city", 1)}, names={1: "张伟", 2: "李娜"})
     # 10 × GLOW-30ML: city pays 1,700, the general's cost is 10 × 110 = 1,100
-    (line,) = Engine(plan).process(order("restock", "1700", buyer=2, seller=1, cost="1100"), view)
+    (line,) = Engine(plan).process(order("restock", "1700", buyer=2, seller=1, cost="1100", order_id="O-M"), view)
     assert (line.beneficiary, line.amount, line.kind, line.rule_id, line.payer) == (1, D("600.00"), "margin",
                                                                                    "margin", 2)
-    assert "not by the brand" in line.explanation_en
-    (line,) = Engine(plan).process(order("retail", "298", seller=2, bound=2, cost="170"), view)
+    assert line.explanation_en == (
+        "¥600.00 = 李娜 paid ¥1,700.00 − 张伟's cost ¥1,100.00 (margin on order O-M, paid by the buyer, not by the brand)")
+    assert line.explanation_zh == "¥600.00 = 李娜 支付 ¥1,700.00 − 张伟 的成本 ¥1,100.00（订单 O-M 的差价利润，由买方支付，非品牌奖励）"
+    (line,) = Engine(plan).process(order("retail", "298", seller=2, bound=2, cost="170", order_id="O-C"), view)
     assert (line.beneficiary, line.amount, line.payer) == (2, D("128.00"), "customer")
+    assert line.explanation_en.startswith("¥128.00 = a customer paid ¥298.00 − 李娜's cost ¥170.00")
     assert Engine(plan).process(order("restock", "1700", buyer=2, seller=None), view) == []
 
 
@@ -310,6 +332,9 @@ def test_buyback_refunds_lots_bought_within_the_window():
     assert (line.beneficiary, line.amount, line.kind, line.rule_id, line.payer) == (7, D("990.00"), "buyback",
                                                                                    "returns", "company")
     assert line.explanation["lots_counted"] == 2 and line.explanation["lots_excluded"] == 1
+    assert line.explanation_en == ("¥990.00 = 90% × ¥1,100.00 stock #7 bought in the 365 days before exit "
+                                   "(2 lots; 1 older lot not bought back; buyback)")
+    assert line.explanation_zh == "¥990.00 = #7 退出前 365 天内进货的库存 ¥1,100.00 × 90%（2 批，另有 1 批超期不回购；退出回购）"
     assert Engine(plan_with("")).process(exit_, InMemoryHierarchy()) == []  # no returns section: no buyback
 
 
@@ -330,6 +355,12 @@ def test_each_line_is_rounded_once_as_settlement_says(mode, amount, expected):
     (line,) = Engine(plan).process(order("restock", amount, buyer=2), view)
     assert line.amount == D(expected) and line.amount.as_tuple().exponent == -2
     assert line.explanation["full_amount"] == str(D(amount) * D("0.05")) and line.explanation["rounding"] == mode
+    if amount == "100.10":
+        how = {"down": "rounded down", "half_up": "rounded half-up", "half_even": "rounded half-even"}[mode]
+        assert line.explanation_en.startswith(f"¥{expected} = 5% × ¥100.10 order ")
+        assert line.explanation_en.endswith(f"(1st generation, peer); exact ¥5.005, {how}")
+        assert line.explanation_zh.endswith("；精确值 ¥5.005，" + {"down": "向下", "half_up": "四舍五入",
+                                                                  "half_even": "四舍六入五成双"}[mode] + "取整到分")
 
 
 def test_lines_that_round_to_zero_are_not_emitted():

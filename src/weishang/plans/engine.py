@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any, Literal, NamedTuple, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
-from .periods import period_bounds
+from .periods import period_bounds, period_label
 from .schema import (
     Condition,
     Plan,
@@ -180,6 +180,7 @@ class HierarchyView(Protocol):
     """Read-only questions about the agent tree and order figures, as of now.
 
     Figures exclude refunded orders. Dates are inclusive, in the plan's time zone.
+    ``is_active`` and ``display_name`` are read when the event is processed, like levels.
     """
 
     def level_of(self, agent: int) -> str: ...
@@ -195,6 +196,8 @@ class HierarchyView(Protocol):
     def cumulative_spend(self, agent: int) -> Decimal: ...
     def cumulative_retail(self, agent: int) -> Decimal: ...
     def team_purchase(self, agent: int, start: date, end: date) -> Decimal: ...
+    def is_active(self, agent: int) -> bool: ...  # False once exited or suspended: such an agent earns nothing
+    def display_name(self, agent: int) -> str: ...  # the name explanations use; f"#{agent}" when there is none
 
 
 # ---------------------------------------------------------------------------------------
@@ -301,6 +304,48 @@ def _pct(rate: Decimal) -> str:
     return f"{text}%"
 
 
+MAX_SENTENCE = 300  # explanation_zh / explanation_en are stored in 300-character columns
+NAME_CHARS = 20  # a name longer than this is clipped in sentences (the explanation dict keeps it whole)
+LABEL_CHARS = 24  # rule names
+ID_CHARS = 32  # order ids
+_SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£"}
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _money(value: Decimal, currency: str = "CNY") -> str:
+    """'¥3,000.00'; more decimals only when the figure has them ('¥5.005'); '−¥10.00' below 0."""
+    symbol = _SYMBOLS.get(currency, f"{currency} ")
+    sign = "−" if value < 0 else ""
+    value = abs(value)
+    cents = value.quantize(Decimal("0.01"))
+    return f"{sign}{symbol}{format(cents if value == cents else value.normalize(), ',f')}"
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _name_list(names: list[str], sep: str, shown: int) -> str:
+    """The first ``shown`` names joined by ``sep``, then '…' when some were left out."""
+    text = sep.join(names[:shown])
+    if shown < len(names):
+        text = f"{text}{sep}…" if shown else "…"
+    return text
+
+
+def _fit(sentence: Any, count: int) -> str:
+    """``sentence(shown)`` with as many of ``count`` names as keep it within MAX_SENTENCE."""
+    for shown in range(count, -1, -1):
+        text = sentence(shown)
+        if len(text) <= MAX_SENTENCE:
+            return text
+    return _clip(sentence(0), MAX_SENTENCE)
+
+
 _DEFAULT_NAMES = {
     "referral": ("referral reward", "推荐奖"),
     "retail_commission": ("retail commission", "分享佣金"),
@@ -309,16 +354,13 @@ _DEFAULT_NAMES = {
     "target_award": ("target award", "目标奖"),
 }
 
-_LEVEL_TEST = {
-    "same": ("the same level as", "同级"),
-    "lower": ("a lower level than", "低于受益人等级"),
-    "higher": ("a higher level than", "高于受益人等级"),
-    "any": ("any level compared with", "不限等级"),
+_METRIC_EN = {
+    "team_purchase": "team volume",
+    "team_retail": "team retail",
+    "personal_purchase": "personal purchase",
+    "personal_retail": "personal retail",
+    "new_referrals": "new referrals",
 }
-
-_ORDER_KIND_ZH = {"entry": "首批进货单", "upgrade": "升级单", "restock": "进货单", "retail": "零售单"}
-_PERIOD_ZH = {"month": "月", "quarter": "季度", "year": "年"}
-_PRIZE_ZH = {"cash": "现金", "trip": "旅游", "goods": "实物"}
 _METRIC_ZH = {
     "team_purchase": "团队进货额",
     "team_retail": "团队零售额",
@@ -326,6 +368,8 @@ _METRIC_ZH = {
     "personal_retail": "个人零售额",
     "new_referrals": "新增直推人数",
 }
+_PRIZE_ZH = {"cash": "现金", "trip": "旅游", "goods": "实物"}
+_ROUNDING_EN = {"down": "rounded down", "half_up": "rounded half-up", "half_even": "rounded half-even"}
 _ROUNDING_ZH = {"down": "向下", "half_up": "四舍五入", "half_even": "四舍六入五成双"}
 
 
@@ -352,7 +396,7 @@ class Engine:
         elif isinstance(event, PeriodClosed):
             lines = self._period_closed(event, view)
         elif isinstance(event, AgentExited):
-            lines = self._agent_exited(event)
+            lines = self._agent_exited(event, view)
         elif isinstance(event, OrderRefunded | AgentUpgraded):
             lines = []  # refunds: the caller reverses stored lines (reverse_lines); upgrades pay through orders
         else:
@@ -400,6 +444,7 @@ class Engine:
             reasons_en = "; ".join(f"{c.key} {c.actual} ≥ {c.required}" for c in satisfied)
             reasons_zh = "；".join(f"{c.key} {c.actual} ≥ {c.required}" for c in satisfied)
             to_name, from_name = plan.level(rule.to).name, plan.level(current).name
+            who = _clip(view.display_name(agent), NAME_CHARS)
             best = UpgradeDecision(
                 agent=agent,
                 from_level=current,
@@ -410,11 +455,11 @@ class Engine:
                 checks=checks,
                 top_up=top_up,
                 explanation_en=(
-                    f"Agent {agent} qualifies for {rule.to} (from {current}) under upgrades[{index}] "
+                    f"{who} qualifies for {rule.to} (from {current}) under upgrades[{index}] "
                     f"({rule.mode}): {reasons_en}" + (f"; top-up due {_yuan(top_up)}" if rule.top_up else "")
                 ),
                 explanation_zh=(
-                    f"代理 {agent} 由{from_name}升为{to_name}（upgrades[{index}]，"
+                    f"{who} 由{from_name}升为{to_name}（upgrades[{index}]，"
                     f"{'任一' if rule.mode == 'any' else '全部'}条件）：{reasons_zh}"
                     + (f"；需补差 {_yuan(top_up)} 元" if rule.top_up else "")
                 ),
@@ -424,7 +469,7 @@ class Engine:
     # -- events -------------------------------------------------------------------------
 
     def _order_completed(self, ev: OrderCompleted, view: HierarchyView) -> list[RewardLine]:
-        lines: list[RewardLine | None] = [self._margin(ev)]
+        lines: list[RewardLine | None] = [self._margin(ev, view)]
         for rule in self.plan.rewards:
             if isinstance(rule, ReferralReward) and rule.base == "referee_purchase":
                 lines.extend(self._referral_purchase(rule, ev, view))
@@ -451,15 +496,39 @@ class Engine:
         return [line for line in lines if line is not None]
 
     # -- rules --------------------------------------------------------------------------
+    #
+    # Sentences lead with the arithmetic and name people: "¥150.00 = 5% × ¥3,000.00 order O-1
+    # of 王芳 (2nd generation, peer referral)". Each rule builds the part after the amount;
+    # _say puts the rounded amount in front and a rounding note behind.
 
-    def _margin(self, ev: OrderCompleted) -> RewardLine | None:
+    def _margin(self, ev: OrderCompleted, view: HierarchyView) -> RewardLine | None:
         if ev.seller is None or ev.seller_cost is None:
             return None
         margin = ev.amount - ev.seller_cost
         payer: Payer = ev.buyer if ev.buyer is not None else "customer"
-        who_en = f"agent {ev.buyer}" if ev.buyer is not None else "the customer"
-        who_zh = f"代理 {ev.buyer} " if ev.buyer is not None else "顾客"
+        seller = self._who(view, ev.seller)
+        buyer_en = self._who(view, ev.buyer) if ev.buyer is not None else "a customer"
+        buyer_zh = self._who(view, ev.buyer) if ev.buyer is not None else "顾客"
+        oid = _clip(ev.order_id, ID_CHARS)
+        explanation: dict[str, str | int] = {
+            "rule": MARGIN_RULE,
+            "order": ev.order_id,
+            "order_kind": ev.kind,
+            "order_amount": _s(ev.amount),
+            "seller_cost": _s(ev.seller_cost),
+            "payer": str(payer),
+        }
+        if ev.buyer is not None:
+            explanation["buyer_name"] = view.display_name(ev.buyer)
+        en, zh = self._say(
+            margin,
+            f" = {buyer_en} paid {self._m(ev.amount)} − {seller}'s cost {self._m(ev.seller_cost)} "
+            f"(margin on order {oid}, paid by the buyer, not by the brand)",
+            f" = {buyer_zh} 支付 {self._m(ev.amount)} − {seller} 的成本 {self._m(ev.seller_cost)}"
+            f"（订单 {oid} 的差价利润，由买方支付，非品牌奖励）",
+        )
         return self._line(
+            view,
             beneficiary=ev.seller,
             full=margin,
             rule_id=MARGIN_RULE,
@@ -467,23 +536,9 @@ class Engine:
             generation=0,
             kind="margin",
             payer=payer,
-            explanation={
-                "rule": MARGIN_RULE,
-                "order": ev.order_id,
-                "order_kind": ev.kind,
-                "order_amount": _s(ev.amount),
-                "seller_cost": _s(ev.seller_cost),
-                "payer": str(payer),
-            },
-            en=(
-                f"Margin on {ev.kind} order {ev.order_id}: {who_en} paid {_yuan(ev.amount)}, the goods cost the seller "
-                f"{_yuan(ev.seller_cost)} at their level price; the difference is the seller's margin, "
-                "paid by the buyer, not by the brand"
-            ),
-            zh=(
-                f"{_ORDER_KIND_ZH[ev.kind]} {ev.order_id} 的级差利润：{who_zh}支付 {_yuan(ev.amount)} 元，"
-                f"卖方按自身拿货价成本 {_yuan(ev.seller_cost)} 元；差额为卖方利润，由买方支付，不是品牌发放的奖励"
-            ),
+            explanation=explanation,
+            en=en,
+            zh=zh,
         )
 
     def _referral_purchase(self, rule: ReferralReward, ev: OrderCompleted, view: HierarchyView):
@@ -497,26 +552,37 @@ class Engine:
         buyer_level = view.level_of(ev.buyer)
         if rule.payer == "upline" and ev.seller is not None:
             payer: Payer = ev.seller
-            payer_en, payer_zh = f"the order's seller, agent {ev.seller}", f"订单卖方代理 {ev.seller}"
+            payer_en = f"; paid by {self._who(view, ev.seller)}"
+            payer_zh = f"；由 {self._who(view, ev.seller)} 支付"
         elif rule.payer == "upline":
             payer = "company"
-            payer_en, payer_zh = "the company (it filled the order, so it is the upline)", "公司（订单由公司发货）"
+            payer_en, payer_zh = "; paid by the company (it filled the order)", "；由公司支付（公司发货）"
         else:
             payer = "company"
-            payer_en, payer_zh = "the company", "公司"
-        name_en, name_zh = self._names(rule)
+            payer_en = payer_zh = ""
+        label_en, label_zh = self._labels(rule)
+        buyer = self._who(view, ev.buyer)
+        oid = _clip(ev.order_id, ID_CHARS)
         lines = []
         chain = view.referrer_chain(ev.buyer, len(rates))
         for generation, (beneficiary, rate) in enumerate(zip(chain, rates, strict=False), start=1):
             ben_level = view.level_of(beneficiary)
             if not self._level_ok(rule.referee_level, buyer_level, ben_level):
                 continue  # no compression: generation k+1 keeps its own rate
+            if not view.is_active(beneficiary):
+                continue  # an inactive agent earns nothing; likewise no compression
             if payer == beneficiary:
                 continue  # the seller would pay itself
             full = ev.amount * rate
-            test_en, test_zh = _LEVEL_TEST[rule.referee_level]
+            en, zh = self._say(
+                full,
+                f" = {_pct(rate)} × {self._m(ev.amount)} order {oid} of {buyer} "
+                f"({_ordinal(generation)} generation, {label_en}){payer_en}",
+                f" = {buyer} 的 {self._m(ev.amount)} 订单 {oid} × {_pct(rate)}（第 {generation} 代，{label_zh}）{payer_zh}",
+            )
             lines.append(
                 self._line(
+                    view,
                     beneficiary=beneficiary,
                     full=full,
                     rule_id=rule.id,
@@ -534,23 +600,15 @@ class Engine:
                         "rate": _s(rate),
                         "generation": generation,
                         "buyer": ev.buyer,
+                        "buyer_name": view.display_name(ev.buyer),
                         "buyer_level": buyer_level,
                         "beneficiary_level": ben_level,
                         "referee_level": rule.referee_level,
                         "window_days": rule.window_days if rule.window_days is not None else "none",
                         "payer": str(payer),
                     },
-                    en=(
-                        f"{name_en}, generation {generation}: {_pct(rate)} of {ev.kind} order {ev.order_id} "
-                        f"({_yuan(ev.amount)}) by agent {ev.buyer} ({buyer_level}); the buyer is at "
-                        f"{test_en} the beneficiary ({ben_level}); "
-                        f"paid by {payer_en}"
-                    ),
-                    zh=(
-                        f"{name_zh}第 {generation} 代：代理 {ev.buyer}（{self._lname(buyer_level)}）的"
-                        f"{_ORDER_KIND_ZH[ev.kind]} {ev.order_id} 金额 {_yuan(ev.amount)} 元 × {_pct(rate)}；"
-                        f"受益人等级 {self._lname(ben_level)}（条件：{test_zh}）；由{payer_zh}支付"
-                    ),
+                    en=en,
+                    zh=zh,
                 )
             )
         return lines
@@ -559,20 +617,29 @@ class Engine:
         amounts = rule.amounts or []
         supplier = view.supplier_of(ev.agent) if rule.payer == "upline" else None
         payer: Payer = supplier if supplier is not None else "company"
-        payer_en = f"agent {supplier}, the new agent's supplier" if supplier is not None else "the company"
-        payer_zh = f"新代理的上级代理 {supplier}" if supplier is not None else "公司"
-        name_en, name_zh = self._names(rule)
+        payer_en = f"; paid by {self._who(view, supplier)}" if supplier is not None else ""
+        payer_zh = f"；由 {self._who(view, supplier)} 支付" if supplier is not None else ""
+        label_en, label_zh = self._labels(rule)
+        recruit = self._who(view, ev.agent)
         lines = []
         chain = view.referrer_chain(ev.agent, len(amounts))
         for generation, (beneficiary, amount) in enumerate(zip(chain, amounts, strict=False), start=1):
             ben_level = view.level_of(beneficiary)
             if not self._level_ok(rule.referee_level, ev.level, ben_level):
                 continue
+            if not view.is_active(beneficiary):
+                continue
             if payer == beneficiary:
                 continue
-            test_en, test_zh = _LEVEL_TEST[rule.referee_level]
+            en, zh = self._say(
+                amount,
+                f" for new agent {recruit} joining as {ev.level} ({_ordinal(generation)} generation, {label_en})"
+                f"{payer_en}",
+                f"：新代理 {recruit} 以{self._lname(ev.level)}加入（第 {generation} 代，{label_zh}）{payer_zh}",
+            )
             lines.append(
                 self._line(
+                    view,
                     beneficiary=beneficiary,
                     full=amount,
                     rule_id=rule.id,
@@ -585,6 +652,7 @@ class Engine:
                         "rule_type": rule.type,
                         "base": "per_head",
                         "recruit": ev.agent,
+                        "recruit_name": view.display_name(ev.agent),
                         "recruit_level": ev.level,
                         "beneficiary_level": ben_level,
                         "referee_level": rule.referee_level,
@@ -592,15 +660,8 @@ class Engine:
                         "per_head_amount": _s(amount),
                         "payer": str(payer),
                     },
-                    en=(
-                        f"{name_en}, generation {generation}: {_yuan(amount)} for recruit agent {ev.agent} joining at "
-                        f"{ev.level}; the recruit is at {test_en} the beneficiary ({ben_level}); paid by {payer_en}"
-                    ),
-                    zh=(
-                        f"{name_zh}第 {generation} 代：新代理 {ev.agent} 以{self._lname(ev.level)}加入，"
-                        f"每人 {_yuan(amount)} 元；受益人等级 {self._lname(ben_level)}（条件：{test_zh}）；"
-                        f"由{payer_zh}支付"
-                    ),
+                    en=en,
+                    zh=zh,
                 )
             )
         return lines
@@ -612,22 +673,34 @@ class Engine:
         beneficiaries = [(0, ev.bound_agent)]
         if n > 1:
             beneficiaries += list(enumerate(view.referrer_chain(ev.bound_agent, n - 1), start=1))
-        name_en, name_zh = self._names(rule)
+        label_en, label_zh = self._labels(rule)
+        bound = self._who(view, ev.bound_agent)
+        oid = _clip(ev.order_id, ID_CHARS)
         lines = []
         for generation, beneficiary in beneficiaries:
             if generation == 0 and ev.buyer is not None and ev.buyer == beneficiary:
                 continue  # the agent's own purchase: self_purchase_rebate covers it
+            if not view.is_active(beneficiary):
+                continue  # no line; the next generation keeps its own rate
             level = view.level_of(beneficiary)
             rates = rule.rates if rule.rates is not None else (rule.rates_by_level or {}).get(level)
             if rates is None or generation >= len(rates):
                 continue
             rate = rates[generation]
-            role_en = "the bound agent" if generation == 0 else f"generation {generation} above the bound agent"
-            role_zh = "绑定代理" if generation == 0 else f"绑定代理的第 {generation} 代推荐人"
+            full = ev.amount * rate
+            role_en = "own customer" if generation == 0 else f"{_ordinal(generation)} generation"
+            role_zh = "本人顾客" if generation == 0 else f"第 {generation} 代"
+            en, zh = self._say(
+                full,
+                f" = {_pct(rate)} × {self._m(ev.amount)} retail order {oid} of a customer of {bound} "
+                f"({role_en}, {label_en})",
+                f" = {bound} 的顾客的 {self._m(ev.amount)} 零售单 {oid} × {_pct(rate)}（{role_zh}，{label_zh}）",
+            )
             lines.append(
                 self._line(
+                    view,
                     beneficiary=beneficiary,
-                    full=ev.amount * rate,
+                    full=full,
                     rule_id=rule.id,
                     source_event=ev.event_id,
                     generation=generation,
@@ -639,22 +712,15 @@ class Engine:
                         "order": ev.order_id,
                         "order_amount": _s(ev.amount),
                         "bound_agent": ev.bound_agent,
+                        "bound_agent_name": view.display_name(ev.bound_agent),
                         "generation": generation,
                         "beneficiary_level": level,
                         "rate": _s(rate),
                         "rates_from": "rates" if rule.rates is not None else f"rates_by_level.{level}",
                         "payer": "company",
                     },
-                    en=(
-                        f"{name_en}: {_pct(rate)} of retail order {ev.order_id} ({_yuan(ev.amount)}) of a customer "
-                        f"bound to agent {ev.bound_agent}; the beneficiary is {role_en} (level {level}); "
-                        "paid by the company"
-                    ),
-                    zh=(
-                        f"{name_zh}：绑定于代理 {ev.bound_agent} 的顾客零售单 {ev.order_id} "
-                        f"金额 {_yuan(ev.amount)} 元 × "
-                        f"{_pct(rate)}；受益人为{role_zh}（{self._lname(level)}）；由公司支付"
-                    ),
+                    en=en,
+                    zh=zh,
                 )
             )
         return lines
@@ -664,14 +730,25 @@ class Engine:
             return None
         if not (ev.kind in PURCHASE_KINDS or (ev.kind == "retail" and self.plan.kind == "social_mall")):
             return None
+        if not view.is_active(ev.buyer):
+            return None  # a buyer is normally active when buying; checked all the same
         level = view.level_of(ev.buyer)
         rate = rule.rate if rule.rate is not None else (rule.rates_by_level or {}).get(level)
         if rate is None:
             return None
-        name_en, name_zh = self._names(rule)
+        label_en, label_zh = self._labels(rule)
+        buyer = self._who(view, ev.buyer)
+        oid = _clip(ev.order_id, ID_CHARS)
+        full = ev.amount * rate
+        en, zh = self._say(
+            full,
+            f" = {_pct(rate)} × {self._m(ev.amount)} own order {oid} of {buyer} ({level}, {label_en})",
+            f" = {buyer} 自购 {self._m(ev.amount)} 订单 {oid} × {_pct(rate)}（{self._lname(level)}，{label_zh}）",
+        )
         return self._line(
+            view,
             beneficiary=ev.buyer,
-            full=ev.amount * rate,
+            full=full,
             rule_id=rule.id,
             source_event=ev.event_id,
             generation=0,
@@ -687,29 +764,28 @@ class Engine:
                 "rate": _s(rate),
                 "payer": "company",
             },
-            en=(
-                f"{name_en}: {_pct(rate)} of agent {ev.buyer}'s own {ev.kind} order {ev.order_id} "
-                f"({_yuan(ev.amount)}) at level {level}; paid by the company"
-            ),
-            zh=(
-                f"{name_zh}：代理 {ev.buyer}（{self._lname(level)}）自己的{_ORDER_KIND_ZH[ev.kind]} {ev.order_id} "
-                f"金额 {_yuan(ev.amount)} 元 × {_pct(rate)}；由公司支付"
-            ),
+            en=en,
+            zh=zh,
         )
 
     def _team_volume(self, rule: TeamVolumeReward, ev: PeriodClosed, view: HierarchyView):
         totals = view.metric_totals(rule.metric, ev.start, ev.end)
-        name_en, name_zh = self._names(rule)
+        label_en, label_zh = self._labels(rule)
+        period = self._period_label(ev)
         lines = []
         for agent in sorted(totals):
             volume = totals[agent]
             found = rule.step_for(volume)
             if found is None:
                 continue
+            if not view.is_active(agent):
+                continue  # no line; the upline still subtracts this sub-team below (the brand keeps it)
             index, step = found
             gross = step.rate * volume
             subtracted = ZERO
-            detail_en, detail_zh = [], []
+            detail: list[str] = []
+            names_en: list[str] = []
+            names_zh: list[str] = []
             if rule.differential:
                 for child in sorted(view.direct_referrals(agent)):
                     child_volume = totals.get(child, ZERO)
@@ -718,8 +794,14 @@ class Engine:
                         continue
                     part = child_found[1].rate * child_volume
                     subtracted += part
-                    detail_en.append(f"agent {child}: {_pct(child_found[1].rate)} × {_yuan(child_volume)} = {_s(part)}")
-                    detail_zh.append(f"代理 {child}：{_yuan(child_volume)} × {_pct(child_found[1].rate)} = {_s(part)}")
+                    active = view.is_active(child)
+                    detail.append(
+                        f"agent {child}: {_pct(child_found[1].rate)} × {_yuan(child_volume)} = {_s(part)}"
+                        + ("" if active else " (inactive: kept by the brand)")
+                    )
+                    name = self._who(view, child)
+                    names_en.append(name if active else f"{name} (inactive)")
+                    names_zh.append(name if active else f"{name}（已停用）")
             full = max(ZERO, gross - subtracted)
             explanation: dict[str, str | int] = {
                 "rule": rule.id,
@@ -735,17 +817,25 @@ class Engine:
                 "gross": _s(gross),
                 "differential": "yes" if rule.differential else "no",
                 "differential_subtracted": _s(subtracted),
-                "subtracted_detail": "; ".join(detail_en) if detail_en else "none",
+                "subtracted_detail": "; ".join(detail) if detail else "none",
                 "payer": "company",
             }
-            diff_en = (
-                f" minus {_s(subtracted)} already earned inside the sub-teams ({'; '.join(detail_en)})"
-                if detail_en
-                else (" (no sub-team reached a step)" if rule.differential else "")
-            )
-            diff_zh = f"，减去下级团队已得 {_s(subtracted)}（{'；'.join(detail_zh)}）" if detail_zh else ""
+            head_en = f" = {_pct(step.rate)} × {_METRIC_EN[rule.metric]} {self._m(volume)} (step {index + 1})"
+            head_zh = f" = {_METRIC_ZH[rule.metric]} {self._m(volume)} × {_pct(step.rate)}（第 {index + 1} 档）"
+            tail_en, tail_zh = f" ({label_en}, {period})", f"（{label_zh}，{period}）"
+            sub = self._m(subtracted)
+
+            def say_en(shown: int, full=full, head=head_en, tail=tail_en, sub=sub, names=names_en) -> str:
+                diff = f" − {sub} earned in sub-teams of {_name_list(names, ', ', shown)}" if names else ""
+                return self._say(full, head + diff + tail, "")[0]
+
+            def say_zh(shown: int, full=full, head=head_zh, tail=tail_zh, sub=sub, names=names_zh) -> str:
+                diff = f" − {_name_list(names, '、', shown)} 的下级团队已得 {sub}" if names else ""
+                return self._say(full, "", head + diff + tail)[1]
+
             lines.append(
                 self._line(
+                    view,
                     beneficiary=agent,
                     full=full,
                     rule_id=rule.id,
@@ -754,34 +844,44 @@ class Engine:
                     kind="reward",
                     payer="company",
                     explanation=explanation,
-                    en=(
-                        f"{name_en} for the {ev.period} {ev.start} to {ev.end}: "
-                        f"{rule.metric} {_yuan(volume)} reaches step "
-                        f"{index + 1} (from {_yuan(step.from_)}) at {_pct(step.rate)}, {_s(gross)}{diff_en}; "
-                        "paid by the company"
-                    ),
-                    zh=(
-                        f"{name_zh}（{_PERIOD_ZH[ev.period]}度，{ev.start} 至 {ev.end}）："
-                        f"{_METRIC_ZH[rule.metric]} {_yuan(volume)} 元，"
-                        f"达到第 {index + 1} 档（{_yuan(step.from_)} 起）{_pct(step.rate)}，"
-                        f"得 {_s(gross)}{diff_zh}；由公司支付"
-                    ),
+                    en=_fit(say_en, len(names_en)),
+                    zh=_fit(say_zh, len(names_zh)),
                 )
             )
         return lines
 
     def _target_award(self, rule: TargetAwardReward, ev: PeriodClosed, view: HierarchyView):
         totals = view.metric_totals(rule.metric, ev.start, ev.end)
-        name_en, name_zh = self._names(rule)
+        label_en, label_zh = self._labels(rule)
+        period = self._period_label(ev)
         prize = rule.prize
         prize_name = prize.name or prize.kind
+        shown_name = _clip(prize.name, LABEL_CHARS) if prize.name else ""
+        if prize.kind == "cash":
+            prize_en, prize_zh = " cash prize", " 现金奖"
+        else:
+            prize_en = f" = cost of {prize.kind} {shown_name}".rstrip()
+            prize_zh = f" = {_PRIZE_ZH[prize.kind]}" + (f"“{shown_name}”" if shown_name else "") + "的品牌成本"
         lines = []
         for agent in sorted(totals):
             figure = totals[agent]
             if figure < rule.threshold:
                 continue
+            if not view.is_active(agent):
+                continue  # an inactive agent wins no prize
+            who = self._who(view, agent)
+            if rule.metric == "new_referrals":
+                fig, thr = _s(figure), _s(rule.threshold)
+            else:
+                fig, thr = self._m(figure), self._m(rule.threshold)
+            en, zh = self._say(
+                prize.value,
+                f"{prize_en}: {who}'s {_METRIC_EN[rule.metric]} {fig} ≥ {thr} ({label_en}, {period})",
+                f"{prize_zh}：{who} 的{_METRIC_ZH[rule.metric]} {fig} ≥ {thr}（{label_zh}，{period}）",
+            )
             lines.append(
                 self._line(
+                    view,
                     beneficiary=agent,
                     full=prize.value,
                     rule_id=rule.id,
@@ -803,33 +903,37 @@ class Engine:
                         "prize_value": _s(prize.value),
                         "payer": "company",
                     },
-                    en=(
-                        f"{name_en} for the {ev.period} {ev.start} to {ev.end}: {rule.metric} {_s(figure)} reached the "
-                        f"threshold {_s(rule.threshold)}; prize: {prize.kind} '{prize_name}' "
-                        + ("paid in cash" if prize.kind == "cash" else f"costing the brand {_yuan(prize.value)}")
-                    ),
-                    zh=(
-                        f"{name_zh}（{_PERIOD_ZH[ev.period]}度，{ev.start} 至 {ev.end}）："
-                        f"{_METRIC_ZH[rule.metric]} {_s(figure)} "
-                        f"达到门槛 {_s(rule.threshold)}；"
-                        f"奖品：{_PRIZE_ZH[prize.kind]}“{prize_name}”，"
-                        + ("现金发放" if prize.kind == "cash" else f"品牌成本 {_yuan(prize.value)} 元")
-                    ),
+                    en=en,
+                    zh=zh,
                 )
             )
         return lines
 
-    def _agent_exited(self, ev: AgentExited) -> list[RewardLine]:
+    def _agent_exited(self, ev: AgentExited, view: HierarchyView) -> list[RewardLine]:
         returns = self.plan.returns
         if returns is None or not ev.stock_lots:
             return []
+        # no is_active check: the agent has just exited, and the buyback is owed to them all the same
         cutoff = ev.at - timedelta(days=returns.window_days)
         counted = [lot for lot in ev.stock_lots if cutoff <= lot.bought_at <= ev.at]
         excluded = len(ev.stock_lots) - len(counted)
         value = sum((lot.value for lot in counted), ZERO)
+        full = value * returns.refund_rate
+        who = self._who(view, ev.agent)
+        lots_en = f"{len(counted)} lot{'s' if len(counted) != 1 else ''}" + (
+            f"; {excluded} older lot{'s' if excluded != 1 else ''} not bought back" if excluded else "")
+        lots_zh = f"{len(counted)} 批" + (f"，另有 {excluded} 批超期不回购" if excluded else "")
+        en, zh = self._say(
+            full,
+            f" = {_pct(returns.refund_rate)} × {self._m(value)} stock {who} bought in the {returns.window_days} days "
+            f"before exit ({lots_en}; buyback)",
+            f" = {who} 退出前 {returns.window_days} 天内进货的库存 {self._m(value)} × {_pct(returns.refund_rate)}"
+            f"（{lots_zh}；退出回购）",
+        )
         line = self._line(
+            view,
             beneficiary=ev.agent,
-            full=value * returns.refund_rate,
+            full=full,
             rule_id=RETURNS_RULE,
             source_event=ev.event_id,
             generation=0,
@@ -844,17 +948,8 @@ class Engine:
                 "value_counted": _s(value),
                 "payer": "company",
             },
-            en=(
-                f"Buyback on exit: {len(counted)} stock lot(s) bought within {returns.window_days} days before "
-                f"leaving, worth {_yuan(value)}, refunded at {_pct(returns.refund_rate)}"
-                + (f"; {excluded} older lot(s) not bought back" if excluded else "")
-                + "; paid by the company"
-            ),
-            zh=(
-                f"退出回购：退出前 {returns.window_days} 天内购入的 {len(counted)} 批库存，价值 {_yuan(value)} 元，"
-                f"按 {_pct(returns.refund_rate)} 退款" + (f"；另有 {excluded} 批超出期限不予回购" if excluded else "")
-                + "；由公司支付"
-            ),
+            en=en,
+            zh=zh,
         )
         return [line] if line is not None else []
 
@@ -916,9 +1011,30 @@ class Engine:
             return referee > beneficiary  # rank 1 is the highest
         return referee < beneficiary  # higher (越级推荐)
 
-    def _names(self, rule: Any) -> tuple[str, str]:
-        default_en, default_zh = _DEFAULT_NAMES[rule.type]
-        return f"{default_en.capitalize()} '{rule.id}'", rule.name or default_zh
+    def _labels(self, rule: Any) -> tuple[str, str]:
+        """How sentences call a rule: its id in words in English ('peer referral'), its name in Chinese."""
+        label_en = rule.id.replace("-", " ").replace("_", " ")
+        return _clip(label_en, LABEL_CHARS), _clip(rule.name or _DEFAULT_NAMES[rule.type][1], LABEL_CHARS)
+
+    def _who(self, view: HierarchyView, agent: int) -> str:
+        return _clip(view.display_name(agent), NAME_CHARS)
+
+    def _m(self, value: Decimal) -> str:
+        return _money(value, self.plan.currency)
+
+    def _say(self, full: Decimal, tail_en: str, tail_zh: str) -> tuple[str, str]:
+        """The rounded amount, the rule's sentence, and a note when rounding changed the figure."""
+        amount = round_money(full, self.rounding)
+        note_en = note_zh = ""
+        if amount != full:
+            note_en = f"; exact {self._m(full)}, {_ROUNDING_EN[self.rounding]}"
+            note_zh = f"；精确值 {self._m(full)}，{_ROUNDING_ZH[self.rounding]}取整到分"
+        return f"{self._m(amount)}{tail_en}{note_en}", f"{self._m(amount)}{tail_zh}{note_zh}"
+
+    def _period_label(self, ev: PeriodClosed) -> str:
+        if period_bounds(ev.period, ev.start) == (ev.start, ev.end):
+            return period_label(ev.period, ev.start)
+        return f"{ev.start}–{ev.end}"
 
     def _lname(self, code: str) -> str:
         try:
@@ -928,6 +1044,7 @@ class Engine:
 
     def _line(
         self,
+        view: HierarchyView,
         *,
         beneficiary: int,
         full: Decimal,
@@ -943,7 +1060,13 @@ class Engine:
         amount = round_money(full, self.rounding)
         if amount == 0:
             return None
-        explanation = {**explanation, "full_amount": _s(full), "rounding": self.rounding, "amount": _s(amount)}
+        explanation = {
+            **explanation,
+            "beneficiary_name": view.display_name(beneficiary),
+            "full_amount": _s(full),
+            "rounding": self.rounding,
+            "amount": _s(amount),
+        }
         return RewardLine(
             beneficiary=beneficiary,
             amount=amount,
@@ -955,8 +1078,8 @@ class Engine:
             kind=kind,
             payer=payer,
             explanation=explanation,
-            explanation_en=f"{en}. Amount {_yuan(amount)} ({_s(full)} rounded {self.rounding.replace('_', '-')}).",
-            explanation_zh=f"{zh}。金额 {_yuan(amount)} 元（{_s(full)} {_ROUNDING_ZH[self.rounding]}取整到分）。",
+            explanation_en=_clip(en, MAX_SENTENCE),
+            explanation_zh=_clip(zh, MAX_SENTENCE),
         )
 
 
@@ -987,6 +1110,8 @@ def reverse_lines(lines: Iterable[RewardLine], event_id: str) -> list[RewardLine
             continue
         first = group[0]
         sources = ",".join(sorted({line.source_event for line in group}))
+        count_en = f" ({len(group)} lines)" if len(group) > 1 else ""
+        count_zh = f"（{len(group)} 笔）" if len(group) > 1 else ""
         out.append(
             RewardLine(
                 beneficiary=beneficiary,
@@ -1004,10 +1129,8 @@ def reverse_lines(lines: Iterable[RewardLine], event_id: str) -> list[RewardLine
                     "reversed_amount": _s(total),
                     "amount": _s(-total),
                 },
-                explanation_en=(
-                    f"Reversal for refund {event_id} of {_yuan(total)} from {sources}: {first.explanation_en}"
-                ),
-                explanation_zh=f"退款 {event_id} 冲回 {sources} 的 {_yuan(total)} 元：{first.explanation_zh}",
+                explanation_en=_clip(f"Reversed by refund{count_en}: {first.explanation_en}", MAX_SENTENCE),
+                explanation_zh=_clip(f"退款冲回{count_zh}：{first.explanation_zh}", MAX_SENTENCE),
             )
         )
     return out

@@ -7,7 +7,10 @@ Figures follow the definitions in docs/plans.md:
 - retail sales are retail orders, credited to the bound agent, or to the seller when the
   customer is bound to nobody;
 - a team is the agent plus everyone below them in the referrer tree;
-- refunded orders count nowhere; dates are taken in ``tz`` (the plan's time zone).
+- refunded orders count nowhere; dates are taken in ``tz`` (the plan's time zone);
+- an agent is active unless marked inactive (``set_active(agent, False)``, ``inactive=`` in
+  ``from_dicts``) or exited (``apply(AgentExited)``);
+- an agent's display name is the one given (``names=``, ``set_name``), else ``#id``.
 """
 
 from __future__ import annotations
@@ -47,8 +50,10 @@ class InMemoryHierarchy:
         self._orders: dict[str, OrderCompleted] = {}
         self._by_buyer: dict[int, list[OrderCompleted]] = defaultdict(list)
         self._by_retail_credit: dict[int, list[OrderCompleted]] = defaultdict(list)
+        self._names: dict[int, str] = {}
         self.refunded: set[str] = set()
         self.exited: set[int] = set()
+        self.inactive: set[int] = set()  # exited or suspended: earns nothing
 
     @classmethod
     def from_dicts(
@@ -60,12 +65,18 @@ class InMemoryHierarchy:
         joined: Mapping[int, datetime] | None = None,
         orders: Iterable[OrderCompleted] = (),
         refunded: Iterable[str] = (),
+        names: Mapping[int, str] | None = None,
+        inactive: Iterable[int] = (),
         tz: str | ZoneInfo | None = None,
         default_joined: datetime = datetime(2000, 1, 1),
     ) -> InMemoryHierarchy:
-        """Build a view from ``{agent: level}``, ``{agent: referrer}``, … and completed orders."""
+        """Build a view from ``{agent: level}``, ``{agent: referrer}``, … and completed orders.
+
+        ``names``: ``{agent: display name}`` (others are ``#id``); ``inactive``: agents marked
+        exited or suspended.
+        """
         view = cls(tz=tz)
-        referrers, suppliers, joined = referrers or {}, suppliers or {}, joined or {}
+        referrers, suppliers, joined, names = referrers or {}, suppliers or {}, joined or {}, names or {}
         for agent in sorted(levels):
             view.add_agent(
                 agent,
@@ -73,7 +84,10 @@ class InMemoryHierarchy:
                 referrer=referrers.get(agent),
                 supplier=suppliers.get(agent),
                 joined_at=joined.get(agent, default_joined),
+                name=names.get(agent),
             )
+        for agent in inactive:
+            view.set_active(agent, False)
         for order in orders:
             view.add_order(order)
         for order_id in refunded:
@@ -83,7 +97,14 @@ class InMemoryHierarchy:
     # -- changes ------------------------------------------------------------------------
 
     def add_agent(
-        self, agent: int, level: str, *, referrer: int | None = None, supplier: int | None = None, joined_at: datetime
+        self,
+        agent: int,
+        level: str,
+        *,
+        referrer: int | None = None,
+        supplier: int | None = None,
+        joined_at: datetime,
+        name: str | None = None,
     ) -> None:
         if agent in self._level:
             raise ValueError(f"agent {agent} already exists")
@@ -93,12 +114,29 @@ class InMemoryHierarchy:
         self._referrer[agent] = referrer
         self._supplier[agent] = supplier
         self._joined[agent] = joined_at
+        if name:
+            self._names[agent] = name
         if referrer is not None:
             self._children[referrer].append(agent)
 
     def set_level(self, agent: int, level: str) -> None:
         self._require(agent)
         self._level[agent] = level
+
+    def set_active(self, agent: int, active: bool) -> None:
+        """Mark the agent active again, or inactive (exited or suspended: they earn nothing)."""
+        self._require(agent)
+        if active:
+            self.inactive.discard(agent)
+        else:
+            self.inactive.add(agent)
+
+    def set_name(self, agent: int, name: str | None) -> None:
+        self._require(agent)
+        if name:
+            self._names[agent] = name
+        else:
+            self._names.pop(agent, None)
 
     def set_supplier(self, agent: int, supplier: int | None) -> None:
         self._require(agent)
@@ -132,6 +170,7 @@ class InMemoryHierarchy:
             self._joined[event.agent] = event.at
         elif isinstance(event, AgentExited):
             self.exited.add(event.agent)
+            self.inactive.add(event.agent)
         elif isinstance(event, PeriodClosed):
             pass
         else:
@@ -217,6 +256,13 @@ class InMemoryHierarchy:
                 if order.kind in PURCHASE_KINDS and self._counts(order, start, end):
                     total += order.amount
         return total
+
+    def is_active(self, agent: int) -> bool:
+        self._require(agent)
+        return agent not in self.inactive
+
+    def display_name(self, agent: int) -> str:
+        return self._names.get(agent) or f"#{agent}"
 
     # -- extras -------------------------------------------------------------------------
 
