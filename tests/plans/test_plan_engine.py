@@ -279,7 +279,8 @@ def test_target_award_gives_a_prize_to_everyone_over_the_threshold():
     assert line.explanation["beneficiary_name"] == "王芳"
     assert line.explanation_en == (
         "¥2,000.00 = cost of trip 泰国游: 王芳's personal purchase ¥60,000.00 ≥ ¥50,000.00 (trip, 2025-Q1)")
-    assert line.explanation_zh == "¥2,000.00 = 旅游“泰国游”的品牌成本：王芳 的个人进货额 ¥60,000.00 ≥ ¥50,000.00（目标奖，2025-Q1）"
+    assert line.explanation_zh == (
+        "¥2,000.00 = 旅游“泰国游”的品牌成本：王芳 的个人进货额 ¥60,000.00 ≥ ¥50,000.00（目标奖，2025-Q1）")
     assert Engine(plan_with(TRIP)).process(MARCH, view) == []  # a month close does not settle a quarter award
     cash = plan_with(TRIP.replace("{kind: trip, name: 泰国游, cost: 2000}", "{kind: cash, amount: 888}").replace(
         "threshold: 50000", "threshold: 40000"))
@@ -311,8 +312,10 @@ def test_margin_goes_to_the_seller_and_is_paid_by_the_buyer():
     assert (line.beneficiary, line.amount, line.kind, line.rule_id, line.payer) == (1, D("600.00"), "margin",
                                                                                    "margin", 2)
     assert line.explanation_en == (
-        "¥600.00 = 李娜 paid ¥1,700.00 − 张伟's cost ¥1,100.00 (margin on order O-M, paid by the buyer, not by the brand)")
-    assert line.explanation_zh == "¥600.00 = 李娜 支付 ¥1,700.00 − 张伟 的成本 ¥1,100.00（订单 O-M 的差价利润，由买方支付，非品牌奖励）"
+        "¥600.00 = 李娜 paid ¥1,700.00 − 张伟's cost ¥1,100.00 "
+        "(margin on order O-M, paid by the buyer, not by the brand)")
+    assert line.explanation_zh == (
+        "¥600.00 = 李娜 支付 ¥1,700.00 − 张伟 的成本 ¥1,100.00（订单 O-M 的差价利润，由买方支付，非品牌奖励）")
     (line,) = Engine(plan).process(order("retail", "298", seller=2, bound=2, cost="170", order_id="O-C"), view)
     assert (line.beneficiary, line.amount, line.payer) == (2, D("128.00"), "customer")
     assert line.explanation_en.startswith("¥128.00 = a customer paid ¥298.00 − 李娜's cost ¥170.00")
@@ -334,7 +337,8 @@ def test_buyback_refunds_lots_bought_within_the_window():
     assert line.explanation["lots_counted"] == 2 and line.explanation["lots_excluded"] == 1
     assert line.explanation_en == ("¥990.00 = 90% × ¥1,100.00 stock #7 bought in the 365 days before exit "
                                    "(2 lots; 1 older lot not bought back; buyback)")
-    assert line.explanation_zh == "¥990.00 = #7 退出前 365 天内进货的库存 ¥1,100.00 × 90%（2 批，另有 1 批超期不回购；退出回购）"
+    assert line.explanation_zh == (
+        "¥990.00 = #7 退出前 365 天内进货的库存 ¥1,100.00 × 90%（2 批，另有 1 批超期不回购；退出回购）")
     assert Engine(plan_with("")).process(exit_, InMemoryHierarchy()) == []  # no returns section: no buyback
 
 

@@ -578,7 +578,8 @@ class Engine:
                 full,
                 f" = {_pct(rate)} × {self._m(ev.amount)} order {oid} of {buyer} "
                 f"({_ordinal(generation)} generation, {label_en}){payer_en}",
-                f" = {buyer} 的 {self._m(ev.amount)} 订单 {oid} × {_pct(rate)}（第 {generation} 代，{label_zh}）{payer_zh}",
+                f" = {buyer} 的 {self._m(ev.amount)} 订单 {oid} × {_pct(rate)}"
+                f"（第 {generation} 代，{label_zh}）{payer_zh}",
             )
             lines.append(
                 self._line(
