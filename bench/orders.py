@@ -410,7 +410,7 @@ def run_child(args: argparse.Namespace) -> int:
 
     from django.core.management import call_command
     from django.db import connection, transaction
-    from django.db.models import Count, F, Sum
+    from django.db.models import Count, Sum
     from django.test.utils import CaptureQueriesContext
 
     from weishang.catalog.models import SKU
@@ -418,6 +418,8 @@ def run_child(args: argparse.Namespace) -> int:
     from weishang.channel.models import Agent, AgentStatus, Level
     from weishang.core.models import Brand, SupplyMode
     from weishang.demo import services as demo_services
+    from weishang.ledger import services as ledger
+    from weishang.ledger.models import Account, Purpose
     from weishang.trade import services, stock
     from weishang.trade.models import (
         Location,
@@ -427,9 +429,6 @@ def run_child(args: argparse.Namespace) -> int:
         StockLevel,
         StockMove,
         StockReason,
-        Wallet,
-        WalletEntry,
-        WalletEntryKind,
     )
 
     vendor = connection.vendor
@@ -535,7 +534,8 @@ def run_child(args: argparse.Namespace) -> int:
         return {a: by_loc.get(loc.pk, 0) for a, loc in locs.items()}
 
     def wallets_of(agent_ids) -> dict[int, object]:
-        return dict(Wallet.objects.filter(agent_id__in=agent_ids).values_list("agent_id", "balance"))
+        return dict(Account.objects.filter(owner_id__in=agent_ids, purpose=Purpose.AGENT_WALLET)
+                    .values_list("owner_id", "balance"))
 
     def prepare_completed(plan) -> dict:
         """Scarce stock for the hot sellers and a tenth of the others, enough for the rest;
@@ -569,12 +569,13 @@ def run_child(args: argparse.Namespace) -> int:
             if downs:
                 stock.stock_move(moves=downs, reason=StockReason.SCRAP, note="bench")
             buyers = sorted(cost)
-            Wallet.objects.bulk_create([Wallet(agent_id=b) for b in buyers], ignore_conflicts=True)
-            wallet_ids = dict(Wallet.objects.filter(agent_id__in=buyers).values_list("agent_id", "pk"))
-            WalletEntry.objects.bulk_create([WalletEntry(wallet_id=wallet_ids[b], kind=WalletEntryKind.TOPUP,
-                                                         amount=cost[b]) for b in buyers], batch_size=2000)
-            for b in buyers:
-                Wallet.objects.filter(pk=wallet_ids[b]).update(balance=F("balance") + cost[b])
+            # One top-up entry for every buyer: brand cash in, each buyer's wallet (货款) credited.
+            cash = ledger.account_for(owner=None, purpose=Purpose.BRAND_CASH)
+            owners = Agent.objects.in_bulk(buyers)
+            ledger.journal_post(kind="wallet_topup", memo="bench top-up", lines=[
+                ledger.debit(cash, sum(cost.values())),
+                *[ledger.credit(ledger.account_for(owner=owners[b], purpose=Purpose.AGENT_WALLET), cost[b])
+                  for b in buyers]])
         return {"stock_before": levels_at(list(demand)), "wallets_before": wallets_of(list(cost)),
                 "scarce": sorted(scarce), "demand": dict(demand),
                 "scarce_demand": sum(demand[s] for s in scarce), "total_demand": sum(demand.values())}

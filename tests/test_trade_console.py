@@ -13,6 +13,7 @@ from PIL import Image
 from weishang.catalog.models import SKU, Product
 from weishang.core.models import OutboxEvent
 from weishang.core.roles import role_group_name, roles_sync
+from weishang.ledger.models import Account, Purpose
 from weishang.trade import services, stock
 from weishang.trade.models import (
     LocationKind,
@@ -109,7 +110,7 @@ def order_url(name: str, order: Order) -> str:
 # --- pages ----------------------------------------------------------------------------------
 
 TRADE_LISTS = ["trade_order", "trade_payment", "trade_stocklevel", "trade_stockmove", "trade_location",
-               "trade_wallet", "trade_walletentry", "trade_customer", "core_outboxevent"]
+               "ledger_account", "ledger_journalentry", "trade_customer", "core_outboxevent"]
 
 
 def test_owner_sees_every_trade_page(client, staff, pickup, company_order, sku):
@@ -488,10 +489,11 @@ def test_owner_decides_a_return_of_a_company_order(client, staff, make_agent, sk
     approve_this.refresh_from_db()
     decline_this.refresh_from_db()
     assert approve_this.status == OrderStatus.REFUNDED and decline_this.status == OrderStatus.COMPLETED
-    buyer.wallet.refresh_from_db()
-    assert buyer.wallet.balance == approve_this.total
+    wallet = Account.objects.get(owner=buyer, purpose=Purpose.AGENT_WALLET)
+    assert wallet.balance == approve_this.total  # refunded to the wallet, out of brand sales
+    assert Account.objects.get(owner=None, purpose=Purpose.BRAND_SALES).balance == decline_this.total
     assert stock.on_hand(location=stock.location_singleton(LocationKind.WAREHOUSE), sku=sku) == 8
-    assert client.get(reverse("admin:trade_wallet_change", args=[buyer.wallet.pk])).status_code == 200
+    assert client.get(reverse("admin:ledger_account_change", args=[wallet.pk])).status_code == 200
     response = client.get(reverse("admin:core_outboxevent_changelist") + "?topic=order.refunded")
     assert approve_this.number in response.content.decode()
     event = OutboxEvent.objects.get(topic="order.refunded")

@@ -211,8 +211,10 @@ UNFOLD = {
                     _nav(_("Stock locations"), "warehouse", "admin:trade_location_changelist") | {
                         "permission": lambda request: request.user.has_perm("trade.view_location"),
                     },
-                    _nav(_("Wallets"), "account_balance_wallet", "admin:trade_wallet_changelist") | {
-                        "permission": lambda request: request.user.has_perm("trade.view_wallet"),
+                    _nav(_("Wallets"), "account_balance_wallet", "admin:ledger_account_changelist") | {
+                        "link": lambda request: f"{reverse_lazy('admin:ledger_account_changelist')}"
+                                                "?purpose__exact=agent_wallet",
+                        "permission": lambda request: request.user.has_perm("ledger.view_account"),
                     },
                     _nav(_("Customers"), "person", "admin:trade_customer_changelist") | {
                         "permission": lambda request: request.user.has_perm("trade.view_customer"),

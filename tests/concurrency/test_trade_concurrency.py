@@ -26,6 +26,8 @@ from threads import run_together  # tests/concurrency/threads.py
 from weishang.catalog.models import SKU, Product
 from weishang.channel.models import Agent
 from weishang.core.models import Brand, OutboxEvent, SupplyMode
+from weishang.ledger.models import Account, JournalLine, Purpose
+from weishang.ledger.selectors import ledger_verify
 from weishang.trade import services, stock
 from weishang.trade.models import (
     LocationKind,
@@ -35,8 +37,6 @@ from weishang.trade.models import (
     OrderTransition,
     Payment,
     StockLevel,
-    Wallet,
-    WalletEntry,
 )
 from weishang.trade.stock import InsufficientStock, stock_verify
 
@@ -108,10 +108,12 @@ def paid(buyer, sku, qty, seller, n):
 
 
 def wallet_ok(agent) -> Decimal:
-    wallet = Wallet.objects.get(agent=agent)
-    entries = WalletEntry.objects.filter(wallet=wallet).aggregate(s=Sum("amount"))["s"] or Decimal("0")
-    assert wallet.balance == entries
+    """The agent's wallet as the ledger has it, checked against its journal lines."""
+    wallet = Account.objects.get(owner=agent, purpose=Purpose.AGENT_WALLET)
+    lines = JournalLine.objects.filter(account=wallet).aggregate(s=Sum("amount"))["s"] or Decimal("0")
+    assert wallet.balance == -Decimal(lines).quantize(Decimal("0.01"))  # credit-normal
     assert wallet.balance >= 0
+    assert ledger_verify() == []
     return wallet.balance
 
 

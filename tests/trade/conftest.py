@@ -18,8 +18,10 @@ from PIL import Image
 
 from weishang.catalog.models import SKU, LevelPrice, Product
 from weishang.core.models import Brand, SupplyMode
+from weishang.ledger.models import Account, JournalLine, Purpose
+from weishang.ledger.selectors import ledger_verify
 from weishang.trade import services, stock
-from weishang.trade.models import LocationKind, Order, Wallet, WalletEntry
+from weishang.trade.models import LocationKind, Order
 
 _seq = itertools.count(1)
 
@@ -124,17 +126,34 @@ def on_hand(agent, sku: SKU, kind: str = LocationKind.CLOUD) -> int:
 # --- money ----------------------------------------------------------------------------------
 
 def balance(agent) -> Decimal:
-    wallet = Wallet.objects.filter(agent=agent).first()
-    return wallet.balance if wallet else Decimal("0.00")
+    """The agent's wallet (货款) balance: their ledger account."""
+    account = Account.objects.filter(owner=agent, purpose=Purpose.AGENT_WALLET).first()
+    return account.balance if account else Decimal("0.00")
 
 
 def entries_sum(agent) -> Decimal:
-    return WalletEntry.objects.filter(wallet__agent=agent).aggregate(s=Sum("amount"))["s"] or Decimal("0.00")
+    """The wallet recomputed from its journal lines (credit-normal: credits raise it)."""
+    total = JournalLine.objects.filter(account__owner=agent, account__purpose=Purpose.AGENT_WALLET).aggregate(
+        s=Sum("amount"))["s"]
+    return -Decimal(total or 0).quantize(Decimal("0.01"))
+
+
+WALLET_KINDS = {"wallet_topup": "topup", "order_payment": "payment", "order_refund": "refund"}
+
+
+def wallet_moves(agent=None) -> list[tuple[str, Decimal]]:
+    """Every change of agents' wallets (or one agent's), oldest first: (topup|payment|refund, ± amount)."""
+    lines = JournalLine.objects.filter(account__purpose=Purpose.AGENT_WALLET)
+    if agent is not None:
+        lines = lines.filter(account__owner=agent)
+    return [(WALLET_KINDS.get(kind, kind), -amount) for kind, amount in
+            lines.order_by("pk").values_list("entry__kind", "amount")]
 
 
 def assert_wallet_consistent(agent) -> None:
     assert balance(agent) == entries_sum(agent)
     assert balance(agent) >= 0
+    assert ledger_verify() == []
 
 
 def notice(order: Order, *, txn: str | None = None, amount_fen: int | None = None, state: str = "SUCCESS"):
@@ -183,5 +202,5 @@ def t(boss, media_root):
         place=place, approve=approve, pay=pay, paid=paid, fill=fill, topup=topup, seller_user=seller_user,
         image_upload=image_upload, stored_files=lambda: stored_files(media_root), set_mode=set_mode,
         location=location, receive=receive, on_hand=on_hand, balance=balance, entries_sum=entries_sum,
-        assert_wallet_consistent=assert_wallet_consistent, notice=notice,
+        assert_wallet_consistent=assert_wallet_consistent, notice=notice, wallet_moves=wallet_moves,
     )

@@ -21,9 +21,6 @@ from weishang.trade.models import (
     Payment,
     PaymentMethod,
     PaymentStatus,
-    Wallet,
-    WalletEntry,
-    WalletEntryKind,
 )
 
 pytestmark = pytest.mark.django_db
@@ -71,7 +68,7 @@ def test_transfer_confirmed_by_the_receiver_pays_the_order(t, awaiting, supplier
     assert paid_events(order) == 1 and paid_transitions(order) == 1
     event = OutboxEvent.objects.get(topic="order.paid", key=order.number)
     assert event.payload["total"] == "226.50" and event.payload["buyer"] == buyer.pk
-    assert not WalletEntry.objects.exists()  # a transfer does not touch wallets
+    assert t.wallet_moves() == []  # a transfer to the supplier does not touch wallets
 
 
 def test_confirming_twice_is_refused_and_nothing_is_doubled(t, awaiting, supplier, buyer, boss):
@@ -228,7 +225,7 @@ def test_a_pending_transfer_for_a_cancelled_order_cannot_be_confirmed(t, awaitin
     payment.refresh_from_db()
     awaiting.refresh_from_db()
     assert payment.status == PaymentStatus.REJECTED and awaiting.status == S.CANCELLED
-    assert paid_events(awaiting) == 0 and not WalletEntry.objects.exists()
+    assert paid_events(awaiting) == 0 and t.wallet_moves() == []
 
 
 # --- wallet ---------------------------------------------------------------------------------
@@ -242,19 +239,18 @@ def test_wallet_topup_confirmed_by_staff(t, buyer, boss, make_staff):
         with pytest.raises(Forbidden):
             services.payment_confirm(payment=payment, by=user)
     services.payment_confirm(payment=payment, by=boss)
-    entry = WalletEntry.objects.get()
-    assert (entry.kind, entry.amount, entry.payment) == (WalletEntryKind.TOPUP, Decimal("500.00"), payment)
+    assert t.wallet_moves(buyer) == [("topup", Decimal("500.00"))]
     assert t.balance(buyer) == Decimal("500.00")
     with pytest.raises(Conflict):
         services.payment_confirm(payment=payment, by=boss)
-    assert t.balance(buyer) == Decimal("500.00") and WalletEntry.objects.count() == 1
+    assert t.balance(buyer) == Decimal("500.00") and len(t.wallet_moves()) == 1
     t.assert_wallet_consistent(buyer)
 
 
 def test_a_rejected_topup_credits_nothing(t, buyer, boss):
     payment = services.wallet_topup_submit(agent=buyer, by=buyer.user, amount="500", screenshot=t.image_upload())
     services.payment_reject(payment=payment, by=boss, note="金额不符")
-    assert t.balance(buyer) == 0 and not WalletEntry.objects.exists()
+    assert t.balance(buyer) == 0 and t.wallet_moves() == []
 
 
 @pytest.mark.parametrize("amount", ["0", "-5", "abc", "1e10", None])
@@ -290,8 +286,8 @@ def test_pay_from_wallet_takes_exactly_the_total(t, awaiting, buyer):
                                                                 Decimal("226.50"))
     assert awaiting.status == S.PAID and paid_events(awaiting) == 1
     assert t.balance(buyer) == Decimal("73.50")
-    entry = WalletEntry.objects.get(kind=WalletEntryKind.PAYMENT)
-    assert (entry.amount, entry.order, entry.payment) == (Decimal("-226.50"), awaiting, payment)
+    assert t.wallet_moves(buyer) == [("topup", Decimal("300.00")), ("payment", Decimal("-226.50"))]
+    assert t.wallet_moves(awaiting.seller) == [("payment", Decimal("226.50"))]  # the supplier's 货款
     t.assert_wallet_consistent(buyer)
     with pytest.raises(Conflict):  # paid already
         services.order_pay_from_wallet(order=awaiting, by=buyer.user)
@@ -307,7 +303,7 @@ def test_pay_from_wallet_with_too_little_changes_nothing(t, awaiting, buyer):
     awaiting.refresh_from_db()
     assert awaiting.status == S.AWAITING_PAYMENT and paid_events(awaiting) == 0
     assert t.balance(buyer) == Decimal("226.49")
-    assert list(WalletEntry.objects.values_list("kind", flat=True)) == [WalletEntryKind.TOPUP]
+    assert [kind for kind, _amount in t.wallet_moves()] == ["topup"]
     assert not Payment.objects.filter(order=awaiting).exists()
     t.assert_wallet_consistent(buyer)
 
@@ -316,7 +312,7 @@ def test_pay_from_wallet_without_a_wallet(t, awaiting, buyer):
     with pytest.raises(Conflict) as exc:
         services.order_pay_from_wallet(order=awaiting, by=buyer.user)
     assert exc.value.code == "insufficient_funds"
-    assert not Payment.objects.exists() and not WalletEntry.objects.exists()
+    assert not Payment.objects.exists() and t.wallet_moves() == []
 
 
 def test_only_the_buyer_pays_from_their_wallet(t, awaiting, supplier, buyer):
@@ -346,15 +342,23 @@ def test_wallet_balance_is_always_the_sum_of_its_entries(t, skus, supplier, buye
     t.assert_wallet_consistent(buyer)
     # 1000 − 3 × 75.50 − 2 × 75.50 − 1 × 75.50 + 1 × 75.50 + 2 × 75.50 = 773.50
     assert t.balance(buyer) == Decimal("773.50")
-    kinds = sorted(WalletEntry.objects.values_list("kind", flat=True))
+    kinds = sorted(kind for kind, _amount in t.wallet_moves(buyer))
     assert kinds == ["payment", "payment", "payment", "refund", "refund", "topup"]
+    # The supplier received 6 × 75.50 into their wallet and gave back 3 × 75.50 in refunds.
+    assert t.balance(supplier) == Decimal("226.50")
 
 
-def test_the_database_refuses_a_negative_wallet(buyer):
-    from django.db import IntegrityError, transaction
-    wallet = Wallet.objects.create(agent=buyer)
-    with pytest.raises(IntegrityError), transaction.atomic():
-        Wallet.objects.filter(pk=wallet.pk).update(balance=Decimal("-0.01"))
+def test_a_refund_of_a_transfer_the_supplier_received_is_owed_by_the_supplier(t, awaiting, supplier, buyer):
+    """The transfer went to the supplier outside the brand's books; the refund to the buyer's
+    wallet is the supplier's debt (a negative wallet, netted against the next money in)."""
+    payment = services.payment_submit_transfer(order=awaiting, by=buyer.user, screenshot=t.image_upload())
+    services.payment_confirm(payment=payment, by=supplier.user)
+    services.order_cancel(order=awaiting, by=buyer.user, note="不要了")
+    assert t.balance(buyer) == Decimal("226.50")
+    assert t.balance(supplier) == Decimal("-226.50")
+    from weishang.ledger.selectors import ledger_verify
+
+    assert ledger_verify() == []
 
 
 # --- provider notices -----------------------------------------------------------------------
@@ -371,7 +375,9 @@ def test_a_provider_notice_credits_once_however_often_it_is_replayed(t, awaiting
         PaymentMethod.WECHATPAY, PaymentStatus.CONFIRMED, Decimal("226.50"), "4200000001202611270000000001")
     assert paid_events(awaiting) == 1 and paid_transitions(awaiting) == 1
     assert OrderTransition.objects.get(order=awaiting, to_status=S.PAID).by is None
-    assert not WalletEntry.objects.exists()
+    # The money is in the brand's merchant account, held for the supplier: their wallet, once.
+    assert t.wallet_moves() == [("payment", Decimal("226.50"))]
+    assert t.balance(awaiting.seller) == Decimal("226.50")
 
 
 def test_a_notice_with_the_wrong_amount_is_refused_and_logged(t, awaiting, caplog):

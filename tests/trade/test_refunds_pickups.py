@@ -9,6 +9,7 @@ import pytest
 
 from weishang.core.errors import BusinessError, Conflict, Forbidden
 from weishang.core.models import OutboxEvent, SupplyMode
+from weishang.ledger.models import JournalEntry
 from weishang.trade import services
 from weishang.trade.models import (
     LocationKind,
@@ -18,9 +19,6 @@ from weishang.trade.models import (
     OrderTransition,
     StockMove,
     StockReason,
-    Wallet,
-    WalletEntry,
-    WalletEntryKind,
 )
 from weishang.trade.stock import InsufficientStock, stock_verify
 
@@ -37,7 +35,7 @@ def refunded_events(order) -> int:
 def state(order, *agents_skus):
     """What a user would look at: status, transitions, wallet entries, events and stock on hand."""
     order.refresh_from_db()
-    return (order.status, OrderTransition.objects.filter(order=order).count(), WalletEntry.objects.count(),
+    return (order.status, OrderTransition.objects.filter(order=order).count(), JournalEntry.objects.count(),
             OutboxEvent.objects.count(), StockMove.objects.count(), [f() for f in agents_skus])
 
 
@@ -52,8 +50,8 @@ def test_cancelling_a_wallet_paid_order_puts_the_money_back(t, skus, supplier, b
     services.order_cancel(order=order, by=buyer.user, note="买错了")
     order.refresh_from_db()
     assert order.status == S.CANCELLED
-    refund = WalletEntry.objects.get(kind=WalletEntryKind.REFUND)
-    assert (refund.amount, refund.order) == (Decimal("151.00"), order)
+    assert t.wallet_moves(buyer)[-1] == ("refund", Decimal("151.00"))
+    assert JournalEntry.objects.get(kind="order_refund").reference == f"order:{order.number}"
     assert t.balance(buyer) == Decimal("500.00")
     t.assert_wallet_consistent(buyer)
     assert OrderTransition.objects.filter(order=order).last().note == "买错了"
@@ -66,7 +64,8 @@ def test_cancelling_a_transfer_paid_order_refunds_to_the_wallet(t, skus, supplie
     services.payment_confirm(payment=payment, by=supplier.user)
     services.order_cancel(order=order, by=supplier.user, note="缺货")
     assert t.balance(buyer) == Decimal("151.00")
-    assert list(WalletEntry.objects.values_list("kind", "amount")) == [(WalletEntryKind.REFUND, Decimal("151.00"))]
+    assert t.wallet_moves(buyer) == [("refund", Decimal("151.00"))]
+    assert t.balance(supplier) == Decimal("-151.00")  # the supplier has the transfer: they owe the refund
     t.assert_wallet_consistent(buyer)
 
 
@@ -78,7 +77,7 @@ def test_cancelling_an_unpaid_order_moves_no_money(t, skus, buyer, stage):
     services.order_cancel(order=order, by=buyer.user)
     order.refresh_from_db()
     assert order.status == S.CANCELLED
-    assert not WalletEntry.objects.exists() and not Wallet.objects.exists()
+    assert t.wallet_moves() == [] and not JournalEntry.objects.exists()
     assert not OutboxEvent.objects.filter(topic__startswith="order.").exists()
 
 
@@ -128,8 +127,7 @@ def test_a_return_reverses_the_stock_and_refunds_the_wallet(t, skus, supplier, b
     assert (back.from_location, back.to_location, back.quantity) == (t.location(buyer), t.location(supplier), 3)
     assert back.order_line.order == order
     assert t.balance(buyer) == Decimal("1000.00")
-    refund = WalletEntry.objects.get(kind=WalletEntryKind.REFUND)
-    assert (refund.amount, refund.order) == (Decimal("226.50"), order)
+    assert t.wallet_moves(buyer)[-1] == ("refund", Decimal("226.50"))
     assert refunded_events(order) == 1
     assert OrderTransition.objects.filter(order=order).last().by == supplier.user
     assert stock_verify() == []

@@ -16,6 +16,7 @@ from PIL import Image
 from weishang.catalog.models import SKU, Product
 from weishang.channel.models import AgentStatus
 from weishang.core.models import Brand, SupplyMode
+from weishang.ledger.models import Account, JournalEntry
 from weishang.trade import services
 from weishang.trade.models import (
     Order,
@@ -26,8 +27,8 @@ from weishang.trade.models import (
     PaymentStatus,
     StockLevel,
     StockMove,
-    Wallet,
 )
+from weishang.trade.selectors import wallet_balance
 from weishang.trade.stock import Move, location_for_agent, location_singleton, on_hand, stock_move
 
 PASSWORD = "pass-word-1"
@@ -78,7 +79,8 @@ def snapshot() -> dict:
         "payments": sorted(Payment.objects.values_list("pk", "status")),
         "stock": sorted(StockLevel.objects.values_list("location_id", "sku_id", "quantity")),
         "moves": StockMove.objects.count(),
-        "wallets": sorted(Wallet.objects.values_list("agent_id", "balance")),
+        "accounts": sorted(Account.objects.values_list("owner_id", "purpose", "balance")),
+        "entries": JournalEntry.objects.count(),
     }
 
 
@@ -280,7 +282,7 @@ def test_pay_from_wallet_and_cancel_a_paid_order_refunds_the_wallet(world, djang
     assert as_vip.post(f"/m/orders/{order.number}/cancel/", {"note": "买多了"}).status_code == 302
     order.refresh_from_db()
     assert order.status == OrderStatus.CANCELLED
-    assert Wallet.objects.get(agent=vip).balance == Decimal("500.00")
+    assert wallet_balance(agent=vip) == Decimal("500.00")
 
 
 def test_refund_request_and_approval(world):
@@ -297,7 +299,7 @@ def test_refund_request_and_approval(world):
     order.refresh_from_db()
     assert order.status == OrderStatus.REFUNDED
     assert (cloud(city, sku), cloud(vip, sku)) == (50, 0)
-    assert Wallet.objects.get(agent=vip).balance == order.total
+    assert wallet_balance(agent=vip) == order.total
 
 
 def test_wallet_top_up(world):

@@ -68,6 +68,7 @@ class Purpose(models.TextChoices):
     BRAND_REWARD_EXPENSE = "brand_reward_expense", _("Reward expense (奖励支出)")
     BRAND_PRIZES_PAYABLE = "brand_prizes_payable", _("Prizes payable (应付奖品)")
     BRAND_FEE_INCOME = "brand_fee_income", _("Withdrawal fee income (提现手续费收入)")
+    BRAND_SALES = "brand_sales", _("Sales (销售收入)")
 
 
 P = Purpose

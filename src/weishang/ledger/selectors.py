@@ -61,6 +61,11 @@ class StatementRow:
     balance: Decimal  # running balance after this line
     reversal_of: str | None
 
+    @property
+    def order_number(self) -> str | None:
+        """The order an entry is about (reference ``order:<number>``), if any."""
+        return self.reference.removeprefix("order:") if self.reference.startswith("order:") else None
+
 
 def account_statement(account: Account, *, limit: int | None = None) -> list[StatementRow]:
     """The account's lines in posting order, each with the balance after it. With ``limit``,

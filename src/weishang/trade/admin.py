@@ -62,8 +62,6 @@ from weishang.trade.models import (
     StockLevel,
     StockMove,
     StockReason,
-    Wallet,
-    WalletEntry,
 )
 
 S = OrderStatus
@@ -957,45 +955,7 @@ class LocationAdmin(ReadOnlyAdmin):
         return _link(reverse("admin:trade_stockmove_changelist") + f"?location={obj.pk}", gettext("moves"))
 
 
-# --- wallets, customers ---------------------------------------------------------------------
-
-class WalletEntryInline(ReadOnlyInline):
-    model = WalletEntry
-    fields = ("created_at", "kind", "amount", "payment", "order")
-    view_perm = "trade.view_walletentry"
-    verbose_name_plural = _("wallet entries")
-
-
-@admin.register(Wallet)
-class WalletAdmin(ReadOnlyAdmin):
-    list_display = ("agent_display", "phone", "balance")
-    search_fields = ("agent__real_name", "agent__user__phone")
-    list_select_related = ("agent__user", "agent__level")
-    fields = ("agent_display", "phone", "balance")
-    readonly_fields = fields
-    inlines = [WalletEntryInline]
-
-    @admin.display(description=_("agent"), ordering="agent__real_name")
-    def agent_display(self, obj):
-        return str(obj.agent)
-
-    @admin.display(description=_("phone"))
-    def phone(self, obj):
-        return obj.agent.phone
-
-
-@admin.register(WalletEntry)
-class WalletEntryAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "agent", "kind", "amount", "payment", "order")
-    list_filter = ("kind",)
-    search_fields = ("wallet__agent__real_name", "wallet__agent__user__phone", "order__number")
-    list_select_related = ("wallet__agent", "payment", "order")
-    fields = ("created_at", "agent", "kind", "amount", "payment", "order")
-    readonly_fields = fields
-
-    @admin.display(description=_("agent"), ordering="wallet__agent__real_name")
-    def agent(self, obj):
-        return obj.wallet.agent.real_name
+# --- customers (wallets are ledger accounts: see the Ledger section) ------------------------
 
 
 class BoundFilter(admin.SimpleListFilter):

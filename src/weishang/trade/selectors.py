@@ -13,6 +13,8 @@ from weishang.channel.tree import Relation
 from weishang.core.models import SupplyMode
 from weishang.core.money import to_money
 from weishang.core.validators import normalize_phone
+from weishang.ledger.models import Account, Purpose
+from weishang.ledger.selectors import account_balance, account_statement
 from weishang.trade.models import (
     VOLUME_KINDS,
     LocationKind,
@@ -22,8 +24,6 @@ from weishang.trade.models import (
     Payment,
     PaymentStatus,
     StockLevel,
-    Wallet,
-    WalletEntry,
 )
 
 
@@ -138,14 +138,14 @@ def fill_shortfalls(*, order: Order) -> list[tuple[SKU, int, int]]:
 
 
 def wallet_balance(*, agent: Agent | int) -> Decimal:
-    balance = Wallet.objects.filter(agent_id=getattr(agent, "pk", agent)).values_list("balance", flat=True).first()
-    return to_money(balance if balance is not None else 0)
+    """The agent's wallet (货款) balance in the ledger; below zero when they owe a refund."""
+    return account_balance(owner=Agent(pk=getattr(agent, "pk", agent)), purpose=Purpose.AGENT_WALLET)
 
 
-def wallet_entries(*, agent: Agent | int) -> QuerySet[WalletEntry]:
-    """Newest first."""
-    return (WalletEntry.objects.filter(wallet__agent_id=getattr(agent, "pk", agent))
-            .select_related("order").order_by("-pk"))
+def wallet_entries(*, agent: Agent | int, limit: int = 30) -> list:
+    """The wallet's ledger lines, newest first, each with its change and the balance after it."""
+    account = Account.objects.filter(owner_id=getattr(agent, "pk", agent), purpose=Purpose.AGENT_WALLET).first()
+    return list(reversed(account_statement(account, limit=limit))) if account else []
 
 
 def wallet_topups(*, agent: Agent | int) -> QuerySet[Payment]:

@@ -28,7 +28,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext as _
@@ -46,6 +46,9 @@ from weishang.core.money import to_money
 from weishang.core.outbox import outbox_emit
 from weishang.core.selectors import brand_get
 from weishang.core.validators import normalize_phone, validate_phone
+from weishang.ledger import services as ledger
+from weishang.ledger.models import Purpose
+from weishang.ledger.services import InsufficientBalance
 from weishang.trade import stock
 from weishang.trade.models import (
     Customer,
@@ -60,9 +63,6 @@ from weishang.trade.models import (
     PaymentStatus,
     StockMove,
     StockReason,
-    Wallet,
-    WalletEntry,
-    WalletEntryKind,
 )
 from weishang.trade.models.orders import LIVE_STATUSES, OPEN_STATUSES, VOLUME_KINDS
 from weishang.trade.providers.base import (
@@ -391,19 +391,48 @@ def _locked_pending_payment(payment: Payment | int, user) -> Payment:
     return payment
 
 
-def _wallet_add(agent: Agent, amount: Decimal, kind: str, *, payment=None, order=None) -> WalletEntry:
-    """Add (or, negative, take) money; a take that would go below zero raises."""
-    wallets = Wallet.objects.filter(agent=agent)
-    if amount < 0:
-        if not wallets.filter(balance__gte=-amount).update(balance=F("balance") + amount):
-            balance = wallets.values_list("balance", flat=True).first() or Decimal("0.00")
+# --- money in the ledger ---------------------------------------------------------------------
+# An agent's wallet (货款) is their ledger account; money the brand receives is brand cash, and
+# an order the company sells is brand sales. A transfer to an upline agent never reaches the
+# brand, so it is not posted; a refund is always owed by whoever received the money.
+
+def _wallet(agent: Agent):
+    return ledger.account_for(owner=agent, purpose=Purpose.AGENT_WALLET)
+
+
+def _brand(purpose: str):
+    return ledger.account_for(owner=None, purpose=purpose)
+
+
+def _receiver(order: Order):
+    """The account the order's money belongs to: the seller agent's wallet, or brand sales."""
+    return _wallet(order.seller) if order.seller_id else _brand(Purpose.BRAND_SALES)
+
+
+_MEMOS = {"order_payment": gettext_noop("Order payment"), "wallet_topup": gettext_noop("Wallet top-up"),
+          "order_refund": gettext_noop("Order refund")}
+
+
+def _post(lines, *, kind: str, key: str, reference: str, by=None, allow_negative=None):
+    return ledger.journal_post(lines=lines, kind=kind, idempotency_key=key, reference=reference, by=by,
+                               memo=_record_text(_MEMOS[kind]), allow_negative=allow_negative)
+
+
+def _post_payment(order: Order, payment: Payment, *, by=None) -> None:
+    """Record where a confirmed order payment went."""
+    amount, ref = payment.amount, f"order:{order.number}"
+    if payment.method == PaymentMethod.WALLET:
+        try:
+            _post([ledger.debit(_wallet(order.buyer), amount), ledger.credit(_receiver(order), amount)],
+                  kind="order_payment", key=f"payment:{payment.pk}", reference=ref, by=by)
+        except InsufficientBalance as exc:
             raise Conflict(_("Your wallet has ¥%(balance)s; ¥%(amount)s is needed.")
-                           % {"balance": balance, "amount": -amount}, field="wallet", code="insufficient_funds")
-    elif not wallets.update(balance=F("balance") + amount):  # the first money in: open the wallet
-        Wallet.objects.get_or_create(agent=agent)
-        wallets.update(balance=F("balance") + amount)
-    wallet_id = wallets.values_list("pk", flat=True).get()
-    return WalletEntry.objects.create(wallet_id=wallet_id, kind=kind, amount=amount, payment=payment, order=order)
+                           % {"balance": exc.balance, "amount": amount}, field="wallet",
+                           code="insufficient_funds") from None
+    elif payment.method == PaymentMethod.WECHATPAY or order.seller_id is None:
+        # Online payments land in the brand's merchant account; a transfer to the company is brand cash.
+        _post([ledger.debit(_brand(Purpose.BRAND_CASH), amount), ledger.credit(_receiver(order), amount)],
+              kind="order_payment", key=f"payment:{payment.pk}", reference=ref, by=by)
 
 
 def _mark_paid(order: Order, *, by) -> None:
@@ -419,9 +448,12 @@ def payment_confirm(*, payment: Payment, by, note: str = "") -> Payment:
     payment.decided_by, payment.decided_at, payment.decision_note = by, timezone.now(), note[:300]
     payment.save()
     if payment.topup_for_id:
-        _wallet_add(payment.topup_for, payment.amount, WalletEntryKind.TOPUP, payment=payment)
+        _post([ledger.debit(_brand(Purpose.BRAND_CASH), payment.amount),
+               ledger.credit(_wallet(payment.topup_for), payment.amount)],
+              kind="wallet_topup", key=f"payment:{payment.pk}", reference=f"payment:{payment.pk}", by=by)
     else:
         order = _locked_order(payment.order_id)
+        _post_payment(order, payment, by=by)
         _mark_paid(order, by=by)
     return payment
 
@@ -445,7 +477,7 @@ def order_pay_from_wallet(*, order: Order, by) -> Payment:
     payment = Payment.objects.create(order=order, method=PaymentMethod.WALLET, amount=order.total,
                                      status=PaymentStatus.CONFIRMED, receiver=order.seller, created_by=by,
                                      decided_by=by, decided_at=timezone.now())
-    _wallet_add(order.buyer, -order.total, WalletEntryKind.PAYMENT, payment=payment, order=order)
+    _post_payment(order, payment, by=by)
     _mark_paid(order, by=by)
     return payment
 
@@ -499,6 +531,7 @@ def payment_credit_from_provider(*, notice) -> Payment:
             payment = Payment.objects.create(
                 order=order, method=PaymentMethod.WECHATPAY, amount=order.total, status=PaymentStatus.CONFIRMED,
                 receiver=order.seller, provider_txn_id=notice.transaction_id, decided_at=timezone.now())
+            _post_payment(order, payment)
             _mark_paid(order, by=None)
             return payment
     except IntegrityError:
@@ -609,11 +642,15 @@ def order_confirm_receipt(*, order: Order, by) -> Order:
 # --- refunds --------------------------------------------------------------------------------
 
 def _refund_money(order: Order) -> None:
-    """Money back to the buyer's wallet (the 货款 balance they can reorder or withdraw from)."""
+    """Money back to the buyer's wallet (the 货款 balance they can reorder from), owed by whoever
+    received it: the seller agent's wallet (which may go below zero: a debt netted against the
+    next money in) or brand sales."""
     paid = order.payments.filter(status=PaymentStatus.CONFIRMED).first()
     if paid is None or order.buyer_id is None:
-        return  # retail customers are refunded by hand (M3's payouts); nothing was paid otherwise
-    _wallet_add(order.buyer, paid.amount, WalletEntryKind.REFUND, order=order)
+        return  # retail customers are refunded by hand; nothing was paid otherwise
+    _post([ledger.debit(_receiver(order), paid.amount), ledger.credit(_wallet(order.buyer), paid.amount)],
+          kind="order_refund", key=f"refund:{order.number}", reference=f"order:{order.number}",
+          allow_negative={Purpose.AGENT_WALLET})
 
 
 @transaction.atomic

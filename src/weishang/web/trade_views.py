@@ -490,6 +490,6 @@ def wallet(request):
                 return redirect("web:wallet")
     return render(request, "web/wallet.html", {
         "brand": brand_get(), "me": me, "form": form, "balance": selectors.wallet_balance(agent=me),
-        "entries": selectors.wallet_entries(agent=me)[:PAGE_SIZE],
+        "entries": selectors.wallet_entries(agent=me, limit=PAGE_SIZE),
         "topups": selectors.wallet_topups(agent=me)[:10],
     }, status=status)

@@ -1,4 +1,4 @@
-"""Trade: orders and their lines, transitions, payments and wallets, stock locations and moves."""
+"""Trade: orders and their lines, transitions, payments, stock locations and moves."""
 
 from weishang.trade.models.orders import (  # noqa: F401
     VOLUME_KINDS,
@@ -13,8 +13,5 @@ from weishang.trade.models.payments import (  # noqa: F401
     Payment,
     PaymentMethod,
     PaymentStatus,
-    Wallet,
-    WalletEntry,
-    WalletEntryKind,
 )
 from weishang.trade.models.stock import Location, LocationKind, StockLevel, StockMove, StockReason  # noqa: F401

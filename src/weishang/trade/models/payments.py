@@ -1,8 +1,6 @@
-"""Payments (offline transfer with a screenshot, wallet, WeChat Pay) and agents' wallets (货款余额)."""
+"""Payments: offline transfer with a screenshot, wallet (a ledger account), WeChat Pay."""
 
 from __future__ import annotations
-
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -67,46 +65,3 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_method_display()} ¥{self.amount}"
-
-
-class Wallet(models.Model):
-    """An agent's prepaid balance for orders (货款). ``balance`` caches the sum of entries."""
-
-    agent = models.OneToOneField(Agent, on_delete=models.PROTECT, related_name="wallet")
-    balance = models.DecimalField(_("balance"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES,
-                                  default=Decimal("0"))
-
-    class Meta:
-        verbose_name = _("wallet")
-        verbose_name_plural = _("wallets")
-        constraints = [models.CheckConstraint(condition=Q(balance__gte=0), name="wallet_never_negative")]
-
-
-class WalletEntryKind(models.TextChoices):
-    TOPUP = "topup", _("Top-up")
-    PAYMENT = "payment", _("Order payment")
-    REFUND = "refund", _("Refund")
-
-
-class WalletEntry(models.Model):
-    """One immutable change of a wallet's balance."""
-
-    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="entries")
-    kind = models.CharField(_("kind"), max_length=10, choices=WalletEntryKind.choices)
-    amount = models.DecimalField(_("amount"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES,
-                                 help_text=_("Positive in, negative out."))
-    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    order = models.ForeignKey("trade.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    created_at = models.DateTimeField(_("when"), default=timezone.now)
-
-    class Meta:
-        ordering = ["pk"]
-        verbose_name = _("wallet entry")
-        verbose_name_plural = _("wallet entries")
-        constraints = [
-            models.CheckConstraint(condition=~Q(amount=0), name="walletentry_not_zero"),
-            models.UniqueConstraint(fields=["kind", "payment"], condition=Q(payment__isnull=False),
-                                    name="walletentry_once_per_payment"),
-            models.UniqueConstraint(fields=["kind", "order"], condition=Q(order__isnull=False),
-                                    name="walletentry_once_per_order"),
-        ]
