@@ -17,7 +17,7 @@ from weishang.rewards import plans
 from weishang.rewards.services import rewards_process
 from weishang.trade import services as trade
 from weishang.trade import stock
-from weishang.trade.models import LocationKind
+from weishang.trade.models import LocationKind, OrderStatus
 from weishang.trade.providers.fake import FakeProvider
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "plans"
@@ -71,13 +71,17 @@ def pay(order) -> None:
 
 
 def complete(buyer, lines, staff=None, **kw):
-    """A cloud-stock order placed, approved, paid and filled: completed."""
+    """An order placed, approved, paid (WeChat Pay) and filled — and, when it was shipped rather
+    than moved in cloud stock, received by the buyer: completed."""
     order = trade.order_submit(buyer=buyer, lines=lines, by=buyer.user, **kw)
     seller_user = order.seller.user if order.seller_id else staff
     trade.order_approve(order=order, by=seller_user)
     pay(order)
     trade.order_fill(order=order, by=seller_user)
     order.refresh_from_db()
+    if order.status == OrderStatus.FULFILLED:
+        trade.order_confirm_receipt(order=order, by=buyer.user)
+        order.refresh_from_db()
     return order
 
 

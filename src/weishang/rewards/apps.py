@@ -9,6 +9,9 @@ class RewardsConfig(AppConfig):
 
     def ready(self) -> None:
         from weishang.core.outbox import outbox_subscribe
+        from weishang.rewards.plans import plan_upgrade_ceiling
         from weishang.rewards.services import rewards_process_inline
+        from weishang.trade.selectors import set_upgrade_policy
 
         outbox_subscribe(rewards_process_inline)
+        set_upgrade_policy(plan_upgrade_ceiling)

@@ -183,3 +183,18 @@ def plan_sync_due(now: datetime | None = None) -> PlanVersion | None:
         plan_sync(version=version)
         return version
     return None
+
+
+def plan_upgrade_ceiling(agent: Agent) -> Level | None | bool:
+    """The highest level the plan in force lets ``agent`` upgrade to (``False``: none yet; ``None``:
+    no plan in force). Installed as trade's upgrade policy, so upgrade orders follow the plan."""
+    from weishang.plans import Engine
+    from weishang.rewards.hierarchy import DatabaseHierarchy
+
+    version = plan_in_force()
+    if version is None:
+        return None
+    decision = Engine(plan_of(version)).upgrade_for(agent.pk, DatabaseHierarchy())
+    if decision is None:
+        return False
+    return Level.objects.filter(code=decision.to_level).first() or False

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
@@ -68,9 +69,29 @@ def restock_catalog(*, agent: Agent, level: Level | None = None) -> list[tuple[S
     return [(sku, level_price(sku=sku, level=level), held.get(sku.pk, 0)) for sku in skus_on_sale()]
 
 
+# Which levels an agent qualifies to upgrade to. The rewards app installs the plan's rules (see
+# ``set_upgrade_policy``); the policy returns the highest level the agent qualifies for, or
+# ``None`` when no plan decides (then any higher level may be bought into).
+_upgrade_policy: Callable[[Agent], Level | None | bool] | None = None
+
+
+def set_upgrade_policy(policy: Callable[[Agent], Level | None | bool] | None) -> None:
+    """``policy(agent)`` → the highest level the plan lets the agent upgrade to, ``False`` if none,
+    or ``None`` if no plan is in force."""
+    global _upgrade_policy
+    _upgrade_policy = policy
+
+
 def upgrade_levels(*, agent: Agent) -> list[Level]:
-    """The levels above the agent's, nearest first (the ones an upgrade order can aim at)."""
-    return list(Level.objects.filter(rank__lt=agent.level.rank).order_by("-rank"))
+    """The levels an upgrade order can aim at, nearest first: every level above the agent's up to
+    the highest the plan in force says they qualify for (any higher level without a plan)."""
+    levels = Level.objects.filter(rank__lt=agent.level.rank).order_by("-rank")
+    ceiling = _upgrade_policy(agent) if _upgrade_policy is not None else None
+    if ceiling is False:
+        return []
+    if ceiling is not None:
+        levels = levels.filter(rank__gte=ceiling.rank)
+    return list(levels)
 
 
 def stock_holdings(*, agent: Agent | int, kind: str = LocationKind.CLOUD) -> QuerySet[StockLevel]:

@@ -49,7 +49,7 @@ from weishang.core.validators import normalize_phone, validate_phone
 from weishang.ledger import services as ledger
 from weishang.ledger.models import Purpose
 from weishang.ledger.services import InsufficientBalance
-from weishang.trade import stock
+from weishang.trade import selectors, stock
 from weishang.trade.models import (
     Customer,
     LocationKind,
@@ -237,6 +237,9 @@ def _check_upgrade(buyer: Agent, level: Level | None) -> None:
     if not level.is_higher_than(buyer.level):
         raise BusinessError(_("%(level)s is not above your level %(mine)s.")
                             % {"level": level.name, "mine": buyer.level.name}, field="target_level")
+    if level.pk not in {allowed.pk for allowed in selectors.upgrade_levels(agent=buyer)}:
+        raise BusinessError(_("You do not qualify for %(level)s yet; see your upgrade progress.")
+                            % {"level": level.name}, field="target_level")
     if Order.objects.filter(buyer=buyer, kind=OrderKind.UPGRADE, status__in=OPEN_STATUSES).exists():
         raise Conflict(_("You already have an upgrade order in progress."), field="target_level")
 
