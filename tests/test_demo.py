@@ -166,14 +166,30 @@ def test_demo_orders_are_at_level_prices(demo):
             assert order.seller_id == order.buyer.supplier_id
 
 
-def test_demo_refuses_fewer_than_five_agents(db):
+def test_demo_refuses_fewer_than_six_agents(db):
     with pytest.raises(CommandError):
-        call_command("demo", agents=4, stdout=StringIO())
+        call_command("demo", agents=5, stdout=StringIO())
     assert Agent.objects.count() == 0
 
 
-@pytest.mark.parametrize("agents", [5, 20])
+@pytest.mark.parametrize("agents", [6, 20])
 def test_demo_small_still_has_a_login_per_level(db, agents):
     run_demo(agents=agents)
     phones = set(Agent.objects.values_list("user__phone", flat=True))
     assert {f"1380000000{rank}" for rank in range(1, 6)} <= phones
+
+
+def test_demo_runs_on_the_tiered_plan_with_rewards_and_a_clean_ledger(demo):
+    from weishang.ledger.selectors import ledger_verify
+    from weishang.rewards.models import RewardLine, RewardStatus, SettlementRun
+    from weishang.rewards.plans import plan_in_force
+
+    assert plan_in_force().plan_id == "glow-tiered"
+    assert SettlementRun.objects.filter(finished_at__isnull=False).count() >= 3  # the finished months
+    vip = Agent.objects.get(user__phone="13800000005")
+    line = RewardLine.objects.get(beneficiary=vip, rule_id="peer-referral")
+    assert line.status == RewardStatus.FROZEN and "新特约陈静" in line.explanation_zh
+    assert ledger_verify() == []
+    out = StringIO()
+    call_command("ledger", "verify", stdout=out)
+    assert "ledger ok" in out.getvalue()

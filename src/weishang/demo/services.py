@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -41,6 +42,9 @@ from weishang.trade.models import (
 from weishang.trade.stock import location_singleton
 
 STAFF_PASSWORD = "weishang-demo"
+# The plan the demo brand runs on (the repository's example; skipped if the package is installed
+# without the repository).
+PLAN_FILE = Path(__file__).resolve().parents[3] / "examples" / "plans" / "glow-tiered.yaml"
 AGENT_PASSWORD = "weishang-demo"
 BRAND_NAME = "焕颜 GLOW"
 
@@ -246,15 +250,59 @@ def demo_load(*, agents: int = 2000, seed: int = 2026) -> DemoResult:
     staff = _staff()
     created = False
     if not Agent.objects.exists():
-        load_agents(n=agents, seed=seed, levels=levels)
+        load_agents(n=agents - 1, seed=seed, levels=levels)  # the last one is recruited live, below
         _applications(random.Random(seed + 1), levels)
+        _plan_and_rewards(timezone.now())
         created = True
     logins = []
-    for rank in range(1, 6):
+    for rank in range(1, 7):  # one login per level, and the 特约 recruited live (13800000006)
         agent = Agent.objects.select_related("level").filter(user__phone=LOGIN_PHONE.format(rank=rank)).first()
         if agent:
             logins.append((agent.level.name, agent.phone, agent.real_name))
     return DemoResult(created=created, agents=Agent.objects.count(), staff=staff, agent_logins=logins)
+
+
+def _plan_and_rewards(now) -> None:
+    """The brand runs on the tiered plan shipped in examples/ (in force since before the order
+    history), the finished months are settled (team ladder), and one live order goes through
+    every step so the 特约 login has a frozen peer-referral reward to look at."""
+    from weishang.rewards.plans import plan_activate, plan_upload
+    from weishang.rewards.services import rewards_process, settle_period
+
+    if not PLAN_FILE.is_file():
+        _live_order()
+        return
+    version = plan_upload(text=PLAN_FILE.read_text(encoding="utf-8"), filename=PLAN_FILE.name)
+    if not version.is_activated:
+        plan_activate(version=version, active_from=now - timedelta(days=120))
+    month = timezone.localdate(now - timedelta(days=100)).replace(day=1)
+    this_month = timezone.localdate(now).replace(day=1)
+    while month < this_month:
+        settle_period(period=f"{month:%Y-%m}")
+        if month.month % 3 == 0:  # a quarter ended with this month: the quarterly trip award
+            settle_period(period=f"{month.year}-Q{month.month // 3}")
+        month = (month + timedelta(days=32)).replace(day=1)
+    _live_order()
+    rewards_process()
+
+
+def _live_order() -> None:
+    """A new 特约 recruited by the 特约 login buys from the 市代 login's cloud stock, paid online."""
+    from weishang.channel.services import agent_create
+    from weishang.trade import services as trade
+    from weishang.trade.providers.fake import FakeProvider
+
+    vip = Agent.objects.filter(user__phone=LOGIN_PHONE.format(rank=5)).select_related("level").first()
+    if vip is None or vip.supplier_id is None:
+        return
+    recruit = agent_create(phone="13800000006", real_name="新特约陈静", level=vip.level, referrer=vip,
+                           password=AGENT_PASSWORD, entry_paid=True, reason="演示数据")
+    order = trade.order_submit(buyer=recruit, lines=[("GLOW-30ML", 5)], by=recruit.user)
+    seller_user = order.seller.user
+    trade.order_approve(order=order, by=seller_user)
+    body, headers = FakeProvider.notification(out_trade_no=order.number, amount_fen=int(order.total * 100))
+    trade.payment_credit_from_provider(notice=FakeProvider().parse_notification(headers, body))
+    trade.order_fill(order=order, by=seller_user)
 
 
 def pending_applications() -> int:

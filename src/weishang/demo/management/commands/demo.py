@@ -11,8 +11,8 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026)
 
     def handle(self, *args, agents: int, seed: int, **options):
-        if agents < 5:
-            raise CommandError("--agents must be at least 5 (one login per level).")
+        if agents < 6:
+            raise CommandError("--agents must be at least 6 (one login per level and one live recruit).")
         result = demo_load(agents=agents, seed=seed)
         verb = "Loaded" if result.created else "Already loaded (nothing added)"
         self.stdout.write(self.style.SUCCESS(f"{verb}: demo brand with {result.agents} agents."))
