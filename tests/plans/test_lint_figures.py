@@ -46,7 +46,8 @@ def test_cn_crim_fee_plus_headcount_plus_a_30_member_3_level_subtree():
     assert "30 members" in f.message_en and "levels[1].entry.first_order_amount" in f.message_en
     assert "serious" not in f.message_en
     serious = lint(pyramid(), "cn", figures={"max_subtree_members_3levels": 40, "collected_total": 2500000})
-    assert "serious" in serious.by_rule("CN-CRIM")[0].message_en and "情节严重" in serious.by_rule("CN-CRIM")[0].message_zh
+    crim = serious.by_rule("CN-CRIM")[0]
+    assert "serious" in crim.message_en and "情节严重" in crim.message_zh
     many = lint(pyramid(), "cn", figures={"max_subtree_members_3levels": 120})
     assert "serious" in many.by_rule("CN-CRIM")[0].message_en
 

@@ -22,8 +22,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..schema import Plan
+
 # Each module registers its rules in RULES, in the rulebook's order.
-from . import cn, wechat, us, eu, uk, simulated  # noqa: F401, I001
+from . import cn, eu, simulated, uk, us, wechat  # noqa: F401, I001
 from .base import RULES, Context, Hit, Rule, Thresholds, line_for
 from .report import SEVERITIES, Finding, LintReport
 from .simulated import FIGURES
