@@ -225,6 +225,39 @@ UNFOLD = {
                 ],
             },
             {
+                "title": _("Ledger"),
+                "items": [
+                    _nav(_("Withdrawals"), "request_quote", "admin:ledger_withdrawal_changelist") | {
+                        "permission": lambda request: request.user.has_perm("ledger.view_withdrawal"),
+                    },
+                    _nav(_("Accounts"), "account_balance", "admin:ledger_account_changelist") | {
+                        "permission": lambda request: request.user.has_perm("ledger.view_account"),
+                        "active": lambda request: "/ledger/account/" in request.path
+                        and request.GET.get("purpose__exact") != "agent_wallet",
+                    },
+                    _nav(_("Journal entries"), "menu_book", "admin:ledger_journalentry_changelist") | {
+                        "permission": lambda request: request.user.has_perm("ledger.view_journalentry"),
+                    },
+                    _nav(_("Ledger verify"), "fact_check", "admin:ledger_journalentry_verify_ledger") | {
+                        "permission": lambda request: request.user.has_perm("ledger.view_journalentry"),
+                    },
+                ],
+            },
+            {
+                "title": _("Plans & rewards"),
+                "items": [
+                    _nav(_("Plans"), "description", "admin:rewards_planversion_changelist") | {
+                        "permission": lambda request: request.user.has_perm("rewards.view_planversion"),
+                    },
+                    _nav(_("Reward lines"), "redeem", "admin:rewards_rewardline_changelist") | {
+                        "permission": lambda request: request.user.has_perm("rewards.view_rewardline"),
+                    },
+                    _nav(_("Settlement runs"), "event_available", "admin:rewards_settlementrun_changelist") | {
+                        "permission": lambda request: request.user.has_perm("rewards.view_settlementrun"),
+                    },
+                ],
+            },
+            {
                 "title": _("Brand"),
                 "items": [
                     _nav(_("Brand settings"), "storefront", "admin:core_brand_changelist"),

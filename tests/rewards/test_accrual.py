@@ -157,3 +157,33 @@ def test_period_settlement_pays_the_ladder_once_and_reports(chain, r, catalog):
     assert run.total == Decimal("3570.00") and run.volume == Decimal("119000.00")
     assert run.reports.get(agent=c1).team_purchase == Decimal("119000.00")
     assert r.verify() == []
+
+
+def test_a_period_is_settled_once_however_it_is_spelled(chain, r, catalog):
+    p0, _c1, _c2, c3 = chain
+    r.receive(p0, catalog.skus["GLOW-30ML"], 2000)
+    order = r.complete(c3, [("GLOW-30ML", 700)])
+    r.process()
+    day = timezone.localtime(order.completed_at).date()
+    later = day.replace(day=28) + timedelta(days=10)
+    first = settle_period(period=f"{day:%Y-%m}", today=later)
+    again = settle_period(period=f" {day:%Y-%m} ".lower(), today=later)
+    assert again.pk == first.pk
+    assert RewardLine.objects.filter(rule_id="team-ladder").count() == 1
+
+
+def test_a_plan_cannot_start_before_rewards_already_paid(chain, r, catalog):
+    from weishang.rewards import plans
+
+    p0, _c1, _c2, c3 = chain
+    r.receive(p0, catalog.skus["GLOW-30ML"], 50)
+    r.complete(c3, [("GLOW-30ML", 10)])
+    r.process()
+    text = (r.activate.__globals__["EXAMPLES"] / "glow-tiered.yaml").read_text(encoding="utf-8")
+    v2 = plans.plan_upload(text=text.replace("version: 1", "version: 2"), filename="glow-tiered.yaml")
+    with pytest.raises(Conflict) as exc:
+        plans.plan_activate(version=v2, active_from=timezone.now() - timedelta(days=30))
+    assert exc.value.field == "active_from"
+    v2.refresh_from_db()
+    assert not v2.is_activated
+    assert plans.plan_activate(version=v2).is_activated  # from now on is fine

@@ -162,12 +162,27 @@ def plan_activate(*, version: PlanVersion, by=None, active_from: datetime | None
                          "activated."), field="jurisdiction", code="sandbox_plan")
     _check_catalog(plan)
     now = timezone.now()
+    if active_from is not None and active_from < now:
+        _check_backdating(active_from)
     version.active_from = active_from or now
     version.activated_by, version.activated_at = by, now
     version.save(update_fields=["active_from", "activated_by", "activated_at"])
     if version.active_from <= now:
         plan_sync(version=version)
     return version
+
+
+def _check_backdating(start: datetime) -> None:
+    """A plan may start in the past only where nothing has been paid since under another plan."""
+    from weishang.rewards.models import RewardLine, SettlementRun
+    from weishang.rewards.periods import parse_period
+
+    settled = [run.period for run in SettlementRun.objects.all() if parse_period(run.period)[2] >= start.date()]
+    if settled or RewardLine.objects.filter(created_at__gte=start).exists():
+        raise Conflict(_("Rewards have already been paid after %(when)s (settled: %(periods)s); a plan cannot start "
+                         "before them. Choose a later start.")
+                       % {"when": f"{timezone.localtime(start):%Y-%m-%d %H:%M}",
+                          "periods": ", ".join(sorted(settled)) or "—"}, field="active_from", code="backdated")
 
 
 def plan_in_force(at: datetime | None = None) -> PlanVersion | None:

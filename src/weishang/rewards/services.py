@@ -64,7 +64,7 @@ from weishang.rewards.models import (
     SettlementReport,
     SettlementRun,
 )
-from weishang.rewards.periods import parse_period
+from weishang.rewards.periods import parse_period, period_label
 from weishang.rewards.plans import plan_in_force, plan_of, plan_sync_due
 from weishang.trade import stock
 from weishang.trade.models import LocationKind, Order, OrderKind, OrderStatus, StockReason
@@ -341,7 +341,8 @@ def rewards_release(*, now: datetime | None = None, by=None) -> int:
     released = 0
     while True:
         with transaction.atomic():
-            rows = list(RewardLine.objects.select_for_update().filter(status=RewardStatus.FROZEN, release_at__lte=now)
+            rows = list(RewardLine.objects.select_for_update(of=("self",))
+                        .filter(status=RewardStatus.FROZEN, release_at__lte=now)
                         .exclude(order__status=OrderStatus.REFUND_REQUESTED).order_by("pk")[:BATCH])
             if not rows:
                 return released
@@ -367,6 +368,7 @@ def settle_period(*, period: str, by=None, today: date | None = None) -> Settlem
     Idempotent: a finished run is returned as it is. Resumable: lines and reports are written in
     batches, each batch in its own transaction; a rerun skips what is already written."""
     kind, start, end = parse_period(period)
+    period = period_label(kind, start)  # one spelling per period: "2026-q4 " is 2026-Q4
     today = today or timezone.localdate()
     if end >= today:
         raise BusinessError(_("The period %(period)s is not over yet (it ends on %(end)s).")

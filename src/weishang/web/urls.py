@@ -1,6 +1,6 @@
 from django.urls import path
 
-from weishang.web import pay_views, shop_views, trade_views, views
+from weishang.web import pay_views, rewards_views, shop_views, trade_views, views
 
 app_name = "web"
 
@@ -29,6 +29,9 @@ urlpatterns = [
     path("m/fill/<str:number>/<slug:action>/", trade_views.fill_order_action, name="fill_order_action"),
     path("m/stock/", trade_views.stock, name="stock"),
     path("m/wallet/", trade_views.wallet, name="wallet"),
+    # rewards: lines with their explanations, withdrawals
+    path("m/rewards/", rewards_views.rewards, name="rewards"),
+    path("m/rewards/withdraw/", rewards_views.withdraw, name="withdraw"),
     # an agent's public shop
     path("s/<str:code>/", shop_views.shop, name="shop"),
     path("s/<str:code>/o/<str:number>/", shop_views.shop_order, name="shop_order"),
