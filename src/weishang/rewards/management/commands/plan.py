@@ -19,13 +19,20 @@ from weishang.plans import PlanError, load_plan, plan_json_schema
 
 
 class Command(BaseCommand):
-    help = "Plan files: validate, print the JSON Schema, upload a version, activate it, list versions."
+    help = "Plan files: validate, lint, print the JSON Schema, upload a version, activate it, list versions."
+    requires_system_checks = []  # validate, lint and schema read files only: no database needed
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         validate = sub.add_parser("validate", help="check a plan file (no database needed)")
         validate.add_argument("file")
         validate.add_argument("--format", choices=["text", "json"], default="text")
+        lint = sub.add_parser("lint", help="read a plan against the compliance rulebook (no database needed)")
+        lint.add_argument("file")
+        lint.add_argument("--jurisdiction", choices=["cn", "wechat", "us", "eu", "uk", "all"],
+                          help="rulebook to apply (default: the plan's own jurisdiction key)")
+        lint.add_argument("--format", choices=["text", "json"], default="text")
+        lint.add_argument("--lang", choices=["zh", "en", "both"], default="both", help="text report language")
         sub.add_parser("schema", help="print the plan file's JSON Schema")
         upload = sub.add_parser("upload", help="store a plan file as a new version")
         upload.add_argument("file")
@@ -62,6 +69,20 @@ class Command(BaseCommand):
                                          ensure_ascii=False))
         else:
             self.stdout.write(self.style.SUCCESS(summary))
+
+    def _lint(self, file: str, jurisdiction: str | None, format: str, lang: str, **_):
+        from weishang.plans.lint import lint_plan
+
+        try:
+            plan = load_plan(file, text=self._read(file))
+        except PlanError as exc:
+            for issue in exc.issues:
+                self.stderr.write(str(issue))
+            raise CommandError(f"{file}: {len(exc.issues)} problem(s); fix them before linting", returncode=2) from None
+        report = lint_plan(plan, jurisdiction)
+        self.stdout.write(report.to_json(indent=2) if format == "json" else report.as_text(lang))
+        if report.blocking:
+            raise SystemExit(report.exit_code)
 
     def _schema(self, **_):
         self.stdout.write(json.dumps(plan_json_schema(), ensure_ascii=False, indent=2))
