@@ -67,3 +67,36 @@ def test_an_english_browser_still_gets_chinese_until_the_user_switches(client, m
     client.post("/i18n/setlang/", {"language": "en", "next": "/m/"})
     html = client.get("/m/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
     assert 'lang="en"' in html
+
+
+def _po_entries(path):
+    """(msgid, translated?, fuzzy?) for every entry of a .po file but the header (a small reader:
+    the test needs no gettext tools)."""
+    import re
+
+    entries, block = [], []
+    for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
+        if line.strip():
+            block.append(line)
+            continue
+        if block:
+            text = "\n".join(block)
+            fuzzy = bool(re.search(r"^#,.*\bfuzzy\b", text, re.M))
+            obsolete = all(row.startswith("#") for row in block)
+            msgid = "".join(re.findall(r'^(?:msgid|msgid_plural)?\s*"(.*)"$', text.split("msgstr")[0], re.M))
+            msgstrs = re.findall(r'^msgstr(?:\[\d\])? "(.*)"\n?((?:".*"\n?)*)', text + "\n", re.M)
+            translated = all((head + body).replace('"', "").replace("\n", "").strip() for head, body in msgstrs)
+            if msgid and not obsolete:
+                entries.append((msgid, translated, fuzzy))
+            block = []
+    return entries
+
+
+def test_every_message_has_its_chinese_translation():
+    from pathlib import Path
+
+    import weishang
+
+    po = Path(weishang.__file__).parent / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
+    missing = [msgid for msgid, translated, fuzzy in _po_entries(po) if not translated or fuzzy]
+    assert missing == [], f"{len(missing)} message(s) without a Chinese translation, e.g. {missing[:5]}"

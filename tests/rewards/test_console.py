@@ -42,6 +42,12 @@ def yaml_file(source: str, name: str = "glow-tiered.yaml") -> SimpleUploadedFile
     return SimpleUploadedFile(name, source.encode("utf-8"), content_type="application/x-yaml")
 
 
+@pytest.fixture(autouse=True)
+def english(client):
+    """These pages are read in English (the staff member switched; Chinese is the default)."""
+    client.cookies["django_language"] = "en"
+
+
 @pytest.fixture
 def staff(db, django_user_model):
     """staff("owner") -> a staff user in that role group."""

@@ -88,7 +88,7 @@ class RewardLine(models.Model):
     source_event = models.CharField(_("source event"), max_length=120)
     generation = models.PositiveSmallIntegerField(_("generation"), default=0)
     payer = models.ForeignKey(Agent, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                              verbose_name=_("paid by"), help_text=_("Empty = the company."))
+                              verbose_name=_("paid by"), help_text=_("Empty = the company pays."))
     order = models.ForeignKey("trade.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                               verbose_name=_("order"))
     period = models.CharField(_("period"), max_length=10, blank=True)
@@ -153,7 +153,7 @@ class SettlementRun(models.Model):
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="+")
     lines = models.PositiveIntegerField(_("reward lines"), default=0)
-    total = models.DecimalField(_("total"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, default=0)
+    total = models.DecimalField(_("rewards paid"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, default=0)
     volume = models.DecimalField(_("purchases in the period"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES,
                                  default=0)
 
