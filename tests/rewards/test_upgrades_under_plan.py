@@ -44,7 +44,7 @@ def test_three_same_level_referrals_open_the_upgrade_to_the_next_level(tiered, m
 def test_social_mall_upgrades_by_cumulative_spend_without_top_up(catalog, r, django_user_model):
     r.activate("glow-social-mall.yaml")
     member = Level.objects.get(code="member")
-    assert member.entry_amount == Decimal("398.00")  # the gift pack's retail price
+    assert member.entry_amount == Decimal("338.30")  # the gift pack at the member's price (398 × 0.85)
     buyer = channel.agent_create(phone="13500000001", real_name="会员李娜", level=member, password="pass-word-1",
                                  entry_paid=True)
     boss = django_user_model.objects.create_superuser("boss", password="pass-word-1")

@@ -318,3 +318,28 @@ def test_cancelling_a_pickup_gives_the_units_back(t, skus, buyer):
     else:
         assert order.status == S.SUBMITTED and t.on_hand(buyer, skus.a) == 0
     assert stock_verify() == []
+
+
+# --- a consumer's return ----------------------------------------------------------------------
+
+def test_the_seller_records_a_consumers_return_and_the_units_come_back(t, skus, supplier, buyer):
+    """A consumer has no login: they ask the agent, who records the return; the brand's staff or the
+    agent approves it, the units go back to the agent's stock and the money is paid back by hand."""
+    t.receive(buyer, skus.a, 5)
+    order = services.retail_order_submit(seller=buyer, name="陈女士", phone="13900002222", address="杭州市西湖区 1 号",
+                                         lines=[(skus.a, 2)])
+    services.payment_credit_from_provider(notice=t.notice(order))
+    services.order_fill(order=order, by=buyer.user)
+    services.order_mark_delivered(order=order, by=buyer.user)
+    assert t.on_hand(buyer, skus.a) == 3
+    with pytest.raises(Forbidden):  # another agent cannot
+        services.refund_request(order=order, by=supplier.user, note="顾客要退")
+    services.refund_request(order=order, by=buyer.user, note="顾客过敏，要求退货")
+    services.refund_approve(order=order, by=buyer.user)
+    order.refresh_from_db()
+    assert order.status == S.REFUNDED and t.on_hand(buyer, skus.a) == 5
+    assert refunded_events(order) == 1
+    assert stock_verify() == []
+    # Paid online: the brand held the money for the seller and pays it back out of brand cash.
+    assert t.wallet_moves(buyer) == [("payment", order.total), ("refund", -order.total)]
+    t.assert_wallet_consistent(buyer)

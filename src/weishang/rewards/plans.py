@@ -101,10 +101,13 @@ def _check_catalog(plan: Plan) -> None:
 
 
 def _entry_amount(plan: Plan, level) -> Decimal:
+    """What the entry order must come to: the first-order amount, or the gift pack at the level's
+    own price (what buying it costs at that level), or nothing."""
     if level.entry.first_order_amount is not None:
         return to_money(level.entry.first_order_amount)
     if level.entry.gift_pack:
-        return SKU.objects.get(code=level.entry.gift_pack).retail_price
+        sku = SKU.objects.get(code=level.entry.gift_pack)
+        return to_money(plan.price(sku.code, level.code, sku.retail_price))
     return Decimal("0.00")
 
 

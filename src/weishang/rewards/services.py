@@ -125,8 +125,11 @@ def _store(lines: Iterable[EngineLine], *, version: PlanVersion, order: Order | 
         if purpose is not None:
             credits.append((row, purpose))
     RewardLine.objects.bulk_create(rows)
-    if order is None and rows and rows[0].pk is None:  # backends without RETURNING ids: read them back
-        rows = list(RewardLine.objects.filter(source_event__in=events).order_by("pk"))
+    if rows and rows[0].pk is None:  # a backend without RETURNING ids: read them back by their keys
+        ids = {(r.source_event, r.rule_id, r.beneficiary_id, r.generation): r.pk
+               for r in RewardLine.objects.filter(source_event__in=events)}
+        for row in rows:
+            row.pk = ids[(row.source_event, row.rule_id, row.beneficiary_id, row.generation)]
     company = [(row, purpose) for row, purpose in credits if row.payer_id is None]
     if company:
         total = sum((row.amount for row, _p in company), Decimal("0"))
@@ -221,7 +224,10 @@ def _on_agent_joined(event: OutboxEvent) -> str:
     version, engine = found
     joined = AgentJoined(event_id=f"agent.joined:{payload['agent']}", agent=payload["agent"], level=payload["level"],
                          at=_at(payload))
-    rows = _store(engine.process(joined, DatabaseHierarchy()), version=version,
+    # Per-head rewards belong to the entry order that made the agent join: returning it takes them back.
+    entry = (Order.objects.filter(buyer_id=payload["agent"], kind=OrderKind.ENTRY, status=OrderStatus.COMPLETED)
+             .order_by("-completed_at").first())
+    rows = _store(engine.process(joined, DatabaseHierarchy()), version=version, order=entry,
                   release_at=_at(payload) + timedelta(days=engine.plan.settlement.frozen_days))
     return f"{len(rows)} line(s)"
 
@@ -313,9 +319,11 @@ def reverse_order_rewards(*, order: Order, by=None) -> int:
     """Take back every reward the order produced: frozen ones are cancelled, released ones are
     charged to the beneficiary's available rewards (which may go negative: netted later)."""
     count = 0
-    rows = (RewardLine.objects.select_for_update().filter(order=order, status__in=(RewardStatus.FROZEN,
-                                                                                    RewardStatus.AVAILABLE))
-            .order_by("pk"))
+    # The margin the seller made is undone too (recorded only: no money moved through the brand).
+    RewardLine.objects.filter(order=order, kind=RewardKind.MARGIN, status=RewardStatus.RECORDED).update(
+        status=RewardStatus.CANCELLED)
+    rows = (RewardLine.objects.select_for_update(of=("self",))
+            .filter(order=order, status__in=(RewardStatus.FROZEN, RewardStatus.AVAILABLE)).order_by("pk"))
     for row in rows:
         held = Purpose.AGENT_REWARDS_FROZEN if row.status == RewardStatus.FROZEN else Purpose.AGENT_REWARDS_AVAILABLE
         payer = (_account(row.payer_id, Purpose.AGENT_REWARDS_AVAILABLE) if row.payer_id

@@ -647,19 +647,30 @@ def order_confirm_receipt(*, order: Order, by) -> Order:
 def _refund_money(order: Order) -> None:
     """Money back to the buyer's wallet (the 货款 balance they can reorder from), owed by whoever
     received it: the seller agent's wallet (which may go below zero: a debt netted against the
-    next money in) or brand sales."""
+    next money in) or brand sales. A consumer has no wallet: an online payment goes back out of
+    the brand's cash (refunded at the provider), charged to the seller; a transfer the seller
+    received is theirs to pay back."""
     paid = order.payments.filter(status=PaymentStatus.CONFIRMED).first()
-    if paid is None or order.buyer_id is None:
-        return  # retail customers are refunded by hand; nothing was paid otherwise
-    _post([ledger.debit(_receiver(order), paid.amount), ledger.credit(_wallet(order.buyer), paid.amount)],
-          kind="order_refund", key=f"refund:{order.number}", reference=f"order:{order.number}",
-          allow_negative={Purpose.AGENT_WALLET})
+    if paid is None:
+        return
+    ref, key = f"order:{order.number}", f"refund:{order.number}"
+    if order.buyer_id is not None:
+        _post([ledger.debit(_receiver(order), paid.amount), ledger.credit(_wallet(order.buyer), paid.amount)],
+              kind="order_refund", key=key, reference=ref, allow_negative={Purpose.AGENT_WALLET})
+    elif paid.method == PaymentMethod.WECHATPAY:
+        _post([ledger.debit(_receiver(order), paid.amount), ledger.credit(_brand(Purpose.BRAND_CASH), paid.amount)],
+              kind="order_refund", key=key, reference=ref, allow_negative={Purpose.AGENT_WALLET})
 
 
 @transaction.atomic
 def refund_request(*, order: Order, by, note: str) -> Order:
+    """The buyer asks to return a fulfilled or completed order. A consumer has no login: the
+    seller (or brand staff) records a retail customer's return for them."""
     order = _locked_order(order)
-    _require_buyer(order, by)
+    if order.kind == OrderKind.RETAIL:
+        _require_seller_side(order, by)
+    else:
+        _require_buyer(order, by)
     _require_note(note, _("Say why you want to return the order."))
     _transition(order, "request_refund", by=by, note=note)
     return order
@@ -687,6 +698,10 @@ def refund_approve(*, order: Order, by, note: str = "") -> Order:
                             for m in fills], reason=StockReason.RETURN, by=by, note=order.number)
     _refund_money(order)
     _undo_upgrade(order, by=by)
+    if order.kind == OrderKind.ENTRY and order.buyer.status == AgentStatus.ACTIVE:
+        # Joined on an order that was returned: the account is suspended until the brand decides.
+        channel_services.agent_change_status(agent=order.buyer, action="suspend", by=by,
+                                             reason=f"entry order {order.number} refunded")
     _emit(order, "order.refunded")
     return order
 
