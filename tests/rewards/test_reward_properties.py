@@ -145,7 +145,8 @@ class World:
         self.agents: list[Agent] = []
         for referrer, level, applicant in tree:
             self.agents.append(channel_services.agent_create(
-                phone=f"136{next(_phones):08d}", real_name=f"代理{len(self.agents)}", level=Level.objects.get(code=level),
+                phone=f"136{next(_phones):08d}", real_name=f"代理{len(self.agents)}",
+                level=Level.objects.get(code=level),
                 referrer=self.agents[referrer] if referrer is not None else None, password="pass-word-1",
                 entry_paid=not applicant))
         # enough stock everywhere to fill any order and to hand back any refund
