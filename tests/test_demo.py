@@ -159,11 +159,13 @@ def test_demo_pending_applications_go_to_resolved_approvers(demo):
 def test_demo_orders_are_at_level_prices(demo):
     sku = SKU.objects.get(code="GLOW-30ML")
     prices = {lp.level_id: lp.price for lp in LevelPrice.objects.filter(sku=sku)}
-    for order in Order.objects.select_related("buyer__level"):
+    for order in Order.objects.filter(buyer__isnull=False).select_related("buyer__level"):
         assert order.total % prices[order.buyer.level_id] == 0
         assert order.total > 0
         if order.seller_id is not None:
             assert order.seller_id == order.buyer.supplier_id
+    for sale in Order.objects.filter(kind="retail"):  # consumers pay the retail price
+        assert sale.total % sku.retail_price == 0 and sale.customer_id is not None
 
 
 def test_demo_refuses_fewer_than_six_agents(db):
@@ -179,16 +181,22 @@ def test_demo_small_still_has_a_login_per_level(db, agents):
     assert {f"1380000000{rank}" for rank in range(1, 6)} <= phones
 
 
-def test_demo_runs_on_the_tiered_plan_with_rewards_and_a_clean_ledger(demo):
+def test_demo_runs_on_the_lawful_plan_with_rewards_and_a_clean_ledger(demo):
     from weishang.ledger.selectors import ledger_verify
-    from weishang.rewards.models import RewardLine, RewardStatus, SettlementRun
+    from weishang.rewards.models import PlanAcknowledgement, PlanVersion, RewardLine, RewardStatus, SettlementRun
     from weishang.rewards.plans import plan_in_force
 
-    assert plan_in_force().plan_id == "glow-tiered"
+    assert plan_in_force().plan_id == "glow-retail-first"
+    assert PlanAcknowledgement.objects.get().findings[0]["rule"] == "CN-LOCK"  # its one HIGH, accepted
+    drafts = set(PlanVersion.objects.filter(activated_at__isnull=True).values_list("plan_id", flat=True))
+    assert drafts == {"glow-tiered", "glow-social-mall"}  # uploaded to compare; the linter keeps them out
     assert SettlementRun.objects.filter(finished_at__isnull=False).count() >= 3  # the finished months
     vip = Agent.objects.get(user__phone="13800000005")
-    line = RewardLine.objects.get(beneficiary=vip, rule_id="peer-referral")
-    assert line.status == RewardStatus.FROZEN and "新特约陈静" in line.explanation_zh
+    line = RewardLine.objects.get(beneficiary=vip, rule_id="retail-share")
+    assert line.status == RewardStatus.FROZEN and "10%" in line.explanation_zh
+    partner = Agent.objects.get(user__phone="13800000001")
+    assert RewardLine.objects.filter(beneficiary=partner, rule_id="month-retail-award",
+                                     status=RewardStatus.AVAILABLE).count() == 3  # withdrawable
     assert ledger_verify() == []
     out = StringIO()
     call_command("ledger", "verify", stdout=out)

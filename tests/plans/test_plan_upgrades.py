@@ -134,4 +134,6 @@ def test_retail_first_upgrades_by_retail_sales():
     view.add_order(order("retail", "10000", bound=1))
     assert engine.upgrade_for(1, view, at=at("2025-03-20")).to_level == "city"
     view.add_order(order("retail", "40000", seller=1))  # unbound customer served by the agent
-    assert engine.upgrade_for(1, view, at=at("2025-03-20")).to_level == "partner"
+    assert engine.upgrade_for(1, view, at=at("2025-03-20")).to_level == "province"  # ¥50,000 ≥ 30,000
+    view.add_order(order("retail", "250000", seller=1))
+    assert engine.upgrade_for(1, view, at=at("2025-03-20")).to_level == "partner"  # ¥300,000

@@ -25,7 +25,10 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "plans"
 
 @pytest.fixture
 def catalog(db, levels):
-    brand = Brand.objects.create(name="焕颜 GLOW", supply_mode=SupplyMode.CLOUD)
+    # A brand under UK rules: the example plans carry no CRIT finding there (only HIGH ones, which
+    # activation accepts with an acknowledgement), so the reward engine can run on them. Under
+    # Chinese rules the linter rightly refuses glow-tiered and glow-social-mall (see test_gate.py).
+    brand = Brand.objects.create(name="焕颜 GLOW", supply_mode=SupplyMode.CLOUD, jurisdiction="uk")
     product = Product.objects.create(name="焕颜修护系列")
     skus = {code: SKU.objects.create(product=product, code=code, name=name, retail_price=Decimal(retail))
             for code, name, retail in (("GLOW-30ML", "焕颜修护精华 30ml", "298"),
@@ -38,6 +41,7 @@ def catalog(db, levels):
 def activate(name: str, **kw):
     text = (EXAMPLES / name).read_text(encoding="utf-8")
     version = plans.plan_upload(text=text, filename=name)
+    kw.setdefault("acknowledgement", "测试：已知悉 HIGH 风险 / test: HIGH findings accepted")
     return plans.plan_activate(version=version, **kw)
 
 

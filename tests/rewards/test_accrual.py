@@ -182,8 +182,8 @@ def test_a_plan_cannot_start_before_rewards_already_paid(chain, r, catalog):
     text = (r.activate.__globals__["EXAMPLES"] / "glow-tiered.yaml").read_text(encoding="utf-8")
     v2 = plans.plan_upload(text=text.replace("version: 1", "version: 2"), filename="glow-tiered.yaml")
     with pytest.raises(Conflict) as exc:
-        plans.plan_activate(version=v2, active_from=timezone.now() - timedelta(days=30))
+        plans.plan_activate(version=v2, active_from=timezone.now() - timedelta(days=30), acknowledgement="ok")
     assert exc.value.field == "active_from"
     v2.refresh_from_db()
     assert not v2.is_activated
-    assert plans.plan_activate(version=v2).is_activated  # from now on is fine
+    assert plans.plan_activate(version=v2, acknowledgement="ok").is_activated  # from now on is fine

@@ -175,8 +175,11 @@ def test_compare_two_versions_shows_the_changed_discount(owner, catalog, tiered)
 def test_owner_activates_a_version_now_or_from_a_date(owner, catalog):
     first = plan_upload(text=TIERED, filename="glow-tiered.yaml")
     url = reverse("admin:rewards_planversion_activate", args=[first.pk])
-    assert owner.get(url).status_code == 200
-    response = owner.post(url, {"active_from": ""})
+    page = text(owner.get(url))
+    assert "UK-TS" in page and "HIGH" in page  # the linter's findings for the brand's jurisdiction (uk)
+    refused = owner.post(url, {"active_from": ""})
+    assert refused.status_code == 409 and "acknowledgement" in text(refused)
+    response = owner.post(url, {"active_from": "", "acknowledgement": "老板：已与律师确认，接受风险"})
     assert response.status_code == 302 and response["Location"] == change_url(first)
     first.refresh_from_db()
     assert first.is_activated and first.synced_at is not None and plan_in_force().pk == first.pk
@@ -185,7 +188,7 @@ def test_owner_activates_a_version_now_or_from_a_date(owner, catalog):
     second = plan_upload(text=edited(version=2, vip_discount="0.85"), filename="v2.yaml")
     start = timezone.localtime() + timedelta(days=5)
     response = owner.post(reverse("admin:rewards_planversion_activate", args=[second.pk]),
-                          {"active_from": f"{start:%Y-%m-%dT%H:%M}"})
+                          {"active_from": f"{start:%Y-%m-%dT%H:%M}", "acknowledgement": "同上"})
     assert response.status_code == 302
     second.refresh_from_db()
     assert second.active_from == start.replace(second=0, microsecond=0)

@@ -392,7 +392,8 @@ def upline_paid(catalog):
     """tests/rewards/plans/glow-upline-paid.yaml: referral paid by the upline who filled the order, flat
     rebate, ladder without differential, monthly cash award, rounding half-up."""
     text = (PLANS / "glow-upline-paid.yaml").read_text(encoding="utf-8")
-    return plans.plan_activate(version=plans.plan_upload(text=text, filename="glow-upline-paid.yaml"))
+    return plans.plan_activate(version=plans.plan_upload(text=text, filename="glow-upline-paid.yaml"),
+                               acknowledgement="test: HIGH findings accepted")
 
 
 def test_upline_paid_random_histories_keep_the_books_and_refunds_take_everything_back(upline_paid, staff):

@@ -29,6 +29,7 @@ from weishang.core.models import Brand, SupplyMode
 from weishang.core.roles import roles_sync
 from weishang.demo.generate import generate_channel
 from weishang.trade.models import (
+    Customer,
     Location,
     LocationKind,
     Order,
@@ -44,7 +45,9 @@ from weishang.trade.stock import location_singleton
 STAFF_PASSWORD = "weishang-demo"
 # The plan the demo brand runs on (the repository's example; skipped if the package is installed
 # without the repository).
-PLAN_FILE = Path(__file__).resolve().parents[3] / "examples" / "plans" / "glow-tiered.yaml"
+EXAMPLE_PLANS = Path(__file__).resolve().parents[3] / "examples" / "plans"
+PLAN_FILE = EXAMPLE_PLANS / "glow-retail-first.yaml"
+DRAFT_PLANS = (EXAMPLE_PLANS / "glow-tiered.yaml", EXAMPLE_PLANS / "glow-social-mall.yaml")
 AGENT_PASSWORD = "weishang-demo"
 BRAND_NAME = "焕颜 GLOW"
 
@@ -263,34 +266,91 @@ def demo_load(*, agents: int = 2000, seed: int = 2026) -> DemoResult:
 
 
 def _plan_and_rewards(now) -> None:
-    """The brand runs on the tiered plan shipped in examples/ (in force since before the order
-    history), the finished months are settled (team ladder), and one live order goes through
-    every step so the 特约 login has a frozen peer-referral reward to look at."""
+    """The brand runs on the lawful retail-first plan shipped in examples/ (in force since before the
+    order history; its one HIGH finding acknowledged by the owner). The tiered and social-mall
+    examples are uploaded as drafts, so the console shows why the linter keeps them from going live.
+    The login agents sold to customers in the finished months, which are settled (the monthly
+    retail award), and a live order and a live shop sale go through every step."""
     from weishang.rewards.plans import plan_activate, plan_upload
     from weishang.rewards.services import rewards_process, settle_period
 
     if not PLAN_FILE.is_file():
         _live_order()
         return
+    for draft in DRAFT_PLANS:
+        if draft.is_file():
+            plan_upload(text=draft.read_text(encoding="utf-8"), filename=draft.name)
     version = plan_upload(text=PLAN_FILE.read_text(encoding="utf-8"), filename=PLAN_FILE.name)
     if not version.is_activated:
-        plan_activate(version=version, active_from=now - timedelta(days=120))
+        owner = get_user_model().objects.filter(username="owner").first()
+        plan_activate(version=version, by=owner, active_from=now - timedelta(days=120),
+                      acknowledgement="演示品牌老板：保留云仓上级发货（CN-LOCK），已评估风险；"
+                                      "改为 supply: company 即可消除。")
+    _retail_history(now)
     month = timezone.localdate(now - timedelta(days=100)).replace(day=1)
     this_month = timezone.localdate(now).replace(day=1)
     while month < this_month:
         settle_period(period=f"{month:%Y-%m}")
-        if month.month % 3 == 0:  # a quarter ended with this month: the quarterly trip award
-            settle_period(period=f"{month.year}-Q{month.month // 3}")
         month = (month + timedelta(days=32)).replace(day=1)
     _live_order()
     rewards_process()
 
 
+def _retail_history(now) -> None:
+    """The 联创, 总代 and 省代 logins restocked 70 units at the start of each of the last three months
+    and sold them to seven customers in that month (written in bulk, as the services would have
+    left it). Their retail stays below the next level's threshold, so the logins keep their levels."""
+    sku = SKU.objects.get(code="GLOW-30ML")
+    price = {lp.level_id: lp.price for lp in LevelPrice.objects.filter(sku=sku)}
+    warehouse, supplier = location_singleton(LocationKind.WAREHOUSE), location_singleton(LocationKind.SUPPLIER)
+    customer_place = location_singleton(LocationKind.CUSTOMER)
+    logins = list(Agent.objects.filter(user__phone__in=[LOGIN_PHONE.format(rank=r) for r in range(1, 4)])
+                  .select_related("level"))
+    first_of_month = timezone.localtime(now).replace(day=1, hour=10, minute=0, second=0, microsecond=0)
+    moves, n = [], 0
+    for agent in logins:
+        cloud = Location.objects.get_or_create(kind=LocationKind.CLOUD, agent=agent, defaults={
+            "code": f"cloud-{agent.pk}", "name": f"{agent.real_name} 云仓"})[0]
+        for months_ago in (3, 2, 1):
+            start = (first_of_month - timedelta(days=28 * months_ago)).replace(day=1)
+            n += 1
+            restock = Order.objects.create(
+                number=f"DR{agent.pk:06d}{n:04d}", kind=OrderKind.RESTOCK, buyer=agent, supply_mode=SupplyMode.CLOUD,
+                status=OrderStatus.COMPLETED, total=price[agent.level_id] * 70, created_at=start,
+                submitted_at=start, paid_at=start, completed_at=start)
+            line = OrderLine.objects.create(order=restock, sku=sku, quantity=70, unit_price=price[agent.level_id],
+                                            line_total=restock.total)
+            moves += [StockMove(from_location=supplier, to_location=warehouse, sku=sku, quantity=70,
+                                reason=StockReason.RECEIPT, created_at=start, note="演示数据"),
+                      StockMove(from_location=warehouse, to_location=cloud, sku=sku, quantity=70,
+                                reason=StockReason.ORDER_FILL, order_line=line, created_at=start, note=restock.number)]
+            for k in range(7):
+                when = start + timedelta(days=2 + 3 * k)
+                customer, _created = Customer.objects.get_or_create(
+                    phone=f"1370{agent.pk % 1000:03d}{months_ago}{k:03d}",
+                    defaults={"name": f"顾客{k + 1}", "bound_agent": agent, "bound_at": when})
+                sale = Order.objects.create(
+                    number=f"DS{agent.pk:06d}{n:04d}{k}", kind=OrderKind.RETAIL, seller=agent, customer=customer,
+                    supply_mode=SupplyMode.CLOUD, status=OrderStatus.COMPLETED, total=sku.retail_price * 10,
+                    ship_name=customer.name, ship_phone=customer.phone, ship_address="上海市徐汇区",
+                    created_at=when, submitted_at=when, paid_at=when, completed_at=when + timedelta(days=2))
+                line = OrderLine.objects.create(order=sale, sku=sku, quantity=10, unit_price=sku.retail_price,
+                                                line_total=sale.total)
+                moves.append(StockMove(from_location=cloud, to_location=customer_place, sku=sku, quantity=10,
+                                       reason=StockReason.RETAIL, order_line=line, created_at=when, note=sale.number))
+    StockMove.objects.bulk_create(moves)  # in and out again: the cached stock levels do not change
+
+
 def _live_order() -> None:
-    """A new 特约 recruited by the 特约 login buys from the 市代 login's cloud stock, paid online."""
+    """A new 特约 recruited by the 特约 login buys from the 市代 login's cloud stock, and a consumer
+    buys from the 特约 login's shop; both are paid online and go through every step."""
     from weishang.channel.services import agent_create
     from weishang.trade import services as trade
     from weishang.trade.providers.fake import FakeProvider
+
+    def pay(order) -> None:
+        body, headers = FakeProvider.notification(out_trade_no=order.number, amount_fen=int(order.total * 100))
+        trade.payment_credit_from_provider(notice=FakeProvider().parse_notification(headers, body))
 
     vip = Agent.objects.filter(user__phone=LOGIN_PHONE.format(rank=5)).select_related("level").first()
     if vip is None or vip.supplier_id is None:
@@ -300,9 +360,13 @@ def _live_order() -> None:
     order = trade.order_submit(buyer=recruit, lines=[("GLOW-30ML", 5)], by=recruit.user)
     seller_user = order.seller.user
     trade.order_approve(order=order, by=seller_user)
-    body, headers = FakeProvider.notification(out_trade_no=order.number, amount_fen=int(order.total * 100))
-    trade.payment_credit_from_provider(notice=FakeProvider().parse_notification(headers, body))
+    pay(order)
     trade.order_fill(order=order, by=seller_user)
+    sale = trade.retail_order_submit(seller=vip, name="王女士", phone="13912345678",
+                                     address="上海市徐汇区漕溪北路 1 号", lines=[("GLOW-30ML", 2)])
+    pay(sale)
+    trade.order_fill(order=sale, by=vip.user)
+    trade.order_mark_delivered(order=sale, by=vip.user)
 
 
 def pending_applications() -> int:

@@ -43,7 +43,14 @@ from weishang.core.errors import BusinessError
 from weishang.plans import PlanError
 from weishang.rewards import selectors
 from weishang.rewards.models import PlanVersion, RewardLine, RewardStatus, SettlementRun
-from weishang.rewards.plans import PlanInvalid, plan_activate, plan_in_force, plan_of, plan_upload
+from weishang.rewards.plans import (
+    PlanInvalid,
+    plan_activate,
+    plan_in_force,
+    plan_lint_report,
+    plan_of,
+    plan_upload,
+)
 from weishang.rewards.services import rewards_release, settle_period
 
 CONSOLE_PERMS: dict[str, tuple[str, ...]] = {
@@ -120,6 +127,9 @@ class ActivateForm(forms.Form):
         label=_("In force from (empty: now)"), required=False,
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"],
         widget=UnfoldAdminTextInputWidget(attrs={"type": "datetime-local"}))
+    acknowledgement = forms.CharField(
+        label=_("Acknowledgement of the HIGH findings (who decided, and why)"), required=False, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "border rounded-default w-full p-2"}))
 
 
 class CompareForm(forms.Form):
@@ -274,7 +284,8 @@ class PlanVersionAdmin(ReadOnlyAdmin):
             if form.is_valid():
                 try:
                     version = plan_activate(version=version, by=request.user,
-                                            active_from=form.cleaned_data["active_from"])
+                                            active_from=form.cleaned_data["active_from"],
+                                            acknowledgement=form.cleaned_data["acknowledgement"])
                 except BusinessError as exc:
                     status = _form_error(form, exc)
                 else:
@@ -282,9 +293,10 @@ class PlanVersionAdmin(ReadOnlyAdmin):
                         "version": version, "when": f"{timezone.localtime(version.active_from):%Y-%m-%d %H:%M}"})
                     return redirect("admin:rewards_planversion_change", version.pk)
         version.refresh_from_db()
+        report = plan_lint_report(version)
         return self._page(request, "plan_activate.html", gettext("Activate %(version)s") % {"version": version},
-                          status, version=version, form=form, ready=not version.is_activated,
-                          current=plan_in_force())
+                          status, version=version, form=form, ready=not version.is_activated and not report.blocking,
+                          current=plan_in_force(), report=report)
 
 
 # --- reward lines ---------------------------------------------------------------------------

@@ -55,6 +55,27 @@ class PlanVersion(models.Model):
         return self.activated_at is not None
 
 
+class PlanAcknowledgement(models.Model):
+    """Audit record: who accepted a plan's HIGH linter findings when activating it, when, and why."""
+
+    version = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="acknowledgements",
+                                verbose_name=_("plan"))
+    jurisdiction = models.CharField(_("jurisdiction"), max_length=10)
+    findings = models.JSONField(_("findings accepted"), default=list)
+    text = models.TextField(_("acknowledgement"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                           related_name="+", verbose_name=_("by"))
+    at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("plan risk acknowledgement")
+        verbose_name_plural = _("plan risk acknowledgements")
+
+    def __str__(self) -> str:
+        return f"{self.version} · {self.at:%Y-%m-%d}"
+
+
 class RewardKind(models.TextChoices):
     REWARD = "reward", _("Reward")
     MARGIN = "margin", _("Margin (price differential)")

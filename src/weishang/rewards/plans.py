@@ -23,8 +23,18 @@ from weishang.core.errors import BusinessError, Conflict
 from weishang.core.models import Brand, CustomerBinding, SupplyMode
 from weishang.core.money import to_money
 from weishang.plans import Plan, PlanError, PlanIssue, parse_plan
-from weishang.rewards.models import PlanVersion
+from weishang.rewards.models import PlanAcknowledgement, PlanVersion
 from weishang.trade.models import Order
+
+
+class PlanBlocked(Conflict):
+    """The linter found CRIT findings for the brand's jurisdiction: the plan never goes live."""
+
+    code = "plan_blocked"
+
+    def __init__(self, message, findings):
+        self.findings = findings
+        super().__init__(message, field="plan")
 
 
 class PlanInvalid(BusinessError):
@@ -150,19 +160,57 @@ def plan_sync(*, version: PlanVersion) -> None:
     PlanVersion.objects.filter(pk=version.pk).update(synced_at=timezone.now())
 
 
+def brand_jurisdiction(plan: Plan) -> str:
+    """The rulebook a plan is held to: the brand's jurisdiction (the plan's own key if no brand)."""
+    brand = Brand.objects.order_by("pk").first()
+    return brand.jurisdiction if brand is not None and brand.jurisdiction else plan.jurisdiction
+
+
+def plan_lint_report(version: PlanVersion):
+    """The linter's report on a stored version for the brand's jurisdiction."""
+    from weishang.plans.lint import lint_plan
+
+    plan = plan_of(version)
+    jurisdiction = brand_jurisdiction(plan)
+    return lint_plan(plan, "all" if jurisdiction == "none" else jurisdiction)
+
+
+def _gate(version: PlanVersion, plan: Plan, acknowledgement: str) -> list:
+    """Refuse a plan with CRIT findings; require an acknowledgement for HIGH ones (returned)."""
+    if plan.jurisdiction == "none" or brand_jurisdiction(plan) == "none":
+        raise Conflict(_("A plan with jurisdiction “none” is a sandbox: it can be simulated but never "
+                         "activated."), field="jurisdiction", code="sandbox_plan")
+    report = plan_lint_report(version)
+    crit = [f for f in report.findings if f.severity == "CRIT"]
+    if crit:
+        rules = ", ".join(sorted({f.rule for f in crit}))
+        raise PlanBlocked(_("The linter finds %(n)d CRIT finding(s) for %(where)s (%(rules)s): this plan cannot go "
+                            "live. Its report says what triggered each one and what a lawful alternative looks "
+                            "like.") % {"n": len(crit), "where": report.jurisdiction, "rules": rules}, crit)
+    high = [f for f in report.findings if f.severity == "HIGH"]
+    if high and not (acknowledgement or "").strip():
+        rules = ", ".join(sorted({f.rule for f in high}))
+        raise Conflict(_("The linter finds %(n)d HIGH finding(s) (%(rules)s). Activating needs an acknowledgement: "
+                         "write who decided to accept the risk and why.") % {"n": len(high), "rules": rules},
+                       field="acknowledgement", code="acknowledgement_required")
+    return high
+
+
 @transaction.atomic
-def plan_activate(*, version: PlanVersion, by=None, active_from: datetime | None = None) -> PlanVersion:
+def plan_activate(*, version: PlanVersion, by=None, active_from: datetime | None = None,
+                  acknowledgement: str = "") -> PlanVersion:
     """Put a version in force from ``active_from`` (default now). From then on it is immutable and
-    its levels and prices are the catalog's (synced now if it starts now, else when it starts)."""
+    its levels and prices are the catalog's (synced now if it starts now, else when it starts).
+
+    The linter is the gate: a CRIT finding for the brand's jurisdiction refuses it; HIGH findings
+    need an ``acknowledgement``, kept with who and when as a PlanAcknowledgement."""
     version = PlanVersion.objects.select_for_update().get(pk=version.pk)
     if version.is_activated:
         raise Conflict(_("%(plan)s is already activated (from %(when)s).")
                        % {"plan": version, "when": f"{timezone.localtime(version.active_from):%Y-%m-%d %H:%M}"},
                        field="version", code="already_active")
     plan = plan_of(version)
-    if plan.jurisdiction == "none":
-        raise Conflict(_("A plan with jurisdiction “none” is a sandbox: it can be simulated but never "
-                         "activated."), field="jurisdiction", code="sandbox_plan")
+    accepted = _gate(version, plan, acknowledgement)
     _check_catalog(plan)
     now = timezone.now()
     if active_from is not None and active_from < now:
@@ -170,6 +218,10 @@ def plan_activate(*, version: PlanVersion, by=None, active_from: datetime | None
     version.active_from = active_from or now
     version.activated_by, version.activated_at = by, now
     version.save(update_fields=["active_from", "activated_by", "activated_at"])
+    if accepted:
+        PlanAcknowledgement.objects.create(version=version, jurisdiction=brand_jurisdiction(plan), by=by,
+                                           text=acknowledgement.strip(),
+                                           findings=[f.as_dict() for f in accepted])
     if version.active_from <= now:
         plan_sync(version=version)
     return version

@@ -193,8 +193,11 @@ def _on_order_completed(event: OutboxEvent) -> str:
     rows = _store(engine.process(completed, view), version=version, order=order,
                   release_at=order.completed_at + timedelta(days=frozen_days))
     outcome = f"{len(rows)} line(s)"
-    if order.buyer_id is not None and order.kind in VOLUME_KINDS:
-        outcome += _upgrade_if_qualified(order.buyer_id, engine, DatabaseHierarchy(), version)
+    # Whose figures the order moved: the buyer's purchases, or the retail credit of the agent the
+    # customer is bound to (the seller if unbound) — either may now meet an upgrade rule.
+    credited = order.buyer_id if order.kind in VOLUME_KINDS else (bound or order.seller_id)
+    if credited is not None:
+        outcome += _upgrade_if_qualified(credited, engine, DatabaseHierarchy(), version)
     return outcome
 
 

@@ -40,6 +40,8 @@ class Command(BaseCommand):
         activate.add_argument("plan_id")
         activate.add_argument("version", type=int)
         activate.add_argument("--from", dest="active_from", help="date or date-time it starts (default: now)")
+        activate.add_argument("--acknowledge", default="",
+                              help="who accepts the plan's HIGH linter findings, and why (required when it has any)")
         sub.add_parser("list", help="stored versions and which is in force")
 
     def handle(self, *args, action: str, **options):
@@ -100,7 +102,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc.message)) from None
         self.stdout.write(self.style.SUCCESS(f"stored {version} ({version.name})"))
 
-    def _activate(self, plan_id: str, version: int, active_from: str | None, **_):
+    def _activate(self, plan_id: str, version: int, active_from: str | None, acknowledge: str, **_):
         from weishang.rewards.models import PlanVersion
         from weishang.rewards.plans import plan_activate
 
@@ -117,8 +119,11 @@ class Command(BaseCommand):
             if timezone.is_naive(start):
                 start = timezone.make_aware(start)
         try:
-            row = plan_activate(version=row, active_from=start)
+            row = plan_activate(version=row, active_from=start, acknowledgement=acknowledge)
         except BusinessError as exc:
+            for finding in getattr(exc, "findings", []):
+                self.stderr.write(f"{finding.severity} {finding.rule} {finding.path} (line {finding.line}): "
+                                  f"{finding.message_en}")
             raise CommandError(str(exc.message)) from None
         self.stdout.write(self.style.SUCCESS(
             f"{row} activated from {timezone.localtime(row.active_from):%Y-%m-%d %H:%M}"
