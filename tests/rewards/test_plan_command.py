@@ -52,3 +52,20 @@ def test_schema_is_json_schema_for_every_top_level_key():
     done = run("schema")
     schema = json.loads(done.stdout)
     assert {"levels", "rewards", "upgrades", "settlement", "returns", "supply"} <= set(schema["properties"])
+
+
+def test_simulate_writes_the_report_and_lint_uses_its_figures(tmp_path):
+    out = tmp_path / "sim"
+    done = subprocess.run([str(WEISHANG), "plan", "simulate", str(EXAMPLES / "glow-retail-first.yaml"),
+                           "--scenario", str(EXAMPLES.parent / "scenarios" / "glow-retail-first.yaml"),
+                           "--months", "6", "--out", str(out), "--lang", "en"],
+                          capture_output=True, text=True, timeout=300, env={"PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr
+    assert "conservation: money ✓, units ✓" in done.stdout
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["conservation"]["all_balanced"] is True
+    assert (out / "report.html").read_text(encoding="utf-8").count("data:image/png;base64") >= 5
+    linted = run("lint", str(EXAMPLES / "glow-tiered.yaml"), "--jurisdiction", "cn", "--format", "json",
+                 "--simulate", str(EXAMPLES.parent / "scenarios" / "glow-tiered.yaml"))
+    rules = {f["rule"] for f in json.loads(linted.stdout)["findings"]}
+    assert {"CN-CRIM", "ECON-LOSS"} <= rules and linted.returncode == 1

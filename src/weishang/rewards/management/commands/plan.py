@@ -19,8 +19,9 @@ from weishang.plans import PlanError, load_plan, plan_json_schema
 
 
 class Command(BaseCommand):
-    help = "Plan files: validate, lint, print the JSON Schema, upload a version, activate it, list versions."
-    requires_system_checks = []  # validate, lint and schema read files only: no database needed
+    help = ("Plan files: validate, lint, simulate, print the JSON Schema, upload a version, activate it, "
+            "list versions.")
+    requires_system_checks = []  # validate, lint, simulate and schema read files only: no database needed
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -33,6 +34,15 @@ class Command(BaseCommand):
                           help="rulebook to apply (default: the plan's own jurisdiction key)")
         lint.add_argument("--format", choices=["text", "json"], default="text")
         lint.add_argument("--lang", choices=["zh", "en", "both"], default="both", help="text report language")
+        lint.add_argument("--simulate", metavar="SCENARIO", help="also apply the rules on simulated figures")
+        simulate = sub.add_parser("simulate", help="simulate the plan in a market scenario (no database needed)")
+        simulate.add_argument("file")
+        simulate.add_argument("--scenario", required=True)
+        simulate.add_argument("--months", type=int)
+        simulate.add_argument("--seed", type=int)
+        simulate.add_argument("--out", required=True, help="directory for report.json, report.html and charts")
+        simulate.add_argument("--lang", choices=["zh", "en", "both"], default="both", help="summary language")
+        simulate.add_argument("--progress", action="store_true", help="show a progress bar even when not a TTY")
         sub.add_parser("schema", help="print the plan file's JSON Schema")
         upload = sub.add_parser("upload", help="store a plan file as a new version")
         upload.add_argument("file")
@@ -72,19 +82,42 @@ class Command(BaseCommand):
         else:
             self.stdout.write(self.style.SUCCESS(summary))
 
-    def _lint(self, file: str, jurisdiction: str | None, format: str, lang: str, **_):
-        from weishang.plans.lint import lint_plan
-
+    def _load(self, file: str):
         try:
-            plan = load_plan(file, text=self._read(file))
+            return load_plan(file, text=self._read(file))
         except PlanError as exc:
             for issue in exc.issues:
                 self.stderr.write(str(issue))
-            raise CommandError(f"{file}: {len(exc.issues)} problem(s); fix them before linting", returncode=2) from None
-        report = lint_plan(plan, jurisdiction)
+            raise CommandError(f"{file}: {len(exc.issues)} problem(s); fix them first", returncode=2) from None
+
+    def _simulated(self, plan, scenario: str, **kw):
+        from weishang.plans.simulate import run_simulation
+
+        try:
+            return run_simulation(plan, scenario, **kw)
+        except PlanError as exc:  # the scenario file's problems, with file, line and column
+            for issue in exc.issues:
+                self.stderr.write(str(issue))
+            raise CommandError(f"{scenario}: {len(exc.issues)} problem(s)", returncode=2) from None
+
+    def _lint(self, file: str, jurisdiction: str | None, format: str, lang: str, simulate: str | None, **_):
+        from weishang.plans.lint import lint_plan
+
+        plan = self._load(file)
+        figures = self._simulated(plan, simulate, lint=False).figures() if simulate else None
+        report = lint_plan(plan, jurisdiction, figures=figures)
         self.stdout.write(report.to_json(indent=2) if format == "json" else report.as_text(lang))
         if report.blocking:
             raise SystemExit(report.exit_code)
+
+    def _simulate(self, file: str, scenario: str, months: int | None, seed: int | None, out: str, lang: str,
+                  progress: bool, **_):
+        plan = self._load(file)
+        result = self._simulated(plan, scenario, months=months, seed=seed, out_dir=out,
+                                 progress=True if progress else None)
+        self.stdout.write(result.summary_text(lang))
+        if not result.report["conservation"]["all_balanced"]:
+            raise CommandError("conservation check failed: see report.json (conservation)")
 
     def _schema(self, **_):
         self.stdout.write(json.dumps(plan_json_schema(), ensure_ascii=False, indent=2))

@@ -1,0 +1,141 @@
+"""``run_simulation``: a plan played in a scenario's market, month by month, with its report."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
+from typing import Any
+
+from ..loader import load_plan
+from ..schema import Plan
+from .compiled import Compiled, compile_plan
+from .metrics import build_report
+from .model import Market
+from .progress import Progress
+from .scenario import Scenario, check_against_plan, load_scenario
+
+__all__ = ["SimulationResult", "run_simulation"]
+
+FIGURE_RULES = ("CN-CRIM", "US-NONP", "EU-14-SIM", "ECON-LOSS", "ECON-INV")
+
+
+@dataclass
+class SimulationResult:
+    """A finished run: ``report`` (the report.json dict), the model's state, the files written."""
+
+    report: dict
+    plan: Plan
+    scenario: Scenario
+    market: Market
+    compiled: Compiled
+    elapsed: float
+    out_dir: Path | None = None
+    files: list[Path] = field(default_factory=list)
+
+    def figures(self) -> dict[str, Decimal]:
+        """The linter's figures (``weishang.plans.lint.FIGURES``): ``lint_plan(plan, j, figures=result.figures())``."""
+        out: dict[str, Decimal] = {}
+        for key, value in self.report["figures"].items():
+            number = Decimal(str(value))
+            if key.endswith("_share"):  # 0.836533 → 0.8365: the linter prints 83.65%
+                number = number.quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN)
+            out[key] = number
+        return out
+
+    def lint(self, jurisdiction: str | None = None):
+        """The plan linted with this run's figures (every rule, text and figures)."""
+        from ..lint import lint_plan
+
+        return lint_plan(self.plan, jurisdiction, figures=self.figures())
+
+    def summary_text(self, lang: str = "zh") -> str:
+        """A short summary for the terminal: ``zh``, ``en`` or ``both`` (Chinese first)."""
+        from .text import summary
+
+        if lang == "both":
+            return summary(self.report, "zh") + "\n\n" + summary(self.report, "en")
+        return summary(self.report, lang)
+
+    def write(self, out_dir: str | Path) -> list[Path]:
+        """Write report.json, the PNG charts and report.html into ``out_dir``."""
+        from .charts import write_charts
+        from .html import write_html
+
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        files = []
+        path = out / "report.json"
+        path.write_text(json.dumps(self.public_report(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        files.append(path)
+        charts = write_charts(self.report, out)
+        files += list(charts.values())
+        files.append(write_html(self.public_report(), charts, out / "report.html"))
+        self.out_dir, self.files = out, files
+        return files
+
+    def public_report(self) -> dict:
+        return {k: v for k, v in self.report.items() if not k.startswith("_")}
+
+
+def run_simulation(
+    plan: Plan | str | Path,
+    scenario: Scenario | str | Path,
+    *,
+    months: int | None = None,
+    seed: int | None = None,
+    out_dir: str | Path | None = None,
+    progress: bool | None = False,
+    record: bool = False,
+    lint: bool = True,
+) -> SimulationResult:
+    """Simulate ``plan`` in ``scenario``'s market and build the report.
+
+    ``months`` and ``seed`` override the scenario's; the same seed gives the same numbers.
+    ``out_dir``: also write report.json, the charts and report.html there. ``progress``: draw a
+    progress bar on stderr (``None``: only when stderr is a terminal). ``record``: keep every
+    event for the exact path (``exact.replay``; small populations only). ``lint``: add the
+    findings of the rules on simulated figures for the plan's jurisdiction to the report.
+
+    Raises ``PlanError`` / ``ScenarioError`` for unusable files (file:line:col path message).
+    """
+    if not isinstance(plan, Plan):
+        plan = load_plan(plan)
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    check_against_plan(scenario, plan)
+    months = scenario.months if months is None else int(months)
+    seed = scenario.seed if seed is None else int(seed)
+    if months < 1:
+        raise ValueError("months must be at least 1")
+    gift_packs = {level.entry.gift_pack for level in plan.levels if level.entry.gift_pack}
+    sku = scenario.product.sku or next(s for s in plan.prices if s not in gift_packs)
+    compiled = compile_plan(plan, sku=sku, retail=scenario.product.retail, unit_cost=scenario.product.unit_cost)
+    started = time.perf_counter()
+    market = Market(compiled, scenario, months=months, seed=seed, record=record)
+    bar = Progress(months, progress)
+    try:
+        for month in range(1, months + 1):
+            market.step(month)
+            bar.update(month, f"{market.n:,} agents")
+    finally:
+        bar.close()
+    report = build_report(market, plan_file=plan.source_file, scenario_file=scenario.source_file, months=months,
+                          seed=seed)
+    result = SimulationResult(report, plan, scenario, market, compiled, 0.0)
+    if lint:
+        report["lint"] = _figure_findings(result)
+    result.elapsed = time.perf_counter() - started
+    if out_dir is not None:
+        result.write(out_dir)
+    return result
+
+
+def _figure_findings(result: SimulationResult) -> dict[str, Any]:
+    jurisdiction = result.plan.jurisdiction
+    report = result.lint(jurisdiction)
+    findings = [f for f in report.as_json()["findings"] if f["rule"] in FIGURE_RULES]
+    return {"jurisdiction": jurisdiction, "findings": findings,
+            "command": "weishang plan lint PLAN.yaml --simulate SCENARIO.yaml"}
