@@ -116,6 +116,29 @@ def account_for(*, owner: Agent | None, purpose: str) -> Account:
     return account
 
 
+def agent_accounts(*, owner_ids: Iterable[int], purpose: str) -> dict[int, Account]:
+    """Many agents' accounts for one purpose at once (settlement, release): one read, one insert
+    of the missing ones (a concurrent opener wins quietly), one read back."""
+    if purpose not in AGENT_PURPOSES:
+        raise BusinessError(_("%(purpose)s is not an agent's account.") % {"purpose": purpose}, field="purpose")
+    wanted = set(owner_ids)
+    found: dict[int, Account] = {}
+    for chunk in _chunks(sorted(wanted), 5000):
+        found.update({a.owner_id: a for a in Account.objects.filter(owner_id__in=chunk, purpose=purpose)})
+    missing = wanted - set(found)
+    if missing:
+        Account.objects.bulk_create([Account(owner_id=o, purpose=purpose) for o in sorted(missing)],
+                                    batch_size=2000, ignore_conflicts=True)
+        for chunk in _chunks(sorted(missing), 5000):
+            found.update({a.owner_id: a for a in Account.objects.filter(owner_id__in=chunk, purpose=purpose)})
+    return found
+
+
+def _chunks(items: list, size: int):
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
 def debit(account: Account, amount) -> tuple[Account, Decimal]:
     """A debit line: raises an asset or expense (brand cash), lowers what the brand owes (a wallet)."""
     return account, _exact(amount)

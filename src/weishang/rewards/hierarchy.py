@@ -53,6 +53,7 @@ class DatabaseHierarchy:
         self._names: dict[int, str] = {}
         self._parents: dict[int, int | None] | None = None
         self._children: dict[int | None, list[int]] = {}
+        self._totals: dict[tuple, dict[int, Decimal]] = {}
 
     # --- the tree -------------------------------------------------------------------------
     def level_of(self, agent: int) -> str:
@@ -155,6 +156,13 @@ class DatabaseHierarchy:
         return {agent: amount for agent, amount in rows if agent is not None and amount}
 
     def metric_totals(self, metric: str, start: date, end: date) -> dict[int, Decimal]:
+        """Every agent's figure for the period (memoised: the ladder, awards and reports share it)."""
+        key = (metric, start, end)
+        if key not in self._totals:
+            self._totals[key] = self._metric_totals(metric, start, end)
+        return self._totals[key]
+
+    def _metric_totals(self, metric: str, start: date, end: date) -> dict[int, Decimal]:
         self._parent_map()  # the engine asks about every agent in the totals next
         since, until = day_range(start, end)
         period = Q(completed_at__gte=since, completed_at__lt=until)

@@ -133,9 +133,13 @@ def _store(lines: Iterable[EngineLine], *, version: PlanVersion, order: Order | 
     company = [(row, purpose) for row, purpose in credits if row.payer_id is None]
     if company:
         total = sum((row.amount for row, _p in company), Decimal("0"))
+        accounts = {purpose: ledger.agent_accounts(owner_ids={row.beneficiary_id for row, p in company if p == purpose},
+                                                   purpose=purpose)
+                    for purpose in {p for _row, p in company} - {Purpose.BRAND_PRIZES_PAYABLE}}
         postings = [ledger.debit(_account(None, Purpose.BRAND_REWARD_EXPENSE), total)]
-        postings += [ledger.credit(_account(None if purpose == Purpose.BRAND_PRIZES_PAYABLE else row.beneficiary_id,
-                                            purpose), row.amount) for row, purpose in company]
+        postings += [ledger.credit(_account(None, purpose) if purpose == Purpose.BRAND_PRIZES_PAYABLE
+                                   else accounts[purpose][row.beneficiary_id], row.amount)
+                     for row, purpose in company]
         entry = ledger.journal_post(lines=postings, kind="reward", reference=_reference(order, period),
                                     memo=_("Rewards %(ref)s") % {"ref": _reference(order, period)})
         RewardLine.objects.filter(pk__in=[row.pk for row, _p in company]).update(entry=entry)
@@ -361,9 +365,10 @@ def rewards_release(*, now: datetime | None = None, by=None) -> int:
             for row in rows:
                 per_agent[row.beneficiary_id] += row.amount
             postings = []
+            frozen = ledger.agent_accounts(owner_ids=per_agent, purpose=Purpose.AGENT_REWARDS_FROZEN)
+            available = ledger.agent_accounts(owner_ids=per_agent, purpose=Purpose.AGENT_REWARDS_AVAILABLE)
             for agent_id, amount in sorted(per_agent.items()):
-                postings += [ledger.debit(_account(agent_id, Purpose.AGENT_REWARDS_FROZEN), amount),
-                             ledger.credit(_account(agent_id, Purpose.AGENT_REWARDS_AVAILABLE), amount)]
+                postings += [ledger.debit(frozen[agent_id], amount), ledger.credit(available[agent_id], amount)]
             entry = ledger.journal_post(lines=postings, kind="reward_release", by=by, reference="rewards:release",
                                         memo=_("%(n)d reward line(s) released") % {"n": len(rows)})
             RewardLine.objects.filter(pk__in=[row.pk for row in rows]).update(
