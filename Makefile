@@ -35,6 +35,8 @@ test: setup
 bench: setup
 	$(PY) bench/tree.py
 	$(PY) bench/orders.py
+	$(PY) bench/settle.py
+	$(PY) bench/simulate.py
 
 lock:
 	@py=$$(scripts/find-python); tmp=$$(mktemp -d); $$py -m venv $$tmp; $$tmp/bin/pip install -q uv; \
