@@ -161,9 +161,23 @@ def _child(args: argparse.Namespace, url: str, role: str, out: Path, **extra) ->
     return json.loads(out.read_text())
 
 
+def _exclusive() -> int:
+    """One run at a time: two runs would rebuild and copy the same databases under each other."""
+    import fcntl
+
+    fd = os.open(BENCH_DIR / "settle.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print("another bench/settle.py is running (var/bench/settle.lock); waiting for it to finish …", flush=True)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd  # held until this process exits
+
+
 def run_parent(args: argparse.Namespace) -> int:
     backends = ["sqlite", "postgresql"] if args.backend == "all" else [args.backend]
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    _lock = _exclusive()  # noqa: F841 - kept open for the whole run
     big, small = _months(date.today())
     results: dict[str, dict] = {}
     failed = False
