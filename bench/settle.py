@@ -26,22 +26,24 @@ is its own:
 - **memory** (one per month): ``settle_period`` alone; growth of the process's peak RSS
   (``ru_maxrss``) over its RSS just before;
 - **tracemalloc** (one per month): ``settle_period`` under ``tracemalloc``, its peak of Python
-  allocations (the run is several times slower; its time is not used);
+  allocations (the run is about 3x slower; its time is not used);
 - **phases** (one): where the time goes — exclusive time and SQL statements of each step
   (loading the agents, the GROUP BY queries, the rollup, the engine, storing lines, accounts,
   ledger postings, bulk inserts), by wrapping those functions in this process;
+- **phases_patched** (one, unless ``--no-experiment``): the same with the experiment applied;
 - **profile** (one): ``cProfile`` of ``settle_period``.
 
 Usage::
 
     .venv/bin/python bench/settle.py                     # SQLite, then PostgreSQL if reachable
     .venv/bin/python bench/settle.py --backend sqlite --agents 20000 --lines 200000
-    .venv/bin/python bench/settle.py --smoke             # tiny, one run of each kind (~1 minute)
+    .venv/bin/python bench/settle.py --smoke             # tiny, one run of each kind (~15 s a backend)
 
 The databases are ``var/bench/settle.sqlite3`` (copies: ``settle-run.sqlite3``) and
 ``weishang_bench_settle`` (copies: ``weishang_bench_settle_run``) on ``--postgres-url``
 (default postgres://postgres@127.0.0.1:5432/, dropped and re-created). Results as JSON in
 ``var/bench/settle-<backend>.json``, the profile in ``var/bench/settle-<backend>-profile.txt``.
+One run at a time: a second one waits for ``var/bench/settle.lock``.
 """
 
 from __future__ import annotations
@@ -286,7 +288,7 @@ def _summarise(backend: str, build: dict, runs: list[dict], big: str, small: str
             targets.append({"target": f"memory bounded: {what} at {b['lines']:,} / at {s['lines']:,} order lines "
                                       f"(x{line_growth:.0f} lines) < 1.5", "value": growth, "unit": "x",
                             "met": growth < 1.5})
-    states = sorted({(r.get("commit"), r.get("src_dirty")) for r in [build, *runs]}, key=str)
+    states = sorted({(r.get("src_tree"), r.get("src_dirty")) for r in [build, *runs]}, key=str)
     return {"backend": backend, "build": build, "months": months, "runs": runs, "code_states": states,
             "phases": phases["phases"] if phases else None,
             "phases_settle_s": phases["settle_s"] if phases else None,
@@ -323,7 +325,8 @@ def _print_summary(results: dict[str, dict]) -> None:
         for t in res["targets"]:
             print(f"  [{'met ' if t['met'] else 'MISS'}] {t['target']}: {t['value']:.2f}{t['unit']}")
         if len(res["code_states"]) > 1 or any(dirty for _c, dirty in res["code_states"]):
-            print(f"  !! src/ changed during the benchmark or had uncommitted changes: {res['code_states']}")
+            print(f"  !! src/ changed during the benchmark or had uncommitted changes (src tree, dirty): "
+                  f"{res['code_states']}")
         print(f"  checks {'OK' if res['checks_ok'] else 'FAILED'}")
 
 
@@ -346,13 +349,17 @@ def _setup_django(database_url: str) -> None:
 
 
 def _code_state() -> dict:
-    """The commit checked out when this process started, and whether src/ differed from it."""
-    try:
-        out = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "src"], capture_output=True,
-                             text=True, timeout=10).stdout
-    except (OSError, subprocess.SubprocessError):
-        out = ""
-    return {"commit": _commit(), "src_dirty": bool(out.strip())}
+    """The commit checked out when this process started, its src/ tree (commits that change only
+    bench/ or docs/ keep it), and whether src/ had uncommitted changes."""
+    def git(*cmd: str) -> str:
+        try:
+            return subprocess.run(["git", "-C", str(ROOT), *cmd], capture_output=True, text=True,
+                                  timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    return {"commit": _commit(), "src_tree": git("rev-parse", "--short", "HEAD:src") or "unknown",
+            "src_dirty": bool(git("status", "--porcelain", "--", "src"))}
 
 
 def _month_bounds(period: str):
