@@ -105,3 +105,27 @@ class OutboxEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} {self.key}"
+
+
+class PasswordResetCode(models.Model):
+    """A one-time code sent by text message to reset a forgotten password.
+
+    Only a hash of the code is stored. A code expires after a few minutes, allows a few wrong
+    guesses, and is spent by its first successful use; asking for a new one spends the old ones.
+    """
+
+    user = models.ForeignKey("core.User", on_delete=models.CASCADE, related_name="reset_codes",
+                             verbose_name=_("user"))
+    code_hash = models.CharField(_("code hash"), max_length=128)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    expires_at = models.DateTimeField(_("expires"))
+    attempts = models.PositiveSmallIntegerField(_("wrong attempts"), default=0)
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name = _("password reset code")
+        verbose_name_plural = _("password reset codes")
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,106 @@
+"""A forgotten password, reset with a code sent by text message to the account's phone.
+
+``password_reset_request`` sends a six-digit code; ``password_reset_confirm`` checks it and sets the
+new password. The request answers the same whether or not the number has an account, and the
+limits below hold silently, so the page cannot be used to find out who is registered or to
+flood a phone with messages.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model, password_validation
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext as _
+
+from weishang.core.errors import BusinessError
+from weishang.core.models import PasswordResetCode
+from weishang.core.selectors import brand_get
+from weishang.core.sms import SmsError, sms_send
+from weishang.core.validators import normalize_phone, validate_phone
+
+CODE_VALID = timedelta(minutes=10)
+RESEND_AFTER = timedelta(seconds=60)
+MAX_PER_HOUR = 5
+MAX_WRONG = 5
+
+
+def _hash(user_id: int, code: str) -> str:
+    return salted_hmac("weishang.password-reset", f"{user_id}:{code}", algorithm="sha256").hexdigest()
+
+
+def _clean_phone(phone: str) -> str:
+    phone = normalize_phone(phone)
+    try:
+        validate_phone(phone)
+    except ValidationError as exc:
+        raise BusinessError(exc.messages[0], field="phone") from exc
+    return phone
+
+
+def _user_by_phone(phone: str):
+    return get_user_model().objects.filter(phone=phone, is_active=True).first()
+
+
+def password_reset_request(*, phone: str) -> None:
+    """Send a reset code to ``phone`` if it belongs to an active account and the limits allow
+    (one code a minute, five an hour). Earlier unused codes stop working."""
+    phone = _clean_phone(phone)
+    user = _user_by_phone(phone)
+    if user is None:
+        return
+    now = timezone.now()
+    with transaction.atomic():
+        user = get_user_model().objects.select_for_update().get(pk=user.pk)
+        recent = PasswordResetCode.objects.filter(user=user, created_at__gte=now - timedelta(hours=1))
+        if recent.filter(created_at__gte=now - RESEND_AFTER).exists() or recent.count() >= MAX_PER_HOUR:
+            return
+        PasswordResetCode.objects.filter(user=user, used_at__isnull=True, expires_at__gt=now).update(expires_at=now)
+        code = f"{secrets.randbelow(10**6):06d}"
+        PasswordResetCode.objects.create(user=user, code_hash=_hash(user.pk, code), expires_at=now + CODE_VALID)
+        text = _("【%(brand)s】Your password reset code is %(code)s, valid for %(minutes)d minutes. "
+                 "If you did not ask for it, ignore this message.") % {
+            "brand": brand_get().name, "code": code, "minutes": CODE_VALID.seconds // 60}
+        try:
+            sms_send(phone=phone, text=text)
+        except SmsError as exc:
+            raise BusinessError(_("The text message could not be sent. Try again in a minute."),
+                                field="phone") from exc
+
+
+def password_reset_confirm(*, phone: str, code: str, new_password: str):
+    """Set a new password with the latest code sent to ``phone``; returns the user.
+
+    A wrong code counts against the code (five wrong and it is spent); a used, expired or replaced
+    code is refused with the same message."""
+    phone = _clean_phone(phone)
+    code = (code or "").strip()
+    wrong = BusinessError(_("The code is wrong or has expired. Ask for a new one if needed."), field="code")
+    user = _user_by_phone(phone)
+    if user is None:
+        raise wrong
+    now = timezone.now()
+    with transaction.atomic():
+        current = (PasswordResetCode.objects.select_for_update()
+                   .filter(user=user, used_at__isnull=True, expires_at__gt=now).order_by("-pk").first())
+        if current is None or current.attempts >= MAX_WRONG:
+            raise wrong
+        matches = constant_time_compare(current.code_hash, _hash(user.pk, code))
+        if matches:
+            try:
+                password_validation.validate_password(new_password, user)
+            except ValidationError as exc:
+                raise BusinessError(" ".join(exc.messages), field="new_password1") from exc
+            user.set_password(new_password)
+            user.save(update_fields=["password"])
+            current.used_at = now
+            current.save(update_fields=["used_at"])
+            return user
+        PasswordResetCode.objects.filter(pk=current.pk).update(attempts=F("attempts") + 1)
+    raise wrong
