@@ -22,7 +22,9 @@ from weishang.core.money import CENT
 from weishang.ledger.models import Purpose, Withdrawal, WithdrawalStatus
 from weishang.ledger.selectors import agent_balances
 from weishang.plans import Plan
+from weishang.plans.progress import Progress, upgrade_progress
 from weishang.plans.schema import fmt_num
+from weishang.rewards.hierarchy import DatabaseHierarchy
 from weishang.rewards.models import (
     PlanVersion,
     RewardKind,
@@ -359,3 +361,34 @@ def release_due_count(now: datetime | None = None) -> tuple[int, Decimal]:
            .exclude(order__status=OrderStatus.REFUND_REQUESTED).order_by())
     found = due.aggregate(n=Count("pk"), s=Sum("amount"))
     return found["n"] or 0, _money(found["s"])
+
+
+# --- the agent's upgrade progress page (/m/progress/) ------------------------------------------
+
+@dataclass(frozen=True)
+class UpgradeProgressPage:
+    """What the progress page shows: the plan in force (None: there is none), the agent's progress
+    under it (None with no plan, or when the plan does not know the agent's level), and the plan's
+    level names by code."""
+
+    version: PlanVersion | None
+    progress: Progress | None
+    level_names: dict[str, str]
+
+    def name(self, code: str) -> str:
+        return self.level_names.get(code, code)
+
+
+def upgrade_progress_of(*, agent: Agent, at: datetime | None = None) -> UpgradeProgressPage:
+    """How far ``agent`` is from each upgrade rule above their level under the plan in force: the
+    engine's own condition checks over the database figures (``DatabaseHierarchy``)."""
+    version = plan_in_force(at)
+    if version is None:
+        return UpgradeProgressPage(version=None, progress=None, level_names={})
+    plan = plan_of(version)
+    names = {level.code: level.name for level in plan.levels}
+    if agent.level.code not in names:
+        return UpgradeProgressPage(version=version, progress=None, level_names=names)
+    view = DatabaseHierarchy()
+    return UpgradeProgressPage(version=version, progress=upgrade_progress(plan, agent.pk, view, at=at),
+                               level_names=names)
