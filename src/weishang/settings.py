@@ -44,6 +44,8 @@ if ENV == "production":
 INSTALLED_APPS = [
     "unfold",
     "unfold.contrib.filters",
+    "unfold.contrib.import_export",
+    "unfold.contrib.simple_history",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -51,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "simple_history",
+    "import_export",
     "weishang.core",
     "weishang.channel",
     "weishang.catalog",
@@ -60,6 +63,7 @@ INSTALLED_APPS = [
     "weishang.web",
     "weishang.api",
     "weishang.demo",
+    "weishang.console",
 ]
 
 MIDDLEWARE = [
@@ -163,6 +167,8 @@ UNFOLD = {
     "SITE_HEADER": _("Weishang 微商"),
     "SITE_URL": "/m/",
     "SHOW_LANGUAGES": True,
+    # The console's front page: the brand's figures (weishang.console.dashboard).
+    "DASHBOARD_CALLBACK": "weishang.console.dashboard.dashboard_callback",
     "SIDEBAR": {
         "show_search": True,
         "show_all_applications": True,

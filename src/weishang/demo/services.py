@@ -16,7 +16,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management.color import no_style
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -256,6 +256,7 @@ def demo_load(*, agents: int = 2000, seed: int = 2026) -> DemoResult:
         load_agents(n=agents - 1, seed=seed, levels=levels)  # the last one is recruited live, below
         _applications(random.Random(seed + 1), levels)
         _plan_and_rewards(timezone.now())
+        _payment_history()
         created = True
     logins = []
     for rank in range(1, 7):  # one login per level, and the 特约 recruited live (13800000006)
@@ -339,6 +340,40 @@ def _retail_history(now) -> None:
                 moves.append(StockMove(from_location=cloud, to_location=customer_place, sku=sku, quantity=10,
                                        reason=StockReason.RETAIL, order_line=line, created_at=when, note=sale.number))
     StockMove.objects.bulk_create(moves)  # in and out again: the cached stock levels do not change
+
+
+def _payment_history() -> None:
+    """The history's orders the company filled were paid by transfer to brand finance: their
+    confirmed payments and ledger entries (brand cash debited, brand sales credited), written in
+    bulk as ``trade.services.payment_confirm`` would have left them, so that the console's cash
+    collected (回款) has a history. ``weishang ledger verify`` checks them."""
+    from weishang.ledger.models import Account, JournalEntry, JournalLine, Purpose
+    from weishang.ledger.services import account_for
+    from weishang.trade.models import VOLUME_KINDS, Payment, PaymentMethod, PaymentStatus
+
+    orders = list(Order.objects.filter(seller__isnull=True, kind__in=VOLUME_KINDS, paid_at__isnull=False,
+                                       payments__isnull=True).order_by("paid_at", "pk"))
+    if not orders:
+        return
+    finance = get_user_model().objects.filter(username="finance").first()
+    payments = Payment.objects.bulk_create(
+        [Payment(order=o, method=PaymentMethod.TRANSFER, amount=o.total, status=PaymentStatus.CONFIRMED,
+                 reference=f"演示转账 {o.number}", created_at=o.paid_at, decided_by=finance, decided_at=o.paid_at)
+         for o in orders], batch_size=5000)
+    cash = account_for(owner=None, purpose=Purpose.BRAND_CASH)
+    sales = account_for(owner=None, purpose=Purpose.BRAND_SALES)
+    entries = JournalEntry.objects.bulk_create(
+        [JournalEntry(number=f"JH{timezone.localtime(o.paid_at):%Y%m%d}{i:07d}", kind="order_payment", memo="订单付款",
+                      reference=f"order:{o.number}", idempotency_key=f"payment:{p.pk}", created_at=o.paid_at,
+                      created_by=finance)
+         for i, (o, p) in enumerate(zip(orders, payments, strict=True))], batch_size=5000)
+    JournalLine.objects.bulk_create(
+        [line for e, o in zip(entries, orders, strict=True)
+         for line in (JournalLine(entry=e, account=cash, amount=o.total), JournalLine(entry=e, account=sales,
+                                                                                      amount=-o.total))],
+        batch_size=5000)
+    total = sum(o.total for o in orders)
+    Account.objects.filter(pk__in=[cash.pk, sales.pk]).update(balance=models.F("balance") + total)
 
 
 def _live_order() -> None:

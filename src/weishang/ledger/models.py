@@ -47,6 +47,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
+from simple_history.models import HistoricalRecords
 
 from weishang.channel.models import Agent
 from weishang.core.money import MONEY_DIGITS, MONEY_PLACES
@@ -278,6 +279,8 @@ class Withdrawal(models.Model):
                                         related_name="+", verbose_name=_("payout entry"))
     idempotency_key = models.CharField(max_length=64, null=True, blank=True)
     created_at = models.DateTimeField(_("requested"), default=timezone.now)
+    # Every change of a payout (status, reference, note) with who made it: the console's audit history.
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-pk"]

@@ -10,15 +10,27 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from weishang.channel.models import Agent
 from weishang.core.models import OutboxEvent
 from weishang.core.money import MONEY_DIGITS, MONEY_PLACES
 
 
+def _plan_history_user(request=None, instance=None, **kwargs):
+    """Who changed a plan version: the console user, or (from a command) whoever the service
+    recorded as activating or uploading it."""
+    if request is not None:
+        return request.user
+    if instance is not None:
+        return instance.activated_by or instance.uploaded_by
+    return None
+
+
 class PlanVersion(models.Model):
     """One uploaded version of a plan file, kept exactly as written. Once activated it never
-    changes: an edit is a new version."""
+    changes: an edit is a new version. Its history (upload, replacement of a draft, activation)
+    is kept with who and when."""
 
     plan_id = models.SlugField(_("plan id"), max_length=60)
     version = models.PositiveIntegerField(_("version"))
@@ -40,6 +52,7 @@ class PlanVersion(models.Model):
     synced_at = models.DateTimeField(_("catalog synced"), null=True, blank=True,
                                      help_text=_("When its levels, prices and supply mode were written to the "
                                                  "catalog and brand settings."))
+    history = HistoricalRecords(get_user=_plan_history_user)
 
     class Meta:
         ordering = ["plan_id", "-version"]

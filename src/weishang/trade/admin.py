@@ -22,9 +22,10 @@ from dataclasses import dataclass
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -44,6 +45,8 @@ from unfold.widgets import (
 )
 
 from weishang.catalog.models import SKU
+from weishang.channel.models import Agent, ReferrerLink
+from weishang.console.dashboard import brand_to_act, order_queues
 from weishang.core.errors import BusinessError, Conflict
 from weishang.core.models import SupplyMode
 from weishang.trade import services, stock
@@ -399,21 +402,51 @@ class BrandToActFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() != "yes":
             return queryset
-        company = Q(seller__isnull=True, kind__in=VOLUME_KINDS)
-        brand_payment = Exists(Payment.objects.filter(order=OuterRef("pk"), status=PaymentStatus.PENDING,
-                                                      receiver__isnull=True))
-        return queryset.filter(
-            (company & Q(status__in=[S.SUBMITTED, S.PAID, S.REFUND_REQUESTED]))
-            | Q(kind=OrderKind.PICKUP, status__in=[S.SUBMITTED, S.FULFILLED])
-            | (Q(status=S.AWAITING_PAYMENT) & brand_payment)
-        )
+        return queryset.filter(brand_to_act())
+
+
+class WaitingFilter(admin.SimpleListFilter):
+    """Open orders by what they wait for (the dashboard's "orders waiting" figures link here)."""
+
+    title = _("waiting for")
+    parameter_name = "waiting"
+
+    def lookups(self, request, model_admin):
+        return [(name, label) for name, (label, _q) in order_queues().items()]
+
+    def queryset(self, request, queryset):
+        queue = order_queues().get(self.value() or "")
+        return queryset.filter(queue[1]) if queue else queryset
+
+
+class TeamFilter(admin.SimpleListFilter):
+    """Orders bought by one agent's referral team (the agent included): the dashboard's team volume."""
+
+    title = _("bought by the team of")
+    parameter_name = "team"
+
+    def lookups(self, request, model_admin):
+        value = self.value()
+        if value and value.isdigit():
+            agent = Agent.objects.filter(pk=value).only("real_name").first()
+            if agent is not None:
+                return [(value, agent.real_name)]
+        return []
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if not value.isdigit():
+            raise IncorrectLookupParameters(_("Choose an agent."))
+        return queryset.filter(buyer_id__in=ReferrerLink.objects.filter(ancestor_id=value).values("descendant_id"))
 
 
 @admin.register(Order)
 class OrderAdmin(ModelAdmin):
     list_display = ("number", "kind", "party", "seller_display", "status_label", "total", "submitted_at",
                     "paid_at", "completed_at")
-    list_filter = (BrandToActFilter, "kind", "status", SupplyModeFilter, FilledByFilter)
+    list_filter = (BrandToActFilter, WaitingFilter, "kind", "status", SupplyModeFilter, FilledByFilter, TeamFilter)
     search_fields = ("number", "buyer__real_name", "buyer__user__phone", "customer__name", "customer__phone",
                      "tracking_number")
     list_select_related = ("buyer__user", "buyer__level", "seller__level", "customer")
@@ -824,7 +857,7 @@ class StockActionsMixin:
 @admin.register(StockLevel)
 class StockLevelAdmin(StockActionsMixin, ReadOnlyAdmin):
     list_display = ("location_display", "location_kind", "sku_display", "quantity", "moves_link")
-    list_filter = ("location__kind", OnHandFilter, "sku__product", "sku")
+    list_filter = ("location__kind", "location__agent__level", OnHandFilter, "sku__product", "sku")
     search_fields = ("sku__code", "sku__name", "location__name", "location__code", "location__agent__real_name")
     list_select_related = ("location", "sku")
     ordering = ("location__kind", "location__name", "sku__code")
