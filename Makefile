@@ -30,6 +30,7 @@ run: setup
 	$(WS) serve --addr $(HOST):$(PORT)
 
 test: setup
+	-@scripts/ensure-chromium
 	$(PY) -m pytest
 
 bench: setup
