@@ -320,7 +320,7 @@ def test_api_reject_needs_a_note(client, chain):
     client.force_login(c.user)
     response = client.post(f"/api/v1/applications/{app.pk}/reject", {}, content_type="application/json")
     assert response.status_code == 400
-    assert list(response.json()["errors"]) == ["note"]
+    assert list(response.json()["error"]["fields"]) == ["note"]
     assert Application.objects.get().status == ApplicationStatus.PENDING
 
     response = client.post(f"/api/v1/applications/{app.pk}/reject", {"note": "不符合"},

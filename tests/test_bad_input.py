@@ -129,9 +129,9 @@ def test_api_rejects_bad_input(client, inviter, changes, status, field):
     response = post_api(client, data)
     assert response.status_code == status
     body = response.json()
-    assert list(body["errors"]) == [field]
-    assert body["errors"][field] and all(body["errors"][field])
-    assert body["detail"]
+    assert list(body["error"]["fields"]) == [field]
+    assert body["error"]["fields"][field] and all(body["error"]["fields"][field])
+    assert body["error"]["message"]
     assert snapshot() == before
 
 
@@ -150,7 +150,7 @@ def test_duplicate_phone_of_an_agent(client, inviter, make_agent):
     assert "phone" in form_errors(response)
     response = post_api(client, api(invite_code=inviter.invite_code))
     assert response.status_code == 409
-    assert list(response.json()["errors"]) == ["phone"]
+    assert list(response.json()["error"]["fields"]) == ["phone"]
     # written another way, it is still the same phone
     response = post_api(client, api(invite_code=inviter.invite_code, phone="+86 139 1234 5678"))
     assert response.status_code == 409
@@ -168,7 +168,7 @@ def test_applying_twice_while_pending(client, inviter):
     assert response.status_code == 400
     response = post_api(client, api(invite_code=inviter.invite_code))
     assert response.status_code == 409
-    assert list(response.json()["errors"]) == ["phone"]
+    assert list(response.json()["error"]["fields"]) == ["phone"]
     assert snapshot() == before
     assert Application.objects.get().real_name == "新人"
 
@@ -184,8 +184,8 @@ def test_invite_code_that_does_not_exist(client, inviter):
     response = post_api(client, api(invite_code="NOSUCH99"))
     assert response.status_code == 404
     body = response.json()
-    assert list(body["errors"]) == ["invite_code"]
-    assert body["code"] == "not_found"
+    assert list(body["error"]["fields"]) == ["invite_code"]
+    assert body["error"]["code"] == "not_found"
     assert snapshot() == before
 
 
@@ -201,7 +201,7 @@ def test_invite_code_of_inactive_agent(client, inviter, action):
     assert response.status_code == 410
     response = post_api(client, api(invite_code=inviter.invite_code))
     assert response.status_code == 400
-    assert list(response.json()["errors"]) == ["invite_code"]
+    assert list(response.json()["error"]["fields"]) == ["invite_code"]
     assert snapshot() == before
 
 
@@ -211,7 +211,7 @@ def test_invite_code_of_applicant_who_has_not_paid(client, make_agent):
     before = snapshot()
     response = post_api(client, api(invite_code=applicant.invite_code))
     assert response.status_code == 400
-    assert list(response.json()["errors"]) == ["invite_code"]
+    assert list(response.json()["error"]["fields"]) == ["invite_code"]
     assert snapshot() == before
 
 
@@ -231,7 +231,7 @@ def test_approving_an_already_decided_application(client, inviter, pending):
     for verb, data in (("approve", {}), ("reject", {"note": "改主意"})):
         response = client.post(f"/api/v1/applications/{pending.pk}/{verb}", data, content_type="application/json")
         assert response.status_code == 409
-        assert response.json()["code"] == "conflict"
+        assert response.json()["error"]["code"] == "conflict"
     response = client.post(f"/m/applications/{pending.pk}/decide/", {"decision": "approve"}, follow=True)
     assert [m.level_tag for m in response.context["messages"]] == ["error"]
     assert snapshot() == before
@@ -253,7 +253,7 @@ def test_approving_someone_who_is_not_your_applicant(client, make_agent, pending
     before = snapshot()
     response = client.post(f"/api/v1/applications/{pending.pk}/approve", {}, content_type="application/json")
     assert response.status_code == 403
-    assert response.json()["errors"]
+    assert response.json()["error"]["message"]
     response = client.post(f"/m/applications/{pending.pk}/decide/", {"decision": "approve"}, follow=True)
     assert [m.level_tag for m in response.context["messages"]] == ["error"]
     assert snapshot() == before
@@ -265,7 +265,7 @@ def test_approving_when_phone_was_registered_meanwhile(client, inviter, pending,
     before = snapshot()
     response = client.post(f"/api/v1/applications/{pending.pk}/approve", {}, content_type="application/json")
     assert response.status_code == 409
-    assert list(response.json()["errors"]) == ["phone"]
+    assert list(response.json()["error"]["fields"]) == ["phone"]
     assert snapshot() == before
     assert Application.objects.get().status == ApplicationStatus.PENDING
 
@@ -276,7 +276,7 @@ def test_decision_note_too_long(client, inviter, pending):
     response = client.post(f"/api/v1/applications/{pending.pk}/reject", {"note": "x" * 301},
                            content_type="application/json")
     assert response.status_code == 422
-    assert list(response.json()["errors"]) == ["note"]
+    assert list(response.json()["error"]["fields"]) == ["note"]
     response = client.post(f"/m/applications/{pending.pk}/decide/", {"decision": "reject", "note": "x" * 301},
                            follow=True)
     assert [m.level_tag for m in response.context["messages"]] == ["error"]
@@ -529,7 +529,7 @@ def test_full_width_digit_phone_is_not_a_second_account(client, inviter, make_ag
     look_alike = NEW_PHONE[:3] + chr(ord(NEW_PHONE[3]) + 0xFEE0) + NEW_PHONE[4:]  # one full-width digit
     response = post_api(client, api(invite_code=inviter.invite_code, phone=look_alike))
     assert response.status_code in (400, 409)
-    assert list(response.json()["errors"]) == ["phone"]
+    assert list(response.json()["error"]["fields"]) == ["phone"]
     assert snapshot() == before
 
 
@@ -541,4 +541,4 @@ def test_full_width_id_number_is_refused_or_normalised(client, inviter):
         assert Application.objects.get().id_number == sample
     else:
         assert response.status_code == 400
-        assert list(response.json()["errors"]) == ["id_number"]
+        assert list(response.json()["error"]["fields"]) == ["id_number"]

@@ -309,7 +309,7 @@ def test_agent_cannot_decide_another_agents_applicant_on_api(client, make_agent,
         response = client.post(f"/api/v1/applications/{app.pk}/{verb}", {"note": "x"},
                                content_type="application/json")
         assert response.status_code == 403
-        assert response.json()["code"] == "forbidden"
+        assert response.json()["error"]["code"] == "forbidden"
     app.refresh_from_db()
     assert app.status == ApplicationStatus.PENDING
 
@@ -391,7 +391,7 @@ def test_anonymous_gets_401_from_me(client, db):
     for path in ("/api/v1/me", "/api/v1/me/team"):
         response = client.get(path)
         assert response.status_code == 401
-        assert response.json()["code"] == "unauthenticated"
+        assert response.json()["error"]["code"] == "unauthenticated"
 
 
 def test_staff_without_agent_gets_403_from_me(client, staff):

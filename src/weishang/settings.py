@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "simple_history",
+    "ninja",
     "import_export",
     "weishang.core",
     "weishang.channel",
@@ -73,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "weishang.api.idempotency.IdempotencyMiddleware",
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -162,6 +165,9 @@ def _nav(title, icon: str, url_name: str) -> dict:
     return {"title": title, "icon": icon, "link": reverse_lazy(url_name)}
 
 
+AUDIT_PERMS = ("catalog.view_levelprice", "channel.view_level", "catalog.view_sku", "rewards.view_planversion",
+               "ledger.view_withdrawal")
+
 UNFOLD = {
     "SITE_TITLE": _("Weishang console"),
     "SITE_HEADER": _("Weishang 微商"),
@@ -169,10 +175,21 @@ UNFOLD = {
     "SHOW_LANGUAGES": True,
     # The console's front page: the brand's figures (weishang.console.dashboard).
     "DASHBOARD_CALLBACK": "weishang.console.dashboard.dashboard_callback",
+    # /console/audit/: every change to prices, levels, SKUs, plans and withdrawals, with who made it.
+    "SITE_VIEWS": [("audit/", "audit_history", "weishang.console.audit.AuditHistoryView")],
     "SIDEBAR": {
         "show_search": True,
         "show_all_applications": True,
         "navigation": [
+            {
+                "title": _("Overview"),
+                "items": [
+                    _nav(_("Dashboard"), "dashboard", "admin:index"),
+                    _nav(_("Audit history"), "manage_history", "admin:audit_history") | {
+                        "permission": lambda request: any(request.user.has_perm(p) for p in AUDIT_PERMS),
+                    },
+                ],
+            },
             {
                 "title": _("Channel"),
                 "items": [

@@ -1,36 +1,50 @@
-"""The REST API, version 1 (django-ninja). M6 fills it; M1 has the application flow and "me"."""
+"""The REST API, version 1 (django-ninja), mounted at ``/api/v1/``.
+
+OpenAPI 3.1 at ``/api/v1/openapi.json``, interactive docs at ``/api/v1/docs``. Routers live in
+``weishang.api.routes``; who may call what in ``weishang.api.security``; the error format in
+``weishang.api.errors``; ``Idempotency-Key`` in ``weishang.api.idempotency``. docs/api.md is the
+integrator's guide.
+"""
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
 
-from weishang.api import channel as channel_api
-from weishang.core.errors import BusinessError
+from weishang.api import errors
+from weishang.api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from weishang.api.routes import auth as auth_routes
+from weishang.api.routes import channel as channel_routes
+from weishang.api.throttles import CallerThrottle
 
-api = NinjaAPI(title="Weishang API", version="1", urls_namespace="api-v1")
+DESCRIPTION = """Weishang's API for mini-programs, apps and brand integrations (ERP, logistics).
 
+- **Agents** log in with `POST /auth/login` and send `Authorization: Bearer <token>`; they reach only
+  their own records and their own team.
+- **Brand integrations** send `X-Api-Key: <key>`; a key reaches only its scopes.
+- **Errors** are always `{"error": {"code", "message", "fields"}}` with a 4xx status.
+- **Idempotency**: send `Idempotency-Key` on a POST; a retry with the same key returns the first response.
+- **Lists** are cursor-paginated (`cursor`, `page_size`); polled reads answer `ETag` / `If-None-Match`.
 
-@api.exception_handler(BusinessError)
-def business_error(request, exc: BusinessError):
-    return api.create_response(request, exc.as_dict(), status=exc.status)
-
-
-@api.exception_handler(ValidationError)
-def validation_error(request, exc: ValidationError):
-    errors: dict[str, list[str]] = {}
-    for err in exc.errors:
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "payload", "query", "path")]
-        errors.setdefault(".".join(loc) or "__all__", []).append(err.get("msg", ""))
-    return api.create_response(
-        request, {"detail": _("Some fields are not valid."), "code": "invalid", "errors": errors}, status=422
-    )
+See docs/api.md."""
 
 
-@api.exception_handler(AuthenticationError)
-def auth_error(request, exc):
-    return api.create_response(request, {"detail": _("Log in first."), "code": "unauthenticated"}, status=401)
+class WeishangAPI(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for operations in schema.get("paths", {}).values():
+            post = operations.get("post")
+            if post is None:
+                continue
+            post.setdefault("parameters", []).append({
+                "in": "header", "name": IDEMPOTENCY_HEADER, "required": False,
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                "description": "Any unique string (a UUID). A retry with the same key returns the first response.",
+            })
+        return schema
 
 
-api.add_router("/", channel_api.router)
+api = WeishangAPI(title="Weishang API", version="1", description=DESCRIPTION, urls_namespace="api-v1",
+                  throttle=[CallerThrottle()])
+errors.install(api)
+api.add_router("/auth", auth_routes.router)
+api.add_router("/", channel_routes.router)

@@ -7,14 +7,15 @@ from decimal import Decimal
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
-from ninja.security import SessionAuth
 
+from weishang.api.errors import ERRORS
+from weishang.api.security import AGENT
+from weishang.api.throttles import IpThrottle
 from weishang.channel import selectors, services
 from weishang.channel.models import Application
 from weishang.core.errors import Forbidden
 
 router = Router(tags=["channel"])
-session = SessionAuth()
 
 
 class ApplicationIn(Schema):
@@ -76,7 +77,7 @@ def _me(request):
     return agent
 
 
-@router.post("/applications", response={201: ApplicationOut}, auth=None)
+@router.post("/applications", response={201: ApplicationOut, **ERRORS}, auth=None, throttle=[IpThrottle("public")])
 def application_submit(request, payload: ApplicationIn):
     app = services.application_submit(
         invite_code=payload.invite_code, phone=payload.phone, real_name=payload.real_name,
@@ -85,14 +86,14 @@ def application_submit(request, payload: ApplicationIn):
     return Status(201, _application_out(app))
 
 
-@router.post("/applications/{application_id}/approve", response=AgentOut, auth=session)
+@router.post("/applications/{application_id}/approve", response={200: AgentOut, **ERRORS}, auth=AGENT)
 def application_approve(request, application_id: int, payload: DecisionIn):
     app = get_object_or_404(Application, pk=application_id)
     agent = services.application_approve(application=app, by=request.user, note=payload.note)
     return _agent_out(agent)
 
 
-@router.post("/applications/{application_id}/reject", response=ApplicationOut, auth=session)
+@router.post("/applications/{application_id}/reject", response={200: ApplicationOut, **ERRORS}, auth=AGENT)
 def application_reject(request, application_id: int, payload: DecisionIn):
     app = get_object_or_404(Application, pk=application_id)
     return _application_out(services.application_reject(application=app, by=request.user, note=payload.note))
@@ -112,12 +113,12 @@ def _agent_out(agent) -> AgentOut:
     )
 
 
-@router.get("/me", response=AgentOut, auth=session)
+@router.get("/me", response={200: AgentOut, **ERRORS}, auth=AGENT)
 def me(request):
     return _agent_out(_me(request))
 
 
-@router.get("/me/team", response=list[TeamMemberOut], auth=session)
+@router.get("/me/team", response={200: list[TeamMemberOut], **ERRORS}, auth=AGENT)
 def my_team(request):
     agent = _me(request)
     return [

@@ -1,0 +1,105 @@
+"""Device tokens and API keys: made, shown once, checked, revoked."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+
+from django.contrib.auth import authenticate
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from weishang.api.models import ApiKey, ApiToken
+from weishang.api.scopes import SCOPES
+from weishang.core.errors import BusinessError, NotFound
+
+TOKEN_PREFIX = "wst_"
+KEY_PREFIX = "wsk_"
+# How often "last used" is written: not on every request, which would make every read a write.
+TOUCH_EVERY_SECONDS = 60
+
+
+class LoginFailed(BusinessError):
+    status = 401
+    code = "login_failed"
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _new_secret(prefix: str) -> str:
+    return prefix + secrets.token_urlsafe(32)
+
+
+def token_login(*, phone: str, password: str, device: str = "", request=None) -> tuple[ApiToken, str]:
+    """Log in with phone (or staff username) and password; returns the token row and its secret,
+    which is shown this once."""
+    user = authenticate(request, username=(phone or "").strip(), password=password or "")
+    if user is None:
+        raise LoginFailed(_("Phone number and password do not match, or the account is disabled."))
+    return token_create(user=user, device=device)
+
+
+def token_create(*, user, device: str = "") -> tuple[ApiToken, str]:
+    secret = _new_secret(TOKEN_PREFIX)
+    token = ApiToken.objects.create(user=user, device=(device or "")[:100], prefix=secret[:12],
+                                    key_hash=_hash(secret))
+    return token, secret
+
+
+def token_check(secret: str) -> ApiToken | None:
+    """The live token with this secret, its user loaded, or None."""
+    if not secret or not secret.startswith(TOKEN_PREFIX):
+        return None
+    token = (ApiToken.objects.select_related("user").filter(key_hash=_hash(secret), revoked_at__isnull=True)
+             .first())
+    if token is None or not token.user.is_active:
+        return None
+    _touch(token)
+    return token
+
+
+def token_revoke(*, token: ApiToken, by) -> ApiToken:
+    if token.user_id != by.pk:
+        raise NotFound(_("No such device."))
+    if token.revoked_at is None:
+        ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        token.refresh_from_db(fields=["revoked_at"])
+    return token
+
+
+def api_key_create(*, name: str, scopes: Iterable[str], by=None) -> tuple[ApiKey, str]:
+    scopes = sorted(set(scopes))
+    unknown = [s for s in scopes if s not in SCOPES]
+    if unknown:
+        raise BusinessError(_("Unknown scopes: %(scopes)s.") % {"scopes": ", ".join(unknown)}, field="scopes")
+    if not (name or "").strip():
+        raise BusinessError(_("Give the key a name."), field="name")
+    secret = _new_secret(KEY_PREFIX)
+    key = ApiKey.objects.create(name=name.strip()[:100], scopes=scopes, created_by=by, prefix=secret[:12],
+                                key_hash=_hash(secret))
+    return key, secret
+
+
+def api_key_check(secret: str) -> ApiKey | None:
+    if not secret or not secret.startswith(KEY_PREFIX):
+        return None
+    key = ApiKey.objects.filter(key_hash=_hash(secret), revoked_at__isnull=True).first()
+    if key is not None:
+        _touch(key)
+    return key
+
+
+def api_key_revoke(*, key: ApiKey) -> ApiKey:
+    ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    key.refresh_from_db(fields=["revoked_at"])
+    return key
+
+
+def _touch(row) -> None:
+    now = timezone.now()
+    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > TOUCH_EVERY_SECONDS:
+        type(row).objects.filter(pk=row.pk).update(last_used_at=now)
+        row.last_used_at = now
