@@ -7,6 +7,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -19,8 +20,10 @@ from unfold.decorators import action
 from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
 from weishang.channel import selectors, services
-from weishang.channel.models import Agent, AgentTrail, Application, ApplicationStatus, Level
+from weishang.channel.models import Agent, AgentTrail, Application, Level
 from weishang.channel.tree import Relation
+from weishang.console import bulk
+from weishang.console.exports import AgentResource, ApplicationResource, ExportMixin
 from weishang.core.errors import BusinessError
 
 
@@ -30,9 +33,12 @@ class LevelAdmin(SimpleHistoryAdmin, ModelAdmin):
     list_display_links = ("name",)
     ordering = ("rank",)
 
-    @admin.display(description=_("agents"))
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_agents=Count("agents"))
+
+    @admin.display(description=_("agents"), ordering="n_agents")
     def agent_count(self, obj):
-        return obj.agents.count()
+        return obj.n_agents
 
 
 class AgentRelationsForm(forms.Form):
@@ -71,7 +77,9 @@ def _find_agent(text: str) -> Agent | None:
 
 
 @admin.register(Agent)
-class AgentAdmin(ModelAdmin):
+class AgentAdmin(ExportMixin, ModelAdmin):
+    resource_classes = [AgentResource]
+    export_name = "agents"
     list_display = ("real_name", "phone_display", "level", "status", "supplier", "referrer", "joined_at")
     list_filter = ("level", "status")
     search_fields = ("real_name", "user__phone", "invite_code")
@@ -188,7 +196,9 @@ class AgentTrailAdmin(ModelAdmin):
 
 
 @admin.register(Application)
-class ApplicationAdmin(ModelAdmin):
+class ApplicationAdmin(ExportMixin, ModelAdmin):
+    resource_classes = [ApplicationResource]
+    export_name = "applications"
     list_display = ("submitted_at", "real_name", "phone", "level", "inviter", "approver", "status", "decided_by")
     list_filter = ("status", "level")
     search_fields = ("real_name", "phone")
@@ -209,20 +219,28 @@ class ApplicationAdmin(ModelAdmin):
         return obj.id_number_masked
 
     def _decide(self, request, queryset, approve: bool):
-        done = 0
-        for application in queryset.filter(status=ApplicationStatus.PENDING).order_by("pk"):
-            try:
-                if approve:
-                    services.application_approve(application=application, by=request.user)
-                else:
-                    services.application_reject(application=application, by=request.user,
-                                                note=gettext("Rejected in the console"))
-                done += 1
-            except BusinessError as exc:
-                messages.error(request, f"{application.real_name}: {exc.message}")
-        if done:
-            text = ngettext("%(n)d application decided.", "%(n)d applications decided.", done)
-            messages.success(request, text % {"n": done})
+        """Each selected application through the service, in its own transaction; one message
+        with how many were decided, one with the others and why."""
+        def run(application):
+            if approve:
+                services.application_approve(application=application, by=request.user)
+            else:
+                services.application_reject(application=application, by=request.user,
+                                            note=gettext("Rejected in the console"))
+
+        outcome = bulk.run_each(queryset.order_by("pk"), run, name=lambda a: f"{a.real_name} ({a.phone})")
+        if approve:
+            bulk.report(request, outcome,
+                        done=lambda n: ngettext("%(n)d application approved.", "%(n)d applications approved.",
+                                                n) % {"n": n},
+                        failed=lambda n: ngettext("%(n)d application was not approved:",
+                                                  "%(n)d applications were not approved:", n) % {"n": n})
+        else:
+            bulk.report(request, outcome,
+                        done=lambda n: ngettext("%(n)d application rejected.", "%(n)d applications rejected.",
+                                                n) % {"n": n},
+                        failed=lambda n: ngettext("%(n)d application was not rejected:",
+                                                  "%(n)d applications were not rejected:", n) % {"n": n})
 
     @admin.action(description=_("Approve selected applications"), permissions=["decide"])
     def approve_selected(self, request, queryset):

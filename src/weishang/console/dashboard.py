@@ -409,4 +409,5 @@ def dashboard(user, today: date | None = None) -> dict:
 def dashboard_callback(request, context: dict) -> dict:
     """unfold's DASHBOARD_CALLBACK: adds the figures to the console index."""
     context["dashboard"] = dashboard(request.user)
+    context["title"] = gettext("Dashboard")
     return context

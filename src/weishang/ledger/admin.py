@@ -23,12 +23,15 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminTextInputWidget
 
+from weishang.console import bulk
+from weishang.console.exports import ExportMixin, WithdrawalResource
 from weishang.core.errors import BusinessError
 from weishang.ledger import selectors, services
 from weishang.ledger.models import (
@@ -249,7 +252,9 @@ class WithdrawalTransitionInline(ReadOnlyInline):
 
 
 @admin.register(Withdrawal)
-class WithdrawalAdmin(ReadOnlyAdmin):
+class WithdrawalAdmin(SimpleHistoryAdmin, ExportMixin, ReadOnlyAdmin):
+    resource_classes = [WithdrawalResource]
+    export_name = "withdrawals"
     list_display = ("number", "created_at", "agent_display", "amount", "fee", "net", "method", "account_display",
                     "status_label")
     list_filter = ("status", "method")
@@ -261,6 +266,8 @@ class WithdrawalAdmin(ReadOnlyAdmin):
               "entries")
     readonly_fields = fields
     inlines = [WithdrawalTransitionInline]
+    history_list_display = ["status", "payout_reference"]
+    actions = ["approve_selected"]
     actions_detail = ["approve", "reject", "mark_paid", "fail"]
 
     def has_withdrawal_decide_permission(self, request, obj=None):
@@ -287,6 +294,21 @@ class WithdrawalAdmin(ReadOnlyAdmin):
         links = [_link(reverse("admin:ledger_journalentry_change", args=[e.pk]), e.number)
                  for e in (obj.hold_entry, obj.release_entry, obj.payout_entry) if e is not None]
         return format_html_join(" · ", "{}", ((link,) for link in links))
+
+    @admin.action(description=_("Approve selected withdrawals"), permissions=["withdrawal_decide"])
+    def approve_selected(self, request, queryset):
+        """Each selected withdrawal approved through the service, in its own transaction; the page
+        says how many were approved and why the others were not."""
+        outcome = bulk.run_each(
+            queryset.select_related("agent").order_by("pk"),
+            lambda w: services.withdrawal_approve(withdrawal=w, by=request.user),
+            name=lambda w: f"{w.number} {w.agent.real_name} ¥{w.amount}")
+        bulk.report(request, outcome,
+                    done=lambda n: ngettext("%(n)d withdrawal approved; pay them, then mark them paid.",
+                                            "%(n)d withdrawals approved; pay them, then mark them paid.", n)
+                    % {"n": n},
+                    failed=lambda n: ngettext("%(n)d withdrawal was not approved:",
+                                              "%(n)d withdrawals were not approved:", n) % {"n": n})
 
     def get_actions_detail(self, request, object_id):
         allowed = super().get_actions_detail(request, object_id)

@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 from unfold.widgets import (
@@ -39,6 +40,7 @@ from unfold.widgets import (
     UnfoldAdminTextInputWidget,
 )
 
+from weishang.console.exports import ExportMixin, RewardLineResource
 from weishang.core.errors import BusinessError
 from weishang.plans import PlanError
 from weishang.rewards import selectors
@@ -154,7 +156,7 @@ PLAN_STATE_TEXT = {"in_force": _("In force"), "scheduled": _("Scheduled"), "supe
 
 
 @admin.register(PlanVersion)
-class PlanVersionAdmin(ReadOnlyAdmin):
+class PlanVersionAdmin(SimpleHistoryAdmin, ReadOnlyAdmin):
     list_display = ("plan_id", "version", "name", "kind", "jurisdiction", "active_from", "state_label",
                     "uploaded_at")
     list_display_links = ("plan_id", "version")
@@ -165,6 +167,7 @@ class PlanVersionAdmin(ReadOnlyAdmin):
               "activated_at", "synced_at", "filename", "sha256", "uploaded_by", "uploaded_at")
     readonly_fields = fields
     list_select_related = ()
+    history_list_display = ["active_from", "activated_at"]
     change_form_after_template = "admin/rewards/plan_after.html"
     actions_list = ["upload_plan"]
     actions_detail = ["compare", "activate"]
@@ -318,7 +321,9 @@ class PeriodFilter(admin.SimpleListFilter):
 
 
 @admin.register(RewardLine)
-class RewardLineAdmin(ReadOnlyAdmin):
+class RewardLineAdmin(ExportMixin, ReadOnlyAdmin):
+    resource_classes = [RewardLineResource]
+    export_name = "reward-lines"
     list_display = ("created_at", "beneficiary_display", "amount", "rule_id", "kind", "status_label", "order_link",
                     "period")
     list_filter = ("status", "kind", "rule_id", PeriodFilter)

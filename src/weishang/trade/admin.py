@@ -47,6 +47,13 @@ from unfold.widgets import (
 from weishang.catalog.models import SKU
 from weishang.channel.models import Agent, ReferrerLink
 from weishang.console.dashboard import brand_to_act, order_queues
+from weishang.console.exports import (
+    ExportMixin,
+    OrderResource,
+    PaymentResource,
+    StockLevelResource,
+    StockMoveResource,
+)
 from weishang.core.errors import BusinessError, Conflict
 from weishang.core.models import SupplyMode
 from weishang.trade import services, stock
@@ -443,7 +450,9 @@ class TeamFilter(admin.SimpleListFilter):
 
 
 @admin.register(Order)
-class OrderAdmin(ModelAdmin):
+class OrderAdmin(ExportMixin, ModelAdmin):
+    resource_classes = [OrderResource]
+    export_name = "orders"
     list_display = ("number", "kind", "party", "seller_display", "status_label", "total", "submitted_at",
                     "paid_at", "completed_at")
     list_filter = (BrandToActFilter, WaitingFilter, "kind", "status", SupplyModeFilter, FilledByFilter, TeamFilter)
@@ -639,7 +648,9 @@ PAYMENT_STEPS: dict[str, tuple] = {
 
 
 @admin.register(Payment)
-class PaymentAdmin(ModelAdmin):
+class PaymentAdmin(ExportMixin, ModelAdmin):
+    resource_classes = [PaymentResource]
+    export_name = "payments"
     list_display = ("id", "created_at", "method", "amount", "status_label", "receiver_display", "paid_for",
                     "screenshot_preview", "decided_by")
     list_display_links = ("id", "created_at")
@@ -855,7 +866,9 @@ class StockActionsMixin:
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(StockActionsMixin, ReadOnlyAdmin):
+class StockLevelAdmin(ExportMixin, StockActionsMixin, ReadOnlyAdmin):
+    resource_classes = [StockLevelResource]
+    export_name = "stock-on-hand"
     list_display = ("location_display", "location_kind", "sku_display", "quantity", "moves_link")
     list_filter = ("location__kind", "location__agent__level", OnHandFilter, "sku__product", "sku")
     search_fields = ("sku__code", "sku__name", "location__name", "location__code", "location__agent__real_name")
@@ -929,7 +942,9 @@ class StockLevelAdmin(StockActionsMixin, ReadOnlyAdmin):
 
 
 @admin.register(StockMove)
-class StockMoveAdmin(StockActionsMixin, ReadOnlyAdmin):
+class StockMoveAdmin(ExportMixin, StockActionsMixin, ReadOnlyAdmin):
+    resource_classes = [StockMoveResource]
+    export_name = "stock-moves"
     list_display = ("created_at", "reason", "sku", "quantity", "from_display", "to_display", "order_link",
                     "created_by", "note")
     list_filter = ("reason", MovesAtLocationFilter, FromKindFilter, ToKindFilter, "sku")
