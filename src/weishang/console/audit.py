@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import F, Q, Window
 from django.db.models.functions import Lag
 from django.template.response import TemplateResponse
@@ -97,6 +99,8 @@ def _show(model, name: str, value) -> str:
         return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
     if isinstance(value, bool):
         return gettext("yes") if value else gettext("no")
+    if isinstance(field, models.DecimalField):  # SQLite hands the previous value back as 80, not 80.00
+        return f"{Decimal(str(value)):.{field.decimal_places}f}"
     if name == "sha256":
         return str(value)[:12]
     return str(value)
