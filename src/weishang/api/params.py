@@ -1,0 +1,30 @@
+"""Parameter types shared by the routers.
+
+``Id`` is a database id: 1 up to the largest 64-bit integer, so that an id too large for the
+database is a 422 on that parameter rather than an overflow (a 500) in the query. ``day_start``
+turns a date filter into the first moment of that day.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Annotated
+
+from django.utils import timezone
+from pydantic import Field
+
+MAX_ID = 2**63 - 1
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+# Dates far outside any record would overflow when shifted to UTC: a filter is clamped to these.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(9999, 12, 30)
+
+
+def day_start(day: date) -> datetime:
+    """The first moment of ``day`` in the current time zone, for filters such as ``created_after``
+    (on or after the day) and ``created_before`` (before the day)."""
+    day = min(max(day, FIRST_DAY), LAST_DAY)
+    return timezone.make_aware(datetime.combine(day, time.min))
