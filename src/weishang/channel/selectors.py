@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from weishang.channel.models import Agent, Application, ApplicationStatus, Level
+from weishang.channel.models import Agent, Application, ApplicationStatus, Level, ReferrerLink
 from weishang.channel.tree import Relation
 from weishang.core.money import to_money
+from weishang.core.validators import normalize_phone
 
 
 def agent_for_user(user) -> Agent | None:
@@ -121,3 +123,63 @@ def applications_to_decide(*, agent: Agent) -> QuerySet[Application]:
 
 def applications_for_brand() -> QuerySet[Application]:
     return Application.objects.filter(approver__isnull=True, status=ApplicationStatus.PENDING)
+
+
+# --- the agent's team page (/m/team/) ---------------------------------------------------------
+
+SEARCH_CHARS = 50
+_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
+
+
+def search_text(text: str | None) -> str:
+    """What a search box sent, fit to query with: no control characters (PostgreSQL refuses a NUL
+    in text), trimmed, at most SEARCH_CHARS characters."""
+    return "".join(ch for ch in (text or "") if ch.isprintable())[:SEARCH_CHARS * 2].strip()[:SEARCH_CHARS]
+
+
+def member_search(text: str, *, name_field: str = "real_name", phone_field: str = "user__phone") -> Q | None:
+    """A filter for a search box: the name contains the text, or the phone number contains its
+    digits (full-width digits, spaces and dashes allowed). None when there is nothing to look for."""
+    text = search_text(text)
+    if not text:
+        return None
+    found = Q(**{f"{name_field}__icontains": text})
+    digits = normalize_phone(text)
+    if digits.isascii() and digits.isdigit():
+        found |= Q(**{f"{phone_field}__contains": digits})
+    return found
+
+
+def team_list(*, agent: Agent, whole: bool = False, level: str = "", search: str = "") -> QuerySet[Agent]:
+    """The agent's direct referrals, or (``whole``) everyone below them in the referrer tree, with
+    each member's level, login (for the phone), own team size and generation (1 = direct). By
+    level, highest first. ``level`` (a level code) and ``search`` (name or phone digits) narrow
+    it. One query whatever the page size: the sizes and generations are subqueries."""
+    sizes = (
+        ReferrerLink.objects.filter(ancestor_id=OuterRef("pk")).order_by().values("ancestor_id")
+        .annotate(n=Count("*")).values("n")
+    )
+    generation = ReferrerLink.objects.filter(ancestor_id=agent.pk, descendant_id=OuterRef("pk")).values("depth")[:1]
+    members = team_members(agent=agent) if whole else Agent.objects.filter(referrer_id=agent.pk)
+    if level:
+        members = members.filter(level__code=level) if _SLUG.fullmatch(level) else members.none()
+    found = member_search(search)
+    if found is not None:
+        members = members.filter(found)
+    return (
+        members.select_related("level", "user")
+        .annotate(team_size=Coalesce(Subquery(sizes), Value(1)), generation=Subquery(generation))
+        .order_by("level__rank", "generation", "pk")
+    )
+
+
+def team_level_counts(*, agent: Agent | int, whole: bool = False) -> list[dict]:
+    """How many direct referrals (or team members, ``whole``) the agent has at each level, highest
+    level first: ``[{"code", "name", "count"}, …]``. One query."""
+    agent_id = getattr(agent, "pk", agent)
+    links = ReferrerLink.objects.filter(ancestor_id=agent_id)
+    links = links.filter(depth__gt=0) if whole else links.filter(depth=1)
+    rows = (links.order_by().values("descendant__level__code", "descendant__level__name", "descendant__level__rank")
+            .annotate(n=Count("*")).order_by("descendant__level__rank"))
+    return [{"code": row["descendant__level__code"], "name": row["descendant__level__name"], "count": row["n"]}
+            for row in rows]

@@ -101,6 +101,11 @@ class RuleProgress:
     mode: Literal["any", "all"]
     conditions: tuple[ConditionProgress, ...]
     top_up: Decimal | None  # the 补差 an upgrade order must at least come to; None: the rule needs none
+    symbol: str = "¥"
+
+    @property
+    def top_up_text(self) -> str:
+        return format_amount(self.top_up, money=True, symbol=self.symbol) if self.top_up is not None else ""
 
     @property
     def met(self) -> bool:
@@ -165,7 +170,7 @@ def upgrade_progress(plan: Plan, agent: int, view: HierarchyView, *,
         if rule.top_up:
             top_up = max(ZERO, plan.level(rule.to).entry.amount - plan.level(current).entry.amount)
         rules.append(RuleProgress(rule_index=index, from_level=current, to_level=rule.to, mode=rule.mode,
-                                  conditions=tuple(conditions), top_up=top_up))
+                                  conditions=tuple(conditions), top_up=top_up, symbol=symbol))
     # Nearest level first (the highest rank number above the agent's); the file's order within a level.
     rules.sort(key=lambda r: (-plan.rank(r.to_level), r.rule_index))
     return Progress(level=current, top=current_rank == 1, rules=tuple(rules))

@@ -4,20 +4,22 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, DecimalField, Exists, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from weishang.catalog.models import SKU
 from weishang.catalog.selectors import level_price
 from weishang.channel.models import Agent, Level
-from weishang.channel.selectors import team_sum
+from weishang.channel.selectors import member_search, team_sum
 from weishang.channel.tree import Relation
 from weishang.core.models import SupplyMode
-from weishang.core.money import to_money
+from weishang.core.money import MONEY_DIGITS, MONEY_PLACES, to_money
 from weishang.core.validators import normalize_phone
 from weishang.ledger.models import Account, Purpose
 from weishang.ledger.selectors import account_balance, account_statement
 from weishang.trade.models import (
     VOLUME_KINDS,
+    Customer,
     LocationKind,
     Order,
     OrderKind,
@@ -26,6 +28,7 @@ from weishang.trade.models import (
     PaymentStatus,
     StockLevel,
 )
+from weishang.trade.models.orders import LIVE_STATUSES
 
 
 def team_purchase_volume(*, agent: Agent | int, start: datetime, end: datetime,
@@ -181,3 +184,43 @@ def retail_order_for(*, seller: Agent | int, number: str, phone: str) -> Order |
     return (_with_pending_payment(Order.objects.filter(
         seller_id=getattr(seller, "pk", seller), number=number, kind=OrderKind.RETAIL, customer__phone=phone))
         .prefetch_related("lines__sku").first())
+
+
+# --- growth pages: the team's purchases, the shop's customers --------------------------------
+
+# Shop orders that make a consumer "my customer": placed and not rejected, cancelled or refunded.
+CUSTOMER_ORDER_STATUSES = LIVE_STATUSES
+# ... and those whose money the consumer has paid.
+CUSTOMER_PAID_STATUSES = (OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.COMPLETED,
+                          OrderStatus.REFUND_REQUESTED)
+
+
+def with_purchases(agents: QuerySet[Agent], *, start: datetime, end: datetime) -> QuerySet[Agent]:
+    """``agents`` annotated with ``purchases``: each one's own entry, upgrade and restock orders
+    completed in [start, end) (as ``personal_purchase_volume``), in the same query."""
+    total = (Order.objects.filter(buyer_id=OuterRef("pk"), status=OrderStatus.COMPLETED, kind__in=VOLUME_KINDS,
+                                  completed_at__gte=start, completed_at__lt=end)
+             .order_by().values("buyer_id").annotate(s=Sum("total")).values("s"))
+    money = DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+    return agents.annotate(purchases=Coalesce(Subquery(total, output_field=money), Value(Decimal("0.00")),
+                                              output_field=money))
+
+
+def shop_customers(*, agent: Agent | int, search: str = "") -> QuerySet[Customer]:
+    """The consumers who ordered from the agent's shop, last order first, each with ``order_count``
+    (their live orders from this shop), ``spent`` (what they paid for them) and ``last_order_at``.
+    ``search`` is a name or phone digits. One query."""
+    agent_id = getattr(agent, "pk", agent)
+    money = DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+    customers = Customer.objects.filter(orders__seller_id=agent_id, orders__kind=OrderKind.RETAIL,
+                                        orders__status__in=CUSTOMER_ORDER_STATUSES)
+    found = member_search(search, name_field="name", phone_field="phone")
+    if found is not None:
+        customers = customers.filter(found)
+    # The filter above joined the shop's live orders; the aggregates below count over that join.
+    return (customers.annotate(
+        order_count=Count("orders"),
+        spent=Coalesce(Sum("orders__total", filter=Q(orders__status__in=CUSTOMER_PAID_STATUSES)),
+                       Value(Decimal("0.00")), output_field=money),
+        last_order_at=Max("orders__created_at"),
+    ).order_by("-last_order_at", "-pk"))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from weishang.web import pay_views, rewards_views, shop_views, trade_views, views
+from weishang.web import growth_views, pay_views, rewards_views, shop_views, trade_views, views
 
 app_name = "web"
 
@@ -11,6 +11,12 @@ urlpatterns = [
     path("m/invite-qr.svg", views.invite_qr, name="invite_qr"),
     path("m/team/", views.team, name="team"),
     path("m/team/<int:agent_id>/", views.team, name="team_of"),
+    # growth: upgrade progress, invite poster, my customers and shop link
+    path("m/progress/", growth_views.upgrade_progress, name="upgrade_progress"),
+    path("m/invite/", growth_views.invite, name="invite"),
+    path("m/poster.png", growth_views.poster_png, name="poster"),
+    path("m/customers/", growth_views.customers, name="customers"),
+    path("m/shop-qr.svg", growth_views.shop_qr, name="shop_qr"),
     path("m/applications/", views.applications, name="applications"),
     path("m/applications/<int:application_id>/decide/", views.application_decide, name="application_decide"),
     path("join/", views.join, name="join_brand"),

@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from qrcode.image.svg import SvgPathImage
@@ -23,6 +24,7 @@ from weishang.core.selectors import brand_get
 from weishang.trade import selectors as trade_selectors
 from weishang.trade.selectors import team_purchase_volume
 from weishang.web.forms import ApplicationForm, DecisionForm, PhoneLoginForm
+from weishang.web.growth_views import is_htmx
 
 TEAM_PAGE_SIZE = 50
 
@@ -85,6 +87,8 @@ def invite_qr(request):
 
 @login_required
 def team(request, agent_id: int | None = None):
+    """My team: direct referrals or the whole team (``?show=all``), by level (``?level=``), searched
+    by name or phone digits (``?q=``); an htmx request gets the list alone."""
     me = _agent_or_none(request)
     if me is None:
         raise Http404
@@ -94,10 +98,16 @@ def team(request, agent_id: int | None = None):
         if not is_in_team(Relation.REFERRER, member_id=agent_id, leader_id=me.pk):
             raise Http404
         leader = get_object_or_404(Agent.objects.select_related("level"), pk=agent_id)
-    members = selectors.direct_team(agent=leader)
+    whole = request.GET.get("show") == "all"
+    level = selectors.search_text(request.GET.get("level"))[:32]
+    search = selectors.search_text(request.GET.get("q"))
     page_text = request.GET.get("page", "1")
     page = int(page_text) if page_text.isascii() and page_text.isdigit() and 0 < len(page_text) < 7 else 1
     page = max(page, 1)
+    month_start = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    members = trade_selectors.with_purchases(
+        selectors.team_list(agent=leader, whole=whole, level=level, search=search),
+        start=month_start, end=timezone.now())
     start = (page - 1) * TEAM_PAGE_SIZE
     rows = list(members[start:start + TEAM_PAGE_SIZE + 1])
     context = {
@@ -106,11 +116,19 @@ def team(request, agent_id: int | None = None):
         "leader": leader,
         "chain": _chain_between(me, leader),
         "team_size": selectors.team_size(agent=leader),
+        "level_counts": selectors.team_level_counts(agent=leader, whole=whole),
+        "whole": whole,
+        "level": level,
+        "q": search,
+        "filtered": bool(level or search),
         "members": rows[:TEAM_PAGE_SIZE],
         "page": page,
         "has_next": len(rows) > TEAM_PAGE_SIZE,
     }
-    return render(request, "web/team.html", context)
+    template = "web/_team_list.html" if is_htmx(request) else "web/team.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 def _chain_between(me: Agent, leader: Agent) -> list[Agent]:

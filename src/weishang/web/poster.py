@@ -1,0 +1,198 @@
+"""The agent's invite poster: a PNG drawn with Pillow, with the invite QR code made by qrcode.
+
+750 × 1334 px (a phone screen at 2×, the size WeChat users save and forward): the brand's name
+on a red band, the agent's name and level, one line of invitation, the QR code to
+``/join/<invite code>/``, the invite code and "long-press to scan".
+
+Chinese needs a CJK font. The first of ``FONT_CANDIDATES`` that exists and really draws Chinese
+is used (Noto Sans CJK from Debian's fonts-noto-cjk, which scripts/ensure-chromium installs;
+WenQuanYi, Droid Sans Fallback, the macOS and Windows system fonts), or the file named by the
+``WEISHANG_POSTER_FONT`` environment variable. Without one the poster falls back to Pillow's
+built-in font: the lines are drawn in English and names keep only their Latin letters, so the
+poster never shows empty boxes, and the QR code and the invite code (ASCII) are always there.
+No font ships with the repository (a CJK font is 10–20 MB). See docs/decisions.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import qrcode
+from PIL import Image, ImageDraw, ImageFont
+
+WIDTH, HEIGHT = 750, 1334
+RED, INK, MUTED, WHITE, PALE = "#c8102e", "#1f2328", "#4b5563", "#ffffff", "#fde7ea"
+QR_SIDE = 420  # the QR code's target width in pixels, quiet zone included
+QR_TOP = 600
+QR_BORDER = 4  # modules of quiet zone, as the QR standard asks
+VERSION = "1"  # part of the ETag: bump when the layout changes
+
+FONT_CANDIDATES = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+    "/usr/share/fonts/truetype/arphic/uming.ttc",
+    "/System/Library/Fonts/PingFang.ttc",
+    "/System/Library/Fonts/Hiragino Sans GB.ttc",
+    "C:/Windows/Fonts/msyh.ttc",
+    "C:/Windows/Fonts/simhei.ttf",
+)
+
+
+@dataclass(frozen=True)
+class PosterText:
+    """Everything written on the poster, already in the reader's language."""
+
+    brand: str
+    name: str
+    level: str
+    invitation: str  # "诚邀你加入我的团队" …
+    scan_hint: str  # "长按识别二维码" …
+    code_label: str  # "邀请码"
+    invite_code: str
+    url: str
+
+
+def _glyph(font: ImageFont.FreeTypeFont, char: str) -> bytes:
+    image = Image.new("L", (48, 48))
+    ImageDraw.Draw(image).text((4, 4), char, font=font, fill=255)
+    return image.tobytes()
+
+
+def _draws_chinese(font: ImageFont.FreeTypeFont) -> bool:
+    """True if the font has glyphs for Chinese: two different characters draw differently (a font
+    without them draws both as the same 'missing glyph' box, or nothing)."""
+    try:
+        first, second = _glyph(font, "中"), _glyph(font, "国")
+    except OSError:
+        return False
+    return first != second and any(first) and any(second)
+
+
+def _open_cjk(path: str) -> tuple[str, int] | None:
+    """(path, face index) of a Simplified-Chinese face in ``path``, or None."""
+    if not Path(path).is_file():
+        return None
+    faces = []
+    for index in range(16):  # a .ttc holds several faces: prefer the SC one
+        try:
+            font = ImageFont.truetype(path, 24, index=index)
+        except OSError:
+            break
+        faces.append((index, " ".join(font.getname())))
+        if not path.lower().endswith(".ttc"):
+            break
+    faces.sort(key=lambda face: (" SC" not in face[1] and "GB" not in face[1], face[0]))
+    for index, _name in faces:
+        if _draws_chinese(ImageFont.truetype(path, 24, index=index)):
+            return path, index
+    return None
+
+
+@lru_cache(maxsize=1)
+def cjk_font() -> tuple[str, int] | None:
+    """The Chinese-capable font the poster uses: (path, face index), or None (Pillow's own font)."""
+    wanted = os.environ.get("WEISHANG_POSTER_FONT", "").strip()
+    for path in ((wanted,) if wanted else ()) + FONT_CANDIDATES:
+        found = _open_cjk(path)
+        if found is not None:
+            return found
+    return None
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    found = cjk_font()
+    if found is not None:
+        return ImageFont.truetype(found[0], size, index=found[1])
+    return ImageFont.load_default(size=size)
+
+
+def latin_only(text: str) -> str:
+    """What a font without Chinese can draw of ``text``: its ASCII characters, trimmed."""
+    return " ".join("".join(ch if ch.isascii() else " " for ch in text).split())
+
+
+def qr_matrix(url: str) -> list[list[bool]]:
+    """The QR code's modules for ``url``, quiet zone included (True = dark)."""
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=QR_BORDER)
+    code.add_data(url)
+    code.make(fit=True)
+    return code.get_matrix()
+
+
+def qr_box(url: str) -> tuple[int, int, int]:
+    """(left, top, module size in pixels) of the QR code on the poster."""
+    modules = len(qr_matrix(url))
+    box = max(QR_SIDE // modules, 1)
+    return (WIDTH - box * modules) // 2, QR_TOP, box
+
+
+def etag(text: PosterText) -> str:
+    """Changes whenever anything drawn would change (text, font, layout version)."""
+    found = cjk_font()
+    parts = [VERSION, str(found), *(getattr(text, f) for f in PosterText.__dataclass_fields__)]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+def _centred(draw: ImageDraw.ImageDraw, y: int, text: str, font, fill: str) -> int:
+    """Draw ``text`` centred at height ``y``; return the y below it."""
+    if not text:
+        return y
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+    width = right - left
+    while width > WIDTH - 60 and len(text) > 1:  # too long for the poster: clip with an ellipsis
+        text = text[:-2] + "…"
+        left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+        width = right - left
+    draw.text(((WIDTH - width) // 2 - left, y - top), text, font=font, fill=fill)
+    return y + (bottom - top)
+
+
+def render(text: PosterText, *, fallback_text: PosterText | None = None) -> bytes:
+    """The poster as PNG bytes. ``fallback_text`` (English) is drawn instead of ``text`` when no
+    Chinese font is found."""
+    chinese = cjk_font() is not None
+    if not chinese and fallback_text is not None:
+        text = fallback_text
+    if not chinese:
+        text = PosterText(**{f: latin_only(getattr(text, f)) for f in PosterText.__dataclass_fields__})
+    image = Image.new("RGB", (WIDTH, HEIGHT), WHITE)
+    draw = ImageDraw.Draw(image)
+
+    draw.rectangle((0, 0, WIDTH, 300), fill=RED)
+    _centred(draw, 110, text.brand, _font(64), WHITE)
+
+    y = _centred(draw, 360, text.name, _font(56), INK)
+    level_font = _font(32)
+    if text.level:
+        left, top, right, bottom = draw.textbbox((0, 0), text.level, font=level_font)
+        pill_w, pill_h = right - left + 48, bottom - top + 20
+        x0, y0 = (WIDTH - pill_w) // 2, y + 24
+        draw.rounded_rectangle((x0, y0, x0 + pill_w, y0 + pill_h), radius=pill_h // 2, fill=PALE)
+        draw.text((x0 + 24 - left, y0 + 10 - top), text.level, font=level_font, fill=RED)
+    _centred(draw, 520, text.invitation, _font(36), INK)
+
+    left, top, box = qr_box(text.url)
+    for row, cells in enumerate(qr_matrix(text.url)):
+        for col, dark in enumerate(cells):
+            if dark:
+                x, y0 = left + col * box, top + row * box
+                draw.rectangle((x, y0, x + box - 1, y0 + box - 1), fill=INK)
+
+    y = _centred(draw, QR_TOP + QR_SIDE + 40, text.scan_hint, _font(32), MUTED)
+    code_line = f"{text.code_label} {text.invite_code}".strip()
+    _centred(draw, y + 30, code_line, _font(40), INK)
+    _centred(draw, HEIGHT - 80, text.url, _font(24), MUTED)
+
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
