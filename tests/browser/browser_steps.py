@@ -1,11 +1,17 @@
 """Steps every browser journey takes: logging in on the phone pages or the console, a transfer
-screenshot to upload."""
+screenshot to upload; and Playwright's ``expect`` (a test module importing it is skipped, with a
+message, where Playwright is not installed)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import pytest
 from django.urls import reverse
+
+expect = pytest.importorskip("playwright.sync_api", reason="browser tests skipped: playwright is not installed").expect
+expect.set_options(timeout=15_000)  # as the pages' own timeout: the machine running the suite may be busy
 
 PASSWORD = "weishang-demo"  # every demo login's password
 
@@ -16,7 +22,7 @@ def log_in(page, username: str, password: str = PASSWORD) -> None:
     page.locator("input[name=username]").fill(username)
     page.locator("input[name=password]").fill(password)
     page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
+    expect(page).not_to_have_url(re.compile(r"/login/"))
 
 
 def console_log_in(page, username: str, password: str = PASSWORD) -> None:
@@ -25,7 +31,7 @@ def console_log_in(page, username: str, password: str = PASSWORD) -> None:
     page.locator("input[name=username]").fill(username)
     page.locator("input[name=password]").fill(password)
     page.locator("form [type=submit]").click()
-    page.wait_for_load_state()
+    expect(page).not_to_have_url(re.compile(r"/login/"))
 
 
 def png_file(path: Path, size: tuple[int, int] = (120, 240)) -> Path:

@@ -26,13 +26,17 @@ SCREENSHOT_STYLE = "nav.tabs { position: static !important; }"
 DEMO_AGENTS = 60  # the smallest demo in which the 特约 login is supplied by the 市代 login
 
 
+SKIPPED = "browser tests skipped"
+
+
 @pytest.fixture(scope="session")
 def browser():
-    """One chromium for the whole session."""
+    """One chromium for the whole session (asked for before the database and the live server, so
+    that without chromium a test is skipped before anything is set up)."""
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        pytest.skip(f"browser tests skipped: no chromium at {CHROMIUM} (run scripts/ensure-chromium, "
+        pytest.skip(f"{SKIPPED}: no chromium at {CHROMIUM} (run scripts/ensure-chromium, "
                     "or set WEISHANG_CHROMIUM to a chromium executable)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests skipped: playwright is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api", reason=f"{SKIPPED}: playwright is not installed")
     # Playwright's sync API keeps an event loop registered on this thread while it runs, which
     # Django's ORM takes for an async context; the tests are plain synchronous code (the server
     # runs in its own thread), so allow the ORM here for as long as Playwright runs.
@@ -122,6 +126,14 @@ def page_en(phone):
     return phone("en-US")
 
 
+def pytest_terminal_summary(terminalreporter):
+    """Say so at the end of the run when the browser tests were skipped (-q hides skip reasons)."""
+    reasons = {str(report.longrepr[2]) for report in terminalreporter.stats.get("skipped", [])
+               if isinstance(report.longrepr, tuple) and SKIPPED in str(report.longrepr[2])}
+    for reason in sorted(reasons):
+        terminalreporter.write_line(reason.removeprefix("Skipped: "), yellow=True, bold=True)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield
@@ -131,7 +143,7 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture
-def demo_loader(live_server, transactional_db, fast_hasher, monkeypatch) -> Callable:
+def demo_loader(browser, live_server, transactional_db, fast_hasher, monkeypatch) -> Callable:
     """demo_loader(plan=True) loads the demo brand (焕颜 GLOW) as ``weishang demo --agents 60`` does:
     staff in their roles, a login per level (the 特约 login supplied by the 市代 login), cloud
     stock, and the lawful retail-first plan in force with its rewards (free entry: an approved

@@ -13,13 +13,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser_steps import log_in, png_file
+from browser_steps import expect, log_in, png_file
 
 from weishang.channel.models import Agent, AgentStatus, Application, ApplicationStatus
 from weishang.trade.models import LocationKind, Order, OrderKind, OrderStatus, PaymentStatus
 from weishang.trade.stock import location_for_agent, on_hand
-
-expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect
 
 pytestmark = pytest.mark.browser
 

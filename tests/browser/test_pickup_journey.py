@@ -7,14 +7,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser_steps import console_log_in, log_in
+from browser_steps import console_log_in, expect, log_in
 from django.urls import reverse
 
 from weishang.catalog.models import SKU
 from weishang.trade.models import LocationKind, Order, OrderKind, OrderStatus
 from weishang.trade.stock import location_for_agent, on_hand
-
-expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect
 
 pytestmark = pytest.mark.browser
 
@@ -54,7 +52,7 @@ def test_pickup_shipped_by_the_warehouse_with_tracking(demo, phone, shot):
     staff = phone("zh-CN")
     console_log_in(staff, "warehouse")
     staff.goto(reverse("admin:trade_order_changelist"))
-    search = staff.locator("#changelist-search input[name=q], input[name=q]").first
+    search = staff.locator("#searchbar")  # the list's search box
     search.fill(number)
     search.press("Enter")
     staff.get_by_role("link", name=number, exact=True).click()

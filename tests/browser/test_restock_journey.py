@@ -9,14 +9,12 @@ import re
 from decimal import Decimal
 
 import pytest
-from browser_steps import log_in
+from browser_steps import expect, log_in
 
 from weishang.catalog.models import SKU
 from weishang.trade.models import LocationKind, Order, OrderKind, OrderStatus
 from weishang.trade.selectors import wallet_balance
 from weishang.trade.stock import location_for_agent, on_hand
-
-expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect
 
 pytestmark = pytest.mark.browser
 
