@@ -20,9 +20,6 @@ is its own:
   ``settle_period`` for the month, timed; ratio = settlement / raw scan, in the same process;
   checks (volume = the scan's sum, the largest team's volume = the closure-table query, lines,
   ledger postings and balances add up);
-- **patched** (``--reps``, measured month; ``--no-experiment`` skips it): the same, with the
-  changes suggested in docs/benchmarks.md applied by wrapping functions in this process only
-  (``_patch_experiment``; ``src/`` is unchanged);
 - **memory** (one per month): ``settle_period`` alone; growth of the process's peak RSS
   (``ru_maxrss``) over its RSS just before;
 - **tracemalloc** (one per month): ``settle_period`` under ``tracemalloc``, its peak of Python
@@ -30,7 +27,6 @@ is its own:
 - **phases** (one): where the time goes — exclusive time and SQL statements of each step
   (loading the agents, the GROUP BY queries, the rollup, the engine, storing lines, accounts,
   ledger postings, bulk inserts), by wrapping those functions in this process;
-- **phases_patched** (one, unless ``--no-experiment``): the same with the experiment applied;
 - **profile** (one): ``cProfile`` of ``settle_period``.
 
 Usage::
@@ -155,7 +151,6 @@ def _child(args: argparse.Namespace, url: str, role: str, out: Path, **extra) ->
            "--seed", str(args.seed), "--scans", str(args.scans)]
     for key, value in extra.items():
         cmd += [f"--{key.replace('_', '-')}", str(value)]
-    cmd += ["--no-experiment"] if not args.experiment else []
     rc = subprocess.call(cmd)
     if rc != 0 or not out.exists():
         print(f"   !! {role} {extra} failed (exit code {rc})", flush=True)
@@ -202,9 +197,9 @@ def run_parent(args: argparse.Namespace) -> int:
         # burst of load on the shared machine does not hit one month only.
         plan: list[tuple[str, str]] = []
         for _ in range(args.reps):
-            plan += [("time", big), ("time", small)] + ([("patched", big)] if args.experiment else [])
+            plan += [("time", big), ("time", small)]
         plan += [("memory", big), ("memory", small), ("tracemalloc", big), ("tracemalloc", small),
-                 ("phases", big)] + ([("phases_patched", big)] if args.experiment else []) + [("profile", big)]
+                 ("phases", big), ("profile", big)]
         runs = []
         for role, period in plan:
             copy_url, t_copy = _copy_database(backend, args.postgres_url)
@@ -250,14 +245,6 @@ def _summarise(backend: str, build: dict, runs: list[dict], big: str, small: str
                 reward_lines=timed[0]["reward_lines"], reports=timed[0]["reports"], payout=timed[0]["payout"],
                 volume=timed[0]["volume"], load=[r["load_average"] for r in timed],
                 other_cores=[r["other_cores"] for r in timed])
-        patched = of("patched", period)
-        if patched:
-            entry["patched"] = {"settle_s": [r["settle_s"] for r in patched],
-                                "settle_median_s": _med(patched, "settle_s"),
-                                "ratio_median": _med(patched, "ratio_raw"),
-                                "scan_median_s": _med(patched, "scan_raw_s"),
-                                "reward_lines": patched[0]["reward_lines"], "payout": patched[0]["payout"],
-                                "other_cores": [r["other_cores"] for r in patched]}
         mem = of("memory", period)
         if mem:
             entry["memory"] = {k: mem[0][k] for k in ("settle_s", "rss_before_mib", "maxrss_mib", "rss_growth_mib")}
@@ -266,7 +253,6 @@ def _summarise(backend: str, build: dict, runs: list[dict], big: str, small: str
             entry["tracemalloc"] = {k: tm[0][k] for k in ("settle_s", "tracemalloc_peak_mib")}
         months[period] = entry
     phases = next((r for r in runs if r["role"] == "phases"), None)
-    phases_patched = next((r for r in runs if r["role"] == "phases_patched"), None)
     profile = next((r for r in runs if r["role"] == "profile"), None)
     b, s = months[big], months[small]
     targets = []
@@ -276,10 +262,6 @@ def _summarise(backend: str, build: dict, runs: list[dict], big: str, small: str
                             "unit": " s", "met": b["settle_median_s"] <= TARGET_SQLITE_S})
         targets.append({"target": f"settlement <= {TARGET_RATIO:g}x one plain aggregate scan (raw SQL)",
                         "value": b["ratio_median"], "unit": "x", "met": b["ratio_median"] <= TARGET_RATIO})
-        if "patched" in b:
-            targets.append({"target": f"(experiment, src/ unchanged) patched settlement <= {TARGET_RATIO:g}x the scan",
-                            "value": b["patched"]["ratio_median"], "unit": "x",
-                            "met": b["patched"]["ratio_median"] <= TARGET_RATIO})
     # "Bounded": 4x the order lines must not give anywhere near 4x the memory.
     line_growth = b["lines"] / s["lines"] if s["lines"] else 0.0
     for key, what in (("tracemalloc", "tracemalloc_peak_mib"), ("memory", "rss_growth_mib")):
@@ -292,8 +274,6 @@ def _summarise(backend: str, build: dict, runs: list[dict], big: str, small: str
     return {"backend": backend, "build": build, "months": months, "runs": runs, "code_states": states,
             "phases": phases["phases"] if phases else None,
             "phases_settle_s": phases["settle_s"] if phases else None,
-            "phases_patched": phases_patched["phases"] if phases_patched else None,
-            "phases_patched_settle_s": phases_patched["settle_s"] if phases_patched else None,
             "profile_top": profile["profile_top"] if profile else None,
             "targets": targets, "checks_ok": all(r.get("checks_ok", True) for r in runs)}
 
@@ -312,10 +292,6 @@ def _print_summary(results: dict[str, dict]) -> None:
                   f"{', '.join(f'{x:.2f}' for x in m['other_cores'])} cores); scan {m['scan_median_s']:.3f} s raw / "
                   f"{m['scan_orm_median_s']:.3f} s ORM; ratio {m['ratio_median']:.1f}x raw / "
                   f"{m['ratio_orm_median']:.1f}x ORM; {m['reward_lines']:,} reward lines, {m['reports']:,} reports")
-            if "patched" in m:
-                p = m["patched"]
-                print(f"      experiment (patched in the bench process): settle_period {p['settle_median_s']:.2f} s "
-                      f"(runs {', '.join(f'{x:.2f}' for x in p['settle_s'])}), ratio {p['ratio_median']:.1f}x")
             if "memory" in m:
                 print(f"      memory run: peak RSS {m['memory']['maxrss_mib']:.0f} MiB, growth "
                       f"{m['memory']['rss_growth_mib']:.0f} MiB over {m['memory']['rss_before_mib']:.0f} MiB")
@@ -596,110 +572,6 @@ class _Phases:
             self.sql_s[label] += time.perf_counter() - t
 
 
-def _patch_experiment() -> list[str]:
-    """Experiment ("patched" runs; src/ is unchanged): changes suggested in docs/benchmarks.md,
-    applied to this process only by wrapping the functions settle_period uses. Each applies only
-    where src/ does not do it already (returns what was applied):
-
-    1. One GROUP BY of the month shared by personal and team purchase (the view computes team
-       totals from the same per-buyer sums), and each metric computed once per view.
-    2. The beneficiaries' reward accounts opened in bulk per batch of lines (one SELECT, one
-       INSERT … ON CONFLICT DO NOTHING, one SELECT) instead of ``get_or_create`` in a savepoint per
-       line — done in src/ since commit 0f8549f (``ledger.agent_accounts``), then skipped here.
-    3. A journal entry's balance changes sent as one ``executemany`` of
-       ``UPDATE … SET balance = balance + %s WHERE id = %s`` instead of one ORM ``update()`` per
-       account (accounts with a floor check keep their guarded UPDATE).
-    """
-    from django.db import connection
-    from django.db.models import F
-
-    from weishang.ledger import services as ledger
-    from weishang.ledger.models import NORMAL, Account, Purpose
-    from weishang.rewards import hierarchy, services
-
-    done = []
-    DH = hierarchy.DatabaseHierarchy
-    grouped, metric_totals = DH._grouped, DH.metric_totals
-
-    def grouped_once(self, q, field):
-        cache = self.__dict__.setdefault("_bench_grouped", {})
-        key = (str(q), field)
-        if key not in cache:
-            cache[key] = grouped(self, q, field)
-        return cache[key]
-
-    def metric_totals_once(self, metric, start, end):
-        cache = self.__dict__.setdefault("_bench_totals", {})
-        if (metric, start, end) not in cache:
-            cache[(metric, start, end)] = metric_totals(self, metric, start, end)
-        return cache[(metric, start, end)]
-
-    DH._grouped, DH.metric_totals = grouped_once, metric_totals_once
-    done.append("one GROUP BY shared by personal and team purchase, each metric once per view")
-
-    if not hasattr(ledger, "agent_accounts"):
-        accounts: dict[tuple[int, str], Account] = {}
-        account, store = services._account, services._store
-
-        def account_cached(agent_id, purpose):
-            found = accounts.get((agent_id, purpose)) if agent_id is not None else None
-            return found if found is not None else account(agent_id, purpose)
-
-        def store_bulk_accounts(lines, *, settled=False, **kw):
-            lines = list(lines)
-            wanted = set()
-            for line in lines:
-                status, purpose = services._status_and_credit(line)
-                if settled and status == services.RewardStatus.FROZEN:
-                    purpose = Purpose.AGENT_REWARDS_AVAILABLE
-                if purpose in (Purpose.AGENT_REWARDS_AVAILABLE, Purpose.AGENT_REWARDS_FROZEN, Purpose.AGENT_WALLET):
-                    wanted.add((line.beneficiary, purpose))
-                if isinstance(line.payer, int):
-                    wanted.add((line.payer, Purpose.AGENT_REWARDS_AVAILABLE))
-            wanted -= set(accounts)
-            if wanted:
-                owners, purposes = {o for o, _p in wanted}, {p for _o, p in wanted}
-                have = {(a.owner_id, a.purpose) for a in Account.objects.filter(owner_id__in=owners,
-                                                                                 purpose__in=purposes)}
-                Account.objects.bulk_create([Account(owner_id=o, purpose=p) for o, p in sorted(wanted - have)],
-                                            ignore_conflicts=True)
-                for a in Account.objects.filter(owner_id__in=owners, purpose__in=purposes):
-                    accounts[(a.owner_id, a.purpose)] = a
-            return store(lines, settled=settled, **kw)
-
-        services._account, services._store = account_cached, store_bulk_accounts
-        done.append("reward accounts opened in bulk")
-
-    qn = connection.ops.quote_name
-    update_sql = (f"UPDATE {qn(Account._meta.db_table)} SET {qn('balance')} = {qn('balance')} + %s "
-                  f"WHERE {qn('id')} = %s")
-
-    def apply_bulk(lines, floors):
-        change: dict[int, Decimal] = defaultdict(Decimal)
-        for acc, amount in lines:
-            change[acc.pk] += amount
-        locked = ledger.lock_accounts(change)
-        plain = []
-        for pk in sorted(change):
-            acc = locked[pk]
-            delta = change[pk] * NORMAL[acc.purpose]
-            if delta == 0:
-                continue
-            if delta < 0 and acc.purpose in floors:  # as ledger._apply: a guarded UPDATE of its own
-                rows = Account.objects.filter(pk=pk, balance__gte=-delta - ledger.HALF_FEN)
-                if not rows.update(balance=F("balance") + delta):
-                    raise ledger.InsufficientBalance(account=acc, balance=acc.balance, change=delta)
-            else:
-                plain.append((connection.ops.adapt_decimalfield_value(delta, 12, 2), pk))
-        if plain:
-            with connection.cursor() as cursor:
-                cursor.executemany(update_sql, plain)
-
-    ledger._apply = apply_bulk
-    done.append("balance changes of an entry in one executemany")
-    return done
-
-
 def run_measure(args: argparse.Namespace) -> int:
     _setup_django(args.database_url)
 
@@ -757,7 +629,7 @@ def run_measure(args: argparse.Namespace) -> int:
         return samples, out
 
     scan_total = None
-    if role in ("time", "patched"):
+    if role == "time":
         raw_s, raw_rows = timed(scan_raw, args.scans)
         orm_s, orm_rows = timed(scan_orm, args.scans)
         scan_total = sum((Decimal(str(v)) for v in raw_rows.values()), Decimal("0"))
@@ -769,9 +641,7 @@ def run_measure(args: argparse.Namespace) -> int:
     # --- settle_period ---------------------------------------------------------------------------
     phases = None
     profiler = None
-    if role in ("patched", "phases_patched"):
-        result["experiment"] = _patch_experiment()
-    if role in ("phases", "phases_patched"):
+    if role == "phases":
         from django.db.models.query import QuerySet
 
         from weishang.ledger import services as ledger
@@ -783,10 +653,14 @@ def run_measure(args: argparse.Namespace) -> int:
         DH._grouped = phases.wrap("GROUP BY buyer query (_grouped)", DH._grouped)
         DH._rollup = phases.wrap("team rollup in Python (_rollup)", DH._rollup)
         plan_engine.Engine.process = phases.wrap("engine: compute lines (Engine.process)", plan_engine.Engine.process)
-        services._store = phases.wrap("_store: dedupe, build rows", services._store)
+        services._store_new = phases.wrap("_store_new: classify, build rows", services._store_new)
         ledger.account_for = phases.wrap("ledger.account_for (get_or_create)", ledger.account_for)
-        ledger.journal_post = phases.wrap("ledger.journal_post: entry + lines", ledger.journal_post)
-        ledger._apply = phases.wrap("ledger._apply: lock + balance UPDATEs", ledger._apply)
+        ledger.agent_account_ids = phases.wrap("ledger.agent_account_ids: open accounts", ledger.agent_account_ids)
+        ledger.journal_post = phases.wrap("ledger.journal_post: checks, entry row", ledger.journal_post)
+        ledger._apply = phases.wrap("ledger._apply: sum per account", ledger._apply)
+        ledger._locked_rows = phases.wrap("ledger._locked_rows: lock accounts", ledger._locked_rows)
+        ledger._add_to_balances = phases.wrap("ledger._add_to_balances: balance UPDATEs", ledger._add_to_balances)
+        ledger.insert_rows = phases.wrap(lambda model, *a: f"insert_rows {model.__name__}", ledger.insert_rows)
         QuerySet.bulk_create = phases.wrap(lambda qs, *a: f"bulk_create {qs.model.__name__}", QuerySet.bulk_create)
         QuerySet.update = phases.wrap(lambda qs, *a: f"update {qs.model.__name__}", QuerySet.update)
     if role == "tracemalloc":
@@ -827,7 +701,7 @@ def run_measure(args: argparse.Namespace) -> int:
         _current, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         result["tracemalloc_peak_mib"] = peak / 2**20
-    if role in ("time", "patched"):
+    if role == "time":
         result["ratio_raw"] = settle_s / result["scan_raw_s"]
         result["ratio_orm"] = settle_s / result["scan_orm_s"]
 
@@ -866,7 +740,7 @@ def run_measure(args: argparse.Namespace) -> int:
     bad = [k for k, v in checks.items() if not v]
 
     extra = ""
-    if role in ("time", "patched"):
+    if role == "time":
         extra = (f"; scan raw {result['scan_raw_s']:.3f} s -> ratio {result['ratio_raw']:.1f}x "
                  f"(ORM {result['ratio_orm']:.1f}x)")
     if role == "tracemalloc":
@@ -927,8 +801,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=3, help="timed settlements per month (default 3)")
     parser.add_argument("--scans", type=int, default=5, help="timed plain scans per timed run (median; default 5)")
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--no-experiment", dest="experiment", action="store_false",
-                        help="skip the 'patched' runs (the suggested changes applied in the bench process)")
     parser.add_argument("--smoke", action="store_true",
                         help="tiny run to check the script: 3,000 agents, 20,000 lines, 1 repetition, 2 scans")
     parser.add_argument("--database-url", help=argparse.SUPPRESS)  # child mode

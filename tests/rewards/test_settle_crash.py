@@ -1,8 +1,8 @@
 """settle_period killed half-way, then run again, ends exactly where an uninterrupted run ends.
 
 The period's lines are stored in batches (``rewards.services.BATCH``, set to 1 here so that a small
-channel makes several), each batch in its own transaction, then the per-agent reports in batches,
-then the run is marked finished. The kill is simulated at each of those places by making the
+channel makes several), each batch in its own transaction (its journal entry, then its lines), then
+the per-agent reports in batches, then the run is marked finished. The kill is simulated at each of those places by making the
 n-th call raise (everything before it stays written, as after a real kill in autocommit mode; the
 batch being written is rolled back by its own transaction). The uninterrupted run is made first on
 the very same database inside a transaction that is rolled back, so both start from the same rows.
@@ -115,13 +115,21 @@ def kill_on_call(monkeypatch, target, name: str, nth: int, when=lambda *a, **kw:
     monkeypatch.setattr(target, name, dying)
 
 
+def writing(model):
+    """Only calls of ``ledger.insert_rows`` that write ``model``'s rows."""
+    return lambda written, *a, **kw: written is model
+
+
 CRASHES = {
     # before the second batch of lines is written (the first is committed)
-    "before-second-line-batch": lambda m: kill_on_call(m, services, "_store", 2),
-    # inside the second batch: its lines are written, its journal entry is not (the batch rolls back)
-    "inside-second-line-batch": lambda m: kill_on_call(m, services.ledger, "journal_post", 2),
+    "before-second-line-batch": lambda m: kill_on_call(m, services, "_store_new", 2),
+    # inside the second batch: its journal entry is posted and the balances changed, its lines
+    # are not written (the batch's transaction rolls back)
+    "inside-second-line-batch": lambda m: kill_on_call(m, services.ledger, "insert_rows", 2,
+                                                       when=writing(RewardLine)),
     # the lines are all in; the second batch of reports is not
-    "between-report-batches": lambda m: kill_on_call(m, SettlementReport.objects, "bulk_create", 2),
+    "between-report-batches": lambda m: kill_on_call(m, services.ledger, "insert_rows", 2,
+                                                     when=writing(SettlementReport)),
     # everything is written but the run is not marked finished
     "before-finishing": lambda m: kill_on_call(
         m, SettlementRun, "save", 1, when=lambda self, *a, **kw: "finished_at" in kw.get("update_fields", ())),

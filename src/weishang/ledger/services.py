@@ -5,14 +5,19 @@ changed) when it cannot. The sign convention (debit +, credit −; balances on t
 in ``ledger.models``.
 
 Posting (``journal_post``)
-    The lines must be exact fen amounts, none zero, summing to zero. The accounts are locked in
-    primary-key order (``SELECT … FOR UPDATE``; on SQLite the IMMEDIATE transaction holds the
-    write lock), then each balance changes by one guarded statement,
-    ``UPDATE … SET balance = balance + d WHERE pk = … AND balance >= -d`` for accounts that must
-    not go below zero: no read-then-write, so no lost update and no overdraft under any
-    concurrency. (The guard allows half a fen of slack because SQLite stores decimals as floats,
-    where 0.7 + 0.1 is 0.7999…; balances are whole fen, so on PostgreSQL it is exact.) An
-    idempotency key posts once; a retry returns the first entry.
+    The lines must be exact fen amounts, none zero, summing to zero; an account is given as an
+    ``Account`` or as its primary key (large postings — settlement, release — pass keys and need
+    no model instances). The accounts are locked in primary-key order (``SELECT … FOR UPDATE``;
+    on SQLite the IMMEDIATE transaction holds the write lock), which also reads their purposes;
+    then the balances change set-wise, ``balance = balance + d`` for all of the entry's accounts
+    in one statement (``UPDATE … FROM unnest(…)`` on PostgreSQL, one ``executemany`` on SQLite),
+    the accounts that must not go below zero in a second one guarded by ``balance >= -d``: the
+    change is computed by the database, never read-then-written, so no lost update, and the
+    guard is the backstop against an overdraft (the locked balances are checked first, to name
+    the account). (The guard allows half a fen of slack because SQLite stores decimals as
+    floats, where 0.7 + 0.1 is 0.7999…; balances are whole fen, so on PostgreSQL it is exact.)
+    The lines are written without model instances (``insert_rows``). An idempotency key posts
+    once; a retry returns the first entry.
 
 Reversing (``journal_reverse``)
     The mirror entry, linked to the original; once per entry, never of a reversal. Entries of a
@@ -32,14 +37,14 @@ The life of a withdrawal
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Context, Decimal, InvalidOperation
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
@@ -52,6 +57,7 @@ from weishang.ledger.models import (
     AGENT_PURPOSES,
     NON_NEGATIVE,
     NORMAL,
+    ZERO,
     Account,
     JournalEntry,
     JournalLine,
@@ -116,27 +122,93 @@ def account_for(*, owner: Agent | None, purpose: str) -> Account:
     return account
 
 
-def agent_accounts(*, owner_ids: Iterable[int], purpose: str) -> dict[int, Account]:
-    """Many agents' accounts for one purpose at once (settlement, release): one read, one insert
-    of the missing ones (a concurrent opener wins quietly), one read back."""
+def agent_account_ids(*, owner_ids: Iterable[int], purpose: str) -> dict[int, int]:
+    """Many agents' accounts for one purpose at once (settlement, release, rewards), as
+    ``{agent id: account id}``: one read, one insert of the missing ones (``ON CONFLICT DO
+    NOTHING``: a concurrent opener wins quietly), one read of those back. No model instances."""
     if purpose not in AGENT_PURPOSES:
         raise BusinessError(_("%(purpose)s is not an agent's account.") % {"purpose": purpose}, field="purpose")
-    wanted = set(owner_ids)
-    found: dict[int, Account] = {}
-    for chunk in _chunks(sorted(wanted), 5000):
-        found.update({a.owner_id: a for a in Account.objects.filter(owner_id__in=chunk, purpose=purpose)})
-    missing = wanted - set(found)
+    wanted = sorted(set(owner_ids))
+    found = _account_ids(wanted, purpose)
+    missing = [owner for owner in wanted if owner not in found]
     if missing:
-        Account.objects.bulk_create([Account(owner_id=o, purpose=purpose) for o in sorted(missing)],
-                                    batch_size=2000, ignore_conflicts=True)
-        for chunk in _chunks(sorted(missing), 5000):
-            found.update({a.owner_id: a for a in Account.objects.filter(owner_id__in=chunk, purpose=purpose)})
+        table, qn = Account._meta.db_table, connection.ops.quote_name
+        columns = ", ".join(qn(c) for c in ("owner_id", "purpose", "balance", "created_at"))
+        insert = f"INSERT INTO {qn(table)} ({columns})"
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"{insert} SELECT o, %s, %s, %s FROM unnest(%s::bigint[]) AS o ON CONFLICT DO NOTHING",
+                               [purpose, ZERO, now, missing])
+            else:
+                cursor.executemany(f"{insert} VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                                   [(owner, purpose, ZERO, now) for owner in missing])
+        found.update(_account_ids(missing, purpose))
     return found
+
+
+def _account_ids(owner_ids: list[int], purpose: str) -> dict[int, int]:
+    table, qn = Account._meta.db_table, connection.ops.quote_name
+    found: dict[int, int] = {}
+    with connection.cursor() as cursor:
+        for chunk in _chunks(owner_ids, 20000):
+            where, params = _in("owner_id", chunk)
+            cursor.execute(f"SELECT {qn('owner_id')}, {qn('id')} FROM {qn(table)} WHERE {qn('purpose')} = %s "
+                           f"AND {qn('owner_id')} IS NOT NULL AND {where}", [purpose, *params])
+            found.update(cursor.fetchall())
+    return found
+
+
+def _in(column: str, values: list[int]) -> tuple[str, list]:
+    """``column IN values`` as one parameter, however many values: an array on PostgreSQL, a JSON
+    array read by ``json_each`` on SQLite (which limits the number of parameters)."""
+    qn = connection.ops.quote_name
+    if connection.vendor == "postgresql":
+        return f"{qn(column)} = ANY(%s)", [list(values)]
+    return f"{qn(column)} IN (SELECT value FROM json_each(%s))", [json.dumps(list(values))]
 
 
 def _chunks(items: list, size: int):
     for i in range(0, len(items), size):
         yield items[i:i + size]
+
+
+def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """Insert ``rows`` into ``model``'s table without model instances: the large writes of
+    settlement and release (thousands of reward lines, journal lines, reports), where building
+    and preparing a model instance per row costs many times the SQL.
+
+    Each row is a tuple in the order of ``fields`` (model field names; a foreign key as its id),
+    each value already of the field's Python type (int, str, Decimal exact to the field's
+    places, aware datetime, dict for JSON). No ``save()``, signals or Python defaults: give every
+    column that has no database default. ``COPY … FROM STDIN`` on PostgreSQL, one
+    ``executemany`` on SQLite. Call it inside a transaction."""
+    opts = model._meta
+    found = [opts.get_field(name) for name in fields]
+    adapt: list[tuple[int, object]] = []  # (position, function) for the values the driver cannot take as they are
+    for i, field in enumerate(found):
+        if isinstance(field, models.JSONField):
+            adapt.append((i, lambda v, encoder=field.encoder: None if v is None else json.dumps(v, cls=encoder)))
+        elif isinstance(field, models.DateTimeField) and connection.vendor != "postgresql":
+            adapt.append((i, connection.ops.adapt_datetimefield_value))
+    if adapt:
+        def prepared(row: Sequence) -> list:
+            row = list(row)
+            for i, function in adapt:
+                row[i] = function(row[i])
+            return row
+
+        rows = map(prepared, rows)
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(field.column) for field in found)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {qn(opts.db_table)} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(f"INSERT INTO {qn(opts.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(found))})",
+                               rows)
 
 
 def debit(account: Account, amount) -> tuple[Account, Decimal]:
@@ -175,17 +247,19 @@ def lock_accounts(accounts: Iterable[Account | int]) -> dict[int, Account]:
 
 # --- posting --------------------------------------------------------------------------------
 
-def _clean_lines(lines: Sequence[tuple[Account, object]]) -> list[tuple[Account, Decimal]]:
+def _clean_lines(lines: Sequence[tuple[Account | int, object]]) -> list[tuple[int, Decimal]]:
+    """The lines as (account pk, exact amount), checked: at least two, none zero, summing to zero."""
     if len(lines) < 2:
         raise UnbalancedEntry(_("A journal entry needs at least two lines."), field="lines")
     clean = []
     for account, amount in lines:
-        if not isinstance(account, Account) or account.pk is None:
+        pk = account if type(account) is int else (account.pk if isinstance(account, Account) else None)
+        if pk is None:
             raise BusinessError(_("Each line needs a saved account."), field="lines")
         value = _exact(amount)
         if value == 0:
             raise UnbalancedEntry(_("A journal line cannot be zero."), field="lines")
-        clean.append((account, value))
+        clean.append((pk, value))
     total = sum((v for _a, v in clean), Decimal("0.00"))
     if total != 0:
         raise UnbalancedEntry(_("The lines add up to %(total)s; debits and credits must be equal.")
@@ -193,37 +267,99 @@ def _clean_lines(lines: Sequence[tuple[Account, object]]) -> list[tuple[Account,
     return clean
 
 
-def _same_lines(entry: JournalEntry, lines: list[tuple[Account, Decimal]]) -> bool:
+def _same_lines(entry: JournalEntry, lines: list[tuple[int, Decimal]]) -> bool:
     stored = Counter(entry.lines.values_list("account_id", "amount"))
-    return stored == Counter((a.pk, v) for a, v in lines)
+    return stored == Counter(lines)
 
 
-def _apply(lines: list[tuple[Account, Decimal]], floors: frozenset[str]) -> None:
-    """Change the cached balances, account by account in pk order; raise if an account whose
-    purpose is in ``floors`` would go below zero."""
+_SQLITE_DECIMAL = Context(prec=15)
+
+
+def _money_value(raw) -> Decimal:
+    """A balance as the driver returns it (SQLite: int or float) as exact money."""
+    if isinstance(raw, Decimal):
+        return raw
+    if isinstance(raw, float):
+        return _SQLITE_DECIMAL.create_decimal_from_float(raw).quantize(CENT)
+    return Decimal(raw).quantize(CENT)
+
+
+def _locked_rows(pks: list[int]) -> dict[int, tuple[str, object]]:
+    """Lock the accounts' rows in primary-key order (the one order every writer uses) and return
+    ``{pk: (purpose, balance as the driver returns it)}``; on SQLite the IMMEDIATE transaction
+    already holds the database's write lock."""
+    table, qn = Account._meta.db_table, connection.ops.quote_name
+    found: dict[int, tuple[str, object]] = {}
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        for chunk in _chunks(pks, 20000):
+            where, params = _in("id", chunk)
+            cursor.execute(f"SELECT {qn('id')}, {qn('purpose')}, {qn('balance')} FROM {qn(table)} WHERE {where} "
+                           f"ORDER BY {qn('id')}{lock}", params)
+            found.update((pk, (purpose, balance)) for pk, purpose, balance in cursor.fetchall())
+    return found
+
+
+def _add_to_balances(changes: list[tuple[int, Decimal]], *, floor: bool = False) -> int:
+    """``balance = balance + d`` for each (pk, d), in one statement (PostgreSQL) or one
+    ``executemany`` (SQLite); with ``floor``, only where the balance stays at or above zero
+    (half a fen of slack for SQLite's floats). Returns how many accounts changed."""
+    table, qn = Account._meta.db_table, connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            guard = " AND a.balance >= -v.d - %s" if floor else ""
+            cursor.execute(f"UPDATE {qn(table)} AS a SET balance = a.balance + v.d "
+                           f"FROM unnest(%s::bigint[], %s::numeric[]) AS v(id, d) WHERE a.id = v.id{guard}",
+                           [[pk for pk, _d in changes], [d for _pk, d in changes], *([HALF_FEN] if floor else [])])
+        else:  # the SQL the ORM writes for F("balance") + d on SQLite
+            guard = f" AND {qn('balance')} >= %s" if floor else ""
+            cursor.executemany(f"UPDATE {qn(table)} SET {qn('balance')} = (CAST(({qn('balance')} + (CAST(%s AS REAL)))"
+                               f" AS NUMERIC)) WHERE {qn('id')} = %s{guard}",
+                               [(d, pk, -d - HALF_FEN) if floor else (d, pk) for pk, d in changes])
+        return cursor.rowcount
+
+
+def _apply(lines: list[tuple[int, Decimal]], floors: frozenset[str]) -> None:
+    """Change the cached balances: lock the accounts in pk order, then add each account's change
+    (on its normal side) set-wise; raise if an account whose purpose is in ``floors`` would go
+    below zero."""
     change: dict[int, Decimal] = defaultdict(Decimal)
-    for account, amount in lines:
-        change[account.pk] += amount
-    locked = lock_accounts(change)
-    for pk in sorted(change):
-        account = locked[pk]
-        delta = change[pk] * NORMAL[account.purpose]  # on the account's normal side
+    for pk, amount in lines:
+        change[pk] += amount
+    pks = sorted(change)
+    locked = _locked_rows(pks)
+    if len(locked) != len(pks):
+        raise BusinessError(_("Each line needs a saved account."), field="lines")
+    plain: list[tuple[int, Decimal]] = []
+    guarded: list[tuple[int, Decimal]] = []
+    for pk in pks:
+        purpose, balance = locked[pk]
+        delta = change[pk] * NORMAL[purpose]  # on the account's normal side
         if delta == 0:
             continue
-        rows = Account.objects.filter(pk=pk)
-        if delta < 0 and account.purpose in floors:
+        if delta < 0 and purpose in floors:
             # "balance >= needed", with half a fen to spare for SQLite, which stores decimals as
             # floats (0.7 + 0.1 is 0.7999…); exact on PostgreSQL, where balances are whole fen.
-            rows = rows.filter(balance__gte=-delta - HALF_FEN)
-        if not rows.update(balance=F("balance") + delta):
-            raise InsufficientBalance(account=account, balance=account.balance, change=delta)
+            if _money_value(balance) < -delta - HALF_FEN:
+                raise InsufficientBalance(account=Account.objects.get(pk=pk), balance=_money_value(balance),
+                                          change=delta)
+            guarded.append((pk, delta))
+        else:
+            plain.append((pk, delta))
+    if guarded and _add_to_balances(guarded, floor=True) != len(guarded):  # the backstop: the rows are locked
+        pk, delta = guarded[0]
+        account = Account.objects.get(pk=pk)
+        raise InsufficientBalance(account=account, balance=account.balance, change=delta)
+    if plain:
+        _add_to_balances(plain)
 
 
 @transaction.atomic
-def journal_post(*, lines: Sequence[tuple[Account, object]], memo: str = "", reference: str = "", kind: str = "",
+def journal_post(*, lines: Sequence[tuple[Account | int, object]], memo: str = "", reference: str = "", kind: str = "",
                  by=None, idempotency_key: str | None = None, allow_negative: Iterable[str] | None = None,
                  require_non_negative: Iterable[str] = (), _reverses: JournalEntry | None = None) -> JournalEntry:
     """Post ``lines`` — (account, amount) pairs, debit positive, credit negative — as one entry.
+    An account is an ``Account`` or its primary key.
 
     Refuses (nothing changed): fewer than two lines, a zero line, an amount that is not an exact
     number of fen, lines that do not sum to zero (UnbalancedEntry), or a posting that would take a
@@ -254,11 +390,11 @@ def journal_post(*, lines: Sequence[tuple[Account, object]], memo: str = "", ref
             raise _already_reversed(_reverses) from None
         raise
     _apply(clean, floors)
-    JournalLine.objects.bulk_create([JournalLine(entry=entry, account=a, amount=v) for a, v in clean])
+    insert_rows(JournalLine, ("entry", "account", "amount"), [(entry.pk, pk, v) for pk, v in clean])
     return entry
 
 
-def _replayed(first: JournalEntry, clean: list[tuple[Account, Decimal]]) -> JournalEntry:
+def _replayed(first: JournalEntry, clean: list[tuple[int, Decimal]]) -> JournalEntry:
     if not _same_lines(first, clean):
         raise Conflict(_("The key %(key)s was already used for a different posting (%(number)s).")
                        % {"key": first.idempotency_key, "number": first.number}, field="idempotency_key",

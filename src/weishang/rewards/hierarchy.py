@@ -13,14 +13,17 @@ the referrer tree.
 
 from __future__ import annotations
 
+import decimal
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Max, Q, Sum
+from django.db import connection
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
-from weishang.channel.models import Agent, AgentStatus, ReferrerLink
+from weishang.channel.models import Agent, AgentStatus, Level, ReferrerLink
+from weishang.core.money import CENT
 from weishang.trade.models import Order, OrderKind, OrderStatus
 from weishang.trade.models.orders import VOLUME_KINDS
 
@@ -34,6 +37,26 @@ def day_range(start: date, end: date) -> tuple[datetime, datetime]:
     tz = timezone.get_current_timezone()
     return (datetime.combine(start, time.min, tzinfo=tz),
             datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz))
+
+
+_FLOAT_SUMS = decimal.Context(prec=15)  # as Django's SQLite converter for a Sum of decimals
+
+
+def _money(value) -> Decimal:
+    """A SUM of money as SQLite returns it (int, or float: it adds decimals as floats)."""
+    if isinstance(value, float):
+        return _FLOAT_SUMS.create_decimal_from_float(value).quantize(CENT)
+    return Decimal(value).quantize(CENT)
+
+
+def _raw_rows(rows: QuerySet, chunk: int = 20000):
+    """The tuples of a ``values_list`` query straight from the cursor: the ORM's SQL, without its
+    per-row conversion (ints and strings come back as they are; callers convert the rest)."""
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(chunk):
+            yield from batch
 
 
 def _purchases() -> Q:
@@ -126,12 +149,14 @@ class DatabaseHierarchy:
         if self._parents is None:
             parents: dict[int, int | None] = {}
             children: dict[int | None, list[int]] = defaultdict(list)
-            rows = Agent.objects.values_list("pk", "referrer_id", "level__code", "status", "real_name").order_by("pk")
-            for pk, parent, level, status, name in rows.iterator(chunk_size=20000):
+            codes = dict(Level.objects.values_list("pk", "code"))
+            active = AgentStatus.ACTIVE
+            rows = Agent.objects.values_list("pk", "referrer_id", "level_id", "status", "real_name").order_by("pk")
+            for pk, parent, level, status, name in _raw_rows(rows):
                 parents[pk] = parent
                 children[parent].append(pk)
-                self._levels[pk] = level
-                self._active[pk] = status == AgentStatus.ACTIVE
+                self._levels[pk] = codes[level]
+                self._active[pk] = status == active
                 self._names[pk] = name
             self._parents, self._children = parents, children
         return self._parents
@@ -151,9 +176,14 @@ class DatabaseHierarchy:
         return {agent: amount for agent, amount in team.items() if amount}
 
     def _grouped(self, q: Q, field: str) -> dict[int, Decimal]:
+        """Σ total of the orders matching ``q`` per ``field`` (one GROUP BY), read without the ORM's
+        per-row machinery (100,000 rows at settlement); SQLite's float sums become money as the
+        ORM would make them."""
         rows = (Order.objects.filter(q).values_list(field).annotate(s=Sum("total")).order_by()
                 .values_list(field, "s"))
-        return {agent: amount for agent, amount in rows if agent is not None and amount}
+        money = _money if connection.vendor == "sqlite" else None
+        return {agent: (money(amount) if money else amount) for agent, amount in _raw_rows(rows)
+                if agent is not None and amount}
 
     def metric_totals(self, metric: str, start: date, end: date) -> dict[int, Decimal]:
         """Every agent's figure for the period (memoised: the ladder, awards and reports share it)."""
@@ -168,12 +198,12 @@ class DatabaseHierarchy:
         period = Q(completed_at__gte=since, completed_at__lt=until)
         if metric == "personal_purchase":
             return self._grouped(_purchases() & period, "buyer_id")
-        if metric == "team_purchase":
-            return self._rollup(self._grouped(_purchases() & period, "buyer_id"))
+        if metric == "team_purchase":  # the personal figures, rolled up the tree: one GROUP BY for both
+            return self._rollup(self.metric_totals("personal_purchase", start, end))
         if metric == "personal_retail":
             return self._grouped(_retail() & period, "seller_id")
         if metric == "team_retail":
-            return self._rollup(self._grouped(_retail() & period, "seller_id"))
+            return self._rollup(self.metric_totals("personal_retail", start, end))
         if metric == "new_referrals":
             rows = (Agent.objects.filter(joined_at__gte=since, joined_at__lt=until, referrer__isnull=False)
                     .exclude(status=AgentStatus.APPLICANT).values_list("referrer_id")

@@ -71,6 +71,7 @@ from weishang.trade.models import LocationKind, Order, OrderKind, OrderStatus, S
 from weishang.trade.models.orders import VOLUME_KINDS
 from weishang.trade.selectors import stock_on_hand
 
+ZERO = Decimal("0.00")
 CONSUMER = "rewards"
 TOPICS = ("order.completed", "order.refunded", "agent.joined", "agent.exited")
 BATCH = 1000
@@ -97,62 +98,72 @@ def _status_and_credit(line: EngineLine) -> tuple[str, str | None]:
 
 
 def _store(lines: Iterable[EngineLine], *, version: PlanVersion, order: Order | None = None,
-           release_at: datetime | None = None, period: str = "", settled: bool = False) -> list[RewardLine]:
-    """Save the engine's lines not saved before and post their money: the company-paid ones in one
-    journal entry, each upline-paid one in its own (the payer's available rewards pay it)."""
+           release_at: datetime | None = None) -> list[EngineLine]:
+    """Save the engine's lines for one event that were not saved before and post their money;
+    returns the lines saved."""
     lines = list(lines)
     if not lines:
         return []
     events = {line.source_event for line in lines}
     done = set(RewardLine.objects.filter(source_event__in=events)
                .values_list("source_event", "rule_id", "beneficiary_id", "generation"))
-    rows: list[RewardLine] = []
-    credits: list[tuple[RewardLine, str]] = []
+    new = [line for line in lines if line.key not in done]
+    _store_new(new, version=version, order=order, release_at=release_at)
+    return new
+
+
+def _store_new(lines: list[EngineLine], *, version: PlanVersion, order: Order | None = None,
+               release_at: datetime | None = None, period: str = "", settled: bool = False) -> None:
+    """Write ``lines`` (none stored yet) and post their money: the company-paid ones in one
+    journal entry, each upline-paid one in its own (the payer's available rewards pay it).
+
+    The entry is posted first, so that each line is written once, with its entry, and without
+    model instances (``ledger.insert_rows``): settlement writes tens of thousands of lines."""
+    if not lines:
+        return
+    reference = _reference(order, period)
+    classified = []
     for line in lines:
-        if line.key in done:
-            continue
         status, purpose = _status_and_credit(line)
         if settled and status == RewardStatus.FROZEN:
             status, purpose = RewardStatus.AVAILABLE, Purpose.AGENT_REWARDS_AVAILABLE
-        row = RewardLine(
-            beneficiary_id=line.beneficiary, amount=line.amount, kind=line.kind, rule_id=line.rule_id, plan=version,
-            source_event=line.source_event, generation=line.generation, order=order, period=period,
-            payer_id=line.payer if isinstance(line.payer, int) else None,
-            explanation=dict(line.explanation), explanation_zh=line.explanation_zh[:300],
-            explanation_en=line.explanation_en[:300], status=status,
-            release_at=release_at if status == RewardStatus.FROZEN else None)
-        rows.append(row)
-        if purpose is not None:
-            credits.append((row, purpose))
-    RewardLine.objects.bulk_create(rows)
-    if rows and rows[0].pk is None:  # a backend without RETURNING ids: read them back by their keys
-        ids = {(r.source_event, r.rule_id, r.beneficiary_id, r.generation): r.pk
-               for r in RewardLine.objects.filter(source_event__in=events)}
-        for row in rows:
-            row.pk = ids[(row.source_event, row.rule_id, row.beneficiary_id, row.generation)]
-    company = [(row, purpose) for row, purpose in credits if row.payer_id is None]
+        classified.append((line, status, purpose, line.payer if isinstance(line.payer, int) else None))
+    entries: dict[int, int] = {}  # index in classified -> journal entry id
+    company = [(i, line, purpose) for i, (line, _s, purpose, payer) in enumerate(classified)
+               if purpose is not None and payer is None]
     if company:
-        total = sum((row.amount for row, _p in company), Decimal("0"))
-        accounts = {purpose: ledger.agent_accounts(owner_ids={row.beneficiary_id for row, p in company if p == purpose},
-                                                   purpose=purpose)
-                    for purpose in {p for _row, p in company} - {Purpose.BRAND_PRIZES_PAYABLE}}
+        accounts = {purpose: ledger.agent_account_ids(owner_ids={line.beneficiary for _i, line, p in company
+                                                                 if p == purpose}, purpose=purpose)
+                    for purpose in {p for _i, _l, p in company} - {Purpose.BRAND_PRIZES_PAYABLE}}
+        total = sum((line.amount for _i, line, _p in company), Decimal("0"))
         postings = [ledger.debit(_account(None, Purpose.BRAND_REWARD_EXPENSE), total)]
-        postings += [ledger.credit(_account(None, purpose) if purpose == Purpose.BRAND_PRIZES_PAYABLE
-                                   else accounts[purpose][row.beneficiary_id], row.amount)
-                     for row, purpose in company]
-        entry = ledger.journal_post(lines=postings, kind="reward", reference=_reference(order, period),
-                                    memo=_("Rewards %(ref)s") % {"ref": _reference(order, period)})
-        RewardLine.objects.filter(pk__in=[row.pk for row, _p in company]).update(entry=entry)
-    for row, purpose in credits:
-        if row.payer_id is None:
+        postings += [(_account(None, purpose).pk if purpose == Purpose.BRAND_PRIZES_PAYABLE
+                      else accounts[purpose][line.beneficiary], -line.amount)
+                     for _i, line, purpose in company]
+        entry = ledger.journal_post(lines=postings, kind="reward", reference=reference,
+                                    memo=_("Rewards %(ref)s") % {"ref": reference})
+        entries.update((i, entry.pk) for i, _l, _p in company)
+    for i, (line, _status, purpose, payer) in enumerate(classified):
+        if purpose is None or payer is None:
             continue
         entry = ledger.journal_post(
-            lines=[ledger.debit(_account(row.payer_id, Purpose.AGENT_REWARDS_AVAILABLE), row.amount),
-                   ledger.credit(_account(row.beneficiary_id, purpose), row.amount)],
-            kind="reward", reference=_reference(order, period), allow_negative={Purpose.AGENT_REWARDS_AVAILABLE},
-            memo=_("Reward %(rule)s paid by an upline") % {"rule": row.rule_id})
-        RewardLine.objects.filter(pk=row.pk).update(entry=entry)
-    return rows
+            lines=[ledger.debit(_account(payer, Purpose.AGENT_REWARDS_AVAILABLE), line.amount),
+                   ledger.credit(_account(line.beneficiary, purpose), line.amount)],
+            kind="reward", reference=reference, allow_negative={Purpose.AGENT_REWARDS_AVAILABLE},
+            memo=_("Reward %(rule)s paid by an upline") % {"rule": line.rule_id})
+        entries[i] = entry.pk
+    now = timezone.now()
+    order_id = order.pk if order is not None else None
+    ledger.insert_rows(RewardLine, LINE_FIELDS, (
+        (line.beneficiary, line.amount, line.kind, line.rule_id, version.pk, line.source_event, line.generation,
+         payer, order_id, period, line.explanation, line.explanation_zh[:300], line.explanation_en[:300], status,
+         release_at if status == RewardStatus.FROZEN else None, now, entries.get(i))
+        for i, (line, status, _purpose, payer) in enumerate(classified)))
+
+
+LINE_FIELDS = ("beneficiary", "amount", "kind", "rule_id", "plan", "source_event", "generation", "payer", "order",
+               "period", "explanation", "explanation_zh", "explanation_en", "status", "release_at", "created_at",
+               "entry")
 
 
 def _reference(order: Order | None, period: str) -> str:
@@ -365,10 +376,10 @@ def rewards_release(*, now: datetime | None = None, by=None) -> int:
             for row in rows:
                 per_agent[row.beneficiary_id] += row.amount
             postings = []
-            frozen = ledger.agent_accounts(owner_ids=per_agent, purpose=Purpose.AGENT_REWARDS_FROZEN)
-            available = ledger.agent_accounts(owner_ids=per_agent, purpose=Purpose.AGENT_REWARDS_AVAILABLE)
+            frozen = ledger.agent_account_ids(owner_ids=per_agent, purpose=Purpose.AGENT_REWARDS_FROZEN)
+            available = ledger.agent_account_ids(owner_ids=per_agent, purpose=Purpose.AGENT_REWARDS_AVAILABLE)
             for agent_id, amount in sorted(per_agent.items()):
-                postings += [ledger.debit(frozen[agent_id], amount), ledger.credit(available[agent_id], amount)]
+                postings += [(frozen[agent_id], amount), (available[agent_id], -amount)]
             entry = ledger.journal_post(lines=postings, kind="reward_release", by=by, reference="rewards:release",
                                         memo=_("%(n)d reward line(s) released") % {"n": len(rows)})
             RewardLine.objects.filter(pk__in=[row.pk for row in rows]).update(
@@ -400,26 +411,36 @@ def settle_period(*, period: str, by=None, today: date | None = None) -> Settlem
     view = DatabaseHierarchy()
     closed = PeriodClosed(event_id=f"period:{period}", period=kind, start=start, end=end)
     lines = engine.process(closed, view)
-    for i in range(0, len(lines), BATCH):
-        with transaction.atomic():
-            _store(lines[i:i + BATCH], version=version, period=period, settled=True)
-    personal = view.metric_totals("personal_purchase", start, end)
-    team = view.metric_totals("team_purchase", start, end)
     paid: dict[int, Decimal] = defaultdict(Decimal)
     for line in lines:
         if line.kind != "margin":
             paid[line.beneficiary] += line.amount
-    agents = sorted(set(personal) | set(team) | set(paid))
+    # What a killed run already wrote (whole batches: each is one transaction), read once.
+    done = set(RewardLine.objects.filter(source_event=closed.event_id)
+               .values_list("source_event", "rule_id", "beneficiary_id", "generation"))
+    if done:
+        lines = [line for line in lines if line.key not in done]
+    for i in range(0, len(lines), BATCH):
+        with transaction.atomic():
+            _store_new(lines[i:i + BATCH], version=version, period=period, settled=True)
+    del lines
+    personal = view.metric_totals("personal_purchase", start, end)
+    team = view.metric_totals("team_purchase", start, end)
+    reported = set(SettlementReport.objects.filter(run=run).values_list("agent_id", flat=True))
+    agents = sorted((set(personal) | set(team) | set(paid)) - reported)
     for i in range(0, len(agents), BATCH):
-        SettlementReport.objects.bulk_create(
-            [SettlementReport(run=run, agent_id=a, personal_purchase=personal.get(a, 0), team_purchase=team.get(a, 0),
-                              rewards=paid.get(a, 0)) for a in agents[i:i + BATCH]], ignore_conflicts=True)
+        with transaction.atomic():
+            ledger.insert_rows(SettlementReport, REPORT_FIELDS, (
+                (run.pk, a, personal.get(a, ZERO), team.get(a, ZERO), paid.get(a, ZERO)) for a in agents[i:i + BATCH]))
     run.lines = RewardLine.objects.filter(source_event=closed.event_id).count()
     run.total = sum(paid.values(), Decimal("0"))
     run.volume = sum(personal.values(), Decimal("0"))
     run.finished_at = timezone.now()
     run.save(update_fields=["lines", "total", "volume", "finished_at"])
     return run
+
+
+REPORT_FIELDS = ("run", "agent", "personal_purchase", "team_purchase", "rewards")
 
 
 # --- withdrawals ------------------------------------------------------------------------------
