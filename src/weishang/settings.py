@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "weishang.rewards",
     "weishang.web",
     "weishang.api",
+    "weishang.webhooks",
     "weishang.demo",
     "weishang.console",
 ]
@@ -277,6 +278,23 @@ UNFOLD = {
                     },
                     _nav(_("Settlement runs"), "event_available", "admin:rewards_settlementrun_changelist") | {
                         "permission": lambda request: request.user.has_perm("rewards.view_settlementrun"),
+                    },
+                ],
+            },
+            {
+                "title": _("Integrations"),
+                "items": [
+                    _nav(_("API keys"), "key", "admin:api_apikey_changelist") | {
+                        "permission": lambda request: request.user.has_perm("api.view_apikey"),
+                    },
+                    _nav(_("Device tokens"), "smartphone", "admin:api_apitoken_changelist") | {
+                        "permission": lambda request: request.user.has_perm("api.view_apitoken"),
+                    },
+                    _nav(_("Webhook endpoints"), "webhook", "admin:webhooks_webhookendpoint_changelist") | {
+                        "permission": lambda request: request.user.has_perm("webhooks.view_webhookendpoint"),
+                    },
+                    _nav(_("Webhook deliveries"), "send", "admin:webhooks_webhookdelivery_changelist") | {
+                        "permission": lambda request: request.user.has_perm("webhooks.view_webhookdelivery"),
                     },
                 ],
             },

@@ -48,3 +48,6 @@ api = WeishangAPI(title="Weishang API", version="1", description=DESCRIPTION, ur
 errors.install(api)
 api.add_router("/auth", auth_routes.router)
 api.add_router("/", channel_routes.router)
+api.add_router("/", "weishang.api.routes.catalog.router")
+api.add_router("/", "weishang.api.routes.orders.router")
+api.add_router("/", "weishang.api.routes.stock.router")

@@ -38,10 +38,18 @@ def outbox_emit(*, topic: str, key: str, payload: dict) -> None:
     """Record ``topic`` for ``key`` once; emitting the same (topic, key) again keeps the first.
 
     One INSERT … ON CONFLICT DO NOTHING: no read, no savepoint, inside the caller's transaction."""
+    outbox_emit_many([(topic, key, payload)])
+
+
+def outbox_emit_many(events: list[tuple[str, str, dict]]) -> None:
+    """``outbox_emit`` for many (topic, key, payload) at once: one INSERT."""
+    if not events:
+        return
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         raise RuntimeError("outbox_emit() must run inside the transaction of the change it reports")
-    OutboxEvent.objects.bulk_create([OutboxEvent(topic=topic, key=key, payload=payload)], ignore_conflicts=True)
+    OutboxEvent.objects.bulk_create([OutboxEvent(topic=topic, key=key, payload=payload)
+                                     for topic, key, payload in events], ignore_conflicts=True)
     if _subscribers and getattr(settings, "WEISHANG_OUTBOX_INLINE", True):
         pending = connection.run_on_commit
         if not any(func is _dispatch for _sids, func, _robust in pending):

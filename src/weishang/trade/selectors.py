@@ -161,6 +161,46 @@ def fill_shortfalls(*, order: Order) -> list[tuple[SKU, int, int]]:
             if held.get(line.sku_id, 0) < line.quantity]
 
 
+# What the buyer or the seller can do with an order now, for the phone pages and the API (the
+# services have the last word). ``order`` needs ``has_pending_payment`` (the selectors above set it).
+
+def buyer_actions(order: Order) -> set[str]:
+    """The buyer's next actions: ``cancel``, ``pay_transfer``, ``pay_wallet``, ``pay_online`` (when an
+    online payment provider is configured), ``receive`` and ``refund`` (a return request)."""
+    from weishang.trade.providers.base import online_provider_name
+
+    s, actions = order.status, set()
+    pickup = order.kind == OrderKind.PICKUP
+    if not pickup and s in (OrderStatus.SUBMITTED, OrderStatus.APPROVED, OrderStatus.PAID):
+        actions.add("cancel")
+    if s == OrderStatus.AWAITING_PAYMENT and not order.has_pending_payment:
+        actions |= {"pay_transfer", "pay_wallet", "cancel"}
+        if online_provider_name() is not None:
+            actions.add("pay_online")
+    if s == OrderStatus.FULFILLED:
+        actions.add("receive")
+    if not pickup and s in (OrderStatus.FULFILLED, OrderStatus.COMPLETED):
+        actions.add("refund")
+    return actions
+
+
+def seller_actions(order: Order) -> set[str]:
+    """The seller's next actions: ``approve``, ``reject``, ``payment`` (confirm or reject the pending
+    transfer), ``fill``, ``delivered`` (a retail delivery), ``refund_approve`` and ``refund_decline``."""
+    s, actions = order.status, set()
+    if s == OrderStatus.SUBMITTED:
+        actions |= {"approve", "reject"}
+    if s == OrderStatus.AWAITING_PAYMENT and order.has_pending_payment:
+        actions.add("payment")
+    if s == OrderStatus.PAID:
+        actions.add("fill")
+    if s == OrderStatus.FULFILLED and order.kind == OrderKind.RETAIL:
+        actions.add("delivered")
+    if s == OrderStatus.REFUND_REQUESTED:
+        actions |= {"refund_approve", "refund_decline"}
+    return actions
+
+
 def wallet_balance(*, agent: Agent | int) -> Decimal:
     """The agent's wallet (货款) balance in the ledger; below zero when they owe a refund."""
     return account_balance(owner=Agent(pk=getattr(agent, "pk", agent)), purpose=Purpose.AGENT_WALLET)

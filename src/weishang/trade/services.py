@@ -146,12 +146,33 @@ def _require_note(note: str, message: str) -> None:
         raise BusinessError(message, field="note")
 
 
-def _emit(order: Order, topic: str) -> None:
-    outbox_emit(topic=topic, key=order.number, payload={
+def _emit(order: Order, topic: str, *, again: bool = False, **extra) -> None:
+    """An order event (webhooks list them in webhooks/events.py). ``again``: a step that can
+    happen more than once for an order (a return asked for twice) gets a key of its own each time."""
+    key = f"{order.number}:{order.transitions.order_by('-pk').values_list('pk', flat=True)[0]}" if again \
+        else order.number
+    outbox_emit(topic=topic, key=key, payload={
         "order": order.number, "kind": order.kind, "buyer": order.buyer_id, "seller": order.seller_id,
         "customer": order.customer_id, "total": str(order.total), "status": order.status,
-        "at": timezone.now().isoformat(),
+        "at": timezone.now().isoformat(), **extra,
     })
+
+
+def _emit_payment(payment: Payment, topic: str) -> None:
+    outbox_emit(topic=topic, key=str(payment.pk), payload={
+        "payment": payment.pk, "order": payment.order.number if payment.order_id else None,
+        "topup_for": payment.topup_for_id, "method": payment.method, "amount": str(payment.amount),
+        "status": payment.status, "receiver": payment.receiver_id, "at": timezone.now().isoformat(),
+    })
+
+
+def _emit_tracking(order: Order) -> None:
+    outbox_emit(topic="shipment.tracking_updated", key=f"{order.number}:{order.carrier}:{order.tracking_number}",
+                payload={"order": order.number, "kind": order.kind, "buyer": order.buyer_id,
+                         "seller": order.seller_id, "carrier": order.carrier,
+                         "tracking_number": order.tracking_number, "status": order.status,
+                         "shipped_at": order.shipped_at.isoformat() if order.shipped_at else None,
+                         "at": timezone.now().isoformat()})
 
 
 # --- submitting -----------------------------------------------------------------------------
@@ -289,6 +310,7 @@ def order_submit(*, buyer: Agent, lines, kind: str = OrderKind.RESTOCK, by=None,
     OrderLine.objects.bulk_create([OrderLine(order=order, sku=sku, quantity=qty, unit_price=price,
                                              line_total=price * qty) for sku, qty, price in priced])
     _transition(order, "submit", by=by)
+    _emit(order, "order.submitted")
     return order
 
 
@@ -300,6 +322,7 @@ def order_approve(*, order: Order, by) -> Order:
     _require_seller_side(order, by)
     _transition(order, "approve", by=by)
     _transition(order, "request_payment", by=by)
+    _emit(order, "order.approved")
     return order
 
 
@@ -309,6 +332,7 @@ def order_reject(*, order: Order, by, note: str) -> Order:
     _require_seller_side(order, by)
     _require_note(note, _("Say why the order is rejected."))
     _transition(order, "reject", by=by, note=note)
+    _emit(order, "order.rejected")
     return order
 
 
@@ -326,11 +350,16 @@ def order_cancel(*, order: Order, by, note: str = "") -> Order:
         stock.stock_move(moves=[stock.Move(m.to_location, m.from_location, m.sku, m.quantity, m.order_line_id)
                                 for m in taken], reason=StockReason.CANCEL, by=by, note=order.number)
     # A transfer still waiting for confirmation is for an order that no longer exists.
+    waiting = list(order.payments.filter(status=PaymentStatus.PENDING))
     order.payments.filter(status=PaymentStatus.PENDING).update(
         status=PaymentStatus.REJECTED, decided_by=by, decided_at=timezone.now(),
         decision_note=_record_text(gettext_noop("order cancelled")))
+    for payment in waiting:
+        payment.status = PaymentStatus.REJECTED
+        _emit_payment(payment, "payment.rejected")
     if was_paid:
         _refund_money(order)
+    _emit(order, "order.cancelled")
     return order
 
 
@@ -371,9 +400,11 @@ def _transfer_create(order: Order, *, screenshot: UploadedFile, reference: str, 
     if order.payments.filter(status=PaymentStatus.PENDING).exists():
         raise Conflict(_("A payment for this order is already waiting for confirmation."), field="order")
     _check_screenshot(screenshot)
-    return Payment.objects.create(order=order, method=PaymentMethod.TRANSFER, amount=order.total,
-                                  receiver=order.seller, screenshot=screenshot, reference=(reference or "")[:64],
-                                  created_by=by)
+    payment = Payment.objects.create(order=order, method=PaymentMethod.TRANSFER, amount=order.total,
+                                     receiver=order.seller, screenshot=screenshot, reference=(reference or "")[:64],
+                                     created_by=by)
+    _emit_payment(payment, "payment.submitted")
+    return payment
 
 
 def _require_receiver(payment: Payment, user) -> None:
@@ -458,6 +489,7 @@ def payment_confirm(*, payment: Payment, by, note: str = "") -> Payment:
         order = _locked_order(payment.order_id)
         _post_payment(order, payment, by=by)
         _mark_paid(order, by=by)
+    _emit_payment(payment, "payment.confirmed")
     return payment
 
 
@@ -468,6 +500,7 @@ def payment_reject(*, payment: Payment, by, note: str) -> Payment:
     payment.status = PaymentStatus.REJECTED
     payment.decided_by, payment.decided_at, payment.decision_note = by, timezone.now(), note[:300]
     payment.save()
+    _emit_payment(payment, "payment.rejected")
     return payment
 
 
@@ -482,6 +515,7 @@ def order_pay_from_wallet(*, order: Order, by) -> Payment:
                                      decided_by=by, decided_at=timezone.now())
     _post_payment(order, payment, by=by)
     _mark_paid(order, by=by)
+    _emit_payment(payment, "payment.confirmed")
     return payment
 
 
@@ -496,8 +530,10 @@ def wallet_topup_submit(*, agent: Agent, by, amount, screenshot: UploadedFile, r
     if agent.user_id != getattr(by, "pk", None):
         raise Forbidden(_("You can only top up your own wallet."))
     _check_screenshot(screenshot)
-    return Payment.objects.create(topup_for=agent, method=PaymentMethod.TRANSFER, amount=amount, receiver=None,
-                                  screenshot=screenshot, reference=(reference or "")[:64], created_by=by)
+    payment = Payment.objects.create(topup_for=agent, method=PaymentMethod.TRANSFER, amount=amount, receiver=None,
+                                     screenshot=screenshot, reference=(reference or "")[:64], created_by=by)
+    _emit_payment(payment, "payment.submitted")
+    return payment
 
 
 def payment_credit_from_provider(*, notice) -> Payment:
@@ -536,6 +572,7 @@ def payment_credit_from_provider(*, notice) -> Payment:
                 receiver=order.seller, provider_txn_id=notice.transaction_id, decided_at=timezone.now())
             _post_payment(order, payment)
             _mark_paid(order, by=None)
+            _emit_payment(payment, "payment.confirmed")
             return payment
     except IntegrityError:
         # A concurrent delivery of the same notice won the race: return its payment.
@@ -615,6 +652,9 @@ def order_fill(*, order: Order, by, carrier: str = "", tracking_number: str = ""
     if carrier or tracking_number:
         order.carrier, order.tracking_number, order.shipped_at = carrier[:40], tracking_number[:60], timezone.now()
     _transition(order, "fulfil", by=by)
+    _emit(order, "order.fulfilled")
+    if order.tracking_number:
+        _emit_tracking(order)
     if dst.kind == LocationKind.CLOUD:  # nothing travels: the units are the buyer's now
         _complete(order, by=by)
     return order
@@ -673,6 +713,7 @@ def refund_request(*, order: Order, by, note: str) -> Order:
         _require_buyer(order, by)
     _require_note(note, _("Say why you want to return the order."))
     _transition(order, "request_refund", by=by, note=note)
+    _emit(order, "order.refund_requested", again=True)
     return order
 
 
@@ -682,6 +723,7 @@ def refund_decline(*, order: Order, by, note: str) -> Order:
     _require_seller_side(order, by)
     _require_note(note, _("Say why the return is declined."))
     _transition(order, "decline_refund", by=by, note=note)
+    _emit(order, "order.refund_declined", again=True)
     return order
 
 
@@ -782,8 +824,10 @@ def retail_order_submit(*, seller: Agent, name: str, phone: str, address: str, l
     OrderLine.objects.bulk_create([OrderLine(order=order, sku=sku, quantity=qty, unit_price=price,
                                              line_total=price * qty) for sku, qty, price in priced])
     _transition(order, "submit")
+    _emit(order, "order.submitted")
     _transition(order, "approve", note="retail: no approval needed")
     _transition(order, "request_payment")
+    _emit(order, "order.approved")
     return order
 
 
@@ -825,6 +869,7 @@ def pickup_request(*, agent: Agent, lines, by, name: str, phone: str, address: s
     stock.stock_move(moves=[stock.Move(cloud, customer, line.sku, line.quantity, line.pk) for line in created],
                      reason=StockReason.PICKUP, by=by, note=order.number)
     _transition(order, "submit", by=by)
+    _emit(order, "order.submitted")
     return order
 
 
@@ -837,6 +882,8 @@ def pickup_ship(*, order: Order, by, carrier: str, tracking_number: str) -> Orde
         raise BusinessError(_("Enter the carrier and the tracking number."), field="tracking_number")
     order.carrier, order.tracking_number = carrier.strip()[:40], tracking_number.strip()[:60]
     _transition(order, "ship_pickup", by=by)
+    _emit(order, "order.fulfilled")
+    _emit_tracking(order)
     return order
 
 
@@ -849,6 +896,7 @@ def pickup_delivered(*, order: Order, by) -> Order:
         raise Forbidden(_("This is not your order."))
     order.delivered_at = timezone.now()
     _transition(order, "complete", by=by)
+    _emit(order, "order.completed")
     return order
 
 

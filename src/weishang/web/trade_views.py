@@ -21,7 +21,7 @@ from weishang.core.models import SupplyMode
 from weishang.core.selectors import brand_get
 from weishang.trade import selectors, services
 from weishang.trade.models import LocationKind, Order, OrderKind, OrderStatus, PaymentStatus
-from weishang.trade.providers.base import online_provider_name
+from weishang.trade.selectors import buyer_actions, seller_actions
 from weishang.trade.stock import InsufficientStock
 from weishang.web.trade_forms import (
     ActionForm,
@@ -132,23 +132,6 @@ def upgrade_new(request):
 
 
 # --- my orders (as the buyer) ---------------------------------------------------------------
-
-def buyer_actions(order: Order) -> set[str]:
-    """What the buyer can do with ``order`` now (the service has the last word)."""
-    s, actions = order.status, set()
-    pickup = order.kind == OrderKind.PICKUP
-    if not pickup and s in (OrderStatus.SUBMITTED, OrderStatus.APPROVED, OrderStatus.PAID):
-        actions.add("cancel")
-    if s == OrderStatus.AWAITING_PAYMENT and not order.has_pending_payment:
-        actions |= {"pay_transfer", "pay_wallet", "cancel"}
-        if online_provider_name() is not None:
-            actions.add("pay_online")
-    if s == OrderStatus.FULFILLED:
-        actions.add("receive")
-    if not pickup and s in (OrderStatus.FULFILLED, OrderStatus.COMPLETED):
-        actions.add("refund")
-    return actions
-
 
 def buyer_next_step(order: Order) -> str:
     s = order.status
@@ -274,21 +257,6 @@ def my_order_action(request, number: str, action: str):
 
 
 # --- orders to fill (as the seller) ---------------------------------------------------------
-
-def seller_actions(order: Order) -> set[str]:
-    s, actions = order.status, set()
-    if s == OrderStatus.SUBMITTED:
-        actions |= {"approve", "reject"}
-    if s == OrderStatus.AWAITING_PAYMENT and order.has_pending_payment:
-        actions.add("payment")
-    if s == OrderStatus.PAID:
-        actions.add("fill")
-    if s == OrderStatus.FULFILLED and order.kind == OrderKind.RETAIL:
-        actions.add("delivered")
-    if s == OrderStatus.REFUND_REQUESTED:
-        actions |= {"refund_approve", "refund_decline"}
-    return actions
-
 
 def seller_next_step(order: Order) -> str:
     s = order.status

@@ -1,0 +1,508 @@
+"""The agent's orders: as the buyer (``/orders``) and as the seller of their downline's and their
+shop's orders (``/fills``).
+
+Thin, like the phone pages (web/trade_views.py): parse, call the one trade service the page calls,
+answer the order as the caller sees it. An order that is not the caller's is 404, whatever the
+action, and nothing changes. ``next_actions`` is what the caller can do now
+(``trade.selectors.buyer_actions`` / ``seller_actions``, shared with the phone pages).
+"""
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal, NamedTuple
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
+from ninja.pagination import paginate
+
+from weishang.api.errors import ERRORS
+from weishang.api.pagination import Cursor
+from weishang.api.params import Id, day_start
+from weishang.api.security import AGENT
+from weishang.channel import selectors as channel_selectors
+from weishang.channel.models import Agent, AgentStatus, Level
+from weishang.core.errors import BusinessError, Forbidden
+from weishang.trade import selectors, services
+from weishang.trade.models import (
+    Order,
+    OrderKind,
+    OrderStatus,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+)
+
+router = Router(tags=["orders"])
+
+MAX_UNITS = 99999
+
+# What ``next_actions`` may hold: the buyer's (trade.selectors.buyer_actions), then the seller's.
+NextAction = Literal["cancel", "pay_transfer", "pay_wallet", "pay_online", "receive", "refund",
+                     "approve", "reject", "payment", "fill", "delivered", "refund_approve", "refund_decline"]
+
+
+# --- who is calling --------------------------------------------------------------------------
+
+def me_or_403(request) -> Agent:
+    """The calling agent; brand staff and other accounts without an agent get 403."""
+    agent = channel_selectors.agent_for_user(request.user)
+    if agent is None:
+        raise Forbidden(_("Only agents have this page."))
+    return agent
+
+
+@contextmanager
+def fields_renamed(renames: dict[str, str] | None = None) -> Iterator[None]:
+    """A service names inputs its own way (``note``, ``lines[0].sku``); the API answers with the
+    names of the request's own fields (``reason``, ``lines.0.sku``) as its 422s do."""
+    try:
+        yield
+    except BusinessError as exc:
+        if exc.field:
+            exc.field = re.sub(r"\[(\d+)\]", r".\1", (renames or {}).get(exc.field, exc.field))
+        raise
+
+
+# --- pagination and filters ------------------------------------------------------------------
+
+class Rows(NamedTuple):
+    """What a paginated endpoint returns: the rows' queryset and how one row is answered."""
+
+    queryset: QuerySet
+    out: Callable
+
+
+class Pages(Cursor):
+    """The API's cursor pages (newest first, ``page_size`` 20, at most 100), each row answered by
+    ``Rows.out`` once the page is cut."""
+
+    def paginate_queryset(self, rows: Rows, pagination, request, **params):
+        page = super().paginate_queryset(rows.queryset, pagination, request, **params)
+        page[self.items_attribute] = [rows.out(row) for row in page[self.items_attribute]]
+        return page
+
+
+class TradeOrderFilters(Schema):
+    status: OrderStatus | None = Field(None, description="only orders in this status")
+    created_after: date | None = Field(None, description="created on or after this day (China time)")
+    created_before: date | None = Field(None, description="created before this day (China time), not on it")
+
+    def apply(self, orders: QuerySet[Order]) -> QuerySet[Order]:
+        if self.status:
+            orders = orders.filter(status=self.status)
+        if self.created_after:
+            orders = orders.filter(created_at__gte=day_start(self.created_after))
+        if self.created_before:
+            orders = orders.filter(created_at__lt=day_start(self.created_before))
+        return orders
+
+
+# --- what an order looks like ----------------------------------------------------------------
+
+class TradeLevelOut(Schema):
+    code: str
+    name: str
+
+
+class TradePartyOut(Schema):
+    id: int = Field(..., description="the agent's id")
+    name: str
+    level: TradeLevelOut
+
+
+class TradeLineOut(Schema):
+    sku: str = Field(..., description="SKU code")
+    name: str
+    quantity: int
+    unit_price: Decimal = Field(..., description="the buyer's level price when the order was submitted")
+    amount: Decimal
+
+
+class TradePaymentOut(Schema):
+    id: int
+    method: PaymentMethod
+    method_display: str
+    status: PaymentStatus
+    status_display: str
+    amount: Decimal
+    reference: str = Field(..., description="the transfer reference the payer gave")
+    screenshot_url: str | None = Field(..., description="the transfer screenshot")
+    note: str = Field(..., description="the receiver's note when they confirmed or rejected it")
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class TradeShipToOut(Schema):
+    name: str
+    phone: str
+    address: str
+
+
+class TradeTrackingOut(Schema):
+    carrier: str
+    tracking_number: str
+    shipped_at: datetime | None
+    delivered_at: datetime | None
+
+
+class TradeShortfallOut(Schema):
+    sku: str
+    name: str
+    wanted: int
+    on_hand: int
+
+
+class TradeOrderOut(Schema):
+    number: str = Field(..., description="the order number: the order's public id")
+    kind: OrderKind
+    kind_display: str
+    status: OrderStatus
+    status_display: str
+    buyer: TradePartyOut | None = Field(..., description="null for a consumer's shop order (see ship_to)")
+    seller: TradePartyOut | None = Field(..., description="who fills it; null: the company")
+    upgrade_to: TradeLevelOut | None = Field(..., description="upgrade orders: the level reached on completion")
+    lines: list[TradeLineOut]
+    units: int
+    total: Decimal
+    payments: list[TradePaymentOut] = Field(..., description="oldest first")
+    ship_to: TradeShipToOut | None = Field(..., description="shop orders and pick-ups: where the goods go")
+    tracking: TradeTrackingOut | None = Field(..., description="once shipped")
+    note: str
+    created_at: datetime
+    submitted_at: datetime | None
+    paid_at: datetime | None
+    completed_at: datetime | None
+    next_actions: list[NextAction] = Field(..., description=(
+        "what the caller can do now. As the buyer (/orders, /pickups): cancel, pay_transfer, pay_wallet, "
+        "pay_online, receive, refund. As the seller (/fills): approve, reject, payment (confirm or reject "
+        "the pending transfer), fill, delivered, refund_approve, refund_decline."))
+    shortfalls: list[TradeShortfallOut] | None = Field(None, description=(
+        "GET /fills/{number} and the seller's actions: the lines the seller lacks stock for (empty: it can "
+        "be filled); null elsewhere"))
+
+
+def _level(level: Level | None) -> TradeLevelOut | None:
+    return TradeLevelOut(code=level.code, name=level.name) if level is not None else None
+
+
+def _party(agent: Agent | None) -> TradePartyOut | None:
+    return TradePartyOut(id=agent.pk, name=agent.real_name, level=_level(agent.level)) if agent else None
+
+
+def _payment(request, payment: Payment) -> TradePaymentOut:
+    return TradePaymentOut(
+        id=payment.pk, method=payment.method, method_display=payment.get_method_display(), status=payment.status,
+        status_display=payment.get_status_display(), amount=payment.amount, reference=payment.reference,
+        screenshot_url=request.build_absolute_uri(payment.screenshot.url) if payment.screenshot else None,
+        note=payment.decision_note, created_at=payment.created_at, decided_at=payment.decided_at,
+    )
+
+
+def order_out(request, order: Order, *, seller_side: bool = False, shortfalls: bool = False) -> TradeOrderOut:
+    """``order`` as its buyer (or, ``seller_side``, its seller) sees it. ``order`` comes from a
+    trade selector (it carries ``has_pending_payment``)."""
+    lines = list(order.lines.all())
+    shipped = order.carrier or order.tracking_number or order.shipped_at or order.delivered_at
+    actions = selectors.seller_actions(order) if seller_side else selectors.buyer_actions(order)
+    short = None
+    if shortfalls:
+        short = [TradeShortfallOut(sku=sku.code, name=sku.name, wanted=wanted, on_hand=held)
+                 for sku, wanted, held in selectors.fill_shortfalls(order=order)] if order.status in (
+            OrderStatus.SUBMITTED, OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID) else []
+    return TradeOrderOut(
+        number=order.number, kind=order.kind, kind_display=order.get_kind_display(), status=order.status,
+        status_display=order.get_status_display(), buyer=_party(order.buyer), seller=_party(order.seller),
+        upgrade_to=_level(order.target_level),
+        lines=[TradeLineOut(sku=line.sku.code, name=line.sku.name, quantity=line.quantity, unit_price=line.unit_price,
+                            amount=line.line_total) for line in lines],
+        units=sum(line.quantity for line in lines), total=order.total,
+        payments=[_payment(request, p) for p in sorted(order.payments.all(), key=lambda p: p.pk)],
+        ship_to=TradeShipToOut(name=order.ship_name, phone=order.ship_phone, address=order.ship_address)
+        if order.ship_name or order.ship_address else None,
+        tracking=TradeTrackingOut(carrier=order.carrier, tracking_number=order.tracking_number,
+                                  shipped_at=order.shipped_at, delivered_at=order.delivered_at) if shipped else None,
+        note=order.note, created_at=order.created_at, submitted_at=order.submitted_at, paid_at=order.paid_at,
+        completed_at=order.completed_at, next_actions=sorted(actions), shortfalls=short,
+    )
+
+
+def with_details(orders: QuerySet[Order]) -> QuerySet[Order]:
+    """Everything ``order_out`` reads, in a fixed number of queries whatever the page size."""
+    return orders.select_related("buyer__level", "seller__level", "target_level").prefetch_related(
+        "lines__sku", "payments")
+
+
+def _buyer_order(me: Agent, number: str) -> Order:
+    order = selectors.order_of_buyer(agent=me, number=number)
+    if order is None:
+        raise Http404
+    return order
+
+
+def _seller_order(me: Agent, number: str) -> Order:
+    order = selectors.order_of_seller(agent=me, number=number)
+    if order is None:
+        raise Http404
+    return order
+
+
+# --- as the buyer ----------------------------------------------------------------------------
+
+class TradeOrderLineIn(Schema):
+    sku: str = Field(..., min_length=1, max_length=40, description="SKU code (see GET /catalog)")
+    quantity: int = Field(..., ge=1, le=MAX_UNITS)
+
+
+class TradeOrderIn(Schema):
+    kind: Literal["restock", "entry", "upgrade"] | None = Field(None, description=(
+        "default: upgrade if target_level is given, else entry for an applicant who owes an entry order, "
+        "else restock"))
+    lines: list[TradeOrderLineIn] = Field(..., min_length=1, max_length=100)
+    target_level: str | None = Field(None, min_length=1, max_length=32,
+                                     description="upgrade orders: the code of the level to reach")
+    note: str = Field("", max_length=300)
+
+
+class TradeNoteIn(Schema):
+    note: str = Field("", max_length=300, description="optional")
+
+
+class TradeReasonIn(Schema):
+    reason: str = Field("", max_length=300, description="required: the other party reads it")
+
+
+class TradePayIn(Schema):
+    method: Literal["wallet", "online"] = Field(..., description=(
+        "wallet: from the wallet (货款) balance, paid at once; online: WeChat Pay, paid when WeChat notifies us. "
+        "A bank or WeChat transfer is sent with its screenshot to POST /orders/{number}/transfer."))
+    channel: Literal["h5", "native"] = Field("h5", description=(
+        "online only: h5 (a cashier page to open in a mobile browser) or native (a QR code to scan)"))
+
+
+class TradeOnlinePaymentOut(Schema):
+    provider: str
+    channel: str
+    h5_url: str | None = Field(..., description="h5: open this page; it returns to the app when paid")
+    code_url: str | None = Field(..., description="native: show this as a QR code")
+
+
+class TradePayOut(Schema):
+    order: TradeOrderOut
+    online: TradeOnlinePaymentOut | None = Field(..., description="method online: what the client opens to pay")
+
+
+def _order_kind(me: Agent, payload: TradeOrderIn) -> str:
+    if payload.kind is None:
+        if payload.target_level:
+            return OrderKind.UPGRADE
+        return OrderKind.ENTRY if me.status == AgentStatus.APPLICANT and me.entry_due > 0 else OrderKind.RESTOCK
+    if payload.target_level and payload.kind != OrderKind.UPGRADE:
+        raise BusinessError(_("Only an upgrade order has a target level."), field="target_level")
+    return payload.kind
+
+
+@router.post("/orders", response={201: TradeOrderOut, **ERRORS}, auth=AGENT,
+             summary="Place a restock, entry or upgrade order at my level price")
+def order_create(request, payload: TradeOrderIn):
+    """Prices are the level's, never the client's. The seller is decided now (my supplier, or the
+    company); it approves, then I pay."""
+    me = me_or_403(request)
+    kind = _order_kind(me, payload)
+    target = None
+    if kind == OrderKind.UPGRADE and payload.target_level:
+        target = Level.objects.filter(code=payload.target_level).first()
+        if target is None:
+            raise BusinessError(_("Unknown level %(code)s.") % {"code": payload.target_level}, field="target_level")
+    with fields_renamed():
+        order = services.order_submit(buyer=me, lines=[(line.sku, line.quantity) for line in payload.lines],
+                                      kind=kind, target_level=target, note=payload.note, by=request.user)
+    return Status(201, order_out(request, _buyer_order(me, order.number)))
+
+
+@router.get("/orders", response={200: list[TradeOrderOut], **ERRORS}, auth=AGENT,
+            summary="My orders (entry, upgrade, restock), newest first")
+@paginate(Pages)
+def order_list(request, filters: Query[TradeOrderFilters], kind: Literal["entry", "upgrade", "restock"] | None = None):
+    me = me_or_403(request)
+    orders = filters.apply(with_details(selectors.orders_as_buyer(agent=me)))
+    if kind:
+        orders = orders.filter(kind=kind)
+    return Rows(orders, lambda order: order_out(request, order))
+
+
+@router.get("/orders/{number}", response={200: TradeOrderOut, **ERRORS}, auth=AGENT,
+            summary="One of my orders (pick-ups too)")
+def order_detail(request, number: str):
+    me = me_or_403(request)
+    return order_out(request, _buyer_order(me, number))
+
+
+def _buyer_act(request, number: str, act, renames=None) -> TradeOrderOut:
+    me = me_or_403(request)
+    order = _buyer_order(me, number)
+    with fields_renamed(renames):
+        act(order)
+    return order_out(request, _buyer_order(me, number))
+
+
+@router.post("/orders/{number}/cancel", response={200: TradeOrderOut, **ERRORS}, auth=AGENT,
+             summary="Cancel my order before it is filled (a paid order's money goes back to my wallet)")
+def order_cancel(request, number: str, payload: TradeNoteIn):
+    return _buyer_act(request, number,
+                      lambda order: services.order_cancel(order=order, by=request.user, note=payload.note))
+
+
+@router.post("/orders/{number}/pay", response={200: TradePayOut, **ERRORS}, auth=AGENT,
+             summary="Pay my approved order from my wallet, or open an online payment")
+def order_pay(request, number: str, payload: TradePayIn):
+    me = me_or_403(request)
+    order = _buyer_order(me, number)
+    online = None
+    if payload.method == "wallet":
+        services.order_pay_from_wallet(order=order, by=request.user)
+    else:
+        intent = services.payment_online_start(order=order, channel=payload.channel,
+                                               client_ip=request.META.get("REMOTE_ADDR"))
+        online = TradeOnlinePaymentOut(provider=intent.provider, channel=payload.channel,
+                                  h5_url=request.build_absolute_uri(intent.h5_url) if intent.h5_url else None,
+                                  code_url=intent.code_url)
+    return TradePayOut(order=order_out(request, _buyer_order(me, number)), online=online)
+
+
+@router.post("/orders/{number}/transfer", response={201: TradeOrderOut, **ERRORS}, auth=AGENT,
+             summary="Send the screenshot of my bank or WeChat transfer (multipart/form-data)")
+def order_transfer(request, number: str, screenshot: File[UploadedFile],
+                   reference: str = Form("", max_length=64, description="the transfer's reference, if any")):
+    """The order is paid once its seller confirms the transfer. JPEG, PNG, WebP or GIF, at most 5 MB."""
+    me = me_or_403(request)
+    order = _buyer_order(me, number)
+    services.payment_submit_transfer(order=order, by=request.user, screenshot=screenshot, reference=reference)
+    return Status(201, order_out(request, _buyer_order(me, number)))
+
+
+@router.post("/orders/{number}/receive", response={200: TradeOrderOut, **ERRORS}, auth=AGENT,
+             summary="Confirm I received the goods (a shipped order or pick-up): it completes")
+def order_receive(request, number: str):
+    def act(order):
+        if order.kind == OrderKind.PICKUP:
+            services.pickup_delivered(order=order, by=request.user)
+        else:
+            services.order_confirm_receipt(order=order, by=request.user)
+
+    return _buyer_act(request, number, act)
+
+
+@router.post("/orders/{number}/refund", response={200: TradeOrderOut, **ERRORS}, auth=AGENT,
+             summary="Ask to return a filled or completed order (the seller decides)")
+def order_refund(request, number: str, payload: TradeReasonIn):
+    return _buyer_act(request, number,
+                      lambda order: services.refund_request(order=order, by=request.user, note=payload.reason),
+                      {"note": "reason"})
+
+
+# --- as the seller ---------------------------------------------------------------------------
+
+class TradeFillIn(Schema):
+    carrier: str = Field("", max_length=40, description="when the goods travel: the carrier")
+    tracking_number: str = Field("", max_length=60)
+
+
+@router.get("/fills", response={200: list[TradeOrderOut], **ERRORS}, auth=AGENT, tags=["fills"],
+            summary="Orders I sell (my downline's and my shop's) that wait for me; all=true for every one")
+@paginate(Pages)
+def fill_list(request, filters: Query[TradeOrderFilters], all: bool = False):  # noqa: A002 - the query's name
+    me = me_or_403(request)
+    orders = selectors.orders_to_fill(agent=me, todo_only=not all)
+    return Rows(filters.apply(with_details(orders)), lambda order: order_out(request, order, seller_side=True))
+
+
+def _fill_out(request, me: Agent, number: str) -> TradeOrderOut:
+    return order_out(request, _seller_order(me, number), seller_side=True, shortfalls=True)
+
+
+@router.get("/fills/{number}", response={200: TradeOrderOut, **ERRORS}, auth=AGENT, tags=["fills"],
+            summary="One order I sell, with what I lack to fill it")
+def fill_detail(request, number: str):
+    return _fill_out(request, me_or_403(request), number)
+
+
+def _seller_act(request, number: str, act, renames=None) -> TradeOrderOut:
+    me = me_or_403(request)
+    order = _seller_order(me, number)
+    with fields_renamed(renames):
+        act(order)
+    return _fill_out(request, me, number)
+
+
+@router.post("/fills/{number}/approve", response={200: TradeOrderOut, **ERRORS}, auth=AGENT, tags=["fills"],
+             summary="Approve an order: the buyer can pay")
+def fill_approve(request, number: str):
+    return _seller_act(request, number, lambda order: services.order_approve(order=order, by=request.user))
+
+
+@router.post("/fills/{number}/reject", response={200: TradeOrderOut, **ERRORS}, auth=AGENT, tags=["fills"],
+             summary="Reject an order, saying why")
+def fill_reject(request, number: str, payload: TradeReasonIn):
+    return _seller_act(request, number,
+                       lambda order: services.order_reject(order=order, by=request.user, note=payload.reason),
+                       {"note": "reason"})
+
+
+@router.post("/fills/{number}/fill", response={200: TradeOrderOut, **ERRORS}, auth=AGENT, tags=["fills"],
+             summary="Fill a paid order from my stock (cloud stock: it completes at once)")
+def fill_fill(request, number: str, payload: TradeFillIn):
+    return _seller_act(request, number, lambda order: services.order_fill(
+        order=order, by=request.user, carrier=payload.carrier, tracking_number=payload.tracking_number))
+
+
+@router.post("/fills/{number}/delivered", response={200: TradeOrderOut, **ERRORS}, auth=AGENT, tags=["fills"],
+             summary="Record that a shop order reached the consumer: it completes")
+def fill_delivered(request, number: str):
+    return _seller_act(request, number, lambda order: services.order_mark_delivered(order=order, by=request.user))
+
+
+@router.post("/fills/{number}/refund-approve", response={200: TradeOrderOut, **ERRORS}, auth=AGENT,
+             tags=["fills"], summary="Accept a return: the units come back, the money goes to the buyer's wallet")
+def fill_refund_approve(request, number: str, payload: TradeNoteIn):
+    return _seller_act(request, number,
+                       lambda order: services.refund_approve(order=order, by=request.user, note=payload.note))
+
+
+@router.post("/fills/{number}/refund-decline", response={200: TradeOrderOut, **ERRORS}, auth=AGENT,
+             tags=["fills"], summary="Decline a return, saying why")
+def fill_refund_decline(request, number: str, payload: TradeReasonIn):
+    return _seller_act(request, number,
+                       lambda order: services.refund_decline(order=order, by=request.user, note=payload.reason),
+                       {"note": "reason"})
+
+
+def _payment_act(request, number: str, payment_id: Id, act, renames=None) -> TradeOrderOut:
+    me = me_or_403(request)
+    order = _seller_order(me, number)
+    payment = order.payments.filter(pk=payment_id).first()
+    if payment is None:
+        raise Http404
+    with fields_renamed(renames):
+        act(payment)
+    return _fill_out(request, me, number)
+
+
+@router.post("/fills/{number}/payments/{payment_id}/confirm", response={200: TradeOrderOut, **ERRORS},
+             auth=AGENT, tags=["fills"], summary="Confirm the buyer's transfer arrived: the order is paid")
+def fill_payment_confirm(request, number: str, payment_id: Id, payload: TradeNoteIn):
+    return _payment_act(request, number, payment_id,
+                        lambda payment: services.payment_confirm(payment=payment, by=request.user, note=payload.note))
+
+
+@router.post("/fills/{number}/payments/{payment_id}/reject", response={200: TradeOrderOut, **ERRORS},
+             auth=AGENT, tags=["fills"], summary="Reject the buyer's transfer, saying why (they can send another)")
+def fill_payment_reject(request, number: str, payment_id: Id, payload: TradeReasonIn):
+    return _payment_act(request, number, payment_id,
+                        lambda payment: services.payment_reject(payment=payment, by=request.user, note=payload.reason),
+                        {"note": "reason"})
