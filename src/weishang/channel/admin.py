@@ -80,6 +80,7 @@ def _find_agent(text: str) -> Agent | None:
 class AgentAdmin(ExportMixin, ModelAdmin):
     resource_classes = [AgentResource]
     export_name = "agents"
+    list_per_page = 50  # unfold renders every cell through templates: 50 rows answer in half the time of 100
     list_display = ("real_name", "phone_display", "level", "status", "supplier", "referrer", "joined_at")
     list_filter = ("level", "status")
     search_fields = ("real_name", "user__phone", "invite_code")
@@ -199,6 +200,7 @@ class AgentTrailAdmin(ModelAdmin):
 class ApplicationAdmin(ExportMixin, ModelAdmin):
     resource_classes = [ApplicationResource]
     export_name = "applications"
+    list_per_page = 50  # unfold renders every cell through templates: 50 rows answer in half the time of 100
     list_display = ("submitted_at", "real_name", "phone", "level", "inviter", "approver", "status", "decided_by")
     list_filter = ("status", "level")
     search_fields = ("real_name", "phone")

@@ -167,7 +167,6 @@ class PlanVersionAdmin(SimpleHistoryAdmin, ReadOnlyAdmin):
               "activated_at", "synced_at", "filename", "sha256", "uploaded_by", "uploaded_at")
     readonly_fields = fields
     list_select_related = ()
-    history_list_display = ["active_from", "activated_at"]
     change_form_after_template = "admin/rewards/plan_after.html"
     actions_list = ["upload_plan"]
     actions_detail = ["compare", "activate"]
@@ -324,6 +323,7 @@ class PeriodFilter(admin.SimpleListFilter):
 class RewardLineAdmin(ExportMixin, ReadOnlyAdmin):
     resource_classes = [RewardLineResource]
     export_name = "reward-lines"
+    list_per_page = 50  # unfold renders every cell through templates: 50 rows answer in half the time of 100
     list_display = ("created_at", "beneficiary_display", "amount", "rule_id", "kind", "status_label", "order_link",
                     "period")
     list_filter = ("status", "kind", "rule_id", PeriodFilter)

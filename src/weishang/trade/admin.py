@@ -453,6 +453,7 @@ class TeamFilter(admin.SimpleListFilter):
 class OrderAdmin(ExportMixin, ModelAdmin):
     resource_classes = [OrderResource]
     export_name = "orders"
+    list_per_page = 50  # unfold renders every cell through templates: 50 rows answer in half the time of 100
     list_display = ("number", "kind", "party", "seller_display", "status_label", "total", "submitted_at",
                     "paid_at", "completed_at")
     list_filter = (BrandToActFilter, WaitingFilter, "kind", "status", SupplyModeFilter, FilledByFilter, TeamFilter)
@@ -651,6 +652,7 @@ PAYMENT_STEPS: dict[str, tuple] = {
 class PaymentAdmin(ExportMixin, ModelAdmin):
     resource_classes = [PaymentResource]
     export_name = "payments"
+    list_per_page = 50  # unfold renders every cell through templates: 50 rows answer in half the time of 100
     list_display = ("id", "created_at", "method", "amount", "status_label", "receiver_display", "paid_for",
                     "screenshot_preview", "decided_by")
     list_display_links = ("id", "created_at")
@@ -869,6 +871,7 @@ class StockActionsMixin:
 class StockLevelAdmin(ExportMixin, StockActionsMixin, ReadOnlyAdmin):
     resource_classes = [StockLevelResource]
     export_name = "stock-on-hand"
+    list_per_page = 50  # unfold renders every cell through templates: 50 rows answer in half the time of 100
     list_display = ("location_display", "location_kind", "sku_display", "quantity", "moves_link")
     list_filter = ("location__kind", "location__agent__level", OnHandFilter, "sku__product", "sku")
     search_fields = ("sku__code", "sku__name", "location__name", "location__code", "location__agent__real_name")
@@ -945,6 +948,7 @@ class StockLevelAdmin(ExportMixin, StockActionsMixin, ReadOnlyAdmin):
 class StockMoveAdmin(ExportMixin, StockActionsMixin, ReadOnlyAdmin):
     resource_classes = [StockMoveResource]
     export_name = "stock-moves"
+    list_per_page = 50  # unfold renders every cell through templates: 50 rows answer in half the time of 100
     list_display = ("created_at", "reason", "sku", "quantity", "from_display", "to_display", "order_link",
                     "created_by", "note")
     list_filter = ("reason", MovesAtLocationFilter, FromKindFilter, ToKindFilter, "sku")
