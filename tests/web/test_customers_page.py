@@ -14,6 +14,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from weishang.channel import services as channel
 from weishang.trade import services as trade
@@ -84,7 +85,7 @@ def test_my_customers_with_masked_phone_order_count_paid_total_and_last_order(sh
     wang = row(text, "王静")
     assert 'data-testid="phone">139****1111<' in wang and "13900001111" not in text
     assert "2 orders" in wang and 'data-testid="spent">¥594.00<' in wang  # 198 + 396
-    assert f"Last order {last.created_at:%Y-%m-%d}" in wang
+    assert f"Last order {timezone.localtime(last.created_at):%Y-%m-%d}" in wang
     assert "Bound to me" in wang  # the first shop 王静 bought from
     liu = row(text, "刘洋")
     assert "1 order" in liu and 'data-testid="spent">¥0.00<' in liu

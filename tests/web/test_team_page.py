@@ -76,7 +76,7 @@ def test_direct_members_with_level_join_date_masked_phone_and_this_months_purcha
     row = member_row(text, "特约李娜")
     assert 'data-testid="phone">138****0006<' in row
     assert "13800000006" not in text  # the whole number is never on the page
-    assert "特约" in row and f"Joined {lina.joined_at:%Y-%m-%d}" in row
+    assert "特约" in row and f"Joined {timezone.localtime(lina.joined_at):%Y-%m-%d}" in row
     assert 'data-testid="month-purchases">¥1584.00<' in row
     assert "team of 2" in row  # 李娜 and 陈静
     # 张伟's order was completed 40 days ago: not this month's.
