@@ -203,6 +203,14 @@ def test_rewards_payable(client, owner, finance, make_agent):
 
 # --- who sees what, in which language -------------------------------------------------------
 
+def test_a_brand_with_nothing_yet_gets_zeros_not_an_error(client, owner):
+    client.force_login(owner)
+    response = client.get(INDEX)
+    assert response.status_code == 200
+    card = page(response).find(data_metric="cash_collected")
+    assert card.find("a", data_value="this_week").text == "¥0.00"
+
+
 def test_each_role_sees_the_figures_of_the_lists_it_may_open(client, staff, finance):
     client.force_login(staff("lecturer"))
     response = client.get(INDEX)
