@@ -1,9 +1,11 @@
 """Browser fixtures: Debian's chromium driven by Playwright, phone-sized pages on the live server,
 the demo brand loaded through ``weishang demo``'s service, and screenshots kept as test artifacts.
 
-The browser is launched once per session from ``WEISHANG_CHROMIUM`` (default /usr/bin/chromium;
-``scripts/ensure-chromium`` installs it where it can). Where it is missing, every test here is
-skipped with a message that says so; where it is there but does not start, they fail.
+Chromium is launched once for all of them, from ``WEISHANG_CHROMIUM`` (default /usr/bin/chromium;
+``scripts/ensure-chromium``, run by ``make test``, installs it where it can). Where it is missing,
+every test here is skipped with a message that says so (repeated at the end of the run); where
+it is there but does not start, they fail. Each test takes its own screenshots (``shot``); a
+failing test also leaves a picture of every page it still had open.
 """
 
 from __future__ import annotations
@@ -29,30 +31,69 @@ DEMO_AGENTS = 60  # the smallest demo in which the 特约 login is supplied by t
 SKIPPED = "browser tests skipped"
 
 
-@pytest.fixture(scope="session")
+class _Chromium:
+    """The one chromium the browser tests share. It starts with the first of them and stops after
+    the last (pytest-django runs them one after another): Playwright's sync API keeps an event
+    loop registered on the main thread while it runs, which no later test should find there."""
+
+    playwright = None
+    browser = None
+    async_unsafe = None
+
+    def start(self):
+        sync_api = pytest.importorskip("playwright.sync_api", reason=f"{SKIPPED}: playwright is not installed")
+        # That event loop makes Django's ORM believe it is called from async code; the tests are
+        # plain synchronous code (the live server runs in its own thread), so allow the ORM for
+        # as long as Playwright runs.
+        self.async_unsafe = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+        self.playwright = sync_api.sync_playwright().start()
+        try:
+            self.browser = self.playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        except Exception:
+            self.stop()
+            raise
+        return self.browser
+
+    def stop(self):
+        if self.playwright is None:
+            return
+        try:
+            if self.browser is not None:
+                self.browser.close()
+        finally:
+            self.playwright.stop()
+            self.playwright = self.browser = None
+            if self.async_unsafe is None:
+                os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+            else:
+                os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = self.async_unsafe
+
+
+_chromium = _Chromium()
+
+
+@pytest.fixture
 def browser():
-    """One chromium for the whole session (asked for before the database and the live server, so
-    that without chromium a test is skipped before anything is set up)."""
+    """The shared chromium (asked for before the database and the live server, so that without
+    chromium a test is skipped before anything is set up)."""
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
         pytest.skip(f"{SKIPPED}: no chromium at {CHROMIUM} (run scripts/ensure-chromium, "
                     "or set WEISHANG_CHROMIUM to a chromium executable)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason=f"{SKIPPED}: playwright is not installed")
-    # Playwright's sync API keeps an event loop registered on this thread while it runs, which
-    # Django's ORM takes for an async context; the tests are plain synchronous code (the server
-    # runs in its own thread), so allow the ORM here for as long as Playwright runs.
-    allowed = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    playwright = sync_api.sync_playwright().start()
-    try:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-    finally:
-        playwright.stop()
-        if allowed is None:
-            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = allowed
+    return _chromium.browser or _chromium.start()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After the last browser test of a run (its fixtures and database torn down), stop chromium."""
+    result = yield
+    if nextitem is None or nextitem.get_closest_marker("browser") is None:
+        _chromium.stop()
+    return result
+
+
+def pytest_sessionfinish():
+    _chromium.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,8 @@ from browser_steps import console_log_in, expect
 pytestmark = pytest.mark.browser
 
 
-def test_console_dashboard_shows_the_demo_figures(demo, phone, shot):
-    owner = phone("zh-CN")
+def test_console_dashboard_shows_the_demo_figures(demo, page, shot):
+    owner = page
     console_log_in(owner, "owner")
     dashboard = owner.locator("#dashboard")
     expect(dashboard).to_be_visible()

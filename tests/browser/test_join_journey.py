@@ -120,7 +120,10 @@ def test_apply_approve_first_order_transfer_fill_and_stock(entry_order, demo_loa
     upline.reload()
     expect(upline.get_by_role("heading", name="核对转账")).to_be_visible()
     expect(upline.locator("main")).to_contain_text("¥460.00")
-    expect(upline.get_by_test_id("screenshot")).to_have_attribute("src", re.compile(r"\.png$"))
+    picture = upline.get_by_test_id("screenshot")
+    expect(picture).to_have_attribute("src", re.compile(r"\.png$"))
+    picture.scroll_into_view_if_needed()
+    assert picture.evaluate("img => img.complete && img.naturalWidth") == 120  # the uploaded picture shows
     shot(upline, "check-transfer")
     upline.get_by_role("button", name="确认已收款").click()
     expect(upline.get_by_role("status")).to_contain_text(f"已确认收款：订单 {number} 已付款。")

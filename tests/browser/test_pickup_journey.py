@@ -17,7 +17,7 @@ from weishang.trade.stock import location_for_agent, on_hand
 pytestmark = pytest.mark.browser
 
 
-def test_pickup_shipped_by_the_warehouse_with_tracking(demo, phone, shot):
+def test_pickup_shipped_by_the_warehouse_with_tracking(demo, page, phone, shot):
     city = demo.city
     sku = SKU.objects.get(code="GLOW-30ML")
     cloud = location_for_agent(city, LocationKind.CLOUD)
@@ -25,7 +25,7 @@ def test_pickup_shipped_by_the_warehouse_with_tracking(demo, phone, shot):
     assert held >= 3
 
     # The 市代 asks for 3 units to be shipped to a customer's address.
-    agent = phone("zh-CN")
+    agent = page  # a phone in Chinese
     log_in(agent, city.phone)
     agent.goto("/m/stock/")
     expect(agent.get_by_test_id("on-hand-GLOW-30ML")).to_have_text(str(held))

@@ -17,13 +17,13 @@ from weishang.rewards.selectors import reward_summary
 pytestmark = pytest.mark.browser
 
 
-def test_withdrawal_approved_and_paid_by_finance(demo, phone, shot):
+def test_withdrawal_approved_and_paid_by_finance(demo, page, phone, shot):
     province = demo.province
     before = reward_summary(agent=province)
     assert before.available == Decimal("1500.00")  # the demo's monthly retail awards, released
 
     # The 省代 asks for ¥200 to be paid to their WeChat: the plan keeps a 0.6 % fee (¥1.20).
-    agent = phone("zh-CN")
+    agent = page  # a phone in Chinese
     log_in(agent, province.phone)
     agent.goto("/m/rewards/")
     expect(agent.get_by_test_id("rewards-available")).to_have_text("¥1500.00")
