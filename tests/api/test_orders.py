@@ -311,6 +311,32 @@ def test_a_malformed_line_is_422_on_that_field(world, line, field):
     assert Order.objects.count() == 0
 
 
+@pytest.mark.parametrize("path, body", [
+    ("/orders", '{"lines": [{"sku": "GLOW-30\\u0000", "quantity": 1}]}'),
+    ("/orders", '{"lines": [{"sku": "\\ud800", "quantity": 1}]}'),
+    ("/orders", '{"lines": [{"sku": "GLOW-30", "quantity": 1}], "note": "\\u0000"}'),
+    ("/pickups", '{"sku": "GLOW-30", "quantity": 1, "name": "李\\u0000娜", "phone": "13912345678", "address": "上海"}'),
+])
+def test_text_the_database_cannot_store_is_422_not_a_500(world, path, body):
+    vip = world.client(world.vip)
+    before = snapshot()
+    response = vip.client.post(f"/api/v1{path}", body, content_type="application/json", headers=vip.headers)
+    assert response.status_code == 422 and error_of(response)["code"] == "invalid"
+    assert snapshot() == before
+
+
+def test_an_order_number_that_cannot_be_one_is_422(world):
+    number = place(world)
+    vip, city = world.client(world.vip), world.client(world.city)
+    for client, path in ((vip, "/orders/R1%00"), (city, "/fills/R1%00x"), (vip, "/pickups/P%ED%A0%80"),
+                         (vip, "/orders/R-1")):
+        response = client.get(path)
+        assert response.status_code == 422 and "number" in error_of(response)["fields"], path
+    reason = city.post(f"/fills/{number}/reject", {"reason": "缺\x00货"})
+    assert reason.status_code == 422 and list(error_of(reason)["fields"]) == ["reason"]
+    assert Order.objects.get(number=number).status == "submitted"
+
+
 def test_no_lines_is_422(world):
     response = world.client(world.vip).post("/orders", {"lines": []})
     assert response.status_code == 422 and "lines" in error_of(response)["fields"]

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from weishang.api.errors import ERRORS
-from weishang.api.routes.orders import TradeLevelOut, TradePartyOut, me_or_403
+from weishang.api.routes.orders import TEXT_PATTERN, TradeLevelOut, TradePartyOut, me_or_403
 from weishang.api.security import AGENT
 from weishang.channel.models import Agent, AgentStatus, Level
 from weishang.core.errors import BusinessError
@@ -64,7 +64,7 @@ def _party(agent: Agent | None) -> TradePartyOut | None:
 
 @router.get("/catalog", response={200: TradeCatalogOut, **ERRORS}, auth=AGENT,
             summary="Products on sale at my level price, my purchase limits and my cloud stock")
-def catalog(request, level: str | None = Query(None, min_length=1, max_length=32, description=(
+def catalog(request, level: str | None = Query(None, min_length=1, max_length=32, pattern=TEXT_PATTERN, description=(
         "price the catalog at a level I may upgrade to (an upgrade order); default: my own level"))):
     me = me_or_403(request)
     upgrades = selectors.upgrade_levels(agent=me) if me.status == AgentStatus.ACTIVE else []

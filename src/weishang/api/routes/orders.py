@@ -12,12 +12,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal, NamedTuple
+from typing import Annotated, Literal, NamedTuple
 
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja import Field, File, Form, Path, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -41,6 +41,13 @@ from weishang.trade.models import (
 router = Router(tags=["orders"])
 
 MAX_UNITS = 99999
+
+# Text a client sends: no NUL character (PostgreSQL cannot store one) and valid Unicode (no lone
+# surrogate from a JSON "\\ud800" escape), so that such input is a 422 on its field, not a 500.
+TEXT_PATTERN = r"^[^\x00]*$"
+Text = Annotated[str, Field(pattern=TEXT_PATTERN)]
+# An order number (E/U/R/S/P, the date, ten hex digits): anything else is a 422 on ``number``.
+Number = Annotated[str, Path(pattern=r"^[A-Za-z0-9]{1,32}$", description="the order number")]
 
 # What ``next_actions`` may hold: the buyer's (trade.selectors.buyer_actions), then the seller's.
 NextAction = Literal["cancel", "pay_transfer", "pay_wallet", "pay_online", "receive", "refund",
@@ -255,7 +262,7 @@ def _seller_order(me: Agent, number: str) -> Order:
 # --- as the buyer ----------------------------------------------------------------------------
 
 class TradeOrderLineIn(Schema):
-    sku: str = Field(..., min_length=1, max_length=40, description="SKU code (see GET /catalog)")
+    sku: Text = Field(..., min_length=1, max_length=40, description="SKU code (see GET /catalog)")
     quantity: int = Field(..., ge=1, le=MAX_UNITS)
 
 
@@ -264,17 +271,17 @@ class TradeOrderIn(Schema):
         "default: upgrade if target_level is given, else entry for an applicant who owes an entry order, "
         "else restock"))
     lines: list[TradeOrderLineIn] = Field(..., min_length=1, max_length=100)
-    target_level: str | None = Field(None, min_length=1, max_length=32,
+    target_level: Text | None = Field(None, min_length=1, max_length=32,
                                      description="upgrade orders: the code of the level to reach")
-    note: str = Field("", max_length=300)
+    note: Text = Field("", max_length=300)
 
 
 class TradeNoteIn(Schema):
-    note: str = Field("", max_length=300, description="optional")
+    note: Text = Field("", max_length=300, description="optional")
 
 
 class TradeReasonIn(Schema):
-    reason: str = Field("", max_length=300, description="required: the other party reads it")
+    reason: Text = Field("", max_length=300, description="required: the other party reads it")
 
 
 class TradePayIn(Schema):
@@ -338,7 +345,7 @@ def order_list(request, filters: Query[TradeOrderFilters], kind: Literal["entry"
 
 @router.get("/orders/{number}", response={200: TradeOrderOut, **ERRORS}, auth=AGENT,
             summary="One of my orders (pick-ups too)")
-def order_detail(request, number: str):
+def order_detail(request, number: Number):
     me = me_or_403(request)
     return order_out(request, _buyer_order(me, number))
 
@@ -353,14 +360,14 @@ def _buyer_act(request, number: str, act, renames=None) -> TradeOrderOut:
 
 @router.post("/orders/{number}/cancel", response={200: TradeOrderOut, **ERRORS}, auth=AGENT,
              summary="Cancel my order before it is filled (a paid order's money goes back to my wallet)")
-def order_cancel(request, number: str, payload: TradeNoteIn):
+def order_cancel(request, number: Number, payload: TradeNoteIn):
     return _buyer_act(request, number,
                       lambda order: services.order_cancel(order=order, by=request.user, note=payload.note))
 
 
 @router.post("/orders/{number}/pay", response={200: TradePayOut, **ERRORS}, auth=AGENT,
              summary="Pay my approved order from my wallet, or open an online payment")
-def order_pay(request, number: str, payload: TradePayIn):
+def order_pay(request, number: Number, payload: TradePayIn):
     me = me_or_403(request)
     order = _buyer_order(me, number)
     online = None
@@ -377,8 +384,9 @@ def order_pay(request, number: str, payload: TradePayIn):
 
 @router.post("/orders/{number}/transfer", response={201: TradeOrderOut, **ERRORS}, auth=AGENT,
              summary="Send the screenshot of my bank or WeChat transfer (multipart/form-data)")
-def order_transfer(request, number: str, screenshot: File[UploadedFile],
-                   reference: str = Form("", max_length=64, description="the transfer's reference, if any")):
+def order_transfer(request, number: Number, screenshot: File[UploadedFile],
+                   reference: str = Form("", max_length=64, pattern=TEXT_PATTERN,
+                                          description="the transfer's reference, if any")):
     """The order is paid once its seller confirms the transfer. JPEG, PNG, WebP or GIF, at most 5 MB."""
     me = me_or_403(request)
     order = _buyer_order(me, number)
@@ -388,7 +396,7 @@ def order_transfer(request, number: str, screenshot: File[UploadedFile],
 
 @router.post("/orders/{number}/receive", response={200: TradeOrderOut, **ERRORS}, auth=AGENT,
              summary="Confirm I received the goods (a shipped order or pick-up): it completes")
-def order_receive(request, number: str):
+def order_receive(request, number: Number):
     def act(order):
         if order.kind == OrderKind.PICKUP:
             services.pickup_delivered(order=order, by=request.user)
@@ -400,7 +408,7 @@ def order_receive(request, number: str):
 
 @router.post("/orders/{number}/refund", response={200: TradeOrderOut, **ERRORS}, auth=AGENT,
              summary="Ask to return a filled or completed order (the seller decides)")
-def order_refund(request, number: str, payload: TradeReasonIn):
+def order_refund(request, number: Number, payload: TradeReasonIn):
     return _buyer_act(request, number,
                       lambda order: services.refund_request(order=order, by=request.user, note=payload.reason),
                       {"note": "reason"})
@@ -409,8 +417,8 @@ def order_refund(request, number: str, payload: TradeReasonIn):
 # --- as the seller ---------------------------------------------------------------------------
 
 class TradeFillIn(Schema):
-    carrier: str = Field("", max_length=40, description="when the goods travel: the carrier")
-    tracking_number: str = Field("", max_length=60)
+    carrier: Text = Field("", max_length=40, description="when the goods travel: the carrier")
+    tracking_number: Text = Field("", max_length=60)
 
 
 @router.get("/fills", response={200: list[TradeOrderOut], **ERRORS}, auth=AGENT, tags=["fills"],
@@ -428,7 +436,7 @@ def _fill_out(request, me: Agent, number: str) -> TradeOrderOut:
 
 @router.get("/fills/{number}", response={200: TradeOrderOut, **ERRORS}, auth=AGENT, tags=["fills"],
             summary="One order I sell, with what I lack to fill it")
-def fill_detail(request, number: str):
+def fill_detail(request, number: Number):
     return _fill_out(request, me_or_403(request), number)
 
 
@@ -442,13 +450,13 @@ def _seller_act(request, number: str, act, renames=None) -> TradeOrderOut:
 
 @router.post("/fills/{number}/approve", response={200: TradeOrderOut, **ERRORS}, auth=AGENT, tags=["fills"],
              summary="Approve an order: the buyer can pay")
-def fill_approve(request, number: str):
+def fill_approve(request, number: Number):
     return _seller_act(request, number, lambda order: services.order_approve(order=order, by=request.user))
 
 
 @router.post("/fills/{number}/reject", response={200: TradeOrderOut, **ERRORS}, auth=AGENT, tags=["fills"],
              summary="Reject an order, saying why")
-def fill_reject(request, number: str, payload: TradeReasonIn):
+def fill_reject(request, number: Number, payload: TradeReasonIn):
     return _seller_act(request, number,
                        lambda order: services.order_reject(order=order, by=request.user, note=payload.reason),
                        {"note": "reason"})
@@ -456,27 +464,27 @@ def fill_reject(request, number: str, payload: TradeReasonIn):
 
 @router.post("/fills/{number}/fill", response={200: TradeOrderOut, **ERRORS}, auth=AGENT, tags=["fills"],
              summary="Fill a paid order from my stock (cloud stock: it completes at once)")
-def fill_fill(request, number: str, payload: TradeFillIn):
+def fill_fill(request, number: Number, payload: TradeFillIn):
     return _seller_act(request, number, lambda order: services.order_fill(
         order=order, by=request.user, carrier=payload.carrier, tracking_number=payload.tracking_number))
 
 
 @router.post("/fills/{number}/delivered", response={200: TradeOrderOut, **ERRORS}, auth=AGENT, tags=["fills"],
              summary="Record that a shop order reached the consumer: it completes")
-def fill_delivered(request, number: str):
+def fill_delivered(request, number: Number):
     return _seller_act(request, number, lambda order: services.order_mark_delivered(order=order, by=request.user))
 
 
 @router.post("/fills/{number}/refund-approve", response={200: TradeOrderOut, **ERRORS}, auth=AGENT,
              tags=["fills"], summary="Accept a return: the units come back, the money goes to the buyer's wallet")
-def fill_refund_approve(request, number: str, payload: TradeNoteIn):
+def fill_refund_approve(request, number: Number, payload: TradeNoteIn):
     return _seller_act(request, number,
                        lambda order: services.refund_approve(order=order, by=request.user, note=payload.note))
 
 
 @router.post("/fills/{number}/refund-decline", response={200: TradeOrderOut, **ERRORS}, auth=AGENT,
              tags=["fills"], summary="Decline a return, saying why")
-def fill_refund_decline(request, number: str, payload: TradeReasonIn):
+def fill_refund_decline(request, number: Number, payload: TradeReasonIn):
     return _seller_act(request, number,
                        lambda order: services.refund_decline(order=order, by=request.user, note=payload.reason),
                        {"note": "reason"})
@@ -495,14 +503,14 @@ def _payment_act(request, number: str, payment_id: Id, act, renames=None) -> Tra
 
 @router.post("/fills/{number}/payments/{payment_id}/confirm", response={200: TradeOrderOut, **ERRORS},
              auth=AGENT, tags=["fills"], summary="Confirm the buyer's transfer arrived: the order is paid")
-def fill_payment_confirm(request, number: str, payment_id: Id, payload: TradeNoteIn):
+def fill_payment_confirm(request, number: Number, payment_id: Id, payload: TradeNoteIn):
     return _payment_act(request, number, payment_id,
                         lambda payment: services.payment_confirm(payment=payment, by=request.user, note=payload.note))
 
 
 @router.post("/fills/{number}/payments/{payment_id}/reject", response={200: TradeOrderOut, **ERRORS},
              auth=AGENT, tags=["fills"], summary="Reject the buyer's transfer, saying why (they can send another)")
-def fill_payment_reject(request, number: str, payment_id: Id, payload: TradeReasonIn):
+def fill_payment_reject(request, number: Number, payment_id: Id, payload: TradeReasonIn):
     return _payment_act(request, number, payment_id,
                         lambda payment: services.payment_reject(payment=payment, by=request.user, note=payload.reason),
                         {"note": "reason"})

@@ -9,8 +9,10 @@ from ninja.pagination import paginate
 from weishang.api.errors import ERRORS
 from weishang.api.routes.orders import (
     MAX_UNITS,
+    Number,
     Pages,
     Rows,
+    Text,
     TradeOrderFilters,
     TradeOrderOut,
     fields_renamed,
@@ -50,11 +52,11 @@ def stock(request):
 
 
 class TradePickupIn(Schema):
-    sku: str = Field(..., min_length=1, max_length=40, description="SKU code")
+    sku: Text = Field(..., min_length=1, max_length=40, description="SKU code")
     quantity: int = Field(..., ge=1, le=MAX_UNITS)
-    name: str = Field(..., min_length=1, max_length=50, description="the recipient")
-    phone: str = Field(..., min_length=1, max_length=20, description="the recipient's mobile number")
-    address: str = Field(..., min_length=1, max_length=200)
+    name: Text = Field(..., min_length=1, max_length=50, description="the recipient")
+    phone: Text = Field(..., min_length=1, max_length=20, description="the recipient's mobile number")
+    address: Text = Field(..., min_length=1, max_length=200)
 
 
 def _pickup(me, number: str) -> Order:
@@ -90,5 +92,5 @@ def pickup_list(request, filters: Query[TradeOrderFilters]):
 
 @router.get("/pickups/{number}", response={200: TradeOrderOut, **ERRORS}, auth=AGENT,
             summary="One pick-up, with its carrier and tracking number once shipped")
-def pickup_detail(request, number: str):
+def pickup_detail(request, number: Number):
     return order_out(request, _pickup(me_or_403(request), number))
