@@ -418,6 +418,11 @@ def test_an_upgrade_order_is_priced_at_the_target_level(world, make_agent):
     # 市代 pays 60.00; the top-up is 2000 - 298 = 1702.00, so 28 units (1680.00) are too few.
     short = client.post("/orders", {"target_level": "city", "lines": [{"sku": "GLOW-30", "quantity": 28}]})
     assert short.status_code == 400 and "at least ¥1702" in error_of(short)["message"]
+    no_level = client.post("/orders", {"kind": "upgrade", "lines": [{"sku": "GLOW-30", "quantity": 29}]})
+    assert no_level.status_code == 400 and error_of(no_level)["message"] == "Choose the level to upgrade to."
+    assert list(error_of(no_level)["fields"]) == ["target_level"]
+    lower = client.post("/orders", {"target_level": "vip", "lines": [{"sku": "GLOW-30", "quantity": 29}]})
+    assert lower.status_code == 400 and list(error_of(lower)["fields"]) == ["target_level"]
     unknown = client.post("/orders", {"target_level": "emperor", "lines": [{"sku": "GLOW-30", "quantity": 1}]})
     assert unknown.status_code == 400 and list(error_of(unknown)["fields"]) == ["target_level"]
     created = client.post("/orders", {"target_level": "city", "lines": [{"sku": "GLOW-30", "quantity": 29}]})
@@ -493,6 +498,25 @@ def test_not_enough_stock_to_fill_is_409_with_the_shortfall_and_changes_nothing(
     assert response.status_code == 409 and error_of(response)["code"] == "insufficient_stock"
     assert "quantity" in error_of(response)["fields"]
     assert snapshot() == before
+
+
+def test_a_shop_order_is_filled_shipped_and_marked_delivered_by_its_seller(world):
+    order = services.retail_order_submit(seller=world.city, name="顾客张三", phone="13800001234",
+                                         address="杭州市西湖区文三路 8 号", lines=[("GLOW-30", 2)])
+    payment = services.retail_payment_submit(order=order, phone="13800001234", screenshot=png())
+    city = world.client(world.city)
+    listed = city.get("/fills").json()["results"]
+    assert [(o["number"], o["kind"], o["buyer"], o["next_actions"]) for o in listed] == [
+        (order.number, "retail", None, ["payment"])]
+    assert listed[0]["ship_to"] == {"name": "顾客张三", "phone": "13800001234", "address": "杭州市西湖区文三路 8 号"}
+    assert listed[0]["total"] == "200.00"  # retail price
+    city.post(f"/fills/{order.number}/payments/{payment.pk}/confirm")
+    shipped = city.post(f"/fills/{order.number}/fill", {"carrier": "顺丰", "tracking_number": "SF0001"}).json()
+    assert shipped["status"] == "fulfilled" and shipped["next_actions"] == ["delivered"]
+    assert (shipped["tracking"]["carrier"], shipped["tracking"]["tracking_number"]) == ("顺丰", "SF0001")
+    assert cloud(world.city, world.sku) == 48
+    delivered = city.post(f"/fills/{order.number}/delivered").json()
+    assert delivered["status"] == "completed" and delivered["tracking"]["delivered_at"]
 
 
 # --- returns --------------------------------------------------------------------------------

@@ -11,9 +11,16 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from weishang.api.errors import ERRORS
-from weishang.api.routes.orders import TEXT_PATTERN, TradeLevelOut, TradePartyOut, me_or_403
+from weishang.api.routes.orders import (
+    TEXT_PATTERN,
+    TradeLevelOut,
+    TradePartyOut,
+    level_out,
+    me_or_403,
+    party_out,
+)
 from weishang.api.security import AGENT
-from weishang.channel.models import Agent, AgentStatus, Level
+from weishang.channel.models import AgentStatus
 from weishang.core.errors import BusinessError
 from weishang.trade import selectors, services
 
@@ -54,14 +61,6 @@ class TradeCatalogOut(Schema):
         ..., description="the levels I may upgrade to now (GET /catalog?level=<code> prices one)")
 
 
-def _level_out(level: Level) -> TradeLevelOut:
-    return TradeLevelOut(code=level.code, name=level.name)
-
-
-def _party(agent: Agent | None) -> TradePartyOut | None:
-    return TradePartyOut(id=agent.pk, name=agent.real_name, level=_level_out(agent.level)) if agent else None
-
-
 @router.get("/catalog", response={200: TradeCatalogOut, **ERRORS}, auth=AGENT,
             summary="Products on sale at my level price, my purchase limits and my cloud stock")
 def catalog(request, level: str | None = Query(None, min_length=1, max_length=32, pattern=TEXT_PATTERN, description=(
@@ -82,16 +81,16 @@ def catalog(request, level: str | None = Query(None, min_length=1, max_length=32
         kind, min_total = "restock", Decimal("0.00")
     return TradeCatalogOut(
         order_kind=kind, can_order=kind == "entry" or me.status == AgentStatus.ACTIVE,
-        level=_level_out(chosen), my_level=_level_out(me.level),
+        level=level_out(chosen), my_level=level_out(me.level),
         min_units=me.level.min_restock_qty if kind == "restock" else 0, min_total=min_total,
-        seller=_party(services.order_route(buyer=me, level=chosen)[0]),
+        seller=party_out(services.order_route(buyer=me, level=chosen)[0]),
         items=[TradeCatalogSkuOut(sku=sku.code, name=sku.name, product=sku.product.name, retail_price=sku.retail_price,
                              price=price, cloud_stock=held, min_order_qty=sku.min_order_qty,
                              max_per_order=sku.max_per_order, max_per_day=sku.max_per_day,
                              max_per_week=sku.max_per_week, max_per_month=sku.max_per_month)
                for sku, price, held in selectors.restock_catalog(agent=me, level=chosen)],
-        upgrades=[TradeUpgradeOptionOut(level=_level_out(option),
+        upgrades=[TradeUpgradeOptionOut(level=level_out(option),
                                         top_up=services.upgrade_top_up(agent=me, level=option),
-                                        seller=_party(services.order_route(buyer=me, level=option)[0]))
+                                        seller=party_out(services.order_route(buyer=me, level=option)[0]))
                   for option in upgrades],
     )

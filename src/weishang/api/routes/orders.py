@@ -194,12 +194,12 @@ class TradeOrderOut(Schema):
         "be filled); null elsewhere"))
 
 
-def _level(level: Level | None) -> TradeLevelOut | None:
+def level_out(level: Level | None) -> TradeLevelOut | None:
     return TradeLevelOut(code=level.code, name=level.name) if level is not None else None
 
 
-def _party(agent: Agent | None) -> TradePartyOut | None:
-    return TradePartyOut(id=agent.pk, name=agent.real_name, level=_level(agent.level)) if agent else None
+def party_out(agent: Agent | None) -> TradePartyOut | None:
+    return TradePartyOut(id=agent.pk, name=agent.real_name, level=level_out(agent.level)) if agent else None
 
 
 def _payment(request, payment: Payment) -> TradePaymentOut:
@@ -224,8 +224,8 @@ def order_out(request, order: Order, *, seller_side: bool = False, shortfalls: b
             OrderStatus.SUBMITTED, OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID) else []
     return TradeOrderOut(
         number=order.number, kind=order.kind, kind_display=order.get_kind_display(), status=order.status,
-        status_display=order.get_status_display(), buyer=_party(order.buyer), seller=_party(order.seller),
-        upgrade_to=_level(order.target_level),
+        status_display=order.get_status_display(), buyer=party_out(order.buyer), seller=party_out(order.seller),
+        upgrade_to=level_out(order.target_level),
         lines=[TradeLineOut(sku=line.sku.code, name=line.sku.name, quantity=line.quantity, unit_price=line.unit_price,
                             amount=line.line_total) for line in lines],
         units=sum(line.quantity for line in lines), total=order.total,
