@@ -16,8 +16,10 @@ import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 import pytest
+from django.urls import reverse
 
 CHROMIUM = os.environ.get("WEISHANG_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -108,7 +110,9 @@ def _safe(text: str) -> str:
 
 @pytest.fixture
 def shot(request) -> Callable:
-    """shot(page, "step") saves var/artifacts/browser/<test>/<NN>-<step>.png (the whole page)."""
+    """shot(page, "step") saves var/artifacts/browser/<test>/<NN>-<step>.png (the whole page), and
+    checks that a phone page (anything outside the console) fits the phone's width: nobody should
+    have to scroll sideways."""
     folder = ARTIFACTS / _safe(request.node.name)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -121,6 +125,9 @@ def shot(request) -> Callable:
         # The whole page, with the phone pages' bottom tab bar drawn where it sits in the page
         # rather than across the middle of the picture.
         page.screenshot(path=str(path), full_page=True, style=SCREENSHOT_STYLE)
+        if not urlsplit(page.url).path.startswith(reverse("admin:index")):
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= PHONE["width"], f"{page.url} is {width}px wide on a {PHONE['width']}px phone"
         return path
 
     save.folder = folder

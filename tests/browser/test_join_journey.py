@@ -15,6 +15,7 @@ import re
 import pytest
 from browser_steps import expect, log_in, png_file
 
+from weishang.catalog.models import SKU
 from weishang.channel.models import Agent, AgentStatus, Application, ApplicationStatus
 from weishang.trade.models import LocationKind, Order, OrderKind, OrderStatus, PaymentStatus
 from weishang.trade.stock import location_for_agent, on_hand
@@ -28,8 +29,6 @@ NEW_NAME = "新人周敏"
 
 @pytest.mark.parametrize("entry_order", [False, True], ids=["demo-free-entry", "entry-order-owed"])
 def test_apply_approve_first_order_transfer_fill_and_stock(entry_order, demo_loader, phone, shot, tmp_path):
-    from weishang.catalog.models import SKU
-
     demo = demo_loader(plan=not entry_order)
     city = demo.city
     sku = SKU.objects.get(code="GLOW-30ML")
