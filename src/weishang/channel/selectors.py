@@ -152,13 +152,10 @@ def member_search(text: str, *, name_field: str = "real_name", phone_field: str 
 
 def team_list(*, agent: Agent, whole: bool = False, level: str = "", search: str = "") -> QuerySet[Agent]:
     """The agent's direct referrals, or (``whole``) everyone below them in the referrer tree, with
-    each member's level, login (for the phone), own team size and generation (1 = direct). By
-    level, highest first. ``level`` (a level code) and ``search`` (name or phone digits) narrow
-    it. One query whatever the page size: the sizes and generations are subqueries."""
-    sizes = (
-        ReferrerLink.objects.filter(ancestor_id=OuterRef("pk")).order_by().values("ancestor_id")
-        .annotate(n=Count("*")).values("n")
-    )
+    each member's level, login (for the phone) and generation (1 = direct). By level, highest
+    first, then nearer generations. ``level`` (a level code) and ``search`` (name or phone digits)
+    narrow it. Take a page of it, then ``with_team_sizes`` (and trade's ``with_purchases``): figures
+    for the rows shown only, one query each, rather than a subquery for every member of a large team."""
     generation = ReferrerLink.objects.filter(ancestor_id=agent.pk, descendant_id=OuterRef("pk")).values("depth")[:1]
     members = team_members(agent=agent) if whole else Agent.objects.filter(referrer_id=agent.pk)
     if level:
@@ -168,9 +165,18 @@ def team_list(*, agent: Agent, whole: bool = False, level: str = "", search: str
         members = members.filter(found)
     return (
         members.select_related("level", "user")
-        .annotate(team_size=Coalesce(Subquery(sizes), Value(1)), generation=Subquery(generation))
+        .annotate(generation=Subquery(generation))
         .order_by("level__rank", "generation", "pk")
     )
+
+
+def with_team_sizes(agents: list[Agent]) -> list[Agent]:
+    """Set ``team_size`` (the agent and everyone below, as ``team_size``) on each agent: one query."""
+    sizes = dict(ReferrerLink.objects.filter(ancestor_id__in=[a.pk for a in agents]).order_by()
+                 .values_list("ancestor_id").annotate(n=Count("*")).values_list("ancestor_id", "n"))
+    for agent in agents:
+        agent.team_size = sizes.get(agent.pk, 1)
+    return agents
 
 
 def team_level_counts(*, agent: Agent | int, whole: bool = False) -> list[dict]:

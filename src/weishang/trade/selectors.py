@@ -4,7 +4,7 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Exists, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, Exists, Max, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from weishang.catalog.models import SKU
@@ -235,15 +235,15 @@ CUSTOMER_PAID_STATUSES = (OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.C
                           OrderStatus.REFUND_REQUESTED)
 
 
-def with_purchases(agents: QuerySet[Agent], *, start: datetime, end: datetime) -> QuerySet[Agent]:
-    """``agents`` annotated with ``purchases``: each one's own entry, upgrade and restock orders
-    completed in [start, end) (as ``personal_purchase_volume``), in the same query."""
-    total = (Order.objects.filter(buyer_id=OuterRef("pk"), status=OrderStatus.COMPLETED, kind__in=VOLUME_KINDS,
-                                  completed_at__gte=start, completed_at__lt=end)
-             .order_by().values("buyer_id").annotate(s=Sum("total")).values("s"))
-    money = DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
-    return agents.annotate(purchases=Coalesce(Subquery(total, output_field=money), Value(Decimal("0.00")),
-                                              output_field=money))
+def with_purchases(agents: list[Agent], *, start: datetime, end: datetime) -> list[Agent]:
+    """Set ``purchases`` on each agent: their own entry, upgrade and restock orders completed in
+    [start, end) (as ``personal_purchase_volume``). One grouped query for the whole list."""
+    totals = dict(Order.objects.filter(buyer_id__in=[a.pk for a in agents], status=OrderStatus.COMPLETED,
+                                       kind__in=VOLUME_KINDS, completed_at__gte=start, completed_at__lt=end)
+                  .order_by().values_list("buyer_id").annotate(s=Sum("total")).values_list("buyer_id", "s"))
+    for agent in agents:
+        agent.purchases = to_money(Decimal(str(totals.get(agent.pk) or 0)))
+    return agents
 
 
 def shop_customers(*, agent: Agent | int, search: str = "") -> QuerySet[Customer]:

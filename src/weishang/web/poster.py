@@ -109,11 +109,15 @@ def cjk_font() -> tuple[str, int] | None:
     return None
 
 
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    found = cjk_font()
+@lru_cache(maxsize=16)
+def _font_at(found: tuple[str, int] | None, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     if found is not None:
         return ImageFont.truetype(found[0], size, index=found[1])
     return ImageFont.load_default(size=size)
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return _font_at(cjk_font(), size)
 
 
 def latin_only(text: str) -> str:
@@ -121,12 +125,17 @@ def latin_only(text: str) -> str:
     return " ".join("".join(ch if ch.isascii() else " " for ch in text).split())
 
 
-def qr_matrix(url: str) -> list[list[bool]]:
-    """The QR code's modules for ``url``, quiet zone included (True = dark)."""
+@lru_cache(maxsize=64)
+def _qr_rows(url: str) -> tuple[tuple[bool, ...], ...]:
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=QR_BORDER)
     code.add_data(url)
     code.make(fit=True)
-    return code.get_matrix()
+    return tuple(tuple(row) for row in code.get_matrix())
+
+
+def qr_matrix(url: str) -> list[list[bool]]:
+    """The QR code's modules for ``url``, quiet zone included (True = dark)."""
+    return [list(row) for row in _qr_rows(url)]
 
 
 def qr_box(url: str) -> tuple[int, int, int]:
@@ -194,5 +203,5 @@ def render(text: PosterText, *, fallback_text: PosterText | None = None) -> byte
     _centred(draw, HEIGHT - 80, text.url, _font(24), MUTED)
 
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG")  # zlib's default level: optimize=True takes three times as long for 5 % less
     return out.getvalue()

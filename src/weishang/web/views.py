@@ -104,12 +104,12 @@ def team(request, agent_id: int | None = None):
     page_text = request.GET.get("page", "1")
     page = int(page_text) if page_text.isascii() and page_text.isdigit() and 0 < len(page_text) < 7 else 1
     page = max(page, 1)
-    month_start = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    members = trade_selectors.with_purchases(
-        selectors.team_list(agent=leader, whole=whole, level=level, search=search),
-        start=month_start, end=timezone.now())
+    members = selectors.team_list(agent=leader, whole=whole, level=level, search=search)
     start = (page - 1) * TEAM_PAGE_SIZE
     rows = list(members[start:start + TEAM_PAGE_SIZE + 1])
+    month_start = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    shown = trade_selectors.with_purchases(selectors.with_team_sizes(rows[:TEAM_PAGE_SIZE]), start=month_start,
+                                           end=timezone.now())
     context = {
         "brand": brand_get(),
         "me": me,
@@ -121,7 +121,7 @@ def team(request, agent_id: int | None = None):
         "level": level,
         "q": search,
         "filtered": bool(level or search),
-        "members": rows[:TEAM_PAGE_SIZE],
+        "members": shown,
         "page": page,
         "has_next": len(rows) > TEAM_PAGE_SIZE,
     }
