@@ -252,7 +252,7 @@ def test_approving_someone_who_is_not_your_applicant(client, make_agent, pending
     client.force_login(other.user)
     before = snapshot()
     response = client.post(f"/api/v1/applications/{pending.pk}/approve", {}, content_type="application/json")
-    assert response.status_code == 403
+    assert response.status_code == 404  # not theirs to decide: not found, so ids cannot be probed
     assert response.json()["error"]["message"]
     response = client.post(f"/m/applications/{pending.pk}/decide/", {"decision": "approve"}, follow=True)
     assert [m.level_tag for m in response.context["messages"]] == ["error"]

@@ -8,9 +8,13 @@ not made by us — garbled, or naming a position of the wrong type — is a 422 
     @router.get("/things", response={200: list[ThingOut], **ERRORS})
     @paginate(Cursor)
     def things(request): ...
+
+``rows`` adds figures to the page's items once they are chosen (``paginate(Cursor, rows=...)``).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import pydantic
 from django.utils.translation import gettext as _
@@ -23,8 +27,11 @@ MAX_PAGE_SIZE = 100
 
 class Cursor(CursorPagination):
     def __init__(self, *, ordering: tuple[str, ...] = ("-pk",), page_size: int = PAGE_SIZE,
-                 max_page_size: int = MAX_PAGE_SIZE, **kwargs):
+                 max_page_size: int = MAX_PAGE_SIZE, rows: Callable[[list], list] | None = None, **kwargs):
+        """``rows``: a function given the page's items (a list) that returns them with the figures
+        computed for that page only (one query for the page, not a subquery per row of the list)."""
         super().__init__(ordering=ordering, page_size=page_size, max_page_size=max_page_size, **kwargs)
+        self.rows = rows
 
     def paginate_queryset(self, queryset, pagination, request, **params):
         try:
@@ -35,4 +42,7 @@ class Cursor(CursorPagination):
                                                        and len(cursor.p) < 19)):
             raise ValidationError([{"loc": ("query", "cursor"),
                                     "msg": _("This cursor is not valid: start again from the first page.")}])
-        return super().paginate_queryset(queryset, pagination, request, **params)
+        page = super().paginate_queryset(queryset, pagination, request, **params)
+        if self.rows is not None:
+            page[self.items_attribute] = self.rows(list(page[self.items_attribute]))
+        return page
