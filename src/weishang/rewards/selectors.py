@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from weishang.channel.models import Agent
 from weishang.core.money import CENT
@@ -80,6 +81,32 @@ def reward_lines_of(*, agent: Agent, margin: bool = False) -> QuerySet[RewardLin
     lines = RewardLine.objects.filter(beneficiary=agent)
     lines = lines.filter(kind=RewardKind.MARGIN) if margin else lines.exclude(kind=RewardKind.MARGIN)
     return lines.select_related("plan", "order").order_by("-created_at", "-pk")
+
+
+def reward_lines_for(*, agent: Agent | int, kind: str | None = None, status: str | None = None,
+                     since: datetime | None = None, until: datetime | None = None) -> QuerySet[RewardLine]:
+    """The agent's own lines of every kind (margins included), newest first, narrowed to a kind, a
+    status and lines created in [since, until) — the API's list."""
+    lines = RewardLine.objects.filter(beneficiary_id=getattr(agent, "pk", agent))
+    if kind:
+        lines = lines.filter(kind=kind)
+    if status:
+        lines = lines.filter(status=status)
+    if since is not None:
+        lines = lines.filter(created_at__gte=since)
+    if until is not None:
+        lines = lines.filter(created_at__lt=until)
+    return lines.select_related("plan", "order").order_by("-created_at", "-pk")
+
+
+def rule_name(line: RewardLine) -> str:
+    """The name of the line's rule in its plan (its id when it has none; "Margin" for a margin)."""
+    if line.kind == RewardKind.MARGIN:
+        return _("Margin")
+    for rule in plan_of(line.plan).rewards:
+        if rule.id == line.rule_id:
+            return rule.name or rule.id
+    return line.rule_id
 
 
 def rule_names(versions: Iterable[PlanVersion]) -> dict[tuple[int, str], str]:
