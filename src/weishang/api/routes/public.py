@@ -1,0 +1,156 @@
+"""Public endpoints: an agent's shop (what /s/<invite code>/ shows), a consumer's retail order from
+it, and the order's status for the phone number that placed it. No login; rate-limited per IP.
+
+The same selectors and service as the shop pages (``channel.selectors.agent_by_invite_code``,
+``trade.selectors.skus_on_sale`` / ``retail_order_for``, ``trade.services.retail_order_submit``).
+An unknown shop, a shop that is closed (its agent is not active), and an order looked up with any
+other phone number are all "not found".
+"""
+
+# No "from __future__ import annotations": django-ninja reads the views' annotations in its own
+# module's namespace when they are wrapped.
+from datetime import datetime
+from decimal import Decimal
+
+from django.http import Http404
+from ninja import Field, Query, Router, Schema, Status
+
+from weishang.api.errors import ERRORS
+from weishang.api.throttles import IpThrottle
+from weishang.channel import selectors as channel_selectors
+from weishang.channel.models import Agent, AgentStatus
+from weishang.core.models import SupplyMode
+from weishang.core.selectors import brand_get
+from weishang.core.validators import mask_phone
+from weishang.trade import selectors, services
+from weishang.trade.models import LocationKind, Order, OrderStatus
+
+router = Router(tags=["public"])
+PUBLIC = {"auth": None, "throttle": [IpThrottle("public")]}
+MAX_UNITS = 99999
+
+
+class ShopProductOut(Schema):
+    sku: str = Field(..., description="SKU code, to order with")
+    name: str
+    product: str
+    description: str
+    retail_price: Decimal
+    in_stock: bool = Field(..., description="the shop holds at least one unit to send")
+
+
+class ShopOut(Schema):
+    invite_code: str
+    brand: str
+    seller_name: str
+    level: str = Field(..., description="the seller's level code")
+    level_name: str
+    products: list[ShopProductOut]
+
+
+class ShopOrderLineIn(Schema):
+    sku: str = Field(..., min_length=1, max_length=40, description="SKU code (see the shop's products)")
+    quantity: int = Field(..., ge=1, le=MAX_UNITS)
+
+
+class ShopOrderIn(Schema):
+    name: str = Field(..., min_length=1, max_length=50, description="the consumer, who receives the goods")
+    phone: str = Field(..., min_length=1, max_length=20, description="an 11-digit mainland mobile number; the "
+                                                                      "order is found again with it")
+    address: str = Field(..., min_length=1, max_length=200)
+    lines: list[ShopOrderLineIn] = Field(..., min_length=1, max_length=100)
+
+
+class ShopOrderLineOut(Schema):
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Decimal
+    line_total: Decimal
+
+
+class ShopOrderOut(Schema):
+    number: str
+    status: str
+    status_name: str
+    total: Decimal
+    seller_name: str
+    lines: list[ShopOrderLineOut]
+    ship_name: str
+    ship_phone_masked: str
+    ship_address: str
+    carrier: str
+    tracking_number: str
+    created_at: datetime
+    paid_at: datetime | None
+    shipped_at: datetime | None
+    delivered_at: datetime | None
+    completed_at: datetime | None
+    payment_pending: bool = Field(..., description="a transfer screenshot waits for the seller to confirm it")
+    can_pay: bool = Field(..., description="waiting for payment: transfer the total and send the screenshot")
+
+
+class ShopOrderLookup(Schema):
+    phone: str = Field(..., min_length=1, max_length=20, description="the phone number the order was placed with")
+
+
+def _open_shop(invite_code: str) -> Agent:
+    seller = channel_selectors.agent_by_invite_code(invite_code[:12])
+    if seller is None or seller.status != AgentStatus.ACTIVE:
+        raise Http404
+    return seller
+
+
+def _order_out(order: Order, seller: Agent) -> ShopOrderOut:
+    pending = bool(getattr(order, "has_pending_payment", False))
+    return ShopOrderOut(
+        number=order.number, status=order.status, status_name=order.get_status_display(), total=order.total,
+        seller_name=seller.real_name,
+        lines=[ShopOrderLineOut(sku=line.sku.code, name=line.sku.name, quantity=line.quantity,
+                                unit_price=line.unit_price, line_total=line.line_total) for line in order.lines.all()],
+        ship_name=order.ship_name, ship_phone_masked=mask_phone(order.ship_phone), ship_address=order.ship_address,
+        carrier=order.carrier, tracking_number=order.tracking_number, created_at=order.created_at,
+        paid_at=order.paid_at, shipped_at=order.shipped_at, delivered_at=order.delivered_at,
+        completed_at=order.completed_at, payment_pending=pending,
+        can_pay=order.status == OrderStatus.AWAITING_PAYMENT and not pending,
+    )
+
+
+@router.get("/shops/{invite_code}", response={200: ShopOut, **ERRORS}, summary="An agent's shop", **PUBLIC)
+def shop(request, invite_code: str):
+    """The products on sale at retail price, and whether the shop has each one in stock."""
+    seller = _open_shop(invite_code)
+    kind = LocationKind.CLOUD if brand_get().supply_mode == SupplyMode.CLOUD else LocationKind.AGENT
+    held = selectors.stock_on_hand(agent=seller, kind=kind)
+    return ShopOut(
+        invite_code=seller.invite_code, brand=brand_get().name, seller_name=seller.real_name,
+        level=seller.level.code, level_name=seller.level.name,
+        products=[ShopProductOut(sku=sku.code, name=sku.name, product=sku.product.name,
+                                 description=sku.product.description, retail_price=sku.retail_price,
+                                 in_stock=held.get(sku.pk, 0) > 0)
+                  for sku in selectors.skus_on_sale()],
+    )
+
+
+@router.post("/shops/{invite_code}/orders", response={201: ShopOrderOut, **ERRORS},
+             summary="Order from an agent's shop", **PUBLIC)
+def shop_order_create(request, invite_code: str, payload: ShopOrderIn):
+    """A consumer's order at retail price. It waits for payment: transfer the total to the seller
+    and send the screenshot from the shop's order page. Send an ``Idempotency-Key``: a retry
+    places one order."""
+    seller = _open_shop(invite_code)
+    order = services.retail_order_submit(seller=seller, name=payload.name, phone=payload.phone,
+                                         address=payload.address,
+                                         lines=[(line.sku, line.quantity) for line in payload.lines])
+    found = selectors.retail_order_for(seller=seller, number=order.number, phone=payload.phone)
+    return Status(201, _order_out(found, seller))
+
+
+@router.get("/shops/{invite_code}/orders/{number}", response={200: ShopOrderOut, **ERRORS},
+            summary="A shop order, for the phone number that placed it", **PUBLIC)
+def shop_order(request, invite_code: str, number: str, lookup: Query[ShopOrderLookup]):
+    seller = channel_selectors.agent_by_invite_code(invite_code[:12])
+    order = selectors.retail_order_for(seller=seller, number=number[:32], phone=lookup.phone) if seller else None
+    if order is None:
+        raise Http404
+    return _order_out(order, seller)
