@@ -135,6 +135,30 @@ def _seller_todo() -> Q:
             | Q(status=OrderStatus.FULFILLED, kind=OrderKind.RETAIL))
 
 
+def seller_todo_counts(*, agent: Agent | int) -> dict[str, int]:
+    """How many orders wait for the agent as seller, by what they wait for (one query):
+    ``decide`` (approve or reject), ``confirm`` (a transfer to confirm), ``fill``, ``deliver``
+    (a retail delivery to record) and ``returns`` (a return to decide)."""
+    S = OrderStatus
+    return _with_pending_payment(Order.objects.filter(seller_id=getattr(agent, "pk", agent))).aggregate(
+        decide=Count("pk", filter=Q(status=S.SUBMITTED)),
+        confirm=Count("pk", filter=Q(status=S.AWAITING_PAYMENT, has_pending_payment=True)),
+        fill=Count("pk", filter=Q(status=S.PAID)),
+        deliver=Count("pk", filter=Q(status=S.FULFILLED, kind=OrderKind.RETAIL)),
+        returns=Count("pk", filter=Q(status=S.REFUND_REQUESTED)),
+    )
+
+
+def buyer_todo_counts(*, agent: Agent | int) -> dict[str, int]:
+    """The agent's own orders waiting for them (one query): ``pay`` (approved, nothing paid yet)
+    and ``receive`` (shipped or filled, receipt to confirm)."""
+    S = OrderStatus
+    return _with_pending_payment(Order.objects.filter(buyer_id=getattr(agent, "pk", agent))).aggregate(
+        pay=Count("pk", filter=Q(status=S.AWAITING_PAYMENT, has_pending_payment=False)),
+        receive=Count("pk", filter=Q(status=S.FULFILLED)),
+    )
+
+
 def orders_to_fill(*, agent: Agent | int, todo_only: bool = True) -> QuerySet[Order]:
     """Orders the agent sells (their downline's and their shop's), newest first; by default only
     those waiting for the agent."""

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from weishang.web import growth_views, pay_views, rewards_views, shop_views, trade_views, views
+from weishang.web import growth_views, password_views, pay_views, rewards_views, shop_views, trade_views, views
 
 app_name = "web"
 
@@ -8,6 +8,8 @@ urlpatterns = [
     path("m/", views.home, name="home"),
     path("m/login/", views.PhoneLoginView.as_view(), name="login"),
     path("m/logout/", views.logout_view, name="logout"),
+    path("m/password/forgot/", password_views.password_forgot, name="password_forgot"),
+    path("m/password/reset/", password_views.password_reset, name="password_reset"),
     path("m/invite-qr.svg", views.invite_qr, name="invite_qr"),
     path("m/team/", views.team, name="team"),
     path("m/team/<int:agent_id>/", views.team, name="team_of"),

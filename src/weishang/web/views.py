@@ -21,6 +21,7 @@ from weishang.channel.models import Agent, AgentStatus, Application
 from weishang.channel.tree import Relation, is_in_team
 from weishang.core.errors import BusinessError
 from weishang.core.selectors import brand_get
+from weishang.rewards.selectors import reward_summary
 from weishang.trade import selectors as trade_selectors
 from weishang.trade.selectors import team_purchase_volume
 from weishang.web.forms import ApplicationForm, DecisionForm, PhoneLoginForm
@@ -56,17 +57,32 @@ def home(request):
             return redirect("admin:index")
         return render(request, "web/no_agent.html", {"brand": brand_get()}, status=403)
     month_start = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    now = timezone.now()
+    selling = trade_selectors.seller_todo_counts(agent=agent)
+    buying = trade_selectors.buyer_todo_counts(agent=agent)
+    applications = selectors.applications_to_decide(agent=agent).count()
+    waiting = [(count, text, url) for count, text, url in (
+        (selling["decide"], _("Orders to approve"), reverse("web:fill")),
+        (selling["confirm"], _("Transfers to confirm"), reverse("web:fill")),
+        (selling["fill"], _("Paid orders to fill"), reverse("web:fill")),
+        (selling["deliver"], _("Shop deliveries to record"), reverse("web:fill")),
+        (selling["returns"], _("Returns to decide"), reverse("web:fill")),
+        (applications, _("Applications to approve"), reverse("web:applications")),
+        (buying["pay"], _("My orders to pay"), reverse("web:my_orders")),
+        (buying["receive"], _("My orders to receive"), reverse("web:my_orders")),
+    ) if count]
     context = {
         "brand": brand_get(),
         "agent": agent,
-        "team_volume_month": team_purchase_volume(agent=agent, start=month_start, end=timezone.now()),
+        "waiting": waiting,
+        "personal_month": trade_selectors.personal_purchase_volume(agent=agent, start=month_start, end=now),
+        "team_volume_month": team_purchase_volume(agent=agent, start=month_start, end=now),
         "team_size": selectors.team_size(agent=agent),
         "direct_count": agent.referred_agents.count(),
-        "supply_size": selectors.team_size(agent=agent, relation=Relation.SUPPLIER) - 1,
-        "pending_count": selectors.applications_to_decide(agent=agent).count(),
+        "stock": trade_selectors.stock_holdings(agent=agent),
+        "rewards": reward_summary(agent=agent),
         "invite_url": request.build_absolute_uri(reverse("web:join", args=[agent.invite_code])),
         "shop_url": request.build_absolute_uri(reverse("web:shop", args=[agent.invite_code])),
-        "fill_count": trade_selectors.orders_to_fill(agent=agent).count(),
         "wallet_balance": trade_selectors.wallet_balance(agent=agent),
     }
     return render(request, "web/home.html", context)
