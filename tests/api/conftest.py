@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 
+import jsonschema_rs
 import pytest
 from django.core.cache import cache
 from django.test import Client
@@ -79,4 +81,38 @@ def error_of(response) -> dict:
     return body["error"]
 
 
-__all__ = ["json", "error_of"]
+@lru_cache(maxsize=1)
+def _openapi() -> dict:
+    """The live spec, as an integrator downloads it (read once per test run)."""
+    response = Client().get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def assert_matches_spec(response, method: str, path_template: str) -> None:
+    """The response is one the spec documents for this operation: its status is listed, and its
+    body (JSON) validates against that status's schema, $refs resolved in the spec's components.
+    ``path_template`` as in the spec, with or without the ``/api/v1`` prefix: ``/orders/{number}``."""
+    spec = _openapi()
+    path = path_template if path_template.startswith("/api/") else f"/api/v1{path_template}"
+    assert path in spec["paths"], f"{path} is not in the spec"
+    operation = spec["paths"][path].get(method.lower())
+    assert operation is not None, f"{method.upper()} {path} is not in the spec"
+    status = str(response.status_code)
+    documented = operation["responses"].get(status) or operation["responses"].get(f"{status[0]}XX")
+    assert documented is not None, (f"{method.upper()} {path} answered {status}, which the spec does not list "
+                                    f"({', '.join(operation['responses'])})")
+    content = documented.get("content")
+    if not content:
+        assert not response.content, f"{method.upper()} {path} {status} is documented without a body"
+        return
+    media = response.get("Content-Type", "").split(";")[0].strip()
+    assert media in content, f"{method.upper()} {path} {status} answered {media!r}, documented {list(content)}"
+    schema = content[media].get("schema", {})
+    validator = jsonschema_rs.Draft202012Validator({**schema, "components": spec.get("components", {})})
+    body = json.loads(response.content)
+    problems = [f"{'/'.join(map(str, e.instance_path)) or '(body)'}: {e.message}" for e in validator.iter_errors(body)]
+    assert not problems, f"{method.upper()} {path} {status} does not match its schema:\n" + "\n".join(problems)
+
+
+__all__ = ["json", "error_of", "assert_matches_spec"]

@@ -15,7 +15,7 @@ from django.db import connection
 from weishang.api.models import ApiToken, IdempotencyRecord
 from weishang.channel.models import Application
 
-from .conftest import error_of
+from .conftest import assert_matches_spec, error_of
 
 PASSWORD = "pass-word-1"
 
@@ -26,6 +26,7 @@ def test_login_gives_a_device_token_that_is_stored_hashed_and_logout_revokes_it(
     agent = make_agent("city", phone="13900002222")
     response = api().post("/auth/login", {"phone": "13900002222", "password": PASSWORD, "device": "iPhone 15"})
     assert response.status_code == 201
+    assert_matches_spec(response, "POST", "/auth/login")
     body = response.json()
     token = body["token"]
     assert body["token_type"] == "Bearer" and body["agent_id"] == agent.pk
@@ -35,12 +36,20 @@ def test_login_gives_a_device_token_that_is_stored_hashed_and_logout_revokes_it(
 
     me = api(token=token)
     assert me.get("/me").json()["id"] == agent.pk
-    devices = me.get("/auth/devices").json()
+    listed = me.get("/auth/devices")
+    assert_matches_spec(listed, "GET", "/auth/devices")
+    devices = listed.json()
     assert [(d["id"], d["device"], d["current"]) for d in devices] == [(row.pk, "iPhone 15", True)]
 
-    assert me.post("/auth/logout").status_code == 204
+    logout = me.post("/auth/logout")
+    assert logout.status_code == 204
+    assert_matches_spec(logout, "POST", "/auth/logout")
     after = me.get("/me")
     assert after.status_code == 401 and error_of(after)["code"] == "unauthenticated"
+    assert_matches_spec(after, "GET", "/me")
+    again = me.post("/auth/logout")
+    assert again.status_code == 401
+    assert_matches_spec(again, "POST", "/auth/logout")
     assert after["WWW-Authenticate"].startswith("Bearer")
 
 
@@ -51,9 +60,13 @@ def test_a_device_can_be_logged_out_from_another_but_not_someone_elses(api, make
     pad = api().post("/auth/login", {"phone": "13900002222", "password": PASSWORD, "device": "平板"}).json()
     other = api().post("/auth/login", {"phone": "13900003333", "password": PASSWORD}).json()
     stranger = api(token=other["token"])
-    assert stranger.delete(f"/auth/devices/{pad['device_id']}").status_code == 404
+    not_theirs = stranger.delete(f"/auth/devices/{pad['device_id']}")
+    assert not_theirs.status_code == 404
+    assert_matches_spec(not_theirs, "DELETE", "/auth/devices/{device_id}")
     assert api(token=pad["token"]).get("/me").status_code == 200
-    assert api(token=phone["token"]).delete(f"/auth/devices/{pad['device_id']}").status_code == 204
+    revoked = api(token=phone["token"]).delete(f"/auth/devices/{pad['device_id']}")
+    assert revoked.status_code == 204
+    assert_matches_spec(revoked, "DELETE", "/auth/devices/{device_id}")
     assert api(token=pad["token"]).get("/me").status_code == 401
     assert api(token=phone["token"]).get("/me").status_code == 200
 
@@ -66,6 +79,7 @@ def test_a_failed_login_is_401_in_the_callers_language(api, make_agent, body):
     make_agent("city", phone="13900002222")
     zh = api().post("/auth/login", body)
     assert zh.status_code == 401 and error_of(zh)["code"] == "login_failed" and "密码" in error_of(zh)["message"]
+    assert_matches_spec(zh, "POST", "/auth/login")
     en = api(language="en").post("/auth/login", body)
     assert "password do not match" in error_of(en)["message"]
     assert ApiToken.objects.count() == 0
@@ -86,6 +100,8 @@ def test_every_error_has_the_same_shape(api, agent_token, brand_row):
     assert bad_json.status_code in (400, 422) and error_of(bad_json)
     missing = api().post("/auth/login", {"phone": "13900002222"})
     assert missing.status_code == 422 and "password" in error_of(missing)["fields"]
+    assert_matches_spec(missing, "POST", "/auth/login")
+    assert_matches_spec(bad_json, "POST", "/auth/login")
     field = api(language="en").post("/applications", {"phone": "12345", "real_name": "张三", "level": "vip",
                                                       "password": PASSWORD})
     assert field.status_code == 400 and error_of(field)["fields"] == {"phone": [error_of(field)["message"]]}
@@ -167,6 +183,7 @@ def test_login_is_limited_per_ip(api, make_agent, settings):
     assert statuses == [401, 401, 401, 429]
     limited = api(ip="10.1.1.1").post("/auth/login", {"phone": "13900002222", "password": PASSWORD})
     assert limited.status_code == 429 and error_of(limited)["code"] == "rate_limited"
+    assert_matches_spec(limited, "POST", "/auth/login")
     assert int(limited["Retry-After"]) > 0
     assert api(ip="10.2.2.2").post("/auth/login", {"phone": "13900002222", "password": PASSWORD}).status_code == 201
 
@@ -196,3 +213,21 @@ def test_openapi_31_spec_and_docs(api, db):
     docs = api().get("/docs")
     assert docs.status_code == 200 and b"swagger" in docs.content.lower()
     assert b"cdn.jsdelivr" not in docs.content  # served from our own static files: works offline
+
+
+# --- the contract helper itself ----------------------------------------------------------------
+
+def test_the_contract_helper_refuses_what_the_spec_does_not_say(api, agent_token):
+    from django.http import HttpResponse, JsonResponse
+
+    _agent, token = agent_token
+    assert_matches_spec(api(token=token).get("/me"), "GET", "/me")
+    wrong_shape = JsonResponse({"id": "not a number"})
+    with pytest.raises(AssertionError, match="does not match its schema"):
+        assert_matches_spec(wrong_shape, "GET", "/me")
+    with pytest.raises(AssertionError, match="does not list"):
+        assert_matches_spec(HttpResponse(status=418), "GET", "/me")
+    with pytest.raises(AssertionError, match="documented without a body"):
+        assert_matches_spec(JsonResponse({"surprise": True}, status=204), "POST", "/auth/logout")
+    with pytest.raises(AssertionError, match="not in the spec"):
+        assert_matches_spec(JsonResponse({}), "GET", "/no/such/path")
