@@ -13,6 +13,7 @@ from weishang.core.models import Brand, SupplyMode
 from weishang.trade.stock import Move, location_for_agent, location_singleton, stock_move
 
 from .conftest import Api, error_of
+from .test_orders import Checked
 
 
 @pytest.fixture
@@ -34,7 +35,7 @@ def world(make_agent, levels):
 
 
 def client(agent, **kw) -> Api:
-    return Api(token=token_create(user=agent.user)[1], **kw)
+    return Checked(token=token_create(user=agent.user)[1], **kw)
 
 
 def test_my_catalog_at_my_level_price_with_my_limits_and_stock(world):

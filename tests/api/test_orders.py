@@ -4,8 +4,10 @@ fills it from cloud stock; wallet and online payment, returns, upgrade and entry
 refusal — bad input, wrong state, someone else's order — is a 4xx in the caller's language that
 changes nothing."""
 
+import re
 import uuid
 from decimal import Decimal
+from functools import lru_cache
 from io import BytesIO
 from types import SimpleNamespace
 
@@ -13,6 +15,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
@@ -32,9 +35,38 @@ from weishang.trade.models import (
 from weishang.trade.selectors import wallet_balance
 from weishang.trade.stock import Move, location_for_agent, location_singleton, on_hand, stock_move
 
-from .conftest import Api, error_of
+from .conftest import Api, assert_matches_spec, error_of
 
 # --- helpers --------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _templates() -> list[tuple[re.Pattern, str]]:
+    paths = Client().get("/api/v1/openapi.json").json()["paths"]
+    return sorted(((re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", path) + "$"), path) for path in paths),
+                  key=lambda row: row[1].count("{"))
+
+
+def template(path: str) -> str:
+    """The spec's path template for a path called: /orders/R2026… → /api/v1/orders/{number}."""
+    path = "/api/v1" + path.split("?")[0]
+    return next(name for pattern, name in _templates() if pattern.match(path))
+
+
+class Checked(Api):
+    """The API client of these tests: every answer must be one the spec documents (its status, and
+    a body matching that status's schema). A 304 has no body to check."""
+
+    def get(self, path: str, params=None, **headers):
+        response = super().get(path, params, **headers)
+        if response.status_code != 304:
+            assert_matches_spec(response, "GET", template(path))
+        return response
+
+    def post(self, path: str, body=None, **headers):
+        response = super().post(path, body, **headers)
+        assert_matches_spec(response, "POST", template(path))
+        return response
 
 
 def png(name: str = "transfer.png") -> SimpleUploadedFile:
@@ -68,7 +100,9 @@ def snapshot() -> dict:
 def upload(client: Api, number: str, screenshot=None, **fields):
     """POST /orders/{number}/transfer as multipart/form-data, as a phone uploads a picture."""
     data = {"screenshot": screenshot or png(), **fields}
-    return client.client.post(f"/api/v1/orders/{number}/transfer", data, headers=client.headers)
+    response = client.client.post(f"/api/v1/orders/{number}/transfer", data, headers=client.headers)
+    assert_matches_spec(response, "POST", "/orders/{number}/transfer")
+    return response
 
 
 @pytest.fixture(autouse=True)
@@ -92,7 +126,7 @@ def world(make_agent):
         seed_cloud(seller, sku, 50)
 
     def client(agent, **kw) -> Api:
-        return Api(token=token_create(user=agent.user, device="测试")[1], **kw)
+        return Checked(token=token_create(user=agent.user, device="测试")[1], **kw)
 
     return SimpleNamespace(sku=sku, city=city, vip=vip, other_city=other_city, other_vip=other_vip, client=client)
 

@@ -18,6 +18,7 @@ from weishang.trade.models import Order, OrderKind, StockLevel, StockMove
 from weishang.trade.stock import Move, location_for_agent, location_singleton, on_hand, stock_move
 
 from .conftest import Api, error_of
+from .test_orders import Checked
 
 ADDRESS = {"name": "李娜", "phone": "139 1234 5678", "address": "上海市徐汇区漕溪北路 1 号"}
 
@@ -38,7 +39,7 @@ def snapshot() -> dict:
 
 
 def client(agent, **kw) -> Api:
-    return Api(token=token_create(user=agent.user)[1], **kw)
+    return Checked(token=token_create(user=agent.user)[1], **kw)
 
 
 @pytest.fixture
