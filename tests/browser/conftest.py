@@ -75,13 +75,27 @@ class _Chromium:
 _chromium = _Chromium()
 
 
+def _no_chromium() -> str | None:
+    if os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK):
+        return None
+    return (f"{SKIPPED}: no chromium at {CHROMIUM} (run scripts/ensure-chromium, "
+            "or set WEISHANG_CHROMIUM to a chromium executable)")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Without chromium, skip before anything is set up (the database, the live server)."""
+    reason = _no_chromium()
+    if reason:
+        pytest.skip(reason)
+
+
 @pytest.fixture
 def browser():
-    """The shared chromium (asked for before the database and the live server, so that without
-    chromium a test is skipped before anything is set up)."""
-    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        pytest.skip(f"{SKIPPED}: no chromium at {CHROMIUM} (run scripts/ensure-chromium, "
-                    "or set WEISHANG_CHROMIUM to a chromium executable)")
+    """The shared chromium."""
+    reason = _no_chromium()
+    if reason:
+        pytest.skip(reason)
     return _chromium.browser or _chromium.start()
 
 
@@ -191,7 +205,7 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture
-def demo_loader(browser, live_server, transactional_db, fast_hasher, monkeypatch) -> Callable:
+def demo_loader(live_server, transactional_db, fast_hasher, monkeypatch) -> Callable:
     """demo_loader(plan=True) loads the demo brand (焕颜 GLOW) as ``weishang demo --agents 60`` does:
     staff in their roles, a login per level (the 特约 login supplied by the 市代 login), cloud
     stock, and the lawful retail-first plan in force with its rewards (free entry: an approved
