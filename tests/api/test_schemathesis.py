@@ -15,6 +15,7 @@ from collections import Counter
 import hypothesis
 import pytest
 import schemathesis
+from django.contrib.auth import get_user_model
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, transaction
@@ -58,7 +59,8 @@ def demo(django_db_setup, django_db_blocker):
             demo_load(agents=DEMO_AGENTS)
             city = Agent.objects.select_related("user").get(user__phone=CITY)
             _token, secret = token_create(user=city.user, device="schemathesis")
-            _key, key = api_key_create(name="schemathesis", scopes=list(SCOPES))
+            owner = get_user_model().objects.get(username="owner")  # shipments are recorded as done by the issuer
+            _key, key = api_key_create(name="schemathesis", scopes=list(SCOPES), by=owner)
             yield {"city": city, "token": secret, "key": key}
         finally:
             transaction.set_rollback(True)

@@ -111,3 +111,11 @@ class IdempotencyMiddleware:
         IdempotencyRecord.objects.filter(pk=record.pk).update(status_code=response.status_code,
                                                               body=bytes(response.content))
         return response
+
+
+def idempotency_prune(*, now=None) -> int:
+    """Delete the records older than ``KEEP`` (``weishang api prune``); returns how many."""
+    from django.utils import timezone
+
+    deleted, _per_model = IdempotencyRecord.objects.filter(created_at__lt=(now or timezone.now()) - KEEP).delete()
+    return deleted
