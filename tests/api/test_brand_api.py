@@ -23,7 +23,7 @@ from weishang.trade import services as trade
 from weishang.trade import stock
 from weishang.trade.models import LocationKind, Order, OrderStatus, OrderTransition, StockLevel
 
-from .conftest import error_of
+from .conftest import assert_matches_spec, error_of
 
 _spec = importlib.util.spec_from_file_location("rewards_conftest_brand_api",
                                                Path(__file__).resolve().parents[1] / "rewards" / "conftest.py")
@@ -119,6 +119,8 @@ def test_a_key_reaches_only_its_scopes(api, key, agent_token, method, path, scop
     call = getattr(api(key=key(*others), language="en"), method)
     response = call(path, BODY) if method == "post" else call(path)
     assert response.status_code == 403
+    assert_matches_spec(response, method, path.replace("/1", "/{agent_id}").replace("/R1", "/{number}")
+                        .replace("/2026-11/", "/{period}/"))
     error = error_of(response)
     assert error["code"] == "missing_scope" and scope in error["message"]
     # No key, or an agent's device token: 401.
@@ -144,9 +146,11 @@ def test_agents_with_their_level_uplines_and_filters(api, key, make_agent):
     city = make_agent("city", referrer=boss, real_name="市代王芳")
     vip = make_agent("vip", referrer=city, real_name="特约李娜")
     client = api(key=key("agents:read"))
-    body = client.get("/brand/agents").json()
+    listed, one = client.get("/brand/agents"), client.get(f"/brand/agents/{vip.pk}")
+    assert_matches_spec(listed, "get", "/brand/agents")
+    assert_matches_spec(one, "get", "/brand/agents/{agent_id}")
+    body, row = listed.json(), one.json()
     assert [a["id"] for a in body["results"]] == [vip.pk, city.pk, boss.pk]
-    row = client.get(f"/brand/agents/{vip.pk}").json()
     assert row == body["results"][0]
     assert (row["real_name"], row["level"], row["level_name"], row["status"]) == ("特约李娜", "vip", "特约", "active")
     assert (row["referrer_id"], row["supplier_id"], row["entry_due"]) == (city.pk, city.pk, "0.00")
@@ -179,9 +183,11 @@ def test_agents_walk_in_pages(api, key, make_agent):
 
 def test_orders_with_lines_and_filters(api, key, company_order, pickup):
     client = api(key=key("orders:read"))
-    body = client.get("/brand/orders").json()
+    listed, one = client.get("/brand/orders"), client.get(f"/brand/orders/{company_order.number}")
+    assert_matches_spec(listed, "get", "/brand/orders")
+    assert_matches_spec(one, "get", "/brand/orders/{number}")
+    body, row = listed.json(), one.json()
     assert [o["number"] for o in body["results"]] == [pickup.number, company_order.number]
-    row = client.get(f"/brand/orders/{company_order.number}").json()
     assert row == body["results"][1]
     assert (row["kind"], row["status"], row["seller_id"], row["buyer_id"], row["total"]) == (
         "restock", "paid", None, company_order.buyer_id, "8940.00")  # 100 × ¥89.40 (298 × 0.30)
@@ -200,7 +206,9 @@ def test_orders_with_lines_and_filters(api, key, company_order, pickup):
 
 def test_payments_with_filters(api, key, company_order):
     client = api(key=key("payments:read"))
-    [row] = client.get("/brand/payments").json()["results"]
+    response = client.get("/brand/payments")
+    assert_matches_spec(response, "get", "/brand/payments")
+    [row] = response.json()["results"]
     assert (row["order_number"], row["method"], row["amount"], row["status"], row["receiver_id"]) == (
         company_order.number, "wechatpay", "8940.00", "confirmed", None)
     assert row["provider_txn_id"] and row["topup_for_id"] is None
@@ -219,6 +227,7 @@ def test_the_warehouse_ships_a_company_order_once_however_often_it_retries(api, 
     first = client.post("/brand/shipments", body, **{"Idempotency-Key": retry})
     again = client.post("/brand/shipments", body, **{"Idempotency-Key": retry})
     assert first.status_code == again.status_code == 201 and again.json() == first.json()
+    assert_matches_spec(first, "post", "/brand/shipments")
     shipped = first.json()
     assert (shipped["order"], shipped["status"], shipped["carrier"], shipped["tracking_number"]) == (
         company_order.number, "fulfilled", "顺丰", "SF1234567890")
@@ -231,6 +240,7 @@ def test_the_warehouse_ships_a_company_order_once_however_often_it_retries(api, 
     # Shipping it again (a new request) is refused: it is no longer waiting to be filled.
     twice = client.post("/brand/shipments", body)
     assert twice.status_code == 409 and error_of(twice)["fields"] == {"status": [error_of(twice)["message"]]}
+    assert_matches_spec(twice, "post", "/brand/shipments")
     assert client.get(f"/brand/orders/{company_order.number}").json()["tracking_number"] == "SF1234567890"
 
 
@@ -245,6 +255,7 @@ def test_the_warehouse_ships_a_pickup_and_corrects_its_tracking(api, key, pickup
 
     fixed = client.post(f"/brand/shipments/{pickup.number}/tracking", {"carrier": "中通", "tracking_number": "ZT9"})
     assert fixed.status_code == 200
+    assert_matches_spec(fixed, "post", "/brand/shipments/{number}/tracking")
     assert (fixed.json()["carrier"], fixed.json()["tracking_number"]) == ("中通", "ZT9")
     pickup.refresh_from_db()
     assert (pickup.carrier, pickup.tracking_number, pickup.status) == ("中通", "ZT9", OrderStatus.FULFILLED)
@@ -269,6 +280,7 @@ def test_shipments_that_are_not_the_brands_to_send_are_refused(api, key, make_ag
         assert error_of(response)["code"] == code and order.number in error_of(response)["message"]
         response = client.post(f"/brand/shipments/{order.number}/tracking", {"carrier": "顺丰", "tracking_number": "1"})
         assert response.status_code == 409 and error_of(response)["code"] == code
+        assert_matches_spec(response, "post", "/brand/shipments/{number}/tracking")
     # A pick-up not shipped yet has no tracking to correct; an unknown order is not found.
     response = client.post(f"/brand/shipments/{pickup.number}/tracking", {"carrier": "顺丰", "tracking_number": "1"})
     assert response.status_code == 409 and error_of(response)["code"] == "wrong_status"
@@ -307,13 +319,17 @@ def test_settlement_runs_and_their_reports(api, key, tiered, make_agent, catalog
     run = settle_period(period=label, today=month.replace(day=28) + timedelta(days=10))
 
     client = api(key=key("settlements:read"))
-    [row] = client.get("/brand/settlements").json()["results"]
+    response = client.get("/brand/settlements")
+    assert_matches_spec(response, "get", "/brand/settlements")
+    [row] = response.json()["results"]
     assert (row["id"], row["period"], row["lines"], row["total"], row["volume"]) == (
         run.pk, label, run.lines, "3570.00", "119000.00")
     assert row["plan"] == f"{tiered.plan_id} v{tiered.version}" and row["finished_at"]
     assert Decimal(row["payout_ratio"]) == Decimal("0.0300")
 
-    reports = client.get(f"/brand/settlements/{label}/reports").json()["results"]
+    response = client.get(f"/brand/settlements/{label}/reports")
+    assert_matches_spec(response, "get", "/brand/settlements/{period}/reports")
+    reports = response.json()["results"]
     by_agent = {x["agent_id"]: x for x in reports}
     assert by_agent[c3.pk]["rewards"] == "3570.00" and by_agent[c3.pk]["agent_name"] == "市代张伟"
     assert by_agent[c3.pk]["personal_purchase"] == "119000.00" and by_agent[c3.pk]["level"] == "city"
@@ -321,3 +337,20 @@ def test_settlement_runs_and_their_reports(api, key, tiered, make_agent, catalog
     for period in ("2001-01", "nonsense", "x" * 50):
         response = client.get(f"/brand/settlements/{period}/reports")
         assert response.status_code == 404 and error_of(response)["code"] == "not_found"
+
+
+def test_text_no_database_can_store_is_a_422_not_a_500(api, key, pickup):
+    client = api(key=key("shipments:write", "orders:read", "settlements:read", "agents:read"))
+    for body, field in (({"order": pickup.number, "carrier": "顺\x00丰", "tracking_number": "SF1"}, "carrier"),
+                        ({"order": pickup.number, "carrier": "顺丰", "tracking_number": "\ud800"}, "tracking_number"),
+                        ({"order": "\x00", "carrier": "顺丰", "tracking_number": "SF1"}, "order")):
+        response = client.post("/brand/shipments", body)
+        assert response.status_code == 422 and list(error_of(response)["fields"]) == [field]
+    for path in ("/brand/orders/R1%00", "/brand/settlements/2026-11%00/reports"):
+        assert client.get(path).status_code == 404
+    response = client.post("/brand/shipments/R1%00/tracking", {"carrier": "顺丰", "tracking_number": "SF1"})
+    assert response.status_code == 404
+    response = client.get("/brand/agents", {"level": "\x00"})
+    assert response.status_code == 422 and list(error_of(response)["fields"]) == ["level"]
+    pickup.refresh_from_db()
+    assert pickup.status == OrderStatus.SUBMITTED

@@ -15,7 +15,7 @@ import pytest
 from weishang.channel.services import agent_change_status
 from weishang.trade.models import Order, OrderKind, OrderStatus
 
-from .conftest import error_of
+from .conftest import assert_matches_spec, error_of
 
 _spec = importlib.util.spec_from_file_location("rewards_conftest_public_api",
                                                Path(__file__).resolve().parents[1] / "rewards" / "conftest.py")
@@ -42,6 +42,7 @@ def test_the_shop_lists_products_at_retail_price_with_their_stock(api, seller, c
     catalog.skus["GLOW-GIFT398"].save()
     response = api().get(f"/public/shops/{seller.invite_code}")
     assert response.status_code == 200
+    assert_matches_spec(response, "get", "/public/shops/{invite_code}")
     body = response.json()
     assert (body["invite_code"], body["seller_name"], body["level"], body["level_name"], body["brand"]) == (
         seller.invite_code, "市代王芳", "city", "市代", "焕颜 GLOW")
@@ -58,6 +59,7 @@ def test_unknown_and_closed_shops_are_not_found(api, seller, catalog):
     for code in ("NOSUCH99", "x" * 300):
         response = api(language="en").get(f"/public/shops/{code}")
         assert response.status_code == 404 and error_of(response)["message"] == "Not found."
+        assert_matches_spec(response, "get", "/public/shops/{invite_code}")
     agent_change_status(agent=seller, action="suspend", reason="test")
     assert api().get(f"/public/shops/{seller.invite_code}").status_code == 404
     response = api().post(f"/public/shops/{seller.invite_code}/orders", order_body())
@@ -68,6 +70,7 @@ def test_a_consumer_orders_without_logging_in_and_follows_the_order_with_their_p
     client = api(ip="10.8.8.8")
     response = client.post(f"/public/shops/{seller.invite_code}/orders", order_body())
     assert response.status_code == 201
+    assert_matches_spec(response, "post", "/public/shops/{invite_code}/orders")
     body = response.json()
     order = Order.objects.get(number=body["number"])
     assert (order.kind, order.seller, order.customer.phone, order.total) == (
@@ -82,10 +85,12 @@ def test_a_consumer_orders_without_logging_in_and_follows_the_order_with_their_p
     path = f"/public/shops/{seller.invite_code}/orders/{order.number}"
     found = api(ip="10.9.9.9").get(path, {"phone": "138 1234 5678"})  # any device, spaces allowed
     assert found.status_code == 200 and found.json() == body
+    assert_matches_spec(found, "get", "/public/shops/{invite_code}/orders/{number}")
     # Any other phone, no phone, another shop, or an agent's own order number: not found.
     for params in ({"phone": "13812345679"}, {"phone": "x"}):
         response = api().get(path, params)
         assert response.status_code == 404 and error_of(response)["code"] == "not_found"
+        assert_matches_spec(response, "get", "/public/shops/{invite_code}/orders/{number}")
     assert api().get(path).status_code == 422
     assert api().get(f"/public/shops/NOSUCH99/orders/{order.number}", {"phone": "13812345678"}).status_code == 404
 
@@ -108,6 +113,7 @@ def test_a_retried_order_is_placed_once(api, seller):
 def test_bad_orders_say_which_field_in_the_callers_language(api, seller, changes, status, field, chinese, english):
     zh = api().post(f"/public/shops/{seller.invite_code}/orders", order_body(**changes))
     assert zh.status_code == status
+    assert_matches_spec(zh, "post", "/public/shops/{invite_code}/orders")
     error = error_of(zh)
     assert error["fields"] == {field: [error["message"]]} and chinese in error["message"]
     assert any("\u4e00" <= ch <= "\u9fff" for ch in error["message"])
@@ -126,6 +132,7 @@ def test_bad_orders_say_which_field_in_the_callers_language(api, seller, changes
 def test_malformed_orders_are_422_on_the_field(api, seller, changes, field):
     response = api().post(f"/public/shops/{seller.invite_code}/orders", order_body(**changes))
     assert response.status_code == 422 and list(error_of(response)["fields"]) == [field]
+    assert_matches_spec(response, "post", "/public/shops/{invite_code}/orders")
     assert Order.objects.count() == 0
 
 
@@ -144,5 +151,21 @@ def test_public_endpoints_are_limited_per_ip(api, seller, settings):
     assert statuses == [200, 200, 200, 429]
     limited = api(ip="10.1.1.1").post(f"{path}/orders", order_body())
     assert limited.status_code == 429 and error_of(limited)["code"] == "rate_limited"
+    assert_matches_spec(limited, "post", "/public/shops/{invite_code}/orders")
     assert Order.objects.count() == 0
     assert api(ip="10.2.2.2").get(path).status_code == 200
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({"name": "陈\x00女士"}, "name"),
+    ({"address": "\ud800"}, "address"),
+    ({"lines": [{"sku": "GLOW\x00", "quantity": 1}]}, "lines.0.sku"),
+])
+def test_text_no_database_can_store_is_a_422_not_a_500(api, seller, changes, field):
+    response = api().post(f"/public/shops/{seller.invite_code}/orders", order_body(**changes))
+    assert response.status_code == 422 and list(error_of(response)["fields"]) == [field]
+    assert Order.objects.count() == 0
+    for path in (f"/public/shops/{seller.invite_code}%00", f"/public/shops/{seller.invite_code}/orders/R1%00"):
+        assert api().get(path, {"phone": "13812345678"}).status_code == 404
+    response = api().get(f"/public/shops/{seller.invite_code}/orders/R1", {"phone": "138\x00"})
+    assert response.status_code == 422 and list(error_of(response)["fields"]) == ["phone"]

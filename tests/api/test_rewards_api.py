@@ -22,7 +22,7 @@ from weishang.rewards.models import RewardLine, RewardStatus
 from weishang.rewards.selectors import upgrade_progress_of
 from weishang.rewards.services import reward_withdraw, rewards_release
 
-from .conftest import error_of
+from .conftest import assert_matches_spec, error_of
 
 # The reward fixtures (demo catalog, the tiered plan activated, order short-hands) live with the
 # rewards tests; load them here under their own module name.
@@ -92,10 +92,14 @@ def test_a_completed_order_gives_a_frozen_line_with_its_explanation_in_my_langua
     r.process()
     line = RewardLine.objects.get(order=order, beneficiary=c2)
 
-    summary = mine.get("/rewards").json()
+    response = mine.get("/rewards")
+    assert_matches_spec(response, "get", "/rewards")
+    summary = response.json()
     assert summary == {"frozen": "170.00", "available": "0.00", "in_transit": "0.00", "withdrawn": "0.00",
                        "margin": "0.00", "withdraw_minimum": "100.00", "withdraw_fee_rate": "0.006"}
-    body = mine.get("/rewards/lines").json()
+    response = mine.get("/rewards/lines")
+    assert_matches_spec(response, "get", "/rewards/lines")
+    body = response.json()
     assert body["next"] is None and body["previous"] is None
     [row] = body["results"]
     assert row["id"] == line.pk and row["amount"] == "170.00" and row["kind"] == "reward"
@@ -144,6 +148,7 @@ def test_lines_filter_by_status_and_day(api, chain, released, r):
                       ).status_code == 200
     bad = client.get("/rewards/lines", {"status": "paid"})
     assert bad.status_code == 422 and list(error_of(bad)["fields"]) == ["status"]
+    assert_matches_spec(bad, "get", "/rewards/lines")
     bad = client.get("/rewards/lines", {"created_after": "yesterday"})
     assert bad.status_code == 422 and list(error_of(bad)["fields"]) == ["created_after"]
 
@@ -180,6 +185,7 @@ def test_withdraw_then_finance_pays(api, chain, released, finance, r):
     assert client.get("/rewards").json()["available"] == "170.00"
     response = client.post("/withdrawals", {"amount": "170", **ACCOUNT})
     assert response.status_code == 201
+    assert_matches_spec(response, "post", "/withdrawals")
     body = response.json()
     withdrawal = Withdrawal.objects.get(agent=c2)
     assert body["id"] == withdrawal.pk and body["number"] == withdrawal.number
@@ -189,8 +195,10 @@ def test_withdraw_then_finance_pays(api, chain, released, finance, r):
     figures = client.get("/rewards").json()
     assert (figures["available"], figures["in_transit"]) == ("0.00", "170.00")
 
-    assert client.get(f"/withdrawals/{withdrawal.pk}").json() == body
-    assert client.get("/withdrawals").json()["results"] == [body]
+    one, listed = client.get(f"/withdrawals/{withdrawal.pk}"), client.get("/withdrawals")
+    assert one.json() == body and listed.json()["results"] == [body]
+    assert_matches_spec(one, "get", "/withdrawals/{withdrawal_id}")
+    assert_matches_spec(listed, "get", "/withdrawals")
 
     withdrawal_approve(withdrawal=withdrawal, by=finance)
     withdrawal_mark_paid(withdrawal=withdrawal, by=finance, reference="ALI-1")
@@ -238,6 +246,7 @@ def test_refused_withdrawals_say_why_on_the_field_in_my_language_and_change_noth
     data = {"amount": "150", **ACCOUNT, **change}
     zh = api(token=token_of(c2)).post("/withdrawals", data)
     assert zh.status_code == status
+    assert_matches_spec(zh, "post", "/withdrawals")
     error = error_of(zh)
     assert error["code"] == code and error["fields"] == {field: [error["message"]]}
     assert chinese in error["message"] and any("\u4e00" <= ch <= "\u9fff" for ch in error["message"])
@@ -257,6 +266,7 @@ def test_malformed_withdrawals_are_422_on_the_field(api, chain, released, body, 
     before = snapshot()
     response = api(token=token_of(chain[2])).post("/withdrawals", body)
     assert response.status_code == 422 and list(error_of(response)["fields"]) == [field]
+    assert_matches_spec(response, "post", "/withdrawals")
     assert snapshot() == before
 
 
@@ -267,6 +277,7 @@ def test_nobody_reaches_another_agents_withdrawal_or_lines(api, chain, released,
     for client in (outsider, api(token=token_of(c1))):  # a stranger, and 李娜's own referrer
         response = client.get(f"/withdrawals/{withdrawal.pk}")
         assert response.status_code == 404 and error_of(response)["code"] == "not_found"
+        assert_matches_spec(response, "get", "/withdrawals/{withdrawal_id}")
         assert client.get("/withdrawals").json()["results"] == []
         assert all(x["amount"] != "170.00" for x in client.get("/rewards/lines").json()["results"])
     assert api(token=token_of(c2)).get("/withdrawals/999999").status_code == 404
@@ -287,7 +298,9 @@ def test_staff_without_an_agent_has_no_rewards(api, django_user_model, db):
 
 def test_progress_shows_each_condition_towards_the_next_level(api, chain, released):
     _p0, _c1, _c2, c3 = chain  # 张伟 (市代) bought ¥3,400
-    body = api(token=token_of(c3), language="en").get("/progress").json()
+    response = api(token=token_of(c3), language="en").get("/progress")
+    assert_matches_spec(response, "get", "/progress")
+    body = response.json()
     assert body["plan"].startswith("焕颜 层级代理制度") and body["level"] == "city" and body["level_name"] == "市代"
     assert body["top"] is False and (body["next_level"], body["next_level_name"]) == ("province", "省代")
     first = body["rules"][0]
@@ -318,3 +331,12 @@ def test_progress_without_a_plan_says_so(api, make_agent):
 def test_released_line_is_available_in_the_list(api, chain, released):
     rows = api(token=token_of(chain[2])).get("/rewards/lines").json()["results"]
     assert [(x["amount"], x["status"]) for x in rows] == [("170.00", RewardStatus.AVAILABLE)]
+
+
+@pytest.mark.parametrize("field, value", [("account_name", "李\x00娜"), ("account_no", "\ud800"),
+                                          ("bank_name", "\x00")])
+def test_text_no_database_can_store_is_a_422_not_a_500(api, chain, released, field, value):
+    before = snapshot()
+    response = api(token=token_of(chain[2])).post("/withdrawals", {"amount": "150", **ACCOUNT, field: value})
+    assert response.status_code == 422 and list(error_of(response)["fields"]) == [field]
+    assert snapshot() == before

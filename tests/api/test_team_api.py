@@ -18,7 +18,7 @@ from weishang.channel import services as channel_services
 from weishang.channel.models import Agent, Application, ApplicationStatus
 from weishang.trade.models import Order
 
-from .conftest import error_of
+from .conftest import assert_matches_spec, error_of
 
 _spec = importlib.util.spec_from_file_location("rewards_conftest_team_api",
                                                Path(__file__).resolve().parents[1] / "rewards" / "conftest.py")
@@ -62,6 +62,7 @@ def test_direct_members_with_masked_phone_and_this_months_purchases(api, team, r
 
     response = api(token=token_of(leader)).get("/team")
     assert response.status_code == 200
+    assert_matches_spec(response, "get", "/team")
     body = response.json()
     assert body["next"] is None and body["previous"] is None
     assert names(response) == ["特约张伟", "特约李娜"]  # direct only (陈静 is 李娜's), newest first
@@ -89,13 +90,17 @@ def test_whole_team_by_level_and_search(api, team):
     assert names(client.get("/team", {"q": "陈"})) == []  # 陈静 is not a direct referral
     assert names(client.get("/team", {"whole": "true", "q": "5555"})) == []  # 赵敏 is not in my team
     # The deprecated /me/team is the same list.
-    assert client.get("/me/team", {"whole": "true"}).json() == whole.json()
+    mine = client.get("/me/team", {"whole": "true"})
+    assert mine.json() == whole.json()
+    assert_matches_spec(mine, "get", "/me/team")
 
 
 def test_a_member_of_my_team_with_the_agents_between_us(api, team):
     _boss, leader, lina, _zhang, chen, _outsider = team
     client = api(token=token_of(leader), language="en")
-    body = client.get(f"/team/{chen.pk}").json()
+    response = client.get(f"/team/{chen.pk}")
+    assert_matches_spec(response, "get", "/team/{agent_id}")
+    body = response.json()
     assert body["member"]["id"] == chen.pk and body["member"]["generation"] == 2
     assert body["member"]["phone_masked"] == "137****9999"
     assert body["referrer_id"] == lina.pk
@@ -119,6 +124,7 @@ def test_nobody_outside_my_team_can_be_read_by_id(api, team):
     for agent_id in (outsider.pk, boss.pk, 999999):  # a stranger, my own referrer, no one
         response = client.get(f"/team/{agent_id}")
         assert response.status_code == 404 and error_of(response)["code"] == "not_found"
+        assert_matches_spec(response, "get", "/team/{agent_id}")
         response = client.get("/team", {"of": agent_id})
         assert response.status_code == 404 and error_of(response)["code"] == "not_found"
     # 李娜 sees her own referral, not her referrer's other members.
@@ -153,6 +159,7 @@ def test_a_cursor_walks_45_members_in_pages_of_20(api, make_agent):
     assert len(client.get("/team", {"page_size": 1000}).json()["results"]) == 45
     bad = client.get("/team", {"cursor": "not-a-cursor"})
     assert bad.status_code == 422 and list(error_of(bad)["fields"]) == ["cursor"]
+    assert_matches_spec(bad, "get", "/team")
 
 
 def test_team_needs_an_agent(api, team, django_user_model):
@@ -174,7 +181,9 @@ def test_applications_waiting_for_me_and_deciding_them(api, team):
     mine = apply(leader, "13700001111", name="新人小美")
     theirs = apply(outsider, "13700002222", name="新人小王")
     client = api(token=token_of(leader))
-    body = client.get("/applications").json()
+    response = client.get("/applications")
+    assert_matches_spec(response, "get", "/applications")
+    body = response.json()
     assert [a["id"] for a in body["results"]] == [mine.pk]
     row = body["results"][0]
     assert row == {"id": mine.pk, "status": "pending", "level": "vip", "level_name": "特约", "real_name": "新人小美",
@@ -185,6 +194,7 @@ def test_applications_waiting_for_me_and_deciding_them(api, team):
     for verb, data in (("approve", {}), ("reject", {"note": "不合适"})):
         response = client.post(f"/applications/{theirs.pk}/{verb}", data)
         assert response.status_code == 404 and error_of(response)["code"] == "not_found"
+        assert_matches_spec(response, "post", f"/applications/{{application_id}}/{verb}")
     theirs.refresh_from_db()
     assert theirs.status == ApplicationStatus.PENDING and theirs.decided_by is None
 
@@ -206,3 +216,13 @@ def test_brand_staff_see_the_applications_addressed_to_the_brand(api, team, djan
     response = api(token=token_create(user=staff)[1]).get("/applications")
     assert [a["id"] for a in response.json()["results"]] == [to_brand.pk]
     assert response.json()["results"][0]["approver"] is None
+
+
+def test_text_no_database_can_store_is_a_422_not_a_500(api, team):
+    client = api(token=token_of(team[1]))
+    for params, field in (({"q": "陈\x00"}, "q"), ({"level": "\x00"}, "level")):
+        response = client.get("/team", params)
+        assert response.status_code == 422 and list(error_of(response)["fields"]) == [field]
+    theirs = apply(team[5], "13700005555")
+    response = client.post(f"/applications/{theirs.pk}/reject", {"note": "\x00"})
+    assert response.status_code == 422 and list(error_of(response)["fields"]) == ["note"]

@@ -1,8 +1,12 @@
 """Parameter types shared by the routers.
 
 ``Id`` is a database id: 1 up to the largest 64-bit integer, so that an id too large for the
-database is a 422 on that parameter rather than an overflow (a 500) in the query. ``day_start``
-turns a date filter into the first moment of that day.
+database is a 422 on that parameter rather than an overflow (a 500) in the query. ``Text`` is text a
+client sends: no NUL character (PostgreSQL cannot store one) and valid Unicode (no lone surrogate
+from a JSON ``"\\ud800"`` escape), so that such input is a 422 on its field. ``key_or_404`` takes a
+code in a path (an invite code, an order number, a period) that can only be letters, digits and
+dashes: anything else names nothing, and is 404. ``day_start`` turns a date filter into the first
+moment of that day.
 """
 
 from __future__ import annotations
@@ -10,12 +14,23 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Annotated
 
+from django.http import Http404
 from django.utils import timezone
 from pydantic import Field
 
 MAX_ID = 2**63 - 1
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+TEXT_PATTERN = r"^[^\x00]*$"
+Text = Annotated[str, Field(pattern=TEXT_PATTERN)]
+
+
+def key_or_404(value: str, *, max_length: int) -> str:
+    """A code from a path, if it can be one (ASCII letters, digits, dashes, at most ``max_length``)."""
+    if not (0 < len(value) <= max_length and value.isascii() and value.replace("-", "").isalnum()):
+        raise Http404
+    return value
 
 
 # Dates far outside any record would overflow when shifted to UTC: a filter is clamped to these.

@@ -22,7 +22,7 @@ from ninja.pagination import paginate
 
 from weishang.api.errors import ERRORS
 from weishang.api.pagination import Cursor
-from weishang.api.params import Id, day_start
+from weishang.api.params import Id, Text, day_start, key_or_404
 from weishang.api.security import brand
 from weishang.channel.models import Agent, AgentStatus
 from weishang.core.errors import Forbidden
@@ -86,7 +86,7 @@ class BrandAgentOut(Schema):
 
 
 class BrandAgentFilters(Schema):
-    level: str = Field("", max_length=32, description="a level code")
+    level: Text = Field("", max_length=32, description="a level code")
     status: AgentStatusCode | None = None
     joined_after: date | None = Field(None, description="joined on or after this day")
     joined_before: date | None = Field(None, description="joined before this day")
@@ -208,7 +208,7 @@ def orders(request, filters: Query[BrandOrderFilters]):
 @router.get("/orders/{number}", response={200: BrandOrderOut, **ERRORS}, auth=brand("orders:read"),
             summary="One order")
 def order(request, number: str):
-    return get_object_or_404(_orders(), number=number[:32])
+    return get_object_or_404(_orders(), number=key_or_404(number, max_length=32))
 
 
 # --- payments -------------------------------------------------------------------------------
@@ -253,15 +253,15 @@ def payments(request, filters: Query[BrandPaymentFilters]):
 # --- shipments ------------------------------------------------------------------------------
 
 class BrandShipmentIn(Schema):
-    order: str = Field(..., min_length=1, max_length=32, description="the order number: a pick-up, or a paid "
+    order: Text = Field(..., min_length=1, max_length=32, description="the order number: a pick-up, or a paid "
                                                                     "order the company fills")
-    carrier: str = Field(..., min_length=1, max_length=40)
-    tracking_number: str = Field(..., min_length=1, max_length=60)
+    carrier: Text = Field(..., min_length=1, max_length=40)
+    tracking_number: Text = Field(..., min_length=1, max_length=60)
 
 
 class BrandTrackingIn(Schema):
-    carrier: str = Field(..., min_length=1, max_length=40)
-    tracking_number: str = Field(..., min_length=1, max_length=60)
+    carrier: Text = Field(..., min_length=1, max_length=40)
+    tracking_number: Text = Field(..., min_length=1, max_length=60)
 
 
 class BrandShipmentOut(Schema):
@@ -306,7 +306,7 @@ def shipment_create(request, payload: BrandShipmentIn):
              auth=brand("shipments:write"), summary="Correct a shipment's carrier or tracking number")
 def shipment_tracking(request, number: str, payload: BrandTrackingIn):
     by = _issuer(request)
-    found = get_object_or_404(Order, number=number[:32])
+    found = get_object_or_404(Order, number=key_or_404(number, max_length=32))
     return _shipment_out(services.shipment_tracking_update(order=found, by=by, carrier=payload.carrier,
                                                            tracking_number=payload.tracking_number))
 
@@ -364,7 +364,7 @@ def settlements(request):
 @paginate(Cursor, ordering=("pk",))
 def settlement_reports(request, period: str):
     """Each agent's personal and team purchases in the period and the rewards settled for them."""
-    runs = list(SettlementRun.objects.filter(period=period[:10]).values_list("pk", flat=True))
+    runs = list(SettlementRun.objects.filter(period=key_or_404(period, max_length=10)).values_list("pk", flat=True))
     if not runs:
         raise Http404
     return SettlementReport.objects.filter(run_id__in=runs).select_related("agent__level")

@@ -16,7 +16,7 @@ from ninja.pagination import paginate
 
 from weishang.api.errors import ERRORS
 from weishang.api.pagination import Cursor
-from weishang.api.params import Id
+from weishang.api.params import Id, Text
 from weishang.api.routes.team import MemberOut, TeamFilters, team_page, with_figures
 from weishang.api.security import AGENT
 from weishang.api.throttles import IpThrottle
@@ -29,12 +29,12 @@ router = Router(tags=["channel"])
 
 
 class ApplicationIn(Schema):
-    invite_code: str | None = Field(None, max_length=12)
-    phone: str = Field(..., max_length=20)
-    real_name: str = Field(..., max_length=50)
-    level: str = Field(..., max_length=32, description="level code")
-    password: str = Field(..., max_length=128)
-    id_number: str = Field("", max_length=18)
+    invite_code: Text | None = Field(None, max_length=12)
+    phone: Text = Field(..., max_length=20)
+    real_name: Text = Field(..., max_length=50)
+    level: Text = Field(..., max_length=32, description="level code")
+    password: Text = Field(..., max_length=128)
+    id_number: Text = Field("", max_length=18)
 
 
 class ApplicationOut(Schema):
@@ -46,7 +46,7 @@ class ApplicationOut(Schema):
 
 
 class DecisionIn(Schema):
-    note: str = Field("", max_length=300)
+    note: Text = Field("", max_length=300)
 
 
 class AgentOut(Schema):

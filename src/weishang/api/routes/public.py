@@ -16,6 +16,7 @@ from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
 
 from weishang.api.errors import ERRORS
+from weishang.api.params import Text, key_or_404
 from weishang.api.throttles import IpThrottle
 from weishang.channel import selectors as channel_selectors
 from weishang.channel.models import Agent, AgentStatus
@@ -49,15 +50,15 @@ class ShopOut(Schema):
 
 
 class ShopOrderLineIn(Schema):
-    sku: str = Field(..., min_length=1, max_length=40, description="SKU code (see the shop's products)")
+    sku: Text = Field(..., min_length=1, max_length=40, description="SKU code (see the shop's products)")
     quantity: int = Field(..., ge=1, le=MAX_UNITS)
 
 
 class ShopOrderIn(Schema):
-    name: str = Field(..., min_length=1, max_length=50, description="the consumer, who receives the goods")
-    phone: str = Field(..., min_length=1, max_length=20, description="an 11-digit mainland mobile number; the "
+    name: Text = Field(..., min_length=1, max_length=50, description="the consumer, who receives the goods")
+    phone: Text = Field(..., min_length=1, max_length=20, description="an 11-digit mainland mobile number; the "
                                                                       "order is found again with it")
-    address: str = Field(..., min_length=1, max_length=200)
+    address: Text = Field(..., min_length=1, max_length=200)
     lines: list[ShopOrderLineIn] = Field(..., min_length=1, max_length=100)
 
 
@@ -91,11 +92,11 @@ class ShopOrderOut(Schema):
 
 
 class ShopOrderLookup(Schema):
-    phone: str = Field(..., min_length=1, max_length=20, description="the phone number the order was placed with")
+    phone: Text = Field(..., min_length=1, max_length=20, description="the phone number the order was placed with")
 
 
 def _open_shop(invite_code: str) -> Agent:
-    seller = channel_selectors.agent_by_invite_code(invite_code[:12])
+    seller = channel_selectors.agent_by_invite_code(key_or_404(invite_code, max_length=12))
     if seller is None or seller.status != AgentStatus.ACTIVE:
         raise Http404
     return seller
@@ -149,8 +150,9 @@ def shop_order_create(request, invite_code: str, payload: ShopOrderIn):
 @router.get("/shops/{invite_code}/orders/{number}", response={200: ShopOrderOut, **ERRORS},
             summary="A shop order, for the phone number that placed it", **PUBLIC)
 def shop_order(request, invite_code: str, number: str, lookup: Query[ShopOrderLookup]):
-    seller = channel_selectors.agent_by_invite_code(invite_code[:12])
-    order = selectors.retail_order_for(seller=seller, number=number[:32], phone=lookup.phone) if seller else None
+    seller = channel_selectors.agent_by_invite_code(key_or_404(invite_code, max_length=12))
+    number = key_or_404(number, max_length=32)
+    order = selectors.retail_order_for(seller=seller, number=number, phone=lookup.phone) if seller else None
     if order is None:
         raise Http404
     return _order_out(order, seller)

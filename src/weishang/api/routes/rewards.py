@@ -20,7 +20,7 @@ from ninja.pagination import paginate
 
 from weishang.api.errors import ERRORS
 from weishang.api.pagination import Cursor
-from weishang.api.params import Id, day_start
+from weishang.api.params import Id, Text, day_start
 from weishang.api.routes.team import me_of
 from weishang.api.security import AGENT
 from weishang.ledger.models import WithdrawalMethod, WithdrawalStatus
@@ -116,9 +116,9 @@ def reward_lines(request, filters: Query[RewardLineFilters]):
 class WithdrawalIn(Schema):
     amount: Decimal = Field(..., max_digits=12, decimal_places=2, description="yuan, fee included")
     method: WithdrawalMethodCode
-    account_name: str = Field(..., max_length=50, description="the account holder's name")
-    account_no: str = Field(..., max_length=40, description="WeChat ID, Alipay account or bank card number")
-    bank_name: str = Field("", max_length=50, description="for a bank card")
+    account_name: Text = Field(..., max_length=50, description="the account holder's name")
+    account_no: Text = Field(..., max_length=40, description="WeChat ID, Alipay account or bank card number")
+    bank_name: Text = Field("", max_length=50, description="for a bank card")
 
 
 class WithdrawalOut(Schema):

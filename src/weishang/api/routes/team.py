@@ -21,7 +21,7 @@ from ninja.pagination import paginate
 
 from weishang.api.errors import ERRORS
 from weishang.api.pagination import Cursor
-from weishang.api.params import Id
+from weishang.api.params import Id, Text
 from weishang.api.security import AGENT
 from weishang.channel import selectors
 from weishang.channel.models import Agent
@@ -38,8 +38,8 @@ ZERO = Decimal("0.00")
 
 class TeamFilters(Schema):
     whole: bool = Field(False, description="the whole team below me (true) or my direct referrals only (false)")
-    level: str = Field("", max_length=32, description="a level code: only members at this level")
-    q: str = Field("", max_length=selectors.SEARCH_CHARS, description="a name, or digits of a phone number")
+    level: Text = Field("", max_length=32, description="a level code: only members at this level")
+    q: Text = Field("", max_length=selectors.SEARCH_CHARS, description="a name, or digits of a phone number")
     of: Id | None = Field(None, description="list the team of this member of my team instead of mine")
 
 
