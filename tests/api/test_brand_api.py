@@ -13,6 +13,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from weishang.api.services import api_key_create, api_key_revoke
@@ -354,3 +356,25 @@ def test_text_no_database_can_store_is_a_422_not_a_500(api, key, pickup):
     assert response.status_code == 422 and list(error_of(response)["fields"]) == ["level"]
     pickup.refresh_from_db()
     assert pickup.status == OrderStatus.SUBMITTED
+
+
+def test_an_orders_page_costs_the_same_queries_for_2_orders_as_for_12(api, key, catalog, make_agent, r):
+    client = api(key=key("orders:read"))
+    boss = make_agent("province")
+    r.receive(boss, catalog.skus["GLOW-30ML"], 500)
+
+    def queries() -> tuple[int, int]:
+        client.get("/brand/orders")  # the first call records when the key was used: not counted
+        with CaptureQueriesContext(connection) as captured:
+            rows = client.get("/brand/orders").json()["results"]
+        return len(rows), len(captured)
+
+    for _ in range(2):
+        buyer = make_agent("city", referrer=boss)
+        trade.order_submit(buyer=buyer, lines=[("GLOW-30ML", 5), ("GLOW-50G", 5)], by=buyer.user)
+    few = queries()
+    for _ in range(10):
+        buyer = make_agent("city", referrer=boss)
+        trade.order_submit(buyer=buyer, lines=[("GLOW-30ML", 5), ("GLOW-MASK5", 5)], by=buyer.user)
+    many = queries()
+    assert (few[0], many[0]) == (2, 12) and few[1] == many[1]

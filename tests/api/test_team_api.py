@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from weishang.api.services import token_create
@@ -226,3 +228,17 @@ def test_text_no_database_can_store_is_a_422_not_a_500(api, team):
     theirs = apply(team[5], "13700005555")
     response = client.post(f"/applications/{theirs.pk}/reject", {"note": "\x00"})
     assert response.status_code == 422 and list(error_of(response)["fields"]) == ["note"]
+
+
+def test_a_page_costs_the_same_queries_for_3_members_as_for_20(api, make_agent, catalog, r):
+    def queries(n: int) -> int:
+        leader = make_agent("city")
+        for _ in range(n):
+            member = make_agent("vip", referrer=leader)
+            make_agent("vip", referrer=member)
+        client = api(token=token_of(leader))
+        with CaptureQueriesContext(connection) as captured:
+            assert len(client.get("/team", {"whole": "true"}).json()["results"]) == min(2 * n, 20)
+        return len(captured)
+
+    assert queries(3) == queries(10)
