@@ -608,8 +608,12 @@ def test_the_delivery_log_filters_and_retries_now(console, receiver):
     # The third answer is 200: the retry delivered it now, not after its backoff.
     assert (paid.status, paid.attempts) == (D.SUCCEEDED, 2)
     assert WebhookDelivery.objects.get(event_type="order.completed").status == D.FAILED
-    detail = console.get(reverse("admin:webhooks_webhookdelivery_change", args=[paid.pk]))
-    assert detail.status_code == 200
+    failing = WebhookDelivery.objects.get(event_type="order.completed")
+    detail = console.get(reverse("admin:webhooks_webhookdelivery_change", args=[failing.pk]))
+    assert detail.status_code == 200 and "internal error" in detail.content.decode()  # the last answer
+    endpoints = console.get(reverse("admin:webhooks_webhookendpoint_changelist"))
+    assert endpoints.status_code == 200 and hooks.url in endpoints.content.decode()
+    assert ep.secret not in endpoints.content.decode()
 
 
 def test_staff_without_the_role_cannot_see_webhooks(client, db):
@@ -619,3 +623,42 @@ def test_staff_without_the_role_cannot_see_webhooks(client, db):
     client.force_login(clerk)
     assert client.get(reverse("admin:webhooks_webhookendpoint_changelist")).status_code == 403
     assert client.get(reverse("admin:webhooks_webhookdelivery_changelist")).status_code == 403
+
+
+def test_an_endpoint_that_starts_wanting_reward_events_gets_none_from_before(reward_chain, receiver):
+    from weishang.rewards.models import RewardLine, RewardStatus
+    from weishang.rewards.services import rewards_process
+    from weishang.trade import services as trade
+    from weishang.trade.providers.fake import FakeProvider
+
+    p0, _c1, _c2, c3, sku = reward_chain
+
+    def completed_order():
+        order = trade.order_submit(buyer=c3, lines=[(sku.code, 10)], by=c3.user)
+        trade.order_approve(order=order, by=p0.user)
+        body, headers = FakeProvider.notification(out_trade_no=order.number, amount_fen=int(order.total * 100))
+        trade.payment_credit_from_provider(notice=FakeProvider().parse_notification(headers, body))
+        trade.order_fill(order=order, by=p0.user)
+        rewards_process()
+        return order
+
+    erp = receiver(200)
+    endpoint(erp.url, events=["order.paid"])
+    old, _secret = endpoint(receiver(200).url, events=["reward.created"])
+    services.webhooks_dispatch()
+    services.endpoint_update(endpoint=old, url=old.url, events=old.events, active=False)
+    before = completed_order()  # while nobody wants reward events
+    services.webhooks_deliver()
+    rewards = receiver(200)
+    ep, _secret = endpoint(rewards.url, events=["order.completed"])
+    services.endpoint_update(endpoint=ep, url=ep.url, events=["order.completed", "reward.created"])
+    services.webhooks_deliver()
+    assert rewards.requests == []  # the first order's rewards were earned before it asked
+    after = completed_order()
+    services.webhooks_deliver()
+    sent = [json.loads(r["body"]) for r in rewards.requests]
+    earned = RewardLine.objects.filter(order=after).exclude(status=RewardStatus.RECORDED)
+    assert sorted(d["data"]["reward"] for d in sent if d["type"] == "reward.created") == sorted(
+        earned.values_list("pk", flat=True))
+    assert {d["data"]["order"] for d in sent} == {after.number}
+    assert before.number not in {d["data"].get("order") for d in sent}

@@ -152,7 +152,7 @@ class WebhookDeliveryAdmin(ModelAdmin):
     list_display = ("pk", "event_type", "endpoint", "status_label", "attempts", "last_status_code",
                     "next_attempt_at", "created_at")
     list_filter = ("status", "event_type", "endpoint")
-    search_fields = ("=event", "=id")
+    search_fields = ("event_type", "endpoint__url")
     list_select_related = ("endpoint",)
     fields = ("endpoint", "event_type", "event", "status", "attempts", "next_attempt_at", "last_attempt_at",
               "last_status_code", "last_response", "last_error", "created_at", "delivered_at", "payload")

@@ -111,7 +111,7 @@ def endpoint_create(*, url: str, events: Iterable[str], description: str = "", a
     url, events = endpoint_clean(url, events)
     secret = _new_secret()
     if active:
-        _start_cursors_if_idle()
+        _start_idle_cursors(events)
     endpoint = WebhookEndpoint.objects.create(url=url, events=events, description=(description or "").strip()[:200],
                                               active=active, secret=secret, created_by=by,
                                               since_event=_head(OutboxEvent))
@@ -123,9 +123,11 @@ def endpoint_update(*, endpoint: WebhookEndpoint, url: str, events: Iterable[str
                     active: bool = True) -> WebhookEndpoint:
     """Change an endpoint. Switched back on, it gets the events from now on (none it missed)."""
     url, events = endpoint_clean(url, events)
-    was_active = WebhookEndpoint.objects.filter(pk=endpoint.pk, active=True).exists()
+    before = WebhookEndpoint.objects.filter(pk=endpoint.pk).values("active", "events").first() or {}
+    was_active, had_rewards = before.get("active", False), _wants_rewards(before.get("events") or [])
+    if active and (not was_active or (_wants_rewards(events) and not had_rewards)):
+        _start_idle_cursors(events, exclude=endpoint.pk)
     if active and not was_active:
-        _start_cursors_if_idle(exclude=endpoint.pk)
         endpoint.since_event = _head(OutboxEvent)
     endpoint.url, endpoint.events, endpoint.active = url, events, active
     endpoint.description = (description or "").strip()[:200]
@@ -189,15 +191,24 @@ def _cursor_models() -> dict[str, type[models.Model]]:
     return CURSORS
 
 
-def _start_cursors_if_idle(exclude: int | None = None) -> None:
-    """Before the first active endpoint: every scan starts from now, so nothing old is sent."""
-    others = WebhookEndpoint.objects.filter(active=True)
-    if exclude is not None:
-        others = others.exclude(pk=exclude)
-    if others.exists():
-        return
-    for name, model in _cursor_models().items():
-        WebhookCursor.objects.update_or_create(name=name, defaults={"position": _head(model), "stuck_since": None})
+def _wants_rewards(events: Iterable[str]) -> bool:
+    return any(topic in REWARD_EVENTS for topic in events)
+
+
+REWARD_CURSORS = ("reward_lines", "journal_entries")
+
+
+def _start_idle_cursors(events: Iterable[str], exclude: int | None = None) -> None:
+    """A scan nobody needed has not moved: before the first active endpoint (and before the first
+    that wants reward events) it starts from now, so that nothing old is sent."""
+    others = list(WebhookEndpoint.objects.filter(active=True).exclude(pk=exclude or 0))
+    idle = [] if others else ["outbox"]
+    if _wants_rewards(events) and not any(_wants_rewards(other.events or []) for other in others):
+        idle += REWARD_CURSORS
+    models_by_name = _cursor_models()
+    for name in idle:
+        WebhookCursor.objects.update_or_create(name=name, defaults={"position": _head(models_by_name[name]),
+                                                                    "stuck_since": None})
 
 
 def _locked_cursor(name: str, model: type[models.Model]) -> WebhookCursor | None:
