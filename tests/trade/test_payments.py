@@ -315,6 +315,17 @@ def test_pay_from_wallet_without_a_wallet(t, awaiting, buyer):
     assert not Payment.objects.exists() and t.wallet_moves() == []
 
 
+def test_no_wallet_payment_while_a_transfer_waits_for_the_seller(t, awaiting, buyer):
+    t.topup(buyer, "1000")
+    transfer = services.payment_submit_transfer(order=awaiting, by=buyer.user, screenshot=t.image_upload())
+    with pytest.raises(Conflict):
+        services.order_pay_from_wallet(order=awaiting, by=buyer.user)
+    awaiting.refresh_from_db()
+    assert awaiting.status == S.AWAITING_PAYMENT and t.balance(buyer) == Decimal("1000.00")
+    assert list(Payment.objects.filter(order=awaiting).values_list("pk", flat=True)) == [transfer.pk]
+    t.assert_wallet_consistent(buyer)
+
+
 def test_only_the_buyer_pays_from_their_wallet(t, awaiting, supplier, buyer):
     t.topup(buyer, "1000")
     with pytest.raises(Forbidden):

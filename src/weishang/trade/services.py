@@ -510,6 +510,9 @@ def order_pay_from_wallet(*, order: Order, by) -> Payment:
     _require_buyer(order, by)
     if order.status != OrderStatus.AWAITING_PAYMENT:
         raise Conflict(_("Order %(number)s is not waiting for payment.") % {"number": order.number}, field="order")
+    if order.payments.filter(status=PaymentStatus.PENDING).exists():
+        # A transfer is waiting for the seller: paying twice would leave it to be confirmed on a paid order.
+        raise Conflict(_("A payment for this order is already waiting for confirmation."), field="order")
     payment = Payment.objects.create(order=order, method=PaymentMethod.WALLET, amount=order.total,
                                      status=PaymentStatus.CONFIRMED, receiver=order.seller, created_by=by,
                                      decided_by=by, decided_at=timezone.now())
