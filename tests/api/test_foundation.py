@@ -231,3 +231,11 @@ def test_the_contract_helper_refuses_what_the_spec_does_not_say(api, agent_token
         assert_matches_spec(JsonResponse({"surprise": True}, status=204), "POST", "/auth/logout")
     with pytest.raises(AssertionError, match="not in the spec"):
         assert_matches_spec(JsonResponse({}), "GET", "/no/such/path")
+
+
+def test_validation_messages_are_in_the_callers_language(api, db):
+    missing = api().post("/auth/login", {"phone": "13900002222"})
+    assert error_of(missing)["fields"] == {"password": ["此项必填。"]}
+    assert error_of(missing)["message"] == "部分字段填写有误。"
+    english = api(language="en").post("/auth/login", {"phone": "13900002222", "password": "x" * 200})
+    assert error_of(english)["fields"] == {"password": ["Enter at most 128 characters."]}

@@ -41,6 +41,57 @@ def error_body(code: str, message: str, fields: dict[str, list[str]] | None = No
     return {"error": {"code": code, "message": str(message), "fields": fields or {}}}
 
 
+def _validation_message(err: dict) -> str:
+    """Pydantic's message for one input, in the caller's language for the usual kinds of mistake
+    (pydantic speaks English only); the original message otherwise."""
+    ctx = {k: str(v) for k, v in (err.get("ctx") or {}).items()}
+    kind = err.get("type", "")
+    messages = {
+        "missing": _("This field is required."),
+        "string_type": _("Enter text."),
+        "string_too_short": _("Enter at least %(min_length)s characters."),
+        "string_too_long": _("Enter at most %(max_length)s characters."),
+        "string_pattern_mismatch": _("This is not in the expected format."),
+        "int_parsing": _("Enter a whole number."),
+        "int_type": _("Enter a whole number."),
+        "int_from_float": _("Enter a whole number."),
+        "decimal_parsing": _("Enter a number."),
+        "decimal_type": _("Enter a number."),
+        "float_parsing": _("Enter a number."),
+        "decimal_max_places": _("Use at most %(decimal_places)s decimal places."),
+        "decimal_max_digits": _("Use at most %(max_digits)s digits."),
+        "greater_than": _("Enter a value greater than %(gt)s."),
+        "greater_than_equal": _("Enter a value of at least %(ge)s."),
+        "less_than": _("Enter a value less than %(lt)s."),
+        "less_than_equal": _("Enter a value of at most %(le)s."),
+        "too_short": _("Give at least %(min_length)s items."),
+        "too_long": _("Give at most %(max_length)s items."),
+        "bool_parsing": _("Enter true or false."),
+        "bool_type": _("Enter true or false."),
+        "date_parsing": _("Enter a date such as 2026-11-27."),
+        "date_from_datetime_parsing": _("Enter a date such as 2026-11-27."),
+        "date_type": _("Enter a date such as 2026-11-27."),
+        "datetime_parsing": _("Enter a date and time such as 2026-11-27T09:30:00+08:00."),
+        "datetime_from_date_parsing": _("Enter a date and time such as 2026-11-27T09:30:00+08:00."),
+        "datetime_type": _("Enter a date and time such as 2026-11-27T09:30:00+08:00."),
+        "literal_error": _("Choose one of: %(expected)s."),
+        "enum": _("Choose one of: %(expected)s."),
+        "json_invalid": _("The request body is not valid JSON."),
+        "model_attributes_type": _("Send a JSON object."),
+        "dict_type": _("Send a JSON object."),
+        "model_type": _("Send a JSON object."),
+        "list_type": _("Send a list."),
+        "extra_forbidden": _("This field is not expected."),
+    }
+    template = messages.get(kind)
+    if template is not None:
+        try:
+            return template % ctx
+        except (KeyError, ValueError, TypeError):
+            pass
+    return str(err.get("msg", "")).removeprefix("Value error, ")
+
+
 def _field_name(loc) -> str:
     parts = [str(p) for p in loc if p not in ("body", "payload", "query", "path", "header", "form", "file")]
     return ".".join(parts) or "__all__"
@@ -63,7 +114,7 @@ def install(api: NinjaAPI) -> None:
     def validation_error(request, exc: ValidationError):
         fields: dict[str, list[str]] = {}
         for err in exc.errors:
-            fields.setdefault(_field_name(err.get("loc", ())), []).append(str(err.get("msg", "")))
+            fields.setdefault(_field_name(err.get("loc", ())), []).append(_validation_message(err))
         return respond(request, 422, "invalid", _("Some fields are not valid."), fields)
 
     @api.exception_handler(AuthenticationError)
