@@ -242,6 +242,8 @@ def _summarise(backend: str, build: dict, runs: list[dict], big: str, small: str
                 ratio_orm=[r["ratio_orm"] for r in timed], settle_median_s=_med(timed, "settle_s"),
                 scan_median_s=_med(timed, "scan_raw_s"), scan_orm_median_s=_med(timed, "scan_orm_s"),
                 ratio_median=_med(timed, "ratio_raw"), ratio_orm_median=_med(timed, "ratio_orm"),
+                settle_cpu_s=[r.get("settle_cpu_s") for r in timed], ratio_cpu=[r.get("ratio_cpu") for r in timed],
+                ratio_cpu_median=_med(timed, "ratio_cpu"),
                 reward_lines=timed[0]["reward_lines"], reports=timed[0]["reports"], payout=timed[0]["payout"],
                 volume=timed[0]["volume"], load=[r["load_average"] for r in timed],
                 other_cores=[r["other_cores"] for r in timed])
@@ -291,7 +293,8 @@ def _print_summary(results: dict[str, dict]) -> None:
                   f"(runs {', '.join(f'{x:.2f}' for x in m['settle_s'])}; other processes "
                   f"{', '.join(f'{x:.2f}' for x in m['other_cores'])} cores); scan {m['scan_median_s']:.3f} s raw / "
                   f"{m['scan_orm_median_s']:.3f} s ORM; ratio {m['ratio_median']:.1f}x raw / "
-                  f"{m['ratio_orm_median']:.1f}x ORM; {m['reward_lines']:,} reward lines, {m['reports']:,} reports")
+                  f"{m['ratio_orm_median']:.1f}x ORM, {m['ratio_cpu_median'] or 0:.1f}x in CPU time; "
+                  f"{m['reward_lines']:,} reward lines, {m['reports']:,} reports")
             if "memory" in m:
                 print(f"      memory run: peak RSS {m['memory']['maxrss_mib']:.0f} MiB, growth "
                       f"{m['memory']['rss_growth_mib']:.0f} MiB over {m['memory']['rss_before_mib']:.0f} MiB")
@@ -533,11 +536,14 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 class _Phases:
-    """Exclusive wall time, calls and SQL statements per instrumented function (nesting-aware)."""
+    """Exclusive wall time, CPU time of this process, calls and SQL statements per instrumented
+    function (nesting-aware). On a shared machine the CPU time is the steadier figure; on SQLite it
+    includes the database's work (same process), on PostgreSQL not the server's."""
 
     def __init__(self) -> None:
         self.stack: list[list] = []
         self.excl: dict[str, float] = defaultdict(float)
+        self.cpu: dict[str, float] = defaultdict(float)
         self.calls: Counter = Counter()
         self.sql_n: Counter = Counter()
         self.sql_s: dict[str, float] = defaultdict(float)
@@ -547,17 +553,19 @@ class _Phases:
 
         def wrapper(*a, **kw):
             label = name(*a) if callable(name) else name
-            phases.stack.append([label, 0.0])
-            t = time.perf_counter()
+            phases.stack.append([label, 0.0, 0.0])
+            t, c = time.perf_counter(), time.process_time()
             try:
                 return fn(*a, **kw)
             finally:
-                elapsed = time.perf_counter() - t
-                _label, children = phases.stack.pop()
+                elapsed, cpu = time.perf_counter() - t, time.process_time() - c
+                _label, children, children_cpu = phases.stack.pop()
                 phases.excl[label] += elapsed - children
+                phases.cpu[label] += cpu - children_cpu
                 phases.calls[label] += 1
                 if phases.stack:
                     phases.stack[-1][1] += elapsed
+                    phases.stack[-1][2] += cpu
 
         wrapper.__wrapped__ = fn
         return wrapper
@@ -619,22 +627,23 @@ def run_measure(args: argparse.Namespace) -> int:
                 .values_list("buyer_id").annotate(s=Sum("total")).order_by().values_list("buyer_id", "s"))
         return dict(rows)
 
-    def timed(fn, n: int) -> tuple[list[float], object]:
+    def timed(fn, n: int) -> tuple[list[float], list[float], object]:
         fn()  # warm-up: the pages in the cache, as for the settlement that follows
-        samples, out = [], None
+        samples, cpu, out = [], [], None
         for _ in range(n):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             out = fn()
             samples.append(time.perf_counter() - t)
-        return samples, out
+            cpu.append(time.process_time() - c)
+        return samples, cpu, out
 
     scan_total = None
     if role == "time":
-        raw_s, raw_rows = timed(scan_raw, args.scans)
-        orm_s, orm_rows = timed(scan_orm, args.scans)
+        raw_s, raw_cpu, raw_rows = timed(scan_raw, args.scans)
+        orm_s, _orm_cpu, orm_rows = timed(scan_orm, args.scans)
         scan_total = sum((Decimal(str(v)) for v in raw_rows.values()), Decimal("0"))
         result.update(scan_raw_s=statistics.median(raw_s), scan_raw_samples=raw_s, scan_orm_s=statistics.median(orm_s),
-                      scan_orm_samples=orm_s, scan_buyers=len(raw_rows))
+                      scan_orm_samples=orm_s, scan_buyers=len(raw_rows), scan_raw_cpu_s=statistics.median(raw_cpu))
         print(f"   plain scan over {period}: raw SQL {statistics.median(raw_s):.3f} s, ORM "
               f"{statistics.median(orm_s):.3f} s (median of {args.scans}; {len(raw_rows):,} buyers)", flush=True)
 
@@ -676,7 +685,7 @@ def run_measure(args: argparse.Namespace) -> int:
     rss_before = _rss_mib()
     maxrss_before = _maxrss_mib()
     cpu0 = _cpu_snapshot()
-    t0 = time.perf_counter()
+    t0, own0 = time.perf_counter(), time.process_time()
     if profiler is not None:
         profiler.enable()
     if phases is not None:
@@ -686,14 +695,14 @@ def run_measure(args: argparse.Namespace) -> int:
         run = services.settle_period(period=period)
     if profiler is not None:
         profiler.disable()
-    settle_s = time.perf_counter() - t0
+    settle_s, settle_cpu_s = time.perf_counter() - t0, time.process_time() - own0
     cpu1 = _cpu_snapshot()
     maxrss_after = _maxrss_mib()
     # Cores other processes kept busy during settle_period (machine busy time minus this process
     # and the PostgreSQL server, whose backends may include other people's test databases).
     result["other_cores"] = max(0.0, ((cpu1[0] - cpu0[0]) - (cpu1[1] - cpu0[1]) - (cpu1[2] - cpu0[2])) / settle_s)
     # Peak RSS of the process minus its RSS just before (a "memory" run does nothing else first).
-    result.update(settle_s=settle_s, rss_before_mib=rss_before, maxrss_mib=maxrss_after,
+    result.update(settle_s=settle_s, settle_cpu_s=settle_cpu_s, rss_before_mib=rss_before, maxrss_mib=maxrss_after,
                   maxrss_before_mib=maxrss_before, rss_growth_mib=maxrss_after - rss_before)
     if role == "tracemalloc":
         import tracemalloc
@@ -704,6 +713,9 @@ def run_measure(args: argparse.Namespace) -> int:
     if role == "time":
         result["ratio_raw"] = settle_s / result["scan_raw_s"]
         result["ratio_orm"] = settle_s / result["scan_orm_s"]
+        # The same ratio in this process's CPU seconds: steadier when other processes load the
+        # machine; on SQLite it includes the database's work, on PostgreSQL not the server's.
+        result["ratio_cpu"] = settle_cpu_s / result["scan_raw_cpu_s"] if result["scan_raw_cpu_s"] else None
 
     # --- checks (untimed) ----------------------------------------------------------------------
     source = f"period:{period}"
@@ -742,7 +754,8 @@ def run_measure(args: argparse.Namespace) -> int:
     extra = ""
     if role == "time":
         extra = (f"; scan raw {result['scan_raw_s']:.3f} s -> ratio {result['ratio_raw']:.1f}x "
-                 f"(ORM {result['ratio_orm']:.1f}x)")
+                 f"(ORM {result['ratio_orm']:.1f}x; CPU {settle_cpu_s:.2f} / {result['scan_raw_cpu_s']:.3f} s = "
+                 f"{result['ratio_cpu'] or 0:.1f}x)")
     if role == "tracemalloc":
         extra = f"; tracemalloc peak {result['tracemalloc_peak_mib']:.0f} MiB (slows the run)"
     print(f"   {role}: settle_period({period}) {settle_s:.2f} s{extra}; peak RSS {maxrss_after:.0f} MiB (growth "
@@ -753,14 +766,15 @@ def run_measure(args: argparse.Namespace) -> int:
 
     if phases is not None:
         names = sorted(phases.excl, key=lambda k: -phases.excl[k])
-        result["phases"] = [{"phase": k, "calls": phases.calls[k], "seconds": phases.excl[k],
+        result["phases"] = [{"phase": k, "calls": phases.calls[k], "seconds": phases.excl[k], "cpu_s": phases.cpu[k],
                              "statements": phases.sql_n[k], "sql_s": phases.sql_s[k]} for k in names]
         total_n = sum(phases.sql_n.values())
-        print(f"   where the time goes (exclusive wall time; SQL statements and their time; {total_n:,} "
-              f"statements in all):", flush=True)
+        print(f"   where the time goes (exclusive wall time, CPU time of this process; SQL statements through "
+              f"Django's cursor (COPY not counted) and their time; {total_n:,} statements in all):", flush=True)
         for p in result["phases"]:
-            print(f"     {p['seconds']:8.2f} s {100 * p['seconds'] / settle_s:5.1f} %  {p['phase']:<44} "
-                  f"calls {p['calls']:>7,}  SQL {p['statements']:>8,} stmts {p['sql_s']:7.2f} s", flush=True)
+            print(f"     {p['seconds']:8.2f} s {100 * p['seconds'] / settle_s:5.1f} % cpu {p['cpu_s']:6.2f} s  "
+                  f"{p['phase']:<44} calls {p['calls']:>7,}  SQL {p['statements']:>8,} stmts {p['sql_s']:7.2f} s",
+                  flush=True)
     if profiler is not None:
         import io
         import pstats

@@ -222,6 +222,68 @@ def test_allow_negative_lifts_a_floor_for_one_posting_and_brand_accounts_have_no
     assert ledger_verify() == []
 
 
+# --- large postings (settlement, release): accounts by key, balances changed set-wise ----------
+
+def test_a_posting_can_name_accounts_by_key_and_credit_many_at_once(acct, make_agent):
+    """Settlement posts one entry per batch: the brand's expense against many agents' rewards,
+    the accounts given by their keys, opened in bulk."""
+    agents = [make_agent("vip") for _ in range(12)]
+    ids = services.agent_account_ids(owner_ids=[a.pk for a in agents], purpose=P.AGENT_REWARDS_AVAILABLE)
+    assert sorted(ids) == sorted(a.pk for a in agents)
+    assert services.agent_account_ids(owner_ids=[a.pk for a in agents], purpose=P.AGENT_REWARDS_AVAILABLE) == ids
+    expense = acct(None, P.BRAND_REWARD_EXPENSE)
+    amounts = {a.pk: D(f"{i + 1}.{i:02d}") for i, a in enumerate(agents)}
+    total = sum(amounts.values())
+    entry = journal_post(lines=[(expense.pk, total), *((ids[pk], -amount) for pk, amount in amounts.items())],
+                         kind="reward", reference="period:test", memo="rewards")
+    assert entry.lines.count() == 13
+    assert {a.pk: account_balance(owner=a, purpose=P.AGENT_REWARDS_AVAILABLE) for a in agents} == amounts
+    assert account_balance(expense) == total
+    # an agent credited twice in one entry gets both
+    journal_post(lines=[(expense.pk, D("3.00")), (ids[agents[0].pk], D("-1.00")), (ids[agents[0].pk], D("-2.00"))])
+    assert account_balance(owner=agents[0], purpose=P.AGENT_REWARDS_AVAILABLE) == amounts[agents[0].pk] + 3
+    assert ledger_verify() == []
+
+
+def test_one_short_floored_account_in_a_large_posting_refuses_all_of_it(acct, make_agent):
+    """Release moves many frozen balances at once; if one of them does not hold the amount,
+    the error names it and nothing at all changes."""
+    agents = [make_agent("vip") for _ in range(6)]
+    expense = acct(None, P.BRAND_REWARD_EXPENSE)
+    frozen = {a.pk: acct(a, P.AGENT_REWARDS_FROZEN) for a in agents}
+    available = {a.pk: acct(a, P.AGENT_REWARDS_AVAILABLE) for a in agents}
+    journal_post(lines=[debit(expense, "60.00"), *(credit(frozen[a.pk], "10.00") for a in agents)])
+    short = agents[3]
+    release = []
+    for a in agents:
+        amount = D("10.50") if a == short else D("10.00")
+        release += [(frozen[a.pk].pk, amount), (available[a.pk].pk, -amount)]
+    before = snapshot()
+    with pytest.raises(InsufficientBalance) as err:
+        journal_post(lines=release, kind="reward_release")
+    assert (err.value.account.pk, err.value.balance, err.value.change) == (frozen[short.pk].pk, D("10.00"),
+                                                                         D("-10.50"))
+    assert str(short.real_name) in str(err.value)
+    assert snapshot() == before
+    release = [(pk, D("10.00") if amount > 0 else D("-10.00")) for pk, amount in release]
+    journal_post(lines=release, kind="reward_release")
+    assert all(account_balance(frozen[a.pk]) == 0 and account_balance(available[a.pk]) == D("10.00")
+               for a in agents)
+    assert ledger_verify() == []
+
+
+def test_a_line_on_an_account_that_does_not_exist_is_refused(acct):
+    cash = acct(None, P.BRAND_CASH)
+    missing = (Account.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1000
+    before = snapshot()
+    for lines in ([(cash.pk, D("1.00")), (missing, D("-1.00"))], [(cash, D("1.00")), ("1", D("-1.00"))],
+                  [(cash, D("1.00")), (Account(purpose=P.BRAND_SALES), D("-1.00"))]):
+        with pytest.raises(BusinessError) as err:
+            journal_post(lines=lines)
+        assert err.value.field == "lines"
+    assert snapshot() == before
+
+
 # --- statements -----------------------------------------------------------------------------
 
 def test_statement_shows_each_change_and_the_running_balance(acct, agent):

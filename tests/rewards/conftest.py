@@ -8,6 +8,9 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.utils import timezone
 
 from weishang.catalog.models import SKU, Product
 from weishang.core.models import Brand, SupplyMode
@@ -93,3 +96,40 @@ def complete(buyer, lines, staff=None, **kw):
 def r():
     return SimpleNamespace(balance=balance, frozen=frozen, available=available, receive=receive, pay=pay,
                            complete=complete, process=rewards_process, verify=ledger_verify, activate=activate)
+
+
+@pytest.fixture
+def warehouse_staff(db):
+    """A staff user who approves and fills the brand's own orders."""
+    user = get_user_model().objects.create_user(username="warehouse", password="pass-word-1", is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="trade",
+                                                         codename__in=("change_order", "change_payment")))
+    return get_user_model().objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def ladder_channel(tiered, make_agent, catalog, warehouse_staff, r):
+    """联创 P → 总代 G1 → G2 → G3 → 市代 C1 → C2 (referrer line), each with a restock this month.
+
+    Team ladder: G3 135,500 (3 %), G2 245,500 (3 %), G1 355,500 (5 %), P 515,500 (5 %): four lines.
+    Quarter trip (personal ≥ 50,000): P, G1, G2, G3: four prizes. Six agents to report on. Returns
+    the day of the orders (all in one month; the test is skipped when they straddle two)."""
+    sku = catalog.skus["GLOW-30ML"]
+    stock.stock_move(moves=[stock.Move(stock.location_singleton(LocationKind.SUPPLIER),
+                                       stock.location_singleton(LocationKind.WAREHOUSE), sku, 5000)],
+                     reason="receipt")
+    p = make_agent("partner", real_name="联创周")
+    g1 = make_agent("general", referrer=p, real_name="总代一")
+    g2 = make_agent("general", referrer=g1, real_name="总代二")
+    g3 = make_agent("general", referrer=g2, real_name="总代三")
+    c1 = make_agent("city", referrer=g3, real_name="市代一")
+    c2 = make_agent("city", referrer=c1, real_name="市代二")
+    r.receive(p, sku, 3000)
+    orders = [r.complete(p, [("GLOW-30ML", 2000)], staff=warehouse_staff)]  # 160,000, from the warehouse
+    for agent, units in ((g1, 1000), (g2, 1000), (g3, 1000), (c1, 100), (c2, 50)):
+        orders.append(r.complete(agent, [("GLOW-30ML", units)]))
+    r.process()
+    days = {timezone.localtime(order.completed_at).date() for order in orders}
+    if len({(d.year, d.month) for d in days}) != 1:
+        pytest.skip("the orders straddle two months; run again")
+    return days.pop()

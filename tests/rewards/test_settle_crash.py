@@ -2,13 +2,13 @@
 
 The period's lines are stored in batches (``rewards.services.BATCH``, set to 1 here so that a small
 channel makes several), each batch in its own transaction (its journal entry, then its lines), then
-the per-agent reports in batches, then the run is marked finished. The kill is simulated at each of those places by making the
-n-th call raise (everything before it stays written, as after a real kill in autocommit mode; the
-batch being written is rolled back by its own transaction). The uninterrupted run is made first on
-the very same database inside a transaction that is rolled back, so both start from the same rows.
-Compared: every ledger account balance, every journal entry (kind, reference, memo, lines), every
-reward line (with the entry it was posted in), the settlement runs and reports. A rerun after
-completion changes nothing.
+the per-agent reports in batches (``REPORT_BATCH``, 1 here too), then the run is marked finished.
+The kill is simulated at each of those places by making the n-th call raise (everything before it
+stays written, as after a real kill in autocommit mode; the batch being written is rolled back by
+its own transaction). The uninterrupted run is made first on the very same database inside a
+transaction that is rolled back, so both start from the same rows. Compared: every ledger account
+balance, every journal entry (kind, reference, memo, lines), every reward line (with the entry it
+was posted in), the settlement runs and reports. A rerun after completion changes nothing.
 """
 
 from __future__ import annotations
@@ -18,57 +18,17 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.db import transaction
-from django.utils import timezone
 
 from weishang.ledger.models import Account, JournalEntry
 from weishang.ledger.selectors import ledger_verify
 from weishang.rewards import services
 from weishang.rewards.models import RewardLine, SettlementReport, SettlementRun
 from weishang.rewards.periods import parse_period, period_label
-from weishang.trade import stock
-from weishang.trade.models import LocationKind
 
 
 class Killed(Exception):
     """The process died here."""
-
-
-@pytest.fixture
-def staff(db):
-    user = get_user_model().objects.create_user(username="warehouse", password="pass-word-1", is_staff=True)
-    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="trade",
-                                                         codename__in=("change_order", "change_payment")))
-    return get_user_model().objects.get(pk=user.pk)
-
-
-@pytest.fixture
-def channel(tiered, make_agent, catalog, staff, r):
-    """联创 P → 总代 G1 → G2 → G3 → 市代 C1 → C2 (referrer line), each with a restock this month.
-
-    Team ladder: G3 135,500 (3 %), G2 245,500 (3 %), G1 355,500 (5 %), P 515,500 (5 %): four lines.
-    Quarter trip (personal ≥ 50,000): P, G1, G2, G3: four prizes. Six agents to report on."""
-    sku = catalog.skus["GLOW-30ML"]
-    stock.stock_move(moves=[stock.Move(stock.location_singleton(LocationKind.SUPPLIER),
-                                       stock.location_singleton(LocationKind.WAREHOUSE), sku, 5000)],
-                     reason="receipt")
-    p = make_agent("partner", real_name="联创周")
-    g1 = make_agent("general", referrer=p, real_name="总代一")
-    g2 = make_agent("general", referrer=g1, real_name="总代二")
-    g3 = make_agent("general", referrer=g2, real_name="总代三")
-    c1 = make_agent("city", referrer=g3, real_name="市代一")
-    c2 = make_agent("city", referrer=c1, real_name="市代二")
-    r.receive(p, sku, 3000)
-    orders = [r.complete(p, [("GLOW-30ML", 2000)], staff=staff)]  # 160,000, from the warehouse
-    for agent, units in ((g1, 1000), (g2, 1000), (g3, 1000), (c1, 100), (c2, 50)):
-        orders.append(r.complete(agent, [("GLOW-30ML", units)]))
-    r.process()
-    days = {timezone.localtime(order.completed_at).date() for order in orders}
-    if len({(d.year, d.month) for d in days}) != 1:
-        pytest.skip("the orders straddle two months; run again")
-    return days.pop()
 
 
 def _period(kind: str, day):
@@ -138,9 +98,10 @@ CRASHES = {
 
 @pytest.mark.parametrize("kind", ["month", "quarter"])
 @pytest.mark.parametrize("crash", list(CRASHES))
-def test_a_killed_settlement_rerun_ends_where_an_uninterrupted_one_does(channel, monkeypatch, kind, crash):
+def test_a_killed_settlement_rerun_ends_where_an_uninterrupted_one_does(ladder_channel, monkeypatch, kind, crash):
     monkeypatch.setattr(services, "BATCH", 1)
-    label, today = _period(kind, channel)
+    monkeypatch.setattr(services, "REPORT_BATCH", 1)
+    label, today = _period(kind, ladder_channel)
     start = snapshot()
 
     with transaction.atomic():  # the uninterrupted run, on the same database, then rolled back
@@ -170,10 +131,11 @@ def test_a_killed_settlement_rerun_ends_where_an_uninterrupted_one_does(channel,
     assert snapshot() == expected
 
 
-def test_the_kill_points_are_reached_in_order(channel, monkeypatch):
+def test_the_kill_points_are_reached_in_order(ladder_channel, monkeypatch):
     """Each simulated kill happens where its name says: what was written before it is there."""
     monkeypatch.setattr(services, "BATCH", 1)
-    label, today = _period("month", channel)
+    monkeypatch.setattr(services, "REPORT_BATCH", 1)
+    label, today = _period("month", ladder_channel)
     written = {}
     for crash in CRASHES:
         with transaction.atomic():

@@ -113,8 +113,10 @@ class RewardLine(models.Model):
     recorded for income figures and the linter, but the brand pays nothing (status ``recorded``).
     """
 
+    # No single-column indexes where a composite one leads with the column (``rewardline_agent``,
+    # ``rewardline_order``): each index is written for every line, and settlement writes many.
     beneficiary = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="reward_lines",
-                                    verbose_name=_("beneficiary"))
+                                    verbose_name=_("beneficiary"), db_index=False)
     amount = models.DecimalField(_("amount"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
     kind = models.CharField(_("kind"), max_length=10, choices=RewardKind.choices)
     rule_id = models.CharField(_("rule"), max_length=60)
@@ -124,7 +126,7 @@ class RewardLine(models.Model):
     payer = models.ForeignKey(Agent, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                               verbose_name=_("paid by"), help_text=_("Empty = the company pays."))
     order = models.ForeignKey("trade.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                              verbose_name=_("order"))
+                              verbose_name=_("order"), db_index=False)
     period = models.CharField(_("period"), max_length=10, blank=True)
     explanation = models.JSONField(_("explanation"), default=dict)
     explanation_zh = models.CharField(max_length=300, blank=True)
@@ -208,8 +210,9 @@ class SettlementRun(models.Model):
 class SettlementReport(models.Model):
     """Per agent and period: the figures settlement used and what it paid."""
 
-    run = models.ForeignKey(SettlementRun, on_delete=models.PROTECT, related_name="reports")
-    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="+")
+    # Indexed by the unique (run, agent) and by (agent, run): no single-column indexes besides.
+    run = models.ForeignKey(SettlementRun, on_delete=models.PROTECT, related_name="reports", db_index=False)
+    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="+", db_index=False)
     personal_purchase = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, default=0)
     team_purchase = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, default=0)
     rewards = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, default=0)
