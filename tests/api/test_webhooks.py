@@ -531,6 +531,9 @@ def test_rewards_earned_released_and_taken_back_are_delivered(reward_chain, rece
     WebhookCursor.objects.update(position=0)
     services.webhooks_dispatch()
     assert OutboxEvent.objects.filter(topic__startswith="reward.", key__in=[str(line.pk) for line in paid]).count() == 6
+    margin = RewardLine.objects.get(order=order, kind="margin")  # now cancelled with the order: still no event
+    assert margin.status == RewardStatus.CANCELLED
+    assert not OutboxEvent.objects.filter(topic__startswith="reward.", key=str(margin.pk)).exists()
 
 
 # --- the console -------------------------------------------------------------------------------

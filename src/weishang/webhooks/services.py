@@ -296,15 +296,15 @@ def _emit_rewards(topic: str, lines: list) -> None:
 def rewards_to_outbox(*, now: datetime | None = None) -> int:
     """Write ``reward.created`` for new reward lines, ``reward.released`` and ``reward.reversed``
     for lines released or taken back since the last run (found through the journal entries that
-    moved their money). A margin (recorded, not paid by the brand) has no events."""
+    moved their money). A margin (the seller's own, not paid by the brand) has no events."""
     from weishang.ledger.models import JournalEntry
-    from weishang.rewards.models import RewardLine, RewardStatus
+    from weishang.rewards.models import RewardKind, RewardLine
 
     now = now or timezone.now()
     lines = RewardLine.objects.select_related("order")
 
     def created(batch: list) -> None:
-        _emit_rewards("reward.created", [line for line in batch if line.status != RewardStatus.RECORDED])
+        _emit_rewards("reward.created", [line for line in batch if line.kind != RewardKind.MARGIN])
 
     def moved(batch: list) -> None:
         ids = [entry.pk for entry in batch]
