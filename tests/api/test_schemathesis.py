@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, transaction
+from django.db.models import Q
 from hypothesis import HealthCheck
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -38,6 +39,7 @@ MAX_EXAMPLES = 12
 SPENDS_TOKEN = {("POST", "/api/v1/auth/logout"), ("DELETE", "/api/v1/auth/devices/{device_id}")}
 
 SEEN: dict[str, Counter] = {}
+COUNTS: Counter = Counter()
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
 
@@ -61,12 +63,54 @@ def demo(django_db_setup, django_db_blocker):
             _token, secret = token_create(user=city.user, device="schemathesis")
             owner = get_user_model().objects.get(username="owner")  # shipments are recorded as done by the issuer
             _key, key = api_key_create(name="schemathesis", scopes=list(SCOPES), by=owner)
-            yield {"city": city, "token": secret, "key": key}
+            yield {"city": city, "token": secret, "key": key, "real": real_ids(city)}
         finally:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
             request_started.connect(close_old_connections)
             request_finished.connect(close_old_connections)
+
+
+def real_ids(city) -> dict[str, list]:
+    """Ids and codes of the demo's records that the 市代 (or a brand key) may act on."""
+    from weishang.api.models import ApiToken
+    from weishang.channel.models import Agent, Application
+    from weishang.ledger.models import Withdrawal
+    from weishang.rewards.models import SettlementRun
+    from weishang.trade.models import Order, Payment
+
+    mine = Order.objects.filter(Q(buyer=city) | Q(seller=city)).order_by("pk")
+    return {
+        "number": list(mine.values_list("number", flat=True)[:20]),
+        "payments": [(p.order.number, p.pk) for p in Payment.objects.filter(order__seller=city)
+                     .select_related("order").order_by("pk")[:10]],
+        "application_id": list(Application.objects.order_by("pk").values_list("pk", flat=True)[:10]),
+        "agent_id": list(Agent.objects.filter(Q(referrer=city) | Q(supplier=city) | Q(pk=city.pk))
+                         .values_list("pk", flat=True)[:10]),
+        "device_id": list(ApiToken.objects.filter(user=city.user).values_list("pk", flat=True)),
+        "withdrawal_id": list(Withdrawal.objects.filter(agent=city).values_list("pk", flat=True)[:5]),
+        "invite_code": [city.invite_code,
+                        *Agent.objects.filter(supplier=city).values_list("invite_code", flat=True)[:3]],
+        "period": list(SettlementRun.objects.values_list("period", flat=True)[:3]),
+    }
+
+
+def with_real_ids(case, real: dict[str, list]) -> None:
+    """Every other example of an operation names a real record in its path instead of a generated
+    one, so that the business rules behind the 404 are exercised too."""
+    key = f"{case.method.upper()} {case.path}"
+    COUNTS[key] += 1
+    turn = COUNTS[key]
+    if turn % 2 or not case.path_parameters:
+        return
+    params = case.path_parameters
+    if "payment_id" in params and real["payments"]:
+        params["number"], params["payment_id"] = real["payments"][turn // 2 % len(real["payments"])]
+        return
+    for name in list(params):
+        values = real.get(name)
+        if values:
+            params[name] = values[turn // 2 % len(values)]
 
 
 @pytest.fixture
@@ -82,6 +126,7 @@ def test_the_api_answers_every_generated_request_as_documented(case, demo, db, g
     token = demo["token"]
     if (case.method.upper(), case.path) in SPENDS_TOKEN:
         token = token_create(user=demo["city"].user, device="spent by the run")[1]
+    with_real_ids(case, demo["real"])
     headers = {"Authorization": f"Bearer {token}", "X-Api-Key": demo["key"]}
     response = case.call_and_validate(headers=headers, checks=CHECKS)
     SEEN.setdefault(f"{case.method.upper()} {case.path}", Counter())[response.status_code] += 1
