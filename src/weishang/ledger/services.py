@@ -209,6 +209,8 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
             adapt.append((i, lambda v, encoder=field.encoder: None if v is None else json.dumps(v, cls=encoder)))
         elif isinstance(field, models.DateTimeField):
             adapt.append((i, _same_as_last(connection.ops.adapt_datetimefield_value)))
+        elif isinstance(field, models.DecimalField):  # as text, which the column converts as it converts the ORM's
+            adapt.append((i, _decimal_text))
     if adapt:
         rows = map(_prepare(adapt), rows)
     long_text = any(isinstance(field, models.JSONField | models.TextField)
@@ -220,15 +222,11 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
         values = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(found)))
         for chunk in _batched(rows, 20000):
             cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {values} FROM json_each(%s)",
-                           [json.dumps(chunk, default=_json_text)])
+                           [json.dumps(chunk)])
 
 
-def _json_text(value) -> str:
-    """Decimals go into SQLite's JSON as text, which the column converts exactly as it converts the
-    text the ORM binds."""
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} cannot be inserted through json_each")
+def _decimal_text(value) -> str | None:
+    return None if value is None else str(value)
 
 
 def _prepare(adapt: list[tuple[int, object]]):
