@@ -38,6 +38,7 @@ bench: setup
 	$(PY) bench/orders.py
 	$(PY) bench/settle.py
 	$(PY) bench/simulate.py
+	$(PY) bench/pages.py
 
 lock:
 	@py=$$(scripts/find-python); tmp=$$(mktemp -d); $$py -m venv $$tmp; $$tmp/bin/pip install -q uv; \
