@@ -16,16 +16,20 @@ docs/plans.md.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any, Literal, NamedTuple, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
 from .periods import period_bounds, period_label
 from .schema import (
+    CENT,
     Condition,
+    LadderStep,
     Plan,
     ReferralReward,
     RetailCommissionReward,
@@ -291,17 +295,17 @@ class UpgradeDecision:
 
 def _s(value: Decimal) -> str:
     """Exact, without exponent: Decimal('1E+3') → '1000'."""
-    text = format(value, "f")
-    return text
+    return format(value, "f")
 
 
 def _yuan(value: Decimal) -> str:
-    return format(value.quantize(Decimal("0.01")), "f") if value == value.quantize(Decimal("0.01")) else _s(value)
+    """'3000.00' when the figure has at most two decimals, else all of them: '5.005'."""
+    cents = value.quantize(CENT)
+    return format(cents if value == cents else value, "f")
 
 
 def _pct(rate: Decimal) -> str:
-    text = format((rate * 100).normalize(), "f")
-    return f"{text}%"
+    return f"{format((rate * 100).normalize(), 'f')}%"
 
 
 MAX_SENTENCE = 300  # explanation_zh / explanation_en are stored in 300-character columns
@@ -315,13 +319,22 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _symbol(currency: str) -> str:
+    """What money in ``currency`` starts with: '¥' for CNY, the code and a space for others ('JPY ')."""
+    return _SYMBOLS.get(currency, f"{currency} ")
+
+
 def _money(value: Decimal, currency: str = "CNY") -> str:
     """'¥3,000.00'; more decimals only when the figure has them ('¥5.005'); '−¥10.00' below 0."""
-    symbol = _SYMBOLS.get(currency, f"{currency} ")
+    return _money_text(value, _symbol(currency))
+
+
+def _money_text(value: Decimal, symbol: str) -> str:
+    """_money with the currency's symbol already looked up (the engine's hot path)."""
     sign = "−" if value < 0 else ""
-    value = abs(value)
-    cents = value.quantize(Decimal("0.01"))
-    return f"{sign}{symbol}{format(cents if value == cents else value.normalize(), ',f')}"
+    value = abs(value)  # rounds to the context's precision, like the other Decimal operations here
+    cents = value.quantize(CENT)
+    return sign + symbol + format(cents if value == cents else value.normalize(), ",f")
 
 
 def _ordinal(n: int) -> str:
@@ -337,13 +350,29 @@ def _name_list(names: list[str], sep: str, shown: int) -> str:
     return text
 
 
-def _fit(sentence: Any, count: int) -> str:
-    """``sentence(shown)`` with as many of ``count`` names as keep it within MAX_SENTENCE."""
-    for shown in range(count, -1, -1):
-        text = sentence(shown)
-        if len(text) <= MAX_SENTENCE:
-            return text
-    return _clip(sentence(0), MAX_SENTENCE)
+def _fit(before: str, names: list[str], sep: str, after: str) -> str:
+    """``before + _name_list(names, sep, shown) + after`` with as many names as keep it within MAX_SENTENCE.
+
+    All the names when they fit; else the first ``shown`` that fit, then ``sep`` and '…' ('…' alone for
+    none); clipped when not even that fits. The same text as building the sentence for shown = all, …, 1, 0
+    and keeping the first that fits, found by adding up lengths instead of building every sentence.
+    """
+    room = MAX_SENTENCE - len(before) - len(after)  # characters left for the list of names
+    count = len(names)
+    width = len(sep)
+    if sum(map(len, names)) + max(count - 1, 0) * width <= room:
+        return before + sep.join(names) + after
+    if count == 0:
+        return _clip(before + after, MAX_SENTENCE)
+    # With shown < count names the list is their lengths + shown separators + 1 ('…'): it grows with
+    # shown, so the largest shown that fits is found walking up from 0.
+    used, shown = 1, 0
+    while shown < count - 1 and used + len(names[shown]) + width <= room:
+        used += len(names[shown]) + width
+        shown += 1
+    if used > room:  # not even '…' fits
+        return _clip(before + "…" + after, MAX_SENTENCE)
+    return before + _name_list(names, sep, shown) + after
 
 
 _DEFAULT_NAMES = {
@@ -373,6 +402,52 @@ _ROUNDING_EN = {"down": "rounded down", "half_up": "rounded half-up", "half_even
 _ROUNDING_ZH = {"down": "向下", "half_up": "四舍五入", "half_even": "四舍六入五成双"}
 
 
+class _Rung(NamedTuple):
+    """One ladder step with the text every team-volume line at that step shares."""
+
+    number: int  # 1-based, as sentences and the explanation count steps
+    rate: Decimal
+    pct: str  # '5%'
+    from_text: str  # the explanation's step_from
+    rate_text: str  # the explanation's rate
+    head_en: str  # ' = 5% × team volume ', then the volume
+    step_en: str  # ' (step 2)'
+    head_zh: str  # ' = 团队进货额 ', then the volume
+    step_zh: str  # ' × 5%（第 2 档）'
+
+    @classmethod
+    def of(cls, index: int, step: LadderStep, metric: str) -> _Rung:
+        pct = _pct(step.rate)
+        return cls(
+            number=index + 1,
+            rate=step.rate,
+            pct=pct,
+            from_text=_s(step.from_),
+            rate_text=_s(step.rate),
+            head_en=f" = {pct} × {_METRIC_EN[metric]} ",
+            step_en=f" (step {index + 1})",
+            head_zh=f" = {_METRIC_ZH[metric]} ",
+            step_zh=f" × {pct}（第 {index + 1} 档）",
+        )
+
+
+def _step_finder(rule: TeamVolumeReward) -> Callable[[Decimal], int]:
+    """volume → the index of ``rule.step_for(volume)``, -1 below the first step.
+
+    A binary search over the steps' ``from`` (rising in any plan the schema accepted); a ladder
+    built without validation falls back to step_for.
+    """
+    starts = [step.from_ for step in rule.ladder]
+    if all(low <= high for low, high in pairwise(starts)):
+        return lambda volume: bisect_right(starts, volume) - 1
+
+    def by_step_for(volume: Decimal) -> int:
+        found = rule.step_for(volume)
+        return -1 if found is None else found[0]
+
+    return by_step_for
+
+
 # ---------------------------------------------------------------------------------------
 # The engine
 # ---------------------------------------------------------------------------------------
@@ -384,6 +459,7 @@ class Engine:
     def __init__(self, plan: Plan):
         self.plan = plan
         self.rounding = plan.settlement.rounding
+        self._symbol = _symbol(plan.currency)
 
     # -- public -------------------------------------------------------------------------
 
@@ -769,84 +845,103 @@ class Engine:
             zh=zh,
         )
 
-    def _team_volume(self, rule: TeamVolumeReward, ev: PeriodClosed, view: HierarchyView):
+    def _team_volume(self, rule: TeamVolumeReward, ev: PeriodClosed, view: HierarchyView) -> list[RewardLine]:
+        # Run once a period over every agent with a figure (100,000 and more), so the loop does only
+        # what differs between agents: each agent's step is found once (an agent is looked up again as
+        # its referrer's child), the text of each step is made once, each figure is formatted once for
+        # both languages, and no sentence is written for a line that rounds to 0 (_line drops it).
         totals = view.metric_totals(rule.metric, ev.start, ev.end)
         label_en, label_zh = self._labels(rule)
         period = self._period_label(ev)
+        tail_en, tail_zh = f" ({label_en}, {period})", f"（{label_zh}，{period}）"
+        rungs = [_Rung.of(index, step, rule.metric) for index, step in enumerate(rule.ladder)]
+        step_index = _step_finder(rule)
+        # agent → the index of their step, -1 below the first (ints only: a dict the garbage collector skips)
+        step_of = {agent: step_index(volume) for agent, volume in totals.items()}
+        no_figure = step_index(ZERO)  # the step of a child without a figure
+
+        symbol, differential = self._symbol, rule.differential
+        is_active, display_name = view.is_active, view.display_name
+        common = {  # the explanation's keys that are the same on every line, in their order
+            "rule": rule.id,
+            "rule_type": rule.type,
+            "period": ev.period,
+            "period_start": ev.start.isoformat(),
+            "period_end": ev.end.isoformat(),
+            "metric": rule.metric,
+        }
         lines = []
         for agent in sorted(totals):
-            volume = totals[agent]
-            found = rule.step_for(volume)
-            if found is None:
+            index = step_of[agent]
+            if index < 0:
                 continue
-            if not view.is_active(agent):
+            if not is_active(agent):
                 continue  # no line; the upline still subtracts this sub-team below (the brand keeps it)
-            index, step = found
-            gross = step.rate * volume
+            rung = rungs[index]
+            volume = totals[agent]
+            gross = rung.rate * volume
             subtracted = ZERO
             detail: list[str] = []
             names_en: list[str] = []
             names_zh: list[str] = []
-            if rule.differential:
+            if differential:
                 for child in sorted(view.direct_referrals(agent)):
-                    child_volume = totals.get(child, ZERO)
-                    child_found = rule.step_for(child_volume)
-                    if child_found is None:
+                    child_index = step_of.get(child, no_figure)
+                    if child_index < 0:
                         continue
-                    part = child_found[1].rate * child_volume
+                    child_rung = rungs[child_index]
+                    child_volume = totals.get(child, ZERO)
+                    part = child_rung.rate * child_volume
                     subtracted += part
-                    active = view.is_active(child)
+                    active = is_active(child)
                     detail.append(
-                        f"agent {child}: {_pct(child_found[1].rate)} × {_yuan(child_volume)} = {_s(part)}"
+                        f"agent {child}: {child_rung.pct} × {_yuan(child_volume)} = {_s(part)}"
                         + ("" if active else " (inactive: kept by the brand)")
                     )
-                    name = self._who(view, child)
+                    name = _clip(display_name(child), NAME_CHARS)
                     names_en.append(name if active else f"{name} (inactive)")
                     names_zh.append(name if active else f"{name}（已停用）")
             full = max(ZERO, gross - subtracted)
+            amount = round_money(full, self.rounding)
+            if amount == 0:
+                continue  # _line would drop it: no sentences to write
+            amount_text, note_en, note_zh = self._amount_texts(amount, full)
             explanation: dict[str, str | int] = {
-                "rule": rule.id,
-                "rule_type": rule.type,
-                "period": ev.period,
-                "period_start": ev.start.isoformat(),
-                "period_end": ev.end.isoformat(),
-                "metric": rule.metric,
+                **common,
                 "volume": _s(volume),
-                "ladder_step": index + 1,
-                "step_from": _s(step.from_),
-                "rate": _s(step.rate),
+                "ladder_step": rung.number,
+                "step_from": rung.from_text,
+                "rate": rung.rate_text,
                 "gross": _s(gross),
-                "differential": "yes" if rule.differential else "no",
+                "differential": "yes" if differential else "no",
                 "differential_subtracted": _s(subtracted),
                 "subtracted_detail": "; ".join(detail) if detail else "none",
                 "payer": "company",
             }
-            head_en = f" = {_pct(step.rate)} × {_METRIC_EN[rule.metric]} {self._m(volume)} (step {index + 1})"
-            head_zh = f" = {_METRIC_ZH[rule.metric]} {self._m(volume)} × {_pct(step.rate)}（第 {index + 1} 档）"
-            tail_en, tail_zh = f" ({label_en}, {period})", f"（{label_zh}，{period}）"
-            sub = self._m(subtracted)
-
-            def say_en(shown: int, full=full, head=head_en, tail=tail_en, sub=sub, names=names_en) -> str:
-                diff = f" − {sub} earned in sub-teams of {_name_list(names, ', ', shown)}" if names else ""
-                return self._say(full, head + diff + tail, "")[0]
-
-            def say_zh(shown: int, full=full, head=head_zh, tail=tail_zh, sub=sub, names=names_zh) -> str:
-                diff = f" − {_name_list(names, '、', shown)} 的下级团队已得 {sub}" if names else ""
-                return self._say(full, "", head + diff + tail)[1]
-
+            volume_text = _money_text(volume, symbol)
+            head_en = f"{amount_text}{rung.head_en}{volume_text}{rung.step_en}"
+            head_zh = f"{amount_text}{rung.head_zh}{volume_text}{rung.step_zh}"
+            if names_en:
+                sub = _money_text(subtracted, symbol)
+                en = _fit(f"{head_en} − {sub} earned in sub-teams of ", names_en, ", ", tail_en + note_en)
+                zh = _fit(f"{head_zh} − ", names_zh, "、", f" 的下级团队已得 {sub}{tail_zh}{note_zh}")
+            else:  # what _fit does without names
+                en = _clip(head_en + tail_en + note_en, MAX_SENTENCE)
+                zh = _clip(head_zh + tail_zh + note_zh, MAX_SENTENCE)
             lines.append(
                 self._line(
                     view,
                     beneficiary=agent,
                     full=full,
+                    amount=amount,
                     rule_id=rule.id,
                     source_event=ev.event_id,
                     generation=0,
                     kind="reward",
                     payer="company",
                     explanation=explanation,
-                    en=_fit(say_en, len(names_en)),
-                    zh=_fit(say_zh, len(names_zh)),
+                    en=en,
+                    zh=zh,
                 )
             )
         return lines
@@ -1021,16 +1116,26 @@ class Engine:
         return _clip(view.display_name(agent), NAME_CHARS)
 
     def _m(self, value: Decimal) -> str:
-        return _money(value, self.plan.currency)
+        return _money_text(value, self._symbol)
+
+    def _amount_texts(self, amount: Decimal, full: Decimal) -> tuple[str, str, str]:
+        """``amount`` (``full`` rounded) as money, and the English and Chinese notes when rounding changed it."""
+        if amount > 0:
+            # rounded to the cent already, so _m's abs() and quantize() would change nothing
+            text = self._symbol + format(amount, ",f")
+        else:
+            text = self._m(amount)
+        if amount == full:
+            return text, "", ""
+        exact = self._m(full)
+        note_en = f"; exact {exact}, {_ROUNDING_EN[self.rounding]}"
+        note_zh = f"；精确值 {exact}，{_ROUNDING_ZH[self.rounding]}取整到分"
+        return text, note_en, note_zh
 
     def _say(self, full: Decimal, tail_en: str, tail_zh: str) -> tuple[str, str]:
         """The rounded amount, the rule's sentence, and a note when rounding changed the figure."""
-        amount = round_money(full, self.rounding)
-        note_en = note_zh = ""
-        if amount != full:
-            note_en = f"; exact {self._m(full)}, {_ROUNDING_EN[self.rounding]}"
-            note_zh = f"；精确值 {self._m(full)}，{_ROUNDING_ZH[self.rounding]}取整到分"
-        return f"{self._m(amount)}{tail_en}{note_en}", f"{self._m(amount)}{tail_zh}{note_zh}"
+        amount_text, note_en, note_zh = self._amount_texts(round_money(full, self.rounding), full)
+        return f"{amount_text}{tail_en}{note_en}", f"{amount_text}{tail_zh}{note_zh}"
 
     def _period_label(self, ev: PeriodClosed) -> str:
         if period_bounds(ev.period, ev.start) == (ev.start, ev.end):
@@ -1057,17 +1162,20 @@ class Engine:
         explanation: dict[str, str | int],
         en: str,
         zh: str,
+        amount: Decimal | None = None,
     ) -> RewardLine | None:
-        amount = round_money(full, self.rounding)
+        """The line, or None when ``full`` rounds to 0; ``amount``: ``full`` rounded, when the caller has it.
+
+        ``explanation`` (a dict the caller made for this line) gets the keys every line has, at its end.
+        """
+        if amount is None:
+            amount = round_money(full, self.rounding)
         if amount == 0:
             return None
-        explanation = {
-            **explanation,
-            "beneficiary_name": view.display_name(beneficiary),
-            "full_amount": _s(full),
-            "rounding": self.rounding,
-            "amount": _s(amount),
-        }
+        explanation["beneficiary_name"] = view.display_name(beneficiary)
+        explanation["full_amount"] = _s(full)
+        explanation["rounding"] = self.rounding
+        explanation["amount"] = _s(amount)
         return RewardLine(
             beneficiary=beneficiary,
             amount=amount,

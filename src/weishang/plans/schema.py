@@ -357,11 +357,12 @@ class TeamVolumeReward(_Reward):
 
     def step_for(self, volume: Decimal) -> tuple[int, LadderStep] | None:
         """(index, step) of the highest step with from ≤ volume, or None below the first."""
-        found = None
-        for i, step in enumerate(self.ladder):
-            if step.from_ <= volume:
-                found = (i, step)
-        return found
+        # from the top down: the first match is the last in the list (the highest, as from rises)
+        ladder = self.ladder
+        for i in range(len(ladder) - 1, -1, -1):
+            if ladder[i].from_ <= volume:
+                return i, ladder[i]
+        return None
 
 
 class Prize(_Model):
