@@ -55,6 +55,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
@@ -536,36 +537,50 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 class _Phases:
-    """Exclusive wall time, CPU time of this process, calls and SQL statements per instrumented
-    function (nesting-aware). On a shared machine the CPU time is the steadier figure; on SQLite it
-    includes the database's work (same process), on PostgreSQL not the server's."""
+    """Exclusive wall time, CPU time of the thread, calls and SQL statements per instrumented
+    function (nesting-aware, per thread). Settlement writes its batches on a second thread while
+    the engine computes (``weishang.core.db_threads``): that thread's phases are marked
+    "[writer]" and overlap the others in time, so the column adds up to more than the run. On
+    SQLite a thread's CPU time includes the database's work (same process), on PostgreSQL not the
+    server's."""
 
     def __init__(self) -> None:
-        self.stack: list[list] = []
+        self._local = threading.local()
+        self._lock = threading.Lock()
         self.excl: dict[str, float] = defaultdict(float)
         self.cpu: dict[str, float] = defaultdict(float)
         self.calls: Counter = Counter()
         self.sql_n: Counter = Counter()
         self.sql_s: dict[str, float] = defaultdict(float)
 
+    @property
+    def stack(self) -> list[list]:
+        if not hasattr(self._local, "stack"):
+            self._local.stack = []
+        return self._local.stack
+
     def wrap(self, name, fn):
         phases = self
 
         def wrapper(*a, **kw):
             label = name(*a) if callable(name) else name
-            phases.stack.append([label, 0.0, 0.0])
-            t, c = time.perf_counter(), time.process_time()
+            if threading.current_thread() is not threading.main_thread():
+                label = f"[{threading.current_thread().name}] {label}"
+            stack = phases.stack
+            stack.append([label, 0.0, 0.0])
+            t, c = time.perf_counter(), time.thread_time()
             try:
                 return fn(*a, **kw)
             finally:
-                elapsed, cpu = time.perf_counter() - t, time.process_time() - c
-                _label, children, children_cpu = phases.stack.pop()
-                phases.excl[label] += elapsed - children
-                phases.cpu[label] += cpu - children_cpu
-                phases.calls[label] += 1
-                if phases.stack:
-                    phases.stack[-1][1] += elapsed
-                    phases.stack[-1][2] += cpu
+                elapsed, cpu = time.perf_counter() - t, time.thread_time() - c
+                _label, children, children_cpu = stack.pop()
+                with phases._lock:
+                    phases.excl[label] += elapsed - children
+                    phases.cpu[label] += cpu - children_cpu
+                    phases.calls[label] += 1
+                if stack:
+                    stack[-1][1] += elapsed
+                    stack[-1][2] += cpu
 
         wrapper.__wrapped__ = fn
         return wrapper
@@ -575,9 +590,18 @@ class _Phases:
         try:
             return execute(sql, params, many, context)
         finally:
-            label = self.stack[-1][0] if self.stack else "(outside)"
-            self.sql_n[label] += 1
-            self.sql_s[label] += time.perf_counter() - t
+            stack = self.stack
+            label = stack[-1][0] if stack else "(outside)"
+            with self._lock:
+                self.sql_n[label] += 1
+                self.sql_s[label] += time.perf_counter() - t
+
+    def watch_new_connections(self) -> None:
+        """Count the SQL of the connections other threads open, too."""
+        from django.db.backends.signals import connection_created
+
+        connection_created.connect(lambda sender, connection, **kw: connection.execute_wrappers.append(self.sql),
+                                   weak=False)
 
 
 def run_measure(args: argparse.Namespace) -> int:
@@ -657,6 +681,7 @@ def run_measure(args: argparse.Namespace) -> int:
         from weishang.plans import engine as plan_engine
 
         phases = _Phases()
+        phases.watch_new_connections()
         DH = rewards_hierarchy.DatabaseHierarchy
         DH._parent_map = phases.wrap("load all agents (_parent_map)", DH._parent_map)
         DH._grouped = phases.wrap("GROUP BY buyer query (_grouped)", DH._grouped)

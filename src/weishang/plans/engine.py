@@ -17,7 +17,7 @@ docs/plans.md.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -480,6 +480,21 @@ class Engine:
         _check_unique(lines)
         return lines
 
+    def stream(self, event: Event, view: HierarchyView) -> Iterator[RewardLine]:
+        """The lines of ``process``, in the same order, each as soon as it is computed: a period
+        close over a whole channel makes tens of thousands, which the caller can store while the
+        rest are computed (settlement does). Keys are checked as the lines come, so the
+        ``EngineError`` for a repeated key is raised when it is met, after the lines before it."""
+        if not isinstance(event, PeriodClosed):
+            yield from self.process(event, view)
+            return
+        seen: set[tuple[str, str, int, int]] = set()
+        for line in self._period_lines(event, view):
+            if line.key in seen:
+                raise EngineError(f"two reward lines with the key {line.key}; the plan or the view is inconsistent")
+            seen.add(line.key)
+            yield line
+
     def upgrade_for(
         self,
         agent: int,
@@ -563,13 +578,17 @@ class Engine:
         return [line for line in lines if line is not None]
 
     def _period_closed(self, ev: PeriodClosed, view: HierarchyView) -> list[RewardLine]:
-        lines: list[RewardLine | None] = []
+        return list(self._period_lines(ev, view))
+
+    def _period_lines(self, ev: PeriodClosed, view: HierarchyView) -> Iterator[RewardLine]:
         for rule in self.plan.rewards:
             if isinstance(rule, TeamVolumeReward) and rule.period == ev.period:
-                lines.extend(self._team_volume(rule, ev, view))
+                lines = self._team_volume(rule, ev, view)
             elif isinstance(rule, TargetAwardReward) and rule.period == ev.period:
-                lines.extend(self._target_award(rule, ev, view))
-        return [line for line in lines if line is not None]
+                lines = self._target_award(rule, ev, view)
+            else:
+                continue
+            yield from (line for line in lines if line is not None)
 
     # -- rules --------------------------------------------------------------------------
     #
@@ -845,7 +864,8 @@ class Engine:
             zh=zh,
         )
 
-    def _team_volume(self, rule: TeamVolumeReward, ev: PeriodClosed, view: HierarchyView) -> list[RewardLine]:
+    def _team_volume(self, rule: TeamVolumeReward, ev: PeriodClosed, view: HierarchyView
+                     ) -> Iterator[RewardLine | None]:
         # Run once a period over every agent with a figure (100,000 and more), so the loop does only
         # what differs between agents: each agent's step is found once (an agent is looked up again as
         # its referrer's child), the text of each step is made once, each figure is formatted once for
@@ -870,7 +890,6 @@ class Engine:
             "period_end": ev.end.isoformat(),
             "metric": rule.metric,
         }
-        lines = []
         for agent in sorted(totals):
             index = step_of[agent]
             if index < 0:
@@ -928,7 +947,7 @@ class Engine:
             else:  # what _fit does without names
                 en = _clip(head_en + tail_en + note_en, MAX_SENTENCE)
                 zh = _clip(head_zh + tail_zh + note_zh, MAX_SENTENCE)
-            lines.append(
+            yield (
                 self._line(
                     view,
                     beneficiary=agent,
@@ -944,9 +963,9 @@ class Engine:
                     zh=zh,
                 )
             )
-        return lines
 
-    def _target_award(self, rule: TargetAwardReward, ev: PeriodClosed, view: HierarchyView):
+    def _target_award(self, rule: TargetAwardReward, ev: PeriodClosed, view: HierarchyView
+                      ) -> Iterator[RewardLine | None]:
         totals = view.metric_totals(rule.metric, ev.start, ev.end)
         label_en, label_zh = self._labels(rule)
         period = self._period_label(ev)
@@ -958,7 +977,6 @@ class Engine:
         else:
             prize_en = f" = cost of {prize.kind} {shown_name}".rstrip()
             prize_zh = f" = {_PRIZE_ZH[prize.kind]}" + (f"“{shown_name}”" if shown_name else "") + "的品牌成本"
-        lines = []
         for agent in sorted(totals):
             figure = totals[agent]
             if figure < rule.threshold:
@@ -975,7 +993,7 @@ class Engine:
                 f"{prize_en}: {who}'s {_METRIC_EN[rule.metric]} {fig} ≥ {thr} ({label_en}, {period})",
                 f"{prize_zh}：{who} 的{_METRIC_ZH[rule.metric]} {fig} ≥ {thr}（{label_zh}，{period}）",
             )
-            lines.append(
+            yield (
                 self._line(
                     view,
                     beneficiary=agent,
@@ -1003,7 +1021,6 @@ class Engine:
                     zh=zh,
                 )
             )
-        return lines
 
     def _agent_exited(self, ev: AgentExited, view: HierarchyView) -> list[RewardLine]:
         returns = self.plan.returns

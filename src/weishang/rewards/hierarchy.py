@@ -23,6 +23,7 @@ from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
 from weishang.channel.models import Agent, AgentStatus, Level, ReferrerLink
+from weishang.core.db_threads import in_background, threads_allowed
 from weishang.core.money import CENT
 from weishang.trade.models import Order, OrderKind, OrderStatus
 from weishang.trade.models.orders import VOLUME_KINDS
@@ -75,6 +76,7 @@ class DatabaseHierarchy:
         self._active: dict[int, bool] = {}
         self._names: dict[int, str] = {}
         self._parents: dict[int, int | None] | None = None
+        self._upward: list[tuple[int, int]] = []
         self._children: dict[int | None, list[int]] = {}
         self._totals: dict[tuple, dict[int, Decimal]] = {}
 
@@ -158,21 +160,21 @@ class DatabaseHierarchy:
                 self._levels[pk] = codes[level]
                 self._active[pk] = status == active
                 self._names[pk] = name
+            order: list[int] = list(children[None])
+            for agent in order:  # breadth first from the roots; the list grows as it is walked
+                order.extend(children.get(agent, ()))
+            # (agent, referrer) pairs, children before parents: the order team totals add up in
+            self._upward = [(agent, parents[agent]) for agent in reversed(order) if parents[agent] is not None]
             self._parents, self._children = parents, children
         return self._parents
 
     def _rollup(self, own: dict[int, Decimal]) -> dict[int, Decimal]:
         """Team totals from personal totals in one pass up the referrer tree (children before parents)."""
-        parents = self._parent_map()
-        children = self._children
-        order: list[int] = list(children[None])
-        for agent in order:  # breadth first from the roots; the list grows as it is walked
-            order.extend(children.get(agent, ()))
-        team: dict[int, Decimal] = {agent: own.get(agent, ZERO) for agent in order}
-        for agent in reversed(order):
-            parent = parents[agent]
-            if parent is not None:
-                team[parent] += team[agent]
+        self._parent_map()
+        team: dict[int, Decimal] = dict.fromkeys(self._parents, ZERO)
+        team.update(own)
+        for agent, parent in self._upward:
+            team[parent] += team[agent]
         return {agent: amount for agent, amount in team.items() if amount}
 
     def _grouped(self, q: Q, field: str) -> dict[int, Decimal]:
@@ -181,9 +183,27 @@ class DatabaseHierarchy:
         ORM would make them."""
         rows = (Order.objects.filter(q).values_list(field).annotate(s=Sum("total")).order_by()
                 .values_list(field, "s"))
-        money = _money if connection.vendor == "sqlite" else None
-        return {agent: (money(amount) if money else amount) for agent, amount in _raw_rows(rows)
-                if agent is not None and amount}
+        sql, params = rows.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            found = cursor.fetchall()
+        if connection.vendor == "sqlite":
+            return {agent: _money(amount) for agent, amount in found if agent is not None and amount}
+        return {agent: amount for agent, amount in found if agent is not None and amount}
+
+    def _grouped_by_period(self, q: Q, field: str, since: datetime, until: datetime) -> dict[int, Decimal]:
+        """``_grouped`` over [since, until), while another thread loads the agents (``_parent_map``,
+        which the engine needs next) on its own connection — when one may be used
+        (``threads_allowed``: not inside a transaction); else the agents first, then the sums.
+
+        The sums run on this thread's connection, whose page cache holds the orders when a
+        settlement follows other reads of them; the database works outside the GIL meanwhile,
+        so loading the agents costs the settlement almost nothing."""
+        loading = None if self._parents is not None else in_background(self._parent_map, parallel=threads_allowed())
+        totals = self._grouped(q & Q(completed_at__gte=since, completed_at__lt=until), field)
+        if loading is not None:
+            loading.result()
+        return totals
 
     def metric_totals(self, metric: str, start: date, end: date) -> dict[int, Decimal]:
         """Every agent's figure for the period (memoised: the ladder, awards and reports share it)."""
@@ -193,17 +213,18 @@ class DatabaseHierarchy:
         return self._totals[key]
 
     def _metric_totals(self, metric: str, start: date, end: date) -> dict[int, Decimal]:
-        self._parent_map()  # the engine asks about every agent in the totals next
+        # The engine asks about every agent in the totals next: the agents are loaded while the
+        # orders are summed (or first, for the other figures).
         since, until = day_range(start, end)
-        period = Q(completed_at__gte=since, completed_at__lt=until)
         if metric == "personal_purchase":
-            return self._grouped(_purchases() & period, "buyer_id")
+            return self._grouped_by_period(_purchases(), "buyer_id", since, until)
+        if metric == "personal_retail":
+            return self._grouped_by_period(_retail(), "seller_id", since, until)
         if metric == "team_purchase":  # the personal figures, rolled up the tree: one GROUP BY for both
             return self._rollup(self.metric_totals("personal_purchase", start, end))
-        if metric == "personal_retail":
-            return self._grouped(_retail() & period, "seller_id")
         if metric == "team_retail":
             return self._rollup(self.metric_totals("personal_retail", start, end))
+        self._parent_map()
         if metric == "new_referrals":
             rows = (Agent.objects.filter(joined_at__gte=since, joined_at__lt=until, referrer__isnull=False)
                     .exclude(status=AgentStatus.APPLICANT).values_list("referrer_id")

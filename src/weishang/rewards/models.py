@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -113,8 +114,9 @@ class RewardLine(models.Model):
     recorded for income figures and the linter, but the brand pays nothing (status ``recorded``).
     """
 
-    # No single-column indexes where a composite one leads with the column (``rewardline_agent``,
-    # ``rewardline_order``): each index is written for every line, and settlement writes many.
+    # No single-column index where a composite one leads with the column (``rewardline_agent``), and
+    # partial ones for the columns most lines leave empty (see Meta): each index is written for
+    # every line, and settlement writes many.
     beneficiary = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="reward_lines",
                                     verbose_name=_("beneficiary"), db_index=False)
     amount = models.DecimalField(_("amount"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
@@ -124,7 +126,7 @@ class RewardLine(models.Model):
     source_event = models.CharField(_("source event"), max_length=120)
     generation = models.PositiveSmallIntegerField(_("generation"), default=0)
     payer = models.ForeignKey(Agent, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                              verbose_name=_("paid by"), help_text=_("Empty = the company pays."))
+                              verbose_name=_("paid by"), help_text=_("Empty = the company pays."), db_index=False)
     order = models.ForeignKey("trade.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                               verbose_name=_("order"), db_index=False)
     period = models.CharField(_("period"), max_length=10, blank=True)
@@ -137,9 +139,9 @@ class RewardLine(models.Model):
     entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, null=True, blank=True,
                               related_name="+")
     release_entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, null=True, blank=True,
-                                      related_name="+")
+                                      related_name="+", db_index=False)
     reversal_entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, null=True, blank=True,
-                                       related_name="+")
+                                       related_name="+", db_index=False)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -149,10 +151,20 @@ class RewardLine(models.Model):
             models.UniqueConstraint(fields=["source_event", "rule_id", "beneficiary", "generation"],
                                     name="rewardline_once"),
         ]
+        # Partial indexes where most lines have nothing to find: settlement's lines (tens of
+        # thousands a month) are available at once, with no order, payer, release or reversal, and
+        # enter none of these (a query on ``order_id = …`` implies ``order_id IS NOT NULL``, so the
+        # databases use them as before).
         indexes = [
-            models.Index(fields=["status", "release_at"], name="rewardline_release"),
+            models.Index(fields=["status", "release_at"], name="rewardline_release",
+                         condition=Q(status=RewardStatus.FROZEN)),
             models.Index(fields=["beneficiary", "status"], name="rewardline_agent"),
-            models.Index(fields=["order"], name="rewardline_order"),
+            models.Index(fields=["order"], name="rewardline_order", condition=Q(order__isnull=False)),
+            models.Index(fields=["payer"], name="rewardline_payer", condition=Q(payer__isnull=False)),
+            models.Index(fields=["release_entry"], name="rewardline_release_entry",
+                         condition=Q(release_entry__isnull=False)),
+            models.Index(fields=["reversal_entry"], name="rewardline_reversal_entry",
+                         condition=Q(reversal_entry__isnull=False)),
         ]
 
     def __str__(self) -> str:

@@ -41,6 +41,7 @@ from weishang.catalog.models import SKU
 from weishang.catalog.selectors import level_price
 from weishang.channel import services as channel_services
 from weishang.channel.models import Agent, Level
+from weishang.core.db_threads import BatchWriter, threads_allowed
 from weishang.core.errors import BusinessError, Conflict
 from weishang.core.models import OutboxEvent
 from weishang.ledger import services as ledger
@@ -419,7 +420,7 @@ def settle_period(*, period: str, by=None, today: date | None = None) -> Settlem
     run, _created = SettlementRun.objects.get_or_create(period=period, plan=version, defaults={"started_by": by})
     if run.finished_at is not None:
         return run
-    with _collector_paused(), _one_checkpoint():
+    with _collector_paused():
         return _settle(run, version, kind, start, end)
 
 
@@ -444,8 +445,8 @@ def _collector_paused():
 def _one_checkpoint():
     """SQLite: no WAL checkpoint every 1,000 pages while the settlement writes (some 50 MB of
     lines, reports and ledger rows: a dozen checkpoints, each copying pages that the next batches
-    change again, each syncing the files twice), one when it is done. This connection only; the
-    checkpoint is part of the settlement's time. PostgreSQL: nothing to do."""
+    change again, each syncing the files twice), one when it is done. The writing connection
+    only; the checkpoint is part of the settlement's time. PostgreSQL: nothing to do."""
     if connection.vendor != "sqlite":
         yield
         return
@@ -463,43 +464,67 @@ def _one_checkpoint():
 
 
 def _settle(run: SettlementRun, version: PlanVersion, kind: str, start: date, end: date) -> SettlementRun:
+    """Stream the engine's lines into batches, then write the per-agent reports.
+
+    On PostgreSQL, outside a caller's transaction, the batches are written by two writer threads
+    with connections of their own (``BatchWriter``): the lines while the engine computes the next
+    ones, the reports beside the last lines; the server does most of that work (inserts, the
+    foreign-key checks at each commit) in its own processes, so the three overlap. On SQLite, or
+    inside a transaction, everything runs here in order: SQLite works inside this process, under
+    the GIL, and a writer thread only contended with the engine for it (measured in
+    docs/benchmarks.md). Either way each batch is one transaction and the same rows are written."""
     period = run.period
-    engine = Engine(plan_of(version))
-    view = DatabaseHierarchy()
     closed = PeriodClosed(event_id=f"period:{period}", period=kind, start=start, end=end)
-    lines = engine.process(closed, view)
-    paid: dict[int, Decimal] = defaultdict(Decimal)
-    for line in lines:
-        if line.kind != "margin":
-            paid[line.beneficiary] += line.amount
     # What a killed run already wrote (whole batches: each is one transaction), read once.
     done = set(RewardLine.objects.filter(source_event=closed.event_id)
                .values_list("source_event", "rule_id", "beneficiary_id", "generation"))
-    if done:
-        lines = [line for line in lines if line.key not in done]
-    brand: dict[str, int] = {}
-    for i in range(0, len(lines), BATCH):
-        with transaction.atomic():
-            _resumable_commit()
-            _store_new(lines[i:i + BATCH], version=version, period=period, settled=True, brand=brand)
-    del lines
-    personal = view.metric_totals("personal_purchase", start, end)
-    team = view.metric_totals("team_purchase", start, end)
     reported = set(SettlementReport.objects.filter(run=run).values_list("agent_id", flat=True))
-    agents = sorted((set(personal) | set(team) | set(paid)) - reported)
-    run_id = run.pk
-    for i in range(0, len(agents), REPORT_BATCH):
-        with transaction.atomic():
-            _resumable_commit()
-            ledger.insert_rows(SettlementReport, REPORT_FIELDS, (
-                (run_id, a, personal.get(a, ZERO), team.get(a, ZERO), paid.get(a, ZERO))
-                for a in agents[i:i + REPORT_BATCH]))
+    engine = Engine(plan_of(version))
+    view = DatabaseHierarchy()
+    paid: dict[int, Decimal] = defaultdict(Decimal)
+    brand: dict[str, int] = {}  # the brand's account ids, kept between batches (on the writing thread)
+    parallel = connection.vendor == "postgresql" and threads_allowed()
+    with BatchWriter(parallel=parallel, around=_one_checkpoint, name="settle-lines") as lines_writer:
+        batch: list[EngineLine] = []
+        for line in engine.stream(closed, view):
+            if line.kind != "margin":
+                paid[line.beneficiary] += line.amount
+            if line.key in done:
+                continue
+            batch.append(line)
+            if len(batch) == BATCH:
+                lines_writer.submit(_store_settled, batch, version, period, brand)
+                batch = []
+        if batch:
+            lines_writer.submit(_store_settled, batch, version, period, brand)
+        del batch
+        personal = view.metric_totals("personal_purchase", start, end)
+        team = view.metric_totals("team_purchase", start, end)
+        agents = sorted((set(personal) | set(team) | set(paid)) - reported)
+        run_id = run.pk
+        with BatchWriter(parallel=parallel, name="settle-reports") as reports_writer:
+            for i in range(0, len(agents), REPORT_BATCH):
+                rows = [(run_id, a, personal.get(a, ZERO), team.get(a, ZERO), paid.get(a, ZERO))
+                        for a in agents[i:i + REPORT_BATCH]]
+                reports_writer.submit(_store_reports, rows)
     run.lines = RewardLine.objects.filter(source_event=closed.event_id).count()
     run.total = sum(paid.values(), Decimal("0"))
     run.volume = sum(personal.values(), Decimal("0"))
     run.finished_at = timezone.now()
     run.save(update_fields=["lines", "total", "volume", "finished_at"])
     return run
+
+
+def _store_settled(lines: list[EngineLine], version: PlanVersion, period: str, brand: dict[str, int]) -> None:
+    """One batch of a settlement's lines, with their journal entry (in the writer's transaction)."""
+    _resumable_commit()
+    _store_new(lines, version=version, period=period, settled=True, brand=brand)
+
+
+def _store_reports(rows: list[tuple]) -> None:
+    """One batch of a settlement's per-agent reports (in the writer's transaction)."""
+    _resumable_commit()
+    ledger.insert_rows(SettlementReport, REPORT_FIELDS, rows)
 
 
 REPORT_FIELDS = ("run", "agent", "personal_purchase", "team_purchase", "rewards")
