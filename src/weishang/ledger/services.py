@@ -209,8 +209,8 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
             adapt.append((i, lambda v, encoder=field.encoder: None if v is None else json.dumps(v, cls=encoder)))
         elif isinstance(field, models.DateTimeField):
             adapt.append((i, _same_as_last(connection.ops.adapt_datetimefield_value)))
-        elif isinstance(field, models.DecimalField):  # as text, which the column converts as it converts the ORM's
-            adapt.append((i, _decimal_text))
+        # Decimals go in as text, which the column converts as it converts the ORM's: by the
+        # adapter Django registers for sqlite3 (executemany), or as JSON strings (json_each below).
     if adapt:
         rows = map(_prepare(adapt), rows)
     long_text = any(isinstance(field, models.JSONField | models.TextField)
@@ -222,11 +222,14 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
         values = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(found)))
         for chunk in _batched(rows, 20000):
             cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {values} FROM json_each(%s)",
-                           [json.dumps(chunk)])
+                           [json.dumps(chunk, default=_decimal_text)])
 
 
-def _decimal_text(value) -> str | None:
-    return None if value is None else str(value)
+def _decimal_text(value):
+    """``json.dumps`` default: a Decimal as its exact text (a JSON string); nothing else."""
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def _prepare(adapt: list[tuple[int, object]]):
