@@ -45,6 +45,7 @@ One run at a time: a second one waits for ``var/bench/settle.lock``.
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.util
 import inspect
 import json
@@ -562,6 +563,7 @@ class _Phases:
     def wrap(self, name, fn):
         phases = self
 
+        @functools.wraps(fn)
         def wrapper(*a, **kw):
             label = name(*a) if callable(name) else name
             if threading.current_thread() is not threading.main_thread():
@@ -582,7 +584,6 @@ class _Phases:
                     stack[-1][1] += elapsed
                     stack[-1][2] += cpu
 
-        wrapper.__wrapped__ = fn
         return wrapper
 
     def sql(self, execute, sql, params, many, context):
@@ -687,6 +688,17 @@ def run_measure(args: argparse.Namespace) -> int:
         DH._grouped = phases.wrap("GROUP BY buyer query (_grouped)", DH._grouped)
         DH._rollup = phases.wrap("team rollup in Python (_rollup)", DH._rollup)
         plan_engine.Engine.process = phases.wrap("engine: compute lines (Engine.process)", plan_engine.Engine.process)
+        # Settlement consumes Engine.stream, a generator: each step is timed (the queries it
+        # triggers on the first step are timed as their own phases, nested inside).
+        next_line = phases.wrap("engine: compute lines (Engine.stream)", next)
+        real_stream = plan_engine.Engine.stream
+
+        def timed_stream(self, event, view):
+            lines = real_stream(self, event, view)
+            while (line := next_line(lines, None)) is not None:
+                yield line
+
+        plan_engine.Engine.stream = timed_stream
         services._store_new = phases.wrap("_store_new: classify, build rows", services._store_new)
         ledger.account_for = phases.wrap("ledger.account_for (get_or_create)", ledger.account_for)
         ledger.agent_account_ids = phases.wrap("ledger.agent_account_ids: open accounts", ledger.agent_account_ids)
