@@ -882,14 +882,7 @@ class Engine:
 
         symbol, differential = self._symbol, rule.differential
         is_active, display_name = view.is_active, view.display_name
-        common = {  # the explanation's keys that are the same on every line, in their order
-            "rule": rule.id,
-            "rule_type": rule.type,
-            "period": ev.period,
-            "period_start": ev.start.isoformat(),
-            "period_end": ev.end.isoformat(),
-            "metric": rule.metric,
-        }
+        common = _period_keys(rule, ev)  # the explanation's keys that are the same on every line
         for agent in sorted(totals):
             index = step_of[agent]
             if index < 0:
@@ -977,6 +970,7 @@ class Engine:
         else:
             prize_en = f" = cost of {prize.kind} {shown_name}".rstrip()
             prize_zh = f" = {_PRIZE_ZH[prize.kind]}" + (f"“{shown_name}”" if shown_name else "") + "的品牌成本"
+        common = _period_keys(rule, ev)
         for agent in sorted(totals):
             figure = totals[agent]
             if figure < rule.threshold:
@@ -1004,12 +998,7 @@ class Engine:
                     kind="prize",
                     payer="company",
                     explanation={
-                        "rule": rule.id,
-                        "rule_type": rule.type,
-                        "period": ev.period,
-                        "period_start": ev.start.isoformat(),
-                        "period_end": ev.end.isoformat(),
-                        "metric": rule.metric,
+                        **common,
                         "figure": _s(figure),
                         "threshold": _s(rule.threshold),
                         "prize_kind": prize.kind,
@@ -1207,6 +1196,18 @@ class Engine:
             explanation_en=_clip(en, MAX_SENTENCE),
             explanation_zh=_clip(zh, MAX_SENTENCE),
         )
+
+
+def _period_keys(rule: TeamVolumeReward | TargetAwardReward, ev: PeriodClosed) -> dict[str, str | int]:
+    """The first keys of a period rule's explanation, in their order: the rule, the period, the metric."""
+    return {
+        "rule": rule.id,
+        "rule_type": rule.type,
+        "period": ev.period,
+        "period_start": ev.start.isoformat(),
+        "period_end": ev.end.isoformat(),
+        "metric": rule.metric,
+    }
 
 
 def _check_unique(lines: Iterable[RewardLine]) -> None:
