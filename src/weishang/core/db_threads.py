@@ -1,11 +1,14 @@
 """Database work on a second thread, for the long batch jobs (monthly settlement).
 
 Settlement alternates Python work (the reward engine, building rows) with database work
-(one large ``GROUP BY``, tens of thousands of inserts, commits, the WAL checkpoint). Both SQLite
-and the PostgreSQL driver release the GIL while the database works, so a second thread with its
-own connection can write batch *n* while the caller computes batch *n + 1*, and a query can run
-while the caller reads something else. Each thread has its own Django connection (Django's
-connections are per thread); this module opens it, and closes it when the thread is done.
+(one large ``GROUP BY``, tens of thousands of inserts, commits, the WAL checkpoint). Python's
+database drivers release the GIL while the database works, so a second thread with its own
+connection can run a long query while the caller does something else, and — on PostgreSQL, whose
+server works in processes of its own — write batch *n* while the caller computes batch *n + 1*.
+(SQLite works inside this process and takes the GIL back after every row it inserts: a writer
+thread there only contends with the caller; see docs/decisions.md.) Each thread has its own
+Django connection (Django's connections are per thread); this module opens it, and closes it when
+the thread is done.
 
 A second connection cannot see the caller's uncommitted rows, and its writes would not be part
 of the caller's transaction. So :func:`threads_allowed` is false inside ``transaction.atomic()``
