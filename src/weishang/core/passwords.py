@@ -1,7 +1,12 @@
 """A forgotten password, reset with a code sent by text message to the account's phone.
 
 ``password_reset_request`` sends a six-digit code; ``password_reset_confirm`` checks it and sets the
-new password. The request answers the same whether or not the number has an account, and the
+new password. ``password_change`` is the logged-in change (old password, then new).
+
+A new password, either way, ends every other login: sessions, because Django checks each one
+against the password's hash; device tokens, through the hooks that other apps install in
+``PASSWORD_CHANGED_HOOKS`` when they are ready (the API revokes its tokens), so that core depends
+on no app. The request answers the same whether or not the number has an account, and the
 limits below hold silently, so the page cannot be used to find out who is registered or to
 flood a phone with messages.
 """
@@ -9,6 +14,7 @@ flood a phone with messages.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model, password_validation
@@ -20,6 +26,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from weishang.core.errors import BusinessError
+from weishang.core.lockout import lockout_clear
 from weishang.core.models import PasswordResetCode
 from weishang.core.selectors import brand_get
 from weishang.core.sms import SmsError, sms_send
@@ -29,6 +36,34 @@ CODE_VALID = timedelta(minutes=10)
 RESEND_AFTER = timedelta(seconds=60)
 MAX_PER_HOUR = 5
 MAX_WRONG = 5
+
+# Called as hook(user=..., keep=...) in the transaction that sets a new password; ``keep`` is the
+# credential making the change (an API device token), which stays logged in. Installed by apps.
+PASSWORD_CHANGED_HOOKS: list[Callable[..., object]] = []
+
+
+def password_set(*, user, new_password: str, keep=None, field: str = "new_password1") -> None:
+    """Validate and set ``new_password`` and log every other device out. Runs in the caller's
+    transaction (every caller is a service)."""
+    try:
+        password_validation.validate_password(new_password, user)
+    except ValidationError as exc:
+        raise BusinessError(" ".join(exc.messages), field=field) from exc
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    for hook in PASSWORD_CHANGED_HOOKS:
+        hook(user=user, keep=keep)
+
+
+@transaction.atomic
+def password_change(*, user, old_password: str, new_password: str, keep=None, field: str = "new_password1"):
+    """The logged-in change: the old password first. Other sessions and devices are logged out;
+    the caller keeps its own session (``update_session_auth_hash``) or token (``keep``)."""
+    if not user.check_password(old_password or ""):
+        raise BusinessError(_("Your old password was entered incorrectly. Please enter it again."),
+                            field="old_password")
+    password_set(user=user, new_password=new_password, keep=keep, field=field)
+    return user
 
 
 def _hash(user_id: int, code: str) -> str:
@@ -93,14 +128,10 @@ def password_reset_confirm(*, phone: str, code: str, new_password: str):
             raise wrong
         matches = constant_time_compare(current.code_hash, _hash(user.pk, code))
         if matches:
-            try:
-                password_validation.validate_password(new_password, user)
-            except ValidationError as exc:
-                raise BusinessError(" ".join(exc.messages), field="new_password1") from exc
-            user.set_password(new_password)
-            user.save(update_fields=["password"])
+            password_set(user=user, new_password=new_password)
             current.used_at = now
             current.save(update_fields=["used_at"])
+            lockout_clear(user=user)  # the owner proved they hold the phone: the lockout ends
             return user
         PasswordResetCode.objects.filter(pk=current.pk).update(attempts=F("attempts") + 1)
     raise wrong
