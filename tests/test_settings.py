@@ -122,7 +122,8 @@ CONSOLE_SMS = "weishang.core.sms.ConsoleBackend"
 
 
 def test_production_refuses_the_console_sms_backend(tmp_path):
-    result = start(tmp_path, WEISHANG_ENV="production", DEBUG="0", SECRET_KEY=LONG_KEY, WEISHANG_SMS_BACKEND=CONSOLE_SMS)
+    result = start(tmp_path, WEISHANG_ENV="production", DEBUG="0", SECRET_KEY=LONG_KEY,
+                   WEISHANG_SMS_BACKEND=CONSOLE_SMS)
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr and "SMS" in result.stderr
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model, password_validation
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -36,6 +37,9 @@ CODE_VALID = timedelta(minutes=10)
 RESEND_AFTER = timedelta(seconds=60)
 MAX_PER_HOUR = 5
 MAX_WRONG = 5
+# Requests for codes from one client address an hour, whatever the numbers (a flood of texts to
+# many phones costs the brand); counted in the cache, per weishang.core.http.client_ip.
+MAX_PER_ADDRESS_PER_HOUR = 20
 
 # Called as hook(user=..., keep=...) in the transaction that sets a new password; ``keep`` is the
 # credential making the change (an API device token), which stays logged in. Installed by apps.
@@ -83,10 +87,26 @@ def _user_by_phone(phone: str):
     return get_user_model().objects.filter(phone=phone, is_active=True).first()
 
 
-def password_reset_request(*, phone: str) -> None:
+def _address_allows(client_ip: str | None) -> bool:
+    if not client_ip:
+        return True
+    key = f"weishang:password-reset:{client_ip}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=3600)
+        count = 1
+    return count <= MAX_PER_ADDRESS_PER_HOUR
+
+
+def password_reset_request(*, phone: str, client_ip: str | None = None) -> None:
     """Send a reset code to ``phone`` if it belongs to an active account and the limits allow
-    (one code a minute, five an hour). Earlier unused codes stop working."""
+    (one code a minute, five an hour per account; twenty requests an hour per client address).
+    Earlier unused codes stop working."""
     phone = _clean_phone(phone)
+    if not _address_allows(client_ip):
+        return
     user = _user_by_phone(phone)
     if user is None:
         return

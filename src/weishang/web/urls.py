@@ -1,6 +1,15 @@
 from django.urls import path
 
-from weishang.web import account_views, growth_views, password_views, pay_views, rewards_views, shop_views, trade_views, views
+from weishang.web import (
+    account_views,
+    growth_views,
+    password_views,
+    pay_views,
+    rewards_views,
+    shop_views,
+    trade_views,
+    views,
+)
 
 app_name = "web"
 
