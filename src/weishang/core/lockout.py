@@ -71,6 +71,7 @@ class LockoutHandler(AxesDatabaseHandler):
     reaches its own."""
 
     def get_failures(self, request, credentials=None) -> int:
+        # one queryset per AXES_LOCKOUT_PARAMETERS group, in its order: ["username", "ip_address"]
         counts = []
         for attempts in self.get_user_attempts(request, credentials):
             counts.append(sum(a.failures_since_start for a in attempts.only("failures_since_start")))
