@@ -52,3 +52,14 @@ def make_agent(levels):
         )
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Counts kept in Django's cache (rate limits, text messages per address) start at zero in
+    each test, as the database does."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -26,8 +26,10 @@ PROBE = (
 
 def start(tmp_path, **env_vars: str | None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items()
-           if k not in {"WEISHANG_ENV", "DEBUG", "SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS"}}
+           if k not in {"WEISHANG_ENV", "DEBUG", "SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "WEISHANG_SMS_BACKEND"}}
+    # A deployment names its SMS provider's backend (the console one is refused in production).
     env.update({"DJANGO_SETTINGS_MODULE": "weishang.settings", "WEISHANG_VAR": str(tmp_path),
+                "WEISHANG_SMS_BACKEND": "weishang.core.sms.LocmemBackend",
                 "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))})
     for key, value in env_vars.items():
         if value is None:
@@ -112,3 +114,61 @@ def test_test_settings_are_chinese_first():
     assert settings.LANGUAGE_CODE == "zh-hans"
     assert settings.TIME_ZONE == "Asia/Shanghai" and settings.USE_TZ
     assert settings.AUTH_USER_MODEL == "core.User"
+
+
+# --- text messages: reset codes never go to the log in production (M7 item 8e) ---------------
+
+CONSOLE_SMS = "weishang.core.sms.ConsoleBackend"
+
+
+def test_production_refuses_the_console_sms_backend(tmp_path):
+    result = start(tmp_path, WEISHANG_ENV="production", DEBUG="0", SECRET_KEY=LONG_KEY,
+                   WEISHANG_SMS_BACKEND=CONSOLE_SMS)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and "SMS" in result.stderr
+
+
+def test_production_refuses_the_console_sms_backend_when_none_is_named(tmp_path):
+    result = start(tmp_path, WEISHANG_ENV="production", DEBUG="0", SECRET_KEY=LONG_KEY, WEISHANG_SMS_BACKEND=None)
+    assert result.returncode != 0 and "SMS" in result.stderr
+
+
+def weishang_check(tmp_path, *args: str, **env_vars: str | None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in {"WEISHANG_ENV", "DEBUG", "DATABASE_URL"}}
+    env.update({"DJANGO_SETTINGS_MODULE": "weishang.settings", "WEISHANG_VAR": str(tmp_path),
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))})
+    for key, value in env_vars.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return subprocess.run([sys.executable, "-m", "weishang.cli", "check", *args], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_with_debug_off_the_system_check_refuses_the_console_sms_backend(tmp_path):
+    """`weishang serve` (runserver) and `weishang check` stop on this error."""
+    refused = weishang_check(tmp_path, DEBUG="0", WEISHANG_SMS_BACKEND=CONSOLE_SMS)
+    assert refused.returncode != 0
+    assert "weishang.E001" in refused.stderr and "WEISHANG_SMS_BACKEND" in refused.stderr
+    fine = weishang_check(tmp_path, DEBUG="0", WEISHANG_SMS_BACKEND="weishang.core.sms.LocmemBackend")
+    assert fine.returncode == 0, fine.stderr
+
+
+def test_check_deploy_names_the_console_sms_backend_even_in_development(tmp_path):
+    assert weishang_check(tmp_path, DEBUG="1", WEISHANG_SMS_BACKEND=CONSOLE_SMS).returncode == 0  # make run works
+    deploy = weishang_check(tmp_path, "--deploy", DEBUG="1", WEISHANG_SMS_BACKEND=CONSOLE_SMS)
+    assert deploy.returncode != 0 and "weishang.E001" in deploy.stderr
+
+
+def test_the_check_function_itself(settings):
+    from weishang.core.checks import sms_backend_check
+
+    settings.DEBUG = False
+    settings.WEISHANG_SMS_BACKEND = CONSOLE_SMS
+    assert [e.id for e in sms_backend_check()] == ["weishang.E001"]
+    settings.WEISHANG_SMS_BACKEND = "weishang.core.sms.LocmemBackend"
+    assert sms_backend_check() == []
+    settings.DEBUG = True
+    settings.WEISHANG_SMS_BACKEND = CONSOLE_SMS
+    assert sms_backend_check() == []

@@ -12,6 +12,7 @@ Configuration comes from the environment:
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -345,3 +346,41 @@ if os.environ.get("WECHATPAY_MCHID"):
 # On: the reward engine handles a transaction's events right after it commits, in the same
 # process. Off (WEISHANG_OUTBOX_INLINE=0): only `weishang rewards process` (cron, a worker) does.
 WEISHANG_OUTBOX_INLINE = os.environ.get("WEISHANG_OUTBOX_INLINE", "1") != "0"
+
+# --- Sign-in safety (M7): client address, login lockout, device tokens, text messages ---------
+# How many proxies stand in front of Weishang and append to X-Forwarded-For. 0: the header is
+# ignored and the connection's address is the client's. Every rate limit and the login lockout
+# read the address through weishang.core.http.client_ip.
+WEISHANG_TRUSTED_PROXIES = int(os.environ.get("WEISHANG_TRUSTED_PROXIES", "0"))
+
+# Login lockout (django-axes, weishang.core.lockout): 5 wrong passwords for one account, or 20 from
+# one address, refuse further logins for 15 minutes; a successful login clears that account's
+# failures from that address, a password reset by text message clears all of the account's.
+INSTALLED_APPS += ["axes"]
+AUTHENTICATION_BACKENDS = ["weishang.core.lockout.LockoutBackend", *AUTHENTICATION_BACKENDS]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as axes asks
+AXES_FAILURE_LIMIT = 5
+WEISHANG_LOGIN_IP_FAILURE_LIMIT = 20
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = False  # weishang.core.lockout clears (account, address) only
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "weishang.core.http.client_ip"
+AXES_USERNAME_CALLABLE = "weishang.core.lockout.login_name"
+AXES_LOCKOUT_CALLABLE = "weishang.core.lockout.lockout_response"
+AXES_HANDLER = "weishang.core.lockout.LockoutHandler"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_DISABLE_ACCESS_LOG = True  # failures are kept; a row per successful login is not
+AXES_VERBOSE = False
+
+# A device token unused for this many days stops working (401 token_expired).
+WEISHANG_TOKEN_IDLE_DAYS = int(os.environ.get("WEISHANG_TOKEN_IDLE_DAYS", "30"))
+
+# Text messages (weishang.core.sms). The console backend writes reset codes to the log: production
+# refuses it here, and the system check weishang.E001 refuses it whenever DEBUG is off.
+WEISHANG_SMS_BACKEND = os.environ.get("WEISHANG_SMS_BACKEND", "weishang.core.sms.ConsoleBackend")
+if ENV == "production" and WEISHANG_SMS_BACKEND == "weishang.core.sms.ConsoleBackend":
+    raise ImproperlyConfigured(
+        "WEISHANG_ENV=production refuses the console SMS backend (password reset codes would go to the log): "
+        "set WEISHANG_SMS_BACKEND to your SMS provider's backend class."
+    )

@@ -6,3 +6,10 @@ class ApiConfig(AppConfig):
     name = "weishang.api"
     label = "api"
     verbose_name = _("API")
+
+    def ready(self) -> None:
+        from weishang.api.services import tokens_revoke_all
+        from weishang.core.passwords import PASSWORD_CHANGED_HOOKS
+
+        if tokens_revoke_all not in PASSWORD_CHANGED_HOOKS:
+            PASSWORD_CHANGED_HOOKS.append(tokens_revoke_all)

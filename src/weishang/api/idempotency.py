@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from weishang.api.errors import error_body
 from weishang.api.models import IdempotencyRecord
+from weishang.core.http import client_ip
 
 HEADER = "Idempotency-Key"
 KEEP = timedelta(hours=24)
@@ -36,7 +37,7 @@ def _principal(request) -> str:
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"u:{user.pk}"
-    return "ip:" + hashlib.sha256((request.META.get("REMOTE_ADDR") or "").encode()).hexdigest()[:32]
+    return "ip:" + hashlib.sha256((client_ip(request) or "").encode()).hexdigest()[:32]
 
 
 def _request_hash(request) -> str:

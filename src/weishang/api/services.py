@@ -5,14 +5,19 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import authenticate
+from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from weishang.api.models import ApiKey, ApiToken
 from weishang.api.scopes import SCOPES
 from weishang.core.errors import BusinessError, NotFound
+from weishang.core.lockout import is_locked_out, lockout_message
 
 TOKEN_PREFIX = "wst_"
 KEY_PREFIX = "wsk_"
@@ -23,6 +28,24 @@ TOUCH_EVERY_SECONDS = 60
 class LoginFailed(BusinessError):
     status = 401
     code = "login_failed"
+
+
+class LoginLocked(BusinessError):
+    """Too many wrong passwords (weishang.core.lockout); the answer carries a Retry-After."""
+
+    status = 429
+    code = "login_locked"
+
+
+class TokenExpired(BusinessError):
+    """A device token unused for longer than ``WEISHANG_TOKEN_IDLE_DAYS``: log in again."""
+
+    status = 401
+    code = "token_expired"
+
+
+def token_idle_limit() -> timedelta:
+    return timedelta(days=int(getattr(settings, "WEISHANG_TOKEN_IDLE_DAYS", 30)))
 
 
 def _hash(secret: str) -> str:
@@ -37,6 +60,8 @@ def token_login(*, phone: str, password: str, device: str = "", request=None) ->
     """Log in with phone (or staff username) and password; returns the token row and its secret,
     which is shown this once."""
     user = authenticate(request, username=(phone or "").strip(), password=password or "")
+    if user is None and request is not None and is_locked_out(request):
+        raise LoginLocked(lockout_message(request))
     if user is None:
         raise LoginFailed(_("Phone number and password do not match, or the account is disabled."))
     return token_create(user=user, device=device)
@@ -50,15 +75,37 @@ def token_create(*, user, device: str = "") -> tuple[ApiToken, str]:
 
 
 def token_check(secret: str) -> ApiToken | None:
-    """The live token with this secret, its user loaded, or None."""
+    """The live token with this secret, its user loaded, or None. A token unused for longer than
+    the idle limit raises :class:`TokenExpired`, every time, so that the client knows to log in again."""
     if not secret or not secret.startswith(TOKEN_PREFIX):
         return None
     token = (ApiToken.objects.select_related("user").filter(key_hash=_hash(secret), revoked_at__isnull=True)
              .first())
     if token is None or not token.user.is_active:
         return None
+    now = timezone.now()
+    if (token.last_used_at or token.created_at) < now - token_idle_limit():
+        raise TokenExpired(_("This device has not been used for %(days)d days and was logged out. Log in again.")
+                           % {"days": token_idle_limit().days})
     _touch(token)
     return token
+
+
+def tokens_live(*, user) -> QuerySet[ApiToken]:
+    """The user's device tokens that still work: not revoked, used (or made) within the idle limit."""
+    since = timezone.now() - token_idle_limit()
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).filter(
+        Q(last_used_at__gte=since) | Q(last_used_at__isnull=True, created_at__gte=since))
+
+
+@transaction.atomic
+def tokens_revoke_all(*, user, keep: ApiToken | None = None) -> int:
+    """Log every device of ``user`` out (but ``keep``, the one making the request, if given);
+    returns how many were still live."""
+    tokens = ApiToken.objects.filter(user=user, revoked_at__isnull=True)
+    if keep is not None:
+        tokens = tokens.exclude(pk=keep.pk)
+    return tokens.update(revoked_at=timezone.now())
 
 
 def token_revoke(*, token: ApiToken, by) -> ApiToken:

@@ -2,7 +2,9 @@
 
 Counts live in Django's cache: the default in-process cache is per server process; a deployment
 with several processes points ``CACHES`` at Redis so that they share the counts. Rates come from
-``WEISHANG_API_RATES`` (requests per second, minute, hour or day)."""
+``WEISHANG_API_RATES`` (requests per second, minute, hour or day). The client's address is
+:func:`weishang.core.http.client_ip` (``WEISHANG_TRUSTED_PROXIES``): a client cannot move to a fresh
+count by sending another ``X-Forwarded-For``."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ import hashlib
 
 from django.conf import settings
 from ninja.throttling import SimpleRateThrottle
+
+from weishang.core.http import client_ip
 
 DEFAULT_RATES = {"caller": "600/m", "login": "10/m", "public": "120/m"}
 
@@ -25,6 +29,9 @@ class _SettingsRate(SimpleRateThrottle):
         self.rate = rate(self.scope)
         self.num_requests, self.duration = self.parse_rate(self.rate)
         return super().allow_request(request)
+
+    def get_ident(self, request) -> str:
+        return client_ip(request) or ""
 
 
 class CallerThrottle(_SettingsRate):

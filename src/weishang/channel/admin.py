@@ -88,10 +88,13 @@ class AgentAdmin(ExportMixin, ModelAdmin):
     readonly_fields = ("user", "phone_display", "id_number_masked", "level", "status", "supplier", "referrer",
                        "introducer", "invite_code", "entry_due", "joined_at", "team_summary", "relations_link")
     fields = ("real_name", *readonly_fields)
-    actions_detail = ["change_relations"]
+    actions_detail = ["change_relations", "sign_out_devices"]
 
     def has_add_permission(self, request):
         return False  # agents join through applications (or `weishang demo`)
+
+    def has_sign_out_devices_permission(self, request, obj=None):
+        return request.user.has_perm("channel.change_agent")  # owner and operations
 
     def has_delete_permission(self, request, obj=None):
         return False  # agents exit; they are never deleted
@@ -121,6 +124,27 @@ class AgentAdmin(ExportMixin, ModelAdmin):
     @action(description=_("Move, change level or status"), url_path="relations")
     def change_relations(self, request, object_id):
         return redirect("admin:channel_agent_relations", object_id)
+
+    @action(description=_("Log out all devices"), url_path="sign-out-devices", permissions=["sign_out_devices"],
+            icon="logout")
+    def sign_out_devices(self, request, object_id):
+        """Revoke every device token of the agent (a lost phone, a suspected leak); written to the
+        agent's history in the console."""
+        from weishang.api.services import tokens_revoke_all
+
+        agent = get_object_or_404(Agent.objects.select_related("user"), pk=object_id)
+        if request.method != "POST":
+            context = {**self.admin_site.each_context(request), "opts": self.model._meta,
+                       "title": gettext("Log out all devices of %(name)s") % {"name": agent.real_name},
+                       "submit_label": gettext("Log out all devices"),
+                       "text": gettext("Every app and mini-program logged in as this agent must log in again."),
+                       "back_url": reverse("admin:channel_agent_change", args=[agent.pk])}
+            return TemplateResponse(request, "admin/api/confirm.html", context)
+        n = tokens_revoke_all(user=agent.user)
+        note = ngettext("Logged out %(n)d device.", "Logged out %(n)d devices.", n) % {"n": n}
+        self.log_change(request, agent, note)
+        messages.success(request, note)
+        return redirect("admin:channel_agent_change", agent.pk)
 
     def get_urls(self):
         return [

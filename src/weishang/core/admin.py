@@ -1,6 +1,7 @@
 import json
 
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
@@ -9,16 +10,36 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
+from weishang.core.lockout import LockoutAwareLoginMixin
 from weishang.core.models import Brand, OutboxEvent, User
+from weishang.core.passwords import PASSWORD_CHANGED_HOOKS
+
+
+class ConsolePasswordChangeForm(AdminPasswordChangeForm):
+    """Setting a staff member's password here logs their devices out, as a reset does."""
+
+    def save(self, commit=True):
+        user = super().save(commit=commit)
+        if commit:
+            for hook in PASSWORD_CHANGED_HOOKS:
+                hook(user=user, keep=None)
+        return user
 
 admin.site.unregister(Group)
+
+
+class ConsoleLoginForm(LockoutAwareLoginMixin, AdminAuthenticationForm):
+    """The console's login: a locked-out staff member is told so, and for how long."""
+
+
+admin.site.login_form = ConsoleLoginForm
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin, ModelAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
-    change_password_form = AdminPasswordChangeForm
+    change_password_form = ConsolePasswordChangeForm
     list_display = ("username", "phone", "first_name", "is_staff", "is_active")
     list_filter = ("is_staff", "is_active", "groups")
     search_fields = ("username", "phone", "first_name", "last_name")

@@ -14,4 +14,10 @@ class CoreConfig(AppConfig):
         post_migrate.connect(roles_sync_after_migrate, dispatch_uid="weishang.core.roles_sync")
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from weishang.core import checks  # noqa: F401 - registers the system checks
+        from weishang.core.lockout import clear_on_login
+
         self.connect_post_migrate()
+        user_logged_in.connect(clear_on_login, dispatch_uid="weishang.core.lockout_clear_on_login")

@@ -5,9 +5,10 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from weishang.channel.models import Level
+from weishang.core.lockout import LockoutAwareLoginMixin
 
 
-class PhoneLoginForm(AuthenticationForm):
+class PhoneLoginForm(LockoutAwareLoginMixin, AuthenticationForm):
     username = forms.CharField(
         label=_("Phone or username"), max_length=40,
         widget=forms.TextInput(attrs={"autofocus": True, "inputmode": "tel", "autocomplete": "username"}),
@@ -43,6 +44,22 @@ class ResetPasswordForm(forms.Form):
     new_password1 = forms.CharField(label=_("New password (8+ characters)"), max_length=128,
                                     widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
     new_password2 = forms.CharField(label=_("New password again"), max_length=128,
+                                    widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("new_password1") and data.get("new_password2") and data["new_password1"] != data["new_password2"]:
+            self.add_error("new_password2", _("The two passwords are not the same."))
+        return data
+
+
+class ChangePasswordForm(forms.Form):
+    old_password = forms.CharField(label=_("Old password"), max_length=128, strip=False,
+                                   widget=forms.PasswordInput(attrs={"autocomplete": "current-password",
+                                                                     "autofocus": True}))
+    new_password1 = forms.CharField(label=_("New password (8+ characters)"), max_length=128, strip=False,
+                                    widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    new_password2 = forms.CharField(label=_("New password again"), max_length=128, strip=False,
                                     widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
 
     def clean(self):

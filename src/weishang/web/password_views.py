@@ -9,6 +9,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from weishang.core.errors import BusinessError
+from weishang.core.http import client_ip
 from weishang.core.passwords import password_reset_confirm, password_reset_request
 from weishang.core.selectors import brand_get
 from weishang.core.validators import normalize_phone
@@ -23,7 +24,7 @@ def password_forgot(request):
     form = ForgotPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            password_reset_request(phone=form.cleaned_data["phone"])
+            password_reset_request(phone=form.cleaned_data["phone"], client_ip=client_ip(request))
         except BusinessError as exc:
             _form_error(form, exc)
         else:

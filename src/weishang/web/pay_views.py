@@ -23,6 +23,7 @@ from qrcode.image.svg import SvgPathImage
 
 from weishang.channel import selectors as channel_selectors
 from weishang.core.errors import BusinessError
+from weishang.core.http import client_ip
 from weishang.core.selectors import brand_get
 from weishang.trade import selectors, services
 from weishang.trade.models import Order
@@ -41,7 +42,7 @@ def _start(request, order: Order, *, back: str):
     channel = "native" if _in_wechat(request) else "h5"
     try:
         intent = services.payment_online_start(order=order, channel=channel,
-                                               client_ip=request.META.get("REMOTE_ADDR"))
+                                               client_ip=client_ip(request))
     except BusinessError as exc:
         messages.error(request, exc.message)
         return HttpResponseRedirect(back)

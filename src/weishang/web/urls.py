@@ -1,6 +1,15 @@
 from django.urls import path
 
-from weishang.web import growth_views, password_views, pay_views, rewards_views, shop_views, trade_views, views
+from weishang.web import (
+    account_views,
+    growth_views,
+    password_views,
+    pay_views,
+    rewards_views,
+    shop_views,
+    trade_views,
+    views,
+)
 
 app_name = "web"
 
@@ -10,6 +19,11 @@ urlpatterns = [
     path("m/logout/", views.logout_view, name="logout"),
     path("m/password/forgot/", password_views.password_forgot, name="password_forgot"),
     path("m/password/reset/", password_views.password_reset, name="password_reset"),
+    # my account: password change, logged-in devices
+    path("m/password/change/", account_views.change_password, name="password_change"),
+    path("m/devices/", account_views.devices, name="devices"),
+    path("m/devices/<int:token_id>/logout/", account_views.device_sign_out, name="device_sign_out"),
+    path("m/devices/logout-all/", account_views.devices_sign_out_all, name="devices_sign_out_all"),
     path("m/invite-qr.svg", views.invite_qr, name="invite_qr"),
     path("m/team/", views.team, name="team"),
     path("m/team/<int:agent_id>/", views.team, name="team_of"),

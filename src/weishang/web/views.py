@@ -20,6 +20,7 @@ from weishang.channel import selectors, services
 from weishang.channel.models import Agent, AgentStatus, Application
 from weishang.channel.tree import Relation, is_in_team
 from weishang.core.errors import BusinessError
+from weishang.core.lockout import is_locked_out
 from weishang.core.selectors import brand_get
 from weishang.rewards.selectors import reward_summary
 from weishang.trade import selectors as trade_selectors
@@ -36,7 +37,7 @@ class PhoneLoginView(LoginView):
     redirect_authenticated_user = True
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "brand": brand_get()}
+        return {**super().get_context_data(**kwargs), "brand": brand_get(), "locked_out": is_locked_out(self.request)}
 
 
 @require_POST

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.contrib.auth import update_session_auth_hash
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 
@@ -13,6 +14,7 @@ from weishang.api.models import ApiToken
 from weishang.api.security import AGENT, DeviceToken
 from weishang.api.throttles import IpThrottle
 from weishang.channel.selectors import agent_for_user
+from weishang.core.passwords import password_change
 
 router = Router(tags=["auth"])
 
@@ -39,6 +41,11 @@ class DeviceOut(Schema):
     current: bool
 
 
+class PasswordIn(Schema):
+    old_password: str = Field(..., min_length=1, max_length=128)
+    new_password: str = Field(..., min_length=1, max_length=128)
+
+
 @router.post("/login", response={201: LoginOut, **ERRORS}, auth=None, throttle=[IpThrottle("login")],
              summary="Log in with phone and password; get a device token")
 def login(request, payload: LoginIn):
@@ -59,7 +66,18 @@ def devices(request):
     current = getattr(request, "api_token", None)
     return [DeviceOut(id=t.pk, device=t.device, prefix=t.prefix, created_at=t.created_at,
                       last_used_at=t.last_used_at, current=current is not None and t.pk == current.pk)
-            for t in ApiToken.objects.filter(user=request.user, revoked_at__isnull=True)[:100]]
+            for t in services.tokens_live(user=request.user)[:100]]
+
+
+@router.post("/password", response={204: None, **ERRORS}, auth=AGENT,
+             summary="Change my password; every other device and session is logged out")
+def change_password(request, payload: PasswordIn):
+    token = getattr(request, "api_token", None)
+    password_change(user=request.user, old_password=payload.old_password, new_password=payload.new_password,
+                    keep=token, field="new_password")
+    if token is None:  # called from the phone pages' session: that session stays
+        update_session_auth_hash(request, request.user)
+    return Status(204, None)
 
 
 @router.delete("/devices/{device_id}", response={204: None, **ERRORS}, auth=AGENT,

@@ -28,6 +28,7 @@ from weishang.api.security import AGENT
 from weishang.channel import selectors as channel_selectors
 from weishang.channel.models import Agent, AgentStatus, Level
 from weishang.core.errors import BusinessError, Forbidden
+from weishang.core.http import client_ip
 from weishang.trade import selectors, services
 from weishang.trade.models import (
     Order,
@@ -375,7 +376,7 @@ def order_pay(request, number: Number, payload: TradePayIn):
         services.order_pay_from_wallet(order=order, by=request.user)
     else:
         intent = services.payment_online_start(order=order, channel=payload.channel,
-                                               client_ip=request.META.get("REMOTE_ADDR"))
+                                               client_ip=client_ip(request))
         online = TradeOnlinePaymentOut(provider=intent.provider, channel=payload.channel,
                                   h5_url=request.build_absolute_uri(intent.h5_url) if intent.h5_url else None,
                                   code_url=intent.code_url)
