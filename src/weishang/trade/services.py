@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections import OrderedDict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -153,7 +153,8 @@ def _emit(order: Order, topic: str, *, again: bool = False, **extra) -> None:
         else order.number
     outbox_emit(topic=topic, key=key, payload={
         "order": order.number, "kind": order.kind, "buyer": order.buyer_id, "seller": order.seller_id,
-        "customer": order.customer_id, "total": str(order.total), "status": order.status,
+        "customer": order.customer_id, "bound_agent": order.bound_agent_id, "total": str(order.total),
+        "status": order.status,
         "at": timezone.now().isoformat(), **extra,
     })
 
@@ -342,6 +343,12 @@ def order_cancel(*, order: Order, by, note: str = "") -> Order:
     order = _locked_order(order)
     if order.buyer_id is None or order.buyer.user_id != getattr(by, "pk", None):
         _require_seller_side(order, by)
+    _cancel(order, by=by, note=note)
+    return order
+
+
+def _cancel(order: Order, *, by, note: str) -> None:
+    """Cancel a locked order whose canceller has been checked (``by`` None: the system)."""
     was_paid = order.status == OrderStatus.PAID
     _transition(order, "cancel", by=by, note=note)
     if order.kind == OrderKind.PICKUP:  # the units left cloud stock at the request: put them back
@@ -360,7 +367,6 @@ def order_cancel(*, order: Order, by, note: str = "") -> Order:
     if was_paid:
         _refund_money(order)
     _emit(order, "order.cancelled")
-    return order
 
 
 # --- paying ---------------------------------------------------------------------------------
@@ -470,6 +476,9 @@ def _post_payment(order: Order, payment: Payment, *, by=None) -> None:
 
 
 def _mark_paid(order: Order, *, by) -> None:
+    """Every way an order becomes paid ends here, under the order's lock: a shop order binds its
+    customer now (never when it is placed), in the payment's transaction."""
+    _bind_paid_customer(order)
     _transition(order, "mark_paid", by=by)
     _emit(order, "order.paid")
 
@@ -769,10 +778,9 @@ def _undo_upgrade(order: Order, *, by) -> None:
 
 # --- retail ---------------------------------------------------------------------------------
 
-def _bind_customer(customer: Customer, seller: Agent) -> None:
+def _bind_customer(customer: Customer, seller: Agent, *, now) -> None:
     """Bind the consumer to the selling agent as the brand's customer_binding says."""
     brand = brand_get()
-    now = timezone.now()
     bound = customer.bound_agent_id
     if brand.customer_binding == CustomerBinding.OVERRIDE:
         rebind = bound != seller.pk
@@ -785,6 +793,18 @@ def _bind_customer(customer: Customer, seller: Agent) -> None:
     if rebind or (brand.customer_binding == CustomerBinding.EXPIRING and bound == seller.pk):
         customer.bound_agent, customer.bound_at = seller, now
         customer.save(update_fields=["bound_agent", "bound_at"])
+
+
+def _bind_paid_customer(order: Order) -> None:
+    """A shop order is being paid: bind its customer by the brand's rule (first, expiring,
+    override) under the customer's row lock, and keep on the order the binding as it now stands —
+    the agent whose customer this sale is, and who earns its retail commission."""
+    if order.kind != OrderKind.RETAIL or order.customer_id is None or order.seller_id is None:
+        return
+    customer = Customer.objects.select_for_update().get(pk=order.customer_id)
+    _bind_customer(customer, order.seller, now=timezone.now())
+    order.bound_agent_id = customer.bound_agent_id
+    order.save(update_fields=["bound_agent"])
 
 
 @transaction.atomic
@@ -815,7 +835,7 @@ def retail_order_submit(*, seller: Agent, name: str, phone: str, address: str, l
         first = Order.objects.filter(customer=customer, idempotency_key=key).first()
         if first is not None:
             return first
-    _bind_customer(customer, seller)
+    # No binding here: an unpaid order binds nobody (``_bind_paid_customer``, when it is paid).
     priced = [(sku, qty, sku.retail_price) for sku, qty in merged.values()]
     total = sum((price * qty for _sku, qty, price in priced), Decimal("0"))
     if total <= 0:
@@ -841,6 +861,43 @@ def retail_payment_submit(*, order: Order, phone: str, screenshot: UploadedFile,
     if order.kind != OrderKind.RETAIL or order.customer is None or order.customer.phone != normalize_phone(phone):
         raise NotFound(_("No such order for this phone number."), field="phone")
     return _transfer_create(order, screenshot=screenshot, reference=reference)
+
+
+def _expiry_cutoff(now) -> tuple[datetime, int]:
+    hours = brand_get().retail_unpaid_hours
+    return now - timedelta(hours=hours), hours
+
+
+def _expired_unpaid(queryset, cutoff):
+    """Shop orders waiting for payment, unpaid since before ``cutoff``: placed before it, with no
+    transfer waiting for confirmation, and no transfer rejected after it (a rejection gives the
+    consumer the brand's time again to pay)."""
+    return (queryset.filter(kind=OrderKind.RETAIL, status=OrderStatus.AWAITING_PAYMENT, submitted_at__lte=cutoff)
+            .exclude(payments__status=PaymentStatus.PENDING)
+            .exclude(payments__decided_at__gt=cutoff))
+
+
+@transaction.atomic
+def retail_order_expire_one(*, order: Order | int, now) -> bool:
+    """Cancel one unpaid shop order whose time ran out, as the system. Under the order's lock the
+    conditions are checked again, so a payment that arrived meanwhile wins: a paid order, or one
+    with a transfer waiting, is never cancelled here."""
+    cutoff, hours = _expiry_cutoff(now)
+    order = _locked_order(order)
+    if not _expired_unpaid(Order.objects.filter(pk=order.pk), cutoff).exists():
+        return False
+    _cancel(order, by=None, note=_record_text(gettext_noop("Not paid within %(hours)d hours: expired"))
+            % {"hours": hours})
+    return True
+
+
+def retail_orders_expire(*, now=None) -> int:
+    """The periodic job (``weishang orders expire``): cancel every shop order left unpaid longer
+    than the brand's ``retail_unpaid_hours``; each in its own transaction. Returns how many."""
+    now = now or timezone.now()
+    cutoff, _hours = _expiry_cutoff(now)
+    candidates = list(_expired_unpaid(Order.objects.all(), cutoff).order_by("pk").values_list("pk", flat=True))
+    return sum(retail_order_expire_one(order=pk, now=now) for pk in candidates)
 
 
 # --- pick-ups -------------------------------------------------------------------------------
