@@ -552,7 +552,8 @@ def payment_credit_from_provider(*, notice) -> Payment:
     """Credit a provider's notification (e.g. WeChat Pay) to its order — at most once.
 
     The same transaction id, however often it is sent, returns the first payment. An amount
-    that differs from the order's total, or an unknown order, is refused and logged.
+    that differs from the order's total, a currency other than the order's (the brand's), or an
+    unknown order, is refused and logged: nothing is credited.
     """
     existing = Payment.objects.filter(provider_txn_id=notice.transaction_id).first()
     if existing is not None:
@@ -575,6 +576,12 @@ def payment_credit_from_provider(*, notice) -> Payment:
                           notice.transaction_id, order.number, order.status)
                 raise Conflict(_("This order is not waiting for payment."), field="out_trade_no",
                                code="already_paid")
+            currency = brand_get().currency.upper()
+            if str(notice.currency or "").strip().upper() != currency:
+                log.error("payment notice currency %r != the brand's %s for order %s (txn %s): refused",
+                          notice.currency, currency, order.number, notice.transaction_id)
+                raise Conflict(_("The payment is not in %(currency)s, the order's currency.")
+                               % {"currency": currency}, field="currency", code="currency_mismatch")
             if int(notice.amount_fen) != int(order.total * 100):
                 log.error("payment notice amount %s fen != order %s total %s (txn %s): refused",
                           notice.amount_fen, order.number, order.total, notice.transaction_id)
