@@ -145,6 +145,46 @@ def test_a_cancelled_or_expired_order_binds_nobody(shops):
     assert commission(deliver(real)) == {li.pk: Decimal("19.80")}
 
 
+def test_a_paid_order_cancelled_afterwards_binds_nobody(shops):
+    """The attacker 'confirms' a transfer they never got for the bait order (their own word is all a
+    transfer to the seller needs), the stranger then pays a real order at 李's shop, and the bait is
+    cancelled: the binding is worked out again without it, for the real order too."""
+    attacker, li, _wang = shops
+    binding(CustomerBinding.FIRST)
+    bait = trade.retail_order_submit(seller=attacker, name="陈女士", phone=VICTIM, address="上海",
+                                     lines=[("GLOW-50G", 1)])
+    trade.payment_confirm(payment=trade.retail_payment_submit(order=bait, phone=VICTIM, screenshot=png()),
+                          by=attacker.user)
+    assert victim().bound_agent == attacker  # paid, on the seller's word
+    real = trade.retail_order_submit(seller=li, name="陈女士", phone=VICTIM, address="上海", lines=[("GLOW-50G", 1)])
+    pay_by_notice(real)
+    real.refresh_from_db()
+    assert real.bound_agent == attacker
+    trade.order_cancel(order=bait, by=attacker.user)
+    assert victim().bound_agent == li  # as if the bait had never been paid
+    assert commission(deliver(real)) == {li.pk: Decimal("19.80")}
+    assert not RewardLine.objects.filter(beneficiary=attacker).exists()
+
+
+def test_a_returned_order_binds_nobody(shops):
+    attacker, li, _wang = shops
+    binding(CustomerBinding.FIRST)
+    bait = trade.retail_order_submit(seller=attacker, name="陈女士", phone=VICTIM, address="上海",
+                                     lines=[("GLOW-50G", 1)])
+    pay_by_notice(bait)
+    deliver(bait)
+    trade.refund_request(order=bait, by=attacker.user, note="退货")
+    trade.refund_approve(order=bait, by=attacker.user)
+    assert victim().bound_agent is None
+    real = trade.retail_order_submit(seller=li, name="陈女士", phone=VICTIM, address="上海", lines=[("GLOW-50G", 1)])
+    pay_by_notice(real)
+    assert victim().bound_agent == li
+    assert commission(deliver(real)) == {li.pk: Decimal("19.80")}
+    rewards_process()
+    assert all(line.status == RewardStatus.CANCELLED
+               for line in RewardLine.objects.filter(beneficiary=attacker, kind=RewardKind.REWARD))
+
+
 # --- the binding rules, applied when an order is paid --------------------------------------
 
 def test_first_binding_is_the_first_paid_order_not_the_first_placed(shops):
@@ -227,6 +267,18 @@ def test_unpaid_shop_orders_expire_after_the_brands_limit_as_the_system(shops):
     assert last.by is None and last.to_status == OrderStatus.CANCELLED and "2" in last.note
     call_command("orders", "expire")  # again: nothing more
     assert OrderTransition.objects.filter(order=old, to_status=OrderStatus.CANCELLED).count() == 1
+
+
+def test_the_consumer_is_told_when_the_order_expires(shops):
+    _attacker, li, _wang = shops
+    Brand.objects.update(retail_unpaid_hours=24)
+    order = shop_order(li)
+    url = f"/s/{li.invite_code}/o/{order.number}/?phone={VICTIM}"
+    deadline = timezone.localtime(order.submitted_at + timedelta(hours=24))
+    text = Client().get(url).content.decode()  # Chinese by default
+    assert f"请在 {deadline:%Y-%m-%d %H:%M} 前付款" in text
+    trade.retail_payment_submit(order=order, phone=VICTIM, screenshot=png())
+    assert 'data-testid="pay-by"' not in Client().get(url).content.decode()  # waiting for the seller instead
 
 
 def test_a_paid_order_is_never_expired_even_when_the_payment_lands_at_the_same_moment(shops):

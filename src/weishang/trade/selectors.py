@@ -250,6 +250,20 @@ def retail_order_for(*, seller: Agent | int, number: str, phone: str) -> Order |
         .prefetch_related("lines__sku").first())
 
 
+def retail_pay_by(*, order: Order) -> datetime | None:
+    """When an unpaid shop order expires (``services.retail_orders_expire``): the brand's
+    ``retail_unpaid_hours`` after it was placed, or after its last transfer was rejected."""
+    from datetime import timedelta
+
+    from weishang.core.selectors import brand_get
+
+    if order.kind != OrderKind.RETAIL or order.status != OrderStatus.AWAITING_PAYMENT or order.submitted_at is None:
+        return None
+    rejected = order.payments.aggregate(at=Max("decided_at"))["at"]
+    start = max(order.submitted_at, rejected) if rejected else order.submitted_at
+    return start + timedelta(hours=brand_get().retail_unpaid_hours)
+
+
 # --- growth pages: the team's purchases, the shop's customers --------------------------------
 
 # Shop orders that make a consumer "my customer": placed and not rejected, cancelled or refunded.

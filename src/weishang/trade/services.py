@@ -366,6 +366,7 @@ def _cancel(order: Order, *, by, note: str) -> None:
         _emit_payment(payment, "payment.rejected")
     if was_paid:
         _refund_money(order)
+        _unbind_undone(order)
     _emit(order, "order.cancelled")
 
 
@@ -758,6 +759,7 @@ def refund_approve(*, order: Order, by, note: str = "") -> Order:
     stock.stock_move(moves=[stock.Move(m.to_location, m.from_location, m.sku, m.quantity, m.order_line_id)
                             for m in fills], reason=StockReason.RETURN, by=by, note=order.number)
     _refund_money(order)
+    _unbind_undone(order)
     _undo_upgrade(order, by=by)
     if order.kind == OrderKind.ENTRY and order.buyer.status == AgentStatus.ACTIVE:
         # Joined on an order that was returned: the account is suspended until the brand decides.
@@ -785,21 +787,21 @@ def _undo_upgrade(order: Order, *, by) -> None:
 
 # --- retail ---------------------------------------------------------------------------------
 
-def _bind_customer(customer: Customer, seller: Agent, *, now) -> None:
-    """Bind the consumer to the selling agent as the brand's customer_binding says."""
+def _bind_customer(customer: Customer, seller_id: int, *, now) -> None:
+    """Bind the consumer to the selling agent as the brand's customer_binding says (in memory:
+    the caller saves). ``now`` is when the order was paid."""
     brand = brand_get()
     bound = customer.bound_agent_id
     if brand.customer_binding == CustomerBinding.OVERRIDE:
-        rebind = bound != seller.pk
+        rebind = bound != seller_id
     elif brand.customer_binding == CustomerBinding.EXPIRING and bound is not None:
         days = brand.customer_binding_days or 0
         expired = customer.bound_at is None or customer.bound_at + timedelta(days=days) <= now
         rebind = expired  # the same agent selling again renews the binding
     else:
         rebind = bound is None
-    if rebind or (brand.customer_binding == CustomerBinding.EXPIRING and bound == seller.pk):
-        customer.bound_agent, customer.bound_at = seller, now
-        customer.save(update_fields=["bound_agent", "bound_at"])
+    if rebind or (brand.customer_binding == CustomerBinding.EXPIRING and bound == seller_id):
+        customer.bound_agent_id, customer.bound_at = seller_id, now
 
 
 def _bind_paid_customer(order: Order) -> None:
@@ -809,9 +811,33 @@ def _bind_paid_customer(order: Order) -> None:
     if order.kind != OrderKind.RETAIL or order.customer_id is None or order.seller_id is None:
         return
     customer = Customer.objects.select_for_update().get(pk=order.customer_id)
-    _bind_customer(customer, order.seller, now=timezone.now())
+    _bind_customer(customer, order.seller_id, now=timezone.now())
+    customer.save(update_fields=["bound_agent", "bound_at"])
     order.bound_agent_id = customer.bound_agent_id
     order.save(update_fields=["bound_agent"])
+
+
+# Shop orders that were paid and still stand: they make (and keep) a customer's binding.
+_BINDING_STATUSES = (OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.COMPLETED, OrderStatus.REFUND_REQUESTED)
+
+
+def _unbind_undone(order: Order) -> None:
+    """A paid shop order was cancelled or returned: it binds nobody any more. The customer's
+    binding is worked out again, by the brand's rule, from their paid orders that still stand, in
+    the order they were paid; orders not yet completed (whose commission is not worked out yet)
+    take the binding they would have had."""
+    if order.kind != OrderKind.RETAIL or order.customer_id is None or order.paid_at is None:
+        return
+    customer = Customer.objects.select_for_update().get(pk=order.customer_id)
+    customer.bound_agent_id, customer.bound_at = None, None
+    standing = (Order.objects.filter(customer_id=customer.pk, kind=OrderKind.RETAIL, status__in=_BINDING_STATUSES,
+                                     paid_at__isnull=False, seller__isnull=False)
+                .order_by("paid_at", "pk").values_list("pk", "seller_id", "paid_at", "status", "bound_agent_id"))
+    for pk, seller_id, paid_at, status, snapshot in standing:
+        _bind_customer(customer, seller_id, now=paid_at)
+        if status in (OrderStatus.PAID, OrderStatus.FULFILLED) and snapshot != customer.bound_agent_id:
+            Order.objects.filter(pk=pk).update(bound_agent_id=customer.bound_agent_id)
+    customer.save(update_fields=["bound_agent", "bound_at"])
 
 
 @transaction.atomic
