@@ -28,7 +28,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext as _
@@ -787,7 +787,7 @@ def _undo_upgrade(order: Order, *, by) -> None:
 
 # --- retail ---------------------------------------------------------------------------------
 
-def _bind_customer(customer: Customer, seller_id: int, *, now) -> None:
+def _bind_customer(customer: Customer, seller_id: int, *, now: datetime) -> None:
     """Bind the consumer to the selling agent as the brand's customer_binding says (in memory:
     the caller saves). ``now`` is when the order was paid."""
     brand = brand_get()
@@ -896,12 +896,12 @@ def retail_payment_submit(*, order: Order, phone: str, screenshot: UploadedFile,
     return _transfer_create(order, screenshot=screenshot, reference=reference)
 
 
-def _expiry_cutoff(now) -> tuple[datetime, int]:
+def _expiry_cutoff(now: datetime) -> tuple[datetime, int]:
     hours = brand_get().retail_unpaid_hours
     return now - timedelta(hours=hours), hours
 
 
-def _expired_unpaid(queryset, cutoff):
+def _expired_unpaid(queryset: QuerySet[Order], cutoff: datetime) -> QuerySet[Order]:
     """Shop orders waiting for payment, unpaid since before ``cutoff``: placed before it, with no
     transfer waiting for confirmation, and no transfer rejected after it (a rejection gives the
     consumer the brand's time again to pay)."""
@@ -911,7 +911,7 @@ def _expired_unpaid(queryset, cutoff):
 
 
 @transaction.atomic
-def retail_order_expire_one(*, order: Order | int, now) -> bool:
+def retail_order_expire_one(*, order: Order | int, now: datetime) -> bool:
     """Cancel one unpaid shop order whose time ran out, as the system. Under the order's lock the
     conditions are checked again, so a payment that arrived meanwhile wins: a paid order, or one
     with a transfer waiting, is never cancelled here."""
@@ -924,7 +924,7 @@ def retail_order_expire_one(*, order: Order | int, now) -> bool:
     return True
 
 
-def retail_orders_expire(*, now=None) -> int:
+def retail_orders_expire(*, now: datetime | None = None) -> int:
     """The periodic job (``weishang orders expire``): cancel every shop order left unpaid longer
     than the brand's ``retail_unpaid_hours``; each in its own transaction. Returns how many."""
     now = now or timezone.now()
