@@ -281,6 +281,39 @@ def test_the_consumer_is_told_when_the_order_expires(shops):
     assert 'data-testid="pay-by"' not in Client().get(url).content.decode()  # waiting for the seller instead
 
 
+def test_wechat_pay_stops_taking_money_when_the_order_expires(shops, monkeypatch):
+    """The provider is told the deadline (WeChat Pay's time_expire), and the job waits a grace period
+    past it, so a payment made at the last second is credited rather than refused."""
+    _attacker, li, _wang = shops
+    Brand.objects.update(retail_unpaid_hours=24)
+    order = shop_order(li)
+    asked = []
+    real_create = FakeProvider.create_payment
+    monkeypatch.setattr(FakeProvider, "create_payment",
+                        lambda self, request, channel="jsapi": asked.append(request) or real_create(self, request,
+                                                                                                   channel=channel))
+    trade.payment_online_start(order=order, channel="native")
+    deadline = timezone.localtime(order.submitted_at + timedelta(hours=24))
+    assert asked[0].time_expire == deadline.isoformat(timespec="seconds")
+
+    age(order, 24 + 1 / 60)  # a minute past the deadline: WeChat takes no more money ...
+    order.refresh_from_db()
+    with pytest.raises(Conflict):
+        trade.payment_online_start(order=order, channel="native")
+    call_command("orders", "expire")
+    order.refresh_from_db()
+    assert order.status == OrderStatus.AWAITING_PAYMENT  # ... and a notice of a last-second payment is awaited
+    pay_by_notice(order)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+
+    late = shop_order(li)
+    age(late, 24.5)  # past the grace: cancelled
+    call_command("orders", "expire")
+    late.refresh_from_db()
+    assert late.status == OrderStatus.CANCELLED
+
+
 def test_a_paid_order_is_never_expired_even_when_the_payment_lands_at_the_same_moment(shops):
     _attacker, li, _wang = shops
     order = shop_order(li)

@@ -618,9 +618,14 @@ def payment_online_start(*, order: Order, channel: str, client_ip: str | None = 
                        % {"number": order.number, "status": order.get_status_display()}, field="status")
     if order.payments.filter(status=PaymentStatus.PENDING).exists():
         raise Conflict(_("A transfer for this order is waiting for confirmation."), field="status")
+    pay_by = selectors.retail_pay_by(order=order)  # a shop order expires: no payment is taken after that
+    if pay_by is not None and pay_by <= timezone.now():
+        raise Conflict(_("Order %(number)s was not paid in time and is being cancelled.") % {"number": order.number},
+                       field="status", code="expired")
     description = f"{brand_get().name} {order.number}"[:127]
     request = PaymentRequest(out_trade_no=order.number, amount_fen=int(order.total * 100), description=description,
-                             payer_openid=payer_openid, client_ip=client_ip)
+                             payer_openid=payer_openid, client_ip=client_ip,
+                             time_expire=timezone.localtime(pay_by).isoformat(timespec="seconds") if pay_by else None)
     try:
         return get_provider(name).create_payment(request, channel=channel)
     except (ProviderError, ValueError) as exc:
@@ -896,9 +901,15 @@ def retail_payment_submit(*, order: Order, phone: str, screenshot: UploadedFile,
     return _transfer_create(order, screenshot=screenshot, reference=reference)
 
 
+# The job waits this long past an unpaid shop order's deadline before cancelling it: the provider
+# takes no money after the deadline (time_expire), and a payment made just before it has time to
+# be notified and credited instead of being refused on a cancelled order.
+EXPIRY_GRACE = timedelta(minutes=15)
+
+
 def _expiry_cutoff(now: datetime) -> tuple[datetime, int]:
     hours = brand_get().retail_unpaid_hours
-    return now - timedelta(hours=hours), hours
+    return now - timedelta(hours=hours) - EXPIRY_GRACE, hours
 
 
 def _expired_unpaid(queryset: QuerySet[Order], cutoff: datetime) -> QuerySet[Order]:
