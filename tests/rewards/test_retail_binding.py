@@ -382,3 +382,24 @@ def test_the_expiry_limit_is_a_brand_setting_with_a_validator(catalog, client):
     assert other.login(username="finance", password="staff-pass-123")
     assert other.post(url, {**form, "retail_unpaid_hours": "1"}).status_code == 403
     assert Brand.objects.get().retail_unpaid_hours == 48
+
+
+def test_the_migration_undoes_bindings_made_by_unpaid_orders(shops):
+    """trade.0004 on data written before M7, when a shop order bound its customer when placed."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("weishang.trade.migrations.0004_order_bound_agent_at_payment")
+    attacker, li, _wang = shops
+    bait = shop_order(attacker)  # unpaid, with the stranger's phone: it used to bind her
+    Customer.objects.filter(phone=VICTIM).update(bound_agent=attacker, bound_at=timezone.now())
+    regular = trade.retail_order_submit(seller=li, name="老顾客", phone="13900007777", address="上海",
+                                        lines=[("GLOW-50G", 1)])
+    pay_by_notice(regular)
+    Order.objects.filter(pk=regular.pk).update(bound_agent=None)  # as before the column existed
+    migration.bind_on_payment(apps, None)
+    assert victim().bound_agent is None
+    assert Customer.objects.get(phone="13900007777").bound_agent == li
+    assert Order.objects.get(pk=regular.pk).bound_agent == li
+    assert Order.objects.get(pk=bait.pk).bound_agent is None
