@@ -235,6 +235,31 @@ def test_expiry_and_payment_at_the_same_moment_never_cancel_a_paid_order(world):
     assert OrderTransition.objects.filter(to_status=S.CANCELLED, order__status=S.PAID).count() == 0
 
 
+def test_paid_shop_orders_of_one_customer_cancelled_at_once_never_deadlock(world, make_agent):
+    """Each cancellation works the customer's binding out again under the customer's lock and
+    fixes the other order's: neither waits for the other's order lock while holding the customer."""
+    from weishang.core.models import CustomerBinding
+    from weishang.trade.models import Customer
+
+    Brand.objects.update(customer_binding=CustomerBinding.OVERRIDE)
+    other = make_agent("general")
+    for seller in (world.seller, other):
+        receive(seller, world.sku, 10)
+    for i in range(4):
+        phone = f"1390001{i:04d}"
+        orders = []
+        for n, seller in enumerate((world.seller, other)):
+            order = services.retail_order_submit(seller=seller, name="陈女士", phone=phone, address="上海",
+                                                 lines=[(world.sku, 1)])
+            services.payment_credit_from_provider(notice=notice(order, f"TXN-BIND-{i}-{n}"))
+            orders.append(order)
+        results = run_together(*[(lambda o=o: services.order_cancel(order=o, by=o.seller.user)) for o in orders])
+        assert not [r for r in results if isinstance(r, Exception)], results
+        assert sorted(Order.objects.filter(pk__in=[o.pk for o in orders]).values_list("status", flat=True)) == [
+            S.CANCELLED, S.CANCELLED]
+        assert Customer.objects.get(phone=phone).bound_agent is None
+
+
 # --- (e) many orders paid from one wallet ---------------------------------------------------
 
 def test_one_wallet_pays_only_what_it_holds(world):

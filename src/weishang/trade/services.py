@@ -838,11 +838,18 @@ def _unbind_undone(order: Order) -> None:
     standing = (Order.objects.filter(customer_id=customer.pk, kind=OrderKind.RETAIL, status__in=_BINDING_STATUSES,
                                      paid_at__isnull=False, seller__isnull=False)
                 .order_by("paid_at", "pk").values_list("pk", "seller_id", "paid_at", "status", "bound_agent_id"))
+    stale: dict[int, int | None] = {}
     for pk, seller_id, paid_at, status, snapshot in standing:
         _bind_customer(customer, seller_id, now=paid_at)
         if status in (OrderStatus.PAID, OrderStatus.FULFILLED) and snapshot != customer.bound_agent_id:
-            Order.objects.filter(pk=pk).update(bound_agent_id=customer.bound_agent_id)
+            stale[pk] = customer.bound_agent_id
     customer.save(update_fields=["bound_agent", "bound_at"])
+    # Holding the customer's lock, never wait for another order's: a payment or cancellation of
+    # that order holds it and waits for the customer (a deadlock). An order locked right now is
+    # being cancelled or filled; its binding is left as it was paid.
+    free = Order.objects.select_for_update(skip_locked=True, of=("self",)).filter(pk__in=stale)
+    for pk in free.values_list("pk", flat=True):
+        Order.objects.filter(pk=pk).update(bound_agent_id=stale[pk])
 
 
 @transaction.atomic
