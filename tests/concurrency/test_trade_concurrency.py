@@ -241,7 +241,8 @@ def test_paid_shop_orders_of_one_customer_cancelled_at_once_never_deadlock(world
     from weishang.core.models import CustomerBinding
     from weishang.trade.models import Customer
 
-    Brand.objects.update(customer_binding=CustomerBinding.OVERRIDE)
+    # First binding: cancelling the first paid order moves the second's binding to its own seller.
+    Brand.objects.update(customer_binding=CustomerBinding.FIRST)
     other = make_agent("general")
     for seller in (world.seller, other):
         receive(seller, world.sku, 10)
