@@ -403,3 +403,18 @@ def test_the_migration_undoes_bindings_made_by_unpaid_orders(shops):
     assert Customer.objects.get(phone="13900007777").bound_agent == li
     assert Order.objects.get(pk=regular.pk).bound_agent == li
     assert Order.objects.get(pk=bait.pk).bound_agent is None
+
+
+def test_the_command_can_be_run_as_of_a_time(shops):
+    from django.core.management.base import CommandError
+
+    _attacker, li, _wang = shops
+    order = shop_order(li)
+    call_command("orders", "expire", now=(timezone.now() + timedelta(hours=23)).isoformat())
+    order.refresh_from_db()
+    assert order.status == OrderStatus.AWAITING_PAYMENT
+    call_command("orders", "expire", now=(timezone.now() + timedelta(hours=25)).isoformat())
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED
+    with pytest.raises(CommandError, match="not a date-time"):
+        call_command("orders", "expire", now="yesterday")

@@ -3,7 +3,7 @@
 every few minutes, beside ``weishang rewards process|release``); safe to repeat and to run while
 payments arrive: each order is checked again under its lock, and a paid order is never cancelled."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -20,8 +20,7 @@ class Command(BaseCommand):
 
         when = parse_datetime(now) if now else None
         if now and when is None:
-            self.stderr.write(f"--now {now!r} is not a date-time")
-            raise SystemExit(2)
+            raise CommandError(f"--now {now!r} is not a date-time (e.g. 2026-12-04T08:00)")
         if when is not None and timezone.is_naive(when):
             when = timezone.make_aware(when)
         self.stdout.write(f"{retail_orders_expire(now=when)} unpaid shop order(s) expired")
