@@ -392,6 +392,18 @@ def test_create_jsapi_payment_sends_a_signed_request(merchant_key, platform_key,
     assert order["amount"] == {"total": 29800, "currency": "CNY"}
     assert order["payer"] == {"openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"}
     assert order["notify_url"] == NOTIFY_URL
+    assert "time_expire" not in order
+
+
+def test_an_order_that_expires_tells_wechat_pay_when(merchant_key, platform_key, apiv3_key):
+    """A shop order expires (M7): WeChat Pay is told to take no money after its deadline."""
+    import dataclasses
+
+    server = FakeWeChatPay(platform_key)
+    provider = make_provider(merchant_key, platform_key, apiv3_key, transport=session_for(server))
+    provider.create_payment(dataclasses.replace(ORDER, time_expire="2026-05-02T10:34:56+08:00"), channel="jsapi")
+    [sent] = server.requests
+    assert json.loads(sent.body)["time_expire"] == "2026-05-02T10:34:56+08:00"
 
 
 @pytest.mark.parametrize(

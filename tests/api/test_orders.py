@@ -32,6 +32,7 @@ from weishang.trade.models import (
     StockLevel,
     StockMove,
 )
+from weishang.trade.providers.fake import FakeProvider
 from weishang.trade.selectors import wallet_balance
 from weishang.trade.stock import Move, location_for_agent, location_singleton, on_hand, stock_move
 
@@ -265,8 +266,9 @@ def test_online_payment_answers_what_the_client_opens_and_pays_nothing_yet(world
     number = approved(world)
     vip = world.client(world.vip)
     h5 = vip.post(f"/orders/{number}/pay", {"method": "online"}).json()
-    assert h5["online"] == {"provider": "fake", "channel": "h5", "h5_url": f"http://testserver/pay/fake/{number}/",
-                            "code_url": None}
+    token = FakeProvider.cashier_token(number)  # the link carries the order's secret: the app has no session
+    assert h5["online"] == {"provider": "fake", "channel": "h5",
+                            "h5_url": f"http://testserver/pay/fake/{number}/?t={token}", "code_url": None}
     assert h5["order"]["status"] == "awaiting_payment" and h5["order"]["payments"] == []
     native = vip.post(f"/orders/{number}/pay", {"method": "online", "channel": "native"}).json()
     assert native["online"]["code_url"].startswith("weixin://wxpay/") and native["online"]["h5_url"] is None

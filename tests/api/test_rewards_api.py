@@ -96,7 +96,7 @@ def test_a_completed_order_gives_a_frozen_line_with_its_explanation_in_my_langua
     assert_matches_spec(response, "get", "/rewards")
     summary = response.json()
     assert summary == {"frozen": "170.00", "available": "0.00", "in_transit": "0.00", "withdrawn": "0.00",
-                       "margin": "0.00", "withdraw_minimum": "100.00", "withdraw_fee_rate": "0.006"}
+                       "withdrawal_fees": "0.00", "margin": "0.00", "withdraw_minimum": "100.00", "withdraw_fee_rate": "0.006"}
     response = mine.get("/rewards/lines")
     assert_matches_spec(response, "get", "/rewards/lines")
     body = response.json()
@@ -206,7 +206,7 @@ def test_withdraw_then_finance_pays(api, chain, released, finance, r):
     assert client.get("/withdrawals", {"status": "paid"}).json()["results"][0]["id"] == withdrawal.pk
     assert client.get("/withdrawals", {"status": "requested"}).json()["results"] == []
     figures = client.get("/rewards").json()
-    assert (figures["withdrawn"], figures["in_transit"]) == ("170.00", "0.00")
+    assert (figures["withdrawn"], figures["withdrawal_fees"], figures["in_transit"]) == ("168.98", "1.02", "0.00")
     assert r.verify() == []
 
 

@@ -74,15 +74,16 @@ def test_withdrawal_approved_and_paid_by_finance(demo, page, phone, shot):
     withdrawal.refresh_from_db()
     assert (withdrawal.status, withdrawal.payout_reference) == (WithdrawalStatus.PAID, "WX20261127000123")
 
-    # The 省代 sees it paid: withdrawn ¥200, nothing in transit, ¥1,300 still available.
+    # The 省代 sees it paid: withdrawn ¥198.80 (what arrived; ¥1.20 fee), nothing in transit, ¥1,300 still available.
     agent.reload()
     expect(agent.get_by_test_id("withdrawals").locator("li", has_text=number)).to_contain_text("已打款")
     expect(agent.get_by_test_id("rewards-in-transit")).to_have_text("¥0.00")
     shot(agent, "withdrawal-paid")
     agent.goto("/m/rewards/")
-    expect(agent.get_by_test_id("rewards-withdrawn")).to_have_text("¥200.00")
+    expect(agent.get_by_test_id("rewards-withdrawn")).to_have_text("¥198.80")
+    expect(agent.get_by_test_id("rewards-withdrawal-fees")).to_have_text("已扣手续费 ¥1.20")
     expect(agent.get_by_test_id("rewards-available")).to_have_text("¥1300.00")
     shot(agent, "rewards-after")
     after = reward_summary(agent=province)
     assert (after.available, after.in_transit, after.withdrawn) == (
-        Decimal("1300.00"), Decimal("0.00"), Decimal("200.00"))
+        Decimal("1300.00"), Decimal("0.00"), Decimal("198.80"))

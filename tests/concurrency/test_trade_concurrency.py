@@ -93,7 +93,7 @@ def cloud(agent, sku) -> int:
 
 def notice(order, txn):
     return SimpleNamespace(transaction_id=txn, out_trade_no=order.number, amount_fen=int(order.total * 100),
-                           state="SUCCESS")
+                           currency="CNY", state="SUCCESS")
 
 
 def approved(buyer, sku, qty, seller):
@@ -201,6 +201,64 @@ def test_a_provider_notice_delivered_at_once_credits_once(world):
     assert order.status == S.PAID
     assert OrderTransition.objects.filter(order=order, to_status=S.PAID).count() == 1
     assert OutboxEvent.objects.filter(topic="order.paid").count() == 1
+
+
+# --- (d2) an unpaid shop order expiring while its payment arrives --------------------------
+
+def test_expiry_and_payment_at_the_same_moment_never_cancel_a_paid_order(world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from weishang.core.errors import Conflict
+    from weishang.trade.models import Customer
+
+    receive(world.seller, world.sku, 10)
+    outcomes = set()
+    for i in range(4):
+        order = services.retail_order_submit(seller=world.seller, name="陈女士", phone=f"1390000{i:04d}",
+                                             address="上海", lines=[(world.sku, 1)])
+        Order.objects.filter(pk=order.pk).update(submitted_at=timezone.now() - timedelta(hours=25))
+        paying = notice(order, f"4200000999202611270000001{i:03d}")
+        results = run_together(lambda: services.payment_credit_from_provider(notice=paying),
+                               lambda o=order: services.retail_order_expire_one(order=o.pk, now=timezone.now()))
+        paid, expired = results
+        order.refresh_from_db()
+        customer = Customer.objects.get(pk=order.customer_id)
+        if isinstance(paid, Payment):  # the payment won: the order is paid and never cancelled
+            assert expired is False and order.status == S.PAID and customer.bound_agent == world.seller
+        else:  # the expiry won: the payment is refused, nothing credited, nobody bound
+            assert isinstance(paid, Conflict) and expired is True, results
+            assert order.status == S.CANCELLED and not order.payments.exists() and customer.bound_agent is None
+        outcomes.add(order.status)
+    assert outcomes <= {S.PAID, S.CANCELLED}
+    assert OrderTransition.objects.filter(to_status=S.CANCELLED, order__status=S.PAID).count() == 0
+
+
+def test_paid_shop_orders_of_one_customer_cancelled_at_once_never_deadlock(world, make_agent):
+    """Each cancellation works the customer's binding out again under the customer's lock and
+    fixes the other order's: neither waits for the other's order lock while holding the customer."""
+    from weishang.core.models import CustomerBinding
+    from weishang.trade.models import Customer
+
+    # First binding: cancelling the first paid order moves the second's binding to its own seller.
+    Brand.objects.update(customer_binding=CustomerBinding.FIRST)
+    other = make_agent("general")
+    for seller in (world.seller, other):
+        receive(seller, world.sku, 10)
+    for i in range(4):
+        phone = f"1390001{i:04d}"
+        orders = []
+        for n, seller in enumerate((world.seller, other)):
+            order = services.retail_order_submit(seller=seller, name="陈女士", phone=phone, address="上海",
+                                                 lines=[(world.sku, 1)])
+            services.payment_credit_from_provider(notice=notice(order, f"TXN-BIND-{i}-{n}"))
+            orders.append(order)
+        results = run_together(*[(lambda o=o: services.order_cancel(order=o, by=o.seller.user)) for o in orders])
+        assert not [r for r in results if isinstance(r, Exception)], results
+        assert sorted(Order.objects.filter(pk__in=[o.pk for o in orders]).values_list("status", flat=True)) == [
+            S.CANCELLED, S.CANCELLED]
+        assert Customer.objects.get(phone=phone).bound_agent is None
 
 
 # --- (e) many orders paid from one wallet ---------------------------------------------------

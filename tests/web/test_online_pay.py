@@ -121,9 +121,65 @@ def test_an_order_not_awaiting_payment_cannot_be_paid_online(world):
 
 
 def test_the_cashier_never_redirects_off_site(world):
-    order = world["order"]
-    response = Client().post(f"/pay/fake/{order.number}/?redirect_url=https://evil.example/")
+    client, order = world["client"], world["order"]  # the buyer
+    response = client.post(f"/pay/fake/{order.number}/?redirect_url=https://evil.example/")
     assert response["Location"] == "/"
+
+
+# --- the development cashier asks who pays (M7, item 8d) -----------------------------------
+
+def unpaid(order) -> bool:
+    order.refresh_from_db()
+    return order.status == OrderStatus.AWAITING_PAYMENT and not Payment.objects.filter(order=order).exists()
+
+
+def test_the_cashier_pays_nothing_for_a_stranger(world, make_agent):
+    order, city = world["order"], world["city"]
+    url = f"/pay/fake/{order.number}/"
+    anonymous = Client()
+    assert anonymous.get(url).status_code == 404
+    assert anonymous.post(url).status_code == 404
+    assert unpaid(order)
+    stranger = make_agent("vip", real_name="特约路人")
+    for agent in (stranger, city):  # another agent, and even the order's seller, is not its buyer
+        other = Client()
+        assert other.login(username=agent.phone, password=PASSWORD)
+        assert other.get(url).status_code == 404 and other.post(url).status_code == 404
+    forged = ("0" * 64, "x", "", FakeProvider.cashier_token("R20990101FFFFFFFFFF"))
+    for token in forged:  # a made-up secret, or another order's
+        assert anonymous.post(f"{url}?t={token}").status_code == 404, token
+    assert unpaid(order)
+    assert anonymous.post("/pay/fake/NOSUCHORDER/").status_code == 404
+
+
+def test_the_cashier_link_the_pay_button_gives_is_the_secret(world):
+    """Opened from the app (an API client, no browser session): the link itself says who may pay."""
+    client, order = world["client"], world["order"]
+    opened = client.post(f"/m/orders/{order.number}/pay-online/")
+    assert parse_qs(urlsplit(opened["Location"]).query)["t"] == [FakeProvider.cashier_token(order.number)]
+    paid = Client().post(opened["Location"])  # the same link, in a browser without the session
+    assert paid.status_code == 302
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID and Payment.objects.get().order == order
+
+
+def test_a_shop_orders_cashier_needs_its_secret_link(make_agent):
+    Brand.objects.create(name="测试品牌", supply_mode=SupplyMode.CLOUD)
+    SKU.objects.create(product=Product.objects.create(name="焕颜精华"), code="GLOW-30", name="焕颜精华 30ml",
+                       retail_price=Decimal("199"))
+    agent = make_agent("vip", real_name="特约李娜")
+    order = services.retail_order_submit(seller=agent, name="张三", phone=PHONE, address="北京市朝阳区",
+                                         lines=[("GLOW-30", 1)])
+    seller = Client()
+    assert seller.login(username=agent.phone, password=PASSWORD)
+    for client in (Client(), seller):  # anonymous, or the shop's own agent, without the link
+        assert client.post(f"/pay/fake/{order.number}/").status_code == 404
+    assert unpaid(order)
+    consumer = Client()
+    opened = consumer.post(f"/s/{agent.invite_code}/o/{order.number}/pay-online/?phone={PHONE}")
+    assert consumer.post(opened["Location"]).status_code == 302
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
 
 
 def test_a_forged_notification_pays_nothing(world, client):

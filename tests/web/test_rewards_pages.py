@@ -193,7 +193,7 @@ def test_release_withdraw_and_finance_pays(chain, released, finance, r):
     withdrawal_approve(withdrawal=withdrawal, by=finance)
     withdrawal_mark_paid(withdrawal=withdrawal, by=finance, reference="ALI-1")
     text = html(client.get("/m/rewards/"))
-    assert re.search(r'data-testid="rewards-withdrawn">¥170\.00<', text)
+    assert re.search(r'data-testid="rewards-withdrawn">¥168\.98<', text)  # what arrived: 170 less the fee
     assert re.search(r'data-testid="rewards-in-transit">¥0\.00<', text)
     assert "Paid" in html(client.get("/m/rewards/withdraw/"))
     assert r.verify() == []
@@ -271,6 +271,51 @@ def test_a_debt_after_a_refund_is_shown_as_a_debt_to_be_netted(chain, released, 
                                                     "account_name": "李娜", "account_no": "wxid_lina"})
     assert response.status_code == 409
     assert any("¥0.00 available" in e for e in field_errors(response, "amount"))
+
+
+# --- figures that mislead (M7, item 15a) ------------------------------------------------------
+
+def api_rewards(agent) -> dict:
+    """The API's reward summary, as the agent's app reads it."""
+    from weishang.api.services import token_create
+
+    _token, secret = token_create(user=agent.user, device="测试手机")
+    response = Client().get("/api/v1/rewards", headers={"Authorization": f"Bearer {secret}"})
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_after_a_refund_my_margin_no_longer_counts_the_refunded_order(chain, r):
+    p0, _c1, _c2, c3 = chain
+    kept = r.complete(c3, [("GLOW-30ML", 10)])  # the supplier's differential: 10 × (170 − 140) = 300
+    returned = r.complete(c3, [("GLOW-30ML", 5)])  # 5 × 30 = 150, then returned
+    r.process()
+    trade.refund_request(order=returned, by=c3.user, note="退货")
+    trade.refund_approve(order=returned, by=p0.user)
+    r.process()
+    assert RewardLine.objects.get(order=returned, kind="margin").status == RewardStatus.CANCELLED
+    assert RewardLine.objects.get(order=kept, kind="margin").status == RewardStatus.RECORDED
+
+    client = login(p0, language="en")
+    rewards_page = html(client.get("/m/rewards/?show=margin"))
+    assert "¥300.00 in all" in rewards_page and "¥450.00" not in rewards_page
+    home = html(client.get("/m/"))
+    assert re.search(r'data-testid="rewards-margin">¥300\.00<', home), home
+    assert api_rewards(p0)["margin"] == "300.00"
+
+
+def test_withdrawn_is_what_arrived_and_the_fee_is_shown_apart(chain, released, finance, r):
+    _p0, _c1, c2, _c3 = chain
+    withdrawal = reward_withdraw(agent=c2, amount="170", method="alipay", account_name="李娜",
+                                 account_no="13900001111", by=c2.user)
+    withdrawal_approve(withdrawal=withdrawal, by=finance)
+    withdrawal_mark_paid(withdrawal=withdrawal, by=finance, reference="ALI-1")
+    text = html(login(c2).get("/m/rewards/"))  # Chinese by default: 已提现（已到账）
+    assert re.search(r'data-testid="rewards-withdrawn">¥168\.98<', text)  # 170 − 0.6 % fee
+    assert re.search(r'data-testid="rewards-withdrawal-fees">[^<]*¥1\.02', text)
+    assert "¥170.00" not in re.search(r'data-testid="rewards-withdrawn">[^<]*<', text).group(0)
+    figures = api_rewards(c2)
+    assert (figures["withdrawn"], figures["withdrawal_fees"]) == ("168.98", "1.02")
 
 
 # --- only one's own ---------------------------------------------------------------------------

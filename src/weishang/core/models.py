@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -73,6 +74,13 @@ class Brand(models.Model):
     )
     customer_binding_days = models.PositiveIntegerField(
         _("binding expires after (days)"), null=True, blank=True, help_text=_("Only for expiring binding."),
+    )
+    retail_unpaid_hours = models.PositiveIntegerField(
+        _("unpaid shop orders expire after (hours)"), default=24,
+        validators=[MinValueValidator(1, _("Enter at least 1 hour.")),
+                    MaxValueValidator(24 * 30, _("Enter at most 720 hours (30 days)."))],
+        help_text=_("A shop order not paid within this time is cancelled by the periodic job "
+                    "(`weishang orders expire`); one with a transfer waiting for confirmation waits for it."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 

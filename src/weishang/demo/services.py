@@ -332,6 +332,7 @@ def _retail_history(now) -> None:
                     defaults={"name": f"顾客{k + 1}", "bound_agent": agent, "bound_at": when})
                 sale = Order.objects.create(
                     number=f"DS{agent.pk:06d}{n:04d}{k}", kind=OrderKind.RETAIL, seller=agent, customer=customer,
+                    bound_agent=customer.bound_agent,
                     supply_mode=SupplyMode.CLOUD, status=OrderStatus.COMPLETED, total=sku.retail_price * 10,
                     ship_name=customer.name, ship_phone=customer.phone, ship_address="上海市徐汇区",
                     created_at=when, submitted_at=when, paid_at=when, completed_at=when + timedelta(days=2))

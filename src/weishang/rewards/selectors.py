@@ -55,8 +55,9 @@ class RewardSummary:
     frozen: Decimal
     available: Decimal  # may be negative: a refund after a withdrawal, netted against later rewards
     in_transit: Decimal  # withdrawals requested or approved, not paid yet
-    withdrawn: Decimal  # withdrawals paid (the amount asked for, fee included)
-    margin: Decimal  # the agent's own price differential: recorded, not paid by the brand
+    withdrawn: Decimal  # what the paid withdrawals brought in: net of the fee (what arrived)
+    margin: Decimal  # the agent's own price differential: recorded, not paid by the brand; refunded orders' left out
+    withdrawal_fees: Decimal = ZERO  # the fees the brand kept from the paid withdrawals
 
     @property
     def debt(self) -> Decimal:
@@ -65,14 +66,18 @@ class RewardSummary:
 
 def reward_summary(*, agent: Agent) -> RewardSummary:
     balances = agent_balances(agent)
-    withdrawn = Withdrawal.objects.filter(agent=agent, status=WithdrawalStatus.PAID).aggregate(s=Sum("amount"))["s"]
-    margin = RewardLine.objects.filter(beneficiary=agent, kind=RewardKind.MARGIN).aggregate(s=Sum("amount"))["s"]
+    paid = Withdrawal.objects.filter(agent=agent, status=WithdrawalStatus.PAID).aggregate(net=Sum("net"),
+                                                                                          fee=Sum("fee"))
+    # A margin taken back (its order cancelled or returned) is no longer the agent's.
+    margin = (RewardLine.objects.filter(beneficiary=agent, kind=RewardKind.MARGIN)
+              .exclude(status__in=(RewardStatus.CANCELLED, RewardStatus.REVERSED)).aggregate(s=Sum("amount"))["s"])
     return RewardSummary(
         frozen=balances.get(Purpose.AGENT_REWARDS_FROZEN, ZERO),
         available=balances.get(Purpose.AGENT_REWARDS_AVAILABLE, ZERO),
         in_transit=balances.get(Purpose.PAYOUTS_IN_TRANSIT, ZERO),
-        withdrawn=_money(withdrawn),
+        withdrawn=_money(paid["net"]),
         margin=_money(margin),
+        withdrawal_fees=_money(paid["fee"]),
     )
 
 

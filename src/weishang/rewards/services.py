@@ -212,7 +212,8 @@ def _on_order_completed(event: OutboxEvent) -> str:
         return "no plan in force"
     version, engine = found
     view = DatabaseHierarchy()
-    bound = order.customer.bound_agent_id if order.kind == OrderKind.RETAIL and order.customer_id else None
+    # The binding as it stood when the shop order was paid (trade binds at payment, never before).
+    bound = order.bound_agent_id if order.kind == OrderKind.RETAIL else None
     completed = OrderCompleted(
         event_id=f"order.completed:{order.number}", order_id=order.number, kind=order.kind, buyer=order.buyer_id,
         seller=order.seller_id, bound_agent=bound, amount=order.total, seller_cost=_seller_cost(order),

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, Exists, Max, OuterRef, Q, QuerySet, Sum, Value
@@ -13,6 +13,7 @@ from weishang.channel.models import Agent, Level
 from weishang.channel.selectors import member_search, team_sum
 from weishang.channel.tree import Relation
 from weishang.core.models import SupplyMode
+from weishang.core.selectors import brand_get
 from weishang.core.money import MONEY_DIGITS, MONEY_PLACES, to_money
 from weishang.core.validators import normalize_phone
 from weishang.ledger.models import Account, Purpose
@@ -248,6 +249,16 @@ def retail_order_for(*, seller: Agent | int, number: str, phone: str) -> Order |
     return (_with_pending_payment(Order.objects.filter(
         seller_id=getattr(seller, "pk", seller), number=number, kind=OrderKind.RETAIL, customer__phone=phone))
         .prefetch_related("lines__sku").first())
+
+
+def retail_pay_by(*, order: Order) -> datetime | None:
+    """When an unpaid shop order expires (``services.retail_orders_expire``): the brand's
+    ``retail_unpaid_hours`` after it was placed, or after its last transfer was rejected."""
+    if order.kind != OrderKind.RETAIL or order.status != OrderStatus.AWAITING_PAYMENT or order.submitted_at is None:
+        return None
+    rejected = order.payments.aggregate(at=Max("decided_at"))["at"]
+    start = max(order.submitted_at, rejected) if rejected else order.submitted_at
+    return start + timedelta(hours=brand_get().retail_unpaid_hours)
 
 
 # --- growth pages: the team's purchases, the shop's customers --------------------------------

@@ -21,14 +21,14 @@ from __future__ import annotations
 import logging
 import secrets
 from collections import OrderedDict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext as _
@@ -153,7 +153,8 @@ def _emit(order: Order, topic: str, *, again: bool = False, **extra) -> None:
         else order.number
     outbox_emit(topic=topic, key=key, payload={
         "order": order.number, "kind": order.kind, "buyer": order.buyer_id, "seller": order.seller_id,
-        "customer": order.customer_id, "total": str(order.total), "status": order.status,
+        "customer": order.customer_id, "bound_agent": order.bound_agent_id, "total": str(order.total),
+        "status": order.status,
         "at": timezone.now().isoformat(), **extra,
     })
 
@@ -342,6 +343,12 @@ def order_cancel(*, order: Order, by, note: str = "") -> Order:
     order = _locked_order(order)
     if order.buyer_id is None or order.buyer.user_id != getattr(by, "pk", None):
         _require_seller_side(order, by)
+    _cancel(order, by=by, note=note)
+    return order
+
+
+def _cancel(order: Order, *, by, note: str) -> None:
+    """Cancel a locked order whose canceller has been checked (``by`` None: the system)."""
     was_paid = order.status == OrderStatus.PAID
     _transition(order, "cancel", by=by, note=note)
     if order.kind == OrderKind.PICKUP:  # the units left cloud stock at the request: put them back
@@ -359,8 +366,8 @@ def order_cancel(*, order: Order, by, note: str = "") -> Order:
         _emit_payment(payment, "payment.rejected")
     if was_paid:
         _refund_money(order)
+        _unbind_undone(order)
     _emit(order, "order.cancelled")
-    return order
 
 
 # --- paying ---------------------------------------------------------------------------------
@@ -470,6 +477,9 @@ def _post_payment(order: Order, payment: Payment, *, by=None) -> None:
 
 
 def _mark_paid(order: Order, *, by) -> None:
+    """Every way an order becomes paid ends here, under the order's lock: a shop order binds its
+    customer now (never when it is placed), in the payment's transaction."""
+    _bind_paid_customer(order)
     _transition(order, "mark_paid", by=by)
     _emit(order, "order.paid")
 
@@ -543,7 +553,8 @@ def payment_credit_from_provider(*, notice) -> Payment:
     """Credit a provider's notification (e.g. WeChat Pay) to its order — at most once.
 
     The same transaction id, however often it is sent, returns the first payment. An amount
-    that differs from the order's total, or an unknown order, is refused and logged.
+    that differs from the order's total, a currency other than the order's (the brand's), or an
+    unknown order, is refused and logged: nothing is credited.
     """
     existing = Payment.objects.filter(provider_txn_id=notice.transaction_id).first()
     if existing is not None:
@@ -566,6 +577,12 @@ def payment_credit_from_provider(*, notice) -> Payment:
                           notice.transaction_id, order.number, order.status)
                 raise Conflict(_("This order is not waiting for payment."), field="out_trade_no",
                                code="already_paid")
+            currency = brand_get().currency.upper()
+            if str(notice.currency or "").strip().upper() != currency:
+                log.error("payment notice currency %r != the brand's %s for order %s (txn %s): refused",
+                          notice.currency, currency, order.number, notice.transaction_id)
+                raise Conflict(_("The payment is not in %(currency)s, the order's currency.")
+                               % {"currency": currency}, field="currency", code="currency_mismatch")
             if int(notice.amount_fen) != int(order.total * 100):
                 log.error("payment notice amount %s fen != order %s total %s (txn %s): refused",
                           notice.amount_fen, order.number, order.total, notice.transaction_id)
@@ -601,9 +618,14 @@ def payment_online_start(*, order: Order, channel: str, client_ip: str | None = 
                        % {"number": order.number, "status": order.get_status_display()}, field="status")
     if order.payments.filter(status=PaymentStatus.PENDING).exists():
         raise Conflict(_("A transfer for this order is waiting for confirmation."), field="status")
+    pay_by = selectors.retail_pay_by(order=order)  # a shop order expires: no payment is taken after that
+    if pay_by is not None and pay_by <= timezone.now():
+        raise Conflict(_("Order %(number)s was not paid in time and is being cancelled.") % {"number": order.number},
+                       field="status", code="expired")
     description = f"{brand_get().name} {order.number}"[:127]
     request = PaymentRequest(out_trade_no=order.number, amount_fen=int(order.total * 100), description=description,
-                             payer_openid=payer_openid, client_ip=client_ip)
+                             payer_openid=payer_openid, client_ip=client_ip,
+                             time_expire=timezone.localtime(pay_by).isoformat(timespec="seconds") if pay_by else None)
     try:
         return get_provider(name).create_payment(request, channel=channel)
     except (ProviderError, ValueError) as exc:
@@ -742,6 +764,7 @@ def refund_approve(*, order: Order, by, note: str = "") -> Order:
     stock.stock_move(moves=[stock.Move(m.to_location, m.from_location, m.sku, m.quantity, m.order_line_id)
                             for m in fills], reason=StockReason.RETURN, by=by, note=order.number)
     _refund_money(order)
+    _unbind_undone(order)
     _undo_upgrade(order, by=by)
     if order.kind == OrderKind.ENTRY and order.buyer.status == AgentStatus.ACTIVE:
         # Joined on an order that was returned: the account is suspended until the brand decides.
@@ -769,22 +792,64 @@ def _undo_upgrade(order: Order, *, by) -> None:
 
 # --- retail ---------------------------------------------------------------------------------
 
-def _bind_customer(customer: Customer, seller: Agent) -> None:
-    """Bind the consumer to the selling agent as the brand's customer_binding says."""
+def _bind_customer(customer: Customer, seller_id: int, *, now: datetime) -> None:
+    """Bind the consumer to the selling agent as the brand's customer_binding says (in memory:
+    the caller saves). ``now`` is when the order was paid."""
     brand = brand_get()
-    now = timezone.now()
     bound = customer.bound_agent_id
     if brand.customer_binding == CustomerBinding.OVERRIDE:
-        rebind = bound != seller.pk
+        rebind = bound != seller_id
     elif brand.customer_binding == CustomerBinding.EXPIRING and bound is not None:
         days = brand.customer_binding_days or 0
         expired = customer.bound_at is None or customer.bound_at + timedelta(days=days) <= now
         rebind = expired  # the same agent selling again renews the binding
     else:
         rebind = bound is None
-    if rebind or (brand.customer_binding == CustomerBinding.EXPIRING and bound == seller.pk):
-        customer.bound_agent, customer.bound_at = seller, now
-        customer.save(update_fields=["bound_agent", "bound_at"])
+    if rebind or (brand.customer_binding == CustomerBinding.EXPIRING and bound == seller_id):
+        customer.bound_agent_id, customer.bound_at = seller_id, now
+
+
+def _bind_paid_customer(order: Order) -> None:
+    """A shop order is being paid: bind its customer by the brand's rule (first, expiring,
+    override) under the customer's row lock, and keep on the order the binding as it now stands —
+    the agent whose customer this sale is, and who earns its retail commission."""
+    if order.kind != OrderKind.RETAIL or order.customer_id is None or order.seller_id is None:
+        return
+    customer = Customer.objects.select_for_update().get(pk=order.customer_id)
+    _bind_customer(customer, order.seller_id, now=timezone.now())
+    customer.save(update_fields=["bound_agent", "bound_at"])
+    order.bound_agent_id = customer.bound_agent_id
+    order.save(update_fields=["bound_agent"])
+
+
+# Shop orders that were paid and still stand: they make (and keep) a customer's binding.
+_BINDING_STATUSES = (OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.COMPLETED, OrderStatus.REFUND_REQUESTED)
+
+
+def _unbind_undone(order: Order) -> None:
+    """A paid shop order was cancelled or returned: it binds nobody any more. The customer's
+    binding is worked out again, by the brand's rule, from their paid orders that still stand, in
+    the order they were paid; orders not yet completed (whose commission is not worked out yet)
+    take the binding they would have had."""
+    if order.kind != OrderKind.RETAIL or order.customer_id is None or order.paid_at is None:
+        return
+    customer = Customer.objects.select_for_update().get(pk=order.customer_id)
+    customer.bound_agent_id, customer.bound_at = None, None
+    standing = (Order.objects.filter(customer_id=customer.pk, kind=OrderKind.RETAIL, status__in=_BINDING_STATUSES,
+                                     paid_at__isnull=False, seller__isnull=False)
+                .order_by("paid_at", "pk").values_list("pk", "seller_id", "paid_at", "status", "bound_agent_id"))
+    stale: dict[int, int | None] = {}
+    for pk, seller_id, paid_at, status, snapshot in standing:
+        _bind_customer(customer, seller_id, now=paid_at)
+        if status in (OrderStatus.PAID, OrderStatus.FULFILLED) and snapshot != customer.bound_agent_id:
+            stale[pk] = customer.bound_agent_id
+    customer.save(update_fields=["bound_agent", "bound_at"])
+    # Holding the customer's lock, never wait for another order's: a payment or cancellation of
+    # that order holds it and waits for the customer (a deadlock). An order locked right now is
+    # being cancelled or filled; its binding is left as it was paid.
+    free = Order.objects.select_for_update(skip_locked=True, of=("self",)).filter(pk__in=stale)
+    for pk in free.values_list("pk", flat=True):
+        Order.objects.filter(pk=pk).update(bound_agent_id=stale[pk])
 
 
 @transaction.atomic
@@ -815,7 +880,7 @@ def retail_order_submit(*, seller: Agent, name: str, phone: str, address: str, l
         first = Order.objects.filter(customer=customer, idempotency_key=key).first()
         if first is not None:
             return first
-    _bind_customer(customer, seller)
+    # No binding here: an unpaid order binds nobody (``_bind_paid_customer``, when it is paid).
     priced = [(sku, qty, sku.retail_price) for sku, qty in merged.values()]
     total = sum((price * qty for _sku, qty, price in priced), Decimal("0"))
     if total <= 0:
@@ -841,6 +906,49 @@ def retail_payment_submit(*, order: Order, phone: str, screenshot: UploadedFile,
     if order.kind != OrderKind.RETAIL or order.customer is None or order.customer.phone != normalize_phone(phone):
         raise NotFound(_("No such order for this phone number."), field="phone")
     return _transfer_create(order, screenshot=screenshot, reference=reference)
+
+
+# The job waits this long past an unpaid shop order's deadline before cancelling it: the provider
+# takes no money after the deadline (time_expire), and a payment made just before it has time to
+# be notified and credited instead of being refused on a cancelled order.
+EXPIRY_GRACE = timedelta(minutes=15)
+
+
+def _expiry_cutoff(now: datetime) -> tuple[datetime, int]:
+    hours = brand_get().retail_unpaid_hours
+    return now - timedelta(hours=hours) - EXPIRY_GRACE, hours
+
+
+def _expired_unpaid(queryset: QuerySet[Order], cutoff: datetime) -> QuerySet[Order]:
+    """Shop orders waiting for payment, unpaid since before ``cutoff``: placed before it, with no
+    transfer waiting for confirmation, and no transfer rejected after it (a rejection gives the
+    consumer the brand's time again to pay)."""
+    return (queryset.filter(kind=OrderKind.RETAIL, status=OrderStatus.AWAITING_PAYMENT, submitted_at__lte=cutoff)
+            .exclude(payments__status=PaymentStatus.PENDING)
+            .exclude(payments__decided_at__gt=cutoff))
+
+
+@transaction.atomic
+def retail_order_expire_one(*, order: Order | int, now: datetime) -> bool:
+    """Cancel one unpaid shop order whose time ran out, as the system. Under the order's lock the
+    conditions are checked again, so a payment that arrived meanwhile wins: a paid order, or one
+    with a transfer waiting, is never cancelled here."""
+    cutoff, hours = _expiry_cutoff(now)
+    order = _locked_order(order)
+    if not _expired_unpaid(Order.objects.filter(pk=order.pk), cutoff).exists():
+        return False
+    _cancel(order, by=None, note=_record_text(gettext_noop("Not paid within %(hours)d hours: expired"))
+            % {"hours": hours})
+    return True
+
+
+def retail_orders_expire(*, now: datetime | None = None) -> int:
+    """The periodic job (``weishang orders expire``): cancel every shop order left unpaid longer
+    than the brand's ``retail_unpaid_hours``; each in its own transaction. Returns how many."""
+    now = now or timezone.now()
+    cutoff, _hours = _expiry_cutoff(now)
+    candidates = list(_expired_unpaid(Order.objects.all(), cutoff).order_by("pk").values_list("pk", flat=True))
+    return sum(retail_order_expire_one(order=pk, now=now) for pk in candidates)
 
 
 # --- pick-ups -------------------------------------------------------------------------------

@@ -71,13 +71,24 @@ def shop_order_pay_online(request, code: str, number: str):
     return _start(request, order, back=shop_order_url(code, number, phone))
 
 
+def _may_use_cashier(request, order: Order) -> bool:
+    """The buyer in their own session, or whoever holds the link the pay button gave out (it
+    carries the order's secret: the consumer of a shop order, the agent's app)."""
+    if FakeProvider.check_cashier_token(order.number, request.GET.get("t")):
+        return True
+    user = request.user
+    return bool(user.is_authenticated and order.buyer_id is not None and order.buyer.user_id == user.pk)
+
+
 def fake_cashier(request, number: str):
     """Development only: WeChat's cashier, simulated. Paying sends the same signed notify callback
-    the real provider would, through the same verification and crediting code."""
+    the real provider would, through the same verification and crediting code. It pays without
+    money, so it answers only the buyer or the holder of the order's secret link: anyone else
+    gets 404 (as for an order that does not exist) and pays nothing."""
     if online_provider_name() != "fake":
         raise Http404
-    order = Order.objects.filter(number=number).first()
-    if order is None:
+    order = Order.objects.select_related("buyer").filter(number=number).first()
+    if order is None or not _may_use_cashier(request, order):
         raise Http404
     back = request.GET.get("redirect_url", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},

@@ -91,4 +91,5 @@ def shop_order(request, code: str, number: str):
         "lines": order.lines.all(), "payments": order.payments.all(),
         "can_pay": order.status == OrderStatus.AWAITING_PAYMENT and not order.has_pending_payment,
         "online_pay": online_provider_name() is not None,
+        "pay_by": selectors.retail_pay_by(order=order) if not order.has_pending_payment else None,
     }, status=status)

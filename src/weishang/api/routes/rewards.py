@@ -45,9 +45,11 @@ class RewardSummaryOut(Schema):
     available: Decimal = Field(..., description="may be withdrawn; below zero after a refund (a debt netted "
                                                 "against later rewards)")
     in_transit: Decimal = Field(..., description="withdrawals requested or approved, not paid yet")
-    withdrawn: Decimal = Field(..., description="withdrawals paid (the amount asked for, fee included)")
+    withdrawn: Decimal = Field(..., description="what the paid withdrawals brought in: net of the fee (what "
+                                                "arrived)")
+    withdrawal_fees: Decimal = Field(..., description="the fees kept from the paid withdrawals")
     margin: Decimal = Field(..., description="my own price differential on orders I filled: recorded, not paid "
-                                             "by the brand")
+                                             "by the brand; orders cancelled or returned are left out")
     withdraw_minimum: Decimal = Field(..., description="the smallest withdrawal under the plan in force")
     withdraw_fee_rate: Decimal = Field(..., description="the fee kept from a withdrawal, e.g. 0.006 for 0.6 %")
 
@@ -58,7 +60,8 @@ def rewards(request):
     summary = selectors.reward_summary(agent=me)
     terms = selectors.withdraw_terms()
     return RewardSummaryOut(frozen=summary.frozen, available=summary.available, in_transit=summary.in_transit,
-                            withdrawn=summary.withdrawn, margin=summary.margin, withdraw_minimum=terms.minimum,
+                            withdrawn=summary.withdrawn, withdrawal_fees=summary.withdrawal_fees,
+                            margin=summary.margin, withdraw_minimum=terms.minimum,
                             withdraw_fee_rate=terms.fee_rate)
 
 

@@ -82,6 +82,12 @@ class Order(models.Model):
         verbose_name=_("filled by"), help_text=_("Empty = the company."),
     )
     supply_mode = models.CharField(_("supply mode"), max_length=24, blank=True)
+    # Shop orders: the binding as it stood when the order was paid; retail commission follows it.
+    bound_agent = models.ForeignKey(
+        Agent, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("customer bound to"),
+        help_text=_("Shop orders: the agent the customer was bound to when the order was paid."),
+    )
     target_level = models.ForeignKey(
         "channel.Level", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("upgrade to"), help_text=_("Upgrade orders only: the level the buyer moves to on completion."),

@@ -43,6 +43,7 @@ class PaymentRequest:
     description: str
     payer_openid: str | None = None  # required by the JSAPI channel (WeChat in-app / mini program)
     client_ip: str | None = None  # required by the H5 channel (mobile browser outside WeChat)
+    time_expire: str | None = None  # RFC 3339 ("2026-05-01T10:34:56+08:00"): no payment is taken after it
 
 
 @dataclass(frozen=True)

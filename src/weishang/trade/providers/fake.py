@@ -29,6 +29,12 @@ def _signature(body: bytes) -> str:
     return salted_hmac(_SALT, body, algorithm="sha256").hexdigest()
 
 
+def _cashier_token(out_trade_no: str) -> str:
+    from django.utils.crypto import salted_hmac
+
+    return salted_hmac(f"{_SALT}.cashier", out_trade_no, algorithm="sha256").hexdigest()
+
+
 def _as_bytes(body: bytes | str) -> bytes:
     return body.encode("utf-8") if isinstance(body, str) else body
 
@@ -44,8 +50,11 @@ class FakeProvider:
             out_trade_no=request.out_trade_no,
             prepay_id=ref if channel == "jsapi" else None,
             code_url=f"weixin://wxpay/bizpayurl?pr={ref}" if channel == "native" else None,
-            # A page of this server that simulates WeChat's cashier (weishang.web.pay_views).
-            h5_url=f"/pay/fake/{request.out_trade_no}/" if channel == "h5" else None,
+            # A page of this server that simulates WeChat's cashier (weishang.web.pay_views). Its
+            # link carries the order's secret, so only who was given the link (the buyer, or the
+            # consumer on the shop order's page) can use it: it pays without any money.
+            h5_url=(f"/pay/fake/{request.out_trade_no}/?t={_cashier_token(request.out_trade_no)}"
+                    if channel == "h5" else None),
             raw={"channel": channel, "out_trade_no": request.out_trade_no, "amount_fen": request.amount_fen},
         )
 
@@ -80,6 +89,17 @@ class FakeProvider:
             paid_at=data.get("paid_at"),
             raw=data,
         )
+
+    @classmethod
+    def cashier_token(cls, out_trade_no: str) -> str:
+        """The secret in the development cashier's link for one order (keyed on SECRET_KEY)."""
+        return _cashier_token(out_trade_no)
+
+    @classmethod
+    def check_cashier_token(cls, out_trade_no: str, token: str | None) -> bool:
+        from django.utils.crypto import constant_time_compare
+
+        return bool(token) and constant_time_compare(token, _cashier_token(out_trade_no))
 
     @classmethod
     def sign(cls, body: bytes | str) -> dict[str, str]:

@@ -128,6 +128,8 @@ class WeChatPayProvider:
         }
         if channel == "jsapi":
             kwargs["payer"] = {"openid": request.payer_openid}
+        if request.time_expire:
+            kwargs["time_expire"] = request.time_expire
         if request.client_ip:
             kwargs["scene_info"] = {"payer_client_ip": request.client_ip}
         if channel == "h5":
