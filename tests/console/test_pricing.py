@@ -14,6 +14,7 @@ Item 15c: a lower level never buys cheaper than a higher one.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -332,3 +333,31 @@ def test_a_level_discount_below_a_higher_level_is_refused(owner, levels, glow):
     assert exc.value.field == "discount"
     vip.refresh_from_db()
     assert vip.discount == D("0.800")
+
+
+# --- every other path ------------------------------------------------------------------------
+
+def test_no_api_route_writes_a_price_a_level_or_the_grid(db):
+    """The API (agents' routes and the brand integrations) only reads the catalog: no operation
+    other than GET touches SKUs, levels or prices, so the console and the services are the only way."""
+    from weishang.api.urls import api
+
+    schema = api.get_openapi_schema()
+    writes = [(method, path) for path, operations in schema["paths"].items() for method in operations
+              if method.lower() in {"post", "put", "patch", "delete"}]
+    assert writes  # the walk sees the API's writes …
+    touching = [(m, p) for m, p in writes if re.search(r"sku|level|price|catalog|product", p, re.I)]
+    assert touching == []  # … and none of them is about prices
+
+
+def test_sku_and_level_lists_offer_no_bulk_action_that_bypasses_the_services(client, staff, levels, glow):
+    for role in ("warehouse", "operations"):
+        client.force_login(staff(role))
+        for url in (reverse("admin:catalog_sku_changelist"), reverse("admin:channel_level_changelist")):
+            response = client.get(url)
+            assert response.status_code in (200, 403)
+            if response.status_code == 200:
+                assert "delete_selected" not in response.content.decode()
+        response = client.post(reverse("admin:catalog_sku_changelist"),
+                               {"action": "delete_selected", "_selected_action": [glow["GLOW-NEW"].pk], "post": "yes"})
+        assert SKU.objects.filter(code="GLOW-NEW").exists()
