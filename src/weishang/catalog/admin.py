@@ -19,6 +19,18 @@ CELL = re.compile(r"^price-(\d+)-(\d+)$")
 PLAN_NOTE_TEMPLATE = "admin/catalog/_plan_note.html"
 
 
+_UNSET = object()
+
+
+def request_governance(request) -> services.PlanGovernance | None:
+    """The plan in force's hold on the catalog, asked once per request (the console asks each
+    admin's permissions on every page)."""
+    cached = getattr(request, "_plan_governance", _UNSET)
+    if cached is _UNSET:
+        cached = request._plan_governance = services.plan_governance()
+    return cached
+
+
 def plan_note_context(governance: services.PlanGovernance | None) -> dict:
     """The note shown above fields the plan in force decides, with a link to the plan's page."""
     if governance is None:
@@ -65,7 +77,7 @@ class SKUInline(TabularInline):
     fields = ("code", "name", "barcode", "retail_price", "weight_grams", "active")
 
     def _locked(self, request) -> bool:
-        return not services.can_change_pricing(request.user) or services.plan_governance() is not None
+        return not services.can_change_pricing(request.user) or request_governance(request) is not None
 
     def get_readonly_fields(self, request, obj=None):
         return ("code", "retail_price") if self._locked(request) else ()
@@ -119,7 +131,7 @@ class SKUAdmin(NoRevertMixin, SimpleHistoryAdmin, ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         if not (super().has_delete_permission(request, obj) and services.can_change_pricing(request.user)):
             return False
-        governance = services.plan_governance()
+        governance = request_governance(request)
         return governance is None or (obj is not None and obj.code not in governance.skus)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -129,7 +141,7 @@ class SKUAdmin(NoRevertMixin, SimpleHistoryAdmin, ModelAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         extra = dict(extra_context or {})
         obj = self.get_object(request, object_id) if object_id else None
-        governance = services.plan_governance()
+        governance = request_governance(request)
         if obj is not None and governance is not None and obj.code in governance.skus:
             extra.update(plan_note_context(governance))
         return super().changeform_view(request, object_id, form_url, extra)

@@ -20,7 +20,13 @@ from unfold.decorators import action
 from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
 from weishang.catalog import services as pricing
-from weishang.catalog.admin import PLAN_NOTE_TEMPLATE, NoRevertMixin, guarded_form, plan_note_context
+from weishang.catalog.admin import (
+    PLAN_NOTE_TEMPLATE,
+    NoRevertMixin,
+    guarded_form,
+    plan_note_context,
+    request_governance,
+)
 from weishang.channel import selectors, services
 from weishang.channel.models import Agent, AgentTrail, Application, Level
 from weishang.channel.tree import Relation
@@ -46,18 +52,18 @@ class LevelAdmin(NoRevertMixin, SimpleHistoryAdmin, ModelAdmin):
 
     def has_add_permission(self, request):
         return (super().has_add_permission(request) and pricing.can_change_pricing(request.user)
-                and pricing.plan_governance() is None)
+                and request_governance(request) is None)
 
     def has_delete_permission(self, request, obj=None):
         return (super().has_delete_permission(request, obj) and pricing.can_change_pricing(request.user)
-                and pricing.plan_governance() is None)
+                and request_governance(request) is None)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         return guarded_form(form, request, lambda level, user: pricing.level_check(level=level, by=user))
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        extra = {**(extra_context or {}), **plan_note_context(pricing.plan_governance())}
+        extra = {**(extra_context or {}), **plan_note_context(request_governance(request))}
         return super().changeform_view(request, object_id, form_url, extra)
 
     def save_model(self, request, obj, form, change):
