@@ -92,6 +92,14 @@ def test_each_state_has_its_own_words_and_a_blocked_draft_is_not_called_activate
     assert "已启用" not in ready and "可以启用" in ready
     done = visible(owner.get(reverse("admin:rewards_planversion_activate", args=[versions["in_force"].pk])))
     assert "此版本已启用" in done
+    unreadable = owner.get(reverse("admin:rewards_planversion_activate", args=[versions["draft"].pk]))
+    assert unreadable.status_code == 200 and "已启用" not in visible(unreadable)
+    assert 'data-testid="activate"' not in unreadable.content.decode()
+    refused = owner.post(reverse("admin:rewards_planversion_activate", args=[versions["draft"].pk]),
+                         {"active_from": "", "acknowledgement": "x"})
+    assert refused.status_code == 409
+    versions["draft"].refresh_from_db()
+    assert not versions["draft"].is_activated
 
 
 def test_plan_pages_show_no_raw_key_in_chinese(owner, versions):

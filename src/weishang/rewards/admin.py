@@ -357,12 +357,19 @@ class PlanVersionAdmin(SimpleHistoryAdmin, ReadOnlyAdmin):
                                             acknowledgement=form.cleaned_data["acknowledgement"])
                 except BusinessError as exc:
                     status = _form_error(form, exc)
+                except PlanError:  # a file that no longer reads under the current format
+                    form.add_error(None, gettext("This stored file no longer reads under the current plan format; "
+                                                 "upload it again as a new version."))
+                    status = 409
                 else:
                     messages.success(request, gettext("%(version)s is activated from %(when)s.") % {
                         "version": version, "when": f"{timezone.localtime(version.active_from):%Y-%m-%d %H:%M}"})
                     return redirect("admin:rewards_planversion_change", version.pk)
         version.refresh_from_db()
-        report = plan_lint_report(version)
+        try:
+            report = plan_lint_report(version)
+        except PlanError:  # stored under an older schema: its state says so, and it cannot activate
+            report = None
         current = plan_in_force()
         state = plan_state(version, current.pk if current is not None else None)
         return self._page(request, "plan_activate.html", gettext("Activate %(version)s") % {"version": version},
