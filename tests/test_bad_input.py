@@ -455,8 +455,8 @@ def test_price_grid_valid_save_creates_updates_clears_and_keeps_history(client, 
     history = LevelPrice.history.count()
     response = client.post(GRID, {
         cell(skus[0], levels["vip"]): "75.5",         # update 80 -> 75.50
-        cell(skus[1], levels["vip"]): "¥60",          # create
-        cell(skus[1], levels["city"]): " 1,234.50 ",  # create, thousands separator and spaces
+        cell(skus[1], levels["vip"]): " ¥1,234.50 ",  # create, thousands separator and spaces
+        cell(skus[1], levels["city"]): "60",          # create (a lower level never pays less: 1,234.50 ≥ 60)
         cell(skus[0], levels["city"]): "",            # no override: nothing
     })
     assert response.status_code == 302
@@ -464,8 +464,8 @@ def test_price_grid_valid_save_creates_updates_clears_and_keeps_history(client, 
     prices = {(p.sku_id, p.level_id): p.price for p in LevelPrice.objects.all()}
     assert prices == {
         (skus[0].pk, levels["vip"].pk): Decimal("75.50"),
-        (skus[1].pk, levels["vip"].pk): Decimal("60.00"),
-        (skus[1].pk, levels["city"].pk): Decimal("1234.50"),
+        (skus[1].pk, levels["vip"].pk): Decimal("1234.50"),
+        (skus[1].pk, levels["city"].pk): Decimal("60.00"),
     }
     assert LevelPrice.history.count() == history + 3
     latest = LevelPrice.history.filter(sku_id=skus[0].pk, level_id=levels["vip"].pk).latest("history_date")
@@ -473,7 +473,7 @@ def test_price_grid_valid_save_creates_updates_clears_and_keeps_history(client, 
     assert LevelPrice.history.filter(history_type="+", history_user=owner).count() == 2
 
     # saving the same grid again changes nothing and writes no history
-    response = client.post(GRID, {cell(skus[0], levels["vip"]): "75.50", cell(skus[1], levels["vip"]): "60"})
+    response = client.post(GRID, {cell(skus[0], levels["vip"]): "75.50", cell(skus[1], levels["vip"]): "1234.5"})
     assert response.status_code == 302
     assert LevelPrice.history.count() == history + 3
 

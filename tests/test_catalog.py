@@ -136,7 +136,7 @@ def test_level_prices_set_all_or_nothing(product, levels):
     assert list(info.value.errors) == [(a.pk, levels["city"].pk)]
     assert info.value.field == "prices"
     assert not LevelPrice.objects.exists()
-    changed = services.level_prices_set(cells={(a.pk, levels["vip"].pk): "50", (a.pk, levels["city"].pk): "60"})
+    changed = services.level_prices_set(cells={(a.pk, levels["vip"].pk): "60", (a.pk, levels["city"].pk): "50"})
     assert changed == 2
-    assert services.level_prices_set(cells={(a.pk, levels["vip"].pk): "50.00"}) == 0
+    assert services.level_prices_set(cells={(a.pk, levels["vip"].pk): "60.00"}) == 0
     assert LevelPrice.history.count() == 2

@@ -355,3 +355,28 @@ def test_json_schema_describes_every_top_level_key():
 
 def test_plan_model_is_the_public_type():
     assert isinstance(parse_plan(BASE, "p.yaml"), Plan)
+
+
+def test_a_lower_level_priced_below_a_higher_one_is_an_issue_with_line_and_column():
+    """M7 15c: a lower level must never buy cheaper than a higher one, whether the prices are
+    written or come from retail × discount."""
+    text = BASE + textwrap.dedent(
+        """\
+        prices:
+          A: {retail: 298, general: 110, city: 100, vip: 230}
+          B: {retail: 100, general: 70}
+          C: {city: 60, vip: 50}
+          D: {vip: 50}
+        """
+    )
+    lines = text.splitlines()
+    issues = issues_of(text)
+    where = {i.path: (i.line, i.column) for i in issues}
+    assert set(where) == {"prices.A.city", "prices.B.general", "prices.C.vip"}, [str(i) for i in issues]
+    a = next(i for i in issues if i.path == "prices.A.city")
+    assert lines[a.line - 1][a.column - 1:].startswith("100")
+    assert "110" in a.message and "general" in a.message and "低等级" in a.message_zh
+    b = next(i for i in issues if i.path == "prices.B.general")  # city pays 100 × 0.60 = 60 < 70
+    assert lines[b.line - 1][b.column - 1:].startswith("70") and "60" in b.message
+    # equal prices, and written prices in order, are fine
+    parse_plan(BASE + "prices:\n  A: {retail: 100, general: 60, city: 60, vip: 80}\n", "ok.yaml")

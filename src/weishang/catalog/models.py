@@ -71,6 +71,8 @@ class LevelPrice(models.Model):
     class Meta:
         verbose_name = _("level price")
         verbose_name_plural = _("level prices")
+        # Who owns pricing: retail prices, level discounts, entry amounts and the price grid (M7).
+        permissions = [("change_pricing", _("Can change prices, discounts and entry conditions"))]
         constraints = [
             models.UniqueConstraint(fields=["sku", "level"], name="levelprice_one_per_sku_level"),
             models.CheckConstraint(condition=Q(price__gte=0), name="levelprice_not_negative"),

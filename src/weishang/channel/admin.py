@@ -19,6 +19,14 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action
 from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
+from weishang.catalog import services as pricing
+from weishang.catalog.admin import (
+    PLAN_NOTE_TEMPLATE,
+    NoRevertMixin,
+    guarded_form,
+    plan_note_context,
+    request_governance,
+)
 from weishang.channel import selectors, services
 from weishang.channel.models import Agent, AgentTrail, Application, Level
 from weishang.channel.tree import Relation
@@ -28,10 +36,45 @@ from weishang.core.errors import BusinessError
 
 
 @admin.register(Level)
-class LevelAdmin(SimpleHistoryAdmin, ModelAdmin):
+class LevelAdmin(NoRevertMixin, SimpleHistoryAdmin, ModelAdmin):
+    """A level's price and entry terms (rank, entry amount, discount, minimum restock) belong to
+    pricing staff; while a plan is in force every field the plan writes is the plan's, and levels
+    are neither added nor deleted here (catalog.services is the guard; this page reflects it)."""
+
     list_display = ("rank", "name", "code", "entry_amount", "discount", "min_restock_qty", "approver", "agent_count")
     list_display_links = ("name",)
     ordering = ("rank",)
+    change_form_before_template = PLAN_NOTE_TEMPLATE
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj),
+                *pricing.level_readonly_fields(user=request.user, level=obj))
+
+    def has_add_permission(self, request):
+        return (super().has_add_permission(request) and pricing.can_change_pricing(request.user)
+                and request_governance(request) is None)
+
+    def has_delete_permission(self, request, obj=None):
+        return (super().has_delete_permission(request, obj) and pricing.can_change_pricing(request.user)
+                and request_governance(request) is None)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return guarded_form(form, request, lambda level, user: pricing.level_check(level=level, by=user))
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra = {**(extra_context or {}), **plan_note_context(request_governance(request))}
+        return super().changeform_view(request, object_id, form_url, extra)
+
+    def save_model(self, request, obj, form, change):
+        pricing.level_save(level=obj, by=request.user)
+
+    def delete_model(self, request, obj):
+        pricing.level_delete(level=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for level in queryset:
+            pricing.level_delete(level=level, by=request.user)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_agents=Count("agents"))

@@ -49,7 +49,9 @@ ROLES: dict[str, tuple] = {
             "webhooks.webhookendpoint": ALL,
             "webhooks.webhookdelivery": (VIEW, CHANGE),
         },
-        ("channel.move_agent", "channel.decide_application"),
+        # Pricing (retail prices, level discounts and entry conditions, the price grid) is the
+        # owner's alone: it sets what every agent pays (M7).
+        ("channel.move_agent", "channel.decide_application", "catalog.change_pricing"),
     ),
     "operations": (
         _("Operations"),

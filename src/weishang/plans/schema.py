@@ -714,6 +714,8 @@ def _plan_issues(plan: Plan):
                     "key",
                 )
 
+    yield from _price_order_issues(plan)
+
     rule_ids: dict[str, int] = {}
     for i, rule in enumerate(plan.rewards):
         if rule.id in RESERVED_RULE_IDS:
@@ -756,3 +758,47 @@ def _plan_issues(plan: Plan):
                 f"“{upgrade.to}”是最低等级，无法升级到它；应为更高的等级",
             )
 
+
+
+def _price_order_issues(plan: Plan):
+    """A lower level never buys a SKU cheaper than a higher level (M7). Prices are the written ones,
+    or retail × discount where the SKU's retail is written; a SKU without retail compares only its
+    written prices. Two prices from discounts alone are the discount check's business."""
+    codes = {level.code for level in plan.levels}
+    for sku, row in plan.prices.items():
+        if any(key not in codes and key != PRICE_RETAIL_KEY for key in row):
+            continue  # an unknown key is reported above
+        retail = row.get(PRICE_RETAIL_KEY)
+        dearest: tuple[str, Decimal, bool] | None = None  # the dearest level above: code, price, written
+        reported: set[str] = set()
+        for level in plan.levels:
+            if level.code in row:
+                own, written = round_money(Decimal(row[level.code]), "half_up"), True
+            elif retail is not None:
+                own, written = round_money(Decimal(retail) * level.discount, "half_up"), False
+            else:
+                continue
+            if dearest is not None and own < dearest[1] and (written or dearest[2]):
+                higher, high, _high_written = dearest
+                at = level.code if written else higher
+                if at not in reported:
+                    reported.add(at)
+                    if written:
+                        yield (
+                            ("prices", sku, level.code),
+                            f"{fmt_num(own)} for {level.code} is below {fmt_num(high)}, the price of the higher "
+                            f"level {higher}; a lower level's price must be at least every higher level's",
+                            f"{level.code} 的价格 {fmt_num(own)} 低于上级 {higher} 的 {fmt_num(high)}；"
+                            "低等级的拿货价不能低于任何更高等级",
+                        )
+                    else:
+                        yield (
+                            ("prices", sku, higher),
+                            f"{fmt_num(high)} for {higher} is above {fmt_num(own)}, what the lower level "
+                            f"{level.code} pays (retail × its discount); a lower level's price must be at least "
+                            "every higher level's",
+                            f"{higher} 的价格 {fmt_num(high)} 高于下级 {level.code} 的 {fmt_num(own)}（零售价 × 折扣）；"
+                            "低等级的拿货价不能低于任何更高等级",
+                        )
+            if dearest is None or own > dearest[1]:
+                dearest = (level.code, own, written)

@@ -21,7 +21,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
-from django.db.models import BooleanField, Case, Value, When
+from django.db.models import BooleanField, Case, Subquery, Value, When
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -42,11 +42,13 @@ from unfold.widgets import (
 
 from weishang.console.exports import ExportMixin, RewardLineResource
 from weishang.core.errors import BusinessError
+from weishang.core.models import Brand
 from weishang.plans import PlanError
-from weishang.rewards import selectors
+from weishang.rewards import labels, selectors
 from weishang.rewards.models import PlanVersion, RewardLine, RewardStatus, SettlementRun
 from weishang.rewards.plans import (
     PlanInvalid,
+    brand_jurisdiction,
     plan_activate,
     plan_in_force,
     plan_lint_report,
@@ -64,7 +66,8 @@ CONSOLE_PERMS: dict[str, tuple[str, ...]] = {
 MAX_PLAN_BYTES = 512 * 1024
 STATUS_LABELS = {RewardStatus.FROZEN: "warning", RewardStatus.AVAILABLE: "success", RewardStatus.CANCELLED: "danger",
                  RewardStatus.REVERSED: "danger", RewardStatus.AWARDED: "info", RewardStatus.RECORDED: "info"}
-PLAN_STATE_LABELS = {"in_force": "success", "scheduled": "warning", "superseded": "info", "draft": "info"}
+PLAN_STATE_LABELS = {"in_force": "success", "scheduled": "warning", "retired": "info", "draft": "info",
+                     "blocked": "danger", "activatable": "info"}
 
 
 def console_can(user, what: str) -> bool:
@@ -144,27 +147,82 @@ class CompareForm(forms.Form):
 
 
 def plan_state(version: PlanVersion, in_force_pk: int | None) -> str:
+    """draft (its file no longer reads), blocked (the linter or a sandbox jurisdiction refuses it),
+    activatable, scheduled, in_force, or retired (a later version took over)."""
     if not version.is_activated:
-        return "draft"
+        return _draft_state(version)
     if version.pk == in_force_pk:
         return "in_force"
-    return "scheduled" if version.active_from > timezone.now() else "superseded"
+    return "scheduled" if version.active_from > timezone.now() else "retired"
 
 
-PLAN_STATE_TEXT = {"in_force": _("In force"), "scheduled": _("Scheduled"), "superseded": _("Superseded"),
-                   "draft": _("Draft")}
+_BLOCKING: dict[tuple[str, str], bool] = {}  # (plan file, jurisdiction) -> the linter blocks it
+
+
+def _draft_state(version: PlanVersion) -> str:
+    try:
+        plan = plan_of(version)
+    except PlanError:
+        return "draft"
+    if hasattr(version, "brand_jurisdiction"):  # annotated on the list: one query for every row
+        where = version.brand_jurisdiction or plan.jurisdiction
+    else:
+        where = brand_jurisdiction(plan)
+    if "none" in (plan.jurisdiction, where):
+        return "blocked"
+    key = (version.source, where)
+    if key not in _BLOCKING:
+        if len(_BLOCKING) > 256:
+            _BLOCKING.clear()
+        from weishang.plans.lint import lint_plan
+
+        _BLOCKING[key] = lint_plan(plan, where).blocking
+    return "blocked" if _BLOCKING[key] else "activatable"
+
+
+PLAN_STATE_TEXT = {
+    "draft": _("Draft"),
+    "blocked": _("Draft · blocked: the linter finds CRIT findings (or it is a sandbox plan), so it cannot be "
+                 "activated"),
+    "activatable": _("Draft · can be activated"),
+    "scheduled": _("Scheduled"),
+    "in_force": _("In force"),
+    "retired": _("Retired: a later version is in force"),
+}
+
+
+class LabelledValueFilter(admin.SimpleListFilter):
+    """A filter on a plan word (kind, jurisdiction) that shows each value by its label."""
+
+    def lookups(self, request, model_admin):
+        values = PlanVersion.objects.order_by(self.parameter_name).values_list(self.parameter_name,
+                                                                              flat=True).distinct()
+        return [(value, labels.value_text(self.parameter_name, value)) for value in values]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(**{self.parameter_name: self.value()}) if self.value() else queryset
+
+
+class KindFilter(LabelledValueFilter):
+    title = _("kind")
+    parameter_name = "kind"
+
+
+class JurisdictionFilter(LabelledValueFilter):
+    title = _("jurisdiction")
+    parameter_name = "jurisdiction"
 
 
 @admin.register(PlanVersion)
 class PlanVersionAdmin(SimpleHistoryAdmin, ReadOnlyAdmin):
-    list_display = ("plan_id", "version", "name", "kind", "jurisdiction", "active_from", "state_label",
-                    "uploaded_at")
+    list_display = ("plan_id", "version", "name", "kind_display", "jurisdiction_display", "active_from",
+                    "state_label", "uploaded_at")
     list_display_links = ("plan_id", "version")
-    list_filter = ("plan_id", "kind", "jurisdiction")
+    list_filter = ("plan_id", KindFilter, JurisdictionFilter)
     search_fields = ("plan_id", "name", "filename")
     ordering = ("plan_id", "-version")
-    fields = ("plan_id", "version", "name", "kind", "jurisdiction", "state_display", "active_from", "activated_by",
-              "activated_at", "synced_at", "filename", "sha256", "uploaded_by", "uploaded_at")
+    fields = ("plan_id", "version", "name", "kind_display", "jurisdiction_display", "state_display", "active_from",
+              "activated_by", "activated_at", "synced_at", "filename", "sha256", "uploaded_by", "uploaded_at")
     readonly_fields = fields
     list_select_related = ()
     change_form_after_template = "admin/rewards/plan_after.html"
@@ -174,7 +232,8 @@ class PlanVersionAdmin(SimpleHistoryAdmin, ReadOnlyAdmin):
     def get_queryset(self, request):
         current = selectors.in_force_pk()
         return super().get_queryset(request).select_related("uploaded_by", "activated_by").annotate(
-            in_force=Case(When(pk=current or 0, then=Value(True)), default=Value(False), output_field=BooleanField()))
+            in_force=Case(When(pk=current or 0, then=Value(True)), default=Value(False), output_field=BooleanField()),
+            brand_jurisdiction=Subquery(Brand.objects.order_by("pk").values("jurisdiction")[:1]))
 
     def has_plan_view_permission(self, request, obj=None):
         return self.has_view_permission(request)
@@ -185,6 +244,14 @@ class PlanVersionAdmin(SimpleHistoryAdmin, ReadOnlyAdmin):
     def has_plan_activate_permission(self, request, obj=None):
         return console_can(request.user, "plan_activate")
 
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_display(self, obj):
+        return labels.value_text("kind", obj.kind)
+
+    @admin.display(description=_("jurisdiction"), ordering="jurisdiction")
+    def jurisdiction_display(self, obj):
+        return labels.value_text("jurisdiction", obj.jurisdiction)
+
     @display(description=_("state"), label=PLAN_STATE_LABELS)
     def state_label(self, obj):
         state = plan_state(obj, obj.pk if getattr(obj, "in_force", False) else None)
@@ -194,7 +261,7 @@ class PlanVersionAdmin(SimpleHistoryAdmin, ReadOnlyAdmin):
     def state_display(self, obj):
         state = plan_state(obj, obj.pk if getattr(obj, "in_force", False) else None)
         text = str(PLAN_STATE_TEXT[state])
-        if state == "draft":
+        if not obj.is_activated:
             return text + " · " + gettext("can still be replaced by uploading a file with the same id and version")
         return text + " · " + gettext("immutable: an edited file needs a new version number")
 
@@ -290,15 +357,24 @@ class PlanVersionAdmin(SimpleHistoryAdmin, ReadOnlyAdmin):
                                             acknowledgement=form.cleaned_data["acknowledgement"])
                 except BusinessError as exc:
                     status = _form_error(form, exc)
+                except PlanError:  # a file that no longer reads under the current format
+                    form.add_error(None, gettext("This stored file no longer reads under the current plan format; "
+                                                 "upload it again as a new version."))
+                    status = 409
                 else:
                     messages.success(request, gettext("%(version)s is activated from %(when)s.") % {
                         "version": version, "when": f"{timezone.localtime(version.active_from):%Y-%m-%d %H:%M}"})
                     return redirect("admin:rewards_planversion_change", version.pk)
         version.refresh_from_db()
-        report = plan_lint_report(version)
+        try:
+            report = plan_lint_report(version)
+        except PlanError:  # stored under an older schema: its state says so, and it cannot activate
+            report = None
+        current = plan_in_force()
+        state = plan_state(version, current.pk if current is not None else None)
         return self._page(request, "plan_activate.html", gettext("Activate %(version)s") % {"version": version},
-                          status, version=version, form=form, ready=not version.is_activated and not report.blocking,
-                          current=plan_in_force(), report=report)
+                          status, version=version, form=form, ready=state == "activatable",
+                          current=current, report=report, state=state, state_text=PLAN_STATE_TEXT[state])
 
 
 # --- reward lines ---------------------------------------------------------------------------

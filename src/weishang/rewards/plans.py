@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from weishang.catalog.models import SKU, LevelPrice
+from weishang.catalog.services import PlanGovernance
 from weishang.channel.models import Agent, Approver, Level
 from weishang.core.errors import BusinessError, Conflict
 from weishang.core.models import Brand, CustomerBinding, SupplyMode
@@ -244,6 +245,22 @@ def plan_in_force(at: datetime | None = None) -> PlanVersion | None:
     """The activated version with the latest start at or before ``at`` (default now)."""
     return (PlanVersion.objects.filter(activated_at__isnull=False, active_from__lte=at or timezone.now())
             .order_by("-active_from", "-activated_at").first())
+
+
+def plan_governance() -> PlanGovernance | None:
+    """What the plan in force decides in the catalog (installed into ``catalog.services``, whose
+    writes refuse it): every level field ``plan_sync`` writes, the whole price grid, and the
+    retail price of the SKUs the plan writes one for or sells as a level's gift pack."""
+    version = plan_in_force()
+    if version is None:
+        return None
+    try:
+        plan = plan_of(version)
+    except PlanError:  # stored under an older schema: it still governs the levels and the grid
+        return PlanGovernance(version_pk=version.pk, label=str(version), skus=frozenset())
+    skus = {code for code, row in plan.prices.items() if "retail" in row}
+    skus |= {level.entry.gift_pack for level in plan.levels if level.entry.gift_pack}
+    return PlanGovernance(version_pk=version.pk, label=str(version), skus=frozenset(skus))
 
 
 def plan_sync_due(now: datetime | None = None) -> PlanVersion | None:

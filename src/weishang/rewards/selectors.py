@@ -25,6 +25,7 @@ from weishang.ledger.selectors import agent_balances
 from weishang.plans import Plan
 from weishang.plans.progress import Progress, upgrade_progress
 from weishang.plans.schema import fmt_num
+from weishang.rewards import labels
 from weishang.rewards.hierarchy import DatabaseHierarchy
 from weishang.rewards.models import (
     PlanVersion,
@@ -230,19 +231,12 @@ def _dump(model) -> dict[str, Any]:
     return model.model_dump(by_alias=True, exclude_none=False)
 
 
-def _entry_text(entry) -> str:
-    if entry.first_order_amount is not None:
-        return f"first_order_amount: {fmt(entry.first_order_amount)}"
-    if entry.gift_pack:
-        return f"gift_pack: {entry.gift_pack}"
-    return "free: true"
-
-
 def plan_tables(plan: Plan) -> dict[str, Any]:
     """The plan as rows for tables: general, levels, prices, rewards (one table per type),
-    upgrades, settlement, returns. Values are text as written in a plan file."""
+    upgrades, settlement, returns. Keys and the plan's own words are shown by their label in the
+    reader's language (``rewards.labels``); amounts, codes and names as written."""
     codes = list(plan.level_codes)
-    levels = [{"rank": i, "code": lv.code, "name": lv.name, "entry": _entry_text(lv.entry),
+    levels = [{"rank": i, "code": lv.code, "name": lv.name, "entry": labels.entry_text(lv.entry),
                "discount": fmt(lv.discount), "min_restock_qty": lv.min_restock_qty}
               for i, lv in enumerate(plan.levels, start=1)]
     price_rows = []
@@ -260,29 +254,36 @@ def plan_tables(plan: Plan) -> dict[str, Any]:
     for rule in plan.rewards:
         data = _dump(rule)
         data.pop("type", None)
-        table = rewards.setdefault(rule.type, {"type": rule.type, "columns": list(data), "rows": []})
+        table = rewards.setdefault(rule.type, {"type": rule.type, "title": labels.key_label(rule.type),
+                                               "columns": list(data), "rows": []})
         for key in data:
             if key not in table["columns"]:
                 table["columns"].append(key)
         table["rows"].append(data)
     for table in rewards.values():
-        table["rows"] = [[fmt(row.get(col)) for col in table["columns"]] for row in table["rows"]]
-    upgrades = [{"to": up.to, "mode": up.mode, "conditions": [f"{c.key}: {fmt(_plain(c.value))}"
-                                                              for c in up.conditions],
+        table["rows"] = [[labels.value_text(col, row.get(col)) for col in table["columns"]] for row in table["rows"]]
+        table["column_labels"] = [labels.key_label(col) for col in table["columns"]]
+    names = {lv.code: lv.name for lv in plan.levels}
+    upgrades = [{"to": up.to, "to_name": names.get(up.to, up.to), "mode": up.mode,
+                 "conditions": [f"{labels.key_label(c.key)}: {labels.value_text(c.key, _plain(c.value))}"
+                                for c in up.conditions],
                  "top_up": up.top_up} for up in plan.upgrades]
-    general = [("id", plan.id), ("version", plan.version), ("name", plan.name), ("kind", plan.kind),
-               ("currency", plan.currency), ("timezone", plan.timezone), ("jurisdiction", plan.jurisdiction),
-               ("direct_selling", fmt(plan.direct_selling)), ("supply", plan.supply),
-               ("customer_binding", fmt(_dump(plan.customer_binding)))]
+    general = [(labels.key_label(key), labels.value_text(key, value)) for key, value in (
+        ("id", plan.id), ("version", plan.version), ("name", plan.name), ("kind", plan.kind),
+        ("currency", plan.currency), ("timezone", plan.timezone), ("jurisdiction", plan.jurisdiction),
+        ("direct_selling", plan.direct_selling), ("supply", plan.supply),
+        ("customer_binding", _dump(plan.customer_binding)))]
     return {
         "general": general,
         "levels": levels,
         "level_codes": codes,
+        "level_names": [names[code] for code in codes],
         "prices": price_rows,
         "rewards": list(rewards.values()),
         "upgrades": upgrades,
-        "settlement": [(k, fmt(v)) for k, v in _dump(plan.settlement).items()],
-        "returns": [(k, fmt(v)) for k, v in _dump(plan.returns).items()] if plan.returns else [],
+        "settlement": [(labels.key_label(k), labels.value_text(k, v)) for k, v in _dump(plan.settlement).items()],
+        "returns": ([(labels.key_label(k), labels.value_text(k, v)) for k, v in _dump(plan.returns).items()]
+                    if plan.returns else []),
     }
 
 
@@ -296,7 +297,7 @@ def _flat(prefix: str, value: Any, out: dict[str, str]) -> None:
         for key, inner in value.items():
             _flat(f"{prefix}.{key}" if prefix else str(key), inner, out)
     else:
-        out[prefix] = fmt(value)
+        out[prefix] = labels.value_text(prefix.rsplit(".", 1)[-1], value)
 
 
 def _section(plan: Plan) -> dict[str, dict[str, dict[str, str]]]:
@@ -305,11 +306,11 @@ def _section(plan: Plan) -> dict[str, dict[str, dict[str, str]]]:
                                                    "upgrades": {}, "settlement": {}, "returns": {}}
     general: dict[str, str] = {}
     for key in ("name", "kind", "currency", "timezone", "jurisdiction", "direct_selling", "supply"):
-        general[key] = fmt(getattr(plan, key))
+        general[key] = labels.value_text(key, getattr(plan, key))
     _flat("customer_binding", _dump(plan.customer_binding), general)
     out["general"][""] = general
     for i, lv in enumerate(plan.levels, start=1):
-        out["levels"][lv.code] = {"rank": str(i), "name": lv.name, "entry": _entry_text(lv.entry),
+        out["levels"][lv.code] = {"rank": str(i), "name": lv.name, "entry": labels.entry_text(lv.entry),
                                   "discount": fmt(lv.discount), "min_restock_qty": str(lv.min_restock_qty)}
     for sku, row in plan.prices.items():
         out["prices"][sku] = {key: fmt(value) for key, value in row.items()}
@@ -318,8 +319,11 @@ def _section(plan: Plan) -> dict[str, dict[str, dict[str, str]]]:
         _flat("", _dump(rule), flat)
         out["rewards"][rule.id] = flat
     for up in plan.upgrades:
-        out["upgrades"][up.to] = {"mode": up.mode, "top_up": fmt(up.top_up),
-                                  "conditions": "; ".join(f"{c.key}: {fmt(_plain(c.value))}" for c in up.conditions)}
+        out["upgrades"][up.to] = {"mode": labels.value_text("mode", up.mode),
+                                  "top_up": labels.value_text("top_up", up.top_up),
+                                  "conditions": "; ".join(f"{labels.key_label(c.key)}: "
+                                                          f"{labels.value_text(c.key, _plain(c.value))}"
+                                                          for c in up.conditions)}
     settlement: dict[str, str] = {}
     _flat("", _dump(plan.settlement), settlement)
     out["settlement"][""] = settlement
@@ -342,6 +346,14 @@ class Change:
     def kind(self) -> str:
         return "added" if self.old == "" else ("removed" if self.new == "" else "changed")
 
+    @property
+    def section_label(self) -> str:
+        return labels.key_label(self.section)
+
+    @property
+    def field_label(self) -> str:
+        return labels.path_label(self.field)
+
 
 def plan_changes(old: Plan, new: Plan) -> list[Change]:
     """What differs from ``old`` to ``new``, section by section (levels, prices, rewards, …); an
@@ -354,7 +366,7 @@ def plan_changes(old: Plan, new: Plan) -> list[Change]:
             fields_a, fields_b = items_a.get(item), items_b.get(item)
             if fields_a is None or fields_b is None:
                 side = fields_a if fields_b is None else fields_b
-                text = "; ".join(f"{k}: {v}" for k, v in side.items())
+                text = "; ".join(f"{labels.path_label(k)}: {v}" for k, v in side.items())
                 changes.append(Change(section, item, "", "" if fields_a is None else text,
                                       "" if fields_b is None else text))
                 continue
