@@ -140,9 +140,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = ["weishang.core.auth.PhoneOrUsernameBackend"]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Django's validators with our own words (weishang.core.password_validators).
+    {"NAME": "weishang.core.password_validators.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "weishang.core.password_validators.CommonPasswordValidator"},
+    {"NAME": "weishang.core.password_validators.NumericPasswordValidator"},
 ]
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"

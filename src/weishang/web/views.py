@@ -21,7 +21,7 @@ from weishang.channel.models import Agent, AgentStatus, Application
 from weishang.channel.tree import Relation, is_in_team
 from weishang.core.errors import BusinessError
 from weishang.core.selectors import brand_get
-from weishang.rewards.selectors import reward_summary
+from weishang.rewards.selectors import join_terms, reward_summary
 from weishang.trade import selectors as trade_selectors
 from weishang.trade.selectors import team_purchase_volume
 from weishang.web.forms import ApplicationForm, DecisionForm, PhoneLoginForm
@@ -192,6 +192,9 @@ def application_decide(request, application_id: int):
 
 
 def join(request, code: str | None = None):
+    """The join form: each level with what it costs and asks (the plan in force where there is
+    one), the level the invite link names (``?level=<code>``) or else the lowest chosen, and every
+    problem of a submitted form listed at once above it."""
     inviter = None
     if code is not None:
         inviter = selectors.agent_by_invite_code(code)
@@ -200,7 +203,10 @@ def join(request, code: str | None = None):
         if inviter.status != AgentStatus.ACTIVE:
             return render(request, "web/join_invalid.html", {"brand": brand_get(), "code": code, "inactive": True},
                           status=410)
-    form = ApplicationForm(request.POST or None)
+    terms = join_terms()
+    named = next((t.level for t in terms if t.level.code == request.GET.get("level")), None)
+    default = named or (terms[0].level if terms else None)
+    form = ApplicationForm(request.POST or None, initial={"level": default.code if default else None})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -213,4 +219,8 @@ def join(request, code: str | None = None):
         else:
             return render(request, "web/join_done.html", {"brand": brand_get(), "application": application})
     status = 400 if request.method == "POST" else 200
-    return render(request, "web/join.html", {"brand": brand_get(), "inviter": inviter, "form": form}, status=status)
+    chosen = form["level"].value()
+    return render(request, "web/join.html", {
+        "brand": brand_get(), "inviter": inviter, "form": form, "terms": terms, "named": named,
+        "chosen": str(getattr(chosen, "code", chosen) or ""),
+    }, status=status)
