@@ -207,3 +207,13 @@ def phone_unavailable(phone: str) -> str | None:
 def levels_up_to(level: Level) -> list[Level]:
     """``level`` and every level below it, lowest first: the levels an agent invites people to."""
     return list(Level.objects.filter(rank__gte=level.rank).order_by("-rank"))
+
+
+def has_team_work(*, agent: Agent) -> bool:
+    """Whether the team pages serve the agent: an active agent invites (and so may grow a team);
+    anyone else only while they have direct referrals or applications to decide."""
+    from weishang.channel.models import AgentStatus
+
+    if agent.status == AgentStatus.ACTIVE:
+        return True
+    return agent.referred_agents.exists() or applications_to_decide(agent=agent).exists()

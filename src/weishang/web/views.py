@@ -89,6 +89,19 @@ def home(request):
 
 
 @login_required
+def me(request):
+    """我的: who I am (name, level, phone masked), the language, my account's settings, my shop,
+    customers, invite poster, stock, wallet and upgrade progress, and signing out."""
+    agent = _agent_or_none(request)
+    if agent is None:
+        raise Http404
+    return render(request, "web/me.html", {
+        "brand": brand_get(), "me": agent, "active": agent.status == AgentStatus.ACTIVE,
+        "shop_url": request.build_absolute_uri(reverse("web:shop", args=[agent.invite_code])),
+    })
+
+
+@login_required
 def invite_qr(request):
     """The agent's invite link as a QR code (SVG), to show or save and send in WeChat."""
     agent = _agent_or_none(request)
