@@ -88,7 +88,8 @@ WSGI_APPLICATION = "weishang.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Templates of the libraries we change (before theirs): see the files' headers.
+        "DIRS": [BASE_DIR / "console" / "templates_override"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -171,8 +172,9 @@ AUDIT_PERMS = ("catalog.view_levelprice", "channel.view_level", "catalog.view_sk
                "ledger.view_withdrawal")
 
 UNFOLD = {
-    "SITE_TITLE": _("Weishang console"),
-    "SITE_HEADER": _("Weishang 微商"),
+    # The brand's own name in the sidebar and the titles (weishang.console.branding).
+    "SITE_TITLE": "weishang.console.branding.site_title",
+    "SITE_HEADER": "weishang.console.branding.site_header",
     "SITE_URL": "/m/",
     "SHOW_LANGUAGES": True,
     # The console's front page: the brand's figures (weishang.console.dashboard).

@@ -176,7 +176,8 @@ def reward_totals(queryset: QuerySet[RewardLine], *, top: int = TOP_AGENTS) -> T
     base = queryset.order_by()
     overall = base.aggregate(n=Count("pk"), s=Sum("amount"), agents=Count("beneficiary", distinct=True))
     by_rule = [
-        {"rule_id": row["rule_id"], "kind": row["kind"], "count": row["n"], "total": _money(row["s"])}
+        {"rule_id": row["rule_id"], "kind": row["kind"], "kind_label": RewardKind(row["kind"]).label,
+         "count": row["n"], "total": _money(row["s"])}
         for row in base.values("rule_id", "kind").annotate(n=Count("pk"), s=Sum("amount")).order_by("rule_id", "kind")
     ]
     by_agent = [
