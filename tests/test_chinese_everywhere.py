@@ -16,10 +16,9 @@ import re
 import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.db import models
 from django.test import Client
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
-from untranslated import data_words, english_runs
+from untranslated import allowed_words, english_runs
 
 from weishang.channel.models import Agent
 from weishang.trade.models import Order
@@ -31,7 +30,6 @@ NOT_PAGES = {"jsi18n", "autocomplete", "logout", "view_on_site", "login"}
 # labels for the plan's keys. They are checked by their own test, expected to fail until that work
 # is merged; then delete this entry and the xfail mark below.
 ELSEWHERE = re.compile(r"^/console/rewards/planversion/(\d+/(change|activate|compare)/|upload/)")
-SYSTEM_TEXT_FIELDS = ("note", "memo", "reason", "detail", "error", "explanation", "message", "acknowledgement")
 
 
 @pytest.fixture
@@ -40,26 +38,6 @@ def demo(db, fast_hasher):
 
     demo_services.demo_load(agents=DEMO_AGENTS)
     return demo_services
-
-
-def allowed_words() -> set[str]:
-    """Data the pages show: every short text value our apps keep (names, codes, logins, plan ids),
-    but not the notes and memos the system writes, which must be in the brand's language, nor
-    Django's own tables (permission names are interface text)."""
-    from django.apps import apps
-
-    words: set[str] = set()
-    for model in apps.get_app_configs():
-        if not model.name.startswith("weishang."):
-            continue
-        for model in model.get_models():
-            fields = [f.attname for f in model._meta.concrete_fields
-                      if isinstance(f, models.CharField) and not f.choices
-                      and not any(part in f.name for part in SYSTEM_TEXT_FIELDS)]
-            if fields:
-                for row in model._base_manager.values_list(*fields)[:2000]:
-                    words |= data_words(v for v in row if v)
-    return words
 
 
 def english_on(client: Client, url: str, allow: set[str]) -> tuple[int, list[str]]:

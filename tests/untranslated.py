@@ -132,3 +132,27 @@ def data_words(values) -> set[str]:
             if WORD.match(word):
                 words.add(word.lower())
     return words
+
+
+SYSTEM_TEXT_FIELDS = ("note", "memo", "reason", "detail", "error", "explanation", "message", "acknowledgement")
+
+
+def allowed_words() -> set[str]:
+    """Data the pages show: every short text value our apps keep (names, codes, logins, plan ids),
+    but not the notes and memos the system writes, which must be in the brand's language, nor
+    Django's own tables (permission names are interface text)."""
+    from django.apps import apps
+    from django.db import models
+
+    words: set[str] = set()
+    for config in apps.get_app_configs():
+        if not config.name.startswith("weishang."):
+            continue
+        for model in config.get_models():
+            fields = [f.attname for f in model._meta.concrete_fields
+                      if isinstance(f, models.CharField) and not f.choices
+                      and not any(part in f.name for part in SYSTEM_TEXT_FIELDS)]
+            if fields:
+                for row in model._base_manager.values_list(*fields)[:2000]:
+                    words |= data_words(v for v in row if v)
+    return words
