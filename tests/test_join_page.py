@@ -117,7 +117,7 @@ def test_every_problem_is_listed_at_once_in_chinese(client, city, make_agent):
     assert "请修改以下 6 处问题" in text
     for expected in ("真实姓名：请填写您的真实姓名。", "手机号：手机号 13911112222 已注册。",
                      "身份证号（选填）：请输入有效的 18 位居民身份证号。", "等级：请选择等级。",
-                     "这个密码太常见，容易被猜到，请换一个。", "密码不能全是数字，请加上字母。"):
+                     "这个密码太常见，容易被猜到，请换一个。", "密码只包含数字，请加上字母。"):
         assert expected in text, expected
     for stock in STOCK_WORDING:
         assert stock not in html, stock
@@ -127,7 +127,7 @@ def test_every_problem_is_listed_at_once_in_chinese(client, city, make_agent):
 def test_a_short_password_is_told_in_our_words(client, levels):
     html = client.post("/join/", {"real_name": "王静", "phone": "13900001111", "level": "vip",
                                   "password": "short"}).content.decode()
-    assert "密码至少需要 8 个字符。" in html
+    assert "密码太短：至少需要 8 个字符。" in html
     for stock in STOCK_WORDING:
         assert stock not in html, stock
     client.cookies["django_language"] = "en"

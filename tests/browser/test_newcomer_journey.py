@@ -52,7 +52,7 @@ def test_invite_to_a_level_bad_input_then_tabs_me_and_sign_out(demo, phone, shot
     summary = newcomer.get_by_test_id("error-summary")
     expect(summary).to_be_visible()
     expect(summary).to_contain_text("请修改以下 4 处问题")
-    for text in ("请填写您的真实姓名", "请输入 11 位中国大陆手机号", "这个密码太常见", "密码不能全是数字"):
+    for text in ("请填写您的真实姓名", "请输入 11 位中国大陆手机号", "这个密码太常见", "密码只包含数字"):
         expect(summary).to_contain_text(text)
     expect(newcomer.locator("main")).not_to_contain_text("确保")
     expect(newcomer.get_by_role("radio", name="市代", exact=True)).to_be_checked()
