@@ -37,7 +37,38 @@ def demo(db, fast_hasher):
     from weishang.demo import services as demo_services
 
     demo_services.demo_load(agents=DEMO_AGENTS)
+    _fill_what_the_demo_lacks(demo_services)
     return demo_services
+
+
+def _fill_what_the_demo_lacks(demo_services) -> None:
+    """A real object for the console models the demo leaves empty (through their services), so
+    that their change forms are rendered too: a withdrawal, an API key, a device token, a webhook
+    endpoint with one delivery."""
+    from decimal import Decimal
+
+    from weishang.api import services as api_services
+    from weishang.api.scopes import SCOPES
+    from weishang.ledger import services as ledger
+    from weishang.ledger.models import Purpose
+    from weishang.webhooks import services as webhooks
+    from weishang.webhooks.events import EVENTS
+    from weishang.webhooks.models import WebhookDelivery
+
+    city = Agent.objects.get(user__phone=demo_services.LOGIN_PHONE.format(rank=4))
+    ledger.journal_post(lines=[ledger.debit(ledger.account_for(owner=None, purpose=Purpose.BRAND_REWARD_EXPENSE),
+                                            Decimal("100.00")),
+                               ledger.credit(ledger.account_for(owner=city, purpose=Purpose.AGENT_REWARDS_AVAILABLE),
+                                             Decimal("100.00"))],
+                        memo="奖励", reference="i18n-test:reward", kind="reward.accrue")
+    ledger.withdrawal_request(agent=city, amount=Decimal("60.00"), method="alipay", account_name="王静",
+                              account_no="13800138000", by=city.user, fee_rate=Decimal("0.006"),
+                              minimum=Decimal("10.00"))
+    api_services.api_key_create(name="ERP 对接", scopes=sorted(SCOPES)[:1])
+    api_services.token_create(user=city.user, device="iPhone")
+    endpoint, _secret = webhooks.endpoint_create(url="https://8.8.8.8/hooks/weishang", events=sorted(EVENTS)[:1],
+                                                 description="ERP")
+    WebhookDelivery.objects.create(endpoint=endpoint, event_type=sorted(EVENTS)[0], payload={"id": 1})
 
 
 def english_on(client: Client, url: str, allow: set[str]) -> tuple[int, list[str]]:
@@ -76,6 +107,7 @@ def console_pages() -> list[str]:
     for model, model_admin in admin.site._registry.items():
         info = model._meta.app_label, model._meta.model_name
         obj = model._default_manager.order_by("-pk").first()
+        assert obj is not None, f"no {model._meta.label} to render: give the test one (_fill_what_the_demo_lacks)"
         urls += [reverse("admin:%s_%s_changelist" % info), reverse("admin:%s_%s_changelist" % info) + "?q=a",
                  reverse("admin:%s_%s_add" % info)]
         for pattern in model_admin.get_urls():
@@ -203,6 +235,7 @@ def test_the_detector_passes_chinese_pages_with_data_and_codes():
 
 def test_the_object_history_button_is_not_called_order_history(demo, client):
     from weishang.ledger.models import Withdrawal
+    from weishang.rewards.models import PlanVersion
 
     client.force_login(get_user_model().objects.create_superuser(username="root-zh", password="pass-word-1"))
     agent = Agent.objects.get(user__phone=demo.LOGIN_PHONE.format(rank=4))
@@ -210,6 +243,7 @@ def test_the_object_history_button_is_not_called_order_history(demo, client):
     withdrawal = Withdrawal.objects.first()
     if withdrawal is not None:
         pages.append(reverse("admin:ledger_withdrawal_change", args=[withdrawal.pk]))
+    pages.append(reverse("admin:rewards_planversion_change", args=[PlanVersion.objects.first().pk]))
     for url in pages:
         html = client.get(url).content.decode()
         assert "订单记录" not in html and "历史记录" in html, url

@@ -25,7 +25,7 @@ BUTTON_TYPES = {"submit", "button", "reset"}
 
 # Proper nouns and names of things written the same way in Chinese interfaces.
 PROPER = {"english", "wechat", "alipay", "weishang", "webhook", "webhooks", "django", "unfold", "excel", "iphone",
-          "android", "http", "https", "www", "sms", "ok", "glow", "ninja", "openapi", "logo",
+          "android", "http", "https", "www", "sms", "ok", "glow", "ninja", "openapi", "logo", "ping",
           # file formats, written in lower case in the export form's choices
           "csv", "xlsx", "xls", "tsv", "ods", "json", "yaml", "html", "pdf", "png", "jpg", "jpeg",
           # keyboard keys in the console's shortcut list
