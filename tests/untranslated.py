@@ -8,8 +8,11 @@ input button. It returns every run of ASCII words in it that reads as English: a
 more letters, not written in capitals (SKU, PNG, CSV, XLSX, API, ID, GLOW are codes and units) nor in mixed case
 (zL in a password hash),
 not joined to digits or other words by ``-``, ``_``, ``.``, ``/``, ``@`` or ``:`` (GLOW-30ML,
-glow-retail-first, first_order_amount, Asia/Shanghai, 10:30 are data), and not in ``allow``:
-proper nouns and the data the page shows (names, codes and logins from the database).
+glow-retail-first, first_order_amount, Asia/Shanghai, 10:30 are data), not a two-letter string
+that is no English word (xg in a password hash), not part of a command line (weishang rewards
+release), and not in ``allow`` or ``PROPER``: the data the page shows (names, codes and logins from
+the database, see ``allowed_words``) and proper nouns, technical terms and key names written the
+same way in Chinese interfaces (WeChat, Webhook, ping, Logo, Control, esc, en).
 """
 
 from __future__ import annotations
