@@ -89,7 +89,8 @@ WSGI_APPLICATION = "weishang.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Templates of the libraries we change (before theirs): see the files' headers.
+        "DIRS": [BASE_DIR / "console" / "templates_override"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -141,9 +142,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = ["weishang.core.auth.PhoneOrUsernameBackend"]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Django's validators with our own words (weishang.core.password_validators).
+    {"NAME": "weishang.core.password_validators.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "weishang.core.password_validators.CommonPasswordValidator"},
+    {"NAME": "weishang.core.password_validators.NumericPasswordValidator"},
 ]
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
@@ -171,8 +173,9 @@ AUDIT_PERMS = ("catalog.view_levelprice", "channel.view_level", "catalog.view_sk
                "ledger.view_withdrawal")
 
 UNFOLD = {
-    "SITE_TITLE": _("Weishang console"),
-    "SITE_HEADER": _("Weishang 微商"),
+    # The brand's own name in the sidebar and the titles (weishang.console.branding).
+    "SITE_TITLE": "weishang.console.branding.site_title",
+    "SITE_HEADER": "weishang.console.branding.site_header",
     "SITE_URL": "/m/",
     "SHOW_LANGUAGES": True,
     # The console's front page: the brand's figures (weishang.console.dashboard).

@@ -409,8 +409,8 @@ class RewardLineAdmin(ExportMixin, ReadOnlyAdmin):
     list_before_template = "admin/rewards/rewardline_totals.html"
     actions_list = ["release_due"]
     fields = ("beneficiary_display", "amount", "kind", "rule_id", "plan_link", "status_display", "generation",
-              "payer_display", "order_link", "period", "release_at", "created_at", "explanation_zh",
-              "explanation_en", "source_event", "entries")
+              "payer_display", "order_link", "period", "release_at", "created_at", "explanation_shown",
+              "source_event", "entries")
     readonly_fields = fields
 
     def lookup_allowed(self, lookup, value, request=None):
@@ -451,6 +451,11 @@ class RewardLineAdmin(ExportMixin, ReadOnlyAdmin):
     @admin.display(description=_("paid by"))
     def payer_display(self, obj):
         return obj.payer.real_name if obj.payer_id else gettext("the company")
+
+    @admin.display(description=_("explanation"))
+    def explanation_shown(self, obj):
+        """The explanation in the reader's language (the line keeps it in Chinese and English)."""
+        return obj.explanation_text()
 
     @admin.display(description=_("journal entries"))
     def entries(self, obj):

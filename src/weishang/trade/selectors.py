@@ -299,3 +299,11 @@ def shop_customers(*, agent: Agent | int, search: str = "") -> QuerySet[Customer
                        Value(Decimal("0.00")), output_field=money),
         last_order_at=Max("orders__created_at"),
     ).order_by("-last_order_at", "-pk"))
+
+
+def sells_to_anyone(*, agent: Agent | int) -> bool:
+    """Whether the agent has anything to fill, now or later: someone they supply, or any order in
+    which they are the seller (their downline's or their shop's). A 特约 with no team and no shop
+    orders has none, and the phone pages show them no filling."""
+    pk = getattr(agent, "pk", agent)
+    return Agent.objects.filter(supplier_id=pk).exists() or Order.objects.filter(seller_id=pk).exists()

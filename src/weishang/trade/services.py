@@ -893,7 +893,7 @@ def retail_order_submit(*, seller: Agent, name: str, phone: str, address: str, l
                                              line_total=price * qty) for sku, qty, price in priced])
     _transition(order, "submit")
     _emit(order, "order.submitted")
-    _transition(order, "approve", note="retail: no approval needed")
+    _transition(order, "approve", note=_record_text(gettext_noop("Retail order: no approval needed.")))
     _transition(order, "request_payment")
     _emit(order, "order.approved")
     return order

@@ -17,6 +17,7 @@ urlpatterns = [
     path("m/", views.home, name="home"),
     path("m/login/", views.PhoneLoginView.as_view(), name="login"),
     path("m/logout/", views.logout_view, name="logout"),
+    path("m/me/", views.me, name="me"),
     path("m/password/forgot/", password_views.password_forgot, name="password_forgot"),
     path("m/password/reset/", password_views.password_reset, name="password_reset"),
     # my account: password change, logged-in devices
