@@ -64,6 +64,16 @@ def _fill_what_the_demo_lacks(demo_services) -> None:
     endpoint, _secret = webhooks.endpoint_create(url="https://8.8.8.8/hooks/weishang", events=sorted(EVENTS)[:1],
                                                  description="ERP")
     WebhookDelivery.objects.create(endpoint=endpoint, event_type=sorted(EVENTS)[0], payload={"id": 1})
+    # The lockout's pages: a wrong password on the phone login (an attempt), and one row of each log
+    # (axes writes them only where AXES_ENABLE_ACCESS_FAILURE_LOG / access logging are on).
+    from axes.models import AccessFailureLog, AccessLog
+
+    Client().post(reverse("web:login"), {"username": city.user.phone, "password": "not-the-password"},
+                  HTTP_ACCEPT_LANGUAGE="zh-hans")
+    AccessLog.objects.create(username=city.user.phone, ip_address="203.0.113.9", user_agent="WeChat",
+                             path_info="/m/login/")
+    AccessFailureLog.objects.create(username=city.user.phone, ip_address="203.0.113.9", user_agent="WeChat",
+                                    path_info="/m/login/", locked_out=True)
 
 
 def english_on(client: Client, url: str, allow: set[str]) -> tuple[int, list[str]]:

@@ -1,7 +1,7 @@
 """Finds interface text left in English on a page rendered in Chinese.
 
 ``english_runs(html, allow)`` reads what a person sees or hears on a page: its text (but not that
-of scripts, styles, templates, preformatted or code blocks, text areas, or icon-font ligatures
+of scripts, styles, templates, preformatted or code blocks, citations, text areas, or icon-font ligatures
 such as unfold's ``<span class="material-symbols-outlined">search</span>``), and the attributes
 shown or read aloud: ``placeholder``, ``title``, ``aria-label``, ``alt`` and the ``value`` of an
 input button. It returns every run of ASCII words in it that reads as English: a word of two or
@@ -20,7 +20,8 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-SKIP = {"script", "style", "template", "noscript", "pre", "code", "textarea"}
+# cite: a source quoted as it is cited (a law and its articles, a court case), like a book title.
+SKIP = {"script", "style", "template", "noscript", "pre", "code", "textarea", "cite"}
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
 ICON_CLASS = re.compile(r"\bmaterial-symbols")
 SHOWN_ATTRIBUTES = ("placeholder", "title", "aria-label", "alt")
