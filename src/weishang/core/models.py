@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -73,6 +74,10 @@ class Brand(models.Model):
     )
     customer_binding_days = models.PositiveIntegerField(
         _("binding expires after (days)"), null=True, blank=True, help_text=_("Only for expiring binding."),
+    )
+    stuck_after_hours = models.PositiveIntegerField(
+        _("paid orders are stuck after (hours)"), default=48, validators=[MinValueValidator(1)],
+        help_text=_("A paid order not filled within this many hours appears in the console's stuck queue."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from weishang.web import growth_views, password_views, pay_views, rewards_views, shop_views, trade_views, views
+from weishang.web import (
+    growth_views,
+    password_views,
+    pay_views,
+    payment_views,
+    rewards_views,
+    shop_views,
+    trade_views,
+    views,
+)
 
 app_name = "web"
 
@@ -35,7 +44,16 @@ urlpatterns = [
     path("m/fill/<str:number>/payments/<int:payment_id>/<slug:action>/", trade_views.fill_payment_action,
          name="fill_payment_action"),
     path("m/fill/<str:number>/<slug:action>/", trade_views.fill_order_action, name="fill_order_action"),
+    path("m/orders/<str:number>/cancel/confirm/", trade_views.my_order_cancel_confirm, name="my_order_cancel"),
     path("m/stock/", trade_views.stock, name="stock"),
+    # where buyers pay: receiving accounts, their QR codes, transfer screenshots (permission-checked)
+    path("m/payment-methods/", payment_views.payment_methods, name="payment_methods"),
+    path("m/payment-methods/<int:account_id>/", payment_views.payment_method_edit, name="payment_method_edit"),
+    path("m/payment-methods/<int:account_id>/delete/", payment_views.payment_method_delete,
+         name="payment_method_delete"),
+    path("m/notices/<int:notice_id>/", payment_views.notice_open, name="notice"),
+    path("m/receiving/<int:account_id>/qr/", payment_views.receiving_qr, name="receiving_qr"),
+    path("m/payments/<int:payment_id>/screenshot/", payment_views.payment_screenshot, name="payment_screenshot"),
     path("m/wallet/", trade_views.wallet, name="wallet"),
     # rewards: lines with their explanations, withdrawals
     path("m/rewards/", rewards_views.rewards, name="rewards"),

@@ -16,6 +16,7 @@ from typing import Annotated, Literal, NamedTuple
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Path, Query, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -29,6 +30,7 @@ from weishang.channel import selectors as channel_selectors
 from weishang.channel.models import Agent, AgentStatus, Level
 from weishang.core.errors import BusinessError, Forbidden
 from weishang.trade import selectors, services
+from weishang.trade.files import image_response
 from weishang.trade.models import (
     Order,
     OrderKind,
@@ -139,7 +141,9 @@ class TradePaymentOut(Schema):
     status_display: str
     amount: Decimal
     reference: str = Field(..., description="the transfer reference the payer gave")
-    screenshot_url: str | None = Field(..., description="the transfer screenshot")
+    screenshot_url: str | None = Field(..., description=(
+        "the transfer screenshot: GET it with the same credentials (the payer, the receiver and brand "
+        "finance only; anyone else gets 404)"))
     note: str = Field(..., description="the receiver's note when they confirmed or rejected it")
     created_at: datetime
     decided_at: datetime | None
@@ -206,7 +210,8 @@ def _payment(request, payment: Payment) -> TradePaymentOut:
     return TradePaymentOut(
         id=payment.pk, method=payment.method, method_display=payment.get_method_display(), status=payment.status,
         status_display=payment.get_status_display(), amount=payment.amount, reference=payment.reference,
-        screenshot_url=request.build_absolute_uri(payment.screenshot.url) if payment.screenshot else None,
+        screenshot_url=request.build_absolute_uri(reverse("api-v1:payment_screenshot", args=[payment.pk]))
+        if payment.screenshot else None,
         note=payment.decision_note, created_at=payment.created_at, decided_at=payment.decided_at,
     )
 
@@ -330,6 +335,16 @@ def order_create(request, payload: TradeOrderIn):
         order = services.order_submit(buyer=me, lines=[(line.sku, line.quantity) for line in payload.lines],
                                       kind=kind, target_level=target, note=payload.note, by=request.user)
     return Status(201, order_out(request, _buyer_order(me, order.number)))
+
+
+@router.get("/payments/{payment_id}/screenshot", auth=AGENT, url_name="payment_screenshot",
+            response={200: None, **ERRORS}, summary="The image of a transfer screenshot (payer and receiver only)")
+def payment_screenshot(request, payment_id: Id):
+    payment = (Payment.objects.select_related("receiver", "topup_for", "order__buyer", "order__seller")
+               .filter(pk=payment_id).first())
+    if payment is None or not selectors.may_see_payment_screenshot(user=request.user, payment=payment):
+        raise Http404
+    return image_response(payment.screenshot)
 
 
 @router.get("/orders", response={200: list[TradeOrderOut], **ERRORS}, auth=AGENT,

@@ -15,3 +15,9 @@ from weishang.trade.models.payments import (  # noqa: F401
     PaymentStatus,
 )
 from weishang.trade.models.stock import Location, LocationKind, StockLevel, StockMove, StockReason  # noqa: F401
+from weishang.trade.models.receiving import (  # noqa: F401
+    NoticeKind,
+    OrderNotice,
+    ReceivingAccount,
+    ReceivingKind,
+)
