@@ -1103,8 +1103,6 @@ def order_company_fill(*, order: Order, by, note: str, carrier: str = "", tracki
     _require_note(note, _("Say why the company fills the order."))
     if order.seller_id is not None:
         _reassign_to_company(order, by=by, note=note)
-    if order.supply_mode != SupplyMode.CLOUD and not (carrier.strip() and tracking_number.strip()):
-        raise BusinessError(_("Enter the carrier and the tracking number."), field="tracking_number")
     return order_fill(order=order, by=by, carrier=carrier.strip(), tracking_number=tracking_number.strip())
 
 
