@@ -199,7 +199,15 @@ def test_a_restock_order_from_creation_to_cloud_stock_through_the_api_only(world
     payment = sent.json()["payments"][0]
     assert (payment["method"], payment["status"], payment["amount"], payment["reference"]) == (
         "transfer", "pending", "240.00", "微信转账 0815")
-    assert payment["screenshot_url"].startswith("http://testserver/media/transfers/")
+    # The screenshot is served by a permission-checked route, never by its public media URL (M7 8f).
+    assert payment["screenshot_url"] == f"http://testserver/api/v1/payments/{payment['id']}/screenshot"
+    image_path = f"/payments/{payment['id']}/screenshot"
+    for who in (world.vip, world.city):
+        shown = Api(token=token_create(user=who.user, device="测试")[1]).get(image_path)
+        assert shown.status_code == 200 and shown["Content-Type"] == "image/png"
+    for stranger in (world.other_vip, world.other_city):
+        assert Api(token=token_create(user=stranger.user, device="测试")[1]).get(image_path).status_code == 404
+    assert Api().get(image_path).status_code in (401, 404)
     assert sent.json()["next_actions"] == []
     stored = Payment.objects.get(pk=payment["id"])
     assert stored.screenshot.name.endswith(".png") and (media / stored.screenshot.name).is_file()

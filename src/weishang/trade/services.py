@@ -82,6 +82,15 @@ SCREENSHOT_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gi
 SCREENSHOT_FORMATS = set(SCREENSHOT_EXTENSIONS)
 
 
+class SupplierShort(Conflict):
+    """The seller cannot fill the order from stock now; ``availability`` says what is short and who
+    along the route has it (``selectors.route_availability``)."""
+
+    def __init__(self, availability: list[dict]):
+        super().__init__(_("Your supplier cannot fill all of this now."), field="lines", code="supplier_short")
+        self.availability = availability
+
+
 # --- helpers --------------------------------------------------------------------------------
 
 def _record_text(message: str) -> str:
@@ -269,8 +278,13 @@ def _check_upgrade(buyer: Agent, level: Level | None) -> None:
 
 @transaction.atomic
 def order_submit(*, buyer: Agent, lines, kind: str = OrderKind.RESTOCK, by=None,
-                 idempotency_key: str | None = None, note: str = "", target_level: Level | None = None) -> Order:
+                 idempotency_key: str | None = None, note: str = "", target_level: Level | None = None,
+                 accept_shortfall: bool = True) -> Order:
     """Submit an agent's entry, upgrade or restock order. Prices come from the level, never the client.
+
+    With ``accept_shortfall=False`` an order its seller cannot fill from stock now is refused with
+    ``SupplierShort`` (carrying the availability along the route) once every other check passed:
+    the phone page shows it and lets the buyer submit anyway.
 
     An upgrade order (升级单) is priced at ``target_level``'s prices, must come to at least the
     top-up (``upgrade_top_up``) and moves the buyer to that level when it completes."""
@@ -306,6 +320,11 @@ def order_submit(*, buyer: Agent, lines, kind: str = OrderKind.RESTOCK, by=None,
     if kind == OrderKind.UPGRADE and total < (top_up := upgrade_top_up(agent=buyer, level=price_level)):
         raise BusinessError(_("An upgrade to %(level)s must come to at least ¥%(amount)s; this one is ¥%(total)s.")
                             % {"level": price_level.name, "amount": top_up, "total": total}, field="lines")
+    if not accept_shortfall:
+        availability = selectors.route_availability(seller=seller, mode=mode,
+                                                    lines=[(sku, qty) for sku, qty, _price in priced])
+        if not all(row["seller_ok"] for row in availability):
+            raise SupplierShort(availability)
     order = Order.objects.create(number=_new_number(kind), kind=kind, buyer=buyer, seller=seller, supply_mode=mode,
                                  total=total, idempotency_key=idempotency_key or None, note=note[:300],
                                  target_level=target_level)

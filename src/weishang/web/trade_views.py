@@ -82,19 +82,14 @@ def order_new(request):
     if request.method == "POST":
         status = 400
         if form.is_valid():
-            by_code = {sku.code: sku for sku, _price, _held in catalog}
-            availability = selectors.route_availability(
-                seller=seller, mode=mode, lines=[(by_code[code], qty) for code, qty in form.lines()])
-            if not all(row["seller_ok"] for row in availability) and request.POST.get("short_ok") != "1":
-                # Said before the order exists: the supplier cannot fill all of it now.
-                status = 200
-            else:
-                availability = None
-        if form.is_valid() and availability is None:
             try:
                 order = services.order_submit(
                     buyer=me, lines=form.lines(), kind=OrderKind.ENTRY if entry else OrderKind.RESTOCK,
-                    by=request.user, idempotency_key=form.cleaned_data["token"])
+                    by=request.user, idempotency_key=form.cleaned_data["token"],
+                    accept_shortfall=request.POST.get("short_ok") == "1")
+            except services.SupplierShort as exc:
+                # Said before the order exists: the supplier cannot fill all of it now.
+                status, availability = 200, exc.availability
             except BusinessError as exc:
                 status = show_error(form, exc)
             else:
