@@ -93,7 +93,7 @@ def test_the_order_page_says_what_the_supplier_lacks_before_the_order_exists(wor
     response = client.post("/m/order/", {"token": token(page), f"q{sku.pk}": "10"})
     text = html(response)
     assert response.status_code == 200 and Order.objects.count() == 0
-    assert "short by 8 units" in text and "A 联创 above your supplier has it." in text
+    assert "short by 8 units." in text and "A 联创 above your supplier has it." in text
     # Never another agent's name or quantity.
     assert "联创赵敏" not in text and ">40<" not in text and "40 units" not in text
     response = client.post("/m/order/", {"token": token(page), f"q{sku.pk}": "10", "short_ok": "1"})
@@ -109,7 +109,7 @@ def test_an_order_the_supplier_can_fill_is_submitted_at_once(world):
 def test_when_nobody_upstream_has_it_the_company_is_named(world):
     sku, client = world["sku"], login(world["vip"])
     text = html(client.post("/m/order/", {"token": token(client.get("/m/order/")), f"q{sku.pk}": "60"}))
-    assert "short by 58 units" in text and "The company warehouse has it." in text
+    assert "short by 58 units." in text and "The company warehouse has it." in text
     text = html(client.post("/m/order/", {"token": token(client.get("/m/order/")), f"q{sku.pk}": "600"}))
     assert "Nobody along the supply chain has it now." in text
 

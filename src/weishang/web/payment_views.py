@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from weishang.core.errors import BusinessError
+from weishang.core.selectors import brand_get
 from weishang.trade import selectors, services
 from weishang.trade.files import image_response
 from weishang.trade.models import Payment, ReceivingAccount
@@ -49,7 +50,8 @@ def payment_methods(request):
         messages.success(request, _("Receiving account added. Buyers see it when they pay you."))
         return redirect("web:payment_methods")
     return render(request, "web/payment_methods.html", {
-        "me": me, "form": form, "accounts": selectors.receiving_accounts(agent=me)}, status=status)
+        "brand": brand_get(), "me": me, "form": form, "accounts": selectors.receiving_accounts(agent=me)},
+        status=status)
 
 
 @login_required
@@ -60,7 +62,8 @@ def payment_method_edit(request, account_id: int):
     if form is None:
         messages.success(request, _("Receiving account saved."))
         return redirect("web:payment_methods")
-    return render(request, "web/payment_method_edit.html", {"me": me, "form": form, "account": account},
+    return render(request, "web/payment_method_edit.html", {"brand": brand_get(), "me": me, "form": form,
+                                                            "account": account},
                   status=status)
 
 

@@ -219,7 +219,7 @@ def my_order_cancel_confirm(request, number: str):
         messages.error(request, _("Order %(number)s can no longer be cancelled.") % {"number": order.number})
         return redirect("web:my_order", order.number)
     return render(request, "web/order_cancel.html", {
-        "me": me, "order": order, "refund": services.cancel_refund(order),
+        "brand": brand_get(), "me": me, "order": order, "refund": services.cancel_refund(order),
         "form": ConfirmCancelForm(auto_id=auto_id("cancel"), initial={"confirm": True}),
     })
 
