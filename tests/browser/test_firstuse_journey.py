@@ -15,7 +15,6 @@ from datetime import timedelta
 
 import pytest
 from browser_steps import console_log_in, expect, log_in, png_file
-from django.urls import reverse
 from django.utils import timezone
 
 from weishang.catalog.models import SKU

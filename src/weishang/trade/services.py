@@ -53,9 +53,9 @@ from weishang.trade import selectors, stock
 from weishang.trade.models import (
     Customer,
     LocationKind,
+    NoticeKind,
     Order,
     OrderKind,
-    NoticeKind,
     OrderLine,
     OrderNotice,
     OrderStatus,

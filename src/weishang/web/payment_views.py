@@ -27,8 +27,8 @@ def _mine(me, account_id: int) -> ReceivingAccount:
 
 
 def _save(request, me, account=None):
-    form = ReceivingAccountForm(request.POST or None, request.FILES or None,
-                                initial={f: getattr(account, f) for f in services.RECEIVING_FIELDS} if account else None)
+    initial = {f: getattr(account, f) for f in services.RECEIVING_FIELDS} if account else None
+    form = ReceivingAccountForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method != "POST":
         return form, 200
     if not form.is_valid():
