@@ -9,7 +9,10 @@ The life of a restock order (进货单), all in this module:
    ``order_pay_from_wallet``, or ``payment_credit_from_provider`` (WeChat Pay notify) — paid once;
 4. ``order_fill`` — stock moves from the seller to the buyer (cloud stock: completed at once);
 5. ``order_confirm_receipt`` — physical deliveries complete when the buyer has the goods;
-6. ``order_cancel`` before fulfilment, ``refund_request`` / ``refund_approve`` after.
+6. ``order_cancel`` before fulfilment (the other side gets an ``OrderNotice``), ``refund_request`` /
+   ``refund_approve`` after;
+7. a paid order not filled within the brand's ``stuck_after_hours`` is stuck: brand staff take a
+   way out (``order_company_fill``, ``order_reassign_to_company``, ``order_stuck_refund``).
 
 Every status change goes through ``_transition`` (the model's django-fsm transition plus an
 OrderTransition row); paid, completed and refunded are written to the outbox in the same
