@@ -233,6 +233,10 @@ def test_a_company_order_shows_the_brands_accounts(world, make_staff, make_agent
     page = html(login(partner).get(f"/m/orders/{order.number}/"))
     assert "品牌公司" in page and f"/m/receiving/{account.pk}/qr/" in page
     assert login(partner).get(f"/m/receiving/{account.pk}/qr/").status_code == 200
+    # The brand's accounts are also where every agent tops up their wallet.
+    assert f"/m/receiving/{account.pk}/qr/" in html(login(world["vip"]).get("/m/wallet/"))
+    assert login(world["vip"]).get(f"/m/receiving/{account.pk}/qr/").status_code == 200
+    assert Client().get(f"/m/receiving/{account.pk}/qr/").status_code in (302, 404)
 
 
 # --- 8f: transfer screenshots ---------------------------------------------------------------

@@ -366,17 +366,18 @@ def order_payee(order: Order) -> Agent | None:
 
 
 def may_see_receiving_account(*, user, account) -> bool:
-    """The QR code of a receiving account is shown to its owner, to brand finance (the brand's
-    own) and to an agent who has an order waiting for payment to its owner."""
+    """The QR code of a receiving account is shown to its owner and to an agent who has an order
+    waiting for payment to its owner; the brand's to brand staff who see receiving accounts and
+    to every agent (each tops up their wallet by paying the brand)."""
     if not getattr(user, "is_authenticated", False):
         return False
-    if account.agent_id is not None and account.agent.user_id == user.pk:
-        return True
-    if account.agent_id is None and user.is_staff and user.has_perm("trade.view_receivingaccount"):
+    if account.agent_id is None:
+        return (user.is_staff and user.has_perm("trade.view_receivingaccount")) or \
+            Agent.objects.filter(user=user).exists()
+    if account.agent.user_id == user.pk:
         return True
     return Order.objects.filter(buyer__user=user, status=OrderStatus.AWAITING_PAYMENT,
-                                seller_id=account.agent_id).exists() if account.agent_id is not None else \
-        Order.objects.filter(buyer__user=user, status=OrderStatus.AWAITING_PAYMENT, seller__isnull=True).exists()
+                                seller_id=account.agent_id).exists()
 
 
 def may_see_payment_screenshot(*, user, payment: Payment) -> bool:

@@ -489,4 +489,5 @@ def wallet(request):
         "brand": brand_get(), "me": me, "form": form, "balance": selectors.wallet_balance(agent=me),
         "entries": selectors.wallet_entries(agent=me, limit=PAGE_SIZE),
         "topups": selectors.wallet_topups(agent=me)[:10],
+        "brand_accounts": selectors.receiving_accounts(agent=None),
     }, status=status)
