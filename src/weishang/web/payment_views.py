@@ -76,7 +76,6 @@ def payment_method_delete(request, account_id: int):
     return redirect("web:payment_methods")
 
 
-@login_required
 def receiving_qr(request, account_id: int):
     """A receiving account's QR code: to its owner, brand finance, and buyers with an order to pay to it."""
     account = ReceivingAccount.objects.select_related("agent").filter(pk=account_id).first()

@@ -49,7 +49,6 @@ class ReceivingAccount(models.Model):
 
 class NoticeKind(models.TextChoices):
     CANCELLED = "cancelled", _("Order cancelled")
-    REFUNDED = "refunded", _("Order refunded")
     REASSIGNED = "reassigned", _("Order taken over by the company")
 
 
