@@ -4,6 +4,7 @@ their QR codes, and transfer screenshots served only to who may see them."""
 
 from __future__ import annotations
 
+import os
 import re
 from decimal import Decimal
 from io import BytesIO
@@ -165,7 +166,7 @@ def test_the_api_cancel_stays_one_call_and_still_tells_the_seller(world):
 
 # --- 11: receiving accounts -----------------------------------------------------------------
 
-def test_an_agent_adds_edits_and_removes_receiving_accounts(world):
+def test_an_agent_adds_edits_and_removes_receiving_accounts(world, django_capture_on_commit_callbacks):
     city = world["city"]
     client = login(city)
     assert 'href="/m/payment-methods/"' in html(client.get("/m/wallet/"))
@@ -193,6 +194,10 @@ def test_an_agent_adds_edits_and_removes_receiving_accounts(world):
     assert other.post(f"/m/payment-methods/{bank.pk}/delete/").status_code == 404
     assert client.post(f"/m/payment-methods/{bank.pk}/delete/").status_code == 302
     assert list(ReceivingAccount.objects.all()) == [wechat]
+    stored = wechat.qr_image.path
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(f"/m/payment-methods/{wechat.pk}/delete/").status_code == 302
+    assert not ReceivingAccount.objects.exists() and not os.path.exists(stored)
 
 
 def test_the_pay_page_shows_the_sellers_accounts_amount_and_number(world, make_agent, django_user_model):

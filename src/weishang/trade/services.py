@@ -1209,4 +1209,8 @@ def receiving_account_save(*, by, agent: Agent | None, data: dict, qr_image: Upl
 @transaction.atomic
 def receiving_account_delete(*, by, account) -> None:
     _require_account_owner(account.agent, by)
+    image = account.qr_image
     account.delete()
+    if image:  # the QR code goes with it, once the removal is committed
+        storage, name = image.storage, image.name
+        transaction.on_commit(lambda: storage.delete(name))
