@@ -223,6 +223,9 @@ UNFOLD = {
                     _nav(_("Payments"), "payments", "admin:trade_payment_changelist") | {
                         "permission": lambda request: request.user.has_perm("trade.view_payment"),
                     },
+                    _nav(_("Receiving accounts"), "qr_code_2", "admin:trade_receivingaccount_changelist") | {
+                        "permission": lambda request: request.user.has_perm("trade.view_receivingaccount"),
+                    },
                     {
                         "title": _("Pick-ups"), "icon": "local_shipping",
                         "link": lambda request: f"{reverse_lazy('admin:trade_order_changelist')}?kind__exact=pickup",

@@ -143,3 +143,30 @@ class TopupForm(forms.Form):
     screenshot = forms.ImageField(label=_("Transfer screenshot"), widget=forms.ClearableFileInput(
         attrs={"accept": "image/*"}))
     reference = forms.CharField(label=_("Transfer reference (optional)"), max_length=64, required=False)
+
+
+class ReceivingAccountForm(forms.Form):
+    """A way to be paid: WeChat or Alipay (a QR code), or a bank account. The service checks the
+    rules (a QR code for WeChat and Alipay, bank and number for a bank account)."""
+
+    kind = forms.ChoiceField(label=_("Kind"))
+    holder = forms.CharField(label=_("Account holder"), max_length=50)
+    account_number = forms.CharField(label=_("Account number or ID"), max_length=64, required=False)
+    bank = forms.CharField(label=_("Bank and branch (bank accounts)"), max_length=100, required=False)
+    qr_image = forms.ImageField(label=_("QR code (WeChat, Alipay)"), required=False,
+                                widget=forms.ClearableFileInput(attrs={"accept": "image/*"}))
+    note = forms.CharField(label=_("Note (optional)"), max_length=100, required=False)
+
+    def __init__(self, *args, **kwargs):
+        from weishang.trade.models import ReceivingKind
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = ReceivingKind.choices
+
+
+class ConfirmCancelForm(forms.Form):
+    """The cancel confirmation: the reason is optional; only this form's POST cancels."""
+
+    note = forms.CharField(label=_("Why (optional; the other side reads it)"), max_length=300, required=False)
+    confirm = forms.BooleanField(widget=forms.HiddenInput, required=True, error_messages={
+        "required": _("Confirm the cancellation on its confirmation page.")})

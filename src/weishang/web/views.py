@@ -72,6 +72,10 @@ def home(request):
         (buying["pay"], _("My orders to pay"), reverse("web:my_orders")),
         (buying["receive"], _("My orders to receive"), reverse("web:my_orders")),
     ) if count]
+    # Orders that changed under the agent (cancelled and refunded, taken over by the company):
+    # each stays here until they open it.
+    waiting += [(None, notice.text, reverse("web:notice", args=[notice.pk]))
+                for notice in trade_selectors.unseen_notices(agent=agent)[:20]]
     context = {
         "brand": brand_get(),
         "agent": agent,
