@@ -345,3 +345,10 @@ if os.environ.get("WECHATPAY_MCHID"):
 # On: the reward engine handles a transaction's events right after it commits, in the same
 # process. Off (WEISHANG_OUTBOX_INLINE=0): only `weishang rewards process` (cron, a worker) does.
 WEISHANG_OUTBOX_INLINE = os.environ.get("WEISHANG_OUTBOX_INLINE", "1") != "0"
+
+# --- Hardening (M7): webhook targets and upload limits ------------------------------------------
+# Webhooks go to public addresses only (weishang.webhooks.safety). Loopback (127.0.0.1, ::1) is
+# allowed in development only — DEBUG on, or WEISHANG_WEBHOOK_ALLOW_LOOPBACK=1 — for a receiver on
+# the developer's machine; never in production, whatever the environment says.
+WEISHANG_WEBHOOK_ALLOW_LOOPBACK = ENV != "production" and os.environ.get(
+    "WEISHANG_WEBHOOK_ALLOW_LOOPBACK", "1" if DEBUG else "0").lower() in {"1", "true", "yes", "on"}
