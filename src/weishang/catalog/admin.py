@@ -8,11 +8,11 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext, ngettext
-from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, TabularInline
 
 from weishang.catalog import selectors, services
 from weishang.catalog.models import SKU, LevelPrice, Product
+from weishang.console.history import HistoryAdmin
 
 CELL = re.compile(r"^price-(\d+)-(\d+)$")
 
@@ -30,14 +30,14 @@ class ProductAdmin(ModelAdmin):
 
 
 @admin.register(SKU)
-class SKUAdmin(SimpleHistoryAdmin, ModelAdmin):
+class SKUAdmin(HistoryAdmin, ModelAdmin):
     list_display = ("code", "name", "product", "retail_price", "barcode", "weight_grams", "active")
     list_filter = ("product", "active")
     search_fields = ("code", "name", "barcode")
 
 
 @admin.register(LevelPrice)
-class LevelPriceAdmin(SimpleHistoryAdmin, ModelAdmin):
+class LevelPriceAdmin(HistoryAdmin, ModelAdmin):
     """Level prices are edited as one grid (SKU × level); this list is for history and search."""
 
     list_display = ("sku", "level", "price")

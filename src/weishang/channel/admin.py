@@ -8,13 +8,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
 from unfold.decorators import action
 from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
@@ -24,11 +24,13 @@ from weishang.channel.models import Agent, AgentTrail, Application, Level
 from weishang.channel.tree import Relation
 from weishang.console import bulk
 from weishang.console.exports import AgentResource, ApplicationResource, ExportMixin
+from weishang.console.history import HistoryAdmin
+from weishang.core import converters  # noqa: F401 - registers <id:…>
 from weishang.core.errors import BusinessError
 
 
 @admin.register(Level)
-class LevelAdmin(SimpleHistoryAdmin, ModelAdmin):
+class LevelAdmin(HistoryAdmin, ModelAdmin):
     list_display = ("rank", "name", "code", "entry_amount", "discount", "min_restock_qty", "approver", "agent_count")
     list_display_links = ("name",)
     ordering = ("rank",)
@@ -120,11 +122,14 @@ class AgentAdmin(ExportMixin, ModelAdmin):
 
     @action(description=_("Move, change level or status"), url_path="relations")
     def change_relations(self, request, object_id):
-        return redirect("admin:channel_agent_relations", object_id)
+        try:
+            return redirect("admin:channel_agent_relations", object_id)
+        except NoReverseMatch:  # not an id (unfold's action route takes any path): no such agent
+            raise Http404 from None
 
     def get_urls(self):
         return [
-            path("<int:agent_id>/relations/", self.admin_site.admin_view(self.relations_view),
+            path("<id:agent_id>/relations/", self.admin_site.admin_view(self.relations_view),
                  name="channel_agent_relations"),
             *super().get_urls(),
         ]

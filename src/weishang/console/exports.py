@@ -23,7 +23,10 @@ from datetime import datetime
 from decimal import Decimal
 from io import BytesIO
 
+from django.contrib import messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -392,6 +395,19 @@ class ExportMixin(BaseExportMixin):
     # Excel opens a UTF-8 CSV with Chinese text correctly only with the byte-order mark.
     to_encoding = "utf-8-sig"
     export_name = "export"
+
+    def export_action(self, request):
+        """The export page takes the list's filters from its query string. A link with filters the
+        list does not have (``?format=xlsx``, ``?page=-1``, a hand-edited one) goes back to the
+        list with a message, instead of failing (a 500)."""
+        try:
+            return super().export_action(request)
+        except IncorrectLookupParameters:
+            messages.error(request, gettext("This export link has filters the list does not know (%(params)s). "
+                                            "Choose the filters on the list, then press Export.")
+                           % {"params": ", ".join(sorted(request.GET))[:200]})
+            opts = self.model._meta
+            return redirect(f"admin:{opts.app_label}_{opts.model_name}_changelist")
 
     def has_export_permission(self, request):
         return bool(request.user.is_active and request.user.is_staff and self.has_view_permission(request))

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from weishang.core import converters  # noqa: F401 - registers <id:…>, a database id in range
 from weishang.web import growth_views, password_views, pay_views, rewards_views, shop_views, trade_views, views
 
 app_name = "web"
@@ -12,7 +13,7 @@ urlpatterns = [
     path("m/password/reset/", password_views.password_reset, name="password_reset"),
     path("m/invite-qr.svg", views.invite_qr, name="invite_qr"),
     path("m/team/", views.team, name="team"),
-    path("m/team/<int:agent_id>/", views.team, name="team_of"),
+    path("m/team/<id:agent_id>/", views.team, name="team_of"),
     # growth: upgrade progress, invite poster, my customers and shop link
     path("m/progress/", growth_views.upgrade_progress, name="upgrade_progress"),
     path("m/invite/", growth_views.invite, name="invite"),
@@ -20,7 +21,7 @@ urlpatterns = [
     path("m/customers/", growth_views.customers, name="customers"),
     path("m/shop-qr.svg", growth_views.shop_qr, name="shop_qr"),
     path("m/applications/", views.applications, name="applications"),
-    path("m/applications/<int:application_id>/decide/", views.application_decide, name="application_decide"),
+    path("m/applications/<id:application_id>/decide/", views.application_decide, name="application_decide"),
     path("join/", views.join, name="join_brand"),
     path("join/<str:code>/", views.join, name="join"),
     # trade: ordering, paying, filling, stock, wallet
@@ -32,7 +33,7 @@ urlpatterns = [
     path("m/orders/<str:number>/<slug:action>/", trade_views.my_order_action, name="my_order_action"),
     path("m/fill/", trade_views.fill_list, name="fill"),
     path("m/fill/<str:number>/", trade_views.fill_order, name="fill_order"),
-    path("m/fill/<str:number>/payments/<int:payment_id>/<slug:action>/", trade_views.fill_payment_action,
+    path("m/fill/<str:number>/payments/<id:payment_id>/<slug:action>/", trade_views.fill_payment_action,
          name="fill_payment_action"),
     path("m/fill/<str:number>/<slug:action>/", trade_views.fill_order_action, name="fill_order_action"),
     path("m/stock/", trade_views.stock, name="stock"),
