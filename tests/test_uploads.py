@@ -152,3 +152,19 @@ def test_the_phone_page_shows_the_pixel_message_on_the_field(agent):
     form = TransferForm(data={"reference": ""}, files={"screenshot": picture(png_declaring(100_000, 100_000))})
     assert not form.is_valid()
     assert "像素" in " ".join(form.errors["screenshot"])
+
+
+def test_the_brand_logo_goes_through_the_same_picture_check(db):
+    from django.forms.models import model_to_dict
+
+    from weishang.core.admin import BrandForm
+    from weishang.core.models import Brand
+
+    brand = Brand.objects.create(name="测试品牌")
+    data = {k: v for k, v in model_to_dict(brand).items() if v is not None and k != "logo"}
+    bomb = BrandForm(data=data, files={"logo": picture(png_declaring(100_000, 100_000), "logo.png")}, instance=brand)
+    assert not bomb.is_valid() and "像素" in " ".join(bomb.errors["logo"])
+    buffer = io.BytesIO()
+    Image.new("RGB", (256, 256), "red").save(buffer, "PNG")
+    fine = BrandForm(data=data, files={"logo": picture(buffer.getvalue(), "logo.png")}, instance=brand)
+    assert "logo" not in fine.errors

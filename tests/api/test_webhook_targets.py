@@ -332,3 +332,35 @@ def test_only_http_and_https_on_a_real_port(db, dns, url):
         services.endpoint_create(url=url, events=["order.paid"])
     with pytest.raises(safety.UnsafeAddress):
         safety.resolve(url)
+
+
+def test_an_ipv6_endpoint_is_reached_at_its_checked_address(db, loopback):
+    class Server(ThreadingHTTPServer):
+        address_family = socket.AF_INET6
+
+    seen = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            seen.append(self.headers.get("Host"))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    try:
+        server = Server(("::1", 0), Handler)
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        stored(f"http://[::1]:{port}/hooks")
+        emit()
+        assert services.webhooks_deliver() == {D.SUCCEEDED: 1}
+        assert seen == [f"[::1]:{port}"]
+    finally:
+        server.shutdown()
+        server.server_close()
