@@ -390,3 +390,15 @@ if ENV == "production" and WEISHANG_SMS_BACKEND == "weishang.core.sms.ConsoleBac
         "WEISHANG_ENV=production refuses the console SMS backend (password reset codes would go to the log): "
         "set WEISHANG_SMS_BACKEND to your SMS provider's backend class."
     )
+
+# --- Hardening (M7): webhook targets and upload limits ------------------------------------------
+# Webhooks go to public addresses only (weishang.webhooks.safety). Loopback (127.0.0.1, ::1) is
+# allowed in development only — DEBUG on, or WEISHANG_WEBHOOK_ALLOW_LOOPBACK=1 — for a receiver on
+# the developer's machine; never in production, whatever the environment says.
+WEISHANG_WEBHOOK_ALLOW_LOOPBACK = ENV != "production" and os.environ.get(
+    "WEISHANG_WEBHOOK_ALLOW_LOOPBACK", "1" if DEBUG else "0").lower() in {"1", "true", "yes", "on"}
+# A request body over this is refused from its Content-Length, before it is read (413); one
+# picture is further limited to 5 MB and 40 million pixels (trade.services._check_screenshot).
+WEISHANG_UPLOAD_MAX_BYTES = int(os.environ.get("WEISHANG_UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
+MIDDLEWARE.insert(MIDDLEWARE.index("weishang.core.middleware.ChineseFirstLocaleMiddleware") + 1,
+                  "weishang.core.request_limits.RequestLimitsMiddleware")

@@ -313,7 +313,7 @@ def test_wallet_top_up(world):
     response = client.post("/m/wallet/", {"amount": "0", "screenshot": png()})
     assert response.status_code == 400 and snapshot() == before
     response = client.post("/m/wallet/", {"amount": "200", "screenshot": text_file()})
-    assert response.status_code == 400 and "valid image" in html(response) and snapshot() == before
+    assert response.status_code == 400 and "The screenshot must be an image" in html(response) and snapshot() == before
     response = client.post("/m/wallet/", {"amount": "200", "screenshot": png(), "reference": "T1"})
     assert response.status_code == 302
     topup = Payment.objects.get(topup_for=vip)
@@ -356,7 +356,7 @@ def test_text_file_as_transfer_screenshot_is_refused(world):
     before = snapshot()
     response = client.post(f"/m/orders/{order.number}/pay-transfer/", {"screenshot": text_file()})
     assert response.status_code == 400
-    assert "Upload a valid image" in html(response)
+    assert "The screenshot must be an image (JPEG, PNG, WebP or GIF)." in html(response)
     assert snapshot() == before and not Payment.objects.exists()
 
 

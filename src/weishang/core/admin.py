@@ -1,11 +1,13 @@
 import json
 
+from django import forms
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import UploadedFile
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext
@@ -118,8 +120,28 @@ class GroupAdmin(BaseGroupAdmin, ModelAdmin):
         return keep(to_delete), {k: v for k, v in model_count.items() if str(k) not in plural}, perms_needed, protected
 
 
+class LogoField(forms.ImageField):
+    """The logo is a picture like any other: the one picture check (size, pixels, type) runs
+    before Django's own, so the page says why a picture is refused."""
+
+    def to_python(self, data):
+        from weishang.trade.services import validate_screenshot
+
+        if isinstance(data, UploadedFile):
+            validate_screenshot(data)
+        return super().to_python(data)
+
+
+class BrandForm(forms.ModelForm):
+    class Meta:
+        model = Brand
+        fields = "__all__"  # the admin's own field list decides what is shown
+        field_classes = {"logo": LogoField}
+
+
 @admin.register(Brand)
 class BrandAdmin(ModelAdmin):
+    form = BrandForm
     list_display = ("name", "currency", "timezone", "jurisdiction", "supply_mode", "customer_binding")
 
     def has_add_permission(self, request):

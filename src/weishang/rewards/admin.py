@@ -30,7 +30,6 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 from unfold.widgets import (
@@ -41,6 +40,7 @@ from unfold.widgets import (
 )
 
 from weishang.console.exports import ExportMixin, RewardLineResource
+from weishang.console.history import HistoryAdmin
 from weishang.core.errors import BusinessError
 from weishang.core.models import Brand
 from weishang.plans import PlanError
@@ -214,7 +214,7 @@ class JurisdictionFilter(LabelledValueFilter):
 
 
 @admin.register(PlanVersion)
-class PlanVersionAdmin(SimpleHistoryAdmin, ReadOnlyAdmin):
+class PlanVersionAdmin(HistoryAdmin, ReadOnlyAdmin):
     list_display = ("plan_id", "version", "name", "kind_display", "jurisdiction_display", "active_from",
                     "state_label", "uploaded_at")
     list_display_links = ("plan_id", "version")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import warnings
 from collections import OrderedDict
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -81,6 +82,10 @@ from weishang.trade.providers.base import (
 log = logging.getLogger(__name__)
 
 SCREENSHOT_MAX_BYTES = 5 * 1024 * 1024
+# Pixels, read from the file's header before anything is decoded: a 100-byte PNG can declare
+# 100,000 × 100,000 pixels (a decompression bomb). 40 million is a 48-megapixel phone photo's
+# neighbourhood and far above any screenshot, logo or QR code.
+SCREENSHOT_MAX_PIXELS = 40_000_000
 SCREENSHOT_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
 SCREENSHOT_FORMATS = set(SCREENSHOT_EXTENSIONS)
 
@@ -455,12 +460,21 @@ def _check_screenshot(screenshot: UploadedFile) -> None:
         raise BusinessError(_("Attach the transfer screenshot."), field="screenshot")
     if screenshot.size > SCREENSHOT_MAX_BYTES:
         raise BusinessError(_("The screenshot is larger than 5 MB."), field="screenshot")
+    too_big = BusinessError(_("The picture is too large: at most %(megapixels)d million pixels.")
+                            % {"megapixels": SCREENSHOT_MAX_PIXELS // 1_000_000}, field="screenshot")
     try:
         screenshot.seek(0)
-        with Image.open(screenshot) as image:
-            image.verify()
-            fmt = image.format
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        with warnings.catch_warnings():
+            # Pillow only warns between its limit and twice it; here that is an error too.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(screenshot) as image:  # reads the header only
+                if image.width * image.height > SCREENSHOT_MAX_PIXELS:
+                    raise too_big
+                image.verify()
+                fmt = image.format
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_big from None
+    except (UnidentifiedImageError, OSError, ValueError):
         raise BusinessError(_("The screenshot must be an image (JPEG, PNG, WebP or GIF)."),
                             field="screenshot") from None
     if fmt not in SCREENSHOT_FORMATS:

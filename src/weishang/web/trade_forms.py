@@ -15,6 +15,7 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from weishang.core.validators import normalize_phone, validate_phone
+from weishang.trade import services
 
 MAX_UNITS = 99999
 TOKEN_RE = r"^[A-Za-z0-9_-]{16,64}$"
@@ -101,8 +102,18 @@ class ShopOrderForm(AddressMixin, QuantitiesForm):
     field_order = ["name", "phone", "address"]
 
 
+class ScreenshotField(forms.ImageField):
+    """A picture checked by ``trade.services.validate_screenshot`` (size, pixels, type) before
+    Django's own image check, so the reader gets its clear message (not "not a valid image")."""
+
+    def to_python(self, data):
+        if data not in self.empty_values:
+            services.validate_screenshot(data)
+        return super().to_python(data)
+
+
 class TransferForm(forms.Form):
-    screenshot = forms.ImageField(label=_("Transfer screenshot"), widget=forms.ClearableFileInput(
+    screenshot = ScreenshotField(label=_("Transfer screenshot"), widget=forms.ClearableFileInput(
         attrs={"accept": "image/*"}))
     reference = forms.CharField(label=_("Transfer reference (optional)"), max_length=64, required=False)
 
@@ -140,7 +151,7 @@ class PickupForm(AddressMixin, forms.Form):
 class TopupForm(forms.Form):
     amount = forms.DecimalField(label=_("Amount (yuan)"), min_value=Decimal("0.01"), max_digits=12, decimal_places=2,
                                 widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01"}))
-    screenshot = forms.ImageField(label=_("Transfer screenshot"), widget=forms.ClearableFileInput(
+    screenshot = ScreenshotField(label=_("Transfer screenshot"), widget=forms.ClearableFileInput(
         attrs={"accept": "image/*"}))
     reference = forms.CharField(label=_("Transfer reference (optional)"), max_length=64, required=False)
 
