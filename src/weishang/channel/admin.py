@@ -34,6 +34,7 @@ from weishang.console import bulk
 from weishang.console.exports import AgentResource, ApplicationResource, ExportMixin
 from weishang.console.history import HistoryAdmin
 from weishang.core import converters  # noqa: F401 - registers <id:…>
+from weishang.core.converters import id_or_404
 from weishang.core.errors import BusinessError
 
 
@@ -180,7 +181,7 @@ class AgentAdmin(ExportMixin, ModelAdmin):
         agent's history in the console."""
         from weishang.api.services import tokens_revoke_all
 
-        agent = get_object_or_404(Agent.objects.select_related("user"), pk=object_id)
+        agent = get_object_or_404(Agent.objects.select_related("user"), pk=id_or_404(object_id))
         if request.method != "POST":
             context = {**self.admin_site.each_context(request), "opts": self.model._meta,
                        "title": gettext("Log out all devices of %(name)s") % {"name": agent.real_name},

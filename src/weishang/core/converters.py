@@ -24,3 +24,14 @@ class IdConverter:
 
 
 register_converter(IdConverter, "id")
+
+
+def id_or_404(value) -> int:
+    """An id taken from a route that accepts any text (unfold's detail actions): the number, or a
+    404 for anything that is not a database id."""
+    from django.http import Http404
+
+    text = str(value)
+    if not text.isascii() or not text.isdigit() or len(text) > 19 or int(text) > ID_MAX:
+        raise Http404
+    return int(text)
