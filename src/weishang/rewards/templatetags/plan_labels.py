@@ -17,3 +17,9 @@ def plan_value(value, key: str) -> str:
 def plan_path(path: str) -> str:
     """``{{ finding.path|plan_path }}`` → 等级 第 5 项 · 入门条件 · 首批进货额."""
     return labels.path_label(path)
+
+
+@register.filter
+def severity(code: str) -> str:
+    """``{{ finding.severity|severity }}`` → 严重 (CRIT)."""
+    return labels.severity_label(code)
