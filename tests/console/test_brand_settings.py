@@ -174,3 +174,11 @@ def test_every_brand_change_is_in_the_audit_history(client, owner, glow):
     assert "焕颜 GLOW" in html and "法域" in html and "英国" in html
     history = glow.history.order_by("-history_date").first()
     assert history.jurisdiction == "uk" and history.history_user == owner
+    page = client.get(reverse("admin:core_brand_history", args=[glow.pk]))
+    assert page.status_code == 200 and "owner" in page.content.decode()
+    old = glow.history.order_by("history_date").first()
+    revert = client.post(reverse("admin:core_brand_simple_history", args=[glow.pk, old.history_id]),
+                         brand_form(glow, jurisdiction="cn"))
+    assert revert.status_code == 403  # no revert around the service
+    glow.refresh_from_db()
+    assert glow.jurisdiction == "uk"
