@@ -359,7 +359,7 @@ WEISHANG_TRUSTED_PROXIES = int(os.environ.get("WEISHANG_TRUSTED_PROXIES", "0"))
 # Login lockout (django-axes, weishang.core.lockout): 5 wrong passwords for one account, or 20 from
 # one address, refuse further logins for 15 minutes; a successful login clears that account's
 # failures from that address, a password reset by text message clears all of the account's.
-INSTALLED_APPS += ["axes"]
+INSTALLED_APPS += ["weishang.core.apps.AxesConfig"]  # django-axes, titled in the console's words
 AUTHENTICATION_BACKENDS = ["weishang.core.lockout.LockoutBackend", *AUTHENTICATION_BACKENDS]
 MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as axes asks
 AXES_FAILURE_LIMIT = 5

@@ -56,7 +56,7 @@ def test_the_owner_sees_the_lockout_in_chinese_and_clears_it(client, owner, lock
     assert page.status_code == 200
     words = text(page)
     assert "clerk" in words and "登录尝试" in words and "已锁定" in words
-    for english in ("Access attempts", "Locked Out", "Failed Logins", "Attempt Time", "IP Address"):
+    for english in ("Access attempts", "Locked Out", "Failed Logins", "Attempt Time", "IP Address", "Axes"):
         assert english not in words, english
     attempt = AccessAttempt.objects.get(username="clerk")
     detail = client.get(reverse("admin:axes_accessattempt_change", args=[attempt.pk]))

@@ -1,9 +1,11 @@
+from axes.apps import AppConfig as BaseAxesConfig
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
+    default = True  # this module also defines AxesConfig
     name = "weishang.core"
     label = "core"
     verbose_name = _("Brand")
@@ -21,3 +23,9 @@ class CoreConfig(AppConfig):
 
         self.connect_post_migrate()
         user_logged_in.connect(clear_on_login, dispatch_uid="weishang.core.lockout_clear_on_login")
+
+
+class AxesConfig(BaseAxesConfig):
+    """django-axes, titled in the console by what it shows (its pages are the owner's, core.admin)."""
+
+    verbose_name = _("Login lockouts")
