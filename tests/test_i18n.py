@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.utils import translation
 
-ENGLISH_ON_HOME = ["Team members", "Direct referrals", "My uplines", "Supplier", "Referrer", "Invite code", "Log out"]
+ENGLISH_ON_HOME = ["Team members", "Direct referrals", "My uplines", "Supplier", "Referrer", "Invite code", "Rewards"]
 CHINESE_ON_HOME = ["团队", "直推", "发货上级", "推荐人", "邀请码"]
 
 

@@ -89,7 +89,8 @@ WSGI_APPLICATION = "weishang.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Templates of the libraries we change (before theirs): see the files' headers.
+        "DIRS": [BASE_DIR / "console" / "templates_override"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -141,9 +142,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = ["weishang.core.auth.PhoneOrUsernameBackend"]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Django's validators with our own words (weishang.core.password_validators).
+    {"NAME": "weishang.core.password_validators.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "weishang.core.password_validators.CommonPasswordValidator"},
+    {"NAME": "weishang.core.password_validators.NumericPasswordValidator"},
 ]
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
@@ -171,8 +173,9 @@ AUDIT_PERMS = ("catalog.view_levelprice", "channel.view_level", "catalog.view_sk
                "ledger.view_withdrawal", "core.view_brand")
 
 UNFOLD = {
-    "SITE_TITLE": _("Weishang console"),
-    "SITE_HEADER": _("Weishang 微商"),
+    # The brand's own name in the sidebar and the titles (weishang.console.branding).
+    "SITE_TITLE": "weishang.console.branding.site_title",
+    "SITE_HEADER": "weishang.console.branding.site_header",
     "SITE_URL": "/m/",
     "SHOW_LANGUAGES": True,
     # The console's front page: the brand's figures (weishang.console.dashboard).
@@ -219,6 +222,9 @@ UNFOLD = {
                     },
                     _nav(_("Payments"), "payments", "admin:trade_payment_changelist") | {
                         "permission": lambda request: request.user.has_perm("trade.view_payment"),
+                    },
+                    _nav(_("Receiving accounts"), "qr_code_2", "admin:trade_receivingaccount_changelist") | {
+                        "permission": lambda request: request.user.has_perm("trade.view_receivingaccount"),
                     },
                     {
                         "title": _("Pick-ups"), "icon": "local_shipping",
@@ -388,3 +394,15 @@ if ENV == "production" and WEISHANG_SMS_BACKEND == "weishang.core.sms.ConsoleBac
         "WEISHANG_ENV=production refuses the console SMS backend (password reset codes would go to the log): "
         "set WEISHANG_SMS_BACKEND to your SMS provider's backend class."
     )
+
+# --- Hardening (M7): webhook targets and upload limits ------------------------------------------
+# Webhooks go to public addresses only (weishang.webhooks.safety). Loopback (127.0.0.1, ::1) is
+# allowed in development only — DEBUG on, or WEISHANG_WEBHOOK_ALLOW_LOOPBACK=1 — for a receiver on
+# the developer's machine; never in production, whatever the environment says.
+WEISHANG_WEBHOOK_ALLOW_LOOPBACK = ENV != "production" and os.environ.get(
+    "WEISHANG_WEBHOOK_ALLOW_LOOPBACK", "1" if DEBUG else "0").lower() in {"1", "true", "yes", "on"}
+# A request body over this is refused from its Content-Length, before it is read (413); one
+# picture is further limited to 5 MB and 40 million pixels (trade.services._check_screenshot).
+WEISHANG_UPLOAD_MAX_BYTES = int(os.environ.get("WEISHANG_UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
+MIDDLEWARE.insert(MIDDLEWARE.index("weishang.core.middleware.ChineseFirstLocaleMiddleware") + 1,
+                  "weishang.core.request_limits.RequestLimitsMiddleware")

@@ -200,7 +200,15 @@ def test_a_restock_order_from_creation_to_cloud_stock_through_the_api_only(world
     payment = sent.json()["payments"][0]
     assert (payment["method"], payment["status"], payment["amount"], payment["reference"]) == (
         "transfer", "pending", "240.00", "微信转账 0815")
-    assert payment["screenshot_url"].startswith("http://testserver/media/transfers/")
+    # The screenshot is served by a permission-checked route, never by its public media URL (M7 8f).
+    assert payment["screenshot_url"] == f"http://testserver/api/v1/payments/{payment['id']}/screenshot"
+    image_path = f"/payments/{payment['id']}/screenshot"
+    for who in (world.vip, world.city):
+        shown = Api(token=token_create(user=who.user, device="测试")[1]).get(image_path)
+        assert shown.status_code == 200 and shown["Content-Type"] == "image/png"
+    for stranger in (world.other_vip, world.other_city):
+        assert Api(token=token_create(user=stranger.user, device="测试")[1]).get(image_path).status_code == 404
+    assert Api().get(image_path).status_code in (401, 404)
     assert sent.json()["next_actions"] == []
     stored = Payment.objects.get(pk=payment["id"])
     assert stored.screenshot.name.endswith(".png") and (media / stored.screenshot.name).is_file()
@@ -732,3 +740,26 @@ def test_a_list_costs_the_same_queries_for_2_orders_or_12(world):
         number = approved(world, units)
         upload(vip, number)
     assert count() == few
+
+
+def test_the_order_says_where_to_pay_and_its_qr_code_is_for_the_buyer_only(world):
+    """M7 item 11 through the API: GET /orders/{number} waiting for payment lists the seller's
+    receiving accounts; the QR code answers only to a buyer with an order to pay its owner."""
+    account = services.receiving_account_save(by=world.city.user, agent=world.city,
+                                              data={"kind": "wechat", "holder": "王芳"}, qr_image=png("qr.png"))
+    number = approved(world)
+    vip = world.client(world.vip)
+    order = vip.get(f"/orders/{number}").json()
+    assert order["pay_to"] == [{"kind": "wechat", "kind_display": "微信", "holder": "王芳", "account_number": "",
+                                "bank": "", "note": "",
+                                "qr_url": f"http://testserver/api/v1/receiving-accounts/{account.pk}/qr"}]
+    qr = f"/receiving-accounts/{account.pk}/qr"
+    shown = Api(token=token_create(user=world.vip.user, device="测试")[1]).get(qr)
+    assert shown.status_code == 200 and shown["Content-Type"] == "image/png"
+    stranger = Api(token=token_create(user=world.other_vip.user, device="测试")[1])
+    assert stranger.get(qr).status_code == 404
+    assert stranger.get("/receiving-accounts/99999/qr").status_code == 404
+    # Cancelled: nothing to pay, no accounts, and the QR code is not the buyer's business any more.
+    assert vip.post(f"/orders/{number}/cancel", {}).status_code == 200
+    assert vip.get(f"/orders/{number}").json()["pay_to"] is None
+    assert Api(token=token_create(user=world.vip.user, device="测试")[1]).get(qr).status_code == 404

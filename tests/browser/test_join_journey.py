@@ -40,7 +40,7 @@ def test_apply_approve_first_order_transfer_fill_and_stock(entry_order, demo_loa
     expect(newcomer.locator("main")).to_contain_text(f"邀请人：{city.real_name}（市代）")
     newcomer.get_by_label("真实姓名", exact=True).fill(NEW_NAME)
     newcomer.get_by_label("手机号", exact=True).fill(NEW_PHONE)
-    newcomer.get_by_label("等级").select_option(label="特约")
+    newcomer.get_by_role("radio", name="特约", exact=True).check()
     newcomer.get_by_label("密码（至少 8 位）", exact=True).fill(NEW_PASSWORD)
     shot(newcomer, "apply-form")
     newcomer.get_by_role("button", name="提交申请").click()

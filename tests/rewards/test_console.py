@@ -255,7 +255,7 @@ def test_reward_lines_with_totals_per_rule_and_per_agent(client, staff, chain, r
     totals = page[page.index('data-testid="reward-totals"'):]
     rules = {re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()
              for row in re.findall(r'data-testid="rule-total">(.*?)</tr>', totals, re.S)}
-    assert "peer-referral reward 3 ¥323.00" in rules and "margin margin 2 ¥900.00" in rules
+    assert "peer-referral Reward 3 ¥323.00" in rules and "margin Margin (price differential) 2 ¥900.00" in rules
     agents = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()
               for row in re.findall(r'data-testid="agent-total">(.*?)</tr>', totals, re.S)]
     assert agents[0] == "省代周强 2 ¥900.00" and "市代王芳 2 ¥153.00" in agents and "市代李娜 1 ¥170.00" in agents
@@ -271,7 +271,11 @@ def test_reward_lines_with_totals_per_rule_and_per_agent(client, staff, chain, r
     assert "0 lines" in text(client.get(url, {"in_period": "2001-01"}))
     line = RewardLine.objects.get(order=first, beneficiary=c2)
     detail = text(client.get(reverse("admin:rewards_rewardline_change", args=[line.pk])))
-    assert line.explanation_zh in detail and line.explanation_en in detail
+    # The explanation in the reader's language (this staff reads English), not both (M7 item 13).
+    assert line.explanation_en in detail and line.explanation_zh not in detail
+    client.cookies["django_language"] = "zh-hans"
+    detail = text(client.get(reverse("admin:rewards_rewardline_change", args=[line.pk])))
+    assert line.explanation_zh in detail and line.explanation_en not in detail
 
 
 def test_finance_releases_due_rewards(client, staff, chain, r):

@@ -56,11 +56,12 @@ def versions(owner):
 
 
 def visible(response) -> str:
-    """What a reader sees: the page without the plan file itself (shown as written, in <pre>),
-    scripts, styles and tags. A linter finding's advice quotes the file's syntax on purpose
-    (合法做法：supply: company — what to write instead), with its legal source: left out too."""
+    """What a reader sees as words: the page without the plan file itself (shown as written, in
+    <pre>), the file's syntax quoted as code (a finding's place in the file beside its label; its
+    advice, 合法做法：supply: company — what to write instead), scripts, styles and tags. A finding's
+    advice and legal source are left out too."""
     html = response.content.decode()
-    html = re.sub(r"<(pre|script|style|template)\b.*?</\1>", " ", html, flags=re.S)
+    html = re.sub(r"<(pre|code|script|style|template)\b.*?</\1>", " ", html, flags=re.S)
     html = re.sub(r'<td data-testid="lint-text">.*?</td>', " ", html, flags=re.S)
     html = re.sub(r"<[^>]+>", " ", html)
     return re.sub(r"\s+", " ", unescape(html))

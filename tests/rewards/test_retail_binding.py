@@ -364,7 +364,7 @@ def test_the_expiry_limit_is_a_brand_setting_with_a_validator(catalog, client):
     form = {"name": brand.name, "currency": brand.currency, "timezone": brand.timezone,
             "jurisdiction": brand.jurisdiction, "supply_mode": brand.supply_mode,
             "customer_binding": brand.customer_binding, "customer_binding_days": "",
-            "retail_unpaid_hours": "0"}
+            "retail_unpaid_hours": "0", "stuck_after_hours": str(brand.stuck_after_hours)}
     refused = client.post(url, form)
     assert refused.status_code == 200 and "Enter at least 1 hour." in refused.content.decode()
     assert Brand.objects.get().retail_unpaid_hours == 24

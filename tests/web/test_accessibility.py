@@ -89,7 +89,7 @@ def audit(text: str) -> list[str]:
 
 
 AGENT_PAGES = ["home", "my_orders", "order_new", "fill", "stock", "wallet", "team", "applications", "rewards",
-               "withdraw", "upgrade_new", "upgrade_progress", "customers", "invite"]
+               "withdraw", "upgrade_new", "upgrade_progress", "customers", "invite", "me"]
 
 
 def urls(names) -> list[str]:

@@ -162,7 +162,7 @@ def test_walk_through_order_approve_pay_confirm_fill_pick_up(world):
 
     # 市代: sees the screenshot and confirms it.
     detail = html(as_city.get(f"/m/fill/{order.number}/"))
-    assert f'src="{payment.screenshot.url}"' in detail
+    assert f'src="/m/payments/{payment.pk}/screenshot/"' in detail and payment.screenshot.url not in detail
     response = as_city.post(f"/m/fill/{order.number}/payments/{payment.pk}/confirm/", {"note": "收到"})
     assert response.status_code == 302
     order.refresh_from_db()
@@ -279,7 +279,11 @@ def test_pay_from_wallet_and_cancel_a_paid_order_refunds_the_wallet(world, djang
     assert order.status == OrderStatus.PAID
     assert "¥340.00" in html(as_vip.get("/m/wallet/"))
 
-    assert as_vip.post(f"/m/orders/{order.number}/cancel/", {"note": "买多了"}).status_code == 302
+    # A cancel without its confirmation page's "confirm" is refused; the page states the refund.
+    assert as_vip.post(f"/m/orders/{order.number}/cancel/", {"note": "买多了"}).status_code == 400
+    confirm = html(as_vip.get(f"/m/orders/{order.number}/cancel/confirm/"))
+    assert "¥160.00 goes back to your wallet" in confirm and "市代王芳" in confirm
+    assert as_vip.post(f"/m/orders/{order.number}/cancel/", {"note": "买多了", "confirm": "1"}).status_code == 302
     order.refresh_from_db()
     assert order.status == OrderStatus.CANCELLED
     assert wallet_balance(agent=vip) == Decimal("500.00")
@@ -309,7 +313,7 @@ def test_wallet_top_up(world):
     response = client.post("/m/wallet/", {"amount": "0", "screenshot": png()})
     assert response.status_code == 400 and snapshot() == before
     response = client.post("/m/wallet/", {"amount": "200", "screenshot": text_file()})
-    assert response.status_code == 400 and "valid image" in html(response) and snapshot() == before
+    assert response.status_code == 400 and "The screenshot must be an image" in html(response) and snapshot() == before
     response = client.post("/m/wallet/", {"amount": "200", "screenshot": png(), "reference": "T1"})
     assert response.status_code == 302
     topup = Payment.objects.get(topup_for=vip)
@@ -352,7 +356,7 @@ def test_text_file_as_transfer_screenshot_is_refused(world):
     before = snapshot()
     response = client.post(f"/m/orders/{order.number}/pay-transfer/", {"screenshot": text_file()})
     assert response.status_code == 400
-    assert "Upload a valid image" in html(response)
+    assert "The screenshot must be an image (JPEG, PNG, WebP or GIF)." in html(response)
     assert snapshot() == before and not Payment.objects.exists()
 
 

@@ -8,12 +8,12 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext, ngettext
-from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, TabularInline
 
 from weishang.catalog import selectors, services
 from weishang.catalog.models import SKU, LevelPrice, Product
 from weishang.core.errors import BusinessError
+from weishang.console.history import HistoryAdmin
 
 CELL = re.compile(r"^price-(\d+)-(\d+)$")
 PLAN_NOTE_TEMPLATE = "admin/catalog/_plan_note.html"
@@ -111,7 +111,7 @@ class ProductAdmin(ModelAdmin):
 
 
 @admin.register(SKU)
-class SKUAdmin(NoRevertMixin, SimpleHistoryAdmin, ModelAdmin):
+class SKUAdmin(NoRevertMixin, HistoryAdmin, ModelAdmin):
     """A SKU's retail price belongs to pricing staff, and to the plan in force when the plan writes
     it (catalog.services); name, barcode, weight, purchase limits and sale status are anyone's with
     the change permission."""
@@ -158,7 +158,7 @@ class SKUAdmin(NoRevertMixin, SimpleHistoryAdmin, ModelAdmin):
 
 
 @admin.register(LevelPrice)
-class LevelPriceAdmin(NoRevertMixin, SimpleHistoryAdmin, ModelAdmin):
+class LevelPriceAdmin(NoRevertMixin, HistoryAdmin, ModelAdmin):
     """Level prices are edited as one grid (SKU × level), through ``services.level_prices_set``;
     this list is for history and search, and its rows are read-only."""
 

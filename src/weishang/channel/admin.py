@@ -8,13 +8,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
 from unfold.decorators import action
 from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
@@ -32,11 +32,14 @@ from weishang.channel.models import Agent, AgentTrail, Application, Level
 from weishang.channel.tree import Relation
 from weishang.console import bulk
 from weishang.console.exports import AgentResource, ApplicationResource, ExportMixin
+from weishang.console.history import HistoryAdmin
+from weishang.core import converters  # noqa: F401 - registers <id:…>
+from weishang.core.converters import id_or_404
 from weishang.core.errors import BusinessError
 
 
 @admin.register(Level)
-class LevelAdmin(NoRevertMixin, SimpleHistoryAdmin, ModelAdmin):
+class LevelAdmin(NoRevertMixin, HistoryAdmin, ModelAdmin):
     """A level's price and entry terms (rank, entry amount, discount, minimum restock) belong to
     pricing staff; while a plan is in force every field the plan writes is the plan's, and levels
     are neither added nor deleted here (catalog.services is the guard; this page reflects it)."""
@@ -166,7 +169,10 @@ class AgentAdmin(ExportMixin, ModelAdmin):
 
     @action(description=_("Move, change level or status"), url_path="relations")
     def change_relations(self, request, object_id):
-        return redirect("admin:channel_agent_relations", object_id)
+        try:
+            return redirect("admin:channel_agent_relations", object_id)
+        except NoReverseMatch:  # not an id (unfold's action route takes any path): no such agent
+            raise Http404 from None
 
     @action(description=_("Log out all devices"), url_path="sign-out-devices", permissions=["sign_out_devices"],
             icon="logout")
@@ -175,7 +181,7 @@ class AgentAdmin(ExportMixin, ModelAdmin):
         agent's history in the console."""
         from weishang.api.services import tokens_revoke_all
 
-        agent = get_object_or_404(Agent.objects.select_related("user"), pk=object_id)
+        agent = get_object_or_404(Agent.objects.select_related("user"), pk=id_or_404(object_id))
         if request.method != "POST":
             context = {**self.admin_site.each_context(request), "opts": self.model._meta,
                        "title": gettext("Log out all devices of %(name)s") % {"name": agent.real_name},
@@ -191,7 +197,7 @@ class AgentAdmin(ExportMixin, ModelAdmin):
 
     def get_urls(self):
         return [
-            path("<int:agent_id>/relations/", self.admin_site.admin_view(self.relations_view),
+            path("<id:agent_id>/relations/", self.admin_site.admin_view(self.relations_view),
                  name="channel_agent_relations"),
             *super().get_urls(),
         ]

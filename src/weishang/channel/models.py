@@ -197,8 +197,10 @@ class AgentTrail(models.Model):
     kind = models.CharField(_("what changed"), max_length=12, choices=TrailKind.choices)
     old_value = models.CharField(_("from"), max_length=100, blank=True)
     new_value = models.CharField(_("to"), max_length=100, blank=True)
-    old_ref = models.BigIntegerField(null=True, blank=True, help_text=_("id of the old level or agent, if any"))
-    new_ref = models.BigIntegerField(null=True, blank=True, help_text=_("id of the new level or agent, if any"))
+    old_ref = models.BigIntegerField(_("old id"), null=True, blank=True,
+                                     help_text=_("id of the old level or agent, if any"))
+    new_ref = models.BigIntegerField(_("new id"), null=True, blank=True,
+                                     help_text=_("id of the new level or agent, if any"))
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("by"),

@@ -189,3 +189,31 @@ def team_level_counts(*, agent: Agent | int, whole: bool = False) -> list[dict]:
             .annotate(n=Count("*")).order_by("descendant__level__rank"))
     return [{"code": row["descendant__level__code"], "name": row["descendant__level__name"], "count": row["n"]}
             for row in rows]
+
+
+def phone_unavailable(phone: str) -> str | None:
+    """Why ``phone`` (normalised) cannot apply to join: it is registered already, or an application
+    for it awaits a decision. None when it can."""
+    from django.contrib.auth import get_user_model
+    from django.utils.translation import gettext as _
+
+    if get_user_model().objects.filter(Q(phone=phone) | Q(username=phone)).exists():
+        return _("The phone number %(phone)s is already registered.") % {"phone": phone}
+    if Application.objects.filter(phone=phone, status=ApplicationStatus.PENDING).exists():
+        return _("An application for %(phone)s is already waiting for a decision.") % {"phone": phone}
+    return None
+
+
+def levels_up_to(level: Level) -> list[Level]:
+    """``level`` and every level below it, lowest first: the levels an agent invites people to."""
+    return list(Level.objects.filter(rank__gte=level.rank).order_by("-rank"))
+
+
+def has_team_work(*, agent: Agent) -> bool:
+    """Whether the team pages serve the agent: an active agent invites (and so may grow a team);
+    anyone else only while they have direct referrals or applications to decide."""
+    from weishang.channel.models import AgentStatus
+
+    if agent.status == AgentStatus.ACTIVE:
+        return True
+    return agent.referred_agents.exists() or applications_to_decide(agent=agent).exists()

@@ -35,6 +35,7 @@ from weishang.channel.models import (
 from weishang.channel.tree import Relation
 from weishang.core.errors import BusinessError, Conflict, Forbidden, NotFound
 from weishang.core.outbox import outbox_emit
+from weishang.core.password_validators import password_problems
 from weishang.core.validators import normalize_phone, to_ascii, validate_id_number, validate_phone
 
 INVITE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud over WeChat
@@ -334,14 +335,12 @@ def application_submit(
     level = Level.objects.filter(code=level_code).first()
     if level is None:
         raise BusinessError(_("Choose a level."), field="level")
-    if len(password or "") < 8:
-        raise BusinessError(_("The password must have at least 8 characters."), field="password")
-    User = get_user_model()
-    if User.objects.filter(Q(phone=phone) | Q(username=phone)).exists():
-        raise Conflict(_("The phone number %(phone)s is already registered.") % {"phone": phone}, field="phone")
-    if Application.objects.filter(phone=phone, status=ApplicationStatus.PENDING).exists():
-        raise Conflict(_("An application for %(phone)s is already waiting for a decision.") % {"phone": phone},
-                       field="phone")
+    problems = password_problems(password or "")
+    if problems:
+        raise BusinessError(problems[0], field="password")
+    taken = selectors.phone_unavailable(phone)
+    if taken:
+        raise Conflict(taken, field="phone")
     approver = None
     if level.approver == Approver.SUPPLIER:
         approver = selectors.resolve_supplier(referrer=inviter, level=level)

@@ -55,10 +55,19 @@ def _pending_payment() -> Exists:
     return Exists(Payment.objects.filter(order=OuterRef("pk"), status=PaymentStatus.PENDING))
 
 
+def stuck_orders() -> Q:
+    """Paid orders not filled within the brand's ``stuck_after_hours`` (the stuck queue: the brand
+    takes a way out, see ``trade.services.order_company_fill`` and the two after it)."""
+    from weishang.trade.services import stuck_cutoff
+
+    return Q(status=S.PAID, kind__in=VOLUME_KINDS, paid_at__lte=stuck_cutoff())
+
+
 def order_queues() -> dict[str, tuple[object, Q]]:
     """Orders waiting for someone, by what they wait for: name -> (label, condition)."""
     pending = _pending_payment()
     return {
+        "stuck": (_("Stuck: paid, not filled in time"), stuck_orders()),
         "approval": (_("Awaiting approval"), Q(status=S.SUBMITTED) & ~Q(kind=OrderKind.PICKUP)),
         "payment_check": (_("Transfer awaiting confirmation"), Q(status=S.AWAITING_PAYMENT) & Q(pending)),
         "unpaid": (_("Awaiting the buyer's payment"), Q(status=S.AWAITING_PAYMENT) & ~Q(pending)),
@@ -69,12 +78,12 @@ def order_queues() -> dict[str, tuple[object, Q]]:
 
 
 def brand_to_act() -> Q:
-    """Orders waiting for a step by brand staff: company orders to approve, fill or refund,
-    pick-ups to ship or deliver, transfers to brand finance to confirm."""
+    """Orders waiting for a step by brand staff: company orders to approve, fill or refund, stuck
+    orders, pick-ups to ship or deliver, transfers to brand finance to confirm."""
     company = Q(seller__isnull=True, kind__in=VOLUME_KINDS)
     brand_payment = Exists(Payment.objects.filter(order=OuterRef("pk"), status=PaymentStatus.PENDING,
                                                   receiver__isnull=True))
-    return ((company & Q(status__in=[S.SUBMITTED, S.PAID, S.REFUND_REQUESTED]))
+    return ((company & Q(status__in=[S.SUBMITTED, S.PAID, S.REFUND_REQUESTED])) | stuck_orders()
             | Q(kind=OrderKind.PICKUP, status__in=[S.SUBMITTED, S.FULFILLED])
             | (Q(status=S.AWAITING_PAYMENT) & brand_payment))
 

@@ -8,6 +8,11 @@ the view permission see them anyway; ID numbers are not exported at all (the con
 them in full, docs/decisions.md). Nothing is imported: money and stock change only through the
 services.
 
+Text is never a formula (OWASP's CSV injection advice): a text cell that starts with ``= + - @``,
+a tab or a carriage return is written to CSV with a leading apostrophe (Excel and LibreOffice
+then read it as text) and to XLSX as a text cell holding exactly what was typed. Only text
+columns are treated so: money and counts are numbers ("-57.50" in CSV, a number cell in XLSX).
+
 ``ExportMixin`` is what a console list adds to offer its export; only staff who may view the
 list may export it.
 """
@@ -18,7 +23,10 @@ from datetime import datetime
 from decimal import Decimal
 from io import BytesIO
 
+from django.contrib import messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -55,6 +63,19 @@ class TextWidget(Widget):
 WHEN = DateTimeWidget(format="%Y-%m-%d %H:%M:%S")
 
 
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+NUMERIC_WIDGETS = (MoneyWidget, IntegerWidget, DateTimeWidget)
+
+
+def looks_like_formula(value) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_PREFIXES)
+
+
+def neutralise(value):
+    """A text cell for CSV: a leading apostrophe when a spreadsheet would read it as a formula."""
+    return "'" + value if looks_like_formula(value) else value
+
+
 def money(attribute: str | None, label) -> Field:
     return Field(attribute=attribute, column_name=label, widget=MoneyWidget())
 
@@ -84,6 +105,15 @@ class ConsoleResource(resources.Resource):
     @classmethod
     def get_display_name(cls):
         return getattr(cls._meta, "name", cls.__name__)
+
+    def export_field(self, field, instance, **kwargs):
+        """Every cell of every export passes here. Text (a model field or a computed column) is
+        neutralised for CSV; XLSX (``force_native_type``) keeps the text and ``spreadsheet``
+        writes it as a text cell. Numeric columns are left alone."""
+        value = super().export_field(field, instance, **kwargs)
+        if kwargs.get("force_native_type") or isinstance(field.widget, NUMERIC_WIDGETS):
+            return value
+        return neutralise(value)
 
     def filter_export(self, queryset, **kwargs):
         queryset = queryset.select_related(*self.related) if self.related else queryset
@@ -329,7 +359,8 @@ WHEN_FORMAT = "yyyy-mm-dd hh:mm:ss"
 
 def spreadsheet(dataset, title: str) -> bytes:
     """An XLSX workbook of ``dataset``: a bold, frozen header row; money cells are numbers shown
-    with two places (the Decimal is written as it is), times as dates."""
+    with two places (the Decimal is written as it is), times as dates; text is always a text cell
+    (openpyxl would store "=1+2" as a formula), quote-prefixed so Excel keeps it text on edit."""
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "".join(ch for ch in str(title) if ch not in "[]:*?/\\")[:31] or "export"
@@ -344,6 +375,9 @@ def spreadsheet(dataset, title: str) -> bytes:
                 cell.number_format = MONEY_FORMAT
             elif isinstance(cell.value, datetime):
                 cell.number_format = WHEN_FORMAT
+            elif cell.data_type == "f" or looks_like_formula(cell.value):
+                cell.data_type = "s"
+                cell.quotePrefix = True
     for index, header in enumerate(dataset.headers or [], start=1):
         sheet.column_dimensions[get_column_letter(index)].width = max(12, min(40, 2 * len(str(header)) + 4))
     sheet.freeze_panes = "A2"
@@ -361,6 +395,19 @@ class ExportMixin(BaseExportMixin):
     # Excel opens a UTF-8 CSV with Chinese text correctly only with the byte-order mark.
     to_encoding = "utf-8-sig"
     export_name = "export"
+
+    def export_action(self, request):
+        """The export page takes the list's filters from its query string. A link with filters the
+        list does not have (``?format=xlsx``, ``?page=-1``, a hand-edited one) goes back to the
+        list with a message, instead of failing (a 500)."""
+        try:
+            return super().export_action(request)
+        except IncorrectLookupParameters:
+            messages.error(request, gettext("This export link has filters the list does not know (%(params)s). "
+                                            "Choose the filters on the list, then press Export.")
+                           % {"params": ", ".join(sorted(request.GET))[:200]})
+            opts = self.model._meta
+            return redirect(f"admin:{opts.app_label}_{opts.model_name}_changelist")
 
     def has_export_permission(self, request):
         return bool(request.user.is_active and request.user.is_staff and self.has_view_permission(request))

@@ -2,6 +2,8 @@ import json
 
 from axes.admin import AccessAttemptAdmin as BaseAccessAttemptAdmin
 from axes.models import AccessAttempt
+from django import forms
+from django.apps import apps
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -9,13 +11,16 @@ from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
+from weishang.console.history import HistoryAdmin
 from weishang.core import services
 from weishang.core.errors import BusinessError
 from weishang.core.lockout import LockoutAwareLoginMixin
@@ -63,9 +68,83 @@ class UserAdmin(BaseUserAdmin, ModelAdmin):
         return super().get_queryset(request).filter(agent__isnull=True)
 
 
+# Django stores permission names in English ("Can add order"); the console shows them in the
+# user's language: the four standard ones from the model's verbose name, the others through the
+# catalog (their names are msgids: Meta.permissions wraps them in gettext_lazy).
+STANDARD_PERMISSIONS = {
+    "add": _("Can add %(model)s"),
+    "change": _("Can change %(model)s"),
+    "delete": _("Can delete %(model)s"),
+    "view": _("Can view %(model)s"),
+}
+
+
+def permission_label(permission) -> str:
+    """"渠道 | 可以添加 代理" rather than "channel | agent | Can add agent"."""
+    model = permission.content_type.model_class()
+    action, _sep, model_name = permission.codename.partition("_")
+    if model is not None and action in STANDARD_PERMISSIONS and model_name == model._meta.model_name:
+        name = model._meta.verbose_name
+        original = getattr(model, "instance_type", None)  # simple_history's record of another model
+        if original is not None:
+            name = _("%(model)s history") % {"model": original._meta.verbose_name}
+        text = STANDARD_PERMISSIONS[action] % {"model": name}
+    else:
+        text = gettext(permission.name)
+    try:
+        app = apps.get_app_config(permission.content_type.app_label).verbose_name
+    except LookupError:
+        app = permission.content_type.app_label
+    return f"{app} | {text}"
+
+
 @admin.register(Group)
 class GroupAdmin(BaseGroupAdmin, ModelAdmin):
-    pass
+    def formfield_for_manytomany(self, db_field, request=None, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request=request, **kwargs)
+        if db_field.name == "permissions" and field is not None:
+            field.label_from_instance = permission_label
+        return field
+
+    def get_deleted_objects(self, objs, request):
+        """What deleting a group removes, without the rows that only link it to its permissions and
+        users (Django lists those as "Group_permissions object (118)")."""
+        to_delete, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        links = [Group.permissions.through, User.groups.through]
+        hidden = {str(capfirst(m._meta.verbose_name)) + ":" for m in links}
+        plural = {str(m._meta.verbose_name_plural) for m in links}
+
+        def keep(items):
+            out = []
+            for item in items:
+                if isinstance(item, list):
+                    inner = keep(item)
+                    if inner:
+                        out.append(inner)
+                elif not str(item).startswith(tuple(hidden)):
+                    out.append(item)
+            return out
+
+        return keep(to_delete), {k: v for k, v in model_count.items() if str(k) not in plural}, perms_needed, protected
+
+
+class LogoField(forms.ImageField):
+    """The logo is a picture like any other: the one picture check (size, pixels, type) runs
+    before Django's own, so the page says why a picture is refused."""
+
+    def to_python(self, data):
+        from weishang.trade.services import validate_screenshot
+
+        if isinstance(data, UploadedFile):
+            validate_screenshot(data)
+        return super().to_python(data)
+
+
+class BrandForm(forms.ModelForm):
+    class Meta:
+        model = Brand
+        fields = "__all__"  # the admin's own field list decides what is shown
+        field_classes = {"logo": LogoField}
 
 
 _UNSET = object()
@@ -80,11 +159,13 @@ def request_hold(request) -> services.PlanHold | None:
 
 
 @admin.register(Brand)
-class BrandAdmin(SimpleHistoryAdmin, ModelAdmin):
+class BrandAdmin(HistoryAdmin, ModelAdmin):
     """The brand settings. Every save goes through ``core.services.brand_save``: while a plan is in
     force, what it decides (supply mode, customer binding) is read-only here with a note linking
     the plan, and the jurisdiction is the owner's and fixed while a plan holds it. The history
     pages are read-only (reverting would bypass the service)."""
+
+    form = BrandForm
 
     list_display = ("name", "currency", "timezone", "jurisdiction", "supply_mode", "customer_binding")
     change_form_before_template = "admin/catalog/_plan_note.html"

@@ -83,6 +83,10 @@ class Brand(models.Model):
         help_text=_("A shop order not paid within this time is cancelled by the periodic job "
                     "(`weishang orders expire`); one with a transfer waiting for confirmation waits for it."),
     )
+    stuck_after_hours = models.PositiveIntegerField(
+        _("paid orders are stuck after (hours)"), default=48, validators=[MinValueValidator(1)],
+        help_text=_("A paid order not filled within this many hours appears in the console's stuck queue."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     # Every change of a setting, with who made it (the audit history; core.services.brand_save).
     history = HistoricalRecords(excluded_fields=["created_at"])

@@ -257,6 +257,7 @@ def demo_load(*, agents: int = 2000, seed: int = 2026) -> DemoResult:
         _applications(random.Random(seed + 1), levels)
         _plan_and_rewards(timezone.now())
         _payment_history()
+        _receiving_accounts()
         created = True
     logins = []
     for rank in range(1, 7):  # one login per level, and the 特约 recruited live (13800000006)
@@ -403,6 +404,37 @@ def _live_order() -> None:
     pay(sale)
     trade.order_fill(order=sale, by=vip.user)
     trade.order_mark_delivered(order=sale, by=vip.user)
+
+
+def _qr_png(text: str):
+    import io
+
+    import qrcode
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    buffer = io.BytesIO()
+    qrcode.make(text, box_size=6, border=2).save(buffer, format="PNG")
+    return SimpleUploadedFile("qr.png", buffer.getvalue(), content_type="image/png")
+
+
+def _receiving_accounts() -> None:
+    """Where to pay: the brand's bank account (for company-filled orders and top-ups) and each
+    login agent's WeChat Pay code (the 市代 adds a bank account), made through the service."""
+    from weishang.trade import services as trade
+
+    owner = get_user_model().objects.filter(username="owner").first()
+    if owner is not None:
+        trade.receiving_account_save(by=owner, agent=None, data={
+            "kind": "bank", "holder": f"{BRAND_NAME}（演示）", "bank": "招商银行上海分行营业部",
+            "account_number": "6214 8302 0000 8888", "note": "转账请备注订单号"})
+    for agent in Agent.objects.filter(user__phone__in=[LOGIN_PHONE.format(rank=r) for r in range(1, 6)]) \
+            .select_related("user"):
+        trade.receiving_account_save(by=agent.user, agent=agent, qr_image=_qr_png(f"wxp://demo/{agent.pk}"),
+                                     data={"kind": "wechat", "holder": agent.real_name, "note": "微信扫码付款"})
+        if agent.user.phone == LOGIN_PHONE.format(rank=4):
+            trade.receiving_account_save(by=agent.user, agent=agent, data={
+                "kind": "bank", "holder": agent.real_name, "bank": "中国工商银行杭州分行",
+                "account_number": "6222 0212 0000 4444"})
 
 
 def pending_applications() -> int:

@@ -25,13 +25,13 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminTextInputWidget
 
 from weishang.console import bulk
 from weishang.console.exports import ExportMixin, WithdrawalResource
+from weishang.console.history import HistoryAdmin
 from weishang.core.errors import BusinessError
 from weishang.ledger import selectors, services
 from weishang.ledger.models import (
@@ -252,7 +252,7 @@ class WithdrawalTransitionInline(ReadOnlyInline):
 
 
 @admin.register(Withdrawal)
-class WithdrawalAdmin(SimpleHistoryAdmin, ExportMixin, ReadOnlyAdmin):
+class WithdrawalAdmin(HistoryAdmin, ExportMixin, ReadOnlyAdmin):
     resource_classes = [WithdrawalResource]
     export_name = "withdrawals"
     list_per_page = 50  # unfold renders every cell through templates: 50 rows answer in half the time of 100

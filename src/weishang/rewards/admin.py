@@ -31,7 +31,6 @@ from django.utils.functional import lazy
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 from unfold.widgets import (
@@ -42,6 +41,7 @@ from unfold.widgets import (
 )
 
 from weishang.console.exports import ExportMixin, RewardLineResource
+from weishang.console.history import HistoryAdmin
 from weishang.core.errors import BusinessError
 from weishang.core.models import Brand
 from weishang.plans import PlanError
@@ -221,7 +221,7 @@ class JurisdictionFilter(LabelledValueFilter):
 
 
 @admin.register(PlanVersion)
-class PlanVersionAdmin(SimpleHistoryAdmin, ReadOnlyAdmin):
+class PlanVersionAdmin(HistoryAdmin, ReadOnlyAdmin):
     list_display = ("plan_id", "version", "name", "kind_display", "jurisdiction_display", "active_from",
                     "state_label", "uploaded_at")
     list_display_links = ("plan_id", "version")
@@ -416,8 +416,8 @@ class RewardLineAdmin(ExportMixin, ReadOnlyAdmin):
     list_before_template = "admin/rewards/rewardline_totals.html"
     actions_list = ["release_due"]
     fields = ("beneficiary_display", "amount", "kind", "rule_id", "plan_link", "status_display", "generation",
-              "payer_display", "order_link", "period", "release_at", "created_at", "explanation_zh",
-              "explanation_en", "source_event", "entries")
+              "payer_display", "order_link", "period", "release_at", "created_at", "explanation_shown",
+              "source_event", "entries")
     readonly_fields = fields
 
     def lookup_allowed(self, lookup, value, request=None):
@@ -458,6 +458,11 @@ class RewardLineAdmin(ExportMixin, ReadOnlyAdmin):
     @admin.display(description=_("paid by"))
     def payer_display(self, obj):
         return obj.payer.real_name if obj.payer_id else gettext("the company")
+
+    @admin.display(description=_("explanation"))
+    def explanation_shown(self, obj):
+        """The explanation in the reader's language (the line keeps it in Chinese and English)."""
+        return obj.explanation_text()
 
     @admin.display(description=_("journal entries"))
     def entries(self, obj):

@@ -131,8 +131,8 @@ class RewardLine(models.Model):
                               verbose_name=_("order"), db_index=False)
     period = models.CharField(_("period"), max_length=10, blank=True)
     explanation = models.JSONField(_("explanation"), default=dict)
-    explanation_zh = models.CharField(max_length=300, blank=True)
-    explanation_en = models.CharField(max_length=300, blank=True)
+    explanation_zh = models.CharField(_("explanation (Chinese)"), max_length=300, blank=True)
+    explanation_en = models.CharField(_("explanation (English)"), max_length=300, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=RewardStatus.choices)
     release_at = models.DateTimeField(_("release on"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
@@ -187,6 +187,8 @@ class EventReceipt(models.Model):
     outcome = models.CharField(max_length=200, blank=True)
 
     class Meta:
+        verbose_name = _("event receipt")
+        verbose_name_plural = _("event receipts")
         constraints = [models.UniqueConstraint(fields=["event", "consumer"], name="eventreceipt_once")]
 
 
@@ -199,7 +201,7 @@ class SettlementRun(models.Model):
     started_at = models.DateTimeField(_("started"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="+")
+                                   related_name="+", verbose_name=_("started by"))
     lines = models.PositiveIntegerField(_("reward lines"), default=0)
     total = models.DecimalField(_("rewards paid"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, default=0)
     volume = models.DecimalField(_("purchases in the period"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES,
@@ -230,6 +232,8 @@ class SettlementReport(models.Model):
     rewards = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, default=0)
 
     class Meta:
+        verbose_name = _("settlement report")
+        verbose_name_plural = _("settlement reports")
         constraints = [models.UniqueConstraint(fields=["run", "agent"], name="settlementreport_once")]
         indexes = [models.Index(fields=["agent", "run"], name="settlementreport_agent")]
 

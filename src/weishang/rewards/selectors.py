@@ -182,7 +182,8 @@ def reward_totals(queryset: QuerySet[RewardLine], *, top: int = TOP_AGENTS) -> T
     base = queryset.order_by()
     overall = base.aggregate(n=Count("pk"), s=Sum("amount"), agents=Count("beneficiary", distinct=True))
     by_rule = [
-        {"rule_id": row["rule_id"], "kind": row["kind"], "count": row["n"], "total": _money(row["s"])}
+        {"rule_id": row["rule_id"], "kind": row["kind"], "kind_label": RewardKind(row["kind"]).label,
+         "count": row["n"], "total": _money(row["s"])}
         for row in base.values("rule_id", "kind").annotate(n=Count("pk"), s=Sum("amount")).order_by("rule_id", "kind")
     ]
     by_agent = [
@@ -436,3 +437,53 @@ def upgrade_progress_of(*, agent: Agent, at: datetime | None = None) -> UpgradeP
     view = DatabaseHierarchy()
     return UpgradeProgressPage(version=version, progress=upgrade_progress(plan, agent.pk, view, at=at),
                                level_names=names)
+
+
+# --- the join page: what each level costs and asks ----------------------------------------------
+
+JOIN_PRICES_SHOWN = 3  # SKUs priced on each level's card; the rest are "and N more"
+
+
+@dataclass(frozen=True)
+class JoinTerms:
+    """What joining at one level costs and asks, as the join page shows it: the entry (``free``, a
+    first ``order`` of at least ``entry_amount``, or the ``gift`` pack ``gift_pack`` at
+    ``entry_amount``), the level's purchase price of the first SKUs (sku, level price), the units a
+    restock order needs, and who approves the application (the brand, or the supplier upline)."""
+
+    level: Any
+    entry: str
+    entry_amount: Decimal
+    gift_pack: str
+    prices: list[tuple[Any, Decimal]]
+    more_prices: int
+    min_restock_qty: int
+    by_brand: bool
+
+
+def join_terms(at: datetime | None = None) -> list[JoinTerms]:
+    """Every level's terms, lowest level first (where a newcomer usually starts). Entry and prices
+    come from the plan in force where there is one (synced into the levels and the price grid);
+    otherwise from the levels themselves."""
+    from weishang.catalog.selectors import price_grid
+    from weishang.channel.models import Approver
+
+    version = plan_in_force(at)
+    specs = {level.code: level for level in plan_of(version).levels} if version is not None else {}
+    levels, rows = price_grid()
+    rows = [(sku, cells) for sku, cells in rows if sku.active and sku.product.active]
+    names = {sku.code: sku.name for sku, _cells in rows}
+    out = []
+    for index, level in enumerate(levels):
+        spec = specs.get(level.code)
+        if spec is not None and spec.entry.gift_pack:
+            entry, gift = "gift", names.get(spec.entry.gift_pack, spec.entry.gift_pack)
+        elif (spec is not None and spec.entry.free) or not level.entry_amount:
+            entry, gift = "free", ""
+        else:
+            entry, gift = "order", ""
+        prices = [(sku, cells[index][2]) for sku, cells in rows if sku.code != (spec.entry.gift_pack if spec else None)]
+        out.append(JoinTerms(level=level, entry=entry, entry_amount=level.entry_amount, gift_pack=gift,
+                             prices=prices[:JOIN_PRICES_SHOWN], more_prices=max(len(prices) - JOIN_PRICES_SHOWN, 0),
+                             min_restock_qty=level.min_restock_qty, by_brand=level.approver == Approver.BRAND))
+    return out[::-1]

@@ -17,6 +17,7 @@ those; see ``CONSOLE_PERMS``):
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,7 +27,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -35,7 +36,6 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, UnidentifiedImageError
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action, display
 from unfold.widgets import (
@@ -57,6 +57,7 @@ from weishang.console.exports import (
 from weishang.core.errors import BusinessError, Conflict
 from weishang.core.models import SupplyMode
 from weishang.trade import services, stock
+from weishang.trade.files import image_response
 from weishang.trade.models import (
     VOLUME_KINDS,
     Customer,
@@ -69,6 +70,7 @@ from weishang.trade.models import (
     OrderTransition,
     Payment,
     PaymentStatus,
+    ReceivingAccount,
     StockLevel,
     StockMove,
     StockReason,
@@ -170,6 +172,13 @@ def order_availability(order: Order) -> Availability | None:
     return Availability(label=label, location=location, rows=rows)
 
 
+def _as_company(order: Order) -> Order:
+    """``order`` as if the company sold it (where a company fill would take the units from)."""
+    clone = copy.copy(order)
+    clone.seller = None
+    return clone
+
+
 def next_step(order: Order) -> str:
     """Who acts next on ``order``, in one sentence."""
     seller = order.seller.real_name if order.seller_id else None
@@ -187,6 +196,9 @@ def next_step(order: Order) -> str:
         who = pending.receiver.real_name if pending.receiver_id else _brand_finance()
         return gettext("A transfer is waiting for confirmation by %(who)s.") % {"who": who}
     if status == S.PAID:
+        if services.order_is_stuck(order):
+            return gettext("Stuck: paid and not filled in time. The brand fills it, reassigns it to the company "
+                           "or refunds it.")
         if seller:
             return gettext("%(seller)s fills the order from their stock.") % {"seller": seller}
         return gettext("The company warehouse fills the order.")
@@ -227,6 +239,12 @@ class ShipForm(forms.Form):
 
 
 class FillForm(forms.Form):
+    carrier = _text(_("Carrier (if shipped)"), required=False, max_length=40)
+    tracking_number = _text(_("Tracking number (if shipped)"), required=False, max_length=60)
+
+
+class StuckFillForm(forms.Form):
+    note = _text(_("Why"), required=True, max_length=300)
     carrier = _text(_("Carrier (if shipped)"), required=False, max_length=40)
     tracking_number = _text(_("Tracking number (if shipped)"), required=False, max_length=60)
 
@@ -276,6 +294,21 @@ ORDER_STEPS: dict[str, Step] = {
         lambda o, u, d: services.order_fill(order=o, by=u, carrier=d["carrier"],
                                             tracking_number=d["tracking_number"]),
         _("Order %(number)s filled.")),
+    # The ways out of a stuck order (paid, not filled within the brand's stuck_after_hours).
+    "company_fill": Step(
+        _("Stuck: the company fills it now"), "order_decide", services.order_is_stuck, (S.PAID,), StuckFillForm,
+        lambda o, u, d: services.order_company_fill(order=o, by=u, note=d["note"], carrier=d["carrier"],
+                                                    tracking_number=d["tracking_number"]),
+        _("Order %(number)s filled by the company.")),
+    "reassign": Step(
+        _("Stuck: reassign to the company"), "order_decide",
+        lambda o: o.seller_id is not None and services.order_is_stuck(o), (S.PAID,), RequiredNoteForm,
+        lambda o, u, d: services.order_reassign_to_company(order=o, by=u, note=d["note"]),
+        _("Order %(number)s is the company's now; fill it from the warehouse.")),
+    "stuck_refund": Step(
+        _("Stuck: cancel and refund"), "order_decide", services.order_is_stuck, (S.PAID,), RequiredNoteForm,
+        lambda o, u, d: services.order_stuck_refund(order=o, by=u, note=d["note"]),
+        _("Order %(number)s cancelled; the money is back in the buyer's wallet.")),
     "ship_pickup": Step(
         _("Ship pick-up"), "order_handle", lambda o: o.kind == OrderKind.PICKUP, (S.SUBMITTED,), ShipForm,
         lambda o, u, d: services.pickup_ship(order=o, by=u, carrier=d["carrier"],
@@ -571,7 +604,9 @@ class OrderAdmin(ExportMixin, ModelAdmin):
             "party": _party(order),
             "seller": order.seller.real_name if order.seller_id else _the_company(),
             "lines": order.lines.select_related("sku"),
-            "availability": order_availability(order) if name == "fill" else None,
+            "availability": (order_availability(order) if name == "fill"
+                             else order_availability(_as_company(order)) if name == "company_fill" else None),
+            "refund": services.cancel_refund(order) if name == "stuck_refund" else None,
             "next_step": next_step(order),
             "ready": step.party(order) and order.status in step.statuses,
             "form": form,
@@ -592,6 +627,21 @@ class OrderAdmin(ExportMixin, ModelAdmin):
             icon="inventory")
     def fill(self, request, object_id):
         return self._step(request, object_id, "fill")
+
+    @action(description=_("Stuck: the company fills it now"), url_path="company-fill", permissions=["order_decide"],
+            icon="warehouse")
+    def company_fill(self, request, object_id):
+        return self._step(request, object_id, "company_fill")
+
+    @action(description=_("Stuck: reassign to the company"), url_path="reassign", permissions=["order_decide"],
+            icon="swap_horiz")
+    def reassign(self, request, object_id):
+        return self._step(request, object_id, "reassign")
+
+    @action(description=_("Stuck: cancel and refund"), url_path="stuck-refund", permissions=["order_decide"],
+            icon="currency_exchange")
+    def stuck_refund(self, request, object_id):
+        return self._step(request, object_id, "stuck_refund")
 
     @action(description=_("Ship pick-up"), url_path="ship", permissions=["order_handle"], icon="local_shipping")
     def ship_pickup(self, request, object_id):
@@ -634,8 +684,6 @@ class AddressedToFilter(admin.SimpleListFilter):
             return queryset.filter(receiver__isnull=False)
         return queryset
 
-
-IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
 
 PAYMENT_STEPS: dict[str, tuple] = {
     # name: (label, form, run(payment, user, data), success message)
@@ -716,20 +764,7 @@ class PaymentAdmin(ExportMixin, ModelAdmin):
         payment = self.get_object(request, unquote(object_id))
         if payment is None or not payment.screenshot:
             raise Http404
-        storage, name = payment.screenshot.storage, payment.screenshot.name
-        # Served as the image it is, whatever the uploaded file was called, and never run as a page.
-        try:
-            with storage.open(name, "rb") as handle, Image.open(handle) as image:
-                content_type = IMAGE_TYPES.get(image.format or "")
-        except (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError):
-            content_type = None
-        if content_type is None:
-            raise Http404
-        response = FileResponse(storage.open(name, "rb"), content_type=content_type)
-        response["Content-Disposition"] = "inline"
-        response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return image_response(payment.screenshot)
 
     def get_actions_detail(self, request, object_id):
         allowed = super().get_actions_detail(request, object_id)
@@ -1043,3 +1078,48 @@ class CustomerAdmin(ReadOnlyAdmin):
     def orders_link(self, obj):
         url = reverse("admin:trade_order_changelist") + "?" + urlencode({"q": obj.phone})
         return _link(url, gettext("Orders of %(name)s") % {"name": obj.name})
+
+
+# --- the brand's receiving accounts (where buyers pay the company) ---------------------------
+
+class BrandReceivingAccountForm(forms.ModelForm):
+    class Meta:
+        model = ReceivingAccount
+        fields = ("kind", "holder", "account_number", "bank", "qr_image", "note")
+        # A plain file input: the default one links the image's public media URL.
+        widgets = {"qr_image": forms.FileInput(attrs={"accept": "image/*"})}
+
+    def clean(self):
+        cleaned = super().clean()
+        image = self.files.get("qr_image")
+        try:
+            services._clean_account({**cleaned, "_has_image": bool(self.instance.qr_image)}, image)
+            services._check_qr(image)
+        except BusinessError as exc:
+            self.add_error(exc.field if exc.field in self.fields else None, str(exc.message))
+        return cleaned
+
+
+@admin.register(ReceivingAccount)
+class BrandReceivingAccountAdmin(ModelAdmin):
+    """The brand's own ways to be paid (WeChat, Alipay, bank), shown on the pay page of orders the
+    company fills. Owner and finance manage them (core.roles); agents manage theirs on the phone."""
+
+    form = BrandReceivingAccountForm
+    list_display = ("kind", "holder", "account_number", "bank", "qr_preview")
+    fields = ("kind", "holder", "account_number", "bank", "qr_image", "qr_preview", "note")
+    readonly_fields = ("qr_preview",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(agent__isnull=True)
+
+    @admin.display(description=_("QR code"))
+    def qr_preview(self, obj):
+        if not obj or not obj.pk or not obj.qr_image:
+            return "—"
+        url = reverse("web:receiving_qr", args=[obj.pk])
+        return format_html('<img src="{}" alt="{}" class="h-24 rounded border">', url, gettext("QR code"))
+
+    def save_model(self, request, obj, form, change):
+        obj.agent = None
+        super().save_model(request, obj, form, change)

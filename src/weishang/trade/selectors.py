@@ -299,3 +299,120 @@ def shop_customers(*, agent: Agent | int, search: str = "") -> QuerySet[Customer
                        Value(Decimal("0.00")), output_field=money),
         last_order_at=Max("orders__created_at"),
     ).order_by("-last_order_at", "-pk"))
+
+
+def sells_to_anyone(*, agent: Agent | int) -> bool:
+    """Whether the agent has anything to fill, now or later: someone they supply, or any order in
+    which they are the seller (their downline's or their shop's). A 特约 with no team and no shop
+    orders has none, and the phone pages show them no filling."""
+    pk = getattr(agent, "pk", agent)
+    return Agent.objects.filter(supplier_id=pk).exists() or Order.objects.filter(seller_id=pk).exists()
+
+
+# --- M7: availability along the route, notices, stuck orders, receiving accounts ------------
+
+def _fill_kind(mode: str) -> str:
+    return LocationKind.CLOUD if mode == SupplyMode.CLOUD else LocationKind.AGENT
+
+
+def _warehouse_on_hand() -> dict[int, int]:
+    from weishang.trade.models import Location
+
+    warehouse = Location.objects.filter(kind=LocationKind.WAREHOUSE, agent__isnull=True).order_by("pk").first()
+    if warehouse is None:
+        return {}
+    return dict(StockLevel.objects.filter(location=warehouse).values_list("sku_id", "quantity"))
+
+
+def route_availability(*, seller: Agent | None, mode: str, lines) -> list[dict]:
+    """For each (SKU, units) line of an order about to be submitted: can its seller fill it, and
+    if not, who along the supply chain could. Only what the buyer needs is said: the seller's
+    shortfall (``short_by``), and for the chain above the seller the level of the nearest upline
+    that holds enough (``upline_level``) or whether the company warehouse does (``company``);
+    never another agent's quantity or name. See docs/decisions.md ("Availability along the route")."""
+    from weishang.channel.models import SupplierLink
+
+    lines = [(sku, int(qty)) for sku, qty in lines]
+    company_held = _warehouse_on_hand()
+    if seller is None:
+        return [{"sku": sku, "quantity": qty, "seller_ok": company_held.get(sku.pk, 0) >= qty,
+                 "short_by": max(0, qty - company_held.get(sku.pk, 0)), "upline_level": None,
+                 "company": company_held.get(sku.pk, 0) >= qty} for sku, qty in lines]
+    kind = _fill_kind(mode)
+    held = stock_on_hand(agent=seller, kind=kind)
+    chain = list(SupplierLink.objects.filter(descendant=seller, depth__gt=0).select_related("ancestor__level")
+                 .order_by("depth"))
+    chain_held = {}
+    if chain:
+        for agent_id, sku_id, quantity in StockLevel.objects.filter(
+                location__agent_id__in=[link.ancestor_id for link in chain], location__kind=kind,
+                sku_id__in=[sku.pk for sku, _qty in lines]).values_list("location__agent_id", "sku_id", "quantity"):
+            chain_held[(agent_id, sku_id)] = quantity
+    rows = []
+    for sku, qty in lines:
+        have = held.get(sku.pk, 0)
+        upline = next((link.ancestor for link in chain if chain_held.get((link.ancestor_id, sku.pk), 0) >= qty), None)
+        rows.append({"sku": sku, "quantity": qty, "seller_ok": have >= qty, "short_by": max(0, qty - have),
+                     "upline_level": upline.level.name if upline is not None and have < qty else None,
+                     "company": company_held.get(sku.pk, 0) >= qty})
+    return rows
+
+
+def seller_in_stock(*, seller: Agent | None, mode: str) -> set[int]:
+    """SKU ids the seller (the company warehouse when None) holds at least one unit of."""
+    held = _warehouse_on_hand() if seller is None else stock_on_hand(agent=seller, kind=_fill_kind(mode))
+    return {sku_id for sku_id, quantity in held.items() if quantity > 0}
+
+
+def unseen_notices(*, agent: Agent | int):
+    """The agent's order notices not yet seen (newest first): their 待我处理 list shows them."""
+    from weishang.trade.models import OrderNotice
+
+    return OrderNotice.objects.filter(agent_id=getattr(agent, "pk", agent), seen_at__isnull=True).select_related(
+        "order")
+
+
+def receiving_accounts(*, agent: Agent | int | None):
+    """The ways to pay ``agent`` (the brand when None)."""
+    from weishang.trade.models import ReceivingAccount
+
+    return ReceivingAccount.objects.filter(agent_id=getattr(agent, "pk", agent))
+
+
+def order_payee(order: Order) -> Agent | None:
+    """Who the buyer pays for ``order``: its seller agent, or the brand (None)."""
+    return order.seller if order.seller_id else None
+
+
+def may_see_receiving_account(*, user, account) -> bool:
+    """The QR code of a receiving account is shown to its owner and to an agent who has an order
+    waiting for payment to its owner; the brand's to brand staff who see receiving accounts and
+    to every agent (each tops up their wallet by paying the brand)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if account.agent_id is None:
+        return (user.is_staff and user.has_perm("trade.view_receivingaccount")) or \
+            Agent.objects.filter(user=user).exists()
+    if account.agent.user_id == user.pk:
+        return True
+    return Order.objects.filter(buyer__user=user, status=OrderStatus.AWAITING_PAYMENT,
+                                seller_id=account.agent_id).exists()
+
+
+def may_see_payment_screenshot(*, user, payment: Payment) -> bool:
+    """A transfer screenshot (it shows bank details) is for the payer, the receiver and brand
+    finance (staff who may see payments) only."""
+    if not getattr(user, "is_authenticated", False) or not payment.screenshot:
+        return False
+    if user.is_staff:
+        return user.is_active and user.has_perm("trade.view_payment")
+    if payment.created_by_id == user.pk:
+        return True
+    if payment.receiver_id is not None and payment.receiver.user_id == user.pk:
+        return True
+    if payment.topup_for_id is not None and payment.topup_for.user_id == user.pk:
+        return True
+    order = payment.order
+    if order is None:
+        return False
+    return any(party is not None and party.user_id == user.pk for party in (order.buyer, order.seller))

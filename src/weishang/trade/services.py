@@ -9,7 +9,10 @@ The life of a restock order (进货单), all in this module:
    ``order_pay_from_wallet``, or ``payment_credit_from_provider`` (WeChat Pay notify) — paid once;
 4. ``order_fill`` — stock moves from the seller to the buyer (cloud stock: completed at once);
 5. ``order_confirm_receipt`` — physical deliveries complete when the buyer has the goods;
-6. ``order_cancel`` before fulfilment, ``refund_request`` / ``refund_approve`` after.
+6. ``order_cancel`` before fulfilment (the other side gets an ``OrderNotice``), ``refund_request`` /
+   ``refund_approve`` after;
+7. a paid order not filled within the brand's ``stuck_after_hours`` is stuck: brand staff take a
+   way out (``order_company_fill``, ``order_reassign_to_company``, ``order_stuck_refund``).
 
 Every status change goes through ``_transition`` (the model's django-fsm transition plus an
 OrderTransition row); paid, completed and refunded are written to the outbox in the same
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import warnings
 from collections import OrderedDict
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -53,9 +57,11 @@ from weishang.trade import selectors, stock
 from weishang.trade.models import (
     Customer,
     LocationKind,
+    NoticeKind,
     Order,
     OrderKind,
     OrderLine,
+    OrderNotice,
     OrderStatus,
     OrderTransition,
     Payment,
@@ -76,8 +82,21 @@ from weishang.trade.providers.base import (
 log = logging.getLogger(__name__)
 
 SCREENSHOT_MAX_BYTES = 5 * 1024 * 1024
+# Pixels, read from the file's header before anything is decoded: a 100-byte PNG can declare
+# 100,000 × 100,000 pixels (a decompression bomb). 40 million is a 48-megapixel phone photo's
+# neighbourhood and far above any screenshot, logo or QR code.
+SCREENSHOT_MAX_PIXELS = 40_000_000
 SCREENSHOT_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
 SCREENSHOT_FORMATS = set(SCREENSHOT_EXTENSIONS)
+
+
+class SupplierShort(Conflict):
+    """The seller cannot fill the order from stock now; ``availability`` says what is short and who
+    along the route has it (``selectors.route_availability``)."""
+
+    def __init__(self, availability: list[dict]):
+        super().__init__(_("Your supplier cannot fill all of this now."), field="lines", code="supplier_short")
+        self.availability = availability
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -268,8 +287,13 @@ def _check_upgrade(buyer: Agent, level: Level | None) -> None:
 
 @transaction.atomic
 def order_submit(*, buyer: Agent, lines, kind: str = OrderKind.RESTOCK, by=None,
-                 idempotency_key: str | None = None, note: str = "", target_level: Level | None = None) -> Order:
+                 idempotency_key: str | None = None, note: str = "", target_level: Level | None = None,
+                 accept_shortfall: bool = True) -> Order:
     """Submit an agent's entry, upgrade or restock order. Prices come from the level, never the client.
+
+    With ``accept_shortfall=False`` an order its seller cannot fill from stock now is refused with
+    ``SupplierShort`` (carrying the availability along the route) once every other check passed:
+    the phone page shows it and lets the buyer submit anyway.
 
     An upgrade order (升级单) is priced at ``target_level``'s prices, must come to at least the
     top-up (``upgrade_top_up``) and moves the buyer to that level when it completes."""
@@ -305,6 +329,11 @@ def order_submit(*, buyer: Agent, lines, kind: str = OrderKind.RESTOCK, by=None,
     if kind == OrderKind.UPGRADE and total < (top_up := upgrade_top_up(agent=buyer, level=price_level)):
         raise BusinessError(_("An upgrade to %(level)s must come to at least ¥%(amount)s; this one is ¥%(total)s.")
                             % {"level": price_level.name, "amount": top_up, "total": total}, field="lines")
+    if not accept_shortfall:
+        availability = selectors.route_availability(seller=seller, mode=mode,
+                                                    lines=[(sku, qty) for sku, qty, _price in priced])
+        if not all(row["seller_ok"] for row in availability):
+            raise SupplierShort(availability)
     order = Order.objects.create(number=_new_number(kind), kind=kind, buyer=buyer, seller=seller, supply_mode=mode,
                                  total=total, idempotency_key=idempotency_key or None, note=note[:300],
                                  target_level=target_level)
@@ -350,6 +379,7 @@ def order_cancel(*, order: Order, by, note: str = "") -> Order:
 def _cancel(order: Order, *, by, note: str) -> None:
     """Cancel a locked order whose canceller has been checked (``by`` None: the system)."""
     was_paid = order.status == OrderStatus.PAID
+    refund = cancel_refund(order) if was_paid else None
     _transition(order, "cancel", by=by, note=note)
     if order.kind == OrderKind.PICKUP:  # the units left cloud stock at the request: put them back
         taken = StockMove.objects.filter(order_line__order=order, reason=StockReason.PICKUP).select_related(
@@ -367,7 +397,60 @@ def _cancel(order: Order, *, by, note: str) -> None:
     if was_paid:
         _refund_money(order)
         _unbind_undone(order)
+    _notify_cancel(order, by=by, refund=refund, note=note)
     _emit(order, "order.cancelled")
+
+
+def _party_name(agent: Agent | None) -> str:
+    return agent.real_name if agent is not None else _record_text(gettext_noop("the company"))
+
+
+def cancel_refund(order: Order) -> dict | None:
+    """What cancelling ``order`` now pays back, for the confirmation page and the notices:
+    ``{"amount", "payer", "payee"}`` (the payer is the seller agent whose wallet is debited, or
+    None for the company), or None when nothing has been paid."""
+    if order.status != OrderStatus.PAID or order.buyer_id is None:
+        return None
+    paid = order.payments.filter(status=PaymentStatus.CONFIRMED).first()
+    if paid is None:
+        return None
+    return {"amount": paid.amount, "payer": order.seller, "payee": order.buyer, "method": paid.method}
+
+
+def _notice(order: Order, agent: Agent | None, kind: str, text: str, *, by=None) -> None:
+    if agent is not None:
+        OrderNotice.objects.create(order=order, agent=agent, kind=kind, text=text[:300], created_by=by)
+
+
+def _notify_cancel(order: Order, *, by, refund: dict | None, note: str) -> None:
+    """The party who did not cancel finds it in their 待我处理: who cancelled, and who paid back what."""
+    with translation.override(settings.LANGUAGE_CODE):
+        by_buyer = order.buyer_id is not None and order.buyer.user_id == getattr(by, "pk", None)
+        if by_buyer:
+            text = gettext("%(buyer)s cancelled order %(number)s.")
+        elif by is None:  # the periodic job (an unpaid shop order that expired)
+            text = gettext("Order %(number)s was cancelled by the system.")
+        else:
+            text = gettext("Order %(number)s was cancelled by the seller or the brand.")
+        text %= {"buyer": _party_name(order.buyer), "number": order.number}
+        if refund is not None:
+            text += " " + gettext("¥%(amount)s went back from %(payer)s's wallet to %(payee)s's wallet.") % {
+                "amount": refund["amount"], "payer": _party_name(refund["payer"]),
+                "payee": _party_name(refund["payee"])}
+        if note.strip():
+            text += " " + gettext("Why: %(note)s") % {"note": note.strip()}
+    if by_buyer:
+        _notice(order, order.seller, NoticeKind.CANCELLED, text, by=by)
+    else:
+        _notice(order, order.buyer, NoticeKind.CANCELLED, text, by=by)
+        if order.seller_id is not None and order.seller.user_id != getattr(by, "pk", None):
+            _notice(order, order.seller, NoticeKind.CANCELLED, text, by=by)
+
+
+@transaction.atomic
+def order_notices_seen(*, agent: Agent, order: Order) -> int:
+    """The agent opened the order: its notices leave their 待我处理."""
+    return OrderNotice.objects.filter(agent=agent, order=order, seen_at__isnull=True).update(seen_at=timezone.now())
 
 
 # --- paying ---------------------------------------------------------------------------------
@@ -377,12 +460,21 @@ def _check_screenshot(screenshot: UploadedFile) -> None:
         raise BusinessError(_("Attach the transfer screenshot."), field="screenshot")
     if screenshot.size > SCREENSHOT_MAX_BYTES:
         raise BusinessError(_("The screenshot is larger than 5 MB."), field="screenshot")
+    too_big = BusinessError(_("The picture is too large: at most %(megapixels)d million pixels.")
+                            % {"megapixels": SCREENSHOT_MAX_PIXELS // 1_000_000}, field="screenshot")
     try:
         screenshot.seek(0)
-        with Image.open(screenshot) as image:
-            image.verify()
-            fmt = image.format
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        with warnings.catch_warnings():
+            # Pillow only warns between its limit and twice it; here that is an error too.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(screenshot) as image:  # reads the header only
+                if image.width * image.height > SCREENSHOT_MAX_PIXELS:
+                    raise too_big
+                image.verify()
+                fmt = image.format
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_big from None
+    except (UnidentifiedImageError, OSError, ValueError):
         raise BusinessError(_("The screenshot must be an image (JPEG, PNG, WebP or GIF)."),
                             field="screenshot") from None
     if fmt not in SCREENSHOT_FORMATS:
@@ -451,7 +543,8 @@ def _receiver(order: Order):
 
 
 _MEMOS = {"order_payment": gettext_noop("Order payment"), "wallet_topup": gettext_noop("Wallet top-up"),
-          "order_refund": gettext_noop("Order refund")}
+          "order_refund": gettext_noop("Order refund"),
+          "order_reassign": gettext_noop("Order taken over by the company")}
 
 
 def _post(lines, *, kind: str, key: str, reference: str, by=None, allow_negative=None):
@@ -893,7 +986,7 @@ def retail_order_submit(*, seller: Agent, name: str, phone: str, address: str, l
                                              line_total=price * qty) for sku, qty, price in priced])
     _transition(order, "submit")
     _emit(order, "order.submitted")
-    _transition(order, "approve", note="retail: no approval needed")
+    _transition(order, "approve", note=_record_text(gettext_noop("Retail order: no approval needed.")))
     _transition(order, "request_payment")
     _emit(order, "order.approved")
     return order
@@ -1073,3 +1166,177 @@ def validate_screenshot(screenshot: UploadedFile) -> None:
     except BusinessError as exc:
         raise ValidationError(str(exc.message)) from exc
 
+
+
+# --- stuck orders: the brand's ways out -----------------------------------------------------
+# A paid order nobody fills within the brand's ``stuck_after_hours`` is stuck (the console's
+# stuck queue). Brand staff who decide orders (owner, operations: change orders and see
+# payments) take one of three ways out, each recorded as an OrderTransition with who and why:
+# the company fills it now, the order is reassigned to the company (the warehouse fills it), or
+# it is cancelled and refunded. See docs/decisions.md ("Stuck orders", M7).
+
+STUCK_PERMS = ("trade.change_order", "trade.view_payment")
+
+
+def stuck_cutoff():
+    """Orders paid at or before this moment and still not filled are stuck."""
+    return timezone.now() - timedelta(hours=brand_get().stuck_after_hours)
+
+
+def order_is_stuck(order: Order) -> bool:
+    return (order.status == OrderStatus.PAID and order.kind in VOLUME_KINDS and order.paid_at is not None
+            and order.paid_at <= stuck_cutoff())
+
+
+def _require_stuck_handler(user) -> None:
+    if not (getattr(user, "is_active", False) and getattr(user, "is_staff", False) and user.has_perms(STUCK_PERMS)):
+        raise Forbidden(_("Only brand staff who decide orders can do this."))
+
+
+def _require_stuck(order: Order) -> None:
+    if not order_is_stuck(order):
+        raise Conflict(_("Order %(number)s is not stuck: it is %(status)s, or paid less than %(hours)d hours ago.")
+                       % {"number": order.number, "status": order.get_status_display(),
+                          "hours": brand_get().stuck_after_hours}, field="status", code="not_stuck")
+
+
+def _reassign_to_company(order: Order, *, by, note: str) -> None:
+    """The seller agent hands the order to the company. The money the agent received (their
+    wallet was credited, or they hold the buyer's transfer) is owed to the brand: one balanced
+    entry from the agent's wallet (which may go below zero, a debt) to brand sales. A later
+    refund is then paid by brand sales, which now holds the money."""
+    seller = order.seller
+    paid = order.payments.filter(status=PaymentStatus.CONFIRMED).first()
+    if paid is not None:
+        _post([ledger.debit(_wallet(seller), paid.amount), ledger.credit(_brand(Purpose.BRAND_SALES), paid.amount)],
+              kind="order_reassign", key=f"reassign:{order.number}", reference=f"order:{order.number}", by=by,
+              allow_negative={Purpose.AGENT_WALLET})
+    order.seller = None
+    order.save(update_fields=["seller"])
+    OrderTransition.objects.create(order=order, from_status=order.status, to_status=order.status, by=by,
+                                   note=(_record_text(gettext_noop("Reassigned to the company from %(seller)s"))
+                                         % {"seller": seller.real_name} + f": {note}")[:300])
+    with translation.override(settings.LANGUAGE_CODE):
+        text = gettext("The company took over order %(number)s from %(seller)s and fills it.") % {
+            "number": order.number, "seller": seller.real_name}
+        if paid is not None:
+            text += " " + gettext("¥%(amount)s the order was paid moved from %(seller)s's wallet to the company.") % {
+                "amount": paid.amount, "seller": seller.real_name}
+    _notice(order, seller, NoticeKind.REASSIGNED, text, by=by)
+    _notice(order, order.buyer, NoticeKind.REASSIGNED, text, by=by)
+    _emit(order, "order.reassigned", previous_seller=seller.pk)
+
+
+@transaction.atomic
+def order_reassign_to_company(*, order: Order, by, note: str) -> Order:
+    """Way out 2: a stuck order of an agent becomes the company's; the warehouse fills it."""
+    _require_stuck_handler(by)
+    order = _locked_order(order)
+    _require_stuck(order)
+    _require_note(note, _("Say why the order is reassigned."))
+    if order.seller_id is None:
+        raise Conflict(_("Order %(number)s is already the company's.") % {"number": order.number}, field="order",
+                       code="already_company")
+    _reassign_to_company(order, by=by, note=note)
+    return order
+
+
+@transaction.atomic
+def order_company_fill(*, order: Order, by, note: str, carrier: str = "", tracking_number: str = "") -> Order:
+    """Way out 1: the company fills a stuck order now from its warehouse (taking it over from the
+    seller agent first, money and all). Refused, changing nothing, if the warehouse is short."""
+    _require_stuck_handler(by)
+    order = _locked_order(order)
+    _require_stuck(order)
+    _require_note(note, _("Say why the company fills the order."))
+    if order.seller_id is not None:
+        _reassign_to_company(order, by=by, note=note)
+    return order_fill(order=order, by=by, carrier=carrier.strip(), tracking_number=tracking_number.strip())
+
+
+@transaction.atomic
+def order_stuck_refund(*, order: Order, by, note: str) -> Order:
+    """Way out 3: cancel a stuck order; the money goes back to the buyer's wallet, paid by whoever
+    received it (as ``order_cancel``), and both sides are told."""
+    _require_stuck_handler(by)
+    order = _locked_order(order)
+    _require_stuck(order)
+    _require_note(note, _("Say why the order is refunded."))
+    return order_cancel(order=order, by=by, note=note)
+
+
+# --- receiving accounts (收款方式): where buyers pay ------------------------------------------
+
+RECEIVING_FIELDS = ("kind", "holder", "account_number", "bank", "note")
+
+
+def _check_qr(image: UploadedFile | None) -> None:
+    """A QR code gets the checks a transfer screenshot gets (an image of a known type, 5 MB at
+    most, stored under a name of our making)."""
+    if image is None:
+        return
+    try:
+        _check_screenshot(image)
+    except BusinessError:
+        raise BusinessError(_("The QR code must be an image (JPEG, PNG, WebP or GIF) of at most 5 MB."),
+                            field="qr_image") from None
+
+
+def _require_account_owner(account_agent: Agent | None, user) -> None:
+    if account_agent is None:
+        if not _is_staff_with(user, "trade.change_receivingaccount"):
+            raise Forbidden(_("Only brand finance manages the brand's receiving accounts."))
+    elif account_agent.user_id != getattr(user, "pk", None):
+        raise Forbidden(_("You can only manage your own receiving accounts."))
+
+
+def _clean_account(data: dict, image) -> dict:
+    from weishang.trade.models import ReceivingKind
+
+    clean = {field: str(data.get(field) or "").strip() for field in RECEIVING_FIELDS}
+    if clean["kind"] not in ReceivingKind.values:
+        raise BusinessError(_("Choose WeChat, Alipay or bank account."), field="kind")
+    if not clean["holder"]:
+        raise BusinessError(_("Enter the account holder's name."), field="holder")
+    if clean["kind"] == ReceivingKind.BANK and not (clean["account_number"] and clean["bank"]):
+        raise BusinessError(_("Enter the bank and the account number."), field="account_number")
+    if clean["kind"] != ReceivingKind.BANK and image is None and not data.get("_has_image"):
+        raise BusinessError(_("Upload the QR code buyers scan to pay you."), field="qr_image")
+    limits = {"holder": 50, "account_number": 64, "bank": 100, "note": 100}
+    for field, limit in limits.items():
+        if len(clean[field]) > limit:
+            raise BusinessError(_("At most %(n)d characters.") % {"n": limit}, field=field)
+    return clean
+
+
+@transaction.atomic
+def receiving_account_save(*, by, agent: Agent | None, data: dict, qr_image: UploadedFile | None = None,
+                           account=None):
+    """Add (``account`` None) or change one of ``agent``'s receiving accounts (the brand's when
+    ``agent`` is None). A new QR image replaces the old one."""
+    from weishang.trade.models import ReceivingAccount
+
+    if account is not None:
+        account = ReceivingAccount.objects.select_for_update().get(pk=account.pk)
+        agent = account.agent
+    _require_account_owner(agent, by)
+    clean = _clean_account({**data, "_has_image": bool(account and account.qr_image)}, qr_image)
+    _check_qr(qr_image)
+    if account is None:
+        account = ReceivingAccount(agent=agent)
+    for field, value in clean.items():
+        setattr(account, field, value)
+    if qr_image is not None:
+        account.qr_image = qr_image
+    account.save()
+    return account
+
+
+@transaction.atomic
+def receiving_account_delete(*, by, account) -> None:
+    _require_account_owner(account.agent, by)
+    image = account.qr_image
+    account.delete()
+    if image:  # the QR code goes with it, once the removal is committed
+        storage, name = image.storage, image.name
+        transaction.on_commit(lambda: storage.delete(name))

@@ -4,8 +4,11 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from weishang.channel import selectors as channel_selectors
 from weishang.channel.models import Level
 from weishang.core.lockout import LockoutAwareLoginMixin
+from weishang.core.password_validators import password_problems
+from weishang.core.validators import normalize_phone, to_ascii, validate_id_number, validate_phone
 
 
 class PhoneLoginForm(LockoutAwareLoginMixin, AuthenticationForm):
@@ -15,14 +18,57 @@ class PhoneLoginForm(LockoutAwareLoginMixin, AuthenticationForm):
     )
 
 
+def _too_long():
+    return _("At most %(limit_value)d characters.")
+
+
 class ApplicationForm(forms.Form):
-    real_name = forms.CharField(label=_("Real name"), max_length=50)
-    phone = forms.CharField(label=_("Phone"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"}))
-    id_number = forms.CharField(label=_("ID number (optional)"), max_length=18, required=False)
-    level = forms.ModelChoiceField(label=_("Level"), queryset=Level.objects.order_by("rank"), to_field_name="code",
-                                   empty_label=None)
-    password = forms.CharField(label=_("Password (8+ characters)"), widget=forms.PasswordInput, min_length=8,
-                               max_length=128)
+    """The join form. Every field is checked at once, in our own words (no Django stock wording),
+    so the page can list every problem together; ``channel.services.application_submit`` checks
+    again and stays the authority."""
+
+    real_name = forms.CharField(label=_("Real name"), max_length=50, error_messages={
+        "required": _("Enter your real name."), "max_length": _too_long()})
+    phone = forms.CharField(label=_("Phone"), max_length=20, widget=forms.TextInput(
+        attrs={"inputmode": "tel", "autocomplete": "tel"}), error_messages={
+        "required": _("Enter your mobile number."), "max_length": _too_long()})
+    id_number = forms.CharField(label=_("ID number (optional)"), max_length=24, required=False,
+                                error_messages={"max_length": _too_long()})
+    level = forms.ModelChoiceField(label=_("Level"), queryset=Level.objects.order_by("-rank"), to_field_name="code",
+                                   empty_label=None, widget=forms.RadioSelect, error_messages={
+                                       "required": _("Choose a level."), "invalid_choice": _("Choose a level.")})
+    password = forms.CharField(label=_("Password (8+ characters)"), max_length=128, strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+                               error_messages={"required": _("Choose a password."), "max_length": _too_long()})
+
+    def clean_phone(self) -> str:
+        phone = normalize_phone(self.cleaned_data["phone"])
+        validate_phone(phone)
+        taken = channel_selectors.phone_unavailable(phone)
+        if taken:
+            raise forms.ValidationError(taken, code="phone_taken")
+        return phone
+
+    def clean_id_number(self) -> str:
+        id_number = to_ascii(self.cleaned_data["id_number"]).strip().upper()
+        if id_number:
+            validate_id_number(id_number)
+        return id_number
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        problems = password_problems(password)
+        if problems:
+            raise forms.ValidationError(problems)
+        return password
+
+    def error_summary(self) -> list[tuple[str, str]]:
+        """Every problem on the form, in the order of the fields: (the field's id or "", message)."""
+        out = [("", str(e)) for e in self.non_field_errors()]
+        for field in self:
+            anchor = "level-choice" if field.name == "level" else field.id_for_label or ""
+            out += [(anchor, _("%(field)s: %(error)s") % {"field": field.label, "error": e}) for e in field.errors]
+        return out
 
 
 class DecisionForm(forms.Form):

@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
-from django.utils.http import parse_etags, quote_etag
+from django.utils.http import parse_etags, quote_etag, urlencode
 from django.utils.translation import gettext as _
 from qrcode.image.svg import SvgPathImage
 
@@ -105,9 +105,12 @@ def poster_png(request):
 @login_required
 def invite(request):
     agent = _active_me(request)
+    invite_url = request.build_absolute_uri(reverse("web:join", args=[agent.invite_code]))
     return render(request, "web/invite.html", {
-        "brand": brand_get(), "me": agent,
-        "invite_url": request.build_absolute_uri(reverse("web:join", args=[agent.invite_code])),
+        "brand": brand_get(), "me": agent, "invite_url": invite_url,
+        # one link per level: the join form opens with that level chosen
+        "level_links": [(level, f"{invite_url}?{urlencode({'level': level.code})}")
+                        for level in channel_selectors.levels_up_to(agent.level)],
     })
 
 

@@ -15,6 +15,7 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from weishang.core.validators import normalize_phone, validate_phone
+from weishang.trade import services
 
 MAX_UNITS = 99999
 TOKEN_RE = r"^[A-Za-z0-9_-]{16,64}$"
@@ -101,8 +102,18 @@ class ShopOrderForm(AddressMixin, QuantitiesForm):
     field_order = ["name", "phone", "address"]
 
 
+class ScreenshotField(forms.ImageField):
+    """A picture checked by ``trade.services.validate_screenshot`` (size, pixels, type) before
+    Django's own image check, so the reader gets its clear message (not "not a valid image")."""
+
+    def to_python(self, data):
+        if data not in self.empty_values:
+            services.validate_screenshot(data)
+        return super().to_python(data)
+
+
 class TransferForm(forms.Form):
-    screenshot = forms.ImageField(label=_("Transfer screenshot"), widget=forms.ClearableFileInput(
+    screenshot = ScreenshotField(label=_("Transfer screenshot"), widget=forms.ClearableFileInput(
         attrs={"accept": "image/*"}))
     reference = forms.CharField(label=_("Transfer reference (optional)"), max_length=64, required=False)
 
@@ -140,6 +151,33 @@ class PickupForm(AddressMixin, forms.Form):
 class TopupForm(forms.Form):
     amount = forms.DecimalField(label=_("Amount (yuan)"), min_value=Decimal("0.01"), max_digits=12, decimal_places=2,
                                 widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01"}))
-    screenshot = forms.ImageField(label=_("Transfer screenshot"), widget=forms.ClearableFileInput(
+    screenshot = ScreenshotField(label=_("Transfer screenshot"), widget=forms.ClearableFileInput(
         attrs={"accept": "image/*"}))
     reference = forms.CharField(label=_("Transfer reference (optional)"), max_length=64, required=False)
+
+
+class ReceivingAccountForm(forms.Form):
+    """A way to be paid: WeChat or Alipay (a QR code), or a bank account. The service checks the
+    rules (a QR code for WeChat and Alipay, bank and number for a bank account)."""
+
+    kind = forms.ChoiceField(label=_("Kind"))
+    holder = forms.CharField(label=_("Account holder"), max_length=50)
+    account_number = forms.CharField(label=_("Account number or ID"), max_length=64, required=False)
+    bank = forms.CharField(label=_("Bank and branch (bank accounts)"), max_length=100, required=False)
+    qr_image = forms.ImageField(label=_("QR code (WeChat, Alipay)"), required=False,
+                                widget=forms.ClearableFileInput(attrs={"accept": "image/*"}))
+    note = forms.CharField(label=_("Note (optional)"), max_length=100, required=False)
+
+    def __init__(self, *args, **kwargs):
+        from weishang.trade.models import ReceivingKind
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = ReceivingKind.choices
+
+
+class ConfirmCancelForm(forms.Form):
+    """The cancel confirmation: the reason is optional; only this form's POST cancels."""
+
+    note = forms.CharField(label=_("Why (optional; the other side reads it)"), max_length=300, required=False)
+    confirm = forms.BooleanField(widget=forms.HiddenInput, required=True, error_messages={
+        "required": _("Confirm the cancellation on its confirmation page.")})

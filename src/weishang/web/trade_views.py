@@ -25,6 +25,7 @@ from weishang.trade.selectors import buyer_actions, seller_actions
 from weishang.trade.stock import InsufficientStock
 from weishang.web.trade_forms import (
     ActionForm,
+    ConfirmCancelForm,
     FillForm,
     NoteForm,
     PickupForm,
@@ -76,25 +77,30 @@ def order_new(request):
     entry = _is_entry(me)
     catalog = selectors.restock_catalog(agent=me)
     form = RestockForm(request.POST or None, skus=[sku for sku, _price, _held in catalog])
-    status = 200
+    seller, mode = services.order_route(buyer=me)
+    status, availability = 200, None
     if request.method == "POST":
         status = 400
         if form.is_valid():
             try:
                 order = services.order_submit(
                     buyer=me, lines=form.lines(), kind=OrderKind.ENTRY if entry else OrderKind.RESTOCK,
-                    by=request.user, idempotency_key=form.cleaned_data["token"])
+                    by=request.user, idempotency_key=form.cleaned_data["token"],
+                    accept_shortfall=request.POST.get("short_ok") == "1")
+            except services.SupplierShort as exc:
+                # Said before the order exists: the supplier cannot fill all of it now.
+                status, availability = 200, exc.availability
             except BusinessError as exc:
                 status = show_error(form, exc)
             else:
                 messages.success(request, _("Order %(number)s submitted. Its total is ¥%(total)s.")
                                  % {"number": order.number, "total": order.total})
                 return redirect("web:my_order", order.number)
-    seller, _mode = services.order_route(buyer=me)
+    in_stock = selectors.seller_in_stock(seller=seller, mode=mode)
     return render(request, "web/order_new.html", {
         "brand": brand_get(), "me": me, "entry": entry, "form": form, "seller": seller,
-        "can_order": entry or me.status == AgentStatus.ACTIVE,
-        "rows": [(sku, price, held, form.quantity_field(sku)) for sku, price, held in catalog],
+        "can_order": entry or me.status == AgentStatus.ACTIVE, "availability": availability,
+        "rows": [(sku, price, held, form.quantity_field(sku), sku.pk in in_stock) for sku, price, held in catalog],
     }, status=status)
 
 
@@ -169,17 +175,21 @@ def _forms(classes: dict, bound: dict | None) -> dict:
 
 
 def _buyer_forms(bound: dict | None = None) -> dict:
-    return _forms({"pay_transfer": TransferForm, "pay_wallet": ActionForm, "cancel": NoteForm,
+    return _forms({"pay_transfer": TransferForm, "pay_wallet": ActionForm, "cancel": ConfirmCancelForm,
                    "receive": ActionForm, "refund": ReasonForm}, bound)
 
 
 def _render_my_order(request, me: Agent, order: Order, *, forms=None, error=None, status=200):
+    actions = buyer_actions(order)
+    payee = selectors.order_payee(order)
     return render(request, "web/order_detail.html", {
+        "payee": payee,
+        "receiving_accounts": selectors.receiving_accounts(agent=payee) if "pay_transfer" in actions else [],
         "brand": brand_get(), "me": me, "order": order, "error": error,
         "lines": order.lines.select_related("sku"), "show_prices": order.kind != OrderKind.PICKUP,
         "transitions": order.transitions.select_related("by"),
         "payments": order.payments.all(),
-        "actions": buyer_actions(order), "next_step": buyer_next_step(order),
+        "actions": actions, "next_step": buyer_next_step(order),
         "wallet_balance": selectors.wallet_balance(agent=me), "forms": _buyer_forms(forms),
     }, status=status)
 
@@ -194,7 +204,24 @@ def _buyer_order(me: Agent, number: str) -> Order:
 @login_required
 def my_order(request, number: str):
     me = _me(request)
-    return _render_my_order(request, me, _buyer_order(me, number))
+    order = _buyer_order(me, number)
+    services.order_notices_seen(agent=me, order=order)
+    return _render_my_order(request, me, order)
+
+
+@login_required
+def my_order_cancel_confirm(request, number: str):
+    """The cancel confirmation: what is paid back, from whose wallet to whose; its form posts the
+    cancel (``my_order_action`` refuses a cancel without this page's confirmation)."""
+    me = _me(request)
+    order = _buyer_order(me, number)
+    if "cancel" not in buyer_actions(order):
+        messages.error(request, _("Order %(number)s can no longer be cancelled.") % {"number": order.number})
+        return redirect("web:my_order", order.number)
+    return render(request, "web/order_cancel.html", {
+        "brand": brand_get(), "me": me, "order": order, "refund": services.cancel_refund(order),
+        "form": ConfirmCancelForm(auto_id=auto_id("cancel"), initial={"confirm": True}),
+    })
 
 
 def _pay_transfer(order, user, data):
@@ -229,7 +256,7 @@ def _refund(order, user, data):
 BUYER_ACTIONS = {
     "pay-transfer": (TransferForm, _pay_transfer),
     "pay-wallet": (ActionForm, _pay_wallet),
-    "cancel": (NoteForm, _cancel),
+    "cancel": (ConfirmCancelForm, _cancel),
     "receive": (ActionForm, _receive),
     "refund": (ReasonForm, _refund),
 }
@@ -316,7 +343,9 @@ def _render_fill_order(request, me: Agent, order: Order, *, forms=None, error=No
 @login_required
 def fill_order(request, number: str):
     me = _me(request)
-    return _render_fill_order(request, me, _seller_order(me, number))
+    order = _seller_order(me, number)
+    services.order_notices_seen(agent=me, order=order)
+    return _render_fill_order(request, me, order)
 
 
 def _approve(order, user, data):
@@ -460,4 +489,5 @@ def wallet(request):
         "brand": brand_get(), "me": me, "form": form, "balance": selectors.wallet_balance(agent=me),
         "entries": selectors.wallet_entries(agent=me, limit=PAGE_SIZE),
         "topups": selectors.wallet_topups(agent=me)[:10],
+        "brand_accounts": selectors.receiving_accounts(agent=None),
     }, status=status)

@@ -1,10 +1,12 @@
 from django.urls import path
 
+from weishang.core import converters  # noqa: F401 - registers <id:…>, a database id in range
 from weishang.web import (
     account_views,
     growth_views,
     password_views,
     pay_views,
+    payment_views,
     rewards_views,
     shop_views,
     trade_views,
@@ -17,16 +19,17 @@ urlpatterns = [
     path("m/", views.home, name="home"),
     path("m/login/", views.PhoneLoginView.as_view(), name="login"),
     path("m/logout/", views.logout_view, name="logout"),
+    path("m/me/", views.me, name="me"),
     path("m/password/forgot/", password_views.password_forgot, name="password_forgot"),
     path("m/password/reset/", password_views.password_reset, name="password_reset"),
     # my account: password change, logged-in devices
     path("m/password/change/", account_views.change_password, name="password_change"),
     path("m/devices/", account_views.devices, name="devices"),
-    path("m/devices/<int:token_id>/logout/", account_views.device_sign_out, name="device_sign_out"),
+    path("m/devices/<id:token_id>/logout/", account_views.device_sign_out, name="device_sign_out"),
     path("m/devices/logout-all/", account_views.devices_sign_out_all, name="devices_sign_out_all"),
     path("m/invite-qr.svg", views.invite_qr, name="invite_qr"),
     path("m/team/", views.team, name="team"),
-    path("m/team/<int:agent_id>/", views.team, name="team_of"),
+    path("m/team/<id:agent_id>/", views.team, name="team_of"),
     # growth: upgrade progress, invite poster, my customers and shop link
     path("m/progress/", growth_views.upgrade_progress, name="upgrade_progress"),
     path("m/invite/", growth_views.invite, name="invite"),
@@ -34,7 +37,7 @@ urlpatterns = [
     path("m/customers/", growth_views.customers, name="customers"),
     path("m/shop-qr.svg", growth_views.shop_qr, name="shop_qr"),
     path("m/applications/", views.applications, name="applications"),
-    path("m/applications/<int:application_id>/decide/", views.application_decide, name="application_decide"),
+    path("m/applications/<id:application_id>/decide/", views.application_decide, name="application_decide"),
     path("join/", views.join, name="join_brand"),
     path("join/<str:code>/", views.join, name="join"),
     # trade: ordering, paying, filling, stock, wallet
@@ -46,10 +49,19 @@ urlpatterns = [
     path("m/orders/<str:number>/<slug:action>/", trade_views.my_order_action, name="my_order_action"),
     path("m/fill/", trade_views.fill_list, name="fill"),
     path("m/fill/<str:number>/", trade_views.fill_order, name="fill_order"),
-    path("m/fill/<str:number>/payments/<int:payment_id>/<slug:action>/", trade_views.fill_payment_action,
+    path("m/fill/<str:number>/payments/<id:payment_id>/<slug:action>/", trade_views.fill_payment_action,
          name="fill_payment_action"),
     path("m/fill/<str:number>/<slug:action>/", trade_views.fill_order_action, name="fill_order_action"),
+    path("m/orders/<str:number>/cancel/confirm/", trade_views.my_order_cancel_confirm, name="my_order_cancel"),
     path("m/stock/", trade_views.stock, name="stock"),
+    # where buyers pay: receiving accounts, their QR codes, transfer screenshots (permission-checked)
+    path("m/payment-methods/", payment_views.payment_methods, name="payment_methods"),
+    path("m/payment-methods/<id:account_id>/", payment_views.payment_method_edit, name="payment_method_edit"),
+    path("m/payment-methods/<id:account_id>/delete/", payment_views.payment_method_delete,
+         name="payment_method_delete"),
+    path("m/notices/<id:notice_id>/", payment_views.notice_open, name="notice"),
+    path("m/receiving/<id:account_id>/qr/", payment_views.receiving_qr, name="receiving_qr"),
+    path("m/payments/<id:payment_id>/screenshot/", payment_views.payment_screenshot, name="payment_screenshot"),
     path("m/wallet/", trade_views.wallet, name="wallet"),
     # rewards: lines with their explanations, withdrawals
     path("m/rewards/", rewards_views.rewards, name="rewards"),

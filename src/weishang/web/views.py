@@ -22,7 +22,7 @@ from weishang.channel.tree import Relation, is_in_team
 from weishang.core.errors import BusinessError
 from weishang.core.lockout import is_locked_out
 from weishang.core.selectors import brand_get
-from weishang.rewards.selectors import reward_summary
+from weishang.rewards.selectors import join_terms, reward_summary
 from weishang.trade import selectors as trade_selectors
 from weishang.trade.selectors import team_purchase_volume
 from weishang.web.forms import ApplicationForm, DecisionForm, PhoneLoginForm
@@ -72,6 +72,10 @@ def home(request):
         (buying["pay"], _("My orders to pay"), reverse("web:my_orders")),
         (buying["receive"], _("My orders to receive"), reverse("web:my_orders")),
     ) if count]
+    # Orders that changed under the agent (cancelled and refunded, taken over by the company):
+    # each stays here until they open it.
+    waiting += [(None, notice.text, reverse("web:notice", args=[notice.pk]))
+                for notice in trade_selectors.unseen_notices(agent=agent)[:20]]
     context = {
         "brand": brand_get(),
         "agent": agent,
@@ -87,6 +91,19 @@ def home(request):
         "wallet_balance": trade_selectors.wallet_balance(agent=agent),
     }
     return render(request, "web/home.html", context)
+
+
+@login_required
+def me(request):
+    """我的: who I am (name, level, phone masked), the language, my account's settings, my shop,
+    customers, invite poster, stock, wallet and upgrade progress, and signing out."""
+    agent = _agent_or_none(request)
+    if agent is None:
+        raise Http404
+    return render(request, "web/me.html", {
+        "brand": brand_get(), "me": agent, "active": agent.status == AgentStatus.ACTIVE,
+        "shop_url": request.build_absolute_uri(reverse("web:shop", args=[agent.invite_code])),
+    })
 
 
 @login_required
@@ -193,6 +210,9 @@ def application_decide(request, application_id: int):
 
 
 def join(request, code: str | None = None):
+    """The join form: each level with what it costs and asks (the plan in force where there is
+    one), the level the invite link names (``?level=<code>``) or else the lowest chosen, and every
+    problem of a submitted form listed at once above it."""
     inviter = None
     if code is not None:
         inviter = selectors.agent_by_invite_code(code)
@@ -201,7 +221,10 @@ def join(request, code: str | None = None):
         if inviter.status != AgentStatus.ACTIVE:
             return render(request, "web/join_invalid.html", {"brand": brand_get(), "code": code, "inactive": True},
                           status=410)
-    form = ApplicationForm(request.POST or None)
+    terms = join_terms()
+    named = next((t.level for t in terms if t.level.code == request.GET.get("level")), None)
+    default = named or (terms[0].level if terms else None)
+    form = ApplicationForm(request.POST or None, initial={"level": default.code if default else None})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -214,4 +237,8 @@ def join(request, code: str | None = None):
         else:
             return render(request, "web/join_done.html", {"brand": brand_get(), "application": application})
     status = 400 if request.method == "POST" else 200
-    return render(request, "web/join.html", {"brand": brand_get(), "inviter": inviter, "form": form}, status=status)
+    chosen = form["level"].value()
+    return render(request, "web/join.html", {
+        "brand": brand_get(), "inviter": inviter, "form": form, "terms": terms, "named": named,
+        "chosen": str(getattr(chosen, "code", chosen) or ""),
+    }, status=status)

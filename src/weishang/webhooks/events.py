@@ -18,6 +18,7 @@ EVENTS = {
     "order.fulfilled": _("An order was filled from stock or shipped"),
     "order.completed": _("An order was completed (received, or filled into cloud stock)"),
     "order.cancelled": _("An order was cancelled"),
+    "order.reassigned": _("A stuck order was taken over by the company from its seller agent"),
     "order.refund_requested": _("The buyer asked to return an order"),
     "order.refund_declined": _("The seller declined a return"),
     "order.refunded": _("An order was returned and its money refunded"),

@@ -8,7 +8,10 @@
 - ``webhooks_deliver`` POSTs the deliveries that are due (``weishang webhooks deliver``, with
   ``--loop`` for a worker). A 2xx answer is success; anything else (an error, a timeout, a
   redirect, which is never followed) is tried again after 1 min, 5 min, 30 min, 2 h and 12 h,
-  then given up. Each attempt is signed afresh::
+  then given up. Each attempt goes only to a public address, checked after resolving the host and
+then connected to as checked (``webhooks.safety``); a private, loopback or link-local address is a
+failed attempt, with nothing sent. Only the response's status line is kept (never its body: the
+console shows what a ping or a delivery got as "HTTP 200 OK"). Each attempt is signed afresh::
 
       Weishang-Signature: t=<unix time>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>
 
@@ -41,6 +44,7 @@ from django.utils.translation import gettext as _
 from weishang.core.errors import BusinessError
 from weishang.core.models import OutboxEvent
 from weishang.core.outbox import outbox_emit_many
+from weishang.webhooks import safety
 from weishang.webhooks.events import EVENTS, PING, REWARD_EVENTS
 from weishang.webhooks.models import DeliveryStatus, WebhookCursor, WebhookDelivery, WebhookEndpoint
 
@@ -55,7 +59,7 @@ TIMEOUT_SECONDS = 5
 LEASE = timedelta(minutes=2)
 BATCH = 500
 MAX_BATCHES = 20  # per scan and run: the rest waits for the next run
-RESPONSE_KEPT = 500
+RESPONSE_KEPT = 100  # of the status line ("HTTP 200 OK"); the body is never kept
 USER_AGENT = "Weishang-Webhooks/1"
 
 D = DeliveryStatus
@@ -91,6 +95,12 @@ def endpoint_clean(url: str, events: Iterable[str]) -> tuple[str, list[str]]:
         raise BusinessError(_("Enter a full http:// or https:// address."), field="url") from None
     if len(url) > 500:
         raise BusinessError(_("The address is longer than 500 characters."), field="url")
+    try:
+        safety.check_url(url)
+    except safety.UnsafeAddress as exc:
+        raise BusinessError(
+            _("Webhooks are sent only to public internet addresses; %(address)s is a private, local or "
+              "reserved address.") % {"address": exc.address or url}, field="url") from None
     events = sorted(set(events or []))
     unknown = [e for e in events if e not in EVENTS]
     if unknown:
@@ -358,12 +368,22 @@ def _session() -> requests.Session:
     return session
 
 
-def _start_of(response: requests.Response) -> str:
+def _status_line(response: requests.Response) -> str:
+    """"HTTP 503 Service Unavailable": what the console shows of an answer. The body is not read
+    (a receiver's page, or an internal service's data, is none of the console's business)."""
+    reason = "".join(ch for ch in str(response.reason or "") if ch.isprintable())
+    return f"HTTP {response.status_code} {reason}".strip()[:RESPONSE_KEPT]
+
+
+def _post(session: requests.Session, url: str, *, body: bytes, headers: dict) -> requests.Response:
+    """POST to the checked address of ``url`` (see ``webhooks.safety``); no redirect is followed."""
+    target = safety.resolve(url)
+    prepared = session.prepare_request(requests.Request("POST", url, data=body, headers=headers))
+    adapter = safety.PinnedAdapter(target)
     try:
-        raw = response.raw.read(RESPONSE_KEPT * 4, decode_content=True) or b""
-    except Exception:  # noqa: BLE001 - an unreadable body is not the delivery's outcome
-        raw = b""
-    return raw.decode("utf-8", errors="replace")[:RESPONSE_KEPT]
+        return adapter.send(prepared, timeout=TIMEOUT_SECONDS, stream=True, verify=session.verify, proxies={})
+    finally:
+        adapter.close()
 
 
 def _attempt(delivery: WebhookDelivery, *, now: datetime, session: requests.Session) -> str:
@@ -378,16 +398,18 @@ def _attempt(delivery: WebhookDelivery, *, now: datetime, session: requests.Sess
         "Weishang-Timestamp": str(timestamp),
         "Weishang-Signature": signature_header(endpoint.secret, timestamp, body),
     }
-    code, text, error = None, "", ""
+    code, text, error, location = None, "", "", ""
     try:
-        with session.post(endpoint.url, data=body, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False,
-                          stream=True) as response:
-            code, text = response.status_code, _start_of(response)
+        with _post(session, endpoint.url, body=body, headers=headers) as response:
+            code, text = response.status_code, _status_line(response)
+            location = response.headers.get("Location") or "?"
+    except safety.UnsafeAddress as exc:
+        error = f"refused: {exc.reason} (webhooks go to public addresses only)"
     except requests.RequestException as exc:
         error = f"{type(exc).__name__}: {exc}"
     ok = code is not None and 200 <= code < 300
     if code is not None and 300 <= code < 400:
-        error = f"redirect to {(response.headers.get('Location') or '?')[:200]} not followed"
+        error = f"redirect to {location[:200]} not followed"
     delivery.attempts += 1
     delivery.last_attempt_at, delivery.last_status_code = now, code
     delivery.last_response, delivery.last_error = text[:RESPONSE_KEPT], error[:300]

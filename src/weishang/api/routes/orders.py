@@ -16,6 +16,7 @@ from typing import Annotated, Literal, NamedTuple
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Path, Query, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -30,6 +31,7 @@ from weishang.channel.models import Agent, AgentStatus, Level
 from weishang.core.errors import BusinessError, Forbidden
 from weishang.core.http import client_ip
 from weishang.trade import selectors, services
+from weishang.trade.files import image_response
 from weishang.trade.models import (
     Order,
     OrderKind,
@@ -37,6 +39,7 @@ from weishang.trade.models import (
     Payment,
     PaymentMethod,
     PaymentStatus,
+    ReceivingAccount,
 )
 
 router = Router(tags=["orders"])
@@ -140,7 +143,9 @@ class TradePaymentOut(Schema):
     status_display: str
     amount: Decimal
     reference: str = Field(..., description="the transfer reference the payer gave")
-    screenshot_url: str | None = Field(..., description="the transfer screenshot")
+    screenshot_url: str | None = Field(..., description=(
+        "the transfer screenshot: GET it with the same credentials (the payer, the receiver and brand "
+        "finance only; anyone else gets 404)"))
     note: str = Field(..., description="the receiver's note when they confirmed or rejected it")
     created_at: datetime
     decided_at: datetime | None
@@ -164,6 +169,17 @@ class TradeShortfallOut(Schema):
     name: str
     wanted: int
     on_hand: int
+
+
+class TradeReceivingAccountOut(Schema):
+    kind: Literal["wechat", "alipay", "bank"]
+    kind_display: str
+    holder: str = Field(..., description="the account holder's name")
+    account_number: str = Field(..., description="bank account number, or WeChat / Alipay ID (may be empty)")
+    bank: str = Field(..., description="bank and branch (bank accounts)")
+    note: str
+    qr_url: str | None = Field(..., description=(
+        "the QR code to scan: GET it with the same credentials (only while you have an order to pay its owner)"))
 
 
 class TradeOrderOut(Schema):
@@ -190,6 +206,10 @@ class TradeOrderOut(Schema):
         "what the caller can do now. As the buyer (/orders, /pickups): cancel, pay_transfer, pay_wallet, "
         "pay_online, receive, refund. As the seller (/fills): approve, reject, payment (confirm or reject "
         "the pending transfer), fill, delivered, refund_approve, refund_decline."))
+    pay_to: list[TradeReceivingAccountOut] | None = Field(None, description=(
+        "GET /orders/{number} while it waits for my payment: where to transfer the total (the seller's "
+        "receiving accounts, or the brand's when the company sells); quote the order number in the "
+        "transfer note. null elsewhere"))
     shortfalls: list[TradeShortfallOut] | None = Field(None, description=(
         "GET /fills/{number} and the seller's actions: the lines the seller lacks stock for (empty: it can "
         "be filled); null elsewhere"))
@@ -207,12 +227,22 @@ def _payment(request, payment: Payment) -> TradePaymentOut:
     return TradePaymentOut(
         id=payment.pk, method=payment.method, method_display=payment.get_method_display(), status=payment.status,
         status_display=payment.get_status_display(), amount=payment.amount, reference=payment.reference,
-        screenshot_url=request.build_absolute_uri(payment.screenshot.url) if payment.screenshot else None,
+        screenshot_url=request.build_absolute_uri(reverse("api-v1:payment_screenshot", args=[payment.pk]))
+        if payment.screenshot else None,
         note=payment.decision_note, created_at=payment.created_at, decided_at=payment.decided_at,
     )
 
 
-def order_out(request, order: Order, *, seller_side: bool = False, shortfalls: bool = False) -> TradeOrderOut:
+def _receiving_out(request, account) -> TradeReceivingAccountOut:
+    return TradeReceivingAccountOut(
+        kind=account.kind, kind_display=account.get_kind_display(), holder=account.holder,
+        account_number=account.account_number, bank=account.bank, note=account.note,
+        qr_url=request.build_absolute_uri(reverse("api-v1:receiving_qr", args=[account.pk]))
+        if account.qr_image else None)
+
+
+def order_out(request, order: Order, *, seller_side: bool = False, shortfalls: bool = False,
+              pay_to: bool = False) -> TradeOrderOut:
     """``order`` as its buyer (or, ``seller_side``, its seller) sees it. ``order`` comes from a
     trade selector (it carries ``has_pending_payment``)."""
     lines = list(order.lines.all())
@@ -237,6 +267,9 @@ def order_out(request, order: Order, *, seller_side: bool = False, shortfalls: b
                                   shipped_at=order.shipped_at, delivered_at=order.delivered_at) if shipped else None,
         note=order.note, created_at=order.created_at, submitted_at=order.submitted_at, paid_at=order.paid_at,
         completed_at=order.completed_at, next_actions=sorted(actions), shortfalls=short,
+        pay_to=[_receiving_out(request, account)
+                for account in selectors.receiving_accounts(agent=selectors.order_payee(order))]
+        if pay_to and not seller_side and "pay_transfer" in actions else None,
     )
 
 
@@ -333,6 +366,26 @@ def order_create(request, payload: TradeOrderIn):
     return Status(201, order_out(request, _buyer_order(me, order.number)))
 
 
+@router.get("/payments/{payment_id}/screenshot", auth=AGENT, url_name="payment_screenshot",
+            response={200: None, **ERRORS}, summary="The image of a transfer screenshot (payer and receiver only)")
+def payment_screenshot(request, payment_id: Id):
+    payment = (Payment.objects.select_related("receiver", "topup_for", "order__buyer", "order__seller")
+               .filter(pk=payment_id).first())
+    if payment is None or not selectors.may_see_payment_screenshot(user=request.user, payment=payment):
+        raise Http404
+    return image_response(payment.screenshot)
+
+
+@router.get("/receiving-accounts/{account_id}/qr", auth=AGENT, url_name="receiving_qr",
+            response={200: None, **ERRORS},
+            summary="The QR code of a receiving account (to pay an order of mine waiting for payment)")
+def receiving_qr(request, account_id: Id):
+    account = ReceivingAccount.objects.select_related("agent").filter(pk=account_id).first()
+    if account is None or not selectors.may_see_receiving_account(user=request.user, account=account):
+        raise Http404
+    return image_response(account.qr_image)
+
+
 @router.get("/orders", response={200: list[TradeOrderOut], **ERRORS}, auth=AGENT,
             summary="My orders (entry, upgrade, restock), newest first")
 @paginate(Pages)
@@ -348,7 +401,7 @@ def order_list(request, filters: Query[TradeOrderFilters], kind: Literal["entry"
             summary="One of my orders (pick-ups too)")
 def order_detail(request, number: Number):
     me = me_or_403(request)
-    return order_out(request, _buyer_order(me, number))
+    return order_out(request, _buyer_order(me, number), pay_to=True)
 
 
 def _buyer_act(request, number: str, act, renames=None) -> TradeOrderOut:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ..loader import format_path
@@ -139,6 +139,12 @@ def num(value: Decimal | int) -> str:
     if value == value.to_integral_value():
         return f"{int(value):,}"
     return f"{value.normalize():,f}"
+
+
+def months(value: Decimal | float | int) -> str:
+    """A number of months to one decimal, as people write it: 136.361111 → '136.4', 12 → '12'."""
+    value = Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return num(value)
 
 
 def yuan(value: Decimal | int) -> str:

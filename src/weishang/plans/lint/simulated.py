@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
-from .base import Context, Hit, num, pct, rule, yuan
+from .base import Context, Hit, months, num, pct, rule, yuan
 from .cn import cn_fee, cn_head
 from .eu import EU14_SOURCE
 
@@ -161,14 +161,14 @@ def econ_loss(ctx: Context) -> Iterator[Hit]:
     figures=("months_of_stock",),
 )
 def econ_inv(ctx: Context) -> Iterator[Hit]:
-    months = ctx.figures["months_of_stock"]
+    stock = ctx.figures["months_of_stock"]
     limit = ctx.thresholds.months_of_stock
-    if months > limit:
+    if stock > limit:
         yield Hit(
             "",
-            f"In the simulation channel inventory reaches {num(months)} months of end-customer demand (threshold "
-            f"{num(limit)}): agents are loaded with stock (囤货). Lawful alternative: no entry orders or restock "
+            f"In the simulation channel inventory reaches {months(stock)} months of end-customer demand (threshold "
+            f"{months(limit)}): agents are loaded with stock (囤货). Lawful alternative: no entry orders or restock "
             "minimums, no upgrades or awards for buying, and a buyback of unsold stock.",
-            f"模拟中渠道库存达到 {num(months)} 个月的终端需求（阈值 {num(limit)} 个月）：代理在囤货。改进做法：取消首批进货和补货"
+            f"模拟中渠道库存达到 {months(stock)} 个月的终端需求（阈值 {months(limit)} 个月）：代理在囤货。改进做法：取消首批进货和补货"
             "门槛，不以进货额升级或评奖，并回购未售出的库存。",
         )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["CHARTS", "write_charts"]
+__all__ = ["CHARTS", "money_tick", "write_charts"]
 
 CHARTS = {
     "agents_by_level": ("在做代理（按等级）", "Active agents by level"),
@@ -50,6 +50,30 @@ def _label(zh: str, en: str, bilingual: bool) -> str:
     return f"{zh} {en}" if bilingual else en
 
 
+def _short(number: float) -> str:
+    """1.5 → '1.5', 120.0 → '120', 2000.0 → '2,000' (at most one decimal, no trailing zero)."""
+    text = f"{number:,.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def money_tick(value: float, lang: str = "zh") -> str:
+    """A money axis tick as people write it: 1.5万, 2.5亿 in Chinese; 15k, 250M in English. Never
+    matplotlib's "1e8" (its scientific offset is turned off where this formatter is used)."""
+    sign = "−" if value < 0 else ""
+    size = abs(float(value))
+    steps = ((1e8, "亿"), (1e4, "万")) if lang == "zh" else ((1e6, "M"), (1e3, "k"))
+    for unit, suffix in steps:
+        if size >= unit:
+            return f"{sign}{_short(size / unit)}{suffix}"
+    return f"{sign}{_short(size)}" if size else "0"
+
+
+def _money_axis(axis, lang: str) -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda value, _pos: money_tick(value, lang)))
+
+
 def _yuan(values: list[str]) -> np.ndarray:
     return np.array([float(Decimal(v)) for v in values])
 
@@ -57,6 +81,7 @@ def _yuan(values: list[str]) -> np.ndarray:
 def write_charts(report: dict, out_dir: Path) -> dict[str, Path]:
     """Draw the five charts into ``out_dir``; returns {name: path}."""
     plt, bi = _setup()
+    lang = "zh" if bi else "en"  # Chinese units where Chinese can be drawn
     mo = report["monthly"]
     months = mo["month"]
     x = np.arange(len(months))
@@ -92,6 +117,7 @@ def write_charts(report: dict, out_dir: Path) -> dict[str, Path]:
     ax.plot(x, _yuan(mo["brand_cash"]), color="#c44e52", lw=2, label=_label("品牌累计现金", "brand cash, cumulative", bi))
     ax.axhline(0, color="black", lw=0.8)
     ax.legend(loc="upper left", fontsize=8)
+    _money_axis(ax.yaxis, lang)
     finish(fig, ax, "cash_collected", ("元", "yuan"))
 
     # 3. retail vs channel purchases
@@ -103,6 +129,7 @@ def write_charts(report: dict, out_dir: Path) -> dict[str, Path]:
     ax.plot(x, _yuan(mo["retail_to_non_participants"]), lw=2, color="#55a868",
             label=_label("零售给非参与者", "retail to non-participants", bi))
     ax.legend(loc="upper left", fontsize=8)
+    _money_axis(ax.yaxis, lang)
     finish(fig, ax, "retail_vs_channel", ("元/月", "yuan a month"))
 
     # 4. channel inventory and months of stock
@@ -144,6 +171,7 @@ def write_charts(report: dict, out_dir: Path) -> dict[str, Path]:
         ax.text(0.99, 0.95, _label(f"亏损 {share * 100:.1f}%", f"loss {share * 100:.1f}%", bi),
                 transform=ax.transAxes, ha="right", va="top")
         ax.legend(loc="upper left", fontsize=8)
+    _money_axis(ax.xaxis, lang)
     ax.set_xlabel(_label("净收入（元，1%–99% 分位之外的并入两端）", "net income, yuan (clipped to 1st–99th percentile)", bi))
     finish(fig, ax, "income_distribution", ("参与者人数", "participants"))
     return paths

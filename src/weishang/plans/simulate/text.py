@@ -66,7 +66,7 @@ def summary(r: dict, lang: str = "zh") -> str:
     lines = [
         f"{p['name']} ({p['id']} v{p['version']}) · {s['months']} months from {s['start']} · seed {s['seed']}",
         f"{num(part['ever_joined'])} participants, {num(part['active_at_end'])} active at the end, "
-        f"{num(part['exited'])} quit; half the market reached {'in ' + sat if sat else ': never'}",
+        f"{num(part['exited'])} quit; half the market {'reached in ' + sat if sat else 'never reached'}",
         f"{pct(loss['loss_share'])} end with a net loss; median net income {money(inc['net']['median'])}; "
         f"the top 1% take {pct(inc['earnings']['top1_share'])} of earnings (Gini {num(inc['earnings']['gini'], 2)})",
         f"Rewards {money(fund['rewards_total'])}: {pct(fund['recruitment_funded_share'])} funded by recruitment, "

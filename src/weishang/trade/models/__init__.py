@@ -14,4 +14,10 @@ from weishang.trade.models.payments import (  # noqa: F401
     PaymentMethod,
     PaymentStatus,
 )
+from weishang.trade.models.receiving import (  # noqa: F401
+    NoticeKind,
+    OrderNotice,
+    ReceivingAccount,
+    ReceivingKind,
+)
 from weishang.trade.models.stock import Location, LocationKind, StockLevel, StockMove, StockReason  # noqa: F401

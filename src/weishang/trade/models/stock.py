@@ -81,7 +81,8 @@ class StockMove(models.Model):
     reason = models.CharField(_("reason"), max_length=12, choices=StockReason.choices)
     order_line = models.ForeignKey("trade.OrderLine", on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="stock_moves", verbose_name=_("order line"))
-    created_by = models.ForeignKey("core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey("core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                   verbose_name=_("created by"))
     created_at = models.DateTimeField(_("when"), default=timezone.now)
     note = models.CharField(_("note"), max_length=200, blank=True)
 
@@ -103,8 +104,9 @@ class StockMove(models.Model):
 class StockLevel(models.Model):
     """Units on hand at an internal location: a cache of the moves, checked by `stock verify`."""
 
-    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="levels")
-    sku = models.ForeignKey(SKU, on_delete=models.PROTECT, related_name="+")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="levels",
+                                 verbose_name=_("stock location"))
+    sku = models.ForeignKey(SKU, on_delete=models.PROTECT, related_name="+", verbose_name=_("SKU"))
     quantity = models.IntegerField(_("on hand"), default=0)
 
     class Meta:
@@ -114,3 +116,6 @@ class StockLevel(models.Model):
             models.UniqueConstraint(fields=["location", "sku"], name="stocklevel_one_per_location_sku"),
             models.CheckConstraint(condition=Q(quantity__gte=0), name="stocklevel_never_negative"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.location} · {self.sku.code}: {self.quantity}"

@@ -24,7 +24,7 @@ def record_the_settings_as_they_are(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0003_brand_retail_unpaid_hours'),
+        ('core', '0004_brand_stuck_after_hours'),
     ]
 
     operations = [
