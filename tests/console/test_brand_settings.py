@@ -52,7 +52,7 @@ def brand_form(brand: Brand, **changes) -> dict:
             "jurisdiction": brand.jurisdiction, "supply_mode": brand.supply_mode,
             "customer_binding": brand.customer_binding,
             "customer_binding_days": "" if brand.customer_binding_days is None else brand.customer_binding_days,
-            "retail_unpaid_hours": brand.retail_unpaid_hours}
+            "retail_unpaid_hours": brand.retail_unpaid_hours, "stuck_after_hours": brand.stuck_after_hours}
     data.update(changes)
     return data
 
@@ -77,7 +77,7 @@ def test_with_a_plan_in_force_the_governed_settings_are_read_only_with_the_note(
     assert NOTE in html and reverse("admin:rewards_planversion_change", args=[active_plan.pk]) in html
     for name in ("supply_mode", "customer_binding", "customer_binding_days", "jurisdiction"):
         assert not field_input(html, name), name
-    for name in ("name", "currency", "timezone", "retail_unpaid_hours"):  # not the plan's
+    for name in ("name", "currency", "timezone", "retail_unpaid_hours", "stuck_after_hours"):  # not the plan's
         assert field_input(html, name), name
 
 
