@@ -69,7 +69,7 @@ def _fill_what_the_demo_lacks(demo_services) -> None:
     from axes.models import AccessFailureLog, AccessLog
 
     Client().post(reverse("web:login"), {"username": city.user.phone, "password": "not-the-password"},
-                  HTTP_ACCEPT_LANGUAGE="zh-hans")
+                  HTTP_ACCEPT_LANGUAGE="zh-hans", HTTP_USER_AGENT="WeChat", HTTP_ACCEPT="text/html")
     AccessLog.objects.create(username=city.user.phone, ip_address="203.0.113.9", user_agent="WeChat",
                              path_info="/m/login/")
     AccessFailureLog.objects.create(username=city.user.phone, ip_address="203.0.113.9", user_agent="WeChat",

@@ -170,7 +170,7 @@ def _nav(title, icon: str, url_name: str) -> dict:
 
 
 AUDIT_PERMS = ("catalog.view_levelprice", "channel.view_level", "catalog.view_sku", "rewards.view_planversion",
-               "ledger.view_withdrawal")
+               "ledger.view_withdrawal", "core.view_brand")
 
 UNFOLD = {
     # The brand's own name in the sidebar and the titles (weishang.console.branding).
@@ -180,7 +180,7 @@ UNFOLD = {
     "SHOW_LANGUAGES": True,
     # The console's front page: the brand's figures (weishang.console.dashboard).
     "DASHBOARD_CALLBACK": "weishang.console.dashboard.dashboard_callback",
-    # /console/audit/: every change to prices, levels, SKUs, plans and withdrawals, with who made it.
+    # /console/audit/: every change to prices, levels, SKUs, plans, withdrawals and brand settings, with who made it.
     "SITE_VIEWS": [("audit/", "audit_history", "weishang.console.audit.AuditHistoryView")],
     "SIDEBAR": {
         "show_search": True,
@@ -311,6 +311,9 @@ UNFOLD = {
                     _nav(_("Brand settings"), "storefront", "admin:core_brand_changelist"),
                     _nav(_("Staff"), "badge", "admin:core_user_changelist"),
                     _nav(_("Roles"), "shield_person", "admin:auth_group_changelist"),
+                    _nav(_("Login lockouts"), "lock_person", "admin:axes_accessattempt_changelist") | {
+                        "permission": lambda request: request.user.has_perm("axes.view_accessattempt"),
+                    },
                 ],
             },
         ],
@@ -362,7 +365,7 @@ WEISHANG_TRUSTED_PROXIES = int(os.environ.get("WEISHANG_TRUSTED_PROXIES", "0"))
 # Login lockout (django-axes, weishang.core.lockout): 5 wrong passwords for one account, or 20 from
 # one address, refuse further logins for 15 minutes; a successful login clears that account's
 # failures from that address, a password reset by text message clears all of the account's.
-INSTALLED_APPS += ["axes"]
+INSTALLED_APPS += ["weishang.core.apps.AxesConfig"]  # django-axes, titled in the console's words
 AUTHENTICATION_BACKENDS = ["weishang.core.lockout.LockoutBackend", *AUTHENTICATION_BACKENDS]
 MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as axes asks
 AXES_FAILURE_LIMIT = 5
@@ -378,6 +381,7 @@ AXES_HANDLER = "weishang.core.lockout.LockoutHandler"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_DISABLE_ACCESS_LOG = True  # failures are kept; a row per successful login is not
 AXES_VERBOSE = False
+AXES_ENABLE_ADMIN = False  # weishang.core.admin shows the attempts in the console's own style, to the owner
 
 # A device token unused for this many days stops working (401 token_expired).
 WEISHANG_TOKEN_IDLE_DAYS = int(os.environ.get("WEISHANG_TOKEN_IDLE_DAYS", "30"))

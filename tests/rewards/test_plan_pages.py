@@ -125,3 +125,26 @@ def test_plan_pages_show_no_raw_key_in_chinese(owner, versions):
     tiered = visible(owner.get(pages["plan blocked"]))
     for label in ("首批进货额 100000", "层级微商", "中国", "推荐奖", "团队", "同级推荐人数"):
         assert label in tiered, label
+
+
+SEVERITY_WORDS = {"CRIT": "严重 (CRIT)", "HIGH": "高 (HIGH)", "MED": "中 (MED)", "INFO": "提示 (INFO)"}
+
+
+def test_lint_severities_show_by_their_chinese_label_with_the_code(owner, versions):
+    """M7 item 3: a finding's severity reads 严重 (CRIT), 高 (HIGH)…, never a bare English code."""
+    pages = [reverse("admin:rewards_planversion_change", args=[versions["blocked"].pk]),
+             reverse("admin:rewards_planversion_activate", args=[versions["blocked"].pk]),
+             reverse("admin:rewards_planversion_activate", args=[versions["activatable"].pk])]
+    refused = owner.post(pages[1], {"active_from": "", "acknowledgement": ""})
+    assert refused.status_code == 409
+    seen = set()
+    for page in [visible(owner.get(url)) for url in pages] + [visible(refused)]:
+        for code, words in SEVERITY_WORDS.items():
+            if words in page:
+                seen.add(code)
+            page = page.replace(words, " ")
+        bare = re.findall(r".{0,30}\b(?:CRIT|HIGH|MED|INFO)\b.{0,30}", page)
+        assert bare == [], bare
+    assert {"CRIT", "HIGH"} <= seen
+    activatable = visible(owner.get(pages[2]))
+    assert "高 (HIGH) 1" in activatable or re.search(r"高 \(HIGH\) \d", activatable)

@@ -1,4 +1,4 @@
-"""The audit history: every change to level prices, levels, SKUs, plans and payouts, newest
+"""The audit history: every change to level prices, levels, SKUs, plans, payouts and the brand settings, newest
 first, with who made it and what changed (old → new).
 
 django-simple-history keeps one historical row per save of each tracked model (the console's
@@ -27,6 +27,7 @@ from django.views import View
 
 from weishang.catalog.models import SKU, LevelPrice
 from weishang.channel.models import Level
+from weishang.core.models import Brand
 from weishang.ledger.models import Withdrawal
 from weishang.rewards.models import PlanVersion
 
@@ -65,6 +66,9 @@ TRACKED = (
             ("name", "sha256", "active_from", "activated_at")),
     Tracked("payouts", _("Withdrawals"), Withdrawal, "ledger.view_withdrawal",
             ("status", "payout_reference", "note"), ("agent",)),
+    Tracked("brand", _("Brand settings"), Brand, "core.view_brand",
+            ("name", "currency", "timezone", "jurisdiction", "supply_mode", "customer_binding",
+             "customer_binding_days", "retail_unpaid_hours")),
 )
 HISTORY_TYPES = {"+": pgettext_lazy("audit history", "created"), "~": pgettext_lazy("audit history", "changed"),
                  "-": pgettext_lazy("audit history", "deleted")}

@@ -1,13 +1,18 @@
 import json
 
+from axes.admin import AccessAttemptAdmin as BaseAccessAttemptAdmin
+from axes.models import AccessAttempt
 from django import forms
 from django.apps import apps
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext
@@ -15,6 +20,9 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
+from weishang.console.history import HistoryAdmin
+from weishang.core import services
+from weishang.core.errors import BusinessError
 from weishang.core.lockout import LockoutAwareLoginMixin
 from weishang.core.models import Brand, OutboxEvent, User
 from weishang.core.passwords import PASSWORD_CHANGED_HOOKS
@@ -139,16 +147,82 @@ class BrandForm(forms.ModelForm):
         field_classes = {"logo": LogoField}
 
 
+_UNSET = object()
+
+
+def request_hold(request) -> services.PlanHold | None:
+    """The plan holding the brand settings, asked once per request."""
+    cached = getattr(request, "_plan_hold", _UNSET)
+    if cached is _UNSET:
+        cached = request._plan_hold = services.plan_hold()
+    return cached
+
+
 @admin.register(Brand)
-class BrandAdmin(ModelAdmin):
+class BrandAdmin(HistoryAdmin, ModelAdmin):
+    """The brand settings. Every save goes through ``core.services.brand_save``: while a plan is in
+    force, what it decides (supply mode, customer binding) is read-only here with a note linking
+    the plan, and the jurisdiction is the owner's and fixed while a plan holds it. The history
+    pages are read-only (reverting would bypass the service)."""
+
     form = BrandForm
+
     list_display = ("name", "currency", "timezone", "jurisdiction", "supply_mode", "customer_binding")
+    change_form_before_template = "admin/catalog/_plan_note.html"
 
     def has_add_permission(self, request):
         return not Brand.objects.exists() and super().has_add_permission(request)
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj),
+                *services.brand_readonly_fields(user=request.user, hold=request_hold(request)))
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+
+        class Guarded(form):
+            def _post_clean(self):
+                super()._post_clean()
+                try:
+                    services.brand_check(brand=self.instance, by=request.user)
+                except BusinessError as exc:
+                    self.add_error(exc.field if exc.field in self.fields else None, str(exc.message))
+
+        return Guarded
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra = dict(extra_context or {})
+        hold = request_hold(request)
+        if hold is not None and hold.in_force:
+            extra["plan_note"] = {"text": services.PLAN_NOTE, "plan": hold.label,
+                                  "url": reverse("admin:rewards_planversion_change", args=[hold.version_pk])}
+        return super().changeform_view(request, object_id, form_url, extra)
+
+    def save_model(self, request, obj, form, change):
+        # A value posted for a read-only setting is not saved: say why, as the service would.
+        for name in self.get_readonly_fields(request, obj):
+            if name not in request.POST or not change:
+                continue
+            stored = getattr(obj, name)
+            if request.POST[name].strip() != ("" if stored is None else str(stored)):
+                probe = Brand.objects.get(pk=obj.pk)
+                setattr(probe, name, request.POST[name].strip() or None)
+                try:
+                    services.brand_check(brand=probe, by=request.user)
+                except BusinessError as exc:
+                    messages.error(request, exc.message)
+        services.brand_save(brand=obj, by=request.user)
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 @admin.register(OutboxEvent)
@@ -173,4 +247,27 @@ class OutboxEventAdmin(ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AccessAttempt)
+class AccessAttemptAdmin(BaseAccessAttemptAdmin, ModelAdmin):
+    """Failed logins per account and client address (django-axes, weishang.core.lockout): the
+    owner sees who is locked out and clears a lockout by deleting the row (roles.py). Read-only
+    otherwise; the form data axes keeps is not shown (it may hold what was typed)."""
+
+    list_display = ("attempt_time", "username", "ip_address", "failures_since_start", "status")
+    list_filter = ("attempt_time",)
+    fieldsets = ((None, {"fields": ("username", "ip_address", "user_agent", "path_info", "failures_since_start",
+                                    "attempt_time")}),)
+    actions = ["delete_selected"]
+
+    @admin.display(description=_("status"))
+    def status(self, obj):
+        limit = int(settings.AXES_FAILURE_LIMIT)
+        if obj.failures_since_start >= limit:
+            return _("Locked out")
+        return _("%(n)d attempts left") % {"n": limit - obj.failures_since_start}
+
+    def has_change_permission(self, request, obj=None):
         return False

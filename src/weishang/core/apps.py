@@ -1,9 +1,11 @@
+from axes.apps import AppConfig as BaseAxesConfig
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
+    default = True  # this module also defines AxesConfig
     name = "weishang.core"
     label = "core"
     verbose_name = _("Brand")
@@ -21,3 +23,26 @@ class CoreConfig(AppConfig):
 
         self.connect_post_migrate()
         user_logged_in.connect(clear_on_login, dispatch_uid="weishang.core.lockout_clear_on_login")
+
+
+class AxesConfig(BaseAxesConfig):
+    """django-axes, titled in the console by what it shows (its pages are the owner's, core.admin)."""
+
+    verbose_name = _("Login lockouts")
+
+    def ready(self) -> None:
+        super().ready()
+        from axes.models import AccessAttempt
+
+        # axes names an attempt in English, untranslated ("Attempted Access: <time>"); the console
+        # titles its pages with it, so it is named here in the reader's language.
+        AccessAttempt.__str__ = _attempt_name
+
+
+def _attempt_name(attempt) -> str:
+    from django.utils.formats import date_format
+    from django.utils.timezone import localtime
+    from django.utils.translation import gettext
+
+    return gettext("Failed logins of %(name)s since %(time)s") % {
+        "name": attempt.username or "-", "time": date_format(localtime(attempt.attempt_time), "Y-m-d H:i")}

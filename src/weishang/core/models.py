@@ -4,6 +4,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from weishang.core.validators import validate_phone
 
@@ -87,10 +88,14 @@ class Brand(models.Model):
         help_text=_("A paid order not filled within this many hours appears in the console's stuck queue."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # Every change of a setting, with who made it (the audit history; core.services.brand_save).
+    history = HistoricalRecords(excluded_fields=["created_at"])
 
     class Meta:
         verbose_name = _("brand settings")
         verbose_name_plural = _("brand settings")
+        # The jurisdiction picks the rules a reward plan is checked against: the owner's (M7).
+        permissions = [("change_jurisdiction", _("Can change the jurisdiction"))]
 
     def __str__(self) -> str:
         return self.name

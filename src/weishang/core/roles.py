@@ -49,10 +49,14 @@ ROLES: dict[str, tuple] = {
             "api.apitoken": (VIEW, CHANGE),
             "webhooks.webhookendpoint": ALL,
             "webhooks.webhookdelivery": (VIEW, CHANGE),
+            # Login lockouts (django-axes): the owner sees the failed logins per account and address
+            # and clears a lockout by deleting its access attempt (M7).
+            "axes.accessattempt": (VIEW, DELETE),
         },
         # Pricing (retail prices, level discounts and entry conditions, the price grid) is the
-        # owner's alone: it sets what every agent pays (M7).
-        ("channel.move_agent", "channel.decide_application", "catalog.change_pricing"),
+        # owner's alone: it sets what every agent pays; so is the jurisdiction, the rulebook a
+        # plan is checked against (M7).
+        ("channel.move_agent", "channel.decide_application", "catalog.change_pricing", "core.change_jurisdiction"),
     ),
     "operations": (
         _("Operations"),

@@ -27,6 +27,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -127,13 +128,19 @@ class UploadPlanForm(forms.Form):
         return cleaned
 
 
+def with_severity(text, code: str):
+    """A lazy text naming a lint severity by its label (严重 (CRIT)), in the reader's language."""
+    return lazy(lambda: str(text) % {"severity": labels.severity_label(code)}, str)()
+
+
 class ActivateForm(forms.Form):
     active_from = forms.DateTimeField(
         label=_("In force from (empty: now)"), required=False,
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"],
         widget=UnfoldAdminTextInputWidget(attrs={"type": "datetime-local"}))
     acknowledgement = forms.CharField(
-        label=_("Acknowledgement of the HIGH findings (who decided, and why)"), required=False, max_length=2000,
+        label=with_severity(_("Acknowledgement of the %(severity)s findings (who decided, and why)"), "HIGH"),
+        required=False, max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3, "class": "border rounded-default w-full p-2"}))
 
 
@@ -182,8 +189,8 @@ def _draft_state(version: PlanVersion) -> str:
 
 PLAN_STATE_TEXT = {
     "draft": _("Draft"),
-    "blocked": _("Draft · blocked: the linter finds CRIT findings (or it is a sandbox plan), so it cannot be "
-                 "activated"),
+    "blocked": with_severity(_("Draft · blocked: the linter finds %(severity)s findings (or it is a sandbox plan), "
+                               "so it cannot be activated"), "CRIT"),
     "activatable": _("Draft · can be activated"),
     "scheduled": _("Scheduled"),
     "in_force": _("In force"),

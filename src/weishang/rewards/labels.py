@@ -126,6 +126,22 @@ PLAN_VALUES: dict[str, dict[str, Any]] = {
 PLAN_VALUES["type"] = {key: PLAN_KEYS[key] for key in ("referral", "retail_commission", "self_purchase_rebate",
                                                         "team_volume", "target_award")}
 
+# The linter's severities (plans.lint.report.SEVERITIES), by their label; the code stays beside it
+# (严重 (CRIT)) because findings, the command line and the docs name them by code.
+SEVERITIES: dict[str, Any] = {
+    "CRIT": _("lint severity", "critical"),
+    "HIGH": _("lint severity", "high"),
+    "MED": _("lint severity", "medium"),
+    "INFO": _("lint severity", "info"),
+}
+
+
+def severity_label(code: str) -> str:
+    """``CRIT`` → ``严重 (CRIT)``; an unknown code as written."""
+    label = SEVERITIES.get(code)
+    return f"{label} ({code})" if label is not None else str(code)
+
+
 _SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 

@@ -24,6 +24,7 @@ from weishang.core.errors import BusinessError, Conflict
 from weishang.core.models import Brand, CustomerBinding, SupplyMode
 from weishang.core.money import to_money
 from weishang.plans import Plan, PlanError, PlanIssue, parse_plan
+from weishang.rewards.labels import severity_label, value_text
 from weishang.rewards.models import PlanAcknowledgement, PlanVersion
 from weishang.trade.models import Order
 
@@ -185,14 +186,17 @@ def _gate(version: PlanVersion, plan: Plan, acknowledgement: str) -> list:
     crit = [f for f in report.findings if f.severity == "CRIT"]
     if crit:
         rules = ", ".join(sorted({f.rule for f in crit}))
-        raise PlanBlocked(_("The linter finds %(n)d CRIT finding(s) for %(where)s (%(rules)s): this plan cannot go "
-                            "live. Its report says what triggered each one and what a lawful alternative looks "
-                            "like.") % {"n": len(crit), "where": report.jurisdiction, "rules": rules}, crit)
+        raise PlanBlocked(_("The linter finds %(n)d %(severity)s finding(s) for %(where)s (%(rules)s): this plan "
+                            "cannot go live. Its report says what triggered each one and what a lawful alternative "
+                            "looks like.") % {"n": len(crit), "severity": severity_label("CRIT"),
+                                              "where": value_text("jurisdiction", report.jurisdiction),
+                                              "rules": rules}, crit)
     high = [f for f in report.findings if f.severity == "HIGH"]
     if high and not (acknowledgement or "").strip():
         rules = ", ".join(sorted({f.rule for f in high}))
-        raise Conflict(_("The linter finds %(n)d HIGH finding(s) (%(rules)s). Activating needs an acknowledgement: "
-                         "write who decided to accept the risk and why.") % {"n": len(high), "rules": rules},
+        raise Conflict(_("The linter finds %(n)d %(severity)s finding(s) (%(rules)s). Activating needs an "
+                         "acknowledgement: write who decided to accept the risk and why.")
+                       % {"n": len(high), "severity": severity_label("HIGH"), "rules": rules},
                        field="acknowledgement", code="acknowledgement_required")
     return high
 
@@ -261,6 +265,21 @@ def plan_governance() -> PlanGovernance | None:
     skus = {code for code, row in plan.prices.items() if "retail" in row}
     skus |= {level.entry.gift_pack for level in plan.levels if level.entry.gift_pack}
     return PlanGovernance(version_pk=version.pk, label=str(version), skus=frozenset(skus))
+
+
+def plan_brand_hold():
+    """What holds the brand settings (installed into ``core.services``): the plan in force, or
+    the next version activated to start later (it holds the jurisdiction it was linted against)."""
+    from weishang.core.services import PlanHold
+
+    version = plan_in_force()
+    if version is not None:
+        return PlanHold(version_pk=version.pk, label=str(version), in_force=True)
+    version = (PlanVersion.objects.filter(activated_at__isnull=False, active_from__gt=timezone.now())
+               .order_by("active_from").first())
+    if version is not None:
+        return PlanHold(version_pk=version.pk, label=str(version), in_force=False)
+    return None
 
 
 def plan_sync_due(now: datetime | None = None) -> PlanVersion | None:

@@ -23,6 +23,12 @@ def plan_path(path: str) -> str:
     return labels.path_label(path)
 
 
+@register.filter
+def severity(code: str) -> str:
+    """``{{ finding.severity|severity }}`` → 严重 (CRIT)."""
+    return labels.severity_label(code)
+
+
 # What a finding quotes from a plan file (``supply: company``) or a command (`weishang plan simulate`).
 _QUOTED = re.compile(r"`([^`]+)`|\b([a-z][a-z0-9_]*: [A-Za-z0-9_.\-]+)")
 
