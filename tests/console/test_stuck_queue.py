@@ -20,7 +20,7 @@ from weishang.core.models import Brand, SupplyMode
 from weishang.core.roles import role_group_name, roles_sync
 from weishang.ledger.selectors import ledger_verify
 from weishang.trade import services, stock
-from weishang.trade.models import LocationKind, Order, OrderStatus, ReceivingAccount, StockReason
+from weishang.trade.models import LocationKind, Order, OrderNotice, OrderStatus, ReceivingAccount, StockReason
 from weishang.trade.stock import stock_verify
 
 pytestmark = pytest.mark.django_db
@@ -142,3 +142,52 @@ def test_owner_and_finance_manage_the_brands_receiving_accounts(client, staff):
     page = client.get(reverse("admin:trade_receivingaccount_change", args=[account.pk])).content.decode()
     assert reverse("web:receiving_qr", args=[account.pk]) in page and account.qr_image.url not in page
     assert client.get(reverse("web:receiving_qr", args=[account.pk])).status_code == 200
+
+
+def test_an_unfilled_paid_shop_order_is_stuck_and_the_brand_refunds_it(client, staff, make_agent):
+    """A shop order paid by a transfer its seller confirmed, never filled (M7 item 1: the way an
+    agent held a stranger's binding): it is in the stuck queue; the brand cancels and refunds it.
+    The company cannot take a consumer's order over from the agent's shop: those ways out are not
+    offered, and refused with a message if asked for."""
+    from weishang.core.errors import Conflict
+    from weishang.trade.models import Customer
+
+    Brand.objects.create(name="测试品牌", supply_mode=SupplyMode.CLOUD)
+    sku = SKU.objects.create(product=Product.objects.create(name="精华"), code="S-1", name="精华 30ml",
+                             retail_price=Decimal("100"))
+    agent = make_agent("vip", real_name="特约赵")
+    order = services.retail_order_submit(seller=agent, name="陈女士", phone="13900008888", address="上海",
+                                         lines=[(sku, 1)])
+    payment = services.retail_payment_submit(order=order, phone="13900008888", screenshot=png())
+    services.payment_confirm(payment=payment, by=agent.user)
+    Order.objects.filter(pk=order.pk).update(paid_at=timezone.now() - timedelta(hours=72))
+    order.refresh_from_db()
+    assert services.order_is_stuck(order)
+
+    operations = staff("operations")
+    client.force_login(operations)
+    assert order.number in client.get(reverse("admin:trade_order_changelist") + "?waiting=stuck").content.decode()
+    assert order.number in client.get(
+        reverse("admin:trade_order_changelist") + "?brand_to_act=yes").content.decode()
+    detail = client.get(reverse("admin:trade_order_change", args=[order.pk])).content.decode()
+    assert url("stuck_refund", order) in detail
+    assert url("company_fill", order) not in detail and url("reassign", order) not in detail
+    for name in ("company_fill", "reassign"):
+        assert client.post(url(name, order), {"note": "公司代发"}).status_code == 400
+    for way_out in (services.order_reassign_to_company, services.order_company_fill):
+        with pytest.raises(Conflict, match="店铺订单归其卖家"):
+            way_out(order=order, by=operations, note="公司代发")
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID and order.seller == agent
+
+    client.cookies["django_language"] = "en"
+    page = client.get(url("stuck_refund", order)).content.decode()
+    assert "The ¥100.00 the consumer transferred to 特约赵 is for 特约赵 to pay back to them." in page
+    response = client.post(url("stuck_refund", order), {"note": "未发货，退款"}, follow=True)
+    assert response.redirect_chain and f"Order {order.number} cancelled and refunded." in response.content.decode()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED
+    assert Customer.objects.get(phone="13900008888").bound_agent is None
+    notice = OrderNotice.objects.get(order=order, agent=agent)  # the seller is told, in the brand's language
+    assert "消费者转给特约赵的 ¥100.00 由特约赵退还给消费者。" in notice.text
+    assert ledger_verify() == [] and stock_verify() == []

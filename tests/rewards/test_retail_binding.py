@@ -146,16 +146,15 @@ def test_a_cancelled_or_expired_order_binds_nobody(shops):
 
 
 def test_a_paid_order_cancelled_afterwards_binds_nobody(shops):
-    """The attacker 'confirms' a transfer they never got for the bait order (their own word is all a
-    transfer to the seller needs), the stranger then pays a real order at 李's shop, and the bait is
-    cancelled: the binding is worked out again without it, for the real order too."""
+    """The attacker pays the bait order through WeChat Pay with their own money, the stranger then
+    pays a real order at 李's shop, and the bait is cancelled (refunded): the binding is worked out
+    again without it, for the real order too."""
     attacker, li, _wang = shops
     binding(CustomerBinding.FIRST)
     bait = trade.retail_order_submit(seller=attacker, name="陈女士", phone=VICTIM, address="上海",
                                      lines=[("GLOW-50G", 1)])
-    trade.payment_confirm(payment=trade.retail_payment_submit(order=bait, phone=VICTIM, screenshot=png()),
-                          by=attacker.user)
-    assert victim().bound_agent == attacker  # paid, on the seller's word
+    pay_by_notice(bait)
+    assert victim().bound_agent == attacker  # paid through the provider: bound at payment
     real = trade.retail_order_submit(seller=li, name="陈女士", phone=VICTIM, address="上海", lines=[("GLOW-50G", 1)])
     pay_by_notice(real)
     real.refresh_from_db()
@@ -227,12 +226,14 @@ def test_an_expiring_binding_renews_and_moves_only_on_payment(shops):
     assert commission(deliver(unpaid)) == {wang.pk: Decimal("19.80")}
 
 
-def test_a_confirmed_transfer_binds_too(shops):
+def test_a_transfer_confirmed_by_its_seller_binds_when_the_order_is_filled(shops):
     _attacker, li, _wang = shops
     order = trade.retail_order_submit(seller=li, name="陈女士", phone=VICTIM, address="上海", lines=[("GLOW-50G", 1)])
     payment = trade.retail_payment_submit(order=order, phone=VICTIM, screenshot=png())
     assert victim().bound_agent is None  # a screenshot is not a payment yet
     trade.payment_confirm(payment=payment, by=li.user)
+    assert victim().bound_agent is None  # paid on the seller's word: not yet
+    trade.order_fill(order=order, by=li.user)  # the goods leave 李's stock for the customer
     assert victim().bound_agent == li
     order.refresh_from_db()
     assert order.bound_agent == li
@@ -418,3 +419,104 @@ def test_the_command_can_be_run_as_of_a_time(shops):
     assert order.status == OrderStatus.CANCELLED
     with pytest.raises(CommandError, match="not a date-time"):
         call_command("orders", "expire", now="yesterday")
+
+
+# --- a transfer the seller confirms on their own word binds when the goods go out ------------
+
+def seller_client(agent) -> Client:
+    client = Client()
+    client.force_login(agent.user)
+    return client
+
+
+def test_a_self_confirmed_transfer_binds_nobody_until_the_seller_fills_the_order(shops):
+    """The hijack by a transfer the seller 'confirms' themselves: the attacker types the stranger's
+    phone into their own shop, uploads any picture on the consumer's pay page (they know the phone),
+    confirms it on their phone and never fills the order. The stranger's real purchase at 李's shop,
+    paid through WeChat Pay, is 李's customer and 李's commission; once the bait IS filled (the goods
+    leave the attacker's stock for the customer), the binding follows the brand's rule from then."""
+    attacker, li, _wang = shops
+    binding(CustomerBinding.OVERRIDE)
+    consumer = Client()
+    bait = place_in_shop(consumer, attacker, VICTIM)
+    pay_page = f"/s/{attacker.invite_code}/o/{bait.number}/?phone={VICTIM}"
+    assert consumer.post(pay_page, {"screenshot": png(), "reference": "随便一张图"}).status_code == 302
+    payment = Payment.objects.get(order=bait)
+    as_attacker = seller_client(attacker)
+    response = as_attacker.post(f"/m/fill/{bait.number}/payments/{payment.pk}/confirm/", {"note": "收到"})
+    assert response.status_code == 302
+    bait.refresh_from_db()
+    assert bait.status == OrderStatus.PAID  # paid, on the seller's word alone ...
+    assert victim().bound_agent is None and bait.bound_agent is None  # ... which binds nobody
+
+    real = place_in_shop(Client(), li, VICTIM, units=2)  # the stranger's real purchase, WeChat Pay
+    pay_by_notice(real)
+    real.refresh_from_db()
+    assert victim().bound_agent == li and real.bound_agent == li
+    real = deliver(real)
+    assert commission(real) == {li.pk: Decimal("39.60")}
+    assert not RewardLine.objects.filter(beneficiary=attacker).exists()
+
+    # The attacker fills the bait after all: the goods leave their stock for the customer, and
+    # under "override" the last agent who sold to her takes her from now on.
+    response = as_attacker.post(f"/m/fill/{bait.number}/fill/", {"carrier": "顺丰", "tracking_number": "SF9"})
+    assert response.status_code == 302, response.content.decode()[:500]
+    bait.refresh_from_db()
+    assert bait.status == OrderStatus.FULFILLED
+    assert victim().bound_agent == attacker and bait.bound_agent == attacker
+    trade.order_mark_delivered(order=bait, by=attacker.user)
+    rewards_process()
+    assert commission(bait) == {attacker.pk: Decimal("19.80")}
+    assert commission(Order.objects.get(pk=real.pk)) == {li.pk: Decimal("39.60")}  # 李's sale stays 李's
+
+
+def test_under_first_binding_a_self_confirmed_order_filled_later_comes_second(shops):
+    """First binding: the bait was paid (on the attacker's word) before 李's real sale, but bound
+    nobody until it was filled, after 李's sale: the customer stays 李's, also when the binding is
+    worked out again (李's later order cancelled: the bait, filled, then binds her)."""
+    attacker, li, _wang = shops
+    binding(CustomerBinding.FIRST)
+    bait = shop_order(attacker)
+    trade.payment_confirm(payment=trade.retail_payment_submit(order=bait, phone=VICTIM, screenshot=png()),
+                          by=attacker.user)
+    real = shop_order(li)
+    pay_by_notice(real)
+    trade.order_fill(order=bait, by=attacker.user)
+    bait.refresh_from_db()
+    assert victim().bound_agent == li and bait.bound_agent == li
+    trade.order_cancel(order=real, by=li.user)
+    bait.refresh_from_db()
+    assert victim().bound_agent == attacker and bait.bound_agent == attacker
+    another = shop_order(attacker)
+    trade.payment_confirm(payment=trade.retail_payment_submit(order=another, phone=VICTIM, screenshot=png()),
+                          by=attacker.user)
+    # An unfilled self-confirmed order does not count when the binding is worked out again.
+    trade.refund_request(order=bait, by=attacker.user, note="退货")
+    trade.refund_approve(order=bait, by=attacker.user)
+    assert victim().bound_agent is None
+    another.refresh_from_db()
+    assert another.bound_agent is None
+
+
+def test_a_provider_paid_or_brand_confirmed_shop_order_binds_at_payment(shops, django_user_model):
+    from django.contrib.auth.models import Group
+
+    from weishang.core.roles import role_group_name, roles_sync
+
+    attacker, li, wang = shops
+    binding(CustomerBinding.OVERRIDE)
+    online = shop_order(li)
+    pay_by_notice(online)  # signed by the provider: bound now, before any fill
+    online.refresh_from_db()
+    assert online.status == OrderStatus.PAID and victim().bound_agent == li and online.bound_agent == li
+
+    roles_sync()
+    finance = django_user_model.objects.create_user(username="fin", password="staff-pass-123", is_staff=True)
+    finance.groups.add(Group.objects.get(name=role_group_name("finance")))
+    checked = shop_order(wang)
+    trade.payment_confirm(payment=trade.retail_payment_submit(order=checked, phone=VICTIM, screenshot=png()),
+                          by=finance)  # brand finance checked the transfer: bound now
+    checked.refresh_from_db()
+    assert victim().bound_agent == wang and checked.bound_agent == wang
+    trade.order_fill(order=checked, by=wang.user)  # filling does not bind again
+    assert victim().bound_agent == wang

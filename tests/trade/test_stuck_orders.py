@@ -205,3 +205,29 @@ def test_an_unpaid_cancel_says_no_money_moved(t, skus, supplier, buyer):
 def test_cancel_refund_states_amount_payer_and_payee(t, supplier, buyer, transfer_paid):
     refund = services.cancel_refund(transfer_paid)
     assert refund["amount"] == Decimal("226.50") and refund["payer"] == supplier and refund["payee"] == buyer
+
+
+def test_a_stuck_shop_order_paid_through_wechat_pay_is_refunded_from_the_seller(t, skus, supplier, decider):
+    """A consumer paid a shop order through WeChat Pay (money in the brand's account, credited to the
+    seller's wallet); the seller never fills it. It is stuck; the brand refunds it: the seller's
+    wallet pays it back to brand cash (refunded at the provider), and the seller is told so. The
+    company does not take a shop order over."""
+    from weishang.trade.models import Customer
+
+    order = services.retail_order_submit(seller=supplier, name="陈女士", phone="13900008888", address="上海",
+                                         lines=[(skus.a, 1)])
+    t.pay(order)
+    assert order.status == S.PAID and Customer.objects.get(phone="13900008888").bound_agent == supplier
+    assert not services.order_is_stuck(age(order, 47))
+    assert services.order_is_stuck(age(order, 48))
+    with pytest.raises(Conflict):
+        services.order_company_fill(order=order, by=decider, note="公司代发")
+    paid_in = t.balance(supplier)
+    services.order_stuck_refund(order=order, by=decider, note="一直未发货")
+    order.refresh_from_db()
+    assert order.status == S.CANCELLED
+    assert t.balance(supplier) == paid_in - order.total
+    assert Customer.objects.get(phone="13900008888").bound_agent is None
+    text = OrderNotice.objects.get(order=order, agent=supplier).text
+    assert f"消费者通过微信支付付的 ¥{order.total} 由品牌原路退还" in text and "一直未发货" in text
+    assert ledger_verify() == [] and stock_verify() == []

@@ -31,6 +31,7 @@ from weishang.channel.models import Agent, AgentStatus, Application, Application
 from weishang.core.money import ZERO, to_money
 from weishang.ledger.models import Account, JournalLine, Purpose, Withdrawal, WithdrawalStatus
 from weishang.trade.models import (
+    STUCK_KINDS,
     VOLUME_KINDS,
     LocationKind,
     Order,
@@ -56,11 +57,12 @@ def _pending_payment() -> Exists:
 
 
 def stuck_orders() -> Q:
-    """Paid orders not filled within the brand's ``stuck_after_hours`` (the stuck queue: the brand
-    takes a way out, see ``trade.services.order_company_fill`` and the two after it)."""
+    """Paid orders not filled within the brand's ``stuck_after_hours``, shop orders too (the stuck
+    queue: the brand takes a way out, see ``trade.services.order_company_fill`` and the two after
+    it; a shop order is only refunded)."""
     from weishang.trade.services import stuck_cutoff
 
-    return Q(status=S.PAID, kind__in=VOLUME_KINDS, paid_at__lte=stuck_cutoff())
+    return Q(status=S.PAID, kind__in=STUCK_KINDS, paid_at__lte=stuck_cutoff())
 
 
 def order_queues() -> dict[str, tuple[object, Q]]:

@@ -196,6 +196,8 @@ def next_step(order: Order) -> str:
         who = pending.receiver.real_name if pending.receiver_id else _brand_finance()
         return gettext("A transfer is waiting for confirmation by %(who)s.") % {"who": who}
     if status == S.PAID:
+        if services.order_is_stuck(order) and kind == OrderKind.RETAIL:
+            return gettext("Stuck: paid and not filled in time. The seller fills it, or the brand refunds it.")
         if services.order_is_stuck(order):
             return gettext("Stuck: paid and not filled in time. The brand fills it, reassigns it to the company "
                            "or refunds it.")
@@ -278,6 +280,7 @@ class Step:
     form: type[forms.Form]
     run: Callable[..., object]                  # run(order, user, cleaned_data)
     done: object                                # success message, %(number)s
+    done_shop: object = None                    # the same for a shop order, if it differs
 
 
 ORDER_STEPS: dict[str, Step] = {
@@ -296,19 +299,22 @@ ORDER_STEPS: dict[str, Step] = {
         _("Order %(number)s filled.")),
     # The ways out of a stuck order (paid, not filled within the brand's stuck_after_hours).
     "company_fill": Step(
-        _("Stuck: the company fills it now"), "order_decide", services.order_is_stuck, (S.PAID,), StuckFillForm,
+        _("Stuck: the company fills it now"), "order_decide",
+        lambda o: o.kind != OrderKind.RETAIL and services.order_is_stuck(o), (S.PAID,), StuckFillForm,
         lambda o, u, d: services.order_company_fill(order=o, by=u, note=d["note"], carrier=d["carrier"],
                                                     tracking_number=d["tracking_number"]),
         _("Order %(number)s filled by the company.")),
     "reassign": Step(
         _("Stuck: reassign to the company"), "order_decide",
-        lambda o: o.seller_id is not None and services.order_is_stuck(o), (S.PAID,), RequiredNoteForm,
+        lambda o: o.seller_id is not None and o.kind != OrderKind.RETAIL and services.order_is_stuck(o), (S.PAID,),
+        RequiredNoteForm,
         lambda o, u, d: services.order_reassign_to_company(order=o, by=u, note=d["note"]),
         _("Order %(number)s is the company's now; fill it from the warehouse.")),
     "stuck_refund": Step(
         _("Stuck: cancel and refund"), "order_decide", services.order_is_stuck, (S.PAID,), RequiredNoteForm,
         lambda o, u, d: services.order_stuck_refund(order=o, by=u, note=d["note"]),
-        _("Order %(number)s cancelled; the money is back in the buyer's wallet.")),
+        _("Order %(number)s cancelled; the money is back in the buyer's wallet."),
+        _("Order %(number)s cancelled and refunded.")),
     "ship_pickup": Step(
         _("Ship pick-up"), "order_handle", lambda o: o.kind == OrderKind.PICKUP, (S.SUBMITTED,), ShipForm,
         lambda o, u, d: services.pickup_ship(order=o, by=u, carrier=d["carrier"],
@@ -594,7 +600,8 @@ class OrderAdmin(ExportMixin, ModelAdmin):
                 except BusinessError as exc:
                     _form_errors(form, exc)
                 else:
-                    messages.success(request, step.done % {"number": order.number})
+                    done = step.done_shop if step.done_shop and order.kind == OrderKind.RETAIL else step.done
+                    messages.success(request, done % {"number": order.number})
                     return redirect("admin:trade_order_change", order.pk)
         order.refresh_from_db()
         context = {
@@ -607,6 +614,8 @@ class OrderAdmin(ExportMixin, ModelAdmin):
             "availability": (order_availability(order) if name == "fill"
                              else order_availability(_as_company(order)) if name == "company_fill" else None),
             "refund": services.cancel_refund(order) if name == "stuck_refund" else None,
+            "shop_refund": (services.shop_refund_text(shop) if name == "stuck_refund"
+                            and (shop := services.shop_order_refund(order)) else None),
             "next_step": next_step(order),
             "ready": step.party(order) and order.status in step.statuses,
             "form": form,

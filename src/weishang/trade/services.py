@@ -32,7 +32,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet, Sum
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext as _
@@ -70,7 +70,7 @@ from weishang.trade.models import (
     StockMove,
     StockReason,
 )
-from weishang.trade.models.orders import LIVE_STATUSES, OPEN_STATUSES, VOLUME_KINDS
+from weishang.trade.models.orders import LIVE_STATUSES, OPEN_STATUSES, STUCK_KINDS, VOLUME_KINDS
 from weishang.trade.providers.base import (
     PaymentIntent,
     PaymentRequest,
@@ -380,6 +380,7 @@ def _cancel(order: Order, *, by, note: str) -> None:
     """Cancel a locked order whose canceller has been checked (``by`` None: the system)."""
     was_paid = order.status == OrderStatus.PAID
     refund = cancel_refund(order) if was_paid else None
+    shop_refund = shop_order_refund(order) if was_paid else None
     _transition(order, "cancel", by=by, note=note)
     if order.kind == OrderKind.PICKUP:  # the units left cloud stock at the request: put them back
         taken = StockMove.objects.filter(order_line__order=order, reason=StockReason.PICKUP).select_related(
@@ -397,7 +398,7 @@ def _cancel(order: Order, *, by, note: str) -> None:
     if was_paid:
         _refund_money(order)
         _unbind_undone(order)
-    _notify_cancel(order, by=by, refund=refund, note=note)
+    _notify_cancel(order, by=by, refund=refund, note=note, shop_refund=shop_refund)
     _emit(order, "order.cancelled")
 
 
@@ -417,12 +418,33 @@ def cancel_refund(order: Order) -> dict | None:
     return {"amount": paid.amount, "payer": order.seller, "payee": order.buyer, "method": paid.method}
 
 
+def shop_order_refund(order: Order) -> dict | None:
+    """What cancelling a paid shop order now does with the consumer's money (a consumer has no
+    wallet): ``{"amount", "seller", "method"}``, or None when it is not a paid shop order."""
+    if order.kind != OrderKind.RETAIL or order.status != OrderStatus.PAID:
+        return None
+    paid = order.payments.filter(status=PaymentStatus.CONFIRMED).first()
+    if paid is None:
+        return None
+    return {"amount": paid.amount, "seller": order.seller, "method": paid.method}
+
+
+def shop_refund_text(refund: dict) -> str:
+    """``shop_order_refund`` in words, in the active language."""
+    values = {"amount": refund["amount"], "seller": _party_name(refund["seller"])}
+    if refund["method"] == PaymentMethod.WECHATPAY:
+        return gettext("The ¥%(amount)s the consumer paid through WeChat Pay goes back to them there, from "
+                       "the brand, taken from %(seller)s's wallet.") % values
+    return gettext("The ¥%(amount)s the consumer transferred to %(seller)s is for %(seller)s to pay back to "
+                   "them.") % values
+
+
 def _notice(order: Order, agent: Agent | None, kind: str, text: str, *, by=None) -> None:
     if agent is not None:
         OrderNotice.objects.create(order=order, agent=agent, kind=kind, text=text[:300], created_by=by)
 
 
-def _notify_cancel(order: Order, *, by, refund: dict | None, note: str) -> None:
+def _notify_cancel(order: Order, *, by, refund: dict | None, note: str, shop_refund: dict | None = None) -> None:
     """The party who did not cancel finds it in their 待我处理: who cancelled, and who paid back what."""
     with translation.override(settings.LANGUAGE_CODE):
         by_buyer = order.buyer_id is not None and order.buyer.user_id == getattr(by, "pk", None)
@@ -437,6 +459,8 @@ def _notify_cancel(order: Order, *, by, refund: dict | None, note: str) -> None:
             text += " " + gettext("¥%(amount)s went back from %(payer)s's wallet to %(payee)s's wallet.") % {
                 "amount": refund["amount"], "payer": _party_name(refund["payer"]),
                 "payee": _party_name(refund["payee"])}
+        if shop_refund is not None:
+            text += " " + shop_refund_text(shop_refund)
         if note.strip():
             text += " " + gettext("Why: %(note)s") % {"note": note.strip()}
     if by_buyer:
@@ -571,8 +595,10 @@ def _post_payment(order: Order, payment: Payment, *, by=None) -> None:
 
 def _mark_paid(order: Order, *, by) -> None:
     """Every way an order becomes paid ends here, under the order's lock: a shop order binds its
-    customer now (never when it is placed), in the payment's transaction."""
-    _bind_paid_customer(order)
+    customer now (never when it is placed), in the payment's transaction — unless it was paid on
+    its seller's word alone (``_binds_when_filled``): then it binds when the seller fills it."""
+    if not _binds_when_filled(order):
+        _bind_paid_customer(order)
     _transition(order, "mark_paid", by=by)
     _emit(order, "order.paid")
 
@@ -767,6 +793,8 @@ def order_fill(*, order: Order, by, carrier: str = "", tracking_number: str = ""
     stock.stock_move(moves=[stock.Move(src, dst, line.sku, line.quantity, line.pk)
                             for line in order.lines.select_related("sku")],
                      reason=StockReason.ORDER_FILL, by=by, note=order.number)
+    if _binds_when_filled(order):  # paid on the seller's word: the goods going out is what binds
+        _bind_paid_customer(order)
     if carrier or tracking_number:
         order.carrier, order.tracking_number, order.shipped_at = carrier[:40], tracking_number[:60], timezone.now()
     _transition(order, "fulfil", by=by)
@@ -902,10 +930,29 @@ def _bind_customer(customer: Customer, seller_id: int, *, now: datetime) -> None
         customer.bound_agent_id, customer.bound_at = seller_id, now
 
 
+def _seller_word() -> Exists:
+    """For an order queryset: its payment is a transfer confirmed by the agent who received it
+    (the order's seller when it was paid) — paid on the seller's word alone."""
+    return Exists(Payment.objects.filter(order=OuterRef("pk"), status=PaymentStatus.CONFIRMED,
+                                         method=PaymentMethod.TRANSFER, receiver__isnull=False,
+                                         decided_by=F("receiver__user")))
+
+
+def _binds_when_filled(order: Order) -> bool:
+    """A shop order paid by a transfer its own seller confirmed binds its customer when the seller
+    fills it (the goods leave their stock for the customer), not at the confirmation: anyone can
+    upload a picture for a phone they know and 'confirm' it. A provider's signed notice, or brand
+    finance's confirmation, is a payment someone else vouches for: those bind at payment."""
+    if order.kind != OrderKind.RETAIL or order.customer_id is None:
+        return False
+    return Order.objects.filter(pk=order.pk).filter(_seller_word()).exists()
+
+
 def _bind_paid_customer(order: Order) -> None:
-    """A shop order is being paid: bind its customer by the brand's rule (first, expiring,
-    override) under the customer's row lock, and keep on the order the binding as it now stands —
-    the agent whose customer this sale is, and who earns its retail commission."""
+    """A shop order is being paid (or, paid on its seller's word, filled): bind its customer by the
+    brand's rule (first, expiring, override) under the customer's row lock, and keep on the order
+    the binding as it now stands — the agent whose customer this sale is, and who earns its retail
+    commission."""
     if order.kind != OrderKind.RETAIL or order.customer_id is None or order.seller_id is None:
         return
     customer = Customer.objects.select_for_update().get(pk=order.customer_id)
@@ -922,18 +969,25 @@ _BINDING_STATUSES = (OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.COMPLE
 def _unbind_undone(order: Order) -> None:
     """A paid shop order was cancelled or returned: it binds nobody any more. The customer's
     binding is worked out again, by the brand's rule, from their paid orders that still stand, in
-    the order they were paid; orders not yet completed (whose commission is not worked out yet)
-    take the binding they would have had."""
+    the order they bound her (when paid; when filled for one paid on its seller's word, which binds
+    nobody while unfilled); orders not yet completed (whose commission is not worked out yet) take
+    the binding they would have had."""
     if order.kind != OrderKind.RETAIL or order.customer_id is None or order.paid_at is None:
         return
     customer = Customer.objects.select_for_update().get(pk=order.customer_id)
     customer.bound_agent_id, customer.bound_at = None, None
-    standing = (Order.objects.filter(customer_id=customer.pk, kind=OrderKind.RETAIL, status__in=_BINDING_STATUSES,
-                                     paid_at__isnull=False, seller__isnull=False)
-                .order_by("paid_at", "pk").values_list("pk", "seller_id", "paid_at", "status", "bound_agent_id"))
+    filled_at = (OrderTransition.objects.filter(order=OuterRef("pk"), to_status=OrderStatus.FULFILLED)
+                 .order_by("pk").values("at")[:1])
+    rows = (Order.objects.filter(customer_id=customer.pk, kind=OrderKind.RETAIL, status__in=_BINDING_STATUSES,
+                                 paid_at__isnull=False, seller__isnull=False)
+            .annotate(seller_word=_seller_word(), filled_at=Subquery(filled_at))
+            .values_list("pk", "seller_id", "paid_at", "status", "bound_agent_id", "seller_word", "filled_at"))
+    standing = sorted(((filled_at if seller_word else paid_at), pk, seller_id, status, snapshot)
+                      for pk, seller_id, paid_at, status, snapshot, seller_word, filled_at in rows
+                      if not seller_word or filled_at is not None)
     stale: dict[int, int | None] = {}
-    for pk, seller_id, paid_at, status, snapshot in standing:
-        _bind_customer(customer, seller_id, now=paid_at)
+    for since, pk, seller_id, status, snapshot in standing:
+        _bind_customer(customer, seller_id, now=since)
         if status in (OrderStatus.PAID, OrderStatus.FULFILLED) and snapshot != customer.bound_agent_id:
             stale[pk] = customer.bound_agent_id
     customer.save(update_fields=["bound_agent", "bound_at"])
@@ -1173,7 +1227,8 @@ def validate_screenshot(screenshot: UploadedFile) -> None:
 # stuck queue). Brand staff who decide orders (owner, operations: change orders and see
 # payments) take one of three ways out, each recorded as an OrderTransition with who and why:
 # the company fills it now, the order is reassigned to the company (the warehouse fills it), or
-# it is cancelled and refunded. See docs/decisions.md ("Stuck orders", M7).
+# it is cancelled and refunded. A shop order (a consumer's, from an agent's shop) is only
+# refunded. See docs/decisions.md ("Stuck orders", M7).
 
 STUCK_PERMS = ("trade.change_order", "trade.view_payment")
 
@@ -1184,7 +1239,7 @@ def stuck_cutoff():
 
 
 def order_is_stuck(order: Order) -> bool:
-    return (order.status == OrderStatus.PAID and order.kind in VOLUME_KINDS and order.paid_at is not None
+    return (order.status == OrderStatus.PAID and order.kind in STUCK_KINDS and order.paid_at is not None
             and order.paid_at <= stuck_cutoff())
 
 
@@ -1198,6 +1253,14 @@ def _require_stuck(order: Order) -> None:
         raise Conflict(_("Order %(number)s is not stuck: it is %(status)s, or paid less than %(hours)d hours ago.")
                        % {"number": order.number, "status": order.get_status_display(),
                           "hours": brand_get().stuck_after_hours}, field="status", code="not_stuck")
+
+
+def _require_agent_order(order: Order) -> None:
+    """The company takes over an agent's restock order, not a consumer's order from an agent's shop:
+    that sale is the agent's (their shop, their retail margin and binding); stuck, it is refunded."""
+    if order.kind == OrderKind.RETAIL:
+        raise Conflict(_("A shop order stays with its seller: the company does not take it over. Cancel and "
+                         "refund it."), field="order", code="shop_order")
 
 
 def _reassign_to_company(order: Order, *, by, note: str) -> None:
@@ -1233,6 +1296,7 @@ def order_reassign_to_company(*, order: Order, by, note: str) -> Order:
     _require_stuck_handler(by)
     order = _locked_order(order)
     _require_stuck(order)
+    _require_agent_order(order)
     _require_note(note, _("Say why the order is reassigned."))
     if order.seller_id is None:
         raise Conflict(_("Order %(number)s is already the company's.") % {"number": order.number}, field="order",
@@ -1248,6 +1312,7 @@ def order_company_fill(*, order: Order, by, note: str, carrier: str = "", tracki
     _require_stuck_handler(by)
     order = _locked_order(order)
     _require_stuck(order)
+    _require_agent_order(order)
     _require_note(note, _("Say why the company fills the order."))
     if order.seller_id is not None:
         _reassign_to_company(order, by=by, note=note)

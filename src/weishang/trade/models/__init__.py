@@ -1,6 +1,7 @@
 """Trade: orders and their lines, transitions, payments, stock locations and moves."""
 
 from weishang.trade.models.orders import (  # noqa: F401
+    STUCK_KINDS,
     VOLUME_KINDS,
     Customer,
     Order,

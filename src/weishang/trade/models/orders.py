@@ -42,6 +42,9 @@ class OrderStatus(models.TextChoices):
 S = OrderStatus
 # Orders whose amount counts towards team purchase volume (plan-format.md, "Team").
 VOLUME_KINDS = (OrderKind.ENTRY, OrderKind.UPGRADE, OrderKind.RESTOCK)
+# Orders that are stuck when paid and not filled within the brand's stuck_after_hours (all but
+# pick-ups, which are never paid).
+STUCK_KINDS = (*VOLUME_KINDS, OrderKind.RETAIL)
 # Orders that still count against purchase limits.
 # Orders not yet completed or closed.
 OPEN_STATUSES = (S.SUBMITTED, S.APPROVED, S.AWAITING_PAYMENT, S.PAID, S.FULFILLED)
