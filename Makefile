@@ -5,6 +5,8 @@ WS     := $(VENV)/bin/weishang
 STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# Test processes (pytest-xdist): one per core by default; JOBS=0 runs the suite in this process.
+JOBS   ?= auto
 
 .PHONY: setup run test test-pg bench lock messages clean help
 
@@ -31,7 +33,7 @@ run: setup
 
 test: setup
 	-@scripts/ensure-chromium
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(JOBS)
 
 bench: setup
 	$(PY) bench/tree.py
