@@ -144,6 +144,28 @@ def test_owner_and_finance_manage_the_brands_receiving_accounts(client, staff):
     assert client.get(reverse("web:receiving_qr", args=[account.pk])).status_code == 200
 
 
+def test_the_console_saves_and_removes_brand_receiving_accounts_through_the_service(
+        client, staff, django_capture_on_commit_callbacks):
+    """The console's form is the service's: a bank account without its number is refused on the
+    form; a removed account takes its QR picture with it once the removal is committed."""
+    client.force_login(staff("finance"))
+    add = reverse("admin:trade_receivingaccount_add")
+    refused = client.post(add, {"kind": "bank", "holder": "品牌公司", "bank": "招商银行"})
+    assert refused.status_code == 200 and "请填写开户行和账号" in refused.content.decode()
+    assert client.post(add, {"kind": "wechat", "holder": "品牌公司", "qr_image": png()}).status_code == 302
+    account = ReceivingAccount.objects.get()
+    storage, name = account.qr_image.storage, account.qr_image.name
+    assert storage.exists(name)
+    change = reverse("admin:trade_receivingaccount_change", args=[account.pk])
+    assert client.post(change, {"kind": "wechat", "holder": "焕颜品牌公司", "note": "备注订单号"}).status_code == 302
+    account.refresh_from_db()
+    assert (account.holder, account.note, account.qr_image.name) == ("焕颜品牌公司", "备注订单号", name)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:trade_receivingaccount_delete", args=[account.pk]), {"post": "yes"})
+    assert response.status_code == 302 and not ReceivingAccount.objects.exists()
+    assert not storage.exists(name)
+
+
 def test_an_unfilled_paid_shop_order_is_stuck_and_the_brand_refunds_it(client, staff, make_agent):
     """A shop order paid by a transfer its seller confirmed, never filled (M7 item 1: the way an
     agent held a stranger's binding): it is in the stuck queue; the brand cancels and refunds it.

@@ -1130,5 +1130,14 @@ class BrandReceivingAccountAdmin(ModelAdmin):
         return format_html('<img src="{}" alt="{}" class="h-24 rounded border">', url, gettext("QR code"))
 
     def save_model(self, request, obj, form, change):
-        obj.agent = None
-        super().save_model(request, obj, form, change)
+        """Saved by the service the phone pages use (its checks, and the old QR code replaced)."""
+        saved = services.receiving_account_save(by=request.user, agent=None, data=form.cleaned_data,
+                                                qr_image=form.files.get("qr_image"), account=obj if change else None)
+        obj.pk, obj.agent, obj.qr_image = saved.pk, None, saved.qr_image
+
+    def delete_model(self, request, obj):
+        services.receiving_account_delete(by=request.user, account=obj)
+
+    def delete_queryset(self, request, queryset):
+        for account in queryset:
+            services.receiving_account_delete(by=request.user, account=account)
