@@ -101,6 +101,24 @@ def test_the_order_page_says_what_the_supplier_lacks_before_the_order_exists(wor
     assert response.status_code == 302 and Order.objects.get().seller == world["city"]
 
 
+def test_the_upgrade_page_says_what_the_supplier_lacks_too(world):
+    """An upgrade is an order like a restock: the 特约 moving up to 市代 buys from the 联创 (40
+    units), so 50 units are 10 short and the company's warehouse is named, before the order exists."""
+    sku, vip = world["sku"], world["vip"]
+    client = login(vip)
+    page = client.get("/m/upgrade/?to=city")
+    assert page.status_code == 200 and 'data-testid="supplier-stock-GLOW-30"' in html(page)
+    assert "Supplier has it in stock" in html(page)
+    response = client.post("/m/upgrade/", {"token": token(page), "to": "city", f"q{sku.pk}": "50"})
+    text = html(response)
+    assert response.status_code == 200 and Order.objects.count() == 0
+    assert "short by 10 units." in text and "The company warehouse has it." in text
+    response = client.post("/m/upgrade/", {"token": token(page), "to": "city", f"q{sku.pk}": "50", "short_ok": "1"})
+    assert response.status_code == 302
+    order = Order.objects.get()
+    assert (order.kind, order.seller) == ("upgrade", world["partner"])
+
+
 def test_an_order_the_supplier_can_fill_is_submitted_at_once(world):
     sku, client = world["sku"], login(world["vip"])
     response = client.post("/m/order/", {"token": token(client.get("/m/order/")), f"q{sku.pk}": "2"})

@@ -114,26 +114,30 @@ def upgrade_new(request):
     catalog = selectors.restock_catalog(agent=me, level=chosen) if chosen else []
     form = UpgradeForm(request.POST or None, skus=[sku for sku, _price, _held in catalog], levels=levels,
                        initial={"to": getattr(chosen, "code", None)})
-    status = 200
+    status, availability = 200, None
     if request.method == "POST":
         status = 400
         if form.is_valid():
             try:
                 order = services.order_submit(
                     buyer=me, lines=form.lines(), kind=OrderKind.UPGRADE, target_level=codes[form.cleaned_data["to"]],
-                    by=request.user, idempotency_key=form.cleaned_data["token"])
+                    by=request.user, idempotency_key=form.cleaned_data["token"],
+                    accept_shortfall=request.POST.get("short_ok") == "1")
+            except services.SupplierShort as exc:  # said before the order exists, as on the restock page
+                status, availability = 200, exc.availability
             except BusinessError as exc:
                 status = show_error(form, exc)
             else:
                 messages.success(request, _("Upgrade order %(number)s submitted. Its total is ¥%(total)s.")
                                  % {"number": order.number, "total": order.total})
                 return redirect("web:my_order", order.number)
-    seller = services.order_route(buyer=me, level=chosen)[0] if chosen else None
+    seller, mode = services.order_route(buyer=me, level=chosen) if chosen else (None, None)
+    in_stock = selectors.seller_in_stock(seller=seller, mode=mode) if chosen else set()
     return render(request, "web/upgrade_new.html", {
-        "me": me, "form": form, "seller": seller, "levels": levels, "chosen": chosen,
+        "me": me, "form": form, "seller": seller, "levels": levels, "chosen": chosen, "availability": availability,
         "top_up": services.upgrade_top_up(agent=me, level=chosen) if chosen else None,
         "can_order": me.status == AgentStatus.ACTIVE and chosen is not None,
-        "rows": [(sku, price, held, form.quantity_field(sku)) for sku, price, held in catalog],
+        "rows": [(sku, price, held, form.quantity_field(sku), sku.pk in in_stock) for sku, price, held in catalog],
     }, status=status)
 
 
