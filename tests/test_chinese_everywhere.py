@@ -113,10 +113,11 @@ def console_pages() -> list[str]:
         info = model._meta.app_label, model._meta.model_name
         obj = model._default_manager.order_by("-pk").first()
         assert obj is not None, f"no {model._meta.label} to render: give the test one (_fill_what_the_demo_lacks)"
-        urls += [reverse("admin:%s_%s_changelist" % info), reverse("admin:%s_%s_changelist" % info) + "?q=a",
-                 reverse("admin:%s_%s_add" % info)]
+        changelist = reverse("admin:{}_{}_changelist".format(*info))
+        urls += [changelist, changelist + "?q=a", reverse("admin:{}_{}_add".format(*info))]
         for pattern in model_admin.get_urls():
-            if not isinstance(pattern, URLPattern) or not pattern.name or pattern.name.endswith(("_changelist", "_add")):
+            if not isinstance(pattern, URLPattern) or not pattern.name \
+                    or pattern.name.endswith(("_changelist", "_add")):
                 continue
             params = pattern.pattern.regex.groups
             if not params:

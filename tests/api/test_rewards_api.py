@@ -96,7 +96,8 @@ def test_a_completed_order_gives_a_frozen_line_with_its_explanation_in_my_langua
     assert_matches_spec(response, "get", "/rewards")
     summary = response.json()
     assert summary == {"frozen": "170.00", "available": "0.00", "in_transit": "0.00", "withdrawn": "0.00",
-                       "withdrawal_fees": "0.00", "margin": "0.00", "withdraw_minimum": "100.00", "withdraw_fee_rate": "0.006"}
+                       "withdrawal_fees": "0.00", "margin": "0.00", "withdraw_minimum": "100.00",
+                       "withdraw_fee_rate": "0.006"}
     response = mine.get("/rewards/lines")
     assert_matches_spec(response, "get", "/rewards/lines")
     body = response.json()

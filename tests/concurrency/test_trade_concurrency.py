@@ -220,7 +220,7 @@ def test_expiry_and_payment_at_the_same_moment_never_cancel_a_paid_order(world):
                                              address="上海", lines=[(world.sku, 1)])
         Order.objects.filter(pk=order.pk).update(submitted_at=timezone.now() - timedelta(hours=25))
         paying = notice(order, f"4200000999202611270000001{i:03d}")
-        results = run_together(lambda: services.payment_credit_from_provider(notice=paying),
+        results = run_together(lambda paying=paying: services.payment_credit_from_provider(notice=paying),
                                lambda o=order: services.retail_order_expire_one(order=o.pk, now=timezone.now()))
         paid, expired = results
         order.refresh_from_db()

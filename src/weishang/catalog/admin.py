@@ -12,8 +12,8 @@ from unfold.admin import ModelAdmin, TabularInline
 
 from weishang.catalog import selectors, services
 from weishang.catalog.models import SKU, LevelPrice, Product
-from weishang.core.errors import BusinessError
 from weishang.console.history import HistoryAdmin
+from weishang.core.errors import BusinessError
 
 CELL = re.compile(r"^price-(\d+)-(\d+)$")
 PLAN_NOTE_TEMPLATE = "admin/catalog/_plan_note.html"

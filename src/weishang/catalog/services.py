@@ -15,8 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from weishang.catalog.models import SKU, LevelPrice
 from weishang.channel.models import Level
@@ -287,7 +286,7 @@ def _price_order_errors(parsed: dict[tuple[int, int], Decimal | None]) -> dict[t
     stored = {(p.sku_id, p.level_id): p.price for p in LevelPrice.objects.filter(sku_id__in=sku_ids)}
     errors: dict[tuple[int, int], str] = {}
     for sku in SKU.objects.filter(pk__in=sku_ids).order_by("pk"):
-        def price(level: Level) -> Decimal:
+        def price(level: Level, sku: SKU = sku) -> Decimal:
             key = (sku.pk, level.pk)
             value = parsed[key] if key in parsed else stored.get(key)
             return value if value is not None else to_money(sku.retail_price * level.discount)

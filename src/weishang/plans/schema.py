@@ -797,8 +797,8 @@ def _price_order_issues(plan: Plan):
                             f"{fmt_num(high)} for {higher} is above {fmt_num(own)}, what the lower level "
                             f"{level.code} pays (retail × its discount); a lower level's price must be at least "
                             "every higher level's",
-                            f"{higher} 的价格 {fmt_num(high)} 高于下级 {level.code} 的 {fmt_num(own)}（零售价 × 折扣）；"
-                            "低等级的拿货价不能低于任何更高等级",
+                            f"{higher} 的价格 {fmt_num(high)} 高于下级 {level.code} 的 "
+                            f"{fmt_num(own)}（零售价 × 折扣）；低等级的拿货价不能低于任何更高等级",
                         )
             if dearest is None or own > dearest[1]:
                 dearest = (level.code, own, written)

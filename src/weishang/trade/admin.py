@@ -56,7 +56,7 @@ from weishang.console.exports import (
 )
 from weishang.core.errors import BusinessError, Conflict
 from weishang.core.models import SupplyMode
-from weishang.trade import services, stock
+from weishang.trade import selectors, services, stock
 from weishang.trade.files import image_response
 from weishang.trade.models import (
     VOLUME_KINDS,
@@ -149,8 +149,7 @@ def fill_source(order: Order) -> tuple[str, Location | None]:
     seller = order.seller
     cloud = order.supply_mode == SupplyMode.CLOUD
     if seller is not None:
-        kind = LocationKind.CLOUD if cloud else LocationKind.AGENT
-        location = Location.objects.filter(kind=kind, agent=seller).first()
+        location = Location.objects.filter(kind=selectors.fill_location_kind(order.supply_mode), agent=seller).first()
         label = gettext("cloud stock") if cloud else gettext("own stock")
         return (location.name if location else f"{seller.real_name} {label}"), location
     location = Location.objects.filter(kind=LocationKind.WAREHOUSE, agent__isnull=True).order_by("pk").first()

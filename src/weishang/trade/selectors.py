@@ -13,8 +13,8 @@ from weishang.channel.models import Agent, Level
 from weishang.channel.selectors import member_search, team_sum
 from weishang.channel.tree import Relation
 from weishang.core.models import SupplyMode
-from weishang.core.selectors import brand_get
 from weishang.core.money import MONEY_DIGITS, MONEY_PLACES, to_money
+from weishang.core.selectors import brand_get
 from weishang.core.validators import normalize_phone
 from weishang.ledger.models import Account, Purpose
 from weishang.ledger.selectors import account_balance, account_statement
@@ -180,8 +180,7 @@ def fill_shortfalls(*, order: Order) -> list[tuple[SKU, int, int]]:
     stock otherwise). Empty when the order can be filled, or when the company sells."""
     if order.seller_id is None:
         return []
-    kind = LocationKind.CLOUD if order.supply_mode == SupplyMode.CLOUD else LocationKind.AGENT
-    held = stock_on_hand(agent=order.seller_id, kind=kind)
+    held = stock_on_hand(agent=order.seller_id, kind=fill_location_kind(order.supply_mode))
     return [(line.sku, line.quantity, held.get(line.sku_id, 0)) for line in order.lines.select_related("sku")
             if held.get(line.sku_id, 0) < line.quantity]
 
@@ -311,7 +310,9 @@ def sells_to_anyone(*, agent: Agent | int) -> bool:
 
 # --- M7: availability along the route, notices, stuck orders, receiving accounts ------------
 
-def _fill_kind(mode: str) -> str:
+def fill_location_kind(mode: str) -> str:
+    """The kind of stock an agent sells from under a supply mode: cloud stock (云仓) under the
+    cloud mode, their own stock otherwise."""
     return LocationKind.CLOUD if mode == SupplyMode.CLOUD else LocationKind.AGENT
 
 
@@ -338,7 +339,7 @@ def route_availability(*, seller: Agent | None, mode: str, lines) -> list[dict]:
         return [{"sku": sku, "quantity": qty, "seller_ok": company_held.get(sku.pk, 0) >= qty,
                  "short_by": max(0, qty - company_held.get(sku.pk, 0)), "upline_level": None,
                  "company": company_held.get(sku.pk, 0) >= qty} for sku, qty in lines]
-    kind = _fill_kind(mode)
+    kind = fill_location_kind(mode)
     held = stock_on_hand(agent=seller, kind=kind)
     chain = list(SupplierLink.objects.filter(descendant=seller, depth__gt=0).select_related("ancestor__level")
                  .order_by("depth"))
@@ -360,7 +361,7 @@ def route_availability(*, seller: Agent | None, mode: str, lines) -> list[dict]:
 
 def seller_in_stock(*, seller: Agent | None, mode: str) -> set[int]:
     """SKU ids the seller (the company warehouse when None) holds at least one unit of."""
-    held = _warehouse_on_hand() if seller is None else stock_on_hand(agent=seller, kind=_fill_kind(mode))
+    held = _warehouse_on_hand() if seller is None else stock_on_hand(agent=seller, kind=fill_location_kind(mode))
     return {sku_id for sku_id, quantity in held.items() if quantity > 0}
 
 

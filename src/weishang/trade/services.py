@@ -757,17 +757,11 @@ def payment_online_start(*, order: Order, channel: str, client_ip: str | None = 
 
 def _fill_locations(order: Order):
     """(from, to) locations for filling ``order`` under its supply mode."""
-    seller = order.seller
+    seller, kind = order.seller, selectors.fill_location_kind(order.supply_mode)
     if order.kind == OrderKind.RETAIL:  # to the consumer: out of the agent's cloud or own stock
-        kind = LocationKind.CLOUD if order.supply_mode == SupplyMode.CLOUD else LocationKind.AGENT
         return stock.location_for_agent(seller, kind), stock.location_singleton(LocationKind.CUSTOMER)
-    if order.supply_mode == SupplyMode.CLOUD:
-        src = stock.location_for_agent(seller, LocationKind.CLOUD) if seller else stock.location_singleton(
-            LocationKind.WAREHOUSE)
-        return src, stock.location_for_agent(order.buyer, LocationKind.CLOUD)
-    src = stock.location_for_agent(seller, LocationKind.AGENT) if seller else stock.location_singleton(
-        LocationKind.WAREHOUSE)
-    return src, stock.location_for_agent(order.buyer, LocationKind.AGENT)
+    src = stock.location_for_agent(seller, kind) if seller else stock.location_singleton(LocationKind.WAREHOUSE)
+    return src, stock.location_for_agent(order.buyer, kind)
 
 
 def _complete(order: Order, *, by) -> None:

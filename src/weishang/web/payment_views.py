@@ -98,8 +98,7 @@ def notice_open(request, notice_id: int):
     """A notice from the 待我处理 list: marked seen, its text shown, then the order (if the agent
     still sees it: a seller whose order the company took over no longer does)."""
     me = _me(request)
-    notice = selectors.unseen_notices(agent=me).filter(pk=notice_id).first() or \
-        me.order_notices.select_related("order").filter(pk=notice_id).first()
+    notice = me.order_notices.select_related("order").filter(pk=notice_id).first()
     if notice is None:
         raise Http404
     services.order_notices_seen(agent=me, order=notice.order)

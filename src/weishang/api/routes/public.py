@@ -20,11 +20,10 @@ from weishang.api.params import Text, key_or_404
 from weishang.api.throttles import IpThrottle
 from weishang.channel import selectors as channel_selectors
 from weishang.channel.models import Agent, AgentStatus
-from weishang.core.models import SupplyMode
 from weishang.core.selectors import brand_get
 from weishang.core.validators import mask_phone
 from weishang.trade import selectors, services
-from weishang.trade.models import LocationKind, Order, OrderStatus
+from weishang.trade.models import Order, OrderStatus
 
 router = Router(tags=["public"])
 PUBLIC = {"auth": None, "throttle": [IpThrottle("public")]}
@@ -121,8 +120,7 @@ def _order_out(order: Order, seller: Agent) -> ShopOrderOut:
 def shop(request, invite_code: str):
     """The products on sale at retail price, and whether the shop has each one in stock."""
     seller = _open_shop(invite_code)
-    kind = LocationKind.CLOUD if brand_get().supply_mode == SupplyMode.CLOUD else LocationKind.AGENT
-    held = selectors.stock_on_hand(agent=seller, kind=kind)
+    held = selectors.stock_on_hand(agent=seller, kind=selectors.fill_location_kind(brand_get().supply_mode))
     return ShopOut(
         invite_code=seller.invite_code, brand=brand_get().name, seller_name=seller.real_name,
         level=seller.level.code, level_name=seller.level.name,
