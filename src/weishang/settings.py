@@ -76,7 +76,6 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "weishang.api.idempotency.IdempotencyMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -406,3 +405,7 @@ WEISHANG_WEBHOOK_ALLOW_LOOPBACK = ENV != "production" and os.environ.get(
 WEISHANG_UPLOAD_MAX_BYTES = int(os.environ.get("WEISHANG_UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
 MIDDLEWARE.insert(MIDDLEWARE.index("weishang.core.middleware.ChineseFirstLocaleMiddleware") + 1,
                   "weishang.core.request_limits.RequestLimitsMiddleware")
+# Under /api/: HEAD, OPTIONS, a wrong method and an unknown path answered in the API's envelope, in
+# the caller's language (so after the locale middleware), around everything else.
+MIDDLEWARE.insert(MIDDLEWARE.index("weishang.core.middleware.ChineseFirstLocaleMiddleware") + 1,
+                  "weishang.api.transport.ApiTransportMiddleware")

@@ -156,9 +156,12 @@ def test_a_cursor_walks_45_members_in_pages_of_20(api, make_agent):
     # And back: the last page's "previous" leads to the second page.
     back = client.get(path_of(page["previous"])).json()
     assert [m["id"] for m in back["results"]] == seen[20:40]
-    # The page size defaults to 20 and stops at 100.
+    # The page size defaults to 20 and is 1 to 100, as the spec says: outside that, a 422 on it.
     assert len(client.get("/team").json()["results"]) == 20
-    assert len(client.get("/team", {"page_size": 1000}).json()["results"]) == 45
+    assert len(client.get("/team", {"page_size": 100}).json()["results"]) == 45
+    for size in (0, 101, 1000):
+        refused = client.get("/team", {"page_size": size})
+        assert refused.status_code == 422 and list(refused.json()["error"]["fields"]) == ["page_size"]
     bad = client.get("/team", {"cursor": "not-a-cursor"})
     assert bad.status_code == 422 and list(error_of(bad)["fields"]) == ["cursor"]
     assert_matches_spec(bad, "get", "/team")

@@ -11,8 +11,17 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
@@ -33,6 +42,8 @@ class ErrorOut(Schema):
 
 
 # Every operation documents these, so that a client (and schemathesis) knows each answer's shape.
+# (405, 413, 415 and 500, answered by the transport, are added to every operation's spec by
+# weishang.api.openapi.)
 ERROR_STATUSES = (400, 401, 403, 404, 409, 422, 429)
 ERRORS = {status: ErrorOut for status in ERROR_STATUSES}
 
@@ -77,6 +88,21 @@ def _validation_message(err: dict) -> str:
         "literal_error": _("Choose one of: %(expected)s."),
         "enum": _("Choose one of: %(expected)s."),
         "json_invalid": _("The request body is not valid JSON."),
+        "string_unicode": _("Enter valid text (UTF-8)."),
+        "finite_number": _("Enter a finite number."),
+        "float_type": _("Enter a number."),
+        "int_parsing_size": _("This number is too large."),
+        "decimal_not_finite": _("Enter a finite number."),
+        "decimal_whole_digits": _("Use at most %(whole_digits)s digits before the decimal point."),
+        "multiple_of": _("Enter a multiple of %(multiple_of)s."),
+        "date_from_datetime_inexact": _("Enter a date such as 2026-11-27."),
+        "date_future": _("Enter a date in the future."),
+        "date_past": _("Enter a date in the past."),
+        "uuid_parsing": _("Enter a UUID."),
+        "uuid_type": _("Enter a UUID."),
+        "url_parsing": _("Enter a web address."),
+        "none_required": _("Leave this empty."),
+        "union_tag_invalid": _("Choose one of: %(expected_tags)s."),
         "model_attributes_type": _("Send a JSON object."),
         "dict_type": _("Send a JSON object."),
         "model_type": _("Send a JSON object."),
@@ -89,11 +115,20 @@ def _validation_message(err: dict) -> str:
             return template % ctx
         except (KeyError, ValueError, TypeError):
             pass
+    if kind and kind not in OWN_MESSAGE_TYPES and not (get_language() or "").startswith("en"):
+        return _("This value is not valid.")  # pydantic's message is English only
     return str(err.get("msg", "")).removeprefix("Value error, ")
+
+
+# Errors whose message is ours, already in the caller's language: a validator's ValueError, the
+# body and cursor checks of weishang.api.transport and weishang.api.pagination.
+OWN_MESSAGE_TYPES = {"value_error", "assertion_error", "body_invalid", "cursor_invalid"}
 
 
 def _field_name(loc) -> str:
     parts = [str(p) for p in loc if p not in ("body", "payload", "query", "path", "header", "form", "file")]
+    if not parts and tuple(loc) == ("body",):  # the body as a whole: not JSON, not readable
+        return "body"
     return ".".join(parts) or "__all__"
 
 
@@ -142,8 +177,41 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request, exc: HttpError):
+        # django-ninja wraps whatever the body parser raises in a 400 HttpError: answer the cause.
+        if isinstance(exc.__cause__, (BusinessError, ValidationError)):
+            return api.on_exception(request, exc.__cause__)
         codes = {400: "bad_request", 405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
         return respond(request, exc.status_code, codes.get(exc.status_code, "error"), str(exc))
+
+    # Limits Django enforces while it reads a request (settings DATA_UPLOAD_MAX_*): raised where a
+    # route first reads its body, form or query, and answered here, never as a 500.
+    @api.exception_handler(RequestDataTooBig)
+    def too_big(request, exc):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
+        return respond(request, 413, "too_large",
+                       _("The request body is too large: at most %(kb)s KB of JSON or form fields.")
+                       % {"kb": limit // 1024})
+
+    @api.exception_handler(TooManyFieldsSent)
+    def too_many_fields(request, exc):
+        return respond(request, 400, "too_many_fields",
+                       _("Too many parameters: at most %(count)s in the query string or the form.")
+                       % {"count": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS})
+
+    @api.exception_handler(TooManyFilesSent)
+    def too_many_files(request, exc):
+        return respond(request, 400, "too_many_files",
+                       _("Too many files: at most %(count)s in one request.")
+                       % {"count": settings.DATA_UPLOAD_MAX_NUMBER_FILES})
+
+    @api.exception_handler(MultiPartParserError)
+    def broken_multipart(request, exc):
+        message = _("The upload could not be read: send it as multipart/form-data with its boundary.")
+        return respond(request, 422, "invalid", _("Some fields are not valid."), {"body": [message]})
+
+    @api.exception_handler(SuspiciousOperation)
+    def suspicious(request, exc):
+        return respond(request, 400, "bad_request", _("The request is malformed."))
 
     @api.exception_handler(Exception)
     def server_error(request, exc: Exception):

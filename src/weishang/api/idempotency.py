@@ -1,117 +1,182 @@
-"""``Idempotency-Key`` on POST: a retry with the same key gets the first response.
+"""``Idempotency-Key`` on POST: a retry with the same key gets the first answer, and nothing is
+done twice.
 
-A middleware, because it must see the final response (status and body) that the client saw. Per
-caller — the credential sent (a hash of the token or API key), the session's user, or for an
-anonymous call the client IP — a key is remembered with a hash of the request; then:
+It runs inside the API, in two parts that django-ninja applies to every operation
+(:func:`install`):
 
-- the same key and the same request: the stored response, with ``Idempotent-Replayed: true``;
-- the same key with a different request: 422 ``idempotency_key_reused``, nothing done;
-- the same key while the first request is still running: 409 ``request_in_progress``.
+- **before the route** (after authentication, the rate limit and reading the input): the key is
+  checked (1 to 255 printable ASCII characters, 400 ``invalid_idempotency_key`` otherwise) and
+  claimed for the caller — the device token or API key that authenticated, the phone session's
+  user, or for a public call the client's address — with a hash of the request; then
+    - the same key and the same request, answered before: that answer, replayed;
+    - the same key with a different request: 422 ``idempotency_key_reused``, nothing done;
+    - the same key while the first request is still running: 409 ``request_in_progress``;
+- **after the route**: its answer is stored — the status, the body and the headers a client
+  reads (``Content-Type`` with its charset, ``Content-Language``, ``Location``,
+  ``WWW-Authenticate``, ``Retry-After``), so that a replay is byte for byte the first answer, in
+  the first answer's language, with ``Idempotent-Replayed: true``.
 
-A response of 500 or more is not remembered (the work was not done; a retry may succeed).
+Never stored, so that a retry may succeed: a 5xx (the work was not done), a 429, and anything
+answered before the key was claimed (no credential, a wrong one, over the rate limit, input that
+does not parse or validate — those answers come before the route and do not depend on the key).
 Records older than ``KEEP`` are deleted by ``weishang api prune``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import timedelta
+from functools import wraps
 
 from django.db import IntegrityError, transaction
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
-from weishang.api.errors import error_body
 from weishang.api.models import IdempotencyRecord
+from weishang.core.errors import BusinessError, Conflict
 from weishang.core.http import client_ip
 
 HEADER = "Idempotency-Key"
 KEEP = timedelta(hours=24)
 MAX_KEY = 255
+KEY_PATTERN = r"^[\x21-\x7E]{1,255}$"  # printable ASCII, no spaces: a UUID, a ULID, an order reference
+STORED_HEADERS = ("Content-Type", "Content-Language", "Location", "WWW-Authenticate", "Retry-After", "ETag")
+REPLAYED = "Idempotent-Replayed"
+_KEY = re.compile(KEY_PATTERN)
+
+
+class _Refused(BusinessError):
+    pass
+
+
+def _refused(status: int, code: str, message: str) -> BusinessError:
+    error = _Refused(message, code=code)
+    error.status = status
+    return error
 
 
 def _principal(request) -> str:
-    auth = request.headers.get("Authorization", "") or request.headers.get("X-Api-Key", "")
-    if auth:
-        return "c:" + hashlib.sha256(auth.encode()).hexdigest()[:32]
+    """Who the key belongs to: the credential that authenticated this request."""
+    auth = getattr(request, "auth", None)
+    token = getattr(request, "api_token", None)
+    key = getattr(request, "api_key", None)
+    if token is not None and auth is token:
+        return f"token:{token.pk}"
+    if key is not None and auth is key:
+        return f"key:{key.pk}"
     user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
-        return f"u:{user.pk}"
+    if auth is not None and user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
     return "ip:" + hashlib.sha256((client_ip(request) or "").encode()).hexdigest()[:32]
 
 
 def _request_hash(request) -> str:
-    """The method, path and payload. A multipart upload is hashed field by field and file by file
-    (its raw body may be larger than Django lets a view read at once)."""
+    """The method, path, query and payload. A multipart upload is hashed field by field and file
+    by file (Django has read its body into ``POST`` and ``FILES`` by now)."""
     digest = hashlib.sha256()
-    digest.update(request.method.encode())
-    digest.update(request.path.encode())
-    content_type = request.META.get("CONTENT_TYPE") or ""
-    if content_type.startswith("multipart/form-data"):
+    for part in (request.method, request.path, request.META.get("QUERY_STRING", "")):
+        digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    content_type = (request.META.get("CONTENT_TYPE") or "").split(";")[0].strip().lower()
+    digest.update(content_type.encode("utf-8", "surrogateescape") + b"\0")
+    if content_type == "multipart/form-data":
         for name, values in sorted(request.POST.lists()):
-            digest.update(name.encode())
+            digest.update(name.encode() + b"\0")
             for value in values:
-                digest.update(value.encode())
+                digest.update(value.encode() + b"\0")
         for name, files in sorted(request.FILES.lists()):
-            digest.update(name.encode())
+            digest.update(name.encode() + b"\0")
             for upload in files:
                 for chunk in upload.chunks():
                     digest.update(chunk)
                 upload.seek(0)
     else:
-        digest.update(content_type.split(";")[0].encode())
         digest.update(request.body)
     return digest.hexdigest()
 
 
-def _error(status: int, code: str, message: str) -> JsonResponse:
-    return JsonResponse(error_body(code, message), status=status, json_dumps_params={"ensure_ascii": False})
-
-
 def _replay(record: IdempotencyRecord) -> HttpResponse:
-    response = HttpResponse(bytes(record.body), status=record.status_code, content_type="application/json")
-    response["Idempotent-Replayed"] = "true"
+    response = HttpResponse(bytes(record.body), status=record.status_code)
+    for name, value in (record.headers or {}).items():
+        response[name] = value
+    response[REPLAYED] = "true"
     return response
 
 
-class IdempotencyMiddleware:
-    def __init__(self, get_response):
-        self.get_response = get_response
+def _claim(request) -> IdempotencyRecord | HttpResponse | None:
+    """The record this request claims, the stored answer to replay, or None without a key."""
+    key = request.headers.get(HEADER)
+    if key is None or request.method != "POST":
+        return None
+    if not _KEY.match(key):
+        raise _refused(400, "invalid_idempotency_key",
+                       _("Idempotency-Key must be 1 to 255 printable ASCII characters without spaces, such as a UUID."))
+    principal, request_hash = _principal(request), _request_hash(request)
+    try:
+        with transaction.atomic():
+            return IdempotencyRecord.objects.create(principal=principal, key=key, method=request.method,
+                                                    path=request.path[:300], request_hash=request_hash)
+    except IntegrityError:
+        pass
+    first = IdempotencyRecord.objects.filter(principal=principal, key=key).first()
+    if first is None or first.status_code is None:  # still running, or it failed and let go just now
+        raise Conflict(_("A request with this Idempotency-Key is in progress."), code="request_in_progress")
+    if first.request_hash != request_hash:
+        raise _refused(422, "idempotency_key_reused", _("This Idempotency-Key was used for a different request."))
+    return _replay(first)
 
-    def __call__(self, request):
-        key = request.headers.get(HEADER)
-        if request.method != "POST" or key is None or not request.path.startswith("/api/"):
-            return self.get_response(request)
-        key = key.strip()
-        if not key or len(key) > MAX_KEY:
-            return _error(400, "invalid_idempotency_key",
-                          _("Idempotency-Key must be 1 to 255 characters, such as a UUID."))
-        principal, request_hash = _principal(request), _request_hash(request)
+
+def _finish(record: IdempotencyRecord, response) -> None:
+    """Keep the route's answer for the key, or let go of the key (see the module's docstring)."""
+    if response.status_code >= 500 or response.status_code == 429 or getattr(response, "streaming", False):
+        IdempotencyRecord.objects.filter(pk=record.pk).delete()
+        return
+    headers = {name: response[name] for name in STORED_HEADERS if name in response}
+    headers.setdefault("Content-Language", translation.get_language() or "zh-hans")
+    IdempotencyRecord.objects.filter(pk=record.pk).update(status_code=response.status_code,
+                                                          body=bytes(response.content), headers=headers)
+
+
+def _claim_before_route(view):
+    """django-ninja "operation" decorator: runs once authentication, the rate limit and the input
+    have passed, just before the route."""
+
+    @wraps(view)
+    def claimed(request, *args, **kwargs):
+        found = _claim(request)
+        if isinstance(found, HttpResponse):
+            return found
+        request._idempotency_record = found
+        return view(request, *args, **kwargs)
+
+    return claimed
+
+
+def _store_after_route(run):
+    """django-ninja "view" decorator: sees the operation's final answer."""
+
+    @wraps(run)
+    def stored(request, *args, **kwargs):
+        request._idempotency_record = None
         try:
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(principal=principal, key=key, method=request.method,
-                                                          path=request.path[:300], request_hash=request_hash)
-        except IntegrityError:
-            first = IdempotencyRecord.objects.filter(principal=principal, key=key).first()
-            if first is None:  # the first request failed and let go of the key just now
-                return _error(409, "request_in_progress", _("A request with this Idempotency-Key is in progress."))
-            if first.request_hash != request_hash:
-                return _error(422, "idempotency_key_reused",
-                              _("This Idempotency-Key was used for a different request."))
-            if first.status_code is None:
-                return _error(409, "request_in_progress", _("A request with this Idempotency-Key is in progress."))
-            return _replay(first)
-        try:
-            response = self.get_response(request)
+            response = run(request, *args, **kwargs)
         except BaseException:
-            IdempotencyRecord.objects.filter(pk=record.pk).delete()
+            record = request._idempotency_record
+            if record is not None:
+                IdempotencyRecord.objects.filter(pk=record.pk).delete()
             raise
-        if response.status_code >= 500 or getattr(response, "streaming", False):
-            IdempotencyRecord.objects.filter(pk=record.pk).delete()
-            return response
-        IdempotencyRecord.objects.filter(pk=record.pk).update(status_code=response.status_code,
-                                                              body=bytes(response.content))
+        record = request._idempotency_record
+        if record is not None and not response.has_header(REPLAYED):
+            _finish(record, response)
         return response
+
+    return stored
+
+
+def install(api) -> None:
+    api.add_decorator(_claim_before_route, mode="operation")
+    api.add_decorator(_store_after_route, mode="view")
 
 
 def idempotency_prune(*, now=None) -> int:

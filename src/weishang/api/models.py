@@ -65,6 +65,7 @@ class IdempotencyRecord(models.Model):
     request_hash = models.CharField(_("request hash"), max_length=64)
     status_code = models.PositiveSmallIntegerField(_("status"), null=True, blank=True)
     body = models.BinaryField(_("body"), default=b"")
+    headers = models.JSONField(_("headers"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
 
     class Meta:

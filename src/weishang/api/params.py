@@ -6,17 +6,19 @@ client sends: no NUL character (PostgreSQL cannot store one) and valid Unicode (
 from a JSON ``"\\ud800"`` escape), so that such input is a 422 on its field. ``key_or_404`` takes a
 code in a path (an invite code, an order number, a period) that can only be letters, digits and
 dashes: anything else names nothing, and is 404. ``day_start`` turns a date filter into the first
-moment of that day.
+moment of that day; ``Day`` is such a filter, written ``YYYY-MM-DD`` only.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
 from typing import Annotated
 
 from django.http import Http404
 from django.utils import timezone
-from pydantic import Field
+from pydantic import BeforeValidator, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 MAX_ID = 2**63 - 1
 
@@ -43,3 +45,20 @@ def day_start(day: date) -> datetime:
     (on or after the day) and ``created_before`` (before the day)."""
     day = min(max(day, FIRST_DAY), LAST_DAY)
     return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _iso_day(value):
+    """A date filter is a day written ``YYYY-MM-DD`` and nothing else: pydantic alone would also
+    take a Unix timestamp (``0`` is 1970-01-01) or a datetime at midnight, which the spec's
+    ``format: date`` does not say."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not DAY_PATTERN_RE.match(value):
+        raise PydanticCustomError("date_parsing", "Input should be a valid date in the format YYYY-MM-DD")
+    return value
+
+
+DAY_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+DAY_PATTERN_RE = re.compile(DAY_PATTERN)
+Day = Annotated[date, BeforeValidator(_iso_day), WithJsonSchema({"type": "string", "format": "date",
+                                                                 "pattern": DAY_PATTERN})]

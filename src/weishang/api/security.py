@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
+from ninja.utils import check_csrf
 
 from weishang.api.services import api_key_check, token_check
 from weishang.core.errors import Forbidden
@@ -42,8 +43,26 @@ class BrandKey(APIKeyHeader):
         return found
 
 
+class PhoneSession(SessionAuth):
+    """The phone pages' session (their own fetches to the API). Without a logged-in session this is
+    no credential at all — the answer is 401 ``unauthenticated``, as for a missing token — and only
+    a logged-in session must also pass Django's CSRF check (403 ``csrf_failed``), because only a
+    cookie is sent by a browser on another site's behalf. A device token is never subject to CSRF.
+    (django-ninja's own ``SessionAuth`` checks CSRF first, so that a POST with no credential or a
+    wrong token answered 403 "CSRF check Failed", in English.)"""
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        if not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request) is not None:
+            raise Forbidden(_("The security check of this page failed (CSRF): reload the page and try again."),
+                            code="csrf_failed")
+        return user
+
+
 # An agent calls with a device token, or from the phone pages with their session.
-AGENT = [DeviceToken(), SessionAuth()]
+AGENT = [DeviceToken(), PhoneSession()]
 
 
 def brand(scope: str) -> list:

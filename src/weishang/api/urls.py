@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from weishang.api import errors
+from weishang.api import errors, idempotency
 from weishang.api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from weishang.api.rendering import LocalTimeRenderer
 from weishang.api.routes import auth as auth_routes
 from weishang.api.routes import channel as channel_routes
 from weishang.api.throttles import CallerThrottle
+from weishang.api.transport import JsonParser
 
 DESCRIPTION = """Weishang's API for mini-programs, apps and brand integrations (ERP, logistics).
 
@@ -44,8 +46,9 @@ class WeishangAPI(NinjaAPI):
 
 
 api = WeishangAPI(title="Weishang API", version="1", description=DESCRIPTION, urls_namespace="api-v1",
-                  throttle=[CallerThrottle()])
+                  throttle=[CallerThrottle()], parser=JsonParser(), renderer=LocalTimeRenderer())
 errors.install(api)
+idempotency.install(api)
 api.add_router("/auth", auth_routes.router)
 api.add_router("/", channel_routes.router)
 api.add_router("/", "weishang.api.routes.catalog.router")

@@ -47,7 +47,9 @@ def _too_large(request, limit: int) -> HttpResponse:
             '<body><main><h1>{}</h1><p role="alert">{}</p><p><a href="{}">{}</a></p></main></body></html>',
             get_language() or "zh-hans", _("File too large"), _("File too large"), message, back, _("Back")),
             status=413)
-    response["Connection"] = "close"  # the unread body is not worth keeping the connection for
+    # No "Connection: close" here: it is a hop-by-hop header, which a WSGI application may not set
+    # (wsgiref, and so Django's runserver, fails the response with a 500). The server decides; Django's
+    # drains the unread body before the connection is reused.
     return response
 
 

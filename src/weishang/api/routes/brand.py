@@ -22,7 +22,7 @@ from ninja.pagination import paginate
 
 from weishang.api.errors import ERRORS
 from weishang.api.pagination import Cursor
-from weishang.api.params import Id, Text, day_start, key_or_404
+from weishang.api.params import Day, Id, Text, day_start, key_or_404
 from weishang.api.security import brand
 from weishang.channel.models import Agent, AgentStatus
 from weishang.core.errors import Forbidden
@@ -88,8 +88,8 @@ class BrandAgentOut(Schema):
 class BrandAgentFilters(Schema):
     level: Text = Field("", max_length=32, description="a level code")
     status: AgentStatusCode | None = None
-    joined_after: date | None = Field(None, description="joined on or after this day")
-    joined_before: date | None = Field(None, description="joined before this day")
+    joined_after: Day | None = Field(None, description="joined on or after this day")
+    joined_before: Day | None = Field(None, description="joined before this day")
 
 
 def _agents():
@@ -179,10 +179,10 @@ class BrandOrderFilters(Schema):
     kind: OrderKindCode | None = None
     company: bool | None = Field(None, description="true: only orders the company fills or ships; false: only "
                                                    "those agents fill")
-    created_after: date | None = Field(None, description="created on or after this day")
-    created_before: date | None = Field(None, description="created before this day")
-    completed_after: date | None = Field(None, description="completed on or after this day")
-    completed_before: date | None = Field(None, description="completed before this day")
+    created_after: Day | None = Field(None, description="created on or after this day")
+    created_before: Day | None = Field(None, description="created before this day")
+    completed_after: Day | None = Field(None, description="completed on or after this day")
+    completed_before: Day | None = Field(None, description="completed before this day")
 
 
 def _orders():
@@ -234,8 +234,8 @@ class BrandPaymentOut(Schema):
 class BrandPaymentFilters(Schema):
     status: PaymentStatusCode | None = None
     method: PaymentMethodCode | None = None
-    created_after: date | None = Field(None, description="made on or after this day")
-    created_before: date | None = Field(None, description="made before this day")
+    created_after: Day | None = Field(None, description="made on or after this day")
+    created_before: Day | None = Field(None, description="made before this day")
 
 
 @router.get("/payments", response={200: list[BrandPaymentOut], **ERRORS}, auth=brand("payments:read"),

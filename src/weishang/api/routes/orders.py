@@ -10,7 +10,7 @@ action, and nothing changes. ``next_actions`` is what the caller can do now
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal, NamedTuple
 
@@ -24,7 +24,7 @@ from ninja.pagination import paginate
 
 from weishang.api.errors import ERRORS
 from weishang.api.pagination import Cursor
-from weishang.api.params import Id, day_start
+from weishang.api.params import Day, Id, day_start
 from weishang.api.security import AGENT
 from weishang.channel import selectors as channel_selectors
 from weishang.channel.models import Agent, AgentStatus, Level
@@ -101,8 +101,8 @@ class Pages(Cursor):
 
 class TradeOrderFilters(Schema):
     status: OrderStatus | None = Field(None, description="only orders in this status")
-    created_after: date | None = Field(None, description="created on or after this day (China time)")
-    created_before: date | None = Field(None, description="created before this day (China time), not on it")
+    created_after: Day | None = Field(None, description="created on or after this day (China time)")
+    created_before: Day | None = Field(None, description="created before this day (China time), not on it")
 
     def apply(self, orders: QuerySet[Order]) -> QuerySet[Order]:
         if self.status:

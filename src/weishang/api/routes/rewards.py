@@ -20,7 +20,7 @@ from ninja.pagination import paginate
 
 from weishang.api.errors import ERRORS
 from weishang.api.pagination import Cursor
-from weishang.api.params import Id, Text, day_start
+from weishang.api.params import Day, Id, Text, day_start
 from weishang.api.routes.team import me_of
 from weishang.api.security import AGENT
 from weishang.ledger.models import WithdrawalMethod, WithdrawalStatus
@@ -70,8 +70,8 @@ def rewards(request):
 class RewardLineFilters(Schema):
     kind: RewardKindCode | None = Field(None, description="reward, margin, prize or buyback")
     status: RewardStatusCode | None = None
-    created_after: date | None = Field(None, description="created on or after this day")
-    created_before: date | None = Field(None, description="created before this day")
+    created_after: Day | None = Field(None, description="created on or after this day")
+    created_before: Day | None = Field(None, description="created before this day")
 
 
 class RewardLineOut(Schema):
@@ -142,8 +142,8 @@ class WithdrawalOut(Schema):
 
 class WithdrawalFilters(Schema):
     status: WithdrawalStatusCode | None = None
-    created_after: date | None = Field(None, description="requested on or after this day")
-    created_before: date | None = Field(None, description="requested before this day")
+    created_after: Day | None = Field(None, description="requested on or after this day")
+    created_before: Day | None = Field(None, description="requested before this day")
 
 
 @router.get("/withdrawals", response={200: list[WithdrawalOut], **ERRORS}, auth=AGENT, summary="My withdrawals")
