@@ -7,8 +7,8 @@ that changes every run) and checks every answer: no 5xx, a documented status, th
 content type and body schema, invalid input refused, valid input not refused as malformed. What
 each check accepts is in schemathesis.toml at the root of the repository, with the reasons.
 
-The seed is drawn once per run of the suite (tests/conftest.py) and printed at the end of pytest's output and
-in each test's output; ``WEISHANG_SCHEMATHESIS_SEED=<seed>`` sends the same requests again (a
+The seed is drawn once per run of the suite (tests/conftest.py), printed at the end of pytest's
+output and in each test's; ``WEISHANG_SCHEMATHESIS_SEED=<seed>`` sends the same requests again (a
 failure message gives the whole command). The server is pytest-django's ``live_server`` (a real
 HTTP server in this process, on the test database), so the requests go through the whole stack —
 CSRF, the idempotency middleware, conditional GETs — as a client's would.
