@@ -84,18 +84,22 @@ def demo(live_server, transactional_db, settings):
 
 
 def real_ids(city) -> dict[str, list]:
-    """Ids and codes of demo records the 市代 (or a brand key, or the public) may act on, by path
-    parameter: schemathesis puts one in about half of the generated paths, so that the business
-    rules behind a 404 are exercised too. (No device ids: deleting the run's own device would
-    revoke its token; the hooks name the fresh device instead.)"""
+    """Ids and codes of demo records the 市代 (or a brand key, or the public) may act on, by
+    dictionary (see BINDINGS): schemathesis puts one in about half of the generated paths, so that
+    the business rules behind a 404 are exercised too. (No device ids: deleting the run's own device
+    would revoke its token; the hooks name the fresh device instead.)"""
     from weishang.channel.models import Agent, Application
     from weishang.ledger.models import Withdrawal
     from weishang.rewards.models import SettlementRun
     from weishang.trade.models import Order, Payment, ReceivingAccount
 
-    mine = Order.objects.filter(Q(buyer=city) | Q(seller=city)).order_by("pk")
+    def numbers(orders):
+        return list(orders.order_by("pk").values_list("number", flat=True)[:20])
+
     return {
-        "number": list(mine.values_list("number", flat=True)[:20]),
+        "number": numbers(Order.objects.filter(Q(buyer=city) | Q(seller=city))),
+        "bought": numbers(Order.objects.filter(buyer=city)),
+        "sold": numbers(Order.objects.filter(seller=city)),
         "payment_id": list(Payment.objects.filter(order__seller=city).order_by("pk").values_list("pk", flat=True)[:10]),
         "application_id": list(Application.objects.order_by("pk").values_list("pk", flat=True)[:10]),
         "agent_id": list(Agent.objects.filter(Q(referrer=city) | Q(supplier=city) | Q(pk=city.pk))
@@ -108,16 +112,28 @@ def real_ids(city) -> dict[str, list]:
     }
 
 
+# Which dictionary of real ids each path parameter draws from: everywhere (the parameter's own
+# name), and on the operations whose path matches (the orders the 市代 bought, the ones they sell).
+OPERATION_BINDINGS = [(r"^/api/v1/(orders|pickups)/", "number", "bought"), (r"^/api/v1/fills/", "number", "sold")]
+PATH_PARAMETERS = ["number", "payment_id", "application_id", "agent_id", "withdrawal_id", "invite_code", "period",
+                   "account_id"]
+
+
 def run_config(path: Path, real: dict[str, list]) -> Path:
     """schemathesis.toml as checked in, plus this run's real ids as dictionaries bound to the path
-    parameters of those names."""
+    parameters (about half of the generated values are replaced by one of them)."""
+    def binding(dictionary: str) -> str:
+        return f'{{ dictionary = "{dictionary}", probability = 0.5 }}'
+
     lines = [CONFIG.read_text(encoding="utf-8"), ""]
-    bindings = []
     for name, values in sorted(real.items()):
         if values:
             lines += [f"[dictionaries.{name}]", f"values = {json.dumps(values)}", ""]
-            bindings.append(f'"path.{name}" = {{ dictionary = "{name}", probability = 0.5 }}')
-    lines += ["[parameters]", *bindings, ""]
+    lines += ["[parameters]", *(f'"path.{name}" = {binding(name)}' for name in PATH_PARAMETERS if real.get(name)), ""]
+    for regex, name, dictionary in OPERATION_BINDINGS:
+        if real.get(dictionary):
+            lines += ["[[operations]]", f"include-path-regex = {json.dumps(regex)}",
+                      f'parameters = {{ "path.{name}" = {binding(dictionary)} }}', ""]
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
 
