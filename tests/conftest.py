@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import os
+import random
 from decimal import Decimal
 
 import pytest
@@ -63,3 +65,24 @@ def fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+SCHEMATHESIS_SEED = "WEISHANG_SCHEMATHESIS_SEED"
+
+
+def pytest_configure(config):
+    """One seed per run of the suite for the API's contract test (tests/api/test_schemathesis.py),
+    drawn here unless given, so that pytest-xdist's workers (started after this, with this
+    environment) share it and the summary below can print it."""
+    os.environ.setdefault(SCHEMATHESIS_SEED, str(random.SystemRandom().randrange(2**31)))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The seed at the end of every run that ran the contract test, passed or not (the header is
+    hidden under ``-q``)."""
+    ran = any("test_schemathesis.py" in getattr(report, "nodeid", "")
+              for reports in terminalreporter.stats.values() for report in reports)
+    if ran:
+        seed = os.environ[SCHEMATHESIS_SEED]
+        terminalreporter.write_line(f"schemathesis seed: {seed} ({SCHEMATHESIS_SEED}={seed} sends the API "
+                                    "contract test's requests again)")

@@ -12,6 +12,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import jsonschema_rs
 import pytest
 from django.utils import timezone
 
@@ -259,6 +260,7 @@ def test_refused_withdrawals_say_why_on_the_field_in_my_language_and_change_noth
 @pytest.mark.parametrize("body, field", [
     ({"amount": "abc", **ACCOUNT}, "amount"),
     ({"amount": "100.001", **ACCOUNT}, "amount"),
+    ({"amount": 150, **ACCOUNT}, "amount"),  # money is a string, never a JSON number
     ({"amount": "150", **ACCOUNT, "method": "paypal"}, "method"),
     ({"amount": "150", "method": "alipay", "account_name": "李娜"}, "account_no"),
     ({"amount": "150", **ACCOUNT, "account_no": "1" * 41}, "account_no"),
@@ -269,6 +271,29 @@ def test_malformed_withdrawals_are_422_on_the_field(api, chain, released, body, 
     assert response.status_code == 422 and list(error_of(response)["fields"]) == [field]
     assert_matches_spec(response, "post", "/withdrawals")
     assert snapshot() == before
+
+
+AMOUNTS = ["150", "150.5", "150.50", "0150", 150, 150.5, "-150", "+150", " 150", "150 ", "1e2", "150.", ".5",
+           "150.505", "１５０", "12345678901", "123456789012", "", None]
+
+
+def test_a_withdrawal_amount_is_what_the_spec_says(api, chain, released):
+    """The spec's ``amount`` (a string of up to 11 digits and 2 decimals) is exactly what the server
+    takes: every form the spec allows is accepted (201, or 400/409 from the rules), every other one
+    is a 422 on ``amount``."""
+    _p0, _c1, c2, _c3 = chain
+    client = api(token=token_of(c2))
+    spec = client.get("/openapi.json").json()
+    schema = spec["components"]["schemas"]["WithdrawalIn"]["properties"]["amount"]
+    assert schema["type"] == "string" and schema["pattern"] == r"^[0-9]{1,11}(\.[0-9]{1,2})?$"
+    validator = jsonschema_rs.Draft202012Validator(schema)
+    for amount in AMOUNTS:
+        response = client.post("/withdrawals", {"amount": amount, **ACCOUNT})
+        fields = error_of(response)["fields"] if response.status_code >= 400 else {}
+        refused_as_malformed = response.status_code == 422 and "amount" in fields
+        assert refused_as_malformed != validator.is_valid(amount), (amount, response.status_code, fields)
+        assert_matches_spec(response, "post", "/withdrawals")
+    assert Withdrawal.objects.get(agent=c2).amount == Decimal("150")  # "150" went through; the rest had no funds
 
 
 def test_nobody_reaches_another_agents_withdrawal_or_lines(api, chain, released, make_agent):

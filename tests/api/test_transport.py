@@ -283,6 +283,19 @@ def test_a_malformed_or_undecodable_body_is_422_invalid_in_the_callers_language(
     assert not Application.objects.exists()
 
 
+@pytest.mark.parametrize("body", [b"true", b"null", b"[]", b'"text"', b"0", b'[{"phone": "13700001111"}]'])
+def test_a_body_that_is_not_a_json_object_is_422_not_an_empty_one(body, city, token):
+    """A JSON value that is not an object is not `{}`: an action whose fields are all optional
+    (cancelling an order) must not run on `true`."""
+    from weishang.trade.models import Order
+
+    for path in ("/withdrawals", "/orders/WS20261127000001/cancel"):
+        response = Raw(token=token).send("POST", path, body)
+        assert response.status_code == 422, (path, body, response.content)
+        assert error_of(response)["fields"] == {"body": ["请发送 JSON 对象。"]}
+    assert not Order.objects.exists()
+
+
 @pytest.mark.parametrize("content_type", ["text/plain", "application/xml", "application/x-www-form-urlencoded",
                                           "multipart/form-data; boundary=XyZ", "", "application/jsonx"])
 def test_a_body_that_is_not_json_is_415(content_type, brand):

@@ -6,18 +6,21 @@ client sends: no NUL character (PostgreSQL cannot store one) and valid Unicode (
 from a JSON ``"\\ud800"`` escape), so that such input is a 422 on its field. ``key_or_404`` takes a
 code in a path (an invite code, an order number, a period) that can only be letters, digits and
 dashes: anything else names nothing, and is 404. ``day_start`` turns a date filter into the first
-moment of that day; ``Day`` is such a filter, written ``YYYY-MM-DD`` only.
+moment of that day; ``Day`` is such a filter, written ``YYYY-MM-DD`` only. ``Money`` is an amount a
+client sends (a string such as ``"100.00"``).
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
-from typing import Annotated
+from decimal import Decimal
+from typing import Annotated, Any
 
 from django.http import Http404
 from django.utils import timezone
-from pydantic import BeforeValidator, Field, WithJsonSchema
+from ninja import Path
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 MAX_ID = 2**63 - 1
@@ -62,3 +65,22 @@ DAY_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 DAY_PATTERN_RE = re.compile(DAY_PATTERN)
 Day = Annotated[date, BeforeValidator(_iso_day), WithJsonSchema({"type": "string", "format": "date",
                                                                  "pattern": DAY_PATTERN})]
+
+
+# Money a client sends: yuan as a string, up to 11 digits before the point and 2 after (never a
+# JSON number: a float cannot hold 0.1). The pattern is both what the spec shows and what the
+# server checks, so the two cannot drift apart; anything else is a 422 on the field.
+MONEY_PATTERN = r"^[0-9]{1,11}(\.[0-9]{1,2})?$"
+Money = Annotated[str, Field(pattern=MONEY_PATTERN, examples=["100.00"]), AfterValidator(Decimal)]
+
+
+def path_code(max_length: int, description: str) -> Any:
+    """A code in a path (see ``key_or_404``), with the pattern the spec shows for it. The view still
+    checks it with ``key_or_404``: a value outside the pattern names nothing, and is 404."""
+    pattern = rf"^[A-Za-z0-9-]{{1,{max_length}}}$"
+    return Annotated[str, WithJsonSchema({"type": "string", "pattern": pattern}), Path(description=description)]
+
+
+InviteCode = path_code(12, "the shop's invite code")
+OrderNumber = path_code(32, "the order number")
+Period = path_code(10, "2026-11, 2026-Q4 or 2026")

@@ -3,7 +3,7 @@ error envelope for everything under ``/api/``, whatever goes wrong before a rout
 
 - :class:`JsonParser` (the API's parser) reads a body once, after authentication: only
   ``application/json`` (415 ``unsupported_media_type`` otherwise), valid UTF-8 and standard JSON
-  (no ``NaN``; 422 ``invalid`` on ``body`` in the caller's language otherwise). A route that takes
+  (no ``NaN``), a JSON object (422 ``invalid`` on ``body`` in the caller's language otherwise). A route that takes
   files takes ``multipart/form-data`` only. Limits Django enforces while reading (a body over
   ``DATA_UPLOAD_MAX_MEMORY_SIZE``, more than ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` parameters or
   ``DATA_UPLOAD_MAX_NUMBER_FILES`` files, a broken multipart body) are answered by
@@ -63,9 +63,12 @@ class JsonParser(Parser):
         except UnicodeDecodeError as exc:
             raise _invalid_body(_("The request body is not valid UTF-8.")) from exc
         try:
-            return json.loads(text, parse_constant=_refuse_constant)
+            data = json.loads(text, parse_constant=_refuse_constant)
         except (ValueError, RecursionError) as exc:  # JSONDecodeError, NaN, a 5,000-digit number, deep nesting
             raise _invalid_body(_("The request body is not valid JSON.")) from exc
+        if not isinstance(data, dict):  # every body of ours is an object: `true` is not `{}`
+            raise _invalid_body(_("Send a JSON object."))
+        return data
 
     def parse_querydict(self, data, list_fields, request) -> dict:
         if data is request.FILES and request.method not in ("GET", "HEAD") and media_type(request) != MULTIPART:

@@ -2,7 +2,8 @@
 
 OpenAPI 3.1 at ``/api/v1/openapi.json``, interactive docs at ``/api/v1/docs``. Routers live in
 ``weishang.api.routes``; who may call what in ``weishang.api.security``; the error format in
-``weishang.api.errors``; ``Idempotency-Key`` in ``weishang.api.idempotency``. docs/api.md is the
+``weishang.api.errors``; ``Idempotency-Key`` in ``weishang.api.idempotency``; what the spec adds to
+the routes' own (the transport's answers and headers) in ``weishang.api.openapi``. docs/api.md is the
 integrator's guide.
 """
 
@@ -10,8 +11,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from weishang.api import errors, idempotency
-from weishang.api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from weishang.api import errors, idempotency, openapi
 from weishang.api.rendering import LocalTimeRenderer
 from weishang.api.routes import auth as auth_routes
 from weishang.api.routes import channel as channel_routes
@@ -23,7 +23,7 @@ DESCRIPTION = """Weishang's API for mini-programs, apps and brand integrations (
 - **Agents** log in with `POST /auth/login` and send `Authorization: Bearer <token>`; they reach only
   their own records and their own team.
 - **Brand integrations** send `X-Api-Key: <key>`; a key reaches only its scopes.
-- **Errors** are always `{"error": {"code", "message", "fields"}}` with a 4xx status.
+- **Errors** are always `{"error": {"code", "message", "fields"}}` with a 4xx status (500 for a failure on our side).
 - **Idempotency**: send `Idempotency-Key` on a POST; a retry with the same key returns the first response.
 - **Lists** are cursor-paginated (`cursor`, `page_size`); polled reads answer `ETag` / `If-None-Match`.
 
@@ -32,17 +32,7 @@ See docs/api.md."""
 
 class WeishangAPI(NinjaAPI):
     def get_openapi_schema(self, *args, **kwargs):
-        schema = super().get_openapi_schema(*args, **kwargs)
-        for operations in schema.get("paths", {}).values():
-            post = operations.get("post")
-            if post is None:
-                continue
-            post.setdefault("parameters", []).append({
-                "in": "header", "name": IDEMPOTENCY_HEADER, "required": False,
-                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-                "description": "Any unique string (a UUID). A retry with the same key returns the first response.",
-            })
-        return schema
+        return openapi.augment(super().get_openapi_schema(*args, **kwargs))
 
 
 api = WeishangAPI(title="Weishang API", version="1", description=DESCRIPTION, urls_namespace="api-v1",

@@ -22,7 +22,7 @@ from ninja.pagination import paginate
 
 from weishang.api.errors import ERRORS
 from weishang.api.pagination import Cursor
-from weishang.api.params import Day, Id, Text, day_start, key_or_404
+from weishang.api.params import Day, Id, OrderNumber, Period, Text, day_start, key_or_404
 from weishang.api.security import brand
 from weishang.channel.models import Agent, AgentStatus
 from weishang.core.errors import Forbidden
@@ -207,7 +207,7 @@ def orders(request, filters: Query[BrandOrderFilters]):
 
 @router.get("/orders/{number}", response={200: BrandOrderOut, **ERRORS}, auth=brand("orders:read"),
             summary="One order")
-def order(request, number: str):
+def order(request, number: OrderNumber):
     return get_object_or_404(_orders(), number=key_or_404(number, max_length=32))
 
 
@@ -304,7 +304,7 @@ def shipment_create(request, payload: BrandShipmentIn):
 
 @router.post("/shipments/{number}/tracking", response={200: BrandShipmentOut, **ERRORS},
              auth=brand("shipments:write"), summary="Correct a shipment's carrier or tracking number")
-def shipment_tracking(request, number: str, payload: BrandTrackingIn):
+def shipment_tracking(request, number: OrderNumber, payload: BrandTrackingIn):
     by = _issuer(request)
     found = get_object_or_404(Order, number=key_or_404(number, max_length=32))
     return _shipment_out(services.shipment_tracking_update(order=found, by=by, carrier=payload.carrier,
@@ -362,7 +362,7 @@ def settlements(request):
 @router.get("/settlements/{period}/reports", response={200: list[BrandSettlementReportOut], **ERRORS},
             auth=brand("settlements:read"), summary="What a period's settlement used and paid, per agent")
 @paginate(Cursor, ordering=("pk",))
-def settlement_reports(request, period: str):
+def settlement_reports(request, period: Period):
     """Each agent's personal and team purchases in the period and the rewards settled for them."""
     runs = list(SettlementRun.objects.filter(period=key_or_404(period, max_length=10)).values_list("pk", flat=True))
     if not runs:

@@ -16,7 +16,7 @@ from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
 
 from weishang.api.errors import ERRORS
-from weishang.api.params import Text, key_or_404
+from weishang.api.params import InviteCode, OrderNumber, Text, key_or_404
 from weishang.api.throttles import IpThrottle
 from weishang.channel import selectors as channel_selectors
 from weishang.channel.models import Agent, AgentStatus
@@ -117,7 +117,7 @@ def _order_out(order: Order, seller: Agent) -> ShopOrderOut:
 
 
 @router.get("/shops/{invite_code}", response={200: ShopOut, **ERRORS}, summary="An agent's shop", **PUBLIC)
-def shop(request, invite_code: str):
+def shop(request, invite_code: InviteCode):
     """The products on sale at retail price, and whether the shop has each one in stock."""
     seller = _open_shop(invite_code)
     held = selectors.stock_on_hand(agent=seller, kind=selectors.fill_location_kind(brand_get().supply_mode))
@@ -133,7 +133,7 @@ def shop(request, invite_code: str):
 
 @router.post("/shops/{invite_code}/orders", response={201: ShopOrderOut, **ERRORS},
              summary="Order from an agent's shop", **PUBLIC)
-def shop_order_create(request, invite_code: str, payload: ShopOrderIn):
+def shop_order_create(request, invite_code: InviteCode, payload: ShopOrderIn):
     """A consumer's order at retail price. It waits for payment: transfer the total to the seller
     and send the screenshot from the shop's order page. Send an ``Idempotency-Key``: a retry
     places one order."""
@@ -147,7 +147,7 @@ def shop_order_create(request, invite_code: str, payload: ShopOrderIn):
 
 @router.get("/shops/{invite_code}/orders/{number}", response={200: ShopOrderOut, **ERRORS},
             summary="A shop order, for the phone number that placed it", **PUBLIC)
-def shop_order(request, invite_code: str, number: str, lookup: Query[ShopOrderLookup]):
+def shop_order(request, invite_code: InviteCode, number: OrderNumber, lookup: Query[ShopOrderLookup]):
     seller = channel_selectors.agent_by_invite_code(key_or_404(invite_code, max_length=12))
     number = key_or_404(number, max_length=32)
     order = selectors.retail_order_for(seller=seller, number=number, phone=lookup.phone) if seller else None

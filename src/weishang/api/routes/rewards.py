@@ -20,7 +20,7 @@ from ninja.pagination import paginate
 
 from weishang.api.errors import ERRORS
 from weishang.api.pagination import Cursor
-from weishang.api.params import Day, Id, Text, day_start
+from weishang.api.params import Day, Id, Money, Text, day_start
 from weishang.api.routes.team import me_of
 from weishang.api.security import AGENT
 from weishang.ledger.models import WithdrawalMethod, WithdrawalStatus
@@ -117,7 +117,7 @@ def reward_lines(request, filters: Query[RewardLineFilters]):
 # --- withdrawals ----------------------------------------------------------------------------
 
 class WithdrawalIn(Schema):
-    amount: Decimal = Field(..., max_digits=12, decimal_places=2, description="yuan, fee included")
+    amount: Money = Field(..., description="yuan, fee included, as a string: at most 11 digits and 2 decimals")
     method: WithdrawalMethodCode
     account_name: Text = Field(..., max_length=50, description="the account holder's name")
     account_no: Text = Field(..., max_length=40, description="WeChat ID, Alipay account or bank card number")
