@@ -2,8 +2,9 @@
 
 django-unfold calls :func:`navigation` with each request (``UNFOLD["SIDEBAR"]["navigation"]`` names
 it). An entry names the permission its page needs (``perm``), and a staff member sees the entries
-whose permission they hold; which role holds which permission is said once, in
-``weishang.core.roles``. ``perm=None``: every staff member sees the entry.
+whose permission they hold, so that no entry leads to a page that refuses them; which role holds
+which permission is said once, in ``weishang.core.roles``. ``perm=None`` (the dashboard only):
+every staff member sees the entry.
 """
 
 from __future__ import annotations
@@ -58,15 +59,15 @@ def sections() -> list[tuple[object, list[Entry]]]:
             Entry(_("Audit history"), "manage_history", "admin:audit_history", _audit_perms()),
         ]),
         (_("Channel"), [
-            Entry(_("Agents"), "groups", "admin:channel_agent_changelist"),
-            Entry(_("Applications"), "how_to_reg", "admin:channel_application_changelist"),
-            Entry(_("Levels"), "military_tech", "admin:channel_level_changelist"),
-            Entry(_("Relationship log"), "history", "admin:channel_agenttrail_changelist"),
+            Entry(_("Agents"), "groups", "admin:channel_agent_changelist", "channel.view_agent"),
+            Entry(_("Applications"), "how_to_reg", "admin:channel_application_changelist", "channel.view_application"),
+            Entry(_("Levels"), "military_tech", "admin:channel_level_changelist", "channel.view_level"),
+            Entry(_("Relationship log"), "history", "admin:channel_agenttrail_changelist", "channel.view_agenttrail"),
         ]),
         (_("Catalog"), [
-            Entry(_("Products"), "inventory_2", "admin:catalog_product_changelist"),
-            Entry(_("SKUs"), "qr_code", "admin:catalog_sku_changelist"),
-            Entry(_("Price grid"), "grid_on", "admin:catalog_price_grid"),
+            Entry(_("Products"), "inventory_2", "admin:catalog_product_changelist", "catalog.view_product"),
+            Entry(_("SKUs"), "qr_code", "admin:catalog_sku_changelist", "catalog.view_sku"),
+            Entry(_("Price grid"), "grid_on", "admin:catalog_price_grid", "catalog.view_levelprice"),
         ]),
         (_("Trade"), [
             Entry(_("Orders"), "receipt_long", "admin:trade_order_changelist", "trade.view_order",
@@ -109,9 +110,9 @@ def sections() -> list[tuple[object, list[Entry]]]:
                   "webhooks.view_webhookdelivery"),
         ]),
         (_("Brand"), [
-            Entry(_("Brand settings"), "storefront", "admin:core_brand_changelist"),
-            Entry(_("Staff"), "badge", "admin:core_user_changelist"),
-            Entry(_("Roles"), "shield_person", "admin:auth_group_changelist"),
+            Entry(_("Brand settings"), "storefront", "admin:core_brand_changelist", "core.view_brand"),
+            Entry(_("Staff"), "badge", "admin:core_user_changelist", "core.view_user"),
+            Entry(_("Roles"), "shield_person", "admin:auth_group_changelist", "auth.view_group"),
             Entry(_("Login lockouts"), "lock_person", "admin:axes_accessattempt_changelist", "axes.view_accessattempt"),
         ]),
     ]
