@@ -103,6 +103,9 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 # SQLite: WAL, synchronous=NORMAL and IMMEDIATE transactions, so that a writing transaction
 # takes the write lock when it starts (no lock upgrade deadlocks, no lost updates).
+# weishang.core.sqlite is Django's SQLite backend that creates the file's directory when it first
+# opens it: importing these settings creates nothing (not even var/).
+SQLITE_ENGINE = "weishang.core.sqlite"
 SQLITE_OPTIONS = {
     "transaction_mode": "IMMEDIATE",
     "timeout": 20,
@@ -117,15 +120,14 @@ if _db_url:
     # One test database per test process, so that parallel runs never share one.
     DATABASES["default"]["TEST"] = {"NAME": f"test_weishang_{os.getpid()}"}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        DATABASES["default"]["ENGINE"] = SQLITE_ENGINE
         DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
         DATABASES["default"]["CONN_MAX_AGE"] = 0
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
         DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 else:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": SQLITE_ENGINE,
             "NAME": VAR_DIR / "weishang.sqlite3",
             "OPTIONS": dict(SQLITE_OPTIONS),
             # Tests use a file too, so that threads see WAL and IMMEDIATE locking as in production
