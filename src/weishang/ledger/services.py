@@ -49,6 +49,7 @@ from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from weishang.channel.models import Agent
+from weishang.channel.selectors import agent_for_user
 from weishang.core.errors import BusinessError, Conflict, Forbidden
 from weishang.core.money import CENT, MONEY_DIGITS, MONEY_PLACES
 from weishang.core.text import record_text
@@ -484,10 +485,6 @@ def _reverse(*, entry: JournalEntry, by, memo: str, kind: str, allow_negative=No
 
 # --- withdrawals ----------------------------------------------------------------------------
 
-def _agent_of(user) -> Agent | None:
-    return Agent.objects.filter(user=user).first() if getattr(user, "pk", None) else None
-
-
 def _require_finance(user) -> None:
     if not (getattr(user, "is_active", False) and getattr(user, "is_staff", False) and user.has_perm(WITHDRAW_PERM)):
         raise Forbidden(_("Only brand finance handles withdrawals."))
@@ -557,7 +554,7 @@ def withdrawal_request(*, agent: Agent, amount, method: str, account_name: str, 
     ``amount × fee_rate`` rounded down to the fen, recorded now and kept by the brand at payout.
     A retry with the same ``idempotency_key`` returns the first withdrawal.
     """
-    agent_of_user = _agent_of(by)
+    agent_of_user = agent_for_user(by)
     if agent_of_user is None or agent_of_user.pk != agent.pk:
         raise Forbidden(_("You can only withdraw your own rewards."))
     try:

@@ -132,10 +132,6 @@ def _locked_order(order: Order | int) -> Order:
             .get(pk=getattr(order, "pk", order)))
 
 
-def _agent_of(user) -> Agent | None:
-    return Agent.objects.filter(user=user).select_related("level").first() if getattr(user, "pk", None) else None
-
-
 def _is_staff_with(user, perm: str) -> bool:
     return bool(getattr(user, "is_staff", False) and user.has_perm(perm))
 
