@@ -172,3 +172,32 @@ def test_the_check_function_itself(settings):
     settings.DEBUG = True
     settings.WEISHANG_SMS_BACKEND = CONSOLE_SMS
     assert sms_backend_check() == []
+
+
+# --- settings create nothing on import (M8) ------------------------------------------------------
+
+def fresh_python(cwd, code: str) -> subprocess.CompletedProcess:
+    """A fresh interpreter in ``cwd`` with the default places: no WEISHANG_VAR, no DATABASE_URL."""
+    env = {k: v for k, v in os.environ.items() if k not in {"WEISHANG_VAR", "DATABASE_URL", "WEISHANG_ENV"}}
+    env.update({"DJANGO_SETTINGS_MODULE": "weishang.settings",
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))})
+    return subprocess.run([sys.executable, "-c", code], env=env, cwd=cwd, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_importing_the_settings_creates_nothing(tmp_path):
+    """`make messages` runs from src/weishang: setting Django up there must not leave a var/ behind."""
+    result = fresh_python(tmp_path, "import django\ndjango.setup()\nfrom django.conf import settings\n"
+                                    "print(settings.DATABASES['default']['NAME'])\n"
+                                    "from weishang.cli import main\nmain(['weishang', 'help'])\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == str(tmp_path.resolve() / "var" / "weishang.sqlite3")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_database_directory_is_made_when_the_database_is_first_opened(tmp_path):
+    result = fresh_python(tmp_path, "import django\ndjango.setup()\nfrom django.db import connection\n"
+                                    "connection.ensure_connection()\n")
+    assert result.returncode == 0, result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["var"]
+    assert (tmp_path / "var" / "weishang.sqlite3").is_file()

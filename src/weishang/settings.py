@@ -17,8 +17,6 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
-from django.urls import reverse_lazy
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("WEISHANG_VAR", Path.cwd() / "var")).resolve()
@@ -105,6 +103,9 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 # SQLite: WAL, synchronous=NORMAL and IMMEDIATE transactions, so that a writing transaction
 # takes the write lock when it starts (no lock upgrade deadlocks, no lost updates).
+# weishang.core.sqlite is Django's SQLite backend that creates the file's directory when it first
+# opens it: importing these settings creates nothing (not even var/).
+SQLITE_ENGINE = "weishang.core.sqlite"
 SQLITE_OPTIONS = {
     "transaction_mode": "IMMEDIATE",
     "timeout": 20,
@@ -119,15 +120,14 @@ if _db_url:
     # One test database per test process, so that parallel runs never share one.
     DATABASES["default"]["TEST"] = {"NAME": f"test_weishang_{os.getpid()}"}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        DATABASES["default"]["ENGINE"] = SQLITE_ENGINE
         DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
         DATABASES["default"]["CONN_MAX_AGE"] = 0
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
         DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 else:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": SQLITE_ENGINE,
             "NAME": VAR_DIR / "weishang.sqlite3",
             "OPTIONS": dict(SQLITE_OPTIONS),
             # Tests use a file too, so that threads see WAL and IMMEDIATE locking as in production
@@ -164,13 +164,6 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
 
 # --- Console (django-unfold) ----------------------------------------------------------------
-def _nav(title, icon: str, url_name: str) -> dict:
-    return {"title": title, "icon": icon, "link": reverse_lazy(url_name)}
-
-
-AUDIT_PERMS = ("catalog.view_levelprice", "channel.view_level", "catalog.view_sku", "rewards.view_planversion",
-               "ledger.view_withdrawal", "core.view_brand")
-
 UNFOLD = {
     # The brand's own name in the sidebar and the titles (weishang.console.branding).
     "SITE_TITLE": "weishang.console.branding.site_title",
@@ -181,141 +174,11 @@ UNFOLD = {
     "DASHBOARD_CALLBACK": "weishang.console.dashboard.dashboard_callback",
     # /console/audit/: every change to prices, levels, SKUs, plans, withdrawals and brand settings, with who made it.
     "SITE_VIEWS": [("audit/", "audit_history", "weishang.console.audit.AuditHistoryView")],
+    # The sidebar: its entries and the permission each needs (weishang.console.sidebar).
     "SIDEBAR": {
         "show_search": True,
         "show_all_applications": True,
-        "navigation": [
-            {
-                "title": _("Overview"),
-                "items": [
-                    _nav(_("Dashboard"), "dashboard", "admin:index"),
-                    _nav(_("Audit history"), "manage_history", "admin:audit_history") | {
-                        "permission": lambda request: any(request.user.has_perm(p) for p in AUDIT_PERMS),
-                    },
-                ],
-            },
-            {
-                "title": _("Channel"),
-                "items": [
-                    _nav(_("Agents"), "groups", "admin:channel_agent_changelist"),
-                    _nav(_("Applications"), "how_to_reg", "admin:channel_application_changelist"),
-                    _nav(_("Levels"), "military_tech", "admin:channel_level_changelist"),
-                    _nav(_("Relationship log"), "history", "admin:channel_agenttrail_changelist"),
-                ],
-            },
-            {
-                "title": _("Catalog"),
-                "items": [
-                    _nav(_("Products"), "inventory_2", "admin:catalog_product_changelist"),
-                    _nav(_("SKUs"), "qr_code", "admin:catalog_sku_changelist"),
-                    _nav(_("Price grid"), "grid_on", "admin:catalog_price_grid"),
-                ],
-            },
-            {
-                "title": _("Trade"),
-                "items": [
-                    _nav(_("Orders"), "receipt_long", "admin:trade_order_changelist") | {
-                        "permission": lambda request: request.user.has_perm("trade.view_order"),
-                        "active": lambda request: "/trade/order/" in request.path
-                        and request.GET.get("kind__exact") != "pickup",
-                    },
-                    _nav(_("Payments"), "payments", "admin:trade_payment_changelist") | {
-                        "permission": lambda request: request.user.has_perm("trade.view_payment"),
-                    },
-                    _nav(_("Receiving accounts"), "qr_code_2", "admin:trade_receivingaccount_changelist") | {
-                        "permission": lambda request: request.user.has_perm("trade.view_receivingaccount"),
-                    },
-                    {
-                        "title": _("Pick-ups"), "icon": "local_shipping",
-                        "link": lambda request: f"{reverse_lazy('admin:trade_order_changelist')}?kind__exact=pickup",
-                        "permission": lambda request: request.user.has_perm("trade.view_order"),
-                        "active": lambda request: "/trade/order/" in request.path
-                        and request.GET.get("kind__exact") == "pickup",
-                    },
-                    _nav(_("Stock on hand"), "inventory", "admin:trade_stocklevel_changelist") | {
-                        "permission": lambda request: request.user.has_perm("trade.view_stocklevel"),
-                    },
-                    _nav(_("Stock moves"), "swap_horiz", "admin:trade_stockmove_changelist") | {
-                        "permission": lambda request: request.user.has_perm("trade.view_stockmove"),
-                    },
-                    _nav(_("Stock locations"), "warehouse", "admin:trade_location_changelist") | {
-                        "permission": lambda request: request.user.has_perm("trade.view_location"),
-                    },
-                    _nav(_("Wallets"), "account_balance_wallet", "admin:ledger_account_changelist") | {
-                        "link": lambda request: f"{reverse_lazy('admin:ledger_account_changelist')}"
-                                                "?purpose__exact=agent_wallet",
-                        "permission": lambda request: request.user.has_perm("ledger.view_account"),
-                    },
-                    _nav(_("Customers"), "person", "admin:trade_customer_changelist") | {
-                        "permission": lambda request: request.user.has_perm("trade.view_customer"),
-                    },
-                    _nav(_("Outbox"), "outbox", "admin:core_outboxevent_changelist") | {
-                        "permission": lambda request: request.user.has_perm("core.view_outboxevent"),
-                    },
-                ],
-            },
-            {
-                "title": _("Ledger"),
-                "items": [
-                    _nav(_("Withdrawals"), "request_quote", "admin:ledger_withdrawal_changelist") | {
-                        "permission": lambda request: request.user.has_perm("ledger.view_withdrawal"),
-                    },
-                    _nav(_("Accounts"), "account_balance", "admin:ledger_account_changelist") | {
-                        "permission": lambda request: request.user.has_perm("ledger.view_account"),
-                        "active": lambda request: "/ledger/account/" in request.path
-                        and request.GET.get("purpose__exact") != "agent_wallet",
-                    },
-                    _nav(_("Journal entries"), "menu_book", "admin:ledger_journalentry_changelist") | {
-                        "permission": lambda request: request.user.has_perm("ledger.view_journalentry"),
-                    },
-                    _nav(_("Ledger verify"), "fact_check", "admin:ledger_journalentry_verify_ledger") | {
-                        "permission": lambda request: request.user.has_perm("ledger.view_journalentry"),
-                    },
-                ],
-            },
-            {
-                "title": _("Plans & rewards"),
-                "items": [
-                    _nav(_("Plans"), "description", "admin:rewards_planversion_changelist") | {
-                        "permission": lambda request: request.user.has_perm("rewards.view_planversion"),
-                    },
-                    _nav(_("Reward lines"), "redeem", "admin:rewards_rewardline_changelist") | {
-                        "permission": lambda request: request.user.has_perm("rewards.view_rewardline"),
-                    },
-                    _nav(_("Settlement runs"), "event_available", "admin:rewards_settlementrun_changelist") | {
-                        "permission": lambda request: request.user.has_perm("rewards.view_settlementrun"),
-                    },
-                ],
-            },
-            {
-                "title": _("Integrations"),
-                "items": [
-                    _nav(_("API keys"), "key", "admin:api_apikey_changelist") | {
-                        "permission": lambda request: request.user.has_perm("api.view_apikey"),
-                    },
-                    _nav(_("Device tokens"), "smartphone", "admin:api_apitoken_changelist") | {
-                        "permission": lambda request: request.user.has_perm("api.view_apitoken"),
-                    },
-                    _nav(_("Webhook endpoints"), "webhook", "admin:webhooks_webhookendpoint_changelist") | {
-                        "permission": lambda request: request.user.has_perm("webhooks.view_webhookendpoint"),
-                    },
-                    _nav(_("Webhook deliveries"), "send", "admin:webhooks_webhookdelivery_changelist") | {
-                        "permission": lambda request: request.user.has_perm("webhooks.view_webhookdelivery"),
-                    },
-                ],
-            },
-            {
-                "title": _("Brand"),
-                "items": [
-                    _nav(_("Brand settings"), "storefront", "admin:core_brand_changelist"),
-                    _nav(_("Staff"), "badge", "admin:core_user_changelist"),
-                    _nav(_("Roles"), "shield_person", "admin:auth_group_changelist"),
-                    _nav(_("Login lockouts"), "lock_person", "admin:axes_accessattempt_changelist") | {
-                        "permission": lambda request: request.user.has_perm("axes.view_accessattempt"),
-                    },
-                ],
-            },
-        ],
+        "navigation": "weishang.console.sidebar.navigation",
     },
 }
 

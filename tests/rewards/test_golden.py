@@ -26,8 +26,9 @@ from weishang.channel.models import Agent, Level
 from weishang.core.errors import BusinessError
 from weishang.ledger.models import Account, Purpose
 from weishang.ledger.selectors import ledger_verify
+from weishang.plans import period_label
 from weishang.rewards.models import RewardLine, SettlementReport, SettlementRun
-from weishang.rewards.periods import parse_period, period_label
+from weishang.rewards.periods import parse_period
 from weishang.rewards.services import rewards_process, rewards_release, settle_period
 from weishang.trade import services as trade
 from weishang.trade import stock

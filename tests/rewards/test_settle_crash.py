@@ -22,9 +22,10 @@ from django.db import transaction
 
 from weishang.ledger.models import Account, JournalEntry
 from weishang.ledger.selectors import ledger_verify
+from weishang.plans import period_label
 from weishang.rewards import services
 from weishang.rewards.models import RewardLine, SettlementReport, SettlementRun
-from weishang.rewards.periods import parse_period, period_label
+from weishang.rewards.periods import parse_period
 
 
 class Killed(Exception):

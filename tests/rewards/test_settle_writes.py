@@ -16,11 +16,11 @@ from django.utils import timezone
 from weishang.channel.models import Agent
 from weishang.ledger.models import Account, JournalEntry, JournalLine, Purpose
 from weishang.ledger.selectors import ledger_verify
-from weishang.plans import Engine, PeriodClosed
+from weishang.plans import Engine, PeriodClosed, period_label
 from weishang.rewards import services
 from weishang.rewards.hierarchy import DatabaseHierarchy, day_range
 from weishang.rewards.models import RewardLine, RewardStatus, SettlementReport
-from weishang.rewards.periods import parse_period, period_label
+from weishang.rewards.periods import parse_period
 from weishang.rewards.plans import plan_in_force, plan_of
 from weishang.trade.selectors import team_purchase_volume
 

@@ -7,9 +7,11 @@ from decimal import Decimal
 
 from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 from weishang.channel.models import Agent, Application, ApplicationStatus, Level, ReferrerLink
 from weishang.channel.tree import Relation
+from weishang.core.errors import Forbidden
 from weishang.core.money import to_money
 from weishang.core.validators import normalize_phone
 
@@ -18,6 +20,16 @@ def agent_for_user(user) -> Agent | None:
     if not getattr(user, "is_authenticated", False):
         return None
     return Agent.objects.select_related("level", "supplier", "referrer", "user").filter(user=user).first()
+
+
+def require_agent(user) -> Agent:
+    """The agent ``user`` is, for pages and endpoints that only agents have. Anyone else (brand
+    staff, an account without an agent, nobody signed in) is :class:`Forbidden`: the API answers
+    403; the phone pages answer 404 instead (``weishang.web.agents.current_agent``)."""
+    agent = agent_for_user(user)
+    if agent is None:
+        raise Forbidden(_("Only agents have this page."))
+    return agent
 
 
 def agent_by_invite_code(code: str) -> Agent | None:

@@ -10,15 +10,14 @@ from __future__ import annotations
 import secrets
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone, translation
-from django.utils.translation import gettext, gettext_noop
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django_fsm import can_proceed
 
 from weishang.channel import selectors, tree
@@ -36,6 +35,7 @@ from weishang.channel.tree import Relation
 from weishang.core.errors import BusinessError, Conflict, Forbidden, NotFound
 from weishang.core.outbox import outbox_emit
 from weishang.core.password_validators import password_problems
+from weishang.core.text import record_text
 from weishang.core.validators import normalize_phone, to_ascii, validate_id_number, validate_phone
 
 INVITE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud over WeChat
@@ -52,13 +52,6 @@ def _new_invite_code() -> str:
         code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
         if not Agent.objects.filter(invite_code=code).exists():
             return code
-
-
-def _record_text(message: str, **params: object) -> str:
-    """Text the system writes into the log: in the brand's language (settings.LANGUAGE_CODE),
-    whatever language the person whose action caused it was using."""
-    with translation.override(settings.LANGUAGE_CODE):
-        return gettext(message) % {k: str(v) for k, v in params.items()}
 
 
 def _trail(agent: Agent, kind: str, *, old: object = None, new: object = None, by=None,
@@ -245,7 +238,7 @@ def agent_change_level(*, agent: Agent, level: Level, by=None, reason: str = "")
     row = _trail(agent, TrailKind.LEVEL, old=old_level, new=level, by=by, reason=reason)
     outbox_emit(topic="agent.level_changed", key=f"{agent.pk}:{row.pk}", payload={
         "agent": agent.pk, "from": old_level.code, "to": level.code, "at": row.changed_at.isoformat()})
-    auto = _record_text(gettext_noop("automatic: level changed from %(old)s to %(new)s"),
+    auto = record_text(gettext_noop("automatic: level changed from %(old)s to %(new)s"),
                         old=old_level.name, new=level.name)
     if agent.supplier_id is not None:
         supplier = Agent.objects.select_related("level").get(pk=agent.supplier_id)
@@ -295,7 +288,7 @@ def agent_change_status(*, agent: Agent, action: str, by=None, reason: str = "")
         outbox_emit(topic="agent.exited", key=f"{agent.pk}:{row.pk}", payload={
             "agent": agent.pk, "at": row.changed_at.isoformat()})
     if action in {"suspend", "exit"}:
-        _rehome_supplied(agent, by=by, reason=_record_text(
+        _rehome_supplied(agent, by=by, reason=record_text(
             gettext_noop("automatic: supplier %(name)s is %(status)s"),
             name=agent.real_name, status=AgentStatus(agent.status).label))
     return agent
@@ -402,7 +395,7 @@ def application_approve(*, application: Application, by, note: str = "") -> Agen
         referrer=application.inviter,
         password_hash=application.password_hash,
         by=by,
-        reason=_record_text(gettext_noop("application #%(id)s approved"), id=application.pk),
+        reason=record_text(gettext_noop("application #%(id)s approved"), id=application.pk),
     )
     application.approve()
     application.agent = agent

@@ -43,16 +43,16 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from decimal import ROUND_DOWN, Context, Decimal, InvalidOperation
 
-from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
-from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from weishang.channel.models import Agent
+from weishang.channel.selectors import agent_for_user
 from weishang.core.errors import BusinessError, Conflict, Forbidden
 from weishang.core.money import CENT, MONEY_DIGITS, MONEY_PLACES
+from weishang.core.text import record_text
 from weishang.ledger.models import (
     AGENT_PURPOSES,
     NON_NEGATIVE,
@@ -92,12 +92,6 @@ class InsufficientBalance(Conflict):
             field="amount",
         )
         self.account, self.balance, self.change = account, balance, change
-
-
-def _record_text(message: str) -> str:
-    """Text the system stores (memos) in the brand's language, not the requester's."""
-    with translation.override(settings.LANGUAGE_CODE):
-        return gettext(message)
 
 
 def _new_number(prefix: str) -> str:
@@ -484,16 +478,12 @@ def _reverse(*, entry: JournalEntry, by, memo: str, kind: str, allow_negative=No
     if JournalEntry.objects.filter(reverses=entry).exists():
         raise _already_reversed(entry)
     lines = [(line.account, -line.amount) for line in entry.lines.select_related("account").order_by("pk")]
-    memo = memo or _record_text("Reversal of %(number)s") % {"number": entry.number}
+    memo = memo or record_text("Reversal of %(number)s") % {"number": entry.number}
     return journal_post(lines=lines, memo=memo, reference=entry.reference, kind=kind, by=by,
                         allow_negative=allow_negative, _reverses=entry)
 
 
 # --- withdrawals ----------------------------------------------------------------------------
-
-def _agent_of(user) -> Agent | None:
-    return Agent.objects.filter(user=user).first() if getattr(user, "pk", None) else None
-
 
 def _require_finance(user) -> None:
     if not (getattr(user, "is_active", False) and getattr(user, "is_staff", False) and user.has_perm(WITHDRAW_PERM)):
@@ -564,7 +554,7 @@ def withdrawal_request(*, agent: Agent, amount, method: str, account_name: str, 
     ``amount × fee_rate`` rounded down to the fen, recorded now and kept by the brand at payout.
     A retry with the same ``idempotency_key`` returns the first withdrawal.
     """
-    agent_of_user = _agent_of(by)
+    agent_of_user = agent_for_user(by)
     if agent_of_user is None or agent_of_user.pk != agent.pk:
         raise Forbidden(_("You can only withdraw your own rewards."))
     try:
@@ -606,7 +596,7 @@ def withdrawal_request(*, agent: Agent, amount, method: str, account_name: str, 
     number = _new_number("W")
     # The check above reads a locked row; the guarded update below is the backstop.
     hold = journal_post(lines=[debit(available, amount), credit(in_transit, amount)],
-                        memo=_record_text("Withdrawal %(number)s requested") % {"number": number},
+                        memo=record_text("Withdrawal %(number)s requested") % {"number": number},
                         reference=f"withdrawal:{number}", kind="withdrawal.hold", by=by,
                         require_non_negative={P.AGENT_REWARDS_AVAILABLE})
     withdrawal = Withdrawal.objects.create(
@@ -630,7 +620,7 @@ def _release(withdrawal: Withdrawal, *, by, note: str) -> None:
     """Reverse the hold: the amount goes back from payouts in transit to available rewards."""
     withdrawal.release_entry = _reverse(
         entry=withdrawal.hold_entry, by=by, kind="withdrawal.release",
-        memo=_record_text("Withdrawal %(number)s returned") % {"number": withdrawal.number} + f": {note}"[:150])
+        memo=record_text("Withdrawal %(number)s returned") % {"number": withdrawal.number} + f": {note}"[:150])
     withdrawal.save(update_fields=["release_entry"])
 
 
@@ -678,7 +668,7 @@ def withdrawal_mark_paid(*, withdrawal: Withdrawal, by, reference: str, note: st
     if withdrawal.fee:
         lines.append(credit(account_for(owner=None, purpose=P.BRAND_FEE_INCOME), withdrawal.fee))
     withdrawal.payout_entry = journal_post(
-        lines=lines, memo=_record_text("Withdrawal %(number)s paid") % {"number": withdrawal.number},
+        lines=lines, memo=record_text("Withdrawal %(number)s paid") % {"number": withdrawal.number},
         reference=f"withdrawal:{withdrawal.number}", kind="withdrawal.payout", by=by)
     withdrawal.payout_reference = reference
     try:

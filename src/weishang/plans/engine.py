@@ -522,7 +522,7 @@ class Engine:
             if best is not None and target_rank >= plan.rank(best.to_level):
                 continue
             checks = tuple(
-                self._check(agent, view, cond, rule, current, f"upgrades[{index}].{rule.mode}[{j}]", extra, at)
+                self.check_condition(agent, view, cond, rule, current, f"upgrades[{index}].{rule.mode}[{j}]", extra, at)
                 for j, cond in enumerate(rule.conditions)
             )
             met = any(c.met for c in checks) if rule.mode == "any" else all(c.met for c in checks)
@@ -1057,7 +1057,7 @@ class Engine:
 
     # -- helpers ------------------------------------------------------------------------
 
-    def _check(
+    def check_condition(
         self,
         agent: int,
         view: HierarchyView,
@@ -1068,6 +1068,10 @@ class Engine:
         extra: Decimal,
         at: datetime | date | None,
     ) -> ConditionCheck:
+        """The test of one upgrade condition for ``agent`` (about to move from ``current`` by
+        ``rule``): the figure required, the agent's figure (``extra`` added, e.g. the order being
+        placed) and whether it is met. ``at`` picks the period of a team_volume condition. The
+        upgrade decision and the agent's progress page (``plans.progress``) both read it."""
         key, required = cond.key, cond.value
         note = ""
         if key == "cumulative_purchase":
@@ -1086,7 +1090,7 @@ class Engine:
                 note = "same_level_referrals lifts one level only; the agent is not directly below this level"
                 return ConditionCheck(path, key, str(required), _s(actual), False, note)
         elif key == "team_volume":
-            day = self._today(at)
+            day = self.today(at)
             start, end = period_bounds(required.period, day)
             actual = view.team_purchase(agent, start, end) + extra
             note = f"{required.period} {start}–{end}"
@@ -1095,7 +1099,8 @@ class Engine:
             raise EngineError(f"unknown condition {key}")
         return ConditionCheck(path, key, _s(Decimal(required)), _s(actual), actual >= required, note)
 
-    def _today(self, at: datetime | date | None) -> date:
+    def today(self, at: datetime | date | None) -> date:
+        """The plan's date at ``at`` (a date as it is; a datetime in the plan's time zone; None: now)."""
         zone = ZoneInfo(self.plan.timezone)
         if at is None:
             return datetime.now(zone).date()

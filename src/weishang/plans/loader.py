@@ -24,11 +24,14 @@ from .schema import REWARD_TYPES, Plan, did_you_mean
 __all__ = [
     "PlanError",
     "PlanIssue",
+    "Positions",
     "format_path",
+    "issues_for",
     "load_plan",
     "parse_plan",
     "plan_from_data",
     "plan_json_schema",
+    "read_yaml",
 ]
 
 PathParts = tuple[str | int, ...]
@@ -120,8 +123,9 @@ def format_path(parts: PathParts) -> str:
 
 
 @dataclass
-class _Positions:
-    """Where each key path sits in the file: the key's mark and the value's mark."""
+class Positions:
+    """Where each key path sits in the file: the key's mark and the value's mark (``read_yaml``
+    makes it; a file read some other way has an empty one and every issue is at line 1)."""
 
     keys: dict[str, tuple[int, int]] = field(default_factory=dict)
     values: dict[str, tuple[int, int]] = field(default_factory=dict)
@@ -150,7 +154,7 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-def _walk(node: yaml.Node, parts: PathParts, pos: _Positions) -> None:
+def _walk(node: yaml.Node, parts: PathParts, pos: Positions) -> None:
     path = format_path(parts)
     pos.values.setdefault(path, _mark(node))
     pos.keys.setdefault(path, _mark(node))
@@ -176,7 +180,10 @@ def _walk(node: yaml.Node, parts: PathParts, pos: _Positions) -> None:
             _walk(item, child, pos)
 
 
-def _read_yaml(text: str, filename: str) -> tuple[Any, _Positions]:
+def read_yaml(text: str, filename: str) -> tuple[Any, Positions]:
+    """The YAML document in ``text`` and where each of its keys and values sits; a
+    :class:`PlanError` naming the line for a file that is not YAML. Plans and simulation
+    scenarios are read with it."""
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -209,7 +216,7 @@ def _read_yaml(text: str, filename: str) -> tuple[Any, _Positions]:
         ) from None
     finally:
         loader.dispose()
-    pos = _Positions()
+    pos = Positions()
     if node is not None:
         _walk(node, (), pos)
     return data, pos
@@ -246,7 +253,7 @@ def load_plan(source: str | Path, *, text: str | None = None) -> Plan:
 
 def parse_plan(text: str, filename: str = "<plan>") -> Plan:
     """Parse and validate plan YAML ``text``; ``filename`` names it in issues."""
-    data, pos = _read_yaml(text, filename)
+    data, pos = read_yaml(text, filename)
     issues = [
         PlanIssue(
             filename,
@@ -280,7 +287,7 @@ def parse_plan(text: str, filename: str = "<plan>") -> Plan:
 
 def plan_from_data(data: Any, filename: str = "<data>") -> Plan:
     """Validate an already-parsed mapping (numbers as int/Decimal/str) into a ``Plan``."""
-    return _validate(data, filename, _Positions())
+    return _validate(data, filename, Positions())
 
 
 def plan_json_schema() -> dict[str, Any]:
@@ -292,13 +299,13 @@ def plan_json_schema() -> dict[str, Any]:
     return schema
 
 
-def _validate(data: Any, filename: str, pos: _Positions) -> Plan:
+def _validate(data: Any, filename: str, pos: Positions) -> Plan:
     try:
         plan = Plan.model_validate(data)
     except ValidationError as exc:
         issues = []
         for error in exc.errors(include_url=False):
-            issues.extend(_issues_for(error, data, filename, pos))
+            issues.extend(issues_for(error, data, filename, pos))
         # A misspelt required key shows up twice: unknown 'discont', missing 'discount'.
         # The unknown-key sentence already names the right key, so drop the other one.
         typo_for = {_parent(i.path) + i.suggestion for i in issues if i.suggestion}
@@ -476,7 +483,9 @@ _EXPECTED = {
 }
 
 
-def _issues_for(error: dict[str, Any], data: Any, filename: str, pos: _Positions) -> list[PlanIssue]:
+def issues_for(error: dict[str, Any], data: Any, filename: str, pos: Positions) -> list[PlanIssue]:
+    """One pydantic validation ``error`` of ``data`` (read from ``filename``) as the loader's
+    sentences, in English and Chinese, at the line and column ``pos`` gives."""
     kind = error["type"]
     loc = tuple(error["loc"])
     parts = _loc_parts(loc, data)

@@ -155,11 +155,11 @@ def upgrade_progress(plan: Plan, agent: int, view: HierarchyView, *,
         for j, cond in enumerate(rule.conditions):
             path = f"upgrades[{index}].{rule.mode}[{j}]"
             # The engine's own test of the condition: the same figures decide the upgrade.
-            check = engine._check(agent, view, cond, rule, current, path, ZERO, at)
+            check = engine.check_condition(agent, view, cond, rule, current, path, ZERO, at)
             period = start = end = None
             if cond.key == "team_volume":
                 period = cond.value.period
-                start, end = period_bounds(period, engine._today(at))
+                start, end = period_bounds(period, engine.today(at))
             applicable = not (cond.key == "same_level_referrals" and plan.rank(rule.to) != current_rank - 1)
             conditions.append(ConditionProgress(
                 path=path, key=cond.key, target=Decimal(check.required), current=Decimal(check.actual),

@@ -87,7 +87,7 @@ def fmt_num(value: Decimal | int) -> str:
 # ---------------------------------------------------------------------------------------
 
 
-def _exact_number(value: Any) -> Any:
+def exact_number(value: Any) -> Any:
     """Accept int, Decimal or a numeric string as Decimal; refuse float and bool."""
     if isinstance(value, bool):
         raise PydanticCustomError(
@@ -107,13 +107,13 @@ def _exact_number(value: Any) -> Any:
     return value
 
 
-Money = Annotated[Decimal, Field(ge=0, decimal_places=2, allow_inf_nan=False), BeforeValidator(_exact_number)]
+Money = Annotated[Decimal, Field(ge=0, decimal_places=2, allow_inf_nan=False), BeforeValidator(exact_number)]
 """Yuan, at most two decimals, not negative."""
 
-Rate = Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False), BeforeValidator(_exact_number)]
+Rate = Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False), BeforeValidator(exact_number)]
 """A share between 0 and 1 (0.05 = 5%)."""
 
-Quantity = Annotated[Decimal, Field(ge=0, allow_inf_nan=False), BeforeValidator(_exact_number)]
+Quantity = Annotated[Decimal, Field(ge=0, allow_inf_nan=False), BeforeValidator(exact_number)]
 """A non-negative figure that may be money or a count (target thresholds)."""
 
 NonNegInt = Annotated[int, Strict(), Field(ge=0)]
@@ -178,7 +178,7 @@ class Level(_Model):
     code: Slug = Field(description="slug used everywhere else in the plan, e.g. partner")
     name: Text = Field(description="the level's display name, e.g. 联创")
     entry: Entry = Field(description="{first_order_amount: N} | {gift_pack: SKU} | {free: true}")
-    discount: Annotated[Decimal, Field(gt=0, le=1, allow_inf_nan=False), BeforeValidator(_exact_number)] = Field(
+    discount: Annotated[Decimal, Field(gt=0, le=1, allow_inf_nan=False), BeforeValidator(exact_number)] = Field(
         description="level price = retail × discount (0 < discount ≤ 1), unless prices: overrides it"
     )
     min_restock_qty: NonNegInt = Field(default=0, description="minimum units per restock order")
@@ -532,7 +532,7 @@ class Settlement(_Model):
     frozen_days: NonNegInt = Field(default=7, description="days after completion before a reward can be withdrawn")
     withdraw_min: Money = Field(default=Decimal(0), description="smallest withdrawal, yuan")
     withdraw_fee_rate: Annotated[
-        Decimal, Field(ge=0, lt=1, allow_inf_nan=False), BeforeValidator(_exact_number)
+        Decimal, Field(ge=0, lt=1, allow_inf_nan=False), BeforeValidator(exact_number)
     ] = Field(default=Decimal(0), description="share kept on each withdrawal, 0 ≤ rate < 1")
     rounding: Literal["down", "half_up", "half_even"] = Field(
         default="down", description="how each reward line is rounded to 0.01 yuan"

@@ -1,4 +1,5 @@
-"""Settlement period labels: ``2026-11`` (month), ``2026-Q4`` (quarter), ``2026`` (year)."""
+"""Settlement period labels: ``2026-11`` (month), ``2026-Q4`` (quarter), ``2026`` (year), read from what
+staff type. A period's label is written by ``weishang.plans.period_label``."""
 
 from __future__ import annotations
 
@@ -29,11 +30,3 @@ def parse_period(label: str) -> tuple[str, date, date]:
         kind, day = "year", date(year, 1, 1)
     start, end = period_bounds(kind, day)
     return kind, start, end
-
-
-def period_label(kind: str, day: date) -> str:
-    if kind == "month":
-        return f"{day:%Y-%m}"
-    if kind == "quarter":
-        return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
-    return str(day.year)

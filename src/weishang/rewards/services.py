@@ -53,6 +53,7 @@ from weishang.plans import (
     OrderCompleted,
     PeriodClosed,
     StockLot,
+    period_label,
 )
 from weishang.plans import (
     RewardLine as EngineLine,
@@ -67,7 +68,7 @@ from weishang.rewards.models import (
     SettlementReport,
     SettlementRun,
 )
-from weishang.rewards.periods import parse_period, period_label
+from weishang.rewards.periods import parse_period
 from weishang.rewards.plans import plan_in_force, plan_of, plan_sync_due
 from weishang.trade import stock
 from weishang.trade.models import LocationKind, Order, OrderKind, OrderStatus, StockReason

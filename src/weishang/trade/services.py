@@ -49,6 +49,7 @@ from weishang.core.models import CustomerBinding, SupplyMode
 from weishang.core.money import to_money
 from weishang.core.outbox import outbox_emit
 from weishang.core.selectors import brand_get
+from weishang.core.text import record_text
 from weishang.core.validators import normalize_phone, validate_phone
 from weishang.ledger import services as ledger
 from weishang.ledger.models import Purpose
@@ -101,12 +102,6 @@ class SupplierShort(Conflict):
 
 # --- helpers --------------------------------------------------------------------------------
 
-def _record_text(message: str) -> str:
-    """Text the system stores (notes, names) in the brand's language, not the requester's."""
-    with translation.override(settings.LANGUAGE_CODE):
-        return gettext(message)
-
-
 def _new_number(kind: str) -> str:
     prefix = {"entry": "E", "upgrade": "U", "restock": "R", "retail": "S", "pickup": "P"}[kind]
     return f"{prefix}{timezone.localtime():%Y%m%d}{secrets.token_hex(5).upper()}"
@@ -135,10 +130,6 @@ def _transition(order: Order, name: str, *, by=None, note: str = "") -> None:
 def _locked_order(order: Order | int) -> Order:
     return (Order.objects.select_for_update(of=("self",)).select_related("buyer__level", "seller__level", "buyer__user")
             .get(pk=getattr(order, "pk", order)))
-
-
-def _agent_of(user) -> Agent | None:
-    return Agent.objects.filter(user=user).select_related("level").first() if getattr(user, "pk", None) else None
 
 
 def _is_staff_with(user, perm: str) -> bool:
@@ -391,7 +382,7 @@ def _cancel(order: Order, *, by, note: str) -> None:
     waiting = list(order.payments.filter(status=PaymentStatus.PENDING))
     order.payments.filter(status=PaymentStatus.PENDING).update(
         status=PaymentStatus.REJECTED, decided_by=by, decided_at=timezone.now(),
-        decision_note=_record_text(gettext_noop("order cancelled")))
+        decision_note=record_text(gettext_noop("order cancelled")))
     for payment in waiting:
         payment.status = PaymentStatus.REJECTED
         _emit_payment(payment, "payment.rejected")
@@ -403,7 +394,7 @@ def _cancel(order: Order, *, by, note: str) -> None:
 
 
 def _party_name(agent: Agent | None) -> str:
-    return agent.real_name if agent is not None else _record_text(gettext_noop("the company"))
+    return agent.real_name if agent is not None else record_text(gettext_noop("the company"))
 
 
 def cancel_refund(order: Order) -> dict | None:
@@ -573,7 +564,7 @@ _MEMOS = {"order_payment": gettext_noop("Order payment"), "wallet_topup": gettex
 
 def _post(lines, *, kind: str, key: str, reference: str, by=None, allow_negative=None):
     return ledger.journal_post(lines=lines, kind=kind, idempotency_key=key, reference=reference, by=by,
-                               memo=_record_text(_MEMOS[kind]), allow_negative=allow_negative)
+                               memo=record_text(_MEMOS[kind]), allow_negative=allow_negative)
 
 
 def _post_payment(order: Order, payment: Payment, *, by=None) -> None:
@@ -1034,7 +1025,7 @@ def retail_order_submit(*, seller: Agent, name: str, phone: str, address: str, l
                                              line_total=price * qty) for sku, qty, price in priced])
     _transition(order, "submit")
     _emit(order, "order.submitted")
-    _transition(order, "approve", note=_record_text(gettext_noop("Retail order: no approval needed.")))
+    _transition(order, "approve", note=record_text(gettext_noop("Retail order: no approval needed.")))
     _transition(order, "request_payment")
     _emit(order, "order.approved")
     return order
@@ -1078,7 +1069,7 @@ def retail_order_expire_one(*, order: Order | int, now: datetime) -> bool:
     order = _locked_order(order)
     if not _expired_unpaid(Order.objects.filter(pk=order.pk), cutoff).exists():
         return False
-    _cancel(order, by=None, note=_record_text(gettext_noop("Not paid within %(hours)d hours: expired"))
+    _cancel(order, by=None, note=record_text(gettext_noop("Not paid within %(hours)d hours: expired"))
             % {"hours": hours})
     return True
 
@@ -1271,7 +1262,7 @@ def _reassign_to_company(order: Order, *, by, note: str) -> None:
     order.seller = None
     order.save(update_fields=["seller"])
     OrderTransition.objects.create(order=order, from_status=order.status, to_status=order.status, by=by,
-                                   note=(_record_text(gettext_noop("Reassigned to the company from %(seller)s"))
+                                   note=(record_text(gettext_noop("Reassigned to the company from %(seller)s"))
                                          % {"seller": seller.real_name} + f": {note}")[:300])
     with translation.override(settings.LANGUAGE_CODE):
         text = gettext("The company took over order %(number)s from %(seller)s and fills it.") % {

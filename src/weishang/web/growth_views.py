@@ -21,21 +21,15 @@ from weishang.core.selectors import brand_get
 from weishang.rewards.selectors import upgrade_progress_of
 from weishang.trade import selectors as trade_selectors
 from weishang.web import poster
+from weishang.web.agents import current_agent
 
 CUSTOMERS_PAGE_SIZE = 30
 POSTER_SECONDS = 3600  # browsers keep the poster an hour, then revalidate with its ETag
 
 
-def _me(request) -> Agent:
-    agent = channel_selectors.agent_for_user(request.user)
-    if agent is None:
-        raise Http404
-    return agent
-
-
 def _active_me(request) -> Agent:
     """Only an active agent invites and sells: anyone else has no poster, QR or shop link."""
-    agent = _me(request)
+    agent = current_agent(request)
     if agent.status != AgentStatus.ACTIVE:
         raise Http404
     return agent
@@ -55,7 +49,7 @@ def is_htmx(request) -> bool:
 
 @login_required
 def upgrade_progress(request):
-    me = _me(request)
+    me = current_agent(request)
     page = upgrade_progress_of(agent=me)
     progress = page.progress
     return render(request, "web/progress.html", {
@@ -129,7 +123,7 @@ def shop_qr(request):
 
 @login_required
 def customers(request):
-    me = _me(request)
+    me = current_agent(request)
     search = channel_selectors.search_text(request.GET.get("q"))
     page = _page(request)
     found = trade_selectors.shop_customers(agent=me, search=search)

@@ -29,8 +29,9 @@ from weishang.trade import selectors, services
 from weishang.trade.models import Order
 from weishang.trade.providers.base import InvalidNotification, get_provider, online_provider_name
 from weishang.trade.providers.fake import FakeProvider
+from weishang.web.agents import current_agent
 from weishang.web.shop_views import shop_order_url
-from weishang.web.trade_views import _buyer_order, _me
+from weishang.web.trade_views import buyer_order
 
 
 def _in_wechat(request) -> bool:
@@ -57,7 +58,7 @@ def _start(request, order: Order, *, back: str):
 @login_required
 @require_POST
 def my_order_pay_online(request, number: str):
-    order = _buyer_order(_me(request), number)
+    order = buyer_order(current_agent(request), number)
     return _start(request, order, back=reverse("web:my_order", args=[order.number]))
 
 

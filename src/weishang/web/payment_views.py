@@ -15,8 +15,9 @@ from weishang.core.selectors import brand_get
 from weishang.trade import selectors, services
 from weishang.trade.files import image_response
 from weishang.trade.models import Payment, ReceivingAccount
+from weishang.web.agents import current_agent
 from weishang.web.trade_forms import ReceivingAccountForm
-from weishang.web.trade_views import _me, show_error
+from weishang.web.trade_views import show_error
 
 
 def _mine(me, account_id: int) -> ReceivingAccount:
@@ -44,7 +45,7 @@ def _save(request, me, account=None):
 @login_required
 def payment_methods(request):
     """My receiving accounts, and a form to add one."""
-    me = _me(request)
+    me = current_agent(request)
     form, status = _save(request, me)
     if form is None:
         messages.success(request, _("Receiving account added. Buyers see it when they pay you."))
@@ -56,7 +57,7 @@ def payment_methods(request):
 
 @login_required
 def payment_method_edit(request, account_id: int):
-    me = _me(request)
+    me = current_agent(request)
     account = _mine(me, account_id)
     form, status = _save(request, me, account)
     if form is None:
@@ -70,7 +71,7 @@ def payment_method_edit(request, account_id: int):
 @login_required
 @require_POST
 def payment_method_delete(request, account_id: int):
-    me = _me(request)
+    me = current_agent(request)
     services.receiving_account_delete(by=request.user, account=_mine(me, account_id))
     messages.success(request, _("Receiving account removed."))
     return redirect("web:payment_methods")
@@ -97,7 +98,7 @@ def payment_screenshot(request, payment_id: int):
 def notice_open(request, notice_id: int):
     """A notice from the 待我处理 list: marked seen, its text shown, then the order (if the agent
     still sees it: a seller whose order the company took over no longer does)."""
-    me = _me(request)
+    me = current_agent(request)
     notice = me.order_notices.select_related("order").filter(pk=notice_id).first()
     if notice is None:
         raise Http404

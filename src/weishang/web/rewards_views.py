@@ -10,28 +10,19 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from weishang.channel import selectors as channel_selectors
-from weishang.channel.models import Agent
 from weishang.core.errors import BusinessError
 from weishang.core.selectors import brand_get
 from weishang.ledger.selectors import withdrawals_for_agent
 from weishang.rewards import selectors
 from weishang.rewards.services import reward_withdraw
+from weishang.web.agents import current_agent
 from weishang.web.rewards_forms import WithdrawForm
 
 PAGE_SIZE = 30
 WITHDRAWALS_SHOWN = 30
-
-
-def _me(request) -> Agent:
-    agent = channel_selectors.agent_for_user(request.user)
-    if agent is None:
-        raise Http404
-    return agent
 
 
 def _page(request) -> int:
@@ -43,7 +34,7 @@ def _page(request) -> int:
 def rewards(request):
     """Frozen, available, withdrawn and in-transit figures; the lines with their explanations
     (brand-paid rewards, or with ``?show=margin`` the agent's own margins)."""
-    me = _me(request)
+    me = current_agent(request)
     margin = request.GET.get("show") == "margin"
     page = _page(request)
     start = (page - 1) * PAGE_SIZE
@@ -63,7 +54,7 @@ def rewards(request):
 @login_required
 def withdraw(request):
     """Ask for available rewards to be paid out (under the plan's minimum and fee); my withdrawals."""
-    me = _me(request)
+    me = current_agent(request)
     form = WithdrawForm(request.POST or None)
     status = 200
     if request.method == "POST":

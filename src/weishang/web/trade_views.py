@@ -14,7 +14,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from weishang.channel import selectors as channel_selectors
 from weishang.channel.models import Agent, AgentStatus
 from weishang.core.errors import BusinessError
 from weishang.core.models import SupplyMode
@@ -23,6 +22,7 @@ from weishang.trade import selectors, services
 from weishang.trade.models import LocationKind, Order, OrderKind, OrderStatus, PaymentStatus
 from weishang.trade.selectors import buyer_actions, seller_actions
 from weishang.trade.stock import InsufficientStock
+from weishang.web.agents import current_agent
 from weishang.web.trade_forms import (
     ActionForm,
     ConfirmCancelForm,
@@ -37,13 +37,6 @@ from weishang.web.trade_forms import (
 )
 
 PAGE_SIZE = 30
-
-
-def _me(request) -> Agent:
-    agent = channel_selectors.agent_for_user(request.user)
-    if agent is None:
-        raise Http404
-    return agent
 
 
 def _page(request) -> int:
@@ -73,7 +66,7 @@ def _is_entry(agent: Agent) -> bool:
 @login_required
 def order_new(request):
     """A new restock order, or an applicant's entry order, at the agent's level price."""
-    me = _me(request)
+    me = current_agent(request)
     entry = _is_entry(me)
     catalog = selectors.restock_catalog(agent=me)
     form = RestockForm(request.POST or None, skus=[sku for sku, _price, _held in catalog])
@@ -107,7 +100,7 @@ def order_new(request):
 @login_required
 def upgrade_new(request):
     """An upgrade order (升级单): the level to reach, goods at that level's prices, at least the top-up."""
-    me = _me(request)
+    me = current_agent(request)
     levels = selectors.upgrade_levels(agent=me)
     codes = {level.code: level for level in levels}
     chosen = codes.get(request.POST.get("to") or request.GET.get("to")) or (levels[0] if levels else None)
@@ -160,7 +153,7 @@ def buyer_next_step(order: Order) -> str:
 
 @login_required
 def my_orders(request):
-    me = _me(request)
+    me = current_agent(request)
     page = _paginate(request, selectors.orders_as_buyer(agent=me))
     for order in page["rows"]:
         order.next_step = buyer_next_step(order)
@@ -198,7 +191,7 @@ def _render_my_order(request, me: Agent, order: Order, *, forms=None, error=None
     }, status=status)
 
 
-def _buyer_order(me: Agent, number: str) -> Order:
+def buyer_order(me: Agent, number: str) -> Order:
     order = selectors.order_of_buyer(agent=me, number=number)
     if order is None:
         raise Http404
@@ -207,8 +200,8 @@ def _buyer_order(me: Agent, number: str) -> Order:
 
 @login_required
 def my_order(request, number: str):
-    me = _me(request)
-    order = _buyer_order(me, number)
+    me = current_agent(request)
+    order = buyer_order(me, number)
     services.order_notices_seen(agent=me, order=order)
     return _render_my_order(request, me, order)
 
@@ -217,8 +210,8 @@ def my_order(request, number: str):
 def my_order_cancel_confirm(request, number: str):
     """The cancel confirmation: what is paid back, from whose wallet to whose; its form posts the
     cancel (``my_order_action`` refuses a cancel without this page's confirmation)."""
-    me = _me(request)
-    order = _buyer_order(me, number)
+    me = current_agent(request)
+    order = buyer_order(me, number)
     if "cancel" not in buyer_actions(order):
         messages.error(request, _("Order %(number)s can no longer be cancelled.") % {"number": order.number})
         return redirect("web:my_order", order.number)
@@ -269,8 +262,8 @@ BUYER_ACTIONS = {
 @login_required
 @require_POST
 def my_order_action(request, number: str, action: str):
-    me = _me(request)
-    order = _buyer_order(me, number)
+    me = current_agent(request)
+    order = buyer_order(me, number)
     if action not in BUYER_ACTIONS:
         raise Http404
     form_class, act = BUYER_ACTIONS[action]
@@ -281,7 +274,7 @@ def my_order_action(request, number: str, action: str):
     try:
         message = act(order, request.user, form.cleaned_data)
     except BusinessError as exc:
-        order = _buyer_order(me, number)
+        order = buyer_order(me, number)
         return _render_my_order(request, me, order, forms={key: form}, error=exc.message, status=exc.status)
     messages.success(request, message)
     return redirect("web:my_order", order.number)
@@ -306,7 +299,7 @@ def seller_next_step(order: Order) -> str:
 
 @login_required
 def fill_list(request):
-    me = _me(request)
+    me = current_agent(request)
     show_all = request.GET.get("all") == "1"
     page = _paginate(request, selectors.orders_to_fill(agent=me, todo_only=not show_all))
     for order in page["rows"]:
@@ -346,7 +339,7 @@ def _render_fill_order(request, me: Agent, order: Order, *, forms=None, error=No
 
 @login_required
 def fill_order(request, number: str):
-    me = _me(request)
+    me = current_agent(request)
     order = _seller_order(me, number)
     services.order_notices_seen(agent=me, order=order)
     return _render_fill_order(request, me, order)
@@ -411,7 +404,7 @@ def _seller_act(request, me, number, key, form, act):
 @login_required
 @require_POST
 def fill_order_action(request, number: str, action: str):
-    me = _me(request)
+    me = current_agent(request)
     if action not in SELLER_ACTIONS:
         _seller_order(me, number)  # someone else's order stays "not found" whatever the action
         raise Http404
@@ -423,7 +416,7 @@ def fill_order_action(request, number: str, action: str):
 @login_required
 @require_POST
 def fill_payment_action(request, number: str, payment_id: int, action: str):
-    me = _me(request)
+    me = current_agent(request)
     order = _seller_order(me, number)
     payment = order.payments.filter(pk=payment_id).first()
     if payment is None or action not in ("confirm", "reject"):
@@ -445,7 +438,7 @@ def fill_payment_action(request, number: str, payment_id: int, action: str):
 
 @login_required
 def stock(request):
-    me = _me(request)
+    me = current_agent(request)
     holdings = list(selectors.stock_holdings(agent=me))
     form = PickupForm(request.POST or None, holdings=holdings)
     status = 200
@@ -473,7 +466,7 @@ def stock(request):
 
 @login_required
 def wallet(request):
-    me = _me(request)
+    me = current_agent(request)
     form = TopupForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST":

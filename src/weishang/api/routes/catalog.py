@@ -16,11 +16,11 @@ from weishang.api.routes.orders import (
     TradeLevelOut,
     TradePartyOut,
     level_out,
-    me_or_403,
     party_out,
 )
 from weishang.api.security import AGENT
 from weishang.channel.models import AgentStatus
+from weishang.channel.selectors import require_agent
 from weishang.core.errors import BusinessError
 from weishang.trade import selectors, services
 
@@ -65,7 +65,7 @@ class TradeCatalogOut(Schema):
             summary="Products on sale at my level price, my purchase limits and my cloud stock")
 def catalog(request, level: str | None = Query(None, min_length=1, max_length=32, pattern=TEXT_PATTERN, description=(
         "price the catalog at a level I may upgrade to (an upgrade order); default: my own level"))):
-    me = me_or_403(request)
+    me = require_agent(request.user)
     upgrades = selectors.upgrade_levels(agent=me) if me.status == AgentStatus.ACTIVE else []
     chosen = me.level
     if level and level != me.level.code:

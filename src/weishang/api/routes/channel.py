@@ -10,7 +10,6 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.http import Http404
-from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -22,7 +21,6 @@ from weishang.api.security import AGENT
 from weishang.api.throttles import IpThrottle
 from weishang.channel import selectors, services
 from weishang.channel.models import Application
-from weishang.core.errors import Forbidden
 from weishang.core.validators import mask_phone
 
 router = Router(tags=["channel"])
@@ -113,13 +111,6 @@ def _mine_to_decide(request, application_id: int) -> Application:
     return app
 
 
-def _me(request):
-    agent = selectors.agent_for_user(request.user)
-    if agent is None:
-        raise Forbidden(_("Only agents have this page."))
-    return agent
-
-
 @router.post("/applications", response={201: ApplicationOut, **ERRORS}, auth=None, throttle=[IpThrottle("public")])
 def application_submit(request, payload: ApplicationIn):
     app = services.application_submit(
@@ -139,7 +130,7 @@ def applications(request):
     if user.is_staff and user.has_perm("channel.decide_application"):
         waiting = selectors.applications_for_brand()
     else:
-        waiting = selectors.applications_to_decide(agent=_me(request))
+        waiting = selectors.applications_to_decide(agent=selectors.require_agent(request.user))
     return waiting.select_related("level", "inviter", "approver")
 
 
@@ -172,7 +163,7 @@ def _agent_out(agent) -> AgentOut:
 
 @router.get("/me", response={200: AgentOut, **ERRORS}, auth=AGENT)
 def me(request):
-    return _agent_out(_me(request))
+    return _agent_out(selectors.require_agent(request.user))
 
 
 @router.get("/me/team", response={200: list[MemberOut], **ERRORS}, auth=AGENT, deprecated=True,

@@ -26,9 +26,9 @@ from weishang.api.errors import ERRORS
 from weishang.api.pagination import Cursor
 from weishang.api.params import Day, Id, day_start
 from weishang.api.security import AGENT
-from weishang.channel import selectors as channel_selectors
 from weishang.channel.models import Agent, AgentStatus, Level
-from weishang.core.errors import BusinessError, Forbidden
+from weishang.channel.selectors import require_agent
+from weishang.core.errors import BusinessError
 from weishang.core.http import client_ip
 from weishang.trade import selectors, services
 from weishang.trade.files import image_response
@@ -56,16 +56,6 @@ Number = Annotated[str, Path(pattern=r"^[A-Za-z0-9]{1,32}$", description="the or
 # What ``next_actions`` may hold: the buyer's (trade.selectors.buyer_actions), then the seller's.
 NextAction = Literal["cancel", "pay_transfer", "pay_wallet", "pay_online", "receive", "refund",
                      "approve", "reject", "payment", "fill", "delivered", "refund_approve", "refund_decline"]
-
-
-# --- who is calling --------------------------------------------------------------------------
-
-def me_or_403(request) -> Agent:
-    """The calling agent; brand staff and other accounts without an agent get 403."""
-    agent = channel_selectors.agent_for_user(request.user)
-    if agent is None:
-        raise Forbidden(_("Only agents have this page."))
-    return agent
 
 
 @contextmanager
@@ -353,7 +343,7 @@ def _order_kind(me: Agent, payload: TradeOrderIn) -> str:
 def order_create(request, payload: TradeOrderIn):
     """Prices are the level's, never the client's. The seller is decided now (my supplier, or the
     company); it approves, then I pay."""
-    me = me_or_403(request)
+    me = require_agent(request.user)
     kind = _order_kind(me, payload)
     target = None
     if kind == OrderKind.UPGRADE and payload.target_level:
@@ -390,7 +380,7 @@ def receiving_qr(request, account_id: Id):
             summary="My orders (entry, upgrade, restock), newest first")
 @paginate(Pages)
 def order_list(request, filters: Query[TradeOrderFilters], kind: Literal["entry", "upgrade", "restock"] | None = None):
-    me = me_or_403(request)
+    me = require_agent(request.user)
     orders = filters.apply(with_details(selectors.orders_as_buyer(agent=me)))
     if kind:
         orders = orders.filter(kind=kind)
@@ -400,12 +390,12 @@ def order_list(request, filters: Query[TradeOrderFilters], kind: Literal["entry"
 @router.get("/orders/{number}", response={200: TradeOrderOut, **ERRORS}, auth=AGENT,
             summary="One of my orders (pick-ups too)")
 def order_detail(request, number: Number):
-    me = me_or_403(request)
+    me = require_agent(request.user)
     return order_out(request, _buyer_order(me, number), pay_to=True)
 
 
 def _buyer_act(request, number: str, act, renames=None) -> TradeOrderOut:
-    me = me_or_403(request)
+    me = require_agent(request.user)
     order = _buyer_order(me, number)
     with fields_renamed(renames):
         act(order)
@@ -422,7 +412,7 @@ def order_cancel(request, number: Number, payload: TradeNoteIn):
 @router.post("/orders/{number}/pay", response={200: TradePayOut, **ERRORS}, auth=AGENT,
              summary="Pay my approved order from my wallet, or open an online payment")
 def order_pay(request, number: Number, payload: TradePayIn):
-    me = me_or_403(request)
+    me = require_agent(request.user)
     order = _buyer_order(me, number)
     online = None
     if payload.method == "wallet":
@@ -442,7 +432,7 @@ def order_transfer(request, number: Number, screenshot: File[UploadedFile],
                    reference: str = Form("", max_length=64, pattern=TEXT_PATTERN,
                                           description="the transfer's reference, if any")):
     """The order is paid once its seller confirms the transfer. JPEG, PNG, WebP or GIF, at most 5 MB."""
-    me = me_or_403(request)
+    me = require_agent(request.user)
     order = _buyer_order(me, number)
     services.payment_submit_transfer(order=order, by=request.user, screenshot=screenshot, reference=reference)
     return Status(201, order_out(request, _buyer_order(me, number)))
@@ -479,7 +469,7 @@ class TradeFillIn(Schema):
             summary="Orders I sell (my downline's and my shop's) that wait for me; all=true for every one")
 @paginate(Pages)
 def fill_list(request, filters: Query[TradeOrderFilters], all: bool = False):  # noqa: A002 - the query's name
-    me = me_or_403(request)
+    me = require_agent(request.user)
     orders = selectors.orders_to_fill(agent=me, todo_only=not all)
     return Rows(filters.apply(with_details(orders)), lambda order: order_out(request, order, seller_side=True))
 
@@ -491,11 +481,11 @@ def _fill_out(request, me: Agent, number: str) -> TradeOrderOut:
 @router.get("/fills/{number}", response={200: TradeOrderOut, **ERRORS}, auth=AGENT, tags=["fills"],
             summary="One order I sell, with what I lack to fill it")
 def fill_detail(request, number: Number):
-    return _fill_out(request, me_or_403(request), number)
+    return _fill_out(request, require_agent(request.user), number)
 
 
 def _seller_act(request, number: str, act, renames=None) -> TradeOrderOut:
-    me = me_or_403(request)
+    me = require_agent(request.user)
     order = _seller_order(me, number)
     with fields_renamed(renames):
         act(order)
@@ -545,7 +535,7 @@ def fill_refund_decline(request, number: Number, payload: TradeReasonIn):
 
 
 def _payment_act(request, number: str, payment_id: Id, act, renames=None) -> TradeOrderOut:
-    me = me_or_403(request)
+    me = require_agent(request.user)
     order = _seller_order(me, number)
     payment = order.payments.filter(pk=payment_id).first()
     if payment is None:

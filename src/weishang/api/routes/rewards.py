@@ -21,8 +21,8 @@ from ninja.pagination import paginate
 from weishang.api.errors import ERRORS
 from weishang.api.pagination import Cursor
 from weishang.api.params import Day, Id, Money, Text, day_start
-from weishang.api.routes.team import me_of
 from weishang.api.security import AGENT
+from weishang.channel.selectors import require_agent
 from weishang.ledger.models import WithdrawalMethod, WithdrawalStatus
 from weishang.ledger.selectors import withdrawals_for_agent
 from weishang.plans.progress import ConditionProgress, RuleProgress
@@ -56,7 +56,7 @@ class RewardSummaryOut(Schema):
 
 @router.get("/rewards", response={200: RewardSummaryOut, **ERRORS}, auth=AGENT, summary="My reward figures")
 def rewards(request):
-    me = me_of(request)
+    me = require_agent(request.user)
     summary = selectors.reward_summary(agent=me)
     terms = selectors.withdraw_terms()
     return RewardSummaryOut(frozen=summary.frozen, available=summary.available, in_transit=summary.in_transit,
@@ -107,7 +107,7 @@ class RewardLineOut(Schema):
 def reward_lines(request, filters: Query[RewardLineFilters]):
     """Each amount I earned (or, ``kind=margin``, my own margin), newest first, with its rule and
     the explanation of how it was computed."""
-    me = me_of(request)
+    me = require_agent(request.user)
     return selectors.reward_lines_for(
         agent=me, kind=filters.kind, status=filters.status,
         since=day_start(filters.created_after) if filters.created_after else None,
@@ -149,7 +149,7 @@ class WithdrawalFilters(Schema):
 @router.get("/withdrawals", response={200: list[WithdrawalOut], **ERRORS}, auth=AGENT, summary="My withdrawals")
 @paginate(Cursor)
 def withdrawals(request, filters: Query[WithdrawalFilters]):
-    found = withdrawals_for_agent(me_of(request))
+    found = withdrawals_for_agent(require_agent(request.user))
     if filters.status:
         found = found.filter(status=filters.status)
     if filters.created_after:
@@ -164,7 +164,7 @@ def withdrawal_create(request, payload: WithdrawalIn):
     """Ask for available rewards to be paid out, under the plan's minimum and fee (``GET /rewards``
     shows both). The amount is held at once; brand finance pays it. Send an ``Idempotency-Key``: a
     retry withdraws once."""
-    me = me_of(request)
+    me = require_agent(request.user)
     withdrawal = reward_withdraw(agent=me, amount=payload.amount, method=payload.method,
                                  account_name=payload.account_name, account_no=payload.account_no,
                                  bank_name=payload.bank_name, by=request.user)
@@ -175,7 +175,7 @@ def withdrawal_create(request, payload: WithdrawalIn):
 @router.get("/withdrawals/{withdrawal_id}", response={200: WithdrawalOut, **ERRORS}, auth=AGENT,
             summary="One of my withdrawals")
 def withdrawal(request, withdrawal_id: Id):
-    return get_object_or_404(withdrawals_for_agent(me_of(request)), pk=withdrawal_id)
+    return get_object_or_404(withdrawals_for_agent(require_agent(request.user)), pk=withdrawal_id)
 
 
 # --- upgrade progress -----------------------------------------------------------------------
@@ -251,7 +251,7 @@ def _rule_out(rule: RuleProgress, name: str) -> RuleOut:
 def progress(request):
     """How far I am from each level above mine under the plan in force: every condition's target
     and my current figure, the same figures that decide the upgrade."""
-    me = me_of(request)
+    me = require_agent(request.user)
     page = selectors.upgrade_progress_of(agent=me)
     found = page.progress
     next_level = found.next_level if found else None

@@ -16,11 +16,11 @@ from weishang.api.routes.orders import (
     TradeOrderFilters,
     TradeOrderOut,
     fields_renamed,
-    me_or_403,
     order_out,
     with_details,
 )
 from weishang.api.security import AGENT
+from weishang.channel.selectors import require_agent
 from weishang.core.errors import BusinessError
 from weishang.core.validators import normalize_phone, validate_phone
 from weishang.trade import selectors, services
@@ -46,7 +46,7 @@ def _rows(levels) -> list[TradeStockRowOut]:
 
 @router.get("/stock", response={200: TradeStockOut, **ERRORS}, auth=AGENT, summary="My cloud and own stock per SKU")
 def stock(request):
-    me = me_or_403(request)
+    me = require_agent(request.user)
     return TradeStockOut(cloud=_rows(selectors.stock_holdings(agent=me)),
                     own=_rows(selectors.stock_holdings(agent=me, kind=LocationKind.AGENT)))
 
@@ -69,7 +69,7 @@ def _pickup(me, number: str) -> Order:
 @router.post("/pickups", response={201: TradeOrderOut, **ERRORS}, auth=AGENT,
              summary="Ship units of my cloud stock to an address (they leave my cloud stock now)")
 def pickup_create(request, payload: TradePickupIn):
-    me = me_or_403(request)
+    me = require_agent(request.user)
     phone = normalize_phone(payload.phone)
     try:
         validate_phone(phone)
@@ -85,7 +85,7 @@ def pickup_create(request, payload: TradePickupIn):
             summary="My pick-ups, newest first")
 @paginate(Pages)
 def pickup_list(request, filters: Query[TradeOrderFilters]):
-    me = me_or_403(request)
+    me = require_agent(request.user)
     pickups = selectors.orders_as_buyer(agent=me, kinds=(OrderKind.PICKUP,))
     return Rows(filters.apply(with_details(pickups)), lambda order: order_out(request, order))
 
@@ -93,4 +93,4 @@ def pickup_list(request, filters: Query[TradeOrderFilters]):
 @router.get("/pickups/{number}", response={200: TradeOrderOut, **ERRORS}, auth=AGENT,
             summary="One pick-up, with its carrier and tracking number once shipped")
 def pickup_detail(request, number: Number):
-    return order_out(request, _pickup(me_or_403(request), number))
+    return order_out(request, _pickup(require_agent(request.user), number))

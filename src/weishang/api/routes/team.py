@@ -15,7 +15,6 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
@@ -26,7 +25,6 @@ from weishang.api.security import AGENT
 from weishang.channel import selectors
 from weishang.channel.models import Agent
 from weishang.channel.tree import Relation, is_in_team
-from weishang.core.errors import Forbidden
 from weishang.core.money import to_money
 from weishang.core.validators import mask_phone
 from weishang.trade.selectors import with_purchases
@@ -105,13 +103,6 @@ class MemberDetailOut(Schema):
     members_total: int
 
 
-def me_of(request) -> Agent:
-    agent = selectors.agent_for_user(request.user)
-    if agent is None:
-        raise Forbidden(_("Only agents have this page."))
-    return agent
-
-
 def _month_start() -> datetime:
     return timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
@@ -133,7 +124,7 @@ def with_figures(agents: list[Agent]) -> list[Agent]:
 
 
 def team_page(request, filters: TeamFilters) -> QuerySet[Agent]:
-    me = me_of(request)
+    me = selectors.require_agent(request.user)
     leader = me if filters.of is None else _in_my_team(me, filters.of)
     return team_of(leader, whole=filters.whole, level=filters.level.strip(), q=filters.q)
 
@@ -150,7 +141,7 @@ def team(request, filters: Query[TeamFilters]):
 def member(request, agent_id: Id):
     """A member of my referrer team (or myself): their profile, the agents between us, and their
     direct referrals. Anyone outside my team is 404."""
-    me = me_of(request)
+    me = selectors.require_agent(request.user)
     found = _in_my_team(me, agent_id)
     if found.pk == me.pk:
         found.generation = 0

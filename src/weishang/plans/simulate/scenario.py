@@ -23,8 +23,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
-from ..loader import PlanError, PlanIssue, _issues_for, _Positions, _read_yaml, format_path
-from ..schema import Money, NonNegInt, PosInt, Rate, StrictBool, Text, _exact_number, did_you_mean, fmt_num, rule_error
+from ..loader import PlanError, PlanIssue, Positions, format_path, issues_for, read_yaml
+from ..schema import Money, NonNegInt, PosInt, Rate, StrictBool, Text, did_you_mean, exact_number, fmt_num, rule_error
 
 __all__ = [
     "Scenario",
@@ -36,7 +36,7 @@ __all__ = [
     "scenario_json_schema",
 ]
 
-Number = Annotated[Decimal, Field(ge=0, allow_inf_nan=False), BeforeValidator(_exact_number)]
+Number = Annotated[Decimal, Field(ge=0, allow_inf_nan=False), BeforeValidator(exact_number)]
 """A non-negative number (a count or a multiple that may have decimals)."""
 
 Probability = Rate
@@ -227,7 +227,7 @@ def load_scenario(source: str | Path, *, text: str | None = None) -> Scenario:
 def parse_scenario(text: str, filename: str = "<scenario>") -> Scenario:
     """Parse and validate scenario YAML ``text``; ``filename`` names it in issues."""
     try:
-        data, pos = _read_yaml(text, filename)
+        data, pos = read_yaml(text, filename)
     except PlanError as err:
         raise ScenarioError(err.issues) from None
     issues = [
@@ -254,7 +254,7 @@ def parse_scenario(text: str, filename: str = "<scenario>") -> Scenario:
 
 def scenario_from_data(data: Any, filename: str = "<data>") -> Scenario:
     """Validate an already-parsed mapping (numbers as int/Decimal/str) into a ``Scenario``."""
-    return _validate(data, filename, _Positions())
+    return _validate(data, filename, Positions())
 
 
 def scenario_json_schema() -> dict[str, Any]:
@@ -265,7 +265,7 @@ def scenario_json_schema() -> dict[str, Any]:
     return schema
 
 
-def _validate(data: Any, filename: str, pos: _Positions) -> Scenario:
+def _validate(data: Any, filename: str, pos: Positions) -> Scenario:
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -330,11 +330,11 @@ def _strip(tp: Any) -> Any:
             return tp
 
 
-def _scenario_issues(error: dict[str, Any], data: Any, filename: str, pos: _Positions) -> list[PlanIssue]:
+def _scenario_issues(error: dict[str, Any], data: Any, filename: str, pos: Positions) -> list[PlanIssue]:
     kind = error["type"]
     loc = tuple(el for el in error["loc"] if el != "[key]")
     if kind not in ("missing", "extra_forbidden"):
-        return _issues_for(error, data, filename, pos)  # the plan loader's sentences
+        return issues_for(error, data, filename, pos)  # the plan loader's sentences
     parts = tuple(el if isinstance(el, int | str) else str(el) for el in loc)
     path = format_path(parts)
     model = _model_at(loc[:-1])

@@ -1,0 +1,126 @@
+"""The console's sidebar: its sections and entries, and who sees each entry.
+
+django-unfold calls :func:`navigation` with each request (``UNFOLD["SIDEBAR"]["navigation"]`` names
+it). An entry names the permission its page needs (``perm``), and a staff member sees the entries
+whose permission they hold, so that no entry leads to a page that refuses them; which role holds
+which permission is said once, in ``weishang.core.roles``. ``perm=None`` (the dashboard only):
+every staff member sees the entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Entry:
+    title: object
+    icon: str
+    url_name: str
+    # The permission the entry's page needs; a tuple: any one of them (None: any staff member).
+    perm: str | tuple[str, ...] | None = None
+    query: str = ""  # appended to the link, e.g. "kind__exact=pickup"
+    # When the entry is highlighted (default: django-unfold's, the link's path is in the request's).
+    active: Callable | None = None
+
+    def visible_to(self, user) -> bool:
+        if self.perm is None:
+            return True
+        perms = (self.perm,) if isinstance(self.perm, str) else self.perm
+        return any(user.has_perm(p) for p in perms)
+
+    def as_item(self) -> dict:
+        link = reverse(self.url_name) + (f"?{self.query}" if self.query else "")
+        item = {"title": self.title, "icon": self.icon, "link": link}
+        if self.active is not None:
+            item["active"] = self.active
+        return item
+
+
+def _on(path_part: str, param: str, value: str, *, equal: bool) -> Callable:
+    """Active on pages under ``path_part`` whose ``param`` is (``equal``) or is not ``value``."""
+    return lambda request: path_part in request.path and (request.GET.get(param) == value) is equal
+
+
+def _audit_perms() -> tuple[str, ...]:
+    from weishang.console.audit import TRACKED  # the audit page shows a kind to those who may view it
+
+    return tuple(t.perm for t in TRACKED)
+
+
+def sections() -> list[tuple[object, list[Entry]]]:
+    return [
+        (_("Overview"), [
+            Entry(_("Dashboard"), "dashboard", "admin:index"),
+            Entry(_("Audit history"), "manage_history", "admin:audit_history", _audit_perms()),
+        ]),
+        (_("Channel"), [
+            Entry(_("Agents"), "groups", "admin:channel_agent_changelist", "channel.view_agent"),
+            Entry(_("Applications"), "how_to_reg", "admin:channel_application_changelist", "channel.view_application"),
+            Entry(_("Levels"), "military_tech", "admin:channel_level_changelist", "channel.view_level"),
+            Entry(_("Relationship log"), "history", "admin:channel_agenttrail_changelist", "channel.view_agenttrail"),
+        ]),
+        (_("Catalog"), [
+            Entry(_("Products"), "inventory_2", "admin:catalog_product_changelist", "catalog.view_product"),
+            Entry(_("SKUs"), "qr_code", "admin:catalog_sku_changelist", "catalog.view_sku"),
+            Entry(_("Price grid"), "grid_on", "admin:catalog_price_grid", "catalog.view_levelprice"),
+        ]),
+        (_("Trade"), [
+            Entry(_("Orders"), "receipt_long", "admin:trade_order_changelist", "trade.view_order",
+                  active=_on("/trade/order/", "kind__exact", "pickup", equal=False)),
+            Entry(_("Payments"), "payments", "admin:trade_payment_changelist", "trade.view_payment"),
+            Entry(_("Receiving accounts"), "qr_code_2", "admin:trade_receivingaccount_changelist",
+                  "trade.view_receivingaccount"),
+            Entry(_("Pick-ups"), "local_shipping", "admin:trade_order_changelist", "trade.view_order",
+                  query="kind__exact=pickup", active=_on("/trade/order/", "kind__exact", "pickup", equal=True)),
+            Entry(_("Stock on hand"), "inventory", "admin:trade_stocklevel_changelist", "trade.view_stocklevel"),
+            Entry(_("Stock moves"), "swap_horiz", "admin:trade_stockmove_changelist", "trade.view_stockmove"),
+            Entry(_("Stock locations"), "warehouse", "admin:trade_location_changelist", "trade.view_location"),
+            Entry(_("Wallets"), "account_balance_wallet", "admin:ledger_account_changelist", "ledger.view_account",
+                  query="purpose__exact=agent_wallet",
+                  active=_on("/ledger/account/", "purpose__exact", "agent_wallet", equal=True)),
+            Entry(_("Customers"), "person", "admin:trade_customer_changelist", "trade.view_customer"),
+            Entry(_("Outbox"), "outbox", "admin:core_outboxevent_changelist", "core.view_outboxevent"),
+        ]),
+        (_("Ledger"), [
+            Entry(_("Withdrawals"), "request_quote", "admin:ledger_withdrawal_changelist", "ledger.view_withdrawal"),
+            Entry(_("Accounts"), "account_balance", "admin:ledger_account_changelist", "ledger.view_account",
+                  active=_on("/ledger/account/", "purpose__exact", "agent_wallet", equal=False)),
+            Entry(_("Journal entries"), "menu_book", "admin:ledger_journalentry_changelist",
+                  "ledger.view_journalentry"),
+            Entry(_("Ledger verify"), "fact_check", "admin:ledger_journalentry_verify_ledger",
+                  "ledger.view_journalentry"),
+        ]),
+        (_("Plans & rewards"), [
+            Entry(_("Plans"), "description", "admin:rewards_planversion_changelist", "rewards.view_planversion"),
+            Entry(_("Reward lines"), "redeem", "admin:rewards_rewardline_changelist", "rewards.view_rewardline"),
+            Entry(_("Settlement runs"), "event_available", "admin:rewards_settlementrun_changelist",
+                  "rewards.view_settlementrun"),
+        ]),
+        (_("Integrations"), [
+            Entry(_("API keys"), "key", "admin:api_apikey_changelist", "api.view_apikey"),
+            Entry(_("Device tokens"), "smartphone", "admin:api_apitoken_changelist", "api.view_apitoken"),
+            Entry(_("Webhook endpoints"), "webhook", "admin:webhooks_webhookendpoint_changelist",
+                  "webhooks.view_webhookendpoint"),
+            Entry(_("Webhook deliveries"), "send", "admin:webhooks_webhookdelivery_changelist",
+                  "webhooks.view_webhookdelivery"),
+        ]),
+        (_("Brand"), [
+            Entry(_("Brand settings"), "storefront", "admin:core_brand_changelist", "core.view_brand"),
+            Entry(_("Staff"), "badge", "admin:core_user_changelist", "core.view_user"),
+            Entry(_("Roles"), "shield_person", "admin:auth_group_changelist", "auth.view_group"),
+            Entry(_("Login lockouts"), "lock_person", "admin:axes_accessattempt_changelist", "axes.view_accessattempt"),
+        ]),
+    ]
+
+
+def navigation(request) -> list[dict]:
+    """The sidebar's sections for this request's user: the entries they may see, in order."""
+    return [
+        {"title": title, "items": [entry.as_item() for entry in entries if entry.visible_to(request.user)]}
+        for title, entries in sections()
+    ]

@@ -1,0 +1,164 @@
+"""The console's sidebar, as each brand role sees it: which entries, in which order, going where.
+
+The sidebar is read from the page a staff member gets, as they would read it: the entries under
+``#nav-sidebar-apps`` (an entry the user may not see is not in the page at all)."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import pytest
+
+from weishang.core.roles import ROLES
+
+# Every entry of the sidebar, in order: its title (as the console shows it in Chinese) and its link.
+ENTRIES = {
+    "数据看板": "/console/",
+    "操作记录": "/console/audit/",
+    "代理": "/console/channel/agent/",
+    "申请": "/console/channel/application/",
+    "等级": "/console/channel/level/",
+    "代理轨迹": "/console/channel/agenttrail/",
+    "商品": "/console/catalog/product/",
+    "规格（SKU）": "/console/catalog/sku/",
+    "拿货价表": "/console/catalog/levelprice/grid/",
+    "订单": "/console/trade/order/",
+    "付款记录": "/console/trade/payment/",
+    "收款方式": "/console/trade/receivingaccount/",
+    "提货单": "/console/trade/order/?kind__exact=pickup",
+    "库存": "/console/trade/stocklevel/",
+    "库存流水": "/console/trade/stockmove/",
+    "库位": "/console/trade/location/",
+    "货款钱包": "/console/ledger/account/?purpose__exact=agent_wallet",
+    "顾客": "/console/trade/customer/",
+    "事件": "/console/core/outboxevent/",
+    "提现": "/console/ledger/withdrawal/",
+    "账户": "/console/ledger/account/",
+    "记账凭证": "/console/ledger/journalentry/",
+    "账务核对": "/console/ledger/journalentry/verify/",
+    "方案": "/console/rewards/planversion/",
+    "奖励明细": "/console/rewards/rewardline/",
+    "周期结算": "/console/rewards/settlementrun/",
+    "API 密钥": "/console/api/apikey/",
+    "设备令牌": "/console/api/apitoken/",
+    "Webhook 端点": "/console/webhooks/webhookendpoint/",
+    "Webhook 推送记录": "/console/webhooks/webhookdelivery/",
+    "品牌设置": "/console/core/brand/",
+    "员工": "/console/core/user/",
+    "角色": "/console/auth/group/",
+    "登录锁定": "/console/axes/accessattempt/",
+}
+
+# What each role sees (None: a staff member with no role), by section: the entries whose page opens for it.
+SEES = {
+    "owner": {
+        "概览": ["数据看板", "操作记录"],
+        "渠道": ["代理", "申请", "等级", "代理轨迹"],
+        "商品": ["商品", "规格（SKU）", "拿货价表"],
+        "交易": ["订单", "付款记录", "收款方式", "提货单", "库存", "库存流水", "库位", "货款钱包", "顾客", "事件"],
+        "账务": ["提现", "账户", "记账凭证", "账务核对"],
+        "方案与奖励": ["方案", "奖励明细", "周期结算"],
+        "集成": ["API 密钥", "设备令牌", "Webhook 端点", "Webhook 推送记录"],
+        "品牌方": ["品牌设置", "员工", "角色", "登录锁定"],
+    },
+    "operations": {
+        "概览": ["数据看板", "操作记录"],
+        "渠道": ["代理", "申请", "等级", "代理轨迹"],
+        "商品": ["商品", "规格（SKU）", "拿货价表"],
+        "交易": ["订单", "付款记录", "提货单", "库存", "顾客"],
+    },
+    "finance": {
+        "概览": ["数据看板", "操作记录"],
+        "渠道": ["代理", "申请", "等级"],
+        "商品": ["商品", "规格（SKU）", "拿货价表"],
+        "交易": ["订单", "付款记录", "收款方式", "提货单", "货款钱包", "事件"],
+        "账务": ["提现", "账户", "记账凭证", "账务核对"],
+        "方案与奖励": ["方案", "奖励明细", "周期结算"],
+    },
+    "warehouse": {
+        "概览": ["数据看板", "操作记录"],
+        "渠道": ["代理"],
+        "商品": ["商品", "规格（SKU）"],
+        "交易": ["订单", "提货单", "库存", "库存流水", "库位"],
+    },
+    "lecturer": {
+        "概览": ["数据看板", "操作记录"],
+        "渠道": ["等级"],
+        "商品": ["商品"],
+    },
+    None: {
+        "概览": ["数据看板"],
+    },
+}
+
+
+class _Sidebar(HTMLParser):
+    """{section title: [(entry title, link), ...]} from the console page's sidebar."""
+
+    def __init__(self):
+        super().__init__()
+        self.sections: dict[str, list[tuple[str, str]]] = {}
+        self._depth = 0  # <div> depth inside #nav-sidebar-apps; 0 outside
+        self._in = None  # "h2", "a" or "title" while reading a text
+        self._section = ""
+        self._link = ""
+        self._text = ""
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "div" and (self._depth or attrs.get("id") == "nav-sidebar-apps"):
+            self._depth += 1
+        if not self._depth:
+            return
+        if tag == "h2":
+            self._in, self._text = "h2", ""
+        elif tag == "a" and "href" in attrs:
+            self._in, self._link = "a", attrs["href"]
+        elif tag == "span" and self._in == "a" and "class" not in attrs:
+            self._in, self._text = "title", ""
+
+    def handle_endtag(self, tag):
+        if not self._depth:
+            return
+        if tag == "div":
+            self._depth -= 1
+        elif tag == "h2" and self._in == "h2":
+            self._section, self._in = self._text.strip(), None
+        elif tag == "span" and self._in == "title":
+            self.sections.setdefault(self._section, []).append((self._text.strip(), self._link))
+            self._in = None
+        elif tag == "a":
+            self._in = None
+
+    def handle_data(self, data):
+        if self._in in {"h2", "title"}:
+            self._text += data
+
+
+def sidebar_of(client) -> dict[str, list[tuple[str, str]]]:
+    response = client.get("/console/")
+    assert response.status_code == 200
+    parser = _Sidebar()
+    parser.feed(response.content.decode())
+    return parser.sections
+
+
+def test_every_role_is_covered():
+    assert set(SEES) - {None} == set(ROLES)
+
+
+@pytest.mark.parametrize("role", [*ROLES, None])
+def test_each_role_sees_its_sidebar(client, staff, role):
+    client.force_login(staff(role))
+    expected = {section: [(title, ENTRIES[title]) for title in titles] for section, titles in SEES[role].items()}
+    assert sidebar_of(client) == expected
+
+
+@pytest.mark.parametrize("role", [*ROLES, None])
+def test_an_entry_is_shown_exactly_when_its_page_opens(client, staff, role):
+    """No entry leads to a page that refuses the user, and no page the user may open is left out."""
+    client.force_login(staff(role))
+    shown = {title for titles in SEES[role].values() for title in titles}
+    for title, link in ENTRIES.items():
+        status = client.get(link).status_code
+        assert status == (200 if title in shown else 403), (role, title, link, status)
