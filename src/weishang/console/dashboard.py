@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Q, Sum
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -30,17 +30,8 @@ from django.utils.translation import gettext_lazy as _
 from weishang.channel.models import Agent, AgentStatus, Application, ApplicationStatus, Level, ReferrerLink
 from weishang.core.money import ZERO, to_money
 from weishang.ledger.models import Account, JournalLine, Purpose, Withdrawal, WithdrawalStatus
-from weishang.trade.models import (
-    STUCK_KINDS,
-    VOLUME_KINDS,
-    LocationKind,
-    Order,
-    OrderKind,
-    OrderStatus,
-    Payment,
-    PaymentStatus,
-    StockLevel,
-)
+from weishang.trade.models import VOLUME_KINDS, LocationKind, Order, OrderStatus, StockLevel
+from weishang.trade.selectors import brand_to_act, order_queues
 
 S = OrderStatus
 WEEKS = 12
@@ -48,46 +39,6 @@ MONTHS = 12
 TOP_TEAMS = 10
 # Journal entry kinds that move money into (or, for refunds, back out of) brand cash from buyers.
 CASH_KINDS = ("order_payment", "wallet_topup", "order_refund")
-
-
-# --- shared definitions (the order list's "waiting for" filter uses the same ones) ----------
-
-def _pending_payment() -> Exists:
-    return Exists(Payment.objects.filter(order=OuterRef("pk"), status=PaymentStatus.PENDING))
-
-
-def stuck_orders() -> Q:
-    """Paid orders not filled within the brand's ``stuck_after_hours``, shop orders too (the stuck
-    queue: the brand takes a way out, see ``trade.services.order_company_fill`` and the two after
-    it; a shop order is only refunded)."""
-    from weishang.trade.services import stuck_cutoff
-
-    return Q(status=S.PAID, kind__in=STUCK_KINDS, paid_at__lte=stuck_cutoff())
-
-
-def order_queues() -> dict[str, tuple[object, Q]]:
-    """Orders waiting for someone, by what they wait for: name -> (label, condition)."""
-    pending = _pending_payment()
-    return {
-        "stuck": (_("Stuck: paid, not filled in time"), stuck_orders()),
-        "approval": (_("Awaiting approval"), Q(status=S.SUBMITTED) & ~Q(kind=OrderKind.PICKUP)),
-        "payment_check": (_("Transfer awaiting confirmation"), Q(status=S.AWAITING_PAYMENT) & Q(pending)),
-        "unpaid": (_("Awaiting the buyer's payment"), Q(status=S.AWAITING_PAYMENT) & ~Q(pending)),
-        "to_fill": (_("Paid, to fill or ship"), Q(status=S.PAID)),
-        "pickups": (_("Pick-ups to ship"), Q(status=S.SUBMITTED, kind=OrderKind.PICKUP)),
-        "returns": (_("Returns to decide"), Q(status=S.REFUND_REQUESTED)),
-    }
-
-
-def brand_to_act() -> Q:
-    """Orders waiting for a step by brand staff: company orders to approve, fill or refund, stuck
-    orders, pick-ups to ship or deliver, transfers to brand finance to confirm."""
-    company = Q(seller__isnull=True, kind__in=VOLUME_KINDS)
-    brand_payment = Exists(Payment.objects.filter(order=OuterRef("pk"), status=PaymentStatus.PENDING,
-                                                  receiver__isnull=True))
-    return ((company & Q(status__in=[S.SUBMITTED, S.PAID, S.REFUND_REQUESTED])) | stuck_orders()
-            | Q(kind=OrderKind.PICKUP, status__in=[S.SUBMITTED, S.FULFILLED])
-            | (Q(status=S.AWAITING_PAYMENT) & brand_payment))
 
 
 # --- small helpers --------------------------------------------------------------------------

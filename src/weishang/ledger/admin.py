@@ -10,29 +10,19 @@ payout failed); a BusinessError is shown on the page and nothing changes. Acting
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
+from django.contrib import admin
 from django.db.models import Q, Sum
-from django.http import Http404
-from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action, display
-from unfold.widgets import UnfoldAdminTextInputWidget
 
-from weishang.console import bulk
+from weishang.console import bulk, kit
 from weishang.console.exports import ExportMixin, WithdrawalResource
 from weishang.console.history import HistoryAdmin
-from weishang.core.errors import BusinessError
 from weishang.ledger import selectors, services
 from weishang.ledger.models import (
     Account,
@@ -57,40 +47,16 @@ def _brand() -> str:
     return gettext("Brand")
 
 
-def can_decide_withdrawals(user) -> bool:
-    return bool(user.is_active and user.is_staff and user.has_perm(services.WITHDRAW_PERM))
-
-
-class ReadOnlyAdmin(ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyInline(TabularInline):
-    extra = 0
-    can_delete = False
-    show_title = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+CONSOLE_PERMS: dict[str, tuple[str, ...]] = {
+    "withdrawal_decide": (services.WITHDRAW_PERM,),
+    "ledger_verify": ("ledger.view_journalentry",),
+}
 
 
 # --- accounts -------------------------------------------------------------------------------
 
 @admin.register(Account)
-class AccountAdmin(ReadOnlyAdmin):
+class AccountAdmin(kit.ReadOnlyAdmin):
     list_display = ("owner_display", "purpose", "balance", "normal_display", "lines_link")
     list_filter = ("purpose",)
     search_fields = ("owner__real_name", "owner__user__phone")
@@ -131,7 +97,7 @@ class AccountAdmin(ReadOnlyAdmin):
 
 # --- journal --------------------------------------------------------------------------------
 
-class JournalLineInline(ReadOnlyInline):
+class JournalLineInline(kit.ReadOnlyInline):
     model = JournalLine
     fields = ("account", "debit", "credit")
     readonly_fields = fields
@@ -146,7 +112,7 @@ class JournalLineInline(ReadOnlyInline):
 
 
 @admin.register(JournalEntry)
-class JournalEntryAdmin(ReadOnlyAdmin):
+class JournalEntryAdmin(kit.ReadOnlyAdmin):
     list_display = ("number", "created_at", "kind", "memo", "reference", "total", "reverses_link", "created_by")
     list_filter = ("kind",)
     search_fields = ("number", "reference", "memo", "idempotency_key")
@@ -183,8 +149,7 @@ class JournalEntryAdmin(ReadOnlyAdmin):
         return _link(reverse("admin:ledger_journalentry_change", args=[reversal.pk]), reversal.number)
 
     def has_verify_permission(self, request, obj=None):
-        return bool(request.user.is_active and request.user.is_staff
-                    and request.user.has_perm("ledger.view_journalentry"))
+        return kit.console_can(request.user, CONSOLE_PERMS["ledger_verify"])
 
     @action(description=_("Ledger verify"), url_path="verify", permissions=["verify"], icon="fact_check")
     def verify_ledger(self, request):
@@ -202,57 +167,42 @@ class JournalEntryAdmin(ReadOnlyAdmin):
 
 # --- withdrawals ----------------------------------------------------------------------------
 
-def _text(label, *, required: bool, max_length: int) -> forms.CharField:
-    return forms.CharField(label=label, required=required, max_length=max_length, widget=UnfoldAdminTextInputWidget)
-
-
-class OptionalNoteForm(forms.Form):
-    note = _text(_("Note"), required=False, max_length=300)
-
-
-class RequiredNoteForm(forms.Form):
-    note = _text(_("Why"), required=True, max_length=300)
-
-
 class PaidForm(forms.Form):
-    reference = _text(_("Transfer reference"), required=True, max_length=64)
-    note = _text(_("Note"), required=False, max_length=300)
+    reference = kit.text_field(_("Transfer reference"), required=True, max_length=64)
+    note = kit.text_field(_("Note"), required=False, max_length=300)
 
 
-@dataclass(frozen=True)
-class Step:
-    label: object
-    statuses: tuple[str, ...]            # when the button is shown (the service checks again)
-    form: type[forms.Form]
-    run: Callable[..., object]           # run(withdrawal, user, cleaned_data)
-    done: object                         # success message, %(number)s
-
-
-WITHDRAWAL_STEPS: dict[str, Step] = {
-    "approve": Step(_("Approve"), (W.REQUESTED,), OptionalNoteForm,
-                    lambda w, u, d: services.withdrawal_approve(withdrawal=w, by=u, note=d["note"]),
-                    _("Withdrawal %(number)s approved; pay it, then mark it paid.")),
-    "reject": Step(_("Reject"), (W.REQUESTED,), RequiredNoteForm,
-                   lambda w, u, d: services.withdrawal_reject(withdrawal=w, by=u, note=d["note"]),
-                   _("Withdrawal %(number)s rejected; the money is back in the agent's available rewards.")),
-    "paid": Step(_("Mark paid"), (W.APPROVED,), PaidForm,
-                 lambda w, u, d: services.withdrawal_mark_paid(withdrawal=w, by=u, reference=d["reference"],
-                                                               note=d["note"]),
-                 _("Withdrawal %(number)s paid.")),
-    "fail": Step(_("Payout failed"), (W.APPROVED,), RequiredNoteForm,
-                 lambda w, u, d: services.withdrawal_fail(withdrawal=w, by=u, note=d["note"]),
-                 _("Withdrawal %(number)s marked failed; the money is back in the agent's available rewards.")),
+WITHDRAWAL_STEPS: dict[str, kit.Step] = {
+    "approve": kit.Step(
+        label=_("Approve"), perm="withdrawal_decide", statuses=(W.REQUESTED,), form=kit.OptionalNoteForm,
+        run=lambda w, u, d: services.withdrawal_approve(withdrawal=w, by=u, note=d["note"]),
+        done=_("Withdrawal %(number)s approved; pay it, then mark it paid."), icon="check"),
+    "reject": kit.Step(
+        label=_("Reject"), perm="withdrawal_decide", statuses=(W.REQUESTED,), form=kit.RequiredNoteForm,
+        run=lambda w, u, d: services.withdrawal_reject(withdrawal=w, by=u, note=d["note"]),
+        done=_("Withdrawal %(number)s rejected; the money is back in the agent's available rewards."),
+        icon="block"),
+    "mark_paid": kit.Step(
+        label=_("Mark paid"), perm="withdrawal_decide", statuses=(W.APPROVED,), form=PaidForm,
+        run=lambda w, u, d: services.withdrawal_mark_paid(withdrawal=w, by=u, reference=d["reference"],
+                                                          note=d["note"]),
+        done=_("Withdrawal %(number)s paid."), url_path="paid", icon="payments"),
+    "fail": kit.Step(
+        label=_("Payout failed"), perm="withdrawal_decide", statuses=(W.APPROVED,), form=kit.RequiredNoteForm,
+        run=lambda w, u, d: services.withdrawal_fail(withdrawal=w, by=u, note=d["note"]),
+        done=_("Withdrawal %(number)s marked failed; the money is back in the agent's available rewards."),
+        icon="error"),
 }
 
 
-class WithdrawalTransitionInline(ReadOnlyInline):
+class WithdrawalTransitionInline(kit.ReadOnlyInline):
     model = WithdrawalTransition
     fields = ("at", "from_status", "to_status", "by", "note")
     readonly_fields = fields
 
 
 @admin.register(Withdrawal)
-class WithdrawalAdmin(HistoryAdmin, ExportMixin, ReadOnlyAdmin):
+class WithdrawalAdmin(HistoryAdmin, ExportMixin, kit.StepPages, kit.ReadOnlyAdmin):
     resource_classes = [WithdrawalResource]
     export_name = "withdrawals"
     list_per_page = 50  # unfold renders every cell through templates: 50 rows answer in half the time of 100
@@ -268,10 +218,12 @@ class WithdrawalAdmin(HistoryAdmin, ExportMixin, ReadOnlyAdmin):
     readonly_fields = fields
     inlines = [WithdrawalTransitionInline]
     actions = ["approve_selected"]
-    actions_detail = ["approve", "reject", "mark_paid", "fail"]
+    steps = WITHDRAWAL_STEPS
+    console_perms = CONSOLE_PERMS
+    step_template = "admin/ledger/withdrawal_action.html"
 
     def has_withdrawal_decide_permission(self, request, obj=None):
-        return can_decide_withdrawals(request.user)
+        return kit.console_can(request.user, CONSOLE_PERMS["withdrawal_decide"])
 
     @display(description=_("status"), ordering="status", label=WITHDRAWAL_LABELS)
     def status_label(self, obj):
@@ -310,56 +262,5 @@ class WithdrawalAdmin(HistoryAdmin, ExportMixin, ReadOnlyAdmin):
                     failed=lambda n: ngettext("%(n)d withdrawal was not approved:",
                                               "%(n)d withdrawals were not approved:", n) % {"n": n})
 
-    def get_actions_detail(self, request, object_id):
-        allowed = super().get_actions_detail(request, object_id)
-        withdrawal = self.get_object(request, unquote(str(object_id)))
-        if withdrawal is None:
-            return []
-        return [a for a in allowed if withdrawal.status in WITHDRAWAL_STEPS[a.path].statuses]
-
-    def _step(self, request, object_id, name: str):
-        step = WITHDRAWAL_STEPS[name]
-        if not can_decide_withdrawals(request.user):
-            raise PermissionDenied
-        withdrawal = self.get_object(request, unquote(object_id))
-        if withdrawal is None:
-            raise Http404
-        form = step.form(request.POST if request.method == "POST" else None)
-        status = 200
-        if request.method == "POST":
-            status = 400
-            if form.is_valid():
-                try:
-                    step.run(withdrawal, request.user, form.cleaned_data)
-                except BusinessError as exc:
-                    form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
-                else:
-                    messages.success(request, step.done % {"number": withdrawal.number})
-                    return redirect("admin:ledger_withdrawal_change", withdrawal.pk)
-        withdrawal.refresh_from_db()
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"{step.label}: {withdrawal.number}",
-            "withdrawal": withdrawal,
-            "ready": withdrawal.status in step.statuses,
-            "form": form,
-            "submit_label": step.label,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/ledger/withdrawal_action.html", context, status=status)
-
-    @action(description=_("Approve"), url_path="approve", permissions=["withdrawal_decide"], icon="check")
-    def approve(self, request, object_id):
-        return self._step(request, object_id, "approve")
-
-    @action(description=_("Reject"), url_path="reject", permissions=["withdrawal_decide"], icon="block")
-    def reject(self, request, object_id):
-        return self._step(request, object_id, "reject")
-
-    @action(description=_("Mark paid"), url_path="paid", permissions=["withdrawal_decide"], icon="payments")
-    def mark_paid(self, request, object_id):
-        return self._step(request, object_id, "paid")
-
-    @action(description=_("Payout failed"), url_path="fail", permissions=["withdrawal_decide"], icon="error")
-    def fail(self, request, object_id):
-        return self._step(request, object_id, "fail")
+    def step_context(self, request, obj, name):
+        return {"withdrawal": obj}

@@ -31,7 +31,6 @@ from django.utils.functional import lazy
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 from unfold.widgets import (
     UnfoldAdminFileFieldWidget,
@@ -42,6 +41,7 @@ from unfold.widgets import (
 
 from weishang.console.exports import ExportMixin, RewardLineResource
 from weishang.console.history import HistoryAdmin
+from weishang.console.kit import ReadOnlyAdmin, console_can, form_error
 from weishang.core.errors import BusinessError
 from weishang.core.models import Brand
 from weishang.plans import PlanError
@@ -71,34 +71,14 @@ PLAN_STATE_LABELS = {"in_force": "success", "scheduled": "warning", "retired": "
                      "blocked": "danger", "activatable": "info"}
 
 
-def console_can(user, what: str) -> bool:
-    return bool(user.is_active and user.is_staff and user.has_perms(CONSOLE_PERMS[what]))
-
-
 def _link(url: str, text) -> str:
     return format_html('<a class="text-primary-600 underline" href="{}">{}</a>', url, text)
-
-
-def _form_error(form: forms.Form, exc: BusinessError) -> int:
-    form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
-    return exc.status
 
 
 def _issue_message(issue) -> str:
     """A plan issue in the reader's language (the loader writes English and Chinese)."""
     chinese = (get_language() or "").lower().startswith("zh")
     return issue.message_zh if chinese and issue.message_zh else issue.message
-
-
-class ReadOnlyAdmin(ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # --- plan versions ----------------------------------------------------------------------------
@@ -246,10 +226,10 @@ class PlanVersionAdmin(HistoryAdmin, ReadOnlyAdmin):
         return self.has_view_permission(request)
 
     def has_plan_upload_permission(self, request, obj=None):
-        return console_can(request.user, "plan_upload")
+        return console_can(request.user, CONSOLE_PERMS["plan_upload"])
 
     def has_plan_activate_permission(self, request, obj=None):
-        return console_can(request.user, "plan_activate")
+        return console_can(request.user, CONSOLE_PERMS["plan_activate"])
 
     @admin.display(description=_("kind"), ordering="kind")
     def kind_display(self, obj):
@@ -287,7 +267,8 @@ class PlanVersionAdmin(HistoryAdmin, ReadOnlyAdmin):
         extra = dict(extra_context or {})
         if version is not None:
             extra.update(self._plan_context(version))
-            extra["can_activate"] = not version.is_activated and console_can(request.user, "plan_activate")
+            extra["can_activate"] = (not version.is_activated
+                                     and console_can(request.user, CONSOLE_PERMS["plan_activate"]))
         return super().change_view(request, object_id, form_url, extra)
 
     @staticmethod
@@ -318,7 +299,7 @@ class PlanVersionAdmin(HistoryAdmin, ReadOnlyAdmin):
                                                   "The plan has %(n)d problems; nothing was stored.",
                                                   len(issues)) % {"n": len(issues)})
                 except BusinessError as exc:
-                    status = _form_error(form, exc)
+                    status = form_error(form, exc)
                 else:
                     messages.success(request, gettext("%(version)s stored (%(name)s). Check its tables, compare it, "
                                                       "then activate it.") % {"version": version,
@@ -363,7 +344,7 @@ class PlanVersionAdmin(HistoryAdmin, ReadOnlyAdmin):
                                             active_from=form.cleaned_data["active_from"],
                                             acknowledgement=form.cleaned_data["acknowledgement"])
                 except BusinessError as exc:
-                    status = _form_error(form, exc)
+                    status = form_error(form, exc)
                 except PlanError:  # a file that no longer reads under the current format
                     form.add_error(None, gettext("This stored file no longer reads under the current plan format; "
                                                  "upload it again as a new version."))
@@ -424,7 +405,7 @@ class RewardLineAdmin(ExportMixin, ReadOnlyAdmin):
         return lookup == "beneficiary__id__exact" or super().lookup_allowed(lookup, value, request)
 
     def has_rewards_release_permission(self, request, obj=None):
-        return console_can(request.user, "rewards_release")
+        return console_can(request.user, CONSOLE_PERMS["rewards_release"])
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
@@ -508,7 +489,7 @@ class SettlementRunAdmin(ReadOnlyAdmin):
     actions_list = ["settle"]
 
     def has_period_settle_permission(self, request, obj=None):
-        return console_can(request.user, "period_settle")
+        return console_can(request.user, CONSOLE_PERMS["period_settle"])
 
     @admin.display(description=_("payout ratio"))
     def ratio_display(self, obj):
@@ -532,7 +513,7 @@ class SettlementRunAdmin(ReadOnlyAdmin):
                 try:
                     run = settle_period(period=form.cleaned_data["period"], by=request.user)
                 except BusinessError as exc:
-                    status = _form_error(form, exc)
+                    status = form_error(form, exc)
                 else:
                     ratio = selectors.payout_ratio_percent(run)
                     messages.success(request, gettext(

@@ -18,8 +18,6 @@ those; see ``CONSOLE_PERMS``):
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from django import forms
 from django.contrib import admin, messages
@@ -36,17 +34,16 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from unfold.admin import ModelAdmin, TabularInline
+from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 from unfold.widgets import (
     UnfoldAdminIntegerFieldWidget,
     UnfoldAdminSelectWidget,
-    UnfoldAdminTextInputWidget,
 )
 
 from weishang.catalog.models import SKU
 from weishang.channel.models import Agent, ReferrerLink
-from weishang.console.dashboard import brand_to_act, order_queues
+from weishang.console import kit
 from weishang.console.exports import (
     ExportMixin,
     OrderResource,
@@ -87,10 +84,6 @@ CONSOLE_PERMS: dict[str, tuple[str, ...]] = {
 }
 
 
-def console_can(user, what: str) -> bool:
-    return bool(user.is_active and user.is_staff and user.has_perms(CONSOLE_PERMS[what]))
-
-
 STATUS_LABELS = {
     S.DRAFT: "info", S.SUBMITTED: "warning", S.APPROVED: "info", S.AWAITING_PAYMENT: "warning", S.PAID: "primary",
     S.FULFILLED: "primary", S.COMPLETED: "success", S.REJECTED: "danger", S.CANCELLED: "danger",
@@ -127,49 +120,8 @@ def _supply_mode_label(value: str) -> str:
         return value or "—"
 
 
-# --- read side of stock: where an order would be filled from, and whether it is short ------
-
-@dataclass(frozen=True)
-class Availability:
-    label: str
-    location: Location | None
-    rows: list[dict]
-
-    @property
-    def short(self) -> list[dict]:
-        return [row for row in self.rows if row["short_by"] > 0]
-
-
-FILLABLE = (S.SUBMITTED, S.APPROVED, S.AWAITING_PAYMENT, S.PAID)
-
-
-def fill_source(order: Order) -> tuple[str, Location | None]:
-    """Where ``services.order_fill`` would take the units from (as ``services._fill_locations``),
-    without creating anything: (a name for it, the location or None if it does not exist yet)."""
-    seller = order.seller
-    cloud = order.supply_mode == SupplyMode.CLOUD
-    if seller is not None:
-        location = Location.objects.filter(kind=selectors.fill_location_kind(order.supply_mode), agent=seller).first()
-        label = gettext("cloud stock") if cloud else gettext("own stock")
-        return (location.name if location else f"{seller.real_name} {label}"), location
-    location = Location.objects.filter(kind=LocationKind.WAREHOUSE, agent__isnull=True).order_by("pk").first()
-    return (location.name if location else gettext("Company warehouse")), location
-
-
-def order_availability(order: Order) -> Availability | None:
-    """On hand vs needed at the fill location, for an order not filled yet (None otherwise)."""
-    if order.kind == OrderKind.PICKUP or order.status not in FILLABLE:
-        return None
-    if order.seller_id is None and order.kind == OrderKind.RETAIL:
-        return None
-    label, location = fill_source(order)
-    rows = []
-    for line in order.lines.select_related("sku"):
-        have = stock.on_hand(location=location, sku=line.sku) if location is not None else 0
-        rows.append({"sku": line.sku, "needed": line.quantity, "on_hand": have,
-                     "short_by": max(0, line.quantity - have)})
-    return Availability(label=label, location=location, rows=rows)
-
+# --- read side: where an order is filled from, whether it is short, who acts next -----------
+# (trade.selectors: fill_source, order_availability, next_step)
 
 def _as_company(order: Order) -> Order:
     """``order`` as if the company sold it (where a company fill would take the units from)."""
@@ -178,76 +130,22 @@ def _as_company(order: Order) -> Order:
     return clone
 
 
-def next_step(order: Order) -> str:
-    """Who acts next on ``order``, in one sentence."""
-    seller = order.seller.real_name if order.seller_id else None
-    status, kind = order.status, order.kind
-    if status == S.SUBMITTED:
-        if kind == OrderKind.PICKUP:
-            return gettext("The warehouse ships the pick-up (carrier and tracking number).")
-        if seller:
-            return gettext("%(seller)s approves or rejects the order.") % {"seller": seller}
-        return gettext("The brand approves or rejects the order.")
-    if status == S.AWAITING_PAYMENT:
-        pending = order.payments.filter(status=PaymentStatus.PENDING).select_related("receiver").first()
-        if pending is None:
-            return gettext("Waiting for the buyer to pay.")
-        who = pending.receiver.real_name if pending.receiver_id else _brand_finance()
-        return gettext("A transfer is waiting for confirmation by %(who)s.") % {"who": who}
-    if status == S.PAID:
-        if services.order_is_stuck(order) and kind == OrderKind.RETAIL:
-            return gettext("Stuck: paid and not filled in time. The seller fills it, or the brand refunds it.")
-        if services.order_is_stuck(order):
-            return gettext("Stuck: paid and not filled in time. The brand fills it, reassigns it to the company "
-                           "or refunds it.")
-        if seller:
-            return gettext("%(seller)s fills the order from their stock.") % {"seller": seller}
-        return gettext("The company warehouse fills the order.")
-    if status == S.FULFILLED:
-        if kind == OrderKind.PICKUP:
-            return gettext("On its way: the warehouse or the agent marks it delivered.")
-        if kind == OrderKind.RETAIL:
-            return gettext("On its way: the seller (or the brand) marks it delivered.")
-        return gettext("On its way: the buyer confirms receipt.")
-    if status == S.REFUND_REQUESTED:
-        if seller:
-            return gettext("%(seller)s approves or declines the return.") % {"seller": seller}
-        return gettext("The brand approves or declines the return.")
-    return gettext("Nothing more to do.")
-
-
 # --- forms ----------------------------------------------------------------------------------
 
-def _text(label, *, required: bool, max_length: int) -> forms.CharField:
-    return forms.CharField(label=label, required=required, max_length=max_length, widget=UnfoldAdminTextInputWidget)
-
-
-class ConfirmForm(forms.Form):
-    pass
-
-
-class RequiredNoteForm(forms.Form):
-    note = _text(_("Why"), required=True, max_length=300)
-
-
-class OptionalNoteForm(forms.Form):
-    note = _text(_("Note"), required=False, max_length=300)
-
-
 class ShipForm(forms.Form):
-    carrier = _text(_("Carrier"), required=True, max_length=40)
-    tracking_number = _text(_("Tracking number"), required=True, max_length=60)
+    carrier = kit.text_field(_("Carrier"), required=True, max_length=40)
+    tracking_number = kit.text_field(_("Tracking number"), required=True, max_length=60)
 
 
 class FillForm(forms.Form):
-    carrier = _text(_("Carrier (if shipped)"), required=False, max_length=40)
-    tracking_number = _text(_("Tracking number (if shipped)"), required=False, max_length=60)
+    carrier = kit.text_field(_("Carrier (if shipped)"), required=False, max_length=40)
+    tracking_number = kit.text_field(_("Tracking number (if shipped)"), required=False, max_length=60)
 
 
 class StuckFillForm(forms.Form):
-    note = _text(_("Why"), required=True, max_length=300)
-    carrier = _text(_("Carrier (if shipped)"), required=False, max_length=40)
-    tracking_number = _text(_("Tracking number (if shipped)"), required=False, max_length=60)
+    note = kit.text_field(_("Why"), required=True, max_length=300)
+    carrier = kit.text_field(_("Carrier (if shipped)"), required=False, max_length=40)
+    tracking_number = kit.text_field(_("Tracking number (if shipped)"), required=False, max_length=60)
 
 
 class ReceiveStockForm(forms.Form):
@@ -261,7 +159,7 @@ class ReceiveStockForm(forms.Form):
     warehouse = forms.ModelChoiceField(
         label=_("Into warehouse"), required=False, widget=UnfoldAdminSelectWidget,
         queryset=Location.objects.filter(kind=LocationKind.WAREHOUSE), empty_label=_("Company warehouse (main)"))
-    note = _text(_("Note (delivery note, batch)"), required=False, max_length=200)
+    note = kit.text_field(_("Note (delivery note, batch)"), required=False, max_length=200)
 
 
 # --- order steps the brand takes ------------------------------------------------------------
@@ -270,110 +168,80 @@ def _company_order(order: Order) -> bool:
     return order.seller_id is None and order.kind in VOLUME_KINDS
 
 
-@dataclass(frozen=True)
-class Step:
-    label: object
-    perm: str                                   # key of CONSOLE_PERMS
-    party: Callable[[Order], bool]              # the brand is the party (checked before the service)
-    statuses: tuple[str, ...]                   # when the button is shown (the service checks again)
-    form: type[forms.Form]
-    run: Callable[..., object]                  # run(order, user, cleaned_data)
-    done: object                                # success message, %(number)s
-    done_shop: object = None                    # the same for a shop order, if it differs
-
-
-ORDER_STEPS: dict[str, Step] = {
-    "approve": Step(
-        _("Approve"), "order_decide", _company_order, (S.SUBMITTED,), ConfirmForm,
-        lambda o, u, d: services.order_approve(order=o, by=u),
-        _("Order %(number)s approved; the buyer can pay now.")),
-    "reject": Step(
-        _("Reject"), "order_decide", _company_order, (S.SUBMITTED,), RequiredNoteForm,
-        lambda o, u, d: services.order_reject(order=o, by=u, note=d["note"]),
-        _("Order %(number)s rejected.")),
-    "fill": Step(
-        _("Fill from the company warehouse"), "order_handle", _company_order, (S.PAID,), FillForm,
-        lambda o, u, d: services.order_fill(order=o, by=u, carrier=d["carrier"],
-                                            tracking_number=d["tracking_number"]),
-        _("Order %(number)s filled.")),
+ORDER_STEPS: dict[str, kit.Step] = {
+    "approve": kit.Step(
+        label=_("Approve"), perm="order_decide", party=_company_order, statuses=(S.SUBMITTED,), form=kit.ConfirmForm,
+        run=lambda o, u, d: services.order_approve(order=o, by=u),
+        done=_("Order %(number)s approved; the buyer can pay now."), icon="check"),
+    "reject": kit.Step(
+        label=_("Reject"), perm="order_decide", party=_company_order, statuses=(S.SUBMITTED,),
+        form=kit.RequiredNoteForm, run=lambda o, u, d: services.order_reject(order=o, by=u, note=d["note"]),
+        done=_("Order %(number)s rejected."), icon="block"),
+    "fill": kit.Step(
+        label=_("Fill from the company warehouse"), perm="order_handle", party=_company_order, statuses=(S.PAID,),
+        form=FillForm, run=lambda o, u, d: services.order_fill(order=o, by=u, carrier=d["carrier"],
+                                                                tracking_number=d["tracking_number"]),
+        done=_("Order %(number)s filled."), icon="inventory"),
     # The ways out of a stuck order (paid, not filled within the brand's stuck_after_hours).
-    "company_fill": Step(
-        _("Stuck: the company fills it now"), "order_decide",
-        lambda o: o.kind != OrderKind.RETAIL and services.order_is_stuck(o), (S.PAID,), StuckFillForm,
-        lambda o, u, d: services.order_company_fill(order=o, by=u, note=d["note"], carrier=d["carrier"],
-                                                    tracking_number=d["tracking_number"]),
-        _("Order %(number)s filled by the company.")),
-    "reassign": Step(
-        _("Stuck: reassign to the company"), "order_decide",
-        lambda o: o.seller_id is not None and o.kind != OrderKind.RETAIL and services.order_is_stuck(o), (S.PAID,),
-        RequiredNoteForm,
-        lambda o, u, d: services.order_reassign_to_company(order=o, by=u, note=d["note"]),
-        _("Order %(number)s is the company's now; fill it from the warehouse.")),
-    "stuck_refund": Step(
-        _("Stuck: cancel and refund"), "order_decide", services.order_is_stuck, (S.PAID,), RequiredNoteForm,
-        lambda o, u, d: services.order_stuck_refund(order=o, by=u, note=d["note"]),
-        _("Order %(number)s cancelled; the money is back in the buyer's wallet."),
-        _("Order %(number)s cancelled and refunded.")),
-    "ship_pickup": Step(
-        _("Ship pick-up"), "order_handle", lambda o: o.kind == OrderKind.PICKUP, (S.SUBMITTED,), ShipForm,
-        lambda o, u, d: services.pickup_ship(order=o, by=u, carrier=d["carrier"],
-                                             tracking_number=d["tracking_number"]),
-        _("Pick-up %(number)s shipped.")),
-    "pickup_delivered": Step(
-        _("Mark pick-up delivered"), "order_handle", lambda o: o.kind == OrderKind.PICKUP, (S.FULFILLED,),
-        ConfirmForm, lambda o, u, d: services.pickup_delivered(order=o, by=u),
-        _("Pick-up %(number)s delivered.")),
-    "mark_delivered": Step(
-        _("Mark retail order delivered"), "order_handle", lambda o: o.kind == OrderKind.RETAIL, (S.FULFILLED,),
-        ConfirmForm, lambda o, u, d: services.order_mark_delivered(order=o, by=u),
-        _("Order %(number)s delivered.")),
-    "refund_approve": Step(
-        _("Approve return"), "order_decide", lambda o: o.seller_id is None, (S.REFUND_REQUESTED,),
-        OptionalNoteForm, lambda o, u, d: services.refund_approve(order=o, by=u, note=d["note"]),
-        _("Return of %(number)s approved; the money is back in the buyer's wallet.")),
-    "refund_decline": Step(
-        _("Decline return"), "order_decide", lambda o: o.seller_id is None, (S.REFUND_REQUESTED,),
-        RequiredNoteForm, lambda o, u, d: services.refund_decline(order=o, by=u, note=d["note"]),
-        _("Return of %(number)s declined.")),
+    "company_fill": kit.Step(
+        label=_("Stuck: the company fills it now"), perm="order_decide",
+        party=lambda o: o.kind != OrderKind.RETAIL and selectors.order_is_stuck(o), statuses=(S.PAID,),
+        form=StuckFillForm,
+        run=lambda o, u, d: services.order_company_fill(order=o, by=u, note=d["note"], carrier=d["carrier"],
+                                                        tracking_number=d["tracking_number"]),
+        done=_("Order %(number)s filled by the company."), url_path="company-fill", icon="warehouse"),
+    "reassign": kit.Step(
+        label=_("Stuck: reassign to the company"), perm="order_decide",
+        party=lambda o: o.seller_id is not None and o.kind != OrderKind.RETAIL and selectors.order_is_stuck(o),
+        statuses=(S.PAID,), form=kit.RequiredNoteForm,
+        run=lambda o, u, d: services.order_reassign_to_company(order=o, by=u, note=d["note"]),
+        done=_("Order %(number)s is the company's now; fill it from the warehouse."), icon="swap_horiz"),
+    "stuck_refund": kit.Step(
+        label=_("Stuck: cancel and refund"), perm="order_decide", party=selectors.order_is_stuck, statuses=(S.PAID,),
+        form=kit.RequiredNoteForm, run=lambda o, u, d: services.order_stuck_refund(order=o, by=u, note=d["note"]),
+        done=_("Order %(number)s cancelled; the money is back in the buyer's wallet."),
+        done_shop=_("Order %(number)s cancelled and refunded."), url_path="stuck-refund", icon="currency_exchange"),
+    "ship_pickup": kit.Step(
+        label=_("Ship pick-up"), perm="order_handle", party=lambda o: o.kind == OrderKind.PICKUP,
+        statuses=(S.SUBMITTED,), form=ShipForm,
+        run=lambda o, u, d: services.pickup_ship(order=o, by=u, carrier=d["carrier"],
+                                                 tracking_number=d["tracking_number"]),
+        done=_("Pick-up %(number)s shipped."), url_path="ship", icon="local_shipping"),
+    "pickup_delivered": kit.Step(
+        label=_("Mark pick-up delivered"), perm="order_handle", party=lambda o: o.kind == OrderKind.PICKUP,
+        statuses=(S.FULFILLED,), form=kit.ConfirmForm, run=lambda o, u, d: services.pickup_delivered(order=o, by=u),
+        done=_("Pick-up %(number)s delivered."), url_path="pickup-delivered", icon="done_all"),
+    "mark_delivered": kit.Step(
+        label=_("Mark retail order delivered"), perm="order_handle", party=lambda o: o.kind == OrderKind.RETAIL,
+        statuses=(S.FULFILLED,), form=kit.ConfirmForm,
+        run=lambda o, u, d: services.order_mark_delivered(order=o, by=u),
+        done=_("Order %(number)s delivered."), url_path="delivered", icon="done_all"),
+    "refund_approve": kit.Step(
+        label=_("Approve return"), perm="order_decide", party=lambda o: o.seller_id is None,
+        statuses=(S.REFUND_REQUESTED,), form=kit.OptionalNoteForm,
+        run=lambda o, u, d: services.refund_approve(order=o, by=u, note=d["note"]),
+        done=_("Return of %(number)s approved; the money is back in the buyer's wallet."),
+        url_path="refund-approve", icon="undo"),
+    "refund_decline": kit.Step(
+        label=_("Decline return"), perm="order_decide", party=lambda o: o.seller_id is None,
+        statuses=(S.REFUND_REQUESTED,), form=kit.RequiredNoteForm,
+        run=lambda o, u, d: services.refund_decline(order=o, by=u, note=d["note"]),
+        done=_("Return of %(number)s declined."), url_path="refund-decline", icon="do_not_disturb"),
 }
-
-
-def _form_errors(form: forms.Form, exc: BusinessError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
 
 
 # --- orders ---------------------------------------------------------------------------------
 
-class ReadOnlyInline(TabularInline):
-    extra = 0
-    can_delete = False
-    show_title = False
-    view_perm = "trade.view_order"
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.fields
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.has_perm(self.view_perm)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class OrderLineInline(ReadOnlyInline):
+class OrderLineInline(kit.ReadOnlyInline):
     model = OrderLine
+    view_perm = "trade.view_order"
     fields = ("sku", "quantity", "unit_price", "line_total")
     verbose_name_plural = _("lines")
 
 
-class OrderTransitionInline(ReadOnlyInline):
+class OrderTransitionInline(kit.ReadOnlyInline):
     model = OrderTransition
+    view_perm = "trade.view_order"
     fields = ("at", "from_status", "to_status", "by", "note")
     verbose_name_plural = _("status changes (who, when)")
 
@@ -386,7 +254,7 @@ def _screenshot(payment: Payment, size: str = "h-12"):
                        'dark:border-base-700"></a>', url, url, gettext("transfer screenshot"), size)
 
 
-class PaymentInline(ReadOnlyInline):
+class PaymentInline(kit.ReadOnlyInline):
     model = Payment
     fk_name = "order"
     fields = ("payment_link", "method", "amount", "status", "receiver_display", "screenshot_preview",
@@ -447,7 +315,7 @@ class BrandToActFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() != "yes":
             return queryset
-        return queryset.filter(brand_to_act())
+        return queryset.filter(selectors.brand_to_act())
 
 
 class WaitingFilter(admin.SimpleListFilter):
@@ -457,10 +325,10 @@ class WaitingFilter(admin.SimpleListFilter):
     parameter_name = "waiting"
 
     def lookups(self, request, model_admin):
-        return [(name, label) for name, (label, _q) in order_queues().items()]
+        return [(name, label) for name, (label, _q) in selectors.order_queues().items()]
 
     def queryset(self, request, queryset):
-        queue = order_queues().get(self.value() or "")
+        queue = selectors.order_queues().get(self.value() or "")
         return queryset.filter(queue[1]) if queue else queryset
 
 
@@ -488,7 +356,7 @@ class TeamFilter(admin.SimpleListFilter):
 
 
 @admin.register(Order)
-class OrderAdmin(ExportMixin, ModelAdmin):
+class OrderAdmin(ExportMixin, kit.StepPages, kit.ReadOnlyAdmin):
     resource_classes = [OrderResource]
     export_name = "orders"
     list_per_page = 50  # unfold renders every cell through templates: 50 rows answer in half the time of 100
@@ -511,23 +379,16 @@ class OrderAdmin(ExportMixin, ModelAdmin):
                        "submitted_at", "paid_at", "completed_at")
     inlines = [OrderLineInline, OrderTransitionInline, PaymentInline]
     change_form_after_template = "admin/trade/order_after.html"
-    actions_detail = list(ORDER_STEPS)
-
-    # --- read only: status changes only through the steps below ---------------------------
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    # Read only: statuses change only through the steps (one page each, console.kit.StepPages).
+    steps = ORDER_STEPS
+    console_perms = CONSOLE_PERMS
+    step_template = "admin/trade/order_action.html"
 
     def has_order_decide_permission(self, request, obj=None):
-        return console_can(request.user, "order_decide")
+        return kit.console_can(request.user, CONSOLE_PERMS["order_decide"])
 
     def has_order_handle_permission(self, request, obj=None):
-        return console_can(request.user, "order_handle")
+        return kit.console_can(request.user, CONSOLE_PERMS["order_handle"])
 
     # --- columns ----------------------------------------------------------------------------
     @admin.display(description=_("buyer / customer"))
@@ -552,7 +413,7 @@ class OrderAdmin(ExportMixin, ModelAdmin):
 
     @admin.display(description=_("next step"))
     def next_step_display(self, obj):
-        return next_step(obj)
+        return selectors.next_step(obj)
 
     # --- detail page ------------------------------------------------------------------------
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -562,118 +423,33 @@ class OrderAdmin(ExportMixin, ModelAdmin):
             extra.update({
                 "stock_moves": StockMove.objects.filter(order_line__order=order).select_related(
                     "sku", "from_location", "to_location", "created_by"),
-                "availability": order_availability(order),
+                "availability": selectors.order_availability(order),
             })
         return super().change_view(request, object_id, form_url, extra)
 
-    def get_actions_detail(self, request, object_id):
-        allowed = super().get_actions_detail(request, object_id)
-        order = self.get_object(request, unquote(str(object_id)))
-        if order is None:
-            return []
-        prefix = f"{self.model._meta.app_label}_{self.model._meta.model_name}_"
-        shown = []
-        for unfold_action in allowed:
-            step = ORDER_STEPS.get(unfold_action.action_name.removeprefix(prefix))
-            if step is not None and step.party(order) and order.status in step.statuses:
-                shown.append(unfold_action)
-        return shown
+    # --- the steps' pages ------------------------------------------------------------------
+    def not_the_party(self, obj):
+        return Conflict(gettext("Order %(number)s is not the brand's to handle this way.") % {"number": obj.number})
 
-    def _step(self, request, object_id, name: str):
-        step = ORDER_STEPS[name]
-        if not console_can(request.user, step.perm):
-            raise PermissionDenied
-        order = self.get_object(request, unquote(object_id))
-        if order is None:
-            raise Http404
-        form = step.form(request.POST if request.method == "POST" else None)
-        status = 200
-        if request.method == "POST":
-            status = 400
-            if form.is_valid():
-                try:
-                    if not step.party(order):
-                        raise Conflict(gettext("Order %(number)s is not the brand's to handle this way.")
-                                       % {"number": order.number})
-                    step.run(order, request.user, form.cleaned_data)
-                except BusinessError as exc:
-                    _form_errors(form, exc)
-                else:
-                    done = step.done_shop if step.done_shop and order.kind == OrderKind.RETAIL else step.done
-                    messages.success(request, done % {"number": order.number})
-                    return redirect("admin:trade_order_change", order.pk)
-        order.refresh_from_db()
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"{step.label}: {order.number}",
+    def step_message(self, obj, step):
+        done = step.done_shop if step.done_shop and obj.kind == OrderKind.RETAIL else step.done
+        return done % {"number": obj.number}
+
+    def step_context(self, request, obj, name):
+        order = obj
+        return {
             "order": order,
             "party": _party(order),
             "seller": order.seller.real_name if order.seller_id else _the_company(),
             "lines": order.lines.select_related("sku"),
-            "availability": (order_availability(order) if name == "fill"
-                             else order_availability(_as_company(order)) if name == "company_fill" else None),
+            "availability": (selectors.order_availability(order) if name == "fill"
+                             else selectors.order_availability(_as_company(order)) if name == "company_fill"
+                             else None),
             "refund": services.cancel_refund(order) if name == "stuck_refund" else None,
             "shop_refund": (services.shop_refund_text(shop) if name == "stuck_refund"
                             and (shop := services.shop_order_refund(order)) else None),
-            "next_step": next_step(order),
-            "ready": step.party(order) and order.status in step.statuses,
-            "form": form,
-            "submit_label": step.label,
-            "opts": self.model._meta,
+            "next_step": selectors.next_step(order),
         }
-        return TemplateResponse(request, "admin/trade/order_action.html", context, status=status)
-
-    @action(description=_("Approve"), url_path="approve", permissions=["order_decide"], icon="check")
-    def approve(self, request, object_id):
-        return self._step(request, object_id, "approve")
-
-    @action(description=_("Reject"), url_path="reject", permissions=["order_decide"], icon="block")
-    def reject(self, request, object_id):
-        return self._step(request, object_id, "reject")
-
-    @action(description=_("Fill from the company warehouse"), url_path="fill", permissions=["order_handle"],
-            icon="inventory")
-    def fill(self, request, object_id):
-        return self._step(request, object_id, "fill")
-
-    @action(description=_("Stuck: the company fills it now"), url_path="company-fill", permissions=["order_decide"],
-            icon="warehouse")
-    def company_fill(self, request, object_id):
-        return self._step(request, object_id, "company_fill")
-
-    @action(description=_("Stuck: reassign to the company"), url_path="reassign", permissions=["order_decide"],
-            icon="swap_horiz")
-    def reassign(self, request, object_id):
-        return self._step(request, object_id, "reassign")
-
-    @action(description=_("Stuck: cancel and refund"), url_path="stuck-refund", permissions=["order_decide"],
-            icon="currency_exchange")
-    def stuck_refund(self, request, object_id):
-        return self._step(request, object_id, "stuck_refund")
-
-    @action(description=_("Ship pick-up"), url_path="ship", permissions=["order_handle"], icon="local_shipping")
-    def ship_pickup(self, request, object_id):
-        return self._step(request, object_id, "ship_pickup")
-
-    @action(description=_("Mark pick-up delivered"), url_path="pickup-delivered", permissions=["order_handle"],
-            icon="done_all")
-    def pickup_delivered(self, request, object_id):
-        return self._step(request, object_id, "pickup_delivered")
-
-    @action(description=_("Mark retail order delivered"), url_path="delivered", permissions=["order_handle"],
-            icon="done_all")
-    def mark_delivered(self, request, object_id):
-        return self._step(request, object_id, "mark_delivered")
-
-    @action(description=_("Approve return"), url_path="refund-approve", permissions=["order_decide"],
-            icon="undo")
-    def refund_approve(self, request, object_id):
-        return self._step(request, object_id, "refund_approve")
-
-    @action(description=_("Decline return"), url_path="refund-decline", permissions=["order_decide"],
-            icon="do_not_disturb")
-    def refund_decline(self, request, object_id):
-        return self._step(request, object_id, "refund_decline")
 
 
 # --- payments -------------------------------------------------------------------------------
@@ -693,19 +469,26 @@ class AddressedToFilter(admin.SimpleListFilter):
         return queryset
 
 
-PAYMENT_STEPS: dict[str, tuple] = {
-    # name: (label, form, run(payment, user, data), success message)
-    "confirm": (_("Confirm payment"), OptionalNoteForm,
-                lambda p, u, d: services.payment_confirm(payment=p, by=u, note=d["note"]),
-                _("Payment #%(pk)s confirmed.")),
-    "reject": (_("Reject payment"), RequiredNoteForm,
-               lambda p, u, d: services.payment_reject(payment=p, by=u, note=d["note"]),
-               _("Payment #%(pk)s rejected.")),
+def _to_brand_finance(payment: Payment) -> bool:
+    return payment.receiver_id is None
+
+
+PAYMENT_STEPS: dict[str, kit.Step] = {
+    "confirm_payment": kit.Step(
+        label=_("Confirm payment"), perm="payment_decide", party=_to_brand_finance,
+        statuses=(PaymentStatus.PENDING,), form=kit.OptionalNoteForm,
+        run=lambda p, u, d: services.payment_confirm(payment=p, by=u, note=d["note"]),
+        done=_("Payment #%(pk)s confirmed."), url_path="confirm", icon="check"),
+    "reject_payment": kit.Step(
+        label=_("Reject payment"), perm="payment_decide", party=_to_brand_finance,
+        statuses=(PaymentStatus.PENDING,), form=kit.RequiredNoteForm,
+        run=lambda p, u, d: services.payment_reject(payment=p, by=u, note=d["note"]),
+        done=_("Payment #%(pk)s rejected."), url_path="reject", icon="block"),
 }
 
 
 @admin.register(Payment)
-class PaymentAdmin(ExportMixin, ModelAdmin):
+class PaymentAdmin(ExportMixin, kit.StepPages, kit.ReadOnlyAdmin):
     resource_classes = [PaymentResource]
     export_name = "payments"
     list_per_page = 50  # unfold renders every cell through templates: 50 rows answer in half the time of 100
@@ -719,19 +502,12 @@ class PaymentAdmin(ExportMixin, ModelAdmin):
     fields = ("paid_for", "method", "amount", "status_display", "receiver_display", "screenshot_large", "reference",
               "provider_txn_id", "created_by", "created_at", "decided_by", "decided_at", "decision_note")
     readonly_fields = fields
-    actions_detail = ["confirm_payment", "reject_payment"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    steps = PAYMENT_STEPS     # taken by brand finance, on a payment addressed to the brand only
+    console_perms = CONSOLE_PERMS
+    step_template = "admin/trade/payment_action.html"
 
     def has_payment_decide_permission(self, request, obj=None):
-        return console_can(request.user, "payment_decide")
+        return kit.console_can(request.user, CONSOLE_PERMS["payment_decide"])
 
     @display(description=_("status"), ordering="status", label=PAYMENT_LABELS)
     def status_label(self, obj):
@@ -774,71 +550,24 @@ class PaymentAdmin(ExportMixin, ModelAdmin):
             raise Http404
         return image_response(payment.screenshot)
 
-    def get_actions_detail(self, request, object_id):
-        allowed = super().get_actions_detail(request, object_id)
-        payment = self.get_object(request, unquote(str(object_id)))
-        if payment is None or payment.receiver_id is not None or payment.status != PaymentStatus.PENDING:
-            return []
-        return allowed
+    # --- the steps' pages ------------------------------------------------------------------
+    def not_the_party(self, obj):
+        return Conflict(gettext("This payment goes to %(agent)s; they confirm it.")
+                        % {"agent": obj.receiver.real_name}, field="payment")
 
-    def _decide(self, request, object_id, name: str):
-        label, form_class, run, done = PAYMENT_STEPS[name]
-        if not console_can(request.user, "payment_decide"):
-            raise PermissionDenied
-        payment = self.get_object(request, unquote(object_id))
-        if payment is None:
-            raise Http404
-        form = form_class(request.POST if request.method == "POST" else None)
-        status = 200
-        if request.method == "POST":
-            status = 400
-            if form.is_valid():
-                try:
-                    if payment.receiver_id is not None:
-                        raise Conflict(gettext("This payment goes to %(agent)s; they confirm it.")
-                                       % {"agent": payment.receiver.real_name}, field="payment")
-                    run(payment, request.user, form.cleaned_data)
-                except BusinessError as exc:
-                    _form_errors(form, exc)
-                else:
-                    messages.success(request, done % {"pk": payment.pk})
-                    return redirect("admin:trade_payment_change", payment.pk)
-        payment.refresh_from_db()
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"{label} #{payment.pk}",
-            "payment": payment,
-            "receiver": payment.receiver.real_name if payment.receiver_id else _brand_finance(),
-            "paid_for": self.paid_for(payment),
-            "screenshot": _screenshot(payment, "max-h-96"),
-            "ready": payment.receiver_id is None and payment.status == PaymentStatus.PENDING,
-            "form": form,
-            "submit_label": label,
-            "opts": self.model._meta,
+    def step_title(self, obj, step):
+        return f"{step.label} #{obj.pk}"
+
+    def step_context(self, request, obj, name):
+        return {
+            "payment": obj,
+            "receiver": obj.receiver.real_name if obj.receiver_id else _brand_finance(),
+            "paid_for": self.paid_for(obj),
+            "screenshot": _screenshot(obj, "max-h-96"),
         }
-        return TemplateResponse(request, "admin/trade/payment_action.html", context, status=status)
-
-    @action(description=_("Confirm payment"), url_path="confirm", permissions=["payment_decide"], icon="check")
-    def confirm_payment(self, request, object_id):
-        return self._decide(request, object_id, "confirm")
-
-    @action(description=_("Reject payment"), url_path="reject", permissions=["payment_decide"], icon="block")
-    def reject_payment(self, request, object_id):
-        return self._decide(request, object_id, "reject")
 
 
 # --- stock ----------------------------------------------------------------------------------
-
-class ReadOnlyAdmin(ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 class MovesAtLocationFilter(admin.SimpleListFilter):
     """Moves in or out of one location: the company's and external ones are listed; an agent's
@@ -904,14 +633,14 @@ class StockActionsMixin:
     """The "Receive stock" and "Stock verify" buttons on the stock lists."""
 
     def has_stock_receive_permission(self, request, obj=None):
-        return console_can(request.user, "stock_receive")
+        return kit.console_can(request.user, CONSOLE_PERMS["stock_receive"])
 
     def has_stock_verify_permission(self, request, obj=None):
-        return console_can(request.user, "stock_verify")
+        return kit.console_can(request.user, CONSOLE_PERMS["stock_verify"])
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(ExportMixin, StockActionsMixin, ReadOnlyAdmin):
+class StockLevelAdmin(ExportMixin, StockActionsMixin, kit.ReadOnlyAdmin):
     resource_classes = [StockLevelResource]
     export_name = "stock-on-hand"
     list_per_page = 50  # unfold renders every cell through templates: 50 rows answer in half the time of 100
@@ -955,7 +684,7 @@ class StockLevelAdmin(ExportMixin, StockActionsMixin, ReadOnlyAdmin):
                     stock.stock_move(moves=[stock.Move(source, target, data["sku"], data["quantity"])],
                                      reason=StockReason.RECEIPT, by=request.user, note=data["note"])
                 except BusinessError as exc:
-                    _form_errors(form, exc)
+                    kit.form_error(form, exc)
                 else:
                     messages.success(request, ngettext(
                         "%(n)d unit of %(sku)s received into %(location)s; %(on_hand)d on hand now.",
@@ -988,7 +717,7 @@ class StockLevelAdmin(ExportMixin, StockActionsMixin, ReadOnlyAdmin):
 
 
 @admin.register(StockMove)
-class StockMoveAdmin(ExportMixin, StockActionsMixin, ReadOnlyAdmin):
+class StockMoveAdmin(ExportMixin, StockActionsMixin, kit.ReadOnlyAdmin):
     resource_classes = [StockMoveResource]
     export_name = "stock-moves"
     list_per_page = 50  # unfold renders every cell through templates: 50 rows answer in half the time of 100
@@ -1029,7 +758,7 @@ class StockMoveAdmin(ExportMixin, StockActionsMixin, ReadOnlyAdmin):
 
 
 @admin.register(Location)
-class LocationAdmin(ReadOnlyAdmin):
+class LocationAdmin(kit.ReadOnlyAdmin):
     """Locations are created by the stock services (an agent's on first use, the company's singletons)."""
 
     list_display = ("name", "code", "kind", "agent", "units_on_hand", "moves_link")
@@ -1067,7 +796,7 @@ class BoundFilter(admin.SimpleListFilter):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ReadOnlyAdmin):
+class CustomerAdmin(kit.ReadOnlyAdmin):
     list_display = ("name", "phone", "bound_agent", "bound_at", "created_at", "order_count")
     list_filter = (BoundFilter,)
     search_fields = ("name", "phone", "bound_agent__real_name")

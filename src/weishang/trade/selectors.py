@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, Exists, Max, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from weishang.catalog.models import SKU
 from weishang.catalog.selectors import level_price
@@ -18,9 +22,12 @@ from weishang.core.selectors import brand_get
 from weishang.core.validators import normalize_phone
 from weishang.ledger.models import Account, Purpose
 from weishang.ledger.selectors import account_balance, account_statement
+from weishang.trade import stock
 from weishang.trade.models import (
+    STUCK_KINDS,
     VOLUME_KINDS,
     Customer,
+    Location,
     LocationKind,
     Order,
     OrderKind,
@@ -417,3 +424,138 @@ def may_see_payment_screenshot(*, user, payment: Payment) -> bool:
     if order is None:
         return False
     return any(party is not None and party.user_id == user.pk for party in (order.buyer, order.seller))
+
+
+# --- stuck orders, the brand's queues (the console's order list and dashboard) --------------
+# A paid order nobody fills within the brand's ``stuck_after_hours`` is stuck; the ways out are
+# services (``trade.services.order_company_fill`` and the two after it).
+
+def stuck_cutoff():
+    """Orders paid at or before this moment and still not filled are stuck."""
+    return timezone.now() - timedelta(hours=brand_get().stuck_after_hours)
+
+
+def order_is_stuck(order: Order) -> bool:
+    return (order.status == OrderStatus.PAID and order.kind in STUCK_KINDS and order.paid_at is not None
+            and order.paid_at <= stuck_cutoff())
+
+
+def _pending_payment() -> Exists:
+    return Exists(Payment.objects.filter(order=OuterRef("pk"), status=PaymentStatus.PENDING))
+
+
+def stuck_orders() -> Q:
+    """Paid orders not filled within the brand's ``stuck_after_hours``, shop orders too (the stuck
+    queue: the brand takes a way out, see ``trade.services.order_company_fill`` and the two after
+    it; a shop order is only refunded)."""
+    return Q(status=OrderStatus.PAID, kind__in=STUCK_KINDS, paid_at__lte=stuck_cutoff())
+
+
+def order_queues() -> dict[str, tuple[object, Q]]:
+    """Orders waiting for someone, by what they wait for: name -> (label, condition)."""
+    S = OrderStatus
+    pending = _pending_payment()
+    return {
+        "stuck": (_("Stuck: paid, not filled in time"), stuck_orders()),
+        "approval": (_("Awaiting approval"), Q(status=S.SUBMITTED) & ~Q(kind=OrderKind.PICKUP)),
+        "payment_check": (_("Transfer awaiting confirmation"), Q(status=S.AWAITING_PAYMENT) & Q(pending)),
+        "unpaid": (_("Awaiting the buyer's payment"), Q(status=S.AWAITING_PAYMENT) & ~Q(pending)),
+        "to_fill": (_("Paid, to fill or ship"), Q(status=S.PAID)),
+        "pickups": (_("Pick-ups to ship"), Q(status=S.SUBMITTED, kind=OrderKind.PICKUP)),
+        "returns": (_("Returns to decide"), Q(status=S.REFUND_REQUESTED)),
+    }
+
+
+def brand_to_act() -> Q:
+    """Orders waiting for a step by brand staff: company orders to approve, fill or refund, stuck
+    orders, pick-ups to ship or deliver, transfers to brand finance to confirm."""
+    S = OrderStatus
+    company = Q(seller__isnull=True, kind__in=VOLUME_KINDS)
+    brand_payment = Exists(Payment.objects.filter(order=OuterRef("pk"), status=PaymentStatus.PENDING,
+                                                  receiver__isnull=True))
+    return ((company & Q(status__in=[S.SUBMITTED, S.PAID, S.REFUND_REQUESTED])) | stuck_orders()
+            | Q(kind=OrderKind.PICKUP, status__in=[S.SUBMITTED, S.FULFILLED])
+            | (Q(status=S.AWAITING_PAYMENT) & brand_payment))
+
+
+# --- one order as brand staff see it: where it is filled from, whether it is short, who acts --
+
+@dataclass(frozen=True)
+class Availability:
+    label: str
+    location: Location | None
+    rows: list[dict]
+
+    @property
+    def short(self) -> list[dict]:
+        return [row for row in self.rows if row["short_by"] > 0]
+
+
+FILLABLE = (OrderStatus.SUBMITTED, OrderStatus.APPROVED, OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID)
+
+
+def fill_source(order: Order) -> tuple[str, Location | None]:
+    """Where ``services.order_fill`` would take the units from (as ``services._fill_locations``),
+    without creating anything: (a name for it, the location or None if it does not exist yet)."""
+    seller = order.seller
+    cloud = order.supply_mode == SupplyMode.CLOUD
+    if seller is not None:
+        location = Location.objects.filter(kind=fill_location_kind(order.supply_mode), agent=seller).first()
+        label = gettext("cloud stock") if cloud else gettext("own stock")
+        return (location.name if location else f"{seller.real_name} {label}"), location
+    location = Location.objects.filter(kind=LocationKind.WAREHOUSE, agent__isnull=True).order_by("pk").first()
+    return (location.name if location else gettext("Company warehouse")), location
+
+
+def order_availability(order: Order) -> Availability | None:
+    """On hand vs needed at the fill location, for an order not filled yet (None otherwise)."""
+    if order.kind == OrderKind.PICKUP or order.status not in FILLABLE:
+        return None
+    if order.seller_id is None and order.kind == OrderKind.RETAIL:
+        return None
+    label, location = fill_source(order)
+    rows = []
+    for line in order.lines.select_related("sku"):
+        have = stock.on_hand(location=location, sku=line.sku) if location is not None else 0
+        rows.append({"sku": line.sku, "needed": line.quantity, "on_hand": have,
+                     "short_by": max(0, line.quantity - have)})
+    return Availability(label=label, location=location, rows=rows)
+
+
+def next_step(order: Order) -> str:
+    """Who acts next on ``order``, in one sentence."""
+    S = OrderStatus
+    seller = order.seller.real_name if order.seller_id else None
+    status, kind = order.status, order.kind
+    if status == S.SUBMITTED:
+        if kind == OrderKind.PICKUP:
+            return gettext("The warehouse ships the pick-up (carrier and tracking number).")
+        if seller:
+            return gettext("%(seller)s approves or rejects the order.") % {"seller": seller}
+        return gettext("The brand approves or rejects the order.")
+    if status == S.AWAITING_PAYMENT:
+        pending = order.payments.filter(status=PaymentStatus.PENDING).select_related("receiver").first()
+        if pending is None:
+            return gettext("Waiting for the buyer to pay.")
+        who = pending.receiver.real_name if pending.receiver_id else gettext("Brand finance (品牌财务)")
+        return gettext("A transfer is waiting for confirmation by %(who)s.") % {"who": who}
+    if status == S.PAID:
+        if order_is_stuck(order) and kind == OrderKind.RETAIL:
+            return gettext("Stuck: paid and not filled in time. The seller fills it, or the brand refunds it.")
+        if order_is_stuck(order):
+            return gettext("Stuck: paid and not filled in time. The brand fills it, reassigns it to the company "
+                           "or refunds it.")
+        if seller:
+            return gettext("%(seller)s fills the order from their stock.") % {"seller": seller}
+        return gettext("The company warehouse fills the order.")
+    if status == S.FULFILLED:
+        if kind == OrderKind.PICKUP:
+            return gettext("On its way: the warehouse or the agent marks it delivered.")
+        if kind == OrderKind.RETAIL:
+            return gettext("On its way: the seller (or the brand) marks it delivered.")
+        return gettext("On its way: the buyer confirms receipt.")
+    if status == S.REFUND_REQUESTED:
+        if seller:
+            return gettext("%(seller)s approves or declines the return.") % {"seller": seller}
+        return gettext("The brand approves or declines the return.")
+    return gettext("Nothing more to do.")

@@ -71,7 +71,7 @@ from weishang.trade.models import (
     StockMove,
     StockReason,
 )
-from weishang.trade.models.orders import LIVE_STATUSES, OPEN_STATUSES, STUCK_KINDS, VOLUME_KINDS
+from weishang.trade.models.orders import LIVE_STATUSES, OPEN_STATUSES, VOLUME_KINDS
 from weishang.trade.providers.base import (
     PaymentIntent,
     PaymentRequest,
@@ -1218,14 +1218,9 @@ def validate_screenshot(screenshot: UploadedFile) -> None:
 STUCK_PERMS = ("trade.change_order", "trade.view_payment")
 
 
-def stuck_cutoff():
-    """Orders paid at or before this moment and still not filled are stuck."""
-    return timezone.now() - timedelta(hours=brand_get().stuck_after_hours)
-
-
-def order_is_stuck(order: Order) -> bool:
-    return (order.status == OrderStatus.PAID and order.kind in STUCK_KINDS and order.paid_at is not None
-            and order.paid_at <= stuck_cutoff())
+# Whether an order is stuck is read by ``selectors.order_is_stuck`` (the console's queue and
+# steps read it too); ``services.order_is_stuck`` is the same function.
+order_is_stuck = selectors.order_is_stuck
 
 
 def _require_stuck_handler(user) -> None:
