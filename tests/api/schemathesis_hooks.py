@@ -7,6 +7,10 @@ the ``st`` process, not in the server.
 - An ``Idempotency-Key`` is "any unique string": the same key with a different request is 422
   ``idempotency_key_reused`` by design, and the fuzzer draws the same short keys ("0", "00") again and
   again. A valid key gets a unique suffix, as a client's UUID would be; an invalid one is sent as drawn.
+- A multipart form field is text on the wire: a value drawn as "not a string" (``false``, ``-2.2e-16``)
+  arrives as the string ``"false"``, which a free-text field such as a transfer's ``reference`` rightly
+  takes. An invalid multipart body is made invalid on the wire instead: it goes without its required
+  file, which the server must refuse (422).
 - The token run's credential and the operations that revoke it: see ``before_call``.
 """
 
@@ -29,6 +33,14 @@ def map_case(context, case):
     meta = case.meta
     if case.query and "cursor" in case.query and meta is not None and not meta.is_negative_at(ParameterLocation.QUERY):
         case.query = {name: value for name, value in case.query.items() if name != "cursor"}
+    if (meta is not None and meta.is_negative_at(ParameterLocation.BODY) and isinstance(case.body, dict)
+            and (case.media_type or "").startswith("multipart/form-data")):
+        schema = case.operation.body[0].definition.get("schema", {}) if case.operation.body else {}
+        files = [name for name in schema.get("required", [])
+                 if name in case.body and schema.get("properties", {}).get(name, {}).get("format") == "binary"]
+        if files:
+            case.body = {name: value for name, value in case.body.items() if name not in files}
+            meta.mark_dirty(ParameterLocation.BODY)
     key = (case.headers or {}).get("Idempotency-Key")
     if isinstance(key, str) and IDEMPOTENCY_KEY.fullmatch(key):
         case.headers = {**case.headers, "Idempotency-Key": f"{key[:222]}.{uuid.uuid4().hex}"}

@@ -193,6 +193,9 @@ def schemathesis_run(demo, tmp_path, *, credential: str, headers: dict[str, str]
         pytest.fail(f"schemathesis ({credential}, seed {seed}) exited with {done.returncode}\n{output}\n"
                     f"command: {shlex.join(command)}\nagain: {again}", pytrace=False)
     report = json.loads(report_files[-1].read_text(encoding="utf-8"))
+    print(f"schemathesis ({credential}): {report.get('test_cases', {}).get('generated')} cases over "
+          f"{report.get('operations', {}).get('tested')} operations, {received.count} requests reached the server",
+          flush=True)
     return SimpleNamespace(seed=seed, report=report, output=output, received=received.count, again=again)
 
 
