@@ -87,6 +87,13 @@ def receive(agent, sku, units: int) -> None:
                      reason="receipt")
 
 
+def stock_warehouse(sku, units: int) -> None:
+    """The brand's warehouse receives ``units`` of ``sku`` from the supplier."""
+    stock.stock_move(moves=[stock.Move(stock.location_singleton(LocationKind.SUPPLIER),
+                                       stock.location_singleton(LocationKind.WAREHOUSE), sku, units)],
+                     reason="receipt")
+
+
 def pay(order) -> None:
     body, headers = FakeProvider.notification(out_trade_no=order.number, amount_fen=int(order.total * 100))
     trade.payment_credit_from_provider(notice=FakeProvider().parse_notification(headers, body))
@@ -110,7 +117,8 @@ def complete(buyer, lines, staff=None, **kw):
 @pytest.fixture
 def r():
     return SimpleNamespace(balance=balance, frozen=frozen, available=available, receive=receive, pay=pay,
-                           complete=complete, process=rewards_process, verify=ledger_verify, activate=activate)
+                           complete=complete, stock_warehouse=stock_warehouse, process=rewards_process,
+                           verify=ledger_verify, activate=activate)
 
 
 @pytest.fixture
@@ -130,9 +138,7 @@ def ladder_channel(mid_month, tiered, make_agent, catalog, warehouse_staff, r):
     Quarter trip (personal ≥ 50,000): P, G1, G2, G3: four prizes. Six agents to report on. Returns
     the day of the orders: MID_MONTH's (the clock is set there, so they never straddle two months)."""
     sku = catalog.skus["GLOW-30ML"]
-    stock.stock_move(moves=[stock.Move(stock.location_singleton(LocationKind.SUPPLIER),
-                                       stock.location_singleton(LocationKind.WAREHOUSE), sku, 5000)],
-                     reason="receipt")
+    r.stock_warehouse(sku, 5000)
     p = make_agent("partner", real_name="联创周")
     g1 = make_agent("general", referrer=p, real_name="总代一")
     g2 = make_agent("general", referrer=g1, real_name="总代二")

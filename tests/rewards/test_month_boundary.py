@@ -15,8 +15,6 @@ from weishang.core.errors import BusinessError
 from weishang.rewards.models import RewardLine, SettlementReport
 from weishang.rewards.selectors import lines_in_period
 from weishang.rewards.services import settle_period
-from weishang.trade import stock
-from weishang.trade.models import LocationKind
 
 LAST_SECOND_OF_MAY = datetime(2026, 5, 31, 23, 59, 59)  # China time
 
@@ -32,9 +30,7 @@ def test_orders_a_second_apart_across_midnight_fall_in_two_months(last_second_of
                                                                    warehouse_staff, r):
     clock = last_second_of_may
     sku = catalog.skus["GLOW-30ML"]
-    stock.stock_move(moves=[stock.Move(stock.location_singleton(LocationKind.SUPPLIER),
-                                       stock.location_singleton(LocationKind.WAREHOUSE), sku, 1000)],
-                     reason="receipt")
+    r.stock_warehouse(sku, 1000)
     partner = make_agent("partner", real_name="联创周")
     referrer = make_agent("general", referrer=partner, real_name="总代王")
     general = make_agent("general", referrer=referrer, real_name="总代李")  # a peer referral: lines per order
