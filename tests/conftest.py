@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 import os
 import random
+from contextlib import ExitStack
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -79,6 +81,46 @@ def default_language():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.deactivate()
+
+
+class ClockHandle:
+    """The ``clock`` fixture: sets weishang.core.clock for one test; the fixture undoes it."""
+
+    def __init__(self, stack: ExitStack):
+        self._stack = stack
+
+    def freeze(self, at: datetime | date) -> datetime:
+        """The clock stands at ``at`` (a naive date-time is China time) until moved or the test ends."""
+        from weishang.core import clock
+
+        self._stack.enter_context(clock.frozen(at))
+        return clock.now()
+
+    def travel(self, to: datetime | date) -> datetime:
+        """The clock reads ``to`` now and runs on with the wall clock."""
+        from weishang.core import clock
+
+        self._stack.enter_context(clock.travel(to))
+        return clock.now()
+
+    def advance(self, delta: timedelta) -> datetime:
+        from weishang.core import clock
+
+        return clock.advance(delta)
+
+    def now(self) -> datetime:
+        from weishang.core import clock
+
+        return clock.now()
+
+
+@pytest.fixture
+def clock():
+    """Set the domain's clock for this test: ``clock.freeze(at)``, ``clock.travel(to)``,
+    ``clock.advance(delta)``. Whatever the test set is undone at its end, pass or fail (the setting
+    is process-wide, so it also reaches the live server's and the concurrency tests' threads)."""
+    with ExitStack() as stack:
+        yield ClockHandle(stack)
 
 
 SCHEMATHESIS_SEED = "WEISHANG_SCHEMATHESIS_SEED"

@@ -3,6 +3,7 @@ orders through the trade services and to run the reward engine."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -13,6 +14,7 @@ from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from weishang.catalog.models import SKU, Product
+from weishang.core import clock as domain_clock
 from weishang.core.models import Brand, SupplyMode
 from weishang.ledger.models import Account, Purpose
 from weishang.ledger.selectors import ledger_verify
@@ -24,6 +26,19 @@ from weishang.trade.models import LocationKind, OrderStatus
 from weishang.trade.providers.fake import FakeProvider
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "plans"
+
+# A weekday in the middle of a month and of a quarter, at 10:00 China time: a scenario that starts
+# here cannot run into another month, however slowly the machine runs it.
+MID_MONTH = datetime(2026, 5, 13, 10, 0)
+
+
+@pytest.fixture
+def mid_month(clock):
+    """The domain's clock set to MID_MONTH and running from there, for a scenario whose orders
+    must all fall in one month and one quarter. Ask for it before the fixtures that write (the
+    plan's activation, the agents), so that everything the scenario records carries its dates."""
+    clock.travel(MID_MONTH)
+    return clock
 
 
 @pytest.fixture
@@ -72,6 +87,13 @@ def receive(agent, sku, units: int) -> None:
                      reason="receipt")
 
 
+def stock_warehouse(sku, units: int) -> None:
+    """The brand's warehouse receives ``units`` of ``sku`` from the supplier."""
+    stock.stock_move(moves=[stock.Move(stock.location_singleton(LocationKind.SUPPLIER),
+                                       stock.location_singleton(LocationKind.WAREHOUSE), sku, units)],
+                     reason="receipt")
+
+
 def pay(order) -> None:
     body, headers = FakeProvider.notification(out_trade_no=order.number, amount_fen=int(order.total * 100))
     trade.payment_credit_from_provider(notice=FakeProvider().parse_notification(headers, body))
@@ -95,7 +117,8 @@ def complete(buyer, lines, staff=None, **kw):
 @pytest.fixture
 def r():
     return SimpleNamespace(balance=balance, frozen=frozen, available=available, receive=receive, pay=pay,
-                           complete=complete, process=rewards_process, verify=ledger_verify, activate=activate)
+                           complete=complete, stock_warehouse=stock_warehouse, process=rewards_process,
+                           verify=ledger_verify, activate=activate)
 
 
 @pytest.fixture
@@ -108,16 +131,14 @@ def warehouse_staff(db):
 
 
 @pytest.fixture
-def ladder_channel(tiered, make_agent, catalog, warehouse_staff, r):
+def ladder_channel(mid_month, tiered, make_agent, catalog, warehouse_staff, r):
     """联创 P → 总代 G1 → G2 → G3 → 市代 C1 → C2 (referrer line), each with a restock this month.
 
     Team ladder: G3 135,500 (3 %), G2 245,500 (3 %), G1 355,500 (5 %), P 515,500 (5 %): four lines.
     Quarter trip (personal ≥ 50,000): P, G1, G2, G3: four prizes. Six agents to report on. Returns
-    the day of the orders (all in one month; the test is skipped when they straddle two)."""
+    the day of the orders: MID_MONTH's (the clock is set there, so they never straddle two months)."""
     sku = catalog.skus["GLOW-30ML"]
-    stock.stock_move(moves=[stock.Move(stock.location_singleton(LocationKind.SUPPLIER),
-                                       stock.location_singleton(LocationKind.WAREHOUSE), sku, 5000)],
-                     reason="receipt")
+    r.stock_warehouse(sku, 5000)
     p = make_agent("partner", real_name="联创周")
     g1 = make_agent("general", referrer=p, real_name="总代一")
     g2 = make_agent("general", referrer=g1, real_name="总代二")
@@ -130,6 +151,5 @@ def ladder_channel(tiered, make_agent, catalog, warehouse_staff, r):
         orders.append(r.complete(agent, [("GLOW-30ML", units)]))
     r.process()
     days = {timezone.localtime(order.completed_at).date() for order in orders}
-    if len({(d.year, d.month) for d in days}) != 1:
-        pytest.skip("the orders straddle two months; run again")
+    assert days == {MID_MONTH.date()} == {domain_clock.today()}
     return days.pop()

@@ -14,6 +14,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from weishang.channel.models import Agent
+from weishang.core import clock
 from weishang.ledger.models import Account, JournalEntry, JournalLine, Purpose
 from weishang.ledger.selectors import ledger_verify
 from weishang.plans import Engine, PeriodClosed, period_label
@@ -43,7 +44,7 @@ def test_settlement_stores_exactly_the_engines_lines_and_posts_them(ladder_chann
     _kind, start, end = parse_period(label)
     version, computed = _engine_lines(label)
     assert len(computed) == 4  # four ladder lines in the month; four trip prizes in the quarter
-    before = timezone.now()
+    before = clock.now()
     expense = Account.objects.get(owner=None, purpose=P.BRAND_REWARD_EXPENSE)  # the orders' referral rewards
 
     run = services.settle_period(period=label, today=end + timedelta(days=1))
@@ -60,7 +61,7 @@ def test_settlement_stores_exactly_the_engines_lines_and_posts_them(ladder_chann
                                                                                          None, None)
         # ladder money is available at once; a trip is awarded (the brand owes the prize)
         assert row.status == (RewardStatus.AVAILABLE if line.kind == "reward" else RewardStatus.AWARDED)
-        assert before <= row.created_at <= timezone.now()
+        assert before <= row.created_at <= clock.now()
         assert row.entry.kind == "reward" and row.entry.reference == f"period:{label}"
         credited = Account.objects.get(owner=row.beneficiary_id, purpose=P.AGENT_REWARDS_AVAILABLE) \
             if line.kind == "reward" else Account.objects.get(owner=None, purpose=P.BRAND_PRIZES_PAYABLE)

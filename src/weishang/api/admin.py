@@ -22,6 +22,7 @@ from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget
 from weishang.api import services
 from weishang.api.models import ApiKey, ApiToken
 from weishang.api.scopes import SCOPES
+from weishang.core import clock
 
 
 def _scope_choices():
@@ -139,7 +140,5 @@ class ApiTokenAdmin(ModelAdmin):
 
     @action(description=_("Revoke (log the device out)"), permissions=["revoke"], icon="logout")
     def revoke(self, request, queryset):
-        from django.utils import timezone
-
-        n = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        n = queryset.filter(revoked_at__isnull=True).update(revoked_at=clock.now())
         messages.success(request, ngettext("%(n)d device logged out.", "%(n)d devices logged out.", n) % {"n": n})

@@ -35,6 +35,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from weishang.api.models import IdempotencyRecord
+from weishang.core import clock
 from weishang.core.errors import BusinessError, Conflict
 from weishang.core.http import client_ip
 
@@ -181,7 +182,5 @@ def install(api) -> None:
 
 def idempotency_prune(*, now=None) -> int:
     """Delete the records older than ``KEEP`` (``weishang api prune``); returns how many."""
-    from django.utils import timezone
-
-    deleted, _per_model = IdempotencyRecord.objects.filter(created_at__lt=(now or timezone.now()) - KEEP).delete()
+    deleted, _per_model = IdempotencyRecord.objects.filter(created_at__lt=(now or clock.now()) - KEEP).delete()
     return deleted

@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from weishang.core import clock
+
 
 class ApiToken(models.Model):
     """An agent's (or staff member's) login on one device: a mini-program, an app."""
@@ -20,7 +22,7 @@ class ApiToken(models.Model):
     device = models.CharField(_("device"), max_length=100, blank=True)
     prefix = models.CharField(_("prefix"), max_length=12)
     key_hash = models.CharField(_("key hash"), max_length=64, unique=True)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), default=clock.now, editable=False)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
 
@@ -42,7 +44,7 @@ class ApiKey(models.Model):
     scopes = models.JSONField(_("scopes"), default=list)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="+", verbose_name=_("created by"))
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), default=clock.now, editable=False)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
 
@@ -66,7 +68,7 @@ class IdempotencyRecord(models.Model):
     status_code = models.PositiveSmallIntegerField(_("status"), null=True, blank=True)
     body = models.BinaryField(_("body"), default=b"")
     headers = models.JSONField(_("headers"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(_("created"), default=clock.now, editable=False, db_index=True)
 
     class Meta:
         verbose_name = _("idempotency record")

@@ -11,11 +11,11 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from weishang.api.models import ApiKey, ApiToken
 from weishang.api.scopes import SCOPES
+from weishang.core import clock
 from weishang.core.errors import BusinessError, NotFound
 from weishang.core.lockout import is_locked_out, lockout_message
 
@@ -83,7 +83,7 @@ def token_check(secret: str) -> ApiToken | None:
              .first())
     if token is None or not token.user.is_active:
         return None
-    now = timezone.now()
+    now = clock.now()
     if (token.last_used_at or token.created_at) < now - token_idle_limit():
         raise TokenExpired(_("This device has not been used for %(days)d days and was logged out. Log in again.")
                            % {"days": token_idle_limit().days})
@@ -93,7 +93,7 @@ def token_check(secret: str) -> ApiToken | None:
 
 def tokens_live(*, user) -> QuerySet[ApiToken]:
     """The user's device tokens that still work: not revoked, used (or made) within the idle limit."""
-    since = timezone.now() - token_idle_limit()
+    since = clock.now() - token_idle_limit()
     return ApiToken.objects.filter(user=user, revoked_at__isnull=True).filter(
         Q(last_used_at__gte=since) | Q(last_used_at__isnull=True, created_at__gte=since))
 
@@ -105,14 +105,14 @@ def tokens_revoke_all(*, user, keep: ApiToken | None = None) -> int:
     tokens = ApiToken.objects.filter(user=user, revoked_at__isnull=True)
     if keep is not None:
         tokens = tokens.exclude(pk=keep.pk)
-    return tokens.update(revoked_at=timezone.now())
+    return tokens.update(revoked_at=clock.now())
 
 
 def token_revoke(*, token: ApiToken, by) -> ApiToken:
     if token.user_id != by.pk:
         raise NotFound(_("No such device."))
     if token.revoked_at is None:
-        ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=clock.now())
         token.refresh_from_db(fields=["revoked_at"])
     return token
 
@@ -140,13 +140,13 @@ def api_key_check(secret: str) -> ApiKey | None:
 
 
 def api_key_revoke(*, key: ApiKey) -> ApiKey:
-    ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=clock.now())
     key.refresh_from_db(fields=["revoked_at"])
     return key
 
 
 def _touch(row) -> None:
-    now = timezone.now()
+    now = clock.now()
     if row.last_used_at is None or (now - row.last_used_at).total_seconds() > TOUCH_EVERY_SECONDS:
         type(row).objects.filter(pk=row.pk).update(last_used_at=now)
         row.last_used_at = now

@@ -15,11 +15,11 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 from simple_history.models import HistoricalRecords
 
+from weishang.core import clock
 from weishang.core.money import MONEY_DIGITS, MONEY_PLACES
 from weishang.core.validators import mask_id_number, validate_phone
 
@@ -107,7 +107,7 @@ class Agent(models.Model):
         _("entry order owed"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, default=ZERO,
         help_text=_("Amount of the entry order the level requires and that is not yet paid."),
     )
-    joined_at = models.DateTimeField(_("joined"), default=timezone.now)
+    joined_at = models.DateTimeField(_("joined"), default=clock.now)
 
     class Meta:
         ordering = ["pk"]
@@ -205,7 +205,7 @@ class AgentTrail(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("by"),
     )
-    changed_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    changed_at = models.DateTimeField(_("when"), default=clock.now, db_index=True)
     reason = models.CharField(_("why"), max_length=300, blank=True)
 
     class Meta:
@@ -254,7 +254,7 @@ class Application(models.Model):
         verbose_name=_("approver"), help_text=_("The supplier upline who decides; empty = brand staff."),
     )
     status = FSMField(_("status"), max_length=10, choices=ApplicationStatus.choices, default=ApplicationStatus.PENDING)
-    submitted_at = models.DateTimeField(_("submitted"), default=timezone.now)
+    submitted_at = models.DateTimeField(_("submitted"), default=clock.now)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("decided by"),

@@ -16,7 +16,6 @@ from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django_fsm import can_proceed
@@ -33,6 +32,7 @@ from weishang.channel.models import (
     TrailKind,
 )
 from weishang.channel.tree import Relation
+from weishang.core import clock
 from weishang.core.errors import BusinessError, Conflict, Forbidden, NotFound
 from weishang.core.outbox import outbox_emit
 from weishang.core.password_validators import password_problems
@@ -378,7 +378,7 @@ def _locked_pending(application: Application, user) -> Application:
 
 def _record_decision(application: Application, *, by, note: str) -> None:
     application.decided_by = by
-    application.decided_at = timezone.now()
+    application.decided_at = clock.now()
     application.decision_note = note[:300]
     application.password_hash = ""  # the agent's login has it now, or nobody needs it
     application.save()

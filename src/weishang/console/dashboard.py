@@ -28,6 +28,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from weishang.channel.models import Agent, AgentStatus, Application, ApplicationStatus, Level, ReferrerLink
+from weishang.core import clock
 from weishang.core.money import ZERO, to_money
 from weishang.ledger.models import Account, JournalLine, Purpose, Withdrawal, WithdrawalStatus
 from weishang.trade.models import VOLUME_KINDS, LocationKind, Order, OrderStatus, StockLevel
@@ -110,7 +111,7 @@ class Cash:
 
 def cash_collected(today: date | None = None) -> Cash:
     """Money into brand cash by week (the last 12, Monday to Sunday) and month (the last 12)."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     monday = today - timedelta(days=today.weekday())
     weeks = [Period(f"{d:%m-%d}", _start(d), _start(d + timedelta(days=7)))
              for d in (monday - timedelta(weeks=n) for n in range(WEEKS - 1, -1, -1))]
@@ -153,7 +154,7 @@ class NewAgents:
 
 
 def new_agents(levels: list[Level], today: date | None = None) -> NewAgents:
-    today = today or timezone.localdate()
+    today = today or clock.today()
     months = [Period(f"{d:%Y-%m}", _start(d), _start(_first_of_month(d, -1)))
               for d in (_first_of_month(today, n) for n in range(MONTHS - 1, -1, -1))]
     counts: dict[tuple[int, int], int] = defaultdict(int)
@@ -253,7 +254,7 @@ def top_teams(levels: list[Level], today: date | None = None, limit: int = TOP_T
     (entry, upgrade and restock orders completed; the leader's own included): one query."""
     if not levels:
         return "", []
-    today = today or timezone.localdate()
+    today = today or clock.today()
     start, end = _start(_first_of_month(today)), _start(_first_of_month(today, -1))
     top = levels[0]
     rows = (ReferrerLink.objects.filter(
@@ -347,7 +348,7 @@ def dashboard(user, today: date | None = None) -> dict:
     """Everything the dashboard shows that ``user`` may see (a section needs the view permission
     of the list its figures link to)."""
     can = user.has_perm
-    data: dict = {"today": today or timezone.localdate()}
+    data: dict = {"today": today or clock.today()}
     levels = list(Level.objects.order_by("rank")) if can("channel.view_agent") or can("trade.view_stocklevel") else []
     if can("ledger.view_journalentry"):
         data["cash"] = cash_collected(data["today"])

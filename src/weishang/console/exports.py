@@ -27,7 +27,6 @@ from django.contrib import messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
-from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export import resources
@@ -40,6 +39,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from unfold.contrib.import_export.forms import ExportForm
 
+from weishang.core import clock
 from weishang.core.money import to_money
 
 
@@ -413,7 +413,7 @@ class ExportMixin(BaseExportMixin):
         return bool(request.user.is_active and request.user.is_staff and self.has_view_permission(request))
 
     def get_export_filename(self, request, queryset, file_format):
-        return f"{self.export_name}-{timezone.localdate():%Y-%m-%d}.{file_format.get_extension()}"
+        return f"{self.export_name}-{clock.today():%Y-%m-%d}.{file_format.get_extension()}"
 
     def get_export_data(self, file_format, request, queryset, **kwargs):
         if not isinstance(file_format, XLSX):

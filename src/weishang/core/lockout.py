@@ -26,9 +26,9 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Max, Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from weishang.core import clock
 from weishang.core.http import client_ip
 
 DEFAULT_IP_FAILURE_LIMIT = 20
@@ -84,7 +84,7 @@ class LockoutHandler(AxesDatabaseHandler):
 def seconds_left(request, credentials: dict | None = None) -> int:
     """How long until the lockout that refused this request ends (at least a minute's worth)."""
     cool_off = get_cool_off(request) or timedelta(0)
-    now = timezone.now()
+    now = clock.now()
     name = login_name(request, credentials or getattr(request, "axes_credentials", None))
     ip = getattr(request, "axes_ip_address", None) or client_ip(request)
     latest = (AccessAttempt.objects.filter(Q(username=name) | Q(ip_address=ip), attempt_time__gte=now - cool_off)

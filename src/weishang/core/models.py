@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from weishang.core import clock
 from weishang.core.validators import validate_phone
 
 
@@ -87,7 +88,7 @@ class Brand(models.Model):
         _("paid orders are stuck after (hours)"), default=48, validators=[MinValueValidator(1)],
         help_text=_("A paid order not filled within this many hours appears in the console's stuck queue."),
     )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), default=clock.now, editable=False)
     # Every change of a setting, with who made it (the audit history; core.services.brand_save).
     history = HistoricalRecords(excluded_fields=["created_at"])
 
@@ -112,7 +113,7 @@ class OutboxEvent(models.Model):
     topic = models.CharField(_("topic"), max_length=50, db_index=True)
     key = models.CharField(_("key"), max_length=100)
     payload = models.JSONField(_("payload"), default=dict)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), default=clock.now, editable=False)
 
     class Meta:
         ordering = ["pk"]
@@ -134,7 +135,7 @@ class PasswordResetCode(models.Model):
     user = models.ForeignKey("core.User", on_delete=models.CASCADE, related_name="reset_codes",
                              verbose_name=_("user"))
     code_hash = models.CharField(_("code hash"), max_length=128)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(_("created"), default=clock.now, editable=False, db_index=True)
     expires_at = models.DateTimeField(_("expires"))
     attempts = models.PositiveSmallIntegerField(_("wrong attempts"), default=0)
     used_at = models.DateTimeField(_("used"), null=True, blank=True)

@@ -22,10 +22,10 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
+from weishang.core import clock
 from weishang.core.errors import BusinessError
 from weishang.core.lockout import lockout_clear
 from weishang.core.models import PasswordResetCode
@@ -110,7 +110,7 @@ def password_reset_request(*, phone: str, client_ip: str | None = None) -> None:
     user = _user_by_phone(phone)
     if user is None:
         return
-    now = timezone.now()
+    now = clock.now()
     with transaction.atomic():
         user = get_user_model().objects.select_for_update().get(pk=user.pk)
         recent = PasswordResetCode.objects.filter(user=user, created_at__gte=now - timedelta(hours=1))
@@ -140,7 +140,7 @@ def password_reset_confirm(*, phone: str, code: str, new_password: str):
     user = _user_by_phone(phone)
     if user is None:
         raise wrong
-    now = timezone.now()
+    now = clock.now()
     with transaction.atomic():
         current = (PasswordResetCode.objects.select_for_update()
                    .filter(user=user, used_at__isnull=True, expires_at__gt=now).order_by("-pk").first())

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.utils import timezone
 from django.utils.module_loading import import_string
+
+from weishang.core import clock
 
 logger = logging.getLogger("weishang.sms")
 
@@ -48,7 +49,7 @@ class ConsoleBackend:
 
 class LocmemBackend:
     def send(self, phone: str, text: str) -> None:
-        outbox.append(Sms(phone=phone, text=text, sent_at=timezone.now()))
+        outbox.append(Sms(phone=phone, text=text, sent_at=clock.now()))
 
 
 def sms_send(*, phone: str, text: str) -> None:

@@ -25,6 +25,7 @@ from weishang.channel import tree
 from weishang.channel.models import Agent, AgentStatus, AgentTrail, Application, Approver, Level, TrailKind
 from weishang.channel.services import INVITE_ALPHABET, INVITE_LENGTH
 from weishang.channel.tree import Relation
+from weishang.core import clock
 from weishang.core.models import Brand, SupplyMode
 from weishang.core.roles import roles_sync
 from weishang.demo.generate import generate_channel
@@ -147,7 +148,7 @@ def load_agents(*, n: int, seed: int, levels: dict[str, Level], wave: int = 30, 
     generated = generate_channel(n, seed=seed, wave=wave, wave_share=wave_share)
     User = get_user_model()
     password = make_password(AGENT_PASSWORD)
-    now = timezone.now()
+    now = clock.now()
     start = now - timedelta(days=365)
     logins = _login_agents(generated)
     phones = [LOGIN_PHONE.format(rank=g.rank) if logins.get(g.rank) == g.index else f"139{g.index:08d}"
@@ -254,7 +255,7 @@ def demo_load(*, agents: int = 2000, seed: int = 2026) -> DemoResult:
     if not Agent.objects.exists():
         load_agents(n=agents - 1, seed=seed, levels=levels)  # the last one is recruited live, below
         _applications(random.Random(seed + 1), levels)
-        _plan_and_rewards(timezone.now())
+        _plan_and_rewards(clock.now())
         _payment_history()
         _receiving_accounts()
         created = True

@@ -44,12 +44,12 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 from simple_history.models import HistoricalRecords
 
 from weishang.channel.models import Agent
+from weishang.core import clock
 from weishang.core.money import MONEY_DIGITS, MONEY_PLACES
 from weishang.core.validators import mask_phone
 
@@ -131,7 +131,7 @@ class Account(models.Model):
                               verbose_name=_("owner"), help_text=_("Empty = the brand."), db_index=False)
     purpose = models.CharField(_("purpose"), max_length=32, choices=Purpose.choices)
     balance = _money(_("balance"), default=ZERO)
-    created_at = models.DateTimeField(_("opened"), default=timezone.now)
+    created_at = models.DateTimeField(_("opened"), default=clock.now)
 
     class Meta:
         ordering = ["pk"]
@@ -183,7 +183,7 @@ class JournalEntry(Immutable):
     idempotency_key = models.CharField(_("idempotency key"), max_length=100, null=True, blank=True, unique=True)
     reverses = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="reversed_by", verbose_name=_("reverses"))
-    created_at = models.DateTimeField(_("posted"), default=timezone.now)
+    created_at = models.DateTimeField(_("posted"), default=clock.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="+", verbose_name=_("posted by"))
 
@@ -278,7 +278,7 @@ class Withdrawal(models.Model):
     payout_entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, null=True, blank=True,
                                         related_name="+", verbose_name=_("payout entry"))
     idempotency_key = models.CharField(max_length=64, null=True, blank=True)
-    created_at = models.DateTimeField(_("requested"), default=timezone.now)
+    created_at = models.DateTimeField(_("requested"), default=clock.now)
     # Every change of a payout (status, reference, note) with who made it: the console's audit history.
     history = HistoricalRecords()
 
@@ -329,7 +329,7 @@ class WithdrawalTransition(models.Model):
     to_status = models.CharField(_("to"), max_length=10, choices=WithdrawalStatus.choices)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                            related_name="+", verbose_name=_("by"))
-    at = models.DateTimeField(_("when"), default=timezone.now)
+    at = models.DateTimeField(_("when"), default=clock.now)
     note = models.CharField(_("note"), max_length=300, blank=True)
 
     class Meta:

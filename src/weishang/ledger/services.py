@@ -46,12 +46,12 @@ from typing import Any
 
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models.fields.reverse_related import ForeignObjectRel
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from weishang.channel.models import Agent
 from weishang.channel.selectors import agent_for_user
+from weishang.core import clock
 from weishang.core.errors import BusinessError, Conflict, Forbidden
 from weishang.core.money import CENT, MONEY_DIGITS, MONEY_PLACES
 from weishang.core.text import record_text
@@ -97,7 +97,7 @@ class InsufficientBalance(Conflict):
 
 
 def _new_number(prefix: str) -> str:
-    return f"{prefix}{timezone.localtime():%Y%m%d}{secrets.token_hex(5).upper()}"
+    return f"{prefix}{clock.localtime():%Y%m%d}{secrets.token_hex(5).upper()}"
 
 
 # --- accounts -------------------------------------------------------------------------------
@@ -131,7 +131,7 @@ def agent_account_ids(*, owner_ids: Iterable[int], purpose: str) -> dict[int, in
         table, qn = Account._meta.db_table, connection.ops.quote_name
         columns = ", ".join(qn(c) for c in ("owner_id", "purpose", "balance", "created_at"))
         insert = f"INSERT INTO {qn(table)} ({columns})"
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        now = connection.ops.adapt_datetimefield_value(clock.now())
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 cursor.execute(f"{insert} SELECT o, %s, %s, %s FROM unnest(%s::bigint[]) AS o ON CONFLICT DO NOTHING",

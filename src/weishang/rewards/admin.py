@@ -42,6 +42,7 @@ from unfold.widgets import (
 from weishang.console.exports import ExportMixin, RewardLineResource
 from weishang.console.history import HistoryAdmin
 from weishang.console.kit import ReadOnlyAdmin, console_can, form_error
+from weishang.core import clock
 from weishang.core.errors import BusinessError
 from weishang.core.models import Brand
 from weishang.plans import PlanError
@@ -140,7 +141,7 @@ def plan_state(version: PlanVersion, in_force_pk: int | None) -> str:
         return _draft_state(version)
     if version.pk == in_force_pk:
         return "in_force"
-    return "scheduled" if version.active_from > timezone.now() else "retired"
+    return "scheduled" if version.active_from > clock.now() else "retired"
 
 
 _BLOCKING: dict[tuple[str, str], bool] = {}  # (plan file, jurisdiction) -> the linter blocks it

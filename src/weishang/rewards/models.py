@@ -9,11 +9,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from weishang.channel.models import Agent
+from weishang.core import clock
 from weishang.core.models import OutboxEvent
 from weishang.core.money import MONEY_DIGITS, MONEY_PLACES
 
@@ -43,7 +43,7 @@ class PlanVersion(models.Model):
     sha256 = models.CharField(max_length=64)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="+", verbose_name=_("uploaded by"))
-    uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+    uploaded_at = models.DateTimeField(_("uploaded"), default=clock.now)
     active_from = models.DateTimeField(_("active from"), null=True, blank=True,
                                        help_text=_("Set on activation; the plan in force at a time is the "
                                                    "activated version with the latest start before it."))
@@ -79,7 +79,7 @@ class PlanAcknowledgement(models.Model):
     text = models.TextField(_("acknowledgement"))
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                            related_name="+", verbose_name=_("by"))
-    at = models.DateTimeField(_("when"), default=timezone.now)
+    at = models.DateTimeField(_("when"), default=clock.now)
 
     class Meta:
         ordering = ["-at"]
@@ -135,7 +135,7 @@ class RewardLine(models.Model):
     explanation_en = models.CharField(_("explanation (English)"), max_length=300, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=RewardStatus.choices)
     release_at = models.DateTimeField(_("release on"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    created_at = models.DateTimeField(_("created"), default=clock.now)
     entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, null=True, blank=True,
                               related_name="+")
     release_entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, null=True, blank=True,
@@ -183,7 +183,7 @@ class EventReceipt(models.Model):
 
     event = models.ForeignKey(OutboxEvent, on_delete=models.PROTECT, related_name="receipts")
     consumer = models.CharField(max_length=30)
-    handled_at = models.DateTimeField(default=timezone.now)
+    handled_at = models.DateTimeField(default=clock.now)
     outcome = models.CharField(max_length=200, blank=True)
 
     class Meta:
@@ -198,7 +198,7 @@ class SettlementRun(models.Model):
 
     period = models.CharField(_("period"), max_length=10, help_text=_("2026-11, 2026-Q4 or 2026."))
     plan = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="+", verbose_name=_("plan"))
-    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), default=clock.now)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="+", verbose_name=_("started by"))

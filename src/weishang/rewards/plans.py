@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from weishang.catalog.models import SKU, LevelPrice
 from weishang.catalog.services import PlanGovernance
 from weishang.channel.models import Agent, Approver, Level
+from weishang.core import clock
 from weishang.core.errors import BusinessError, Conflict
 from weishang.core.models import Brand, CustomerBinding, SupplyMode
 from weishang.core.money import to_money
@@ -82,7 +83,7 @@ def plan_upload(*, text: str, filename: str = "", by=None) -> PlanVersion:
                            field="version", code="plan_immutable")
         existing.source, existing.sha256, existing.filename = text, digest, filename[:200]
         existing.name, existing.kind, existing.jurisdiction = plan.name[:120], plan.kind, plan.jurisdiction
-        existing.uploaded_by, existing.uploaded_at = by, timezone.now()
+        existing.uploaded_by, existing.uploaded_at = by, clock.now()
         existing.save()
         return existing
     return PlanVersion.objects.create(plan_id=plan.id, version=plan.version, name=plan.name[:120], kind=plan.kind,
@@ -159,7 +160,7 @@ def plan_sync(*, version: PlanVersion) -> None:
         brand.customer_binding = CustomerBinding(plan.customer_binding.mode)
         brand.customer_binding_days = plan.customer_binding.days
         brand.save(update_fields=["supply_mode", "customer_binding", "customer_binding_days"])
-    PlanVersion.objects.filter(pk=version.pk).update(synced_at=timezone.now())
+    PlanVersion.objects.filter(pk=version.pk).update(synced_at=clock.now())
 
 
 def brand_jurisdiction(plan: Plan) -> str:
@@ -217,7 +218,7 @@ def plan_activate(*, version: PlanVersion, by=None, active_from: datetime | None
     plan = plan_of(version)
     accepted = _gate(version, plan, acknowledgement)
     _check_catalog(plan)
-    now = timezone.now()
+    now = clock.now()
     if active_from is not None and active_from < now:
         _check_backdating(active_from)
     version.active_from = active_from or now
@@ -247,7 +248,7 @@ def _check_backdating(start: datetime) -> None:
 
 def plan_in_force(at: datetime | None = None) -> PlanVersion | None:
     """The activated version with the latest start at or before ``at`` (default now)."""
-    return (PlanVersion.objects.filter(activated_at__isnull=False, active_from__lte=at or timezone.now())
+    return (PlanVersion.objects.filter(activated_at__isnull=False, active_from__lte=at or clock.now())
             .order_by("-active_from", "-activated_at").first())
 
 
@@ -275,7 +276,7 @@ def plan_brand_hold():
     version = plan_in_force()
     if version is not None:
         return PlanHold(version_pk=version.pk, label=str(version), in_force=True)
-    version = (PlanVersion.objects.filter(activated_at__isnull=False, active_from__gt=timezone.now())
+    version = (PlanVersion.objects.filter(activated_at__isnull=False, active_from__gt=clock.now())
                .order_by("active_from").first())
     if version is not None:
         return PlanHold(version_pk=version.pk, label=str(version), in_force=False)
@@ -300,7 +301,7 @@ def plan_upgrade_ceiling(agent: Agent) -> Level | None | bool:
     version = plan_in_force()
     if version is None:
         return None
-    decision = Engine(plan_of(version)).upgrade_for(agent.pk, DatabaseHierarchy())
+    decision = Engine(plan_of(version)).upgrade_for(agent.pk, DatabaseHierarchy(), at=clock.now())
     if decision is None:
         return False
     return Level.objects.filter(code=decision.to_level).first() or False

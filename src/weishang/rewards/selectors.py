@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from weishang.channel.models import Agent
+from weishang.core import clock
 from weishang.core.money import CENT
 from weishang.ledger.models import Purpose, Withdrawal, WithdrawalStatus
 from weishang.ledger.selectors import agent_balances
@@ -402,7 +403,7 @@ def source_diff(old: PlanVersion, new: PlanVersion, *, context: int = 3) -> list
 
 def release_due_count(now: datetime | None = None) -> tuple[int, Decimal]:
     """(lines, amount) that ``rewards_release`` would make available now (returns being decided wait)."""
-    due = (RewardLine.objects.filter(status=RewardStatus.FROZEN, release_at__lte=now or timezone.now())
+    due = (RewardLine.objects.filter(status=RewardStatus.FROZEN, release_at__lte=now or clock.now())
            .exclude(order__status=OrderStatus.REFUND_REQUESTED).order_by())
     found = due.aggregate(n=Count("pk"), s=Sum("amount"))
     return found["n"] or 0, _money(found["s"])
@@ -427,6 +428,7 @@ class UpgradeProgressPage:
 def upgrade_progress_of(*, agent: Agent, at: datetime | None = None) -> UpgradeProgressPage:
     """How far ``agent`` is from each upgrade rule above their level under the plan in force: the
     engine's own condition checks over the database figures (``DatabaseHierarchy``)."""
+    at = at or clock.now()
     version = plan_in_force(at)
     if version is None:
         return UpgradeProgressPage(version=None, progress=None, level_names={})

@@ -42,6 +42,7 @@ from weishang.catalog.models import SKU
 from weishang.catalog.selectors import level_price
 from weishang.channel import services as channel_services
 from weishang.channel.models import Agent, Level
+from weishang.core import clock
 from weishang.core.db_threads import BatchWriter, threads_allowed
 from weishang.core.errors import BusinessError, Conflict
 from weishang.core.models import OutboxEvent
@@ -168,7 +169,7 @@ def _store_new(lines: list[EngineLine], *, version: PlanVersion, order: Order | 
             kind="reward", reference=reference, allow_negative={Purpose.AGENT_REWARDS_AVAILABLE},
             memo=_("Reward %(rule)s paid by an upline") % {"rule": line.rule_id})
         entries[i] = entry.pk
-    now, plan = timezone.now(), version.pk
+    now, plan = clock.now(), version.pk
     order_id = order.pk if order is not None else None
     ledger.insert_rows(RewardLine, LINE_FIELDS, (
         (line.beneficiary, line.amount, line.kind, line.rule_id, plan, line.source_event, line.generation,
@@ -189,7 +190,7 @@ def _reference(order: Order | None, period: str) -> str:
 # --- the outbox consumer --------------------------------------------------------------------
 
 def _at(payload: dict) -> datetime:
-    return parse_datetime(payload.get("at") or "") or timezone.now()
+    return parse_datetime(payload.get("at") or "") or clock.now()
 
 
 def _engine_for(at: datetime) -> tuple[PlanVersion, Engine] | None:
@@ -239,7 +240,7 @@ def _on_order_completed(event: OutboxEvent) -> str:
 
 def _upgrade_if_qualified(agent_id: int, engine: Engine, view: DatabaseHierarchy, version: PlanVersion) -> str:
     """Upgrades that need no top-up happen at once; those that do wait for the agent's upgrade order."""
-    decision = engine.upgrade_for(agent_id, view)
+    decision = engine.upgrade_for(agent_id, view, at=clock.now())
     if decision is None or decision.top_up > 0:
         return ""
     level = Level.objects.get(code=decision.to_level)
@@ -384,7 +385,7 @@ def reverse_order_rewards(*, order: Order, by=None) -> int:
 def rewards_release(*, now: datetime | None = None, by=None) -> int:
     """Make due frozen rewards available (one journal entry per batch); returns how many.
     Rewards of an order whose return is being decided wait for the decision."""
-    now = now or timezone.now()
+    now = now or clock.now()
     released = 0
     while True:
         with transaction.atomic():
@@ -417,7 +418,7 @@ def settle_period(*, period: str, by=None, today: date | None = None) -> Settlem
     batches, each batch in its own transaction; a rerun skips what is already written."""
     kind, start, end = parse_period(period)
     period = period_label(kind, start)  # one spelling per period: "2026-q4 " is 2026-Q4
-    today = today or timezone.localdate()
+    today = today or clock.today()
     if end >= today:
         raise BusinessError(_("The period %(period)s is not over yet (it ends on %(end)s).")
                             % {"period": period, "end": end}, field="period")
@@ -518,7 +519,7 @@ def _settle(run: SettlementRun, version: PlanVersion, kind: Period, start: date,
     run.lines = RewardLine.objects.filter(source_event=closed.event_id).count()
     run.total = sum(paid.values(), Decimal("0"))
     run.volume = sum(personal.values(), Decimal("0"))
-    run.finished_at = timezone.now()
+    run.finished_at = clock.now()
     run.save(update_fields=["lines", "total", "volume", "finished_at"])
     return run
 

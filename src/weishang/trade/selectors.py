@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from django.db.models import Count, DecimalField, Exists, Max, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +15,7 @@ from weishang.catalog.selectors import level_price
 from weishang.channel.models import Agent, Level
 from weishang.channel.selectors import member_search, team_sum
 from weishang.channel.tree import Relation
+from weishang.core import clock
 from weishang.core.models import SupplyMode
 from weishang.core.money import MONEY_DIGITS, MONEY_PLACES, to_money
 from weishang.core.selectors import brand_get
@@ -432,7 +432,7 @@ def may_see_payment_screenshot(*, user, payment: Payment) -> bool:
 
 def stuck_cutoff():
     """Orders paid at or before this moment and still not filled are stuck."""
-    return timezone.now() - timedelta(hours=brand_get().stuck_after_hours)
+    return clock.now() - timedelta(hours=brand_get().stuck_after_hours)
 
 
 def order_is_stuck(order: Order) -> bool:

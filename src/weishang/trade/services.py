@@ -44,6 +44,7 @@ from weishang.catalog.selectors import level_price
 from weishang.channel import selectors as channel_selectors
 from weishang.channel import services as channel_services
 from weishang.channel.models import Agent, AgentStatus, AgentTrail, Level, TrailKind
+from weishang.core import clock
 from weishang.core.errors import BusinessError, Conflict, Forbidden, NotFound
 from weishang.core.models import CustomerBinding, SupplyMode
 from weishang.core.money import to_money
@@ -104,7 +105,7 @@ class SupplierShort(Conflict):
 
 def _new_number(kind: str) -> str:
     prefix = {"entry": "E", "upgrade": "U", "restock": "R", "retail": "S", "pickup": "P"}[kind]
-    return f"{prefix}{timezone.localtime():%Y%m%d}{secrets.token_hex(5).upper()}"
+    return f"{prefix}{clock.localtime():%Y%m%d}{secrets.token_hex(5).upper()}"
 
 
 # What a step of an order's life may change (the transition's timestamp and shipping details):
@@ -165,7 +166,7 @@ def _emit(order: Order, topic: str, *, again: bool = False, **extra) -> None:
         "order": order.number, "kind": order.kind, "buyer": order.buyer_id, "seller": order.seller_id,
         "customer": order.customer_id, "bound_agent": order.bound_agent_id, "total": str(order.total),
         "status": order.status,
-        "at": timezone.now().isoformat(), **extra,
+        "at": clock.now().isoformat(), **extra,
     })
 
 
@@ -173,7 +174,7 @@ def _emit_payment(payment: Payment, topic: str) -> None:
     outbox_emit(topic=topic, key=str(payment.pk), payload={
         "payment": payment.pk, "order": payment.order.number if payment.order is not None else None,
         "topup_for": payment.topup_for_id, "method": payment.method, "amount": str(payment.amount),
-        "status": payment.status, "receiver": payment.receiver_id, "at": timezone.now().isoformat(),
+        "status": payment.status, "receiver": payment.receiver_id, "at": clock.now().isoformat(),
     })
 
 
@@ -183,7 +184,7 @@ def _emit_tracking(order: Order) -> None:
                          "seller": order.seller_id, "carrier": order.carrier,
                          "tracking_number": order.tracking_number, "status": order.status,
                          "shipped_at": order.shipped_at.isoformat() if order.shipped_at else None,
-                         "at": timezone.now().isoformat()})
+                         "at": clock.now().isoformat()})
 
 
 # --- submitting -----------------------------------------------------------------------------
@@ -215,7 +216,7 @@ def _check_limits(buyer: Agent, kind: str, merged: OrderedDict[int, tuple[SKU, i
         raise BusinessError(
             _("A %(level)s restock order needs at least %(n)d units; this one has %(units)d.")
             % {"level": buyer.level.name, "n": buyer.level.min_restock_qty, "units": units}, field="lines")
-    now = timezone.localtime()
+    now = clock.localtime()
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
     windows = (("max_per_day", day, _("today")), ("max_per_week", day - timedelta(days=day.weekday()), _("this week")),
                ("max_per_month", day.replace(day=1), _("this month")))
@@ -381,7 +382,7 @@ def _cancel(order: Order, *, by, note: str) -> None:
     # A transfer still waiting for confirmation is for an order that no longer exists.
     waiting = list(order.payments.filter(status=PaymentStatus.PENDING))
     order.payments.filter(status=PaymentStatus.PENDING).update(
-        status=PaymentStatus.REJECTED, decided_by=by, decided_at=timezone.now(),
+        status=PaymentStatus.REJECTED, decided_by=by, decided_at=clock.now(),
         decision_note=record_text(gettext_noop("order cancelled")))
     for payment in waiting:
         payment.status = PaymentStatus.REJECTED
@@ -465,7 +466,7 @@ def _notify_cancel(order: Order, *, by, refund: dict | None, note: str, shop_ref
 @transaction.atomic
 def order_notices_seen(*, agent: Agent, order: Order) -> int:
     """The agent opened the order: its notices leave their 待我处理."""
-    return OrderNotice.objects.filter(agent=agent, order=order, seen_at__isnull=True).update(seen_at=timezone.now())
+    return OrderNotice.objects.filter(agent=agent, order=order, seen_at__isnull=True).update(seen_at=clock.now())
 
 
 # --- paying ---------------------------------------------------------------------------------
@@ -620,7 +621,7 @@ def payment_confirm(*, payment: Payment, by, note: str = "") -> Payment:
     """The receiving party has the money: the order is paid (or the wallet topped up), once."""
     payment = _locked_pending_payment(payment, by)
     payment.status = PaymentStatus.CONFIRMED
-    payment.decided_by, payment.decided_at, payment.decision_note = by, timezone.now(), note[:300]
+    payment.decided_by, payment.decided_at, payment.decision_note = by, clock.now(), note[:300]
     payment.save()
     if payment.topup_for is not None:
         _post([ledger.debit(_brand(Purpose.BRAND_CASH), payment.amount),
@@ -640,7 +641,7 @@ def payment_reject(*, payment: Payment, by, note: str) -> Payment:
     payment = _locked_pending_payment(payment, by)
     _require_note(note, _("Say why the payment is rejected."))
     payment.status = PaymentStatus.REJECTED
-    payment.decided_by, payment.decided_at, payment.decision_note = by, timezone.now(), note[:300]
+    payment.decided_by, payment.decided_at, payment.decision_note = by, clock.now(), note[:300]
     payment.save()
     _emit_payment(payment, "payment.rejected")
     return payment
@@ -657,7 +658,7 @@ def order_pay_from_wallet(*, order: Order, by) -> Payment:
         raise Conflict(_("A payment for this order is already waiting for confirmation."), field="order")
     payment = Payment.objects.create(order=order, method=PaymentMethod.WALLET, amount=order.total,
                                      status=PaymentStatus.CONFIRMED, receiver=order.seller, created_by=by,
-                                     decided_by=by, decided_at=timezone.now())
+                                     decided_by=by, decided_at=clock.now())
     _post_payment(order, payment, by=by)
     _mark_paid(order, by=by)
     _emit_payment(payment, "payment.confirmed")
@@ -721,7 +722,7 @@ def payment_credit_from_provider(*, notice) -> Payment:
                 raise Conflict(_("The amount paid does not match the order."), field="amount", code="amount_mismatch")
             payment = Payment.objects.create(
                 order=order, method=PaymentMethod.WECHATPAY, amount=order.total, status=PaymentStatus.CONFIRMED,
-                receiver=order.seller, provider_txn_id=notice.transaction_id, decided_at=timezone.now())
+                receiver=order.seller, provider_txn_id=notice.transaction_id, decided_at=clock.now())
             _post_payment(order, payment)
             _mark_paid(order, by=None)
             _emit_payment(payment, "payment.confirmed")
@@ -751,7 +752,7 @@ def payment_online_start(*, order: Order, channel: str, client_ip: str | None = 
     if order.payments.filter(status=PaymentStatus.PENDING).exists():
         raise Conflict(_("A transfer for this order is waiting for confirmation."), field="status")
     pay_by = selectors.retail_pay_by(order=order)  # a shop order expires: no payment is taken after that
-    if pay_by is not None and pay_by <= timezone.now():
+    if pay_by is not None and pay_by <= clock.now():
         raise Conflict(_("Order %(number)s was not paid in time and is being cancelled.") % {"number": order.number},
                        field="status", code="expired")
     description = f"{brand_get().name} {order.number}"[:127]
@@ -803,7 +804,7 @@ def order_fill(*, order: Order, by, carrier: str = "", tracking_number: str = ""
     if _binds_when_filled(order):  # paid on the seller's word: the goods going out is what binds
         _bind_paid_customer(order)
     if carrier or tracking_number:
-        order.carrier, order.tracking_number, order.shipped_at = carrier[:40], tracking_number[:60], timezone.now()
+        order.carrier, order.tracking_number, order.shipped_at = carrier[:40], tracking_number[:60], clock.now()
     _transition(order, "fulfil", by=by)
     _emit(order, "order.fulfilled")
     if order.tracking_number:
@@ -821,7 +822,7 @@ def order_mark_delivered(*, order: Order, by) -> Order:
     _require_seller_side(order, by)
     if order.kind != OrderKind.RETAIL:
         raise Conflict(_("Only a retail order is marked delivered by its seller."), field="kind")
-    order.delivered_at = timezone.now()
+    order.delivered_at = clock.now()
     _complete(order, by=by)
     return order
 
@@ -830,7 +831,7 @@ def order_mark_delivered(*, order: Order, by) -> Order:
 def order_confirm_receipt(*, order: Order, by) -> Order:
     order = _locked_order(order)
     _require_buyer(order, by)
-    order.delivered_at = timezone.now()
+    order.delivered_at = clock.now()
     _complete(order, by=by)
     return order
 
@@ -963,7 +964,7 @@ def _bind_paid_customer(order: Order) -> None:
     if order.kind != OrderKind.RETAIL or order.customer_id is None or order.seller_id is None:
         return
     customer = Customer.objects.select_for_update().get(pk=order.customer_id)
-    _bind_customer(customer, order.seller_id, now=timezone.now())
+    _bind_customer(customer, order.seller_id, now=clock.now())
     customer.save(update_fields=["bound_agent", "bound_at"])
     order.bound_agent_id = customer.bound_agent_id
     order.save(update_fields=["bound_agent"])
@@ -1099,7 +1100,7 @@ def retail_order_expire_one(*, order: Order | int, now: datetime) -> bool:
 def retail_orders_expire(*, now: datetime | None = None) -> int:
     """The periodic job (``weishang orders expire``): cancel every shop order left unpaid longer
     than the brand's ``retail_unpaid_hours``; each in its own transaction. Returns how many."""
-    now = now or timezone.now()
+    now = now or clock.now()
     cutoff, _hours = _expiry_cutoff(now)
     candidates = list(_expired_unpaid(Order.objects.all(), cutoff).order_by("pk").values_list("pk", flat=True))
     return sum(retail_order_expire_one(order=pk, now=now) for pk in candidates)
@@ -1159,7 +1160,7 @@ def pickup_delivered(*, order: Order, by) -> Order:
         raise Conflict(_("This is not a pick-up."), field="kind")
     if not (_is_staff_with(by, "trade.change_order") or (order.buyer and order.buyer.user_id == by.pk)):
         raise Forbidden(_("This is not your order."))
-    order.delivered_at = timezone.now()
+    order.delivered_at = clock.now()
     _transition(order, "complete", by=by)
     _emit(order, "order.completed")
     return order

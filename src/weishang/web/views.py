@@ -10,7 +10,6 @@ from django.contrib.auth.views import LoginView
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -19,6 +18,7 @@ from qrcode.image.svg import SvgPathImage
 from weishang.channel import selectors, services
 from weishang.channel.models import Agent, AgentStatus, Application
 from weishang.channel.tree import Relation, is_in_team
+from weishang.core import clock
 from weishang.core.errors import BusinessError
 from weishang.core.lockout import is_locked_out
 from weishang.core.selectors import brand_get
@@ -57,8 +57,8 @@ def home(request):
         if request.user.is_staff:
             return redirect("admin:index")
         return render(request, "web/no_agent.html", {"brand": brand_get()}, status=403)
-    month_start = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    now = timezone.now()
+    month_start = clock.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    now = clock.now()
     selling = trade_selectors.seller_todo_counts(agent=agent)
     buying = trade_selectors.buyer_todo_counts(agent=agent)
     applications = selectors.applications_to_decide(agent=agent).count()
@@ -141,9 +141,9 @@ def team(request, agent_id: int | None = None):
     members = selectors.team_list(agent=leader, whole=whole, level=level, search=search)
     start = (page - 1) * TEAM_PAGE_SIZE
     rows = list(members[start:start + TEAM_PAGE_SIZE + 1])
-    month_start = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    month_start = clock.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     shown = trade_selectors.with_purchases(selectors.with_team_sizes(rows[:TEAM_PAGE_SIZE]), start=month_start,
-                                           end=timezone.now())
+                                           end=clock.now())
     context = {
         "brand": brand_get(),
         "me": me,

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from weishang.core import clock
 
 
 class WebhookEndpoint(models.Model):
@@ -25,7 +26,7 @@ class WebhookEndpoint(models.Model):
         help_text=_("Only events after this outbox event are sent: an endpoint gets no history."))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="+", verbose_name=_("created by"))
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), default=clock.now, editable=False)
     secret_rotated_at = models.DateTimeField(_("secret rotated"), null=True, blank=True)
 
     class Meta:
@@ -59,12 +60,12 @@ class WebhookDelivery(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=DeliveryStatus.choices,
                               default=DeliveryStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True, default=timezone.now)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True, default=clock.now)
     last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(_("last response code"), null=True, blank=True)
     last_response = models.CharField(_("last response (start)"), max_length=500, blank=True)
     last_error = models.CharField(_("last error"), max_length=300, blank=True)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), default=clock.now, editable=False)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
 
     class Meta:

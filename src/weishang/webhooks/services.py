@@ -38,9 +38,9 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import URLValidator
 from django.db import connection, models, transaction
 from django.db.models import Max
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from weishang.core import clock
 from weishang.core.errors import BusinessError
 from weishang.core.models import OutboxEvent
 from weishang.core.outbox import outbox_emit_many
@@ -149,14 +149,14 @@ def endpoint_update(*, endpoint: WebhookEndpoint, url: str, events: Iterable[str
 def endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> str:
     """A new signing secret, shown this once; the old one stops signing at once."""
     secret = _new_secret()
-    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(secret=secret, secret_rotated_at=timezone.now())
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(secret=secret, secret_rotated_at=clock.now())
     endpoint.refresh_from_db(fields=["secret", "secret_rotated_at"])
     return secret
 
 
 def endpoint_ping(*, endpoint: WebhookEndpoint, session: requests.Session | None = None) -> WebhookDelivery:
     """Send a ``ping`` event now (once, not retried) and return its delivery with the answer."""
-    now = timezone.now()
+    now = clock.now()
     payload = {"id": f"ping_{uuid.uuid4().hex}", "type": PING, "created_at": now.isoformat(),
                "data": {"endpoint": endpoint.pk, "message": "Weishang webhook test"}}
     delivery = WebhookDelivery.objects.create(endpoint=endpoint, event_type=PING, event=None, payload=payload,
@@ -169,7 +169,7 @@ def delivery_retry_now(*, deliveries: Iterable[WebhookDelivery], session: reques
     """Try these deliveries again now (a given-up one gets one more attempt); returns the outcomes."""
     session = session or _session()
     outcomes: Counter = Counter()
-    now = timezone.now()
+    now = clock.now()
     for delivery in deliveries:
         if delivery.status == D.SUCCEEDED:
             outcomes["skipped"] += 1
@@ -292,7 +292,7 @@ def _reward_data(line) -> dict:
         "period": line.period or None, "paid_by": line.payer_id,
         "release_at": line.release_at.isoformat() if line.release_at else None,
         "explanation_zh": line.explanation_zh, "explanation_en": line.explanation_en,
-        "at": timezone.now().isoformat(),
+        "at": clock.now().isoformat(),
     }
 
 
@@ -311,7 +311,7 @@ def rewards_to_outbox(*, now: datetime | None = None) -> int:
     from weishang.ledger.models import JournalEntry
     from weishang.rewards.models import RewardKind, RewardLine
 
-    now = now or timezone.now()
+    now = now or clock.now()
     lines = RewardLine.objects.select_related("order")
 
     def created(batch: list) -> None:
@@ -332,7 +332,7 @@ def webhooks_dispatch(*, now: datetime | None = None) -> int:
     endpoints = list(WebhookEndpoint.objects.filter(active=True))
     if not endpoints:
         return 0
-    now = now or timezone.now()
+    now = now or clock.now()
     if any(endpoint.subscribes(topic) for endpoint in endpoints for topic in REWARD_EVENTS):
         rewards_to_outbox(now=now)
     made = 0
@@ -439,7 +439,7 @@ def webhooks_deliver(*, now: datetime | None = None, limit: int = 100, session: 
     how many ended in each status."""
     if dispatch:
         webhooks_dispatch(now=now)
-    now = now or timezone.now()
+    now = now or clock.now()
     session = session or _session()
     outcomes: Counter = Counter()
     due = (WebhookDelivery.objects.select_related("endpoint")

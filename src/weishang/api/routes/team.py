@@ -14,7 +14,6 @@ from decimal import Decimal
 from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
@@ -25,6 +24,7 @@ from weishang.api.security import AGENT
 from weishang.channel import selectors
 from weishang.channel.models import Agent
 from weishang.channel.tree import Relation, is_in_team
+from weishang.core import clock
 from weishang.core.money import to_money
 from weishang.core.validators import mask_phone
 from weishang.trade.selectors import with_purchases
@@ -104,7 +104,7 @@ class MemberDetailOut(Schema):
 
 
 def _month_start() -> datetime:
-    return timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return clock.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
 def _in_my_team(me: Agent, agent_id: int) -> Agent:
@@ -120,7 +120,7 @@ def team_of(leader: Agent, *, whole: bool = False, level: str = "", q: str = "")
 
 def with_figures(agents: list[Agent]) -> list[Agent]:
     """Each member's team size and this month's purchases: one query each for the whole page."""
-    return with_purchases(selectors.with_team_sizes(agents), start=_month_start(), end=timezone.now())
+    return with_purchases(selectors.with_team_sizes(agents), start=_month_start(), end=clock.now())
 
 
 def team_page(request, filters: TeamFilters) -> QuerySet[Agent]:

@@ -8,12 +8,12 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from weishang.catalog.models import SKU
 from weishang.channel.models import Agent
+from weishang.core import clock
 from weishang.core.money import MONEY_DIGITS, MONEY_PLACES
 
 
@@ -59,7 +59,7 @@ class Customer(models.Model):
     bound_agent = models.ForeignKey(Agent, on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="customers", verbose_name=_("bound to"))
     bound_at = models.DateTimeField(_("bound since"), null=True, blank=True)
-    created_at = models.DateTimeField(_("first order"), default=timezone.now)
+    created_at = models.DateTimeField(_("first order"), default=clock.now)
 
     class Meta:
         verbose_name = _("customer")
@@ -106,7 +106,7 @@ class Order(models.Model):
     tracking_number = models.CharField(_("tracking number"), max_length=60, blank=True)
     shipped_at = models.DateTimeField(_("shipped"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    created_at = models.DateTimeField(_("created"), default=clock.now)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
@@ -139,7 +139,7 @@ class Order(models.Model):
     # --- transitions (only trade.services calls these) -------------------------------------
     @transition(field=status, source=S.DRAFT, target=S.SUBMITTED)
     def submit(self) -> None:
-        self.submitted_at = timezone.now()
+        self.submitted_at = clock.now()
 
     @transition(field=status, source=S.SUBMITTED, target=S.APPROVED)
     def approve(self) -> None:
@@ -155,7 +155,7 @@ class Order(models.Model):
 
     @transition(field=status, source=S.AWAITING_PAYMENT, target=S.PAID)
     def mark_paid(self) -> None:
-        self.paid_at = timezone.now()
+        self.paid_at = clock.now()
 
     @transition(field=status, source=S.PAID, target=S.FULFILLED)
     def fulfil(self) -> None:
@@ -167,11 +167,11 @@ class Order(models.Model):
     @transition(field=status, source=S.SUBMITTED, target=S.FULFILLED, conditions=[_is_pickup])
     def ship_pickup(self) -> None:
         """A pick-up needs no approval or payment: the units left cloud stock when it was requested."""
-        self.shipped_at = timezone.now()
+        self.shipped_at = clock.now()
 
     @transition(field=status, source=S.FULFILLED, target=S.COMPLETED)
     def complete(self) -> None:
-        self.completed_at = timezone.now()
+        self.completed_at = clock.now()
 
     @transition(field=status, source=[S.DRAFT, S.SUBMITTED, S.APPROVED, S.AWAITING_PAYMENT, S.PAID],
                 target=S.CANCELLED)
@@ -221,7 +221,7 @@ class OrderTransition(models.Model):
     to_status = models.CharField(_("to"), max_length=20, choices=OrderStatus.choices)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                            related_name="+", verbose_name=_("by"))
-    at = models.DateTimeField(_("when"), default=timezone.now)
+    at = models.DateTimeField(_("when"), default=clock.now)
     note = models.CharField(_("note"), max_length=300, blank=True)
 
     class Meta:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from weishang.channel.models import Agent
+from weishang.core import clock
 
 
 class ReceivingKind(models.TextChoices):
@@ -32,7 +32,7 @@ class ReceivingAccount(models.Model):
     bank = models.CharField(_("bank and branch"), max_length=100, blank=True)
     qr_image = models.ImageField(_("QR code"), upload_to="receiving/%Y/%m/", blank=True)
     note = models.CharField(_("note"), max_length=100, blank=True)
-    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    created_at = models.DateTimeField(_("created"), default=clock.now)
 
     class Meta:
         ordering = ["pk"]
@@ -64,7 +64,7 @@ class OrderNotice(models.Model):
     text = models.CharField(_("text"), max_length=300)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="+")
-    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    created_at = models.DateTimeField(_("created"), default=clock.now)
     seen_at = models.DateTimeField(_("seen"), null=True, blank=True)
 
     class Meta:

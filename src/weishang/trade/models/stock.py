@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from weishang.catalog.models import SKU
 from weishang.channel.models import Agent
+from weishang.core import clock
 
 
 class LocationKind(models.TextChoices):
@@ -83,7 +83,7 @@ class StockMove(models.Model):
                                    related_name="stock_moves", verbose_name=_("order line"))
     created_by = models.ForeignKey("core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                                    verbose_name=_("created by"))
-    created_at = models.DateTimeField(_("when"), default=timezone.now)
+    created_at = models.DateTimeField(_("when"), default=clock.now)
     note = models.CharField(_("note"), max_length=200, blank=True)
 
     class Meta:
