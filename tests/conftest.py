@@ -69,6 +69,20 @@ def fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the site's language. A test client's request activates its language in
+    the test's thread and nothing switches it back, so after a request in English a later test in
+    the same worker read English from code that translates outside a request (which test ran
+    before depends on how pytest-xdist shares the tests out)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
 class ClockHandle:
     """The ``clock`` fixture: sets weishang.core.clock for one test; the fixture undoes it."""
 

@@ -117,7 +117,7 @@ def sku_save(*, sku: SKU, by=None) -> SKU:
     if sku.pk:
         SKU.objects.select_for_update().filter(pk=sku.pk).first()
     sku_check(sku=sku, by=by)
-    sku._history_user = by
+    sku._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; unknown to the stubs
     sku.save()
     return sku
 
@@ -129,7 +129,7 @@ def sku_delete(*, sku: SKU, by=None) -> None:
     governance = plan_governance()
     if governance is not None and sku.code in governance.skus:
         raise _governed(governance, SKU, "code")
-    sku._history_user = by
+    sku._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; unknown to the stubs
     sku.delete()
 
 
@@ -174,7 +174,7 @@ def level_save(*, level: Level, by=None) -> Level:
     if level.pk:
         Level.objects.select_for_update().filter(pk=level.pk).first()
     level_check(level=level, by=by)
-    level._history_user = by
+    level._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; unknown to the stubs
     level.save()
     return level
 
@@ -186,7 +186,7 @@ def level_delete(*, level: Level, by=None) -> None:
     governance = plan_governance()
     if governance is not None:
         raise _governed(governance, Level, "code")
-    level._history_user = by
+    level._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; unknown to the stubs
     level.delete()
 
 
@@ -261,17 +261,17 @@ def level_prices_set(*, cells: dict[tuple[int, int], str], by=None) -> int:
         row = existing.get((sku_id, level_id))
         if value is None:
             if row is not None:
-                row._history_user = by
+                row._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; unknown to the stubs
                 row.delete()
                 changed += 1
         elif row is None:
             row = LevelPrice(sku_id=sku_id, level_id=level_id, price=value)
-            row._history_user = by
+            row._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; unknown to the stubs
             row.save()
             changed += 1
         elif row.price != value:
             row.price = value
-            row._history_user = by
+            row._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; unknown to the stubs
             row.save(update_fields=["price"])
             changed += 1
     return changed

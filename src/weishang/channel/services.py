@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from decimal import Decimal
+from typing import Literal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -109,7 +110,7 @@ def agent_create(
     real_name: str,
     level: Level,
     referrer: Agent | None = None,
-    supplier: Agent | None | str = "auto",
+    supplier: Agent | None | Literal["auto"] = "auto",
     introducer: Agent | None = None,
     id_number: str = "",
     password: str | None = None,

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -59,12 +59,14 @@ def can_change_jurisdiction(user) -> bool:
 
 
 def _label(field: str) -> str:
-    return str(Brand._meta.get_field(field).verbose_name)
+    found = Brand._meta.get_field(field)
+    assert isinstance(found, models.Field)  # a brand setting, not a relation's reverse side
+    return str(found.verbose_name)
 
 
 def brand_readonly_fields(*, user, hold: PlanHold | None) -> list[str]:
     """The brand fields ``user`` may not change now (what the console shows read-only)."""
-    fields = []
+    fields: list[str] = []
     if hold is not None and hold.in_force:
         fields += PLAN_BRAND_FIELDS
     if hold is not None or not can_change_jurisdiction(user):
@@ -109,6 +111,6 @@ def brand_save(*, brand: Brand, by=None) -> Brand:
     if brand.pk:
         Brand.objects.select_for_update().filter(pk=brand.pk).first()
     brand_check(brand=brand, by=by)
-    brand._history_user = by
+    brand._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads it; unknown to the stubs
     brand.save()
     return brand

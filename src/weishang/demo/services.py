@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -84,7 +84,7 @@ class DemoResult:
 
 def _invite_codes(rng: random.Random, n: int) -> list[str]:
     codes: set[str] = set(Agent.objects.values_list("invite_code", flat=True))
-    out = []
+    out: list[str] = []
     while len(out) < n:
         code = "".join(rng.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
         if code not in codes:
@@ -194,40 +194,39 @@ def _orders(rng: random.Random, agents: list[Agent], now) -> None:
     """
     sku = SKU.objects.get(code="GLOW-30ML")
     price = {lp.level_id: lp.price for lp in LevelPrice.objects.filter(sku=sku)}
-    orders, quantities = [], []
+    made: list[tuple[Order, Agent, int, datetime]] = []  # (order, buyer, units, completed at)
     for agent in agents:
         count = rng.choice((0, 1, 1, 2, 3))
-        if agent.user.phone.startswith(LOGIN_PHONE.removesuffix("{rank}")):
+        if (agent.user.phone or "").startswith(LOGIN_PHONE.removesuffix("{rank}")):
             count = max(count, 2)  # the demo logins start with cloud stock to supply their downline
         for _ in range(count):
             qty = agent.level.min_restock_qty * rng.randint(1, 3)
             when = now - timedelta(days=rng.uniform(0, 90))
-            orders.append(Order(
-                number=f"D{agent.pk:07d}{len(orders):07d}", kind=OrderKind.RESTOCK, buyer=agent, seller=None,
+            made.append((Order(
+                number=f"D{agent.pk:07d}{len(made):07d}", kind=OrderKind.RESTOCK, buyer=agent, seller=None,
                 supply_mode=SupplyMode.CLOUD, status=OrderStatus.COMPLETED, total=price[agent.level_id] * qty,
                 created_at=when - timedelta(days=2), submitted_at=when - timedelta(days=2),
-                paid_at=when - timedelta(days=1), completed_at=when))
-            quantities.append(qty)
-    Order.objects.bulk_create(orders, batch_size=5000)
+                paid_at=when - timedelta(days=1), completed_at=when), agent, qty, when))
+    Order.objects.bulk_create([o for o, *_ in made], batch_size=5000)
     lines = OrderLine.objects.bulk_create(
-        [OrderLine(order=o, sku=sku, quantity=q, unit_price=price[o.buyer.level_id], line_total=o.total)
-         for o, q in zip(orders, quantities, strict=True)], batch_size=5000)
+        [OrderLine(order=o, sku=sku, quantity=q, unit_price=price[buyer.level_id], line_total=o.total)
+         for o, buyer, q, _ in made], batch_size=5000)
     warehouse = location_singleton(LocationKind.WAREHOUSE)
     supplier = location_singleton(LocationKind.SUPPLIER)
     Location.objects.bulk_create(
         [Location(kind=LocationKind.CLOUD, agent=a, code=f"cloud-{a.pk}", name=f"{a.real_name} 云仓")
          for a in agents], batch_size=5000, ignore_conflicts=True)
     cloud = dict(Location.objects.filter(kind=LocationKind.CLOUD, agent__in=agents).values_list("agent_id", "pk"))
-    filled = sum(quantities)
+    filled = sum(q for _, _, q, _ in made)
     received = filled + 20_000  # what the warehouse still holds after the history
     moves = [StockMove(from_location=supplier, to_location=warehouse, sku=sku, quantity=received,
                        reason=StockReason.RECEIPT, created_at=now - timedelta(days=100), note="演示数据")]
     held: dict[int, int] = {}
-    for order, line, qty in zip(orders, lines, quantities, strict=True):
-        moves.append(StockMove(from_location=warehouse, to_location_id=cloud[order.buyer_id], sku=sku, quantity=qty,
-                               reason=StockReason.ORDER_FILL, order_line=line, created_at=order.completed_at,
+    for (order, buyer, qty, completed_at), line in zip(made, lines, strict=True):
+        moves.append(StockMove(from_location=warehouse, to_location_id=cloud[buyer.pk], sku=sku, quantity=qty,
+                               reason=StockReason.ORDER_FILL, order_line=line, created_at=completed_at,
                                note=order.number))
-        held[cloud[order.buyer_id]] = held.get(cloud[order.buyer_id], 0) + qty
+        held[cloud[buyer.pk]] = held.get(cloud[buyer.pk], 0) + qty
     StockMove.objects.bulk_create(moves, batch_size=5000)
     StockLevel.objects.bulk_create(
         [StockLevel(location=warehouse, sku=sku, quantity=received - filled)]
@@ -360,15 +359,17 @@ def _payment_history() -> None:
         return
     finance = get_user_model().objects.filter(username="finance").first()
     payments = Payment.objects.bulk_create(
-        [Payment(order=o, method=PaymentMethod.TRANSFER, amount=o.total, status=PaymentStatus.CONFIRMED,
-                 reference=f"演示转账 {o.number}", created_at=o.paid_at, decided_by=finance, decided_at=o.paid_at)
+        [Payment(  # type: ignore[misc]  # paid_at__isnull=False: never None
+            order=o, method=PaymentMethod.TRANSFER, amount=o.total, status=PaymentStatus.CONFIRMED,
+            reference=f"演示转账 {o.number}", created_at=o.paid_at, decided_by=finance, decided_at=o.paid_at)
          for o in orders], batch_size=5000)
     cash = account_for(owner=None, purpose=Purpose.BRAND_CASH)
     sales = account_for(owner=None, purpose=Purpose.BRAND_SALES)
     entries = JournalEntry.objects.bulk_create(
-        [JournalEntry(number=f"JH{timezone.localtime(o.paid_at):%Y%m%d}{i:07d}", kind="order_payment", memo="订单付款",
-                      reference=f"order:{o.number}", idempotency_key=f"payment:{p.pk}", created_at=o.paid_at,
-                      created_by=finance)
+        [JournalEntry(  # type: ignore[misc]  # paid_at__isnull=False: never None
+            number=f"JH{timezone.localtime(o.paid_at):%Y%m%d}{i:07d}", kind="order_payment", memo="订单付款",
+            reference=f"order:{o.number}", idempotency_key=f"payment:{p.pk}", created_at=o.paid_at,
+            created_by=finance)
          for i, (o, p) in enumerate(zip(orders, payments, strict=True))], batch_size=5000)
     JournalLine.objects.bulk_create(
         [line for e, o in zip(entries, orders, strict=True)
@@ -396,6 +397,7 @@ def _live_order() -> None:
     recruit = agent_create(phone="13800000006", real_name="新特约陈静", level=vip.level, referrer=vip,
                            password=AGENT_PASSWORD, entry_paid=True, reason="演示数据")
     order = trade.order_submit(buyer=recruit, lines=[("GLOW-30ML", 5)], by=recruit.user)
+    assert order.seller is not None  # vip, the recruit's supplier, sells the entry order
     seller_user = order.seller.user
     trade.order_approve(order=order, by=seller_user)
     pay(order)

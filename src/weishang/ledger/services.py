@@ -40,10 +40,12 @@ from __future__ import annotations
 import json
 import secrets
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import ROUND_DOWN, Context, Decimal, InvalidOperation
+from typing import Any
 
 from django.db import IntegrityError, connection, models, transaction
+from django.db.models.fields.reverse_related import ForeignObjectRel
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
@@ -186,7 +188,7 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
     opts = model._meta
     found = [opts.get_field(name) for name in fields]
     qn = connection.ops.quote_name
-    columns = ", ".join(qn(field.column) for field in found)
+    columns = ", ".join(qn(_column(field)) for field in found)
     table = qn(opts.db_table)
     if connection.vendor == "postgresql":
         as_json = [(i, lambda v, encoder=field.encoder: None if v is None else json.dumps(v, cls=encoder))
@@ -197,7 +199,8 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
             for row in rows:
                 copy.write_row(row)
         return
-    adapt: list[tuple[int, object]] = []  # (position, function) for the values SQLite cannot take as they are
+    # (position, function of the value) for the values SQLite cannot take as they are
+    adapt: list[tuple[int, Callable[..., Any]]] = []
     for i, field in enumerate(found):
         if isinstance(field, models.JSONField):
             adapt.append((i, lambda v, encoder=field.encoder: None if v is None else json.dumps(v, cls=encoder)))
@@ -211,12 +214,21 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
                     or (isinstance(field, models.CharField) and (field.max_length or 0) > 100) for field in found)
     with connection.cursor() as cursor:
         if long_text:
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(found))})", rows)
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(found))})",
+                rows)  # type: ignore[arg-type]  # any iterable of rows works; the stubs ask for a Sequence
             return
         values = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(found)))
         for chunk in _batched(rows, 20000):
             cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {values} FROM json_each(%s)",
                            [json.dumps(chunk, default=_decimal_text)])
+
+
+def _column(field: models.Field[Any, Any] | ForeignObjectRel) -> str:
+    """The column of a field that has one (what a bulk write fills), not a relation's reverse side."""
+    if not isinstance(field, models.Field) or not field.column:
+        raise TypeError(f"{field} has no column")
+    return field.column
 
 
 def _decimal_text(value):
@@ -226,7 +238,7 @@ def _decimal_text(value):
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-def _prepare(adapt: list[tuple[int, object]]):
+def _prepare(adapt: list[tuple[int, Callable[..., Any]]]) -> Callable[[Sequence[Any]], list[Any]]:
     """A function that returns a row with the values at the given positions converted."""
     def prepared(row: Sequence) -> list:
         row = list(row)
@@ -291,7 +303,7 @@ def _exact(amount, *, field: str = "amount") -> Decimal:
 def lock_accounts(accounts: Iterable[Account | int]) -> dict[int, Account]:
     """Lock the accounts' rows in primary-key order (the one order every writer uses, so two
     transactions never wait on each other in a circle) and return them fresh, by pk."""
-    pks = sorted({getattr(a, "pk", a) for a in accounts})
+    pks = sorted({a.pk if isinstance(a, Account) else a for a in accounts})
     return {a.pk: a for a in Account.objects.select_for_update().filter(pk__in=pks).order_by("pk")}
 
 

@@ -27,7 +27,7 @@ from .engine import (
 from .loader import PlanError, PlanIssue, load_plan, parse_plan, plan_from_data, plan_json_schema
 from .memory import InMemoryHierarchy
 from .periods import period_bounds, period_label
-from .schema import Plan, round_money
+from .schema import Period, Plan, round_money
 
 __all__ = [
     "AgentExited",
@@ -41,6 +41,7 @@ __all__ = [
     "OrderCompleted",
     "OrderRefunded",
     "PeriodClosed",
+    "Period",
     "Plan",
     "PlanError",
     "PlanIssue",

@@ -636,7 +636,9 @@ class Engine:
             zh=zh,
         )
 
-    def _referral_purchase(self, rule: ReferralReward, ev: OrderCompleted, view: HierarchyView):
+    def _referral_purchase(
+        self, rule: ReferralReward, ev: OrderCompleted, view: HierarchyView
+    ) -> list[RewardLine | None]:
         if ev.kind not in PURCHASE_KINDS or ev.buyer is None:
             return []
         rates = rule.rates or []
@@ -709,7 +711,9 @@ class Engine:
             )
         return lines
 
-    def _referral_per_head(self, rule: ReferralReward, ev: AgentJoined, view: HierarchyView):
+    def _referral_per_head(
+        self, rule: ReferralReward, ev: AgentJoined, view: HierarchyView
+    ) -> list[RewardLine | None]:
         amounts = rule.amounts or []
         supplier = view.supplier_of(ev.agent) if rule.payer == "upline" else None
         payer: Payer = supplier if supplier is not None else "company"
@@ -762,7 +766,9 @@ class Engine:
             )
         return lines
 
-    def _retail_commission(self, rule: RetailCommissionReward, ev: OrderCompleted, view: HierarchyView):
+    def _retail_commission(
+        self, rule: RetailCommissionReward, ev: OrderCompleted, view: HierarchyView
+    ) -> list[RewardLine | None]:
         if ev.kind != "retail" or ev.bound_agent is None:
             return []
         n = rule.generations

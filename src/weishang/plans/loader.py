@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from .schema import REWARD_TYPES, Plan, did_you_mean
 
@@ -483,7 +484,7 @@ _EXPECTED = {
 }
 
 
-def issues_for(error: dict[str, Any], data: Any, filename: str, pos: Positions) -> list[PlanIssue]:
+def issues_for(error: ErrorDetails, data: Any, filename: str, pos: Positions) -> list[PlanIssue]:
     """One pydantic validation ``error`` of ``data`` (read from ``filename``) as the loader's
     sentences, in English and Chinese, at the line and column ``pos`` gives."""
     kind = error["type"]

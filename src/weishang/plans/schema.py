@@ -13,6 +13,7 @@ run in ``Plan``'s after-validator and report each problem with its own key path,
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -76,7 +77,8 @@ def did_you_mean(word: object, candidates: list[str] | tuple[str, ...]) -> tuple
 def fmt_num(value: Decimal | int) -> str:
     """A number as written by a person: 0.30 stays 0.30, 1E+2 becomes 100."""
     if isinstance(value, Decimal):
-        if value == value.to_integral_value() and value.as_tuple().exponent > 0:
+        exponent = value.as_tuple().exponent  # an int for a finite number, a letter for NaN and infinity
+        if value == value.to_integral_value() and isinstance(exponent, int) and exponent > 0:
             return str(value.quantize(Decimal(1)))
         return format(value, "f")
     return str(value)
@@ -670,7 +672,11 @@ class Plan(_Model):
         return self._source_lines.get(path)
 
 
-def _plan_issues(plan: Plan):
+# A finding across sections: (sub-path, English, Chinese[, "key"]); see rule_error.
+Issue = tuple[tuple[str | int, ...], str, str] | tuple[tuple[str | int, ...], str, str, Literal["key"]]
+
+
+def _plan_issues(plan: Plan) -> Iterator[Issue]:
     """Checks across sections; yields (sub-path, English, Chinese)."""
     codes = [level.code for level in plan.levels]
     code_list = ", ".join(codes)
@@ -760,7 +766,7 @@ def _plan_issues(plan: Plan):
 
 
 
-def _price_order_issues(plan: Plan):
+def _price_order_issues(plan: Plan) -> Iterator[Issue]:
     """A lower level never buys a SKU cheaper than a higher level (M7). Prices are the written ones,
     or retail × discount where the SKU's retail is written; a SKU without retail compares only its
     written prices. Two prices from discounts alone are the discount check's business."""

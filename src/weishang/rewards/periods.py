@@ -9,12 +9,12 @@ from datetime import date
 from django.utils.translation import gettext as _
 
 from weishang.core.errors import BusinessError
-from weishang.plans import period_bounds
+from weishang.plans import Period, period_bounds
 
 _LABEL = re.compile(r"^(?P<year>\d{4})(?:-(?:(?P<month>\d{2})|Q(?P<quarter>[1-4])))?$")
 
 
-def parse_period(label: str) -> tuple[str, date, date]:
+def parse_period(label: str) -> tuple[Period, date, date]:
     """(kind, first day, last day) of a period label; a clear error for anything else."""
     found = _LABEL.match((label or "").strip().upper())
     month = int(found["month"]) if found and found["month"] else None
@@ -22,6 +22,7 @@ def parse_period(label: str) -> tuple[str, date, date]:
         raise BusinessError(_("“%(label)s” is not a period: write 2026-11 (a month), 2026-Q4 (a quarter) or 2026 "
                               "(a year).") % {"label": label}, field="period")
     year = int(found["year"])
+    kind: Period
     if month is not None:
         kind, day = "month", date(year, month, 1)
     elif found["quarter"]:

@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Literal, cast
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -52,6 +53,7 @@ from weishang.plans import (
     AgentJoined,
     Engine,
     OrderCompleted,
+    Period,
     PeriodClosed,
     StockLot,
     period_label,
@@ -197,9 +199,10 @@ def _engine_for(at: datetime) -> tuple[PlanVersion, Engine] | None:
 
 
 def _seller_cost(order: Order) -> Decimal | None:
-    if order.seller_id is None:
+    seller = order.seller
+    if seller is None:
         return None
-    level = order.seller.level
+    level = seller.level
     return sum((line.quantity * level_price(sku=line.sku, level=level) for line in order.lines.select_related("sku")),
                Decimal("0"))
 
@@ -209,20 +212,23 @@ def _on_order_completed(event: OutboxEvent) -> str:
              .filter(number=event.payload.get("order")).first())
     if order is None or order.kind == OrderKind.PICKUP:
         return "nothing to reward"
-    found = _engine_for(order.completed_at or _at(event.payload))
+    at = order.completed_at or _at(event.payload)
+    found = _engine_for(at)
     if found is None:
         return "no plan in force"
     version, engine = found
     view = DatabaseHierarchy()
     # The binding as it stood when the shop order was paid (trade binds at payment, never before).
     bound = order.bound_agent_id if order.kind == OrderKind.RETAIL else None
+    # A volume order's kind is one the engine knows (entry, upgrade, restock, retail): pickups left above.
+    kind = cast(Literal["entry", "upgrade", "restock", "retail"], order.kind)
     completed = OrderCompleted(
-        event_id=f"order.completed:{order.number}", order_id=order.number, kind=order.kind, buyer=order.buyer_id,
+        event_id=f"order.completed:{order.number}", order_id=order.number, kind=kind, buyer=order.buyer_id,
         seller=order.seller_id, bound_agent=bound, amount=order.total, seller_cost=_seller_cost(order),
-        at=order.completed_at)
+        at=at)
     frozen_days = engine.plan.settlement.frozen_days
     rows = _store(engine.process(completed, view), version=version, order=order,
-                  release_at=order.completed_at + timedelta(days=frozen_days))
+                  release_at=at + timedelta(days=frozen_days))
     outcome = f"{len(rows)} line(s)"
     # Whose figures the order moved: the buyer's purchases, or the retail credit of the agent the
     # customer is bound to (the seller if unbound) — either may now meet an upgrade rule.
@@ -278,7 +284,7 @@ def _stock_lots(agent: Agent, at: datetime) -> list[StockLot]:
         take = min(held.get(sku_id, 0), quantity or 0)
         if take:
             held[sku_id] -= take
-            lots.append(StockLot(completed_at, unit_price * take))
+            lots.append(StockLot(completed_at, unit_price * take))  # type: ignore[arg-type]  # completed_at__lte: never NULL
     return lots
 
 
@@ -292,7 +298,7 @@ def _on_agent_exited(event: OutboxEvent) -> str:
     exited = AgentExited(event_id=f"agent.exited:{event.key}", agent=agent.pk, at=_at(payload),
                          stock_lots=tuple(_stock_lots(agent, _at(payload))))
     rows = _store(engine.process(exited, DatabaseHierarchy()), version=version)
-    if any(row.kind == RewardKind.BUYBACK for row in rows):  # the brand takes the stock back
+    if any(row.kind == RewardKind.BUYBACK.value for row in rows):  # the brand takes the stock back
         held = {sku_id: qty for sku_id, qty in stock_on_hand(agent=agent).items() if qty > 0}
         skus = SKU.objects.in_bulk(list(held))
         moves = [stock.Move(stock.location_for_agent(agent, LocationKind.CLOUD),
@@ -466,7 +472,7 @@ def _one_checkpoint():
                 cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
-def _settle(run: SettlementRun, version: PlanVersion, kind: str, start: date, end: date) -> SettlementRun:
+def _settle(run: SettlementRun, version: PlanVersion, kind: Period, start: date, end: date) -> SettlementRun:
     """Stream the engine's lines into batches, then write the per-agent reports.
 
     On PostgreSQL, outside a caller's transaction, the batches are written by two writer threads

@@ -141,13 +141,13 @@ def _require_seller_side(order: Order, user, *, staff_perm: str = "trade.change_
     """The seller agent acts on their own orders; brand staff act on the company's (and may step in)."""
     if _is_staff_with(user, staff_perm):
         return
-    if order.seller_id is not None and order.seller.user_id == getattr(user, "pk", None):
+    if order.seller is not None and order.seller.user_id == getattr(user, "pk", None):
         return
     raise Forbidden(_("This order is not yours to handle."))
 
 
 def _require_buyer(order: Order, user) -> None:
-    if order.buyer_id is None or order.buyer.user_id != getattr(user, "pk", None):
+    if order.buyer is None or order.buyer.user_id != getattr(user, "pk", None):
         raise Forbidden(_("This is not your order."))
 
 
@@ -172,7 +172,7 @@ def _emit(order: Order, topic: str, *, again: bool = False, **extra) -> None:
 
 def _emit_payment(payment: Payment, topic: str) -> None:
     outbox_emit(topic=topic, key=str(payment.pk), payload={
-        "payment": payment.pk, "order": payment.order.number if payment.order_id else None,
+        "payment": payment.pk, "order": payment.order.number if payment.order is not None else None,
         "topup_for": payment.topup_for_id, "method": payment.method, "amount": str(payment.amount),
         "status": payment.status, "receiver": payment.receiver_id, "at": clock.now().isoformat(),
     })
@@ -253,7 +253,7 @@ def order_route(*, buyer: Agent, level: Level | None = None) -> tuple[Agent | No
         return None, mode
     if level is not None and level.pk != buyer.level_id:
         return channel_selectors.resolve_supplier(referrer=buyer.supplier, level=level), mode
-    return buyer.supplier if buyer.supplier_id and buyer.supplier.status == AgentStatus.ACTIVE else None, mode
+    return buyer.supplier if buyer.supplier is not None and buyer.supplier.status == AgentStatus.ACTIVE else None, mode
 
 
 def upgrade_top_up(*, agent: Agent, level: Level) -> Decimal:
@@ -362,7 +362,7 @@ def order_reject(*, order: Order, by, note: str) -> Order:
 def order_cancel(*, order: Order, by, note: str = "") -> Order:
     """Before fulfilment. A paid order's money goes back to the buyer's wallet."""
     order = _locked_order(order)
-    if order.buyer_id is None or order.buyer.user_id != getattr(by, "pk", None):
+    if order.buyer is None or order.buyer.user_id != getattr(by, "pk", None):
         _require_seller_side(order, by)
     _cancel(order, by=by, note=note)
     return order
@@ -439,7 +439,7 @@ def _notice(order: Order, agent: Agent | None, kind: str, text: str, *, by=None)
 def _notify_cancel(order: Order, *, by, refund: dict | None, note: str, shop_refund: dict | None = None) -> None:
     """The party who did not cancel finds it in their 待我处理: who cancelled, and who paid back what."""
     with translation.override(settings.LANGUAGE_CODE):
-        by_buyer = order.buyer_id is not None and order.buyer.user_id == getattr(by, "pk", None)
+        by_buyer = order.buyer is not None and order.buyer.user_id == getattr(by, "pk", None)
         if by_buyer:
             text = gettext("%(buyer)s cancelled order %(number)s.")
         elif by is None:  # the periodic job (an unpaid shop order that expired)
@@ -459,7 +459,7 @@ def _notify_cancel(order: Order, *, by, refund: dict | None, note: str, shop_ref
         _notice(order, order.seller, NoticeKind.CANCELLED, text, by=by)
     else:
         _notice(order, order.buyer, NoticeKind.CANCELLED, text, by=by)
-        if order.seller_id is not None and order.seller.user_id != getattr(by, "pk", None):
+        if order.seller is not None and order.seller.user_id != getattr(by, "pk", None):
             _notice(order, order.seller, NoticeKind.CANCELLED, text, by=by)
 
 
@@ -474,7 +474,7 @@ def order_notices_seen(*, agent: Agent, order: Order) -> int:
 def _check_screenshot(screenshot: UploadedFile) -> None:
     if screenshot is None:
         raise BusinessError(_("Attach the transfer screenshot."), field="screenshot")
-    if screenshot.size > SCREENSHOT_MAX_BYTES:
+    if (screenshot.size or 0) > SCREENSHOT_MAX_BYTES:
         raise BusinessError(_("The screenshot is larger than 5 MB."), field="screenshot")
     too_big = BusinessError(_("The picture is too large: at most %(megapixels)d million pixels.")
                             % {"megapixels": SCREENSHOT_MAX_PIXELS // 1_000_000}, field="screenshot")
@@ -523,7 +523,7 @@ def _transfer_create(order: Order, *, screenshot: UploadedFile, reference: str, 
 
 
 def _require_receiver(payment: Payment, user) -> None:
-    if payment.receiver_id is None:
+    if payment.receiver is None:
         if not _is_staff_with(user, "trade.change_payment"):
             raise Forbidden(_("Only brand finance confirms this payment."))
     elif payment.receiver.user_id != getattr(user, "pk", None) and not _is_staff_with(user, "trade.change_payment"):
@@ -545,6 +545,27 @@ def _locked_pending_payment(payment: Payment | int, user) -> Payment:
 # an order the company sells is brand sales. A transfer to an upline agent never reaches the
 # brand, so it is not posted; a refund is always owed by whoever received the money.
 
+def _agent_buyer(order: Order) -> Agent:
+    """The agent who bought ``order``, for the orders that have one (all but a consumer's)."""
+    if order.buyer is None:
+        raise ValueError(f"order {order.number} has no agent buyer")
+    return order.buyer
+
+
+def _agent_seller(order: Order) -> Agent:
+    """The agent who sells ``order``, where the company does not (a shop order, a reassignment)."""
+    if order.seller is None:
+        raise ValueError(f"order {order.number} has no agent seller")
+    return order.seller
+
+
+def _target_level(order: Order) -> Level:
+    """The level an upgrade order buys."""
+    if order.target_level is None:
+        raise ValueError(f"upgrade order {order.number} has no target level")
+    return order.target_level
+
+
 def _wallet(agent: Agent):
     return ledger.account_for(owner=agent, purpose=Purpose.AGENT_WALLET)
 
@@ -555,7 +576,7 @@ def _brand(purpose: str):
 
 def _receiver(order: Order):
     """The account the order's money belongs to: the seller agent's wallet, or brand sales."""
-    return _wallet(order.seller) if order.seller_id else _brand(Purpose.BRAND_SALES)
+    return _wallet(order.seller) if order.seller is not None else _brand(Purpose.BRAND_SALES)
 
 
 _MEMOS = {"order_payment": gettext_noop("Order payment"), "wallet_topup": gettext_noop("Wallet top-up"),
@@ -573,7 +594,7 @@ def _post_payment(order: Order, payment: Payment, *, by=None) -> None:
     amount, ref = payment.amount, f"order:{order.number}"
     if payment.method == PaymentMethod.WALLET:
         try:
-            _post([ledger.debit(_wallet(order.buyer), amount), ledger.credit(_receiver(order), amount)],
+            _post([ledger.debit(_wallet(_agent_buyer(order)), amount), ledger.credit(_receiver(order), amount)],
                   kind="order_payment", key=f"payment:{payment.pk}", reference=ref, by=by)
         except InsufficientBalance as exc:
             raise Conflict(_("Your wallet has ¥%(balance)s; ¥%(amount)s is needed.")
@@ -602,11 +623,12 @@ def payment_confirm(*, payment: Payment, by, note: str = "") -> Payment:
     payment.status = PaymentStatus.CONFIRMED
     payment.decided_by, payment.decided_at, payment.decision_note = by, clock.now(), note[:300]
     payment.save()
-    if payment.topup_for_id:
+    if payment.topup_for is not None:
         _post([ledger.debit(_brand(Purpose.BRAND_CASH), payment.amount),
                ledger.credit(_wallet(payment.topup_for), payment.amount)],
               kind="wallet_topup", key=f"payment:{payment.pk}", reference=f"payment:{payment.pk}", by=by)
     else:
+        assert payment.order_id is not None  # a payment tops a wallet up or pays an order
         order = _locked_order(payment.order_id)
         _post_payment(order, payment, by=by)
         _mark_paid(order, by=by)
@@ -751,19 +773,19 @@ def _fill_locations(order: Order):
     """(from, to) locations for filling ``order`` under its supply mode."""
     seller, kind = order.seller, selectors.fill_location_kind(order.supply_mode)
     if order.kind == OrderKind.RETAIL:  # to the consumer: out of the agent's cloud or own stock
-        return stock.location_for_agent(seller, kind), stock.location_singleton(LocationKind.CUSTOMER)
+        return stock.location_for_agent(_agent_seller(order), kind), stock.location_singleton(LocationKind.CUSTOMER)
     src = stock.location_for_agent(seller, kind) if seller else stock.location_singleton(LocationKind.WAREHOUSE)
-    return src, stock.location_for_agent(order.buyer, kind)
+    return src, stock.location_for_agent(_agent_buyer(order), kind)
 
 
 def _complete(order: Order, *, by) -> None:
     _transition(order, "complete", by=by)
     _emit(order, "order.completed")
-    if order.kind == OrderKind.ENTRY and order.buyer.status == AgentStatus.APPLICANT:
-        channel_services.agent_change_status(agent=order.buyer, action="activate", by=by,
+    if order.kind == OrderKind.ENTRY and _agent_buyer(order).status == AgentStatus.APPLICANT:
+        channel_services.agent_change_status(agent=_agent_buyer(order), action="activate", by=by,
                                              reason=f"entry order {order.number} completed")
-    if order.kind == OrderKind.UPGRADE and order.target_level.is_higher_than(order.buyer.level):
-        channel_services.agent_change_level(agent=order.buyer, level=order.target_level, by=by,
+    if order.kind == OrderKind.UPGRADE and _target_level(order).is_higher_than(_agent_buyer(order).level):
+        channel_services.agent_change_level(agent=_agent_buyer(order), level=_target_level(order), by=by,
                                             reason=_upgrade_reason(order))
 
 
@@ -826,7 +848,7 @@ def _refund_money(order: Order) -> None:
     if paid is None:
         return
     ref, key = f"order:{order.number}", f"refund:{order.number}"
-    if order.buyer_id is not None:
+    if order.buyer is not None:
         _post([ledger.debit(_receiver(order), paid.amount), ledger.credit(_wallet(order.buyer), paid.amount)],
               kind="order_refund", key=key, reference=ref, allow_negative={Purpose.AGENT_WALLET})
     elif paid.method == PaymentMethod.WECHATPAY:
@@ -873,9 +895,9 @@ def refund_approve(*, order: Order, by, note: str = "") -> Order:
     _refund_money(order)
     _unbind_undone(order)
     _undo_upgrade(order, by=by)
-    if order.kind == OrderKind.ENTRY and order.buyer.status == AgentStatus.ACTIVE:
+    if order.kind == OrderKind.ENTRY and _agent_buyer(order).status == AgentStatus.ACTIVE:
         # Joined on an order that was returned: the account is suspended until the brand decides.
-        channel_services.agent_change_status(agent=order.buyer, action="suspend", by=by,
+        channel_services.agent_change_status(agent=_agent_buyer(order), action="suspend", by=by,
                                              reason=f"entry order {order.number} refunded")
     _emit(order, "order.refunded")
     return order
@@ -887,13 +909,13 @@ def _upgrade_reason(order: Order) -> str:
 
 def _undo_upgrade(order: Order, *, by) -> None:
     """A refunded upgrade order takes back the level it gave, if the agent still holds it."""
-    if order.kind != OrderKind.UPGRADE or order.buyer.level_id != order.target_level_id:
+    if order.kind != OrderKind.UPGRADE or _agent_buyer(order).level_id != order.target_level_id:
         return
     raised = (AgentTrail.objects.filter(agent=order.buyer, kind=TrailKind.LEVEL, new_ref=order.target_level_id,
                                         reason=_upgrade_reason(order)).order_by("-pk").first())
     if raised is None or raised.old_ref is None:
         return
-    channel_services.agent_change_level(agent=order.buyer, level=Level.objects.get(pk=raised.old_ref), by=by,
+    channel_services.agent_change_level(agent=_agent_buyer(order), level=Level.objects.get(pk=raised.old_ref), by=by,
                                         reason=f"upgrade order {order.number} refunded")
 
 
@@ -973,7 +995,7 @@ def _unbind_undone(order: Order) -> None:
                       if not seller_word or filled_at is not None)
     stale: dict[int, int | None] = {}
     for since, pk, seller_id, status, snapshot in standing:
-        _bind_customer(customer, seller_id, now=since)
+        _bind_customer(customer, seller_id, now=since)  # type: ignore[arg-type]  # both times filtered non-NULL
         if status in (OrderStatus.PAID, OrderStatus.FULFILLED) and snapshot != customer.bound_agent_id:
             stale[pk] = customer.bound_agent_id
     customer.save(update_fields=["bound_agent", "bound_at"])
@@ -1249,7 +1271,7 @@ def _reassign_to_company(order: Order, *, by, note: str) -> None:
     wallet was credited, or they hold the buyer's transfer) is owed to the brand: one balanced
     entry from the agent's wallet (which may go below zero, a debt) to brand sales. A later
     refund is then paid by brand sales, which now holds the money."""
-    seller = order.seller
+    seller = _agent_seller(order)
     paid = order.payments.filter(status=PaymentStatus.CONFIRMED).first()
     if paid is not None:
         _post([ledger.debit(_wallet(seller), paid.amount), ledger.credit(_brand(Purpose.BRAND_SALES), paid.amount)],

@@ -111,7 +111,7 @@ def endpoint_clean(url: str, events: Iterable[str]) -> tuple[str, list[str]]:
 
 
 def _head(model: type[models.Model]) -> int:
-    return model.objects.aggregate(top=Max("pk"))["top"] or 0
+    return model._default_manager.aggregate(top=Max("pk"))["top"] or 0
 
 
 @transaction.atomic
@@ -133,8 +133,9 @@ def endpoint_update(*, endpoint: WebhookEndpoint, url: str, events: Iterable[str
                     active: bool = True) -> WebhookEndpoint:
     """Change an endpoint. Switched back on, it gets the events from now on (none it missed)."""
     url, events = endpoint_clean(url, events)
-    before = WebhookEndpoint.objects.filter(pk=endpoint.pk).values("active", "events").first() or {}
-    was_active, had_rewards = before.get("active", False), _wants_rewards(before.get("events") or [])
+    before = WebhookEndpoint.objects.filter(pk=endpoint.pk).values("active", "events").first()
+    was_active = before["active"] if before else False
+    had_rewards = _wants_rewards((before["events"] if before else None) or [])
     if active and (not was_active or (_wants_rewards(events) and not had_rewards)):
         _start_idle_cursors(events, exclude=endpoint.pk)
     if active and not was_active:

@@ -8,8 +8,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:  # matplotlib is imported when charts are drawn, not with the simulator
+    from matplotlib.axes import Axes
+    from matplotlib.axis import Axis
+    from matplotlib.figure import Figure
 
 __all__ = ["CHARTS", "money_tick", "write_charts"]
 
@@ -24,7 +31,7 @@ CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanY
              "SimHei", "Microsoft YaHei", "PingFang SC", "Heiti SC", "Noto Sans CJK JP", "Noto Serif CJK SC")
 
 
-def _setup():
+def _setup() -> tuple[ModuleType, bool]:
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -68,7 +75,7 @@ def money_tick(value: float, lang: str = "zh") -> str:
     return f"{sign}{_short(size)}" if size else "0"
 
 
-def _money_axis(axis, lang: str) -> None:
+def _money_axis(axis: Axis, lang: str) -> None:
     from matplotlib.ticker import FuncFormatter
 
     axis.set_major_formatter(FuncFormatter(lambda value, _pos: money_tick(value, lang)))
@@ -78,7 +85,7 @@ def _yuan(values: list[str]) -> np.ndarray:
     return np.array([float(Decimal(v)) for v in values])
 
 
-def write_charts(report: dict, out_dir: Path) -> dict[str, Path]:
+def write_charts(report: dict[str, Any], out_dir: Path) -> dict[str, Path]:
     """Draw the five charts into ``out_dir``; returns {name: path}."""
     plt, bi = _setup()
     lang = "zh" if bi else "en"  # Chinese units where Chinese can be drawn
@@ -88,7 +95,7 @@ def write_charts(report: dict, out_dir: Path) -> dict[str, Path]:
     ticks = x[:: max(1, len(x) // 12)]
     paths: dict[str, Path] = {}
 
-    def finish(fig, ax, name: str, ylabel: tuple[str, str]) -> None:
+    def finish(fig: Figure, ax: Axes, name: str, ylabel: tuple[str, str]) -> None:
         zh, en = CHARTS[name]
         ax.set_title(_label(zh, en, bi))
         ax.set_ylabel(_label(*ylabel, bi))

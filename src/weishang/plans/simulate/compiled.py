@@ -8,8 +8,10 @@ reward line, as ``settlement.rounding`` says — the same arithmetic as ``Engine
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import overload
 
 import numpy as np
 
@@ -45,6 +47,8 @@ def fen_ceil(amount: Decimal) -> int:
 def frac(rate: Decimal) -> tuple[int, int]:
     """A Decimal as an exact fraction (num, den) with den a power of ten."""
     sign, digits, exponent = Decimal(rate).as_tuple()
+    if not isinstance(exponent, int):  # a letter: NaN or infinity
+        raise ValueError(f"not a finite number: {rate}")
     num = int("".join(map(str, digits)) or "0")
     if sign:
         num = -num
@@ -53,7 +57,11 @@ def frac(rate: Decimal) -> tuple[int, int]:
     return num, 10 ** (-exponent)
 
 
-def common(rates: list[Decimal | None]) -> tuple[list[int | None], int]:
+@overload
+def common(rates: Sequence[Decimal]) -> tuple[list[int], int]: ...
+@overload
+def common(rates: Sequence[Decimal | None]) -> tuple[list[int | None], int]: ...
+def common(rates: Sequence[Decimal | None]) -> tuple[Sequence[int | None], int]:
     """Rates over one common denominator (the largest power of ten among them)."""
     fracs = [frac(r) if r is not None else None for r in rates]
     den = max((f[1] for f in fracs if f is not None), default=1)
@@ -221,19 +229,20 @@ def compile_plan(plan: Plan, *, sku: str, retail: Decimal | None, unit_cost: Dec
                     row.append(rates[g] if rates is not None and g < len(rates) else None)
                 table.append(row)
             flat, den = common([r for row in table for r in row])
-            nums = np.array([0 if v is None else v for v in flat], dtype=np.int64).reshape(gens, nlev)
+            table_nums = np.array([0 if v is None else v for v in flat], dtype=np.int64).reshape(gens, nlev)
             valid = np.array([v is not None for v in flat], dtype=bool).reshape(gens, nlev)
-            retail_rules.append(RetailRule(rule.id, nums, valid, den, gens))
+            retail_rules.append(RetailRule(rule.id, table_nums, valid, den, gens))
         elif isinstance(rule, SelfPurchaseRebateReward):
-            rates = [rule.rate if rule.rate is not None else (rule.rates_by_level or {}).get(code) for code in codes]
-            flat, den = common(rates)
+            level_rates = [rule.rate if rule.rate is not None else (rule.rates_by_level or {}).get(code)
+                           for code in codes]
+            flat, den = common(level_rates)
             rebates.append(RebateRule(rule.id, np.array([0 if v is None else v for v in flat], dtype=np.int64),
                                       np.array([v is not None for v in flat], dtype=bool), den))
         elif isinstance(rule, TeamVolumeReward):
-            flat, den = common([step.rate for step in rule.ladder])
+            ladder, den = common([step.rate for step in rule.ladder])
             teams.append(TeamRule(rule.id, rule.period, rule.metric,
                                   np.array([fen(step.from_) for step in rule.ladder], dtype=np.int64),
-                                  np.array(flat, dtype=np.int64), den, rule.differential))
+                                  np.array(ladder, dtype=np.int64), den, rule.differential))
             periods.add(rule.period)
         elif isinstance(rule, TargetAwardReward):
             if rule.metric == "new_referrals":

@@ -27,6 +27,7 @@ from ..engine import (
     AgentJoined,
     AgentUpgraded,
     Engine,
+    Event,
     OrderCompleted,
     PeriodClosed,
     RewardLine,
@@ -82,6 +83,7 @@ def replay(plan: Plan, market: Market, *, keep_lines: bool = False) -> ExactResu
     for entry in market.log:
         tag = entry[0]
         out.events += 1
+        event: Event
         if tag == "join":
             _, agent, level, referrer, supplier, month = entry
             when = at(month, "join")

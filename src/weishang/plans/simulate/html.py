@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 from html import escape
 from pathlib import Path
+from typing import Any
 
 from .charts import CHARTS
 from .text import money, num, pct
@@ -63,7 +64,7 @@ def _card(zh: str, en: str, value: str, cls: str = "") -> str:
             f'<div class="k">{escape(zh)}<br><span class="en">{escape(en)}</span></div></div>')
 
 
-def _table(head: list[tuple[str, str]], rows: list[list], numeric: set[int] | None = None) -> str:
+def _table(head: list[tuple[str, str]], rows: list[list[Any]], numeric: set[int] | None = None) -> str:
     numeric = numeric or set()
     th = "".join(f'<th class="{"n" if i in numeric else ""}">{escape(zh)}<br><span class="en">{escape(en)}</span></th>'
                  for i, (zh, en) in enumerate(head))
@@ -77,14 +78,14 @@ def _kv(rows: list[tuple[str, str, str]]) -> str:
                   [[f"{zh} / {en}", value] for zh, en, value in rows], {1})
 
 
-def _groups(rows: list[dict], label: tuple[str, str]) -> str:
+def _groups(rows: list[dict[str, Any]], label: tuple[str, str]) -> str:
     return _table([label, ("人数", "participants"), ("亏损", "with a loss"), ("亏损占比", "loss share"),
                    ("净收入中位数", "median net")],
                   [[r["group"], num(r["participants"]), num(r["with_loss"]), pct(r["loss_share"]),
                     money(r["median_net"])] for r in rows], {1, 2, 3, 4})
 
 
-def render_html(r: dict, charts: dict[str, Path]) -> str:
+def render_html(r: dict[str, Any], charts: dict[str, Path]) -> str:
     p, s = r["plan"], r["scenario"]
     loss, inc, fund, cons = r["loss"], r["income"], r["funding"], r["consumption"]
     inv, st, gr, att, sur, brand = r["inventory"], r["structure"], r["growth"], r["attrition"], r["surplus"], r["brand"]
@@ -268,6 +269,6 @@ def render_html(r: dict, charts: dict[str, Path]) -> str:
     return "\n".join(out)
 
 
-def write_html(report: dict, charts: dict[str, Path], path: Path) -> Path:
+def write_html(report: dict[str, Any], charts: dict[str, Path], path: Path) -> Path:
     path.write_text(render_html(report, charts), encoding="utf-8")
     return path

@@ -9,7 +9,9 @@ integer totals. docs/simulator.md explains every key in plain words, with its so
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
 
 import numpy as np
 
@@ -69,7 +71,7 @@ def _top_share(values: np.ndarray, fraction: Decimal = Decimal("0.01")) -> float
     return share(int(np.maximum(x[:k], 0).sum()), total)
 
 
-def _distribution(values: np.ndarray) -> dict:
+def _distribution(values: np.ndarray) -> dict[str, Any]:
     s = np.sort(values)
     out = {f"p{p}": yuan(_percentile(s, p)) for p in PERCENTILES}
     out["median"] = out["p50"]
@@ -80,7 +82,8 @@ def _distribution(values: np.ndarray) -> dict:
     return out
 
 
-def _groups(keys: np.ndarray, loss: np.ndarray, net: np.ndarray, labels: dict) -> list[dict]:
+def _groups(keys: np.ndarray, loss: np.ndarray, net: np.ndarray,
+            labels: dict[int, str] | Callable[[int], str]) -> list[dict[str, Any]]:
     rows = []
     for key in sorted(set(int(k) for k in keys)):
         mask = keys == key
@@ -96,7 +99,7 @@ def _groups(keys: np.ndarray, loss: np.ndarray, net: np.ndarray, labels: dict) -
 
 
 def build_report(market: Market, *, plan_file: str | None, scenario_file: str | None, months: int,
-                 seed: int) -> dict:
+                 seed: int) -> dict[str, Any]:
     m = market
     c = m.c
     plan = c.plan
@@ -208,7 +211,9 @@ def build_report(market: Market, *, plan_file: str | None, scenario_file: str | 
     for r in rows:
         start_active.append(running)
         running = r["active"]
-    attrition_rates = [share(r["exits"], a) for r, a in zip(rows, start_active, strict=True) if a]
+    # share is None only where no one was active (a == 0): those months have no rate
+    attrition_rates = [rate for r, a in zip(rows, start_active, strict=True)
+                       if (rate := share(r["exits"], a)) is not None]
 
     sorted_net = np.sort(net)
     k1 = max(1, math.ceil(n / 100)) if n else 0

@@ -32,13 +32,20 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
 
 from ..periods import period_bounds, period_label
-from .compiled import PURCHASE_CONDITIONS, Compiled, frac, round_div
+from .compiled import PURCHASE_CONDITIONS, Compiled, Condition, UpgradeRule, frac, round_div
 from .scenario import Scenario
+
+# What funded reward lines: one word for all, or one per line (recruitment | participant | retail).
+Category = npt.NDArray[np.str_] | str
+# Or the parts that did: (recruitment part, base[, retail part]) per line.
+Split = tuple[np.ndarray, ...]
 
 __all__ = ["Market", "PHASES", "event_time"]
 
@@ -98,7 +105,7 @@ class Market:
         self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.record = record
-        self.log: list[tuple] = []
+        self.log: list[tuple[Any, ...]] = []
         self.tz = ZoneInfo(compiled.plan.timezone)
         year, mon = (int(x) for x in scenario.start.split("-"))
         self.start = (year, mon)
@@ -120,14 +127,15 @@ class Market:
         self.ring_r2 = np.zeros((self.W, self.cap), dtype=np.int8)
 
         # company side and global tallies (fen / units), kept apart from the per-agent arrays
-        self.brand = defaultdict(int)  # collected, rewards, prize_cash, prize_kind, buyback, campaigns, goods
+        # collected, rewards, prize_cash, prize_kind, buyback, campaigns, goods
+        self.brand: defaultdict[str, int] = defaultdict(int)
         self.customers_paid = 0
-        self.units = defaultdict(int)
+        self.units: defaultdict[str, int] = defaultdict(int)
         self.funding = {kind: dict.fromkeys(FUNDING, 0) for kind in ("rewards", "margins")}
         self.rule_totals: dict[str, int] = defaultdict(int)
         self.paid_depth = 0
-        self.monthly: list[dict] = []
-        self.conservation: list[dict] = []
+        self.monthly: list[dict[str, Any]] = []
+        self.conservation: list[dict[str, Any]] = []
         self.periods: dict[str, dict[str, np.ndarray]] = {}
         for p in compiled.periods:
             self.periods[p] = {k: np.zeros(self.cap, dtype=np.int64)
@@ -155,6 +163,49 @@ class Market:
 
     # -- storage -------------------------------------------------------------------------
 
+    # One array per agent for each of FIELDS, set by _alloc (declared here for the type checker).
+    ref: npt.NDArray[np.int32]
+    sup: npt.NDArray[np.int32]
+    depth: npt.NDArray[np.int32]
+    rank: npt.NDArray[np.int16]
+    active: npt.NDArray[np.bool_]
+    founder: npt.NDArray[np.bool_]
+    joined: npt.NDArray[np.int16]
+    exit_month: npt.NDArray[np.int16]
+    join_rank: npt.NDArray[np.int16]
+    ability: npt.NDArray[np.float64]
+    exp_out: npt.NDArray[np.float64]
+    stock: npt.NDArray[np.int64]
+    direct: npt.NDArray[np.int32]
+    paid_orders: npt.NDArray[np.int64]
+    paid_upline: npt.NDArray[np.int64]
+    sales_retail: npt.NDArray[np.int64]
+    sales_wholesale: npt.NDArray[np.int64]
+    recv_reward: npt.NDArray[np.int64]
+    recv_prize_cash: npt.NDArray[np.int64]
+    recv_prize_kind: npt.NDArray[np.int64]
+    recv_buyback: npt.NDArray[np.int64]
+    recv_margin: npt.NDArray[np.int64]
+    own_use_value: npt.NDArray[np.int64]
+    entry_paid: npt.NDArray[np.int64]
+    qual_amount: npt.NDArray[np.int64]
+    rec_funded: npt.NDArray[np.int64]
+    cum_purchase: npt.NDArray[np.int64]
+    max_single: npt.NDArray[np.int64]
+    cum_spend: npt.NDArray[np.int64]
+    cum_retail: npt.NDArray[np.int64]
+    u_bought_company: npt.NDArray[np.int64]
+    u_bought_agents: npt.NDArray[np.int64]
+    u_sold_retail: npt.NDArray[np.int64]
+    u_used: npt.NDArray[np.int64]
+    u_sold_agents: npt.NDArray[np.int64]
+    u_packs: npt.NDArray[np.int64]
+    u_stranded: npt.NDArray[np.int64]
+    u_returned: npt.NDArray[np.int64]
+    u_month_out: npt.NDArray[np.int64]
+    u_demand: npt.NDArray[np.int64]
+    stranded_value: npt.NDArray[np.int64]
+
     FIELDS = {
         "ref": (np.int32, -1), "sup": (np.int32, -1), "depth": (np.int32, 0), "rank": (np.int16, 0),
         "active": (np.bool_, False), "founder": (np.bool_, False), "joined": (np.int16, 0),
@@ -179,7 +230,7 @@ class Market:
     def _alloc(self, cap: int) -> None:
         for name, (dtype, init) in self.FIELDS.items():
             old = getattr(self, name, None)
-            arr = np.full(cap, init, dtype=dtype)
+            arr: npt.NDArray[Any] = np.full(cap, init, dtype=dtype)
             if old is not None:
                 arr[: len(old)] = old
             setattr(self, name, arr)
@@ -303,8 +354,8 @@ class Market:
     # -- rewards ---------------------------------------------------------------------------
 
     def _pay(self, ben: np.ndarray, amount: np.ndarray, count: np.ndarray, rule: str, payer: np.ndarray | None,
-             category: np.ndarray | str, generation: int, kind: str = "reward",
-             split: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+             category: Category, generation: int, kind: str = "reward",
+             split: Split | None = None) -> None:
         """Credit reward lines: ``amount`` per order (already rounded), ``count`` identical orders each.
 
         ``category``: what funded each line (recruitment | participant | retail), or ``split``: the
@@ -332,7 +383,8 @@ class Market:
         self._month_acc["rewards"] += int(total.sum())
         self._fund("rewards", total, category, split, keep)
 
-    def _fund(self, what: str, total: np.ndarray, category, split, keep) -> None:
+    def _fund(self, what: str, total: np.ndarray, category: Category | None, split: Split | None,
+              keep: np.ndarray) -> None:
         """Add reward (or margin) amounts to what funded them: recruitment, participants' purchases, retail."""
         parts = dict.fromkeys(FUNDING, 0)
         if split is not None:
@@ -346,6 +398,7 @@ class Market:
         elif isinstance(category, str):
             parts[category] = int(total.sum())
         else:
+            assert category is not None  # a category or a split is given
             category = category[keep]
             for name in FUNDING:
                 parts[name] = int(total[category == name].sum())
@@ -435,7 +488,7 @@ class Market:
                                      int(seller_cost[i]) if b.seller[i] >= 0 else None, int(b.units[i]),
                                      month, b.phase, b.sku))
 
-    def _referral_purchase(self, b: Batch, month: int, category) -> None:
+    def _referral_purchase(self, b: Batch, month: int, category: Category) -> None:
         c = self.c
         for rule in c.referral:
             if rule.per_head:
@@ -463,7 +516,7 @@ class Market:
                     self._pay(ben[ok], line, count[ok], rule.id, payer[ok],
                               cat if isinstance(cat, str) else cat[ok], g)
 
-    def _retail_commission(self, b: Batch, category) -> None:
+    def _retail_commission(self, b: Batch, category: Category) -> None:
         c = self.c
         for rule in c.retail_rules:
             sel = b.bound >= 0
@@ -487,7 +540,7 @@ class Market:
                     self._pay(ben[ok], line, count[ok], rule.id, None,
                               cat if isinstance(cat, str) else cat[ok], g)
 
-    def _rebate(self, b: Batch, category) -> None:
+    def _rebate(self, b: Batch, category: Category) -> None:
         c = self.c
         for rule in c.rebates:
             sel = b.buyer >= 0
@@ -545,10 +598,10 @@ class Market:
         whole = int(contacts)
         part = float(contacts - whole)
         if len(pool) and p > 0 and remaining > 0:
-            k = self.rng.binomial(whole, p, size=len(pool)) if whole else np.zeros(len(pool), dtype=np.int64)
+            joins = self.rng.binomial(whole, p, size=len(pool)) if whole else np.zeros(len(pool), dtype=np.int64)
             if part > 0:
-                k = k + ((self.rng.random(len(pool)) < part) & (self.rng.random(len(pool)) < p))
-            referrers = np.repeat(pool, k)
+                joins = joins + ((self.rng.random(len(pool)) < part) & (self.rng.random(len(pool)) < p))
+            referrers = np.repeat(pool, joins)
             if len(referrers) > remaining:
                 keep = np.sort(self.rng.choice(len(referrers), size=remaining, replace=False))
                 referrers = referrers[keep]
@@ -558,8 +611,8 @@ class Market:
                 idx = np.arange(self.n, self.n + m)
                 self.n += m
                 self.ever_joined += m
-                levels = self.mix_levels[self.rng.choice(len(self.mix_levels), size=m, p=self.mix_p)]
-                self._add_agents(idx, referrers, levels, month)
+                new_levels = self.mix_levels[self.rng.choice(len(self.mix_levels), size=m, p=self.mix_p)]
+                self._add_agents(idx, referrers, new_levels, month)
         if self.saturation_month is None and self.ever_joined * 2 >= self.market_size:
             self.saturation_month = month
         return np.arange(first, self.n)
@@ -851,7 +904,7 @@ class Market:
             cache[period] = self.team_sum(self.periods[period]["purchase"])
         return cache[period]
 
-    def _condition(self, cond, idx: np.ndarray, rule) -> np.ndarray:
+    def _condition(self, cond: Condition, idx: np.ndarray, rule: UpgradeRule) -> np.ndarray:
         rank = self.rank[idx]
         if cond.key == "cumulative_purchase":
             return self.cum_purchase[idx] >= cond.value
@@ -866,6 +919,7 @@ class Market:
         if cond.key == "same_level_referrals":
             return (self.cnt[idx, rank] >= cond.value) & (rule.to == rank - 1)
         if cond.key == "team_volume":
+            assert cond.period is not None  # team_volume has a period
             return self._team_period(cond.period)[idx] >= cond.value
         raise AssertionError(cond.key)
 
@@ -881,11 +935,11 @@ class Market:
             eligible = rule.to < current_best
             if not eligible.any():
                 continue
-            met = None
+            met: np.ndarray | None = None
             for cond in rule.conditions:
                 m = self._condition(cond, idx, rule)
                 met = m if met is None else ((met | m) if rule.mode == "any" else (met & m))
-            win = eligible & met
+            win = eligible if met is None else eligible & met  # (a rule has at least one condition)
             best = np.where(win, rule.to, best)
             best_rule = np.where(win, rule.index, best_rule)
             if rule.top_up:
@@ -897,7 +951,7 @@ class Market:
 
     def _upgrade(self, month: int) -> None:
         c = self.c
-        self._team_cache: dict[str, np.ndarray] = {}
+        self._team_cache = {}
         if not c.upgrades:
             return
         idx = np.flatnonzero(self.active[: self.n])
@@ -1041,7 +1095,8 @@ class Market:
             n = self.n
             team_cache: dict[str, np.ndarray] = {}
 
-            def team(metric: str, acc=acc, n=n, team_cache=team_cache) -> np.ndarray:
+            def team(metric: str, acc: dict[str, np.ndarray] = acc, n: int = n,
+                     team_cache: dict[str, np.ndarray] = team_cache) -> np.ndarray:
                 if metric not in team_cache:
                     if metric == "team_purchase":
                         stacked = np.stack([acc["purchase"][:n], acc["purchase_rec"][:n]], axis=1)
@@ -1066,6 +1121,7 @@ class Market:
                 pay = has & self.active[:n]
                 who = np.flatnonzero(pay)
                 line = round_div(full[who], rule.den, c.rounding)
+                split: Split
                 if rule.metric == "team_purchase":
                     split = (part[who], V[who])
                 else:
@@ -1076,15 +1132,17 @@ class Market:
                 if len(paid):
                     self._paid_team_depth(paid, acc, rule.metric)
             for award in awards:
+                award_part: np.ndarray | None
+                base: np.ndarray | None
                 if award.metric == "personal_purchase":
-                    fig, part, base = acc["purchase"][:n], acc["purchase_rec"][:n], acc["purchase"][:n]
+                    fig, award_part, base = acc["purchase"][:n], acc["purchase_rec"][:n], acc["purchase"][:n]
                 elif award.metric == "personal_retail":
-                    fig, part, base = acc["retail"][:n], None, acc["retail"][:n]
+                    fig, award_part, base = acc["retail"][:n], None, acc["retail"][:n]
                 elif award.metric == "team_purchase":
                     vol = team("team_purchase")
-                    fig, part, base = vol[:, 0], vol[:, 1], vol[:, 0]
+                    fig, award_part, base = vol[:, 0], vol[:, 1], vol[:, 0]
                 else:
-                    fig, part, base = acc["newref"][:n], None, None
+                    fig, award_part, base = acc["newref"][:n], None, None
                 win = np.flatnonzero((fig != 0) & (fig >= award.threshold) & self.active[:n])
                 if not len(win):
                     continue
@@ -1104,13 +1162,15 @@ class Market:
                     self._fund("rewards", value, "recruitment", None, keep)
                 elif award.metric == "personal_retail":
                     cust = acc["retail_cust"][:n][win]
+                    assert base is not None  # personal_retail has a base
                     self._fund("rewards", value, None, (np.zeros(len(win), dtype=np.int64), base[win], cust), keep)
                 else:
-                    self._fund("rewards", value, None, (part[win], base[win]), keep)
+                    assert award_part is not None and base is not None  # purchase volumes have both
+                    self._fund("rewards", value, None, (award_part[win], base[win]), keep)
             for arr in acc.values():
                 arr[:] = 0
 
-    def _paid_team_depth(self, paid: np.ndarray, acc: dict, metric: str) -> None:
+    def _paid_team_depth(self, paid: np.ndarray, acc: dict[str, npt.NDArray[np.int64]], metric: str) -> None:
         n = self.n
         figure = acc["purchase"][:n] if metric == "team_purchase" else acc["retail"][:n]
         deepest = np.where(figure != 0, self.depth[:n], 0).astype(np.int64)
@@ -1137,7 +1197,7 @@ class Market:
         by_level = np.bincount(self.rank[:n][live], minlength=self.L)
         inventory = int(self.stock[:n][live].sum())
         end_users = acc["units_retail"] + acc["units_used"]
-        row = {
+        row: dict[str, Any] = {
             "month": month,
             "label": period_label("month", month_date(self.start, month)),
             "active_by_level": [int(x) for x in by_level],
@@ -1180,7 +1240,7 @@ class Market:
         self.monthly.append(row)
         self.conservation.append(self.check_conservation(month))
 
-    def check_conservation(self, month: int) -> dict:
+    def check_conservation(self, month: int) -> dict[str, Any]:
         """Money paid in = paid out + held; units the company shipped = sold + used + held + stranded + returned."""
         n = self.n
         paid_in_customers = self.customers_paid

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..loader import load_plan
 from ..schema import Plan
@@ -16,6 +16,9 @@ from .metrics import build_report
 from .model import Market
 from .progress import Progress
 from .scenario import Scenario, check_against_plan, load_scenario
+
+if TYPE_CHECKING:  # the linter is imported when a run is linted, not with the simulator
+    from ..lint.report import LintReport
 
 __all__ = ["SimulationResult", "run_simulation"]
 
@@ -26,7 +29,7 @@ FIGURE_RULES = ("CN-CRIM", "US-NONP", "EU-14-SIM", "ECON-LOSS", "ECON-INV")
 class SimulationResult:
     """A finished run: ``report`` (the report.json dict), the model's state, the files written."""
 
-    report: dict
+    report: dict[str, Any]
     plan: Plan
     scenario: Scenario
     market: Market
@@ -45,7 +48,7 @@ class SimulationResult:
             out[key] = number
         return out
 
-    def lint(self, jurisdiction: str | None = None):
+    def lint(self, jurisdiction: str | None = None) -> LintReport:
         """The plan linted with this run's figures (every rule, text and figures)."""
         from ..lint import lint_plan
 
@@ -76,7 +79,7 @@ class SimulationResult:
         self.out_dir, self.files = out, files
         return files
 
-    def public_report(self) -> dict:
+    def public_report(self) -> dict[str, Any]:
         return {k: v for k, v in self.report.items() if not k.startswith("_")}
 
 

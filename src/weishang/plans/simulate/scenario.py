@@ -22,9 +22,22 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 
 from ..loader import PlanError, PlanIssue, Positions, format_path, issues_for, read_yaml
-from ..schema import Money, NonNegInt, PosInt, Rate, StrictBool, Text, did_you_mean, exact_number, fmt_num, rule_error
+from ..schema import (
+    Issue,
+    Money,
+    NonNegInt,
+    PosInt,
+    Rate,
+    StrictBool,
+    Text,
+    did_you_mean,
+    exact_number,
+    fmt_num,
+    rule_error,
+)
 
 __all__ = [
     "Scenario",
@@ -160,7 +173,7 @@ class Scenario(_Model):
 
     @model_validator(mode="after")
     def _checks(self) -> Scenario:
-        issues = []
+        issues: list[Issue] = []
         if not _START_RE.match(self.start):
             issues.append(
                 (
@@ -330,7 +343,7 @@ def _strip(tp: Any) -> Any:
             return tp
 
 
-def _scenario_issues(error: dict[str, Any], data: Any, filename: str, pos: Positions) -> list[PlanIssue]:
+def _scenario_issues(error: ErrorDetails, data: Any, filename: str, pos: Positions) -> list[PlanIssue]:
     kind = error["type"]
     loc = tuple(el for el in error["loc"] if el != "[key]")
     if kind not in ("missing", "extra_forbidden"):

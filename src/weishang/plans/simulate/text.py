@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 __all__ = ["money", "num", "pct", "summary"]
 
@@ -34,7 +35,7 @@ def _ok(flag: bool, lang: str) -> str:
     return "✓" if flag else "✗ unbalanced"
 
 
-def summary(r: dict, lang: str = "zh") -> str:
+def summary(r: dict[str, Any], lang: str = "zh") -> str:
     p, s, part, loss, inc = r["plan"], r["scenario"], r["participants"], r["loss"], r["income"]
     fund, inv, st, brand, cons = r["funding"], r["inventory"], r["structure"], r["brand"], r["conservation"]
     growth = r["growth"]
