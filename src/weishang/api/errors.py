@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
 
-from weishang.core.errors import BusinessError
+from weishang.core.errors import BusinessError, error_body
 
 log = logging.getLogger("weishang.api")
 
@@ -48,8 +48,6 @@ ERROR_STATUSES = (400, 401, 403, 404, 409, 422, 429)
 ERRORS = {status: ErrorOut for status in ERROR_STATUSES}
 
 
-def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict:
-    return {"error": {"code": code, "message": str(message), "fields": fields or {}}}
 
 
 def _validation_message(err: dict) -> str:

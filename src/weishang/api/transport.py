@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from ninja.errors import ValidationError
 from ninja.parser import Parser
 
-from weishang.core.errors import BusinessError
+from weishang.core.errors import BusinessError, error_body
 
 PREFIX = "/api/"
 JSON = "application/json"
@@ -95,8 +95,6 @@ _KEEP_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
 
 
 def envelope(request, status: int) -> JsonResponse:
-    from weishang.api.errors import error_body
-
     code, message = _CODES.get(status, ("server_error" if status >= 500 else "error",
                                         lambda: _("Something went wrong on our side. Try again later.")
                                         if status >= 500 else _("The request was refused.")))

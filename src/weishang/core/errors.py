@@ -1,9 +1,11 @@
-"""Errors a user can act on.
+"""Errors a user can act on, and the one shape they are told in.
 
 Services raise :class:`BusinessError` (or a subclass) with a translated message and, where it
-belongs to one input, the field name. Views show the message on the page; the API turns it
-into a 4xx with ``{"detail": ..., "errors": {field: [message]}}``. Nothing is changed when one
-is raised, because every service runs in one transaction.
+belongs to one input, the field name. Views show the message on the page; the API answers a 4xx
+with :func:`error_body` — ``{"error": {"code", "message", "fields": {field: [message]}}}`` — and so
+does every answer under ``/api/`` made before a route runs (weishang.api.transport,
+weishang.core.request_limits). Nothing is changed when one is raised, because every service runs
+in one transaction.
 """
 
 from __future__ import annotations
@@ -24,9 +26,6 @@ class BusinessError(Exception):
         if code:
             self.code = code
 
-    def as_dict(self) -> dict:
-        text = str(self.message)
-        return {"detail": text, "code": self.code, "errors": {self.field or "__all__": [text]}}
 
 
 class NotFound(BusinessError):
@@ -42,3 +41,9 @@ class Forbidden(BusinessError):
 class Conflict(BusinessError):
     status = 409
     code = "conflict"
+
+
+def error_body(code: str, message: str | Promise, fields: dict[str, list[str]] | None = None) -> dict:
+    """The API's error envelope: ``code`` for programs, ``message`` for people (in their language),
+    ``fields`` mapping each input at fault to its messages (empty when the error is not about one)."""
+    return {"error": {"code": code, "message": str(message), "fields": fields or {}}}

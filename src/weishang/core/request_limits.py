@@ -22,6 +22,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from weishang.core.errors import error_body
+
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
 
@@ -33,8 +35,6 @@ def _too_large(request, limit: int) -> HttpResponse:
     message = _("The upload is too large: at most %(mb)s MB. Choose a smaller picture "
                 "(a screenshot is usually well under 5 MB).") % {"mb": limit // (1024 * 1024) or 1}
     if request.path.startswith("/api/"):
-        from weishang.api.errors import error_body
-
         response = JsonResponse(error_body("too_large", message), status=413)
     else:
         back = request.META.get("HTTP_REFERER") or ""
