@@ -71,12 +71,12 @@ PG_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0
 PG_DB = "weishang_bench_orders"
 DEFAULT_AGENTS = 100_000
 WORKER_COUNTS = (1, 2, 8)
-HOT_SELLERS = 5                  # busiest suppliers; HOT_SHARE of the completed orders go to them
+HOT_SELLERS = 5  # busiest suppliers; HOT_SHARE of the completed orders go to them
 HOT_SHARE = 0.2
-SCARCE_SHARE = 0.1               # of the other sellers, also given half of what is ordered from them
+SCARCE_SHARE = 0.1  # of the other sellers, also given half of what is ordered from them
 SKU_CODE = "GLOW-30ML"
 
-TARGET_SQLITE_OPS = 300.0        # orders placed per second on SQLite (the issue's target)
+TARGET_SQLITE_OPS = 300.0  # orders placed per second on SQLite (the issue's target)
 
 
 def _tree_helpers():
@@ -94,6 +94,7 @@ _pg_url, _p99, _commit, _server_version = _tree._pg_url, _tree._p99, _tree._comm
 # ============================================================================================
 # Parent: a fresh database per backend, the measurements in a subprocess of this script.
 # ============================================================================================
+
 
 def _prepare_sqlite() -> str:
     return _tree._prepare_sqlite(SQLITE_PATH)
@@ -119,10 +120,26 @@ def run_parent(args: argparse.Namespace) -> int:
                 continue
         out = BENCH_DIR / f"orders-{backend}.json"
         out.unlink(missing_ok=True)
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--database-url", url, "--json", str(out),
-               "--agents", str(args.agents), "--seed", str(args.seed), "--orders", str(args.orders),
-               "--completed", str(args.completed), "--warmup", str(args.warmup),
-               "--modes", args.modes] + (["--sqlite-flock"] if args.sqlite_flock else [])
+        cmd = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--database-url",
+            url,
+            "--json",
+            str(out),
+            "--agents",
+            str(args.agents),
+            "--seed",
+            str(args.seed),
+            "--orders",
+            str(args.orders),
+            "--completed",
+            str(args.completed),
+            "--warmup",
+            str(args.warmup),
+            "--modes",
+            args.modes,
+        ] + (["--sqlite-flock"] if args.sqlite_flock else [])
         print(f"\n== {backend}: {url}", flush=True)
         rc = subprocess.call(cmd)
         if rc != 0 or not out.exists():
@@ -139,8 +156,9 @@ def run_parent(args: argparse.Namespace) -> int:
 
 def _print_summary(results: dict[str, dict]) -> None:
     print("\n== Summary: orders per second (p50 / p99 ms per order); 'x' = vs 1 worker in the same run")
-    header = f"{'backend':<11}{'workers as':<16}{'mode':<11}" + "".join(f"{f'{w} worker(s)':>27}"
-                                                                      for w in WORKER_COUNTS)
+    header = f"{'backend':<11}{'workers as':<16}{'mode':<11}" + "".join(
+        f"{f'{w} worker(s)':>27}" for w in WORKER_COUNTS
+    )
     print(header)
     print("-" * len(header))
     for backend, res in results.items():
@@ -159,11 +177,16 @@ def _print_summary(results: dict[str, dict]) -> None:
                 line += f"{run['orders_per_s']:>8.0f}/s ({run['p50_ms']:.1f}/{run['p99_ms']:.0f}){ratio:>7}"
             print(line)
     for backend, res in results.items():
-        bad = [f"{r['kind']}/{r['mode']}/{r['workers']}: {r['unexpected_failures']}" for r in res["runs"]
-               if r["unexpected_failures"]]
-        print(f"{backend}: oversell {res['oversell_total']}; stock_verify problems {len(res['stock_verify'])}; "
-              f"checks {'OK' if res['checks_ok'] else 'FAILED'}"
-              + (f"; unexpected failures: {'; '.join(bad)}" if bad else "; no unexpected failures"))
+        bad = [
+            f"{r['kind']}/{r['mode']}/{r['workers']}: {r['unexpected_failures']}"
+            for r in res["runs"]
+            if r["unexpected_failures"]
+        ]
+        print(
+            f"{backend}: oversell {res['oversell_total']}; stock_verify problems {len(res['stock_verify'])}; "
+            f"checks {'OK' if res['checks_ok'] else 'FAILED'}"
+            + (f"; unexpected failures: {'; '.join(bad)}" if bad else "; no unexpected failures")
+        )
         for t in res["targets"]:
             print(f"  [{'met ' if t['met'] else 'MISS'}] {t['target']}: {t['value']:.0f}/s")
 
@@ -171,6 +194,7 @@ def _print_summary(results: dict[str, dict]) -> None:
 # ============================================================================================
 # Workers: the same code in a thread or in a spawned process.
 # ============================================================================================
+
 
 def _setup_django(database_url: str) -> None:
     os.environ["DATABASE_URL"] = database_url
@@ -203,8 +227,12 @@ def _apply_sqlite_flock(path: str) -> None:
 
     if getattr(DatabaseWrapper, "_bench_flock", False):
         return
-    start, commit, rollback, close = (DatabaseWrapper._start_transaction_under_autocommit, DatabaseWrapper.commit,
-                                      DatabaseWrapper.rollback, DatabaseWrapper.close)
+    start, commit, rollback, close = (
+        DatabaseWrapper._start_transaction_under_autocommit,
+        DatabaseWrapper.commit,
+        DatabaseWrapper.rollback,
+        DatabaseWrapper.close,
+    )
 
     def release(self) -> None:
         if getattr(self, "_bench_locked", False):
@@ -228,6 +256,7 @@ def _apply_sqlite_flock(path: str) -> None:
                 return method(self, *a, **kw)
             finally:
                 release(self)
+
         return wrapped
 
     DatabaseWrapper._start_transaction_under_autocommit = start_transaction
@@ -262,13 +291,20 @@ def _worker(spec: dict, barrier) -> dict:
         # What a request would already have loaded: the buyer's agent and login, the seller's login.
         agents = Agent.objects.in_bulk({b for b, _q, _s in items})
         User = get_user_model()
-        users = User.objects.in_bulk({a.user_id for a in agents.values()}
-                                     | set(Agent.objects.filter(pk__in={s for _b, _q, s in items})
-                                           .values_list("user_id", flat=True)))
+        users = User.objects.in_bulk(
+            {a.user_id for a in agents.values()}
+            | set(Agent.objects.filter(pk__in={s for _b, _q, s in items}).values_list("user_id", flat=True))
+        )
         seller_user = dict(Agent.objects.filter(pk__in={s for _b, _q, s in items}).values_list("pk", "user_id"))
 
-        out = {"latency_ms": [], "steps_ms": defaultdict(list), "outcomes": [], "errors": Counter(),
-               "start": None, "end": None}
+        out = {
+            "latency_ms": [],
+            "steps_ms": defaultdict(list),
+            "outcomes": [],
+            "errors": Counter(),
+            "start": None,
+            "end": None,
+        }
 
         def one(buyer_id: int, qty: int, seller_id: int, timed: bool) -> None:
             buyer = agents[buyer_id]
@@ -303,8 +339,17 @@ def _worker(spec: dict, barrier) -> dict:
                 out["latency_ms"].append(elapsed * 1000.0)
                 for name, seconds in steps.items():
                     out["steps_ms"][name].append(seconds * 1000.0)
-            out["outcomes"].append((buyer_id, qty, seller_id, order.pk if order else None, result,
-                                    step if result == "error" else None, timed))
+            out["outcomes"].append(
+                (
+                    buyer_id,
+                    qty,
+                    seller_id,
+                    order.pk if order else None,
+                    result,
+                    step if result == "error" else None,
+                    timed,
+                )
+            )
 
         for buyer_id, qty, seller_id in items[:warmup]:
             one(buyer_id, qty, seller_id, timed=False)
@@ -354,7 +399,7 @@ def _cpu_snapshot() -> tuple[float, float, float]:
                 stat = f.read()
         except OSError:
             continue
-        comm, rest = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+        comm, rest = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
         if comm.startswith("postgres"):  # own time, plus the backends that exited (the postmaster's children)
             postgres += (int(rest[11]) + int(rest[12]) + int(rest[13]) + int(rest[14])) / tick
     return busy, ours, postgres
@@ -387,8 +432,7 @@ def _run_workers(kind: str, database_url: str, specs: list[dict]) -> list[dict]:
         ctx = multiprocessing.get_context("spawn")
         barrier = ctx.Barrier(n)
         queue = ctx.Queue()
-        procs = [ctx.Process(target=_process_main, args=(database_url, specs[i], barrier, queue))
-                 for i in range(n)]
+        procs = [ctx.Process(target=_process_main, args=(database_url, specs[i], barrier, queue)) for i in range(n)]
         for p in procs:
             p.start()
         os.environ.pop(FLOCK_ENV, None)  # the workers have it; this process must not
@@ -404,6 +448,7 @@ def _run_workers(kind: str, database_url: str, specs: list[dict]) -> list[dict]:
 # ============================================================================================
 # Child: one backend, one process (plus the worker processes it spawns).
 # ============================================================================================
+
 
 def run_child(args: argparse.Namespace) -> int:
     _setup_django(args.database_url)
@@ -433,9 +478,12 @@ def run_child(args: argparse.Namespace) -> int:
 
     vendor = connection.vendor
     modes = [m for m in args.modes.split(",") if m]
-    print(f"backend: {vendor} {_server_version(connection)}; commit {_commit()}; agents: {args.agents:,}; "
-          f"orders per run: placed {args.orders:,}, completed {args.completed:,} (+{args.warmup} untimed "
-          f"warm-up per worker); seed {args.seed}", flush=True)
+    print(
+        f"backend: {vendor} {_server_version(connection)}; commit {_commit()}; agents: {args.agents:,}; "
+        f"orders per run: placed {args.orders:,}, completed {args.completed:,} (+{args.warmup} untimed "
+        f"warm-up per worker); seed {args.seed}",
+        flush=True,
+    )
 
     # --- build ---------------------------------------------------------------------------
     t0 = time.perf_counter()
@@ -446,8 +494,9 @@ def run_child(args: argparse.Namespace) -> int:
     t_migrate = time.perf_counter() - t0
     t0 = time.perf_counter()
     with transaction.atomic():
-        Brand.objects.create(name=demo_services.BRAND_NAME, currency="CNY", timezone="Asia/Shanghai",
-                             jurisdiction="cn")  # supply mode: the default, cloud
+        Brand.objects.create(
+            name=demo_services.BRAND_NAME, currency="CNY", timezone="Asia/Shanghai", jurisdiction="cn"
+        )  # supply mode: the default, cloud
         levels = demo_services._catalog()
         demo_services.load_agents(n=args.agents, seed=args.seed, levels=levels, wave=10, wave_share=0.8)
     t_load = time.perf_counter() - t0
@@ -457,9 +506,12 @@ def run_child(args: argparse.Namespace) -> int:
     t_analyze = time.perf_counter() - t0
     brand = Brand.objects.get()
     assert brand.supply_mode == SupplyMode.CLOUD, brand.supply_mode
-    print(f"build: migrate {t_migrate:.1f} s, load_agents {t_load:.1f} s, "
-          f"{'VACUUM ANALYZE' if vendor == 'postgresql' else 'ANALYZE'} {t_analyze:.1f} s; "
-          f"{Order.objects.count():,} historical orders, {StockLevel.objects.count():,} stock levels", flush=True)
+    print(
+        f"build: migrate {t_migrate:.1f} s, load_agents {t_load:.1f} s, "
+        f"{'VACUUM ANALYZE' if vendor == 'postgresql' else 'ANALYZE'} {t_analyze:.1f} s; "
+        f"{Order.objects.count():,} historical orders, {StockLevel.objects.count():,} stock levels",
+        flush=True,
+    )
 
     # --- does order_submit work on this backend at all? (one order, rolled back) -------------
     sku = SKU.objects.get(code=SKU_CODE)
@@ -470,8 +522,9 @@ def run_child(args: argparse.Namespace) -> int:
 
     try:
         with transaction.atomic():
-            services.order_submit(buyer=probe_buyer, lines=[(sku, probe_buyer.level.min_restock_qty)],
-                                  by=probe_buyer.user)
+            services.order_submit(
+                buyer=probe_buyer, lines=[(sku, probe_buyer.level.min_restock_qty)], by=probe_buyer.user
+            )
             raise _Rollback
     except _Rollback:
         pass
@@ -482,17 +535,22 @@ def run_child(args: argparse.Namespace) -> int:
     # --- who buys, from whom, how much ---------------------------------------------------------
     level_by_id = {lvl.pk: lvl for lvl in Level.objects.all()}
     price = {lvl_id: level_price(sku=sku, level=lvl) for lvl_id, lvl in level_by_id.items()}
-    candidates = list(Agent.objects.filter(status=AgentStatus.ACTIVE, supplier__isnull=False,
-                                           supplier__status=AgentStatus.ACTIVE)
-                      .order_by("pk").values_list("pk", "supplier_id", "level_id"))
+    candidates = list(
+        Agent.objects.filter(status=AgentStatus.ACTIVE, supplier__isnull=False, supplier__status=AgentStatus.ACTIVE)
+        .order_by("pk")
+        .values_list("pk", "supplier_id", "level_id")
+    )
     supplier_of = {pk: sup for pk, sup, _lvl in candidates}
     level_of = {pk: lvl for pk, _sup, lvl in candidates}
     downline = defaultdict(list)
     for pk, sup, _lvl in candidates:
         downline[sup].append(pk)
     hot = sorted(downline, key=lambda s: (-len(downline[s]), s))[:HOT_SELLERS]
-    print(f"buyers: {len(candidates):,} active agents with an active supplier; busiest suppliers "
-          + ", ".join(f"#{s} ({len(downline[s]):,} buyers)" for s in hot), flush=True)
+    print(
+        f"buyers: {len(candidates):,} active agents with an active supplier; busiest suppliers "
+        + ", ".join(f"#{s} ({len(downline[s]):,} buyers)" for s in hot),
+        flush=True,
+    )
     rng = random.Random(args.seed)
     all_buyers = [pk for pk, _s, _l in candidates]
     hot_buyers = [pk for s in hot for pk in downline[s]]
@@ -506,7 +564,7 @@ def run_child(args: argparse.Namespace) -> int:
     def plan_completed(n: int) -> list[tuple[int, int, int]]:
         """n orders, HOT_SHARE of them to the hot sellers' downlines; no buyer is also a seller."""
         n_hot = round(n * HOT_SHARE)
-        buyers = rng.sample(hot_buyers, min(len(hot_buyers), n_hot * 2))[:n_hot * 2]
+        buyers = rng.sample(hot_buyers, min(len(hot_buyers), n_hot * 2))[: n_hot * 2]
         buyers += rng.sample(all_buyers, min(len(all_buyers), (n - n_hot) * 2))
         sellers = {supplier_of[b] for b in buyers}
         hot_set = set(hot)
@@ -529,13 +587,19 @@ def run_child(args: argparse.Namespace) -> int:
 
     def levels_at(agent_ids) -> dict[int, int]:
         locs = cloud(agent_ids)
-        by_loc = dict(StockLevel.objects.filter(location__in=[loc.pk for loc in locs.values()], sku=sku)
-                      .values_list("location_id", "quantity"))
+        by_loc = dict(
+            StockLevel.objects.filter(location__in=[loc.pk for loc in locs.values()], sku=sku).values_list(
+                "location_id", "quantity"
+            )
+        )
         return {a: by_loc.get(loc.pk, 0) for a, loc in locs.items()}
 
     def wallets_of(agent_ids) -> dict[int, object]:
-        return dict(Account.objects.filter(owner_id__in=agent_ids, purpose=Purpose.AGENT_WALLET)
-                    .values_list("owner_id", "balance"))
+        return dict(
+            Account.objects.filter(owner_id__in=agent_ids, purpose=Purpose.AGENT_WALLET).values_list(
+                "owner_id", "balance"
+            )
+        )
 
     def prepare_completed(plan) -> dict:
         """Scarce stock for the hot sellers and a tenth of the others, enough for the rest;
@@ -562,8 +626,11 @@ def run_child(args: argparse.Namespace) -> int:
             needed = sum(m.quantity for m in ups)
             in_warehouse = stock.on_hand(location=warehouse, sku=sku)
             if needed > in_warehouse:
-                stock.stock_move(moves=[stock.Move(supplier, warehouse, sku, needed - in_warehouse)],
-                                 reason=StockReason.RECEIPT, note="bench")
+                stock.stock_move(
+                    moves=[stock.Move(supplier, warehouse, sku, needed - in_warehouse)],
+                    reason=StockReason.RECEIPT,
+                    note="bench",
+                )
             if ups:
                 stock.stock_move(moves=ups, reason=StockReason.ADJUSTMENT, note="bench")
             if downs:
@@ -572,13 +639,25 @@ def run_child(args: argparse.Namespace) -> int:
             # One top-up entry for every buyer: brand cash in, each buyer's wallet (货款) credited.
             cash = ledger.account_for(owner=None, purpose=Purpose.BRAND_CASH)
             owners = Agent.objects.in_bulk(buyers)
-            ledger.journal_post(kind="wallet_topup", memo="bench top-up", lines=[
-                ledger.debit(cash, sum(cost.values())),
-                *[ledger.credit(ledger.account_for(owner=owners[b], purpose=Purpose.AGENT_WALLET), cost[b])
-                  for b in buyers]])
-        return {"stock_before": levels_at(list(demand)), "wallets_before": wallets_of(list(cost)),
-                "scarce": sorted(scarce), "demand": dict(demand),
-                "scarce_demand": sum(demand[s] for s in scarce), "total_demand": sum(demand.values())}
+            ledger.journal_post(
+                kind="wallet_topup",
+                memo="bench top-up",
+                lines=[
+                    ledger.debit(cash, sum(cost.values())),
+                    *[
+                        ledger.credit(ledger.account_for(owner=owners[b], purpose=Purpose.AGENT_WALLET), cost[b])
+                        for b in buyers
+                    ],
+                ],
+            )
+        return {
+            "stock_before": levels_at(list(demand)),
+            "wallets_before": wallets_of(list(cost)),
+            "scarce": sorted(scarce),
+            "demand": dict(demand),
+            "scarce_demand": sum(demand[s] for s in scarce),
+            "total_demand": sum(demand.values()),
+        }
 
     def verify_completed(plan, prep, outcomes) -> dict:
         stock_after = levels_at(list(prep["demand"]))
@@ -599,13 +678,22 @@ def run_child(args: argparse.Namespace) -> int:
         oversell_by_seller = {s: filled[s] - before[s] for s in filled if filled[s] > before[s]}
         level_mismatch = [s for s in prep["demand"] if before[s] - stock_after[s] != filled[s]]
         unjustified = [(s, q) for s, q in refused if stock_after[s] >= q]
-        moved = (StockMove.objects.filter(reason=StockReason.ORDER_FILL, order_line__order_id__in=order_ids)
-                 .aggregate(n=Sum("quantity"))["n"] or 0)
-        statuses = dict(Order.objects.filter(pk__in=order_ids).values_list("status").annotate(n=Count("*"))
-                        .values_list("status", "n"))
+        moved = (
+            StockMove.objects.filter(reason=StockReason.ORDER_FILL, order_line__order_id__in=order_ids).aggregate(
+                n=Sum("quantity")
+            )["n"]
+            or 0
+        )
+        statuses = dict(
+            Order.objects.filter(pk__in=order_ids)
+            .values_list("status")
+            .annotate(n=Count("*"))
+            .values_list("status", "n")
+        )
         wallets_after = wallets_of(list(prep["wallets_before"]))
-        wallet_mismatch = [b for b, w0 in prep["wallets_before"].items()
-                           if w0 - wallets_after.get(b, 0) != paid_cost.get(b, 0)]
+        wallet_mismatch = [
+            b for b, w0 in prep["wallets_before"].items() if w0 - wallets_after.get(b, 0) != paid_cost.get(b, 0)
+        ]
         negative_levels = StockLevel.objects.filter(quantity__lt=0).count()
         smallest = {}
         for _b, q, s in plan:
@@ -613,25 +701,45 @@ def run_child(args: argparse.Namespace) -> int:
         sold_out = [s for s in prep["demand"] if stock_after[s] < smallest[s]]
         return {
             "oversell": sum(oversell_by_seller.values()) + negative_levels,
-            "oversell_sellers": len(oversell_by_seller), "negative_levels": negative_levels,
-            "units_filled": sum(filled.values()), "units_moved": moved,
-            "fills_ok": sum(1 for o in outcomes if o[4] == "completed"), "fills_refused": len(refused),
-            "unjustified_refusals": len(unjustified), "level_mismatches": len(level_mismatch),
-            "wallet_mismatches": len(wallet_mismatch), "statuses": statuses,
-            "sellers": len(prep["demand"]), "scarce_sellers": len(prep["scarce"]),
+            "oversell_sellers": len(oversell_by_seller),
+            "negative_levels": negative_levels,
+            "units_filled": sum(filled.values()),
+            "units_moved": moved,
+            "fills_ok": sum(1 for o in outcomes if o[4] == "completed"),
+            "fills_refused": len(refused),
+            "unjustified_refusals": len(unjustified),
+            "level_mismatches": len(level_mismatch),
+            "wallet_mismatches": len(wallet_mismatch),
+            "statuses": statuses,
+            "sellers": len(prep["demand"]),
+            "scarce_sellers": len(prep["scarce"]),
             "scarce_sold_out": sum(1 for s in prep["scarce"] if s in sold_out),
-            "ok": (not oversell_by_seller and not negative_levels and moved == sum(filled.values())
-                   and not unjustified and not level_mismatch and not wallet_mismatch),
+            "ok": (
+                not oversell_by_seller
+                and not negative_levels
+                and moved == sum(filled.values())
+                and not unjustified
+                and not level_mismatch
+                and not wallet_mismatch
+            ),
         }
 
     def verify_placed(outcomes) -> dict:
         order_ids = [o[3] for o in outcomes if o[3]]
-        statuses = dict(Order.objects.filter(pk__in=order_ids).values_list("status").annotate(n=Count("*"))
-                        .values_list("status", "n"))
+        statuses = dict(
+            Order.objects.filter(pk__in=order_ids)
+            .values_list("status")
+            .annotate(n=Count("*"))
+            .values_list("status", "n")
+        )
         negative_levels = StockLevel.objects.filter(quantity__lt=0).count()
         placed = sum(1 for o in outcomes if o[4] == "placed")
-        return {"oversell": negative_levels, "negative_levels": negative_levels, "statuses": statuses,
-                "ok": statuses.get(OrderStatus.SUBMITTED, 0) == placed == len(order_ids) and not negative_levels}
+        return {
+            "oversell": negative_levels,
+            "negative_levels": negative_levels,
+            "statuses": statuses,
+            "ok": statuses.get(OrderStatus.SUBMITTED, 0) == placed == len(order_ids) and not negative_levels,
+        }
 
     # --- the runs ------------------------------------------------------------------------
     kinds = ["threads", "processes"] if vendor == "sqlite" else ["processes"]
@@ -647,10 +755,15 @@ def run_child(args: argparse.Namespace) -> int:
                 plan = plan_placed(total) if mode == "placed" else plan_completed(total)
                 prep = prepare_completed(plan) if mode == "completed" else None
                 # Warm-up items first in each worker's share, then round-robin.
-                warm, timed = plan[:workers * args.warmup], plan[workers * args.warmup:]
-                specs = [{"mode": mode, "warmup": args.warmup,
-                          "items": warm[w * args.warmup:(w + 1) * args.warmup] + timed[w::workers]}
-                         for w in range(workers)]
+                warm, timed = plan[: workers * args.warmup], plan[workers * args.warmup :]
+                specs = [
+                    {
+                        "mode": mode,
+                        "warmup": args.warmup,
+                        "items": warm[w * args.warmup : (w + 1) * args.warmup] + timed[w::workers],
+                    }
+                    for w in range(workers)
+                ]
                 load = os.getloadavg()[0]
                 cpu0, t_run = _cpu_snapshot(), time.monotonic()
                 results = _run_workers(kind, args.database_url, specs)
@@ -671,10 +784,19 @@ def run_child(args: argparse.Namespace) -> int:
                 timed_done = sum(1 for o in outcomes if o[6] and o[4] != "error")
                 check = verify_completed(plan, prep, outcomes) if mode == "completed" else verify_placed(outcomes)
                 run = {
-                    "mode": mode, "kind": kind, "workers": workers, "orders": n, "warmup": workers * args.warmup,
-                    "done": timed_done, "wall_s": wall, "orders_per_s": timed_done / wall if wall else 0.0,
-                    "completed_per_s": (sum(1 for o in outcomes if o[6] and o[4] == "completed") / wall
-                                        if wall and mode == "completed" else None),
+                    "mode": mode,
+                    "kind": kind,
+                    "workers": workers,
+                    "orders": n,
+                    "warmup": workers * args.warmup,
+                    "done": timed_done,
+                    "wall_s": wall,
+                    "orders_per_s": timed_done / wall if wall else 0.0,
+                    "completed_per_s": (
+                        sum(1 for o in outcomes if o[6] and o[4] == "completed") / wall
+                        if wall and mode == "completed"
+                        else None
+                    ),
                     "p50_ms": statistics.median(latencies) if latencies else 0.0,
                     "p99_ms": _p99(latencies) if latencies else 0.0,
                     "max_ms": max(latencies) if latencies else 0.0,
@@ -682,7 +804,8 @@ def run_child(args: argparse.Namespace) -> int:
                     "steps_p99_ms": {k: _p99(v) for k, v in steps.items()},
                     "failures": dict(errors),
                     "unexpected_failures": sum(errors.values()),
-                    "load_average": load, "other_cores": other_cores,
+                    "load_average": load,
+                    "other_cores": other_cores,
                     "check": check,
                 }
                 if prep:
@@ -698,15 +821,19 @@ def run_child(args: argparse.Namespace) -> int:
     below_zero = [p for p in problems if "below zero" in p]
     oversell_total = sum(r["check"]["oversell"] for r in runs) + len(below_zero)
     checks_ok = all(r["check"]["ok"] for r in runs) and not problems
-    print(f"\nstock_verify(): {len(problems)} problem(s) ({t_verify:.1f} s); locations whose moves go below zero: "
-          f"{len(below_zero)}; oversell over all runs: {oversell_total}; all checks "
-          f"{'OK' if checks_ok else 'FAILED'}", flush=True)
+    print(
+        f"\nstock_verify(): {len(problems)} problem(s) ({t_verify:.1f} s); locations whose moves go below zero: "
+        f"{len(below_zero)}; oversell over all runs: {oversell_total}; all checks "
+        f"{'OK' if checks_ok else 'FAILED'}",
+        flush=True,
+    )
     for p in problems[:20]:
         print("  ", p)
 
     # --- where the time goes: statements per order, SQL / commit / Python, cProfile -------------
-    profile = _profile(args, vendor, plan_completed, prepare_completed, CaptureQueriesContext, connection,
-                       services, Agent)
+    profile = _profile(
+        args, vendor, plan_completed, prepare_completed, CaptureQueriesContext, connection, services, Agent
+    )
 
     by_key = {(r["kind"], r["mode"], r["workers"]): r for r in runs}
     ratios = {}
@@ -719,7 +846,8 @@ def run_child(args: argparse.Namespace) -> int:
             if ("processes", "placed", w) in by_key:
                 ratios[f"placed, {w} worker(s): processes vs threads"] = (
                     by_key[("processes", "placed", w)]["orders_per_s"]
-                    / by_key[("threads", "placed", w)]["orders_per_s"])
+                    / by_key[("threads", "placed", w)]["orders_per_s"]
+                )
     for mode in modes:
         for w in WORKER_COUNTS:
             a, b = by_key.get(("processes+flock", mode, w)), by_key.get(("processes", mode, w))
@@ -734,25 +862,46 @@ def run_child(args: argparse.Namespace) -> int:
         placed = [r for r in runs if r["mode"] == "placed" and r["kind"] in ("threads", "processes")]
         if placed:
             best = max(placed, key=lambda r: r["orders_per_s"])
-            targets.append({"target": f"SQLite >= {TARGET_SQLITE_OPS:g} orders placed/s (best: "
-                                      f"{best['kind']}, {best['workers']} worker(s))",
-                            "value": best["orders_per_s"], "met": best["orders_per_s"] >= TARGET_SQLITE_OPS})
+            targets.append(
+                {
+                    "target": f"SQLite >= {TARGET_SQLITE_OPS:g} orders placed/s (best: "
+                    f"{best['kind']}, {best['workers']} worker(s))",
+                    "value": best["orders_per_s"],
+                    "met": best["orders_per_s"] >= TARGET_SQLITE_OPS,
+                }
+            )
             for r in placed:
-                targets.append({"target": f"SQLite >= {TARGET_SQLITE_OPS:g} orders placed/s, {r['kind']}, "
-                                          f"{r['workers']} worker(s)",
-                                "value": r["orders_per_s"], "met": r["orders_per_s"] >= TARGET_SQLITE_OPS})
+                targets.append(
+                    {
+                        "target": f"SQLite >= {TARGET_SQLITE_OPS:g} orders placed/s, {r['kind']}, "
+                        f"{r['workers']} worker(s)",
+                        "value": r["orders_per_s"],
+                        "met": r["orders_per_s"] >= TARGET_SQLITE_OPS,
+                    }
+                )
     print("\ntargets:")
     for t in targets:
         print(f"  [{'met ' if t['met'] else 'MISS'}] {t['target']}: {t['value']:.0f}/s")
     print(f"1-min load average: {load_before:.2f} before, {load_after:.2f} after the runs")
 
     result = {
-        "backend": vendor, "server_version": _server_version(connection), "python": platform.python_version(),
-        "commit": _commit(), "cpus": os.cpu_count(), "agents": args.agents, "seed": args.seed,
+        "backend": vendor,
+        "server_version": _server_version(connection),
+        "python": platform.python_version(),
+        "commit": _commit(),
+        "cpus": os.cpu_count(),
+        "agents": args.agents,
+        "seed": args.seed,
         "build_s": {"migrate": t_migrate, "load_agents": t_load, "analyze": t_analyze},
         "load_average": {"before": load_before, "after": load_after},
-        "runs": runs, "ratios": ratios, "stock_verify": problems, "stock_verify_s": t_verify,
-        "oversell_total": oversell_total, "checks_ok": checks_ok, "profile": profile, "targets": targets,
+        "runs": runs,
+        "ratios": ratios,
+        "stock_verify": problems,
+        "stock_verify_s": t_verify,
+        "oversell_total": oversell_total,
+        "checks_ok": checks_ok,
+        "profile": profile,
+        "targets": targets,
     }
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2, default=str))
@@ -762,24 +911,37 @@ def run_child(args: argparse.Namespace) -> int:
 def _print_run(run: dict) -> None:
     steps = ", ".join(f"{k} {v:.2f}" for k, v in run["steps_p50_ms"].items())
     c = run["check"]
-    unit = {"threads": "thread", "processes": "process", "processes+flock": "process+flock"}[run["kind"]] \
-        if run["workers"] == 1 else run["kind"]
-    print(f"\n[{run['mode']}, {run['workers']} {unit}] "
-          f"{run['done']:,} orders in {run['wall_s']:.2f} s = {run['orders_per_s']:.0f} orders/s; "
-          f"p50 {run['p50_ms']:.2f} ms, p99 {run['p99_ms']:.2f} ms, max {run['max_ms']:.1f} ms "
-          f"(load {run['load_average']:.2f}; other processes used {run['other_cores']:.2f} cores)", flush=True)
+    unit = (
+        {"threads": "thread", "processes": "process", "processes+flock": "process+flock"}[run["kind"]]
+        if run["workers"] == 1
+        else run["kind"]
+    )
+    print(
+        f"\n[{run['mode']}, {run['workers']} {unit}] "
+        f"{run['done']:,} orders in {run['wall_s']:.2f} s = {run['orders_per_s']:.0f} orders/s; "
+        f"p50 {run['p50_ms']:.2f} ms, p99 {run['p99_ms']:.2f} ms, max {run['max_ms']:.1f} ms "
+        f"(load {run['load_average']:.2f}; other processes used {run['other_cores']:.2f} cores)",
+        flush=True,
+    )
     if run["mode"] == "completed":
-        print(f"    steps p50 ms: {steps}; fills {c['fills_ok']:,} ok, {c['fills_refused']:,} refused "
-              f"(InsufficientStock; {c['scarce_sellers']} scarce of {c['sellers']:,} sellers, "
-              f"{c['scarce_sold_out']} sold out); units filled {c['units_filled']:,} = moved {c['units_moved']:,}; "
-              f"unjustified refusals {c['unjustified_refusals']}, level mismatches {c['level_mismatches']}, "
-              f"wallet mismatches {c['wallet_mismatches']}", flush=True)
-    print(f"    oversell: {c['oversell']}; statuses: {c['statuses']}; failures: "
-          f"{run['failures'] or 'none'}; checks {'OK' if c['ok'] else 'FAILED'}", flush=True)
+        print(
+            f"    steps p50 ms: {steps}; fills {c['fills_ok']:,} ok, {c['fills_refused']:,} refused "
+            f"(InsufficientStock; {c['scarce_sellers']} scarce of {c['sellers']:,} sellers, "
+            f"{c['scarce_sold_out']} sold out); units filled {c['units_filled']:,} = moved {c['units_moved']:,}; "
+            f"unjustified refusals {c['unjustified_refusals']}, level mismatches {c['level_mismatches']}, "
+            f"wallet mismatches {c['wallet_mismatches']}",
+            flush=True,
+        )
+    print(
+        f"    oversell: {c['oversell']}; statuses: {c['statuses']}; failures: "
+        f"{run['failures'] or 'none'}; checks {'OK' if c['ok'] else 'FAILED'}",
+        flush=True,
+    )
 
 
-def _profile(args, vendor, plan_completed, prepare_completed, CaptureQueriesContext, connection, services,
-             Agent) -> dict:
+def _profile(
+    args, vendor, plan_completed, prepare_completed, CaptureQueriesContext, connection, services, Agent
+) -> dict:
     """Statements per step of one order; SQL / commit / Python split of order_submit; cProfile."""
     import cProfile
     import io
@@ -804,10 +966,12 @@ def _profile(args, vendor, plan_completed, prepare_completed, CaptureQueriesCont
     buyer_id, qty, seller_id = plan[0]
     buyer, by_buyer, by_seller = agents[buyer_id], users[agents[buyer_id].user_id], users[agents[seller_id].user_id]
     statements = {}
-    calls = [("order_submit", lambda o: services.order_submit(buyer=buyer, lines=[(sku, qty)], by=by_buyer)),
-             ("order_approve", lambda o: services.order_approve(order=o, by=by_seller)),
-             ("order_pay_from_wallet", lambda o: services.order_pay_from_wallet(order=o, by=by_buyer)),
-             ("order_fill", lambda o: services.order_fill(order=o, by=by_seller))]
+    calls = [
+        ("order_submit", lambda o: services.order_submit(buyer=buyer, lines=[(sku, qty)], by=by_buyer)),
+        ("order_approve", lambda o: services.order_approve(order=o, by=by_seller)),
+        ("order_pay_from_wallet", lambda o: services.order_pay_from_wallet(order=o, by=by_buyer)),
+        ("order_fill", lambda o: services.order_fill(order=o, by=by_seller)),
+    ]
     order = None
     print("\nSQL statements of one order (CaptureQueriesContext; BEGIN/COMMIT included where Django sends them):")
     for name, call in calls:
@@ -854,13 +1018,21 @@ def _profile(args, vendor, plan_completed, prepare_completed, CaptureQueriesCont
     finally:
         del connection._commit  # back to the class's method
     n = len(items)
-    split = {"orders": n, "ms_per_order": total / n * 1000, "sql_ms": sql_time[0] / n * 1000,
-             "statements_per_order": sql_count[0] / n, "commit_ms": commit_time[0] / n * 1000}
+    split = {
+        "orders": n,
+        "ms_per_order": total / n * 1000,
+        "sql_ms": sql_time[0] / n * 1000,
+        "statements_per_order": sql_count[0] / n,
+        "commit_ms": commit_time[0] / n * 1000,
+    }
     split["python_ms"] = split["ms_per_order"] - split["sql_ms"] - split["commit_ms"]
-    print(f"\norder_submit, {n} in a row on one connection: {split['ms_per_order']:.2f} ms each = "
-          f"SQL {split['sql_ms']:.2f} ms ({split['statements_per_order']:.1f} statements through the cursor) + "
-          f"COMMIT {split['commit_ms']:.2f} ms + Python/ORM {split['python_ms']:.2f} ms "
-          f"-> {1000 / split['ms_per_order']:.0f} orders/s on one worker", flush=True)
+    print(
+        f"\norder_submit, {n} in a row on one connection: {split['ms_per_order']:.2f} ms each = "
+        f"SQL {split['sql_ms']:.2f} ms ({split['statements_per_order']:.1f} statements through the cursor) + "
+        f"COMMIT {split['commit_ms']:.2f} ms + Python/ORM {split['python_ms']:.2f} ms "
+        f"-> {1000 / split['ms_per_order']:.0f} orders/s on one worker",
+        flush=True,
+    )
 
     # Round trip of the smallest statement, for scale (PostgreSQL: client and server share the cores).
     with connection.cursor() as cursor:
@@ -892,33 +1064,59 @@ def _profile(args, vendor, plan_completed, prepare_completed, CaptureQueriesCont
     out.write_text(buf.getvalue())
     print(f"cProfile of {n_profile} order_submit calls written to {out}")
     top = []
-    for (filename, line, func), (_cc, nc, tt, ct, _callers) in sorted(stats.stats.items(),
-                                                                    key=lambda kv: -kv[1][2])[:12]:
-        top.append({"function": f"{Path(filename).name}:{line}({func})", "calls": nc,
-                    "tottime_ms_per_order": tt / n_profile * 1000, "cumtime_ms_per_order": ct / n_profile * 1000})
+    for (filename, line, func), (_cc, nc, tt, ct, _callers) in sorted(stats.stats.items(), key=lambda kv: -kv[1][2])[
+        :12
+    ]:
+        top.append(
+            {
+                "function": f"{Path(filename).name}:{line}({func})",
+                "calls": nc,
+                "tottime_ms_per_order": tt / n_profile * 1000,
+                "cumtime_ms_per_order": ct / n_profile * 1000,
+            }
+        )
     print("  top functions by own time (ms per order):")
     for t in top:
         print(f"    {t['tottime_ms_per_order']:6.3f}  {t['function']} ({t['calls']} calls)")
-    return {"statements": {k: len(v) for k, v in statements.items()}, "statement_sql": statements,
-            "submit_split": split, "top_tottime": top}
+    return {
+        "statements": {k: len(v) for k, v in statements.items()},
+        "statement_sql": statements,
+        "submit_split": split,
+        "top_tottime": top,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--agents", type=int, default=DEFAULT_AGENTS, help="agents to generate (default 100000)")
-    parser.add_argument("--backend", choices=("sqlite", "postgresql", "all"), default="all",
-                        help="which databases to run on (default all; PostgreSQL is skipped if unreachable)")
-    parser.add_argument("--postgres-url", default=PG_ADMIN_URL,
-                        help=f"PostgreSQL server (the {PG_DB} database is dropped and re-created there)")
+    parser.add_argument(
+        "--backend",
+        choices=("sqlite", "postgresql", "all"),
+        default="all",
+        help="which databases to run on (default all; PostgreSQL is skipped if unreachable)",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=PG_ADMIN_URL,
+        help=f"PostgreSQL server (the {PG_DB} database is dropped and re-created there)",
+    )
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--orders", type=int, default=2000, help="timed orders per 'placed' run (default 2000)")
-    parser.add_argument("--completed", type=int, default=1000,
-                        help="timed orders per 'completed' run (submit, approve, pay, fill; default 1000)")
+    parser.add_argument(
+        "--completed",
+        type=int,
+        default=1000,
+        help="timed orders per 'completed' run (submit, approve, pay, fill; default 1000)",
+    )
     parser.add_argument("--warmup", type=int, default=5, help="untimed orders per worker before the timed ones")
     parser.add_argument("--modes", default="placed,completed", help="comma-separated: placed, completed")
-    parser.add_argument("--sqlite-flock", action="store_true",
-                        help="experiment: also run SQLite processes that queue for the write lock on a flock()")
+    parser.add_argument(
+        "--sqlite-flock",
+        action="store_true",
+        help="experiment: also run SQLite processes that queue for the write lock on a flock()",
+    )
     parser.add_argument("--database-url", help=argparse.SUPPRESS)  # child mode: one backend, fresh database
     parser.add_argument("--json", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

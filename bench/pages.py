@@ -95,8 +95,18 @@ def _pages():
         pages.append((agent.user, label, url))
 
     for agent, who in ((top, "联创"), (city, "市代"), (vip, "特约")):
-        for name in ("home", "my_orders", "fill", "stock", "wallet", "team", "applications", "rewards",
-                     "withdraw", "order_new"):
+        for name in (
+            "home",
+            "my_orders",
+            "fill",
+            "stock",
+            "wallet",
+            "team",
+            "applications",
+            "rewards",
+            "withdraw",
+            "order_new",
+        ):
             agent_page(agent, f"{who} /m/ {name}", reverse(f"web:{name}"))
     optional = ["upgrade_progress", "customers", "invite", "poster", "upgrade_new"]
     for name in optional:
@@ -118,8 +128,14 @@ def _pages():
     pages.append((None, "public /m/login/", reverse("web:login")))
     pages.append((None, "public /m/password/forgot/", reverse("web:password_forgot")))
     if retail is not None:
-        pages.append((None, "consumer /s/ order", reverse("web:shop_order", args=[vip.invite_code, retail.number])
-                      + f"?phone={retail.customer.phone if retail.customer_id else ''}"))
+        pages.append(
+            (
+                None,
+                "consumer /s/ order",
+                reverse("web:shop_order", args=[vip.invite_code, retail.number])
+                + f"?phone={retail.customer.phone if retail.customer_id else ''}",
+            )
+        )
 
     owner = User.objects.get(username="owner")
     finance = User.objects.get(username="finance")
@@ -150,8 +166,7 @@ def _pages():
         console.append((owner, "owner settlement", reverse("admin:rewards_settlementrun_change", args=[run.pk])))
     withdrawal = Withdrawal.objects.order_by("-pk").first()
     if withdrawal is not None:
-        console.append((finance, "finance withdrawal", reverse("admin:ledger_withdrawal_change",
-                                                                args=[withdrawal.pk])))
+        console.append((finance, "finance withdrawal", reverse("admin:ledger_withdrawal_change", args=[withdrawal.pk])))
     pages.extend(console)
     return pages
 
@@ -181,12 +196,23 @@ def _measure(pages, reps: int) -> list[dict]:
             response = client.get(url)
             times.append((time.perf_counter() - start) * 1000)
         median = statistics.median(times)
-        rows.append({"page": label, "url": url, "status": response.status_code, "median_ms": round(median, 1),
-                     "max_ms": round(max(times), 1), "queries": query_count,
-                     "share_of_target": round(median / TARGET_MS, 2)})
+        rows.append(
+            {
+                "page": label,
+                "url": url,
+                "status": response.status_code,
+                "median_ms": round(median, 1),
+                "max_ms": round(max(times), 1),
+                "queries": query_count,
+                "share_of_target": round(median / TARGET_MS, 2),
+            }
+        )
         flag = "" if response.status_code == 200 and median <= TARGET_MS else "  <-- MISSED"
-        print(f"{label:<34} {response.status_code:>3} {median:>8.1f} {max(times):>8.1f} {query_count:>6}"
-              f" {median / TARGET_MS:>7.2f}{flag}", flush=True)
+        print(
+            f"{label:<34} {response.status_code:>3} {median:>8.1f} {max(times):>8.1f} {query_count:>6}"
+            f" {median / TARGET_MS:>7.2f}{flag}",
+            flush=True,
+        )
     return rows
 
 
@@ -205,19 +231,34 @@ def main() -> int:
     call_command("migrate", verbosity=0)
     call_command("demo", agents=args.agents, verbosity=0)
     built = time.perf_counter() - started
-    print(f"Demo brand on {vendor}: {args.agents} agents, built in {built:.0f} s; "
-          f"{args.reps} timed requests per page after one warm-up.")
+    print(
+        f"Demo brand on {vendor}: {args.agents} agents, built in {built:.0f} s; "
+        f"{args.reps} timed requests per page after one warm-up."
+    )
     print(f"{'page':<34} {'st':>3} {'median':>8} {'max':>8} {'queries':>6} {'÷200ms':>7}")
     rows = _measure(_pages(), args.reps)
     medians = [r["median_ms"] for r in rows]
     worst = max(rows, key=lambda r: r["median_ms"])
-    print(f"{len(rows)} pages: median of medians {statistics.median(medians):.1f} ms, slowest median "
-          f"{worst['median_ms']:.1f} ms ({worst['page']}), {sum(r['status'] != 200 for r in rows)} not 200, "
-          f"{sum(m > TARGET_MS for m in medians)} over {TARGET_MS:.0f} ms.")
+    print(
+        f"{len(rows)} pages: median of medians {statistics.median(medians):.1f} ms, slowest median "
+        f"{worst['median_ms']:.1f} ms ({worst['page']}), {sum(r['status'] != 200 for r in rows)} not 200, "
+        f"{sum(m > TARGET_MS for m in medians)} over {TARGET_MS:.0f} ms."
+    )
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     out = BENCH_DIR / f"pages-{vendor}.json"
-    out.write_text(json.dumps({"python": platform.python_version(), "agents": args.agents, "reps": args.reps,
-                               "build_s": round(built, 1), "pages": rows}, ensure_ascii=False, indent=1))
+    out.write_text(
+        json.dumps(
+            {
+                "python": platform.python_version(),
+                "agents": args.agents,
+                "reps": args.reps,
+                "build_s": round(built, 1),
+                "pages": rows,
+            },
+            ensure_ascii=False,
+            indent=1,
+        )
+    )
     ok = all(r["status"] == 200 and r["median_ms"] <= TARGET_MS for r in rows)
     return 0 if ok else 1
 

@@ -75,7 +75,7 @@ DEFAULT_AGENTS = 100_000
 DEFAULT_LINES = 1_000_000
 MIN_DEPTH = 30
 SKU_CODE = "GLOW-30ML"
-CHUNK = 50_000                   # orders generated and inserted per batch
+CHUNK = 50_000  # orders generated and inserted per batch
 
 # Targets (the issue's): settlement <= 60 s on SQLite, <= 3x one plain aggregate scan, memory bounded.
 TARGET_SQLITE_S = 60.0
@@ -114,11 +114,13 @@ def _months(today: date) -> tuple[str, str]:
 # Parent: build once per backend, then one fresh copy and one subprocess per measurement.
 # ============================================================================================
 
+
 def _pg_admin(admin_url: str):
     import psycopg
 
-    return psycopg.connect(_pg_url("postgres", admin_url).replace("postgres://", "postgresql://", 1),
-                           autocommit=True, connect_timeout=5)
+    return psycopg.connect(
+        _pg_url("postgres", admin_url).replace("postgres://", "postgresql://", 1), autocommit=True, connect_timeout=5
+    )
 
 
 def _copy_database(backend: str, admin_url: str) -> tuple[str, float]:
@@ -148,9 +150,26 @@ def _drop_copy(backend: str, admin_url: str) -> None:
 
 def _child(args: argparse.Namespace, url: str, role: str, out: Path, **extra) -> dict | None:
     out.unlink(missing_ok=True)
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--database-url", url, "--role", role, "--json", str(out),
-           "--agents", str(args.agents), "--lines", str(args.lines), "--small-lines", str(args.small_lines),
-           "--seed", str(args.seed), "--scans", str(args.scans)]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--database-url",
+        url,
+        "--role",
+        role,
+        "--json",
+        str(out),
+        "--agents",
+        str(args.agents),
+        "--lines",
+        str(args.lines),
+        "--small-lines",
+        str(args.small_lines),
+        "--seed",
+        str(args.seed),
+        "--scans",
+        str(args.scans),
+    ]
     for key, value in extra.items():
         cmd += [f"--{key.replace('_', '-')}", str(value)]
     rc = subprocess.call(cmd)
@@ -200,8 +219,14 @@ def run_parent(args: argparse.Namespace) -> int:
         plan: list[tuple[str, str]] = []
         for _ in range(args.reps):
             plan += [("time", big), ("time", small)]
-        plan += [("memory", big), ("memory", small), ("tracemalloc", big), ("tracemalloc", small),
-                 ("phases", big), ("profile", big)]
+        plan += [
+            ("memory", big),
+            ("memory", small),
+            ("tracemalloc", big),
+            ("tracemalloc", small),
+            ("phases", big),
+            ("profile", big),
+        ]
         runs = []
         for role, period in plan:
             copy_url, t_copy = _copy_database(backend, args.postgres_url)
@@ -239,16 +264,26 @@ def _summarise(backend: str, build: dict, runs: list[dict], big: str, small: str
         entry: dict = {"period": period, "lines": build["months"][period]["lines"], "reps": len(timed)}
         if timed:
             entry.update(
-                settle_s=[r["settle_s"] for r in timed], scan_s=[r["scan_raw_s"] for r in timed],
-                scan_orm_s=[r["scan_orm_s"] for r in timed], ratio=[r["ratio_raw"] for r in timed],
-                ratio_orm=[r["ratio_orm"] for r in timed], settle_median_s=_med(timed, "settle_s"),
-                scan_median_s=_med(timed, "scan_raw_s"), scan_orm_median_s=_med(timed, "scan_orm_s"),
-                ratio_median=_med(timed, "ratio_raw"), ratio_orm_median=_med(timed, "ratio_orm"),
-                settle_cpu_s=[r.get("settle_cpu_s") for r in timed], ratio_cpu=[r.get("ratio_cpu") for r in timed],
+                settle_s=[r["settle_s"] for r in timed],
+                scan_s=[r["scan_raw_s"] for r in timed],
+                scan_orm_s=[r["scan_orm_s"] for r in timed],
+                ratio=[r["ratio_raw"] for r in timed],
+                ratio_orm=[r["ratio_orm"] for r in timed],
+                settle_median_s=_med(timed, "settle_s"),
+                scan_median_s=_med(timed, "scan_raw_s"),
+                scan_orm_median_s=_med(timed, "scan_orm_s"),
+                ratio_median=_med(timed, "ratio_raw"),
+                ratio_orm_median=_med(timed, "ratio_orm"),
+                settle_cpu_s=[r.get("settle_cpu_s") for r in timed],
+                ratio_cpu=[r.get("ratio_cpu") for r in timed],
                 ratio_cpu_median=_med(timed, "ratio_cpu"),
-                reward_lines=timed[0]["reward_lines"], reports=timed[0]["reports"], payout=timed[0]["payout"],
-                volume=timed[0]["volume"], load=[r["load_average"] for r in timed],
-                other_cores=[r["other_cores"] for r in timed])
+                reward_lines=timed[0]["reward_lines"],
+                reports=timed[0]["reports"],
+                payout=timed[0]["payout"],
+                volume=timed[0]["volume"],
+                load=[r["load_average"] for r in timed],
+                other_cores=[r["other_cores"] for r in timed],
+            )
         mem = of("memory", period)
         if mem:
             entry["memory"] = {k: mem[0][k] for k in ("settle_s", "rss_before_mib", "maxrss_mib", "rss_growth_mib")}
@@ -262,58 +297,94 @@ def _summarise(backend: str, build: dict, runs: list[dict], big: str, small: str
     targets = []
     if b.get("settle_median_s") is not None:
         if backend == "sqlite":
-            targets.append({"target": f"settlement <= {TARGET_SQLITE_S:g} s on SQLite", "value": b["settle_median_s"],
-                            "unit": " s", "met": b["settle_median_s"] <= TARGET_SQLITE_S})
-        targets.append({"target": f"settlement <= {TARGET_RATIO:g}x one plain aggregate scan (raw SQL)",
-                        "value": b["ratio_median"], "unit": "x", "met": b["ratio_median"] <= TARGET_RATIO})
+            targets.append(
+                {
+                    "target": f"settlement <= {TARGET_SQLITE_S:g} s on SQLite",
+                    "value": b["settle_median_s"],
+                    "unit": " s",
+                    "met": b["settle_median_s"] <= TARGET_SQLITE_S,
+                }
+            )
+        targets.append(
+            {
+                "target": f"settlement <= {TARGET_RATIO:g}x one plain aggregate scan (raw SQL)",
+                "value": b["ratio_median"],
+                "unit": "x",
+                "met": b["ratio_median"] <= TARGET_RATIO,
+            }
+        )
     # "Bounded": 4x the order lines must not give anywhere near 4x the memory.
     line_growth = b["lines"] / s["lines"] if s["lines"] else 0.0
     for key, what in (("tracemalloc", "tracemalloc_peak_mib"), ("memory", "rss_growth_mib")):
         if key in b and key in s and s[key][what]:
             growth = b[key][what] / s[key][what]
-            targets.append({"target": f"memory bounded: {what} at {b['lines']:,} / at {s['lines']:,} order lines "
-                                      f"(x{line_growth:.0f} lines) < 1.5", "value": growth, "unit": "x",
-                            "met": growth < 1.5})
+            targets.append(
+                {
+                    "target": f"memory bounded: {what} at {b['lines']:,} / at {s['lines']:,} order lines "
+                    f"(x{line_growth:.0f} lines) < 1.5",
+                    "value": growth,
+                    "unit": "x",
+                    "met": growth < 1.5,
+                }
+            )
     states = sorted({(r.get("src_tree"), r.get("src_dirty")) for r in [build, *runs]}, key=str)
-    return {"backend": backend, "build": build, "months": months, "runs": runs, "code_states": states,
-            "phases": phases["phases"] if phases else None,
-            "phases_settle_s": phases["settle_s"] if phases else None,
-            "profile_top": profile["profile_top"] if profile else None,
-            "targets": targets, "checks_ok": all(r.get("checks_ok", True) for r in runs)}
+    return {
+        "backend": backend,
+        "build": build,
+        "months": months,
+        "runs": runs,
+        "code_states": states,
+        "phases": phases["phases"] if phases else None,
+        "phases_settle_s": phases["settle_s"] if phases else None,
+        "profile_top": profile["profile_top"] if profile else None,
+        "targets": targets,
+        "checks_ok": all(r.get("checks_ok", True) for r in runs),
+    }
 
 
 def _print_summary(results: dict[str, dict]) -> None:
     print("\n== Summary (medians over the timed runs; each run a fresh process on a fresh copy)")
     for backend, res in results.items():
         bld = res["build"]
-        print(f"\n{backend} ({bld['server_version']}, commit {bld['commit']}): {bld['agents']:,} agents, depth "
-              f"{bld['max_depth']}")
+        print(
+            f"\n{backend} ({bld['server_version']}, commit {bld['commit']}): {bld['agents']:,} agents, depth "
+            f"{bld['max_depth']}"
+        )
         for period, m in res["months"].items():
             if m.get("settle_median_s") is None:
                 continue
-            print(f"  {period}: {m['lines']:,} order lines -> settle_period {m['settle_median_s']:.2f} s "
-                  f"(runs {', '.join(f'{x:.2f}' for x in m['settle_s'])}; other processes "
-                  f"{', '.join(f'{x:.2f}' for x in m['other_cores'])} cores); scan {m['scan_median_s']:.3f} s raw / "
-                  f"{m['scan_orm_median_s']:.3f} s ORM; ratio {m['ratio_median']:.1f}x raw / "
-                  f"{m['ratio_orm_median']:.1f}x ORM, {m['ratio_cpu_median'] or 0:.1f}x in CPU time; "
-                  f"{m['reward_lines']:,} reward lines, {m['reports']:,} reports")
+            print(
+                f"  {period}: {m['lines']:,} order lines -> settle_period {m['settle_median_s']:.2f} s "
+                f"(runs {', '.join(f'{x:.2f}' for x in m['settle_s'])}; other processes "
+                f"{', '.join(f'{x:.2f}' for x in m['other_cores'])} cores); scan {m['scan_median_s']:.3f} s raw / "
+                f"{m['scan_orm_median_s']:.3f} s ORM; ratio {m['ratio_median']:.1f}x raw / "
+                f"{m['ratio_orm_median']:.1f}x ORM, {m['ratio_cpu_median'] or 0:.1f}x in CPU time; "
+                f"{m['reward_lines']:,} reward lines, {m['reports']:,} reports"
+            )
             if "memory" in m:
-                print(f"      memory run: peak RSS {m['memory']['maxrss_mib']:.0f} MiB, growth "
-                      f"{m['memory']['rss_growth_mib']:.0f} MiB over {m['memory']['rss_before_mib']:.0f} MiB")
+                print(
+                    f"      memory run: peak RSS {m['memory']['maxrss_mib']:.0f} MiB, growth "
+                    f"{m['memory']['rss_growth_mib']:.0f} MiB over {m['memory']['rss_before_mib']:.0f} MiB"
+                )
             if "tracemalloc" in m:
-                print(f"      tracemalloc run: peak {m['tracemalloc']['tracemalloc_peak_mib']:.0f} MiB of Python "
-                      f"allocations")
+                print(
+                    f"      tracemalloc run: peak {m['tracemalloc']['tracemalloc_peak_mib']:.0f} MiB of Python "
+                    f"allocations"
+                )
         for t in res["targets"]:
             print(f"  [{'met ' if t['met'] else 'MISS'}] {t['target']}: {t['value']:.2f}{t['unit']}")
         if len(res["code_states"]) > 1 or any(dirty for _c, dirty in res["code_states"]):
-            print(f"  !! src/ changed during the benchmark or had uncommitted changes (src tree, dirty): "
-                  f"{res['code_states']}")
+            print(
+                f"  !! src/ changed during the benchmark or had uncommitted changes (src tree, dirty): "
+                f"{res['code_states']}"
+            )
         print(f"  checks {'OK' if res['checks_ok'] else 'FAILED'}")
 
 
 # ============================================================================================
 # Child: one process, one database.
 # ============================================================================================
+
 
 def _setup_django(database_url: str) -> None:
     os.environ["DATABASE_URL"] = database_url
@@ -332,15 +403,20 @@ def _setup_django(database_url: str) -> None:
 def _code_state() -> dict:
     """The commit checked out when this process started, its src/ tree (commits that change only
     bench/ or docs/ keep it), and whether src/ had uncommitted changes."""
+
     def git(*cmd: str) -> str:
         try:
-            return subprocess.run(["git", "-C", str(ROOT), *cmd], capture_output=True, text=True,
-                                  timeout=10).stdout.strip()
+            return subprocess.run(
+                ["git", "-C", str(ROOT), *cmd], capture_output=True, text=True, timeout=10
+            ).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             return ""
 
-    return {"commit": _commit(), "src_tree": git("rev-parse", "--short", "HEAD:src") or "unknown",
-            "src_dirty": bool(git("status", "--porcelain", "--", "src"))}
+    return {
+        "commit": _commit(),
+        "src_tree": git("rev-parse", "--short", "HEAD:src") or "unknown",
+        "src_dirty": bool(git("status", "--porcelain", "--", "src")),
+    }
 
 
 def _month_bounds(period: str):
@@ -383,10 +459,12 @@ def run_build(args: argparse.Namespace) -> int:
 
     vendor = connection.vendor
     code = _code_state()
-    print(f"backend: {vendor} {_server_version(connection)}; commit {code['commit']}"
-          f"{' + uncommitted changes in src/' if code['src_dirty'] else ''}; agents {args.agents:,}; "
-          f"lines {args.lines:,} in {args.period}, {args.small_lines:,} in {args.small_period}; seed {args.seed}",
-          flush=True)
+    print(
+        f"backend: {vendor} {_server_version(connection)}; commit {code['commit']}"
+        f"{' + uncommitted changes in src/' if code['src_dirty'] else ''}; agents {args.agents:,}; "
+        f"lines {args.lines:,} in {args.period}, {args.small_lines:,} in {args.small_period}; seed {args.seed}",
+        flush=True,
+    )
     t0 = time.perf_counter()
     call_command("migrate", verbosity=0)
     if Agent.objects.exists():
@@ -398,11 +476,11 @@ def run_build(args: argparse.Namespace) -> int:
     with transaction.atomic():
         # Under UK rules, like tests/rewards: the plan has HIGH findings only (acknowledged below);
         # under Chinese rules the linter refuses its entry orders (CRIT), as it does glow-tiered's.
-        Brand.objects.create(name=demo_services.BRAND_NAME, currency="CNY", timezone="Asia/Shanghai",
-                             jurisdiction="uk")
+        Brand.objects.create(name=demo_services.BRAND_NAME, currency="CNY", timezone="Asia/Shanghai", jurisdiction="uk")
         levels = demo_services._catalog()
-        demo_services.load_agents(n=args.agents, seed=args.seed, levels=levels, wave=10, wave_share=0.8,
-                                  orders=False)  # no order history: the months below are the only orders
+        demo_services.load_agents(
+            n=args.agents, seed=args.seed, levels=levels, wave=10, wave_share=0.8, orders=False
+        )  # no order history: the months below are the only orders
     t_load = time.perf_counter() - t0
     max_depth = ReferrerLink.objects.aggregate(d=Max("depth"))["d"] or 0
     if args.agents == DEFAULT_AGENTS and max_depth < MIN_DEPTH:
@@ -411,8 +489,11 @@ def run_build(args: argparse.Namespace) -> int:
     # The plan, in force from the first day of the earlier month (validated on upload).
     text = PLAN_FILE.read_text(encoding="utf-8")
     version = plan_upload(text=text, filename=PLAN_FILE.name)
-    gate = ({"acknowledgement": "bench/settle.py: benchmark data, HIGH findings accepted"}
-            if "acknowledgement" in inspect.signature(plan_activate).parameters else {})
+    gate = (
+        {"acknowledgement": "bench/settle.py: benchmark data, HIGH findings accepted"}
+        if "acknowledgement" in inspect.signature(plan_activate).parameters
+        else {}
+    )
     plan_activate(version=version, active_from=_month_bounds(args.small_period)[0] - timedelta(days=1), **gate)
 
     # --- orders: completed restocks, one line of GLOW-30ML each, spread over each month ----------
@@ -423,12 +504,39 @@ def run_build(args: argparse.Namespace) -> int:
     rng = random.Random(args.seed)
     order_fields = [f.column for f in Order._meta.concrete_fields]
     line_fields = [f.column for f in OrderLine._meta.concrete_fields]
-    expected = {"id", "number", "kind", "buyer_id", "customer_id", "seller_id", "supply_mode", "target_level_id",
-                "status", "total", "idempotency_key", "ship_name", "ship_phone", "ship_address", "carrier",
-                "tracking_number", "shipped_at", "delivered_at", "created_at", "submitted_at", "paid_at",
-                "completed_at", "note"}
-    if set(order_fields) != expected or set(line_fields) != {"id", "order_id", "sku_id", "quantity", "unit_price",
-                                                               "line_total"}:
+    expected = {
+        "id",
+        "number",
+        "kind",
+        "buyer_id",
+        "customer_id",
+        "seller_id",
+        "supply_mode",
+        "target_level_id",
+        "status",
+        "total",
+        "idempotency_key",
+        "ship_name",
+        "ship_phone",
+        "ship_address",
+        "carrier",
+        "tracking_number",
+        "shipped_at",
+        "delivered_at",
+        "created_at",
+        "submitted_at",
+        "paid_at",
+        "completed_at",
+        "note",
+    }
+    if set(order_fields) != expected or set(line_fields) != {
+        "id",
+        "order_id",
+        "sku_id",
+        "quantity",
+        "unit_price",
+        "line_total",
+    }:
         raise RuntimeError(f"Order/OrderLine columns changed ({order_fields}, {line_fields}): update the bench")
     ops = connection.ops
     next_order = (Order.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
@@ -459,16 +567,40 @@ def run_build(args: argparse.Namespace) -> int:
                 total = unit * qty
                 completed = start + timedelta(seconds=offsets[done + i])
                 paid = completed - timedelta(hours=rng.uniform(1, 48))
-                row = {"id": next_order, "number": f"B{tag}{next_order:010d}", "kind": OrderKind.RESTOCK.value,
-                       "buyer_id": buyer, "customer_id": None, "seller_id": supplier, "supply_mode": "cloud",
-                       "target_level_id": None, "status": OrderStatus.COMPLETED.value, "total": money(total),
-                       "idempotency_key": None, "ship_name": "", "ship_phone": "", "ship_address": "",
-                       "carrier": "", "tracking_number": "", "shipped_at": None, "delivered_at": None,
-                       "created_at": dt(paid - timedelta(hours=1)), "submitted_at": dt(paid - timedelta(hours=1)),
-                       "paid_at": dt(paid), "completed_at": dt(completed), "note": ""}
+                row = {
+                    "id": next_order,
+                    "number": f"B{tag}{next_order:010d}",
+                    "kind": OrderKind.RESTOCK.value,
+                    "buyer_id": buyer,
+                    "customer_id": None,
+                    "seller_id": supplier,
+                    "supply_mode": "cloud",
+                    "target_level_id": None,
+                    "status": OrderStatus.COMPLETED.value,
+                    "total": money(total),
+                    "idempotency_key": None,
+                    "ship_name": "",
+                    "ship_phone": "",
+                    "ship_address": "",
+                    "carrier": "",
+                    "tracking_number": "",
+                    "shipped_at": None,
+                    "delivered_at": None,
+                    "created_at": dt(paid - timedelta(hours=1)),
+                    "submitted_at": dt(paid - timedelta(hours=1)),
+                    "paid_at": dt(paid),
+                    "completed_at": dt(completed),
+                    "note": "",
+                }
                 orders.append(tuple(row[c] for c in order_fields))
-                line = {"id": next_line, "order_id": next_order, "sku_id": sku.pk, "quantity": qty,
-                        "unit_price": money(unit), "line_total": money(total)}
+                line = {
+                    "id": next_line,
+                    "order_id": next_order,
+                    "sku_id": sku.pk,
+                    "quantity": qty,
+                    "unit_price": money(unit),
+                    "line_total": money(total),
+                }
                 lines.append(tuple(line[c] for c in line_fields))
                 next_order += 1
                 next_line += 1
@@ -484,8 +616,11 @@ def run_build(args: argparse.Namespace) -> int:
                     for row in rows:
                         cp.write_row(row)
             else:
-                cursor.executemany(f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in columns)}) VALUES "
-                                   f"({', '.join(['%s'] * len(columns))})", rows)
+                cursor.executemany(
+                    f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in columns)}) VALUES "
+                    f"({', '.join(['%s'] * len(columns))})",
+                    rows,
+                )
 
     months = {}
     t_orders = 0.0
@@ -498,8 +633,11 @@ def run_build(args: argparse.Namespace) -> int:
         elapsed = time.perf_counter() - t0
         t_orders += elapsed
         months[period] = {"lines": n, "orders": n, "insert_s": elapsed}
-        print(f"orders: {n:,} completed restock orders of one line in {period}, inserted in {elapsed:.1f} s "
-              f"({'COPY' if vendor == 'postgresql' else 'executemany'})", flush=True)
+        print(
+            f"orders: {n:,} completed restock orders of one line in {period}, inserted in {elapsed:.1f} s "
+            f"({'COPY' if vendor == 'postgresql' else 'executemany'})",
+            flush=True,
+        )
     with connection.cursor() as cursor:
         for sql in ops.sequence_reset_sql(no_style(), [Order, OrderLine]):
             cursor.execute(sql)
@@ -523,16 +661,28 @@ def run_build(args: argparse.Namespace) -> int:
             cursor.execute("SELECT pg_database_size(current_database())")
             size["postgresql"] = cursor.fetchone()[0]
     result = {
-        "role": "build", "backend": vendor, "server_version": _server_version(connection), **code,
-        "python": platform.python_version(), "cpus": os.cpu_count(), "agents": args.agents, "seed": args.seed,
-        "max_depth": max_depth, "levels": levels_mix, "months": months, "plan": f"{version}",
+        "role": "build",
+        "backend": vendor,
+        "server_version": _server_version(connection),
+        **code,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "agents": args.agents,
+        "seed": args.seed,
+        "max_depth": max_depth,
+        "levels": levels_mix,
+        "months": months,
+        "plan": f"{version}",
         "build_s": {"migrate": t_migrate, "load_agents": t_load, "orders": t_orders, "analyze": t_analyze},
         "db_bytes": size.get(vendor),
     }
     connection.close()
-    print(f"build: migrate {t_migrate:.1f} s, load_agents {t_load:.1f} s (depth {max_depth}), orders "
-          f"{t_orders:.1f} s, {'VACUUM ANALYZE' if vendor == 'postgresql' else 'ANALYZE'} {t_analyze:.1f} s; "
-          f"database {(result['db_bytes'] or 0) / 2**20:,.0f} MiB; levels {levels_mix}", flush=True)
+    print(
+        f"build: migrate {t_migrate:.1f} s, load_agents {t_load:.1f} s (depth {max_depth}), orders "
+        f"{t_orders:.1f} s, {'VACUUM ANALYZE' if vendor == 'postgresql' else 'ANALYZE'} {t_analyze:.1f} s; "
+        f"database {(result['db_bytes'] or 0) / 2**20:,.0f} MiB; levels {levels_mix}",
+        flush=True,
+    )
     Path(args.json).write_text(json.dumps(result, indent=2, default=str))
     return 0
 
@@ -601,8 +751,9 @@ class _Phases:
         """Count the SQL of the connections other threads open, too."""
         from django.db.backends.signals import connection_created
 
-        connection_created.connect(lambda sender, connection, **kw: connection.execute_wrappers.append(self.sql),
-                                   weak=False)
+        connection_created.connect(
+            lambda sender, connection, **kw: connection.execute_wrappers.append(self.sql), weak=False
+        )
 
 
 def run_measure(args: argparse.Namespace) -> int:
@@ -628,18 +779,30 @@ def run_measure(args: argparse.Namespace) -> int:
     connection.ensure_connection()
     load_before = os.getloadavg()[0]
     rss_start = _rss_mib()
-    result: dict = {"role": role, "period": period, "backend": vendor, "load_average": load_before,
-                    "rss_start_mib": rss_start, **code}
+    result: dict = {
+        "role": role,
+        "period": period,
+        "backend": vendor,
+        "load_average": load_before,
+        "rss_start_mib": rss_start,
+        **code,
+    }
 
     # --- the plain aggregate scan: the same orders, the same filter as the settlement's metric -----
     kinds = [str(k) for k in VOLUME_KINDS]
     statuses = [str(s) for s in COUNTED]
     table, qn = Order._meta.db_table, connection.ops.quote_name
-    raw = (f"SELECT {qn('buyer_id')}, SUM({qn('total')}) FROM {qn(table)} WHERE {qn('kind')} IN "
-           f"({', '.join(['%s'] * len(kinds))}) AND {qn('status')} IN ({', '.join(['%s'] * len(statuses))}) "
-           f"AND {qn('completed_at')} >= %s AND {qn('completed_at')} < %s GROUP BY {qn('buyer_id')}")
-    raw_params = [*kinds, *statuses, connection.ops.adapt_datetimefield_value(start),
-                  connection.ops.adapt_datetimefield_value(end)]
+    raw = (
+        f"SELECT {qn('buyer_id')}, SUM({qn('total')}) FROM {qn(table)} WHERE {qn('kind')} IN "
+        f"({', '.join(['%s'] * len(kinds))}) AND {qn('status')} IN ({', '.join(['%s'] * len(statuses))}) "
+        f"AND {qn('completed_at')} >= %s AND {qn('completed_at')} < %s GROUP BY {qn('buyer_id')}"
+    )
+    raw_params = [
+        *kinds,
+        *statuses,
+        connection.ops.adapt_datetimefield_value(start),
+        connection.ops.adapt_datetimefield_value(end),
+    ]
 
     def scan_raw() -> dict:
         with connection.cursor() as cursor:
@@ -647,9 +810,15 @@ def run_measure(args: argparse.Namespace) -> int:
             return dict(cursor.fetchall())
 
     def scan_orm() -> dict:
-        rows = (Order.objects.filter(kind__in=VOLUME_KINDS, status__in=COUNTED, completed_at__gte=start,
-                                     completed_at__lt=end)
-                .values_list("buyer_id").annotate(s=Sum("total")).order_by().values_list("buyer_id", "s"))
+        rows = (
+            Order.objects.filter(
+                kind__in=VOLUME_KINDS, status__in=COUNTED, completed_at__gte=start, completed_at__lt=end
+            )
+            .values_list("buyer_id")
+            .annotate(s=Sum("total"))
+            .order_by()
+            .values_list("buyer_id", "s")
+        )
         return dict(rows)
 
     def timed(fn, n: int) -> tuple[list[float], list[float], object]:
@@ -667,10 +836,19 @@ def run_measure(args: argparse.Namespace) -> int:
         raw_s, raw_cpu, raw_rows = timed(scan_raw, args.scans)
         orm_s, _orm_cpu, orm_rows = timed(scan_orm, args.scans)
         scan_total = sum((Decimal(str(v)) for v in raw_rows.values()), Decimal("0"))
-        result.update(scan_raw_s=statistics.median(raw_s), scan_raw_samples=raw_s, scan_orm_s=statistics.median(orm_s),
-                      scan_orm_samples=orm_s, scan_buyers=len(raw_rows), scan_raw_cpu_s=statistics.median(raw_cpu))
-        print(f"   plain scan over {period}: raw SQL {statistics.median(raw_s):.3f} s, ORM "
-              f"{statistics.median(orm_s):.3f} s (median of {args.scans}; {len(raw_rows):,} buyers)", flush=True)
+        result.update(
+            scan_raw_s=statistics.median(raw_s),
+            scan_raw_samples=raw_s,
+            scan_orm_s=statistics.median(orm_s),
+            scan_orm_samples=orm_s,
+            scan_buyers=len(raw_rows),
+            scan_raw_cpu_s=statistics.median(raw_cpu),
+        )
+        print(
+            f"   plain scan over {period}: raw SQL {statistics.median(raw_s):.3f} s, ORM "
+            f"{statistics.median(orm_s):.3f} s (median of {args.scans}; {len(raw_rows):,} buyers)",
+            flush=True,
+        )
 
     # --- settle_period ---------------------------------------------------------------------------
     phases = None
@@ -744,8 +922,14 @@ def run_measure(args: argparse.Namespace) -> int:
     # and the PostgreSQL server, whose backends may include other people's test databases).
     result["other_cores"] = max(0.0, ((cpu1[0] - cpu0[0]) - (cpu1[1] - cpu0[1]) - (cpu1[2] - cpu0[2])) / settle_s)
     # Peak RSS of the process minus its RSS just before (a "memory" run does nothing else first).
-    result.update(settle_s=settle_s, settle_cpu_s=settle_cpu_s, rss_before_mib=rss_before, maxrss_mib=maxrss_after,
-                  maxrss_before_mib=maxrss_before, rss_growth_mib=maxrss_after - rss_before)
+    result.update(
+        settle_s=settle_s,
+        settle_cpu_s=settle_cpu_s,
+        rss_before_mib=rss_before,
+        maxrss_mib=maxrss_after,
+        maxrss_before_mib=maxrss_before,
+        rss_growth_mib=maxrss_after - rss_before,
+    )
     if role == "tracemalloc":
         import tracemalloc
 
@@ -766,8 +950,11 @@ def run_measure(args: argparse.Namespace) -> int:
     paid = lines.aggregate(s=Sum("amount"))["s"] or Decimal("0")
     reports = SettlementReport.objects.filter(run=run)
     n_reports = reports.count()
-    checks = {"finished": run.finished_at is not None, "run.lines = stored lines": run.lines == n_lines,
-              "run.total = sum of lines": abs(run.total - paid) < Decimal("0.01")}
+    checks = {
+        "finished": run.finished_at is not None,
+        "run.lines = stored lines": run.lines == n_lines,
+        "run.total = sum of lines": abs(run.total - paid) < Decimal("0.01"),
+    }
     # The ledger: the period's entries balance and credit the agents what the lines say.
     ledger_sum = JournalLine.objects.filter(entry__reference=source).aggregate(s=Sum("amount"))["s"] or 0
     credited = JournalLine.objects.filter(entry__reference=source, amount__lt=0).aggregate(s=Sum("amount"))["s"] or 0
@@ -785,38 +972,66 @@ def run_measure(args: argparse.Namespace) -> int:
     if top is not None:
         closure = team_purchase_volume(agent=top[0], start=start, end=end)
         checks["largest team volume = closure query"] = abs(top[1] - closure) <= slack
-        result["largest_team"] = {"agent": top[0], "volume": str(top[1]),
-                                  "members": ReferrerLink.objects.filter(ancestor_id=top[0]).count()}
-    checks["a report per agent with volume"] = n_reports == Agent.objects.filter(
-        pk__in=reports.values("agent_id")).count() and n_reports > 0
-    result.update(reward_lines=n_lines, reports=n_reports, payout=str(run.total), volume=str(run.volume),
-                  checks=checks, checks_ok=all(checks.values()))
+        result["largest_team"] = {
+            "agent": top[0],
+            "volume": str(top[1]),
+            "members": ReferrerLink.objects.filter(ancestor_id=top[0]).count(),
+        }
+    checks["a report per agent with volume"] = (
+        n_reports == Agent.objects.filter(pk__in=reports.values("agent_id")).count() and n_reports > 0
+    )
+    result.update(
+        reward_lines=n_lines,
+        reports=n_reports,
+        payout=str(run.total),
+        volume=str(run.volume),
+        checks=checks,
+        checks_ok=all(checks.values()),
+    )
     bad = [k for k, v in checks.items() if not v]
 
     extra = ""
     if role == "time":
-        extra = (f"; scan raw {result['scan_raw_s']:.3f} s -> ratio {result['ratio_raw']:.1f}x "
-                 f"(ORM {result['ratio_orm']:.1f}x; CPU {settle_cpu_s:.2f} / {result['scan_raw_cpu_s']:.3f} s = "
-                 f"{result['ratio_cpu'] or 0:.1f}x)")
+        extra = (
+            f"; scan raw {result['scan_raw_s']:.3f} s -> ratio {result['ratio_raw']:.1f}x "
+            f"(ORM {result['ratio_orm']:.1f}x; CPU {settle_cpu_s:.2f} / {result['scan_raw_cpu_s']:.3f} s = "
+            f"{result['ratio_cpu'] or 0:.1f}x)"
+        )
     if role == "tracemalloc":
         extra = f"; tracemalloc peak {result['tracemalloc_peak_mib']:.0f} MiB (slows the run)"
-    print(f"   {role}: settle_period({period}) {settle_s:.2f} s{extra}; peak RSS {maxrss_after:.0f} MiB (growth "
-          f"{result['rss_growth_mib']:.0f} MiB over {rss_before:.0f}); {n_lines:,} lines, {n_reports:,} reports, "
-          f"paid {run.total} on {run.volume}; load {load_before:.2f}, other processes "
-          f"{result['other_cores']:.2f} cores; checks "
-          + ("OK" if not bad else f"FAILED: {bad}"), flush=True)
+    print(
+        f"   {role}: settle_period({period}) {settle_s:.2f} s{extra}; peak RSS {maxrss_after:.0f} MiB (growth "
+        f"{result['rss_growth_mib']:.0f} MiB over {rss_before:.0f}); {n_lines:,} lines, {n_reports:,} reports, "
+        f"paid {run.total} on {run.volume}; load {load_before:.2f}, other processes "
+        f"{result['other_cores']:.2f} cores; checks " + ("OK" if not bad else f"FAILED: {bad}"),
+        flush=True,
+    )
 
     if phases is not None:
         names = sorted(phases.excl, key=lambda k: -phases.excl[k])
-        result["phases"] = [{"phase": k, "calls": phases.calls[k], "seconds": phases.excl[k], "cpu_s": phases.cpu[k],
-                             "statements": phases.sql_n[k], "sql_s": phases.sql_s[k]} for k in names]
+        result["phases"] = [
+            {
+                "phase": k,
+                "calls": phases.calls[k],
+                "seconds": phases.excl[k],
+                "cpu_s": phases.cpu[k],
+                "statements": phases.sql_n[k],
+                "sql_s": phases.sql_s[k],
+            }
+            for k in names
+        ]
         total_n = sum(phases.sql_n.values())
-        print(f"   where the time goes (exclusive wall time, CPU time of this process; SQL statements through "
-              f"Django's cursor (COPY not counted) and their time; {total_n:,} statements in all):", flush=True)
+        print(
+            f"   where the time goes (exclusive wall time, CPU time of this process; SQL statements through "
+            f"Django's cursor (COPY not counted) and their time; {total_n:,} statements in all):",
+            flush=True,
+        )
         for p in result["phases"]:
-            print(f"     {p['seconds']:8.2f} s {100 * p['seconds'] / settle_s:5.1f} % cpu {p['cpu_s']:6.2f} s  "
-                  f"{p['phase']:<44} calls {p['calls']:>7,}  SQL {p['statements']:>8,} stmts {p['sql_s']:7.2f} s",
-                  flush=True)
+            print(
+                f"     {p['seconds']:8.2f} s {100 * p['seconds'] / settle_s:5.1f} % cpu {p['cpu_s']:6.2f} s  "
+                f"{p['phase']:<44} calls {p['calls']:>7,}  SQL {p['statements']:>8,} stmts {p['sql_s']:7.2f} s",
+                flush=True,
+            )
     if profiler is not None:
         import io
         import pstats
@@ -826,13 +1041,16 @@ def run_measure(args: argparse.Namespace) -> int:
         stats.sort_stats("cumulative").print_stats(45)
         stats.sort_stats("tottime").print_stats(30)
         out = BENCH_DIR / f"settle-{vendor}-profile.txt"
-        out.write_text(f"cProfile of settle_period(period={period!r}), {settle_s:.1f} s under the profiler\n"
-                       + buf.getvalue())
+        out.write_text(
+            f"cProfile of settle_period(period={period!r}), {settle_s:.1f} s under the profiler\n" + buf.getvalue()
+        )
         top = []
-        for (filename, line, func), (_cc, nc, tt, ct, _callers) in sorted(stats.stats.items(),
-                                                                        key=lambda kv: -kv[1][3])[:40]:
-            top.append({"function": f"{Path(filename).name}:{line}({func})", "calls": nc, "tottime_s": tt,
-                        "cumtime_s": ct})
+        for (filename, line, func), (_cc, nc, tt, ct, _callers) in sorted(
+            stats.stats.items(), key=lambda kv: -kv[1][3]
+        )[:40]:
+            top.append(
+                {"function": f"{Path(filename).name}:{line}({func})", "calls": nc, "tottime_s": tt, "cumtime_s": ct}
+            )
         result["profile_top"] = top
         print(f"   cProfile written to {out}; by cumulative time:", flush=True)
         for t in top[:25]:
@@ -843,22 +1061,41 @@ def run_measure(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--agents", type=int, default=DEFAULT_AGENTS, help="agents to generate (default 100000)")
-    parser.add_argument("--lines", type=int, default=DEFAULT_LINES,
-                        help="order lines (= orders of one line) in the measured month (default 1000000)")
-    parser.add_argument("--small-lines", type=int, default=None,
-                        help="order lines in the month before, for the memory comparison (default lines / 4)")
-    parser.add_argument("--backend", choices=("sqlite", "postgresql", "all"), default="all",
-                        help="which databases to run on (default all; PostgreSQL is skipped if unreachable)")
-    parser.add_argument("--postgres-url", default=PG_ADMIN_URL,
-                        help=f"PostgreSQL server ({PG_DB} and {PG_RUN_DB} are dropped and re-created there)")
+    parser.add_argument(
+        "--lines",
+        type=int,
+        default=DEFAULT_LINES,
+        help="order lines (= orders of one line) in the measured month (default 1000000)",
+    )
+    parser.add_argument(
+        "--small-lines",
+        type=int,
+        default=None,
+        help="order lines in the month before, for the memory comparison (default lines / 4)",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=("sqlite", "postgresql", "all"),
+        default="all",
+        help="which databases to run on (default all; PostgreSQL is skipped if unreachable)",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=PG_ADMIN_URL,
+        help=f"PostgreSQL server ({PG_DB} and {PG_RUN_DB} are dropped and re-created there)",
+    )
     parser.add_argument("--reps", type=int, default=3, help="timed settlements per month (default 3)")
     parser.add_argument("--scans", type=int, default=5, help="timed plain scans per timed run (median; default 5)")
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--smoke", action="store_true",
-                        help="tiny run to check the script: 3,000 agents, 20,000 lines, 1 repetition, 2 scans")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny run to check the script: 3,000 agents, 20,000 lines, 1 repetition, 2 scans",
+    )
     parser.add_argument("--database-url", help=argparse.SUPPRESS)  # child mode
     parser.add_argument("--role", help=argparse.SUPPRESS)
     parser.add_argument("--period", help=argparse.SUPPRESS)

@@ -65,11 +65,13 @@ def child(size: int, seed: int) -> dict:
     baseline = _rss_mb()
     plan = load_plan(PLAN)
     base = load_scenario(SCENARIO)
-    scenario = base.model_copy(update={
-        "market_size": size,
-        "founders": {"partner": max(1, size // 40_000), "general": max(4, size // 10_000)},
-        "recruitment": base.recruitment.model_copy(update={"join_probability": Decimal("0.08")}),
-    })
+    scenario = base.model_copy(
+        update={
+            "market_size": size,
+            "founders": {"partner": max(1, size // 40_000), "general": max(4, size // 10_000)},
+            "recruitment": base.recruitment.model_copy(update={"join_probability": Decimal("0.08")}),
+        }
+    )
     started = time.perf_counter()
     result = run_simulation(plan, scenario, seed=seed)
     simulate_s = time.perf_counter() - started
@@ -107,8 +109,15 @@ def machine() -> dict:
     import numpy
 
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem, 1), "python": platform.python_version(),
-            "numpy": numpy.__version__, "matplotlib": matplotlib.__version__, "platform": platform.platform()}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem, 1),
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "matplotlib": matplotlib.__version__,
+        "platform": platform.platform(),
+    }
 
 
 def main() -> int:
@@ -125,38 +134,55 @@ def main() -> int:
     sizes = [20_000] if args.smoke else [int(s) for s in args.sizes.split(",")]
     reps = 1 if args.smoke else args.reps
     info = machine()
-    print(f"machine: {info['cpu']} · {info['cores']} cores · {info['memory_gib']} GiB · Python {info['python']} · "
-          f"numpy {info['numpy']}")
+    print(
+        f"machine: {info['cpu']} · {info['cores']} cores · {info['memory_gib']} GiB · Python {info['python']} · "
+        f"numpy {info['numpy']}"
+    )
     results, ok = [], True
     for size in sizes:
         runs = []
         for rep in range(reps):
-            out = subprocess.run([sys.executable, __file__, "--child", str(size), str(args.seed + rep)],
-                                 capture_output=True, text=True, check=False)
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", str(size), str(args.seed + rep)],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if out.returncode != 0:
                 print(out.stderr, file=sys.stderr)
                 return 1
             run = json.loads(out.stdout.strip().splitlines()[-1])
             runs.append(run)
-            print(f"  {size:>9,} agents  run {rep + 1}: simulate {run['simulate_s']:6.2f} s"
-                  f"  write {run['write_s']:5.2f} s  peak {run['peak_mb']:7.1f} MB  joined {run['ever_joined']:,}"
-                  f"  active {run['active_at_end']:,}  balanced {run['balanced']}")
+            print(
+                f"  {size:>9,} agents  run {rep + 1}: simulate {run['simulate_s']:6.2f} s"
+                f"  write {run['write_s']:5.2f} s  peak {run['peak_mb']:7.1f} MB  joined {run['ever_joined']:,}"
+                f"  active {run['active_at_end']:,}  balanced {run['balanced']}"
+            )
         median = statistics.median(r["simulate_s"] for r in runs)
         target = TARGETS.get(size)
         met = target is None or median <= target
         ok &= met and all(r["balanced"] for r in runs)
         summary = {
-            "size": size, "runs": runs, "median_simulate_s": round(median, 3),
+            "size": size,
+            "runs": runs,
+            "median_simulate_s": round(median, 3),
             "median_write_s": round(statistics.median(r["write_s"] for r in runs), 3),
             "median_peak_mb": round(statistics.median(r["peak_mb"] for r in runs), 1),
-            "target_s": target, "ratio_to_target": round(median / target, 3) if target else None, "met": met,
+            "target_s": target,
+            "ratio_to_target": round(median / target, 3) if target else None,
+            "met": met,
             "seconds_per_million_agent_months": round(median / (size * runs[0]["months"]) * 1e6, 3),
         }
         results.append(summary)
-        print(f"{size:>11,} × {runs[0]['months']} months: median {median:.2f} s"
-              + (f" (target {target:.0f} s, {median / target:.2f}× of it: {'met' if met else 'MISSED'})" if target
-                 else "")
-              + f", peak {summary['median_peak_mb']:.0f} MB, write {summary['median_write_s']:.2f} s")
+        print(
+            f"{size:>11,} × {runs[0]['months']} months: median {median:.2f} s"
+            + (
+                f" (target {target:.0f} s, {median / target:.2f}× of it: {'met' if met else 'MISSED'})"
+                if target
+                else ""
+            )
+            + f", peak {summary['median_peak_mb']:.0f} MB, write {summary['median_write_s']:.2f} s"
+        )
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps({"machine": info, "results": results}, indent=2) + "\n", encoding="utf-8")
     print(f"results: {OUT.relative_to(ROOT)}")

@@ -49,8 +49,8 @@ SQLITE_PATH = BENCH_DIR / "tree.sqlite3"
 PG_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/")
 PG_DB = "weishang_bench"
 DEFAULT_AGENTS = 100_000
-MIN_DEPTH = 30                  # required referrer depth at the default size
-IN_CHUNK = 30_000               # ids per IN list in the naive walk (SQLite allows 32,766 variables)
+MIN_DEPTH = 30  # required referrer depth at the default size
+IN_CHUNK = 30_000  # ids per IN list in the naive walk (SQLite allows 32,766 variables)
 
 # Targets (medians): typical agent < 5 ms, root < 100 ms, closure >= 10x faster than the naive walk.
 TARGET_TYPICAL_MS = 5.0
@@ -61,6 +61,7 @@ TARGET_RATIO = 10.0
 # ============================================================================================
 # Parent: prepare a fresh database per backend and run the measurements in a subprocess.
 # ============================================================================================
+
 
 def _pg_url(dbname: str, admin_url: str) -> str:
     parts = urlsplit(admin_url)
@@ -85,8 +86,9 @@ def _prepare_postgresql(admin_url: str, dbname: str | None = None) -> tuple[str 
         return None, f"psycopg not importable: {exc}"
     admin = _pg_url("postgres", admin_url)
     try:
-        with psycopg.connect(admin.replace("postgres://", "postgresql://", 1), autocommit=True,
-                             connect_timeout=3) as conn:
+        with psycopg.connect(
+            admin.replace("postgres://", "postgresql://", 1), autocommit=True, connect_timeout=3
+        ) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{dbname}"')
     except psycopg.Error as exc:
@@ -111,9 +113,24 @@ def run_parent(args: argparse.Namespace) -> int:
                 continue
         out = BENCH_DIR / f"tree-{backend}.json"
         out.unlink(missing_ok=True)
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--database-url", url, "--json", str(out),
-               "--agents", str(args.agents), "--seed", str(args.seed), "--wave", str(args.wave),
-               "--wave-share", str(args.wave_share), "--scale", str(args.scale)]
+        cmd = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--database-url",
+            url,
+            "--json",
+            str(out),
+            "--agents",
+            str(args.agents),
+            "--seed",
+            str(args.seed),
+            "--wave",
+            str(args.wave),
+            "--wave-share",
+            str(args.wave_share),
+            "--scale",
+            str(args.scale),
+        ]
         if args.no_vacuum:
             cmd.append("--no-vacuum")
         print(f"\n== {backend}: {url}", flush=True)
@@ -147,13 +164,16 @@ def _print_summary(results: dict[str, dict]) -> None:
         print(line)
     for n in names:
         missed = [t["target"] for t in results[n]["targets"] if not t["met"]]
-        print(f"{n}: {len(results[n]['targets']) - len(missed)}/{len(results[n]['targets'])} targets met"
-              + (f"; missed: {'; '.join(missed)}" if missed else ""))
+        print(
+            f"{n}: {len(results[n]['targets']) - len(missed)}/{len(results[n]['targets'])} targets met"
+            + (f"; missed: {'; '.join(missed)}" if missed else "")
+        )
 
 
 # ============================================================================================
 # Child: one backend, one process.
 # ============================================================================================
+
 
 def _ms(seconds: float) -> float:
     return seconds * 1000.0
@@ -179,7 +199,7 @@ def _measure(fn, reps: int, warmup: int = 3) -> list[float]:
 
 def _chunks(seq: list[int], size: int):
     for i in range(0, len(seq), size):
-        yield seq[i:i + size]
+        yield seq[i : i + size]
 
 
 def run_child(args: argparse.Namespace) -> int:
@@ -215,8 +235,11 @@ def run_child(args: argparse.Namespace) -> int:
     def reps(n: int) -> int:
         return max(5, round(n * scale))
 
-    print(f"backend: {vendor} {_server_version(connection)}; commit {_commit()}; agents: {args.agents:,}; "
-          f"generator: wave={args.wave}, wave_share={args.wave_share}, seed={args.seed}", flush=True)
+    print(
+        f"backend: {vendor} {_server_version(connection)}; commit {_commit()}; agents: {args.agents:,}; "
+        f"generator: wave={args.wave}, wave_share={args.wave_share}, seed={args.seed}",
+        flush=True,
+    )
 
     # --- build ---------------------------------------------------------------------------
     t0 = time.perf_counter()
@@ -240,8 +263,9 @@ def run_child(args: argparse.Namespace) -> int:
     try:
         with transaction.atomic():
             levels = demo_services._catalog()
-            demo_services.load_agents(n=args.agents, seed=args.seed, levels=levels, wave=args.wave,
-                                      wave_share=args.wave_share)
+            demo_services.load_agents(
+                n=args.agents, seed=args.seed, levels=levels, wave=args.wave, wave_share=args.wave_share
+            )
     finally:
         tree.rebuild = original_rebuild
     t_load = time.perf_counter() - t0
@@ -264,12 +288,18 @@ def run_child(args: argparse.Namespace) -> int:
     supplier_links = SupplierLink.objects.count()
     orders = Order.objects.count()
     max_depth = ReferrerLink.objects.aggregate(d=Max("depth"))["d"] or 0
-    print(f"build: migrate {t_migrate:.1f} s, load_agents {t_load:.1f} s "
-          f"(referrer closure rebuild {rebuild_times.get('referrer', 0):.1f} s, "
-          f"supplier {rebuild_times.get('supplier', 0):.1f} s), {maintenance} {t_analyze:.1f} s"
-          + (f" (server autovacuum: {autovacuum})" if autovacuum else ""), flush=True)
-    print(f"rows: {args.agents:,} agents, {referrer_links:,} referrer links, {supplier_links:,} supplier links, "
-          f"{orders:,} orders; max referrer depth {max_depth}", flush=True)
+    print(
+        f"build: migrate {t_migrate:.1f} s, load_agents {t_load:.1f} s "
+        f"(referrer closure rebuild {rebuild_times.get('referrer', 0):.1f} s, "
+        f"supplier {rebuild_times.get('supplier', 0):.1f} s), {maintenance} {t_analyze:.1f} s"
+        + (f" (server autovacuum: {autovacuum})" if autovacuum else ""),
+        flush=True,
+    )
+    print(
+        f"rows: {args.agents:,} agents, {referrer_links:,} referrer links, {supplier_links:,} supplier links, "
+        f"{orders:,} orders; max referrer depth {max_depth}",
+        flush=True,
+    )
     if args.agents == DEFAULT_AGENTS and max_depth < MIN_DEPTH:
         raise AssertionError(f"referrer depth {max_depth} < {MIN_DEPTH}: use a smaller --wave or larger --wave-share")
 
@@ -279,18 +309,27 @@ def run_child(args: argparse.Namespace) -> int:
     root_sizes = {pk: team_size(agent=pk) for pk in roots}
     root = max(roots, key=lambda pk: (root_sizes[pk], -pk))
     # Not a root: this team is also the one moved to another referrer and back.
-    sizes = (ReferrerLink.objects.filter(ancestor__referrer__isnull=False)
-             .values("ancestor_id").order_by().annotate(n=Count("*"))
-             .filter(n__gte=200, n__lte=5000).values_list("ancestor_id", "n"))
+    sizes = (
+        ReferrerLink.objects.filter(ancestor__referrer__isnull=False)
+        .values("ancestor_id")
+        .order_by()
+        .annotate(n=Count("*"))
+        .filter(n__gte=200, n__lte=5000)
+        .values_list("ancestor_id", "n")
+    )
     k_agent, k_size = min(sizes, key=lambda row: (abs(row[1] - 1000), row[0]))
-    deepest, deepest_depth = (ReferrerLink.objects.order_by("-depth", "descendant_id")
-                              .values_list("descendant_id", "depth").first())
+    deepest, deepest_depth = (
+        ReferrerLink.objects.order_by("-depth", "descendant_id").values_list("descendant_id", "depth").first()
+    )
     all_ids = list(Agent.objects.order_by("pk").values_list("pk", flat=True))
     typical = rng.sample(all_ids, min(200, len(all_ids)))
     typical_sizes = sorted(team_size(agent=pk) for pk in typical)
-    print(f"subjects: root #{root} (team {root_sizes[root]:,}); 1,000-team #{k_agent} (team {k_size:,}); "
-          f"typical: {len(typical)} random agents (team size median {statistics.median(typical_sizes):g}, "
-          f"max {typical_sizes[-1]:,}); deepest #{deepest} (depth {deepest_depth})", flush=True)
+    print(
+        f"subjects: root #{root} (team {root_sizes[root]:,}); 1,000-team #{k_agent} (team {k_size:,}); "
+        f"typical: {len(typical)} random agents (team size median {statistics.median(typical_sizes):g}, "
+        f"max {typical_sizes[-1]:,}); deepest #{deepest} (depth {deepest_depth})",
+        flush=True,
+    )
 
     now = timezone.now()
     start, end = now - timedelta(days=30), now
@@ -309,7 +348,10 @@ def run_child(args: argparse.Namespace) -> int:
         total = Decimal("0")
         for chunk in _chunks(naive_team(agent_id), IN_CHUNK):
             part = Order.objects.filter(
-                status=OrderStatus.COMPLETED, kind__in=VOLUME_KINDS, completed_at__gte=start, completed_at__lt=end,
+                status=OrderStatus.COMPLETED,
+                kind__in=VOLUME_KINDS,
+                completed_at__gte=start,
+                completed_at__lt=end,
                 buyer_id__in=chunk,
             ).aggregate(t=Sum("total"))["t"]
             total += part or 0
@@ -323,47 +365,69 @@ def run_child(args: argparse.Namespace) -> int:
     operations: list[dict] = []
 
     def record(name: str, samples: list[float], naive: list[float] | None = None, note: str = "") -> None:
-        op = {"name": name, "reps": len(samples), "median_ms": statistics.median(samples), "p99_ms": _p99(samples),
-              "note": note}
+        op = {
+            "name": name,
+            "reps": len(samples),
+            "median_ms": statistics.median(samples),
+            "p99_ms": _p99(samples),
+            "note": note,
+        }
         if naive is not None:
             op.update(naive_reps=len(naive), naive_median_ms=statistics.median(naive), naive_p99_ms=_p99(naive))
             op["ratio"] = op["naive_median_ms"] / op["median_ms"]
         operations.append(op)
-        print(f"  measured {name:<32} median {op['median_ms']:9.2f} ms"
-              + (f"  naive {op['naive_median_ms']:9.2f} ms" if naive is not None else ""), flush=True)
+        print(
+            f"  measured {name:<32} median {op['median_ms']:9.2f} ms"
+            + (f"  naive {op['naive_median_ms']:9.2f} ms" if naive is not None else ""),
+            flush=True,
+        )
 
     load_before = os.getloadavg()[0]
-    print(f"measuring … (1-min load average {load_before:.2f} on {os.cpu_count()} CPUs"
-          + ("; other processes are busy, expect noisy figures" if load_before > 1.5 else "") + ")", flush=True)
+    print(
+        f"measuring … (1-min load average {load_before:.2f} on {os.cpu_count()} CPUs"
+        + ("; other processes are busy, expect noisy figures" if load_before > 1.5 else "")
+        + ")",
+        flush=True,
+    )
     # Repetitions scale with cost: cheap queries many times, the root and moves fewer.
     plans = [
         ("root", root, reps(50), reps(20)),
         ("1,000-team", k_agent, reps(200), reps(100)),
     ]
     for label, pk, n_closure, n_naive in plans:
-        record(f"team size: {label}", _measure(lambda i, pk=pk: team_size(agent=pk), n_closure),
-               _measure(lambda i, pk=pk: len(naive_team(pk)), n_naive))
-        record(f"team volume 30d: {label}",
-               _measure(lambda i, pk=pk: team_purchase_volume(agent=pk, start=start, end=end), n_closure),
-               _measure(lambda i, pk=pk: naive_volume(pk), n_naive))
+        record(
+            f"team size: {label}",
+            _measure(lambda i, pk=pk: team_size(agent=pk), n_closure),
+            _measure(lambda i, pk=pk: len(naive_team(pk)), n_naive),
+        )
+        record(
+            f"team volume 30d: {label}",
+            _measure(lambda i, pk=pk: team_purchase_volume(agent=pk, start=start, end=end), n_closure),
+            _measure(lambda i, pk=pk: naive_volume(pk), n_naive),
+        )
     n_typ = reps(1000)
-    record("team size: typical", _measure(lambda i: team_size(agent=typical[i % len(typical)]), n_typ),
-           _measure(lambda i: len(naive_team(typical[i % len(typical)])), n_typ),
-           note=f"{len(typical)} random agents, cycled")
-    record("team volume 30d: typical",
-           _measure(lambda i: team_purchase_volume(agent=typical[i % len(typical)], start=start, end=end), n_typ),
-           _measure(lambda i: naive_volume(typical[i % len(typical)]), n_typ),
-           note=f"{len(typical)} random agents, cycled")
-    record(f"chain above deepest (depth {deepest_depth})",
-           _measure(lambda i: chain_above(agent=deepest), reps(500)))
+    record(
+        "team size: typical",
+        _measure(lambda i: team_size(agent=typical[i % len(typical)]), n_typ),
+        _measure(lambda i: len(naive_team(typical[i % len(typical)])), n_typ),
+        note=f"{len(typical)} random agents, cycled",
+    )
+    record(
+        "team volume 30d: typical",
+        _measure(lambda i: team_purchase_volume(agent=typical[i % len(typical)], start=start, end=end), n_typ),
+        _measure(lambda i: naive_volume(typical[i % len(typical)]), n_typ),
+        note=f"{len(typical)} random agents, cycled",
+    )
+    record(f"chain above deepest (depth {deepest_depth})", _measure(lambda i: chain_above(agent=deepest), reps(500)))
 
     # Move the ~1,000 team under an agent outside it, and back; one transaction per move.
     mover = Agent.objects.get(pk=k_agent)
     old_parent = Agent.objects.get(pk=mover.referrer_id)
     for _ in range(10_000):
         candidate = rng.choice(all_ids)
-        if candidate != old_parent.pk and not tree.is_in_team(Relation.REFERRER, member_id=candidate,
-                                                               leader_id=k_agent):
+        if candidate != old_parent.pk and not tree.is_in_team(
+            Relation.REFERRER, member_id=candidate, leader_id=k_agent
+        ):
             new_parent = Agent.objects.get(pk=candidate)
             break
     else:
@@ -374,11 +438,15 @@ def run_child(args: argparse.Namespace) -> int:
 
     def move(i: int) -> None:
         target = new_parent if i % 2 == 0 else old_parent
-        channel_services.agent_move(agent=Agent.objects.get(pk=k_agent), relation=Relation.REFERRER,
-                                    new_parent=target, reason="bench")
+        channel_services.agent_move(
+            agent=Agent.objects.get(pk=k_agent), relation=Relation.REFERRER, new_parent=target, reason="bench"
+        )
 
-    record("move ~1,000 team and back", _measure(move, reps(30) // 2 * 2, warmup=2),
-           note=f"team {k_size:,}; parents at depth {old_depth} and {new_depth}; each move one transaction")
+    record(
+        "move ~1,000 team and back",
+        _measure(move, reps(30) // 2 * 2, warmup=2),
+        note=f"team {k_size:,}; parents at depth {old_depth} and {new_depth}; each move one transaction",
+    )
     mover.refresh_from_db()
     assert mover.referrer_id == old_parent.pk
     assert team_size(agent=k_agent) == k_size and team_size(agent=root) == root_before
@@ -415,14 +483,24 @@ def run_child(args: argparse.Namespace) -> int:
         "max_depth": max_depth,
         "maintenance": maintenance,
         "load_average": {"before": load_before, "after": load_after},
-        "build_s": {"migrate": t_migrate, "load_agents": t_load, "analyze": t_analyze,
-                    **{f"rebuild_{k}": v for k, v in rebuild_times.items()}},
+        "build_s": {
+            "migrate": t_migrate,
+            "load_agents": t_load,
+            "analyze": t_analyze,
+            **{f"rebuild_{k}": v for k, v in rebuild_times.items()},
+        },
         "rows": {"referrer_links": referrer_links, "supplier_links": supplier_links, "orders": orders},
-        "subjects": {"root": {"id": root, "team": root_sizes[root]}, "k_team": {"id": k_agent, "team": k_size},
-                     "typical": {"count": len(typical), "team_median": statistics.median(typical_sizes),
-                                 "team_max": typical_sizes[-1]},
-                     "deepest": {"id": deepest, "depth": deepest_depth},
-                     "move": {"old_parent_depth": old_depth, "new_parent_depth": new_depth}},
+        "subjects": {
+            "root": {"id": root, "team": root_sizes[root]},
+            "k_team": {"id": k_agent, "team": k_size},
+            "typical": {
+                "count": len(typical),
+                "team_median": statistics.median(typical_sizes),
+                "team_max": typical_sizes[-1],
+            },
+            "deepest": {"id": deepest, "depth": deepest_depth},
+            "move": {"old_parent_depth": old_depth, "new_parent_depth": new_depth},
+        },
         "operations": operations,
         "targets": targets,
     }
@@ -434,8 +512,9 @@ def run_child(args: argparse.Namespace) -> int:
 def _commit() -> str:
     """The checked-out commit (read-only), so that figures can be tied to the code measured."""
     try:
-        out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                             text=True, timeout=5)
+        out = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5
+        )
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return out.stdout.strip() or "unknown"
@@ -457,8 +536,11 @@ def _print_table(vendor: str, operations: list[dict], targets: list[dict]) -> No
     print(header)
     print("-" * len(header))
     for op in operations:
-        naive = (f"{op['naive_median_ms']:>11.2f}{op['naive_p99_ms']:>11.2f}{op['ratio']:>8.1f}x"
-                 if "ratio" in op else f"{'-':>11}{'-':>11}{'-':>9}")
+        naive = (
+            f"{op['naive_median_ms']:>11.2f}{op['naive_p99_ms']:>11.2f}{op['ratio']:>8.1f}x"
+            if "ratio" in op
+            else f"{'-':>11}{'-':>11}{'-':>9}"
+        )
         print(f"{op['name']:<34}{op['reps']:>6}{op['median_ms']:>10.2f}{op['p99_ms']:>10.2f}{naive}")
         if op["note"]:
             print(f"{'':<4}({op['note']})")
@@ -466,25 +548,37 @@ def _print_table(vendor: str, operations: list[dict], targets: list[dict]) -> No
     for t in targets:
         value = f"{t['value']:.1f}x" if "faster" in t["target"] else f"{t['value']:.2f} ms"
         print(f"  [{'met ' if t['met'] else 'MISS'}] {t['target']}: {value}")
-    print("  (a typical agent has a team of 1-2: the naive walk is then one or two indexed queries too, so\n"
-          "   no method can be 10x faster there; the typical-agent target is the absolute < 5 ms)")
+    print(
+        "  (a typical agent has a team of 1-2: the naive walk is then one or two indexed queries too, so\n"
+        "   no method can be 10x faster there; the typical-agent target is the absolute < 5 ms)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--agents", type=int, default=DEFAULT_AGENTS, help="agents to generate (default 100000)")
-    parser.add_argument("--backend", choices=("sqlite", "postgresql", "all"), default="all",
-                        help="which databases to run on (default all; PostgreSQL is skipped if unreachable)")
-    parser.add_argument("--postgres-url", default=PG_ADMIN_URL,
-                        help=f"PostgreSQL server (the {PG_DB} database is dropped and re-created there)")
+    parser.add_argument(
+        "--backend",
+        choices=("sqlite", "postgresql", "all"),
+        default="all",
+        help="which databases to run on (default all; PostgreSQL is skipped if unreachable)",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=PG_ADMIN_URL,
+        help=f"PostgreSQL server (the {PG_DB} database is dropped and re-created there)",
+    )
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--wave", type=int, default=10, help="generator: recent-joiner window (smaller = deeper)")
     parser.add_argument("--wave-share", type=float, default=0.8, help="generator: share recruited by the wave")
-    parser.add_argument("--scale", type=float, default=1.0,
-                        help="multiply the repetition counts (e.g. 0.2 for a smoke run)")
-    parser.add_argument("--no-vacuum", action="store_true",
-                        help="PostgreSQL: run ANALYZE only after the load, not VACUUM ANALYZE")
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="multiply the repetition counts (e.g. 0.2 for a smoke run)"
+    )
+    parser.add_argument(
+        "--no-vacuum", action="store_true", help="PostgreSQL: run ANALYZE only after the load, not VACUUM ANALYZE"
+    )
     parser.add_argument("--database-url", help=argparse.SUPPRESS)  # child mode: one backend, fresh database
     parser.add_argument("--json", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -28,8 +28,15 @@ def levels(db) -> dict[str, Level]:
         ("vip", "特约", 5, "298", "0.80", 1, Approver.SUPPLIER),
     ]
     return {
-        code: Level.objects.create(code=code, name=name, rank=rank, entry_amount=Decimal(entry),
-                                   discount=Decimal(discount), min_restock_qty=min_qty, approver=approver)
+        code: Level.objects.create(
+            code=code,
+            name=name,
+            rank=rank,
+            entry_amount=Decimal(entry),
+            discount=Decimal(discount),
+            min_restock_qty=min_qty,
+            approver=approver,
+        )
         for code, name, rank, entry, discount, min_qty, approver in spec
     }
 
@@ -50,9 +57,14 @@ def make_agent(levels):
 
     def make(level: str = "vip", *, referrer=None, supplier="auto", password: str = "pass-word-1", **kw):
         return services.agent_create(
-            phone=kw.pop("phone", None) or next_phone(), real_name=kw.pop("real_name", f"代理{next(_phones)}"),
-            level=levels[level], referrer=referrer, supplier=supplier, password=password,
-            entry_paid=kw.pop("entry_paid", True), **kw,
+            phone=kw.pop("phone", None) or next_phone(),
+            real_name=kw.pop("real_name", f"代理{next(_phones)}"),
+            level=levels[level],
+            referrer=referrer,
+            supplier=supplier,
+            password=password,
+            entry_paid=kw.pop("entry_paid", True),
+            **kw,
         )
 
     return make
@@ -136,9 +148,13 @@ def pytest_configure(config):
 def pytest_terminal_summary(terminalreporter):
     """The seed at the end of every run that ran the contract test, passed or not (the header is
     hidden under ``-q``)."""
-    ran = any("test_schemathesis.py" in getattr(report, "nodeid", "")
-              for reports in terminalreporter.stats.values() for report in reports)
+    ran = any(
+        "test_schemathesis.py" in getattr(report, "nodeid", "")
+        for reports in terminalreporter.stats.values()
+        for report in reports
+    )
     if ran:
         seed = os.environ[SCHEMATHESIS_SEED]
-        terminalreporter.write_line(f"schemathesis seed: {seed} ({SCHEMATHESIS_SEED}={seed} sends the API "
-                                    "contract test's requests again)")
+        terminalreporter.write_line(
+            f"schemathesis seed: {seed} ({SCHEMATHESIS_SEED}={seed} sends the API contract test's requests again)"
+        )

@@ -24,8 +24,6 @@ from weishang.core.validators import id_number_check_digit
 PASSWORD = "my-secret-9"
 
 
-
-
 def valid_id(first17: str = "11010519491231002") -> str:
     return first17 + id_number_check_digit(first17)
 
@@ -41,13 +39,25 @@ def chain(make_agent):
 
 
 def form_data(phone: str = "13912345678", level: str = "vip", **kw) -> dict:
-    return {"real_name": kw.pop("real_name", "新人小美"), "phone": phone, "id_number": kw.pop("id_number", ""),
-            "level": level, "password": kw.pop("password", PASSWORD), **kw}
+    return {
+        "real_name": kw.pop("real_name", "新人小美"),
+        "phone": phone,
+        "id_number": kw.pop("id_number", ""),
+        "level": level,
+        "password": kw.pop("password", PASSWORD),
+        **kw,
+    }
 
 
 def api_data(phone: str = "13912345678", level: str = "vip", invite_code: str | None = None, **kw) -> dict:
-    return {"invite_code": invite_code, "phone": phone, "real_name": kw.pop("real_name", "新人小美"),
-            "level": level, "password": kw.pop("password", PASSWORD), "id_number": kw.pop("id_number", "")}
+    return {
+        "invite_code": invite_code,
+        "phone": phone,
+        "real_name": kw.pop("real_name", "新人小美"),
+        "level": level,
+        "password": kw.pop("password", PASSWORD),
+        "id_number": kw.pop("id_number", ""),
+    }
 
 
 def template_names(response) -> list[str]:
@@ -59,6 +69,7 @@ def messages_of(response) -> list:
 
 
 # --- the join page --------------------------------------------------------------------------
+
 
 def test_join_page_shows_the_form_and_the_inviter(client, chain):
     c = chain[3]
@@ -133,16 +144,21 @@ def test_brand_join_link(client, levels):
 
 # --- the API --------------------------------------------------------------------------------
 
+
 def test_api_submit_returns_201_json(client, chain):
     c = chain[3]
-    response = client.post("/api/v1/applications", api_data(invite_code=c.invite_code),
-                           content_type="application/json")
+    response = client.post("/api/v1/applications", api_data(invite_code=c.invite_code), content_type="application/json")
     assert response.status_code == 201
     assert response["Content-Type"].startswith("application/json")
     body = response.json()
     app = Application.objects.get()
-    assert body == {"id": app.pk, "status": "pending", "level": "vip", "approver": c.real_name,
-                    "phone_masked": "139****5678"}
+    assert body == {
+        "id": app.pk,
+        "status": "pending",
+        "level": "vip",
+        "approver": c.real_name,
+        "phone_masked": "139****5678",
+    }
     assert app.inviter == c and app.approver == c
 
 
@@ -154,6 +170,7 @@ def test_api_submit_through_brand_link(client, levels):
 
 
 # --- deciding on the phone pages ------------------------------------------------------------
+
 
 def test_approver_sees_their_applicants(client, chain):
     c = chain[3]
@@ -247,8 +264,7 @@ def test_web_reject_requires_a_note(client, chain):
     assert app.status == ApplicationStatus.PENDING
     assert app.decided_by is None
 
-    response = client.post(f"/m/applications/{app.pk}/decide/", {"decision": "reject", "note": "资料不全"},
-                           follow=True)
+    response = client.post(f"/m/applications/{app.pk}/decide/", {"decision": "reject", "note": "资料不全"}, follow=True)
     assert [m.level_tag for m in messages_of(response)] == ["success"]
     app.refresh_from_db()
     assert app.status == ApplicationStatus.REJECTED
@@ -283,13 +299,13 @@ def test_rejected_applicant_may_apply_again(client, chain):
 
 # --- deciding through the API ---------------------------------------------------------------
 
+
 def test_api_approve_with_session(client, chain):
     c = chain[3]
     client.post("/api/v1/applications", api_data(invite_code=c.invite_code), content_type="application/json")
     app = Application.objects.get()
     client.force_login(c.user)
-    response = client.post(f"/api/v1/applications/{app.pk}/approve", {"note": "ok"},
-                           content_type="application/json")
+    response = client.post(f"/api/v1/applications/{app.pk}/approve", {"note": "ok"}, content_type="application/json")
     assert response.status_code == 200
     body = response.json()
     agent = Agent.objects.get(user__phone="13912345678")
@@ -323,8 +339,7 @@ def test_api_reject_needs_a_note(client, chain):
     assert list(response.json()["error"]["fields"]) == ["note"]
     assert Application.objects.get().status == ApplicationStatus.PENDING
 
-    response = client.post(f"/api/v1/applications/{app.pk}/reject", {"note": "不符合"},
-                           content_type="application/json")
+    response = client.post(f"/api/v1/applications/{app.pk}/reject", {"note": "不符合"}, content_type="application/json")
     assert response.status_code == 200
     assert response.json()["status"] == "rejected"
     app.refresh_from_db()
@@ -338,8 +353,7 @@ def test_api_decide_needs_login(client, chain):
     client.post("/api/v1/applications", api_data(invite_code=c.invite_code), content_type="application/json")
     app = Application.objects.get()
     for verb in ("approve", "reject"):
-        response = client.post(f"/api/v1/applications/{app.pk}/{verb}", {"note": "x"},
-                               content_type="application/json")
+        response = client.post(f"/api/v1/applications/{app.pk}/{verb}", {"note": "x"}, content_type="application/json")
         assert response.status_code == 401
     assert Application.objects.get().status == ApplicationStatus.PENDING
 
@@ -384,13 +398,19 @@ def test_level_without_entry_amount_joins_active(client, levels, make_agent):
 
 # --- the smallest reproduction of the PostgreSQL decision bug -------------------------------
 
+
 @pytest.mark.parametrize("with_inviter", [True, False])
 def test_services_decide_on_every_database(levels, make_agent, django_user_model, with_inviter):
     from weishang.channel import services
 
     inviter = make_agent("city") if with_inviter else None
-    app = services.application_submit(invite_code=inviter.invite_code if inviter else None, phone="13912345678",
-                                      real_name="新人", level_code="general", password=PASSWORD)
+    app = services.application_submit(
+        invite_code=inviter.invite_code if inviter else None,
+        phone="13912345678",
+        real_name="新人",
+        level_code="general",
+        password=PASSWORD,
+    )
     staff = django_user_model.objects.create_user(username="ops", password="x-pass-123", is_staff=True)
     staff.groups.add(roles_sync()["operations"])
     rejected = services.application_reject(application=app, by=staff, note="no")

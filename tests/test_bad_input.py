@@ -21,16 +21,18 @@ PASSWORD = "good-pass-12"
 NEW_PHONE = "13912345678"
 
 
-
-
 def snapshot() -> dict:
     """Everything a bad request must leave as it was."""
     User = get_user_model()
     return {
-        "applications": sorted(Application.objects.values_list("pk", "status", "approver_id", "decided_by_id",
-                                                               "agent_id")),
-        "agents": sorted(Agent.objects.values_list("pk", "status", "level_id", "supplier_id", "referrer_id",
-                                                   "introducer_id", "entry_due")),
+        "applications": sorted(
+            Application.objects.values_list("pk", "status", "approver_id", "decided_by_id", "agent_id")
+        ),
+        "agents": sorted(
+            Agent.objects.values_list(
+                "pk", "status", "level_id", "supplier_id", "referrer_id", "introducer_id", "entry_due"
+            )
+        ),
         "users": User.objects.count(),
         "prices": sorted(LevelPrice.objects.values_list("pk", "sku_id", "level_id", "price")),
         "price_history": LevelPrice.history.count(),
@@ -58,8 +60,14 @@ def form(**kw) -> dict:
 
 
 def api(**kw) -> dict:
-    data = {"invite_code": None, "phone": NEW_PHONE, "real_name": "新人", "level": "vip", "password": PASSWORD,
-            "id_number": ""}
+    data = {
+        "invite_code": None,
+        "phone": NEW_PHONE,
+        "real_name": "新人",
+        "level": "vip",
+        "password": PASSWORD,
+        "id_number": "",
+    }
     data.update(kw)
     return data
 
@@ -217,16 +225,20 @@ def test_invite_code_of_applicant_who_has_not_paid(client, make_agent):
 
 # --- decisions ------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def pending(inviter, levels):
-    return services.application_submit(invite_code=inviter.invite_code, phone=NEW_PHONE, real_name="新人",
-                                       level_code="vip", password=PASSWORD)
+    return services.application_submit(
+        invite_code=inviter.invite_code, phone=NEW_PHONE, real_name="新人", level_code="vip", password=PASSWORD
+    )
 
 
 def test_approving_an_already_decided_application(client, inviter, pending):
     client.force_login(inviter.user)
-    assert client.post(f"/api/v1/applications/{pending.pk}/approve", {},
-                       content_type="application/json").status_code == 200
+    assert (
+        client.post(f"/api/v1/applications/{pending.pk}/approve", {}, content_type="application/json").status_code
+        == 200
+    )
     before = snapshot()
     for verb, data in (("approve", {}), ("reject", {"note": "改主意"})):
         response = client.post(f"/api/v1/applications/{pending.pk}/{verb}", data, content_type="application/json")
@@ -273,12 +285,14 @@ def test_approving_when_phone_was_registered_meanwhile(client, inviter, pending,
 def test_decision_note_too_long(client, inviter, pending):
     client.force_login(inviter.user)
     before = snapshot()
-    response = client.post(f"/api/v1/applications/{pending.pk}/reject", {"note": "x" * 301},
-                           content_type="application/json")
+    response = client.post(
+        f"/api/v1/applications/{pending.pk}/reject", {"note": "x" * 301}, content_type="application/json"
+    )
     assert response.status_code == 422
     assert list(response.json()["error"]["fields"]) == ["note"]
-    response = client.post(f"/m/applications/{pending.pk}/decide/", {"decision": "reject", "note": "x" * 301},
-                           follow=True)
+    response = client.post(
+        f"/m/applications/{pending.pk}/decide/", {"decision": "reject", "note": "x" * 301}, follow=True
+    )
     assert [m.level_tag for m in response.context["messages"]] == ["error"]
     assert snapshot() == before
 
@@ -292,6 +306,7 @@ def test_phone_that_is_a_staff_username_is_refused_at_submit(client, levels, dja
 
 
 # --- console: relations ---------------------------------------------------------------------
+
 
 @pytest.fixture
 def owner(db, django_user_model):
@@ -315,8 +330,9 @@ def test_relations_page_refuses_a_cycle(client, owner, line, relation, target):
     code = {"child": mid, "grandchild": low, "self": top}[target].invite_code
     client.force_login(owner)
     before = snapshot()
-    response = client.post(reverse("admin:channel_agent_relations", args=[top.pk]),
-                           {"action": relation, "agent_code": code, "reason": "x"})
+    response = client.post(
+        reverse("admin:channel_agent_relations", args=[top.pk]), {"action": relation, "agent_code": code, "reason": "x"}
+    )
     assert response.status_code == 400
     form_ = response.context["form"]
     assert form_.errors
@@ -329,20 +345,25 @@ def test_relations_page_cycle_by_phone(client, owner, line):
     top, _mid, low = line
     client.force_login(owner)
     before = snapshot()
-    response = client.post(reverse("admin:channel_agent_relations", args=[top.pk]),
-                           {"action": "referrer", "agent_code": low.phone, "reason": "x"})
+    response = client.post(
+        reverse("admin:channel_agent_relations", args=[top.pk]),
+        {"action": "referrer", "agent_code": low.phone, "reason": "x"},
+    )
     assert response.status_code == 400
     assert response.context["form"].errors
     assert snapshot() == before
 
 
-@pytest.mark.parametrize("data,field", [
-    ({"action": "referrer", "agent_code": "NOBODY99", "reason": "x"}, "agent_code"),
-    ({"action": "referrer", "agent_code": "", "reason": ""}, "reason"),
-    ({"action": "fly", "agent_code": "", "reason": "x"}, "action"),
-    ({"action": "level", "level": "", "reason": "x"}, "level"),
-    ({"action": "status", "status": "", "reason": "x"}, "status"),
-])
+@pytest.mark.parametrize(
+    "data,field",
+    [
+        ({"action": "referrer", "agent_code": "NOBODY99", "reason": "x"}, "agent_code"),
+        ({"action": "referrer", "agent_code": "", "reason": ""}, "reason"),
+        ({"action": "fly", "agent_code": "", "reason": "x"}, "action"),
+        ({"action": "level", "level": "", "reason": "x"}, "level"),
+        ({"action": "status", "status": "", "reason": "x"}, "status"),
+    ],
+)
 def test_relations_page_other_bad_input(client, owner, line, data, field):
     client.force_login(owner)
     before = snapshot()
@@ -357,8 +378,10 @@ def test_relations_page_refuses_a_lower_supplier(client, owner, line, make_agent
     vip = make_agent("vip")
     client.force_login(owner)
     before = snapshot()
-    response = client.post(reverse("admin:channel_agent_relations", args=[mid.pk]),
-                           {"action": "supplier", "agent_code": vip.invite_code, "reason": "x"})
+    response = client.post(
+        reverse("admin:channel_agent_relations", args=[mid.pk]),
+        {"action": "supplier", "agent_code": vip.invite_code, "reason": "x"},
+    )
     assert response.status_code == 400
     assert response.context["form"].errors
     assert snapshot() == before
@@ -367,8 +390,10 @@ def test_relations_page_refuses_a_lower_supplier(client, owner, line, make_agent
 def test_relations_page_refuses_a_status_change_that_cannot_happen(client, owner, line):
     client.force_login(owner)
     before = snapshot()
-    response = client.post(reverse("admin:channel_agent_relations", args=[line[2].pk]),
-                           {"action": "status", "status": "reinstate", "reason": "x"})
+    response = client.post(
+        reverse("admin:channel_agent_relations", args=[line[2].pk]),
+        {"action": "status", "status": "reinstate", "reason": "x"},
+    )
     assert response.status_code == 400
     assert response.context["form"].errors
     assert snapshot() == before
@@ -378,8 +403,10 @@ def test_relations_page_valid_move_is_saved_and_logged(client, owner, line, make
     top, mid, low = line
     other = make_agent("province")
     client.force_login(owner)
-    response = client.post(reverse("admin:channel_agent_relations", args=[low.pk]),
-                           {"action": "referrer", "agent_code": other.invite_code, "reason": "调线"})
+    response = client.post(
+        reverse("admin:channel_agent_relations", args=[low.pk]),
+        {"action": "referrer", "agent_code": other.invite_code, "reason": "调线"},
+    )
     assert response.status_code == 302
     low.refresh_from_db()
     assert low.referrer == other
@@ -390,11 +417,13 @@ def test_relations_page_valid_move_is_saved_and_logged(client, owner, line, make
 
 # --- console: price grid --------------------------------------------------------------------
 
+
 @pytest.fixture
 def skus(db):
     product = Product.objects.create(name="精华")
-    return [SKU.objects.create(product=product, code=f"S-{i}", name=f"SKU {i}", retail_price=Decimal("100"))
-            for i in (1, 2)]
+    return [
+        SKU.objects.create(product=product, code=f"S-{i}", name=f"SKU {i}", retail_price=Decimal("100")) for i in (1, 2)
+    ]
 
 
 @pytest.fixture
@@ -414,11 +443,14 @@ GRID = "/console/catalog/levelprice/grid/"
 def test_price_grid_one_bad_cell_saves_nothing(client, owner, skus, levels, priced, bad):
     client.force_login(owner)
     before = snapshot()
-    response = client.post(GRID, {
-        cell(skus[0], levels["vip"]): "70",          # an update that must not happen
-        cell(skus[1], levels["vip"]): "60",          # an insert that must not happen
-        cell(skus[1], levels["city"]): bad,
-    })
+    response = client.post(
+        GRID,
+        {
+            cell(skus[0], levels["vip"]): "70",  # an update that must not happen
+            cell(skus[1], levels["vip"]): "60",  # an insert that must not happen
+            cell(skus[1], levels["city"]): bad,
+        },
+    )
     assert response.status_code == 400
     assert [m.level_tag for m in response.context["messages"]] == ["error"]
     html = response.content.decode()
@@ -453,12 +485,15 @@ def test_price_grid_huge_amount_is_a_cell_error(owner, skus, levels, priced, bad
 def test_price_grid_valid_save_creates_updates_clears_and_keeps_history(client, owner, skus, levels, priced):
     client.force_login(owner)
     history = LevelPrice.history.count()
-    response = client.post(GRID, {
-        cell(skus[0], levels["vip"]): "75.5",         # update 80 -> 75.50
-        cell(skus[1], levels["vip"]): " ¥1,234.50 ",  # create, thousands separator and spaces
-        cell(skus[1], levels["city"]): "60",          # create (a lower level never pays less: 1,234.50 ≥ 60)
-        cell(skus[0], levels["city"]): "",            # no override: nothing
-    })
+    response = client.post(
+        GRID,
+        {
+            cell(skus[0], levels["vip"]): "75.5",  # update 80 -> 75.50
+            cell(skus[1], levels["vip"]): " ¥1,234.50 ",  # create, thousands separator and spaces
+            cell(skus[1], levels["city"]): "60",  # create (a lower level never pays less: 1,234.50 ≥ 60)
+            cell(skus[0], levels["city"]): "",  # no override: nothing
+        },
+    )
     assert response.status_code == 302
     assert response["Location"] == GRID
     prices = {(p.sku_id, p.level_id): p.price for p in LevelPrice.objects.all()}
@@ -498,6 +533,7 @@ def test_price_grid_get_shows_set_and_effective_prices(client, owner, skus, leve
 
 # --- the phone pages ------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("page", ["0", "-1", "abc", "2"])
 def test_team_page_odd_page_numbers(client, make_agent, page):
     me = make_agent("city")
@@ -522,6 +558,7 @@ def test_login_with_wrong_password_or_unknown_phone(client, make_agent):
 
 
 # --- digits that only look like digits ------------------------------------------------------
+
 
 def test_full_width_digit_phone_is_not_a_second_account(client, inviter, make_agent):
     make_agent("vip", phone=NEW_PHONE)

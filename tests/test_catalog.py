@@ -28,23 +28,27 @@ def set_discount(level: Level, discount: str) -> Level:
 
 # --- level_price ----------------------------------------------------------------------------
 
+
 def test_fallback_is_retail_times_discount(product, levels):
     sku = make_sku(product, "A", "298")
-    assert selectors.level_price(sku=sku, level=levels["partner"]) == Decimal("89.40")   # × 0.30
-    assert selectors.level_price(sku=sku, level=levels["vip"]) == Decimal("238.40")      # × 0.80
+    assert selectors.level_price(sku=sku, level=levels["partner"]) == Decimal("89.40")  # × 0.30
+    assert selectors.level_price(sku=sku, level=levels["vip"]) == Decimal("238.40")  # × 0.80
 
 
-@pytest.mark.parametrize("retail,discount,expected", [
-    ("0.25", "0.500", "0.13"),     # 0.125 → half up (banker's rounding would give 0.12)
-    ("0.35", "0.500", "0.18"),     # 0.175
-    ("99.99", "0.333", "33.30"),   # 33.29667
-    ("10.01", "0.125", "1.25"),    # 1.25125
-    ("10.03", "0.125", "1.25"),    # 1.25375 → 1.25
-    ("10.04", "0.125", "1.26"),    # 1.255 → half up
-    ("0.01", "0.001", "0.00"),     # 0.00001
-    ("0", "0.800", "0.00"),
-    ("123456789.99", "1.000", "123456789.99"),
-])
+@pytest.mark.parametrize(
+    "retail,discount,expected",
+    [
+        ("0.25", "0.500", "0.13"),  # 0.125 → half up (banker's rounding would give 0.12)
+        ("0.35", "0.500", "0.18"),  # 0.175
+        ("99.99", "0.333", "33.30"),  # 33.29667
+        ("10.01", "0.125", "1.25"),  # 1.25125
+        ("10.03", "0.125", "1.25"),  # 1.25375 → 1.25
+        ("10.04", "0.125", "1.26"),  # 1.255 → half up
+        ("0.01", "0.001", "0.00"),  # 0.00001
+        ("0", "0.800", "0.00"),
+        ("123456789.99", "1.000", "123456789.99"),
+    ],
+)
 def test_fallback_rounds_half_up_to_a_fen(product, levels, retail, discount, expected):
     sku = make_sku(product, "A", retail)
     level = set_discount(levels["city"], discount)
@@ -78,6 +82,7 @@ def test_fallback_follows_discount_changes(product, levels):
 
 # --- price_grid -----------------------------------------------------------------------------
 
+
 def test_price_grid_shape(product, levels):
     second = Product.objects.create(name="面膜")
     make_sku(product, "B", "100")
@@ -97,8 +102,13 @@ def test_price_grid_shape(product, levels):
                 assert set_price is None
                 assert effective == selectors.level_price(sku=sku, level=level)
     cells_m = dict((lvl.code, eff) for lvl, _s, eff in rows[2][1])
-    assert cells_m == {"partner": Decimal("29.70"), "general": Decimal("39.60"), "province": Decimal("49.50"),
-                       "city": Decimal("59.40"), "vip": Decimal("79.20")}
+    assert cells_m == {
+        "partner": Decimal("29.70"),
+        "general": Decimal("39.60"),
+        "province": Decimal("49.50"),
+        "city": Decimal("59.40"),
+        "vip": Decimal("79.20"),
+    }
     assert m in [sku for sku, _ in rows]
 
 
@@ -113,17 +123,30 @@ def test_price_grid_levels_without_skus(levels):
 
 # --- parse_price and level_prices_set (the service behind the grid) ------------------------
 
-@pytest.mark.parametrize("raw,expected", [
-    ("", None), ("   ", None), ("0", Decimal("0.00")), ("12", Decimal("12.00")), ("12.3", Decimal("12.30")),
-    ("12.30", Decimal("12.30")), ("¥12.5", Decimal("12.50")), ("￥12.5", Decimal("12.50")),
-    ("1,234.56", Decimal("1234.56")), (" 7 ", Decimal("7.00")), ("12.300", Decimal("12.30")),
-])
+
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("", None),
+        ("   ", None),
+        ("0", Decimal("0.00")),
+        ("12", Decimal("12.00")),
+        ("12.3", Decimal("12.30")),
+        ("12.30", Decimal("12.30")),
+        ("¥12.5", Decimal("12.50")),
+        ("￥12.5", Decimal("12.50")),
+        ("1,234.56", Decimal("1234.56")),
+        (" 7 ", Decimal("7.00")),
+        ("12.300", Decimal("12.30")),
+    ],
+)
 def test_parse_price_accepts(raw, expected):
     assert services.parse_price(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["-1", "-0.01", "abc", "1.005", "NaN", "Infinity", "-Infinity", "1e12",
-                                 "12.3.4", "1 2"])
+@pytest.mark.parametrize(
+    "raw", ["-1", "-0.01", "abc", "1.005", "NaN", "Infinity", "-Infinity", "1e12", "12.3.4", "1 2"]
+)
 def test_parse_price_refuses(raw):
     with pytest.raises(ValueError):
         services.parse_price(raw)

@@ -51,29 +51,48 @@ def _fill_what_the_demo_lacks(demo_services) -> None:
     from weishang.webhooks.models import WebhookDelivery
 
     city = Agent.objects.get(user__phone=demo_services.LOGIN_PHONE.format(rank=4))
-    ledger.journal_post(lines=[ledger.debit(ledger.account_for(owner=None, purpose=Purpose.BRAND_REWARD_EXPENSE),
-                                            Decimal("100.00")),
-                               ledger.credit(ledger.account_for(owner=city, purpose=Purpose.AGENT_REWARDS_AVAILABLE),
-                                             Decimal("100.00"))],
-                        memo="奖励", reference="i18n-test:reward", kind="reward.accrue")
-    ledger.withdrawal_request(agent=city, amount=Decimal("60.00"), method="alipay", account_name="王静",
-                              account_no="13800138000", by=city.user, fee_rate=Decimal("0.006"),
-                              minimum=Decimal("10.00"))
+    ledger.journal_post(
+        lines=[
+            ledger.debit(ledger.account_for(owner=None, purpose=Purpose.BRAND_REWARD_EXPENSE), Decimal("100.00")),
+            ledger.credit(ledger.account_for(owner=city, purpose=Purpose.AGENT_REWARDS_AVAILABLE), Decimal("100.00")),
+        ],
+        memo="奖励",
+        reference="i18n-test:reward",
+        kind="reward.accrue",
+    )
+    ledger.withdrawal_request(
+        agent=city,
+        amount=Decimal("60.00"),
+        method="alipay",
+        account_name="王静",
+        account_no="13800138000",
+        by=city.user,
+        fee_rate=Decimal("0.006"),
+        minimum=Decimal("10.00"),
+    )
     api_services.api_key_create(name="ERP 对接", scopes=sorted(SCOPES)[:1])
     api_services.token_create(user=city.user, device="iPhone")
-    endpoint, _secret = webhooks.endpoint_create(url="https://8.8.8.8/hooks/weishang", events=sorted(EVENTS)[:1],
-                                                 description="ERP")
+    endpoint, _secret = webhooks.endpoint_create(
+        url="https://8.8.8.8/hooks/weishang", events=sorted(EVENTS)[:1], description="ERP"
+    )
     WebhookDelivery.objects.create(endpoint=endpoint, event_type=sorted(EVENTS)[0], payload={"id": 1})
     # The lockout's pages: a wrong password on the phone login (an attempt), and one row of each log
     # (axes writes them only where AXES_ENABLE_ACCESS_FAILURE_LOG / access logging are on).
     from axes.models import AccessFailureLog, AccessLog
 
-    Client().post(reverse("web:login"), {"username": city.user.phone, "password": "not-the-password"},
-                  HTTP_ACCEPT_LANGUAGE="zh-hans", HTTP_USER_AGENT="WeChat", HTTP_ACCEPT="text/html")
-    AccessLog.objects.create(username=city.user.phone, ip_address="203.0.113.9", user_agent="WeChat",
-                             path_info="/m/login/")
-    AccessFailureLog.objects.create(username=city.user.phone, ip_address="203.0.113.9", user_agent="WeChat",
-                                    path_info="/m/login/", locked_out=True)
+    Client().post(
+        reverse("web:login"),
+        {"username": city.user.phone, "password": "not-the-password"},
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+        HTTP_USER_AGENT="WeChat",
+        HTTP_ACCEPT="text/html",
+    )
+    AccessLog.objects.create(
+        username=city.user.phone, ip_address="203.0.113.9", user_agent="WeChat", path_info="/m/login/"
+    )
+    AccessFailureLog.objects.create(
+        username=city.user.phone, ip_address="203.0.113.9", user_agent="WeChat", path_info="/m/login/", locked_out=True
+    )
 
 
 def english_on(client: Client, url: str, allow: set[str]) -> tuple[int, list[str]]:
@@ -103,11 +122,16 @@ def _pattern_names(patterns, namespace=None, prefix=""):
 def console_pages() -> list[str]:
     """Every page of the console a superuser can open with GET."""
     urls = [reverse("admin:index"), reverse("admin:password_change"), reverse("admin:search") + "?s=GLOW"]
-    urls += [reverse("admin:app_list", args=[label]) for label in
-             sorted({m._meta.app_label for m in admin.site._registry})]
+    urls += [
+        reverse("admin:app_list", args=[label]) for label in sorted({m._meta.app_label for m in admin.site._registry})
+    ]
     for pattern in admin.site.get_urls():
-        if isinstance(pattern, URLPattern) and pattern.name and pattern.name not in NOT_PAGES \
-                and not pattern.pattern.regex.groups:
+        if (
+            isinstance(pattern, URLPattern)
+            and pattern.name
+            and pattern.name not in NOT_PAGES
+            and not pattern.pattern.regex.groups
+        ):
             urls.append(reverse(f"admin:{pattern.name}"))
     for model, model_admin in admin.site._registry.items():
         info = model._meta.app_label, model._meta.model_name
@@ -116,8 +140,11 @@ def console_pages() -> list[str]:
         changelist = reverse("admin:{}_{}_changelist".format(*info))
         urls += [changelist, changelist + "?q=a", reverse("admin:{}_{}_add".format(*info))]
         for pattern in model_admin.get_urls():
-            if not isinstance(pattern, URLPattern) or not pattern.name \
-                    or pattern.name.endswith(("_changelist", "_add")):
+            if (
+                not isinstance(pattern, URLPattern)
+                or not pattern.name
+                or pattern.name.endswith(("_changelist", "_add"))
+            ):
                 continue
             params = pattern.pattern.regex.groups
             if not params:
@@ -132,8 +159,11 @@ def phone_pages(agent: Agent) -> list[str]:
     id tried with the agent's own orders (bought and sold), team members and invite code."""
     orders = list(Order.objects.filter(buyer=agent).order_by("-pk").values_list("number", flat=True)[:3])
     sold = list(Order.objects.filter(seller=agent).order_by("-pk").values_list("number", flat=True)[:3])
-    candidates = {"number": orders + sold, "code": [agent.invite_code],
-                  "agent_id": list(Agent.objects.filter(referrer=agent).values_list("pk", flat=True)[:1])}
+    candidates = {
+        "number": orders + sold,
+        "code": [agent.invite_code],
+        "agent_id": list(Agent.objects.filter(referrer=agent).values_list("pk", flat=True)[:1]),
+    }
     urls = []
     for namespace, name, params, _route in _pattern_names(get_resolver().url_patterns):
         if namespace != "web":
@@ -183,9 +213,14 @@ def test_every_phone_page_is_in_chinese(demo):
                 found[f"{agent.level.name} {url}"] = sorted(set(runs))
     anonymous = Client()
     city = Agent.objects.get(user__phone=demo.LOGIN_PHONE.format(rank=4))
-    for url in [reverse("web:login"), reverse("web:password_forgot"), reverse("web:password_reset"),
-                reverse("web:join", args=[city.invite_code]), reverse("web:join_brand"),
-                reverse("web:shop", args=[city.invite_code])]:
+    for url in [
+        reverse("web:login"),
+        reverse("web:password_forgot"),
+        reverse("web:password_reset"),
+        reverse("web:join", args=[city.invite_code]),
+        reverse("web:join_brand"),
+        reverse("web:shop", args=[city.invite_code]),
+    ]:
         status, runs = english_on(anonymous, url, allow)
         assert status == 200, url
         if runs:
@@ -205,7 +240,7 @@ REPORTED = [  # as unfold 0.110, Django 6.1 and the phone pages wrote them
     '<select name="action"><option value="" selected>Select action</option><option value="x">导出</option></select>',
     '<select name="level"><option value="">- Select an option -</option><option value="1">特约</option></select>',
     '<select name="format"><option value="">Select format</option><option value="0">csv</option></select>',
-    '<li><span>2026-12-04 10:30 · 系统 · retail: no approval needed</span></li>',
+    "<li><span>2026-12-04 10:30 · 系统 · retail: no approval needed</span></li>",
 ]
 
 

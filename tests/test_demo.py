@@ -195,8 +195,12 @@ def test_demo_runs_on_the_lawful_plan_with_rewards_and_a_clean_ledger(demo):
     line = RewardLine.objects.get(beneficiary=vip, rule_id="retail-share")
     assert line.status == RewardStatus.FROZEN and "10%" in line.explanation_zh
     partner = Agent.objects.get(user__phone="13800000001")
-    assert RewardLine.objects.filter(beneficiary=partner, rule_id="month-retail-award",
-                                     status=RewardStatus.AVAILABLE).count() == 3  # withdrawable
+    assert (
+        RewardLine.objects.filter(
+            beneficiary=partner, rule_id="month-retail-award", status=RewardStatus.AVAILABLE
+        ).count()
+        == 3
+    )  # withdrawable
     assert ledger_verify() == []
     out = StringIO()
     call_command("ledger", "verify", stdout=out)

@@ -35,12 +35,14 @@ def test_switching_to_english(agent_client):
 
 
 def test_join_form_errors_are_in_the_users_language(client, levels):
-    html = client.post("/join/", {"real_name": "王静", "phone": "12345", "level": "vip",
-                                  "password": "long-enough-1"}).content.decode()
+    html = client.post(
+        "/join/", {"real_name": "王静", "phone": "12345", "level": "vip", "password": "long-enough-1"}
+    ).content.decode()
     assert "11 位" in html or "11位" in html
     client.cookies["django_language"] = "en"
-    html = client.post("/join/", {"real_name": "王静", "phone": "12345", "level": "vip",
-                                  "password": "long-enough-1"}).content.decode()
+    html = client.post(
+        "/join/", {"real_name": "王静", "phone": "12345", "level": "vip", "password": "long-enough-1"}
+    ).content.decode()
     assert "11-digit" in html
 
 

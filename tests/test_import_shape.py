@@ -20,7 +20,7 @@ import weishang
 ROOT = Path(weishang.__file__).parent
 APPS = sorted(p.name for p in ROOT.iterdir() if (p / "__init__.py").is_file())
 KIT = {"weishang.console.kit", "weishang.console.exports", "weishang.console.history", "weishang.console.bulk"}
-READ = {"models", "selectors"}     # what the console's pages may import of a domain app (besides core)
+READ = {"models", "selectors"}  # what the console's pages may import of a domain app (besides core)
 
 
 def _module(path: Path) -> str:
@@ -38,7 +38,7 @@ def _imports(path: Path) -> set[str]:
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            base = package[:len(package) - node.level + 1] if node.level else []
+            base = package[: len(package) - node.level + 1] if node.level else []
             module = ".".join([*base, *(node.module or "").split(".")]).strip(".")
             names.add(module)
             names.update(f"{module}.{alias.name}" for alias in node.names)
@@ -59,13 +59,18 @@ def test_the_scan_reads_the_console_and_lazy_imports():
     console = _modules(ROOT / "console")
     assert {"weishang.console.dashboard", "weishang.console.audit"} <= set(console)
     tree_with_lazy = ast.parse("def f():\n    from weishang.trade.admin import OrderAdmin\n")
-    assert any(isinstance(node, ast.ImportFrom) and node.module == "weishang.trade.admin"
-               for node in ast.walk(tree_with_lazy))
+    assert any(
+        isinstance(node, ast.ImportFrom) and node.module == "weishang.trade.admin" for node in ast.walk(tree_with_lazy)
+    )
 
 
 def test_nothing_in_the_console_imports_a_domain_admin_module():
-    found = sorted((module, name) for module, names in _modules(ROOT / "console").items() for name in names
-                   if (ours := _ours(name)) and ours[0] != "console" and ours[1:] == ["admin"])
+    found = sorted(
+        (module, name)
+        for module, names in _modules(ROOT / "console").items()
+        for name in names
+        if (ours := _ours(name)) and ours[0] != "console" and ours[1:] == ["admin"]
+    )
     assert found == []
 
 
@@ -101,7 +106,11 @@ def test_domain_code_imports_only_the_console_kit():
 
 
 def test_the_kit_imports_no_domain_but_core():
-    found = sorted((module, name) for module, names in _modules(ROOT / "console").items() if module in KIT
-                   for name in names
-                   if _ours(name)[:1] not in ([], ["core"], ["console"]) or _console_page(name))
+    found = sorted(
+        (module, name)
+        for module, names in _modules(ROOT / "console").items()
+        if module in KIT
+        for name in names
+        if _ours(name)[:1] not in ([], ["core"], ["console"]) or _console_page(name)
+    )
     assert found == []

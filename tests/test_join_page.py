@@ -17,8 +17,16 @@ from weishang.channel.models import Application
 from weishang.core.models import Brand
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "plans"
-STOCK_WORDING = ["确保", "该变量", "这个字段是必填项", "This field", "Ensure this value", "entirely numeric",
-                 "too common.", "此密码太短"]
+STOCK_WORDING = [
+    "确保",
+    "该变量",
+    "这个字段是必填项",
+    "This field",
+    "Ensure this value",
+    "entirely numeric",
+    "too common.",
+    "此密码太短",
+]
 
 
 class Radios(HTMLParser):
@@ -90,8 +98,12 @@ def test_with_a_plan_in_force_the_terms_come_from_the_plan(client, db):
 
     Brand.objects.create(name="焕颜 GLOW", jurisdiction="uk")
     product = Product.objects.create(name="焕颜修护系列")
-    for code, name, retail in (("GLOW-30ML", "焕颜修护精华 30ml", "298"), ("GLOW-50G", "焕颜修护面霜 50g", "198"),
-                               ("GLOW-MASK5", "焕颜补水面膜 5片装", "99"), ("GLOW-GIFT398", "焕颜大礼包", "398")):
+    for code, name, retail in (
+        ("GLOW-30ML", "焕颜修护精华 30ml", "298"),
+        ("GLOW-50G", "焕颜修护面霜 50g", "198"),
+        ("GLOW-MASK5", "焕颜补水面膜 5片装", "99"),
+        ("GLOW-GIFT398", "焕颜大礼包", "398"),
+    ):
         SKU.objects.create(product=product, code=code, name=name, retail_price=Decimal(retail))
     name = "glow-social-mall.yaml"
     version = plans.plan_upload(text=(EXAMPLES / name).read_text(encoding="utf-8"), filename=name)
@@ -106,18 +118,29 @@ def test_with_a_plan_in_force_the_terms_come_from_the_plan(client, db):
 
 def test_every_problem_is_listed_at_once_in_chinese(client, city, make_agent):
     taken = make_agent("vip", phone="13911112222")
-    response = client.post(f"/join/{city.invite_code}/", {
-        "real_name": "", "phone": taken.phone, "id_number": "110105194912310021", "level": "",
-        "password": "12345678",
-    })
+    response = client.post(
+        f"/join/{city.invite_code}/",
+        {
+            "real_name": "",
+            "phone": taken.phone,
+            "id_number": "110105194912310021",
+            "level": "",
+            "password": "12345678",
+        },
+    )
     assert response.status_code == 400
     html = response.content.decode()
     summary = re.search(r'data-testid="error-summary">(.*?)</div>', html, re.S).group(1)
     text = re.sub(r"<[^>]+>", "", summary)
     assert "请修改以下 6 处问题" in text
-    for expected in ("真实姓名：请填写您的真实姓名。", "手机号：手机号 13911112222 已注册。",
-                     "身份证号（选填）：请输入有效的 18 位居民身份证号。", "等级：请选择等级。",
-                     "这个密码太常见，容易被猜到，请换一个。", "密码只包含数字，请加上字母。"):
+    for expected in (
+        "真实姓名：请填写您的真实姓名。",
+        "手机号：手机号 13911112222 已注册。",
+        "身份证号（选填）：请输入有效的 18 位居民身份证号。",
+        "等级：请选择等级。",
+        "这个密码太常见，容易被猜到，请换一个。",
+        "密码只包含数字，请加上字母。",
+    ):
         assert expected in text, expected
     for stock in STOCK_WORDING:
         assert stock not in html, stock
@@ -125,28 +148,42 @@ def test_every_problem_is_listed_at_once_in_chinese(client, city, make_agent):
 
 
 def test_a_short_password_is_told_in_our_words(client, levels):
-    html = client.post("/join/", {"real_name": "王静", "phone": "13900001111", "level": "vip",
-                                  "password": "short"}).content.decode()
+    html = client.post(
+        "/join/", {"real_name": "王静", "phone": "13900001111", "level": "vip", "password": "short"}
+    ).content.decode()
     assert "密码太短：至少需要 8 个字符。" in html
     for stock in STOCK_WORDING:
         assert stock not in html, stock
     client.cookies["django_language"] = "en"
-    html = client.post("/join/", {"real_name": "王静", "phone": "13900001111", "level": "vip",
-                                  "password": "short"}).content.decode()
+    html = client.post(
+        "/join/", {"real_name": "王静", "phone": "13900001111", "level": "vip", "password": "short"}
+    ).content.decode()
     assert "The password needs at least 8 characters." in html and "Please correct 1 problem:" in html
 
 
 def test_a_good_application_still_goes_through_with_the_named_level(client, city):
-    response = client.post(f"/join/{city.invite_code}/?level=city", {
-        "real_name": "新人小美", "phone": "13912345678", "level": "city", "password": "my-secret-9"})
+    response = client.post(
+        f"/join/{city.invite_code}/?level=city",
+        {"real_name": "新人小美", "phone": "13912345678", "level": "city", "password": "my-secret-9"},
+    )
     assert response.status_code == 200
     assert Application.objects.get().level.code == "city"
 
 
 def test_the_api_refuses_the_passwords_the_form_refuses(client, levels):
-    response = client.post("/api/v1/applications", {"invite_code": None, "phone": "13912345678", "real_name": "王静",
-                                                    "level": "vip", "password": "12345678", "id_number": ""},
-                           content_type="application/json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    response = client.post(
+        "/api/v1/applications",
+        {
+            "invite_code": None,
+            "phone": "13912345678",
+            "real_name": "王静",
+            "level": "vip",
+            "password": "12345678",
+            "id_number": "",
+        },
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
     assert response.status_code == 400
     assert list(response.json()["error"]["fields"]) == ["password"] and not Application.objects.exists()
 

@@ -13,8 +13,11 @@ MACHINE_PATH = re.compile(r"""["'](/work/|/home/|/Users/|/root/)""")
 
 
 def test_no_test_reads_an_absolute_machine_path():
-    offenders = [f"{path.relative_to(TESTS)}:{number}"
-                 for path in sorted(TESTS.rglob("*.py")) if path != Path(__file__).resolve()
-                 for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
-                 if MACHINE_PATH.search(line)]
+    offenders = [
+        f"{path.relative_to(TESTS)}:{number}"
+        for path in sorted(TESTS.rglob("*.py"))
+        if path != Path(__file__).resolve()
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if MACHINE_PATH.search(line)
+    ]
     assert offenders == []

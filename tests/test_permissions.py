@@ -16,16 +16,13 @@ from weishang.core.roles import ROLES, role_group_name, roles_sync
 STAFF_PASSWORD = "staff-pass-123"
 
 
-
-
 @pytest.fixture
 def staff(db, django_user_model):
     """staff("finance") -> a staff user (not a superuser) in that role group."""
     groups = roles_sync()
 
     def make(role: str):
-        user = django_user_model.objects.create_user(username=f"{role}-user", password=STAFF_PASSWORD,
-                                                     is_staff=True)
+        user = django_user_model.objects.create_user(username=f"{role}-user", password=STAFF_PASSWORD, is_staff=True)
         user.groups.add(groups[role])
         return user
 
@@ -52,11 +49,15 @@ def group_perms(group: Group) -> set[str]:
 
 
 def login_redirect(response, path: str) -> bool:
-    return response.status_code == 302 and response["Location"].startswith(reverse("admin:login")) and \
-        path in response["Location"]
+    return (
+        response.status_code == 302
+        and response["Location"].startswith(reverse("admin:login"))
+        and path in response["Location"]
+    )
 
 
 # --- role groups ----------------------------------------------------------------------------
+
 
 def test_role_groups_exist_after_migrate(db):
     names = set(Group.objects.values_list("name", flat=True))
@@ -90,6 +91,7 @@ def test_staff_user_perms_follow_role(staff, role):
 
 # --- console pages by role ------------------------------------------------------------------
 
+
 def test_finance_views_agents_but_cannot_change_prices_or_levels(client, staff, make_agent, levels, sku):
     finance = staff("finance")
     agent = make_agent("city")
@@ -109,8 +111,18 @@ def test_finance_views_agents_but_cannot_change_prices_or_levels(client, staff, 
     vip = levels["vip"]
     url = reverse("admin:channel_level_change", args=[vip.pk])
     assert client.get(url).status_code == 200  # view only
-    response = client.post(url, {"code": "vip", "name": "改名", "rank": 5, "entry_amount": "1", "discount": "0.5",
-                                 "min_restock_qty": 1, "approver": "supplier"})
+    response = client.post(
+        url,
+        {
+            "code": "vip",
+            "name": "改名",
+            "rank": 5,
+            "entry_amount": "1",
+            "discount": "0.5",
+            "min_restock_qty": 1,
+            "approver": "supplier",
+        },
+    )
     assert response.status_code == 403
     vip.refresh_from_db()
     assert vip.name == "特约" and vip.entry_amount == Decimal("298")
@@ -136,9 +148,18 @@ def test_owner_edits_price_grid(client, staff, levels, sku):
 def test_owner_can_change_levels(client, staff, levels):
     client.force_login(staff("owner"))
     vip = levels["vip"]
-    response = client.post(reverse("admin:channel_level_change", args=[vip.pk]), {
-        "code": "vip", "name": "特约代理", "rank": 5, "entry_amount": "398", "discount": "0.800",
-        "min_restock_qty": 1, "approver": "supplier"})
+    response = client.post(
+        reverse("admin:channel_level_change", args=[vip.pk]),
+        {
+            "code": "vip",
+            "name": "特约代理",
+            "rank": 5,
+            "entry_amount": "398",
+            "discount": "0.800",
+            "min_restock_qty": 1,
+            "approver": "supplier",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     vip.refresh_from_db()
     assert vip.name == "特约代理" and vip.entry_amount == Decimal("398")
@@ -176,13 +197,18 @@ def test_operations_moves_agents_and_owner_too(client, staff, make_agent):
 
 # --- agents cannot reach the console --------------------------------------------------------
 
+
 def test_agent_is_sent_to_admin_login_from_console(client, make_agent, levels, sku):
     agent = make_agent("partner")
     assert not agent.user.is_staff
     client.force_login(agent.user)
-    for path in ("/console/", reverse("admin:channel_agent_changelist"), reverse("admin:catalog_price_grid"),
-                 reverse("admin:channel_agent_relations", args=[agent.pk]),
-                 reverse("admin:channel_application_changelist")):
+    for path in (
+        "/console/",
+        reverse("admin:channel_agent_changelist"),
+        reverse("admin:catalog_price_grid"),
+        reverse("admin:channel_agent_relations", args=[agent.pk]),
+        reverse("admin:channel_application_changelist"),
+    ):
         response = client.get(path)
         assert login_redirect(response, path), (path, response.status_code)
 
@@ -192,8 +218,10 @@ def test_agent_is_sent_to_admin_login_from_console(client, make_agent, levels, s
     assert response.status_code == 302
     assert LevelPrice.objects.count() == before
     other = make_agent("vip")
-    response = client.post(reverse("admin:channel_agent_relations", args=[other.pk]),
-                           {"action": "referrer", "agent_code": agent.invite_code, "reason": "x"})
+    response = client.post(
+        reverse("admin:channel_agent_relations", args=[other.pk]),
+        {"action": "referrer", "agent_code": agent.invite_code, "reason": "x"},
+    )
     assert response.status_code == 302
     other.refresh_from_db()
     assert other.referrer is None
@@ -201,8 +229,9 @@ def test_agent_is_sent_to_admin_login_from_console(client, make_agent, levels, s
 
 def test_agent_cannot_log_in_to_console_with_password(client, make_agent):
     agent = make_agent("partner", phone="13600000001", password="agent-pass-1")
-    response = client.post(reverse("admin:login"), {"username": "13600000001", "password": "agent-pass-1",
-                                                    "next": "/console/"})
+    response = client.post(
+        reverse("admin:login"), {"username": "13600000001", "password": "agent-pass-1", "next": "/console/"}
+    )
     assert response.status_code == 200  # form shown again with an error
     assert client.get("/console/").status_code == 302
     assert agent.user.is_staff is False
@@ -231,6 +260,7 @@ def test_phone_pages_need_login(client, db):
 
 
 # --- team pages -----------------------------------------------------------------------------
+
 
 @pytest.fixture
 def team(make_agent):
@@ -277,9 +307,15 @@ def test_lower_agent_cannot_see_upline_team(client, team):
 
 # --- deciding applications ------------------------------------------------------------------
 
+
 def submit(levels, *, inviter, level="vip", phone="13912345678") -> Application:
-    return services.application_submit(invite_code=inviter.invite_code if inviter else None, phone=phone,
-                                       real_name="新人", level_code=level, password="new-pass-12")
+    return services.application_submit(
+        invite_code=inviter.invite_code if inviter else None,
+        phone=phone,
+        real_name="新人",
+        level_code=level,
+        password="new-pass-12",
+    )
 
 
 def test_agent_cannot_decide_another_agents_applicant_on_web(client, make_agent, levels):
@@ -290,8 +326,7 @@ def test_agent_cannot_decide_another_agents_applicant_on_web(client, make_agent,
     client.force_login(intruder.user)
     assert app not in client.get("/m/applications/").context["applications"]
     for decision in ("approve", "reject"):
-        response = client.post(f"/m/applications/{app.pk}/decide/", {"decision": decision, "note": "x"},
-                               follow=True)
+        response = client.post(f"/m/applications/{app.pk}/decide/", {"decision": decision, "note": "x"}, follow=True)
         assert response.status_code == 200
         assert [m.level_tag for m in response.context["messages"]] == ["error"]
     app.refresh_from_db()
@@ -306,8 +341,7 @@ def test_agent_cannot_decide_another_agents_applicant_on_api(client, make_agent,
     app = submit(levels, inviter=approver)
     client.force_login(intruder.user)
     for verb in ("approve", "reject"):
-        response = client.post(f"/api/v1/applications/{app.pk}/{verb}", {"note": "x"},
-                               content_type="application/json")
+        response = client.post(f"/api/v1/applications/{app.pk}/{verb}", {"note": "x"}, content_type="application/json")
         # Not theirs to decide: "not found", as any record that is not theirs (ids cannot be probed).
         assert response.status_code == 404
         assert response.json()["error"]["code"] == "not_found"
@@ -366,8 +400,9 @@ def test_staff_with_permission_decides_in_console(client, staff, levels):
     app = submit(levels, inviter=None, level="partner")
     client.force_login(staff("owner"))
     assert "approve_selected" in client.get(reverse("admin:channel_application_changelist")).content.decode()
-    response = client.post(reverse("admin:channel_application_changelist"), {
-        "action": "approve_selected", "_selected_action": [app.pk]})
+    response = client.post(
+        reverse("admin:channel_application_changelist"), {"action": "approve_selected", "_selected_action": [app.pk]}
+    )
     assert response.status_code == 302
     app.refresh_from_db()
     assert app.status == ApplicationStatus.APPROVED
@@ -377,8 +412,9 @@ def test_staff_with_permission_decides_in_console(client, staff, levels):
 def test_finance_cannot_decide_in_console(client, staff, levels):
     app = submit(levels, inviter=None, level="partner")
     client.force_login(staff("finance"))
-    response = client.post(reverse("admin:channel_application_changelist"), {
-        "action": "approve_selected", "_selected_action": [app.pk]})
+    response = client.post(
+        reverse("admin:channel_application_changelist"), {"action": "approve_selected", "_selected_action": [app.pk]}
+    )
     assert response.status_code in (200, 302)  # the action is simply not offered to finance
     assert Application.objects.get().status == ApplicationStatus.PENDING
     page = client.get(reverse("admin:channel_application_changelist"))
@@ -387,6 +423,7 @@ def test_finance_cannot_decide_in_console(client, staff, levels):
 
 
 # --- the API "me" ---------------------------------------------------------------------------
+
 
 def test_anonymous_gets_401_from_me(client, db):
     for path in ("/api/v1/me", "/api/v1/me/team"):

@@ -16,8 +16,9 @@ def test_a_record_is_written_in_the_brands_language_whatever_the_writers():
 
 def test_parameters_fill_the_message_and_lazy_labels_follow_the_brands_language():
     with translation.override("en"):
-        text = record_text(gettext_noop("automatic: supplier %(name)s is %(status)s"),
-                           name="王芳", status=AgentStatus.SUSPENDED.label)
+        text = record_text(
+            gettext_noop("automatic: supplier %(name)s is %(status)s"), name="王芳", status=AgentStatus.SUSPENDED.label
+        )
     with translation.override("zh-hans"):
         chinese = str(AgentStatus.SUSPENDED.label)
     assert text == f"自动：发货上级 王芳 {chinese}"

@@ -25,19 +25,28 @@ PROBE = (
 
 
 def start(tmp_path, **env_vars: str | None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"WEISHANG_ENV", "DEBUG", "SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "WEISHANG_SMS_BACKEND"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"WEISHANG_ENV", "DEBUG", "SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "WEISHANG_SMS_BACKEND"}
+    }
     # A deployment names its SMS provider's backend (the console one is refused in production).
-    env.update({"DJANGO_SETTINGS_MODULE": "weishang.settings", "WEISHANG_VAR": str(tmp_path),
-                "WEISHANG_SMS_BACKEND": "weishang.core.sms.LocmemBackend",
-                "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))})
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "weishang.settings",
+            "WEISHANG_VAR": str(tmp_path),
+            "WEISHANG_SMS_BACKEND": "weishang.core.sms.LocmemBackend",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")])),
+        }
+    )
     for key, value in env_vars.items():
         if value is None:
             env.pop(key, None)
         else:
             env[key] = value
-    return subprocess.run([sys.executable, "-c", PROBE], env=env, cwd=tmp_path, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", PROBE], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.mark.parametrize("debug", ["1", "true", "True", "yes", "on"])
@@ -122,8 +131,9 @@ CONSOLE_SMS = "weishang.core.sms.ConsoleBackend"
 
 
 def test_production_refuses_the_console_sms_backend(tmp_path):
-    result = start(tmp_path, WEISHANG_ENV="production", DEBUG="0", SECRET_KEY=LONG_KEY,
-                   WEISHANG_SMS_BACKEND=CONSOLE_SMS)
+    result = start(
+        tmp_path, WEISHANG_ENV="production", DEBUG="0", SECRET_KEY=LONG_KEY, WEISHANG_SMS_BACKEND=CONSOLE_SMS
+    )
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr and "SMS" in result.stderr
 
@@ -135,15 +145,26 @@ def test_production_refuses_the_console_sms_backend_when_none_is_named(tmp_path)
 
 def weishang_check(tmp_path, *args: str, **env_vars: str | None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in {"WEISHANG_ENV", "DEBUG", "DATABASE_URL"}}
-    env.update({"DJANGO_SETTINGS_MODULE": "weishang.settings", "WEISHANG_VAR": str(tmp_path),
-                "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))})
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "weishang.settings",
+            "WEISHANG_VAR": str(tmp_path),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")])),
+        }
+    )
     for key, value in env_vars.items():
         if value is None:
             env.pop(key, None)
         else:
             env[key] = value
-    return subprocess.run([sys.executable, "-m", "weishang.cli", "check", *args], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "weishang.cli", "check", *args],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_with_debug_off_the_system_check_refuses_the_console_sms_backend(tmp_path):
@@ -176,28 +197,36 @@ def test_the_check_function_itself(settings):
 
 # --- settings create nothing on import (M8) ------------------------------------------------------
 
+
 def fresh_python(cwd, code: str) -> subprocess.CompletedProcess:
     """A fresh interpreter in ``cwd`` with the default places: no WEISHANG_VAR, no DATABASE_URL."""
     env = {k: v for k, v in os.environ.items() if k not in {"WEISHANG_VAR", "DATABASE_URL", "WEISHANG_ENV"}}
-    env.update({"DJANGO_SETTINGS_MODULE": "weishang.settings",
-                "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))})
-    return subprocess.run([sys.executable, "-c", code], env=env, cwd=cwd, capture_output=True, text=True,
-                          timeout=120)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "weishang.settings",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")])),
+        }
+    )
+    return subprocess.run([sys.executable, "-c", code], env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
 
 
 def test_importing_the_settings_creates_nothing(tmp_path):
     """`make messages` runs from src/weishang: setting Django up there must not leave a var/ behind."""
-    result = fresh_python(tmp_path, "import django\ndjango.setup()\nfrom django.conf import settings\n"
-                                    "print(settings.DATABASES['default']['NAME'])\n"
-                                    "from weishang.cli import main\nmain(['weishang', 'help'])\n")
+    result = fresh_python(
+        tmp_path,
+        "import django\ndjango.setup()\nfrom django.conf import settings\n"
+        "print(settings.DATABASES['default']['NAME'])\n"
+        "from weishang.cli import main\nmain(['weishang', 'help'])\n",
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == str(tmp_path.resolve() / "var" / "weishang.sqlite3")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_the_database_directory_is_made_when_the_database_is_first_opened(tmp_path):
-    result = fresh_python(tmp_path, "import django\ndjango.setup()\nfrom django.db import connection\n"
-                                    "connection.ensure_connection()\n")
+    result = fresh_python(
+        tmp_path, "import django\ndjango.setup()\nfrom django.db import connection\nconnection.ensure_connection()\n"
+    )
     assert result.returncode == 0, result.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["var"]
     assert (tmp_path / "var" / "weishang.sqlite3").is_file()

@@ -37,8 +37,11 @@ def test_the_import_contracts_catch_an_import_against_them(tmp_path):
     """The contracts are live: in a copy of the code, plans importing core and trade importing
     the phone pages each break theirs."""
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-    shutil.copytree(ROOT / "src" / "weishang", tmp_path / "src" / "weishang",
-                    ignore=shutil.ignore_patterns("__pycache__", "templates", "static", "locale", "migrations"))
+    shutil.copytree(
+        ROOT / "src" / "weishang",
+        tmp_path / "src" / "weishang",
+        ignore=shutil.ignore_patterns("__pycache__", "templates", "static", "locale", "migrations"),
+    )
     package = tmp_path / "src" / "weishang"
     with open(package / "plans" / "periods.py", "a", encoding="utf-8") as f:
         f.write("\nimport weishang.core.money  # noqa: E402,F401\n")
@@ -62,4 +65,10 @@ def test_plans_and_the_services_type_check():
 
 def test_ruff_finds_nothing():
     done = _run(sys.executable, "-m", "ruff", "check", "src", "tests", "bench")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_code_is_formatted():
+    """``ruff format`` (line length 120, pyproject.toml): run it before committing."""
+    done = _run(sys.executable, "-m", "ruff", "format", "--check", "src", "tests", "bench")
     assert done.returncode == 0, done.stdout + done.stderr

@@ -41,8 +41,7 @@ def staff(db, django_user_model):
     from django.contrib.auth.models import Group
 
     def make(role: str):
-        user = django_user_model.objects.create_user(username=f"{role}-staff", password="staff-pass-123",
-                                                     is_staff=True)
+        user = django_user_model.objects.create_user(username=f"{role}-staff", password="staff-pass-123", is_staff=True)
         user.groups.add(Group.objects.get(name=role_group_name(role)))
         return user
 
@@ -74,8 +73,9 @@ def pickup(make_agent, sku):
     """A submitted pick-up of 3 units out of an agent's cloud stock."""
     agent = make_agent("vip")
     receive(sku, 10, to=stock.location_for_agent(agent, LocationKind.CLOUD))
-    order = services.pickup_request(agent=agent, lines=[(sku, 3)], by=agent.user, name="王静",
-                                    phone="13500000001", address="上海市 1 号")
+    order = services.pickup_request(
+        agent=agent, lines=[(sku, 3)], by=agent.user, name="王静", phone="13500000001", address="上海市 1 号"
+    )
     assert order.status == OrderStatus.SUBMITTED
     return order
 
@@ -109,8 +109,17 @@ def order_url(name: str, order: Order) -> str:
 
 # --- pages ----------------------------------------------------------------------------------
 
-TRADE_LISTS = ["trade_order", "trade_payment", "trade_stocklevel", "trade_stockmove", "trade_location",
-               "ledger_account", "ledger_journalentry", "trade_customer", "core_outboxevent"]
+TRADE_LISTS = [
+    "trade_order",
+    "trade_payment",
+    "trade_stocklevel",
+    "trade_stockmove",
+    "trade_location",
+    "ledger_account",
+    "ledger_journalentry",
+    "trade_customer",
+    "core_outboxevent",
+]
 
 
 def test_owner_sees_every_trade_page(client, staff, pickup, company_order, sku):
@@ -190,13 +199,15 @@ def test_lecturer_gets_403_on_trade_pages(client, staff, pickup, company_order):
 
 # --- pick-ups -------------------------------------------------------------------------------
 
+
 def test_warehouse_ships_a_pickup_and_marks_it_delivered(client, staff, pickup):
     warehouse = staff("warehouse")
     client.force_login(warehouse)
     detail = client.get(reverse("admin:trade_order_change", args=[pickup.pk]))
     assert order_url("ship_pickup", pickup) in detail.content.decode()  # the button is there
-    response = client.post(order_url("ship_pickup", pickup), {"carrier": "顺丰", "tracking_number": "SF123"},
-                           follow=True)
+    response = client.post(
+        order_url("ship_pickup", pickup), {"carrier": "顺丰", "tracking_number": "SF123"}, follow=True
+    )
     assert response.status_code == 200
     pickup.refresh_from_db()
     assert pickup.status == OrderStatus.FULFILLED
@@ -246,14 +257,16 @@ def test_finance_cannot_ship_and_warehouse_cannot_decide(client, staff, pickup, 
 
 # --- payments -------------------------------------------------------------------------------
 
+
 def test_finance_confirms_a_transfer_to_the_brand(client, staff, company_order):
     order, payment = company_order
     finance = staff("finance")
     client.force_login(finance)
     detail = client.get(reverse("admin:trade_payment_change", args=[payment.pk])).content.decode()
     assert reverse("admin:trade_payment_confirm_payment", args=[payment.pk]) in detail
-    response = client.post(reverse("admin:trade_payment_confirm_payment", args=[payment.pk]), {"note": "到账"},
-                           follow=True)
+    response = client.post(
+        reverse("admin:trade_payment_confirm_payment", args=[payment.pk]), {"note": "到账"}, follow=True
+    )
     assert response.status_code == 200
     payment.refresh_from_db()
     order.refresh_from_db()
@@ -306,8 +319,10 @@ def test_payment_to_an_agent_is_not_decided_in_the_console(client, staff, make_a
     assert order.seller == top
     # the console does not approve orders an agent sells (the service would let staff step in)
     client.force_login(staff("owner"))
-    assert order_url("approve", order) not in client.get(
-        reverse("admin:trade_order_change", args=[order.pk])).content.decode()
+    assert (
+        order_url("approve", order)
+        not in client.get(reverse("admin:trade_order_change", args=[order.pk])).content.decode()
+    )
     assert client.post(order_url("approve", order)).status_code == 400
     order.refresh_from_db()
     assert order.status == OrderStatus.SUBMITTED
@@ -324,13 +339,15 @@ def test_payment_to_an_agent_is_not_decided_in_the_console(client, staff, make_a
 
 # --- company orders: approve, fill (and why it cannot be filled) ----------------------------
 
+
 def test_owner_approves_and_fills_a_company_order(client, staff, make_agent, sku):
     buyer = make_agent("vip")
     order = services.order_submit(buyer=buyer, lines=[(sku, 4)], by=buyer.user)
     owner = staff("owner")
     client.force_login(owner)
-    assert order_url("approve", order) in client.get(
-        reverse("admin:trade_order_change", args=[order.pk])).content.decode()
+    assert (
+        order_url("approve", order) in client.get(reverse("admin:trade_order_change", args=[order.pk])).content.decode()
+    )
     assert client.post(order_url("approve", order)).status_code == 302
     order.refresh_from_db()
     assert order.status == OrderStatus.AWAITING_PAYMENT
@@ -381,6 +398,7 @@ def test_reject_needs_a_reason(client, staff, make_agent, sku):
 
 
 # --- stock ----------------------------------------------------------------------------------
+
 
 def test_warehouse_receives_stock_and_verify_is_clean(client, staff, sku):
     warehouse_user = staff("warehouse")
@@ -443,11 +461,13 @@ def test_pickups_list_filters_by_kind(client, staff, pickup, company_order):
 
 # --- delivery and returns -------------------------------------------------------------------
 
+
 def test_warehouse_marks_a_shipped_retail_order_delivered(client, staff, make_agent, sku):
     seller = make_agent("vip")
     receive(sku, 5, to=stock.location_for_agent(seller, LocationKind.CLOUD))
-    order = services.retail_order_submit(seller=seller, name="李雷", phone="13900000001", address="北京 2 号",
-                                         lines=[(sku, 2)])
+    order = services.retail_order_submit(
+        seller=seller, name="李雷", phone="13900000001", address="北京 2 号", lines=[(sku, 2)]
+    )
     payment = services.retail_payment_submit(order=order, phone="13900000001", screenshot=screenshot())
     services.payment_confirm(payment=payment, by=seller.user)
     services.order_fill(order=order, by=seller.user, carrier="顺丰", tracking_number="SF9")
@@ -497,5 +517,4 @@ def test_owner_decides_a_return_of_a_company_order(client, staff, make_agent, sk
     response = client.get(reverse("admin:core_outboxevent_changelist") + "?topic=order.refunded")
     assert approve_this.number in response.content.decode()
     event = OutboxEvent.objects.get(topic="order.refunded")
-    assert approve_this.number in client.get(
-        reverse("admin:core_outboxevent_change", args=[event.pk])).content.decode()
+    assert approve_this.number in client.get(reverse("admin:core_outboxevent_change", args=[event.pk])).content.decode()

@@ -25,9 +25,11 @@ MB = 1024 * 1024
 
 def multipart(size: int) -> bytes:
     """A real multipart/form-data body carrying a ``size``-byte screenshot."""
-    head = (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"reference\"\r\n\r\nT1\r\n"
-            f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"screenshot\"; filename=\"big.png\"\r\n"
-            f"Content-Type: image/png\r\n\r\n").encode()
+    head = (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="reference"\r\n\r\nT1\r\n'
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="screenshot"; filename="big.png"\r\n'
+        f"Content-Type: image/png\r\n\r\n"
+    ).encode()
     return head + b"\x89PNG" + b"\0" * (size - 4) + f"\r\n--{BOUNDARY}--\r\n".encode()
 
 
@@ -51,19 +53,27 @@ class CountingInput(io.BytesIO):
 
 def post_body(client: Client, path: str, body: bytes, **headers) -> tuple:
     stream = CountingInput(body)
-    response = client.generic("POST", path, b"", content_type=f"multipart/form-data; boundary={BOUNDARY}",
-                              headers=headers, **{"wsgi.input": stream, "CONTENT_LENGTH": str(len(body))})
+    response = client.generic(
+        "POST",
+        path,
+        b"",
+        content_type=f"multipart/form-data; boundary={BOUNDARY}",
+        headers=headers,
+        **{"wsgi.input": stream, "CONTENT_LENGTH": str(len(body))},
+    )
     return response, stream
 
 
 def png_declaring(width: int, height: int) -> bytes:
     """A valid, tiny PNG whose header says ``width`` × ``height`` pixels."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 16))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b"")
+    )
 
 
 def picture(data: bytes, name: str = "transfer.png") -> SimpleUploadedFile:
@@ -77,12 +87,14 @@ def agent(make_agent):
 
 # --- the body: refused from its Content-Length, unread --------------------------------------
 
+
 def test_an_oversized_upload_on_a_phone_page_is_refused_unread_with_a_chinese_message(agent):
     client = Client()
     client.force_login(agent.user)
     body = multipart(11 * MB)  # over the 10 MB limit
-    response, stream = post_body(client, "/m/orders/R20260101000001/pay-transfer/", body,
-                                 referer="http://testserver/m/orders/R20260101000001/")
+    response, stream = post_body(
+        client, "/m/orders/R20260101000001/pay-transfer/", body, referer="http://testserver/m/orders/R20260101000001/"
+    )
     assert response.status_code == 413
     page = response.content.decode()
     assert "上传的文件太大：最多 10 MB" in page and 'href="http://testserver/m/orders/R20260101000001/"' in page
@@ -93,12 +105,24 @@ def test_an_oversized_upload_on_a_phone_page_is_refused_unread_with_a_chinese_me
 def test_an_oversized_upload_to_the_api_is_413_in_the_error_envelope(agent):
     _token, secret = token_create(user=agent.user, device="测试手机")
     client = Client()
-    response, stream = post_body(client, "/api/v1/orders/R20260101000001/transfer", multipart(11 * MB),
-                                 authorization=f"Bearer {secret}", accept_language="en")
+    response, stream = post_body(
+        client,
+        "/api/v1/orders/R20260101000001/transfer",
+        multipart(11 * MB),
+        authorization=f"Bearer {secret}",
+        accept_language="en",
+    )
     assert response.status_code == 413
-    assert response.json() == {"error": {"code": "too_large", "fields": {}, "message": (
-        "The upload is too large: at most 10 MB. Choose a smaller picture (a screenshot is usually well "
-        "under 5 MB).")}}
+    assert response.json() == {
+        "error": {
+            "code": "too_large",
+            "fields": {},
+            "message": (
+                "The upload is too large: at most 10 MB. Choose a smaller picture (a screenshot is usually well "
+                "under 5 MB)."
+            ),
+        }
+    }
     assert stream.read_bytes == 0
 
 
@@ -119,6 +143,7 @@ def test_the_limit_is_a_setting(agent, settings):
 
 
 # --- the pixels: a decompression bomb is a clear field error ------------------------------------
+
 
 @pytest.mark.parametrize(("width", "height"), [(100_000, 100_000), (12_000, 12_000), (8_000, 6_000)])
 def test_a_small_png_declaring_huge_dimensions_is_refused_clearly(db, width, height):

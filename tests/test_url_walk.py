@@ -37,10 +37,22 @@ STRAY = [
     {"format": "xlsx"},
     {"format": "nonsense", "page": "-1", "o": "", "q": "\x00"},
     {"page": "999999999", "p": "-1", "o": "99", "e": "1", "all": "", "cursor": "%%%", "page_size": "-5"},
-    {"page": "abc", "p": "99999999999999999999", "id__exact": "99999999999999999999",
-     "status__exact": "nonsense", "q": "x" * 2000, "level__id__exact": "9223372036854775808"},
-    {"cursor": "9223372036854775808", "page_size": "99999999999999999999", "since": "not-a-date",
-     "_changelist_filters": "%00", "_to_field": "password", "_popup": "1"},
+    {
+        "page": "abc",
+        "p": "99999999999999999999",
+        "id__exact": "99999999999999999999",
+        "status__exact": "nonsense",
+        "q": "x" * 2000,
+        "level__id__exact": "9223372036854775808",
+    },
+    {
+        "cursor": "9223372036854775808",
+        "page_size": "99999999999999999999",
+        "since": "not-a-date",
+        "_changelist_filters": "%00",
+        "_to_field": "password",
+        "_popup": "1",
+    },
 ]
 PLACEHOLDER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
 
@@ -95,8 +107,7 @@ def requests_for(patterns) -> list[tuple[str, dict]]:
             continue
         width = max(len(HOSTILE.get(c, ["abc"])) for c in converters.values())
         for i in range(width):
-            values = {name: HOSTILE.get(c, ["abc"])[i % len(HOSTILE.get(c, ["abc"]))]
-                      for name, c in converters.items()}
+            values = {name: HOSTILE.get(c, ["abc"])[i % len(HOSTILE.get(c, ["abc"]))] for name, c in converters.items()}
             out.append((fill(route, values), {}))
         first = {name: HOSTILE.get(c, ["abc"])[0] for name, c in converters.items()}
         out += [(fill(route, first), params) for params in islice(STRAY, 2)]
@@ -108,8 +119,9 @@ def world(db, make_agent, settings):
     """A small brand, as the console tests make it: levels, agents in a team, the owner."""
     settings.WEISHANG_API_RATES = {"caller": "100000/m", "login": "100000/m", "public": "100000/m"}
     roles_sync()
-    owner = get_user_model().objects.create_user(username="owner", password="staff-pass-123", is_staff=True,
-                                                 is_superuser=False)
+    owner = get_user_model().objects.create_user(
+        username="owner", password="staff-pass-123", is_staff=True, is_superuser=False
+    )
     owner.groups.add(Group.objects.get(name=role_group_name("owner")))
     upline = make_agent("city", real_name="王芳")
     agent = make_agent("vip", real_name="王静", referrer=upline)
@@ -130,8 +142,15 @@ def client_as(role: str, world) -> tuple[Client, dict]:
 
 def test_the_walk_covers_every_part_of_the_project(db):
     routes = [route for route, _converters in url_patterns()]
-    for prefix in ("/console/channel/agent/", "/console/ledger/withdrawal/", "/m/team/", "/s/", "/join/",
-                   "/api/v1/", "/pay/notify/"):
+    for prefix in (
+        "/console/channel/agent/",
+        "/console/ledger/withdrawal/",
+        "/m/team/",
+        "/s/",
+        "/join/",
+        "/api/v1/",
+        "/pay/notify/",
+    ):
         assert any(route.startswith(prefix) for route in routes), prefix
     assert "/m/team/<id:agent_id>/" in routes
 
@@ -155,6 +174,7 @@ def test_no_url_answers_5xx_to_hostile_ids_and_stray_parameters(world, role):
 
 
 # --- the two 500s the issue names, as a user meets them -----------------------------------------
+
 
 def test_a_team_page_past_the_integer_range_is_not_found(client, world):
     client.force_login(world["agent"].user)

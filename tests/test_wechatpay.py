@@ -54,13 +54,17 @@ def _rsa_key() -> rsa.RSAPrivateKey:
 
 
 def private_pem(key: rsa.RSAPrivateKey) -> str:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode()
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
 
 
 def public_pem(key: rsa.RSAPrivateKey) -> str:
-    return key.public_key().public_bytes(serialization.Encoding.PEM,
-                                         serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
 
 
 @pytest.fixture(scope="module")
@@ -139,27 +143,32 @@ def transaction(**overrides) -> dict:
     return resource
 
 
-def notify(resource: dict, *, platform_key, apiv3_key: str, timestamp: int | None = None,
-           signer=None) -> tuple[bytes, dict[str, str]]:
+def notify(
+    resource: dict, *, platform_key, apiv3_key: str, timestamp: int | None = None, signer=None
+) -> tuple[bytes, dict[str, str]]:
     """(body, headers) of a notify callback: resource encrypted with AEAD_AES_256_GCM, headers signed."""
     nonce = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(12))
     associated_data = "transaction"
     ciphertext = AESGCM(apiv3_key.encode()).encrypt(
-        nonce.encode(), json.dumps(resource, ensure_ascii=False).encode(), associated_data.encode())
-    body = json.dumps({
-        "id": "EV-2026050110345600001",
-        "create_time": "2026-05-01T10:34:57+08:00",
-        "resource_type": "encrypt-resource",
-        "event_type": "TRANSACTION.SUCCESS",
-        "summary": "支付成功",
-        "resource": {
-            "original_type": "transaction",
-            "algorithm": "AEAD_AES_256_GCM",
-            "ciphertext": base64.b64encode(ciphertext).decode(),
-            "associated_data": associated_data,
-            "nonce": nonce,
+        nonce.encode(), json.dumps(resource, ensure_ascii=False).encode(), associated_data.encode()
+    )
+    body = json.dumps(
+        {
+            "id": "EV-2026050110345600001",
+            "create_time": "2026-05-01T10:34:57+08:00",
+            "resource_type": "encrypt-resource",
+            "event_type": "TRANSACTION.SUCCESS",
+            "summary": "支付成功",
+            "resource": {
+                "original_type": "transaction",
+                "algorithm": "AEAD_AES_256_GCM",
+                "ciphertext": base64.b64encode(ciphertext).decode(),
+                "associated_data": associated_data,
+                "nonce": nonce,
+            },
         },
-    }, ensure_ascii=False)
+        ensure_ascii=False,
+    )
     ts = str(int(time.time()) if timestamp is None else timestamp)
     header_nonce = secrets.token_hex(16).upper()
     headers = {
@@ -194,10 +203,14 @@ def test_valid_notification_parses(provider, platform_key, apiv3_key):
 
 
 def test_notification_read_from_a_django_request(provider, platform_key, apiv3_key):
-    body, headers = notify(transaction(trade_state="CLOSED", amount={"total": 1, "currency": "CNY"}),
-                           platform_key=platform_key, apiv3_key=apiv3_key)
-    request = RequestFactory().post("/pay/notify/wechatpay/", data=body, content_type="application/json",
-                                    headers=headers)
+    body, headers = notify(
+        transaction(trade_state="CLOSED", amount={"total": 1, "currency": "CNY"}),
+        platform_key=platform_key,
+        apiv3_key=apiv3_key,
+    )
+    request = RequestFactory().post(
+        "/pay/notify/wechatpay/", data=body, content_type="application/json", headers=headers
+    )
 
     from_headers = provider.parse_notification(request.headers, request.body)
     from_meta = provider.parse_notification(request.META, request.body)
@@ -234,16 +247,18 @@ def test_wrong_apiv3_key_fails_decryption(merchant_key, platform_key, apiv3_key)
 
 @pytest.mark.parametrize("skew", [-301, -3600, 301])
 def test_timestamp_outside_the_replay_window_is_rejected(provider, platform_key, apiv3_key, skew):
-    body, headers = notify(transaction(), platform_key=platform_key, apiv3_key=apiv3_key,
-                           timestamp=int(time.time()) + skew)
+    body, headers = notify(
+        transaction(), platform_key=platform_key, apiv3_key=apiv3_key, timestamp=int(time.time()) + skew
+    )
 
     with pytest.raises(InvalidNotification, match="window"):
         provider.parse_notification(headers, body)
 
 
 def test_timestamp_inside_the_replay_window_is_accepted(provider, platform_key, apiv3_key):
-    body, headers = notify(transaction(), platform_key=platform_key, apiv3_key=apiv3_key,
-                           timestamp=int(time.time()) - 240)
+    body, headers = notify(
+        transaction(), platform_key=platform_key, apiv3_key=apiv3_key, timestamp=int(time.time()) - 240
+    )
 
     assert provider.parse_notification(headers, body).transaction_id == "4200002345202605012345678901"
 
@@ -288,9 +303,13 @@ def test_signed_but_malformed_resource_is_rejected(provider, platform_key, apiv3
 def test_signed_body_that_is_not_json_is_rejected(provider, platform_key):
     body = "not json at all"
     ts, nonce = str(int(time.time())), "ABC"
-    headers = {"Wechatpay-Timestamp": ts, "Wechatpay-Nonce": nonce, "Wechatpay-Serial": PUBLIC_KEY_ID,
-               "Wechatpay-Signature": wechat_sign(platform_key, ts, nonce, body),
-               "Wechatpay-Signature-Type": "WECHATPAY2-SHA256-RSA2048"}
+    headers = {
+        "Wechatpay-Timestamp": ts,
+        "Wechatpay-Nonce": nonce,
+        "Wechatpay-Serial": PUBLIC_KEY_ID,
+        "Wechatpay-Signature": wechat_sign(platform_key, ts, nonce, body),
+        "Wechatpay-Signature-Type": "WECHATPAY2-SHA256-RSA2048",
+    }
 
     with pytest.raises(InvalidNotification, match="unreadable"):
         provider.parse_notification(headers, body.encode())
@@ -325,15 +344,17 @@ class FakeWeChatPay(requests.adapters.BaseAdapter):
         ts, nonce = str(int(time.time())), secrets.token_hex(16)
         response = requests.Response()
         response.status_code = self.status
-        response.headers = CaseInsensitiveDict({
-            "Content-Type": "application/json; charset=utf-8",
-            "Request-ID": "08F78BB5AF0610D302",
-            "Wechatpay-Timestamp": ts,
-            "Wechatpay-Nonce": nonce,
-            "Wechatpay-Signature": wechat_sign(self.signer, ts, nonce, text),
-            "Wechatpay-Serial": self.serial,
-            "Wechatpay-Signature-Type": "WECHATPAY2-SHA256-RSA2048",
-        })
+        response.headers = CaseInsensitiveDict(
+            {
+                "Content-Type": "application/json; charset=utf-8",
+                "Request-ID": "08F78BB5AF0610D302",
+                "Wechatpay-Timestamp": ts,
+                "Wechatpay-Nonce": nonce,
+                "Wechatpay-Signature": wechat_sign(self.signer, ts, nonce, text),
+                "Wechatpay-Serial": self.serial,
+                "Wechatpay-Signature-Type": "WECHATPAY2-SHA256-RSA2048",
+            }
+        )
         response._content = text.encode()
         response.encoding = "utf-8"
         response.url, response.request = request.url, request
@@ -366,8 +387,13 @@ def check_signed_request(request: requests.PreparedRequest, merchant_key) -> dic
     return fields
 
 
-ORDER = PaymentRequest(out_trade_no="WS202605010001", amount_fen=29800, description="微商 · 玻尿酸原液 x2",
-                       payer_openid="oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", client_ip="203.0.113.7")
+ORDER = PaymentRequest(
+    out_trade_no="WS202605010001",
+    amount_fen=29800,
+    description="微商 · 玻尿酸原液 x2",
+    payer_openid="oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
+    client_ip="203.0.113.7",
+)
 
 
 def test_create_jsapi_payment_sends_a_signed_request(merchant_key, platform_key, apiv3_key):
@@ -410,8 +436,12 @@ def test_an_order_that_expires_tells_wechat_pay_when(merchant_key, platform_key,
     ("channel", "path", "attr", "value"),
     [
         ("native", "/v3/pay/transactions/native", "code_url", "weixin://wxpay/bizpayurl?pr=aIQrOYOzz"),
-        ("h5", "/v3/pay/transactions/h5", "h5_url",
-         "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx01"),
+        (
+            "h5",
+            "/v3/pay/transactions/h5",
+            "h5_url",
+            "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx01",
+        ),
     ],
 )
 def test_create_native_and_h5_payments(merchant_key, platform_key, apiv3_key, channel, path, attr, value):
@@ -432,8 +462,7 @@ def test_create_native_and_h5_payments(merchant_key, platform_key, apiv3_key, ch
         assert order["scene_info"]["h5_info"] == {"type": "Wap"}
 
 
-def test_create_payment_without_a_transport_uses_the_sdk_as_it_is(merchant_key, platform_key, apiv3_key,
-                                                                  monkeypatch):
+def test_create_payment_without_a_transport_uses_the_sdk_as_it_is(merchant_key, platform_key, apiv3_key, monkeypatch):
     # transport=None leaves the SDK's own requests.post in place; answer it at the adapter level.
     server = FakeWeChatPay(platform_key)
     monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", lambda self, request, **kw: server.send(request))
@@ -452,8 +481,7 @@ def test_error_answer_raises_provider_error(merchant_key, platform_key, apiv3_ke
     assert len(server.requests) == 1
 
 
-def test_answer_not_signed_by_the_platform_raises_provider_error(merchant_key, platform_key, intruder_key,
-                                                                 apiv3_key):
+def test_answer_not_signed_by_the_platform_raises_provider_error(merchant_key, platform_key, intruder_key, apiv3_key):
     server = FakeWeChatPay(platform_key, signer=intruder_key)
     provider = make_provider(merchant_key, platform_key, apiv3_key, transport=session_for(server))
 
@@ -478,8 +506,9 @@ def test_answer_without_the_expected_field_raises_provider_error(merchant_key, p
         (PaymentRequest("WS1", 100, "x", payer_openid="o"), "app", "channel"),
     ],
 )
-def test_bad_request_is_refused_before_calling_wechat(merchant_key, platform_key, apiv3_key, request_, channel,
-                                                      message):
+def test_bad_request_is_refused_before_calling_wechat(
+    merchant_key, platform_key, apiv3_key, request_, channel, message
+):
     server = FakeWeChatPay(platform_key)
     provider = make_provider(merchant_key, platform_key, apiv3_key, transport=session_for(server))
 
@@ -501,8 +530,16 @@ def test_misconfiguration_is_reported(merchant_key, platform_key):
     with pytest.raises(ProviderError, match="32 bytes"):
         make_provider(merchant_key, platform_key, "too-short")
     with pytest.raises(ProviderError, match="misconfigured"):
-        WeChatPayProvider(MCHID, APPID, "not a key", MERCHANT_SERIAL, secrets.token_hex(16), NOTIFY_URL,
-                          public_pem(platform_key), PUBLIC_KEY_ID)
+        WeChatPayProvider(
+            MCHID,
+            APPID,
+            "not a key",
+            MERCHANT_SERIAL,
+            secrets.token_hex(16),
+            NOTIFY_URL,
+            public_pem(platform_key),
+            PUBLIC_KEY_ID,
+        )
 
 
 # --- the fake provider -------------------------------------------------------------------------
@@ -514,8 +551,7 @@ def test_fake_provider_round_trip():
     assert intent == fake.create_payment(ORDER, channel="native")  # deterministic
     assert intent.code_url and "WS202605010001" in intent.code_url and intent.prepay_id is None
 
-    body, headers = FakeProvider.notification(out_trade_no="WS202605010001", amount_fen=29800,
-                                              transaction_id="FAKE-42")
+    body, headers = FakeProvider.notification(out_trade_no="WS202605010001", amount_fen=29800, transaction_id="FAKE-42")
     notice = fake.parse_notification(headers, body)
 
     assert (notice.provider, notice.out_trade_no, notice.transaction_id) == ("fake", "WS202605010001", "FAKE-42")
@@ -564,9 +600,14 @@ def test_get_provider_builds_the_configured_providers(settings, merchant_key, pl
         "wechatpay": {
             "CLASS": "weishang.trade.providers.wechatpay.WeChatPayProvider",
             "OPTIONS": {
-                "mchid": MCHID, "appid": APPID, "private_key_pem": private_pem(merchant_key),
-                "cert_serial_no": MERCHANT_SERIAL, "apiv3_key": apiv3_key, "notify_url": NOTIFY_URL,
-                "platform_public_key_pem": public_pem(platform_key), "platform_public_key_id": PUBLIC_KEY_ID,
+                "mchid": MCHID,
+                "appid": APPID,
+                "private_key_pem": private_pem(merchant_key),
+                "cert_serial_no": MERCHANT_SERIAL,
+                "apiv3_key": apiv3_key,
+                "notify_url": NOTIFY_URL,
+                "platform_public_key_pem": public_pem(platform_key),
+                "platform_public_key_id": PUBLIC_KEY_ID,
             },
         },
     }

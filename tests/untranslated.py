@@ -28,19 +28,84 @@ SHOWN_ATTRIBUTES = ("placeholder", "title", "aria-label", "alt")
 BUTTON_TYPES = {"submit", "button", "reset"}
 
 # Proper nouns and names of things written the same way in Chinese interfaces.
-PROPER = {"english", "wechat", "alipay", "weishang", "webhook", "webhooks", "django", "unfold", "excel", "iphone",
-          "android", "http", "https", "www", "sms", "ok", "glow", "ninja", "openapi", "logo", "ping",
-          # file formats, written in lower case in the export form's choices
-          "csv", "xlsx", "xls", "tsv", "ods", "json", "yaml", "html", "pdf", "png", "jpg", "jpeg",
-          # keyboard keys in the console's shortcut list
-          "esc", "ctrl", "cmd", "shift", "alt", "tab", "enter", "control", "command", "mac",
-          # language codes beside the language names in the console's language menu
-          "en"}
+PROPER = {
+    "english",
+    "wechat",
+    "alipay",
+    "weishang",
+    "webhook",
+    "webhooks",
+    "django",
+    "unfold",
+    "excel",
+    "iphone",
+    "android",
+    "http",
+    "https",
+    "www",
+    "sms",
+    "ok",
+    "glow",
+    "ninja",
+    "openapi",
+    "logo",
+    "ping",
+    # file formats, written in lower case in the export form's choices
+    "csv",
+    "xlsx",
+    "xls",
+    "tsv",
+    "ods",
+    "json",
+    "yaml",
+    "html",
+    "pdf",
+    "png",
+    "jpg",
+    "jpeg",
+    # keyboard keys in the console's shortcut list
+    "esc",
+    "ctrl",
+    "cmd",
+    "shift",
+    "alt",
+    "tab",
+    "enter",
+    "control",
+    "command",
+    "mac",
+    # language codes beside the language names in the console's language menu
+    "en",
+}
 
 WORD = re.compile(r"^[A-Za-z][A-Za-z'’]*[A-Za-z]$")
 # Two-letter words count only when they are English words (xg in a password hash is not).
-SHORT_WORDS = {"to", "of", "in", "on", "at", "by", "or", "an", "is", "it", "be", "as", "no", "do", "go", "up", "if",
-               "me", "my", "we", "us", "so", "am", "he"}
+SHORT_WORDS = {
+    "to",
+    "of",
+    "in",
+    "on",
+    "at",
+    "by",
+    "or",
+    "an",
+    "is",
+    "it",
+    "be",
+    "as",
+    "no",
+    "do",
+    "go",
+    "up",
+    "if",
+    "me",
+    "my",
+    "we",
+    "us",
+    "so",
+    "am",
+    "he",
+}
 # A command line shown as text (weishang rewards release) is code.
 COMMAND = re.compile(r"\bweishang(?: [a-z][a-z_-]*)+")
 EDGE = "\"'“”‘’()[]{}<>,.;:!?…·—–-*|«»"
@@ -153,9 +218,13 @@ def allowed_words() -> set[str]:
         if not config.name.startswith("weishang."):
             continue
         for model in config.get_models():
-            fields = [f.attname for f in model._meta.concrete_fields
-                      if isinstance(f, models.CharField) and not f.choices
-                      and not any(part in f.name for part in SYSTEM_TEXT_FIELDS)]
+            fields = [
+                f.attname
+                for f in model._meta.concrete_fields
+                if isinstance(f, models.CharField)
+                and not f.choices
+                and not any(part in f.name for part in SYSTEM_TEXT_FIELDS)
+            ]
             if fields:
                 for row in model._base_manager.values_list(*fields)[:2000]:
                     words |= data_words(v for v in row if v)

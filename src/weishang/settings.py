@@ -196,6 +196,7 @@ WEISHANG_PAYMENT_PROVIDERS: dict = {}
 if ENV != "production":
     WEISHANG_PAYMENT_PROVIDERS["fake"] = {"CLASS": "weishang.trade.providers.fake.FakeProvider"}
 if os.environ.get("WECHATPAY_MCHID"):
+
     def _read(path_var: str) -> str:
         return Path(os.environ[path_var]).read_text()
 
@@ -262,13 +263,18 @@ if ENV == "production" and WEISHANG_SMS_BACKEND == "weishang.core.sms.ConsoleBac
 # allowed in development only — DEBUG on, or WEISHANG_WEBHOOK_ALLOW_LOOPBACK=1 — for a receiver on
 # the developer's machine; never in production, whatever the environment says.
 WEISHANG_WEBHOOK_ALLOW_LOOPBACK = ENV != "production" and os.environ.get(
-    "WEISHANG_WEBHOOK_ALLOW_LOOPBACK", "1" if DEBUG else "0").lower() in {"1", "true", "yes", "on"}
+    "WEISHANG_WEBHOOK_ALLOW_LOOPBACK", "1" if DEBUG else "0"
+).lower() in {"1", "true", "yes", "on"}
 # A request body over this is refused from its Content-Length, before it is read (413); one
 # picture is further limited to 5 MB and 40 million pixels (trade.services._check_screenshot).
 WEISHANG_UPLOAD_MAX_BYTES = int(os.environ.get("WEISHANG_UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
-MIDDLEWARE.insert(MIDDLEWARE.index("weishang.core.middleware.ChineseFirstLocaleMiddleware") + 1,
-                  "weishang.core.request_limits.RequestLimitsMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("weishang.core.middleware.ChineseFirstLocaleMiddleware") + 1,
+    "weishang.core.request_limits.RequestLimitsMiddleware",
+)
 # Under /api/: HEAD, OPTIONS, a wrong method and an unknown path answered in the API's envelope, in
 # the caller's language (so after the locale middleware), around everything else.
-MIDDLEWARE.insert(MIDDLEWARE.index("weishang.core.middleware.ChineseFirstLocaleMiddleware") + 1,
-                  "weishang.api.transport.ApiTransportMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("weishang.core.middleware.ChineseFirstLocaleMiddleware") + 1,
+    "weishang.api.transport.ApiTransportMiddleware",
+)

@@ -30,8 +30,9 @@ def brand_row(db):
 class Api:
     """A JSON client for /api/v1 with an optional credential and language."""
 
-    def __init__(self, *, token: str | None = None, key: str | None = None, language: str | None = None,
-                 ip: str = "10.0.0.1"):
+    def __init__(
+        self, *, token: str | None = None, key: str | None = None, language: str | None = None, ip: str = "10.0.0.1"
+    ):
         self.client = Client(REMOTE_ADDR=ip)
         self.headers = {}
         if token:
@@ -45,8 +46,12 @@ class Api:
         return self.client.get(f"/api/v1{path}", params or {}, headers={**self.headers, **headers})
 
     def post(self, path: str, body=None, **headers):
-        return self.client.post(f"/api/v1{path}", json.dumps(body if body is not None else {}),
-                                content_type="application/json", headers={**self.headers, **headers})
+        return self.client.post(
+            f"/api/v1{path}",
+            json.dumps(body if body is not None else {}),
+            content_type="application/json",
+            headers={**self.headers, **headers},
+        )
 
     def delete(self, path: str, **headers):
         return self.client.delete(f"/api/v1{path}", headers={**self.headers, **headers})
@@ -100,8 +105,9 @@ def assert_matches_spec(response, method: str, path_template: str) -> None:
     assert operation is not None, f"{method.upper()} {path} is not in the spec"
     status = str(response.status_code)
     documented = operation["responses"].get(status) or operation["responses"].get(f"{status[0]}XX")
-    assert documented is not None, (f"{method.upper()} {path} answered {status}, which the spec does not list "
-                                    f"({', '.join(operation['responses'])})")
+    assert documented is not None, (
+        f"{method.upper()} {path} answered {status}, which the spec does not list ({', '.join(operation['responses'])})"
+    )
     content = documented.get("content")
     if not content:
         assert not response.content, f"{method.upper()} {path} {status} is documented without a body"

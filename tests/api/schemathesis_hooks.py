@@ -33,11 +33,18 @@ def map_case(context, case):
     meta = case.meta
     if case.query and "cursor" in case.query and meta is not None and not meta.is_negative_at(ParameterLocation.QUERY):
         case.query = {name: value for name, value in case.query.items() if name != "cursor"}
-    if (meta is not None and meta.is_negative_at(ParameterLocation.BODY) and isinstance(case.body, dict)
-            and (case.media_type or "").startswith("multipart/form-data")):
+    if (
+        meta is not None
+        and meta.is_negative_at(ParameterLocation.BODY)
+        and isinstance(case.body, dict)
+        and (case.media_type or "").startswith("multipart/form-data")
+    ):
         schema = case.operation.body[0].definition.get("schema", {}) if case.operation.body else {}
-        files = [name for name in schema.get("required", [])
-                 if name in case.body and schema.get("properties", {}).get(name, {}).get("format") == "binary"]
+        files = [
+            name
+            for name in schema.get("required", [])
+            if name in case.body and schema.get("properties", {}).get(name, {}).get("format") == "binary"
+        ]
         if files:
             case.body = {name: value for name, value in case.body.items() if name not in files}
             meta.mark_dirty(ParameterLocation.BODY)
@@ -56,8 +63,11 @@ def _fresh_login() -> dict:
     """Log in as the spare agent: a new device token (and its device id) for one request."""
     response = requests.post(
         os.environ["WEISHANG_ST_BASE_URL"] + "/api/v1/auth/login",
-        json={"phone": os.environ["WEISHANG_ST_SPARE_LOGIN"], "password": os.environ["WEISHANG_ST_SPARE_PASSWORD"],
-              "device": "schemathesis spare"},
+        json={
+            "phone": os.environ["WEISHANG_ST_SPARE_LOGIN"],
+            "password": os.environ["WEISHANG_ST_SPARE_PASSWORD"],
+            "device": "schemathesis spare",
+        },
         timeout=30,
     )
     response.raise_for_status()
@@ -79,7 +89,11 @@ def before_call(context, case, kwargs):
         login = _fresh_login()
         token = login["token"]
         meta = case.meta
-        if (path.startswith("/auth/devices/") and meta is not None
-                and not meta.is_negative_at(ParameterLocation.PATH) and next(_calls) % 2):
+        if (
+            path.startswith("/auth/devices/")
+            and meta is not None
+            and not meta.is_negative_at(ParameterLocation.PATH)
+            and next(_calls) % 2
+        ):
             case.path_parameters = {**case.path_parameters, "device_id": login["device_id"]}
     case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}

@@ -107,11 +107,13 @@ def test_staff_without_the_role_cannot_see_credentials(client, db):
 
 
 def test_old_idempotency_records_are_pruned(db):
-    old = IdempotencyRecord.objects.create(principal="ip:x", key="old", method="POST", path="/api/v1/x",
-                                           request_hash="0" * 64, status_code=201)
+    old = IdempotencyRecord.objects.create(
+        principal="ip:x", key="old", method="POST", path="/api/v1/x", request_hash="0" * 64, status_code=201
+    )
     IdempotencyRecord.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=25))
-    IdempotencyRecord.objects.create(principal="ip:x", key="new", method="POST", path="/api/v1/x",
-                                     request_hash="0" * 64, status_code=201)
+    IdempotencyRecord.objects.create(
+        principal="ip:x", key="new", method="POST", path="/api/v1/x", request_hash="0" * 64, status_code=201
+    )
     out = io.StringIO()
     call_command("api", "prune", stdout=out)
     assert "1 idempotency record(s) deleted" in out.getvalue()

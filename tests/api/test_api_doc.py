@@ -56,6 +56,7 @@ def test_the_rate_limits_are_the_code_s():
 
 # --- a small shell: what the walkthrough uses of sh, curl and python3 ---------------------------
 
+
 class Shell:
     """Runs the walkthrough's lines: ``NAME=value`` and ``$(…)``, ``$NAME``, pipes into
     ``python3 -c``, and ``curl`` with -s, -X, -H, -d and -F (through Django's test client, each
@@ -97,7 +98,7 @@ class Shell:
                     elif ch == ")":
                         depth -= 1
                     j += 1
-                value = self.pipeline(text[i + 2:j - 1]).decode().strip()
+                value = self.pipeline(text[i + 2 : j - 1]).decode().strip()
                 out.append(value if quote == '"' else shlex.quote(value))
                 i = j
                 continue
@@ -107,7 +108,7 @@ class Shell:
 
     def _quote_at(self, text: str, index: int):
         quote = None
-        for i, ch, q in self._scan(text[:index + 1]):
+        for i, ch, q in self._scan(text[: index + 1]):
             if i == index:
                 return quote
             quote = q if q != ch else None
@@ -155,8 +156,9 @@ class Shell:
             if argv[0] == "curl":
                 data = self.curl(argv[1:])
             elif argv[0] == "python3":
-                data = subprocess.run([sys.executable, *argv[1:]], input=data, capture_output=True, check=True,
-                                      timeout=60).stdout
+                data = subprocess.run(
+                    [sys.executable, *argv[1:]], input=data, capture_output=True, check=True, timeout=60
+                ).stdout
             else:
                 raise AssertionError(f"the walkthrough runs {argv[0]!r}: teach tests/api/test_api_doc.py")
         return data
@@ -190,8 +192,7 @@ class Shell:
         if form:
             response = client.post(path, form, headers=headers)
         else:
-            response = client.generic(method, path, (body or "").encode(), content_type=content_type,
-                                      headers=headers)
+            response = client.generic(method, path, (body or "").encode(), content_type=content_type, headers=headers)
         self.calls.append((method, parts.path, response))
         assert response.status_code < 400, f"{method} {path} answered {response.status_code}: {response.content!r}"
         return response.content
@@ -243,8 +244,7 @@ def test_the_walkthrough_runs_as_written(demo, tmp_path):
     # Every answer was the documented one.
     from .conftest import assert_matches_spec
 
-    templates = {"/api/v1/fills/{n}/approve", "/api/v1/orders/{n}/pay", "/api/v1/fills/{n}/fill",
-                 "/api/v1/orders/{n}"}
+    templates = {"/api/v1/fills/{n}/approve", "/api/v1/orders/{n}/pay", "/api/v1/fills/{n}/fill", "/api/v1/orders/{n}"}
     for method, path, response in shell.calls:
         template = path.replace(order.number, "{n}")
         template = template.replace("{n}", "{number}") if template in templates else template

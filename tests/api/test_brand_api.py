@@ -27,8 +27,9 @@ from weishang.trade.models import LocationKind, Order, OrderStatus, OrderTransit
 
 from .conftest import assert_matches_spec, error_of
 
-_spec = importlib.util.spec_from_file_location("rewards_conftest_brand_api",
-                                               Path(__file__).resolve().parents[1] / "rewards" / "conftest.py")
+_spec = importlib.util.spec_from_file_location(
+    "rewards_conftest_brand_api", Path(__file__).resolve().parents[1] / "rewards" / "conftest.py"
+)
 _rewards = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_rewards)
 catalog, tiered, r = _rewards.catalog, _rewards.tiered, _rewards.r
@@ -57,6 +58,7 @@ def warehouse(staff):
 @pytest.fixture
 def key(warehouse):
     """key("orders:read", ...) -> a key issued by the warehouse."""
+
     def make(*scopes: str, by=warehouse) -> str:
         return api_key_create(name="ERP", scopes=scopes, by=by)[1]
 
@@ -64,9 +66,17 @@ def key(warehouse):
 
 
 def receive_at_warehouse(sku, units: int) -> None:
-    stock.stock_move(moves=[stock.Move(stock.location_singleton(LocationKind.SUPPLIER),
-                                       stock.location_singleton(LocationKind.WAREHOUSE), sku, units)],
-                     reason="receipt")
+    stock.stock_move(
+        moves=[
+            stock.Move(
+                stock.location_singleton(LocationKind.SUPPLIER),
+                stock.location_singleton(LocationKind.WAREHOUSE),
+                sku,
+                units,
+            )
+        ],
+        reason="receipt",
+    )
 
 
 def warehouse_units(sku) -> int:
@@ -116,13 +126,17 @@ BODY = {"order": "R1", "carrier": "顺丰", "tracking_number": "SF1"}
 
 @pytest.mark.parametrize("method, path, scope", ENDPOINTS)
 def test_a_key_reaches_only_its_scopes(api, key, agent_token, method, path, scope):
-    others = [s for s in ("agents:read", "orders:read", "payments:read", "shipments:write", "settlements:read")
-              if s != scope]
+    others = [
+        s for s in ("agents:read", "orders:read", "payments:read", "shipments:write", "settlements:read") if s != scope
+    ]
     call = getattr(api(key=key(*others), language="en"), method)
     response = call(path, BODY) if method == "post" else call(path)
     assert response.status_code == 403
-    assert_matches_spec(response, method, path.replace("/1", "/{agent_id}").replace("/R1", "/{number}")
-                        .replace("/2026-11/", "/{period}/"))
+    assert_matches_spec(
+        response,
+        method,
+        path.replace("/1", "/{agent_id}").replace("/R1", "/{number}").replace("/2026-11/", "/{period}/"),
+    )
     error = error_of(response)
     assert error["code"] == "missing_scope" and scope in error["message"]
     # No key, or an agent's device token: 401.
@@ -142,6 +156,7 @@ def test_a_revoked_key_is_refused(api, key, brand_row):
 
 
 # --- agents ---------------------------------------------------------------------------------------
+
 
 def test_agents_with_their_level_uplines_and_filters(api, key, make_agent):
     boss = make_agent("province", real_name="省代周强", phone="13900000001")
@@ -183,6 +198,7 @@ def test_agents_walk_in_pages(api, key, make_agent):
 
 # --- orders and payments --------------------------------------------------------------------------
 
+
 def test_orders_with_lines_and_filters(api, key, company_order, pickup):
     client = api(key=key("orders:read"))
     listed, one = client.get("/brand/orders"), client.get(f"/brand/orders/{company_order.number}")
@@ -192,14 +208,26 @@ def test_orders_with_lines_and_filters(api, key, company_order, pickup):
     assert [o["number"] for o in body["results"]] == [pickup.number, company_order.number]
     assert row == body["results"][1]
     assert (row["kind"], row["status"], row["seller_id"], row["buyer_id"], row["total"]) == (
-        "restock", "paid", None, company_order.buyer_id, "8940.00")  # 100 × ¥89.40 (298 × 0.30)
-    assert row["lines"] == [{"sku": "GLOW-30ML", "name": "焕颜修护精华 30ml", "quantity": 100,
-                             "unit_price": "89.40", "line_total": "8940.00"}]
+        "restock",
+        "paid",
+        None,
+        company_order.buyer_id,
+        "8940.00",
+    )  # 100 × ¥89.40 (298 × 0.30)
+    assert row["lines"] == [
+        {
+            "sku": "GLOW-30ML",
+            "name": "焕颜修护精华 30ml",
+            "quantity": 100,
+            "unit_price": "89.40",
+            "line_total": "8940.00",
+        }
+    ]
     assert row["paid_at"] and row["shipped_at"] is None and row["customer_name"] is None
-    assert [o["number"] for o in client.get("/brand/orders", {"kind": "pickup"}).json()["results"]] == [
-        pickup.number]
+    assert [o["number"] for o in client.get("/brand/orders", {"kind": "pickup"}).json()["results"]] == [pickup.number]
     assert [o["number"] for o in client.get("/brand/orders", {"status": "paid"}).json()["results"]] == [
-        company_order.number]
+        company_order.number
+    ]
     assert len(client.get("/brand/orders", {"company": "true"}).json()["results"]) == 2
     assert client.get("/brand/orders", {"company": "false"}).json()["results"] == []
     assert client.get("/brand/orders", {"completed_after": "2000-01-01"}).json()["results"] == []
@@ -212,7 +240,12 @@ def test_payments_with_filters(api, key, company_order):
     assert_matches_spec(response, "get", "/brand/payments")
     [row] = response.json()["results"]
     assert (row["order_number"], row["method"], row["amount"], row["status"], row["receiver_id"]) == (
-        company_order.number, "wechatpay", "8940.00", "confirmed", None)
+        company_order.number,
+        "wechatpay",
+        "8940.00",
+        "confirmed",
+        None,
+    )
     assert row["provider_txn_id"] and row["topup_for_id"] is None
     assert client.get("/brand/payments", {"status": "pending"}).json()["results"] == []
     assert len(client.get("/brand/payments", {"method": "wechatpay"}).json()["results"]) == 1
@@ -220,8 +253,8 @@ def test_payments_with_filters(api, key, company_order):
 
 # --- shipments ------------------------------------------------------------------------------------
 
-def test_the_warehouse_ships_a_company_order_once_however_often_it_retries(api, key, company_order, warehouse,
-                                                                          catalog):
+
+def test_the_warehouse_ships_a_company_order_once_however_often_it_retries(api, key, company_order, warehouse, catalog):
     client = api(key=key("shipments:write", "orders:read"))
     before = warehouse_units(catalog.skus["GLOW-30ML"])
     retry = str(uuid.uuid4())
@@ -232,7 +265,11 @@ def test_the_warehouse_ships_a_company_order_once_however_often_it_retries(api, 
     assert_matches_spec(first, "post", "/brand/shipments")
     shipped = first.json()
     assert (shipped["order"], shipped["status"], shipped["carrier"], shipped["tracking_number"]) == (
-        company_order.number, "fulfilled", "顺丰", "SF1234567890")
+        company_order.number,
+        "fulfilled",
+        "顺丰",
+        "SF1234567890",
+    )
     assert shipped["shipped_at"] and shipped["ship_name"] == ""
     company_order.refresh_from_db()
     assert company_order.status == OrderStatus.FULFILLED and company_order.tracking_number == "SF1234567890"
@@ -308,6 +345,7 @@ def test_a_key_ships_only_in_the_name_of_an_issuer_who_may(api, key, staff, pick
 
 # --- settlements ----------------------------------------------------------------------------------
 
+
 def test_settlement_runs_and_their_reports(api, key, tiered, make_agent, catalog, r):
     p0 = make_agent("province", real_name="省代周强")
     c1 = make_agent("city", referrer=p0, real_name="市代王芳")
@@ -325,7 +363,12 @@ def test_settlement_runs_and_their_reports(api, key, tiered, make_agent, catalog
     assert_matches_spec(response, "get", "/brand/settlements")
     [row] = response.json()["results"]
     assert (row["id"], row["period"], row["lines"], row["total"], row["volume"]) == (
-        run.pk, label, run.lines, "3570.00", "119000.00")
+        run.pk,
+        label,
+        run.lines,
+        "3570.00",
+        "119000.00",
+    )
     assert row["plan"] == f"{tiered.plan_id} v{tiered.version}" and row["finished_at"]
     assert Decimal(row["payout_ratio"]) == Decimal("0.0300")
 
@@ -343,9 +386,11 @@ def test_settlement_runs_and_their_reports(api, key, tiered, make_agent, catalog
 
 def test_text_no_database_can_store_is_a_422_not_a_500(api, key, pickup):
     client = api(key=key("shipments:write", "orders:read", "settlements:read", "agents:read"))
-    for body, field in (({"order": pickup.number, "carrier": "顺\x00丰", "tracking_number": "SF1"}, "carrier"),
-                        ({"order": pickup.number, "carrier": "顺丰", "tracking_number": "\ud800"}, "tracking_number"),
-                        ({"order": "\x00", "carrier": "顺丰", "tracking_number": "SF1"}, "order")):
+    for body, field in (
+        ({"order": pickup.number, "carrier": "顺\x00丰", "tracking_number": "SF1"}, "carrier"),
+        ({"order": pickup.number, "carrier": "顺丰", "tracking_number": "\ud800"}, "tracking_number"),
+        ({"order": "\x00", "carrier": "顺丰", "tracking_number": "SF1"}, "order"),
+    ):
         response = client.post("/brand/shipments", body)
         assert response.status_code == 422 and list(error_of(response)["fields"]) == [field]
     for path in ("/brand/orders/R1%00", "/brand/settlements/2026-11%00/reports"):

@@ -22,8 +22,9 @@ def world(make_agent, levels):
     (a 特约 pays 80% = 26.66); C is off sale. A 总代 → 市代 → 特约 line; the 特约 holds 7 units of A."""
     Brand.objects.create(name="测试品牌", supply_mode=SupplyMode.CLOUD)
     product = Product.objects.create(name="焕颜修护系列")
-    a = SKU.objects.create(product=product, code="A", name="修护精华", retail_price=Decimal("100.00"), max_per_order=4,
-                           max_per_month=20)
+    a = SKU.objects.create(
+        product=product, code="A", name="修护精华", retail_price=Decimal("100.00"), max_per_order=4, max_per_month=20
+    )
     SKU.objects.create(product=product, code="B", name="洁面乳", retail_price=Decimal("33.33"), min_order_qty=2)
     SKU.objects.create(product=product, code="C", name="旧款面霜", retail_price=Decimal("50.00"), active=False)
     LevelPrice.objects.create(sku=a, level=levels["vip"], price=Decimal("75.50"))
@@ -47,16 +48,40 @@ def test_my_catalog_at_my_level_price_with_my_limits_and_stock(world):
     assert (body["min_units"], body["min_total"]) == (1, "0.00")
     assert body["seller"] == {"id": world["city"].pk, "name": "市代王芳", "level": {"code": "city", "name": "市代"}}
     assert body["items"] == [
-        {"sku": "A", "name": "修护精华", "product": "焕颜修护系列", "retail_price": "100.00", "price": "75.50",
-         "cloud_stock": 7, "min_order_qty": 1, "max_per_order": 4, "max_per_day": None, "max_per_week": None,
-         "max_per_month": 20},
-        {"sku": "B", "name": "洁面乳", "product": "焕颜修护系列", "retail_price": "33.33", "price": "26.66",
-         "cloud_stock": 0, "min_order_qty": 2, "max_per_order": None, "max_per_day": None, "max_per_week": None,
-         "max_per_month": None},
+        {
+            "sku": "A",
+            "name": "修护精华",
+            "product": "焕颜修护系列",
+            "retail_price": "100.00",
+            "price": "75.50",
+            "cloud_stock": 7,
+            "min_order_qty": 1,
+            "max_per_order": 4,
+            "max_per_day": None,
+            "max_per_week": None,
+            "max_per_month": 20,
+        },
+        {
+            "sku": "B",
+            "name": "洁面乳",
+            "product": "焕颜修护系列",
+            "retail_price": "33.33",
+            "price": "26.66",
+            "cloud_stock": 0,
+            "min_order_qty": 2,
+            "max_per_order": None,
+            "max_per_day": None,
+            "max_per_week": None,
+            "max_per_month": None,
+        },
     ]
     # Every level above mine, nearest first, each with what its upgrade order must come to.
     assert [(u["level"]["code"], u["top_up"]) for u in body["upgrades"]] == [
-        ("city", "1702.00"), ("province", "5702.00"), ("general", "19702.00"), ("partner", "99702.00")]
+        ("city", "1702.00"),
+        ("province", "5702.00"),
+        ("general", "19702.00"),
+        ("partner", "99702.00"),
+    ]
     assert body["upgrades"][0]["seller"]["id"] == world["general"].pk  # a 市代 cannot fill a 市代's order
     assert body["upgrades"][-1]["seller"] is None  # nobody above a 联创: the company
 

@@ -21,20 +21,23 @@ def request_with(remote: str | None = "203.0.113.5", forwarded: str | None = Non
     return request
 
 
-@pytest.mark.parametrize("proxies, remote, forwarded, expected", [
-    (0, "203.0.113.5", None, "203.0.113.5"),
-    (0, "203.0.113.5", "1.1.1.1", "203.0.113.5"),  # no proxy: the header is the client's own words
-    (0, "203.0.113.5", "1.1.1.1, 2.2.2.2", "203.0.113.5"),
-    (1, "10.0.0.2", "1.1.1.1, 198.51.100.9", "198.51.100.9"),  # one proxy: the address it saw
-    (1, "10.0.0.2", "198.51.100.9", "198.51.100.9"),
-    (2, "10.0.0.2", "1.1.1.1, 198.51.100.9, 10.0.0.3", "198.51.100.9"),
-    (2, "10.0.0.2", "198.51.100.9", "198.51.100.9"),  # fewer entries than proxies: the leftmost
-    (1, "10.0.0.2", None, "10.0.0.2"),  # no header: the connection
-    (1, "10.0.0.2", "not-an-address", "10.0.0.2"),  # garbage is not believed
-    (1, "10.0.0.2", " 2001:db8::1 ", "2001:db8::1"),
-    (0, "garbage", None, None),
-    (0, None, None, None),
-])
+@pytest.mark.parametrize(
+    "proxies, remote, forwarded, expected",
+    [
+        (0, "203.0.113.5", None, "203.0.113.5"),
+        (0, "203.0.113.5", "1.1.1.1", "203.0.113.5"),  # no proxy: the header is the client's own words
+        (0, "203.0.113.5", "1.1.1.1, 2.2.2.2", "203.0.113.5"),
+        (1, "10.0.0.2", "1.1.1.1, 198.51.100.9", "198.51.100.9"),  # one proxy: the address it saw
+        (1, "10.0.0.2", "198.51.100.9", "198.51.100.9"),
+        (2, "10.0.0.2", "1.1.1.1, 198.51.100.9, 10.0.0.3", "198.51.100.9"),
+        (2, "10.0.0.2", "198.51.100.9", "198.51.100.9"),  # fewer entries than proxies: the leftmost
+        (1, "10.0.0.2", None, "10.0.0.2"),  # no header: the connection
+        (1, "10.0.0.2", "not-an-address", "10.0.0.2"),  # garbage is not believed
+        (1, "10.0.0.2", " 2001:db8::1 ", "2001:db8::1"),
+        (0, "garbage", None, None),
+        (0, None, None, None),
+    ],
+)
 def test_client_ip(settings, proxies, remote, forwarded, expected):
     settings.WEISHANG_TRUSTED_PROXIES = proxies
     assert client_ip(request_with(remote, forwarded)) == expected
@@ -77,8 +80,10 @@ def test_behind_one_proxy_each_client_has_its_own_count(api, db, settings):
     settings.WEISHANG_TRUSTED_PROXIES = 1
     settings.WEISHANG_API_RATES = {"public": "2/m"}
     proxy = "10.0.0.2"
-    one = [api(ip=proxy).get("/public/shops/X", **{"X-Forwarded-For": "6.6.6.6, 198.51.100.1"}).status_code
-           for _ in range(3)]
+    one = [
+        api(ip=proxy).get("/public/shops/X", **{"X-Forwarded-For": "6.6.6.6, 198.51.100.1"}).status_code
+        for _ in range(3)
+    ]
     assert one == [404, 404, 429]
     limited = api(ip=proxy).get("/public/shops/X", **{"X-Forwarded-For": "7.7.7.7, 198.51.100.1"})
     assert error_of(limited)["code"] == "rate_limited"  # a new fake entry in front does not help

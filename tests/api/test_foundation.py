@@ -22,6 +22,7 @@ PASSWORD = "pass-word-1"
 
 # --- logging in and out ------------------------------------------------------------------------
 
+
 def test_login_gives_a_device_token_that_is_stored_hashed_and_logout_revokes_it(api, make_agent):
     agent = make_agent("city", phone="13900002222")
     response = api().post("/auth/login", {"phone": "13900002222", "password": PASSWORD, "device": "iPhone 15"})
@@ -71,10 +72,13 @@ def test_a_device_can_be_logged_out_from_another_but_not_someone_elses(api, make
     assert api(token=phone["token"]).get("/me").status_code == 200
 
 
-@pytest.mark.parametrize("body", [
-    {"phone": "13900002222", "password": "wrong-password"},
-    {"phone": "13900009999", "password": PASSWORD},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"phone": "13900002222", "password": "wrong-password"},
+        {"phone": "13900009999", "password": PASSWORD},
+    ],
+)
 def test_a_failed_login_is_401_in_the_callers_language(api, make_agent, body):
     make_agent("city", phone="13900002222")
     zh = api().post("/auth/login", body)
@@ -94,6 +98,7 @@ def test_a_disabled_account_cannot_use_its_token(api, agent_token):
 
 # --- one error shape ---------------------------------------------------------------------------
 
+
 def test_every_error_has_the_same_shape(api, agent_token, brand_row):
     _agent, token = agent_token
     bad_json = api(token=token).client.post("/api/v1/auth/login", "{not json", content_type="application/json")
@@ -102,8 +107,9 @@ def test_every_error_has_the_same_shape(api, agent_token, brand_row):
     assert missing.status_code == 422 and "password" in error_of(missing)["fields"]
     assert_matches_spec(missing, "POST", "/auth/login")
     assert_matches_spec(bad_json, "POST", "/auth/login")
-    field = api(language="en").post("/applications", {"phone": "12345", "real_name": "张三", "level": "vip",
-                                                      "password": PASSWORD})
+    field = api(language="en").post(
+        "/applications", {"phone": "12345", "real_name": "张三", "level": "vip", "password": PASSWORD}
+    )
     assert field.status_code == 400 and error_of(field)["fields"] == {"phone": [error_of(field)["message"]]}
     assert "11-digit" in error_of(field)["message"]
     not_found = api(token=token).post("/applications/999999/approve", {})
@@ -112,6 +118,7 @@ def test_every_error_has_the_same_shape(api, agent_token, brand_row):
 
 
 # --- idempotency -------------------------------------------------------------------------------
+
 
 def application(phone="13700001111"):
     return {"phone": phone, "real_name": "新人张三", "level": "vip", "password": PASSWORD}
@@ -175,6 +182,7 @@ def test_concurrent_retries_create_once(api, levels):
 
 # --- rate limits ---------------------------------------------------------------------------------
 
+
 def test_login_is_limited_per_ip(api, make_agent, settings):
     settings.WEISHANG_API_RATES = {"login": "3/m"}
     make_agent("city", phone="13900002222")
@@ -194,11 +202,13 @@ def test_each_token_has_its_own_limit(api, agent_token, make_agent, settings):
     mine = [api(token=token).get("/me").status_code for _ in range(6)]
     assert mine == [200] * 5 + [429]
     _token, other = __import__("weishang.api.services", fromlist=["token_create"]).token_create(
-        user=make_agent("vip").user)
+        user=make_agent("vip").user
+    )
     assert api(token=other).get("/me").status_code == 200
 
 
 # --- the spec ----------------------------------------------------------------------------------
+
 
 def test_openapi_31_spec_and_docs(api, db):
     spec = api().get("/openapi.json")
@@ -216,6 +226,7 @@ def test_openapi_31_spec_and_docs(api, db):
 
 
 # --- the contract helper itself ----------------------------------------------------------------
+
 
 def test_the_contract_helper_refuses_what_the_spec_does_not_say(api, agent_token):
     from django.http import HttpResponse, JsonResponse

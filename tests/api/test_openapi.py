@@ -30,7 +30,8 @@ def test_every_operation_documents_the_transport_s_answers(spec):
         where = f"{method.upper()} {path}"
         for status in ("405", "429", "500"):
             assert answers[status]["content"]["application/json"]["schema"] == {
-                "$ref": "#/components/schemas/ErrorOut"}, where
+                "$ref": "#/components/schemas/ErrorOut"
+            }, where
         assert "Retry-After" in answers["429"]["headers"], where
         if operation.get("security"):
             assert answers["401"]["headers"]["WWW-Authenticate"]["required"] is True, where

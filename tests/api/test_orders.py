@@ -44,8 +44,10 @@ from .conftest import Api, assert_matches_spec, error_of
 @lru_cache(maxsize=1)
 def _templates() -> list[tuple[re.Pattern, str]]:
     paths = Client().get("/api/v1/openapi.json").json()["paths"]
-    return sorted(((re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", path) + "$"), path) for path in paths),
-                  key=lambda row: row[1].count("{"))
+    return sorted(
+        ((re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", path) + "$"), path) for path in paths),
+        key=lambda row: row[1].count("{"),
+    )
 
 
 def template(path: str) -> str:
@@ -77,8 +79,9 @@ def png(name: str = "transfer.png") -> SimpleUploadedFile:
 
 
 def seed_cloud(agent, sku, units: int) -> None:
-    stock_move(moves=[Move(location_singleton("supplier"), location_for_agent(agent, "cloud"), sku, units)],
-               reason="receipt")
+    stock_move(
+        moves=[Move(location_singleton("supplier"), location_for_agent(agent, "cloud"), sku, units)], reason="receipt"
+    )
 
 
 def cloud(agent, sku) -> int:
@@ -156,13 +159,15 @@ def completed(world, units: int = 3) -> str:
 
 
 def top_up(agent, amount: str) -> None:
-    staff = get_user_model().objects.create_user(username=f"finance{agent.pk}", password="x", is_staff=True,
-                                                 is_superuser=True)
+    staff = get_user_model().objects.create_user(
+        username=f"finance{agent.pk}", password="x", is_staff=True, is_superuser=True
+    )
     payment = services.wallet_topup_submit(agent=agent, by=agent.user, amount=Decimal(amount), screenshot=png())
     services.payment_confirm(payment=payment, by=staff)
 
 
 # --- the whole journey ----------------------------------------------------------------------
+
 
 def test_a_restock_order_from_creation_to_cloud_stock_through_the_api_only(world, media):
     vip, city = world.client(world.vip), world.client(world.city)
@@ -173,8 +178,9 @@ def test_a_restock_order_from_creation_to_cloud_stock_through_the_api_only(world
     number = order["number"]
     assert number.startswith("R")
     assert (order["kind"], order["status"], order["status_display"]) == ("restock", "submitted", "已提交")
-    assert order["lines"] == [{"sku": "GLOW-30", "name": "焕颜精华 30ml", "quantity": 3, "unit_price": "80.00",
-                               "amount": "240.00"}]
+    assert order["lines"] == [
+        {"sku": "GLOW-30", "name": "焕颜精华 30ml", "quantity": 3, "unit_price": "80.00", "amount": "240.00"}
+    ]
     assert (order["total"], order["units"], order["note"]) == ("240.00", 3, "周五前要")
     assert order["seller"] == {"id": world.city.pk, "name": "市代王芳", "level": {"code": "city", "name": "市代"}}
     assert order["buyer"]["name"] == "特约李娜" and order["buyer"]["level"]["code"] == "vip"
@@ -199,7 +205,11 @@ def test_a_restock_order_from_creation_to_cloud_stock_through_the_api_only(world
     assert sent.status_code == 201
     payment = sent.json()["payments"][0]
     assert (payment["method"], payment["status"], payment["amount"], payment["reference"]) == (
-        "transfer", "pending", "240.00", "微信转账 0815")
+        "transfer",
+        "pending",
+        "240.00",
+        "微信转账 0815",
+    )
     # The screenshot is served by a permission-checked route, never by its public media URL (M7 8f).
     assert payment["screenshot_url"] == f"http://testserver/api/v1/payments/{payment['id']}/screenshot"
     image_path = f"/payments/{payment['id']}/screenshot"
@@ -230,8 +240,16 @@ def test_a_restock_order_from_creation_to_cloud_stock_through_the_api_only(world
     assert [o["number"] for o in city.get("/fills", {"all": "true"}).json()["results"]] == [number]
 
     # And picks two units up.
-    pickup = vip.post("/pickups", {"sku": "GLOW-30", "quantity": 2, "name": "李娜", "phone": "13912345678",
-                                   "address": "上海市徐汇区漕溪北路 1 号"})
+    pickup = vip.post(
+        "/pickups",
+        {
+            "sku": "GLOW-30",
+            "quantity": 2,
+            "name": "李娜",
+            "phone": "13912345678",
+            "address": "上海市徐汇区漕溪北路 1 号",
+        },
+    )
     assert pickup.status_code == 201 and pickup.json()["kind"] == "pickup"
     assert cloud(world.vip, world.sku) == 1
 
@@ -244,6 +262,7 @@ def test_english_on_request(world):
 
 
 # --- paying ---------------------------------------------------------------------------------
+
 
 def test_paying_from_the_wallet(world):
     top_up(world.vip, "1000")
@@ -275,8 +294,12 @@ def test_online_payment_answers_what_the_client_opens_and_pays_nothing_yet(world
     vip = world.client(world.vip)
     h5 = vip.post(f"/orders/{number}/pay", {"method": "online"}).json()
     token = FakeProvider.cashier_token(number)  # the link carries the order's secret: the app has no session
-    assert h5["online"] == {"provider": "fake", "channel": "h5",
-                            "h5_url": f"http://testserver/pay/fake/{number}/?t={token}", "code_url": None}
+    assert h5["online"] == {
+        "provider": "fake",
+        "channel": "h5",
+        "h5_url": f"http://testserver/pay/fake/{number}/?t={token}",
+        "code_url": None,
+    }
     assert h5["order"]["status"] == "awaiting_payment" and h5["order"]["payments"] == []
     native = vip.post(f"/orders/{number}/pay", {"method": "online", "channel": "native"}).json()
     assert native["online"]["code_url"].startswith("weixin://wxpay/") and native["online"]["h5_url"] is None
@@ -305,8 +328,11 @@ def test_a_transfer_that_is_not_a_picture_is_refused(world, media):
     fake = SimpleUploadedFile("transfer.png", b"this is not a picture", content_type="image/png")
     zh = upload(vip, number, screenshot=fake)
     assert zh.status_code == 400 and list(error_of(zh)["fields"]) == ["screenshot"]
-    en = upload(world.client(world.vip, language="en"), number,
-                screenshot=SimpleUploadedFile("transfer.png", b"still not", content_type="image/png"))
+    en = upload(
+        world.client(world.vip, language="en"),
+        number,
+        screenshot=SimpleUploadedFile("transfer.png", b"still not", content_type="image/png"),
+    )
     assert error_of(en)["message"] == "The screenshot must be an image (JPEG, PNG, WebP or GIF)."
     missing = vip.client.post(f"/api/v1/orders/{number}/transfer", {"reference": "x"}, headers=vip.headers)
     assert missing.status_code == 422 and "screenshot" in error_of(missing)["fields"]
@@ -334,33 +360,42 @@ def test_a_rejected_transfer_needs_a_reason_and_the_buyer_can_send_another(world
     assert snapshot() == before
     rejected = city.post(f"/fills/{number}/payments/{payment_id}/reject", {"reason": "没有收到"}).json()
     assert rejected["payments"][0]["status"] == "rejected" and rejected["payments"][0]["note"] == "没有收到"
-    assert vip.get(f"/orders/{number}").json()["next_actions"] == ["cancel", "pay_online", "pay_transfer",
-                                                                    "pay_wallet"]
+    assert vip.get(f"/orders/{number}").json()["next_actions"] == ["cancel", "pay_online", "pay_transfer", "pay_wallet"]
     assert upload(vip, number).status_code == 201
 
 
 # --- refusals when ordering -----------------------------------------------------------------
 
-@pytest.mark.parametrize("line, field", [
-    ({"sku": "GLOW-30", "quantity": 0}, "lines.0.quantity"),
-    ({"sku": "GLOW-30", "quantity": -2}, "lines.0.quantity"),
-    ({"sku": "GLOW-30", "quantity": 100000}, "lines.0.quantity"),
-    ({"sku": "GLOW-30", "quantity": "three"}, "lines.0.quantity"),
-    ({"sku": "GLOW-30"}, "lines.0.quantity"),
-    ({"sku": "", "quantity": 1}, "lines.0.sku"),
-])
+
+@pytest.mark.parametrize(
+    "line, field",
+    [
+        ({"sku": "GLOW-30", "quantity": 0}, "lines.0.quantity"),
+        ({"sku": "GLOW-30", "quantity": -2}, "lines.0.quantity"),
+        ({"sku": "GLOW-30", "quantity": 100000}, "lines.0.quantity"),
+        ({"sku": "GLOW-30", "quantity": "three"}, "lines.0.quantity"),
+        ({"sku": "GLOW-30"}, "lines.0.quantity"),
+        ({"sku": "", "quantity": 1}, "lines.0.sku"),
+    ],
+)
 def test_a_malformed_line_is_422_on_that_field(world, line, field):
     response = world.client(world.vip).post("/orders", {"lines": [line]})
     assert response.status_code == 422 and field in error_of(response)["fields"]
     assert Order.objects.count() == 0
 
 
-@pytest.mark.parametrize("path, body", [
-    ("/orders", '{"lines": [{"sku": "GLOW-30\\u0000", "quantity": 1}]}'),
-    ("/orders", '{"lines": [{"sku": "\\ud800", "quantity": 1}]}'),
-    ("/orders", '{"lines": [{"sku": "GLOW-30", "quantity": 1}], "note": "\\u0000"}'),
-    ("/pickups", '{"sku": "GLOW-30", "quantity": 1, "name": "李\\u0000娜", "phone": "13912345678", "address": "上海"}'),
-])
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/orders", '{"lines": [{"sku": "GLOW-30\\u0000", "quantity": 1}]}'),
+        ("/orders", '{"lines": [{"sku": "\\ud800", "quantity": 1}]}'),
+        ("/orders", '{"lines": [{"sku": "GLOW-30", "quantity": 1}], "note": "\\u0000"}'),
+        (
+            "/pickups",
+            '{"sku": "GLOW-30", "quantity": 1, "name": "李\\u0000娜", "phone": "13912345678", "address": "上海"}',
+        ),
+    ],
+)
 def test_text_the_database_cannot_store_is_422_not_a_500(world, path, body):
     vip = world.client(world.vip)
     before = snapshot()
@@ -372,8 +407,12 @@ def test_text_the_database_cannot_store_is_422_not_a_500(world, path, body):
 def test_an_order_number_that_cannot_be_one_is_422(world):
     number = place(world)
     vip, city = world.client(world.vip), world.client(world.city)
-    for client, path in ((vip, "/orders/R1%00"), (city, "/fills/R1%00x"), (vip, "/pickups/P%ED%A0%80"),
-                         (vip, "/orders/R-1")):
+    for client, path in (
+        (vip, "/orders/R1%00"),
+        (city, "/fills/R1%00x"),
+        (vip, "/pickups/P%ED%A0%80"),
+        (vip, "/orders/R-1"),
+    ):
         response = client.get(path)
         assert response.status_code == 422 and "number" in error_of(response)["fields"], path
     reason = city.post(f"/fills/{number}/reject", {"reason": "缺\x00货"})
@@ -387,8 +426,9 @@ def test_no_lines_is_422(world):
 
 
 def test_an_unknown_product_is_400_on_its_line(world):
-    response = world.client(world.vip).post("/orders", {"lines": [{"sku": "GLOW-30", "quantity": 1},
-                                                                  {"sku": "NOPE", "quantity": 1}]})
+    response = world.client(world.vip).post(
+        "/orders", {"lines": [{"sku": "GLOW-30", "quantity": 1}, {"sku": "NOPE", "quantity": 1}]}
+    )
     assert response.status_code == 400 and list(error_of(response)["fields"]) == ["lines.1.sku"]
     assert "NOPE" in error_of(response)["message"] and Order.objects.count() == 0
 
@@ -412,8 +452,9 @@ def test_purchase_limits_of_the_sku_are_enforced(world):
 
 
 def test_a_target_level_on_a_restock_order_is_refused(world, levels):
-    response = world.client(world.vip).post("/orders", {"kind": "restock", "target_level": "city",
-                                                        "lines": [{"sku": "GLOW-30", "quantity": 1}]})
+    response = world.client(world.vip).post(
+        "/orders", {"kind": "restock", "target_level": "city", "lines": [{"sku": "GLOW-30", "quantity": 1}]}
+    )
     assert response.status_code == 400 and list(error_of(response)["fields"]) == ["target_level"]
 
 
@@ -434,6 +475,7 @@ def test_a_suspended_agent_cannot_restock(world):
 
 
 # --- entry and upgrade orders ---------------------------------------------------------------
+
 
 def test_an_applicant_places_their_entry_order_by_default(world, make_agent):
     applicant = make_agent("vip", referrer=world.city, entry_paid=False)
@@ -480,12 +522,17 @@ def test_an_upgrade_order_is_priced_at_the_target_level(world, make_agent):
 
 # --- wrong state ----------------------------------------------------------------------------
 
+
 def test_actions_in_the_wrong_state_are_409_and_change_nothing(world):
     number = place(world)
     vip, city = world.client(world.vip), world.client(world.city)
     before = snapshot()
-    for client, path in [(vip, f"/orders/{number}/receive"), (city, f"/fills/{number}/fill"),
-                         (city, f"/fills/{number}/delivered"), (city, f"/fills/{number}/refund-approve")]:
+    for client, path in [
+        (vip, f"/orders/{number}/receive"),
+        (city, f"/fills/{number}/fill"),
+        (city, f"/fills/{number}/delivered"),
+        (city, f"/fills/{number}/refund-approve"),
+    ]:
         response = client.post(path, {})
         assert 400 <= response.status_code < 500 and response.status_code != 404, path
         assert error_of(response)
@@ -533,10 +580,13 @@ def test_not_enough_stock_to_fill_is_409_with_the_shortfall_and_changes_nothing(
     vip, city = world.client(world.vip), world.client(world.city)
     top_up(world.vip, "1000")
     vip.post(f"/orders/{number}/pay", {"method": "wallet"})
-    stock_move(moves=[Move(location_for_agent(world.city, "cloud"), location_singleton("scrap"), world.sku, 49)],
-               reason="scrap")
+    stock_move(
+        moves=[Move(location_for_agent(world.city, "cloud"), location_singleton("scrap"), world.sku, 49)],
+        reason="scrap",
+    )
     assert city.get(f"/fills/{number}").json()["shortfalls"] == [
-        {"sku": "GLOW-30", "name": "焕颜精华 30ml", "wanted": 3, "on_hand": 1}]
+        {"sku": "GLOW-30", "name": "焕颜精华 30ml", "wanted": 3, "on_hand": 1}
+    ]
     before = snapshot()
     response = city.post(f"/fills/{number}/fill", {})
     assert response.status_code == 409 and error_of(response)["code"] == "insufficient_stock"
@@ -545,13 +595,19 @@ def test_not_enough_stock_to_fill_is_409_with_the_shortfall_and_changes_nothing(
 
 
 def test_a_shop_order_is_filled_shipped_and_marked_delivered_by_its_seller(world):
-    order = services.retail_order_submit(seller=world.city, name="顾客张三", phone="13800001234",
-                                         address="杭州市西湖区文三路 8 号", lines=[("GLOW-30", 2)])
+    order = services.retail_order_submit(
+        seller=world.city,
+        name="顾客张三",
+        phone="13800001234",
+        address="杭州市西湖区文三路 8 号",
+        lines=[("GLOW-30", 2)],
+    )
     payment = services.retail_payment_submit(order=order, phone="13800001234", screenshot=png())
     city = world.client(world.city)
     listed = city.get("/fills").json()["results"]
     assert [(o["number"], o["kind"], o["buyer"], o["next_actions"]) for o in listed] == [
-        (order.number, "retail", None, ["payment"])]
+        (order.number, "retail", None, ["payment"])
+    ]
     assert listed[0]["ship_to"] == {"name": "顾客张三", "phone": "13800001234", "address": "杭州市西湖区文三路 8 号"}
     assert listed[0]["total"] == "200.00"  # retail price
     city.post(f"/fills/{order.number}/payments/{payment.pk}/confirm")
@@ -564,6 +620,7 @@ def test_a_shop_order_is_filled_shipped_and_marked_delivered_by_its_seller(world
 
 
 # --- returns --------------------------------------------------------------------------------
+
 
 def test_a_return_declined_then_asked_again_and_approved(world):
     number = completed(world)
@@ -630,10 +687,16 @@ def test_someone_elses_order_number_is_404_on_every_endpoint_and_nothing_changes
             response = _call(client, method, path.format(n=number, p=payment_id or 1), body)
             assert response.status_code == 404 and error_of(response)["code"] == "not_found", path
     assert snapshot() == before
-    listed = [o["number"] for c in (stranger_buyer, seller_as_buyer, stranger_seller)
-              for o in c.get("/orders").json()["results"]]
-    listed += [o["number"] for c in (stranger_seller, buyer_as_seller, stranger_buyer)
-               for o in c.get("/fills", {"all": "true"}).json()["results"]]
+    listed = [
+        o["number"]
+        for c in (stranger_buyer, seller_as_buyer, stranger_seller)
+        for o in c.get("/orders").json()["results"]
+    ]
+    listed += [
+        o["number"]
+        for c in (stranger_seller, buyer_as_seller, stranger_buyer)
+        for o in c.get("/fills", {"all": "true"}).json()["results"]
+    ]
     assert number not in listed
 
 
@@ -654,6 +717,7 @@ def test_a_payment_of_another_order_is_404_under_mine(world):
 
 # --- idempotency, caching, lists ------------------------------------------------------------
 
+
 def test_a_retry_with_the_same_idempotency_key_creates_one_order(world):
     vip = world.client(world.vip)
     key = str(uuid.uuid4())
@@ -671,10 +735,12 @@ def test_a_retried_transfer_upload_sends_one_payment(world):
     number = approved(world)
     vip = world.client(world.vip)
     key = str(uuid.uuid4())
-    first = vip.client.post(f"/api/v1/orders/{number}/transfer", {"screenshot": png()},
-                            headers={**vip.headers, "Idempotency-Key": key})
-    again = vip.client.post(f"/api/v1/orders/{number}/transfer", {"screenshot": png()},
-                            headers={**vip.headers, "Idempotency-Key": key})
+    first = vip.client.post(
+        f"/api/v1/orders/{number}/transfer", {"screenshot": png()}, headers={**vip.headers, "Idempotency-Key": key}
+    )
+    again = vip.client.post(
+        f"/api/v1/orders/{number}/transfer", {"screenshot": png()}, headers={**vip.headers, "Idempotency-Key": key}
+    )
     assert first.status_code == again.status_code == 201 and again["Idempotent-Replayed"] == "true"
     assert Payment.objects.count() == 1
 
@@ -711,14 +777,22 @@ def test_my_orders_come_in_cursor_pages_newest_first_with_filters(world):
     in_jan = vip.get("/orders", {"created_after": "2026-01-10", "created_before": "2026-01-11"}).json()
     assert [o["number"] for o in in_jan["results"]] == [numbers[1]]
     assert [o["number"] for o in vip.get("/orders", {"created_before": "2026-01-12"}).json()["results"]] == [
-        numbers[2], numbers[1]]
+        numbers[2],
+        numbers[1],
+    ]
     assert vip.get("/orders", {"created_after": "0001-01-01", "created_before": "9999-12-31"}).status_code == 200
 
 
-@pytest.mark.parametrize("params", [
-    {"cursor": "not-a-cursor"}, {"cursor": "cD1hYmM="}, {"status": "lost"}, {"created_after": "yesterday"},
-    {"kind": "pickup"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"cursor": "not-a-cursor"},
+        {"cursor": "cD1hYmM="},
+        {"status": "lost"},
+        {"created_after": "yesterday"},
+        {"kind": "pickup"},
+    ],
+)
 def test_bad_list_parameters_are_422(world, params):
     response = world.client(world.vip).get("/orders", params)
     assert response.status_code == 422 and error_of(response)["code"] == "invalid"
@@ -745,14 +819,23 @@ def test_a_list_costs_the_same_queries_for_2_orders_or_12(world):
 def test_the_order_says_where_to_pay_and_its_qr_code_is_for_the_buyer_only(world):
     """M7 item 11 through the API: GET /orders/{number} waiting for payment lists the seller's
     receiving accounts; the QR code answers only to a buyer with an order to pay its owner."""
-    account = services.receiving_account_save(by=world.city.user, agent=world.city,
-                                              data={"kind": "wechat", "holder": "王芳"}, qr_image=png("qr.png"))
+    account = services.receiving_account_save(
+        by=world.city.user, agent=world.city, data={"kind": "wechat", "holder": "王芳"}, qr_image=png("qr.png")
+    )
     number = approved(world)
     vip = world.client(world.vip)
     order = vip.get(f"/orders/{number}").json()
-    assert order["pay_to"] == [{"kind": "wechat", "kind_display": "微信", "holder": "王芳", "account_number": "",
-                                "bank": "", "note": "",
-                                "qr_url": f"http://testserver/api/v1/receiving-accounts/{account.pk}/qr"}]
+    assert order["pay_to"] == [
+        {
+            "kind": "wechat",
+            "kind_display": "微信",
+            "holder": "王芳",
+            "account_number": "",
+            "bank": "",
+            "note": "",
+            "qr_url": f"http://testserver/api/v1/receiving-accounts/{account.pk}/qr",
+        }
+    ]
     qr = f"/receiving-accounts/{account.pk}/qr"
     shown = Api(token=token_create(user=world.vip.user, device="测试")[1]).get(qr)
     assert shown.status_code == 200 and shown["Content-Type"] == "image/png"

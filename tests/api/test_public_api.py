@@ -17,8 +17,9 @@ from weishang.trade.models import Order, OrderKind, OrderStatus
 
 from .conftest import assert_matches_spec, error_of
 
-_spec = importlib.util.spec_from_file_location("rewards_conftest_public_api",
-                                               Path(__file__).resolve().parents[1] / "rewards" / "conftest.py")
+_spec = importlib.util.spec_from_file_location(
+    "rewards_conftest_public_api", Path(__file__).resolve().parents[1] / "rewards" / "conftest.py"
+)
 _rewards = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_rewards)
 catalog, r = _rewards.catalog, _rewards.r
@@ -33,8 +34,13 @@ def seller(catalog, make_agent, r):
 
 
 def order_body(**changes) -> dict:
-    return {"name": "顾客陈女士", "phone": "13812345678", "address": "上海市徐汇区漕溪北路 88 号",
-            "lines": [{"sku": "GLOW-30ML", "quantity": 2}, {"sku": "GLOW-MASK5", "quantity": 1}], **changes}
+    return {
+        "name": "顾客陈女士",
+        "phone": "13812345678",
+        "address": "上海市徐汇区漕溪北路 88 号",
+        "lines": [{"sku": "GLOW-30ML", "quantity": 2}, {"sku": "GLOW-MASK5", "quantity": 1}],
+        **changes,
+    }
 
 
 def test_the_shop_lists_products_at_retail_price_with_their_stock(api, seller, catalog):
@@ -45,11 +51,22 @@ def test_the_shop_lists_products_at_retail_price_with_their_stock(api, seller, c
     assert_matches_spec(response, "get", "/public/shops/{invite_code}")
     body = response.json()
     assert (body["invite_code"], body["seller_name"], body["level"], body["level_name"], body["brand"]) == (
-        seller.invite_code, "市代王芳", "city", "市代", "焕颜 GLOW")
+        seller.invite_code,
+        "市代王芳",
+        "city",
+        "市代",
+        "焕颜 GLOW",
+    )
     products = {p["sku"]: p for p in body["products"]}
     assert set(products) == {"GLOW-30ML", "GLOW-50G", "GLOW-MASK5"}  # the gift pack is not on sale
-    assert products["GLOW-30ML"] == {"sku": "GLOW-30ML", "name": "焕颜修护精华 30ml", "product": "焕颜修护系列",
-                                     "description": "", "retail_price": "298.00", "in_stock": True}
+    assert products["GLOW-30ML"] == {
+        "sku": "GLOW-30ML",
+        "name": "焕颜修护精华 30ml",
+        "product": "焕颜修护系列",
+        "description": "",
+        "retail_price": "298.00",
+        "in_stock": True,
+    }
     assert products["GLOW-50G"]["retail_price"] == "198.00" and products["GLOW-50G"]["in_stock"] is False
     # The invite code is found whatever its case, as on the shop page.
     assert api().get(f"/public/shops/{seller.invite_code.lower()}").json()["seller_name"] == "市代王芳"
@@ -74,12 +91,18 @@ def test_a_consumer_orders_without_logging_in_and_follows_the_order_with_their_p
     body = response.json()
     order = Order.objects.get(number=body["number"])
     assert (order.kind, order.seller, order.customer.phone, order.total) == (
-        OrderKind.RETAIL, seller, "13812345678", Decimal("695.00"))  # 2 × 298 + 99
+        OrderKind.RETAIL,
+        seller,
+        "13812345678",
+        Decimal("695.00"),
+    )  # 2 × 298 + 99
     assert body["status"] == "awaiting_payment" and body["total"] == "695.00"
     assert body["can_pay"] is True and body["payment_pending"] is False
     assert body["seller_name"] == "市代王芳" and body["ship_phone_masked"] == "138****5678"
     assert [(x["sku"], x["quantity"], x["unit_price"], x["line_total"]) for x in body["lines"]] == [
-        ("GLOW-30ML", 2, "298.00", "596.00"), ("GLOW-MASK5", 1, "99.00", "99.00")]
+        ("GLOW-30ML", 2, "298.00", "596.00"),
+        ("GLOW-MASK5", 1, "99.00", "99.00"),
+    ]
     assert "13812345678" not in response.content.decode()
 
     path = f"/public/shops/{seller.invite_code}/orders/{order.number}"
@@ -105,11 +128,14 @@ def test_a_retried_order_is_placed_once(api, seller):
     assert Order.objects.filter(kind=OrderKind.RETAIL).count() == 1
 
 
-@pytest.mark.parametrize("changes, status, field, chinese, english", [
-    ({"phone": "12345"}, 400, "phone", "手机号", "11-digit"),
-    ({"lines": [{"sku": "NOPE", "quantity": 1}]}, 400, "lines[0].sku", "NOPE", "Unknown product NOPE."),
-    ({"name": "   "}, 400, "name", "", "Enter your name and address."),
-])
+@pytest.mark.parametrize(
+    "changes, status, field, chinese, english",
+    [
+        ({"phone": "12345"}, 400, "phone", "手机号", "11-digit"),
+        ({"lines": [{"sku": "NOPE", "quantity": 1}]}, 400, "lines[0].sku", "NOPE", "Unknown product NOPE."),
+        ({"name": "   "}, 400, "name", "", "Enter your name and address."),
+    ],
+)
 def test_bad_orders_say_which_field_in_the_callers_language(api, seller, changes, status, field, chinese, english):
     zh = api().post(f"/public/shops/{seller.invite_code}/orders", order_body(**changes))
     assert zh.status_code == status
@@ -122,13 +148,16 @@ def test_bad_orders_say_which_field_in_the_callers_language(api, seller, changes
     assert Order.objects.count() == 0
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"lines": []}, "lines"),
-    ({"lines": [{"sku": "GLOW-30ML", "quantity": 0}]}, "lines.0.quantity"),
-    ({"lines": [{"sku": "GLOW-30ML", "quantity": "two"}]}, "lines.0.quantity"),
-    ({"address": "x" * 201}, "address"),
-    ({"phone": None}, "phone"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"lines": []}, "lines"),
+        ({"lines": [{"sku": "GLOW-30ML", "quantity": 0}]}, "lines.0.quantity"),
+        ({"lines": [{"sku": "GLOW-30ML", "quantity": "two"}]}, "lines.0.quantity"),
+        ({"address": "x" * 201}, "address"),
+        ({"phone": None}, "phone"),
+    ],
+)
 def test_malformed_orders_are_422_on_the_field(api, seller, changes, field):
     response = api().post(f"/public/shops/{seller.invite_code}/orders", order_body(**changes))
     assert response.status_code == 422 and list(error_of(response)["fields"]) == [field]
@@ -156,11 +185,14 @@ def test_public_endpoints_are_limited_per_ip(api, seller, settings):
     assert api(ip="10.2.2.2").get(path).status_code == 200
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"name": "陈\x00女士"}, "name"),
-    ({"address": "\ud800"}, "address"),
-    ({"lines": [{"sku": "GLOW\x00", "quantity": 1}]}, "lines.0.sku"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"name": "陈\x00女士"}, "name"),
+        ({"address": "\ud800"}, "address"),
+        ({"lines": [{"sku": "GLOW\x00", "quantity": 1}]}, "lines.0.sku"),
+    ],
+)
 def test_text_no_database_can_store_is_a_422_not_a_500(api, seller, changes, field):
     response = api().post(f"/public/shops/{seller.invite_code}/orders", order_body(**changes))
     assert response.status_code == 422 and list(error_of(response)["fields"]) == [field]

@@ -27,8 +27,9 @@ from .conftest import assert_matches_spec, error_of
 
 # The reward fixtures (demo catalog, the tiered plan activated, order short-hands) live with the
 # rewards tests; load them here under their own module name.
-_spec = importlib.util.spec_from_file_location("rewards_conftest_api",
-                                               Path(__file__).resolve().parents[1] / "rewards" / "conftest.py")
+_spec = importlib.util.spec_from_file_location(
+    "rewards_conftest_api", Path(__file__).resolve().parents[1] / "rewards" / "conftest.py"
+)
 _rewards = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_rewards)
 catalog, tiered, r = _rewards.catalog, _rewards.tiered, _rewards.r
@@ -83,6 +84,7 @@ ACCOUNT = {"method": "alipay", "account_name": "李娜", "account_no": "13900001
 
 # --- the reward line and its explanation --------------------------------------------------------
 
+
 def test_a_completed_order_gives_a_frozen_line_with_its_explanation_in_my_language(api, chain, r):
     _p0, c1, c2, c3 = chain
     mine = api(token=token_of(c2))
@@ -96,9 +98,16 @@ def test_a_completed_order_gives_a_frozen_line_with_its_explanation_in_my_langua
     response = mine.get("/rewards")
     assert_matches_spec(response, "get", "/rewards")
     summary = response.json()
-    assert summary == {"frozen": "170.00", "available": "0.00", "in_transit": "0.00", "withdrawn": "0.00",
-                       "withdrawal_fees": "0.00", "margin": "0.00", "withdraw_minimum": "100.00",
-                       "withdraw_fee_rate": "0.006"}
+    assert summary == {
+        "frozen": "170.00",
+        "available": "0.00",
+        "in_transit": "0.00",
+        "withdrawn": "0.00",
+        "withdrawal_fees": "0.00",
+        "margin": "0.00",
+        "withdraw_minimum": "100.00",
+        "withdraw_fee_rate": "0.006",
+    }
     response = mine.get("/rewards/lines")
     assert_matches_spec(response, "get", "/rewards/lines")
     body = response.json()
@@ -127,7 +136,11 @@ def test_my_margin_is_a_line_of_its_own_kind(api, chain, r):
     assert client.get("/rewards").json()["margin"] == "300.00"
     [row] = client.get("/rewards/lines", {"kind": "margin"}).json()["results"]
     assert (row["amount"], row["rule_name"], row["status"], row["order_number"]) == (
-        "300.00", "Margin", "recorded", order.number)
+        "300.00",
+        "Margin",
+        "recorded",
+        order.number,
+    )
     assert client.get("/rewards/lines", {"kind": "reward"}).json()["results"] == []
 
 
@@ -146,8 +159,9 @@ def test_lines_filter_by_status_and_day(api, chain, released, r):
     tomorrow = (today + timedelta(days=1)).isoformat()
     assert len(client.get("/rewards/lines", {"created_before": tomorrow}).json()["results"]) == 2
     # Far-away days and unknown values are answers, not failures.
-    assert client.get("/rewards/lines", {"created_after": "0001-01-01", "created_before": "9999-12-31"}
-                      ).status_code == 200
+    assert (
+        client.get("/rewards/lines", {"created_after": "0001-01-01", "created_before": "9999-12-31"}).status_code == 200
+    )
     bad = client.get("/rewards/lines", {"status": "paid"})
     assert bad.status_code == 422 and list(error_of(bad)["fields"]) == ["status"]
     assert_matches_spec(bad, "get", "/rewards/lines")
@@ -180,6 +194,7 @@ def test_the_summary_answers_not_modified_while_nothing_changed(api, chain, rele
 
 
 # --- withdrawals --------------------------------------------------------------------------------
+
 
 def test_withdraw_then_finance_pays(api, chain, released, finance, r):
     _p0, _c1, c2, _c3 = chain
@@ -230,13 +245,31 @@ def test_a_retried_withdrawal_withdraws_once(api, chain, released):
 
 REFUSED = {
     # case: (change, status, code, field, Chinese, English)
-    "below the minimum": ({"amount": "99"}, 400, "invalid", "amount", "最低提现金额为 ¥100.00",
-                          "The smallest withdrawal is ¥100.00."),
-    "more than available": ({"amount": "171"}, 409, "insufficient_funds", "amount", "171",
-                            "You have ¥170.00 available to withdraw; ¥171.00 was asked for."),
+    "below the minimum": (
+        {"amount": "99"},
+        400,
+        "invalid",
+        "amount",
+        "最低提现金额为 ¥100.00",
+        "The smallest withdrawal is ¥100.00.",
+    ),
+    "more than available": (
+        {"amount": "171"},
+        409,
+        "insufficient_funds",
+        "amount",
+        "171",
+        "You have ¥170.00 available to withdraw; ¥171.00 was asked for.",
+    ),
     "zero": ({"amount": "0"}, 400, "invalid", "amount", "", "Enter an amount above zero."),
-    "bank card without its bank": ({"method": "bank", "account_no": "6222020200112233445"}, 400, "invalid",
-                                   "bank_name", "", "bank's name"),
+    "bank card without its bank": (
+        {"method": "bank", "account_no": "6222020200112233445"},
+        400,
+        "invalid",
+        "bank_name",
+        "",
+        "bank's name",
+    ),
 }
 
 
@@ -257,14 +290,17 @@ def test_refused_withdrawals_say_why_on_the_field_in_my_language_and_change_noth
     assert snapshot() == before
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"amount": "abc", **ACCOUNT}, "amount"),
-    ({"amount": "100.001", **ACCOUNT}, "amount"),
-    ({"amount": 150, **ACCOUNT}, "amount"),  # money is a string, never a JSON number
-    ({"amount": "150", **ACCOUNT, "method": "paypal"}, "method"),
-    ({"amount": "150", "method": "alipay", "account_name": "李娜"}, "account_no"),
-    ({"amount": "150", **ACCOUNT, "account_no": "1" * 41}, "account_no"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"amount": "abc", **ACCOUNT}, "amount"),
+        ({"amount": "100.001", **ACCOUNT}, "amount"),
+        ({"amount": 150, **ACCOUNT}, "amount"),  # money is a string, never a JSON number
+        ({"amount": "150", **ACCOUNT, "method": "paypal"}, "method"),
+        ({"amount": "150", "method": "alipay", "account_name": "李娜"}, "account_no"),
+        ({"amount": "150", **ACCOUNT, "account_no": "1" * 41}, "account_no"),
+    ],
+)
 def test_malformed_withdrawals_are_422_on_the_field(api, chain, released, body, field):
     before = snapshot()
     response = api(token=token_of(chain[2])).post("/withdrawals", body)
@@ -273,8 +309,27 @@ def test_malformed_withdrawals_are_422_on_the_field(api, chain, released, body, 
     assert snapshot() == before
 
 
-AMOUNTS = ["150", "150.5", "150.50", "0150", 150, 150.5, "-150", "+150", " 150", "150 ", "1e2", "150.", ".5",
-           "150.505", "１５０", "12345678901", "123456789012", "", None]
+AMOUNTS = [
+    "150",
+    "150.5",
+    "150.50",
+    "0150",
+    150,
+    150.5,
+    "-150",
+    "+150",
+    " 150",
+    "150 ",
+    "1e2",
+    "150.",
+    ".5",
+    "150.505",
+    "１５０",
+    "12345678901",
+    "123456789012",
+    "",
+    None,
+]
 
 
 def test_a_withdrawal_amount_is_what_the_spec_says(api, chain, released):
@@ -322,6 +377,7 @@ def test_staff_without_an_agent_has_no_rewards(api, django_user_model, db):
 
 # --- upgrade progress ---------------------------------------------------------------------------
 
+
 def test_progress_shows_each_condition_towards_the_next_level(api, chain, released):
     _p0, _c1, _c2, c3 = chain  # 张伟 (市代) bought ¥3,400
     response = api(token=token_of(c3), language="en").get("/progress")
@@ -331,12 +387,19 @@ def test_progress_shows_each_condition_towards_the_next_level(api, chain, releas
     assert body["top"] is False and (body["next_level"], body["next_level_name"]) == ("province", "省代")
     first = body["rules"][0]
     assert (first["to_level"], first["mode"], first["met"], first["by_upgrade_order"]) == (
-        "province", "any", False, True)
+        "province",
+        "any",
+        False,
+        True,
+    )
     assert Decimal(first["top_up"]) == Decimal("4000")  # 省代 6,000 − 市代 2,000
     conditions = {c["key"]: c for c in first["conditions"]}
     purchase = conditions["cumulative_purchase"]
     assert (Decimal(purchase["target"]), Decimal(purchase["current"]), Decimal(purchase["remaining"])) == (
-        Decimal("6000"), Decimal("3400"), Decimal("2600"))
+        Decimal("6000"),
+        Decimal("3400"),
+        Decimal("2600"),
+    )
     assert purchase["percent"] == 56 and purchase["met"] is False and purchase["money"] is True
     assert purchase["text"] == "¥3,400 / ¥6,000" and purchase["label"] == "My purchases in all"
     referrals = conditions["same_level_referrals"]
@@ -345,13 +408,21 @@ def test_progress_shows_each_condition_towards_the_next_level(api, chain, releas
     # The figures are the ones the page shows (the engine's own checks).
     page = upgrade_progress_of(agent=c3)
     assert [[c.current for c in rule.conditions] for rule in page.progress.rules] == [
-        [Decimal(c["current"]) for c in rule["conditions"]] for rule in body["rules"]]
+        [Decimal(c["current"]) for c in rule["conditions"]] for rule in body["rules"]
+    ]
 
 
 def test_progress_without_a_plan_says_so(api, make_agent):
     body = api(token=token_of(make_agent("city"))).get("/progress").json()
-    assert body == {"plan": None, "level": "city", "level_name": "市代", "top": False, "next_level": None,
-                    "next_level_name": None, "rules": []}
+    assert body == {
+        "plan": None,
+        "level": "city",
+        "level_name": "市代",
+        "top": False,
+        "next_level": None,
+        "next_level_name": None,
+        "rules": [],
+    }
 
 
 def test_released_line_is_available_in_the_list(api, chain, released):
@@ -359,8 +430,9 @@ def test_released_line_is_available_in_the_list(api, chain, released):
     assert [(x["amount"], x["status"]) for x in rows] == [("170.00", RewardStatus.AVAILABLE)]
 
 
-@pytest.mark.parametrize("field, value", [("account_name", "李\x00娜"), ("account_no", "\ud800"),
-                                          ("bank_name", "\x00")])
+@pytest.mark.parametrize(
+    "field, value", [("account_name", "李\x00娜"), ("account_no", "\ud800"), ("bank_name", "\x00")]
+)
 def test_text_no_database_can_store_is_a_422_not_a_500(api, chain, released, field, value):
     before = snapshot()
     response = api(token=token_of(chain[2])).post("/withdrawals", {"amount": "150", **ACCOUNT, field: value})

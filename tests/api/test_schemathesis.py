@@ -50,8 +50,11 @@ SEED_ENV = "WEISHANG_SCHEMATHESIS_SEED"
 # In the token run, each of their requests is sent with a fresh token of another agent, made by
 # logging in just before it (tests/api/schemathesis_hooks.py), so that the rest of the run keeps
 # its credential and these are still tested with a valid one.
-REVOKING = {("POST", "/api/v1/auth/logout"), ("DELETE", "/api/v1/auth/devices/{device_id}"),
-            ("POST", "/api/v1/auth/password")}
+REVOKING = {
+    ("POST", "/api/v1/auth/logout"),
+    ("DELETE", "/api/v1/auth/devices/{device_id}"),
+    ("POST", "/api/v1/auth/password"),
+}
 
 GENEROUS_RATES = {"caller": "100000/m", "login": "100000/m", "public": "100000/m"}
 
@@ -79,8 +82,14 @@ def demo(live_server, transactional_db, settings):
     _token, token = token_create(user=city.user, device="schemathesis")
     owner = get_user_model().objects.get(username="owner")  # shipments are recorded as done by the issuer
     _key, key = api_key_create(name="schemathesis", scopes=list(SCOPES), by=owner)
-    return SimpleNamespace(url=live_server.url, city=city, token=token, key=key, real=real_ids(city),
-                           spare=(SPARE, demo_services.AGENT_PASSWORD))
+    return SimpleNamespace(
+        url=live_server.url,
+        city=city,
+        token=token,
+        key=key,
+        real=real_ids(city),
+        spare=(SPARE, demo_services.AGENT_PASSWORD),
+    )
 
 
 def real_ids(city) -> dict[str, list]:
@@ -102,11 +111,16 @@ def real_ids(city) -> dict[str, list]:
         "sold": numbers(Order.objects.filter(seller=city)),
         "payment_id": list(Payment.objects.filter(order__seller=city).order_by("pk").values_list("pk", flat=True)[:10]),
         "application_id": list(Application.objects.order_by("pk").values_list("pk", flat=True)[:10]),
-        "agent_id": list(Agent.objects.filter(Q(referrer=city) | Q(supplier=city) | Q(pk=city.pk))
-                         .order_by("pk").values_list("pk", flat=True)[:10]),
+        "agent_id": list(
+            Agent.objects.filter(Q(referrer=city) | Q(supplier=city) | Q(pk=city.pk))
+            .order_by("pk")
+            .values_list("pk", flat=True)[:10]
+        ),
         "withdrawal_id": list(Withdrawal.objects.filter(agent=city).order_by("pk").values_list("pk", flat=True)[:5]),
-        "invite_code": [city.invite_code, *Agent.objects.filter(supplier=city).order_by("pk")
-                        .values_list("invite_code", flat=True)[:3]],
+        "invite_code": [
+            city.invite_code,
+            *Agent.objects.filter(supplier=city).order_by("pk").values_list("invite_code", flat=True)[:3],
+        ],
         "period": list(SettlementRun.objects.order_by("pk").values_list("period", flat=True)[:3]),
         "account_id": list(ReceivingAccount.objects.order_by("pk").values_list("pk", flat=True)[:5]),
     }
@@ -115,13 +129,22 @@ def real_ids(city) -> dict[str, list]:
 # Which dictionary of real ids each path parameter draws from: everywhere (the parameter's own
 # name), and on the operations whose path matches (the orders the 市代 bought, the ones they sell).
 OPERATION_BINDINGS = [(r"^/api/v1/(orders|pickups)/", "number", "bought"), (r"^/api/v1/fills/", "number", "sold")]
-PATH_PARAMETERS = ["number", "payment_id", "application_id", "agent_id", "withdrawal_id", "invite_code", "period",
-                   "account_id"]
+PATH_PARAMETERS = [
+    "number",
+    "payment_id",
+    "application_id",
+    "agent_id",
+    "withdrawal_id",
+    "invite_code",
+    "period",
+    "account_id",
+]
 
 
 def run_config(path: Path, real: dict[str, list]) -> Path:
     """schemathesis.toml as checked in, plus this run's real ids as dictionaries bound to the path
     parameters (about half of the generated values are replaced by one of them)."""
+
     def binding(dictionary: str) -> str:
         return f'{{ dictionary = "{dictionary}", probability = 0.5 }}'
 
@@ -132,8 +155,12 @@ def run_config(path: Path, real: dict[str, list]) -> Path:
     lines += ["[parameters]", *(f'"path.{name}" = {binding(name)}' for name in PATH_PARAMETERS if real.get(name)), ""]
     for regex, name, dictionary in OPERATION_BINDINGS:
         if real.get(dictionary):
-            lines += ["[[operations]]", f"include-path-regex = {json.dumps(regex)}",
-                      f'parameters = {{ "path.{name}" = {binding(dictionary)} }}', ""]
+            lines += [
+                "[[operations]]",
+                f"include-path-regex = {json.dumps(regex)}",
+                f'parameters = {{ "path.{name}" = {binding(dictionary)} }}',
+                "",
+            ]
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
 
@@ -156,20 +183,35 @@ class Requests:
             self.count += 1
 
 
-def schemathesis_run(demo, tmp_path, *, credential: str, headers: dict[str, str], env: dict[str, str],
-                     made_up_credentials: bool = False):
+def schemathesis_run(
+    demo, tmp_path, *, credential: str, headers: dict[str, str], env: dict[str, str], made_up_credentials: bool = False
+):
     """``st run`` against the live server; fails with its output unless it passed."""
     seed = run_seed()
     reports = tmp_path / "reports"
     command = [
-        sys.executable, "-m", "schemathesis.cli", "--config-file", str(run_config(tmp_path / "schemathesis.toml",
-                                                                                    demo.real)),
-        "run", demo.url + SPEC_PATH,
-        "--max-examples", str(MAX_EXAMPLES), "--seed", str(seed), "--workers", str(WORKERS),
-        "--report", "json", "--report-dir", str(reports), "--no-color",
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "--config-file",
+        str(run_config(tmp_path / "schemathesis.toml", demo.real)),
+        "run",
+        demo.url + SPEC_PATH,
+        "--max-examples",
+        str(MAX_EXAMPLES),
+        "--seed",
+        str(seed),
+        "--workers",
+        str(WORKERS),
+        "--report",
+        "json",
+        "--report-dir",
+        str(reports),
+        "--no-color",
         # With a credential, the run sends that one; without, it makes up tokens, keys and session
         # cookies (each must be a 401, never a 5xx).
-        "--generation-with-security-parameters", "true" if made_up_credentials else "false",
+        "--generation-with-security-parameters",
+        "true" if made_up_credentials else "false",
     ]
     for name, value in headers.items():
         command += ["--header", f"{name}: {value}"]
@@ -180,22 +222,35 @@ def schemathesis_run(demo, tmp_path, *, credential: str, headers: dict[str, str]
     received = Requests()
     request_started.connect(received, weak=False)
     try:
-        done = subprocess.run(command, cwd=ROOT, env={**os.environ, **env, "PYTHONPATH": os.pathsep.join(sys.path)},
-                              capture_output=True, text=True, timeout=TIMEOUT)
+        done = subprocess.run(
+            command,
+            cwd=ROOT,
+            env={**os.environ, **env, "PYTHONPATH": os.pathsep.join(sys.path)},
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+        )
     except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"schemathesis ({credential}, seed {seed}) ran over {TIMEOUT} s\n{exc.stdout or ''}\n"
-                    f"{exc.stderr or ''}\nagain: {again}")
+        pytest.fail(
+            f"schemathesis ({credential}, seed {seed}) ran over {TIMEOUT} s\n{exc.stdout or ''}\n"
+            f"{exc.stderr or ''}\nagain: {again}"
+        )
     finally:
         request_started.disconnect(received)
     output = f"{done.stdout}\n{done.stderr}"
     report_files = sorted(reports.glob("*.json"))
     if done.returncode != 0 or not report_files:
-        pytest.fail(f"schemathesis ({credential}, seed {seed}) exited with {done.returncode}\n{output}\n"
-                    f"command: {shlex.join(command)}\nagain: {again}", pytrace=False)
+        pytest.fail(
+            f"schemathesis ({credential}, seed {seed}) exited with {done.returncode}\n{output}\n"
+            f"command: {shlex.join(command)}\nagain: {again}",
+            pytrace=False,
+        )
     report = json.loads(report_files[-1].read_text(encoding="utf-8"))
-    print(f"schemathesis ({credential}): {report.get('test_cases', {}).get('generated')} cases over "
-          f"{report.get('operations', {}).get('tested')} operations, {received.count} requests reached the server",
-          flush=True)
+    print(
+        f"schemathesis ({credential}): {report.get('test_cases', {}).get('generated')} cases over "
+        f"{report.get('operations', {}).get('tested')} operations, {received.count} requests reached the server",
+        flush=True,
+    )
     return SimpleNamespace(seed=seed, report=report, output=output, received=received.count, again=again)
 
 
@@ -212,8 +267,7 @@ def assert_everything_tested(run):
 
 
 def test_no_credential(demo, tmp_path):
-    run = schemathesis_run(demo, tmp_path, credential="no credential", headers={}, env={},
-                           made_up_credentials=True)
+    run = schemathesis_run(demo, tmp_path, credential="no credential", headers={}, env={}, made_up_credentials=True)
     assert_everything_tested(run)
 
 
@@ -222,9 +276,18 @@ def test_agent_device_token(demo, tmp_path):
 
     spare_phone, spare_password = demo.spare
     # The hooks send the token (and spend the spare agent's tokens on the revoking operations).
-    run = schemathesis_run(demo, tmp_path, credential="agent token", headers={},
-                           env={"WEISHANG_ST_TOKEN": demo.token, "WEISHANG_ST_BASE_URL": demo.url,
-                                "WEISHANG_ST_SPARE_LOGIN": spare_phone, "WEISHANG_ST_SPARE_PASSWORD": spare_password})
+    run = schemathesis_run(
+        demo,
+        tmp_path,
+        credential="agent token",
+        headers={},
+        env={
+            "WEISHANG_ST_TOKEN": demo.token,
+            "WEISHANG_ST_BASE_URL": demo.url,
+            "WEISHANG_ST_SPARE_LOGIN": spare_phone,
+            "WEISHANG_ST_SPARE_PASSWORD": spare_password,
+        },
+    )
     assert_everything_tested(run)
     # The revoking operations spent the spare agent's tokens, never the run's own.
     assert ApiToken.objects.filter(user__phone=spare_phone).count() >= len(REVOKING), run.again

@@ -24,8 +24,9 @@ ADDRESS = {"name": "李娜", "phone": "139 1234 5678", "address": "上海市徐�
 
 
 def receive(agent, sku, units: int, kind: str = "cloud") -> None:
-    stock_move(moves=[Move(location_singleton("supplier"), location_for_agent(agent, kind), sku, units)],
-               reason="receipt")
+    stock_move(
+        moves=[Move(location_singleton("supplier"), location_for_agent(agent, kind), sku, units)], reason="receipt"
+    )
 
 
 def cloud(agent, sku) -> int:
@@ -33,9 +34,11 @@ def cloud(agent, sku) -> int:
 
 
 def snapshot() -> dict:
-    return {"orders": sorted(Order.objects.values_list("pk", "status", "tracking_number")),
-            "stock": sorted(StockLevel.objects.values_list("location_id", "sku_id", "quantity")),
-            "moves": StockMove.objects.count()}
+    return {
+        "orders": sorted(Order.objects.values_list("pk", "status", "tracking_number")),
+        "stock": sorted(StockLevel.objects.values_list("location_id", "sku_id", "quantity")),
+        "moves": StockMove.objects.count(),
+    }
 
 
 def client(agent, **kw) -> Api:
@@ -61,8 +64,10 @@ def world(make_agent):
 
 def test_my_stock_per_sku_in_cloud_and_at_hand(world):
     body = client(world["vip"]).get("/stock").json()
-    assert body == {"cloud": [{"sku": "A", "name": "修护精华", "quantity": 10}],
-                    "own": [{"sku": "B", "name": "洁面乳", "quantity": 2}]}
+    assert body == {
+        "cloud": [{"sku": "A", "name": "修护精华", "quantity": 10}],
+        "own": [{"sku": "B", "name": "洁面乳", "quantity": 2}],
+    }
     theirs = client(world["stranger"]).get("/stock").json()
     assert theirs == {"cloud": [{"sku": "A", "name": "修护精华", "quantity": 5}], "own": []}
 
@@ -83,8 +88,9 @@ def test_a_pick_up_leaves_cloud_stock_is_shipped_with_tracking_and_received(worl
     assert [p["number"] for p in vip.get("/pickups").json()["results"]] == [number]
     assert vip.get("/orders").json()["results"] == []  # my purchase orders do not list pick-ups
 
-    services.pickup_ship(order=Order.objects.get(number=number), by=world["warehouse"], carrier="顺丰",
-                         tracking_number="SF1234567890")
+    services.pickup_ship(
+        order=Order.objects.get(number=number), by=world["warehouse"], carrier="顺丰", tracking_number="SF1234567890"
+    )
     shipped = vip.get(f"/pickups/{number}").json()
     assert shipped["status"] == "fulfilled" and shipped["next_actions"] == ["receive"]
     assert shipped["tracking"]["carrier"] == "顺丰" and shipped["tracking"]["tracking_number"] == "SF1234567890"
@@ -97,16 +103,19 @@ def test_a_pick_up_leaves_cloud_stock_is_shipped_with_tracking_and_received(worl
     assert vip.get("/pickups", {"status": "submitted"}).json()["results"] == []
 
 
-@pytest.mark.parametrize("body, status, field", [
-    ({"sku": "A", "quantity": 11}, 409, "quantity"),
-    ({"sku": "B", "quantity": 1}, 409, "quantity"),  # at hand, not in cloud stock
-    ({"sku": "NOPE", "quantity": 1}, 400, "sku"),
-    ({"sku": "A", "quantity": 0}, 422, "quantity"),
-    ({"sku": "A", "quantity": 1, "phone": "12345"}, 400, "phone"),
-    ({"sku": "A", "quantity": 1, "address": ""}, 422, "address"),
-    ({"sku": "A", "quantity": 1, "address": "   "}, 400, "address"),
-    ({"sku": "A", "quantity": 1, "name": None}, 422, "name"),
-])
+@pytest.mark.parametrize(
+    "body, status, field",
+    [
+        ({"sku": "A", "quantity": 11}, 409, "quantity"),
+        ({"sku": "B", "quantity": 1}, 409, "quantity"),  # at hand, not in cloud stock
+        ({"sku": "NOPE", "quantity": 1}, 400, "sku"),
+        ({"sku": "A", "quantity": 0}, 422, "quantity"),
+        ({"sku": "A", "quantity": 1, "phone": "12345"}, 400, "phone"),
+        ({"sku": "A", "quantity": 1, "address": ""}, 422, "address"),
+        ({"sku": "A", "quantity": 1, "address": "   "}, 400, "address"),
+        ({"sku": "A", "quantity": 1, "name": None}, 422, "name"),
+    ],
+)
 def test_a_refused_pick_up_is_4xx_on_its_field_and_changes_nothing(world, body, status, field):
     before = snapshot()
     response = client(world["vip"]).post("/pickups", {**ADDRESS, **body})
@@ -132,12 +141,16 @@ def test_a_retried_pick_up_is_made_once(world):
 
 def test_another_agents_pick_up_is_404_and_nothing_changes(world):
     number = client(world["stranger"]).post("/pickups", {"sku": "A", "quantity": 1, **ADDRESS}).json()["number"]
-    services.pickup_ship(order=Order.objects.get(number=number), by=world["warehouse"], carrier="顺丰",
-                         tracking_number="SF1")
+    services.pickup_ship(
+        order=Order.objects.get(number=number), by=world["warehouse"], carrier="顺丰", tracking_number="SF1"
+    )
     vip = client(world["vip"])
     before = snapshot()
-    for response in (vip.get(f"/pickups/{number}"), vip.get(f"/orders/{number}"),
-                     vip.post(f"/orders/{number}/receive")):
+    for response in (
+        vip.get(f"/pickups/{number}"),
+        vip.get(f"/orders/{number}"),
+        vip.post(f"/orders/{number}/receive"),
+    ):
         assert response.status_code == 404 and error_of(response)["code"] == "not_found"
     assert vip.get("/pickups").json()["results"] == []
     assert snapshot() == before

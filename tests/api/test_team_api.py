@@ -22,8 +22,9 @@ from weishang.trade.models import Order
 
 from .conftest import assert_matches_spec, error_of
 
-_spec = importlib.util.spec_from_file_location("rewards_conftest_team_api",
-                                               Path(__file__).resolve().parents[1] / "rewards" / "conftest.py")
+_spec = importlib.util.spec_from_file_location(
+    "rewards_conftest_team_api", Path(__file__).resolve().parents[1] / "rewards" / "conftest.py"
+)
 _rewards = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_rewards)
 catalog, r = _rewards.catalog, _rewards.r
@@ -69,9 +70,18 @@ def test_direct_members_with_masked_phone_and_this_months_purchases(api, team, r
     assert body["next"] is None and body["previous"] is None
     assert names(response) == ["特约张伟", "特约李娜"]  # direct only (陈静 is 李娜's), newest first
     row = body["results"][1]
-    assert row == {"id": lina.pk, "real_name": "特约李娜", "phone_masked": "138****0006", "level": "vip",
-                   "level_name": "特约", "status": "active", "joined_at": row["joined_at"], "team_size": 2,
-                   "generation": 1, "purchases_this_month": "1584.00"}
+    assert row == {
+        "id": lina.pk,
+        "real_name": "特约李娜",
+        "phone_masked": "138****0006",
+        "level": "vip",
+        "level_name": "特约",
+        "status": "active",
+        "joined_at": row["joined_at"],
+        "team_size": 2,
+        "generation": 1,
+        "purchases_this_month": "1584.00",
+    }
     assert row["joined_at"].startswith(f"{lina.joined_at:%Y-%m-%d}")
     assert body["results"][0]["purchases_this_month"] == "0.00"  # 张伟's order completed last month
     assert "13800000006" not in response.content.decode()
@@ -83,7 +93,10 @@ def test_whole_team_by_level_and_search(api, team):
     whole = client.get("/team", {"whole": "true"})
     assert names(whole) == ["特约陈静", "特约张伟", "特约李娜"]
     assert {m["real_name"]: m["generation"] for m in whole.json()["results"]} == {
-        "特约陈静": 2, "特约张伟": 1, "特约李娜": 1}
+        "特约陈静": 2,
+        "特约张伟": 1,
+        "特约李娜": 1,
+    }
     assert names(client.get("/team", {"whole": "true", "level": "vip"})) == ["特约陈静", "特约张伟", "特约李娜"]
     assert names(client.get("/team", {"whole": "true", "level": "city"})) == []
     assert names(client.get("/team", {"whole": "true", "q": "陈"})) == ["特约陈静"]
@@ -176,9 +189,11 @@ def test_team_needs_an_agent(api, team, django_user_model):
 
 # --- applications waiting for my decision -------------------------------------------------------
 
+
 def apply(inviter, phone: str, level: str = "vip", name: str = "新人") -> Application:
-    return channel_services.application_submit(invite_code=inviter.invite_code, phone=phone, real_name=name,
-                                               level_code=level, password="pass-word-1")
+    return channel_services.application_submit(
+        invite_code=inviter.invite_code, phone=phone, real_name=name, level_code=level, password="pass-word-1"
+    )
 
 
 def test_applications_waiting_for_me_and_deciding_them(api, team):
@@ -191,9 +206,17 @@ def test_applications_waiting_for_me_and_deciding_them(api, team):
     body = response.json()
     assert [a["id"] for a in body["results"]] == [mine.pk]
     row = body["results"][0]
-    assert row == {"id": mine.pk, "status": "pending", "level": "vip", "level_name": "特约", "real_name": "新人小美",
-                   "phone_masked": "137****1111", "inviter": "市代王芳", "approver": "市代王芳",
-                   "submitted_at": row["submitted_at"]}
+    assert row == {
+        "id": mine.pk,
+        "status": "pending",
+        "level": "vip",
+        "level_name": "特约",
+        "real_name": "新人小美",
+        "phone_masked": "137****1111",
+        "inviter": "市代王芳",
+        "approver": "市代王芳",
+        "submitted_at": row["submitted_at"],
+    }
 
     # Someone else's applicant: not found, and nothing changes.
     for verb, data in (("approve", {}), ("reject", {"note": "不合适"})):

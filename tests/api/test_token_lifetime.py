@@ -69,12 +69,15 @@ def test_a_password_change_through_the_api_keeps_only_the_device_making_it(api, 
     assert works(api, login(api, "电脑", NEW))
 
 
-@pytest.mark.parametrize("body, status, field, message", [
-    ({"old_password": "wrong-old", "new_password": NEW}, 400, "old_password", "旧密码"),
-    ({"old_password": PASSWORD, "new_password": "12345678"}, 400, "new_password", "密码"),
-    ({"old_password": PASSWORD, "new_password": "short"}, 400, "new_password", "密码"),
-    ({"old_password": PASSWORD}, 422, "new_password", "必填"),
-])
+@pytest.mark.parametrize(
+    "body, status, field, message",
+    [
+        ({"old_password": "wrong-old", "new_password": NEW}, 400, "old_password", "旧密码"),
+        ({"old_password": PASSWORD, "new_password": "12345678"}, 400, "new_password", "密码"),
+        ({"old_password": PASSWORD, "new_password": "short"}, 400, "new_password", "密码"),
+        ({"old_password": PASSWORD}, 422, "new_password", "必填"),
+    ],
+)
 def test_a_refused_password_change_changes_nothing(api, agent, body, status, field, message):
     token, other = login(api, "手机"), login(api, "平板")
     refused = api(token=token).post("/auth/password", body)

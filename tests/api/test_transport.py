@@ -40,12 +40,12 @@ class Raw:
             self.headers["Accept-Language"] = language
 
     def send(self, method: str, path: str, body: bytes | str = b"", content_type: str = JSON, **headers):
-        return self.client.generic(method, f"/api/v1{path}", body, content_type=content_type,
-                                   headers={**self.headers, **headers})
+        return self.client.generic(
+            method, f"/api/v1{path}", body, content_type=content_type, headers={**self.headers, **headers}
+        )
 
     def get(self, path: str, query: str = "", **headers):
-        return self.client.get(f"/api/v1{path}" + (f"?{query}" if query else ""),
-                               headers={**self.headers, **headers})
+        return self.client.get(f"/api/v1{path}" + (f"?{query}" if query else ""), headers={**self.headers, **headers})
 
 
 def application(phone: str = "13700001111") -> bytes:
@@ -69,6 +69,7 @@ def token(city) -> str:
 
 
 # --- 1. cursors ---------------------------------------------------------------------------------
+
 
 def _cursor(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
@@ -99,6 +100,7 @@ def test_a_cursor_made_by_one_list_is_refused_by_another(token, make_agent, city
 
 # --- 2–4. bodies and queries over Django's limits ------------------------------------------------
 
+
 def test_a_json_body_over_the_limit_is_413_in_the_envelope(city, settings, make_agent):
     big = b'{"phone": "13800000000", "password": "' + b"x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 10) + b'"}'
     for headers in ({}, {"Idempotency-Key": str(uuid.uuid4())}):
@@ -111,8 +113,11 @@ def test_a_json_body_over_the_limit_is_413_in_the_envelope(city, settings, make_
 
 def test_more_than_a_thousand_query_parameters_is_400_in_the_envelope(city, token):
     query = "&".join(f"f{i}=1" for i in range(1001))
-    for client, path in ((Raw(), f"/public/shops/{city.invite_code}/orders/WS1?phone=13812345678"),
-                         (Raw(token=token), "/orders?x=1"), (Raw(), "/nowhere?x=1")):
+    for client, path in (
+        (Raw(), f"/public/shops/{city.invite_code}/orders/WS1?phone=13812345678"),
+        (Raw(token=token), "/orders?x=1"),
+        (Raw(), "/nowhere?x=1"),
+    ):
         response = client.get(path.split("?")[0], path.split("?")[1] + "&" + query)
         assert response.status_code in (400, 404), response.content[:200]
         assert error_of(response)["code"] in ("too_many_fields", "not_found")
@@ -135,12 +140,24 @@ def test_a_broken_or_oversized_multipart_upload_is_a_4xx_in_the_envelope(token):
     cases = {
         "no boundary": (b"--x\r\n", "multipart/form-data", 422, "invalid"),
         "empty boundary": (b"--\r\n", "multipart/form-data; boundary=", 422, "invalid"),
-        "too many fields": (_multipart([(f"f{i}", None, b"1") for i in range(1001)]),
-                            "multipart/form-data; boundary=XyZ", 400, "too_many_fields"),
-        "too many files": (_multipart([(f"s{i}", f"{i}.png", b"x") for i in range(101)]),
-                           "multipart/form-data; boundary=XyZ", 400, "too_many_files"),
-        "truncated": (_multipart([("reference", None, b"abc")])[:-12], "multipart/form-data; boundary=XyZ",
-                      422, "invalid"),
+        "too many fields": (
+            _multipart([(f"f{i}", None, b"1") for i in range(1001)]),
+            "multipart/form-data; boundary=XyZ",
+            400,
+            "too_many_fields",
+        ),
+        "too many files": (
+            _multipart([(f"s{i}", f"{i}.png", b"x") for i in range(101)]),
+            "multipart/form-data; boundary=XyZ",
+            400,
+            "too_many_files",
+        ),
+        "truncated": (
+            _multipart([("reference", None, b"abc")])[:-12],
+            "multipart/form-data; boundary=XyZ",
+            422,
+            "invalid",
+        ),
     }
     for name, (body, content_type, status, code) in cases.items():
         response = client.send("POST", path, body, content_type=content_type)
@@ -150,9 +167,18 @@ def test_a_broken_or_oversized_multipart_upload_is_a_4xx_in_the_envelope(token):
 
 # --- 5. credentials and CSRF ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("method,path", [("POST", "/orders"), ("POST", "/withdrawals"), ("POST", "/auth/password"),
-                                         ("DELETE", "/auth/devices/1"), ("POST", "/applications/1/approve"),
-                                         ("GET", "/me")])
+
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("POST", "/orders"),
+        ("POST", "/withdrawals"),
+        ("POST", "/auth/password"),
+        ("DELETE", "/auth/devices/1"),
+        ("POST", "/applications/1/approve"),
+        ("GET", "/me"),
+    ],
+)
 def test_no_wrong_or_revoked_token_is_401_with_www_authenticate_not_a_csrf_403(method, path, city, token):
     from weishang.api.models import ApiToken
 
@@ -184,6 +210,7 @@ def test_the_phone_pages_session_keeps_its_csrf_check(city):
 
 
 # --- 6, 7, 11. idempotency ---------------------------------------------------------------------
+
 
 def test_a_429_is_never_stored_for_its_key(brand, settings):
     from django.core.cache import cache
@@ -236,11 +263,14 @@ def test_an_idempotency_key_outside_printable_ascii_is_400_and_not_stored(brand,
 
 # --- 8. routing ----------------------------------------------------------------------------------
 
+
 def test_a_wrong_method_is_405_in_the_envelope_with_allow(token, settings):
     settings.DEBUG = True  # Django's debug pages must not leak either
-    for method, path, allowed in (("DELETE", "/orders", {"GET", "HEAD", "POST", "OPTIONS"}),
-                                  ("PUT", "/me", {"GET", "HEAD", "OPTIONS"}),
-                                  ("GET", "/auth/login", {"POST", "OPTIONS"})):
+    for method, path, allowed in (
+        ("DELETE", "/orders", {"GET", "HEAD", "POST", "OPTIONS"}),
+        ("PUT", "/me", {"GET", "HEAD", "OPTIONS"}),
+        ("GET", "/auth/login", {"POST", "OPTIONS"}),
+    ):
         response = Raw(token=token, language="en").send(method, path)
         assert response.status_code == 405, (method, path)
         assert error_of(response)["code"] == "method_not_allowed" and method in error_of(response)["message"]
@@ -270,8 +300,21 @@ def test_head_works_wherever_get_does_and_options_answers_allow(token):
 
 # --- 9, 10. what a body may be -------------------------------------------------------------------
 
-@pytest.mark.parametrize("body", [b"{", b"[1,", b'{"phone": "1"', b"\xff\xfe{}", b'{"a": NaN}', b'{"a": Infinity}',
-                                  b"[" * 100_000, b'{"a": 1' + b"0" * 5000 + b"}", b"\x00"])
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{",
+        b"[1,",
+        b'{"phone": "1"',
+        b"\xff\xfe{}",
+        b'{"a": NaN}',
+        b'{"a": Infinity}',
+        b"[" * 100_000,
+        b'{"a": 1' + b"0" * 5000 + b"}",
+        b"\x00",
+    ],
+)
 def test_a_malformed_or_undecodable_body_is_422_invalid_in_the_callers_language(body, brand):
     for language, expected in (("zh-hans", "请求内容"), ("en", "request body")):
         response = Raw(language=language).send("POST", "/applications", body)
@@ -296,8 +339,17 @@ def test_a_body_that_is_not_a_json_object_is_422_not_an_empty_one(body, city, to
     assert not Order.objects.exists()
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/xml", "application/x-www-form-urlencoded",
-                                          "multipart/form-data; boundary=XyZ", "", "application/jsonx"])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "application/xml",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=XyZ",
+        "",
+        "application/jsonx",
+    ],
+)
 def test_a_body_that_is_not_json_is_415(content_type, brand):
     response = Raw(language="en").send("POST", "/applications", application(), content_type=content_type)
     assert response.status_code == 415, response.content[:200]
@@ -305,20 +357,34 @@ def test_a_body_that_is_not_json_is_415(content_type, brand):
     assert error["code"] == "unsupported_media_type" and "application/json" in error["message"]
     assert not Application.objects.exists()
     # JSON with its charset is JSON.
-    assert Raw().send("POST", "/applications", application(),
-                      content_type="application/json; charset=utf-8").status_code == 201
+    assert (
+        Raw().send("POST", "/applications", application(), content_type="application/json; charset=utf-8").status_code
+        == 201
+    )
 
 
 def test_a_file_route_takes_multipart_only(token):
-    response = Raw(token=token, language="en").send("POST", "/orders/WS20261127000001/transfer",
-                                                    b'{"reference": "x"}')
+    response = Raw(token=token, language="en").send("POST", "/orders/WS20261127000001/transfer", b'{"reference": "x"}')
     assert response.status_code == 415 and "multipart/form-data" in error_of(response)["message"]
 
 
 # --- 12. what a value may be ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("value", ["0", "1700000000", "2026-11-01T00:00:00", "2026-11-01T00:00:00Z", "20261101",
-                                   "2026-1-1", "2026-13-01", " 2026-11-01", "2026-11-01 "])
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0",
+        "1700000000",
+        "2026-11-01T00:00:00",
+        "2026-11-01T00:00:00Z",
+        "20261101",
+        "2026-1-1",
+        "2026-13-01",
+        " 2026-11-01",
+        "2026-11-01 ",
+    ],
+)
 def test_a_date_filter_is_a_day_written_yyyy_mm_dd_only(value, token):
     for name in ("created_before", "created_after"):
         response = Raw(token=token).get("/orders", f"{name}={value}")
@@ -328,10 +394,14 @@ def test_a_date_filter_is_a_day_written_yyyy_mm_dd_only(value, token):
 
 
 def test_pydantic_messages_are_never_english_under_chinese(city, token):
-    probes = [("/withdrawals", b'{"amount": "NaN"}'), ("/withdrawals", b'{"amount": 1e400}'),
-              ("/orders", b'{"lines": [{"sku": "\\ud800", "quantity": 1}]}'),
-              ("/orders", b'{"lines": [{"sku": "A", "quantity": 1.5}]}'),
-              ("/orders", b'{"lines": {"sku": "A"}}'), ("/withdrawals", b'{"amount": {"x": 1}}')]
+    probes = [
+        ("/withdrawals", b'{"amount": "NaN"}'),
+        ("/withdrawals", b'{"amount": 1e400}'),
+        ("/orders", b'{"lines": [{"sku": "\\ud800", "quantity": 1}]}'),
+        ("/orders", b'{"lines": [{"sku": "A", "quantity": 1.5}]}'),
+        ("/orders", b'{"lines": {"sku": "A"}}'),
+        ("/withdrawals", b'{"amount": {"x": 1}}'),
+    ]
     for path, body in probes:
         response = Raw(token=token).send("POST", path, body)
         assert 400 <= response.status_code < 500, (path, body, response.content)
@@ -342,6 +412,7 @@ def test_pydantic_messages_are_never_english_under_chinese(city, token):
 
 # --- times ---------------------------------------------------------------------------------------
 
+
 def test_times_are_written_in_china_time_with_their_offset(token):
     devices = Raw(token=token).get("/auth/devices").json()
     assert devices and all(d["created_at"].endswith("+08:00") for d in devices), devices
@@ -351,11 +422,13 @@ def test_every_answer_here_matches_the_spec(token, brand):
     """The answers above are in the spec, for each operation they name."""
     assert_matches_spec(Raw(token=token).send("POST", "/withdrawals", b"{"), "POST", "/withdrawals")
     assert_matches_spec(Raw(token=token).get("/orders", "created_before=0"), "GET", "/orders")
-    assert_matches_spec(Raw().send("POST", "/applications", application(), content_type="text/plain"),
-                        "POST", "/applications")
+    assert_matches_spec(
+        Raw().send("POST", "/applications", application(), content_type="text/plain"), "POST", "/applications"
+    )
 
 
 # --- over a socket -------------------------------------------------------------------------------
+
 
 @pytest.mark.django_db(transaction=True)
 def test_a_real_server_answers_head_and_an_oversized_body_in_the_envelope(live_server, settings):
@@ -373,13 +446,15 @@ def test_a_real_server_answers_head_and_an_oversized_body_in_the_envelope(live_s
 
     status, headers, body = call("HEAD", "/openapi.json")
     assert status == 200 and body == b"" and int(headers["Content-Length"]) > 1000
-    status, headers, body = call("POST", "/auth/login", b"{" + b" " * (200 * 1024) + b"}",
-                                 **{"Content-Type": JSON, "Accept-Language": "en"})
+    status, headers, body = call(
+        "POST", "/auth/login", b"{" + b" " * (200 * 1024) + b"}", **{"Content-Type": JSON, "Accept-Language": "en"}
+    )
     assert status == 413 and json.loads(body)["error"]["code"] == "too_large"
     # The phone pages' answer to an oversized upload reaches the browser too (a page, not a 500).
     connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
-    connection.request("POST", "/m/login/", body=b"x" * (200 * 1024),
-                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+    connection.request(
+        "POST", "/m/login/", body=b"x" * (200 * 1024), headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     page = connection.getresponse()
     assert page.status == 413 and "文件太大" in page.read().decode()
     connection.close()

@@ -76,8 +76,10 @@ def dns(monkeypatch):
         if name in answers or name in FAKE_DNS:
             calls.append(name)
             addresses = answers[name].pop(0) if answers.get(name) else FAKE_DNS[name]
-            return [(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "",
-                     (a, port or 0)) for a in addresses]
+            return [
+                (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port or 0))
+                for a in addresses
+            ]
         return real(host, port, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
@@ -95,8 +97,16 @@ def loopback(settings):
 
 
 class Receiver:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, status: int = 200, body: bytes = b"ok",
-                 location: str | None = None, tls: ssl.SSLContext | None = None):
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        status: int = 200,
+        body: bytes = b"ok",
+        location: str | None = None,
+        tls: ssl.SSLContext | None = None,
+    ):
         self.requests: list[dict] = []
         receiver = self
 
@@ -151,6 +161,7 @@ def stored(url: str) -> WebhookEndpoint:
 
 # --- refused when saved ----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("url", INTERNAL)
 def test_an_internal_address_is_refused_when_saved(db, no_loopback, url):
     with pytest.raises(BusinessError) as refused:
@@ -167,8 +178,11 @@ def test_a_name_that_resolves_to_an_internal_address_is_refused_when_saved(db, n
 
 
 def test_a_public_address_and_a_name_not_yet_in_dns_are_accepted(db, no_loopback, dns):
-    for url in ("https://public.brand.test/hooks", "https://93.184.216.34:8443/hooks",
-                "https://not-yet-registered.invalid/hooks"):
+    for url in (
+        "https://public.brand.test/hooks",
+        "https://93.184.216.34:8443/hooks",
+        "https://not-yet-registered.invalid/hooks",
+    ):
         services.endpoint_create(url=url, events=["order.paid"])
     assert WebhookEndpoint.objects.count() == 3
 
@@ -208,21 +222,26 @@ def console(client, db):
 
 
 def test_the_console_form_refuses_an_internal_address_in_chinese(console, no_loopback):
-    response = console.post(reverse("admin:webhooks_webhookendpoint_add"), {
-        "url": "http://169.254.169.254/latest/meta-data/", "events": ["order.paid"], "active": "on"})
+    response = console.post(
+        reverse("admin:webhooks_webhookendpoint_add"),
+        {"url": "http://169.254.169.254/latest/meta-data/", "events": ["order.paid"], "active": "on"},
+    )
     assert response.status_code == 200 and not WebhookEndpoint.objects.exists()
     assert "只发送到公网地址" in response.content.decode()
 
 
 def test_the_console_form_refuses_it_in_english(console, no_loopback):
     console.cookies["django_language"] = "en"
-    response = console.post(reverse("admin:webhooks_webhookendpoint_add"), {
-        "url": "http://localhost:5432/", "events": ["order.paid"], "active": "on"})
+    response = console.post(
+        reverse("admin:webhooks_webhookendpoint_add"),
+        {"url": "http://localhost:5432/", "events": ["order.paid"], "active": "on"},
+    )
     assert response.status_code == 200 and not WebhookEndpoint.objects.exists()
     assert "only to public internet addresses" in response.content.decode()
 
 
 # --- refused again at delivery ----------------------------------------------------------------
+
 
 def test_a_stored_internal_endpoint_gets_nothing(db, no_loopback, receiver):
     hooks = receiver()
@@ -274,16 +293,23 @@ def test_https_is_pinned_with_the_name_as_sni_and_certificate_name(db, loopback,
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hooks.brand.test")])
     now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("hooks.brand.test")]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("hooks.brand.test")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_file, key_file)
     hooks = receiver("127.0.0.1", tls=context)
@@ -325,8 +351,15 @@ def test_the_console_shows_a_ping_status_line_not_the_body(console, loopback, re
     assert "HTTP 200 OK" in page
 
 
-@pytest.mark.parametrize("url", ["ftp://public.brand.test/", "http://public.brand.test:0/",
-                                 "http://public.brand.test:99999/", "gopher://public.brand.test:70/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://public.brand.test/",
+        "http://public.brand.test:0/",
+        "http://public.brand.test:99999/",
+        "gopher://public.brand.test:70/",
+    ],
+)
 def test_only_http_and_https_on_a_real_port(db, dns, url):
     with pytest.raises(BusinessError):
         services.endpoint_create(url=url, events=["order.paid"])

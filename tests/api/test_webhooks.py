@@ -43,6 +43,7 @@ def documented_verifier():
 
 # --- a receiving system on this machine ------------------------------------------------------
 
+
 class Receiver:
     """An HTTP server on 127.0.0.1 that records every request and answers with ``statuses`` in
     turn (the last one repeats)."""
@@ -119,6 +120,7 @@ def header(request: dict, name: str) -> str:
 
 # --- a delivery, signed ------------------------------------------------------------------------
 
+
 def test_a_delivery_is_signed_and_the_documented_snippet_verifies_it(db, receiver):
     hooks = receiver(200)
     ep, secret = endpoint(hooks.url)
@@ -137,8 +139,12 @@ def test_a_delivery_is_signed_and_the_documented_snippet_verifies_it(db, receive
     signature = header(request, "Weishang-Signature")
     assert signature.startswith(f"t={timestamp},v1=")
     body = json.loads(request["body"])
-    assert body == {"id": f"evt_{event.pk}", "type": "order.paid", "created_at": event.created_at.isoformat(),
-                    "data": {"order": "R20261127000001", "total": "340.00"}}
+    assert body == {
+        "id": f"evt_{event.pk}",
+        "type": "order.paid",
+        "created_at": event.created_at.isoformat(),
+        "data": {"order": "R20261127000001", "total": "340.00"},
+    }
 
     verify = documented_verifier()
     assert verify(secret, signature, request["body"]) is True
@@ -166,13 +172,13 @@ def test_an_old_signature_is_refused_by_the_snippet_so_a_captured_request_cannot
 
 # --- retries ---------------------------------------------------------------------------------
 
+
 def test_a_failing_endpoint_is_retried_with_backoff_then_given_up(db, receiver):
     hooks = receiver(500)
     endpoint(hooks.url)
     emit()
     t0 = timezone.now()
-    waits = [timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
-             timedelta(hours=12)]
+    waits = [timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2), timedelta(hours=12)]
     delivery_at = t0
     assert services.webhooks_deliver(now=t0) == {D.FAILED: 1}
     for attempt, wait in enumerate(waits, start=1):
@@ -240,6 +246,7 @@ def test_an_unreachable_endpoint_is_retried(db):
 
 # --- who gets what ---------------------------------------------------------------------------
 
+
 def test_each_event_reaches_each_subscribed_endpoint_exactly_once(db, receiver):
     erp, logistics = receiver(200), receiver(200)
     endpoint(erp.url, events=["order.paid", "order.completed"])
@@ -252,13 +259,16 @@ def test_each_event_reaches_each_subscribed_endpoint_exactly_once(db, receiver):
     WebhookCursor.objects.update(position=0)  # even a scan from the start makes no second delivery
     services.webhooks_dispatch()
     made = sorted(WebhookDelivery.objects.values_list("endpoint__url", "event"))
-    assert made == sorted([(erp.url, paid.pk), (erp.url, completed.pk), (logistics.url, paid.pk),
-                           (logistics.url, tracking.pk)])
+    assert made == sorted(
+        [(erp.url, paid.pk), (erp.url, completed.pk), (logistics.url, paid.pk), (logistics.url, tracking.pk)]
+    )
     services.webhooks_deliver()
     services.webhooks_deliver()
     assert sorted(header(r, "Weishang-Event") for r in erp.requests) == ["order.completed", "order.paid"]
-    assert sorted(header(r, "Weishang-Event") for r in logistics.requests) == ["order.paid",
-                                                                               "shipment.tracking_updated"]
+    assert sorted(header(r, "Weishang-Event") for r in logistics.requests) == [
+        "order.paid",
+        "shipment.tracking_updated",
+    ]
 
 
 def test_an_inactive_endpoint_gets_nothing_and_is_not_sent_what_it_missed(db, receiver):
@@ -303,8 +313,7 @@ def test_endpoints_are_validated(db):
     assert not WebhookEndpoint.objects.exists()
 
 
-def test_events_are_dispatched_right_after_the_transaction_commits(db, receiver,
-                                                                   django_capture_on_commit_callbacks):
+def test_events_are_dispatched_right_after_the_transaction_commits(db, receiver, django_capture_on_commit_callbacks):
     hooks = receiver(200)
     endpoint(hooks.url)
     with django_capture_on_commit_callbacks(execute=True):
@@ -317,6 +326,7 @@ def test_events_are_dispatched_right_after_the_transaction_commits(db, receiver,
 
 
 # --- a transaction still in flight -------------------------------------------------------------
+
 
 def test_an_event_committed_late_below_the_cursor_is_still_delivered(db, receiver, settings):
     settings.WEISHANG_WEBHOOK_GAP_SECONDS = 300
@@ -358,6 +368,7 @@ def test_a_hole_that_never_fills_is_passed_after_the_wait(db, receiver, settings
 
 # --- the events themselves -----------------------------------------------------------------------
 
+
 @pytest.fixture
 def trade_world(db, make_agent, settings, tmp_path):
     """A brand selling from its own stock through a 市代 to a 特约; the 市代 holds stock."""
@@ -368,13 +379,25 @@ def trade_world(db, make_agent, settings, tmp_path):
 
     settings.MEDIA_ROOT = tmp_path
     Brand.objects.create(name="焕颜 GLOW", supply_mode=SupplyMode.NEAREST_HIGHER_UPLINE)
-    sku = SKU.objects.create(product=Product.objects.create(name="焕颜修护系列"), code="GLOW-30ML",
-                             name="焕颜修护精华 30ml", retail_price=Decimal("298"))
+    sku = SKU.objects.create(
+        product=Product.objects.create(name="焕颜修护系列"),
+        code="GLOW-30ML",
+        name="焕颜修护精华 30ml",
+        retail_price=Decimal("298"),
+    )
     seller = make_agent("city", real_name="市代王芳")
     buyer = make_agent("vip", referrer=seller, real_name="特约李娜")
-    stock.stock_move(moves=[stock.Move(stock.location_singleton(LocationKind.SUPPLIER),
-                                       stock.location_for_agent(seller, LocationKind.AGENT), sku, 20)],
-                     reason="receipt")
+    stock.stock_move(
+        moves=[
+            stock.Move(
+                stock.location_singleton(LocationKind.SUPPLIER),
+                stock.location_for_agent(seller, LocationKind.AGENT),
+                sku,
+                20,
+            )
+        ],
+        reason="receipt",
+    )
     return seller, buyer, sku
 
 
@@ -388,8 +411,12 @@ def screenshot():
 
 
 def topics(since: int = 0) -> list[tuple[str, str]]:
-    return list(OutboxEvent.objects.filter(pk__gt=since).exclude(topic__startswith="agent.")
-                .order_by("pk").values_list("topic", "key"))
+    return list(
+        OutboxEvent.objects.filter(pk__gt=since)
+        .exclude(topic__startswith="agent.")
+        .order_by("pk")
+        .values_list("topic", "key")
+    )
 
 
 def test_an_order_writes_an_event_at_every_step(trade_world):
@@ -409,9 +436,18 @@ def test_an_order_writes_an_event_at_every_step(trade_world):
     n = order.number
     got = topics(start)
     assert [t for t, _k in got] == [
-        "order.submitted", "order.approved", "payment.submitted", "order.paid", "payment.confirmed",
-        "order.fulfilled", "shipment.tracking_updated", "order.completed", "order.refund_requested",
-        "order.refund_declined", "order.refund_requested"]
+        "order.submitted",
+        "order.approved",
+        "payment.submitted",
+        "order.paid",
+        "payment.confirmed",
+        "order.fulfilled",
+        "shipment.tracking_updated",
+        "order.completed",
+        "order.refund_requested",
+        "order.refund_declined",
+        "order.refund_requested",
+    ]
     assert got[0] == ("order.submitted", n) and got[2] == ("payment.submitted", str(payment.pk))
     assert got[6] == ("shipment.tracking_updated", f"{n}:中通:ZT778899")
     assert got[8][1] != got[10][1]  # asked twice: two events
@@ -419,7 +455,11 @@ def test_an_order_writes_an_event_at_every_step(trade_world):
     assert (tracking["order"], tracking["carrier"], tracking["tracking_number"]) == (n, "中通", "ZT778899")
     confirmed = OutboxEvent.objects.get(topic="payment.confirmed").payload
     assert (confirmed["order"], confirmed["amount"], confirmed["status"], confirmed["method"]) == (
-        n, str(order.total), "confirmed", "transfer")
+        n,
+        str(order.total),
+        "confirmed",
+        "transfer",
+    )
 
 
 def test_a_cancelled_order_and_its_waiting_transfer_have_events(trade_world):
@@ -447,19 +487,32 @@ def test_a_pick_up_has_submitted_shipped_and_completed_events(trade_world, make_
     from weishang.trade.models import LocationKind
 
     _seller, buyer, sku = trade_world
-    stock.stock_move(moves=[stock.Move(stock.location_singleton(LocationKind.SUPPLIER),
-                                       stock.location_for_agent(buyer, LocationKind.CLOUD), sku, 3)],
-                     reason="receipt")
+    stock.stock_move(
+        moves=[
+            stock.Move(
+                stock.location_singleton(LocationKind.SUPPLIER),
+                stock.location_for_agent(buyer, LocationKind.CLOUD),
+                sku,
+                3,
+            )
+        ],
+        reason="receipt",
+    )
     warehouse = get_user_model().objects.create_user(username="warehouse", password="x" * 12, is_staff=True)
     warehouse.user_permissions.add(Permission.objects.get(codename="change_order"))
     warehouse = get_user_model().objects.get(pk=warehouse.pk)
     start = OutboxEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    order = trade.pickup_request(agent=buyer, lines=[(sku.code, 2)], by=buyer.user, name="李娜",
-                                 phone="13800001111", address="上海市静安区")
+    order = trade.pickup_request(
+        agent=buyer, lines=[(sku.code, 2)], by=buyer.user, name="李娜", phone="13800001111", address="上海市静安区"
+    )
     trade.pickup_ship(order=order, by=warehouse, carrier="顺丰", tracking_number="SF1234")
     trade.pickup_delivered(order=order, by=buyer.user)
-    assert [t for t, _k in topics(start)] == ["order.submitted", "order.fulfilled", "shipment.tracking_updated",
-                                              "order.completed"]
+    assert [t for t, _k in topics(start)] == [
+        "order.submitted",
+        "order.fulfilled",
+        "shipment.tracking_updated",
+        "order.completed",
+    ]
 
 
 @pytest.fixture
@@ -475,20 +528,34 @@ def reward_chain(db, make_agent, levels):
 
     Brand.objects.create(name="焕颜 GLOW", supply_mode=SupplyMode.CLOUD, jurisdiction="uk")
     product = Product.objects.create(name="焕颜修护系列")
-    sku, *_others = [SKU.objects.create(product=product, code=code, name=name, retail_price=Decimal(retail))
-                     for code, name, retail in (("GLOW-30ML", "焕颜修护精华 30ml", "298"),
-                                                ("GLOW-50G", "焕颜修护面霜 50g", "198"),
-                                                ("GLOW-MASK5", "焕颜补水面膜 5片装", "99"))]
+    sku, *_others = [
+        SKU.objects.create(product=product, code=code, name=name, retail_price=Decimal(retail))
+        for code, name, retail in (
+            ("GLOW-30ML", "焕颜修护精华 30ml", "298"),
+            ("GLOW-50G", "焕颜修护面霜 50g", "198"),
+            ("GLOW-MASK5", "焕颜补水面膜 5片装", "99"),
+        )
+    ]
     source = (DOC.parents[1] / "examples" / "plans" / "glow-tiered.yaml").read_text(encoding="utf-8")
-    plans.plan_activate(version=plans.plan_upload(text=source, filename="glow-tiered.yaml"),
-                        acknowledgement="测试：已知悉 HIGH 风险 / test: HIGH findings accepted")
+    plans.plan_activate(
+        version=plans.plan_upload(text=source, filename="glow-tiered.yaml"),
+        acknowledgement="测试：已知悉 HIGH 风险 / test: HIGH findings accepted",
+    )
     p0 = make_agent("province", real_name="省代周强")
     c1 = make_agent("city", referrer=p0, real_name="市代王芳")
     c2 = make_agent("city", referrer=c1, real_name="市代李娜")
     c3 = make_agent("city", referrer=c2, real_name="市代张伟")
-    stock.stock_move(moves=[stock.Move(stock.location_singleton(LocationKind.SUPPLIER),
-                                       stock.location_for_agent(p0, LocationKind.CLOUD), sku, 100)],
-                     reason="receipt")
+    stock.stock_move(
+        moves=[
+            stock.Move(
+                stock.location_singleton(LocationKind.SUPPLIER),
+                stock.location_for_agent(p0, LocationKind.CLOUD),
+                sku,
+                100,
+            )
+        ],
+        reason="receipt",
+    )
     rewards_process()
     return p0, c1, c2, c3, sku
 
@@ -517,22 +584,29 @@ def test_rewards_earned_released_and_taken_back_are_delivered(reward_chain, rece
     assert set(created) == {line.pk for line in paid}  # the margin (not paid by the brand) is not sent
     first = created[paid[0].pk]
     assert (first["beneficiary"], first["amount"], first["status"], first["order"], first["rule"]) == (
-        c2.pk, "85.00", "frozen", order.number, "peer-referral")
+        c2.pk,
+        "85.00",
+        "frozen",
+        order.number,
+        "peer-referral",
+    )
     assert first["explanation_zh"] and first["explanation_en"]
     assert [d["type"] for d in sent].count("order.completed") == 1
 
     rewards_release(now=timezone.now() + timedelta(days=8))
     services.webhooks_deliver()
-    released = [json.loads(r["body"])["data"] for r in hooks.requests if header(r, "Weishang-Event") ==
-                "reward.released"]
+    released = [
+        json.loads(r["body"])["data"] for r in hooks.requests if header(r, "Weishang-Event") == "reward.released"
+    ]
     assert sorted((d["reward"], d["status"]) for d in released) == [(line.pk, "available") for line in paid]
 
     trade.refund_request(order=order, by=c3.user, note="退货")
     trade.refund_approve(order=order, by=p0.user)
     rewards_process()
     services.webhooks_deliver()
-    reversed_ = [json.loads(r["body"])["data"] for r in hooks.requests if header(r, "Weishang-Event") ==
-                 "reward.reversed"]
+    reversed_ = [
+        json.loads(r["body"])["data"] for r in hooks.requests if header(r, "Weishang-Event") == "reward.reversed"
+    ]
     assert sorted((d["reward"], d["status"]) for d in reversed_) == [(line.pk, "reversed") for line in paid]
     assert WebhookDelivery.objects.filter(status=D.SUCCEEDED).count() == len(hooks.requests) == 7
     # Scanning again writes no second event for any line.
@@ -545,6 +619,7 @@ def test_rewards_earned_released_and_taken_back_are_delivered(reward_chain, rece
 
 
 # --- the console -------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def owner(db):
@@ -567,8 +642,10 @@ def console(client, owner):
 
 def test_the_owner_adds_an_endpoint_and_sees_its_secret_once(console, receiver):
     hooks = receiver(200)
-    response = console.post(reverse("admin:webhooks_webhookendpoint_add"), {
-        "url": hooks.url, "description": "ERP 金蝶", "events": ["order.paid", "reward.created"], "active": "on"})
+    response = console.post(
+        reverse("admin:webhooks_webhookendpoint_add"),
+        {"url": hooks.url, "description": "ERP 金蝶", "events": ["order.paid", "reward.created"], "active": "on"},
+    )
     assert response.status_code == 200
     ep = WebhookEndpoint.objects.get()
     assert ep.events == ["order.paid", "reward.created"] and ep.created_by.username == "owner"
@@ -595,8 +672,10 @@ def test_the_owner_adds_an_endpoint_and_sees_its_secret_once(console, receiver):
 
 
 def test_a_bad_endpoint_form_is_refused_with_the_reason(console):
-    response = console.post(reverse("admin:webhooks_webhookendpoint_add"), {
-        "url": "ftp://erp.example/hooks", "events": ["order.paid"], "active": "on"})
+    response = console.post(
+        reverse("admin:webhooks_webhookendpoint_add"),
+        {"url": "ftp://erp.example/hooks", "events": ["order.paid"], "active": "on"},
+    )
     assert response.status_code == 200 and not WebhookEndpoint.objects.exists()
     assert "http" in response.content.decode()
 
@@ -672,6 +751,7 @@ def test_an_endpoint_that_starts_wanting_reward_events_gets_none_from_before(rew
     sent = [json.loads(r["body"]) for r in rewards.requests]
     earned = RewardLine.objects.filter(order=after).exclude(status=RewardStatus.RECORDED)
     assert sorted(d["data"]["reward"] for d in sent if d["type"] == "reward.created") == sorted(
-        earned.values_list("pk", flat=True))
+        earned.values_list("pk", flat=True)
+    )
     assert {d["data"]["order"] for d in sent} == {after.number}
     assert before.number not in {d["data"].get("order") for d in sent}

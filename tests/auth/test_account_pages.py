@@ -55,12 +55,15 @@ def test_changing_my_password_keeps_this_phone_and_ends_every_other_login(agent)
     assert agent.user.check_password(NEW)
 
 
-@pytest.mark.parametrize("old, new1, new2, field, chinese", [
-    ("wrong-old-pass", NEW, NEW, "old_password", "旧密码不正确"),
-    (PASSWORD, "12345678", "12345678", "new_password1", "密码只包含数字"),
-    (PASSWORD, "abc", "abc", "new_password1", "太短"),
-    (PASSWORD, NEW, NEW + "x", "new_password2", "不一致"),
-])
+@pytest.mark.parametrize(
+    "old, new1, new2, field, chinese",
+    [
+        ("wrong-old-pass", NEW, NEW, "old_password", "旧密码不正确"),
+        (PASSWORD, "12345678", "12345678", "new_password1", "密码只包含数字"),
+        (PASSWORD, "abc", "abc", "new_password1", "太短"),
+        (PASSWORD, NEW, NEW + "x", "new_password2", "不一致"),
+    ],
+)
 def test_a_refused_change_says_why_in_chinese_and_changes_nothing(agent, old, new1, new2, field, chinese):
     here = client_of(agent.user)
     _token, secret = token_create(user=agent.user, device="小程序")
@@ -101,6 +104,7 @@ def test_i_sign_one_device_out_or_all_but_never_someone_elses(agent, make_agent)
 
 
 # --- the console -------------------------------------------------------------------------------
+
 
 def staff_in(role: str):
     roles_sync()
@@ -151,8 +155,9 @@ def test_setting_a_staff_password_in_the_console_logs_their_devices_out(db):
     owner.save()
     clerk = staff_in("warehouse")
     _t, secret = token_create(user=clerk, device="扫码枪")
-    response = client_of(owner).post(f"/console/core/user/{clerk.pk}/password/",
-                                     {"password1": NEW, "password2": NEW, "usable_password": "true"})
+    response = client_of(owner).post(
+        f"/console/core/user/{clerk.pk}/password/", {"password1": NEW, "password2": NEW, "usable_password": "true"}
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert token_check(secret) is None
     assert ApiToken.objects.get().revoked_at is not None

@@ -30,8 +30,12 @@ def phone_login(client: Client, login: str, password: str, **headers):
 
 
 def api_login(client: Client, login: str, password: str, **headers):
-    return client.post("/api/v1/auth/login", json.dumps({"phone": login, "password": password}),
-                       content_type="application/json", headers=headers)
+    return client.post(
+        "/api/v1/auth/login",
+        json.dumps({"phone": login, "password": password}),
+        content_type="application/json",
+        headers=headers,
+    )
 
 
 def logged_in(response) -> bool:
@@ -124,8 +128,10 @@ def test_a_password_reset_by_text_message_ends_the_lockout(agent, sms_outbox):
     fail(client, 5)
     client.post("/m/password/forgot/", {"phone": PHONE})
     code = re.search(r"\b(\d{6})\b", sms_outbox[-1].text).group(1)
-    done = client.post("/m/password/reset/", {"phone": PHONE, "code": code, "new_password1": "brand-new-secret-7",
-                                              "new_password2": "brand-new-secret-7"})
+    done = client.post(
+        "/m/password/reset/",
+        {"phone": PHONE, "code": code, "new_password1": "brand-new-secret-7", "new_password2": "brand-new-secret-7"},
+    )
     assert done.status_code == 302
     assert logged_in(phone_login(client, PHONE, "brand-new-secret-7"))
 
@@ -133,8 +139,7 @@ def test_a_password_reset_by_text_message_ends_the_lockout(agent, sms_outbox):
 def test_the_console_login_locks_out_with_a_clear_message(db):
     from django.contrib.auth import get_user_model
 
-    get_user_model().objects.create_user(username="boss", password="staff-pass-123", is_staff=True,
-                                         is_superuser=True)
+    get_user_model().objects.create_user(username="boss", password="staff-pass-123", is_staff=True, is_superuser=True)
     client = Client(REMOTE_ADDR="203.0.113.5")
     for _ in range(5):
         client.post("/console/login/", {"username": "boss", "password": "wrong"})

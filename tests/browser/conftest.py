@@ -78,8 +78,10 @@ _chromium = _Chromium()
 def _no_chromium() -> str | None:
     if os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK):
         return None
-    return (f"{SKIPPED}: no chromium at {CHROMIUM} (run scripts/ensure-chromium, "
-            "or set WEISHANG_CHROMIUM to a chromium executable)")
+    return (
+        f"{SKIPPED}: no chromium at {CHROMIUM} (run scripts/ensure-chromium, "
+        "or set WEISHANG_CHROMIUM to a chromium executable)"
+    )
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -156,8 +158,9 @@ def phone(browser, live_server, request) -> Iterator[Callable]:
     contexts = []
 
     def open_page(locale: str = "zh-CN"):
-        context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale=locale,
-                                      base_url=live_server.url)
+        context = browser.new_context(
+            viewport=PHONE, is_mobile=True, has_touch=True, locale=locale, base_url=live_server.url
+        )
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         return context.new_page()
@@ -190,8 +193,11 @@ def page_en(phone):
 
 def pytest_terminal_summary(terminalreporter):
     """Say so at the end of the run when the browser tests were skipped (-q hides skip reasons)."""
-    reasons = {str(report.longrepr[2]) for report in terminalreporter.stats.get("skipped", [])
-               if isinstance(report.longrepr, tuple) and SKIPPED in str(report.longrepr[2])}
+    reasons = {
+        str(report.longrepr[2])
+        for report in terminalreporter.stats.get("skipped", [])
+        if isinstance(report.longrepr, tuple) and SKIPPED in str(report.longrepr[2])
+    }
     for reason in sorted(reasons):
         terminalreporter.write_line(reason.removeprefix("Skipped: "), yellow=True, bold=True)
 
@@ -218,10 +224,15 @@ def demo_loader(live_server, transactional_db, fast_hasher, monkeypatch) -> Call
         if not plan:
             monkeypatch.setattr(demo_services, "PLAN_FILE", Path("/nonexistent/plan.yaml"))
         demo_services.demo_load(agents=DEMO_AGENTS)
-        logins = {rank: Agent.objects.select_related("level", "user").get(
-            user__phone=demo_services.LOGIN_PHONE.format(rank=rank)) for rank in range(1, 6)}
-        return SimpleNamespace(url=live_server.url, partner=logins[1], general=logins[2], province=logins[3],
-                               city=logins[4], vip=logins[5])
+        logins = {
+            rank: Agent.objects.select_related("level", "user").get(
+                user__phone=demo_services.LOGIN_PHONE.format(rank=rank)
+            )
+            for rank in range(1, 6)
+        }
+        return SimpleNamespace(
+            url=live_server.url, partner=logins[1], general=logins[2], province=logins[3], city=logins[4], vip=logins[5]
+        )
 
     return load
 

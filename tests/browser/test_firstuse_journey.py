@@ -79,7 +79,7 @@ def test_an_order_the_seller_lacks_reaches_filled_and_a_cancel_is_confirmed(demo
     expect(buyer.get_by_test_id("pay-note")).to_have_text(number)
     qr = buyer.locator(f'[data-testid="receiving-qr"][src="/m/receiving/{account.pk}/qr/"]')  # the one just added
     expect(qr).to_be_visible()
-    assert buyer.evaluate("img => img.naturalWidth", qr.element_handle()) > 0   # the image loads for the buyer
+    assert buyer.evaluate("img => img.naturalWidth", qr.element_handle()) > 0  # the image loads for the buyer
     expect(buyer.get_by_test_id("pay-to")).to_contain_text(city.real_name)
     shot(buyer, "pay-page")
     buyer.get_by_label("转账截图").set_input_files(str(png_file(tmp_path / "transfer.png")))
@@ -144,7 +144,7 @@ def test_an_order_the_seller_lacks_reaches_filled_and_a_cancel_is_confirmed(demo
     effect = buyer.get_by_test_id("cancel-effect")
     expect(effect).to_contain_text(f"¥{price} 将退回你的货款钱包，由 {city.real_name} 的钱包扣回。")
     shot(buyer, "cancel-confirmation")
-    assert Order.objects.get(number=second).status == OrderStatus.PAID   # nothing happened yet
+    assert Order.objects.get(number=second).status == OrderStatus.PAID  # nothing happened yet
     buyer.get_by_label("原因（选填，对方会看到）").fill("买多了")
     buyer.get_by_role("button", name="确认取消订单").click()
     expect(buyer.get_by_test_id("status")).to_have_text("已取消")

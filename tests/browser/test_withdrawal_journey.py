@@ -46,7 +46,12 @@ def test_withdrawal_approved_and_paid_by_finance(demo, page, phone, shot):
     shot(agent, "withdrawal-requested")
     withdrawal = Withdrawal.objects.get(number=number)
     assert (withdrawal.agent, withdrawal.status, withdrawal.amount, withdrawal.fee, withdrawal.net) == (
-        province, WithdrawalStatus.REQUESTED, Decimal("200.00"), Decimal("1.20"), Decimal("198.80"))
+        province,
+        WithdrawalStatus.REQUESTED,
+        Decimal("200.00"),
+        Decimal("1.20"),
+        Decimal("198.80"),
+    )
 
     # Brand finance approves it in the console, pays it, and marks it paid with the transfer reference.
     staff = phone("zh-CN")
@@ -86,4 +91,7 @@ def test_withdrawal_approved_and_paid_by_finance(demo, page, phone, shot):
     shot(agent, "rewards-after")
     after = reward_summary(agent=province)
     assert (after.available, after.in_transit, after.withdrawn) == (
-        Decimal("1300.00"), Decimal("0.00"), Decimal("198.80"))
+        Decimal("1300.00"),
+        Decimal("0.00"),
+        Decimal("198.80"),
+    )

@@ -28,8 +28,13 @@ def agent(levels):
 
     def make(level: str = "vip", *, referrer=None, supplier="auto", name: str | None = None, **kw) -> Agent:
         return services.agent_create(
-            phone=phone(), real_name=name or f"代理{next(_phones)}", level=levels[level], referrer=referrer,
-            supplier=supplier, entry_paid=kw.pop("entry_paid", True), **kw,
+            phone=phone(),
+            real_name=name or f"代理{next(_phones)}",
+            level=levels[level],
+            referrer=referrer,
+            supplier=supplier,
+            entry_paid=kw.pop("entry_paid", True),
+            **kw,
         )
 
     return make
@@ -56,8 +61,11 @@ def reload(a: Agent) -> Agent:
 
 def snapshot() -> tuple:
     return (
-        sorted(Agent.objects.values_list("pk", "supplier_id", "referrer_id", "introducer_id", "level_id", "status",
-                                         "entry_due")),
+        sorted(
+            Agent.objects.values_list(
+                "pk", "supplier_id", "referrer_id", "introducer_id", "level_id", "status", "entry_due"
+            )
+        ),
         sorted(tree.Relation.SUPPLIER.link_model.objects.values_list("ancestor_id", "descendant_id", "depth")),
         sorted(tree.Relation.REFERRER.link_model.objects.values_list("ancestor_id", "descendant_id", "depth")),
         sorted(AgentTrail.objects.values_list("pk", flat=True)),
@@ -90,6 +98,7 @@ def assert_supplier_rule_holds() -> None:
 
 
 # --- the supplier is of a higher level --------------------------------------------------------
+
 
 @pytest.fixture
 def net(agent):
@@ -166,26 +175,28 @@ def test_agent_create_refuses_a_supplier_that_is_not_higher(net, levels):
     before = snapshot()
     for sup in ("C", "V"):
         with pytest.raises(BusinessError) as exc:
-            services.agent_create(phone=phone(), real_name="new", level=levels["city"], referrer=n["V"],
-                                  supplier=n[sup], entry_paid=True)
+            services.agent_create(
+                phone=phone(), real_name="new", level=levels["city"], referrer=n["V"], supplier=n[sup], entry_paid=True
+            )
         assert exc.value.field == "supplier"
     assert snapshot() == before  # no agent, no user, no link, no trail
 
 
 # --- supplier resolution ---------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("referrer", "level", "expected"),
     [
-        (None, "vip", None),          # brand's own link: the company
-        ("C", "vip", "C"),            # the referrer is higher: the referrer supplies
-        ("C", "city", "P"),           # same level: the referrer's supplier
-        ("V", "city", "P"),           # lower: climb V → C (same) → P
+        (None, "vip", None),  # brand's own link: the company
+        ("C", "vip", "C"),  # the referrer is higher: the referrer supplies
+        ("C", "city", "P"),  # same level: the referrer's supplier
+        ("V", "city", "P"),  # lower: climb V → C (same) → P
         ("V", "province", "G"),
         ("V", "general", "Z"),
-        ("V", "partner", None),       # nobody above is higher: the company
+        ("V", "partner", None),  # nobody above is higher: the company
         ("C2", "vip", "C2"),
-        ("C2", "city", None),         # C2 is supplied by the company
+        ("C2", "city", None),  # C2 is supplied by the company
         ("Z", "partner", None),
     ],
 )
@@ -227,6 +238,7 @@ def test_resolution_skips_agents_who_do_not_supply(net, levels, agent):
 
 # --- the trees are independent ---------------------------------------------------------------
 
+
 def test_a_referrer_move_leaves_the_supplier_tree_alone(net):
     n = net
     supplier_keys = dict(Agent.objects.values_list("pk", "supplier_id"))
@@ -258,6 +270,7 @@ def test_a_supplier_move_leaves_the_referrer_tree_alone(net):
 
 
 # --- the introducer --------------------------------------------------------------------------
+
 
 def test_the_introducer_is_optional_and_recorded(net, agent, staff):
     n = net
@@ -296,6 +309,7 @@ def test_an_agent_cannot_introduce_themself(net):
 
 # --- level changes ---------------------------------------------------------------------------
 
+
 def test_upgrading_to_the_suppliers_level_rehomes_the_supplier(net, levels, staff):
     n = net
     referrer_links = snapshot()[2]
@@ -307,11 +321,13 @@ def test_upgrading_to_the_suppliers_level_rehomes_the_supplier(net, levels, staf
     assert supply_chain(n["V"]) == [n["C"].pk, n["G"].pk, n["Z"].pk]  # V stays with C
     assert selectors.team_size(agent=n["P"], relation=Relation.SUPPLIER) == 1
     level_row, supplier_row = trail(c, TrailKind.LEVEL, TrailKind.SUPPLIER)
-    assert (level_row.kind, level_row.old_ref, level_row.new_ref) == (TrailKind.LEVEL, levels["city"].pk,
-                                                                      levels["province"].pk)
+    assert (level_row.kind, level_row.old_ref, level_row.new_ref) == (
+        TrailKind.LEVEL,
+        levels["city"].pk,
+        levels["province"].pk,
+    )
     assert level_row.reason == "sales target met" and level_row.changed_by == staff
-    assert (supplier_row.kind, supplier_row.old_ref, supplier_row.new_ref) == (TrailKind.SUPPLIER, n["P"].pk,
-                                                                               n["G"].pk)
+    assert (supplier_row.kind, supplier_row.old_ref, supplier_row.new_ref) == (TrailKind.SUPPLIER, n["P"].pk, n["G"].pk)
     # Written in the brand's language although the staff member used English.
     assert supplier_row.reason == level_auto_reason("city", "province", levels)
     assert supplier_row.changed_by == staff
@@ -387,6 +403,7 @@ def test_demotion_without_a_supplier_hands_the_agents_to_the_company(net, levels
 
 # --- status changes --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("action", ["suspend", "exit"])
 def test_a_suspended_or_exited_supplier_hands_over_their_agents(net, agent, staff, action):
     n = net
@@ -407,8 +424,9 @@ def test_a_suspended_or_exited_supplier_hands_over_their_agents(net, agent, staf
     for who in (n["C"], v2):
         (row,) = trail(who, TrailKind.SUPPLIER)
         assert (row.old_ref, row.new_ref) == (n["P"].pk, n["G"].pk)
-        assert row.reason == brand_text("automatic: supplier %(name)s is %(status)s", name="P",
-                                        status=AgentStatus(p.status).label)
+        assert row.reason == brand_text(
+            "automatic: supplier %(name)s is %(status)s", name="P", status=AgentStatus(p.status).label
+        )
     assert snapshot()[2] == referrer_links  # P keeps their referrer team
     assert selectors.team_size(agent=n["P"], relation=Relation.REFERRER) == 4
     assert_supplier_rule_holds()
@@ -443,8 +461,8 @@ def test_an_exited_agent_cannot_take_anyone(net):
 @pytest.mark.parametrize(
     ("setup", "action"),
     [
-        ([], "reinstate"),                      # active → reinstate
-        ([], "activate"),                       # already active
+        ([], "reinstate"),  # active → reinstate
+        ([], "activate"),  # already active
         (["suspend"], "suspend"),
         (["suspend"], "activate"),
         (["exit"], "exit"),
@@ -483,10 +501,11 @@ def test_an_applicant_is_activated_and_their_entry_is_cleared(agent, levels):
 
 # --- the relationship log --------------------------------------------------------------------
 
+
 def test_every_change_is_in_the_trail(net, agent, levels, staff):
     """A day of changes; the log tells each one, in order, with who did it."""
     n = net
-    x = agent("city", referrer=n["C2"], name="X")   # supplied by the company (C2 is a 市代 too)
+    x = agent("city", referrer=n["C2"], name="X")  # supplied by the company (C2 is a 市代 too)
     assert [(r.kind, r.new_ref) for r in trail(x)] == [(TrailKind.JOINED, levels["city"].pk)]
     start = AgentTrail.objects.order_by("-pk").values_list("pk", flat=True).first()
 
@@ -517,7 +536,12 @@ def test_every_change_is_in_the_trail(net, agent, levels, staff):
     ]
     x = reload(x)
     assert (x.supplier, x.referrer, x.introducer, x.level, x.status) == (
-        n["G"], n["V"], n["C"], levels["province"], AgentStatus.ACTIVE)
+        n["G"],
+        n["V"],
+        n["C"],
+        levels["province"],
+        AgentStatus.ACTIVE,
+    )
     assert_trees_clean()
 
 
@@ -528,8 +552,14 @@ def test_agent_create_checks_the_supplier_as_it_is_now(agent, levels, how):
     services.agent_change_level(agent=upline, level=levels["vip"])  # … then demoted by another one
     supplier = seen_by_caller if how == "explicit" else "auto"
     try:
-        new = services.agent_create(phone=phone(), real_name="N", level=levels["city"], referrer=seen_by_caller,
-                                    supplier=supplier, entry_paid=True)
+        new = services.agent_create(
+            phone=phone(),
+            real_name="N",
+            level=levels["city"],
+            referrer=seen_by_caller,
+            supplier=supplier,
+            entry_paid=True,
+        )
     except BusinessError:
         return  # refusing the explicit, now-lower supplier is right too
     # A 市代 must not be supplied by a 特约.

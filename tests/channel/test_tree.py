@@ -41,6 +41,7 @@ def phone() -> str:
 
 # --- helpers --------------------------------------------------------------------------------
 
+
 def naive(relation: Relation) -> dict[int, tuple[set[int], list[int]]]:
     """For every agent: (team ids including the agent, chain above nearest first), walked from
     the parent keys alone."""
@@ -65,9 +66,10 @@ def assert_answers_right(relation: Relation) -> None:
     for pk, (team, chain) in naive(relation).items():
         assert selectors.team_size(agent=pk, relation=relation) == len(team), (relation, pk)
         assert set(selectors.team_members(agent=pk, relation=relation).values_list("pk", flat=True)) == team - {pk}
-        assert set(
-            selectors.team_members(agent=pk, relation=relation, include_self=True).values_list("pk", flat=True)
-        ) == team
+        assert (
+            set(selectors.team_members(agent=pk, relation=relation, include_self=True).values_list("pk", flat=True))
+            == team
+        )
         assert [a.pk for a in selectors.chain_above(agent=pk, relation=relation)] == chain, (relation, pk)
         assert selectors.tree_depth(agent=pk, relation=relation) == len(chain)
         for other in team:
@@ -101,8 +103,13 @@ def agent(levels):
     def make(level: str = "vip", *, referrer=None, supplier="auto", name: str | None = None, **kw) -> Agent:
         lvl = level if isinstance(level, Level) else levels[level]
         return services.agent_create(
-            phone=phone(), real_name=name or f"代理{next(_phones)}", level=lvl, referrer=referrer,
-            supplier=supplier, entry_paid=True, **kw,
+            phone=phone(),
+            real_name=name or f"代理{next(_phones)}",
+            level=lvl,
+            referrer=referrer,
+            supplier=supplier,
+            entry_paid=True,
+            **kw,
         )
 
     return make
@@ -139,8 +146,10 @@ def forest(agent) -> dict[str, Agent]:
 
 def team_names(f, leader: str, relation: Relation, **kw) -> set[str]:
     by_pk = {a.pk: name for name, a in f.items()}
-    return {by_pk[pk] for pk in selectors.team_members(agent=f[leader], relation=relation, **kw).values_list(
-        "pk", flat=True)}
+    return {
+        by_pk[pk]
+        for pk in selectors.team_members(agent=f[leader], relation=relation, **kw).values_list("pk", flat=True)
+    }
 
 
 def chain_names(f, who: str, relation: Relation, **kw) -> list[str]:
@@ -150,10 +159,10 @@ def chain_names(f, who: str, relation: Relation, **kw) -> list[str]:
 
 # --- reading the trees ----------------------------------------------------------------------
 
+
 def test_supplier_was_resolved_as_the_forest_says(forest):
     f = forest
-    expected = {"R": None, "A": "R", "A1": "A", "A11": "A1", "A111": "A11", "B": "R", "B1": "B", "A2": "B1",
-                "X": None}
+    expected = {"R": None, "A": "R", "A1": "A", "A11": "A1", "A111": "A11", "B": "R", "B1": "B", "A2": "B1", "X": None}
     for name, sup in expected.items():
         f[name].refresh_from_db()
         assert f[name].supplier_id == (f[sup].pk if sup else None), name
@@ -221,11 +230,23 @@ def test_direct_team_lists_direct_members_with_their_team_sizes(forest):
 
 # --- team purchase volume -------------------------------------------------------------------
 
-def order(buyer: Agent, total: str, *, completed_at: datetime | None, kind: str = OrderKind.RESTOCK,
-          status: str = OrderStatus.COMPLETED) -> Order:
+
+def order(
+    buyer: Agent,
+    total: str,
+    *,
+    completed_at: datetime | None,
+    kind: str = OrderKind.RESTOCK,
+    status: str = OrderStatus.COMPLETED,
+) -> Order:
     return Order.objects.create(
-        number=f"T{next(_order_numbers):010d}", kind=kind, buyer=buyer, status=status, total=Decimal(total),
-        completed_at=completed_at, target_level=buyer.level if kind == OrderKind.UPGRADE else None,
+        number=f"T{next(_order_numbers):010d}",
+        kind=kind,
+        buyer=buyer,
+        status=status,
+        total=Decimal(total),
+        completed_at=completed_at,
+        target_level=buyer.level if kind == OrderKind.UPGRADE else None,
     )
 
 
@@ -240,22 +261,22 @@ def test_team_purchase_volume_counts_the_teams_completed_orders_in_the_period(fo
     f = forest
     start, end = period
     inside = start + timedelta(days=3)
-    order(f["A"], "100.00", completed_at=inside)                       # the agent themself
-    order(f["A1"], "20.50", completed_at=start)                        # first instant counts
+    order(f["A"], "100.00", completed_at=inside)  # the agent themself
+    order(f["A1"], "20.50", completed_at=start)  # first instant counts
     order(f["A111"], "3.25", completed_at=end - timedelta(seconds=1))  # deep member
     order(f["A2"], "7.00", completed_at=inside, kind=OrderKind.ENTRY)
     order(f["A2"], "8.00", completed_at=inside, kind=OrderKind.UPGRADE)
     # Not counted:
-    order(f["A1"], "1000", completed_at=end)                                 # end is excluded
-    order(f["A1"], "1000", completed_at=start - timedelta(seconds=1))        # before the period
+    order(f["A1"], "1000", completed_at=end)  # end is excluded
+    order(f["A1"], "1000", completed_at=start - timedelta(seconds=1))  # before the period
     order(f["A11"], "1000", completed_at=inside, status=OrderStatus.REFUNDED)
     order(f["A11"], "1000", completed_at=inside, status=OrderStatus.REFUND_REQUESTED)
     order(f["A11"], "1000", completed_at=None, status=OrderStatus.PAID)
     order(f["A11"], "1000", completed_at=inside, kind=OrderKind.RETAIL)
     order(f["A11"], "1000", completed_at=inside, kind=OrderKind.PICKUP)
-    order(f["R"], "1000", completed_at=inside)     # the upline's own order
-    order(f["B1"], "1000", completed_at=inside)    # another team
-    order(f["X"], "1000", completed_at=inside)     # another tree
+    order(f["R"], "1000", completed_at=inside)  # the upline's own order
+    order(f["B1"], "1000", completed_at=inside)  # another team
+    order(f["X"], "1000", completed_at=inside)  # another tree
 
     counted = Decimal("138.75")
     assert team_purchase_volume(agent=f["A"], start=start, end=end) == counted
@@ -288,13 +309,16 @@ def test_team_sum_over_any_queryset(forest):
         order(f[who], total, completed_at=None, status=OrderStatus.SUBMITTED)
     qs = Order.objects.filter(status=OrderStatus.SUBMITTED)
     assert selectors.team_sum(agent=f["A"], queryset=qs, agent_field="buyer_id", amount_field="total") == Decimal(7)
-    assert selectors.team_sum(agent=f["A"], queryset=qs, agent_field="buyer_id", amount_field="total",
-                              relation=Relation.SUPPLIER) == Decimal(3)
-    assert selectors.team_sum(agent=f["R"], queryset=qs.none(), agent_field="buyer_id",
-                              amount_field="total") == Decimal(0)
+    assert selectors.team_sum(
+        agent=f["A"], queryset=qs, agent_field="buyer_id", amount_field="total", relation=Relation.SUPPLIER
+    ) == Decimal(3)
+    assert selectors.team_sum(
+        agent=f["R"], queryset=qs.none(), agent_field="buyer_id", amount_field="total"
+    ) == Decimal(0)
 
 
 # --- moves ----------------------------------------------------------------------------------
+
 
 def test_moving_an_agent_takes_the_whole_referrer_team_along(forest):
     f = forest
@@ -329,8 +353,9 @@ def test_moving_to_the_top_and_back(forest, relation):
     services.agent_move(agent=f["A"], relation=relation, new_parent=None)
     assert selectors.chain_above(agent=f["A111"], relation=relation)[-1] == f["A"]
     assert selectors.tree_depth(agent=f["A"], relation=relation) == 0
-    assert selectors.team_size(agent=f["R"], relation=relation) == 8 - selectors.team_size(agent=f["A"],
-                                                                                          relation=relation)
+    assert selectors.team_size(agent=f["R"], relation=relation) == 8 - selectors.team_size(
+        agent=f["A"], relation=relation
+    )
     assert_answers_right(relation)
     services.agent_move(agent=f["A"], relation=relation, new_parent=f["R"])
     assert selectors.team_size(agent=f["R"], relation=relation) == 8
@@ -345,7 +370,7 @@ def test_many_moves_in_a_row_keep_every_answer_right(forest):
     f = forest
     for who, relation, parent in [
         ("A11", Relation.REFERRER, "B1"),
-        ("B", Relation.REFERRER, "A111"),   # refused: A111 is now in B's team (B → B1 → A11 → A111)
+        ("B", Relation.REFERRER, "A111"),  # refused: A111 is now in B's team (B → B1 → A11 → A111)
         ("A", Relation.REFERRER, None),
         ("R", Relation.REFERRER, "X"),
         ("A11", Relation.SUPPLIER, "B"),
@@ -367,8 +392,7 @@ def test_many_moves_in_a_row_keep_every_answer_right(forest):
 @pytest.fixture
 def deep_levels(levels) -> list[Level]:
     """Twelve levels, rank 1 (highest) … 12, so a supply chain can be 12 agents deep."""
-    extra = [Level.objects.create(code=f"deep{r}", name=f"L{r}", rank=r, discount=Decimal("0.9"))
-             for r in range(6, 13)]
+    extra = [Level.objects.create(code=f"deep{r}", name=f"L{r}", rank=r, discount=Decimal("0.9")) for r in range(6, 13)]
     return [*levels.values(), *extra]
 
 
@@ -464,6 +488,7 @@ def test_a_move_under_an_exited_agent_is_refused(forest):
 
 # --- property: random trees, random moves ---------------------------------------------------
 
+
 @st.composite
 def scenarios(draw):
     n = draw(st.integers(min_value=2, max_value=25))
@@ -474,14 +499,13 @@ def scenarios(draw):
         higher = [j for j in range(i) if ranks[j] < ranks[i]]
         sup_parent.append(draw(st.one_of(st.none(), st.sampled_from(higher))) if higher else None)
     target = st.one_of(
-        st.none(),                                              # to the top
-        st.tuples(st.just("any"), st.integers(0, n - 1)),       # anyone (maybe oneself)
-        st.tuples(st.just("team"), st.integers(0, 10_000)),     # someone in one's own team: a cycle
-        st.tuples(st.just("parent"), st.just(0)),               # the current parent: a no-op
-        st.tuples(st.just("higher"), st.integers(0, 10_000)),   # anyone of a higher level
+        st.none(),  # to the top
+        st.tuples(st.just("any"), st.integers(0, n - 1)),  # anyone (maybe oneself)
+        st.tuples(st.just("team"), st.integers(0, 10_000)),  # someone in one's own team: a cycle
+        st.tuples(st.just("parent"), st.just(0)),  # the current parent: a no-op
+        st.tuples(st.just("higher"), st.integers(0, 10_000)),  # anyone of a higher level
     )
-    moves = draw(st.lists(st.tuples(st.sampled_from(BOTH), st.integers(0, n - 1), target), min_size=1,
-                          max_size=30))
+    moves = draw(st.lists(st.tuples(st.sampled_from(BOTH), st.integers(0, n - 1), target), min_size=1, max_size=30))
     return ranks, ref_parent, sup_parent, moves
 
 
@@ -502,19 +526,28 @@ def six_levels(levels) -> list[Level]:
     return [*levels.values(), Level.objects.create(code="l6", name="L6", rank=6, discount=Decimal("0.9"))]
 
 
-@settings(max_examples=50, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=50,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(scenario=scenarios())
 def test_random_trees_and_moves_match_a_naive_recomputation(six_levels, scenario):
     ranks, ref_parent, sup_parent, moves = scenario
     with transaction.atomic():  # a savepoint per example, rolled back at the end
         agents: list[Agent] = []
         for i, rank in enumerate(ranks):
-            agents.append(services.agent_create(
-                phone=phone(), real_name=f"H{i}", level=six_levels[rank], entry_paid=True,
-                referrer=agents[ref_parent[i]] if ref_parent[i] is not None else None,
-                supplier=agents[sup_parent[i]] if sup_parent[i] is not None else None,
-            ))
+            agents.append(
+                services.agent_create(
+                    phone=phone(),
+                    real_name=f"H{i}",
+                    level=six_levels[rank],
+                    entry_paid=True,
+                    referrer=agents[ref_parent[i]] if ref_parent[i] is not None else None,
+                    supplier=agents[sup_parent[i]] if sup_parent[i] is not None else None,
+                )
+            )
         pk = [a.pk for a in agents]
         index = {p: i for i, p in enumerate(pk)}
         model = {
@@ -572,16 +605,17 @@ def test_random_trees_and_moves_match_a_naive_recomputation(six_levels, scenario
 
 # --- depth: no cap below 1,000 --------------------------------------------------------------
 
+
 def test_a_referrer_chain_of_1001_agents(levels):
     n = 1001
     User = get_user_model()
-    users = User.objects.bulk_create(
-        [User(username=f"deep{i}", phone=f"138{i:08d}", password="!") for i in range(n)]
+    users = User.objects.bulk_create([User(username=f"deep{i}", phone=f"138{i:08d}", password="!") for i in range(n)])
+    agents = Agent.objects.bulk_create(
+        [
+            Agent(user=u, real_name=f"D{i}", level=levels["vip"], status="active", invite_code=f"DEEP{i:06d}")
+            for i, u in enumerate(users)
+        ]
     )
-    agents = Agent.objects.bulk_create([
-        Agent(user=u, real_name=f"D{i}", level=levels["vip"], status="active", invite_code=f"DEEP{i:06d}")
-        for i, u in enumerate(users)
-    ])
     agents = list(Agent.objects.filter(invite_code__startswith="DEEP").order_by("pk"))
     for above, below in itertools.pairwise(agents):
         below.referrer = above
@@ -598,8 +632,9 @@ def test_a_referrer_chain_of_1001_agents(levels):
     assert selectors.tree_depth(agent=bottom) == n - 1
 
     # A new agent joins at the bottom through the service: depth 1,001.
-    newcomer = services.agent_create(phone=phone(), real_name="new", level=levels["vip"], referrer=bottom,
-                                     entry_paid=True)
+    newcomer = services.agent_create(
+        phone=phone(), real_name="new", level=levels["vip"], referrer=bottom, entry_paid=True
+    )
     assert selectors.tree_depth(agent=newcomer) == n
     assert selectors.team_size(agent=top) == n + 1
 
@@ -623,6 +658,7 @@ def test_a_referrer_chain_of_1001_agents(levels):
 
 
 # --- rebuild, verify and `weishang tree` ------------------------------------------------------
+
 
 def run_tree_command(action: str) -> tuple[str, str]:
     out, err = StringIO(), StringIO()

@@ -56,6 +56,7 @@ def split(results, error_type):
 
 # --- setup (through the services, as in tests/trade) ----------------------------------------
 
+
 @pytest.fixture
 def world(db, levels, make_agent, media_root):
     Brand.objects.create(name="测试品牌", supply_mode=SupplyMode.CLOUD)
@@ -63,10 +64,15 @@ def world(db, levels, make_agent, media_root):
     sku = SKU.objects.create(product=product, code="A", name="修护精华", retail_price=Decimal("100.00"))  # vip 80.00
     seller = make_agent("general")
     boss = get_user_model().objects.create_user(username="boss", is_staff=True)
-    boss.user_permissions.add(*Permission.objects.filter(content_type__app_label="trade",
-                                                         codename__in=["change_order", "change_payment"]))
-    return SimpleNamespace(sku=sku, seller=seller, boss=get_user_model().objects.get(pk=boss.pk),
-                           make_buyer=lambda: make_agent("vip", referrer=seller))
+    boss.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="trade", codename__in=["change_order", "change_payment"])
+    )
+    return SimpleNamespace(
+        sku=sku,
+        seller=seller,
+        boss=get_user_model().objects.get(pk=boss.pk),
+        make_buyer=lambda: make_agent("vip", referrer=seller),
+    )
 
 
 @pytest.fixture
@@ -82,9 +88,17 @@ def png() -> SimpleUploadedFile:
 
 
 def receive(agent, sku, n):
-    stock.stock_move(moves=[stock.Move(stock.location_singleton(LocationKind.SUPPLIER),
-                                       stock.location_for_agent(agent, LocationKind.CLOUD), sku, n)],
-                     reason="receipt")
+    stock.stock_move(
+        moves=[
+            stock.Move(
+                stock.location_singleton(LocationKind.SUPPLIER),
+                stock.location_for_agent(agent, LocationKind.CLOUD),
+                sku,
+                n,
+            )
+        ],
+        reason="receipt",
+    )
 
 
 def cloud(agent, sku) -> int:
@@ -92,8 +106,13 @@ def cloud(agent, sku) -> int:
 
 
 def notice(order, txn):
-    return SimpleNamespace(transaction_id=txn, out_trade_no=order.number, amount_fen=int(order.total * 100),
-                           currency="CNY", state="SUCCESS")
+    return SimpleNamespace(
+        transaction_id=txn,
+        out_trade_no=order.number,
+        amount_fen=int(order.total * 100),
+        currency="CNY",
+        state="SUCCESS",
+    )
 
 
 def approved(buyer, sku, qty, seller):
@@ -139,11 +158,12 @@ def check_fill_race(world, buyers, orders, successes, stock_units=10, qty=3):
 
 # --- (a) fills racing for one seller's cloud stock ------------------------------------------
 
+
 def test_fills_never_oversell_the_sellers_cloud_stock(world):
     buyers, orders = paid_orders_for_fill_race(world)
-    results = run_together(*[
-        (lambda o=o: services.order_fill(order=Order.objects.get(pk=o.pk), by=world.seller.user)) for o in orders
-    ])
+    results = run_together(
+        *[(lambda o=o: services.order_fill(order=Order.objects.get(pk=o.pk), by=world.seller.user)) for o in orders]
+    )
     ok, failed = split(results, InsufficientStock)
     check_fill_race(world, buyers, orders, len(ok))
     assert all(f.code == "insufficient_stock" for f in failed)
@@ -151,14 +171,25 @@ def test_fills_never_oversell_the_sellers_cloud_stock(world):
 
 # --- (b) pick-ups racing for one agent's cloud stock ----------------------------------------
 
+
 def test_pickups_never_oversell_cloud_stock(world):
     agent = world.make_buyer()
     receive(agent, world.sku, 10)
-    results = run_together(*[
-        (lambda i=i: services.pickup_request(agent=agent, lines=[(world.sku, 3)], by=agent.user, name="王芳",
-                                             phone="13800000000", address=f"上海市 {i} 号"))
-        for i in range(N)
-    ])
+    results = run_together(
+        *[
+            (
+                lambda i=i: services.pickup_request(
+                    agent=agent,
+                    lines=[(world.sku, 3)],
+                    by=agent.user,
+                    name="王芳",
+                    phone="13800000000",
+                    address=f"上海市 {i} 号",
+                )
+            )
+            for i in range(N)
+        ]
+    )
     ok, failed = split(results, InsufficientStock)
     assert len(ok) == 3 and len(failed) == N - 3
     assert cloud(agent, world.sku) == 1
@@ -168,15 +199,17 @@ def test_pickups_never_oversell_cloud_stock(world):
 
 # --- (c) one payment confirmed by many clicks -----------------------------------------------
 
+
 def test_a_payment_confirmed_at_once_by_many_is_confirmed_once(world):
     from weishang.core.errors import Conflict
+
     buyer = world.make_buyer()
     order = approved(buyer, world.sku, 2, world.seller)
     payment = services.payment_submit_transfer(order=order, by=buyer.user, screenshot=png())
     confirmers = [world.seller.user] * (N // 2) + [world.boss] * (N - N // 2)
-    results = run_together(*[
-        (lambda u=u: services.payment_confirm(payment=Payment.objects.get(pk=payment.pk), by=u)) for u in confirmers
-    ])
+    results = run_together(
+        *[(lambda u=u: services.payment_confirm(payment=Payment.objects.get(pk=payment.pk), by=u)) for u in confirmers]
+    )
     ok, failed = split(results, Conflict)
     assert len(ok) == 1
     assert all(f.code == "already_decided" for f in failed)
@@ -188,6 +221,7 @@ def test_a_payment_confirmed_at_once_by_many_is_confirmed_once(world):
 
 
 # --- (d) one provider notice delivered many times at once -----------------------------------
+
 
 def test_a_provider_notice_delivered_at_once_credits_once(world):
     buyer = world.make_buyer()
@@ -205,6 +239,7 @@ def test_a_provider_notice_delivered_at_once_credits_once(world):
 
 # --- (d2) an unpaid shop order expiring while its payment arrives --------------------------
 
+
 def test_expiry_and_payment_at_the_same_moment_never_cancel_a_paid_order(world):
     from datetime import timedelta
 
@@ -216,12 +251,15 @@ def test_expiry_and_payment_at_the_same_moment_never_cancel_a_paid_order(world):
     receive(world.seller, world.sku, 10)
     outcomes = set()
     for i in range(4):
-        order = services.retail_order_submit(seller=world.seller, name="陈女士", phone=f"1390000{i:04d}",
-                                             address="上海", lines=[(world.sku, 1)])
+        order = services.retail_order_submit(
+            seller=world.seller, name="陈女士", phone=f"1390000{i:04d}", address="上海", lines=[(world.sku, 1)]
+        )
         Order.objects.filter(pk=order.pk).update(submitted_at=timezone.now() - timedelta(hours=25))
         paying = notice(order, f"4200000999202611270000001{i:03d}")
-        results = run_together(lambda paying=paying: services.payment_credit_from_provider(notice=paying),
-                               lambda o=order: services.retail_order_expire_one(order=o.pk, now=timezone.now()))
+        results = run_together(
+            lambda paying=paying: services.payment_credit_from_provider(notice=paying),
+            lambda o=order: services.retail_order_expire_one(order=o.pk, now=timezone.now()),
+        )
         paid, expired = results
         order.refresh_from_db()
         customer = Customer.objects.get(pk=order.customer_id)
@@ -250,29 +288,33 @@ def test_paid_shop_orders_of_one_customer_cancelled_at_once_never_deadlock(world
         phone = f"1390001{i:04d}"
         orders = []
         for n, seller in enumerate((world.seller, other)):
-            order = services.retail_order_submit(seller=seller, name="陈女士", phone=phone, address="上海",
-                                                 lines=[(world.sku, 1)])
+            order = services.retail_order_submit(
+                seller=seller, name="陈女士", phone=phone, address="上海", lines=[(world.sku, 1)]
+            )
             services.payment_credit_from_provider(notice=notice(order, f"TXN-BIND-{i}-{n}"))
             orders.append(order)
         results = run_together(*[(lambda o=o: services.order_cancel(order=o, by=o.seller.user)) for o in orders])
         assert not [r for r in results if isinstance(r, Exception)], results
         assert sorted(Order.objects.filter(pk__in=[o.pk for o in orders]).values_list("status", flat=True)) == [
-            S.CANCELLED, S.CANCELLED]
+            S.CANCELLED,
+            S.CANCELLED,
+        ]
         assert Customer.objects.get(phone=phone).bound_agent is None
 
 
 # --- (e) many orders paid from one wallet ---------------------------------------------------
 
+
 def test_one_wallet_pays_only_what_it_holds(world):
     from weishang.core.errors import Conflict
+
     buyer = world.make_buyer()
     topup = services.wallet_topup_submit(agent=buyer, by=buyer.user, amount="250.00", screenshot=png())
     services.payment_confirm(payment=topup, by=world.boss)
     orders = [approved(buyer, world.sku, 1, world.seller) for _ in range(N)]  # 80.00 each: 3 fit in 250
-    results = run_together(*[
-        (lambda o=o: services.order_pay_from_wallet(order=Order.objects.get(pk=o.pk), by=buyer.user))
-        for o in orders
-    ])
+    results = run_together(
+        *[(lambda o=o: services.order_pay_from_wallet(order=Order.objects.get(pk=o.pk), by=buyer.user)) for o in orders]
+    )
     ok, failed = split(results, Conflict)
     assert len(ok) == 3
     assert all(f.code == "insufficient_funds" for f in failed)
@@ -284,15 +326,19 @@ def test_one_wallet_pays_only_what_it_holds(world):
 
 # --- (f) purchase limits and (g) idempotent retries under concurrent submissions -------------
 
+
 def test_concurrent_submissions_respect_the_daily_limit(world):
     from weishang.core.errors import BusinessError
+
     world.sku.max_per_day = 10
     world.sku.save()
     buyer = world.make_buyer()
-    results = run_together(*[
-        (lambda: services.order_submit(buyer=Agent.objects.get(pk=buyer.pk), lines=[(world.sku, 3)], by=buyer.user))
-        for _ in range(N)
-    ])
+    results = run_together(
+        *[
+            (lambda: services.order_submit(buyer=Agent.objects.get(pk=buyer.pk), lines=[(world.sku, 3)], by=buyer.user))
+            for _ in range(N)
+        ]
+    )
     ok, failed = split(results, BusinessError)
     assert len(ok) == 3 and len(failed) == N - 3
     assert sum(o.lines.get().quantity for o in Order.objects.filter(buyer=buyer)) == 9
@@ -300,11 +346,19 @@ def test_concurrent_submissions_respect_the_daily_limit(world):
 
 def test_concurrent_retries_with_one_key_make_one_order(world):
     buyer = world.make_buyer()
-    results = run_together(*[
-        (lambda: services.order_submit(buyer=Agent.objects.get(pk=buyer.pk), lines=[(world.sku, 1)], by=buyer.user,
-                                       idempotency_key="submit-7f3a"))
-        for _ in range(N)
-    ])
+    results = run_together(
+        *[
+            (
+                lambda: services.order_submit(
+                    buyer=Agent.objects.get(pk=buyer.pk),
+                    lines=[(world.sku, 1)],
+                    by=buyer.user,
+                    idempotency_key="submit-7f3a",
+                )
+            )
+            for _ in range(N)
+        ]
+    )
     assert not [r for r in results if isinstance(r, Exception)], results
     assert len({r.pk for r in results}) == 1
     assert Order.objects.count() == 1 and OrderTransition.objects.count() == 1
@@ -348,9 +402,17 @@ def test_fills_from_separate_processes_never_oversell(world):
         pytest.skip("process-level race runs on PostgreSQL (SQLite is covered by the thread test)")
     buyers, orders = paid_orders_for_fill_race(world)
     env = {**os.environ, "DATABASE_URL": _database_url(), "DJANGO_SETTINGS_MODULE": "weishang.settings"}
-    children = [subprocess.Popen([sys.executable, "-c", CHILD, str(o.pk), str(world.seller.user_id)], env=env,
-                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                for o in orders]
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(o.pk), str(world.seller.user_id)],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for o in orders
+    ]
     try:
         for child in children:  # every process is set up and connected before any starts
             line = child.stdout.readline()
@@ -371,6 +433,7 @@ def test_fills_from_separate_processes_never_oversell(world):
             if child.poll() is None:
                 child.kill()
     ok = [r for r in results if r["ok"]]
-    assert all(r["error"] == "InsufficientStock" and r["code"] == "insufficient_stock"
-               for r in results if not r["ok"]), results
+    assert all(
+        r["error"] == "InsufficientStock" and r["code"] == "insufficient_stock" for r in results if not r["ok"]
+    ), results
     check_fill_race(world, buyers, orders, len(ok))

@@ -22,10 +22,18 @@ def test_two_moves_that_together_would_make_a_cycle(make_agent):
     b_child = make_agent("vip", referrer=b)
 
     results = run_together(
-        lambda: services.agent_move(agent=Agent.objects.get(pk=a.pk), relation=Relation.REFERRER,
-                                    new_parent=Agent.objects.get(pk=b_child.pk), reason="t1"),
-        lambda: services.agent_move(agent=Agent.objects.get(pk=b.pk), relation=Relation.REFERRER,
-                                    new_parent=Agent.objects.get(pk=a_child.pk), reason="t2"),
+        lambda: services.agent_move(
+            agent=Agent.objects.get(pk=a.pk),
+            relation=Relation.REFERRER,
+            new_parent=Agent.objects.get(pk=b_child.pk),
+            reason="t1",
+        ),
+        lambda: services.agent_move(
+            agent=Agent.objects.get(pk=b.pk),
+            relation=Relation.REFERRER,
+            new_parent=Agent.objects.get(pk=a_child.pk),
+            reason="t2",
+        ),
     )
     errors = [r for r in results if isinstance(r, Exception)]
     assert len(errors) == 1, results
@@ -44,8 +52,12 @@ def test_join_under_a_team_that_is_being_moved(make_agent):
     member = make_agent("vip", referrer=leader)
 
     results = run_together(
-        lambda: services.agent_move(agent=Agent.objects.get(pk=leader.pk), relation=Relation.REFERRER,
-                                    new_parent=Agent.objects.get(pk=root2.pk), reason="move"),
+        lambda: services.agent_move(
+            agent=Agent.objects.get(pk=leader.pk),
+            relation=Relation.REFERRER,
+            new_parent=Agent.objects.get(pk=root2.pk),
+            reason="move",
+        ),
         lambda: make_agent("vip", referrer=Agent.objects.get(pk=member.pk)),
     )
     assert not [r for r in results if isinstance(r, Exception)], results

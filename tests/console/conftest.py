@@ -27,8 +27,9 @@ def staff(db):
     roles_sync()
 
     def make(role: str | None, username: str | None = None):
-        user = get_user_model().objects.create_user(username=username or f"{role or 'norole'}-{next(_seq)}",
-                                                    password="staff-pass-123", is_staff=True)
+        user = get_user_model().objects.create_user(
+            username=username or f"{role or 'norole'}-{next(_seq)}", password="staff-pass-123", is_staff=True
+        )
         if role:
             user.groups.add(Group.objects.get(name=role_group_name(role)))
         return get_user_model().objects.get(pk=user.pk)  # a fresh permission cache

@@ -32,8 +32,10 @@ def screenshot() -> SimpleUploadedFile:
 def receive(sku, units: int, to=None):
     """Units from the supplier into the company warehouse (or ``to``)."""
     target = to or stock.location_singleton(LocationKind.WAREHOUSE)
-    stock.stock_move(moves=[stock.Move(stock.location_singleton(LocationKind.SUPPLIER), target, sku, units)],
-                     reason=StockReason.RECEIPT)
+    stock.stock_move(
+        moves=[stock.Move(stock.location_singleton(LocationKind.SUPPLIER), target, sku, units)],
+        reason=StockReason.RECEIPT,
+    )
     return target
 
 
@@ -57,15 +59,28 @@ def topup(agent, amount, *, by):
 def give_rewards(agent, amount, purpose=Purpose.AGENT_REWARDS_AVAILABLE):
     """Rewards credited to the agent (paid for by the brand's reward expense)."""
     return ledger.journal_post(
-        lines=[ledger.debit(ledger.account_for(owner=None, purpose=Purpose.BRAND_REWARD_EXPENSE), D(amount)),
-               ledger.credit(ledger.account_for(owner=agent, purpose=purpose), D(amount))],
-        memo="reward", reference=f"reward:test{next(_seq)}", kind="reward")
+        lines=[
+            ledger.debit(ledger.account_for(owner=None, purpose=Purpose.BRAND_REWARD_EXPENSE), D(amount)),
+            ledger.credit(ledger.account_for(owner=agent, purpose=purpose), D(amount)),
+        ],
+        memo="reward",
+        reference=f"reward:test{next(_seq)}",
+        kind="reward",
+    )
 
 
 def withdraw(agent, amount, account_no: str = "6222020200112233445"):
-    return ledger.withdrawal_request(agent=agent, amount=D(amount), method="bank", account_name=agent.real_name,
-                                     account_no=account_no, bank_name="工商银行", by=agent.user,
-                                     fee_rate=D("0"), minimum=D("1"))
+    return ledger.withdrawal_request(
+        agent=agent,
+        amount=D(amount),
+        method="bank",
+        account_name=agent.real_name,
+        account_no=account_no,
+        bank_name="工商银行",
+        by=agent.user,
+        fee_rate=D("0"),
+        minimum=D("1"),
+    )
 
 
 # --- reading pages --------------------------------------------------------------------------
@@ -84,8 +99,9 @@ class Node:
     def find_all(self, tag: str | None = None, **attrs) -> list[Node]:
         found = []
         for child in self.children:
-            if (tag is None or child.tag == tag) and all(child.attrs.get(k.replace("_", "-")) == v
-                                                         for k, v in attrs.items()):
+            if (tag is None or child.tag == tag) and all(
+                child.attrs.get(k.replace("_", "-")) == v for k, v in attrs.items()
+            ):
                 found.append(child)
             found.extend(child.find_all(tag, **attrs))
         return found

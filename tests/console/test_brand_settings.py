@@ -43,16 +43,23 @@ def _upload(name: str):
 @pytest.fixture
 def active_plan(glow):
     """The demo's plan in force: examples/plans/glow-retail-first.yaml."""
-    return plan_activate(version=_upload("glow-retail-first.yaml"),
-                         acknowledgement="保留云仓上级发货；已评估 CN-LOCK 风险")
+    return plan_activate(
+        version=_upload("glow-retail-first.yaml"), acknowledgement="保留云仓上级发货；已评估 CN-LOCK 风险"
+    )
 
 
 def brand_form(brand: Brand, **changes) -> dict:
-    data = {"name": brand.name, "currency": brand.currency, "timezone": brand.timezone,
-            "jurisdiction": brand.jurisdiction, "supply_mode": brand.supply_mode,
-            "customer_binding": brand.customer_binding,
-            "customer_binding_days": "" if brand.customer_binding_days is None else brand.customer_binding_days,
-            "retail_unpaid_hours": brand.retail_unpaid_hours, "stuck_after_hours": brand.stuck_after_hours}
+    data = {
+        "name": brand.name,
+        "currency": brand.currency,
+        "timezone": brand.timezone,
+        "jurisdiction": brand.jurisdiction,
+        "supply_mode": brand.supply_mode,
+        "customer_binding": brand.customer_binding,
+        "customer_binding_days": "" if brand.customer_binding_days is None else brand.customer_binding_days,
+        "retail_unpaid_hours": brand.retail_unpaid_hours,
+        "stuck_after_hours": brand.stuck_after_hours,
+    }
     data.update(changes)
     return data
 
@@ -81,14 +88,22 @@ def test_with_a_plan_in_force_the_governed_settings_are_read_only_with_the_note(
         assert field_input(html, name), name
 
 
-def test_with_a_plan_in_force_a_forged_post_changes_no_governed_setting_and_says_so(client, owner,
-                                                                                      active_plan):
+def test_with_a_plan_in_force_a_forged_post_changes_no_governed_setting_and_says_so(client, owner, active_plan):
     brand = Brand.objects.get()
     before = (brand.jurisdiction, brand.supply_mode, brand.customer_binding, brand.customer_binding_days)
     client.force_login(owner)
-    response = client.post(url(brand), brand_form(brand, jurisdiction="uk", supply_mode="company",
-                                                  customer_binding="expiring", customer_binding_days="30",
-                                                  name="焕颜 GLOW 旗舰"), follow=True)
+    response = client.post(
+        url(brand),
+        brand_form(
+            brand,
+            jurisdiction="uk",
+            supply_mode="company",
+            customer_binding="expiring",
+            customer_binding_days="30",
+            name="焕颜 GLOW 旗舰",
+        ),
+        follow=True,
+    )
     assert response.status_code == 200
     html = response.content.decode()
     assert "由生效的奖励方案" in html and "法域" in html  # the message says what was refused and why
@@ -103,12 +118,20 @@ def test_without_a_plan_the_owner_changes_them(client, owner, glow):
     assert NOTE not in html
     for name in ("supply_mode", "customer_binding", "customer_binding_days", "jurisdiction"):
         assert field_input(html, name), name
-    response = client.post(url(glow), brand_form(glow, jurisdiction="uk", supply_mode="company",
-                                                 customer_binding="expiring", customer_binding_days="30"))
+    response = client.post(
+        url(glow),
+        brand_form(
+            glow, jurisdiction="uk", supply_mode="company", customer_binding="expiring", customer_binding_days="30"
+        ),
+    )
     assert response.status_code == 302, response.content.decode()[:3000]
     glow.refresh_from_db()
     assert (glow.jurisdiction, glow.supply_mode, glow.customer_binding, glow.customer_binding_days) == (
-        "uk", "company", "expiring", 30)
+        "uk",
+        "company",
+        "expiring",
+        30,
+    )
 
 
 @pytest.mark.parametrize("role", ["operations", "finance", "warehouse", "lecturer"])
@@ -122,8 +145,11 @@ def test_other_roles_cannot_change_the_brand(client, staff, glow, role):
 
 def test_the_service_refuses_while_a_plan_is_in_force(owner, active_plan):
     brand = Brand.objects.get()
-    for field, value in (("supply_mode", SupplyMode.COMPANY), ("customer_binding", CustomerBinding.OVERRIDE),
-                         ("jurisdiction", Jurisdiction.UK)):
+    for field, value in (
+        ("supply_mode", SupplyMode.COMPANY),
+        ("customer_binding", CustomerBinding.OVERRIDE),
+        ("jurisdiction", Jurisdiction.UK),
+    ):
         brand = Brand.objects.get()
         setattr(brand, field, value)
         with pytest.raises(Conflict) as caught:
@@ -141,8 +167,11 @@ def test_the_jurisdiction_cannot_change_while_a_plan_waits_to_start(owner, glow)
 
     from django.utils import timezone
 
-    plan_activate(version=_upload("glow-retail-first.yaml"), acknowledgement="已评估",
-                  active_from=timezone.now() + timedelta(days=3))
+    plan_activate(
+        version=_upload("glow-retail-first.yaml"),
+        acknowledgement="已评估",
+        active_from=timezone.now() + timedelta(days=3),
+    )
     glow.refresh_from_db()
     glow.jurisdiction = Jurisdiction.UK
     with pytest.raises(Conflict):
@@ -177,8 +206,9 @@ def test_every_brand_change_is_in_the_audit_history(client, owner, glow):
     page = client.get(reverse("admin:core_brand_history", args=[glow.pk]))
     assert page.status_code == 200 and "owner" in page.content.decode()
     old = glow.history.order_by("history_date").first()
-    revert = client.post(reverse("admin:core_brand_simple_history", args=[glow.pk, old.history_id]),
-                         brand_form(glow, jurisdiction="cn"))
+    revert = client.post(
+        reverse("admin:core_brand_simple_history", args=[glow.pk, old.history_id]), brand_form(glow, jurisdiction="cn")
+    )
     assert revert.status_code == 403  # no revert around the service
     glow.refresh_from_db()
     assert glow.jurisdiction == "uk"

@@ -25,8 +25,9 @@ def english(client):
 
 
 def apply(phone: str, name: str, level: str = "general") -> Application:
-    return channel.application_submit(invite_code=None, phone=phone, real_name=name, level_code=level,
-                                      password="pass-word-1")
+    return channel.application_submit(
+        invite_code=None, phone=phone, real_name=name, level_code=level, password="pass-word-1"
+    )
 
 
 def act(client, url: str, action: str, rows) -> list[str]:
@@ -41,6 +42,7 @@ def status(model, row) -> str:
 
 # --- applications ---------------------------------------------------------------------------
 
+
 def test_bulk_approve_applications_says_which_were_not_approved_and_why(client, owner, levels, make_agent):
     first, second = apply("13600000001", "王静"), apply("13600000002", "李娜")
     decided, taken = apply("13600000003", "陈芳"), apply("13600000004", "赵敏")
@@ -53,7 +55,11 @@ def test_bulk_approve_applications_says_which_were_not_approved_and_why(client, 
     assert "陈芳 (13600000003): This application has already been decided" in warning
     assert "赵敏 (13600000004): The phone number 13600000004 is already registered." in warning
     assert [status(Application, a) for a in (first, second, decided, taken)] == [
-        ApplicationStatus.APPROVED, ApplicationStatus.APPROVED, ApplicationStatus.REJECTED, ApplicationStatus.PENDING]
+        ApplicationStatus.APPROVED,
+        ApplicationStatus.APPROVED,
+        ApplicationStatus.REJECTED,
+        ApplicationStatus.PENDING,
+    ]
     assert Application.objects.get(pk=first.pk).agent.level == levels["general"]
 
 
@@ -84,6 +90,7 @@ def test_bulk_reject_applications(client, owner, levels):
 
 # --- withdrawals ----------------------------------------------------------------------------
 
+
 def test_finance_bulk_approves_withdrawals(client, finance, owner, make_agent):
     agents = [make_agent("vip", real_name=name) for name in ("王静", "李娜", "陈芳")]
     for agent in agents:
@@ -96,7 +103,10 @@ def test_finance_bulk_approves_withdrawals(client, finance, owner, make_agent):
     warning = next(m for m in messages if m.startswith("1 withdrawal was not approved:"))
     assert f"{refused.number} 陈芳 ¥100.00: Withdrawal {refused.number} is Rejected (已驳回)" in warning
     assert [status(Withdrawal, w) for w in (one, two, refused)] == [
-        WithdrawalStatus.APPROVED, WithdrawalStatus.APPROVED, WithdrawalStatus.REJECTED]
+        WithdrawalStatus.APPROVED,
+        WithdrawalStatus.APPROVED,
+        WithdrawalStatus.REJECTED,
+    ]
     steps = WithdrawalTransition.objects.filter(withdrawal__in=[one, two], to_status=WithdrawalStatus.APPROVED)
     assert {step.by for step in steps} == {finance}
 

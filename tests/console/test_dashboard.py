@@ -36,6 +36,7 @@ def chart(card) -> dict:
 
 # --- 回款 -----------------------------------------------------------------------------------
 
+
 def test_two_payments_this_week_show_as_cash_collected_this_week(client, owner, finance, make_agent):
     agent = make_agent("vip")
     topup(agent, "100.00", by=finance)
@@ -106,6 +107,7 @@ def test_a_withdrawal_paid_out_is_not_negative_cash_collected(owner, finance, ma
 
 # --- agents, applications and orders ------------------------------------------------------
 
+
 def test_new_agents_by_level_this_month_with_links(client, owner, make_agent, levels):
     make_agent("vip")
     make_agent("vip")
@@ -141,8 +143,9 @@ def test_orders_waiting_by_what_they_wait_for(client, owner, make_agent, sku):
 def test_applications_waiting_for_the_brand(client, owner, levels):
     from weishang.channel.services import application_submit
 
-    application_submit(invite_code=None, phone="13600000001", real_name="王静", level_code="general",
-                       password="pass-word-1")
+    application_submit(
+        invite_code=None, phone="13600000001", real_name="王静", level_code="general", password="pass-word-1"
+    )
     client.force_login(owner)
     card = page(client.get(INDEX)).find(data_metric="applications_waiting")
     links = card.links()
@@ -150,6 +153,7 @@ def test_applications_waiting_for_the_brand(client, owner, levels):
 
 
 # --- stock, teams, rewards ----------------------------------------------------------------
+
 
 def test_channel_stock_by_the_holders_level(client, owner, make_agent, sku):
     vip, city = make_agent("vip"), make_agent("city")
@@ -203,6 +207,7 @@ def test_rewards_payable(client, owner, finance, make_agent):
 
 # --- who sees what, in which language -------------------------------------------------------
 
+
 def test_a_brand_with_nothing_yet_gets_zeros_not_an_error(client, owner):
     client.force_login(owner)
     response = client.get(INDEX)
@@ -235,6 +240,7 @@ def test_the_dashboard_is_chinese_first_and_english_on_request(client, owner):
 
 
 # --- cost -----------------------------------------------------------------------------------
+
 
 def count_queries(client) -> int:
     with CaptureQueriesContext(connection) as queries:

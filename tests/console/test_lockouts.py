@@ -73,6 +73,7 @@ def test_no_other_role_sees_or_clears_a_lockout(client, staff, locked, role):
     client.force_login(staff(role))
     attempt = AccessAttempt.objects.get(username="clerk")
     assert client.get(ATTEMPTS).status_code == 403
-    assert client.post(reverse("admin:axes_accessattempt_delete", args=[attempt.pk]),
-                       {"post": "yes"}).status_code == 403
+    assert (
+        client.post(reverse("admin:axes_accessattempt_delete", args=[attempt.pk]), {"post": "yes"}).status_code == 403
+    )
     assert AccessAttempt.objects.filter(username="clerk").exists()

@@ -39,9 +39,10 @@ def glow(db, levels):
     """The demo brand (China) with the example plans' SKUs, no plan yet."""
     Brand.objects.create(name="焕颜 GLOW", supply_mode=SupplyMode.CLOUD, jurisdiction="cn")
     product = Product.objects.create(name="焕颜修护系列")
-    return {code: SKU.objects.create(product=product, code=code, name=code, retail_price=Decimal(retail))
-            for code, retail in (("GLOW-30ML", "298"), ("GLOW-50G", "198"), ("GLOW-MASK5", "99"),
-                                 ("GLOW-NEW", "50"))}
+    return {
+        code: SKU.objects.create(product=product, code=code, name=code, retail_price=Decimal(retail))
+        for code, retail in (("GLOW-30ML", "298"), ("GLOW-50G", "198"), ("GLOW-MASK5", "99"), ("GLOW-NEW", "50"))
+    }
 
 
 @pytest.fixture
@@ -53,17 +54,34 @@ def active_plan(glow):
 
 
 def sku_form(sku: SKU, **changes) -> dict:
-    data = {"product": sku.product_id, "code": sku.code, "name": sku.name, "barcode": sku.barcode,
-            "retail_price": str(sku.retail_price), "weight_grams": sku.weight_grams, "active": "on",
-            "min_order_qty": sku.min_order_qty, "max_per_order": "", "max_per_day": "", "max_per_week": "",
-            "max_per_month": ""}
+    data = {
+        "product": sku.product_id,
+        "code": sku.code,
+        "name": sku.name,
+        "barcode": sku.barcode,
+        "retail_price": str(sku.retail_price),
+        "weight_grams": sku.weight_grams,
+        "active": "on",
+        "min_order_qty": sku.min_order_qty,
+        "max_per_order": "",
+        "max_per_day": "",
+        "max_per_week": "",
+        "max_per_month": "",
+    }
     data.update(changes)
     return data
 
 
 def level_form(level, **changes) -> dict:
-    data = {"code": level.code, "name": level.name, "rank": level.rank, "entry_amount": str(level.entry_amount),
-            "discount": str(level.discount), "min_restock_qty": level.min_restock_qty, "approver": level.approver}
+    data = {
+        "code": level.code,
+        "name": level.name,
+        "rank": level.rank,
+        "entry_amount": str(level.entry_amount),
+        "discount": str(level.discount),
+        "min_restock_qty": level.min_restock_qty,
+        "approver": level.approver,
+    }
     data.update(changes)
     return data
 
@@ -74,6 +92,7 @@ def field_input(html: str, name: str) -> bool:
 
 
 # --- item 2: the pricing permission ---------------------------------------------------------
+
 
 def test_only_the_owner_holds_the_pricing_permission(staff):
     holders = {role for role in ROLES if staff(role).has_perm("catalog.change_pricing")}
@@ -93,12 +112,13 @@ def test_staff_without_pricing_see_the_retail_price_read_only(client, staff, glo
 def test_a_forged_post_by_staff_without_pricing_changes_no_price(client, staff, glow, role):
     sku = glow["GLOW-NEW"]
     client.force_login(staff(role))
-    response = client.post(reverse("admin:catalog_sku_change", args=[sku.pk]),
-                           sku_form(sku, retail_price="1.00", barcode="6901234567890"))
+    response = client.post(
+        reverse("admin:catalog_sku_change", args=[sku.pk]), sku_form(sku, retail_price="1.00", barcode="6901234567890")
+    )
     assert response.status_code == 302, response.content.decode()[:3000]
     sku.refresh_from_db()
-    assert sku.retail_price == D("50.00")        # the price did not move
-    assert sku.barcode == "6901234567890"         # the rest of the form was saved
+    assert sku.retail_price == D("50.00")  # the price did not move
+    assert sku.barcode == "6901234567890"  # the rest of the form was saved
 
 
 def test_operations_cannot_change_a_price_through_the_product_page(client, staff, glow):
@@ -106,20 +126,47 @@ def test_operations_cannot_change_a_price_through_the_product_page(client, staff
     client.force_login(staff("operations"))
     url = reverse("admin:catalog_product_change", args=[sku.product_id])
     skus = list(SKU.objects.filter(product=sku.product).order_by("product_id", "code"))
-    data = {"name": "焕颜修护系列", "description": "", "active": "on",
-            "skus-TOTAL_FORMS": str(len(skus) + 1), "skus-INITIAL_FORMS": str(len(skus)),
-            "skus-MIN_NUM_FORMS": "0", "skus-MAX_NUM_FORMS": "1000"}
+    data = {
+        "name": "焕颜修护系列",
+        "description": "",
+        "active": "on",
+        "skus-TOTAL_FORMS": str(len(skus) + 1),
+        "skus-INITIAL_FORMS": str(len(skus)),
+        "skus-MIN_NUM_FORMS": "0",
+        "skus-MAX_NUM_FORMS": "1000",
+    }
     for i, row in enumerate(skus):
-        data.update({f"skus-{i}-id": row.pk, f"skus-{i}-product": row.product_id, f"skus-{i}-code": row.code,
-                     f"skus-{i}-name": row.name, f"skus-{i}-barcode": row.barcode,
-                     f"skus-{i}-retail_price": "1.00", f"skus-{i}-weight_grams": 0, f"skus-{i}-active": "on"})
+        data.update(
+            {
+                f"skus-{i}-id": row.pk,
+                f"skus-{i}-product": row.product_id,
+                f"skus-{i}-code": row.code,
+                f"skus-{i}-name": row.name,
+                f"skus-{i}-barcode": row.barcode,
+                f"skus-{i}-retail_price": "1.00",
+                f"skus-{i}-weight_grams": 0,
+                f"skus-{i}-active": "on",
+            }
+        )
     n = len(skus)  # a forged extra row: a new SKU with a price
-    data.update({f"skus-{n}-product": sku.product_id, f"skus-{n}-code": "FORGED", f"skus-{n}-name": "x",
-                 f"skus-{n}-retail_price": "1.00", f"skus-{n}-weight_grams": 0, f"skus-{n}-active": "on"})
+    data.update(
+        {
+            f"skus-{n}-product": sku.product_id,
+            f"skus-{n}-code": "FORGED",
+            f"skus-{n}-name": "x",
+            f"skus-{n}-retail_price": "1.00",
+            f"skus-{n}-weight_grams": 0,
+            f"skus-{n}-active": "on",
+        }
+    )
     response = client.post(url, data)
     assert response.status_code in (200, 302)
     assert {s.code: s.retail_price for s in SKU.objects.all()} == {
-        "GLOW-30ML": D("298"), "GLOW-50G": D("198"), "GLOW-MASK5": D("99"), "GLOW-NEW": D("50")}
+        "GLOW-30ML": D("298"),
+        "GLOW-50G": D("198"),
+        "GLOW-MASK5": D("99"),
+        "GLOW-NEW": D("50"),
+    }
 
 
 @pytest.mark.parametrize("role", ["warehouse", "operations", "finance"])
@@ -186,8 +233,9 @@ def test_level_prices_are_edited_only_on_the_grid(client, owner, levels, glow):
     row = services.level_prices_set(cells={(sku.pk, vip.pk): "45"}, by=owner) and LevelPrice.objects.get()
     response = client.post(reverse("admin:catalog_levelprice_add"), {"sku": sku.pk, "level": vip.pk, "price": "1"})
     assert response.status_code == 403
-    client.post(reverse("admin:catalog_levelprice_change", args=[row.pk]), {"sku": sku.pk, "level": vip.pk,
-                                                                            "price": "1"})
+    client.post(
+        reverse("admin:catalog_levelprice_change", args=[row.pk]), {"sku": sku.pk, "level": vip.pk, "price": "1"}
+    )
     client.post(reverse("admin:catalog_levelprice_delete", args=[row.pk]), {"post": "yes"})
     assert LevelPrice.objects.get().price == D("45.00")
 
@@ -197,10 +245,16 @@ def test_without_a_plan_the_owner_edits_prices_and_entry_conditions(client, owne
     sku, vip = glow["GLOW-NEW"], levels["vip"]
     html = client.get(reverse("admin:catalog_sku_change", args=[sku.pk])).content.decode()
     assert field_input(html, "retail_price") and NOTE not in html
-    assert client.post(reverse("admin:catalog_sku_change", args=[sku.pk]),
-                       sku_form(sku, retail_price="55")).status_code == 302
-    assert client.post(reverse("admin:channel_level_change", args=[vip.pk]),
-                       level_form(vip, entry_amount="398")).status_code == 302
+    assert (
+        client.post(reverse("admin:catalog_sku_change", args=[sku.pk]), sku_form(sku, retail_price="55")).status_code
+        == 302
+    )
+    assert (
+        client.post(
+            reverse("admin:channel_level_change", args=[vip.pk]), level_form(vip, entry_amount="398")
+        ).status_code
+        == 302
+    )
     assert client.post(GRID, {f"price-{sku.pk}-{vip.pk}": "44"}).status_code == 302
     sku.refresh_from_db()
     vip.refresh_from_db()
@@ -210,8 +264,8 @@ def test_without_a_plan_the_owner_edits_prices_and_entry_conditions(client, owne
 
 # --- item 3: the plan in force governs levels, entry conditions and prices -------------------
 
-def test_with_a_plan_in_force_a_level_entry_amount_cannot_change_in_the_console(client, owner, levels,
-                                                                                active_plan):
+
+def test_with_a_plan_in_force_a_level_entry_amount_cannot_change_in_the_console(client, owner, levels, active_plan):
     vip = levels["vip"]
     vip.refresh_from_db()
     assert vip.entry_amount == D("0")  # free entry, as the plan says
@@ -222,8 +276,7 @@ def test_with_a_plan_in_force_a_level_entry_amount_cannot_change_in_the_console(
     for name in ("entry_amount", "discount", "min_restock_qty", "rank", "name", "code"):
         assert not field_input(html, name), name
     assert field_input(html, "approver")  # the plan does not say who approves applications
-    response = client.post(url, level_form(vip, entry_amount="298", discount="0.1", name="改名",
-                                           approver="brand"))
+    response = client.post(url, level_form(vip, entry_amount="298", discount="0.1", name="改名", approver="brand"))
     assert response.status_code == 302
     vip.refresh_from_db()
     assert (vip.entry_amount, vip.discount, vip.name) == (D("0"), D("0.800"), "特约")
@@ -233,13 +286,13 @@ def test_with_a_plan_in_force_a_level_entry_amount_cannot_change_in_the_console(
 def test_with_a_plan_in_force_levels_cannot_be_added_or_deleted(client, owner, levels, active_plan):
     client.force_login(owner)
     assert client.get(reverse("admin:channel_level_add")).status_code == 403
-    assert client.post(reverse("admin:channel_level_delete", args=[levels["vip"].pk]),
-                       {"post": "yes"}).status_code == 403
+    assert (
+        client.post(reverse("admin:channel_level_delete", args=[levels["vip"].pk]), {"post": "yes"}).status_code == 403
+    )
     assert levels["vip"].__class__.objects.count() == 5
 
 
-def test_with_a_plan_in_force_the_grid_is_read_only_and_refuses_a_post(client, owner, levels, glow,
-                                                                       active_plan):
+def test_with_a_plan_in_force_the_grid_is_read_only_and_refuses_a_post(client, owner, levels, glow, active_plan):
     client.force_login(owner)
     sku, vip = glow["GLOW-30ML"], levels["vip"]
     before = {(p.sku_id, p.level_id): p.price for p in LevelPrice.objects.all()}
@@ -255,7 +308,8 @@ def test_with_a_plan_in_force_the_grid_is_read_only_and_refuses_a_post(client, o
 
 
 def test_with_a_plan_in_force_a_sku_keeps_the_plan_retail_price_but_its_name_and_barcode_change(
-        client, owner, glow, active_plan):
+    client, owner, glow, active_plan
+):
     client.force_login(owner)
     sku = glow["GLOW-30ML"]
     url = reverse("admin:catalog_sku_change", args=[sku.pk])
@@ -271,8 +325,10 @@ def test_a_sku_the_plan_does_not_name_keeps_an_editable_retail_price(client, own
     """The plan prices it as retail × each level's discount: its retail price is the catalog's."""
     client.force_login(owner)
     sku = glow["GLOW-NEW"]
-    assert client.post(reverse("admin:catalog_sku_change", args=[sku.pk]),
-                       sku_form(sku, retail_price="60")).status_code == 302
+    assert (
+        client.post(reverse("admin:catalog_sku_change", args=[sku.pk]), sku_form(sku, retail_price="60")).status_code
+        == 302
+    )
     sku.refresh_from_db()
     assert sku.retail_price == D("60.00")
 
@@ -299,6 +355,7 @@ def test_with_a_plan_in_force_the_services_refuse(owner, levels, glow, active_pl
 
 
 # --- item 15c: a lower level never buys cheaper than a higher one ------------------------------
+
 
 def test_the_grid_refuses_a_lower_level_cheaper_than_a_higher_one(owner, levels, glow):
     sku = glow["GLOW-30ML"]  # retail 298: city 178.80, vip 238.40 by discount
@@ -337,14 +394,19 @@ def test_a_level_discount_below_a_higher_level_is_refused(owner, levels, glow):
 
 # --- every other path ------------------------------------------------------------------------
 
+
 def test_no_api_route_writes_a_price_a_level_or_the_grid(db):
     """The API (agents' routes and the brand integrations) only reads the catalog: no operation
     other than GET touches SKUs, levels or prices, so the console and the services are the only way."""
     from weishang.api.urls import api
 
     schema = api.get_openapi_schema()
-    writes = [(method, path) for path, operations in schema["paths"].items() for method in operations
-              if method.lower() in {"post", "put", "patch", "delete"}]
+    writes = [
+        (method, path)
+        for path, operations in schema["paths"].items()
+        for method in operations
+        if method.lower() in {"post", "put", "patch", "delete"}
+    ]
     assert writes  # the walk sees the API's writes …
     touching = [(m, p) for m, p in writes if re.search(r"sku|level|price|catalog|product", p, re.I)]
     assert touching == []  # … and none of them is about prices
@@ -358,6 +420,8 @@ def test_sku_and_level_lists_offer_no_bulk_action_that_bypasses_the_services(cli
             assert response.status_code in (200, 403)
             if response.status_code == 200:
                 assert "delete_selected" not in response.content.decode()
-        response = client.post(reverse("admin:catalog_sku_changelist"),
-                               {"action": "delete_selected", "_selected_action": [glow["GLOW-NEW"].pk], "post": "yes"})
+        response = client.post(
+            reverse("admin:catalog_sku_changelist"),
+            {"action": "delete_selected", "_selected_action": [glow["GLOW-NEW"].pk], "post": "yes"},
+        )
         assert SKU.objects.filter(code="GLOW-NEW").exists()

@@ -42,8 +42,7 @@ def staff(db, django_user_model):
     roles_sync()
 
     def make(role: str):
-        user = django_user_model.objects.create_user(username=f"{role}-staff", password="staff-pass-123",
-                                                     is_staff=True)
+        user = django_user_model.objects.create_user(username=f"{role}-staff", password="staff-pass-123", is_staff=True)
         user.groups.add(Group.objects.get(name=role_group_name(role)))
         return user
 
@@ -54,8 +53,9 @@ def staff(db, django_user_model):
 def stuck(make_agent):
     """A 特约's order of 3 units paid by transfer to their 市代, who holds none; paid 3 days ago."""
     Brand.objects.create(name="测试品牌", supply_mode=SupplyMode.CLOUD)
-    sku = SKU.objects.create(product=Product.objects.create(name="精华"), code="S-1", name="精华 30ml",
-                             retail_price=Decimal("100"))
+    sku = SKU.objects.create(
+        product=Product.objects.create(name="精华"), code="S-1", name="精华 30ml", retail_price=Decimal("100")
+    )
     city = make_agent("city", real_name="市代王芳")
     vip = make_agent("vip", referrer=city, real_name="特约李娜")
     order = services.order_submit(buyer=vip, lines=[(sku, 3)], by=vip.user)
@@ -84,15 +84,25 @@ def test_a_stuck_order_is_in_the_stuck_queue_and_waits_for_the_brand(client, sta
     # Brand setting: with a week's patience it is not stuck yet.
     Brand.objects.update(stuck_after_hours=24 * 7)
     assert stuck.number not in client.get(reverse("admin:trade_order_changelist") + "?waiting=stuck").content.decode()
-    assert url("company_fill", stuck) not in client.get(
-        reverse("admin:trade_order_change", args=[stuck.pk])).content.decode()
+    assert (
+        url("company_fill", stuck)
+        not in client.get(reverse("admin:trade_order_change", args=[stuck.pk])).content.decode()
+    )
 
 
 def test_operations_has_the_company_fill_it_into_the_buyers_cloud_stock(client, staff, stuck):
     sku = stuck.lines.get().sku
-    stock.stock_move(moves=[stock.Move(stock.location_singleton(LocationKind.SUPPLIER),
-                                       stock.location_singleton(LocationKind.WAREHOUSE), sku, 5)],
-                     reason=StockReason.RECEIPT)
+    stock.stock_move(
+        moves=[
+            stock.Move(
+                stock.location_singleton(LocationKind.SUPPLIER),
+                stock.location_singleton(LocationKind.WAREHOUSE),
+                sku,
+                5,
+            )
+        ],
+        reason=StockReason.RECEIPT,
+    )
     client.force_login(staff("operations"))
     page = client.get(url("company_fill", stuck)).content.decode()
     assert 'data-testid="availability"' in page
@@ -145,7 +155,8 @@ def test_owner_and_finance_manage_the_brands_receiving_accounts(client, staff):
 
 
 def test_the_console_saves_and_removes_brand_receiving_accounts_through_the_service(
-        client, staff, django_capture_on_commit_callbacks):
+    client, staff, django_capture_on_commit_callbacks
+):
     """The console's form is the service's: a bank account without its number is refused on the
     form; a removed account takes its QR picture with it once the removal is committed."""
     client.force_login(staff("finance"))
@@ -175,11 +186,13 @@ def test_an_unfilled_paid_shop_order_is_stuck_and_the_brand_refunds_it(client, s
     from weishang.trade.models import Customer
 
     Brand.objects.create(name="测试品牌", supply_mode=SupplyMode.CLOUD)
-    sku = SKU.objects.create(product=Product.objects.create(name="精华"), code="S-1", name="精华 30ml",
-                             retail_price=Decimal("100"))
+    sku = SKU.objects.create(
+        product=Product.objects.create(name="精华"), code="S-1", name="精华 30ml", retail_price=Decimal("100")
+    )
     agent = make_agent("vip", real_name="特约赵")
-    order = services.retail_order_submit(seller=agent, name="陈女士", phone="13900008888", address="上海",
-                                         lines=[(sku, 1)])
+    order = services.retail_order_submit(
+        seller=agent, name="陈女士", phone="13900008888", address="上海", lines=[(sku, 1)]
+    )
     payment = services.retail_payment_submit(order=order, phone="13900008888", screenshot=png())
     services.payment_confirm(payment=payment, by=agent.user)
     Order.objects.filter(pk=order.pk).update(paid_at=timezone.now() - timedelta(hours=72))
@@ -189,8 +202,7 @@ def test_an_unfilled_paid_shop_order_is_stuck_and_the_brand_refunds_it(client, s
     operations = staff("operations")
     client.force_login(operations)
     assert order.number in client.get(reverse("admin:trade_order_changelist") + "?waiting=stuck").content.decode()
-    assert order.number in client.get(
-        reverse("admin:trade_order_changelist") + "?brand_to_act=yes").content.decode()
+    assert order.number in client.get(reverse("admin:trade_order_changelist") + "?brand_to_act=yes").content.decode()
     detail = client.get(reverse("admin:trade_order_change", args=[order.pk])).content.decode()
     assert url("stuck_refund", order) in detail
     assert url("company_fill", order) not in detail and url("reassign", order) not in detail

@@ -27,11 +27,13 @@ def make_staff(db):
     """make_staff("finance") -> a staff user in that role (the permissions come from core.roles)."""
 
     def make(role: str | None = "finance", *, is_staff: bool = True):
-        user = get_user_model().objects.create_user(username=f"staff{next(_seq)}", password="pass-word-1",
-                                                    is_staff=is_staff)
+        user = get_user_model().objects.create_user(
+            username=f"staff{next(_seq)}", password="pass-word-1", is_staff=is_staff
+        )
         if role:
             roles_sync()
             from django.contrib.auth.models import Group
+
             user.groups.add(Group.objects.get(name=role_group_name(role)))
         return get_user_model().objects.get(pk=user.pk)  # no stale permission cache
 
@@ -55,9 +57,14 @@ def reward(acct):
 
     def give(agent, amount, purpose=P.AGENT_REWARDS_AVAILABLE):
         return services.journal_post(
-            lines=[services.debit(acct(None, P.BRAND_REWARD_EXPENSE), D(amount)),
-                   services.credit(acct(agent, purpose), D(amount))],
-            memo="reward", reference=f"reward:{next(_seq)}", kind="reward.accrue")
+            lines=[
+                services.debit(acct(None, P.BRAND_REWARD_EXPENSE), D(amount)),
+                services.credit(acct(agent, purpose), D(amount)),
+            ],
+            memo="reward",
+            reference=f"reward:{next(_seq)}",
+            kind="reward.accrue",
+        )
 
     return give
 
@@ -68,8 +75,16 @@ def withdraw(agent):
 
     def request(amount, *, who=None, **kw):
         who = who or agent
-        args = dict(agent=who, amount=amount, method="alipay", account_name="王静", account_no="13800138000",
-                    by=who.user, fee_rate=D("0.006"), minimum=D("10.00"))
+        args = dict(
+            agent=who,
+            amount=amount,
+            method="alipay",
+            account_name="王静",
+            account_no="13800138000",
+            by=who.user,
+            fee_rate=D("0.006"),
+            minimum=D("10.00"),
+        )
         args.update(kw)
         return services.withdrawal_request(**args)
 

@@ -19,5 +19,9 @@ def balances(agent) -> SimpleNamespace:
     from weishang.ledger.selectors import agent_balances
 
     b = agent_balances(agent)
-    return SimpleNamespace(available=b[P.AGENT_REWARDS_AVAILABLE], in_transit=b[P.PAYOUTS_IN_TRANSIT],
-                           frozen=b[P.AGENT_REWARDS_FROZEN], wallet=b[P.AGENT_WALLET])
+    return SimpleNamespace(
+        available=b[P.AGENT_REWARDS_AVAILABLE],
+        in_transit=b[P.PAYOUTS_IN_TRANSIT],
+        frozen=b[P.AGENT_REWARDS_FROZEN],
+        wallet=b[P.AGENT_WALLET],
+    )

@@ -23,23 +23,34 @@ P = Purpose
 
 def topup(acct, agent, amount, **kw):
     """The agent paid the brand: brand cash up, the agent's wallet up."""
-    return journal_post(lines=[debit(acct(None, P.BRAND_CASH), D(amount)),
-                               credit(acct(agent, P.AGENT_WALLET), D(amount))],
-                        memo="top-up", reference="payment:1", kind="wallet.topup", **kw)
+    return journal_post(
+        lines=[debit(acct(None, P.BRAND_CASH), D(amount)), credit(acct(agent, P.AGENT_WALLET), D(amount))],
+        memo="top-up",
+        reference="payment:1",
+        kind="wallet.topup",
+        **kw,
+    )
 
 
 def spend(acct, agent, amount, **kw):
     """The agent pays an order from the wallet (the sale is booked as brand fee income here, for brevity)."""
-    return journal_post(lines=[debit(acct(agent, P.AGENT_WALLET), D(amount)),
-                               credit(acct(None, P.BRAND_FEE_INCOME), D(amount))], memo="order", **kw)
+    return journal_post(
+        lines=[debit(acct(agent, P.AGENT_WALLET), D(amount)), credit(acct(None, P.BRAND_FEE_INCOME), D(amount))],
+        memo="order",
+        **kw,
+    )
 
 
 def snapshot():
-    return (sorted(Account.objects.values_list("pk", "balance")), JournalEntry.objects.count(),
-            JournalLine.objects.count())
+    return (
+        sorted(Account.objects.values_list("pk", "balance")),
+        JournalEntry.objects.count(),
+        JournalLine.objects.count(),
+    )
 
 
 # --- posting --------------------------------------------------------------------------------
+
 
 def test_a_balanced_posting_moves_both_balances_the_way_a_person_reads_them(acct, agent, make_staff):
     clerk = make_staff("finance")
@@ -48,7 +59,9 @@ def test_a_balanced_posting_moves_both_balances_the_way_a_person_reads_them(acct
     assert account_balance(acct(None, P.BRAND_CASH)) == D("100.00")
     assert account_balance(owner=agent, purpose=P.AGENT_WALLET) == D("100.00")
     assert sorted(entry.lines.values_list("account__purpose", "amount")) == [
-        (P.AGENT_WALLET, D("-100.00")), (P.BRAND_CASH, D("100.00"))]
+        (P.AGENT_WALLET, D("-100.00")),
+        (P.BRAND_CASH, D("100.00")),
+    ]
     assert (entry.memo, entry.reference, entry.kind, entry.created_by) == ("top-up", "payment:1", "wallet.topup", clerk)
     assert entry.number.startswith("J") and entry.created_at
     spend(acct, agent, "30.50")
@@ -64,12 +77,15 @@ def test_three_way_entry_with_repeated_account(acct, agent):
     assert ledger_verify() == []
 
 
-@pytest.mark.parametrize("lines, field", [
-    (lambda c, w: [debit(c, "10.00"), credit(w, "9.99")], "lines"),        # off by a fen
-    (lambda c, w: [debit(c, "10.00")], "lines"),                           # one line
-    (lambda c, w: [], "lines"),
-    (lambda c, w: [debit(c, "10.00"), credit(w, "10.00"), (w, D("0"))], "lines"),  # a zero line
-])
+@pytest.mark.parametrize(
+    "lines, field",
+    [
+        (lambda c, w: [debit(c, "10.00"), credit(w, "9.99")], "lines"),  # off by a fen
+        (lambda c, w: [debit(c, "10.00")], "lines"),  # one line
+        (lambda c, w: [], "lines"),
+        (lambda c, w: [debit(c, "10.00"), credit(w, "10.00"), (w, D("0"))], "lines"),  # a zero line
+    ],
+)
 def test_unbalanced_or_degenerate_postings_change_nothing(acct, agent, lines, field):
     cash, wallet = acct(None, P.BRAND_CASH), acct(agent, P.AGENT_WALLET)
     before = snapshot()
@@ -107,6 +123,7 @@ def test_account_for_opens_one_account_per_owner_and_purpose(agent, make_agent):
 
 # --- immutability ---------------------------------------------------------------------------
 
+
 def test_entries_and_lines_cannot_be_changed_or_deleted(acct, agent):
     entry = topup(acct, agent, "50.00")
     line = entry.lines.first()
@@ -116,14 +133,21 @@ def test_entries_and_lines_cannot_be_changed_or_deleted(acct, agent):
     line.amount = D("1.00")
     with pytest.raises(ImmutableRecord):
         line.save()
-    for attempt in (entry.delete, line.delete, JournalEntry.objects.all().delete, JournalLine.objects.all().delete,
-                    lambda: JournalLine.objects.filter(pk=line.pk).update(amount=D("1.00")),
-                    lambda: JournalEntry.objects.update(memo="x")):
+    for attempt in (
+        entry.delete,
+        line.delete,
+        JournalEntry.objects.all().delete,
+        JournalLine.objects.all().delete,
+        lambda: JournalLine.objects.filter(pk=line.pk).update(amount=D("1.00")),
+        lambda: JournalEntry.objects.update(memo="x"),
+    ):
         with pytest.raises(ImmutableRecord):
             attempt()
     # nor behind the ORM's back: the database refuses an UPDATE
-    for sql in ("UPDATE ledger_journalline SET amount = 1 WHERE id = %s", "UPDATE ledger_journalentry SET memo = 'x'"
-                " WHERE id = %s"):
+    for sql in (
+        "UPDATE ledger_journalline SET amount = 1 WHERE id = %s",
+        "UPDATE ledger_journalentry SET memo = 'x' WHERE id = %s",
+    ):
         with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, [line.pk if "line" in sql else entry.pk])
     entry.refresh_from_db()
@@ -132,6 +156,7 @@ def test_entries_and_lines_cannot_be_changed_or_deleted(acct, agent):
 
 
 # --- idempotency ----------------------------------------------------------------------------
+
 
 def test_the_same_idempotency_key_posts_once(acct, agent):
     first = topup(acct, agent, "80.00", idempotency_key="payment:77")
@@ -148,12 +173,14 @@ def test_the_same_idempotency_key_posts_once(acct, agent):
 
 # --- reversals ------------------------------------------------------------------------------
 
+
 def test_reversal_mirrors_the_entry_once(acct, agent, finance):
     entry = topup(acct, agent, "100.00")
     reversal = journal_reverse(entry=entry, by=finance, memo="wrong agent")
     assert reversal.reverses == entry and entry.reversed_by == reversal
     assert sorted(reversal.lines.values_list("account_id", "amount")) == sorted(
-        (a, -v) for a, v in entry.lines.values_list("account_id", "amount"))
+        (a, -v) for a, v in entry.lines.values_list("account_id", "amount")
+    )
     assert (reversal.memo, reversal.reference, reversal.created_by) == ("wrong agent", entry.reference, finance)
     assert account_balance(owner=agent, purpose=P.AGENT_WALLET) == 0
     assert account_balance(owner=None, purpose=P.BRAND_CASH) == 0
@@ -180,6 +207,7 @@ def test_a_spent_top_up_cannot_be_reversed_into_a_negative_wallet(acct, agent):
 
 
 # --- balance floors -------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("purpose", [P.AGENT_WALLET, P.AGENT_REWARDS_FROZEN, P.AGENT_DEPOSIT, P.PAYOUTS_IN_TRANSIT])
 def test_agent_money_that_must_not_go_negative_never_does(acct, agent, purpose):
@@ -224,6 +252,7 @@ def test_allow_negative_lifts_a_floor_for_one_posting_and_brand_accounts_have_no
 
 # --- large postings (settlement, release): accounts by key, balances changed set-wise ----------
 
+
 def test_a_posting_can_name_accounts_by_key_and_credit_many_at_once(acct, make_agent):
     """Settlement posts one entry per batch: the brand's expense against many agents' rewards,
     the accounts given by their keys, opened in bulk."""
@@ -234,8 +263,12 @@ def test_a_posting_can_name_accounts_by_key_and_credit_many_at_once(acct, make_a
     expense = acct(None, P.BRAND_REWARD_EXPENSE)
     amounts = {a.pk: D(f"{i + 1}.{i:02d}") for i, a in enumerate(agents)}
     total = sum(amounts.values())
-    entry = journal_post(lines=[(expense.pk, total), *((ids[pk], -amount) for pk, amount in amounts.items())],
-                         kind="reward", reference="period:test", memo="rewards")
+    entry = journal_post(
+        lines=[(expense.pk, total), *((ids[pk], -amount) for pk, amount in amounts.items())],
+        kind="reward",
+        reference="period:test",
+        memo="rewards",
+    )
     assert entry.lines.count() == 13
     assert {a.pk: account_balance(owner=a, purpose=P.AGENT_REWARDS_AVAILABLE) for a in agents} == amounts
     assert account_balance(expense) == total
@@ -261,14 +294,12 @@ def test_one_short_floored_account_in_a_large_posting_refuses_all_of_it(acct, ma
     before = snapshot()
     with pytest.raises(InsufficientBalance) as err:
         journal_post(lines=release, kind="reward_release")
-    assert (err.value.account.pk, err.value.balance, err.value.change) == (frozen[short.pk].pk, D("10.00"),
-                                                                         D("-10.50"))
+    assert (err.value.account.pk, err.value.balance, err.value.change) == (frozen[short.pk].pk, D("10.00"), D("-10.50"))
     assert str(short.real_name) in str(err.value)
     assert snapshot() == before
     release = [(pk, D("10.00") if amount > 0 else D("-10.00")) for pk, amount in release]
     journal_post(lines=release, kind="reward_release")
-    assert all(account_balance(frozen[a.pk]) == 0 and account_balance(available[a.pk]) == D("10.00")
-               for a in agents)
+    assert all(account_balance(frozen[a.pk]) == 0 and account_balance(available[a.pk]) == D("10.00") for a in agents)
     assert ledger_verify() == []
 
 
@@ -276,8 +307,11 @@ def test_a_line_on_an_account_that_does_not_exist_is_refused(acct):
     cash = acct(None, P.BRAND_CASH)
     missing = (Account.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1000
     before = snapshot()
-    for lines in ([(cash.pk, D("1.00")), (missing, D("-1.00"))], [(cash, D("1.00")), ("1", D("-1.00"))],
-                  [(cash, D("1.00")), (Account(purpose=P.BRAND_SALES), D("-1.00"))]):
+    for lines in (
+        [(cash.pk, D("1.00")), (missing, D("-1.00"))],
+        [(cash, D("1.00")), ("1", D("-1.00"))],
+        [(cash, D("1.00")), (Account(purpose=P.BRAND_SALES), D("-1.00"))],
+    ):
         with pytest.raises(BusinessError) as err:
             journal_post(lines=lines)
         assert err.value.field == "lines"
@@ -285,6 +319,7 @@ def test_a_line_on_an_account_that_does_not_exist_is_refused(acct):
 
 
 # --- statements -----------------------------------------------------------------------------
+
 
 def test_statement_shows_each_change_and_the_running_balance(acct, agent):
     wallet = acct(agent, P.AGENT_WALLET)
@@ -294,7 +329,11 @@ def test_statement_shows_each_change_and_the_running_balance(acct, agent):
     journal_reverse(entry=t)
     rows = account_statement(wallet)
     assert [(r.change, r.balance) for r in rows] == [
-        (D("100.00"), D("100.00")), (D("-30.00"), D("70.00")), (D("5.50"), D("75.50")), (D("-5.50"), D("70.00"))]
+        (D("100.00"), D("100.00")),
+        (D("-30.00"), D("70.00")),
+        (D("5.50"), D("75.50")),
+        (D("-5.50"), D("70.00")),
+    ]
     assert rows[-1].reversal_of == t.number and rows[-1].balance == account_balance(wallet)
     latest = account_statement(wallet, limit=2)
     assert [(r.change, r.balance) for r in latest] == [(D("5.50"), D("75.50")), (D("-5.50"), D("70.00"))]
@@ -305,11 +344,16 @@ def test_agent_balances_lists_every_purpose(acct, agent, reward):
     reward(agent, "12.00")
     reward(agent, "3.00", purpose=P.AGENT_REWARDS_FROZEN)
     assert selectors.agent_balances(agent) == {
-        P.AGENT_WALLET: 0, P.AGENT_REWARDS_FROZEN: D(3), P.AGENT_REWARDS_AVAILABLE: D(12), P.AGENT_DEPOSIT: 0,
-        P.PAYOUTS_IN_TRANSIT: 0}
+        P.AGENT_WALLET: 0,
+        P.AGENT_REWARDS_FROZEN: D(3),
+        P.AGENT_REWARDS_AVAILABLE: D(12),
+        P.AGENT_DEPOSIT: 0,
+        P.PAYOUTS_IN_TRANSIT: 0,
+    }
 
 
 # --- verify ---------------------------------------------------------------------------------
+
 
 def test_verify_finds_a_tampered_cached_balance(acct, agent, capsys):
     topup(acct, agent, "100.00")
@@ -329,12 +373,16 @@ def test_verify_finds_an_unbalanced_entry_inserted_behind_the_orms_back(acct, ag
     good = topup(acct, agent, "100.00")
     cash = acct(None, P.BRAND_CASH)
     with connection.cursor() as cursor:
-        cursor.execute("INSERT INTO ledger_journalentry (number, kind, memo, reference, created_at) "
-                       "VALUES ('JBAD', '', 'sneaky', '', %s)", [good.created_at])
+        cursor.execute(
+            "INSERT INTO ledger_journalentry (number, kind, memo, reference, created_at) "
+            "VALUES ('JBAD', '', 'sneaky', '', %s)",
+            [good.created_at],
+        )
         cursor.execute("SELECT id FROM ledger_journalentry WHERE number = 'JBAD'")
         bad_id = cursor.fetchone()[0]
-        cursor.execute("INSERT INTO ledger_journalline (entry_id, account_id, amount) VALUES (%s, %s, 70)",
-                       [bad_id, cash.pk])
+        cursor.execute(
+            "INSERT INTO ledger_journalline (entry_id, account_id, amount) VALUES (%s, %s, 70)", [bad_id, cash.pk]
+        )
         cursor.execute("UPDATE ledger_account SET balance = balance + 70 WHERE id = %s", [cash.pk])
     with translation.override("en"):
         problems = ledger_verify()
@@ -350,10 +398,12 @@ def test_verify_finds_a_reversal_that_does_not_mirror(acct, agent):
     with connection.cursor() as cursor:  # swap in a different line pair behind the ORM's back
         reversal = entry.reversed_by
         wallet, fee = acct(agent, P.AGENT_WALLET), acct(None, P.BRAND_FEE_INCOME)
-        cursor.execute("INSERT INTO ledger_journalline (entry_id, account_id, amount) VALUES (%s, %s, 1)",
-                       [reversal.pk, wallet.pk])
-        cursor.execute("INSERT INTO ledger_journalline (entry_id, account_id, amount) VALUES (%s, %s, -1)",
-                       [reversal.pk, fee.pk])
+        cursor.execute(
+            "INSERT INTO ledger_journalline (entry_id, account_id, amount) VALUES (%s, %s, 1)", [reversal.pk, wallet.pk]
+        )
+        cursor.execute(
+            "INSERT INTO ledger_journalline (entry_id, account_id, amount) VALUES (%s, %s, -1)", [reversal.pk, fee.pk]
+        )
         cursor.execute("UPDATE ledger_account SET balance = balance - 1 WHERE id = %s", [wallet.pk])
         cursor.execute("UPDATE ledger_account SET balance = balance + 1 WHERE id = %s", [fee.pk])
     with translation.override("en"):

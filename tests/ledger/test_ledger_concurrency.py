@@ -71,8 +71,12 @@ def test_spending_one_wallet_from_many_threads_never_overdraws(acct, agent):
     cash, wallet = acct(None, P.BRAND_CASH), acct(agent, P.AGENT_WALLET)
     services.journal_post(lines=[services.debit(cash, "50.00"), services.credit(wallet, "50.00")])
     fee = acct(None, P.BRAND_FEE_INCOME)
-    results = run_together(*[lambda: services.journal_post(
-        lines=[services.debit(wallet, "20.00"), services.credit(fee, "20.00")]) for _ in range(N)])
+    results = run_together(
+        *[
+            lambda: services.journal_post(lines=[services.debit(wallet, "20.00"), services.credit(fee, "20.00")])
+            for _ in range(N)
+        ]
+    )
     ok, failed = split(results, Conflict)
     assert len(ok) == 2
     assert account_balance(wallet) == D("10.00")
@@ -91,9 +95,14 @@ def test_an_entry_is_reversed_once_however_many_ask(acct, agent):
 
 def test_one_key_posts_once_however_many_retries_arrive_together(acct, agent):
     cash, wallet = acct(None, P.BRAND_CASH), acct(agent, P.AGENT_WALLET)
-    results = run_together(*[lambda: services.journal_post(
-        lines=[services.debit(cash, "50.00"), services.credit(wallet, "50.00")], idempotency_key="pay:42")
-        for _ in range(N)])
+    results = run_together(
+        *[
+            lambda: services.journal_post(
+                lines=[services.debit(cash, "50.00"), services.credit(wallet, "50.00")], idempotency_key="pay:42"
+            )
+            for _ in range(N)
+        ]
+    )
     ok, _failed = split(results, ())
     assert len({e.pk for e in ok}) == 1
     assert account_balance(wallet) == D("50.00")
@@ -112,8 +121,12 @@ def test_two_finance_clicks_pay_once(agent, reward, withdraw, finance, make_staf
     w = withdraw("60.00")
     services.withdrawal_approve(withdrawal=w, by=finance)
     other = make_staff("finance")
-    results = run_together(*[lambda u=u, i=i: services.withdrawal_mark_paid(withdrawal=w, by=u, reference=f"WX{i}")
-                             for i, u in enumerate([finance, other] * (N // 2))])
+    results = run_together(
+        *[
+            lambda u=u, i=i: services.withdrawal_mark_paid(withdrawal=w, by=u, reference=f"WX{i}")
+            for i, u in enumerate([finance, other] * (N // 2))
+        ]
+    )
     ok, failed = split(results, Conflict)
     assert len(ok) == 1
     w.refresh_from_db()
@@ -125,8 +138,10 @@ def test_two_finance_clicks_pay_once(agent, reward, withdraw, finance, make_staf
 def test_reject_and_pay_racing_settle_on_one_outcome(agent, reward, withdraw, finance):
     reward(agent, "100.00")
     w = withdraw("60.00")
-    results = run_together(lambda: services.withdrawal_reject(withdrawal=w, by=finance, note="no"),
-                           lambda: services.withdrawal_approve(withdrawal=w, by=finance))
+    results = run_together(
+        lambda: services.withdrawal_reject(withdrawal=w, by=finance, note="no"),
+        lambda: services.withdrawal_approve(withdrawal=w, by=finance),
+    )
     ok, failed = split(results, Conflict)
     assert len(ok) == 1 and len(failed) == 1
     w.refresh_from_db()

@@ -32,19 +32,29 @@ FEE_RATES = (Decimal("0"), Decimal("0.006"), Decimal("0.1"))
 CENT = Decimal("0.01")
 
 fen = st.one_of(st.integers(-20_000, -1), st.integers(1, 20_000))
-posting = st.tuples(st.just("post"), st.lists(st.tuples(st.integers(0, N_FREE - 1), fen), min_size=1, max_size=4),
-                    st.integers(0, N_FREE - 1))  # free lines, then the account that balances them
+posting = st.tuples(
+    st.just("post"),
+    st.lists(st.tuples(st.integers(0, N_FREE - 1), fen), min_size=1, max_size=4),
+    st.integers(0, N_FREE - 1),
+)  # free lines, then the account that balances them
 reversal = st.tuples(st.just("reverse"), st.integers(0, 1_000))
-withdrawal = st.tuples(st.just("withdraw"), st.integers(0, N_AGENTS - 1), st.integers(1, 20_000),
-                       st.sampled_from(FEE_RATES))
+withdrawal = st.tuples(
+    st.just("withdraw"), st.integers(0, N_AGENTS - 1), st.integers(1, 20_000), st.sampled_from(FEE_RATES)
+)
 # a request followed at once by the usual steps, so that every outcome is reached often
-withdrawal_path = st.tuples(st.just("withdraw+"), withdrawal, st.sampled_from(
-    [(), ("approve",), ("approve", "pay"), ("reject",), ("approve", "fail"), ("approve", "pay", "fail")]))
+withdrawal_path = st.tuples(
+    st.just("withdraw+"),
+    withdrawal,
+    st.sampled_from(
+        [(), ("approve",), ("approve", "pay"), ("reject",), ("approve", "fail"), ("approve", "pay", "fail")]
+    ),
+)
 step = st.tuples(st.just("step"), st.integers(0, 3), st.sampled_from(STEPS))  # on one of the latest withdrawals
-operations = st.lists(st.one_of(posting, posting, reversal, withdrawal, withdrawal_path, step),
-                      min_size=1, max_size=30).map(
-    lambda ops: [o for op in ops
-                 for o in ([op[1]] + [("step", 0, s) for s in op[2]] if op[0] == "withdraw+" else [op])])
+operations = st.lists(
+    st.one_of(posting, posting, reversal, withdrawal, withdrawal_path, step), min_size=1, max_size=30
+).map(
+    lambda ops: [o for op in ops for o in ([op[1]] + [("step", 0, s) for s in op[2]] if op[0] == "withdraw+" else [op])]
+)
 
 
 @pytest.fixture
@@ -64,21 +74,29 @@ def refused_by_a_floor(lines, balance) -> bool:
     return any(d < 0 and purpose[pk] in NON_NEGATIVE and balance[pk] + d < 0 for pk, d in change.items())
 
 
-NEXT = {("approve", S.REQUESTED): S.APPROVED, ("reject", S.REQUESTED): S.REJECTED,
-        ("pay", S.APPROVED): S.PAID, ("fail", S.APPROVED): S.FAILED}
+NEXT = {
+    ("approve", S.REQUESTED): S.APPROVED,
+    ("reject", S.REQUESTED): S.REJECTED,
+    ("pay", S.APPROVED): S.PAID,
+    ("fail", S.APPROVED): S.FAILED,
+}
 
 
-@settings(max_examples=150, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=150,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(ops=operations)
 def test_random_postings_reversals_and_withdrawals_keep_the_ledger_right(world, ops):
     agents, free, finance = world
     refs = itertools.count()
     with transaction.atomic():  # a savepoint per example, rolled back at the end
         balance: dict[int, Decimal] = defaultdict(Decimal)  # the naive model, on each normal side
-        posted: list[tuple[object, list]] = []               # accepted free entries and their lines
+        posted: list[tuple[object, list]] = []  # accepted free entries and their lines
         reversed_: set[int] = set()
-        withdrawals: list[list] = []                           # [withdrawal, status in the model]
+        withdrawals: list[list] = []  # [withdrawal, status in the model]
 
         def acct(owner, purpose):
             return services.account_for(owner=owner, purpose=purpose)
@@ -88,8 +106,10 @@ def test_random_postings_reversals_and_withdrawals_keep_the_ledger_right(world, 
                 balance[account.pk] += amount * NORMAL[account.purpose]
 
         for agent in agents:  # something to withdraw from the start
-            lines = [services.debit(acct(None, P.BRAND_REWARD_EXPENSE), "100.00"),
-                     services.credit(acct(agent, P.AGENT_REWARDS_AVAILABLE), "100.00")]
+            lines = [
+                services.debit(acct(None, P.BRAND_REWARD_EXPENSE), "100.00"),
+                services.credit(acct(agent, P.AGENT_REWARDS_AVAILABLE), "100.00"),
+            ]
             services.journal_post(lines=lines, memo="opening rewards")
             book(lines)
 
@@ -141,9 +161,16 @@ def test_random_postings_reversals_and_withdrawals_keep_the_ledger_right(world, 
                 agent, amount = agents[i], Decimal(cents) / 100
                 available, in_transit = acct(agent, P.AGENT_REWARDS_AVAILABLE), acct(agent, P.PAYOUTS_IN_TRANSIT)
                 try:
-                    w = services.withdrawal_request(agent=agent, amount=amount, method="wechat", account_name="王静",
-                                                    account_no="wx_wang", by=agent.user, fee_rate=rate,
-                                                    minimum=Decimal("0"))
+                    w = services.withdrawal_request(
+                        agent=agent,
+                        amount=amount,
+                        method="wechat",
+                        account_name="王静",
+                        account_no="wx_wang",
+                        by=agent.user,
+                        fee_rate=rate,
+                        minimum=Decimal("0"),
+                    )
                 except Conflict:
                     assert balance[available.pk] < amount
                     event("withdrawal refused: not enough available")
@@ -163,8 +190,9 @@ def test_random_postings_reversals_and_withdrawals_keep_the_ledger_right(world, 
                 run = {
                     "approve": lambda w=w: services.withdrawal_approve(withdrawal=w, by=finance),
                     "reject": lambda w=w: services.withdrawal_reject(withdrawal=w, by=finance, note="no"),
-                    "pay": lambda w=w: services.withdrawal_mark_paid(withdrawal=w, by=finance,
-                                                                     reference=f"T{next(refs)}"),
+                    "pay": lambda w=w: services.withdrawal_mark_paid(
+                        withdrawal=w, by=finance, reference=f"T{next(refs)}"
+                    ),
                     "fail": lambda w=w: services.withdrawal_fail(withdrawal=w, by=finance, note="bounced"),
                 }[name]
                 target = NEXT.get((name, status))

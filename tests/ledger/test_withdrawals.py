@@ -25,8 +25,12 @@ P, S = Purpose, WithdrawalStatus
 
 
 def snapshot():
-    return (sorted(Account.objects.values_list("pk", "balance")), JournalEntry.objects.count(),
-            Withdrawal.objects.count(), WithdrawalTransition.objects.count())
+    return (
+        sorted(Account.objects.values_list("pk", "balance")),
+        JournalEntry.objects.count(),
+        Withdrawal.objects.count(),
+        WithdrawalTransition.objects.count(),
+    )
 
 
 def steps(withdrawal):
@@ -39,11 +43,17 @@ def brand(purpose):
 
 # --- request --------------------------------------------------------------------------------
 
+
 def test_request_holds_the_money_at_once_and_records_the_fee(agent, reward, withdraw):
     reward(agent, "100.00")
     w = withdraw("60.00")
-    assert (w.status, w.amount, w.fee_rate, w.fee, w.net) == (S.REQUESTED, D("60.00"), D("0.006"), D("0.36"),
-                                                               D("59.64"))
+    assert (w.status, w.amount, w.fee_rate, w.fee, w.net) == (
+        S.REQUESTED,
+        D("60.00"),
+        D("0.006"),
+        D("0.36"),
+        D("59.64"),
+    )
     assert w.number.startswith("W") and (w.method, w.account_name) == ("alipay", "王静")
     b = balances(agent)
     assert (b.available, b.in_transit) == (D("40.00"), D("60.00"))
@@ -61,11 +71,18 @@ def test_fee_is_rounded_down_to_the_fen(agent, reward, withdraw):
     assert (w.fee, w.net) == (D("0.00"), D("10.00"))
 
 
-@pytest.mark.parametrize("amount, field, code", [
-    ("0", "amount", "invalid"), ("-5", "amount", "invalid"), ("9.99", "amount", "invalid"),  # below ¥10 minimum
-    ("abc", "amount", "invalid"), ("", "amount", "invalid"), ("10.001", "amount", "invalid"),
-    ("100.01", "amount", "insufficient_funds"),  # more than available
-])
+@pytest.mark.parametrize(
+    "amount, field, code",
+    [
+        ("0", "amount", "invalid"),
+        ("-5", "amount", "invalid"),
+        ("9.99", "amount", "invalid"),  # below ¥10 minimum
+        ("abc", "amount", "invalid"),
+        ("", "amount", "invalid"),
+        ("10.001", "amount", "invalid"),
+        ("100.01", "amount", "insufficient_funds"),  # more than available
+    ],
+)
 def test_bad_amounts_are_refused_and_nothing_changes(agent, reward, withdraw, amount, field, code):
     reward(agent, "100.00")
     before = snapshot()
@@ -76,16 +93,19 @@ def test_bad_amounts_are_refused_and_nothing_changes(agent, reward, withdraw, am
     assert balances(agent).available == D("100.00")
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"method": "paypal"}, "method"),
-    ({"account_name": "  "}, "account_name"),
-    ({"account_no": ""}, "account_no"),
-    ({"method": "bank", "account_no": "6222 0200", "bank_name": "工商银行"}, "account_no"),
-    ({"method": "bank", "account_no": "6222020012345678"}, "bank_name"),
-    ({"fee_rate": D("1")}, "fee_rate"),
-    ({"fee_rate": 0.006}, "fee_rate"),
-    ({"minimum": "-1"}, "minimum"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"method": "paypal"}, "method"),
+        ({"account_name": "  "}, "account_name"),
+        ({"account_no": ""}, "account_no"),
+        ({"method": "bank", "account_no": "6222 0200", "bank_name": "工商银行"}, "account_no"),
+        ({"method": "bank", "account_no": "6222020012345678"}, "bank_name"),
+        ({"fee_rate": D("1")}, "fee_rate"),
+        ({"fee_rate": 0.006}, "fee_rate"),
+        ({"minimum": "-1"}, "minimum"),
+    ],
+)
 def test_bad_payout_details_are_refused(agent, reward, withdraw, changes, field):
     reward(agent, "100.00")
     before = snapshot()
@@ -145,6 +165,7 @@ def test_a_retry_with_the_same_key_returns_the_first_request(agent, reward, with
 
 # --- finance decisions ----------------------------------------------------------------------
 
+
 def test_approve_then_pay_pays_net_and_keeps_the_fee(agent, reward, withdraw, finance):
     reward(agent, "100.00")
     w = withdraw("60.00")
@@ -159,10 +180,15 @@ def test_approve_then_pay_pays_net_and_keeps_the_fee(agent, reward, withdraw, fi
     assert brand(P.BRAND_CASH) == D("-59.64")  # the net left the brand's bank
     assert brand(P.BRAND_FEE_INCOME) == D("0.36")
     assert sorted(w.payout_entry.lines.values_list("account__purpose", "amount")) == [
-        (P.BRAND_CASH, D("-59.64")), (P.BRAND_FEE_INCOME, D("-0.36")), (P.PAYOUTS_IN_TRANSIT, D("60.00"))]
-    assert [s[:3] for s in steps(w)] == [("", S.REQUESTED, agent.user.username),
-                                         (S.REQUESTED, S.APPROVED, finance.username),
-                                         (S.APPROVED, S.PAID, finance.username)]
+        (P.BRAND_CASH, D("-59.64")),
+        (P.BRAND_FEE_INCOME, D("-0.36")),
+        (P.PAYOUTS_IN_TRANSIT, D("60.00")),
+    ]
+    assert [s[:3] for s in steps(w)] == [
+        ("", S.REQUESTED, agent.user.username),
+        (S.REQUESTED, S.APPROVED, finance.username),
+        (S.APPROVED, S.PAID, finance.username),
+    ]
     assert list(withdrawals_waiting()) == []
     assert ledger_verify() == []
 
@@ -202,13 +228,20 @@ def test_a_failed_transfer_gives_the_money_back(agent, reward, withdraw, finance
     assert ledger_verify() == []
 
 
-@pytest.mark.parametrize("status_path, step", [
-    ([], "mark_paid"), ([], "fail"),                    # not approved yet
-    (["approve"], "approve"), (["approve"], "reject"),  # already approved
-    (["reject"], "approve"), (["reject"], "reject"),
-    (["approve", "mark_paid"], "fail"), (["approve", "mark_paid"], "mark_paid"),
-    (["approve", "fail"], "mark_paid"),
-])
+@pytest.mark.parametrize(
+    "status_path, step",
+    [
+        ([], "mark_paid"),
+        ([], "fail"),  # not approved yet
+        (["approve"], "approve"),
+        (["approve"], "reject"),  # already approved
+        (["reject"], "approve"),
+        (["reject"], "reject"),
+        (["approve", "mark_paid"], "fail"),
+        (["approve", "mark_paid"], "mark_paid"),
+        (["approve", "fail"], "mark_paid"),
+    ],
+)
 def test_steps_out_of_order_are_refused(agent, reward, withdraw, finance, status_path, step):
     reward(agent, "100.00")
     w = withdraw("60.00")
@@ -283,6 +316,7 @@ def test_account_numbers_are_masked_for_display():
 
 # --- console --------------------------------------------------------------------------------
 
+
 def test_finance_pays_a_withdrawal_in_the_console(client, agent, reward, withdraw, finance):
     reward(agent, "100.00")
     w = withdraw("60.00", method="bank", account_no="6222020012345678", bank_name="工商银行")
@@ -313,8 +347,7 @@ def test_finance_pays_a_withdrawal_in_the_console(client, agent, reward, withdra
     assert 'data-testid="ledger-clean"' in verify
 
 
-def test_the_console_offers_no_edits_and_others_cannot_decide(client, agent, reward, withdraw, finance,
-                                                              make_staff):
+def test_the_console_offers_no_edits_and_others_cannot_decide(client, agent, reward, withdraw, finance, make_staff):
     reward(agent, "100.00")
     w = withdraw("60.00")
     client.force_login(finance)

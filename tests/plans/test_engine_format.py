@@ -117,8 +117,11 @@ def _step_by_scanning(rule: TeamVolumeReward, volume: Decimal) -> int:
     return found
 
 
-@given(froms=st.lists(st.integers(0, 60), min_size=1, max_size=6), sort=st.booleans(),
-       volume=st.decimals(min_value=-5, max_value=70, places=3))
+@given(
+    froms=st.lists(st.integers(0, 60), min_size=1, max_size=6),
+    sort=st.booleans(),
+    volume=st.decimals(min_value=-5, max_value=70, places=3),
+)
 def test_step_for_and_the_binary_search_agree_with_a_scan(froms, sort, volume):
     rule = _ladder(sorted(froms) if sort else froms)
     expected = _step_by_scanning(rule, volume)

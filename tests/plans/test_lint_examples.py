@@ -27,10 +27,10 @@ def test_glow_tiered_in_china():
     rep = report("glow-tiered", "cn")
     assert rep.blocking
     assert by_rule(rep) == {
-        ("CN-FEE", "CRIT"): 16,   # 5 entry orders, 7 purchase upgrades, 4 top-ups
-        ("CN-HEAD", "CRIT"): 4,   # 推三升一 in every upgrade
-        ("CN-TEAM", "HIGH"): 4,   # peer referral, team ladder, 2 team-volume upgrades
-        ("CN-LOCK", "HIGH"): 1,   # cloud supply with price tiers
+        ("CN-FEE", "CRIT"): 16,  # 5 entry orders, 7 purchase upgrades, 4 top-ups
+        ("CN-HEAD", "CRIT"): 4,  # 推三升一 in every upgrade
+        ("CN-TEAM", "HIGH"): 4,  # peer referral, team ladder, 2 team-volume upgrades
+        ("CN-LOCK", "HIGH"): 1,  # cloud supply with price tiers
         ("CN-CLAIM", "INFO"): 1,
         ("CN-EC", "INFO"): 1,
     }
@@ -40,10 +40,10 @@ def test_glow_social_mall_in_china():
     rep = report("glow-social-mall", "cn")
     assert rep.blocking
     assert by_rule(rep) == {
-        ("CN-FEE", "CRIT"): 3,    # the 398-yuan gift pack, 2 upgrades by spending
-        ("CN-HEAD", "CRIT"): 3,   # per-head gift reward, 2 upgrades by direct referrals
-        ("CN-TEAM", "CRIT"): 1,   # per head: team pay whose base is headcount
-        ("CN-TEAM", "HIGH"): 2,   # 2nd-level share for 服务商 and 店主
+        ("CN-FEE", "CRIT"): 3,  # the 398-yuan gift pack, 2 upgrades by spending
+        ("CN-HEAD", "CRIT"): 3,  # per-head gift reward, 2 upgrades by direct referrals
+        ("CN-TEAM", "CRIT"): 1,  # per head: team pay whose base is headcount
+        ("CN-TEAM", "HIGH"): 2,  # 2nd-level share for 服务商 and 店主
         ("CN-CLAIM", "INFO"): 1,
         ("CN-EC", "INFO"): 1,
     }

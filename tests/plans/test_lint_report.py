@@ -37,18 +37,20 @@ def test_line_numbers_point_at_the_key():
     at = {(f.rule, f.path): f.line for f in report.findings}
     assert at[("CN-FEE", "levels[0].entry.first_order_amount")] == 15
     assert at[("CN-FEE", "levels[4].entry.first_order_amount")] == 35
-    assert at[("CN-HEAD", "upgrades[0].any[2]")] == 79       # - same_level_referrals: 3
+    assert at[("CN-HEAD", "upgrades[0].any[2]")] == 79  # - same_level_referrals: 3
     assert at[("CN-HEAD", "upgrades[3].any[1]")] == 97
     assert at[("CN-FEE", "upgrades[2].top_up")] == 93
     assert at[("CN-TEAM", "rewards[0].rates")] == 53
     assert at[("CN-TEAM", "rewards[1].metric")] == 60
-    assert at[("CN-TEAM", "upgrades[2].any[3]")] == 92      # - team_volume: {period: month, amount: 200000}
+    assert at[("CN-TEAM", "upgrades[2].any[3]")] == 92  # - team_volume: {period: month, amount: 200000}
     assert at[("CN-LOCK", "supply")] == 44
     text = (EXAMPLES / "glow-tiered.yaml").read_text(encoding="utf-8").splitlines()
     assert "same_level_referrals: 3" in text[79 - 1] and text[44 - 1].startswith("supply: cloud")
     social = lint_plan(load_plan(EXAMPLES / "glow-social-mall.yaml"), "cn")
     assert {(f.path, f.line) for f in social.by_rule("CN-TEAM") if f.severity == "HIGH"} == {
-        ("rewards[2].rates_by_level.director[1]", 51), ("rewards[2].rates_by_level.shopkeeper[1]", 52)}
+        ("rewards[2].rates_by_level.director[1]", 51),
+        ("rewards[2].rates_by_level.shopkeeper[1]", 52),
+    }
 
 
 def test_a_default_key_gets_its_parents_line_and_a_plan_without_a_file_none():
@@ -64,8 +66,13 @@ def test_a_default_key_gets_its_parents_line_and_a_plan_without_a_file_none():
     p = plan(rewards=rewards)
     assert line_for(p, "rewards[0].metric") == 10  # not written: the line of rewards[0]
     assert line_for(p, "supply") == 5 and line_for(p, "customer_binding.mode") is None and line_for(p, "") is None
-    data = {"id": "x", "version": 1, "name": "x", "kind": "tiered",
-            "levels": [{"code": "vip", "name": "v", "entry": {"first_order_amount": 100}, "discount": "0.8"}]}
+    data = {
+        "id": "x",
+        "version": 1,
+        "name": "x",
+        "kind": "tiered",
+        "levels": [{"code": "vip", "name": "v", "entry": {"first_order_amount": 100}, "discount": "0.8"}],
+    }
     report = lint_plan(plan_from_data(data), "cn")
     assert report.by_rule("CN-FEE")[0].line is None and report.file == "<data>"
 
@@ -79,8 +86,14 @@ def test_findings_sorted_by_severity_then_path():
 
 def test_paths_sort_naturally():
     paths = ["rewards[10].rates", "rewards[2].rates", "", "levels[1].entry", "rewards[2].base", "supply"]
-    assert sorted(paths, key=path_sort_key) == ["", "levels[1].entry", "rewards[2].base", "rewards[2].rates",
-                                                "rewards[10].rates", "supply"]
+    assert sorted(paths, key=path_sort_key) == [
+        "",
+        "levels[1].entry",
+        "rewards[2].base",
+        "rewards[2].rates",
+        "rewards[10].rates",
+        "supply",
+    ]
 
 
 def test_blocking_means_any_crit_and_sets_the_exit_code():
@@ -111,7 +124,8 @@ def test_text_report_for_people():
 def test_jurisdictions_map_to_rulebooks():
     ids = {j: {r.id for r in rules_for(j)} for j in JURISDICTIONS}
     assert {"CN-FEE", "CN-EC", "CN-CRIM", "ECON-LOSS"} <= ids["cn"] and not any(
-        i.startswith(("WX", "US", "EU", "UK")) for i in ids["cn"])
+        i.startswith(("WX", "US", "EU", "UK")) for i in ids["cn"]
+    )
     assert ids["wechat"] == ids["cn"] | {"WX-L2", "WX-REB", "WX-SHARE", "WX-VIP"}  # WeChat in China: both
     assert ids["us"] == {"US-KOS", "US-BUY", "US-INV", "US-EARN", "US-NONP", "ECON-LOSS", "ECON-INV"}
     assert ids["eu"] == {"EU-14", "EU-14-SIM", "ECON-LOSS", "ECON-INV"}

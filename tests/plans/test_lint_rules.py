@@ -49,8 +49,11 @@ def test_cn_fee_entry_order_gift_pack_paid_upgrade_and_top_up():
         any: [{cumulative_purchase: 5000}, {single_order_amount: 3000}, {cumulative_spend: 800}]
     """
     report = lint(plan(upgrades=upgrades), "cn")
-    assert hits(report, "CN-FEE") == [("upgrades[0].any[0]", "CRIT"), ("upgrades[0].any[1]", "CRIT"),
-                                      ("upgrades[0].any[2]", "CRIT")]
+    assert hits(report, "CN-FEE") == [
+        ("upgrades[0].any[0]", "CRIT"),
+        ("upgrades[0].any[1]", "CRIT"),
+        ("upgrades[0].any[2]", "CRIT"),
+    ]
     assert "retail_sales: 5000" in report.by_rule("CN-FEE")[0].message_en
     paid_partner = """\
     levels:
@@ -89,8 +92,12 @@ def test_cn_head_per_head_push_three_direct_referrals_and_recruit_awards():
         any: [{same_level_referrals: 3}, {direct_referrals: 10}]
     """
     report = lint(plan(rewards=rewards, upgrades=upgrades), "cn")
-    assert hits(report, "CN-HEAD") == [("rewards[0].base", "CRIT"), ("rewards[1].metric", "CRIT"),
-                                       ("upgrades[0].any[0]", "CRIT"), ("upgrades[0].any[1]", "CRIT")]
+    assert hits(report, "CN-HEAD") == [
+        ("rewards[0].base", "CRIT"),
+        ("rewards[1].metric", "CRIT"),
+        ("upgrades[0].any[0]", "CRIT"),
+        ("upgrades[0].any[1]", "CRIT"),
+    ]
     push3 = report.by_rule("CN-HEAD")[2]
     assert "推三升一" in push3.message_en and "retail sales to customers instead of by headcount" in push3.message_en
 
@@ -209,11 +216,11 @@ def test_cn_ds30_checks_every_direct_selling_limit():
     found = {(f.path, f.line) for f in report.by_rule("CN-DS30")}
     assert found == {
         ("levels[1].entry.first_order_amount", 18),  # a purchase to become a seller
-        ("rewards[0].rates[0]", 24),                 # 高级直销员: 30% margin + 15% commission > 30%
-        ("rewards[0]", 22),                          # 5% to the referrer: pay on others' sales
-        ("rewards[1].period", 27),                   # paid once a year
-        ("returns.window_days", 41),                 # exit right shorter than 60 days
-        ("settlement.frozen_days", 38),              # frozen 45 days: paid less often than monthly
+        ("rewards[0].rates[0]", 24),  # 高级直销员: 30% margin + 15% commission > 30%
+        ("rewards[0]", 22),  # 5% to the referrer: pay on others' sales
+        ("rewards[1].period", 27),  # paid once a year
+        ("returns.window_days", 41),  # exit right shorter than 60 days
+        ("settlement.frozen_days", 38),  # frozen 45 days: paid less often than monthly
     }
     cap = next(f for f in report.by_rule("CN-DS30") if f.path == "rewards[0].rates[0]")
     assert "45%" in cap.message_en and "高级直销员" in cap.message_en
@@ -222,8 +229,11 @@ def test_cn_ds30_checks_every_direct_selling_limit():
 
 def test_cn_ds30_near_misses():
     # the same plan without the licence claim: CN-DS30 is silent
-    text = (LINT_PLANS / "direct-selling.yaml").read_text(encoding="utf-8").replace(
-        "direct_selling: true", "direct_selling: false")
+    text = (
+        (LINT_PLANS / "direct-selling.yaml")
+        .read_text(encoding="utf-8")
+        .replace("direct_selling: true", "direct_selling: false")
+    )
     from weishang.plans import parse_plan
 
     assert hits(lint(parse_plan(text, "ds.yaml"), "cn"), "CN-DS30") == []
@@ -245,9 +255,11 @@ def test_cn_ret_no_returns_or_a_hollow_one():
     assert hits(report, "CN-RET") == [("returns", "MED")] and report.by_rule("CN-RET")[0].line is None
     assert "reported, not verified" in report.by_rule("CN-RET")[0].message_en
     assert hits(lint(plan(returns="returns: {window_days: 7, refund_rate: 0.9}\n"), "cn"), "CN-RET") == [
-        ("returns.window_days", "MED")]
+        ("returns.window_days", "MED")
+    ]
     assert hits(lint(plan(returns="returns: {window_days: 365, refund_rate: 0}\n"), "cn"), "CN-RET") == [
-        ("returns.refund_rate", "MED")]
+        ("returns.refund_rate", "MED")
+    ]
 
 
 def test_cn_ret_near_miss():
@@ -278,8 +290,11 @@ def test_wx_l2_three_levels_counting_the_seller():
       - {id: ladder, type: team_volume, metric: team_retail, ladder: [{from: 1000, rate: 0.02}]}
     """
     report = lint(plan(rewards=rewards), "wechat")
-    assert hits(report, "WX-L2") == [("rewards[0].rates[1]", "HIGH"), ("rewards[1].rates[2]", "HIGH"),
-                                     ("rewards[2].metric", "HIGH")]
+    assert hits(report, "WX-L2") == [
+        ("rewards[0].rates[1]", "HIGH"),
+        ("rewards[1].rates[2]", "HIGH"),
+        ("rewards[2].metric", "HIGH"),
+    ]
     assert "A→B→C" in report.by_rule("WX-L2")[0].message_en
 
 
@@ -385,8 +400,11 @@ def test_us_buy_rank_or_reward_from_own_purchases():
     """
     upgrades = "upgrades:\n  - {to: partner, any: [{cumulative_purchase: 5000}]}\n"
     report = lint(plan(levels=PAID_VIP, rewards=rewards, upgrades=upgrades), "us")
-    assert hits(report, "US-BUY") == [("levels[1].entry.first_order_amount", "HIGH"), ("rewards[0].type", "HIGH"),
-                                      ("upgrades[0].any[0]", "HIGH")]
+    assert hits(report, "US-BUY") == [
+        ("levels[1].entry.first_order_amount", "HIGH"),
+        ("rewards[0].type", "HIGH"),
+        ("upgrades[0].any[0]", "HIGH"),
+    ]
 
 
 def test_us_buy_near_miss_retail_based():
@@ -408,11 +426,16 @@ levels:
 
 def test_us_inv_minimums_without_a_full_buyback():
     report = lint(plan(levels=LOADED, returns=""), "us")
-    assert hits(report, "US-INV") == [("levels[0].min_restock_qty", "HIGH"),
-                                      ("levels[1].entry.first_order_amount", "HIGH"), ("returns", "HIGH")]
+    assert hits(report, "US-INV") == [
+        ("levels[0].min_restock_qty", "HIGH"),
+        ("levels[1].entry.first_order_amount", "HIGH"),
+        ("returns", "HIGH"),
+    ]
     weak = lint(plan(levels=LOADED, returns="returns: {window_days: 90, refund_rate: 0.5}\n"), "us")
-    assert hits(weak, "US-INV") == [("levels[0].min_restock_qty", "HIGH"),
-                                    ("levels[1].entry.first_order_amount", "HIGH")]
+    assert hits(weak, "US-INV") == [
+        ("levels[0].min_restock_qty", "HIGH"),
+        ("levels[1].entry.first_order_amount", "HIGH"),
+    ]
 
 
 def test_us_inv_near_miss_full_buyback():
@@ -454,8 +477,7 @@ def test_uk_ts_pay_for_others_participation_and_no_cooling_off_refund():
       - {id: share, type: retail_commission, rates: [0.10, 0.02]}
     """
     report = lint(plan(rewards=rewards, returns=""), "uk")
-    assert hits(report, "UK-TS") == [("returns", "HIGH"), ("rewards[0].rates", "HIGH"),
-                                     ("rewards[1].rates[1]", "HIGH")]
+    assert hits(report, "UK-TS") == [("returns", "HIGH"), ("rewards[0].rates", "HIGH"), ("rewards[1].rates[1]", "HIGH")]
     short = lint(plan(returns="returns: {window_days: 10, refund_rate: 0.9}\n"), "uk")
     assert hits(short, "UK-TS") == [("returns.window_days", "HIGH")]
 
@@ -469,10 +491,29 @@ def test_uk_ts_near_miss():
 
 def test_every_rulebook_rule_is_in_the_table():
     assert [r.id for r in RULES] == [
-        "CN-FEE", "CN-HEAD", "CN-TEAM", "CN-LOCK", "CN-DS30", "CN-RET", "CN-CLAIM", "CN-EC",
-        "WX-L2", "WX-REB", "WX-SHARE", "WX-VIP",
-        "US-KOS", "US-BUY", "US-INV", "US-EARN", "EU-14", "UK-TS",
-        "CN-CRIM", "US-NONP", "EU-14-SIM", "ECON-LOSS", "ECON-INV",
+        "CN-FEE",
+        "CN-HEAD",
+        "CN-TEAM",
+        "CN-LOCK",
+        "CN-DS30",
+        "CN-RET",
+        "CN-CLAIM",
+        "CN-EC",
+        "WX-L2",
+        "WX-REB",
+        "WX-SHARE",
+        "WX-VIP",
+        "US-KOS",
+        "US-BUY",
+        "US-INV",
+        "US-EARN",
+        "EU-14",
+        "UK-TS",
+        "CN-CRIM",
+        "US-NONP",
+        "EU-14-SIM",
+        "ECON-LOSS",
+        "ECON-INV",
     ]
 
 

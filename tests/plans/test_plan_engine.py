@@ -43,8 +43,13 @@ def test_referral_failing_generation_pays_nothing_and_nothing_is_compressed():
     assert by_beneficiary(lines) == {3: D("100.00"), 1: D("20.00")}  # 5% and 1%: A keeps generation 3's rate
     assert [(line.beneficiary, line.generation) for line in lines] == [(3, 1), (1, 3)]
     line = lines[0]
-    assert (line.rule_id, line.kind, line.payer, line.plan_id, line.plan_version) == ("peer", "reward", "company",
-                                                                                     "test-plan", 3)
+    assert (line.rule_id, line.kind, line.payer, line.plan_id, line.plan_version) == (
+        "peer",
+        "reward",
+        "company",
+        "test-plan",
+        3,
+    )
     assert line.explanation["rate"] == "0.05" and line.explanation["generation"] == 1
     assert line.explanation["buyer_level"] == "city" and line.explanation["beneficiary_level"] == "city"
     assert line.explanation["buyer_name"] == "王芳" and line.explanation["beneficiary_name"] == "#3"
@@ -206,8 +211,10 @@ MARCH = PeriodClosed(event_id="close:month:2025-03", period="month", start=date(
 
 def _three_level_tree() -> InMemoryHierarchy:
     # A(1) ← B(2), C(3); B ← D(4). Personal purchases in March: A 100k, B 200k, C 50k, D 150k.
-    view = tree({1: ("partner", None), 2: ("general", 1), 3: ("general", 1), 4: ("province", 2)},
-                names={1: "王芳", 2: "李娜", 3: "张伟", 4: "刘洋"})
+    view = tree(
+        {1: ("partner", None), 2: ("general", 1), 3: ("general", 1), 4: ("province", 2)},
+        names={1: "王芳", 2: "李娜", 3: "张伟", 4: "刘洋"},
+    )
     for agent, amount in [(1, "100000"), (2, "200000"), (3, "50000"), (4, "150000")]:
         view.add_order(order("restock", amount, buyer=agent, when="2025-03-10"))
     view.add_order(order("restock", "999999", buyer=4, when="2025-04-01"))  # next month: not counted
@@ -228,16 +235,19 @@ def test_team_ladder_with_differential_on_a_three_level_tree():
     assert a.explanation["rate"] == "0.05" and a.explanation["differential_subtracted"] == "17500.00"
     assert "agent 2: 5% × 350000.00 = 17500.00" in a.explanation["subtracted_detail"]
     assert a.explanation_en == (
-        "¥7,500.00 = 5% × team volume ¥500,000.00 (step 2) − ¥17,500.00 earned in sub-teams of 李娜 (team, 2025-03)")
+        "¥7,500.00 = 5% × team volume ¥500,000.00 (step 2) − ¥17,500.00 earned in sub-teams of 李娜 (team, 2025-03)"
+    )
     assert a.explanation_zh == (
-        "¥7,500.00 = 团队进货额 ¥500,000.00 × 5%（第 2 档） − 李娜 的下级团队已得 ¥17,500.00（团队奖，2025-03）")
+        "¥7,500.00 = 团队进货额 ¥500,000.00 × 5%（第 2 档） − 李娜 的下级团队已得 ¥17,500.00（团队奖，2025-03）"
+    )
     d = next(line for line in lines if line.beneficiary == 4)  # nothing below D reached a step
     assert d.explanation_en == "¥4,500.00 = 3% × team volume ¥150,000.00 (step 1) (team, 2025-03)"
 
 
 def test_team_ladder_without_differential_pays_every_level_its_full_rate():
     lines = Engine(plan_with(LADDER.replace("differential: true", "differential: false"))).process(
-        MARCH, _three_level_tree())
+        MARCH, _three_level_tree()
+    )
     assert by_beneficiary(lines) == {4: D("4500.00"), 2: D("17500.00"), 1: D("25000.00")}
 
 
@@ -278,16 +288,22 @@ def test_target_award_gives_a_prize_to_everyone_over_the_threshold():
     assert line.explanation["figure"] == "60000"
     assert line.explanation["beneficiary_name"] == "王芳"
     assert line.explanation_en == (
-        "¥2,000.00 = cost of trip 泰国游: 王芳's personal purchase ¥60,000.00 ≥ ¥50,000.00 (trip, 2025-Q1)")
+        "¥2,000.00 = cost of trip 泰国游: 王芳's personal purchase ¥60,000.00 ≥ ¥50,000.00 (trip, 2025-Q1)"
+    )
     assert line.explanation_zh == (
-        "¥2,000.00 = 旅游“泰国游”的品牌成本：王芳 的个人进货额 ¥60,000.00 ≥ ¥50,000.00（目标奖，2025-Q1）")
+        "¥2,000.00 = 旅游“泰国游”的品牌成本：王芳 的个人进货额 ¥60,000.00 ≥ ¥50,000.00（目标奖，2025-Q1）"
+    )
     assert Engine(plan_with(TRIP)).process(MARCH, view) == []  # a month close does not settle a quarter award
-    cash = plan_with(TRIP.replace("{kind: trip, name: 泰国游, cost: 2000}", "{kind: cash, amount: 888}").replace(
-        "threshold: 50000", "threshold: 40000"))
+    cash = plan_with(
+        TRIP.replace("{kind: trip, name: 泰国游, cost: 2000}", "{kind: cash, amount: 888}").replace(
+            "threshold: 50000", "threshold: 40000"
+        )
+    )
     lines = Engine(cash).process(q1, view)
     assert by_beneficiary(lines) == {1: D("888.00"), 2: D("888.00")}
     assert lines[1].explanation_en == (
-        "¥888.00 cash prize: #2's personal purchase ¥40,000.00 ≥ ¥40,000.00 (trip, 2025-Q1)")
+        "¥888.00 cash prize: #2's personal purchase ¥40,000.00 ≥ ¥40,000.00 (trip, 2025-Q1)"
+    )
 
 
 def test_target_award_on_new_referrals_counts_heads():
@@ -309,13 +325,20 @@ def test_margin_goes_to_the_seller_and_is_paid_by_the_buyer():
     view = tree({1: ("general", None), 2: ("city", 1)}, names={1: "张伟", 2: "李娜"})
     # 10 × GLOW-30ML: city pays 1,700, the general's cost is 10 × 110 = 1,100
     (line,) = Engine(plan).process(order("restock", "1700", buyer=2, seller=1, cost="1100", order_id="O-M"), view)
-    assert (line.beneficiary, line.amount, line.kind, line.rule_id, line.payer) == (1, D("600.00"), "margin",
-                                                                                   "margin", 2)
+    assert (line.beneficiary, line.amount, line.kind, line.rule_id, line.payer) == (
+        1,
+        D("600.00"),
+        "margin",
+        "margin",
+        2,
+    )
     assert line.explanation_en == (
         "¥600.00 = 李娜 paid ¥1,700.00 − 张伟's cost ¥1,100.00 "
-        "(margin on order O-M, paid by the buyer, not by the brand)")
+        "(margin on order O-M, paid by the buyer, not by the brand)"
+    )
     assert line.explanation_zh == (
-        "¥600.00 = 李娜 支付 ¥1,700.00 − 张伟 的成本 ¥1,100.00（订单 O-M 的差价利润，由买方支付，非品牌奖励）")
+        "¥600.00 = 李娜 支付 ¥1,700.00 − 张伟 的成本 ¥1,100.00（订单 O-M 的差价利润，由买方支付，非品牌奖励）"
+    )
     (line,) = Engine(plan).process(order("retail", "298", seller=2, bound=2, cost="170", order_id="O-C"), view)
     assert (line.beneficiary, line.amount, line.payer) == (2, D("128.00"), "customer")
     assert line.explanation_en.startswith("¥128.00 = a customer paid ¥298.00 − 李娜's cost ¥170.00")
@@ -328,17 +351,27 @@ def test_margin_goes_to_the_seller_and_is_paid_by_the_buyer():
 def test_buyback_refunds_lots_bought_within_the_window():
     plan = plan_with("", returns="returns: {window_days: 365, refund_rate: 0.90}\n")
     exit_ = AgentExited(
-        event_id="exit:7", agent=7, at=at("2025-06-30"),
+        event_id="exit:7",
+        agent=7,
+        at=at("2025-06-30"),
         stock_lots=((at("2025-01-10"), D("1000")), (at("2024-05-01"), D("500")), (at("2024-06-30", 13), D("100"))),
     )
     (line,) = Engine(plan).process(exit_, InMemoryHierarchy())
-    assert (line.beneficiary, line.amount, line.kind, line.rule_id, line.payer) == (7, D("990.00"), "buyback",
-                                                                                   "returns", "company")
+    assert (line.beneficiary, line.amount, line.kind, line.rule_id, line.payer) == (
+        7,
+        D("990.00"),
+        "buyback",
+        "returns",
+        "company",
+    )
     assert line.explanation["lots_counted"] == 2 and line.explanation["lots_excluded"] == 1
-    assert line.explanation_en == ("¥990.00 = 90% × ¥1,100.00 stock #7 bought in the 365 days before exit "
-                                   "(2 lots; 1 older lot not bought back; buyback)")
+    assert line.explanation_en == (
+        "¥990.00 = 90% × ¥1,100.00 stock #7 bought in the 365 days before exit "
+        "(2 lots; 1 older lot not bought back; buyback)"
+    )
     assert line.explanation_zh == (
-        "¥990.00 = #7 退出前 365 天内进货的库存 ¥1,100.00 × 90%（2 批，另有 1 批超期不回购；退出回购）")
+        "¥990.00 = #7 退出前 365 天内进货的库存 ¥1,100.00 × 90%（2 批，另有 1 批超期不回购；退出回购）"
+    )
     assert Engine(plan_with("")).process(exit_, InMemoryHierarchy()) == []  # no returns section: no buyback
 
 
@@ -348,9 +381,15 @@ def test_buyback_refunds_lots_bought_within_the_window():
 @pytest.mark.parametrize(
     ("mode", "amount", "expected"),
     [
-        ("down", "100.10", "5.00"), ("half_up", "100.10", "5.01"), ("half_even", "100.10", "5.00"),
-        ("down", "100.30", "5.01"), ("half_up", "100.30", "5.02"), ("half_even", "100.30", "5.02"),
-        ("down", "123.45", "6.17"), ("half_up", "123.45", "6.17"), ("half_even", "123.45", "6.17"),
+        ("down", "100.10", "5.00"),
+        ("half_up", "100.10", "5.01"),
+        ("half_even", "100.10", "5.00"),
+        ("down", "100.30", "5.01"),
+        ("half_up", "100.30", "5.02"),
+        ("half_even", "100.30", "5.02"),
+        ("down", "123.45", "6.17"),
+        ("half_up", "123.45", "6.17"),
+        ("half_even", "123.45", "6.17"),
     ],
 )
 def test_each_line_is_rounded_once_as_settlement_says(mode, amount, expected):
@@ -363,8 +402,11 @@ def test_each_line_is_rounded_once_as_settlement_says(mode, amount, expected):
         how = {"down": "rounded down", "half_up": "rounded half-up", "half_even": "rounded half-even"}[mode]
         assert line.explanation_en.startswith(f"¥{expected} = 5% × ¥100.10 order ")
         assert line.explanation_en.endswith(f"(1st generation, peer); exact ¥5.005, {how}")
-        assert line.explanation_zh.endswith("；精确值 ¥5.005，" + {"down": "向下", "half_up": "四舍五入",
-                                                                  "half_even": "四舍六入五成双"}[mode] + "取整到分")
+        assert line.explanation_zh.endswith(
+            "；精确值 ¥5.005，"
+            + {"down": "向下", "half_up": "四舍五入", "half_even": "四舍六入五成双"}[mode]
+            + "取整到分"
+        )
 
 
 def test_lines_that_round_to_zero_are_not_emitted():
@@ -377,8 +419,12 @@ def test_refunds_and_upgrades_emit_nothing_themselves():
     plan = plan_with(PEER)
     view = tree({1: ("city", None)})
     assert Engine(plan).process(OrderRefunded(event_id="r1", order_id="O-1", at=at("2025-03-01")), view) == []
-    assert Engine(plan).process(
-        AgentUpgraded(event_id="u1", agent=1, from_level="city", to_level="province", at=at("2025-03-01")), view) == []
+    assert (
+        Engine(plan).process(
+            AgentUpgraded(event_id="u1", agent=1, from_level="city", to_level="province", at=at("2025-03-01")), view
+        )
+        == []
+    )
 
 
 def _busy_plan():
@@ -403,7 +449,8 @@ def test_reverse_lines_negates_and_replays_to_the_same_keys():
     lines = Engine(plan).process(order("restock", "2000", buyer=4, seller=1, cost="1500", order_id="O-R"), view)
     reversed_ = reverse_lines(lines, "refund:O-R")
     assert sorted((line.rule_id, line.beneficiary, line.generation, -line.amount) for line in reversed_) == sorted(
-        (line.rule_id, line.beneficiary, line.generation, line.amount) for line in lines)
+        (line.rule_id, line.beneficiary, line.generation, line.amount) for line in lines
+    )
     assert {line.source_event for line in reversed_} == {"refund:O-R"}
     assert sum(line.amount for line in lines + reversed_) == 0
     assert reverse_lines(lines, "refund:O-R") == reversed_  # a replay: same lines, same keys
@@ -418,7 +465,8 @@ def test_the_in_memory_view_is_a_hierarchy_view():
 
 def test_events_refuse_floats_and_unknown_kinds():
     with pytest.raises(TypeError, match="not float"):
-        OrderCompleted(event_id="e", order_id="o", kind="restock", buyer=1, seller=None, amount=1.5,
-                       at=at("2025-03-01"))
+        OrderCompleted(
+            event_id="e", order_id="o", kind="restock", buyer=1, seller=None, amount=1.5, at=at("2025-03-01")
+        )
     with pytest.raises(ValueError, match="order kind"):
         order("wholesale", "10")

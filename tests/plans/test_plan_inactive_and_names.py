@@ -117,12 +117,14 @@ def test_retail_commission_inactive_bound_agent_near_miss_and_hit():
     lines = Engine(plan).process(event, tree(spec, names={1: "王芳", 2: "张伟"}, inactive=[2]))
     assert by_beneficiary(lines) == {1: D("15.00")}  # the referrer keeps generation 1's 3%
     assert lines[0].explanation_en == (
-        "¥15.00 = 3% × ¥500.00 retail order S-1 of a customer of 张伟 (1st generation, retail share)")
+        "¥15.00 = 3% × ¥500.00 retail order S-1 of a customer of 张伟 (1st generation, retail share)"
+    )
     assert lines[0].explanation_zh == "¥15.00 = 张伟 的顾客的 ¥500.00 零售单 S-1 × 3%（第 1 代，分享佣金）"
     lines = Engine(plan).process(event, tree(spec, names={1: "王芳", 2: "张伟"}))
     assert by_beneficiary(lines) == {2: D("50.00"), 1: D("15.00")}
     assert lines[0].explanation_en == (
-        "¥50.00 = 10% × ¥500.00 retail order S-1 of a customer of 张伟 (own customer, retail share)")
+        "¥50.00 = 10% × ¥500.00 retail order S-1 of a customer of 张伟 (own customer, retail share)"
+    )
     assert lines[0].explanation["bound_agent_name"] == "张伟"
 
 
@@ -167,8 +169,9 @@ NAMES = {1: "王芳", 2: "李娜", 3: "张伟", 4: "刘洋"}
 
 def _team(inactive=()) -> InMemoryHierarchy:
     # 王芳(1) ← 李娜(2), 张伟(3); 李娜 ← 刘洋(4). March purchases: 100k, 200k, 150k, 150k.
-    view = tree({1: ("partner", None), 2: ("general", 1), 3: ("general", 1), 4: ("province", 2)},
-                names=NAMES, inactive=inactive)
+    view = tree(
+        {1: ("partner", None), 2: ("general", 1), 3: ("general", 1), 4: ("province", 2)}, names=NAMES, inactive=inactive
+    )
     for agent, amount in [(1, "100000"), (2, "200000"), (3, "150000"), (4, "150000")]:
         view.add_order(order("restock", amount, buyer=agent, when="2025-03-10"))
     return view
@@ -181,9 +184,11 @@ def test_team_ladder_all_active_names_every_sub_team():
     top = next(line for line in lines if line.beneficiary == 1)
     assert top.explanation_en == (
         "¥8,000.00 = 5% × team volume ¥600,000.00 (step 2) − ¥22,000.00 earned in sub-teams of 李娜, 张伟 "
-        "(team ladder, 2025-03)")
+        "(team ladder, 2025-03)"
+    )
     assert top.explanation_zh == (
-        "¥8,000.00 = 团队进货额 ¥600,000.00 × 5%（第 2 档） − 李娜、张伟 的下级团队已得 ¥22,000.00（团队奖，2025-03）")
+        "¥8,000.00 = 团队进货额 ¥600,000.00 × 5%（第 2 档） − 李娜、张伟 的下级团队已得 ¥22,000.00（团队奖，2025-03）"
+    )
 
 
 def test_team_ladder_inactive_child_gets_nothing_and_the_upline_still_subtracts_it():
@@ -195,17 +200,21 @@ def test_team_ladder_inactive_child_gets_nothing_and_the_upline_still_subtracts_
     assert "agent 2: 5% × 350000.00 = 17500.00 (inactive: kept by the brand)" in top.explanation["subtracted_detail"]
     assert top.explanation_en == (
         "¥8,000.00 = 5% × team volume ¥600,000.00 (step 2) − ¥22,000.00 earned in sub-teams of "
-        "李娜 (inactive), 张伟 (team ladder, 2025-03)")
+        "李娜 (inactive), 张伟 (team ladder, 2025-03)"
+    )
     assert "李娜（已停用）、张伟 的下级团队已得 ¥22,000.00" in top.explanation_zh
 
 
 def test_team_ladder_inactive_top_near_miss_and_without_differential():
     assert 1 not in by_beneficiary(Engine(plan_with(LADDER)).process(MARCH, _team(inactive=[1])))
     flat = plan_with(LADDER.replace("differential: true", "differential: false"))
-    assert by_beneficiary(Engine(flat).process(MARCH, _team(inactive=[1, 4]))) == {2: D("17500.00"),
-                                                                                 3: D("4500.00")}
+    assert by_beneficiary(Engine(flat).process(MARCH, _team(inactive=[1, 4]))) == {2: D("17500.00"), 3: D("4500.00")}
     assert by_beneficiary(Engine(flat).process(MARCH, _team())) == {
-        1: D("30000.00"), 2: D("17500.00"), 3: D("4500.00"), 4: D("4500.00")}
+        1: D("30000.00"),
+        2: D("17500.00"),
+        3: D("4500.00"),
+        4: D("4500.00"),
+    }
 
 
 def test_team_ladder_sentence_stays_within_300_characters():
@@ -250,9 +259,11 @@ def test_target_award_inactive_winner_near_miss_and_hit():
     lines = Engine(plan_with(TRIP)).process(Q1, view())
     assert by_beneficiary(lines) == {1: D("2000.00"), 2: D("2000.00")}
     assert lines[1].explanation_en == (
-        "¥2,000.00 = cost of trip 泰国游: 李娜's personal purchase ¥50,000.00 ≥ ¥50,000.00 (quarter trip, 2025-Q1)")
+        "¥2,000.00 = cost of trip 泰国游: 李娜's personal purchase ¥50,000.00 ≥ ¥50,000.00 (quarter trip, 2025-Q1)"
+    )
     assert lines[1].explanation_zh == (
-        "¥2,000.00 = 旅游“泰国游”的品牌成本：李娜 的个人进货额 ¥50,000.00 ≥ ¥50,000.00（季度旅游奖，2025-Q1）")
+        "¥2,000.00 = 旅游“泰国游”的品牌成本：李娜 的个人进货额 ¥50,000.00 ≥ ¥50,000.00（季度旅游奖，2025-Q1）"
+    )
 
 
 # --- margin and buyback are paid whatever the status -------------------------------------------------------------
@@ -273,7 +284,8 @@ def test_buyback_pays_the_exited_agent():
     (line,) = Engine(plan).process(exit_, view)
     assert (line.beneficiary, line.amount, line.kind) == (7, D("900.00"), "buyback")
     assert line.explanation_en == (
-        "¥900.00 = 90% × ¥1,000.00 stock 王芳 bought in the 365 days before exit (1 lot; buyback)")
+        "¥900.00 = 90% × ¥1,000.00 stock 王芳 bought in the 365 days before exit (1 lot; buyback)"
+    )
     assert line.explanation["beneficiary_name"] == "王芳"
 
 
@@ -296,7 +308,8 @@ def test_reversals_repeat_the_named_sentence():
     (rev,) = reverse_lines(lines, "refund:R1")
     assert rev.amount == D("-150.00")
     assert rev.explanation_en == (
-        "Reversed by refund: ¥150.00 = 5% × ¥3,000.00 order R1 of 李娜 (1st generation, peer referral)")
+        "Reversed by refund: ¥150.00 = 5% × ¥3,000.00 order R1 of 李娜 (1st generation, peer referral)"
+    )
     assert rev.explanation_zh == "退款冲回：¥150.00 = 李娜 的 ¥3,000.00 订单 R1 × 5%（第 1 代，平级推荐奖）"
 
 
@@ -322,8 +335,11 @@ def forests(draw):
         referrer = draw(st.one_of(st.none(), st.integers(min_value=1, max_value=agent - 1))) if agent > 1 else None
         spec[agent] = (draw(st.sampled_from(LEVELS)), referrer)
     inactive = draw(st.sets(st.integers(min_value=1, max_value=n)))
-    purchases = draw(st.lists(st.tuples(st.integers(min_value=1, max_value=n),
-                                        st.integers(min_value=0, max_value=500_000)), max_size=30))
+    purchases = draw(
+        st.lists(
+            st.tuples(st.integers(min_value=1, max_value=n), st.integers(min_value=0, max_value=500_000)), max_size=30
+        )
+    )
     return spec, inactive, purchases
 
 
@@ -332,8 +348,10 @@ def forests(draw):
 def test_inactive_agents_lose_their_own_lines_and_nobody_else_gains(forest, test, differential):
     spec, inactive, purchases = forest
     plan = plan_with(
-        REFERRAL.replace("same", test) + LADDER.replace("rewards:\n", "").replace(
-            "differential: true", f"differential: {'true' if differential else 'false'}")
+        REFERRAL.replace("same", test)
+        + LADDER.replace("rewards:\n", "").replace(
+            "differential: true", f"differential: {'true' if differential else 'false'}"
+        )
         + RETAIL.replace("rewards:\n", "")
         + REBATE.replace("rewards:\n", "").replace("{city: 0.03}", "{city: 0.03, vip: 0.02}")
     )
@@ -346,6 +364,7 @@ def test_inactive_agents_lose_their_own_lines_and_nobody_else_gains(forest, test
     for event in [*events, MARCH]:
         all_lines = Engine(plan).process(event, everyone)
         lines = Engine(plan).process(event, some)
+
         def figures(found):
             return [(line.key, line.amount, line.kind, line.payer, line.explanation["full_amount"]) for line in found]
 

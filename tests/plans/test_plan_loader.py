@@ -63,9 +63,19 @@ def test_glow_tiered_holds_the_demo_brand():
     assert plan.level_codes == ("partner", "general", "province", "city", "vip")
     assert [plan.level(c).name for c in plan.level_codes] == ["联创", "总代", "省代", "市代", "特约"]
     assert [plan.level(c).entry.first_order_amount for c in plan.level_codes] == [
-        Decimal("100000"), Decimal("20000"), Decimal("6000"), Decimal("2000"), Decimal("298")]
+        Decimal("100000"),
+        Decimal("20000"),
+        Decimal("6000"),
+        Decimal("2000"),
+        Decimal("298"),
+    ]
     assert [plan.level(c).discount for c in plan.level_codes] == [
-        Decimal("0.30"), Decimal("0.40"), Decimal("0.50"), Decimal("0.60"), Decimal("0.80")]
+        Decimal("0.30"),
+        Decimal("0.40"),
+        Decimal("0.50"),
+        Decimal("0.60"),
+        Decimal("0.80"),
+    ]
     assert [plan.level(c).min_restock_qty for c in plan.level_codes] == [100, 20, 10, 5, 1]
     assert plan.rank("partner") == 1 and plan.rank("vip") == 5
     assert plan.is_higher("general", "city") and not plan.is_higher("vip", "city")
@@ -124,12 +134,16 @@ def test_defaults_fill_the_optional_sections():
 
 
 def test_reward_defaults():
-    plan = parse_plan(BASE + textwrap.dedent("""\
+    plan = parse_plan(
+        BASE
+        + textwrap.dedent("""\
         rewards:
           - {id: ref, type: referral, rates: [0.05]}
           - {id: team, type: team_volume, ladder: [{from: 0, rate: 0.01}]}
           - {id: award, type: target_award, threshold: 1000, prize: {kind: cash, amount: 100}}
-        """), "p.yaml")
+        """),
+        "p.yaml",
+    )
     ref, team, award = plan.rewards
     assert (ref.referee_level, ref.base, ref.payer, ref.window_days) == ("any", "referee_purchase", "company", None)
     assert (team.period, team.metric, team.differential) == ("month", "team_purchase", True)
@@ -165,89 +179,290 @@ def test_a_missing_file_is_an_issue_not_a_traceback(tmp_path):
 
 CASES = [
     # (name, yaml text, path, line, column, words in the message)
-    ("discount above 1", BASE.replace("discount: 0.80", "discount: 1.4"),
-     "levels[2].discount", 17, 15, "levels[2].discount: 1.4 is above 1; expected 1 or less"),
-    ("discount zero", BASE.replace("discount: 0.80", "discount: 0"),
-     "levels[2].discount", 17, 15, "levels[2].discount: 0 is not above 0; expected a number greater than 0"),
-    ("lower level pays less", BASE.replace("discount: 0.60", "discount: 0.30"),
-     "levels[1].discount", 13, 15, "0.30 is below 0.40, the discount of the higher level general"),
-    ("unknown key", BASE.replace("    discount: 0.60", "    discont: 0.60"),
-     "levels[1].discont", 13, 5, "unknown key 'discont' (did you mean 'discount'?)"),
-    ("unknown kind", BASE.replace("kind: tiered", "kind: tierd"),
-     "kind", 4, 7,
-     "kind: the text 'tierd' is not allowed (did you mean 'tiered'?); expected 'tiered' or 'social_mall'"),
-    ("missing name", BASE.replace("name: 演示\n", ""),
-     "name", 1, 1, "name: this required key is missing"),
-    ("id not a slug", BASE.replace("id: demo", "id: Demo Plan"),
-     "id", 1, 5, "id: the text 'Demo Plan' is not a slug; expected lowercase letters"),
-    ("version zero", BASE.replace("version: 1", "version: 0"),
-     "version", 2, 10, "version: 0 is below 1; expected 1 or more"),
-    ("version not an integer", BASE.replace("version: 1", "version: one"),
-     "version", 2, 10, "version: expected a whole number, got the text 'one'"),
-    ("two entry keys", BASE.replace("{first_order_amount: 298}", "{first_order_amount: 298, free: true}"),
-     "levels[2].entry", 16, 12, "expected exactly one of first_order_amount: N, gift_pack: SKU or free: true, got 2"),
-    ("duplicate level code", BASE.replace("code: city", "code: general"),
-     "levels[1].code", 10, 11, "'general' is already the code of levels[0]; level codes must be unique"),
-    ("unknown time zone", BASE + "timezone: Asia/Shanghia\n",
-     "timezone", 18, 11, "'Asia/Shanghia' is not a known time zone; expected an IANA name"),
-    ("price for an unknown level", BASE + "prices:\n  GLOW-30ML: {retail: 298, genral: 110}\n",
-     "prices.GLOW-30ML.genral", 19, 28,
-     "'genral' is not a level code (did you mean 'general'?); expected retail or one of"),
-    ("price with three decimals", BASE + "prices:\n  GLOW-30ML: {retail: 298.005}\n",
-     "prices.GLOW-30ML.retail", 19, 23, "298.005 has more than 2 decimal places"),
-    ("expiring binding without days", BASE + "customer_binding: {mode: expiring}\n",
-     "customer_binding.days", 18, 19, "mode: expiring needs days"),
-    ("fee rate of 1", BASE + "settlement:\n  withdraw_fee_rate: 1\n",
-     "settlement.withdraw_fee_rate", 19, 22, "1 is not below 1; expected a number less than 1"),
-    ("rounding mode", BASE + "settlement: {rounding: up}\n",
-     "settlement.rounding", 18, 24, "'up' is not allowed; expected 'down', 'half_up' or 'half_even'"),
-    ("unknown reward type", BASE + "rewards:\n  - {id: r, type: referal, rates: [0.1]}\n",
-     "rewards[0].type", 19, 19, "'referal' is not a reward type (did you mean 'referral'?)"),
-    ("reward without type", BASE + "rewards:\n  - {id: r, rates: [0.1]}\n",
-     "rewards[0]", 19, 5, "the key 'type' is missing; expected one of: referral, retail_commission"),
-    ("rate above 1", BASE + "rewards:\n  - id: r\n    type: referral\n    rates: [0.05, 2]\n",
-     "rewards[0].rates[1]", 21, 19, "rewards[0].rates[1]: 2 is above 1"),
-    ("per_head with rates", BASE + "rewards:\n  - id: r\n    type: referral\n    base: per_head\n    rates: [0.1]\n",
-     "rewards[0].rates", 22, 12, "rates go with base: referee_purchase; with base: per_head write amounts"),
-    ("referee_purchase without rates", BASE + "rewards:\n  - {id: r, type: referral}\n",
-     "rewards[0].rates", 19, 5, "base: referee_purchase needs rates"),
-    ("rates_by_level unknown level", BASE + "rewards:\n  - id: r\n    type: self_purchase_rebate\n"
-     "    rates_by_level: {vip: 0.02, vipp: 0.03}\n",
-     "rewards[0].rates_by_level.vipp", 21, 33, "'vipp' is not a level code (did you mean 'vip'?)"),
-    ("rebate with rate and rates_by_level", BASE + "rewards:\n  - id: r\n    type: self_purchase_rebate\n"
-     "    rate: 0.02\n    rates_by_level: {vip: 0.02}\n",
-     "rewards[0]", 19, 5, "expected exactly one of rate or rates_by_level, got both"),
-    ("ladder not increasing", BASE + "rewards:\n  - id: t\n    type: team_volume\n    ladder:\n"
-     "      - {from: 300000, rate: 0.03}\n      - {from: 100000, rate: 0.05}\n",
-     "rewards[0].ladder[1].from", 23, 16, "100000 is not above the previous step's 300000"),
-    ("ladder rate falls", BASE + "rewards:\n  - id: t\n    type: team_volume\n    ladder:\n"
-     "      - {from: 100000, rate: 0.05}\n      - {from: 300000, rate: 0.03}\n",
-     "rewards[0].ladder[1].rate", 23, 30, "0.03 is below the previous step's 0.05"),
-    ("cash prize without amount", BASE + "rewards:\n  - id: a\n    type: target_award\n    threshold: 100\n"
-     "    prize: {kind: cash, name: 红包}\n",
-     "rewards[0].prize.amount", 22, 12, "a cash prize needs amount"),
-    ("trip prize without cost", BASE + "rewards:\n  - id: a\n    type: target_award\n    threshold: 100\n"
-     "    prize: {kind: trip, name: 泰国游, amount: 2000}\n",
-     "rewards[0].prize.cost", 22, 12, "a trip prize needs cost: what it costs the brand"),
-    ("duplicate reward ids", BASE + "rewards:\n  - {id: r, type: referral, rates: [0.1]}\n"
-     "  - {id: r, type: referral, rates: [0.2]}\n",
-     "rewards[1].id", 20, 10, "'r' is already the id of rewards[0]; reward ids must be unique"),
-    ("reserved reward id", BASE + "rewards:\n  - {id: margin, type: referral, rates: [0.1]}\n",
-     "rewards[0].id", 19, 10, "'margin' is reserved"),
-    ("upgrade to an unknown level", BASE + "upgrades:\n  - to: generel\n    any: [{direct_referrals: 3}]\n",
-     "upgrades[0].to", 19, 9, "'generel' is not a level code (did you mean 'general'?)"),
-    ("upgrade to the lowest level", BASE + "upgrades:\n  - to: vip\n    any: [{direct_referrals: 3}]\n",
-     "upgrades[0].to", 19, 9, "'vip' is the lowest level; nobody can upgrade to it"),
-    ("upgrade with any and all", BASE + "upgrades:\n  - to: city\n    any: [{direct_referrals: 3}]\n"
-     "    all: [{cumulative_spend: 3}]\n",
-     "upgrades[0]", 19, 5, "expected exactly one of any: [conditions] or all: [conditions], got both"),
-    ("condition with two keys", BASE + "upgrades:\n  - to: city\n    any:\n"
-     "      - {direct_referrals: 3, cumulative_spend: 100}\n",
-     "upgrades[0].any[0]", 21, 9, "expected exactly one condition key"),
-    ("unknown condition", BASE + "upgrades:\n  - to: city\n    any:\n      - {same_level_referral: 3}\n",
-     "upgrades[0].any[0].same_level_referral", 21, 10, "(did you mean 'same_level_referrals'?)"),
-    ("returns refund above 1", BASE + "returns: {window_days: 365, refund_rate: 1.2}\n",
-     "returns.refund_rate", 18, 42, "returns.refund_rate: 1.2 is above 1"),
+    (
+        "discount above 1",
+        BASE.replace("discount: 0.80", "discount: 1.4"),
+        "levels[2].discount",
+        17,
+        15,
+        "levels[2].discount: 1.4 is above 1; expected 1 or less",
+    ),
+    (
+        "discount zero",
+        BASE.replace("discount: 0.80", "discount: 0"),
+        "levels[2].discount",
+        17,
+        15,
+        "levels[2].discount: 0 is not above 0; expected a number greater than 0",
+    ),
+    (
+        "lower level pays less",
+        BASE.replace("discount: 0.60", "discount: 0.30"),
+        "levels[1].discount",
+        13,
+        15,
+        "0.30 is below 0.40, the discount of the higher level general",
+    ),
+    (
+        "unknown key",
+        BASE.replace("    discount: 0.60", "    discont: 0.60"),
+        "levels[1].discont",
+        13,
+        5,
+        "unknown key 'discont' (did you mean 'discount'?)",
+    ),
+    (
+        "unknown kind",
+        BASE.replace("kind: tiered", "kind: tierd"),
+        "kind",
+        4,
+        7,
+        "kind: the text 'tierd' is not allowed (did you mean 'tiered'?); expected 'tiered' or 'social_mall'",
+    ),
+    ("missing name", BASE.replace("name: 演示\n", ""), "name", 1, 1, "name: this required key is missing"),
+    (
+        "id not a slug",
+        BASE.replace("id: demo", "id: Demo Plan"),
+        "id",
+        1,
+        5,
+        "id: the text 'Demo Plan' is not a slug; expected lowercase letters",
+    ),
+    (
+        "version zero",
+        BASE.replace("version: 1", "version: 0"),
+        "version",
+        2,
+        10,
+        "version: 0 is below 1; expected 1 or more",
+    ),
+    (
+        "version not an integer",
+        BASE.replace("version: 1", "version: one"),
+        "version",
+        2,
+        10,
+        "version: expected a whole number, got the text 'one'",
+    ),
+    (
+        "two entry keys",
+        BASE.replace("{first_order_amount: 298}", "{first_order_amount: 298, free: true}"),
+        "levels[2].entry",
+        16,
+        12,
+        "expected exactly one of first_order_amount: N, gift_pack: SKU or free: true, got 2",
+    ),
+    (
+        "duplicate level code",
+        BASE.replace("code: city", "code: general"),
+        "levels[1].code",
+        10,
+        11,
+        "'general' is already the code of levels[0]; level codes must be unique",
+    ),
+    (
+        "unknown time zone",
+        BASE + "timezone: Asia/Shanghia\n",
+        "timezone",
+        18,
+        11,
+        "'Asia/Shanghia' is not a known time zone; expected an IANA name",
+    ),
+    (
+        "price for an unknown level",
+        BASE + "prices:\n  GLOW-30ML: {retail: 298, genral: 110}\n",
+        "prices.GLOW-30ML.genral",
+        19,
+        28,
+        "'genral' is not a level code (did you mean 'general'?); expected retail or one of",
+    ),
+    (
+        "price with three decimals",
+        BASE + "prices:\n  GLOW-30ML: {retail: 298.005}\n",
+        "prices.GLOW-30ML.retail",
+        19,
+        23,
+        "298.005 has more than 2 decimal places",
+    ),
+    (
+        "expiring binding without days",
+        BASE + "customer_binding: {mode: expiring}\n",
+        "customer_binding.days",
+        18,
+        19,
+        "mode: expiring needs days",
+    ),
+    (
+        "fee rate of 1",
+        BASE + "settlement:\n  withdraw_fee_rate: 1\n",
+        "settlement.withdraw_fee_rate",
+        19,
+        22,
+        "1 is not below 1; expected a number less than 1",
+    ),
+    (
+        "rounding mode",
+        BASE + "settlement: {rounding: up}\n",
+        "settlement.rounding",
+        18,
+        24,
+        "'up' is not allowed; expected 'down', 'half_up' or 'half_even'",
+    ),
+    (
+        "unknown reward type",
+        BASE + "rewards:\n  - {id: r, type: referal, rates: [0.1]}\n",
+        "rewards[0].type",
+        19,
+        19,
+        "'referal' is not a reward type (did you mean 'referral'?)",
+    ),
+    (
+        "reward without type",
+        BASE + "rewards:\n  - {id: r, rates: [0.1]}\n",
+        "rewards[0]",
+        19,
+        5,
+        "the key 'type' is missing; expected one of: referral, retail_commission",
+    ),
+    (
+        "rate above 1",
+        BASE + "rewards:\n  - id: r\n    type: referral\n    rates: [0.05, 2]\n",
+        "rewards[0].rates[1]",
+        21,
+        19,
+        "rewards[0].rates[1]: 2 is above 1",
+    ),
+    (
+        "per_head with rates",
+        BASE + "rewards:\n  - id: r\n    type: referral\n    base: per_head\n    rates: [0.1]\n",
+        "rewards[0].rates",
+        22,
+        12,
+        "rates go with base: referee_purchase; with base: per_head write amounts",
+    ),
+    (
+        "referee_purchase without rates",
+        BASE + "rewards:\n  - {id: r, type: referral}\n",
+        "rewards[0].rates",
+        19,
+        5,
+        "base: referee_purchase needs rates",
+    ),
+    (
+        "rates_by_level unknown level",
+        BASE + "rewards:\n  - id: r\n    type: self_purchase_rebate\n    rates_by_level: {vip: 0.02, vipp: 0.03}\n",
+        "rewards[0].rates_by_level.vipp",
+        21,
+        33,
+        "'vipp' is not a level code (did you mean 'vip'?)",
+    ),
+    (
+        "rebate with rate and rates_by_level",
+        BASE + "rewards:\n  - id: r\n    type: self_purchase_rebate\n    rate: 0.02\n    rates_by_level: {vip: 0.02}\n",
+        "rewards[0]",
+        19,
+        5,
+        "expected exactly one of rate or rates_by_level, got both",
+    ),
+    (
+        "ladder not increasing",
+        BASE + "rewards:\n  - id: t\n    type: team_volume\n    ladder:\n"
+        "      - {from: 300000, rate: 0.03}\n      - {from: 100000, rate: 0.05}\n",
+        "rewards[0].ladder[1].from",
+        23,
+        16,
+        "100000 is not above the previous step's 300000",
+    ),
+    (
+        "ladder rate falls",
+        BASE + "rewards:\n  - id: t\n    type: team_volume\n    ladder:\n"
+        "      - {from: 100000, rate: 0.05}\n      - {from: 300000, rate: 0.03}\n",
+        "rewards[0].ladder[1].rate",
+        23,
+        30,
+        "0.03 is below the previous step's 0.05",
+    ),
+    (
+        "cash prize without amount",
+        BASE + "rewards:\n  - id: a\n    type: target_award\n    threshold: 100\n    prize: {kind: cash, name: 红包}\n",
+        "rewards[0].prize.amount",
+        22,
+        12,
+        "a cash prize needs amount",
+    ),
+    (
+        "trip prize without cost",
+        BASE + "rewards:\n  - id: a\n    type: target_award\n    threshold: 100\n"
+        "    prize: {kind: trip, name: 泰国游, amount: 2000}\n",
+        "rewards[0].prize.cost",
+        22,
+        12,
+        "a trip prize needs cost: what it costs the brand",
+    ),
+    (
+        "duplicate reward ids",
+        BASE + "rewards:\n  - {id: r, type: referral, rates: [0.1]}\n  - {id: r, type: referral, rates: [0.2]}\n",
+        "rewards[1].id",
+        20,
+        10,
+        "'r' is already the id of rewards[0]; reward ids must be unique",
+    ),
+    (
+        "reserved reward id",
+        BASE + "rewards:\n  - {id: margin, type: referral, rates: [0.1]}\n",
+        "rewards[0].id",
+        19,
+        10,
+        "'margin' is reserved",
+    ),
+    (
+        "upgrade to an unknown level",
+        BASE + "upgrades:\n  - to: generel\n    any: [{direct_referrals: 3}]\n",
+        "upgrades[0].to",
+        19,
+        9,
+        "'generel' is not a level code (did you mean 'general'?)",
+    ),
+    (
+        "upgrade to the lowest level",
+        BASE + "upgrades:\n  - to: vip\n    any: [{direct_referrals: 3}]\n",
+        "upgrades[0].to",
+        19,
+        9,
+        "'vip' is the lowest level; nobody can upgrade to it",
+    ),
+    (
+        "upgrade with any and all",
+        BASE + "upgrades:\n  - to: city\n    any: [{direct_referrals: 3}]\n    all: [{cumulative_spend: 3}]\n",
+        "upgrades[0]",
+        19,
+        5,
+        "expected exactly one of any: [conditions] or all: [conditions], got both",
+    ),
+    (
+        "condition with two keys",
+        BASE + "upgrades:\n  - to: city\n    any:\n      - {direct_referrals: 3, cumulative_spend: 100}\n",
+        "upgrades[0].any[0]",
+        21,
+        9,
+        "expected exactly one condition key",
+    ),
+    (
+        "unknown condition",
+        BASE + "upgrades:\n  - to: city\n    any:\n      - {same_level_referral: 3}\n",
+        "upgrades[0].any[0].same_level_referral",
+        21,
+        10,
+        "(did you mean 'same_level_referrals'?)",
+    ),
+    (
+        "returns refund above 1",
+        BASE + "returns: {window_days: 365, refund_rate: 1.2}\n",
+        "returns.refund_rate",
+        18,
+        42,
+        "returns.refund_rate: 1.2 is above 1",
+    ),
 ]
 
 
@@ -272,8 +487,11 @@ def test_chinese_messages_for_common_mistakes():
 
 
 def test_every_problem_is_reported_at_once():
-    text = BASE.replace("kind: tiered", "kind: tierd").replace("discount: 0.80", "discount: 1.4").replace(
-        "    discount: 0.60", "    discont: 0.60")
+    text = (
+        BASE.replace("kind: tiered", "kind: tierd")
+        .replace("discount: 0.80", "discount: 1.4")
+        .replace("    discount: 0.60", "    discont: 0.60")
+    )
     issues = issues_of(text)
     # the misspelt key is reported once, as unknown with a suggestion (not also as missing)
     assert [i.path for i in issues] == ["kind", "levels[1].discont", "levels[2].discount"]
@@ -301,8 +519,13 @@ def test_empty_file_and_a_list_are_errors():
 
 
 def test_python_data_refuses_floats():
-    data = {"id": "d", "version": 1, "name": "n", "kind": "tiered",
-            "levels": [{"code": "a", "name": "A", "entry": {"free": True}, "discount": 0.5}]}
+    data = {
+        "id": "d",
+        "version": 1,
+        "name": "n",
+        "kind": "tiered",
+        "levels": [{"code": "a", "name": "A", "entry": {"free": True}, "discount": 0.5}],
+    }
     with pytest.raises(PlanError) as caught:
         plan_from_data(data)
     (issue,) = caught.value.issues
@@ -323,14 +546,35 @@ def test_plans_are_immutable():
 def test_json_schema_describes_every_top_level_key():
     schema = plan_json_schema()
     json.dumps(schema)  # serialisable
-    keys = {"id", "version", "name", "kind", "currency", "timezone", "jurisdiction", "direct_selling", "levels",
-            "prices", "supply", "customer_binding", "rewards", "upgrades", "settlement", "returns"}
+    keys = {
+        "id",
+        "version",
+        "name",
+        "kind",
+        "currency",
+        "timezone",
+        "jurisdiction",
+        "direct_selling",
+        "levels",
+        "prices",
+        "supply",
+        "customer_binding",
+        "rewards",
+        "upgrades",
+        "settlement",
+        "returns",
+    }
     assert keys == set(schema["properties"])
     assert set(schema["required"]) == {"id", "version", "name", "kind", "levels"}
     assert schema["additionalProperties"] is False
     reward_items = schema["properties"]["rewards"]["items"]
     assert set(reward_items["discriminator"]["mapping"]) == {
-        "referral", "retail_commission", "self_purchase_rebate", "team_volume", "target_award"}
+        "referral",
+        "retail_commission",
+        "self_purchase_rebate",
+        "team_volume",
+        "target_award",
+    }
     ladder = schema["$defs"]["LadderStep"]
     assert set(ladder["properties"]) == {"from", "rate"}
     upgrade = schema["$defs"]["Upgrade"]
@@ -349,8 +593,14 @@ def test_json_schema_describes_every_top_level_key():
 
     assert not {"gt", "ge", "lt", "le"} & set(keywords(schema))  # only JSON Schema keywords
     assert set(schema["$defs"]["Condition"]["properties"]) >= {
-        "cumulative_purchase", "single_order_amount", "same_level_referrals", "team_volume", "direct_referrals",
-        "cumulative_spend", "retail_sales"}
+        "cumulative_purchase",
+        "single_order_amount",
+        "same_level_referrals",
+        "team_volume",
+        "direct_referrals",
+        "cumulative_spend",
+        "retail_sales",
+    }
 
 
 def test_plan_model_is_the_public_type():
@@ -374,9 +624,9 @@ def test_a_lower_level_priced_below_a_higher_one_is_an_issue_with_line_and_colum
     where = {i.path: (i.line, i.column) for i in issues}
     assert set(where) == {"prices.A.city", "prices.B.general", "prices.C.vip"}, [str(i) for i in issues]
     a = next(i for i in issues if i.path == "prices.A.city")
-    assert lines[a.line - 1][a.column - 1:].startswith("100")
+    assert lines[a.line - 1][a.column - 1 :].startswith("100")
     assert "110" in a.message and "general" in a.message and "低等级" in a.message_zh
     b = next(i for i in issues if i.path == "prices.B.general")  # city pays 100 × 0.60 = 60 < 70
-    assert lines[b.line - 1][b.column - 1:].startswith("70") and "60" in b.message
+    assert lines[b.line - 1][b.column - 1 :].startswith("70") and "60" in b.message
     # equal prices, and written prices in order, are fine
     parse_plan(BASE + "prices:\n  A: {retail: 100, general: 60, city: 60, vip: 80}\n", "ok.yaml")

@@ -110,8 +110,13 @@ def test_same_inputs_same_lines_whatever_the_order_of_the_order_book(forest, lad
 
 
 @settings(max_examples=150, deadline=None, database=None)
-@given(forests(), st.lists(rates, min_size=1, max_size=4), st.sampled_from(["same", "lower", "higher", "any"]),
-       st.integers(min_value=1, max_value=25), money)
+@given(
+    forests(),
+    st.lists(rates, min_size=1, max_size=4),
+    st.sampled_from(["same", "lower", "higher", "any"]),
+    st.integers(min_value=1, max_value=25),
+    money,
+)
 def test_referral_pays_at_most_the_sum_of_its_rates_and_never_twice(forest, gen_rates, test, buyer, amount):
     spec, _ = forest
     buyer = min(buyer, len(spec))

@@ -15,15 +15,18 @@ PLANS_DIR = Path(weishang.plans.__file__).parent
 
 
 def _modules() -> list[str]:
-    return ["weishang.plans"] + [
-        f"weishang.plans.{m.name}" for m in pkgutil.iter_modules([str(PLANS_DIR)])
-    ]
+    return ["weishang.plans"] + [f"weishang.plans.{m.name}" for m in pkgutil.iter_modules([str(PLANS_DIR)])]
 
 
 def test_every_plans_module_imports_without_django():
     modules = _modules()
-    assert {"weishang.plans.schema", "weishang.plans.loader", "weishang.plans.engine",
-            "weishang.plans.memory", "weishang.plans.periods"} <= set(modules)
+    assert {
+        "weishang.plans.schema",
+        "weishang.plans.loader",
+        "weishang.plans.engine",
+        "weishang.plans.memory",
+        "weishang.plans.periods",
+    } <= set(modules)
     code = (
         "import importlib, json, sys\n"
         f"for name in {modules!r}:\n"

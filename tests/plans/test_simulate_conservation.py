@@ -27,8 +27,13 @@ def test_money_and_units_balance_every_month(name):
     assert all(row["money_balanced"] and row["units_balanced"] for row in result.market.conservation)
     money, units = cons["money"], cons["units"]
     assert Decimal(money["paid_in"]) == Decimal(money["paid_out"]) + Decimal(money["held_by_brand"])
-    assert units["shipped_into_channel"] == (units["sold_to_customers"] + units["used_by_participants"]
-                                             + units["held"] + units["stranded"] + units["returned_under_buyback"])
+    assert units["shipped_into_channel"] == (
+        units["sold_to_customers"]
+        + units["used_by_participants"]
+        + units["held"]
+        + units["stranded"]
+        + units["returned_under_buyback"]
+    )
     assert units["negative_stock"] == 0
     assert units["gift_packs_bought"] == units["gift_packs_used"]
 

@@ -26,8 +26,15 @@ def test_every_scenario_key_is_documented():
     for obj in vars(scenario_module).values():
         if isinstance(obj, type) and issubclass(obj, BaseModel) and obj.__module__ == scenario_module.__name__:
             keys |= {field.alias or name for name, field in obj.model_fields.items()}
-    assert {"market_size", "join_probability", "entry_level_mix", "loss_sensitivity", "extra_join_probability",
-            "unit_cost", "upgrade_reach"} <= keys
+    assert {
+        "market_size",
+        "join_probability",
+        "entry_level_mix",
+        "loss_sensitivity",
+        "extra_join_probability",
+        "unit_cost",
+        "upgrade_reach",
+    } <= keys
     assert sorted(k for k in keys if not _documented(text, k)) == []
 
 
@@ -49,7 +56,20 @@ def test_every_report_key_and_figure_is_documented():
 
 def test_every_metric_names_its_source():
     text = DOCS.read_text(encoding="utf-8")
-    for source in ("AARP", "BurnLounge", "FTC staff report", "Koscot", "Vemma", "Herbalife", "Omnitrition",
-                   "Amway", "公通字〔2013〕37号", "花生日记", "Bosley & McKeage", "arXiv 1904.08136",
-                   "Stivers, Smith & Jin", "直销管理条例 Art. 24"):
+    for source in (
+        "AARP",
+        "BurnLounge",
+        "FTC staff report",
+        "Koscot",
+        "Vemma",
+        "Herbalife",
+        "Omnitrition",
+        "Amway",
+        "公通字〔2013〕37号",
+        "花生日记",
+        "Bosley & McKeage",
+        "arXiv 1904.08136",
+        "Stivers, Smith & Jin",
+        "直销管理条例 Art. 24",
+    ):
         assert source in text, source

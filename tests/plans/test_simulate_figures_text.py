@@ -15,18 +15,21 @@ from weishang.plans.simulate import run_simulation
 from weishang.plans.simulate.text import summary
 
 
-@pytest.mark.parametrize(("value", "zh", "en"), [
-    (0, "0", "0"),
-    (500, "500", "500"),
-    (2_500, "2,500", "2.5k"),
-    (10_000, "1万", "10k"),
-    (15_000, "1.5万", "15k"),
-    (1_200_000, "120万", "1.2M"),
-    (100_000_000, "1亿", "100M"),
-    (250_000_000, "2.5亿", "250M"),
-    (-30_000, "−3万", "−30k"),
-    (-2_000_000_000, "−20亿", "−2,000M"),
-])
+@pytest.mark.parametrize(
+    ("value", "zh", "en"),
+    [
+        (0, "0", "0"),
+        (500, "500", "500"),
+        (2_500, "2,500", "2.5k"),
+        (10_000, "1万", "10k"),
+        (15_000, "1.5万", "15k"),
+        (1_200_000, "120万", "1.2M"),
+        (100_000_000, "1亿", "100M"),
+        (250_000_000, "2.5亿", "250M"),
+        (-30_000, "−3万", "−30k"),
+        (-2_000_000_000, "−20亿", "−2,000M"),
+    ],
+)
 def test_money_axis_ticks_read_in_wan_and_yi_or_k_and_m(value, zh, en):
     from weishang.plans.simulate.charts import money_tick
 
@@ -48,8 +51,13 @@ def test_the_charts_money_axes_use_the_formatter(tmp_path):
     result = run_simulation(example_plan("glow-tiered"), scenario(SMALL["glow-tiered"]), months=6, lint=False)
     report = dict(result.report)
     monthly = dict(report["monthly"])
-    for key in ("cash_collected", "brand_cash", "participant_purchases", "entry_and_upgrade_purchases",
-                "retail_to_non_participants"):
+    for key in (
+        "cash_collected",
+        "brand_cash",
+        "participant_purchases",
+        "entry_and_upgrade_purchases",
+        "retail_to_non_participants",
+    ):
         monthly[key] = [str(Decimal(v) * 1_000_000 + 100_000_000) for v in monthly[key]]
     report["monthly"] = monthly
     drawn = {}
@@ -57,8 +65,10 @@ def test_the_charts_money_axes_use_the_formatter(tmp_path):
 
     def savefig(fig, path, *args, **kwargs):
         fig.canvas.draw()
-        drawn[path.stem] = [[t.get_text() for t in ax.yaxis.get_ticklabels()] + [ax.yaxis.get_offset_text().get_text()]
-                            for ax in fig.axes]
+        drawn[path.stem] = [
+            [t.get_text() for t in ax.yaxis.get_ticklabels()] + [ax.yaxis.get_offset_text().get_text()]
+            for ax in fig.axes
+        ]
         return real_savefig(fig, path, *args, **kwargs)
 
     Figure.savefig = savefig
@@ -73,9 +83,16 @@ def test_the_charts_money_axes_use_the_formatter(tmp_path):
         assert any(t.endswith(("亿", "M")) for t in labels), (name, labels)
 
 
-@pytest.mark.parametrize(("value", "text"), [
-    (Decimal("136.361111"), "136.4"), (3.5, "3.5"), (12, "12"), (Decimal("4.04"), "4"), (1234.56, "1,234.6"),
-])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (Decimal("136.361111"), "136.4"),
+        (3.5, "3.5"),
+        (12, "12"),
+        (Decimal("4.04"), "4"),
+        (1234.56, "1,234.6"),
+    ],
+)
 def test_months_are_written_to_one_decimal(value, text):
     from weishang.plans.lint.base import months
 
@@ -89,8 +106,9 @@ def test_the_inventory_rule_writes_months_to_one_decimal():
 
 
 def test_the_english_summary_says_when_half_the_market_was_never_reached():
-    result = run_simulation(example_plan("glow-retail-first"), scenario(SMALL["glow-retail-first"]), months=2,
-                            lint=False)
+    result = run_simulation(
+        example_plan("glow-retail-first"), scenario(SMALL["glow-retail-first"]), months=2, lint=False
+    )
     report = result.public_report()
     report["growth"]["saturation_month"] = None
     line = next(ln for ln in summary(report, "en").splitlines() if "half the market" in ln)

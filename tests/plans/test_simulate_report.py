@@ -23,19 +23,33 @@ def tiered():
 
 # "What the simulator must report" (reference/compliance-rules.md), metric by metric.
 REQUIRED = [
-    ("loss", "loss_share"), ("loss", "by_cohort"), ("loss", "by_depth"),
-    ("income", "net"), ("income", "earnings"),
-    ("funding", "recruitment_funded_share"), ("funding", "retail_funded_share"),
+    ("loss", "loss_share"),
+    ("loss", "by_cohort"),
+    ("loss", "by_depth"),
+    ("income", "net"),
+    ("income", "earnings"),
+    ("funding", "recruitment_funded_share"),
+    ("funding", "retail_funded_share"),
     ("consumption", "internal_consumption_ratio"),
-    ("qualification", "purchases"), ("qualification", "share_of_participant_purchases"),
-    ("inventory", "peak_units"), ("inventory", "months_of_stock_peak"), ("inventory", "stranded_units"),
-    ("structure", "max_depth"), ("structure", "paid_depth"), ("structure", "subtrees_30_members_3_levels"),
+    ("qualification", "purchases"),
+    ("qualification", "share_of_participant_purchases"),
+    ("inventory", "peak_units"),
+    ("inventory", "months_of_stock_peak"),
+    ("inventory", "stranded_units"),
+    ("structure", "max_depth"),
+    ("structure", "paid_depth"),
+    ("structure", "subtrees_30_members_3_levels"),
     ("structure", "share_of_members_inside"),
-    ("growth", "saturation_month"), ("growth", "recruits_to_break_even"), ("growth", "never_recruited_share"),
-    ("attrition", "quit_within_12_months_share"), ("attrition", "purchases_by_new_entrants_share"),
+    ("growth", "saturation_month"),
+    ("growth", "recruits_to_break_even"),
+    ("growth", "never_recruited_share"),
+    ("attrition", "quit_within_12_months_share"),
+    ("attrition", "purchases_by_new_entrants_share"),
     ("surplus", "participant_surplus"),
-    ("brand", "payout_ratio"), ("monthly", "brand_cash"),
-    ("conservation", "money"), ("conservation", "units"),
+    ("brand", "payout_ratio"),
+    ("monthly", "brand_cash"),
+    ("conservation", "money"),
+    ("conservation", "units"),
 ]
 
 
@@ -51,13 +65,22 @@ def test_every_required_metric_is_reported(tiered):
     assert [row["group"] for row in report["loss"]["by_depth"]][:2] == ["1", "2"]
     assert report["loss"]["by_cohort"][0]["group"] == "2026-Q1"
     shares = report["funding"]
-    total = sum(shares[k] for k in ("recruitment_funded_share", "retail_funded_share",
-                                    "participant_purchase_funded_share"))
+    total = sum(
+        shares[k] for k in ("recruitment_funded_share", "retail_funded_share", "participant_purchase_funded_share")
+    )
     assert total == pytest.approx(1, abs=1e-5)
     months = report["monthly"]["month"]
     assert len(months) == 24 and months[0] == "2026-01"
-    for series in ("cash_collected", "brand_cash", "channel_inventory", "months_of_stock", "payout_ratio",
-                   "internal_consumption_ratio", "retail_to_non_participants", "participant_purchases"):
+    for series in (
+        "cash_collected",
+        "brand_cash",
+        "channel_inventory",
+        "months_of_stock",
+        "payout_ratio",
+        "internal_consumption_ratio",
+        "retail_to_non_participants",
+        "participant_purchases",
+    ):
         assert len(report["monthly"][series]) == 24, series
     assert set(report["monthly"]["active_by_level"]) == {"partner", "general", "province", "city", "vip"}
 
@@ -69,8 +92,9 @@ def test_money_in_the_report_is_exact_text(tiered):
     cash = sum((Decimal(v) for v in report["monthly"]["brand_cash_flow"]), Decimal(0))
     assert cash == Decimal(brand["cash_at_end"]) == Decimal(report["monthly"]["brand_cash"][-1])
     assert Decimal(report["funding"]["rewards_total"]) == sum(
-        (Decimal(report["funding"][k]) for k in ("recruitment_funded", "retail_funded",
-                                                  "participant_purchase_funded")), Decimal(0))
+        (Decimal(report["funding"][k]) for k in ("recruitment_funded", "retail_funded", "participant_purchase_funded")),
+        Decimal(0),
+    )
 
 
 def test_figures_feed_the_linter(tiered):
@@ -97,8 +121,17 @@ def test_the_lawful_plan_has_no_recruitment_funded_rewards():
 def test_outputs_written(tmp_path, tiered):
     files = tiered.write(tmp_path)
     names = sorted(p.name for p in files)
-    assert names == sorted(["report.json", "report.html", "agents_by_level.png", "cash_collected.png",
-                            "retail_vs_channel.png", "channel_inventory.png", "income_distribution.png"])
+    assert names == sorted(
+        [
+            "report.json",
+            "report.html",
+            "agents_by_level.png",
+            "cash_collected.png",
+            "retail_vs_channel.png",
+            "channel_inventory.png",
+            "income_distribution.png",
+        ]
+    )
     for png in tmp_path.glob("*.png"):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
@@ -112,8 +145,9 @@ def test_outputs_written(tmp_path, tiered):
 
 
 def test_out_dir_in_run_simulation(tmp_path):
-    result = run_simulation(example_plan("glow-social-mall"), scenario(SMALL["glow-social-mall"]), months=4,
-                            out_dir=tmp_path / "out")
+    result = run_simulation(
+        example_plan("glow-social-mall"), scenario(SMALL["glow-social-mall"]), months=4, out_dir=tmp_path / "out"
+    )
     assert (tmp_path / "out" / "report.html").exists() and result.out_dir == tmp_path / "out"
 
 

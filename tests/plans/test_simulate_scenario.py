@@ -124,8 +124,9 @@ def test_values_out_of_range(change, path, words):
 
 
 def test_checks_across_keys():
-    mix = issues(MINIMAL.replace("join_probability: 0.05}", "join_probability: 0.05,\n  entry_level_mix: "
-                                 "{vip: 0.5, city: 0.4}}"))
+    mix = issues(
+        MINIMAL.replace("join_probability: 0.05}", "join_probability: 0.05,\n  entry_level_mix: {vip: 0.5, city: 0.4}}")
+    )
     assert mix[0].path == "recruitment.entry_level_mix" and "add up to 0.9; expected exactly 1" in mix[0].message
     late = issues(MINIMAL + "months: 12\ncampaigns:\n  - {month: 13, kind: meeting}\n")
     assert late[0].path == "campaigns[0].month" and "after the run's last month (12)" in late[0].message
@@ -149,16 +150,25 @@ def test_yaml_problems_empty_files_and_unreadable_files(tmp_path):
 
 def test_floats_are_refused_when_data_is_passed_in():
     with pytest.raises(ScenarioError) as err:
-        scenario_from_data({"market_size": 10, "founders": {"vip": 1},
-                            "recruitment": {"contacts_per_agent_month": 5, "join_probability": 0.05},
-                            "retail": {"customers_per_agent_month": {"mean": 1}}})
+        scenario_from_data(
+            {
+                "market_size": 10,
+                "founders": {"vip": 1},
+                "recruitment": {"contacts_per_agent_month": 5, "join_probability": 0.05},
+                "retail": {"customers_per_agent_month": {"mean": 1}},
+            }
+        )
     assert "float" in err.value.issues[0].message
 
 
 def test_levels_and_products_are_checked_against_the_plan():
     plan = example_plan("glow-tiered")
-    sc = parse_scenario(MINIMAL.replace("{vip: 3}", "{vipp: 3}").replace(
-        "join_probability: 0.05}", "join_probability: 0.05, entry_level_mix: {vip: 0.5, boss: 0.5}}"), "m.yaml")
+    sc = parse_scenario(
+        MINIMAL.replace("{vip: 3}", "{vipp: 3}").replace(
+            "join_probability: 0.05}", "join_probability: 0.05, entry_level_mix: {vip: 0.5, boss: 0.5}}"
+        ),
+        "m.yaml",
+    )
     with pytest.raises(ScenarioError) as err:
         check_against_plan(sc, plan)
     found = {i.path: i for i in err.value.issues}
@@ -175,5 +185,14 @@ def test_levels_and_products_are_checked_against_the_plan():
 def test_json_schema_names_every_key():
     schema = scenario_json_schema()
     assert schema["title"] == "Weishang plan simulator scenario"
-    assert {"market_size", "founders", "recruitment", "retail", "restock_policy", "attrition", "campaigns",
-            "months", "seed"} <= set(schema["properties"])
+    assert {
+        "market_size",
+        "founders",
+        "recruitment",
+        "retail",
+        "restock_policy",
+        "attrition",
+        "campaigns",
+        "months",
+        "seed",
+    } <= set(schema["properties"])

@@ -48,11 +48,15 @@ def catalog(db, levels):
     # Chinese rules the linter rightly refuses glow-tiered and glow-social-mall (see test_gate.py).
     brand = Brand.objects.create(name="焕颜 GLOW", supply_mode=SupplyMode.CLOUD, jurisdiction="uk")
     product = Product.objects.create(name="焕颜修护系列")
-    skus = {code: SKU.objects.create(product=product, code=code, name=name, retail_price=Decimal(retail))
-            for code, name, retail in (("GLOW-30ML", "焕颜修护精华 30ml", "298"),
-                                       ("GLOW-50G", "焕颜修护面霜 50g", "198"),
-                                       ("GLOW-MASK5", "焕颜补水面膜 5片装", "99"),
-                                       ("GLOW-GIFT398", "焕颜大礼包", "398"))}
+    skus = {
+        code: SKU.objects.create(product=product, code=code, name=name, retail_price=Decimal(retail))
+        for code, name, retail in (
+            ("GLOW-30ML", "焕颜修护精华 30ml", "298"),
+            ("GLOW-50G", "焕颜修护面霜 50g", "198"),
+            ("GLOW-MASK5", "焕颜补水面膜 5片装", "99"),
+            ("GLOW-GIFT398", "焕颜大礼包", "398"),
+        )
+    }
     return SimpleNamespace(brand=brand, skus=skus)
 
 
@@ -82,16 +86,32 @@ def available(agent) -> Decimal:
 
 
 def receive(agent, sku, units: int) -> None:
-    stock.stock_move(moves=[stock.Move(stock.location_singleton(LocationKind.SUPPLIER),
-                                       stock.location_for_agent(agent, LocationKind.CLOUD), sku, units)],
-                     reason="receipt")
+    stock.stock_move(
+        moves=[
+            stock.Move(
+                stock.location_singleton(LocationKind.SUPPLIER),
+                stock.location_for_agent(agent, LocationKind.CLOUD),
+                sku,
+                units,
+            )
+        ],
+        reason="receipt",
+    )
 
 
 def stock_warehouse(sku, units: int) -> None:
     """The brand's warehouse receives ``units`` of ``sku`` from the supplier."""
-    stock.stock_move(moves=[stock.Move(stock.location_singleton(LocationKind.SUPPLIER),
-                                       stock.location_singleton(LocationKind.WAREHOUSE), sku, units)],
-                     reason="receipt")
+    stock.stock_move(
+        moves=[
+            stock.Move(
+                stock.location_singleton(LocationKind.SUPPLIER),
+                stock.location_singleton(LocationKind.WAREHOUSE),
+                sku,
+                units,
+            )
+        ],
+        reason="receipt",
+    )
 
 
 def pay(order) -> None:
@@ -116,17 +136,27 @@ def complete(buyer, lines, staff=None, **kw):
 
 @pytest.fixture
 def r():
-    return SimpleNamespace(balance=balance, frozen=frozen, available=available, receive=receive, pay=pay,
-                           complete=complete, stock_warehouse=stock_warehouse, process=rewards_process,
-                           verify=ledger_verify, activate=activate)
+    return SimpleNamespace(
+        balance=balance,
+        frozen=frozen,
+        available=available,
+        receive=receive,
+        pay=pay,
+        complete=complete,
+        stock_warehouse=stock_warehouse,
+        process=rewards_process,
+        verify=ledger_verify,
+        activate=activate,
+    )
 
 
 @pytest.fixture
 def warehouse_staff(db):
     """A staff user who approves and fills the brand's own orders."""
     user = get_user_model().objects.create_user(username="warehouse", password="pass-word-1", is_staff=True)
-    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="trade",
-                                                         codename__in=("change_order", "change_payment")))
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="trade", codename__in=("change_order", "change_payment"))
+    )
     return get_user_model().objects.get(pk=user.pk)
 
 

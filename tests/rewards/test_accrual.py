@@ -77,16 +77,19 @@ def test_release_after_the_frozen_days_then_withdraw_and_finance_pays(chain, r, 
     assert rewards_release(now=order.completed_at + timedelta(days=7)) == 2
     assert r.frozen(c2) == 0 and r.available(c2) == Decimal("170.00")
     with pytest.raises(BusinessError) as exc:  # the plan's minimum is ¥100
-        reward_withdraw(agent=c2, amount="99", method="alipay", account_name="李娜", account_no="13900001111",
-                        by=c2.user)
+        reward_withdraw(
+            agent=c2, amount="99", method="alipay", account_name="李娜", account_no="13900001111", by=c2.user
+        )
     assert exc.value.field == "amount"
-    w = reward_withdraw(agent=c2, amount="170", method="alipay", account_name="李娜", account_no="13900001111",
-                        by=c2.user)
+    w = reward_withdraw(
+        agent=c2, amount="170", method="alipay", account_name="李娜", account_no="13900001111", by=c2.user
+    )
     assert (w.fee, w.net) == (Decimal("1.02"), Decimal("168.98"))  # 0.6 %, rounded down
     assert r.available(c2) == 0
     with pytest.raises(Conflict):  # nothing left to withdraw twice
-        reward_withdraw(agent=c2, amount="100", method="alipay", account_name="李娜", account_no="13900001111",
-                        by=c2.user)
+        reward_withdraw(
+            agent=c2, amount="100", method="alipay", account_name="李娜", account_no="13900001111", by=c2.user
+        )
     withdrawal_approve(withdrawal=w, by=finance)
     withdrawal_mark_paid(withdrawal=w, by=finance, reference="ALI-20261127-1")
     assert r.balance(c2, Purpose.PAYOUTS_IN_TRANSIT) == 0

@@ -54,8 +54,7 @@ def staff(db, django_user_model):
     roles_sync()
 
     def make(role: str):
-        user = django_user_model.objects.create_user(username=f"{role}-staff", password="staff-pass-123",
-                                                     is_staff=True)
+        user = django_user_model.objects.create_user(username=f"{role}-staff", password="staff-pass-123", is_staff=True)
         user.groups.add(Group.objects.get(name=role_group_name(role)))
         return django_user_model.objects.get(pk=user.pk)
 
@@ -74,6 +73,7 @@ def change_url(version: PlanVersion) -> str:
 
 # --- upload --------------------------------------------------------------------------------
 
+
 def test_upload_a_valid_plan_and_read_it_as_tables(owner, catalog):
     response = owner.post(UPLOAD, {"file": yaml_file(TIERED)})
     version = PlanVersion.objects.get()
@@ -82,17 +82,25 @@ def test_upload_a_valid_plan_and_read_it_as_tables(owner, catalog):
     assert not version.is_activated and version.uploaded_by.username == "owner-staff"
 
     page = text(owner.get(change_url(version)))
-    levels = page[page.index('data-testid="plan-levels"'):page.index('data-testid="plan-prices"')]
+    levels = page[page.index('data-testid="plan-levels"') : page.index('data-testid="plan-prices"')]
     for cell in ("联创", "partner", "first order amount 100000", "0.30", "特约", "vip", "0.80"):
         assert cell in levels, cell
     assert levels.index("联创") < levels.index("总代") < levels.index("特约")  # highest first
-    prices = page[page.index('data-testid="plan-prices"'):page.index('data-testid="plan-rewards"')]
+    prices = page[page.index('data-testid="plan-prices"') : page.index('data-testid="plan-rewards"')]
     assert "GLOW-30ML" in prices and "170" in prices and "158.40" in prices  # 198 × 0.80, not written
-    rewards = page[page.index('data-testid="plan-rewards"'):page.index('data-testid="plan-upgrades"')]
-    for cell in ("referral reward", "peer-referral", "平级推荐奖", "[0.05, 0.02]", "team volume",
-                 "{from: 100000, rate: 0.03}", "target award", "泰国游"):
+    rewards = page[page.index('data-testid="plan-rewards"') : page.index('data-testid="plan-upgrades"')]
+    for cell in (
+        "referral reward",
+        "peer-referral",
+        "平级推荐奖",
+        "[0.05, 0.02]",
+        "team volume",
+        "{from: 100000, rate: 0.03}",
+        "target award",
+        "泰国游",
+    ):
         assert cell in rewards, cell
-    upgrades = page[page.index('data-testid="plan-upgrades"'):page.index('data-testid="plan-settlement"')]
+    upgrades = page[page.index('data-testid="plan-upgrades"') : page.index('data-testid="plan-settlement"')]
     assert "same-level referrals: 3" in upgrades and "team volume: {period: month, amount: 200000}" in upgrades
     assert "smallest withdrawal" in page and "0.006" in page and "refund rate" in page
     assert "id: glow-tiered" in page  # the YAML source
@@ -150,6 +158,7 @@ def test_a_draft_can_be_replaced_until_it_is_activated(owner, catalog):
 
 # --- compare -------------------------------------------------------------------------------
 
+
 def test_compare_two_versions_shows_the_changed_discount(owner, catalog, tiered):
     newer = plan_upload(text=edited(version=2, vip_discount="0.85"), filename="glow-tiered-v2.yaml")
     url = reverse("admin:rewards_planversion_compare", args=[newer.pk])
@@ -160,17 +169,17 @@ def test_compare_two_versions_shows_the_changed_discount(owner, catalog, tiered)
     rows = re.findall(r'data-testid="plan-change">(.*?)</tr>', page, re.S)
     cells = [re.sub(r"<[^>]+>", "|", row) for row in rows]
     assert any("levels" in c and "vip" in c and "discount" in c and "0.80" in c and "0.85" in c for c in cells)
-    diff = page[page.index('data-testid="plan-diff"'):]
+    diff = page[page.index('data-testid="plan-diff"') :]
     assert "-    discount: 0.80" in diff and "+    discount: 0.85" in diff
     assert "-version: 1" in diff and "+version: 2" in diff
     # The older upload is always on the left, from whichever side the page is opened.
-    other_side = text(owner.get(reverse("admin:rewards_planversion_compare", args=[tiered.pk]),
-                                {"other": newer.pk}))
+    other_side = text(owner.get(reverse("admin:rewards_planversion_compare", args=[tiered.pk]), {"other": newer.pk}))
     assert "-    discount: 0.80" in other_side
     assert owner.get(url, {"other": "nope"}).status_code == 400
 
 
 # --- activate ------------------------------------------------------------------------------
+
 
 def test_owner_activates_a_version_now_or_from_a_date(owner, catalog):
     first = plan_upload(text=TIERED, filename="glow-tiered.yaml")
@@ -187,8 +196,10 @@ def test_owner_activates_a_version_now_or_from_a_date(owner, catalog):
 
     second = plan_upload(text=edited(version=2, vip_discount="0.85"), filename="v2.yaml")
     start = timezone.localtime() + timedelta(days=5)
-    response = owner.post(reverse("admin:rewards_planversion_activate", args=[second.pk]),
-                          {"active_from": f"{start:%Y-%m-%dT%H:%M}", "acknowledgement": "同上"})
+    response = owner.post(
+        reverse("admin:rewards_planversion_activate", args=[second.pk]),
+        {"active_from": f"{start:%Y-%m-%dT%H:%M}", "acknowledgement": "同上"},
+    )
     assert response.status_code == 302
     second.refresh_from_db()
     assert second.active_from == start.replace(second=0, microsecond=0)
@@ -201,8 +212,9 @@ def test_activate_shows_the_services_refusal(owner, catalog):
     sandbox = plan_upload(text=TIERED.replace("jurisdiction: cn", "jurisdiction: none"), filename="s.yaml")
     response = owner.post(reverse("admin:rewards_planversion_activate", args=[sandbox.pk]), {"active_from": ""})
     assert response.status_code == 409 and "sandbox" in text(response)
-    response = owner.post(reverse("admin:rewards_planversion_activate", args=[sandbox.pk]),
-                          {"active_from": "next tuesday"})
+    response = owner.post(
+        reverse("admin:rewards_planversion_activate", args=[sandbox.pk]), {"active_from": "next tuesday"}
+    )
     assert response.status_code == 400
     sandbox.refresh_from_db()
     assert not sandbox.is_activated
@@ -233,6 +245,7 @@ def test_staff_who_are_not_owners_cannot_upload_or_activate(client, staff, catal
 
 # --- reward lines, release, settlement -------------------------------------------------------
 
+
 @pytest.fixture
 def chain(tiered, make_agent, catalog, r):
     p0 = make_agent("province", real_name="省代周强")
@@ -252,12 +265,16 @@ def test_reward_lines_with_totals_per_rule_and_per_agent(client, staff, chain, r
     client.force_login(staff("finance"))
     url = reverse("admin:rewards_rewardline_changelist")
     page = text(client.get(url))
-    totals = page[page.index('data-testid="reward-totals"'):]
-    rules = {re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()
-             for row in re.findall(r'data-testid="rule-total">(.*?)</tr>', totals, re.S)}
+    totals = page[page.index('data-testid="reward-totals"') :]
+    rules = {
+        re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()
+        for row in re.findall(r'data-testid="rule-total">(.*?)</tr>', totals, re.S)
+    }
     assert "peer-referral Reward 3 ¥323.00" in rules and "margin Margin (price differential) 2 ¥900.00" in rules
-    agents = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()
-              for row in re.findall(r'data-testid="agent-total">(.*?)</tr>', totals, re.S)]
+    agents = [
+        re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()
+        for row in re.findall(r'data-testid="agent-total">(.*?)</tr>', totals, re.S)
+    ]
     assert agents[0] == "省代周强 2 ¥900.00" and "市代王芳 2 ¥153.00" in agents and "市代李娜 1 ¥170.00" in agents
 
     only_rewards = text(client.get(url, {"kind__exact": "reward"}))
@@ -290,7 +307,8 @@ def test_finance_releases_due_rewards(client, staff, chain, r):
     response = client.post(url)
     assert response.status_code == 302
     assert set(RewardLine.objects.filter(order=order, kind="reward").values_list("status", flat=True)) == {
-        RewardStatus.AVAILABLE}
+        RewardStatus.AVAILABLE
+    }
     assert r.available(c2) == Decimal("170.00") and r.verify() == []
 
     client.force_login(staff("operations"))
@@ -302,8 +320,11 @@ def test_settle_a_period_from_the_console(client, staff, catalog, r):
     client.force_login(staff("finance"))
     url = reverse("admin:rewards_settlementrun_settle")
     assert client.get(url).status_code == 200
-    for bad, words in (("2026-13", "is not a period"), ("soon", "is not a period"),
-                       (f"{timezone.localdate():%Y-%m}", "is not over yet")):
+    for bad, words in (
+        ("2026-13", "is not a period"),
+        ("soon", "is not a period"),
+        (f"{timezone.localdate():%Y-%m}", "is not over yet"),
+    ):
         response = client.post(url, {"period": bad})
         assert response.status_code == 400, bad
         assert words in text(response), bad
@@ -312,7 +333,8 @@ def test_settle_a_period_from_the_console(client, staff, catalog, r):
     response = client.post(url, {"period": f" {last_month.lower()} "})
     run = SettlementRun.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse(
-        "admin:rewards_settlementrun_change", args=[run.pk])
+        "admin:rewards_settlementrun_change", args=[run.pk]
+    )
     assert run.period == last_month and run.finished_at is not None
     client.post(url, {"period": last_month})
     assert SettlementRun.objects.count() == 1  # settling again changes nothing
@@ -331,15 +353,15 @@ def test_settlement_runs_show_the_payout_ratio_and_the_top_reports(client, staff
     listing = text(client.get(reverse("admin:rewards_settlementrun_changelist")))
     assert run.period in listing and "3.00%" in listing and "119000" in listing.replace(",", "")
     detail = text(client.get(reverse("admin:rewards_settlementrun_change", args=[run.pk])))
-    reports = detail[detail.index('data-testid="settlement-reports"'):]
+    reports = detail[detail.index('data-testid="settlement-reports"') :]
     assert reports.index("市代张伟") < reports.index("市代李娜")  # the most rewarded first
     assert "¥3570.00" in reports.replace(",", "")
 
 
 # --- lists stay cheap --------------------------------------------------------------------------
 
-def test_console_lists_load_with_a_bounded_number_of_queries(client, staff, chain, r,
-                                                              django_assert_max_num_queries):
+
+def test_console_lists_load_with_a_bounded_number_of_queries(client, staff, chain, r, django_assert_max_num_queries):
     p0, c1, c2, c3 = chain
     for _ in range(10):
         r.complete(c3, [("GLOW-30ML", 5)])
@@ -350,13 +372,15 @@ def test_console_lists_load_with_a_bounded_number_of_queries(client, staff, chai
     plan_upload(text=edited(version=2, vip_discount="0.85"), filename="v2.yaml")
     assert RewardLine.objects.count() > 30
     client.force_login(staff("owner"))
-    pages = [reverse("admin:rewards_rewardline_changelist"),
-             reverse("admin:rewards_rewardline_changelist") + "?kind__exact=reward&q=" + c2.phone,
-             reverse("admin:rewards_planversion_changelist"),
-             reverse("admin:rewards_settlementrun_changelist"),
-             reverse("admin:rewards_settlementrun_change", args=[SettlementRun.objects.get().pk]),
-             reverse("admin:rewards_planversion_change", args=[PlanVersion.objects.first().pk]),
-             reverse("admin:rewards_rewardline_change", args=[RewardLine.objects.first().pk])]
+    pages = [
+        reverse("admin:rewards_rewardline_changelist"),
+        reverse("admin:rewards_rewardline_changelist") + "?kind__exact=reward&q=" + c2.phone,
+        reverse("admin:rewards_planversion_changelist"),
+        reverse("admin:rewards_settlementrun_changelist"),
+        reverse("admin:rewards_settlementrun_change", args=[SettlementRun.objects.get().pk]),
+        reverse("admin:rewards_planversion_change", args=[PlanVersion.objects.first().pk]),
+        reverse("admin:rewards_rewardline_change", args=[RewardLine.objects.first().pk]),
+    ]
     for url in pages:
         client.get(url)  # warm the caches (the parsed plan, the sidebar)
         with django_assert_max_num_queries(20):

@@ -45,6 +45,7 @@ _phones = itertools.count(1)
 
 # --- the page ---------------------------------------------------------------------------------
 
+
 @cache
 def golden_tables() -> dict[tuple[str, str], list[dict[str, str]]]:
     """{(scenario, table): rows as {column: text}}, read from docs/golden-scenarios.md."""
@@ -80,11 +81,13 @@ def test_the_page_has_every_table_for_both_plan_kinds():
 
 # --- driving the services -----------------------------------------------------------------------
 
+
 @pytest.fixture
 def staff(db):
     user = get_user_model().objects.create_user(username="warehouse", password="pass-word-1", is_staff=True)
-    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="trade",
-                                                         codename__in=("change_order", "change_payment")))
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="trade", codename__in=("change_order", "change_payment"))
+    )
     return get_user_model().objects.get(pk=user.pk)
 
 
@@ -99,13 +102,25 @@ class Channel:
         self.sources: dict[str, str] = {}
         self.names: dict[int, str] = {}
 
-    def agent(self, name: str, level: str, *, referrer: str | None = None, applicant: bool = False,
-              supplier: str | None = None) -> Agent:
+    def agent(
+        self,
+        name: str,
+        level: str,
+        *,
+        referrer: str | None = None,
+        applicant: bool = False,
+        supplier: str | None = None,
+    ) -> Agent:
         chosen = "auto" if supplier is None else self.agents[supplier]
         agent = channel_services.agent_create(
-            phone=f"137{next(_phones):08d}", real_name=name, level=Level.objects.get(code=level),
-            referrer=self.agents[referrer] if referrer else None, supplier=chosen, password="pass-word-1",
-            entry_paid=not applicant)
+            phone=f"137{next(_phones):08d}",
+            real_name=name,
+            level=Level.objects.get(code=level),
+            referrer=self.agents[referrer] if referrer else None,
+            supplier=chosen,
+            password="pass-word-1",
+            entry_paid=not applicant,
+        )
         self.agents[name], self.names[agent.pk] = agent, name
         self.sources[f"agent.joined:{agent.pk}"] = f"join:{name}"
         rewards_process()
@@ -139,8 +154,9 @@ class Channel:
     def retail(self, label: str, seller: str, customer: str, phone: str, lines) -> Order:
         """A consumer orders in the agent's shop, pays online; the agent ships and marks it delivered."""
         agent = self.fresh(seller)
-        order = trade.retail_order_submit(seller=agent, name=customer, phone=phone, address="上海市徐汇区 1 号",
-                                          lines=lines)
+        order = trade.retail_order_submit(
+            seller=agent, name=customer, phone=phone, address="上海市徐汇区 1 号", lines=lines
+        )
         pay(order)
         trade.order_fill(order=order, by=agent.user, carrier="顺丰", tracking_number="SF0001")
         trade.order_mark_delivered(order=order, by=agent.user)
@@ -187,8 +203,12 @@ def pay(order: Order) -> None:
 def receive(location, sku_code: str, units: int) -> None:
     from weishang.catalog.models import SKU
 
-    stock.stock_move(moves=[stock.Move(stock.location_singleton(LocationKind.SUPPLIER), location,
-                                       SKU.objects.get(code=sku_code), units)], reason="receipt")
+    stock.stock_move(
+        moves=[
+            stock.Move(stock.location_singleton(LocationKind.SUPPLIER), location, SKU.objects.get(code=sku_code), units)
+        ],
+        reason="receipt",
+    )
 
 
 def warehouse():
@@ -197,11 +217,11 @@ def warehouse():
 
 # --- comparing with the page --------------------------------------------------------------------
 
+
 def _diff(actual: Counter, expected: Counter) -> str:
     missing = sorted((expected - actual).elements())
     extra = sorted((actual - expected).elements())
-    return (f"\n  in the page, not in the database: {missing!r}"
-            f"\n  in the database, not in the page: {extra!r}")
+    return f"\n  in the page, not in the database: {missing!r}\n  in the database, not in the page: {extra!r}"
 
 
 def check_tree(ch: Channel, scenario: str) -> None:
@@ -235,46 +255,79 @@ def check_orders(ch: Channel, scenario: str) -> None:
         lines = {}
         for code, qty in order.lines.values_list("sku__code", "quantity"):
             lines[code] = lines.get(code, 0) + qty
-        actual = (order.kind, ch.name(order.buyer_id), ch.name(order.seller_id, "company"), lines, order.total,
-                  order.status)
-        expected = (row["kind"], row["buyer"], row["seller"], _items(row["items"]), money(row["total"]),
-                    row["status"])
+        actual = (
+            order.kind,
+            ch.name(order.buyer_id),
+            ch.name(order.seller_id, "company"),
+            lines,
+            order.total,
+            order.status,
+        )
+        expected = (row["kind"], row["buyer"], row["seller"], _items(row["items"]), money(row["total"]), row["status"])
         assert actual == expected, row["order"]
 
 
 def check_lines(ch: Channel, scenario: str) -> None:
-    actual = Counter((ch.sources[line.source_event], ch.name(line.beneficiary_id), line.rule_id, line.generation,
-                      line.amount, line.status) for line in RewardLine.objects.all())
-    expected = Counter((row["source"], row["beneficiary"], row["rule"], int(row["gen"]), money(row["amount"]),
-                        row["status"]) for row in table(scenario, "lines"))
+    actual = Counter(
+        (
+            ch.sources[line.source_event],
+            ch.name(line.beneficiary_id),
+            line.rule_id,
+            line.generation,
+            line.amount,
+            line.status,
+        )
+        for line in RewardLine.objects.all()
+    )
+    expected = Counter(
+        (row["source"], row["beneficiary"], row["rule"], int(row["gen"]), money(row["amount"]), row["status"])
+        for row in table(scenario, "lines")
+    )
     assert actual == expected, _diff(actual, expected)
 
 
-_ACCOUNTS = {Purpose.AGENT_REWARDS_FROZEN: "frozen", Purpose.AGENT_REWARDS_AVAILABLE: "available",
-             Purpose.PAYOUTS_IN_TRANSIT: "in_transit", Purpose.BRAND_REWARD_EXPENSE: "reward_expense",
-             Purpose.BRAND_PRIZES_PAYABLE: "prizes_payable"}
+_ACCOUNTS = {
+    Purpose.AGENT_REWARDS_FROZEN: "frozen",
+    Purpose.AGENT_REWARDS_AVAILABLE: "available",
+    Purpose.PAYOUTS_IN_TRANSIT: "in_transit",
+    Purpose.BRAND_REWARD_EXPENSE: "reward_expense",
+    Purpose.BRAND_PRIZES_PAYABLE: "prizes_payable",
+}
 
 
 def check_ledger(ch: Channel, scenario: str) -> None:
-    actual = {(ch.name(owner, "brand"), _ACCOUNTS[purpose]): balance
-              for owner, purpose, balance in Account.objects.filter(purpose__in=list(_ACCOUNTS))
-              .values_list("owner_id", "purpose", "balance") if balance != 0}
+    actual = {
+        (ch.name(owner, "brand"), _ACCOUNTS[purpose]): balance
+        for owner, purpose, balance in Account.objects.filter(purpose__in=list(_ACCOUNTS)).values_list(
+            "owner_id", "purpose", "balance"
+        )
+        if balance != 0
+    }
     expected = {(row["holder"], row["account"]): money(row["balance"]) for row in table(scenario, "ledger")}
     assert actual == expected
     assert ledger_verify() == []
 
 
 def check_settlement(ch: Channel, scenario: str) -> None:
-    labels = {event.removeprefix("period:"): label for event, label in ch.sources.items()
-              if event.startswith("period:")}
-    runs = {labels[run.period]: (run.lines, run.total, run.volume, run.finished_at is not None)
-            for run in SettlementRun.objects.all()}
-    assert runs == {row["period"]: (int(row["lines"]), money(row["total"]), money(row["volume"]), True)
-                    for row in table(scenario, "runs")}
-    reports = Counter((labels[r.run.period], ch.name(r.agent_id), r.personal_purchase, r.team_purchase, r.rewards)
-                      for r in SettlementReport.objects.select_related("run"))
-    expected = Counter((row["period"], row["agent"], money(row["personal"]), money(row["team"]), money(row["rewards"]))
-                       for row in table(scenario, "reports"))
+    labels = {
+        event.removeprefix("period:"): label for event, label in ch.sources.items() if event.startswith("period:")
+    }
+    runs = {
+        labels[run.period]: (run.lines, run.total, run.volume, run.finished_at is not None)
+        for run in SettlementRun.objects.all()
+    }
+    assert runs == {
+        row["period"]: (int(row["lines"]), money(row["total"]), money(row["volume"]), True)
+        for row in table(scenario, "runs")
+    }
+    reports = Counter(
+        (labels[r.run.period], ch.name(r.agent_id), r.personal_purchase, r.team_purchase, r.rewards)
+        for r in SettlementReport.objects.select_related("run")
+    )
+    expected = Counter(
+        (row["period"], row["agent"], money(row["personal"]), money(row["team"]), money(row["rewards"]))
+        for row in table(scenario, "reports")
+    )
     assert reports == expected, _diff(reports, expected)
 
 
@@ -287,6 +340,7 @@ def check_all(ch: Channel, scenario: str) -> None:
 
 
 # --- scenario A: tiered -------------------------------------------------------------------------
+
 
 def test_golden_tiered(tiered, r, staff):
     ch = Channel(staff)
@@ -361,8 +415,9 @@ def test_a_member_joins_by_buying_one_gift_pack(catalog, r, staff):
     order = ch.buy("O1", "吴敏", [("GLOW-GIFT398", 1)], kind=OrderKind.ENTRY)
     assert ch.fresh("吴敏").status == "active"
     assert RewardLine.objects.filter(order=order, rule_id="self-rebate").exists()
-    assert RewardLine.objects.filter(source_event=f"agent.joined:{ch.agents['吴敏'].pk}",
-                                     rule_id="gift-pack-referral").exists()
+    assert RewardLine.objects.filter(
+        source_event=f"agent.joined:{ch.agents['吴敏'].pk}", rule_id="gift-pack-referral"
+    ).exists()
 
 
 def test_refunding_the_gift_pack_takes_back_the_per_head_rewards(catalog, r, staff):

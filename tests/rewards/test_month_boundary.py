@@ -26,8 +26,9 @@ def last_second_of_may(clock):
     return clock
 
 
-def test_orders_a_second_apart_across_midnight_fall_in_two_months(last_second_of_may, tiered, catalog, make_agent,
-                                                                   warehouse_staff, r):
+def test_orders_a_second_apart_across_midnight_fall_in_two_months(
+    last_second_of_may, tiered, catalog, make_agent, warehouse_staff, r
+):
     clock = last_second_of_may
     sku = catalog.skus["GLOW-30ML"]
     r.stock_warehouse(sku, 1000)

@@ -13,8 +13,13 @@ WEISHANG = Path(sys.executable).with_name("weishang")
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(WEISHANG), "plan", *args], capture_output=True, text=True, timeout=120,
-                          env={"PATH": "/usr/bin:/bin", "DATABASE_URL": "sqlite:////nonexistent/dir/db.sqlite3"})
+    return subprocess.run(
+        [str(WEISHANG), "plan", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "DATABASE_URL": "sqlite:////nonexistent/dir/db.sqlite3"},
+    )
 
 
 def test_validate_a_good_plan_without_a_database():
@@ -25,8 +30,11 @@ def test_validate_a_good_plan_without_a_database():
 
 def test_validate_names_file_line_column_and_key(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text("id: x\nversion: 1\nname: n\nkind: tiered\nlevels:\n  - code: a\n    name: A\n"
-                   "    entry: {free: true}\n    discount: 1.4\n", encoding="utf-8")
+    bad.write_text(
+        "id: x\nversion: 1\nname: n\nkind: tiered\nlevels:\n  - code: a\n    name: A\n"
+        "    entry: {free: true}\n    discount: 1.4\n",
+        encoding="utf-8",
+    )
     done = run("validate", str(bad))
     assert done.returncode == 1
     assert f"{bad}:9:15: levels[0].discount: 1.4 is above 1" in done.stderr
@@ -56,16 +64,40 @@ def test_schema_is_json_schema_for_every_top_level_key():
 
 def test_simulate_writes_the_report_and_lint_uses_its_figures(tmp_path):
     out = tmp_path / "sim"
-    done = subprocess.run([str(WEISHANG), "plan", "simulate", str(EXAMPLES / "glow-retail-first.yaml"),
-                           "--scenario", str(EXAMPLES.parent / "scenarios" / "glow-retail-first.yaml"),
-                           "--months", "6", "--out", str(out), "--lang", "en"],
-                          capture_output=True, text=True, timeout=300, env={"PATH": "/usr/bin:/bin"})
+    done = subprocess.run(
+        [
+            str(WEISHANG),
+            "plan",
+            "simulate",
+            str(EXAMPLES / "glow-retail-first.yaml"),
+            "--scenario",
+            str(EXAMPLES.parent / "scenarios" / "glow-retail-first.yaml"),
+            "--months",
+            "6",
+            "--out",
+            str(out),
+            "--lang",
+            "en",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PATH": "/usr/bin:/bin"},
+    )
     assert done.returncode == 0, done.stderr
     assert "conservation: money ✓, units ✓" in done.stdout
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["conservation"]["all_balanced"] is True
     assert (out / "report.html").read_text(encoding="utf-8").count("data:image/png;base64") >= 5
-    linted = run("lint", str(EXAMPLES / "glow-tiered.yaml"), "--jurisdiction", "cn", "--format", "json",
-                 "--simulate", str(EXAMPLES.parent / "scenarios" / "glow-tiered.yaml"))
+    linted = run(
+        "lint",
+        str(EXAMPLES / "glow-tiered.yaml"),
+        "--jurisdiction",
+        "cn",
+        "--format",
+        "json",
+        "--simulate",
+        str(EXAMPLES.parent / "scenarios" / "glow-tiered.yaml"),
+    )
     rules = {f["rule"] for f in json.loads(linted.stdout)["findings"]}
     assert {"CN-CRIM", "ECON-LOSS"} <= rules and linted.returncode == 1

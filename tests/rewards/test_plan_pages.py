@@ -47,12 +47,25 @@ def versions(owner):
     activatable = plans.plan_upload(text=source("glow-retail-first.yaml", 3), filename="v3.yaml")
     blocked = plans.plan_upload(text=source("glow-tiered.yaml"), filename="glow-tiered.yaml")
     mall = plans.plan_upload(text=source("glow-social-mall.yaml"), filename="glow-social-mall.yaml")
-    unreadable = PlanVersion.objects.create(plan_id="old-format", version=1, name="旧格式", kind="tiered",
-                                            jurisdiction="cn", source="id: old-format\nversion: one\n", sha256="x")
+    unreadable = PlanVersion.objects.create(
+        plan_id="old-format",
+        version=1,
+        name="旧格式",
+        kind="tiered",
+        jurisdiction="cn",
+        source="id: old-format\nversion: one\n",
+        sha256="x",
+    )
     for v in (retired, in_force):
         v.refresh_from_db()
-    return {"retired": retired, "in_force": in_force, "activatable": activatable, "blocked": blocked,
-            "mall": mall, "draft": unreadable}
+    return {
+        "retired": retired,
+        "in_force": in_force,
+        "activatable": activatable,
+        "blocked": blocked,
+        "mall": mall,
+        "draft": unreadable,
+    }
 
 
 def visible(response) -> str:
@@ -67,11 +80,37 @@ def visible(response) -> str:
     return re.sub(r"\s+", " ", unescape(html))
 
 
-RAW = sorted({key for key in PLAN_KEYS if "_" in key}
-             | {value for words in PLAN_VALUES.values() for value in words}
-             | {"true", "false", "kind", "jurisdiction", "entry", "discount", "prices", "retail", "rewards",
-                "upgrades", "settlement", "returns", "supply", "rates", "rate", "ladder", "prize", "period",
-                "metric", "payer", "threshold", "currency", "timezone", "version", "levels"})
+RAW = sorted(
+    {key for key in PLAN_KEYS if "_" in key}
+    | {value for words in PLAN_VALUES.values() for value in words}
+    | {
+        "true",
+        "false",
+        "kind",
+        "jurisdiction",
+        "entry",
+        "discount",
+        "prices",
+        "retail",
+        "rewards",
+        "upgrades",
+        "settlement",
+        "returns",
+        "supply",
+        "rates",
+        "rate",
+        "ladder",
+        "prize",
+        "period",
+        "metric",
+        "payer",
+        "threshold",
+        "currency",
+        "timezone",
+        "version",
+        "levels",
+    }
+)
 
 
 def raw_keys_in(text: str) -> list[str]:
@@ -82,8 +121,13 @@ def test_each_state_has_its_own_words_and_a_blocked_draft_is_not_called_activate
     listing = visible(owner.get(reverse("admin:rewards_planversion_changelist")))
     for words in ("生效中", "已停用", "可以启用", "被合规检查拦截", "草稿"):
         assert words in listing, words
-    expected = {"retired": "已停用", "in_force": "生效中", "activatable": "可以启用", "blocked": "被合规检查拦截",
-                "draft": "草稿"}
+    expected = {
+        "retired": "已停用",
+        "in_force": "生效中",
+        "activatable": "可以启用",
+        "blocked": "被合规检查拦截",
+        "draft": "草稿",
+    }
     for state, words in expected.items():
         page = visible(owner.get(reverse("admin:rewards_planversion_change", args=[versions[state].pk])))
         assert words in page, (state, words)
@@ -96,8 +140,10 @@ def test_each_state_has_its_own_words_and_a_blocked_draft_is_not_called_activate
     unreadable = owner.get(reverse("admin:rewards_planversion_activate", args=[versions["draft"].pk]))
     assert unreadable.status_code == 200 and "已启用" not in visible(unreadable)
     assert 'data-testid="activate"' not in unreadable.content.decode()
-    refused = owner.post(reverse("admin:rewards_planversion_activate", args=[versions["draft"].pk]),
-                         {"active_from": "", "acknowledgement": "x"})
+    refused = owner.post(
+        reverse("admin:rewards_planversion_activate", args=[versions["draft"].pk]),
+        {"active_from": "", "acknowledgement": "x"},
+    )
     assert refused.status_code == 409
     versions["draft"].refresh_from_db()
     assert not versions["draft"].is_activated
@@ -110,8 +156,9 @@ def test_plan_pages_show_no_raw_key_in_chinese(owner, versions):
         pages[f"activate {state}"] = reverse("admin:rewards_planversion_activate", args=[versions[state].pk])
     compare = reverse("admin:rewards_planversion_compare", args=[versions["blocked"].pk])
     pages["compare tiered/retail-first"] = f"{compare}?other={versions['in_force'].pk}"
-    pages["compare mall/tiered"] = (reverse("admin:rewards_planversion_compare", args=[versions["mall"].pk])
-                                    + f"?other={versions['blocked'].pk}")
+    pages["compare mall/tiered"] = (
+        reverse("admin:rewards_planversion_compare", args=[versions["mall"].pk]) + f"?other={versions['blocked'].pk}"
+    )
     found = {}
     for name, url in pages.items():
         response = owner.get(url)
@@ -119,8 +166,9 @@ def test_plan_pages_show_no_raw_key_in_chinese(owner, versions):
         page = visible(response)
         raw = raw_keys_in(page)
         if raw:
-            found[name] = {key: re.findall(rf".{{0,40}}(?<![\w\-/.]){re.escape(key)}(?![\w\-/]).{{0,40}}", page)[:2]
-                           for key in raw}
+            found[name] = {
+                key: re.findall(rf".{{0,40}}(?<![\w\-/.]){re.escape(key)}(?![\w\-/]).{{0,40}}", page)[:2] for key in raw
+            }
     assert found == {}
     tiered = visible(owner.get(pages["plan blocked"]))
     for label in ("首批进货额 100000", "层级微商", "中国", "推荐奖", "团队", "同级推荐人数"):
@@ -132,9 +180,11 @@ SEVERITY_WORDS = {"CRIT": "严重 (CRIT)", "HIGH": "高 (HIGH)", "MED": "中 (ME
 
 def test_lint_severities_show_by_their_chinese_label_with_the_code(owner, versions):
     """M7 item 3: a finding's severity reads 严重 (CRIT), 高 (HIGH)…, never a bare English code."""
-    pages = [reverse("admin:rewards_planversion_change", args=[versions["blocked"].pk]),
-             reverse("admin:rewards_planversion_activate", args=[versions["blocked"].pk]),
-             reverse("admin:rewards_planversion_activate", args=[versions["activatable"].pk])]
+    pages = [
+        reverse("admin:rewards_planversion_change", args=[versions["blocked"].pk]),
+        reverse("admin:rewards_planversion_activate", args=[versions["blocked"].pk]),
+        reverse("admin:rewards_planversion_activate", args=[versions["activatable"].pk]),
+    ]
     refused = owner.post(pages[1], {"active_from": "", "acknowledgement": ""})
     assert refused.status_code == 409
     seen = set()

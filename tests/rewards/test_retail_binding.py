@@ -69,8 +69,10 @@ def place_in_shop(client: Client, seller, phone: str, units: int = 1) -> Order:
     page = client.get(url)
     token = re.search(r'name="token" value="([^"]+)"', page.content.decode()).group(1)
     sku = SKU.objects.get(code="GLOW-50G")
-    response = client.post(url, {"token": token, f"q{sku.pk}": str(units), "name": "陈女士", "phone": phone,
-                                 "address": "上海市徐汇区 1 号"})
+    response = client.post(
+        url,
+        {"token": token, f"q{sku.pk}": str(units), "name": "陈女士", "phone": phone, "address": "上海市徐汇区 1 号"},
+    )
     assert response.status_code == 302, response.content.decode()[:500]
     return Order.objects.filter(seller=seller).latest("pk")
 
@@ -78,8 +80,13 @@ def place_in_shop(client: Client, seller, phone: str, units: int = 1) -> Order:
 def pay_by_notice(order: Order) -> None:
     """WeChat Pay's signed notice, through the real notify endpoint."""
     body, headers = FakeProvider.notification(out_trade_no=order.number, amount_fen=int(order.total * 100))
-    response = Client().generic("POST", "/pay/notify/fake/", body, content_type="application/json",
-                                headers={k: v for k, v in headers.items() if k != "Content-Type"})
+    response = Client().generic(
+        "POST",
+        "/pay/notify/fake/",
+        body,
+        content_type="application/json",
+        headers={k: v for k, v in headers.items() if k != "Content-Type"},
+    )
     assert response.status_code == 200, response.content
 
 
@@ -103,8 +110,10 @@ def victim() -> Customer:
 
 # --- the whole story ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("mode, days", [(CustomerBinding.FIRST, None), (CustomerBinding.EXPIRING, 90),
-                                        (CustomerBinding.OVERRIDE, None)])
+
+@pytest.mark.parametrize(
+    "mode, days", [(CustomerBinding.FIRST, None), (CustomerBinding.EXPIRING, 90), (CustomerBinding.OVERRIDE, None)]
+)
 def test_an_unpaid_order_with_a_strangers_phone_earns_the_attacker_nothing(shops, mode, days):
     attacker, li, _wang = shops
     binding(mode, days)
@@ -125,11 +134,13 @@ def test_an_unpaid_order_with_a_strangers_phone_earns_the_attacker_nothing(shops
 
 def test_a_cancelled_or_expired_order_binds_nobody(shops):
     attacker, li, _wang = shops
-    cancelled = trade.retail_order_submit(seller=attacker, name="陈女士", phone=VICTIM, address="上海",
-                                          lines=[("GLOW-50G", 1)])
+    cancelled = trade.retail_order_submit(
+        seller=attacker, name="陈女士", phone=VICTIM, address="上海", lines=[("GLOW-50G", 1)]
+    )
     trade.order_cancel(order=cancelled, by=attacker.user)
-    expired = trade.retail_order_submit(seller=attacker, name="陈女士", phone=VICTIM, address="上海",
-                                        lines=[("GLOW-50G", 1)])
+    expired = trade.retail_order_submit(
+        seller=attacker, name="陈女士", phone=VICTIM, address="上海", lines=[("GLOW-50G", 1)]
+    )
     Order.objects.filter(pk=expired.pk).update(submitted_at=timezone.now() - timedelta(hours=25))
     call_command("orders", "expire")
     cancelled.refresh_from_db()
@@ -137,8 +148,11 @@ def test_a_cancelled_or_expired_order_binds_nobody(shops):
     assert (cancelled.status, expired.status) == (OrderStatus.CANCELLED, OrderStatus.CANCELLED)
     assert victim().bound_agent is None
     with pytest.raises(Conflict):  # the expired order cannot be paid any more
-        trade.payment_credit_from_provider(notice=FakeProvider().parse_notification(
-            *reversed(FakeProvider.notification(out_trade_no=expired.number, amount_fen=19800))))
+        trade.payment_credit_from_provider(
+            notice=FakeProvider().parse_notification(
+                *reversed(FakeProvider.notification(out_trade_no=expired.number, amount_fen=19800))
+            )
+        )
     assert victim().bound_agent is None
     real = trade.retail_order_submit(seller=li, name="陈女士", phone=VICTIM, address="上海", lines=[("GLOW-50G", 1)])
     pay_by_notice(real)
@@ -151,8 +165,9 @@ def test_a_paid_order_cancelled_afterwards_binds_nobody(shops):
     again without it, for the real order too."""
     attacker, li, _wang = shops
     binding(CustomerBinding.FIRST)
-    bait = trade.retail_order_submit(seller=attacker, name="陈女士", phone=VICTIM, address="上海",
-                                     lines=[("GLOW-50G", 1)])
+    bait = trade.retail_order_submit(
+        seller=attacker, name="陈女士", phone=VICTIM, address="上海", lines=[("GLOW-50G", 1)]
+    )
     pay_by_notice(bait)
     assert victim().bound_agent == attacker  # paid through the provider: bound at payment
     real = trade.retail_order_submit(seller=li, name="陈女士", phone=VICTIM, address="上海", lines=[("GLOW-50G", 1)])
@@ -168,8 +183,9 @@ def test_a_paid_order_cancelled_afterwards_binds_nobody(shops):
 def test_a_returned_order_binds_nobody(shops):
     attacker, li, _wang = shops
     binding(CustomerBinding.FIRST)
-    bait = trade.retail_order_submit(seller=attacker, name="陈女士", phone=VICTIM, address="上海",
-                                     lines=[("GLOW-50G", 1)])
+    bait = trade.retail_order_submit(
+        seller=attacker, name="陈女士", phone=VICTIM, address="上海", lines=[("GLOW-50G", 1)]
+    )
     pay_by_notice(bait)
     deliver(bait)
     trade.refund_request(order=bait, by=attacker.user, note="退货")
@@ -180,17 +196,21 @@ def test_a_returned_order_binds_nobody(shops):
     assert victim().bound_agent == li
     assert commission(deliver(real)) == {li.pk: Decimal("19.80")}
     rewards_process()
-    assert all(line.status == RewardStatus.CANCELLED
-               for line in RewardLine.objects.filter(beneficiary=attacker, kind=RewardKind.REWARD))
+    assert all(
+        line.status == RewardStatus.CANCELLED
+        for line in RewardLine.objects.filter(beneficiary=attacker, kind=RewardKind.REWARD)
+    )
 
 
 # --- the binding rules, applied when an order is paid --------------------------------------
 
+
 def test_first_binding_is_the_first_paid_order_not_the_first_placed(shops):
     _attacker, li, wang = shops
     binding(CustomerBinding.FIRST)
-    at_wang = trade.retail_order_submit(seller=wang, name="陈女士", phone=VICTIM, address="上海",
-                                        lines=[("GLOW-50G", 1)])  # placed first, paid second
+    at_wang = trade.retail_order_submit(
+        seller=wang, name="陈女士", phone=VICTIM, address="上海", lines=[("GLOW-50G", 1)]
+    )  # placed first, paid second
     at_li = trade.retail_order_submit(seller=li, name="陈女士", phone=VICTIM, address="上海", lines=[("GLOW-50G", 1)])
     pay_by_notice(at_li)
     pay_by_notice(at_wang)
@@ -204,8 +224,9 @@ def test_commission_follows_the_binding_as_it_stood_when_the_order_was_paid(shop
     binding(CustomerBinding.OVERRIDE)
     at_li = trade.retail_order_submit(seller=li, name="陈女士", phone=VICTIM, address="上海", lines=[("GLOW-50G", 1)])
     pay_by_notice(at_li)
-    at_wang = trade.retail_order_submit(seller=wang, name="陈女士", phone=VICTIM, address="上海",
-                                        lines=[("GLOW-50G", 1)])
+    at_wang = trade.retail_order_submit(
+        seller=wang, name="陈女士", phone=VICTIM, address="上海", lines=[("GLOW-50G", 1)]
+    )
     pay_by_notice(at_wang)  # the last agent takes the customer ...
     assert victim().bound_agent == wang
     assert commission(deliver(at_li)) == {li.pk: Decimal("19.80")}  # ... but 李's sale was paid while bound to 李
@@ -218,8 +239,9 @@ def test_an_expiring_binding_renews_and_moves_only_on_payment(shops):
     first = trade.retail_order_submit(seller=li, name="陈女士", phone=VICTIM, address="上海", lines=[("GLOW-50G", 1)])
     pay_by_notice(first)
     Customer.objects.filter(phone=VICTIM).update(bound_at=timezone.now() - timedelta(days=31))
-    unpaid = trade.retail_order_submit(seller=wang, name="陈女士", phone=VICTIM, address="上海",
-                                       lines=[("GLOW-50G", 1)])
+    unpaid = trade.retail_order_submit(
+        seller=wang, name="陈女士", phone=VICTIM, address="上海", lines=[("GLOW-50G", 1)]
+    )
     assert victim().bound_agent == li  # expired, but an unpaid order does not take her
     pay_by_notice(unpaid)
     assert victim().bound_agent == wang
@@ -241,13 +263,15 @@ def test_a_transfer_confirmed_by_its_seller_binds_when_the_order_is_filled(shops
 
 # --- expiry ---------------------------------------------------------------------------------
 
+
 def age(order: Order, hours: float) -> None:
     Order.objects.filter(pk=order.pk).update(submitted_at=timezone.now() - timedelta(hours=hours))
 
 
 def shop_order(seller) -> Order:
-    return trade.retail_order_submit(seller=seller, name="陈女士", phone=VICTIM, address="上海",
-                                     lines=[("GLOW-50G", 1)])
+    return trade.retail_order_submit(
+        seller=seller, name="陈女士", phone=VICTIM, address="上海", lines=[("GLOW-50G", 1)]
+    )
 
 
 def test_unpaid_shop_orders_expire_after_the_brands_limit_as_the_system(shops):
@@ -290,9 +314,11 @@ def test_wechat_pay_stops_taking_money_when_the_order_expires(shops, monkeypatch
     order = shop_order(li)
     asked = []
     real_create = FakeProvider.create_payment
-    monkeypatch.setattr(FakeProvider, "create_payment",
-                        lambda self, request, channel="jsapi": asked.append(request) or real_create(self, request,
-                                                                                                   channel=channel))
+    monkeypatch.setattr(
+        FakeProvider,
+        "create_payment",
+        lambda self, request, channel="jsapi": asked.append(request) or real_create(self, request, channel=channel),
+    )
     trade.payment_online_start(order=order, channel="native")
     deadline = timezone.localtime(order.submitted_at + timedelta(hours=24))
     assert asked[0].time_expire == deadline.isoformat(timespec="seconds")
@@ -362,10 +388,17 @@ def test_the_expiry_limit_is_a_brand_setting_with_a_validator(catalog, client):
     url = f"/console/core/brand/{brand.pk}/change/"
     page = client.get(url)
     assert page.status_code == 200 and 'name="retail_unpaid_hours"' in page.content.decode()
-    form = {"name": brand.name, "currency": brand.currency, "timezone": brand.timezone,
-            "jurisdiction": brand.jurisdiction, "supply_mode": brand.supply_mode,
-            "customer_binding": brand.customer_binding, "customer_binding_days": "",
-            "retail_unpaid_hours": "0", "stuck_after_hours": str(brand.stuck_after_hours)}
+    form = {
+        "name": brand.name,
+        "currency": brand.currency,
+        "timezone": brand.timezone,
+        "jurisdiction": brand.jurisdiction,
+        "supply_mode": brand.supply_mode,
+        "customer_binding": brand.customer_binding,
+        "customer_binding_days": "",
+        "retail_unpaid_hours": "0",
+        "stuck_after_hours": str(brand.stuck_after_hours),
+    }
     refused = client.post(url, form)
     assert refused.status_code == 200 and "Enter at least 1 hour." in refused.content.decode()
     assert Brand.objects.get().retail_unpaid_hours == 24
@@ -395,8 +428,9 @@ def test_the_migration_undoes_bindings_made_by_unpaid_orders(shops):
     attacker, li, _wang = shops
     bait = shop_order(attacker)  # unpaid, with the stranger's phone: it used to bind her
     Customer.objects.filter(phone=VICTIM).update(bound_agent=attacker, bound_at=timezone.now())
-    regular = trade.retail_order_submit(seller=li, name="老顾客", phone="13900007777", address="上海",
-                                        lines=[("GLOW-50G", 1)])
+    regular = trade.retail_order_submit(
+        seller=li, name="老顾客", phone="13900007777", address="上海", lines=[("GLOW-50G", 1)]
+    )
     pay_by_notice(regular)
     Order.objects.filter(pk=regular.pk).update(bound_agent=None)  # as before the column existed
     migration.bind_on_payment(apps, None)
@@ -422,6 +456,7 @@ def test_the_command_can_be_run_as_of_a_time(shops):
 
 
 # --- a transfer the seller confirms on their own word binds when the goods go out ------------
+
 
 def seller_client(agent) -> Client:
     client = Client()
@@ -477,8 +512,9 @@ def test_under_first_binding_a_self_confirmed_order_filled_later_comes_second(sh
     attacker, li, _wang = shops
     binding(CustomerBinding.FIRST)
     bait = shop_order(attacker)
-    trade.payment_confirm(payment=trade.retail_payment_submit(order=bait, phone=VICTIM, screenshot=png()),
-                          by=attacker.user)
+    trade.payment_confirm(
+        payment=trade.retail_payment_submit(order=bait, phone=VICTIM, screenshot=png()), by=attacker.user
+    )
     real = shop_order(li)
     pay_by_notice(real)
     trade.order_fill(order=bait, by=attacker.user)
@@ -488,8 +524,9 @@ def test_under_first_binding_a_self_confirmed_order_filled_later_comes_second(sh
     bait.refresh_from_db()
     assert victim().bound_agent == attacker and bait.bound_agent == attacker
     another = shop_order(attacker)
-    trade.payment_confirm(payment=trade.retail_payment_submit(order=another, phone=VICTIM, screenshot=png()),
-                          by=attacker.user)
+    trade.payment_confirm(
+        payment=trade.retail_payment_submit(order=another, phone=VICTIM, screenshot=png()), by=attacker.user
+    )
     # An unfilled self-confirmed order does not count when the binding is worked out again.
     trade.refund_request(order=bait, by=attacker.user, note="退货")
     trade.refund_approve(order=bait, by=attacker.user)
@@ -514,8 +551,9 @@ def test_a_provider_paid_or_brand_confirmed_shop_order_binds_at_payment(shops, d
     finance = django_user_model.objects.create_user(username="fin", password="staff-pass-123", is_staff=True)
     finance.groups.add(Group.objects.get(name=role_group_name("finance")))
     checked = shop_order(wang)
-    trade.payment_confirm(payment=trade.retail_payment_submit(order=checked, phone=VICTIM, screenshot=png()),
-                          by=finance)  # brand finance checked the transfer: bound now
+    trade.payment_confirm(
+        payment=trade.retail_payment_submit(order=checked, phone=VICTIM, screenshot=png()), by=finance
+    )  # brand finance checked the transfer: bound now
     checked.refresh_from_db()
     assert victim().bound_agent == wang and checked.bound_agent == wang
     trade.order_fill(order=checked, by=wang.user)  # filling does not bind again

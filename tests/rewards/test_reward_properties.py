@@ -68,11 +68,13 @@ _phones = itertools.count(1)
 CENT = Decimal("0.01")
 PLANS = Path(__file__).resolve().parent / "plans"
 
-PROPERTY_SETTINGS = settings(max_examples=25, deadline=None, database=None,
-                             suppress_health_check=[HealthCheck.too_slow])
+PROPERTY_SETTINGS = settings(
+    max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 # --- strategies -------------------------------------------------------------------------------
+
 
 def trees(levels: tuple[str, ...]):
     """[(referrer index or None, level, applicant)]: agent 0 is a founder."""
@@ -85,7 +87,7 @@ def trees(levels: tuple[str, ...]):
             referrer = draw(st.integers(0, i - 1)) if i else None  # one tree under the founder
             # mostly the referrer's own level (same-level rules pay) or one below (the referrer supplies)
             how = draw(st.sampled_from(("same", "below", "any"))) if referrer is not None else "any"
-            lower = levels[levels.index(rows[referrer][1]) + 1:] if referrer is not None else ()
+            lower = levels[levels.index(rows[referrer][1]) + 1 :] if referrer is not None else ()
             if how == "same":
                 level = rows[referrer][1]
             elif how == "below" and lower:
@@ -102,15 +104,28 @@ agent_index = st.integers(0, 5)
 now_or_later = st.booleans()  # True: the outbox consumer runs right after the step
 BUY = st.tuples(st.just("buy"), agent_index, st.sampled_from(SKUS), st.integers(0, 20), now_or_later)
 ORDER_ACTIONS = [
-    BUY, BUY, BUY,  # orders are what the rest acts on
+    BUY,
+    BUY,
+    BUY,  # orders are what the rest acts on
     st.tuples(st.just("refund"), st.integers(0, 50), now_or_later),
     st.tuples(st.just("release"), st.integers(0, 20)),
     st.tuples(st.just("withdraw"), agent_index, st.integers(1, 100)),
-    st.tuples(st.just("process"),),
+    st.tuples(
+        st.just("process"),
+    ),
 ]
 TIERED_ACTIONS = st.one_of(*ORDER_ACTIONS, st.tuples(st.just("upgrade"), agent_index, st.integers(0, 5), now_or_later))
-SOCIAL_ACTIONS = st.one_of(*ORDER_ACTIONS, st.tuples(st.just("retail"), agent_index, st.sampled_from(SKUS),
-                                                     st.integers(1, 3), st.sampled_from(CUSTOMERS), now_or_later))
+SOCIAL_ACTIONS = st.one_of(
+    *ORDER_ACTIONS,
+    st.tuples(
+        st.just("retail"),
+        agent_index,
+        st.sampled_from(SKUS),
+        st.integers(1, 3),
+        st.sampled_from(CUSTOMERS),
+        now_or_later,
+    ),
+)
 
 
 @st.composite
@@ -124,11 +139,13 @@ def histories(draw, levels, actions):
 
 # --- the world --------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def staff(db):
     user = get_user_model().objects.create_user(username="warehouse", password="pass-word-1", is_staff=True)
-    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="trade",
-                                                         codename__in=("change_order", "change_payment")))
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="trade", codename__in=("change_order", "change_payment"))
+    )
     return get_user_model().objects.get(pk=user.pk)
 
 
@@ -144,18 +161,25 @@ class World:
         self.staff = staff
         self.agents: list[Agent] = []
         for referrer, level, applicant in tree:
-            self.agents.append(channel_services.agent_create(
-                phone=f"136{next(_phones):08d}", real_name=f"代理{len(self.agents)}",
-                level=Level.objects.get(code=level),
-                referrer=self.agents[referrer] if referrer is not None else None, password="pass-word-1",
-                entry_paid=not applicant))
+            self.agents.append(
+                channel_services.agent_create(
+                    phone=f"136{next(_phones):08d}",
+                    real_name=f"代理{len(self.agents)}",
+                    level=Level.objects.get(code=level),
+                    referrer=self.agents[referrer] if referrer is not None else None,
+                    password="pass-word-1",
+                    entry_paid=not applicant,
+                )
+            )
         # enough stock everywhere to fill any order and to hand back any refund
         skus = {sku.code: sku for sku in SKU.objects.all()}
         places = [(stock.location_singleton(LocationKind.WAREHOUSE), 1_000_000)]
         places += [(stock.location_for_agent(agent, stock_kind), 100_000) for agent in self.agents]
         source = stock.location_singleton(LocationKind.SUPPLIER)
-        stock.stock_move(moves=[stock.Move(source, place, sku, units) for place, units in places
-                                for sku in skus.values()], reason="receipt")
+        stock.stock_move(
+            moves=[stock.Move(source, place, sku, units) for place, units in places for sku in skus.values()],
+            reason="receipt",
+        )
         self.completed: list[Order] = []
 
     def agent(self, index: int) -> Agent:
@@ -208,8 +232,9 @@ class World:
         seller = self.agent(index)
         if seller.status != AgentStatus.ACTIVE:
             return None
-        order = trade.retail_order_submit(seller=seller, name="顾客", phone=phone, address="杭州市西湖区 1 号",
-                                          lines=[(sku, units)])
+        order = trade.retail_order_submit(
+            seller=seller, name="顾客", phone=phone, address="杭州市西湖区 1 号", lines=[(sku, units)]
+        )
         pay(order)
         trade.order_fill(order=order, by=seller.user)
         trade.order_mark_delivered(order=order, by=seller.user)
@@ -219,8 +244,11 @@ class World:
 
     def refundable(self) -> list[Order]:
         ids = [o.pk for o in self.completed if o.kind in VOLUME_KINDS]
-        return list(Order.objects.filter(pk__in=ids, status=OrderStatus.COMPLETED)
-                    .select_related("buyer__user", "seller__user").order_by("pk"))
+        return list(
+            Order.objects.filter(pk__in=ids, status=OrderStatus.COMPLETED)
+            .select_related("buyer__user", "seller__user")
+            .order_by("pk")
+        )
 
     def refund(self, pick: int) -> Order | None:
         candidates = self.refundable()
@@ -234,12 +262,14 @@ class World:
     def withdraw(self, index: int, percent: int) -> None:
         agent = self.agent(index)
         available = Account.objects.filter(owner=agent, purpose=Purpose.AGENT_REWARDS_AVAILABLE).values_list(
-            "balance", flat=True).first() or Decimal("0")
+            "balance", flat=True
+        ).first() or Decimal("0")
         if available < 100:  # both plans' minimum is at most 100
             return
         amount = max((available * percent / 100).quantize(CENT, rounding=ROUND_DOWN), Decimal("100"))
-        reward_withdraw(agent=agent, amount=amount, method="alipay", account_name="代理", account_no="13900009999",
-                        by=agent.user)
+        reward_withdraw(
+            agent=agent, amount=amount, method="alipay", account_name="代理", account_no="13900009999", by=agent.user
+        )
         event("withdrawal")
 
     def close_month(self) -> None:
@@ -296,10 +326,18 @@ def run(world: World, steps, close_at: int) -> None:
 
 # --- the properties ---------------------------------------------------------------------------------
 
+
 def balances() -> dict[tuple[int, str], Decimal]:
     """{(agent, purpose): balance} for every agent account; a missing key is an unopened account (0)."""
-    return defaultdict(Decimal, {(owner, purpose): amount for owner, purpose, amount in Account.objects
-                                 .filter(owner__isnull=False).values_list("owner_id", "purpose", "balance")})
+    return defaultdict(
+        Decimal,
+        {
+            (owner, purpose): amount
+            for owner, purpose, amount in Account.objects.filter(owner__isnull=False).values_list(
+                "owner_id", "purpose", "balance"
+            )
+        },
+    )
 
 
 def check_invariants() -> None:
@@ -309,22 +347,28 @@ def check_invariants() -> None:
         totals[entry_id] += amount
     assert all(total == 0 for total in totals.values()), {e: t for e, t in totals.items() if t}
 
-    twice = (RewardLine.objects.values("source_event", "rule_id", "beneficiary", "generation")
-             .annotate(n=Count("pk")).filter(n__gt=1))
+    twice = (
+        RewardLine.objects.values("source_event", "rule_id", "beneficiary", "generation")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+    )
     assert not twice.exists(), list(twice)
 
     held: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
     paid: dict[int, Decimal] = defaultdict(Decimal)  # what an upline pays out of their available rewards
-    for beneficiary, payer, status, amount in (RewardLine.objects.exclude(kind="margin")
-                                               .values_list("beneficiary_id", "payer_id", "status", "amount")):
+    for beneficiary, payer, status, amount in RewardLine.objects.exclude(kind="margin").values_list(
+        "beneficiary_id", "payer_id", "status", "amount"
+    ):
         held[(beneficiary, status)] += amount
         if payer is not None and status in (RewardStatus.FROZEN, RewardStatus.AVAILABLE):
             paid[payer] += amount
     balance = balances()
     for agent in Agent.objects.values_list("pk", flat=True):
         assert balance[(agent, Purpose.AGENT_REWARDS_FROZEN)] == held[(agent, RewardStatus.FROZEN)]
-        assert (balance[(agent, Purpose.AGENT_REWARDS_AVAILABLE)] + balance[(agent, Purpose.PAYOUTS_IN_TRANSIT)]
-                == held[(agent, RewardStatus.AVAILABLE)] - paid[agent])
+        assert (
+            balance[(agent, Purpose.AGENT_REWARDS_AVAILABLE)] + balance[(agent, Purpose.PAYOUTS_IN_TRANSIT)]
+            == held[(agent, RewardStatus.AVAILABLE)] - paid[agent]
+        )
 
 
 def refund_everything_and_check_net_zero(world: World, release_first: bool) -> None:
@@ -342,17 +386,23 @@ def refund_everything_and_check_net_zero(world: World, release_first: bool) -> N
     order_driven = RewardLine.objects.filter(order__kind__in=VOLUME_KINDS).exclude(kind="margin")
     assert not order_driven.filter(status__in=(RewardStatus.FROZEN, RewardStatus.AVAILABLE)).exists()
     kept: dict[int, Decimal] = defaultdict(Decimal)  # what no order refund takes back
-    for beneficiary, payer, amount in (RewardLine.objects.exclude(kind="margin")
-                                       .exclude(order__kind__in=VOLUME_KINDS)
-                                       .filter(status__in=(RewardStatus.FROZEN, RewardStatus.AVAILABLE))
-                                       .values_list("beneficiary_id", "payer_id", "amount")):
+    for beneficiary, payer, amount in (
+        RewardLine.objects.exclude(kind="margin")
+        .exclude(order__kind__in=VOLUME_KINDS)
+        .filter(status__in=(RewardStatus.FROZEN, RewardStatus.AVAILABLE))
+        .values_list("beneficiary_id", "payer_id", "amount")
+    ):
         kept[beneficiary] += amount
         if payer is not None:
             kept[payer] -= amount
     balance = balances()
-    net = {agent: balance[(agent, Purpose.AGENT_REWARDS_FROZEN)] + balance[(agent, Purpose.AGENT_REWARDS_AVAILABLE)]
-           + balance[(agent, Purpose.PAYOUTS_IN_TRANSIT)] - kept[agent]
-           for agent in Agent.objects.values_list("pk", flat=True)}
+    net = {
+        agent: balance[(agent, Purpose.AGENT_REWARDS_FROZEN)]
+        + balance[(agent, Purpose.AGENT_REWARDS_AVAILABLE)]
+        + balance[(agent, Purpose.PAYOUTS_IN_TRANSIT)]
+        - kept[agent]
+        for agent in Agent.objects.values_list("pk", flat=True)
+    }
     assert net == dict.fromkeys(net, Decimal("0.00"))
     for status in sorted(set(RewardLine.objects.values_list("status", flat=True))):
         event(f"a line ended {status}")
@@ -392,8 +442,10 @@ def upline_paid(catalog):
     """tests/rewards/plans/glow-upline-paid.yaml: referral paid by the upline who filled the order, flat
     rebate, ladder without differential, monthly cash award, rounding half-up."""
     text = (PLANS / "glow-upline-paid.yaml").read_text(encoding="utf-8")
-    return plans.plan_activate(version=plans.plan_upload(text=text, filename="glow-upline-paid.yaml"),
-                               acknowledgement="test: HIGH findings accepted")
+    return plans.plan_activate(
+        version=plans.plan_upload(text=text, filename="glow-upline-paid.yaml"),
+        acknowledgement="test: HIGH findings accepted",
+    )
 
 
 def test_upline_paid_random_histories_keep_the_books_and_refunds_take_everything_back(upline_paid, staff):

@@ -40,26 +40,51 @@ def _period(kind: str, day):
 
 def snapshot() -> dict:
     """Everything settlement can write, by natural keys (ids and timestamps differ between runs)."""
+
     def who(account: Account) -> tuple:
         return account.owner_id or 0, account.purpose  # 0: the brand
 
     entries = {}
     for entry in JournalEntry.objects.prefetch_related("lines__account"):
-        entries[entry.pk] = (entry.kind, entry.reference, entry.memo,
-                             tuple(sorted((who(line.account), line.amount) for line in entry.lines.all())))
+        entries[entry.pk] = (
+            entry.kind,
+            entry.reference,
+            entry.memo,
+            tuple(sorted((who(line.account), line.amount) for line in entry.lines.all())),
+        )
     return {
         "balances": {who(a): a.balance for a in Account.objects.all()},
         "entries": Counter(entries.values()),
-        "lines": Counter((line.source_event, line.rule_id, line.beneficiary_id, line.generation, line.amount,
-                          line.kind, line.status, line.period, line.payer_id, line.order_id, line.release_at,
-                          repr(sorted(line.explanation.items())), line.explanation_en, line.explanation_zh,
-                          entries.get(line.entry_id), entries.get(line.release_entry_id),
-                          entries.get(line.reversal_entry_id))
-                         for line in RewardLine.objects.all()),
-        "runs": {(run.period, run.plan_id): (run.lines, run.total, run.volume, run.finished_at is not None)
-                 for run in SettlementRun.objects.all()},
-        "reports": Counter((rep.run.period, rep.agent_id, rep.personal_purchase, rep.team_purchase, rep.rewards)
-                           for rep in SettlementReport.objects.select_related("run")),
+        "lines": Counter(
+            (
+                line.source_event,
+                line.rule_id,
+                line.beneficiary_id,
+                line.generation,
+                line.amount,
+                line.kind,
+                line.status,
+                line.period,
+                line.payer_id,
+                line.order_id,
+                line.release_at,
+                repr(sorted(line.explanation.items())),
+                line.explanation_en,
+                line.explanation_zh,
+                entries.get(line.entry_id),
+                entries.get(line.release_entry_id),
+                entries.get(line.reversal_entry_id),
+            )
+            for line in RewardLine.objects.all()
+        ),
+        "runs": {
+            (run.period, run.plan_id): (run.lines, run.total, run.volume, run.finished_at is not None)
+            for run in SettlementRun.objects.all()
+        },
+        "reports": Counter(
+            (rep.run.period, rep.agent_id, rep.personal_purchase, rep.team_purchase, rep.rewards)
+            for rep in SettlementReport.objects.select_related("run")
+        ),
     }
 
 
@@ -86,14 +111,15 @@ CRASHES = {
     "before-second-line-batch": lambda m: kill_on_call(m, services, "_store_new", 2),
     # inside the second batch: its journal entry is posted and the balances changed, its lines
     # are not written (the batch's transaction rolls back)
-    "inside-second-line-batch": lambda m: kill_on_call(m, services.ledger, "insert_rows", 2,
-                                                       when=writing(RewardLine)),
+    "inside-second-line-batch": lambda m: kill_on_call(m, services.ledger, "insert_rows", 2, when=writing(RewardLine)),
     # the lines are all in; the second batch of reports is not
-    "between-report-batches": lambda m: kill_on_call(m, services.ledger, "insert_rows", 2,
-                                                     when=writing(SettlementReport)),
+    "between-report-batches": lambda m: kill_on_call(
+        m, services.ledger, "insert_rows", 2, when=writing(SettlementReport)
+    ),
     # everything is written but the run is not marked finished
     "before-finishing": lambda m: kill_on_call(
-        m, SettlementRun, "save", 1, when=lambda self, *a, **kw: "finished_at" in kw.get("update_fields", ())),
+        m, SettlementRun, "save", 1, when=lambda self, *a, **kw: "finished_at" in kw.get("update_fields", ())
+    ),
 }
 
 
@@ -144,9 +170,15 @@ def test_the_kill_points_are_reached_in_order(ladder_channel, monkeypatch):
                 CRASHES[crash](m)
                 with pytest.raises(Killed):
                     services.settle_period(period=label, today=today)
-            written[crash] = (RewardLine.objects.filter(period=label).count(),
-                              SettlementReport.objects.filter(run__period=label).count())
+            written[crash] = (
+                RewardLine.objects.filter(period=label).count(),
+                SettlementReport.objects.filter(run__period=label).count(),
+            )
             transaction.set_rollback(True)
-    assert written == {"before-second-line-batch": (1, 0), "inside-second-line-batch": (1, 0),
-                       "between-report-batches": (4, 1), "before-finishing": (4, 6)}
+    assert written == {
+        "before-second-line-batch": (1, 0),
+        "inside-second-line-batch": (1, 0),
+        "between-report-batches": (4, 1),
+        "before-finishing": (4, 6),
+    }
     assert not RewardLine.objects.filter(period=label).exists()

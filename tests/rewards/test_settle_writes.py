@@ -49,22 +49,37 @@ def test_settlement_stores_exactly_the_engines_lines_and_posts_them(ladder_chann
 
     run = services.settle_period(period=label, today=end + timedelta(days=1))
 
-    stored = {(line.rule_id, line.beneficiary_id, line.generation): line
-              for line in RewardLine.objects.filter(source_event=f"period:{label}").select_related("entry")}
+    stored = {
+        (line.rule_id, line.beneficiary_id, line.generation): line
+        for line in RewardLine.objects.filter(source_event=f"period:{label}").select_related("entry")
+    }
     assert set(stored) == {(line.rule_id, line.beneficiary, line.generation) for line in computed}
     for line in computed:
         row = stored[(line.rule_id, line.beneficiary, line.generation)]
         # The explanation (names in Chinese included) and both sentences read back as computed.
         assert (row.amount, row.kind, row.explanation, row.explanation_zh, row.explanation_en) == (
-            line.amount, line.kind, line.explanation, line.explanation_zh, line.explanation_en)
-        assert (row.plan_id, row.period, row.payer_id, row.order_id, row.release_at) == (version.pk, label, None,
-                                                                                         None, None)
+            line.amount,
+            line.kind,
+            line.explanation,
+            line.explanation_zh,
+            line.explanation_en,
+        )
+        assert (row.plan_id, row.period, row.payer_id, row.order_id, row.release_at) == (
+            version.pk,
+            label,
+            None,
+            None,
+            None,
+        )
         # ladder money is available at once; a trip is awarded (the brand owes the prize)
         assert row.status == (RewardStatus.AVAILABLE if line.kind == "reward" else RewardStatus.AWARDED)
         assert before <= row.created_at <= clock.now()
         assert row.entry.kind == "reward" and row.entry.reference == f"period:{label}"
-        credited = Account.objects.get(owner=row.beneficiary_id, purpose=P.AGENT_REWARDS_AVAILABLE) \
-            if line.kind == "reward" else Account.objects.get(owner=None, purpose=P.BRAND_PRIZES_PAYABLE)
+        credited = (
+            Account.objects.get(owner=row.beneficiary_id, purpose=P.AGENT_REWARDS_AVAILABLE)
+            if line.kind == "reward"
+            else Account.objects.get(owner=None, purpose=P.BRAND_PRIZES_PAYABLE)
+        )
         assert JournalLine.objects.filter(entry=row.entry, account=credited, amount=-row.amount).exists()
 
     # One entry per batch of two lines, each balanced; balances are the lines' sums.
@@ -115,5 +130,6 @@ def test_a_rerun_after_the_reports_were_half_written_adds_only_the_missing_ones(
     run = services.settle_period(period=label, today=end + timedelta(days=1))
     assert run.finished_at is not None
     assert sorted(SettlementReport.objects.filter(run=run).values_list("agent_id", flat=True)) == sorted(
-        Agent.objects.values_list("pk", flat=True))
+        Agent.objects.values_list("pk", flat=True)
+    )
     assert ledger_verify() == []

@@ -28,6 +28,7 @@ _seq = itertools.count(1)
 
 # --- files ----------------------------------------------------------------------------------
 
+
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path) -> Path:
     """Uploaded screenshots go to a temporary directory, never to var/media."""
@@ -48,6 +49,7 @@ def image_upload(name: str = "transfer.png", fmt: str = "PNG", size=(64, 48), **
 
 
 # --- brand, catalog, people -----------------------------------------------------------------
+
 
 @pytest.fixture
 def brand(db) -> Brand:
@@ -106,6 +108,7 @@ def buyer(make_agent, supplier):
 
 # --- stock ----------------------------------------------------------------------------------
 
+
 def location(agent, kind: str = LocationKind.CLOUD):
     """The agent's cloud (or own, ``agent``) location; the company warehouse for ``None``."""
     if agent is None:
@@ -115,8 +118,10 @@ def location(agent, kind: str = LocationKind.CLOUD):
 
 def receive(agent, sku: SKU, quantity: int, kind: str = LocationKind.CLOUD) -> None:
     """Units arrive from a supplier into the agent's location (or the warehouse)."""
-    stock.stock_move(moves=[stock.Move(stock.location_singleton(LocationKind.SUPPLIER), location(agent, kind),
-                                       sku, quantity)], reason="receipt")
+    stock.stock_move(
+        moves=[stock.Move(stock.location_singleton(LocationKind.SUPPLIER), location(agent, kind), sku, quantity)],
+        reason="receipt",
+    )
 
 
 def on_hand(agent, sku: SKU, kind: str = LocationKind.CLOUD) -> int:
@@ -124,6 +129,7 @@ def on_hand(agent, sku: SKU, kind: str = LocationKind.CLOUD) -> int:
 
 
 # --- money ----------------------------------------------------------------------------------
+
 
 def balance(agent) -> Decimal:
     """The agent's wallet (货款) balance: their ledger account."""
@@ -134,7 +140,8 @@ def balance(agent) -> Decimal:
 def entries_sum(agent) -> Decimal:
     """The wallet recomputed from its journal lines (credit-normal: credits raise it)."""
     total = JournalLine.objects.filter(account__owner=agent, account__purpose=Purpose.AGENT_WALLET).aggregate(
-        s=Sum("amount"))["s"]
+        s=Sum("amount")
+    )["s"]
     return -Decimal(total or 0).quantize(Decimal("0.01"))
 
 
@@ -146,8 +153,10 @@ def wallet_moves(agent=None) -> list[tuple[str, Decimal]]:
     lines = JournalLine.objects.filter(account__purpose=Purpose.AGENT_WALLET)
     if agent is not None:
         lines = lines.filter(account__owner=agent)
-    return [(WALLET_KINDS.get(kind, kind), -amount) for kind, amount in
-            lines.order_by("pk").values_list("entry__kind", "amount")]
+    return [
+        (WALLET_KINDS.get(kind, kind), -amount)
+        for kind, amount in lines.order_by("pk").values_list("entry__kind", "amount")
+    ]
 
 
 def assert_wallet_consistent(agent) -> None:
@@ -159,12 +168,19 @@ def assert_wallet_consistent(agent) -> None:
 def notice(order: Order, *, txn: str | None = None, amount_fen: int | None = None, state: str = "SUCCESS"):
     """A provider's payment notice, as parse_notification() would return it."""
     return SimpleNamespace(
-        transaction_id=txn or f"4200{next(_seq):016d}", out_trade_no=order.number,
-        amount_fen=int(order.total * 100) if amount_fen is None else amount_fen, state=state,
-        provider="fake", currency="CNY", paid_at=None, raw={})
+        transaction_id=txn or f"4200{next(_seq):016d}",
+        out_trade_no=order.number,
+        amount_fen=int(order.total * 100) if amount_fen is None else amount_fen,
+        state=state,
+        provider="fake",
+        currency="CNY",
+        paid_at=None,
+        raw={},
+    )
 
 
 # --- order steps ----------------------------------------------------------------------------
+
 
 @pytest.fixture
 def t(boss, media_root):
@@ -199,8 +215,22 @@ def t(boss, media_root):
         return services.payment_confirm(payment=payment, by=boss)
 
     return SimpleNamespace(
-        place=place, approve=approve, pay=pay, paid=paid, fill=fill, topup=topup, seller_user=seller_user,
-        image_upload=image_upload, stored_files=lambda: stored_files(media_root), set_mode=set_mode,
-        location=location, receive=receive, on_hand=on_hand, balance=balance, entries_sum=entries_sum,
-        assert_wallet_consistent=assert_wallet_consistent, notice=notice, wallet_moves=wallet_moves,
+        place=place,
+        approve=approve,
+        pay=pay,
+        paid=paid,
+        fill=fill,
+        topup=topup,
+        seller_user=seller_user,
+        image_upload=image_upload,
+        stored_files=lambda: stored_files(media_root),
+        set_mode=set_mode,
+        location=location,
+        receive=receive,
+        on_hand=on_hand,
+        balance=balance,
+        entries_sum=entries_sum,
+        assert_wallet_consistent=assert_wallet_consistent,
+        notice=notice,
+        wallet_moves=wallet_moves,
     )

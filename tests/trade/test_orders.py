@@ -29,6 +29,7 @@ def history(order) -> list[tuple[str, str, int | None]]:
 
 # --- routing --------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("mode", [SupplyMode.CLOUD, SupplyMode.NEAREST_HIGHER_UPLINE])
 def test_cloud_and_upline_orders_go_to_the_buyers_supplier(t, brand, skus, supplier, buyer, mode):
     t.set_mode(brand, mode)
@@ -69,11 +70,12 @@ def test_order_submit_works_on_this_database(skus, supplier, buyer):
 
 # --- prices ---------------------------------------------------------------------------------
 
+
 def test_prices_are_the_buyers_level_prices_at_submission(t, skus, buyer, levels):
     order = t.place(buyer, [(skus.a, 3), (skus.b, 7)])
     lines = {line.sku.code: line for line in order.lines.all()}
-    assert lines["A"].unit_price == Decimal("75.50")          # the 特约 override
-    assert lines["B"].unit_price == Decimal("26.66")          # 33.33 × 0.80 = 26.664, half up
+    assert lines["A"].unit_price == Decimal("75.50")  # the 特约 override
+    assert lines["B"].unit_price == Decimal("26.66")  # 33.33 × 0.80 = 26.664, half up
     assert lines["A"].line_total == Decimal("226.50")
     assert lines["B"].line_total == Decimal("186.62")
     assert order.total == Decimal("413.12")
@@ -105,13 +107,16 @@ def test_a_client_cannot_set_a_price(skus, buyer):
     assert not Order.objects.exists()
 
 
-@pytest.mark.parametrize("lines,field", [
-    ([], "lines"),
-    ([("A", 0)], "lines[0].quantity"),
-    ([("A", -2)], "lines[0].quantity"),
-    ([("A", "two")], "lines[0].quantity"),
-    ([("NOPE", 1)], "lines[0].sku"),
-])
+@pytest.mark.parametrize(
+    "lines,field",
+    [
+        ([], "lines"),
+        ([("A", 0)], "lines[0].quantity"),
+        ([("A", -2)], "lines[0].quantity"),
+        ([("A", "two")], "lines[0].quantity"),
+        ([("NOPE", 1)], "lines[0].sku"),
+    ],
+)
 def test_bad_lines_are_refused(t, skus, buyer, lines, field):
     with pytest.raises(BusinessError) as exc:
         t.place(buyer, lines)
@@ -129,6 +134,7 @@ def test_an_inactive_sku_cannot_be_ordered(t, skus, buyer):
 
 
 # --- purchase rules -------------------------------------------------------------------------
+
 
 def test_per_sku_minimum_quantity(t, skus, buyer):
     skus.a.min_order_qty = 3
@@ -228,12 +234,14 @@ def test_a_pickup_does_not_count_against_purchase_limits(t, skus, buyer):
     skus.a.max_per_day = 10
     skus.a.save()
     t.receive(buyer, skus.a, 10)
-    services.pickup_request(agent=buyer, lines=[(skus.a, 10)], by=buyer.user, name="王芳", phone="13800000000",
-                            address="上海市徐汇区1号")
+    services.pickup_request(
+        agent=buyer, lines=[(skus.a, 10)], by=buyer.user, name="王芳", phone="13800000000", address="上海市徐汇区1号"
+    )
     t.place(buyer, [(skus.a, 10)])  # nothing was bought today
 
 
 # --- idempotency ----------------------------------------------------------------------------
+
 
 def test_a_retry_with_the_same_key_returns_the_first_order(t, skus, buyer, make_agent, supplier):
     first = t.place(buyer, [(skus.a, 2)], idempotency_key="k-1")
@@ -257,6 +265,7 @@ def test_a_retry_after_the_order_moved_on_still_returns_it(t, skus, buyer):
 
 
 # --- entry orders ---------------------------------------------------------------------------
+
 
 def test_entry_order_activates_the_applicant(t, skus, supplier, make_agent):
     applicant = make_agent("vip", referrer=supplier, entry_paid=False)
@@ -319,12 +328,14 @@ def test_an_active_agent_owes_no_entry_order(t, skus, buyer):
 
 def test_a_suspended_agent_cannot_restock(t, skus, buyer):
     from weishang.channel import services as channel_services
+
     channel_services.agent_change_status(agent=buyer, action="suspend", reason="test")
     with pytest.raises(Forbidden):
         t.place(Agent.objects.get(pk=buyer.pk), [(skus.a, 1)])
 
 
 # --- status history -------------------------------------------------------------------------
+
 
 def test_every_transition_is_recorded_with_who(t, skus, supplier, buyer):
     t.receive(supplier, skus.a, 10)
@@ -364,26 +375,29 @@ def _snapshot(order):
     return order.status, OrderTransition.objects.filter(order=order).count(), OutboxEvent.objects.count()
 
 
-@pytest.mark.parametrize("stage,action", [
-    ("submitted", "fill"),
-    ("submitted", "confirm_receipt"),
-    ("submitted", "pay_from_wallet"),
-    ("submitted", "refund_request"),
-    ("awaiting_payment", "approve"),
-    ("awaiting_payment", "reject"),
-    ("awaiting_payment", "fill"),
-    ("paid", "approve"),
-    ("paid", "confirm_receipt"),
-    ("paid", "refund_request"),
-    ("paid", "pay_from_wallet"),
-    ("completed", "cancel"),
-    ("completed", "fill"),
-    ("completed", "refund_approve"),
-    ("completed", "refund_decline"),
-    ("cancelled", "approve"),
-    ("cancelled", "cancel"),
-    ("rejected", "approve"),
-])
+@pytest.mark.parametrize(
+    "stage,action",
+    [
+        ("submitted", "fill"),
+        ("submitted", "confirm_receipt"),
+        ("submitted", "pay_from_wallet"),
+        ("submitted", "refund_request"),
+        ("awaiting_payment", "approve"),
+        ("awaiting_payment", "reject"),
+        ("awaiting_payment", "fill"),
+        ("paid", "approve"),
+        ("paid", "confirm_receipt"),
+        ("paid", "refund_request"),
+        ("paid", "pay_from_wallet"),
+        ("completed", "cancel"),
+        ("completed", "fill"),
+        ("completed", "refund_approve"),
+        ("completed", "refund_decline"),
+        ("cancelled", "approve"),
+        ("cancelled", "cancel"),
+        ("rejected", "approve"),
+    ],
+)
 def test_wrong_status_actions_are_refused_and_change_nothing(t, skus, supplier, buyer, stage, action):
     t.receive(supplier, skus.a, 10)
     t.topup(buyer, "1000")
@@ -419,10 +433,11 @@ def test_wrong_status_actions_are_refused_and_change_nothing(t, skus, supplier, 
 
 # --- who may act ----------------------------------------------------------------------------
 
+
 def test_only_the_seller_approves_fills_or_rejects(t, skus, supplier, buyer, make_agent, make_staff):
     t.receive(supplier, skus.a, 10)
     stranger = make_agent("general")
-    clerk = make_staff()                                   # staff without the permission
+    clerk = make_staff()  # staff without the permission
     outsider = make_staff("change_order", is_staff=False)  # the permission but no staff flag
     order = t.place(buyer, [(skus.a, 2)])
     for user in (stranger.user, buyer.user, clerk, outsider):

@@ -25,14 +25,20 @@ def awaiting_order(make_agent, db):
 
 
 def post(client, body, headers):
-    return client.generic("POST", "/pay/notify/fake/", body, content_type="application/json",
-                          headers={k: v for k, v in headers.items() if k != "Content-Type"})
+    return client.generic(
+        "POST",
+        "/pay/notify/fake/",
+        body,
+        content_type="application/json",
+        headers={k: v for k, v in headers.items() if k != "Content-Type"},
+    )
 
 
 def test_a_replayed_notice_pays_once(client, awaiting_order):
     order = awaiting_order
-    body, headers = FakeProvider.notification(out_trade_no=order.number, amount_fen=int(order.total * 100),
-                                              transaction_id="T-1")
+    body, headers = FakeProvider.notification(
+        out_trade_no=order.number, amount_fen=int(order.total * 100), transaction_id="T-1"
+    )
     responses = [post(client, body, headers) for _ in range(3)]
     assert [r.status_code for r in responses] == [200, 200, 200]
     assert all(r.json()["code"] == "SUCCESS" for r in responses)
@@ -68,13 +74,15 @@ def test_unknown_provider_is_404(client, db):
 
 # --- the currency of a signed notice (M7, item 8a) ------------------------------------------
 
+
 def _wechat_testkit():
     """The notify builders of tests/test_wechatpay.py (WeChat Pay's own format, signed and encrypted)."""
     import importlib.util
     from pathlib import Path
 
-    spec = importlib.util.spec_from_file_location("wechatpay_testkit", Path(__file__).resolve().parents[1]
-                                                  / "test_wechatpay.py")
+    spec = importlib.util.spec_from_file_location(
+        "wechatpay_testkit", Path(__file__).resolve().parents[1] / "test_wechatpay.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -90,8 +98,9 @@ def _nothing_credited(order) -> None:
 @pytest.mark.parametrize("currency", ["USD", "HKD", "JPY", "cny ", ""])
 def test_a_signed_notice_in_a_foreign_currency_credits_nothing(client, awaiting_order, caplog, currency):
     order = awaiting_order
-    body, headers = FakeProvider.notification(out_trade_no=order.number, amount_fen=int(order.total * 100),
-                                              transaction_id="T-FX", currency=currency)
+    body, headers = FakeProvider.notification(
+        out_trade_no=order.number, amount_fen=int(order.total * 100), transaction_id="T-FX", currency=currency
+    )
     response = post(client, body, headers)
     if currency.strip().upper() == "CNY" or currency == "":  # no currency said: the provider's default, CNY
         assert response.status_code == 200
@@ -107,12 +116,14 @@ def test_the_brands_currency_is_the_one_accepted(client, awaiting_order):
     Brand.objects.get_or_create(name="测试品牌")
     Brand.objects.update(currency="HKD")
     order = awaiting_order
-    body, headers = FakeProvider.notification(out_trade_no=order.number, amount_fen=int(order.total * 100),
-                                              transaction_id="T-CNY", currency="CNY")
+    body, headers = FakeProvider.notification(
+        out_trade_no=order.number, amount_fen=int(order.total * 100), transaction_id="T-CNY", currency="CNY"
+    )
     assert post(client, body, headers).status_code == 400
     _nothing_credited(order)
-    body, headers = FakeProvider.notification(out_trade_no=order.number, amount_fen=int(order.total * 100),
-                                              transaction_id="T-HKD", currency="HKD")
+    body, headers = FakeProvider.notification(
+        out_trade_no=order.number, amount_fen=int(order.total * 100), transaction_id="T-HKD", currency="HKD"
+    )
     assert post(client, body, headers).status_code == 200
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID
@@ -121,22 +132,32 @@ def test_the_brands_currency_is_the_one_accepted(client, awaiting_order):
 def test_a_wechat_pay_notice_in_a_foreign_currency_credits_nothing(client, awaiting_order, settings):
     kit = _wechat_testkit()
     merchant, platform, apiv3 = kit._rsa_key(), kit._rsa_key(), "0123456789abcdef0123456789abcdef"
-    settings.WEISHANG_PAYMENT_PROVIDERS = {"wechatpay": {
-        "CLASS": "weishang.trade.providers.wechatpay.WeChatPayProvider",
-        "OPTIONS": {"mchid": kit.MCHID, "appid": kit.APPID, "private_key_pem": kit.private_pem(merchant),
-                    "cert_serial_no": kit.MERCHANT_SERIAL, "apiv3_key": apiv3, "notify_url": kit.NOTIFY_URL,
-                    "platform_public_key_pem": kit.public_pem(platform),
-                    "platform_public_key_id": kit.PUBLIC_KEY_ID}}}
+    settings.WEISHANG_PAYMENT_PROVIDERS = {
+        "wechatpay": {
+            "CLASS": "weishang.trade.providers.wechatpay.WeChatPayProvider",
+            "OPTIONS": {
+                "mchid": kit.MCHID,
+                "appid": kit.APPID,
+                "private_key_pem": kit.private_pem(merchant),
+                "cert_serial_no": kit.MERCHANT_SERIAL,
+                "apiv3_key": apiv3,
+                "notify_url": kit.NOTIFY_URL,
+                "platform_public_key_pem": kit.public_pem(platform),
+                "platform_public_key_id": kit.PUBLIC_KEY_ID,
+            },
+        }
+    }
     order = awaiting_order
     fen = int(order.total * 100)
 
     def send(currency: str, txn: str):
-        resource = kit.transaction(out_trade_no=order.number, transaction_id=txn,
-                                   amount={"total": fen, "payer_total": fen, "currency": currency,
-                                           "payer_currency": currency})
+        resource = kit.transaction(
+            out_trade_no=order.number,
+            transaction_id=txn,
+            amount={"total": fen, "payer_total": fen, "currency": currency, "payer_currency": currency},
+        )
         body, headers = kit.notify(resource, platform_key=platform, apiv3_key=apiv3)
-        return client.generic("POST", "/pay/notify/wechatpay/", body, content_type="application/json",
-                               headers=headers)
+        return client.generic("POST", "/pay/notify/wechatpay/", body, content_type="application/json", headers=headers)
 
     refused = send("USD", "4200000001202612040000000001")
     assert refused.status_code == 400 and refused.json()["message"] == "currency_mismatch"

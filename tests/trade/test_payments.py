@@ -48,12 +48,18 @@ def paid_transitions(order) -> int:
 
 # --- transfers ------------------------------------------------------------------------------
 
+
 def test_transfer_confirmed_by_the_receiver_pays_the_order(t, awaiting, supplier, buyer):
     order = awaiting
-    payment = services.payment_submit_transfer(order=order, by=buyer.user, screenshot=t.image_upload(),
-                                               reference="微信转账 0425")
+    payment = services.payment_submit_transfer(
+        order=order, by=buyer.user, screenshot=t.image_upload(), reference="微信转账 0425"
+    )
     assert (payment.status, payment.amount, payment.receiver, payment.method) == (
-        PaymentStatus.PENDING, Decimal("226.50"), supplier, PaymentMethod.TRANSFER)
+        PaymentStatus.PENDING,
+        Decimal("226.50"),
+        supplier,
+        PaymentMethod.TRANSFER,
+    )
     assert payment.screenshot.name.startswith("transfers/")
     assert len(t.stored_files()) == 1
     order.refresh_from_db()
@@ -104,8 +110,7 @@ def test_reject_needs_a_note_and_leaves_the_order_waiting(t, awaiting, supplier,
         services.payment_confirm(payment=payment, by=supplier.user)
     assert exc.value.code == "already_decided"
     # The buyer can send a new proof, and that one can be confirmed.
-    second = services.payment_submit_transfer(order=awaiting, by=buyer.user, screenshot=t.image_upload("b.jpg",
-                                                                                                    "JPEG"))
+    second = services.payment_submit_transfer(order=awaiting, by=buyer.user, screenshot=t.image_upload("b.jpg", "JPEG"))
     services.payment_confirm(payment=second, by=supplier.user)
     awaiting.refresh_from_db()
     assert awaiting.status == S.PAID and paid_events(awaiting) == 1
@@ -116,8 +121,9 @@ def _text_as_png():
 
 
 def _pdf():
-    return SimpleUploadedFile("transfer.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n",
-                              content_type="application/pdf")
+    return SimpleUploadedFile(
+        "transfer.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n", content_type="application/pdf"
+    )
 
 
 def _bmp():
@@ -140,8 +146,14 @@ def _too_big(t):
 
 @pytest.mark.parametrize("make", ["text_as_png", "pdf", "bmp", "truncated_png", "too_big", "none"])
 def test_bad_screenshots_are_refused_and_nothing_is_stored(t, awaiting, buyer, make):
-    screenshot = {"text_as_png": _text_as_png, "pdf": _pdf, "bmp": _bmp, "truncated_png": lambda: _truncated_png(t),
-                  "too_big": lambda: _too_big(t), "none": lambda: None}[make]()
+    screenshot = {
+        "text_as_png": _text_as_png,
+        "pdf": _pdf,
+        "bmp": _bmp,
+        "truncated_png": lambda: _truncated_png(t),
+        "too_big": lambda: _too_big(t),
+        "none": lambda: None,
+    }[make]()
     with pytest.raises(BusinessError) as exc:
         services.payment_submit_transfer(order=awaiting, by=buyer.user, screenshot=screenshot)
     assert exc.value.field == "screenshot"
@@ -185,8 +197,12 @@ def test_a_transfer_needs_an_order_waiting_for_payment(t, skus, buyer):
 
 def test_only_the_receiver_or_finance_staff_confirm(t, awaiting, supplier, buyer, make_agent, make_staff):
     payment = services.payment_submit_transfer(order=awaiting, by=buyer.user, screenshot=t.image_upload())
-    for user in (buyer.user, make_agent("general").user, make_staff("change_order"),
-                 make_staff("change_payment", is_staff=False)):
+    for user in (
+        buyer.user,
+        make_agent("general").user,
+        make_staff("change_order"),
+        make_staff("change_payment", is_staff=False),
+    ):
         with pytest.raises(Forbidden):
             services.payment_confirm(payment=payment, by=user)
         with pytest.raises(Forbidden):
@@ -230,10 +246,15 @@ def test_a_pending_transfer_for_a_cancelled_order_cannot_be_confirmed(t, awaitin
 
 # --- wallet ---------------------------------------------------------------------------------
 
+
 def test_wallet_topup_confirmed_by_staff(t, buyer, boss, make_staff):
     payment = services.wallet_topup_submit(agent=buyer, by=buyer.user, amount="500", screenshot=t.image_upload())
-    assert (payment.topup_for, payment.amount, payment.receiver, payment.order) == (buyer, Decimal("500.00"), None,
-                                                                                    None)
+    assert (payment.topup_for, payment.amount, payment.receiver, payment.order) == (
+        buyer,
+        Decimal("500.00"),
+        None,
+        None,
+    )
     assert t.balance(buyer) == 0
     for user in (buyer.user, make_staff("change_order")):  # nobody credits their own wallet
         with pytest.raises(Forbidden):
@@ -274,6 +295,7 @@ def test_topup_amount_keeps_the_fen(t, buyer):
 
 def test_topup_amount_is_rounded_like_all_money(t, buyer):
     from weishang.core.money import to_money
+
     payment = services.wallet_topup_submit(agent=buyer, by=buyer.user, amount="10.005", screenshot=t.image_upload())
     assert payment.amount == to_money("10.005") == Decimal("10.01")
 
@@ -282,8 +304,11 @@ def test_pay_from_wallet_takes_exactly_the_total(t, awaiting, buyer):
     t.topup(buyer, "300.00")
     payment = services.order_pay_from_wallet(order=awaiting, by=buyer.user)
     awaiting.refresh_from_db()
-    assert (payment.method, payment.status, payment.amount) == (PaymentMethod.WALLET, PaymentStatus.CONFIRMED,
-                                                                Decimal("226.50"))
+    assert (payment.method, payment.status, payment.amount) == (
+        PaymentMethod.WALLET,
+        PaymentStatus.CONFIRMED,
+        Decimal("226.50"),
+    )
     assert awaiting.status == S.PAID and paid_events(awaiting) == 1
     assert t.balance(buyer) == Decimal("73.50")
     assert t.wallet_moves(buyer) == [("topup", Decimal("300.00")), ("payment", Decimal("-226.50"))]
@@ -345,7 +370,7 @@ def test_wallet_balance_is_always_the_sum_of_its_entries(t, skus, supplier, buye
         services.order_pay_from_wallet(order=order, by=buyer.user)
         t.assert_wallet_consistent(buyer)
         orders.append(order)
-    services.order_cancel(order=orders[0], by=buyer.user)               # paid → refund
+    services.order_cancel(order=orders[0], by=buyer.user)  # paid → refund
     t.assert_wallet_consistent(buyer)
     t.fill(orders[1])
     services.refund_request(order=orders[1], by=buyer.user, note="破损")
@@ -374,6 +399,7 @@ def test_a_refund_of_a_transfer_the_supplier_received_is_owed_by_the_supplier(t,
 
 # --- provider notices -----------------------------------------------------------------------
 
+
 def test_a_provider_notice_credits_once_however_often_it_is_replayed(t, awaiting):
     notice = t.notice(awaiting, txn="4200000001202611270000000001")
     first = services.payment_credit_from_provider(notice=notice)
@@ -383,7 +409,11 @@ def test_a_provider_notice_credits_once_however_often_it_is_replayed(t, awaiting
     assert awaiting.status == S.PAID
     assert Payment.objects.count() == 1
     assert (first.method, first.status, first.amount, first.provider_txn_id) == (
-        PaymentMethod.WECHATPAY, PaymentStatus.CONFIRMED, Decimal("226.50"), "4200000001202611270000000001")
+        PaymentMethod.WECHATPAY,
+        PaymentStatus.CONFIRMED,
+        Decimal("226.50"),
+        "4200000001202611270000000001",
+    )
     assert paid_events(awaiting) == 1 and paid_transitions(awaiting) == 1
     assert OrderTransition.objects.get(order=awaiting, to_status=S.PAID).by is None
     # The money is in the brand's merchant account, held for the supplier: their wallet, once.
@@ -441,6 +471,7 @@ def test_a_second_payment_for_a_paid_order_is_a_conflict_not_a_crash(t, awaiting
 
 def test_a_free_order_can_be_paid_or_is_refused_cleanly(t, skus, buyer, levels):
     from weishang.catalog.models import LevelPrice
+
     LevelPrice.objects.filter(sku=skus.a, level=levels["vip"]).update(price=Decimal("0"))
     try:
         order = t.place(buyer, [(skus.a, 1)])

@@ -35,11 +35,18 @@ def refunded_events(order) -> int:
 def state(order, *agents_skus):
     """What a user would look at: status, transitions, wallet entries, events and stock on hand."""
     order.refresh_from_db()
-    return (order.status, OrderTransition.objects.filter(order=order).count(), JournalEntry.objects.count(),
-            OutboxEvent.objects.count(), StockMove.objects.count(), [f() for f in agents_skus])
+    return (
+        order.status,
+        OrderTransition.objects.filter(order=order).count(),
+        JournalEntry.objects.count(),
+        OutboxEvent.objects.count(),
+        StockMove.objects.count(),
+        [f() for f in agents_skus],
+    )
 
 
 # --- cancelling -----------------------------------------------------------------------------
+
 
 def test_cancelling_a_wallet_paid_order_puts_the_money_back(t, skus, supplier, buyer):
     t.topup(buyer, "500")
@@ -92,6 +99,7 @@ def test_a_filled_order_cannot_be_cancelled(t, skus, supplier, buyer):
 
 
 # --- returns --------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def completed(t, skus, supplier, buyer):
@@ -162,13 +170,15 @@ def test_a_return_fails_whole_if_the_units_were_picked_up(t, skus, supplier, buy
     services.refund_request(order=order, by=buyer.user, note="不要了")
     # Meanwhile the buyer ships two of the three units home.
     services.pickup_request(agent=buyer, lines=[(skus.a, 2)], by=buyer.user, **ADDRESS)
-    before = state(order, lambda: t.on_hand(supplier, skus.a), lambda: t.on_hand(buyer, skus.a),
-                   lambda: t.balance(buyer))
+    before = state(
+        order, lambda: t.on_hand(supplier, skus.a), lambda: t.on_hand(buyer, skus.a), lambda: t.balance(buyer)
+    )
     with pytest.raises(InsufficientStock) as exc:
         services.refund_approve(order=order, by=supplier.user)
     assert (exc.value.wanted, exc.value.on_hand) == (3, 1)
-    after = state(order, lambda: t.on_hand(supplier, skus.a), lambda: t.on_hand(buyer, skus.a),
-                  lambda: t.balance(buyer))
+    after = state(
+        order, lambda: t.on_hand(supplier, skus.a), lambda: t.on_hand(buyer, skus.a), lambda: t.balance(buyer)
+    )
     assert after == before
     assert before[0] == S.REFUND_REQUESTED and before[-1] == [7, 1, Decimal("773.50")]
     assert refunded_events(order) == 0
@@ -193,7 +203,9 @@ def test_a_declined_return_goes_back_to_completed(t, skus, supplier, buyer, comp
     assert t.balance(buyer) == Decimal("773.50") and t.on_hand(buyer, skus.a) == 3
     assert refunded_events(order) == 0
     assert list(OrderTransition.objects.filter(order=order).values_list("from_status", "to_status"))[-2:] == [
-        (S.COMPLETED, S.REFUND_REQUESTED), (S.REFUND_REQUESTED, S.COMPLETED)]
+        (S.COMPLETED, S.REFUND_REQUESTED),
+        (S.REFUND_REQUESTED, S.COMPLETED),
+    ]
     # The order was completed once: no second completion event.
     assert OutboxEvent.objects.filter(topic="order.completed", key=order.number).count() == 1
 
@@ -225,18 +237,27 @@ def test_a_fulfilled_but_unreceived_order_can_be_returned(t, brand, skus, suppli
 
 # --- pick-ups -------------------------------------------------------------------------------
 
+
 def test_a_pickup_leaves_cloud_stock_at_once(t, skus, buyer, boss):
     t.receive(buyer, skus.a, 10)
     t.receive(buyer, skus.b, 5)
     order = services.pickup_request(agent=buyer, lines=[(skus.a, 4), ("B", 5)], by=buyer.user, **ADDRESS)
     assert (order.kind, order.status, order.total, order.seller) == (OrderKind.PICKUP, S.SUBMITTED, 0, None)
     assert (order.ship_name, order.ship_phone, order.ship_address) == (
-        ADDRESS["name"], ADDRESS["phone"], ADDRESS["address"])
+        ADDRESS["name"],
+        ADDRESS["phone"],
+        ADDRESS["address"],
+    )
     assert t.on_hand(buyer, skus.a) == 6 and t.on_hand(buyer, skus.b) == 0
-    moves = list(StockMove.objects.filter(reason=StockReason.PICKUP).values_list(
-        "from_location__kind", "to_location__kind", "sku__code", "quantity"))
-    assert moves == [(LocationKind.CLOUD, LocationKind.CUSTOMER, "A", 4),
-                     (LocationKind.CLOUD, LocationKind.CUSTOMER, "B", 5)]
+    moves = list(
+        StockMove.objects.filter(reason=StockReason.PICKUP).values_list(
+            "from_location__kind", "to_location__kind", "sku__code", "quantity"
+        )
+    )
+    assert moves == [
+        (LocationKind.CLOUD, LocationKind.CUSTOMER, "A", 4),
+        (LocationKind.CLOUD, LocationKind.CUSTOMER, "B", 5),
+    ]
     assert stock_verify() == []
 
     with pytest.raises(BusinessError) as exc:
@@ -255,7 +276,10 @@ def test_a_pickup_leaves_cloud_stock_at_once(t, skus, buyer, boss):
     order.refresh_from_db()
     assert order.status == S.COMPLETED and order.delivered_at
     assert list(OrderTransition.objects.filter(order=order).values_list("to_status", "by")) == [
-        (S.SUBMITTED, buyer.user_id), (S.FULFILLED, boss.pk), (S.COMPLETED, buyer.user_id)]
+        (S.SUBMITTED, buyer.user_id),
+        (S.FULFILLED, boss.pk),
+        (S.COMPLETED, buyer.user_id),
+    ]
     assert t.on_hand(buyer, skus.a) == 6
     assert stock_verify() == []
 
@@ -323,12 +347,14 @@ def test_cancelling_a_pickup_gives_the_units_back(t, skus, buyer):
 
 # --- a consumer's return ----------------------------------------------------------------------
 
+
 def test_the_seller_records_a_consumers_return_and_the_units_come_back(t, skus, supplier, buyer):
     """A consumer has no login: they ask the agent, who records the return; the brand's staff or the
     agent approves it, the units go back to the agent's stock and the money is paid back by hand."""
     t.receive(buyer, skus.a, 5)
-    order = services.retail_order_submit(seller=buyer, name="陈女士", phone="13900002222", address="杭州市西湖区 1 号",
-                                         lines=[(skus.a, 2)])
+    order = services.retail_order_submit(
+        seller=buyer, name="陈女士", phone="13900002222", address="杭州市西湖区 1 号", lines=[(skus.a, 2)]
+    )
     services.payment_credit_from_provider(notice=t.notice(order))
     services.order_fill(order=order, by=buyer.user)
     services.order_mark_delivered(order=order, by=buyer.user)

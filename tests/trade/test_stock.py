@@ -25,8 +25,11 @@ def names_location(text: str, location) -> bool:
 
 
 def fills(order) -> list[tuple[str, str, str, int]]:
-    return list(StockMove.objects.filter(order_line__order=order, reason=StockReason.ORDER_FILL)
-                .order_by("pk").values_list("from_location__kind", "to_location__kind", "sku__code", "quantity"))
+    return list(
+        StockMove.objects.filter(order_line__order=order, reason=StockReason.ORDER_FILL)
+        .order_by("pk")
+        .values_list("from_location__kind", "to_location__kind", "sku__code", "quantity")
+    )
 
 
 def test_cloud_mode_moves_cloud_stock_and_completes_at_once(t, skus, supplier, buyer):
@@ -185,8 +188,13 @@ def test_stock_verify_reports_a_deleted_level_and_a_stray_level(t, skus, supplie
 
 def test_stock_verify_reports_moves_that_go_below_zero(t, skus, supplier, buyer):
     t.receive(supplier, skus.a, 2)
-    StockMove.objects.create(from_location=t.location(supplier), to_location=t.location(buyer), sku=skus.a,
-                             quantity=5, reason=StockReason.ADJUSTMENT)  # written behind the service's back
+    StockMove.objects.create(
+        from_location=t.location(supplier),
+        to_location=t.location(buyer),
+        sku=skus.a,
+        quantity=5,
+        reason=StockReason.ADJUSTMENT,
+    )  # written behind the service's back
     problems = stock_verify()
     assert any("-3" in p and names_location(p, t.location(supplier)) for p in problems)
 
@@ -197,8 +205,10 @@ def test_stock_level_never_negative(t, skus, supplier):
     with pytest.raises(IntegrityError), transaction.atomic():
         StockLevel.objects.filter(pk=level.pk).update(quantity=-1)
     with pytest.raises(InsufficientStock):
-        stock.stock_move(moves=[stock.Move(t.location(supplier), stock.location_singleton(LocationKind.SCRAP),
-                                           skus.a, 3)], reason=StockReason.SCRAP)
+        stock.stock_move(
+            moves=[stock.Move(t.location(supplier), stock.location_singleton(LocationKind.SCRAP), skus.a, 3)],
+            reason=StockReason.SCRAP,
+        )
     assert t.on_hand(supplier, skus.a) == 2
     assert not StockLevel.objects.filter(quantity__lt=0).exists()
 
@@ -206,8 +216,10 @@ def test_stock_level_never_negative(t, skus, supplier):
 @pytest.mark.parametrize("quantity", [0, -1])
 def test_a_move_needs_a_positive_quantity(t, skus, supplier, quantity):
     with pytest.raises(Conflict):
-        stock.stock_move(moves=[stock.Move(stock.location_singleton(LocationKind.SUPPLIER), t.location(supplier),
-                                           skus.a, quantity)], reason=StockReason.RECEIPT)
+        stock.stock_move(
+            moves=[stock.Move(stock.location_singleton(LocationKind.SUPPLIER), t.location(supplier), skus.a, quantity)],
+            reason=StockReason.RECEIPT,
+        )
     assert not StockMove.objects.exists()
 
 
@@ -215,8 +227,9 @@ def test_moves_inside_one_call_are_all_or_nothing(t, skus, supplier, buyer):
     t.receive(supplier, skus.a, 5)
     src, dst = t.location(supplier), t.location(buyer)
     with pytest.raises(InsufficientStock):
-        stock.stock_move(moves=[stock.Move(src, dst, skus.a, 3), stock.Move(src, dst, skus.a, 3)],
-                         reason=StockReason.ADJUSTMENT)  # 6 out of 5: the two moves together fail
+        stock.stock_move(
+            moves=[stock.Move(src, dst, skus.a, 3), stock.Move(src, dst, skus.a, 3)], reason=StockReason.ADJUSTMENT
+        )  # 6 out of 5: the two moves together fail
     assert t.on_hand(supplier, skus.a) == 5 and t.on_hand(buyer, skus.a) == 0
     assert StockMove.objects.count() == 1
     assert stock_verify() == []

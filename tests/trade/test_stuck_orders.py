@@ -71,8 +71,9 @@ def test_the_fill_fails_and_the_order_waits_stuck(t, skus, supplier, transfer_pa
     assert transfer_paid.status == S.PAID
 
 
-def test_the_company_fills_a_stuck_order_money_rerouted_and_stock_moved(t, skus, supplier, buyer, decider,
-                                                                         transfer_paid):
+def test_the_company_fills_a_stuck_order_money_rerouted_and_stock_moved(
+    t, skus, supplier, buyer, decider, transfer_paid
+):
     t.receive(None, skus.a, 10)
     age(transfer_paid, 50)
     services.order_company_fill(order=transfer_paid, by=decider, note="上级无货，公司代发")
@@ -89,8 +90,9 @@ def test_the_company_fills_a_stuck_order_money_rerouted_and_stock_moved(t, skus,
     assert reassigned.by == decider and "上级无货，公司代发" in reassigned.note
     assert OutboxEvent.objects.filter(topic="order.reassigned", key=transfer_paid.number).exists()
     # Both sides are told.
-    assert set(OrderNotice.objects.filter(order=transfer_paid, kind=NoticeKind.REASSIGNED)
-               .values_list("agent", flat=True)) == {supplier.pk, buyer.pk}
+    assert set(
+        OrderNotice.objects.filter(order=transfer_paid, kind=NoticeKind.REASSIGNED).values_list("agent", flat=True)
+    ) == {supplier.pk, buyer.pk}
     assert ledger_verify() == [] and stock_verify() == []
 
 
@@ -133,21 +135,23 @@ def test_the_stuck_refund_tells_both_sides_who_paid_back_what(t, supplier, buyer
     assert "¥226.50" in texts[buyer.pk]
     assert texts[buyer.pk].index(supplier.real_name) < texts[buyer.pk].index(buyer.real_name)
     assert "无货" in texts[supplier.pk]
-    assert OrderTransition.objects.filter(order=transfer_paid, to_status=S.CANCELLED, by=decider,
-                                          note="无货").exists()
+    assert OrderTransition.objects.filter(order=transfer_paid, to_status=S.CANCELLED, by=decider, note="无货").exists()
 
 
 @pytest.mark.parametrize("way", ["company_fill", "reassign", "refund"])
-def test_a_way_out_needs_a_stuck_order_a_reason_and_a_deciding_role(t, skus, supplier, make_staff, make_agent,
-                                                                     decider, transfer_paid, way):
-    run = {"company_fill": lambda **kw: services.order_company_fill(**kw),
-           "reassign": lambda **kw: services.order_reassign_to_company(**kw),
-           "refund": lambda **kw: services.order_stuck_refund(**kw)}[way]
+def test_a_way_out_needs_a_stuck_order_a_reason_and_a_deciding_role(
+    t, skus, supplier, make_staff, make_agent, decider, transfer_paid, way
+):
+    run = {
+        "company_fill": lambda **kw: services.order_company_fill(**kw),
+        "reassign": lambda **kw: services.order_reassign_to_company(**kw),
+        "refund": lambda **kw: services.order_stuck_refund(**kw),
+    }[way]
     t.receive(None, skus.a, 10)
-    with pytest.raises(Conflict):   # paid just now: not stuck
+    with pytest.raises(Conflict):  # paid just now: not stuck
         run(order=transfer_paid, by=decider, note="x")
     age(transfer_paid, 60)
-    warehouse = make_staff("change_order")   # may fill company orders, may not re-route money
+    warehouse = make_staff("change_order")  # may fill company orders, may not re-route money
     for refused in (warehouse, supplier.user, make_agent("vip").user):
         with pytest.raises(Forbidden):
             run(order=transfer_paid, by=refused, note="x")
@@ -166,7 +170,7 @@ def test_a_company_order_is_not_reassigned_but_can_be_filled(t, brand, skus, buy
         services.order_reassign_to_company(order=order, by=decider, note="x")
     services.order_company_fill(order=order, by=decider, note="补发")
     order.refresh_from_db()
-    assert order.status == S.FULFILLED   # shipped from the warehouse: the buyer confirms receipt
+    assert order.status == S.FULFILLED  # shipped from the warehouse: the buyer confirms receipt
 
 
 def test_a_physical_order_filled_by_the_company_ships_from_the_warehouse(t, brand, skus, supplier, buyer, decider):
@@ -184,12 +188,13 @@ def test_a_physical_order_filled_by_the_company_ships_from_the_warehouse(t, bran
 
 # --- cancel tells the other side ------------------------------------------------------------
 
+
 def test_the_buyer_cancels_and_the_seller_is_told_until_they_open_it(t, skus, supplier, buyer, transfer_paid):
     services.order_cancel(order=transfer_paid, by=buyer.user, note="不要了")
     notices = list(selectors.unseen_notices(agent=supplier))
     assert len(notices) == 1 and notices[0].order == transfer_paid
     assert "¥226.50" in notices[0].text and "不要了" in notices[0].text
-    assert not selectors.unseen_notices(agent=buyer).exists()   # the buyer did it: nothing to tell them
+    assert not selectors.unseen_notices(agent=buyer).exists()  # the buyer did it: nothing to tell them
     services.order_notices_seen(agent=supplier, order=transfer_paid)
     assert not selectors.unseen_notices(agent=supplier).exists()
 
@@ -214,8 +219,9 @@ def test_a_stuck_shop_order_paid_through_wechat_pay_is_refunded_from_the_seller(
     company does not take a shop order over."""
     from weishang.trade.models import Customer
 
-    order = services.retail_order_submit(seller=supplier, name="陈女士", phone="13900008888", address="上海",
-                                         lines=[(skus.a, 1)])
+    order = services.retail_order_submit(
+        seller=supplier, name="陈女士", phone="13900008888", address="上海", lines=[(skus.a, 1)]
+    )
     t.pay(order)
     assert order.status == S.PAID and Customer.objects.get(phone="13900008888").bound_agent == supplier
     assert not services.order_is_stuck(age(order, 47))

@@ -23,8 +23,7 @@ def test_top_up_is_the_difference_between_entry_amounts(buyer, levels):
     assert services.upgrade_top_up(agent=buyer, level=levels["general"]) == Decimal("19702")
 
 
-def test_upgrade_order_is_priced_at_the_target_level_and_raises_the_level_when_filled(t, skus, supplier, buyer,
-                                                                                      levels):
+def test_upgrade_order_is_priced_at_the_target_level_and_raises_the_level_when_filled(t, skus, supplier, buyer, levels):
     t.receive(supplier, skus.a, 100)
     order = upgrade(t, buyer, levels["city"], [("A", 29)])  # 29 × 60.00 (100 × 0.60) = 1740 ≥ 1702
     assert order.seller_id == supplier.pk and order.target_level_id == levels["city"].pk
@@ -38,8 +37,10 @@ def test_upgrade_order_is_priced_at_the_target_level_and_raises_the_level_when_f
     assert order.status == OrderStatus.COMPLETED
     assert buyer.level.code == "city"
     assert t.on_hand(buyer, skus.a) == 29
-    assert OutboxEvent.objects.filter(topic="agent.level_changed", payload__agent=buyer.pk,
-                                      payload__to="city").count() == 1
+    assert (
+        OutboxEvent.objects.filter(topic="agent.level_changed", payload__agent=buyer.pk, payload__to="city").count()
+        == 1
+    )
     trail = AgentTrail.objects.get(agent=buyer, kind=TrailKind.LEVEL)
     assert trail.old_ref == levels["vip"].pk and order.number in trail.reason
 
@@ -108,5 +109,8 @@ def test_a_refunded_upgrade_order_takes_the_level_back(t, skus, supplier, buyer,
     assert buyer.level.code == "vip"
     assert t.on_hand(buyer, skus.a) == 0 and t.on_hand(supplier, skus.a) == 100
     assert t.balance(buyer) == Decimal("1740.00")
-    assert list(OutboxEvent.objects.filter(topic="agent.level_changed", payload__agent=buyer.pk)
-                .order_by("pk").values_list("payload__to", flat=True)) == ["city", "vip"]
+    assert list(
+        OutboxEvent.objects.filter(topic="agent.level_changed", payload__agent=buyer.pk)
+        .order_by("pk")
+        .values_list("payload__to", flat=True)
+    ) == ["city", "vip"]

@@ -73,8 +73,12 @@ class Audit(HTMLParser):
         if self.h1 < 1:
             out.append("no <h1>")
         for field in self.fields:
-            named = field["_in_label"] or field.get("id") in self.label_for or field.get("aria-label") \
+            named = (
+                field["_in_label"]
+                or field.get("id") in self.label_for
+                or field.get("aria-label")
                 or field.get("aria-labelledby")
+            )
             if not named:
                 out.append(f"unlabelled {field['_tag']} name={field.get('name')}")
         out += [f"image without alt: {src}" for src in self.images_without_alt]
@@ -88,8 +92,23 @@ def audit(text: str) -> list[str]:
     return parser.problems()
 
 
-AGENT_PAGES = ["home", "my_orders", "order_new", "fill", "stock", "wallet", "team", "applications", "rewards",
-               "withdraw", "upgrade_new", "upgrade_progress", "customers", "invite", "me"]
+AGENT_PAGES = [
+    "home",
+    "my_orders",
+    "order_new",
+    "fill",
+    "stock",
+    "wallet",
+    "team",
+    "applications",
+    "rewards",
+    "withdraw",
+    "upgrade_new",
+    "upgrade_progress",
+    "customers",
+    "invite",
+    "me",
+]
 
 
 def urls(names) -> list[str]:
@@ -120,8 +139,13 @@ def test_every_phone_page_is_labelled(world, language):
     anonymous = Client()
     if language == "en":
         anonymous.cookies["django_language"] = "en"
-    for url in ["/m/login/", "/m/password/forgot/", "/m/password/reset/", f"/join/{city.invite_code}/",
-                f"/s/{city.invite_code}/"]:
+    for url in [
+        "/m/login/",
+        "/m/password/forgot/",
+        "/m/password/reset/",
+        f"/join/{city.invite_code}/",
+        f"/s/{city.invite_code}/",
+    ]:
         response = anonymous.get(url)
         assert response.status_code == 200, url
         pages[url] = html(response)
@@ -132,20 +156,28 @@ def test_every_phone_page_is_labelled(world, language):
 
 def test_the_audit_catches_what_it_looks_for():
     bad = '<html><body><input name="q"><img src="x.png"><button></button></body></html>'
-    assert audit(bad) == ["no lang on <html>", "no <h1>", "unlabelled input name=q", "image without alt: x.png",
-                          "button without a name"]
-    good = ('<html lang="zh-hans"><h1>t</h1><label>名字<input name="a"></label><label for="b">b</label>'
-            '<input id="b" name="b"><img src="x" alt=""><button>去</button></html>')
+    assert audit(bad) == [
+        "no lang on <html>",
+        "no <h1>",
+        "unlabelled input name=q",
+        "image without alt: x.png",
+        "button without a name",
+    ]
+    good = (
+        '<html lang="zh-hans"><h1>t</h1><label>名字<input name="a"></label><label for="b">b</label>'
+        '<input id="b" name="b"><img src="x" alt=""><button>去</button></html>'
+    )
     assert audit(good) == []
 
 
 # --- contrast -------------------------------------------------------------------------------
 
+
 def _luminance(hex_colour: str) -> float:
     hex_colour = hex_colour.lstrip("#")
     if len(hex_colour) == 3:
         hex_colour = "".join(c * 2 for c in hex_colour)
-    channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (0, 2, 4)]
     linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 

@@ -20,8 +20,9 @@ from weishang.channel import services as channel
 from weishang.trade import services as trade
 from weishang.web.growth_views import CUSTOMERS_PAGE_SIZE
 
-_spec = importlib.util.spec_from_file_location("rewards_conftest",
-                                               Path(__file__).resolve().parents[1] / "rewards" / "conftest.py")
+_spec = importlib.util.spec_from_file_location(
+    "rewards_conftest", Path(__file__).resolve().parents[1] / "rewards" / "conftest.py"
+)
 _rewards = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_rewards)
 catalog = _rewards.catalog
@@ -47,14 +48,16 @@ def customers(text: str) -> list[str]:
 
 
 def row(text: str, name: str) -> str:
-    return next(li for li in re.findall(r'<li data-testid="customer">.*?</li>', text, re.S)
-                if f"<strong>{name}</strong>" in li)
+    return next(
+        li for li in re.findall(r'<li data-testid="customer">.*?</li>', text, re.S) if f"<strong>{name}</strong>" in li
+    )
 
 
 def buy(seller, name: str, phone: str, units: int = 1, *, pay: bool = True):
     """A consumer orders GLOW-50G (¥198 each) from ``seller``'s shop, and pays online."""
-    order = trade.retail_order_submit(seller=seller, name=name, phone=phone, address="上海市静安区 1 号",
-                                      lines=[("GLOW-50G", units)])
+    order = trade.retail_order_submit(
+        seller=seller, name=name, phone=phone, address="上海市静安区 1 号", lines=[("GLOW-50G", units)]
+    )
     if pay:
         pay_online(order)
     return order
@@ -122,8 +125,9 @@ def test_search_by_name_or_phone_digits_plain_and_with_htmx(shops):
     assert customers(html(client.get("/m/customers/?q=139"))) == ["王静"]
     text = html(client.get("/m/customers/?q=nobody"))
     assert customers(text) == [] and "No customer matches." in text
-    form = re.search(r'<form method="get" class="search" role="search".*?</form>', html(client.get("/m/customers/")),
-                     re.S).group(0)
+    form = re.search(
+        r'<form method="get" class="search" role="search".*?</form>', html(client.get("/m/customers/")), re.S
+    ).group(0)
     assert '<label for="customer-q">' in form and 'hx-target="#customer-results"' in form
     fragment = client.get("/m/customers/?q=刘", headers={"HX-Request": "true"})
     assert "<html" not in html(fragment) and customers(html(fragment)) == ["刘洋"]

@@ -72,19 +72,29 @@ def media(settings, tmp_path):
 def world(make_agent):
     """Cloud stock: 联创 → 市代 → 特约; the 市代 holds 2 units, the 联创 40, the warehouse 100."""
     Brand.objects.create(name="测试品牌", supply_mode=SupplyMode.CLOUD)
-    sku = SKU.objects.create(product=Product.objects.create(name="焕颜精华"), code="GLOW-30", name="焕颜精华 30ml",
-                             retail_price=Decimal("100"))
+    sku = SKU.objects.create(
+        product=Product.objects.create(name="焕颜精华"),
+        code="GLOW-30",
+        name="焕颜精华 30ml",
+        retail_price=Decimal("100"),
+    )
     partner = make_agent("partner", real_name="联创赵敏")
     city = make_agent("city", referrer=partner, real_name="市代王芳")
     vip = make_agent("vip", referrer=city, real_name="特约李娜")
     supplier = location_singleton("supplier")
-    stock_move(moves=[Move(supplier, location_for_agent(city, "cloud"), sku, 2),
-                      Move(supplier, location_for_agent(partner, "cloud"), sku, 40),
-                      Move(supplier, location_singleton("warehouse"), sku, 100)], reason="receipt")
+    stock_move(
+        moves=[
+            Move(supplier, location_for_agent(city, "cloud"), sku, 2),
+            Move(supplier, location_for_agent(partner, "cloud"), sku, 40),
+            Move(supplier, location_singleton("warehouse"), sku, 100),
+        ],
+        reason="receipt",
+    )
     return {"sku": sku, "city": city, "vip": vip, "partner": partner}
 
 
 # --- 9: availability before submitting ------------------------------------------------------
+
 
 def test_the_order_page_says_what_the_supplier_lacks_before_the_order_exists(world):
     sku, vip = world["sku"], world["vip"]
@@ -135,6 +145,7 @@ def test_when_nobody_upstream_has_it_the_company_is_named(world):
 
 # --- 10: cancel confirmation and notices ----------------------------------------------------
 
+
 def transfer_paid(world, units=2) -> Order:
     vip, city = world["vip"], world["city"]
     order = services.order_submit(buyer=vip, lines=[(world["sku"].code, units)], by=vip.user)
@@ -151,7 +162,7 @@ def test_cancel_is_confirmed_first_and_the_seller_sees_it_until_they_open_it(wor
     as_vip, as_city = login(vip), login(city)
     detail = html(as_vip.get(f"/m/orders/{order.number}/"))
     assert f'href="/m/orders/{order.number}/cancel/confirm/"' in detail
-    assert f'action="/m/orders/{order.number}/cancel/"' not in detail   # no one-tap cancel any more
+    assert f'action="/m/orders/{order.number}/cancel/"' not in detail  # no one-tap cancel any more
     # A bare POST (the old one tap) cancels nothing.
     assert as_vip.post(f"/m/orders/{order.number}/cancel/", {"note": ""}).status_code == 400
     order.refresh_from_db()
@@ -165,7 +176,7 @@ def test_cancel_is_confirmed_first_and_the_seller_sees_it_until_they_open_it(wor
     # The seller's 待我处理 (in Chinese, their language) lists it until they open it.
     home = html(login(city, language="zh-hans").get("/m/"))
     assert 'data-testid="notice"' in home and order.number in home and "¥160.00" in home
-    assert 'data-testid="notice"' not in html(as_vip.get("/m/"))   # the buyer did it
+    assert 'data-testid="notice"' not in html(as_vip.get("/m/"))  # the buyer did it
     notice = re.search(r'href="(/m/notices/\d+/)"', home).group(1)
     response = as_city.get(notice)
     assert response.status_code == 302 and response["Location"] == f"/m/fill/{order.number}/"
@@ -184,6 +195,7 @@ def test_the_api_cancel_stays_one_call_and_still_tells_the_seller(world):
 
 # --- 11: receiving accounts -----------------------------------------------------------------
 
+
 def test_an_agent_adds_edits_and_removes_receiving_accounts(world, django_capture_on_commit_callbacks):
     city = world["city"]
     client = login(city)
@@ -197,18 +209,32 @@ def test_an_agent_adds_edits_and_removes_receiving_accounts(world, django_captur
     assert response.status_code == 400 and ReceivingAccount.objects.count() == 0
     added = client.post("/m/payment-methods/", {"kind": "wechat", "holder": "王芳", "qr_image": png()})
     assert added.status_code == 302
-    assert client.post("/m/payment-methods/", {"kind": "bank", "holder": "王芳", "bank": "招商银行 深圳分行",
-                                               "account_number": "6225 8800 1234 5678"}).status_code == 302
+    assert (
+        client.post(
+            "/m/payment-methods/",
+            {"kind": "bank", "holder": "王芳", "bank": "招商银行 深圳分行", "account_number": "6225 8800 1234 5678"},
+        ).status_code
+        == 302
+    )
     wechat, bank = ReceivingAccount.objects.order_by("pk")
     assert wechat.agent == city and wechat.qr_image.name.startswith("receiving/") and "qr" not in wechat.qr_image.name
-    assert client.post(f"/m/payment-methods/{bank.pk}/", {"kind": "bank", "holder": "王芳", "bank": "招商银行",
-                                                          "account_number": "6225 0000"}).status_code == 302
+    assert (
+        client.post(
+            f"/m/payment-methods/{bank.pk}/",
+            {"kind": "bank", "holder": "王芳", "bank": "招商银行", "account_number": "6225 0000"},
+        ).status_code
+        == 302
+    )
     bank.refresh_from_db()
     assert bank.account_number == "6225 0000"
     # Another agent can neither edit nor remove them.
     other = login(world["vip"])
-    assert other.post(f"/m/payment-methods/{bank.pk}/", {"kind": "bank", "holder": "x", "bank": "x",
-                                                         "account_number": "1"}).status_code == 404
+    assert (
+        other.post(
+            f"/m/payment-methods/{bank.pk}/", {"kind": "bank", "holder": "x", "bank": "x", "account_number": "1"}
+        ).status_code
+        == 404
+    )
     assert other.post(f"/m/payment-methods/{bank.pk}/delete/").status_code == 404
     assert client.post(f"/m/payment-methods/{bank.pk}/delete/").status_code == 302
     assert list(ReceivingAccount.objects.all()) == [wechat]
@@ -220,10 +246,14 @@ def test_an_agent_adds_edits_and_removes_receiving_accounts(world, django_captur
 
 def test_the_pay_page_shows_the_sellers_accounts_amount_and_number(world, make_agent, django_user_model):
     vip, city = world["vip"], world["city"]
-    account = services.receiving_account_save(by=city.user, agent=city, data={"kind": "wechat", "holder": "王芳"},
-                                              qr_image=png())
-    services.receiving_account_save(by=city.user, agent=city, data={"kind": "bank", "holder": "王芳",
-                                                                    "bank": "招商银行", "account_number": "6225 1234"})
+    account = services.receiving_account_save(
+        by=city.user, agent=city, data={"kind": "wechat", "holder": "王芳"}, qr_image=png()
+    )
+    services.receiving_account_save(
+        by=city.user,
+        agent=city,
+        data={"kind": "bank", "holder": "王芳", "bank": "招商银行", "account_number": "6225 1234"},
+    )
     order = services.order_submit(buyer=vip, lines=[(world["sku"].code, 2)], by=vip.user)
     as_vip = login(vip)
     qr = f"/m/receiving/{account.pk}/qr/"
@@ -236,9 +266,9 @@ def test_the_pay_page_shows_the_sellers_accounts_amount_and_number(world, make_a
     response = as_vip.get(qr)
     assert response.status_code == 200 and response["Content-Type"] == "image/png"
     assert b"".join(response.streaming_content).startswith(b"\x89PNG")
-    assert login(city).get(qr).status_code == 200                       # the owner
-    assert login(make_agent("vip", password=PASSWORD)).get(qr).status_code == 404   # an outsider
-    assert Client().get(qr).status_code == 404                          # logged out
+    assert login(city).get(qr).status_code == 200  # the owner
+    assert login(make_agent("vip", password=PASSWORD)).get(qr).status_code == 404  # an outsider
+    assert Client().get(qr).status_code == 404  # logged out
     assert as_vip.get("/m/receiving/99999999999999999999999/qr/").status_code == 404
     assert account.qr_image.url not in page
 
@@ -247,11 +277,13 @@ def test_a_company_order_shows_the_brands_accounts(world, make_staff, make_agent
     Brand.objects.update(supply_mode=SupplyMode.COMPANY)
     partner = world["partner"]
     finance = make_staff("add_receivingaccount", "change_receivingaccount", "view_receivingaccount")
-    account = services.receiving_account_save(by=finance, agent=None, data={"kind": "alipay", "holder": "品牌公司"},
-                                              qr_image=png())
+    account = services.receiving_account_save(
+        by=finance, agent=None, data={"kind": "alipay", "holder": "品牌公司"}, qr_image=png()
+    )
     with pytest.raises(Forbidden):
-        services.receiving_account_save(by=partner.user, agent=None, data={"kind": "alipay", "holder": "x"},
-                                        qr_image=png())
+        services.receiving_account_save(
+            by=partner.user, agent=None, data={"kind": "alipay", "holder": "x"}, qr_image=png()
+        )
     order = services.order_submit(buyer=partner, lines=[(world["sku"].code, 100)], by=partner.user)
     services.order_approve(order=order, by=make_staff("change_order"))
     page = html(login(partner).get(f"/m/orders/{order.number}/"))
@@ -265,13 +297,13 @@ def test_a_company_order_shows_the_brands_accounts(world, make_staff, make_agent
 
 # --- 8f: transfer screenshots ---------------------------------------------------------------
 
+
 @pytest.fixture
 def finance(make_staff):
     return make_staff("view_payment", "change_payment")
 
 
-def test_a_transfer_screenshot_is_for_the_buyer_the_seller_and_finance_only(world, make_agent, make_staff,
-                                                                             finance):
+def test_a_transfer_screenshot_is_for_the_buyer_the_seller_and_finance_only(world, make_agent, make_staff, finance):
     vip, city = world["vip"], world["city"]
     order = services.order_submit(buyer=vip, lines=[(world["sku"].code, 2)], by=vip.user)
     services.order_approve(order=order, by=city.user)
@@ -282,8 +314,11 @@ def test_a_transfer_screenshot_is_for_the_buyer_the_seller_and_finance_only(worl
         response = login(who).get(url)
         assert response.status_code == 200 and b"".join(response.streaming_content) == stored
     warehouse = make_staff("change_order")
-    for outsider in (make_agent("vip", referrer=city, password=PASSWORD), make_agent("city", password=PASSWORD),
-                     warehouse):
+    for outsider in (
+        make_agent("vip", referrer=city, password=PASSWORD),
+        make_agent("city", password=PASSWORD),
+        warehouse,
+    ):
         assert login(outsider).get(url).status_code == 404
     assert Client().get(url).status_code == 404
     assert Client().get(f"/m/payments/{payment.pk + 99}/screenshot/").status_code == 404

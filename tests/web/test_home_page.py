@@ -26,8 +26,10 @@ media = _pages.media
 def waiting(client) -> dict[str, int]:
     """The 'waiting for me' list as the page shows it: {text: count}."""
     section = re.search(r'data-testid="waiting">(.*?)</section>', html(client.get("/m/")), re.S).group(1)
-    return {text.strip(): int(count) for text, count in
-            re.findall(r"<span>([^<]+)</span> <strong class=\"count\">(\d+)</strong>", section)}
+    return {
+        text.strip(): int(count)
+        for text, count in re.findall(r"<span>([^<]+)</span> <strong class=\"count\">(\d+)</strong>", section)
+    }
 
 
 def figure(client, testid: str) -> str:

@@ -29,8 +29,12 @@ def html(response) -> str:
 @pytest.fixture
 def world(make_agent):
     Brand.objects.create(name="测试品牌", supply_mode=SupplyMode.CLOUD)
-    sku = SKU.objects.create(product=Product.objects.create(name="焕颜精华"), code="GLOW-30", name="焕颜精华 30ml",
-                             retail_price=Decimal("100"))
+    sku = SKU.objects.create(
+        product=Product.objects.create(name="焕颜精华"),
+        code="GLOW-30",
+        name="焕颜精华 30ml",
+        retail_price=Decimal("100"),
+    )
     city = make_agent("city", real_name="市代王芳")
     vip = make_agent("vip", referrer=city, real_name="特约李娜")
     order = services.order_submit(buyer=vip, lines=[("GLOW-30", 3)], by=vip.user)
@@ -59,7 +63,10 @@ def test_agent_pays_with_wechat_pay_through_the_cashier(world):
     payment = Payment.objects.get()
     assert order.status == OrderStatus.PAID
     assert (payment.method, payment.amount, payment.provider_txn_id) == (
-        PaymentMethod.WECHATPAY, Decimal("240.00"), f"FAKE-{order.number}")
+        PaymentMethod.WECHATPAY,
+        Decimal("240.00"),
+        f"FAKE-{order.number}",
+    )
     again = client.post(opened["Location"], follow=True)  # the callback repeated: credited once
     assert Payment.objects.count() == 1 and again.status_code == 200
 
@@ -74,11 +81,16 @@ def test_inside_wechat_the_page_shows_a_qr_code_to_long_press(world):
 
 def test_consumer_pays_a_shop_order_with_wechat_pay(make_agent):
     Brand.objects.create(name="测试品牌", supply_mode=SupplyMode.CLOUD)
-    SKU.objects.create(product=Product.objects.create(name="焕颜精华"), code="GLOW-30", name="焕颜精华 30ml",
-                       retail_price=Decimal("199"))
+    SKU.objects.create(
+        product=Product.objects.create(name="焕颜精华"),
+        code="GLOW-30",
+        name="焕颜精华 30ml",
+        retail_price=Decimal("199"),
+    )
     agent = make_agent("vip", real_name="特约李娜")
-    order = services.retail_order_submit(seller=agent, name="张三", phone=PHONE, address="北京市朝阳区",
-                                         lines=[("GLOW-30", 2)])
+    order = services.retail_order_submit(
+        seller=agent, name="张三", phone=PHONE, address="北京市朝阳区", lines=[("GLOW-30", 2)]
+    )
     client = Client()
     page_url = f"/s/{agent.invite_code}/o/{order.number}/?phone={PHONE}"
     page = client.get(page_url)
@@ -128,6 +140,7 @@ def test_the_cashier_never_redirects_off_site(world):
 
 # --- the development cashier asks who pays (M7, item 8d) -----------------------------------
 
+
 def unpaid(order) -> bool:
     order.refresh_from_db()
     return order.status == OrderStatus.AWAITING_PAYMENT and not Payment.objects.filter(order=order).exists()
@@ -165,11 +178,16 @@ def test_the_cashier_link_the_pay_button_gives_is_the_secret(world):
 
 def test_a_shop_orders_cashier_needs_its_secret_link(make_agent):
     Brand.objects.create(name="测试品牌", supply_mode=SupplyMode.CLOUD)
-    SKU.objects.create(product=Product.objects.create(name="焕颜精华"), code="GLOW-30", name="焕颜精华 30ml",
-                       retail_price=Decimal("199"))
+    SKU.objects.create(
+        product=Product.objects.create(name="焕颜精华"),
+        code="GLOW-30",
+        name="焕颜精华 30ml",
+        retail_price=Decimal("199"),
+    )
     agent = make_agent("vip", real_name="特约李娜")
-    order = services.retail_order_submit(seller=agent, name="张三", phone=PHONE, address="北京市朝阳区",
-                                         lines=[("GLOW-30", 1)])
+    order = services.retail_order_submit(
+        seller=agent, name="张三", phone=PHONE, address="北京市朝阳区", lines=[("GLOW-30", 1)]
+    )
     seller = Client()
     assert seller.login(username=agent.phone, password=PASSWORD)
     for client in (Client(), seller):  # anonymous, or the shop's own agent, without the link
@@ -185,6 +203,5 @@ def test_a_shop_orders_cashier_needs_its_secret_link(make_agent):
 def test_a_forged_notification_pays_nothing(world, client):
     order = world["order"]
     body, headers = FakeProvider.notification(out_trade_no=order.number, amount_fen=24000)
-    response = client.post("/pay/notify/fake/", body, content_type="application/json",
-                           HTTP_X_FAKE_SIGNATURE="0" * 64)
+    response = client.post("/pay/notify/fake/", body, content_type="application/json", HTTP_X_FAKE_SIGNATURE="0" * 64)
     assert response.status_code == 401 and not Payment.objects.exists()

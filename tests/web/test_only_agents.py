@@ -9,11 +9,33 @@ from django.test import Client
 
 from weishang.api.services import token_create
 
-PHONE_PAGES = ["/m/order/", "/m/upgrade/", "/m/orders/", "/m/orders/X-1/", "/m/fill/",
-               "/m/stock/", "/m/wallet/", "/m/payment-methods/", "/m/rewards/", "/m/rewards/withdraw/",
-               "/m/progress/", "/m/customers/", "/m/invite/"]
-API_ENDPOINTS = ["/api/v1/me", "/api/v1/team", "/api/v1/catalog", "/api/v1/orders", "/api/v1/fills",
-                 "/api/v1/stock", "/api/v1/pickups", "/api/v1/rewards", "/api/v1/withdrawals", "/api/v1/progress"]
+PHONE_PAGES = [
+    "/m/order/",
+    "/m/upgrade/",
+    "/m/orders/",
+    "/m/orders/X-1/",
+    "/m/fill/",
+    "/m/stock/",
+    "/m/wallet/",
+    "/m/payment-methods/",
+    "/m/rewards/",
+    "/m/rewards/withdraw/",
+    "/m/progress/",
+    "/m/customers/",
+    "/m/invite/",
+]
+API_ENDPOINTS = [
+    "/api/v1/me",
+    "/api/v1/team",
+    "/api/v1/catalog",
+    "/api/v1/orders",
+    "/api/v1/fills",
+    "/api/v1/stock",
+    "/api/v1/pickups",
+    "/api/v1/rewards",
+    "/api/v1/withdrawals",
+    "/api/v1/progress",
+]
 
 
 @pytest.fixture

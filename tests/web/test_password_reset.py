@@ -39,8 +39,15 @@ def code_in(message) -> str:
 
 
 def reset(client: Client, phone: str, code: str, password: str = NEW, again: str | None = None):
-    return client.post("/m/password/reset/", {"phone": phone, "code": code, "new_password1": password,
-                                              "new_password2": again if again is not None else password})
+    return client.post(
+        "/m/password/reset/",
+        {
+            "phone": phone,
+            "code": code,
+            "new_password1": password,
+            "new_password2": again if again is not None else password,
+        },
+    )
 
 
 def can_log_in(phone: str, password: str) -> bool:

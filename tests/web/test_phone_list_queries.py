@@ -59,25 +59,37 @@ def test_orders_fill_applications_stock_and_wallet_pages(world):
     assert_flat(as_vip, "/m/orders/", more_orders, lambda: [o.number for o in orders])
     assert_flat(as_city, "/m/fill/?all=1", lambda: None, lambda: [o.number for o in orders])
 
-    channel_services.application_submit(invite_code=city.invite_code, phone="13611110000", real_name="申请人0",
-                                        level_code="vip", password="pass-word-1")
+    channel_services.application_submit(
+        invite_code=city.invite_code, phone="13611110000", real_name="申请人0", level_code="vip", password="pass-word-1"
+    )
 
     def more_applications():
         for n in range(1, 9):
-            channel_services.application_submit(invite_code=city.invite_code, phone=f"1361111000{n}",
-                                                real_name=f"申请人{n}", level_code="vip", password="pass-word-1")
+            channel_services.application_submit(
+                invite_code=city.invite_code,
+                phone=f"1361111000{n}",
+                real_name=f"申请人{n}",
+                level_code="vip",
+                password="pass-word-1",
+            )
 
     assert_flat(as_city, "/m/applications/", more_applications, lambda: [f"申请人{n}" for n in range(9)])
 
     def more_pickups():
         for _ in range(6):
-            services.pickup_request(agent=city, lines=[(sku, 1)], by=city.user, name="王芳", phone="13900001111",
-                            address="上海市徐汇区")
+            services.pickup_request(
+                agent=city, lines=[(sku, 1)], by=city.user, name="王芳", phone="13900001111", address="上海市徐汇区"
+            )
 
-    services.pickup_request(agent=city, lines=[(sku, 1)], by=city.user, name="王芳", phone="13900001111",
-                            address="上海市徐汇区")
-    assert_flat(as_city, "/m/stock/", more_pickups,
-                lambda: list(city.orders.filter(kind="pickup").values_list("number", flat=True)))
+    services.pickup_request(
+        agent=city, lines=[(sku, 1)], by=city.user, name="王芳", phone="13900001111", address="上海市徐汇区"
+    )
+    assert_flat(
+        as_city,
+        "/m/stock/",
+        more_pickups,
+        lambda: list(city.orders.filter(kind="pickup").values_list("number", flat=True)),
+    )
 
     def more_wallet():
         for _ in range(6):

@@ -69,8 +69,9 @@ def login(agent) -> Client:
 @pytest.fixture
 def world(make_agent):
     Brand.objects.create(name="测试品牌")
-    SKU.objects.create(product=Product.objects.create(name="焕颜精华"), code="GLOW-30", name="焕颜精华 30ml",
-                       retail_price=100)
+    SKU.objects.create(
+        product=Product.objects.create(name="焕颜精华"), code="GLOW-30", name="焕颜精华 30ml", retail_price=100
+    )
     city = make_agent("city", real_name="市代王芳")
     vip = make_agent("vip", referrer=city, real_name="特约李娜")
     return {"city": city, "vip": vip}
@@ -106,11 +107,23 @@ def test_an_applicant_with_no_team_has_no_team_tab(make_agent, world):
     assert tab_labels(login(applicant)) == ["首页", "进货", "奖励", "我的"]
 
 
-@pytest.mark.parametrize(("url", "tab"), [
-    ("/m/orders/", "进货"), ("/m/order/", "进货"), ("/m/stock/", "进货"), ("/m/fill/", "进货"),
-    ("/m/team/", "团队"), ("/m/applications/", "团队"), ("/m/rewards/", "奖励"), ("/m/rewards/withdraw/", "奖励"),
-    ("/m/me/", "我的"), ("/m/wallet/", "我的"), ("/m/progress/", "我的"), ("/m/customers/", "我的"),
-])
+@pytest.mark.parametrize(
+    ("url", "tab"),
+    [
+        ("/m/orders/", "进货"),
+        ("/m/order/", "进货"),
+        ("/m/stock/", "进货"),
+        ("/m/fill/", "进货"),
+        ("/m/team/", "团队"),
+        ("/m/applications/", "团队"),
+        ("/m/rewards/", "奖励"),
+        ("/m/rewards/withdraw/", "奖励"),
+        ("/m/me/", "我的"),
+        ("/m/wallet/", "我的"),
+        ("/m/progress/", "我的"),
+        ("/m/customers/", "我的"),
+    ],
+)
 def test_the_current_tab_is_marked(world, url, tab):
     page = parse(login(world["city"]).get(url))
     assert [t["label"] for t in page.tabs if t["current"]] == [tab]

@@ -87,8 +87,10 @@ def decode_modules(image: Image.Image, modules: int) -> list[list[bool]]:
     """Read the QR code's modules off the image: the colour at each module's centre."""
     left, top, box = find_qr(image)
     gray = image.convert("L")
-    return [[gray.getpixel((left + col * box + box // 2, top + row * box + box // 2)) < 128
-             for col in range(modules)] for row in range(modules)]
+    return [
+        [gray.getpixel((left + col * box + box // 2, top + row * box + box // 2)) < 128 for col in range(modules)]
+        for row in range(modules)
+    ]
 
 
 def test_the_poster_is_a_png_of_the_posters_size_with_the_invite_qr_code(agent):
@@ -105,8 +107,16 @@ def test_the_poster_is_a_png_of_the_posters_size_with_the_invite_qr_code(agent):
 
 
 def drawn(**changes) -> Image.Image:
-    text = poster.PosterText(brand="焕颜", name="王芳", level="市代", invitation="诚邀你加入", scan_hint="长按识别",
-                             code_label="邀请码", invite_code="ABCD1234", url="http://testserver/join/ABCD1234/")
+    text = poster.PosterText(
+        brand="焕颜",
+        name="王芳",
+        level="市代",
+        invitation="诚邀你加入",
+        scan_hint="长按识别",
+        code_label="邀请码",
+        invite_code="ABCD1234",
+        url="http://testserver/join/ABCD1234/",
+    )
     return Image.open(io.BytesIO(poster.render(poster.PosterText(**{**text.__dict__, **changes})))).convert("RGB")
 
 

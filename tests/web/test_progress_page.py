@@ -22,8 +22,9 @@ from weishang.plans import Engine, InMemoryHierarchy, OrderCompleted, load_plan
 from weishang.plans.progress import format_amount, upgrade_progress
 from weishang.rewards import plans
 
-_spec = importlib.util.spec_from_file_location("rewards_conftest",
-                                               Path(__file__).resolve().parents[1] / "rewards" / "conftest.py")
+_spec = importlib.util.spec_from_file_location(
+    "rewards_conftest", Path(__file__).resolve().parents[1] / "rewards" / "conftest.py"
+)
 _rewards = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_rewards)
 catalog, tiered, r = _rewards.catalog, _rewards.tiered, _rewards.r
@@ -48,8 +49,9 @@ def page(agent, **kw) -> str:
 
 def rules(text: str) -> dict[str, str]:
     """Each rule's card by the level code it leads to."""
-    return dict(re.findall(r'<section class="card rule" data-testid="rule" data-level="([^"]+)".*?>(.*?)</section>',
-                           text, re.S))
+    return dict(
+        re.findall(r'<section class="card rule" data-testid="rule" data-level="([^"]+)".*?>(.*?)</section>', text, re.S)
+    )
 
 
 def condition(card: str, key: str) -> str:
@@ -98,7 +100,7 @@ def test_the_next_level_with_each_condition_its_target_and_the_agents_figure(vip
 
 def test_levels_further_up_and_the_one_level_rule_of_same_level_referrals(vip):
     text = page(vip)
-    further = text[text.index("Levels further up"):]
+    further = text[text.index("Levels further up") :]
     assert set(rules(further)) == {"province", "general", "partner"}
     province = rules(further)["province"]
     assert 'data-testid="figure">¥1,584 / ¥6,000<' in condition(province, "cumulative_purchase")
@@ -120,11 +122,22 @@ def test_a_third_same_level_referral_qualifies_and_the_upgrade_order_opens(vip, 
 
 def test_all_conditions_and_upgrades_that_need_no_order(catalog, r, make_agent):
     r.activate("glow-social-mall.yaml")
-    member = channel.agent_create(phone="13500000001", real_name="会员李娜", level=Level.objects.get(code="member"),
-                                  password=PASSWORD, entry_paid=True)
+    member = channel.agent_create(
+        phone="13500000001",
+        real_name="会员李娜",
+        level=Level.objects.get(code="member"),
+        password=PASSWORD,
+        entry_paid=True,
+    )
     for i in range(4):
-        channel.agent_create(phone=f"1350000001{i}", real_name=f"会员{i}", level=Level.objects.get(code="member"),
-                             referrer=member, password=PASSWORD, entry_paid=True)
+        channel.agent_create(
+            phone=f"1350000001{i}",
+            real_name=f"会员{i}",
+            level=Level.objects.get(code="member"),
+            referrer=member,
+            password=PASSWORD,
+            entry_paid=True,
+        )
     text = page(member)
     shopkeeper = rules(text)["shopkeeper"]
     assert "Any one of these conditions is enough:" in shopkeeper
@@ -189,8 +202,17 @@ def test_the_page_and_the_engine_agree_on_who_qualifies():
             for c in rule.conditions:
                 assert c.met == (c.applicable and c.current >= c.target)
         # Grow: a restock of ¥700 and a same-level referral each step.
-        orders.append(OrderCompleted(event_id=f"e{step}", order_id=f"o{step}", kind="restock", buyer=2, seller=1,
-                                     amount=Decimal("700"), at=at))
+        orders.append(
+            OrderCompleted(
+                event_id=f"e{step}",
+                order_id=f"o{step}",
+                kind="restock",
+                buyer=2,
+                seller=1,
+                amount=Decimal("700"),
+                at=at,
+            )
+        )
         levels[10 + step], referrers[10 + step] = "vip", 2
     assert best == "city"
 

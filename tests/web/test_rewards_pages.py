@@ -25,8 +25,9 @@ from weishang.trade import services as trade
 
 # The reward fixtures (demo catalog, the tiered plan activated, order short-hands) live with the
 # rewards tests; load them here under their own module name.
-_spec = importlib.util.spec_from_file_location("rewards_conftest",
-                                               Path(__file__).resolve().parents[1] / "rewards" / "conftest.py")
+_spec = importlib.util.spec_from_file_location(
+    "rewards_conftest", Path(__file__).resolve().parents[1] / "rewards" / "conftest.py"
+)
 _rewards = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_rewards)
 catalog, tiered, r = _rewards.catalog, _rewards.tiered, _rewards.r
@@ -102,6 +103,7 @@ def finance(django_user_model):
 
 # --- lines with their explanations ------------------------------------------------------------
 
+
 def test_frozen_rewards_appear_with_their_explanation_after_an_order_completes(chain, r):
     p0, c1, c2, c3 = chain
     client = login(c2)
@@ -165,6 +167,7 @@ def test_lines_are_newest_first_thirty_a_page(chain, r):
 
 # --- withdrawing ------------------------------------------------------------------------------
 
+
 def test_release_withdraw_and_finance_pays(chain, released, finance, r):
     _p0, _c1, c2, _c3 = chain
     client = login(c2, language="en")
@@ -174,13 +177,22 @@ def test_release_withdraw_and_finance_pays(chain, released, finance, r):
 
     page = client.get("/m/rewards/withdraw/")
     assert page.status_code == 200 and "Smallest withdrawal ¥100.00; fee 0.6%" in html(page)
-    data = {"token": token(page), "amount": "170", "method": "alipay", "account_name": "李娜",
-            "account_no": "13900001111", "bank_name": ""}
+    data = {
+        "token": token(page),
+        "amount": "170",
+        "method": "alipay",
+        "account_name": "李娜",
+        "account_no": "13900001111",
+        "bank_name": "",
+    }
     response = client.post("/m/rewards/withdraw/", data)
     assert response.status_code == 302 and response["Location"] == "/m/rewards/withdraw/"
     withdrawal = Withdrawal.objects.get(agent=c2)
-    assert (withdrawal.amount, withdrawal.fee, withdrawal.net) == (Decimal("170.00"), Decimal("1.02"),
-                                                                     Decimal("168.98"))
+    assert (withdrawal.amount, withdrawal.fee, withdrawal.net) == (
+        Decimal("170.00"),
+        Decimal("1.02"),
+        Decimal("168.98"),
+    )
     assert client.post("/m/rewards/withdraw/", data).status_code == 302  # a double tap: the same request
     assert Withdrawal.objects.filter(agent=c2).count() == 1
 
@@ -208,10 +220,18 @@ BAD = {
     "missing account": ({"account_no": ""}, "account_no", 400, "required"),
     "missing holder": ({"account_name": "  "}, "account_name", 400, "required"),
     "unknown method": ({"method": "paypal"}, "method", 400, "Select a valid choice"),
-    "bank card without its bank": ({"method": "bank", "account_no": "6222020200112233445"}, "bank_name", 400,
-                                   "bank's name"),
-    "bank card number too short": ({"method": "bank", "account_no": "62220", "bank_name": "工商银行"},
-                                   "account_no", 400, "12 to 19 digits"),
+    "bank card without its bank": (
+        {"method": "bank", "account_no": "6222020200112233445"},
+        "bank_name",
+        400,
+        "bank's name",
+    ),
+    "bank card number too short": (
+        {"method": "bank", "account_no": "62220", "bank_name": "工商银行"},
+        "account_no",
+        400,
+        "12 to 19 digits",
+    ),
 }
 
 
@@ -222,8 +242,15 @@ def test_bad_withdrawals_are_refused_next_to_the_field_and_change_nothing(chain,
     client = login(c2, language="en")
     page = client.get("/m/rewards/withdraw/")
     before = snapshot()
-    data = {"token": token(page), "amount": "150", "method": "alipay", "account_name": "李娜",
-            "account_no": "13900001111", "bank_name": "", **change}
+    data = {
+        "token": token(page),
+        "amount": "150",
+        "method": "alipay",
+        "account_name": "李娜",
+        "account_no": "13900001111",
+        "bank_name": "",
+        **change,
+    }
     response = client.post("/m/rewards/withdraw/", data)
     assert response.status_code == status
     errors = field_errors(response, field)
@@ -236,8 +263,10 @@ def test_errors_are_in_the_users_language(chain, released):
     _p0, _c1, c2, _c3 = chain
     client = login(c2)  # Chinese by default
     page = client.get("/m/rewards/withdraw/")
-    response = client.post("/m/rewards/withdraw/", {"token": token(page), "amount": "abc", "method": "alipay",
-                                                    "account_name": "李娜", "account_no": ""})
+    response = client.post(
+        "/m/rewards/withdraw/",
+        {"token": token(page), "amount": "abc", "method": "alipay", "account_name": "李娜", "account_no": ""},
+    )
     assert response.status_code == 400
     assert any("数字" in e for e in field_errors(response, "amount"))
     assert any("必填" in e for e in field_errors(response, "account_no"))
@@ -247,8 +276,10 @@ def test_errors_are_in_the_users_language(chain, released):
 def test_withdraw_form_without_its_token_is_refused(chain, released):
     _p0, _c1, c2, _c3 = chain
     before = snapshot()
-    response = login(c2, language="en").post("/m/rewards/withdraw/", {
-        "amount": "150", "method": "alipay", "account_name": "李娜", "account_no": "13900001111"})
+    response = login(c2, language="en").post(
+        "/m/rewards/withdraw/",
+        {"amount": "150", "method": "alipay", "account_name": "李娜", "account_no": "13900001111"},
+    )
     assert response.status_code == 400 and "expired" in html(response)
     assert snapshot() == before
 
@@ -267,13 +298,16 @@ def test_a_debt_after_a_refund_is_shown_as_a_debt_to_be_netted(chain, released, 
     assert "Reversed" in text  # the line taken back says so
     page = client.get("/m/rewards/withdraw/")
     assert "You owe ¥170.00" in html(page)
-    response = client.post("/m/rewards/withdraw/", {"token": token(page), "amount": "100", "method": "wechat",
-                                                    "account_name": "李娜", "account_no": "wxid_lina"})
+    response = client.post(
+        "/m/rewards/withdraw/",
+        {"token": token(page), "amount": "100", "method": "wechat", "account_name": "李娜", "account_no": "wxid_lina"},
+    )
     assert response.status_code == 409
     assert any("¥0.00 available" in e for e in field_errors(response, "amount"))
 
 
 # --- figures that mislead (M7, item 15a) ------------------------------------------------------
+
 
 def api_rewards(agent) -> dict:
     """The API's reward summary, as the agent's app reads it."""
@@ -306,8 +340,9 @@ def test_after_a_refund_my_margin_no_longer_counts_the_refunded_order(chain, r):
 
 def test_withdrawn_is_what_arrived_and_the_fee_is_shown_apart(chain, released, finance, r):
     _p0, _c1, c2, _c3 = chain
-    withdrawal = reward_withdraw(agent=c2, amount="170", method="alipay", account_name="李娜",
-                                 account_no="13900001111", by=c2.user)
+    withdrawal = reward_withdraw(
+        agent=c2, amount="170", method="alipay", account_name="李娜", account_no="13900001111", by=c2.user
+    )
     withdrawal_approve(withdrawal=withdrawal, by=finance)
     withdrawal_mark_paid(withdrawal=withdrawal, by=finance, reference="ALI-1")
     text = html(login(c2).get("/m/rewards/"))  # Chinese by default: 已提现（已到账）
@@ -320,10 +355,12 @@ def test_withdrawn_is_what_arrived_and_the_fee_is_shown_apart(chain, released, f
 
 # --- only one's own ---------------------------------------------------------------------------
 
+
 def test_an_agent_never_sees_another_agents_lines_or_withdrawals(chain, released, make_agent):
     _p0, c1, c2, c3 = chain
-    w = reward_withdraw(agent=c2, amount="150", method="alipay", account_name="李娜", account_no="13900001111",
-                        by=c2.user)
+    w = reward_withdraw(
+        agent=c2, amount="150", method="alipay", account_name="李娜", account_no="13900001111", by=c2.user
+    )
     line = RewardLine.objects.get(order=released, beneficiary=c2)
     for other in (c3, make_agent("vip", real_name="陌生人")):
         client = login(other)
@@ -337,8 +374,17 @@ def test_an_agent_never_sees_another_agents_lines_or_withdrawals(chain, released
     # The form cannot be pointed at someone else: the page always acts for the logged-in agent.
     client = login(c3, language="en")
     page = client.get("/m/rewards/withdraw/")
-    response = client.post("/m/rewards/withdraw/", {"token": token(page), "amount": "100", "method": "alipay",
-                                                    "account_name": "x", "account_no": "x1", "agent": c2.pk})
+    response = client.post(
+        "/m/rewards/withdraw/",
+        {
+            "token": token(page),
+            "amount": "100",
+            "method": "alipay",
+            "account_name": "x",
+            "account_no": "x1",
+            "agent": c2.pk,
+        },
+    )
     assert response.status_code == 409
     assert Withdrawal.objects.filter(agent=c3).count() == 0 and Withdrawal.objects.count() == 1
 

@@ -41,13 +41,25 @@ def teams(make_agent):
     order = services.order_submit(buyer=vip_a, lines=[(sku.code, 2)], by=vip_a.user)
     services.order_approve(order=order, by=city_a.user)
     payment = services.payment_submit_transfer(order=order, by=vip_a.user, screenshot=png())
-    application = channel_services.application_submit(invite_code=city_a.invite_code, phone="13612345678",
-                                                       real_name="甲队申请人周婷", level_code="vip",
-                                                       password="pass-word-1")
-    sale = services.retail_order_submit(seller=city_a, name="甲队顾客吴女士", phone="13987654321",
-                                        address="上海市徐汇区", lines=[(sku.code, 1)])
-    return {"a": (city_a, vip_a), "b": (city_b, vip_b), "order": order, "payment": payment,
-            "application": application, "sale": sale, "sku": sku}
+    application = channel_services.application_submit(
+        invite_code=city_a.invite_code,
+        phone="13612345678",
+        real_name="甲队申请人周婷",
+        level_code="vip",
+        password="pass-word-1",
+    )
+    sale = services.retail_order_submit(
+        seller=city_a, name="甲队顾客吴女士", phone="13987654321", address="上海市徐汇区", lines=[(sku.code, 1)]
+    )
+    return {
+        "a": (city_a, vip_a),
+        "b": (city_b, vip_b),
+        "order": order,
+        "payment": payment,
+        "application": application,
+        "sale": sale,
+        "sku": sku,
+    }
 
 
 def snapshot() -> dict:
@@ -64,8 +76,22 @@ TEAM_A_TEXT = ("甲队市代王芳", "甲队特约李娜", "甲队申请人周�
 
 
 def list_pages() -> list[str]:
-    names = ["home", "my_orders", "fill", "stock", "wallet", "team", "applications", "rewards", "withdraw",
-             "order_new", "upgrade_new", "customers", "upgrade_progress", "invite"]
+    names = [
+        "home",
+        "my_orders",
+        "fill",
+        "stock",
+        "wallet",
+        "team",
+        "applications",
+        "rewards",
+        "withdraw",
+        "order_new",
+        "upgrade_new",
+        "customers",
+        "upgrade_progress",
+        "invite",
+    ]
     out = []
     for name in names:
         try:
@@ -104,16 +130,27 @@ def test_every_id_of_another_team_is_not_found_and_changes_nothing(teams):
     before = snapshot()
     for outsider in (city_b, vip_b):
         client = login(outsider)
-        gets = [f"/m/orders/{order.number}/", f"/m/fill/{order.number}/", f"/m/fill/{sale.number}/",
-                f"/m/team/{vip_a.pk}/", f"/m/team/{city_a.pk}/"]
+        gets = [
+            f"/m/orders/{order.number}/",
+            f"/m/fill/{order.number}/",
+            f"/m/fill/{sale.number}/",
+            f"/m/team/{vip_a.pk}/",
+            f"/m/team/{city_a.pk}/",
+        ]
         for url in gets:
             assert client.get(url).status_code == 404, url
-        posts = [f"/m/orders/{order.number}/cancel/", f"/m/orders/{order.number}/receive/",
-                 f"/m/orders/{order.number}/pay-online/", f"/m/orders/{order.number}/refund/",
-                 f"/m/fill/{order.number}/approve/", f"/m/fill/{order.number}/reject/",
-                 f"/m/fill/{order.number}/fill/", f"/m/fill/{sale.number}/delivered/",
-                 f"/m/fill/{order.number}/payments/{payment.pk}/confirm/",
-                 f"/m/fill/{order.number}/payments/{payment.pk}/reject/"]
+        posts = [
+            f"/m/orders/{order.number}/cancel/",
+            f"/m/orders/{order.number}/receive/",
+            f"/m/orders/{order.number}/pay-online/",
+            f"/m/orders/{order.number}/refund/",
+            f"/m/fill/{order.number}/approve/",
+            f"/m/fill/{order.number}/reject/",
+            f"/m/fill/{order.number}/fill/",
+            f"/m/fill/{sale.number}/delivered/",
+            f"/m/fill/{order.number}/payments/{payment.pk}/confirm/",
+            f"/m/fill/{order.number}/payments/{payment.pk}/reject/",
+        ]
         for url in posts:
             response = client.post(url, {"reason": "试试", "note": "试试", "token": "x"})
             assert response.status_code == 404, url

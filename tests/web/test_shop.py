@@ -56,8 +56,9 @@ def shop(make_agent):
     sku = SKU.objects.create(product=product, code="GLOW-30", name="焕颜精华 30ml", retail_price=Decimal("199"))
     SKU.objects.create(product=product, code="OLD", name="旧款", retail_price=Decimal("99"), active=False)
     agent = make_agent("vip", real_name="特约李娜")
-    stock_move(moves=[Move(location_singleton("supplier"), location_for_agent(agent, "cloud"), sku, 10)],
-               reason="receipt")
+    stock_move(
+        moves=[Move(location_singleton("supplier"), location_for_agent(agent, "cloud"), sku, 10)], reason="receipt"
+    )
     return {"agent": agent, "sku": sku, "url": f"/s/{agent.invite_code}/"}
 
 
@@ -89,7 +90,11 @@ def test_order_and_pay_by_screenshot(client, shop):
     assert response.status_code == 302
     assert response["Location"] == f"/s/{agent.invite_code}/o/{order.number}/?phone={PHONE}"
     assert (order.kind, order.seller, order.total, order.status) == (
-        OrderKind.RETAIL, agent, Decimal("398.00"), OrderStatus.AWAITING_PAYMENT)
+        OrderKind.RETAIL,
+        agent,
+        Decimal("398.00"),
+        OrderStatus.AWAITING_PAYMENT,
+    )
     assert (order.ship_name, order.ship_phone, order.customer.phone) == ("张三", PHONE, PHONE)
 
     page = client.get(response["Location"])
@@ -98,7 +103,11 @@ def test_order_and_pay_by_screenshot(client, shop):
     assert response.status_code == 302
     payment = Payment.objects.get()
     assert (payment.order, payment.receiver, payment.status, payment.amount) == (
-        order, agent, PaymentStatus.PENDING, Decimal("398.00"))
+        order,
+        agent,
+        PaymentStatus.PENDING,
+        Decimal("398.00"),
+    )
     text = html(client.get(response["Location"]))
     assert "已收到截图" in text and 'enctype="multipart/form-data"' not in text
 
@@ -116,8 +125,9 @@ def test_inactive_agents_shop_is_closed(client, shop):
     assert response.status_code == 410 and "店铺已关闭" in html(response)
     before = snapshot()
     sku = shop["sku"]
-    response = client.post(shop["url"], {"token": "x" * 32, f"q{sku.pk}": "1", "name": "张三", "phone": PHONE,
-                                         "address": "北京"})
+    response = client.post(
+        shop["url"], {"token": "x" * 32, f"q{sku.pk}": "1", "name": "张三", "phone": PHONE, "address": "北京"}
+    )
     assert response.status_code == 410 and snapshot() == before
 
 
@@ -126,14 +136,17 @@ def test_unknown_shop_is_not_found(client, shop):
     assert response.status_code == 404 and "NOSUCHCODE" in html(response)
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"q{pk}": "0"}, "Enter a quantity of at least 1"),
-    ({"q{pk}": "-1"}, "greater than or equal to 0"),
-    ({"phone": "12345"}, "11-digit"),
-    ({"address": ""}, "required"),
-    ({"name": ""}, "required"),
-    ({"token": ""}, "expired"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"q{pk}": "0"}, "Enter a quantity of at least 1"),
+        ({"q{pk}": "-1"}, "greater than or equal to 0"),
+        ({"phone": "12345"}, "11-digit"),
+        ({"address": ""}, "required"),
+        ({"name": ""}, "required"),
+        ({"token": ""}, "expired"),
+    ],
+)
 def test_bad_order_input_is_refused(client, shop, change, message):
     client.cookies["django_language"] = "en"
     change = {k.format(pk=shop["sku"].pk): v for k, v in change.items()}

@@ -19,8 +19,9 @@ from django.utils import timezone
 from weishang.trade.models import Order
 from weishang.web.views import TEAM_PAGE_SIZE
 
-_spec = importlib.util.spec_from_file_location("rewards_conftest",
-                                               Path(__file__).resolve().parents[1] / "rewards" / "conftest.py")
+_spec = importlib.util.spec_from_file_location(
+    "rewards_conftest", Path(__file__).resolve().parents[1] / "rewards" / "conftest.py"
+)
 _rewards = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_rewards)
 catalog, r = _rewards.catalog, _rewards.r
@@ -158,8 +159,18 @@ def test_another_teams_ids_are_not_found(team):
 def test_bad_query_input_is_harmless(team):
     _boss, leader, *_ = team
     client = login(leader)
-    for query in ("?page=abc", "?page=-1", "?page=99999999999", "?level=%00", "?q=" + "x" * 500, "?show=everything",
-                  "?q=%27%20OR%201=1--", "?q=%00", "?q=%E6%9D%8E%00", "?level=vip%00"):
+    for query in (
+        "?page=abc",
+        "?page=-1",
+        "?page=99999999999",
+        "?level=%00",
+        "?q=" + "x" * 500,
+        "?show=everything",
+        "?q=%27%20OR%201=1--",
+        "?q=%00",
+        "?q=%E6%9D%8E%00",
+        "?level=vip%00",
+    ):
         assert client.get("/m/team/" + query).status_code == 200, query
 
 
@@ -197,6 +208,13 @@ def test_chinese_by_default_and_english_on_the_switch(team):
     client.post("/i18n/setlang/", {"language": "en", "next": "/m/team/"})
     text = html(client.get("/m/team/"))
     assert 'lang="en"' in text
-    for words in ("My team", "Direct referrals", "Whole team", "Search by name or phone digits", "All levels",
-                  "Purchases this month", "Joined"):
+    for words in (
+        "My team",
+        "Direct referrals",
+        "Whole team",
+        "Search by name or phone digits",
+        "All levels",
+        "Purchases this month",
+        "Joined",
+    ):
         assert words in text, words

@@ -36,6 +36,7 @@ PASSWORD = "pass-word-1"
 
 # --- helpers --------------------------------------------------------------------------------
 
+
 def png(name: str = "transfer.png") -> SimpleUploadedFile:
     buffer = BytesIO()
     Image.new("RGB", (12, 20), (7, 193, 96)).save(buffer, "PNG")
@@ -47,8 +48,9 @@ def text_file(name: str = "transfer.png") -> SimpleUploadedFile:
 
 
 def seed_cloud(agent, sku, units: int) -> None:
-    stock_move(moves=[Move(location_singleton("supplier"), location_for_agent(agent, "cloud"), sku, units)],
-               reason="receipt")
+    stock_move(
+        moves=[Move(location_singleton("supplier"), location_for_agent(agent, "cloud"), sku, units)], reason="receipt"
+    )
 
 
 def cloud(agent, sku) -> int:
@@ -121,6 +123,7 @@ def paid_order(world, units=3) -> Order:
 
 # --- the walk-through -----------------------------------------------------------------------
 
+
 def test_walk_through_order_approve_pay_confirm_fill_pick_up(world):
     sku, city, vip = world["sku"], world["city"], world["vip"]
     as_vip, as_city = login(vip), login(city)
@@ -154,8 +157,7 @@ def test_walk_through_order_approve_pay_confirm_fill_pick_up(world):
     # 特约: pay by transfer with a screenshot.
     detail = html(as_vip.get(f"/m/orders/{order.number}/"))
     assert "上传" in detail or "截图" in detail
-    response = as_vip.post(f"/m/orders/{order.number}/pay-transfer/",
-                           {"screenshot": png(), "reference": "WX-8899"})
+    response = as_vip.post(f"/m/orders/{order.number}/pay-transfer/", {"screenshot": png(), "reference": "WX-8899"})
     assert response.status_code == 302
     payment = Payment.objects.get(order=order)
     assert payment.status == PaymentStatus.PENDING and payment.reference == "WX-8899"
@@ -178,12 +180,26 @@ def test_walk_through_order_approve_pay_confirm_fill_pick_up(world):
     detail = html(as_vip.get(f"/m/orders/{order.number}/"))
     assert "已完成" in detail and "WX-8899" in detail
     assert [t.to_status for t in order.transitions.all()] == [
-        "submitted", "approved", "awaiting_payment", "paid", "fulfilled", "completed"]
+        "submitted",
+        "approved",
+        "awaiting_payment",
+        "paid",
+        "fulfilled",
+        "completed",
+    ]
     assert 'data-testid="on-hand-GLOW-30">3<' in html(as_vip.get("/m/stock/"))
 
     # 特约: a pick-up of 2 to a home address leaves 1 in cloud stock.
-    response = as_vip.post("/m/stock/", {"sku": sku.code, "quantity": "2", "name": "李娜",
-                                         "phone": "13800138000", "address": "上海市徐汇区漕溪北路 1 号"})
+    response = as_vip.post(
+        "/m/stock/",
+        {
+            "sku": sku.code,
+            "quantity": "2",
+            "name": "李娜",
+            "phone": "13800138000",
+            "address": "上海市徐汇区漕溪北路 1 号",
+        },
+    )
     assert response.status_code == 302 and response["Location"] == "/m/stock/"
     pickup = Order.objects.get(kind=OrderKind.PICKUP)
     assert (pickup.buyer, pickup.status, pickup.ship_phone) == (vip, OrderStatus.SUBMITTED, "13800138000")
@@ -199,8 +215,16 @@ def test_walk_through_order_approve_pay_confirm_fill_pick_up(world):
     consumer = Client()
     page = consumer.get(shop_url)
     assert page.status_code == 200 and "¥100.00" in html(page)
-    response = consumer.post(shop_url, {"token": token(page), f"q{sku.pk}": "1", "name": "张三",
-                                        "phone": "139 0000 1111", "address": "北京市朝阳区建国路 8 号"})
+    response = consumer.post(
+        shop_url,
+        {
+            "token": token(page),
+            f"q{sku.pk}": "1",
+            "name": "张三",
+            "phone": "139 0000 1111",
+            "address": "北京市朝阳区建国路 8 号",
+        },
+    )
     retail = Order.objects.get(kind=OrderKind.RETAIL)
     order_url = f"/s/{vip.invite_code}/o/{retail.number}/?phone=13900001111"
     assert response.status_code == 302 and response["Location"] == order_url
@@ -213,8 +237,10 @@ def test_walk_through_order_approve_pay_confirm_fill_pick_up(world):
     # The 特约 confirms the money, fills the order from cloud stock and records the delivery.
     assert retail.number in html(as_vip.get("/m/fill/"))
     assert as_vip.post(f"/m/fill/{retail.number}/payments/{shot.pk}/confirm/").status_code == 302
-    assert as_vip.post(f"/m/fill/{retail.number}/fill/", {"carrier": "顺丰", "tracking_number": "SF123"}
-                       ).status_code == 302
+    assert (
+        as_vip.post(f"/m/fill/{retail.number}/fill/", {"carrier": "顺丰", "tracking_number": "SF123"}).status_code
+        == 302
+    )
     assert cloud(vip, sku) == 0
     assert as_vip.post(f"/m/fill/{retail.number}/delivered/").status_code == 302
     retail.refresh_from_db()
@@ -323,6 +349,7 @@ def test_wallet_top_up(world):
 
 # --- bad input ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("units", ["0", "-2", "abc", ""])
 def test_restock_without_a_positive_quantity_is_refused(world, units):
     client = login(world["vip"], language="en")
@@ -377,19 +404,23 @@ def test_pickup_larger_than_stock_is_refused(world):
     seed_cloud(vip, sku, 5)
     client = login(vip, language="en")
     before = snapshot()
-    response = client.post("/m/stock/", {"sku": sku.code, "quantity": "6", "name": "李娜", "phone": "13800138000",
-                                         "address": "上海市"})
+    response = client.post(
+        "/m/stock/", {"sku": sku.code, "quantity": "6", "name": "李娜", "phone": "13800138000", "address": "上海市"}
+    )
     assert response.status_code == 409
     assert "Not enough" in html(response) and "6 wanted, 5 on hand" in html(response)
     assert snapshot() == before and not Order.objects.exists()
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"quantity": "0"}, "greater than or equal to 1"),
-    ({"phone": "12345"}, "11-digit"),
-    ({"address": ""}, "required"),
-    ({"sku": "NOPE"}, "Select a valid choice"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"quantity": "0"}, "greater than or equal to 1"),
+        ({"phone": "12345"}, "11-digit"),
+        ({"address": ""}, "required"),
+        ({"sku": "NOPE"}, "Select a valid choice"),
+    ],
+)
 def test_pickup_bad_fields_are_refused(world, data, message):
     sku, vip = world["sku"], world["vip"]
     seed_cloud(vip, sku, 5)
@@ -475,24 +506,39 @@ def test_actions_need_post(world):
 
 # --- language -------------------------------------------------------------------------------
 
+
 def test_trade_pages_are_chinese_by_default_and_english_on_request(world):
     vip = world["vip"]
     services.order_fill(order=paid_order(world), by=world["city"].user)
     zh = login(vip)
-    for path, words in (("/m/order/", ["进货", "提交订单"]), ("/m/orders/", ["我的订单"]),
-                        ("/m/fill/", ["待我处理"]), ("/m/stock/", ["我的云仓", "申请提货"]),
-                        ("/m/wallet/", ["我的钱包", "充值"]), ("/m/", ["我的店铺"])):
+    for path, words in (
+        ("/m/order/", ["进货", "提交订单"]),
+        ("/m/orders/", ["我的订单"]),
+        ("/m/fill/", ["待我处理"]),
+        ("/m/stock/", ["我的云仓", "申请提货"]),
+        ("/m/wallet/", ["我的钱包", "充值"]),
+        ("/m/", ["我的店铺"]),
+    ):
         text = html(zh.get(path))
         for word in words:
             assert word in text, (path, word)
-        for english in ("New restock order", "My orders", "Waiting for me", "My cloud stock", "My wallet",
-                        "My shop", "Request pick-up", "Submit order"):
+        for english in (
+            "New restock order",
+            "My orders",
+            "Waiting for me",
+            "My cloud stock",
+            "My wallet",
+            "My shop",
+            "Request pick-up",
+            "Submit order",
+        ):
             assert english not in text, (path, english)
     en = login(vip, language="en")
     assert "My cloud stock" in html(en.get("/m/stock/"))
 
 
 # --- upgrade orders -------------------------------------------------------------------------
+
 
 def test_upgrade_page_shows_the_top_up_and_submits_an_upgrade_order(world):
     vip, sku = world["vip"], world["sku"]

@@ -30,9 +30,12 @@ def _scope_choices():
 
 
 class ApiKeyForm(forms.ModelForm):
-    scopes = forms.MultipleChoiceField(label=_("scopes"), choices=_scope_choices,
-                                       widget=UnfoldAdminCheckboxSelectMultipleWidget,
-                                       help_text=_("What the key may do; an endpoint needs its scope."))
+    scopes = forms.MultipleChoiceField(
+        label=_("scopes"),
+        choices=_scope_choices,
+        widget=UnfoldAdminCheckboxSelectMultipleWidget,
+        help_text=_("What the key may do; an endpoint needs its scope."),
+    )
 
     class Meta:
         model = ApiKey
@@ -71,10 +74,16 @@ class ApiKeyAdmin(ModelAdmin):
         return request.user.has_perm("api.change_apikey")
 
     def save_model(self, request, obj, form, change):
-        key, secret = services.api_key_create(name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"],
-                                              by=request.user)
-        obj.pk, obj.prefix, obj.key_hash, obj.scopes, obj.created_at = (key.pk, key.prefix, key.key_hash, key.scopes,
-                                                                        key.created_at)
+        key, secret = services.api_key_create(
+            name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"], by=request.user
+        )
+        obj.pk, obj.prefix, obj.key_hash, obj.scopes, obj.created_at = (
+            key.pk,
+            key.prefix,
+            key.key_hash,
+            key.scopes,
+            key.created_at,
+        )
         obj._state.adding = False
         request._api_key_secret = secret
 
@@ -83,12 +92,15 @@ class ApiKeyAdmin(ModelAdmin):
         if secret is None:
             return super().response_add(request, obj, post_url_continue)
         context = {
-            **self.admin_site.each_context(request), "title": gettext("API key created"), "opts": self.model._meta,
-            "intro": gettext("The key %(name)s with the scopes %(scopes)s.") % {
-                "name": obj.name, "scopes": ", ".join(obj.scopes)},
+            **self.admin_site.each_context(request),
+            "title": gettext("API key created"),
+            "opts": self.model._meta,
+            "intro": gettext("The key %(name)s with the scopes %(scopes)s.")
+            % {"name": obj.name, "scopes": ", ".join(obj.scopes)},
             "secret": secret,
             "usage": gettext("Send it as the X-Api-Key header (docs/api.md, Authentication)."),
-            "back_url": reverse("admin:api_apikey_changelist"), "back_label": gettext("Back to the API keys"),
+            "back_url": reverse("admin:api_apikey_changelist"),
+            "back_label": gettext("Back to the API keys"),
         }
         return TemplateResponse(request, "admin/api/secret_once.html", context)
 
@@ -106,10 +118,14 @@ class ApiKeyAdmin(ModelAdmin):
         if key is None:
             raise Http404
         if request.method != "POST":
-            context = {**self.admin_site.each_context(request), "title": gettext("Revoke %(key)s") % {"key": key},
-                       "opts": self.model._meta, "submit_label": gettext("Revoke"),
-                       "text": gettext("Calls with this key fail from now on. This cannot be undone."),
-                       "back_url": reverse("admin:api_apikey_change", args=[key.pk])}
+            context = {
+                **self.admin_site.each_context(request),
+                "title": gettext("Revoke %(key)s") % {"key": key},
+                "opts": self.model._meta,
+                "submit_label": gettext("Revoke"),
+                "text": gettext("Calls with this key fail from now on. This cannot be undone."),
+                "back_url": reverse("admin:api_apikey_change", args=[key.pk]),
+            }
             return TemplateResponse(request, "admin/api/confirm.html", context)
         services.api_key_revoke(key=key)
         messages.success(request, gettext("%(key)s revoked.") % {"key": key})

@@ -48,8 +48,6 @@ ERROR_STATUSES = (400, 401, 403, 404, 409, 422, 429)
 ERRORS = {status: ErrorOut for status in ERROR_STATUSES}
 
 
-
-
 def _validation_message(err: dict) -> str:
     """Pydantic's message for one input, in the caller's language for the usual kinds of mistake
     (pydantic speaks English only); the original message otherwise."""
@@ -152,8 +150,13 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request, exc):
-        return respond(request, 401, "unauthenticated", _("Log in first: send a valid token or API key."),
-                       headers={"WWW-Authenticate": 'Bearer realm="weishang"'})
+        return respond(
+            request,
+            401,
+            "unauthenticated",
+            _("Log in first: send a valid token or API key."),
+            headers={"WWW-Authenticate": 'Bearer realm="weishang"'},
+        )
 
     @api.exception_handler(AuthorizationError)
     def forbidden(request, exc):
@@ -166,8 +169,7 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(Throttled)
     def throttled(request, exc: Throttled):
         headers = {"Retry-After": str(int(exc.wait))} if exc.wait else {}
-        return respond(request, 429, "rate_limited", _("Too many requests. Try again in a moment."),
-                       headers=headers)
+        return respond(request, 429, "rate_limited", _("Too many requests. Try again in a moment."), headers=headers)
 
     @api.exception_handler(Http404)
     def not_found(request, exc):
@@ -186,21 +188,31 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(RequestDataTooBig)
     def too_big(request, exc):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
-        return respond(request, 413, "too_large",
-                       _("The request body is too large: at most %(kb)s KB of JSON or form fields.")
-                       % {"kb": limit // 1024})
+        return respond(
+            request,
+            413,
+            "too_large",
+            _("The request body is too large: at most %(kb)s KB of JSON or form fields.") % {"kb": limit // 1024},
+        )
 
     @api.exception_handler(TooManyFieldsSent)
     def too_many_fields(request, exc):
-        return respond(request, 400, "too_many_fields",
-                       _("Too many parameters: at most %(count)s in the query string or the form.")
-                       % {"count": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS})
+        return respond(
+            request,
+            400,
+            "too_many_fields",
+            _("Too many parameters: at most %(count)s in the query string or the form.")
+            % {"count": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS},
+        )
 
     @api.exception_handler(TooManyFilesSent)
     def too_many_files(request, exc):
-        return respond(request, 400, "too_many_files",
-                       _("Too many files: at most %(count)s in one request.")
-                       % {"count": settings.DATA_UPLOAD_MAX_NUMBER_FILES})
+        return respond(
+            request,
+            400,
+            "too_many_files",
+            _("Too many files: at most %(count)s in one request.") % {"count": settings.DATA_UPLOAD_MAX_NUMBER_FILES},
+        )
 
     @api.exception_handler(MultiPartParserError)
     def broken_multipart(request, exc):

@@ -111,13 +111,17 @@ def _claim(request) -> IdempotencyRecord | HttpResponse | None:
     if key is None or request.method != "POST":
         return None
     if not _KEY.match(key):
-        raise _refused(400, "invalid_idempotency_key",
-                       _("Idempotency-Key must be 1 to 255 printable ASCII characters without spaces, such as a UUID."))
+        raise _refused(
+            400,
+            "invalid_idempotency_key",
+            _("Idempotency-Key must be 1 to 255 printable ASCII characters without spaces, such as a UUID."),
+        )
     principal, request_hash = _principal(request), _request_hash(request)
     try:
         with transaction.atomic():
-            return IdempotencyRecord.objects.create(principal=principal, key=key, method=request.method,
-                                                    path=request.path[:300], request_hash=request_hash)
+            return IdempotencyRecord.objects.create(
+                principal=principal, key=key, method=request.method, path=request.path[:300], request_hash=request_hash
+            )
     except IntegrityError:
         pass
     first = IdempotencyRecord.objects.filter(principal=principal, key=key).first()
@@ -135,8 +139,9 @@ def _finish(record: IdempotencyRecord, response) -> None:
         return
     headers = {name: response[name] for name in STORED_HEADERS if name in response}
     headers.setdefault("Content-Language", translation.get_language() or "zh-hans")
-    IdempotencyRecord.objects.filter(pk=record.pk).update(status_code=response.status_code,
-                                                          body=bytes(response.content), headers=headers)
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        status_code=response.status_code, body=bytes(response.content), headers=headers
+    )
 
 
 def _claim_before_route(view):

@@ -46,8 +46,10 @@ IDEMPOTENCY_KEY_PARAMETER = {
     "in": "header",
     "name": IDEMPOTENCY_HEADER,
     "required": False,
-    "description": ("Any unique string of printable ASCII (a UUID), 1–255 characters. A retry with the same key "
-                    "returns the first response; a key with other characters is 400 `invalid_idempotency_key`."),
+    "description": (
+        "Any unique string of printable ASCII (a UUID), 1–255 characters. A retry with the same key "
+        "returns the first response; a key with other characters is 400 `invalid_idempotency_key`."
+    ),
     "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN},
 }
 
@@ -85,10 +87,13 @@ def augment(schema: dict[str, Any]) -> dict[str, Any]:
                 responses.setdefault("413", _error("Content Too Large: the body is over the upload limit."))
                 responses.setdefault("415", _error("Unsupported Media Type: send the body as the spec's content type."))
             if method == "get":
-                responses.setdefault("304", {
-                    "description": "Not Modified: the answer's `ETag` matches `If-None-Match`; no body.",
-                    "headers": {"ETag": {**ETAG, "required": True}},
-                })
+                responses.setdefault(
+                    "304",
+                    {
+                        "description": "Not Modified: the answer's `ETag` matches `If-None-Match`; no body.",
+                        "headers": {"ETag": {**ETAG, "required": True}},
+                    },
+                )
             if method == "post":
                 parameters = operation.setdefault("parameters", [])
                 if not any(p.get("in") == "header" and p.get("name") == IDEMPOTENCY_HEADER for p in parameters):

@@ -41,13 +41,27 @@ def _list_tag(request) -> str:
 
 
 def _bad_cursor() -> ValidationError:
-    return ValidationError([{"loc": ("query", "cursor"), "type": "cursor_invalid",
-                             "msg": _("This cursor is not valid: start again from the first page.")}])
+    return ValidationError(
+        [
+            {
+                "loc": ("query", "cursor"),
+                "type": "cursor_invalid",
+                "msg": _("This cursor is not valid: start again from the first page."),
+            }
+        ]
+    )
 
 
 class Cursor(CursorPagination):
-    def __init__(self, *, ordering: tuple[str, ...] = ("-pk",), page_size: int = PAGE_SIZE,
-                 max_page_size: int = MAX_PAGE_SIZE, rows: Callable[[list], list] | None = None, **kwargs):
+    def __init__(
+        self,
+        *,
+        ordering: tuple[str, ...] = ("-pk",),
+        page_size: int = PAGE_SIZE,
+        max_page_size: int = MAX_PAGE_SIZE,
+        rows: Callable[[list], list] | None = None,
+        **kwargs,
+    ):
         """``rows``: a function given the page's items (a list) that returns them with the figures
         computed for that page only (one query for the page, not a subquery per row of the list)."""
         super().__init__(ordering=ordering, page_size=page_size, max_page_size=max_page_size, **kwargs)
@@ -55,9 +69,11 @@ class Cursor(CursorPagination):
 
     class Input(Schema):
         page_size: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)] | None = Field(
-            None, description=f"items per page, 1 to {MAX_PAGE_SIZE} ({PAGE_SIZE} when not given)")
+            None, description=f"items per page, 1 to {MAX_PAGE_SIZE} ({PAGE_SIZE} when not given)"
+        )
         cursor: Annotated[str, Field(max_length=200)] | None = Field(
-            None, description="the position to continue from: follow the `next` or `previous` link")
+            None, description="the position to continue from: follow the `next` or `previous` link"
+        )
 
     def paginate_queryset(self, queryset, pagination, request, **params):
         tag = _list_tag(request)
@@ -72,8 +88,11 @@ class Cursor(CursorPagination):
 
     def _check(self, encoded: str, tag: str) -> None:
         try:
-            fields = parse.parse_qs(b64decode(encoded.encode("ascii"), validate=True).decode("ascii"),
-                                    keep_blank_values=True, strict_parsing=True)
+            fields = parse.parse_qs(
+                b64decode(encoded.encode("ascii"), validate=True).decode("ascii"),
+                keep_blank_values=True,
+                strict_parsing=True,
+            )
             cursor = self.Cursor.from_encoded_param(encoded)
         except (ValueError, binascii.Error, ValidationError, pydantic.ValidationError, UnicodeError):
             raise _bad_cursor() from None

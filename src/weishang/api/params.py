@@ -63,8 +63,9 @@ def _iso_day(value):
 
 DAY_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 DAY_PATTERN_RE = re.compile(DAY_PATTERN)
-Day = Annotated[date, BeforeValidator(_iso_day), WithJsonSchema({"type": "string", "format": "date",
-                                                                 "pattern": DAY_PATTERN})]
+Day = Annotated[
+    date, BeforeValidator(_iso_day), WithJsonSchema({"type": "string", "format": "date", "pattern": DAY_PATTERN})
+]
 
 
 # Money a client sends: yuan as a string, up to 11 digits before the point and 2 after (never a

@@ -38,7 +38,8 @@ def payment_notify(request: HttpRequest, provider: str) -> JsonResponse:
     try:
         services.payment_credit_from_provider(notice=notice)
     except BusinessError as exc:
-        log.error("%s notification %s for %s not credited: %s", provider, notice.transaction_id,
-                  notice.out_trade_no, exc)
+        log.error(
+            "%s notification %s for %s not credited: %s", provider, notice.transaction_id, notice.out_trade_no, exc
+        )
         return JsonResponse({"code": "FAIL", "message": exc.code}, status=400)
     return JsonResponse({"code": "SUCCESS", "message": "OK"})

@@ -37,8 +37,7 @@ class BrandKey(APIKeyHeader):
         if found is None:
             return None
         if self.scope not in found.scopes:
-            raise Forbidden(_("This API key lacks the scope %(scope)s.") % {"scope": self.scope},
-                            code="missing_scope")
+            raise Forbidden(_("This API key lacks the scope %(scope)s.") % {"scope": self.scope}, code="missing_scope")
         request.api_key = found
         return found
 
@@ -56,8 +55,9 @@ class PhoneSession(SessionAuth):
         if user is None or not user.is_authenticated:
             return None
         if not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request) is not None:
-            raise Forbidden(_("The security check of this page failed (CSRF): reload the page and try again."),
-                            code="csrf_failed")
+            raise Forbidden(
+                _("The security check of this page failed (CSRF): reload the page and try again."), code="csrf_failed"
+            )
         return user
 
 

@@ -69,8 +69,7 @@ def token_login(*, phone: str, password: str, device: str = "", request=None) ->
 
 def token_create(*, user, device: str = "") -> tuple[ApiToken, str]:
     secret = _new_secret(TOKEN_PREFIX)
-    token = ApiToken.objects.create(user=user, device=(device or "")[:100], prefix=secret[:12],
-                                    key_hash=_hash(secret))
+    token = ApiToken.objects.create(user=user, device=(device or "")[:100], prefix=secret[:12], key_hash=_hash(secret))
     return token, secret
 
 
@@ -79,14 +78,15 @@ def token_check(secret: str) -> ApiToken | None:
     the idle limit raises :class:`TokenExpired`, every time, so that the client knows to log in again."""
     if not secret or not secret.startswith(TOKEN_PREFIX):
         return None
-    token = (ApiToken.objects.select_related("user").filter(key_hash=_hash(secret), revoked_at__isnull=True)
-             .first())
+    token = ApiToken.objects.select_related("user").filter(key_hash=_hash(secret), revoked_at__isnull=True).first()
     if token is None or not token.user.is_active:
         return None
     now = clock.now()
     if (token.last_used_at or token.created_at) < now - token_idle_limit():
-        raise TokenExpired(_("This device has not been used for %(days)d days and was logged out. Log in again.")
-                           % {"days": token_idle_limit().days})
+        raise TokenExpired(
+            _("This device has not been used for %(days)d days and was logged out. Log in again.")
+            % {"days": token_idle_limit().days}
+        )
     _touch(token)
     return token
 
@@ -95,7 +95,8 @@ def tokens_live(*, user) -> QuerySet[ApiToken]:
     """The user's device tokens that still work: not revoked, used (or made) within the idle limit."""
     since = clock.now() - token_idle_limit()
     return ApiToken.objects.filter(user=user, revoked_at__isnull=True).filter(
-        Q(last_used_at__gte=since) | Q(last_used_at__isnull=True, created_at__gte=since))
+        Q(last_used_at__gte=since) | Q(last_used_at__isnull=True, created_at__gte=since)
+    )
 
 
 @transaction.atomic
@@ -125,8 +126,9 @@ def api_key_create(*, name: str, scopes: Iterable[str], by=None) -> tuple[ApiKey
     if not (name or "").strip():
         raise BusinessError(_("Give the key a name."), field="name")
     secret = _new_secret(KEY_PREFIX)
-    key = ApiKey.objects.create(name=name.strip()[:100], scopes=scopes, created_by=by, prefix=secret[:12],
-                                key_hash=_hash(secret))
+    key = ApiKey.objects.create(
+        name=name.strip()[:100], scopes=scopes, created_by=by, prefix=secret[:12], key_hash=_hash(secret)
+    )
     return key, secret
 
 

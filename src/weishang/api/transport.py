@@ -95,9 +95,17 @@ _KEEP_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
 
 
 def envelope(request, status: int) -> JsonResponse:
-    code, message = _CODES.get(status, ("server_error" if status >= 500 else "error",
-                                        lambda: _("Something went wrong on our side. Try again later.")
-                                        if status >= 500 else _("The request was refused.")))
+    code, message = _CODES.get(
+        status,
+        (
+            "server_error" if status >= 500 else "error",
+            lambda: (
+                _("Something went wrong on our side. Try again later.")
+                if status >= 500
+                else _("The request was refused.")
+            ),
+        ),
+    )
     text = message() % {"method": request.method} if status == 405 else message()
     return JsonResponse(error_body(code, text), status=status, json_dumps_params={"ensure_ascii": False})
 

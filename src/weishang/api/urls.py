@@ -35,8 +35,15 @@ class WeishangAPI(NinjaAPI):
         return openapi.augment(super().get_openapi_schema(*args, **kwargs))
 
 
-api = WeishangAPI(title="Weishang API", version="1", description=DESCRIPTION, urls_namespace="api-v1",
-                  throttle=[CallerThrottle()], parser=JsonParser(), renderer=LocalTimeRenderer())
+api = WeishangAPI(
+    title="Weishang API",
+    version="1",
+    description=DESCRIPTION,
+    urls_namespace="api-v1",
+    throttle=[CallerThrottle()],
+    parser=JsonParser(),
+    renderer=LocalTimeRenderer(),
+)
 errors.install(api)
 idempotency.install(api)
 api.add_router("/auth", auth_routes.router)

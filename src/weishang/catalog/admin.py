@@ -35,8 +35,13 @@ def plan_note_context(governance: services.PlanGovernance | None) -> dict:
     """The note shown above fields the plan in force decides, with a link to the plan's page."""
     if governance is None:
         return {}
-    return {"plan_note": {"text": services.PLAN_NOTE, "plan": governance.label,
-                          "url": reverse("admin:rewards_planversion_change", args=[governance.version_pk])}}
+    return {
+        "plan_note": {
+            "text": services.PLAN_NOTE,
+            "plan": governance.label,
+            "url": reverse("admin:rewards_planversion_change", args=[governance.version_pk]),
+        }
+    }
 
 
 def guarded_form(form_class, request, check):
@@ -122,8 +127,7 @@ class SKUAdmin(NoRevertMixin, HistoryAdmin, ModelAdmin):
     change_form_before_template = PLAN_NOTE_TEMPLATE
 
     def get_readonly_fields(self, request, obj=None):
-        return (*super().get_readonly_fields(request, obj), *services.sku_readonly_fields(user=request.user,
-                                                                                        sku=obj))
+        return (*super().get_readonly_fields(request, obj), *services.sku_readonly_fields(user=request.user, sku=obj))
 
     def has_add_permission(self, request):
         return super().has_add_permission(request) and services.can_change_pricing(request.user)
@@ -176,8 +180,10 @@ class LevelPriceAdmin(NoRevertMixin, HistoryAdmin, ModelAdmin):
         return False
 
     def get_urls(self):
-        return [path("grid/", self.admin_site.admin_view(self.grid_view), name="catalog_price_grid"),
-                *super().get_urls()]
+        return [
+            path("grid/", self.admin_site.admin_view(self.grid_view), name="catalog_price_grid"),
+            *super().get_urls(),
+        ]
 
     def changelist_view(self, request, extra_context=None):
         if "history" not in request.GET and not request.GET:
@@ -187,8 +193,11 @@ class LevelPriceAdmin(NoRevertMixin, HistoryAdmin, ModelAdmin):
     def grid_view(self, request):
         if not request.user.has_perm("catalog.view_levelprice"):
             raise PermissionDenied
-        may_edit = (request.user.has_perm("catalog.change_levelprice") and request.user.has_perm(
-            "catalog.add_levelprice") and services.can_change_pricing(request.user))
+        may_edit = (
+            request.user.has_perm("catalog.change_levelprice")
+            and request.user.has_perm("catalog.add_levelprice")
+            and services.can_change_pricing(request.user)
+        )
         governance = services.plan_governance()
         can_edit = may_edit and governance is None
         errors: dict[tuple[int, int], str] = {}
@@ -217,15 +226,20 @@ class LevelPriceAdmin(NoRevertMixin, HistoryAdmin, ModelAdmin):
         levels, rows = selectors.price_grid()
         grid = []
         for sku, cells in rows:
-            grid.append((sku, [
-                {
-                    "name": f"price-{sku.pk}-{level.pk}",
-                    "value": submitted.get((sku.pk, level.pk), "" if set_price is None else set_price),
-                    "placeholder": effective,
-                    "error": errors.get((sku.pk, level.pk)),
-                }
-                for level, set_price, effective in cells
-            ]))
+            grid.append(
+                (
+                    sku,
+                    [
+                        {
+                            "name": f"price-{sku.pk}-{level.pk}",
+                            "value": submitted.get((sku.pk, level.pk), "" if set_price is None else set_price),
+                            "placeholder": effective,
+                            "error": errors.get((sku.pk, level.pk)),
+                        }
+                        for level, set_price, effective in cells
+                    ],
+                )
+            )
         context = {
             **self.admin_site.each_context(request),
             "title": gettext("Level price grid"),

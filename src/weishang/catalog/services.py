@@ -71,14 +71,23 @@ def _label(model, field: str) -> str:
 def _require_pricing(by, model, field: str) -> None:
     """``by`` None is the system (a command or the demo); a person needs the pricing permission."""
     if by is not None and not can_change_pricing(by):
-        raise Forbidden(_("Only staff who own pricing may change %(field)s.") % {"field": _label(model, field)},
-                        field=field, code="pricing_permission")
+        raise Forbidden(
+            _("Only staff who own pricing may change %(field)s.") % {"field": _label(model, field)},
+            field=field,
+            code="pricing_permission",
+        )
 
 
 def _governed(governance: PlanGovernance, model, field: str) -> Conflict:
-    return Conflict(_("%(field)s: set by the plan in force (%(plan)s); to change it, upload a new version of "
-                      "the plan and activate it.") % {"field": _label(model, field), "plan": governance.label},
-                    field=field, code="plan_governed")
+    return Conflict(
+        _(
+            "%(field)s: set by the plan in force (%(plan)s); to change it, upload a new version of "
+            "the plan and activate it."
+        )
+        % {"field": _label(model, field), "plan": governance.label},
+        field=field,
+        code="plan_governed",
+    )
 
 
 def _changed(model, current, proposed) -> list[str]:
@@ -158,14 +167,20 @@ def level_check(*, level: Level, by=None) -> None:
     if {"discount", "rank"} & set(changed) and level.discount is not None and level.rank is not None:
         others = Level.objects.exclude(pk=level.pk) if level.pk else Level.objects.all()
         for other in others:
-            if (other.rank < level.rank and other.discount > level.discount) or \
-                    (other.rank > level.rank and other.discount < level.discount):
+            if (other.rank < level.rank and other.discount > level.discount) or (
+                other.rank > level.rank and other.discount < level.discount
+            ):
                 higher, lower = (other, level) if other.rank < level.rank else (level, other)
-                raise BusinessError(_("%(lower)s's discount %(low)s is below %(higher)s's %(high)s: a lower level "
-                                      "would buy cheaper than a higher one. A lower level's discount must be at "
-                                      "least every higher level's.")
-                                    % {"lower": lower.name, "low": lower.discount, "higher": higher.name,
-                                       "high": higher.discount}, field="discount", code="price_order")
+                raise BusinessError(
+                    _(
+                        "%(lower)s's discount %(low)s is below %(higher)s's %(high)s: a lower level "
+                        "would buy cheaper than a higher one. A lower level's discount must be at "
+                        "least every higher level's."
+                    )
+                    % {"lower": lower.name, "low": lower.discount, "higher": higher.name, "high": higher.discount},
+                    field="discount",
+                    code="price_order",
+                )
 
 
 @transaction.atomic
@@ -194,8 +209,11 @@ class PriceGridError(BusinessError):
     """Carries one message per bad cell: ``errors[(sku_id, level_id)] = message``."""
 
     def __init__(self, errors: dict[tuple[int, int], str]):
-        text = ngettext("%(n)d price is not valid; nothing was saved.",
-                        "%(n)d prices are not valid; nothing was saved.", len(errors))
+        text = ngettext(
+            "%(n)d price is not valid; nothing was saved.",
+            "%(n)d prices are not valid; nothing was saved.",
+            len(errors),
+        )
         super().__init__(text % {"n": len(errors)}, field="prices")
         self.errors = errors
 
@@ -230,13 +248,20 @@ def level_prices_set(*, cells: dict[tuple[int, int], str], by=None) -> int:
     lower level's price for a SKU must be at least every higher level's.
     """
     if by is not None and not can_change_pricing(by):
-        raise Forbidden(_("Only staff who own pricing may change level prices."), field="prices",
-                        code="pricing_permission")
+        raise Forbidden(
+            _("Only staff who own pricing may change level prices."), field="prices", code="pricing_permission"
+        )
     governance = plan_governance()
     if governance is not None:
-        raise Conflict(_("Level prices are set by the plan in force (%(plan)s); to change them, upload a new "
-                         "version of the plan and activate it.") % {"plan": governance.label}, field="prices",
-                       code="plan_governed")
+        raise Conflict(
+            _(
+                "Level prices are set by the plan in force (%(plan)s); to change them, upload a new "
+                "version of the plan and activate it."
+            )
+            % {"plan": governance.label},
+            field="prices",
+            code="plan_governed",
+        )
     errors: dict[tuple[int, int], str] = {}
     parsed: dict[tuple[int, int], Decimal | None] = {}
     sku_ids = set(SKU.objects.values_list("pk", flat=True))
@@ -251,8 +276,12 @@ def level_prices_set(*, cells: dict[tuple[int, int], str], by=None) -> int:
             errors[key] = str(exc)
     if errors:
         raise PriceGridError(errors)
-    existing = {(p.sku_id, p.level_id): p for p in LevelPrice.objects.select_for_update().filter(
-        sku_id__in={k[0] for k in parsed}, level_id__in={k[1] for k in parsed})}
+    existing = {
+        (p.sku_id, p.level_id): p
+        for p in LevelPrice.objects.select_for_update().filter(
+            sku_id__in={k[0] for k in parsed}, level_id__in={k[1] for k in parsed}
+        )
+    }
     errors = _price_order_errors(parsed)
     if errors:
         raise PriceGridError(errors)
@@ -286,6 +315,7 @@ def _price_order_errors(parsed: dict[tuple[int, int], Decimal | None]) -> dict[t
     stored = {(p.sku_id, p.level_id): p.price for p in LevelPrice.objects.filter(sku_id__in=sku_ids)}
     errors: dict[tuple[int, int], str] = {}
     for sku in SKU.objects.filter(pk__in=sku_ids).order_by("pk"):
+
         def price(level: Level, sku: SKU = sku) -> Decimal:
             key = (sku.pk, level.pk)
             value = parsed[key] if key in parsed else stored.get(key)
@@ -298,10 +328,14 @@ def _price_order_errors(parsed: dict[tuple[int, int], Decimal | None]) -> dict[t
                 higher, higher_price = dearest
                 lower_key, higher_key = (sku.pk, level.pk), (sku.pk, higher.pk)
                 key = lower_key if lower_key in parsed or higher_key not in parsed else higher_key
-                errors.setdefault(key, _(
-                    "%(lower)s would pay ¥%(low)s, less than %(higher)s (¥%(high)s): a lower level's price must be "
-                    "at least every higher level's.") % {"lower": level.name, "low": own, "higher": higher.name,
-                                                         "high": higher_price})
+                errors.setdefault(
+                    key,
+                    _(
+                        "%(lower)s would pay ¥%(low)s, less than %(higher)s (¥%(high)s): a lower level's price must be "
+                        "at least every higher level's."
+                    )
+                    % {"lower": level.name, "low": own, "higher": higher.name, "high": higher_price},
+                )
             if dearest is None or own > dearest[1]:
                 dearest = (level, own)
     return errors

@@ -50,16 +50,24 @@ class LevelAdmin(NoRevertMixin, HistoryAdmin, ModelAdmin):
     change_form_before_template = PLAN_NOTE_TEMPLATE
 
     def get_readonly_fields(self, request, obj=None):
-        return (*super().get_readonly_fields(request, obj),
-                *pricing.level_readonly_fields(user=request.user, level=obj))
+        return (
+            *super().get_readonly_fields(request, obj),
+            *pricing.level_readonly_fields(user=request.user, level=obj),
+        )
 
     def has_add_permission(self, request):
-        return (super().has_add_permission(request) and pricing.can_change_pricing(request.user)
-                and request_governance(request) is None)
+        return (
+            super().has_add_permission(request)
+            and pricing.can_change_pricing(request.user)
+            and request_governance(request) is None
+        )
 
     def has_delete_permission(self, request, obj=None):
-        return (super().has_delete_permission(request, obj) and pricing.can_change_pricing(request.user)
-                and request_governance(request) is None)
+        return (
+            super().has_delete_permission(request, obj)
+            and pricing.can_change_pricing(request.user)
+            and request_governance(request) is None
+        )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -98,14 +106,24 @@ class AgentRelationsForm(forms.Form):
     action = forms.ChoiceField(label=_("What to change"), choices=ACTIONS, widget=UnfoldAdminSelectWidget)
     agent_code = forms.CharField(
         label=_("New referrer / supplier / introducer (invite code or phone; empty = none / the company)"),
-        required=False, max_length=20, widget=UnfoldAdminTextInputWidget,
+        required=False,
+        max_length=20,
+        widget=UnfoldAdminTextInputWidget,
     )
-    level = forms.ModelChoiceField(label=_("New level"), queryset=Level.objects.all(), required=False,
-                                   widget=UnfoldAdminSelectWidget)
+    level = forms.ModelChoiceField(
+        label=_("New level"), queryset=Level.objects.all(), required=False, widget=UnfoldAdminSelectWidget
+    )
     status = forms.ChoiceField(
-        label=_("Status change"), required=False, widget=UnfoldAdminSelectWidget,
-        choices=[("", "—"), ("activate", _("Activate")), ("suspend", _("Suspend")),
-                 ("reinstate", _("Reinstate")), ("exit", _("Exit"))],
+        label=_("Status change"),
+        required=False,
+        widget=UnfoldAdminSelectWidget,
+        choices=[
+            ("", "—"),
+            ("activate", _("Activate")),
+            ("suspend", _("Suspend")),
+            ("reinstate", _("Reinstate")),
+            ("exit", _("Exit")),
+        ],
     )
     reason = forms.CharField(label=_("Why"), max_length=300, widget=UnfoldAdminTextInputWidget)
 
@@ -114,11 +132,14 @@ def _find_agent(text: str) -> Agent | None:
     text = (text or "").strip()
     if not text:
         return None
-    agent = Agent.objects.select_related("level").filter(invite_code=text.upper()).first() or \
-        Agent.objects.select_related("level").filter(user__phone=text).first()
+    agent = (
+        Agent.objects.select_related("level").filter(invite_code=text.upper()).first()
+        or Agent.objects.select_related("level").filter(user__phone=text).first()
+    )
     if agent is None:
-        raise BusinessError(gettext("No agent has the invite code or phone %(text)s.") % {"text": text},
-                            field="agent_code")
+        raise BusinessError(
+            gettext("No agent has the invite code or phone %(text)s.") % {"text": text}, field="agent_code"
+        )
     return agent
 
 
@@ -131,8 +152,21 @@ class AgentAdmin(ExportMixin, ModelAdmin):
     list_filter = ("level", "status")
     search_fields = ("real_name", "user__phone", "invite_code")
     list_select_related = ("level", "supplier__level", "referrer__level", "user")
-    readonly_fields = ("user", "phone_display", "id_number_masked", "level", "status", "supplier", "referrer",
-                       "introducer", "invite_code", "entry_due", "joined_at", "team_summary", "relations_link")
+    readonly_fields = (
+        "user",
+        "phone_display",
+        "id_number_masked",
+        "level",
+        "status",
+        "supplier",
+        "referrer",
+        "introducer",
+        "invite_code",
+        "entry_due",
+        "joined_at",
+        "team_summary",
+        "relations_link",
+    )
     fields = ("real_name", *readonly_fields)
     actions_detail = ["change_relations", "sign_out_devices"]
 
@@ -164,8 +198,9 @@ class AgentAdmin(ExportMixin, ModelAdmin):
     @admin.display(description=_("change relations"))
     def relations_link(self, obj):
         url = reverse("admin:channel_agent_relations", args=[obj.pk])
-        return format_html('<a class="text-primary-600 underline" href="{}">{}</a>', url,
-                           gettext("Move, change level or status"))
+        return format_html(
+            '<a class="text-primary-600 underline" href="{}">{}</a>', url, gettext("Move, change level or status")
+        )
 
     @action(description=_("Move, change level or status"), url_path="relations")
     def change_relations(self, request, object_id):
@@ -174,8 +209,12 @@ class AgentAdmin(ExportMixin, ModelAdmin):
         except NoReverseMatch:  # not an id (unfold's action route takes any path): no such agent
             raise Http404 from None
 
-    @action(description=_("Log out all devices"), url_path="sign-out-devices", permissions=["sign_out_devices"],
-            icon="logout")
+    @action(
+        description=_("Log out all devices"),
+        url_path="sign-out-devices",
+        permissions=["sign_out_devices"],
+        icon="logout",
+    )
     def sign_out_devices(self, request, object_id):
         """Revoke every device token of the agent (a lost phone, a suspected leak); written to the
         agent's history in the console."""
@@ -183,11 +222,14 @@ class AgentAdmin(ExportMixin, ModelAdmin):
 
         agent = get_object_or_404(Agent.objects.select_related("user"), pk=id_or_404(object_id))
         if request.method != "POST":
-            context = {**self.admin_site.each_context(request), "opts": self.model._meta,
-                       "title": gettext("Log out all devices of %(name)s") % {"name": agent.real_name},
-                       "submit_label": gettext("Log out all devices"),
-                       "text": gettext("Every app and mini-program logged in as this agent must log in again."),
-                       "back_url": reverse("admin:channel_agent_change", args=[agent.pk])}
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": gettext("Log out all devices of %(name)s") % {"name": agent.real_name},
+                "submit_label": gettext("Log out all devices"),
+                "text": gettext("Every app and mini-program logged in as this agent must log in again."),
+                "back_url": reverse("admin:channel_agent_change", args=[agent.pk]),
+            }
             return TemplateResponse(request, "admin/api/confirm.html", context)
         n = tokens_revoke_all(user=agent.user)
         note = ngettext("Logged out %(n)d device.", "Logged out %(n)d devices.", n) % {"n": n}
@@ -197,8 +239,11 @@ class AgentAdmin(ExportMixin, ModelAdmin):
 
     def get_urls(self):
         return [
-            path("<id:agent_id>/relations/", self.admin_site.admin_view(self.relations_view),
-                 name="channel_agent_relations"),
+            path(
+                "<id:agent_id>/relations/",
+                self.admin_site.admin_view(self.relations_view),
+                name="channel_agent_relations",
+            ),
             *super().get_urls(),
         ]
 
@@ -211,22 +256,29 @@ class AgentAdmin(ExportMixin, ModelAdmin):
             data = form.cleaned_data
             try:
                 if data["action"] in {"referrer", "supplier"}:
-                    services.agent_move(agent=agent, relation=Relation(data["action"]),
-                                        new_parent=_find_agent(data["agent_code"]), by=request.user,
-                                        reason=data["reason"])
+                    services.agent_move(
+                        agent=agent,
+                        relation=Relation(data["action"]),
+                        new_parent=_find_agent(data["agent_code"]),
+                        by=request.user,
+                        reason=data["reason"],
+                    )
                 elif data["action"] == "introducer":
-                    services.agent_set_introducer(agent=agent, introducer=_find_agent(data["agent_code"]),
-                                                  by=request.user, reason=data["reason"])
+                    services.agent_set_introducer(
+                        agent=agent, introducer=_find_agent(data["agent_code"]), by=request.user, reason=data["reason"]
+                    )
                 elif data["action"] == "level":
                     if data["level"] is None:
                         raise BusinessError(gettext("Choose the new level."), field="level")
-                    services.agent_change_level(agent=agent, level=data["level"], by=request.user,
-                                                reason=data["reason"])
+                    services.agent_change_level(
+                        agent=agent, level=data["level"], by=request.user, reason=data["reason"]
+                    )
                 else:
                     if not data["status"]:
                         raise BusinessError(gettext("Choose the status change."), field="status")
-                    services.agent_change_status(agent=agent, action=data["status"], by=request.user,
-                                                 reason=data["reason"])
+                    services.agent_change_status(
+                        agent=agent, action=data["status"], by=request.user, reason=data["reason"]
+                    )
             except BusinessError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
             else:
@@ -240,8 +292,9 @@ class AgentAdmin(ExportMixin, ModelAdmin):
             "trail": agent.trail.select_related("changed_by")[:20],
             "opts": self.model._meta,
         }
-        return TemplateResponse(request, "admin/channel/agent_relations.html", context,
-                                status=400 if request.method == "POST" else 200)
+        return TemplateResponse(
+            request, "admin/channel/agent_relations.html", context, status=400 if request.method == "POST" else 200
+        )
 
 
 @admin.register(AgentTrail)
@@ -278,8 +331,20 @@ class ApplicationAdmin(ExportMixin, ModelAdmin):
     list_filter = ("status", "level")
     search_fields = ("real_name", "phone")
     list_select_related = ("level", "inviter__level", "approver__level", "decided_by")
-    readonly_fields = ("real_name", "phone", "id_number_masked", "level", "inviter", "approver", "status",
-                       "submitted_at", "decided_by", "decided_at", "decision_note", "agent")
+    readonly_fields = (
+        "real_name",
+        "phone",
+        "id_number_masked",
+        "level",
+        "inviter",
+        "approver",
+        "status",
+        "submitted_at",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+        "agent",
+    )
     fields = readonly_fields
     actions = ["approve_selected", "reject_selected"]
 
@@ -296,26 +361,36 @@ class ApplicationAdmin(ExportMixin, ModelAdmin):
     def _decide(self, request, queryset, approve: bool):
         """Each selected application through the service, in its own transaction; one message
         with how many were decided, one with the others and why."""
+
         def run(application):
             if approve:
                 services.application_approve(application=application, by=request.user)
             else:
-                services.application_reject(application=application, by=request.user,
-                                            note=gettext("Rejected in the console"))
+                services.application_reject(
+                    application=application, by=request.user, note=gettext("Rejected in the console")
+                )
 
         outcome = bulk.run_each(queryset.order_by("pk"), run, name=lambda a: f"{a.real_name} ({a.phone})")
         if approve:
-            bulk.report(request, outcome,
-                        done=lambda n: ngettext("%(n)d application approved.", "%(n)d applications approved.",
-                                                n) % {"n": n},
-                        failed=lambda n: ngettext("%(n)d application was not approved:",
-                                                  "%(n)d applications were not approved:", n) % {"n": n})
+            bulk.report(
+                request,
+                outcome,
+                done=lambda n: ngettext("%(n)d application approved.", "%(n)d applications approved.", n) % {"n": n},
+                failed=lambda n: (
+                    ngettext("%(n)d application was not approved:", "%(n)d applications were not approved:", n)
+                    % {"n": n}
+                ),
+            )
         else:
-            bulk.report(request, outcome,
-                        done=lambda n: ngettext("%(n)d application rejected.", "%(n)d applications rejected.",
-                                                n) % {"n": n},
-                        failed=lambda n: ngettext("%(n)d application was not rejected:",
-                                                  "%(n)d applications were not rejected:", n) % {"n": n})
+            bulk.report(
+                request,
+                outcome,
+                done=lambda n: ngettext("%(n)d application rejected.", "%(n)d applications rejected.", n) % {"n": n},
+                failed=lambda n: (
+                    ngettext("%(n)d application was not rejected:", "%(n)d applications were not rejected:", n)
+                    % {"n": n}
+                ),
+            )
 
     @admin.action(description=_("Approve selected applications"), permissions=["decide"])
     def approve_selected(self, request, queryset):

@@ -84,27 +84,45 @@ class AgentStatus(models.TextChoices):
 class Agent(models.Model):
     """An agent (代理): a user account plus their level and three separate relations."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="agent",
-                                verbose_name=_("login"))
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="agent", verbose_name=_("login")
+    )
     real_name = models.CharField(_("real name"), max_length=50)
     id_number = models.CharField(_("ID number"), max_length=18, blank=True)
     level = models.ForeignKey(Level, on_delete=models.PROTECT, related_name="agents", verbose_name=_("level"))
     status = FSMField(_("status"), max_length=12, choices=AgentStatus.choices, default=AgentStatus.APPLICANT)
     invite_code = models.CharField(_("invite code"), max_length=12, unique=True)
     supplier = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="supplied_agents",
-        verbose_name=_("supplier"), help_text=_("The upline who fills this agent's orders; empty = the company."),
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="supplied_agents",
+        verbose_name=_("supplier"),
+        help_text=_("The upline who fills this agent's orders; empty = the company."),
     )
     referrer = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="referred_agents",
-        verbose_name=_("referrer"), help_text=_("Who recruited this agent; teams follow this tree."),
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="referred_agents",
+        verbose_name=_("referrer"),
+        help_text=_("Who recruited this agent; teams follow this tree."),
     )
     introducer = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="introduced_agents",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="introduced_agents",
         verbose_name=_("introducer"),
     )
     entry_due = models.DecimalField(
-        _("entry order owed"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, default=ZERO,
+        _("entry order owed"),
+        max_digits=MONEY_DIGITS,
+        decimal_places=MONEY_PLACES,
+        default=ZERO,
         help_text=_("Amount of the entry order the level requires and that is not yet paid."),
     )
     joined_at = models.DateTimeField(_("joined"), default=clock.now)
@@ -145,7 +163,8 @@ class Agent(models.Model):
         pass
 
     @transition(
-        field=status, source=[AgentStatus.APPLICANT, AgentStatus.ACTIVE, AgentStatus.SUSPENDED],
+        field=status,
+        source=[AgentStatus.APPLICANT, AgentStatus.ACTIVE, AgentStatus.SUSPENDED],
         target=AgentStatus.EXITED,
     )
     def exit(self) -> None:
@@ -197,12 +216,18 @@ class AgentTrail(models.Model):
     kind = models.CharField(_("what changed"), max_length=12, choices=TrailKind.choices)
     old_value = models.CharField(_("from"), max_length=100, blank=True)
     new_value = models.CharField(_("to"), max_length=100, blank=True)
-    old_ref = models.BigIntegerField(_("old id"), null=True, blank=True,
-                                     help_text=_("id of the old level or agent, if any"))
-    new_ref = models.BigIntegerField(_("new id"), null=True, blank=True,
-                                     help_text=_("id of the new level or agent, if any"))
+    old_ref = models.BigIntegerField(
+        _("old id"), null=True, blank=True, help_text=_("id of the old level or agent, if any")
+    )
+    new_ref = models.BigIntegerField(
+        _("new id"), null=True, blank=True, help_text=_("id of the new level or agent, if any")
+    )
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("by"),
     )
     changed_at = models.DateTimeField(_("when"), default=clock.now, db_index=True)
@@ -246,17 +271,31 @@ class Application(models.Model):
     password_hash = models.CharField(max_length=256, editable=False)
     level = models.ForeignKey(Level, on_delete=models.PROTECT, related_name="+", verbose_name=_("level applied for"))
     inviter = models.ForeignKey(
-        Agent, on_delete=models.PROTECT, null=True, blank=True, related_name="invited_applications",
-        verbose_name=_("invited by"), help_text=_("Becomes the referrer. Empty = the brand's own link."),
+        Agent,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invited_applications",
+        verbose_name=_("invited by"),
+        help_text=_("Becomes the referrer. Empty = the brand's own link."),
     )
     approver = models.ForeignKey(
-        Agent, on_delete=models.PROTECT, null=True, blank=True, related_name="applications_to_decide",
-        verbose_name=_("approver"), help_text=_("The supplier upline who decides; empty = brand staff."),
+        Agent,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="applications_to_decide",
+        verbose_name=_("approver"),
+        help_text=_("The supplier upline who decides; empty = brand staff."),
     )
     status = FSMField(_("status"), max_length=10, choices=ApplicationStatus.choices, default=ApplicationStatus.PENDING)
     submitted_at = models.DateTimeField(_("submitted"), default=clock.now)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("decided by"),
     )
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)

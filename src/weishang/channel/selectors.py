@@ -45,8 +45,13 @@ def team_size(*, agent: Agent | int, relation: Relation = Relation.REFERRER) -> 
     return relation.link_model.objects.filter(ancestor_id=agent_id).count()
 
 
-def team_member_ids(*, agent: Agent | int, relation: Relation = Relation.REFERRER, max_depth: int | None = None,
-                    include_self: bool = True) -> QuerySet:
+def team_member_ids(
+    *,
+    agent: Agent | int,
+    relation: Relation = Relation.REFERRER,
+    max_depth: int | None = None,
+    include_self: bool = True,
+) -> QuerySet:
     """A subquery of the team's agent ids, for ``pk__in`` / ``buyer_id__in`` filters."""
     agent_id = getattr(agent, "pk", agent)
     links = relation.link_model.objects.filter(ancestor_id=agent_id)
@@ -57,15 +62,26 @@ def team_member_ids(*, agent: Agent | int, relation: Relation = Relation.REFERRE
     return links.values("descendant_id")
 
 
-def team_members(*, agent: Agent | int, relation: Relation = Relation.REFERRER, max_depth: int | None = None,
-                 include_self: bool = False) -> QuerySet[Agent]:
+def team_members(
+    *,
+    agent: Agent | int,
+    relation: Relation = Relation.REFERRER,
+    max_depth: int | None = None,
+    include_self: bool = False,
+) -> QuerySet[Agent]:
     return Agent.objects.filter(
         pk__in=team_member_ids(agent=agent, relation=relation, max_depth=max_depth, include_self=include_self)
     )
 
 
-def team_sum(*, agent: Agent | int, queryset: QuerySet, agent_field: str, amount_field: str,
-             relation: Relation = Relation.REFERRER) -> Decimal:
+def team_sum(
+    *,
+    agent: Agent | int,
+    queryset: QuerySet,
+    agent_field: str,
+    amount_field: str,
+    relation: Relation = Relation.REFERRER,
+) -> Decimal:
     """Sum ``amount_field`` of the rows of ``queryset`` whose ``agent_field`` is in the team.
 
     Trade uses it for team purchase volume; the rows are whatever the caller filtered (period,
@@ -78,8 +94,9 @@ def team_sum(*, agent: Agent | int, queryset: QuerySet, agent_field: str, amount
     return to_money(total)
 
 
-def chain_above(*, agent: Agent | int, relation: Relation = Relation.REFERRER,
-                max_depth: int | None = None) -> list[Agent]:
+def chain_above(
+    *, agent: Agent | int, relation: Relation = Relation.REFERRER, max_depth: int | None = None
+) -> list[Agent]:
     """The agents above, nearest first (generation 1 = the parent)."""
     agent_id = getattr(agent, "pk", agent)
     links = relation.link_model.objects.filter(descendant_id=agent_id, depth__gt=0)
@@ -100,8 +117,11 @@ def direct_team(*, agent: Agent, relation: Relation = Relation.REFERRER) -> Quer
     """The direct referrals (or direct supplied agents), each with the size of their own team."""
     link = relation.link_model
     sizes = (
-        link.objects.filter(ancestor_id=OuterRef("pk")).order_by().values("ancestor_id")
-        .annotate(n=Count("*")).values("n")
+        link.objects.filter(ancestor_id=OuterRef("pk"))
+        .order_by()
+        .values("ancestor_id")
+        .annotate(n=Count("*"))
+        .values("n")
     )
     return (
         Agent.objects.filter(**{relation.parent_field: agent.pk})
@@ -146,7 +166,7 @@ _SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 def search_text(text: str | None) -> str:
     """What a search box sent, fit to query with: no control characters (PostgreSQL refuses a NUL
     in text), trimmed, at most SEARCH_CHARS characters."""
-    return "".join(ch for ch in (text or "") if ch.isprintable())[:SEARCH_CHARS * 2].strip()[:SEARCH_CHARS]
+    return "".join(ch for ch in (text or "") if ch.isprintable())[: SEARCH_CHARS * 2].strip()[:SEARCH_CHARS]
 
 
 def member_search(text: str, *, name_field: str = "real_name", phone_field: str = "user__phone") -> Q | None:
@@ -184,8 +204,13 @@ def team_list(*, agent: Agent, whole: bool = False, level: str = "", search: str
 
 def with_team_sizes(agents: list[Agent]) -> list[Agent]:
     """Set ``team_size`` (the agent and everyone below, as ``team_size``) on each agent: one query."""
-    sizes = dict(ReferrerLink.objects.filter(ancestor_id__in=[a.pk for a in agents]).order_by()
-                 .values_list("ancestor_id").annotate(n=Count("*")).values_list("ancestor_id", "n"))
+    sizes = dict(
+        ReferrerLink.objects.filter(ancestor_id__in=[a.pk for a in agents])
+        .order_by()
+        .values_list("ancestor_id")
+        .annotate(n=Count("*"))
+        .values_list("ancestor_id", "n")
+    )
     for agent in agents:
         agent.team_size = sizes.get(agent.pk, 1)
     return agents
@@ -197,10 +222,16 @@ def team_level_counts(*, agent: Agent | int, whole: bool = False) -> list[dict]:
     agent_id = getattr(agent, "pk", agent)
     links = ReferrerLink.objects.filter(ancestor_id=agent_id)
     links = links.filter(depth__gt=0) if whole else links.filter(depth=1)
-    rows = (links.order_by().values("descendant__level__code", "descendant__level__name", "descendant__level__rank")
-            .annotate(n=Count("*")).order_by("descendant__level__rank"))
-    return [{"code": row["descendant__level__code"], "name": row["descendant__level__name"], "count": row["n"]}
-            for row in rows]
+    rows = (
+        links.order_by()
+        .values("descendant__level__code", "descendant__level__name", "descendant__level__rank")
+        .annotate(n=Count("*"))
+        .order_by("descendant__level__rank")
+    )
+    return [
+        {"code": row["descendant__level__code"], "name": row["descendant__level__name"], "count": row["n"]}
+        for row in rows
+    ]
 
 
 def phone_unavailable(phone: str) -> str | None:

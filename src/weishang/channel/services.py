@@ -55,8 +55,7 @@ def _new_invite_code() -> str:
             return code
 
 
-def _trail(agent: Agent, kind: str, *, old: object = None, new: object = None, by=None,
-           reason: str = "") -> AgentTrail:
+def _trail(agent: Agent, kind: str, *, old: object = None, new: object = None, by=None, reason: str = "") -> AgentTrail:
     return AgentTrail.objects.create(
         agent=agent,
         kind=kind,
@@ -91,8 +90,9 @@ def _check_supplier(*, agent_level: Level, supplier: Agent | None) -> None:
     if supplier is None:
         return
     if supplier.status != AgentStatus.ACTIVE:
-        raise BusinessError(_("%(name)s is not an active agent and cannot supply.") % {"name": supplier.real_name},
-                            field="supplier")
+        raise BusinessError(
+            _("%(name)s is not an active agent and cannot supply.") % {"name": supplier.real_name}, field="supplier"
+        )
     if not supplier.level.is_higher_than(agent_level):
         raise BusinessError(
             _("A supplier must be of a higher level: %(supplier)s is %(slevel)s, the agent is %(alevel)s.")
@@ -102,6 +102,7 @@ def _check_supplier(*, agent_level: Level, supplier: Agent | None) -> None:
 
 
 # --- agents ---------------------------------------------------------------------------------
+
 
 @transaction.atomic
 def agent_create(
@@ -165,8 +166,11 @@ def agent_create(
     tree.attach(Relation.REFERRER, agent_id=agent.pk, parent_id=getattr(referrer, "pk", None))
     row = _trail(agent, TrailKind.JOINED, new=level, by=by, reason=reason)
     if agent.status == AgentStatus.ACTIVE:
-        outbox_emit(topic="agent.joined", key=str(agent.pk), payload={
-            "agent": agent.pk, "level": level.code, "at": row.changed_at.isoformat()})
+        outbox_emit(
+            topic="agent.joined",
+            key=str(agent.pk),
+            payload={"agent": agent.pk, "level": level.code, "at": row.changed_at.isoformat()},
+        )
     return agent
 
 
@@ -237,10 +241,14 @@ def agent_change_level(*, agent: Agent, level: Level, by=None, reason: str = "")
     agent.level = level
     agent.save(update_fields=["level"])
     row = _trail(agent, TrailKind.LEVEL, old=old_level, new=level, by=by, reason=reason)
-    outbox_emit(topic="agent.level_changed", key=f"{agent.pk}:{row.pk}", payload={
-        "agent": agent.pk, "from": old_level.code, "to": level.code, "at": row.changed_at.isoformat()})
-    auto = record_text(gettext_noop("automatic: level changed from %(old)s to %(new)s"),
-                        old=old_level.name, new=level.name)
+    outbox_emit(
+        topic="agent.level_changed",
+        key=f"{agent.pk}:{row.pk}",
+        payload={"agent": agent.pk, "from": old_level.code, "to": level.code, "at": row.changed_at.isoformat()},
+    )
+    auto = record_text(
+        gettext_noop("automatic: level changed from %(old)s to %(new)s"), old=old_level.name, new=level.name
+    )
     if agent.supplier_id is not None:
         supplier = Agent.objects.select_related("level").get(pk=agent.supplier_id)
         if not supplier.level.is_higher_than(level):
@@ -283,19 +291,32 @@ def agent_change_status(*, agent: Agent, action: str, by=None, reason: str = "")
     agent.save(update_fields=["status", "entry_due"])
     row = _trail(agent, TrailKind.STATUS, old=old, new=agent.status, by=by, reason=reason)
     if action == "activate":  # the entry order is filled: the agent has joined (per-head rewards)
-        outbox_emit(topic="agent.joined", key=str(agent.pk), payload={
-            "agent": agent.pk, "level": agent.level.code, "at": row.changed_at.isoformat()})
+        outbox_emit(
+            topic="agent.joined",
+            key=str(agent.pk),
+            payload={"agent": agent.pk, "level": agent.level.code, "at": row.changed_at.isoformat()},
+        )
     elif action == "exit":  # the returns (buyback) rule applies to the stock left
-        outbox_emit(topic="agent.exited", key=f"{agent.pk}:{row.pk}", payload={
-            "agent": agent.pk, "at": row.changed_at.isoformat()})
+        outbox_emit(
+            topic="agent.exited",
+            key=f"{agent.pk}:{row.pk}",
+            payload={"agent": agent.pk, "at": row.changed_at.isoformat()},
+        )
     if action in {"suspend", "exit"}:
-        _rehome_supplied(agent, by=by, reason=record_text(
-            gettext_noop("automatic: supplier %(name)s is %(status)s"),
-            name=agent.real_name, status=AgentStatus(agent.status).label))
+        _rehome_supplied(
+            agent,
+            by=by,
+            reason=record_text(
+                gettext_noop("automatic: supplier %(name)s is %(status)s"),
+                name=agent.real_name,
+                status=AgentStatus(agent.status).label,
+            ),
+        )
     return agent
 
 
 # --- applications ---------------------------------------------------------------------------
+
 
 @transaction.atomic
 def application_submit(
@@ -314,8 +335,7 @@ def application_submit(
         if inviter is None:
             raise NotFound(_("The invite code %(code)s does not exist.") % {"code": invite_code}, field="invite_code")
         if inviter.status != AgentStatus.ACTIVE:
-            raise BusinessError(_("This invite link is no longer valid: the agent is not active."),
-                                field="invite_code")
+            raise BusinessError(_("This invite link is no longer valid: the agent is not active."), field="invite_code")
     phone = _clean_phone(phone)
     real_name = (real_name or "").strip()
     if not real_name:
@@ -341,12 +361,18 @@ def application_submit(
     try:
         with transaction.atomic():
             return Application.objects.create(
-                phone=phone, real_name=real_name, id_number=id_number, password_hash=make_password(password),
-                level=level, inviter=inviter, approver=approver,
+                phone=phone,
+                real_name=real_name,
+                id_number=id_number,
+                password_hash=make_password(password),
+                level=level,
+                inviter=inviter,
+                approver=approver,
             )
     except IntegrityError as exc:  # a concurrent submit for the same phone won the race
-        raise Conflict(_("An application for %(phone)s is already waiting for a decision.") % {"phone": phone},
-                       field="phone") from exc
+        raise Conflict(
+            _("An application for %(phone)s is already waiting for a decision.") % {"phone": phone}, field="phone"
+        ) from exc
 
 
 def application_can_decide(*, user, application: Application) -> bool:
@@ -371,8 +397,9 @@ def _locked_pending(application: Application, user) -> Application:
     if not application_can_decide(user=user, application=application):
         raise Forbidden(_("This application is not yours to decide."))
     if application.status != ApplicationStatus.PENDING:
-        raise Conflict(_("This application has already been decided (%(status)s).")
-                       % {"status": application.get_status_display()})
+        raise Conflict(
+            _("This application has already been decided (%(status)s).") % {"status": application.get_status_display()}
+        )
     return application
 
 

@@ -115,6 +115,7 @@ def move(relation: Relation, *, agent_id: int, new_parent_id: int | None) -> Non
 
 # --- whole-tree rebuild and verification ----------------------------------------------------
 
+
 def expected_links(parents: dict[int, int | None]) -> Iterator[tuple[int, int, int]]:
     """All (ancestor, descendant, depth) rows the closure must hold for ``parents``.
 

@@ -57,21 +57,62 @@ class Tracked:
 
 TRACKED = (
     Tracked("prices", _("Level prices"), LevelPrice, "catalog.view_levelprice", ("price",), ("sku", "level")),
-    Tracked("levels", _("Levels"), Level, "channel.view_level",
-            ("name", "rank", "entry_amount", "discount", "min_restock_qty", "approver")),
-    Tracked("skus", _("SKUs"), SKU, "catalog.view_sku",
-            ("name", "retail_price", "active", "min_order_qty", "max_per_order", "max_per_day", "max_per_week",
-             "max_per_month")),
-    Tracked("plans", _("Plans"), PlanVersion, "rewards.view_planversion",
-            ("name", "sha256", "active_from", "activated_at")),
-    Tracked("payouts", _("Withdrawals"), Withdrawal, "ledger.view_withdrawal",
-            ("status", "payout_reference", "note"), ("agent",)),
-    Tracked("brand", _("Brand settings"), Brand, "core.view_brand",
-            ("name", "currency", "timezone", "jurisdiction", "supply_mode", "customer_binding",
-             "customer_binding_days", "retail_unpaid_hours")),
+    Tracked(
+        "levels",
+        _("Levels"),
+        Level,
+        "channel.view_level",
+        ("name", "rank", "entry_amount", "discount", "min_restock_qty", "approver"),
+    ),
+    Tracked(
+        "skus",
+        _("SKUs"),
+        SKU,
+        "catalog.view_sku",
+        (
+            "name",
+            "retail_price",
+            "active",
+            "min_order_qty",
+            "max_per_order",
+            "max_per_day",
+            "max_per_week",
+            "max_per_month",
+        ),
+    ),
+    Tracked(
+        "plans", _("Plans"), PlanVersion, "rewards.view_planversion", ("name", "sha256", "active_from", "activated_at")
+    ),
+    Tracked(
+        "payouts",
+        _("Withdrawals"),
+        Withdrawal,
+        "ledger.view_withdrawal",
+        ("status", "payout_reference", "note"),
+        ("agent",),
+    ),
+    Tracked(
+        "brand",
+        _("Brand settings"),
+        Brand,
+        "core.view_brand",
+        (
+            "name",
+            "currency",
+            "timezone",
+            "jurisdiction",
+            "supply_mode",
+            "customer_binding",
+            "customer_binding_days",
+            "retail_unpaid_hours",
+        ),
+    ),
 )
-HISTORY_TYPES = {"+": pgettext_lazy("audit history", "created"), "~": pgettext_lazy("audit history", "changed"),
-                 "-": pgettext_lazy("audit history", "deleted")}
+HISTORY_TYPES = {
+    "+": pgettext_lazy("audit history", "created"),
+    "~": pgettext_lazy("audit history", "changed"),
+    "-": pgettext_lazy("audit history", "deleted"),
+}
 
 
 @dataclass
@@ -125,17 +166,27 @@ def entries(tracked: list[Tracked], *, limit: int = LIMIT) -> list[Entry]:
     out: list[Entry] = []
     for t in tracked:
         history = t.model.history.model
-        previous = {f"prev_{name}": Window(Lag(name), partition_by=[F("id")],
-                                           order_by=[F("history_date").asc(), F("history_id").asc()])
-                    for name in t.fields}
+        previous = {
+            f"prev_{name}": Window(
+                Lag(name), partition_by=[F("id")], order_by=[F("history_date").asc(), F("history_id").asc()]
+            )
+            for name in t.fields
+        }
         # A save that changed none of the shown fields (a plan sync rewriting the same price) is not listed.
         changed = Q(history_type__in=["+", "-"])
         for name in t.fields:
             prev = f"prev_{name}"
-            changed |= (~Q(**{name: F(prev)}) | Q(**{f"{name}__isnull": True, f"{prev}__isnull": False})
-                        | Q(**{f"{name}__isnull": False, f"{prev}__isnull": True}))
-        rows = (history.objects.select_related("history_user", *t.related).annotate(**previous).filter(changed)
-                .order_by("-history_date", "-history_id")[:limit])
+            changed |= (
+                ~Q(**{name: F(prev)})
+                | Q(**{f"{name}__isnull": True, f"{prev}__isnull": False})
+                | Q(**{f"{name}__isnull": False, f"{prev}__isnull": True})
+            )
+        rows = (
+            history.objects.select_related("history_user", *t.related)
+            .annotate(**previous)
+            .filter(changed)
+            .order_by("-history_date", "-history_id")[:limit]
+        )
         url_name = f"admin:{t.model._meta.app_label}_{t.model._meta.model_name}_history"
         for row in rows:
             changes = []
@@ -146,14 +197,20 @@ def entries(tracked: list[Tracked], *, limit: int = LIMIT) -> list[Entry]:
                 elif row.history_type == "-":
                     old, new = new, None
                 if old != new:
-                    changes.append(Change(_label(t.model, name), _show(t.model, name, old),
-                                          _show(t.model, name, new)))
+                    changes.append(Change(_label(t.model, name), _show(t.model, name, old), _show(t.model, name, new)))
             user = row.history_user
-            out.append(Entry(
-                when=row.history_date, kind=t.kind, kind_label=str(t.label), what=t.describe(row),
-                action=str(HISTORY_TYPES.get(row.history_type, row.history_type)), changes=changes,
-                by=(user.get_full_name() or user.get_username()) if user else gettext("the system"),
-                history_url=reverse(url_name, args=[row.id])))
+            out.append(
+                Entry(
+                    when=row.history_date,
+                    kind=t.kind,
+                    kind_label=str(t.label),
+                    what=t.describe(row),
+                    action=str(HISTORY_TYPES.get(row.history_type, row.history_type)),
+                    changes=changes,
+                    by=(user.get_full_name() or user.get_username()) if user else gettext("the system"),
+                    history_url=reverse(url_name, args=[row.id]),
+                )
+            )
     out.sort(key=lambda e: e.when, reverse=True)
     return out[:limit]
 

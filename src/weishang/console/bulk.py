@@ -22,7 +22,7 @@ SHOWN_FAILURES = 10
 @dataclass
 class Outcome:
     done: list[str] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)   # (row, why)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (row, why)
 
 
 def run_each(rows: Iterable, run: Callable[[object], object], *, name: Callable[[object], str]) -> Outcome:

@@ -44,6 +44,7 @@ CASH_KINDS = ("order_payment", "wallet_topup", "order_refund")
 
 # --- small helpers --------------------------------------------------------------------------
 
+
 def yuan(amount: Decimal) -> str:
     """¥1,234.50 (−¥12.00 for a negative amount): exact, two places."""
     amount = to_money(amount)
@@ -76,9 +77,9 @@ def _money(value) -> Decimal:
 @dataclass
 class Figure:
     label: str
-    value: object              # a number or yuan text
+    value: object  # a number or yuan text
     url: str = ""
-    raw: object = None         # the number behind ``value`` (Decimal or int), for charts and tests
+    raw: object = None  # the number behind ``value`` (Decimal or int), for charts and tests
 
 
 @dataclass
@@ -90,6 +91,7 @@ class Period:
 
 
 # --- 回款: cash collected -------------------------------------------------------------------
+
 
 @dataclass
 class Cash:
@@ -113,35 +115,51 @@ def cash_collected(today: date | None = None) -> Cash:
     """Money into brand cash by week (the last 12, Monday to Sunday) and month (the last 12)."""
     today = today or clock.today()
     monday = today - timedelta(days=today.weekday())
-    weeks = [Period(f"{d:%m-%d}", _start(d), _start(d + timedelta(days=7)))
-             for d in (monday - timedelta(weeks=n) for n in range(WEEKS - 1, -1, -1))]
-    months = [Period(f"{d:%Y-%m}", _start(d), _start(_first_of_month(d, -1)))
-              for d in (_first_of_month(today, n) for n in range(MONTHS - 1, -1, -1))]
+    weeks = [
+        Period(f"{d:%m-%d}", _start(d), _start(d + timedelta(days=7)))
+        for d in (monday - timedelta(weeks=n) for n in range(WEEKS - 1, -1, -1))
+    ]
+    months = [
+        Period(f"{d:%Y-%m}", _start(d), _start(_first_of_month(d, -1)))
+        for d in (_first_of_month(today, n) for n in range(MONTHS - 1, -1, -1))
+    ]
     periods = weeks + months
     totals: dict[str, Decimal] = {}
     cash = Account.objects.filter(owner__isnull=True, purpose=Purpose.BRAND_CASH).values_list("pk", flat=True).first()
     if cash is not None:
         # One pass over brand cash's lines: a conditional sum per period (no per-row date function).
         totals = JournalLine.objects.filter(
-            account_id=cash, entry__kind__in=CASH_KINDS, entry__created_at__gte=min(p.start for p in periods),
-        ).aggregate(**{f"p{i}": Sum("amount", filter=Q(entry__created_at__gte=p.start, entry__created_at__lt=p.end))
-                       for i, p in enumerate(periods)})
+            account_id=cash,
+            entry__kind__in=CASH_KINDS,
+            entry__created_at__gte=min(p.start for p in periods),
+        ).aggregate(
+            **{
+                f"p{i}": Sum("amount", filter=Q(entry__created_at__gte=p.start, entry__created_at__lt=p.end))
+                for i, p in enumerate(periods)
+            }
+        )
     for i, period in enumerate(periods):
         total = _money(totals.get(f"p{i}"))
-        url = _url("ledger_journalentry_changelist", lines__account=cash or 0, kind__in=",".join(CASH_KINDS),
-                   created_at__gte=period.start.isoformat(), created_at__lt=period.end.isoformat())
+        url = _url(
+            "ledger_journalentry_changelist",
+            lines__account=cash or 0,
+            kind__in=",".join(CASH_KINDS),
+            created_at__gte=period.start.isoformat(),
+            created_at__lt=period.end.isoformat(),
+        )
         period.figure = Figure(period.label, yuan(total), url, total)
     return Cash(weeks=weeks, months=months)
 
 
 # --- agents: new by level and month, applications waiting -----------------------------------
 
+
 @dataclass
 class NewAgents:
     levels: list[Level]
     months: list[Period]
-    cells: dict[tuple[int, int], Figure]          # (level id, month index) -> figure
-    totals: list[Figure]                          # per month
+    cells: dict[tuple[int, int], Figure]  # (level id, month index) -> figure
+    totals: list[Figure]  # per month
 
     def row(self, level: Level) -> list[Figure]:
         return [self.cells[(level.pk, i)] for i in range(len(self.months))]
@@ -149,18 +167,30 @@ class NewAgents:
     @property
     def latest_first(self) -> list[tuple[Figure, list[Figure]]]:
         """(the month's total, [its figure for each level]), the latest month first."""
-        return [(self.totals[i], [self.cells[(level.pk, i)] for level in self.levels])
-                for i in range(len(self.months) - 1, -1, -1)]
+        return [
+            (self.totals[i], [self.cells[(level.pk, i)] for level in self.levels])
+            for i in range(len(self.months) - 1, -1, -1)
+        ]
 
 
 def new_agents(levels: list[Level], today: date | None = None) -> NewAgents:
     today = today or clock.today()
-    months = [Period(f"{d:%Y-%m}", _start(d), _start(_first_of_month(d, -1)))
-              for d in (_first_of_month(today, n) for n in range(MONTHS - 1, -1, -1))]
+    months = [
+        Period(f"{d:%Y-%m}", _start(d), _start(_first_of_month(d, -1)))
+        for d in (_first_of_month(today, n) for n in range(MONTHS - 1, -1, -1))
+    ]
     counts: dict[tuple[int, int], int] = defaultdict(int)
-    rows = (Agent.objects.filter(joined_at__gte=months[0].start).values("level_id")
-            .annotate(**{f"m{i}": Count("pk", filter=Q(joined_at__gte=p.start, joined_at__lt=p.end))
-                         for i, p in enumerate(months)}).order_by())
+    rows = (
+        Agent.objects.filter(joined_at__gte=months[0].start)
+        .values("level_id")
+        .annotate(
+            **{
+                f"m{i}": Count("pk", filter=Q(joined_at__gte=p.start, joined_at__lt=p.end))
+                for i, p in enumerate(months)
+            }
+        )
+        .order_by()
+    )
     for row in rows:
         for i in range(len(months)):
             counts[(row["level_id"], i)] += row[f"m{i}"]
@@ -169,8 +199,9 @@ def new_agents(levels: list[Level], today: date | None = None) -> NewAgents:
         window = {"joined_at__gte": period.start.isoformat(), "joined_at__lt": period.end.isoformat()}
         for level in levels:
             n = counts[(level.pk, i)]
-            cells[(level.pk, i)] = Figure(level.name, n, _url("channel_agent_changelist", level__id__exact=level.pk,
-                                                                **window), n)
+            cells[(level.pk, i)] = Figure(
+                level.name, n, _url("channel_agent_changelist", level__id__exact=level.pk, **window), n
+            )
         n = sum(counts[(level.pk, i)] for level in levels)
         totals.append(Figure(period.label, n, _url("channel_agent_changelist", **window), n))
     return NewAgents(levels=levels, months=months, cells=cells, totals=totals)
@@ -178,43 +209,64 @@ def new_agents(levels: list[Level], today: date | None = None) -> NewAgents:
 
 def applications_waiting() -> list[Figure]:
     counts = Application.objects.filter(status=ApplicationStatus.PENDING).aggregate(
-        brand=Count("pk", filter=Q(approver__isnull=True)), all=Count("pk"))
+        brand=Count("pk", filter=Q(approver__isnull=True)), all=Count("pk")
+    )
     return [
-        Figure(gettext("For the brand to decide"), counts["brand"],
-               _url("channel_application_changelist", status__exact=ApplicationStatus.PENDING,
-                    approver__isnull="True"), counts["brand"]),
-        Figure(gettext("All pending, uplines' included"), counts["all"],
-               _url("channel_application_changelist", status__exact=ApplicationStatus.PENDING), counts["all"]),
+        Figure(
+            gettext("For the brand to decide"),
+            counts["brand"],
+            _url("channel_application_changelist", status__exact=ApplicationStatus.PENDING, approver__isnull="True"),
+            counts["brand"],
+        ),
+        Figure(
+            gettext("All pending, uplines' included"),
+            counts["all"],
+            _url("channel_application_changelist", status__exact=ApplicationStatus.PENDING),
+            counts["all"],
+        ),
     ]
 
 
 # --- orders waiting -------------------------------------------------------------------------
 
+
 def orders_waiting() -> tuple[Figure, list[Figure]]:
     """(waiting for the brand, [waiting by what for]) in one query."""
     queues = order_queues()
-    counts = Order.objects.aggregate(brand=Count("pk", filter=brand_to_act()),
-                                     **{name: Count("pk", filter=q) for name, (_label, q) in queues.items()})
-    brand = Figure(gettext("Waiting for the brand"), counts["brand"],
-                   _url("trade_order_changelist", brand_to_act="yes"), counts["brand"])
-    return brand, [Figure(str(label), counts[name], _url("trade_order_changelist", waiting=name), counts[name])
-                   for name, (label, _q) in queues.items()]
+    counts = Order.objects.aggregate(
+        brand=Count("pk", filter=brand_to_act()),
+        **{name: Count("pk", filter=q) for name, (_label, q) in queues.items()},
+    )
+    brand = Figure(
+        gettext("Waiting for the brand"),
+        counts["brand"],
+        _url("trade_order_changelist", brand_to_act="yes"),
+        counts["brand"],
+    )
+    return brand, [
+        Figure(str(label), counts[name], _url("trade_order_changelist", waiting=name), counts[name])
+        for name, (label, _q) in queues.items()
+    ]
 
 
 # --- channel stock --------------------------------------------------------------------------
 
+
 @dataclass
 class ChannelStock:
-    skus: list[tuple[int, str]]                           # (sku id, code)
-    rows: list[tuple[Level, list[Figure], Figure]]        # level, units per SKU, total
-    totals: list[Figure]                                  # per SKU
+    skus: list[tuple[int, str]]  # (sku id, code)
+    rows: list[tuple[Level, list[Figure], Figure]]  # level, units per SKU, total
+    totals: list[Figure]  # per SKU
 
 
 def channel_stock(levels: list[Level]) -> ChannelStock:
     """Units in agents' cloud stock, by the holder's level and SKU (one query)."""
-    rows = (StockLevel.objects.filter(location__kind=LocationKind.CLOUD, quantity__gt=0)
-            .values("location__agent__level_id", "sku_id", "sku__code").annotate(units=Sum("quantity"))
-            .order_by("sku__code"))
+    rows = (
+        StockLevel.objects.filter(location__kind=LocationKind.CLOUD, quantity__gt=0)
+        .values("location__agent__level_id", "sku_id", "sku__code")
+        .annotate(units=Sum("quantity"))
+        .order_by("sku__code")
+    )
     units: dict[tuple[int, int], int] = defaultdict(int)
     skus: dict[int, str] = {}
     for row in rows:
@@ -228,16 +280,21 @@ def channel_stock(levels: list[Level]) -> ChannelStock:
 
     table = []
     for level in levels:
-        cells = [figure(code, units[(level.pk, sku)], location__agent__level__id__exact=level.pk, sku__id__exact=sku)
-                 for sku, code in sku_list]
-        table.append((level, cells, figure(level.name, sum(c.raw for c in cells),
-                                           location__agent__level__id__exact=level.pk)))
-    totals = [figure(code, sum(units[(level.pk, sku)] for level in levels), sku__id__exact=sku)
-              for sku, code in sku_list]
+        cells = [
+            figure(code, units[(level.pk, sku)], location__agent__level__id__exact=level.pk, sku__id__exact=sku)
+            for sku, code in sku_list
+        ]
+        table.append(
+            (level, cells, figure(level.name, sum(c.raw for c in cells), location__agent__level__id__exact=level.pk))
+        )
+    totals = [
+        figure(code, sum(units[(level.pk, sku)] for level in levels), sku__id__exact=sku) for sku, code in sku_list
+    ]
     return ChannelStock(skus=sku_list, rows=table, totals=totals)
 
 
 # --- top teams ------------------------------------------------------------------------------
+
 
 @dataclass
 class Team:
@@ -257,46 +314,82 @@ def top_teams(levels: list[Level], today: date | None = None, limit: int = TOP_T
     today = today or clock.today()
     start, end = _start(_first_of_month(today)), _start(_first_of_month(today, -1))
     top = levels[0]
-    rows = (ReferrerLink.objects.filter(
-        ancestor__level_id=top.pk, descendant__orders__status=S.COMPLETED,
-        descendant__orders__kind__in=VOLUME_KINDS, descendant__orders__completed_at__gte=start,
-        descendant__orders__completed_at__lt=end).exclude(ancestor__status=AgentStatus.EXITED)
+    rows = (
+        ReferrerLink.objects.filter(
+            ancestor__level_id=top.pk,
+            descendant__orders__status=S.COMPLETED,
+            descendant__orders__kind__in=VOLUME_KINDS,
+            descendant__orders__completed_at__gte=start,
+            descendant__orders__completed_at__lt=end,
+        )
+        .exclude(ancestor__status=AgentStatus.EXITED)
         .values("ancestor_id", "ancestor__real_name")
         .annotate(volume=Sum("descendant__orders__total"), orders=Count("descendant__orders"))
-        .order_by("-volume", "ancestor_id")[:limit])
+        .order_by("-volume", "ancestor_id")[:limit]
+    )
     teams = []
     for rank, row in enumerate(rows, start=1):
         volume = _money(row["volume"])
-        url = _url("trade_order_changelist", team=row["ancestor_id"], status__exact=S.COMPLETED,
-                   kind__in=",".join(VOLUME_KINDS), completed_at__gte=start.isoformat(),
-                   completed_at__lt=end.isoformat())
-        teams.append(Team(rank, row["ancestor_id"], row["ancestor__real_name"], Figure("", yuan(volume), url, volume),
-                          row["orders"], reverse("admin:channel_agent_change", args=[row["ancestor_id"]])))
+        url = _url(
+            "trade_order_changelist",
+            team=row["ancestor_id"],
+            status__exact=S.COMPLETED,
+            kind__in=",".join(VOLUME_KINDS),
+            completed_at__gte=start.isoformat(),
+            completed_at__lt=end.isoformat(),
+        )
+        teams.append(
+            Team(
+                rank,
+                row["ancestor_id"],
+                row["ancestor__real_name"],
+                Figure("", yuan(volume), url, volume),
+                row["orders"],
+                reverse("admin:channel_agent_change", args=[row["ancestor_id"]]),
+            )
+        )
     return top.name, teams
 
 
 # --- rewards payable ------------------------------------------------------------------------
+
 
 def rewards_payable() -> list[Figure]:
     """What the brand owes agents in rewards: frozen, available (debts not netted), withdrawals
     to approve and to pay (two queries)."""
     F, A = Purpose.AGENT_REWARDS_FROZEN, Purpose.AGENT_REWARDS_AVAILABLE
     balances = Account.objects.filter(owner__isnull=False, purpose__in=[F, A]).aggregate(
-        frozen=Sum("balance", filter=Q(purpose=F)), available=Sum("balance", filter=Q(purpose=A, balance__gt=0)))
+        frozen=Sum("balance", filter=Q(purpose=F)), available=Sum("balance", filter=Q(purpose=A, balance__gt=0))
+    )
     W = WithdrawalStatus
     withdrawals = Withdrawal.objects.filter(status__in=[W.REQUESTED, W.APPROVED]).aggregate(
-        requested=Sum("amount", filter=Q(status=W.REQUESTED)), requested_n=Count("pk", filter=Q(status=W.REQUESTED)),
-        approved=Sum("amount", filter=Q(status=W.APPROVED)), approved_n=Count("pk", filter=Q(status=W.APPROVED)))
+        requested=Sum("amount", filter=Q(status=W.REQUESTED)),
+        requested_n=Count("pk", filter=Q(status=W.REQUESTED)),
+        approved=Sum("amount", filter=Q(status=W.APPROVED)),
+        approved_n=Count("pk", filter=Q(status=W.APPROVED)),
+    )
     frozen, available = _money(balances["frozen"]), _money(balances["available"])
     requested, approved = _money(withdrawals["requested"]), _money(withdrawals["approved"])
     return [
         Figure(gettext("Frozen (待结算)"), yuan(frozen), _url("ledger_account_changelist", purpose__exact=F), frozen),
-        Figure(gettext("Available to withdraw (可提现)"), yuan(available),
-               _url("ledger_account_changelist", purpose__exact=A, balance__gt=0), available),
-        Figure(gettext("Withdrawals to approve: %(n)d") % {"n": withdrawals["requested_n"]}, yuan(requested),
-               _url("ledger_withdrawal_changelist", status__exact=W.REQUESTED), requested),
-        Figure(gettext("Approved, to pay out: %(n)d") % {"n": withdrawals["approved_n"]}, yuan(approved),
-               _url("ledger_withdrawal_changelist", status__exact=W.APPROVED), approved),
+        Figure(
+            gettext("Available to withdraw (可提现)"),
+            yuan(available),
+            _url("ledger_account_changelist", purpose__exact=A, balance__gt=0),
+            available,
+        ),
+        Figure(
+            gettext("Withdrawals to approve: %(n)d") % {"n": withdrawals["requested_n"]},
+            yuan(requested),
+            _url("ledger_withdrawal_changelist", status__exact=W.REQUESTED),
+            requested,
+        ),
+        Figure(
+            gettext("Approved, to pay out: %(n)d") % {"n": withdrawals["approved_n"]},
+            yuan(approved),
+            _url("ledger_withdrawal_changelist", status__exact=W.APPROVED),
+            approved,
+        ),
     ]
 
 
@@ -310,39 +403,76 @@ def _chart(labels: list[str], datasets: list[dict]) -> str:
 
 
 def _options(*, stacked: bool = False, legend: bool = False, money: bool = False) -> str:
-    scale = {"beginAtZero": True, "stacked": stacked, "grid": {"color": "rgba(156,163,175,0.2)"},
-             "ticks": {"color": "#9ca3af", "precision": 0}}
-    return json.dumps({
-        "animation": False, "responsive": True, "maintainAspectRatio": False,
-        "plugins": {"legend": {"display": legend, "position": "bottom", "align": "start",
-                               "labels": {"color": "#6b7280", "boxWidth": 10, "boxHeight": 10}},
-                    "tooltip": {"enabled": True}},
-        "scales": {"x": {"stacked": stacked, "grid": {"display": False}, "ticks": {"color": "#9ca3af"}},
-                   "y": scale | ({"ticks": {"color": "#9ca3af"}} if money else {})},
-        "datasets": {"bar": {"borderRadius": 4, "maxBarThickness": 36}},
-    })
+    scale = {
+        "beginAtZero": True,
+        "stacked": stacked,
+        "grid": {"color": "rgba(156,163,175,0.2)"},
+        "ticks": {"color": "#9ca3af", "precision": 0},
+    }
+    return json.dumps(
+        {
+            "animation": False,
+            "responsive": True,
+            "maintainAspectRatio": False,
+            "plugins": {
+                "legend": {
+                    "display": legend,
+                    "position": "bottom",
+                    "align": "start",
+                    "labels": {"color": "#6b7280", "boxWidth": 10, "boxHeight": 10},
+                },
+                "tooltip": {"enabled": True},
+            },
+            "scales": {
+                "x": {"stacked": stacked, "grid": {"display": False}, "ticks": {"color": "#9ca3af"}},
+                "y": scale | ({"ticks": {"color": "#9ca3af"}} if money else {}),
+            },
+            "datasets": {"bar": {"borderRadius": 4, "maxBarThickness": 36}},
+        }
+    )
 
 
 def cash_charts(cash: Cash) -> dict[str, str]:
     label = str(_("Cash collected (回款), yuan"))
-    weekly = _chart([p.label for p in cash.weeks], [{
-        "label": label, "data": [str(p.figure.raw) for p in cash.weeks],
-        "backgroundColor": "var(--color-primary-600)", "borderColor": "var(--color-primary-600)"}])
-    monthly = _chart([p.label for p in cash.months], [{
-        "label": label, "data": [str(p.figure.raw) for p in cash.months],
-        "backgroundColor": "var(--color-primary-600)", "borderColor": "var(--color-primary-600)"}])
+    weekly = _chart(
+        [p.label for p in cash.weeks],
+        [
+            {
+                "label": label,
+                "data": [str(p.figure.raw) for p in cash.weeks],
+                "backgroundColor": "var(--color-primary-600)",
+                "borderColor": "var(--color-primary-600)",
+            }
+        ],
+    )
+    monthly = _chart(
+        [p.label for p in cash.months],
+        [
+            {
+                "label": label,
+                "data": [str(p.figure.raw) for p in cash.months],
+                "backgroundColor": "var(--color-primary-600)",
+                "borderColor": "var(--color-primary-600)",
+            }
+        ],
+    )
     return {"weekly": weekly, "monthly": monthly, "options": _options(money=True)}
 
 
 def new_agent_chart(agents: NewAgents) -> dict[str, str]:
-    datasets = [{"label": level.name, "data": [cell.raw for cell in agents.row(level)],
-                 "backgroundColor": f"var(--color-primary-{SHADES[i % len(SHADES)]})"}
-                for i, level in enumerate(agents.levels)]
-    return {"data": _chart([p.label for p in agents.months], datasets),
-            "options": _options(stacked=True, legend=True)}
+    datasets = [
+        {
+            "label": level.name,
+            "data": [cell.raw for cell in agents.row(level)],
+            "backgroundColor": f"var(--color-primary-{SHADES[i % len(SHADES)]})",
+        }
+        for i, level in enumerate(agents.levels)
+    ]
+    return {"data": _chart([p.label for p in agents.months], datasets), "options": _options(stacked=True, legend=True)}
 
 
 # --- the page -------------------------------------------------------------------------------
+
 
 def dashboard(user, today: date | None = None) -> dict:
     """Everything the dashboard shows that ``user`` may see (a section needs the view permission

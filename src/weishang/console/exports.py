@@ -130,6 +130,7 @@ def _phone(agent) -> str:
 
 # --- channel --------------------------------------------------------------------------------
 
+
 class AgentResource(ConsoleResource):
     related = ("user", "level", "supplier", "referrer__user", "introducer")
 
@@ -185,6 +186,7 @@ class ApplicationResource(ConsoleResource):
 
 
 # --- trade ----------------------------------------------------------------------------------
+
 
 class OrderResource(ConsoleResource):
     related = ("buyer__user", "buyer__level", "customer", "seller", "target_level")
@@ -304,6 +306,7 @@ class StockMoveResource(ConsoleResource):
 
 # --- rewards and ledger ---------------------------------------------------------------------
 
+
 class RewardLineResource(ConsoleResource):
     related = ("beneficiary__user", "order", "plan", "payer")
 
@@ -403,9 +406,14 @@ class ExportMixin(BaseExportMixin):
         try:
             return super().export_action(request)
         except IncorrectLookupParameters:
-            messages.error(request, gettext("This export link has filters the list does not know (%(params)s). "
-                                            "Choose the filters on the list, then press Export.")
-                           % {"params": ", ".join(sorted(request.GET))[:200]})
+            messages.error(
+                request,
+                gettext(
+                    "This export link has filters the list does not know (%(params)s). "
+                    "Choose the filters on the list, then press Export."
+                )
+                % {"params": ", ".join(sorted(request.GET))[:200]},
+            )
             opts = self.model._meta
             return redirect(f"admin:{opts.app_label}_{opts.model_name}_changelist")
 

@@ -65,7 +65,7 @@ class ReadOnlyInline(_NoEdits, TabularInline):
     extra = 0
     can_delete = False
     show_title = False
-    view_perm: str | None = None    # who sees the rows; None: the inline model's own view permission
+    view_perm: str | None = None  # who sees the rows; None: the inline model's own view permission
 
     def get_readonly_fields(self, request, obj=None):
         return self.fields
@@ -77,6 +77,7 @@ class ReadOnlyInline(_NoEdits, TabularInline):
 
 
 # --- step forms -----------------------------------------------------------------------------
+
 
 def text_field(label, *, required: bool, max_length: int) -> forms.CharField:
     return forms.CharField(label=label, required=required, max_length=max_length, widget=UnfoldAdminTextInputWidget)
@@ -102,6 +103,7 @@ def form_error(form: forms.Form, exc: BusinessError) -> int:
 
 # --- steps ----------------------------------------------------------------------------------
 
+
 def _always(obj) -> bool:
     return True
 
@@ -110,16 +112,16 @@ def _always(obj) -> bool:
 class Step:
     """A step the brand takes on one record, as its own console page."""
 
-    label: object                                  # the button, the page title and the submit button
-    perm: str                                      # key of the admin's ``console_perms``
+    label: object  # the button, the page title and the submit button
+    perm: str  # key of the admin's ``console_perms``
     form: type[forms.Form]
-    run: Callable[..., object]                     # run(obj, user, cleaned_data): the service
-    done: object                                   # success message: %(number)s, %(pk)s
-    statuses: tuple[str, ...]                      # when the button is shown (the service checks again)
-    party: Callable[[object], bool] = _always      # the brand is the party (checked before the service)
-    url_path: str = ""                             # default: the step's name
+    run: Callable[..., object]  # run(obj, user, cleaned_data): the service
+    done: object  # success message: %(number)s, %(pk)s
+    statuses: tuple[str, ...]  # when the button is shown (the service checks again)
+    party: Callable[[object], bool] = _always  # the brand is the party (checked before the service)
+    url_path: str = ""  # default: the step's name
     icon: str | None = None
-    done_shop: object = None                       # the message for a shop order, if it differs
+    done_shop: object = None  # the message for a shop order, if it differs
 
 
 def _step_action(name: str, step: Step):
@@ -127,8 +129,7 @@ def _step_action(name: str, step: Step):
         return self.step_page(request, object_id, name)
 
     view.__name__ = view.__qualname__ = name
-    return action(description=step.label, url_path=step.url_path or name, permissions=[step.perm],
-                  icon=step.icon)(view)
+    return action(description=step.label, url_path=step.url_path or name, permissions=[step.perm], icon=step.icon)(view)
 
 
 class StepPages:
@@ -180,9 +181,11 @@ class StepPages:
         if obj is None:
             return []
         prefix = f"{self.model._meta.app_label}_{self.model._meta.model_name}_"
-        return [a for a in allowed
-                if (step := self.steps.get(a.action_name.removeprefix(prefix))) is not None
-                and self.step_ready(obj, step)]
+        return [
+            a
+            for a in allowed
+            if (step := self.steps.get(a.action_name.removeprefix(prefix))) is not None and self.step_ready(obj, step)
+        ]
 
     def step_page(self, request, object_id, name: str):
         step = self.steps[name]

@@ -54,67 +54,144 @@ def _audit_perms() -> tuple[str, ...]:
 
 def sections() -> list[tuple[object, list[Entry]]]:
     return [
-        (_("Overview"), [
-            Entry(_("Dashboard"), "dashboard", "admin:index"),
-            Entry(_("Audit history"), "manage_history", "admin:audit_history", _audit_perms()),
-        ]),
-        (_("Channel"), [
-            Entry(_("Agents"), "groups", "admin:channel_agent_changelist", "channel.view_agent"),
-            Entry(_("Applications"), "how_to_reg", "admin:channel_application_changelist", "channel.view_application"),
-            Entry(_("Levels"), "military_tech", "admin:channel_level_changelist", "channel.view_level"),
-            Entry(_("Relationship log"), "history", "admin:channel_agenttrail_changelist", "channel.view_agenttrail"),
-        ]),
-        (_("Catalog"), [
-            Entry(_("Products"), "inventory_2", "admin:catalog_product_changelist", "catalog.view_product"),
-            Entry(_("SKUs"), "qr_code", "admin:catalog_sku_changelist", "catalog.view_sku"),
-            Entry(_("Price grid"), "grid_on", "admin:catalog_price_grid", "catalog.view_levelprice"),
-        ]),
-        (_("Trade"), [
-            Entry(_("Orders"), "receipt_long", "admin:trade_order_changelist", "trade.view_order",
-                  active=_on("/trade/order/", "kind__exact", "pickup", equal=False)),
-            Entry(_("Payments"), "payments", "admin:trade_payment_changelist", "trade.view_payment"),
-            Entry(_("Receiving accounts"), "qr_code_2", "admin:trade_receivingaccount_changelist",
-                  "trade.view_receivingaccount"),
-            Entry(_("Pick-ups"), "local_shipping", "admin:trade_order_changelist", "trade.view_order",
-                  query="kind__exact=pickup", active=_on("/trade/order/", "kind__exact", "pickup", equal=True)),
-            Entry(_("Stock on hand"), "inventory", "admin:trade_stocklevel_changelist", "trade.view_stocklevel"),
-            Entry(_("Stock moves"), "swap_horiz", "admin:trade_stockmove_changelist", "trade.view_stockmove"),
-            Entry(_("Stock locations"), "warehouse", "admin:trade_location_changelist", "trade.view_location"),
-            Entry(_("Wallets"), "account_balance_wallet", "admin:ledger_account_changelist", "ledger.view_account",
-                  query="purpose__exact=agent_wallet",
-                  active=_on("/ledger/account/", "purpose__exact", "agent_wallet", equal=True)),
-            Entry(_("Customers"), "person", "admin:trade_customer_changelist", "trade.view_customer"),
-            Entry(_("Outbox"), "outbox", "admin:core_outboxevent_changelist", "core.view_outboxevent"),
-        ]),
-        (_("Ledger"), [
-            Entry(_("Withdrawals"), "request_quote", "admin:ledger_withdrawal_changelist", "ledger.view_withdrawal"),
-            Entry(_("Accounts"), "account_balance", "admin:ledger_account_changelist", "ledger.view_account",
-                  active=_on("/ledger/account/", "purpose__exact", "agent_wallet", equal=False)),
-            Entry(_("Journal entries"), "menu_book", "admin:ledger_journalentry_changelist",
-                  "ledger.view_journalentry"),
-            Entry(_("Ledger verify"), "fact_check", "admin:ledger_journalentry_verify_ledger",
-                  "ledger.view_journalentry"),
-        ]),
-        (_("Plans & rewards"), [
-            Entry(_("Plans"), "description", "admin:rewards_planversion_changelist", "rewards.view_planversion"),
-            Entry(_("Reward lines"), "redeem", "admin:rewards_rewardline_changelist", "rewards.view_rewardline"),
-            Entry(_("Settlement runs"), "event_available", "admin:rewards_settlementrun_changelist",
-                  "rewards.view_settlementrun"),
-        ]),
-        (_("Integrations"), [
-            Entry(_("API keys"), "key", "admin:api_apikey_changelist", "api.view_apikey"),
-            Entry(_("Device tokens"), "smartphone", "admin:api_apitoken_changelist", "api.view_apitoken"),
-            Entry(_("Webhook endpoints"), "webhook", "admin:webhooks_webhookendpoint_changelist",
-                  "webhooks.view_webhookendpoint"),
-            Entry(_("Webhook deliveries"), "send", "admin:webhooks_webhookdelivery_changelist",
-                  "webhooks.view_webhookdelivery"),
-        ]),
-        (_("Brand"), [
-            Entry(_("Brand settings"), "storefront", "admin:core_brand_changelist", "core.view_brand"),
-            Entry(_("Staff"), "badge", "admin:core_user_changelist", "core.view_user"),
-            Entry(_("Roles"), "shield_person", "admin:auth_group_changelist", "auth.view_group"),
-            Entry(_("Login lockouts"), "lock_person", "admin:axes_accessattempt_changelist", "axes.view_accessattempt"),
-        ]),
+        (
+            _("Overview"),
+            [
+                Entry(_("Dashboard"), "dashboard", "admin:index"),
+                Entry(_("Audit history"), "manage_history", "admin:audit_history", _audit_perms()),
+            ],
+        ),
+        (
+            _("Channel"),
+            [
+                Entry(_("Agents"), "groups", "admin:channel_agent_changelist", "channel.view_agent"),
+                Entry(
+                    _("Applications"), "how_to_reg", "admin:channel_application_changelist", "channel.view_application"
+                ),
+                Entry(_("Levels"), "military_tech", "admin:channel_level_changelist", "channel.view_level"),
+                Entry(
+                    _("Relationship log"), "history", "admin:channel_agenttrail_changelist", "channel.view_agenttrail"
+                ),
+            ],
+        ),
+        (
+            _("Catalog"),
+            [
+                Entry(_("Products"), "inventory_2", "admin:catalog_product_changelist", "catalog.view_product"),
+                Entry(_("SKUs"), "qr_code", "admin:catalog_sku_changelist", "catalog.view_sku"),
+                Entry(_("Price grid"), "grid_on", "admin:catalog_price_grid", "catalog.view_levelprice"),
+            ],
+        ),
+        (
+            _("Trade"),
+            [
+                Entry(
+                    _("Orders"),
+                    "receipt_long",
+                    "admin:trade_order_changelist",
+                    "trade.view_order",
+                    active=_on("/trade/order/", "kind__exact", "pickup", equal=False),
+                ),
+                Entry(_("Payments"), "payments", "admin:trade_payment_changelist", "trade.view_payment"),
+                Entry(
+                    _("Receiving accounts"),
+                    "qr_code_2",
+                    "admin:trade_receivingaccount_changelist",
+                    "trade.view_receivingaccount",
+                ),
+                Entry(
+                    _("Pick-ups"),
+                    "local_shipping",
+                    "admin:trade_order_changelist",
+                    "trade.view_order",
+                    query="kind__exact=pickup",
+                    active=_on("/trade/order/", "kind__exact", "pickup", equal=True),
+                ),
+                Entry(_("Stock on hand"), "inventory", "admin:trade_stocklevel_changelist", "trade.view_stocklevel"),
+                Entry(_("Stock moves"), "swap_horiz", "admin:trade_stockmove_changelist", "trade.view_stockmove"),
+                Entry(_("Stock locations"), "warehouse", "admin:trade_location_changelist", "trade.view_location"),
+                Entry(
+                    _("Wallets"),
+                    "account_balance_wallet",
+                    "admin:ledger_account_changelist",
+                    "ledger.view_account",
+                    query="purpose__exact=agent_wallet",
+                    active=_on("/ledger/account/", "purpose__exact", "agent_wallet", equal=True),
+                ),
+                Entry(_("Customers"), "person", "admin:trade_customer_changelist", "trade.view_customer"),
+                Entry(_("Outbox"), "outbox", "admin:core_outboxevent_changelist", "core.view_outboxevent"),
+            ],
+        ),
+        (
+            _("Ledger"),
+            [
+                Entry(
+                    _("Withdrawals"), "request_quote", "admin:ledger_withdrawal_changelist", "ledger.view_withdrawal"
+                ),
+                Entry(
+                    _("Accounts"),
+                    "account_balance",
+                    "admin:ledger_account_changelist",
+                    "ledger.view_account",
+                    active=_on("/ledger/account/", "purpose__exact", "agent_wallet", equal=False),
+                ),
+                Entry(
+                    _("Journal entries"),
+                    "menu_book",
+                    "admin:ledger_journalentry_changelist",
+                    "ledger.view_journalentry",
+                ),
+                Entry(
+                    _("Ledger verify"),
+                    "fact_check",
+                    "admin:ledger_journalentry_verify_ledger",
+                    "ledger.view_journalentry",
+                ),
+            ],
+        ),
+        (
+            _("Plans & rewards"),
+            [
+                Entry(_("Plans"), "description", "admin:rewards_planversion_changelist", "rewards.view_planversion"),
+                Entry(_("Reward lines"), "redeem", "admin:rewards_rewardline_changelist", "rewards.view_rewardline"),
+                Entry(
+                    _("Settlement runs"),
+                    "event_available",
+                    "admin:rewards_settlementrun_changelist",
+                    "rewards.view_settlementrun",
+                ),
+            ],
+        ),
+        (
+            _("Integrations"),
+            [
+                Entry(_("API keys"), "key", "admin:api_apikey_changelist", "api.view_apikey"),
+                Entry(_("Device tokens"), "smartphone", "admin:api_apitoken_changelist", "api.view_apitoken"),
+                Entry(
+                    _("Webhook endpoints"),
+                    "webhook",
+                    "admin:webhooks_webhookendpoint_changelist",
+                    "webhooks.view_webhookendpoint",
+                ),
+                Entry(
+                    _("Webhook deliveries"),
+                    "send",
+                    "admin:webhooks_webhookdelivery_changelist",
+                    "webhooks.view_webhookdelivery",
+                ),
+            ],
+        ),
+        (
+            _("Brand"),
+            [
+                Entry(_("Brand settings"), "storefront", "admin:core_brand_changelist", "core.view_brand"),
+                Entry(_("Staff"), "badge", "admin:core_user_changelist", "core.view_user"),
+                Entry(_("Roles"), "shield_person", "admin:auth_group_changelist", "auth.view_group"),
+                Entry(
+                    _("Login lockouts"), "lock_person", "admin:axes_accessattempt_changelist", "axes.view_accessattempt"
+                ),
+            ],
+        ),
     ]
 
 

@@ -38,6 +38,7 @@ class ConsolePasswordChangeForm(AdminPasswordChangeForm):
                 hook(user=user, keep=None)
         return user
 
+
 admin.site.unregister(Group)
 
 
@@ -80,7 +81,7 @@ STANDARD_PERMISSIONS = {
 
 
 def permission_label(permission) -> str:
-    """"渠道 | 可以添加 代理" rather than "channel | agent | Can add agent"."""
+    """ "渠道 | 可以添加 代理" rather than "channel | agent | Can add agent"."""
     model = permission.content_type.model_class()
     action, _sep, model_name = permission.codename.partition("_")
     if model is not None and action in STANDARD_PERMISSIONS and model_name == model._meta.model_name:
@@ -177,8 +178,10 @@ class BrandAdmin(HistoryAdmin, ModelAdmin):
         return False
 
     def get_readonly_fields(self, request, obj=None):
-        return (*super().get_readonly_fields(request, obj),
-                *services.brand_readonly_fields(user=request.user, hold=request_hold(request)))
+        return (
+            *super().get_readonly_fields(request, obj),
+            *services.brand_readonly_fields(user=request.user, hold=request_hold(request)),
+        )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -197,8 +200,11 @@ class BrandAdmin(HistoryAdmin, ModelAdmin):
         extra = dict(extra_context or {})
         hold = request_hold(request)
         if hold is not None and hold.in_force:
-            extra["plan_note"] = {"text": services.PLAN_NOTE, "plan": hold.label,
-                                  "url": reverse("admin:rewards_planversion_change", args=[hold.version_pk])}
+            extra["plan_note"] = {
+                "text": services.PLAN_NOTE,
+                "plan": hold.label,
+                "url": reverse("admin:rewards_planversion_change", args=[hold.version_pk]),
+            }
         return super().changeform_view(request, object_id, form_url, extra)
 
     def save_model(self, request, obj, form, change):
@@ -237,8 +243,10 @@ class OutboxEventAdmin(ModelAdmin):
 
     @admin.display(description=_("payload"))
     def payload_display(self, obj):
-        return format_html("<pre class=\"text-xs whitespace-pre-wrap\">{}</pre>",
-                           json.dumps(obj.payload, ensure_ascii=False, indent=2, sort_keys=True))
+        return format_html(
+            '<pre class="text-xs whitespace-pre-wrap">{}</pre>',
+            json.dumps(obj.payload, ensure_ascii=False, indent=2, sort_keys=True),
+        )
 
     def has_add_permission(self, request):
         return False
@@ -258,8 +266,12 @@ class AccessAttemptAdmin(BaseAccessAttemptAdmin, ModelAdmin):
 
     list_display = ("attempt_time", "username", "ip_address", "failures_since_start", "status")
     list_filter = ("attempt_time",)
-    fieldsets = ((None, {"fields": ("username", "ip_address", "user_agent", "path_info", "failures_since_start",
-                                    "attempt_time")}),)
+    fieldsets = (
+        (
+            None,
+            {"fields": ("username", "ip_address", "user_agent", "path_info", "failures_since_start", "attempt_time")},
+        ),
+    )
     actions = ["delete_selected"]
 
     @admin.display(description=_("status"))

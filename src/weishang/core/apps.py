@@ -45,4 +45,6 @@ def _attempt_name(attempt) -> str:
     from django.utils.translation import gettext
 
     return gettext("Failed logins of %(name)s since %(time)s") % {
-        "name": attempt.username or "-", "time": date_format(localtime(attempt.attempt_time), "Y-m-d H:i")}
+        "name": attempt.username or "-",
+        "time": date_format(localtime(attempt.attempt_time), "Y-m-d H:i"),
+    }

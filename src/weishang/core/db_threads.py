@@ -81,8 +81,14 @@ class BatchWriter:
 
     _STOP = object()
 
-    def __init__(self, *, parallel: bool, depth: int = 4, name: str = "writer",
-                 around: Callable[[], AbstractContextManager] = nullcontext) -> None:
+    def __init__(
+        self,
+        *,
+        parallel: bool,
+        depth: int = 4,
+        name: str = "writer",
+        around: Callable[[], AbstractContextManager] = nullcontext,
+    ) -> None:
         self.parallel = parallel
         self._jobs: queue.Queue = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None

@@ -27,7 +27,6 @@ class BusinessError(Exception):
             self.code = code
 
 
-
 class NotFound(BusinessError):
     status = 404
     code = "not_found"

@@ -87,8 +87,9 @@ def seconds_left(request, credentials: dict | None = None) -> int:
     now = clock.now()
     name = login_name(request, credentials or getattr(request, "axes_credentials", None))
     ip = getattr(request, "axes_ip_address", None) or client_ip(request)
-    latest = (AccessAttempt.objects.filter(Q(username=name) | Q(ip_address=ip), attempt_time__gte=now - cool_off)
-              .aggregate(latest=Max("attempt_time"))["latest"])
+    latest = AccessAttempt.objects.filter(
+        Q(username=name) | Q(ip_address=ip), attempt_time__gte=now - cool_off
+    ).aggregate(latest=Max("attempt_time"))["latest"]
     if latest is None:
         return int(cool_off.total_seconds())
     return max(1, math.ceil((latest + cool_off - now).total_seconds()))
@@ -96,8 +97,10 @@ def seconds_left(request, credentials: dict | None = None) -> int:
 
 def lockout_message(request, credentials: dict | None = None) -> str:
     minutes = max(1, math.ceil(seconds_left(request, credentials) / 60))
-    return _("Too many wrong passwords: signing in is locked for %(minutes)d minutes to protect the account. "
-             "Try again later, or reset the password by text message.") % {"minutes": minutes}
+    return _(
+        "Too many wrong passwords: signing in is locked for %(minutes)d minutes to protect the account. "
+        "Try again later, or reset the password by text message."
+    ) % {"minutes": minutes}
 
 
 def is_locked_out(request) -> bool:
@@ -111,8 +114,9 @@ def lockout_response(request, original_response=None, credentials=None):
     if response is None:  # pragma: no cover - axes always passes the response in the sync path
         from django.http import HttpResponse
 
-        response = HttpResponse(lockout_message(request, credentials), status=429,
-                                content_type="text/plain; charset=utf-8")
+        response = HttpResponse(
+            lockout_message(request, credentials), status=429, content_type="text/plain; charset=utf-8"
+        )
     if response.status_code < 300 or response.status_code in (400, 401, 403):
         response.status_code = 429
     response["Retry-After"] = str(seconds_left(request, credentials))

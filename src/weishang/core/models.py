@@ -16,9 +16,7 @@ class User(AbstractUser):
     Agents log in with their phone number; staff with a username or phone.
     """
 
-    phone = models.CharField(
-        _("phone"), max_length=20, unique=True, null=True, blank=True, validators=[validate_phone]
-    )
+    phone = models.CharField(_("phone"), max_length=20, unique=True, null=True, blank=True, validators=[validate_phone])
 
     objects = UserManager()
 
@@ -68,24 +66,40 @@ class Brand(models.Model):
         help_text=_("The rulebook the plan linter applies before a plan can go live."),
     )
     supply_mode = models.CharField(
-        _("who fills restock orders"), max_length=24, choices=SupplyMode.choices, default=SupplyMode.CLOUD,
+        _("who fills restock orders"),
+        max_length=24,
+        choices=SupplyMode.choices,
+        default=SupplyMode.CLOUD,
         help_text=_("Set by the active plan's `supply` key once plans exist."),
     )
     customer_binding = models.CharField(
-        _("customer binding"), max_length=10, choices=CustomerBinding.choices, default=CustomerBinding.FIRST,
+        _("customer binding"),
+        max_length=10,
+        choices=CustomerBinding.choices,
+        default=CustomerBinding.FIRST,
     )
     customer_binding_days = models.PositiveIntegerField(
-        _("binding expires after (days)"), null=True, blank=True, help_text=_("Only for expiring binding."),
+        _("binding expires after (days)"),
+        null=True,
+        blank=True,
+        help_text=_("Only for expiring binding."),
     )
     retail_unpaid_hours = models.PositiveIntegerField(
-        _("unpaid shop orders expire after (hours)"), default=24,
-        validators=[MinValueValidator(1, _("Enter at least 1 hour.")),
-                    MaxValueValidator(24 * 30, _("Enter at most 720 hours (30 days)."))],
-        help_text=_("A shop order not paid within this time is cancelled by the periodic job "
-                    "(`weishang orders expire`); one with a transfer waiting for confirmation waits for it."),
+        _("unpaid shop orders expire after (hours)"),
+        default=24,
+        validators=[
+            MinValueValidator(1, _("Enter at least 1 hour.")),
+            MaxValueValidator(24 * 30, _("Enter at most 720 hours (30 days).")),
+        ],
+        help_text=_(
+            "A shop order not paid within this time is cancelled by the periodic job "
+            "(`weishang orders expire`); one with a transfer waiting for confirmation waits for it."
+        ),
     )
     stuck_after_hours = models.PositiveIntegerField(
-        _("paid orders are stuck after (hours)"), default=48, validators=[MinValueValidator(1)],
+        _("paid orders are stuck after (hours)"),
+        default=48,
+        validators=[MinValueValidator(1)],
         help_text=_("A paid order not filled within this many hours appears in the console's stuck queue."),
     )
     created_at = models.DateTimeField(_("created"), default=clock.now, editable=False)
@@ -132,8 +146,7 @@ class PasswordResetCode(models.Model):
     guesses, and is spent by its first successful use; asking for a new one spends the old ones.
     """
 
-    user = models.ForeignKey("core.User", on_delete=models.CASCADE, related_name="reset_codes",
-                             verbose_name=_("user"))
+    user = models.ForeignKey("core.User", on_delete=models.CASCADE, related_name="reset_codes", verbose_name=_("user"))
     code_hash = models.CharField(_("code hash"), max_length=128)
     created_at = models.DateTimeField(_("created"), default=clock.now, editable=False, db_index=True)
     expires_at = models.DateTimeField(_("expires"))

@@ -48,8 +48,9 @@ def outbox_emit_many(events: list[tuple[str, str, dict]]) -> None:
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         raise RuntimeError("outbox_emit() must run inside the transaction of the change it reports")
-    OutboxEvent.objects.bulk_create([OutboxEvent(topic=topic, key=key, payload=payload)
-                                     for topic, key, payload in events], ignore_conflicts=True)
+    OutboxEvent.objects.bulk_create(
+        [OutboxEvent(topic=topic, key=key, payload=payload) for topic, key, payload in events], ignore_conflicts=True
+    )
     if _subscribers and getattr(settings, "WEISHANG_OUTBOX_INLINE", True):
         pending = connection.run_on_commit
         if not any(func is _dispatch for _sids, func, _robust in pending):

@@ -64,8 +64,9 @@ def password_change(*, user, old_password: str, new_password: str, keep=None, fi
     """The logged-in change: the old password first. Other sessions and devices are logged out;
     the caller keeps its own session (``update_session_auth_hash``) or token (``keep``)."""
     if not user.check_password(old_password or ""):
-        raise BusinessError(_("Your old password was entered incorrectly. Please enter it again."),
-                            field="old_password")
+        raise BusinessError(
+            _("Your old password was entered incorrectly. Please enter it again."), field="old_password"
+        )
     password_set(user=user, new_password=new_password, keep=keep, field=field)
     return user
 
@@ -119,14 +120,14 @@ def password_reset_request(*, phone: str, client_ip: str | None = None) -> None:
         PasswordResetCode.objects.filter(user=user, used_at__isnull=True, expires_at__gt=now).update(expires_at=now)
         code = f"{secrets.randbelow(10**6):06d}"
         PasswordResetCode.objects.create(user=user, code_hash=_hash(user.pk, code), expires_at=now + CODE_VALID)
-        text = _("【%(brand)s】Your password reset code is %(code)s, valid for %(minutes)d minutes. "
-                 "If you did not ask for it, ignore this message.") % {
-            "brand": brand_get().name, "code": code, "minutes": CODE_VALID.seconds // 60}
+        text = _(
+            "【%(brand)s】Your password reset code is %(code)s, valid for %(minutes)d minutes. "
+            "If you did not ask for it, ignore this message."
+        ) % {"brand": brand_get().name, "code": code, "minutes": CODE_VALID.seconds // 60}
         try:
             sms_send(phone=phone, text=text)
         except SmsError as exc:
-            raise BusinessError(_("The text message could not be sent. Try again in a minute."),
-                                field="phone") from exc
+            raise BusinessError(_("The text message could not be sent. Try again in a minute."), field="phone") from exc
 
 
 def password_reset_confirm(*, phone: str, code: str, new_password: str):
@@ -142,8 +143,12 @@ def password_reset_confirm(*, phone: str, code: str, new_password: str):
         raise wrong
     now = clock.now()
     with transaction.atomic():
-        current = (PasswordResetCode.objects.select_for_update()
-                   .filter(user=user, used_at__isnull=True, expires_at__gt=now).order_by("-pk").first())
+        current = (
+            PasswordResetCode.objects.select_for_update()
+            .filter(user=user, used_at__isnull=True, expires_at__gt=now)
+            .order_by("-pk")
+            .first()
+        )
         if current is None or current.attempts >= MAX_WRONG:
             raise wrong
         matches = constant_time_compare(current.code_hash, _hash(user.pk, code))

@@ -32,21 +32,32 @@ def upload_max_bytes() -> int:
 
 
 def _too_large(request, limit: int) -> HttpResponse:
-    message = _("The upload is too large: at most %(mb)s MB. Choose a smaller picture "
-                "(a screenshot is usually well under 5 MB).") % {"mb": limit // (1024 * 1024) or 1}
+    message = _(
+        "The upload is too large: at most %(mb)s MB. Choose a smaller picture "
+        "(a screenshot is usually well under 5 MB)."
+    ) % {"mb": limit // (1024 * 1024) or 1}
     if request.path.startswith("/api/"):
         response = JsonResponse(error_body("too_large", message), status=413)
     else:
         back = request.META.get("HTTP_REFERER") or ""
-        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
-                                               require_https=request.is_secure()):
+        if not url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
             back = "/m/"
-        response = HttpResponse(format_html(
-            '<!DOCTYPE html><html lang="{}"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1"><title>{}</title></head>'
-            '<body><main><h1>{}</h1><p role="alert">{}</p><p><a href="{}">{}</a></p></main></body></html>',
-            get_language() or "zh-hans", _("File too large"), _("File too large"), message, back, _("Back")),
-            status=413)
+        response = HttpResponse(
+            format_html(
+                '<!DOCTYPE html><html lang="{}"><head><meta charset="utf-8">'
+                '<meta name="viewport" content="width=device-width, initial-scale=1"><title>{}</title></head>'
+                '<body><main><h1>{}</h1><p role="alert">{}</p><p><a href="{}">{}</a></p></main></body></html>',
+                get_language() or "zh-hans",
+                _("File too large"),
+                _("File too large"),
+                message,
+                back,
+                _("Back"),
+            ),
+            status=413,
+        )
     # No "Connection: close" here: it is a hop-by-hop header, which a WSGI application may not set
     # (wsgiref, and so Django's runserver, fails the response with a 500). The server decides; Django's
     # drains the unread body before the connection is reused.

@@ -84,25 +84,38 @@ def brand_check(*, brand: Brand, by=None) -> None:
     if not changed:
         return
     if "jurisdiction" in changed and by is not None and not can_change_jurisdiction(by):
-        raise Forbidden(_("Only the owner may change the jurisdiction: it picks the rules a reward plan is "
-                          "checked against."), field="jurisdiction", code="jurisdiction_permission")
+        raise Forbidden(
+            _("Only the owner may change the jurisdiction: it picks the rules a reward plan is checked against."),
+            field="jurisdiction",
+            code="jurisdiction_permission",
+        )
     hold = plan_hold()
     if hold is None:
         return
     if "jurisdiction" in changed:
         if hold.in_force:
-            text = _("The jurisdiction cannot change while a plan is in force (%(plan)s): it was checked against "
-                     "this one. A new jurisdiction takes effect with the next activation, checked against it.")
+            text = _(
+                "The jurisdiction cannot change while a plan is in force (%(plan)s): it was checked against "
+                "this one. A new jurisdiction takes effect with the next activation, checked against it."
+            )
         else:
-            text = _("The jurisdiction cannot change while a plan is activated to start later (%(plan)s): it was "
-                     "checked against this one. A new jurisdiction takes effect with the next activation, "
-                     "checked against it.")
+            text = _(
+                "The jurisdiction cannot change while a plan is activated to start later (%(plan)s): it was "
+                "checked against this one. A new jurisdiction takes effect with the next activation, "
+                "checked against it."
+            )
         raise Conflict(text % {"plan": hold.label}, field="jurisdiction", code="plan_governed")
     if hold.in_force:
         field = changed[0]
-        raise Conflict(_("%(field)s: set by the plan in force (%(plan)s); to change it, upload a new version of "
-                         "the plan and activate it.") % {"field": _label(field), "plan": hold.label},
-                       field=field, code="plan_governed")
+        raise Conflict(
+            _(
+                "%(field)s: set by the plan in force (%(plan)s); to change it, upload a new version of "
+                "the plan and activate it."
+            )
+            % {"field": _label(field), "plan": hold.label},
+            field=field,
+            code="plan_governed",
+        )
 
 
 @transaction.atomic

@@ -31,9 +31,7 @@ def normalize_phone(value: str) -> str:
 
 def validate_phone(value: str) -> None:
     if not PHONE_RE.match(value or ""):
-        raise ValidationError(
-            _("Enter an 11-digit mainland mobile number, such as 13800138000."), code="invalid_phone"
-        )
+        raise ValidationError(_("Enter an 11-digit mainland mobile number, such as 13800138000."), code="invalid_phone")
 
 
 def id_number_check_digit(first17: str) -> str:

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class GeneratedAgent:
     index: int
-    rank: int                 # 1 = highest level
-    referrer: int | None      # index of the referrer, None for a founder
-    supplier: int | None      # index of the supplier, None = the company
+    rank: int  # 1 = highest level
+    referrer: int | None  # index of the referrer, None for a founder
+    supplier: int | None  # index of the supplier, None = the company
 
 
 # Share of each level among non-founders, highest rank first (联创 … 特约).

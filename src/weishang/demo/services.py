@@ -62,13 +62,24 @@ LEVELS = [
 ]
 SKUS = [
     # code, name, retail, weight g, barcode, {level: price} overrides
-    ("GLOW-30ML", "焕颜修护精华 30ml", Decimal("298"), 120, "6970000000011",
-     {"partner": "80", "general": "110", "province": "140", "city": "170", "vip": "230"}),
+    (
+        "GLOW-30ML",
+        "焕颜修护精华 30ml",
+        Decimal("298"),
+        120,
+        "6970000000011",
+        {"partner": "80", "general": "110", "province": "140", "city": "170", "vip": "230"},
+    ),
     ("GLOW-50G", "焕颜修护面霜 50g", Decimal("198"), 160, "6970000000028", {}),
     ("GLOW-MASK5", "焕颜补水面膜 5片装", Decimal("99"), 150, "6970000000035", {}),
 ]
-STAFF = [("owner", "品牌老板"), ("finance", "财务"), ("operations", "运营"), ("warehouse", "仓库"),
-         ("lecturer", "讲师")]
+STAFF = [
+    ("owner", "品牌老板"),
+    ("finance", "财务"),
+    ("operations", "运营"),
+    ("warehouse", "仓库"),
+    ("lecturer", "讲师"),
+]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
 GIVEN = "静丽敏燕艳娟霞芳娜婷雪慧玲洁红琳颖晶婧欣悦佳怡萍倩梅莉璐瑶涵菲"
 LOGIN_PHONE = "1380000000{rank}"
@@ -97,12 +108,17 @@ def _catalog() -> dict[str, Level]:
     levels = {}
     for code, name, rank, entry, discount, min_qty, approver in LEVELS:
         levels[code], _ = Level.objects.get_or_create(
-            code=code, defaults=dict(name=name, rank=rank, entry_amount=entry, discount=discount,
-                                     min_restock_qty=min_qty, approver=approver))
+            code=code,
+            defaults=dict(
+                name=name, rank=rank, entry_amount=entry, discount=discount, min_restock_qty=min_qty, approver=approver
+            ),
+        )
     product, _ = Product.objects.get_or_create(name="焕颜修护系列", defaults={"description": "敏感肌修护护肤线"})
     for code, name, retail, weight, barcode, prices in SKUS:
-        sku, _ = SKU.objects.get_or_create(code=code, defaults=dict(
-            product=product, name=name, retail_price=retail, weight_grams=weight, barcode=barcode))
+        sku, _ = SKU.objects.get_or_create(
+            code=code,
+            defaults=dict(product=product, name=name, retail_price=retail, weight_grams=weight, barcode=barcode),
+        )
         for level_code, price in prices.items():
             LevelPrice.objects.get_or_create(sku=sku, level=levels[level_code], defaults={"price": Decimal(price)})
     return levels
@@ -133,15 +149,22 @@ def _login_agents(generated) -> dict[int, int]:
     for g in generated:
         first.setdefault(g.rank, g.index)
     lowest = max(first)
-    pair = next((g for g in generated if g.rank == lowest and g.supplier is not None
-                 and generated[g.supplier].rank == lowest - 1), None)
+    pair = next(
+        (
+            g
+            for g in generated
+            if g.rank == lowest and g.supplier is not None and generated[g.supplier].rank == lowest - 1
+        ),
+        None,
+    )
     if pair is not None:
         first[lowest], first[lowest - 1] = pair.index, pair.supplier
     return first
 
 
-def load_agents(*, n: int, seed: int, levels: dict[str, Level], wave: int = 30, wave_share: float = 0.5,
-                orders: bool = True) -> int:
+def load_agents(
+    *, n: int, seed: int, levels: dict[str, Level], wave: int = 30, wave_share: float = 0.5, orders: bool = True
+) -> int:
     """Bulk-load ``n`` generated agents (with logins, trees, trail and some completed orders)."""
     rng = random.Random(seed)
     by_rank = {lvl.rank: lvl for lvl in levels.values()}
@@ -151,13 +174,17 @@ def load_agents(*, n: int, seed: int, levels: dict[str, Level], wave: int = 30, 
     now = clock.now()
     start = now - timedelta(days=365)
     logins = _login_agents(generated)
-    phones = [LOGIN_PHONE.format(rank=g.rank) if logins.get(g.rank) == g.index else f"139{g.index:08d}"
-              for g in generated]
+    phones = [
+        LOGIN_PHONE.format(rank=g.rank) if logins.get(g.rank) == g.index else f"139{g.index:08d}" for g in generated
+    ]
     names = [_name(rng) for _ in generated]
     users = User.objects.bulk_create(
-        [User(username=p, phone=p, password=password, first_name=name, date_joined=now)
-         for p, name in zip(phones, names, strict=True)],
-        batch_size=5000)
+        [
+            User(username=p, phone=p, password=password, first_name=name, date_joined=now)
+            for p, name in zip(phones, names, strict=True)
+        ],
+        batch_size=5000,
+    )
     codes = _invite_codes(rng, n)
     joined = [start + timedelta(seconds=int(365 * 86400 * i / max(1, n))) for i in range(n)]
     # The generator puts every referrer and supplier before their recruits, so with primary keys
@@ -165,20 +192,41 @@ def load_agents(*, n: int, seed: int, levels: dict[str, Level], wave: int = 30, 
     first_id = (Agent.objects.aggregate(top=Max("pk"))["top"] or 0) + 1
     ids = [first_id + g.index for g in generated]
     agents = Agent.objects.bulk_create(
-        [Agent(pk=ids[g.index], user=users[g.index], real_name=names[g.index], level=by_rank[g.rank],
-               status=AgentStatus.ACTIVE, invite_code=codes[g.index], joined_at=joined[g.index],
-               referrer_id=ids[g.referrer] if g.referrer is not None else None,
-               supplier_id=ids[g.supplier] if g.supplier is not None else None)
-         for g in generated],
-        batch_size=5000)
+        [
+            Agent(
+                pk=ids[g.index],
+                user=users[g.index],
+                real_name=names[g.index],
+                level=by_rank[g.rank],
+                status=AgentStatus.ACTIVE,
+                invite_code=codes[g.index],
+                joined_at=joined[g.index],
+                referrer_id=ids[g.referrer] if g.referrer is not None else None,
+                supplier_id=ids[g.supplier] if g.supplier is not None else None,
+            )
+            for g in generated
+        ],
+        batch_size=5000,
+    )
     with connection.cursor() as cursor:  # PostgreSQL: move the id sequence past the ids chosen here
         for sql in connection.ops.sequence_reset_sql(no_style(), [Agent]):
             cursor.execute(sql)
     tree.rebuild(Relation.SUPPLIER)
     tree.rebuild(Relation.REFERRER)
     AgentTrail.objects.bulk_create(
-        [AgentTrail(agent=a, kind=TrailKind.JOINED, new_value=a.level.name, new_ref=a.level_id,
-                    changed_at=a.joined_at, reason="演示数据") for a in agents], batch_size=5000)
+        [
+            AgentTrail(
+                agent=a,
+                kind=TrailKind.JOINED,
+                new_value=a.level.name,
+                new_ref=a.level_id,
+                changed_at=a.joined_at,
+                reason="演示数据",
+            )
+            for a in agents
+        ],
+        batch_size=5000,
+    )
     if orders:
         _orders(rng, agents, now)
     return len(agents)
@@ -202,46 +250,93 @@ def _orders(rng: random.Random, agents: list[Agent], now) -> None:
         for _ in range(count):
             qty = agent.level.min_restock_qty * rng.randint(1, 3)
             when = now - timedelta(days=rng.uniform(0, 90))
-            made.append((Order(
-                number=f"D{agent.pk:07d}{len(made):07d}", kind=OrderKind.RESTOCK, buyer=agent, seller=None,
-                supply_mode=SupplyMode.CLOUD, status=OrderStatus.COMPLETED, total=price[agent.level_id] * qty,
-                created_at=when - timedelta(days=2), submitted_at=when - timedelta(days=2),
-                paid_at=when - timedelta(days=1), completed_at=when), agent, qty, when))
+            made.append(
+                (
+                    Order(
+                        number=f"D{agent.pk:07d}{len(made):07d}",
+                        kind=OrderKind.RESTOCK,
+                        buyer=agent,
+                        seller=None,
+                        supply_mode=SupplyMode.CLOUD,
+                        status=OrderStatus.COMPLETED,
+                        total=price[agent.level_id] * qty,
+                        created_at=when - timedelta(days=2),
+                        submitted_at=when - timedelta(days=2),
+                        paid_at=when - timedelta(days=1),
+                        completed_at=when,
+                    ),
+                    agent,
+                    qty,
+                    when,
+                )
+            )
     Order.objects.bulk_create([o for o, *_ in made], batch_size=5000)
     lines = OrderLine.objects.bulk_create(
-        [OrderLine(order=o, sku=sku, quantity=q, unit_price=price[buyer.level_id], line_total=o.total)
-         for o, buyer, q, _ in made], batch_size=5000)
+        [
+            OrderLine(order=o, sku=sku, quantity=q, unit_price=price[buyer.level_id], line_total=o.total)
+            for o, buyer, q, _ in made
+        ],
+        batch_size=5000,
+    )
     warehouse = location_singleton(LocationKind.WAREHOUSE)
     supplier = location_singleton(LocationKind.SUPPLIER)
     Location.objects.bulk_create(
-        [Location(kind=LocationKind.CLOUD, agent=a, code=f"cloud-{a.pk}", name=f"{a.real_name} 云仓")
-         for a in agents], batch_size=5000, ignore_conflicts=True)
+        [Location(kind=LocationKind.CLOUD, agent=a, code=f"cloud-{a.pk}", name=f"{a.real_name} 云仓") for a in agents],
+        batch_size=5000,
+        ignore_conflicts=True,
+    )
     cloud = dict(Location.objects.filter(kind=LocationKind.CLOUD, agent__in=agents).values_list("agent_id", "pk"))
     filled = sum(q for _, _, q, _ in made)
     received = filled + 20_000  # what the warehouse still holds after the history
-    moves = [StockMove(from_location=supplier, to_location=warehouse, sku=sku, quantity=received,
-                       reason=StockReason.RECEIPT, created_at=now - timedelta(days=100), note="演示数据")]
+    moves = [
+        StockMove(
+            from_location=supplier,
+            to_location=warehouse,
+            sku=sku,
+            quantity=received,
+            reason=StockReason.RECEIPT,
+            created_at=now - timedelta(days=100),
+            note="演示数据",
+        )
+    ]
     held: dict[int, int] = {}
     for (order, buyer, qty, completed_at), line in zip(made, lines, strict=True):
-        moves.append(StockMove(from_location=warehouse, to_location_id=cloud[buyer.pk], sku=sku, quantity=qty,
-                               reason=StockReason.ORDER_FILL, order_line=line, created_at=completed_at,
-                               note=order.number))
+        moves.append(
+            StockMove(
+                from_location=warehouse,
+                to_location_id=cloud[buyer.pk],
+                sku=sku,
+                quantity=qty,
+                reason=StockReason.ORDER_FILL,
+                order_line=line,
+                created_at=completed_at,
+                note=order.number,
+            )
+        )
         held[cloud[buyer.pk]] = held.get(cloud[buyer.pk], 0) + qty
     StockMove.objects.bulk_create(moves, batch_size=5000)
     StockLevel.objects.bulk_create(
         [StockLevel(location=warehouse, sku=sku, quantity=received - filled)]
-        + [StockLevel(location_id=loc, sku=sku, quantity=qty) for loc, qty in held.items()], batch_size=5000)
+        + [StockLevel(location_id=loc, sku=sku, quantity=qty) for loc, qty in held.items()],
+        batch_size=5000,
+    )
 
 
 def _applications(rng: random.Random, levels: dict[str, Level]) -> None:
-    inviters = list(Agent.objects.filter(user__phone__in=[LOGIN_PHONE.format(rank=r) for r in range(1, 6)])
-                    .select_related("level"))
+    inviters = list(
+        Agent.objects.filter(user__phone__in=[LOGIN_PHONE.format(rank=r) for r in range(1, 6)]).select_related("level")
+    )
     from weishang.channel.services import application_submit
 
     for i, inviter in enumerate(inviters):
         lower = [lvl for lvl in levels.values() if lvl.rank >= inviter.level.rank][-1]
-        application_submit(invite_code=inviter.invite_code, phone=f"1370000{i:04d}", real_name=_name(rng),
-                           level_code=lower.code, password=AGENT_PASSWORD)
+        application_submit(
+            invite_code=inviter.invite_code,
+            phone=f"1370000{i:04d}",
+            real_name=_name(rng),
+            level_code=lower.code,
+            password=AGENT_PASSWORD,
+        )
 
 
 @transaction.atomic
@@ -285,9 +380,12 @@ def _plan_and_rewards(now) -> None:
     version = plan_upload(text=PLAN_FILE.read_text(encoding="utf-8"), filename=PLAN_FILE.name)
     if not version.is_activated:
         owner = get_user_model().objects.filter(username="owner").first()
-        plan_activate(version=version, by=owner, active_from=now - timedelta(days=120),
-                      acknowledgement="演示品牌老板：保留云仓上级发货（CN-LOCK），已评估风险；"
-                                      "改为 supply: company 即可消除。")
+        plan_activate(
+            version=version,
+            by=owner,
+            active_from=now - timedelta(days=120),
+            acknowledgement="演示品牌老板：保留云仓上级发货（CN-LOCK），已评估风险；改为 supply: company 即可消除。",
+        )
     _retail_history(now)
     month = timezone.localdate(now - timedelta(days=100)).replace(day=1)
     this_month = timezone.localdate(now).replace(day=1)
@@ -306,41 +404,94 @@ def _retail_history(now) -> None:
     price = {lp.level_id: lp.price for lp in LevelPrice.objects.filter(sku=sku)}
     warehouse, supplier = location_singleton(LocationKind.WAREHOUSE), location_singleton(LocationKind.SUPPLIER)
     customer_place = location_singleton(LocationKind.CUSTOMER)
-    logins = list(Agent.objects.filter(user__phone__in=[LOGIN_PHONE.format(rank=r) for r in range(1, 4)])
-                  .select_related("level"))
+    logins = list(
+        Agent.objects.filter(user__phone__in=[LOGIN_PHONE.format(rank=r) for r in range(1, 4)]).select_related("level")
+    )
     first_of_month = timezone.localtime(now).replace(day=1, hour=10, minute=0, second=0, microsecond=0)
     moves, n = [], 0
     for agent in logins:
-        cloud = Location.objects.get_or_create(kind=LocationKind.CLOUD, agent=agent, defaults={
-            "code": f"cloud-{agent.pk}", "name": f"{agent.real_name} 云仓"})[0]
+        cloud = Location.objects.get_or_create(
+            kind=LocationKind.CLOUD,
+            agent=agent,
+            defaults={"code": f"cloud-{agent.pk}", "name": f"{agent.real_name} 云仓"},
+        )[0]
         for months_ago in (3, 2, 1):
             start = (first_of_month - timedelta(days=28 * months_ago)).replace(day=1)
             n += 1
             restock = Order.objects.create(
-                number=f"DR{agent.pk:06d}{n:04d}", kind=OrderKind.RESTOCK, buyer=agent, supply_mode=SupplyMode.CLOUD,
-                status=OrderStatus.COMPLETED, total=price[agent.level_id] * 70, created_at=start,
-                submitted_at=start, paid_at=start, completed_at=start)
-            line = OrderLine.objects.create(order=restock, sku=sku, quantity=70, unit_price=price[agent.level_id],
-                                            line_total=restock.total)
-            moves += [StockMove(from_location=supplier, to_location=warehouse, sku=sku, quantity=70,
-                                reason=StockReason.RECEIPT, created_at=start, note="演示数据"),
-                      StockMove(from_location=warehouse, to_location=cloud, sku=sku, quantity=70,
-                                reason=StockReason.ORDER_FILL, order_line=line, created_at=start, note=restock.number)]
+                number=f"DR{agent.pk:06d}{n:04d}",
+                kind=OrderKind.RESTOCK,
+                buyer=agent,
+                supply_mode=SupplyMode.CLOUD,
+                status=OrderStatus.COMPLETED,
+                total=price[agent.level_id] * 70,
+                created_at=start,
+                submitted_at=start,
+                paid_at=start,
+                completed_at=start,
+            )
+            line = OrderLine.objects.create(
+                order=restock, sku=sku, quantity=70, unit_price=price[agent.level_id], line_total=restock.total
+            )
+            moves += [
+                StockMove(
+                    from_location=supplier,
+                    to_location=warehouse,
+                    sku=sku,
+                    quantity=70,
+                    reason=StockReason.RECEIPT,
+                    created_at=start,
+                    note="演示数据",
+                ),
+                StockMove(
+                    from_location=warehouse,
+                    to_location=cloud,
+                    sku=sku,
+                    quantity=70,
+                    reason=StockReason.ORDER_FILL,
+                    order_line=line,
+                    created_at=start,
+                    note=restock.number,
+                ),
+            ]
             for k in range(7):
                 when = start + timedelta(days=2 + 3 * k)
                 customer, _created = Customer.objects.get_or_create(
                     phone=f"1370{agent.pk % 1000:03d}{months_ago}{k:03d}",
-                    defaults={"name": f"顾客{k + 1}", "bound_agent": agent, "bound_at": when})
+                    defaults={"name": f"顾客{k + 1}", "bound_agent": agent, "bound_at": when},
+                )
                 sale = Order.objects.create(
-                    number=f"DS{agent.pk:06d}{n:04d}{k}", kind=OrderKind.RETAIL, seller=agent, customer=customer,
+                    number=f"DS{agent.pk:06d}{n:04d}{k}",
+                    kind=OrderKind.RETAIL,
+                    seller=agent,
+                    customer=customer,
                     bound_agent=customer.bound_agent,
-                    supply_mode=SupplyMode.CLOUD, status=OrderStatus.COMPLETED, total=sku.retail_price * 10,
-                    ship_name=customer.name, ship_phone=customer.phone, ship_address="上海市徐汇区",
-                    created_at=when, submitted_at=when, paid_at=when, completed_at=when + timedelta(days=2))
-                line = OrderLine.objects.create(order=sale, sku=sku, quantity=10, unit_price=sku.retail_price,
-                                                line_total=sale.total)
-                moves.append(StockMove(from_location=cloud, to_location=customer_place, sku=sku, quantity=10,
-                                       reason=StockReason.RETAIL, order_line=line, created_at=when, note=sale.number))
+                    supply_mode=SupplyMode.CLOUD,
+                    status=OrderStatus.COMPLETED,
+                    total=sku.retail_price * 10,
+                    ship_name=customer.name,
+                    ship_phone=customer.phone,
+                    ship_address="上海市徐汇区",
+                    created_at=when,
+                    submitted_at=when,
+                    paid_at=when,
+                    completed_at=when + timedelta(days=2),
+                )
+                line = OrderLine.objects.create(
+                    order=sale, sku=sku, quantity=10, unit_price=sku.retail_price, line_total=sale.total
+                )
+                moves.append(
+                    StockMove(
+                        from_location=cloud,
+                        to_location=customer_place,
+                        sku=sku,
+                        quantity=10,
+                        reason=StockReason.RETAIL,
+                        order_line=line,
+                        created_at=when,
+                        note=sale.number,
+                    )
+                )
     StockMove.objects.bulk_create(moves)  # in and out again: the cached stock levels do not change
 
 
@@ -353,29 +504,58 @@ def _payment_history() -> None:
     from weishang.ledger.services import account_for
     from weishang.trade.models import VOLUME_KINDS, Payment, PaymentMethod, PaymentStatus
 
-    orders = list(Order.objects.filter(seller__isnull=True, kind__in=VOLUME_KINDS, paid_at__isnull=False,
-                                       payments__isnull=True).order_by("paid_at", "pk"))
+    orders = list(
+        Order.objects.filter(
+            seller__isnull=True, kind__in=VOLUME_KINDS, paid_at__isnull=False, payments__isnull=True
+        ).order_by("paid_at", "pk")
+    )
     if not orders:
         return
     finance = get_user_model().objects.filter(username="finance").first()
     payments = Payment.objects.bulk_create(
-        [Payment(  # type: ignore[misc]  # paid_at__isnull=False: never None
-            order=o, method=PaymentMethod.TRANSFER, amount=o.total, status=PaymentStatus.CONFIRMED,
-            reference=f"演示转账 {o.number}", created_at=o.paid_at, decided_by=finance, decided_at=o.paid_at)
-         for o in orders], batch_size=5000)
+        [
+            Payment(  # type: ignore[misc]  # paid_at__isnull=False: never None
+                order=o,
+                method=PaymentMethod.TRANSFER,
+                amount=o.total,
+                status=PaymentStatus.CONFIRMED,
+                reference=f"演示转账 {o.number}",
+                created_at=o.paid_at,
+                decided_by=finance,
+                decided_at=o.paid_at,
+            )
+            for o in orders
+        ],
+        batch_size=5000,
+    )
     cash = account_for(owner=None, purpose=Purpose.BRAND_CASH)
     sales = account_for(owner=None, purpose=Purpose.BRAND_SALES)
     entries = JournalEntry.objects.bulk_create(
-        [JournalEntry(  # type: ignore[misc]  # paid_at__isnull=False: never None
-            number=f"JH{timezone.localtime(o.paid_at):%Y%m%d}{i:07d}", kind="order_payment", memo="订单付款",
-            reference=f"order:{o.number}", idempotency_key=f"payment:{p.pk}", created_at=o.paid_at,
-            created_by=finance)
-         for i, (o, p) in enumerate(zip(orders, payments, strict=True))], batch_size=5000)
+        [
+            JournalEntry(  # type: ignore[misc]  # paid_at__isnull=False: never None
+                number=f"JH{timezone.localtime(o.paid_at):%Y%m%d}{i:07d}",
+                kind="order_payment",
+                memo="订单付款",
+                reference=f"order:{o.number}",
+                idempotency_key=f"payment:{p.pk}",
+                created_at=o.paid_at,
+                created_by=finance,
+            )
+            for i, (o, p) in enumerate(zip(orders, payments, strict=True))
+        ],
+        batch_size=5000,
+    )
     JournalLine.objects.bulk_create(
-        [line for e, o in zip(entries, orders, strict=True)
-         for line in (JournalLine(entry=e, account=cash, amount=o.total), JournalLine(entry=e, account=sales,
-                                                                                      amount=-o.total))],
-        batch_size=5000)
+        [
+            line
+            for e, o in zip(entries, orders, strict=True)
+            for line in (
+                JournalLine(entry=e, account=cash, amount=o.total),
+                JournalLine(entry=e, account=sales, amount=-o.total),
+            )
+        ],
+        batch_size=5000,
+    )
     total = sum(o.total for o in orders)
     Account.objects.filter(pk__in=[cash.pk, sales.pk]).update(balance=models.F("balance") + total)
 
@@ -394,16 +574,24 @@ def _live_order() -> None:
     vip = Agent.objects.filter(user__phone=LOGIN_PHONE.format(rank=5)).select_related("level").first()
     if vip is None or vip.supplier_id is None:
         return
-    recruit = agent_create(phone="13800000006", real_name="新特约陈静", level=vip.level, referrer=vip,
-                           password=AGENT_PASSWORD, entry_paid=True, reason="演示数据")
+    recruit = agent_create(
+        phone="13800000006",
+        real_name="新特约陈静",
+        level=vip.level,
+        referrer=vip,
+        password=AGENT_PASSWORD,
+        entry_paid=True,
+        reason="演示数据",
+    )
     order = trade.order_submit(buyer=recruit, lines=[("GLOW-30ML", 5)], by=recruit.user)
     assert order.seller is not None  # vip, the recruit's supplier, sells the entry order
     seller_user = order.seller.user
     trade.order_approve(order=order, by=seller_user)
     pay(order)
     trade.order_fill(order=order, by=seller_user)
-    sale = trade.retail_order_submit(seller=vip, name="王女士", phone="13912345678",
-                                     address="上海市徐汇区漕溪北路 1 号", lines=[("GLOW-30ML", 2)])
+    sale = trade.retail_order_submit(
+        seller=vip, name="王女士", phone="13912345678", address="上海市徐汇区漕溪北路 1 号", lines=[("GLOW-30ML", 2)]
+    )
     pay(sale)
     trade.order_fill(order=sale, by=vip.user)
     trade.order_mark_delivered(order=sale, by=vip.user)
@@ -427,17 +615,37 @@ def _receiving_accounts() -> None:
 
     owner = get_user_model().objects.filter(username="owner").first()
     if owner is not None:
-        trade.receiving_account_save(by=owner, agent=None, data={
-            "kind": "bank", "holder": f"{BRAND_NAME}（演示）", "bank": "招商银行上海分行营业部",
-            "account_number": "6214 8302 0000 8888", "note": "转账请备注订单号"})
-    for agent in Agent.objects.filter(user__phone__in=[LOGIN_PHONE.format(rank=r) for r in range(1, 6)]) \
-            .select_related("user"):
-        trade.receiving_account_save(by=agent.user, agent=agent, qr_image=_qr_png(f"wxp://demo/{agent.pk}"),
-                                     data={"kind": "wechat", "holder": agent.real_name, "note": "微信扫码付款"})
+        trade.receiving_account_save(
+            by=owner,
+            agent=None,
+            data={
+                "kind": "bank",
+                "holder": f"{BRAND_NAME}（演示）",
+                "bank": "招商银行上海分行营业部",
+                "account_number": "6214 8302 0000 8888",
+                "note": "转账请备注订单号",
+            },
+        )
+    for agent in Agent.objects.filter(user__phone__in=[LOGIN_PHONE.format(rank=r) for r in range(1, 6)]).select_related(
+        "user"
+    ):
+        trade.receiving_account_save(
+            by=agent.user,
+            agent=agent,
+            qr_image=_qr_png(f"wxp://demo/{agent.pk}"),
+            data={"kind": "wechat", "holder": agent.real_name, "note": "微信扫码付款"},
+        )
         if agent.user.phone == LOGIN_PHONE.format(rank=4):
-            trade.receiving_account_save(by=agent.user, agent=agent, data={
-                "kind": "bank", "holder": agent.real_name, "bank": "中国工商银行杭州分行",
-                "account_number": "6222 0212 0000 4444"})
+            trade.receiving_account_save(
+                by=agent.user,
+                agent=agent,
+                data={
+                    "kind": "bank",
+                    "holder": agent.real_name,
+                    "bank": "中国工商银行杭州分行",
+                    "account_number": "6222 0212 0000 4444",
+                },
+            )
 
 
 def pending_applications() -> int:

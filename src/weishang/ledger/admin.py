@@ -34,8 +34,13 @@ from weishang.ledger.models import (
 )
 
 W = WithdrawalStatus
-WITHDRAWAL_LABELS = {W.REQUESTED: "warning", W.APPROVED: "info", W.PAID: "success", W.REJECTED: "danger",
-                     W.FAILED: "danger"}
+WITHDRAWAL_LABELS = {
+    W.REQUESTED: "warning",
+    W.APPROVED: "info",
+    W.PAID: "success",
+    W.REJECTED: "danger",
+    W.FAILED: "danger",
+}
 STATEMENT_ROWS = 50
 
 
@@ -54,6 +59,7 @@ CONSOLE_PERMS: dict[str, tuple[str, ...]] = {
 
 
 # --- accounts -------------------------------------------------------------------------------
+
 
 @admin.register(Account)
 class AccountAdmin(kit.ReadOnlyAdmin):
@@ -83,19 +89,35 @@ class AccountAdmin(kit.ReadOnlyAdmin):
         if not rows:
             return "—"
         body = format_html_join(
-            "", '<tr><td class="pr-4">{}</td><td class="pr-4">{}</td><td class="pr-4">{}</td>'
-                '<td class="pr-4 text-right">{}</td><td class="text-right">{}</td></tr>',
-            ((f"{r.created_at:%Y-%m-%d %H:%M}", _link(reverse("admin:ledger_journalentry_change", args=[r.entry_id]),
-                                                      r.number), r.memo, f"{r.change:+}", r.balance)
-             for r in reversed(rows)))
-        head = format_html('<tr><th class="pr-4 text-left">{}</th><th class="pr-4 text-left">{}</th>'
-                           '<th class="pr-4 text-left">{}</th><th class="pr-4 text-right">{}</th>'
-                           '<th class="text-right">{}</th></tr>', gettext("posted"), gettext("entry"),
-                           gettext("memo"), gettext("change"), gettext("balance"))
+            "",
+            '<tr><td class="pr-4">{}</td><td class="pr-4">{}</td><td class="pr-4">{}</td>'
+            '<td class="pr-4 text-right">{}</td><td class="text-right">{}</td></tr>',
+            (
+                (
+                    f"{r.created_at:%Y-%m-%d %H:%M}",
+                    _link(reverse("admin:ledger_journalentry_change", args=[r.entry_id]), r.number),
+                    r.memo,
+                    f"{r.change:+}",
+                    r.balance,
+                )
+                for r in reversed(rows)
+            ),
+        )
+        head = format_html(
+            '<tr><th class="pr-4 text-left">{}</th><th class="pr-4 text-left">{}</th>'
+            '<th class="pr-4 text-left">{}</th><th class="pr-4 text-right">{}</th>'
+            '<th class="text-right">{}</th></tr>',
+            gettext("posted"),
+            gettext("entry"),
+            gettext("memo"),
+            gettext("change"),
+            gettext("balance"),
+        )
         return format_html('<table class="text-sm">{}{}</table>', head, body)
 
 
 # --- journal --------------------------------------------------------------------------------
+
 
 class JournalLineInline(kit.ReadOnlyInline):
     model = JournalLine
@@ -118,15 +140,23 @@ class JournalEntryAdmin(kit.ReadOnlyAdmin):
     search_fields = ("number", "reference", "memo", "idempotency_key")
     list_select_related = ("reverses", "created_by")
     ordering = ("-pk",)
-    fields = ("number", "created_at", "created_by", "kind", "memo", "reference", "idempotency_key",
-              "reverses_link", "reversed_by_link")
+    fields = (
+        "number",
+        "created_at",
+        "created_by",
+        "kind",
+        "memo",
+        "reference",
+        "idempotency_key",
+        "reverses_link",
+        "reversed_by_link",
+    )
     readonly_fields = fields
     inlines = [JournalLineInline]
     actions_list = ["verify_ledger"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(
-            debits=Sum("lines__amount", filter=Q(lines__amount__gt=0)))
+        return super().get_queryset(request).annotate(debits=Sum("lines__amount", filter=Q(lines__amount__gt=0)))
 
     def lookup_allowed(self, lookup, value, request=None):
         return lookup == "lines__account" or super().lookup_allowed(lookup, value, request)
@@ -167,6 +197,7 @@ class JournalEntryAdmin(kit.ReadOnlyAdmin):
 
 # --- withdrawals ----------------------------------------------------------------------------
 
+
 class PaidForm(forms.Form):
     reference = kit.text_field(_("Transfer reference"), required=True, max_length=64)
     note = kit.text_field(_("Note"), required=False, max_length=300)
@@ -174,24 +205,42 @@ class PaidForm(forms.Form):
 
 WITHDRAWAL_STEPS: dict[str, kit.Step] = {
     "approve": kit.Step(
-        label=_("Approve"), perm="withdrawal_decide", statuses=(W.REQUESTED,), form=kit.OptionalNoteForm,
+        label=_("Approve"),
+        perm="withdrawal_decide",
+        statuses=(W.REQUESTED,),
+        form=kit.OptionalNoteForm,
         run=lambda w, u, d: services.withdrawal_approve(withdrawal=w, by=u, note=d["note"]),
-        done=_("Withdrawal %(number)s approved; pay it, then mark it paid."), icon="check"),
+        done=_("Withdrawal %(number)s approved; pay it, then mark it paid."),
+        icon="check",
+    ),
     "reject": kit.Step(
-        label=_("Reject"), perm="withdrawal_decide", statuses=(W.REQUESTED,), form=kit.RequiredNoteForm,
+        label=_("Reject"),
+        perm="withdrawal_decide",
+        statuses=(W.REQUESTED,),
+        form=kit.RequiredNoteForm,
         run=lambda w, u, d: services.withdrawal_reject(withdrawal=w, by=u, note=d["note"]),
         done=_("Withdrawal %(number)s rejected; the money is back in the agent's available rewards."),
-        icon="block"),
+        icon="block",
+    ),
     "mark_paid": kit.Step(
-        label=_("Mark paid"), perm="withdrawal_decide", statuses=(W.APPROVED,), form=PaidForm,
-        run=lambda w, u, d: services.withdrawal_mark_paid(withdrawal=w, by=u, reference=d["reference"],
-                                                          note=d["note"]),
-        done=_("Withdrawal %(number)s paid."), url_path="paid", icon="payments"),
+        label=_("Mark paid"),
+        perm="withdrawal_decide",
+        statuses=(W.APPROVED,),
+        form=PaidForm,
+        run=lambda w, u, d: services.withdrawal_mark_paid(withdrawal=w, by=u, reference=d["reference"], note=d["note"]),
+        done=_("Withdrawal %(number)s paid."),
+        url_path="paid",
+        icon="payments",
+    ),
     "fail": kit.Step(
-        label=_("Payout failed"), perm="withdrawal_decide", statuses=(W.APPROVED,), form=kit.RequiredNoteForm,
+        label=_("Payout failed"),
+        perm="withdrawal_decide",
+        statuses=(W.APPROVED,),
+        form=kit.RequiredNoteForm,
         run=lambda w, u, d: services.withdrawal_fail(withdrawal=w, by=u, note=d["note"]),
         done=_("Withdrawal %(number)s marked failed; the money is back in the agent's available rewards."),
-        icon="error"),
+        icon="error",
+    ),
 }
 
 
@@ -206,15 +255,38 @@ class WithdrawalAdmin(HistoryAdmin, ExportMixin, kit.StepPages, kit.ReadOnlyAdmi
     resource_classes = [WithdrawalResource]
     export_name = "withdrawals"
     list_per_page = 50  # unfold renders every cell through templates: 50 rows answer in half the time of 100
-    list_display = ("number", "created_at", "agent_display", "amount", "fee", "net", "method", "account_display",
-                    "status_label")
+    list_display = (
+        "number",
+        "created_at",
+        "agent_display",
+        "amount",
+        "fee",
+        "net",
+        "method",
+        "account_display",
+        "status_label",
+    )
     list_filter = ("status", "method")
     search_fields = ("number", "agent__real_name", "agent__user__phone", "payout_reference")
     list_select_related = ("agent__user",)
     ordering = ("-pk",)
-    fields = ("number", "status_display", "agent_display", "amount", "fee_rate", "fee", "net", "method",
-              "account_name", "account_display", "bank_name", "note", "payout_reference", "created_at",
-              "entries")
+    fields = (
+        "number",
+        "status_display",
+        "agent_display",
+        "amount",
+        "fee_rate",
+        "fee",
+        "net",
+        "method",
+        "account_name",
+        "account_display",
+        "bank_name",
+        "note",
+        "payout_reference",
+        "created_at",
+        "entries",
+    )
     readonly_fields = fields
     inlines = [WithdrawalTransitionInline]
     actions = ["approve_selected"]
@@ -243,8 +315,11 @@ class WithdrawalAdmin(HistoryAdmin, ExportMixin, kit.StepPages, kit.ReadOnlyAdmi
 
     @admin.display(description=_("journal entries"))
     def entries(self, obj):
-        links = [_link(reverse("admin:ledger_journalentry_change", args=[e.pk]), e.number)
-                 for e in (obj.hold_entry, obj.release_entry, obj.payout_entry) if e is not None]
+        links = [
+            _link(reverse("admin:ledger_journalentry_change", args=[e.pk]), e.number)
+            for e in (obj.hold_entry, obj.release_entry, obj.payout_entry)
+            if e is not None
+        ]
         return format_html_join(" · ", "{}", ((link,) for link in links))
 
     @admin.action(description=_("Approve selected withdrawals"), permissions=["withdrawal_decide"])
@@ -254,13 +329,23 @@ class WithdrawalAdmin(HistoryAdmin, ExportMixin, kit.StepPages, kit.ReadOnlyAdmi
         outcome = bulk.run_each(
             queryset.select_related("agent").order_by("pk"),
             lambda w: services.withdrawal_approve(withdrawal=w, by=request.user),
-            name=lambda w: f"{w.number} {w.agent.real_name} ¥{w.amount}")
-        bulk.report(request, outcome,
-                    done=lambda n: ngettext("%(n)d withdrawal approved; pay them, then mark them paid.",
-                                            "%(n)d withdrawals approved; pay them, then mark them paid.", n)
-                    % {"n": n},
-                    failed=lambda n: ngettext("%(n)d withdrawal was not approved:",
-                                              "%(n)d withdrawals were not approved:", n) % {"n": n})
+            name=lambda w: f"{w.number} {w.agent.real_name} ¥{w.amount}",
+        )
+        bulk.report(
+            request,
+            outcome,
+            done=lambda n: (
+                ngettext(
+                    "%(n)d withdrawal approved; pay them, then mark them paid.",
+                    "%(n)d withdrawals approved; pay them, then mark them paid.",
+                    n,
+                )
+                % {"n": n}
+            ),
+            failed=lambda n: (
+                ngettext("%(n)d withdrawal was not approved:", "%(n)d withdrawals were not approved:", n) % {"n": n}
+            ),
+        )
 
     def step_context(self, request, obj, name):
         return {"withdrawal": obj}

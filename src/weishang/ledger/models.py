@@ -73,8 +73,9 @@ class Purpose(models.TextChoices):
 
 
 P = Purpose
-AGENT_PURPOSES = frozenset({P.AGENT_WALLET, P.AGENT_REWARDS_FROZEN, P.AGENT_REWARDS_AVAILABLE, P.AGENT_DEPOSIT,
-                            P.PAYOUTS_IN_TRANSIT})
+AGENT_PURPOSES = frozenset(
+    {P.AGENT_WALLET, P.AGENT_REWARDS_FROZEN, P.AGENT_REWARDS_AVAILABLE, P.AGENT_DEPOSIT, P.PAYOUTS_IN_TRANSIT}
+)
 BRAND_PURPOSES = frozenset(set(P) - AGENT_PURPOSES)
 # +1: the balance grows with debits (assets, expenses); −1: it grows with credits (what is owed, income).
 NORMAL: dict[str, int] = {p: CREDIT for p in P} | {P.BRAND_CASH: DEBIT, P.BRAND_REWARD_EXPENSE: DEBIT}
@@ -127,8 +128,16 @@ class Account(models.Model):
     by ``ledger.services.journal_post`` with an F() expression, and checked by ``ledger verify``.
     """
 
-    owner = models.ForeignKey(Agent, on_delete=models.PROTECT, null=True, blank=True, related_name="accounts",
-                              verbose_name=_("owner"), help_text=_("Empty = the brand."), db_index=False)
+    owner = models.ForeignKey(
+        Agent,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accounts",
+        verbose_name=_("owner"),
+        help_text=_("Empty = the brand."),
+        db_index=False,
+    )
     purpose = models.CharField(_("purpose"), max_length=32, choices=Purpose.choices)
     balance = _money(_("balance"), default=ZERO)
     created_at = models.DateTimeField(_("opened"), default=clock.now)
@@ -138,14 +147,17 @@ class Account(models.Model):
         verbose_name = _("account")
         verbose_name_plural = _("accounts")
         constraints = [
-            models.UniqueConstraint(fields=["owner", "purpose"], condition=Q(owner__isnull=False),
-                                    name="account_one_per_agent_purpose"),
-            models.UniqueConstraint(fields=["purpose"], condition=Q(owner__isnull=True),
-                                    name="account_one_per_brand_purpose"),
+            models.UniqueConstraint(
+                fields=["owner", "purpose"], condition=Q(owner__isnull=False), name="account_one_per_agent_purpose"
+            ),
+            models.UniqueConstraint(
+                fields=["purpose"], condition=Q(owner__isnull=True), name="account_one_per_brand_purpose"
+            ),
             models.CheckConstraint(
                 condition=Q(owner__isnull=False, purpose__in=sorted(AGENT_PURPOSES))
                 | Q(owner__isnull=True, purpose__in=sorted(BRAND_PURPOSES)),
-                name="account_owner_matches_purpose"),
+                name="account_owner_matches_purpose",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -175,17 +187,33 @@ class JournalEntry(Immutable):
     """One posting: lines that sum to zero, who, when, why. Never changed; reversed at most once."""
 
     number = models.CharField(_("number"), max_length=24, unique=True)
-    kind = models.CharField(_("kind"), max_length=40, blank=True,
-                            help_text=_("What posted it, e.g. withdrawal.hold, reward.accrue, reversal."))
+    kind = models.CharField(
+        _("kind"),
+        max_length=40,
+        blank=True,
+        help_text=_("What posted it, e.g. withdrawal.hold, reward.accrue, reversal."),
+    )
     memo = models.CharField(_("memo"), max_length=200, blank=True)
-    reference = models.CharField(_("reference"), max_length=100, blank=True, db_index=True,
-                                 help_text=_("What it is about, e.g. order:R2026…, withdrawal:W2026…, reward:42."))
+    reference = models.CharField(
+        _("reference"),
+        max_length=100,
+        blank=True,
+        db_index=True,
+        help_text=_("What it is about, e.g. order:R2026…, withdrawal:W2026…, reward:42."),
+    )
     idempotency_key = models.CharField(_("idempotency key"), max_length=100, null=True, blank=True, unique=True)
-    reverses = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="reversed_by", verbose_name=_("reverses"))
+    reverses = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by", verbose_name=_("reverses")
+    )
     created_at = models.DateTimeField(_("posted"), default=clock.now)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="+", verbose_name=_("posted by"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("posted by"),
+    )
 
     class Meta:
         ordering = ["-pk"]
@@ -200,10 +228,12 @@ class JournalEntry(Immutable):
 class JournalLine(Immutable):
     """One side of an entry: ``amount`` > 0 debits ``account``, < 0 credits it; never zero."""
 
-    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines",
-                              verbose_name=_("journal entry"))
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lines",
-                                verbose_name=_("account"), db_index=False)
+    entry = models.ForeignKey(
+        JournalEntry, on_delete=models.PROTECT, related_name="lines", verbose_name=_("journal entry")
+    )
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="lines", verbose_name=_("account"), db_index=False
+    )
     amount = _money(_("amount"), help_text=_("Debit positive, credit negative."))
 
     class Meta:
@@ -218,6 +248,7 @@ class JournalLine(Immutable):
 
 
 # --- withdrawals (提现) -----------------------------------------------------------------------
+
 
 class WithdrawalMethod(models.TextChoices):
     WECHAT = "wechat", _("WeChat (微信)")
@@ -264,19 +295,27 @@ class Withdrawal(models.Model):
     net = _money(_("paid out"), help_text=_("amount − fee: what the agent receives."))
     method = models.CharField(_("method"), max_length=10, choices=WithdrawalMethod.choices)
     account_name = models.CharField(_("account holder"), max_length=50)
-    account_no = models.CharField(_("account"), max_length=40,
-                                  help_text=_("Card number, Alipay account or WeChat ID."))
+    account_no = models.CharField(_("account"), max_length=40, help_text=_("Card number, Alipay account or WeChat ID."))
     bank_name = models.CharField(_("bank"), max_length=50, blank=True)
     status = FSMField(_("status"), max_length=10, choices=WithdrawalStatus.choices, default=W.REQUESTED)
     note = models.CharField(_("note"), max_length=300, blank=True)
-    payout_reference = models.CharField(_("payout reference"), max_length=64, null=True, blank=True, unique=True,
-                                        help_text=_("The bank or WeChat transfer id; one payout, one withdrawal."))
-    hold_entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="+",
-                                      verbose_name=_("hold entry"))
-    release_entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, null=True, blank=True,
-                                         related_name="+", verbose_name=_("release entry"))
-    payout_entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, null=True, blank=True,
-                                        related_name="+", verbose_name=_("payout entry"))
+    payout_reference = models.CharField(
+        _("payout reference"),
+        max_length=64,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text=_("The bank or WeChat transfer id; one payout, one withdrawal."),
+    )
+    hold_entry = models.OneToOneField(
+        JournalEntry, on_delete=models.PROTECT, related_name="+", verbose_name=_("hold entry")
+    )
+    release_entry = models.OneToOneField(
+        JournalEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("release entry")
+    )
+    payout_entry = models.OneToOneField(
+        JournalEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("payout entry")
+    )
     idempotency_key = models.CharField(max_length=64, null=True, blank=True)
     created_at = models.DateTimeField(_("requested"), default=clock.now)
     # Every change of a payout (status, reference, note) with who made it: the console's audit history.
@@ -291,8 +330,11 @@ class Withdrawal(models.Model):
             # amount = fee + net is set by withdrawal_request; not a CHECK, because SQLite adds
             # decimals as floats (0.20 + 1.81 is not 2.01 there).
             models.CheckConstraint(condition=Q(fee__gte=0) & Q(net__gt=0), name="withdrawal_fee_and_net"),
-            models.UniqueConstraint(fields=["agent", "idempotency_key"], condition=Q(idempotency_key__isnull=False),
-                                    name="withdrawal_idempotency_per_agent"),
+            models.UniqueConstraint(
+                fields=["agent", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="withdrawal_idempotency_per_agent",
+            ),
         ]
         indexes = [models.Index(fields=["status", "created_at"], name="withdrawal_status_created")]
 
@@ -327,8 +369,14 @@ class WithdrawalTransition(models.Model):
     withdrawal = models.ForeignKey(Withdrawal, on_delete=models.PROTECT, related_name="transitions")
     from_status = models.CharField(_("from"), max_length=10, choices=WithdrawalStatus.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=10, choices=WithdrawalStatus.choices)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                           related_name="+", verbose_name=_("by"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
     at = models.DateTimeField(_("when"), default=clock.now)
     note = models.CharField(_("note"), max_length=300, blank=True)
 

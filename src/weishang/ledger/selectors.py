@@ -32,8 +32,9 @@ def _sum(value) -> Decimal:
     return Decimal(value or 0).quantize(CENT)
 
 
-def account_balance(account: Account | None = None, *, owner: Agent | None = None,
-                    purpose: str | None = None) -> Decimal:
+def account_balance(
+    account: Account | None = None, *, owner: Agent | None = None, purpose: str | None = None
+) -> Decimal:
     """The cached balance on the account's normal side (¥100 in a wallet is 100). An account
     that was never opened has 0. Pass ``account`` or ``owner`` and ``purpose``."""
     if account is None:
@@ -71,18 +72,30 @@ def account_statement(account: Account, *, limit: int | None = None) -> list[Sta
     """The account's lines in posting order, each with the balance after it. With ``limit``,
     only the latest ``limit`` rows (the running balance still counts every earlier line)."""
     normal = NORMAL[account.purpose]
-    lines = (JournalLine.objects.filter(account=account).order_by("entry_id", "pk")
-             .values_list("entry_id", "entry__number", "entry__created_at", "entry__kind", "entry__memo",
-                          "entry__reference", "amount", "entry__reverses__number"))
+    lines = (
+        JournalLine.objects.filter(account=account)
+        .order_by("entry_id", "pk")
+        .values_list(
+            "entry_id",
+            "entry__number",
+            "entry__created_at",
+            "entry__kind",
+            "entry__memo",
+            "entry__reference",
+            "amount",
+            "entry__reverses__number",
+        )
+    )
     skip = 0
     opening = ZERO
     if limit is not None:
         total = lines.count()
         skip = max(total - limit, 0)
         if skip:
-            cutoff = lines[skip - 1:skip].get()[0]
-            opening = normal * _sum(JournalLine.objects.filter(account=account, entry_id__lte=cutoff)
-                                    .aggregate(s=Sum("amount"))["s"])
+            cutoff = lines[skip - 1 : skip].get()[0]
+            opening = normal * _sum(
+                JournalLine.objects.filter(account=account, entry_id__lte=cutoff).aggregate(s=Sum("amount"))["s"]
+            )
             lines = lines[skip:]
     rows, running = [], opening
     for entry_id, number, created_at, kind, memo, reference, amount, reversal_of in lines:
@@ -106,17 +119,20 @@ def entries_for(reference: str) -> QuerySet[JournalEntry]:
 
 # --- withdrawals ----------------------------------------------------------------------------
 
+
 def withdrawals_for_agent(agent: Agent) -> QuerySet[Withdrawal]:
     return Withdrawal.objects.filter(agent=agent).order_by("-pk")
 
 
 def withdrawals_waiting() -> QuerySet[Withdrawal]:
     """Finance's queue: requested (to approve or reject) and approved (to pay), oldest first."""
-    return (Withdrawal.objects.filter(status__in=OPEN_WITHDRAWAL).select_related("agent__user")
-            .order_by("created_at", "pk"))
+    return (
+        Withdrawal.objects.filter(status__in=OPEN_WITHDRAWAL).select_related("agent__user").order_by("created_at", "pk")
+    )
 
 
 # --- verify ---------------------------------------------------------------------------------
+
 
 def _label(account_id: int, names: dict[int, str]) -> str:
     return names.get(account_id, f"account {account_id}")
@@ -134,51 +150,69 @@ def ledger_verify() -> list[str]:
     accounts = list(Account.objects.select_related("owner").order_by("pk"))
     names = {a.pk: f"#{a.pk} {a}" for a in accounts}
 
-    sums = dict(JournalLine.objects.order_by().values("account").annotate(s=Sum("amount"))
-                .values_list("account", "s"))
+    sums = dict(JournalLine.objects.order_by().values("account").annotate(s=Sum("amount")).values_list("account", "s"))
     for account in accounts:
         want = NORMAL[account.purpose] * _sum(sums.get(account.pk))
         if want != account.balance:
-            problems.append(_("%(account)s: the lines add up to %(want)s, the cached balance says %(have)s")
-                            % {"account": names[account.pk], "want": want, "have": account.balance})
+            problems.append(
+                _("%(account)s: the lines add up to %(want)s, the cached balance says %(have)s")
+                % {"account": names[account.pk], "want": want, "have": account.balance}
+            )
 
     # SQLite sums decimals as floats: anything within half a fen of zero is zero (a real
     # difference is at least a fen), and the figure is checked again exactly below.
-    suspects = (JournalEntry.objects.order_by("pk").annotate(total=Sum("lines__amount"), n=Count("lines"))
-                .filter(Q(n__lt=2) | Q(total__gt=HALF_FEN) | Q(total__lt=-HALF_FEN)))
+    suspects = (
+        JournalEntry.objects.order_by("pk")
+        .annotate(total=Sum("lines__amount"), n=Count("lines"))
+        .filter(Q(n__lt=2) | Q(total__gt=HALF_FEN) | Q(total__lt=-HALF_FEN))
+    )
     for number, total, n in suspects.values_list("number", "total", "n"):
         if n < 2:
-            problems.append(_("Entry %(number)s has %(n)d line(s); an entry needs at least two")
-                            % {"number": number, "n": n})
+            problems.append(
+                _("Entry %(number)s has %(n)d line(s); an entry needs at least two") % {"number": number, "n": n}
+            )
         total = Decimal(total or 0).quantize(CENT)
         if total != 0:
-            problems.append(_("Entry %(number)s does not balance: its lines add up to %(total)s")
-                            % {"number": number, "total": total})
+            problems.append(
+                _("Entry %(number)s does not balance: its lines add up to %(total)s")
+                % {"number": number, "total": total}
+            )
 
     reversals = dict(JournalEntry.objects.filter(reverses__isnull=False).values_list("pk", "reverses"))
     if reversals:
         lines: dict[int, Counter] = defaultdict(Counter)
         involved = set(reversals) | set(reversals.values())
-        for entry_id, account_id, amount in (JournalLine.objects.filter(entry_id__in=involved)
-                                             .values_list("entry_id", "account_id", "amount")):
+        for entry_id, account_id, amount in JournalLine.objects.filter(entry_id__in=involved).values_list(
+            "entry_id", "account_id", "amount"
+        ):
             lines[entry_id][(account_id, amount)] += 1
         numbers = dict(JournalEntry.objects.filter(pk__in=involved).values_list("pk", "number"))
         for reversal, original in sorted(reversals.items()):
             mirrored = Counter({(a, -v): c for (a, v), c in lines[original].items()})
             if lines[reversal] != mirrored:
-                problems.append(_("Entry %(reversal)s does not mirror the entry it reverses, %(original)s")
-                                % {"reversal": numbers[reversal], "original": numbers[original]})
+                problems.append(
+                    _("Entry %(reversal)s does not mirror the entry it reverses, %(original)s")
+                    % {"reversal": numbers[reversal], "original": numbers[original]}
+                )
             if original in reversals:
-                problems.append(_("Entry %(reversal)s reverses a reversal (%(original)s)")
-                                % {"reversal": numbers[reversal], "original": numbers[original]})
+                problems.append(
+                    _("Entry %(reversal)s reverses a reversal (%(original)s)")
+                    % {"reversal": numbers[reversal], "original": numbers[original]}
+                )
 
     signed = sum((NORMAL[a.purpose] * a.balance for a in accounts), ZERO)
     if signed != 0:
-        problems.append(_("The cached balances do not net to zero (debits minus credits: %(signed)s)")
-                        % {"signed": signed})
+        problems.append(
+            _("The cached balances do not net to zero (debits minus credits: %(signed)s)") % {"signed": signed}
+        )
 
-    held = dict(Withdrawal.objects.filter(status__in=OPEN_WITHDRAWAL).order_by().values("agent")
-                .annotate(s=Sum("amount")).values_list("agent", "s"))
+    held = dict(
+        Withdrawal.objects.filter(status__in=OPEN_WITHDRAWAL)
+        .order_by()
+        .values("agent")
+        .annotate(s=Sum("amount"))
+        .values_list("agent", "s")
+    )
     in_transit = {a.owner_id: a for a in accounts if a.purpose == Purpose.PAYOUTS_IN_TRANSIT}
     for agent_id in sorted(set(held) | set(in_transit)):
         account = in_transit.get(agent_id)
@@ -186,8 +220,10 @@ def ledger_verify() -> list[str]:
         want = _sum(held.get(agent_id))
         if have != want:
             where = names[account.pk] if account else f"agent {agent_id}"
-            problems.append(_("%(account)s: open withdrawals total %(want)s, payouts in transit hold %(have)s")
-                            % {"account": where, "want": want, "have": have})
+            problems.append(
+                _("%(account)s: open withdrawals total %(want)s, payouts in transit hold %(have)s")
+                % {"account": where, "want": want, "have": have}
+            )
     return problems
 
 

@@ -102,6 +102,7 @@ def _new_number(prefix: str) -> str:
 
 # --- accounts -------------------------------------------------------------------------------
 
+
 def account_for(*, owner: Agent | None, purpose: str) -> Account:
     """The account of ``owner`` (an agent, or None for the brand) for ``purpose``, opened on first use.
 
@@ -110,9 +111,11 @@ def account_for(*, owner: Agent | None, purpose: str) -> Account:
     if purpose not in Purpose.values:
         raise BusinessError(_("Unknown account purpose %(purpose)r.") % {"purpose": purpose}, field="purpose")
     if (owner is None) == (purpose in AGENT_PURPOSES):
-        raise BusinessError(_("%(purpose)s is an account of %(whom)s.")
-                            % {"purpose": purpose, "whom": _("an agent") if owner is None else _("the brand")},
-                            field="purpose")
+        raise BusinessError(
+            _("%(purpose)s is an account of %(whom)s.")
+            % {"purpose": purpose, "whom": _("an agent") if owner is None else _("the brand")},
+            field="purpose",
+        )
     with transaction.atomic():
         account, _created = Account.objects.get_or_create(owner=owner, purpose=purpose)
     return account
@@ -134,11 +137,15 @@ def agent_account_ids(*, owner_ids: Iterable[int], purpose: str) -> dict[int, in
         now = connection.ops.adapt_datetimefield_value(clock.now())
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                cursor.execute(f"{insert} SELECT o, %s, %s, %s FROM unnest(%s::bigint[]) AS o ON CONFLICT DO NOTHING",
-                               [purpose, ZERO, now, missing])
+                cursor.execute(
+                    f"{insert} SELECT o, %s, %s, %s FROM unnest(%s::bigint[]) AS o ON CONFLICT DO NOTHING",
+                    [purpose, ZERO, now, missing],
+                )
             else:  # "WHERE true": SQLite's parser needs it before ON CONFLICT in INSERT … SELECT
-                cursor.execute(f"{insert} SELECT value, %s, %s, %s FROM json_each(%s) WHERE true "
-                               f"ON CONFLICT DO NOTHING", [purpose, ZERO, now, json.dumps(missing)])
+                cursor.execute(
+                    f"{insert} SELECT value, %s, %s, %s FROM json_each(%s) WHERE true ON CONFLICT DO NOTHING",
+                    [purpose, ZERO, now, json.dumps(missing)],
+                )
         found.update(_account_ids(missing, purpose))
     return found
 
@@ -149,8 +156,11 @@ def _account_ids(owner_ids: list[int], purpose: str) -> dict[int, int]:
     with connection.cursor() as cursor:
         for chunk in _chunks(owner_ids, 20000):
             where, params = _in("owner_id", chunk)
-            cursor.execute(f"SELECT {qn('owner_id')}, {qn('id')} FROM {qn(table)} WHERE {qn('purpose')} = %s "
-                           f"AND {qn('owner_id')} IS NOT NULL AND {where}", [purpose, *params])
+            cursor.execute(
+                f"SELECT {qn('owner_id')}, {qn('id')} FROM {qn(table)} WHERE {qn('purpose')} = %s "
+                f"AND {qn('owner_id')} IS NOT NULL AND {where}",
+                [purpose, *params],
+            )
             found.update(cursor.fetchall())
     return found
 
@@ -166,7 +176,7 @@ def _in(column: str, values: list[int]) -> tuple[str, list]:
 
 def _chunks(items: list, size: int):
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
 def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence]) -> None:
@@ -191,8 +201,11 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
     columns = ", ".join(qn(_column(field)) for field in found)
     table = qn(opts.db_table)
     if connection.vendor == "postgresql":
-        as_json = [(i, lambda v, encoder=field.encoder: None if v is None else json.dumps(v, cls=encoder))
-                   for i, field in enumerate(found) if isinstance(field, models.JSONField)]
+        as_json = [
+            (i, lambda v, encoder=field.encoder: None if v is None else json.dumps(v, cls=encoder))
+            for i, field in enumerate(found)
+            if isinstance(field, models.JSONField)
+        ]
         if as_json:
             rows = map(_prepare(as_json), rows)
         with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
@@ -210,18 +223,21 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
         # adapter Django registers for sqlite3 (executemany), or as JSON strings (json_each below).
     if adapt:
         rows = map(_prepare(adapt), rows)
-    long_text = any(isinstance(field, models.JSONField | models.TextField)
-                    or (isinstance(field, models.CharField) and (field.max_length or 0) > 100) for field in found)
+    long_text = any(
+        isinstance(field, models.JSONField | models.TextField)
+        or (isinstance(field, models.CharField) and (field.max_length or 0) > 100)
+        for field in found
+    )
     with connection.cursor() as cursor:
         if long_text:
-            cursor.executemany(
-                f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(found))})",
-                rows)  # type: ignore[arg-type]  # any iterable of rows works; the stubs ask for a Sequence
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(found))})", rows)  # type: ignore[arg-type]  # any iterable of rows works; the stubs ask for a Sequence
             return
         values = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(found)))
         for chunk in _batched(rows, 20000):
-            cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {values} FROM json_each(%s)",
-                           [json.dumps(chunk, default=_decimal_text)])
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT {values} FROM json_each(%s)",
+                [json.dumps(chunk, default=_decimal_text)],
+            )
 
 
 def _column(field: models.Field[Any, Any] | ForeignObjectRel) -> str:
@@ -240,6 +256,7 @@ def _decimal_text(value):
 
 def _prepare(adapt: list[tuple[int, Callable[..., Any]]]) -> Callable[[Sequence[Any]], list[Any]]:
     """A function that returns a row with the values at the given positions converted."""
+
     def prepared(row: Sequence) -> list:
         row = list(row)
         for i, function in adapt:
@@ -309,6 +326,7 @@ def lock_accounts(accounts: Iterable[Account | int]) -> dict[int, Account]:
 
 # --- posting --------------------------------------------------------------------------------
 
+
 def _clean_lines(lines: Sequence[tuple[Account | int, object]]) -> list[tuple[int, Decimal]]:
     """The lines as (account pk, exact amount), checked: at least two, none zero, summing to zero."""
     if len(lines) < 2:
@@ -324,8 +342,9 @@ def _clean_lines(lines: Sequence[tuple[Account | int, object]]) -> list[tuple[in
         clean.append((pk, value))
     total = sum((v for _a, v in clean), Decimal("0.00"))
     if total != 0:
-        raise UnbalancedEntry(_("The lines add up to %(total)s; debits and credits must be equal.")
-                              % {"total": total}, field="lines")
+        raise UnbalancedEntry(
+            _("The lines add up to %(total)s; debits and credits must be equal.") % {"total": total}, field="lines"
+        )
     return clean
 
 
@@ -356,8 +375,11 @@ def _locked_rows(pks: list[int]) -> dict[int, tuple[str, object]]:
     with connection.cursor() as cursor:
         for chunk in _chunks(pks, 20000):
             where, params = _in("id", chunk)
-            cursor.execute(f"SELECT {qn('id')}, {qn('purpose')}, {qn('balance')} FROM {qn(table)} WHERE {where} "
-                           f"ORDER BY {qn('id')}{lock}", params)
+            cursor.execute(
+                f"SELECT {qn('id')}, {qn('purpose')}, {qn('balance')} FROM {qn(table)} WHERE {where} "
+                f"ORDER BY {qn('id')}{lock}",
+                params,
+            )
             found.update((pk, (purpose, balance)) for pk, purpose, balance in cursor.fetchall())
     return found
 
@@ -370,14 +392,18 @@ def _add_to_balances(changes: list[tuple[int, Decimal]], *, floor: bool = False)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             guard = " AND a.balance >= -v.d - %s" if floor else ""
-            cursor.execute(f"UPDATE {qn(table)} AS a SET balance = a.balance + v.d "
-                           f"FROM unnest(%s::bigint[], %s::numeric[]) AS v(id, d) WHERE a.id = v.id{guard}",
-                           [[pk for pk, _d in changes], [d for _pk, d in changes], *([HALF_FEN] if floor else [])])
+            cursor.execute(
+                f"UPDATE {qn(table)} AS a SET balance = a.balance + v.d "
+                f"FROM unnest(%s::bigint[], %s::numeric[]) AS v(id, d) WHERE a.id = v.id{guard}",
+                [[pk for pk, _d in changes], [d for _pk, d in changes], *([HALF_FEN] if floor else [])],
+            )
         else:  # the SQL the ORM writes for F("balance") + d on SQLite
             guard = f" AND {qn('balance')} >= %s" if floor else ""
-            cursor.executemany(f"UPDATE {qn(table)} SET {qn('balance')} = (CAST(({qn('balance')} + (CAST(%s AS REAL)))"
-                               f" AS NUMERIC)) WHERE {qn('id')} = %s{guard}",
-                               [(d, pk, -d - HALF_FEN) if floor else (d, pk) for pk, d in changes])
+            cursor.executemany(
+                f"UPDATE {qn(table)} SET {qn('balance')} = (CAST(({qn('balance')} + (CAST(%s AS REAL)))"
+                f" AS NUMERIC)) WHERE {qn('id')} = %s{guard}",
+                [(d, pk, -d - HALF_FEN) if floor else (d, pk) for pk, d in changes],
+            )
         return cursor.rowcount
 
 
@@ -403,8 +429,9 @@ def _apply(lines: list[tuple[int, Decimal]], floors: frozenset[str]) -> None:
             # "balance >= needed", with half a fen to spare for SQLite, which stores decimals as
             # floats (0.7 + 0.1 is 0.7999…); exact on PostgreSQL, where balances are whole fen.
             if _money_value(balance) < -delta - HALF_FEN:
-                raise InsufficientBalance(account=Account.objects.get(pk=pk), balance=_money_value(balance),
-                                          change=delta)
+                raise InsufficientBalance(
+                    account=Account.objects.get(pk=pk), balance=_money_value(balance), change=delta
+                )
             guarded.append((pk, delta))
         else:
             plain.append((pk, delta))
@@ -417,9 +444,18 @@ def _apply(lines: list[tuple[int, Decimal]], floors: frozenset[str]) -> None:
 
 
 @transaction.atomic
-def journal_post(*, lines: Sequence[tuple[Account | int, object]], memo: str = "", reference: str = "", kind: str = "",
-                 by=None, idempotency_key: str | None = None, allow_negative: Iterable[str] | None = None,
-                 require_non_negative: Iterable[str] = (), _reverses: JournalEntry | None = None) -> JournalEntry:
+def journal_post(
+    *,
+    lines: Sequence[tuple[Account | int, object]],
+    memo: str = "",
+    reference: str = "",
+    kind: str = "",
+    by=None,
+    idempotency_key: str | None = None,
+    allow_negative: Iterable[str] | None = None,
+    require_non_negative: Iterable[str] = (),
+    _reverses: JournalEntry | None = None,
+) -> JournalEntry:
     """Post ``lines`` — (account, amount) pairs, debit positive, credit negative — as one entry.
     An account is an ``Account`` or its primary key.
 
@@ -440,8 +476,14 @@ def journal_post(*, lines: Sequence[tuple[Account | int, object]], memo: str = "
     try:
         with transaction.atomic():
             entry = JournalEntry.objects.create(
-                number=_new_number("J"), kind=kind[:40], memo=(memo or "")[:200], reference=(reference or "")[:100],
-                idempotency_key=idempotency_key or None, reverses=_reverses, created_by=by)
+                number=_new_number("J"),
+                kind=kind[:40],
+                memo=(memo or "")[:200],
+                reference=(reference or "")[:100],
+                idempotency_key=idempotency_key or None,
+                reverses=_reverses,
+                created_by=by,
+            )
     except IntegrityError:
         # Another transaction posted the same key (or reversed the same entry) first.
         if idempotency_key:
@@ -458,44 +500,66 @@ def journal_post(*, lines: Sequence[tuple[Account | int, object]], memo: str = "
 
 def _replayed(first: JournalEntry, clean: list[tuple[int, Decimal]]) -> JournalEntry:
     if not _same_lines(first, clean):
-        raise Conflict(_("The key %(key)s was already used for a different posting (%(number)s).")
-                       % {"key": first.idempotency_key, "number": first.number}, field="idempotency_key",
-                       code="idempotency_mismatch")
+        raise Conflict(
+            _("The key %(key)s was already used for a different posting (%(number)s).")
+            % {"key": first.idempotency_key, "number": first.number},
+            field="idempotency_key",
+            code="idempotency_mismatch",
+        )
     return first
 
 
 def _already_reversed(entry: JournalEntry) -> Conflict:
-    return Conflict(_("Entry %(number)s has already been reversed.") % {"number": entry.number},
-                    field="entry", code="already_reversed")
+    return Conflict(
+        _("Entry %(number)s has already been reversed.") % {"number": entry.number},
+        field="entry",
+        code="already_reversed",
+    )
 
 
 @transaction.atomic
-def journal_reverse(*, entry: JournalEntry, by=None, memo: str = "", kind: str = "reversal",
-                    allow_negative: Iterable[str] | None = None) -> JournalEntry:
+def journal_reverse(
+    *, entry: JournalEntry, by=None, memo: str = "", kind: str = "reversal", allow_negative: Iterable[str] | None = None
+) -> JournalEntry:
     """Post the mirror of ``entry`` (every line negated), linked to it. An entry is reversed at
     most once, and a reversal is not itself reversed (post the original again instead). The same
     balance floors apply: reversing a top-up that has been spent is refused. A withdrawal's
     entries are reversed only by its own steps (reject, payout failed), never directly."""
     if entry.kind.startswith(OWNED_KINDS):
-        raise Conflict(_("Entry %(number)s belongs to a withdrawal; reject it or mark its payout failed instead.")
-                       % {"number": entry.number}, field="entry", code="owned_entry")
+        raise Conflict(
+            _("Entry %(number)s belongs to a withdrawal; reject it or mark its payout failed instead.")
+            % {"number": entry.number},
+            field="entry",
+            code="owned_entry",
+        )
     return _reverse(entry=entry, by=by, memo=memo, kind=kind, allow_negative=allow_negative)
 
 
 def _reverse(*, entry: JournalEntry, by, memo: str, kind: str, allow_negative=None) -> JournalEntry:
     entry = JournalEntry.objects.select_for_update().get(pk=entry.pk)
     if entry.reverses_id is not None:
-        raise Conflict(_("Entry %(number)s is a reversal; post the original again instead.")
-                       % {"number": entry.number}, field="entry", code="is_reversal")
+        raise Conflict(
+            _("Entry %(number)s is a reversal; post the original again instead.") % {"number": entry.number},
+            field="entry",
+            code="is_reversal",
+        )
     if JournalEntry.objects.filter(reverses=entry).exists():
         raise _already_reversed(entry)
     lines = [(line.account, -line.amount) for line in entry.lines.select_related("account").order_by("pk")]
     memo = memo or record_text("Reversal of %(number)s") % {"number": entry.number}
-    return journal_post(lines=lines, memo=memo, reference=entry.reference, kind=kind, by=by,
-                        allow_negative=allow_negative, _reverses=entry)
+    return journal_post(
+        lines=lines,
+        memo=memo,
+        reference=entry.reference,
+        kind=kind,
+        by=by,
+        allow_negative=allow_negative,
+        _reverses=entry,
+    )
 
 
 # --- withdrawals ----------------------------------------------------------------------------
+
 
 def _require_finance(user) -> None:
     if not (getattr(user, "is_active", False) and getattr(user, "is_staff", False) and user.has_perm(WITHDRAW_PERM)):
@@ -510,8 +574,11 @@ def _require_note(note: str, message: str) -> str:
 
 
 def _locked_withdrawal(withdrawal: Withdrawal | int) -> Withdrawal:
-    return (Withdrawal.objects.select_for_update(of=("self",)).select_related("agent", "hold_entry")
-            .get(pk=getattr(withdrawal, "pk", withdrawal)))
+    return (
+        Withdrawal.objects.select_for_update(of=("self",))
+        .select_related("agent", "hold_entry")
+        .get(pk=getattr(withdrawal, "pk", withdrawal))
+    )
 
 
 def _transition(withdrawal: Withdrawal, name: str, *, by=None, note: str = "") -> None:
@@ -520,14 +587,16 @@ def _transition(withdrawal: Withdrawal, name: str, *, by=None, note: str = "") -
         raise Conflict(
             _("Withdrawal %(number)s is %(status)s; that cannot be done now.")
             % {"number": withdrawal.number, "status": withdrawal.get_status_display()},
-            field="status", code="wrong_status",
+            field="status",
+            code="wrong_status",
         )
     old = withdrawal.status
     method()
     withdrawal.note = note[:300] if note else withdrawal.note
     withdrawal.save()
-    WithdrawalTransition.objects.create(withdrawal=withdrawal, from_status=old, to_status=withdrawal.status, by=by,
-                                        note=note[:300])
+    WithdrawalTransition.objects.create(
+        withdrawal=withdrawal, from_status=old, to_status=withdrawal.status, by=by, note=note[:300]
+    )
 
 
 def _positive_money(value, field: str) -> Decimal:
@@ -556,9 +625,19 @@ def _clean_account(method: str, account_name: str, account_no: str, bank_name: s
 
 
 @transaction.atomic
-def withdrawal_request(*, agent: Agent, amount, method: str, account_name: str, account_no: str, by,
-                       fee_rate: Decimal, minimum: Decimal, bank_name: str = "",
-                       idempotency_key: str | None = None) -> Withdrawal:
+def withdrawal_request(
+    *,
+    agent: Agent,
+    amount,
+    method: str,
+    account_name: str,
+    account_no: str,
+    by,
+    fee_rate: Decimal,
+    minimum: Decimal,
+    bank_name: str = "",
+    idempotency_key: str | None = None,
+) -> Withdrawal:
     """The agent asks to be paid ``amount`` of their available rewards.
 
     The money is held at once (available → payouts in transit), so two requests can never
@@ -576,8 +655,7 @@ def withdrawal_request(*, agent: Agent, amount, method: str, account_name: str, 
     except InvalidOperation:
         raise BusinessError(_("The fee rate must be a number."), field="fee_rate") from None
     if not (fee_rate.is_finite() and 0 <= fee_rate < 1 and fee_rate == fee_rate.quantize(Decimal("0.0001"))):
-        raise BusinessError(_("The fee rate must be at least 0 and below 1 (four decimals at most)."),
-                            field="fee_rate")
+        raise BusinessError(_("The fee rate must be at least 0 and below 1 (four decimals at most)."), field="fee_rate")
     minimum = _positive_money(minimum, "minimum")
     amount = _exact(amount)
     if amount <= 0:
@@ -597,24 +675,44 @@ def withdrawal_request(*, agent: Agent, amount, method: str, account_name: str, 
         first = Withdrawal.objects.filter(agent=agent, idempotency_key=idempotency_key).first()
         if first is not None:
             if (first.amount, first.method, first.account_no) != (amount, method, account_no):
-                raise Conflict(_("This request was already sent with different details (%(number)s).")
-                               % {"number": first.number}, field="idempotency_key", code="idempotency_mismatch")
+                raise Conflict(
+                    _("This request was already sent with different details (%(number)s).") % {"number": first.number},
+                    field="idempotency_key",
+                    code="idempotency_mismatch",
+                )
             return first
     balance = locked[available.pk].balance
     if balance < amount:
-        raise Conflict(_("You have ¥%(balance)s available to withdraw; ¥%(amount)s was asked for.")
-                       % {"balance": max(balance, Decimal("0.00")), "amount": amount},
-                       field="amount", code="insufficient_funds")
+        raise Conflict(
+            _("You have ¥%(balance)s available to withdraw; ¥%(amount)s was asked for.")
+            % {"balance": max(balance, Decimal("0.00")), "amount": amount},
+            field="amount",
+            code="insufficient_funds",
+        )
     number = _new_number("W")
     # The check above reads a locked row; the guarded update below is the backstop.
-    hold = journal_post(lines=[debit(available, amount), credit(in_transit, amount)],
-                        memo=record_text("Withdrawal %(number)s requested") % {"number": number},
-                        reference=f"withdrawal:{number}", kind="withdrawal.hold", by=by,
-                        require_non_negative={P.AGENT_REWARDS_AVAILABLE})
+    hold = journal_post(
+        lines=[debit(available, amount), credit(in_transit, amount)],
+        memo=record_text("Withdrawal %(number)s requested") % {"number": number},
+        reference=f"withdrawal:{number}",
+        kind="withdrawal.hold",
+        by=by,
+        require_non_negative={P.AGENT_REWARDS_AVAILABLE},
+    )
     withdrawal = Withdrawal.objects.create(
-        number=number, agent=agent, amount=amount, fee_rate=fee_rate, fee=fee, net=net, method=method,
-        account_name=account_name, account_no=account_no, bank_name=bank_name, hold_entry=hold,
-        idempotency_key=idempotency_key or None)
+        number=number,
+        agent=agent,
+        amount=amount,
+        fee_rate=fee_rate,
+        fee=fee,
+        net=net,
+        method=method,
+        account_name=account_name,
+        account_no=account_no,
+        bank_name=bank_name,
+        hold_entry=hold,
+        idempotency_key=idempotency_key or None,
+    )
     WithdrawalTransition.objects.create(withdrawal=withdrawal, from_status="", to_status=W.REQUESTED, by=by)
     return withdrawal
 
@@ -631,8 +729,11 @@ def withdrawal_approve(*, withdrawal: Withdrawal, by, note: str = "") -> Withdra
 def _release(withdrawal: Withdrawal, *, by, note: str) -> None:
     """Reverse the hold: the amount goes back from payouts in transit to available rewards."""
     withdrawal.release_entry = _reverse(
-        entry=withdrawal.hold_entry, by=by, kind="withdrawal.release",
-        memo=record_text("Withdrawal %(number)s returned") % {"number": withdrawal.number} + f": {note}"[:150])
+        entry=withdrawal.hold_entry,
+        by=by,
+        kind="withdrawal.release",
+        memo=record_text("Withdrawal %(number)s returned") % {"number": withdrawal.number} + f": {note}"[:150],
+    )
     withdrawal.save(update_fields=["release_entry"])
 
 
@@ -671,8 +772,12 @@ def withdrawal_mark_paid(*, withdrawal: Withdrawal, by, reference: str, note: st
     withdrawal = _locked_withdrawal(withdrawal)
     used = Withdrawal.objects.filter(payout_reference=reference).exclude(pk=withdrawal.pk).first()
     if used is not None:
-        raise Conflict(_("The transfer %(reference)s already paid withdrawal %(number)s.")
-                       % {"reference": reference, "number": used.number}, field="reference", code="reference_used")
+        raise Conflict(
+            _("The transfer %(reference)s already paid withdrawal %(number)s.")
+            % {"reference": reference, "number": used.number},
+            field="reference",
+            code="reference_used",
+        )
     _transition(withdrawal, "mark_paid", by=by, note=(note or "").strip())
     in_transit = account_for(owner=withdrawal.agent, purpose=P.PAYOUTS_IN_TRANSIT)
     cash = account_for(owner=None, purpose=P.BRAND_CASH)
@@ -680,13 +785,20 @@ def withdrawal_mark_paid(*, withdrawal: Withdrawal, by, reference: str, note: st
     if withdrawal.fee:
         lines.append(credit(account_for(owner=None, purpose=P.BRAND_FEE_INCOME), withdrawal.fee))
     withdrawal.payout_entry = journal_post(
-        lines=lines, memo=record_text("Withdrawal %(number)s paid") % {"number": withdrawal.number},
-        reference=f"withdrawal:{withdrawal.number}", kind="withdrawal.payout", by=by)
+        lines=lines,
+        memo=record_text("Withdrawal %(number)s paid") % {"number": withdrawal.number},
+        reference=f"withdrawal:{withdrawal.number}",
+        kind="withdrawal.payout",
+        by=by,
+    )
     withdrawal.payout_reference = reference
     try:
         with transaction.atomic():
             withdrawal.save(update_fields=["payout_entry", "payout_reference"])
     except IntegrityError:  # the same reference, saved by a concurrent payout of another withdrawal
-        raise Conflict(_("The transfer %(reference)s already paid another withdrawal.") % {"reference": reference},
-                       field="reference", code="reference_used") from None
+        raise Conflict(
+            _("The transfer %(reference)s already paid another withdrawal.") % {"reference": reference},
+            field="reference",
+            code="reference_used",
+        ) from None
     return withdrawal

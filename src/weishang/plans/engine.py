@@ -711,9 +711,7 @@ class Engine:
             )
         return lines
 
-    def _referral_per_head(
-        self, rule: ReferralReward, ev: AgentJoined, view: HierarchyView
-    ) -> list[RewardLine | None]:
+    def _referral_per_head(self, rule: ReferralReward, ev: AgentJoined, view: HierarchyView) -> list[RewardLine | None]:
         amounts = rule.amounts or []
         supplier = view.supplier_of(ev.agent) if rule.payer == "upline" else None
         payer: Payer = supplier if supplier is not None else "company"
@@ -870,8 +868,9 @@ class Engine:
             zh=zh,
         )
 
-    def _team_volume(self, rule: TeamVolumeReward, ev: PeriodClosed, view: HierarchyView
-                     ) -> Iterator[RewardLine | None]:
+    def _team_volume(
+        self, rule: TeamVolumeReward, ev: PeriodClosed, view: HierarchyView
+    ) -> Iterator[RewardLine | None]:
         # Run once a period over every agent with a figure (100,000 and more), so the loop does only
         # what differs between agents: each agent's step is found once (an agent is looked up again as
         # its referrer's child), the text of each step is made once, each figure is formatted once for
@@ -963,8 +962,9 @@ class Engine:
                 )
             )
 
-    def _target_award(self, rule: TargetAwardReward, ev: PeriodClosed, view: HierarchyView
-                      ) -> Iterator[RewardLine | None]:
+    def _target_award(
+        self, rule: TargetAwardReward, ev: PeriodClosed, view: HierarchyView
+    ) -> Iterator[RewardLine | None]:
         totals = view.metric_totals(rule.metric, ev.start, ev.end)
         label_en, label_zh = self._labels(rule)
         period = self._period_label(ev)
@@ -1029,7 +1029,8 @@ class Engine:
         full = value * returns.refund_rate
         who = self._who(view, ev.agent)
         lots_en = f"{len(counted)} lot{'s' if len(counted) != 1 else ''}" + (
-            f"; {excluded} older lot{'s' if excluded != 1 else ''} not bought back" if excluded else "")
+            f"; {excluded} older lot{'s' if excluded != 1 else ''} not bought back" if excluded else ""
+        )
         lots_zh = f"{len(counted)} 批" + (f"，另有 {excluded} 批超期不回购" if excluded else "")
         en, zh = self._say(
             full,

@@ -212,8 +212,11 @@ def read_yaml(text: str, filename: str) -> tuple[Any, Positions]:
         ) from None
     except yaml.YAMLError as exc:
         raise PlanError(
-            [PlanIssue(filename, 1, 1, "", f"cannot read the file as YAML: {exc}", f"无法作为 YAML 读取：{exc}",
-                       "yaml")]
+            [
+                PlanIssue(
+                    filename, 1, 1, "", f"cannot read the file as YAML: {exc}", f"无法作为 YAML 读取：{exc}", "yaml"
+                )
+            ]
         ) from None
     finally:
         loader.dispose()
@@ -270,15 +273,25 @@ def parse_plan(text: str, filename: str = "<plan>") -> Plan:
     if data is None:
         issues.append(
             PlanIssue(
-                filename, 1, 1, "", "the file is empty; expected a plan: a mapping with id, version, name, kind "
-                "and levels", "文件为空；应为包含 id、version、name、kind、levels 的方案", "empty",
+                filename,
+                1,
+                1,
+                "",
+                "the file is empty; expected a plan: a mapping with id, version, name, kind and levels",
+                "文件为空；应为包含 id、version、name、kind、levels 的方案",
+                "empty",
             )
         )
     elif not isinstance(data, dict):
         issues.append(
             PlanIssue(
-                filename, 1, 1, "", f"the file holds {_describe(data)}; expected a plan: a mapping with id, version, "
-                "name, kind and levels", "文件内容不是映射；应为包含 id、version、name、kind、levels 的方案", "type",
+                filename,
+                1,
+                1,
+                "",
+                f"the file holds {_describe(data)}; expected a plan: a mapping with id, version, name, kind and levels",
+                "文件内容不是映射；应为包含 id、version、name、kind、levels 的方案",
+                "type",
             )
         )
     if issues:
@@ -500,8 +513,11 @@ def issues_for(error: ErrorDetails, data: Any, filename: str, pos: Positions) ->
             full = (*parts, *sub)
             path = format_path(full)
             line, column = pos.key_mark(full) if at == ["key"] else pos.value_mark(full)
-            out.append(PlanIssue(filename, line, column, path, f"{path}: {en}" if path else en,
-                                 f"{path}：{zh}" if path else zh, kind))
+            out.append(
+                PlanIssue(
+                    filename, line, column, path, f"{path}: {en}" if path else en, f"{path}：{zh}" if path else zh, kind
+                )
+            )
         return out
 
     path = format_path(parts)

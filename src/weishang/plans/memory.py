@@ -234,8 +234,10 @@ class InMemoryHierarchy:
         return sum((o.amount for o in orders if o.kind in PURCHASE_KINDS and self._live(o)), ZERO)
 
     def max_single_order(self, agent: int) -> Decimal:
-        return max((o.amount for o in self._by_buyer.get(agent, ()) if o.kind in PURCHASE_KINDS and self._live(o)),
-                   default=ZERO)
+        return max(
+            (o.amount for o in self._by_buyer.get(agent, ()) if o.kind in PURCHASE_KINDS and self._live(o)),
+            default=ZERO,
+        )
 
     def direct_referrals_at_level(self, agent: int, level: str) -> int:
         return sum(1 for child in self._children.get(agent, ()) if self._level.get(child) == level)

@@ -26,8 +26,9 @@ from .schema import Plan
 __all__ = ["ConditionProgress", "Progress", "RuleProgress", "format_amount", "upgrade_progress"]
 
 # Conditions counted in yuan; the others count people.
-MONEY_KEYS = frozenset({"cumulative_purchase", "single_order_amount", "team_volume", "cumulative_spend",
-                        "retail_sales"})
+MONEY_KEYS = frozenset(
+    {"cumulative_purchase", "single_order_amount", "team_volume", "cumulative_spend", "retail_sales"}
+)
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 
@@ -138,8 +139,7 @@ class Progress:
         return tuple(rule for rule in self.rules if rule.to_level != self.next_level)
 
 
-def upgrade_progress(plan: Plan, agent: int, view: HierarchyView, *,
-                     at: datetime | date | None = None) -> Progress:
+def upgrade_progress(plan: Plan, agent: int, view: HierarchyView, *, at: datetime | date | None = None) -> Progress:
     """Every upgrade rule of ``plan`` above the agent's level, each condition with its target and
     the agent's current figure. ``at`` picks the current period of team_volume conditions
     (default: today in the plan's time zone), as in ``Engine.upgrade_for``."""
@@ -161,16 +161,35 @@ def upgrade_progress(plan: Plan, agent: int, view: HierarchyView, *,
                 period = cond.value.period
                 start, end = period_bounds(period, engine.today(at))
             applicable = not (cond.key == "same_level_referrals" and plan.rank(rule.to) != current_rank - 1)
-            conditions.append(ConditionProgress(
-                path=path, key=cond.key, target=Decimal(check.required), current=Decimal(check.actual),
-                met=check.met, money=cond.key in MONEY_KEYS, applicable=applicable, period=period,
-                period_start=start, period_end=end, symbol=symbol,
-            ))
+            conditions.append(
+                ConditionProgress(
+                    path=path,
+                    key=cond.key,
+                    target=Decimal(check.required),
+                    current=Decimal(check.actual),
+                    met=check.met,
+                    money=cond.key in MONEY_KEYS,
+                    applicable=applicable,
+                    period=period,
+                    period_start=start,
+                    period_end=end,
+                    symbol=symbol,
+                )
+            )
         top_up = None
         if rule.top_up:
             top_up = max(ZERO, plan.level(rule.to).entry.amount - plan.level(current).entry.amount)
-        rules.append(RuleProgress(rule_index=index, from_level=current, to_level=rule.to, mode=rule.mode,
-                                  conditions=tuple(conditions), top_up=top_up, symbol=symbol))
+        rules.append(
+            RuleProgress(
+                rule_index=index,
+                from_level=current,
+                to_level=rule.to,
+                mode=rule.mode,
+                conditions=tuple(conditions),
+                top_up=top_up,
+                symbol=symbol,
+            )
+        )
     # Nearest level first (the highest rank number above the agent's); the file's order within a level.
     rules.sort(key=lambda r: (-plan.rank(r.to_level), r.rule_index))
     return Progress(level=current, top=current_rank == 1, rules=tuple(rules))

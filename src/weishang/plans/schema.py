@@ -376,9 +376,7 @@ class Prize(_Model):
     @model_validator(mode="after")
     def _amount_or_cost(self) -> Prize:
         if self.kind == "cash" and self.amount is None:
-            raise rule_error(
-                (("amount",), "a cash prize needs amount: yuan", "现金奖需要 amount（金额）")
-            )
+            raise rule_error((("amount",), "a cash prize needs amount: yuan", "现金奖需要 amount（金额）"))
         if self.kind != "cash" and self.cost is None:
             raise rule_error(
                 (
@@ -454,7 +452,9 @@ class Condition(_Model):
             raise rule_error(
                 (
                     (),
-                    "expected exactly one condition key (" + ", ".join(CONDITION_KEYS) + ")"
+                    "expected exactly one condition key ("
+                    + ", ".join(CONDITION_KEYS)
+                    + ")"
                     + (f", got {len(given)}: {', '.join(given)}" if given else ", got none"),
                     "每个条件应恰好写一个键：" + "、".join(CONDITION_KEYS),
                 )
@@ -533,9 +533,9 @@ class CustomerBinding(_Model):
 class Settlement(_Model):
     frozen_days: NonNegInt = Field(default=7, description="days after completion before a reward can be withdrawn")
     withdraw_min: Money = Field(default=Decimal(0), description="smallest withdrawal, yuan")
-    withdraw_fee_rate: Annotated[
-        Decimal, Field(ge=0, lt=1, allow_inf_nan=False), BeforeValidator(exact_number)
-    ] = Field(default=Decimal(0), description="share kept on each withdrawal, 0 ≤ rate < 1")
+    withdraw_fee_rate: Annotated[Decimal, Field(ge=0, lt=1, allow_inf_nan=False), BeforeValidator(exact_number)] = (
+        Field(default=Decimal(0), description="share kept on each withdrawal, 0 ≤ rate < 1")
+    )
     rounding: Literal["down", "half_up", "half_even"] = Field(
         default="down", description="how each reward line is rounded to 0.01 yuan"
     )
@@ -763,7 +763,6 @@ def _plan_issues(plan: Plan) -> Iterator[Issue]:
                 f"'{upgrade.to}' is the lowest level; nobody can upgrade to it. Expected a higher level",
                 f"“{upgrade.to}”是最低等级，无法升级到它；应为更高的等级",
             )
-
 
 
 def _price_order_issues(plan: Plan) -> Iterator[Issue]:

@@ -66,10 +66,22 @@ CONSOLE_PERMS: dict[str, tuple[str, ...]] = {
     "period_settle": ("rewards.add_settlementrun",),
 }
 MAX_PLAN_BYTES = 512 * 1024
-STATUS_LABELS = {RewardStatus.FROZEN: "warning", RewardStatus.AVAILABLE: "success", RewardStatus.CANCELLED: "danger",
-                 RewardStatus.REVERSED: "danger", RewardStatus.AWARDED: "info", RewardStatus.RECORDED: "info"}
-PLAN_STATE_LABELS = {"in_force": "success", "scheduled": "warning", "retired": "info", "draft": "info",
-                     "blocked": "danger", "activatable": "info"}
+STATUS_LABELS = {
+    RewardStatus.FROZEN: "warning",
+    RewardStatus.AVAILABLE: "success",
+    RewardStatus.CANCELLED: "danger",
+    RewardStatus.REVERSED: "danger",
+    RewardStatus.AWARDED: "info",
+    RewardStatus.RECORDED: "info",
+}
+PLAN_STATE_LABELS = {
+    "in_force": "success",
+    "scheduled": "warning",
+    "retired": "info",
+    "draft": "info",
+    "blocked": "danger",
+    "activatable": "info",
+}
 
 
 def _link(url: str, text) -> str:
@@ -84,11 +96,15 @@ def _issue_message(issue) -> str:
 
 # --- plan versions ----------------------------------------------------------------------------
 
+
 class UploadPlanForm(forms.Form):
     file = forms.FileField(label=_("Plan file (YAML)"), required=False, widget=UnfoldAdminFileFieldWidget)
-    text = forms.CharField(label=_("…or paste the plan"), required=False, strip=False,
-                           widget=UnfoldAdminTextareaWidget(attrs={"rows": 18, "spellcheck": "false",
-                                                                   "class": "font-mono"}))
+    text = forms.CharField(
+        label=_("…or paste the plan"),
+        required=False,
+        strip=False,
+        widget=UnfoldAdminTextareaWidget(attrs={"rows": 18, "spellcheck": "false", "class": "font-mono"}),
+    )
 
     def clean(self):
         cleaned = super().clean()
@@ -99,8 +115,9 @@ class UploadPlanForm(forms.Form):
             try:
                 cleaned["source"] = upload.read().decode("utf-8-sig")
             except UnicodeDecodeError:
-                raise forms.ValidationError(_("The file is not UTF-8 text; save it as UTF-8 and upload it again."),
-                                            code="encoding") from None
+                raise forms.ValidationError(
+                    _("The file is not UTF-8 text; save it as UTF-8 and upload it again."), code="encoding"
+                ) from None
             cleaned["filename"] = upload.name
         elif text.strip():
             cleaned["source"], cleaned["filename"] = text, "pasted.yaml"
@@ -116,13 +133,17 @@ def with_severity(text, code: str):
 
 class ActivateForm(forms.Form):
     active_from = forms.DateTimeField(
-        label=_("In force from (empty: now)"), required=False,
+        label=_("In force from (empty: now)"),
+        required=False,
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"],
-        widget=UnfoldAdminTextInputWidget(attrs={"type": "datetime-local"}))
+        widget=UnfoldAdminTextInputWidget(attrs={"type": "datetime-local"}),
+    )
     acknowledgement = forms.CharField(
         label=with_severity(_("Acknowledgement of the %(severity)s findings (who decided, and why)"), "HIGH"),
-        required=False, max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3, "class": "border rounded-default w-full p-2"}))
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "border rounded-default w-full p-2"}),
+    )
 
 
 class CompareForm(forms.Form):
@@ -170,8 +191,13 @@ def _draft_state(version: PlanVersion) -> str:
 
 PLAN_STATE_TEXT = {
     "draft": _("Draft"),
-    "blocked": with_severity(_("Draft · blocked: the linter finds %(severity)s findings (or it is a sandbox plan), "
-                               "so it cannot be activated"), "CRIT"),
+    "blocked": with_severity(
+        _(
+            "Draft · blocked: the linter finds %(severity)s findings (or it is a sandbox plan), "
+            "so it cannot be activated"
+        ),
+        "CRIT",
+    ),
     "activatable": _("Draft · can be activated"),
     "scheduled": _("Scheduled"),
     "in_force": _("In force"),
@@ -183,8 +209,9 @@ class LabelledValueFilter(admin.SimpleListFilter):
     """A filter on a plan word (kind, jurisdiction) that shows each value by its label."""
 
     def lookups(self, request, model_admin):
-        values = PlanVersion.objects.order_by(self.parameter_name).values_list(self.parameter_name,
-                                                                              flat=True).distinct()
+        values = (
+            PlanVersion.objects.order_by(self.parameter_name).values_list(self.parameter_name, flat=True).distinct()
+        )
         return [(value, labels.value_text(self.parameter_name, value)) for value in values]
 
     def queryset(self, request, queryset):
@@ -203,14 +230,36 @@ class JurisdictionFilter(LabelledValueFilter):
 
 @admin.register(PlanVersion)
 class PlanVersionAdmin(HistoryAdmin, ReadOnlyAdmin):
-    list_display = ("plan_id", "version", "name", "kind_display", "jurisdiction_display", "active_from",
-                    "state_label", "uploaded_at")
+    list_display = (
+        "plan_id",
+        "version",
+        "name",
+        "kind_display",
+        "jurisdiction_display",
+        "active_from",
+        "state_label",
+        "uploaded_at",
+    )
     list_display_links = ("plan_id", "version")
     list_filter = ("plan_id", KindFilter, JurisdictionFilter)
     search_fields = ("plan_id", "name", "filename")
     ordering = ("plan_id", "-version")
-    fields = ("plan_id", "version", "name", "kind_display", "jurisdiction_display", "state_display", "active_from",
-              "activated_by", "activated_at", "synced_at", "filename", "sha256", "uploaded_by", "uploaded_at")
+    fields = (
+        "plan_id",
+        "version",
+        "name",
+        "kind_display",
+        "jurisdiction_display",
+        "state_display",
+        "active_from",
+        "activated_by",
+        "activated_at",
+        "synced_at",
+        "filename",
+        "sha256",
+        "uploaded_by",
+        "uploaded_at",
+    )
     readonly_fields = fields
     list_select_related = ()
     change_form_after_template = "admin/rewards/plan_after.html"
@@ -219,9 +268,17 @@ class PlanVersionAdmin(HistoryAdmin, ReadOnlyAdmin):
 
     def get_queryset(self, request):
         current = selectors.in_force_pk()
-        return super().get_queryset(request).select_related("uploaded_by", "activated_by").annotate(
-            in_force=Case(When(pk=current or 0, then=Value(True)), default=Value(False), output_field=BooleanField()),
-            brand_jurisdiction=Subquery(Brand.objects.order_by("pk").values("jurisdiction")[:1]))
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("uploaded_by", "activated_by")
+            .annotate(
+                in_force=Case(
+                    When(pk=current or 0, then=Value(True)), default=Value(False), output_field=BooleanField()
+                ),
+                brand_jurisdiction=Subquery(Brand.objects.order_by("pk").values("jurisdiction")[:1]),
+            )
+        )
 
     def has_plan_view_permission(self, request, obj=None):
         return self.has_view_permission(request)
@@ -268,8 +325,9 @@ class PlanVersionAdmin(HistoryAdmin, ReadOnlyAdmin):
         extra = dict(extra_context or {})
         if version is not None:
             extra.update(self._plan_context(version))
-            extra["can_activate"] = (not version.is_activated
-                                     and console_can(request.user, CONSOLE_PERMS["plan_activate"]))
+            extra["can_activate"] = not version.is_activated and console_can(
+                request.user, CONSOLE_PERMS["plan_activate"]
+            )
         return super().change_view(request, object_id, form_url, extra)
 
     @staticmethod
@@ -296,15 +354,23 @@ class PlanVersionAdmin(HistoryAdmin, ReadOnlyAdmin):
                     version = plan_upload(text=data["source"], filename=data["filename"], by=request.user)
                 except PlanInvalid as exc:
                     issues = [(issue, _issue_message(issue)) for issue in exc.issues]
-                    form.add_error(None, ngettext("The plan has %(n)d problem; nothing was stored.",
-                                                  "The plan has %(n)d problems; nothing was stored.",
-                                                  len(issues)) % {"n": len(issues)})
+                    form.add_error(
+                        None,
+                        ngettext(
+                            "The plan has %(n)d problem; nothing was stored.",
+                            "The plan has %(n)d problems; nothing was stored.",
+                            len(issues),
+                        )
+                        % {"n": len(issues)},
+                    )
                 except BusinessError as exc:
                     status = form_error(form, exc)
                 else:
-                    messages.success(request, gettext("%(version)s stored (%(name)s). Check its tables, compare it, "
-                                                      "then activate it.") % {"version": version,
-                                                                              "name": version.name})
+                    messages.success(
+                        request,
+                        gettext("%(version)s stored (%(name)s). Check its tables, compare it, then activate it.")
+                        % {"version": version, "name": version.name},
+                    )
                     return redirect("admin:rewards_planversion_change", version.pk)
         return self._page(request, "plan_upload.html", gettext("Upload plan"), status, form=form, issues=issues)
 
@@ -327,8 +393,9 @@ class PlanVersionAdmin(HistoryAdmin, ReadOnlyAdmin):
                     context["changes"] = None
             else:
                 status = 400
-        return self._page(request, "plan_compare.html", gettext("Compare %(version)s") % {"version": version},
-                          status, **context)
+        return self._page(
+            request, "plan_compare.html", gettext("Compare %(version)s") % {"version": version}, status, **context
+        )
 
     @action(description=_("Activate"), url_path="activate", permissions=["plan_activate"], icon="play_circle")
     def activate(self, request, object_id):
@@ -341,18 +408,29 @@ class PlanVersionAdmin(HistoryAdmin, ReadOnlyAdmin):
             status = 400
             if form.is_valid():
                 try:
-                    version = plan_activate(version=version, by=request.user,
-                                            active_from=form.cleaned_data["active_from"],
-                                            acknowledgement=form.cleaned_data["acknowledgement"])
+                    version = plan_activate(
+                        version=version,
+                        by=request.user,
+                        active_from=form.cleaned_data["active_from"],
+                        acknowledgement=form.cleaned_data["acknowledgement"],
+                    )
                 except BusinessError as exc:
                     status = form_error(form, exc)
                 except PlanError:  # a file that no longer reads under the current format
-                    form.add_error(None, gettext("This stored file no longer reads under the current plan format; "
-                                                 "upload it again as a new version."))
+                    form.add_error(
+                        None,
+                        gettext(
+                            "This stored file no longer reads under the current plan format; "
+                            "upload it again as a new version."
+                        ),
+                    )
                     status = 409
                 else:
-                    messages.success(request, gettext("%(version)s is activated from %(when)s.") % {
-                        "version": version, "when": f"{timezone.localtime(version.active_from):%Y-%m-%d %H:%M}"})
+                    messages.success(
+                        request,
+                        gettext("%(version)s is activated from %(when)s.")
+                        % {"version": version, "when": f"{timezone.localtime(version.active_from):%Y-%m-%d %H:%M}"},
+                    )
                     return redirect("admin:rewards_planversion_change", version.pk)
         version.refresh_from_db()
         try:
@@ -361,12 +439,23 @@ class PlanVersionAdmin(HistoryAdmin, ReadOnlyAdmin):
             report = None
         current = plan_in_force()
         state = plan_state(version, current.pk if current is not None else None)
-        return self._page(request, "plan_activate.html", gettext("Activate %(version)s") % {"version": version},
-                          status, version=version, form=form, ready=state == "activatable",
-                          current=current, report=report, state=state, state_text=PLAN_STATE_TEXT[state])
+        return self._page(
+            request,
+            "plan_activate.html",
+            gettext("Activate %(version)s") % {"version": version},
+            status,
+            version=version,
+            form=form,
+            ready=state == "activatable",
+            current=current,
+            report=report,
+            state=state,
+            state_text=PLAN_STATE_TEXT[state],
+        )
 
 
 # --- reward lines ---------------------------------------------------------------------------
+
 
 class PeriodFilter(admin.SimpleListFilter):
     title = _("period")
@@ -389,17 +478,39 @@ class RewardLineAdmin(ExportMixin, ReadOnlyAdmin):
     resource_classes = [RewardLineResource]
     export_name = "reward-lines"
     list_per_page = 50  # unfold renders every cell through templates: 50 rows answer in half the time of 100
-    list_display = ("created_at", "beneficiary_display", "amount", "rule_id", "kind", "status_label", "order_link",
-                    "period")
+    list_display = (
+        "created_at",
+        "beneficiary_display",
+        "amount",
+        "rule_id",
+        "kind",
+        "status_label",
+        "order_link",
+        "period",
+    )
     list_filter = ("status", "kind", "rule_id", PeriodFilter)
     search_fields = ("beneficiary__real_name", "beneficiary__user__phone", "order__number")
     list_select_related = ("beneficiary__user", "order")
     ordering = ("-created_at", "-pk")
     list_before_template = "admin/rewards/rewardline_totals.html"
     actions_list = ["release_due"]
-    fields = ("beneficiary_display", "amount", "kind", "rule_id", "plan_link", "status_display", "generation",
-              "payer_display", "order_link", "period", "release_at", "created_at", "explanation_shown",
-              "source_event", "entries")
+    fields = (
+        "beneficiary_display",
+        "amount",
+        "kind",
+        "rule_id",
+        "plan_link",
+        "status_display",
+        "generation",
+        "payer_display",
+        "order_link",
+        "period",
+        "release_at",
+        "created_at",
+        "explanation_shown",
+        "source_event",
+        "entries",
+    )
     readonly_fields = fields
 
     def lookup_allowed(self, lookup, value, request=None):
@@ -448,30 +559,47 @@ class RewardLineAdmin(ExportMixin, ReadOnlyAdmin):
 
     @admin.display(description=_("journal entries"))
     def entries(self, obj):
-        links = [_link(reverse("admin:ledger_journalentry_change", args=[e.pk]), e.number)
-                 for e in (obj.entry, obj.release_entry, obj.reversal_entry) if e is not None]
+        links = [
+            _link(reverse("admin:ledger_journalentry_change", args=[e.pk]), e.number)
+            for e in (obj.entry, obj.release_entry, obj.reversal_entry)
+            if e is not None
+        ]
         return format_html_join(" · ", "{}", ((link,) for link in links)) if links else "—"
 
-    @action(description=_("Release due rewards"), url_path="release", permissions=["rewards_release"],
-            icon="lock_open")
+    @action(description=_("Release due rewards"), url_path="release", permissions=["rewards_release"], icon="lock_open")
     def release_due(self, request):
         if request.method == "POST":
             released = rewards_release(by=request.user)
-            messages.success(request, ngettext("%(n)d reward line released: it is available to withdraw.",
-                                               "%(n)d reward lines released: they are available to withdraw.",
-                                               released) % {"n": released})
+            messages.success(
+                request,
+                ngettext(
+                    "%(n)d reward line released: it is available to withdraw.",
+                    "%(n)d reward lines released: they are available to withdraw.",
+                    released,
+                )
+                % {"n": released},
+            )
             return redirect("admin:rewards_rewardline_changelist")
         count, amount = selectors.release_due_count()
-        context = {**self.admin_site.each_context(request), "title": gettext("Release due rewards"),
-                   "opts": self.model._meta, "due_count": count, "due_amount": amount}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Release due rewards"),
+            "opts": self.model._meta,
+            "due_count": count,
+            "due_amount": amount,
+        }
         return TemplateResponse(request, "admin/rewards/rewards_release.html", context)
 
 
 # --- settlement runs ------------------------------------------------------------------------
 
+
 class SettleForm(forms.Form):
-    period = forms.CharField(label=_("Period (2026-11, 2026-Q4 or 2026)"), max_length=10,
-                             widget=UnfoldAdminTextInputWidget(attrs={"placeholder": "2026-11"}))
+    period = forms.CharField(
+        label=_("Period (2026-11, 2026-Q4 or 2026)"),
+        max_length=10,
+        widget=UnfoldAdminTextInputWidget(attrs={"placeholder": "2026-11"}),
+    )
 
     def clean_period(self):
         # One spelling per period: "2026-q4" and "2026-Q4" must not be two runs.
@@ -483,8 +611,7 @@ class SettlementRunAdmin(ReadOnlyAdmin):
     list_display = ("period", "plan", "lines", "total", "volume", "ratio_display", "finished_at", "started_at")
     list_select_related = ("plan",)
     ordering = ("-period", "-pk")
-    fields = ("period", "plan", "lines", "total", "volume", "ratio_display", "started_at", "finished_at",
-              "started_by")
+    fields = ("period", "plan", "lines", "total", "volume", "ratio_display", "started_at", "finished_at", "started_by")
     readonly_fields = fields
     change_form_after_template = "admin/rewards/settlementrun_after.html"
     actions_list = ["settle"]
@@ -517,13 +644,27 @@ class SettlementRunAdmin(ReadOnlyAdmin):
                     status = form_error(form, exc)
                 else:
                     ratio = selectors.payout_ratio_percent(run)
-                    messages.success(request, gettext(
-                        "%(period)s settled under %(plan)s: %(lines)d line(s), ¥%(total)s on ¥%(volume)s of "
-                        "purchases (%(ratio)s).") % {"period": run.period, "plan": run.plan, "lines": run.lines,
-                                                     "total": run.total, "volume": run.volume,
-                                                     "ratio": "—" if ratio is None else f"{ratio}%"})
+                    messages.success(
+                        request,
+                        gettext(
+                            "%(period)s settled under %(plan)s: %(lines)d line(s), ¥%(total)s on ¥%(volume)s of "
+                            "purchases (%(ratio)s)."
+                        )
+                        % {
+                            "period": run.period,
+                            "plan": run.plan,
+                            "lines": run.lines,
+                            "total": run.total,
+                            "volume": run.volume,
+                            "ratio": "—" if ratio is None else f"{ratio}%",
+                        },
+                    )
                     return redirect("admin:rewards_settlementrun_change", run.pk)
-        context = {**self.admin_site.each_context(request), "title": gettext("Settle a period"),
-                   "opts": self.model._meta, "form": form,
-                   "recent": SettlementRun.objects.select_related("plan").order_by("-started_at")[:10]}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Settle a period"),
+            "opts": self.model._meta,
+            "form": form,
+            "recent": SettlementRun.objects.select_related("plan").order_by("-started_at")[:10],
+        }
         return TemplateResponse(request, "admin/rewards/settle_period.html", context, status=status)

@@ -36,8 +36,10 @@ COUNTED = (OrderStatus.COMPLETED, OrderStatus.REFUND_REQUESTED)
 def day_range(start: date, end: date) -> tuple[datetime, datetime]:
     """[start 00:00, end+1 00:00) in the current time zone, for inclusive plan dates."""
     tz = timezone.get_current_timezone()
-    return (datetime.combine(start, time.min, tzinfo=tz),
-            datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz))
+    return (
+        datetime.combine(start, time.min, tzinfo=tz),
+        datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz),
+    )
 
 
 _FLOAT_SUMS = decimal.Context(prec=15)  # as Django's SQLite converter for a Sum of decimals
@@ -87,8 +89,11 @@ class DatabaseHierarchy:
         return self._levels[agent]
 
     def referrer_chain(self, agent: int, generations: int) -> list[int]:
-        rows = (ReferrerLink.objects.filter(descendant_id=agent, depth__gt=0, depth__lte=generations)
-                .order_by("depth").values_list("ancestor_id", "ancestor__level__code"))
+        rows = (
+            ReferrerLink.objects.filter(descendant_id=agent, depth__gt=0, depth__lte=generations)
+            .order_by("depth")
+            .values_list("ancestor_id", "ancestor__level__code")
+        )
         chain = []
         for ancestor, level in rows:
             self._levels.setdefault(ancestor, level)
@@ -181,8 +186,7 @@ class DatabaseHierarchy:
         """Σ total of the orders matching ``q`` per ``field`` (one GROUP BY), read without the ORM's
         per-row machinery (100,000 rows at settlement); SQLite's float sums become money as the
         ORM would make them."""
-        rows = (Order.objects.filter(q).values_list(field).annotate(s=Sum("total")).order_by()
-                .values_list(field, "s"))
+        rows = Order.objects.filter(q).values_list(field).annotate(s=Sum("total")).order_by().values_list(field, "s")
         sql, params = rows.query.sql_with_params()
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -226,8 +230,12 @@ class DatabaseHierarchy:
             return self._rollup(self.metric_totals("personal_retail", start, end))
         self._parent_map()
         if metric == "new_referrals":
-            rows = (Agent.objects.filter(joined_at__gte=since, joined_at__lt=until, referrer__isnull=False)
-                    .exclude(status=AgentStatus.APPLICANT).values_list("referrer_id")
-                    .annotate(n=Count("pk")).order_by())
+            rows = (
+                Agent.objects.filter(joined_at__gte=since, joined_at__lt=until, referrer__isnull=False)
+                .exclude(status=AgentStatus.APPLICANT)
+                .values_list("referrer_id")
+                .annotate(n=Count("pk"))
+                .order_by()
+            )
             return {agent: Decimal(n) for agent, n in rows}
         raise ValueError(f"unknown metric {metric!r}")

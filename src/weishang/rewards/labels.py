@@ -95,36 +95,68 @@ PLAN_KEYS: dict[str, Any] = {
 
 # The words a plan file uses as values, by the key they belong to.
 PLAN_VALUES: dict[str, dict[str, Any]] = {
-    "kind": {"tiered": _("plan value", "tiered agency (层级微商)"),
-             "social_mall": _("plan value", "social mall (社交商城)"),
-             "cash": _("plan value", "cash"), "trip": _("plan value", "trip"), "goods": _("plan value", "goods")},
-    "jurisdiction": {"cn": _("plan value", "China"), "wechat": _("plan value", "WeChat platform rules"),
-                     "us": _("plan value", "United States"), "eu": _("plan value", "European Union"),
-                     "uk": _("plan value", "United Kingdom"), "none": _("plan value", "none (sandbox)"),
-                     "all": _("plan value", "every rulebook")},
-    "supply": {"nearest_higher_upline": _("plan value", "the nearest higher upline (上级发货)"),
-               "company": _("plan value", "the company (总部发货)"), "cloud": _("plan value", "cloud stock (云仓)")},
-    "mode": {"first": _("plan value", "the first agent keeps the customer"),
-             "expiring": _("plan value", "lapses after some days"),
-             "override": _("plan value", "the latest agent takes over"),
-             "any": _("plan value", "any one of"), "all": _("plan value", "all of")},
-    "referee_level": {"same": _("plan value", "same level"), "lower": _("plan value", "lower level"),
-                      "higher": _("plan value", "higher level"), "any": _("plan value", "any level")},
-    "base": {"referee_purchase": _("plan value", "the referee's purchases"),
-             "per_head": _("plan value", "per recruit")},
+    "kind": {
+        "tiered": _("plan value", "tiered agency (层级微商)"),
+        "social_mall": _("plan value", "social mall (社交商城)"),
+        "cash": _("plan value", "cash"),
+        "trip": _("plan value", "trip"),
+        "goods": _("plan value", "goods"),
+    },
+    "jurisdiction": {
+        "cn": _("plan value", "China"),
+        "wechat": _("plan value", "WeChat platform rules"),
+        "us": _("plan value", "United States"),
+        "eu": _("plan value", "European Union"),
+        "uk": _("plan value", "United Kingdom"),
+        "none": _("plan value", "none (sandbox)"),
+        "all": _("plan value", "every rulebook"),
+    },
+    "supply": {
+        "nearest_higher_upline": _("plan value", "the nearest higher upline (上级发货)"),
+        "company": _("plan value", "the company (总部发货)"),
+        "cloud": _("plan value", "cloud stock (云仓)"),
+    },
+    "mode": {
+        "first": _("plan value", "the first agent keeps the customer"),
+        "expiring": _("plan value", "lapses after some days"),
+        "override": _("plan value", "the latest agent takes over"),
+        "any": _("plan value", "any one of"),
+        "all": _("plan value", "all of"),
+    },
+    "referee_level": {
+        "same": _("plan value", "same level"),
+        "lower": _("plan value", "lower level"),
+        "higher": _("plan value", "higher level"),
+        "any": _("plan value", "any level"),
+    },
+    "base": {
+        "referee_purchase": _("plan value", "the referee's purchases"),
+        "per_head": _("plan value", "per recruit"),
+    },
     "payer": {"company": _("plan value", "the company"), "upline": _("plan value", "the upline")},
-    "period": {"month": _("plan value", "month"), "quarter": _("plan value", "quarter"),
-               "year": _("plan value", "year")},
-    "metric": {"team_purchase": _("plan value", "team purchases"), "team_retail": _("plan value", "team retail"),
-               "personal_purchase": _("plan value", "personal purchases"),
-               "personal_retail": _("plan value", "personal retail"),
-               "new_referrals": _("plan value", "new referrals")},
-    "rounding": {"down": _("plan value", "down to the fen"), "half_up": _("plan value", "half up"),
-                 "half_even": _("plan value", "half to even")},
+    "period": {
+        "month": _("plan value", "month"),
+        "quarter": _("plan value", "quarter"),
+        "year": _("plan value", "year"),
+    },
+    "metric": {
+        "team_purchase": _("plan value", "team purchases"),
+        "team_retail": _("plan value", "team retail"),
+        "personal_purchase": _("plan value", "personal purchases"),
+        "personal_retail": _("plan value", "personal retail"),
+        "new_referrals": _("plan value", "new referrals"),
+    },
+    "rounding": {
+        "down": _("plan value", "down to the fen"),
+        "half_up": _("plan value", "half up"),
+        "half_even": _("plan value", "half to even"),
+    },
     "type": {},  # filled below: a reward's type is named like the key of its table
 }
-PLAN_VALUES["type"] = {key: PLAN_KEYS[key] for key in ("referral", "retail_commission", "self_purchase_rebate",
-                                                        "team_volume", "target_award")}
+PLAN_VALUES["type"] = {
+    key: PLAN_KEYS[key]
+    for key in ("referral", "retail_commission", "self_purchase_rebate", "team_volume", "target_award")
+}
 
 # The linter's severities (plans.lint.report.SEVERITIES), by their label; the code stays beside it
 # (严重 (CRIT)) because findings, the command line and the docs name them by code.
@@ -156,8 +188,11 @@ def path_label(path: str) -> str:
     parts = []
     for name, index in _SEGMENT.findall(path or ""):
         if index:
-            parts[-1:] = [gettext("%(what)s no. %(n)s") % {"what": parts[-1], "n": int(index) + 1}] if parts \
+            parts[-1:] = (
+                [gettext("%(what)s no. %(n)s") % {"what": parts[-1], "n": int(index) + 1}]
+                if parts
                 else [str(int(index) + 1)]
+            )
         else:
             parts.append(key_label(name))
     return " · ".join(parts)
@@ -175,8 +210,7 @@ def value_text(key: str, value: Any) -> str:
     if isinstance(value, list | tuple):
         return "[" + ", ".join(value_text(key, v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{key_label(k)}: {value_text(k, v)}" for k, v in value.items()
-                               if v is not None) + "}"
+        return "{" + ", ".join(f"{key_label(k)}: {value_text(k, v)}" for k, v in value.items() if v is not None) + "}"
     words = PLAN_VALUES.get(key, {})
     label = words.get(value) if isinstance(value, str) else None
     return str(label) if label is not None else str(value)

@@ -41,18 +41,38 @@ class PlanVersion(models.Model):
     source = models.TextField(_("plan file (YAML)"))
     filename = models.CharField(_("file name"), max_length=200, blank=True)
     sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="+", verbose_name=_("uploaded by"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
     uploaded_at = models.DateTimeField(_("uploaded"), default=clock.now)
-    active_from = models.DateTimeField(_("active from"), null=True, blank=True,
-                                       help_text=_("Set on activation; the plan in force at a time is the "
-                                                   "activated version with the latest start before it."))
-    activated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                     related_name="+", verbose_name=_("activated by"))
+    active_from = models.DateTimeField(
+        _("active from"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Set on activation; the plan in force at a time is the activated version with the latest start before it."
+        ),
+    )
+    activated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("activated by"),
+    )
     activated_at = models.DateTimeField(_("activated"), null=True, blank=True)
-    synced_at = models.DateTimeField(_("catalog synced"), null=True, blank=True,
-                                     help_text=_("When its levels, prices and supply mode were written to the "
-                                                 "catalog and brand settings."))
+    synced_at = models.DateTimeField(
+        _("catalog synced"),
+        null=True,
+        blank=True,
+        help_text=_("When its levels, prices and supply mode were written to the catalog and brand settings."),
+    )
     history = HistoricalRecords(get_user=_plan_history_user)
 
     class Meta:
@@ -72,13 +92,20 @@ class PlanVersion(models.Model):
 class PlanAcknowledgement(models.Model):
     """Audit record: who accepted a plan's HIGH linter findings when activating it, when, and why."""
 
-    version = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="acknowledgements",
-                                verbose_name=_("plan"))
+    version = models.ForeignKey(
+        PlanVersion, on_delete=models.PROTECT, related_name="acknowledgements", verbose_name=_("plan")
+    )
     jurisdiction = models.CharField(_("jurisdiction"), max_length=10)
     findings = models.JSONField(_("findings accepted"), default=list)
     text = models.TextField(_("acknowledgement"))
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                           related_name="+", verbose_name=_("by"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
     at = models.DateTimeField(_("when"), default=clock.now)
 
     class Meta:
@@ -117,18 +144,34 @@ class RewardLine(models.Model):
     # No single-column index where a composite one leads with the column (``rewardline_agent``), and
     # partial ones for the columns most lines leave empty (see Meta): each index is written for
     # every line, and settlement writes many.
-    beneficiary = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="reward_lines",
-                                    verbose_name=_("beneficiary"), db_index=False)
+    beneficiary = models.ForeignKey(
+        Agent, on_delete=models.PROTECT, related_name="reward_lines", verbose_name=_("beneficiary"), db_index=False
+    )
     amount = models.DecimalField(_("amount"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
     kind = models.CharField(_("kind"), max_length=10, choices=RewardKind.choices)
     rule_id = models.CharField(_("rule"), max_length=60)
     plan = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="+", verbose_name=_("plan"))
     source_event = models.CharField(_("source event"), max_length=120)
     generation = models.PositiveSmallIntegerField(_("generation"), default=0)
-    payer = models.ForeignKey(Agent, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                              verbose_name=_("paid by"), help_text=_("Empty = the company pays."), db_index=False)
-    order = models.ForeignKey("trade.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                              verbose_name=_("order"), db_index=False)
+    payer = models.ForeignKey(
+        Agent,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("paid by"),
+        help_text=_("Empty = the company pays."),
+        db_index=False,
+    )
+    order = models.ForeignKey(
+        "trade.Order",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("order"),
+        db_index=False,
+    )
     period = models.CharField(_("period"), max_length=10, blank=True)
     explanation = models.JSONField(_("explanation"), default=dict)
     explanation_zh = models.CharField(_("explanation (Chinese)"), max_length=300, blank=True)
@@ -136,35 +179,40 @@ class RewardLine(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=RewardStatus.choices)
     release_at = models.DateTimeField(_("release on"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=clock.now)
-    entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, null=True, blank=True,
-                              related_name="+")
-    release_entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, null=True, blank=True,
-                                      related_name="+", db_index=False)
-    reversal_entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, null=True, blank=True,
-                                       related_name="+", db_index=False)
+    entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    release_entry = models.ForeignKey(
+        "ledger.JournalEntry", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    reversal_entry = models.ForeignKey(
+        "ledger.JournalEntry", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name = _("reward line")
         verbose_name_plural = _("reward lines")
         constraints = [
-            models.UniqueConstraint(fields=["source_event", "rule_id", "beneficiary", "generation"],
-                                    name="rewardline_once"),
+            models.UniqueConstraint(
+                fields=["source_event", "rule_id", "beneficiary", "generation"], name="rewardline_once"
+            ),
         ]
         # Partial indexes where most lines have nothing to find: settlement's lines (tens of
         # thousands a month) are available at once, with no order, payer, release or reversal, and
         # enter none of these (a query on ``order_id = …`` implies ``order_id IS NOT NULL``, so the
         # databases use them as before).
         indexes = [
-            models.Index(fields=["status", "release_at"], name="rewardline_release",
-                         condition=Q(status=RewardStatus.FROZEN)),
+            models.Index(
+                fields=["status", "release_at"], name="rewardline_release", condition=Q(status=RewardStatus.FROZEN)
+            ),
             models.Index(fields=["beneficiary", "status"], name="rewardline_agent"),
             models.Index(fields=["order"], name="rewardline_order", condition=Q(order__isnull=False)),
             models.Index(fields=["payer"], name="rewardline_payer", condition=Q(payer__isnull=False)),
-            models.Index(fields=["release_entry"], name="rewardline_release_entry",
-                         condition=Q(release_entry__isnull=False)),
-            models.Index(fields=["reversal_entry"], name="rewardline_reversal_entry",
-                         condition=Q(reversal_entry__isnull=False)),
+            models.Index(
+                fields=["release_entry"], name="rewardline_release_entry", condition=Q(release_entry__isnull=False)
+            ),
+            models.Index(
+                fields=["reversal_entry"], name="rewardline_reversal_entry", condition=Q(reversal_entry__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -200,12 +248,19 @@ class SettlementRun(models.Model):
     plan = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="+", verbose_name=_("plan"))
     started_at = models.DateTimeField(_("started"), default=clock.now)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
-    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="+", verbose_name=_("started by"))
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("started by"),
+    )
     lines = models.PositiveIntegerField(_("reward lines"), default=0)
     total = models.DecimalField(_("rewards paid"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, default=0)
-    volume = models.DecimalField(_("purchases in the period"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES,
-                                 default=0)
+    volume = models.DecimalField(
+        _("purchases in the period"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, default=0
+    )
 
     class Meta:
         ordering = ["-period"]
@@ -236,5 +291,3 @@ class SettlementReport(models.Model):
         verbose_name_plural = _("settlement reports")
         constraints = [models.UniqueConstraint(fields=["run", "agent"], name="settlementreport_once")]
         indexes = [models.Index(fields=["agent", "run"], name="settlementreport_agent")]
-
-

@@ -19,8 +19,11 @@ def parse_period(label: str) -> tuple[Period, date, date]:
     found = _LABEL.match((label or "").strip().upper())
     month = int(found["month"]) if found and found["month"] else None
     if not found or (month is not None and not 1 <= month <= 12):
-        raise BusinessError(_("“%(label)s” is not a period: write 2026-11 (a month), 2026-Q4 (a quarter) or 2026 "
-                              "(a year).") % {"label": label}, field="period")
+        raise BusinessError(
+            _("“%(label)s” is not a period: write 2026-11 (a month), 2026-Q4 (a quarter) or 2026 (a year).")
+            % {"label": label},
+            field="period",
+        )
     year = int(found["year"])
     kind: Period
     if month is not None:

@@ -78,17 +78,31 @@ def plan_upload(*, text: str, filename: str = "", by=None) -> PlanVersion:
         if existing.sha256 == digest:
             return existing
         if existing.is_activated:
-            raise Conflict(_("%(plan)s version %(version)s is activated and cannot change; give the edited file "
-                             "a new version number.") % {"plan": plan.id, "version": plan.version},
-                           field="version", code="plan_immutable")
+            raise Conflict(
+                _(
+                    "%(plan)s version %(version)s is activated and cannot change; give the edited file "
+                    "a new version number."
+                )
+                % {"plan": plan.id, "version": plan.version},
+                field="version",
+                code="plan_immutable",
+            )
         existing.source, existing.sha256, existing.filename = text, digest, filename[:200]
         existing.name, existing.kind, existing.jurisdiction = plan.name[:120], plan.kind, plan.jurisdiction
         existing.uploaded_by, existing.uploaded_at = by, clock.now()
         existing.save()
         return existing
-    return PlanVersion.objects.create(plan_id=plan.id, version=plan.version, name=plan.name[:120], kind=plan.kind,
-                                      jurisdiction=plan.jurisdiction, source=text, sha256=digest,
-                                      filename=filename[:200], uploaded_by=by)
+    return PlanVersion.objects.create(
+        plan_id=plan.id,
+        version=plan.version,
+        name=plan.name[:120],
+        kind=plan.kind,
+        jurisdiction=plan.jurisdiction,
+        source=text,
+        sha256=digest,
+        filename=filename[:200],
+        uploaded_by=by,
+    )
 
 
 def _check_catalog(plan: Plan) -> None:
@@ -97,20 +111,38 @@ def _check_catalog(plan: Plan) -> None:
     held = set(Agent.objects.values_list("level__code", flat=True).distinct())
     for level in Level.objects.exclude(code__in=codes):
         if level.code in held or Order.objects.filter(target_level=level).exists():
-            raise Conflict(_("Level %(level)s is held by agents but is not in the plan; keep it in the plan or "
-                             "move its agents first.") % {"level": level.name}, field="levels", code="level_in_use")
+            raise Conflict(
+                _(
+                    "Level %(level)s is held by agents but is not in the plan; keep it in the plan or "
+                    "move its agents first."
+                )
+                % {"level": level.name},
+                field="levels",
+                code="level_in_use",
+            )
     ranks = {level.code: i for i, level in enumerate(plan.levels)}
-    current = [code for code in Level.objects.order_by("rank").values_list("code", flat=True)
-               if code in ranks and code in held]
+    current = [
+        code for code in Level.objects.order_by("rank").values_list("code", flat=True) if code in ranks and code in held
+    ]
     if current != sorted(current, key=ranks.__getitem__):
-        raise Conflict(_("The plan changes the order of levels that agents hold (%(levels)s); that would break "
-                         "who supplies whom.") % {"levels": ", ".join(current)}, field="levels", code="level_order")
+        raise Conflict(
+            _("The plan changes the order of levels that agents hold (%(levels)s); that would break who supplies whom.")
+            % {"levels": ", ".join(current)},
+            field="levels",
+            code="level_order",
+        )
     skus = set(SKU.objects.values_list("code", flat=True))
-    missing = sorted(set(plan.prices) - skus | {lv.entry.gift_pack for lv in plan.levels
-                                                if lv.entry.gift_pack and lv.entry.gift_pack not in skus})
+    missing = sorted(
+        set(plan.prices) - skus
+        | {lv.entry.gift_pack for lv in plan.levels if lv.entry.gift_pack and lv.entry.gift_pack not in skus}
+    )
     if missing:
-        raise Conflict(_("The plan names products the catalog does not have: %(codes)s. Add them first.")
-                       % {"codes": ", ".join(missing)}, field="prices", code="unknown_sku")
+        raise Conflict(
+            _("The plan names products the catalog does not have: %(codes)s. Add them first.")
+            % {"codes": ", ".join(missing)},
+            field="prices",
+            code="unknown_sku",
+        )
 
 
 def _entry_amount(plan: Plan, level) -> Decimal:
@@ -135,8 +167,9 @@ def plan_sync(*, version: PlanVersion) -> None:
         level.rank = 1000 + level.pk
         level.save(update_fields=["rank"])
     for rank, spec in enumerate(plan.levels, start=1):
-        level = by_code.get(spec.code) or Level(code=spec.code, approver=Approver.BRAND if rank <= 2 else
-                                                Approver.SUPPLIER)
+        level = by_code.get(spec.code) or Level(
+            code=spec.code, approver=Approver.BRAND if rank <= 2 else Approver.SUPPLIER
+        )
         level.name, level.rank, level.discount = spec.name, rank, spec.discount
         level.entry_amount, level.min_restock_qty = _entry_amount(plan, spec), spec.min_restock_qty
         level.save()
@@ -150,8 +183,9 @@ def plan_sync(*, version: PlanVersion) -> None:
         for level_code, price in prices.items():
             if level_code == "retail":
                 continue
-            row, _created = LevelPrice.objects.update_or_create(sku=sku, level=by_code[level_code],
-                                                                defaults={"price": to_money(price)})
+            row, _created = LevelPrice.objects.update_or_create(
+                sku=sku, level=by_code[level_code], defaults={"price": to_money(price)}
+            )
             keep |= Q(pk=row.pk)
     LevelPrice.objects.exclude(keep).delete()  # everything else is retail × the level's discount
     brand = Brand.objects.order_by("pk").first()
@@ -181,30 +215,48 @@ def plan_lint_report(version: PlanVersion):
 def _gate(version: PlanVersion, plan: Plan, acknowledgement: str) -> list:
     """Refuse a plan with CRIT findings; require an acknowledgement for HIGH ones (returned)."""
     if plan.jurisdiction == "none" or brand_jurisdiction(plan) == "none":
-        raise Conflict(_("A plan with jurisdiction “none” is a sandbox: it can be simulated but never "
-                         "activated."), field="jurisdiction", code="sandbox_plan")
+        raise Conflict(
+            _("A plan with jurisdiction “none” is a sandbox: it can be simulated but never activated."),
+            field="jurisdiction",
+            code="sandbox_plan",
+        )
     report = plan_lint_report(version)
     crit = [f for f in report.findings if f.severity == "CRIT"]
     if crit:
         rules = ", ".join(sorted({f.rule for f in crit}))
-        raise PlanBlocked(_("The linter finds %(n)d %(severity)s finding(s) for %(where)s (%(rules)s): this plan "
-                            "cannot go live. Its report says what triggered each one and what a lawful alternative "
-                            "looks like.") % {"n": len(crit), "severity": severity_label("CRIT"),
-                                              "where": value_text("jurisdiction", report.jurisdiction),
-                                              "rules": rules}, crit)
+        raise PlanBlocked(
+            _(
+                "The linter finds %(n)d %(severity)s finding(s) for %(where)s (%(rules)s): this plan "
+                "cannot go live. Its report says what triggered each one and what a lawful alternative "
+                "looks like."
+            )
+            % {
+                "n": len(crit),
+                "severity": severity_label("CRIT"),
+                "where": value_text("jurisdiction", report.jurisdiction),
+                "rules": rules,
+            },
+            crit,
+        )
     high = [f for f in report.findings if f.severity == "HIGH"]
     if high and not (acknowledgement or "").strip():
         rules = ", ".join(sorted({f.rule for f in high}))
-        raise Conflict(_("The linter finds %(n)d %(severity)s finding(s) (%(rules)s). Activating needs an "
-                         "acknowledgement: write who decided to accept the risk and why.")
-                       % {"n": len(high), "severity": severity_label("HIGH"), "rules": rules},
-                       field="acknowledgement", code="acknowledgement_required")
+        raise Conflict(
+            _(
+                "The linter finds %(n)d %(severity)s finding(s) (%(rules)s). Activating needs an "
+                "acknowledgement: write who decided to accept the risk and why."
+            )
+            % {"n": len(high), "severity": severity_label("HIGH"), "rules": rules},
+            field="acknowledgement",
+            code="acknowledgement_required",
+        )
     return high
 
 
 @transaction.atomic
-def plan_activate(*, version: PlanVersion, by=None, active_from: datetime | None = None,
-                  acknowledgement: str = "") -> PlanVersion:
+def plan_activate(
+    *, version: PlanVersion, by=None, active_from: datetime | None = None, acknowledgement: str = ""
+) -> PlanVersion:
     """Put a version in force from ``active_from`` (default now). From then on it is immutable and
     its levels and prices are the catalog's (synced now if it starts now, else when it starts).
 
@@ -212,9 +264,12 @@ def plan_activate(*, version: PlanVersion, by=None, active_from: datetime | None
     need an ``acknowledgement``, kept with who and when as a PlanAcknowledgement."""
     version = PlanVersion.objects.select_for_update().get(pk=version.pk)
     if version.is_activated:
-        raise Conflict(_("%(plan)s is already activated (from %(when)s).")
-                       % {"plan": version, "when": f"{timezone.localtime(version.active_from):%Y-%m-%d %H:%M}"},
-                       field="version", code="already_active")
+        raise Conflict(
+            _("%(plan)s is already activated (from %(when)s).")
+            % {"plan": version, "when": f"{timezone.localtime(version.active_from):%Y-%m-%d %H:%M}"},
+            field="version",
+            code="already_active",
+        )
     plan = plan_of(version)
     accepted = _gate(version, plan, acknowledgement)
     _check_catalog(plan)
@@ -225,9 +280,13 @@ def plan_activate(*, version: PlanVersion, by=None, active_from: datetime | None
     version.activated_by, version.activated_at = by, now
     version.save(update_fields=["active_from", "activated_by", "activated_at"])
     if accepted:
-        PlanAcknowledgement.objects.create(version=version, jurisdiction=brand_jurisdiction(plan), by=by,
-                                           text=acknowledgement.strip(),
-                                           findings=[f.as_dict() for f in accepted])
+        PlanAcknowledgement.objects.create(
+            version=version,
+            jurisdiction=brand_jurisdiction(plan),
+            by=by,
+            text=acknowledgement.strip(),
+            findings=[f.as_dict() for f in accepted],
+        )
     if version.active_from <= now:
         plan_sync(version=version)
     return version
@@ -240,16 +299,24 @@ def _check_backdating(start: datetime) -> None:
 
     settled = [run.period for run in SettlementRun.objects.all() if parse_period(run.period)[2] >= start.date()]
     if settled or RewardLine.objects.filter(created_at__gte=start).exists():
-        raise Conflict(_("Rewards have already been paid after %(when)s (settled: %(periods)s); a plan cannot start "
-                         "before them. Choose a later start.")
-                       % {"when": f"{timezone.localtime(start):%Y-%m-%d %H:%M}",
-                          "periods": ", ".join(sorted(settled)) or "—"}, field="active_from", code="backdated")
+        raise Conflict(
+            _(
+                "Rewards have already been paid after %(when)s (settled: %(periods)s); a plan cannot start "
+                "before them. Choose a later start."
+            )
+            % {"when": f"{timezone.localtime(start):%Y-%m-%d %H:%M}", "periods": ", ".join(sorted(settled)) or "—"},
+            field="active_from",
+            code="backdated",
+        )
 
 
 def plan_in_force(at: datetime | None = None) -> PlanVersion | None:
     """The activated version with the latest start at or before ``at`` (default now)."""
-    return (PlanVersion.objects.filter(activated_at__isnull=False, active_from__lte=at or clock.now())
-            .order_by("-active_from", "-activated_at").first())
+    return (
+        PlanVersion.objects.filter(activated_at__isnull=False, active_from__lte=at or clock.now())
+        .order_by("-active_from", "-activated_at")
+        .first()
+    )
 
 
 def plan_governance() -> PlanGovernance | None:
@@ -276,8 +343,11 @@ def plan_brand_hold():
     version = plan_in_force()
     if version is not None:
         return PlanHold(version_pk=version.pk, label=str(version), in_force=True)
-    version = (PlanVersion.objects.filter(activated_at__isnull=False, active_from__gt=clock.now())
-               .order_by("active_from").first())
+    version = (
+        PlanVersion.objects.filter(activated_at__isnull=False, active_from__gt=clock.now())
+        .order_by("active_from")
+        .first()
+    )
     if version is not None:
         return PlanHold(version_pk=version.pk, label=str(version), in_force=False)
     return None

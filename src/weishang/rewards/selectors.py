@@ -52,6 +52,7 @@ def _money(value) -> Decimal:
 
 # --- the agent's rewards page ---------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class RewardSummary:
     frozen: Decimal
@@ -68,11 +69,15 @@ class RewardSummary:
 
 def reward_summary(*, agent: Agent) -> RewardSummary:
     balances = agent_balances(agent)
-    paid = Withdrawal.objects.filter(agent=agent, status=WithdrawalStatus.PAID).aggregate(net=Sum("net"),
-                                                                                          fee=Sum("fee"))
+    paid = Withdrawal.objects.filter(agent=agent, status=WithdrawalStatus.PAID).aggregate(
+        net=Sum("net"), fee=Sum("fee")
+    )
     # A margin taken back (its order cancelled or returned) is no longer the agent's.
-    margin = (RewardLine.objects.filter(beneficiary=agent, kind=RewardKind.MARGIN)
-              .exclude(status__in=(RewardStatus.CANCELLED, RewardStatus.REVERSED)).aggregate(s=Sum("amount"))["s"])
+    margin = (
+        RewardLine.objects.filter(beneficiary=agent, kind=RewardKind.MARGIN)
+        .exclude(status__in=(RewardStatus.CANCELLED, RewardStatus.REVERSED))
+        .aggregate(s=Sum("amount"))["s"]
+    )
     return RewardSummary(
         frozen=balances.get(Purpose.AGENT_REWARDS_FROZEN, ZERO),
         available=balances.get(Purpose.AGENT_REWARDS_AVAILABLE, ZERO),
@@ -90,8 +95,14 @@ def reward_lines_of(*, agent: Agent, margin: bool = False) -> QuerySet[RewardLin
     return lines.select_related("plan", "order").order_by("-created_at", "-pk")
 
 
-def reward_lines_for(*, agent: Agent | int, kind: str | None = None, status: str | None = None,
-                     since: datetime | None = None, until: datetime | None = None) -> QuerySet[RewardLine]:
+def reward_lines_for(
+    *,
+    agent: Agent | int,
+    kind: str | None = None,
+    status: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QuerySet[RewardLine]:
     """The agent's own lines of every kind (margins included), newest first, narrowed to a kind, a
     status and lines created in [since, until) — the API's list."""
     lines = RewardLine.objects.filter(beneficiary_id=getattr(agent, "pk", agent))
@@ -142,11 +153,13 @@ def withdraw_terms(at: datetime | None = None) -> WithdrawTerms:
     if version is None:
         return WithdrawTerms(ZERO, Decimal("0"), None)
     settlement = plan_of(version).settlement
-    return WithdrawTerms(Decimal(settlement.withdraw_min).quantize(CENT), Decimal(settlement.withdraw_fee_rate),
-                         version)
+    return WithdrawTerms(
+        Decimal(settlement.withdraw_min).quantize(CENT), Decimal(settlement.withdraw_fee_rate), version
+    )
 
 
 # --- console: totals, periods, settlement ----------------------------------------------------
+
 
 def period_range(label: str) -> tuple[datetime, datetime]:
     """[start, end) of a period label (2026-11, 2026-Q4, 2026) in the current time zone."""
@@ -166,7 +179,7 @@ def recent_periods(limit: int = 12) -> list[str]:
     """Settled period labels and the latest months with lines, newest first."""
     months = [f"{d:%Y-%m}" for d in RewardLine.objects.dates("created_at", "month", order="DESC")[:limit]]
     settled = list(RewardLine.objects.exclude(period="").order_by().values_list("period", flat=True).distinct())
-    return sorted(set(months) | set(settled), reverse=True)[:limit * 2]
+    return sorted(set(months) | set(settled), reverse=True)[: limit * 2]
 
 
 @dataclass(frozen=True)
@@ -183,23 +196,41 @@ def reward_totals(queryset: QuerySet[RewardLine], *, top: int = TOP_AGENTS) -> T
     base = queryset.order_by()
     overall = base.aggregate(n=Count("pk"), s=Sum("amount"), agents=Count("beneficiary", distinct=True))
     by_rule = [
-        {"rule_id": row["rule_id"], "kind": row["kind"], "kind_label": RewardKind(row["kind"]).label,
-         "count": row["n"], "total": _money(row["s"])}
+        {
+            "rule_id": row["rule_id"],
+            "kind": row["kind"],
+            "kind_label": RewardKind(row["kind"]).label,
+            "count": row["n"],
+            "total": _money(row["s"]),
+        }
         for row in base.values("rule_id", "kind").annotate(n=Count("pk"), s=Sum("amount")).order_by("rule_id", "kind")
     ]
     by_agent = [
-        {"agent_id": row["beneficiary"], "name": row["beneficiary__real_name"], "count": row["n"],
-         "total": _money(row["s"])}
-        for row in base.values("beneficiary", "beneficiary__real_name").annotate(n=Count("pk"), s=Sum("amount"))
+        {
+            "agent_id": row["beneficiary"],
+            "name": row["beneficiary__real_name"],
+            "count": row["n"],
+            "total": _money(row["s"]),
+        }
+        for row in base.values("beneficiary", "beneficiary__real_name")
+        .annotate(n=Count("pk"), s=Sum("amount"))
         .order_by("-s", "beneficiary")[:top]
     ]
-    return Totals(count=overall["n"] or 0, total=_money(overall["s"]), by_rule=by_rule, by_agent=by_agent,
-                  agents=overall["agents"] or 0)
+    return Totals(
+        count=overall["n"] or 0,
+        total=_money(overall["s"]),
+        by_rule=by_rule,
+        by_agent=by_agent,
+        agents=overall["agents"] or 0,
+    )
 
 
 def settlement_top_reports(run: SettlementRun, *, limit: int = TOP_REPORTS) -> QuerySet[SettlementReport]:
-    return (SettlementReport.objects.filter(run=run).select_related("agent__level")
-            .order_by("-rewards", "-team_purchase", "agent_id")[:limit])
+    return (
+        SettlementReport.objects.filter(run=run)
+        .select_related("agent__level")
+        .order_by("-rewards", "-team_purchase", "agent_id")[:limit]
+    )
 
 
 def payout_ratio_percent(run: SettlementRun) -> Decimal | None:
@@ -208,6 +239,7 @@ def payout_ratio_percent(run: SettlementRun) -> Decimal | None:
 
 
 # --- plan versions: in force, as tables, compared --------------------------------------------
+
 
 def in_force_pk(at: datetime | None = None) -> int | None:
     version = plan_in_force(at)
@@ -238,9 +270,17 @@ def plan_tables(plan: Plan) -> dict[str, Any]:
     upgrades, settlement, returns. Keys and the plan's own words are shown by their label in the
     reader's language (``rewards.labels``); amounts, codes and names as written."""
     codes = list(plan.level_codes)
-    levels = [{"rank": i, "code": lv.code, "name": lv.name, "entry": labels.entry_text(lv.entry),
-               "discount": fmt(lv.discount), "min_restock_qty": lv.min_restock_qty}
-              for i, lv in enumerate(plan.levels, start=1)]
+    levels = [
+        {
+            "rank": i,
+            "code": lv.code,
+            "name": lv.name,
+            "entry": labels.entry_text(lv.entry),
+            "discount": fmt(lv.discount),
+            "min_restock_qty": lv.min_restock_qty,
+        }
+        for i, lv in enumerate(plan.levels, start=1)
+    ]
     price_rows = []
     for sku, row in plan.prices.items():
         cells = []
@@ -256,8 +296,9 @@ def plan_tables(plan: Plan) -> dict[str, Any]:
     for rule in plan.rewards:
         data = _dump(rule)
         data.pop("type", None)
-        table = rewards.setdefault(rule.type, {"type": rule.type, "title": labels.key_label(rule.type),
-                                               "columns": list(data), "rows": []})
+        table = rewards.setdefault(
+            rule.type, {"type": rule.type, "title": labels.key_label(rule.type), "columns": list(data), "rows": []}
+        )
         for key in data:
             if key not in table["columns"]:
                 table["columns"].append(key)
@@ -266,15 +307,33 @@ def plan_tables(plan: Plan) -> dict[str, Any]:
         table["rows"] = [[labels.value_text(col, row.get(col)) for col in table["columns"]] for row in table["rows"]]
         table["column_labels"] = [labels.key_label(col) for col in table["columns"]]
     names = {lv.code: lv.name for lv in plan.levels}
-    upgrades = [{"to": up.to, "to_name": names.get(up.to, up.to), "mode": up.mode,
-                 "conditions": [f"{labels.key_label(c.key)}: {labels.value_text(c.key, _plain(c.value))}"
-                                for c in up.conditions],
-                 "top_up": up.top_up} for up in plan.upgrades]
-    general = [(labels.key_label(key), labels.value_text(key, value)) for key, value in (
-        ("id", plan.id), ("version", plan.version), ("name", plan.name), ("kind", plan.kind),
-        ("currency", plan.currency), ("timezone", plan.timezone), ("jurisdiction", plan.jurisdiction),
-        ("direct_selling", plan.direct_selling), ("supply", plan.supply),
-        ("customer_binding", _dump(plan.customer_binding)))]
+    upgrades = [
+        {
+            "to": up.to,
+            "to_name": names.get(up.to, up.to),
+            "mode": up.mode,
+            "conditions": [
+                f"{labels.key_label(c.key)}: {labels.value_text(c.key, _plain(c.value))}" for c in up.conditions
+            ],
+            "top_up": up.top_up,
+        }
+        for up in plan.upgrades
+    ]
+    general = [
+        (labels.key_label(key), labels.value_text(key, value))
+        for key, value in (
+            ("id", plan.id),
+            ("version", plan.version),
+            ("name", plan.name),
+            ("kind", plan.kind),
+            ("currency", plan.currency),
+            ("timezone", plan.timezone),
+            ("jurisdiction", plan.jurisdiction),
+            ("direct_selling", plan.direct_selling),
+            ("supply", plan.supply),
+            ("customer_binding", _dump(plan.customer_binding)),
+        )
+    ]
     return {
         "general": general,
         "levels": levels,
@@ -284,8 +343,11 @@ def plan_tables(plan: Plan) -> dict[str, Any]:
         "rewards": list(rewards.values()),
         "upgrades": upgrades,
         "settlement": [(labels.key_label(k), labels.value_text(k, v)) for k, v in _dump(plan.settlement).items()],
-        "returns": ([(labels.key_label(k), labels.value_text(k, v)) for k, v in _dump(plan.returns).items()]
-                    if plan.returns else []),
+        "returns": (
+            [(labels.key_label(k), labels.value_text(k, v)) for k, v in _dump(plan.returns).items()]
+            if plan.returns
+            else []
+        ),
     }
 
 
@@ -304,16 +366,28 @@ def _flat(prefix: str, value: Any, out: dict[str, str]) -> None:
 
 def _section(plan: Plan) -> dict[str, dict[str, dict[str, str]]]:
     """{section: {item: {field: text}}} for comparing two plans."""
-    out: dict[str, dict[str, dict[str, str]]] = {"general": {}, "levels": {}, "prices": {}, "rewards": {},
-                                                   "upgrades": {}, "settlement": {}, "returns": {}}
+    out: dict[str, dict[str, dict[str, str]]] = {
+        "general": {},
+        "levels": {},
+        "prices": {},
+        "rewards": {},
+        "upgrades": {},
+        "settlement": {},
+        "returns": {},
+    }
     general: dict[str, str] = {}
     for key in ("name", "kind", "currency", "timezone", "jurisdiction", "direct_selling", "supply"):
         general[key] = labels.value_text(key, getattr(plan, key))
     _flat("customer_binding", _dump(plan.customer_binding), general)
     out["general"][""] = general
     for i, lv in enumerate(plan.levels, start=1):
-        out["levels"][lv.code] = {"rank": str(i), "name": lv.name, "entry": labels.entry_text(lv.entry),
-                                  "discount": fmt(lv.discount), "min_restock_qty": str(lv.min_restock_qty)}
+        out["levels"][lv.code] = {
+            "rank": str(i),
+            "name": lv.name,
+            "entry": labels.entry_text(lv.entry),
+            "discount": fmt(lv.discount),
+            "min_restock_qty": str(lv.min_restock_qty),
+        }
     for sku, row in plan.prices.items():
         out["prices"][sku] = {key: fmt(value) for key, value in row.items()}
     for rule in plan.rewards:
@@ -321,11 +395,13 @@ def _section(plan: Plan) -> dict[str, dict[str, dict[str, str]]]:
         _flat("", _dump(rule), flat)
         out["rewards"][rule.id] = flat
     for up in plan.upgrades:
-        out["upgrades"][up.to] = {"mode": labels.value_text("mode", up.mode),
-                                  "top_up": labels.value_text("top_up", up.top_up),
-                                  "conditions": "; ".join(f"{labels.key_label(c.key)}: "
-                                                          f"{labels.value_text(c.key, _plain(c.value))}"
-                                                          for c in up.conditions)}
+        out["upgrades"][up.to] = {
+            "mode": labels.value_text("mode", up.mode),
+            "top_up": labels.value_text("top_up", up.top_up),
+            "conditions": "; ".join(
+                f"{labels.key_label(c.key)}: {labels.value_text(c.key, _plain(c.value))}" for c in up.conditions
+            ),
+        }
     settlement: dict[str, str] = {}
     _flat("", _dump(plan.settlement), settlement)
     out["settlement"][""] = settlement
@@ -369,8 +445,9 @@ def plan_changes(old: Plan, new: Plan) -> list[Change]:
             if fields_a is None or fields_b is None:
                 side = fields_a if fields_b is None else fields_b
                 text = "; ".join(f"{labels.path_label(k)}: {v}" for k, v in side.items())
-                changes.append(Change(section, item, "", "" if fields_a is None else text,
-                                      "" if fields_b is None else text))
+                changes.append(
+                    Change(section, item, "", "" if fields_a is None else text, "" if fields_b is None else text)
+                )
                 continue
             for field in list(fields_a) + [f for f in fields_b if f not in fields_a]:
                 va, vb = fields_a.get(field, "—"), fields_b.get(field, "—")
@@ -382,9 +459,14 @@ def plan_changes(old: Plan, new: Plan) -> list[Change]:
 def source_diff(old: PlanVersion, new: PlanVersion, *, context: int = 3) -> list[tuple[str, str]]:
     """The unified diff of two versions' plan files, as (css kind, line): kind is add, del, hunk,
     head or same."""
-    lines = difflib.unified_diff(old.source.splitlines(), new.source.splitlines(),
-                                 fromfile=f"{old} ({old.filename or 'plan.yaml'})",
-                                 tofile=f"{new} ({new.filename or 'plan.yaml'})", lineterm="", n=context)
+    lines = difflib.unified_diff(
+        old.source.splitlines(),
+        new.source.splitlines(),
+        fromfile=f"{old} ({old.filename or 'plan.yaml'})",
+        tofile=f"{new} ({new.filename or 'plan.yaml'})",
+        lineterm="",
+        n=context,
+    )
     out = []
     for line in lines:
         if line.startswith(("+++", "---")):
@@ -403,13 +485,17 @@ def source_diff(old: PlanVersion, new: PlanVersion, *, context: int = 3) -> list
 
 def release_due_count(now: datetime | None = None) -> tuple[int, Decimal]:
     """(lines, amount) that ``rewards_release`` would make available now (returns being decided wait)."""
-    due = (RewardLine.objects.filter(status=RewardStatus.FROZEN, release_at__lte=now or clock.now())
-           .exclude(order__status=OrderStatus.REFUND_REQUESTED).order_by())
+    due = (
+        RewardLine.objects.filter(status=RewardStatus.FROZEN, release_at__lte=now or clock.now())
+        .exclude(order__status=OrderStatus.REFUND_REQUESTED)
+        .order_by()
+    )
     found = due.aggregate(n=Count("pk"), s=Sum("amount"))
     return found["n"] or 0, _money(found["s"])
 
 
 # --- the agent's upgrade progress page (/m/progress/) ------------------------------------------
+
 
 @dataclass(frozen=True)
 class UpgradeProgressPage:
@@ -437,8 +523,9 @@ def upgrade_progress_of(*, agent: Agent, at: datetime | None = None) -> UpgradeP
     if agent.level.code not in names:
         return UpgradeProgressPage(version=version, progress=None, level_names=names)
     view = DatabaseHierarchy()
-    return UpgradeProgressPage(version=version, progress=upgrade_progress(plan, agent.pk, view, at=at),
-                               level_names=names)
+    return UpgradeProgressPage(
+        version=version, progress=upgrade_progress(plan, agent.pk, view, at=at), level_names=names
+    )
 
 
 # --- the join page: what each level costs and asks ----------------------------------------------
@@ -485,7 +572,16 @@ def join_terms(at: datetime | None = None) -> list[JoinTerms]:
         else:
             entry, gift = "order", ""
         prices = [(sku, cells[index][2]) for sku, cells in rows if sku.code != (spec.entry.gift_pack if spec else None)]
-        out.append(JoinTerms(level=level, entry=entry, entry_amount=level.entry_amount, gift_pack=gift,
-                             prices=prices[:JOIN_PRICES_SHOWN], more_prices=max(len(prices) - JOIN_PRICES_SHOWN, 0),
-                             min_restock_qty=level.min_restock_qty, by_brand=level.approver == Approver.BRAND))
+        out.append(
+            JoinTerms(
+                level=level,
+                entry=entry,
+                entry_amount=level.entry_amount,
+                gift_pack=gift,
+                prices=prices[:JOIN_PRICES_SHOWN],
+                more_prices=max(len(prices) - JOIN_PRICES_SHOWN, 0),
+                min_restock_qty=level.min_restock_qty,
+                by_brand=level.approver == Approver.BRAND,
+            )
+        )
     return out[::-1]

@@ -87,6 +87,7 @@ REPORT_BATCH = 10_000  # settlement reports per transaction
 
 # --- storing and posting lines ----------------------------------------------------------------
 
+
 def _account(agent_id: int | None, purpose: str):
     owner = Agent(pk=agent_id) if agent_id is not None else None
     return ledger.account_for(owner=owner, purpose=purpose)
@@ -100,29 +101,43 @@ def _status_and_credit(line: EngineLine) -> tuple[str, str | None]:
         return RewardStatus.AVAILABLE, Purpose.AGENT_WALLET
     if line.kind == "prize":
         cash = line.explanation.get("prize_kind", "cash") == "cash"
-        return ((RewardStatus.AVAILABLE, Purpose.AGENT_REWARDS_AVAILABLE) if cash
-                else (RewardStatus.AWARDED, Purpose.BRAND_PRIZES_PAYABLE))
+        return (
+            (RewardStatus.AVAILABLE, Purpose.AGENT_REWARDS_AVAILABLE)
+            if cash
+            else (RewardStatus.AWARDED, Purpose.BRAND_PRIZES_PAYABLE)
+        )
     return RewardStatus.FROZEN, Purpose.AGENT_REWARDS_FROZEN
 
 
-def _store(lines: Iterable[EngineLine], *, version: PlanVersion, order: Order | None = None,
-           release_at: datetime | None = None) -> list[EngineLine]:
+def _store(
+    lines: Iterable[EngineLine], *, version: PlanVersion, order: Order | None = None, release_at: datetime | None = None
+) -> list[EngineLine]:
     """Save the engine's lines for one event that were not saved before and post their money;
     returns the lines saved."""
     lines = list(lines)
     if not lines:
         return []
     events = {line.source_event for line in lines}
-    done = set(RewardLine.objects.filter(source_event__in=events)
-               .values_list("source_event", "rule_id", "beneficiary_id", "generation"))
+    done = set(
+        RewardLine.objects.filter(source_event__in=events).values_list(
+            "source_event", "rule_id", "beneficiary_id", "generation"
+        )
+    )
     new = [line for line in lines if line.key not in done]
     _store_new(new, version=version, order=order, release_at=release_at)
     return new
 
 
-def _store_new(lines: list[EngineLine], *, version: PlanVersion, order: Order | None = None,
-               release_at: datetime | None = None, period: str = "", settled: bool = False,
-               brand: dict[str, int] | None = None) -> None:
+def _store_new(
+    lines: list[EngineLine],
+    *,
+    version: PlanVersion,
+    order: Order | None = None,
+    release_at: datetime | None = None,
+    period: str = "",
+    settled: bool = False,
+    brand: dict[str, int] | None = None,
+) -> None:
     """Write ``lines`` (none stored yet) and post their money: the company-paid ones in one
     journal entry, each upline-paid one in its own (the payer's available rewards pay it).
 
@@ -146,41 +161,96 @@ def _store_new(lines: list[EngineLine], *, version: PlanVersion, order: Order | 
             status, purpose = RewardStatus.AVAILABLE, Purpose.AGENT_REWARDS_AVAILABLE
         classified.append((line, status, purpose, line.payer if isinstance(line.payer, int) else None))
     entries: dict[int, int] = {}  # index in classified -> journal entry id
-    company = [(i, line, purpose) for i, (line, _s, purpose, payer) in enumerate(classified)
-               if purpose is not None and payer is None]
+    company = [
+        (i, line, purpose)
+        for i, (line, _s, purpose, payer) in enumerate(classified)
+        if purpose is not None and payer is None
+    ]
     if company:
-        accounts = {purpose: ledger.agent_account_ids(owner_ids={line.beneficiary for _i, line, p in company
-                                                                 if p == purpose}, purpose=purpose)
-                    for purpose in {p for _i, _l, p in company} - {Purpose.BRAND_PRIZES_PAYABLE}}
+        accounts = {
+            purpose: ledger.agent_account_ids(
+                owner_ids={line.beneficiary for _i, line, p in company if p == purpose}, purpose=purpose
+            )
+            for purpose in {p for _i, _l, p in company} - {Purpose.BRAND_PRIZES_PAYABLE}
+        }
         total = sum((line.amount for _i, line, _p in company), Decimal("0"))
         postings = [(brand_account(Purpose.BRAND_REWARD_EXPENSE), total)]
-        postings += [(brand_account(purpose) if purpose == Purpose.BRAND_PRIZES_PAYABLE
-                      else accounts[purpose][line.beneficiary], -line.amount)
-                     for _i, line, purpose in company]
-        entry = ledger.journal_post(lines=postings, kind="reward", reference=reference,
-                                    memo=_("Rewards %(ref)s") % {"ref": reference})
+        postings += [
+            (
+                brand_account(purpose)
+                if purpose == Purpose.BRAND_PRIZES_PAYABLE
+                else accounts[purpose][line.beneficiary],
+                -line.amount,
+            )
+            for _i, line, purpose in company
+        ]
+        entry = ledger.journal_post(
+            lines=postings, kind="reward", reference=reference, memo=_("Rewards %(ref)s") % {"ref": reference}
+        )
         entries.update((i, entry.pk) for i, _l, _p in company)
     for i, (line, _status, purpose, payer) in enumerate(classified):
         if purpose is None or payer is None:
             continue
         entry = ledger.journal_post(
-            lines=[ledger.debit(_account(payer, Purpose.AGENT_REWARDS_AVAILABLE), line.amount),
-                   ledger.credit(_account(line.beneficiary, purpose), line.amount)],
-            kind="reward", reference=reference, allow_negative={Purpose.AGENT_REWARDS_AVAILABLE},
-            memo=_("Reward %(rule)s paid by an upline") % {"rule": line.rule_id})
+            lines=[
+                ledger.debit(_account(payer, Purpose.AGENT_REWARDS_AVAILABLE), line.amount),
+                ledger.credit(_account(line.beneficiary, purpose), line.amount),
+            ],
+            kind="reward",
+            reference=reference,
+            allow_negative={Purpose.AGENT_REWARDS_AVAILABLE},
+            memo=_("Reward %(rule)s paid by an upline") % {"rule": line.rule_id},
+        )
         entries[i] = entry.pk
     now, plan = clock.now(), version.pk
     order_id = order.pk if order is not None else None
-    ledger.insert_rows(RewardLine, LINE_FIELDS, (
-        (line.beneficiary, line.amount, line.kind, line.rule_id, plan, line.source_event, line.generation,
-         payer, order_id, period, line.explanation, line.explanation_zh[:300], line.explanation_en[:300], status,
-         release_at if status == RewardStatus.FROZEN else None, now, entries.get(i))
-        for i, (line, status, _purpose, payer) in enumerate(classified)))
+    ledger.insert_rows(
+        RewardLine,
+        LINE_FIELDS,
+        (
+            (
+                line.beneficiary,
+                line.amount,
+                line.kind,
+                line.rule_id,
+                plan,
+                line.source_event,
+                line.generation,
+                payer,
+                order_id,
+                period,
+                line.explanation,
+                line.explanation_zh[:300],
+                line.explanation_en[:300],
+                status,
+                release_at if status == RewardStatus.FROZEN else None,
+                now,
+                entries.get(i),
+            )
+            for i, (line, status, _purpose, payer) in enumerate(classified)
+        ),
+    )
 
 
-LINE_FIELDS = ("beneficiary", "amount", "kind", "rule_id", "plan", "source_event", "generation", "payer", "order",
-               "period", "explanation", "explanation_zh", "explanation_en", "status", "release_at", "created_at",
-               "entry")
+LINE_FIELDS = (
+    "beneficiary",
+    "amount",
+    "kind",
+    "rule_id",
+    "plan",
+    "source_event",
+    "generation",
+    "payer",
+    "order",
+    "period",
+    "explanation",
+    "explanation_zh",
+    "explanation_en",
+    "status",
+    "release_at",
+    "created_at",
+    "entry",
+)
 
 
 def _reference(order: Order | None, period: str) -> str:
@@ -188,6 +258,7 @@ def _reference(order: Order | None, period: str) -> str:
 
 
 # --- the outbox consumer --------------------------------------------------------------------
+
 
 def _at(payload: dict) -> datetime:
     return parse_datetime(payload.get("at") or "") or clock.now()
@@ -203,13 +274,18 @@ def _seller_cost(order: Order) -> Decimal | None:
     if seller is None:
         return None
     level = seller.level
-    return sum((line.quantity * level_price(sku=line.sku, level=level) for line in order.lines.select_related("sku")),
-               Decimal("0"))
+    return sum(
+        (line.quantity * level_price(sku=line.sku, level=level) for line in order.lines.select_related("sku")),
+        Decimal("0"),
+    )
 
 
 def _on_order_completed(event: OutboxEvent) -> str:
-    order = (Order.objects.select_related("buyer__level", "seller__level", "customer")
-             .filter(number=event.payload.get("order")).first())
+    order = (
+        Order.objects.select_related("buyer__level", "seller__level", "customer")
+        .filter(number=event.payload.get("order"))
+        .first()
+    )
     if order is None or order.kind == OrderKind.PICKUP:
         return "nothing to reward"
     at = order.completed_at or _at(event.payload)
@@ -223,12 +299,20 @@ def _on_order_completed(event: OutboxEvent) -> str:
     # A volume order's kind is one the engine knows (entry, upgrade, restock, retail): pickups left above.
     kind = cast(Literal["entry", "upgrade", "restock", "retail"], order.kind)
     completed = OrderCompleted(
-        event_id=f"order.completed:{order.number}", order_id=order.number, kind=kind, buyer=order.buyer_id,
-        seller=order.seller_id, bound_agent=bound, amount=order.total, seller_cost=_seller_cost(order),
-        at=at)
+        event_id=f"order.completed:{order.number}",
+        order_id=order.number,
+        kind=kind,
+        buyer=order.buyer_id,
+        seller=order.seller_id,
+        bound_agent=bound,
+        amount=order.total,
+        seller_cost=_seller_cost(order),
+        at=at,
+    )
     frozen_days = engine.plan.settlement.frozen_days
-    rows = _store(engine.process(completed, view), version=version, order=order,
-                  release_at=at + timedelta(days=frozen_days))
+    rows = _store(
+        engine.process(completed, view), version=version, order=order, release_at=at + timedelta(days=frozen_days)
+    )
     outcome = f"{len(rows)} line(s)"
     # Whose figures the order moved: the buyer's purchases, or the retail credit of the agent the
     # customer is bound to (the seller if unbound) — either may now meet an upgrade rule.
@@ -244,8 +328,9 @@ def _upgrade_if_qualified(agent_id: int, engine: Engine, view: DatabaseHierarchy
     if decision is None or decision.top_up > 0:
         return ""
     level = Level.objects.get(code=decision.to_level)
-    channel_services.agent_change_level(agent=Agent.objects.get(pk=agent_id), level=level,
-                                        reason=f"{version}: {decision.explanation_zh}"[:300])
+    channel_services.agent_change_level(
+        agent=Agent.objects.get(pk=agent_id), level=level, reason=f"{version}: {decision.explanation_zh}"[:300]
+    )
     return f"; upgraded to {level.code}"
 
 
@@ -262,13 +347,21 @@ def _on_agent_joined(event: OutboxEvent) -> str:
     if found is None:
         return "no plan in force"
     version, engine = found
-    joined = AgentJoined(event_id=f"agent.joined:{payload['agent']}", agent=payload["agent"], level=payload["level"],
-                         at=_at(payload))
+    joined = AgentJoined(
+        event_id=f"agent.joined:{payload['agent']}", agent=payload["agent"], level=payload["level"], at=_at(payload)
+    )
     # Per-head rewards belong to the entry order that made the agent join: returning it takes them back.
-    entry = (Order.objects.filter(buyer_id=payload["agent"], kind=OrderKind.ENTRY, status=OrderStatus.COMPLETED)
-             .order_by("-completed_at").first())
-    rows = _store(engine.process(joined, DatabaseHierarchy()), version=version, order=entry,
-                  release_at=_at(payload) + timedelta(days=engine.plan.settlement.frozen_days))
+    entry = (
+        Order.objects.filter(buyer_id=payload["agent"], kind=OrderKind.ENTRY, status=OrderStatus.COMPLETED)
+        .order_by("-completed_at")
+        .first()
+    )
+    rows = _store(
+        engine.process(joined, DatabaseHierarchy()),
+        version=version,
+        order=entry,
+        release_at=_at(payload) + timedelta(days=engine.plan.settlement.frozen_days),
+    )
     return f"{len(rows)} line(s)"
 
 
@@ -276,10 +369,11 @@ def _stock_lots(agent: Agent, at: datetime) -> list[StockLot]:
     """The agent's unsold cloud stock as lots at the price paid: the units held are the latest bought."""
     held = {sku: qty for sku, qty in stock_on_hand(agent=agent).items() if qty > 0}
     lots: list[StockLot] = []
-    lines = (Order.objects.filter(buyer=agent, kind__in=VOLUME_KINDS, status=OrderStatus.COMPLETED,
-                                  completed_at__lte=at)
-             .values_list("completed_at", "lines__sku_id", "lines__quantity", "lines__unit_price")
-             .order_by("-completed_at"))
+    lines = (
+        Order.objects.filter(buyer=agent, kind__in=VOLUME_KINDS, status=OrderStatus.COMPLETED, completed_at__lte=at)
+        .values_list("completed_at", "lines__sku_id", "lines__quantity", "lines__unit_price")
+        .order_by("-completed_at")
+    )
     for completed_at, sku_id, quantity, unit_price in lines:
         take = min(held.get(sku_id, 0), quantity or 0)
         if take:
@@ -295,15 +389,25 @@ def _on_agent_exited(event: OutboxEvent) -> str:
         return "no plan in force"
     version, engine = found
     agent = Agent.objects.get(pk=payload["agent"])
-    exited = AgentExited(event_id=f"agent.exited:{event.key}", agent=agent.pk, at=_at(payload),
-                         stock_lots=tuple(_stock_lots(agent, _at(payload))))
+    exited = AgentExited(
+        event_id=f"agent.exited:{event.key}",
+        agent=agent.pk,
+        at=_at(payload),
+        stock_lots=tuple(_stock_lots(agent, _at(payload))),
+    )
     rows = _store(engine.process(exited, DatabaseHierarchy()), version=version)
     if any(row.kind == RewardKind.BUYBACK.value for row in rows):  # the brand takes the stock back
         held = {sku_id: qty for sku_id, qty in stock_on_hand(agent=agent).items() if qty > 0}
         skus = SKU.objects.in_bulk(list(held))
-        moves = [stock.Move(stock.location_for_agent(agent, LocationKind.CLOUD),
-                            stock.location_singleton(LocationKind.WAREHOUSE), skus[sku_id], qty)
-                 for sku_id, qty in sorted(held.items())]
+        moves = [
+            stock.Move(
+                stock.location_for_agent(agent, LocationKind.CLOUD),
+                stock.location_singleton(LocationKind.WAREHOUSE),
+                skus[sku_id],
+                qty,
+            )
+            for sku_id, qty in sorted(held.items())
+        ]
         if moves:
             stock.stock_move(moves=moves, reason=StockReason.RETURN, note=f"buyback {event.key}")
     return f"{len(rows)} line(s)"
@@ -323,8 +427,12 @@ def rewards_process(*, limit: int | None = None) -> int:
     plan_sync_due()
     handled = 0
     while limit is None or handled < limit:
-        ids = list(OutboxEvent.objects.filter(topic__in=TOPICS).exclude(receipts__consumer=CONSUMER)
-                   .order_by("pk").values_list("pk", flat=True)[:100])
+        ids = list(
+            OutboxEvent.objects.filter(topic__in=TOPICS)
+            .exclude(receipts__consumer=CONSUMER)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:100]
+        )
         if not ids:
             break
         for pk in ids:
@@ -354,6 +462,7 @@ def rewards_process_inline() -> int:
 
 # --- refunds ----------------------------------------------------------------------------------
 
+
 @transaction.atomic
 def reverse_order_rewards(*, order: Order, by=None) -> int:
     """Take back every reward the order produced: frozen ones are cancelled, released ones are
@@ -361,18 +470,29 @@ def reverse_order_rewards(*, order: Order, by=None) -> int:
     count = 0
     # The margin the seller made is undone too (recorded only: no money moved through the brand).
     RewardLine.objects.filter(order=order, kind=RewardKind.MARGIN, status=RewardStatus.RECORDED).update(
-        status=RewardStatus.CANCELLED)
-    rows = (RewardLine.objects.select_for_update(of=("self",))
-            .filter(order=order, status__in=(RewardStatus.FROZEN, RewardStatus.AVAILABLE)).order_by("pk"))
+        status=RewardStatus.CANCELLED
+    )
+    rows = (
+        RewardLine.objects.select_for_update(of=("self",))
+        .filter(order=order, status__in=(RewardStatus.FROZEN, RewardStatus.AVAILABLE))
+        .order_by("pk")
+    )
     for row in rows:
         held = Purpose.AGENT_REWARDS_FROZEN if row.status == RewardStatus.FROZEN else Purpose.AGENT_REWARDS_AVAILABLE
-        payer = (_account(row.payer_id, Purpose.AGENT_REWARDS_AVAILABLE) if row.payer_id
-                 else _account(None, Purpose.BRAND_REWARD_EXPENSE))
+        payer = (
+            _account(row.payer_id, Purpose.AGENT_REWARDS_AVAILABLE)
+            if row.payer_id
+            else _account(None, Purpose.BRAND_REWARD_EXPENSE)
+        )
         entry = ledger.journal_post(
             lines=[ledger.debit(_account(row.beneficiary_id, held), row.amount), ledger.credit(payer, row.amount)],
-            kind="reward_reversal", reference=f"order:{order.number}", by=by,
-            idempotency_key=f"reward-reversal:{row.pk}", allow_negative={Purpose.AGENT_REWARDS_AVAILABLE},
-            memo=_("Order %(number)s refunded: %(rule)s taken back") % {"number": order.number, "rule": row.rule_id})
+            kind="reward_reversal",
+            reference=f"order:{order.number}",
+            by=by,
+            idempotency_key=f"reward-reversal:{row.pk}",
+            allow_negative={Purpose.AGENT_REWARDS_AVAILABLE},
+            memo=_("Order %(number)s refunded: %(rule)s taken back") % {"number": order.number, "rule": row.rule_id},
+        )
         row.status = RewardStatus.CANCELLED if row.status == RewardStatus.FROZEN else RewardStatus.REVERSED
         row.reversal_entry = entry
         row.save(update_fields=["status", "reversal_entry"])
@@ -382,6 +502,7 @@ def reverse_order_rewards(*, order: Order, by=None) -> int:
 
 # --- release --------------------------------------------------------------------------------
 
+
 def rewards_release(*, now: datetime | None = None, by=None) -> int:
     """Make due frozen rewards available (one journal entry per batch); returns how many.
     Rewards of an order whose return is being decided wait for the decision."""
@@ -389,9 +510,12 @@ def rewards_release(*, now: datetime | None = None, by=None) -> int:
     released = 0
     while True:
         with transaction.atomic():
-            rows = list(RewardLine.objects.select_for_update(of=("self",))
-                        .filter(status=RewardStatus.FROZEN, release_at__lte=now)
-                        .exclude(order__status=OrderStatus.REFUND_REQUESTED).order_by("pk")[:BATCH])
+            rows = list(
+                RewardLine.objects.select_for_update(of=("self",))
+                .filter(status=RewardStatus.FROZEN, release_at__lte=now)
+                .exclude(order__status=OrderStatus.REFUND_REQUESTED)
+                .order_by("pk")[:BATCH]
+            )
             if not rows:
                 return released
             per_agent: dict[int, Decimal] = defaultdict(Decimal)
@@ -402,14 +526,21 @@ def rewards_release(*, now: datetime | None = None, by=None) -> int:
             available = ledger.agent_account_ids(owner_ids=per_agent, purpose=Purpose.AGENT_REWARDS_AVAILABLE)
             for agent_id, amount in sorted(per_agent.items()):
                 postings += [(frozen[agent_id], amount), (available[agent_id], -amount)]
-            entry = ledger.journal_post(lines=postings, kind="reward_release", by=by, reference="rewards:release",
-                                        memo=_("%(n)d reward line(s) released") % {"n": len(rows)})
+            entry = ledger.journal_post(
+                lines=postings,
+                kind="reward_release",
+                by=by,
+                reference="rewards:release",
+                memo=_("%(n)d reward line(s) released") % {"n": len(rows)},
+            )
             RewardLine.objects.filter(pk__in=[row.pk for row in rows]).update(
-                status=RewardStatus.AVAILABLE, release_entry=entry)
+                status=RewardStatus.AVAILABLE, release_entry=entry
+            )
             released += len(rows)
 
 
 # --- settlement -------------------------------------------------------------------------------
+
 
 def settle_period(*, period: str, by=None, today: date | None = None) -> SettlementRun:
     """Settle the period rules (team ladder, target awards) of a finished period, e.g. ``2026-11``.
@@ -420,8 +551,10 @@ def settle_period(*, period: str, by=None, today: date | None = None) -> Settlem
     period = period_label(kind, start)  # one spelling per period: "2026-q4 " is 2026-Q4
     today = today or clock.today()
     if end >= today:
-        raise BusinessError(_("The period %(period)s is not over yet (it ends on %(end)s).")
-                            % {"period": period, "end": end}, field="period")
+        raise BusinessError(
+            _("The period %(period)s is not over yet (it ends on %(end)s).") % {"period": period, "end": end},
+            field="period",
+        )
     plan_sync_due()
     version = plan_in_force(timezone.make_aware(datetime.combine(end, datetime.max.time())))
     if version is None:
@@ -485,8 +618,11 @@ def _settle(run: SettlementRun, version: PlanVersion, kind: Period, start: date,
     period = run.period
     closed = PeriodClosed(event_id=f"period:{period}", period=kind, start=start, end=end)
     # What a killed run already wrote (whole batches: each is one transaction), read once.
-    done = set(RewardLine.objects.filter(source_event=closed.event_id)
-               .values_list("source_event", "rule_id", "beneficiary_id", "generation"))
+    done = set(
+        RewardLine.objects.filter(source_event=closed.event_id).values_list(
+            "source_event", "rule_id", "beneficiary_id", "generation"
+        )
+    )
     reported = set(SettlementReport.objects.filter(run=run).values_list("agent_id", flat=True))
     engine = Engine(plan_of(version))
     view = DatabaseHierarchy()
@@ -513,8 +649,10 @@ def _settle(run: SettlementRun, version: PlanVersion, kind: Period, start: date,
         run_id = run.pk
         with BatchWriter(parallel=parallel, name="settle-reports") as reports_writer:
             for i in range(0, len(agents), REPORT_BATCH):
-                rows = [(run_id, a, personal.get(a, ZERO), team.get(a, ZERO), paid.get(a, ZERO))
-                        for a in agents[i:i + REPORT_BATCH]]
+                rows = [
+                    (run_id, a, personal.get(a, ZERO), team.get(a, ZERO), paid.get(a, ZERO))
+                    for a in agents[i : i + REPORT_BATCH]
+                ]
                 reports_writer.submit(_store_reports, rows)
     run.lines = RewardLine.objects.filter(source_event=closed.event_id).count()
     run.total = sum(paid.values(), Decimal("0"))
@@ -552,13 +690,32 @@ def _resumable_commit() -> None:
 
 # --- withdrawals ------------------------------------------------------------------------------
 
-def reward_withdraw(*, agent: Agent, amount, method: str, account_name: str, account_no: str, by,
-                    bank_name: str = "", idempotency_key: str | None = None) -> Withdrawal:
+
+def reward_withdraw(
+    *,
+    agent: Agent,
+    amount,
+    method: str,
+    account_name: str,
+    account_no: str,
+    by,
+    bank_name: str = "",
+    idempotency_key: str | None = None,
+) -> Withdrawal:
     """Withdraw available rewards under the plan in force (its minimum and fee rate)."""
     version = plan_in_force()
     settlement = plan_of(version).settlement if version is not None else None
     fee_rate = settlement.withdraw_fee_rate if settlement else Decimal("0")
     minimum = settlement.withdraw_min if settlement else Decimal("0")
-    return ledger.withdrawal_request(agent=agent, amount=amount, method=method, account_name=account_name,
-                                     account_no=account_no, bank_name=bank_name, by=by, fee_rate=fee_rate,
-                                     minimum=minimum, idempotency_key=idempotency_key)
+    return ledger.withdrawal_request(
+        agent=agent,
+        amount=amount,
+        method=method,
+        account_name=account_name,
+        account_no=account_no,
+        bank_name=bank_name,
+        by=by,
+        fee_rate=fee_rate,
+        minimum=minimum,
+        idempotency_key=idempotency_key,
+    )

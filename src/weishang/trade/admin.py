@@ -85,12 +85,23 @@ CONSOLE_PERMS: dict[str, tuple[str, ...]] = {
 
 
 STATUS_LABELS = {
-    S.DRAFT: "info", S.SUBMITTED: "warning", S.APPROVED: "info", S.AWAITING_PAYMENT: "warning", S.PAID: "primary",
-    S.FULFILLED: "primary", S.COMPLETED: "success", S.REJECTED: "danger", S.CANCELLED: "danger",
-    S.REFUND_REQUESTED: "warning", S.REFUNDED: "danger",
+    S.DRAFT: "info",
+    S.SUBMITTED: "warning",
+    S.APPROVED: "info",
+    S.AWAITING_PAYMENT: "warning",
+    S.PAID: "primary",
+    S.FULFILLED: "primary",
+    S.COMPLETED: "success",
+    S.REJECTED: "danger",
+    S.CANCELLED: "danger",
+    S.REFUND_REQUESTED: "warning",
+    S.REFUNDED: "danger",
 }
-PAYMENT_LABELS = {PaymentStatus.PENDING: "warning", PaymentStatus.CONFIRMED: "success",
-                  PaymentStatus.REJECTED: "danger"}
+PAYMENT_LABELS = {
+    PaymentStatus.PENDING: "warning",
+    PaymentStatus.CONFIRMED: "success",
+    PaymentStatus.REJECTED: "danger",
+}
 
 
 def _link(url: str, text) -> str:
@@ -123,6 +134,7 @@ def _supply_mode_label(value: str) -> str:
 # --- read side: where an order is filled from, whether it is short, who acts next -----------
 # (trade.selectors: fill_source, order_availability, next_step)
 
+
 def _as_company(order: Order) -> Order:
     """``order`` as if the company sold it (where a company fill would take the units from)."""
     clone = copy.copy(order)
@@ -131,6 +143,7 @@ def _as_company(order: Order) -> Order:
 
 
 # --- forms ----------------------------------------------------------------------------------
+
 
 class ShipForm(forms.Form):
     carrier = kit.text_field(_("Carrier"), required=True, max_length=40)
@@ -149,20 +162,31 @@ class StuckFillForm(forms.Form):
 
 
 class ReceiveStockForm(forms.Form):
-    sku = forms.ModelChoiceField(label=_("SKU"), queryset=SKU.objects.filter(active=True),
-                                 widget=UnfoldAdminSelectWidget)
-    quantity = forms.IntegerField(label=_("Units received"), min_value=1, max_value=1_000_000,
-                                  widget=UnfoldAdminIntegerFieldWidget)
+    sku = forms.ModelChoiceField(
+        label=_("SKU"), queryset=SKU.objects.filter(active=True), widget=UnfoldAdminSelectWidget
+    )
+    quantity = forms.IntegerField(
+        label=_("Units received"), min_value=1, max_value=1_000_000, widget=UnfoldAdminIntegerFieldWidget
+    )
     supplier = forms.ModelChoiceField(
-        label=_("From supplier"), required=False, widget=UnfoldAdminSelectWidget,
-        queryset=Location.objects.filter(kind=LocationKind.SUPPLIER), empty_label=_("Suppliers (default)"))
+        label=_("From supplier"),
+        required=False,
+        widget=UnfoldAdminSelectWidget,
+        queryset=Location.objects.filter(kind=LocationKind.SUPPLIER),
+        empty_label=_("Suppliers (default)"),
+    )
     warehouse = forms.ModelChoiceField(
-        label=_("Into warehouse"), required=False, widget=UnfoldAdminSelectWidget,
-        queryset=Location.objects.filter(kind=LocationKind.WAREHOUSE), empty_label=_("Company warehouse (main)"))
+        label=_("Into warehouse"),
+        required=False,
+        widget=UnfoldAdminSelectWidget,
+        queryset=Location.objects.filter(kind=LocationKind.WAREHOUSE),
+        empty_label=_("Company warehouse (main)"),
+    )
     note = kit.text_field(_("Note (delivery note, batch)"), required=False, max_length=200)
 
 
 # --- order steps the brand takes ------------------------------------------------------------
+
 
 def _company_order(order: Order) -> bool:
     return order.seller_id is None and order.kind in VOLUME_KINDS
@@ -170,67 +194,135 @@ def _company_order(order: Order) -> bool:
 
 ORDER_STEPS: dict[str, kit.Step] = {
     "approve": kit.Step(
-        label=_("Approve"), perm="order_decide", party=_company_order, statuses=(S.SUBMITTED,), form=kit.ConfirmForm,
+        label=_("Approve"),
+        perm="order_decide",
+        party=_company_order,
+        statuses=(S.SUBMITTED,),
+        form=kit.ConfirmForm,
         run=lambda o, u, d: services.order_approve(order=o, by=u),
-        done=_("Order %(number)s approved; the buyer can pay now."), icon="check"),
+        done=_("Order %(number)s approved; the buyer can pay now."),
+        icon="check",
+    ),
     "reject": kit.Step(
-        label=_("Reject"), perm="order_decide", party=_company_order, statuses=(S.SUBMITTED,),
-        form=kit.RequiredNoteForm, run=lambda o, u, d: services.order_reject(order=o, by=u, note=d["note"]),
-        done=_("Order %(number)s rejected."), icon="block"),
+        label=_("Reject"),
+        perm="order_decide",
+        party=_company_order,
+        statuses=(S.SUBMITTED,),
+        form=kit.RequiredNoteForm,
+        run=lambda o, u, d: services.order_reject(order=o, by=u, note=d["note"]),
+        done=_("Order %(number)s rejected."),
+        icon="block",
+    ),
     "fill": kit.Step(
-        label=_("Fill from the company warehouse"), perm="order_handle", party=_company_order, statuses=(S.PAID,),
-        form=FillForm, run=lambda o, u, d: services.order_fill(order=o, by=u, carrier=d["carrier"],
-                                                                tracking_number=d["tracking_number"]),
-        done=_("Order %(number)s filled."), icon="inventory"),
+        label=_("Fill from the company warehouse"),
+        perm="order_handle",
+        party=_company_order,
+        statuses=(S.PAID,),
+        form=FillForm,
+        run=lambda o, u, d: services.order_fill(
+            order=o, by=u, carrier=d["carrier"], tracking_number=d["tracking_number"]
+        ),
+        done=_("Order %(number)s filled."),
+        icon="inventory",
+    ),
     # The ways out of a stuck order (paid, not filled within the brand's stuck_after_hours).
     "company_fill": kit.Step(
-        label=_("Stuck: the company fills it now"), perm="order_decide",
-        party=lambda o: o.kind != OrderKind.RETAIL and selectors.order_is_stuck(o), statuses=(S.PAID,),
+        label=_("Stuck: the company fills it now"),
+        perm="order_decide",
+        party=lambda o: o.kind != OrderKind.RETAIL and selectors.order_is_stuck(o),
+        statuses=(S.PAID,),
         form=StuckFillForm,
-        run=lambda o, u, d: services.order_company_fill(order=o, by=u, note=d["note"], carrier=d["carrier"],
-                                                        tracking_number=d["tracking_number"]),
-        done=_("Order %(number)s filled by the company."), url_path="company-fill", icon="warehouse"),
+        run=lambda o, u, d: services.order_company_fill(
+            order=o, by=u, note=d["note"], carrier=d["carrier"], tracking_number=d["tracking_number"]
+        ),
+        done=_("Order %(number)s filled by the company."),
+        url_path="company-fill",
+        icon="warehouse",
+    ),
     "reassign": kit.Step(
-        label=_("Stuck: reassign to the company"), perm="order_decide",
+        label=_("Stuck: reassign to the company"),
+        perm="order_decide",
         party=lambda o: o.seller_id is not None and o.kind != OrderKind.RETAIL and selectors.order_is_stuck(o),
-        statuses=(S.PAID,), form=kit.RequiredNoteForm,
+        statuses=(S.PAID,),
+        form=kit.RequiredNoteForm,
         run=lambda o, u, d: services.order_reassign_to_company(order=o, by=u, note=d["note"]),
-        done=_("Order %(number)s is the company's now; fill it from the warehouse."), icon="swap_horiz"),
+        done=_("Order %(number)s is the company's now; fill it from the warehouse."),
+        icon="swap_horiz",
+    ),
     "stuck_refund": kit.Step(
-        label=_("Stuck: cancel and refund"), perm="order_decide", party=selectors.order_is_stuck, statuses=(S.PAID,),
-        form=kit.RequiredNoteForm, run=lambda o, u, d: services.order_stuck_refund(order=o, by=u, note=d["note"]),
+        label=_("Stuck: cancel and refund"),
+        perm="order_decide",
+        party=selectors.order_is_stuck,
+        statuses=(S.PAID,),
+        form=kit.RequiredNoteForm,
+        run=lambda o, u, d: services.order_stuck_refund(order=o, by=u, note=d["note"]),
         done=_("Order %(number)s cancelled; the money is back in the buyer's wallet."),
-        done_shop=_("Order %(number)s cancelled and refunded."), url_path="stuck-refund", icon="currency_exchange"),
+        done_shop=_("Order %(number)s cancelled and refunded."),
+        url_path="stuck-refund",
+        icon="currency_exchange",
+    ),
     "ship_pickup": kit.Step(
-        label=_("Ship pick-up"), perm="order_handle", party=lambda o: o.kind == OrderKind.PICKUP,
-        statuses=(S.SUBMITTED,), form=ShipForm,
-        run=lambda o, u, d: services.pickup_ship(order=o, by=u, carrier=d["carrier"],
-                                                 tracking_number=d["tracking_number"]),
-        done=_("Pick-up %(number)s shipped."), url_path="ship", icon="local_shipping"),
+        label=_("Ship pick-up"),
+        perm="order_handle",
+        party=lambda o: o.kind == OrderKind.PICKUP,
+        statuses=(S.SUBMITTED,),
+        form=ShipForm,
+        run=lambda o, u, d: services.pickup_ship(
+            order=o, by=u, carrier=d["carrier"], tracking_number=d["tracking_number"]
+        ),
+        done=_("Pick-up %(number)s shipped."),
+        url_path="ship",
+        icon="local_shipping",
+    ),
     "pickup_delivered": kit.Step(
-        label=_("Mark pick-up delivered"), perm="order_handle", party=lambda o: o.kind == OrderKind.PICKUP,
-        statuses=(S.FULFILLED,), form=kit.ConfirmForm, run=lambda o, u, d: services.pickup_delivered(order=o, by=u),
-        done=_("Pick-up %(number)s delivered."), url_path="pickup-delivered", icon="done_all"),
+        label=_("Mark pick-up delivered"),
+        perm="order_handle",
+        party=lambda o: o.kind == OrderKind.PICKUP,
+        statuses=(S.FULFILLED,),
+        form=kit.ConfirmForm,
+        run=lambda o, u, d: services.pickup_delivered(order=o, by=u),
+        done=_("Pick-up %(number)s delivered."),
+        url_path="pickup-delivered",
+        icon="done_all",
+    ),
     "mark_delivered": kit.Step(
-        label=_("Mark retail order delivered"), perm="order_handle", party=lambda o: o.kind == OrderKind.RETAIL,
-        statuses=(S.FULFILLED,), form=kit.ConfirmForm,
+        label=_("Mark retail order delivered"),
+        perm="order_handle",
+        party=lambda o: o.kind == OrderKind.RETAIL,
+        statuses=(S.FULFILLED,),
+        form=kit.ConfirmForm,
         run=lambda o, u, d: services.order_mark_delivered(order=o, by=u),
-        done=_("Order %(number)s delivered."), url_path="delivered", icon="done_all"),
+        done=_("Order %(number)s delivered."),
+        url_path="delivered",
+        icon="done_all",
+    ),
     "refund_approve": kit.Step(
-        label=_("Approve return"), perm="order_decide", party=lambda o: o.seller_id is None,
-        statuses=(S.REFUND_REQUESTED,), form=kit.OptionalNoteForm,
+        label=_("Approve return"),
+        perm="order_decide",
+        party=lambda o: o.seller_id is None,
+        statuses=(S.REFUND_REQUESTED,),
+        form=kit.OptionalNoteForm,
         run=lambda o, u, d: services.refund_approve(order=o, by=u, note=d["note"]),
         done=_("Return of %(number)s approved; the money is back in the buyer's wallet."),
-        url_path="refund-approve", icon="undo"),
+        url_path="refund-approve",
+        icon="undo",
+    ),
     "refund_decline": kit.Step(
-        label=_("Decline return"), perm="order_decide", party=lambda o: o.seller_id is None,
-        statuses=(S.REFUND_REQUESTED,), form=kit.RequiredNoteForm,
+        label=_("Decline return"),
+        perm="order_decide",
+        party=lambda o: o.seller_id is None,
+        statuses=(S.REFUND_REQUESTED,),
+        form=kit.RequiredNoteForm,
         run=lambda o, u, d: services.refund_decline(order=o, by=u, note=d["note"]),
-        done=_("Return of %(number)s declined."), url_path="refund-decline", icon="do_not_disturb"),
+        done=_("Return of %(number)s declined."),
+        url_path="refund-decline",
+        icon="do_not_disturb",
+    ),
 }
 
 
 # --- orders ---------------------------------------------------------------------------------
+
 
 class OrderLineInline(kit.ReadOnlyInline):
     model = OrderLine
@@ -250,23 +342,41 @@ def _screenshot(payment: Payment, size: str = "h-12"):
     if not payment.screenshot:
         return "—"
     url = reverse("admin:trade_payment_screenshot", args=[payment.pk])
-    return format_html('<a href="{}" target="_blank" rel="noopener"><img src="{}" alt="{}" class="{} rounded border '
-                       'dark:border-base-700"></a>', url, url, gettext("transfer screenshot"), size)
+    return format_html(
+        '<a href="{}" target="_blank" rel="noopener"><img src="{}" alt="{}" class="{} rounded border '
+        'dark:border-base-700"></a>',
+        url,
+        url,
+        gettext("transfer screenshot"),
+        size,
+    )
 
 
 class PaymentInline(kit.ReadOnlyInline):
     model = Payment
     fk_name = "order"
-    fields = ("payment_link", "method", "amount", "status", "receiver_display", "screenshot_preview",
-              "decided_by", "decided_at", "decision_note")
+    fields = (
+        "payment_link",
+        "method",
+        "amount",
+        "status",
+        "receiver_display",
+        "screenshot_preview",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+    )
     view_perm = "trade.view_payment"
     verbose_name_plural = _("payments")
 
     @admin.display(description=_("payment"))
     def payment_link(self, obj):
-        return format_html('<a class="text-primary-600 underline" href="{}">#{} {}</a>',
-                           reverse("admin:trade_payment_change", args=[obj.pk]), obj.pk,
-                           timezone.localtime(obj.created_at).strftime("%Y-%m-%d %H:%M"))
+        return format_html(
+            '<a class="text-primary-600 underline" href="{}">#{} {}</a>',
+            reverse("admin:trade_payment_change", args=[obj.pk]),
+            obj.pk,
+            timezone.localtime(obj.created_at).strftime("%Y-%m-%d %H:%M"),
+        )
 
     @admin.display(description=_("received by"))
     def receiver_display(self, obj):
@@ -360,23 +470,84 @@ class OrderAdmin(ExportMixin, kit.StepPages, kit.ReadOnlyAdmin):
     resource_classes = [OrderResource]
     export_name = "orders"
     list_per_page = 50  # unfold renders every cell through templates: 50 rows answer in half the time of 100
-    list_display = ("number", "kind", "party", "seller_display", "status_label", "total", "submitted_at",
-                    "paid_at", "completed_at")
+    list_display = (
+        "number",
+        "kind",
+        "party",
+        "seller_display",
+        "status_label",
+        "total",
+        "submitted_at",
+        "paid_at",
+        "completed_at",
+    )
     list_filter = (BrandToActFilter, WaitingFilter, "kind", "status", SupplyModeFilter, FilledByFilter, TeamFilter)
-    search_fields = ("number", "buyer__real_name", "buyer__user__phone", "customer__name", "customer__phone",
-                     "tracking_number")
+    search_fields = (
+        "number",
+        "buyer__real_name",
+        "buyer__user__phone",
+        "customer__name",
+        "customer__phone",
+        "tracking_number",
+    )
     list_select_related = ("buyer__user", "buyer__level", "seller__level", "customer")
     fieldsets = (
-        (None, {"fields": ("number", "kind", "target_level", "status_display", "next_step_display", "party",
-                           "seller_display", "supply_mode_display", "total", "note")}),
-        (_("Shipping"), {"fields": ("ship_name", "ship_phone", "ship_address", "carrier", "tracking_number",
-                                    "shipped_at", "delivered_at")}),
+        (
+            None,
+            {
+                "fields": (
+                    "number",
+                    "kind",
+                    "target_level",
+                    "status_display",
+                    "next_step_display",
+                    "party",
+                    "seller_display",
+                    "supply_mode_display",
+                    "total",
+                    "note",
+                )
+            },
+        ),
+        (
+            _("Shipping"),
+            {
+                "fields": (
+                    "ship_name",
+                    "ship_phone",
+                    "ship_address",
+                    "carrier",
+                    "tracking_number",
+                    "shipped_at",
+                    "delivered_at",
+                )
+            },
+        ),
         (_("Dates"), {"fields": ("created_at", "submitted_at", "paid_at", "completed_at")}),
     )
-    readonly_fields = ("number", "kind", "target_level", "status_display", "next_step_display", "party",
-                       "seller_display", "supply_mode_display", "total", "note", "ship_name", "ship_phone",
-                       "ship_address", "carrier", "tracking_number", "shipped_at", "delivered_at", "created_at",
-                       "submitted_at", "paid_at", "completed_at")
+    readonly_fields = (
+        "number",
+        "kind",
+        "target_level",
+        "status_display",
+        "next_step_display",
+        "party",
+        "seller_display",
+        "supply_mode_display",
+        "total",
+        "note",
+        "ship_name",
+        "ship_phone",
+        "ship_address",
+        "carrier",
+        "tracking_number",
+        "shipped_at",
+        "delivered_at",
+        "created_at",
+        "submitted_at",
+        "paid_at",
+        "completed_at",
+    )
     inlines = [OrderLineInline, OrderTransitionInline, PaymentInline]
     change_form_after_template = "admin/trade/order_after.html"
     # Read only: statuses change only through the steps (one page each, console.kit.StepPages).
@@ -420,11 +591,14 @@ class OrderAdmin(ExportMixin, kit.StepPages, kit.ReadOnlyAdmin):
         order = self.get_object(request, unquote(object_id))
         extra = dict(extra_context or {})
         if order is not None:
-            extra.update({
-                "stock_moves": StockMove.objects.filter(order_line__order=order).select_related(
-                    "sku", "from_location", "to_location", "created_by"),
-                "availability": selectors.order_availability(order),
-            })
+            extra.update(
+                {
+                    "stock_moves": StockMove.objects.filter(order_line__order=order).select_related(
+                        "sku", "from_location", "to_location", "created_by"
+                    ),
+                    "availability": selectors.order_availability(order),
+                }
+            )
         return super().change_view(request, object_id, form_url, extra)
 
     # --- the steps' pages ------------------------------------------------------------------
@@ -442,17 +616,25 @@ class OrderAdmin(ExportMixin, kit.StepPages, kit.ReadOnlyAdmin):
             "party": _party(order),
             "seller": order.seller.real_name if order.seller_id else _the_company(),
             "lines": order.lines.select_related("sku"),
-            "availability": (selectors.order_availability(order) if name == "fill"
-                             else selectors.order_availability(_as_company(order)) if name == "company_fill"
-                             else None),
+            "availability": (
+                selectors.order_availability(order)
+                if name == "fill"
+                else selectors.order_availability(_as_company(order))
+                if name == "company_fill"
+                else None
+            ),
             "refund": services.cancel_refund(order) if name == "stuck_refund" else None,
-            "shop_refund": (services.shop_refund_text(shop) if name == "stuck_refund"
-                            and (shop := services.shop_order_refund(order)) else None),
+            "shop_refund": (
+                services.shop_refund_text(shop)
+                if name == "stuck_refund" and (shop := services.shop_order_refund(order))
+                else None
+            ),
             "next_step": selectors.next_step(order),
         }
 
 
 # --- payments -------------------------------------------------------------------------------
+
 
 class AddressedToFilter(admin.SimpleListFilter):
     title = _("received by")
@@ -475,15 +657,27 @@ def _to_brand_finance(payment: Payment) -> bool:
 
 PAYMENT_STEPS: dict[str, kit.Step] = {
     "confirm_payment": kit.Step(
-        label=_("Confirm payment"), perm="payment_decide", party=_to_brand_finance,
-        statuses=(PaymentStatus.PENDING,), form=kit.OptionalNoteForm,
+        label=_("Confirm payment"),
+        perm="payment_decide",
+        party=_to_brand_finance,
+        statuses=(PaymentStatus.PENDING,),
+        form=kit.OptionalNoteForm,
         run=lambda p, u, d: services.payment_confirm(payment=p, by=u, note=d["note"]),
-        done=_("Payment #%(pk)s confirmed."), url_path="confirm", icon="check"),
+        done=_("Payment #%(pk)s confirmed."),
+        url_path="confirm",
+        icon="check",
+    ),
     "reject_payment": kit.Step(
-        label=_("Reject payment"), perm="payment_decide", party=_to_brand_finance,
-        statuses=(PaymentStatus.PENDING,), form=kit.RequiredNoteForm,
+        label=_("Reject payment"),
+        perm="payment_decide",
+        party=_to_brand_finance,
+        statuses=(PaymentStatus.PENDING,),
+        form=kit.RequiredNoteForm,
         run=lambda p, u, d: services.payment_reject(payment=p, by=u, note=d["note"]),
-        done=_("Payment #%(pk)s rejected."), url_path="reject", icon="block"),
+        done=_("Payment #%(pk)s rejected."),
+        url_path="reject",
+        icon="block",
+    ),
 }
 
 
@@ -492,17 +686,46 @@ class PaymentAdmin(ExportMixin, kit.StepPages, kit.ReadOnlyAdmin):
     resource_classes = [PaymentResource]
     export_name = "payments"
     list_per_page = 50  # unfold renders every cell through templates: 50 rows answer in half the time of 100
-    list_display = ("id", "created_at", "method", "amount", "status_label", "receiver_display", "paid_for",
-                    "screenshot_preview", "decided_by")
+    list_display = (
+        "id",
+        "created_at",
+        "method",
+        "amount",
+        "status_label",
+        "receiver_display",
+        "paid_for",
+        "screenshot_preview",
+        "decided_by",
+    )
     list_display_links = ("id", "created_at")
     list_filter = ("status", AddressedToFilter, "method")
-    search_fields = ("order__number", "reference", "topup_for__real_name", "topup_for__user__phone",
-                     "order__buyer__real_name", "order__customer__name", "order__customer__phone")
+    search_fields = (
+        "order__number",
+        "reference",
+        "topup_for__real_name",
+        "topup_for__user__phone",
+        "order__buyer__real_name",
+        "order__customer__name",
+        "order__customer__phone",
+    )
     list_select_related = ("order", "topup_for", "receiver", "decided_by")
-    fields = ("paid_for", "method", "amount", "status_display", "receiver_display", "screenshot_large", "reference",
-              "provider_txn_id", "created_by", "created_at", "decided_by", "decided_at", "decision_note")
+    fields = (
+        "paid_for",
+        "method",
+        "amount",
+        "status_display",
+        "receiver_display",
+        "screenshot_large",
+        "reference",
+        "provider_txn_id",
+        "created_by",
+        "created_at",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+    )
     readonly_fields = fields
-    steps = PAYMENT_STEPS     # taken by brand finance, on a payment addressed to the brand only
+    steps = PAYMENT_STEPS  # taken by brand finance, on a payment addressed to the brand only
     console_perms = CONSOLE_PERMS
     step_template = "admin/trade/payment_action.html"
 
@@ -538,8 +761,14 @@ class PaymentAdmin(ExportMixin, kit.StepPages, kit.ReadOnlyAdmin):
         return _screenshot(obj, "max-h-96")
 
     def get_urls(self):
-        return [path("<path:object_id>/screenshot/", self.admin_site.admin_view(self.screenshot_view),
-                     name="trade_payment_screenshot"), *super().get_urls()]
+        return [
+            path(
+                "<path:object_id>/screenshot/",
+                self.admin_site.admin_view(self.screenshot_view),
+                name="trade_payment_screenshot",
+            ),
+            *super().get_urls(),
+        ]
 
     def screenshot_view(self, request, object_id):
         """The screenshot, to staff who may see payments only (it shows a bank account)."""
@@ -552,8 +781,10 @@ class PaymentAdmin(ExportMixin, kit.StepPages, kit.ReadOnlyAdmin):
 
     # --- the steps' pages ------------------------------------------------------------------
     def not_the_party(self, obj):
-        return Conflict(gettext("This payment goes to %(agent)s; they confirm it.")
-                        % {"agent": obj.receiver.real_name}, field="payment")
+        return Conflict(
+            gettext("This payment goes to %(agent)s; they confirm it.") % {"agent": obj.receiver.real_name},
+            field="payment",
+        )
 
     def step_title(self, obj, step):
         return f"{step.label} #{obj.pk}"
@@ -568,6 +799,7 @@ class PaymentAdmin(ExportMixin, kit.StepPages, kit.ReadOnlyAdmin):
 
 
 # --- stock ----------------------------------------------------------------------------------
+
 
 class MovesAtLocationFilter(admin.SimpleListFilter):
     """Moves in or out of one location: the company's and external ones are listed; an agent's
@@ -681,23 +913,37 @@ class StockLevelAdmin(ExportMixin, StockActionsMixin, kit.ReadOnlyAdmin):
                 try:
                     source = data["supplier"] or stock.location_singleton(LocationKind.SUPPLIER)
                     target = data["warehouse"] or stock.location_singleton(LocationKind.WAREHOUSE)
-                    stock.stock_move(moves=[stock.Move(source, target, data["sku"], data["quantity"])],
-                                     reason=StockReason.RECEIPT, by=request.user, note=data["note"])
+                    stock.stock_move(
+                        moves=[stock.Move(source, target, data["sku"], data["quantity"])],
+                        reason=StockReason.RECEIPT,
+                        by=request.user,
+                        note=data["note"],
+                    )
                 except BusinessError as exc:
                     kit.form_error(form, exc)
                 else:
-                    messages.success(request, ngettext(
-                        "%(n)d unit of %(sku)s received into %(location)s; %(on_hand)d on hand now.",
-                        "%(n)d units of %(sku)s received into %(location)s; %(on_hand)d on hand now.",
-                        data["quantity"]) % {"n": data["quantity"], "sku": data["sku"].name, "location": target.name,
-                                             "on_hand": stock.on_hand(location=target, sku=data["sku"])})
+                    messages.success(
+                        request,
+                        ngettext(
+                            "%(n)d unit of %(sku)s received into %(location)s; %(on_hand)d on hand now.",
+                            "%(n)d units of %(sku)s received into %(location)s; %(on_hand)d on hand now.",
+                            data["quantity"],
+                        )
+                        % {
+                            "n": data["quantity"],
+                            "sku": data["sku"].name,
+                            "location": target.name,
+                            "on_hand": stock.on_hand(location=target, sku=data["sku"]),
+                        },
+                    )
                     return redirect("admin:trade_stocklevel_receive_stock")
         context = {
             **self.admin_site.each_context(request),
             "title": gettext("Receive stock"),
             "form": form,
-            "recent": StockMove.objects.filter(reason=StockReason.RECEIPT).select_related(
-                "sku", "from_location", "to_location", "created_by").order_by("-pk")[:10],
+            "recent": StockMove.objects.filter(reason=StockReason.RECEIPT)
+            .select_related("sku", "from_location", "to_location", "created_by")
+            .order_by("-pk")[:10],
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/trade/stock_receive.html", context, status=status)
@@ -721,15 +967,39 @@ class StockMoveAdmin(ExportMixin, StockActionsMixin, kit.ReadOnlyAdmin):
     resource_classes = [StockMoveResource]
     export_name = "stock-moves"
     list_per_page = 50  # unfold renders every cell through templates: 50 rows answer in half the time of 100
-    list_display = ("created_at", "reason", "sku", "quantity", "from_display", "to_display", "order_link",
-                    "created_by", "note")
+    list_display = (
+        "created_at",
+        "reason",
+        "sku",
+        "quantity",
+        "from_display",
+        "to_display",
+        "order_link",
+        "created_by",
+        "note",
+    )
     list_filter = ("reason", MovesAtLocationFilter, FromKindFilter, ToKindFilter, "sku")
-    search_fields = ("sku__code", "sku__name", "note", "order_line__order__number", "from_location__name",
-                     "to_location__name")
+    search_fields = (
+        "sku__code",
+        "sku__name",
+        "note",
+        "order_line__order__number",
+        "from_location__name",
+        "to_location__name",
+    )
     list_select_related = ("sku", "from_location", "to_location", "created_by", "order_line__order")
     ordering = ("-pk",)
-    fields = ("created_at", "reason", "sku", "quantity", "from_display", "to_display", "order_link",
-              "created_by", "note")
+    fields = (
+        "created_at",
+        "reason",
+        "sku",
+        "quantity",
+        "from_display",
+        "to_display",
+        "order_link",
+        "created_by",
+        "note",
+    )
     readonly_fields = fields
     actions_list = ["receive_stock", "verify_stock"]
 
@@ -819,6 +1089,7 @@ class CustomerAdmin(kit.ReadOnlyAdmin):
 
 # --- the brand's receiving accounts (where buyers pay the company) ---------------------------
 
+
 class BrandReceivingAccountForm(forms.ModelForm):
     class Meta:
         model = ReceivingAccount
@@ -859,8 +1130,13 @@ class BrandReceivingAccountAdmin(ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         """Saved by the service the phone pages use (its checks, and the old QR code replaced)."""
-        saved = services.receiving_account_save(by=request.user, agent=None, data=form.cleaned_data,
-                                                qr_image=form.files.get("qr_image"), account=obj if change else None)
+        saved = services.receiving_account_save(
+            by=request.user,
+            agent=None,
+            data=form.cleaned_data,
+            qr_image=form.files.get("qr_image"),
+            account=obj if change else None,
+        )
         obj.pk, obj.agent, obj.qr_image = saved.pk, None, saved.qr_image
 
     def delete_model(self, request, obj):

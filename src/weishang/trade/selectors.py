@@ -39,8 +39,9 @@ from weishang.trade.models import (
 from weishang.trade.models.orders import LIVE_STATUSES
 
 
-def team_purchase_volume(*, agent: Agent | int, start: datetime, end: datetime,
-                         relation: Relation = Relation.REFERRER) -> Decimal:
+def team_purchase_volume(
+    *, agent: Agent | int, start: datetime, end: datetime, relation: Relation = Relation.REFERRER
+) -> Decimal:
     """Entry, upgrade and restock amounts of the team's orders completed in [start, end)."""
     completed = Order.objects.filter(
         status=OrderStatus.COMPLETED, kind__in=VOLUME_KINDS, completed_at__gte=start, completed_at__lt=end
@@ -50,26 +51,34 @@ def team_purchase_volume(*, agent: Agent | int, start: datetime, end: datetime,
 
 def personal_purchase_volume(*, agent: Agent | int, start: datetime, end: datetime) -> Decimal:
     total = Order.objects.filter(
-        buyer_id=getattr(agent, "pk", agent), status=OrderStatus.COMPLETED, kind__in=VOLUME_KINDS,
-        completed_at__gte=start, completed_at__lt=end,
+        buyer_id=getattr(agent, "pk", agent),
+        status=OrderStatus.COMPLETED,
+        kind__in=VOLUME_KINDS,
+        completed_at__gte=start,
+        completed_at__lt=end,
     ).aggregate(total=Sum("total"))["total"]
     return to_money(total if total is not None else 0)
 
 
 # --- the agent's phone pages and the public shop (read-only) --------------------------------
 
+
 def skus_on_sale() -> QuerySet[SKU]:
     """Active SKUs of products on sale, in catalogue order."""
-    return SKU.objects.filter(active=True, product__active=True).select_related("product").order_by(
-        "product_id", "code")
+    return (
+        SKU.objects.filter(active=True, product__active=True).select_related("product").order_by("product_id", "code")
+    )
 
 
 def stock_on_hand(*, agent: Agent | int, kind: str = LocationKind.CLOUD) -> dict[int, int]:
     """SKU id -> units the agent holds at their ``kind`` location (cloud by default).
 
     Reads only: an agent who never held stock has no location yet, and gets an empty dict."""
-    return dict(StockLevel.objects.filter(location__agent_id=getattr(agent, "pk", agent), location__kind=kind)
-                .values_list("sku_id", "quantity"))
+    return dict(
+        StockLevel.objects.filter(location__agent_id=getattr(agent, "pk", agent), location__kind=kind).values_list(
+            "sku_id", "quantity"
+        )
+    )
 
 
 def restock_catalog(*, agent: Agent, level: Level | None = None) -> list[tuple[SKU, Decimal, int]]:
@@ -107,9 +116,11 @@ def upgrade_levels(*, agent: Agent) -> list[Level]:
 
 def stock_holdings(*, agent: Agent | int, kind: str = LocationKind.CLOUD) -> QuerySet[StockLevel]:
     """The agent's stock levels with units on hand, in catalogue order."""
-    return (StockLevel.objects.filter(location__agent_id=getattr(agent, "pk", agent), location__kind=kind,
-                                      quantity__gt=0)
-            .select_related("sku__product").order_by("sku__product_id", "sku__code"))
+    return (
+        StockLevel.objects.filter(location__agent_id=getattr(agent, "pk", agent), location__kind=kind, quantity__gt=0)
+        .select_related("sku__product")
+        .order_by("sku__product_id", "sku__code")
+    )
 
 
 def _with_pending_payment(orders: QuerySet[Order]) -> QuerySet[Order]:
@@ -117,30 +128,38 @@ def _with_pending_payment(orders: QuerySet[Order]) -> QuerySet[Order]:
     return orders.annotate(has_pending_payment=Exists(pending))
 
 
-def orders_as_buyer(*, agent: Agent | int, kinds=(OrderKind.ENTRY, OrderKind.UPGRADE, OrderKind.RESTOCK)
-                    ) -> QuerySet[Order]:
+def orders_as_buyer(
+    *, agent: Agent | int, kinds=(OrderKind.ENTRY, OrderKind.UPGRADE, OrderKind.RESTOCK)
+) -> QuerySet[Order]:
     """The agent's own purchase orders, newest first, each with ``has_pending_payment``."""
     return _with_pending_payment(
-        Order.objects.filter(buyer_id=getattr(agent, "pk", agent), kind__in=kinds).select_related("seller"))
+        Order.objects.filter(buyer_id=getattr(agent, "pk", agent), kind__in=kinds).select_related("seller")
+    )
 
 
 def order_of_buyer(*, agent: Agent | int, number: str) -> Order | None:
     """One of the agent's own orders (any kind, pick-ups included), or None if it is not theirs."""
-    return (_with_pending_payment(Order.objects.filter(buyer_id=getattr(agent, "pk", agent), number=number))
-            .select_related("seller__level", "buyer__level").first())
+    return (
+        _with_pending_payment(Order.objects.filter(buyer_id=getattr(agent, "pk", agent), number=number))
+        .select_related("seller__level", "buyer__level")
+        .first()
+    )
 
 
 def pickups_of(*, agent: Agent | int) -> QuerySet[Order]:
-    return (Order.objects.filter(buyer_id=getattr(agent, "pk", agent), kind=OrderKind.PICKUP)
-            .prefetch_related("lines__sku"))
+    return Order.objects.filter(buyer_id=getattr(agent, "pk", agent), kind=OrderKind.PICKUP).prefetch_related(
+        "lines__sku"
+    )
 
 
 def _seller_todo() -> Q:
     """Orders waiting for the seller: to decide, a transfer to confirm, to fill, a retail delivery
     to record, or a return to decide."""
-    return (Q(status__in=(OrderStatus.SUBMITTED, OrderStatus.PAID, OrderStatus.REFUND_REQUESTED))
-            | Q(status=OrderStatus.AWAITING_PAYMENT, has_pending_payment=True)
-            | Q(status=OrderStatus.FULFILLED, kind=OrderKind.RETAIL))
+    return (
+        Q(status__in=(OrderStatus.SUBMITTED, OrderStatus.PAID, OrderStatus.REFUND_REQUESTED))
+        | Q(status=OrderStatus.AWAITING_PAYMENT, has_pending_payment=True)
+        | Q(status=OrderStatus.FULFILLED, kind=OrderKind.RETAIL)
+    )
 
 
 def seller_todo_counts(*, agent: Agent | int) -> dict[str, int]:
@@ -170,15 +189,19 @@ def buyer_todo_counts(*, agent: Agent | int) -> dict[str, int]:
 def orders_to_fill(*, agent: Agent | int, todo_only: bool = True) -> QuerySet[Order]:
     """Orders the agent sells (their downline's and their shop's), newest first; by default only
     those waiting for the agent."""
-    orders = _with_pending_payment(Order.objects.filter(seller_id=getattr(agent, "pk", agent))
-                                   .select_related("buyer__level", "customer"))
+    orders = _with_pending_payment(
+        Order.objects.filter(seller_id=getattr(agent, "pk", agent)).select_related("buyer__level", "customer")
+    )
     return orders.filter(_seller_todo()) if todo_only else orders
 
 
 def order_of_seller(*, agent: Agent | int, number: str) -> Order | None:
     """One order the agent sells, or None if it is not theirs to fill."""
-    return (_with_pending_payment(Order.objects.filter(seller_id=getattr(agent, "pk", agent), number=number))
-            .select_related("buyer__level", "customer").first())
+    return (
+        _with_pending_payment(Order.objects.filter(seller_id=getattr(agent, "pk", agent), number=number))
+        .select_related("buyer__level", "customer")
+        .first()
+    )
 
 
 def fill_shortfalls(*, order: Order) -> list[tuple[SKU, int, int]]:
@@ -188,12 +211,16 @@ def fill_shortfalls(*, order: Order) -> list[tuple[SKU, int, int]]:
     if order.seller_id is None:
         return []
     held = stock_on_hand(agent=order.seller_id, kind=fill_location_kind(order.supply_mode))
-    return [(line.sku, line.quantity, held.get(line.sku_id, 0)) for line in order.lines.select_related("sku")
-            if held.get(line.sku_id, 0) < line.quantity]
+    return [
+        (line.sku, line.quantity, held.get(line.sku_id, 0))
+        for line in order.lines.select_related("sku")
+        if held.get(line.sku_id, 0) < line.quantity
+    ]
 
 
 # What the buyer or the seller can do with an order now, for the phone pages and the API (the
 # services have the last word). ``order`` needs ``has_pending_payment`` (the selectors above set it).
+
 
 def buyer_actions(order: Order) -> set[str]:
     """The buyer's next actions: ``cancel``, ``pay_transfer``, ``pay_wallet``, ``pay_online`` (when an
@@ -252,9 +279,15 @@ def retail_order_for(*, seller: Agent | int, number: str, phone: str) -> Order |
     phone = normalize_phone(phone or "")
     if not phone:
         return None
-    return (_with_pending_payment(Order.objects.filter(
-        seller_id=getattr(seller, "pk", seller), number=number, kind=OrderKind.RETAIL, customer__phone=phone))
-        .prefetch_related("lines__sku").first())
+    return (
+        _with_pending_payment(
+            Order.objects.filter(
+                seller_id=getattr(seller, "pk", seller), number=number, kind=OrderKind.RETAIL, customer__phone=phone
+            )
+        )
+        .prefetch_related("lines__sku")
+        .first()
+    )
 
 
 def retail_pay_by(*, order: Order) -> datetime | None:
@@ -272,16 +305,25 @@ def retail_pay_by(*, order: Order) -> datetime | None:
 # Shop orders that make a consumer "my customer": placed and not rejected, cancelled or refunded.
 CUSTOMER_ORDER_STATUSES = LIVE_STATUSES
 # ... and those whose money the consumer has paid.
-CUSTOMER_PAID_STATUSES = (OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.COMPLETED,
-                          OrderStatus.REFUND_REQUESTED)
+CUSTOMER_PAID_STATUSES = (OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.COMPLETED, OrderStatus.REFUND_REQUESTED)
 
 
 def with_purchases(agents: list[Agent], *, start: datetime, end: datetime) -> list[Agent]:
     """Set ``purchases`` on each agent: their own entry, upgrade and restock orders completed in
     [start, end) (as ``personal_purchase_volume``). One grouped query for the whole list."""
-    totals = dict(Order.objects.filter(buyer_id__in=[a.pk for a in agents], status=OrderStatus.COMPLETED,
-                                       kind__in=VOLUME_KINDS, completed_at__gte=start, completed_at__lt=end)
-                  .order_by().values_list("buyer_id").annotate(s=Sum("total")).values_list("buyer_id", "s"))
+    totals = dict(
+        Order.objects.filter(
+            buyer_id__in=[a.pk for a in agents],
+            status=OrderStatus.COMPLETED,
+            kind__in=VOLUME_KINDS,
+            completed_at__gte=start,
+            completed_at__lt=end,
+        )
+        .order_by()
+        .values_list("buyer_id")
+        .annotate(s=Sum("total"))
+        .values_list("buyer_id", "s")
+    )
     for agent in agents:
         agent.purchases = to_money(Decimal(str(totals.get(agent.pk) or 0)))
     return agents
@@ -293,18 +335,22 @@ def shop_customers(*, agent: Agent | int, search: str = "") -> QuerySet[Customer
     ``search`` is a name or phone digits. One query."""
     agent_id = getattr(agent, "pk", agent)
     money = DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
-    customers = Customer.objects.filter(orders__seller_id=agent_id, orders__kind=OrderKind.RETAIL,
-                                        orders__status__in=CUSTOMER_ORDER_STATUSES)
+    customers = Customer.objects.filter(
+        orders__seller_id=agent_id, orders__kind=OrderKind.RETAIL, orders__status__in=CUSTOMER_ORDER_STATUSES
+    )
     found = member_search(search, name_field="name", phone_field="phone")
     if found is not None:
         customers = customers.filter(found)
     # The filter above joined the shop's live orders; the aggregates below count over that join.
-    return (customers.annotate(
+    return customers.annotate(
         order_count=Count("orders"),
-        spent=Coalesce(Sum("orders__total", filter=Q(orders__status__in=CUSTOMER_PAID_STATUSES)),
-                       Value(Decimal("0.00")), output_field=money),
+        spent=Coalesce(
+            Sum("orders__total", filter=Q(orders__status__in=CUSTOMER_PAID_STATUSES)),
+            Value(Decimal("0.00")),
+            output_field=money,
+        ),
         last_order_at=Max("orders__created_at"),
-    ).order_by("-last_order_at", "-pk"))
+    ).order_by("-last_order_at", "-pk")
 
 
 def sells_to_anyone(*, agent: Agent | int) -> bool:
@@ -316,6 +362,7 @@ def sells_to_anyone(*, agent: Agent | int) -> bool:
 
 
 # --- M7: availability along the route, notices, stuck orders, receiving accounts ------------
+
 
 def fill_location_kind(mode: str) -> str:
     """The kind of stock an agent sells from under a supply mode: cloud stock (云仓) under the
@@ -343,26 +390,44 @@ def route_availability(*, seller: Agent | None, mode: str, lines) -> list[dict]:
     lines = [(sku, int(qty)) for sku, qty in lines]
     company_held = _warehouse_on_hand()
     if seller is None:
-        return [{"sku": sku, "quantity": qty, "seller_ok": company_held.get(sku.pk, 0) >= qty,
-                 "short_by": max(0, qty - company_held.get(sku.pk, 0)), "upline_level": None,
-                 "company": company_held.get(sku.pk, 0) >= qty} for sku, qty in lines]
+        return [
+            {
+                "sku": sku,
+                "quantity": qty,
+                "seller_ok": company_held.get(sku.pk, 0) >= qty,
+                "short_by": max(0, qty - company_held.get(sku.pk, 0)),
+                "upline_level": None,
+                "company": company_held.get(sku.pk, 0) >= qty,
+            }
+            for sku, qty in lines
+        ]
     kind = fill_location_kind(mode)
     held = stock_on_hand(agent=seller, kind=kind)
-    chain = list(SupplierLink.objects.filter(descendant=seller, depth__gt=0).select_related("ancestor__level")
-                 .order_by("depth"))
+    chain = list(
+        SupplierLink.objects.filter(descendant=seller, depth__gt=0).select_related("ancestor__level").order_by("depth")
+    )
     chain_held = {}
     if chain:
         for agent_id, sku_id, quantity in StockLevel.objects.filter(
-                location__agent_id__in=[link.ancestor_id for link in chain], location__kind=kind,
-                sku_id__in=[sku.pk for sku, _qty in lines]).values_list("location__agent_id", "sku_id", "quantity"):
+            location__agent_id__in=[link.ancestor_id for link in chain],
+            location__kind=kind,
+            sku_id__in=[sku.pk for sku, _qty in lines],
+        ).values_list("location__agent_id", "sku_id", "quantity"):
             chain_held[(agent_id, sku_id)] = quantity
     rows = []
     for sku, qty in lines:
         have = held.get(sku.pk, 0)
         upline = next((link.ancestor for link in chain if chain_held.get((link.ancestor_id, sku.pk), 0) >= qty), None)
-        rows.append({"sku": sku, "quantity": qty, "seller_ok": have >= qty, "short_by": max(0, qty - have),
-                     "upline_level": upline.level.name if upline is not None and have < qty else None,
-                     "company": company_held.get(sku.pk, 0) >= qty})
+        rows.append(
+            {
+                "sku": sku,
+                "quantity": qty,
+                "seller_ok": have >= qty,
+                "short_by": max(0, qty - have),
+                "upline_level": upline.level.name if upline is not None and have < qty else None,
+                "company": company_held.get(sku.pk, 0) >= qty,
+            }
+        )
     return rows
 
 
@@ -377,7 +442,8 @@ def unseen_notices(*, agent: Agent | int):
     from weishang.trade.models import OrderNotice
 
     return OrderNotice.objects.filter(agent_id=getattr(agent, "pk", agent), seen_at__isnull=True).select_related(
-        "order")
+        "order"
+    )
 
 
 def receiving_accounts(*, agent: Agent | int | None):
@@ -399,12 +465,14 @@ def may_see_receiving_account(*, user, account) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
     if account.agent_id is None:
-        return (user.is_staff and user.has_perm("trade.view_receivingaccount")) or \
-            Agent.objects.filter(user=user).exists()
+        return (user.is_staff and user.has_perm("trade.view_receivingaccount")) or Agent.objects.filter(
+            user=user
+        ).exists()
     if account.agent.user_id == user.pk:
         return True
-    return Order.objects.filter(buyer__user=user, status=OrderStatus.AWAITING_PAYMENT,
-                                seller_id=account.agent_id).exists()
+    return Order.objects.filter(
+        buyer__user=user, status=OrderStatus.AWAITING_PAYMENT, seller_id=account.agent_id
+    ).exists()
 
 
 def may_see_payment_screenshot(*, user, payment: Payment) -> bool:
@@ -430,14 +498,19 @@ def may_see_payment_screenshot(*, user, payment: Payment) -> bool:
 # A paid order nobody fills within the brand's ``stuck_after_hours`` is stuck; the ways out are
 # services (``trade.services.order_company_fill`` and the two after it).
 
+
 def stuck_cutoff():
     """Orders paid at or before this moment and still not filled are stuck."""
     return clock.now() - timedelta(hours=brand_get().stuck_after_hours)
 
 
 def order_is_stuck(order: Order) -> bool:
-    return (order.status == OrderStatus.PAID and order.kind in STUCK_KINDS and order.paid_at is not None
-            and order.paid_at <= stuck_cutoff())
+    return (
+        order.status == OrderStatus.PAID
+        and order.kind in STUCK_KINDS
+        and order.paid_at is not None
+        and order.paid_at <= stuck_cutoff()
+    )
 
 
 def _pending_payment() -> Exists:
@@ -471,14 +544,19 @@ def brand_to_act() -> Q:
     orders, pick-ups to ship or deliver, transfers to brand finance to confirm."""
     S = OrderStatus
     company = Q(seller__isnull=True, kind__in=VOLUME_KINDS)
-    brand_payment = Exists(Payment.objects.filter(order=OuterRef("pk"), status=PaymentStatus.PENDING,
-                                                  receiver__isnull=True))
-    return ((company & Q(status__in=[S.SUBMITTED, S.PAID, S.REFUND_REQUESTED])) | stuck_orders()
-            | Q(kind=OrderKind.PICKUP, status__in=[S.SUBMITTED, S.FULFILLED])
-            | (Q(status=S.AWAITING_PAYMENT) & brand_payment))
+    brand_payment = Exists(
+        Payment.objects.filter(order=OuterRef("pk"), status=PaymentStatus.PENDING, receiver__isnull=True)
+    )
+    return (
+        (company & Q(status__in=[S.SUBMITTED, S.PAID, S.REFUND_REQUESTED]))
+        | stuck_orders()
+        | Q(kind=OrderKind.PICKUP, status__in=[S.SUBMITTED, S.FULFILLED])
+        | (Q(status=S.AWAITING_PAYMENT) & brand_payment)
+    )
 
 
 # --- one order as brand staff see it: where it is filled from, whether it is short, who acts --
+
 
 @dataclass(frozen=True)
 class Availability:
@@ -517,8 +595,9 @@ def order_availability(order: Order) -> Availability | None:
     rows = []
     for line in order.lines.select_related("sku"):
         have = stock.on_hand(location=location, sku=line.sku) if location is not None else 0
-        rows.append({"sku": line.sku, "needed": line.quantity, "on_hand": have,
-                     "short_by": max(0, line.quantity - have)})
+        rows.append(
+            {"sku": line.sku, "needed": line.quantity, "on_hand": have, "short_by": max(0, line.quantity - have)}
+        )
     return Availability(label=label, location=location, rows=rows)
 
 
@@ -543,8 +622,9 @@ def next_step(order: Order) -> str:
         if order_is_stuck(order) and kind == OrderKind.RETAIL:
             return gettext("Stuck: paid and not filled in time. The seller fills it, or the brand refunds it.")
         if order_is_stuck(order):
-            return gettext("Stuck: paid and not filled in time. The brand fills it, reassigns it to the company "
-                           "or refunds it.")
+            return gettext(
+                "Stuck: paid and not filled in time. The brand fills it, reassigns it to the company or refunds it."
+            )
         if seller:
             return gettext("%(seller)s fills the order from their stock.") % {"seller": seller}
         return gettext("The company warehouse fills the order.")

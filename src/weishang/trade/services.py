@@ -103,6 +103,7 @@ class SupplierShort(Conflict):
 
 # --- helpers --------------------------------------------------------------------------------
 
+
 def _new_number(kind: str) -> str:
     prefix = {"entry": "E", "upgrade": "U", "restock": "R", "retail": "S", "pickup": "P"}[kind]
     return f"{prefix}{clock.localtime():%Y%m%d}{secrets.token_hex(5).upper()}"
@@ -110,8 +111,16 @@ def _new_number(kind: str) -> str:
 
 # What a step of an order's life may change (the transition's timestamp and shipping details):
 # saving only these keeps each step's UPDATE short.
-_MUTABLE_FIELDS = ("status", "submitted_at", "paid_at", "completed_at", "shipped_at", "delivered_at", "carrier",
-                   "tracking_number")
+_MUTABLE_FIELDS = (
+    "status",
+    "submitted_at",
+    "paid_at",
+    "completed_at",
+    "shipped_at",
+    "delivered_at",
+    "carrier",
+    "tracking_number",
+)
 
 
 def _transition(order: Order, name: str, *, by=None, note: str = "") -> None:
@@ -120,7 +129,8 @@ def _transition(order: Order, name: str, *, by=None, note: str = "") -> None:
         raise Conflict(
             _("Order %(number)s is %(status)s; that cannot be done now.")
             % {"number": order.number, "status": order.get_status_display()},
-            field="status", code="wrong_status",
+            field="status",
+            code="wrong_status",
         )
     old = order.status
     method()
@@ -129,8 +139,11 @@ def _transition(order: Order, name: str, *, by=None, note: str = "") -> None:
 
 
 def _locked_order(order: Order | int) -> Order:
-    return (Order.objects.select_for_update(of=("self",)).select_related("buyer__level", "seller__level", "buyer__user")
-            .get(pk=getattr(order, "pk", order)))
+    return (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("buyer__level", "seller__level", "buyer__user")
+        .get(pk=getattr(order, "pk", order))
+    )
 
 
 def _is_staff_with(user, perm: str) -> bool:
@@ -160,34 +173,64 @@ def _require_note(note: str, message: str) -> None:
 def _emit(order: Order, topic: str, *, again: bool = False, **extra) -> None:
     """An order event (webhooks list them in webhooks/events.py). ``again``: a step that can
     happen more than once for an order (a return asked for twice) gets a key of its own each time."""
-    key = f"{order.number}:{order.transitions.order_by('-pk').values_list('pk', flat=True)[0]}" if again \
-        else order.number
-    outbox_emit(topic=topic, key=key, payload={
-        "order": order.number, "kind": order.kind, "buyer": order.buyer_id, "seller": order.seller_id,
-        "customer": order.customer_id, "bound_agent": order.bound_agent_id, "total": str(order.total),
-        "status": order.status,
-        "at": clock.now().isoformat(), **extra,
-    })
+    key = (
+        f"{order.number}:{order.transitions.order_by('-pk').values_list('pk', flat=True)[0]}" if again else order.number
+    )
+    outbox_emit(
+        topic=topic,
+        key=key,
+        payload={
+            "order": order.number,
+            "kind": order.kind,
+            "buyer": order.buyer_id,
+            "seller": order.seller_id,
+            "customer": order.customer_id,
+            "bound_agent": order.bound_agent_id,
+            "total": str(order.total),
+            "status": order.status,
+            "at": clock.now().isoformat(),
+            **extra,
+        },
+    )
 
 
 def _emit_payment(payment: Payment, topic: str) -> None:
-    outbox_emit(topic=topic, key=str(payment.pk), payload={
-        "payment": payment.pk, "order": payment.order.number if payment.order is not None else None,
-        "topup_for": payment.topup_for_id, "method": payment.method, "amount": str(payment.amount),
-        "status": payment.status, "receiver": payment.receiver_id, "at": clock.now().isoformat(),
-    })
+    outbox_emit(
+        topic=topic,
+        key=str(payment.pk),
+        payload={
+            "payment": payment.pk,
+            "order": payment.order.number if payment.order is not None else None,
+            "topup_for": payment.topup_for_id,
+            "method": payment.method,
+            "amount": str(payment.amount),
+            "status": payment.status,
+            "receiver": payment.receiver_id,
+            "at": clock.now().isoformat(),
+        },
+    )
 
 
 def _emit_tracking(order: Order) -> None:
-    outbox_emit(topic="shipment.tracking_updated", key=f"{order.number}:{order.carrier}:{order.tracking_number}",
-                payload={"order": order.number, "kind": order.kind, "buyer": order.buyer_id,
-                         "seller": order.seller_id, "carrier": order.carrier,
-                         "tracking_number": order.tracking_number, "status": order.status,
-                         "shipped_at": order.shipped_at.isoformat() if order.shipped_at else None,
-                         "at": clock.now().isoformat()})
+    outbox_emit(
+        topic="shipment.tracking_updated",
+        key=f"{order.number}:{order.carrier}:{order.tracking_number}",
+        payload={
+            "order": order.number,
+            "kind": order.kind,
+            "buyer": order.buyer_id,
+            "seller": order.seller_id,
+            "carrier": order.carrier,
+            "tracking_number": order.tracking_number,
+            "status": order.status,
+            "shipped_at": order.shipped_at.isoformat() if order.shipped_at else None,
+            "at": clock.now().isoformat(),
+        },
+    )
 
 
 # --- submitting -----------------------------------------------------------------------------
+
 
 def _clean_lines(lines) -> OrderedDict[int, tuple[SKU, int]]:
     if not lines:
@@ -215,32 +258,47 @@ def _check_limits(buyer: Agent, kind: str, merged: OrderedDict[int, tuple[SKU, i
     if kind == OrderKind.RESTOCK and units < buyer.level.min_restock_qty:
         raise BusinessError(
             _("A %(level)s restock order needs at least %(n)d units; this one has %(units)d.")
-            % {"level": buyer.level.name, "n": buyer.level.min_restock_qty, "units": units}, field="lines")
+            % {"level": buyer.level.name, "n": buyer.level.min_restock_qty, "units": units},
+            field="lines",
+        )
     now = clock.localtime()
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    windows = (("max_per_day", day, _("today")), ("max_per_week", day - timedelta(days=day.weekday()), _("this week")),
-               ("max_per_month", day.replace(day=1), _("this month")))
+    windows = (
+        ("max_per_day", day, _("today")),
+        ("max_per_week", day - timedelta(days=day.weekday()), _("this week")),
+        ("max_per_month", day.replace(day=1), _("this month")),
+    )
     for sku, quantity in merged.values():
         if quantity < sku.min_order_qty:
-            raise BusinessError(_("%(name)s: at least %(n)d units per order.") % {"name": sku.name,
-                                                                                  "n": sku.min_order_qty},
-                                field="lines")
+            raise BusinessError(
+                _("%(name)s: at least %(n)d units per order.") % {"name": sku.name, "n": sku.min_order_qty},
+                field="lines",
+            )
         if sku.max_per_order is not None and quantity > sku.max_per_order:
-            raise BusinessError(_("%(name)s: at most %(n)d units per order.") % {"name": sku.name,
-                                                                                 "n": sku.max_per_order},
-                                field="lines")
+            raise BusinessError(
+                _("%(name)s: at most %(n)d units per order.") % {"name": sku.name, "n": sku.max_per_order},
+                field="lines",
+            )
         for field, since, label in windows:
             limit = getattr(sku, field)
             if limit is None:
                 continue
-            bought = OrderLine.objects.filter(
-                order__buyer=buyer, order__kind__in=VOLUME_KINDS, order__status__in=LIVE_STATUSES,
-                order__submitted_at__gte=since, sku=sku,
-            ).aggregate(n=Sum("quantity"))["n"] or 0
+            bought = (
+                OrderLine.objects.filter(
+                    order__buyer=buyer,
+                    order__kind__in=VOLUME_KINDS,
+                    order__status__in=LIVE_STATUSES,
+                    order__submitted_at__gte=since,
+                    sku=sku,
+                ).aggregate(n=Sum("quantity"))["n"]
+                or 0
+            )
             if bought + quantity > limit:
                 raise BusinessError(
                     _("%(name)s: at most %(n)d units %(period)s; you have ordered %(bought)d.")
-                    % {"name": sku.name, "n": limit, "period": label, "bought": bought}, field="lines")
+                    % {"name": sku.name, "n": limit, "period": label, "bought": bought},
+                    field="lines",
+                )
 
 
 def order_route(*, buyer: Agent, level: Level | None = None) -> tuple[Agent | None, str]:
@@ -268,19 +326,31 @@ def _check_upgrade(buyer: Agent, level: Level | None) -> None:
     if buyer.status != AgentStatus.ACTIVE:
         raise Forbidden(_("Only active agents can upgrade."))
     if not level.is_higher_than(buyer.level):
-        raise BusinessError(_("%(level)s is not above your level %(mine)s.")
-                            % {"level": level.name, "mine": buyer.level.name}, field="target_level")
+        raise BusinessError(
+            _("%(level)s is not above your level %(mine)s.") % {"level": level.name, "mine": buyer.level.name},
+            field="target_level",
+        )
     if level.pk not in {allowed.pk for allowed in selectors.upgrade_levels(agent=buyer)}:
-        raise BusinessError(_("You do not qualify for %(level)s yet; see your upgrade progress.")
-                            % {"level": level.name}, field="target_level")
+        raise BusinessError(
+            _("You do not qualify for %(level)s yet; see your upgrade progress.") % {"level": level.name},
+            field="target_level",
+        )
     if Order.objects.filter(buyer=buyer, kind=OrderKind.UPGRADE, status__in=OPEN_STATUSES).exists():
         raise Conflict(_("You already have an upgrade order in progress."), field="target_level")
 
 
 @transaction.atomic
-def order_submit(*, buyer: Agent, lines, kind: str = OrderKind.RESTOCK, by=None,
-                 idempotency_key: str | None = None, note: str = "", target_level: Level | None = None,
-                 accept_shortfall: bool = True) -> Order:
+def order_submit(
+    *,
+    buyer: Agent,
+    lines,
+    kind: str = OrderKind.RESTOCK,
+    by=None,
+    idempotency_key: str | None = None,
+    note: str = "",
+    target_level: Level | None = None,
+    accept_shortfall: bool = True,
+) -> Order:
     """Submit an agent's entry, upgrade or restock order. Prices come from the level, never the client.
 
     With ``accept_shortfall=False`` an order its seller cannot fill from stock now is refused with
@@ -299,8 +369,11 @@ def order_submit(*, buyer: Agent, lines, kind: str = OrderKind.RESTOCK, by=None,
         if first is not None:
             return first  # a retry of the same submission gets the first order back
     if kind == OrderKind.RESTOCK and buyer.status != AgentStatus.ACTIVE:
-        raise Forbidden(_("Only active agents can restock; pay your entry order first.")
-                        if buyer.status == AgentStatus.APPLICANT else _("Your account is not active."))
+        raise Forbidden(
+            _("Only active agents can restock; pay your entry order first.")
+            if buyer.status == AgentStatus.APPLICANT
+            else _("Your account is not active.")
+        )
     if kind == OrderKind.ENTRY and (buyer.status != AgentStatus.APPLICANT or buyer.entry_due <= 0):
         raise Conflict(_("You owe no entry order."), field="kind")
     if kind == OrderKind.UPGRADE:
@@ -316,27 +389,47 @@ def order_submit(*, buyer: Agent, lines, kind: str = OrderKind.RESTOCK, by=None,
     if total <= 0:
         raise BusinessError(_("An order must come to more than ¥0."), field="lines")
     if kind == OrderKind.ENTRY and total < buyer.entry_due:
-        raise BusinessError(_("The entry order must come to at least ¥%(amount)s; this one is ¥%(total)s.")
-                            % {"amount": buyer.entry_due, "total": total}, field="lines")
+        raise BusinessError(
+            _("The entry order must come to at least ¥%(amount)s; this one is ¥%(total)s.")
+            % {"amount": buyer.entry_due, "total": total},
+            field="lines",
+        )
     if kind == OrderKind.UPGRADE and total < (top_up := upgrade_top_up(agent=buyer, level=price_level)):
-        raise BusinessError(_("An upgrade to %(level)s must come to at least ¥%(amount)s; this one is ¥%(total)s.")
-                            % {"level": price_level.name, "amount": top_up, "total": total}, field="lines")
+        raise BusinessError(
+            _("An upgrade to %(level)s must come to at least ¥%(amount)s; this one is ¥%(total)s.")
+            % {"level": price_level.name, "amount": top_up, "total": total},
+            field="lines",
+        )
     if not accept_shortfall:
-        availability = selectors.route_availability(seller=seller, mode=mode,
-                                                    lines=[(sku, qty) for sku, qty, _price in priced])
+        availability = selectors.route_availability(
+            seller=seller, mode=mode, lines=[(sku, qty) for sku, qty, _price in priced]
+        )
         if not all(row["seller_ok"] for row in availability):
             raise SupplierShort(availability)
-    order = Order.objects.create(number=_new_number(kind), kind=kind, buyer=buyer, seller=seller, supply_mode=mode,
-                                 total=total, idempotency_key=idempotency_key or None, note=note[:300],
-                                 target_level=target_level)
-    OrderLine.objects.bulk_create([OrderLine(order=order, sku=sku, quantity=qty, unit_price=price,
-                                             line_total=price * qty) for sku, qty, price in priced])
+    order = Order.objects.create(
+        number=_new_number(kind),
+        kind=kind,
+        buyer=buyer,
+        seller=seller,
+        supply_mode=mode,
+        total=total,
+        idempotency_key=idempotency_key or None,
+        note=note[:300],
+        target_level=target_level,
+    )
+    OrderLine.objects.bulk_create(
+        [
+            OrderLine(order=order, sku=sku, quantity=qty, unit_price=price, line_total=price * qty)
+            for sku, qty, price in priced
+        ]
+    )
     _transition(order, "submit", by=by)
     _emit(order, "order.submitted")
     return order
 
 
 # --- deciding -------------------------------------------------------------------------------
+
 
 @transaction.atomic
 def order_approve(*, order: Order, by) -> Order:
@@ -376,14 +469,22 @@ def _cancel(order: Order, *, by, note: str) -> None:
     _transition(order, "cancel", by=by, note=note)
     if order.kind == OrderKind.PICKUP:  # the units left cloud stock at the request: put them back
         taken = StockMove.objects.filter(order_line__order=order, reason=StockReason.PICKUP).select_related(
-            "from_location", "to_location", "sku")
-        stock.stock_move(moves=[stock.Move(m.to_location, m.from_location, m.sku, m.quantity, m.order_line_id)
-                                for m in taken], reason=StockReason.CANCEL, by=by, note=order.number)
+            "from_location", "to_location", "sku"
+        )
+        stock.stock_move(
+            moves=[stock.Move(m.to_location, m.from_location, m.sku, m.quantity, m.order_line_id) for m in taken],
+            reason=StockReason.CANCEL,
+            by=by,
+            note=order.number,
+        )
     # A transfer still waiting for confirmation is for an order that no longer exists.
     waiting = list(order.payments.filter(status=PaymentStatus.PENDING))
     order.payments.filter(status=PaymentStatus.PENDING).update(
-        status=PaymentStatus.REJECTED, decided_by=by, decided_at=clock.now(),
-        decision_note=record_text(gettext_noop("order cancelled")))
+        status=PaymentStatus.REJECTED,
+        decided_by=by,
+        decided_at=clock.now(),
+        decision_note=record_text(gettext_noop("order cancelled")),
+    )
     for payment in waiting:
         payment.status = PaymentStatus.REJECTED
         _emit_payment(payment, "payment.rejected")
@@ -425,10 +526,17 @@ def shop_refund_text(refund: dict) -> str:
     """``shop_order_refund`` in words, in the active language."""
     values = {"amount": refund["amount"], "seller": _party_name(refund["seller"])}
     if refund["method"] == PaymentMethod.WECHATPAY:
-        return gettext("The ¥%(amount)s the consumer paid through WeChat Pay goes back to them there, from "
-                       "the brand, taken from %(seller)s's wallet.") % values
-    return gettext("The ¥%(amount)s the consumer transferred to %(seller)s is for %(seller)s to pay back to "
-                   "them.") % values
+        return (
+            gettext(
+                "The ¥%(amount)s the consumer paid through WeChat Pay goes back to them there, from "
+                "the brand, taken from %(seller)s's wallet."
+            )
+            % values
+        )
+    return (
+        gettext("The ¥%(amount)s the consumer transferred to %(seller)s is for %(seller)s to pay back to them.")
+        % values
+    )
 
 
 def _notice(order: Order, agent: Agent | None, kind: str, text: str, *, by=None) -> None:
@@ -449,8 +557,10 @@ def _notify_cancel(order: Order, *, by, refund: dict | None, note: str, shop_ref
         text %= {"buyer": _party_name(order.buyer), "number": order.number}
         if refund is not None:
             text += " " + gettext("¥%(amount)s went back from %(payer)s's wallet to %(payee)s's wallet.") % {
-                "amount": refund["amount"], "payer": _party_name(refund["payer"]),
-                "payee": _party_name(refund["payee"])}
+                "amount": refund["amount"],
+                "payer": _party_name(refund["payer"]),
+                "payee": _party_name(refund["payee"]),
+            }
         if shop_refund is not None:
             text += " " + shop_refund_text(shop_refund)
         if note.strip():
@@ -471,13 +581,17 @@ def order_notices_seen(*, agent: Agent, order: Order) -> int:
 
 # --- paying ---------------------------------------------------------------------------------
 
+
 def _check_screenshot(screenshot: UploadedFile) -> None:
     if screenshot is None:
         raise BusinessError(_("Attach the transfer screenshot."), field="screenshot")
     if (screenshot.size or 0) > SCREENSHOT_MAX_BYTES:
         raise BusinessError(_("The screenshot is larger than 5 MB."), field="screenshot")
-    too_big = BusinessError(_("The picture is too large: at most %(megapixels)d million pixels.")
-                            % {"megapixels": SCREENSHOT_MAX_PIXELS // 1_000_000}, field="screenshot")
+    too_big = BusinessError(
+        _("The picture is too large: at most %(megapixels)d million pixels.")
+        % {"megapixels": SCREENSHOT_MAX_PIXELS // 1_000_000},
+        field="screenshot",
+    )
     try:
         screenshot.seek(0)
         with warnings.catch_warnings():
@@ -491,8 +605,9 @@ def _check_screenshot(screenshot: UploadedFile) -> None:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise too_big from None
     except (UnidentifiedImageError, OSError, ValueError):
-        raise BusinessError(_("The screenshot must be an image (JPEG, PNG, WebP or GIF)."),
-                            field="screenshot") from None
+        raise BusinessError(
+            _("The screenshot must be an image (JPEG, PNG, WebP or GIF)."), field="screenshot"
+        ) from None
     if fmt not in SCREENSHOT_FORMATS:
         raise BusinessError(_("The screenshot must be an image (JPEG, PNG, WebP or GIF)."), field="screenshot")
     screenshot.seek(0)
@@ -515,9 +630,15 @@ def _transfer_create(order: Order, *, screenshot: UploadedFile, reference: str, 
     if order.payments.filter(status=PaymentStatus.PENDING).exists():
         raise Conflict(_("A payment for this order is already waiting for confirmation."), field="order")
     _check_screenshot(screenshot)
-    payment = Payment.objects.create(order=order, method=PaymentMethod.TRANSFER, amount=order.total,
-                                     receiver=order.seller, screenshot=screenshot, reference=(reference or "")[:64],
-                                     created_by=by)
+    payment = Payment.objects.create(
+        order=order,
+        method=PaymentMethod.TRANSFER,
+        amount=order.total,
+        receiver=order.seller,
+        screenshot=screenshot,
+        reference=(reference or "")[:64],
+        created_by=by,
+    )
     _emit_payment(payment, "payment.submitted")
     return payment
 
@@ -531,12 +652,18 @@ def _require_receiver(payment: Payment, user) -> None:
 
 
 def _locked_pending_payment(payment: Payment | int, user) -> Payment:
-    payment = (Payment.objects.select_for_update(of=("self",)).select_related("receiver", "order", "topup_for")
-               .get(pk=getattr(payment, "pk", payment)))
+    payment = (
+        Payment.objects.select_for_update(of=("self",))
+        .select_related("receiver", "order", "topup_for")
+        .get(pk=getattr(payment, "pk", payment))
+    )
     _require_receiver(payment, user)
     if payment.status != PaymentStatus.PENDING:
-        raise Conflict(_("This payment has already been %(status)s.") % {"status": payment.get_status_display()},
-                       field="payment", code="already_decided")
+        raise Conflict(
+            _("This payment has already been %(status)s.") % {"status": payment.get_status_display()},
+            field="payment",
+            code="already_decided",
+        )
     return payment
 
 
@@ -544,6 +671,7 @@ def _locked_pending_payment(payment: Payment | int, user) -> Payment:
 # An agent's wallet (货款) is their ledger account; money the brand receives is brand cash, and
 # an order the company sells is brand sales. A transfer to an upline agent never reaches the
 # brand, so it is not posted; a refund is always owed by whoever received the money.
+
 
 def _agent_buyer(order: Order) -> Agent:
     """The agent who bought ``order``, for the orders that have one (all but a consumer's)."""
@@ -579,14 +707,24 @@ def _receiver(order: Order):
     return _wallet(order.seller) if order.seller is not None else _brand(Purpose.BRAND_SALES)
 
 
-_MEMOS = {"order_payment": gettext_noop("Order payment"), "wallet_topup": gettext_noop("Wallet top-up"),
-          "order_refund": gettext_noop("Order refund"),
-          "order_reassign": gettext_noop("Order taken over by the company")}
+_MEMOS = {
+    "order_payment": gettext_noop("Order payment"),
+    "wallet_topup": gettext_noop("Wallet top-up"),
+    "order_refund": gettext_noop("Order refund"),
+    "order_reassign": gettext_noop("Order taken over by the company"),
+}
 
 
 def _post(lines, *, kind: str, key: str, reference: str, by=None, allow_negative=None):
-    return ledger.journal_post(lines=lines, kind=kind, idempotency_key=key, reference=reference, by=by,
-                               memo=record_text(_MEMOS[kind]), allow_negative=allow_negative)
+    return ledger.journal_post(
+        lines=lines,
+        kind=kind,
+        idempotency_key=key,
+        reference=reference,
+        by=by,
+        memo=record_text(_MEMOS[kind]),
+        allow_negative=allow_negative,
+    )
 
 
 def _post_payment(order: Order, payment: Payment, *, by=None) -> None:
@@ -594,16 +732,28 @@ def _post_payment(order: Order, payment: Payment, *, by=None) -> None:
     amount, ref = payment.amount, f"order:{order.number}"
     if payment.method == PaymentMethod.WALLET:
         try:
-            _post([ledger.debit(_wallet(_agent_buyer(order)), amount), ledger.credit(_receiver(order), amount)],
-                  kind="order_payment", key=f"payment:{payment.pk}", reference=ref, by=by)
+            _post(
+                [ledger.debit(_wallet(_agent_buyer(order)), amount), ledger.credit(_receiver(order), amount)],
+                kind="order_payment",
+                key=f"payment:{payment.pk}",
+                reference=ref,
+                by=by,
+            )
         except InsufficientBalance as exc:
-            raise Conflict(_("Your wallet has ¥%(balance)s; ¥%(amount)s is needed.")
-                           % {"balance": exc.balance, "amount": amount}, field="wallet",
-                           code="insufficient_funds") from None
+            raise Conflict(
+                _("Your wallet has ¥%(balance)s; ¥%(amount)s is needed.") % {"balance": exc.balance, "amount": amount},
+                field="wallet",
+                code="insufficient_funds",
+            ) from None
     elif payment.method == PaymentMethod.WECHATPAY or order.seller_id is None:
         # Online payments land in the brand's merchant account; a transfer to the company is brand cash.
-        _post([ledger.debit(_brand(Purpose.BRAND_CASH), amount), ledger.credit(_receiver(order), amount)],
-              kind="order_payment", key=f"payment:{payment.pk}", reference=ref, by=by)
+        _post(
+            [ledger.debit(_brand(Purpose.BRAND_CASH), amount), ledger.credit(_receiver(order), amount)],
+            kind="order_payment",
+            key=f"payment:{payment.pk}",
+            reference=ref,
+            by=by,
+        )
 
 
 def _mark_paid(order: Order, *, by) -> None:
@@ -624,9 +774,16 @@ def payment_confirm(*, payment: Payment, by, note: str = "") -> Payment:
     payment.decided_by, payment.decided_at, payment.decision_note = by, clock.now(), note[:300]
     payment.save()
     if payment.topup_for is not None:
-        _post([ledger.debit(_brand(Purpose.BRAND_CASH), payment.amount),
-               ledger.credit(_wallet(payment.topup_for), payment.amount)],
-              kind="wallet_topup", key=f"payment:{payment.pk}", reference=f"payment:{payment.pk}", by=by)
+        _post(
+            [
+                ledger.debit(_brand(Purpose.BRAND_CASH), payment.amount),
+                ledger.credit(_wallet(payment.topup_for), payment.amount),
+            ],
+            kind="wallet_topup",
+            key=f"payment:{payment.pk}",
+            reference=f"payment:{payment.pk}",
+            by=by,
+        )
     else:
         assert payment.order_id is not None  # a payment tops a wallet up or pays an order
         order = _locked_order(payment.order_id)
@@ -656,9 +813,16 @@ def order_pay_from_wallet(*, order: Order, by) -> Payment:
     if order.payments.filter(status=PaymentStatus.PENDING).exists():
         # A transfer is waiting for the seller: paying twice would leave it to be confirmed on a paid order.
         raise Conflict(_("A payment for this order is already waiting for confirmation."), field="order")
-    payment = Payment.objects.create(order=order, method=PaymentMethod.WALLET, amount=order.total,
-                                     status=PaymentStatus.CONFIRMED, receiver=order.seller, created_by=by,
-                                     decided_by=by, decided_at=clock.now())
+    payment = Payment.objects.create(
+        order=order,
+        method=PaymentMethod.WALLET,
+        amount=order.total,
+        status=PaymentStatus.CONFIRMED,
+        receiver=order.seller,
+        created_by=by,
+        decided_by=by,
+        decided_at=clock.now(),
+    )
     _post_payment(order, payment, by=by)
     _mark_paid(order, by=by)
     _emit_payment(payment, "payment.confirmed")
@@ -676,8 +840,15 @@ def wallet_topup_submit(*, agent: Agent, by, amount, screenshot: UploadedFile, r
     if agent.user_id != getattr(by, "pk", None):
         raise Forbidden(_("You can only top up your own wallet."))
     _check_screenshot(screenshot)
-    payment = Payment.objects.create(topup_for=agent, method=PaymentMethod.TRANSFER, amount=amount, receiver=None,
-                                     screenshot=screenshot, reference=(reference or "")[:64], created_by=by)
+    payment = Payment.objects.create(
+        topup_for=agent,
+        method=PaymentMethod.TRANSFER,
+        amount=amount,
+        receiver=None,
+        screenshot=screenshot,
+        reference=(reference or "")[:64],
+        created_by=by,
+    )
     _emit_payment(payment, "payment.submitted")
     return payment
 
@@ -696,8 +867,7 @@ def payment_credit_from_provider(*, notice) -> Payment:
         with transaction.atomic():
             order = Order.objects.select_for_update(of=("self",)).filter(number=notice.out_trade_no).first()
             if order is None:
-                log.warning("payment notice for unknown order %s (txn %s)", notice.out_trade_no,
-                            notice.transaction_id)
+                log.warning("payment notice for unknown order %s (txn %s)", notice.out_trade_no, notice.transaction_id)
                 raise NotFound(_("Unknown order."), field="out_trade_no")
             if notice.state != "SUCCESS":
                 raise Conflict(_("The payment did not succeed."), field="state")
@@ -706,23 +876,45 @@ def payment_credit_from_provider(*, notice) -> Payment:
             if again is not None:
                 return again
             if order.status != OrderStatus.AWAITING_PAYMENT:
-                log.error("payment notice %s for order %s, which is %s: refused (refund it at the provider)",
-                          notice.transaction_id, order.number, order.status)
-                raise Conflict(_("This order is not waiting for payment."), field="out_trade_no",
-                               code="already_paid")
+                log.error(
+                    "payment notice %s for order %s, which is %s: refused (refund it at the provider)",
+                    notice.transaction_id,
+                    order.number,
+                    order.status,
+                )
+                raise Conflict(_("This order is not waiting for payment."), field="out_trade_no", code="already_paid")
             currency = brand_get().currency.upper()
             if str(notice.currency or "").strip().upper() != currency:
-                log.error("payment notice currency %r != the brand's %s for order %s (txn %s): refused",
-                          notice.currency, currency, order.number, notice.transaction_id)
-                raise Conflict(_("The payment is not in %(currency)s, the order's currency.")
-                               % {"currency": currency}, field="currency", code="currency_mismatch")
+                log.error(
+                    "payment notice currency %r != the brand's %s for order %s (txn %s): refused",
+                    notice.currency,
+                    currency,
+                    order.number,
+                    notice.transaction_id,
+                )
+                raise Conflict(
+                    _("The payment is not in %(currency)s, the order's currency.") % {"currency": currency},
+                    field="currency",
+                    code="currency_mismatch",
+                )
             if int(notice.amount_fen) != int(order.total * 100):
-                log.error("payment notice amount %s fen != order %s total %s (txn %s): refused",
-                          notice.amount_fen, order.number, order.total, notice.transaction_id)
+                log.error(
+                    "payment notice amount %s fen != order %s total %s (txn %s): refused",
+                    notice.amount_fen,
+                    order.number,
+                    order.total,
+                    notice.transaction_id,
+                )
                 raise Conflict(_("The amount paid does not match the order."), field="amount", code="amount_mismatch")
             payment = Payment.objects.create(
-                order=order, method=PaymentMethod.WECHATPAY, amount=order.total, status=PaymentStatus.CONFIRMED,
-                receiver=order.seller, provider_txn_id=notice.transaction_id, decided_at=clock.now())
+                order=order,
+                method=PaymentMethod.WECHATPAY,
+                amount=order.total,
+                status=PaymentStatus.CONFIRMED,
+                receiver=order.seller,
+                provider_txn_id=notice.transaction_id,
+                decided_at=clock.now(),
+            )
             _post_payment(order, payment)
             _mark_paid(order, by=None)
             _emit_payment(payment, "payment.confirmed")
@@ -731,15 +923,20 @@ def payment_credit_from_provider(*, notice) -> Payment:
         # A concurrent delivery of the same notice won the race: return its payment.
         existing = Payment.objects.filter(provider_txn_id=notice.transaction_id).first()
         if existing is None:  # another transaction paid the order first
-            log.error("payment notice %s for order %s lost a race with another payment: refused",
-                      notice.transaction_id, notice.out_trade_no)
-            raise Conflict(_("This order is not waiting for payment."), field="out_trade_no",
-                           code="already_paid") from None
+            log.error(
+                "payment notice %s for order %s lost a race with another payment: refused",
+                notice.transaction_id,
+                notice.out_trade_no,
+            )
+            raise Conflict(
+                _("This order is not waiting for payment."), field="out_trade_no", code="already_paid"
+            ) from None
         return existing
 
 
-def payment_online_start(*, order: Order, channel: str, client_ip: str | None = None,
-                         payer_openid: str | None = None) -> PaymentIntent:
+def payment_online_start(
+    *, order: Order, channel: str, client_ip: str | None = None, payer_openid: str | None = None
+) -> PaymentIntent:
     """Open an online payment (WeChat Pay) for an order awaiting payment; the order is paid when the
     provider's notify callback arrives (``payment_credit_from_provider``). Nothing is stored here:
     the order number is the provider's ``out_trade_no``, so opening it twice is harmless."""
@@ -747,27 +944,42 @@ def payment_online_start(*, order: Order, channel: str, client_ip: str | None = 
     if name is None:
         raise Conflict(_("Online payment is not available; pay by transfer."), field="method")
     if order.status != OrderStatus.AWAITING_PAYMENT:
-        raise Conflict(_("Order %(number)s is %(status)s; it is not waiting for payment.")
-                       % {"number": order.number, "status": order.get_status_display()}, field="status")
+        raise Conflict(
+            _("Order %(number)s is %(status)s; it is not waiting for payment.")
+            % {"number": order.number, "status": order.get_status_display()},
+            field="status",
+        )
     if order.payments.filter(status=PaymentStatus.PENDING).exists():
         raise Conflict(_("A transfer for this order is waiting for confirmation."), field="status")
     pay_by = selectors.retail_pay_by(order=order)  # a shop order expires: no payment is taken after that
     if pay_by is not None and pay_by <= clock.now():
-        raise Conflict(_("Order %(number)s was not paid in time and is being cancelled.") % {"number": order.number},
-                       field="status", code="expired")
+        raise Conflict(
+            _("Order %(number)s was not paid in time and is being cancelled.") % {"number": order.number},
+            field="status",
+            code="expired",
+        )
     description = f"{brand_get().name} {order.number}"[:127]
-    request = PaymentRequest(out_trade_no=order.number, amount_fen=int(order.total * 100), description=description,
-                             payer_openid=payer_openid, client_ip=client_ip,
-                             time_expire=timezone.localtime(pay_by).isoformat(timespec="seconds") if pay_by else None)
+    request = PaymentRequest(
+        out_trade_no=order.number,
+        amount_fen=int(order.total * 100),
+        description=description,
+        payer_openid=payer_openid,
+        client_ip=client_ip,
+        time_expire=timezone.localtime(pay_by).isoformat(timespec="seconds") if pay_by else None,
+    )
     try:
         return get_provider(name).create_payment(request, channel=channel)
     except (ProviderError, ValueError) as exc:
         log.error("%s create_payment for %s failed: %s", name, order.number, exc)
-        raise Conflict(_("WeChat Pay is not available right now; try again or pay by transfer."),
-                       field="method", code="provider_error") from None
+        raise Conflict(
+            _("WeChat Pay is not available right now; try again or pay by transfer."),
+            field="method",
+            code="provider_error",
+        ) from None
 
 
 # --- filling and completing -----------------------------------------------------------------
+
 
 def _fill_locations(order: Order):
     """(from, to) locations for filling ``order`` under its supply mode."""
@@ -782,11 +994,13 @@ def _complete(order: Order, *, by) -> None:
     _transition(order, "complete", by=by)
     _emit(order, "order.completed")
     if order.kind == OrderKind.ENTRY and _agent_buyer(order).status == AgentStatus.APPLICANT:
-        channel_services.agent_change_status(agent=_agent_buyer(order), action="activate", by=by,
-                                             reason=f"entry order {order.number} completed")
+        channel_services.agent_change_status(
+            agent=_agent_buyer(order), action="activate", by=by, reason=f"entry order {order.number} completed"
+        )
     if order.kind == OrderKind.UPGRADE and _target_level(order).is_higher_than(_agent_buyer(order).level):
-        channel_services.agent_change_level(agent=_agent_buyer(order), level=_target_level(order), by=by,
-                                            reason=_upgrade_reason(order))
+        channel_services.agent_change_level(
+            agent=_agent_buyer(order), level=_target_level(order), by=by, reason=_upgrade_reason(order)
+        )
 
 
 @transaction.atomic
@@ -795,12 +1009,18 @@ def order_fill(*, order: Order, by, carrier: str = "", tracking_number: str = ""
     order = _locked_order(order)
     _require_seller_side(order, by)
     if order.status != OrderStatus.PAID:
-        raise Conflict(_("Order %(number)s is %(status)s; only a paid order can be filled.")
-                       % {"number": order.number, "status": order.get_status_display()}, field="status")
+        raise Conflict(
+            _("Order %(number)s is %(status)s; only a paid order can be filled.")
+            % {"number": order.number, "status": order.get_status_display()},
+            field="status",
+        )
     src, dst = _fill_locations(order)
-    stock.stock_move(moves=[stock.Move(src, dst, line.sku, line.quantity, line.pk)
-                            for line in order.lines.select_related("sku")],
-                     reason=StockReason.ORDER_FILL, by=by, note=order.number)
+    stock.stock_move(
+        moves=[stock.Move(src, dst, line.sku, line.quantity, line.pk) for line in order.lines.select_related("sku")],
+        reason=StockReason.ORDER_FILL,
+        by=by,
+        note=order.number,
+    )
     if _binds_when_filled(order):  # paid on the seller's word: the goods going out is what binds
         _bind_paid_customer(order)
     if carrier or tracking_number:
@@ -838,6 +1058,7 @@ def order_confirm_receipt(*, order: Order, by) -> Order:
 
 # --- refunds --------------------------------------------------------------------------------
 
+
 def _refund_money(order: Order) -> None:
     """Money back to the buyer's wallet (the 货款 balance they can reorder from), owed by whoever
     received it: the seller agent's wallet (which may go below zero: a debt netted against the
@@ -849,11 +1070,21 @@ def _refund_money(order: Order) -> None:
         return
     ref, key = f"order:{order.number}", f"refund:{order.number}"
     if order.buyer is not None:
-        _post([ledger.debit(_receiver(order), paid.amount), ledger.credit(_wallet(order.buyer), paid.amount)],
-              kind="order_refund", key=key, reference=ref, allow_negative={Purpose.AGENT_WALLET})
+        _post(
+            [ledger.debit(_receiver(order), paid.amount), ledger.credit(_wallet(order.buyer), paid.amount)],
+            kind="order_refund",
+            key=key,
+            reference=ref,
+            allow_negative={Purpose.AGENT_WALLET},
+        )
     elif paid.method == PaymentMethod.WECHATPAY:
-        _post([ledger.debit(_receiver(order), paid.amount), ledger.credit(_brand(Purpose.BRAND_CASH), paid.amount)],
-              kind="order_refund", key=key, reference=ref, allow_negative={Purpose.AGENT_WALLET})
+        _post(
+            [ledger.debit(_receiver(order), paid.amount), ledger.credit(_brand(Purpose.BRAND_CASH), paid.amount)],
+            kind="order_refund",
+            key=key,
+            reference=ref,
+            allow_negative={Purpose.AGENT_WALLET},
+        )
 
 
 @transaction.atomic
@@ -887,18 +1118,26 @@ def refund_approve(*, order: Order, by, note: str = "") -> Order:
     Fails, changing nothing, if the buyer no longer holds the units."""
     order = _locked_order(order)
     _require_seller_side(order, by)
-    fills = list(StockMove.objects.filter(order_line__order=order, reason=StockReason.ORDER_FILL)
-                 .select_related("from_location", "to_location", "sku"))
+    fills = list(
+        StockMove.objects.filter(order_line__order=order, reason=StockReason.ORDER_FILL).select_related(
+            "from_location", "to_location", "sku"
+        )
+    )
     _transition(order, "refund", by=by, note=note)
-    stock.stock_move(moves=[stock.Move(m.to_location, m.from_location, m.sku, m.quantity, m.order_line_id)
-                            for m in fills], reason=StockReason.RETURN, by=by, note=order.number)
+    stock.stock_move(
+        moves=[stock.Move(m.to_location, m.from_location, m.sku, m.quantity, m.order_line_id) for m in fills],
+        reason=StockReason.RETURN,
+        by=by,
+        note=order.number,
+    )
     _refund_money(order)
     _unbind_undone(order)
     _undo_upgrade(order, by=by)
     if order.kind == OrderKind.ENTRY and _agent_buyer(order).status == AgentStatus.ACTIVE:
         # Joined on an order that was returned: the account is suspended until the brand decides.
-        channel_services.agent_change_status(agent=_agent_buyer(order), action="suspend", by=by,
-                                             reason=f"entry order {order.number} refunded")
+        channel_services.agent_change_status(
+            agent=_agent_buyer(order), action="suspend", by=by, reason=f"entry order {order.number} refunded"
+        )
     _emit(order, "order.refunded")
     return order
 
@@ -911,15 +1150,25 @@ def _undo_upgrade(order: Order, *, by) -> None:
     """A refunded upgrade order takes back the level it gave, if the agent still holds it."""
     if order.kind != OrderKind.UPGRADE or _agent_buyer(order).level_id != order.target_level_id:
         return
-    raised = (AgentTrail.objects.filter(agent=order.buyer, kind=TrailKind.LEVEL, new_ref=order.target_level_id,
-                                        reason=_upgrade_reason(order)).order_by("-pk").first())
+    raised = (
+        AgentTrail.objects.filter(
+            agent=order.buyer, kind=TrailKind.LEVEL, new_ref=order.target_level_id, reason=_upgrade_reason(order)
+        )
+        .order_by("-pk")
+        .first()
+    )
     if raised is None or raised.old_ref is None:
         return
-    channel_services.agent_change_level(agent=_agent_buyer(order), level=Level.objects.get(pk=raised.old_ref), by=by,
-                                        reason=f"upgrade order {order.number} refunded")
+    channel_services.agent_change_level(
+        agent=_agent_buyer(order),
+        level=Level.objects.get(pk=raised.old_ref),
+        by=by,
+        reason=f"upgrade order {order.number} refunded",
+    )
 
 
 # --- retail ---------------------------------------------------------------------------------
+
 
 def _bind_customer(customer: Customer, seller_id: int, *, now: datetime) -> None:
     """Bind the consumer to the selling agent as the brand's customer_binding says (in memory:
@@ -941,9 +1190,15 @@ def _bind_customer(customer: Customer, seller_id: int, *, now: datetime) -> None
 def _seller_word() -> Exists:
     """For an order queryset: its payment is a transfer confirmed by the agent who received it
     (the order's seller when it was paid) — paid on the seller's word alone."""
-    return Exists(Payment.objects.filter(order=OuterRef("pk"), status=PaymentStatus.CONFIRMED,
-                                         method=PaymentMethod.TRANSFER, receiver__isnull=False,
-                                         decided_by=F("receiver__user")))
+    return Exists(
+        Payment.objects.filter(
+            order=OuterRef("pk"),
+            status=PaymentStatus.CONFIRMED,
+            method=PaymentMethod.TRANSFER,
+            receiver__isnull=False,
+            decided_by=F("receiver__user"),
+        )
+    )
 
 
 def _binds_when_filled(order: Order) -> bool:
@@ -984,15 +1239,27 @@ def _unbind_undone(order: Order) -> None:
         return
     customer = Customer.objects.select_for_update().get(pk=order.customer_id)
     customer.bound_agent_id, customer.bound_at = None, None
-    filled_at = (OrderTransition.objects.filter(order=OuterRef("pk"), to_status=OrderStatus.FULFILLED)
-                 .order_by("pk").values("at")[:1])
-    rows = (Order.objects.filter(customer_id=customer.pk, kind=OrderKind.RETAIL, status__in=_BINDING_STATUSES,
-                                 paid_at__isnull=False, seller__isnull=False)
-            .annotate(seller_word=_seller_word(), filled_at=Subquery(filled_at))
-            .values_list("pk", "seller_id", "paid_at", "status", "bound_agent_id", "seller_word", "filled_at"))
-    standing = sorted(((filled_at if seller_word else paid_at), pk, seller_id, status, snapshot)
-                      for pk, seller_id, paid_at, status, snapshot, seller_word, filled_at in rows
-                      if not seller_word or filled_at is not None)
+    filled_at = (
+        OrderTransition.objects.filter(order=OuterRef("pk"), to_status=OrderStatus.FULFILLED)
+        .order_by("pk")
+        .values("at")[:1]
+    )
+    rows = (
+        Order.objects.filter(
+            customer_id=customer.pk,
+            kind=OrderKind.RETAIL,
+            status__in=_BINDING_STATUSES,
+            paid_at__isnull=False,
+            seller__isnull=False,
+        )
+        .annotate(seller_word=_seller_word(), filled_at=Subquery(filled_at))
+        .values_list("pk", "seller_id", "paid_at", "status", "bound_agent_id", "seller_word", "filled_at")
+    )
+    standing = sorted(
+        ((filled_at if seller_word else paid_at), pk, seller_id, status, snapshot)
+        for pk, seller_id, paid_at, status, snapshot, seller_word, filled_at in rows
+        if not seller_word or filled_at is not None
+    )
     stale: dict[int, int | None] = {}
     for since, pk, seller_id, status, snapshot in standing:
         _bind_customer(customer, seller_id, now=since)  # type: ignore[arg-type]  # both times filtered non-NULL
@@ -1008,8 +1275,9 @@ def _unbind_undone(order: Order) -> None:
 
 
 @transaction.atomic
-def retail_order_submit(*, seller: Agent, name: str, phone: str, address: str, lines,
-                        idempotency_key: str | None = None) -> Order:
+def retail_order_submit(
+    *, seller: Agent, name: str, phone: str, address: str, lines, idempotency_key: str | None = None
+) -> Order:
     """A consumer orders from an agent's shop link at retail price."""
     seller = Agent.objects.select_related("level").get(pk=seller.pk)
     if seller.status != AgentStatus.ACTIVE:
@@ -1040,12 +1308,24 @@ def retail_order_submit(*, seller: Agent, name: str, phone: str, address: str, l
     total = sum((price * qty for _sku, qty, price in priced), Decimal("0"))
     if total <= 0:
         raise BusinessError(_("An order must come to more than ¥0."), field="lines")
-    order = Order.objects.create(number=_new_number(OrderKind.RETAIL), kind=OrderKind.RETAIL, customer=customer,
-                                 seller=seller, supply_mode=brand_get().supply_mode, total=total,
-                                 idempotency_key=key, ship_name=name.strip()[:50], ship_phone=phone,
-                                 ship_address=address.strip()[:200])
-    OrderLine.objects.bulk_create([OrderLine(order=order, sku=sku, quantity=qty, unit_price=price,
-                                             line_total=price * qty) for sku, qty, price in priced])
+    order = Order.objects.create(
+        number=_new_number(OrderKind.RETAIL),
+        kind=OrderKind.RETAIL,
+        customer=customer,
+        seller=seller,
+        supply_mode=brand_get().supply_mode,
+        total=total,
+        idempotency_key=key,
+        ship_name=name.strip()[:50],
+        ship_phone=phone,
+        ship_address=address.strip()[:200],
+    )
+    OrderLine.objects.bulk_create(
+        [
+            OrderLine(order=order, sku=sku, quantity=qty, unit_price=price, line_total=price * qty)
+            for sku, qty, price in priced
+        ]
+    )
     _transition(order, "submit")
     _emit(order, "order.submitted")
     _transition(order, "approve", note=record_text(gettext_noop("Retail order: no approval needed.")))
@@ -1078,9 +1358,11 @@ def _expired_unpaid(queryset: QuerySet[Order], cutoff: datetime) -> QuerySet[Ord
     """Shop orders waiting for payment, unpaid since before ``cutoff``: placed before it, with no
     transfer waiting for confirmation, and no transfer rejected after it (a rejection gives the
     consumer the brand's time again to pay)."""
-    return (queryset.filter(kind=OrderKind.RETAIL, status=OrderStatus.AWAITING_PAYMENT, submitted_at__lte=cutoff)
-            .exclude(payments__status=PaymentStatus.PENDING)
-            .exclude(payments__decided_at__gt=cutoff))
+    return (
+        queryset.filter(kind=OrderKind.RETAIL, status=OrderStatus.AWAITING_PAYMENT, submitted_at__lte=cutoff)
+        .exclude(payments__status=PaymentStatus.PENDING)
+        .exclude(payments__decided_at__gt=cutoff)
+    )
 
 
 @transaction.atomic
@@ -1092,8 +1374,9 @@ def retail_order_expire_one(*, order: Order | int, now: datetime) -> bool:
     order = _locked_order(order)
     if not _expired_unpaid(Order.objects.filter(pk=order.pk), cutoff).exists():
         return False
-    _cancel(order, by=None, note=record_text(gettext_noop("Not paid within %(hours)d hours: expired"))
-            % {"hours": hours})
+    _cancel(
+        order, by=None, note=record_text(gettext_noop("Not paid within %(hours)d hours: expired")) % {"hours": hours}
+    )
     return True
 
 
@@ -1108,9 +1391,11 @@ def retail_orders_expire(*, now: datetime | None = None) -> int:
 
 # --- pick-ups -------------------------------------------------------------------------------
 
+
 @transaction.atomic
-def pickup_request(*, agent: Agent, lines, by, name: str, phone: str, address: str,
-                   idempotency_key: str | None = None) -> Order:
+def pickup_request(
+    *, agent: Agent, lines, by, name: str, phone: str, address: str, idempotency_key: str | None = None
+) -> Order:
     """Ship units out of the agent's cloud stock to an address. The units leave cloud stock now,
     so they cannot be sold or picked up twice; the warehouse then ships them."""
     if agent.user_id != getattr(by, "pk", None):
@@ -1124,16 +1409,32 @@ def pickup_request(*, agent: Agent, lines, by, name: str, phone: str, address: s
         if not (value or "").strip():
             raise BusinessError(_("Enter the recipient's name, phone and address."), field=field)
     merged = _clean_lines(lines)
-    order = Order.objects.create(number=_new_number(OrderKind.PICKUP), kind=OrderKind.PICKUP, buyer=agent,
-                                 seller=None, supply_mode=SupplyMode.CLOUD, total=Decimal("0"),
-                                 idempotency_key=idempotency_key or None, ship_name=name.strip()[:50],
-                                 ship_phone=phone.strip()[:20], ship_address=address.strip()[:200])
-    created = OrderLine.objects.bulk_create([OrderLine(order=order, sku=sku, quantity=qty, unit_price=Decimal("0"),
-                                                       line_total=Decimal("0")) for sku, qty in merged.values()])
+    order = Order.objects.create(
+        number=_new_number(OrderKind.PICKUP),
+        kind=OrderKind.PICKUP,
+        buyer=agent,
+        seller=None,
+        supply_mode=SupplyMode.CLOUD,
+        total=Decimal("0"),
+        idempotency_key=idempotency_key or None,
+        ship_name=name.strip()[:50],
+        ship_phone=phone.strip()[:20],
+        ship_address=address.strip()[:200],
+    )
+    created = OrderLine.objects.bulk_create(
+        [
+            OrderLine(order=order, sku=sku, quantity=qty, unit_price=Decimal("0"), line_total=Decimal("0"))
+            for sku, qty in merged.values()
+        ]
+    )
     cloud = stock.location_for_agent(agent, LocationKind.CLOUD)
     customer = stock.location_singleton(LocationKind.CUSTOMER)
-    stock.stock_move(moves=[stock.Move(cloud, customer, line.sku, line.quantity, line.pk) for line in created],
-                     reason=StockReason.PICKUP, by=by, note=order.number)
+    stock.stock_move(
+        moves=[stock.Move(cloud, customer, line.sku, line.quantity, line.pk) for line in created],
+        reason=StockReason.PICKUP,
+        by=by,
+        note=order.number,
+    )
     _transition(order, "submit", by=by)
     _emit(order, "order.submitted")
     return order
@@ -1168,6 +1469,7 @@ def pickup_delivered(*, order: Order, by) -> Order:
 
 # --- the brand's shipments (the console's warehouse, or a logistics system through the API) ---
 
+
 def _require_warehouse(user) -> None:
     if not _is_staff_with(user, "trade.change_order"):
         raise Forbidden(_("Only the brand's warehouse ships orders."))
@@ -1178,11 +1480,17 @@ def _require_brand_shipment(order: Order) -> None:
     if order.kind == OrderKind.PICKUP:
         return
     if order.seller_id is not None:
-        raise Conflict(_("Order %(number)s is sent by its seller, not by the brand.") % {"number": order.number},
-                       field="order", code="not_brand_shipment")
+        raise Conflict(
+            _("Order %(number)s is sent by its seller, not by the brand.") % {"number": order.number},
+            field="order",
+            code="not_brand_shipment",
+        )
     if order.supply_mode == SupplyMode.CLOUD:
-        raise Conflict(_("Order %(number)s is filled into cloud stock: nothing is shipped.")
-                       % {"number": order.number}, field="order", code="nothing_to_ship")
+        raise Conflict(
+            _("Order %(number)s is filled into cloud stock: nothing is shipped.") % {"number": order.number},
+            field="order",
+            code="nothing_to_ship",
+        )
 
 
 def _carrier_and_tracking(carrier: str, tracking_number: str) -> tuple[str, str]:
@@ -1211,8 +1519,11 @@ def shipment_tracking_update(*, order: Order, by, carrier: str, tracking_number:
     order = _locked_order(order)
     _require_brand_shipment(order)
     if order.status not in (OrderStatus.FULFILLED, OrderStatus.COMPLETED):
-        raise Conflict(_("Order %(number)s has not been shipped yet.") % {"number": order.number},
-                       field="status", code="wrong_status")
+        raise Conflict(
+            _("Order %(number)s has not been shipped yet.") % {"number": order.number},
+            field="status",
+            code="wrong_status",
+        )
     carrier, tracking_number = _carrier_and_tracking(carrier, tracking_number)
     if (order.carrier, order.tracking_number) != (carrier, tracking_number):
         order.carrier, order.tracking_number = carrier, tracking_number
@@ -1227,7 +1538,6 @@ def validate_screenshot(screenshot: UploadedFile) -> None:
         _check_screenshot(screenshot)
     except BusinessError as exc:
         raise ValidationError(str(exc.message)) from exc
-
 
 
 # --- stuck orders: the brand's ways out -----------------------------------------------------
@@ -1253,17 +1563,23 @@ def _require_stuck_handler(user) -> None:
 
 def _require_stuck(order: Order) -> None:
     if not order_is_stuck(order):
-        raise Conflict(_("Order %(number)s is not stuck: it is %(status)s, or paid less than %(hours)d hours ago.")
-                       % {"number": order.number, "status": order.get_status_display(),
-                          "hours": brand_get().stuck_after_hours}, field="status", code="not_stuck")
+        raise Conflict(
+            _("Order %(number)s is not stuck: it is %(status)s, or paid less than %(hours)d hours ago.")
+            % {"number": order.number, "status": order.get_status_display(), "hours": brand_get().stuck_after_hours},
+            field="status",
+            code="not_stuck",
+        )
 
 
 def _require_agent_order(order: Order) -> None:
     """The company takes over an agent's restock order, not a consumer's order from an agent's shop:
     that sale is the agent's (their shop, their retail margin and binding); stuck, it is refunded."""
     if order.kind == OrderKind.RETAIL:
-        raise Conflict(_("A shop order stays with its seller: the company does not take it over. Cancel and "
-                         "refund it."), field="order", code="shop_order")
+        raise Conflict(
+            _("A shop order stays with its seller: the company does not take it over. Cancel and refund it."),
+            field="order",
+            code="shop_order",
+        )
 
 
 def _reassign_to_company(order: Order, *, by, note: str) -> None:
@@ -1274,20 +1590,36 @@ def _reassign_to_company(order: Order, *, by, note: str) -> None:
     seller = _agent_seller(order)
     paid = order.payments.filter(status=PaymentStatus.CONFIRMED).first()
     if paid is not None:
-        _post([ledger.debit(_wallet(seller), paid.amount), ledger.credit(_brand(Purpose.BRAND_SALES), paid.amount)],
-              kind="order_reassign", key=f"reassign:{order.number}", reference=f"order:{order.number}", by=by,
-              allow_negative={Purpose.AGENT_WALLET})
+        _post(
+            [ledger.debit(_wallet(seller), paid.amount), ledger.credit(_brand(Purpose.BRAND_SALES), paid.amount)],
+            kind="order_reassign",
+            key=f"reassign:{order.number}",
+            reference=f"order:{order.number}",
+            by=by,
+            allow_negative={Purpose.AGENT_WALLET},
+        )
     order.seller = None
     order.save(update_fields=["seller"])
-    OrderTransition.objects.create(order=order, from_status=order.status, to_status=order.status, by=by,
-                                   note=(record_text(gettext_noop("Reassigned to the company from %(seller)s"))
-                                         % {"seller": seller.real_name} + f": {note}")[:300])
+    OrderTransition.objects.create(
+        order=order,
+        from_status=order.status,
+        to_status=order.status,
+        by=by,
+        note=(
+            record_text(gettext_noop("Reassigned to the company from %(seller)s")) % {"seller": seller.real_name}
+            + f": {note}"
+        )[:300],
+    )
     with translation.override(settings.LANGUAGE_CODE):
         text = gettext("The company took over order %(number)s from %(seller)s and fills it.") % {
-            "number": order.number, "seller": seller.real_name}
+            "number": order.number,
+            "seller": seller.real_name,
+        }
         if paid is not None:
             text += " " + gettext("¥%(amount)s the order was paid moved from %(seller)s's wallet to the company.") % {
-                "amount": paid.amount, "seller": seller.real_name}
+                "amount": paid.amount,
+                "seller": seller.real_name,
+            }
     _notice(order, seller, NoticeKind.REASSIGNED, text, by=by)
     _notice(order, order.buyer, NoticeKind.REASSIGNED, text, by=by)
     _emit(order, "order.reassigned", previous_seller=seller.pk)
@@ -1302,8 +1634,11 @@ def order_reassign_to_company(*, order: Order, by, note: str) -> Order:
     _require_agent_order(order)
     _require_note(note, _("Say why the order is reassigned."))
     if order.seller_id is None:
-        raise Conflict(_("Order %(number)s is already the company's.") % {"number": order.number}, field="order",
-                       code="already_company")
+        raise Conflict(
+            _("Order %(number)s is already the company's.") % {"number": order.number},
+            field="order",
+            code="already_company",
+        )
     _reassign_to_company(order, by=by, note=note)
     return order
 
@@ -1346,8 +1681,9 @@ def _check_qr(image: UploadedFile | None) -> None:
     try:
         _check_screenshot(image)
     except BusinessError:
-        raise BusinessError(_("The QR code must be an image (JPEG, PNG, WebP or GIF) of at most 5 MB."),
-                            field="qr_image") from None
+        raise BusinessError(
+            _("The QR code must be an image (JPEG, PNG, WebP or GIF) of at most 5 MB."), field="qr_image"
+        ) from None
 
 
 def _require_account_owner(account_agent: Agent | None, user) -> None:
@@ -1378,8 +1714,7 @@ def _clean_account(data: dict, image) -> dict:
 
 
 @transaction.atomic
-def receiving_account_save(*, by, agent: Agent | None, data: dict, qr_image: UploadedFile | None = None,
-                           account=None):
+def receiving_account_save(*, by, agent: Agent | None, data: dict, qr_image: UploadedFile | None = None, account=None):
     """Add (``account`` None) or change one of ``agent``'s receiving accounts (the brand's when
     ``agent`` is None). A new QR image replaces the old one."""
     from weishang.trade.models import ReceivingAccount

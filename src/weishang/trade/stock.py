@@ -48,20 +48,26 @@ class InsufficientStock(Conflict):
 
 # --- locations ------------------------------------------------------------------------------
 
+
 def location_for_agent(agent: Agent, kind: str) -> Location:
     """The agent's own (``agent``) or cloud (``cloud``) location, created on first use
     (its name in the brand's language, whoever's request created it)."""
     with translation.override(settings.LANGUAGE_CODE):
         label = _("cloud stock") if kind == LocationKind.CLOUD else _("own stock")
     location, _created = Location.objects.get_or_create(
-        kind=kind, agent=agent, defaults={"code": f"{kind}-{agent.pk}", "name": f"{agent.real_name} {label}"})
+        kind=kind, agent=agent, defaults={"code": f"{kind}-{agent.pk}", "name": f"{agent.real_name} {label}"}
+    )
     return location
 
 
 def location_singleton(kind: str) -> Location:
     """The company's main warehouse, or the external customer / supplier / scrap location."""
-    names = {LocationKind.WAREHOUSE: _("Company warehouse"), LocationKind.CUSTOMER: _("Customers"),
-             LocationKind.SUPPLIER: _("Suppliers"), LocationKind.SCRAP: _("Scrap")}
+    names = {
+        LocationKind.WAREHOUSE: _("Company warehouse"),
+        LocationKind.CUSTOMER: _("Customers"),
+        LocationKind.SUPPLIER: _("Suppliers"),
+        LocationKind.SCRAP: _("Scrap"),
+    }
     location = Location.objects.filter(kind=kind, agent__isnull=True).order_by("pk").first()
     if location is None:
         with translation.override(settings.LANGUAGE_CODE):
@@ -71,6 +77,7 @@ def location_singleton(kind: str) -> Location:
 
 
 # --- moves ----------------------------------------------------------------------------------
+
 
 @transaction.atomic
 def stock_move(*, moves: list[Move], reason: str, by=None, note: str = "") -> list[StockMove]:
@@ -85,8 +92,9 @@ def stock_move(*, moves: list[Move], reason: str, by=None, note: str = "") -> li
                 delta[(location.pk, m.sku.pk)] += sign * m.quantity
                 objects[(location.pk, m.sku.pk)] = (location, m.sku)
     keys = sorted(delta)
-    StockLevel.objects.bulk_create([StockLevel(location_id=loc, sku_id=sku) for loc, sku in keys],
-                                   ignore_conflicts=True)
+    StockLevel.objects.bulk_create(
+        [StockLevel(location_id=loc, sku_id=sku) for loc, sku in keys], ignore_conflicts=True
+    )
     for key in keys:  # one fixed order: no deadlocks between concurrent movers
         change = delta[key]
         if change == 0:
@@ -100,11 +108,21 @@ def stock_move(*, moves: list[Move], reason: str, by=None, note: str = "") -> li
                 raise InsufficientStock(location=location, sku=sku, wanted=-change, on_hand=on_hand)
         else:
             levels.update(quantity=F("quantity") + change)
-    return StockMove.objects.bulk_create([
-        StockMove(from_location=m.from_location, to_location=m.to_location, sku=m.sku, quantity=m.quantity,
-                  reason=reason, order_line_id=m.order_line_id, created_by=by, note=note[:200])
-        for m in moves
-    ])
+    return StockMove.objects.bulk_create(
+        [
+            StockMove(
+                from_location=m.from_location,
+                to_location=m.to_location,
+                sku=m.sku,
+                quantity=m.quantity,
+                reason=reason,
+                order_line_id=m.order_line_id,
+                created_by=by,
+                note=note[:200],
+            )
+            for m in moves
+        ]
+    )
 
 
 def on_hand(*, location: Location, sku: SKU) -> int:
@@ -115,12 +133,18 @@ def stock_verify() -> list[str]:
     """Differences between the cached levels and the sum of moves; empty when all is right."""
     expected: dict[tuple[int, int], int] = defaultdict(int)
     internal = set(Location.objects.filter(kind__in=INTERNAL_KINDS).values_list("pk", flat=True))
-    for loc, sku, qty in StockMove.objects.values("to_location", "sku").annotate(n=Sum("quantity")).values_list(
-            "to_location", "sku", "n"):
+    for loc, sku, qty in (
+        StockMove.objects.values("to_location", "sku")
+        .annotate(n=Sum("quantity"))
+        .values_list("to_location", "sku", "n")
+    ):
         if loc in internal:
             expected[(loc, sku)] += qty
-    for loc, sku, qty in StockMove.objects.values("from_location", "sku").annotate(n=Sum("quantity")).values_list(
-            "from_location", "sku", "n"):
+    for loc, sku, qty in (
+        StockMove.objects.values("from_location", "sku")
+        .annotate(n=Sum("quantity"))
+        .values_list("from_location", "sku", "n")
+    ):
         if loc in internal:
             expected[(loc, sku)] -= qty
     cached = {(loc, sku): qty for loc, sku, qty in StockLevel.objects.values_list("location", "sku", "quantity")}
@@ -132,8 +156,10 @@ def stock_verify() -> list[str]:
         want, have = expected.get(key, 0), cached.get(key, 0)
         where = f"{places.get(key[0], key[0])} / {codes.get(key[1], key[1])}"
         if want != have:
-            problems.append(_("%(where)s: the moves add up to %(want)d, the cached figure says %(have)d")
-                            % {"where": where, "want": want, "have": have})
+            problems.append(
+                _("%(where)s: the moves add up to %(want)d, the cached figure says %(have)d")
+                % {"where": where, "want": want, "have": have}
+            )
         if want < 0:
             problems.append(_("%(where)s: the moves go below zero (%(want)d)") % {"where": where, "want": want})
     return problems

@@ -38,8 +38,9 @@ def change_password(request):
 @login_required
 def devices(request):
     tokens = list(tokens_live(user=request.user)[:100])
-    return render(request, "web/devices.html", {"brand": brand_get(), "tokens": tokens,
-                                                "idle_days": token_idle_limit().days})
+    return render(
+        request, "web/devices.html", {"brand": brand_get(), "tokens": tokens, "idle_days": token_idle_limit().days}
+    )
 
 
 @login_required

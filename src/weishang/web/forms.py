@@ -13,7 +13,8 @@ from weishang.core.validators import normalize_phone, to_ascii, validate_id_numb
 
 class PhoneLoginForm(LockoutAwareLoginMixin, AuthenticationForm):
     username = forms.CharField(
-        label=_("Phone or username"), max_length=40,
+        label=_("Phone or username"),
+        max_length=40,
         widget=forms.TextInput(attrs={"autofocus": True, "inputmode": "tel", "autocomplete": "username"}),
     )
 
@@ -27,19 +28,35 @@ class ApplicationForm(forms.Form):
     so the page can list every problem together; ``channel.services.application_submit`` checks
     again and stays the authority."""
 
-    real_name = forms.CharField(label=_("Real name"), max_length=50, error_messages={
-        "required": _("Enter your real name."), "max_length": _too_long()})
-    phone = forms.CharField(label=_("Phone"), max_length=20, widget=forms.TextInput(
-        attrs={"inputmode": "tel", "autocomplete": "tel"}), error_messages={
-        "required": _("Enter your mobile number."), "max_length": _too_long()})
-    id_number = forms.CharField(label=_("ID number (optional)"), max_length=24, required=False,
-                                error_messages={"max_length": _too_long()})
-    level = forms.ModelChoiceField(label=_("Level"), queryset=Level.objects.order_by("-rank"), to_field_name="code",
-                                   empty_label=None, widget=forms.RadioSelect, error_messages={
-                                       "required": _("Choose a level."), "invalid_choice": _("Choose a level.")})
-    password = forms.CharField(label=_("Password (8+ characters)"), max_length=128, strip=False,
-                               widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-                               error_messages={"required": _("Choose a password."), "max_length": _too_long()})
+    real_name = forms.CharField(
+        label=_("Real name"),
+        max_length=50,
+        error_messages={"required": _("Enter your real name."), "max_length": _too_long()},
+    )
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+        error_messages={"required": _("Enter your mobile number."), "max_length": _too_long()},
+    )
+    id_number = forms.CharField(
+        label=_("ID number (optional)"), max_length=24, required=False, error_messages={"max_length": _too_long()}
+    )
+    level = forms.ModelChoiceField(
+        label=_("Level"),
+        queryset=Level.objects.order_by("-rank"),
+        to_field_name="code",
+        empty_label=None,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose a level."), "invalid_choice": _("Choose a level.")},
+    )
+    password = forms.CharField(
+        label=_("Password (8+ characters)"),
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": _("Choose a password."), "max_length": _too_long()},
+    )
 
     def clean_phone(self) -> str:
         phone = normalize_phone(self.cleaned_data["phone"])
@@ -78,19 +95,32 @@ class DecisionForm(forms.Form):
 
 class ForgotPasswordForm(forms.Form):
     phone = forms.CharField(
-        label=_("Phone"), max_length=20,
-        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel", "autofocus": True}))
+        label=_("Phone"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel", "autofocus": True}),
+    )
 
 
 class ResetPasswordForm(forms.Form):
-    phone = forms.CharField(label=_("Phone"), max_length=20,
-                            widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}))
-    code = forms.CharField(label=_("Code from the text message"), max_length=6, min_length=6,
-                           widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}))
-    new_password1 = forms.CharField(label=_("New password (8+ characters)"), max_length=128,
-                                    widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
-    new_password2 = forms.CharField(label=_("New password again"), max_length=128,
-                                    widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    phone = forms.CharField(
+        label=_("Phone"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"})
+    )
+    code = forms.CharField(
+        label=_("Code from the text message"),
+        max_length=6,
+        min_length=6,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+    new_password1 = forms.CharField(
+        label=_("New password (8+ characters)"),
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    new_password2 = forms.CharField(
+        label=_("New password again"),
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
 
     def clean(self):
         data = super().clean()
@@ -100,13 +130,24 @@ class ResetPasswordForm(forms.Form):
 
 
 class ChangePasswordForm(forms.Form):
-    old_password = forms.CharField(label=_("Old password"), max_length=128, strip=False,
-                                   widget=forms.PasswordInput(attrs={"autocomplete": "current-password",
-                                                                     "autofocus": True}))
-    new_password1 = forms.CharField(label=_("New password (8+ characters)"), max_length=128, strip=False,
-                                    widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
-    new_password2 = forms.CharField(label=_("New password again"), max_length=128, strip=False,
-                                    widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    old_password = forms.CharField(
+        label=_("Old password"),
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+    new_password1 = forms.CharField(
+        label=_("New password (8+ characters)"),
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    new_password2 = forms.CharField(
+        label=_("New password again"),
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
 
     def clean(self):
         data = super().clean()

@@ -47,28 +47,41 @@ def is_htmx(request) -> bool:
 
 # --- upgrade progress -------------------------------------------------------------------------
 
+
 @login_required
 def upgrade_progress(request):
     me = current_agent(request)
     page = upgrade_progress_of(agent=me)
     progress = page.progress
-    return render(request, "web/progress.html", {
-        "brand": brand_get(), "me": me, "page": page, "progress": progress,
-        "next_name": page.name(progress.next_level) if progress and progress.next_level else "",
-        "next_rules": [(rule, page.name(rule.to_level)) for rule in progress.next_rules] if progress else [],
-        "later_rules": [(rule, page.name(rule.to_level)) for rule in progress.later_rules] if progress else [],
-    })
+    return render(
+        request,
+        "web/progress.html",
+        {
+            "brand": brand_get(),
+            "me": me,
+            "page": page,
+            "progress": progress,
+            "next_name": page.name(progress.next_level) if progress and progress.next_level else "",
+            "next_rules": [(rule, page.name(rule.to_level)) for rule in progress.next_rules] if progress else [],
+            "later_rules": [(rule, page.name(rule.to_level)) for rule in progress.later_rules] if progress else [],
+        },
+    )
 
 
 # --- invite poster ----------------------------------------------------------------------------
 
+
 def _poster_text(request, agent: Agent) -> poster.PosterText:
     url = request.build_absolute_uri(reverse("web:join", args=[agent.invite_code]))
     return poster.PosterText(
-        brand=brand_get().name, name=agent.real_name, level=agent.level.name,
+        brand=brand_get().name,
+        name=agent.real_name,
+        level=agent.level.name,
         invitation=_("Join my team and grow with %(brand)s") % {"brand": brand_get().name},
-        scan_hint=_("Long-press or scan the code to join"), code_label=_("Invite code"),
-        invite_code=agent.invite_code, url=url,
+        scan_hint=_("Long-press or scan the code to join"),
+        code_label=_("Invite code"),
+        invite_code=agent.invite_code,
+        url=url,
     )
 
 
@@ -100,15 +113,24 @@ def poster_png(request):
 def invite(request):
     agent = _active_me(request)
     invite_url = request.build_absolute_uri(reverse("web:join", args=[agent.invite_code]))
-    return render(request, "web/invite.html", {
-        "brand": brand_get(), "me": agent, "invite_url": invite_url,
-        # one link per level: the join form opens with that level chosen
-        "level_links": [(level, f"{invite_url}?{urlencode({'level': level.code})}")
-                        for level in channel_selectors.levels_up_to(agent.level)],
-    })
+    return render(
+        request,
+        "web/invite.html",
+        {
+            "brand": brand_get(),
+            "me": agent,
+            "invite_url": invite_url,
+            # one link per level: the join form opens with that level chosen
+            "level_links": [
+                (level, f"{invite_url}?{urlencode({'level': level.code})}")
+                for level in channel_selectors.levels_up_to(agent.level)
+            ],
+        },
+    )
 
 
 # --- my customers and my shop link ------------------------------------------------------------
+
 
 @login_required
 def shop_qr(request):
@@ -128,10 +150,14 @@ def customers(request):
     page = _page(request)
     found = trade_selectors.shop_customers(agent=me, search=search)
     start = (page - 1) * CUSTOMERS_PAGE_SIZE
-    rows = list(found[start:start + CUSTOMERS_PAGE_SIZE + 1])
+    rows = list(found[start : start + CUSTOMERS_PAGE_SIZE + 1])
     context = {
-        "brand": brand_get(), "me": me, "q": search, "page": page,
-        "customers": rows[:CUSTOMERS_PAGE_SIZE], "has_next": len(rows) > CUSTOMERS_PAGE_SIZE,
+        "brand": brand_get(),
+        "me": me,
+        "q": search,
+        "page": page,
+        "customers": rows[:CUSTOMERS_PAGE_SIZE],
+        "has_next": len(rows) > CUSTOMERS_PAGE_SIZE,
         "count": found.count() if len(rows) > CUSTOMERS_PAGE_SIZE or page > 1 else len(rows),
         "shop_url": request.build_absolute_uri(reverse("web:shop", args=[me.invite_code])),
         "can_sell": me.status == AgentStatus.ACTIVE,

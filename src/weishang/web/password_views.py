@@ -28,8 +28,10 @@ def password_forgot(request):
         except BusinessError as exc:
             _form_error(form, exc)
         else:
-            messages.info(request, _("If this number has an account, a code is on its way by text message. "
-                                     "It is valid for 10 minutes."))
+            messages.info(
+                request,
+                _("If this number has an account, a code is on its way by text message. It is valid for 10 minutes."),
+            )
             phone = normalize_phone(form.cleaned_data["phone"])
             return redirect(f"{reverse('web:password_reset')}?{urlencode({'phone': phone})}")
     status = 400 if request.method == "POST" else 200

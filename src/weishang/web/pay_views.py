@@ -42,8 +42,7 @@ def _start(request, order: Order, *, back: str):
     """Open the payment and send the payer to the cashier (or show the QR code to scan)."""
     channel = "native" if _in_wechat(request) else "h5"
     try:
-        intent = services.payment_online_start(order=order, channel=channel,
-                                               client_ip=client_ip(request))
+        intent = services.payment_online_start(order=order, channel=channel, client_ip=client_ip(request))
     except BusinessError as exc:
         messages.error(request, exc.message)
         return HttpResponseRedirect(back)
@@ -92,8 +91,7 @@ def fake_cashier(request, number: str):
     if order is None or not _may_use_cashier(request, order):
         raise Http404
     back = request.GET.get("redirect_url", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         back = "/"
     if request.method == "POST":
         body, headers = FakeProvider.notification(out_trade_no=order.number, amount_fen=int(order.total * 100))

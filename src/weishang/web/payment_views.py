@@ -35,8 +35,13 @@ def _save(request, me, account=None):
     if not form.is_valid():
         return form, 400
     try:
-        services.receiving_account_save(by=request.user, agent=me, data=form.cleaned_data,
-                                        qr_image=form.cleaned_data.get("qr_image"), account=account)
+        services.receiving_account_save(
+            by=request.user,
+            agent=me,
+            data=form.cleaned_data,
+            qr_image=form.cleaned_data.get("qr_image"),
+            account=account,
+        )
     except BusinessError as exc:
         return form, show_error(form, exc)
     return None, 302
@@ -50,9 +55,12 @@ def payment_methods(request):
     if form is None:
         messages.success(request, _("Receiving account added. Buyers see it when they pay you."))
         return redirect("web:payment_methods")
-    return render(request, "web/payment_methods.html", {
-        "brand": brand_get(), "me": me, "form": form, "accounts": selectors.receiving_accounts(agent=me)},
-        status=status)
+    return render(
+        request,
+        "web/payment_methods.html",
+        {"brand": brand_get(), "me": me, "form": form, "accounts": selectors.receiving_accounts(agent=me)},
+        status=status,
+    )
 
 
 @login_required
@@ -63,9 +71,12 @@ def payment_method_edit(request, account_id: int):
     if form is None:
         messages.success(request, _("Receiving account saved."))
         return redirect("web:payment_methods")
-    return render(request, "web/payment_method_edit.html", {"brand": brand_get(), "me": me, "form": form,
-                                                            "account": account},
-                  status=status)
+    return render(
+        request,
+        "web/payment_method_edit.html",
+        {"brand": brand_get(), "me": me, "form": form, "account": account},
+        status=status,
+    )
 
 
 @login_required
@@ -87,8 +98,11 @@ def receiving_qr(request, account_id: int):
 
 def payment_screenshot(request, payment_id: int):
     """A transfer screenshot: to the payer, the receiver and brand finance only (404 to anyone else)."""
-    payment = (Payment.objects.select_related("receiver", "topup_for", "order__buyer", "order__seller")
-               .filter(pk=payment_id).first())
+    payment = (
+        Payment.objects.select_related("receiver", "topup_for", "order__buyer", "order__seller")
+        .filter(pk=payment_id)
+        .first()
+    )
     if payment is None or not selectors.may_see_payment_screenshot(user=request.user, payment=payment):
         raise Http404
     return image_response(payment.screenshot)

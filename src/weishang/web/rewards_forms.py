@@ -16,9 +16,12 @@ from weishang.web.trade_forms import TokenField, new_token
 
 class WithdrawForm(forms.Form):
     token = TokenField()
-    amount = forms.DecimalField(label=_("Amount (yuan)"), max_digits=12, decimal_places=2,
-                                widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01",
-                                                                "min": "0.01"}))
+    amount = forms.DecimalField(
+        label=_("Amount (yuan)"),
+        max_digits=12,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01", "min": "0.01"}),
+    )
     method = forms.ChoiceField(label=_("Pay to"), choices=WithdrawalMethod.choices)
     account_name = forms.CharField(label=_("Account holder's name"), max_length=50)
     account_no = forms.CharField(label=_("Account (WeChat ID, Alipay account or card number)"), max_length=40)

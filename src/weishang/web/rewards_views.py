@@ -38,17 +38,25 @@ def rewards(request):
     margin = request.GET.get("show") == "margin"
     page = _page(request)
     start = (page - 1) * PAGE_SIZE
-    rows = list(selectors.reward_lines_of(agent=me, margin=margin)[start:start + PAGE_SIZE + 1])
+    rows = list(selectors.reward_lines_of(agent=me, margin=margin)[start : start + PAGE_SIZE + 1])
     lines = rows[:PAGE_SIZE]
     names = selectors.rule_names(line.plan for line in lines)
     for line in lines:
-        line.rule_name = _("Margin") if line.kind == "margin" else names.get((line.plan_id, line.rule_id),
-                                                                            line.rule_id)
-    return render(request, "web/rewards.html", {
-        "brand": brand_get(), "me": me, "summary": selectors.reward_summary(agent=me),
-        "terms": selectors.withdraw_terms(), "lines": lines, "margin": margin, "page": page,
-        "has_next": len(rows) > PAGE_SIZE,
-    })
+        line.rule_name = _("Margin") if line.kind == "margin" else names.get((line.plan_id, line.rule_id), line.rule_id)
+    return render(
+        request,
+        "web/rewards.html",
+        {
+            "brand": brand_get(),
+            "me": me,
+            "summary": selectors.reward_summary(agent=me),
+            "terms": selectors.withdraw_terms(),
+            "lines": lines,
+            "margin": margin,
+            "page": page,
+            "has_next": len(rows) > PAGE_SIZE,
+        },
+    )
 
 
 @login_required
@@ -63,20 +71,38 @@ def withdraw(request):
             data = form.cleaned_data
             try:
                 withdrawal = reward_withdraw(
-                    agent=me, amount=data["amount"], method=data["method"], account_name=data["account_name"],
-                    account_no=data["account_no"], bank_name=data["bank_name"], by=request.user,
-                    idempotency_key=data["token"])
+                    agent=me,
+                    amount=data["amount"],
+                    method=data["method"],
+                    account_name=data["account_name"],
+                    account_no=data["account_no"],
+                    bank_name=data["bank_name"],
+                    by=request.user,
+                    idempotency_key=data["token"],
+                )
             except BusinessError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
                 status = exc.status
             else:
-                messages.success(request, _("Withdrawal %(number)s of ¥%(amount)s requested: you receive "
-                                            "¥%(net)s once brand finance pays it.")
-                                 % {"number": withdrawal.number, "amount": withdrawal.amount,
-                                    "net": withdrawal.net})
+                messages.success(
+                    request,
+                    _(
+                        "Withdrawal %(number)s of ¥%(amount)s requested: you receive "
+                        "¥%(net)s once brand finance pays it."
+                    )
+                    % {"number": withdrawal.number, "amount": withdrawal.amount, "net": withdrawal.net},
+                )
                 return redirect("web:withdraw")
-    return render(request, "web/withdraw.html", {
-        "brand": brand_get(), "me": me, "form": form, "summary": selectors.reward_summary(agent=me),
-        "terms": selectors.withdraw_terms(),
-        "withdrawals": withdrawals_for_agent(me)[:WITHDRAWALS_SHOWN],
-    }, status=status)
+    return render(
+        request,
+        "web/withdraw.html",
+        {
+            "brand": brand_get(),
+            "me": me,
+            "form": form,
+            "summary": selectors.reward_summary(agent=me),
+            "terms": selectors.withdraw_terms(),
+            "withdrawals": withdrawals_for_agent(me)[:WITHDRAWALS_SHOWN],
+        },
+        status=status,
+    )

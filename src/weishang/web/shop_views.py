@@ -27,8 +27,12 @@ def shop_order_url(code: str, number: str, phone: str) -> str:
 
 
 def _closed(request, code: str, *, inactive: bool):
-    return render(request, "web/shop_closed.html", {"brand": brand_get(), "code": code, "inactive": inactive},
-                  status=410 if inactive else 404)
+    return render(
+        request,
+        "web/shop_closed.html",
+        {"brand": brand_get(), "code": code, "inactive": inactive},
+        status=410 if inactive else 404,
+    )
 
 
 def shop(request, code: str):
@@ -43,19 +47,34 @@ def shop(request, code: str):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                order = services.retail_order_submit(seller=seller, name=data["name"], phone=data["phone"],
-                                                     address=data["address"], lines=form.lines(),
-                                                     idempotency_key=data["token"])
+                order = services.retail_order_submit(
+                    seller=seller,
+                    name=data["name"],
+                    phone=data["phone"],
+                    address=data["address"],
+                    lines=form.lines(),
+                    idempotency_key=data["token"],
+                )
             except BusinessError as exc:
                 status = show_error(form, exc)
             else:
-                messages.success(request, _("Order %(number)s placed. Transfer ¥%(total)s and upload the "
-                                            "screenshot below.") % {"number": order.number, "total": order.total})
+                messages.success(
+                    request,
+                    _("Order %(number)s placed. Transfer ¥%(total)s and upload the screenshot below.")
+                    % {"number": order.number, "total": order.total},
+                )
                 return redirect(shop_order_url(seller.invite_code, order.number, data["phone"]))
-    return render(request, "web/shop.html", {
-        "brand": brand_get(), "seller": seller, "form": form,
-        "rows": [(sku, form.quantity_field(sku)) for sku in skus],
-    }, status=status)
+    return render(
+        request,
+        "web/shop.html",
+        {
+            "brand": brand_get(),
+            "seller": seller,
+            "form": form,
+            "rows": [(sku, form.quantity_field(sku)) for sku in skus],
+        },
+        status=status,
+    )
 
 
 def _shop_order(seller: Agent | None, number: str, phone: str):
@@ -77,19 +96,35 @@ def shop_order(request, code: str, number: str):
         status = 400
         if form.is_valid():
             try:
-                services.retail_payment_submit(order=order, phone=phone, screenshot=form.cleaned_data["screenshot"],
-                                               reference=form.cleaned_data["reference"])
+                services.retail_payment_submit(
+                    order=order,
+                    phone=phone,
+                    screenshot=form.cleaned_data["screenshot"],
+                    reference=form.cleaned_data["reference"],
+                )
             except BusinessError as exc:
                 status = show_error(form, exc)
                 order = _shop_order(seller, number, phone)
             else:
-                messages.success(request, _("Screenshot received. %(name)s will confirm the transfer and ship "
-                                            "your order.") % {"name": seller.real_name})
+                messages.success(
+                    request,
+                    _("Screenshot received. %(name)s will confirm the transfer and ship your order.")
+                    % {"name": seller.real_name},
+                )
                 return redirect(shop_order_url(code, number, phone))
-    return render(request, "web/shop_order.html", {
-        "brand": brand_get(), "seller": seller, "order": order, "form": form,
-        "lines": order.lines.all(), "payments": order.payments.all(),
-        "can_pay": order.status == OrderStatus.AWAITING_PAYMENT and not order.has_pending_payment,
-        "online_pay": online_provider_name() is not None,
-        "pay_by": selectors.retail_pay_by(order=order) if not order.has_pending_payment else None,
-    }, status=status)
+    return render(
+        request,
+        "web/shop_order.html",
+        {
+            "brand": brand_get(),
+            "seller": seller,
+            "order": order,
+            "form": form,
+            "lines": order.lines.all(),
+            "payments": order.payments.all(),
+            "can_pay": order.status == OrderStatus.AWAITING_PAYMENT and not order.has_pending_payment,
+            "online_pay": online_provider_name() is not None,
+            "pay_by": selectors.retail_pay_by(order=order) if not order.has_pending_payment else None,
+        },
+        status=status,
+    )

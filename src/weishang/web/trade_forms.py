@@ -30,10 +30,15 @@ class TokenField(forms.CharField):
     widget = forms.HiddenInput
 
     def __init__(self, **kwargs):
-        super().__init__(max_length=64, validators=[RegexValidator(TOKEN_RE)],
-                         error_messages={"required": _("This form has expired. Please fill it in again."),
-                                         "invalid": _("This form has expired. Please fill it in again.")},
-                         **kwargs)
+        super().__init__(
+            max_length=64,
+            validators=[RegexValidator(TOKEN_RE)],
+            error_messages={
+                "required": _("This form has expired. Please fill it in again."),
+                "invalid": _("This form has expired. Please fill it in again."),
+            },
+            **kwargs,
+        )
 
 
 class QuantitiesForm(forms.Form):
@@ -46,8 +51,12 @@ class QuantitiesForm(forms.Form):
         self.skus = list(skus)
         for sku in self.skus:
             self.fields[f"q{sku.pk}"] = forms.IntegerField(
-                label=sku.name, min_value=0, max_value=MAX_UNITS, required=False,
-                widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "placeholder": "0"}))
+                label=sku.name,
+                min_value=0,
+                max_value=MAX_UNITS,
+                required=False,
+                widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "placeholder": "0"}),
+            )
         if not self.is_bound:
             self.initial.setdefault("token", new_token())
 
@@ -89,10 +98,12 @@ def _clean_phone_value(value: str) -> str:
 
 class AddressMixin(forms.Form):
     name = forms.CharField(label=_("Recipient"), max_length=50)
-    phone = forms.CharField(label=_("Phone"), max_length=20,
-                            widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}))
-    address = forms.CharField(label=_("Address"), max_length=200,
-                              widget=forms.TextInput(attrs={"autocomplete": "street-address"}))
+    phone = forms.CharField(
+        label=_("Phone"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"})
+    )
+    address = forms.CharField(
+        label=_("Address"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "street-address"})
+    )
 
     def clean_phone(self):
         return _clean_phone_value(self.cleaned_data["phone"])
@@ -113,8 +124,9 @@ class ScreenshotField(forms.ImageField):
 
 
 class TransferForm(forms.Form):
-    screenshot = ScreenshotField(label=_("Transfer screenshot"), widget=forms.ClearableFileInput(
-        attrs={"accept": "image/*"}))
+    screenshot = ScreenshotField(
+        label=_("Transfer screenshot"), widget=forms.ClearableFileInput(attrs={"accept": "image/*"})
+    )
     reference = forms.CharField(label=_("Transfer reference (optional)"), max_length=64, required=False)
 
 
@@ -139,8 +151,12 @@ class ActionForm(forms.Form):
 
 class PickupForm(AddressMixin, forms.Form):
     sku = forms.ChoiceField(label=_("Product"))
-    quantity = forms.IntegerField(label=_("Units"), min_value=1, max_value=MAX_UNITS,
-                                  widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 1}))
+    quantity = forms.IntegerField(
+        label=_("Units"),
+        min_value=1,
+        max_value=MAX_UNITS,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 1}),
+    )
     field_order = ["sku", "quantity", "name", "phone", "address"]
 
     def __init__(self, *args, holdings, **kwargs):
@@ -149,10 +165,16 @@ class PickupForm(AddressMixin, forms.Form):
 
 
 class TopupForm(forms.Form):
-    amount = forms.DecimalField(label=_("Amount (yuan)"), min_value=Decimal("0.01"), max_digits=12, decimal_places=2,
-                                widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01"}))
-    screenshot = ScreenshotField(label=_("Transfer screenshot"), widget=forms.ClearableFileInput(
-        attrs={"accept": "image/*"}))
+    amount = forms.DecimalField(
+        label=_("Amount (yuan)"),
+        min_value=Decimal("0.01"),
+        max_digits=12,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01"}),
+    )
+    screenshot = ScreenshotField(
+        label=_("Transfer screenshot"), widget=forms.ClearableFileInput(attrs={"accept": "image/*"})
+    )
     reference = forms.CharField(label=_("Transfer reference (optional)"), max_length=64, required=False)
 
 
@@ -164,8 +186,11 @@ class ReceivingAccountForm(forms.Form):
     holder = forms.CharField(label=_("Account holder"), max_length=50)
     account_number = forms.CharField(label=_("Account number or ID"), max_length=64, required=False)
     bank = forms.CharField(label=_("Bank and branch (bank accounts)"), max_length=100, required=False)
-    qr_image = forms.ImageField(label=_("QR code (WeChat, Alipay)"), required=False,
-                                widget=forms.ClearableFileInput(attrs={"accept": "image/*"}))
+    qr_image = forms.ImageField(
+        label=_("QR code (WeChat, Alipay)"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
+    )
     note = forms.CharField(label=_("Note (optional)"), max_length=100, required=False)
 
     def __init__(self, *args, **kwargs):
@@ -179,5 +204,8 @@ class ConfirmCancelForm(forms.Form):
     """The cancel confirmation: the reason is optional; only this form's POST cancels."""
 
     note = forms.CharField(label=_("Why (optional; the other side reads it)"), max_length=300, required=False)
-    confirm = forms.BooleanField(widget=forms.HiddenInput, required=True, error_messages={
-        "required": _("Confirm the cancellation on its confirmation page.")})
+    confirm = forms.BooleanField(
+        widget=forms.HiddenInput,
+        required=True,
+        error_messages={"required": _("Confirm the cancellation on its confirmation page.")},
+    )

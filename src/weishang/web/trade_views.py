@@ -47,7 +47,7 @@ def _page(request) -> int:
 def _paginate(request, queryset) -> dict:
     page = _page(request)
     start = (page - 1) * PAGE_SIZE
-    rows = list(queryset[start:start + PAGE_SIZE + 1])
+    rows = list(queryset[start : start + PAGE_SIZE + 1])
     return {"rows": rows[:PAGE_SIZE], "page": page, "has_next": len(rows) > PAGE_SIZE}
 
 
@@ -58,6 +58,7 @@ def show_error(form, exc: BusinessError) -> int:
 
 
 # --- ordering -------------------------------------------------------------------------------
+
 
 def _is_entry(agent: Agent) -> bool:
     return agent.status == AgentStatus.APPLICANT and agent.entry_due > 0
@@ -77,24 +78,41 @@ def order_new(request):
         if form.is_valid():
             try:
                 order = services.order_submit(
-                    buyer=me, lines=form.lines(), kind=OrderKind.ENTRY if entry else OrderKind.RESTOCK,
-                    by=request.user, idempotency_key=form.cleaned_data["token"],
-                    accept_shortfall=request.POST.get("short_ok") == "1")
+                    buyer=me,
+                    lines=form.lines(),
+                    kind=OrderKind.ENTRY if entry else OrderKind.RESTOCK,
+                    by=request.user,
+                    idempotency_key=form.cleaned_data["token"],
+                    accept_shortfall=request.POST.get("short_ok") == "1",
+                )
             except services.SupplierShort as exc:
                 # Said before the order exists: the supplier cannot fill all of it now.
                 status, availability = 200, exc.availability
             except BusinessError as exc:
                 status = show_error(form, exc)
             else:
-                messages.success(request, _("Order %(number)s submitted. Its total is ¥%(total)s.")
-                                 % {"number": order.number, "total": order.total})
+                messages.success(
+                    request,
+                    _("Order %(number)s submitted. Its total is ¥%(total)s.")
+                    % {"number": order.number, "total": order.total},
+                )
                 return redirect("web:my_order", order.number)
     in_stock = selectors.seller_in_stock(seller=seller, mode=mode)
-    return render(request, "web/order_new.html", {
-        "brand": brand_get(), "me": me, "entry": entry, "form": form, "seller": seller,
-        "can_order": entry or me.status == AgentStatus.ACTIVE, "availability": availability,
-        "rows": [(sku, price, held, form.quantity_field(sku), sku.pk in in_stock) for sku, price, held in catalog],
-    }, status=status)
+    return render(
+        request,
+        "web/order_new.html",
+        {
+            "brand": brand_get(),
+            "me": me,
+            "entry": entry,
+            "form": form,
+            "seller": seller,
+            "can_order": entry or me.status == AgentStatus.ACTIVE,
+            "availability": availability,
+            "rows": [(sku, price, held, form.quantity_field(sku), sku.pk in in_stock) for sku, price, held in catalog],
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -105,36 +123,59 @@ def upgrade_new(request):
     codes = {level.code: level for level in levels}
     chosen = codes.get(request.POST.get("to") or request.GET.get("to")) or (levels[0] if levels else None)
     catalog = selectors.restock_catalog(agent=me, level=chosen) if chosen else []
-    form = UpgradeForm(request.POST or None, skus=[sku for sku, _price, _held in catalog], levels=levels,
-                       initial={"to": getattr(chosen, "code", None)})
+    form = UpgradeForm(
+        request.POST or None,
+        skus=[sku for sku, _price, _held in catalog],
+        levels=levels,
+        initial={"to": getattr(chosen, "code", None)},
+    )
     status, availability = 200, None
     if request.method == "POST":
         status = 400
         if form.is_valid():
             try:
                 order = services.order_submit(
-                    buyer=me, lines=form.lines(), kind=OrderKind.UPGRADE, target_level=codes[form.cleaned_data["to"]],
-                    by=request.user, idempotency_key=form.cleaned_data["token"],
-                    accept_shortfall=request.POST.get("short_ok") == "1")
+                    buyer=me,
+                    lines=form.lines(),
+                    kind=OrderKind.UPGRADE,
+                    target_level=codes[form.cleaned_data["to"]],
+                    by=request.user,
+                    idempotency_key=form.cleaned_data["token"],
+                    accept_shortfall=request.POST.get("short_ok") == "1",
+                )
             except services.SupplierShort as exc:  # said before the order exists, as on the restock page
                 status, availability = 200, exc.availability
             except BusinessError as exc:
                 status = show_error(form, exc)
             else:
-                messages.success(request, _("Upgrade order %(number)s submitted. Its total is ¥%(total)s.")
-                                 % {"number": order.number, "total": order.total})
+                messages.success(
+                    request,
+                    _("Upgrade order %(number)s submitted. Its total is ¥%(total)s.")
+                    % {"number": order.number, "total": order.total},
+                )
                 return redirect("web:my_order", order.number)
     seller, mode = services.order_route(buyer=me, level=chosen) if chosen else (None, None)
     in_stock = selectors.seller_in_stock(seller=seller, mode=mode) if chosen else set()
-    return render(request, "web/upgrade_new.html", {
-        "me": me, "form": form, "seller": seller, "levels": levels, "chosen": chosen, "availability": availability,
-        "top_up": services.upgrade_top_up(agent=me, level=chosen) if chosen else None,
-        "can_order": me.status == AgentStatus.ACTIVE and chosen is not None,
-        "rows": [(sku, price, held, form.quantity_field(sku), sku.pk in in_stock) for sku, price, held in catalog],
-    }, status=status)
+    return render(
+        request,
+        "web/upgrade_new.html",
+        {
+            "me": me,
+            "form": form,
+            "seller": seller,
+            "levels": levels,
+            "chosen": chosen,
+            "availability": availability,
+            "top_up": services.upgrade_top_up(agent=me, level=chosen) if chosen else None,
+            "can_order": me.status == AgentStatus.ACTIVE and chosen is not None,
+            "rows": [(sku, price, held, form.quantity_field(sku), sku.pk in in_stock) for sku, price, held in catalog],
+        },
+        status=status,
+    )
 
 
 # --- my orders (as the buyer) ---------------------------------------------------------------
+
 
 def buyer_next_step(order: Order) -> str:
     s = order.status
@@ -172,23 +213,42 @@ def _forms(classes: dict, bound: dict | None) -> dict:
 
 
 def _buyer_forms(bound: dict | None = None) -> dict:
-    return _forms({"pay_transfer": TransferForm, "pay_wallet": ActionForm, "cancel": ConfirmCancelForm,
-                   "receive": ActionForm, "refund": ReasonForm}, bound)
+    return _forms(
+        {
+            "pay_transfer": TransferForm,
+            "pay_wallet": ActionForm,
+            "cancel": ConfirmCancelForm,
+            "receive": ActionForm,
+            "refund": ReasonForm,
+        },
+        bound,
+    )
 
 
 def _render_my_order(request, me: Agent, order: Order, *, forms=None, error=None, status=200):
     actions = buyer_actions(order)
     payee = selectors.order_payee(order)
-    return render(request, "web/order_detail.html", {
-        "payee": payee,
-        "receiving_accounts": selectors.receiving_accounts(agent=payee) if "pay_transfer" in actions else [],
-        "brand": brand_get(), "me": me, "order": order, "error": error,
-        "lines": order.lines.select_related("sku"), "show_prices": order.kind != OrderKind.PICKUP,
-        "transitions": order.transitions.select_related("by"),
-        "payments": order.payments.all(),
-        "actions": actions, "next_step": buyer_next_step(order),
-        "wallet_balance": selectors.wallet_balance(agent=me), "forms": _buyer_forms(forms),
-    }, status=status)
+    return render(
+        request,
+        "web/order_detail.html",
+        {
+            "payee": payee,
+            "receiving_accounts": selectors.receiving_accounts(agent=payee) if "pay_transfer" in actions else [],
+            "brand": brand_get(),
+            "me": me,
+            "order": order,
+            "error": error,
+            "lines": order.lines.select_related("sku"),
+            "show_prices": order.kind != OrderKind.PICKUP,
+            "transitions": order.transitions.select_related("by"),
+            "payments": order.payments.all(),
+            "actions": actions,
+            "next_step": buyer_next_step(order),
+            "wallet_balance": selectors.wallet_balance(agent=me),
+            "forms": _buyer_forms(forms),
+        },
+        status=status,
+    )
 
 
 def buyer_order(me: Agent, number: str) -> Order:
@@ -215,15 +275,21 @@ def my_order_cancel_confirm(request, number: str):
     if "cancel" not in buyer_actions(order):
         messages.error(request, _("Order %(number)s can no longer be cancelled.") % {"number": order.number})
         return redirect("web:my_order", order.number)
-    return render(request, "web/order_cancel.html", {
-        "brand": brand_get(), "me": me, "order": order, "refund": services.cancel_refund(order),
-        "form": ConfirmCancelForm(auto_id=auto_id("cancel"), initial={"confirm": True}),
-    })
+    return render(
+        request,
+        "web/order_cancel.html",
+        {
+            "brand": brand_get(),
+            "me": me,
+            "order": order,
+            "refund": services.cancel_refund(order),
+            "form": ConfirmCancelForm(auto_id=auto_id("cancel"), initial={"confirm": True}),
+        },
+    )
 
 
 def _pay_transfer(order, user, data):
-    services.payment_submit_transfer(order=order, by=user, screenshot=data["screenshot"],
-                                     reference=data["reference"])
+    services.payment_submit_transfer(order=order, by=user, screenshot=data["screenshot"], reference=data["reference"])
     return _("Screenshot sent. The order is paid once the seller confirms the transfer.")
 
 
@@ -282,6 +348,7 @@ def my_order_action(request, number: str, action: str):
 
 # --- orders to fill (as the seller) ---------------------------------------------------------
 
+
 def seller_next_step(order: Order) -> str:
     s = order.status
     if s == OrderStatus.SUBMITTED:
@@ -315,26 +382,47 @@ def _seller_order(me: Agent, number: str) -> Order:
 
 
 def _seller_forms(bound: dict | None = None) -> dict:
-    return _forms({"approve": ActionForm, "reject": ReasonForm, "fill": FillForm, "delivered": ActionForm,
-                   "refund_approve": NoteForm, "refund_decline": ReasonForm,
-                   "payment_confirm": NoteForm, "payment_reject": ReasonForm}, bound)
+    return _forms(
+        {
+            "approve": ActionForm,
+            "reject": ReasonForm,
+            "fill": FillForm,
+            "delivered": ActionForm,
+            "refund_approve": NoteForm,
+            "refund_decline": ReasonForm,
+            "payment_confirm": NoteForm,
+            "payment_reject": ReasonForm,
+        },
+        bound,
+    )
 
 
-def _render_fill_order(request, me: Agent, order: Order, *, forms=None, error=None, short_of_stock=False,
-                       status=200):
+def _render_fill_order(request, me: Agent, order: Order, *, forms=None, error=None, short_of_stock=False, status=200):
     actions = seller_actions(order)
     payments = list(order.payments.all())
-    return render(request, "web/fill_detail.html", {
-        "brand": brand_get(), "me": me, "order": order, "error": error, "short_of_stock": short_of_stock,
-        "lines": order.lines.select_related("sku"),
-        "transitions": order.transitions.select_related("by"),
-        "payments": payments,
-        "pending_payment": next((p for p in payments if p.status == PaymentStatus.PENDING), None),
-        "shortfalls": selectors.fill_shortfalls(order=order) if order.status in (
-            OrderStatus.SUBMITTED, OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID) else [],
-        "ships": order.kind == OrderKind.RETAIL or order.supply_mode != SupplyMode.CLOUD,
-        "actions": actions, "next_step": seller_next_step(order), "forms": _seller_forms(forms),
-    }, status=status)
+    return render(
+        request,
+        "web/fill_detail.html",
+        {
+            "brand": brand_get(),
+            "me": me,
+            "order": order,
+            "error": error,
+            "short_of_stock": short_of_stock,
+            "lines": order.lines.select_related("sku"),
+            "transitions": order.transitions.select_related("by"),
+            "payments": payments,
+            "pending_payment": next((p for p in payments if p.status == PaymentStatus.PENDING), None),
+            "shortfalls": selectors.fill_shortfalls(order=order)
+            if order.status in (OrderStatus.SUBMITTED, OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID)
+            else [],
+            "ships": order.kind == OrderKind.RETAIL or order.supply_mode != SupplyMode.CLOUD,
+            "actions": actions,
+            "next_step": seller_next_step(order),
+            "forms": _seller_forms(forms),
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -356,8 +444,7 @@ def _reject(order, user, data):
 
 
 def _fill(order, user, data):
-    filled = services.order_fill(order=order, by=user, carrier=data["carrier"],
-                                 tracking_number=data["tracking_number"])
+    filled = services.order_fill(order=order, by=user, carrier=data["carrier"], tracking_number=data["tracking_number"])
     if filled.status == OrderStatus.COMPLETED:
         return _("Order %(number)s filled: the units are in the buyer's cloud stock.") % {"number": order.number}
     return _("Order %(number)s filled and shipped.") % {"number": order.number}
@@ -395,8 +482,15 @@ def _seller_act(request, me, number, key, form, act):
     try:
         message = act(order, request.user, form.cleaned_data)
     except BusinessError as exc:
-        return _render_fill_order(request, me, _seller_order(me, number), forms={key: form}, error=exc.message,
-                                  short_of_stock=isinstance(exc, InsufficientStock), status=exc.status)
+        return _render_fill_order(
+            request,
+            me,
+            _seller_order(me, number),
+            forms={key: form},
+            error=exc.message,
+            short_of_stock=isinstance(exc, InsufficientStock),
+            status=exc.status,
+        )
     messages.success(request, message)
     return redirect("web:fill_order", order.number)
 
@@ -436,6 +530,7 @@ def fill_payment_action(request, number: str, payment_id: int, action: str):
 
 # --- stock and pick-ups ---------------------------------------------------------------------
 
+
 @login_required
 def stock(request):
     me = current_agent(request)
@@ -447,22 +542,38 @@ def stock(request):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                order = services.pickup_request(agent=me, lines=[(data["sku"], data["quantity"])], by=request.user,
-                                                name=data["name"], phone=data["phone"], address=data["address"])
+                order = services.pickup_request(
+                    agent=me,
+                    lines=[(data["sku"], data["quantity"])],
+                    by=request.user,
+                    name=data["name"],
+                    phone=data["phone"],
+                    address=data["address"],
+                )
             except BusinessError as exc:
                 status = show_error(form, exc)
             else:
-                messages.success(request, _("Pick-up %(number)s requested. The warehouse will ship it.")
-                                 % {"number": order.number})
+                messages.success(
+                    request, _("Pick-up %(number)s requested. The warehouse will ship it.") % {"number": order.number}
+                )
                 return redirect("web:stock")
-    return render(request, "web/stock.html", {
-        "brand": brand_get(), "me": me, "holdings": holdings, "form": form,
-        "own_holdings": selectors.stock_holdings(agent=me, kind=LocationKind.AGENT),
-        "pickups": selectors.pickups_of(agent=me)[:PAGE_SIZE],
-    }, status=status)
+    return render(
+        request,
+        "web/stock.html",
+        {
+            "brand": brand_get(),
+            "me": me,
+            "holdings": holdings,
+            "form": form,
+            "own_holdings": selectors.stock_holdings(agent=me, kind=LocationKind.AGENT),
+            "pickups": selectors.pickups_of(agent=me)[:PAGE_SIZE],
+        },
+        status=status,
+    )
 
 
 # --- wallet ---------------------------------------------------------------------------------
+
 
 @login_required
 def wallet(request):
@@ -474,17 +585,33 @@ def wallet(request):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                services.wallet_topup_submit(agent=me, by=request.user, amount=data["amount"],
-                                             screenshot=data["screenshot"], reference=data["reference"])
+                services.wallet_topup_submit(
+                    agent=me,
+                    by=request.user,
+                    amount=data["amount"],
+                    screenshot=data["screenshot"],
+                    reference=data["reference"],
+                )
             except BusinessError as exc:
                 status = show_error(form, exc)
             else:
-                messages.success(request, _("Top-up of ¥%(amount)s sent. It is added once brand finance confirms it.")
-                                 % {"amount": data["amount"]})
+                messages.success(
+                    request,
+                    _("Top-up of ¥%(amount)s sent. It is added once brand finance confirms it.")
+                    % {"amount": data["amount"]},
+                )
                 return redirect("web:wallet")
-    return render(request, "web/wallet.html", {
-        "brand": brand_get(), "me": me, "form": form, "balance": selectors.wallet_balance(agent=me),
-        "entries": selectors.wallet_entries(agent=me, limit=PAGE_SIZE),
-        "topups": selectors.wallet_topups(agent=me)[:10],
-        "brand_accounts": selectors.receiving_accounts(agent=None),
-    }, status=status)
+    return render(
+        request,
+        "web/wallet.html",
+        {
+            "brand": brand_get(),
+            "me": me,
+            "form": form,
+            "balance": selectors.wallet_balance(agent=me),
+            "entries": selectors.wallet_entries(agent=me, limit=PAGE_SIZE),
+            "topups": selectors.wallet_topups(agent=me)[:10],
+            "brand_accounts": selectors.receiving_accounts(agent=None),
+        },
+        status=status,
+    )

@@ -49,16 +49,20 @@ urlpatterns = [
     path("m/orders/<str:number>/<slug:action>/", trade_views.my_order_action, name="my_order_action"),
     path("m/fill/", trade_views.fill_list, name="fill"),
     path("m/fill/<str:number>/", trade_views.fill_order, name="fill_order"),
-    path("m/fill/<str:number>/payments/<id:payment_id>/<slug:action>/", trade_views.fill_payment_action,
-         name="fill_payment_action"),
+    path(
+        "m/fill/<str:number>/payments/<id:payment_id>/<slug:action>/",
+        trade_views.fill_payment_action,
+        name="fill_payment_action",
+    ),
     path("m/fill/<str:number>/<slug:action>/", trade_views.fill_order_action, name="fill_order_action"),
     path("m/orders/<str:number>/cancel/confirm/", trade_views.my_order_cancel_confirm, name="my_order_cancel"),
     path("m/stock/", trade_views.stock, name="stock"),
     # where buyers pay: receiving accounts, their QR codes, transfer screenshots (permission-checked)
     path("m/payment-methods/", payment_views.payment_methods, name="payment_methods"),
     path("m/payment-methods/<id:account_id>/", payment_views.payment_method_edit, name="payment_method_edit"),
-    path("m/payment-methods/<id:account_id>/delete/", payment_views.payment_method_delete,
-         name="payment_method_delete"),
+    path(
+        "m/payment-methods/<id:account_id>/delete/", payment_views.payment_method_delete, name="payment_method_delete"
+    ),
     path("m/notices/<id:notice_id>/", payment_views.notice_open, name="notice"),
     path("m/receiving/<id:account_id>/qr/", payment_views.receiving_qr, name="receiving_qr"),
     path("m/payments/<id:payment_id>/screenshot/", payment_views.payment_screenshot, name="payment_screenshot"),

@@ -62,20 +62,26 @@ def home(request):
     selling = trade_selectors.seller_todo_counts(agent=agent)
     buying = trade_selectors.buyer_todo_counts(agent=agent)
     applications = selectors.applications_to_decide(agent=agent).count()
-    waiting = [(count, text, url) for count, text, url in (
-        (selling["decide"], _("Orders to approve"), reverse("web:fill")),
-        (selling["confirm"], _("Transfers to confirm"), reverse("web:fill")),
-        (selling["fill"], _("Paid orders to fill"), reverse("web:fill")),
-        (selling["deliver"], _("Shop deliveries to record"), reverse("web:fill")),
-        (selling["returns"], _("Returns to decide"), reverse("web:fill")),
-        (applications, _("Applications to approve"), reverse("web:applications")),
-        (buying["pay"], _("My orders to pay"), reverse("web:my_orders")),
-        (buying["receive"], _("My orders to receive"), reverse("web:my_orders")),
-    ) if count]
+    waiting = [
+        (count, text, url)
+        for count, text, url in (
+            (selling["decide"], _("Orders to approve"), reverse("web:fill")),
+            (selling["confirm"], _("Transfers to confirm"), reverse("web:fill")),
+            (selling["fill"], _("Paid orders to fill"), reverse("web:fill")),
+            (selling["deliver"], _("Shop deliveries to record"), reverse("web:fill")),
+            (selling["returns"], _("Returns to decide"), reverse("web:fill")),
+            (applications, _("Applications to approve"), reverse("web:applications")),
+            (buying["pay"], _("My orders to pay"), reverse("web:my_orders")),
+            (buying["receive"], _("My orders to receive"), reverse("web:my_orders")),
+        )
+        if count
+    ]
     # Orders that changed under the agent (cancelled and refunded, taken over by the company):
     # each stays here until they open it.
-    waiting += [(None, notice.text, reverse("web:notice", args=[notice.pk]))
-                for notice in trade_selectors.unseen_notices(agent=agent)[:20]]
+    waiting += [
+        (None, notice.text, reverse("web:notice", args=[notice.pk]))
+        for notice in trade_selectors.unseen_notices(agent=agent)[:20]
+    ]
     context = {
         "brand": brand_get(),
         "agent": agent,
@@ -100,10 +106,16 @@ def me(request):
     agent = _agent_or_none(request)
     if agent is None:
         raise Http404
-    return render(request, "web/me.html", {
-        "brand": brand_get(), "me": agent, "active": agent.status == AgentStatus.ACTIVE,
-        "shop_url": request.build_absolute_uri(reverse("web:shop", args=[agent.invite_code])),
-    })
+    return render(
+        request,
+        "web/me.html",
+        {
+            "brand": brand_get(),
+            "me": agent,
+            "active": agent.status == AgentStatus.ACTIVE,
+            "shop_url": request.build_absolute_uri(reverse("web:shop", args=[agent.invite_code])),
+        },
+    )
 
 
 @login_required
@@ -140,10 +152,11 @@ def team(request, agent_id: int | None = None):
     page = max(page, 1)
     members = selectors.team_list(agent=leader, whole=whole, level=level, search=search)
     start = (page - 1) * TEAM_PAGE_SIZE
-    rows = list(members[start:start + TEAM_PAGE_SIZE + 1])
+    rows = list(members[start : start + TEAM_PAGE_SIZE + 1])
     month_start = clock.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    shown = trade_selectors.with_purchases(selectors.with_team_sizes(rows[:TEAM_PAGE_SIZE]), start=month_start,
-                                           end=clock.now())
+    shown = trade_selectors.with_purchases(
+        selectors.with_team_sizes(rows[:TEAM_PAGE_SIZE]), start=month_start, end=clock.now()
+    )
     context = {
         "brand": brand_get(),
         "me": me,
@@ -180,10 +193,16 @@ def applications(request):
     me = _agent_or_none(request)
     if me is None:
         raise Http404
-    return render(request, "web/applications.html", {
-        "brand": brand_get(), "me": me, "applications": selectors.applications_to_decide(agent=me),
-        "form": DecisionForm(),
-    })
+    return render(
+        request,
+        "web/applications.html",
+        {
+            "brand": brand_get(),
+            "me": me,
+            "applications": selectors.applications_to_decide(agent=me),
+            "form": DecisionForm(),
+        },
+    )
 
 
 @login_required
@@ -197,10 +216,12 @@ def application_decide(request, application_id: int):
         return redirect("web:applications")
     try:
         if form.cleaned_data["decision"] == "approve":
-            agent = services.application_approve(application=application, by=request.user,
-                                                 note=form.cleaned_data["note"])
-            messages.success(request, _("%(name)s has joined as %(level)s.") % {
-                "name": agent.real_name, "level": agent.level.name})
+            agent = services.application_approve(
+                application=application, by=request.user, note=form.cleaned_data["note"]
+            )
+            messages.success(
+                request, _("%(name)s has joined as %(level)s.") % {"name": agent.real_name, "level": agent.level.name}
+            )
         else:
             services.application_reject(application=application, by=request.user, note=form.cleaned_data["note"])
             messages.success(request, _("The application was rejected."))
@@ -219,8 +240,9 @@ def join(request, code: str | None = None):
         if inviter is None:
             return render(request, "web/join_invalid.html", {"brand": brand_get(), "code": code}, status=404)
         if inviter.status != AgentStatus.ACTIVE:
-            return render(request, "web/join_invalid.html", {"brand": brand_get(), "code": code, "inactive": True},
-                          status=410)
+            return render(
+                request, "web/join_invalid.html", {"brand": brand_get(), "code": code, "inactive": True}, status=410
+            )
     terms = join_terms()
     named = next((t.level for t in terms if t.level.code == request.GET.get("level")), None)
     default = named or (terms[0].level if terms else None)
@@ -229,8 +251,12 @@ def join(request, code: str | None = None):
         data = form.cleaned_data
         try:
             application = services.application_submit(
-                invite_code=code, phone=data["phone"], real_name=data["real_name"], level_code=data["level"].code,
-                password=data["password"], id_number=data["id_number"],
+                invite_code=code,
+                phone=data["phone"],
+                real_name=data["real_name"],
+                level_code=data["level"].code,
+                password=data["password"],
+                id_number=data["id_number"],
             )
         except BusinessError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
@@ -238,7 +264,16 @@ def join(request, code: str | None = None):
             return render(request, "web/join_done.html", {"brand": brand_get(), "application": application})
     status = 400 if request.method == "POST" else 200
     chosen = form["level"].value()
-    return render(request, "web/join.html", {
-        "brand": brand_get(), "inviter": inviter, "form": form, "terms": terms, "named": named,
-        "chosen": str(getattr(chosen, "code", chosen) or ""),
-    }, status=status)
+    return render(
+        request,
+        "web/join.html",
+        {
+            "brand": brand_get(),
+            "inviter": inviter,
+            "form": form,
+            "terms": terms,
+            "named": named,
+            "chosen": str(getattr(chosen, "code", chosen) or ""),
+        },
+        status=status,
+    )

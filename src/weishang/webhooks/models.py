@@ -22,10 +22,19 @@ class WebhookEndpoint(models.Model):
     events = models.JSONField(_("events"), default=list, help_text=_("The event types sent to this URL."))
     active = models.BooleanField(_("active"), default=True)
     since_event = models.BigIntegerField(
-        _("first event"), default=0, editable=False,
-        help_text=_("Only events after this outbox event are sent: an endpoint gets no history."))
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="+", verbose_name=_("created by"))
+        _("first event"),
+        default=0,
+        editable=False,
+        help_text=_("Only events after this outbox event are sent: an endpoint gets no history."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
     created_at = models.DateTimeField(_("created"), default=clock.now, editable=False)
     secret_rotated_at = models.DateTimeField(_("secret rotated"), null=True, blank=True)
 
@@ -51,14 +60,15 @@ class DeliveryStatus(models.TextChoices):
 class WebhookDelivery(models.Model):
     """One event for one endpoint: tried until the endpoint answers 2xx, or given up."""
 
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries",
-                                 verbose_name=_("endpoint"))
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("endpoint")
+    )
     event_type = models.CharField(_("event"), max_length=50, db_index=True)
-    event = models.BigIntegerField(_("outbox event"), null=True, blank=True,
-                                   help_text=_("Empty for a test ping."))
+    event = models.BigIntegerField(_("outbox event"), null=True, blank=True, help_text=_("Empty for a test ping."))
     payload = models.JSONField(_("payload"), default=dict)
-    status = models.CharField(_("status"), max_length=10, choices=DeliveryStatus.choices,
-                              default=DeliveryStatus.PENDING)
+    status = models.CharField(
+        _("status"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True, default=clock.now)
     last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)

@@ -52,8 +52,7 @@ log = logging.getLogger(__name__)
 
 SECRET_PREFIX = "whsec_"
 # After the n-th failed attempt the next one waits BACKOFF[n-1]; after the last, it gives up.
-BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
-           timedelta(hours=12))
+BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2), timedelta(hours=12))
 TIMEOUT_SECONDS = 5
 # A claimed delivery is not due again for this long: a worker that dies mid-send loses nothing.
 LEASE = timedelta(minutes=2)
@@ -67,6 +66,7 @@ D = DeliveryStatus
 
 # --- signing -----------------------------------------------------------------------------------
 
+
 def sign(secret: str, timestamp: int, body: bytes) -> str:
     """The hex HMAC-SHA256 of ``"<timestamp>.<body>"`` with the endpoint's secret."""
     return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
@@ -77,11 +77,13 @@ def signature_header(secret: str, timestamp: int, body: bytes) -> str:
 
 
 def body_of(payload: dict) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True,
-                      cls=DjangoJSONEncoder).encode()
+    return json.dumps(
+        payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True, cls=DjangoJSONEncoder
+    ).encode()
 
 
 # --- endpoints ---------------------------------------------------------------------------------
+
 
 def _new_secret() -> str:
     return SECRET_PREFIX + secrets.token_urlsafe(32)
@@ -99,8 +101,13 @@ def endpoint_clean(url: str, events: Iterable[str]) -> tuple[str, list[str]]:
         safety.check_url(url)
     except safety.UnsafeAddress as exc:
         raise BusinessError(
-            _("Webhooks are sent only to public internet addresses; %(address)s is a private, local or "
-              "reserved address.") % {"address": exc.address or url}, field="url") from None
+            _(
+                "Webhooks are sent only to public internet addresses; %(address)s is a private, local or "
+                "reserved address."
+            )
+            % {"address": exc.address or url},
+            field="url",
+        ) from None
     events = sorted(set(events or []))
     unknown = [e for e in events if e not in EVENTS]
     if unknown:
@@ -115,22 +122,30 @@ def _head(model: type[models.Model]) -> int:
 
 
 @transaction.atomic
-def endpoint_create(*, url: str, events: Iterable[str], description: str = "", active: bool = True,
-                    by=None) -> tuple[WebhookEndpoint, str]:
+def endpoint_create(
+    *, url: str, events: Iterable[str], description: str = "", active: bool = True, by=None
+) -> tuple[WebhookEndpoint, str]:
     """A new endpoint and its signing secret, shown this once. It gets the events from now on."""
     url, events = endpoint_clean(url, events)
     secret = _new_secret()
     if active:
         _start_idle_cursors(events)
-    endpoint = WebhookEndpoint.objects.create(url=url, events=events, description=(description or "").strip()[:200],
-                                              active=active, secret=secret, created_by=by,
-                                              since_event=_head(OutboxEvent))
+    endpoint = WebhookEndpoint.objects.create(
+        url=url,
+        events=events,
+        description=(description or "").strip()[:200],
+        active=active,
+        secret=secret,
+        created_by=by,
+        since_event=_head(OutboxEvent),
+    )
     return endpoint, secret
 
 
 @transaction.atomic
-def endpoint_update(*, endpoint: WebhookEndpoint, url: str, events: Iterable[str], description: str = "",
-                    active: bool = True) -> WebhookEndpoint:
+def endpoint_update(
+    *, endpoint: WebhookEndpoint, url: str, events: Iterable[str], description: str = "", active: bool = True
+) -> WebhookEndpoint:
     """Change an endpoint. Switched back on, it gets the events from now on (none it missed)."""
     url, events = endpoint_clean(url, events)
     before = WebhookEndpoint.objects.filter(pk=endpoint.pk).values("active", "events").first()
@@ -157,10 +172,15 @@ def endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> str:
 def endpoint_ping(*, endpoint: WebhookEndpoint, session: requests.Session | None = None) -> WebhookDelivery:
     """Send a ``ping`` event now (once, not retried) and return its delivery with the answer."""
     now = clock.now()
-    payload = {"id": f"ping_{uuid.uuid4().hex}", "type": PING, "created_at": now.isoformat(),
-               "data": {"endpoint": endpoint.pk, "message": "Weishang webhook test"}}
-    delivery = WebhookDelivery.objects.create(endpoint=endpoint, event_type=PING, event=None, payload=payload,
-                                              next_attempt_at=None)
+    payload = {
+        "id": f"ping_{uuid.uuid4().hex}",
+        "type": PING,
+        "created_at": now.isoformat(),
+        "data": {"endpoint": endpoint.pk, "message": "Weishang webhook test"},
+    }
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint, event_type=PING, event=None, payload=payload, next_attempt_at=None
+    )
     _attempt(delivery, now=now, session=session or _session())
     return delivery
 
@@ -174,8 +194,9 @@ def delivery_retry_now(*, deliveries: Iterable[WebhookDelivery], session: reques
         if delivery.status == D.SUCCEEDED:
             outcomes["skipped"] += 1
             continue
-        claimed = WebhookDelivery.objects.filter(pk=delivery.pk, status=delivery.status,
-                                                 attempts=delivery.attempts).update(next_attempt_at=now + LEASE)
+        claimed = WebhookDelivery.objects.filter(
+            pk=delivery.pk, status=delivery.status, attempts=delivery.attempts
+        ).update(next_attempt_at=now + LEASE)
         if not claimed:
             outcomes["skipped"] += 1
             continue
@@ -185,6 +206,7 @@ def delivery_retry_now(*, deliveries: Iterable[WebhookDelivery], session: reques
 
 
 # --- dispatch: outbox events -> deliveries -----------------------------------------------------
+
 
 def _gap_wait() -> timedelta:
     return timedelta(seconds=getattr(settings, "WEISHANG_WEBHOOK_GAP_SECONDS", 300))
@@ -218,8 +240,9 @@ def _start_idle_cursors(events: Iterable[str], exclude: int | None = None) -> No
         idle += REWARD_CURSORS
     models_by_name = _cursor_models()
     for name in idle:
-        WebhookCursor.objects.update_or_create(name=name, defaults={"position": _head(models_by_name[name]),
-                                                                    "stuck_since": None})
+        WebhookCursor.objects.update_or_create(
+            name=name, defaults={"position": _head(models_by_name[name]), "stuck_since": None}
+        )
 
 
 def _locked_cursor(name: str, model: type[models.Model]) -> WebhookCursor | None:
@@ -241,8 +264,7 @@ def _advance(cursor: WebhookCursor, seen: list[int], now: datetime) -> None:
         if pk == position + 1:
             position = pk
             continue
-        if (position == cursor.position and cursor.stuck_since is not None
-                and now - cursor.stuck_since >= _gap_wait()):
+        if position == cursor.position and cursor.stuck_since is not None and now - cursor.stuck_since >= _gap_wait():
             position = pk
             continue
         stuck = True
@@ -281,17 +303,28 @@ def _scan(name: str, rows: models.QuerySet, handle: Callable[[list], None], *, n
 
 def envelope(event: OutboxEvent) -> dict:
     """What an endpoint receives for an outbox event."""
-    return {"id": f"evt_{event.pk}", "type": event.topic, "created_at": event.created_at.isoformat(),
-            "data": event.payload}
+    return {
+        "id": f"evt_{event.pk}",
+        "type": event.topic,
+        "created_at": event.created_at.isoformat(),
+        "data": event.payload,
+    }
 
 
 def _reward_data(line) -> dict:
     return {
-        "reward": line.pk, "beneficiary": line.beneficiary_id, "amount": str(line.amount), "kind": line.kind,
-        "rule": line.rule_id, "status": line.status, "order": line.order.number if line.order_id else None,
-        "period": line.period or None, "paid_by": line.payer_id,
+        "reward": line.pk,
+        "beneficiary": line.beneficiary_id,
+        "amount": str(line.amount),
+        "kind": line.kind,
+        "rule": line.rule_id,
+        "status": line.status,
+        "order": line.order.number if line.order_id else None,
+        "period": line.period or None,
+        "paid_by": line.payer_id,
         "release_at": line.release_at.isoformat() if line.release_at else None,
-        "explanation_zh": line.explanation_zh, "explanation_en": line.explanation_en,
+        "explanation_zh": line.explanation_zh,
+        "explanation_en": line.explanation_en,
         "at": clock.now().isoformat(),
     }
 
@@ -339,14 +372,19 @@ def webhooks_dispatch(*, now: datetime | None = None) -> int:
 
     def deliveries(batch: list) -> None:
         nonlocal made
-        rows = [WebhookDelivery(endpoint=endpoint, event_type=event.topic, event=event.pk, payload=envelope(event),
-                                next_attempt_at=now)
-                for event in batch for endpoint in endpoints
-                if event.pk > endpoint.since_event and endpoint.subscribes(event.topic)]
+        rows = [
+            WebhookDelivery(
+                endpoint=endpoint, event_type=event.topic, event=event.pk, payload=envelope(event), next_attempt_at=now
+            )
+            for event in batch
+            for endpoint in endpoints
+            if event.pk > endpoint.since_event and endpoint.subscribes(event.topic)
+        ]
         if not rows:
             return
-        done = set(WebhookDelivery.objects.filter(event__in={row.event for row in rows})
-                   .values_list("endpoint_id", "event"))
+        done = set(
+            WebhookDelivery.objects.filter(event__in={row.event for row in rows}).values_list("endpoint_id", "event")
+        )
         rows = [row for row in rows if (row.endpoint_id, row.event) not in done]
         WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True)
         made += len(rows)
@@ -362,6 +400,7 @@ def webhooks_dispatch_inline() -> int:
 
 # --- delivery ----------------------------------------------------------------------------------
 
+
 def _session() -> requests.Session:
     session = requests.Session()
     session.trust_env = False  # no proxies or .netrc from the environment: straight to the endpoint
@@ -370,7 +409,7 @@ def _session() -> requests.Session:
 
 
 def _status_line(response: requests.Response) -> str:
-    """"HTTP 503 Service Unavailable": what the console shows of an answer. The body is not read
+    """ "HTTP 503 Service Unavailable": what the console shows of an answer. The body is not read
     (a receiver's page, or an internal service's data, is none of the console's business)."""
     reason = "".join(ch for ch in str(response.reason or "") if ch.isprintable())
     return f"HTTP {response.status_code} {reason}".strip()[:RESPONSE_KEPT]
@@ -420,21 +459,37 @@ def _attempt(delivery: WebhookDelivery, *, now: datetime, session: requests.Sess
         delivery.status, delivery.next_attempt_at = D.GAVE_UP, None
     else:
         delivery.status, delivery.next_attempt_at = D.FAILED, now + BACKOFF[delivery.attempts - 1]
-    delivery.save(update_fields=["attempts", "last_attempt_at", "last_status_code", "last_response", "last_error",
-                                 "status", "delivered_at", "next_attempt_at"])
+    delivery.save(
+        update_fields=[
+            "attempts",
+            "last_attempt_at",
+            "last_status_code",
+            "last_response",
+            "last_error",
+            "status",
+            "delivered_at",
+            "next_attempt_at",
+        ]
+    )
     if not ok:
         log.info("webhook delivery %s to %s failed (%s): %s", delivery.pk, endpoint.url, code, error or text[:100])
     return delivery.status
 
 
 def _claim(delivery: WebhookDelivery, now: datetime) -> bool:
-    return bool(WebhookDelivery.objects.filter(
-        pk=delivery.pk, status=delivery.status, attempts=delivery.attempts, next_attempt_at=delivery.next_attempt_at,
-    ).update(next_attempt_at=now + LEASE))
+    return bool(
+        WebhookDelivery.objects.filter(
+            pk=delivery.pk,
+            status=delivery.status,
+            attempts=delivery.attempts,
+            next_attempt_at=delivery.next_attempt_at,
+        ).update(next_attempt_at=now + LEASE)
+    )
 
 
-def webhooks_deliver(*, now: datetime | None = None, limit: int = 100, session: requests.Session | None = None,
-                     dispatch: bool = True) -> Counter:
+def webhooks_deliver(
+    *, now: datetime | None = None, limit: int = 100, session: requests.Session | None = None, dispatch: bool = True
+) -> Counter:
     """Dispatch new events, then send up to ``limit`` due deliveries to active endpoints; returns
     how many ended in each status."""
     if dispatch:
@@ -442,9 +497,11 @@ def webhooks_deliver(*, now: datetime | None = None, limit: int = 100, session: 
     now = now or clock.now()
     session = session or _session()
     outcomes: Counter = Counter()
-    due = (WebhookDelivery.objects.select_related("endpoint")
-           .filter(status__in=(D.PENDING, D.FAILED), next_attempt_at__lte=now, endpoint__active=True)
-           .order_by("next_attempt_at", "pk")[:limit])
+    due = (
+        WebhookDelivery.objects.select_related("endpoint")
+        .filter(status__in=(D.PENDING, D.FAILED), next_attempt_at__lte=now, endpoint__active=True)
+        .order_by("next_attempt_at", "pk")[:limit]
+    )
     for delivery in list(due):
         if _claim(delivery, now):
             outcomes[_attempt(delivery, now=now, session=session)] += 1

@@ -46,11 +46,17 @@ class PasswordIn(Schema):
     new_password: str = Field(..., min_length=1, max_length=128)
 
 
-@router.post("/login", response={201: LoginOut, **ERRORS}, auth=None, throttle=[IpThrottle("login")],
-             summary="Log in with phone and password; get a device token")
+@router.post(
+    "/login",
+    response={201: LoginOut, **ERRORS},
+    auth=None,
+    throttle=[IpThrottle("login")],
+    summary="Log in with phone and password; get a device token",
+)
 def login(request, payload: LoginIn):
-    token, secret = services.token_login(phone=payload.phone, password=payload.password, device=payload.device,
-                                         request=request)
+    token, secret = services.token_login(
+        phone=payload.phone, password=payload.password, device=payload.device, request=request
+    )
     agent = agent_for_user(token.user)
     return Status(201, LoginOut(token=secret, device_id=token.pk, agent_id=agent.pk if agent else None))
 
@@ -64,24 +70,42 @@ def logout(request):
 @router.get("/devices", response={200: list[DeviceOut], **ERRORS}, auth=AGENT, summary="My logged-in devices")
 def devices(request):
     current = getattr(request, "api_token", None)
-    return [DeviceOut(id=t.pk, device=t.device, prefix=t.prefix, created_at=t.created_at,
-                      last_used_at=t.last_used_at, current=current is not None and t.pk == current.pk)
-            for t in services.tokens_live(user=request.user)[:100]]
+    return [
+        DeviceOut(
+            id=t.pk,
+            device=t.device,
+            prefix=t.prefix,
+            created_at=t.created_at,
+            last_used_at=t.last_used_at,
+            current=current is not None and t.pk == current.pk,
+        )
+        for t in services.tokens_live(user=request.user)[:100]
+    ]
 
 
-@router.post("/password", response={204: None, **ERRORS}, auth=AGENT,
-             summary="Change my password; every other device and session is logged out")
+@router.post(
+    "/password",
+    response={204: None, **ERRORS},
+    auth=AGENT,
+    summary="Change my password; every other device and session is logged out",
+)
 def change_password(request, payload: PasswordIn):
     token = getattr(request, "api_token", None)
-    password_change(user=request.user, old_password=payload.old_password, new_password=payload.new_password,
-                    keep=token, field="new_password")
+    password_change(
+        user=request.user,
+        old_password=payload.old_password,
+        new_password=payload.new_password,
+        keep=token,
+        field="new_password",
+    )
     if token is None:  # called from the phone pages' session: that session stays
         update_session_auth_hash(request, request.user)
     return Status(204, None)
 
 
-@router.delete("/devices/{device_id}", response={204: None, **ERRORS}, auth=AGENT,
-               summary="Log a device out (revoke its token)")
+@router.delete(
+    "/devices/{device_id}", response={204: None, **ERRORS}, auth=AGENT, summary="Log a device out (revoke its token)"
+)
 def device_revoke(request, device_id: int):
     token = get_object_or_404(ApiToken, pk=device_id, user=request.user, revoked_at__isnull=True)
     services.token_revoke(token=token, by=request.user)

@@ -58,6 +58,7 @@ def _between(queryset, field: str, after: date | None, before: date | None):
 
 # --- agents ---------------------------------------------------------------------------------
 
+
 class BrandAgentOut(Schema):
     id: int
     real_name: str
@@ -96,8 +97,9 @@ def _agents():
     return Agent.objects.select_related("level", "user")
 
 
-@router.get("/agents", response={200: list[BrandAgentOut], **ERRORS}, auth=brand("agents:read"),
-            summary="Agents, newest first")
+@router.get(
+    "/agents", response={200: list[BrandAgentOut], **ERRORS}, auth=brand("agents:read"), summary="Agents, newest first"
+)
 @paginate(Cursor)
 def agents(request, filters: Query[BrandAgentFilters]):
     found = _agents()
@@ -108,13 +110,15 @@ def agents(request, filters: Query[BrandAgentFilters]):
     return _between(found, "joined_at", filters.joined_after, filters.joined_before)
 
 
-@router.get("/agents/{agent_id}", response={200: BrandAgentOut, **ERRORS}, auth=brand("agents:read"),
-            summary="One agent")
+@router.get(
+    "/agents/{agent_id}", response={200: BrandAgentOut, **ERRORS}, auth=brand("agents:read"), summary="One agent"
+)
 def agent(request, agent_id: Id):
     return get_object_or_404(_agents(), pk=agent_id)
 
 
 # --- orders ---------------------------------------------------------------------------------
+
 
 class BrandOrderLineOut(Schema):
     sku: str
@@ -139,8 +143,9 @@ class BrandOrderOut(Schema):
     buyer_id: int | None = Field(..., description="the agent who buys; none for a consumer's retail order")
     customer_name: str | None = Field(..., description="retail orders: the consumer")
     customer_phone: str | None
-    seller_id: int | None = Field(..., description="the agent who fills it; none: the company (or, for a "
-                                                   "pick-up, the brand's warehouse ships it)")
+    seller_id: int | None = Field(
+        ..., description="the agent who fills it; none: the company (or, for a pick-up, the brand's warehouse ships it)"
+    )
     supply_mode: str
     target_level: str | None = Field(..., description="upgrade orders: the level the buyer moves to")
     total: Decimal
@@ -177,8 +182,9 @@ class BrandOrderOut(Schema):
 class BrandOrderFilters(Schema):
     status: OrderStatusCode | None = None
     kind: OrderKindCode | None = None
-    company: bool | None = Field(None, description="true: only orders the company fills or ships; false: only "
-                                                   "those agents fill")
+    company: bool | None = Field(
+        None, description="true: only orders the company fills or ships; false: only those agents fill"
+    )
     created_after: Day | None = Field(None, description="created on or after this day")
     created_before: Day | None = Field(None, description="created before this day")
     completed_after: Day | None = Field(None, description="completed on or after this day")
@@ -187,11 +193,13 @@ class BrandOrderFilters(Schema):
 
 def _orders():
     return Order.objects.select_related("customer", "target_level").prefetch_related(
-        Prefetch("lines", queryset=OrderLine.objects.select_related("sku")))
+        Prefetch("lines", queryset=OrderLine.objects.select_related("sku"))
+    )
 
 
-@router.get("/orders", response={200: list[BrandOrderOut], **ERRORS}, auth=brand("orders:read"),
-            summary="Orders, newest first")
+@router.get(
+    "/orders", response={200: list[BrandOrderOut], **ERRORS}, auth=brand("orders:read"), summary="Orders, newest first"
+)
 @paginate(Cursor)
 def orders(request, filters: Query[BrandOrderFilters]):
     found = _orders()
@@ -205,13 +213,13 @@ def orders(request, filters: Query[BrandOrderFilters]):
     return _between(found, "completed_at", filters.completed_after, filters.completed_before)
 
 
-@router.get("/orders/{number}", response={200: BrandOrderOut, **ERRORS}, auth=brand("orders:read"),
-            summary="One order")
+@router.get("/orders/{number}", response={200: BrandOrderOut, **ERRORS}, auth=brand("orders:read"), summary="One order")
 def order(request, number: OrderNumber):
     return get_object_or_404(_orders(), number=key_or_404(number, max_length=32))
 
 
 # --- payments -------------------------------------------------------------------------------
+
 
 class BrandPaymentOut(Schema):
     id: int
@@ -238,8 +246,12 @@ class BrandPaymentFilters(Schema):
     created_before: Day | None = Field(None, description="made before this day")
 
 
-@router.get("/payments", response={200: list[BrandPaymentOut], **ERRORS}, auth=brand("payments:read"),
-            summary="Payments and wallet top-ups, newest first")
+@router.get(
+    "/payments",
+    response={200: list[BrandPaymentOut], **ERRORS},
+    auth=brand("payments:read"),
+    summary="Payments and wallet top-ups, newest first",
+)
 @paginate(Cursor)
 def payments(request, filters: Query[BrandPaymentFilters]):
     found = Payment.objects.select_related("order")
@@ -252,9 +264,11 @@ def payments(request, filters: Query[BrandPaymentFilters]):
 
 # --- shipments ------------------------------------------------------------------------------
 
+
 class BrandShipmentIn(Schema):
-    order: Text = Field(..., min_length=1, max_length=32, description="the order number: a pick-up, or a paid "
-                                                                    "order the company fills")
+    order: Text = Field(
+        ..., min_length=1, max_length=32, description="the order number: a pick-up, or a paid order the company fills"
+    )
     carrier: Text = Field(..., min_length=1, max_length=40)
     tracking_number: Text = Field(..., min_length=1, max_length=60)
 
@@ -276,42 +290,70 @@ class BrandShipmentOut(Schema):
 
 
 def _shipment_out(order: Order) -> BrandShipmentOut:
-    return BrandShipmentOut(order=order.number, kind=order.kind, status=order.status, carrier=order.carrier,
-                            tracking_number=order.tracking_number, shipped_at=order.shipped_at,
-                            ship_name=order.ship_name, ship_address=order.ship_address)
+    return BrandShipmentOut(
+        order=order.number,
+        kind=order.kind,
+        status=order.status,
+        carrier=order.carrier,
+        tracking_number=order.tracking_number,
+        shipped_at=order.shipped_at,
+        ship_name=order.ship_name,
+        ship_address=order.ship_address,
+    )
 
 
 def _issuer(request):
     """The staff member who issued the key: the key ships in their name, with their permissions."""
     user = request.auth.created_by
     if user is None or not user.is_active:
-        raise Forbidden(_("This API key was not issued by an active staff member, so it cannot ship orders. "
-                          "Ask for a key issued from the console."), code="key_without_issuer")
+        raise Forbidden(
+            _(
+                "This API key was not issued by an active staff member, so it cannot ship orders. "
+                "Ask for a key issued from the console."
+            ),
+            code="key_without_issuer",
+        )
     return user
 
 
-@router.post("/shipments", response={201: BrandShipmentOut, **ERRORS}, auth=brand("shipments:write"),
-             summary="Ship a pick-up or a company-filled order")
+@router.post(
+    "/shipments",
+    response={201: BrandShipmentOut, **ERRORS},
+    auth=brand("shipments:write"),
+    summary="Ship a pick-up or a company-filled order",
+)
 def shipment_create(request, payload: BrandShipmentIn):
     """The warehouse sends a pick-up, or a paid order the company fills (its units leave the
     warehouse), with the carrier and tracking number. Send an ``Idempotency-Key``: a retry ships
     once."""
     by = _issuer(request)
     found = get_object_or_404(Order, number=payload.order)
-    return Status(201, _shipment_out(services.shipment_send(order=found, by=by, carrier=payload.carrier,
-                                                            tracking_number=payload.tracking_number)))
+    return Status(
+        201,
+        _shipment_out(
+            services.shipment_send(order=found, by=by, carrier=payload.carrier, tracking_number=payload.tracking_number)
+        ),
+    )
 
 
-@router.post("/shipments/{number}/tracking", response={200: BrandShipmentOut, **ERRORS},
-             auth=brand("shipments:write"), summary="Correct a shipment's carrier or tracking number")
+@router.post(
+    "/shipments/{number}/tracking",
+    response={200: BrandShipmentOut, **ERRORS},
+    auth=brand("shipments:write"),
+    summary="Correct a shipment's carrier or tracking number",
+)
 def shipment_tracking(request, number: OrderNumber, payload: BrandTrackingIn):
     by = _issuer(request)
     found = get_object_or_404(Order, number=key_or_404(number, max_length=32))
-    return _shipment_out(services.shipment_tracking_update(order=found, by=by, carrier=payload.carrier,
-                                                           tracking_number=payload.tracking_number))
+    return _shipment_out(
+        services.shipment_tracking_update(
+            order=found, by=by, carrier=payload.carrier, tracking_number=payload.tracking_number
+        )
+    )
 
 
 # --- settlements ----------------------------------------------------------------------------
+
 
 class BrandSettlementOut(Schema):
     id: int
@@ -352,15 +394,23 @@ class BrandSettlementReportOut(Schema):
         return report.agent.level.code
 
 
-@router.get("/settlements", response={200: list[BrandSettlementOut], **ERRORS}, auth=brand("settlements:read"),
-            summary="Settlement runs, newest first")
+@router.get(
+    "/settlements",
+    response={200: list[BrandSettlementOut], **ERRORS},
+    auth=brand("settlements:read"),
+    summary="Settlement runs, newest first",
+)
 @paginate(Cursor)
 def settlements(request):
     return SettlementRun.objects.select_related("plan")
 
 
-@router.get("/settlements/{period}/reports", response={200: list[BrandSettlementReportOut], **ERRORS},
-            auth=brand("settlements:read"), summary="What a period's settlement used and paid, per agent")
+@router.get(
+    "/settlements/{period}/reports",
+    response={200: list[BrandSettlementReportOut], **ERRORS},
+    auth=brand("settlements:read"),
+    summary="What a period's settlement used and paid, per agent",
+)
 @paginate(Cursor, ordering=("pk",))
 def settlement_reports(request, period: Period):
     """Each agent's personal and team purchases in the period and the rewards settled for them."""

@@ -49,7 +49,8 @@ class TradeUpgradeOptionOut(Schema):
 
 class TradeCatalogOut(Schema):
     order_kind: Literal["entry", "restock", "upgrade"] = Field(
-        ..., description="what POST /orders makes at these prices")
+        ..., description="what POST /orders makes at these prices"
+    )
     can_order: bool = Field(..., description="false while my account is not active (and owes no entry order)")
     level: TradeLevelOut = Field(..., description="the level these prices are at")
     my_level: TradeLevelOut
@@ -58,21 +59,35 @@ class TradeCatalogOut(Schema):
     seller: TradePartyOut | None = Field(..., description="who fills my order; null: the company")
     items: list[TradeCatalogSkuOut]
     upgrades: list[TradeUpgradeOptionOut] = Field(
-        ..., description="the levels I may upgrade to now (GET /catalog?level=<code> prices one)")
+        ..., description="the levels I may upgrade to now (GET /catalog?level=<code> prices one)"
+    )
 
 
-@router.get("/catalog", response={200: TradeCatalogOut, **ERRORS}, auth=AGENT,
-            summary="Products on sale at my level price, my purchase limits and my cloud stock")
-def catalog(request, level: str | None = Query(None, min_length=1, max_length=32, pattern=TEXT_PATTERN, description=(
-        "price the catalog at a level I may upgrade to (an upgrade order); default: my own level"))):
+@router.get(
+    "/catalog",
+    response={200: TradeCatalogOut, **ERRORS},
+    auth=AGENT,
+    summary="Products on sale at my level price, my purchase limits and my cloud stock",
+)
+def catalog(
+    request,
+    level: str | None = Query(
+        None,
+        min_length=1,
+        max_length=32,
+        pattern=TEXT_PATTERN,
+        description=("price the catalog at a level I may upgrade to (an upgrade order); default: my own level"),
+    ),
+):
     me = require_agent(request.user)
     upgrades = selectors.upgrade_levels(agent=me) if me.status == AgentStatus.ACTIVE else []
     chosen = me.level
     if level and level != me.level.code:
         chosen = next((option for option in upgrades if option.code == level), None)
         if chosen is None:
-            raise BusinessError(_("You cannot order at level %(code)s now; see upgrades.") % {"code": level},
-                                field="level")
+            raise BusinessError(
+                _("You cannot order at level %(code)s now; see upgrades.") % {"code": level}, field="level"
+            )
     if chosen.pk != me.level_id:
         kind, min_total = "upgrade", services.upgrade_top_up(agent=me, level=chosen)
     elif me.status == AgentStatus.APPLICANT and me.entry_due > 0:
@@ -80,17 +95,35 @@ def catalog(request, level: str | None = Query(None, min_length=1, max_length=32
     else:
         kind, min_total = "restock", Decimal("0.00")
     return TradeCatalogOut(
-        order_kind=kind, can_order=kind == "entry" or me.status == AgentStatus.ACTIVE,
-        level=level_out(chosen), my_level=level_out(me.level),
-        min_units=me.level.min_restock_qty if kind == "restock" else 0, min_total=min_total,
+        order_kind=kind,
+        can_order=kind == "entry" or me.status == AgentStatus.ACTIVE,
+        level=level_out(chosen),
+        my_level=level_out(me.level),
+        min_units=me.level.min_restock_qty if kind == "restock" else 0,
+        min_total=min_total,
         seller=party_out(services.order_route(buyer=me, level=chosen)[0]),
-        items=[TradeCatalogSkuOut(sku=sku.code, name=sku.name, product=sku.product.name, retail_price=sku.retail_price,
-                             price=price, cloud_stock=held, min_order_qty=sku.min_order_qty,
-                             max_per_order=sku.max_per_order, max_per_day=sku.max_per_day,
-                             max_per_week=sku.max_per_week, max_per_month=sku.max_per_month)
-               for sku, price, held in selectors.restock_catalog(agent=me, level=chosen)],
-        upgrades=[TradeUpgradeOptionOut(level=level_out(option),
-                                        top_up=services.upgrade_top_up(agent=me, level=option),
-                                        seller=party_out(services.order_route(buyer=me, level=option)[0]))
-                  for option in upgrades],
+        items=[
+            TradeCatalogSkuOut(
+                sku=sku.code,
+                name=sku.name,
+                product=sku.product.name,
+                retail_price=sku.retail_price,
+                price=price,
+                cloud_stock=held,
+                min_order_qty=sku.min_order_qty,
+                max_per_order=sku.max_per_order,
+                max_per_day=sku.max_per_day,
+                max_per_week=sku.max_per_week,
+                max_per_month=sku.max_per_month,
+            )
+            for sku, price, held in selectors.restock_catalog(agent=me, level=chosen)
+        ],
+        upgrades=[
+            TradeUpgradeOptionOut(
+                level=level_out(option),
+                top_up=services.upgrade_top_up(agent=me, level=option),
+                seller=party_out(services.order_route(buyer=me, level=option)[0]),
+            )
+            for option in upgrades
+        ],
     )

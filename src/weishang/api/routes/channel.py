@@ -63,8 +63,11 @@ class AgentOut(Schema):
 
 def _application_out(app: Application) -> ApplicationOut:
     return ApplicationOut(
-        id=app.pk, status=app.status, level=app.level.code,
-        approver=app.approver.real_name if app.approver_id else None, phone_masked=mask_phone(app.phone),
+        id=app.pk,
+        status=app.status,
+        level=app.level.code,
+        approver=app.approver.real_name if app.approver_id else None,
+        phone_masked=mask_phone(app.phone),
     )
 
 
@@ -114,14 +117,22 @@ def _mine_to_decide(request, application_id: int) -> Application:
 @router.post("/applications", response={201: ApplicationOut, **ERRORS}, auth=None, throttle=[IpThrottle("public")])
 def application_submit(request, payload: ApplicationIn):
     app = services.application_submit(
-        invite_code=payload.invite_code, phone=payload.phone, real_name=payload.real_name,
-        level_code=payload.level, password=payload.password, id_number=payload.id_number,
+        invite_code=payload.invite_code,
+        phone=payload.phone,
+        real_name=payload.real_name,
+        level_code=payload.level,
+        password=payload.password,
+        id_number=payload.id_number,
     )
     return Status(201, _application_out(app))
 
 
-@router.get("/applications", response={200: list[WaitingApplicationOut], **ERRORS}, auth=AGENT,
-            summary="Applications waiting for my decision")
+@router.get(
+    "/applications",
+    response={200: list[WaitingApplicationOut], **ERRORS},
+    auth=AGENT,
+    summary="Applications waiting for my decision",
+)
 @paginate(Cursor)
 def applications(request):
     """The applications waiting for my decision, newest first: an agent's own applicants; for brand
@@ -151,8 +162,12 @@ def _agent_out(agent) -> AgentOut:
     from weishang.channel.tree import Relation
 
     return AgentOut(
-        id=agent.pk, real_name=agent.real_name, level=agent.level.code, level_name=agent.level.name,
-        status=agent.status, invite_code=agent.invite_code,
+        id=agent.pk,
+        real_name=agent.real_name,
+        level=agent.level.code,
+        level_name=agent.level.name,
+        status=agent.status,
+        invite_code=agent.invite_code,
         supplier=agent.supplier.real_name if agent.supplier_id else None,
         referrer=agent.referrer.real_name if agent.referrer_id else None,
         team_size=selectors.team_size(agent=agent),
@@ -166,8 +181,13 @@ def me(request):
     return _agent_out(selectors.require_agent(request.user))
 
 
-@router.get("/me/team", response={200: list[MemberOut], **ERRORS}, auth=AGENT, deprecated=True,
-            summary="My team (the same as GET /team)")
+@router.get(
+    "/me/team",
+    response={200: list[MemberOut], **ERRORS},
+    auth=AGENT,
+    deprecated=True,
+    summary="My team (the same as GET /team)",
+)
 @paginate(Cursor, rows=with_figures)
 def my_team(request, filters: Query[TeamFilters]):
     """The same list as ``GET /team``, kept for clients written before it."""

@@ -54,8 +54,21 @@ Text = Annotated[str, Field(pattern=TEXT_PATTERN)]
 Number = Annotated[str, Path(pattern=r"^[A-Za-z0-9]{1,32}$", description="the order number")]
 
 # What ``next_actions`` may hold: the buyer's (trade.selectors.buyer_actions), then the seller's.
-NextAction = Literal["cancel", "pay_transfer", "pay_wallet", "pay_online", "receive", "refund",
-                     "approve", "reject", "payment", "fill", "delivered", "refund_approve", "refund_decline"]
+NextAction = Literal[
+    "cancel",
+    "pay_transfer",
+    "pay_wallet",
+    "pay_online",
+    "receive",
+    "refund",
+    "approve",
+    "reject",
+    "payment",
+    "fill",
+    "delivered",
+    "refund_approve",
+    "refund_decline",
+]
 
 
 @contextmanager
@@ -71,6 +84,7 @@ def fields_renamed(renames: dict[str, str] | None = None) -> Iterator[None]:
 
 
 # --- pagination and filters ------------------------------------------------------------------
+
 
 class Rows(NamedTuple):
     """What a paginated endpoint returns: the rows' queryset and how one row is answered."""
@@ -106,6 +120,7 @@ class TradeOrderFilters(Schema):
 
 # --- what an order looks like ----------------------------------------------------------------
 
+
 class TradeLevelOut(Schema):
     code: str
     name: str
@@ -133,9 +148,13 @@ class TradePaymentOut(Schema):
     status_display: str
     amount: Decimal
     reference: str = Field(..., description="the transfer reference the payer gave")
-    screenshot_url: str | None = Field(..., description=(
-        "the transfer screenshot: GET it with the same credentials (the payer, the receiver and brand "
-        "finance only; anyone else gets 404)"))
+    screenshot_url: str | None = Field(
+        ...,
+        description=(
+            "the transfer screenshot: GET it with the same credentials (the payer, the receiver and brand "
+            "finance only; anyone else gets 404)"
+        ),
+    )
     note: str = Field(..., description="the receiver's note when they confirmed or rejected it")
     created_at: datetime
     decided_at: datetime | None
@@ -168,8 +187,12 @@ class TradeReceivingAccountOut(Schema):
     account_number: str = Field(..., description="bank account number, or WeChat / Alipay ID (may be empty)")
     bank: str = Field(..., description="bank and branch (bank accounts)")
     note: str
-    qr_url: str | None = Field(..., description=(
-        "the QR code to scan: GET it with the same credentials (only while you have an order to pay its owner)"))
+    qr_url: str | None = Field(
+        ...,
+        description=(
+            "the QR code to scan: GET it with the same credentials (only while you have an order to pay its owner)"
+        ),
+    )
 
 
 class TradeOrderOut(Schema):
@@ -192,17 +215,29 @@ class TradeOrderOut(Schema):
     submitted_at: datetime | None
     paid_at: datetime | None
     completed_at: datetime | None
-    next_actions: list[NextAction] = Field(..., description=(
-        "what the caller can do now. As the buyer (/orders, /pickups): cancel, pay_transfer, pay_wallet, "
-        "pay_online, receive, refund. As the seller (/fills): approve, reject, payment (confirm or reject "
-        "the pending transfer), fill, delivered, refund_approve, refund_decline."))
-    pay_to: list[TradeReceivingAccountOut] | None = Field(None, description=(
-        "GET /orders/{number} while it waits for my payment: where to transfer the total (the seller's "
-        "receiving accounts, or the brand's when the company sells); quote the order number in the "
-        "transfer note. null elsewhere"))
-    shortfalls: list[TradeShortfallOut] | None = Field(None, description=(
-        "GET /fills/{number} and the seller's actions: the lines the seller lacks stock for (empty: it can "
-        "be filled); null elsewhere"))
+    next_actions: list[NextAction] = Field(
+        ...,
+        description=(
+            "what the caller can do now. As the buyer (/orders, /pickups): cancel, pay_transfer, pay_wallet, "
+            "pay_online, receive, refund. As the seller (/fills): approve, reject, payment (confirm or reject "
+            "the pending transfer), fill, delivered, refund_approve, refund_decline."
+        ),
+    )
+    pay_to: list[TradeReceivingAccountOut] | None = Field(
+        None,
+        description=(
+            "GET /orders/{number} while it waits for my payment: where to transfer the total (the seller's "
+            "receiving accounts, or the brand's when the company sells); quote the order number in the "
+            "transfer note. null elsewhere"
+        ),
+    )
+    shortfalls: list[TradeShortfallOut] | None = Field(
+        None,
+        description=(
+            "GET /fills/{number} and the seller's actions: the lines the seller lacks stock for (empty: it can "
+            "be filled); null elsewhere"
+        ),
+    )
 
 
 def level_out(level: Level | None) -> TradeLevelOut | None:
@@ -215,24 +250,39 @@ def party_out(agent: Agent | None) -> TradePartyOut | None:
 
 def _payment(request, payment: Payment) -> TradePaymentOut:
     return TradePaymentOut(
-        id=payment.pk, method=payment.method, method_display=payment.get_method_display(), status=payment.status,
-        status_display=payment.get_status_display(), amount=payment.amount, reference=payment.reference,
+        id=payment.pk,
+        method=payment.method,
+        method_display=payment.get_method_display(),
+        status=payment.status,
+        status_display=payment.get_status_display(),
+        amount=payment.amount,
+        reference=payment.reference,
         screenshot_url=request.build_absolute_uri(reverse("api-v1:payment_screenshot", args=[payment.pk]))
-        if payment.screenshot else None,
-        note=payment.decision_note, created_at=payment.created_at, decided_at=payment.decided_at,
+        if payment.screenshot
+        else None,
+        note=payment.decision_note,
+        created_at=payment.created_at,
+        decided_at=payment.decided_at,
     )
 
 
 def _receiving_out(request, account) -> TradeReceivingAccountOut:
     return TradeReceivingAccountOut(
-        kind=account.kind, kind_display=account.get_kind_display(), holder=account.holder,
-        account_number=account.account_number, bank=account.bank, note=account.note,
+        kind=account.kind,
+        kind_display=account.get_kind_display(),
+        holder=account.holder,
+        account_number=account.account_number,
+        bank=account.bank,
+        note=account.note,
         qr_url=request.build_absolute_uri(reverse("api-v1:receiving_qr", args=[account.pk]))
-        if account.qr_image else None)
+        if account.qr_image
+        else None,
+    )
 
 
-def order_out(request, order: Order, *, seller_side: bool = False, shortfalls: bool = False,
-              pay_to: bool = False) -> TradeOrderOut:
+def order_out(
+    request, order: Order, *, seller_side: bool = False, shortfalls: bool = False, pay_to: bool = False
+) -> TradeOrderOut:
     """``order`` as its buyer (or, ``seller_side``, its seller) sees it. ``order`` comes from a
     trade selector (it carries ``has_pending_payment``)."""
     lines = list(order.lines.all())
@@ -240,33 +290,68 @@ def order_out(request, order: Order, *, seller_side: bool = False, shortfalls: b
     actions = selectors.seller_actions(order) if seller_side else selectors.buyer_actions(order)
     short = None
     if shortfalls:
-        short = [TradeShortfallOut(sku=sku.code, name=sku.name, wanted=wanted, on_hand=held)
-                 for sku, wanted, held in selectors.fill_shortfalls(order=order)] if order.status in (
-            OrderStatus.SUBMITTED, OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID) else []
+        short = (
+            [
+                TradeShortfallOut(sku=sku.code, name=sku.name, wanted=wanted, on_hand=held)
+                for sku, wanted, held in selectors.fill_shortfalls(order=order)
+            ]
+            if order.status in (OrderStatus.SUBMITTED, OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID)
+            else []
+        )
     return TradeOrderOut(
-        number=order.number, kind=order.kind, kind_display=order.get_kind_display(), status=order.status,
-        status_display=order.get_status_display(), buyer=party_out(order.buyer), seller=party_out(order.seller),
+        number=order.number,
+        kind=order.kind,
+        kind_display=order.get_kind_display(),
+        status=order.status,
+        status_display=order.get_status_display(),
+        buyer=party_out(order.buyer),
+        seller=party_out(order.seller),
         upgrade_to=level_out(order.target_level),
-        lines=[TradeLineOut(sku=line.sku.code, name=line.sku.name, quantity=line.quantity, unit_price=line.unit_price,
-                            amount=line.line_total) for line in lines],
-        units=sum(line.quantity for line in lines), total=order.total,
+        lines=[
+            TradeLineOut(
+                sku=line.sku.code,
+                name=line.sku.name,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                amount=line.line_total,
+            )
+            for line in lines
+        ],
+        units=sum(line.quantity for line in lines),
+        total=order.total,
         payments=[_payment(request, p) for p in sorted(order.payments.all(), key=lambda p: p.pk)],
         ship_to=TradeShipToOut(name=order.ship_name, phone=order.ship_phone, address=order.ship_address)
-        if order.ship_name or order.ship_address else None,
-        tracking=TradeTrackingOut(carrier=order.carrier, tracking_number=order.tracking_number,
-                                  shipped_at=order.shipped_at, delivered_at=order.delivered_at) if shipped else None,
-        note=order.note, created_at=order.created_at, submitted_at=order.submitted_at, paid_at=order.paid_at,
-        completed_at=order.completed_at, next_actions=sorted(actions), shortfalls=short,
-        pay_to=[_receiving_out(request, account)
-                for account in selectors.receiving_accounts(agent=selectors.order_payee(order))]
-        if pay_to and not seller_side and "pay_transfer" in actions else None,
+        if order.ship_name or order.ship_address
+        else None,
+        tracking=TradeTrackingOut(
+            carrier=order.carrier,
+            tracking_number=order.tracking_number,
+            shipped_at=order.shipped_at,
+            delivered_at=order.delivered_at,
+        )
+        if shipped
+        else None,
+        note=order.note,
+        created_at=order.created_at,
+        submitted_at=order.submitted_at,
+        paid_at=order.paid_at,
+        completed_at=order.completed_at,
+        next_actions=sorted(actions),
+        shortfalls=short,
+        pay_to=[
+            _receiving_out(request, account)
+            for account in selectors.receiving_accounts(agent=selectors.order_payee(order))
+        ]
+        if pay_to and not seller_side and "pay_transfer" in actions
+        else None,
     )
 
 
 def with_details(orders: QuerySet[Order]) -> QuerySet[Order]:
     """Everything ``order_out`` reads, in a fixed number of queries whatever the page size."""
     return orders.select_related("buyer__level", "seller__level", "target_level").prefetch_related(
-        "lines__sku", "payments")
+        "lines__sku", "payments"
+    )
 
 
 def _buyer_order(me: Agent, number: str) -> Order:
@@ -285,18 +370,24 @@ def _seller_order(me: Agent, number: str) -> Order:
 
 # --- as the buyer ----------------------------------------------------------------------------
 
+
 class TradeOrderLineIn(Schema):
     sku: Text = Field(..., min_length=1, max_length=40, description="SKU code (see GET /catalog)")
     quantity: int = Field(..., ge=1, le=MAX_UNITS)
 
 
 class TradeOrderIn(Schema):
-    kind: Literal["restock", "entry", "upgrade"] | None = Field(None, description=(
-        "default: upgrade if target_level is given, else entry for an applicant who owes an entry order, "
-        "else restock"))
+    kind: Literal["restock", "entry", "upgrade"] | None = Field(
+        None,
+        description=(
+            "default: upgrade if target_level is given, else entry for an applicant who owes an entry order, "
+            "else restock"
+        ),
+    )
     lines: list[TradeOrderLineIn] = Field(..., min_length=1, max_length=100)
-    target_level: Text | None = Field(None, min_length=1, max_length=32,
-                                     description="upgrade orders: the code of the level to reach")
+    target_level: Text | None = Field(
+        None, min_length=1, max_length=32, description="upgrade orders: the code of the level to reach"
+    )
     note: Text = Field("", max_length=300)
 
 
@@ -309,11 +400,16 @@ class TradeReasonIn(Schema):
 
 
 class TradePayIn(Schema):
-    method: Literal["wallet", "online"] = Field(..., description=(
-        "wallet: from the wallet (货款) balance, paid at once; online: WeChat Pay, paid when WeChat notifies us. "
-        "A bank or WeChat transfer is sent with its screenshot to POST /orders/{number}/transfer."))
-    channel: Literal["h5", "native"] = Field("h5", description=(
-        "online only: h5 (a cashier page to open in a mobile browser) or native (a QR code to scan)"))
+    method: Literal["wallet", "online"] = Field(
+        ...,
+        description=(
+            "wallet: from the wallet (货款) balance, paid at once; online: WeChat Pay, paid when WeChat notifies us. "
+            "A bank or WeChat transfer is sent with its screenshot to POST /orders/{number}/transfer."
+        ),
+    )
+    channel: Literal["h5", "native"] = Field(
+        "h5", description=("online only: h5 (a cashier page to open in a mobile browser) or native (a QR code to scan)")
+    )
 
 
 class TradeOnlinePaymentOut(Schema):
@@ -338,8 +434,12 @@ def _order_kind(me: Agent, payload: TradeOrderIn) -> str:
     return payload.kind
 
 
-@router.post("/orders", response={201: TradeOrderOut, **ERRORS}, auth=AGENT,
-             summary="Place a restock, entry or upgrade order at my level price")
+@router.post(
+    "/orders",
+    response={201: TradeOrderOut, **ERRORS},
+    auth=AGENT,
+    summary="Place a restock, entry or upgrade order at my level price",
+)
 def order_create(request, payload: TradeOrderIn):
     """Prices are the level's, never the client's. The seller is decided now (my supplier, or the
     company); it approves, then I pay."""
@@ -351,24 +451,42 @@ def order_create(request, payload: TradeOrderIn):
         if target is None:
             raise BusinessError(_("Unknown level %(code)s.") % {"code": payload.target_level}, field="target_level")
     with fields_renamed():
-        order = services.order_submit(buyer=me, lines=[(line.sku, line.quantity) for line in payload.lines],
-                                      kind=kind, target_level=target, note=payload.note, by=request.user)
+        order = services.order_submit(
+            buyer=me,
+            lines=[(line.sku, line.quantity) for line in payload.lines],
+            kind=kind,
+            target_level=target,
+            note=payload.note,
+            by=request.user,
+        )
     return Status(201, order_out(request, _buyer_order(me, order.number)))
 
 
-@router.get("/payments/{payment_id}/screenshot", auth=AGENT, url_name="payment_screenshot",
-            response={200: None, **ERRORS}, summary="The image of a transfer screenshot (payer and receiver only)")
+@router.get(
+    "/payments/{payment_id}/screenshot",
+    auth=AGENT,
+    url_name="payment_screenshot",
+    response={200: None, **ERRORS},
+    summary="The image of a transfer screenshot (payer and receiver only)",
+)
 def payment_screenshot(request, payment_id: Id):
-    payment = (Payment.objects.select_related("receiver", "topup_for", "order__buyer", "order__seller")
-               .filter(pk=payment_id).first())
+    payment = (
+        Payment.objects.select_related("receiver", "topup_for", "order__buyer", "order__seller")
+        .filter(pk=payment_id)
+        .first()
+    )
     if payment is None or not selectors.may_see_payment_screenshot(user=request.user, payment=payment):
         raise Http404
     return image_response(payment.screenshot)
 
 
-@router.get("/receiving-accounts/{account_id}/qr", auth=AGENT, url_name="receiving_qr",
-            response={200: None, **ERRORS},
-            summary="The QR code of a receiving account (to pay an order of mine waiting for payment)")
+@router.get(
+    "/receiving-accounts/{account_id}/qr",
+    auth=AGENT,
+    url_name="receiving_qr",
+    response={200: None, **ERRORS},
+    summary="The QR code of a receiving account (to pay an order of mine waiting for payment)",
+)
 def receiving_qr(request, account_id: Id):
     account = ReceivingAccount.objects.select_related("agent").filter(pk=account_id).first()
     if account is None or not selectors.may_see_receiving_account(user=request.user, account=account):
@@ -376,8 +494,12 @@ def receiving_qr(request, account_id: Id):
     return image_response(account.qr_image)
 
 
-@router.get("/orders", response={200: list[TradeOrderOut], **ERRORS}, auth=AGENT,
-            summary="My orders (entry, upgrade, restock), newest first")
+@router.get(
+    "/orders",
+    response={200: list[TradeOrderOut], **ERRORS},
+    auth=AGENT,
+    summary="My orders (entry, upgrade, restock), newest first",
+)
 @paginate(Pages)
 def order_list(request, filters: Query[TradeOrderFilters], kind: Literal["entry", "upgrade", "restock"] | None = None):
     me = require_agent(request.user)
@@ -387,8 +509,9 @@ def order_list(request, filters: Query[TradeOrderFilters], kind: Literal["entry"
     return Rows(orders, lambda order: order_out(request, order))
 
 
-@router.get("/orders/{number}", response={200: TradeOrderOut, **ERRORS}, auth=AGENT,
-            summary="One of my orders (pick-ups too)")
+@router.get(
+    "/orders/{number}", response={200: TradeOrderOut, **ERRORS}, auth=AGENT, summary="One of my orders (pick-ups too)"
+)
 def order_detail(request, number: Number):
     me = require_agent(request.user)
     return order_out(request, _buyer_order(me, number), pay_to=True)
@@ -402,15 +525,24 @@ def _buyer_act(request, number: str, act, renames=None) -> TradeOrderOut:
     return order_out(request, _buyer_order(me, number))
 
 
-@router.post("/orders/{number}/cancel", response={200: TradeOrderOut, **ERRORS}, auth=AGENT,
-             summary="Cancel my order before it is filled (a paid order's money goes back to my wallet)")
+@router.post(
+    "/orders/{number}/cancel",
+    response={200: TradeOrderOut, **ERRORS},
+    auth=AGENT,
+    summary="Cancel my order before it is filled (a paid order's money goes back to my wallet)",
+)
 def order_cancel(request, number: Number, payload: TradeNoteIn):
-    return _buyer_act(request, number,
-                      lambda order: services.order_cancel(order=order, by=request.user, note=payload.note))
+    return _buyer_act(
+        request, number, lambda order: services.order_cancel(order=order, by=request.user, note=payload.note)
+    )
 
 
-@router.post("/orders/{number}/pay", response={200: TradePayOut, **ERRORS}, auth=AGENT,
-             summary="Pay my approved order from my wallet, or open an online payment")
+@router.post(
+    "/orders/{number}/pay",
+    response={200: TradePayOut, **ERRORS},
+    auth=AGENT,
+    summary="Pay my approved order from my wallet, or open an online payment",
+)
 def order_pay(request, number: Number, payload: TradePayIn):
     me = require_agent(request.user)
     order = _buyer_order(me, number)
@@ -418,19 +550,28 @@ def order_pay(request, number: Number, payload: TradePayIn):
     if payload.method == "wallet":
         services.order_pay_from_wallet(order=order, by=request.user)
     else:
-        intent = services.payment_online_start(order=order, channel=payload.channel,
-                                               client_ip=client_ip(request))
-        online = TradeOnlinePaymentOut(provider=intent.provider, channel=payload.channel,
-                                  h5_url=request.build_absolute_uri(intent.h5_url) if intent.h5_url else None,
-                                  code_url=intent.code_url)
+        intent = services.payment_online_start(order=order, channel=payload.channel, client_ip=client_ip(request))
+        online = TradeOnlinePaymentOut(
+            provider=intent.provider,
+            channel=payload.channel,
+            h5_url=request.build_absolute_uri(intent.h5_url) if intent.h5_url else None,
+            code_url=intent.code_url,
+        )
     return TradePayOut(order=order_out(request, _buyer_order(me, number)), online=online)
 
 
-@router.post("/orders/{number}/transfer", response={201: TradeOrderOut, **ERRORS}, auth=AGENT,
-             summary="Send the screenshot of my bank or WeChat transfer (multipart/form-data)")
-def order_transfer(request, number: Number, screenshot: File[UploadedFile],
-                   reference: str = Form("", max_length=64, pattern=TEXT_PATTERN,
-                                          description="the transfer's reference, if any")):
+@router.post(
+    "/orders/{number}/transfer",
+    response={201: TradeOrderOut, **ERRORS},
+    auth=AGENT,
+    summary="Send the screenshot of my bank or WeChat transfer (multipart/form-data)",
+)
+def order_transfer(
+    request,
+    number: Number,
+    screenshot: File[UploadedFile],
+    reference: str = Form("", max_length=64, pattern=TEXT_PATTERN, description="the transfer's reference, if any"),
+):
     """The order is paid once its seller confirms the transfer. JPEG, PNG, WebP or GIF, at most 5 MB."""
     me = require_agent(request.user)
     order = _buyer_order(me, number)
@@ -438,8 +579,12 @@ def order_transfer(request, number: Number, screenshot: File[UploadedFile],
     return Status(201, order_out(request, _buyer_order(me, number)))
 
 
-@router.post("/orders/{number}/receive", response={200: TradeOrderOut, **ERRORS}, auth=AGENT,
-             summary="Confirm I received the goods (a shipped order or pick-up): it completes")
+@router.post(
+    "/orders/{number}/receive",
+    response={200: TradeOrderOut, **ERRORS},
+    auth=AGENT,
+    summary="Confirm I received the goods (a shipped order or pick-up): it completes",
+)
 def order_receive(request, number: Number):
     def act(order):
         if order.kind == OrderKind.PICKUP:
@@ -450,23 +595,36 @@ def order_receive(request, number: Number):
     return _buyer_act(request, number, act)
 
 
-@router.post("/orders/{number}/refund", response={200: TradeOrderOut, **ERRORS}, auth=AGENT,
-             summary="Ask to return a filled or completed order (the seller decides)")
+@router.post(
+    "/orders/{number}/refund",
+    response={200: TradeOrderOut, **ERRORS},
+    auth=AGENT,
+    summary="Ask to return a filled or completed order (the seller decides)",
+)
 def order_refund(request, number: Number, payload: TradeReasonIn):
-    return _buyer_act(request, number,
-                      lambda order: services.refund_request(order=order, by=request.user, note=payload.reason),
-                      {"note": "reason"})
+    return _buyer_act(
+        request,
+        number,
+        lambda order: services.refund_request(order=order, by=request.user, note=payload.reason),
+        {"note": "reason"},
+    )
 
 
 # --- as the seller ---------------------------------------------------------------------------
+
 
 class TradeFillIn(Schema):
     carrier: Text = Field("", max_length=40, description="when the goods travel: the carrier")
     tracking_number: Text = Field("", max_length=60)
 
 
-@router.get("/fills", response={200: list[TradeOrderOut], **ERRORS}, auth=AGENT, tags=["fills"],
-            summary="Orders I sell (my downline's and my shop's) that wait for me; all=true for every one")
+@router.get(
+    "/fills",
+    response={200: list[TradeOrderOut], **ERRORS},
+    auth=AGENT,
+    tags=["fills"],
+    summary="Orders I sell (my downline's and my shop's) that wait for me; all=true for every one",
+)
 @paginate(Pages)
 def fill_list(request, filters: Query[TradeOrderFilters], all: bool = False):  # noqa: A002 - the query's name
     me = require_agent(request.user)
@@ -478,8 +636,13 @@ def _fill_out(request, me: Agent, number: str) -> TradeOrderOut:
     return order_out(request, _seller_order(me, number), seller_side=True, shortfalls=True)
 
 
-@router.get("/fills/{number}", response={200: TradeOrderOut, **ERRORS}, auth=AGENT, tags=["fills"],
-            summary="One order I sell, with what I lack to fill it")
+@router.get(
+    "/fills/{number}",
+    response={200: TradeOrderOut, **ERRORS},
+    auth=AGENT,
+    tags=["fills"],
+    summary="One order I sell, with what I lack to fill it",
+)
 def fill_detail(request, number: Number):
     return _fill_out(request, require_agent(request.user), number)
 
@@ -492,46 +655,88 @@ def _seller_act(request, number: str, act, renames=None) -> TradeOrderOut:
     return _fill_out(request, me, number)
 
 
-@router.post("/fills/{number}/approve", response={200: TradeOrderOut, **ERRORS}, auth=AGENT, tags=["fills"],
-             summary="Approve an order: the buyer can pay")
+@router.post(
+    "/fills/{number}/approve",
+    response={200: TradeOrderOut, **ERRORS},
+    auth=AGENT,
+    tags=["fills"],
+    summary="Approve an order: the buyer can pay",
+)
 def fill_approve(request, number: Number):
     return _seller_act(request, number, lambda order: services.order_approve(order=order, by=request.user))
 
 
-@router.post("/fills/{number}/reject", response={200: TradeOrderOut, **ERRORS}, auth=AGENT, tags=["fills"],
-             summary="Reject an order, saying why")
+@router.post(
+    "/fills/{number}/reject",
+    response={200: TradeOrderOut, **ERRORS},
+    auth=AGENT,
+    tags=["fills"],
+    summary="Reject an order, saying why",
+)
 def fill_reject(request, number: Number, payload: TradeReasonIn):
-    return _seller_act(request, number,
-                       lambda order: services.order_reject(order=order, by=request.user, note=payload.reason),
-                       {"note": "reason"})
+    return _seller_act(
+        request,
+        number,
+        lambda order: services.order_reject(order=order, by=request.user, note=payload.reason),
+        {"note": "reason"},
+    )
 
 
-@router.post("/fills/{number}/fill", response={200: TradeOrderOut, **ERRORS}, auth=AGENT, tags=["fills"],
-             summary="Fill a paid order from my stock (cloud stock: it completes at once)")
+@router.post(
+    "/fills/{number}/fill",
+    response={200: TradeOrderOut, **ERRORS},
+    auth=AGENT,
+    tags=["fills"],
+    summary="Fill a paid order from my stock (cloud stock: it completes at once)",
+)
 def fill_fill(request, number: Number, payload: TradeFillIn):
-    return _seller_act(request, number, lambda order: services.order_fill(
-        order=order, by=request.user, carrier=payload.carrier, tracking_number=payload.tracking_number))
+    return _seller_act(
+        request,
+        number,
+        lambda order: services.order_fill(
+            order=order, by=request.user, carrier=payload.carrier, tracking_number=payload.tracking_number
+        ),
+    )
 
 
-@router.post("/fills/{number}/delivered", response={200: TradeOrderOut, **ERRORS}, auth=AGENT, tags=["fills"],
-             summary="Record that a shop order reached the consumer: it completes")
+@router.post(
+    "/fills/{number}/delivered",
+    response={200: TradeOrderOut, **ERRORS},
+    auth=AGENT,
+    tags=["fills"],
+    summary="Record that a shop order reached the consumer: it completes",
+)
 def fill_delivered(request, number: Number):
     return _seller_act(request, number, lambda order: services.order_mark_delivered(order=order, by=request.user))
 
 
-@router.post("/fills/{number}/refund-approve", response={200: TradeOrderOut, **ERRORS}, auth=AGENT,
-             tags=["fills"], summary="Accept a return: the units come back, the money goes to the buyer's wallet")
+@router.post(
+    "/fills/{number}/refund-approve",
+    response={200: TradeOrderOut, **ERRORS},
+    auth=AGENT,
+    tags=["fills"],
+    summary="Accept a return: the units come back, the money goes to the buyer's wallet",
+)
 def fill_refund_approve(request, number: Number, payload: TradeNoteIn):
-    return _seller_act(request, number,
-                       lambda order: services.refund_approve(order=order, by=request.user, note=payload.note))
+    return _seller_act(
+        request, number, lambda order: services.refund_approve(order=order, by=request.user, note=payload.note)
+    )
 
 
-@router.post("/fills/{number}/refund-decline", response={200: TradeOrderOut, **ERRORS}, auth=AGENT,
-             tags=["fills"], summary="Decline a return, saying why")
+@router.post(
+    "/fills/{number}/refund-decline",
+    response={200: TradeOrderOut, **ERRORS},
+    auth=AGENT,
+    tags=["fills"],
+    summary="Decline a return, saying why",
+)
 def fill_refund_decline(request, number: Number, payload: TradeReasonIn):
-    return _seller_act(request, number,
-                       lambda order: services.refund_decline(order=order, by=request.user, note=payload.reason),
-                       {"note": "reason"})
+    return _seller_act(
+        request,
+        number,
+        lambda order: services.refund_decline(order=order, by=request.user, note=payload.reason),
+        {"note": "reason"},
+    )
 
 
 def _payment_act(request, number: str, payment_id: Id, act, renames=None) -> TradeOrderOut:
@@ -545,16 +750,34 @@ def _payment_act(request, number: str, payment_id: Id, act, renames=None) -> Tra
     return _fill_out(request, me, number)
 
 
-@router.post("/fills/{number}/payments/{payment_id}/confirm", response={200: TradeOrderOut, **ERRORS},
-             auth=AGENT, tags=["fills"], summary="Confirm the buyer's transfer arrived: the order is paid")
+@router.post(
+    "/fills/{number}/payments/{payment_id}/confirm",
+    response={200: TradeOrderOut, **ERRORS},
+    auth=AGENT,
+    tags=["fills"],
+    summary="Confirm the buyer's transfer arrived: the order is paid",
+)
 def fill_payment_confirm(request, number: Number, payment_id: Id, payload: TradeNoteIn):
-    return _payment_act(request, number, payment_id,
-                        lambda payment: services.payment_confirm(payment=payment, by=request.user, note=payload.note))
+    return _payment_act(
+        request,
+        number,
+        payment_id,
+        lambda payment: services.payment_confirm(payment=payment, by=request.user, note=payload.note),
+    )
 
 
-@router.post("/fills/{number}/payments/{payment_id}/reject", response={200: TradeOrderOut, **ERRORS},
-             auth=AGENT, tags=["fills"], summary="Reject the buyer's transfer, saying why (they can send another)")
+@router.post(
+    "/fills/{number}/payments/{payment_id}/reject",
+    response={200: TradeOrderOut, **ERRORS},
+    auth=AGENT,
+    tags=["fills"],
+    summary="Reject the buyer's transfer, saying why (they can send another)",
+)
 def fill_payment_reject(request, number: Number, payment_id: Id, payload: TradeReasonIn):
-    return _payment_act(request, number, payment_id,
-                        lambda payment: services.payment_reject(payment=payment, by=request.user, note=payload.reason),
-                        {"note": "reason"})
+    return _payment_act(
+        request,
+        number,
+        payment_id,
+        lambda payment: services.payment_reject(payment=payment, by=request.user, note=payload.reason),
+        {"note": "reason"},
+    )

@@ -55,8 +55,12 @@ class ShopOrderLineIn(Schema):
 
 class ShopOrderIn(Schema):
     name: Text = Field(..., min_length=1, max_length=50, description="the consumer, who receives the goods")
-    phone: Text = Field(..., min_length=1, max_length=20, description="an 11-digit mainland mobile number; the "
-                                                                      "order is found again with it")
+    phone: Text = Field(
+        ...,
+        min_length=1,
+        max_length=20,
+        description="an 11-digit mainland mobile number; the order is found again with it",
+    )
     address: Text = Field(..., min_length=1, max_length=200)
     lines: list[ShopOrderLineIn] = Field(..., min_length=1, max_length=100)
 
@@ -104,14 +108,32 @@ def _open_shop(invite_code: str) -> Agent:
 def _order_out(order: Order, seller: Agent) -> ShopOrderOut:
     pending = bool(getattr(order, "has_pending_payment", False))
     return ShopOrderOut(
-        number=order.number, status=order.status, status_name=order.get_status_display(), total=order.total,
+        number=order.number,
+        status=order.status,
+        status_name=order.get_status_display(),
+        total=order.total,
         seller_name=seller.real_name,
-        lines=[ShopOrderLineOut(sku=line.sku.code, name=line.sku.name, quantity=line.quantity,
-                                unit_price=line.unit_price, line_total=line.line_total) for line in order.lines.all()],
-        ship_name=order.ship_name, ship_phone_masked=mask_phone(order.ship_phone), ship_address=order.ship_address,
-        carrier=order.carrier, tracking_number=order.tracking_number, created_at=order.created_at,
-        paid_at=order.paid_at, shipped_at=order.shipped_at, delivered_at=order.delivered_at,
-        completed_at=order.completed_at, payment_pending=pending,
+        lines=[
+            ShopOrderLineOut(
+                sku=line.sku.code,
+                name=line.sku.name,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                line_total=line.line_total,
+            )
+            for line in order.lines.all()
+        ],
+        ship_name=order.ship_name,
+        ship_phone_masked=mask_phone(order.ship_phone),
+        ship_address=order.ship_address,
+        carrier=order.carrier,
+        tracking_number=order.tracking_number,
+        created_at=order.created_at,
+        paid_at=order.paid_at,
+        shipped_at=order.shipped_at,
+        delivered_at=order.delivered_at,
+        completed_at=order.completed_at,
+        payment_pending=pending,
         can_pay=order.status == OrderStatus.AWAITING_PAYMENT and not pending,
     )
 
@@ -122,31 +144,53 @@ def shop(request, invite_code: InviteCode):
     seller = _open_shop(invite_code)
     held = selectors.stock_on_hand(agent=seller, kind=selectors.fill_location_kind(brand_get().supply_mode))
     return ShopOut(
-        invite_code=seller.invite_code, brand=brand_get().name, seller_name=seller.real_name,
-        level=seller.level.code, level_name=seller.level.name,
-        products=[ShopProductOut(sku=sku.code, name=sku.name, product=sku.product.name,
-                                 description=sku.product.description, retail_price=sku.retail_price,
-                                 in_stock=held.get(sku.pk, 0) > 0)
-                  for sku in selectors.skus_on_sale()],
+        invite_code=seller.invite_code,
+        brand=brand_get().name,
+        seller_name=seller.real_name,
+        level=seller.level.code,
+        level_name=seller.level.name,
+        products=[
+            ShopProductOut(
+                sku=sku.code,
+                name=sku.name,
+                product=sku.product.name,
+                description=sku.product.description,
+                retail_price=sku.retail_price,
+                in_stock=held.get(sku.pk, 0) > 0,
+            )
+            for sku in selectors.skus_on_sale()
+        ],
     )
 
 
-@router.post("/shops/{invite_code}/orders", response={201: ShopOrderOut, **ERRORS},
-             summary="Order from an agent's shop", **PUBLIC)
+@router.post(
+    "/shops/{invite_code}/orders",
+    response={201: ShopOrderOut, **ERRORS},
+    summary="Order from an agent's shop",
+    **PUBLIC,
+)
 def shop_order_create(request, invite_code: InviteCode, payload: ShopOrderIn):
     """A consumer's order at retail price. It waits for payment: transfer the total to the seller
     and send the screenshot from the shop's order page. Send an ``Idempotency-Key``: a retry
     places one order."""
     seller = _open_shop(invite_code)
-    order = services.retail_order_submit(seller=seller, name=payload.name, phone=payload.phone,
-                                         address=payload.address,
-                                         lines=[(line.sku, line.quantity) for line in payload.lines])
+    order = services.retail_order_submit(
+        seller=seller,
+        name=payload.name,
+        phone=payload.phone,
+        address=payload.address,
+        lines=[(line.sku, line.quantity) for line in payload.lines],
+    )
     found = selectors.retail_order_for(seller=seller, number=order.number, phone=payload.phone)
     return Status(201, _order_out(found, seller))
 
 
-@router.get("/shops/{invite_code}/orders/{number}", response={200: ShopOrderOut, **ERRORS},
-            summary="A shop order, for the phone number that placed it", **PUBLIC)
+@router.get(
+    "/shops/{invite_code}/orders/{number}",
+    response={200: ShopOrderOut, **ERRORS},
+    summary="A shop order, for the phone number that placed it",
+    **PUBLIC,
+)
 def shop_order(request, invite_code: InviteCode, number: OrderNumber, lookup: Query[ShopOrderLookup]):
     seller = channel_selectors.agent_by_invite_code(key_or_404(invite_code, max_length=12))
     number = key_or_404(number, max_length=32)

@@ -40,16 +40,20 @@ WithdrawalStatusCode = Literal[tuple(WithdrawalStatus.values)]
 
 # --- the figures ----------------------------------------------------------------------------
 
+
 class RewardSummaryOut(Schema):
     frozen: Decimal = Field(..., description="earned, released to available after the plan's waiting days")
-    available: Decimal = Field(..., description="may be withdrawn; below zero after a refund (a debt netted "
-                                                "against later rewards)")
+    available: Decimal = Field(
+        ..., description="may be withdrawn; below zero after a refund (a debt netted against later rewards)"
+    )
     in_transit: Decimal = Field(..., description="withdrawals requested or approved, not paid yet")
-    withdrawn: Decimal = Field(..., description="what the paid withdrawals brought in: net of the fee (what "
-                                                "arrived)")
+    withdrawn: Decimal = Field(..., description="what the paid withdrawals brought in: net of the fee (what arrived)")
     withdrawal_fees: Decimal = Field(..., description="the fees kept from the paid withdrawals")
-    margin: Decimal = Field(..., description="my own price differential on orders I filled: recorded, not paid "
-                                             "by the brand; orders cancelled or returned are left out")
+    margin: Decimal = Field(
+        ...,
+        description="my own price differential on orders I filled: recorded, not paid "
+        "by the brand; orders cancelled or returned are left out",
+    )
     withdraw_minimum: Decimal = Field(..., description="the smallest withdrawal under the plan in force")
     withdraw_fee_rate: Decimal = Field(..., description="the fee kept from a withdrawal, e.g. 0.006 for 0.6 %")
 
@@ -59,13 +63,20 @@ def rewards(request):
     me = require_agent(request.user)
     summary = selectors.reward_summary(agent=me)
     terms = selectors.withdraw_terms()
-    return RewardSummaryOut(frozen=summary.frozen, available=summary.available, in_transit=summary.in_transit,
-                            withdrawn=summary.withdrawn, withdrawal_fees=summary.withdrawal_fees,
-                            margin=summary.margin, withdraw_minimum=terms.minimum,
-                            withdraw_fee_rate=terms.fee_rate)
+    return RewardSummaryOut(
+        frozen=summary.frozen,
+        available=summary.available,
+        in_transit=summary.in_transit,
+        withdrawn=summary.withdrawn,
+        withdrawal_fees=summary.withdrawal_fees,
+        margin=summary.margin,
+        withdraw_minimum=terms.minimum,
+        withdraw_fee_rate=terms.fee_rate,
+    )
 
 
 # --- the lines ------------------------------------------------------------------------------
+
 
 class RewardLineFilters(Schema):
     kind: RewardKindCode | None = Field(None, description="reward, margin, prize or buyback")
@@ -83,8 +94,10 @@ class RewardLineOut(Schema):
     status: RewardStatusCode
     explanation: str = Field(..., description="why this amount, in the caller's language (Accept-Language)")
     order_number: str | None
-    period: str = Field(..., description="the settled period (2026-11, 2026-Q4) for ladder and target rewards; "
-                                         "empty for an order's rewards")
+    period: str = Field(
+        ...,
+        description="the settled period (2026-11, 2026-Q4) for ladder and target rewards; empty for an order's rewards",
+    )
     generation: int
     created_at: datetime
     release_at: datetime | None = Field(..., description="when a frozen line becomes available")
@@ -109,12 +122,16 @@ def reward_lines(request, filters: Query[RewardLineFilters]):
     the explanation of how it was computed."""
     me = require_agent(request.user)
     return selectors.reward_lines_for(
-        agent=me, kind=filters.kind, status=filters.status,
+        agent=me,
+        kind=filters.kind,
+        status=filters.status,
         since=day_start(filters.created_after) if filters.created_after else None,
-        until=day_start(filters.created_before) if filters.created_before else None)
+        until=day_start(filters.created_before) if filters.created_before else None,
+    )
 
 
 # --- withdrawals ----------------------------------------------------------------------------
+
 
 class WithdrawalIn(Schema):
     amount: Money = Field(..., description="yuan, fee included, as a string: at most 11 digits and 2 decimals")
@@ -165,26 +182,35 @@ def withdrawal_create(request, payload: WithdrawalIn):
     shows both). The amount is held at once; brand finance pays it. Send an ``Idempotency-Key``: a
     retry withdraws once."""
     me = require_agent(request.user)
-    withdrawal = reward_withdraw(agent=me, amount=payload.amount, method=payload.method,
-                                 account_name=payload.account_name, account_no=payload.account_no,
-                                 bank_name=payload.bank_name, by=request.user)
+    withdrawal = reward_withdraw(
+        agent=me,
+        amount=payload.amount,
+        method=payload.method,
+        account_name=payload.account_name,
+        account_no=payload.account_no,
+        bank_name=payload.bank_name,
+        by=request.user,
+    )
     withdrawal.refresh_from_db()  # the figures as stored, as GET /withdrawals/{id} shows them
     return Status(201, withdrawal)
 
 
-@router.get("/withdrawals/{withdrawal_id}", response={200: WithdrawalOut, **ERRORS}, auth=AGENT,
-            summary="One of my withdrawals")
+@router.get(
+    "/withdrawals/{withdrawal_id}", response={200: WithdrawalOut, **ERRORS}, auth=AGENT, summary="One of my withdrawals"
+)
 def withdrawal(request, withdrawal_id: Id):
     return get_object_or_404(withdrawals_for_agent(require_agent(request.user)), pk=withdrawal_id)
 
 
 # --- upgrade progress -----------------------------------------------------------------------
 
+
 def condition_label(c: ConditionProgress) -> str:
     """What a condition counts, as the progress page names it."""
     if c.key == "team_volume":
-        return {"quarter": _("Team purchases this quarter"),
-                "year": _("Team purchases this year")}.get(c.period or "", _("Team purchases this month"))
+        return {"quarter": _("Team purchases this quarter"), "year": _("Team purchases this year")}.get(
+            c.period or "", _("Team purchases this month")
+        )
     labels = {
         "cumulative_purchase": _("My purchases in all"),
         "single_order_amount": _("My largest single order"),
@@ -197,8 +223,11 @@ def condition_label(c: ConditionProgress) -> str:
 
 
 class ConditionOut(Schema):
-    key: str = Field(..., description="cumulative_purchase, single_order_amount, same_level_referrals, "
-                                      "team_volume, direct_referrals, cumulative_spend or retail_sales")
+    key: str = Field(
+        ...,
+        description="cumulative_purchase, single_order_amount, same_level_referrals, "
+        "team_volume, direct_referrals, cumulative_spend or retail_sales",
+    )
     label: str = Field(..., description="what it counts, in the caller's language")
     money: bool = Field(..., description="counted in yuan (true) or in people (false)")
     target: Decimal
@@ -206,8 +235,9 @@ class ConditionOut(Schema):
     remaining: Decimal
     percent: int = Field(..., ge=0, le=100)
     met: bool
-    applicable: bool = Field(..., description="false: same-level referrals lift one level only, and this rule "
-                                              "is further up")
+    applicable: bool = Field(
+        ..., description="false: same-level referrals lift one level only, and this rule is further up"
+    )
     period: str | None = Field(..., description="team_volume: month, quarter or year")
     period_start: date | None
     period_end: date | None
@@ -219,8 +249,9 @@ class RuleOut(Schema):
     to_level_name: str
     mode: Literal["any", "all"] = Field(..., description="any one condition is enough, or all are needed")
     met: bool = Field(..., description="I qualify for this level")
-    by_upgrade_order: bool = Field(..., description="the way up is an upgrade order (of at least top_up); "
-                                                    "otherwise the level changes by itself")
+    by_upgrade_order: bool = Field(
+        ..., description="the way up is an upgrade order (of at least top_up); otherwise the level changes by itself"
+    )
     top_up: Decimal | None
     conditions: list[ConditionOut]
 
@@ -237,13 +268,30 @@ class ProgressOut(Schema):
 
 def _rule_out(rule: RuleProgress, name: str) -> RuleOut:
     return RuleOut(
-        to_level=rule.to_level, to_level_name=name, mode=rule.mode, met=rule.met,
-        by_upgrade_order=rule.by_upgrade_order, top_up=rule.top_up,
-        conditions=[ConditionOut(key=c.key, label=condition_label(c), money=c.money, target=c.target,
-                                 current=c.current, remaining=c.remaining, percent=c.percent, met=c.met,
-                                 applicable=c.applicable, period=c.period, period_start=c.period_start,
-                                 period_end=c.period_end, text=c.text)
-                    for c in rule.conditions],
+        to_level=rule.to_level,
+        to_level_name=name,
+        mode=rule.mode,
+        met=rule.met,
+        by_upgrade_order=rule.by_upgrade_order,
+        top_up=rule.top_up,
+        conditions=[
+            ConditionOut(
+                key=c.key,
+                label=condition_label(c),
+                money=c.money,
+                target=c.target,
+                current=c.current,
+                remaining=c.remaining,
+                percent=c.percent,
+                met=c.met,
+                applicable=c.applicable,
+                period=c.period,
+                period_start=c.period_start,
+                period_end=c.period_end,
+                text=c.text,
+            )
+            for c in rule.conditions
+        ],
     )
 
 
@@ -257,8 +305,10 @@ def progress(request):
     next_level = found.next_level if found else None
     return ProgressOut(
         plan=f"{page.version.name} v{page.version.version}" if page.version else None,
-        level=me.level.code, level_name=page.name(me.level.code) if page.level_names else me.level.name,
-        top=found.top if found else False, next_level=next_level,
+        level=me.level.code,
+        level_name=page.name(me.level.code) if page.level_names else me.level.name,
+        top=found.top if found else False,
+        next_level=next_level,
         next_level_name=page.name(next_level) if next_level else None,
         rules=[_rule_out(rule, page.name(rule.to_level)) for rule in found.rules] if found else [],
     )

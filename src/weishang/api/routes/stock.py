@@ -47,8 +47,10 @@ def _rows(levels) -> list[TradeStockRowOut]:
 @router.get("/stock", response={200: TradeStockOut, **ERRORS}, auth=AGENT, summary="My cloud and own stock per SKU")
 def stock(request):
     me = require_agent(request.user)
-    return TradeStockOut(cloud=_rows(selectors.stock_holdings(agent=me)),
-                    own=_rows(selectors.stock_holdings(agent=me, kind=LocationKind.AGENT)))
+    return TradeStockOut(
+        cloud=_rows(selectors.stock_holdings(agent=me)),
+        own=_rows(selectors.stock_holdings(agent=me, kind=LocationKind.AGENT)),
+    )
 
 
 class TradePickupIn(Schema):
@@ -66,8 +68,12 @@ def _pickup(me, number: str) -> Order:
     return order
 
 
-@router.post("/pickups", response={201: TradeOrderOut, **ERRORS}, auth=AGENT,
-             summary="Ship units of my cloud stock to an address (they leave my cloud stock now)")
+@router.post(
+    "/pickups",
+    response={201: TradeOrderOut, **ERRORS},
+    auth=AGENT,
+    summary="Ship units of my cloud stock to an address (they leave my cloud stock now)",
+)
 def pickup_create(request, payload: TradePickupIn):
     me = require_agent(request.user)
     phone = normalize_phone(payload.phone)
@@ -76,13 +82,18 @@ def pickup_create(request, payload: TradePickupIn):
     except ValidationError as exc:
         raise BusinessError(exc.messages[0], field="phone") from None
     with fields_renamed({"lines[0].sku": "sku", "lines[0].quantity": "quantity"}):
-        order = services.pickup_request(agent=me, lines=[(payload.sku, payload.quantity)], by=request.user,
-                                        name=payload.name, phone=phone, address=payload.address)
+        order = services.pickup_request(
+            agent=me,
+            lines=[(payload.sku, payload.quantity)],
+            by=request.user,
+            name=payload.name,
+            phone=phone,
+            address=payload.address,
+        )
     return Status(201, order_out(request, _pickup(me, order.number)))
 
 
-@router.get("/pickups", response={200: list[TradeOrderOut], **ERRORS}, auth=AGENT,
-            summary="My pick-ups, newest first")
+@router.get("/pickups", response={200: list[TradeOrderOut], **ERRORS}, auth=AGENT, summary="My pick-ups, newest first")
 @paginate(Pages)
 def pickup_list(request, filters: Query[TradeOrderFilters]):
     me = require_agent(request.user)
@@ -90,7 +101,11 @@ def pickup_list(request, filters: Query[TradeOrderFilters]):
     return Rows(filters.apply(with_details(pickups)), lambda order: order_out(request, order))
 
 
-@router.get("/pickups/{number}", response={200: TradeOrderOut, **ERRORS}, auth=AGENT,
-            summary="One pick-up, with its carrier and tracking number once shipped")
+@router.get(
+    "/pickups/{number}",
+    response={200: TradeOrderOut, **ERRORS},
+    auth=AGENT,
+    summary="One pick-up, with its carrier and tracking number once shipped",
+)
 def pickup_detail(request, number: Number):
     return order_out(request, _pickup(require_agent(request.user), number))

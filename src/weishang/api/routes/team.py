@@ -51,8 +51,9 @@ class MemberOut(Schema):
     joined_at: datetime
     team_size: int = Field(..., description="their team, themselves included")
     generation: int | None = Field(..., description="1 = a direct referral of the team's leader")
-    purchases_this_month: Decimal = Field(..., description="their own entry, upgrade and restock orders "
-                                                           "completed this month")
+    purchases_this_month: Decimal = Field(
+        ..., description="their own entry, upgrade and restock orders completed this month"
+    )
 
     @staticmethod
     def resolve_phone_masked(agent) -> str:
@@ -94,12 +95,14 @@ class ChainAgentOut(Schema):
 class MemberDetailOut(Schema):
     member: MemberOut
     referrer_id: int | None
-    chain: list[ChainAgentOut] = Field(..., description="the agents between me and this member, nearest to the "
-                                                        "member first")
+    chain: list[ChainAgentOut] = Field(
+        ..., description="the agents between me and this member, nearest to the member first"
+    )
     team_size: int
     level_counts: list[LevelCountOut] = Field(..., description="their direct referrals at each level")
-    members: list[MemberOut] = Field(..., description=f"their direct referrals (the first {MEMBERS_SHOWN}; "
-                                                      "GET /team?of=<id> pages through all)")
+    members: list[MemberOut] = Field(
+        ..., description=f"their direct referrals (the first {MEMBERS_SHOWN}; GET /team?of=<id> pages through all)"
+    )
     members_total: int
 
 
@@ -157,8 +160,10 @@ def member(request, agent_id: Id):
         "referrer_id": found.referrer_id,
         "chain": [{"id": a.pk, "real_name": a.real_name, "level_name": a.level.name} for a in chain],
         "team_size": row.team_size,
-        "level_counts": [{"level": c["code"], "level_name": c["name"], "count": c["count"]}
-                         for c in selectors.team_level_counts(agent=found)],
+        "level_counts": [
+            {"level": c["code"], "level_name": c["name"], "count": c["count"]}
+            for c in selectors.team_level_counts(agent=found)
+        ],
         "members": with_figures(list(members[:MEMBERS_SHOWN])),
         "members_total": members.count(),
     }

@@ -286,8 +286,13 @@ def purchase_unlocked(plan: Plan) -> dict[str, tuple[str, str]]:
         out.setdefault(level.code, (f"joined with {entry_en(level, plan)}", f"加入须{entry_zh(level, plan)}"))
     for _, _, upgrade, cond in conditions(plan):
         if cond.key in PURCHASE_CONDITIONS:
-            out.setdefault(upgrade.to, (f"reached by {COND_EN[cond.key]} of {yuan(cond.value)}",
-                                        f"可凭{COND_ZH[cond.key]} {yuan(cond.value)} 升级获得"))
+            out.setdefault(
+                upgrade.to,
+                (
+                    f"reached by {COND_EN[cond.key]} of {yuan(cond.value)}",
+                    f"可凭{COND_ZH[cond.key]} {yuan(cond.value)} 升级获得",
+                ),
+            )
     for _, upgrade in paid_top_ups(plan):
         out.setdefault(upgrade.to, ("reached by paying the top-up (补差)", "升级须补差价"))
     return out
@@ -428,42 +433,80 @@ def recruiting(plan: Plan) -> Iterator[Recruiting]:
     paid = any(paid_entries(plan))
     for i, reward in rewards_of(plan, ReferralReward):
         if reward.base == "per_head":
-            yield Recruiting(path("rewards", i, "base"), f"reward {rid(reward)} pays {referral_amounts_en(reward)}",
-                             f"奖励{rid_zh(reward)}{referral_amounts_zh(reward)}", True)
+            yield Recruiting(
+                path("rewards", i, "base"),
+                f"reward {rid(reward)} pays {referral_amounts_en(reward)}",
+                f"奖励{rid_zh(reward)}{referral_amounts_zh(reward)}",
+                True,
+            )
         else:
-            yield Recruiting(path("rewards", i, "rates"), f"reward {rid(reward)} pays {referral_amounts_en(reward)}",
-                             f"奖励{rid_zh(reward)}{referral_amounts_zh(reward)}", paid)
+            yield Recruiting(
+                path("rewards", i, "rates"),
+                f"reward {rid(reward)} pays {referral_amounts_en(reward)}",
+                f"奖励{rid_zh(reward)}{referral_amounts_zh(reward)}",
+                paid,
+            )
     for i, reward in rewards_of(plan, TeamVolumeReward):
         if reward.metric == "team_purchase":
-            yield Recruiting(team_path(i, plan),
-                             f"reward {rid(reward)} pays up to {pct(reward.top_rate)} on team purchases",
-                             f"奖励{rid_zh(reward)}按团队进货额最高计 {pct(reward.top_rate)}", False)
+            yield Recruiting(
+                team_path(i, plan),
+                f"reward {rid(reward)} pays up to {pct(reward.top_rate)} on team purchases",
+                f"奖励{rid_zh(reward)}按团队进货额最高计 {pct(reward.top_rate)}",
+                False,
+            )
     for i, reward in awards(plan, "new_referrals", "team_purchase"):
         if reward.metric == "new_referrals":
-            yield Recruiting(award_path(i, plan), f"award {rid(reward)} is won by recruiting {reward.threshold} "
-                             "agents", f"奖励{rid_zh(reward)}凭招满 {reward.threshold} 人获得", True)
+            yield Recruiting(
+                award_path(i, plan),
+                f"award {rid(reward)} is won by recruiting {reward.threshold} agents",
+                f"奖励{rid_zh(reward)}凭招满 {reward.threshold} 人获得",
+                True,
+            )
         else:
-            yield Recruiting(award_path(i, plan), f"award {rid(reward)} is won on team purchases of "
-                             f"{yuan(reward.threshold)}", f"奖励{rid_zh(reward)}凭团队进货额 "
-                             f"{yuan(reward.threshold)} 获得", False)
+            yield Recruiting(
+                award_path(i, plan),
+                f"award {rid(reward)} is won on team purchases of {yuan(reward.threshold)}",
+                f"奖励{rid_zh(reward)}凭团队进货额 {yuan(reward.threshold)} 获得",
+                False,
+            )
     for where, _, upgrade, cond in conditions(plan):
         to = target(plan, upgrade)
         if cond.key in HEADCOUNT_CONDITIONS:
-            yield Recruiting(where, f"promotion to {lv(to)} comes with {cond.value} {COND_EN[cond.key]}",
-                             f"{COND_ZH[cond.key]}达 {cond.value} 即可升为{lv_zh(to)}", True)
+            yield Recruiting(
+                where,
+                f"promotion to {lv(to)} comes with {cond.value} {COND_EN[cond.key]}",
+                f"{COND_ZH[cond.key]}达 {cond.value} 即可升为{lv_zh(to)}",
+                True,
+            )
         elif cond.key == "team_volume":
-            yield Recruiting(where, f"promotion to {lv(to)} comes with team purchases of {yuan(cond.value.amount)}",
-                             f"团队进货额达 {yuan(cond.value.amount)} 即可升为{lv_zh(to)}", False)
+            yield Recruiting(
+                where,
+                f"promotion to {lv(to)} comes with team purchases of {yuan(cond.value.amount)}",
+                f"团队进货额达 {yuan(cond.value.amount)} 即可升为{lv_zh(to)}",
+                False,
+            )
 
 
 def payments(plan: Plan) -> list[tuple[str, str, str]]:
     """(path, English, Chinese) for every payment the plan asks of participants for a
     position: paid entries and paid top-ups."""
     entries = list(paid_entries(plan))[::-1]  # the lowest level first: the payment everyone makes
-    out = [(where, f"joining as {lv(level)} requires {entry_en(level, plan)}",
-            f"加入{lv_zh(level)}须{entry_zh(level, plan)}") for where, level in entries]
-    out += [(where, f"upgrading to {lv(target(plan, up))} requires paying the top-up",
-             f"升为{lv_zh(target(plan, up))}须补差") for where, up in paid_top_ups(plan)]
+    out = [
+        (
+            where,
+            f"joining as {lv(level)} requires {entry_en(level, plan)}",
+            f"加入{lv_zh(level)}须{entry_zh(level, plan)}",
+        )
+        for where, level in entries
+    ]
+    out += [
+        (
+            where,
+            f"upgrading to {lv(target(plan, up))} requires paying the top-up",
+            f"升为{lv_zh(target(plan, up))}须补差",
+        )
+        for where, up in paid_top_ups(plan)
+    ]
     return out
 
 

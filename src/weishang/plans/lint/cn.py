@@ -69,7 +69,9 @@ EXIT_DAYS = 60
 
 
 @rule(
-    "CN-FEE", "CRIT", "cn",
+    "CN-FEE",
+    "CRIT",
+    "cn",
     "禁止传销条例 (2005) Art. 7(2); Criminal Law Art. 224-1. Cases: 云集 2017 (service fee), 花生日记 2019 "
     "(99-yuan upgrade), 大咖商贸 2020 (600–500,000-yuan stocking tiers), 名宇内衣 2019 (399-yuan pack)",
     "a payment or purchase is required to join, to hold a level, or to gain the right to recruit or earn",
@@ -124,7 +126,9 @@ def cn_fee(ctx: Context) -> Iterator[Hit]:
 
 
 @rule(
-    "CN-HEAD", "CRIT", "cn",
+    "CN-HEAD",
+    "CRIT",
+    "cn",
     "禁止传销条例 Art. 7(1). Case: 西湖 comb company (promotion at 5/10/15/20 direct recruits)",
     "pays or promotes by a headcount of recruits",
     "按发展人员的数量计酬或晋级",
@@ -180,14 +184,19 @@ def _cn_count(n: int) -> str:
 
 # --- CN-TEAM ----------------------------------------------------------------------------
 
-_PEER_EN = {"same": " (paid when recruit and referrer are at the same level: 平级奖)",
-            "higher": " (paid on recruits above the referrer's level: 越级)",
-            "lower": " (paid on recruits below the referrer's level)", "any": ""}
+_PEER_EN = {
+    "same": " (paid when recruit and referrer are at the same level: 平级奖)",
+    "higher": " (paid on recruits above the referrer's level: 越级)",
+    "lower": " (paid on recruits below the referrer's level)",
+    "any": "",
+}
 _PEER_ZH = {"same": "（同级推荐，平级奖）", "higher": "（越级推荐）", "lower": "（推荐低于本级的下线）", "any": ""}
 
 
 @rule(
-    "CN-TEAM", "HIGH", "cn",
+    "CN-TEAM",
+    "HIGH",
+    "cn",
     "禁止传销条例 Art. 7(3); 公通字〔2013〕37号 §5. Cases: 重庆宝月 2022 (two levels, 3% to upline, fined), "
     "名宇 (平级奖)",
     "pays anyone on purchases or sales other than their own sales to their own customers "
@@ -196,8 +205,8 @@ _PEER_ZH = {"same": "（同级推荐，平级奖）", "higher": "（越级推荐
 )
 def cn_team(ctx: Context) -> Iterator[Hit]:
     plan = ctx.plan
-    entry_note_en = (" Its base includes the recruits' entry orders." if any(paid_entries(plan)) else "")
-    entry_note_zh = ("其计酬基数还包含下线的首批进货。" if any(paid_entries(plan)) else "")
+    entry_note_en = " Its base includes the recruits' entry orders." if any(paid_entries(plan)) else ""
+    entry_note_zh = "其计酬基数还包含下线的首批进货。" if any(paid_entries(plan)) else ""
     for i, reward in rewards_of(plan, ReferralReward):
         n = reward.generations
         if reward.base == "per_head":
@@ -292,7 +301,9 @@ def cn_team(ctx: Context) -> Iterator[Hit]:
 
 
 @rule(
-    "CN-LOCK", "HIGH", "cn",
+    "CN-LOCK",
+    "HIGH",
+    "cn",
     "大咖商贸 decision (平顶山 2020); 台州 case 2020 (6 agent levels + 4 rebate levels via price differentials)",
     "agents must buy from their upline, or the upline profits from downline restocking through price tiers",
     "代理只能向上级拿货，或上级通过级差价格从下级进货中获利",
@@ -304,11 +315,13 @@ def cn_lock(ctx: Context) -> Iterator[Hit]:
     lo, hi = discount_range(plan)
     how_en = {
         "nearest_higher_upline": "by the nearest higher upline from their own stock (supply: nearest_higher_upline,"
-                                 " 上级发货)",
+        " 上级发货)",
         "cloud": "from the upline's cloud stock (supply: cloud, 云仓)",
     }[plan.supply]
-    how_zh = {"nearest_higher_upline": "由最近的高等级上级从自己的库存发货（supply: nearest_higher_upline，上级发货）",
-              "cloud": "从上级的云仓库存发货（supply: cloud，云仓）"}[plan.supply]
+    how_zh = {
+        "nearest_higher_upline": "由最近的高等级上级从自己的库存发货（supply: nearest_higher_upline，上级发货）",
+        "cloud": "从上级的云仓库存发货（supply: cloud，云仓）",
+    }[plan.supply]
     tiers_en = f"discounts {lo}–{hi} of retail" if lo != hi else "per-SKU price overrides"
     tiers_zh = f"折扣 {lo}–{hi}" if lo != hi else "按 SKU 的等级价"
     yield Hit(
@@ -325,7 +338,9 @@ def cn_lock(ctx: Context) -> Iterator[Hit]:
 
 
 @rule(
-    "CN-DS30", "HIGH", "cn",
+    "CN-DS30",
+    "HIGH",
+    "cn",
     "直销管理条例 Arts. 14, 17, 18, 24",
     "a plan that declares licensed direct selling (direct_selling: true) breaks the direct-selling limits",
     "声明为持牌直销（direct_selling: true）的方案违反直销管理条例的限制",
@@ -368,8 +383,10 @@ def cn_ds30(ctx: Context) -> Iterator[Hit]:
         on_others = (
             isinstance(reward, ReferralReward)
             or isinstance(reward, TeamVolumeReward)
-            or (isinstance(reward, RetailCommissionReward)
-                and any(r > 0 for _, _, rates in commission_lists(i, reward) for r in rates[1:]))
+            or (
+                isinstance(reward, RetailCommissionReward)
+                and any(r > 0 for _, _, rates in commission_lists(i, reward) for r in rates[1:])
+            )
             or (isinstance(reward, TargetAwardReward) and reward.metric in ("team_purchase", "new_referrals"))
         )
         if on_others:
@@ -440,15 +457,19 @@ def cn_ds30(ctx: Context) -> Iterator[Hit]:
 
 
 @rule(
-    "CN-RET", "MED", "cn",
+    "CN-RET",
+    "MED",
+    "cn",
     "直销管理条例 (return provision)",
     "no return/refund policy for unsold goods",
     "没有未售出货品的退货退款政策",
 )
 def cn_ret(ctx: Context) -> Iterator[Hit]:
     plan = ctx.plan
-    reading_en = ("the common reading of the return provision (article number reported, not verified) is 30 days "
-                  "for unopened goods with the refund paid within 7 days")
+    reading_en = (
+        "the common reading of the return provision (article number reported, not verified) is 30 days "
+        "for unopened goods with the refund paid within 7 days"
+    )
     reading_zh = "退货条款的通常理解（条文序号为转述，未经核实）是未开封商品 30 日内可退，7 日内退款"
     if plan.returns is None:
         yield Hit(
@@ -480,13 +501,15 @@ def cn_ret(ctx: Context) -> Iterator[Hit]:
 
 
 @rule(
-    "CN-CLAIM", "MED", "cn",
+    "CN-CLAIM",
+    "MED",
+    "cn",
     "直销员业务培训管理办法 Art. 8; 电子商务法 Art. 17",
     "marketing or training material shows incomes without the typical participant's result",
     "宣传或培训材料展示收入却不说明普通参与者的实际结果",
     kind="reminder",
     note="A plan file carries no marketing or training material, so the rule cannot fire on the plan; the "
-         "linter prints it as an INFO reminder (severity MED applies to the material itself).",
+    "linter prints it as an INFO reminder (severity MED applies to the material itself).",
 )
 def cn_claim(ctx: Context) -> Iterator[Hit]:
     yield Hit(
@@ -501,7 +524,9 @@ def cn_claim(ctx: Context) -> Iterator[Hit]:
 
 
 @rule(
-    "CN-EC", "INFO", "cn",
+    "CN-EC",
+    "INFO",
+    "cn",
     "电子商务法 Arts. 9–11, 14",
     "agents selling online are e-commerce operators: registration, tax, invoices",
     "在网上销售的代理是电子商务经营者：须登记、纳税、开具发票",

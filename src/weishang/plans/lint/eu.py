@@ -11,7 +11,9 @@ EU14_SOURCE = "Directive 2005/29/EC Annex I point 14; CJEU C-515/12 4finance; C-
 
 
 @rule(
-    "EU-14", "CRIT", "eu",
+    "EU-14",
+    "CRIT",
+    "eu",
     EU14_SOURCE,
     "consideration is paid for the chance of compensation derived primarily from recruiting others",
     "参与者支付对价，以换取主要来源于发展他人的报酬机会",

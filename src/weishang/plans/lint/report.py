@@ -122,8 +122,10 @@ class LintReport:
         where = f"{self.file}: " if self.file else ""
         verdict_en = "BLOCKING: activation refused until every CRIT is fixed" if self.blocking else "not blocking"
         verdict_zh = "存在 CRIT：修正前不能启用" if self.blocking else "无阻断项"
-        lines = [f"{where}{self.plan} v{self.version} — jurisdiction {self.jurisdiction}: {tally} — "
-                 + {"en": verdict_en, "zh": verdict_zh, "both": f"{verdict_zh} / {verdict_en}"}[lang]]
+        lines = [
+            f"{where}{self.plan} v{self.version} — jurisdiction {self.jurisdiction}: {tally} — "
+            + {"en": verdict_en, "zh": verdict_zh, "both": f"{verdict_zh} / {verdict_en}"}[lang]
+        ]
         if not self.findings:
             lines.append("  no findings / 未发现问题")
         for f in self.findings:

@@ -16,21 +16,19 @@ from .eu import EU14_SOURCE
 
 FIGURES: dict[str, str] = {
     "max_subtree_members_3levels": "members (the organiser included) of the largest sub-tree of the referrer tree "
-                                   "that spans at least 3 levels, the organiser's own level counted "
-                                   "(公通字〔2013〕37号 §1); 0 when no sub-tree reaches 3 levels",
+    "that spans at least 3 levels, the organiser's own level counted "
+    "(公通字〔2013〕37号 §1); 0 when no sub-tree reaches 3 levels",
     "collected_total": "yuan collected from participants (entry, upgrade and restock orders) over the run",
     "non_participant_revenue_share": "share of participants' revenue (their own and their downline's) that comes "
-                                     "from customers who are not participants, in the worst pay period",
+    "from customers who are not participants, in the worst pay period",
     "end_user_share": "share of sales that reach end users (customers, or participants' real own use) rather "
-                      "than sitting in stock",
+    "than sitting in stock",
     "recruitment_funded_share": "share of rewards funded by recruitment: entry packs and orders, top-ups, "
-                                "per-head bonuses",
-    "retail_funded_share": "share of rewards funded by sales to non-participants; default 1 − "
-                           "recruitment_funded_share",
-    "loss_share": "share of participants with a net loss after entry purchases, required purchases and unsold "
-                  "stock",
+    "per-head bonuses",
+    "retail_funded_share": "share of rewards funded by sales to non-participants; default 1 − recruitment_funded_share",
+    "loss_share": "share of participants with a net loss after entry purchases, required purchases and unsold stock",
     "months_of_stock": "channel inventory (bought minus sold or consumed) in months of end-customer demand, at "
-                       "its peak",
+    "its peak",
 }
 """Figure keys the linter reads, and what the simulator must put in each."""
 
@@ -42,7 +40,9 @@ END_USER_MIN = Decimal("0.8")
 
 
 @rule(
-    "CN-CRIM", "CRIT", "cn",
+    "CN-CRIM",
+    "CRIT",
+    "cn",
     "立案追诉标准(二) (2010) Art. 78; 公通字〔2013〕37号 §1 (counting rule)",
     "CN-FEE and CN-HEAD both present and a sub-tree reaches ≥ 30 members and ≥ 3 levels",
     "同时存在 CN-FEE 与 CN-HEAD，且某一子树达到 30 人以上、3 级以上",
@@ -76,7 +76,9 @@ def cn_crim(ctx: Context) -> Iterator[Hit]:
 
 
 @rule(
-    "US-NONP", "HIGH", "us",
+    "US-NONP",
+    "HIGH",
+    "us",
     'FTC v. Vemma order §II(C); Herbalife settlement 2016 (80% figure as summarised by counsel; the "2/3 of rewards '
     'on retail" formulation is UNVERIFIED)',
     "in a pay period less than half of a participant's (and downline's) revenue comes from non-participants; risk "
@@ -109,7 +111,9 @@ def us_nonp(ctx: Context) -> Iterator[Hit]:
 
 
 @rule(
-    "EU-14-SIM", "CRIT", "eu",
+    "EU-14-SIM",
+    "CRIT",
+    "eu",
     f'{EU14_SOURCE} ("primarily")',
     "rewards paid from recruitment exceed rewards paid from sales to non-participants",
     "来源于招人的奖励超过来源于对非参与者销售的奖励",
@@ -131,7 +135,9 @@ def eu_14_sim(ctx: Context) -> Iterator[Hit]:
 
 
 @rule(
-    "ECON-LOSS", "HIGH", "all",
+    "ECON-LOSS",
+    "HIGH",
+    "all",
     "AARP Foundation 2018 survey; BurnLounge (93.84% failed to recoup); FTC staff report on income disclosures",
     "the simulated share of participants with a net loss exceeds the threshold the brand sets (default 50%)",
     "模拟中净亏损的参与者比例超过品牌设定的阈值（默认 50%）",
@@ -153,7 +159,9 @@ def econ_loss(ctx: Context) -> Iterator[Hit]:
 
 
 @rule(
-    "ECON-INV", "HIGH", "all",
+    "ECON-INV",
+    "HIGH",
+    "all",
     "Omnitrition (inventory loading); Chinese bans on 囤货",
     "simulated channel inventory exceeds N months of end-customer demand (default 3)",
     "模拟的渠道库存超过 N 个月的终端需求（默认 3 个月）",

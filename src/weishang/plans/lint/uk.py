@@ -29,7 +29,9 @@ CANCEL_DAYS = 14
 
 
 @rule(
-    "UK-TS", "HIGH", "uk",
+    "UK-TS",
+    "HIGH",
+    "uk",
     "Trading Schemes Regulations 1997 regs 4(2)(a), 5(e); CPRs 2008 Sch. 1 para 14 (the DMCC Act 2024 may have "
     "replaced the CPRs: UNVERIFIED)",
     "promises payment for another person's continued participation; no written contract with 14-day "

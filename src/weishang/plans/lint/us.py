@@ -43,7 +43,9 @@ whether purchase minimums exceed what can be sold is left to the simulation (ECO
 
 
 @rule(
-    "US-KOS", "CRIT", "us",
+    "US-KOS",
+    "CRIT",
+    "us",
     "In re Koscot, 86 F.T.C. 1106, 1181 (1975); FTC Business Guidance Concerning MLM (2018, updated 2024)",
     "participants pay for the right to sell and get recruitment rewards unrelated to sales to ultimate users",
     "参与者付费取得销售权，并因招人获得与最终用户销售无关的奖励",
@@ -65,7 +67,9 @@ def us_kos(ctx: Context) -> Iterator[Hit]:
 
 
 @rule(
-    "US-BUY", "HIGH", "us",
+    "US-BUY",
+    "HIGH",
+    "us",
     "FTC MLM guidance; FTC v. Vemma order §II(B) (2016)",
     "reward or rank eligibility depends on the participant's own purchases (volume minimums, autoship)",
     "奖励或等级资格取决于参与者本人的购买（进货门槛、自动订货）",
@@ -111,7 +115,9 @@ def us_buy(ctx: Context) -> Iterator[Hit]:
 
 
 @rule(
-    "US-INV", "HIGH", "us",
+    "US-INV",
+    "HIGH",
+    "us",
     "Webster v. Omnitrition (9th Cir. 1996); Amway (1979) 70%/10-customer rules",
     "purchase minimums likely to exceed what can be resold or consumed; no buyback of unsold stock",
     "进货门槛可能超过能卖出或自用的数量；未售出库存不回购",
@@ -131,8 +137,7 @@ def us_inv(ctx: Context) -> Iterator[Hit]:
         )
     if r is not None and r.refund_rate >= BUYBACK_RATE and r.window_days >= BUYBACK_DAYS:
         return  # a full buyback: whether minimums exceed demand is a figure (ECON-INV)
-    weak_en = ("with no buyback" if r is None else
-               f"with a buyback of only {r.refund_rate} for {r.window_days} days")
+    weak_en = "with no buyback" if r is None else f"with a buyback of only {r.refund_rate} for {r.window_days} days"
     weak_zh = "且无回购" if r is None else f"而回购仅为 {r.window_days} 天内按 {r.refund_rate} 退款"
     for i, level in enumerate(plan.levels):
         if level.entry.first_order_amount is not None and level.entry.first_order_amount > 0:
@@ -156,13 +161,15 @@ def us_inv(ctx: Context) -> Iterator[Hit]:
 
 
 @rule(
-    "US-EARN", "MED", "us",
+    "US-EARN",
+    "MED",
+    "us",
     "FTC MLM guidance; proposed earnings-claim rule 16 CFR 462",
     "income or lifestyle claims that do not match typical results",
     "收入或生活方式宣传与普通参与者的实际结果不符",
     kind="reminder",
     note="A plan file carries no marketing material, so the rule cannot fire on the plan; the linter prints it "
-         "as an INFO reminder (severity MED applies to the material itself).",
+    "as an INFO reminder (severity MED applies to the material itself).",
 )
 def us_earn(ctx: Context) -> Iterator[Hit]:
     yield Hit(

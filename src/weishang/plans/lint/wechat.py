@@ -37,7 +37,9 @@ reading; WeChat names no figure)."""
 
 
 @rule(
-    "WX-L2", "HIGH", "wechat",
+    "WX-L2",
+    "HIGH",
+    "wechat",
     "WeChat security statement 2016-08-21; WeChat announcement 2016-09-12",
     "pays commission more than 2 levels deep counting the seller (A→B→C pays A on C's sale)",
     "分佣超过两级（含销售者本人）：A→B→C，C 的交易给 A 发佣金",
@@ -93,14 +95,18 @@ def wx_l2(ctx: Context) -> Iterator[Hit]:
 
 def _gens(deep: list[int]) -> str:
     """[1] → '2nd-generation'; [1, 2] → '2nd–3rd-generation' (generation k+1 above the buyer)."""
+
     def nth(n: int) -> str:
         return f"{n}{'st' if n == 1 else 'nd' if n == 2 else 'rd' if n == 3 else 'th'}"
+
     first, last = deep[0] + 1, deep[-1] + 1
     return f"{nth(first)}-generation" if first == last else f"{nth(first)}–{nth(last)}-generation"
 
 
 @rule(
-    "WX-REB", "HIGH", "wechat",
+    "WX-REB",
+    "HIGH",
+    "wechat",
     "WeChat announcement 2016-07-05",
     "promises high cash-back or multi-level rebates on consumption (消费返利)",
     "承诺高额消费返利或多级消费返利",
@@ -139,21 +145,25 @@ def wx_reb(ctx: Context) -> Iterator[Hit]:
 
 
 @rule(
-    "WX-SHARE", "MED", "wechat",
+    "WX-SHARE",
+    "MED",
+    "wechat",
     "微信小程序平台运营规范 5.1 (quoted); 微信外部链接内容管理规范 (2019-10)",
     "makes a reward conditional on sharing/forwarding",
     "以分享或转发作为获得奖励的条件",
     kind="not_decidable",
     note="No key of the plan format conditions a reward on sharing, and the engine has no sharing event, so a "
-         "plan cannot break this rule; campaigns (a later module) can, and must be checked there. No key was "
-         "added: a key the engine cannot act on would be a promise the product does not keep.",
+    "plan cannot break this rule; campaigns (a later module) can, and must be checked there. No key was "
+    "added: a key the engine cannot act on would be a promise the product does not keep.",
 )
 def wx_share(ctx: Context) -> Iterator[Hit]:
     return iter(())
 
 
 @rule(
-    "WX-VIP", "MED", "wechat",
+    "WX-VIP",
+    "MED",
+    "wechat",
     "developer-forum reports of warnings (secondary)",
     "a paid membership or purchase unlocks self-purchase or share rebates",
     "付费会员或购买行为解锁自购返利或分享佣金",

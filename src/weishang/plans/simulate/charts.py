@@ -27,8 +27,19 @@ CHARTS = {
     "channel_inventory": ("渠道库存", "Channel inventory"),
     "income_distribution": ("参与者净收入分布", "Participants' net income"),
 }
-CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei",
-             "SimHei", "Microsoft YaHei", "PingFang SC", "Heiti SC", "Noto Sans CJK JP", "Noto Serif CJK SC")
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "SimHei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Heiti SC",
+    "Noto Sans CJK JP",
+    "Noto Serif CJK SC",
+)
 
 
 def _setup() -> tuple[ModuleType, bool]:
@@ -40,16 +51,18 @@ def _setup() -> tuple[ModuleType, bool]:
 
     installed = {f.name for f in font_manager.fontManager.ttflist}
     cjk = next((name for name in CJK_FONTS if name in installed), None)
-    plt.rcParams.update({
-        "font.family": "sans-serif",
-        "font.sans-serif": ([cjk] if cjk else []) + ["DejaVu Sans"],
-        "axes.unicode_minus": False,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "axes.grid": True,
-        "grid.alpha": 0.3,
-        "figure.dpi": 100,
-    })
+    plt.rcParams.update(
+        {
+            "font.family": "sans-serif",
+            "font.sans-serif": ([cjk] if cjk else []) + ["DejaVu Sans"],
+            "axes.unicode_minus": False,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "figure.dpi": 100,
+        }
+    )
     return plt, cjk is not None
 
 
@@ -121,7 +134,9 @@ def write_charts(report: dict[str, Any], out_dir: Path) -> dict[str, Path]:
     # 2. cash collected, brand cash
     fig, ax = plt.subplots(figsize=(8, 4.2))
     ax.bar(x, _yuan(mo["cash_collected"]), color="#4c72b0", label=_label("当月收款", "collected in the month", bi))
-    ax.plot(x, _yuan(mo["brand_cash"]), color="#c44e52", lw=2, label=_label("品牌累计现金", "brand cash, cumulative", bi))
+    ax.plot(
+        x, _yuan(mo["brand_cash"]), color="#c44e52", lw=2, label=_label("品牌累计现金", "brand cash, cumulative", bi)
+    )
     ax.axhline(0, color="black", lw=0.8)
     ax.legend(loc="upper left", fontsize=8)
     _money_axis(ax.yaxis, lang)
@@ -129,20 +144,41 @@ def write_charts(report: dict[str, Any], out_dir: Path) -> dict[str, Path]:
 
     # 3. retail vs channel purchases
     fig, ax = plt.subplots(figsize=(8, 4.2))
-    ax.plot(x, _yuan(mo["participant_purchases"]), lw=2, color="#dd8452",
-            label=_label("参与者进货（入门、升级、补货、自购）", "participants' purchases", bi))
-    ax.plot(x, _yuan(mo["entry_and_upgrade_purchases"]), lw=1.5, ls="--", color="#937860",
-            label=_label("其中入门与升级", "of which entry and upgrade", bi))
-    ax.plot(x, _yuan(mo["retail_to_non_participants"]), lw=2, color="#55a868",
-            label=_label("零售给非参与者", "retail to non-participants", bi))
+    ax.plot(
+        x,
+        _yuan(mo["participant_purchases"]),
+        lw=2,
+        color="#dd8452",
+        label=_label("参与者进货（入门、升级、补货、自购）", "participants' purchases", bi),
+    )
+    ax.plot(
+        x,
+        _yuan(mo["entry_and_upgrade_purchases"]),
+        lw=1.5,
+        ls="--",
+        color="#937860",
+        label=_label("其中入门与升级", "of which entry and upgrade", bi),
+    )
+    ax.plot(
+        x,
+        _yuan(mo["retail_to_non_participants"]),
+        lw=2,
+        color="#55a868",
+        label=_label("零售给非参与者", "retail to non-participants", bi),
+    )
     ax.legend(loc="upper left", fontsize=8)
     _money_axis(ax.yaxis, lang)
     finish(fig, ax, "retail_vs_channel", ("元/月", "yuan a month"))
 
     # 4. channel inventory and months of stock
     fig, ax = plt.subplots(figsize=(8, 4.2))
-    ax.fill_between(x, mo["channel_inventory"], color="#8172b3", alpha=0.5,
-                    label=_label("代理手中库存（件）", "units held by agents", bi))
+    ax.fill_between(
+        x,
+        mo["channel_inventory"],
+        color="#8172b3",
+        alpha=0.5,
+        label=_label("代理手中库存（件）", "units held by agents", bi),
+    )
     ax2 = ax.twinx()
     mos = np.array([v if v is not None else np.nan for v in mo["months_of_stock"]], dtype=float)
     ax2.plot(x, mos, color="#c44e52", lw=1.8, label=_label("库存月数", "months of stock", bi))
@@ -175,10 +211,18 @@ def write_charts(report: dict[str, Any], out_dir: Path) -> dict[str, Path]:
         ax.hist(pos, bins=bins, color="#55a868", alpha=0.8, label=_label("不亏", "no loss", bi))
         ax.axvline(0, color="black", lw=0.8)
         share = report["loss"]["loss_share"] or 0
-        ax.text(0.99, 0.95, _label(f"亏损 {share * 100:.1f}%", f"loss {share * 100:.1f}%", bi),
-                transform=ax.transAxes, ha="right", va="top")
+        ax.text(
+            0.99,
+            0.95,
+            _label(f"亏损 {share * 100:.1f}%", f"loss {share * 100:.1f}%", bi),
+            transform=ax.transAxes,
+            ha="right",
+            va="top",
+        )
         ax.legend(loc="upper left", fontsize=8)
     _money_axis(ax.xaxis, lang)
-    ax.set_xlabel(_label("净收入（元，1%–99% 分位之外的并入两端）", "net income, yuan (clipped to 1st–99th percentile)", bi))
+    ax.set_xlabel(
+        _label("净收入（元，1%–99% 分位之外的并入两端）", "net income, yuan (clipped to 1st–99th percentile)", bi)
+    )
     finish(fig, ax, "income_distribution", ("参与者人数", "participants"))
     return paths

@@ -213,12 +213,25 @@ def compile_plan(plan: Plan, *, sku: str, retail: Decimal | None, unit_cost: Dec
     for rule in plan.rewards:
         if isinstance(rule, ReferralReward):
             if rule.base == "per_head":
-                referral.append(ReferralRule(rule.id, [], 1, rule.referee_level, rule.payer == "upline", None, True,
-                                             [fen(a) for a in rule.amounts or []]))
+                referral.append(
+                    ReferralRule(
+                        rule.id,
+                        [],
+                        1,
+                        rule.referee_level,
+                        rule.payer == "upline",
+                        None,
+                        True,
+                        [fen(a) for a in rule.amounts or []],
+                    )
+                )
             else:
                 nums, den = common(list(rule.rates or []))
-                referral.append(ReferralRule(rule.id, nums, den, rule.referee_level, rule.payer == "upline",
-                                             rule.window_days, False))
+                referral.append(
+                    ReferralRule(
+                        rule.id, nums, den, rule.referee_level, rule.payer == "upline", rule.window_days, False
+                    )
+                )
         elif isinstance(rule, RetailCommissionReward):
             gens = rule.generations
             table: list[list[Decimal | None]] = []
@@ -233,24 +246,42 @@ def compile_plan(plan: Plan, *, sku: str, retail: Decimal | None, unit_cost: Dec
             valid = np.array([v is not None for v in flat], dtype=bool).reshape(gens, nlev)
             retail_rules.append(RetailRule(rule.id, table_nums, valid, den, gens))
         elif isinstance(rule, SelfPurchaseRebateReward):
-            level_rates = [rule.rate if rule.rate is not None else (rule.rates_by_level or {}).get(code)
-                           for code in codes]
+            level_rates = [
+                rule.rate if rule.rate is not None else (rule.rates_by_level or {}).get(code) for code in codes
+            ]
             flat, den = common(level_rates)
-            rebates.append(RebateRule(rule.id, np.array([0 if v is None else v for v in flat], dtype=np.int64),
-                                      np.array([v is not None for v in flat], dtype=bool), den))
+            rebates.append(
+                RebateRule(
+                    rule.id,
+                    np.array([0 if v is None else v for v in flat], dtype=np.int64),
+                    np.array([v is not None for v in flat], dtype=bool),
+                    den,
+                )
+            )
         elif isinstance(rule, TeamVolumeReward):
             ladder, den = common([step.rate for step in rule.ladder])
-            teams.append(TeamRule(rule.id, rule.period, rule.metric,
-                                  np.array([fen(step.from_) for step in rule.ladder], dtype=np.int64),
-                                  np.array(ladder, dtype=np.int64), den, rule.differential))
+            teams.append(
+                TeamRule(
+                    rule.id,
+                    rule.period,
+                    rule.metric,
+                    np.array([fen(step.from_) for step in rule.ladder], dtype=np.int64),
+                    np.array(ladder, dtype=np.int64),
+                    den,
+                    rule.differential,
+                )
+            )
             periods.add(rule.period)
         elif isinstance(rule, TargetAwardReward):
             if rule.metric == "new_referrals":
                 threshold = int(Decimal(rule.threshold).to_integral_value(rounding="ROUND_CEILING"))
             else:
                 threshold = fen_ceil(rule.threshold)
-            awards.append(AwardRule(rule.id, rule.period, rule.metric, threshold, fen(rule.prize.value),
-                                    rule.prize.kind == "cash"))
+            awards.append(
+                AwardRule(
+                    rule.id, rule.period, rule.metric, threshold, fen(rule.prize.value), rule.prize.kind == "cash"
+                )
+            )
             periods.add(rule.period)
 
     upgrades = []
@@ -272,12 +303,30 @@ def compile_plan(plan: Plan, *, sku: str, retail: Decimal | None, unit_cost: Dec
     else:
         rnum, rden, window = 0, 1, None
     return Compiled(
-        plan=plan, codes=codes, names=[level.name for level in plan.levels], sku=sku, retail=retail_fen,
-        price=price, entry_order=entry_order, gift_pack=gift_pack, gift_price=gift_price, entry_amount=entry_amount,
-        min_qty=min_qty, referral=referral, retail_rules=retail_rules, rebates=rebates, teams=teams, awards=awards,
-        upgrades=upgrades, returns_window=window, returns_num=rnum, returns_den=rden,
-        rounding=plan.settlement.rounding, upline_supply=plan.supply in ("nearest_higher_upline", "cloud"),
-        social_mall=plan.kind == "social_mall", unit_cost=fen(unit_cost),
+        plan=plan,
+        codes=codes,
+        names=[level.name for level in plan.levels],
+        sku=sku,
+        retail=retail_fen,
+        price=price,
+        entry_order=entry_order,
+        gift_pack=gift_pack,
+        gift_price=gift_price,
+        entry_amount=entry_amount,
+        min_qty=min_qty,
+        referral=referral,
+        retail_rules=retail_rules,
+        rebates=rebates,
+        teams=teams,
+        awards=awards,
+        upgrades=upgrades,
+        returns_window=window,
+        returns_num=rnum,
+        returns_den=rden,
+        rounding=plan.settlement.rounding,
+        upline_supply=plan.supply in ("nearest_higher_upline", "cloud"),
+        social_mall=plan.kind == "social_mall",
+        unit_cost=fen(unit_cost),
         rule_ids=[rule.id for rule in plan.rewards],
         periods=tuple(p for p in ("month", "quarter", "year") if p in periods),
     )

@@ -87,17 +87,28 @@ def replay(plan: Plan, market: Market, *, keep_lines: bool = False) -> ExactResu
         if tag == "join":
             _, agent, level, referrer, supplier, month = entry
             when = at(month, "join")
-            view.add_agent(agent, level, referrer=referrer if referrer >= 0 else None,
-                           supplier=supplier if supplier >= 0 else None, joined_at=when)
+            view.add_agent(
+                agent,
+                level,
+                referrer=referrer if referrer >= 0 else None,
+                supplier=supplier if supplier >= 0 else None,
+                joined_at=when,
+            )
             event = AgentJoined(event_id=f"agent.joined:{agent}", agent=agent, level=level, at=when)
         elif tag == "order":
             _, order_id, kind, buyer, seller, bound, amount, cost, units, month, phase, sku = entry
             when = at(month, phase)
             event = OrderCompleted(
-                event_id=f"order.completed:{order_id}", order_id=order_id, kind=kind,
-                buyer=buyer if buyer >= 0 else None, seller=seller if seller >= 0 else None,
-                bound_agent=bound if bound >= 0 else None, amount=_yuan(amount),
-                seller_cost=_yuan(cost) if cost is not None else None, at=when)
+                event_id=f"order.completed:{order_id}",
+                order_id=order_id,
+                kind=kind,
+                buyer=buyer if buyer >= 0 else None,
+                seller=seller if seller >= 0 else None,
+                bound_agent=bound if bound >= 0 else None,
+                amount=_yuan(amount),
+                seller_cost=_yuan(cost) if cost is not None else None,
+                at=when,
+            )
             if kind in ("entry", "upgrade", "restock") and buyer >= 0 and sku == "unit" and units > 0:
                 bought[buyer].append((when, units, _yuan(amount) / units))
         elif tag == "upgrade_check":
@@ -115,8 +126,13 @@ def replay(plan: Plan, market: Market, *, keep_lines: bool = False) -> ExactResu
             continue
         elif tag == "level":
             _, agent, old, new, month = entry
-            event = AgentUpgraded(event_id=f"agent.upgraded:{agent}:{month}", agent=agent, from_level=old,
-                                  to_level=new, at=at(month, "upgrade"))
+            event = AgentUpgraded(
+                event_id=f"agent.upgraded:{agent}:{month}",
+                agent=agent,
+                from_level=old,
+                to_level=new,
+                at=at(month, "upgrade"),
+            )
         elif tag == "exit":
             _, agent, month, held = entry
             when = at(month, "exit")
@@ -150,16 +166,18 @@ def compare(market: Market, exact: ExactResult) -> list[str]:
                 engine[agent] = int(amount * 100)
         diff = np.flatnonzero(model != engine)
         for agent in diff[:20]:
-            problems.append(f"{rule}: agent {agent}: model {_yuan(int(model[agent]))}, "
-                            f"engine {_yuan(int(engine[agent]))}")
+            problems.append(
+                f"{rule}: agent {agent}: model {_yuan(int(model[agent]))}, engine {_yuan(int(engine[agent]))}"
+            )
     unknown = {rule_id for (_agent, rule_id) in exact.totals} - set(rules)
     problems += [f"engine paid under {rule_id}, which the model does not know" for rule_id in sorted(unknown)]
     paid = np.zeros(n, dtype=np.int64)
     for agent, amount in exact.paid_by_agents.items():
         paid[agent] = int(amount * 100)
     for agent in np.flatnonzero(paid != market.paid_upline[:n])[:20]:
-        problems.append(f"paid by agent {agent}: model {_yuan(int(market.paid_upline[agent]))}, "
-                        f"engine {_yuan(int(paid[agent]))}")
+        problems.append(
+            f"paid by agent {agent}: model {_yuan(int(market.paid_upline[agent]))}, engine {_yuan(int(paid[agent]))}"
+        )
     for month, agent, got, want in exact.upgrade_mismatches[:20]:
         problems.append(f"month {month}: agent {agent}: engine upgrade {got}, model {want}")
     return problems

@@ -23,8 +23,7 @@ __all__ = ["REPORT_SCHEMA", "build_report", "yuan"]
 
 REPORT_SCHEMA = "weishang.plan-simulation/1"
 CENT = Decimal("0.01")
-RECRUIT_BUCKETS = ((0, 0, "0"), (1, 1, "1"), (2, 2, "2"), (3, 3, "3"), (4, 4, "4"), (5, 9, "5-9"),
-                   (10, None, "10+"))
+RECRUIT_BUCKETS = ((0, 0, "0"), (1, 1, "1"), (2, 2, "2"), (3, 3, "3"), (4, 4, "4"), (5, 9, "5-9"), (10, None, "10+"))
 PERCENTILES = (1, 5, 10, 25, 50, 75, 90, 95, 99)
 SUBTREE_MEMBERS, SUBTREE_LEVELS, SERIOUS_MEMBERS = 30, 3, 120
 
@@ -82,24 +81,28 @@ def _distribution(values: np.ndarray) -> dict[str, Any]:
     return out
 
 
-def _groups(keys: np.ndarray, loss: np.ndarray, net: np.ndarray,
-            labels: dict[int, str] | Callable[[int], str]) -> list[dict[str, Any]]:
+def _groups(
+    keys: np.ndarray, loss: np.ndarray, net: np.ndarray, labels: dict[int, str] | Callable[[int], str]
+) -> list[dict[str, Any]]:
     rows = []
     for key in sorted(set(int(k) for k in keys)):
         mask = keys == key
         n = int(mask.sum())
-        rows.append({
-            "group": labels.get(key, str(key)) if isinstance(labels, dict) else labels(key),
-            "participants": n,
-            "with_loss": int(loss[mask].sum()),
-            "loss_share": share(int(loss[mask].sum()), n),
-            "median_net": yuan(_percentile(np.sort(net[mask]), 50)),
-        })
+        rows.append(
+            {
+                "group": labels.get(key, str(key)) if isinstance(labels, dict) else labels(key),
+                "participants": n,
+                "with_loss": int(loss[mask].sum()),
+                "loss_share": share(int(loss[mask].sum()), n),
+                "median_net": yuan(_percentile(np.sort(net[mask]), 50)),
+            }
+        )
     return rows
 
 
-def build_report(market: Market, *, plan_file: str | None, scenario_file: str | None, months: int,
-                 seed: int) -> dict[str, Any]:
+def build_report(
+    market: Market, *, plan_file: str | None, scenario_file: str | None, months: int, seed: int
+) -> dict[str, Any]:
     m = market
     c = m.c
     plan = c.plan
@@ -126,8 +129,16 @@ def build_report(market: Market, *, plan_file: str | None, scenario_file: str | 
 
     # -- groups --------------------------------------------------------------------------
     joined = m.joined[:n].astype(np.int64)
-    cohort_q = np.array([(month_date(m.start, int(j)).year * 4 + (month_date(m.start, int(j)).month - 1) // 3)
-                         for j in range(0, months + 1)])[joined] if n else np.zeros(0, dtype=np.int64)
+    cohort_q = (
+        np.array(
+            [
+                (month_date(m.start, int(j)).year * 4 + (month_date(m.start, int(j)).month - 1) // 3)
+                for j in range(0, months + 1)
+            ]
+        )[joined]
+        if n
+        else np.zeros(0, dtype=np.int64)
+    )
 
     def quarter_label(k: int) -> str:
         return f"{k // 4}-Q{k % 4 + 1}"
@@ -138,9 +149,14 @@ def build_report(market: Market, *, plan_file: str | None, scenario_file: str | 
     for i, (lo, hi, _label) in enumerate(RECRUIT_BUCKETS):
         bucket[(direct >= lo) & ((direct <= hi) if hi is not None else True)] = i
     by_recruits = _groups(bucket, loss, net, {i: b[2] for i, b in enumerate(RECRUIT_BUCKETS)})
-    break_even = next((row["group"] for row in by_recruits
-                       if row["participants"] >= 10 and row["loss_share"] is not None and row["loss_share"] <= 0.5),
-                      None)
+    break_even = next(
+        (
+            row["group"]
+            for row in by_recruits
+            if row["participants"] >= 10 and row["loss_share"] is not None and row["loss_share"] <= 0.5
+        ),
+        None,
+    )
 
     # -- funding -----------------------------------------------------------------------
     rewards_f = m.funding["rewards"]
@@ -163,8 +179,9 @@ def build_report(market: Market, *, plan_file: str | None, scenario_file: str | 
     for r in rows:
         total = r["agent_retail"] + r["wholesale"] + r["rewards"] + r["prizes"]
         np_shares.append(share(r["agent_retail"] + r["retail_funded_rewards"], total) if total else None)
-    worst_np = min(((v, r["label"]) for v, r in zip(np_shares, rows, strict=True) if v is not None),
-                   default=(None, None))
+    worst_np = min(
+        ((v, r["label"]) for v, r in zip(np_shares, rows, strict=True) if v is not None), default=(None, None)
+    )
     np_total_num = sum(r["agent_retail"] + r["retail_funded_rewards"] for r in rows)
     np_total_den = sum(r["agent_retail"] + r["wholesale"] + r["rewards"] + r["prizes"] for r in rows)
     cash = 0
@@ -197,8 +214,9 @@ def build_report(market: Market, *, plan_file: str | None, scenario_file: str | 
 
     # -- brand --------------------------------------------------------------------------
     b = m.brand
-    held = b["collected"] - b["rewards"] - b["prize_cash"] - b["prize_kind"] - b["buyback"] - b["campaigns"] - b[
-        "goods"]
+    held = (
+        b["collected"] - b["rewards"] - b["prize_cash"] - b["prize_kind"] - b["buyback"] - b["campaigns"] - b["goods"]
+    )
     upline_paid = int(m.paid_upline[:n].sum())
     all_sales = participant_purchases + customer_retail
 
@@ -212,8 +230,9 @@ def build_report(market: Market, *, plan_file: str | None, scenario_file: str | 
         start_active.append(running)
         running = r["active"]
     # share is None only where no one was active (a == 0): those months have no rate
-    attrition_rates = [rate for r, a in zip(rows, start_active, strict=True)
-                       if (rate := share(r["exits"], a)) is not None]
+    attrition_rates = [
+        rate for r, a in zip(rows, start_active, strict=True) if (rate := share(r["exits"], a)) is not None
+    ]
 
     sorted_net = np.sort(net)
     k1 = max(1, math.ceil(n / 100)) if n else 0
@@ -232,25 +251,46 @@ def build_report(market: Market, *, plan_file: str | None, scenario_file: str | 
         "recruitment_funded_share": share(rewards_f["recruitment"], rewards_total) if rewards_total else 0.0,
         "retail_funded_share": share(rewards_f["retail"], rewards_total) if rewards_total else 0.0,
         "loss_share": share(int(loss.sum()), n) if n else 0.0,
-        "months_of_stock": round(peak_mos[0], 6) if peak_mos[0] is not None else (
-            float(inventory[-1]) if inventory and inventory[-1] else 0.0),
+        "months_of_stock": round(peak_mos[0], 6)
+        if peak_mos[0] is not None
+        else (float(inventory[-1]) if inventory and inventory[-1] else 0.0),
     }
 
     report = {
         "schema": REPORT_SCHEMA,
-        "plan": {"id": plan.id, "version": plan.version, "name": plan.name, "kind": plan.kind,
-                 "jurisdiction": plan.jurisdiction, "supply": plan.supply, "file": plan_file},
+        "plan": {
+            "id": plan.id,
+            "version": plan.version,
+            "name": plan.name,
+            "kind": plan.kind,
+            "jurisdiction": plan.jurisdiction,
+            "supply": plan.supply,
+            "file": plan_file,
+        },
         "scenario": {
-            "name": m.s.name, "file": scenario_file, "months": months, "seed": seed, "start": m.s.start,
-            "market_size": m.s.market_size, "founders": dict(m.s.founders),
-            "campaigns": [{"month": cp.month, "kind": cp.kind, "name": cp.name,
-                           "extra_join_probability": str(cp.extra_join_probability),
-                           "retail_boost": str(cp.retail_boost), "cost": yuan(int(cp.cost * 100))}
-                          for cp in m.s.campaigns],
+            "name": m.s.name,
+            "file": scenario_file,
+            "months": months,
+            "seed": seed,
+            "start": m.s.start,
+            "market_size": m.s.market_size,
+            "founders": dict(m.s.founders),
+            "campaigns": [
+                {
+                    "month": cp.month,
+                    "kind": cp.kind,
+                    "name": cp.name,
+                    "extra_join_probability": str(cp.extra_join_probability),
+                    "retail_boost": str(cp.retail_boost),
+                    "cost": yuan(int(cp.cost * 100)),
+                }
+                for cp in m.s.campaigns
+            ],
             "campaigns_outside_run": [cp.month for cp in m.s.campaigns if cp.month > months],
         },
         "model": {
-            "product": c.sku, "retail_price": yuan(c.retail),
+            "product": c.sku,
+            "retail_price": yuan(c.retail),
             "level_prices": {code: yuan(int(p)) for code, p in zip(c.codes, c.price, strict=True)},
             "unit_cost": yuan(c.unit_cost),
             "agents_hold_stock": m.holds_stock,
@@ -262,9 +302,10 @@ def build_report(market: Market, *, plan_file: str | None, scenario_file: str | 
             "founders": int(m.founder[:n].sum()),
             "active_at_end": int(active.sum()),
             "exited": int(exited.sum()),
-            "active_by_level_at_end": {code: int(v) for code, v in
-                                       zip(c.codes, np.bincount(m.rank[:n][active], minlength=c.levels),
-                                           strict=True)},
+            "active_by_level_at_end": {
+                code: int(v)
+                for code, v in zip(c.codes, np.bincount(m.rank[:n][active], minlength=c.levels), strict=True)
+            },
             "never_recruited_share": share(int((direct == 0).sum()), n),
         },
         "loss": {
@@ -352,8 +393,9 @@ def build_report(market: Market, *, plan_file: str | None, scenario_file: str | 
             "largest_tree": int(sizes[roots].max()) if len(roots) else 0,
         },
         "growth": {
-            "saturation_month": (period_label("month", month_date(m.start, m.saturation_month))
-                                 if m.saturation_month else None),
+            "saturation_month": (
+                period_label("month", month_date(m.start, m.saturation_month)) if m.saturation_month else None
+            ),
             "peak_recruitment_month": labels[max(range(len(rows)), key=lambda i: rows[i]["joins"])] if rows else None,
             "market_reached_share": share(n, m.market_size),
             "never_recruited_share": share(int((direct == 0).sum()), n),
@@ -362,8 +404,9 @@ def build_report(market: Market, *, plan_file: str | None, scenario_file: str | 
         "attrition": {
             "exited": int(exited.sum()),
             "quit_within_12_months_share": share(int(quit_year.sum()), int(old_enough.sum())),
-            "mean_monthly_attrition": (round(sum(attrition_rates) / len(attrition_rates), 6)
-                                       if attrition_rates else None),
+            "mean_monthly_attrition": (
+                round(sum(attrition_rates) / len(attrition_rates), 6) if attrition_rates else None
+            ),
             "purchases_by_new_entrants_share": share(sum(r["purchases_new_entrants"] for r in rows), purchases_total),
             "entry_and_upgrade_share_of_purchases": share(sum(r["purchases_entry"] for r in rows), purchases_total),
         },
@@ -387,8 +430,9 @@ def build_report(market: Market, *, plan_file: str | None, scenario_file: str | 
             "buyback_owed_if_all_quit": yuan(int(liquidation.sum())),
             "cash_after_buyback_owed": yuan(held - int(liquidation.sum())),
             "payout_ratio": share(b["rewards"] + b["prize_cash"] + b["prize_kind"], b["collected"]),
-            "compensation_to_sales": share(b["rewards"] + upline_paid + b["prize_cash"] + b["prize_kind"]
-                                           + int(m.recv_margin[:n].sum()), all_sales),
+            "compensation_to_sales": share(
+                b["rewards"] + upline_paid + b["prize_cash"] + b["prize_kind"] + int(m.recv_margin[:n].sum()), all_sales
+            ),
             "lowest_cash": yuan(min(brand_cash, default=0)),
         },
         "conservation": {

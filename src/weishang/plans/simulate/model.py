@@ -138,8 +138,10 @@ class Market:
         self.conservation: list[dict[str, Any]] = []
         self.periods: dict[str, dict[str, np.ndarray]] = {}
         for p in compiled.periods:
-            self.periods[p] = {k: np.zeros(self.cap, dtype=np.int64)
-                               for k in ("purchase", "purchase_rec", "retail", "retail_cust", "newref")}
+            self.periods[p] = {
+                k: np.zeros(self.cap, dtype=np.int64)
+                for k in ("purchase", "purchase_rec", "retail", "retail_cust", "newref")
+            }
         self._depth_cache: tuple[int, list[np.ndarray]] | None = None
         self._month_acc: dict[str, int] = defaultdict(int)
         self.saturation_month: int | None = None
@@ -207,24 +209,50 @@ class Market:
     stranded_value: npt.NDArray[np.int64]
 
     FIELDS = {
-        "ref": (np.int32, -1), "sup": (np.int32, -1), "depth": (np.int32, 0), "rank": (np.int16, 0),
-        "active": (np.bool_, False), "founder": (np.bool_, False), "joined": (np.int16, 0),
-        "exit_month": (np.int16, 0), "join_rank": (np.int16, 0), "ability": (np.float64, 0.0),
-        "exp_out": (np.float64, 0.0), "stock": (np.int64, 0), "direct": (np.int32, 0),
+        "ref": (np.int32, -1),
+        "sup": (np.int32, -1),
+        "depth": (np.int32, 0),
+        "rank": (np.int16, 0),
+        "active": (np.bool_, False),
+        "founder": (np.bool_, False),
+        "joined": (np.int16, 0),
+        "exit_month": (np.int16, 0),
+        "join_rank": (np.int16, 0),
+        "ability": (np.float64, 0.0),
+        "exp_out": (np.float64, 0.0),
+        "stock": (np.int64, 0),
+        "direct": (np.int32, 0),
         # money, fen
-        "paid_orders": (np.int64, 0), "paid_upline": (np.int64, 0), "sales_retail": (np.int64, 0),
-        "sales_wholesale": (np.int64, 0), "recv_reward": (np.int64, 0), "recv_prize_cash": (np.int64, 0),
-        "recv_prize_kind": (np.int64, 0), "recv_buyback": (np.int64, 0), "recv_margin": (np.int64, 0),
-        "own_use_value": (np.int64, 0), "entry_paid": (np.int64, 0), "qual_amount": (np.int64, 0),
+        "paid_orders": (np.int64, 0),
+        "paid_upline": (np.int64, 0),
+        "sales_retail": (np.int64, 0),
+        "sales_wholesale": (np.int64, 0),
+        "recv_reward": (np.int64, 0),
+        "recv_prize_cash": (np.int64, 0),
+        "recv_prize_kind": (np.int64, 0),
+        "recv_buyback": (np.int64, 0),
+        "recv_margin": (np.int64, 0),
+        "own_use_value": (np.int64, 0),
+        "entry_paid": (np.int64, 0),
+        "qual_amount": (np.int64, 0),
         "rec_funded": (np.int64, 0),
         # figures for upgrades
-        "cum_purchase": (np.int64, 0), "max_single": (np.int64, 0), "cum_spend": (np.int64, 0),
+        "cum_purchase": (np.int64, 0),
+        "max_single": (np.int64, 0),
+        "cum_spend": (np.int64, 0),
         "cum_retail": (np.int64, 0),
         # units
-        "u_bought_company": (np.int64, 0), "u_bought_agents": (np.int64, 0), "u_sold_retail": (np.int64, 0),
-        "u_used": (np.int64, 0), "u_sold_agents": (np.int64, 0), "u_packs": (np.int64, 0),
-        "u_stranded": (np.int64, 0), "u_returned": (np.int64, 0), "u_month_out": (np.int64, 0),
-        "u_demand": (np.int64, 0), "stranded_value": (np.int64, 0),
+        "u_bought_company": (np.int64, 0),
+        "u_bought_agents": (np.int64, 0),
+        "u_sold_retail": (np.int64, 0),
+        "u_used": (np.int64, 0),
+        "u_sold_agents": (np.int64, 0),
+        "u_packs": (np.int64, 0),
+        "u_stranded": (np.int64, 0),
+        "u_returned": (np.int64, 0),
+        "u_month_out": (np.int64, 0),
+        "u_demand": (np.int64, 0),
+        "stranded_value": (np.int64, 0),
     }
 
     def _alloc(self, cap: int) -> None:
@@ -305,7 +333,7 @@ class Market:
         depth = self.depth[: self.n]
         order = np.argsort(depth, kind="stable")
         bounds = np.searchsorted(depth[order], np.arange(1, int(depth.max(initial=1)) + 2))
-        groups = [order[bounds[d - 1]: bounds[d]] for d in range(int(depth.max(initial=1)), 1, -1)]
+        groups = [order[bounds[d - 1] : bounds[d]] for d in range(int(depth.max(initial=1)), 1, -1)]
         groups = [g for g in groups if len(g)]
         self._depth_cache = (self.n, groups)
         return groups
@@ -353,9 +381,18 @@ class Market:
 
     # -- rewards ---------------------------------------------------------------------------
 
-    def _pay(self, ben: np.ndarray, amount: np.ndarray, count: np.ndarray, rule: str, payer: np.ndarray | None,
-             category: Category, generation: int, kind: str = "reward",
-             split: Split | None = None) -> None:
+    def _pay(
+        self,
+        ben: np.ndarray,
+        amount: np.ndarray,
+        count: np.ndarray,
+        rule: str,
+        payer: np.ndarray | None,
+        category: Category,
+        generation: int,
+        kind: str = "reward",
+        split: Split | None = None,
+    ) -> None:
         """Credit reward lines: ``amount`` per order (already rounded), ``count`` identical orders each.
 
         ``category``: what funded each line (recruitment | participant | retail), or ``split``: the
@@ -383,8 +420,9 @@ class Market:
         self._month_acc["rewards"] += int(total.sum())
         self._fund("rewards", total, category, split, keep)
 
-    def _fund(self, what: str, total: np.ndarray, category: Category | None, split: Split | None,
-              keep: np.ndarray) -> None:
+    def _fund(
+        self, what: str, total: np.ndarray, category: Category | None, split: Split | None, keep: np.ndarray
+    ) -> None:
         """Add reward (or margin) amounts to what funded them: recruitment, participants' purchases, retail."""
         parts = dict.fromkeys(FUNDING, 0)
         if split is not None:
@@ -483,10 +521,22 @@ class Market:
         if self.record:
             for i in range(len(b.buyer)):
                 for _ in range(int(b.count[i])):
-                    self.log.append(("order", f"{b.kind[0].upper()}{month}-{self._next_id()}", b.kind,
-                                     int(b.buyer[i]), int(b.seller[i]), int(b.bound[i]), int(b.amount[i]),
-                                     int(seller_cost[i]) if b.seller[i] >= 0 else None, int(b.units[i]),
-                                     month, b.phase, b.sku))
+                    self.log.append(
+                        (
+                            "order",
+                            f"{b.kind[0].upper()}{month}-{self._next_id()}",
+                            b.kind,
+                            int(b.buyer[i]),
+                            int(b.seller[i]),
+                            int(b.bound[i]),
+                            int(b.amount[i]),
+                            int(seller_cost[i]) if b.seller[i] >= 0 else None,
+                            int(b.units[i]),
+                            month,
+                            b.phase,
+                            b.sku,
+                        )
+                    )
 
     def _referral_purchase(self, b: Batch, month: int, category: Category) -> None:
         c = self.c
@@ -513,8 +563,7 @@ class Market:
                 ok = has & self._level_ok(rule.test, buyer_rank, self.rank[safe]) & self.active[safe] & (payer != ben)
                 if ok.any():
                     line = round_div(amount[ok] * num, rule.den, c.rounding)
-                    self._pay(ben[ok], line, count[ok], rule.id, payer[ok],
-                              cat if isinstance(cat, str) else cat[ok], g)
+                    self._pay(ben[ok], line, count[ok], rule.id, payer[ok], cat if isinstance(cat, str) else cat[ok], g)
 
     def _retail_commission(self, b: Batch, category: Category) -> None:
         c = self.c
@@ -537,8 +586,7 @@ class Market:
                     ok &= buyer != ben
                 if ok.any():
                     line = round_div(amount[ok] * rule.nums[g, lvl[ok]], rule.den, c.rounding)
-                    self._pay(ben[ok], line, count[ok], rule.id, None,
-                              cat if isinstance(cat, str) else cat[ok], g)
+                    self._pay(ben[ok], line, count[ok], rule.id, None, cat if isinstance(cat, str) else cat[ok], g)
 
     def _rebate(self, b: Batch, category: Category) -> None:
         c = self.c
@@ -627,8 +675,9 @@ class Market:
         has_ref = referrers >= 0
         self.depth[idx] = np.where(has_ref, self.depth[np.maximum(referrers, 0)] + 1, 1)
         self.sup[idx] = self._resolve(referrers, levels)
-        ability = self.rng.normal(self.cust_mean, self.cust_sd, size=k) if self.cust_sd > 0 else np.full(
-            k, self.cust_mean)
+        ability = (
+            self.rng.normal(self.cust_mean, self.cust_sd, size=k) if self.cust_sd > 0 else np.full(k, self.cust_mean)
+        )
         self.ability[idx] = np.maximum(ability, 0.0)
         share = max(self.market_size - self.ever_joined, 0) / self.market_size
         self.exp_out[idx] = self.cust_mean * share * self.upc + self.own_use
@@ -647,24 +696,45 @@ class Market:
             for g, amount in enumerate(rule.amounts, start=1):
                 ben = self._up(ben)
                 safe = np.maximum(ben, 0)
-                ok = (ben >= 0) & self._level_ok(rule.test, levels, self.rank[safe]) & self.active[safe] & (
-                    payer != ben)
+                ok = (
+                    (ben >= 0) & self._level_ok(rule.test, levels, self.rank[safe]) & self.active[safe] & (payer != ben)
+                )
                 if ok.any():
-                    self._pay(ben[ok], np.full(int(ok.sum()), amount, dtype=np.int64),
-                              np.ones(int(ok.sum()), dtype=np.int64), rule.id, payer[ok], "recruitment", g)
+                    self._pay(
+                        ben[ok],
+                        np.full(int(ok.sum()), amount, dtype=np.int64),
+                        np.ones(int(ok.sum()), dtype=np.int64),
+                        rule.id,
+                        payer[ok],
+                        "recruitment",
+                        g,
+                    )
         if self.record:
             for i in idx:
-                self.log.append(("join", int(i), self.c.codes[int(self.rank[i])], int(self.ref[i]),
-                                 int(self.sup[i]), month))
+                self.log.append(
+                    ("join", int(i), self.c.codes[int(self.rank[i])], int(self.ref[i]), int(self.sup[i]), month)
+                )
 
     def _seller_of(self, buyers: np.ndarray) -> np.ndarray:
         if self.c.upline_supply:
             return self.sup[buyers].astype(np.int64)
         return np.full(len(buyers), -1, dtype=np.int64)
 
-    def _fill(self, kind: str, phase: str, month: int, buyers: np.ndarray, units: np.ndarray, price_rank: np.ndarray,
-              sellers: np.ndarray, *, to_stock: bool = True, slot2: bool = False, gift: bool = False,
-              qualification: np.ndarray | None = None) -> None:
+    def _fill(
+        self,
+        kind: str,
+        phase: str,
+        month: int,
+        buyers: np.ndarray,
+        units: np.ndarray,
+        price_rank: np.ndarray,
+        sellers: np.ndarray,
+        *,
+        to_stock: bool = True,
+        slot2: bool = False,
+        gift: bool = False,
+        qualification: np.ndarray | None = None,
+    ) -> None:
         """Orders of agents filled by their sellers (or the company): stock, units, lots, money, rewards."""
         if not len(buyers):
             return
@@ -704,12 +774,22 @@ class Market:
             np.add.at(self.qual_amount, buyers, q_amount)
             self._month_acc["qualification"] += int(q_amount.sum())
             self._month_acc["qualification_units"] += int(qualification.sum())
-        batch = Batch(kind, buyers.astype(np.int64), sellers.astype(np.int64), np.full(len(buyers), -1),
-                      amount.astype(np.int64), ones, units.astype(np.int64), phase, "pack" if gift else "unit")
+        batch = Batch(
+            kind,
+            buyers.astype(np.int64),
+            sellers.astype(np.int64),
+            np.full(len(buyers), -1),
+            amount.astype(np.int64),
+            ones,
+            units.astype(np.int64),
+            phase,
+            "pack" if gift else "unit",
+        )
         self._orders(batch, month, seller_cost.astype(np.int64))
 
-    def _qualification_extra(self, idx: np.ndarray, policy_amount: np.ndarray, month: int,
-                             spend_only: bool = False) -> np.ndarray:
+    def _qualification_extra(
+        self, idx: np.ndarray, policy_amount: np.ndarray, month: int, spend_only: bool = False
+    ) -> np.ndarray:
         """Extra yuan (fen) each agent buys to reach an upgrade or award threshold within reach."""
         c = self.c
         extra = np.full(len(idx), -1, dtype=np.int64)  # -1: nothing within reach
@@ -772,19 +852,28 @@ class Market:
                     units = np.full(len(new), -(-int(c.entry_order[r]) // int(c.price[r])), dtype=np.int64)
                     self._fill("entry", "entry", month, new, units, np.full(len(new), r), self._seller_of(new))
                 elif c.gift_pack[r]:
-                    self._fill("entry", "entry", month, new, np.ones(len(new), dtype=np.int64), np.full(len(new), r),
-                               self._seller_of(new), to_stock=False, gift=True)
+                    self._fill(
+                        "entry",
+                        "entry",
+                        month,
+                        new,
+                        np.ones(len(new), dtype=np.int64),
+                        np.full(len(new), r),
+                        self._seller_of(new),
+                        to_stock=False,
+                        gift=True,
+                    )
             if not self.holds_stock:
                 self._cover_shortfalls(month, r, "restock")
                 if buy_up:  # a member buys at retail, for themself, to reach a spending threshold
                     idx = np.flatnonzero(self.active[: self.n] & (self.rank[: self.n] == r))
-                    extra = self._qualification_extra(idx, np.zeros(len(idx), dtype=np.int64), month,
-                                                      spend_only=True)
+                    extra = self._qualification_extra(idx, np.zeros(len(idx), dtype=np.int64), month, spend_only=True)
                     units = -(-extra // c.retail)
                     got = units > 0
                     if got.any():
-                        self._own_retail(month, idx[got], units[got], to_stock=True, phase="restock",
-                                         qualification=True)
+                        self._own_retail(
+                            month, idx[got], units[got], to_stock=True, phase="restock", qualification=True
+                        )
                 continue
             idx = np.flatnonzero(self.active[: self.n] & (self.rank[: self.n] == r))
             if not len(idx):
@@ -797,14 +886,23 @@ class Market:
             if buy_up:
                 extra = self._qualification_extra(idx, q * c.price[r], month)
                 extra_units = -(-extra // c.price[r])
-                with_extra = np.where(q > 0, q + extra_units, np.where(extra_units > 0,
-                                                                       np.maximum(extra_units, c.min_qty[r]), 0))
+                with_extra = np.where(
+                    q > 0, q + extra_units, np.where(extra_units > 0, np.maximum(extra_units, c.min_qty[r]), 0)
+                )
                 qual = with_extra - q
                 q = with_extra
             buy = q > 0
             if buy.any():
-                self._fill("restock", "restock", month, idx[buy], q[buy], np.full(int(buy.sum()), r),
-                           self._seller_of(idx[buy]), qualification=qual[buy])
+                self._fill(
+                    "restock",
+                    "restock",
+                    month,
+                    idx[buy],
+                    q[buy],
+                    np.full(int(buy.sum()), r),
+                    self._seller_of(idx[buy]),
+                    qualification=qual[buy],
+                )
 
     def _cover_shortfalls(self, month: int, r: int, phase: str) -> None:
         """Agents at level ``r`` who filled more than they held buy the difference (at least their minimum)."""
@@ -815,8 +913,9 @@ class Market:
             q = np.maximum(-self.stock[short], self.c.min_qty[r])
             self._fill("restock", phase, month, short, q, np.full(len(short), r), self._seller_of(short))
 
-    def _own_retail(self, month: int, idx: np.ndarray, units: np.ndarray, *, to_stock: bool, phase: str,
-                    qualification: bool = False) -> None:
+    def _own_retail(
+        self, month: int, idx: np.ndarray, units: np.ndarray, *, to_stock: bool, phase: str, qualification: bool = False
+    ) -> None:
         """Members' own retail orders at retail price (social mall): the company ships, bound to themself."""
         c = self.c
         amount = units * c.retail
@@ -829,8 +928,16 @@ class Market:
             np.add.at(self.qual_amount, idx, amount)
             self._month_acc["qualification"] += int(amount.sum())
             self._month_acc["qualification_units"] += int(units.sum())
-        batch = Batch("retail", idx.astype(np.int64), np.full(len(idx), -1), idx.astype(np.int64),
-                      amount.astype(np.int64), np.ones(len(idx), dtype=np.int64), units.astype(np.int64), phase)
+        batch = Batch(
+            "retail",
+            idx.astype(np.int64),
+            np.full(len(idx), -1),
+            idx.astype(np.int64),
+            amount.astype(np.int64),
+            np.ones(len(idx), dtype=np.int64),
+            units.astype(np.int64),
+            phase,
+        )
         self._orders(batch, month, np.zeros(len(idx), dtype=np.int64))
 
     def _retail(self, month: int) -> None:
@@ -853,9 +960,16 @@ class Market:
             self.u_sold_retail[sellers] += sold
             self.units["sold_retail"] += int(sold.sum())
             self._month_acc["units_retail"] += int(sold.sum())
-            batch = Batch("retail", np.full(len(sellers), -1), sellers.astype(np.int64), sellers.astype(np.int64),
-                          np.full(len(sellers), self.upc * c.retail, dtype=np.int64), served[got].astype(np.int64),
-                          units, "retail")
+            batch = Batch(
+                "retail",
+                np.full(len(sellers), -1),
+                sellers.astype(np.int64),
+                sellers.astype(np.int64),
+                np.full(len(sellers), self.upc * c.retail, dtype=np.int64),
+                served[got].astype(np.int64),
+                units,
+                "retail",
+            )
             self._orders(batch, month, units * c.price[self.rank[sellers]])
             # own use, from the agent's own stock
             used = np.minimum(self.stock[idx], self.own_use)
@@ -872,9 +986,16 @@ class Market:
             self._month_acc["units_retail"] += int((customers[got] * self.upc).sum())
             self._month_acc["units_company_retail"] += int((customers[got] * self.upc).sum())
             self._month_acc["units_shipped"] += int((customers[got] * self.upc).sum())
-            batch = Batch("retail", np.full(len(members), -1), np.full(len(members), -1), members.astype(np.int64),
-                          np.full(len(members), self.upc * c.retail, dtype=np.int64),
-                          customers[got].astype(np.int64), units, "retail")
+            batch = Batch(
+                "retail",
+                np.full(len(members), -1),
+                np.full(len(members), -1),
+                members.astype(np.int64),
+                np.full(len(members), self.upc * c.retail, dtype=np.int64),
+                customers[got].astype(np.int64),
+                units,
+                "retail",
+            )
             self._orders(batch, month, np.zeros(len(members), dtype=np.int64))
             if self.own_use:
                 from_stock = np.minimum(self.stock[idx], self.own_use)
@@ -959,8 +1080,13 @@ class Market:
         up = best >= 0
         agents, targets, topups = idx[up], best[up], topup[up]
         if self.record:
-            self.log.append(("upgrade_check", month, {int(a): (c.codes[int(t)], int(f))
-                                                      for a, t, f in zip(agents, targets, topups, strict=True)}))
+            self.log.append(
+                (
+                    "upgrade_check",
+                    month,
+                    {int(a): (c.codes[int(t)], int(f)) for a, t, f in zip(agents, targets, topups, strict=True)},
+                )
+            )
         if not len(agents):
             return
         # upgrade orders (top-ups) and the restocks of suppliers short of stock, levels lowest first
@@ -972,8 +1098,16 @@ class Market:
         for r in range(self.L - 1, -1, -1):
             at_r = pay & (self.rank[agents] == r)
             if at_r.any():
-                self._fill("upgrade", "upgrade", month, agents[at_r], units_all[at_r], targets[at_r],
-                           order_sellers[at_r], slot2=True)
+                self._fill(
+                    "upgrade",
+                    "upgrade",
+                    month,
+                    agents[at_r],
+                    units_all[at_r],
+                    targets[at_r],
+                    order_sellers[at_r],
+                    slot2=True,
+                )
             self._cover_shortfalls(month, r, "forced")
         # the level changes (AgentUpgraded), then the supplier rule
         old = self.rank[agents].copy()
@@ -995,9 +1129,17 @@ class Market:
 
     def position(self, idx: np.ndarray) -> np.ndarray:
         """Cash in − cash out + prizes in kind + own use at cost (fen): the agent's result so far, before stock."""
-        return (self.sales_retail[idx] + self.sales_wholesale[idx] + self.recv_reward[idx]
-                + self.recv_prize_cash[idx] + self.recv_buyback[idx] + self.recv_prize_kind[idx]
-                + self.own_use_value[idx] - self.paid_orders[idx] - self.paid_upline[idx])
+        return (
+            self.sales_retail[idx]
+            + self.sales_wholesale[idx]
+            + self.recv_reward[idx]
+            + self.recv_prize_cash[idx]
+            + self.recv_buyback[idx]
+            + self.recv_prize_kind[idx]
+            + self.own_use_value[idx]
+            - self.paid_orders[idx]
+            - self.paid_upline[idx]
+        )
 
     def lot_value(self, idx: np.ndarray, month: int) -> tuple[np.ndarray, np.ndarray]:
         """(value within the buyback window, value of all held stock) at the price paid, FIFO (the units
@@ -1095,8 +1237,12 @@ class Market:
             n = self.n
             team_cache: dict[str, np.ndarray] = {}
 
-            def team(metric: str, acc: dict[str, np.ndarray] = acc, n: int = n,
-                     team_cache: dict[str, np.ndarray] = team_cache) -> np.ndarray:
+            def team(
+                metric: str,
+                acc: dict[str, np.ndarray] = acc,
+                n: int = n,
+                team_cache: dict[str, np.ndarray] = team_cache,
+            ) -> np.ndarray:
                 if metric not in team_cache:
                     if metric == "team_purchase":
                         stacked = np.stack([acc["purchase"][:n], acc["purchase_rec"][:n]], axis=1)
@@ -1126,8 +1272,7 @@ class Market:
                     split = (part[who], V[who])
                 else:
                     split = (np.zeros(len(who), dtype=np.int64), V[who], part[who])
-                self._pay(who, line, np.ones(len(who), dtype=np.int64), rule.id, None, "participant", 0,
-                          split=split)
+                self._pay(who, line, np.ones(len(who), dtype=np.int64), rule.id, None, "participant", 0, split=split)
                 paid = who[line > 0]
                 if len(paid):
                     self._paid_team_depth(paid, acc, rule.metric)
@@ -1235,8 +1380,14 @@ class Market:
             "recruitment_funded_rewards": acc["fund_rewards_recruitment"],
         }
         self.brand["goods"] += row["goods_cost"]
-        row["brand_cash_flow"] = (row["collected"] - acc["company_rewards"] - row["prizes"] - row["buyback"]
-                                  - row["campaigns"] - row["goods_cost"])
+        row["brand_cash_flow"] = (
+            row["collected"]
+            - acc["company_rewards"]
+            - row["prizes"]
+            - row["buyback"]
+            - row["campaigns"]
+            - row["goods_cost"]
+        )
         self.monthly.append(row)
         self.conservation.append(self.check_conservation(month))
 
@@ -1245,13 +1396,24 @@ class Market:
         n = self.n
         paid_in_customers = self.customers_paid
         paid_in_participants = int(self.paid_orders[:n].sum() + self.paid_upline[:n].sum())
-        paid_out_participants = int(self.sales_retail[:n].sum() + self.sales_wholesale[:n].sum()
-                                    + self.recv_reward[:n].sum() + self.recv_prize_cash[:n].sum()
-                                    + self.recv_buyback[:n].sum())
+        paid_out_participants = int(
+            self.sales_retail[:n].sum()
+            + self.sales_wholesale[:n].sum()
+            + self.recv_reward[:n].sum()
+            + self.recv_prize_cash[:n].sum()
+            + self.recv_buyback[:n].sum()
+        )
         b = self.brand
         paid_out_outside = b["campaigns"] + b["prize_kind"] + b["goods"]
-        held = (b["collected"] - b["rewards"] - b["prize_cash"] - b["prize_kind"] - b["buyback"] - b["campaigns"]
-                - b["goods"])
+        held = (
+            b["collected"]
+            - b["rewards"]
+            - b["prize_cash"]
+            - b["prize_kind"]
+            - b["buyback"]
+            - b["campaigns"]
+            - b["goods"]
+        )
         money_in = paid_in_customers + paid_in_participants
         money_out = paid_out_participants + paid_out_outside
         live = self.active[:n]
@@ -1262,8 +1424,9 @@ class Market:
         held_units = int(self.stock[:n][live].sum())
         stranded = int(self.stock[:n][gone].sum())
         returned = int(self.u_returned[:n].sum())
-        transfers_ok = int(self.u_sold_agents[:n].sum()) == int(self.u_bought_agents[:n].sum()) == self.units[
-            "agents_to_agents"]
+        transfers_ok = (
+            int(self.u_sold_agents[:n].sum()) == int(self.u_bought_agents[:n].sum()) == self.units["agents_to_agents"]
+        )
         units_ok = shipped == sold + used_from_stock + held_units + stranded + returned
         negative = int((self.stock[:n] < 0).sum())
         return {

@@ -16,8 +16,9 @@ class Progress:
 
     WIDTH = 30
 
-    def __init__(self, total: int, enabled: bool | None = None, *, stream: TextIO | None = None,
-                 label: str = "模拟 simulating"):
+    def __init__(
+        self, total: int, enabled: bool | None = None, *, stream: TextIO | None = None, label: str = "模拟 simulating"
+    ):
         self.stream = stream if stream is not None else sys.stderr
         if enabled is None:
             isatty = getattr(self.stream, "isatty", None)

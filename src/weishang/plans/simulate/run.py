@@ -125,8 +125,9 @@ def run_simulation(
             bar.update(month, f"{market.n:,} agents")
     finally:
         bar.close()
-    report = build_report(market, plan_file=plan.source_file, scenario_file=scenario.source_file, months=months,
-                          seed=seed)
+    report = build_report(
+        market, plan_file=plan.source_file, scenario_file=scenario.source_file, months=months, seed=seed
+    )
     result = SimulationResult(report, plan, scenario, market, compiled, 0.0)
     if lint:
         report["lint"] = _figure_findings(result)
@@ -140,5 +141,8 @@ def _figure_findings(result: SimulationResult) -> dict[str, Any]:
     jurisdiction = result.plan.jurisdiction
     report = result.lint(jurisdiction)
     findings = [f for f in report.as_json()["findings"] if f["rule"] in FIGURE_RULES]
-    return {"jurisdiction": jurisdiction, "findings": findings,
-            "command": "weishang plan lint PLAN.yaml --simulate SCENARIO.yaml"}
+    return {
+        "jurisdiction": jurisdiction,
+        "findings": findings,
+        "command": "weishang plan lint PLAN.yaml --simulate SCENARIO.yaml",
+    }

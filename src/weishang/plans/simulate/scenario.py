@@ -135,9 +135,7 @@ class Campaign(_Model):
         description="meeting (招商会) | training | promotion | advertising | other"
     )
     name: Text | None = Field(default=None, description="display name (added key)")
-    extra_join_probability: Probability = Field(
-        default=Decimal(0), description="added to join_probability that month"
-    )
+    extra_join_probability: Probability = Field(default=Decimal(0), description="added to join_probability that month")
     retail_boost: Number = Field(
         default=Decimal(0), description="extra share of customers that month, 0.2 = +20% (added key)"
     )
@@ -228,9 +226,13 @@ def load_scenario(source: str | Path, *, text: str | None = None) -> Scenario:
             raise ScenarioError(
                 [
                     PlanIssue(
-                        filename, 0, 0, "",
+                        filename,
+                        0,
+                        0,
+                        "",
                         f"cannot read the scenario file: {reason}; expected a readable UTF-8 YAML file",
-                        f"无法读取场景文件：{reason}；应为可读的 UTF-8 YAML 文件", "io",
+                        f"无法读取场景文件：{reason}；应为可读的 UTF-8 YAML 文件",
+                        "io",
                     )
                 ]
             ) from None
@@ -245,7 +247,10 @@ def parse_scenario(text: str, filename: str = "<scenario>") -> Scenario:
         raise ScenarioError(err.issues) from None
     issues = [
         PlanIssue(
-            filename, second[0], second[1], format_path(parts),
+            filename,
+            second[0],
+            second[1],
+            format_path(parts),
             f"{format_path(parts)}: this key is written twice (lines {first[0]} and {second[0]}); keep one",
             f"{format_path(parts)}：该键写了两次（第 {first[0]} 行和第 {second[0]} 行）；请只保留一个",
             "duplicate_key",
@@ -253,13 +258,30 @@ def parse_scenario(text: str, filename: str = "<scenario>") -> Scenario:
         for parts, first, second in pos.duplicates
     ]
     if data is None:
-        issues.append(PlanIssue(filename, 1, 1, "", "the file is empty; expected a scenario: a mapping with "
-                                "market_size, founders, recruitment and retail",
-                                "文件为空；应为包含 market_size、founders、recruitment、retail 的场景", "empty"))
+        issues.append(
+            PlanIssue(
+                filename,
+                1,
+                1,
+                "",
+                "the file is empty; expected a scenario: a mapping with market_size, founders, recruitment and retail",
+                "文件为空；应为包含 market_size、founders、recruitment、retail 的场景",
+                "empty",
+            )
+        )
     elif not isinstance(data, dict):
-        issues.append(PlanIssue(filename, 1, 1, "", "the file does not hold a mapping; expected a scenario: a "
-                                "mapping with market_size, founders, recruitment and retail",
-                                "文件内容不是映射；应为包含 market_size、founders、recruitment、retail 的场景", "type"))
+        issues.append(
+            PlanIssue(
+                filename,
+                1,
+                1,
+                "",
+                "the file does not hold a mapping; expected a scenario: a "
+                "mapping with market_size, founders, recruitment and retail",
+                "文件内容不是映射；应为包含 market_size、founders、recruitment、retail 的场景",
+                "type",
+            )
+        )
     if issues:
         raise ScenarioError(issues)
     return _validate(data, filename, pos)
@@ -358,18 +380,31 @@ def _scenario_issues(error: ErrorDetails, data: Any, filename: str, pos: Positio
             if field is not None and field.description:
                 desc = f" ({field.description})"
         line, column = pos.value_mark(parts[:-1])
-        return [PlanIssue(filename, line, column, path, f"{path}: this required key is missing{desc}; add it",
-                          f"{path}：缺少必填项；请补上", "missing")]
+        return [
+            PlanIssue(
+                filename,
+                line,
+                column,
+                path,
+                f"{path}: this required key is missing{desc}; add it",
+                f"{path}：缺少必填项；请补上",
+                "missing",
+            )
+        ]
     known = [f.alias or n for n, f in model.model_fields.items()] if model is not None else []
     hint, hint_zh = did_you_mean(parts[-1], known)
     line, column = pos.key_mark(parts)
     suggestion = re.findall(r"'([^']*)'", hint)[0] if hint else ""
     return [
         PlanIssue(
-            filename, line, column, path,
+            filename,
+            line,
+            column,
+            path,
             f"{path}: unknown key '{parts[-1]}'{hint}" + (f"; the keys here are: {', '.join(known)}" if known else ""),
             f"{path}：未知的键“{parts[-1]}”{hint_zh}" + (f"；可用的键：{', '.join(known)}" if known else ""),
-            "extra_forbidden", suggestion,
+            "extra_forbidden",
+            suggestion,
         )
     ]
 
@@ -390,34 +425,45 @@ def check_against_plan(scenario: Scenario, plan: Any) -> None:
         line, column = scenario.key_position(path) if key else scenario.position(path)
         issues.append(PlanIssue(filename, line, column, path, f"{path}: {en}", f"{path}：{zh}", "plan_mismatch"))
 
-    for section, mapping in (("founders", scenario.founders),
-                             ("recruitment.entry_level_mix", scenario.recruitment.entry_level_mix or {})):
+    for section, mapping in (
+        ("founders", scenario.founders),
+        ("recruitment.entry_level_mix", scenario.recruitment.entry_level_mix or {}),
+    ):
         for code in mapping:
             if code not in codes:
                 hint, hint_zh = did_you_mean(code, codes)
-                issue(f"{section}.{code}" if re.match(r"^[A-Za-z0-9_][A-Za-z0-9_\-]*$", code)
-                      else f'{section}["{code}"]',
-                      f"'{code}' is not a level of plan {plan.id}{hint}; expected one of: {code_list}",
-                      f"“{code}”不是方案 {plan.id} 的等级{hint_zh}；应为：{code_list}", key=True)
+                issue(
+                    f"{section}.{code}" if re.match(r"^[A-Za-z0-9_][A-Za-z0-9_\-]*$", code) else f'{section}["{code}"]',
+                    f"'{code}' is not a level of plan {plan.id}{hint}; expected one of: {code_list}",
+                    f"“{code}”不是方案 {plan.id} 的等级{hint_zh}；应为：{code_list}",
+                    key=True,
+                )
     gift_packs = {level.entry.gift_pack for level in plan.levels if level.entry.gift_pack}
     sku = scenario.product.sku
     if sku is None:
         candidates = [s for s in plan.prices if s not in gift_packs]
         if not candidates:
-            issue("product", "the plan lists no SKU under prices:; name the product simulated: "
-                  "product: {sku: CODE, retail: PRICE}",
-                  "方案的 prices 中没有商品；请写明模拟的商品：product: {sku: 代码, retail: 零售价}")
+            issue(
+                "product",
+                "the plan lists no SKU under prices:; name the product simulated: product: {sku: CODE, retail: PRICE}",
+                "方案的 prices 中没有商品；请写明模拟的商品：product: {sku: 代码, retail: 零售价}",
+            )
         else:
             sku = candidates[0]
     if sku is not None and scenario.product.retail is None and "retail" not in plan.prices.get(sku, {}):
-        issue("product.sku" if scenario.product.sku else "product",
-              f"the plan has no retail price for {sku}; add product.retail (yuan)",
-              f"方案中 {sku} 没有零售价；请写 product.retail（元）")
+        issue(
+            "product.sku" if scenario.product.sku else "product",
+            f"the plan has no retail price for {sku}; add product.retail (yuan)",
+            f"方案中 {sku} 没有零售价；请写 product.retail（元）",
+        )
     for level in plan.levels:
         pack = level.entry.gift_pack
         if pack and "retail" not in plan.prices.get(pack, {}):
-            issue("product", f"the gift pack {pack} of level {level.code} has no retail price in the plan's prices:; "
-                  "the simulator needs it to price the entry",
-                  f"等级 {level.code} 的礼包 {pack} 在方案 prices 中没有零售价；模拟需要它来计算入门价")
+            issue(
+                "product",
+                f"the gift pack {pack} of level {level.code} has no retail price in the plan's prices:; "
+                "the simulator needs it to price the entry",
+                f"等级 {level.code} 的礼包 {pack} 在方案 prices 中没有零售价；模拟需要它来计算入门价",
+            )
     if issues:
         raise ScenarioError(issues)

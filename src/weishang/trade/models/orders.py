@@ -56,8 +56,9 @@ class Customer(models.Model):
 
     phone = models.CharField(_("phone"), max_length=20, unique=True)
     name = models.CharField(_("name"), max_length=50)
-    bound_agent = models.ForeignKey(Agent, on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="customers", verbose_name=_("bound to"))
+    bound_agent = models.ForeignKey(
+        Agent, on_delete=models.PROTECT, null=True, blank=True, related_name="customers", verbose_name=_("bound to")
+    )
     bound_at = models.DateTimeField(_("bound since"), null=True, blank=True)
     created_at = models.DateTimeField(_("first order"), default=clock.now)
 
@@ -76,28 +77,51 @@ class Order(models.Model):
     number = models.CharField(_("order number"), max_length=32, unique=True)
     kind = models.CharField(_("kind"), max_length=10, choices=OrderKind.choices)
     # No index of its own: order_buyer_completed (buyer, completed_at) serves every buyer lookup.
-    buyer = models.ForeignKey(Agent, on_delete=models.PROTECT, null=True, blank=True, related_name="orders",
-                              verbose_name=_("buyer"), db_index=False)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="orders",
-                                 verbose_name=_("customer"))
+    buyer = models.ForeignKey(
+        Agent,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
+        verbose_name=_("buyer"),
+        db_index=False,
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="orders", verbose_name=_("customer")
+    )
     seller = models.ForeignKey(
-        Agent, on_delete=models.PROTECT, null=True, blank=True, related_name="orders_to_fill",
-        verbose_name=_("filled by"), help_text=_("Empty = the company."),
+        Agent,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders_to_fill",
+        verbose_name=_("filled by"),
+        help_text=_("Empty = the company."),
     )
     supply_mode = models.CharField(_("supply mode"), max_length=24, blank=True)
     # Shop orders: the binding as it stood when the order was paid; retail commission follows it.
     bound_agent = models.ForeignKey(
-        Agent, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        Agent,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("customer bound to"),
         help_text=_("Shop orders: the agent the customer was bound to when the order was paid."),
     )
     target_level = models.ForeignKey(
-        "channel.Level", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-        verbose_name=_("upgrade to"), help_text=_("Upgrade orders only: the level the buyer moves to on completion."),
+        "channel.Level",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("upgrade to"),
+        help_text=_("Upgrade orders only: the level the buyer moves to on completion."),
     )
     status = FSMField(_("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.DRAFT)
-    total = models.DecimalField(_("total"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES,
-                                validators=[MinValueValidator(Decimal("0"))])
+    total = models.DecimalField(
+        _("total"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, validators=[MinValueValidator(Decimal("0"))]
+    )
     idempotency_key = models.CharField(max_length=64, null=True, blank=True)
     ship_name = models.CharField(_("recipient"), max_length=50, blank=True)
     ship_phone = models.CharField(_("recipient phone"), max_length=20, blank=True)
@@ -118,14 +142,21 @@ class Order(models.Model):
         verbose_name_plural = _("orders")
         constraints = [
             models.CheckConstraint(condition=Q(total__gte=Decimal("0")), name="order_total_not_negative"),
-            models.CheckConstraint(condition=Q(kind="upgrade", target_level__isnull=False)
-                                   | (~Q(kind="upgrade") & Q(target_level__isnull=True)),
-                                   name="order_target_level_iff_upgrade"),
-            models.UniqueConstraint(fields=["buyer", "idempotency_key"], condition=Q(idempotency_key__isnull=False),
-                                    name="order_idempotency_per_buyer"),
-            models.UniqueConstraint(fields=["customer", "idempotency_key"],
-                                    condition=Q(idempotency_key__isnull=False, customer__isnull=False),
-                                    name="order_idempotency_per_customer"),
+            models.CheckConstraint(
+                condition=Q(kind="upgrade", target_level__isnull=False)
+                | (~Q(kind="upgrade") & Q(target_level__isnull=True)),
+                name="order_target_level_iff_upgrade",
+            ),
+            models.UniqueConstraint(
+                fields=["buyer", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="order_idempotency_per_buyer",
+            ),
+            models.UniqueConstraint(
+                fields=["customer", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False, customer__isnull=False),
+                name="order_idempotency_per_customer",
+            ),
         ]
         indexes = [
             models.Index(fields=["buyer", "completed_at"], name="order_buyer_completed"),
@@ -173,8 +204,7 @@ class Order(models.Model):
     def complete(self) -> None:
         self.completed_at = clock.now()
 
-    @transition(field=status, source=[S.DRAFT, S.SUBMITTED, S.APPROVED, S.AWAITING_PAYMENT, S.PAID],
-                target=S.CANCELLED)
+    @transition(field=status, source=[S.DRAFT, S.SUBMITTED, S.APPROVED, S.AWAITING_PAYMENT, S.PAID], target=S.CANCELLED)
     def cancel(self) -> None:
         pass
 
@@ -195,8 +225,12 @@ class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="lines")
     sku = models.ForeignKey(SKU, on_delete=models.PROTECT, related_name="+", verbose_name=_("SKU"))
     quantity = models.PositiveIntegerField(_("units"))
-    unit_price = models.DecimalField(_("unit price"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES,
-                                     help_text=_("The buyer's level price when the order was submitted."))
+    unit_price = models.DecimalField(
+        _("unit price"),
+        max_digits=MONEY_DIGITS,
+        decimal_places=MONEY_PLACES,
+        help_text=_("The buyer's level price when the order was submitted."),
+    )
     line_total = models.DecimalField(_("line total"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
 
     class Meta:
@@ -219,8 +253,14 @@ class OrderTransition(models.Model):
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="transitions")
     from_status = models.CharField(_("from"), max_length=20, choices=OrderStatus.choices)
     to_status = models.CharField(_("to"), max_length=20, choices=OrderStatus.choices)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                           related_name="+", verbose_name=_("by"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
     at = models.DateTimeField(_("when"), default=clock.now)
     note = models.CharField(_("note"), max_length=300, blank=True)
 

@@ -23,9 +23,15 @@ class ReceivingAccount(models.Model):
     or a bank account. Shown on the pay page of orders whose money goes to its owner; the QR image
     is served only to someone with such an order (``web.payment_views``), never by a public URL."""
 
-    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, null=True, blank=True,
-                              related_name="receiving_accounts", verbose_name=_("agent"),
-                              help_text=_("Empty = the brand (orders the company fills)."))
+    agent = models.ForeignKey(
+        Agent,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="receiving_accounts",
+        verbose_name=_("agent"),
+        help_text=_("Empty = the brand (orders the company fills)."),
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=ReceivingKind.choices)
     holder = models.CharField(_("account holder"), max_length=50)
     account_number = models.CharField(_("account number or ID"), max_length=64, blank=True)
@@ -39,8 +45,7 @@ class ReceivingAccount(models.Model):
         verbose_name = _("receiving account")
         verbose_name_plural = _("receiving accounts")
         constraints = [
-            models.CheckConstraint(condition=~Q(kind="bank") | ~Q(account_number=""),
-                                   name="receiving_bank_has_number"),
+            models.CheckConstraint(condition=~Q(kind="bank") | ~Q(account_number=""), name="receiving_bank_has_number"),
         ]
 
     def __str__(self) -> str:
@@ -56,14 +61,13 @@ class OrderNotice(models.Model):
     """Something that happened to an order that one party must see (a cancelled order and who pays
     back what): listed in their 待我处理 until they open the order."""
 
-    order = models.ForeignKey("trade.Order", on_delete=models.CASCADE, related_name="notices",
-                              verbose_name=_("order"))
-    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="order_notices",
-                              verbose_name=_("for"))
+    order = models.ForeignKey("trade.Order", on_delete=models.CASCADE, related_name="notices", verbose_name=_("order"))
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="order_notices", verbose_name=_("for"))
     kind = models.CharField(_("kind"), max_length=12, choices=NoticeKind.choices)
     text = models.CharField(_("text"), max_length=300)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(_("created"), default=clock.now)
     seen_at = models.DateTimeField(_("seen"), null=True, blank=True)
 

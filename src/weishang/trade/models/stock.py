@@ -34,20 +34,23 @@ class Location(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=LocationKind.choices)
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=100)
-    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, null=True, blank=True, related_name="locations",
-                              verbose_name=_("agent"))
+    agent = models.ForeignKey(
+        Agent, on_delete=models.PROTECT, null=True, blank=True, related_name="locations", verbose_name=_("agent")
+    )
 
     class Meta:
         ordering = ["pk"]
         verbose_name = _("stock location")
         verbose_name_plural = _("stock locations")
         constraints = [
-            models.UniqueConstraint(fields=["kind", "agent"], condition=Q(agent__isnull=False),
-                                    name="location_one_per_agent_kind"),
+            models.UniqueConstraint(
+                fields=["kind", "agent"], condition=Q(agent__isnull=False), name="location_one_per_agent_kind"
+            ),
             models.CheckConstraint(
-                condition=Q(kind__in=["agent", "cloud"], agent__isnull=False) | (
-                    ~Q(kind__in=["agent", "cloud"]) & Q(agent__isnull=True)),
-                name="location_agent_iff_agent_kind"),
+                condition=Q(kind__in=["agent", "cloud"], agent__isnull=False)
+                | (~Q(kind__in=["agent", "cloud"]) & Q(agent__isnull=True)),
+                name="location_agent_iff_agent_kind",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -72,17 +75,24 @@ class StockReason(models.TextChoices):
 class StockMove(models.Model):
     """One immutable movement of units. Corrections are new moves the other way."""
 
-    from_location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="moves_out",
-                                      verbose_name=_("from"))
-    to_location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="moves_in",
-                                    verbose_name=_("to"))
+    from_location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="moves_out", verbose_name=_("from")
+    )
+    to_location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="moves_in", verbose_name=_("to"))
     sku = models.ForeignKey(SKU, on_delete=models.PROTECT, related_name="+", verbose_name=_("SKU"))
     quantity = models.PositiveIntegerField(_("units"))
     reason = models.CharField(_("reason"), max_length=12, choices=StockReason.choices)
-    order_line = models.ForeignKey("trade.OrderLine", on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="stock_moves", verbose_name=_("order line"))
-    created_by = models.ForeignKey("core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                                   verbose_name=_("created by"))
+    order_line = models.ForeignKey(
+        "trade.OrderLine",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="stock_moves",
+        verbose_name=_("order line"),
+    )
+    created_by = models.ForeignKey(
+        "core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("created by")
+    )
     created_at = models.DateTimeField(_("when"), default=clock.now)
     note = models.CharField(_("note"), max_length=200, blank=True)
 
@@ -92,8 +102,9 @@ class StockMove(models.Model):
         verbose_name_plural = _("stock moves")
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="stockmove_quantity_positive"),
-            models.CheckConstraint(condition=~Q(from_location=models.F("to_location")),
-                                   name="stockmove_between_two_locations"),
+            models.CheckConstraint(
+                condition=~Q(from_location=models.F("to_location")), name="stockmove_between_two_locations"
+            ),
         ]
         indexes = [models.Index(fields=["sku", "from_location"]), models.Index(fields=["sku", "to_location"])]
 
@@ -104,8 +115,9 @@ class StockMove(models.Model):
 class StockLevel(models.Model):
     """Units on hand at an internal location: a cache of the moves, checked by `stock verify`."""
 
-    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="levels",
-                                 verbose_name=_("stock location"))
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="levels", verbose_name=_("stock location")
+    )
     sku = models.ForeignKey(SKU, on_delete=models.PROTECT, related_name="+", verbose_name=_("SKU"))
     quantity = models.IntegerField(_("on hand"), default=0)
 

@@ -53,8 +53,11 @@ class FakeProvider:
             # A page of this server that simulates WeChat's cashier (weishang.web.pay_views). Its
             # link carries the order's secret, so only who was given the link (the buyer, or the
             # consumer on the shop order's page) can use it: it pays without any money.
-            h5_url=(f"/pay/fake/{request.out_trade_no}/?t={_cashier_token(request.out_trade_no)}"
-                    if channel == "h5" else None),
+            h5_url=(
+                f"/pay/fake/{request.out_trade_no}/?t={_cashier_token(request.out_trade_no)}"
+                if channel == "h5"
+                else None
+            ),
             raw={"channel": channel, "out_trade_no": request.out_trade_no, "amount_fen": request.amount_fen},
         )
 
@@ -108,7 +111,12 @@ class FakeProvider:
 
     @classmethod
     def notification(
-        cls, *, out_trade_no: str, amount_fen: int, transaction_id: str | None = None, state: str = "SUCCESS",
+        cls,
+        *,
+        out_trade_no: str,
+        amount_fen: int,
+        transaction_id: str | None = None,
+        state: str = "SUCCESS",
         **extra: Any,
     ) -> tuple[bytes, dict[str, str]]:
         """A signed notify callback, as ``(body, headers)``, e.g. to simulate a payment in the demo."""

@@ -202,8 +202,13 @@ class WeChatPayProvider:
             raise InvalidNotification(f"unreadable notification: {exc}") from exc
         if not data:
             # The SDK answers None for a bad signature and for a resource it cannot decrypt; say which.
-            if not rsa_verify(wanted["Wechatpay-Timestamp"], wanted["Wechatpay-Nonce"], body,
-                              wanted["Wechatpay-Signature"], self._platform_key):
+            if not rsa_verify(
+                wanted["Wechatpay-Timestamp"],
+                wanted["Wechatpay-Nonce"],
+                body,
+                wanted["Wechatpay-Signature"],
+                self._platform_key,
+            ):
                 raise InvalidNotification("bad signature")
             raise InvalidNotification("resource could not be decrypted (wrong APIv3 key?) or is not encrypted")
         return self._notice(data)
@@ -257,7 +262,8 @@ def _send_through(core: Core, transport: Any) -> None:
     func = Core.request
     if "requests" not in func.__code__.co_names:
         raise ProviderError("this wechatpayv3 version no longer calls requests.*; a transport cannot be injected")
-    bound = types.FunctionType(func.__code__, {**func.__globals__, "requests": transport},
-                               func.__name__, func.__defaults__, func.__closure__)
+    bound = types.FunctionType(
+        func.__code__, {**func.__globals__, "requests": transport}, func.__name__, func.__defaults__, func.__closure__
+    )
     bound.__kwdefaults__ = func.__kwdefaults__
     core.request = types.MethodType(bound, core)

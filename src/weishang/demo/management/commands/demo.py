@@ -16,8 +16,10 @@ class Command(BaseCommand):
         result = demo_load(agents=agents, seed=seed)
         verb = "Loaded" if result.created else "Already loaded (nothing added)"
         self.stdout.write(self.style.SUCCESS(f"{verb}: demo brand with {result.agents} agents."))
-        self.stdout.write("Console  http://127.0.0.1:8000/console/  (brand staff, password: "
-                          f"{result.staff[0][1] if result.staff else '-'})")
+        self.stdout.write(
+            "Console  http://127.0.0.1:8000/console/  (brand staff, password: "
+            f"{result.staff[0][1] if result.staff else '-'})"
+        )
         for username, _password in result.staff:
             self.stdout.write(f"    {username}")
         self.stdout.write(f"Agents   http://127.0.0.1:8000/m/  (phone + password: {AGENT_PASSWORD})")

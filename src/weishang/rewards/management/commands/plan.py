@@ -19,8 +19,7 @@ from weishang.plans import PlanError, load_plan, plan_json_schema
 
 
 class Command(BaseCommand):
-    help = ("Plan files: validate, lint, simulate, print the JSON Schema, upload a version, activate it, "
-            "list versions.")
+    help = "Plan files: validate, lint, simulate, print the JSON Schema, upload a version, activate it, list versions."
     requires_system_checks = []  # validate, lint, simulate and schema read files only: no database needed
 
     def add_arguments(self, parser):
@@ -30,8 +29,11 @@ class Command(BaseCommand):
         validate.add_argument("--format", choices=["text", "json"], default="text")
         lint = sub.add_parser("lint", help="read a plan against the compliance rulebook (no database needed)")
         lint.add_argument("file")
-        lint.add_argument("--jurisdiction", choices=["cn", "wechat", "us", "eu", "uk", "all"],
-                          help="rulebook to apply (default: the plan's own jurisdiction key)")
+        lint.add_argument(
+            "--jurisdiction",
+            choices=["cn", "wechat", "us", "eu", "uk", "all"],
+            help="rulebook to apply (default: the plan's own jurisdiction key)",
+        )
         lint.add_argument("--format", choices=["text", "json"], default="text")
         lint.add_argument("--lang", choices=["zh", "en", "both"], default="both", help="text report language")
         lint.add_argument("--simulate", metavar="SCENARIO", help="also apply the rules on simulated figures")
@@ -50,8 +52,11 @@ class Command(BaseCommand):
         activate.add_argument("plan_id")
         activate.add_argument("version", type=int)
         activate.add_argument("--from", dest="active_from", help="date or date-time it starts (default: now)")
-        activate.add_argument("--acknowledge", default="",
-                              help="who accepts the plan's HIGH linter findings, and why (required when it has any)")
+        activate.add_argument(
+            "--acknowledge",
+            default="",
+            help="who accepts the plan's HIGH linter findings, and why (required when it has any)",
+        )
         sub.add_parser("list", help="stored versions and which is in force")
 
     def handle(self, *args, action: str, **options):
@@ -68,17 +73,23 @@ class Command(BaseCommand):
             plan = load_plan(file, text=self._read(file))
         except PlanError as exc:
             if format == "json":
-                self.stdout.write(json.dumps({"file": file, "valid": False,
-                                              "issues": [i.as_dict() for i in exc.issues]}, ensure_ascii=False))
+                self.stdout.write(
+                    json.dumps(
+                        {"file": file, "valid": False, "issues": [i.as_dict() for i in exc.issues]}, ensure_ascii=False
+                    )
+                )
             else:
                 for issue in exc.issues:
                     self.stderr.write(str(issue))
             raise CommandError(f"{file}: {len(exc.issues)} problem(s)", returncode=1) from None
-        summary = (f"{file}: {plan.id} v{plan.version} ({plan.kind}, jurisdiction {plan.jurisdiction}): "
-                   f"{len(plan.levels)} levels, {len(plan.rewards)} rewards, {len(plan.upgrades)} upgrades — valid")
+        summary = (
+            f"{file}: {plan.id} v{plan.version} ({plan.kind}, jurisdiction {plan.jurisdiction}): "
+            f"{len(plan.levels)} levels, {len(plan.rewards)} rewards, {len(plan.upgrades)} upgrades — valid"
+        )
         if format == "json":
-            self.stdout.write(json.dumps({"file": file, "valid": True, "plan": plan.id, "version": plan.version},
-                                         ensure_ascii=False))
+            self.stdout.write(
+                json.dumps({"file": file, "valid": True, "plan": plan.id, "version": plan.version}, ensure_ascii=False)
+            )
         else:
             self.stdout.write(self.style.SUCCESS(summary))
 
@@ -110,11 +121,13 @@ class Command(BaseCommand):
         if report.blocking:
             raise SystemExit(report.exit_code)
 
-    def _simulate(self, file: str, scenario: str, months: int | None, seed: int | None, out: str, lang: str,
-                  progress: bool, **_):
+    def _simulate(
+        self, file: str, scenario: str, months: int | None, seed: int | None, out: str, lang: str, progress: bool, **_
+    ):
         plan = self._load(file)
-        result = self._simulated(plan, scenario, months=months, seed=seed, out_dir=out,
-                                 progress=True if progress else None)
+        result = self._simulated(
+            plan, scenario, months=months, seed=seed, out_dir=out, progress=True if progress else None
+        )
         self.stdout.write(result.summary_text(lang))
         if not result.report["conservation"]["all_balanced"]:
             raise CommandError("conservation check failed: see report.json (conservation)")
@@ -155,12 +168,16 @@ class Command(BaseCommand):
             row = plan_activate(version=row, active_from=start, acknowledgement=acknowledge)
         except BusinessError as exc:
             for finding in getattr(exc, "findings", []):
-                self.stderr.write(f"{finding.severity} {finding.rule} {finding.path} (line {finding.line}): "
-                                  f"{finding.message_en}")
+                self.stderr.write(
+                    f"{finding.severity} {finding.rule} {finding.path} (line {finding.line}): {finding.message_en}"
+                )
             raise CommandError(str(exc.message)) from None
-        self.stdout.write(self.style.SUCCESS(
-            f"{row} activated from {timezone.localtime(row.active_from):%Y-%m-%d %H:%M}"
-            + (" and synced to the catalog" if row.synced_at else "")))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{row} activated from {timezone.localtime(row.active_from):%Y-%m-%d %H:%M}"
+                + (" and synced to the catalog" if row.synced_at else "")
+            )
+        )
 
     def _list(self, **_):
         from weishang.rewards.models import PlanVersion
@@ -168,7 +185,6 @@ class Command(BaseCommand):
 
         current = plan_in_force()
         for row in PlanVersion.objects.order_by("plan_id", "version"):
-            state = (f"active from {timezone.localtime(row.active_from):%Y-%m-%d %H:%M}" if row.is_activated
-                     else "draft")
+            state = f"active from {timezone.localtime(row.active_from):%Y-%m-%d %H:%M}" if row.is_activated else "draft"
             mark = "*" if current and row.pk == current.pk else " "
             self.stdout.write(f"{mark} {row.plan_id} v{row.version}  {row.kind:11}  {state}  {row.name}")

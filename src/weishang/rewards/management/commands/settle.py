@@ -21,6 +21,9 @@ class Command(BaseCommand):
         except BusinessError as exc:
             raise CommandError(str(exc.message)) from None
         ratio = f"{run.payout_ratio:.1%}" if run.payout_ratio is not None else "n/a"
-        self.stdout.write(self.style.SUCCESS(
-            f"{run.period} settled under {run.plan}: {run.lines} line(s), ¥{run.total} on ¥{run.volume} of "
-            f"purchases (payout ratio {ratio})"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{run.period} settled under {run.plan}: {run.lines} line(s), ¥{run.total} on ¥{run.volume} of "
+                f"purchases (payout ratio {ratio})"
+            )
+        )

@@ -17,8 +17,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("action", choices=["deliver", "dispatch"])
         parser.add_argument("--loop", action="store_true", help="keep delivering until stopped (Ctrl-C, SIGTERM)")
-        parser.add_argument("--interval", type=float, default=5.0,
-                            help="seconds to wait when nothing was due (with --loop; default 5)")
+        parser.add_argument(
+            "--interval", type=float, default=5.0, help="seconds to wait when nothing was due (with --loop; default 5)"
+        )
         parser.add_argument("--limit", type=int, default=100, help="deliveries per round (default 100)")
 
     def handle(self, *args, action: str, loop: bool, interval: float, limit: int, **options):
