@@ -128,12 +128,39 @@ def _field_name(loc) -> str:
     return ".".join(parts) or "__all__"
 
 
+# What a status means when nothing more specific is known: its code and its message. The handlers
+# below and weishang.api.transport (answers made before any route runs) both read it.
+STATUS_ERRORS = {
+    400: ("bad_request", lambda: _("The request is malformed.")),
+    401: ("unauthenticated", lambda: _("Log in first: send a valid token or API key.")),
+    403: ("forbidden", lambda: _("You may not do this.")),
+    404: ("not_found", lambda: _("Not found.")),
+    405: ("method_not_allowed", lambda: _("This path does not take the method %(method)s.")),
+    413: ("too_large", lambda: _("The request is too large.")),
+    415: ("unsupported_media_type", lambda: _("This content type is not accepted here.")),
+    429: ("rate_limited", lambda: _("Too many requests. Try again in a moment.")),
+    500: ("server_error", lambda: _("Something went wrong on our side. Try again later.")),
+}
+
+
+def status_error(status: int, *, method: str = "") -> tuple[str, str]:
+    """``(code, message)`` for ``status``, in the caller's language."""
+    code, message = STATUS_ERRORS.get(status) or (
+        STATUS_ERRORS[500] if status >= 500 else ("error", lambda: _("The request was refused."))
+    )
+    return code, message() % {"method": method} if status == 405 else message()
+
+
 def install(api: NinjaAPI) -> None:
     def respond(request, status: int, code: str, message, fields=None, headers=None):
         response = api.create_response(request, error_body(code, message, fields), status=status)
         for name, value in (headers or {}).items():
             response[name] = value
         return response
+
+    def respond_status(request, status: int, headers=None):
+        code, message = status_error(status, method=request.method)
+        return respond(request, status, code, message, headers=headers)
 
     @api.exception_handler(BusinessError)
     def business_error(request, exc: BusinessError):
@@ -150,38 +177,31 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request, exc):
-        return respond(
-            request,
-            401,
-            "unauthenticated",
-            _("Log in first: send a valid token or API key."),
-            headers={"WWW-Authenticate": 'Bearer realm="weishang"'},
-        )
+        return respond_status(request, 401, headers={"WWW-Authenticate": 'Bearer realm="weishang"'})
 
     @api.exception_handler(AuthorizationError)
     def forbidden(request, exc):
-        return respond(request, 403, "forbidden", _("You may not do this."))
+        return respond_status(request, 403)
 
     @api.exception_handler(PermissionDenied)
     def permission_denied(request, exc):
-        return respond(request, 403, "forbidden", _("You may not do this."))
+        return respond_status(request, 403)
 
     @api.exception_handler(Throttled)
     def throttled(request, exc: Throttled):
         headers = {"Retry-After": str(int(exc.wait))} if exc.wait else {}
-        return respond(request, 429, "rate_limited", _("Too many requests. Try again in a moment."), headers=headers)
+        return respond_status(request, 429, headers=headers)
 
     @api.exception_handler(Http404)
     def not_found(request, exc):
-        return respond(request, 404, "not_found", _("Not found."))
+        return respond_status(request, 404)
 
     @api.exception_handler(HttpError)
     def http_error(request, exc: HttpError):
         # django-ninja wraps whatever the body parser raises in a 400 HttpError: answer the cause.
         if isinstance(exc.__cause__, (BusinessError, ValidationError)):
             return api.on_exception(request, exc.__cause__)
-        codes = {400: "bad_request", 405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
-        return respond(request, exc.status_code, codes.get(exc.status_code, "error"), str(exc))
+        return respond(request, exc.status_code, status_error(exc.status_code)[0], str(exc))
 
     # Limits Django enforces while it reads a request (settings DATA_UPLOAD_MAX_*): raised where a
     # route first reads its body, form or query, and answered here, never as a 500.
@@ -221,9 +241,9 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(SuspiciousOperation)
     def suspicious(request, exc):
-        return respond(request, 400, "bad_request", _("The request is malformed."))
+        return respond_status(request, 400)
 
     @api.exception_handler(Exception)
     def server_error(request, exc: Exception):
         log.exception("API error on %s %s", request.method, request.path)
-        return respond(request, 500, "server_error", _("Something went wrong on our side. Try again later."))
+        return respond_status(request, 500)

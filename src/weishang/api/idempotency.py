@@ -48,14 +48,11 @@ REPLAYED = "Idempotent-Replayed"
 _KEY = re.compile(KEY_PATTERN)
 
 
-class _Refused(BusinessError):
-    pass
+class KeyReused(BusinessError):
+    """The same key with a different request (422, as the IETF Idempotency-Key draft says)."""
 
-
-def _refused(status: int, code: str, message: str) -> BusinessError:
-    error = _Refused(message, code=code)
-    error.status = status
-    return error
+    status = 422
+    code = "idempotency_key_reused"
 
 
 def _principal(request) -> str:
@@ -111,10 +108,9 @@ def _claim(request) -> IdempotencyRecord | HttpResponse | None:
     if key is None or request.method != "POST":
         return None
     if not _KEY.match(key):
-        raise _refused(
-            400,
-            "invalid_idempotency_key",
+        raise BusinessError(
             _("Idempotency-Key must be 1 to 255 printable ASCII characters without spaces, such as a UUID."),
+            code="invalid_idempotency_key",
         )
     principal, request_hash = _principal(request), _request_hash(request)
     try:
@@ -128,7 +124,7 @@ def _claim(request) -> IdempotencyRecord | HttpResponse | None:
     if first is None or first.status_code is None:  # still running, or it failed and let go just now
         raise Conflict(_("A request with this Idempotency-Key is in progress."), code="request_in_progress")
     if first.request_hash != request_hash:
-        raise _refused(422, "idempotency_key_reused", _("This Idempotency-Key was used for a different request."))
+        raise KeyReused(_("This Idempotency-Key was used for a different request."))
     return _replay(first)
 
 

@@ -93,7 +93,7 @@ class Cursor(CursorPagination):
                 keep_blank_values=True,
                 strict_parsing=True,
             )
-            cursor = self.Cursor.from_encoded_param(encoded)
+            cursor = self.Cursor.model_validate(fields)  # as from_encoded_param, without decoding again
         except (ValueError, binascii.Error, ValidationError, pydantic.ValidationError, UnicodeError):
             raise _bad_cursor() from None
         if fields.get(LIST) != [tag] or not (cursor.p is None or POSITION.match(cursor.p)):

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from ninja.errors import ValidationError
 from ninja.parser import Parser
 
+from weishang.api.errors import status_error
 from weishang.core.errors import BusinessError, error_body
 
 PREFIX = "/api/"
@@ -80,34 +81,13 @@ def _invalid_body(message: str) -> ValidationError:
     return ValidationError([{"loc": ("body",), "type": "body_invalid", "msg": message}])
 
 
-# What each status means, for an answer that did not come from a route (see the module's docstring).
-_CODES = {
-    400: ("bad_request", lambda: _("The request is malformed.")),
-    401: ("unauthenticated", lambda: _("Log in first: send a valid token or API key.")),
-    403: ("forbidden", lambda: _("You may not do this.")),
-    404: ("not_found", lambda: _("Not found.")),
-    405: ("method_not_allowed", lambda: _("This path does not take the method %(method)s.")),
-    413: ("too_large", lambda: _("The request is too large.")),
-    415: ("unsupported_media_type", lambda: _("This content type is not accepted here.")),
-    429: ("rate_limited", lambda: _("Too many requests. Try again in a moment.")),
-}
 _KEEP_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
 
 
 def envelope(request, status: int) -> JsonResponse:
-    code, message = _CODES.get(
-        status,
-        (
-            "server_error" if status >= 500 else "error",
-            lambda: (
-                _("Something went wrong on our side. Try again later.")
-                if status >= 500
-                else _("The request was refused.")
-            ),
-        ),
-    )
-    text = message() % {"method": request.method} if status == 405 else message()
-    return JsonResponse(error_body(code, text), status=status, json_dumps_params={"ensure_ascii": False})
+    """The envelope for an answer that did not come from a route (see the module's docstring)."""
+    code, message = status_error(status, method=request.method)
+    return JsonResponse(error_body(code, message), status=status, json_dumps_params={"ensure_ascii": False})
 
 
 def allowed_methods(response) -> list[str]:
