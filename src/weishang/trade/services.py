@@ -36,7 +36,6 @@ from django.db.models import Exists, F, OuterRef, QuerySet, Subquery, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed
 from PIL import Image, UnidentifiedImageError
 
 from weishang.catalog.models import SKU
@@ -55,7 +54,7 @@ from weishang.core.validators import normalize_phone, validate_phone
 from weishang.ledger import services as ledger
 from weishang.ledger.models import Purpose
 from weishang.ledger.services import InsufficientBalance
-from weishang.trade import selectors, stock
+from weishang.trade import selectors, stock, workflow
 from weishang.trade.models import (
     Customer,
     LocationKind,
@@ -124,16 +123,8 @@ _MUTABLE_FIELDS = (
 
 
 def _transition(order: Order, name: str, *, by=None, note: str = "") -> None:
-    method = getattr(order, name)
-    if not can_proceed(method):
-        raise Conflict(
-            _("Order %(number)s is %(status)s; that cannot be done now.")
-            % {"number": order.number, "status": order.get_status_display()},
-            field="status",
-            code="wrong_status",
-        )
-    old = order.status
-    method()
+    """Move ``order`` by the workflow's move ``name`` (trade.workflow), save it and record who."""
+    old = workflow.current().move(order, name)
     order.save(update_fields=_MUTABLE_FIELDS)
     OrderTransition.objects.create(order=order, from_status=old, to_status=order.status, by=by, note=note[:300])
 
