@@ -423,6 +423,38 @@ def order_submit(
 
 
 @transaction.atomic
+def order_step(*, order: Order, step: str, by, note: str = "") -> Order:
+    """Take a plain step of trade.workflow: one that only moves the status (no money or stock
+    moves with it), such as a step a brand adds to its workflow. ``by`` must be one the step is
+    for: the order's buyer (``buyer``), its seller or brand staff (``seller``), brand staff
+    (``brand``); the step must apply to the order now. Writes the move and who made it."""
+    the_step = workflow.current().step(step)
+    if the_step is None or not the_step.move:
+        raise NotFound(_("There is no such step."), field="step")
+    order = _locked_order(order)
+    user_id = getattr(by, "pk", None)
+    actors = set(the_step.by)
+    is_buyer = order.buyer is not None and order.buyer.user_id == user_id
+    is_seller = order.seller is not None and order.seller.user_id == user_id
+    is_staff = _is_staff_with(by, "trade.change_order")
+    if not (
+        (workflow.Actor.BUYER in actors and is_buyer)
+        or (workflow.Actor.SELLER in actors and (is_seller or is_staff))
+        or (workflow.Actor.BRAND in actors and is_staff)
+    ):
+        raise Forbidden(_("This order is not yours to handle."))
+    if not the_step.applies(order):
+        raise Conflict(
+            _("Order %(number)s is %(status)s; that cannot be done now.")
+            % {"number": order.number, "status": order.get_status_display()},
+            field="status",
+            code="wrong_status",
+        )
+    _transition(order, the_step.move, by=by, note=note)
+    return order
+
+
+@transaction.atomic
 def order_approve(*, order: Order, by) -> Order:
     order = _locked_order(order)
     _require_seller_side(order, by)
