@@ -475,8 +475,8 @@ def test_warehouse_marks_a_shipped_retail_order_delivered(client, staff, make_ag
     assert order.status == OrderStatus.FULFILLED
     client.force_login(staff("warehouse"))
     detail = client.get(reverse("admin:trade_order_change", args=[order.pk])).content.decode()
-    assert "李雷" in detail and order_url("mark_delivered", order) in detail
-    assert client.post(order_url("mark_delivered", order)).status_code == 302
+    assert "李雷" in detail and order_url("delivered", order) in detail
+    assert client.post(order_url("delivered", order)).status_code == 302
     order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED and order.delivered_at is not None
     assert OutboxEvent.objects.filter(topic="order.completed", key=order.number).exists()

@@ -116,12 +116,13 @@ class Step:
     perm: str  # key of the admin's ``console_perms``
     form: type[forms.Form]
     run: Callable[..., object]  # run(obj, user, cleaned_data): the service
-    done: object  # success message: %(number)s, %(pk)s
+    # The success message: a text with %(number)s, %(pk)s, or done(record) -> str, given the
+    # record the service returned (the one on the page if it returned another kind of object).
+    done: object
     statuses: tuple[str, ...]  # when the button is shown (the service checks again)
     party: Callable[[object], bool] = _always  # the brand is the party (checked before the service)
     url_path: str = ""  # default: the step's name
     icon: str | None = None
-    done_shop: object = None  # the message for a shop order, if it differs
 
 
 def _step_action(name: str, step: Step):
@@ -168,6 +169,8 @@ class StepPages:
         return f"{step.label}: {obj.number}"
 
     def step_message(self, obj, step: Step) -> str:
+        if callable(step.done):
+            return step.done(obj)
         return step.done % {"number": getattr(obj, "number", ""), "pk": obj.pk}
 
     def step_context(self, request, obj, name: str) -> dict:
@@ -202,11 +205,12 @@ class StepPages:
                 try:
                     if not step.party(obj):
                         raise self.not_the_party(obj)
-                    step.run(obj, request.user, form.cleaned_data)
+                    result = step.run(obj, request.user, form.cleaned_data)
                 except BusinessError as exc:
                     form_error(form, exc)
                 else:
-                    messages.success(request, self.step_message(obj, step))
+                    done = result if isinstance(result, type(obj)) else obj
+                    messages.success(request, self.step_message(done, step))
                     opts = self.model._meta
                     return redirect(f"admin:{opts.app_label}_{opts.model_name}_change", obj.pk)
         obj.refresh_from_db()

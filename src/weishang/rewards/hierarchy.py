@@ -25,12 +25,13 @@ from django.utils import timezone
 from weishang.channel.models import Agent, AgentStatus, Level, ReferrerLink
 from weishang.core.db_threads import in_background, threads_allowed
 from weishang.core.money import CENT
-from weishang.trade.models import Order, OrderKind, OrderStatus
+from weishang.trade.models import Order, OrderKind
 from weishang.trade.models.orders import VOLUME_KINDS
+from weishang.trade.workflow import COUNTED_STATUSES
 
 ZERO = Decimal("0.00")
 # Completed orders that still count (a return asked for but not yet granted still counts).
-COUNTED = (OrderStatus.COMPLETED, OrderStatus.REFUND_REQUESTED)
+COUNTED = COUNTED_STATUSES
 
 
 def day_range(start: date, end: date) -> tuple[datetime, datetime]:

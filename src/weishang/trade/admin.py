@@ -53,15 +53,13 @@ from weishang.console.exports import (
 )
 from weishang.core.errors import BusinessError, Conflict
 from weishang.core.models import SupplyMode
-from weishang.trade import selectors, services, stock
+from weishang.trade import selectors, services, stock, workflow
 from weishang.trade.files import image_response
 from weishang.trade.models import (
-    VOLUME_KINDS,
     Customer,
     Location,
     LocationKind,
     Order,
-    OrderKind,
     OrderLine,
     OrderStatus,
     OrderTransition,
@@ -188,137 +186,38 @@ class ReceiveStockForm(forms.Form):
 # --- order steps the brand takes ------------------------------------------------------------
 
 
-def _company_order(order: Order) -> bool:
-    return order.seller_id is None and order.kind in VOLUME_KINDS
-
-
-ORDER_STEPS: dict[str, kit.Step] = {
-    "approve": kit.Step(
-        label=_("Approve"),
-        perm="order_decide",
-        party=_company_order,
-        statuses=(S.SUBMITTED,),
-        form=kit.ConfirmForm,
-        run=lambda o, u, d: services.order_approve(order=o, by=u),
-        done=_("Order %(number)s approved; the buyer can pay now."),
-        icon="check",
-    ),
-    "reject": kit.Step(
-        label=_("Reject"),
-        perm="order_decide",
-        party=_company_order,
-        statuses=(S.SUBMITTED,),
-        form=kit.RequiredNoteForm,
-        run=lambda o, u, d: services.order_reject(order=o, by=u, note=d["note"]),
-        done=_("Order %(number)s rejected."),
-        icon="block",
-    ),
-    "fill": kit.Step(
-        label=_("Fill from the company warehouse"),
-        perm="order_handle",
-        party=_company_order,
-        statuses=(S.PAID,),
-        form=FillForm,
-        run=lambda o, u, d: services.order_fill(
-            order=o, by=u, carrier=d["carrier"], tracking_number=d["tracking_number"]
-        ),
-        done=_("Order %(number)s filled."),
-        icon="inventory",
-    ),
-    # The ways out of a stuck order (paid, not filled within the brand's stuck_after_hours).
-    "company_fill": kit.Step(
-        label=_("Stuck: the company fills it now"),
-        perm="order_decide",
-        party=lambda o: o.kind != OrderKind.RETAIL and selectors.order_is_stuck(o),
-        statuses=(S.PAID,),
-        form=StuckFillForm,
-        run=lambda o, u, d: services.order_company_fill(
-            order=o, by=u, note=d["note"], carrier=d["carrier"], tracking_number=d["tracking_number"]
-        ),
-        done=_("Order %(number)s filled by the company."),
-        url_path="company-fill",
-        icon="warehouse",
-    ),
-    "reassign": kit.Step(
-        label=_("Stuck: reassign to the company"),
-        perm="order_decide",
-        party=lambda o: o.seller_id is not None and o.kind != OrderKind.RETAIL and selectors.order_is_stuck(o),
-        statuses=(S.PAID,),
-        form=kit.RequiredNoteForm,
-        run=lambda o, u, d: services.order_reassign_to_company(order=o, by=u, note=d["note"]),
-        done=_("Order %(number)s is the company's now; fill it from the warehouse."),
-        icon="swap_horiz",
-    ),
-    "stuck_refund": kit.Step(
-        label=_("Stuck: cancel and refund"),
-        perm="order_decide",
-        party=selectors.order_is_stuck,
-        statuses=(S.PAID,),
-        form=kit.RequiredNoteForm,
-        run=lambda o, u, d: services.order_stuck_refund(order=o, by=u, note=d["note"]),
-        done=_("Order %(number)s cancelled; the money is back in the buyer's wallet."),
-        done_shop=_("Order %(number)s cancelled and refunded."),
-        url_path="stuck-refund",
-        icon="currency_exchange",
-    ),
-    "ship_pickup": kit.Step(
-        label=_("Ship pick-up"),
-        perm="order_handle",
-        party=lambda o: o.kind == OrderKind.PICKUP,
-        statuses=(S.SUBMITTED,),
-        form=ShipForm,
-        run=lambda o, u, d: services.pickup_ship(
-            order=o, by=u, carrier=d["carrier"], tracking_number=d["tracking_number"]
-        ),
-        done=_("Pick-up %(number)s shipped."),
-        url_path="ship",
-        icon="local_shipping",
-    ),
-    "pickup_delivered": kit.Step(
-        label=_("Mark pick-up delivered"),
-        perm="order_handle",
-        party=lambda o: o.kind == OrderKind.PICKUP,
-        statuses=(S.FULFILLED,),
-        form=kit.ConfirmForm,
-        run=lambda o, u, d: services.pickup_delivered(order=o, by=u),
-        done=_("Pick-up %(number)s delivered."),
-        url_path="pickup-delivered",
-        icon="done_all",
-    ),
-    "mark_delivered": kit.Step(
-        label=_("Mark retail order delivered"),
-        perm="order_handle",
-        party=lambda o: o.kind == OrderKind.RETAIL,
-        statuses=(S.FULFILLED,),
-        form=kit.ConfirmForm,
-        run=lambda o, u, d: services.order_mark_delivered(order=o, by=u),
-        done=_("Order %(number)s delivered."),
-        url_path="delivered",
-        icon="done_all",
-    ),
-    "refund_approve": kit.Step(
-        label=_("Approve return"),
-        perm="order_decide",
-        party=lambda o: o.seller_id is None,
-        statuses=(S.REFUND_REQUESTED,),
-        form=kit.OptionalNoteForm,
-        run=lambda o, u, d: services.refund_approve(order=o, by=u, note=d["note"]),
-        done=_("Return of %(number)s approved; the money is back in the buyer's wallet."),
-        url_path="refund-approve",
-        icon="undo",
-    ),
-    "refund_decline": kit.Step(
-        label=_("Decline return"),
-        perm="order_decide",
-        party=lambda o: o.seller_id is None,
-        statuses=(S.REFUND_REQUESTED,),
-        form=kit.RequiredNoteForm,
-        run=lambda o, u, d: services.refund_decline(order=o, by=u, note=d["note"]),
-        done=_("Return of %(number)s declined."),
-        url_path="refund-decline",
-        icon="do_not_disturb",
-    ),
+# Each step of trade.workflow asks for an input; in the console, this form fills it in.
+STEP_FORMS = {
+    "confirm": kit.ConfirmForm,
+    "note": kit.OptionalNoteForm,
+    "reason": kit.RequiredNoteForm,
+    "fill": FillForm,
+    "ship": ShipForm,
+    "stuck_fill": StuckFillForm,
 }
+
+
+def console_steps(flow: workflow.Workflow) -> dict[str, kit.Step]:
+    """The order steps brand staff take in the console, one page each: ``flow``'s steps for the
+    brand, and the seller's on the company's own orders (``Step.brand_is_party``)."""
+    return {
+        step.name: kit.Step(
+            label=step.label,
+            perm=step.perm,
+            party=step.brand_is_party,
+            statuses=step.statuses,
+            form=STEP_FORMS[step.input],
+            run=step.run,
+            done=step.done,
+            url_path=step.slug,
+            icon=step.icon,
+        )
+        for step in flow.console_steps()
+        if step.input in STEP_FORMS
+    }
+
+
+ORDER_STEPS = console_steps(workflow.ORDER_WORKFLOW)
 
 
 # --- orders ---------------------------------------------------------------------------------
@@ -604,10 +503,6 @@ class OrderAdmin(ExportMixin, kit.StepPages, kit.ReadOnlyAdmin):
     # --- the steps' pages ------------------------------------------------------------------
     def not_the_party(self, obj):
         return Conflict(gettext("Order %(number)s is not the brand's to handle this way.") % {"number": obj.number})
-
-    def step_message(self, obj, step):
-        done = step.done_shop if step.done_shop and obj.kind == OrderKind.RETAIL else step.done
-        return done % {"number": obj.number}
 
     def step_context(self, request, obj, name):
         order = obj

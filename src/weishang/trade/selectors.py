@@ -8,23 +8,20 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, Exists, Max, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
 from weishang.catalog.models import SKU
 from weishang.catalog.selectors import level_price
 from weishang.channel.models import Agent, Level
 from weishang.channel.selectors import member_search, team_sum
 from weishang.channel.tree import Relation
-from weishang.core import clock
 from weishang.core.models import SupplyMode
 from weishang.core.money import MONEY_DIGITS, MONEY_PLACES, to_money
 from weishang.core.selectors import brand_get
 from weishang.core.validators import normalize_phone
 from weishang.ledger.models import Account, Purpose
 from weishang.ledger.selectors import account_balance, account_statement
-from weishang.trade import stock
+from weishang.trade import stock, workflow
 from weishang.trade.models import (
-    STUCK_KINDS,
     VOLUME_KINDS,
     Customer,
     Location,
@@ -37,6 +34,7 @@ from weishang.trade.models import (
     StockLevel,
 )
 from weishang.trade.models.orders import LIVE_STATUSES
+from weishang.trade.workflow import Actor
 
 
 def team_purchase_volume(
@@ -153,37 +151,26 @@ def pickups_of(*, agent: Agent | int) -> QuerySet[Order]:
 
 
 def _seller_todo() -> Q:
-    """Orders waiting for the seller: to decide, a transfer to confirm, to fill, a retail delivery
-    to record, or a return to decide."""
-    return (
-        Q(status__in=(OrderStatus.SUBMITTED, OrderStatus.PAID, OrderStatus.REFUND_REQUESTED))
-        | Q(status=OrderStatus.AWAITING_PAYMENT, has_pending_payment=True)
-        | Q(status=OrderStatus.FULFILLED, kind=OrderKind.RETAIL)
-    )
+    """Orders waiting for their seller (trade.workflow: the waits on the seller)."""
+    return workflow.current().waiting_on(Actor.SELLER)
 
 
-def seller_todo_counts(*, agent: Agent | int) -> dict[str, int]:
-    """How many orders wait for the agent as seller, by what they wait for (one query):
-    ``decide`` (approve or reject), ``confirm`` (a transfer to confirm), ``fill``, ``deliver``
-    (a retail delivery to record) and ``returns`` (a return to decide)."""
-    S = OrderStatus
-    return _with_pending_payment(Order.objects.filter(seller_id=getattr(agent, "pk", agent))).aggregate(
-        decide=Count("pk", filter=Q(status=S.SUBMITTED)),
-        confirm=Count("pk", filter=Q(status=S.AWAITING_PAYMENT, has_pending_payment=True)),
-        fill=Count("pk", filter=Q(status=S.PAID)),
-        deliver=Count("pk", filter=Q(status=S.FULFILLED, kind=OrderKind.RETAIL)),
-        returns=Count("pk", filter=Q(status=S.REFUND_REQUESTED)),
-    )
+def _todo_counts(orders: QuerySet[Order], actor: Actor) -> list[tuple[str, int, object]]:
+    lines = workflow.current().todo(actor)
+    counts = _with_pending_payment(orders).aggregate(**{name: Count("pk", filter=q) for name, q, _text in lines})
+    return [(name, counts[name], text) for name, _q, text in lines]
 
 
-def buyer_todo_counts(*, agent: Agent | int) -> dict[str, int]:
-    """The agent's own orders waiting for them (one query): ``pay`` (approved, nothing paid yet)
-    and ``receive`` (shipped or filled, receipt to confirm)."""
-    S = OrderStatus
-    return _with_pending_payment(Order.objects.filter(buyer_id=getattr(agent, "pk", agent))).aggregate(
-        pay=Count("pk", filter=Q(status=S.AWAITING_PAYMENT, has_pending_payment=False)),
-        receive=Count("pk", filter=Q(status=S.FULFILLED)),
-    )
+def seller_todo(*, agent: Agent | int) -> list[tuple[str, int, object]]:
+    """What waits for the agent as seller, one line per kind of wait (one query): (the wait's
+    name, how many orders, the line's text), as trade.workflow says (orders to approve, transfers
+    to confirm, orders to fill, shop deliveries to record, returns to decide)."""
+    return _todo_counts(Order.objects.filter(seller_id=getattr(agent, "pk", agent)), Actor.SELLER)
+
+
+def buyer_todo(*, agent: Agent | int) -> list[tuple[str, int, object]]:
+    """The agent's own orders waiting for them (one query), as ``seller_todo``: to pay, to receive."""
+    return _todo_counts(Order.objects.filter(buyer_id=getattr(agent, "pk", agent)), Actor.BUYER)
 
 
 def orders_to_fill(*, agent: Agent | int, todo_only: bool = True) -> QuerySet[Order]:
@@ -219,44 +206,32 @@ def fill_shortfalls(*, order: Order) -> list[tuple[SKU, int, int]]:
 
 
 # What the buyer or the seller can do with an order now, for the phone pages and the API (the
-# services have the last word). ``order`` needs ``has_pending_payment`` (the selectors above set it).
+# services have the last word), and what it waits for: trade.workflow. ``order`` needs
+# ``has_pending_payment`` (the selectors above set it).
 
 
 def buyer_actions(order: Order) -> set[str]:
-    """The buyer's next actions: ``cancel``, ``pay_transfer``, ``pay_wallet``, ``pay_online`` (when an
-    online payment provider is configured), ``receive`` and ``refund`` (a return request)."""
-    from weishang.trade.providers.base import online_provider_name
-
-    s, actions = order.status, set()
-    pickup = order.kind == OrderKind.PICKUP
-    if not pickup and s in (OrderStatus.SUBMITTED, OrderStatus.APPROVED, OrderStatus.PAID):
-        actions.add("cancel")
-    if s == OrderStatus.AWAITING_PAYMENT and not order.has_pending_payment:
-        actions |= {"pay_transfer", "pay_wallet", "cancel"}
-        if online_provider_name() is not None:
-            actions.add("pay_online")
-    if s == OrderStatus.FULFILLED:
-        actions.add("receive")
-    if not pickup and s in (OrderStatus.FULFILLED, OrderStatus.COMPLETED):
-        actions.add("refund")
-    return actions
+    """The buyer's next actions (trade.workflow's steps for the buyer): ``cancel``,
+    ``pay_transfer``, ``pay_wallet``, ``pay_online`` (when an online payment provider is
+    configured), ``receive`` and ``refund`` (a return request)."""
+    return workflow.current().actions(order, Actor.BUYER)
 
 
 def seller_actions(order: Order) -> set[str]:
-    """The seller's next actions: ``approve``, ``reject``, ``payment`` (confirm or reject the pending
-    transfer), ``fill``, ``delivered`` (a retail delivery), ``refund_approve`` and ``refund_decline``."""
-    s, actions = order.status, set()
-    if s == OrderStatus.SUBMITTED:
-        actions |= {"approve", "reject"}
-    if s == OrderStatus.AWAITING_PAYMENT and order.has_pending_payment:
-        actions.add("payment")
-    if s == OrderStatus.PAID:
-        actions.add("fill")
-    if s == OrderStatus.FULFILLED and order.kind == OrderKind.RETAIL:
-        actions.add("delivered")
-    if s == OrderStatus.REFUND_REQUESTED:
-        actions |= {"refund_approve", "refund_decline"}
-    return actions
+    """The seller's next actions (trade.workflow's steps for the seller): ``approve``,
+    ``reject``, ``payment`` (confirm or reject the pending transfer), ``fill``, ``delivered`` (a
+    retail delivery), ``refund_approve`` and ``refund_decline``."""
+    return workflow.current().actions(order, Actor.SELLER)
+
+
+def buyer_next_step(order: Order) -> str:
+    """The order's next step as its buyer reads it on their list ("Pay now")."""
+    return workflow.current().next_step(order, Actor.BUYER)
+
+
+def seller_next_step(order: Order) -> str:
+    """The order's next step as its seller reads it on their list ("Fill the order")."""
+    return workflow.current().next_step(order, Actor.SELLER)
 
 
 def wallet_balance(*, agent: Agent | int) -> Decimal:
@@ -305,7 +280,7 @@ def retail_pay_by(*, order: Order) -> datetime | None:
 # Shop orders that make a consumer "my customer": placed and not rejected, cancelled or refunded.
 CUSTOMER_ORDER_STATUSES = LIVE_STATUSES
 # ... and those whose money the consumer has paid.
-CUSTOMER_PAID_STATUSES = (OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.COMPLETED, OrderStatus.REFUND_REQUESTED)
+CUSTOMER_PAID_STATUSES = workflow.PAID_STATUSES
 
 
 def with_purchases(agents: list[Agent], *, start: datetime, end: datetime) -> list[Agent]:
@@ -499,60 +474,30 @@ def may_see_payment_screenshot(*, user, payment: Payment) -> bool:
 # services (``trade.services.order_company_fill`` and the two after it).
 
 
-def stuck_cutoff():
-    """Orders paid at or before this moment and still not filled are stuck."""
-    return clock.now() - timedelta(hours=brand_get().stuck_after_hours)
+stuck_cutoff = workflow.stuck_cutoff
 
 
 def order_is_stuck(order: Order) -> bool:
-    return (
-        order.status == OrderStatus.PAID
-        and order.kind in STUCK_KINDS
-        and order.paid_at is not None
-        and order.paid_at <= stuck_cutoff()
-    )
-
-
-def _pending_payment() -> Exists:
-    return Exists(Payment.objects.filter(order=OuterRef("pk"), status=PaymentStatus.PENDING))
+    return workflow.STUCK.holds(order)
 
 
 def stuck_orders() -> Q:
     """Paid orders not filled within the brand's ``stuck_after_hours``, shop orders too (the stuck
     queue: the brand takes a way out, see ``trade.services.order_company_fill`` and the two after
     it; a shop order is only refunded)."""
-    return Q(status=OrderStatus.PAID, kind__in=STUCK_KINDS, paid_at__lte=stuck_cutoff())
+    return workflow.STUCK.q()
 
 
 def order_queues() -> dict[str, tuple[object, Q]]:
-    """Orders waiting for someone, by what they wait for: name -> (label, condition)."""
-    S = OrderStatus
-    pending = _pending_payment()
-    return {
-        "stuck": (_("Stuck: paid, not filled in time"), stuck_orders()),
-        "approval": (_("Awaiting approval"), Q(status=S.SUBMITTED) & ~Q(kind=OrderKind.PICKUP)),
-        "payment_check": (_("Transfer awaiting confirmation"), Q(status=S.AWAITING_PAYMENT) & Q(pending)),
-        "unpaid": (_("Awaiting the buyer's payment"), Q(status=S.AWAITING_PAYMENT) & ~Q(pending)),
-        "to_fill": (_("Paid, to fill or ship"), Q(status=S.PAID)),
-        "pickups": (_("Pick-ups to ship"), Q(status=S.SUBMITTED, kind=OrderKind.PICKUP)),
-        "returns": (_("Returns to decide"), Q(status=S.REFUND_REQUESTED)),
-    }
+    """Orders waiting for someone, by what they wait for: name -> (label, condition) (the
+    console's queues: trade.workflow's waits that have one)."""
+    return workflow.current().queues()
 
 
 def brand_to_act() -> Q:
     """Orders waiting for a step by brand staff: company orders to approve, fill or refund, stuck
-    orders, pick-ups to ship or deliver, transfers to brand finance to confirm."""
-    S = OrderStatus
-    company = Q(seller__isnull=True, kind__in=VOLUME_KINDS)
-    brand_payment = Exists(
-        Payment.objects.filter(order=OuterRef("pk"), status=PaymentStatus.PENDING, receiver__isnull=True)
-    )
-    return (
-        (company & Q(status__in=[S.SUBMITTED, S.PAID, S.REFUND_REQUESTED]))
-        | stuck_orders()
-        | Q(kind=OrderKind.PICKUP, status__in=[S.SUBMITTED, S.FULFILLED])
-        | (Q(status=S.AWAITING_PAYMENT) & brand_payment)
-    )
+    orders, pick-ups to ship or deliver, transfers to brand finance to confirm (trade.workflow)."""
+    return workflow.current().on_the_brand()
 
 
 # --- one order as brand staff see it: where it is filled from, whether it is short, who acts --
@@ -569,7 +514,7 @@ class Availability:
         return [row for row in self.rows if row["short_by"] > 0]
 
 
-FILLABLE = (OrderStatus.SUBMITTED, OrderStatus.APPROVED, OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID)
+FILLABLE = workflow.FILLABLE_STATUSES
 
 
 def fill_source(order: Order) -> tuple[str, Location | None]:
@@ -602,40 +547,5 @@ def order_availability(order: Order) -> Availability | None:
 
 
 def next_step(order: Order) -> str:
-    """Who acts next on ``order``, in one sentence."""
-    S = OrderStatus
-    seller = order.seller.real_name if order.seller_id else None
-    status, kind = order.status, order.kind
-    if status == S.SUBMITTED:
-        if kind == OrderKind.PICKUP:
-            return gettext("The warehouse ships the pick-up (carrier and tracking number).")
-        if seller:
-            return gettext("%(seller)s approves or rejects the order.") % {"seller": seller}
-        return gettext("The brand approves or rejects the order.")
-    if status == S.AWAITING_PAYMENT:
-        pending = order.payments.filter(status=PaymentStatus.PENDING).select_related("receiver").first()
-        if pending is None:
-            return gettext("Waiting for the buyer to pay.")
-        who = pending.receiver.real_name if pending.receiver_id else gettext("Brand finance (品牌财务)")
-        return gettext("A transfer is waiting for confirmation by %(who)s.") % {"who": who}
-    if status == S.PAID:
-        if order_is_stuck(order) and kind == OrderKind.RETAIL:
-            return gettext("Stuck: paid and not filled in time. The seller fills it, or the brand refunds it.")
-        if order_is_stuck(order):
-            return gettext(
-                "Stuck: paid and not filled in time. The brand fills it, reassigns it to the company or refunds it."
-            )
-        if seller:
-            return gettext("%(seller)s fills the order from their stock.") % {"seller": seller}
-        return gettext("The company warehouse fills the order.")
-    if status == S.FULFILLED:
-        if kind == OrderKind.PICKUP:
-            return gettext("On its way: the warehouse or the agent marks it delivered.")
-        if kind == OrderKind.RETAIL:
-            return gettext("On its way: the seller (or the brand) marks it delivered.")
-        return gettext("On its way: the buyer confirms receipt.")
-    if status == S.REFUND_REQUESTED:
-        if seller:
-            return gettext("%(seller)s approves or declines the return.") % {"seller": seller}
-        return gettext("The brand approves or declines the return.")
-    return gettext("Nothing more to do.")
+    """Who acts next on ``order``, in one sentence (trade.workflow)."""
+    return workflow.current().next_step(order)

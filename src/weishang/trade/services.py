@@ -36,7 +36,6 @@ from django.db.models import Exists, F, OuterRef, QuerySet, Subquery, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed
 from PIL import Image, UnidentifiedImageError
 
 from weishang.catalog.models import SKU
@@ -55,7 +54,7 @@ from weishang.core.validators import normalize_phone, validate_phone
 from weishang.ledger import services as ledger
 from weishang.ledger.models import Purpose
 from weishang.ledger.services import InsufficientBalance
-from weishang.trade import selectors, stock
+from weishang.trade import selectors, stock, workflow
 from weishang.trade.models import (
     Customer,
     LocationKind,
@@ -124,16 +123,8 @@ _MUTABLE_FIELDS = (
 
 
 def _transition(order: Order, name: str, *, by=None, note: str = "") -> None:
-    method = getattr(order, name)
-    if not can_proceed(method):
-        raise Conflict(
-            _("Order %(number)s is %(status)s; that cannot be done now.")
-            % {"number": order.number, "status": order.get_status_display()},
-            field="status",
-            code="wrong_status",
-        )
-    old = order.status
-    method()
+    """Move ``order`` by the workflow's move ``name`` (trade.workflow), save it and record who."""
+    old = workflow.current().move(order, name)
     order.save(update_fields=_MUTABLE_FIELDS)
     OrderTransition.objects.create(order=order, from_status=old, to_status=order.status, by=by, note=note[:300])
 
@@ -429,6 +420,38 @@ def order_submit(
 
 
 # --- deciding -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def order_step(*, order: Order, step: str, by, note: str = "") -> Order:
+    """Take a plain step of trade.workflow: one that only moves the status (no money or stock
+    moves with it), such as a step a brand adds to its workflow. ``by`` must be one the step is
+    for: the order's buyer (``buyer``), its seller or brand staff (``seller``), brand staff
+    (``brand``); the step must apply to the order now. Writes the move and who made it."""
+    the_step = workflow.current().step(step)
+    if the_step is None or not the_step.move:
+        raise NotFound(_("There is no such step."), field="step")
+    order = _locked_order(order)
+    user_id = getattr(by, "pk", None)
+    actors = set(the_step.by)
+    is_buyer = order.buyer is not None and order.buyer.user_id == user_id
+    is_seller = order.seller is not None and order.seller.user_id == user_id
+    is_staff = _is_staff_with(by, "trade.change_order")
+    if not (
+        (workflow.Actor.BUYER in actors and is_buyer)
+        or (workflow.Actor.SELLER in actors and (is_seller or is_staff))
+        or (workflow.Actor.BRAND in actors and is_staff)
+    ):
+        raise Forbidden(_("This order is not yours to handle."))
+    if not the_step.applies(order):
+        raise Conflict(
+            _("Order %(number)s is %(status)s; that cannot be done now.")
+            % {"number": order.number, "status": order.get_status_display()},
+            field="status",
+            code="wrong_status",
+        )
+    _transition(order, the_step.move, by=by, note=note)
+    return order
 
 
 @transaction.atomic

@@ -16,7 +16,6 @@ from weishang.channel.models import Agent, AgentStatus
 from weishang.core.errors import BusinessError
 from weishang.core.selectors import brand_get
 from weishang.trade import selectors, services
-from weishang.trade.models import OrderStatus
 from weishang.trade.providers.base import online_provider_name
 from weishang.web.trade_forms import ShopOrderForm, TransferForm
 from weishang.web.trade_views import show_error
@@ -122,7 +121,7 @@ def shop_order(request, code: str, number: str):
             "form": form,
             "lines": order.lines.all(),
             "payments": order.payments.all(),
-            "can_pay": order.status == OrderStatus.AWAITING_PAYMENT and not order.has_pending_payment,
+            "can_pay": "pay_transfer" in selectors.buyer_actions(order),
             "online_pay": online_provider_name() is not None,
             "pay_by": selectors.retail_pay_by(order=order) if not order.has_pending_payment else None,
         },

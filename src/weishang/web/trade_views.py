@@ -18,10 +18,10 @@ from weishang.channel.models import Agent, AgentStatus
 from weishang.core.errors import BusinessError
 from weishang.core.models import SupplyMode
 from weishang.core.selectors import brand_get
-from weishang.trade import selectors, services
-from weishang.trade.models import LocationKind, Order, OrderKind, OrderStatus, PaymentStatus
-from weishang.trade.selectors import buyer_actions, seller_actions
+from weishang.trade import selectors, services, workflow
+from weishang.trade.models import LocationKind, Order, OrderKind, PaymentStatus
 from weishang.trade.stock import InsufficientStock
+from weishang.trade.workflow import Actor, Step
 from weishang.web.agents import current_agent
 from weishang.web.trade_forms import (
     ActionForm,
@@ -177,27 +177,12 @@ def upgrade_new(request):
 # --- my orders (as the buyer) ---------------------------------------------------------------
 
 
-def buyer_next_step(order: Order) -> str:
-    s = order.status
-    if s == OrderStatus.SUBMITTED:
-        return _("Waiting for approval") if order.kind != OrderKind.PICKUP else _("Waiting to be shipped")
-    if s == OrderStatus.AWAITING_PAYMENT:
-        return _("Transfer sent, waiting for confirmation") if order.has_pending_payment else _("Pay now")
-    if s == OrderStatus.PAID:
-        return _("Waiting to be filled")
-    if s == OrderStatus.FULFILLED:
-        return _("Confirm receipt")
-    if s == OrderStatus.REFUND_REQUESTED:
-        return _("Return waiting for a decision")
-    return ""
-
-
 @login_required
 def my_orders(request):
     me = current_agent(request)
     page = _paginate(request, selectors.orders_as_buyer(agent=me))
     for order in page["rows"]:
-        order.next_step = buyer_next_step(order)
+        order.next_step = selectors.buyer_next_step(order)
     return render(request, "web/orders.html", {"brand": brand_get(), "me": me, **page})
 
 
@@ -206,27 +191,51 @@ def auto_id(key: str) -> str:
     return f"id_{key}_%s"
 
 
-def _forms(classes: dict, bound: dict | None) -> dict:
-    forms = {key: form_class(auto_id=auto_id(key)) for key, form_class in classes.items()}
+# Each step of trade.workflow asks for an input; on the phone pages, this form fills it in.
+STEP_FORMS = {
+    "confirm": ActionForm,
+    "note": NoteForm,
+    "reason": ReasonForm,
+    "cancel": ConfirmCancelForm,
+    "transfer": TransferForm,
+    "fill": FillForm,
+}
+
+
+def _phone_steps(actor: Actor) -> dict[str, Step]:
+    """The steps ``actor`` takes on the phone pages, by their URL slug: trade.workflow's steps
+    for them that are taken on the order (paying online and deciding a transfer have pages of
+    their own)."""
+    return {step.slug: step for step in workflow.current().steps_by(actor) if step.run and step.input in STEP_FORMS}
+
+
+def _step_forms(actor: Actor, bound: dict | None) -> dict:
+    """One form per step (its key: the step's name, its element ids prefixed with it); ``bound``
+    replaces the one that was posted."""
+    forms = {step.name: STEP_FORMS[step.input](auto_id=auto_id(step.name)) for step in _phone_steps(actor).values()}
     forms.update(bound or {})
     return forms
 
 
-def _buyer_forms(bound: dict | None = None) -> dict:
-    return _forms(
-        {
-            "pay_transfer": TransferForm,
-            "pay_wallet": ActionForm,
-            "cancel": ConfirmCancelForm,
-            "receive": ActionForm,
-            "refund": ReasonForm,
-        },
-        bound,
-    )
+def other_steps(actor: Actor, order: Order, forms: dict, shown: frozenset[str]) -> list[dict]:
+    """The steps open to ``actor`` now that the page's template has no section of its own for
+    (``shown``): a step added to trade.workflow appears as a plain form with its label."""
+    actions = workflow.current().actions(order, actor)
+    return [
+        {"step": step, "slug": slug, "form": forms[step.name]}
+        for slug, step in _phone_steps(actor).items()
+        if step.name in actions and step.name not in shown
+    ]
+
+
+# The steps web/order_detail.html and web/fill_detail.html lay out themselves.
+BUYER_SECTIONS = frozenset({"pay_transfer", "pay_wallet", "cancel", "receive", "refund"})
+SELLER_SECTIONS = frozenset({"approve", "reject", "fill", "delivered", "refund_approve", "refund_decline"})
 
 
 def _render_my_order(request, me: Agent, order: Order, *, forms=None, error=None, status=200):
-    actions = buyer_actions(order)
+    actions = selectors.buyer_actions(order)
+    step_forms = _step_forms(Actor.BUYER, forms)
     payee = selectors.order_payee(order)
     return render(
         request,
@@ -243,9 +252,10 @@ def _render_my_order(request, me: Agent, order: Order, *, forms=None, error=None
             "transitions": order.transitions.select_related("by"),
             "payments": order.payments.all(),
             "actions": actions,
-            "next_step": buyer_next_step(order),
+            "next_step": selectors.buyer_next_step(order),
             "wallet_balance": selectors.wallet_balance(agent=me),
-            "forms": _buyer_forms(forms),
+            "forms": step_forms,
+            "other_steps": other_steps(Actor.BUYER, order, step_forms, BUYER_SECTIONS),
         },
         status=status,
     )
@@ -272,7 +282,7 @@ def my_order_cancel_confirm(request, number: str):
     cancel (``my_order_action`` refuses a cancel without this page's confirmation)."""
     me = current_agent(request)
     order = buyer_order(me, number)
-    if "cancel" not in buyer_actions(order):
+    if "cancel" not in selectors.buyer_actions(order):
         messages.error(request, _("Order %(number)s can no longer be cancelled.") % {"number": order.number})
         return redirect("web:my_order", order.number)
     return render(
@@ -288,80 +298,27 @@ def my_order_cancel_confirm(request, number: str):
     )
 
 
-def _pay_transfer(order, user, data):
-    services.payment_submit_transfer(order=order, by=user, screenshot=data["screenshot"], reference=data["reference"])
-    return _("Screenshot sent. The order is paid once the seller confirms the transfer.")
-
-
-def _pay_wallet(order, user, data):
-    services.order_pay_from_wallet(order=order, by=user)
-    return _("Paid ¥%(total)s from your wallet.") % {"total": order.total}
-
-
-def _cancel(order, user, data):
-    services.order_cancel(order=order, by=user, note=data["note"])
-    return _("Order %(number)s is cancelled.") % {"number": order.number}
-
-
-def _receive(order, user, data):
-    if order.kind == OrderKind.PICKUP:
-        services.pickup_delivered(order=order, by=user)
-    else:
-        services.order_confirm_receipt(order=order, by=user)
-    return _("Receipt confirmed. The order is completed.")
-
-
-def _refund(order, user, data):
-    services.refund_request(order=order, by=user, note=data["note"])
-    return _("Return requested. The seller will decide.")
-
-
-BUYER_ACTIONS = {
-    "pay-transfer": (TransferForm, _pay_transfer),
-    "pay-wallet": (ActionForm, _pay_wallet),
-    "cancel": (ConfirmCancelForm, _cancel),
-    "receive": (ActionForm, _receive),
-    "refund": (ReasonForm, _refund),
-}
-
-
 @login_required
 @require_POST
 def my_order_action(request, number: str, action: str):
     me = current_agent(request)
     order = buyer_order(me, number)
-    if action not in BUYER_ACTIONS:
+    step = _phone_steps(Actor.BUYER).get(action)
+    if step is None:
         raise Http404
-    form_class, act = BUYER_ACTIONS[action]
-    key = action.replace("-", "_")
-    form = form_class(request.POST, request.FILES, auto_id=auto_id(key))
+    form = STEP_FORMS[step.input](request.POST, request.FILES, auto_id=auto_id(step.name))
     if not form.is_valid():
-        return _render_my_order(request, me, order, forms={key: form}, status=400)
+        return _render_my_order(request, me, order, forms={step.name: form}, status=400)
     try:
-        message = act(order, request.user, form.cleaned_data)
+        done = step.run(order, request.user, form.cleaned_data)
     except BusinessError as exc:
         order = buyer_order(me, number)
-        return _render_my_order(request, me, order, forms={key: form}, error=exc.message, status=exc.status)
-    messages.success(request, message)
+        return _render_my_order(request, me, order, forms={step.name: form}, error=exc.message, status=exc.status)
+    messages.success(request, step.done(done if isinstance(done, Order) else order))
     return redirect("web:my_order", order.number)
 
 
 # --- orders to fill (as the seller) ---------------------------------------------------------
-
-
-def seller_next_step(order: Order) -> str:
-    s = order.status
-    if s == OrderStatus.SUBMITTED:
-        return _("Approve or reject")
-    if s == OrderStatus.AWAITING_PAYMENT:
-        return _("Check the transfer") if order.has_pending_payment else _("Waiting for the buyer to pay")
-    if s == OrderStatus.PAID:
-        return _("Fill the order")
-    if s == OrderStatus.FULFILLED:
-        return _("Record the delivery") if order.kind == OrderKind.RETAIL else _("Waiting for the buyer's receipt")
-    if s == OrderStatus.REFUND_REQUESTED:
-        return _("Decide on the return")
-    return ""
 
 
 @login_required
@@ -370,7 +327,7 @@ def fill_list(request):
     show_all = request.GET.get("all") == "1"
     page = _paginate(request, selectors.orders_to_fill(agent=me, todo_only=not show_all))
     for order in page["rows"]:
-        order.next_step = seller_next_step(order)
+        order.next_step = selectors.seller_next_step(order)
     return render(request, "web/fill.html", {"brand": brand_get(), "me": me, "show_all": show_all, **page})
 
 
@@ -382,23 +339,17 @@ def _seller_order(me: Agent, number: str) -> Order:
 
 
 def _seller_forms(bound: dict | None = None) -> dict:
-    return _forms(
-        {
-            "approve": ActionForm,
-            "reject": ReasonForm,
-            "fill": FillForm,
-            "delivered": ActionForm,
-            "refund_approve": NoteForm,
-            "refund_decline": ReasonForm,
-            "payment_confirm": NoteForm,
-            "payment_reject": ReasonForm,
-        },
-        bound,
-    )
+    return {
+        **_step_forms(Actor.SELLER, None),
+        "payment_confirm": NoteForm(auto_id=auto_id("payment_confirm")),
+        "payment_reject": ReasonForm(auto_id=auto_id("payment_reject")),
+        **(bound or {}),
+    }
 
 
 def _render_fill_order(request, me: Agent, order: Order, *, forms=None, error=None, short_of_stock=False, status=200):
-    actions = seller_actions(order)
+    actions = selectors.seller_actions(order)
+    step_forms = _seller_forms(forms)
     payments = list(order.payments.all())
     return render(
         request,
@@ -413,13 +364,12 @@ def _render_fill_order(request, me: Agent, order: Order, *, forms=None, error=No
             "transitions": order.transitions.select_related("by"),
             "payments": payments,
             "pending_payment": next((p for p in payments if p.status == PaymentStatus.PENDING), None),
-            "shortfalls": selectors.fill_shortfalls(order=order)
-            if order.status in (OrderStatus.SUBMITTED, OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID)
-            else [],
+            "shortfalls": selectors.fill_shortfalls(order=order) if order.status in workflow.FILLABLE_STATUSES else [],
             "ships": order.kind == OrderKind.RETAIL or order.supply_mode != SupplyMode.CLOUD,
             "actions": actions,
-            "next_step": seller_next_step(order),
-            "forms": _seller_forms(forms),
+            "next_step": selectors.seller_next_step(order),
+            "forms": step_forms,
+            "other_steps": other_steps(Actor.SELLER, order, step_forms, SELLER_SECTIONS),
         },
         status=status,
     )
@@ -433,54 +383,12 @@ def fill_order(request, number: str):
     return _render_fill_order(request, me, order)
 
 
-def _approve(order, user, data):
-    services.order_approve(order=order, by=user)
-    return _("Order %(number)s approved. The buyer can pay now.") % {"number": order.number}
-
-
-def _reject(order, user, data):
-    services.order_reject(order=order, by=user, note=data["note"])
-    return _("Order %(number)s rejected.") % {"number": order.number}
-
-
-def _fill(order, user, data):
-    filled = services.order_fill(order=order, by=user, carrier=data["carrier"], tracking_number=data["tracking_number"])
-    if filled.status == OrderStatus.COMPLETED:
-        return _("Order %(number)s filled: the units are in the buyer's cloud stock.") % {"number": order.number}
-    return _("Order %(number)s filled and shipped.") % {"number": order.number}
-
-
-def _delivered(order, user, data):
-    services.order_mark_delivered(order=order, by=user)
-    return _("Delivery recorded. The order is completed.")
-
-
-def _refund_approve(order, user, data):
-    services.refund_approve(order=order, by=user, note=data["note"])
-    return _("Return approved: the units came back and the money went to the buyer's wallet.")
-
-
-def _refund_decline(order, user, data):
-    services.refund_decline(order=order, by=user, note=data["note"])
-    return _("Return declined.")
-
-
-SELLER_ACTIONS = {
-    "approve": (ActionForm, _approve),
-    "reject": (ReasonForm, _reject),
-    "fill": (FillForm, _fill),
-    "delivered": (ActionForm, _delivered),
-    "refund-approve": (NoteForm, _refund_approve),
-    "refund-decline": (ReasonForm, _refund_decline),
-}
-
-
-def _seller_act(request, me, number, key, form, act):
+def _seller_act(request, me, number, key, form, act, done):
     order = _seller_order(me, number)
     if not form.is_valid():
         return _render_fill_order(request, me, order, forms={key: form}, status=400)
     try:
-        message = act(order, request.user, form.cleaned_data)
+        result = act(order, request.user, form.cleaned_data)
     except BusinessError as exc:
         return _render_fill_order(
             request,
@@ -491,7 +399,7 @@ def _seller_act(request, me, number, key, form, act):
             short_of_stock=isinstance(exc, InsufficientStock),
             status=exc.status,
         )
-    messages.success(request, message)
+    messages.success(request, done(result if isinstance(result, Order) else order))
     return redirect("web:fill_order", order.number)
 
 
@@ -499,12 +407,12 @@ def _seller_act(request, me, number, key, form, act):
 @require_POST
 def fill_order_action(request, number: str, action: str):
     me = current_agent(request)
-    if action not in SELLER_ACTIONS:
+    step = _phone_steps(Actor.SELLER).get(action)
+    if step is None:
         _seller_order(me, number)  # someone else's order stays "not found" whatever the action
         raise Http404
-    form_class, act = SELLER_ACTIONS[action]
-    key = action.replace("-", "_")
-    return _seller_act(request, me, number, key, form_class(request.POST, auto_id=auto_id(key)), act)
+    form = STEP_FORMS[step.input](request.POST, auto_id=auto_id(step.name))
+    return _seller_act(request, me, number, step.name, form, step.run, step.done)
 
 
 @login_required
@@ -518,14 +426,17 @@ def fill_payment_action(request, number: str, payment_id: int, action: str):
 
     def act(order, user, data):
         if action == "confirm":
-            services.payment_confirm(payment=payment, by=user, note=data["note"])
+            return services.payment_confirm(payment=payment, by=user, note=data["note"])
+        return services.payment_reject(payment=payment, by=user, note=data["note"])
+
+    def done(order):
+        if action == "confirm":
             return _("Transfer confirmed: order %(number)s is paid.") % {"number": order.number}
-        services.payment_reject(payment=payment, by=user, note=data["note"])
         return _("Transfer rejected. The buyer can send a new screenshot.")
 
     key = f"payment_{action}"
     form_class = NoteForm if action == "confirm" else ReasonForm
-    return _seller_act(request, me, number, key, form_class(request.POST, auto_id=auto_id(key)), act)
+    return _seller_act(request, me, number, key, form_class(request.POST, auto_id=auto_id(key)), act, done)
 
 
 # --- stock and pick-ups ---------------------------------------------------------------------

@@ -59,20 +59,17 @@ def home(request):
         return render(request, "web/no_agent.html", {"brand": brand_get()}, status=403)
     month_start = clock.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     now = clock.now()
-    selling = trade_selectors.seller_todo_counts(agent=agent)
-    buying = trade_selectors.buyer_todo_counts(agent=agent)
     applications = selectors.applications_to_decide(agent=agent).count()
+    # What waits for the agent (trade.workflow's waits): as seller, then their applications, then
+    # as buyer; each line opens the list it is on.
+    selling = [(count, text, reverse("web:fill")) for _n, count, text in trade_selectors.seller_todo(agent=agent)]
+    buying = [(count, text, reverse("web:my_orders")) for _n, count, text in trade_selectors.buyer_todo(agent=agent)]
     waiting = [
         (count, text, url)
         for count, text, url in (
-            (selling["decide"], _("Orders to approve"), reverse("web:fill")),
-            (selling["confirm"], _("Transfers to confirm"), reverse("web:fill")),
-            (selling["fill"], _("Paid orders to fill"), reverse("web:fill")),
-            (selling["deliver"], _("Shop deliveries to record"), reverse("web:fill")),
-            (selling["returns"], _("Returns to decide"), reverse("web:fill")),
+            *selling,
             (applications, _("Applications to approve"), reverse("web:applications")),
-            (buying["pay"], _("My orders to pay"), reverse("web:my_orders")),
-            (buying["receive"], _("My orders to receive"), reverse("web:my_orders")),
+            *buying,
         )
         if count
     ]

@@ -41,6 +41,7 @@ from weishang.trade.models import (
     PaymentStatus,
     ReceivingAccount,
 )
+from weishang.trade.workflow import FILLABLE_STATUSES, ORDER_WORKFLOW, Actor
 
 router = Router(tags=["orders"])
 
@@ -53,22 +54,11 @@ Text = Annotated[str, Field(pattern=TEXT_PATTERN)]
 # An order number (E/U/R/S/P, the date, ten hex digits): anything else is a 422 on ``number``.
 Number = Annotated[str, Path(pattern=r"^[A-Za-z0-9]{1,32}$", description="the order number")]
 
-# What ``next_actions`` may hold: the buyer's (trade.selectors.buyer_actions), then the seller's.
-NextAction = Literal[
-    "cancel",
-    "pay_transfer",
-    "pay_wallet",
-    "pay_online",
-    "receive",
-    "refund",
-    "approve",
-    "reject",
-    "payment",
-    "fill",
-    "delivered",
-    "refund_approve",
-    "refund_decline",
-]
+# What ``next_actions`` may hold: the names of trade.workflow's steps for the buyer and the seller
+# (trade.selectors.buyer_actions / seller_actions). Documented as an enum; not checked against one,
+# so that a step added to the workflow reaches clients without a second list to keep.
+_ACTION_NAMES = sorted({step.name for step in ORDER_WORKFLOW.steps if {Actor.BUYER, Actor.SELLER} & set(step.by)})
+NextAction = Annotated[str, Field(json_schema_extra={"enum": _ACTION_NAMES})]
 
 
 @contextmanager
@@ -295,7 +285,7 @@ def order_out(
                 TradeShortfallOut(sku=sku.code, name=sku.name, wanted=wanted, on_hand=held)
                 for sku, wanted, held in selectors.fill_shortfalls(order=order)
             ]
-            if order.status in (OrderStatus.SUBMITTED, OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID)
+            if order.status in FILLABLE_STATUSES
             else []
         )
     return TradeOrderOut(

@@ -23,7 +23,7 @@ from weishang.channel.models import Agent, AgentStatus
 from weishang.core.selectors import brand_get
 from weishang.core.validators import mask_phone
 from weishang.trade import selectors, services
-from weishang.trade.models import Order, OrderStatus
+from weishang.trade.models import Order
 
 router = Router(tags=["public"])
 PUBLIC = {"auth": None, "throttle": [IpThrottle("public")]}
@@ -134,7 +134,7 @@ def _order_out(order: Order, seller: Agent) -> ShopOrderOut:
         delivered_at=order.delivered_at,
         completed_at=order.completed_at,
         payment_pending=pending,
-        can_pay=order.status == OrderStatus.AWAITING_PAYMENT and not pending,
+        can_pay="pay_transfer" in selectors.buyer_actions(order),
     )
 
 

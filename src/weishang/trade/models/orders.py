@@ -9,46 +9,21 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, transition
 
 from weishang.catalog.models import SKU
 from weishang.channel.models import Agent
 from weishang.core import clock
 from weishang.core.money import MONEY_DIGITS, MONEY_PLACES
+from weishang.trade.workflow import (  # noqa: F401  (re-exported: trade.models is where callers look)
+    LIVE_STATUSES,
+    OPEN_STATUSES,
+    STUCK_KINDS,
+    VOLUME_KINDS,
+    OrderKind,
+    OrderStatus,
+)
 
-
-class OrderKind(models.TextChoices):
-    ENTRY = "entry", _("Entry order (授权单)")
-    UPGRADE = "upgrade", _("Upgrade order (升级单)")
-    RESTOCK = "restock", _("Restock order (进货单)")
-    RETAIL = "retail", _("Retail order")
-    PICKUP = "pickup", _("Pick-up (提货)")
-
-
-class OrderStatus(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    SUBMITTED = "submitted", _("Submitted")
-    APPROVED = "approved", _("Approved")
-    AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
-    PAID = "paid", _("Paid")
-    FULFILLED = "fulfilled", _("Fulfilled")
-    COMPLETED = "completed", _("Completed")
-    REJECTED = "rejected", _("Rejected")
-    CANCELLED = "cancelled", _("Cancelled")
-    REFUND_REQUESTED = "refund_requested", _("Refund requested")
-    REFUNDED = "refunded", _("Refunded")
-
-
-S = OrderStatus
-# Orders whose amount counts towards team purchase volume (plan-format.md, "Team").
-VOLUME_KINDS = (OrderKind.ENTRY, OrderKind.UPGRADE, OrderKind.RESTOCK)
-# Orders that are stuck when paid and not filled within the brand's stuck_after_hours (all but
-# pick-ups, which are never paid).
-STUCK_KINDS = (*VOLUME_KINDS, OrderKind.RETAIL)
-# Orders that still count against purchase limits.
-# Orders not yet completed or closed.
-OPEN_STATUSES = (S.SUBMITTED, S.APPROVED, S.AWAITING_PAYMENT, S.PAID, S.FULFILLED)
-LIVE_STATUSES = (S.SUBMITTED, S.APPROVED, S.AWAITING_PAYMENT, S.PAID, S.FULFILLED, S.COMPLETED, S.REFUND_REQUESTED)
+# The kinds, the statuses and the sets of them are part of an order's life: trade/workflow.py.
 
 
 class Customer(models.Model):
@@ -71,8 +46,8 @@ class Customer(models.Model):
 
 
 class Order(models.Model):
-    """One order. Its status changes only through the transitions below, called from
-    trade.services, and each change writes an OrderTransition (who, when)."""
+    """One order. Its status changes only by the moves of trade.workflow, which trade.services
+    makes, and each change writes an OrderTransition (who, when)."""
 
     number = models.CharField(_("order number"), max_length=32, unique=True)
     kind = models.CharField(_("kind"), max_length=10, choices=OrderKind.choices)
@@ -118,7 +93,7 @@ class Order(models.Model):
         verbose_name=_("upgrade to"),
         help_text=_("Upgrade orders only: the level the buyer moves to on completion."),
     )
-    status = FSMField(_("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.DRAFT)
+    status = models.CharField(_("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.DRAFT)
     total = models.DecimalField(
         _("total"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, validators=[MinValueValidator(Decimal("0"))]
     )
@@ -166,59 +141,6 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return self.number
-
-    # --- transitions (only trade.services calls these) -------------------------------------
-    @transition(field=status, source=S.DRAFT, target=S.SUBMITTED)
-    def submit(self) -> None:
-        self.submitted_at = clock.now()
-
-    @transition(field=status, source=S.SUBMITTED, target=S.APPROVED)
-    def approve(self) -> None:
-        pass
-
-    @transition(field=status, source=S.SUBMITTED, target=S.REJECTED)
-    def reject(self) -> None:
-        pass
-
-    @transition(field=status, source=S.APPROVED, target=S.AWAITING_PAYMENT)
-    def request_payment(self) -> None:
-        pass
-
-    @transition(field=status, source=S.AWAITING_PAYMENT, target=S.PAID)
-    def mark_paid(self) -> None:
-        self.paid_at = clock.now()
-
-    @transition(field=status, source=S.PAID, target=S.FULFILLED)
-    def fulfil(self) -> None:
-        pass
-
-    def _is_pickup(self) -> bool:
-        return self.kind == OrderKind.PICKUP
-
-    @transition(field=status, source=S.SUBMITTED, target=S.FULFILLED, conditions=[_is_pickup])
-    def ship_pickup(self) -> None:
-        """A pick-up needs no approval or payment: the units left cloud stock when it was requested."""
-        self.shipped_at = clock.now()
-
-    @transition(field=status, source=S.FULFILLED, target=S.COMPLETED)
-    def complete(self) -> None:
-        self.completed_at = clock.now()
-
-    @transition(field=status, source=[S.DRAFT, S.SUBMITTED, S.APPROVED, S.AWAITING_PAYMENT, S.PAID], target=S.CANCELLED)
-    def cancel(self) -> None:
-        pass
-
-    @transition(field=status, source=[S.FULFILLED, S.COMPLETED], target=S.REFUND_REQUESTED)
-    def request_refund(self) -> None:
-        pass
-
-    @transition(field=status, source=S.REFUND_REQUESTED, target=S.COMPLETED)
-    def decline_refund(self) -> None:
-        pass
-
-    @transition(field=status, source=S.REFUND_REQUESTED, target=S.REFUNDED)
-    def refund(self) -> None:
-        pass
 
 
 class OrderLine(models.Model):
