@@ -1101,8 +1101,8 @@ class BrandReceivingAccountForm(forms.ModelForm):
         cleaned = super().clean()
         image = self.files.get("qr_image")
         try:
-            services._clean_account({**cleaned, "_has_image": bool(self.instance.qr_image)}, image)
-            services._check_qr(image)
+            services.clean_account({**cleaned, "_has_image": bool(self.instance.qr_image)}, image)
+            services.check_qr(image)
         except BusinessError as exc:
             self.add_error(exc.field if exc.field in self.fields else None, str(exc.message))
         return cleaned
