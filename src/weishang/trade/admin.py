@@ -17,8 +17,6 @@ those; see ``CONSOLE_PERMS``):
 
 from __future__ import annotations
 
-import copy
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -133,13 +131,6 @@ def _supply_mode_label(value: str) -> str:
 
 # --- read side: where an order is filled from, whether it is short, who acts next -----------
 # (trade.selectors: fill_source, order_availability, next_step)
-
-
-def _as_company(order: Order) -> Order:
-    """``order`` as if the company sold it (where a company fill would take the units from)."""
-    clone = copy.copy(order)
-    clone.seller = None
-    return clone
 
 
 # --- forms ----------------------------------------------------------------------------------
@@ -619,7 +610,7 @@ class OrderAdmin(ExportMixin, kit.StepPages, kit.ReadOnlyAdmin):
             "availability": (
                 selectors.order_availability(order)
                 if name == "fill"
-                else selectors.order_availability(_as_company(order))
+                else selectors.order_availability(order, as_company=True)
                 if name == "company_fill"
                 else None
             ),

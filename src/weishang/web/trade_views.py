@@ -16,9 +16,8 @@ from django.views.decorators.http import require_POST
 
 from weishang.channel.models import Agent, AgentStatus
 from weishang.core.errors import BusinessError
-from weishang.core.models import SupplyMode
 from weishang.core.selectors import brand_get
-from weishang.trade import selectors, services
+from weishang.trade import selectors, services, supply
 from weishang.trade.models import LocationKind, Order, OrderKind, OrderStatus, PaymentStatus
 from weishang.trade.selectors import buyer_actions, seller_actions
 from weishang.trade.stock import InsufficientStock
@@ -416,7 +415,7 @@ def _render_fill_order(request, me: Agent, order: Order, *, forms=None, error=No
             "shortfalls": selectors.fill_shortfalls(order=order)
             if order.status in (OrderStatus.SUBMITTED, OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID)
             else [],
-            "ships": order.kind == OrderKind.RETAIL or order.supply_mode != SupplyMode.CLOUD,
+            "ships": supply.route_for(order.supply_mode).fill_ships(order),
             "actions": actions,
             "next_step": seller_next_step(order),
             "forms": _seller_forms(forms),

@@ -21,7 +21,7 @@ from weishang.core.selectors import brand_get
 from weishang.core.text import record_text
 from weishang.ledger import services as ledger
 from weishang.ledger.models import Purpose
-from weishang.trade import selectors, stock
+from weishang.trade import selectors, stock, supply
 from weishang.trade.models import (
     LocationKind,
     NoticeKind,
@@ -56,15 +56,6 @@ from weishang.trade.services.refunds import upgrade_reason
 # --- filling and completing -----------------------------------------------------------------
 
 
-def _fill_locations(order: Order):
-    """(from, to) locations for filling ``order`` under its supply mode."""
-    seller, kind = order.seller, selectors.fill_location_kind(order.supply_mode)
-    if order.kind == OrderKind.RETAIL:  # to the consumer: out of the agent's cloud or own stock
-        return stock.location_for_agent(agent_seller(order), kind), stock.location_singleton(LocationKind.CUSTOMER)
-    src = stock.location_for_agent(seller, kind) if seller else stock.location_singleton(LocationKind.WAREHOUSE)
-    return src, stock.location_for_agent(agent_buyer(order), kind)
-
-
 def _complete(order: Order, *, by) -> None:
     transition(order, "complete", by=by)
     emit(order, "order.completed")
@@ -89,7 +80,8 @@ def order_fill(*, order: Order, by, carrier: str = "", tracking_number: str = ""
             % {"number": order.number, "status": order.get_status_display()},
             field="status",
         )
-    src, dst = _fill_locations(order)
+    route = supply.route_for(order.supply_mode)
+    src, dst = route.fill_locations(order)
     stock.stock_move(
         moves=[stock.Move(src, dst, line.sku, line.quantity, line.pk) for line in order.lines.select_related("sku")],
         reason=StockReason.ORDER_FILL,
@@ -104,7 +96,7 @@ def order_fill(*, order: Order, by, carrier: str = "", tracking_number: str = ""
     emit(order, "order.fulfilled")
     if order.tracking_number:
         emit_tracking(order)
-    if dst.kind == LocationKind.CLOUD:  # nothing travels: the units are the buyer's now
+    if not route.fill_ships(order):  # nothing travels: the units are the buyer's now
         _complete(order, by=by)
     return order
 

@@ -17,14 +17,12 @@ from django.utils.translation import gettext as _
 
 from weishang.catalog.models import SKU
 from weishang.catalog.selectors import level_price
-from weishang.channel import selectors as channel_selectors
 from weishang.channel.models import Agent, AgentStatus, Level
 from weishang.core import clock
 from weishang.core.errors import BusinessError, Conflict, Forbidden
-from weishang.core.models import SupplyMode
 from weishang.core.selectors import brand_get
 from weishang.core.text import record_text
-from weishang.trade import selectors, stock
+from weishang.trade import selectors, stock, supply
 from weishang.trade.models import (
     NoticeKind,
     Order,
@@ -135,16 +133,13 @@ def _check_limits(buyer: Agent, kind: str, merged: OrderedDict[int, tuple[SKU, i
 
 
 def order_route(*, buyer: Agent, level: Level | None = None) -> tuple[Agent | None, str]:
-    """Who fills ``buyer``'s order, and how, under the brand's supply mode.
+    """Who fills ``buyer``'s order (None: the company), and the brand's supply mode, by the mode's
+    route (``trade.supply``).
 
     ``level`` is the level the order is priced at when it is not the buyer's own (an upgrade
     order is filled by an upline of a higher level than the target level)."""
     mode = brand_get().supply_mode
-    if mode == SupplyMode.COMPANY:
-        return None, mode
-    if level is not None and level.pk != buyer.level_id:
-        return channel_selectors.resolve_supplier(referrer=buyer.supplier, level=level), mode
-    return buyer.supplier if buyer.supplier is not None and buyer.supplier.status == AgentStatus.ACTIVE else None, mode
+    return supply.route_for(mode).seller(buyer=buyer, level=level), mode
 
 
 def upgrade_top_up(*, agent: Agent, level: Level) -> Decimal:

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from weishang.core.errors import BusinessError, Conflict, Forbidden
-from weishang.core.models import SupplyMode
+from weishang.trade import supply
 from weishang.trade.models import (
     Order,
     OrderKind,
@@ -29,7 +29,7 @@ def _require_warehouse(user) -> None:
 
 
 def _require_brand_shipment(order: Order) -> None:
-    """Goods the brand sends: a pick-up, or an order the company fills that is not a cloud move."""
+    """Goods the brand sends: a pick-up, or an order the company fills whose route ships it."""
     if order.kind == OrderKind.PICKUP:
         return
     if order.seller_id is not None:
@@ -38,7 +38,7 @@ def _require_brand_shipment(order: Order) -> None:
             field="order",
             code="not_brand_shipment",
         )
-    if order.supply_mode == SupplyMode.CLOUD:
+    if not supply.route_for(order.supply_mode).fill_ships(order):
         raise Conflict(
             _("Order %(number)s is filled into cloud stock: nothing is shipped.") % {"number": order.number},
             field="order",
