@@ -15,8 +15,8 @@ from django.test import Client
 from PIL import Image
 
 from weishang.api.services import token_create
+from weishang.core import files
 from weishang.core.errors import BusinessError
-from weishang.trade import services
 from weishang.trade.models import Payment
 
 BOUNDARY = "----weishang-test-boundary"
@@ -150,7 +150,7 @@ def test_a_small_png_declaring_huge_dimensions_is_refused_clearly(db, width, hei
     data = png_declaring(width, height)
     assert len(data) < 200  # a tiny file...
     with pytest.raises(BusinessError) as refused:
-        services._check_screenshot(picture(data))
+        files.check_screenshot(picture(data))
     assert refused.value.field == "screenshot"
     assert "40" in str(refused.value.message) and "像素" in str(refused.value.message)
 
@@ -159,7 +159,7 @@ def test_the_form_check_says_it_too(db):
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError) as refused:
-        services.validate_screenshot(picture(png_declaring(100_000, 100_000)))
+        files.validate_screenshot(picture(png_declaring(100_000, 100_000)))
     assert "像素" in str(refused.value)
 
 
@@ -167,7 +167,7 @@ def test_an_ordinary_screenshot_still_passes(db):
     buffer = io.BytesIO()
     Image.new("RGB", (1290, 2796), "white").save(buffer, "PNG")  # a phone screenshot
     upload = picture(buffer.getvalue())
-    services._check_screenshot(upload)
+    files.check_screenshot(upload)
     assert upload.name.endswith(".png")
 
 

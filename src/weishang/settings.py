@@ -266,7 +266,7 @@ WEISHANG_WEBHOOK_ALLOW_LOOPBACK = ENV != "production" and os.environ.get(
     "WEISHANG_WEBHOOK_ALLOW_LOOPBACK", "1" if DEBUG else "0"
 ).lower() in {"1", "true", "yes", "on"}
 # A request body over this is refused from its Content-Length, before it is read (413); one
-# picture is further limited to 5 MB and 40 million pixels (trade.services._check_screenshot).
+# picture is further limited to 5 MB and 40 million pixels (core.files.check_screenshot).
 WEISHANG_UPLOAD_MAX_BYTES = int(os.environ.get("WEISHANG_UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
 MIDDLEWARE.insert(
     MIDDLEWARE.index("weishang.core.middleware.ChineseFirstLocaleMiddleware") + 1,

@@ -23,6 +23,7 @@ from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationFo
 from weishang.console.history import HistoryAdmin
 from weishang.core import services
 from weishang.core.errors import BusinessError
+from weishang.core.files import validate_screenshot
 from weishang.core.lockout import LockoutAwareLoginMixin
 from weishang.core.models import Brand, OutboxEvent, User
 from weishang.core.passwords import PASSWORD_CHANGED_HOOKS
@@ -134,8 +135,6 @@ class LogoField(forms.ImageField):
     before Django's own, so the page says why a picture is refused."""
 
     def to_python(self, data):
-        from weishang.trade.services import validate_screenshot
-
         if isinstance(data, UploadedFile):
             validate_screenshot(data)
         return super().to_python(data)

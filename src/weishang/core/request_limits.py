@@ -10,7 +10,7 @@ from its Content-Length header, before a byte of the body is read (Django would 
 The API answers 413 in its error envelope (``{"error": {"code": "too_large", …}}``); a web page
 answers 413 with a short page saying so in the reader's language and a link back. The size of
 one picture (5 MB) and its pixels are checked where every picture is checked,
-``trade.services._check_screenshot``.
+``core.files.check_screenshot``.
 """
 
 from __future__ import annotations

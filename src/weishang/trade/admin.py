@@ -17,8 +17,6 @@ those; see ``CONSOLE_PERMS``):
 
 from __future__ import annotations
 
-import copy
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -131,13 +129,6 @@ def _supply_mode_label(value: str) -> str:
 
 # --- read side: where an order is filled from, whether it is short, who acts next -----------
 # (trade.selectors: fill_source, order_availability, next_step)
-
-
-def _as_company(order: Order) -> Order:
-    """``order`` as if the company sold it (where a company fill would take the units from)."""
-    clone = copy.copy(order)
-    clone.seller = None
-    return clone
 
 
 # --- forms ----------------------------------------------------------------------------------
@@ -514,7 +505,7 @@ class OrderAdmin(ExportMixin, kit.StepPages, kit.ReadOnlyAdmin):
             "availability": (
                 selectors.order_availability(order)
                 if name == "fill"
-                else selectors.order_availability(_as_company(order))
+                else selectors.order_availability(order, as_company=True)
                 if name == "company_fill"
                 else None
             ),
@@ -996,8 +987,8 @@ class BrandReceivingAccountForm(forms.ModelForm):
         cleaned = super().clean()
         image = self.files.get("qr_image")
         try:
-            services._clean_account({**cleaned, "_has_image": bool(self.instance.qr_image)}, image)
-            services._check_qr(image)
+            services.clean_account({**cleaned, "_has_image": bool(self.instance.qr_image)}, image)
+            services.check_qr(image)
         except BusinessError as exc:
             self.add_error(exc.field if exc.field in self.fields else None, str(exc.message))
         return cleaned

@@ -7,20 +7,18 @@ from decimal import Decimal
 
 from django.db.models import Count, DecimalField, Exists, Max, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
-from django.utils.translation import gettext
 
 from weishang.catalog.models import SKU
 from weishang.catalog.selectors import level_price
 from weishang.channel.models import Agent, Level
 from weishang.channel.selectors import member_search, team_sum
 from weishang.channel.tree import Relation
-from weishang.core.models import SupplyMode
 from weishang.core.money import MONEY_DIGITS, MONEY_PLACES, to_money
 from weishang.core.selectors import brand_get
 from weishang.core.validators import normalize_phone
 from weishang.ledger.models import Account, Purpose
 from weishang.ledger.selectors import account_balance, account_statement
-from weishang.trade import stock, workflow
+from weishang.trade import stock, supply, workflow
 from weishang.trade.models import (
     VOLUME_KINDS,
     Customer,
@@ -193,11 +191,11 @@ def order_of_seller(*, agent: Agent | int, number: str) -> Order | None:
 
 def fill_shortfalls(*, order: Order) -> list[tuple[SKU, int, int]]:
     """(SKU, units wanted, units on hand) for each line the seller agent cannot fill from the
-    stock the order would be filled from (cloud stock under the cloud supply mode, their own
-    stock otherwise). Empty when the order can be filled, or when the company sells."""
+    stock the order would be filled from (its supply route's: cloud stock under the cloud supply
+    mode, their own stock otherwise). Empty when the order can be filled, or when the company sells."""
     if order.seller_id is None:
         return []
-    held = stock_on_hand(agent=order.seller_id, kind=fill_location_kind(order.supply_mode))
+    held = stock_on_hand(agent=order.seller_id, kind=supply.route_for(order.supply_mode).sells_from)
     return [
         (line.sku, line.quantity, held.get(line.sku_id, 0))
         for line in order.lines.select_related("sku")
@@ -339,12 +337,6 @@ def sells_to_anyone(*, agent: Agent | int) -> bool:
 # --- M7: availability along the route, notices, stuck orders, receiving accounts ------------
 
 
-def fill_location_kind(mode: str) -> str:
-    """The kind of stock an agent sells from under a supply mode: cloud stock (云仓) under the
-    cloud mode, their own stock otherwise."""
-    return LocationKind.CLOUD if mode == SupplyMode.CLOUD else LocationKind.AGENT
-
-
 def _warehouse_on_hand() -> dict[int, int]:
     from weishang.trade.models import Location
 
@@ -376,7 +368,7 @@ def route_availability(*, seller: Agent | None, mode: str, lines) -> list[dict]:
             }
             for sku, qty in lines
         ]
-    kind = fill_location_kind(mode)
+    kind = supply.route_for(mode).sells_from
     held = stock_on_hand(agent=seller, kind=kind)
     chain = list(
         SupplierLink.objects.filter(descendant=seller, depth__gt=0).select_related("ancestor__level").order_by("depth")
@@ -408,7 +400,9 @@ def route_availability(*, seller: Agent | None, mode: str, lines) -> list[dict]:
 
 def seller_in_stock(*, seller: Agent | None, mode: str) -> set[int]:
     """SKU ids the seller (the company warehouse when None) holds at least one unit of."""
-    held = _warehouse_on_hand() if seller is None else stock_on_hand(agent=seller, kind=fill_location_kind(mode))
+    held = (
+        _warehouse_on_hand() if seller is None else stock_on_hand(agent=seller, kind=supply.route_for(mode).sells_from)
+    )
     return {sku_id for sku_id, quantity in held.items() if quantity > 0}
 
 
@@ -517,26 +511,21 @@ class Availability:
 FILLABLE = workflow.FILLABLE_STATUSES
 
 
-def fill_source(order: Order) -> tuple[str, Location | None]:
-    """Where ``services.order_fill`` would take the units from (as ``services._fill_locations``),
-    without creating anything: (a name for it, the location or None if it does not exist yet)."""
-    seller = order.seller
-    cloud = order.supply_mode == SupplyMode.CLOUD
-    if seller is not None:
-        location = Location.objects.filter(kind=fill_location_kind(order.supply_mode), agent=seller).first()
-        label = gettext("cloud stock") if cloud else gettext("own stock")
-        return (location.name if location else f"{seller.real_name} {label}"), location
-    location = Location.objects.filter(kind=LocationKind.WAREHOUSE, agent__isnull=True).order_by("pk").first()
-    return (location.name if location else gettext("Company warehouse")), location
+def fill_source(order: Order, *, as_company: bool = False) -> tuple[str, Location | None]:
+    """Where ``services.order_fill`` would take the units from (its supply route's
+    ``fill_locations``), without creating anything: (a name for it, the location or None if it
+    does not exist yet). ``as_company``: where the company would fill it from."""
+    return supply.route_for(order.supply_mode).fill_source(order, as_company=as_company)
 
 
-def order_availability(order: Order) -> Availability | None:
-    """On hand vs needed at the fill location, for an order not filled yet (None otherwise)."""
+def order_availability(order: Order, *, as_company: bool = False) -> Availability | None:
+    """On hand vs needed at the fill location, for an order not filled yet (None otherwise).
+    ``as_company``: at the company's, for the company filling it (a stuck order's way out)."""
     if order.kind == OrderKind.PICKUP or order.status not in FILLABLE:
         return None
-    if order.seller_id is None and order.kind == OrderKind.RETAIL:
+    if (as_company or order.seller_id is None) and order.kind == OrderKind.RETAIL:
         return None
-    label, location = fill_source(order)
+    label, location = fill_source(order, as_company=as_company)
     rows = []
     for line in order.lines.select_related("sku"):
         have = stock.on_hand(location=location, sku=line.sku) if location is not None else 0

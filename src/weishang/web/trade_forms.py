@@ -114,7 +114,7 @@ class ShopOrderForm(AddressMixin, QuantitiesForm):
 
 
 class ScreenshotField(forms.ImageField):
-    """A picture checked by ``trade.services.validate_screenshot`` (size, pixels, type) before
+    """A picture checked by ``core.files.validate_screenshot`` (size, pixels, type) before
     Django's own image check, so the reader gets its clear message (not "not a valid image")."""
 
     def to_python(self, data):

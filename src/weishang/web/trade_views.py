@@ -16,9 +16,8 @@ from django.views.decorators.http import require_POST
 
 from weishang.channel.models import Agent, AgentStatus
 from weishang.core.errors import BusinessError
-from weishang.core.models import SupplyMode
 from weishang.core.selectors import brand_get
-from weishang.trade import selectors, services, workflow
+from weishang.trade import selectors, services, supply, workflow
 from weishang.trade.models import LocationKind, Order, OrderKind, PaymentStatus
 from weishang.trade.stock import InsufficientStock
 from weishang.trade.workflow import Actor, Step
@@ -365,7 +364,7 @@ def _render_fill_order(request, me: Agent, order: Order, *, forms=None, error=No
             "payments": payments,
             "pending_payment": next((p for p in payments if p.status == PaymentStatus.PENDING), None),
             "shortfalls": selectors.fill_shortfalls(order=order) if order.status in workflow.FILLABLE_STATUSES else [],
-            "ships": order.kind == OrderKind.RETAIL or order.supply_mode != SupplyMode.CLOUD,
+            "ships": supply.route_for(order.supply_mode).fill_ships(order),
             "actions": actions,
             "next_step": selectors.seller_next_step(order),
             "forms": step_forms,

@@ -142,7 +142,7 @@ def _order_out(order: Order, seller: Agent) -> ShopOrderOut:
 def shop(request, invite_code: InviteCode):
     """The products on sale at retail price, and whether the shop has each one in stock."""
     seller = _open_shop(invite_code)
-    held = selectors.stock_on_hand(agent=seller, kind=selectors.fill_location_kind(brand_get().supply_mode))
+    in_stock = selectors.seller_in_stock(seller=seller, mode=brand_get().supply_mode)
     return ShopOut(
         invite_code=seller.invite_code,
         brand=brand_get().name,
@@ -156,7 +156,7 @@ def shop(request, invite_code: InviteCode):
                 product=sku.product.name,
                 description=sku.product.description,
                 retail_price=sku.retail_price,
-                in_stock=held.get(sku.pk, 0) > 0,
+                in_stock=sku.pk in in_stock,
             )
             for sku in selectors.skus_on_sale()
         ],
