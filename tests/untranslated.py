@@ -228,4 +228,15 @@ def allowed_words() -> set[str]:
             if fields:
                 for row in model._base_manager.values_list(*fields)[:2000]:
                     words |= data_words(v for v in row if v)
+    # A user's page shows the start of their password's salt and hash ("salt: up3k**"): random
+    # letters, not interface text.
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import identify_hasher
+
+    for password in get_user_model()._base_manager.values_list("password", flat=True)[:2000]:
+        try:
+            shown = identify_hasher(password).safe_summary(password).values()
+        except ValueError:
+            continue
+        words |= {run.lower() for value in shown for run in re.findall(r"[A-Za-z]+", str(value))}
     return words
