@@ -512,6 +512,7 @@ def run_build(args: argparse.Namespace) -> int:
         "customer_id",
         "seller_id",
         "supply_mode",
+        "bound_agent_id",
         "target_level_id",
         "status",
         "total",
@@ -575,6 +576,7 @@ def run_build(args: argparse.Namespace) -> int:
                     "customer_id": None,
                     "seller_id": supplier,
                     "supply_mode": "cloud",
+                    "bound_agent_id": None,
                     "target_level_id": None,
                     "status": OrderStatus.COMPLETED.value,
                     "total": money(total),
@@ -856,6 +858,7 @@ def run_measure(args: argparse.Namespace) -> int:
     if role == "phases":
         from django.db.models.query import QuerySet
 
+        from weishang.core import bulk
         from weishang.ledger import services as ledger
         from weishang.plans import engine as plan_engine
 
@@ -884,7 +887,7 @@ def run_measure(args: argparse.Namespace) -> int:
         ledger._apply = phases.wrap("ledger._apply: sum per account", ledger._apply)
         ledger._locked_rows = phases.wrap("ledger._locked_rows: lock accounts", ledger._locked_rows)
         ledger._add_to_balances = phases.wrap("ledger._add_to_balances: balance UPDATEs", ledger._add_to_balances)
-        ledger.insert_rows = phases.wrap(lambda model, *a: f"insert_rows {model.__name__}", ledger.insert_rows)
+        bulk.insert_rows = phases.wrap(lambda model, *a: f"insert_rows {model.__name__}", bulk.insert_rows)
         # Commits: on PostgreSQL the deferred foreign-key checks of the batch's rows run here.
         from django.db import connections
 

@@ -102,7 +102,7 @@ def kill_on_call(monkeypatch, target, name: str, nth: int, when=lambda *a, **kw:
 
 
 def writing(model):
-    """Only calls of ``ledger.insert_rows`` that write ``model``'s rows."""
+    """Only calls of ``core.bulk.insert_rows`` that write ``model``'s rows."""
     return lambda written, *a, **kw: written is model
 
 
@@ -111,10 +111,10 @@ CRASHES = {
     "before-second-line-batch": lambda m: kill_on_call(m, services, "_store_new", 2),
     # inside the second batch: its journal entry is posted and the balances changed, its lines
     # are not written (the batch's transaction rolls back)
-    "inside-second-line-batch": lambda m: kill_on_call(m, services.ledger, "insert_rows", 2, when=writing(RewardLine)),
+    "inside-second-line-batch": lambda m: kill_on_call(m, services.bulk, "insert_rows", 2, when=writing(RewardLine)),
     # the lines are all in; the second batch of reports is not
     "between-report-batches": lambda m: kill_on_call(
-        m, services.ledger, "insert_rows", 2, when=writing(SettlementReport)
+        m, services.bulk, "insert_rows", 2, when=writing(SettlementReport)
     ),
     # everything is written but the run is not marked finished
     "before-finishing": lambda m: kill_on_call(

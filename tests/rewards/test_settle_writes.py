@@ -1,5 +1,5 @@
 """What settlement writes, checked against what the engine computed: settlement stores its lines,
-journal lines and reports without model instances (``ledger.insert_rows``) and changes balances
+journal lines and reports without model instances (``core.bulk.insert_rows``) and changes balances
 set-wise, so these tests read everything back through the ORM, as the pages and ``ledger verify``
 do. Batches of two lines and four reports here, so that a small channel makes several."""
 
@@ -112,7 +112,7 @@ def test_a_rerun_after_the_reports_were_half_written_adds_only_the_missing_ones(
     monkeypatch.setattr(services, "REPORT_BATCH", 4)
     label = period_label("month", ladder_channel)
     _kind, _start, end = parse_period(label)
-    real = services.ledger.insert_rows
+    real = services.bulk.insert_rows
     calls = {"reports": 0}
 
     def dying_after_first_report_batch(model, *args, **kwargs):
@@ -123,7 +123,7 @@ def test_a_rerun_after_the_reports_were_half_written_adds_only_the_missing_ones(
         return real(model, *args, **kwargs)
 
     with monkeypatch.context() as m:
-        m.setattr(services.ledger, "insert_rows", dying_after_first_report_batch)
+        m.setattr(services.bulk, "insert_rows", dying_after_first_report_batch)
         with pytest.raises(RuntimeError):
             services.settle_period(period=label, today=end + timedelta(days=1))
     assert SettlementReport.objects.filter(run__period=label).count() == 4

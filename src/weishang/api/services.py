@@ -1,4 +1,7 @@
-"""Device tokens and API keys: made, shown once, checked, revoked."""
+"""Device tokens and API keys: made, shown once, checked, revoked.
+
+The device tokens are also the store of ``core.devices`` (registered in ``api.apps``), through
+which the account pages and the console list and sign out a person's devices."""
 
 from __future__ import annotations
 
@@ -7,7 +10,6 @@ import secrets
 from collections.abc import Iterable
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -15,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from weishang.api.models import ApiKey, ApiToken
 from weishang.api.scopes import SCOPES
-from weishang.core import clock
+from weishang.core import clock, devices
 from weishang.core.errors import BusinessError, NotFound
 from weishang.core.lockout import is_locked_out, lockout_message
 
@@ -45,7 +47,7 @@ class TokenExpired(BusinessError):
 
 
 def token_idle_limit() -> timedelta:
-    return timedelta(days=int(getattr(settings, "WEISHANG_TOKEN_IDLE_DAYS", 30)))
+    return devices.idle_limit()
 
 
 def _hash(secret: str) -> str:

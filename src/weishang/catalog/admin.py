@@ -4,14 +4,16 @@ import re
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from unfold.admin import ModelAdmin, TabularInline
 
 from weishang.catalog import selectors, services
 from weishang.catalog.models import SKU, LevelPrice, Product
+from weishang.channel.models import Level
 from weishang.console.history import HistoryAdmin
 from weishang.core.errors import BusinessError
 
@@ -159,6 +161,64 @@ class SKUAdmin(NoRevertMixin, HistoryAdmin, ModelAdmin):
     def delete_queryset(self, request, queryset):
         for sku in queryset:
             services.sku_delete(sku=sku, by=request.user)
+
+
+@admin.register(Level)
+class LevelAdmin(NoRevertMixin, HistoryAdmin, ModelAdmin):
+    """The console's page for a channel model (``channel.Level``), registered here because a
+    level's price and entry terms (rank, entry amount, discount, minimum restock) belong to
+    pricing staff; while a plan is in force every field the plan writes is the plan's, and levels
+    are neither added nor deleted here (catalog.services is the guard; this page reflects it)."""
+
+    list_display = ("rank", "name", "code", "entry_amount", "discount", "min_restock_qty", "approver", "agent_count")
+    list_display_links = ("name",)
+    ordering = ("rank",)
+    change_form_before_template = PLAN_NOTE_TEMPLATE
+
+    def get_readonly_fields(self, request, obj=None):
+        return (
+            *super().get_readonly_fields(request, obj),
+            *services.level_readonly_fields(user=request.user, level=obj),
+        )
+
+    def has_add_permission(self, request):
+        return (
+            super().has_add_permission(request)
+            and services.can_change_pricing(request.user)
+            and request_governance(request) is None
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return (
+            super().has_delete_permission(request, obj)
+            and services.can_change_pricing(request.user)
+            and request_governance(request) is None
+        )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return guarded_form(form, request, lambda level, user: services.level_check(level=level, by=user))
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra = {**(extra_context or {}), **plan_note_context(request_governance(request))}
+        return super().changeform_view(request, object_id, form_url, extra)
+
+    def save_model(self, request, obj, form, change):
+        services.level_save(level=obj, by=request.user)
+
+    def delete_model(self, request, obj):
+        services.level_delete(level=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for level in queryset:
+            services.level_delete(level=level, by=request.user)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_agents=Count("agents"))
+
+    @admin.display(description=gettext_lazy("agents"), ordering="n_agents")
+    def agent_count(self, obj):
+        return obj.n_agents
 
 
 @admin.register(LevelPrice)

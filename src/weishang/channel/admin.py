@@ -1,13 +1,13 @@
 """Console pages for the channel. Relations, level and status are never edited as plain fields:
 they change through channel.services (the "Relations" page of an agent), which keeps the tree
-indexes right and writes the relationship log."""
+indexes right and writes the relationship log. (The levels' own page is catalog's, in
+catalog/admin.py: a level's prices and entry terms are pricing, guarded by catalog.services.)"""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -19,80 +19,15 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action
 from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
-from weishang.catalog import services as pricing
-from weishang.catalog.admin import (
-    PLAN_NOTE_TEMPLATE,
-    NoRevertMixin,
-    guarded_form,
-    plan_note_context,
-    request_governance,
-)
 from weishang.channel import selectors, services
 from weishang.channel.models import Agent, AgentTrail, Application, Level
 from weishang.channel.tree import Relation
 from weishang.console import bulk
 from weishang.console.exports import AgentResource, ApplicationResource, ExportMixin
-from weishang.console.history import HistoryAdmin
 from weishang.core import converters  # noqa: F401 - registers <id:…>
+from weishang.core import devices as agent_devices
 from weishang.core.converters import id_or_404
 from weishang.core.errors import BusinessError
-
-
-@admin.register(Level)
-class LevelAdmin(NoRevertMixin, HistoryAdmin, ModelAdmin):
-    """A level's price and entry terms (rank, entry amount, discount, minimum restock) belong to
-    pricing staff; while a plan is in force every field the plan writes is the plan's, and levels
-    are neither added nor deleted here (catalog.services is the guard; this page reflects it)."""
-
-    list_display = ("rank", "name", "code", "entry_amount", "discount", "min_restock_qty", "approver", "agent_count")
-    list_display_links = ("name",)
-    ordering = ("rank",)
-    change_form_before_template = PLAN_NOTE_TEMPLATE
-
-    def get_readonly_fields(self, request, obj=None):
-        return (
-            *super().get_readonly_fields(request, obj),
-            *pricing.level_readonly_fields(user=request.user, level=obj),
-        )
-
-    def has_add_permission(self, request):
-        return (
-            super().has_add_permission(request)
-            and pricing.can_change_pricing(request.user)
-            and request_governance(request) is None
-        )
-
-    def has_delete_permission(self, request, obj=None):
-        return (
-            super().has_delete_permission(request, obj)
-            and pricing.can_change_pricing(request.user)
-            and request_governance(request) is None
-        )
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        return guarded_form(form, request, lambda level, user: pricing.level_check(level=level, by=user))
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        extra = {**(extra_context or {}), **plan_note_context(request_governance(request))}
-        return super().changeform_view(request, object_id, form_url, extra)
-
-    def save_model(self, request, obj, form, change):
-        pricing.level_save(level=obj, by=request.user)
-
-    def delete_model(self, request, obj):
-        pricing.level_delete(level=obj, by=request.user)
-
-    def delete_queryset(self, request, queryset):
-        for level in queryset:
-            pricing.level_delete(level=level, by=request.user)
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(n_agents=Count("agents"))
-
-    @admin.display(description=_("agents"), ordering="n_agents")
-    def agent_count(self, obj):
-        return obj.n_agents
 
 
 class AgentRelationsForm(forms.Form):
@@ -218,8 +153,6 @@ class AgentAdmin(ExportMixin, ModelAdmin):
     def sign_out_devices(self, request, object_id):
         """Revoke every device token of the agent (a lost phone, a suspected leak); written to the
         agent's history in the console."""
-        from weishang.api.services import tokens_revoke_all
-
         agent = get_object_or_404(Agent.objects.select_related("user"), pk=id_or_404(object_id))
         if request.method != "POST":
             context = {
@@ -231,7 +164,7 @@ class AgentAdmin(ExportMixin, ModelAdmin):
                 "back_url": reverse("admin:channel_agent_change", args=[agent.pk]),
             }
             return TemplateResponse(request, "admin/api/confirm.html", context)
-        n = tokens_revoke_all(user=agent.user)
+        n = agent_devices.sign_out_all(user=agent.user)
         note = ngettext("Logged out %(n)d device.", "Logged out %(n)d devices.", n) % {"n": n}
         self.log_change(request, agent, note)
         messages.success(request, note)

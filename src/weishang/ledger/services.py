@@ -10,13 +10,14 @@ Posting (``journal_post``)
     no model instances). The accounts are locked in primary-key order (``SELECT … FOR UPDATE``;
     on SQLite the IMMEDIATE transaction holds the write lock), which also reads their purposes;
     then the balances change set-wise, ``balance = balance + d`` for all of the entry's accounts
-    in one statement (``UPDATE … FROM unnest(…)`` on PostgreSQL, one ``executemany`` on SQLite),
+    in one statement (``core.bulk.add_to_column``: ``UPDATE … FROM unnest(…)`` on PostgreSQL, one
+    ``executemany`` on SQLite),
     the accounts that must not go below zero in a second one guarded by ``balance >= -d``: the
     change is computed by the database, never read-then-written, so no lost update, and the
     guard is the backstop against an overdraft (the locked balances are checked first, to name
     the account). (The guard allows half a fen of slack because SQLite stores decimals as
     floats, where 0.7 + 0.1 is 0.7999…; balances are whole fen, so on PostgreSQL it is exact.)
-    The lines are written without model instances (``insert_rows``). An idempotency key posts
+    The lines are written without model instances (``core.bulk.insert_rows``). An idempotency key posts
     once; a retry returns the first entry.
 
 Reversing (``journal_reverse``)
@@ -37,21 +38,18 @@ The life of a withdrawal
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from decimal import ROUND_DOWN, Context, Decimal, InvalidOperation
-from typing import Any
 
-from django.db import IntegrityError, connection, models, transaction
-from django.db.models.fields.reverse_related import ForeignObjectRel
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from weishang.channel.models import Agent
 from weishang.channel.selectors import agent_for_user
-from weishang.core import clock
+from weishang.core import bulk, clock
 from weishang.core.errors import BusinessError, Conflict, Forbidden
 from weishang.core.money import CENT, MONEY_DIGITS, MONEY_PLACES
 from weishang.core.text import record_text
@@ -131,21 +129,8 @@ def agent_account_ids(*, owner_ids: Iterable[int], purpose: str) -> dict[int, in
     found = _account_ids(wanted, purpose)
     missing = [owner for owner in wanted if owner not in found]
     if missing:
-        table, qn = Account._meta.db_table, connection.ops.quote_name
-        columns = ", ".join(qn(c) for c in ("owner_id", "purpose", "balance", "created_at"))
-        insert = f"INSERT INTO {qn(table)} ({columns})"
         now = connection.ops.adapt_datetimefield_value(clock.now())
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute(
-                    f"{insert} SELECT o, %s, %s, %s FROM unnest(%s::bigint[]) AS o ON CONFLICT DO NOTHING",
-                    [purpose, ZERO, now, missing],
-                )
-            else:  # "WHERE true": SQLite's parser needs it before ON CONFLICT in INSERT … SELECT
-                cursor.execute(
-                    f"{insert} SELECT value, %s, %s, %s FROM json_each(%s) WHERE true ON CONFLICT DO NOTHING",
-                    [purpose, ZERO, now, json.dumps(missing)],
-                )
+        bulk.insert_missing(Account, "owner", missing, ("purpose", "balance", "created_at"), (purpose, ZERO, now))
         found.update(_account_ids(missing, purpose))
     return found
 
@@ -154,8 +139,8 @@ def _account_ids(owner_ids: list[int], purpose: str) -> dict[int, int]:
     table, qn = Account._meta.db_table, connection.ops.quote_name
     found: dict[int, int] = {}
     with connection.cursor() as cursor:
-        for chunk in _chunks(owner_ids, 20000):
-            where, params = _in("owner_id", chunk)
+        for chunk in bulk.chunks(owner_ids):
+            where, params = bulk.column_in("owner_id", list(chunk))
             cursor.execute(
                 f"SELECT {qn('owner_id')}, {qn('id')} FROM {qn(table)} WHERE {qn('purpose')} = %s "
                 f"AND {qn('owner_id')} IS NOT NULL AND {where}",
@@ -163,131 +148,6 @@ def _account_ids(owner_ids: list[int], purpose: str) -> dict[int, int]:
             )
             found.update(cursor.fetchall())
     return found
-
-
-def _in(column: str, values: list[int]) -> tuple[str, list]:
-    """``column IN values`` as one parameter, however many values: an array on PostgreSQL, a JSON
-    array read by ``json_each`` on SQLite (which limits the number of parameters)."""
-    qn = connection.ops.quote_name
-    if connection.vendor == "postgresql":
-        return f"{qn(column)} = ANY(%s)", [list(values)]
-    return f"{qn(column)} IN (SELECT value FROM json_each(%s))", [json.dumps(list(values))]
-
-
-def _chunks(items: list, size: int):
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
-def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence]) -> None:
-    """Insert ``rows`` into ``model``'s table without model instances: the large writes of
-    settlement and release (thousands of reward lines, journal lines, reports), where building
-    and preparing a model instance per row costs many times the SQL.
-
-    Each row is a tuple in the order of ``fields`` (model field names; a foreign key as its id),
-    each value already of the field's Python type (int, str, Decimal exact to the field's
-    places, aware datetime, dict for JSON). No ``save()``, signals or Python defaults: give every
-    column that has no database default. Call it inside a transaction.
-
-    PostgreSQL: ``COPY … FROM STDIN``. SQLite: rows of numbers and short strings as one
-    ``INSERT … SELECT … FROM json_each(?)`` (one JSON array parsed by SQLite, instead of binding
-    every value of every row from Python: half the time for 100,000 reports); rows with long text
-    or JSON (reward lines) by ``executemany``, where encoding the text into JSON would cost more.
-    Either way the stored values are those the ORM stores (decimals as text for SQLite to convert,
-    datetimes as Django writes them)."""
-    opts = model._meta
-    found = [opts.get_field(name) for name in fields]
-    qn = connection.ops.quote_name
-    columns = ", ".join(qn(_column(field)) for field in found)
-    table = qn(opts.db_table)
-    if connection.vendor == "postgresql":
-        as_json = [
-            (i, lambda v, encoder=field.encoder: None if v is None else json.dumps(v, cls=encoder))
-            for i, field in enumerate(found)
-            if isinstance(field, models.JSONField)
-        ]
-        if as_json:
-            rows = map(_prepare(as_json), rows)
-        with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        return
-    # (position, function of the value) for the values SQLite cannot take as they are
-    adapt: list[tuple[int, Callable[..., Any]]] = []
-    for i, field in enumerate(found):
-        if isinstance(field, models.JSONField):
-            adapt.append((i, lambda v, encoder=field.encoder: None if v is None else json.dumps(v, cls=encoder)))
-        elif isinstance(field, models.DateTimeField):
-            adapt.append((i, _same_as_last(connection.ops.adapt_datetimefield_value)))
-        # Decimals go in as text, which the column converts as it converts the ORM's: by the
-        # adapter Django registers for sqlite3 (executemany), or as JSON strings (json_each below).
-    if adapt:
-        rows = map(_prepare(adapt), rows)
-    long_text = any(
-        isinstance(field, models.JSONField | models.TextField)
-        or (isinstance(field, models.CharField) and (field.max_length or 0) > 100)
-        for field in found
-    )
-    with connection.cursor() as cursor:
-        if long_text:
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(found))})", rows)  # type: ignore[arg-type]  # any iterable of rows works; the stubs ask for a Sequence
-            return
-        values = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(found)))
-        for chunk in _batched(rows, 20000):
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) SELECT {values} FROM json_each(%s)",
-                [json.dumps(chunk, default=_decimal_text)],
-            )
-
-
-def _column(field: models.Field[Any, Any] | ForeignObjectRel) -> str:
-    """The column of a field that has one (what a bulk write fills), not a relation's reverse side."""
-    if not isinstance(field, models.Field) or not field.column:
-        raise TypeError(f"{field} has no column")
-    return field.column
-
-
-def _decimal_text(value):
-    """``json.dumps`` default: a Decimal as its exact text (a JSON string); nothing else."""
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def _prepare(adapt: list[tuple[int, Callable[..., Any]]]) -> Callable[[Sequence[Any]], list[Any]]:
-    """A function that returns a row with the values at the given positions converted."""
-
-    def prepared(row: Sequence) -> list:
-        row = list(row)
-        for i, function in adapt:
-            row[i] = function(row[i])
-        return row
-
-    return prepared
-
-
-def _batched(rows: Iterable, size: int):
-    batch = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _same_as_last(function):
-    """``function`` that reuses its last result when given the same object again (a batch's rows
-    share their timestamps)."""
-    last: list = [object(), None]
-
-    def adapt(value):
-        if value is not last[0]:
-            last[0], last[1] = value, function(value)
-        return last[1]
-
-    return adapt
 
 
 def debit(account: Account, amount) -> tuple[Account, Decimal]:
@@ -373,8 +233,8 @@ def _locked_rows(pks: list[int]) -> dict[int, tuple[str, object]]:
     found: dict[int, tuple[str, object]] = {}
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     with connection.cursor() as cursor:
-        for chunk in _chunks(pks, 20000):
-            where, params = _in("id", chunk)
+        for chunk in bulk.chunks(pks):
+            where, params = bulk.column_in("id", list(chunk))
             cursor.execute(
                 f"SELECT {qn('id')}, {qn('purpose')}, {qn('balance')} FROM {qn(table)} WHERE {where} "
                 f"ORDER BY {qn('id')}{lock}",
@@ -385,26 +245,10 @@ def _locked_rows(pks: list[int]) -> dict[int, tuple[str, object]]:
 
 
 def _add_to_balances(changes: list[tuple[int, Decimal]], *, floor: bool = False) -> int:
-    """``balance = balance + d`` for each (pk, d), in one statement (PostgreSQL) or one
-    ``executemany`` (SQLite); with ``floor``, only where the balance stays at or above zero
-    (half a fen of slack for SQLite's floats). Returns how many accounts changed."""
-    table, qn = Account._meta.db_table, connection.ops.quote_name
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            guard = " AND a.balance >= -v.d - %s" if floor else ""
-            cursor.execute(
-                f"UPDATE {qn(table)} AS a SET balance = a.balance + v.d "
-                f"FROM unnest(%s::bigint[], %s::numeric[]) AS v(id, d) WHERE a.id = v.id{guard}",
-                [[pk for pk, _d in changes], [d for _pk, d in changes], *([HALF_FEN] if floor else [])],
-            )
-        else:  # the SQL the ORM writes for F("balance") + d on SQLite
-            guard = f" AND {qn('balance')} >= %s" if floor else ""
-            cursor.executemany(
-                f"UPDATE {qn(table)} SET {qn('balance')} = (CAST(({qn('balance')} + (CAST(%s AS REAL)))"
-                f" AS NUMERIC)) WHERE {qn('id')} = %s{guard}",
-                [(d, pk, -d - HALF_FEN) if floor else (d, pk) for pk, d in changes],
-            )
-        return cursor.rowcount
+    """``balance = balance + d`` for each (pk, d), set-wise (``core.bulk.add_to_column``); with
+    ``floor``, only where the balance stays at or above zero (half a fen of slack for SQLite's
+    floats). Returns how many accounts changed."""
+    return bulk.add_to_column(Account, "balance", changes, floor=-HALF_FEN if floor else None)
 
 
 def _apply(lines: list[tuple[int, Decimal]], floors: frozenset[str]) -> None:
@@ -494,7 +338,7 @@ def journal_post(
             raise _already_reversed(_reverses) from None
         raise
     _apply(clean, floors)
-    insert_rows(JournalLine, ("entry", "account", "amount"), [(entry.pk, pk, v) for pk, v in clean])
+    bulk.insert_rows(JournalLine, ("entry", "account", "amount"), [(entry.pk, pk, v) for pk, v in clean])
     return entry
 
 

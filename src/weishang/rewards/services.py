@@ -25,15 +25,13 @@ margin                      none: the buyer paid the seller               record
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict
 from collections.abc import Iterable
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Literal, cast
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -42,8 +40,7 @@ from weishang.catalog.models import SKU
 from weishang.catalog.selectors import level_price
 from weishang.channel import services as channel_services
 from weishang.channel.models import Agent, Level
-from weishang.core import clock
-from weishang.core.db_threads import BatchWriter, threads_allowed
+from weishang.core import batch, bulk, clock
 from weishang.core.errors import BusinessError, Conflict
 from weishang.core.models import OutboxEvent
 from weishang.ledger import services as ledger
@@ -142,7 +139,7 @@ def _store_new(
     journal entry, each upline-paid one in its own (the payer's available rewards pay it).
 
     The entry is posted first, so that each line is written once, with its entry, and without
-    model instances (``ledger.insert_rows``): settlement writes tens of thousands of lines.
+    model instances (``core.bulk.insert_rows``): settlement writes tens of thousands of lines.
     ``brand`` keeps the brand's account ids between the batches of one settlement."""
     if not lines:
         return
@@ -204,7 +201,7 @@ def _store_new(
         entries[i] = entry.pk
     now, plan = clock.now(), version.pk
     order_id = order.pk if order is not None else None
-    ledger.insert_rows(
+    bulk.insert_rows(
         RewardLine,
         LINE_FIELDS,
         (
@@ -562,59 +559,21 @@ def settle_period(*, period: str, by=None, today: date | None = None) -> Settlem
     run, _created = SettlementRun.objects.get_or_create(period=period, plan=version, defaults={"started_by": by})
     if run.finished_at is not None:
         return run
-    with _collector_paused():
-        return _settle(run, version, kind, start, end)
+    with batch.BatchJob() as job:
+        return _settle(job, run, version, kind, start, end)
 
 
-@contextmanager
-def _collector_paused():
-    """Python's cyclic garbage collector paused while a settlement runs. The run builds a few
-    hundred thousand long-lived containers (every agent's parents, children and figures, the
-    engine's lines, their rows), which each collection would traverse again: a tenth of the
-    run's time. Nothing is kept longer: reference counting frees what the run no longer needs as
-    usual (it makes no reference cycles), and the collector, enabled again at the end, takes any
-    cycle left behind."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-@contextmanager
-def _one_checkpoint():
-    """SQLite: no WAL checkpoint every 1,000 pages while the settlement writes (some 50 MB of
-    lines, reports and ledger rows: a dozen checkpoints, each copying pages that the next batches
-    change again, each syncing the files twice), one when it is done. The writing connection
-    only; the checkpoint is part of the settlement's time. PostgreSQL: nothing to do."""
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA wal_autocheckpoint")
-        (pages,) = cursor.fetchone()
-        cursor.execute("PRAGMA wal_autocheckpoint = 0")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA wal_autocheckpoint = {int(pages)}")
-            if not connection.in_atomic_block:  # (inside a caller's transaction the next commit checkpoints)
-                cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
-
-
-def _settle(run: SettlementRun, version: PlanVersion, kind: Period, start: date, end: date) -> SettlementRun:
+def _settle(
+    job: batch.BatchJob, run: SettlementRun, version: PlanVersion, kind: Period, start: date, end: date
+) -> SettlementRun:
     """Stream the engine's lines into batches, then write the per-agent reports.
 
-    On PostgreSQL, outside a caller's transaction, the batches are written by two writer threads
-    with connections of their own (``BatchWriter``): the lines while the engine computes the next
-    ones, the reports beside the last lines; the server does most of that work (inserts, the
-    foreign-key checks at each commit) in its own processes, so the three overlap. On SQLite, or
-    inside a transaction, everything runs here in order: SQLite works inside this process, under
-    the GIL, and a writer thread only contended with the engine for it (measured in
-    docs/benchmarks.md). Either way each batch is one transaction and the same rows are written."""
+    The batches go through two writers of the job (``core.batch``): the lines while the engine
+    computes the next ones, the reports beside the last lines — on writer threads on PostgreSQL
+    (the server does most of that work, the inserts and the foreign-key checks at each commit, in
+    its own processes, so the three overlap), here in order on SQLite or inside a transaction
+    (measured in docs/benchmarks.md). Either way each batch is one transaction and the same rows
+    are written; a rerun skips what a killed run wrote."""
     period = run.period
     closed = PeriodClosed(event_id=f"period:{period}", period=kind, start=start, end=end)
     # What a killed run already wrote (whole batches: each is one transaction), read once.
@@ -628,26 +587,25 @@ def _settle(run: SettlementRun, version: PlanVersion, kind: Period, start: date,
     view = DatabaseHierarchy()
     paid: dict[int, Decimal] = defaultdict(Decimal)
     brand: dict[str, int] = {}  # the brand's account ids, kept between batches (on the writing thread)
-    parallel = connection.vendor == "postgresql" and threads_allowed()
-    with BatchWriter(parallel=parallel, around=_one_checkpoint, name="settle-lines") as lines_writer:
-        batch: list[EngineLine] = []
+    with job.writer("settle-lines", checkpoint_once=True) as lines_writer:
+        pending: list[EngineLine] = []
         for line in engine.stream(closed, view):
             if line.kind != "margin":
                 paid[line.beneficiary] += line.amount
             if line.key in done:
                 continue
-            batch.append(line)
-            if len(batch) == BATCH:
-                lines_writer.submit(_store_settled, batch, version, period, brand)
-                batch = []
-        if batch:
-            lines_writer.submit(_store_settled, batch, version, period, brand)
-        del batch
+            pending.append(line)
+            if len(pending) == BATCH:
+                lines_writer.submit(_store_settled, pending, version, period, brand)
+                pending = []
+        if pending:
+            lines_writer.submit(_store_settled, pending, version, period, brand)
+        del pending
         personal = view.metric_totals("personal_purchase", start, end)
         team = view.metric_totals("team_purchase", start, end)
         agents = sorted((set(personal) | set(team) | set(paid)) - reported)
         run_id = run.pk
-        with BatchWriter(parallel=parallel, name="settle-reports") as reports_writer:
+        with job.writer("settle-reports") as reports_writer:
             for i in range(0, len(agents), REPORT_BATCH):
                 rows = [
                     (run_id, a, personal.get(a, ZERO), team.get(a, ZERO), paid.get(a, ZERO))
@@ -664,28 +622,15 @@ def _settle(run: SettlementRun, version: PlanVersion, kind: Period, start: date,
 
 def _store_settled(lines: list[EngineLine], version: PlanVersion, period: str, brand: dict[str, int]) -> None:
     """One batch of a settlement's lines, with their journal entry (in the writer's transaction)."""
-    _resumable_commit()
     _store_new(lines, version=version, period=period, settled=True, brand=brand)
 
 
 def _store_reports(rows: list[tuple]) -> None:
     """One batch of a settlement's per-agent reports (in the writer's transaction)."""
-    _resumable_commit()
-    ledger.insert_rows(SettlementReport, REPORT_FIELDS, rows)
+    bulk.insert_rows(SettlementReport, REPORT_FIELDS, rows)
 
 
 REPORT_FIELDS = ("run", "agent", "personal_purchase", "team_purchase", "rewards")
-
-
-def _resumable_commit() -> None:
-    """This transaction (one batch of a settlement) commits without waiting for its WAL flush
-    (PostgreSQL's ``synchronous_commit = off``, for this transaction only): a server crash may
-    undo the last batches committed, never part of one, and the settlement, resumable, writes them
-    again when rerun. The run is marked finished by an ordinary (synchronous) commit. (SQLite: WAL
-    with ``synchronous=NORMAL`` already commits without a sync, with the same guarantee.)"""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 # --- withdrawals ------------------------------------------------------------------------------

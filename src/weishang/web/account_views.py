@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from weishang.api.services import token_idle_limit, token_revoke, tokens_live, tokens_revoke_all
+from weishang.core import devices as account_devices
 from weishang.core.errors import BusinessError
 from weishang.core.passwords import password_change
 from weishang.core.selectors import brand_get
@@ -37,17 +37,19 @@ def change_password(request):
 
 @login_required
 def devices(request):
-    tokens = list(tokens_live(user=request.user)[:100])
+    tokens = list(account_devices.live(user=request.user)[:100])
     return render(
-        request, "web/devices.html", {"brand": brand_get(), "tokens": tokens, "idle_days": token_idle_limit().days}
+        request,
+        "web/devices.html",
+        {"brand": brand_get(), "tokens": tokens, "idle_days": account_devices.idle_limit().days},
     )
 
 
 @login_required
 @require_POST
 def device_sign_out(request, token_id: int):
-    token = get_object_or_404(tokens_live(user=request.user), pk=token_id)
-    token_revoke(token=token, by=request.user)
+    token = get_object_or_404(account_devices.live(user=request.user), pk=token_id)
+    account_devices.sign_out(token=token, by=request.user)
     messages.success(request, _("%(device)s is logged out.") % {"device": token.device or token.prefix})
     return redirect("web:devices")
 
@@ -55,6 +57,6 @@ def device_sign_out(request, token_id: int):
 @login_required
 @require_POST
 def devices_sign_out_all(request):
-    n = tokens_revoke_all(user=request.user)
+    n = account_devices.sign_out_all(user=request.user)
     messages.success(request, ngettext("%(n)d device logged out.", "%(n)d devices logged out.", n) % {"n": n})
     return redirect("web:devices")
