@@ -454,7 +454,7 @@ def run_build(args: argparse.Namespace) -> int:
     from weishang.channel.models import Agent, Level, ReferrerLink
     from weishang.core.models import Brand
     from weishang.demo import services as demo_services
-    from weishang.rewards.plans import plan_activate, plan_upload
+    from weishang.rewards.plan_versions import plan_activate, plan_upload
     from weishang.trade.models import Order, OrderKind, OrderLine, OrderStatus
 
     vendor = connection.vendor

@@ -184,7 +184,7 @@ def test_demo_small_still_has_a_login_per_level(db, agents):
 def test_demo_runs_on_the_lawful_plan_with_rewards_and_a_clean_ledger(demo):
     from weishang.ledger.selectors import ledger_verify
     from weishang.rewards.models import PlanAcknowledgement, PlanVersion, RewardLine, RewardStatus, SettlementRun
-    from weishang.rewards.plans import plan_in_force
+    from weishang.rewards.plan_versions import plan_in_force
 
     assert plan_in_force().plan_id == "glow-retail-first"
     assert PlanAcknowledgement.objects.get().findings[0]["rule"] == "CN-LOCK"  # its one HIGH, accepted

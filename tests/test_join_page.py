@@ -94,7 +94,7 @@ def test_each_level_shows_its_price_and_conditions(client, city, serum):
 
 
 def test_with_a_plan_in_force_the_terms_come_from_the_plan(client, db):
-    from weishang.rewards import plans
+    from weishang.rewards import plan_versions
 
     Brand.objects.create(name="焕颜 GLOW", jurisdiction="uk")
     product = Product.objects.create(name="焕颜修护系列")
@@ -106,8 +106,10 @@ def test_with_a_plan_in_force_the_terms_come_from_the_plan(client, db):
     ):
         SKU.objects.create(product=product, code=code, name=name, retail_price=Decimal(retail))
     name = "glow-social-mall.yaml"
-    version = plans.plan_upload(text=(EXAMPLES / name).read_text(encoding="utf-8"), filename=name)
-    plans.plan_activate(version=version, acknowledgement="测试：已知悉 HIGH 风险 / test: HIGH findings accepted")
+    version = plan_versions.plan_upload(text=(EXAMPLES / name).read_text(encoding="utf-8"), filename=name)
+    plan_versions.plan_activate(
+        version=version, acknowledgement="测试：已知悉 HIGH 风险 / test: HIGH findings accepted"
+    )
     response = client.get("/join/")
     assert checked(response) == ["member"]
     member = card(response, "member")

@@ -521,7 +521,7 @@ def reward_chain(db, make_agent, levels):
     in a referral line: a completed order pays the two referrers above the buyer."""
     from weishang.catalog.models import SKU, Product
     from weishang.core.models import Brand, SupplyMode
-    from weishang.rewards import plans
+    from weishang.rewards import plan_versions
     from weishang.rewards.services import rewards_process
     from weishang.trade import stock
     from weishang.trade.models import LocationKind
@@ -537,8 +537,8 @@ def reward_chain(db, make_agent, levels):
         )
     ]
     source = (DOC.parents[1] / "examples" / "plans" / "glow-tiered.yaml").read_text(encoding="utf-8")
-    plans.plan_activate(
-        version=plans.plan_upload(text=source, filename="glow-tiered.yaml"),
+    plan_versions.plan_activate(
+        version=plan_versions.plan_upload(text=source, filename="glow-tiered.yaml"),
         acknowledgement="测试：已知悉 HIGH 风险 / test: HIGH findings accepted",
     )
     p0 = make_agent("province", real_name="省代周强")

@@ -1,7 +1,7 @@
 """The brand settings a plan governs, and the jurisdiction the compliance gate checks against (M7 item 3).
 
 While a plan is in force, the supply mode and the customer binding (and its days) come from it
-(``rewards.plans.plan_sync`` writes them): the console shows them read-only with the plan note, and
+(``rewards.plan_versions.plan_sync`` writes them): the console shows them read-only with the plan note, and
 ``core.services.brand_save`` refuses them. The jurisdiction picks the rulebook the gate lints against:
 only the owner changes it, and never while a plan is in force or waits to start (a new jurisdiction
 takes effect with the next activation, linted against it). Every change is in the audit history.
@@ -20,7 +20,7 @@ from weishang.core import services
 from weishang.core.errors import Conflict, Forbidden
 from weishang.core.models import Brand, CustomerBinding, Jurisdiction, SupplyMode
 from weishang.core.roles import ROLES
-from weishang.rewards.plans import plan_activate, plan_upload
+from weishang.rewards.plan_versions import plan_activate, plan_upload
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "plans"
 NOTE = "由生效的奖励方案决定，修改请上传新版本"

@@ -18,7 +18,7 @@ from weishang.channel.models import Level
 from weishang.core.models import Brand, SupplyMode
 from weishang.ledger.models import Withdrawal
 from weishang.rewards.models import PlanVersion
-from weishang.rewards.plans import plan_activate, plan_upload
+from weishang.rewards.plan_versions import plan_activate, plan_upload
 
 AUDIT = reverse("admin:audit_history")
 PLAN = (Path(__file__).resolve().parents[2] / "examples" / "plans" / "glow-tiered.yaml").read_text(encoding="utf-8")

@@ -27,7 +27,7 @@ from weishang.catalog.models import SKU, LevelPrice, Product
 from weishang.core.errors import BusinessError, Conflict, Forbidden
 from weishang.core.models import Brand, SupplyMode
 from weishang.core.roles import ROLES
-from weishang.rewards.plans import plan_activate, plan_upload
+from weishang.rewards.plan_versions import plan_activate, plan_upload
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "plans"
 NOTE = "由生效的奖励方案决定，修改请上传新版本"

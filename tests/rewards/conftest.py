@@ -18,7 +18,7 @@ from weishang.core import clock as domain_clock
 from weishang.core.models import Brand, SupplyMode
 from weishang.ledger.models import Account, Purpose
 from weishang.ledger.selectors import ledger_verify
-from weishang.rewards import plans
+from weishang.rewards import plan_versions
 from weishang.rewards.services import rewards_process
 from weishang.trade import services as trade
 from weishang.trade import stock
@@ -62,9 +62,9 @@ def catalog(db, levels):
 
 def activate(name: str, **kw):
     text = (EXAMPLES / name).read_text(encoding="utf-8")
-    version = plans.plan_upload(text=text, filename=name)
+    version = plan_versions.plan_upload(text=text, filename=name)
     kw.setdefault("acknowledgement", "测试：已知悉 HIGH 风险 / test: HIGH findings accepted")
-    return plans.plan_activate(version=version, **kw)
+    return plan_versions.plan_activate(version=version, **kw)
 
 
 @pytest.fixture

@@ -176,17 +176,17 @@ def test_a_period_is_settled_once_however_it_is_spelled(chain, r, catalog):
 
 
 def test_a_plan_cannot_start_before_rewards_already_paid(chain, r, catalog):
-    from weishang.rewards import plans
+    from weishang.rewards import plan_versions
 
     p0, _c1, _c2, c3 = chain
     r.receive(p0, catalog.skus["GLOW-30ML"], 50)
     r.complete(c3, [("GLOW-30ML", 10)])
     r.process()
     text = (r.activate.__globals__["EXAMPLES"] / "glow-tiered.yaml").read_text(encoding="utf-8")
-    v2 = plans.plan_upload(text=text.replace("version: 1", "version: 2"), filename="glow-tiered.yaml")
+    v2 = plan_versions.plan_upload(text=text.replace("version: 1", "version: 2"), filename="glow-tiered.yaml")
     with pytest.raises(Conflict) as exc:
-        plans.plan_activate(version=v2, active_from=timezone.now() - timedelta(days=30), acknowledgement="ok")
+        plan_versions.plan_activate(version=v2, active_from=timezone.now() - timedelta(days=30), acknowledgement="ok")
     assert exc.value.field == "active_from"
     v2.refresh_from_db()
     assert not v2.is_activated
-    assert plans.plan_activate(version=v2, acknowledgement="ok").is_activated  # from now on is fine
+    assert plan_versions.plan_activate(version=v2, acknowledgement="ok").is_activated  # from now on is fine

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from weishang.core.roles import role_group_name, roles_sync
 from weishang.rewards.models import PlanVersion, RewardLine, RewardStatus, SettlementRun
-from weishang.rewards.plans import plan_in_force, plan_upload
+from weishang.rewards.plan_versions import plan_in_force, plan_upload
 from weishang.rewards.services import settle_period
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "plans"

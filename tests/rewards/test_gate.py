@@ -10,14 +10,14 @@ from django.urls import reverse
 
 from weishang.core.errors import Conflict
 from weishang.core.models import Brand
-from weishang.rewards import plans
+from weishang.rewards import plan_versions
 from weishang.rewards.models import PlanAcknowledgement
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "plans"
 
 
 def upload(name: str):
-    return plans.plan_upload(text=(EXAMPLES / name).read_text(encoding="utf-8"), filename=name)
+    return plan_versions.plan_upload(text=(EXAMPLES / name).read_text(encoding="utf-8"), filename=name)
 
 
 @pytest.fixture
@@ -28,12 +28,12 @@ def china(catalog):
 @pytest.mark.parametrize("name", ["glow-tiered.yaml", "glow-social-mall.yaml"])
 def test_a_plan_with_crit_findings_never_goes_live_in_china(china, name):
     version = upload(name)
-    with pytest.raises(plans.PlanBlocked) as exc:
-        plans.plan_activate(version=version, acknowledgement="老板坚持上线")  # no acknowledgement lifts a CRIT
+    with pytest.raises(plan_versions.PlanBlocked) as exc:
+        plan_versions.plan_activate(version=version, acknowledgement="老板坚持上线")  # no acknowledgement lifts a CRIT
     assert "CN-FEE" in str(exc.value.message) and "CN-HEAD" in str(exc.value.message)
     assert {f.severity for f in exc.value.findings} == {"CRIT"}
     version.refresh_from_db()
-    assert not version.is_activated and plans.plan_in_force() is None
+    assert not version.is_activated and plan_versions.plan_in_force() is None
     assert not PlanAcknowledgement.objects.exists()
 
 
@@ -41,14 +41,14 @@ def test_high_findings_need_an_acknowledgement_that_is_kept(china, django_user_m
     owner = django_user_model.objects.create_user("owner1", password="pass-word-1", is_staff=True)
     version = upload("glow-retail-first.yaml")  # one HIGH in China: CN-LOCK (cloud-stock fills by the upline)
     with pytest.raises(Conflict) as exc:
-        plans.plan_activate(version=version, by=owner)
+        plan_versions.plan_activate(version=version, by=owner)
     assert exc.value.field == "acknowledgement" and "CN-LOCK" in str(exc.value.message)
-    plans.plan_activate(version=version, by=owner, acknowledgement="保留云仓上级发货；已评估 CN-LOCK 风险")
+    plan_versions.plan_activate(version=version, by=owner, acknowledgement="保留云仓上级发货；已评估 CN-LOCK 风险")
     record = PlanAcknowledgement.objects.get()
     assert (record.version, record.by, record.jurisdiction) == (version, owner, "cn")
     assert [f["rule"] for f in record.findings] == ["CN-LOCK"] and record.findings[0]["line"]
     assert "CN-LOCK" not in record.text or record.text.startswith("保留")
-    assert plans.plan_in_force() == version
+    assert plan_versions.plan_in_force() == version
 
 
 def test_the_console_shows_the_findings_and_offers_no_activation(china, client, django_user_model):
@@ -74,5 +74,5 @@ def test_the_console_shows_the_findings_and_offers_no_activation(china, client, 
 def test_a_sandbox_brand_activates_nothing(catalog):
     Brand.objects.update(jurisdiction="none")
     with pytest.raises(Conflict) as exc:
-        plans.plan_activate(version=upload("glow-retail-first.yaml"), acknowledgement="x")
+        plan_versions.plan_activate(version=upload("glow-retail-first.yaml"), acknowledgement="x")
     assert exc.value.code == "sandbox_plan"

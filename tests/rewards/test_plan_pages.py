@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from weishang.core.models import Brand
 from weishang.core.roles import role_group_name, roles_sync
-from weishang.rewards import plans
+from weishang.rewards import plan_versions
 from weishang.rewards.labels import PLAN_KEYS, PLAN_VALUES
 from weishang.rewards.models import PlanVersion
 
@@ -40,13 +40,13 @@ def owner(client, catalog, django_user_model):
 @pytest.fixture
 def versions(owner):
     """One version in each state, the demo's way: China, glow-retail-first in force."""
-    retired = plans.plan_upload(text=source("glow-retail-first.yaml"), filename="glow-retail-first.yaml")
-    plans.plan_activate(version=retired, acknowledgement=ACK)
-    in_force = plans.plan_upload(text=source("glow-retail-first.yaml", 2), filename="glow-retail-first.yaml")
-    plans.plan_activate(version=in_force, acknowledgement=ACK)
-    activatable = plans.plan_upload(text=source("glow-retail-first.yaml", 3), filename="v3.yaml")
-    blocked = plans.plan_upload(text=source("glow-tiered.yaml"), filename="glow-tiered.yaml")
-    mall = plans.plan_upload(text=source("glow-social-mall.yaml"), filename="glow-social-mall.yaml")
+    retired = plan_versions.plan_upload(text=source("glow-retail-first.yaml"), filename="glow-retail-first.yaml")
+    plan_versions.plan_activate(version=retired, acknowledgement=ACK)
+    in_force = plan_versions.plan_upload(text=source("glow-retail-first.yaml", 2), filename="glow-retail-first.yaml")
+    plan_versions.plan_activate(version=in_force, acknowledgement=ACK)
+    activatable = plan_versions.plan_upload(text=source("glow-retail-first.yaml", 3), filename="v3.yaml")
+    blocked = plan_versions.plan_upload(text=source("glow-tiered.yaml"), filename="glow-tiered.yaml")
+    mall = plan_versions.plan_upload(text=source("glow-social-mall.yaml"), filename="glow-social-mall.yaml")
     unreadable = PlanVersion.objects.create(
         plan_id="old-format",
         version=1,

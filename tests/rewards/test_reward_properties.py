@@ -48,7 +48,7 @@ from weishang.channel.models import Agent, AgentStatus, Level
 from weishang.core.errors import BusinessError
 from weishang.ledger.models import Account, JournalLine, Purpose
 from weishang.ledger.selectors import ledger_verify
-from weishang.rewards import plans
+from weishang.rewards import plan_versions
 from weishang.rewards.models import RewardLine, RewardStatus
 from weishang.rewards.periods import parse_period
 from weishang.rewards.services import reward_withdraw, rewards_process, rewards_release, settle_period
@@ -442,8 +442,8 @@ def upline_paid(catalog):
     """tests/rewards/plans/glow-upline-paid.yaml: referral paid by the upline who filled the order, flat
     rebate, ladder without differential, monthly cash award, rounding half-up."""
     text = (PLANS / "glow-upline-paid.yaml").read_text(encoding="utf-8")
-    return plans.plan_activate(
-        version=plans.plan_upload(text=text, filename="glow-upline-paid.yaml"),
+    return plan_versions.plan_activate(
+        version=plan_versions.plan_upload(text=text, filename="glow-upline-paid.yaml"),
         acknowledgement="test: HIGH findings accepted",
     )
 

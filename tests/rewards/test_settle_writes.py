@@ -22,7 +22,7 @@ from weishang.rewards import services
 from weishang.rewards.hierarchy import DatabaseHierarchy, day_range
 from weishang.rewards.models import RewardLine, RewardStatus, SettlementReport
 from weishang.rewards.periods import parse_period
-from weishang.rewards.plans import plan_in_force, plan_of
+from weishang.rewards.plan_versions import plan_in_force, plan_of
 from weishang.trade.selectors import team_purchase_volume
 
 P = Purpose

@@ -20,7 +20,7 @@ from weishang.channel import services as channel
 from weishang.channel.models import Level
 from weishang.plans import Engine, InMemoryHierarchy, OrderCompleted, load_plan
 from weishang.plans.progress import format_amount, upgrade_progress
-from weishang.rewards import plans
+from weishang.rewards import plan_versions
 
 _spec = importlib.util.spec_from_file_location(
     "rewards_conftest", Path(__file__).resolve().parents[1] / "rewards" / "conftest.py"
@@ -166,8 +166,8 @@ def test_no_rule_above_the_level_says_so(catalog, make_agent):
     text = (EXAMPLES / "glow-retail-first.yaml").read_text(encoding="utf-8")
     rule = "  - to: partner\n    any:\n      - retail_sales: 300000\n    top_up: false\n"
     assert rule in text
-    version = plans.plan_upload(text=text.replace(rule, ""), filename="no-way-to-partner.yaml")
-    plans.plan_activate(version=version, acknowledgement="test: HIGH findings accepted")
+    version = plan_versions.plan_upload(text=text.replace(rule, ""), filename="no-way-to-partner.yaml")
+    plan_versions.plan_activate(version=version, acknowledgement="test: HIGH findings accepted")
     text = page(make_agent("general"))  # 总代: no rule leads to 联创
     assert 'data-testid="no-rule"' in text and "no upgrade rule above your level" in text
     assert "<progress" not in text

@@ -3,7 +3,7 @@
 These services are the guard for everything that decides what an agent pays or owes to join
 (M7): only staff holding ``catalog.change_pricing`` change those fields, and while a plan is in
 force the fields it governs are refused to everyone (a change is a new plan version, linted and
-activated through the gate; ``rewards.plans.plan_sync`` alone writes them then). The console
+activated through the gate; ``rewards.plan_versions.plan_sync`` alone writes them then). The console
 only reflects this, showing those fields read-only.
 """
 
@@ -28,7 +28,7 @@ PRICING_PERMISSION = "catalog.change_pricing"
 # Fields that decide a price or an entry condition: only PRICING_PERMISSION changes them.
 SKU_PRICING_FIELDS = ("retail_price",)
 LEVEL_PRICING_FIELDS = ("rank", "entry_amount", "discount", "min_restock_qty")
-# Fields the plan in force writes (rewards.plans.plan_sync), so nobody else may while it is in force:
+# Fields the plan in force writes (rewards.plan_versions.plan_sync), so nobody else may while it is in force:
 # every level's code, name, rank, entry amount, discount and minimum restock (and which levels exist),
 # every cell of the price grid, and the code and retail price of the SKUs the plan names.
 PLAN_LEVEL_FIELDS = ("code", "name", "rank", "entry_amount", "discount", "min_restock_qty")

@@ -1,7 +1,7 @@
 """Writes to the brand settings (M7 item 3): the one path every change of a setting takes.
 
 Two settings belong to the reward plan: while a plan is in force, who fills restock orders and
-the customer binding (mode and days) are the plan's (``rewards.plans.plan_sync`` alone writes
+the customer binding (mode and days) are the plan's (``rewards.plan_versions.plan_sync`` alone writes
 them then; a change is a new plan version, linted and activated through the gate). The
 jurisdiction picks the rulebook the gate lints a plan against: only staff holding
 ``core.change_jurisdiction`` (the owner) change it, and not while a plan is in force or is
@@ -25,7 +25,7 @@ from weishang.core.errors import Conflict, Forbidden
 from weishang.core.models import Brand
 
 JURISDICTION_PERMISSION = "core.change_jurisdiction"
-# What rewards.plans.plan_sync writes to the brand from the plan in force.
+# What rewards.plan_versions.plan_sync writes to the brand from the plan in force.
 PLAN_BRAND_FIELDS = ("supply_mode", "customer_binding", "customer_binding_days")
 PLAN_NOTE = gettext_lazy("Set by the plan in force; to change it, upload a new version")
 

@@ -368,7 +368,7 @@ def _plan_and_rewards(now) -> None:
     examples are uploaded as drafts, so the console shows why the linter keeps them from going live.
     The login agents sold to customers in the finished months, which are settled (the monthly
     retail award), and a live order and a live shop sale go through every step."""
-    from weishang.rewards.plans import plan_activate, plan_upload
+    from weishang.rewards.plan_versions import plan_activate, plan_upload
     from weishang.rewards.services import rewards_process, settle_period
 
     if not PLAN_FILE.is_file():

@@ -1,7 +1,7 @@
 """The reward engine: events in, reward lines out. Pure, deterministic and idempotent.
 
 ``Engine(plan).process(event, view)`` reads the agent tree and order figures through a
-read-only :class:`HierarchyView` and returns the :class:`RewardLine` s the event earns under
+read-only :class:`HierarchyView` and returns the :class:`EarnedLine` s the event earns under
 the plan. It writes nothing and keeps no state, so processing the same event against the
 same view twice returns the same lines; each line's ``key`` (source event, rule, beneficiary,
 generation) is unique within one event, and the caller stores lines under that key so a
@@ -52,7 +52,7 @@ __all__ = [
     "OrderCompleted",
     "OrderRefunded",
     "PeriodClosed",
-    "RewardLine",
+    "EarnedLine",
     "StockLot",
     "UpgradeDecision",
     "period_bounds",
@@ -212,7 +212,7 @@ Payer = int | Literal["company", "customer"]
 
 
 @dataclass(frozen=True, kw_only=True)
-class RewardLine:
+class EarnedLine:
     """One amount owed to one beneficiary because of one event under one rule.
 
     ``kind``: reward (the brand or an upline pays), margin (the buyer pays the seller; not a
@@ -463,7 +463,7 @@ class Engine:
 
     # -- public -------------------------------------------------------------------------
 
-    def process(self, event: Event, view: HierarchyView) -> list[RewardLine]:
+    def process(self, event: Event, view: HierarchyView) -> list[EarnedLine]:
         """The reward lines ``event`` earns. Pure: reads ``view``, changes nothing."""
         if isinstance(event, OrderCompleted):
             lines = self._order_completed(event, view)
@@ -480,7 +480,7 @@ class Engine:
         _check_unique(lines)
         return lines
 
-    def stream(self, event: Event, view: HierarchyView) -> Iterator[RewardLine]:
+    def stream(self, event: Event, view: HierarchyView) -> Iterator[EarnedLine]:
         """The lines of ``process``, in the same order, each as soon as it is computed: a period
         close over a whole channel makes tens of thousands, which the caller can store while the
         rest are computed (settlement does). Keys are checked as the lines come, so the
@@ -559,8 +559,8 @@ class Engine:
 
     # -- events -------------------------------------------------------------------------
 
-    def _order_completed(self, ev: OrderCompleted, view: HierarchyView) -> list[RewardLine]:
-        lines: list[RewardLine | None] = [self._margin(ev, view)]
+    def _order_completed(self, ev: OrderCompleted, view: HierarchyView) -> list[EarnedLine]:
+        lines: list[EarnedLine | None] = [self._margin(ev, view)]
         for rule in self.plan.rewards:
             if isinstance(rule, ReferralReward) and rule.base == "referee_purchase":
                 lines.extend(self._referral_purchase(rule, ev, view))
@@ -570,17 +570,17 @@ class Engine:
                 lines.append(self._rebate(rule, ev, view))
         return [line for line in lines if line is not None]
 
-    def _agent_joined(self, ev: AgentJoined, view: HierarchyView) -> list[RewardLine]:
-        lines: list[RewardLine | None] = []
+    def _agent_joined(self, ev: AgentJoined, view: HierarchyView) -> list[EarnedLine]:
+        lines: list[EarnedLine | None] = []
         for rule in self.plan.rewards:
             if isinstance(rule, ReferralReward) and rule.base == "per_head":
                 lines.extend(self._referral_per_head(rule, ev, view))
         return [line for line in lines if line is not None]
 
-    def _period_closed(self, ev: PeriodClosed, view: HierarchyView) -> list[RewardLine]:
+    def _period_closed(self, ev: PeriodClosed, view: HierarchyView) -> list[EarnedLine]:
         return list(self._period_lines(ev, view))
 
-    def _period_lines(self, ev: PeriodClosed, view: HierarchyView) -> Iterator[RewardLine]:
+    def _period_lines(self, ev: PeriodClosed, view: HierarchyView) -> Iterator[EarnedLine]:
         for rule in self.plan.rewards:
             if isinstance(rule, TeamVolumeReward) and rule.period == ev.period:
                 lines = self._team_volume(rule, ev, view)
@@ -596,7 +596,7 @@ class Engine:
     # of 王芳 (2nd generation, peer referral)". Each rule builds the part after the amount;
     # _say puts the rounded amount in front and a rounding note behind.
 
-    def _margin(self, ev: OrderCompleted, view: HierarchyView) -> RewardLine | None:
+    def _margin(self, ev: OrderCompleted, view: HierarchyView) -> EarnedLine | None:
         if ev.seller is None or ev.seller_cost is None:
             return None
         margin = ev.amount - ev.seller_cost
@@ -638,7 +638,7 @@ class Engine:
 
     def _referral_purchase(
         self, rule: ReferralReward, ev: OrderCompleted, view: HierarchyView
-    ) -> list[RewardLine | None]:
+    ) -> list[EarnedLine | None]:
         if ev.kind not in PURCHASE_KINDS or ev.buyer is None:
             return []
         rates = rule.rates or []
@@ -711,7 +711,7 @@ class Engine:
             )
         return lines
 
-    def _referral_per_head(self, rule: ReferralReward, ev: AgentJoined, view: HierarchyView) -> list[RewardLine | None]:
+    def _referral_per_head(self, rule: ReferralReward, ev: AgentJoined, view: HierarchyView) -> list[EarnedLine | None]:
         amounts = rule.amounts or []
         supplier = view.supplier_of(ev.agent) if rule.payer == "upline" else None
         payer: Payer = supplier if supplier is not None else "company"
@@ -766,7 +766,7 @@ class Engine:
 
     def _retail_commission(
         self, rule: RetailCommissionReward, ev: OrderCompleted, view: HierarchyView
-    ) -> list[RewardLine | None]:
+    ) -> list[EarnedLine | None]:
         if ev.kind != "retail" or ev.bound_agent is None:
             return []
         n = rule.generations
@@ -825,7 +825,7 @@ class Engine:
             )
         return lines
 
-    def _rebate(self, rule: SelfPurchaseRebateReward, ev: OrderCompleted, view: HierarchyView) -> RewardLine | None:
+    def _rebate(self, rule: SelfPurchaseRebateReward, ev: OrderCompleted, view: HierarchyView) -> EarnedLine | None:
         if ev.buyer is None:
             return None
         if not (ev.kind in PURCHASE_KINDS or (ev.kind == "retail" and self.plan.kind == "social_mall")):
@@ -870,7 +870,7 @@ class Engine:
 
     def _team_volume(
         self, rule: TeamVolumeReward, ev: PeriodClosed, view: HierarchyView
-    ) -> Iterator[RewardLine | None]:
+    ) -> Iterator[EarnedLine | None]:
         # Run once a period over every agent with a figure (100,000 and more), so the loop does only
         # what differs between agents: each agent's step is found once (an agent is looked up again as
         # its referrer's child), the text of each step is made once, each figure is formatted once for
@@ -964,7 +964,7 @@ class Engine:
 
     def _target_award(
         self, rule: TargetAwardReward, ev: PeriodClosed, view: HierarchyView
-    ) -> Iterator[RewardLine | None]:
+    ) -> Iterator[EarnedLine | None]:
         totals = view.metric_totals(rule.metric, ev.start, ev.end)
         label_en, label_zh = self._labels(rule)
         period = self._period_label(ev)
@@ -1017,7 +1017,7 @@ class Engine:
                 )
             )
 
-    def _agent_exited(self, ev: AgentExited, view: HierarchyView) -> list[RewardLine]:
+    def _agent_exited(self, ev: AgentExited, view: HierarchyView) -> list[EarnedLine]:
         returns = self.plan.returns
         if returns is None or not ev.stock_lots:
             return []
@@ -1181,7 +1181,7 @@ class Engine:
         en: str,
         zh: str,
         amount: Decimal | None = None,
-    ) -> RewardLine | None:
+    ) -> EarnedLine | None:
         """The line, or None when ``full`` rounds to 0; ``amount``: ``full`` rounded, when the caller has it.
 
         ``explanation`` (a dict the caller made for this line) gets the keys every line has, at its end.
@@ -1194,7 +1194,7 @@ class Engine:
         explanation["full_amount"] = _s(full)
         explanation["rounding"] = self.rounding
         explanation["amount"] = _s(amount)
-        return RewardLine(
+        return EarnedLine(
             beneficiary=beneficiary,
             amount=amount,
             rule_id=rule_id,
@@ -1222,7 +1222,7 @@ def _period_keys(rule: TeamVolumeReward | TargetAwardReward, ev: PeriodClosed) -
     }
 
 
-def _check_unique(lines: Iterable[RewardLine]) -> None:
+def _check_unique(lines: Iterable[EarnedLine]) -> None:
     seen: set[tuple[str, str, int, int]] = set()
     for line in lines:
         if line.key in seen:
@@ -1230,14 +1230,14 @@ def _check_unique(lines: Iterable[RewardLine]) -> None:
         seen.add(line.key)
 
 
-def reverse_lines(lines: Iterable[RewardLine], event_id: str) -> list[RewardLine]:
+def reverse_lines(lines: Iterable[EarnedLine], event_id: str) -> list[EarnedLine]:
     """Negated copies of ``lines`` (an order's stored lines) with the refund ``event_id`` as source.
 
     Lines with the same (rule, beneficiary, generation) are summed into one reversal, so keys
     stay unique and calling this again for the same refund gives the same keys (a replay
     adds nothing). Lines that already belong to ``event_id`` are ignored.
     """
-    groups: dict[tuple[str, int, int], list[RewardLine]] = {}
+    groups: dict[tuple[str, int, int], list[EarnedLine]] = {}
     for line in lines:
         if line.source_event == event_id:
             continue
@@ -1252,7 +1252,7 @@ def reverse_lines(lines: Iterable[RewardLine], event_id: str) -> list[RewardLine
         count_en = f" ({len(group)} lines)" if len(group) > 1 else ""
         count_zh = f"（{len(group)} 笔）" if len(group) > 1 else ""
         out.append(
-            RewardLine(
+            EarnedLine(
                 beneficiary=beneficiary,
                 amount=-total,
                 rule_id=rule_id,

@@ -1,7 +1,7 @@
 """Console pages for plans and rewards: plan versions (upload, tables, compare, activate), reward
 lines with their totals, settlement runs with their reports, and the release and settle pages.
 
-Everything here is read-only. Staff act only through pages that call ``rewards.plans`` or
+Everything here is read-only. Staff act only through pages that call ``rewards.plan_versions`` or
 ``rewards.services`` with ``request.user``; a BusinessError is shown on the page and nothing
 changes. An activated plan version has no edit path at all: an edited file is uploaded under a
 new version number.
@@ -48,7 +48,7 @@ from weishang.core.models import Brand
 from weishang.plans import PlanError
 from weishang.rewards import labels, selectors
 from weishang.rewards.models import PlanVersion, RewardLine, RewardStatus, SettlementRun
-from weishang.rewards.plans import (
+from weishang.rewards.plan_versions import (
     PlanInvalid,
     brand_jurisdiction,
     plan_activate,

@@ -11,7 +11,7 @@ class RewardsConfig(AppConfig):
         from weishang.catalog.services import set_plan_governance
         from weishang.core.outbox import outbox_subscribe
         from weishang.core.services import set_plan_hold
-        from weishang.rewards.plans import plan_brand_hold, plan_governance, plan_upgrade_ceiling
+        from weishang.rewards.plan_versions import plan_brand_hold, plan_governance, plan_upgrade_ceiling
         from weishang.rewards.services import rewards_process_inline
         from weishang.trade.selectors import set_upgrade_policy
 

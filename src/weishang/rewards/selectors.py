@@ -37,7 +37,7 @@ from weishang.rewards.models import (
     SettlementRun,
 )
 from weishang.rewards.periods import parse_period
-from weishang.rewards.plans import plan_in_force, plan_of
+from weishang.rewards.plan_versions import plan_in_force, plan_of
 from weishang.trade.models import OrderStatus
 
 ZERO = Decimal("0.00")

@@ -48,15 +48,13 @@ from weishang.ledger.models import Purpose, Withdrawal
 from weishang.plans import (
     AgentExited,
     AgentJoined,
+    EarnedLine,
     Engine,
     OrderCompleted,
     Period,
     PeriodClosed,
     StockLot,
     period_label,
-)
-from weishang.plans import (
-    RewardLine as EngineLine,
 )
 from weishang.rewards.hierarchy import DatabaseHierarchy
 from weishang.rewards.models import (
@@ -69,7 +67,7 @@ from weishang.rewards.models import (
     SettlementRun,
 )
 from weishang.rewards.periods import parse_period
-from weishang.rewards.plans import plan_in_force, plan_of, plan_sync_due
+from weishang.rewards.plan_versions import plan_in_force, plan_of, plan_sync_due
 from weishang.trade import stock
 from weishang.trade.models import LocationKind, Order, OrderKind, OrderStatus, StockReason
 from weishang.trade.models.orders import VOLUME_KINDS
@@ -90,7 +88,7 @@ def _account(agent_id: int | None, purpose: str):
     return ledger.account_for(owner=owner, purpose=purpose)
 
 
-def _status_and_credit(line: EngineLine) -> tuple[str, str | None]:
+def _status_and_credit(line: EarnedLine) -> tuple[str, str | None]:
     """(status, purpose credited) for a new line; ``None``: nothing is posted."""
     if line.kind == "margin" or line.amount <= 0:
         return RewardStatus.RECORDED, None
@@ -107,8 +105,8 @@ def _status_and_credit(line: EngineLine) -> tuple[str, str | None]:
 
 
 def _store(
-    lines: Iterable[EngineLine], *, version: PlanVersion, order: Order | None = None, release_at: datetime | None = None
-) -> list[EngineLine]:
+    lines: Iterable[EarnedLine], *, version: PlanVersion, order: Order | None = None, release_at: datetime | None = None
+) -> list[EarnedLine]:
     """Save the engine's lines for one event that were not saved before and post their money;
     returns the lines saved."""
     lines = list(lines)
@@ -126,7 +124,7 @@ def _store(
 
 
 def _store_new(
-    lines: list[EngineLine],
+    lines: list[EarnedLine],
     *,
     version: PlanVersion,
     order: Order | None = None,
@@ -588,7 +586,7 @@ def _settle(
     paid: dict[int, Decimal] = defaultdict(Decimal)
     brand: dict[str, int] = {}  # the brand's account ids, kept between batches (on the writing thread)
     with job.writer("settle-lines", checkpoint_once=True) as lines_writer:
-        pending: list[EngineLine] = []
+        pending: list[EarnedLine] = []
         for line in engine.stream(closed, view):
             if line.kind != "margin":
                 paid[line.beneficiary] += line.amount
@@ -620,7 +618,7 @@ def _settle(
     return run
 
 
-def _store_settled(lines: list[EngineLine], version: PlanVersion, period: str, brand: dict[str, int]) -> None:
+def _store_settled(lines: list[EarnedLine], version: PlanVersion, period: str, brand: dict[str, int]) -> None:
     """One batch of a settlement's lines, with their journal entry (in the writer's transaction)."""
     _store_new(lines, version=version, period=period, settled=True, brand=brand)
 

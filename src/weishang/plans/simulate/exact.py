@@ -26,11 +26,11 @@ from ..engine import (
     AgentExited,
     AgentJoined,
     AgentUpgraded,
+    EarnedLine,
     Engine,
     Event,
     OrderCompleted,
     PeriodClosed,
-    RewardLine,
     StockLot,
 )
 from ..memory import InMemoryHierarchy
@@ -55,7 +55,7 @@ class ExactResult:
     by_kind: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     upgrade_mismatches: list[tuple[int, int, object, object]] = field(default_factory=list)
     upgrade_checks: int = 0
-    lines: list[RewardLine] = field(default_factory=list)
+    lines: list[EarnedLine] = field(default_factory=list)
     events: int = 0
 
 
@@ -71,7 +71,7 @@ def replay(plan: Plan, market: Market, *, keep_lines: bool = False) -> ExactResu
     def at(month: int, phase: str) -> datetime:
         return market.at(month, phase)
 
-    def take(lines: list[RewardLine]) -> None:
+    def take(lines: list[EarnedLine]) -> None:
         for line in lines:
             out.totals[(line.beneficiary, line.rule_id)] += line.amount
             out.by_kind[line.kind] += line.amount

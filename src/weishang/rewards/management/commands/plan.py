@@ -136,7 +136,7 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(plan_json_schema(), ensure_ascii=False, indent=2))
 
     def _upload(self, file: str, **_):
-        from weishang.rewards.plans import PlanInvalid, plan_upload
+        from weishang.rewards.plan_versions import PlanInvalid, plan_upload
 
         try:
             version = plan_upload(text=self._read(file), filename=Path(file).name)
@@ -150,7 +150,7 @@ class Command(BaseCommand):
 
     def _activate(self, plan_id: str, version: int, active_from: str | None, acknowledge: str, **_):
         from weishang.rewards.models import PlanVersion
-        from weishang.rewards.plans import plan_activate
+        from weishang.rewards.plan_versions import plan_activate
 
         row = PlanVersion.objects.filter(plan_id=plan_id, version=version).first()
         if row is None:
@@ -181,7 +181,7 @@ class Command(BaseCommand):
 
     def _list(self, **_):
         from weishang.rewards.models import PlanVersion
-        from weishang.rewards.plans import plan_in_force
+        from weishang.rewards.plan_versions import plan_in_force
 
         current = plan_in_force()
         for row in PlanVersion.objects.order_by("plan_id", "version"):
