@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django import forms
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -32,7 +32,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
-from unfold.decorators import action
+from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminTextInputWidget
 
 from weishang.core.errors import BusinessError
@@ -74,6 +74,41 @@ class ReadOnlyInline(_NoEdits, TabularInline):
         if self.view_perm is not None:
             return request.user.has_perm(self.view_perm)
         return super().has_view_permission(request, obj)
+
+
+def status_columns(labels: dict) -> tuple[Callable, Callable]:
+    """The two status columns of a record with a status: ``status_label`` (a coloured label, for
+    lists; ``labels`` maps a status to its colour) and ``status_display`` (the text, for detail
+    pages). In an admin class body: ``status_label, status_display = kit.status_columns(LABELS)``."""
+
+    @display(description=_("status"), ordering="status", label=labels)
+    def status_label(self, obj):
+        return obj.status, obj.get_status_display()
+
+    @admin.display(description=_("status"))
+    def status_display(self, obj):
+        return obj.get_status_display()
+
+    return status_label, status_display
+
+
+class EmptyFieldFilter(admin.SimpleListFilter):
+    """Records whose ``field`` is empty (the brand is the party) or set (an agent is): ``values``
+    is ((value when empty, label), (value when set, label))."""
+
+    field = ""
+    values: tuple[tuple[str, object], tuple[str, object]] = (("", ""), ("", ""))
+
+    def lookups(self, request, model_admin):
+        return list(self.values)
+
+    def queryset(self, request, queryset):
+        (empty, _label), (filled, _label2) = self.values
+        if self.value() == empty:
+            return queryset.filter(**{f"{self.field}__isnull": True})
+        if self.value() == filled:
+            return queryset.filter(**{f"{self.field}__isnull": False})
+        return queryset
 
 
 # --- step forms -----------------------------------------------------------------------------

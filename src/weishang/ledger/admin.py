@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from unfold.decorators import action, display
+from unfold.decorators import action
 
 from weishang.console import bulk, kit
 from weishang.console.exports import ExportMixin, WithdrawalResource
@@ -297,13 +297,7 @@ class WithdrawalAdmin(HistoryAdmin, ExportMixin, kit.StepPages, kit.ReadOnlyAdmi
     def has_withdrawal_decide_permission(self, request, obj=None):
         return kit.console_can(request.user, CONSOLE_PERMS["withdrawal_decide"])
 
-    @display(description=_("status"), ordering="status", label=WITHDRAWAL_LABELS)
-    def status_label(self, obj):
-        return obj.status, obj.get_status_display()
-
-    @admin.display(description=_("status"))
-    def status_display(self, obj):
-        return obj.get_status_display()
+    status_label, status_display = kit.status_columns(WITHDRAWAL_LABELS)
 
     @admin.display(description=_("agent"), ordering="agent__real_name")
     def agent_display(self, obj):

@@ -41,7 +41,7 @@ from unfold.widgets import (
 
 from weishang.console.exports import ExportMixin, RewardLineResource
 from weishang.console.history import HistoryAdmin
-from weishang.console.kit import ReadOnlyAdmin, console_can, form_error
+from weishang.console.kit import ReadOnlyAdmin, console_can, form_error, status_columns
 from weishang.core import clock
 from weishang.core.errors import BusinessError
 from weishang.core.models import Brand
@@ -530,13 +530,7 @@ class RewardLineAdmin(ExportMixin, ReadOnlyAdmin):
     def beneficiary_display(self, obj):
         return f"{obj.beneficiary.real_name} {obj.beneficiary.phone}".strip()
 
-    @display(description=_("status"), ordering="status", label=STATUS_LABELS)
-    def status_label(self, obj):
-        return obj.status, obj.get_status_display()
-
-    @admin.display(description=_("status"))
-    def status_display(self, obj):
-        return obj.get_status_display()
+    status_label, status_display = status_columns(STATUS_LABELS)
 
     @admin.display(description=_("order"))
     def order_link(self, obj):

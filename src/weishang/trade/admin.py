@@ -33,7 +33,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
-from unfold.decorators import action, display
+from unfold.decorators import action
 from unfold.widgets import (
     UnfoldAdminIntegerFieldWidget,
     UnfoldAdminSelectWidget,
@@ -288,19 +288,11 @@ class SupplyModeFilter(admin.SimpleListFilter):
         return queryset.filter(supply_mode=self.value()) if self.value() else queryset
 
 
-class FilledByFilter(admin.SimpleListFilter):
+class FilledByFilter(kit.EmptyFieldFilter):
     title = _("filled by")
     parameter_name = "filled_by"
-
-    def lookups(self, request, model_admin):
-        return [("company", _("the company")), ("agent", _("an agent"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "company":
-            return queryset.filter(seller__isnull=True)
-        if self.value() == "agent":
-            return queryset.filter(seller__isnull=False)
-        return queryset
+    field = "seller"
+    values = (("company", _("the company")), ("agent", _("an agent")))
 
 
 class BrandToActFilter(admin.SimpleListFilter):
@@ -460,13 +452,7 @@ class OrderAdmin(ExportMixin, kit.StepPages, kit.ReadOnlyAdmin):
     def seller_display(self, obj):
         return obj.seller.real_name if obj.seller_id else _the_company()
 
-    @display(description=_("status"), ordering="status", label=STATUS_LABELS)
-    def status_label(self, obj):
-        return obj.status, obj.get_status_display()
-
-    @admin.display(description=_("status"))
-    def status_display(self, obj):
-        return obj.get_status_display()
+    status_label, status_display = kit.status_columns(STATUS_LABELS)
 
     @admin.display(description=_("supply mode"))
     def supply_mode_display(self, obj):
@@ -522,19 +508,11 @@ class OrderAdmin(ExportMixin, kit.StepPages, kit.ReadOnlyAdmin):
 # --- payments -------------------------------------------------------------------------------
 
 
-class AddressedToFilter(admin.SimpleListFilter):
+class AddressedToFilter(kit.EmptyFieldFilter):
     title = _("received by")
     parameter_name = "to"
-
-    def lookups(self, request, model_admin):
-        return [("brand", _("Brand finance (品牌财务)")), ("agent", _("an agent"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "brand":
-            return queryset.filter(receiver__isnull=True)
-        if self.value() == "agent":
-            return queryset.filter(receiver__isnull=False)
-        return queryset
+    field = "receiver"
+    values = (("brand", _("Brand finance (品牌财务)")), ("agent", _("an agent")))
 
 
 def _to_brand_finance(payment: Payment) -> bool:
@@ -618,13 +596,7 @@ class PaymentAdmin(ExportMixin, kit.StepPages, kit.ReadOnlyAdmin):
     def has_payment_decide_permission(self, request, obj=None):
         return kit.console_can(request.user, CONSOLE_PERMS["payment_decide"])
 
-    @display(description=_("status"), ordering="status", label=PAYMENT_LABELS)
-    def status_label(self, obj):
-        return obj.status, obj.get_status_display()
-
-    @admin.display(description=_("status"))
-    def status_display(self, obj):
-        return obj.get_status_display()
+    status_label, status_display = kit.status_columns(PAYMENT_LABELS)
 
     @admin.display(description=_("received by"), ordering="receiver")
     def receiver_display(self, obj):
