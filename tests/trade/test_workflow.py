@@ -239,12 +239,39 @@ def test_an_added_step_is_refused_to_others_and_out_of_its_status(world, with_wi
         services.order_step(order=order, step="withdraw_return", by=world["vip"].user)
 
 
-def test_an_added_step_is_in_the_apis_next_actions(world, with_withdrawal):
+def test_an_added_step_is_in_the_apis_next_actions_and_taken_through_its_step_route(world, with_withdrawal):
     order = return_asked(world)
     _token, secret = token_create(user=world["vip"].user, device="测试手机")
-    answer = Client().get(f"/api/v1/orders/{order.number}", headers={"Authorization": f"Bearer {secret}"})
+    auth = {"Authorization": f"Bearer {secret}"}
+    client = Client()
+    answer = client.get(f"/api/v1/orders/{order.number}", headers=auth)
     assert answer.status_code == 200
     assert answer.json()["next_actions"] == ["withdraw_return"]
+
+    # Not a step of the seller's, and not a step with a route of its own: 404, nothing changes.
+    _t, city_secret = token_create(user=world["city"].user, device="测试手机")
+    city = {"Authorization": f"Bearer {city_secret}"}
+    refused = client.post(
+        f"/api/v1/fills/{order.number}/steps/withdraw_return", "{}", content_type="application/json", headers=city
+    )
+    assert refused.status_code == 404 and refused.json()["error"]["code"] == "not_found"
+    for name in ("pay_transfer", "no_such_step"):
+        response = client.post(
+            f"/api/v1/orders/{order.number}/steps/{name}", "{}", content_type="application/json", headers=auth
+        )
+        assert response.status_code == 404, name
+    order.refresh_from_db()
+    assert order.status == S.REFUND_REQUESTED
+
+    taken = client.post(
+        f"/api/v1/orders/{order.number}/steps/withdraw_return",
+        '{"note": "又想要了"}',
+        content_type="application/json",
+        headers=auth,
+    )
+    assert taken.status_code == 200
+    assert (taken.json()["status"], taken.json()["next_actions"]) == ("completed", ["refund"])
+    assert OrderTransition.objects.filter(order=order).last().note == "又想要了"
 
 
 def test_an_added_step_for_the_brand_is_a_console_step(world, with_withdrawal):

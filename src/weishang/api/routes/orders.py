@@ -30,7 +30,7 @@ from weishang.channel.models import Agent, AgentStatus, Level
 from weishang.channel.selectors import require_agent
 from weishang.core.errors import BusinessError
 from weishang.core.http import client_ip
-from weishang.trade import selectors, services
+from weishang.trade import selectors, services, workflow
 from weishang.trade.files import image_response
 from weishang.trade.models import (
     Order,
@@ -41,7 +41,7 @@ from weishang.trade.models import (
     PaymentStatus,
     ReceivingAccount,
 )
-from weishang.trade.workflow import FILLABLE_STATUSES, ORDER_WORKFLOW, Actor
+from weishang.trade.workflow import FILLABLE_STATUSES, ORDER_WORKFLOW, Actor, Step
 
 router = Router(tags=["orders"])
 
@@ -507,11 +507,20 @@ def order_detail(request, number: Number):
     return order_out(request, _buyer_order(me, number), pay_to=True)
 
 
-def _buyer_act(request, number: str, act, renames=None) -> TradeOrderOut:
+def _step(name: str, actor: Actor) -> Step:
+    """The workflow's step ``name`` for ``actor`` (404 if the workflow has none)."""
+    step = workflow.current().step(name)
+    if step is None or step.run is None or actor not in step.by:
+        raise Http404
+    return step
+
+
+def _buyer_act(request, number: str, step: str, data: dict | None = None, renames=None) -> TradeOrderOut:
+    """Take the workflow's step ``step`` on my order (its service: trade.workflow)."""
     me = require_agent(request.user)
     order = _buyer_order(me, number)
     with fields_renamed(renames):
-        act(order)
+        _step(step, Actor.BUYER).run(order, request.user, data or {})
     return order_out(request, _buyer_order(me, number))
 
 
@@ -522,9 +531,7 @@ def _buyer_act(request, number: str, act, renames=None) -> TradeOrderOut:
     summary="Cancel my order before it is filled (a paid order's money goes back to my wallet)",
 )
 def order_cancel(request, number: Number, payload: TradeNoteIn):
-    return _buyer_act(
-        request, number, lambda order: services.order_cancel(order=order, by=request.user, note=payload.note)
-    )
+    return _buyer_act(request, number, "cancel", {"note": payload.note})
 
 
 @router.post(
@@ -576,13 +583,7 @@ def order_transfer(
     summary="Confirm I received the goods (a shipped order or pick-up): it completes",
 )
 def order_receive(request, number: Number):
-    def act(order):
-        if order.kind == OrderKind.PICKUP:
-            services.pickup_delivered(order=order, by=request.user)
-        else:
-            services.order_confirm_receipt(order=order, by=request.user)
-
-    return _buyer_act(request, number, act)
+    return _buyer_act(request, number, "receive")
 
 
 @router.post(
@@ -592,12 +593,34 @@ def order_receive(request, number: Number):
     summary="Ask to return a filled or completed order (the seller decides)",
 )
 def order_refund(request, number: Number, payload: TradeReasonIn):
-    return _buyer_act(
-        request,
-        number,
-        lambda order: services.refund_request(order=order, by=request.user, note=payload.reason),
-        {"note": "reason"},
-    )
+    return _buyer_act(request, number, "refund", {"note": payload.reason}, {"note": "reason"})
+
+
+# Any other step of the order workflow that asks for no more than a note (a step a brand adds to
+# trade/workflow.py) is taken here, by its name: the same service the phone page's plain form calls.
+PLAIN_INPUTS = ("confirm", "note", "reason")
+StepName = Annotated[str, Path(pattern=r"^[A-Za-z0-9_]{1,40}$", description="the step's name, as in next_actions")]
+
+
+class TradeStepIn(Schema):
+    note: Text = Field("", max_length=300, description="a note or, for a refusal, the reason")
+
+
+def _plain_step(name: str, actor: Actor) -> str:
+    step = _step(name, actor)
+    if step.input not in PLAIN_INPUTS:
+        raise Http404  # it has a route of its own, with the fields it needs
+    return step.name
+
+
+@router.post(
+    "/orders/{number}/steps/{step}",
+    response={200: TradeOrderOut, **ERRORS},
+    auth=AGENT,
+    summary="Take another step of the order workflow on my order, by its name (one listed in next_actions)",
+)
+def order_step(request, number: Number, step: StepName, payload: TradeStepIn):
+    return _buyer_act(request, number, _plain_step(step, Actor.BUYER), {"note": payload.note})
 
 
 # --- as the seller ---------------------------------------------------------------------------
@@ -637,11 +660,12 @@ def fill_detail(request, number: Number):
     return _fill_out(request, require_agent(request.user), number)
 
 
-def _seller_act(request, number: str, act, renames=None) -> TradeOrderOut:
+def _seller_act(request, number: str, step: str, data: dict | None = None, renames=None) -> TradeOrderOut:
+    """Take the workflow's step ``step`` on an order I sell (its service: trade.workflow)."""
     me = require_agent(request.user)
     order = _seller_order(me, number)
     with fields_renamed(renames):
-        act(order)
+        _step(step, Actor.SELLER).run(order, request.user, data or {})
     return _fill_out(request, me, number)
 
 
@@ -653,7 +677,7 @@ def _seller_act(request, number: str, act, renames=None) -> TradeOrderOut:
     summary="Approve an order: the buyer can pay",
 )
 def fill_approve(request, number: Number):
-    return _seller_act(request, number, lambda order: services.order_approve(order=order, by=request.user))
+    return _seller_act(request, number, "approve")
 
 
 @router.post(
@@ -664,12 +688,7 @@ def fill_approve(request, number: Number):
     summary="Reject an order, saying why",
 )
 def fill_reject(request, number: Number, payload: TradeReasonIn):
-    return _seller_act(
-        request,
-        number,
-        lambda order: services.order_reject(order=order, by=request.user, note=payload.reason),
-        {"note": "reason"},
-    )
+    return _seller_act(request, number, "reject", {"note": payload.reason}, {"note": "reason"})
 
 
 @router.post(
@@ -681,11 +700,7 @@ def fill_reject(request, number: Number, payload: TradeReasonIn):
 )
 def fill_fill(request, number: Number, payload: TradeFillIn):
     return _seller_act(
-        request,
-        number,
-        lambda order: services.order_fill(
-            order=order, by=request.user, carrier=payload.carrier, tracking_number=payload.tracking_number
-        ),
+        request, number, "fill", {"carrier": payload.carrier, "tracking_number": payload.tracking_number}
     )
 
 
@@ -697,7 +712,7 @@ def fill_fill(request, number: Number, payload: TradeFillIn):
     summary="Record that a shop order reached the consumer: it completes",
 )
 def fill_delivered(request, number: Number):
-    return _seller_act(request, number, lambda order: services.order_mark_delivered(order=order, by=request.user))
+    return _seller_act(request, number, "delivered")
 
 
 @router.post(
@@ -708,9 +723,7 @@ def fill_delivered(request, number: Number):
     summary="Accept a return: the units come back, the money goes to the buyer's wallet",
 )
 def fill_refund_approve(request, number: Number, payload: TradeNoteIn):
-    return _seller_act(
-        request, number, lambda order: services.refund_approve(order=order, by=request.user, note=payload.note)
-    )
+    return _seller_act(request, number, "refund_approve", {"note": payload.note})
 
 
 @router.post(
@@ -721,12 +734,18 @@ def fill_refund_approve(request, number: Number, payload: TradeNoteIn):
     summary="Decline a return, saying why",
 )
 def fill_refund_decline(request, number: Number, payload: TradeReasonIn):
-    return _seller_act(
-        request,
-        number,
-        lambda order: services.refund_decline(order=order, by=request.user, note=payload.reason),
-        {"note": "reason"},
-    )
+    return _seller_act(request, number, "refund_decline", {"note": payload.reason}, {"note": "reason"})
+
+
+@router.post(
+    "/fills/{number}/steps/{step}",
+    response={200: TradeOrderOut, **ERRORS},
+    auth=AGENT,
+    tags=["fills"],
+    summary="Take another step of the order workflow on an order I sell, by its name (one listed in next_actions)",
+)
+def fill_step(request, number: Number, step: StepName, payload: TradeStepIn):
+    return _seller_act(request, number, _plain_step(step, Actor.SELLER), {"note": payload.note})
 
 
 def _payment_act(request, number: str, payment_id: Id, act, renames=None) -> TradeOrderOut:
