@@ -257,3 +257,11 @@ def test_who_may_manage_qualifications(brand, role, can_add):
     response = client.post(ADD_URL, form(png()))
     assert (response.status_code == 302) == can_add
     assert Qualification.objects.exists() == can_add
+
+
+def test_an_agent_finds_the_brand_page_from_their_me_page(brand, make_agent):
+    agent = make_agent("city", real_name="市代王芳")
+    client = Client()
+    client.force_login(agent.user)
+    page = client.get("/m/me/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert '<a href="/brand/">品牌资质</a>' in page
