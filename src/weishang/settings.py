@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "weishang.web",
     "weishang.api",
     "weishang.webhooks",
+    "weishang.toolkit",
     "weishang.demo",
     "weishang.console",
 ]

@@ -83,6 +83,17 @@ def sections() -> list[tuple[object, list[Entry]]]:
             ],
         ),
         (
+            _("Launch toolkit"),
+            [
+                Entry(
+                    _("Qualifications"),
+                    "verified",
+                    "admin:toolkit_qualification_changelist",
+                    "toolkit.view_qualification",
+                ),
+            ],
+        ),
+        (
             _("Trade"),
             [
                 Entry(

@@ -33,17 +33,24 @@ def check_screenshot(screenshot: UploadedFile) -> None:
         raise BusinessError(_("Attach the transfer screenshot."), field="screenshot")
     if (screenshot.size or 0) > SCREENSHOT_MAX_BYTES:
         raise BusinessError(_("The screenshot is larger than 5 MB."), field="screenshot")
+    _check_picture(
+        screenshot, field="screenshot", not_a_picture=_("The screenshot must be an image (JPEG, PNG, WebP or GIF).")
+    )
+
+
+def _check_picture(upload: UploadedFile, *, field: str, not_a_picture) -> None:
+    """The picture's pixels and type, read from the file; renamed to a name of our making."""
     too_big = BusinessError(
         _("The picture is too large: at most %(megapixels)d million pixels.")
         % {"megapixels": SCREENSHOT_MAX_PIXELS // 1_000_000},
-        field="screenshot",
+        field=field,
     )
     try:
-        screenshot.seek(0)
+        upload.seek(0)
         with warnings.catch_warnings():
             # Pillow only warns between its limit and twice it; here that is an error too.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(screenshot) as image:  # reads the header only
+            with Image.open(upload) as image:  # reads the header only
                 if image.width * image.height > SCREENSHOT_MAX_PIXELS:
                     raise too_big
                 image.verify()
@@ -51,14 +58,37 @@ def check_screenshot(screenshot: UploadedFile) -> None:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise too_big from None
     except (UnidentifiedImageError, OSError, ValueError):
-        raise BusinessError(
-            _("The screenshot must be an image (JPEG, PNG, WebP or GIF)."), field="screenshot"
-        ) from None
+        raise BusinessError(not_a_picture, field=field) from None
     if fmt not in SCREENSHOT_FORMATS:
-        raise BusinessError(_("The screenshot must be an image (JPEG, PNG, WebP or GIF)."), field="screenshot")
-    screenshot.seek(0)
+        raise BusinessError(not_a_picture, field=field)
+    upload.seek(0)
     # Stored under a name of our making with the type the file really is, never the sender's name.
-    screenshot.name = f"{secrets.token_hex(16)}.{SCREENSHOT_EXTENSIONS[fmt]}"
+    upload.name = f"{secrets.token_hex(16)}.{SCREENSHOT_EXTENSIONS[fmt]}"
+
+
+DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
+
+
+def check_document(upload: UploadedFile | None, *, field: str = "document") -> None:
+    """A scanned document (a licence, a report): a picture as ``check_screenshot`` checks it, or a
+    PDF (its header and end marker read from the file), at most 10 MB; BusinessError on ``field``
+    otherwise. Renamed to a name of our making with the type the file really is."""
+    if upload is None:
+        raise BusinessError(_("Attach the scan: a picture or a PDF."), field=field)
+    size = upload.size or 0
+    if size > DOCUMENT_MAX_BYTES:
+        raise BusinessError(_("The file is larger than 10 MB."), field=field)
+    upload.seek(0)
+    if upload.read(5) == b"%PDF-":
+        upload.seek(max(size - 2048, 0))
+        if b"%%EOF" not in upload.read():
+            raise BusinessError(_("The PDF is damaged or incomplete."), field=field)
+        upload.seek(0)
+        upload.name = f"{secrets.token_hex(16)}.pdf"
+        return
+    _check_picture(
+        upload, field=field, not_a_picture=_("The scan must be a picture (JPEG, PNG, WebP or GIF) or a PDF.")
+    )
 
 
 def validate_screenshot(screenshot: UploadedFile) -> None:

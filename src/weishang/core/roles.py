@@ -49,6 +49,7 @@ ROLES: dict[str, tuple] = {
             "api.apitoken": (VIEW, CHANGE),
             "webhooks.webhookendpoint": ALL,
             "webhooks.webhookdelivery": (VIEW, CHANGE),
+            "toolkit.qualification": ALL,
             # Login lockouts (django-axes): the owner sees the failed logins per account and address
             # and clears a lockout by deleting its access attempt (M7).
             "axes.accessattempt": (VIEW, DELETE),
@@ -72,6 +73,7 @@ ROLES: dict[str, tuple] = {
             "trade.payment": (VIEW,),
             "trade.stocklevel": (VIEW,),
             "trade.customer": (VIEW,),
+            "toolkit.qualification": (VIEW, ADD, CHANGE),
         },
         ("channel.move_agent", "channel.decide_application"),
     ),

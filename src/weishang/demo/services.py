@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from weishang.core import clock
 from weishang.core.models import Brand, SupplyMode
 from weishang.core.roles import roles_sync
 from weishang.demo.generate import generate_channel
+from weishang.toolkit.models import Qualification
 from weishang.trade.models import (
     Customer,
     Location,
@@ -354,6 +355,8 @@ def demo_load(*, agents: int = 2000, seed: int = 2026) -> DemoResult:
         _payment_history()
         _receiving_accounts()
         created = True
+    if not Qualification.objects.exists():
+        _qualifications()
     logins = []
     for rank in range(1, 7):  # one login per level, and the 特约 recruited live (13800000006)
         agent = Agent.objects.select_related("level").filter(user__phone=LOGIN_PHONE.format(rank=rank)).first()
@@ -606,6 +609,93 @@ def _qr_png(text: str):
     buffer = io.BytesIO()
     qrcode.make(text, box_size=6, border=2).save(buffer, format="PNG")
     return SimpleUploadedFile("qr.png", buffer.getvalue(), content_type="image/png")
+
+
+def _scan(title: str, number: str, *, pdf: bool = False):
+    """A stand-in scan of a certificate: a framed page with a QR code of its number (a PNG, or a
+    one-page PDF), as the owner would upload a phone photo or a scanner's PDF."""
+    import io
+
+    import qrcode
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image, ImageDraw
+
+    page = Image.new("RGB", (600, 420), (255, 253, 245))
+    draw = ImageDraw.Draw(page)
+    draw.rectangle((12, 12, 587, 407), outline=(180, 140, 60), width=6)
+    page.paste(qrcode.make(number, box_size=4, border=1).convert("RGB"), (420, 250))
+    draw.text((40, 360), number.encode("ascii", "ignore").decode() or "No.", fill=(60, 60, 60))
+    buffer = io.BytesIO()
+    page.save(buffer, format="PDF" if pdf else "PNG")
+    name, kind = ("scan.pdf", "application/pdf") if pdf else ("scan.png", "image/png")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type=kind)
+
+
+# The demo brand's qualifications: the kinds a cosmetics brand shows (licence, production licence,
+# product filing, inspection report, trademark); one expired and one about to expire, so the
+# brand page's flags are seen.
+def _qualifications() -> None:
+    from weishang.toolkit import services as toolkit
+
+    today = clock.today()
+    rows = [
+        (
+            "business_licence",
+            "营业执照",
+            "91330106MA2H7Q3K5X",
+            "杭州市西湖区市场监督管理局",
+            date(2021, 3, 15),
+            None,
+            False,
+        ),
+        (
+            "production_licence",
+            "化妆品生产许可证（受托生产企业）",
+            "浙妆 20210055",
+            "浙江省药品监督管理局",
+            date(2021, 6, 1),
+            today - timedelta(days=190),
+            True,
+        ),
+        (
+            "filing",
+            "焕颜修护精华液 国产普通化妆品备案",
+            "浙G妆网备字2024012345",
+            "浙江省药品监督管理局",
+            date(2024, 2, 20),
+            None,
+            False,
+        ),
+        (
+            "inspection",
+            "焕颜修护精华液 检测报告（微生物、重金属）",
+            "CTI-2025-HZ-08817",
+            "第三方检测机构",
+            today - timedelta(days=345),
+            today + timedelta(days=20),
+            True,
+        ),
+        (
+            "trademark",
+            "“焕颜”商标注册证（第3类）",
+            "第58812345号",
+            "国家知识产权局",
+            date(2022, 1, 7),
+            date(2032, 1, 6),
+            False,
+        ),
+    ]
+    for position, (kind, title, number, issuer, start, end, pdf) in enumerate(rows):
+        toolkit.qualification_save(
+            kind=kind,
+            title=title,
+            number=number,
+            issuer=issuer,
+            valid_from=start,
+            valid_until=end,
+            document=_scan(title, number, pdf=pdf),
+            position=position,
+        )
 
 
 def _receiving_accounts() -> None:

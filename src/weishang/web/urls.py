@@ -3,6 +3,7 @@ from django.urls import path
 from weishang.core import converters  # noqa: F401 - registers <id:…>, a database id in range
 from weishang.web import (
     account_views,
+    brand_views,
     growth_views,
     password_views,
     pay_views,
@@ -17,6 +18,9 @@ app_name = "web"
 
 urlpatterns = [
     path("m/", views.home, name="home"),
+    # the brand's public page: its qualifications (launch toolkit, M9)
+    path("brand/", brand_views.brand_page, name="brand"),
+    path("brand/qualifications/<id:pk>/scan/", brand_views.qualification_scan, name="qualification_scan"),
     path("m/login/", views.PhoneLoginView.as_view(), name="login"),
     path("m/logout/", views.logout_view, name="logout"),
     path("m/me/", views.me, name="me"),

@@ -9,10 +9,11 @@ other phone number are all "not found".
 
 # No "from __future__ import annotations": django-ninja reads the views' annotations in its own
 # module's namespace when they are wrapped.
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.http import Http404
+from django.urls import reverse
 from ninja import Field, Query, Router, Schema, Status
 
 from weishang.api.errors import ERRORS
@@ -22,6 +23,7 @@ from weishang.channel import selectors as channel_selectors
 from weishang.channel.models import Agent, AgentStatus
 from weishang.core.selectors import brand_get
 from weishang.core.validators import mask_phone
+from weishang.toolkit import selectors as toolkit
 from weishang.trade import selectors, services
 from weishang.trade.models import Order
 
@@ -198,3 +200,48 @@ def shop_order(request, invite_code: InviteCode, number: OrderNumber, lookup: Qu
     if order is None:
         raise Http404
     return _order_out(order, seller)
+
+
+# --- the brand's qualifications (launch toolkit, M9) -----------------------------------------
+
+
+class QualificationOut(Schema):
+    kind: str = Field(..., description="business_licence, production_licence, filing, inspection, trademark or other")
+    kind_display: str
+    title: str
+    number: str = Field(..., description="the certificate number (check it with the issuer)")
+    issuer: str
+    valid_from: date | None
+    valid_until: date | None = Field(..., description="none: it does not expire")
+    validity: str = Field(..., description="valid, expires_soon (within 30 days), expired or not_yet")
+    validity_display: str
+    scan_url: str = Field(..., description="the scan (a picture or a PDF)")
+
+
+class BrandOut(Schema):
+    name: str
+    qualifications: list[QualificationOut]
+
+
+@router.get("/brand", response={200: BrandOut, **ERRORS}, summary="The brand and its qualifications", **PUBLIC)
+def brand(request):
+    """What the brand's public page (/brand/) shows: its public qualifications, an expired one
+    flagged by ``validity``."""
+    return BrandOut(
+        name=brand_get().name,
+        qualifications=[
+            QualificationOut(
+                kind=q.kind,
+                kind_display=q.get_kind_display(),
+                title=q.title,
+                number=q.number,
+                issuer=q.issuer,
+                valid_from=q.valid_from,
+                valid_until=q.valid_until,
+                validity=q.validity.code,
+                validity_display=str(q.validity.label),
+                scan_url=request.build_absolute_uri(reverse("web:qualification_scan", args=[q.pk])),
+            )
+            for q in toolkit.with_validity(toolkit.public_qualifications())
+        ],
+    )
