@@ -2,20 +2,23 @@ from __future__ import annotations
 
 import re
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_lazy, ngettext
 from unfold.admin import ModelAdmin, TabularInline
 
 from weishang.catalog import selectors, services
-from weishang.catalog.models import SKU, LevelPrice, Product
+from weishang.catalog.models import SKU, LevelPrice, Product, ProductImage
 from weishang.channel.models import Level
 from weishang.console.history import HistoryAdmin
 from weishang.core.errors import BusinessError
+from weishang.core.files import check_picture
 
 CELL = re.compile(r"^price-(\d+)-(\d+)$")
 PLAN_NOTE_TEMPLATE = "admin/catalog/_plan_note.html"
@@ -101,12 +104,62 @@ class SKUInline(TabularInline):
         return formset
 
 
+class ProductImageForm(forms.ModelForm):
+    class Meta:
+        model = ProductImage
+        fields = ("image", "caption", "position")
+        # A plain file input: the default one links the file's storage URL.
+        widgets = {"image": forms.FileInput(attrs={"accept": "image/*"})}
+
+    def clean_image(self):
+        upload = self.files.get(self.add_prefix("image"))
+        if upload is not None:
+            try:
+                check_picture(upload)
+            except BusinessError as exc:
+                raise forms.ValidationError(str(exc.message)) from exc
+        elif not self.instance.pk:
+            raise forms.ValidationError(gettext("Choose a picture."))
+        return self.cleaned_data.get("image")
+
+
+class ProductImageInline(TabularInline):
+    """A product's pictures, in order; a new one is added by ``services.product_image_add`` (its
+    thumbnail made then). A picture is replaced by adding a new one and deleting the old."""
+
+    model = ProductImage
+    form = ProductImageForm
+    extra = 0
+    fields = ("preview", "image", "caption", "position")
+    readonly_fields = ("preview",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("preview",)
+
+    @admin.display(description=gettext_lazy("picture"))
+    def preview(self, obj):
+        if not obj or not obj.pk:
+            return "—"
+        url = reverse("web:product_image", args=[obj.pk, "thumb"])
+        return format_html('<img src="{}" alt="" class="h-16 w-16 rounded object-cover">', url)
+
+
 @admin.register(Product)
 class ProductAdmin(ModelAdmin):
-    list_display = ("name", "active")
-    inlines = [SKUInline]
+    list_display = ("name", "active", "picture_count")
+    fields = ("name", "active", "selling_points", "description", "specification", "ingredients", "usage")
+    inlines = [ProductImageInline, SKUInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(pictures=Count("images", distinct=True))
+
+    @admin.display(description=gettext_lazy("pictures"), ordering="pictures")
+    def picture_count(self, obj):
+        return obj.pictures
 
     def save_formset(self, request, form, formset, change):
+        if formset.model is ProductImage:
+            return self._save_pictures(formset)
         if formset.model is not SKU:
             return super().save_formset(request, form, formset, change)
         instances = formset.save(commit=False)
@@ -115,6 +168,35 @@ class ProductAdmin(ModelAdmin):
         for sku in instances:
             services.sku_save(sku=sku, by=request.user)
         return instances
+
+    def _save_pictures(self, formset):
+        """New pictures through the service (checked, thumbnail made); a changed caption or order
+        saved; a deleted picture removed with its files. The formset's ``new_objects``,
+        ``changed_objects`` and ``deleted_objects`` are set for the admin's change message."""
+        product = formset.instance
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for picture_form in formset.forms:
+            if not picture_form.has_changed() or picture_form in formset.deleted_forms:
+                continue
+            data = picture_form.cleaned_data
+            if picture_form.instance.pk is None:
+                formset.new_objects.append(
+                    services.product_image_add(
+                        product=product,
+                        upload=picture_form.files.get(picture_form.add_prefix("image")),
+                        caption=data.get("caption", ""),
+                        position=data.get("position") or 0,
+                    )
+                )
+            else:
+                services.product_image_update(
+                    image=picture_form.instance, caption=data.get("caption", ""), position=data.get("position") or 0
+                )
+                formset.changed_objects.append((picture_form.instance, picture_form.changed_data))
+        for picture_form in formset.deleted_forms:
+            if picture_form.instance.pk:
+                formset.deleted_objects.append(picture_form.instance)
+                services.product_image_delete(image=picture_form.instance)
 
 
 @admin.register(SKU)

@@ -17,8 +17,16 @@ ZERO = Decimal("0")
 
 
 class Product(models.Model):
+    """A product and what agents sell it with: its selling points, specification, ingredients,
+    usage and description (plain text, shown with its line breaks; no HTML is stored) and its
+    pictures (``ProductImage``)."""
+
     name = models.CharField(_("name"), max_length=100)
     description = models.TextField(_("description"), blank=True)
+    selling_points = models.TextField(_("selling points"), blank=True, help_text=_("One per line."))
+    specification = models.TextField(_("specification"), blank=True, help_text=_("Size, shelf life, origin…"))
+    ingredients = models.TextField(_("ingredients"), blank=True)
+    usage = models.TextField(_("how to use"), blank=True)
     active = models.BooleanField(_("on sale"), default=True)
 
     class Meta:
@@ -28,6 +36,25 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ProductImage(models.Model):
+    """One of a product's pictures, in order; its thumbnail is made once, when it is added
+    (``catalog.services.product_image_add``)."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images", verbose_name=_("product"))
+    image = models.FileField(_("picture"), upload_to="products/")
+    thumbnail = models.FileField(_("thumbnail"), upload_to="products/thumbs/", editable=False)
+    caption = models.CharField(_("caption"), max_length=100, blank=True)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("product picture")
+        verbose_name_plural = _("product pictures")
+
+    def __str__(self) -> str:
+        return self.caption or self.image.name
 
 
 class SKU(models.Model):

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from weishang.catalog.models import SKU, LevelPrice
+from django.db.models import Prefetch
+
+from weishang.catalog.models import SKU, LevelPrice, Product, ProductImage
 from weishang.channel.models import Level
 from weishang.core.money import to_money
 
@@ -27,3 +29,26 @@ def price_grid() -> tuple[list[Level], list[tuple[SKU, list[tuple[Level, Decimal
             cells.append((level, set_price, effective))
         rows.append((sku, cells))
     return levels, rows
+
+
+def with_thumbnails(skus):
+    """Set ``thumbnail`` on each SKU: its product's first picture (None without one). One query
+    for the list, whatever its length."""
+    skus = list(skus)
+    first: dict[int, ProductImage] = {}
+    for image in ProductImage.objects.filter(product_id__in={sku.product_id for sku in skus}).order_by(
+        "product_id", "position", "pk"
+    ):
+        first.setdefault(image.product_id, image)
+    for sku in skus:
+        sku.thumbnail = first.get(sku.product_id)
+    return skus
+
+
+def product_for_page(product_id: int) -> Product | None:
+    """A product on sale with its pictures and its active SKUs (for its public page), or None."""
+    return (
+        Product.objects.filter(pk=product_id, active=True)
+        .prefetch_related("images", Prefetch("skus", queryset=SKU.objects.filter(active=True).order_by("code")))
+        .first()
+    )

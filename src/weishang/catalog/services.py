@@ -9,17 +9,22 @@ only reflects this, showing those fields read-only.
 
 from __future__ import annotations
 
+import io
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
+from PIL import Image, ImageOps
 
-from weishang.catalog.models import SKU, LevelPrice
+from weishang.catalog.models import SKU, LevelPrice, Product, ProductImage
 from weishang.channel.models import Level
 from weishang.core.errors import BusinessError, Conflict, Forbidden
+from weishang.core.files import check_picture
 from weishang.core.money import CENT, to_money
 
 MAX_PRICE = Decimal("1e12")  # fits DecimalField(max_digits=14, decimal_places=2)
@@ -339,3 +344,69 @@ def _price_order_errors(parsed: dict[tuple[int, int], Decimal | None]) -> dict[t
             if dearest is None or own > dearest[1]:
                 dearest = (level, own)
     return errors
+
+
+# --- product pictures (launch toolkit, M9) ------------------------------------------------------
+
+THUMBNAIL_SIZE = (320, 320)
+
+
+def _caption(caption: str) -> str:
+    caption = (caption or "").strip()
+    if "\x00" in caption or len(caption) > 100:
+        raise BusinessError(
+            _("The caption is too long or contains a character that cannot be stored."), field="caption"
+        )
+    return caption
+
+
+def _thumbnail(upload) -> ContentFile:
+    """A JPEG (a PNG when the picture has transparency) at most 320 × 320, turned upright as the
+    camera recorded it."""
+    upload.seek(0)
+    with Image.open(upload) as original:
+        picture = ImageOps.exif_transpose(original)
+        picture.thumbnail(THUMBNAIL_SIZE)
+        buffer = io.BytesIO()
+        if picture.mode in ("RGBA", "LA", "P"):
+            picture.convert("RGBA").save(buffer, "PNG", optimize=True)
+            extension = "png"
+        else:
+            picture.convert("RGB").save(buffer, "JPEG", quality=85, optimize=True)
+            extension = "jpg"
+    upload.seek(0)
+    return ContentFile(buffer.getvalue(), name=f"{secrets.token_hex(16)}.{extension}")
+
+
+@transaction.atomic
+def product_image_add(*, product: Product, upload, caption: str = "", position: int = 0) -> ProductImage:
+    """Add a picture to ``product``: checked from the file (``core.files.check_picture``: JPEG, PNG,
+    WebP or GIF, at most 5 MB and 40 million pixels), stored under a name of our making, and its
+    thumbnail made now, once. Pages show the thumbnail; the picture opens full size."""
+    check_picture(upload, field="image")
+    caption = _caption(caption)
+    image = ProductImage(product=product, caption=caption, position=max(0, int(position or 0)))
+    image.thumbnail = _thumbnail(upload)
+    image.image = upload
+    image.save()
+    return image
+
+
+@transaction.atomic
+def product_image_update(*, image: ProductImage, caption: str = "", position: int = 0) -> ProductImage:
+    """A picture's caption and place in the order (the picture itself is replaced by adding anew)."""
+    caption = _caption(caption)
+    image.caption, image.position = caption, max(0, int(position or 0))
+    image.save(update_fields=["caption", "position"])
+    return image
+
+
+def product_image_delete(*, image: ProductImage) -> None:
+    """Remove a picture and its two files from storage (after the row is gone: a failed delete
+    leaves no row pointing at a missing file)."""
+    picture, thumbnail = image.image, image.thumbnail
+    with transaction.atomic():
+        image.delete()
+    for field_file in (picture, thumbnail):
+        if field_file and field_file.name:
+            field_file.storage.delete(field_file.name)

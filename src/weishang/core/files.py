@@ -11,6 +11,7 @@ import warnings
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
@@ -69,6 +70,17 @@ def _check_picture(upload: UploadedFile, *, field: str, not_a_picture) -> None:
 DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
 
 
+def check_picture(upload: UploadedFile | None, *, field: str = "image") -> None:
+    """A picture someone uploads to be shown (a product's): as ``check_screenshot`` checks a
+    screenshot — at most 5 MB and 40 million pixels, a JPEG, PNG, WebP or GIF read from the file —
+    with messages that speak of a picture. Renamed to a name of our making."""
+    if upload is None:
+        raise BusinessError(_("Choose a picture."), field=field)
+    if (upload.size or 0) > SCREENSHOT_MAX_BYTES:
+        raise BusinessError(_("The picture is larger than 5 MB."), field=field)
+    _check_picture(upload, field=field, not_a_picture=_("The picture must be a JPEG, PNG, WebP or GIF."))
+
+
 def check_document(upload: UploadedFile | None, *, field: str = "document") -> None:
     """A scanned document (a licence, a report): a picture as ``check_screenshot`` checks it, or a
     PDF (its header and end marker read from the file), at most 10 MB; BusinessError on ``field``
@@ -97,3 +109,31 @@ def validate_screenshot(screenshot: UploadedFile) -> None:
         check_screenshot(screenshot)
     except BusinessError as exc:
         raise ValidationError(str(exc.message)) from exc
+
+
+# --- pictures sent back ----------------------------------------------------------------------
+
+IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
+
+
+def image_response(field_file, *, cache: str = "private, no-store") -> FileResponse:
+    """The stored image as the image it is (whatever its name), never run as a page; 404 when
+    there is no file or it is not an image. Private images (transfer screenshots, receiving QR
+    codes, a scan) are streamed by views that checked who asks, never linked by their storage
+    URL, and not cached; a public one (a product's picture) passes ``cache``."""
+    if not field_file:
+        raise Http404
+    storage, name = field_file.storage, field_file.name
+    try:
+        with storage.open(name, "rb") as handle, Image.open(handle) as image:
+            content_type = IMAGE_TYPES.get(image.format or "")
+    except (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError):
+        content_type = None
+    if content_type is None:
+        raise Http404
+    response = FileResponse(storage.open(name, "rb"), content_type=content_type)
+    response["Content-Disposition"] = "inline"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = cache
+    return response

@@ -125,6 +125,58 @@ def _catalog() -> dict[str, Level]:
     return levels
 
 
+PRODUCT_CONTENT = {
+    "selling_points": (
+        "积雪草与神经酰胺，修护泛红干痒的敏感肌\n"
+        "无香精、无酒精、无色素，孕期可用\n"
+        "28 天为一个修护周期，第 7 天起肤感稳定"
+    ),
+    "description": (
+        "焕颜修护系列为敏感肌设计：精华修护屏障，面霜锁水，喷雾随时舒缓。\n早晚洁面后使用，配合防晒效果更好。"
+    ),
+    "specification": "精华 30ml / 面霜 50g / 喷雾 100ml\n保质期 3 年，开封后 12 个月内用完\n产地：浙江杭州",
+    "ingredients": "水、甘油、积雪草提取物、神经酰胺 NP、泛醇、透明质酸钠、尿囊素",
+    "usage": "洁面后取 2–3 滴精华于掌心，轻按全脸至吸收；再用面霜。\n初次使用请先在耳后试用 24 小时。",
+}
+
+
+def _picture(hue: tuple[int, int, int], label: str):
+    """A stand-in product photo: a bottle shape on a soft gradient (the brand uploads real ones)."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image, ImageDraw
+
+    page = Image.new("RGB", (800, 800), (250, 247, 240))
+    draw = ImageDraw.Draw(page)
+    for y in range(800):
+        shade = tuple(int(c + (255 - c) * y / 1000) for c in hue)
+        draw.line([(0, y), (800, y)], fill=shade)
+    draw.rounded_rectangle((300, 220, 500, 680), radius=40, fill=(255, 255, 255), outline=(120, 120, 120), width=4)
+    draw.rectangle((350, 140, 450, 225), fill=(90, 90, 90))
+    draw.text((330, 600), label, fill=(80, 80, 80))
+    buffer = io.BytesIO()
+    page.save(buffer, "JPEG", quality=88)
+    return SimpleUploadedFile(f"{label}.jpg", buffer.getvalue(), content_type="image/jpeg")
+
+
+def _product_content() -> None:
+    """The demo product's selling points, specification, ingredients and usage, and three
+    pictures added through the service (thumbnails made on upload); once."""
+    from weishang.catalog import services as catalog
+
+    product = Product.objects.filter(name="焕颜修护系列").first()
+    if product is None or product.images.exists():
+        return
+    for name, text in PRODUCT_CONTENT.items():
+        setattr(product, name, text)
+    product.save()
+    for position, (hue, label) in enumerate(
+        [((214, 232, 220), "serum"), ((236, 222, 206), "cream"), ((210, 224, 238), "mist")]
+    ):
+        catalog.product_image_add(product=product, upload=_picture(hue, label), caption="", position=position)
+
+
 def _staff() -> list[tuple[str, str]]:
     User = get_user_model()
     groups = roles_sync()
@@ -346,6 +398,7 @@ def demo_load(*, agents: int = 2000, seed: int = 2026) -> DemoResult:
     if brand is None:
         Brand.objects.create(name=BRAND_NAME, currency="CNY", timezone="Asia/Shanghai", jurisdiction="cn")
     levels = _catalog()
+    _product_content()
     staff = _staff()
     created = False
     if not Agent.objects.exists():

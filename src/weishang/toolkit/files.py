@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from django.http import FileResponse, Http404
 
-from weishang.trade.files import image_response
+from weishang.core.files import image_response
 
 
 def document_response(field_file) -> FileResponse:
-    """The stored scan: a PDF shown inline as a PDF, a picture as ``trade.files.image_response``
+    """The stored scan: a PDF shown inline as a PDF, a picture as ``core.files.image_response``
     serves it; 404 when there is no file or it is neither."""
     if not field_file:
         raise Http404

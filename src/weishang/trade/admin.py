@@ -50,9 +50,9 @@ from weishang.console.exports import (
     StockMoveResource,
 )
 from weishang.core.errors import BusinessError, Conflict
+from weishang.core.files import image_response
 from weishang.core.models import SupplyMode
 from weishang.trade import selectors, services, stock, workflow
-from weishang.trade.files import image_response
 from weishang.trade.models import (
     Customer,
     Location,

@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from weishang.core.errors import BusinessError
+from weishang.core.files import image_response
 from weishang.core.selectors import brand_get
 from weishang.trade import selectors, services
-from weishang.trade.files import image_response
 from weishang.trade.models import Payment, ReceivingAccount
 from weishang.web.agents import current_agent
 from weishang.web.trade_forms import ReceivingAccountForm

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from weishang.catalog import selectors as catalog_selectors
 from weishang.channel import selectors as channel_selectors
 from weishang.channel.models import Agent, AgentStatus
 from weishang.core.errors import BusinessError
@@ -38,7 +39,7 @@ def shop(request, code: str):
     seller = channel_selectors.agent_by_invite_code(code)
     if seller is None or seller.status != AgentStatus.ACTIVE:
         return _closed(request, code, inactive=seller is not None)
-    skus = list(selectors.skus_on_sale())
+    skus = catalog_selectors.with_thumbnails(selectors.skus_on_sale())
     form = ShopOrderForm(request.POST or None, skus=skus)
     status = 200
     if request.method == "POST":

@@ -22,6 +22,7 @@ from weishang.trade.models import LocationKind, Order, OrderKind, PaymentStatus
 from weishang.trade.stock import InsufficientStock
 from weishang.trade.workflow import Actor, Step
 from weishang.web.agents import current_agent
+from weishang.web.products import with_thumbnails
 from weishang.web.trade_forms import (
     ActionForm,
     ConfirmCancelForm,
@@ -108,7 +109,10 @@ def order_new(request):
             "seller": seller,
             "can_order": entry or me.status == AgentStatus.ACTIVE,
             "availability": availability,
-            "rows": [(sku, price, held, form.quantity_field(sku), sku.pk in in_stock) for sku, price, held in catalog],
+            "rows": [
+                (sku, price, held, form.quantity_field(sku), sku.pk in in_stock)
+                for sku, price, held in with_thumbnails(catalog)
+            ],
         },
         status=status,
     )
@@ -167,7 +171,10 @@ def upgrade_new(request):
             "availability": availability,
             "top_up": services.upgrade_top_up(agent=me, level=chosen) if chosen else None,
             "can_order": me.status == AgentStatus.ACTIVE and chosen is not None,
-            "rows": [(sku, price, held, form.quantity_field(sku), sku.pk in in_stock) for sku, price, held in catalog],
+            "rows": [
+                (sku, price, held, form.quantity_field(sku), sku.pk in in_stock)
+                for sku, price, held in with_thumbnails(catalog)
+            ],
         },
         status=status,
     )

@@ -8,6 +8,7 @@ from weishang.web import (
     password_views,
     pay_views,
     payment_views,
+    products,
     rewards_views,
     shop_views,
     trade_views,
@@ -18,6 +19,9 @@ app_name = "web"
 
 urlpatterns = [
     path("m/", views.home, name="home"),
+    # products: a public page each, and their pictures (launch toolkit, M9)
+    path("p/<id:product_id>/", products.product_page, name="product"),
+    path("p/images/<id:image_id>/<str:size>/", products.product_image, name="product_image"),
     # the brand's public page: its qualifications (launch toolkit, M9)
     path("brand/", brand_views.brand_page, name="brand"),
     path("brand/qualifications/<id:pk>/scan/", brand_views.qualification_scan, name="qualification_scan"),

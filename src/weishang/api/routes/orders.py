@@ -29,9 +29,9 @@ from weishang.api.security import AGENT
 from weishang.channel.models import Agent, AgentStatus, Level
 from weishang.channel.selectors import require_agent
 from weishang.core.errors import BusinessError
+from weishang.core.files import image_response
 from weishang.core.http import client_ip
 from weishang.trade import selectors, services, workflow
-from weishang.trade.files import image_response
 from weishang.trade.models import (
     Order,
     OrderKind,
