@@ -52,3 +52,8 @@ def product_for_page(product_id: int) -> Product | None:
         .prefetch_related("images", Prefetch("skus", queryset=SKU.objects.filter(active=True).order_by("code")))
         .first()
     )
+
+
+def skus_on_sale_products():
+    """The products on sale, by name (a filter's choices)."""
+    return Product.objects.filter(active=True).order_by("name")

@@ -9,22 +9,18 @@ only reflects this, showing those fields read-only.
 
 from __future__ import annotations
 
-import io
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from PIL import Image, ImageOps
 
 from weishang.catalog.models import SKU, LevelPrice, Product, ProductImage
 from weishang.channel.models import Level
 from weishang.core.errors import BusinessError, Conflict, Forbidden
-from weishang.core.files import check_picture
+from weishang.core.files import check_picture, thumbnail_of
 from weishang.core.money import CENT, to_money
 
 MAX_PRICE = Decimal("1e12")  # fits DecimalField(max_digits=14, decimal_places=2)
@@ -348,8 +344,6 @@ def _price_order_errors(parsed: dict[tuple[int, int], Decimal | None]) -> dict[t
 
 # --- product pictures (launch toolkit, M9) ------------------------------------------------------
 
-THUMBNAIL_SIZE = (320, 320)
-
 
 def _caption(caption: str) -> str:
     caption = (caption or "").strip()
@@ -360,24 +354,6 @@ def _caption(caption: str) -> str:
     return caption
 
 
-def _thumbnail(upload) -> ContentFile:
-    """A JPEG (a PNG when the picture has transparency) at most 320 × 320, turned upright as the
-    camera recorded it."""
-    upload.seek(0)
-    with Image.open(upload) as original:
-        picture = ImageOps.exif_transpose(original)
-        picture.thumbnail(THUMBNAIL_SIZE)
-        buffer = io.BytesIO()
-        if picture.mode in ("RGBA", "LA", "P"):
-            picture.convert("RGBA").save(buffer, "PNG", optimize=True)
-            extension = "png"
-        else:
-            picture.convert("RGB").save(buffer, "JPEG", quality=85, optimize=True)
-            extension = "jpg"
-    upload.seek(0)
-    return ContentFile(buffer.getvalue(), name=f"{secrets.token_hex(16)}.{extension}")
-
-
 @transaction.atomic
 def product_image_add(*, product: Product, upload, caption: str = "", position: int = 0) -> ProductImage:
     """Add a picture to ``product``: checked from the file (``core.files.check_picture``: JPEG, PNG,
@@ -386,7 +362,7 @@ def product_image_add(*, product: Product, upload, caption: str = "", position: 
     check_picture(upload, field="image")
     caption = _caption(caption)
     image = ProductImage(product=product, caption=caption, position=max(0, int(position or 0)))
-    image.thumbnail = _thumbnail(upload)
+    image.thumbnail = thumbnail_of(upload)
     image.image = upload
     image.save()
     return image

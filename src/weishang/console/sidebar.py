@@ -85,6 +85,7 @@ def sections() -> list[tuple[object, list[Entry]]]:
         (
             _("Launch toolkit"),
             [
+                Entry(_("Materials"), "photo_library", "admin:toolkit_material_changelist", "toolkit.view_material"),
                 Entry(
                     _("Qualifications"),
                     "verified",

@@ -6,14 +6,16 @@ check for forms (a ValidationError)."""
 
 from __future__ import annotations
 
+import io
 import secrets
 import warnings
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from weishang.core.errors import BusinessError
 
@@ -79,6 +81,27 @@ def check_picture(upload: UploadedFile | None, *, field: str = "image") -> None:
     if (upload.size or 0) > SCREENSHOT_MAX_BYTES:
         raise BusinessError(_("The picture is larger than 5 MB."), field=field)
     _check_picture(upload, field=field, not_a_picture=_("The picture must be a JPEG, PNG, WebP or GIF."))
+
+
+THUMBNAIL_SIZE = (320, 320)
+
+
+def thumbnail_of(upload) -> ContentFile:
+    """A checked picture's thumbnail: a JPEG (a PNG when it has transparency) at most 320 × 320,
+    turned upright as the camera recorded it, under a name of our making. Made once, on upload."""
+    upload.seek(0)
+    with Image.open(upload) as original:
+        picture = ImageOps.exif_transpose(original)
+        picture.thumbnail(THUMBNAIL_SIZE)
+        buffer = io.BytesIO()
+        if picture.mode in ("RGBA", "LA", "P"):
+            picture.convert("RGBA").save(buffer, "PNG", optimize=True)
+            extension = "png"
+        else:
+            picture.convert("RGB").save(buffer, "JPEG", quality=85, optimize=True)
+            extension = "jpg"
+    upload.seek(0)
+    return ContentFile(buffer.getvalue(), name=f"{secrets.token_hex(16)}.{extension}")
 
 
 def check_document(upload: UploadedFile | None, *, field: str = "document") -> None:

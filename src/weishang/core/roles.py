@@ -51,6 +51,8 @@ ROLES: dict[str, tuple] = {
             "webhooks.webhookendpoint": ALL,
             "webhooks.webhookdelivery": (VIEW, CHANGE),
             "toolkit.qualification": ALL,
+            "toolkit.material": ALL,
+            "toolkit.materialfile": ALL,
             # Login lockouts (django-axes): the owner sees the failed logins per account and address
             # and clears a lockout by deleting its access attempt (M7).
             "axes.accessattempt": (VIEW, DELETE),
@@ -76,6 +78,8 @@ ROLES: dict[str, tuple] = {
             "trade.stocklevel": (VIEW,),
             "trade.customer": (VIEW,),
             "toolkit.qualification": (VIEW, ADD, CHANGE),
+            "toolkit.material": ALL,
+            "toolkit.materialfile": ALL,
         },
         ("channel.move_agent", "channel.decide_application"),
     ),

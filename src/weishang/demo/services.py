@@ -29,7 +29,7 @@ from weishang.core import clock
 from weishang.core.models import Brand, SupplyMode
 from weishang.core.roles import roles_sync
 from weishang.demo.generate import generate_channel
-from weishang.toolkit.models import Qualification
+from weishang.toolkit.models import Material, Qualification
 from weishang.trade.models import (
     Customer,
     Location,
@@ -410,6 +410,8 @@ def demo_load(*, agents: int = 2000, seed: int = 2026) -> DemoResult:
         created = True
     if not Qualification.objects.exists():
         _qualifications()
+    if not Material.objects.exists():
+        _materials(levels)
     logins = []
     for rank in range(1, 7):  # one login per level, and the 特约 recruited live (13800000006)
         agent = Agent.objects.select_related("level").filter(user__phone=LOGIN_PHONE.format(rank=rank)).first()
@@ -749,6 +751,64 @@ def _qualifications() -> None:
             document=_scan(title, number, pdf=pdf),
             position=position,
         )
+
+
+MATERIALS = [
+    (
+        "images",
+        "新品上市 · 焕颜修护精华",
+        "敏感肌姐妹看过来！积雪草+神经酰胺，28 天修护泛红干痒🌿\n无香精无酒精，孕期也能用。\n私信我领试用装～",
+        None,
+        "新品上市",
+        2,
+    ),
+    (
+        "copy",
+        "早安文案 · 坚持护肤",
+        "早安☀️ 好皮肤是养出来的，不是化出来的。\n今天也要记得防晒哦！",
+        None,
+        "日常",
+        0,
+    ),
+    (
+        "images",
+        "顾客反馈合集（已获授权）",
+        "用了两周，脸不再动不动就红了——来自杭州的王小姐。\n效果因人而异，请按说明使用。",
+        None,
+        "口碑",
+        1,
+    ),
+    (
+        "copy",
+        "招商文案 · 市代以上",
+        "想做一份正经的副业？我们的政策写得清清楚楚：拿货价、奖励规则、退货都有据可查。\n"
+        "收入取决于你的实际销售，不承诺收益。",
+        "city",
+        "招商",
+        0,
+    ),
+]
+
+
+def _materials(levels: dict[str, Level]) -> None:
+    """The material centre's first posts: pictures and 朋友圈 texts, one for 市代 and above."""
+    from weishang.toolkit import services as toolkit
+
+    product = Product.objects.filter(name="焕颜修护系列").first()
+    now = clock.now()
+    for age, (kind, title, text, level, campaign, pictures) in enumerate(MATERIALS):
+        material = Material.objects.create(
+            kind=kind,
+            title=title,
+            text=text,
+            product=product if kind == "images" else None,
+            campaign=campaign,
+            min_level=levels.get(level) if level else None,
+            published_at=now - timedelta(days=age * 3),
+        )
+        for position in range(pictures):
+            hue = ((214, 232, 220), (236, 222, 206))[position % 2]
+            toolkit.material_file_add(material=material, upload=_picture(hue, f"post{position}"), position=position)
 
 
 def _receiving_accounts() -> None:

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from unfold.admin import ModelAdmin
+from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
 
 from weishang.core.errors import BusinessError
 from weishang.core.files import check_document
 from weishang.toolkit import selectors, services
-from weishang.toolkit.models import Qualification
+from weishang.toolkit.models import Material, MaterialFile, MaterialUseKind, Qualification
 
 VALIDITY_LABELS = {"valid": "success", "expires_soon": "warning", "expired": "danger", "not_yet": "info"}
 
@@ -94,3 +95,102 @@ class QualificationAdmin(ModelAdmin):
             position=data.get("position") or 0,
         )
         obj.pk, obj.document = saved.pk, saved.document
+
+
+# --- the material centre ----------------------------------------------------------------------
+
+
+class MaterialFileForm(forms.ModelForm):
+    class Meta:
+        model = MaterialFile
+        fields = ("file", "position")
+        widgets = {"file": forms.FileInput(attrs={"accept": "image/*,video/mp4,video/quicktime"})}
+
+    def clean_file(self):
+        upload = self.files.get(self.add_prefix("file"))
+        if upload is not None or not self.instance.pk:
+            try:
+                services.material_file_check(upload)
+            except BusinessError as exc:
+                raise forms.ValidationError(str(exc.message)) from exc
+        return self.cleaned_data.get("file")
+
+
+class MaterialFileInline(TabularInline):
+    """A material's pictures and videos, in order; added through ``services.material_file_add``
+    (checked from the file, a picture's thumbnail made then)."""
+
+    model = MaterialFile
+    form = MaterialFileForm
+    extra = 0
+    fields = ("preview", "file", "position")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("preview",)
+
+    @admin.display(description=_("file"))
+    def preview(self, obj):
+        if not obj or not obj.pk:
+            return "—"
+        return gettext("Video") if obj.is_video else obj.file.name.rsplit("/", 1)[-1]
+
+
+@admin.register(Material)
+class MaterialAdmin(ModelAdmin):
+    """What the brand gives agents to post, by product or campaign and level; the list shows how
+    often each was copied and downloaded (the most used first when sorted by uses)."""
+
+    list_display = (
+        "title",
+        "kind",
+        "product",
+        "campaign",
+        "min_level",
+        "published",
+        "published_at",
+        "copies",
+        "downloads",
+    )
+    list_filter = ("kind", "product", "published")
+    search_fields = ("title", "text", "campaign")
+    fields = ("title", "kind", "text", "product", "campaign", "min_level", "published", "published_at")
+    inlines = [MaterialFileInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                copy_count=Count("uses", filter=Q(uses__kind=MaterialUseKind.COPY), distinct=True),
+                download_count=Count("uses", filter=~Q(uses__kind=MaterialUseKind.COPY), distinct=True),
+            )
+        )
+
+    @admin.display(description=_("copied"), ordering="copy_count")
+    def copies(self, obj):
+        return obj.copy_count
+
+    @admin.display(description=_("downloaded"), ordering="download_count")
+    def downloads(self, obj):
+        return obj.download_count
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not MaterialFile:
+            return super().save_formset(request, form, formset, change)
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for file_form in formset.forms:
+            if file_form in formset.deleted_forms or not file_form.has_changed():
+                continue
+            if file_form.instance.pk is None:
+                formset.new_objects.append(
+                    services.material_file_add(
+                        material=formset.instance,
+                        upload=file_form.files.get(file_form.add_prefix("file")),
+                        position=file_form.cleaned_data.get("position") or 0,
+                    )
+                )
+        for file_form in formset.deleted_forms:
+            if file_form.instance.pk:
+                formset.deleted_objects.append(file_form.instance)
+                services.material_file_delete(row=file_form.instance)
+        return formset.new_objects

@@ -55,3 +55,94 @@ class Qualification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# --- the material centre (素材中心) ----------------------------------------------------------
+
+
+class MaterialKind(models.TextChoices):
+    COPY = "copy", _("Post text (朋友圈文案)")
+    IMAGES = "images", _("Pictures")
+    VIDEO = "video", _("Short video")
+
+
+class Material(models.Model):
+    """Something the brand gives agents to post: a 朋友圈 text and its pictures or a short video, by
+    product or campaign. ``min_level``: only agents at that level or above see it (empty: all)."""
+
+    title = models.CharField(_("title"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=10, choices=MaterialKind.choices, default=MaterialKind.COPY)
+    text = models.TextField(_("post text"), blank=True, help_text=_("What the agent copies and posts."))
+    product = models.ForeignKey(
+        "catalog.Product", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("product")
+    )
+    campaign = models.CharField(_("campaign"), max_length=60, blank=True)
+    min_level = models.ForeignKey(
+        "channel.Level",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("for levels from"),
+        help_text=_("Empty: every agent sees it."),
+    )
+    published = models.BooleanField(_("published"), default=True)
+    published_at = models.DateTimeField(_("published at"), default=clock.now)
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+        verbose_name = _("material")
+        verbose_name_plural = _("materials")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class MaterialFile(models.Model):
+    """One picture or video of a material, in order; a picture's thumbnail is made on upload."""
+
+    material = models.ForeignKey(Material, on_delete=models.CASCADE, related_name="files", verbose_name=_("material"))
+    file = models.FileField(_("file"), upload_to="materials/")
+    thumbnail = models.FileField(_("thumbnail"), upload_to="materials/thumbs/", blank=True, editable=False)
+    is_video = models.BooleanField(_("video"), default=False, editable=False)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("material file")
+        verbose_name_plural = _("material files")
+
+    def __str__(self) -> str:
+        return self.file.name
+
+
+class MaterialUseKind(models.TextChoices):
+    COPY = "copy", _("Text copied")
+    DOWNLOAD = "download", _("File downloaded")
+    DOWNLOAD_ALL = "download_all", _("All files downloaded")
+
+
+class MaterialUse(models.Model):
+    """An agent used a material (copied its text, downloaded a file or all of them): the brand sees
+    which materials are used most. Immutable."""
+
+    material = models.ForeignKey(Material, on_delete=models.CASCADE, related_name="uses")
+    agent = models.ForeignKey("channel.Agent", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=12, choices=MaterialUseKind.choices)
+    at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        verbose_name = _("material use")
+        verbose_name_plural = _("material uses")
+        indexes = [models.Index(fields=["material", "kind"], name="materialuse_material_kind")]
+
+
+class MaterialVisit(models.Model):
+    """When an agent last opened the material centre: what was published since is new to them."""
+
+    agent = models.OneToOneField("channel.Agent", on_delete=models.CASCADE, related_name="+")
+    seen_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        verbose_name = _("material centre visit")
+        verbose_name_plural = _("material centre visits")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from weishang.core import clock
-from weishang.toolkit.models import Qualification
+from weishang.toolkit.models import Material, MaterialUseKind, Qualification
 
 # A qualification that ends within this many days is flagged "expires soon" (to renew it in time).
 EXPIRES_SOON_DAYS = 30
@@ -55,3 +55,37 @@ def with_validity(qualifications, *, today: date | None = None) -> list[Qualific
     for row in rows:
         row.validity = qualification_validity(row, today=today)
     return rows
+
+
+# --- the material centre ----------------------------------------------------------------------
+
+
+def materials_for(*, agent, product_id: int | None = None) -> QuerySet[Material]:
+    """The published materials ``agent`` may see (their level at or above each one's
+    ``min_level``), newest first, with their files; ``product_id`` narrows to one product's."""
+    rank = agent.level.rank
+    rows = (
+        Material.objects.filter(published=True, published_at__lte=clock.now())
+        .filter(Q(min_level__isnull=True) | Q(min_level__rank__gte=rank))
+        .select_related("product")
+        .prefetch_related("files")
+    )
+    return rows.filter(product_id=product_id) if product_id else rows
+
+
+def material_for(*, agent, material_id: int) -> Material | None:
+    """One material ``agent`` may see, or None (whether it exists or not)."""
+    return materials_for(agent=agent).filter(pk=material_id).first()
+
+
+def materials_used_most(limit: int = 10) -> QuerySet[Material]:
+    """Materials by how often agents used them: ``copies``, ``downloads`` and ``uses`` (all)."""
+    return (
+        Material.objects.annotate(
+            copies=Count("uses", filter=Q(uses__kind=MaterialUseKind.COPY)),
+            downloads=Count("uses", filter=~Q(uses__kind=MaterialUseKind.COPY)),
+            used=Count("uses"),
+        )
+        .filter(used__gt=0)
+        .order_by("-used", "-pk")[:limit]
+    )

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import date
+import secrets
+from datetime import date, datetime
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from weishang.core import clock
 from weishang.core.errors import BusinessError
-from weishang.core.files import check_document
-from weishang.toolkit.models import Qualification, QualificationKind
+from weishang.core.files import check_document, check_picture, thumbnail_of
+from weishang.toolkit.models import (
+    Material,
+    MaterialFile,
+    MaterialUse,
+    MaterialUseKind,
+    MaterialVisit,
+    Qualification,
+    QualificationKind,
+)
 
 
 def _clean(value: str, field: str, *, max_length: int, required: bool = False) -> str:
@@ -58,3 +68,71 @@ def qualification_save(
         row.document = document
     row.save()
     return row
+
+
+# --- the material centre ----------------------------------------------------------------------
+
+VIDEO_MAX_BYTES = 10 * 1024 * 1024  # the request limit (core.request_limits) is 10 MB too
+
+
+def _is_mp4(upload) -> bool:
+    """An MP4 or MOV read from the file: its first box is ``ftyp`` (bytes 4–8)."""
+    upload.seek(0)
+    head = upload.read(12)
+    upload.seek(0)
+    return len(head) == 12 and head[4:8] == b"ftyp"
+
+
+def material_file_check(upload) -> bool:
+    """Check a material's file from its bytes: a picture as every picture is checked, or an MP4 or
+    MOV video (its ``ftyp`` box) of at most 10 MB. Returns whether it is a video; renames it to a
+    name of our making. BusinessError on ``file`` otherwise."""
+    if upload is None:
+        raise BusinessError(_("Choose a picture or a video."), field="file")
+    if _is_mp4(upload):
+        if (upload.size or 0) > VIDEO_MAX_BYTES:
+            raise BusinessError(_("The video is larger than 10 MB."), field="file")
+        upload.name = f"{secrets.token_hex(16)}.mp4"
+        return True
+    check_picture(upload, field="file")
+    return False
+
+
+@transaction.atomic
+def material_file_add(*, material: Material, upload, position: int = 0) -> MaterialFile:
+    """Add a picture or a short video to ``material`` (``material_file_check``); a picture's
+    thumbnail is made now, once."""
+    row = MaterialFile(material=material, position=max(0, int(position or 0)))
+    row.is_video = material_file_check(upload)
+    if not row.is_video:
+        row.thumbnail = thumbnail_of(upload)
+    row.file = upload
+    row.save()
+    return row
+
+
+def material_file_delete(*, row: MaterialFile) -> None:
+    """Remove a file of a material and its stored files."""
+    stored = [(f.storage, f.name) for f in (row.file, row.thumbnail) if f and f.name]
+    with transaction.atomic():
+        row.delete()
+    for storage, name in stored:
+        if name:
+            storage.delete(name)
+
+
+def material_used(*, material: Material, agent, kind: str) -> MaterialUse:
+    """Record that ``agent`` copied or downloaded ``material`` (the brand's "used most")."""
+    if kind not in MaterialUseKind.values:
+        raise BusinessError(_("Unknown use."), field="kind")
+    return MaterialUse.objects.create(material=material, agent=agent, kind=kind)
+
+
+def materials_seen(*, agent) -> datetime | None:
+    """The agent opens the material centre now: returns when they last did (None the first time),
+    so the page can mark what is new since, and remembers now."""
+    visit, created = MaterialVisit.objects.get_or_create(agent=agent)
+    previous = None if created else visit.seen_at
+    visit.seen_at = clock.now()
+    visit.save(update_fields=["seen_at"])
+    return previous

@@ -5,6 +5,7 @@ from weishang.web import (
     account_views,
     brand_views,
     growth_views,
+    materials_views,
     password_views,
     pay_views,
     payment_views,
@@ -43,6 +44,15 @@ urlpatterns = [
     path("m/invite/", growth_views.invite, name="invite"),
     path("m/poster.png", growth_views.poster_png, name="poster"),
     path("m/customers/", growth_views.customers, name="customers"),
+    # the material centre (launch toolkit, M9)
+    path("m/materials/", materials_views.materials, name="materials"),
+    path("m/materials/<id:material_id>/copied/", materials_views.material_copied, name="material_copied"),
+    path("m/materials/<id:material_id>/zip/", materials_views.material_zip, name="material_zip"),
+    path(
+        "m/materials/<id:material_id>/files/<id:file_id>/<str:size>/",
+        materials_views.material_file,
+        name="material_file",
+    ),
     path("m/shop-qr.svg", growth_views.shop_qr, name="shop_qr"),
     path("m/applications/", views.applications, name="applications"),
     path("m/applications/<id:application_id>/decide/", views.application_decide, name="application_decide"),
