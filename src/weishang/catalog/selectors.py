@@ -57,3 +57,9 @@ def product_for_page(product_id: int) -> Product | None:
 def skus_on_sale_products():
     """The products on sale, by name (a filter's choices)."""
     return Product.objects.filter(active=True).order_by("name")
+
+
+def first_picture(product_id: int):
+    """A product's first picture (its file), or None."""
+    image = ProductImage.objects.filter(product_id=product_id).order_by("position", "pk").first()
+    return image.image if image else None

@@ -87,6 +87,12 @@ def sections() -> list[tuple[object, list[Entry]]]:
             [
                 Entry(_("Materials"), "photo_library", "admin:toolkit_material_changelist", "toolkit.view_material"),
                 Entry(
+                    _("Poster templates"),
+                    "wallpaper",
+                    "admin:toolkit_postertemplate_changelist",
+                    "toolkit.view_postertemplate",
+                ),
+                Entry(
                     _("Qualifications"),
                     "verified",
                     "admin:toolkit_qualification_changelist",

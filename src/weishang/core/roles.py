@@ -53,6 +53,7 @@ ROLES: dict[str, tuple] = {
             "toolkit.qualification": ALL,
             "toolkit.material": ALL,
             "toolkit.materialfile": ALL,
+            "toolkit.postertemplate": ALL,
             # Login lockouts (django-axes): the owner sees the failed logins per account and address
             # and clears a lockout by deleting its access attempt (M7).
             "axes.accessattempt": (VIEW, DELETE),
@@ -80,6 +81,7 @@ ROLES: dict[str, tuple] = {
             "toolkit.qualification": (VIEW, ADD, CHANGE),
             "toolkit.material": ALL,
             "toolkit.materialfile": ALL,
+            "toolkit.postertemplate": ALL,
         },
         ("channel.move_agent", "channel.decide_application"),
     ),

@@ -29,7 +29,7 @@ from weishang.core import clock
 from weishang.core.models import Brand, SupplyMode
 from weishang.core.roles import roles_sync
 from weishang.demo.generate import generate_channel
-from weishang.toolkit.models import Material, Qualification
+from weishang.toolkit.models import Material, PosterTemplate, Qualification
 from weishang.trade.models import (
     Customer,
     Location,
@@ -412,6 +412,8 @@ def demo_load(*, agents: int = 2000, seed: int = 2026) -> DemoResult:
         _qualifications()
     if not Material.objects.exists():
         _materials(levels)
+    if not PosterTemplate.objects.exists():
+        _poster_template()
     logins = []
     for rank in range(1, 7):  # one login per level, and the 特约 recruited live (13800000006)
         agent = Agent.objects.select_related("level").filter(user__phone=LOGIN_PHONE.format(rank=rank)).first()
@@ -809,6 +811,46 @@ def _materials(levels: dict[str, Level]) -> None:
         for position in range(pictures):
             hue = ((214, 232, 220), (236, 222, 206))[position % 2]
             toolkit.material_file_add(material=material, upload=_picture(hue, f"post{position}"), position=position)
+
+
+def _poster_template() -> None:
+    """A brand poster for the shop: a soft background with room for the agent's QR code, name,
+    level and the serum's picture (the built-in invite poster stays the first choice)."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image, ImageDraw
+
+    from weishang.toolkit import services as toolkit
+
+    page = Image.new("RGB", (750, 1334), (252, 246, 238))
+    draw = ImageDraw.Draw(page)
+    for y in range(360):
+        draw.line([(0, y), (750, y)], fill=(200 - y // 6, 60 + y // 12, 70))
+    draw.rounded_rectangle((140, 660, 610, 1130), radius=24, fill=(255, 255, 255))
+    buffer = io.BytesIO()
+    page.save(buffer, "PNG")
+    toolkit.poster_template_save(
+        template=PosterTemplate(
+            name="焕颜修护 · 我的小店",
+            target="shop",
+            qr_x=165,
+            qr_y=685,
+            qr_size=420,
+            name_x=60,
+            name_y=420,
+            name_size=56,
+            level_x=60,
+            level_y=500,
+            level_size=36,
+            text_colour="#1f2328",
+            product=Product.objects.filter(name="焕颜修护系列").first(),
+            product_x=470,
+            product_y=380,
+            product_size=220,
+        ),
+        background=SimpleUploadedFile("poster.png", buffer.getvalue(), content_type="image/png"),
+    )
 
 
 def _receiving_accounts() -> None:

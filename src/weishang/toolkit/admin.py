@@ -16,7 +16,7 @@ from unfold.decorators import display
 from weishang.core.errors import BusinessError
 from weishang.core.files import check_document
 from weishang.toolkit import selectors, services
-from weishang.toolkit.models import Material, MaterialFile, MaterialUseKind, Qualification
+from weishang.toolkit.models import Material, MaterialFile, MaterialUseKind, PosterTemplate, Qualification
 
 VALIDITY_LABELS = {"valid": "success", "expires_soon": "warning", "expired": "danger", "not_yet": "info"}
 
@@ -194,3 +194,60 @@ class MaterialAdmin(ModelAdmin):
                 formset.deleted_objects.append(file_form.instance)
                 services.material_file_delete(row=file_form.instance)
         return formset.new_objects
+
+
+# --- poster templates -------------------------------------------------------------------------
+
+
+class PosterTemplateForm(forms.ModelForm):
+    class Meta:
+        model = PosterTemplate
+        fields = (
+            "name",
+            "target",
+            "background",
+            "qr_x",
+            "qr_y",
+            "qr_size",
+            "name_x",
+            "name_y",
+            "name_size",
+            "level_x",
+            "level_y",
+            "level_size",
+            "text_colour",
+            "product",
+            "product_x",
+            "product_y",
+            "product_size",
+            "active",
+            "position",
+        )
+        widgets = {"background": forms.FileInput(attrs={"accept": "image/*"})}
+
+    def clean(self):
+        """The service's checks (the background, the boxes on it, the colour) on the form."""
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        template = self.instance
+        for field, value in cleaned.items():
+            if field != "background":
+                setattr(template, field, value)
+        try:
+            services.poster_template_check(template=template, background=self.files.get("background"))
+        except BusinessError as exc:
+            self.add_error(exc.field if exc.field in self.fields else None, str(exc.message))
+        return cleaned
+
+
+@admin.register(PosterTemplate)
+class PosterTemplateAdmin(ModelAdmin):
+    """Posters the brand designs for agents: a background and where the QR code, the agent's name
+    and level and a product's picture go, in the background's pixels."""
+
+    form = PosterTemplateForm
+    list_display = ("name", "target", "width", "height", "active", "position")
+
+    def save_model(self, request, obj, form, change):
+        services.poster_template_save(template=obj, background=form.files.get("background"))

@@ -146,3 +146,63 @@ class MaterialVisit(models.Model):
     class Meta:
         verbose_name = _("material centre visit")
         verbose_name_plural = _("material centre visits")
+
+
+# --- poster templates -------------------------------------------------------------------------
+
+
+class PosterTarget(models.TextChoices):
+    INVITE = "invite", _("Invite link (join my team)")
+    SHOP = "shop", _("Shop link (buy from me)")
+
+
+HEX_COLOUR = r"^#[0-9a-fA-F]{6}$"
+
+
+class PosterTemplate(models.Model):
+    """A poster the brand designs: a background picture and where the agent's QR code, name and
+    level (and a product's picture) go on it, in the background's pixels. Agents pick one on the
+    phone and get a PNG (``web.poster.render_template``). Positions are checked against the
+    background's size when it is saved (``toolkit.services.poster_template_save``)."""
+
+    name = models.CharField(_("name"), max_length=60)
+    background = models.FileField(_("background"), upload_to="posters/")
+    width = models.PositiveIntegerField(_("width"), editable=False, default=0)
+    height = models.PositiveIntegerField(_("height"), editable=False, default=0)
+    target = models.CharField(
+        _("QR code opens"), max_length=10, choices=PosterTarget.choices, default=PosterTarget.INVITE
+    )
+    qr_x = models.PositiveIntegerField(_("QR code: left"), default=0)
+    qr_y = models.PositiveIntegerField(_("QR code: top"), default=0)
+    qr_size = models.PositiveIntegerField(_("QR code: size"), default=300)
+    name_x = models.PositiveIntegerField(_("name: left"), default=0)
+    name_y = models.PositiveIntegerField(_("name: top"), default=0)
+    name_size = models.PositiveIntegerField(_("name: font size"), default=48, help_text=_("0: no name."))
+    level_x = models.PositiveIntegerField(_("level: left"), default=0)
+    level_y = models.PositiveIntegerField(_("level: top"), default=0)
+    level_size = models.PositiveIntegerField(_("level: font size"), default=32, help_text=_("0: no level."))
+    text_colour = models.CharField(
+        _("text colour"), max_length=7, default="#1f2328", help_text=_("For example #1f2328.")
+    )
+    product = models.ForeignKey(
+        "catalog.Product",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("product"),
+        help_text=_("Its first picture goes on the poster."),
+    )
+    product_x = models.PositiveIntegerField(_("product picture: left"), default=0)
+    product_y = models.PositiveIntegerField(_("product picture: top"), default=0)
+    product_size = models.PositiveIntegerField(_("product picture: size"), default=0, help_text=_("0: no picture."))
+    active = models.BooleanField(_("offered to agents"), default=True)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("poster template")
+        verbose_name_plural = _("poster templates")
+
+    def __str__(self) -> str:
+        return self.name

@@ -9,7 +9,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from weishang.core import clock
-from weishang.toolkit.models import Material, MaterialUseKind, Qualification
+from weishang.toolkit.models import Material, MaterialUseKind, PosterTemplate, Qualification
 
 # A qualification that ends within this many days is flagged "expires soon" (to renew it in time).
 EXPIRES_SOON_DAYS = 30
@@ -89,3 +89,8 @@ def materials_used_most(limit: int = 10) -> QuerySet[Material]:
         .filter(used__gt=0)
         .order_by("-used", "-pk")[:limit]
     )
+
+
+def poster_templates():
+    """The poster templates the brand offers agents, in its order."""
+    return PosterTemplate.objects.filter(active=True).order_by("position", "pk")

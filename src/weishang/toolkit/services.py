@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import date, datetime
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
+from PIL import Image
 
 from weishang.core import clock
 from weishang.core.errors import BusinessError
 from weishang.core.files import check_document, check_picture, thumbnail_of
 from weishang.toolkit.models import (
+    HEX_COLOUR,
     Material,
     MaterialFile,
     MaterialUse,
     MaterialUseKind,
     MaterialVisit,
+    PosterTemplate,
     Qualification,
     QualificationKind,
 )
@@ -136,3 +140,52 @@ def materials_seen(*, agent) -> datetime | None:
     visit.seen_at = clock.now()
     visit.save(update_fields=["seen_at"])
     return previous
+
+
+# --- poster templates -------------------------------------------------------------------------
+
+POSTER_MAX_SIDE = 3000  # pixels: a phone-screen poster at 2× is 750 × 1334
+
+
+def _inside(template: PosterTemplate, left: int, top: int, size: int, field: str) -> None:
+    if size and (left + size > template.width or top + size > template.height):
+        raise BusinessError(
+            _("This box runs off the background (%(w)d × %(h)d pixels).") % {"w": template.width, "h": template.height},
+            field=field,
+        )
+
+
+def poster_template_check(*, template: PosterTemplate, background=None) -> None:
+    """Check a poster template the console filled in, saving nothing: a new background is checked
+    as every picture is (at most 3,000 pixels a side; ``template`` takes it and its size); the QR
+    code, the name, the level and the product picture must lie on the background; the colour is
+    #rrggbb. BusinessError on the field."""
+    if background is not None:
+        check_picture(background, field="background")
+        with Image.open(background) as picture:
+            width, height = picture.size
+        background.seek(0)
+        if max(width, height) > POSTER_MAX_SIDE:
+            raise BusinessError(_("The background is larger than 3,000 pixels a side."), field="background")
+        template.background, template.width, template.height = background, width, height
+    elif not template.background:
+        raise BusinessError(_("Choose a background picture."), field="background")
+    if not re.match(HEX_COLOUR, template.text_colour or ""):
+        raise BusinessError(_("Write the colour as # and six hex digits, for example #1f2328."), field="text_colour")
+    if template.qr_size < 80:
+        raise BusinessError(_("The QR code must be at least 80 pixels to be scanned."), field="qr_size")
+    _inside(template, template.qr_x, template.qr_y, template.qr_size, "qr_size")
+    _inside(template, template.name_x, template.name_y, template.name_size, "name_size")
+    _inside(template, template.level_x, template.level_y, template.level_size, "level_size")
+    _inside(template, template.product_x, template.product_y, template.product_size, "product_size")
+    template.name = (template.name or "").strip()
+    if not template.name or "\x00" in template.name:
+        raise BusinessError(_("Give the template a name."), field="name")
+
+
+@transaction.atomic
+def poster_template_save(*, template: PosterTemplate, background=None) -> PosterTemplate:
+    """Check (``poster_template_check``) and save a poster template."""
+    poster_template_check(template=template, background=background)
+    template.save()
+    return template

@@ -15,10 +15,14 @@ from django.utils.http import parse_etags, quote_etag, urlencode
 from django.utils.translation import gettext as _
 from qrcode.image.svg import SvgPathImage
 
+from weishang.catalog import selectors as catalog_selectors
 from weishang.channel import selectors as channel_selectors
 from weishang.channel.models import Agent, AgentStatus
+from weishang.core.files import image_response
 from weishang.core.selectors import brand_get
 from weishang.rewards.selectors import upgrade_progress_of
+from weishang.toolkit import selectors as toolkit
+from weishang.toolkit.models import PosterTarget
 from weishang.trade import selectors as trade_selectors
 from weishang.web import poster
 from weishang.web.agents import current_agent
@@ -168,3 +172,44 @@ def customers(request):
         response = render(request, "web/customers.html", context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+# --- posters from the brand's templates (launch toolkit, M9) ---------------------------------
+
+
+@login_required
+def posters(request):
+    """The posters an agent can make: the invite poster, and each template the brand offers."""
+    agent = _active_me(request)
+    return render(
+        request, "web/posters.html", {"brand": brand_get(), "me": agent, "templates": toolkit.poster_templates()}
+    )
+
+
+@login_required
+def template_poster_png(request, template_id: int):
+    """The agent's poster from one of the brand's templates, as a PNG to save and post."""
+    agent = _active_me(request)
+    template = toolkit.poster_templates().filter(pk=template_id).first()
+    if template is None:
+        raise Http404
+    view = "web:join" if template.target == PosterTarget.INVITE else "web:shop"
+    url = request.build_absolute_uri(reverse(view, args=[agent.invite_code]))
+    picture = catalog_selectors.first_picture(template.product_id) if template.product_id else None
+    body = poster.render_template(
+        template, name=agent.real_name, level=agent.level.name, url=url, product_picture=picture
+    )
+    response = HttpResponse(body, content_type="image/png")
+    response["Content-Disposition"] = f'inline; filename="poster-{template.pk}-{agent.invite_code}.png"'
+    response["Cache-Control"] = "private, max-age=600"
+    return response
+
+
+@login_required
+def poster_background(request, template_id: int):
+    """A template's background, to preview it in the list."""
+    _active_me(request)
+    template = toolkit.poster_templates().filter(pk=template_id).first()
+    if template is None:
+        raise Http404
+    return image_response(template.background, cache="private, max-age=3600")

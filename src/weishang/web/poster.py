@@ -205,3 +205,50 @@ def render(text: PosterText, *, fallback_text: PosterText | None = None) -> byte
     out = io.BytesIO()
     image.save(out, format="PNG")  # zlib's default level: optimize=True takes three times as long for 5 % less
     return out.getvalue()
+
+
+# --- posters from the brand's templates (M9) ----------------------------------------------------
+
+
+def _fit(draw: ImageDraw.ImageDraw, text: str, font, width: int) -> str:
+    """``text`` clipped with an ellipsis to ``width`` pixels."""
+    while text and draw.textlength(text, font=font) > width and len(text) > 1:
+        text = text[:-2] + "…"
+    return text
+
+
+def render_template(template, *, name: str, level: str, url: str, product_picture=None) -> bytes:
+    """A poster from a brand's template (toolkit.PosterTemplate): its background, with the QR code
+    to ``url`` (quiet zone included) in the QR box, the agent's ``name`` and ``level`` at their
+    places in the template's colour, and ``product_picture`` (a stored file) in its square. Without
+    a Chinese font, names keep their Latin letters (as the invite poster does)."""
+    with template.background.open("rb") as handle, Image.open(handle) as background:
+        image = background.convert("RGB")
+    draw = ImageDraw.Draw(image)
+    if cjk_font() is None:
+        name, level = latin_only(name), latin_only(level)
+    rows = qr_matrix(url)
+    box = max(template.qr_size // len(rows), 1)
+    side = box * len(rows)
+    draw.rectangle((template.qr_x, template.qr_y, template.qr_x + side - 1, template.qr_y + side - 1), fill=WHITE)
+    for row, cells in enumerate(rows):
+        for col, dark in enumerate(cells):
+            if dark:
+                x, y = template.qr_x + col * box, template.qr_y + row * box
+                draw.rectangle((x, y, x + box - 1, y + box - 1), fill=INK)
+    room = image.width - 20
+    for text, x, y, size in (
+        (name, template.name_x, template.name_y, template.name_size),
+        (level, template.level_x, template.level_y, template.level_size),
+    ):
+        if size and text:
+            font = _font(size)
+            draw.text((x, y), _fit(draw, text, font, room - x), font=font, fill=template.text_colour)
+    if product_picture and template.product_size:
+        with product_picture.open("rb") as handle, Image.open(handle) as picture:
+            square = picture.convert("RGB")
+            square.thumbnail((template.product_size, template.product_size))
+            image.paste(square, (template.product_x, template.product_y))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()

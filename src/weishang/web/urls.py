@@ -43,6 +43,9 @@ urlpatterns = [
     path("m/progress/", growth_views.upgrade_progress, name="upgrade_progress"),
     path("m/invite/", growth_views.invite, name="invite"),
     path("m/poster.png", growth_views.poster_png, name="poster"),
+    path("m/posters/", growth_views.posters, name="posters"),
+    path("m/posters/<id:template_id>.png", growth_views.template_poster_png, name="template_poster"),
+    path("m/posters/<id:template_id>/background/", growth_views.poster_background, name="poster_background"),
     path("m/customers/", growth_views.customers, name="customers"),
     # the material centre (launch toolkit, M9)
     path("m/materials/", materials_views.materials, name="materials"),
