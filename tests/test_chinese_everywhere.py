@@ -76,6 +76,10 @@ def _fill_what_the_demo_lacks(demo_services) -> None:
         url="https://8.8.8.8/hooks/weishang", events=sorted(EVENTS)[:1], description="ERP"
     )
     WebhookDelivery.objects.create(endpoint=endpoint, event_type=sorted(EVENTS)[0], payload={"id": 1})
+    # A search of the FAQ (its console list is read-only: the searches are the agents').
+    from weishang.faq.services import faq_search_logged
+
+    faq_search_logged("结算")
     # The lockout's pages: a wrong password on the phone login (an attempt), and one row of each log
     # (axes writes them only where AXES_ENABLE_ACCESS_FAILURE_LOG / access logging are on).
     from axes.models import AccessFailureLog, AccessLog

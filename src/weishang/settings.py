@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "weishang.api",
     "weishang.webhooks",
     "weishang.toolkit",
+    "weishang.faq",
     "weishang.demo",
     "weishang.console",
 ]

@@ -2,7 +2,7 @@
 picture on the order page and opens the product's page; opens the material centre, where
 everything is new on a first visit, copies a material's text with one tap (the clipboard holds it,
 the brand's count goes up) and downloads its pictures as one zip (read back); makes a poster from
-the brand's template (a PNG of the template's size); a second browser, logged in as nobody, opens
+the brand's template (a PNG of the template's size); searches 百问百答 for 结算 and 代理; a second browser, logged in as nobody, opens
 the brand's qualifications from the shop and sees the expired licence flagged."""
 
 from __future__ import annotations
@@ -71,6 +71,15 @@ def test_pictures_materials_poster_and_the_brand_page(demo, phone, shot):
     assert Image.open(io.BytesIO(body)).size == (template.width, template.height)
     assert poster.url.endswith(f"/m/posters/{template.pk}.png")
     poster.close()
+
+    # 百问百答: a two-character word finds its answers.
+    agent.goto("/m/me/")
+    agent.get_by_role("link", name="百问百答").click()
+    for word, question in (("结算", "结算周期是多久？"), ("代理", "代理的拿货价是多少？")):
+        agent.get_by_label("搜索问题").fill(word)
+        agent.get_by_role("button", name="搜索", exact=True).click()
+        expect(agent.get_by_test_id("faq-entry").filter(has_text=question)).to_be_visible()
+    shot(agent, "faq-search")
 
     # Anyone: the shop links the brand's qualifications; the expired licence is flagged.
     stranger = phone("zh-CN")

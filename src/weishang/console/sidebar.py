@@ -86,6 +86,7 @@ def sections() -> list[tuple[object, list[Entry]]]:
             _("Launch toolkit"),
             [
                 Entry(_("Materials"), "photo_library", "admin:toolkit_material_changelist", "toolkit.view_material"),
+                Entry(_("FAQ"), "quiz", "admin:faq_faqentry_changelist", "faq.view_faqentry"),
                 Entry(
                     _("Poster templates"),
                     "wallpaper",

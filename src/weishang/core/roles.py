@@ -54,6 +54,9 @@ ROLES: dict[str, tuple] = {
             "toolkit.material": ALL,
             "toolkit.materialfile": ALL,
             "toolkit.postertemplate": ALL,
+            "faq.faqcategory": ALL,
+            "faq.faqentry": ALL,
+            "faq.faqsearch": (VIEW,),
             # Login lockouts (django-axes): the owner sees the failed logins per account and address
             # and clears a lockout by deleting its access attempt (M7).
             "axes.accessattempt": (VIEW, DELETE),
@@ -82,6 +85,9 @@ ROLES: dict[str, tuple] = {
             "toolkit.material": ALL,
             "toolkit.materialfile": ALL,
             "toolkit.postertemplate": ALL,
+            "faq.faqcategory": ALL,
+            "faq.faqentry": ALL,
+            "faq.faqsearch": (VIEW,),
         },
         ("channel.move_agent", "channel.decide_application"),
     ),

@@ -29,6 +29,7 @@ from weishang.core import clock
 from weishang.core.models import Brand, SupplyMode
 from weishang.core.roles import roles_sync
 from weishang.demo.generate import generate_channel
+from weishang.faq.models import FaqEntry
 from weishang.toolkit.models import Material, PosterTemplate, Qualification
 from weishang.trade.models import (
     Customer,
@@ -414,6 +415,8 @@ def demo_load(*, agents: int = 2000, seed: int = 2026) -> DemoResult:
         _materials(levels)
     if not PosterTemplate.objects.exists():
         _poster_template()
+    if not FaqEntry.objects.exists():
+        _faq()
     logins = []
     for rank in range(1, 7):  # one login per level, and the 特约 recruited live (13800000006)
         agent = Agent.objects.select_related("level").filter(user__phone=LOGIN_PHONE.format(rank=rank)).first()
@@ -851,6 +854,14 @@ def _poster_template() -> None:
         ),
         background=SimpleUploadedFile("poster.png", buffer.getvalue(), content_type="image/png"),
     )
+
+
+def _faq() -> None:
+    """The demo brand's 百问百答 (demo/data/faq.md), imported as a brand imports its own."""
+    from weishang.faq import services as faq
+
+    text = (Path(__file__).parent / "data" / "faq.md").read_text(encoding="utf-8")
+    faq.faq_import(faq.parse_markdown(text))
 
 
 def _receiving_accounts() -> None:

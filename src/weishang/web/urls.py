@@ -4,6 +4,7 @@ from weishang.core import converters  # noqa: F401 - registers <id:…>, a datab
 from weishang.web import (
     account_views,
     brand_views,
+    faq_views,
     growth_views,
     materials_views,
     password_views,
@@ -47,6 +48,7 @@ urlpatterns = [
     path("m/posters/<id:template_id>.png", growth_views.template_poster_png, name="template_poster"),
     path("m/posters/<id:template_id>/background/", growth_views.poster_background, name="poster_background"),
     path("m/customers/", growth_views.customers, name="customers"),
+    path("m/faq/", faq_views.faq, name="faq"),
     # the material centre (launch toolkit, M9)
     path("m/materials/", materials_views.materials, name="materials"),
     path("m/materials/<id:material_id>/copied/", materials_views.material_copied, name="material_copied"),

@@ -23,6 +23,7 @@ from weishang.channel import selectors as channel_selectors
 from weishang.channel.models import Agent, AgentStatus
 from weishang.core.selectors import brand_get
 from weishang.core.validators import mask_phone
+from weishang.faq import services as faq_services
 from weishang.toolkit import selectors as toolkit
 from weishang.trade import selectors, services
 from weishang.trade.models import Order
@@ -244,4 +245,30 @@ def brand(request):
             )
             for q in toolkit.with_validity(toolkit.public_qualifications())
         ],
+    )
+
+
+# --- 百问百答 (launch toolkit, M9) ---------------------------------------------------------------
+
+
+class FaqEntryOut(Schema):
+    category: str
+    question: str
+    answer: str
+
+
+class FaqOut(Schema):
+    query: str
+    results: list[FaqEntryOut]
+
+
+@router.get("/faq", response={200: FaqOut, **ERRORS}, summary="Search the brand's public FAQ", **PUBLIC)
+def faq(
+    request, q: str = Query(..., min_length=1, max_length=100, pattern=r"^[^\x00]*$", description="words, e.g. 结算")
+):
+    """The public questions (those for every level) holding every word of ``q``, best first.
+    Chinese is segmented into words (two-character words such as 结算 and 代理 are found)."""
+    found = faq_services.faq_search_logged(q)
+    return FaqOut(
+        query=q, results=[FaqEntryOut(category=e.category.name, question=e.question, answer=e.answer) for e in found]
     )
