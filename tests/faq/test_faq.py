@@ -232,3 +232,5 @@ def test_the_demo_faq_has_forty_questions_and_finds_settlement_and_agents(db, le
     _faq()
     assert FaqEntry.objects.count() >= 40
     assert selectors.faq_search("结算") and selectors.faq_search("代理")
+    # A word in the question ranks above a word mentioned in an answer.
+    assert selectors.faq_search("结算")[0].question == "结算周期是多久？"

@@ -46,7 +46,7 @@ class ProductImage(models.Model):
     image = models.FileField(_("picture"), upload_to="products/")
     thumbnail = models.FileField(_("thumbnail"), upload_to="products/thumbs/", editable=False)
     caption = models.CharField(_("caption"), max_length=100, blank=True)
-    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    position = models.PositiveSmallIntegerField(_("display order"), default=0)
 
     class Meta:
         ordering = ["position", "pk"]

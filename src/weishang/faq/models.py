@@ -10,7 +10,7 @@ from weishang.core import clock
 
 class FaqCategory(models.Model):
     name = models.CharField(_("name"), max_length=60, unique=True)
-    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    position = models.PositiveSmallIntegerField(_("display order"), default=0)
 
     class Meta:
         ordering = ["position", "pk"]
@@ -41,7 +41,7 @@ class FaqEntry(models.Model):
         help_text=_("Empty: everyone, the public included."),
     )
     published = models.BooleanField(_("published"), default=True)
-    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    position = models.PositiveSmallIntegerField(_("display order"), default=0)
     terms = models.TextField(editable=False, blank=True)
     updated_at = models.DateTimeField(_("updated"), default=clock.now)
 

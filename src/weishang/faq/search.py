@@ -36,7 +36,10 @@ def words(text: str, *, for_index: bool = False) -> list[str]:
 
 
 def index_text(question: str, answer: str) -> str:
-    return " ".join(words(f"{question}\n{answer}", for_index=True))
+    """The words an entry is found by: the question's twice (a word in the question ranks the
+    entry above one that only mentions it in passing), then the answer's."""
+    asked = words(question, for_index=True)
+    return " ".join([*asked, *asked, *words(answer, for_index=True)])
 
 
 def is_sqlite() -> bool:

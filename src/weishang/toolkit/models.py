@@ -37,7 +37,7 @@ class Qualification(models.Model):
         help_text=_("A photo or scan (JPEG, PNG, WebP) or a PDF, at most 10 MB."),
     )
     public = models.BooleanField(_("shown publicly"), default=True)
-    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    position = models.PositiveSmallIntegerField(_("display order"), default=0)
     created_at = models.DateTimeField(_("added"), default=clock.now)
 
     class Meta:
@@ -105,7 +105,7 @@ class MaterialFile(models.Model):
     file = models.FileField(_("file"), upload_to="materials/")
     thumbnail = models.FileField(_("thumbnail"), upload_to="materials/thumbs/", blank=True, editable=False)
     is_video = models.BooleanField(_("video"), default=False, editable=False)
-    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    position = models.PositiveSmallIntegerField(_("display order"), default=0)
 
     class Meta:
         ordering = ["position", "pk"]
@@ -197,7 +197,7 @@ class PosterTemplate(models.Model):
     product_y = models.PositiveIntegerField(_("product picture: top"), default=0)
     product_size = models.PositiveIntegerField(_("product picture: size"), default=0, help_text=_("0: no picture."))
     active = models.BooleanField(_("offered to agents"), default=True)
-    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    position = models.PositiveSmallIntegerField(_("display order"), default=0)
 
     class Meta:
         ordering = ["position", "pk"]

@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
                 ('image', models.FileField(upload_to='products/', verbose_name='picture')),
                 ('thumbnail', models.FileField(editable=False, upload_to='products/thumbs/', verbose_name='thumbnail')),
                 ('caption', models.CharField(blank=True, max_length=100, verbose_name='caption')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='order')),
+                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='display order')),
                 ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='images', to='catalog.product', verbose_name='product')),
             ],
             options={

@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=60, unique=True, verbose_name='name')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='order')),
+                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='display order')),
             ],
             options={
                 'verbose_name': 'FAQ category',
@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
                 ('question', models.CharField(max_length=200, verbose_name='question')),
                 ('answer', models.TextField(verbose_name='answer')),
                 ('published', models.BooleanField(default=True, verbose_name='published')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='order')),
+                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='display order')),
                 ('terms', models.TextField(blank=True, editable=False)),
                 ('updated_at', models.DateTimeField(default=weishang.core.clock.now, verbose_name='updated')),
                 ('category', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='faq.faqcategory', verbose_name='category')),

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
                 ('valid_until', models.DateField(blank=True, help_text='Empty: it does not expire (a trademark, a licence).', null=True, verbose_name='valid until')),
                 ('document', models.FileField(help_text='A photo or scan (JPEG, PNG, WebP) or a PDF, at most 10 MB.', upload_to='qualifications/', verbose_name='scan')),
                 ('public', models.BooleanField(default=True, verbose_name='shown publicly')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='order')),
+                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='display order')),
                 ('created_at', models.DateTimeField(default=weishang.core.clock.now, verbose_name='added')),
             ],
             options={

@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
                 ('file', models.FileField(upload_to='materials/', verbose_name='file')),
                 ('thumbnail', models.FileField(blank=True, editable=False, upload_to='materials/thumbs/', verbose_name='thumbnail')),
                 ('is_video', models.BooleanField(default=False, editable=False, verbose_name='video')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='order')),
+                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='display order')),
                 ('material', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='files', to='toolkit.material', verbose_name='material')),
             ],
             options={

@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
                 ('product_y', models.PositiveIntegerField(default=0, verbose_name='product picture: top')),
                 ('product_size', models.PositiveIntegerField(default=0, help_text='0: no picture.', verbose_name='product picture: size')),
                 ('active', models.BooleanField(default=True, verbose_name='offered to agents')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='order')),
+                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='display order')),
                 ('product', models.ForeignKey(blank=True, help_text='Its first picture goes on the poster.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='catalog.product', verbose_name='product')),
             ],
             options={
