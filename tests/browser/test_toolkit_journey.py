@@ -2,8 +2,9 @@
 picture on the order page and opens the product's page; opens the material centre, where
 everything is new on a first visit, copies a material's text with one tap (the clipboard holds it,
 the brand's count goes up) and downloads its pictures as one zip (read back); makes a poster from
-the brand's template (a PNG of the template's size); searches 百问百答 for 结算 and 代理; a second browser, logged in as nobody, opens
-the brand's qualifications from the shop and sees the expired licence flagged."""
+the brand's template (a PNG of the template's size); searches 百问百答 for 结算 and 代理; a second
+browser, logged in as nobody, opens the brand's qualifications from the shop and sees the expired
+licence flagged."""
 
 from __future__ import annotations
 

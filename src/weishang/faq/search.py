@@ -68,14 +68,17 @@ def ranked_ids(query_words: list[str], limit: int) -> list[int]:
     with connection.cursor() as cursor:
         if is_sqlite():
             match = " ".join(f'"{word}"' for word in query_words)
+            # Joined with the entries: an index row whose entry is gone (a table emptied without
+            # the index, as a test database's flush does) never takes a place in the ranking.
             cursor.execute(
-                "SELECT rowid FROM faq_index WHERE faq_index MATCH %s ORDER BY bm25(faq_index) LIMIT %s",
+                "SELECT faq_index.rowid FROM faq_index JOIN faq_faqentry ON faq_faqentry.id = faq_index.rowid "
+                "WHERE faq_index MATCH %s AND faq_faqentry.published ORDER BY bm25(faq_index) LIMIT %s",
                 [match, limit],
             )
         else:
             cursor.execute(
                 "SELECT id FROM faq_faqentry, plainto_tsquery('simple', %s) query "
-                "WHERE to_tsvector('simple', terms) @@ query "
+                "WHERE to_tsvector('simple', terms) @@ query AND published "
                 "ORDER BY ts_rank(to_tsvector('simple', terms), query) DESC, id LIMIT %s",
                 [" ".join(query_words), limit],
             )
