@@ -30,7 +30,8 @@ def test_pictures_materials_poster_and_the_brand_page(demo, phone, shot):
     agent.goto("/m/order/")
     thumb = agent.locator("img.thumb").first
     expect(thumb).to_be_visible()
-    assert agent.evaluate("img => img.naturalWidth", thumb.element_handle()) > 0
+    # The picture has loaded and drawn (lazy loading: wait for it rather than read it at once).
+    agent.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumb.element_handle())
     shot(agent, "order-with-pictures")
     agent.get_by_role("link", name="焕颜修护精华 30ml").first.click()
     expect(agent.get_by_role("heading", name="焕颜修护系列")).to_be_visible()
