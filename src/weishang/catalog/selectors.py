@@ -54,7 +54,7 @@ def product_for_page(product_id: int) -> Product | None:
     )
 
 
-def skus_on_sale_products():
+def products_on_sale():
     """The products on sale, by name (a filter's choices)."""
     return Product.objects.filter(active=True).order_by("name")
 

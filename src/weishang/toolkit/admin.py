@@ -14,7 +14,6 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
 
 from weishang.core.errors import BusinessError
-from weishang.core.files import check_document
 from weishang.toolkit import selectors, services
 from weishang.toolkit.models import Material, MaterialFile, MaterialUseKind, PosterTemplate, Qualification
 
@@ -32,11 +31,13 @@ class QualificationForm(forms.ModelForm):
         cleaned = super().clean()
         upload = self.files.get("document")
         try:
-            if upload is not None or not self.instance.pk:
-                check_document(upload)
-            start, end = cleaned.get("valid_from"), cleaned.get("valid_until")
-            if start and end and end < start:
-                raise BusinessError(_("It cannot end before it starts."), field="valid_until")
+            services.qualification_check(
+                kind=cleaned.get("kind", ""),
+                valid_from=cleaned.get("valid_from"),
+                valid_until=cleaned.get("valid_until"),
+                document=upload,
+                new=not self.instance.pk,
+            )
         except BusinessError as exc:
             self.add_error(exc.field if exc.field in self.fields else None, str(exc.message))
         return cleaned

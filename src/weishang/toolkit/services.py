@@ -38,6 +38,19 @@ def _clean(value: str, field: str, *, max_length: int, required: bool = False) -
     return text
 
 
+def qualification_check(
+    *, kind: str, valid_from: date | None, valid_until: date | None, document: UploadedFile | None, new: bool
+) -> None:
+    """What a qualification must be, saving nothing (the console's form asks it too): a kind we
+    know, dates in order, and a scan checked from the file — required when it is ``new``."""
+    if kind not in QualificationKind.values:
+        raise BusinessError(_("Choose the kind of qualification."), field="kind")
+    if valid_from and valid_until and valid_until < valid_from:
+        raise BusinessError(_("It cannot end before it starts."), field="valid_until")
+    if new or document is not None:
+        check_document(document)
+
+
 @transaction.atomic
 def qualification_save(
     *,
@@ -55,12 +68,9 @@ def qualification_save(
     """Add a qualification (``qualification`` None: its scan is required) or change one (a new scan
     replaces the old one). The scan is checked from the file itself (``core.files.check_document``);
     the validity dates must be in order."""
-    if kind not in QualificationKind.values:
-        raise BusinessError(_("Choose the kind of qualification."), field="kind")
-    if valid_from and valid_until and valid_until < valid_from:
-        raise BusinessError(_("It cannot end before it starts."), field="valid_until")
-    if qualification is None or document is not None:
-        check_document(document)
+    qualification_check(
+        kind=kind, valid_from=valid_from, valid_until=valid_until, document=document, new=qualification is None
+    )
     row = qualification or Qualification()
     row.kind = kind
     row.title = _clean(title, "title", max_length=100, required=True)

@@ -13,7 +13,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
-from weishang.catalog.selectors import skus_on_sale_products
+from weishang.catalog.selectors import products_on_sale
 from weishang.core.files import image_response
 from weishang.core.selectors import brand_get
 from weishang.toolkit import selectors, services
@@ -42,7 +42,7 @@ def materials(request):
             "me": me,
             "materials": rows,
             "new_count": sum(row.is_new for row in rows),
-            "products": skus_on_sale_products(),
+            "products": products_on_sale(),
             "product_id": product_id,
         },
     )
