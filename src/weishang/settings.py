@@ -164,6 +164,25 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
+# Uploaded files (product pictures, materials, qualifications, certificates) go through Django's
+# storage API: local files under MEDIA_ROOT, or an S3-compatible bucket (django-storages) when
+# WEISHANG_S3_BUCKET is set. The rest of S3's settings are boto3's usual environment variables
+# (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) plus the endpoint for non-AWS services.
+if os.environ.get("WEISHANG_S3_BUCKET"):
+    STORAGES = {
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": os.environ["WEISHANG_S3_BUCKET"],
+                "endpoint_url": os.environ.get("WEISHANG_S3_ENDPOINT") or None,
+                "region_name": os.environ.get("WEISHANG_S3_REGION") or None,
+                "default_acl": None,
+                "querystring_auth": True,
+                "file_overwrite": False,
+            },
+        },
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 # --- Console (django-unfold) ----------------------------------------------------------------
 UNFOLD = {
