@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "ninja",
     "import_export",
     "weishang.core",
+    "weishang.regions",
     "weishang.channel",
     "weishang.catalog",
     "weishang.trade",

@@ -20,7 +20,7 @@ from weishang.trade.stock import Move, location_for_agent, location_singleton, o
 from .conftest import Api, error_of
 from .test_orders import Checked
 
-ADDRESS = {"name": "李娜", "phone": "139 1234 5678", "address": "上海市徐汇区漕溪北路 1 号"}
+ADDRESS = {"name": "李娜", "phone": "139 1234 5678", "region": "310104", "address": "漕溪北路 1 号"}
 
 
 def receive(agent, sku, units: int, kind: str = "cloud") -> None:
@@ -80,7 +80,13 @@ def test_a_pick_up_leaves_cloud_stock_is_shipped_with_tracking_and_received(worl
     number = pickup["number"]
     assert number.startswith("P") and (pickup["kind"], pickup["status"]) == ("pickup", "submitted")
     assert pickup["lines"] == [{"sku": "A", "name": "修护精华", "quantity": 4, "unit_price": "0.00", "amount": "0.00"}]
-    assert pickup["ship_to"] == {"name": "李娜", "phone": "13912345678", "address": "上海市徐汇区漕溪北路 1 号"}
+    assert pickup["ship_to"] == {
+        "name": "李娜",
+        "phone": "13912345678",
+        "region": "310104",
+        "region_name": "上海市 徐汇区",
+        "address": "漕溪北路 1 号",
+    }
     assert pickup["tracking"] is None and pickup["next_actions"] == []
     assert cloud(world["vip"], world["a"]) == 6
     assert vip.get("/stock").json()["cloud"][0]["quantity"] == 6
@@ -114,6 +120,10 @@ def test_a_pick_up_leaves_cloud_stock_is_shipped_with_tracking_and_received(worl
         ({"sku": "A", "quantity": 1, "address": ""}, 422, "address"),
         ({"sku": "A", "quantity": 1, "address": "   "}, 400, "address"),
         ({"sku": "A", "quantity": 1, "name": None}, 422, "name"),
+        ({"sku": "A", "quantity": 1, "region": "99999"}, 422, "region"),
+        ({"sku": "A", "quantity": 1, "region": 310104}, 422, "region"),
+        ({"sku": "A", "quantity": 1, "region": "999999"}, 400, "region"),
+        ({"sku": "A", "quantity": 1, "region": "310000"}, 400, "region"),
     ],
 )
 def test_a_refused_pick_up_is_4xx_on_its_field_and_changes_nothing(world, body, status, field):

@@ -63,7 +63,14 @@ def shop(make_agent):
 
 
 def order_form(page, sku, **kw) -> dict:
-    data = {"token": token(page), f"q{sku.pk}": "2", "name": "张三", "phone": PHONE, "address": "北京市朝阳区"}
+    data = {
+        "token": token(page),
+        f"q{sku.pk}": "2",
+        "name": "张三",
+        "phone": PHONE,
+        "region": "110105",
+        "address": "建国路 8 号",
+    }
     data.update(kw)
     return data
 
@@ -126,7 +133,15 @@ def test_inactive_agents_shop_is_closed(client, shop):
     before = snapshot()
     sku = shop["sku"]
     response = client.post(
-        shop["url"], {"token": "x" * 32, f"q{sku.pk}": "1", "name": "张三", "phone": PHONE, "address": "北京"}
+        shop["url"],
+        {
+            "token": "x" * 32,
+            f"q{sku.pk}": "1",
+            "name": "张三",
+            "phone": PHONE,
+            "region": "110105",
+            "address": "建国路 8 号",
+        },
     )
     assert response.status_code == 410 and snapshot() == before
 
@@ -143,6 +158,10 @@ def test_unknown_shop_is_not_found(client, shop):
         ({"q{pk}": "-1"}, "greater than or equal to 0"),
         ({"phone": "12345"}, "11-digit"),
         ({"address": ""}, "required"),
+        ({"region": ""}, "Choose the province, city and district"),
+        ({"region": "330100"}, "Choose the district too"),  # 杭州市 has districts
+        ({"region": "999999"}, "Choose a region from the list"),
+        ({"region": "33'01"}, "Choose a region from the list"),
         ({"name": ""}, "required"),
         ({"token": ""}, "expired"),
     ],

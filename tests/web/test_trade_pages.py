@@ -197,7 +197,8 @@ def test_walk_through_order_approve_pay_confirm_fill_pick_up(world):
             "quantity": "2",
             "name": "李娜",
             "phone": "13800138000",
-            "address": "上海市徐汇区漕溪北路 1 号",
+            "region": "310104",
+            "address": "漕溪北路 1 号",
         },
     )
     assert response.status_code == 302 and response["Location"] == "/m/stock/"
@@ -222,7 +223,8 @@ def test_walk_through_order_approve_pay_confirm_fill_pick_up(world):
             f"q{sku.pk}": "1",
             "name": "张三",
             "phone": "139 0000 1111",
-            "address": "北京市朝阳区建国路 8 号",
+            "region": "110105",
+            "address": "建国路 8 号",
         },
     )
     retail = Order.objects.get(kind=OrderKind.RETAIL)
@@ -405,7 +407,15 @@ def test_pickup_larger_than_stock_is_refused(world):
     client = login(vip, language="en")
     before = snapshot()
     response = client.post(
-        "/m/stock/", {"sku": sku.code, "quantity": "6", "name": "李娜", "phone": "13800138000", "address": "上海市"}
+        "/m/stock/",
+        {
+            "sku": sku.code,
+            "quantity": "6",
+            "name": "李娜",
+            "phone": "13800138000",
+            "region": "310104",
+            "address": "漕溪北路 1 号",
+        },
     )
     assert response.status_code == 409
     assert "Not enough" in html(response) and "6 wanted, 5 on hand" in html(response)
@@ -418,6 +428,9 @@ def test_pickup_larger_than_stock_is_refused(world):
         ({"quantity": "0"}, "greater than or equal to 1"),
         ({"phone": "12345"}, "11-digit"),
         ({"address": ""}, "required"),
+        ({"region": ""}, "Choose the province, city and district"),
+        ({"region": "310000"}, "Choose the district too"),
+        ({"region": "<script>"}, "Choose a region from the list"),
         ({"sku": "NOPE"}, "Select a valid choice"),
     ],
 )
@@ -426,7 +439,15 @@ def test_pickup_bad_fields_are_refused(world, data, message):
     seed_cloud(vip, sku, 5)
     client = login(vip, language="en")
     before = snapshot()
-    form = {"sku": sku.code, "quantity": "1", "name": "李娜", "phone": "13800138000", "address": "上海市", **data}
+    form = {
+        "sku": sku.code,
+        "quantity": "1",
+        "name": "李娜",
+        "phone": "13800138000",
+        "region": "310104",
+        "address": "漕溪北路 1 号",
+        **data,
+    }
     response = client.post("/m/stock/", form)
     assert response.status_code == 400 and message in html(response)
     assert snapshot() == before

@@ -29,6 +29,8 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 TEXT_PATTERN = r"^[^\x00]*$"
 Text = Annotated[str, Field(pattern=TEXT_PATTERN)]
+# A region by its GB/T 2260 code (six digits); whether it exists is the service's question (400).
+RegionCode = Annotated[str, Field(pattern=r"^[0-9]{6}$", min_length=6, max_length=6, examples=["330106"])]
 
 
 def key_or_404(value: str, *, max_length: int) -> str:

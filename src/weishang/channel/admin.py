@@ -37,6 +37,7 @@ class AgentRelationsForm(forms.Form):
         ("level", _("Change level")),
         ("status", _("Change status")),
         ("introducer", _("Set introducer")),
+        ("region", _("Set region")),
     ]
     action = forms.ChoiceField(label=_("What to change"), choices=ACTIONS, widget=UnfoldAdminSelectWidget)
     agent_code = forms.CharField(
@@ -59,6 +60,12 @@ class AgentRelationsForm(forms.Form):
             ("reinstate", _("Reinstate")),
             ("exit", _("Exit")),
         ],
+    )
+    region = forms.CharField(
+        label=_("New region: its national code, e.g. 330100 for 杭州市 (empty = none)"),
+        required=False,
+        max_length=6,
+        widget=UnfoldAdminTextInputWidget,
     )
     reason = forms.CharField(label=_("Why"), max_length=300, widget=UnfoldAdminTextInputWidget)
 
@@ -96,6 +103,7 @@ class AgentAdmin(ExportMixin, ModelAdmin):
         "supplier",
         "referrer",
         "introducer",
+        "region",
         "invite_code",
         "entry_due",
         "joined_at",
@@ -199,6 +207,10 @@ class AgentAdmin(ExportMixin, ModelAdmin):
                 elif data["action"] == "introducer":
                     services.agent_set_introducer(
                         agent=agent, introducer=_find_agent(data["agent_code"]), by=request.user, reason=data["reason"]
+                    )
+                elif data["action"] == "region":
+                    services.agent_set_region(
+                        agent=agent, region=data["region"], by=request.user, reason=data["reason"]
                     )
                 elif data["action"] == "level":
                     if data["level"] is None:

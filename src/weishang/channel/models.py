@@ -118,6 +118,17 @@ class Agent(models.Model):
         related_name="introduced_agents",
         verbose_name=_("introducer"),
     )
+    region = models.ForeignKey(
+        "regions.Region",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("region"),
+        help_text=_(
+            "Where the agent is authorized to sell: shown on the certificate, read by the channel-conflict report."
+        ),
+    )
     entry_due = models.DecimalField(
         _("entry order owed"),
         max_digits=MONEY_DIGITS,
@@ -207,6 +218,7 @@ class TrailKind(models.TextChoices):
     REFERRER = "referrer", _("Referrer")
     INTRODUCER = "introducer", _("Introducer")
     STATUS = "status", _("Status")
+    REGION = "region", _("Region")
 
 
 class AgentTrail(models.Model):
@@ -268,6 +280,9 @@ class Application(models.Model):
     phone = models.CharField(_("phone"), max_length=20, validators=[validate_phone])
     real_name = models.CharField(_("real name"), max_length=50)
     id_number = models.CharField(_("ID number"), max_length=18, blank=True)
+    region = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("region")
+    )
     password_hash = models.CharField(max_length=256, editable=False)
     level = models.ForeignKey(Level, on_delete=models.PROTECT, related_name="+", verbose_name=_("level applied for"))
     inviter = models.ForeignKey(

@@ -38,6 +38,8 @@ from weishang.core.outbox import outbox_emit
 from weishang.core.password_validators import password_problems
 from weishang.core.text import record_text
 from weishang.core.validators import normalize_phone, to_ascii, validate_id_number, validate_phone
+from weishang.regions.models import Region
+from weishang.regions.selectors import region_from_input
 
 INVITE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud over WeChat
 INVITE_LENGTH = 8
@@ -117,6 +119,7 @@ def agent_create(
     password: str | None = None,
     password_hash: str | None = None,
     entry_paid: bool = False,
+    region: Region | str | None = None,
     by=None,
     reason: str = "",
 ) -> Agent:
@@ -129,6 +132,7 @@ def agent_create(
     real_name = (real_name or "").strip()
     if not real_name:
         raise BusinessError(_("Enter the real name."), field="real_name")
+    region = region_from_input(region)
     User = get_user_model()
     if User.objects.filter(Q(phone=phone) | Q(username=phone)).exists():
         raise Conflict(_("The phone number %(phone)s is already registered.") % {"phone": phone}, field="phone")
@@ -161,6 +165,7 @@ def agent_create(
         referrer=referrer,
         introducer=introducer,
         entry_due=owed,
+        region=region,
     )
     tree.attach(Relation.SUPPLIER, agent_id=agent.pk, parent_id=getattr(supplier, "pk", None))
     tree.attach(Relation.REFERRER, agent_id=agent.pk, parent_id=getattr(referrer, "pk", None))
@@ -270,6 +275,26 @@ _STATUS_ACTIONS = {
 
 
 @transaction.atomic
+def agent_set_region(*, agent: Agent, region: Region | str | None, by=None, reason: str = "") -> Agent:
+    """Change where an agent is authorized to sell. It is printed on their certificate and read
+    by the channel-conflict report, so it changes only here, with a trail row (who, why)."""
+    region = region_from_input(region)
+    agent = _locked(agent)
+    if agent.region_id == getattr(region, "pk", None):
+        return agent
+    old = agent.region
+    agent.region = region
+    agent.save(update_fields=["region"])
+    _trail(agent, TrailKind.REGION, old=old, new=region, by=by, reason=reason)
+    outbox_emit(
+        topic="agent.region_changed",
+        key=str(agent.pk),
+        payload={"agent": agent.pk, "region": getattr(region, "pk", None)},
+    )
+    return agent
+
+
+@transaction.atomic
 def agent_change_status(*, agent: Agent, action: str, by=None, reason: str = "") -> Agent:
     """Activate, suspend, reinstate or exit. An exiting or suspended agent stops supplying:
     their directly supplied agents move to the next higher upline."""
@@ -327,8 +352,10 @@ def application_submit(
     level_code: str,
     password: str,
     id_number: str = "",
+    region: Region | str | None = None,
 ) -> Application:
-    """Apply for a level through an agent's invite code (or the brand's own link when empty)."""
+    """Apply for a level through an agent's invite code (or the brand's own link when empty).
+    ``region``: where the applicant will sell (a GB/T 2260 code); the approval keeps it."""
     inviter = None
     if invite_code:
         inviter = selectors.agent_by_invite_code(invite_code)
@@ -349,6 +376,7 @@ def application_submit(
     level = Level.objects.filter(code=level_code).first()
     if level is None:
         raise BusinessError(_("Choose a level."), field="level")
+    region = region_from_input(region)
     problems = password_problems(password or "")
     if problems:
         raise BusinessError(problems[0], field="password")
@@ -368,6 +396,7 @@ def application_submit(
                 level=level,
                 inviter=inviter,
                 approver=approver,
+                region=region,
             )
     except IntegrityError as exc:  # a concurrent submit for the same phone won the race
         raise Conflict(
@@ -421,6 +450,7 @@ def application_approve(*, application: Application, by, note: str = "") -> Agen
         id_number=application.id_number,
         level=application.level,
         referrer=application.inviter,
+        region=application.region,
         password_hash=application.password_hash,
         by=by,
         reason=record_text(gettext_noop("application #%(id)s approved"), id=application.pk),

@@ -30,6 +30,7 @@ from weishang.core.models import Brand, SupplyMode
 from weishang.core.roles import roles_sync
 from weishang.demo.generate import generate_channel
 from weishang.faq.models import FaqEntry
+from weishang.regions.models import Region
 from weishang.toolkit.models import Material, PosterTemplate, Qualification
 from weishang.trade.models import (
     Customer,
@@ -216,6 +217,38 @@ def _login_agents(generated) -> dict[int, int]:
     return first
 
 
+# The demo's cities. A supply network stays in its city; the 市代 and 特约 logins sell in 杭州, so
+# that a product of theirs checked in 成都 shows as channel conflict (窜货).
+DEMO_CITIES = ("330100", "510100", "440100", "440300", "320100", "420100", "330200", "370200")
+HOME_CITY = "330100"
+
+
+def _agent_regions(rng: random.Random, generated, logins: dict[int, int]) -> list[str | None]:
+    """Each generated agent's region: 联创 to 省代 hold a province, a 市代 a city, the rest a
+    district, in the city of their supplier (the top ones draw a city)."""
+    districts: dict[str, list[str]] = {}
+    for code, parent in Region.objects.filter(parent_id__in=DEMO_CITIES).values_list("code", "parent_id"):
+        districts.setdefault(parent, []).append(code)
+    login_indexes = set(logins.values())
+    city_of: dict[int, str] = {}
+    out: list[str | None] = []
+    for g in generated:
+        if g.index in login_indexes and g.rank >= 3:
+            city = HOME_CITY
+        elif g.supplier is not None:
+            city = city_of[g.supplier]
+        else:
+            city = rng.choice(DEMO_CITIES)
+        city_of[g.index] = city
+        if g.rank <= 3:
+            out.append(city[:2] + "0000")
+        elif g.rank == 4 or not districts.get(city):
+            out.append(city)
+        else:
+            out.append(rng.choice(districts[city]))
+    return out
+
+
 def load_agents(
     *, n: int, seed: int, levels: dict[str, Level], wave: int = 30, wave_share: float = 0.5, orders: bool = True
 ) -> int:
@@ -240,6 +273,7 @@ def load_agents(
         batch_size=5000,
     )
     codes = _invite_codes(rng, n)
+    regions = _agent_regions(rng, generated, logins)
     joined = [start + timedelta(seconds=int(365 * 86400 * i / max(1, n))) for i in range(n)]
     # The generator puts every referrer and supplier before their recruits, so with primary keys
     # chosen here each row is inserted complete, parents included (no second pass of updates).
@@ -257,6 +291,7 @@ def load_agents(
                 joined_at=joined[g.index],
                 referrer_id=ids[g.referrer] if g.referrer is not None else None,
                 supplier_id=ids[g.supplier] if g.supplier is not None else None,
+                region_id=regions[g.index],
             )
             for g in generated
         ],
@@ -534,7 +569,8 @@ def _retail_history(now) -> None:
                     total=sku.retail_price * 10,
                     ship_name=customer.name,
                     ship_phone=customer.phone,
-                    ship_address="上海市徐汇区",
+                    ship_region_id="310104",
+                    ship_address="漕溪北路 1 号",
                     created_at=when,
                     submitted_at=when,
                     paid_at=when,
@@ -644,6 +680,7 @@ def _live_order() -> None:
         referrer=vip,
         password=AGENT_PASSWORD,
         entry_paid=True,
+        region="330106",
         reason="演示数据",
     )
     order = trade.order_submit(buyer=recruit, lines=[("GLOW-30ML", 5)], by=recruit.user)
@@ -653,7 +690,7 @@ def _live_order() -> None:
     pay(order)
     trade.order_fill(order=order, by=seller_user)
     sale = trade.retail_order_submit(
-        seller=vip, name="王女士", phone="13912345678", address="上海市徐汇区漕溪北路 1 号", lines=[("GLOW-30ML", 2)]
+        seller=vip, name="王女士", phone="13912345678", region="330106", address="文三路 8 号", lines=[("GLOW-30ML", 2)]
     )
     pay(sale)
     trade.order_fill(order=sale, by=vip.user)

@@ -397,6 +397,7 @@ class OrderAdmin(ExportMixin, kit.StepPages, kit.ReadOnlyAdmin):
                 "fields": (
                     "ship_name",
                     "ship_phone",
+                    "ship_region",
                     "ship_address",
                     "carrier",
                     "tracking_number",
@@ -420,6 +421,7 @@ class OrderAdmin(ExportMixin, kit.StepPages, kit.ReadOnlyAdmin):
         "note",
         "ship_name",
         "ship_phone",
+        "ship_region",
         "ship_address",
         "carrier",
         "tracking_number",

@@ -129,7 +129,9 @@ def orders_as_buyer(
 ) -> QuerySet[Order]:
     """The agent's own purchase orders, newest first, each with ``has_pending_payment``."""
     return _with_pending_payment(
-        Order.objects.filter(buyer_id=getattr(agent, "pk", agent), kind__in=kinds).select_related("seller")
+        Order.objects.filter(buyer_id=getattr(agent, "pk", agent), kind__in=kinds).select_related(
+            "seller", "ship_region"
+        )
     )
 
 
@@ -137,14 +139,16 @@ def order_of_buyer(*, agent: Agent | int, number: str) -> Order | None:
     """One of the agent's own orders (any kind, pick-ups included), or None if it is not theirs."""
     return (
         _with_pending_payment(Order.objects.filter(buyer_id=getattr(agent, "pk", agent), number=number))
-        .select_related("seller__level", "buyer__level")
+        .select_related("seller__level", "buyer__level", "ship_region")
         .first()
     )
 
 
 def pickups_of(*, agent: Agent | int) -> QuerySet[Order]:
-    return Order.objects.filter(buyer_id=getattr(agent, "pk", agent), kind=OrderKind.PICKUP).prefetch_related(
-        "lines__sku"
+    return (
+        Order.objects.filter(buyer_id=getattr(agent, "pk", agent), kind=OrderKind.PICKUP)
+        .select_related("ship_region")
+        .prefetch_related("lines__sku")
     )
 
 
@@ -175,7 +179,9 @@ def orders_to_fill(*, agent: Agent | int, todo_only: bool = True) -> QuerySet[Or
     """Orders the agent sells (their downline's and their shop's), newest first; by default only
     those waiting for the agent."""
     orders = _with_pending_payment(
-        Order.objects.filter(seller_id=getattr(agent, "pk", agent)).select_related("buyer__level", "customer")
+        Order.objects.filter(seller_id=getattr(agent, "pk", agent)).select_related(
+            "buyer__level", "customer", "ship_region"
+        )
     )
     return orders.filter(_seller_todo()) if todo_only else orders
 
@@ -184,7 +190,7 @@ def order_of_seller(*, agent: Agent | int, number: str) -> Order | None:
     """One order the agent sells, or None if it is not theirs to fill."""
     return (
         _with_pending_payment(Order.objects.filter(seller_id=getattr(agent, "pk", agent), number=number))
-        .select_related("buyer__level", "customer")
+        .select_related("buyer__level", "customer", "ship_region")
         .first()
     )
 

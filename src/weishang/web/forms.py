@@ -9,6 +9,7 @@ from weishang.channel.models import Level
 from weishang.core.lockout import LockoutAwareLoginMixin
 from weishang.core.password_validators import password_problems
 from weishang.core.validators import normalize_phone, to_ascii, validate_id_number, validate_phone
+from weishang.web.regions import RegionField
 
 
 class PhoneLoginForm(LockoutAwareLoginMixin, AuthenticationForm):
@@ -50,6 +51,7 @@ class ApplicationForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose a level."), "invalid_choice": _("Choose a level.")},
     )
+    region = RegionField(finest=False, required=False, label=_("Where you will sell (province / city, optional)"))
     password = forms.CharField(
         label=_("Password (8+ characters)"),
         max_length=128,

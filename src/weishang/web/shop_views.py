@@ -51,6 +51,7 @@ def shop(request, code: str):
                     seller=seller,
                     name=data["name"],
                     phone=data["phone"],
+                    region=data["region"],
                     address=data["address"],
                     lines=form.lines(),
                     idempotency_key=data["token"],
@@ -72,6 +73,7 @@ def shop(request, code: str):
             "seller": seller,
             "form": form,
             "rows": [(sku, form.quantity_field(sku)) for sku in skus],
+            "address_fields": ("name", "phone", "region", "address"),
         },
         status=status,
     )

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from weishang.core.validators import normalize_phone, validate_phone
 from weishang.trade import services
+from weishang.web.regions import RegionField
 
 MAX_UNITS = 99999
 TOKEN_RE = r"^[A-Za-z0-9_-]{16,64}$"
@@ -101,8 +102,9 @@ class AddressMixin(forms.Form):
     phone = forms.CharField(
         label=_("Phone"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"})
     )
+    region = RegionField()
     address = forms.CharField(
-        label=_("Address"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "street-address"})
+        label=_("Street address"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "street-address"})
     )
 
     def clean_phone(self):
@@ -110,7 +112,7 @@ class AddressMixin(forms.Form):
 
 
 class ShopOrderForm(AddressMixin, QuantitiesForm):
-    field_order = ["name", "phone", "address"]
+    field_order = ["name", "phone", "region", "address"]
 
 
 class ScreenshotField(forms.ImageField):
@@ -157,7 +159,7 @@ class PickupForm(AddressMixin, forms.Form):
         max_value=MAX_UNITS,
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 1}),
     )
-    field_order = ["sku", "quantity", "name", "phone", "address"]
+    field_order = ["sku", "quantity", "name", "phone", "region", "address"]
 
     def __init__(self, *args, holdings, **kwargs):
         super().__init__(*args, **kwargs)

@@ -465,6 +465,7 @@ def stock(request):
                     by=request.user,
                     name=data["name"],
                     phone=data["phone"],
+                    region=data["region"],
                     address=data["address"],
                 )
             except BusinessError as exc:

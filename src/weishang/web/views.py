@@ -254,6 +254,7 @@ def join(request, code: str | None = None):
                 level_code=data["level"].code,
                 password=data["password"],
                 id_number=data["id_number"],
+                region=data["region"],
             )
         except BusinessError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))

@@ -15,7 +15,7 @@ from ninja.pagination import paginate
 
 from weishang.api.errors import ERRORS
 from weishang.api.pagination import Cursor
-from weishang.api.params import Id, Text
+from weishang.api.params import Id, RegionCode, Text
 from weishang.api.routes.team import MemberOut, TeamFilters, team_page, with_figures
 from weishang.api.security import AGENT
 from weishang.api.throttles import IpThrottle
@@ -33,6 +33,9 @@ class ApplicationIn(Schema):
     level: Text = Field(..., max_length=32, description="level code")
     password: Text = Field(..., max_length=128)
     id_number: Text = Field("", max_length=18)
+    region: RegionCode | None = Field(
+        None, description="where the applicant will sell: a province, city or district (GET /public/regions)"
+    )
 
 
 class ApplicationOut(Schema):
@@ -123,6 +126,7 @@ def application_submit(request, payload: ApplicationIn):
         level_code=payload.level,
         password=payload.password,
         id_number=payload.id_number,
+        region=payload.region,
     )
     return Status(201, _application_out(app))
 

@@ -153,7 +153,9 @@ class TradePaymentOut(Schema):
 class TradeShipToOut(Schema):
     name: str
     phone: str
-    address: str
+    region: str | None = Field(..., description="the address's district, city or province (GB/T 2260 code)")
+    region_name: str = Field(..., description="e.g. 浙江省 杭州市 西湖区")
+    address: str = Field(..., description="the street, building and room within the region")
 
 
 class TradeTrackingOut(Schema):
@@ -310,7 +312,13 @@ def order_out(
         units=sum(line.quantity for line in lines),
         total=order.total,
         payments=[_payment(request, p) for p in sorted(order.payments.all(), key=lambda p: p.pk)],
-        ship_to=TradeShipToOut(name=order.ship_name, phone=order.ship_phone, address=order.ship_address)
+        ship_to=TradeShipToOut(
+            name=order.ship_name,
+            phone=order.ship_phone,
+            region=order.ship_region_id,
+            region_name=order.ship_region.full_name if order.ship_region_id else "",
+            address=order.ship_address,
+        )
         if order.ship_name or order.ship_address
         else None,
         tracking=TradeTrackingOut(

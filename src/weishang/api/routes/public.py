@@ -17,13 +17,14 @@ from django.urls import reverse
 from ninja import Field, Query, Router, Schema, Status
 
 from weishang.api.errors import ERRORS
-from weishang.api.params import InviteCode, OrderNumber, Text, key_or_404
+from weishang.api.params import InviteCode, OrderNumber, RegionCode, Text, key_or_404
 from weishang.api.throttles import IpThrottle
 from weishang.channel import selectors as channel_selectors
 from weishang.channel.models import Agent, AgentStatus
 from weishang.core.selectors import brand_get
 from weishang.core.validators import mask_phone
 from weishang.faq import services as faq_services
+from weishang.regions import selectors as regions
 from weishang.toolkit import selectors as toolkit
 from weishang.trade import selectors, services
 from weishang.trade.models import Order
@@ -64,7 +65,10 @@ class ShopOrderIn(Schema):
         max_length=20,
         description="an 11-digit mainland mobile number; the order is found again with it",
     )
-    address: Text = Field(..., min_length=1, max_length=200)
+    region: RegionCode | None = Field(
+        None, description="the address's district (GB/T 2260 code, from GET /public/regions); recommended"
+    )
+    address: Text = Field(..., min_length=1, max_length=200, description="street, building and room")
     lines: list[ShopOrderLineIn] = Field(..., min_length=1, max_length=100)
 
 
@@ -85,6 +89,8 @@ class ShopOrderOut(Schema):
     lines: list[ShopOrderLineOut]
     ship_name: str
     ship_phone_masked: str
+    ship_region: str | None = Field(..., description="GB/T 2260 code of the address's region")
+    ship_region_name: str
     ship_address: str
     carrier: str
     tracking_number: str
@@ -128,6 +134,8 @@ def _order_out(order: Order, seller: Agent) -> ShopOrderOut:
         ],
         ship_name=order.ship_name,
         ship_phone_masked=mask_phone(order.ship_phone),
+        ship_region=order.ship_region_id,
+        ship_region_name=order.ship_region.full_name if order.ship_region_id else "",
         ship_address=order.ship_address,
         carrier=order.carrier,
         tracking_number=order.tracking_number,
@@ -181,6 +189,7 @@ def shop_order_create(request, invite_code: InviteCode, payload: ShopOrderIn):
         seller=seller,
         name=payload.name,
         phone=payload.phone,
+        region=payload.region,
         address=payload.address,
         lines=[(line.sku, line.quantity) for line in payload.lines],
     )
@@ -272,3 +281,34 @@ def faq(
     return FaqOut(
         query=q, results=[FaqEntryOut(category=e.category.name, question=e.question, answer=e.answer) for e in found]
     )
+
+
+# --- regions (M9): the address picker's choices ---------------------------------------------
+
+
+class RegionOut(Schema):
+    code: str = Field(..., description="GB/T 2260 code")
+    name: str
+    full_name: str = Field(..., description="with its province and city, e.g. 浙江省 杭州市 西湖区")
+    kind: str = Field(..., description="province, city or district")
+    has_children: bool = Field(..., description="a finer choice follows (an address needs the finest)")
+
+
+class RegionQuery(Schema):
+    parent: RegionCode | None = Field(None, description="a region's code; none: the provinces")
+
+
+@router.get(
+    "/regions", response={200: list[RegionOut], **ERRORS}, summary="Provinces, or the regions within one", **PUBLIC
+)
+def region_list(request, query: Query[RegionQuery]):
+    """What an address picker offers: the provinces, then the cities (or, for a municipality, the
+    districts) within the chosen one, then the districts. An unknown ``parent`` is 404."""
+    if query.parent is not None and regions.region_get(query.parent) is None:
+        raise Http404
+    found = regions.children_of(query.parent)
+    with_children = regions.codes_with_children([r.code for r in found])
+    return [
+        RegionOut(code=r.code, name=r.name, full_name=r.full_name, kind=r.kind, has_children=r.code in with_children)
+        for r in found
+    ]

@@ -7,6 +7,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from weishang.api.errors import ERRORS
+from weishang.api.params import RegionCode
 from weishang.api.routes.orders import (
     MAX_UNITS,
     Number,
@@ -58,7 +59,10 @@ class TradePickupIn(Schema):
     quantity: int = Field(..., ge=1, le=MAX_UNITS)
     name: Text = Field(..., min_length=1, max_length=50, description="the recipient")
     phone: Text = Field(..., min_length=1, max_length=20, description="the recipient's mobile number")
-    address: Text = Field(..., min_length=1, max_length=200)
+    region: RegionCode | None = Field(
+        None, description="the address's district (GB/T 2260 code, from GET /public/regions); recommended"
+    )
+    address: Text = Field(..., min_length=1, max_length=200, description="street, building and room")
 
 
 def _pickup(me, number: str) -> Order:
@@ -88,6 +92,7 @@ def pickup_create(request, payload: TradePickupIn):
             by=request.user,
             name=payload.name,
             phone=phone,
+            region=payload.region,
             address=payload.address,
         )
     return Status(201, order_out(request, _pickup(me, order.number)))

@@ -35,6 +35,15 @@ class Customer(models.Model):
         Agent, on_delete=models.PROTECT, null=True, blank=True, related_name="customers", verbose_name=_("bound to")
     )
     bound_at = models.DateTimeField(_("bound since"), null=True, blank=True)
+    region = models.ForeignKey(
+        "regions.Region",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("region"),
+        help_text=_("Where the customer's latest order went."),
+    )
     created_at = models.DateTimeField(_("first order"), default=clock.now)
 
     class Meta:
@@ -100,7 +109,18 @@ class Order(models.Model):
     idempotency_key = models.CharField(max_length=64, null=True, blank=True)
     ship_name = models.CharField(_("recipient"), max_length=50, blank=True)
     ship_phone = models.CharField(_("recipient phone"), max_length=20, blank=True)
-    ship_address = models.CharField(_("address"), max_length=200, blank=True)
+    ship_region = models.ForeignKey(
+        "regions.Region",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("region"),
+        help_text=_("Province, city and district of the address, chosen from the national list."),
+    )
+    ship_address = models.CharField(
+        _("address"), max_length=200, blank=True, help_text=_("Street, building and room, within the region.")
+    )
     carrier = models.CharField(_("carrier"), max_length=40, blank=True)
     tracking_number = models.CharField(_("tracking number"), max_length=60, blank=True)
     shipped_at = models.DateTimeField(_("shipped"), null=True, blank=True)

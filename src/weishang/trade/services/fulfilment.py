@@ -21,6 +21,8 @@ from weishang.core.selectors import brand_get
 from weishang.core.text import record_text
 from weishang.ledger import services as ledger
 from weishang.ledger.models import Purpose
+from weishang.regions.models import Region
+from weishang.regions.selectors import region_from_input
 from weishang.trade import selectors, stock, supply
 from weishang.trade.models import (
     LocationKind,
@@ -128,10 +130,19 @@ def order_confirm_receipt(*, order: Order, by) -> Order:
 
 @transaction.atomic
 def pickup_request(
-    *, agent: Agent, lines, by, name: str, phone: str, address: str, idempotency_key: str | None = None
+    *,
+    agent: Agent,
+    lines,
+    by,
+    name: str,
+    phone: str,
+    address: str,
+    region: Region | str | None = None,
+    idempotency_key: str | None = None,
 ) -> Order:
-    """Ship units out of the agent's cloud stock to an address. The units leave cloud stock now,
-    so they cannot be sold or picked up twice; the warehouse then ships them."""
+    """Ship units out of the agent's cloud stock to an address (``region``: its province, city
+    and district; ``address``: the street). The units leave cloud stock now, so they cannot be
+    sold or picked up twice; the warehouse then ships them."""
     if agent.user_id != getattr(by, "pk", None):
         raise Forbidden(_("You can only pick up your own stock."))
     agent = Agent.objects.select_for_update().get(pk=agent.pk)
@@ -142,6 +153,7 @@ def pickup_request(
     for field, value in (("name", name), ("phone", phone), ("address", address)):
         if not (value or "").strip():
             raise BusinessError(_("Enter the recipient's name, phone and address."), field=field)
+    region = region_from_input(region, finest=True)
     merged = clean_lines(lines)
     order = Order.objects.create(
         number=new_number(OrderKind.PICKUP),
@@ -153,6 +165,7 @@ def pickup_request(
         idempotency_key=idempotency_key or None,
         ship_name=name.strip()[:50],
         ship_phone=phone.strip()[:20],
+        ship_region=region,
         ship_address=address.strip()[:200],
     )
     created = OrderLine.objects.bulk_create(

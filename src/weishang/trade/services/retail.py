@@ -19,6 +19,8 @@ from weishang.core.errors import BusinessError, NotFound
 from weishang.core.selectors import brand_get
 from weishang.core.text import record_text
 from weishang.core.validators import normalize_phone, validate_phone
+from weishang.regions.models import Region
+from weishang.regions.selectors import region_from_input
 from weishang.trade.models import (
     Customer,
     Order,
@@ -42,9 +44,18 @@ from weishang.trade.services.payments import transfer_create
 
 @transaction.atomic
 def retail_order_submit(
-    *, seller: Agent, name: str, phone: str, address: str, lines, idempotency_key: str | None = None
+    *,
+    seller: Agent,
+    name: str,
+    phone: str,
+    address: str,
+    lines,
+    region: Region | str | None = None,
+    idempotency_key: str | None = None,
 ) -> Order:
-    """A consumer orders from an agent's shop link at retail price."""
+    """A consumer orders from an agent's shop link at retail price. ``region`` is the address's
+    province, city and district (a GB/T 2260 code; the shop page's picker requires it, API
+    clients of M6 may leave it out) and ``address`` the street within it."""
     seller = Agent.objects.select_related("level").get(pk=seller.pk)
     if seller.status != AgentStatus.ACTIVE:
         raise BusinessError(_("This shop is closed."), field="shop")
@@ -56,6 +67,7 @@ def retail_order_submit(
     for field, value in (("name", name), ("address", address)):
         if not (value or "").strip():
             raise BusinessError(_("Enter your name and address."), field=field)
+    region = region_from_input(region, finest=True)
     merged = clean_lines(lines)
     try:
         with transaction.atomic():
@@ -84,8 +96,12 @@ def retail_order_submit(
         idempotency_key=key,
         ship_name=name.strip()[:50],
         ship_phone=phone,
+        ship_region=region,
         ship_address=address.strip()[:200],
     )
+    if region is not None and customer.region_id != region.pk:
+        customer.region = region
+        customer.save(update_fields=["region"])
     OrderLine.objects.bulk_create(
         [
             OrderLine(order=order, sku=sku, quantity=qty, unit_price=price, line_total=price * qty)
