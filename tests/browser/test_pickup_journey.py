@@ -35,7 +35,11 @@ def test_pickup_shipped_by_the_warehouse_with_tracking(demo, page, phone, shot):
     form.get_by_label("件数").fill("3")
     form.get_by_label("收货人").fill("王芳")
     form.get_by_label("手机号").fill("13912345678")
-    form.get_by_label("收货地址").fill("上海市徐汇区漕溪北路 1 号")
+    # The address is picked: province, then its districts load (上海 has no city level), then typed.
+    form.get_by_label("省份").select_option(label="上海市")
+    form.get_by_label("城市").select_option(label="徐汇区")
+    expect(form.get_by_label("区县")).to_be_hidden()  # nothing finer within 徐汇区
+    form.get_by_label("详细地址（街道、门牌号）").fill("漕溪北路 1 号")
     shot(agent, "pickup-form")
     form.get_by_role("button", name="申请提货").click()
     message = agent.get_by_role("status")
