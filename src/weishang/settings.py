@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "weishang.webhooks",
     "weishang.toolkit",
     "weishang.faq",
+    "weishang.codes",
     "weishang.demo",
     "weishang.console",
 ]

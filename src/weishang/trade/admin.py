@@ -37,6 +37,7 @@ from unfold.decorators import action
 from unfold.widgets import (
     UnfoldAdminIntegerFieldWidget,
     UnfoldAdminSelectWidget,
+    UnfoldAdminTextareaWidget,
 )
 
 from weishang.catalog.models import SKU
@@ -144,6 +145,16 @@ class FillForm(forms.Form):
     tracking_number = kit.text_field(_("Tracking number (if shipped)"), required=False, max_length=60)
 
 
+class CodesForm(forms.Form):
+    """The codes of what goes out (the codes app's scan step): a scanner types them, one per line."""
+
+    codes = forms.CharField(
+        label=_("Box or item codes (a scanner types one per line)"),
+        max_length=20000,
+        widget=UnfoldAdminTextareaWidget(attrs={"rows": 6, "autofocus": True, "autocomplete": "off"}),
+    )
+
+
 class StuckFillForm(forms.Form):
     note = kit.text_field(_("Why"), required=True, max_length=300)
     carrier = kit.text_field(_("Carrier (if shipped)"), required=False, max_length=40)
@@ -185,6 +196,7 @@ STEP_FORMS = {
     "fill": FillForm,
     "ship": ShipForm,
     "stuck_fill": StuckFillForm,
+    "codes": CodesForm,
 }
 
 

@@ -130,6 +130,7 @@ class When:
     pending_payment: bool | None = None  # a transfer waits to be confirmed (or not)
     company: bool | None = None  # the company sells (or an agent does)
     stuck: bool = False  # paid and not filled within the brand's stuck_after_hours
+    supply_modes: tuple[str, ...] = ()  # only orders filled in these supply modes
 
     def holds(self, order: Order, *, status: bool = True) -> bool:
         """Whether ``order`` meets the condition (``status=False``: all but its status)."""
@@ -138,6 +139,8 @@ class When:
         if self.kinds and order.kind not in self.kinds:
             return False
         if order.kind in self.not_kinds:
+            return False
+        if self.supply_modes and order.supply_mode not in self.supply_modes:
             return False
         if self.company is not None and company_sells(order) != self.company:
             return False
@@ -157,6 +160,8 @@ class When:
             q &= Q(kind__in=self.kinds)
         if self.not_kinds:
             q &= ~Q(kind__in=self.not_kinds)
+        if self.supply_modes:
+            q &= Q(supply_mode__in=self.supply_modes)
         if self.company is not None:
             company = Q(seller__isnull=True) & ~Q(kind=K.PICKUP)
             q &= company if self.company else ~company
@@ -784,7 +789,17 @@ _current: Workflow = ORDER_WORKFLOW
 
 
 def current() -> Workflow:
-    """The workflow in force (``ORDER_WORKFLOW`` except inside ``using``)."""
+    """The workflow in force: ``ORDER_WORKFLOW`` with the steps other apps installed (``install``),
+    or the one a test runs ``using``."""
+    return _current
+
+
+def install(*, moves=(), waits=(), steps=()) -> Workflow:
+    """Add moves, waits and steps to the workflow in force, for good: an app above trade calls it
+    once, when Django is ready (the codes app adds its scan this way), so that every face offers
+    its steps as they offer trade's own."""
+    global _current
+    _current = _current.extended(moves=moves, waits=waits, steps=steps)
     return _current
 
 

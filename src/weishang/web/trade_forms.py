@@ -147,6 +147,24 @@ class FillForm(forms.Form):
     tracking_number = forms.CharField(label=_("Tracking number (optional)"), max_length=60, required=False)
 
 
+class CodeScanner(forms.Textarea):
+    """A box for codes, and a button that reads QR codes with the phone's camera where the
+    browser can (static/web/scan.js: the BarcodeDetector API); typed or pasted codes work anywhere."""
+
+    template_name = "web/widgets/code_scanner.html"
+
+    def __init__(self, attrs=None):
+        super().__init__({"rows": 5, "autocomplete": "off", "autocapitalize": "characters", **(attrs or {})})
+
+
+class CodesForm(forms.Form):
+    """The codes of what goes out (the codes app's scan step)."""
+
+    codes = forms.CharField(
+        label=_("Box or item codes (scan, type or paste; one per line)"), max_length=20000, widget=CodeScanner
+    )
+
+
 class ActionForm(forms.Form):
     """A button with nothing to fill in; its errors are the service's."""
 

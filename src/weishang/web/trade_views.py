@@ -25,6 +25,7 @@ from weishang.web.agents import current_agent
 from weishang.web.products import with_thumbnails
 from weishang.web.trade_forms import (
     ActionForm,
+    CodesForm,
     ConfirmCancelForm,
     FillForm,
     NoteForm,
@@ -205,6 +206,7 @@ STEP_FORMS = {
     "cancel": ConfirmCancelForm,
     "transfer": TransferForm,
     "fill": FillForm,
+    "codes": CodesForm,
 }
 
 
