@@ -14,6 +14,7 @@ from django.urls import reverse
 from PIL import Image
 
 from weishang.channel import services as channel
+from weishang.core import fonts
 from weishang.core.models import Brand
 from weishang.web import poster
 
@@ -37,7 +38,7 @@ def agent(make_agent):
 @pytest.fixture
 def no_cjk_font(monkeypatch):
     """A fresh machine without fonts-noto-cjk (or any other Chinese font)."""
-    monkeypatch.setattr(poster, "FONT_CANDIDATES", ())
+    monkeypatch.setattr(fonts, "FONT_CANDIDATES", ())
     monkeypatch.delenv("WEISHANG_POSTER_FONT", raising=False)
     poster.cjk_font.cache_clear()
     yield

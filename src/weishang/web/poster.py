@@ -4,26 +4,22 @@
 on a red band, the agent's name and level, one line of invitation, the QR code to
 ``/join/<invite code>/``, the invite code and "long-press to scan".
 
-Chinese needs a CJK font. The first of ``FONT_CANDIDATES`` that exists and really draws Chinese
-is used (Noto Sans CJK from Debian's fonts-noto-cjk, which scripts/ensure-chromium installs;
-WenQuanYi, Droid Sans Fallback, the macOS and Windows system fonts), or the file named by the
-``WEISHANG_POSTER_FONT`` environment variable. Without one the poster falls back to Pillow's
-built-in font: the lines are drawn in English and names keep only their Latin letters, so the
+Chinese needs a CJK font: ``core.fonts.cjk_font``, the one every picture and PDF uses. Without
+one the poster falls back to Pillow's built-in font: the lines are drawn in English and names keep only their Latin letters, so the
 poster never shows empty boxes, and the QR code and the invite code (ASCII) are always there.
-No font ships with the repository (a CJK font is 10–20 MB). See docs/decisions.md.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import os
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
+
+from weishang.core.fonts import cjk_font
 
 WIDTH, HEIGHT = 750, 1334
 RED, INK, MUTED, WHITE, PALE = "#c8102e", "#1f2328", "#4b5563", "#ffffff", "#fde7ea"
@@ -31,21 +27,6 @@ QR_SIDE = 420  # the QR code's target width in pixels, quiet zone included
 QR_TOP = 600
 QR_BORDER = 4  # modules of quiet zone, as the QR standard asks
 VERSION = "1"  # part of the ETag: bump when the layout changes
-
-FONT_CANDIDATES = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-    "/usr/share/fonts/truetype/arphic/uming.ttc",
-    "/System/Library/Fonts/PingFang.ttc",
-    "/System/Library/Fonts/Hiragino Sans GB.ttc",
-    "C:/Windows/Fonts/msyh.ttc",
-    "C:/Windows/Fonts/simhei.ttf",
-)
 
 
 @dataclass(frozen=True)
@@ -60,53 +41,6 @@ class PosterText:
     code_label: str  # "邀请码"
     invite_code: str
     url: str
-
-
-def _glyph(font: ImageFont.FreeTypeFont, char: str) -> bytes:
-    image = Image.new("L", (48, 48))
-    ImageDraw.Draw(image).text((4, 4), char, font=font, fill=255)
-    return image.tobytes()
-
-
-def _draws_chinese(font: ImageFont.FreeTypeFont) -> bool:
-    """True if the font has glyphs for Chinese: two different characters draw differently (a font
-    without them draws both as the same 'missing glyph' box, or nothing)."""
-    try:
-        first, second = _glyph(font, "中"), _glyph(font, "国")
-    except OSError:
-        return False
-    return first != second and any(first) and any(second)
-
-
-def _open_cjk(path: str) -> tuple[str, int] | None:
-    """(path, face index) of a Simplified-Chinese face in ``path``, or None."""
-    if not Path(path).is_file():
-        return None
-    faces = []
-    for index in range(16):  # a .ttc holds several faces: prefer the SC one
-        try:
-            font = ImageFont.truetype(path, 24, index=index)
-        except OSError:
-            break
-        faces.append((index, " ".join(font.getname())))
-        if not path.lower().endswith(".ttc"):
-            break
-    faces.sort(key=lambda face: (" SC" not in face[1] and "GB" not in face[1], face[0]))
-    for index, _name in faces:
-        if _draws_chinese(ImageFont.truetype(path, 24, index=index)):
-            return path, index
-    return None
-
-
-@lru_cache(maxsize=1)
-def cjk_font() -> tuple[str, int] | None:
-    """The Chinese-capable font the poster uses: (path, face index), or None (Pillow's own font)."""
-    wanted = os.environ.get("WEISHANG_POSTER_FONT", "").strip()
-    for path in ((wanted,) if wanted else ()) + FONT_CANDIDATES:
-        found = _open_cjk(path)
-        if found is not None:
-            return found
-    return None
 
 
 @lru_cache(maxsize=16)
