@@ -5,8 +5,9 @@ on a red band, the agent's name and level, one line of invitation, the QR code t
 ``/join/<invite code>/``, the invite code and "long-press to scan".
 
 Chinese needs a CJK font: ``core.fonts.cjk_font``, the one every picture and PDF uses. Without
-one the poster falls back to Pillow's built-in font: the lines are drawn in English and names keep only their Latin letters, so the
-poster never shows empty boxes, and the QR code and the invite code (ASCII) are always there.
+one the poster falls back to Pillow's built-in font: the lines are drawn in English and names
+keep only their Latin letters, so the poster never shows empty boxes, and the QR code and the
+invite code (ASCII) are always there.
 """
 
 from __future__ import annotations
