@@ -45,7 +45,8 @@ INSTALLED_APPS = [
     "unfold.contrib.filters",
     "unfold.contrib.import_export",
     "unfold.contrib.simple_history",
-    "django.contrib.admin",
+    # Admin modules are discovered by weishang.console when every app is ready (console/apps.py).
+    "django.contrib.admin.apps.SimpleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

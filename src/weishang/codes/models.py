@@ -200,7 +200,7 @@ class ChannelConflict(models.Model):
         ordering = ["-found_at", "-pk"]
         verbose_name = _("channel conflict (窜货)")
         verbose_name_plural = _("channel conflicts (窜货)")
-        permissions = [("handle_channelconflict", "Can handle channel conflicts")]
+        permissions = [("handle_channelconflict", _("Can handle channel conflicts"))]
         constraints = [
             # One open case per code, kind and place: a code checked twenty times in 成都 is one case.
             models.UniqueConstraint(

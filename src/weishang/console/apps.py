@@ -9,3 +9,12 @@ class ConsoleConfig(AppConfig):
     name = "weishang.console"
     label = "console"
     verbose_name = _("Console")
+
+    def ready(self) -> None:
+        # The console's pages are registered here, after every app above it is ready (settings
+        # install django.contrib.admin's SimpleAdminConfig, which does not discover them itself):
+        # an app that adds steps to the order workflow when it is ready (codes) is then in the
+        # workflow the order pages are built from.
+        from django.contrib import admin
+
+        admin.autodiscover()

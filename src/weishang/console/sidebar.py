@@ -102,6 +102,19 @@ def sections() -> list[tuple[object, list[Entry]]]:
             ],
         ),
         (
+            _("Security codes"),
+            [
+                Entry(_("Code batches"), "qr_code_2", "admin:codes_codebatch_changelist", "codes.view_codebatch"),
+                Entry(_("Item codes"), "qr_code_scanner", "admin:codes_itemcode_changelist", "codes.view_itemcode"),
+                Entry(
+                    _("Channel conflict (窜货)"),
+                    "report",
+                    "admin:codes_channelconflict_changelist",
+                    "codes.view_channelconflict",
+                ),
+            ],
+        ),
+        (
             _("Trade"),
             [
                 Entry(

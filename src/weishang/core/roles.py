@@ -57,6 +57,9 @@ ROLES: dict[str, tuple] = {
             "faq.faqcategory": ALL,
             "faq.faqentry": ALL,
             "faq.faqsearch": (VIEW,),
+            "codes.codebatch": (VIEW, ADD),
+            "codes.itemcode": (VIEW,),
+            "codes.channelconflict": (VIEW,),
             # Login lockouts (django-axes): the owner sees the failed logins per account and address
             # and clears a lockout by deleting its access attempt (M7).
             "axes.accessattempt": (VIEW, DELETE),
@@ -64,7 +67,13 @@ ROLES: dict[str, tuple] = {
         # Pricing (retail prices, level discounts and entry conditions, the price grid) is the
         # owner's alone: it sets what every agent pays; so is the jurisdiction, the rulebook a
         # plan is checked against (M7).
-        ("channel.move_agent", "channel.decide_application", "catalog.change_pricing", "core.change_jurisdiction"),
+        (
+            "channel.move_agent",
+            "channel.decide_application",
+            "catalog.change_pricing",
+            "core.change_jurisdiction",
+            "codes.handle_channelconflict",
+        ),
     ),
     "operations": (
         _("Operations"),
@@ -88,8 +97,12 @@ ROLES: dict[str, tuple] = {
             "faq.faqcategory": ALL,
             "faq.faqentry": ALL,
             "faq.faqsearch": (VIEW,),
+            "codes.codebatch": (VIEW, ADD),
+            "codes.itemcode": (VIEW,),
+            "codes.channelconflict": (VIEW,),
         },
-        ("channel.move_agent", "channel.decide_application"),
+        # Operations follow up channel conflict (窜货) with the agents.
+        ("channel.move_agent", "channel.decide_application", "codes.handle_channelconflict"),
     ),
     "finance": (
         _("Finance"),
@@ -125,6 +138,9 @@ ROLES: dict[str, tuple] = {
             "trade.stockmove": (VIEW,),
             "trade.stocklevel": (VIEW,),
             "trade.location": (VIEW,),
+            # The warehouse prints code batches and scans what it ships.
+            "codes.codebatch": (VIEW, ADD),
+            "codes.itemcode": (VIEW,),
         },
         (),
     ),

@@ -25,6 +25,7 @@ from weishang.channel import tree
 from weishang.channel.models import Agent, AgentStatus, AgentTrail, Application, Approver, Level, TrailKind
 from weishang.channel.services import INVITE_ALPHABET, INVITE_LENGTH
 from weishang.channel.tree import Relation
+from weishang.codes.models import CodeBatch
 from weishang.core import clock
 from weishang.core.models import Brand, SupplyMode
 from weishang.core.roles import roles_sync
@@ -452,6 +453,8 @@ def demo_load(*, agents: int = 2000, seed: int = 2026) -> DemoResult:
         _poster_template()
     if not FaqEntry.objects.exists():
         _faq()
+    if not CodeBatch.objects.exists():
+        _security_codes()
     logins = []
     for rank in range(1, 7):  # one login per level, and the 特约 recruited live (13800000006)
         agent = Agent.objects.select_related("level").filter(user__phone=LOGIN_PHONE.format(rank=rank)).first()
@@ -891,6 +894,41 @@ def _poster_template() -> None:
         ),
         background=SimpleUploadedFile("poster.png", buffer.getvalue(), content_type="image/png"),
     )
+
+
+def _security_codes() -> None:
+    """A printed batch of security codes, and channel conflict to see in the console: the 市代
+    login (杭州) has a unit picked up from her cloud stock for a customer in 杭州 — the warehouse
+    scans its code — and a consumer checks that code in 成都; a second pick-up goes to an address
+    in 成都 (a sale outside her region)."""
+    from weishang.codes import services as codes
+    from weishang.trade import selectors as trade_selectors
+    from weishang.trade import services as trade
+
+    owner = get_user_model().objects.get(username="owner")
+    seller = Agent.objects.filter(user__phone=LOGIN_PHONE.format(rank=4)).first()
+    held = list(trade_selectors.stock_holdings(agent=seller)) if seller else []
+    sku = max(held, key=lambda level: level.quantity).sku if held else SKU.objects.get(code="GLOW-30ML")
+    batch = codes.batch_create(sku=sku, boxes=4, per_box=10, by=owner, note="演示批次")
+    if seller is None or sum(level.quantity for level in held if level.sku_id == sku.pk) < 2:
+        return  # a demo too small to have the 市代 login with stock: the batch alone
+    items = iter(batch.item_codes.order_by("pk").values_list("code", flat=True))
+    for region, street in (("330106", "文三路 8 号"), ("510104", "春熙路 99 号")):
+        pickup = trade.pickup_request(
+            agent=seller,
+            lines=[(sku.code, 1)],
+            by=seller.user,
+            name="顾客周女士",
+            phone="13912340000",
+            region=region,
+            address=street,
+        )
+        code = next(items)
+        codes.codes_scan(order=pickup, by=owner, text=code)
+        trade.pickup_ship(order=pickup, by=owner, carrier="顺丰速运", tracking_number=f"SF{pickup.pk:010d}")
+        if region == "330106":
+            codes.code_check(text=code, region="330106")  # the customer in 杭州 checks it: fine
+            codes.code_check(text=code, region="510104")  # then it turns up in 成都: 窜货
 
 
 def _faq() -> None:

@@ -220,7 +220,9 @@ def console_steps(flow: workflow.Workflow) -> dict[str, kit.Step]:
     }
 
 
-ORDER_STEPS = console_steps(workflow.ORDER_WORKFLOW)
+# The workflow in force when the console's pages are discovered: trade's own steps and those
+# other apps installed (console/apps.py discovers the pages after every app is ready).
+ORDER_STEPS = console_steps(workflow.current())
 
 
 # --- orders ---------------------------------------------------------------------------------

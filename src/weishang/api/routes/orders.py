@@ -41,7 +41,7 @@ from weishang.trade.models import (
     PaymentStatus,
     ReceivingAccount,
 )
-from weishang.trade.workflow import FILLABLE_STATUSES, ORDER_WORKFLOW, Actor, Step
+from weishang.trade.workflow import FILLABLE_STATUSES, Actor, Step
 
 router = Router(tags=["orders"])
 
@@ -57,7 +57,9 @@ Number = Annotated[str, Path(pattern=r"^[A-Za-z0-9]{1,32}$", description="the or
 # What ``next_actions`` may hold: the names of trade.workflow's steps for the buyer and the seller
 # (trade.selectors.buyer_actions / seller_actions). Documented as an enum; not checked against one,
 # so that a step added to the workflow reaches clients without a second list to keep.
-_ACTION_NAMES = sorted({step.name for step in ORDER_WORKFLOW.steps if {Actor.BUYER, Actor.SELLER} & set(step.by)})
+# (The workflow in force when the API's routes are loaded, after every app is ready: the steps
+# other apps installed, such as scanning security codes, are among them.)
+_ACTION_NAMES = sorted({step.name for step in workflow.current().steps if {Actor.BUYER, Actor.SELLER} & set(step.by)})
 NextAction = Annotated[str, Field(json_schema_extra={"enum": _ACTION_NAMES})]
 
 
