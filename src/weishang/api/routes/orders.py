@@ -758,6 +758,30 @@ def fill_step(request, number: Number, step: StepName, payload: TradeStepIn):
     return _seller_act(request, number, _plain_step(step, Actor.SELLER), {"note": payload.note})
 
 
+class TradeCodesIn(Schema):
+    codes: list[Annotated[Text, Field(min_length=1, max_length=200)]] = Field(
+        ...,
+        min_length=1,
+        max_length=2000,
+        description="box or item codes as scanned or typed (a lookup link from a QR code is read too)",
+    )
+
+
+@router.post(
+    "/fills/{number}/codes",
+    response={200: TradeOrderOut, **ERRORS},
+    auth=AGENT,
+    tags=["fills"],
+    summary="Scan the security codes of what I send out with an order I sell (before I fill it)",
+)
+def fill_codes(request, number: Number, payload: TradeCodesIn):
+    """The codes go with the goods to the buyer (a shop sale: to the consumer's address). A code
+    that is not the brand's stops the scan and is named (400); more codes than the order holds
+    is 400; a code scanned before is harmless. Only while the order waits to be filled with goods
+    that travel (``scan_codes`` in ``next_actions``)."""
+    return _seller_act(request, number, "scan_codes", {"codes": "\n".join(payload.codes)})
+
+
 def _payment_act(request, number: str, payment_id: Id, act, renames=None) -> TradeOrderOut:
     me = require_agent(request.user)
     order = _seller_order(me, number)
