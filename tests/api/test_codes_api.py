@@ -6,12 +6,12 @@ region — no name, no phone. Hostile input is a 4xx on its field and changes no
 from __future__ import annotations
 
 import pytest
+from codes.test_codes import paid_restock, world  # noqa: F401 - the fixture, reused (tests/ is on sys.path)
 
 from weishang.api.services import token_create
 from weishang.codes import symbols
 from weishang.codes.models import ChannelConflict, CodeCheck, CodeMove
 
-from codes.test_codes import paid_restock, world  # noqa: F401 - the fixture, reused (tests/ is on sys.path)
 from .conftest import error_of
 from .test_orders import Checked
 
