@@ -171,7 +171,7 @@ def test_the_fill_page_offers_the_scan_before_the_fill_and_takes_it(world):
     assert 'name="codes"' in page and "data-scan-camera" in page
     box = world["batch"].box_codes.first().code
     response = client.post(f"/m/fill/{order.number}/scan-codes/", {"codes": box}, follow=True)
-    assert "5 个码已扫描" in response.content.decode()
+    assert "5 个码已扫描" in response.content.decode() and "本订单已扫 5 个码" in response.content.decode()
     bad = client.post(f"/m/fill/{order.number}/scan-codes/", {"codes": "ZZZZ-ZZZZ-ZZZZ-ZZZZ"})
     assert bad.status_code == 400 and "不是本品牌的码" in bad.content.decode()
 

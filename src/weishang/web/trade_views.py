@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from weishang.channel.models import Agent, AgentStatus
+from weishang.codes import selectors as codes_selectors
 from weishang.core.errors import BusinessError
 from weishang.core.selectors import brand_get
 from weishang.trade import selectors, services, supply, workflow
@@ -378,6 +379,7 @@ def _render_fill_order(request, me: Agent, order: Order, *, forms=None, error=No
             "next_step": selectors.seller_next_step(order),
             "forms": step_forms,
             "other_steps": other_steps(Actor.SELLER, order, step_forms, SELLER_SECTIONS),
+            "codes_scanned": sum(codes_selectors.order_code_counts(order).values()),
         },
         status=status,
     )
