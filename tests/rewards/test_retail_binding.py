@@ -71,7 +71,14 @@ def place_in_shop(client: Client, seller, phone: str, units: int = 1) -> Order:
     sku = SKU.objects.get(code="GLOW-50G")
     response = client.post(
         url,
-        {"token": token, f"q{sku.pk}": str(units), "name": "陈女士", "phone": phone, "address": "上海市徐汇区 1 号"},
+        {
+            "token": token,
+            f"q{sku.pk}": str(units),
+            "name": "陈女士",
+            "phone": phone,
+            "region": "310104",
+            "address": "漕溪北路 1 号",
+        },
     )
     assert response.status_code == 302, response.content.decode()[:500]
     return Order.objects.filter(seller=seller).latest("pk")
