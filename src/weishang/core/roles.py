@@ -64,7 +64,13 @@ ROLES: dict[str, tuple] = {
         # Pricing (retail prices, level discounts and entry conditions, the price grid) is the
         # owner's alone: it sets what every agent pays; so is the jurisdiction, the rulebook a
         # plan is checked against (M7).
-        ("channel.move_agent", "channel.decide_application", "catalog.change_pricing", "core.change_jurisdiction"),
+        (
+            "channel.move_agent",
+            "channel.decide_application",
+            "catalog.change_pricing",
+            "core.change_jurisdiction",
+            "toolkit.view_documents",
+        ),
     ),
     "operations": (
         _("Operations"),
@@ -89,7 +95,7 @@ ROLES: dict[str, tuple] = {
             "faq.faqentry": ALL,
             "faq.faqsearch": (VIEW,),
         },
-        ("channel.move_agent", "channel.decide_application"),
+        ("channel.move_agent", "channel.decide_application", "toolkit.view_documents"),
     ),
     "finance": (
         _("Finance"),
