@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +22,7 @@ from django.core.management.base import CommandError
 from django.test import Client
 from PIL import Image
 from pptx import Presentation
+from pptx.enum.shapes import MSO_SHAPE_TYPE
 from pypdf import PdfReader
 
 from weishang.catalog import services as catalog_services
@@ -130,7 +132,7 @@ def test_the_deck_has_the_brand_each_product_the_plan_qualifications_and_earning
     assert titles[0] == "焕颜 GLOW"
     assert "焕颜修护系列" in titles
     product_slide = deck.slides[titles.index("焕颜修护系列")]
-    assert sum(1 for s in product_slide.shapes if s.shape_type == 13) == 2  # the two pictures
+    assert sum(1 for s in product_slide.shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE) == 2  # the two pictures
     assert any("修护屏障" in s.text_frame.text for s in product_slide.shapes if s.has_text_frame)
     assert any("拿货价" in t for t in titles) and any("奖励" in t for t in titles)
     qualifications = deck.slides[next(i for i, t in enumerate(titles) if "资质" in t)]
@@ -140,18 +142,113 @@ def test_the_deck_has_the_brand_each_product_the_plan_qualifications_and_earning
     words = " ".join(s.text_frame.text for s in earnings.shapes if s.has_text_frame)
     assert percent(simulated["loss"]["loss_share"]) in words and "中位数" in words
     # every text is a text box or a table, never a picture of text
-    assert all(s.shape_type == 13 for slide in deck.slides for s in slide.shapes if not (s.has_text_frame or s.has_table))
+    assert all(
+        s.shape_type == MSO_SHAPE_TYPE.PICTURE
+        for slide in deck.slides
+        for s in slide.shapes
+        if not (s.has_text_frame or s.has_table)
+    )
+
+
+@pytest.mark.parametrize("name", ["glow-tiered.yaml", "glow-social-mall.yaml", "glow-retail-first.yaml"])
+def test_every_rule_of_the_example_plans_reads_as_a_chinese_sentence(name):
+    from weishang.toolkit import plan_words
+
+    plan = load_plan(ROOT / "examples" / "plans" / name)
+    texts = [
+        *plan_words.reward_texts(plan),
+        *plan_words.upgrade_texts(plan),
+        *plan_words.settlement_texts(plan),
+        *plan_words.return_texts(plan),
+    ]
+    assert len(plan_words.reward_texts(plan)) == len(plan.rewards)
+    for text in texts:
+        assert "%(" not in text and text.endswith("。"), text
+        assert not re.search(r"[A-Za-z]{4,}", text.replace("GLOW", "")), text
 
 
 def test_without_a_plan_in_force_the_documents_say_so(catalog):
     with pytest.raises(BusinessError) as caught:
         selectors.documents_data()
-    assert "没有生效" in str(caught.value.message)
+    assert "没有生效的代理制度" in str(caught.value.message)
 
 
-def test_dump(in_force, tmp_path):
-    from weishang.toolkit.deck import pitch_deck
-    data = selectors.documents_data()
-    Path("/tmp/policy.pdf").write_bytes(policy_pdf(data))
-    Path("/tmp/poster.png").write_bytes(price_poster(data))
-    Path("/tmp/deck.pptx").write_bytes(pitch_deck(data))
+# --- the console ---------------------------------------------------------------------------------
+
+
+def staff_in(role: str | None) -> Client:
+    roles_sync()
+    user = get_user_model().objects.create_user(username=f"{role}-user", password="staff-pass-123", is_staff=True)
+    if role:
+        user.groups.add(Group.objects.get(name=role_group_name(role)))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_owner_downloads_the_three_documents_from_the_console(in_force):
+    client = staff_in("owner")
+    page = client.get(PAGE)
+    assert page.status_code == 200
+    html = page.content.decode()
+    for kind in ("policy", "poster", "deck"):
+        assert f"{PAGE}{kind}/" in html
+    policy = client.get(f"{PAGE}policy/")
+    assert policy.status_code == 200 and policy["Content-Type"] == "application/pdf"
+    assert "attachment" in policy["Content-Disposition"] and ".pdf" in policy["Content-Disposition"]
+    assert "230.00" in pdf_text(policy.content)
+    poster = client.get(f"{PAGE}poster/")
+    assert poster["Content-Type"] == "image/png" and Image.open(io.BytesIO(poster.content)).format == "PNG"
+    deck = client.get(f"{PAGE}deck/")
+    assert deck["Content-Type"].endswith("presentationml.presentation")
+    assert len(Presentation(io.BytesIO(deck.content)).slides) >= 6
+    assert client.get(f"{PAGE}other/").status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed"), [("operations", True), ("finance", False), ("warehouse", False), (None, False)]
+)
+def test_staff_need_the_documents_permission(in_force, role, allowed):
+    client = staff_in(role)
+    assert (client.get(PAGE).status_code == 200) == allowed
+    assert (client.get(f"{PAGE}poster/").status_code == 200) == allowed
+    if not allowed:
+        assert client.get(PAGE).status_code == 403
+
+
+def test_agents_and_anonymous_are_sent_to_the_console_login(in_force, make_agent):
+    agent = make_agent("vip")
+    as_agent = Client()
+    as_agent.force_login(agent.user)
+    for client in (Client(), as_agent):
+        for url in (PAGE, f"{PAGE}policy/"):
+            response = client.get(url)
+            assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_without_a_plan_the_console_says_so_instead_of_failing(catalog):
+    client = staff_in("owner")
+    assert client.get(PAGE).status_code == 200
+    response = client.get(f"{PAGE}policy/")
+    assert response.status_code == 400
+    assert "没有生效的代理制度" in response.content.decode()
+
+
+# --- the command line --------------------------------------------------------------------------
+
+
+def test_the_command_writes_each_document(in_force, tmp_path):
+    out = io.StringIO()
+    call_command("toolkit", "policy", "--out", str(tmp_path / "policy.pdf"), stdout=out)
+    call_command("toolkit", "poster", "--out", str(tmp_path / "poster.png"), stdout=out)
+    call_command("toolkit", "deck", "--out", str(tmp_path / "deck.pptx"), stdout=out)
+    assert "170.00" in pdf_text((tmp_path / "policy.pdf").read_bytes())
+    assert Image.open(tmp_path / "poster.png").format == "PNG"
+    assert len(Presentation(str(tmp_path / "deck.pptx")).slides) >= 6
+    assert "bytes" in out.getvalue()
+
+
+def test_the_command_without_a_plan_fails_with_the_reason(catalog, tmp_path):
+    with pytest.raises(CommandError, match="没有生效的代理制度"):
+        call_command("toolkit", "policy", "--out", str(tmp_path / "policy.pdf"))
+    assert not (tmp_path / "policy.pdf").exists()
