@@ -294,7 +294,7 @@ def policy_pdf(data: PolicyData) -> bytes:
             pdf,
             [_("Qualification"), _("Number"), _("Issued by"), _("Validity period"), _("Status")],
             [[q.title, q.number or "—", q.issuer or "—", q.valid, q.status] for q in data.qualifications],
-            widths=(3, 4, 3, 3, 1.5),
+            widths=(3, 3, 3, 4, 1.5),
             flagged={i for i, q in enumerate(data.qualifications) if q.expired},
         )
     else:
