@@ -24,6 +24,7 @@ from PIL import Image
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 from pypdf import PdfReader
+from pypdf.generic import ContentStream
 
 from weishang.catalog import services as catalog_services
 from weishang.catalog.models import SKU
@@ -88,7 +89,31 @@ def simulated():
 
 
 def pdf_text(data: bytes) -> str:
-    """The PDF's text with fpdf2's CJK spacing and every whitespace removed."""
+    """The PDF's text, every whitespace removed, each glyph code read through the font's ToUnicode
+    map. (pypdf's own ``extract_text`` reads fpdf2's two-byte codes a byte at a time: "\\x00" between
+    characters, and garbage once a document holds more than 255 distinct glyphs, as the demo's does.)"""
+    reader = PdfReader(io.BytesIO(data))
+    out = []
+    for page in reader.pages:
+        fonts = {}
+        for name, ref in page["/Resources"]["/Font"].items():
+            cmap = ref.get_object()["/ToUnicode"].get_object().get_data().decode("latin-1")
+            pairs = re.findall(r"<([0-9A-Fa-f]{4})>\s*<([0-9A-Fa-f]+)>", cmap.split("endcodespacerange", 1)[1])
+            fonts[name] = {int(code, 16): bytes.fromhex(text).decode("utf-16-be") for code, text in pairs}
+        table: dict[int, str] = {}
+        for operands, operator in ContentStream(page.get_contents(), reader).operations:
+            if operator == b"Tf":
+                table = fonts[operands[0]]
+            elif operator in (b"Tj", b"TJ"):
+                for part in operands[0] if operator == b"TJ" else [operands[0]]:
+                    if isinstance(part, bytes | str):
+                        raw = getattr(part, "original_bytes", part)
+                        out += [table.get(int.from_bytes(raw[i : i + 2], "big"), "") for i in range(0, len(raw) - 1, 2)]
+    return "".join("".join(out).split())
+
+
+def pypdf_text(data: bytes) -> str:
+    """pypdf's own reading, its "\\x00" and whitespace removed (right while under 256 glyphs)."""
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
     return "".join(text.replace("\x00", "").split())
 
@@ -98,7 +123,9 @@ def pdf_text(data: bytes) -> str:
 
 def test_the_policy_pdf_has_every_price_by_level_and_the_simulated_loss_share(in_force, simulated):
     data = selectors.documents_data()
-    text = pdf_text(policy_pdf(data))
+    document = policy_pdf(data)
+    text = pdf_text(document)
+    assert text == pypdf_text(document)  # a small document: pypdf reads it the same
     assert data.level_names == ["联创", "总代", "省代", "市代", "特约"]
     essence = next(row for row in data.prices if row.sku == "GLOW-30ML")
     assert essence.prices == [Decimal(p) for p in ("80", "110", "140", "170", "230")]
@@ -252,3 +279,24 @@ def test_the_command_without_a_plan_fails_with_the_reason(catalog, tmp_path):
     with pytest.raises(CommandError, match="没有生效的代理制度"):
         call_command("toolkit", "policy", "--out", str(tmp_path / "policy.pdf"))
     assert not (tmp_path / "policy.pdf").exists()
+
+
+# --- the demo ----------------------------------------------------------------------------------
+
+
+def test_the_demo_brand_gets_its_documents_from_the_command_line(db, tmp_path, simulated):
+    """The demo's plan in force (glow-retail-first, its scenario in examples/scenarios), its
+    products with pictures and its qualifications, one of them expired."""
+    from weishang.demo import services as demo
+
+    demo.demo_load(agents=30)
+    for kind, name in (("policy", "p.pdf"), ("poster", "p.png"), ("deck", "d.pptx")):
+        call_command("toolkit", kind, "--out", str(tmp_path / name), stdout=io.StringIO())
+    text = pdf_text((tmp_path / "p.pdf").read_bytes())
+    for value in ("298.00", "80.00", "110.00", "140.00", "170.00", "230.00"):
+        assert value in text
+    assert f"净亏损者占比：{percent(simulated['loss']['loss_share'])}" in text
+    assert "已过期" in text
+    deck = Presentation(str(tmp_path / "d.pptx"))
+    pictures = [s for slide in deck.slides for s in slide.shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE]
+    assert len(pictures) >= len(SKU.objects.filter(active=True).values("product").distinct())
