@@ -255,7 +255,8 @@ def test_agents_and_anonymous_are_sent_to_the_console_login(in_force, make_agent
 
 def test_without_a_plan_the_console_says_so_instead_of_failing(catalog):
     client = staff_in("owner")
-    assert client.get(PAGE).status_code == 200
+    page = client.get(PAGE)
+    assert page.status_code == 200 and "没有生效的代理制度" in page.content.decode()
     response = client.get(f"{PAGE}policy/")
     assert response.status_code == 400
     assert "没有生效的代理制度" in response.content.decode()
@@ -273,6 +274,28 @@ def test_the_command_writes_each_document(in_force, tmp_path):
     assert Image.open(tmp_path / "poster.png").format == "PNG"
     assert len(Presentation(str(tmp_path / "deck.pptx")).slides) >= 6
     assert "bytes" in out.getvalue()
+
+
+def test_a_plan_without_a_scenario_is_refused_rather_than_printed_without_its_typical_result(
+    in_force, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("WEISHANG_SCENARIOS", str(tmp_path))
+    client = staff_in("owner")
+    assert "glow-retail-first.yaml" in client.get(PAGE).content.decode()
+    with pytest.raises(BusinessError) as caught:
+        selectors.document_build("deck")
+    assert caught.value.code == "no_scenario"
+    (tmp_path / "glow-retail-first.yaml").write_text(SCENARIO.read_text(encoding="utf-8"), encoding="utf-8")
+    assert selectors.documents_blocker() == ""
+    assert selectors.document_build("poster").content_type == "image/png"
+
+    # one that does not fit the plan (a level it does not have) is refused with the simulator's reason
+    text = SCENARIO.read_text(encoding="utf-8").replace("founders: {partner: 5, city: 20}", "founders: {boss: 5}")
+    (tmp_path / "glow-retail-first.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(BusinessError) as caught:
+        selectors.document_build("policy")
+    assert caught.value.code == "bad_scenario" and "boss" in str(caught.value.message)
+    assert "不是方案 glow-retail-first 的等级" in str(caught.value.message)
 
 
 def test_the_command_without_a_plan_fails_with_the_reason(catalog, tmp_path):

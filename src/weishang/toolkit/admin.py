@@ -129,7 +129,7 @@ class QualificationAdmin(ModelAdmin):
         """The brand downloads the documents generated from the plan in force (toolkit.view_documents)."""
         if not request.user.has_perm("toolkit.view_documents"):
             raise PermissionDenied
-        return self._documents_page(request)
+        return self._documents_page(request, error=selectors.documents_blocker())
 
     def document_download(self, request, kind: str):
         if not request.user.has_perm("toolkit.view_documents"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.db.models import Count, Q, QuerySet
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from PIL import Image
 
@@ -134,7 +135,7 @@ def scenario_for(version) -> Path | None:
 
 
 @lru_cache(maxsize=8)
-def _simulated(sha256: str, scenario: str, mtime: float, source: str, filename: str) -> Earnings:
+def _simulated(sha256: str, scenario: str, scenario_sha256: str, source: str, filename: str) -> Earnings:
     from weishang.plans.loader import parse_plan
     from weishang.plans.simulate import run_simulation
 
@@ -158,22 +159,22 @@ def plan_earnings(version) -> Earnings:
     file in a process). Raises BusinessError without a scenario or when it does not fit the plan."""
     path = scenario_for(version)
     if path is None:
-        raise BusinessError(
-            _(
-                "The plan in force (%(plan)s) has no market scenario, so its earnings cannot be simulated: put "
-                "%(file)s in the scenario directory (WEISHANG_SCENARIOS)."
-            )
-            % {"plan": str(version), "file": f"{version.plan_id}.yaml"},
-            code="no_scenario",
-        )
+        raise _no_scenario(version)
     try:
         return _simulated(
-            version.sha256, str(path), path.stat().st_mtime, version.source, version.filename or "plan.yaml"
+            version.sha256,
+            str(path),
+            hashlib.sha256(path.read_bytes()).hexdigest(),
+            version.source,
+            version.filename or "plan.yaml",
         )
-    except ValueError as exc:  # PlanError, ScenarioError: the scenario's problems
+    except ValueError as exc:  # PlanError, ScenarioError: the scenario's problems, in both languages
+        chinese = get_language().startswith("zh")
+        issues = getattr(exc, "issues", None) or []
+        problem = "；".join((i.message_zh if chinese and i.message_zh else i.message) for i in issues) or str(exc)
         raise BusinessError(
             _("The market scenario %(file)s does not fit the plan in force: %(problem)s")
-            % {"file": path.name, "problem": str(exc)},
+            % {"file": path.name, "problem": problem},
             code="bad_scenario",
         ) from None
 
@@ -204,6 +205,36 @@ def _validity_text(row: Qualification) -> str:
     return f"{row.valid_from:%Y-%m-%d} — {row.valid_until:%Y-%m-%d}"
 
 
+def _no_plan() -> BusinessError:
+    return BusinessError(
+        _("No plan is in force: activate a plan first, the documents are generated from it."), code="no_plan"
+    )
+
+
+def _no_scenario(version) -> BusinessError:
+    return BusinessError(
+        _(
+            "The plan in force (%(plan)s) has no market scenario, so its earnings cannot be simulated: put "
+            "%(file)s in the scenario directory (WEISHANG_SCENARIOS)."
+        )
+        % {"plan": str(version), "file": f"{version.plan_id}.yaml"},
+        code="no_scenario",
+    )
+
+
+def documents_blocker() -> str:
+    """Why the documents cannot be made now (no plan in force, no scenario for it), or "" — read
+    without running the simulator, for the console page to say before anyone clicks."""
+    from weishang.rewards.plan_versions import plan_in_force
+
+    version = plan_in_force()
+    if version is None:
+        return str(_no_plan().message)
+    if scenario_for(version) is None:
+        return str(_no_scenario(version).message)
+    return ""
+
+
 def documents_data(*, pictures: bool = True) -> PolicyData:
     """Everything the policy document, the price poster and the pitch deck show, from the plan in
     force (its rules in words and its simulated earnings), the catalog (products, SKUs, the level
@@ -216,9 +247,7 @@ def documents_data(*, pictures: bool = True) -> PolicyData:
 
     version = plan_in_force()
     if version is None:
-        raise BusinessError(
-            _("No plan is in force: activate a plan first, the documents are generated from it."), code="no_plan"
-        )
+        raise _no_plan()
     plan = plan_of(version)
     earnings = plan_earnings(version)
     specs = {lv.code: lv for lv in plan.levels}
