@@ -66,6 +66,7 @@ def in_force(catalog):
     """The demo brand's catalog and its retail-first plan in force, two pictures of its product, a
     valid and an expired qualification."""
     version = _rewards.activate("glow-retail-first.yaml")
+    catalog.brand.logo.save("logo.png", png("logo.png", size=(300, 100)), save=True)
     product = SKU.objects.get(code="GLOW-30ML").product
     product.selling_points = "修护屏障\n温和不刺激"
     product.save()
@@ -169,6 +170,10 @@ def test_the_deck_has_the_brand_each_product_the_plan_qualifications_and_earning
     words = " ".join(s.text_frame.text for s in earnings.shapes if s.has_text_frame)
     assert percent(simulated["loss"]["loss_share"]) in words and "中位数" in words
     # every text is a text box or a table, never a picture of text
+    assert [s.shape_type for s in deck.slides[0].shapes].count(MSO_SHAPE_TYPE.PICTURE) == 1  # the logo
+    for slide in deck.slides:  # nothing runs off the slide
+        for shape in slide.shapes:
+            assert shape.left + shape.width <= deck.slide_width and shape.top + shape.height <= deck.slide_height
     assert all(
         s.shape_type == MSO_SHAPE_TYPE.PICTURE
         for slide in deck.slides

@@ -8,8 +8,10 @@ from __future__ import annotations
 import io
 
 from django.utils.translation import gettext as _
+from PIL import Image
 from pptx import Presentation
 from pptx.dml.color import RGBColor
+from pptx.enum.text import MSO_AUTO_SIZE
 from pptx.util import Emu, Inches, Pt
 
 from weishang.toolkit.policy import PolicyData, earnings_lines, earnings_title, price, price_table
@@ -24,6 +26,7 @@ def _text(slide, left, top, width, height, lines: list[str], *, size: int = 18, 
     box = slide.shapes.add_textbox(left, top, width, height)
     frame = box.text_frame
     frame.word_wrap = True
+    frame.auto_size = MSO_AUTO_SIZE.TEXT_TO_FIT_SHAPE  # PowerPoint shrinks a long text to its box
     for i, line in enumerate(lines or [""]):
         paragraph = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
         run = paragraph.add_run()
@@ -61,6 +64,14 @@ def _table(slide, header: list[str], rows: list[list[str]], top, height, *, size
     return shape
 
 
+def _fit(picture: bytes, width: int, height: int) -> tuple[Emu, Emu]:
+    """The largest size of ``picture`` within ``width`` × ``height``, its proportions kept."""
+    with Image.open(io.BytesIO(picture)) as image:
+        w, h = image.size
+    scale = min(width / w, height / h)
+    return Emu(int(w * scale)), Emu(int(h * scale))
+
+
 def pitch_deck(data: PolicyData) -> bytes:
     deck = Presentation()
     deck.slide_width, deck.slide_height = WIDE
@@ -68,7 +79,8 @@ def pitch_deck(data: PolicyData) -> bytes:
     # the brand
     slide = deck.slides.add_slide(deck.slide_layouts[6])
     if data.logo:
-        slide.shapes.add_picture(io.BytesIO(data.logo), Inches(5.67), Inches(0.8), height=Inches(2))
+        width, height = _fit(data.logo, Inches(6), Inches(2))
+        slide.shapes.add_picture(io.BytesIO(data.logo), (WIDE[0] - width) // 2, Inches(0.8), width=width, height=height)
     title = _text(slide, Inches(0.6), Inches(3.0), Inches(12.1), Inches(1.2), [data.brand], size=48, color=ACCENT)
     title.name = "title"
     _text(
@@ -93,9 +105,12 @@ def pitch_deck(data: PolicyData) -> bytes:
         lines += ["· " + point for point in product.selling_points]
         lines += [f"{name}: {_('retail')} {price(retail)}" for name, retail in product.skus]
         _text(slide, Inches(0.6), Inches(1.4), text_width, Inches(5.5), lines, size=18)
+        slot = Emu(int(Inches(5.6) / len(pictures)))  # the pictures share the right half, one above the other
         for i, picture in enumerate(pictures):
-            height = Emu(int(Inches(5.4) / len(pictures)))
-            slide.shapes.add_picture(io.BytesIO(picture), Inches(7.2), Inches(1.4) + i * height, height=height)
+            width, height = _fit(picture, Inches(5.5), slot - Inches(0.1))
+            slide.shapes.add_picture(
+                io.BytesIO(picture), Inches(7.2), Inches(1.4) + i * slot, width=width, height=height
+            )
 
     # the plan: prices by level, joining, rewards
     slide = _slide(deck, _("The plan: prices by level (yuan per unit)"))
