@@ -279,6 +279,9 @@ def test_the_command_writes_each_document(in_force, tmp_path):
     assert Image.open(tmp_path / "poster.png").format == "PNG"
     assert len(Presentation(str(tmp_path / "deck.pptx")).slides) >= 6
     assert "bytes" in out.getvalue()
+    call_command("toolkit", "policy", "--lang", "en", "--out", str(tmp_path / "en.pdf"), stdout=out)
+    english = pdf_text((tmp_path / "en.pdf").read_bytes())
+    assert "Mediannetincome" in english and "170.00" in english
 
 
 def test_a_plan_without_a_scenario_is_refused_rather_than_printed_without_its_typical_result(

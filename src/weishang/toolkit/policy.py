@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from fpdf import FPDF
 from fpdf.enums import WrapMode, XPos, YPos
@@ -190,6 +191,8 @@ class _Document(FPDF):
         self.set_margins(16, 16, 16)
         self.set_title(f"{data.brand} {_('Agent policy')}")
         self.set_creator("Weishang")
+        # Chinese breaks between any two characters; other languages between words.
+        self.wrap = WrapMode.CHAR if (get_language() or "zh").startswith("zh") else WrapMode.WORD
 
     def footer(self):
         self.set_y(-12)
@@ -210,9 +213,9 @@ def _heading(pdf: _Document, text: str) -> None:
 
 def _paragraphs(pdf: _Document, lines: list[str], *, bullet: str = "· ") -> None:
     if not lines:
-        pdf.multi_cell(0, 6, _("None."), new_x=XPos.LMARGIN, new_y=YPos.NEXT, wrapmode=WrapMode.CHAR)
+        pdf.multi_cell(0, 6, _("None."), new_x=XPos.LMARGIN, new_y=YPos.NEXT, wrapmode=pdf.wrap)
     for line in lines:
-        pdf.multi_cell(0, 6, bullet + line, new_x=XPos.LMARGIN, new_y=YPos.NEXT, wrapmode=WrapMode.CHAR)
+        pdf.multi_cell(0, 6, bullet + line, new_x=XPos.LMARGIN, new_y=YPos.NEXT, wrapmode=pdf.wrap)
 
 
 def _table(
@@ -229,7 +232,7 @@ def _table(
         col_widths=widths,
         text_align="CENTER",
         line_height=6,
-        wrapmode=WrapMode.CHAR,
+        wrapmode=pdf.wrap,
         headings_style=FontFace(family="noto", emphasis="", fill_color=(240, 214, 218)),
     ) as table:
         head = table.row()
