@@ -1,5 +1,7 @@
 """The launch toolkit in the console: the brand's qualifications (owner and operations add and
-change them, core.roles)."""
+change them, core.roles), the material centre, poster templates, and the page 招商资料 where the
+owner and operations (toolkit.view_documents) download the documents generated from the plan in
+force: the policy PDF, the price-table poster and the pitch deck."""
 
 from __future__ import annotations
 
