@@ -99,6 +99,7 @@ def sections() -> list[tuple[object, list[Entry]]]:
                     "admin:toolkit_qualification_changelist",
                     "toolkit.view_qualification",
                 ),
+                Entry(_("Launch documents"), "description", "admin:toolkit_documents", "toolkit.view_documents"),
             ],
         ),
         (

@@ -73,6 +73,7 @@ ROLES: dict[str, tuple] = {
             "catalog.change_pricing",
             "core.change_jurisdiction",
             "codes.handle_channelconflict",
+            "toolkit.view_documents",
         ),
     ),
     "operations": (
@@ -102,7 +103,7 @@ ROLES: dict[str, tuple] = {
             "codes.channelconflict": (VIEW,),
         },
         # Operations follow up channel conflict (窜货) with the agents.
-        ("channel.move_agent", "channel.decide_application", "codes.handle_channelconflict"),
+        ("channel.move_agent", "channel.decide_application", "codes.handle_channelconflict", "toolkit.view_documents"),
     ),
     "finance": (
         _("Finance"),

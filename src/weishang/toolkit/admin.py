@@ -1,13 +1,19 @@
 """The launch toolkit in the console: the brand's qualifications (owner and operations add and
-change them, core.roles)."""
+change them, core.roles), the material centre, poster templates, and the page 招商资料 where the
+owner and operations (toolkit.view_documents) download the documents generated from the plan in
+force: the policy PDF, the price-table poster and the pitch deck."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.urls import reverse
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
@@ -96,6 +102,47 @@ class QualificationAdmin(ModelAdmin):
             position=data.get("position") or 0,
         )
         obj.pk, obj.document = saved.pk, saved.document
+
+    # --- the documents generated from the plan in force (policy PDF, price poster, pitch deck) ---
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("documents/", view(self.documents_view), name="toolkit_documents"),
+            path("documents/<str:kind>/", view(self.document_download), name="toolkit_document"),
+            *super().get_urls(),
+        ]
+
+    def _documents_page(self, request, *, error: str = "", status: int = 200):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Launch documents"),
+            "opts": self.model._meta,
+            "error": error,
+            "documents": [
+                (reverse("admin:toolkit_document", args=["policy"]), gettext("Agent policy (PDF)"), "picture_as_pdf"),
+                (reverse("admin:toolkit_document", args=["poster"]), gettext("Price table poster (PNG)"), "image"),
+                (reverse("admin:toolkit_document", args=["deck"]), gettext("Pitch deck (PPTX)"), "slideshow"),
+            ],
+        }
+        return TemplateResponse(request, "admin/toolkit/documents.html", context, status=status)
+
+    def documents_view(self, request):
+        """The brand downloads the documents generated from the plan in force (toolkit.view_documents)."""
+        if not request.user.has_perm("toolkit.view_documents"):
+            raise PermissionDenied
+        return self._documents_page(request, error=selectors.documents_blocker())
+
+    def document_download(self, request, kind: str):
+        if not request.user.has_perm("toolkit.view_documents"):
+            raise PermissionDenied
+        try:
+            document = selectors.document_build(kind)
+        except BusinessError as exc:  # no plan in force, no scenario: said on the page, never a 500
+            return self._documents_page(request, error=str(exc.message), status=exc.status)
+        response = HttpResponse(document.content, content_type=document.content_type)
+        response["Content-Disposition"] = content_disposition_header(True, document.filename)
+        return response
 
 
 # --- the material centre ----------------------------------------------------------------------

@@ -44,6 +44,8 @@ class Qualification(models.Model):
         ordering = ["position", "pk"]
         verbose_name = _("qualification")
         verbose_name_plural = _("qualifications")
+        # The documents generated from the plan in force (policy PDF, price poster, pitch deck).
+        permissions = [("view_documents", _("Can download the policy document, price poster and pitch deck"))]
         constraints = [
             models.CheckConstraint(
                 condition=Q(valid_from__isnull=True)
