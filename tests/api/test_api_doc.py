@@ -15,7 +15,7 @@ import pytest
 from django.test import Client
 
 from weishang.api.scopes import SCOPES
-from weishang.api.throttles import DEFAULT_RATES
+from weishang.core.ratelimit import DEFAULT_RATES
 from weishang.webhooks.events import EVENTS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"

@@ -10,16 +10,10 @@ from __future__ import annotations
 
 import hashlib
 
-from django.conf import settings
 from ninja.throttling import SimpleRateThrottle
 
 from weishang.core.http import client_ip
-
-DEFAULT_RATES = {"caller": "600/m", "login": "10/m", "public": "120/m"}
-
-
-def rate(name: str) -> str:
-    return {**DEFAULT_RATES, **getattr(settings, "WEISHANG_API_RATES", {})}[name]
+from weishang.core.ratelimit import rate
 
 
 class _SettingsRate(SimpleRateThrottle):
