@@ -312,7 +312,7 @@ def code_check(*, text: str, region: Region | str | None = None, ip: str = "") -
         checks=count,
         copy_warning=count > COPY_WARNING_AFTER,
         supplied_level=holder.level.name if holder else "",
-        supplied_region=(holder.region.full_name if holder and holder.region_id else ""),
+        supplied_region=holder.region.full_name if holder and holder.region else "",
         sold=item.sold,
     )
 
