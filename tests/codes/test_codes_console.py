@@ -151,3 +151,34 @@ def test_an_item_code_is_found_as_scanned_and_shows_its_trail(world, staff):  # 
     assert code.code in found
     detail = client.get(f"/console/codes/itemcode/{code.pk}/change/").content.decode()
     assert "尚未出库" in detail and "四川省 成都市 锦江区" in detail
+
+
+def test_the_pick_up_page_offers_the_scan_as_one_of_its_steps(world, staff):  # noqa: F811
+    """The scan is a step of the order workflow: the console's order page lists it for a pick-up
+    waiting to ship, and its page takes the codes."""
+    from django.urls import reverse
+
+    from weishang.trade.stock import Move, location_for_agent, location_singleton, stock_move
+
+    vip = world["vip"]
+    stock_move(
+        moves=[Move(location_singleton("supplier"), location_for_agent(vip, "cloud"), world["sku"], 2)], reason="r"
+    )
+    pickup = trade.pickup_request(
+        agent=vip,
+        lines=[("GLOW-30", 1)],
+        by=vip.user,
+        name="顾客",
+        phone="13912345678",
+        region="330106",
+        address="文三路",
+    )
+    warehouse = staff("warehouse")
+    page = warehouse.get(reverse("admin:trade_order_change", args=[pickup.pk])).content.decode()
+    url = reverse("admin:trade_order_scan_pickup_codes", args=[pickup.pk])
+    assert url in page and "扫防伪码" in page
+    code = world["batch"].item_codes.first().code
+    assert warehouse.post(url, {"codes": code}).status_code == 302
+    assert CodeMove.objects.get().order == pickup
+    assert not ChannelConflict.objects.exists()  # 杭州's 特约, a customer in 杭州
+    assert staff("finance").get(url).status_code == 403
