@@ -285,11 +285,11 @@ def agent_set_region(*, agent: Agent, region: Region | str | None, by=None, reas
     old = agent.region
     agent.region = region
     agent.save(update_fields=["region"])
-    _trail(agent, TrailKind.REGION, old=old, new=region, by=by, reason=reason)
+    row = _trail(agent, TrailKind.REGION, old=old, new=region, by=by, reason=reason)
     outbox_emit(
         topic="agent.region_changed",
-        key=str(agent.pk),
-        payload={"agent": agent.pk, "region": getattr(region, "pk", None)},
+        key=f"{agent.pk}:{row.pk}",
+        payload={"agent": agent.pk, "region": getattr(region, "pk", None), "at": row.changed_at.isoformat()},
     )
     return agent
 
@@ -324,6 +324,12 @@ def agent_change_status(*, agent: Agent, action: str, by=None, reason: str = "")
     elif action == "exit":  # the returns (buyback) rule applies to the stock left
         outbox_emit(
             topic="agent.exited",
+            key=f"{agent.pk}:{row.pk}",
+            payload={"agent": agent.pk, "at": row.changed_at.isoformat()},
+        )
+    else:  # suspended or reinstated: their authorization certificate follows
+        outbox_emit(
+            topic="agent.suspended" if action == "suspend" else "agent.reinstated",
             key=f"{agent.pk}:{row.pk}",
             payload={"agent": agent.pk, "at": row.changed_at.isoformat()},
         )
