@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "weishang.toolkit",
     "weishang.faq",
     "weishang.codes",
+    "weishang.certificates",
     "weishang.demo",
     "weishang.console",
 ]

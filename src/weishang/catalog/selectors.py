@@ -63,3 +63,15 @@ def first_picture(product_id: int):
     """A product's first picture (its file), or None."""
     image = ProductImage.objects.filter(product_id=product_id).order_by("position", "pk").first()
     return image.image if image else None
+
+
+def product_names_for(level) -> list[str]:
+    """The products an agent of ``level`` may buy and sell (an active SKU with a price for the
+    level), by name: what their authorization certificate lists."""
+    rows = (
+        Product.objects.filter(active=True, skus__active=True, skus__level_prices__level=level)
+        .order_by("pk")
+        .values_list("pk", "name")
+        .distinct()
+    )
+    return [name for _pk, name in rows]

@@ -118,6 +118,13 @@ class Agent(models.Model):
         related_name="introduced_agents",
         verbose_name=_("introducer"),
     )
+    wechat_id = models.CharField(
+        _("WeChat id"),
+        max_length=20,
+        blank=True,
+        db_index=True,
+        help_text=_("微信号: customers look the agent up by it on the public /verify/ page."),
+    )
     region = models.ForeignKey(
         "regions.Region",
         on_delete=models.PROTECT,

@@ -7,6 +7,7 @@ Every change of level, supplier, referrer, introducer or status writes an ``Agen
 
 from __future__ import annotations
 
+import re
 import secrets
 from decimal import Decimal
 from typing import Literal
@@ -475,3 +476,27 @@ def application_reject(*, application: Application, by, note: str = "") -> Appli
     application.reject()
     _record_decision(application, by=by, note=note)
     return application
+
+
+WECHAT_ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{5,19}$")
+
+
+@transaction.atomic
+def agent_set_wechat_id(*, agent: Agent, wechat_id: str, by) -> Agent:
+    """The agent's WeChat id (微信号), by which customers check their authorization on /verify/.
+    The agent sets their own (or staff who may change agents); WeChat's rule: 6–20 letters, digits,
+    underscores or dashes, starting with a letter. Two agents cannot share one."""
+    mine = agent.user_id == getattr(by, "pk", None)
+    if not (mine or (getattr(by, "is_staff", False) and by.has_perm("channel.change_agent"))):
+        raise Forbidden(_("You may only change your own WeChat id."))
+    wechat_id = to_ascii(wechat_id or "").strip()
+    if wechat_id and not WECHAT_ID_RE.match(wechat_id):
+        raise BusinessError(
+            _("A WeChat id is 6 to 20 letters, digits, _ or -, starting with a letter."), field="wechat_id"
+        )
+    agent = _locked(agent)
+    if wechat_id and Agent.objects.filter(wechat_id__iexact=wechat_id).exclude(pk=agent.pk).exists():
+        raise Conflict(_("Another agent has this WeChat id."), field="wechat_id")
+    agent.wechat_id = wechat_id
+    agent.save(update_fields=["wechat_id"])
+    return agent

@@ -53,5 +53,15 @@ def mask_id_number(value: str) -> str:
     return value[:6] + "*" * (len(value) - 10) + value[-4:]
 
 
+def mask_name(value: str) -> str:
+    """A person's name as the public may see it: 王* , 王*芳, 欧阳**锋 (first and last character)."""
+    value = (value or "").strip()
+    if len(value) <= 1:
+        return value
+    if len(value) == 2:
+        return value[0] + "*"
+    return value[0] + "*" * (len(value) - 2) + value[-1]
+
+
 def mask_phone(value: str) -> str:
     return value[:3] + "****" + value[-4:] if len(value or "") == 11 else value
