@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from weishang.catalog.selectors import product_names_for
-from weishang.certificates.models import Certificate, CertificateStatus, EventCursor
+from weishang.certificates.models import Certificate, CertificateStatus, CertificateTemplate, EventCursor
 from weishang.channel.models import Agent, AgentStatus
 from weishang.core import checkchars, clock
 from weishang.core.errors import BusinessError, Forbidden
@@ -266,3 +266,11 @@ def certificate_lookup(text: str) -> Lookup:
     certificate_reconcile(agent=agent)
     latest = Certificate.objects.select_related("agent").filter(agent=agent).order_by("-issued_at", "-pk").first()
     return _answer(query, latest)
+
+
+def certificate_template_save(*, template: CertificateTemplate) -> CertificateTemplate:
+    """Save the brand's certificate template; the newest one is used from now on (the pictures
+    are drawn on request, so every certificate shows it at once)."""
+    template.updated_at = clock.now()
+    template.save()
+    return template

@@ -26,7 +26,7 @@ STATUS_LABELS = {ConflictStatus.OPEN: "danger", ConflictStatus.HANDLED: "success
 
 
 def _verify_base(request) -> str:
-    return request.build_absolute_uri("/verify/")  # printed on labels: stays the same for good
+    return request.build_absolute_uri(reverse("web:verify"))  # printed on labels: /verify/ for good
 
 
 class BatchForm(forms.Form):

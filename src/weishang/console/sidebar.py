@@ -99,6 +99,18 @@ def sections() -> list[tuple[object, list[Entry]]]:
                     "admin:toolkit_qualification_changelist",
                     "toolkit.view_qualification",
                 ),
+                Entry(
+                    _("Authorization certificates"),
+                    "workspace_premium",
+                    "admin:certificates_certificate_changelist",
+                    "certificates.view_certificate",
+                ),
+                Entry(
+                    _("Certificate template"),
+                    "design_services",
+                    "admin:certificates_certificatetemplate_changelist",
+                    "certificates.view_certificatetemplate",
+                ),
                 Entry(_("Launch documents"), "description", "admin:toolkit_documents", "toolkit.view_documents"),
             ],
         ),

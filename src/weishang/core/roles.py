@@ -60,6 +60,8 @@ ROLES: dict[str, tuple] = {
             "codes.codebatch": (VIEW, ADD),
             "codes.itemcode": (VIEW,),
             "codes.channelconflict": (VIEW,),
+            "certificates.certificate": (VIEW,),
+            "certificates.certificatetemplate": ALL,
             # Login lockouts (django-axes): the owner sees the failed logins per account and address
             # and clears a lockout by deleting its access attempt (M7).
             "axes.accessattempt": (VIEW, DELETE),
@@ -74,6 +76,7 @@ ROLES: dict[str, tuple] = {
             "core.change_jurisdiction",
             "codes.handle_channelconflict",
             "toolkit.view_documents",
+            "certificates.end_certificate",
         ),
     ),
     "operations": (
@@ -101,9 +104,17 @@ ROLES: dict[str, tuple] = {
             "codes.codebatch": (VIEW, ADD),
             "codes.itemcode": (VIEW,),
             "codes.channelconflict": (VIEW,),
+            "certificates.certificate": (VIEW,),
+            "certificates.certificatetemplate": ALL,
         },
         # Operations follow up channel conflict (窜货) with the agents.
-        ("channel.move_agent", "channel.decide_application", "codes.handle_channelconflict", "toolkit.view_documents"),
+        (
+            "channel.move_agent",
+            "channel.decide_application",
+            "codes.handle_channelconflict",
+            "toolkit.view_documents",
+            "certificates.end_certificate",
+        ),
     ),
     "finance": (
         _("Finance"),

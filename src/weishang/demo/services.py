@@ -455,6 +455,7 @@ def demo_load(*, agents: int = 2000, seed: int = 2026) -> DemoResult:
         _faq()
     if not CodeBatch.objects.exists():
         _security_codes()
+    _certificates()
     logins = []
     for rank in range(1, 7):  # one login per level, and the 特约 recruited live (13800000006)
         agent = Agent.objects.select_related("level").filter(user__phone=LOGIN_PHONE.format(rank=rank)).first()
@@ -894,6 +895,23 @@ def _poster_template() -> None:
         ),
         background=SimpleUploadedFile("poster.png", buffer.getvalue(), content_type="image/png"),
     )
+
+
+def _certificates() -> None:
+    """Every active agent's authorization certificate (in bulk), the brand's certificate template,
+    and WeChat ids for the demo logins, so that /verify/ finds them by any of the three."""
+    from weishang.certificates.models import CertificateTemplate
+    from weishang.certificates.services import certificate_template_save, certificates_sync
+    from weishang.channel.services import agent_set_wechat_id
+
+    if not CertificateTemplate.objects.exists():
+        certificate_template_save(template=CertificateTemplate(title="授权书"))
+    owner = get_user_model().objects.get(username="owner")
+    for rank in range(1, 7):
+        agent = Agent.objects.filter(user__phone=LOGIN_PHONE.format(rank=rank)).first()
+        if agent is not None and not agent.wechat_id:
+            agent_set_wechat_id(agent=agent, wechat_id=f"glow_demo_{rank}", by=owner)
+    certificates_sync()
 
 
 def _security_codes() -> None:

@@ -4,6 +4,7 @@ from weishang.core import converters  # noqa: F401 - registers <id:…>, a datab
 from weishang.web import (
     account_views,
     brand_views,
+    certificate_views,
     faq_views,
     growth_views,
     materials_views,
@@ -26,6 +27,11 @@ urlpatterns = [
     path("p/images/<id:image_id>/<str:size>/", products.product_image, name="product_image"),
     # the brand's public page: its qualifications (launch toolkit, M9)
     path("brand/", brand_views.brand_page, name="brand"),
+    path("verify/", certificate_views.verify, name="verify"),
+    path("m/certificate/", certificate_views.my_certificate, name="my_certificate"),
+    path("m/certificate.png", certificate_views.my_certificate_png, name="my_certificate_png"),
+    path("m/certificate.pdf", certificate_views.my_certificate_pdf, name="my_certificate_pdf"),
+    path("m/certificate/wechat/", certificate_views.my_wechat_id, name="my_wechat_id"),
     path("brand/qualifications/<id:pk>/scan/", brand_views.qualification_scan, name="qualification_scan"),
     path("m/login/", views.PhoneLoginView.as_view(), name="login"),
     path("m/logout/", views.logout_view, name="logout"),
