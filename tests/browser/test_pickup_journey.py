@@ -1,6 +1,7 @@
 """Journey 3, in Chinese on a phone: the 市代 asks for units from their cloud stock to be shipped
-to an address, the brand's warehouse ships them from the console (on a phone too) with a
-tracking number, and the 市代 sees the tracking number and confirms receipt."""
+to an address (picked province, district, street), the brand's warehouse scans the units'
+security codes and ships them from the console (on a phone too) with a tracking number, and the
+市代 sees the tracking number and confirms receipt."""
 
 from __future__ import annotations
 
@@ -62,7 +63,22 @@ def test_pickup_shipped_by_the_warehouse_with_tracking(demo, page, phone, shot):
     staff.get_by_role("link", name=number, exact=True).click()
     expect(staff.locator("#content")).to_contain_text("由仓库发出提货")
     shot(staff, "console-pickup")
+    # The warehouse scans the security codes of the three units it packs (a hand scanner types
+    # one code per line), then ships.
+    from django.contrib.auth import get_user_model
+
+    from weishang.codes.models import CodeMove
+    from weishang.codes.services import batch_create
+
+    batch = batch_create(sku=sku, boxes=1, per_box=3, by=get_user_model().objects.get(username="owner"))
+    codes = list(batch.item_codes.values_list("code", flat=True))
     staff.get_by_text("more_horiz").click()  # on a phone the order's actions sit behind the "⋯" button
+    staff.get_by_role("link", name="扫防伪码").click()
+    staff.get_by_label("箱码或单品码（扫码枪每行输入一个）").fill("\n".join(codes))
+    staff.locator("#content").get_by_role("button", name="扫防伪码").click()
+    expect(staff.locator("body")).to_contain_text(f"订单 {number}：3 个码已扫描。")
+    assert CodeMove.objects.filter(order__number=number).count() == 3
+    staff.get_by_text("more_horiz").click()
     staff.get_by_role("link", name="提货发货").click()
     staff.get_by_label("快递公司").fill("顺丰速运")
     staff.get_by_label("快递单号").fill("SF1234567890")

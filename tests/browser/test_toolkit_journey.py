@@ -1,20 +1,31 @@
-"""Journey, in Chinese on a phone (M9, the launch toolkit so far): the demo's 特约 sees the product's
+"""Journey, in Chinese on a phone (M9, the launch toolkit): the demo's 特约 sees the product's
 picture on the order page and opens the product's page; opens the material centre, where
 everything is new on a first visit, copies a material's text with one tap (the clipboard holds it,
 the brand's count goes up) and downloads its pictures as one zip (read back); makes a poster from
-the brand's template (a PNG of the template's size); searches 百问百答 for 结算 and 代理; a second
-browser, logged in as nobody, opens the brand's qualifications from the shop and sees the expired
-licence flagged."""
+the brand's template (a PNG of the template's size); searches 百问百答 for 结算 and 代理; downloads
+her authorization certificate (the PDF read back). A second browser, logged in as nobody, opens
+the brand's qualifications from the shop and sees the expired licence flagged, checks her
+certificate by its number on /verify/, and checks a product code sold by the 市代 in 杭州 from 成都
+(genuine, supplied to a 市代 in 杭州 — and a channel-conflict case for the brand). The owner
+downloads the policy PDF and the pitch deck from the console (read back) and finds the case in
+窜货报告."""
 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 
 import pytest
-from browser_steps import expect, log_in
+from browser_steps import console_log_in, expect, log_in
 from PIL import Image
+from pptx import Presentation
+from pypdf import PdfReader
+from toolkit.test_documents import pdf_text
 
+from weishang.certificates.models import Certificate
+from weishang.codes.models import ChannelConflict, CodeMove
+from weishang.core import checkchars
 from weishang.toolkit.models import Material, MaterialUse, PosterTemplate
 
 pytestmark = pytest.mark.browser
@@ -93,3 +104,56 @@ def test_pictures_materials_poster_and_the_brand_page(demo, phone, shot):
     expect(expired).to_contain_text("化妆品生产许可证")
     expect(expired.get_by_test_id("validity")).to_have_text("已过期")
     shot(stranger, "brand-qualifications")
+
+    # Her authorization certificate: seen on its page, downloaded as a PDF.
+    agent.goto("/m/me/")
+    agent.get_by_role("link", name="我的授权书").click()
+    certificate = Certificate.objects.get(agent=vip, status="active")
+    expect(agent.get_by_test_id("certificate-serial")).to_have_text(certificate.serial)
+    agent.wait_for_function(
+        "img => img.complete && img.naturalWidth === 1600",
+        arg=agent.locator("[data-testid=certificate] img").element_handle(),
+    )
+    shot(agent, "certificate")
+    with agent.expect_download() as download:
+        agent.get_by_role("link", name="下载 PDF").click()
+    text = PdfReader(download.value.path()).pages[0].extract_text().replace("\x00", "")
+    assert certificate.serial in re.sub(r"\s", "", text)
+
+    # Anyone: /verify/ says she is authorized (her name masked), and checks a product's code.
+    stranger.goto("/verify/")
+    stranger.get_by_label("授权编号、手机号或微信号").fill(checkchars.grouped(certificate.serial))
+    stranger.get_by_role("button", name="查询授权").click()
+    answer = stranger.get_by_test_id("certificate-answer")
+    expect(answer.get_by_test_id("authorized")).to_have_text("已授权")
+    expect(answer).to_contain_text(vip.real_name[0] + "*")
+    expect(answer).not_to_contain_text(vip.real_name)
+    expect(answer.get_by_test_id("valid-until")).to_have_text(f"{certificate.valid_until:%Y-%m-%d}")
+    shot(stranger, "verify-certificate")
+    # The code of a unit the 市代 (杭州) had sent to a customer's address, now checked in 成都.
+    sold = CodeMove.objects.filter(order__buyer=demo.city, to_region__code__startswith="5101").get()
+    stranger.get_by_label("防伪码（刮开涂层可见）").fill(checkchars.grouped(sold.item.code))
+    section = stranger.get_by_test_id("verify-code")
+    section.get_by_label("省份").select_option(label="四川省")
+    section.get_by_label("城市").select_option(label="成都市")
+    stranger.get_by_role("button", name="查询", exact=True).click()
+    code_answer = stranger.get_by_test_id("code-answer")
+    expect(code_answer).to_contain_text("正品")
+    expect(code_answer.get_by_test_id("code-supplied")).to_have_text("市代 · 浙江省 杭州市")
+    shot(stranger, "verify-code")
+    assert ChannelConflict.objects.filter(item=sold.item, kind="checked_elsewhere", status="open").exists()
+
+    # The owner: the policy document and the pitch deck, read back; the case in 窜货报告.
+    owner = phone("zh-CN")
+    console_log_in(owner, "owner")
+    owner.goto("/console/toolkit/qualification/documents/")
+    with owner.expect_download() as policy:
+        owner.get_by_role("link", name="政策说明 PDF").click()
+    words = pdf_text(open(policy.value.path(), "rb").read())
+    assert "亏损" in words and "%" in words
+    with owner.expect_download() as deck:
+        owner.get_by_role("link", name="招商PPT").click()
+    assert len(Presentation(deck.value.path()).slides) >= 5
+    owner.goto("/console/codes/channelconflict/")
+    expect(owner.locator("#result_list")).to_contain_text(sold.item.code)
+    shot(owner, "channel-conflict")
