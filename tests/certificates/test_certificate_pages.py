@@ -69,11 +69,17 @@ def test_the_public_page_checks_a_certificate_without_login(agent, certificate):
     assert (
         page.status_code == 200 and "查验代理授权" in page.content.decode() and "查验商品真伪" in page.content.decode()
     )
+    # The QR code on the certificate opens /verify/?q=<number>; the form posts (a phone number
+    # typed in stays out of the address bar and the server's logs).
     answer = public.get("/verify/", {"q": checkchars.grouped(certificate.serial)}).content.decode()
+    assert 'method="post"' in answer
     assert 'data-testid="authorized">已授权' in answer and "王*芳" in answer and "浙江省 杭州市" in answer
     assert "王小芳" not in answer and agent.phone not in answer
     assert f"{certificate.valid_until:%Y-%m-%d}" in answer
-    missing = public.get("/verify/", {"q": "nobody_at_all"}).content.decode()
+    by_phone = public.post("/verify/", {"q": agent.phone}).content.decode()
+    shown = re.search(r'data-testid="certificate-answer">(.*?)</dl>', by_phone, re.S).group(1)
+    assert 'data-testid="authorized">已授权' in shown and agent.phone not in shown and "王*芳" in shown
+    missing = public.post("/verify/", {"q": "nobody_at_all"}).content.decode()
     assert "查无此人" in missing
 
 
@@ -149,6 +155,18 @@ def test_other_roles_are_refused(certificate, staff, role):
 def test_agents_never_reach_the_console(agent, certificate):  # noqa: F811
     response = as_agent(agent).get(f"/console/certificates/certificate/{certificate.pk}/certificate.png")
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_the_command_line_syncs_and_checks(agent, certificate, capsys):  # noqa: F811
+    from django.core.management import call_command
+
+    Certificate.objects.all().delete()
+    call_command("certificates", "sync")
+    assert "1 agent(s)" in capsys.readouterr().out
+    serial = Certificate.objects.get(agent=agent, status="active").serial
+    call_command("certificates", "check", agent.phone)
+    out = capsys.readouterr().out
+    assert f'"serial": "{serial}"' in out and '"name": "王*芳"' in out and agent.phone not in out
 
 
 def test_the_template_refuses_unknown_placeholders(staff):
