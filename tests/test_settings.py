@@ -230,3 +230,45 @@ def test_the_database_directory_is_made_when_the_database_is_first_opened(tmp_pa
     assert result.returncode == 0, result.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["var"]
     assert (tmp_path / "var" / "weishang.sqlite3").is_file()
+
+
+STORAGE_PROBE = (
+    "import django\n"
+    "django.setup()\n"
+    "from django.core.files.storage import storages\n"
+    "store = storages['default']\n"
+    "print('BACKEND', type(store).__module__ + '.' + type(store).__name__)\n"
+    "print('BUCKET', getattr(store, 'bucket_name', ''))\n"
+    "print('ENDPOINT', getattr(store, 'endpoint_url', ''))\n"
+)
+
+
+def test_files_go_to_local_storage_by_default_and_to_s3_when_a_bucket_is_named(tmp_path):
+    """Uploaded files go through Django's storage API: local files, or an S3-compatible bucket
+    (django-storages) when WEISHANG_S3_BUCKET is set. Nothing is uploaded here: the storage the
+    application would write to is read back."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WEISHANG_S3")}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "weishang.settings",
+            "WEISHANG_VAR": str(tmp_path),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")])),
+        }
+    )
+
+    def probe(**extra) -> str:
+        run = subprocess.run(
+            [sys.executable, "-c", STORAGE_PROBE],
+            env={**env, **extra},
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert run.returncode == 0, run.stderr
+        return run.stdout
+
+    assert "BACKEND django.core.files.storage.filesystem.FileSystemStorage" in probe()
+    s3 = probe(WEISHANG_S3_BUCKET="glow-media", WEISHANG_S3_ENDPOINT="https://oss-cn-hangzhou.aliyuncs.com")
+    assert "BACKEND storages.backends.s3.S3Storage" in s3
+    assert "BUCKET glow-media" in s3 and "ENDPOINT https://oss-cn-hangzhou.aliyuncs.com" in s3
