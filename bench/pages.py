@@ -137,6 +137,21 @@ def _pages():
             )
         )
 
+    # The launch toolkit's trust pages (M9): the agent's certificate, the public lookups.
+    from weishang.certificates.models import Certificate
+    from weishang.codes.models import CodeMove
+
+    agent_page(vip, "特约 /m/ certificate", reverse("web:my_certificate"))
+    agent_page(vip, "特约 /m/ certificate.png", reverse("web:my_certificate_png"))
+    agent_page(city, "市代 /m/ materials", reverse("web:materials"))
+    serial = Certificate.objects.filter(agent=vip, status="active").values_list("serial", flat=True).first()
+    pages.append((None, "public /verify/", reverse("web:verify")))
+    if serial:
+        pages.append((None, "public /verify/ certificate", reverse("web:verify") + f"?q={serial}"))
+    moved = CodeMove.objects.select_related("item").first()
+    if moved is not None:
+        pages.append((None, "public /verify/ product code", reverse("web:verify") + f"?code={moved.item.code}"))
+
     owner = User.objects.get(username="owner")
     finance = User.objects.get(username="finance")
     console = [
@@ -152,6 +167,9 @@ def _pages():
         (finance, "finance withdrawals", reverse("admin:ledger_withdrawal_changelist")),
         (finance, "finance accounts", reverse("admin:ledger_account_changelist")),
         (owner, "owner agent detail", reverse("admin:channel_agent_change", args=[top.pk])),
+        (owner, "owner certificates", reverse("admin:certificates_certificate_changelist")),
+        (owner, "owner code batches", reverse("admin:codes_codebatch_changelist")),
+        (owner, "owner channel conflicts", reverse("admin:codes_channelconflict_changelist")),
     ]
     if mine is not None:
         console.append((owner, "owner order detail", reverse("admin:trade_order_change", args=[mine.pk])))
