@@ -148,8 +148,9 @@ class CertificateAdmin(kit.ReadOnlyAdmin):
             "title": gettext("Re-issue %(serial)s") % {"serial": certificate.serial},
             "opts": self.model._meta,
             "form": form,
+            "submit_label": gettext("Re-issue"),
         }
-        return TemplateResponse(request, "admin/certificates/reissue.html", context, status=status)
+        return TemplateResponse(request, "admin/console/form_page.html", context, status=status)
 
 
 class TemplateForm(forms.ModelForm):

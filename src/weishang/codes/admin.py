@@ -112,7 +112,7 @@ class CodeBatchAdmin(kit.ReadOnlyAdmin):
                         % {"number": batch.number, "items": batch.items, "boxes": batch.boxes},
                     )
                     return redirect("admin:codes_codebatch_change", batch.pk)
-        return self._page(request, "admin/codes/form.html", gettext("New code batch"), status, form=form)
+        return self._page(request, "admin/console/form_page.html", gettext("New code batch"), status, form=form)
 
     def _batch(self, request, pk: int) -> CodeBatch:
         if not request.user.has_perm("codes.view_codebatch"):
@@ -165,7 +165,8 @@ class CodeBatchAdmin(kit.ReadOnlyAdmin):
                         % {"number": order.number, "n": getattr(order, "codes_added", 0)},
                     )
                     return redirect("admin:codes_scan")
-        return self._page(request, "admin/codes/form.html", gettext("Scan codes onto an order"), status, form=form)
+        title = gettext("Scan codes onto an order")
+        return self._page(request, "admin/console/form_page.html", title, status, form=form, submit_label=title)
 
 
 class ScanForm(forms.Form):
@@ -290,5 +291,7 @@ class ChannelConflictAdmin(kit.ReadOnlyAdmin):
             "opts": self.model._meta,
             "form": form,
             "trail": selectors.code_trail(conflict.item),
+            "below": "admin/codes/trail.html",
+            "submit_label": gettext("Close the case"),
         }
-        return TemplateResponse(request, "admin/codes/form.html", context, status=status)
+        return TemplateResponse(request, "admin/console/form_page.html", context, status=status)
