@@ -12,7 +12,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
@@ -21,6 +21,7 @@ from weishang.certificates.models import Certificate, CertificateStatus, Certifi
 from weishang.console import kit
 from weishang.core.errors import BusinessError
 from weishang.core.files import check_picture
+from weishang.core.text import record_text
 
 STATUS_LABELS = {
     CertificateStatus.ACTIVE: "success",
@@ -139,6 +140,18 @@ class CertificateAdmin(kit.ReadOnlyAdmin):
                 except BusinessError as exc:
                     status = kit.form_error(form, exc)
                 else:
+                    # Audited: who re-issued, when and why, on both certificates' history pages.
+                    note = record_text(
+                        gettext_noop("Re-issued as %(new)s: %(reason)s"),
+                        new=new.serial,
+                        reason=form.cleaned_data["reason"],
+                    )
+                    self.log_change(request, certificate, note)
+                    self.log_addition(
+                        request,
+                        new,
+                        record_text(gettext_noop("Issued in place of %(old)s"), old=certificate.serial),
+                    )
                     messages.success(
                         request, gettext("Re-issued: the new number is %(serial)s.") % {"serial": new.serial}
                     )
