@@ -80,6 +80,13 @@ class CertificateAdmin(kit.ReadOnlyAdmin):
         ]
         if obj.status == CertificateStatus.ACTIVE:
             parts.append((reverse("admin:certificates_certificate_reissue", args=[obj.pk]), gettext("Re-issue")))
+            # A certificate follows its agent: to revoke it, suspend the agent (or let them leave).
+            parts.append(
+                (
+                    reverse("admin:channel_agent_relations", args=[obj.agent_id]),
+                    gettext("Revoke: suspend the agent"),
+                )
+            )
         return format_html(" · ".join([link] * len(parts)), *[x for pair in parts for x in pair])
 
     def get_urls(self):
