@@ -139,7 +139,7 @@ def draw_png(text: CertificateText, *, background: Image.Image | None = None, se
         mark.text(((WIDTH - w) / 2, HEIGHT / 2 - 140), text.void, font=font, fill=(120, 120, 120, 110))
         page = Image.alpha_composite(page.convert("RGBA"), overlay.rotate(20, center=(WIDTH / 2, HEIGHT / 2)))
     out = io.BytesIO()
-    page.convert("RGB").save(out, "PNG", optimize=True)
+    page.convert("RGB").save(out, "PNG", compress_level=6)
     return out.getvalue()
 
 
