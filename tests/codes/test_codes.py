@@ -251,3 +251,25 @@ def test_a_shop_sale_sent_outside_the_sellers_region_is_channel_conflict(world):
     cases = ChannelConflict.objects.filter(kind=ConflictKind.SOLD_ELSEWHERE)
     assert cases.count() == 2 and {c.agent for c in cases} == {seller}
     assert re.match(r"四川省 成都市", cases.first().where.full_name)
+
+
+def test_a_cancelled_orders_codes_go_back_to_the_seller(world):
+    """The 特约 cancels a paid order after the 市代 scanned a box onto it: the codes were never
+    sent, so they go back to the 市代 (a reversing row each), and a public check no longer names
+    the 特约's level."""
+    from weishang.codes.services import codes_follow_events
+
+    order = paid_restock(world, 5)
+    box = world["batch"].box_codes.first()
+    codes_scan(order=order, by=world["city"].user, text=box.code)
+    trade.order_cancel(order=order, by=world["vip"].user, note="不要了")
+    assert codes_follow_events() >= 1  # the outbox consumer, run as after the commit
+    items = ItemCode.objects.filter(box=box)
+    assert {(i.holder_id, i.region_id, i.sold) for i in items} == {(world["city"].pk, "330100", False)}
+    assert CodeMove.objects.filter(order=order, back=True).count() == 5
+    assert CodeMove.objects.filter(order=order, back=False).count() == 5  # the first rows stay
+    assert codes_follow_events() == 0
+    from weishang.codes.services import codes_return
+
+    assert codes_return(order=order) == 0  # again: nothing more comes back
+    assert code_check(text=items.first().code).supplied_level == "市代"

@@ -80,13 +80,3 @@ class CertificateTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.title
-
-
-class EventCursor(models.Model):
-    """How far the certificates have followed the outbox's agent events."""
-
-    position = models.BigIntegerField(default=0)
-
-    class Meta:
-        verbose_name = _("certificate event cursor")
-        verbose_name_plural = _("certificate event cursors")

@@ -18,11 +18,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from weishang.catalog.selectors import product_names_for
-from weishang.certificates.models import Certificate, CertificateStatus, CertificateTemplate, EventCursor
+from weishang.certificates.models import Certificate, CertificateStatus, CertificateTemplate
 from weishang.channel.models import Agent, AgentStatus
 from weishang.core import checkchars, clock
 from weishang.core.errors import BusinessError, Forbidden
 from weishang.core.models import OutboxEvent
+from weishang.core.outbox import outbox_follow
 from weishang.core.text import record_text
 from weishang.core.validators import mask_name, normalize_phone
 
@@ -183,22 +184,16 @@ def certificates_sync() -> int:
     return len(missing) + len(stale)
 
 
+def _reconcile_named(events: list[OutboxEvent]) -> None:
+    for agent_id in dict.fromkeys(event.payload.get("agent") for event in events):
+        if isinstance(agent_id, int) and Agent.objects.filter(pk=agent_id).exists():
+            certificate_reconcile(agent=agent_id)
+
+
 def certificates_follow_events() -> int:
     """The outbox consumer: reconcile the agents named by agent events since the last run. An
     event skipped (committed after a later one was read) is healed by the next lookup or sync."""
-    with transaction.atomic():
-        cursor = EventCursor.objects.select_for_update().first() or EventCursor.objects.create()
-        events = list(
-            OutboxEvent.objects.filter(pk__gt=cursor.position, topic__in=AGENT_TOPICS).order_by("pk")[:EVENTS_PER_RUN]
-        )
-        if not events:
-            return 0
-        for agent_id in dict.fromkeys(e.payload.get("agent") for e in events):
-            if isinstance(agent_id, int) and Agent.objects.filter(pk=agent_id).exists():
-                certificate_reconcile(agent=agent_id)
-        cursor.position = events[-1].pk
-        cursor.save(update_fields=["position"])
-        return len(events)
+    return outbox_follow("certificates", AGENT_TOPICS, _reconcile_named, batch=EVENTS_PER_RUN)
 
 
 # --- the public lookup ------------------------------------------------------------------------

@@ -14,6 +14,10 @@ class CodesConfig(AppConfig):
     def ready(self) -> None:
         # The scan is a step of the one order workflow: the phone's fill page, the console and
         # the API offer it wherever goods go out (see codes.steps).
+        from weishang.codes.services import codes_follow_events
         from weishang.codes.steps import install
+        from weishang.core.outbox import outbox_subscribe
 
         install()
+        # A cancelled or returned order's codes go back to who sent them.
+        outbox_subscribe(codes_follow_events)

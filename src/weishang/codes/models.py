@@ -98,7 +98,9 @@ class ItemCode(models.Model):
 
 
 class CodeMove(models.Model):
-    """One code going out with one order: from whom (empty: the brand) to whom (empty: a consumer)."""
+    """One code going out with one order: from whom (empty: the brand) to whom (empty: a consumer).
+    ``back``: the same code coming back because the order was cancelled or its goods returned —
+    a reversal, written as a row of its own; the row it reverses is never changed."""
 
     item = models.ForeignKey(ItemCode, on_delete=models.PROTECT, related_name="moves", verbose_name=_("item code"))
     order = models.ForeignKey("trade.Order", on_delete=models.PROTECT, related_name="+", verbose_name=_("order"))
@@ -115,12 +117,13 @@ class CodeMove(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("scanned by")
     )
     at = models.DateTimeField(_("when"), default=clock.now)
+    back = models.BooleanField(_("returned"), default=False)
 
     class Meta:
         ordering = ["at", "pk"]
         verbose_name = _("code shipment")
         verbose_name_plural = _("code shipments")
-        constraints = [models.UniqueConstraint(fields=["item", "order"], name="code_once_per_order")]
+        constraints = [models.UniqueConstraint(fields=["item", "order", "back"], name="code_once_each_way_per_order")]
 
 
 class CodeCheck(models.Model):

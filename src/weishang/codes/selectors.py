@@ -49,7 +49,7 @@ def code_trail(item: ItemCode) -> Trail:
 
 def order_code_counts(order: Order) -> dict[int, int]:
     """SKU id -> codes scanned onto the order."""
-    rows = CodeMove.objects.filter(order=order).values("item__batch__sku_id").annotate(n=Count("pk"))
+    rows = CodeMove.objects.filter(order=order, back=False).values("item__batch__sku_id").annotate(n=Count("pk"))
     return {row["item__batch__sku_id"]: row["n"] for row in rows}
 
 

@@ -31,6 +31,7 @@ from weishang.codes.models import (
 )
 from weishang.core import clock
 from weishang.core.errors import BusinessError, Conflict, Forbidden
+from weishang.core.outbox import outbox_follow
 from weishang.regions.models import Region
 from weishang.regions.selectors import area_prefix, outside, region_from_input
 from weishang.trade import workflow
@@ -177,10 +178,11 @@ def codes_scan(*, order: Order, by, text: str) -> Order:
     if not codes:
         raise BusinessError(_("Scan or type at least one code."), field="codes")
     items = _items_for(codes)
-    done = set(CodeMove.objects.filter(order=order).values_list("item_id", flat=True))
+    out = CodeMove.objects.filter(order=order, back=False)
+    done = set(out.values_list("item_id", flat=True))
     new = [item for item in items if item.pk not in done]
     wanted = dict(OrderLine.objects.filter(order=order).values_list("sku_id", "quantity"))
-    have = Counter(CodeMove.objects.filter(order=order).values_list("item__batch__sku_id", flat=True))
+    have = Counter(out.values_list("item__batch__sku_id", flat=True))
     adding = Counter(item.batch.sku_id for item in new)
     for sku_id, n in adding.items():
         if sku_id not in wanted:
@@ -240,6 +242,69 @@ def codes_scan(*, order: Order, by, text: str) -> Order:
     ItemCode.objects.bulk_update(new, ["holder", "region", "sold", "shipped_at"], batch_size=1000)
     order.codes_added = len(new)  # type: ignore[attr-defined]  # the step's message reads it
     return order
+
+
+# --- codes come back with a cancelled or returned order ---------------------------------------
+
+RETURN_TOPICS = ("order.cancelled", "order.refunded")
+
+
+@transaction.atomic
+def codes_return(*, order: Order) -> int:
+    """The goods of a cancelled order never left, and those of a returned one came back: each of
+    its codes goes back to whoever sent it (the seller, or the brand), by a reversing ``CodeMove``.
+    A code that has moved on since (scanned onto a later order) is left where it is. Returns how
+    many codes came back; running it again changes nothing."""
+    returned = set(CodeMove.objects.filter(order=order, back=True).values_list("item_id", flat=True))
+    outs = [
+        move
+        for move in CodeMove.objects.filter(order=order, back=False).select_related("from_agent__region")
+        if move.item_id not in returned
+    ]
+    if not outs:
+        return 0
+    items = {
+        item.pk: item
+        for item in ItemCode.objects.select_for_update(of=("self",)).filter(pk__in=[m.item_id for m in outs])
+    }
+    latest = {}
+    for item_id, order_id, back in (
+        CodeMove.objects.filter(item_id__in=items).order_by("at", "pk").values_list("item_id", "order_id", "back")
+    ):
+        latest[item_id] = (order_id, back)
+    now = clock.now()
+    back_moves, changed = [], []
+    for move in outs:
+        item = items[move.item_id]
+        back_moves.append(
+            CodeMove(
+                item=item,
+                order=order,
+                from_agent=move.to_agent,
+                to_agent=move.from_agent,
+                to_region=move.from_agent.region if move.from_agent else None,
+                at=now,
+                back=True,
+            )
+        )
+        if latest.get(item.pk) == (order.pk, False):  # it has not moved on since
+            sender = move.from_agent
+            item.holder, item.region, item.sold = sender, sender.region if sender else None, False
+            changed.append(item)
+    CodeMove.objects.bulk_create(back_moves)
+    ItemCode.objects.bulk_update(changed, ["holder", "region", "sold"])
+    return len(back_moves)
+
+
+def _return_orders(events) -> None:
+    numbers = {event.payload.get("order") for event in events}
+    for order in Order.objects.filter(number__in=numbers):
+        codes_return(order=order)
+
+
+def codes_follow_events() -> int:
+    """The outbox consumer: codes of orders cancelled or refunded since the last run go back."""
+    return outbox_follow("codes", RETURN_TOPICS, _return_orders)
 
 
 # --- the public check ------------------------------------------------------------------------

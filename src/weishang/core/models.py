@@ -139,6 +139,20 @@ class OutboxEvent(models.Model):
         return f"{self.topic} {self.key}"
 
 
+class OutboxCursor(models.Model):
+    """How far one consumer (``name``) has read the outbox (``core.outbox.outbox_follow``)."""
+
+    name = models.CharField(_("consumer"), max_length=40, unique=True)
+    position = models.BigIntegerField(_("last event read"), default=0)
+
+    class Meta:
+        verbose_name = _("outbox cursor")
+        verbose_name_plural = _("outbox cursors")
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.position}"
+
+
 class PasswordResetCode(models.Model):
     """A one-time code sent by text message to reset a forgotten password.
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import transaction
 
-from weishang.core.models import OutboxEvent
+from weishang.core.models import OutboxCursor, OutboxEvent
 
 log = logging.getLogger(__name__)
 _subscribers: list[Callable[[], object]] = []
@@ -55,3 +55,23 @@ def outbox_emit_many(events: list[tuple[str, str, dict]]) -> None:
         pending = connection.run_on_commit
         if not any(func is _dispatch for _sids, func, _robust in pending):
             transaction.on_commit(_dispatch)
+
+
+def outbox_follow(
+    name: str, topics: tuple[str, ...], handle: Callable[[list[OutboxEvent]], object], *, batch: int = 500
+) -> int:
+    """Hand the events of ``topics`` that consumer ``name`` has not read yet to ``handle``, in id
+    order and in one transaction with moving its cursor; returns how many were read. For a
+    consumer whose work is idempotent and healed elsewhere (an event committed after a later one
+    was read is skipped: the certificates reconcile on every lookup, a code's return is re-read
+    from its order), which the reward engine's and the webhooks' exactly-once bookkeeping is not."""
+    with transaction.atomic():
+        OutboxCursor.objects.get_or_create(name=name)
+        cursor = OutboxCursor.objects.select_for_update().get(name=name)
+        events = list(OutboxEvent.objects.filter(pk__gt=cursor.position, topic__in=topics).order_by("pk")[:batch])
+        if not events:
+            return 0
+        handle(events)
+        cursor.position = events[-1].pk
+        cursor.save(update_fields=["position"])
+        return len(events)
