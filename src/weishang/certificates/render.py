@@ -9,14 +9,13 @@ import io
 import math
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 
 import qrcode
 from fpdf.enums import TextMode
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from weishang.core import checkchars
-from weishang.core.fonts import cjk_font, pdf_document
+from weishang.core.fonts import font, pdf_document
 
 WIDTH, HEIGHT = 1600, 1131  # A4 landscape at about 137 dpi
 MARGIN = 150
@@ -42,12 +41,8 @@ class CertificateText:
     void: str = ""  # "已失效" on a certificate no longer in force
 
 
-@lru_cache(maxsize=32)
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    found = cjk_font()
-    if found is None:
-        return ImageFont.load_default(size=size)
-    return ImageFont.truetype(found[0], size, index=found[1])
+    return font(size)
 
 
 def _wrap(draw: ImageDraw.ImageDraw, text: str, font, width: int) -> list[str]:

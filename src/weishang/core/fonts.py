@@ -80,6 +80,18 @@ def cjk_font() -> tuple[str, int] | None:
     return None
 
 
+@lru_cache(maxsize=16)
+def _font_at(found: tuple[str, int] | None, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    if found is not None:
+        return ImageFont.truetype(found[0], size, index=found[1])
+    return ImageFont.load_default(size=size)
+
+
+def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """The Chinese font at ``size`` pixels for Pillow (Pillow's own font when there is none)."""
+    return _font_at(cjk_font(), size)
+
+
 class NoChineseFont(RuntimeError):
     """No font on this machine draws Chinese (apt-get install fonts-noto-cjk)."""
 

@@ -13,10 +13,8 @@ a net loss beside it, never a best case alone (CN-CLAIM, US-EARN: docs/decisions
 from __future__ import annotations
 
 import io
-import os
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -26,10 +24,9 @@ from fpdf.fonts import FontFace
 from PIL import Image, ImageDraw, ImageFont
 
 from weishang.core.errors import BusinessError
+from weishang.core.fonts import cjk_font
 
 # Noto Sans CJK (Debian's fonts-noto-cjk); face 2 of the collection is Simplified Chinese.
-CJK_FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
-CJK_FACE = 2
 
 
 @dataclass(frozen=True)
@@ -109,16 +106,13 @@ class PolicyData:
 
 
 def font_path() -> tuple[str, int]:
-    """(path, face index) of the CJK font; ``WEISHANG_POSTER_FONT`` names another file (face 0, or
-    the Simplified-Chinese face 2 of a Noto CJK collection)."""
-    wanted = os.environ.get("WEISHANG_POSTER_FONT", "").strip()
-    for path in (wanted, CJK_FONT) if wanted else (CJK_FONT,):
-        if Path(path).is_file():
-            face = CJK_FACE if path.lower().endswith(".ttc") and "notosanscjk" in path.lower() else 0
-            return path, face
-    raise BusinessError(
-        _("No Chinese font is installed (Noto Sans CJK): the documents cannot be drawn."), code="no_font"
-    )
+    """(path, face index) of the Chinese font every picture and PDF uses (``core.fonts``)."""
+    found = cjk_font()
+    if found is None:
+        raise BusinessError(
+            _("No Chinese font is installed (Noto Sans CJK): the documents cannot be drawn."), code="no_font"
+        )
+    return found
 
 
 # --- words shared by the PDF and the deck ------------------------------------------------------

@@ -20,7 +20,7 @@ from functools import lru_cache
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
-from weishang.core.fonts import cjk_font
+from weishang.core.fonts import cjk_font, font
 
 WIDTH, HEIGHT = 750, 1334
 RED, INK, MUTED, WHITE, PALE = "#c8102e", "#1f2328", "#4b5563", "#ffffff", "#fde7ea"
@@ -44,15 +44,8 @@ class PosterText:
     url: str
 
 
-@lru_cache(maxsize=16)
-def _font_at(found: tuple[str, int] | None, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    if found is not None:
-        return ImageFont.truetype(found[0], size, index=found[1])
-    return ImageFont.load_default(size=size)
-
-
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return _font_at(cjk_font(), size)
+    return font(size)
 
 
 def latin_only(text: str) -> str:
