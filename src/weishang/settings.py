@@ -69,6 +69,13 @@ INSTALLED_APPS = [
     "weishang.faq",
     "weishang.codes",
     "weishang.certificates",
+    "weishang.leads",
+    "weishang.campaigns",
+    "weishang.promotions",
+    "weishang.stores",
+    "weishang.meetings",
+    "weishang.monitor",
+    "weishang.growth",
     "weishang.demo",
     "weishang.console",
 ]
