@@ -325,6 +325,12 @@ class Application(models.Model):
     agent = models.OneToOneField(
         Agent, on_delete=models.PROTECT, null=True, blank=True, related_name="application", verbose_name=_("agent")
     )
+    source = models.CharField(
+        _("source"),
+        max_length=40,
+        blank=True,
+        help_text=_("The src parameter of the tracked link the applicant came through (an ad placement's code)."),
+    )
 
     class Meta:
         ordering = ["-submitted_at", "-pk"]

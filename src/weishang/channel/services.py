@@ -350,6 +350,9 @@ def agent_change_status(*, agent: Agent, action: str, by=None, reason: str = "")
 # --- applications ---------------------------------------------------------------------------
 
 
+_SOURCE_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+
+
 @transaction.atomic
 def application_submit(
     *,
@@ -360,9 +363,13 @@ def application_submit(
     password: str,
     id_number: str = "",
     region: Region | str | None = None,
+    source: str = "",
 ) -> Application:
     """Apply for a level through an agent's invite code (or the brand's own link when empty).
-    ``region``: where the applicant will sell (a GB/T 2260 code); the approval keeps it."""
+    ``region``: where the applicant will sell (a GB/T 2260 code); the approval keeps it.
+    ``source``: the tracked link's src parameter (an ad placement's code; kept as given, at most 40
+    characters of letters, digits, ``-`` and ``_``, anything else dropped). The application is
+    reported on the outbox (``application.submitted``): the leads app makes it an invited lead."""
     inviter = None
     if invite_code:
         inviter = selectors.agent_by_invite_code(invite_code)
@@ -395,7 +402,7 @@ def application_submit(
         approver = selectors.resolve_supplier(referrer=inviter, level=level)
     try:
         with transaction.atomic():
-            return Application.objects.create(
+            application = Application.objects.create(
                 phone=phone,
                 real_name=real_name,
                 id_number=id_number,
@@ -404,7 +411,22 @@ def application_submit(
                 inviter=inviter,
                 approver=approver,
                 region=region,
+                source=source if _SOURCE_RE.match(source or "") else "",
             )
+            outbox_emit(
+                topic="application.submitted",
+                key=str(application.pk),
+                payload={
+                    "application": application.pk,
+                    "phone": phone,
+                    "name": real_name,
+                    "region": getattr(region, "code", ""),
+                    "inviter": getattr(inviter, "pk", None),
+                    "level": level.code,
+                    "source": application.source,
+                },
+            )
+            return application
     except IntegrityError as exc:  # a concurrent submit for the same phone won the race
         raise Conflict(
             _("An application for %(phone)s is already waiting for a decision.") % {"phone": phone}, field="phone"

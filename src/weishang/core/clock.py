@@ -36,7 +36,7 @@ from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
-__all__ = ["advance", "frozen", "is_set", "localtime", "now", "today", "travel"]
+__all__ = ["advance", "frozen", "is_set", "localtime", "month_range", "now", "today", "travel"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,20 @@ def localtime() -> datetime:
 def today() -> date:
     """The current date in the current time zone."""
     return timezone.localdate(now())
+
+
+def month_range(label: str) -> tuple[datetime, datetime]:
+    """[start, end) of the month ``YYYY-MM`` in the current time zone (China time): the one
+    reading of a month that the growth and health reports share. ``ValueError`` for anything else."""
+    text = (label or "").strip()
+    if len(text) != 7 or text[4] != "-" or not (text[:4].isdigit() and text[5:].isdigit()):
+        raise ValueError(label)
+    year, month = int(text[:4]), int(text[5:])
+    if not (1 <= month <= 12 and 2000 <= year <= 2200):
+        raise ValueError(label)
+    start = timezone.make_aware(datetime(year, month, 1))
+    end = timezone.make_aware(datetime(year + month // 12, month % 12 + 1, 1))
+    return start, end
 
 
 def is_set() -> bool:

@@ -10,3 +10,11 @@ class LeadsConfig(AppConfig):
     name = "weishang.leads"
     label = "leads"
     verbose_name = _("leads and channels (线索与渠道)")
+
+    def ready(self) -> None:
+        # An application (through an invite or a tracked link) becomes an invited lead; an agent
+        # who joins converts theirs.
+        from weishang.core.outbox import outbox_subscribe
+        from weishang.leads.services import leads_follow_events
+
+        outbox_subscribe(leads_follow_events)

@@ -255,6 +255,7 @@ def join(request, code: str | None = None):
                 password=data["password"],
                 id_number=data["id_number"],
                 region=data["region"],
+                source=request.GET.get("src", ""),
             )
         except BusinessError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
