@@ -62,6 +62,11 @@ ROLES: dict[str, tuple] = {
             "codes.channelconflict": (VIEW,),
             "certificates.certificate": (VIEW,),
             "certificates.certificatetemplate": ALL,
+            "leads.lead": (VIEW, ADD, CHANGE),
+            "leads.leadnote": (VIEW,),
+            "leads.leadimport": (VIEW, ADD),
+            "leads.adplacement": (VIEW, ADD, CHANGE),
+            "leads.adspend": (VIEW, ADD),
             # Login lockouts (django-axes): the owner sees the failed logins per account and address
             # and clears a lockout by deleting its access attempt (M7).
             "axes.accessattempt": (VIEW, DELETE),
@@ -106,6 +111,11 @@ ROLES: dict[str, tuple] = {
             "codes.channelconflict": (VIEW,),
             "certificates.certificate": (VIEW,),
             "certificates.certificatetemplate": ALL,
+            "leads.lead": (VIEW, ADD, CHANGE),
+            "leads.leadnote": (VIEW,),
+            "leads.leadimport": (VIEW, ADD),
+            "leads.adplacement": (VIEW, ADD, CHANGE),
+            "leads.adspend": (VIEW, ADD),
         },
         # Operations follow up channel conflict (窜货) with the agents.
         (
@@ -137,6 +147,9 @@ ROLES: dict[str, tuple] = {
             "rewards.planversion": (VIEW,),
             "rewards.rewardline": (VIEW, CHANGE),
             "rewards.settlementrun": (VIEW, ADD),
+            # Finance reads what recruiting costs: the ad spend and each channel's month.
+            "leads.adplacement": (VIEW,),
+            "leads.adspend": (VIEW,),
         },
         (),
     ),
