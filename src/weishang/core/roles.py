@@ -67,6 +67,8 @@ ROLES: dict[str, tuple] = {
             "leads.leadimport": (VIEW, ADD),
             "leads.adplacement": (VIEW, ADD, CHANGE),
             "leads.adspend": (VIEW, ADD),
+            "stores.store": (VIEW, ADD, CHANGE),
+            "stores.storephoto": (VIEW,),
             # Login lockouts (django-axes): the owner sees the failed logins per account and address
             # and clears a lockout by deleting its access attempt (M7).
             "axes.accessattempt": (VIEW, DELETE),
@@ -116,6 +118,8 @@ ROLES: dict[str, tuple] = {
             "leads.leadimport": (VIEW, ADD),
             "leads.adplacement": (VIEW, ADD, CHANGE),
             "leads.adspend": (VIEW, ADD),
+            "stores.store": (VIEW, ADD, CHANGE),
+            "stores.storephoto": (VIEW,),
         },
         # Operations follow up channel conflict (窜货) with the agents.
         (

@@ -33,6 +33,7 @@ from weishang.demo.generate import generate_channel
 from weishang.faq.models import FaqEntry
 from weishang.leads.demo import demo_leads
 from weishang.regions.models import Region
+from weishang.stores.demo import demo_stores
 from weishang.toolkit.models import Material, PosterTemplate, Qualification
 from weishang.trade.models import (
     Customer,
@@ -458,6 +459,7 @@ def demo_load(*, agents: int = 2000, seed: int = 2026) -> DemoResult:
         _security_codes()
     _certificates()
     demo_leads(login_phone=LOGIN_PHONE.format(rank=4), seed=seed)
+    demo_stores(login_phone=LOGIN_PHONE.format(rank=4))
     logins = []
     for rank in range(1, 7):  # one login per level, and the 特约 recruited live (13800000006)
         agent = Agent.objects.select_related("level").filter(user__phone=LOGIN_PHONE.format(rank=rank)).first()

@@ -35,7 +35,7 @@ WHEN = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H
 
 
 class LeadForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=50)
+    name = forms.CharField(label=_("Their name"), max_length=50)
     phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
     wechat_id = forms.CharField(label=_("WeChat id"), max_length=40, required=False)
     region = RegionField(finest=False, required=False, label=_("Region (optional)"))

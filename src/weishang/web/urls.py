@@ -15,6 +15,7 @@ from weishang.web import (
     products,
     rewards_views,
     shop_views,
+    stores_views,
     trade_views,
     views,
 )
@@ -67,6 +68,9 @@ urlpatterns = [
     ),
     path("m/shop-qr.svg", growth_views.shop_qr, name="shop_qr"),
     path("m/leads/", leads_views.leads, name="leads"),
+    path("m/store/", stores_views.my_store, name="my_store"),
+    path("stores/", stores_views.stores, name="stores"),
+    path("stores/photos/<id:photo_id>/<str:size>/", stores_views.store_photo, name="store_photo"),
     path("m/leads/<id:lead_id>/", leads_views.lead, name="lead"),
     path("m/applications/", views.applications, name="applications"),
     path("m/applications/<id:application_id>/decide/", views.application_decide, name="application_decide"),
