@@ -208,6 +208,12 @@ def sections() -> list[tuple[object, list[Entry]]]:
             ],
         ),
         (
+            _("Growth"),
+            [
+                Entry(_("Meetings"), "event", "admin:meetings_meeting_changelist", "meetings.view_meeting"),
+            ],
+        ),
+        (
             _("Integrations"),
             [
                 Entry(_("API keys"), "key", "admin:api_apikey_changelist", "api.view_apikey"),

@@ -62,6 +62,10 @@ ROLES: dict[str, tuple] = {
             "codes.channelconflict": (VIEW,),
             "certificates.certificate": (VIEW,),
             "certificates.certificatetemplate": ALL,
+            # Meetings (M10): scheduled, costed and read by the owner and operations.
+            "meetings.meeting": (VIEW, ADD, CHANGE),
+            "meetings.meetingcost": (VIEW, ADD),
+            "meetings.invitation": (VIEW,),
             # Login lockouts (django-axes): the owner sees the failed logins per account and address
             # and clears a lockout by deleting its access attempt (M7).
             "axes.accessattempt": (VIEW, DELETE),
@@ -106,6 +110,9 @@ ROLES: dict[str, tuple] = {
             "codes.channelconflict": (VIEW,),
             "certificates.certificate": (VIEW,),
             "certificates.certificatetemplate": ALL,
+            "meetings.meeting": (VIEW, ADD, CHANGE),
+            "meetings.meetingcost": (VIEW, ADD),
+            "meetings.invitation": (VIEW,),
         },
         # Operations follow up channel conflict (窜货) with the agents.
         (
@@ -137,6 +144,9 @@ ROLES: dict[str, tuple] = {
             "rewards.planversion": (VIEW,),
             "rewards.rewardline": (VIEW, CHANGE),
             "rewards.settlementrun": (VIEW, ADD),
+            # Finance reads a meeting's costs and ROI (not its guests).
+            "meetings.meeting": (VIEW,),
+            "meetings.meetingcost": (VIEW,),
         },
         (),
     ),

@@ -115,7 +115,12 @@ class MeetingCost(models.Model):
     amount = models.DecimalField(_("amount"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
     note = models.CharField(_("note"), max_length=200, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
     )
     recorded_at = models.DateTimeField(_("recorded"), default=clock.now)
 
@@ -172,7 +177,9 @@ class Invitation(models.Model):
         verbose_name = _("invitation")
         verbose_name_plural = _("invitations")
         constraints = [
-            models.UniqueConstraint(fields=["meeting", "lead"], condition=Q(lead__isnull=False), name="inv_one_per_lead"),
+            models.UniqueConstraint(
+                fields=["meeting", "lead"], condition=Q(lead__isnull=False), name="inv_one_per_lead"
+            ),
             models.UniqueConstraint(
                 fields=["meeting", "agent"], condition=Q(agent__isnull=False), name="inv_one_per_agent"
             ),

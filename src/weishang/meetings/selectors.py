@@ -60,8 +60,10 @@ def invitation_by_token(token: str) -> Invitation | None:
 
 def upcoming_meetings(*, at: dt.datetime | None = None) -> QuerySet[Meeting]:
     """Meetings not cancelled that have not ended, soonest first (an agent invites to these)."""
-    return Meeting.objects.filter(ends_at__gt=at or clock.now()).exclude(status=MeetingStatus.CANCELLED).order_by(
-        "starts_at", "pk"
+    return (
+        Meeting.objects.filter(ends_at__gt=at or clock.now())
+        .exclude(status=MeetingStatus.CANCELLED)
+        .order_by("starts_at", "pk")
     )
 
 
@@ -164,9 +166,7 @@ def _starts(meeting: Meeting, people: set[Person]) -> dict[Person, dt.datetime]:
 def meeting_outcome(meeting: Meeting) -> Outcome:
     """The meeting's figures (see the module docstring). A handful of queries, whatever the size."""
     end = window_end(meeting)
-    checked = list(
-        meeting.invitations.filter(checked_in_at__isnull=False).select_related("lead", "lead__agent")
-    )
+    checked = list(meeting.invitations.filter(checked_in_at__isnull=False).select_related("lead", "lead__agent"))
     people = {_person(inv) for inv in checked}
     starts = _starts(meeting, people)
     made: dict[int, Agent] = {}

@@ -96,7 +96,9 @@ class MeetingInput:
     window_days: int = 30
 
 
-def _clean(data: MeetingInput) -> dict:
+def meeting_check(data: MeetingInput) -> dict:
+    """The meeting's fields checked and cleaned (a BusinessError on the first bad one); the
+    console's form calls it so that its errors show on the form."""
     if data.kind not in MeetingKind.values:
         raise BusinessError(_("Choose the kind of meeting."), field="kind")
     title = (data.title or "").strip()
@@ -141,14 +143,14 @@ def _clean(data: MeetingInput) -> dict:
 @transaction.atomic
 def meeting_create(*, data: MeetingInput, by) -> Meeting:
     """A new meeting, scheduled. Brand staff only (the console checks ``meetings.add_meeting``)."""
-    return Meeting.objects.create(**_clean(data), created_by=by)
+    return Meeting.objects.create(**meeting_check(data), created_by=by)
 
 
 @transaction.atomic
 def meeting_update(*, meeting: Meeting, data: MeetingInput, status: str | None = None, by) -> Meeting:
     """Change a meeting's details (and its status: held or cancelled)."""
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
-    for field, value in _clean(data).items():
+    for field, value in meeting_check(data).items():
         setattr(meeting, field, value)
     if status is not None:
         if status not in MeetingStatus.values:
@@ -206,7 +208,7 @@ def meeting_invite(*, meeting: Meeting, by_agent: Agent, name: str, phone: str, 
         found = Invitation.objects.filter(meeting=meeting, lead=lead).select_related("invited_by").first()
         if found is None:
             return Invitation.objects.create(meeting=meeting, lead=lead, name=lead.name, invited_by=by_agent)
-    who = found.invited_by.real_name if found.invited_by_id else _("the brand")
+    who = found.invited_by.real_name if found.invited_by is not None else _("the brand")
     raise Conflict(_("Already invited to this meeting (by %(who)s).") % {"who": who}, field="phone")
 
 
