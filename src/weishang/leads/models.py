@@ -198,7 +198,12 @@ class LeadNote(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=NoteKind.choices)
     at = models.DateTimeField(_("when"), default=clock.now)
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
     )
     text = models.CharField(_("note"), max_length=500, blank=True)
     stage_from = models.CharField(_("from"), max_length=12, choices=LeadStage.choices, blank=True)
