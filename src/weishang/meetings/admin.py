@@ -162,8 +162,8 @@ class MeetingAdmin(ModelAdmin):
         obj.pk, obj.checkin_token, obj.created_at = saved.pk, saved.checkin_token, saved.created_at
         obj._state.adding = False
 
-    def save_related(self, request, form, formsets, change):
-        form.save_m2m()  # the guests and costs are shown, never edited here
+    def get_inline_instances(self, request, obj=None):
+        return super().get_inline_instances(request, obj) if obj is not None else []  # a new meeting has none
 
     # --- the QR code, the printable sign, a cost line --------------------------------------------
 

@@ -58,7 +58,7 @@ def _meeting(kind, title, start, *, hours, venue="", region=None, link="", host,
     )
 
 
-def _paid_restock(agent: Agent, units: int, staff) -> None:
+def paid_restock(agent: Agent, units: int, staff) -> None:
     """A restock order through the trade services: submitted, approved by whoever sells, paid
     online (the fake provider) and filled."""
     from weishang.trade import services as trade
@@ -146,11 +146,11 @@ def meetings_demo(*, login_phone: str, password: str) -> None:
                 reason="私董会成交",
             )
             leads_follow_events()  # the lead becomes this agent (the consumer runs on commit in production)
-            _paid_restock(agent, 1875 + 25 * i, staff)  # ¥150,000 to ¥162,000 at the 联创 price of ¥80
+            paid_restock(agent, 1875 + 25 * i, staff)  # ¥150,000 to ¥162,000 at the 联创 price of ¥80
     if members:
         with clock.frozen(start + timedelta(days=6)):
             upgraded = agent_change_level(agent=members[0], level=levels["partner"], reason="私董会后升级联创")
-            _paid_restock(upgraded, 300, staff)
+            paid_restock(upgraded, 300, staff)
 
     # 2. 城市招商会: 10 invited by the 省代 login, 8 come, 3 join.
     start = _at(today - timedelta(days=10), 13, 30)
@@ -195,7 +195,7 @@ def meetings_demo(*, login_phone: str, password: str) -> None:
                 reason="招商会成交",
             )
             leads_follow_events()
-            _paid_restock(agent, units, staff)
+            paid_restock(agent, units, staff)
 
     # 3. 团队裂变会: the 省代 login's team; one member upgrades 市代 → 省代.
     start = _at(today - timedelta(days=3), 19)
@@ -222,7 +222,7 @@ def meetings_demo(*, login_phone: str, password: str) -> None:
     if team:
         with clock.frozen(start + timedelta(days=1)):
             upgraded = agent_change_level(agent=team[0], level=levels["province"], reason="裂变会后升级")
-            _paid_restock(upgraded, 10, staff)
+            paid_restock(upgraded, 10, staff)
 
     # 4. 新品线上课 in 5 days: invitations and RSVPs only.
     start = _at(today + timedelta(days=5), 20)

@@ -30,7 +30,7 @@ from weishang.web.regions import RegionField
 
 
 class GuestForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=50)
+    name = forms.CharField(label=gettext_lazy("Full name"), max_length=50)
     phone = forms.CharField(
         label=gettext_lazy("Mobile number"),
         max_length=20,
