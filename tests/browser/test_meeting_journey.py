@@ -1,8 +1,9 @@
-"""Journey, in Chinese (M10, meetings): operations create a meeting in the console; its check-in
-link (the door's QR code) opens on a guest's phone with no login; the guest checks in, and a
-second scan says she is in already; the console lists her as a guest; operations enter a cost,
-and the ROI card shows −100%; she then joins and pays for her first stock (through the services),
-and the card shows her as an agent made, the cash collected and the ROI worked out from them."""
+"""Journey, in Chinese (M10, meetings): operations create a meeting in the console; the 联创 login
+invites a guest from her phone; the meeting's check-in link (the door's QR code) opens on a
+guest's phone with no login; the guest checks in, and a second scan says she is in already; the
+console lists her as a guest; operations enter a cost, and the ROI card shows −100%; she then
+joins and pays for her first stock (through the services), and the card shows her as an agent
+made, the cash collected and the ROI worked out from them."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from browser_steps import console_log_in, expect
+from browser_steps import console_log_in, expect, log_in
 from django.utils import timezone
 
 from weishang.channel.models import Level
@@ -50,6 +51,22 @@ def test_create_a_meeting_check_a_guest_in_by_the_qr_link_and_see_the_roi(demo, 
     checkin_path = link.get_attribute("href")
     assert checkin_path == f"/meet/c/{meeting.checkin_token}/"
     shot(staff, "meeting-created")
+
+    # An agent invites a guest from her phone (我的 → 会议) and sees who she invited.
+    agent_phone = phone("zh-CN")
+    log_in(agent_phone, demo.partner.phone)
+    agent_phone.goto("/m/me/")
+    agent_phone.get_by_role("link", name=re.compile(r"^会议")).click()
+    card = agent_phone.get_by_test_id("meeting").filter(has_text="会员沙龙 · 测试")
+    card.locator("input[name=name]").fill("孙小美")
+    card.locator("input[name=phone]").fill("13977700002")
+    card.get_by_role("button", name="邀请").click()
+    expect(agent_phone.locator(".messages")).to_contain_text("已邀约 孙小美")
+    card = agent_phone.get_by_test_id("meeting").filter(has_text="会员沙龙 · 测试")
+    expect(card.get_by_test_id("my-invitations")).to_contain_text("孙小美 · 未回复")
+    card.get_by_role("link", name="邀请函链接").click()  # the link she sends her guest
+    expect(agent_phone.get_by_test_id("rsvp")).to_contain_text("未回复")
+    shot(agent_phone, "agent-invited")
 
     # The guest scans the door's QR code: her phone opens the link, no login.
     guest = phone("zh-CN")

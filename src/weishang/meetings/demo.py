@@ -4,7 +4,8 @@ the trade services — so that every figure on a meeting's outcome card comes ou
 
 - **联创私董会** (a private board meeting, 20 days ago): the source's "60 agents, one private meeting,
   9M+ yuan collected" at a tenth of the scale — 6 of its guests join as 联创 and pay for their first
-  stock, over ¥900,000 in all, against about ¥59,000 of costs; a member of the host's team upgrades.
+  stock, over ¥900,000 in all, against about ¥59,000 of costs; a member of the host's team upgrades (when one
+  without an order history is there to).
 - **城市招商会** (a recruitment meeting, 10 days ago): 8 of 10 invited come, 3 join as 市代 or 特约.
 - **团队裂变会** (a team-growth meeting, 3 days ago): the 省代 login's team; one member upgrades.
 - **新品线上课** (an online class in 5 days): invitations and RSVPs, nobody checked in yet.
@@ -79,12 +80,23 @@ def paid_restock(agent: Agent, units: int, staff) -> None:
         pass  # the seller's stock is short: the order waits for them, as orders do
 
 
-def _team(leader: Agent, level_code: str, n: int) -> list[Agent]:
-    return list(
-        Agent.objects.filter(referrer=leader, level__code=level_code, status="active").select_related("level", "user")[
-            :n
-        ]
-    )
+def _team(leader: Agent, n: int, *, below: int) -> list[Agent]:
+    """Up to ``n`` active direct recruits of ``leader`` whose level ranks below ``below`` (so they
+    can rise a level), those with no orders yet first: one of them upgrades, and the demo's order
+    history stays at each buyer's level price."""
+    from weishang.trade.models import Order
+
+    rows = Agent.objects.filter(referrer=leader, status="active", level__rank__gt=below).select_related("level", "user")
+    busy = set(Order.objects.filter(buyer__in=rows).values_list("buyer_id", flat=True))
+    return sorted(rows, key=lambda a: (a.pk in busy, a.pk))[:n]
+
+
+def _one_up(agent: Agent, levels: dict[str, Level]) -> Level | None:
+    from weishang.trade.models import Order
+
+    if Order.objects.filter(buyer=agent).exists():
+        return None  # an agent with history keeps their level in the demo (its orders are at that price)
+    return next((lv for lv in sorted(levels.values(), key=lambda lv: -lv.rank) if lv.rank < agent.level.rank), None)
 
 
 def meetings_demo(*, login_phone: str, password: str) -> None:
@@ -118,7 +130,7 @@ def meetings_demo(*, login_phone: str, password: str) -> None:
         guests = [(GUEST_NAMES[i], PHONE.format(meeting=1, n=i)) for i in range(8)]
         for name, phone in guests:
             services.meeting_invite(meeting=board, by_agent=host, name=name, phone=phone)
-        members = _team(host, "general", 2)
+        members = _team(host, 2, below=1)
         for member in members:
             services.meeting_invite(meeting=board, by_agent=host, name=member.real_name, phone=member.user.phone)
     with clock.frozen(start + timedelta(minutes=20)):
@@ -147,10 +159,11 @@ def meetings_demo(*, login_phone: str, password: str) -> None:
             )
             leads_follow_events()  # the lead becomes this agent (the consumer runs on commit in production)
             paid_restock(agent, 1875 + 25 * i, staff)  # ¥150,000 to ¥162,000 at the 联创 price of ¥80
-    if members:
+    higher = _one_up(members[0], levels) if members else None
+    if higher is not None:
         with clock.frozen(start + timedelta(days=6)):
-            upgraded = agent_change_level(agent=members[0], level=levels["partner"], reason="私董会后升级联创")
-            paid_restock(upgraded, 300, staff)
+            upgraded = agent_change_level(agent=members[0], level=higher, reason="私董会后升级")
+            paid_restock(upgraded, max(higher.min_restock_qty, 100), staff)
 
     # 2. 城市招商会: 10 invited by the 省代 login, 8 come, 3 join.
     start = _at(today - timedelta(days=10), 13, 30)
@@ -197,9 +210,9 @@ def meetings_demo(*, login_phone: str, password: str) -> None:
             leads_follow_events()
             paid_restock(agent, units, staff)
 
-    # 3. 团队裂变会: the 省代 login's team; one member upgrades 市代 → 省代.
+    # 3. 团队裂变会: the 省代 login's team; one member (with no order history) rises a level.
     start = _at(today - timedelta(days=3), 19)
-    team = _team(province, "city", 4)
+    team = _team(province, 4, below=province.level.rank)
     with clock.frozen(start - timedelta(days=2)):
         growth = _meeting(
             MeetingKind.TEAM_GROWTH,
@@ -219,10 +232,11 @@ def meetings_demo(*, login_phone: str, password: str) -> None:
         for member in team[:3]:
             services.meeting_checkin(meeting=growth, name=member.real_name, phone=member.user.phone)
     services.meeting_cost_add(meeting=growth, kind=CostKind.CATERING, amount="1200", note="聚餐", by=staff)
-    if team:
+    higher = _one_up(team[0], levels) if team else None
+    if higher is not None:
         with clock.frozen(start + timedelta(days=1)):
-            upgraded = agent_change_level(agent=team[0], level=levels["province"], reason="裂变会后升级")
-            paid_restock(upgraded, 10, staff)
+            upgraded = agent_change_level(agent=team[0], level=higher, reason="裂变会后升级")
+            paid_restock(upgraded, max(higher.min_restock_qty, 10), staff)
 
     # 4. 新品线上课 in 5 days: invitations and RSVPs only.
     start = _at(today + timedelta(days=5), 20)

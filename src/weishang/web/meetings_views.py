@@ -15,7 +15,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -79,11 +78,9 @@ def meeting_invite(request, meeting_id: int):
         except BusinessError as exc:
             messages.error(request, str(exc.message))
         else:
-            link = request.build_absolute_uri(reverse("web:meeting_invitation", args=[invitation.token]))
             messages.success(
                 request,
-                _("Invited %(name)s. Send them this link to answer: %(link)s")
-                % {"name": invitation.name, "link": link},
+                _("Invited %(name)s. Send them their invitation link (below) to answer.") % {"name": invitation.name},
             )
     else:
         messages.error(request, _("Enter the guest's name and an 11-digit mobile number."))
