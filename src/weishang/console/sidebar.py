@@ -115,6 +115,16 @@ def sections() -> list[tuple[object, list[Entry]]]:
             ],
         ),
         (
+            _("Growth"),
+            [
+                Entry(_("Leads"), "person_search", "admin:leads_lead_changelist", "leads.view_lead"),
+                Entry(_("Ad placements"), "campaign", "admin:leads_adplacement_changelist", "leads.view_adplacement"),
+                Entry(_("Channels by month"), "leaderboard", "admin:leads_channel_report", "leads.view_adspend"),
+                Entry(_("Local stores"), "store", "admin:stores_store_changelist", "stores.view_store"),
+                Entry(_("Meetings"), "event", "admin:meetings_meeting_changelist", "meetings.view_meeting"),
+            ],
+        ),
+        (
             _("Security codes"),
             [
                 Entry(_("Code batches"), "qr_code_2", "admin:codes_codebatch_changelist", "codes.view_codebatch"),
@@ -205,12 +215,6 @@ def sections() -> list[tuple[object, list[Entry]]]:
                     "admin:rewards_settlementrun_changelist",
                     "rewards.view_settlementrun",
                 ),
-            ],
-        ),
-        (
-            _("Growth"),
-            [
-                Entry(_("Meetings"), "event", "admin:meetings_meeting_changelist", "meetings.view_meeting"),
             ],
         ),
         (

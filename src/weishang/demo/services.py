@@ -31,7 +31,9 @@ from weishang.core.models import Brand, SupplyMode
 from weishang.core.roles import roles_sync
 from weishang.demo.generate import generate_channel
 from weishang.faq.models import FaqEntry
+from weishang.leads.demo import demo_leads
 from weishang.regions.models import Region
+from weishang.stores.demo import demo_stores
 from weishang.toolkit.models import Material, PosterTemplate, Qualification
 from weishang.trade.models import (
     Customer,
@@ -456,6 +458,8 @@ def demo_load(*, agents: int = 2000, seed: int = 2026) -> DemoResult:
     if not CodeBatch.objects.exists():
         _security_codes()
     _certificates()
+    demo_leads(login_phone=LOGIN_PHONE.format(rank=4), seed=seed)
+    demo_stores(login_phone=LOGIN_PHONE.format(rank=4))
     from weishang.meetings.demo import meetings_demo
 
     meetings_demo(login_phone=LOGIN_PHONE, password=AGENT_PASSWORD)

@@ -332,7 +332,7 @@ def placement_for_source(source: str) -> AdPlacement | None:
 def _on_application(payload: dict, at: dt.datetime | None) -> None:
     placement = placement_for_source(payload.get("source", ""))
     inviter_id = payload.get("inviter")
-    inviter = Agent.objects.filter(pk=inviter_id).first() if inviter_id else None
+    inviter = Agent.objects.filter(pk=int(inviter_id)).first() if inviter_id else None
     if placement is not None:
         channel = placement.channel
     elif inviter is not None:
@@ -356,7 +356,7 @@ def _on_application(payload: dict, at: dt.datetime | None) -> None:
 
 
 def _on_joined(payload: dict, at: dt.datetime | None) -> None:
-    agent = Agent.objects.select_related("user").filter(pk=payload.get("agent") or 0).first()
+    agent = Agent.objects.select_related("user").filter(pk=int(payload.get("agent") or 0)).first()
     if agent is None or Lead.objects.filter(agent=agent).exists():
         return
     phone = agent.user.phone or ""
