@@ -121,6 +121,7 @@ def sections() -> list[tuple[object, list[Entry]]]:
                 Entry(_("Ad placements"), "campaign", "admin:leads_adplacement_changelist", "leads.view_adplacement"),
                 Entry(_("Channels by month"), "leaderboard", "admin:leads_channel_report", "leads.view_adspend"),
                 Entry(_("Local stores"), "store", "admin:stores_store_changelist", "stores.view_store"),
+                Entry(_("Meetings"), "event", "admin:meetings_meeting_changelist", "meetings.view_meeting"),
             ],
         ),
         (

@@ -69,6 +69,10 @@ ROLES: dict[str, tuple] = {
             "leads.adspend": (VIEW, ADD),
             "stores.store": (VIEW, ADD, CHANGE),
             "stores.storephoto": (VIEW,),
+            # Meetings (M10): scheduled, costed and read by the owner and operations.
+            "meetings.meeting": (VIEW, ADD, CHANGE),
+            "meetings.meetingcost": (VIEW, ADD),
+            "meetings.invitation": (VIEW,),
             # Login lockouts (django-axes): the owner sees the failed logins per account and address
             # and clears a lockout by deleting its access attempt (M7).
             "axes.accessattempt": (VIEW, DELETE),
@@ -120,6 +124,9 @@ ROLES: dict[str, tuple] = {
             "leads.adspend": (VIEW, ADD),
             "stores.store": (VIEW, ADD, CHANGE),
             "stores.storephoto": (VIEW,),
+            "meetings.meeting": (VIEW, ADD, CHANGE),
+            "meetings.meetingcost": (VIEW, ADD),
+            "meetings.invitation": (VIEW,),
         },
         # Operations follow up channel conflict (窜货) with the agents.
         (
@@ -154,6 +161,9 @@ ROLES: dict[str, tuple] = {
             # Finance reads what recruiting costs: the ad spend and each channel's month.
             "leads.adplacement": (VIEW,),
             "leads.adspend": (VIEW,),
+            # Finance reads a meeting's costs and ROI (not its guests).
+            "meetings.meeting": (VIEW,),
+            "meetings.meetingcost": (VIEW,),
         },
         (),
     ),

@@ -460,6 +460,9 @@ def demo_load(*, agents: int = 2000, seed: int = 2026) -> DemoResult:
     _certificates()
     demo_leads(login_phone=LOGIN_PHONE.format(rank=4), seed=seed)
     demo_stores(login_phone=LOGIN_PHONE.format(rank=4))
+    from weishang.meetings.demo import meetings_demo
+
+    meetings_demo(login_phone=LOGIN_PHONE, password=AGENT_PASSWORD)
     logins = []
     for rank in range(1, 7):  # one login per level, and the 特约 recruited live (13800000006)
         agent = Agent.objects.select_related("level").filter(user__phone=LOGIN_PHONE.format(rank=rank)).first()
