@@ -120,6 +120,8 @@ def sections() -> list[tuple[object, list[Entry]]]:
                 Entry(_("Leads"), "person_search", "admin:leads_lead_changelist", "leads.view_lead"),
                 Entry(_("Ad placements"), "campaign", "admin:leads_adplacement_changelist", "leads.view_adplacement"),
                 Entry(_("Channels by month"), "leaderboard", "admin:leads_channel_report", "leads.view_adspend"),
+                Entry(_("Launch phases"), "flag", "admin:growth_launchphase_changelist", "growth.view_launchphase"),
+                Entry(_("Work plans"), "checklist", "admin:growth_workplan_changelist", "growth.view_workplan"),
             ],
         ),
         (

@@ -67,6 +67,9 @@ ROLES: dict[str, tuple] = {
             "leads.leadimport": (VIEW, ADD),
             "leads.adplacement": (VIEW, ADD, CHANGE),
             "leads.adspend": (VIEW, ADD),
+            "growth.launchphase": (VIEW, ADD, CHANGE),
+            "growth.phasetarget": ALL,
+            "growth.workplan": (VIEW, ADD, CHANGE),
             # Login lockouts (django-axes): the owner sees the failed logins per account and address
             # and clears a lockout by deleting its access attempt (M7).
             "axes.accessattempt": (VIEW, DELETE),
@@ -116,6 +119,9 @@ ROLES: dict[str, tuple] = {
             "leads.leadimport": (VIEW, ADD),
             "leads.adplacement": (VIEW, ADD, CHANGE),
             "leads.adspend": (VIEW, ADD),
+            "growth.launchphase": (VIEW, ADD, CHANGE),
+            "growth.phasetarget": ALL,
+            "growth.workplan": (VIEW, ADD, CHANGE),
         },
         # Operations follow up channel conflict (窜货) with the agents.
         (
@@ -150,6 +156,9 @@ ROLES: dict[str, tuple] = {
             # Finance reads what recruiting costs: the ad spend and each channel's month.
             "leads.adplacement": (VIEW,),
             "leads.adspend": (VIEW,),
+            "growth.launchphase": (VIEW,),
+            "growth.phasetarget": (VIEW,),
+            "growth.workplan": (VIEW,),
         },
         (),
     ),
