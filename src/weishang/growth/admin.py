@@ -70,6 +70,8 @@ class LaunchPhaseAdmin(ModelAdmin):
             )
         except BusinessError as exc:
             raise ValidationError(str(exc.message)) from exc
+        for formset in formsets:  # the service wrote the targets; the change message reads these
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
