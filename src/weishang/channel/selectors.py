@@ -9,7 +9,15 @@ from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from weishang.channel.models import Agent, Application, ApplicationStatus, Level, ReferrerLink
+from weishang.channel.models import (
+    Agent,
+    AgentTrail,
+    Application,
+    ApplicationStatus,
+    Level,
+    ReferrerLink,
+    TrailKind,
+)
 from weishang.channel.tree import Relation
 from weishang.core.errors import Forbidden
 from weishang.core.money import to_money
@@ -260,3 +268,16 @@ def has_team_work(*, agent: Agent) -> bool:
     if agent.status == AgentStatus.ACTIVE:
         return True
     return agent.referred_agents.exists() or applications_to_decide(agent=agent).exists()
+
+
+def joined_by_level(*, start, end) -> dict[int, int]:
+    """Agents who joined in [start, end), by the level they joined at (the relationship log's
+    JOINED rows): the growth reports' "agents made"."""
+    rows = (
+        AgentTrail.objects.filter(kind=TrailKind.JOINED, changed_at__gte=start, changed_at__lt=end)
+        .order_by()
+        .values_list("new_ref")
+        .annotate(n=Count("pk"))
+        .values_list("new_ref", "n")
+    )
+    return {level: n for level, n in rows if level is not None}

@@ -73,6 +73,9 @@ ROLES: dict[str, tuple] = {
             "meetings.meeting": (VIEW, ADD, CHANGE),
             "meetings.meetingcost": (VIEW, ADD),
             "meetings.invitation": (VIEW,),
+            "growth.launchphase": (VIEW, ADD, CHANGE),
+            "growth.phasetarget": ALL,
+            "growth.workplan": (VIEW, ADD, CHANGE),
             # Login lockouts (django-axes): the owner sees the failed logins per account and address
             # and clears a lockout by deleting its access attempt (M7).
             "axes.accessattempt": (VIEW, DELETE),
@@ -127,6 +130,9 @@ ROLES: dict[str, tuple] = {
             "meetings.meeting": (VIEW, ADD, CHANGE),
             "meetings.meetingcost": (VIEW, ADD),
             "meetings.invitation": (VIEW,),
+            "growth.launchphase": (VIEW, ADD, CHANGE),
+            "growth.phasetarget": ALL,
+            "growth.workplan": (VIEW, ADD, CHANGE),
         },
         # Operations follow up channel conflict (窜货) with the agents.
         (
@@ -164,6 +170,9 @@ ROLES: dict[str, tuple] = {
             # Finance reads a meeting's costs and ROI (not its guests).
             "meetings.meeting": (VIEW,),
             "meetings.meetingcost": (VIEW,),
+            "growth.launchphase": (VIEW,),
+            "growth.phasetarget": (VIEW,),
+            "growth.workplan": (VIEW,),
         },
         (),
     ),

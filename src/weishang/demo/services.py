@@ -31,7 +31,9 @@ from weishang.core.models import Brand, SupplyMode
 from weishang.core.roles import roles_sync
 from weishang.demo.generate import generate_channel
 from weishang.faq.models import FaqEntry
+from weishang.growth.demo import demo_growth
 from weishang.leads.demo import demo_leads
+from weishang.meetings.demo import meetings_demo
 from weishang.regions.models import Region
 from weishang.stores.demo import demo_stores
 from weishang.toolkit.models import Material, PosterTemplate, Qualification
@@ -460,9 +462,8 @@ def demo_load(*, agents: int = 2000, seed: int = 2026) -> DemoResult:
     _certificates()
     demo_leads(login_phone=LOGIN_PHONE.format(rank=4), seed=seed)
     demo_stores(login_phone=LOGIN_PHONE.format(rank=4))
-    from weishang.meetings.demo import meetings_demo
-
     meetings_demo(login_phone=LOGIN_PHONE, password=AGENT_PASSWORD)
+    demo_growth(login_phone=LOGIN_PHONE.format(rank=4))
     logins = []
     for rank in range(1, 7):  # one login per level, and the 特约 recruited live (13800000006)
         agent = Agent.objects.select_related("level").filter(user__phone=LOGIN_PHONE.format(rank=rank)).first()

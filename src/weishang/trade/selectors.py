@@ -321,6 +321,17 @@ def cash_collected(*, buyers: list[int] | None = None, start: datetime, end: dat
     return {buyer: to_money(total) for buyer, total in rows if buyer is not None}
 
 
+def orders_paid_count(*, agent: Agent | int, start: datetime, end: datetime) -> int:
+    """Orders an agent made happen in [start, end): their own entry, upgrade and restock orders
+    and their shop's retail orders, paid in the window and not refunded (a work plan's "orders")."""
+    agent_id = getattr(agent, "pk", agent)
+    return (
+        Order.objects.filter(status__in=workflow.PAID_STATUSES, paid_at__gte=start, paid_at__lt=end)
+        .filter(Q(buyer_id=agent_id, kind__in=VOLUME_KINDS) | Q(seller_id=agent_id, kind=OrderKind.RETAIL))
+        .count()
+    )
+
+
 def shop_customers(*, agent: Agent | int, search: str = "") -> QuerySet[Customer]:
     """The consumers who ordered from the agent's shop, last order first, each with ``order_count``
     (their live orders from this shop), ``spent`` (what they paid for them) and ``last_order_at``.
