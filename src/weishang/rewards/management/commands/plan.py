@@ -19,7 +19,6 @@ from django.utils.dateparse import parse_date, parse_datetime
 from weishang.core.errors import BusinessError
 from weishang.plans import PlanError, load_plan, plan_json_schema
 
-
 # Subcommands an app above rewards adds when it is ready (monitor: ``plan monitor``), so that this
 # command need not import it: name -> (help, add its arguments to the parser, run it with the options).
 SUBCOMMANDS: dict[str, tuple[str, Callable[[Any], None], Callable[..., None]]] = {}
