@@ -11,7 +11,7 @@ income live is in docs/decisions.md, "Channel health: the live figures".
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from django.db.models import Count, Max, Q, Sum
@@ -30,7 +30,7 @@ from weishang.plans.schema import (
     TeamVolumeReward,
 )
 from weishang.rewards.models import RewardKind, RewardLine, RewardStatus
-from weishang.trade.models import LocationKind, Order, StockMove
+from weishang.trade.models import LocationKind, Order, OrderLine, StockMove
 from weishang.trade.workflow import PAID_STATUSES, VOLUME_KINDS, OrderKind
 
 SHARE = Decimal("0.0001")
@@ -176,6 +176,12 @@ def live_figures(period: str, *, plan: Plan | None) -> dict[str, Any]:
         if rule_id in per_head:
             per_head_paid += amount
     rewards_total = sum(funded.values(), ZERO)
+
+    # unsold stock counts at what the plan's buyback would pay for it (nothing without one)
+    held_value = stock_buyback_values(end, plan=plan)
+    for agent, value in held_value.items():
+        if agent in net:
+            net[agent] += value
     with_loss = sum(1 for v in net.values() if v < 0)
 
     # stock: units in agents' own and cloud stock at the month's end; sell-out to consumers in it
@@ -228,6 +234,7 @@ def live_figures(period: str, *, plan: Plan | None) -> dict[str, Any]:
         "recruitment_funded": str(funded["recruitment"]),
         "retail_funded": str(funded["retail"]),
         "participant_funded": str(funded["participant"]),
+        "stock_buyback_value": str(sum(held_value.values(), ZERO)),
         "per_head_rewards": str(per_head_paid),
         "per_head_rules": sorted(per_head),
         "channel_stock_units": held,
@@ -238,6 +245,52 @@ def live_figures(period: str, *, plan: Plan | None) -> dict[str, Any]:
         "collected_total": str(collected),
     }
     return {"figures": figures, "inputs": inputs}
+
+
+def stock_buyback_values(end: datetime, *, plan: Plan | None) -> dict[int, Decimal]:
+    """Each agent's unsold stock (own and cloud) at ``end`` valued as the simulator values it: the
+    units held are the latest bought (FIFO), those bought within the plan's buyback window count at
+    the price paid × the refund rate, rounded down to the fen; older units, or all without a
+    buyback (``returns``), count nothing."""
+    returns = plan.returns if plan is not None else None
+    if returns is None:
+        return {}
+    held: dict[tuple[int, int], int] = {}
+    moves = StockMove.objects.filter(created_at__lt=end).order_by()
+    for agent, sku, n in (
+        moves.filter(to_location__kind__in=CHANNEL_STOCK)
+        .values_list("to_location__agent_id", "sku_id")
+        .annotate(n=Sum("quantity"))
+    ):
+        held[(agent, sku)] = held.get((agent, sku), 0) + n
+    for agent, sku, n in (
+        moves.filter(from_location__kind__in=CHANNEL_STOCK)
+        .values_list("from_location__agent_id", "sku_id")
+        .annotate(n=Sum("quantity"))
+    ):
+        held[(agent, sku)] = held.get((agent, sku), 0) - n
+    since = end - timedelta(days=returns.window_days)
+    bought = (
+        OrderLine.objects.filter(
+            order__status__in=PAID_STATUSES,
+            order__kind__in=VOLUME_KINDS,
+            order__paid_at__gte=since,
+            order__paid_at__lt=end,
+            order__buyer__isnull=False,
+        )
+        .order_by("-order__paid_at", "-pk")
+        .values_list("order__buyer_id", "sku_id", "quantity", "unit_price")
+    )
+    rate = Decimal(str(returns.refund_rate))
+    value: dict[int, Decimal] = {}
+    left = {key: n for key, n in held.items() if n > 0}
+    for agent, sku, quantity, unit_price in bought:
+        n = min(left.get((agent, sku), 0), quantity)
+        if n <= 0:
+            continue
+        left[(agent, sku)] -= n
+        value[agent] = value.get(agent, ZERO) + n * unit_price
+    return {agent: (v * rate).quantize(Decimal("0.01"), rounding=ROUND_DOWN) for agent, v in value.items()}
 
 
 def as_text(figures: dict[str, Any]) -> dict[str, str | None]:

@@ -9,10 +9,12 @@ same breach found again is not told again.
 
 from __future__ import annotations
 
+import logging
+import smtplib
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -25,6 +27,7 @@ from weishang.monitor import selectors
 from weishang.monitor.models import HealthAlert, HealthSnapshot
 
 BREACH_TOPIC = "monitor.breach"
+log = logging.getLogger(__name__)
 
 
 def _period(period: str) -> str:
@@ -73,7 +76,11 @@ def _email(alert: HealthAlert, report: dict[str, Any]) -> int:
                 _("Plan: %(plan)s; jurisdiction: %(j)s") % {"plan": report.get("plan"), "j": report["jurisdiction"]},
             ]
         )
-    sent = send_mail(subject, body, None, [u.email for u in owners], fail_silently=True)
+    try:
+        sent = EmailMessage(subject, body, None, [u.email for u in owners]).send()
+    except (OSError, smtplib.SMTPException):  # the alert stands on the dashboard; mail is best effort
+        log.exception("channel health alert %s %s: the email to the owners failed", alert.period, alert.rule)
+        return 0
     return len(owners) if sent else 0
 
 
