@@ -242,9 +242,9 @@ def test_a_breach_notifies_the_owner_once(demo, django_user_model):
     owner.email = "owner@example.com"
     owner.save()
     # load the channel: 500 units into one agent's cloud stock at the end of November
+    from weishang.catalog.models import SKU
     from weishang.trade.models import LocationKind, StockReason
     from weishang.trade.stock import Move, location_for_agent, location_singleton, stock_move
-    from weishang.catalog.models import SKU
 
     period = f"{NOW:%Y-%m}"
     before = selectors.channel_health(period)["inputs"]["channel_stock_units"]
