@@ -31,6 +31,7 @@ from weishang.channel.models import Agent, AgentStatus, Application, Application
 from weishang.core import clock
 from weishang.core.money import ZERO, to_money
 from weishang.ledger.models import Account, JournalLine, Purpose, Withdrawal, WithdrawalStatus
+from weishang.monitor import selectors as health
 from weishang.trade.models import VOLUME_KINDS, LocationKind, Order, OrderStatus, StockLevel
 from weishang.trade.selectors import brand_to_act, order_queues
 
@@ -471,6 +472,29 @@ def new_agent_chart(agents: NewAgents) -> dict[str, str]:
     return {"data": _chart([p.label for p in agents.months], datasets), "options": _options(stacked=True, legend=True)}
 
 
+# --- channel health (M10): the last saved month and the breaches to review -------------------
+
+
+def channel_health() -> dict:
+    """The breaches the owner has not acknowledged (the brand's to-do) and the last saved month's
+    verdicts, with the link to the channel health page."""
+    snapshot = health.latest_snapshot()
+    return {
+        "url": reverse("admin:monitor_health"),
+        "alerts": [
+            {
+                "period": a.period,
+                "rule": a.rule,
+                "status": a.status,
+                "url": reverse("admin:monitor_health") + f"?period={a.period}",
+            }
+            for a in health.open_alerts()
+        ],
+        "period": snapshot.period if snapshot else None,
+        "verdicts": [(v["rule"], v["status"]) for v in snapshot.verdicts] if snapshot else [],
+    }
+
+
 # --- the page -------------------------------------------------------------------------------
 
 
@@ -496,6 +520,8 @@ def dashboard(user, today: date | None = None) -> dict:
         data["top_level"], data["teams"] = top_teams(levels, data["today"])
     if can("ledger.view_account") and can("ledger.view_withdrawal"):
         data["rewards"] = rewards_payable()
+    if can("monitor.view_healthsnapshot"):
+        data["health"] = channel_health()
     return data
 
 

@@ -208,6 +208,17 @@ def sections() -> list[tuple[object, list[Entry]]]:
             ],
         ),
         (
+            _("Growth"),
+            [
+                Entry(
+                    _("Channel health (渠道健康)"),
+                    "monitor_heart",
+                    "admin:monitor_health",
+                    "monitor.view_healthsnapshot",
+                ),
+            ],
+        ),
+        (
             _("Integrations"),
             [
                 Entry(_("API keys"), "key", "admin:api_apikey_changelist", "api.view_apikey"),

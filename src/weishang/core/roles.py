@@ -62,6 +62,9 @@ ROLES: dict[str, tuple] = {
             "codes.channelconflict": (VIEW,),
             "certificates.certificate": (VIEW,),
             "certificates.certificatetemplate": ALL,
+            # Channel health (M10): the owner saves a month and acknowledges the breaches told to them.
+            "monitor.healthsnapshot": (VIEW, ADD),
+            "monitor.healthalert": (VIEW, CHANGE),
             # Login lockouts (django-axes): the owner sees the failed logins per account and address
             # and clears a lockout by deleting its access attempt (M7).
             "axes.accessattempt": (VIEW, DELETE),
@@ -106,6 +109,8 @@ ROLES: dict[str, tuple] = {
             "codes.channelconflict": (VIEW,),
             "certificates.certificate": (VIEW,),
             "certificates.certificatetemplate": ALL,
+            "monitor.healthsnapshot": (VIEW,),
+            "monitor.healthalert": (VIEW,),
         },
         # Operations follow up channel conflict (窜货) with the agents.
         (
@@ -137,6 +142,8 @@ ROLES: dict[str, tuple] = {
             "rewards.planversion": (VIEW,),
             "rewards.rewardline": (VIEW, CHANGE),
             "rewards.settlementrun": (VIEW, ADD),
+            "monitor.healthsnapshot": (VIEW,),
+            "monitor.healthalert": (VIEW,),
         },
         (),
     ),

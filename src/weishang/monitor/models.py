@@ -9,6 +9,7 @@ a scenario file and a number of months, run once (docs/decisions.md, "Channel he
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -42,6 +43,15 @@ class HealthAlert(models.Model):
     figures = models.JSONField(_("figures"), default=dict)
     created_at = models.DateTimeField(_("raised"), default=clock.now)
     emailed = models.PositiveIntegerField(_("owners emailed"), default=0)
+    acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("acknowledged by"),
+    )
 
     class Meta:
         ordering = ["-period", "rule"]

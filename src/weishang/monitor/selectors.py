@@ -354,7 +354,35 @@ def health_months(limit: int = 12) -> list[str]:
     return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(begin, last + 1)]
 
 
-def open_alerts(limit: int = 10):
+def open_alerts(limit: int = 10) -> list:
+    """Breaches the owner has not acknowledged yet, newest month first: the brand's to-do."""
     from weishang.monitor.models import HealthAlert
 
-    return list(HealthAlert.objects.order_by("-period", "rule")[:limit])
+    return list(HealthAlert.objects.filter(acknowledged_at__isnull=True).order_by("-period", "rule")[:limit])
+
+
+def alerts(limit: int = 50) -> list:
+    from weishang.monitor.models import HealthAlert
+
+    return list(HealthAlert.objects.select_related("acknowledged_by").order_by("-period", "rule")[:limit])
+
+
+def latest_snapshot():
+    from weishang.monitor.models import HealthSnapshot
+
+    return HealthSnapshot.objects.order_by("-period").first()
+
+
+CHART_FIGURES = ("loss_share", "months_of_stock", "recruitment_funded_share")
+
+
+def health_series(months: list[str]) -> dict[str, Any]:
+    """Each month's report, and per charted figure the live and forecast values month by month."""
+    reports = [channel_health(m) for m in months]
+    series: dict[str, dict[str, list[str | None]]] = {}
+    for key in CHART_FIGURES:
+        series[key] = {
+            "live": [r["figures"].get(key) for r in reports],
+            "forecast": [(r["forecast"].get("figures") or {}).get(key) for r in reports],
+        }
+    return {"months": months, "reports": reports, "series": series}

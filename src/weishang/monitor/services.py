@@ -20,7 +20,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from weishang.core import clock
-from weishang.core.errors import BusinessError
+from weishang.core.errors import BusinessError, NotFound
 from weishang.core.outbox import outbox_emit
 from weishang.core.roles import role_group_name
 from weishang.monitor import selectors
@@ -137,3 +137,15 @@ def health_snapshot_save(*, period: str) -> tuple[HealthSnapshot, list[HealthAle
         alert.save(update_fields=["emailed"])
         raised.append(alert)
     return snapshot, raised, report
+
+
+@transaction.atomic
+def health_alert_acknowledge(*, alert_id: int, by) -> HealthAlert:
+    """The owner has read a breach: it leaves the dashboard's to-do (it stays on the health page)."""
+    alert = HealthAlert.objects.select_for_update().filter(pk=alert_id).first()
+    if alert is None:
+        raise NotFound(_("No such alert."), field="alert")
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at, alert.acknowledged_by = clock.now(), by
+        alert.save(update_fields=["acknowledged_at", "acknowledged_by"])
+    return alert
