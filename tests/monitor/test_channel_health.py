@@ -214,6 +214,7 @@ def test_a_month_before_the_plan_has_no_forecast(demo):
 
 
 def test_the_command_prints_every_figure_forecast_and_verdict_as_json(demo):
+    HealthSnapshot.objects.all().delete()  # the demo saved last month
     out = StringIO()
     call_command("plan", "monitor", "--period", PERIOD, "--format", "json", stdout=out)
     data = json.loads(out.getvalue())
@@ -278,3 +279,13 @@ def test_a_breach_notifies_the_owner_once(demo, django_user_model):
     assert len([m for m in mail.outbox if "ECON-INV" in m.subject]) == 1
     assert OutboxEvent.objects.filter(topic="monitor.breach", key=f"{period}:ECON-INV").count() == 1
     assert HealthSnapshot.objects.filter(period=period).count() == 1
+
+
+def test_the_demo_saves_last_month_with_its_breaches(demo):
+    snapshot = HealthSnapshot.objects.get()
+    assert snapshot.period == PERIOD
+    report = selectors.channel_health(PERIOD)
+    assert snapshot.figures["figures"] == report["figures"]
+    assert snapshot.verdicts == report["verdicts"]
+    breaches = {v["rule"] for v in report["verdicts"] if v["breach"]}
+    assert set(HealthAlert.objects.filter(period=PERIOD).values_list("rule", flat=True)) == breaches

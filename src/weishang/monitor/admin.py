@@ -70,6 +70,7 @@ def _verdict_rows(verdicts: list[dict], chinese: bool) -> list[dict]:
             **v,
             "title": v["title_zh"] if chinese else v["title_en"],
             "message": v["message_zh"] if chinese else v["message_en"],
+            "source": gettext(v["source"]),  # the citation in Chinese (locale/…/django.po), the cases' names kept
             "css": STATUS_CLASS[v["status"]],
             "label": STATUS_LABELS[v["status"]],
         }
@@ -225,13 +226,19 @@ class HealthSnapshotAdmin(ReadOnlyAdmin):
 
 @admin.register(HealthAlert)
 class HealthAlertAdmin(ReadOnlyAdmin):
-    list_display = ("period", "rule", "status", "source", "emailed", "created_at", "acknowledged_at")
+    list_display = ("period", "rule", "status", "citation", "emailed", "created_at", "acknowledged_at")
+
+    @admin.display(description=_("citation"))
+    def citation(self, obj) -> str:
+        return gettext(obj.source)
+
     list_filter = ("rule", "status")
+    readonly_fields = ("citation",)
     fields = (
         "period",
         "rule",
         "status",
-        "source",
+        "citation",
         "message",
         "figures",
         "emailed",

@@ -17,7 +17,7 @@ from weishang.core import clock
 
 
 class HealthSnapshot(models.Model):
-    period = models.CharField(_("month"), max_length=7, unique=True, help_text=_("YYYY-MM, China time."))
+    period = models.CharField(_("calendar month"), max_length=7, unique=True, help_text=_("YYYY-MM, China time."))
     plan_label = models.CharField(_("plan"), max_length=80, blank=True)
     jurisdiction = models.CharField(_("jurisdiction"), max_length=10)
     figures = models.JSONField(_("live figures"), default=dict)
@@ -35,11 +35,12 @@ class HealthSnapshot(models.Model):
 
 
 class HealthAlert(models.Model):
-    period = models.CharField(_("month"), max_length=7)
+    period = models.CharField(_("calendar month"), max_length=7)
     rule = models.CharField(_("rule"), max_length=20)
     status = models.CharField(_("verdict"), max_length=8)
     source = models.CharField(_("citation"), max_length=300)
-    message = models.TextField(_("message"), blank=True)
+    message = models.TextField(_("message"), blank=True, help_text=_("What the rule found, in Chinese."))
+    message_en = models.TextField(_("message (English)"), blank=True)
     figures = models.JSONField(_("figures"), default=dict)
     created_at = models.DateTimeField(_("raised"), default=clock.now)
     emailed = models.PositiveIntegerField(_("owners emailed"), default=0)
@@ -71,6 +72,8 @@ class ForecastCache(models.Model):
     created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
+        verbose_name = _("forecast cache")
+        verbose_name_plural = _("forecast caches")
         constraints = [
             models.UniqueConstraint(fields=["plan_sha256", "scenario_sha256", "months"], name="forecastcache_once")
         ]

@@ -68,6 +68,7 @@ def _email(alert: HealthAlert, report: dict[str, Any]) -> int:
                 subject,
                 "",
                 alert.message,
+                alert.message_en,
                 "",
                 _("Figures:"),
                 figures,
@@ -113,7 +114,8 @@ def health_snapshot_save(*, period: str) -> tuple[HealthSnapshot, list[HealthAle
                     rule=verdict["rule"],
                     status=verdict["status"],
                     source=verdict["source"][:300],
-                    message=verdict["message_zh"] + "\n" + verdict["message_en"],
+                    message=verdict["message_zh"],
+                    message_en=verdict["message_en"],
                     figures=verdict["figures"],
                 )
         except IntegrityError:  # told by a concurrent run
