@@ -1,4 +1,5 @@
-"""``weishang plan validate|schema|upload|activate|list`` — the plan file from the command line.
+"""``weishang plan validate|schema|upload|activate|list`` — the plan file from the command line
+(``plan monitor``, a month's channel health, is added by the monitor app: ``SUBCOMMANDS``).
 
 ``validate`` needs no database: it reads the file and prints every problem with file, line,
 column and key path (exit 1), or a one-line summary (exit 0).
