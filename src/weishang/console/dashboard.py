@@ -476,22 +476,15 @@ def new_agent_chart(agents: NewAgents) -> dict[str, str]:
 
 
 def channel_health() -> dict:
-    """The breaches the owner has not acknowledged (the brand's to-do) and the last saved month's
-    verdicts, with the link to the channel health page."""
-    snapshot = health.latest_snapshot()
+    """The breaches the owner has not acknowledged yet (the brand's to-do), with the link to the
+    channel health page: one query."""
+    url = reverse("admin:monitor_health")
     return {
-        "url": reverse("admin:monitor_health"),
+        "url": url,
         "alerts": [
-            {
-                "period": a.period,
-                "rule": a.rule,
-                "status": a.status,
-                "url": reverse("admin:monitor_health") + f"?period={a.period}",
-            }
+            {"period": a.period, "rule": a.rule, "status": a.status, "url": f"{url}?period={a.period}"}
             for a in health.open_alerts()
         ],
-        "period": snapshot.period if snapshot else None,
-        "verdicts": [(v["rule"], v["status"]) for v in snapshot.verdicts] if snapshot else [],
     }
 
 

@@ -367,12 +367,6 @@ def alerts(limit: int = 50) -> list:
     return list(HealthAlert.objects.select_related("acknowledged_by").order_by("-period", "rule")[:limit])
 
 
-def latest_snapshot():
-    from weishang.monitor.models import HealthSnapshot
-
-    return HealthSnapshot.objects.order_by("-period").first()
-
-
 CHART_FIGURES = ("loss_share", "months_of_stock", "recruitment_funded_share")
 
 
