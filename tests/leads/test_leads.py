@@ -139,15 +139,23 @@ def test_follow_up_notes_reminders_and_stages(make_agent, clock):
     clock.freeze(datetime(2026, 11, 10, 9, 0))
     owner = make_agent("city")
     other = make_agent("city")
-    lead = lead_create(name="孙八", phone="13800138002", channel=LeadChannel.OWN_NETWORK, owner_agent=owner, by=owner.user)
+    lead = lead_create(
+        name="孙八", phone="13800138002", channel=LeadChannel.OWN_NETWORK, owner_agent=owner, by=owner.user
+    )
     with pytest.raises(Forbidden):
         lead_follow_up(lead=lead, by=other.user, text="我也想跟")
     with pytest.raises(BusinessError):
         lead_follow_up(lead=lead, by=owner.user, text="  ")
     with pytest.raises(BusinessError):
-        lead_follow_up(lead=lead, by=owner.user, text="明天再打", remind_at=datetime(2026, 11, 9, tzinfo=the_clock.now().tzinfo))
+        lead_follow_up(
+            lead=lead, by=owner.user, text="明天再打", remind_at=datetime(2026, 11, 9, tzinfo=the_clock.now().tzinfo)
+        )
     lead = lead_follow_up(
-        lead=lead, by=owner.user, text="加了微信，约周六沙龙", stage=LeadStage.INVITED, remind_at=the_clock.now() + timedelta(days=1)
+        lead=lead,
+        by=owner.user,
+        text="加了微信，约周六沙龙",
+        stage=LeadStage.INVITED,
+        remind_at=the_clock.now() + timedelta(days=1),
     )
     assert lead.stage == LeadStage.INVITED
     assert list(selectors.reminders_due(agent=owner)) == []
@@ -166,7 +174,9 @@ def test_an_agent_passes_a_lead_only_inside_their_team(make_agent):
     boss = make_agent("province")
     member = make_agent("city", referrer=boss)
     stranger = make_agent("city")
-    lead = lead_create(name="周九", phone="13800138003", channel=LeadChannel.OWN_NETWORK, owner_agent=boss, by=boss.user)
+    lead = lead_create(
+        name="周九", phone="13800138003", channel=LeadChannel.OWN_NETWORK, owner_agent=boss, by=boss.user
+    )
     with pytest.raises(Forbidden):
         lead_assign(lead=lead, by=boss.user, owner_agent=stranger)
     lead = lead_assign(lead=lead, by=boss.user, owner_agent=member)
@@ -259,8 +269,14 @@ def test_a_channels_month_spend_leads_agents_and_cash(make_agent, levels, clock)
 
 @pytest.mark.parametrize(
     ("amount", "note", "day"),
-    [("abc", "", date(2026, 11, 3)), ("0", "", date(2026, 11, 3)), ("-5", "", date(2026, 11, 3)),
-     ("NaN", "", date(2026, 11, 3)), ("1e20", "", date(2026, 11, 3)), ("5", "", date(2027, 1, 1))],
+    [
+        ("abc", "", date(2026, 11, 3)),
+        ("0", "", date(2026, 11, 3)),
+        ("-5", "", date(2026, 11, 3)),
+        ("NaN", "", date(2026, 11, 3)),
+        ("1e20", "", date(2026, 11, 3)),
+        ("5", "", date(2027, 1, 1)),
+    ],
 )
 def test_bad_spend_is_refused(amount, note, day, clock):
     clock.freeze(datetime(2026, 11, 5, 10, 0))

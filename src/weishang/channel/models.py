@@ -329,7 +329,7 @@ class Application(models.Model):
         _("source"),
         max_length=40,
         blank=True,
-        help_text=_("The src parameter of the tracked link the applicant came through (an ad placement's code)."),
+        help_text=_("The source parameter of the tracked link the applicant came through (an ad placement's code)."),
     )
 
     class Meta:

@@ -13,7 +13,6 @@ never reaches the brand. See docs/decisions.md.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -28,6 +27,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from weishang.channel.models import Agent, AgentStatus, Application, ApplicationStatus, Level, ReferrerLink
+from weishang.console.kit import chart_data, chart_options
 from weishang.core import clock
 from weishang.core.money import ZERO, to_money
 from weishang.ledger.models import Account, JournalLine, Purpose, Withdrawal, WithdrawalStatus
@@ -399,43 +399,9 @@ def rewards_payable() -> list[Figure]:
 SHADES = ("900", "700", "500", "400", "300", "200")
 
 
-def _chart(labels: list[str], datasets: list[dict]) -> str:
-    return json.dumps({"labels": labels, "datasets": datasets}, ensure_ascii=False)
-
-
-def _options(*, stacked: bool = False, legend: bool = False, money: bool = False) -> str:
-    scale = {
-        "beginAtZero": True,
-        "stacked": stacked,
-        "grid": {"color": "rgba(156,163,175,0.2)"},
-        "ticks": {"color": "#9ca3af", "precision": 0},
-    }
-    return json.dumps(
-        {
-            "animation": False,
-            "responsive": True,
-            "maintainAspectRatio": False,
-            "plugins": {
-                "legend": {
-                    "display": legend,
-                    "position": "bottom",
-                    "align": "start",
-                    "labels": {"color": "#6b7280", "boxWidth": 10, "boxHeight": 10},
-                },
-                "tooltip": {"enabled": True},
-            },
-            "scales": {
-                "x": {"stacked": stacked, "grid": {"display": False}, "ticks": {"color": "#9ca3af"}},
-                "y": scale | ({"ticks": {"color": "#9ca3af"}} if money else {}),
-            },
-            "datasets": {"bar": {"borderRadius": 4, "maxBarThickness": 36}},
-        }
-    )
-
-
 def cash_charts(cash: Cash) -> dict[str, str]:
     label = str(_("Cash collected (回款), yuan"))
-    weekly = _chart(
+    weekly = chart_data(
         [p.label for p in cash.weeks],
         [
             {
@@ -446,7 +412,7 @@ def cash_charts(cash: Cash) -> dict[str, str]:
             }
         ],
     )
-    monthly = _chart(
+    monthly = chart_data(
         [p.label for p in cash.months],
         [
             {
@@ -457,7 +423,7 @@ def cash_charts(cash: Cash) -> dict[str, str]:
             }
         ],
     )
-    return {"weekly": weekly, "monthly": monthly, "options": _options(money=True)}
+    return {"weekly": weekly, "monthly": monthly, "options": chart_options(money=True)}
 
 
 def new_agent_chart(agents: NewAgents) -> dict[str, str]:
@@ -469,7 +435,10 @@ def new_agent_chart(agents: NewAgents) -> dict[str, str]:
         }
         for i, level in enumerate(agents.levels)
     ]
-    return {"data": _chart([p.label for p in agents.months], datasets), "options": _options(stacked=True, legend=True)}
+    return {
+        "data": chart_data([p.label for p in agents.months], datasets),
+        "options": chart_options(stacked=True, legend=True),
+    }
 
 
 # --- channel health (M10): the last saved month and the breaches to review -------------------

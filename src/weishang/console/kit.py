@@ -20,6 +20,7 @@ nothing of a domain but ``core``, and nothing in ``console/`` imports a domain's
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -259,3 +260,41 @@ class StepPages:
             "opts": self.model._meta,
         }
         return TemplateResponse(request, self.step_template, context, status=status)
+
+
+# --- charts (unfold's Chart.js components read a JSON data attribute) ------------------------
+
+
+def chart_data(labels: list[str], datasets: list[dict]) -> str:
+    """The JSON data attribute unfold's Chart.js components read (``unfold/components/chart/*.html``)."""
+    return json.dumps({"labels": labels, "datasets": datasets}, ensure_ascii=False)
+
+
+def chart_options(*, stacked: bool = False, legend: bool = False, money: bool = False) -> str:
+    scale = {
+        "beginAtZero": True,
+        "stacked": stacked,
+        "grid": {"color": "rgba(156,163,175,0.2)"},
+        "ticks": {"color": "#9ca3af", "precision": 0},
+    }
+    return json.dumps(
+        {
+            "animation": False,
+            "responsive": True,
+            "maintainAspectRatio": False,
+            "plugins": {
+                "legend": {
+                    "display": legend,
+                    "position": "bottom",
+                    "align": "start",
+                    "labels": {"color": "#6b7280", "boxWidth": 10, "boxHeight": 10},
+                },
+                "tooltip": {"enabled": True},
+            },
+            "scales": {
+                "x": {"stacked": stacked, "grid": {"display": False}, "ticks": {"color": "#9ca3af"}},
+                "y": scale | ({"ticks": {"color": "#9ca3af"}} if money else {}),
+            },
+            "datasets": {"bar": {"borderRadius": 4, "maxBarThickness": 36}},
+        }
+    )

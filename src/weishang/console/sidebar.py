@@ -115,6 +115,14 @@ def sections() -> list[tuple[object, list[Entry]]]:
             ],
         ),
         (
+            _("Growth"),
+            [
+                Entry(_("Leads"), "person_search", "admin:leads_lead_changelist", "leads.view_lead"),
+                Entry(_("Ad placements"), "campaign", "admin:leads_adplacement_changelist", "leads.view_adplacement"),
+                Entry(_("Channels by month"), "leaderboard", "admin:leads_channel_report", "leads.view_adspend"),
+            ],
+        ),
+        (
             _("Security codes"),
             [
                 Entry(_("Code batches"), "qr_code_2", "admin:codes_codebatch_changelist", "codes.view_codebatch"),

@@ -65,6 +65,11 @@ ROLES: dict[str, tuple] = {
             # Channel health (M10): the owner saves a month and acknowledges the breaches told to them.
             "monitor.healthsnapshot": (VIEW, ADD),
             "monitor.healthalert": (VIEW, CHANGE),
+            "leads.lead": (VIEW, ADD, CHANGE),
+            "leads.leadnote": (VIEW,),
+            "leads.leadimport": (VIEW, ADD),
+            "leads.adplacement": (VIEW, ADD, CHANGE),
+            "leads.adspend": (VIEW, ADD),
             # Login lockouts (django-axes): the owner sees the failed logins per account and address
             # and clears a lockout by deleting its access attempt (M7).
             "axes.accessattempt": (VIEW, DELETE),
@@ -111,6 +116,11 @@ ROLES: dict[str, tuple] = {
             "certificates.certificatetemplate": ALL,
             "monitor.healthsnapshot": (VIEW,),
             "monitor.healthalert": (VIEW,),
+            "leads.lead": (VIEW, ADD, CHANGE),
+            "leads.leadnote": (VIEW,),
+            "leads.leadimport": (VIEW, ADD),
+            "leads.adplacement": (VIEW, ADD, CHANGE),
+            "leads.adspend": (VIEW, ADD),
         },
         # Operations follow up channel conflict (窜货) with the agents.
         (
@@ -144,6 +154,9 @@ ROLES: dict[str, tuple] = {
             "rewards.settlementrun": (VIEW, ADD),
             "monitor.healthsnapshot": (VIEW,),
             "monitor.healthalert": (VIEW,),
+            # Finance reads what recruiting costs: the ad spend and each channel's month.
+            "leads.adplacement": (VIEW,),
+            "leads.adspend": (VIEW,),
         },
         (),
     ),

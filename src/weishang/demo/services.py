@@ -31,6 +31,7 @@ from weishang.core.models import Brand, SupplyMode
 from weishang.core.roles import roles_sync
 from weishang.demo.generate import generate_channel
 from weishang.faq.models import FaqEntry
+from weishang.leads.demo import demo_leads
 from weishang.monitor.demo import demo_health
 from weishang.regions.models import Region
 from weishang.toolkit.models import Material, PosterTemplate, Qualification
@@ -457,6 +458,7 @@ def demo_load(*, agents: int = 2000, seed: int = 2026) -> DemoResult:
     if not CodeBatch.objects.exists():
         _security_codes()
     _certificates()
+    demo_leads(login_phone=LOGIN_PHONE.format(rank=4), seed=seed)
     demo_health()
     logins = []
     for rank in range(1, 7):  # one login per level, and the 特约 recruited live (13800000006)

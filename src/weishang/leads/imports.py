@@ -149,12 +149,8 @@ def validate_rows(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], lis
     sources = set(AdPlacement.objects.values_list("code", flat=True))
     from weishang.core.models import User
 
-    owner_phones = {
-        normalize_phone(r.get("owner", "")) for r in rows if r.get("owner")
-    }
-    agents = set(
-        User.objects.filter(phone__in=owner_phones, agent__isnull=False).values_list("phone", flat=True)
-    )
+    owner_phones = {normalize_phone(r.get("owner", "")) for r in rows if r.get("owner")}
+    agents = set(User.objects.filter(phone__in=owner_phones, agent__isnull=False).values_list("phone", flat=True))
     for row in rows:
         reasons = []
         name = row.get("name", "").strip()

@@ -65,7 +65,7 @@ class AdPlacement(models.Model):
         _("source code"),
         max_length=40,
         unique=True,
-        help_text=_("The src parameter of the tracked link, e.g. toutiao-nov; letters, digits and hyphens."),
+        help_text=_("The source parameter of the tracked link, e.g. toutiao-nov; letters, digits and hyphens."),
     )
     name = models.CharField(_("name"), max_length=80)
     channel = models.CharField(_("channel"), max_length=20, choices=LeadChannel.choices)
@@ -94,13 +94,20 @@ class AdPlacement(models.Model):
 class AdSpend(models.Model):
     """What a placement cost on a day. Rows are never edited: a correction is a negative row."""
 
-    placement = models.ForeignKey(AdPlacement, on_delete=models.PROTECT, related_name="spend")
+    placement = models.ForeignKey(
+        AdPlacement, on_delete=models.PROTECT, related_name="spend", verbose_name=_("ad placement")
+    )
     day = models.DateField(_("day"))
     amount = models.DecimalField(_("amount"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
     clicks = models.PositiveIntegerField(_("clicks"), default=0)
     note = models.CharField(_("note"), max_length=200, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
     )
     recorded_at = models.DateTimeField(_("recorded"), default=clock.now)
 
@@ -168,10 +175,22 @@ class Lead(models.Model):
         verbose_name = _("lead")
         verbose_name_plural = _("leads")
         constraints = [
-            models.UniqueConstraint(fields=["phone"], condition=~Q(phone=""), name="lead_one_per_phone"),
-            models.UniqueConstraint(fields=["wechat_id"], condition=~Q(wechat_id=""), name="lead_one_per_wechat"),
+            models.UniqueConstraint(
+                fields=["phone"],
+                condition=~Q(phone=""),
+                name="lead_one_per_phone",
+                violation_error_message=_("This person is already a lead."),
+            ),
+            models.UniqueConstraint(
+                fields=["wechat_id"],
+                condition=~Q(wechat_id=""),
+                name="lead_one_per_wechat",
+                violation_error_message=_("This person is already a lead."),
+            ),
             models.CheckConstraint(
-                condition=~Q(phone="", wechat_id=""), name="lead_has_contact", violation_error_message=""
+                condition=~Q(phone="", wechat_id=""),
+                name="lead_has_contact",
+                violation_error_message=_("Enter a phone number or a WeChat id."),
             ),
         ]
         indexes = [
@@ -198,7 +217,12 @@ class LeadNote(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=NoteKind.choices)
     at = models.DateTimeField(_("when"), default=clock.now)
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
     )
     text = models.CharField(_("note"), max_length=500, blank=True)
     stage_from = models.CharField(_("from"), max_length=12, choices=LeadStage.choices, blank=True)

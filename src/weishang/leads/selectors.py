@@ -148,7 +148,9 @@ def channel_month(label: str) -> list[ChannelMonth]:
     figures = _grouped("channel", start, end)
     labels = dict(LeadChannel.choices)
     return [
-        ChannelMonth(key=code, label=str(labels[code]), **figures[code]) for code in LeadChannel.values if code in figures
+        ChannelMonth(key=code, label=str(labels[code]), **figures[code])
+        for code in LeadChannel.values
+        if code in figures
     ]
 
 

@@ -172,7 +172,7 @@ def _taken(field: str, value: Any, lead: Lead) -> bool:
 
 
 def _owner_name(lead: Lead) -> str:
-    if lead.owner_agent_id:
+    if lead.owner_agent is not None:
         return lead.owner_agent.real_name
     if lead.owner_staff_id:
         return str(lead.owner_staff)
@@ -259,9 +259,7 @@ def lead_follow_up(*, lead: Lead, by, text: str, remind_at: dt.datetime | None =
         if stage not in LeadStage.values:
             raise BusinessError(_("Choose a stage."), field="stage")
         if stage == LeadStage.CONVERTED or lead.stage == LeadStage.CONVERTED:
-            raise BusinessError(
-                _("A lead is converted when they become an agent, and stays converted."), field="stage"
-            )
+            raise BusinessError(_("A lead is converted when they become an agent, and stays converted."), field="stage")
         if stage == LeadStage.LOST:
             _note(lead, NoteKind.STAGE, by=by, text=text, old=lead.stage, new=stage)
             lead.stage = stage
@@ -333,7 +331,8 @@ def placement_for_source(source: str) -> AdPlacement | None:
 
 def _on_application(payload: dict, at: dt.datetime | None) -> None:
     placement = placement_for_source(payload.get("source", ""))
-    inviter = Agent.objects.filter(pk=payload.get("inviter")).first() if payload.get("inviter") else None
+    inviter_id = payload.get("inviter")
+    inviter = Agent.objects.filter(pk=int(inviter_id)).first() if inviter_id else None
     if placement is not None:
         channel = placement.channel
     elif inviter is not None:
@@ -357,7 +356,7 @@ def _on_application(payload: dict, at: dt.datetime | None) -> None:
 
 
 def _on_joined(payload: dict, at: dt.datetime | None) -> None:
-    agent = Agent.objects.select_related("user").filter(pk=payload.get("agent")).first()
+    agent = Agent.objects.select_related("user").filter(pk=int(payload.get("agent") or 0)).first()
     if agent is None or Lead.objects.filter(agent=agent).exists():
         return
     phone = agent.user.phone or ""
@@ -410,13 +409,14 @@ def leads_import_apply(*, batch: LeadImport, by) -> LeadImport:
     if batch.status != LeadImport.Status.PREVIEW:
         raise Conflict(_("This import was applied already."), field="status")
     created = updated = 0
-    owners = {a.user.phone: a for a in Agent.objects.select_related("user").filter(
-        user__phone__in=[r["owner"] for r in batch.rows if r.get("owner")]
-    )}
+    owners = {
+        a.user.phone: a
+        for a in Agent.objects.select_related("user").filter(
+            user__phone__in=[r["owner"] for r in batch.rows if r.get("owner")]
+        )
+    }
     for row in batch.rows:
-        before = Lead.objects.filter(
-            Q(phone=row["phone"]) if row["phone"] else Q(wechat_id=row["wechat_id"])
-        ).exists()
+        before = Lead.objects.filter(Q(phone=row["phone"]) if row["phone"] else Q(wechat_id=row["wechat_id"])).exists()
         lead = lead_capture(
             name=row["name"],
             phone=row["phone"],

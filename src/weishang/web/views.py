@@ -22,6 +22,7 @@ from weishang.core import clock
 from weishang.core.errors import BusinessError
 from weishang.core.lockout import is_locked_out
 from weishang.core.selectors import brand_get
+from weishang.leads.selectors import reminders_due
 from weishang.rewards.selectors import join_terms, reward_summary
 from weishang.trade import selectors as trade_selectors
 from weishang.trade.selectors import team_purchase_volume
@@ -69,6 +70,7 @@ def home(request):
         for count, text, url in (
             *selling,
             (applications, _("Applications to approve"), reverse("web:applications")),
+            (reminders_due(agent=agent).count(), _("Leads to follow up"), reverse("web:leads")),
             *buying,
         )
         if count
