@@ -120,6 +120,12 @@ def sections() -> list[tuple[object, list[Entry]]]:
                 Entry(_("Leads"), "person_search", "admin:leads_lead_changelist", "leads.view_lead"),
                 Entry(_("Ad placements"), "campaign", "admin:leads_adplacement_changelist", "leads.view_adplacement"),
                 Entry(_("Channels by month"), "leaderboard", "admin:leads_channel_report", "leads.view_adspend"),
+                Entry(
+                    _("Channel health (渠道健康)"),
+                    "monitor_heart",
+                    "admin:monitor_health",
+                    "monitor.view_healthsnapshot",
+                ),
             ],
         ),
         (
@@ -212,17 +218,6 @@ def sections() -> list[tuple[object, list[Entry]]]:
                     "event_available",
                     "admin:rewards_settlementrun_changelist",
                     "rewards.view_settlementrun",
-                ),
-            ],
-        ),
-        (
-            _("Growth"),
-            [
-                Entry(
-                    _("Channel health (渠道健康)"),
-                    "monitor_heart",
-                    "admin:monitor_health",
-                    "monitor.view_healthsnapshot",
                 ),
             ],
         ),
