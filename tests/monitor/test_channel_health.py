@@ -289,3 +289,80 @@ def test_the_demo_saves_last_month_with_its_breaches(demo):
     assert snapshot.verdicts == report["verdicts"]
     breaches = {v["rule"] for v in report["verdicts"] if v["breach"]}
     assert set(HealthAlert.objects.filter(period=PERIOD).values_list("rule", flat=True)) == breaches
+
+
+def test_what_funded_a_reward_follows_the_simulators_classes():
+    social = load_plan("examples/plans/glow-social-mall.yaml")
+    retail_first = load_plan("examples/plans/glow-retail-first.yaml")
+    assert selectors.per_head_rules(social) == {"gift-pack-referral"}
+    assert selectors.retail_rules(retail_first) == {"retail-share", "month-retail-award"}
+    per_head, retail = {"gift-pack-referral"}, {"month-retail-award"}
+
+    def fund(rule, kind, to_customer=False):
+        return selectors.funded_by(
+            rule_id=rule, order_kind=kind, to_customer=to_customer, per_head=per_head, retail=retail
+        )
+
+    assert fund("gift-pack-referral", None) == "recruitment"  # paid per recruit
+    assert fund("gift-pack-referral", "restock") == "recruitment"
+    assert fund("referral", "entry") == "recruitment"  # on the money a recruit paid to join
+    assert fund("referral", "upgrade") == "recruitment"
+    assert fund("referral", "restock") == "participant"
+    assert fund("retail-share", "retail", to_customer=True) == "retail"
+    assert fund("retail-share", "retail", to_customer=False) == "participant"
+    assert fund("month-retail-award", None) == "retail"
+    assert fund("team-bonus", None) == "participant"
+
+
+def test_rewards_on_entry_orders_count_as_recruitment_live(demo):
+    """A hand-built November: a recruit's entry order paid, a reward on it to the referrer, and a
+    reward taken back (reversed) that counts nowhere. The independent computation agrees."""
+    from weishang.rewards.models import PlanVersion
+
+    version = PlanVersion.objects.get(plan_id="glow-retail-first")
+    referrer, recruit = Agent.objects.order_by("pk")[:2]
+    when = datetime(2026, 11, 20, 15, 0, tzinfo=SH)
+    order = Order.objects.create(
+        number="T-ENTRY-1", kind="entry", buyer=recruit, status="completed", total=Decimal("3000.00"), paid_at=when
+    )
+    RewardLine.objects.create(
+        beneficiary=referrer,
+        amount=Decimal("4500.00"),
+        kind="reward",
+        rule_id="entry-referral",
+        plan=version,
+        source_event="test:entry:1",
+        order=order,
+        status="available",
+        created_at=when,
+    )
+    RewardLine.objects.create(
+        beneficiary=referrer,
+        amount=Decimal("999.00"),
+        kind="reward",
+        rule_id="entry-referral",
+        plan=version,
+        source_event="test:entry:2",
+        order=order,
+        status="reversed",
+        created_at=when,
+    )
+    report = selectors.channel_health(PERIOD)
+    expected = independent(PERIOD)
+    for key, value in report["figures"].items():
+        assert value == expected[key], key
+    # the demo's ¥1,500 retail award and this ¥4,500: three quarters funded by recruitment
+    assert report["inputs"]["recruitment_funded"] == "4500.00"
+    assert report["figures"]["recruitment_funded_share"] == "0.7500"
+    assert report["figures"]["retail_funded_share"] == "0.2500"
+    # in the EU the same month breaks EU-14-SIM (rewards primarily from recruiting): CRIT, and told
+    from weishang.core.models import Brand
+
+    Brand.objects.update(jurisdiction="eu")
+    eu = {v["rule"]: v for v in selectors.channel_health(PERIOD)["verdicts"]}
+    assert set(eu) == {"EU-14-SIM", "ECON-LOSS", "ECON-INV"}
+    assert eu["EU-14-SIM"]["status"] == "CRIT"
+    assert eu["EU-14-SIM"]["source"].startswith("Directive 2005/29/EC Annex I point 14")
+    assert "75%" in eu["EU-14-SIM"]["message_en"] and "实际数据中" in eu["EU-14-SIM"]["message_zh"]
+    _snapshot, raised, _report = services.health_snapshot_save(period=PERIOD)
+    assert ("EU-14-SIM", "CRIT") in [(a.rule, a.status) for a in raised]
