@@ -233,6 +233,16 @@ def test_the_command_prints_every_figure_forecast_and_verdict_as_json(demo):
     assert "ECON-LOSS" in text.getvalue() and "loss_share" in text.getvalue()
 
 
+def test_a_scheduled_run_names_this_or_last_month(demo):
+    out = StringIO()
+    call_command("plan", "monitor", "--period", "last", "--format", "json", stdout=out)
+    assert json.loads(out.getvalue())["period"] == "2026-11"
+    out = StringIO()
+    call_command("plan", "monitor", "--period", "this", "--format", "json", "--save", stdout=out)
+    assert json.loads(out.getvalue())["period"] == "2026-12"
+    assert HealthSnapshot.objects.filter(period="2026-12").exists()
+
+
 def test_the_command_refuses_a_bad_month(db):
     with pytest.raises(CommandError, match="YYYY-MM"):
         call_command("plan", "monitor", "--period", "2026-13", stdout=StringIO())

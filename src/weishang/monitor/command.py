@@ -18,7 +18,9 @@ HELP = "a month's channel health: live figures, forecast and verdicts (--save st
 
 
 def arguments(parser) -> None:
-    parser.add_argument("--period", required=True, help="the month, YYYY-MM (China time)")
+    parser.add_argument(
+        "--period", required=True, help="the month, YYYY-MM (China time); this or last for a scheduled run"
+    )
     parser.add_argument("--format", choices=["text", "json"], default="text")
     parser.add_argument("--save", action="store_true", help="store the month and notify the owner of breaches")
 

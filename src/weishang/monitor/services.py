@@ -10,6 +10,7 @@ same breach found again is not told again.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 import smtplib
 from typing import Any
 
@@ -31,6 +32,12 @@ log = logging.getLogger(__name__)
 
 
 def _period(period: str) -> str:
+    """``YYYY-MM``; ``this`` (the current month) or ``last`` (the one before) for a scheduled run."""
+    today = clock.today()
+    if period == "this":
+        return today.strftime("%Y-%m")
+    if period == "last":
+        return (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
     try:
         clock.month_range(period)
     except ValueError:
