@@ -90,6 +90,15 @@ def test_a_saved_breach_is_on_the_dashboard_until_acknowledged(demo, client):
     alerts = list(HealthAlert.objects.filter(period="2026-11"))
     assert alerts, "the demo's November breaches at least one rule (its agents hold many months of stock)"
     dashboard = client.get("/console/").content.decode()
+    # the saved month's figures live beside the forecast, and the rules' verdicts
+    report = selectors.channel_health("2026-11")
+    panel = dashboard.split('data-metric="channel_health"')[1].split("data-metric=")[0]
+    assert f"data-live>{report['figures']['loss_share']}</td>" in panel
+    assert f"data-forecast>{report['forecast']['figures']['loss_share']}</td>" in panel
+    assert f"data-live>{report['figures']['months_of_stock']}</td>" in panel
+    assert "净亏损参与者比例" in panel
+    for verdict in report["verdicts"]:
+        assert f'data-rule="{verdict["rule"]}">{verdict["rule"]} {verdict["status"]}</span>' in panel
     todo = dashboard.split('data-testid="health-todo"')[1].split("</ul>")[0]
     for alert in alerts:
         assert f"2026-11 · {alert.rule} · {alert.status}" in todo

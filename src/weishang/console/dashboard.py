@@ -445,16 +445,14 @@ def new_agent_chart(agents: NewAgents) -> dict[str, str]:
 
 
 def channel_health() -> dict:
-    """The breaches the owner has not acknowledged yet (the brand's to-do), with the link to the
-    channel health page: one query."""
+    """The channel health panel (``monitor.selectors.health_panel``) with its links."""
     url = reverse("admin:monitor_health")
-    return {
-        "url": url,
-        "alerts": [
-            {"period": a.period, "rule": a.rule, "status": a.status, "url": f"{url}?period={a.period}"}
-            for a in health.open_alerts()
-        ],
-    }
+    panel = health.health_panel()
+    for alert in panel["alerts"]:
+        alert["url"] = f"{url}?period={alert['period']}"
+    panel["url"] = url
+    panel["period_url"] = f"{url}?period={panel['period']}" if panel["period"] else url
+    return panel
 
 
 # --- the page -------------------------------------------------------------------------------

@@ -367,6 +367,33 @@ def alerts(limit: int = 50) -> list:
     return list(HealthAlert.objects.select_related("acknowledged_by").order_by("-period", "rule")[:limit])
 
 
+def latest_snapshot():
+    """The last month saved (``weishang plan monitor --save``, daily for the month so far)."""
+    from weishang.monitor.models import HealthSnapshot
+
+    return HealthSnapshot.objects.order_by("-period").first()
+
+
+def health_panel() -> dict[str, Any]:
+    """The dashboard's panel: the last saved month's main figures live beside the forecast, each
+    rule's verdict, and the breaches not yet acknowledged (the brand's to-do). Two queries."""
+    from weishang.monitor.labels import FIGURE_LABELS, STATUS_CLASS
+
+    snapshot = latest_snapshot()
+    figures, verdicts = [], []
+    if snapshot is not None:
+        live = snapshot.figures.get("figures", {})
+        forecast = snapshot.forecast.get("figures") or {}
+        figures = [(FIGURE_LABELS[k], live.get(k), forecast.get(k)) for k in CHART_FIGURES]
+        verdicts = [(v["rule"], v["status"], STATUS_CLASS[v["status"]]) for v in snapshot.verdicts]
+    return {
+        "period": snapshot.period if snapshot else None,
+        "figures": figures,
+        "verdicts": verdicts,
+        "alerts": [{"period": a.period, "rule": a.rule, "status": a.status} for a in open_alerts()],
+    }
+
+
 CHART_FIGURES = ("loss_share", "months_of_stock", "recruitment_funded_share")
 
 

@@ -10,8 +10,8 @@ same breach found again is not told again.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 import smtplib
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
