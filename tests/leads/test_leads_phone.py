@@ -26,7 +26,7 @@ def test_an_agent_adds_and_follows_up_a_lead(make_agent, clock):
     client = phone_client(me)
     assert "我的意向客户" in client.get("/m/me/").content.decode()
     made = client.post(
-        "/m/leads/new/",
+        "/m/leads/",
         {"name": "陈丽", "phone": "13822223333", "channel": "own_network", "note": "老同事", "region_1": ""},
     )
     assert made.status_code == 302
@@ -59,14 +59,14 @@ def test_an_agent_adds_and_follows_up_a_lead(make_agent, clock):
 )
 def test_bad_input_is_shown_on_the_form(make_agent, data, message):
     client = phone_client(make_agent("city"))
-    response = client.post("/m/leads/new/", data)
+    response = client.post("/m/leads/", data)
     assert response.status_code == 400 and message in response.content.decode()
     assert Lead.objects.count() == 0
 
 
 def test_another_agents_lead_is_not_there(make_agent):
     owner, other = make_agent("city"), make_agent("city")
-    phone_client(owner).post("/m/leads/new/", {"name": "甲", "phone": "13822225555", "channel": "own_network"})
+    phone_client(owner).post("/m/leads/", {"name": "甲", "phone": "13822225555", "channel": "own_network"})
     lead = Lead.objects.get()
     client = phone_client(other)
     assert client.get(f"/m/leads/{lead.pk}/").status_code == 404

@@ -64,28 +64,7 @@ def _show_error(form: forms.Form, exc: BusinessError) -> None:
 
 @login_required
 def leads(request):
-    me = current_agent(request)
-    stage = request.GET.get("stage", "")
-    stage = stage if stage in LeadStage.values else ""
-    search = (request.GET.get("q") or "").replace("\x00", "").strip()[:40]
-    counts = selectors.stage_counts(agent=me)
-    return render(
-        request,
-        "web/leads.html",
-        {
-            "brand": brand_get(),
-            "me": me,
-            "leads": selectors.leads_of(agent=me, stage=stage, search=search)[:200],
-            "due": set(selectors.reminders_due(agent=me).values_list("pk", flat=True)),
-            "counts": [(code, label, counts[code]) for code, label in LeadStage.choices],
-            "stage": stage,
-            "query": search,
-        },
-    )
-
-
-@login_required
-def lead_new(request):
+    """The list, and the form to add a lead (folded away until opened, or shown with its errors)."""
     me = current_agent(request)
     form = LeadForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -106,8 +85,25 @@ def lead_new(request):
             _show_error(form, exc)
         else:
             return redirect("web:lead", lead.pk)
-    status = 400 if request.method == "POST" else 200
-    return render(request, "web/lead_new.html", {"brand": brand_get(), "form": form}, status=status)
+    stage = request.GET.get("stage", "")
+    stage = stage if stage in LeadStage.values else ""
+    search = (request.GET.get("q") or "").replace("\x00", "").strip()[:40]
+    counts = selectors.stage_counts(agent=me)
+    return render(
+        request,
+        "web/leads.html",
+        {
+            "brand": brand_get(),
+            "me": me,
+            "form": form,
+            "leads": selectors.leads_of(agent=me, stage=stage, search=search)[:200],
+            "due": set(selectors.reminders_due(agent=me).values_list("pk", flat=True)),
+            "counts": [(code, label, counts[code]) for code, label in LeadStage.choices],
+            "stage": stage,
+            "query": search,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @login_required

@@ -67,7 +67,6 @@ urlpatterns = [
     ),
     path("m/shop-qr.svg", growth_views.shop_qr, name="shop_qr"),
     path("m/leads/", leads_views.leads, name="leads"),
-    path("m/leads/new/", leads_views.lead_new, name="lead_new"),
     path("m/leads/<id:lead_id>/", leads_views.lead, name="lead"),
     path("m/applications/", views.applications, name="applications"),
     path("m/applications/<id:application_id>/decide/", views.application_decide, name="application_decide"),
