@@ -50,6 +50,12 @@ PROPER = {
     "openapi",
     "logo",
     "ping",
+    # the cases the compliance rules cite (channel health shows the citations in Chinese, the names kept)
+    "omnitrition",
+    "vemma",
+    "herbalife",
+    "loterie",
+    "nationale",
     # file formats, written in lower case in the export form's choices
     "csv",
     "xlsx",

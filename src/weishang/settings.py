@@ -310,3 +310,17 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("weishang.core.middleware.ChineseFirstLocaleMiddleware") + 1,
     "weishang.api.transport.ApiTransportMiddleware",
 )
+
+# --- Mail (M10): channel health alerts to the owner users --------------------------------------
+# Printed on the console in development; in production the backend named by WEISHANG_EMAIL_BACKEND
+# (SMTP by default, with Django's EMAIL_HOST … settings from the environment). Tests use locmem.
+MAILERS = {
+    "default": {
+        "BACKEND": os.environ.get(
+            "WEISHANG_EMAIL_BACKEND",
+            "django.core.mail.backends.console.EmailBackend"
+            if ENV != "production"
+            else "django.core.mail.backends.smtp.EmailBackend",
+        )
+    }
+}

@@ -259,4 +259,5 @@ def test_the_dashboard_costs_the_same_queries_for_a_demo_sized_brand(client, sta
     demo_load(agents=400)
     big = count_queries(client)
     assert big == small
-    assert big <= 21  # M7: the stuck queue reads the brand's stuck_after_hours
+    # M7: the stuck queue reads the brand's stuck_after_hours; M10: channel health's saved month and breaches
+    assert big <= 23

@@ -31,6 +31,7 @@ from weishang.console.kit import chart_data, chart_options
 from weishang.core import clock
 from weishang.core.money import ZERO, to_money
 from weishang.ledger.models import Account, JournalLine, Purpose, Withdrawal, WithdrawalStatus
+from weishang.monitor import selectors as health
 from weishang.trade.models import VOLUME_KINDS, LocationKind, Order, OrderStatus, StockLevel
 from weishang.trade.selectors import brand_to_act, order_queues
 
@@ -440,6 +441,20 @@ def new_agent_chart(agents: NewAgents) -> dict[str, str]:
     }
 
 
+# --- channel health (M10): the last saved month and the breaches to review -------------------
+
+
+def channel_health() -> dict:
+    """The channel health panel (``monitor.selectors.health_panel``) with its links."""
+    url = reverse("admin:monitor_health")
+    panel = health.health_panel()
+    for alert in panel["alerts"]:
+        alert["url"] = f"{url}?period={alert['period']}"
+    panel["url"] = url
+    panel["period_url"] = f"{url}?period={panel['period']}" if panel["period"] else url
+    return panel
+
+
 # --- the page -------------------------------------------------------------------------------
 
 
@@ -465,6 +480,8 @@ def dashboard(user, today: date | None = None) -> dict:
         data["top_level"], data["teams"] = top_teams(levels, data["today"])
     if can("ledger.view_account") and can("ledger.view_withdrawal"):
         data["rewards"] = rewards_payable()
+    if can("monitor.view_healthsnapshot"):
+        data["health"] = channel_health()
     return data
 
 

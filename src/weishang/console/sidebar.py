@@ -124,6 +124,12 @@ def sections() -> list[tuple[object, list[Entry]]]:
                 Entry(_("Meetings"), "event", "admin:meetings_meeting_changelist", "meetings.view_meeting"),
                 Entry(_("Launch phases"), "flag", "admin:growth_launchphase_changelist", "growth.view_launchphase"),
                 Entry(_("Work plans"), "checklist", "admin:growth_workplan_changelist", "growth.view_workplan"),
+                Entry(
+                    _("Channel health (渠道健康)"),
+                    "monitor_heart",
+                    "admin:monitor_health",
+                    "monitor.view_healthsnapshot",
+                ),
             ],
         ),
         (

@@ -62,6 +62,9 @@ ROLES: dict[str, tuple] = {
             "codes.channelconflict": (VIEW,),
             "certificates.certificate": (VIEW,),
             "certificates.certificatetemplate": ALL,
+            # Channel health (M10): the owner saves a month and acknowledges the breaches told to them.
+            "monitor.healthsnapshot": (VIEW, ADD),
+            "monitor.healthalert": (VIEW, CHANGE),
             "leads.lead": (VIEW, ADD, CHANGE),
             "leads.leadnote": (VIEW,),
             "leads.leadimport": (VIEW, ADD),
@@ -120,6 +123,8 @@ ROLES: dict[str, tuple] = {
             "codes.channelconflict": (VIEW,),
             "certificates.certificate": (VIEW,),
             "certificates.certificatetemplate": ALL,
+            "monitor.healthsnapshot": (VIEW,),
+            "monitor.healthalert": (VIEW,),
             "leads.lead": (VIEW, ADD, CHANGE),
             "leads.leadnote": (VIEW,),
             "leads.leadimport": (VIEW, ADD),
@@ -164,6 +169,8 @@ ROLES: dict[str, tuple] = {
             "rewards.planversion": (VIEW,),
             "rewards.rewardline": (VIEW, CHANGE),
             "rewards.settlementrun": (VIEW, ADD),
+            "monitor.healthsnapshot": (VIEW,),
+            "monitor.healthalert": (VIEW,),
             # Finance reads what recruiting costs: the ad spend and each channel's month.
             "leads.adplacement": (VIEW,),
             "leads.adspend": (VIEW,),

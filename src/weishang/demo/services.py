@@ -34,6 +34,7 @@ from weishang.faq.models import FaqEntry
 from weishang.growth.demo import demo_growth
 from weishang.leads.demo import demo_leads
 from weishang.meetings.demo import meetings_demo
+from weishang.monitor.demo import demo_health
 from weishang.regions.models import Region
 from weishang.stores.demo import demo_stores
 from weishang.toolkit.models import Material, PosterTemplate, Qualification
@@ -464,6 +465,7 @@ def demo_load(*, agents: int = 2000, seed: int = 2026) -> DemoResult:
     demo_stores(login_phone=LOGIN_PHONE.format(rank=4))
     meetings_demo(login_phone=LOGIN_PHONE, password=AGENT_PASSWORD)
     demo_growth(login_phone=LOGIN_PHONE.format(rank=4))
+    demo_health()
     logins = []
     for rank in range(1, 7):  # one login per level, and the 特约 recruited live (13800000006)
         agent = Agent.objects.select_related("level").filter(user__phone=LOGIN_PHONE.format(rank=rank)).first()

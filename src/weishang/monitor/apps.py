@@ -10,3 +10,9 @@ class MonitorConfig(AppConfig):
     name = "weishang.monitor"
     label = "monitor"
     verbose_name = _("channel health (渠道健康)")
+
+    def ready(self) -> None:
+        from weishang.monitor import command
+        from weishang.rewards.management.commands.plan import SUBCOMMANDS
+
+        SUBCOMMANDS["monitor"] = (command.HELP, command.arguments, command.run)

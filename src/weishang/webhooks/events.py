@@ -29,6 +29,7 @@ EVENTS = {
     "reward.created": _("A reward was earned (frozen until released, or available at once)"),
     "reward.released": _("A frozen reward became available"),
     "reward.reversed": _("A reward was taken back (its order was returned)"),
+    "monitor.breach": _("A channel health figure broke a rule for the brand's jurisdiction (once per month and rule)"),
 }
 
 PING = "ping"

@@ -1,4 +1,5 @@
-"""``weishang plan validate|schema|upload|activate|list`` — the plan file from the command line.
+"""``weishang plan validate|schema|upload|activate|list`` — the plan file from the command line
+(``plan monitor``, a month's channel health, is added by the monitor app: ``SUBCOMMANDS``).
 
 ``validate`` needs no database: it reads the file and prints every problem with file, line,
 column and key path (exit 1), or a one-line summary (exit 0).
@@ -7,8 +8,10 @@ column and key path (exit 1), or a one-line summary (exit 0).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, time
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
@@ -16,6 +19,10 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from weishang.core.errors import BusinessError
 from weishang.plans import PlanError, load_plan, plan_json_schema
+
+# Subcommands an app above rewards adds when it is ready (monitor: ``plan monitor``), so that this
+# command need not import it: name -> (help, add its arguments to the parser, run it with the options).
+SUBCOMMANDS: dict[str, tuple[str, Callable[[Any], None], Callable[..., None]]] = {}
 
 
 class Command(BaseCommand):
@@ -58,8 +65,12 @@ class Command(BaseCommand):
             help="who accepts the plan's HIGH linter findings, and why (required when it has any)",
         )
         sub.add_parser("list", help="stored versions and which is in force")
+        for name, (text, arguments, _run) in SUBCOMMANDS.items():
+            arguments(sub.add_parser(name, help=text))
 
     def handle(self, *args, action: str, **options):
+        if action in SUBCOMMANDS:
+            return SUBCOMMANDS[action][2](self, **options)
         return getattr(self, f"_{action}")(**options)
 
     def _read(self, file: str) -> str:
