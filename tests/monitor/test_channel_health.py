@@ -161,7 +161,8 @@ def test_live_figures_match_an_independent_computation_on_the_demo(demo):
     for key, value in report["figures"].items():
         assert value == expected[key], key
     inputs = report["inputs"]
-    assert inputs["participants"] == expected["_participants"] == 59  # the 60th joins live, in December
+    # The demo's agents, less the one who joins live in December, plus those its meetings made.
+    assert inputs["participants"] == expected["_participants"] > 50
     assert inputs["with_loss"] == expected["_losers"]
     assert inputs["channel_stock_units"] == expected["_stock"] > 0
     assert inputs["sell_out_units"] == expected["_sold"] > 0
