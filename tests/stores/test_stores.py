@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image
 
+from weishang.channel.services import agent_change_status
 from weishang.core.errors import BusinessError, Forbidden
 from weishang.stores.models import Store, StorePhoto, StoreStatus
 from weishang.stores.selectors import is_open, stores_in, stores_near
@@ -79,6 +80,8 @@ def test_a_district_lists_its_own_stores_then_its_city_then_the_rest(three, make
     assert [n.store for n in stores_in(region=jingan.region)][0] == jingan
     store_set_status(store=xihu, status=StoreStatus.HIDDEN, by=xihu.agent.user)
     assert xihu not in [n.store for n in stores_near(latitude=WEST_LAKE[0], longitude=WEST_LAKE[1])]
+    agent_change_status(agent=binjiang.agent, action="suspend", reason="窜货")
+    assert [n.store for n in stores_in(region=binjiang.region)] == [jingan]  # a suspended agent's store is not offered
 
 
 def test_open_now_follows_the_days_and_hours_in_china_time(make_agent):

@@ -13,9 +13,10 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from weishang.channel.models import AgentStatus
 from weishang.core import clock
 from weishang.regions.models import Region
 from weishang.stores.models import Store, StoreStatus
@@ -52,8 +53,11 @@ class Nearby:
 
 
 def _listed() -> QuerySet[Store]:
+    """Listed stores of the brand and of active agents (a suspended or departed agent's store is
+    not offered to consumers, though its owner keeps it)."""
     return (
         Store.objects.filter(status=StoreStatus.LISTED)
+        .filter(Q(agent__isnull=True) | Q(agent__status=AgentStatus.ACTIVE))
         .select_related("region", "agent", "agent__level")
         .prefetch_related("photos")
     )
