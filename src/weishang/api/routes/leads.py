@@ -7,7 +7,7 @@ lead is "not found", so ids cannot be probed."""
 from datetime import datetime
 
 from django.http import Http404
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from weishang.api.errors import ERRORS
@@ -115,7 +115,7 @@ def lead_add(request, payload: LeadIn):
         remind_at=payload.remind_at,
         by=request.user,
     )
-    return 201, lead
+    return Status(201, lead)
 
 
 @router.get("/leads/{lead_id}", response={200: LeadDetailOut, **ERRORS}, auth=AGENT, summary="A lead of mine")
