@@ -296,10 +296,10 @@ def coupon_discount(*, offer: CouponOffer, lines: Iterable[tuple[SKU, int, Decim
 
 
 def live_flash_sale(sku: SKU, *, now: datetime) -> FlashSale | None:
+    """The flash sale running now on ``sku``, sold out or not: while it runs, the SKU sells at the
+    flash price or not at all (a buyer who saw the flash price is never charged retail instead)."""
     return (
-        FlashSale.objects.filter(
-            sku=sku, status=PromotionStatus.ACTIVE, starts_at__lte=now, ends_at__gt=now, sold__lt=F("quantity")
-        )
+        FlashSale.objects.filter(sku=sku, status=PromotionStatus.ACTIVE, starts_at__lte=now, ends_at__gt=now)
         .order_by("price", "pk")
         .first()
     )
