@@ -31,6 +31,7 @@ from weishang.core.models import Brand, SupplyMode
 from weishang.core.roles import roles_sync
 from weishang.demo.generate import generate_channel
 from weishang.faq.models import FaqEntry
+from weishang.promotions.demo import promotions_demo
 from weishang.regions.models import Region
 from weishang.toolkit.models import Material, PosterTemplate, Qualification
 from weishang.trade.models import (
@@ -456,6 +457,10 @@ def demo_load(*, agents: int = 2000, seed: int = 2026) -> DemoResult:
     if not CodeBatch.objects.exists():
         _security_codes()
     _certificates()
+    promotions_demo(  # M10: a brand coupon, a flash sale and coupons used in the 特约 login's shop
+        seller=Agent.objects.filter(user__phone=LOGIN_PHONE.format(rank=5), status="active").first(),
+        by=get_user_model().objects.filter(username="owner").first(),
+    )
     logins = []
     for rank in range(1, 7):  # one login per level, and the 特约 recruited live (13800000006)
         agent = Agent.objects.select_related("level").filter(user__phone=LOGIN_PHONE.format(rank=rank)).first()
