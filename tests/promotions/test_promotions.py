@@ -329,3 +329,23 @@ def test_a_paused_offer_cannot_be_used_and_quantity_is_capped(world):
     promos.promotion_set_status(promotion=one, status="active", by=world.boss)
     assert place(world, code=coupon.code).discount == Decimal("20.00")
     assert one.redemptions.get().status == RedemptionStatus.OPEN
+
+
+def test_the_command_settles_and_reports(world):
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    coupon = promos.coupon_claim(offer=offer(world), phone=PHONE)
+    order = place(world, code=coupon.code)
+    services.order_cancel(order=order, by=world.seller.user)
+    out = StringIO()
+    call_command("promotions", "sync", stdout=out)
+    assert out.getvalue().startswith("1 ")
+    coupon.refresh_from_db()
+    assert coupon.status == CouponStatus.CLAIMED
+    out = StringIO()
+    call_command("promotions", "report", stdout=out)
+    (row,) = json.loads(out.getvalue())
+    assert row["kind"] == "coupon" and row["orders"] == 0 and row["budget_left"] == "1000.00"
