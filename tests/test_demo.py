@@ -3,6 +3,7 @@ and trees that satisfy every rule live data has to."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -17,6 +18,7 @@ from weishang.channel.tree import Relation
 from weishang.core.models import Brand
 from weishang.core.roles import ROLES, role_group_name
 from weishang.demo.services import AGENT_PASSWORD, STAFF, STAFF_PASSWORD
+from weishang.promotions.models import CouponOffer, FlashSale
 from weishang.trade.models import Order
 
 
@@ -166,8 +168,27 @@ def test_demo_orders_are_at_level_prices(demo):
         assert order.total > 0
         if order.seller_id is not None:
             assert order.seller_id == order.buyer.supplier_id
-    for sale in Order.objects.filter(kind="retail"):  # consumers pay the retail price
-        assert sale.total % sku.retail_price == 0 and sale.customer_id is not None
+    for sale in Order.objects.filter(kind="retail"):  # the retail price, less a coupon, or a flash sale's (M10)
+        assert sale.customer_id is not None
+        assert sale.subtotal == sum(line.line_total for line in sale.lines.all())
+        for line in sale.lines.select_related("sku"):
+            assert (
+                line.unit_price == line.sku.retail_price
+                or FlashSale.objects.filter(sku=line.sku, price=line.unit_price).exists()
+            )
+
+
+def test_demo_has_coupons_used_in_the_shop_and_a_flash_sale(demo):
+    from weishang.ledger.selectors import ledger_verify
+    from weishang.promotions import selectors as promotions
+
+    brand_coupon = CouponOffer.objects.get(funded_by="brand")
+    report = promotions.offer_report(offer=brand_coupon)
+    assert report["paid_orders"] == 2 and report["discount"] == Decimal("60.00") and report["new_customers"] == 2
+    assert Order.objects.filter(kind="retail", discount__gt=0).count() == 3
+    sale = FlashSale.objects.get()
+    assert promotions.flash_report(sale=sale)["units"] == 2 and sale.left == 48
+    assert ledger_verify() == []
 
 
 def test_demo_refuses_fewer_than_six_agents(db):

@@ -226,6 +226,24 @@ def sections() -> list[tuple[object, list[Entry]]]:
             ],
         ),
         (
+            _("Shop promotions"),
+            [
+                Entry(
+                    _("Coupon offers"),
+                    "confirmation_number",
+                    "admin:promotions_couponoffer_changelist",
+                    "promotions.view_couponoffer",
+                ),
+                Entry(_("Flash sales"), "bolt", "admin:promotions_flashsale_changelist", "promotions.view_flashsale"),
+                Entry(
+                    _("Promotions report"),
+                    "query_stats",
+                    "admin:promotions_report",
+                    ("promotions.view_couponoffer", "promotions.view_flashsale"),
+                ),
+            ],
+        ),
+        (
             _("Integrations"),
             [
                 Entry(_("API keys"), "key", "admin:api_apikey_changelist", "api.view_apikey"),

@@ -79,6 +79,10 @@ ROLES: dict[str, tuple] = {
             "growth.launchphase": (VIEW, ADD, CHANGE),
             "growth.phasetarget": ALL,
             "growth.workplan": (VIEW, ADD, CHANGE),
+            # Consumer promotions (M10): coupons and flash sales, created and paused, never deleted.
+            "promotions.couponoffer": (VIEW, ADD, CHANGE),
+            "promotions.flashsale": (VIEW, ADD, CHANGE),
+            "promotions.coupon": (VIEW,),
             # Login lockouts (django-axes): the owner sees the failed logins per account and address
             # and clears a lockout by deleting its access attempt (M7).
             "axes.accessattempt": (VIEW, DELETE),
@@ -138,6 +142,9 @@ ROLES: dict[str, tuple] = {
             "growth.launchphase": (VIEW, ADD, CHANGE),
             "growth.phasetarget": ALL,
             "growth.workplan": (VIEW, ADD, CHANGE),
+            "promotions.couponoffer": (VIEW, ADD, CHANGE),
+            "promotions.flashsale": (VIEW, ADD, CHANGE),
+            "promotions.coupon": (VIEW,),
         },
         # Operations follow up channel conflict (窜货) with the agents.
         (

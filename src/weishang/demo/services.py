@@ -35,6 +35,7 @@ from weishang.growth.demo import demo_growth
 from weishang.leads.demo import demo_leads
 from weishang.meetings.demo import meetings_demo
 from weishang.monitor.demo import demo_health
+from weishang.promotions.demo import promotions_demo
 from weishang.regions.models import Region
 from weishang.stores.demo import demo_stores
 from weishang.toolkit.models import Material, PosterTemplate, Qualification
@@ -464,6 +465,10 @@ def demo_load(*, agents: int = 2000, seed: int = 2026) -> DemoResult:
     demo_leads(login_phone=LOGIN_PHONE.format(rank=4), seed=seed)
     demo_stores(login_phone=LOGIN_PHONE.format(rank=4))
     meetings_demo(login_phone=LOGIN_PHONE, password=AGENT_PASSWORD)
+    promotions_demo(  # M10: a brand coupon, a flash sale and coupons used in the 特约 login's shop
+        seller=Agent.objects.filter(user__phone=LOGIN_PHONE.format(rank=5), status="active").first(),
+        by=get_user_model().objects.filter(username="owner").first(),
+    )
     demo_growth(login_phone=LOGIN_PHONE.format(rank=4))
     demo_health()
     logins = []

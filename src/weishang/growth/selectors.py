@@ -35,6 +35,11 @@ from weishang.meetings.selectors import meetings_held
 from weishang.trade.selectors import cash_collected, orders_paid_count
 
 
+def _plain(value: Decimal) -> str:
+    """120, 2022290, 1200.5: a figure without trailing zeros or an exponent."""
+    return format(value.normalize(), "f")
+
+
 def _aware(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
@@ -76,8 +81,8 @@ class TargetProgress:
             "measure": self.target.metric,
             "label": self.label,
             "level": self.target.level.code if self.target.level_id else None,
-            "target": str(self.target.target.normalize()),
-            "actual": str(self.actual.normalize() if self.actual == self.actual.to_integral() else self.actual),
+            "target": _plain(self.target.target),
+            "actual": _plain(self.actual),
             "share": self.share,
             "weeks": [{"week": w.label, "actual": str(w.actual), "planned": str(w.planned)} for w in self.weeks],
         }
@@ -298,4 +303,32 @@ def growth_report(period: str) -> dict:
 
 
 def campaign_rows(start: dt.datetime, end: dt.datetime) -> list[dict]:
-    return []
+    """Campaigns that ran in [start, end), each with what it brought and what it cost: the shop's
+    coupon offers and flash sales (``promotions.selectors``). Each report covers the campaign's
+    whole run, not only the part inside the month."""
+    from weishang.promotions.models import CouponOffer, FlashSale
+    from weishang.promotions.selectors import flash_report, offer_report
+
+    def row(kind: str, name: str, first: dt.datetime, last: dt.datetime, report: dict) -> dict:
+        return {
+            "campaign": name,
+            "kind": kind,
+            "starts": timezone.localtime(first).isoformat(),
+            "ends": timezone.localtime(last).isoformat(),
+            "orders": report["paid_orders"],
+            "units": report["units"],
+            "revenue": _money(to_money(report["revenue"])),
+            "cost": _money(to_money(report["discount"])),
+            "budget": _money(None if report["budget"] is None else to_money(report["budget"])),
+            "new_customers": report["new_customers"],
+        }
+
+    rows = [
+        row("coupon", offer.name, offer.valid_from, offer.valid_to, offer_report(offer=offer))
+        for offer in CouponOffer.objects.filter(valid_from__lt=end, valid_to__gt=start).order_by("valid_from", "pk")
+    ]
+    rows += [
+        row("flash_sale", sale.name, sale.starts_at, sale.ends_at, flash_report(sale=sale))
+        for sale in FlashSale.objects.filter(starts_at__lt=end, ends_at__gt=start).order_by("starts_at", "pk")
+    ]
+    return rows

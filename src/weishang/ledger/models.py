@@ -70,6 +70,7 @@ class Purpose(models.TextChoices):
     BRAND_PRIZES_PAYABLE = "brand_prizes_payable", _("Prizes payable (应付奖品)")
     BRAND_FEE_INCOME = "brand_fee_income", _("Withdrawal fee income (提现手续费收入)")
     BRAND_SALES = "brand_sales", _("Sales (销售收入)")
+    BRAND_PROMOTION_EXPENSE = "brand_promotion_expense", _("Promotion expense (促销支出)")
 
 
 P = Purpose
@@ -78,7 +79,11 @@ AGENT_PURPOSES = frozenset(
 )
 BRAND_PURPOSES = frozenset(set(P) - AGENT_PURPOSES)
 # +1: the balance grows with debits (assets, expenses); −1: it grows with credits (what is owed, income).
-NORMAL: dict[str, int] = {p: CREDIT for p in P} | {P.BRAND_CASH: DEBIT, P.BRAND_REWARD_EXPENSE: DEBIT}
+NORMAL: dict[str, int] = {p: CREDIT for p in P} | {
+    P.BRAND_CASH: DEBIT,
+    P.BRAND_REWARD_EXPENSE: DEBIT,
+    P.BRAND_PROMOTION_EXPENSE: DEBIT,
+}
 # Balances that a posting may never take below zero (unless the caller names the purpose in
 # ``allow_negative``). Available rewards may go negative: a clawback after a withdrawal is kept
 # as a debt netted against future rewards, never lost. The brand's accounts are partial views of

@@ -9,3 +9,10 @@ class PromotionsConfig(AppConfig):
     name = "weishang.promotions"
     label = "promotions"
     verbose_name = _("promotions (优惠券与秒杀)")
+
+    def ready(self) -> None:
+        # A shop order's coupon and flash units follow the order: paid, cancelled, refunded.
+        from weishang.core.outbox import outbox_subscribe
+        from weishang.promotions.services import promotions_follow_events
+
+        outbox_subscribe(promotions_follow_events)

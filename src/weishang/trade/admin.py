@@ -400,6 +400,7 @@ class OrderAdmin(ExportMixin, kit.StepPages, kit.ReadOnlyAdmin):
                     "party",
                     "seller_display",
                     "supply_mode_display",
+                    "discount",
                     "total",
                     "note",
                 )
@@ -431,6 +432,7 @@ class OrderAdmin(ExportMixin, kit.StepPages, kit.ReadOnlyAdmin):
         "party",
         "seller_display",
         "supply_mode_display",
+        "discount",
         "total",
         "note",
         "ship_name",

@@ -16,8 +16,10 @@ from weishang.channel import selectors as channel_selectors
 from weishang.channel.models import Agent, AgentStatus
 from weishang.core.errors import BusinessError
 from weishang.core.selectors import brand_get
+from weishang.promotions import services as promotion_services
 from weishang.trade import selectors, services
 from weishang.trade.providers.base import online_provider_name
+from weishang.web import promotion_views
 from weishang.web.trade_forms import ShopOrderForm, TransferForm
 from weishang.web.trade_views import show_error
 
@@ -41,13 +43,16 @@ def shop(request, code: str):
         return _closed(request, code, inactive=seller is not None)
     skus = catalog_selectors.with_thumbnails(selectors.skus_on_sale())
     form = ShopOrderForm(request.POST or None, skus=skus)
+    my_coupons = promotion_views.session_coupons(request)
+    if not form.is_bound and my_coupons:
+        form.initial["coupon"] = my_coupons[0].code
     status = 200
     if request.method == "POST":
         status = 400
         if form.is_valid():
             data = form.cleaned_data
             try:
-                order = services.retail_order_submit(
+                order = promotion_services.shop_order_place(
                     seller=seller,
                     name=data["name"],
                     phone=data["phone"],
@@ -55,6 +60,7 @@ def shop(request, code: str):
                     address=data["address"],
                     lines=form.lines(),
                     idempotency_key=data["token"],
+                    coupon_code=data.get("coupon", ""),
                 )
             except BusinessError as exc:
                 status = show_error(form, exc)
@@ -74,6 +80,7 @@ def shop(request, code: str):
             "form": form,
             "rows": [(sku, form.quantity_field(sku)) for sku in skus],
             "address_fields": ("name", "phone", "region", "address"),
+            **promotion_views.shop_context(request, seller=seller, coupons=my_coupons, skus=skus),
         },
         status=status,
     )

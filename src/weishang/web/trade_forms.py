@@ -113,6 +113,13 @@ class AddressMixin(forms.Form):
 
 class ShopOrderForm(AddressMixin, QuantitiesForm):
     field_order = ["name", "phone", "region", "address"]
+    # promotions: one of the customer's coupons (the shop lists those claimed in this browser)
+    coupon = forms.CharField(
+        label=_("Coupon code (optional)"),
+        max_length=16,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "list": "my-coupons", "autocapitalize": "characters"}),
+    )
 
 
 class ScreenshotField(forms.ImageField):

@@ -15,6 +15,7 @@ from weishang.web import (
     payment_views,
     plan_views,
     products,
+    promotion_views,
     rewards_views,
     shop_views,
     stores_views,
@@ -117,6 +118,7 @@ urlpatterns = [
     # an agent's public shop
     path("s/<str:code>/", shop_views.shop, name="shop"),
     path("s/<str:code>/o/<str:number>/", shop_views.shop_order, name="shop_order"),
+    path("s/<str:code>/coupons/<id:offer>/claim/", promotion_views.coupon_claim, name="shop_coupon_claim"),
     path("s/<str:code>/o/<str:number>/pay-online/", pay_views.shop_order_pay_online, name="shop_order_pay_online"),
     path("pay/fake/<str:number>/", pay_views.fake_cashier, name="fake_cashier"),
 ]

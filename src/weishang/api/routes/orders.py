@@ -200,7 +200,8 @@ class TradeOrderOut(Schema):
     upgrade_to: TradeLevelOut | None = Field(..., description="upgrade orders: the level reached on completion")
     lines: list[TradeLineOut]
     units: int
-    total: Decimal
+    discount: Decimal = Field(..., description="shop orders: what a coupon took off the lines (0: none)")
+    total: Decimal = Field(..., description="what the buyer pays: the lines less the discount")
     payments: list[TradePaymentOut] = Field(..., description="oldest first")
     ship_to: TradeShipToOut | None = Field(..., description="shop orders and pick-ups: where the goods go")
     tracking: TradeTrackingOut | None = Field(..., description="once shipped")
@@ -312,6 +313,7 @@ def order_out(
             for line in lines
         ],
         units=sum(line.quantity for line in lines),
+        discount=order.discount,
         total=order.total,
         payments=[_payment(request, p) for p in sorted(order.payments.all(), key=lambda p: p.pk)],
         ship_to=TradeShipToOut(

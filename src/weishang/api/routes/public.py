@@ -24,9 +24,10 @@ from weishang.channel.models import Agent, AgentStatus
 from weishang.core.selectors import brand_get
 from weishang.core.validators import mask_phone
 from weishang.faq import services as faq_services
+from weishang.promotions import services as promotion_services
 from weishang.regions import selectors as regions
 from weishang.toolkit import selectors as toolkit
-from weishang.trade import selectors, services
+from weishang.trade import selectors
 from weishang.trade.models import Order
 
 router = Router(tags=["public"])
@@ -70,6 +71,11 @@ class ShopOrderIn(Schema):
     )
     address: Text = Field(..., min_length=1, max_length=200, description="street, building and room")
     lines: list[ShopOrderLineIn] = Field(..., min_length=1, max_length=100)
+    coupon: Text | None = Field(
+        None,
+        max_length=16,
+        description="one of the consumer's coupon codes (claimed with the same phone; see /promotions)",
+    )
 
 
 class ShopOrderLineOut(Schema):
@@ -84,7 +90,8 @@ class ShopOrderOut(Schema):
     number: str
     status: str
     status_name: str
-    total: Decimal
+    discount: Decimal = Field(..., description="what a coupon took off the lines (0: none)")
+    total: Decimal = Field(..., description="what the consumer pays")
     seller_name: str
     lines: list[ShopOrderLineOut]
     ship_name: str
@@ -120,6 +127,7 @@ def _order_out(order: Order, seller: Agent) -> ShopOrderOut:
         number=order.number,
         status=order.status,
         status_name=order.get_status_display(),
+        discount=order.discount,
         total=order.total,
         seller_name=seller.real_name,
         lines=[
@@ -181,17 +189,19 @@ def shop(request, invite_code: InviteCode):
     **PUBLIC,
 )
 def shop_order_create(request, invite_code: InviteCode, payload: ShopOrderIn):
-    """A consumer's order at retail price. It waits for payment: transfer the total to the seller
+    """A consumer's order at retail price (the flash price where a flash sale runs, less the
+    coupon given in ``coupon``). It waits for payment: transfer the total to the seller
     and send the screenshot from the shop's order page. Send an ``Idempotency-Key``: a retry
     places one order."""
     seller = _open_shop(invite_code)
-    order = services.retail_order_submit(
+    order = promotion_services.shop_order_place(
         seller=seller,
         name=payload.name,
         phone=payload.phone,
         region=payload.region,
         address=payload.address,
         lines=[(line.sku, line.quantity) for line in payload.lines],
+        coupon_code=payload.coupon or "",
     )
     found = selectors.retail_order_for(seller=seller, number=order.number, phone=payload.phone)
     return Status(201, _order_out(found, seller))

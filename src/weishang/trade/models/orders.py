@@ -106,6 +106,15 @@ class Order(models.Model):
     total = models.DecimalField(
         _("total"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, validators=[MinValueValidator(Decimal("0"))]
     )
+    # Shop orders: what promotions (a coupon) took off the lines; total = the lines − discount.
+    # Who funds it is the promotions app's record; a flash sale's price is on its line instead.
+    discount = models.DecimalField(
+        _("discount"),
+        max_digits=MONEY_DIGITS,
+        decimal_places=MONEY_PLACES,
+        default=Decimal("0"),
+        help_text=_("Taken off the lines by a coupon; the total is what is left."),
+    )
     idempotency_key = models.CharField(max_length=64, null=True, blank=True)
     ship_name = models.CharField(_("recipient"), max_length=50, blank=True)
     ship_phone = models.CharField(_("recipient phone"), max_length=20, blank=True)
@@ -137,6 +146,7 @@ class Order(models.Model):
         verbose_name_plural = _("orders")
         constraints = [
             models.CheckConstraint(condition=Q(total__gte=Decimal("0")), name="order_total_not_negative"),
+            models.CheckConstraint(condition=Q(discount__gte=Decimal("0")), name="order_discount_not_negative"),
             models.CheckConstraint(
                 condition=Q(kind="upgrade", target_level__isnull=False)
                 | (~Q(kind="upgrade") & Q(target_level__isnull=True)),
@@ -161,6 +171,11 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def subtotal(self) -> Decimal:
+        """The lines before a coupon's discount."""
+        return self.total + self.discount
 
 
 class OrderLine(models.Model):

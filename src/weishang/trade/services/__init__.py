@@ -81,6 +81,8 @@ from weishang.trade.services.payments import (
 from weishang.trade.services.refunds import refund_approve, refund_decline, refund_request
 from weishang.trade.services.retail import (
     EXPIRY_GRACE,
+    RetailPrices,
+    RetailPricing,
     retail_order_expire_one,
     retail_order_submit,
     retail_orders_expire,
@@ -129,6 +131,8 @@ __all__ = [
     "refund_decline",
     "refund_request",
     "retail_order_expire_one",
+    "RetailPrices",
+    "RetailPricing",
     "retail_order_submit",
     "retail_orders_expire",
     "retail_payment_submit",

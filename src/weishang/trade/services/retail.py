@@ -3,6 +3,9 @@ or WeChat Pay; an unpaid shop order expires (``weishang orders expire``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -42,6 +45,24 @@ from weishang.trade.services.payments import transfer_create
 # --- retail ---------------------------------------------------------------------------------
 
 
+@dataclass
+class RetailPrices:
+    """What a promotion makes of a shop order (the promotions app computes it; trade knows no
+    promotion): each SKU's unit price where it is not the retail price (a flash sale), a discount
+    off the lines (a coupon), and ``placed``, called with the order in the same transaction so the
+    promotion can record what it gave."""
+
+    unit_prices: dict[int, Decimal] = dataclass_field(default_factory=dict)
+    discount: Decimal = Decimal("0")
+    placed: Callable[[Order], object] | None = None
+
+
+# A promotion's pricing: called under the customer's lock, after a retried submission has been
+# answered with its first order, with the customer and the (SKU, units) lines; it may refuse
+# (BusinessError) and its changes roll back with the order's.
+RetailPricing = Callable[..., RetailPrices]
+
+
 @transaction.atomic
 def retail_order_submit(
     *,
@@ -52,10 +73,13 @@ def retail_order_submit(
     lines,
     region: Region | str | None = None,
     idempotency_key: str | None = None,
+    pricing: RetailPricing | None = None,
 ) -> Order:
     """A consumer orders from an agent's shop link at retail price. ``region`` is the address's
     province, city and district (a GB/T 2260 code; the shop page's picker requires it, API
-    clients of M6 may leave it out) and ``address`` the street within it."""
+    clients of M6 may leave it out) and ``address`` the street within it. ``pricing`` (the
+    promotions app's) may lower unit prices and take a discount off the lines: never below
+    zero, never above retail, and the order always comes to more than ¥0."""
     seller = Agent.objects.select_related("level").get(pk=seller.pk)
     if seller.status != AgentStatus.ACTIVE:
         raise BusinessError(_("This shop is closed."), field="shop")
@@ -82,8 +106,18 @@ def retail_order_submit(
         if first is not None:
             return first
     # No binding here: an unpaid order binds nobody (``bind_paid_customer``, when it is paid).
-    priced = [(sku, qty, sku.retail_price) for sku, qty in merged.values()]
-    total = sum((price * qty for _sku, qty, price in priced), Decimal("0"))
+    prices = (
+        pricing(customer=customer, seller=seller, lines=list(merged.values()))
+        if pricing is not None
+        else RetailPrices()
+    )
+    priced = [
+        (sku, qty, min(max(prices.unit_prices.get(sku.pk, sku.retail_price), Decimal("0")), sku.retail_price))
+        for sku, qty in merged.values()
+    ]
+    subtotal = sum((price * qty for _sku, qty, price in priced), Decimal("0"))
+    discount = min(max(prices.discount, Decimal("0")), subtotal)
+    total = subtotal - discount
     if total <= 0:
         raise BusinessError(_("An order must come to more than ¥0."), field="lines")
     order = Order.objects.create(
@@ -93,6 +127,7 @@ def retail_order_submit(
         seller=seller,
         supply_mode=brand_get().supply_mode,
         total=total,
+        discount=discount,
         idempotency_key=key,
         ship_name=name.strip()[:50],
         ship_phone=phone,
@@ -108,6 +143,8 @@ def retail_order_submit(
             for sku, qty, price in priced
         ]
     )
+    if prices.placed is not None:
+        prices.placed(order)
     transition(order, "submit")
     emit(order, "order.submitted")
     transition(order, "approve", note=record_text(gettext_noop("Retail order: no approval needed.")))

@@ -47,7 +47,11 @@ class Command(BaseCommand):
             self.stdout.write(f"Phase {phase['phase']} ({phase['starts']} – {phase['ends']}):")
             for target in phase["targets"]:
                 self.stdout.write(f"  {target['label']}: {target['actual']} / {target['target']} ({target['share']}%)")
+        self.stdout.write("Campaigns: orders, units, revenue, cost, budget")
         for row in report["campaigns"]:
-            self.stdout.write(f"Campaign {row}")
+            self.stdout.write(
+                f"  {row['campaign']} ({row['kind']}): {row['orders']}, {row['units']}, {row['revenue']}, "
+                f"{row['cost']}, {row['budget'] or '-'}"
+            )
         plans = report["work_plans"]
         self.stdout.write(f"Work plans: {plans['plans']}, done {plans['done']}, average {plans['average_share']}%")
