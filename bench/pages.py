@@ -152,8 +152,38 @@ def _pages():
     if moved is not None:
         pages.append((None, "public /verify/ product code", reverse("web:verify") + f"?code={moved.item.code}"))
 
+    # Growth (M10): an agent's leads, work plan, meetings and store; the consumers' nearby stores.
+    agent_page(city, "市代 /m/ leads", reverse("web:leads"))
+    agent_page(city, "市代 /m/ plan", reverse("web:plan"))
+    agent_page(top, "联创 /m/ plan (team)", reverse("web:plan"))
+    agent_page(city, "市代 /m/ store", reverse("web:my_store"))
+    pages.append((None, "public /stores/ near a point", reverse("web:stores") + "?lat=30.2592&lng=120.13"))
+    pages.append((None, "public /stores/ in a district", reverse("web:stores") + "?region=330106"))
+
     owner = User.objects.get(username="owner")
     finance = User.objects.get(username="finance")
+    from weishang.growth.models import LaunchPhase
+    from weishang.meetings.models import Meeting
+
+    growth_console = [
+        (owner, "owner leads", reverse("admin:leads_lead_changelist")),
+        (owner, "owner channel report", reverse("admin:leads_channel_report")),
+        (owner, "owner work plans", reverse("admin:growth_workplan_changelist")),
+        (owner, "owner meetings", reverse("admin:meetings_meeting_changelist")),
+        (owner, "owner channel health", reverse("admin:monitor_health")),
+        (owner, "owner coupon offers", reverse("admin:promotions_couponoffer_changelist")),
+    ]
+    phase = LaunchPhase.objects.order_by("-starts_on").first()
+    if phase is not None:
+        growth_console.append(
+            (owner, "owner phase progress", reverse("admin:growth_launchphase_progress", args=[phase.pk]))
+        )
+    meeting = Meeting.objects.order_by("pk").first()
+    if meeting is not None:
+        growth_console.append(
+            (owner, "owner meeting detail", reverse("admin:meetings_meeting_change", args=[meeting.pk]))
+        )
+    pages.extend(growth_console)
     console = [
         (owner, "owner console index", reverse("admin:index")),
         (owner, "owner agents", reverse("admin:channel_agent_changelist")),

@@ -110,7 +110,7 @@ class HealthSnapshotAdmin(ReadOnlyAdmin):
             except ValueError:
                 error = gettext("Give the month as YYYY-MM, e.g. 2026-11.")
                 period = months[-1]
-        data = selectors.health_series(months)
+        data = selectors.health_series(months, live=period)
         report = data["reports"][months.index(period)]
         chinese = (get_language() or "zh-hans").lower().startswith("zh")
         forecast = report["forecast"]

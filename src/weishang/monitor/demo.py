@@ -1,6 +1,7 @@
-"""The demo's channel health: last month saved as ``weishang plan monitor --period … --save`` saves
-it, so the console's page, its list of months and the dashboard's panel have something to show
-(the demo's agents hold many months of stock, so its breaches are on the owner's to-do)."""
+"""The demo's channel health: every month gone by since the plan went live saved as the daily
+``weishang plan monitor --save`` would have saved it, so the console's page reads them instead of
+computing each, and its list of months and the dashboard's panel have something to show (the
+demo's agents hold many months of stock, so its breaches are on the owner's to-do)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ from weishang.core import clock
 
 def demo_health() -> None:
     from weishang.monitor.models import HealthSnapshot
+    from weishang.monitor.selectors import health_months
     from weishang.monitor.services import health_snapshot_save
 
     last_month = (clock.today().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
-    if not HealthSnapshot.objects.filter(period=last_month).exists():
-        health_snapshot_save(period=last_month)
+    saved = set(HealthSnapshot.objects.values_list("period", flat=True))
+    for period in [m for m in health_months() if m <= last_month] or [last_month]:
+        if period not in saved:
+            health_snapshot_save(period=period)

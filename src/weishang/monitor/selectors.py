@@ -397,9 +397,32 @@ def health_panel() -> dict[str, Any]:
 CHART_FIGURES = ("loss_share", "months_of_stock", "recruitment_funded_share")
 
 
-def health_series(months: list[str]) -> dict[str, Any]:
-    """Each month's report, and per charted figure the live and forecast values month by month."""
-    reports = [channel_health(m) for m in months]
+def _saved_report(snapshot) -> dict[str, Any]:
+    """A saved month as ``channel_health`` gives it (the fields the page and the chart read)."""
+    return {
+        "period": snapshot.period,
+        "plan": snapshot.plan_label or None,
+        "jurisdiction": snapshot.jurisdiction,
+        "figures": snapshot.figures.get("figures", {}),
+        "inputs": snapshot.figures.get("inputs", {}),
+        "verdicts": snapshot.verdicts,
+        "forecast": snapshot.forecast,
+        "saved_at": snapshot.computed_at.isoformat(),
+    }
+
+
+def health_series(months: list[str], *, live: str | None = None) -> dict[str, Any]:
+    """Each month's report, and per charted figure the live and forecast values month by month.
+    A month gone by that was saved (``weishang plan monitor --save``, run each day) is read from
+    its snapshot; the month ``live`` (the one the page shows), the current month and any month not
+    saved are computed now — so the page costs one computation, not one per month."""
+    from weishang.monitor.models import HealthSnapshot
+
+    current = month_of(clock.now())
+    saved = {s.period: s for s in HealthSnapshot.objects.filter(period__in=months)}
+    reports = [
+        _saved_report(saved[m]) if m in saved and m not in (live, current) else channel_health(m) for m in months
+    ]
     series: dict[str, dict[str, list[str | None]]] = {}
     for key in CHART_FIGURES:
         series[key] = {

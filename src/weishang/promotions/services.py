@@ -16,8 +16,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -206,7 +207,7 @@ def _customer(phone: str, name: str = "") -> Customer:
     phone = normalize_phone(phone)
     try:
         validate_phone(phone)
-    except Exception:  # noqa: BLE001 - ValidationError: say it on the phone field
+    except ValidationError:
         raise BusinessError(_("Enter a valid mobile phone number."), field="phone") from None
     try:
         with transaction.atomic():
@@ -368,9 +369,11 @@ def shop_pricing(*, coupon_code: str = "", now: datetime | None = None):
             )
             if not used:
                 raise Conflict(_("This coupon has been used."), field="coupon")
-            within = CouponOffer.objects.filter(pk=offer.pk).filter(
-                Q(budget__isnull=True) | Q(spent__lte=F("budget") - discount)
-            )
+            # The budget never changes once set: compare in Python-computed Decimal, not by
+            # arithmetic in the database (SQLite would do it in floating point).
+            within = CouponOffer.objects.filter(pk=offer.pk)
+            if offer.budget is not None:
+                within = within.filter(spent__lte=offer.budget - discount)
             if not within.update(spent=F("spent") + discount):
                 raise Conflict(_("This offer's budget has been used up."), field="coupon")
 
