@@ -97,10 +97,17 @@ class InvitationInline(kit.ReadOnlyInline):
     fields = ("name", "lead", "agent", "invited_by", "rsvp", "checked_in_at")
     verbose_name_plural = _("guests")
 
+    def get_queryset(self, request):
+        # Each row names the lead, the agent and who invited them (an agent shows with their level).
+        return super().get_queryset(request).select_related("lead", "agent__level", "invited_by__level")
+
 
 class CostInline(kit.ReadOnlyInline):
     model = MeetingCost
     fields = ("kind", "amount", "note", "recorded_by", "recorded_at")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("recorded_by")
 
 
 @admin.register(Meeting)
