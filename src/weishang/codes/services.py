@@ -181,7 +181,9 @@ def codes_scan(*, order: Order, by, text: str) -> Order:
     out = CodeMove.objects.filter(order=order, back=False)
     done = set(out.values_list("item_id", flat=True))
     new = [item for item in items if item.pk not in done]
-    wanted = dict(OrderLine.objects.filter(order=order).values_list("sku_id", "quantity"))
+    wanted: Counter[int] = Counter()
+    for sku_id, quantity in OrderLine.objects.filter(order=order).values_list("sku_id", "quantity"):
+        wanted[sku_id] += quantity  # a campaign's gift line may be a SKU the order also buys
     have = Counter(out.values_list("item__batch__sku_id", flat=True))
     adding = Counter(item.batch.sku_id for item in new)
     for sku_id, n in adding.items():

@@ -22,6 +22,7 @@ import yaml
 from pydantic import Field, model_validator
 
 from .lint import LintReport, lint_plan
+from .loader import _Loader
 from .schema import Money, NonNegInt, Plan, PosInt, Reward, Slug, Text, _Model
 
 __all__ = ["CampaignOverlay", "Gift", "Offers", "apply_overlay", "lint_campaign", "parse_campaign"]
@@ -38,6 +39,7 @@ class Gift(_Model):
     min_amount: Money = Field(default=Decimal(0), description="the order must reach this many yuan")
     kinds: list[OrderKind] = Field(default_factory=lambda: list(ORDER_KINDS), min_length=1)
     cost: Money = Field(default=Decimal(0), description="what one gift costs the brand, yuan")
+    quantity: PosInt | None = Field(default=None, description="gifts in all (units); none = no limit")
 
 
 class Offers(_Model):
@@ -70,7 +72,7 @@ class CampaignOverlay(_Model):
 def parse_campaign(text: str) -> CampaignOverlay:
     """Read a campaign overlay from YAML text; ``ValueError`` (pydantic's) on bad input."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)  # numbers as Decimal, as in a plan file
     except yaml.YAMLError as exc:
         raise ValueError(f"not valid YAML / 不是有效的 YAML: {exc}") from exc
     if not isinstance(data, dict):

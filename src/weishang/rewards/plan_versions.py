@@ -8,7 +8,9 @@ change kept in the price and level history).
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+import logging
+from collections.abc import Callable
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 
@@ -25,10 +27,12 @@ from weishang.core.errors import BusinessError, Conflict
 from weishang.core.models import Brand, CustomerBinding, SupplyMode
 from weishang.core.money import to_money
 from weishang.plans import Plan, PlanError, PlanIssue, parse_plan
+from weishang.plans.campaign import CampaignOverlay, apply_overlay
 from weishang.rewards.labels import severity_label, value_text
 from weishang.rewards.models import PlanAcknowledgement, PlanVersion
 from weishang.trade.models import Order
 
+log = logging.getLogger(__name__)
 
 class PlanBlocked(Conflict):
     """The linter found CRIT findings for the brand's jurisdiction: the plan never goes live."""
@@ -308,6 +312,29 @@ def _check_backdating(start: datetime) -> None:
             field="active_from",
             code="backdated",
         )
+
+
+# The campaigns running at a moment, as overlays on the plan (installed by ``weishang.campaigns``,
+# which rewards does not import): ``overlays(start, end)`` → the overlays running on any day of
+# [start, end].
+_overlays: Callable[[date, date], list[CampaignOverlay]] | None = None
+
+
+def set_plan_overlays(overlays: Callable[[date, date], list[CampaignOverlay]] | None) -> None:
+    global _overlays
+    _overlays = overlays
+
+
+def plan_effective(version: PlanVersion, start: date, end: date | None = None) -> Plan:
+    """The plan ``version`` with the campaigns running between ``start`` and ``end`` laid over it
+    (their extra reward rules and reduced thresholds; ``plans.campaign.apply_overlay``)."""
+    plan = plan_of(version)
+    for overlay in _overlays(start, end or start) if _overlays is not None else []:
+        try:
+            plan = apply_overlay(plan, overlay)
+        except ValueError:  # checked when the campaign was scheduled; a later plan may not fit it
+            log.warning("campaign %s does not fit plan %s; left out", overlay.id, version)
+    return plan
 
 
 def plan_in_force(at: datetime | None = None) -> PlanVersion | None:

@@ -67,7 +67,7 @@ from weishang.rewards.models import (
     SettlementRun,
 )
 from weishang.rewards.periods import parse_period
-from weishang.rewards.plan_versions import plan_in_force, plan_of, plan_sync_due
+from weishang.rewards.plan_versions import plan_effective, plan_in_force, plan_of, plan_sync_due
 from weishang.trade import stock
 from weishang.trade.models import LocationKind, Order, OrderKind, OrderStatus, StockReason
 from weishang.trade.models.orders import VOLUME_KINDS
@@ -261,7 +261,7 @@ def _at(payload: dict) -> datetime:
 
 def _engine_for(at: datetime) -> tuple[PlanVersion, Engine] | None:
     version = plan_in_force(at)
-    return (version, Engine(plan_of(version))) if version is not None else None
+    return (version, Engine(plan_effective(version, timezone.localdate(at)))) if version is not None else None
 
 
 def _seller_cost(order: Order) -> Decimal | None:
@@ -270,7 +270,7 @@ def _seller_cost(order: Order) -> Decimal | None:
         return None
     level = seller.level
     return sum(
-        (line.quantity * level_price(sku=line.sku, level=level) for line in order.lines.select_related("sku")),
+        (line.quantity * level_price(sku=line.sku, level=level) for line in order.lines.filter(gift=False).select_related("sku")),
         Decimal("0"),
     )
 
@@ -581,7 +581,7 @@ def _settle(
         )
     )
     reported = set(SettlementReport.objects.filter(run=run).values_list("agent_id", flat=True))
-    engine = Engine(plan_of(version))
+    engine = Engine(plan_effective(version, start, end))  # a campaign's period rules (a quarterly target)
     view = DatabaseHierarchy()
     paid: dict[int, Decimal] = defaultdict(Decimal)
     brand: dict[str, int] = {}  # the brand's account ids, kept between batches (on the writing thread)

@@ -189,6 +189,9 @@ class OrderLine(models.Model):
         help_text=_("The buyer's level price when the order was submitted."),
     )
     line_total = models.DecimalField(_("line total"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+    gift = models.BooleanField(
+        _("gift"), default=False, help_text=_("A campaign's gift shipped with the order, at no charge.")
+    )
 
     class Meta:
         ordering = ["pk"]
@@ -197,7 +200,8 @@ class OrderLine(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="orderline_quantity_positive"),
             models.CheckConstraint(condition=Q(unit_price__gte=0), name="orderline_price_not_negative"),
-            models.UniqueConstraint(fields=["order", "sku"], name="orderline_one_per_sku"),
+            models.UniqueConstraint(fields=["order", "sku", "gift"], name="orderline_one_per_sku"),
+            models.CheckConstraint(condition=Q(gift=False) | Q(unit_price=0), name="orderline_gift_is_free"),
         ]
 
     def __str__(self) -> str:

@@ -51,6 +51,8 @@ from weishang.trade.services.fulfilment import (
     pickup_ship,
 )
 from weishang.trade.services.orders import (
+    OfferTerms,
+    OrderOffer,
     SupplierShort,
     cancel_refund,
     order_approve,
@@ -98,6 +100,8 @@ __all__ = [
     "SCREENSHOT_MAX_BYTES",
     "SCREENSHOT_MAX_PIXELS",
     "STUCK_PERMS",
+    "OfferTerms",
+    "OrderOffer",
     "SupplierShort",
     "cancel_refund",
     "check_qr",

@@ -5,8 +5,10 @@ fulfilment (the other side gets a notice, a paid order's money goes back)."""
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import Protocol
 
 from django.conf import settings
 from django.db import transaction
@@ -64,6 +66,28 @@ class SupplierShort(Conflict):
 # --- submitting -----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class OfferTerms:
+    """What an offer the buyer takes part in (a campaign, ``weishang.campaigns``) changes in the
+    order's checks: the entry order's minimum and the restock minimum (None: the level's own)."""
+
+    entry_amount: Decimal | None = None
+    min_restock_qty: int | None = None
+
+
+class OrderOffer(Protocol):
+    """An offer an order takes part in. Trade knows no campaign: the caller passes one in.
+
+    ``terms`` is asked under the buyer's lock before the checks; ``take`` is called once the
+    order and its lines exist, in the same transaction (it takes the seat with a guarded UPDATE
+    and raises a ``BusinessError`` to refuse, which undoes the order), and returns the gift lines
+    (SKU, units) shipped with it at no charge."""
+
+    def terms(self, *, buyer: Agent, kind: str, level: Level) -> OfferTerms: ...
+
+    def take(self, *, order: Order, units: int) -> list[tuple[SKU, int]]: ...
+
+
 def clean_lines(lines) -> OrderedDict[int, tuple[SKU, int]]:
     if not lines:
         raise BusinessError(_("Add at least one product."), field="lines")
@@ -85,12 +109,15 @@ def clean_lines(lines) -> OrderedDict[int, tuple[SKU, int]]:
     return merged
 
 
-def _check_limits(buyer: Agent, kind: str, merged: OrderedDict[int, tuple[SKU, int]]) -> None:
+def _check_limits(
+    buyer: Agent, kind: str, merged: OrderedDict[int, tuple[SKU, int]], terms: OfferTerms = OfferTerms()
+) -> None:
     units = sum(q for _sku, q in merged.values())
-    if kind == OrderKind.RESTOCK and units < buyer.level.min_restock_qty:
+    minimum = buyer.level.min_restock_qty if terms.min_restock_qty is None else terms.min_restock_qty
+    if kind == OrderKind.RESTOCK and units < minimum:
         raise BusinessError(
             _("A %(level)s restock order needs at least %(n)d units; this one has %(units)d.")
-            % {"level": buyer.level.name, "n": buyer.level.min_restock_qty, "units": units},
+            % {"level": buyer.level.name, "n": minimum, "units": units},
             field="lines",
         )
     now = clock.localtime()
@@ -117,6 +144,7 @@ def _check_limits(buyer: Agent, kind: str, merged: OrderedDict[int, tuple[SKU, i
                 continue
             bought = (
                 OrderLine.objects.filter(
+                    gift=False,
                     order__buyer=buyer,
                     order__kind__in=VOLUME_KINDS,
                     order__status__in=LIVE_STATUSES,
@@ -179,8 +207,12 @@ def order_submit(
     note: str = "",
     target_level: Level | None = None,
     accept_shortfall: bool = True,
+    offer: OrderOffer | None = None,
 ) -> Order:
     """Submit an agent's entry, upgrade or restock order. Prices come from the level, never the client.
+
+    ``offer`` is a campaign the buyer takes part in (``OrderOffer``): its terms replace the entry
+    and restock minimums, it takes its seat once the order exists and adds its gift lines.
 
     With ``accept_shortfall=False`` an order its seller cannot fill from stock now is refused with
     ``SupplierShort`` (carrying the availability along the route) once every other check passed:
@@ -210,17 +242,19 @@ def order_submit(
     else:
         target_level = None
     price_level = target_level or buyer.level
+    terms = offer.terms(buyer=buyer, kind=kind, level=price_level) if offer is not None else OfferTerms()
     merged = clean_lines(lines)
-    _check_limits(buyer, kind, merged)
+    _check_limits(buyer, kind, merged, terms)
     seller, mode = order_route(buyer=buyer, level=price_level)
     priced = [(sku, qty, level_price(sku=sku, level=price_level)) for sku, qty in merged.values()]
     total = sum((price * qty for _sku, qty, price in priced), Decimal("0"))
     if total <= 0:
         raise BusinessError(_("An order must come to more than ¥0."), field="lines")
-    if kind == OrderKind.ENTRY and total < buyer.entry_due:
+    entry_due = buyer.entry_due if terms.entry_amount is None else min(terms.entry_amount, buyer.entry_due)
+    if kind == OrderKind.ENTRY and total < entry_due:
         raise BusinessError(
             _("The entry order must come to at least ¥%(amount)s; this one is ¥%(total)s.")
-            % {"amount": buyer.entry_due, "total": total},
+            % {"amount": entry_due, "total": total},
             field="lines",
         )
     if kind == OrderKind.UPGRADE and total < (top_up := upgrade_top_up(agent=buyer, level=price_level)):
@@ -252,6 +286,11 @@ def order_submit(
             for sku, qty, price in priced
         ]
     )
+    if offer is not None:
+        gifts = offer.take(order=order, units=sum(qty for _sku, qty, _price in priced))
+        OrderLine.objects.bulk_create(
+            [OrderLine(order=order, sku=sku, quantity=qty, unit_price=0, line_total=0, gift=True) for sku, qty in gifts]
+        )
     transition(order, "submit", by=by)
     emit(order, "order.submitted")
     return order
