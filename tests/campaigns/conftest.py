@@ -8,9 +8,18 @@ from datetime import timedelta
 import pytest
 
 from tests.leads.helpers import brand_staff
-from tests.rewards.conftest import catalog, mid_month, r, tiered, warehouse_staff  # noqa: F401 - fixtures
+from tests.rewards import conftest as rewards_fixtures
 from weishang.campaigns import services
 from weishang.core import clock
+
+# The rewards tests' fixtures, used here as they are.
+catalog, mid_month, r, tiered = (
+    rewards_fixtures.catalog,
+    rewards_fixtures.mid_month,
+    rewards_fixtures.r,
+    rewards_fixtures.tiered,
+)
+stock_warehouse = rewards_fixtures.stock_warehouse
 
 GIFT = "  gift: {sku: GLOW-MASK5, qty: 1, min_amount: 500, kinds: [entry, restock], cost: 30, quantity: 10}\n"
 

@@ -203,7 +203,7 @@ def test_a_campaign_not_running_takes_no_order(running, make_agent, boss, clock)
     campaign = running()
     agent = make_agent("city")
     services.campaign_cancel(campaign=campaign, by=boss, reason="改期")
-    with pytest.raises(Conflict, match="not running"):
+    with pytest.raises(Conflict, match="未在进行中"):
         submit(agent, 3)
     with pytest.raises(BusinessError):
         services.campaign_order_submit(campaign="nope", buyer=agent, lines=[("GLOW-30ML", 3)], by=agent.user)

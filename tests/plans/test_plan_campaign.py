@@ -24,7 +24,7 @@ seats: 5
 budget: 20000
 offers:
   entry: {vip: 198}
-  min_restock_qty: {vip: 1}
+  min_restock_qty: {city: 2}
   gift: {sku: GIFT-BAG, qty: 1, min_amount: 198, kinds: [entry], cost: 30}
   rewards:
     - id: opening-trip
@@ -42,7 +42,7 @@ def test_the_overlay_lowers_the_entry_and_adds_the_trip():
     effective = apply_overlay(PLAN, overlay)
     vip = next(lv for lv in effective.levels if lv.code == "vip")
     assert vip.entry.first_order_amount == Decimal("198")
-    assert vip.min_restock_qty == 1
+    assert next(lv for lv in effective.levels if lv.code == "city").min_restock_qty == 2
     trip = next(r for r in effective.rewards if r.id == "opening-trip")
     assert trip.prize.cost == Decimal("2000")
     # the plan itself is untouched
@@ -92,3 +92,25 @@ def test_unknown_levels_clashing_ids_and_bad_dates_are_refused():
         parse_campaign(OPENING.replace("seats: 5", "seats: -1"))
     with pytest.raises(ValueError):
         parse_campaign("- just a list")
+
+
+def test_an_offer_only_reduces_what_the_plan_asks():
+    """A "reduced" entry on a level the plan lets in free would be a new entry fee (CN-FEE): refused,
+    as is a restock minimum that is not below the plan's."""
+    from pathlib import Path
+
+    from weishang.plans import parse_plan
+
+    root = Path(__file__).resolve().parents[2] / "examples" / "plans"
+    free = parse_plan((root / "glow-retail-first.yaml").read_text(encoding="utf-8"), "glow-retail-first.yaml")
+    tiered = parse_plan((root / "glow-tiered.yaml").read_text(encoding="utf-8"), "glow-tiered.yaml")
+    base = "id: x\nname: x\nstarts: 2026-12-01\nends: 2026-12-31\noffers:\n"
+    with pytest.raises(ValueError, match="首单优惠须低于"):
+        apply_overlay(free, parse_campaign(base + "  entry: {city: 1500}\n"))
+    with pytest.raises(ValueError, match="首单优惠须低于"):
+        apply_overlay(tiered, parse_campaign(base + "  entry: {city: 2000}\n"))
+    with pytest.raises(ValueError, match="起订量优惠须低于"):
+        apply_overlay(tiered, parse_campaign(base + "  min_restock_qty: {city: 5}\n"))
+    effective = apply_overlay(tiered, parse_campaign(base + "  entry: {city: 1500}\n  min_restock_qty: {city: 2}\n"))
+    city = next(level for level in effective.levels if level.code == "city")
+    assert (city.entry.first_order_amount, city.min_restock_qty) == (1500, 2)

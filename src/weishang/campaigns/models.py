@@ -44,7 +44,9 @@ class Campaign(models.Model):
     seats = models.PositiveIntegerField(_("seats"), null=True, blank=True, help_text=_("Empty: no limit."))
     per_agent_limit = models.PositiveIntegerField(_("seats per agent"), default=1)
     gift_quantity = models.PositiveIntegerField(_("gifts in all"), null=True, blank=True)
-    budget = models.DecimalField(_("budget"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, null=True, blank=True)
+    budget = models.DecimalField(
+        _("budget"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, null=True, blank=True
+    )
     seats_taken = models.PositiveIntegerField(_("seats taken"), default=0)
     gifts_given = models.PositiveIntegerField(_("gifts given"), default=0)
     status = models.CharField(_("status"), max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT)

@@ -200,7 +200,9 @@ def campaign_report(campaign: Campaign) -> CampaignReport:
 
 def _upgrades(campaign: Campaign) -> int:
     """The agents who took part and rose a level between its start and its end."""
-    agents = set(CampaignSeat.objects.filter(campaign=campaign, status=SeatStatus.PAID).values_list("agent_id", flat=True))
+    agents = set(
+        CampaignSeat.objects.filter(campaign=campaign, status=SeatStatus.PAID).values_list("agent_id", flat=True)
+    )
     ranks = dict(Level.objects.values_list("pk", "rank"))
     rose = set()
     for agent_id, old, new in AgentTrail.objects.filter(

@@ -47,20 +47,19 @@ def _parse(text: str) -> CampaignOverlay:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in error['loc']) or '—'}: {error['msg']}" for error in exc.errors()[:5]
         )
-        raise BusinessError(_("The campaign file is not valid: %(problems)s") % {"problems": problems}, field="overlay")
+        raise BusinessError(
+            _("The campaign file is not valid: %(problems)s") % {"problems": problems}, field="overlay"
+        ) from None
     except ValueError as exc:
-        raise BusinessError(_("The campaign file is not valid: %(problems)s") % {"problems": exc}, field="overlay")
+        raise BusinessError(
+            _("The campaign file is not valid: %(problems)s") % {"problems": exc}, field="overlay"
+        ) from None
 
 
-@transaction.atomic
-def campaign_save(*, overlay: str, by, campaign: Campaign | None = None) -> Campaign:
-    """Create a draft campaign from its file, or replace a draft's file. A scheduled campaign is
-    not edited: cancel it and write a new one."""
+def check_overlay(overlay: str, *, campaign: Campaign | None = None) -> CampaignOverlay:
+    """The campaign file read and checked against the catalog and the plan in force: its id
+    free, its gift a product on sale, its level codes and reward ids fitting the plan."""
     parsed = _parse(overlay)
-    if campaign is not None:
-        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        if campaign.status != CampaignStatus.DRAFT:
-            raise Conflict(_("Only a draft campaign can be edited."), field="overlay")
     if Campaign.objects.filter(code=parsed.id).exclude(pk=getattr(campaign, "pk", None)).exists():
         raise Conflict(_("Another campaign has the id %(id)s.") % {"id": parsed.id}, field="overlay")
     gift = parsed.offers.gift
@@ -72,6 +71,19 @@ def campaign_save(*, overlay: str, by, campaign: Campaign | None = None) -> Camp
             apply_overlay(plan_of(version), parsed)
         except ValueError as exc:
             raise BusinessError(str(exc), field="overlay") from None
+    return parsed
+
+
+@transaction.atomic
+def campaign_save(*, overlay: str, by, campaign: Campaign | None = None) -> Campaign:
+    """Create a draft campaign from its file, or replace a draft's file. A scheduled campaign is
+    not edited: cancel it and write a new one."""
+    if campaign is not None:
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if campaign.status != CampaignStatus.DRAFT:
+            raise Conflict(_("Only a draft campaign can be edited."), field="overlay")
+    parsed = check_overlay(overlay, campaign=campaign)
+    gift = parsed.offers.gift
     campaign = campaign or Campaign(created_by=by)
     campaign.code, campaign.name, campaign.overlay = parsed.id, parsed.name, overlay
     campaign.starts, campaign.ends = parsed.starts, parsed.ends

@@ -122,6 +122,9 @@ def sections() -> list[tuple[object, list[Entry]]]:
                 Entry(_("Channels by month"), "leaderboard", "admin:leads_channel_report", "leads.view_adspend"),
                 Entry(_("Local stores"), "store", "admin:stores_store_changelist", "stores.view_store"),
                 Entry(_("Meetings"), "event", "admin:meetings_meeting_changelist", "meetings.view_meeting"),
+                Entry(
+                    _("Live campaigns"), "celebration", "admin:campaigns_campaign_changelist", "campaigns.view_campaign"
+                ),
                 Entry(_("Launch phases"), "flag", "admin:growth_launchphase_changelist", "growth.view_launchphase"),
                 Entry(_("Work plans"), "checklist", "admin:growth_workplan_changelist", "growth.view_workplan"),
                 Entry(

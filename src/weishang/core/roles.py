@@ -79,6 +79,10 @@ ROLES: dict[str, tuple] = {
             "growth.launchphase": (VIEW, ADD, CHANGE),
             "growth.phasetarget": ALL,
             "growth.workplan": (VIEW, ADD, CHANGE),
+            # Live campaigns (M10): written, scheduled, cancelled and costed; never deleted.
+            "campaigns.campaign": (VIEW, ADD, CHANGE),
+            "campaigns.campaigncost": (VIEW, ADD),
+            "campaigns.campaignseat": (VIEW,),
             # Consumer promotions (M10): coupons and flash sales, created and paused, never deleted.
             "promotions.couponoffer": (VIEW, ADD, CHANGE),
             "promotions.flashsale": (VIEW, ADD, CHANGE),
@@ -142,6 +146,9 @@ ROLES: dict[str, tuple] = {
             "growth.launchphase": (VIEW, ADD, CHANGE),
             "growth.phasetarget": ALL,
             "growth.workplan": (VIEW, ADD, CHANGE),
+            "campaigns.campaign": (VIEW, ADD, CHANGE),
+            "campaigns.campaigncost": (VIEW, ADD),
+            "campaigns.campaignseat": (VIEW,),
             "promotions.couponoffer": (VIEW, ADD, CHANGE),
             "promotions.flashsale": (VIEW, ADD, CHANGE),
             "promotions.coupon": (VIEW,),
@@ -184,6 +191,10 @@ ROLES: dict[str, tuple] = {
             # Finance reads a meeting's costs and ROI (not its guests).
             "meetings.meeting": (VIEW,),
             "meetings.meetingcost": (VIEW,),
+            # Finance reads a campaign's report and records its real costs (a trip's invoice).
+            "campaigns.campaign": (VIEW,),
+            "campaigns.campaigncost": (VIEW, ADD),
+            "campaigns.campaignseat": (VIEW,),
             "growth.launchphase": (VIEW,),
             "growth.phasetarget": (VIEW,),
             "growth.workplan": (VIEW,),

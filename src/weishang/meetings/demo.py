@@ -19,13 +19,11 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.utils import timezone
 
 from weishang.channel.models import Agent, Level
 from weishang.channel.services import agent_change_level, agent_create
 from weishang.core import clock
-from weishang.core.errors import BusinessError
 from weishang.leads.services import leads_follow_events
 from weishang.meetings import services
 from weishang.meetings.models import CostKind, Meeting, MeetingKind, Rsvp
@@ -60,24 +58,11 @@ def _meeting(kind, title, start, *, hours, venue="", region=None, link="", host,
 
 
 def paid_restock(agent: Agent, units: int, staff) -> None:
-    """A restock order through the trade services: submitted, approved by whoever sells, paid
-    online (the fake provider) and filled."""
+    """A restock order through the trade services, taken through every step (``trade.demo``)."""
     from weishang.trade import services as trade
-    from weishang.trade.models import OrderStatus
-    from weishang.trade.providers.fake import FakeProvider
+    from weishang.trade.demo import order_pay_and_fill
 
-    order = trade.order_submit(buyer=agent, lines=[(SKU_CODE, units)], by=agent.user)
-    seller_user = order.seller.user if order.seller_id else staff
-    if order.status == OrderStatus.SUBMITTED:
-        trade.order_approve(order=order, by=seller_user)
-    body, headers = FakeProvider.notification(out_trade_no=order.number, amount_fen=int(order.total * 100))
-    trade.payment_credit_from_provider(notice=FakeProvider().parse_notification(headers, body))
-    order.refresh_from_db()
-    try:
-        with transaction.atomic():
-            trade.order_fill(order=order, by=seller_user)
-    except BusinessError:
-        pass  # the seller's stock is short: the order waits for them, as orders do
+    order_pay_and_fill(trade.order_submit(buyer=agent, lines=[(SKU_CODE, units)], by=agent.user), staff=staff)
 
 
 def _team(leader: Agent, n: int, *, below: int) -> list[Agent]:

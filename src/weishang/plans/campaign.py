@@ -87,6 +87,20 @@ def apply_overlay(plan: Plan, overlay: CampaignOverlay) -> Plan:
     unknown = sorted((set(offers.entry) | set(offers.min_restock_qty)) - codes)
     if unknown:
         raise ValueError(f"unknown level code(s) / 未知等级代码: {', '.join(unknown)}")
+    by_code = {level.code: level for level in plan.levels}
+    for code, amount in offers.entry.items():
+        plan_amount = by_code[code].entry.first_order_amount
+        if plan_amount is None or amount >= plan_amount:
+            raise ValueError(
+                f"levels.{code}: an entry offer reduces the plan's entry order amount ({plan_amount or 'none'}); "
+                f"{amount} does not / 首单优惠须低于方案的首单金额（{plan_amount or '无'}），{amount} 不是优惠"
+            )
+    for code, units in offers.min_restock_qty.items():
+        if units >= by_code[code].min_restock_qty:
+            raise ValueError(
+                f"levels.{code}: a restock offer lowers the plan's minimum ({by_code[code].min_restock_qty} units); "
+                f"{units} does not / 进货起订量优惠须低于方案的起订量（{by_code[code].min_restock_qty} 件）"
+            )
     clash = sorted({r.id for r in offers.rewards} & {r.id for r in plan.rewards})
     if clash:
         raise ValueError(f"reward id already in the plan / 奖励规则 ID 与方案重复: {', '.join(clash)}")

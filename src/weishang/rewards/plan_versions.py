@@ -34,6 +34,7 @@ from weishang.trade.models import Order
 
 log = logging.getLogger(__name__)
 
+
 class PlanBlocked(Conflict):
     """The linter found CRIT findings for the brand's jurisdiction: the plan never goes live."""
 

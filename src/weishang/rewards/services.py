@@ -269,10 +269,8 @@ def _seller_cost(order: Order) -> Decimal | None:
     if seller is None:
         return None
     level = seller.level
-    return sum(
-        (line.quantity * level_price(sku=line.sku, level=level) for line in order.lines.filter(gift=False).select_related("sku")),
-        Decimal("0"),
-    )
+    lines = order.lines.filter(gift=False).select_related("sku")  # a campaign's gift is the brand's
+    return sum((line.quantity * level_price(sku=line.sku, level=level) for line in lines), Decimal("0"))
 
 
 def _on_order_completed(event: OutboxEvent) -> str:

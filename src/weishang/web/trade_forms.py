@@ -77,7 +77,18 @@ class QuantitiesForm(forms.Form):
 
 
 class RestockForm(QuantitiesForm):
-    pass
+    """A restock or entry order; with campaigns running for it, the one it takes part in (or none)."""
+
+    def __init__(self, *args, offers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        # A full campaign stays a choice: the service says it is full (a seat may have gone since the page was read).
+        if offers:
+            self.fields["campaign"] = forms.ChoiceField(
+                label=_("Take part in a campaign"),
+                required=False,
+                widget=forms.RadioSelect,
+                choices=[("", _("No campaign")), *[(o.campaign.code, o.campaign.name) for o in offers]],
+            )
 
 
 class UpgradeForm(QuantitiesForm):

@@ -7,6 +7,8 @@ An agent sees and acts on their own orders only: anyone else's is "not found".
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -14,6 +16,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from weishang.campaigns import selectors as campaign_selectors
+from weishang.campaigns import services as campaign_services
 from weishang.channel.models import Agent, AgentStatus
 from weishang.codes import selectors as codes_selectors
 from weishang.core.errors import BusinessError
@@ -72,14 +76,21 @@ def order_new(request):
     me = current_agent(request)
     entry = _is_entry(me)
     catalog = selectors.restock_catalog(agent=me)
-    form = RestockForm(request.POST or None, skus=[sku for sku, _price, _held in catalog])
+    offers = campaign_selectors.offers_for(agent=me, kind=OrderKind.ENTRY if entry else OrderKind.RESTOCK)
+    form = RestockForm(request.POST or None, skus=[sku for sku, _price, _held in catalog], offers=offers)
     seller, mode = services.order_route(buyer=me)
     status, availability = 200, None
     if request.method == "POST":
         status = 400
         if form.is_valid():
+            campaign = form.cleaned_data.get("campaign")
+            submit = (
+                partial(campaign_services.campaign_order_submit, campaign=campaign)
+                if campaign
+                else services.order_submit
+            )
             try:
-                order = services.order_submit(
+                order = submit(
                     buyer=me,
                     lines=form.lines(),
                     kind=OrderKind.ENTRY if entry else OrderKind.RESTOCK,
@@ -111,6 +122,7 @@ def order_new(request):
             "seller": seller,
             "can_order": entry or me.status == AgentStatus.ACTIVE,
             "availability": availability,
+            "offers": [(offer, campaign_selectors.offer_words(offer)) for offer in offers],
             "rows": [
                 (sku, price, held, form.quantity_field(sku), sku.pk in in_stock)
                 for sku, price, held in with_thumbnails(catalog)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Annotated, Literal, NamedTuple
 
 from django.db.models import QuerySet
@@ -26,6 +27,7 @@ from weishang.api.errors import ERRORS
 from weishang.api.pagination import Cursor
 from weishang.api.params import Day, Id, day_start
 from weishang.api.security import AGENT
+from weishang.campaigns import services as campaign_services
 from weishang.channel.models import Agent, AgentStatus, Level
 from weishang.channel.selectors import require_agent
 from weishang.core.errors import BusinessError
@@ -130,6 +132,7 @@ class TradeLineOut(Schema):
     quantity: int
     unit_price: Decimal = Field(..., description="the buyer's level price when the order was submitted")
     amount: Decimal
+    gift: bool = Field(False, description="a campaign's gift shipped with the order at no charge")
 
 
 class TradePaymentOut(Schema):
@@ -309,6 +312,7 @@ def order_out(
                 quantity=line.quantity,
                 unit_price=line.unit_price,
                 amount=line.line_total,
+                gift=line.gift,
             )
             for line in lines
         ],
@@ -391,6 +395,9 @@ class TradeOrderIn(Schema):
         None, min_length=1, max_length=32, description="upgrade orders: the code of the level to reach"
     )
     note: Text = Field("", max_length=300)
+    campaign: Text | None = Field(
+        None, min_length=1, max_length=40, description="the code of a running campaign to take part in (GET /campaigns)"
+    )
 
 
 class TradeNoteIn(Schema):
@@ -452,8 +459,13 @@ def order_create(request, payload: TradeOrderIn):
         target = Level.objects.filter(code=payload.target_level).first()
         if target is None:
             raise BusinessError(_("Unknown level %(code)s.") % {"code": payload.target_level}, field="target_level")
+    submit = (
+        partial(campaign_services.campaign_order_submit, campaign=payload.campaign)
+        if payload.campaign
+        else services.order_submit
+    )
     with fields_renamed():
-        order = services.order_submit(
+        order = submit(
             buyer=me,
             lines=[(line.sku, line.quantity) for line in payload.lines],
             kind=kind,
