@@ -7,6 +7,8 @@ campaigns; finance reads them and records costs. Who may do what: core.roles."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin
 from django.template.loader import render_to_string
@@ -18,20 +20,25 @@ from unfold.widgets import UnfoldAdminDecimalFieldWidget
 from weishang.campaigns import selectors, services
 from weishang.campaigns.models import Campaign, CampaignCost, CampaignSeat, CampaignStatus
 from weishang.console import kit
+from weishang.core import clock
 from weishang.core.errors import BusinessError
 
-EXAMPLE = """id: kaiye-2026
-name: 开业季
-starts: 2026-12-01
-ends: 2026-12-31
+EXAMPLE = """id: {code}
+name: 新活动
+starts: {starts}
+ends: {ends}
 seats: 30
 per_agent_limit: 1
 budget: 20000
 offers:
-  entry: {city: 1500}
-  min_restock_qty: {city: 3}
-  gift: {sku: GLOW-MASK5, qty: 1, min_amount: 500, kinds: [entry, restock], cost: 30, quantity: 100}
+  gift: {{sku: GLOW-MASK5, qty: 1, min_amount: 2980, kinds: [restock], cost: 30, quantity: 100}}
 """
+
+
+def example() -> str:
+    """A new campaign's file to start from: a month from today, a gift with a qualifying restock."""
+    today = clock.today()
+    return EXAMPLE.format(code=f"campaign-{today:%Y%m%d}", starts=today, ends=today + timedelta(days=30))
 
 
 class CampaignForm(forms.ModelForm):
@@ -41,7 +48,8 @@ class CampaignForm(forms.ModelForm):
             attrs={"rows": 18, "class": "font-mono w-full border rounded p-2", "spellcheck": "false"}
         ),
         help_text=_(
-            "Dates, seats, a budget and the offers: reduced entry amounts and restock minimums by level code, a gift with qualifying orders, extra reward rules in the plan's shapes."
+            "Dates, seats, a budget and the offers: reduced entry amounts and restock minimums by "
+            "level code, a gift with qualifying orders, extra reward rules in the plan's shapes."
         ),
     )
 
@@ -52,7 +60,7 @@ class CampaignForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.instance.pk:
-            self.initial.setdefault("overlay", EXAMPLE)
+            self.initial.setdefault("overlay", example())
 
     def clean(self):
         cleaned = super().clean()

@@ -55,15 +55,30 @@ class Campaign(models.Model):
     )
     jurisdiction = models.CharField(_("jurisdiction checked"), max_length=8, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created"), default=clock.now)
     scheduled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("scheduled by"),
     )
     scheduled_at = models.DateTimeField(_("scheduled"), null=True, blank=True)
     cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cancelled by"),
     )
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
     cancel_reason = models.CharField(_("why cancelled"), max_length=200, blank=True)
@@ -115,7 +130,9 @@ class SeatStatus(models.TextChoices):
 class CampaignSeat(models.Model):
     """One order that took part in a campaign: the seat it took and the gift it ships with."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="seat_rows")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="seat_rows", verbose_name=_("campaign")
+    )
     agent = models.ForeignKey("channel.Agent", on_delete=models.PROTECT, related_name="+", verbose_name=_("agent"))
     order = models.OneToOneField(
         "trade.Order", on_delete=models.PROTECT, related_name="campaign_seat", verbose_name=_("order")
@@ -143,7 +160,12 @@ class CampaignCost(models.Model):
     amount = models.DecimalField(_("amount"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
     note = models.CharField(_("note"), max_length=200, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
     )
     recorded_at = models.DateTimeField(_("recorded"), default=clock.now)
 

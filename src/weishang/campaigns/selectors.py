@@ -8,12 +8,13 @@ from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from weishang.campaigns.models import Campaign, CampaignCost, CampaignSeat, CampaignStatus, SeatStatus
 from weishang.channel.models import Agent, AgentTrail, Level, TrailKind
 from weishang.core import clock
+from weishang.core.money import to_money
 from weishang.plans.campaign import CampaignOverlay, lint_campaign, parse_campaign
 from weishang.plans.lint import LintReport
 from weishang.rewards.models import RewardLine, RewardStatus
@@ -165,18 +166,22 @@ def campaign_report(campaign: Campaign) -> CampaignReport:
     overlay = overlay_of(campaign)
     paid = CampaignSeat.objects.filter(campaign=campaign, status=SeatStatus.PAID)
     figures = paid.aggregate(cash=Sum("order__total"), gifts=Sum("gift_qty"))
-    cash = figures["cash"] or Decimal(0)
+    cash = to_money(figures["cash"] or 0)
     gifts = figures["gifts"] or 0
-    gift_cost = (overlay.offers.gift.cost if overlay.offers.gift is not None else Decimal(0)) * gifts
+    gift_cost = to_money((overlay.offers.gift.cost if overlay.offers.gift is not None else 0) * gifts)
     rule_ids = [rule.id for rule in overlay.offers.rewards]
     prizes = Decimal(0)
     if rule_ids:
-        prizes = RewardLine.objects.filter(
-            rule_id__in=rule_ids,
-            created_at__date__gte=campaign.starts,
-            status__in=(RewardStatus.FROZEN, RewardStatus.AVAILABLE, RewardStatus.AWARDED),
-        ).aggregate(s=Sum("amount"))["s"] or Decimal(0)
-    other = CampaignCost.objects.filter(campaign=campaign).aggregate(s=Sum("amount"))["s"] or Decimal(0)
+        prizes = (
+            RewardLine.objects.filter(
+                rule_id__in=rule_ids,
+                created_at__date__gte=campaign.starts,
+                status__in=(RewardStatus.FROZEN, RewardStatus.AVAILABLE, RewardStatus.AWARDED),
+            ).aggregate(s=Sum("amount"))["s"]
+            or 0
+        )
+    prizes = to_money(prizes)
+    other = to_money(CampaignCost.objects.filter(campaign=campaign).aggregate(s=Sum("amount"))["s"] or 0)
     cost = gift_cost + prizes + other
     budget = campaign.budget
     return CampaignReport(
@@ -243,7 +248,3 @@ def seats_of(campaign: Campaign):
         .select_related("agent__user", "agent__level", "order")
         .order_by("-taken_at")
     )
-
-
-def q_running(day: date) -> Q:
-    return Q(status=CampaignStatus.SCHEDULED, starts__lte=day, ends__gte=day)

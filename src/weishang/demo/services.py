@@ -20,6 +20,7 @@ from django.db import connection, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from weishang.campaigns.demo import campaigns_demo
 from weishang.catalog.models import SKU, LevelPrice, Product
 from weishang.channel import tree
 from weishang.channel.models import Agent, AgentStatus, AgentTrail, Application, Approver, Level, TrailKind
@@ -468,6 +469,9 @@ def demo_load(*, agents: int = 2000, seed: int = 2026) -> DemoResult:
     promotions_demo(  # M10: a brand coupon, a flash sale and coupons used in the 特约 login's shop
         seller=Agent.objects.filter(user__phone=LOGIN_PHONE.format(rank=5), status="active").first(),
         by=get_user_model().objects.filter(username="owner").first(),
+    )
+    campaigns_demo(  # M10: 开业季 running with six agents in it, and a draft the linter keeps from starting
+        login_phone=LOGIN_PHONE.format(rank=4), by=get_user_model().objects.filter(username="owner").first()
     )
     demo_growth(login_phone=LOGIN_PHONE.format(rank=4))
     demo_health()
