@@ -12,6 +12,7 @@ from datetime import timedelta
 from django import forms
 from django.contrib import admin
 from django.template.loader import render_to_string
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
@@ -168,11 +169,15 @@ class CampaignAdmin(kit.StepPages, ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["overlay"]
-        return ["phase_label", "seats_label", "findings", "report_card", "overlay"]
+        file = "overlay" if obj.status == CampaignStatus.DRAFT and self.has_change_permission(request, obj) else "file"
+        return ["phase_label", "seats_label", "findings", "report_card", file]
 
     def get_readonly_fields(self, request, obj=None):
-        ro = ["phase_label", "seats_label", "findings", "report_card"]
-        return ro if obj is None or obj.status == CampaignStatus.DRAFT else [*ro, "overlay"]
+        return ["phase_label", "seats_label", "findings", "report_card", "file"]
+
+    @admin.display(description=_("campaign file (YAML)"))
+    def file(self, obj):
+        return format_html('<pre class="font-mono text-sm whitespace-pre-wrap">{}</pre>', obj.overlay)
 
     def get_inline_instances(self, request, obj=None):
         return super().get_inline_instances(request, obj) if obj is not None else []
