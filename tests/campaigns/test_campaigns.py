@@ -207,3 +207,19 @@ def test_a_campaign_not_running_takes_no_order(running, make_agent, boss, clock)
         submit(agent, 3)
     with pytest.raises(BusinessError):
         services.campaign_order_submit(campaign="nope", buyer=agent, lines=[("GLOW-30ML", 3)], by=agent.user)
+
+
+def test_the_growth_report_lists_the_months_campaign_with_its_seats(running, make_agent, boss, r, clock):
+    from weishang.growth.selectors import growth_report
+
+    campaign = running(seats=5)
+    order = submit(make_agent("city"), 4)
+    trade.order_approve(order=order, by=boss)
+    r.pay(order)
+    services.seats_sync()
+    month = f"{clock.now():%Y-%m}"
+    [row] = [row for row in growth_report(month)["campaigns"] if row["kind"] == "campaign"]
+    assert row["campaign"] == "开业季" and (row["orders"], row["units"], row["revenue"]) == (1, 4, "680.00")
+    assert (row["seats_taken"], row["gifts"], row["cost"], row["budget"]) == (1, 1, "30.00", "10000.00")
+    after = campaign.ends + timedelta(days=40)
+    assert not [r for r in growth_report(f"{after:%Y-%m}")["campaigns"] if r["kind"] == "campaign"]

@@ -1,5 +1,5 @@
-"""The growth report's campaigns (M10): until agent campaigns come, the month's campaigns are the
-shop's coupon offers and flash sales, each with what it brought and what it cost."""
+"""The growth report's campaigns (M10): the shop's coupon offers and flash sales, each with what it
+brought and what it cost (the agents' live campaigns: tests/campaigns)."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from weishang.plans.campaign import CampaignOverlay, lint_campaign, parse_campai
 from weishang.plans.lint import LintReport
 from weishang.rewards.models import RewardLine, RewardStatus
 from weishang.rewards.plan_versions import brand_jurisdiction, plan_in_force, plan_of
-from weishang.trade.models import OrderKind
+from weishang.trade.models import OrderKind, OrderLine
 
 HOLDING = (SeatStatus.TAKEN, SeatStatus.PAID)
 
@@ -133,6 +133,7 @@ class CampaignReport:
     seats_taken: int
     seats_left: int | None
     orders: int  # paid orders that took part
+    units: int  # the units they bought (gifts apart)
     cash: Decimal  # what they came to
     recruits: int  # entry orders that took part and were paid: agents who joined through it
     upgrades: int  # agents who took part and rose a level within its dates
@@ -189,6 +190,8 @@ def campaign_report(campaign: Campaign) -> CampaignReport:
         seats_taken=campaign.seats_taken,
         seats_left=campaign.seats_left,
         orders=paid.count(),
+        units=OrderLine.objects.filter(order__campaign_seat__in=paid, gift=False).aggregate(n=Sum("quantity"))["n"]
+        or 0,
         cash=cash,
         recruits=paid.filter(order__kind=OrderKind.ENTRY).count(),
         upgrades=_upgrades(campaign),

@@ -303,9 +303,11 @@ def growth_report(period: str) -> dict:
 
 
 def campaign_rows(start: dt.datetime, end: dt.datetime) -> list[dict]:
-    """Campaigns that ran in [start, end), each with what it brought and what it cost: the shop's
-    coupon offers and flash sales (``promotions.selectors``). Each report covers the campaign's
-    whole run, not only the part inside the month."""
+    """Campaigns that ran in [start, end), each with what it brought and what it cost: the agents'
+    live campaigns (``campaigns.selectors``: seats, recruits, upgrades, gifts and prizes besides),
+    the shop's coupon offers and flash sales (``promotions.selectors``). Each report covers the
+    campaign's whole run, not only the part inside the month."""
+    from weishang.campaigns.selectors import campaigns_between
     from weishang.promotions.models import CouponOffer, FlashSale
     from weishang.promotions.selectors import flash_report, offer_report
 
@@ -323,7 +325,28 @@ def campaign_rows(start: dt.datetime, end: dt.datetime) -> list[dict]:
             "new_customers": report["new_customers"],
         }
 
+    last_day = timezone.localdate(end - dt.timedelta(microseconds=1))
     rows = [
+        {
+            "campaign": rep.campaign.name,
+            "kind": "campaign",
+            "starts": rep.campaign.starts.isoformat(),
+            "ends": rep.campaign.ends.isoformat(),
+            "orders": rep.orders,
+            "units": rep.units,
+            "revenue": _money(rep.cash),
+            "cost": _money(rep.cost),
+            "budget": _money(rep.budget),
+            "new_customers": None,
+            "seats_taken": rep.seats_taken,
+            "recruits": rep.recruits,
+            "upgrades": rep.upgrades,
+            "gifts": rep.gifts,
+            "prizes": _money(rep.prizes),
+        }
+        for rep in campaigns_between(timezone.localdate(start), last_day)
+    ]
+    rows += [
         row("coupon", offer.name, offer.valid_from, offer.valid_to, offer_report(offer=offer))
         for offer in CouponOffer.objects.filter(valid_from__lt=end, valid_to__gt=start).order_by("valid_from", "pk")
     ]

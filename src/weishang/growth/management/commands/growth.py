@@ -47,11 +47,14 @@ class Command(BaseCommand):
             self.stdout.write(f"Phase {phase['phase']} ({phase['starts']} – {phase['ends']}):")
             for target in phase["targets"]:
                 self.stdout.write(f"  {target['label']}: {target['actual']} / {target['target']} ({target['share']}%)")
-        self.stdout.write("Campaigns: orders, units, revenue, cost, budget")
+        self.stdout.write(
+            "Campaigns: orders, units, revenue, cost, budget (agents' campaigns: seats, recruits, upgrades)"
+        )
         for row in report["campaigns"]:
+            seats = f"; {row['seats_taken']}, {row['recruits']}, {row['upgrades']}" if row["kind"] == "campaign" else ""
             self.stdout.write(
                 f"  {row['campaign']} ({row['kind']}): {row['orders']}, {row['units']}, {row['revenue']}, "
-                f"{row['cost']}, {row['budget'] or '-'}"
+                f"{row['cost']}, {row['budget'] or '-'}{seats}"
             )
         plans = report["work_plans"]
         self.stdout.write(f"Work plans: {plans['plans']}, done {plans['done']}, average {plans['average_share']}%")
