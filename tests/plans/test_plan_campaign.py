@@ -114,3 +114,14 @@ def test_an_offer_only_reduces_what_the_plan_asks():
     effective = apply_overlay(tiered, parse_campaign(base + "  entry: {city: 1500}\n  min_restock_qty: {city: 2}\n"))
     city = next(level for level in effective.levels if level.code == "city")
     assert (city.entry.first_order_amount, city.min_restock_qty) == (1500, 2)
+
+
+def test_the_example_campaign_is_lawful_for_the_example_plan():
+    """examples/campaigns/glow-spring-trip.yaml: a gift and a retail-based trip on the lawful plan,
+    no new finding under Chinese rules."""
+    plan = load_plan(ROOT / "examples/plans/glow-retail-first.yaml")
+    overlay = parse_campaign((ROOT / "examples/campaigns/glow-spring-trip.yaml").read_text(encoding="utf-8"))
+    empty = parse_campaign("id: x\nname: x\nstarts: 2026-02-01\nends: 2026-02-02\n")
+    base = {(f.rule, f.path) for f in lint_campaign(plan, empty, "cn").findings}
+    added = [f for f in lint_campaign(plan, overlay, "cn").findings if (f.rule, f.path) not in base]
+    assert added == [] and overlay.offers.gift.quantity == 1000

@@ -101,3 +101,35 @@ def test_simulate_writes_the_report_and_lint_uses_its_figures(tmp_path):
     )
     rules = {f["rule"] for f in json.loads(linted.stdout)["findings"]}
     assert {"CN-CRIM", "ECON-LOSS"} <= rules and linted.returncode == 1
+
+
+def test_simulate_lays_a_campaign_over_the_months_it_runs(tmp_path):
+    out = tmp_path / "sim"
+    command = [
+        str(WEISHANG),
+        "plan",
+        "simulate",
+        str(EXAMPLES / "glow-retail-first.yaml"),
+        "--scenario",
+        str(EXAMPLES.parent / "scenarios" / "glow-retail-first.yaml"),
+        "--months",
+        "3",
+        "--out",
+        str(out),
+        "--campaign",
+    ]
+    example = (EXAMPLES.parent / "campaigns" / "glow-spring-trip.yaml").read_text(encoding="utf-8")
+    campaign = tmp_path / "spring.yaml"  # the example, with a target the scenario's sellers reach
+    campaign.write_text(example.replace("threshold: 2980", "threshold: 600"), encoding="utf-8")
+    done = subprocess.run(
+        [*command, str(campaign)], capture_output=True, text=True, timeout=300, env={"PATH": "/usr/bin:/bin"}
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert "spring-trip" in report["funding"]["by_rule"] and report["conservation"]["all_balanced"]
+    unfit = tmp_path / "unfit.yaml"
+    unfit.write_text(example + "  entry: {mayor: 10}\n", encoding="utf-8")
+    refused = subprocess.run(
+        [*command, str(unfit)], capture_output=True, text=True, timeout=300, env={"PATH": "/usr/bin:/bin"}
+    )
+    assert refused.returncode == 2 and "mayor" in refused.stderr

@@ -98,8 +98,20 @@ class Batch:
 class Market:
     """State of the simulated market; ``step(month)`` advances it by one month."""
 
-    def __init__(self, compiled: Compiled, scenario: Scenario, *, months: int, seed: int, record: bool = False):
+    def __init__(
+        self,
+        compiled: Compiled,
+        scenario: Scenario,
+        *,
+        months: int,
+        seed: int,
+        record: bool = False,
+        overlays: dict[int, Compiled] | None = None,
+    ):
         self.c = compiled
+        # A campaign's month runs on the plan with its overlay laid over (plans.campaign): month → compiled.
+        self.base = compiled
+        self.overlays = overlays or {}
         self.s = scenario
         self.months = months
         self.seed = seed
@@ -137,7 +149,8 @@ class Market:
         self.monthly: list[dict[str, Any]] = []
         self.conservation: list[dict[str, Any]] = []
         self.periods: dict[str, dict[str, np.ndarray]] = {}
-        for p in compiled.periods:
+        extra = sorted({p for c in self.overlays.values() for p in c.periods} - set(compiled.periods))
+        for p in (*compiled.periods, *extra):
             self.periods[p] = {
                 k: np.zeros(self.cap, dtype=np.int64)
                 for k in ("purchase", "purchase_rec", "retail", "retail_cust", "newref")
@@ -268,7 +281,8 @@ class Market:
             cnt[: len(old)] = old
         self.cnt = cnt
         old = getattr(self, "recv_rule", None)
-        rules = {rid: np.zeros(cap, dtype=np.int64) for rid in (*self.c.rule_ids, "margin", "returns")}
+        ids = dict.fromkeys((*self.base.rule_ids, *(i for c in self.overlays.values() for i in c.rule_ids)))
+        rules = {rid: np.zeros(cap, dtype=np.int64) for rid in (*ids, "margin", "returns")}
         if old is not None:
             for rid, arr in old.items():
                 rules[rid][: len(arr)] = arr
@@ -604,6 +618,7 @@ class Market:
     # -- the month -------------------------------------------------------------------------
 
     def step(self, month: int) -> None:
+        self.c = self.overlays.get(month, self.base)
         self._month_acc = defaultdict(int)
         self._team_cache: dict[str, np.ndarray] = {}
         slot = (month - 1) % self.W

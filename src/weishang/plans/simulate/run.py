@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..campaign import CampaignOverlay, apply_overlay
 from ..loader import load_plan
 from ..schema import Plan
 from .compiled import Compiled, compile_plan
@@ -93,6 +96,7 @@ def run_simulation(
     progress: bool | None = False,
     record: bool = False,
     lint: bool = True,
+    campaigns: Sequence[CampaignOverlay] = (),
 ) -> SimulationResult:
     """Simulate ``plan`` in ``scenario``'s market and build the report.
 
@@ -101,6 +105,9 @@ def run_simulation(
     progress bar on stderr (``None``: only when stderr is a terminal). ``record``: keep every
     event for the exact path (``exact.replay``; small populations only). ``lint``: add the
     findings of the rules on simulated figures for the plan's jurisdiction to the report.
+    ``campaigns``: dated overlays (``plans.campaign``); each month of the run that a campaign's
+    dates touch (the scenario's ``start`` is month 1) runs on the plan with it laid over: its
+    reduced entry amounts and restock minimums, its extra reward rules.
 
     Raises ``PlanError`` / ``ScenarioError`` for unusable files (file:line:col path message).
     """
@@ -116,8 +123,14 @@ def run_simulation(
     gift_packs = {level.entry.gift_pack for level in plan.levels if level.entry.gift_pack}
     sku = scenario.product.sku or next(s for s in plan.prices if s not in gift_packs)
     compiled = compile_plan(plan, sku=sku, retail=scenario.product.retail, unit_cost=scenario.product.unit_cost)
+    overlays = {
+        month: compile_plan(effective, sku=sku, retail=scenario.product.retail, unit_cost=scenario.product.unit_cost)
+        for month, effective in campaign_months(plan, campaigns, start=scenario.start, months=months).items()
+    }
+    if overlays and record:
+        raise ValueError("the exact path (record) replays one plan: simulate campaigns without it")
     started = time.perf_counter()
-    market = Market(compiled, scenario, months=months, seed=seed, record=record)
+    market = Market(compiled, scenario, months=months, seed=seed, record=record, overlays=overlays)
     bar = Progress(months, progress)
     try:
         for month in range(1, months + 1):
@@ -135,6 +148,25 @@ def run_simulation(
     if out_dir is not None:
         result.write(out_dir)
     return result
+
+
+def campaign_months(plan: Plan, campaigns: Sequence[CampaignOverlay], *, start: str, months: int) -> dict[int, Plan]:
+    """Month of the run (1 = ``start``, "YYYY-MM") → the plan with every campaign whose dates
+    touch that calendar month laid over it, in the order given. ``ValueError`` if one does not fit."""
+    year, first = (int(x) for x in start.split("-"))
+    out: dict[int, Plan] = {}
+    for month in range(1, months + 1):
+        index = year * 12 + first - 1 + month - 1
+        y, m = divmod(index, 12)
+        begins = date(y, m + 1, 1)
+        ends = date(y + (m + 1) // 12, (m + 1) % 12 + 1, 1) - timedelta(days=1)
+        running = [c for c in campaigns if c.starts <= ends and c.ends >= begins]
+        if running:
+            effective = plan
+            for campaign in running:
+                effective = apply_overlay(effective, campaign)
+            out[month] = effective
+    return out
 
 
 def _figure_findings(result: SimulationResult) -> dict[str, Any]:

@@ -52,6 +52,13 @@ class Command(BaseCommand):
         simulate.add_argument("--out", required=True, help="directory for report.json, report.html and charts")
         simulate.add_argument("--lang", choices=["zh", "en", "both"], default="both", help="summary language")
         simulate.add_argument("--progress", action="store_true", help="show a progress bar even when not a TTY")
+        simulate.add_argument(
+            "--campaign",
+            action="append",
+            default=[],
+            metavar="CAMPAIGN",
+            help="a campaign file (YAML overlay); the months its dates touch run with it laid over (repeatable)",
+        )
         sub.add_parser("schema", help="print the plan file's JSON Schema")
         upload = sub.add_parser("upload", help="store a plan file as a new version")
         upload.add_argument("file")
@@ -133,12 +140,38 @@ class Command(BaseCommand):
             raise SystemExit(report.exit_code)
 
     def _simulate(
-        self, file: str, scenario: str, months: int | None, seed: int | None, out: str, lang: str, progress: bool, **_
+        self,
+        file: str,
+        scenario: str,
+        months: int | None,
+        seed: int | None,
+        out: str,
+        lang: str,
+        progress: bool,
+        campaign: list[str],
+        **_,
     ):
+        from weishang.plans.campaign import parse_campaign
+
         plan = self._load(file)
-        result = self._simulated(
-            plan, scenario, months=months, seed=seed, out_dir=out, progress=True if progress else None
-        )
+        campaigns = []
+        for path in campaign:
+            try:
+                campaigns.append(parse_campaign(self._read(path)))
+            except ValueError as exc:
+                raise CommandError(f"{path}: {exc}", returncode=2) from None
+        try:
+            result = self._simulated(
+                plan,
+                scenario,
+                months=months,
+                seed=seed,
+                out_dir=out,
+                progress=True if progress else None,
+                campaigns=campaigns,
+            )
+        except ValueError as exc:  # a campaign that does not fit the plan
+            raise CommandError(str(exc), returncode=2) from None
         self.stdout.write(result.summary_text(lang))
         if not result.report["conservation"]["all_balanced"]:
             raise CommandError("conservation check failed: see report.json (conservation)")
