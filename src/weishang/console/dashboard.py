@@ -31,6 +31,7 @@ from weishang.console.kit import chart_data, chart_options
 from weishang.core import clock
 from weishang.core.money import ZERO, to_money
 from weishang.ledger.models import Account, JournalLine, Purpose, Withdrawal, WithdrawalStatus
+from weishang.growth import selectors as growth
 from weishang.monitor import selectors as health
 from weishang.trade.models import VOLUME_KINDS, LocationKind, Order, OrderStatus, StockLevel
 from weishang.trade.selectors import brand_to_act, order_queues
@@ -455,6 +456,44 @@ def channel_health() -> dict:
     return panel
 
 
+# --- the launch phase under way (M10): each target to date against its pro-rated plan ---------
+
+
+def launch_phase(today: date) -> dict | None:
+    """The launch phase panel (``growth.selectors.phase_panel``): its rows, a chart of the share
+    reached against the share of the phase gone, and the link to its week-by-week page."""
+    found = growth.phase_panel(today)
+    if found is None:
+        return None
+    phase, gone, days, rows = found
+    time_share = int(gone * 100 / days) if days else 0
+    return {
+        "phase": phase,
+        "gone": gone,
+        "days": days,
+        "rows": rows,
+        "url": reverse("admin:growth_launchphase_progress", args=[phase.pk]),
+        "chart": {
+            "data": chart_data(
+                [row.label for row in rows],
+                [
+                    {
+                        "label": gettext("Reached (%)"),
+                        "data": [row.share for row in rows],
+                        "backgroundColor": "var(--color-primary-600)",
+                    },
+                    {
+                        "label": gettext("Time gone (%)"),
+                        "data": [time_share for _row in rows],
+                        "backgroundColor": "var(--color-base-300)",
+                    },
+                ],
+            ),
+            "options": chart_options(legend=True),
+        },
+    }
+
+
 # --- the page -------------------------------------------------------------------------------
 
 
@@ -482,6 +521,8 @@ def dashboard(user, today: date | None = None) -> dict:
         data["rewards"] = rewards_payable()
     if can("monitor.view_healthsnapshot"):
         data["health"] = channel_health()
+    if can("growth.view_launchphase"):
+        data["launch_phase"] = launch_phase(data["today"])
     return data
 
 

@@ -150,6 +150,51 @@ def phase_progress(phase: LaunchPhase, *, today: dt.date | None = None) -> Phase
     return PhaseProgress(phase=phase, days=days, elapsed=elapsed, targets=progress)
 
 
+@dataclass(frozen=True)
+class PanelRow:
+    label: str
+    target: Decimal
+    actual: Decimal
+    planned: Decimal  # the target pro-rated by the days gone
+
+    @property
+    def share(self) -> int:
+        return int(self.actual * 100 / self.target) if self.target else 0
+
+    @property
+    def on_track(self) -> bool:
+        return self.actual >= self.planned
+
+
+def phase_panel(today: dt.date | None = None) -> tuple[LaunchPhase, int, int, list[PanelRow]] | None:
+    """The launch phase under way (the dashboard's panel): each target to date against the target
+    pro-rated by the days gone, with its figures read once each whatever the targets (a fixed
+    number of queries); (phase, days gone, days, rows). The week-by-week chart is the phase's page."""
+    today = today or clock.today()
+    phase = current_phase(today)
+    if phase is None:
+        return None
+    start, end = _aware(phase.starts_on), _aware(today + dt.timedelta(days=1))
+    joined = joined_by_level(start=start, end=end)
+    figures = {
+        TargetMetric.AGENTS: Decimal(sum(joined.values())),
+        TargetMetric.CASH: to_money(sum(cash_collected(start=start, end=end).values(), Decimal("0"))),
+        TargetMetric.MEETINGS: Decimal(meetings_held(start=start, end=end)),
+        TargetMetric.LEADS: Decimal(Lead.objects.filter(created_at__gte=start, created_at__lt=end).count()),
+    }
+    days = (phase.ends_on - phase.starts_on).days + 1
+    gone = (today - phase.starts_on).days + 1
+    rows = []
+    for target in phase.targets.select_related("level").order_by("pk"):
+        if target.metric == TargetMetric.AGENTS_AT_LEVEL:
+            actual = Decimal(joined.get(target.level_id or 0, 0))
+        else:
+            actual = figures[target.metric]
+        planned = to_money(target.target * Decimal(gone) / Decimal(days))
+        rows.append(PanelRow(label=_label(target), target=target.target, actual=actual, planned=planned))
+    return phase, gone, days, rows
+
+
 def phases() -> QuerySet[LaunchPhase]:
     return LaunchPhase.objects.prefetch_related("targets")
 
