@@ -275,9 +275,8 @@ def count_queries(client) -> int:
 
 
 def test_the_dashboard_costs_the_same_queries_for_a_demo_sized_brand(client, staff, finance, make_agent, sku):
-    from weishang.demo.services import demo_load
-
     from weishang.core import clock
+    from weishang.demo.services import demo_load
     from weishang.growth.models import PhaseKind, TargetMetric
     from weishang.growth.services import phase_save
 

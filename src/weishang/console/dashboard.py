@@ -30,8 +30,8 @@ from weishang.channel.models import Agent, AgentStatus, Application, Application
 from weishang.console.kit import chart_data, chart_options
 from weishang.core import clock
 from weishang.core.money import ZERO, to_money
-from weishang.ledger.models import Account, JournalLine, Purpose, Withdrawal, WithdrawalStatus
 from weishang.growth import selectors as growth
+from weishang.ledger.models import Account, JournalLine, Purpose, Withdrawal, WithdrawalStatus
 from weishang.monitor import selectors as health
 from weishang.trade.models import VOLUME_KINDS, LocationKind, Order, OrderStatus, StockLevel
 from weishang.trade.selectors import brand_to_act, order_queues
