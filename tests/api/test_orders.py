@@ -179,7 +179,14 @@ def test_a_restock_order_from_creation_to_cloud_stock_through_the_api_only(world
     assert number.startswith("R")
     assert (order["kind"], order["status"], order["status_display"]) == ("restock", "submitted", "已提交")
     assert order["lines"] == [
-        {"sku": "GLOW-30", "name": "焕颜精华 30ml", "quantity": 3, "unit_price": "80.00", "amount": "240.00"}
+        {
+            "sku": "GLOW-30",
+            "name": "焕颜精华 30ml",
+            "quantity": 3,
+            "unit_price": "80.00",
+            "amount": "240.00",
+            "gift": False,
+        }
     ]
     assert (order["total"], order["units"], order["note"]) == ("240.00", 3, "周五前要")
     assert order["seller"] == {"id": world.city.pk, "name": "市代王芳", "level": {"code": "city", "name": "市代"}}

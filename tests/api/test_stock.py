@@ -79,7 +79,9 @@ def test_a_pick_up_leaves_cloud_stock_is_shipped_with_tracking_and_received(worl
     pickup = created.json()
     number = pickup["number"]
     assert number.startswith("P") and (pickup["kind"], pickup["status"]) == ("pickup", "submitted")
-    assert pickup["lines"] == [{"sku": "A", "name": "修护精华", "quantity": 4, "unit_price": "0.00", "amount": "0.00"}]
+    assert pickup["lines"] == [
+        {"sku": "A", "name": "修护精华", "quantity": 4, "unit_price": "0.00", "amount": "0.00", "gift": False}
+    ]
     assert pickup["ship_to"] == {
         "name": "李娜",
         "phone": "13912345678",

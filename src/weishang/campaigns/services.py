@@ -60,7 +60,10 @@ def check_overlay(overlay: str, *, campaign: Campaign | None = None) -> Campaign
     """The campaign file read and checked against the catalog and the plan in force: its id
     free, its gift a product on sale, its level codes and reward ids fitting the plan."""
     parsed = _parse(overlay)
-    if Campaign.objects.filter(code=parsed.id).exclude(pk=getattr(campaign, "pk", None)).exists():
+    others = Campaign.objects.filter(code=parsed.id)
+    if campaign is not None:
+        others = others.exclude(pk=campaign.pk)
+    if others.exists():
         raise Conflict(_("Another campaign has the id %(id)s.") % {"id": parsed.id}, field="overlay")
     gift = parsed.offers.gift
     if gift is not None and not SKU.objects.filter(code=gift.sku, active=True).exists():
@@ -224,6 +227,7 @@ class CampaignOffer:
                     field="campaign",
                     code="campaign_gifts_out",
                 )
+        assert order.buyer is not None  # an agent's order (order_submit)
         CampaignSeat.objects.create(campaign=campaign, agent=order.buyer, order=order, gift_qty=given)
         return [(SKU.objects.get(code=gift.sku), given)] if given and gift is not None else []
 
