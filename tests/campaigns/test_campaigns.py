@@ -223,3 +223,25 @@ def test_the_growth_report_lists_the_months_campaign_with_its_seats(running, mak
     assert (row["seats_taken"], row["gifts"], row["cost"], row["budget"]) == (1, 1, "30.00", "10000.00")
     after = campaign.ends + timedelta(days=40)
     assert not [r for r in growth_report(f"{after:%Y-%m}")["campaigns"] if r["kind"] == "campaign"]
+
+
+def test_a_quarterly_sales_target_is_settled_with_the_quarter(running, make_agent, r, boss):
+    """A campaign's period rule (a quarter's purchases of ¥800 → a trip) is paid when the quarter
+    it ran in is settled: the settlement reads the plan with the campaign laid over."""
+    from datetime import date
+
+    from weishang.rewards.services import settle_period
+
+    target = (
+        "  min_restock_qty: {city: 2}\n  rewards:\n    - {id: kaiye-quarter, name: 季度冲刺, type: target_award,"
+        " period: quarter, metric: personal_purchase, threshold: 800, prize: {kind: trip, name: 三亚游, cost: 2000}}\n"
+    )
+    campaign = running(offers=target)
+    reached, short = make_agent("city"), make_agent("city")
+    r.complete(reached, [("GLOW-30ML", 5)], staff=boss)  # ¥850
+    r.complete(short, [("GLOW-30ML", 2)], staff=boss, offer=services.CampaignOffer(campaign))  # ¥340
+    r.process()
+    settle_period(period="2026-Q2", today=date(2026, 7, 10))
+    prizes = RewardLine.objects.filter(rule_id="kaiye-quarter")
+    assert [(line.beneficiary, line.amount) for line in prizes] == [(reached, Decimal("2000.00"))]
+    assert selectors.campaign_report(Campaign.objects.get()).prizes == Decimal("2000.00")

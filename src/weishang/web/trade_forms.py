@@ -76,12 +76,12 @@ class QuantitiesForm(forms.Form):
         return [(sku.code, data[f"q{sku.pk}"]) for sku in self.skus if data.get(f"q{sku.pk}")]
 
 
-class RestockForm(QuantitiesForm):
-    """A restock or entry order; with campaigns running for it, the one it takes part in (or none)."""
+class CampaignChoice(forms.Form):
+    """With campaigns running for the order, the one it takes part in (or none). A full campaign
+    stays a choice: the service says it is full (a seat may have gone since the page was read)."""
 
     def __init__(self, *args, offers=(), **kwargs):
         super().__init__(*args, **kwargs)
-        # A full campaign stays a choice: the service says it is full (a seat may have gone since the page was read).
         if offers:
             self.fields["campaign"] = forms.ChoiceField(
                 label=_("Take part in a campaign"),
@@ -91,7 +91,11 @@ class RestockForm(QuantitiesForm):
             )
 
 
-class UpgradeForm(QuantitiesForm):
+class RestockForm(CampaignChoice, QuantitiesForm):
+    """A restock or entry order."""
+
+
+class UpgradeForm(CampaignChoice, QuantitiesForm):
     """An upgrade order: the level to reach, then quantities at that level's prices."""
 
     to = forms.ChoiceField(label=_("Upgrade to"))

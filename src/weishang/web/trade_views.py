@@ -70,6 +70,14 @@ def _is_entry(agent: Agent) -> bool:
     return agent.status == AgentStatus.APPLICANT and agent.entry_due > 0
 
 
+def _submitter(form):
+    """``order_submit``, or through the campaign the agent chose to take part in."""
+    campaign = form.cleaned_data.get("campaign")
+    if campaign:
+        return partial(campaign_services.campaign_order_submit, campaign=campaign)
+    return services.order_submit
+
+
 @login_required
 def order_new(request):
     """A new restock order, or an applicant's entry order, at the agent's level price."""
@@ -83,14 +91,8 @@ def order_new(request):
     if request.method == "POST":
         status = 400
         if form.is_valid():
-            campaign = form.cleaned_data.get("campaign")
-            submit = (
-                partial(campaign_services.campaign_order_submit, campaign=campaign)
-                if campaign
-                else services.order_submit
-            )
             try:
-                order = submit(
+                order = _submitter(form)(
                     buyer=me,
                     lines=form.lines(),
                     kind=OrderKind.ENTRY if entry else OrderKind.RESTOCK,
@@ -140,18 +142,20 @@ def upgrade_new(request):
     codes = {level.code: level for level in levels}
     chosen = codes.get(request.POST.get("to") or request.GET.get("to")) or (levels[0] if levels else None)
     catalog = selectors.restock_catalog(agent=me, level=chosen) if chosen else []
+    offers = campaign_selectors.offers_for(agent=me, kind=OrderKind.UPGRADE, level=chosen) if chosen else []
     form = UpgradeForm(
         request.POST or None,
         skus=[sku for sku, _price, _held in catalog],
         levels=levels,
         initial={"to": getattr(chosen, "code", None)},
+        offers=offers,
     )
     status, availability = 200, None
     if request.method == "POST":
         status = 400
         if form.is_valid():
             try:
-                order = services.order_submit(
+                order = _submitter(form)(
                     buyer=me,
                     lines=form.lines(),
                     kind=OrderKind.UPGRADE,
@@ -184,6 +188,7 @@ def upgrade_new(request):
             "chosen": chosen,
             "availability": availability,
             "top_up": services.upgrade_top_up(agent=me, level=chosen) if chosen else None,
+            "offers": [(offer, campaign_selectors.offer_words(offer)) for offer in offers],
             "can_order": me.status == AgentStatus.ACTIVE and chosen is not None,
             "rows": [
                 (sku, price, held, form.quantity_field(sku), sku.pk in in_stock)
