@@ -183,6 +183,16 @@ def _pages():
         growth_console.append(
             (owner, "owner meeting detail", reverse("admin:meetings_meeting_change", args=[meeting.pk]))
         )
+    # Live campaigns (M10): the order form with the running campaigns' offers, the list, one's report.
+    from weishang.campaigns.models import Campaign
+
+    agent_page(city, "市代 /m/ order (campaign offers)", reverse("web:order_new"))
+    growth_console.append((owner, "owner campaigns", reverse("admin:campaigns_campaign_changelist")))
+    campaign = Campaign.objects.filter(status="scheduled").order_by("pk").first()
+    if campaign is not None:
+        growth_console.append(
+            (owner, "owner campaign report", reverse("admin:campaigns_campaign_change", args=[campaign.pk]))
+        )
     pages.extend(growth_console)
     console = [
         (owner, "owner console index", reverse("admin:index")),
