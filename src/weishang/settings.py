@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "weishang.certificates",
     "weishang.leads",
     "weishang.campaigns",
+    "weishang.notifications",
     "weishang.promotions",
     "weishang.stores",
     "weishang.meetings",

@@ -10,6 +10,7 @@ from weishang.web import (
     leads_views,
     materials_views,
     meetings_views,
+    notification_views,
     password_views,
     pay_views,
     payment_views,
@@ -109,6 +110,9 @@ urlpatterns = [
         "m/payment-methods/<id:account_id>/delete/", payment_views.payment_method_delete, name="payment_method_delete"
     ),
     path("m/notices/<id:notice_id>/", payment_views.notice_open, name="notice"),
+    path("m/notifications/", notification_views.notifications, name="notifications"),
+    path("m/notifications/read-all/", notification_views.notifications_read_all, name="notifications_read_all"),
+    path("m/notifications/<id:notification_id>/", notification_views.notification_open, name="notification_open"),
     path("m/receiving/<id:account_id>/qr/", payment_views.receiving_qr, name="receiving_qr"),
     path("m/payments/<id:payment_id>/screenshot/", payment_views.payment_screenshot, name="payment_screenshot"),
     path("m/wallet/", trade_views.wallet, name="wallet"),

@@ -11,13 +11,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from weishang.channel import selectors as channel_selectors
+from weishang.notifications.selectors import unread_count
 from weishang.trade import selectors as trade_selectors
 
 register = template.Library()
 
 # Which tab a page belongs to, by its URL name in the "web" namespace.
 SECTIONS = {
-    "home": ("home",),
+    "home": ("home", "notifications"),
     "buy": ("my_orders", "my_order", "my_order_pay_online", "order_new", "upgrade_new", "fill", "fill_order", "stock"),
     "team": ("team", "team_of", "applications", "invite"),
     "rewards": ("rewards", "withdraw"),
@@ -82,3 +83,13 @@ def buy_links(context) -> list[Tab]:
         links.append(("fill", _("Orders to fill"), "web:fill", ("fill", "fill_order")))
     links.append(("stock", _("Stock and pick-ups"), "web:stock", ("stock",)))
     return [Tab(key, label, reverse(name), here in names) for key, label, name, names in links]
+
+
+@register.simple_tag(takes_context=True)
+def notification_bell(context) -> dict | None:
+    """The header's bell for a signed-in agent: the link to the notification centre and the
+    unread count (one query); None for anyone else."""
+    request, cache = _agent(context)
+    if cache is None or cache["agent"] is None:
+        return None
+    return {"url": reverse("web:notifications"), "unread": unread_count(user=request.user)}

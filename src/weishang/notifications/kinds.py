@@ -1,0 +1,156 @@
+"""What each outbox event tells whom: one function per topic, returning the notifications it makes
+(recipient agent id, kind, the figures the text names, the page to open). The texts are written
+here once, in English as msgids, and rendered in the reader's language when shown (``text``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from weishang.channel.models import Agent, Level
+from weishang.trade.models import Order, OrderKind
+
+TEXTS = {
+    "order_to_approve": _("%(buyer)s placed %(order_kind)s %(number)s (¥%(total)s): it waits for your approval."),
+    "shop_order": _("A shop order %(number)s (¥%(total)s) from %(customer)s waits for you."),
+    "order_approved": _("Order %(number)s was approved: pay ¥%(total)s to go on."),
+    "order_rejected": _("Order %(number)s was rejected."),
+    "transfer_to_confirm": _("A transfer of ¥%(amount)s for order %(number)s waits for your confirmation."),
+    "transfer_rejected": _("Your transfer of ¥%(amount)s for order %(number)s was not confirmed."),
+    "order_to_fill": _("Order %(number)s (¥%(total)s) is paid: fill it."),
+    "order_filled": _("Order %(number)s was filled."),
+    "application": _("%(name)s applied to join as %(level)s through your invite link."),
+    "agent_joined": _("%(name)s joined your team as %(level)s."),
+    "level_changed": _("You are now %(level)s."),
+}
+
+
+# An order's kind as a notification names it ("placed a restock order …").
+ORDER_KINDS = {
+    OrderKind.RESTOCK: _("a restock order"),
+    OrderKind.ENTRY: _("an entry order"),
+    OrderKind.UPGRADE: _("an upgrade order"),
+}
+
+
+@dataclass(frozen=True)
+class Item:
+    agent: int  # the recipient agent's id
+    kind: str
+    params: dict = field(default_factory=dict)
+    url: str = ""
+
+
+def text(kind: str, params: dict) -> str:
+    """The notification in the active language."""
+    values = dict(params)
+    if "order_kind" in values:
+        values["order_kind"] = ORDER_KINDS.get(values["order_kind"], gettext("an order"))
+    template = TEXTS.get(kind)
+    if template is None:
+        return gettext("A change in your account.")
+    try:
+        return str(template) % values
+    except (KeyError, TypeError, ValueError):
+        return gettext("A change in your account.")
+
+
+def _name(agent_id: int | None) -> str:
+    agent = Agent.objects.filter(pk=agent_id).only("real_name").first() if agent_id else None
+    return agent.real_name if agent is not None else ""
+
+
+def _level_name(code: str) -> str:
+    level = Level.objects.filter(code=code).only("name").first()
+    return level.name if level is not None else code
+
+
+def _order_submitted(p: dict) -> list[Item]:
+    seller, number = p.get("seller"), p.get("order", "")
+    if not seller or p.get("kind") == OrderKind.PICKUP:
+        return []
+    url = reverse("web:fill_order", args=[number])
+    if p.get("kind") == OrderKind.RETAIL:
+        order = Order.objects.filter(number=number).select_related("customer").first()
+        customer = order.customer.name if order is not None and order.customer_id else ""
+        return [Item(seller, "shop_order", {"number": number, "total": p.get("total"), "customer": customer}, url)]
+    params = {"buyer": _name(p.get("buyer")), "order_kind": p.get("kind"), "number": number, "total": p.get("total")}
+    return [Item(seller, "order_to_approve", params, url)]
+
+
+def _to_buyer(kind: str) -> Callable[[dict], list[Item]]:
+    def make(p: dict) -> list[Item]:
+        buyer, number = p.get("buyer"), p.get("order", "")
+        if not buyer:
+            return []
+        return [Item(buyer, kind, {"number": number, "total": p.get("total")}, reverse("web:my_order", args=[number]))]
+
+    return make
+
+
+def _order_paid(p: dict) -> list[Item]:
+    seller, number = p.get("seller"), p.get("order", "")
+    if not seller or p.get("kind") == OrderKind.PICKUP:
+        return []
+    url = reverse("web:fill_order", args=[number])
+    return [Item(seller, "order_to_fill", {"number": number, "total": p.get("total")}, url)]
+
+
+def _payment(kind: str) -> Callable[[dict], list[Item]]:
+    def make(p: dict) -> list[Item]:
+        number = p.get("order")
+        if not number or p.get("method") != "transfer":
+            return []
+        order = Order.objects.filter(number=number).only("buyer_id", "seller_id").first()
+        if order is None:
+            return []
+        recipient = order.seller_id if kind == "transfer_to_confirm" else order.buyer_id
+        if recipient is None:
+            return []
+        view = "web:fill_order" if kind == "transfer_to_confirm" else "web:my_order"
+        params = {"number": number, "amount": p.get("amount")}
+        return [Item(recipient, kind, params, reverse(view, args=[number]))]
+
+    return make
+
+
+def _application(p: dict) -> list[Item]:
+    inviter = p.get("inviter")
+    if not inviter:
+        return []
+    params = {"name": p.get("name", ""), "level": _level_name(p.get("level", ""))}
+    return [Item(inviter, "application", params, reverse("web:applications"))]
+
+
+def _joined(p: dict) -> list[Item]:
+    agent = Agent.objects.filter(pk=p.get("agent")).only("referrer_id", "real_name").first()
+    if agent is None or agent.referrer_id is None:
+        return []
+    params = {"name": agent.real_name, "level": _level_name(p.get("level", ""))}
+    return [Item(agent.referrer_id, "agent_joined", params, reverse("web:team"))]
+
+
+def _level_changed(p: dict) -> list[Item]:
+    agent = p.get("agent")
+    if not agent:
+        return []
+    level = p.get("to") or ""
+    return [Item(agent, "level_changed", {"level": _level_name(level)}, reverse("web:upgrade_progress"))]
+
+
+RULES: dict[str, Callable[[dict], list[Item]]] = {
+    "order.submitted": _order_submitted,
+    "order.approved": _to_buyer("order_approved"),
+    "order.rejected": _to_buyer("order_rejected"),
+    "order.paid": _order_paid,
+    "order.fulfilled": _to_buyer("order_filled"),
+    "payment.submitted": _payment("transfer_to_confirm"),
+    "payment.rejected": _payment("transfer_rejected"),
+    "application.submitted": _application,
+    "agent.joined": _joined,
+    "agent.level_changed": _level_changed,
+}
