@@ -137,3 +137,14 @@ def test_the_api_lists_counts_and_marks_read_in_the_clients_language(chain):
     for hostile in ("0", "-1", "abc", "1e9"):
         assert stranger.post(f"/notifications/{hostile}/read").status_code in (404, 422)
     assert re.match(r"^\d+$", str(row["id"]))
+
+
+def test_a_cancelled_order_reaches_the_other_party_with_trades_own_words(chain):
+    general, city = chain
+    order = trade.order_submit(buyer=city, lines=[("A", 5)], by=city.user)
+    trade.order_cancel(order=order, by=city.user, note="买多了")
+    kinds = inbox(general)
+    assert [kind for kind, _t, _u in kinds] == ["order_notice", "order_to_approve"]
+    _kind, text, url = kinds[0]
+    assert order.number in text and "买多了" in text and url == f"/m/fill/{order.number}/"
+    assert inbox(city) == []  # who cancelled is not told

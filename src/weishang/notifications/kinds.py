@@ -26,6 +26,9 @@ TEXTS = {
     "application": _("%(name)s applied to join as %(level)s through your invite link."),
     "agent_joined": _("%(name)s joined your team as %(level)s."),
     "level_changed": _("You are now %(level)s."),
+    # trade's own notice (a cancelled order and who pays back what; an order the company took over),
+    # written in the brand's language when it happened
+    "order_notice": _("%(text)s"),
 }
 
 
@@ -142,12 +145,33 @@ def _level_changed(p: dict) -> list[Item]:
     return [Item(agent, "level_changed", {"level": _level_name(level)}, reverse("web:upgrade_progress"))]
 
 
+def _order_notices(p: dict) -> list[Item]:
+    """The order's notices (trade writes them to the party who did not act): one each."""
+    from weishang.trade.models import OrderNotice
+
+    number = p.get("order")
+    if not number:
+        return []
+    rows = OrderNotice.objects.filter(order__number=number).values_list("agent_id", "text", "order__buyer_id")
+    return [
+        Item(
+            agent,
+            "order_notice",
+            {"text": text},
+            reverse("web:my_order" if agent == buyer else "web:fill_order", args=[number]),
+        )
+        for agent, text, buyer in rows
+    ]
+
+
 RULES: dict[str, Callable[[dict], list[Item]]] = {
     "order.submitted": _order_submitted,
     "order.approved": _to_buyer("order_approved"),
     "order.rejected": _to_buyer("order_rejected"),
     "order.paid": _order_paid,
     "order.fulfilled": _to_buyer("order_filled"),
+    "order.cancelled": _order_notices,
+    "order.reassigned": _order_notices,
     "payment.submitted": _payment("transfer_to_confirm"),
     "payment.rejected": _payment("transfer_rejected"),
     "application.submitted": _application,
