@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "weishang.leads",
     "weishang.campaigns",
     "weishang.notifications",
+    "weishang.wechat",
     "weishang.promotions",
     "weishang.stores",
     "weishang.meetings",
@@ -246,6 +247,36 @@ if os.environ.get("WECHATPAY_MCHID"):
             "platform_public_key_id": os.environ["WECHATPAY_PUBLIC_KEY_ID"],
         },
     }
+
+# --- WeChat (weishang.wechat, M11) -----------------------------------------------------------
+# The 公众号 (official account) whose web OAuth signs agents in on the phone pages, and the
+# mini-program's app for code2Session. Outside production WeChat is on against the fake server this
+# project serves at /_fake/wechat/ (docs/operations.md says what a brand fills in).
+_FAKE_WECHAT = ENV != "production" and os.environ.get("WEISHANG_WECHAT_FAKE", "1") == "1"
+_WECHAT_FAKE_BASE = os.environ.get("WEISHANG_WECHAT_FAKE_BASE", "http://127.0.0.1:8000/_fake/wechat")
+WEISHANG_WECHAT = {
+    "ENABLED": os.environ.get("WEISHANG_WECHAT_ENABLED", "1" if _FAKE_WECHAT else "0") == "1",
+    "FAKE": _FAKE_WECHAT,
+    "APP_ID": os.environ.get("WEISHANG_WECHAT_APP_ID", "wxfake0000demo" if _FAKE_WECHAT else ""),
+    "APP_SECRET": os.environ.get("WEISHANG_WECHAT_APP_SECRET", "fake-secret" if _FAKE_WECHAT else ""),
+    "MINI_APP_ID": os.environ.get("WEISHANG_WECHAT_MINI_APP_ID", ""),
+    "MINI_APP_SECRET": os.environ.get("WEISHANG_WECHAT_MINI_APP_SECRET", ""),
+    "API_BASE": os.environ.get(
+        "WEISHANG_WECHAT_API_BASE", _WECHAT_FAKE_BASE if _FAKE_WECHAT else "https://api.weixin.qq.com"
+    ),
+    "OPEN_BASE": os.environ.get(
+        "WEISHANG_WECHAT_OPEN_BASE", _WECHAT_FAKE_BASE if _FAKE_WECHAT else "https://open.weixin.qq.com"
+    ),
+}
+if (
+    ENV == "production"
+    and WEISHANG_WECHAT["ENABLED"]
+    and not (WEISHANG_WECHAT["APP_ID"] and WEISHANG_WECHAT["APP_SECRET"])
+):
+    raise ImproperlyConfigured(
+        "WEISHANG_ENV=production with WeChat on needs WEISHANG_WECHAT_APP_ID and WEISHANG_WECHAT_APP_SECRET "
+        "(or WEISHANG_WECHAT_ENABLED=0)."
+    )
 
 # --- Outbox consumers (weishang.core.outbox) --------------------------------------------------
 # On: the reward engine handles a transaction's events right after it commits, in the same

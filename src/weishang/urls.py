@@ -15,5 +15,14 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("weishang.web.urls")),
 ]
+if settings.WEISHANG_WECHAT.get("FAKE"):  # development, tests and the demo: the fake WeChat (wechat/fake.py)
+    from weishang.wechat import fake
+
+    urlpatterns += [
+        path("_fake/wechat/connect/oauth2/authorize", fake.authorize),
+        path("_fake/wechat/sns/oauth2/access_token", fake.access_token),
+        path("_fake/wechat/sns/userinfo", fake.userinfo),
+        path("_fake/wechat/sns/jscode2session", fake.jscode2session),
+    ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -157,9 +157,10 @@ def phone(browser, live_server, request) -> Iterator[Callable]:
     failed-<N>.png next to the test's screenshots."""
     contexts = []
 
-    def open_page(locale: str = "zh-CN"):
+    def open_page(locale: str = "zh-CN", user_agent: str | None = None):
+        extra = {"user_agent": user_agent} if user_agent else {}
         context = browser.new_context(
-            viewport=PHONE, is_mobile=True, has_touch=True, locale=locale, base_url=live_server.url
+            viewport=PHONE, is_mobile=True, has_touch=True, locale=locale, base_url=live_server.url, **extra
         )
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)

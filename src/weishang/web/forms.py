@@ -156,3 +156,16 @@ class ChangePasswordForm(forms.Form):
         if data.get("new_password1") and data.get("new_password2") and data["new_password1"] != data["new_password2"]:
             self.add_error("new_password2", _("The two passwords are not the same."))
         return data
+
+
+class WechatBindForm(forms.Form):
+    """The account a WeChat is bound to, proved by its phone (or username) and password."""
+
+    phone = forms.CharField(
+        label=_("Phone or username"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "username"}),
+    )
+    password = forms.CharField(
+        label=_("Password"), max_length=128, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )

@@ -22,6 +22,7 @@ from weishang.web import (
     stores_views,
     trade_views,
     views,
+    wechat_views,
 )
 
 app_name = "web"
@@ -41,6 +42,10 @@ urlpatterns = [
     path("brand/qualifications/<id:pk>/scan/", brand_views.qualification_scan, name="qualification_scan"),
     path("m/login/", views.PhoneLoginView.as_view(), name="login"),
     path("m/logout/", views.logout_view, name="logout"),
+    path("wx/login/", wechat_views.wechat_start, name="wechat_start"),
+    path("wx/callback/", wechat_views.wechat_callback, name="wechat_callback"),
+    path("wx/bind/", wechat_views.wechat_bind, name="wechat_bind"),
+    path("m/wechat/unbind/", wechat_views.wechat_unbind, name="wechat_unbind"),
     path("m/me/", views.me, name="me"),
     path("m/password/forgot/", password_views.password_forgot, name="password_forgot"),
     path("m/password/reset/", password_views.password_reset, name="password_reset"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import qrcode
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -26,6 +28,7 @@ from weishang.leads.selectors import reminders_due
 from weishang.rewards.selectors import join_terms, reward_summary
 from weishang.trade import selectors as trade_selectors
 from weishang.trade.selectors import team_purchase_volume
+from weishang.web import wechat_views
 from weishang.web.forms import ApplicationForm, DecisionForm, PhoneLoginForm
 from weishang.web.growth_views import is_htmx
 
@@ -33,12 +36,28 @@ TEAM_PAGE_SIZE = 50
 
 
 class PhoneLoginView(LoginView):
+    """Phone (or username) and password; with WeChat on, a WeChat sign-in button, and inside
+    WeChat's browser the page goes to WeChat's sign-in by itself (``?manual=1`` stays here)."""
+
     template_name = "web/login.html"
     authentication_form = PhoneLoginForm
     redirect_authenticated_user = True
 
+    def get(self, request, *args, **kwargs):
+        if wechat_views.enabled() and wechat_views.in_wechat(request) and request.GET.get("manual") != "1":
+            if not request.user.is_authenticated:
+                target = reverse("web:wechat_start")
+                next_url = request.GET.get("next")
+                return redirect(f"{target}?{urlencode({'next': next_url})}" if next_url else target)
+        return super().get(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "brand": brand_get(), "locked_out": is_locked_out(self.request)}
+        return {
+            **super().get_context_data(**kwargs),
+            "brand": brand_get(),
+            "locked_out": is_locked_out(self.request),
+            "wechat": wechat_views.enabled(),
+        }
 
 
 @require_POST
@@ -113,6 +132,8 @@ def me(request):
             "me": agent,
             "active": agent.status == AgentStatus.ACTIVE,
             "shop_url": request.build_absolute_uri(reverse("web:shop", args=[agent.invite_code])),
+            "wechat_on": wechat_views.enabled(),
+            "wechat": request.user.wechat_identities.filter(kind="mp").first(),
         },
     )
 

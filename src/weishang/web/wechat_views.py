@@ -1,0 +1,141 @@
+"""Signing in with WeChat on the phone pages (M11): inside WeChat's browser the login page goes
+to the 公众号's OAuth by itself (``/wx/login/``); WeChat comes back with a code (``/wx/callback/``);
+a WeChat bound to an account signs it in; an unbound one is bound once, after the person proves
+the account is theirs with its password (``/wx/bind/``; the login lockout applies). 我的 shows
+the binding and unbinds it. Phone and password keep working everywhere."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate, login
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from weishang.core.errors import BusinessError
+from weishang.core.selectors import brand_get
+from weishang.web.forms import WechatBindForm
+from weishang.wechat import client, services
+from weishang.wechat.models import AppKind
+
+
+def _backend() -> str:
+    """The project's own sign-in backend (phone or username), for a session WeChat opened."""
+    return next(b for b in settings.AUTHENTICATION_BACKENDS if "lockout" not in b.lower() and "axes" not in b.lower())
+
+
+PENDING = "wechat_pending"
+
+
+def in_wechat(request) -> bool:
+    return "MicroMessenger" in request.headers.get("User-Agent", "")
+
+
+def enabled() -> bool:
+    return bool(settings.WEISHANG_WECHAT.get("ENABLED"))
+
+
+def _next(request, value: str | None) -> str:
+    if value and url_has_allowed_host_and_scheme(value, allowed_hosts={request.get_host()}) and value.startswith("/"):
+        return value
+    return reverse("web:home")
+
+
+def wechat_start(request):
+    if not enabled():
+        raise Http404
+    state = secrets.token_urlsafe(16)
+    request.session["wechat_state"] = state
+    request.session["wechat_next"] = _next(request, request.GET.get("next"))
+    scope = "snsapi_userinfo" if request.GET.get("profile") == "1" else "snsapi_base"
+    return redirect(
+        client.authorize_url(
+            redirect_uri=request.build_absolute_uri(reverse("web:wechat_callback")), state=state, scope=scope
+        )
+    )
+
+
+def _failed(request, text: str, status: int = 400):
+    return render(request, "web/wechat_failed.html", {"brand": brand_get(), "text": text}, status=status)
+
+
+def wechat_callback(request):
+    if not enabled():
+        raise Http404
+    expected = request.session.pop("wechat_state", None)
+    state, code = request.GET.get("state", ""), request.GET.get("code", "")
+    if not expected or not secrets.compare_digest(expected, state) or not code or len(code) > 128:
+        return _failed(request, _("This WeChat sign-in link is not valid any more. Try again."))
+    try:
+        wechat = client.oauth_user(code)
+    except client.WechatError as exc:
+        status = 502 if exc.code == -1 else 400
+        return _failed(request, _("WeChat sign-in did not work (%(code)s). Try again.") % {"code": exc.code}, status)
+    identity = services.identity_for(kind=AppKind.MP, openid=wechat.openid)
+    target = request.session.pop("wechat_next", reverse("web:home"))
+    if identity is not None and request.user.is_authenticated and identity.user_id != request.user.pk:
+        return _failed(request, _("This WeChat is bound to another account."), 409)
+    if identity is not None and identity.user.is_active:
+        login(request, identity.user, backend=_backend())
+        services.wechat_signed_in(identity=identity)
+        return redirect(target)
+    if identity is None and request.user.is_authenticated:  # 我的 → bind: the session proves the account
+        try:
+            services.wechat_bind(user=request.user, wechat=wechat, kind=AppKind.MP, how="session")
+        except BusinessError as exc:
+            return _failed(request, str(exc.message), exc.status)
+        messages.success(request, _("Your WeChat is bound: next time WeChat signs you in."))
+        return redirect("web:me")
+    if identity is not None:  # bound to an account that is disabled
+        return _failed(request, _("The account this WeChat is bound to is disabled."), 403)
+    request.session[PENDING] = {**wechat.__dict__, "next": target}
+    return redirect("web:wechat_bind")
+
+
+def wechat_bind(request):
+    """Bind the WeChat just signed in with to the account whose phone and password are given."""
+    pending = request.session.get(PENDING)
+    if not enabled() or not pending:
+        return redirect("web:login")
+    form = WechatBindForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            user = authenticate(request, username=form.cleaned_data["phone"], password=form.cleaned_data["password"])
+            if user is None:
+                form.add_error(None, _("Phone number and password do not match, or the account is disabled."))
+            else:
+                wechat = client.WechatUser(**{k: pending[k] for k in ("openid", "unionid", "nickname", "avatar_url")})
+                try:
+                    services.wechat_bind(user=user, wechat=wechat, kind=AppKind.MP, how="password")
+                except BusinessError as exc:
+                    form.add_error(None, str(exc.message))
+                    status = exc.status
+                else:
+                    request.session.pop(PENDING, None)
+                    login(request, user, backend=_backend())
+                    messages.success(request, _("Your WeChat is bound: next time WeChat signs you in."))
+                    return redirect(pending.get("next") or "web:home")
+    return render(
+        request, "web/wechat_bind.html", {"brand": brand_get(), "form": form, "pending": pending}, status=status
+    )
+
+
+@login_required
+@require_POST
+def wechat_unbind(request):
+    try:
+        services.wechat_unbind(user=request.user, kind=AppKind.MP, by=request.user)
+    except BusinessError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("WeChat unbound: sign in with your phone and password."))
+    return redirect("web:me")

@@ -1,0 +1,99 @@
+"""Signing in with WeChat against the fake WeChat on loopback (the live server serves it): inside
+WeChat's browser the login page goes to WeChat by itself; an unbound WeChat is bound once with the
+account's phone and password, and from then on signs it in; the code works once; a forged state,
+a wrong password or a WeChat bound elsewhere change nothing; unbinding is audited."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+import requests
+from django.test import Client
+
+from weishang.wechat import client as wechat_client
+from weishang.wechat.models import BindingAction, WechatBindingEvent, WechatIdentity
+
+pytestmark = pytest.mark.django_db(transaction=True)
+WECHAT_UA = "Mozilla/5.0 (iPhone) AppleWebKit/605.1.15 MicroMessenger/8.0.50 NetType/WIFI Language/zh_CN"
+
+
+@pytest.fixture
+def fake_wechat(live_server, settings):
+    base = f"{live_server.url}/_fake/wechat"
+    settings.WEISHANG_WECHAT = {**settings.WEISHANG_WECHAT, "API_BASE": base, "OPEN_BASE": base}
+    return base
+
+
+def follow_wechat(phone: Client, response, *, user: str = "wx-wang") -> object:
+    """The phone goes to WeChat's authorize page (the fake, over HTTP) and back with the code."""
+    assert response.status_code == 302
+    authorize = response["Location"].split("#")[0]
+    assert "/connect/oauth2/authorize?" in authorize and "appid=wxfake0000demo" in authorize
+    back = requests.get(authorize + f"&fake_user={user}", allow_redirects=False, timeout=5)
+    assert back.status_code == 302
+    target = urlparse(back.headers["Location"])
+    return phone.get(target.path, parse_qs(target.query) and {k: v[0] for k, v in parse_qs(target.query).items()})
+
+
+def test_bind_once_then_wechat_signs_in(fake_wechat, make_agent):
+    agent = make_agent("city", phone="13912345678", password="pass-word-1")
+    phone = Client(HTTP_USER_AGENT=WECHAT_UA)
+    to_wechat = phone.get("/m/login/?next=/m/orders/")
+    assert to_wechat["Location"].startswith("/wx/login/")
+    bind = follow_wechat(phone, phone.get(to_wechat["Location"]))
+    assert bind["Location"] == "/wx/bind/"
+    wrong = phone.post("/wx/bind/", {"phone": "13912345678", "password": "nope-nope"})
+    assert wrong.status_code == 400 and "不匹配" in wrong.content.decode()
+    assert not WechatIdentity.objects.exists()
+    done = phone.post("/wx/bind/", {"phone": "13912345678", "password": "pass-word-1"})
+    assert done.status_code == 302 and done["Location"] == "/m/orders/"
+    identity = WechatIdentity.objects.get()
+    assert identity.user == agent.user and identity.openid.startswith("o")
+    assert WechatBindingEvent.objects.get().action == BindingAction.BOUND
+
+    again = Client(HTTP_USER_AGENT=WECHAT_UA)  # another day: WeChat signs her in, no password
+    landed = follow_wechat(again, again.get(again.get("/m/login/")["Location"]))
+    assert landed.status_code == 302 and landed["Location"] == "/m/"
+    assert again.get("/m/").status_code == 200
+
+    assert again.post("/m/wechat/unbind/").status_code == 302
+    assert not WechatIdentity.objects.exists()
+    assert [e.action for e in WechatBindingEvent.objects.order_by("pk")] == ["bound", "unbound"]
+
+
+def test_a_forged_state_or_a_used_code_changes_nothing(fake_wechat, make_agent):
+    phone = Client(HTTP_USER_AGENT=WECHAT_UA)
+    start = phone.get("/wx/login/")
+    authorize = start["Location"].split("#")[0]
+    back = urlparse(requests.get(authorize, allow_redirects=False, timeout=5).headers["Location"])
+    query = {k: v[0] for k, v in parse_qs(back.query).items()}
+    forged = phone.get("/wx/callback/", {**query, "state": "forged"})
+    assert forged.status_code == 400 and "不再有效" in forged.content.decode()
+    with pytest.raises(wechat_client.WechatError) as exc:
+        wechat_client.oauth_user("not-a-code")
+    assert exc.value.code == 40029
+    for hostile in ("", "x" * 500, "<script>", "' OR 1=1"):
+        assert phone.get("/wx/callback/", {"code": hostile, "state": "s"}).status_code == 400
+    assert not WechatIdentity.objects.exists()
+
+
+def test_a_wechat_bound_to_one_account_is_not_bound_to_another(fake_wechat, make_agent):
+    make_agent("city", phone="13900000011", password="pass-word-1")
+    make_agent("city", phone="13900000022", password="pass-word-2")
+    first = Client(HTTP_USER_AGENT=WECHAT_UA)
+    follow_wechat(first, first.get("/wx/login/"), user="wx-same")
+    first.post("/wx/bind/", {"phone": "13900000011", "password": "pass-word-1"})
+    other = Client()
+    other.login(username="13900000022", password="pass-word-2")
+    refused = follow_wechat(other, other.get("/wx/login/"), user="wx-same")
+    assert refused.status_code == 409 and "另一个账号" in refused.content.decode()
+    assert WechatIdentity.objects.count() == 1
+
+
+def test_mini_program_code2session_against_the_fake(fake_wechat):
+    user = wechat_client.mini_program_user("code:wx-li")
+    assert user.openid.startswith("o")
+    with pytest.raises(wechat_client.WechatError) as exc:
+        wechat_client.mini_program_user("bad-code")
+    assert exc.value.code == 40029
