@@ -47,6 +47,7 @@ api = WeishangAPI(
 errors.install(api)
 idempotency.install(api)
 api.add_router("/auth", auth_routes.router)
+api.add_router("/auth", "weishang.api.routes.wechat.router")
 api.add_router("/", channel_routes.router)
 api.add_router("/", "weishang.api.routes.catalog.router")
 api.add_router("/", "weishang.api.routes.orders.router")

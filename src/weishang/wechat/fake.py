@@ -6,12 +6,14 @@ answers and error codes as WeChat's, served by this project under ``/_fake/wecha
   ``wx-demo-user``.
 - ``/sns/oauth2/access_token``: a code works once, for five minutes (40029 invalid code, 40163 code
   been used); a wrong appid or secret is 40125.
-- ``/sns/userinfo``, ``/sns/jscode2session`` (a code starting ``bad`` is 40029).
+- ``/sns/userinfo``; ``/sns/jscode2session`` (a mini-program code is ``code:<fake user>``, anything
+  else is 40029).
 Codes live in the cache, so the fake is stateless between runs."""
 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from urllib.parse import urlencode, urlparse
 
@@ -99,7 +101,8 @@ def userinfo(request):
 def jscode2session(request):
     _enabled()
     code = request.GET.get("js_code", "")
-    if not code or code.startswith("bad"):
+    found = re.fullmatch(r"code:([A-Za-z0-9_-]{1,40})", code)
+    if found is None:  # the fake's codes are code:<fake user>; anything else is WeChat's invalid code
         return _error(40029, "invalid code")
-    user = code.split(":", 1)[-1][:40]
+    user = found.group(1)
     return JsonResponse({"openid": openid_for(user), "session_key": secrets.token_urlsafe(16)})
