@@ -23,6 +23,8 @@ if settings.WEISHANG_WECHAT.get("FAKE"):  # development, tests and the demo: the
         path("_fake/wechat/sns/oauth2/access_token", fake.access_token),
         path("_fake/wechat/sns/userinfo", fake.userinfo),
         path("_fake/wechat/sns/jscode2session", fake.jscode2session),
+        path("_fake/wechat/cgi-bin/token", fake.token),
+        path("_fake/wechat/cgi-bin/ticket/getticket", fake.getticket),
     ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

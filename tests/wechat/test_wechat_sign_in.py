@@ -97,3 +97,40 @@ def test_mini_program_code2session_against_the_fake(fake_wechat):
     with pytest.raises(wechat_client.WechatError) as exc:
         wechat_client.mini_program_user("bad-code")
     assert exc.value.code == 40029
+
+
+def test_the_share_card_signature_is_wechats(fake_wechat, make_agent, live_server):
+    """WeChat's documented example signs as WeChat says; the page's config verifies with the ticket
+    the fake gave, asked once and cached; another site's address is refused."""
+    import hashlib
+
+    from django.core.cache import cache
+
+    from weishang.wechat import jssdk
+
+    assert (
+        jssdk.signature(
+            ticket="sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1AOcHKP7qg",
+            nonce="Wm3WZYTPz0wzccnW",
+            timestamp=1414587457,
+            url="http://mp.weixin.qq.com?params=value",
+        )
+        == "0f9de62fce790f9a083d5c99e95740ceb90c27ed"
+    )
+    agent = make_agent("city")
+    host = live_server.url.split("//")[1]
+    phone = Client(HTTP_USER_AGENT=WECHAT_UA, HTTP_HOST=host)
+    page = phone.get(f"/join/{agent.invite_code}/")
+    assert 'id="share-card"' in page.content.decode() and "邀请你加入" in page.content.decode()
+    url = f"http://{host}/join/{agent.invite_code}/"
+    first = phone.get("/wx/jssdk/", {"url": url + "#wechat_redirect"}).json()
+    second = phone.get("/wx/jssdk/", {"url": url}).json()
+    ticket = wechat_client.jsapi_ticket()
+    plain = f"jsapi_ticket={ticket}&noncestr={first['nonceStr']}&timestamp={first['timestamp']}&url={url}"
+    assert first["signature"] == hashlib.sha1(plain.encode()).hexdigest() and first["appId"] == "wxfake0000demo"
+    assert second["nonceStr"] != first["nonceStr"]
+    assert cache.get("fake-wechat:calls:ticket") == 1 and cache.get("fake-wechat:calls:token") == 1
+    for hostile in ("https://evil.example/join/", "javascript:alert(1)", "", "http://" + host + "/" + "x" * 600):
+        assert phone.get("/wx/jssdk/", {"url": hostile}).status_code == 400
+    outside = Client(HTTP_HOST=host).get(f"/join/{agent.invite_code}/").content.decode()
+    assert 'id="share-card"' not in outside and 'property="og:title"' in outside

@@ -19,7 +19,7 @@ from weishang.core.selectors import brand_get
 from weishang.promotions import services as promotion_services
 from weishang.trade import selectors, services
 from weishang.trade.providers.base import online_provider_name
-from weishang.web import promotion_views
+from weishang.web import promotion_views, wechat_views
 from weishang.web.trade_forms import ShopOrderForm, TransferForm
 from weishang.web.trade_views import show_error
 
@@ -81,6 +81,11 @@ def shop(request, code: str):
             "rows": [(sku, form.quantity_field(sku)) for sku in skus],
             "address_fields": ("name", "phone", "region", "address"),
             **promotion_views.shop_context(request, seller=seller, coupons=my_coupons, skus=skus),
+            **wechat_views.share_context(
+                request,
+                title=_("%(name)s's shop · %(brand)s") % {"name": seller.real_name, "brand": brand_get().name},
+                desc=_("Genuine products from an authorized seller; order here and pay by WeChat."),
+            ),
         },
         status=status,
     )

@@ -45,6 +45,7 @@ urlpatterns = [
     path("wx/login/", wechat_views.wechat_start, name="wechat_start"),
     path("wx/callback/", wechat_views.wechat_callback, name="wechat_callback"),
     path("wx/bind/", wechat_views.wechat_bind, name="wechat_bind"),
+    path("wx/jssdk/", wechat_views.jssdk_config, name="wechat_jssdk"),
     path("m/wechat/unbind/", wechat_views.wechat_unbind, name="wechat_unbind"),
     path("m/me/", views.me, name="me"),
     path("m/password/forgot/", password_views.password_forgot, name="password_forgot"),

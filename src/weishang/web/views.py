@@ -138,6 +138,17 @@ def me(request):
     )
 
 
+def _join_card(request, inviter) -> dict:
+    brand = brand_get()
+    if inviter is not None:
+        title = _("%(name)s invites you to join %(brand)s") % {"name": inviter.real_name, "brand": brand.name}
+    else:
+        title = _("Join %(brand)s") % {"brand": brand.name}
+    return wechat_views.share_context(
+        request, title=title, desc=_("See the levels, prices and terms, and apply in a minute.")
+    )
+
+
 @login_required
 def invite_qr(request):
     """The agent's invite link as a QR code (SVG), to show or save and send in WeChat."""
@@ -291,6 +302,7 @@ def join(request, code: str | None = None):
         "web/join.html",
         {
             "brand": brand_get(),
+            **_join_card(request, inviter),
             "inviter": inviter,
             "form": form,
             "terms": terms,

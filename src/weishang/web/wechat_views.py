@@ -7,13 +7,15 @@ the binding and unbinds it. Phone and password keep working everywhere."""
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlparse
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -22,7 +24,7 @@ from django.views.decorators.http import require_POST
 from weishang.core.errors import BusinessError
 from weishang.core.selectors import brand_get
 from weishang.web.forms import WechatBindForm
-from weishang.wechat import client, services
+from weishang.wechat import client, jssdk, services
 from weishang.wechat.models import AppKind
 
 
@@ -40,6 +42,17 @@ def in_wechat(request) -> bool:
 
 def enabled() -> bool:
     return bool(settings.WEISHANG_WECHAT.get("ENABLED"))
+
+
+def share_context(request, *, title: str, desc: str, image: str = "") -> dict:
+    """A page's share card for ``web/_share.html``: WeChat's (inside WeChat's browser) and Open Graph."""
+    return {
+        "share_title": title[:60],
+        "share_desc": desc[:120],
+        "share_image": request.build_absolute_uri(image) if image else "",
+        "share_wechat": enabled() and in_wechat(request),
+        "share_js": static("web/share.js"),
+    }
 
 
 def _next(request, value: str | None) -> str:
@@ -127,6 +140,24 @@ def wechat_bind(request):
     return render(
         request, "web/wechat_bind.html", {"brand": brand_get(), "form": form, "pending": pending}, status=status
     )
+
+
+def jssdk_config(request):
+    """``wx.config`` for a page of this site (``?url=``, its address without the ``#`` part): the
+    signature is made here with the cached jsapi_ticket. Another site's address is refused."""
+    if not enabled():
+        raise Http404
+    url = request.GET.get("url", "").split("#")[0]
+    parsed = urlparse(url)
+    if len(url) > 500 or parsed.scheme not in ("http", "https") or parsed.netloc != request.get_host():
+        return JsonResponse({"error": _("A page of this site is needed.")}, status=400)
+    try:
+        config = jssdk.page_config(url)
+    except client.WechatError as exc:
+        return JsonResponse(
+            {"error": _("WeChat sign-in did not work (%(code)s). Try again.") % {"code": exc.code}}, status=502
+        )
+    return JsonResponse({**config, "jsApiList": ["updateAppMessageShareData", "updateTimelineShareData"]})
 
 
 @login_required

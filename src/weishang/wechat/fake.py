@@ -6,6 +6,7 @@ answers and error codes as WeChat's, served by this project under ``/_fake/wecha
   ``wx-demo-user``.
 - ``/sns/oauth2/access_token``: a code works once, for five minutes (40029 invalid code, 40163 code
   been used); a wrong appid or secret is 40125.
+- ``/cgi-bin/token`` and ``/cgi-bin/ticket/getticket`` (the JS-SDK's), counting their calls;
 - ``/sns/userinfo``; ``/sns/jscode2session`` (a mini-program code is ``code:<fake user>``, anything
   else is 40029).
 Codes live in the cache, so the fake is stateless between runs."""
@@ -106,3 +107,26 @@ def jscode2session(request):
         return _error(40029, "invalid code")
     user = found.group(1)
     return JsonResponse({"openid": openid_for(user), "session_key": secrets.token_urlsafe(16)})
+
+
+def token(request):
+    """``/cgi-bin/token`` (client_credential): 40125 for a wrong secret."""
+    _enabled()
+    conf = settings.WEISHANG_WECHAT
+    if request.GET.get("appid") != conf.get("APP_ID") or request.GET.get("secret") != conf.get("APP_SECRET"):
+        return _error(40125, "invalid appsecret")
+    value = secrets.token_urlsafe(24)
+    cache.set(f"fake-wechat:app-token:{value}", True, 7200)
+    cache.set("fake-wechat:calls:token", (cache.get("fake-wechat:calls:token") or 0) + 1, 7200)
+    return JsonResponse({"access_token": value, "expires_in": 7200})
+
+
+def getticket(request):
+    """``/cgi-bin/ticket/getticket?type=jsapi``: 40001 for an access token it did not give."""
+    _enabled()
+    if not cache.get(f"fake-wechat:app-token:{request.GET.get('access_token', '')}"):
+        return _error(40001, "invalid credential, access_token is invalid or not latest")
+    cache.set("fake-wechat:calls:ticket", (cache.get("fake-wechat:calls:ticket") or 0) + 1, 7200)
+    return JsonResponse(
+        {"errcode": 0, "errmsg": "ok", "ticket": "fake-" + secrets.token_urlsafe(24), "expires_in": 7200}
+    )
