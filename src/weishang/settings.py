@@ -267,6 +267,11 @@ WEISHANG_WECHAT = {
     "OPEN_BASE": os.environ.get(
         "WEISHANG_WECHAT_OPEN_BASE", _WECHAT_FAKE_BASE if _FAKE_WECHAT else "https://open.weixin.qq.com"
     ),
+    # The template message (模板消息) the notifications go out as: its id, and its two fields for the
+    # text and the time (a 待办事项提醒-like template with a thing and a time field).
+    "TEMPLATE_ID": os.environ.get("WEISHANG_WECHAT_TEMPLATE_ID", "fake-todo-template" if _FAKE_WECHAT else ""),
+    "TEMPLATE_TEXT_FIELD": os.environ.get("WEISHANG_WECHAT_TEMPLATE_TEXT_FIELD", "thing1"),
+    "TEMPLATE_TIME_FIELD": os.environ.get("WEISHANG_WECHAT_TEMPLATE_TIME_FIELD", "time2"),
 }
 if (
     ENV == "production"

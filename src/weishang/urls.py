@@ -16,6 +16,8 @@ urlpatterns = [
     path("", include("weishang.web.urls")),
 ]
 if settings.WEISHANG_WECHAT.get("FAKE"):  # development, tests and the demo: the fake WeChat (wechat/fake.py)
+    from django.views.decorators.csrf import csrf_exempt
+
     from weishang.wechat import fake
 
     urlpatterns += [
@@ -25,6 +27,7 @@ if settings.WEISHANG_WECHAT.get("FAKE"):  # development, tests and the demo: the
         path("_fake/wechat/sns/jscode2session", fake.jscode2session),
         path("_fake/wechat/cgi-bin/token", fake.token),
         path("_fake/wechat/cgi-bin/ticket/getticket", fake.getticket),
+        path("_fake/wechat/cgi-bin/message/template/send", csrf_exempt(fake.template_send)),
     ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

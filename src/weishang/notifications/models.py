@@ -33,3 +33,53 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.recipient_id}"
+
+
+class Channel(models.TextChoices):
+    WECHAT = "wechat", _("WeChat message (微信消息)")
+    SMS = "sms", _("Text message (短信)")
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting (待发送)")
+    SENT = "sent", _("Sent (已发送)")
+    FAILED = "failed", _("Failed (发送失败)")
+
+
+class Delivery(models.Model):
+    """One notification sent by one channel: tried, retried with a growing wait, logged."""
+
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("notification")
+    )
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    status = models.CharField(_("status"), max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=clock.now)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    reference = models.CharField(_("provider's reference"), max_length=64, blank=True)
+    last_error = models.CharField(_("last error"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        constraints = [models.UniqueConstraint(fields=["notification", "channel"], name="delivery_once_per_channel")]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_due")]
+
+
+class NotificationSettings(models.Model):
+    """How a person wants to be told besides the bell: by WeChat message, by text message, and
+    hours in which nothing is sent (China time; what waits goes out when they end)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("account")
+    )
+    wechat = models.BooleanField(_("by WeChat message"), default=True)
+    sms = models.BooleanField(_("by text message"), default=False)
+    quiet_from = models.TimeField(_("quiet from"), null=True, blank=True)
+    quiet_to = models.TimeField(_("quiet until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification settings")
+        verbose_name_plural = _("notification settings")

@@ -121,3 +121,20 @@ def jsapi_ticket() -> str:
         ticket = str(body["ticket"])
         cache.set(key, ticket, max(int(body.get("expires_in", 7200)) - 300, 60))
     return ticket
+
+
+def template_send(*, openid: str, template_id: str, url: str, data: dict) -> str:
+    """A template message to a user of the 公众号; returns WeChat's msgid."""
+    try:
+        answer = requests.post(
+            f"{_conf()['API_BASE'].rstrip('/')}/cgi-bin/message/template/send",
+            params={"access_token": access_token()},
+            json={"touser": openid, "template_id": template_id, "url": url, "data": data},
+            timeout=TIMEOUT,
+        )
+        body = answer.json()
+    except (requests.RequestException, ValueError) as exc:
+        raise WechatError(-1, f"WeChat did not answer: {exc.__class__.__name__}") from None
+    if not isinstance(body, dict) or body.get("errcode"):
+        raise WechatError(int(body.get("errcode", -1)) if isinstance(body, dict) else -1, str(body))
+    return str(body.get("msgid", ""))

@@ -14,6 +14,7 @@ Codes live in the cache, so the fake is stateless between runs."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
 from urllib.parse import urlencode, urlparse
@@ -23,6 +24,7 @@ from django.core.cache import cache
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 
 CODE_SECONDS = 300
+SENT_KEY = "fake-wechat:template-messages"
 
 
 def _enabled() -> None:
@@ -130,3 +132,30 @@ def getticket(request):
     return JsonResponse(
         {"errcode": 0, "errmsg": "ok", "ticket": "fake-" + secrets.token_urlsafe(24), "expires_in": 7200}
     )
+
+
+def template_send(request):
+    """``/cgi-bin/message/template/send`` (POST JSON): recorded in ``sent_messages()``; 40001 for a
+    token it did not give, 40003 for an openid it never made, 40037 for another template id."""
+    _enabled()
+    if request.method != "POST":
+        return _error(43002, "require POST method")
+    if not cache.get(f"fake-wechat:app-token:{request.GET.get('access_token', '')}"):
+        return _error(40001, "invalid credential, access_token is invalid or not latest")
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        return _error(47001, "data format error")
+    if not re.fullmatch(r"o[0-9a-f]{27}", str(body.get("touser", ""))):
+        return _error(40003, "invalid openid")
+    if body.get("template_id") != settings.WEISHANG_WECHAT.get("TEMPLATE_ID"):
+        return _error(40037, "invalid template_id")
+    sent = cache.get(SENT_KEY) or []
+    sent.append(body)
+    cache.set(SENT_KEY, sent[-500:], 86400)
+    return JsonResponse({"errcode": 0, "errmsg": "ok", "msgid": 200000 + len(sent)})
+
+
+def sent_messages() -> list[dict]:
+    """The template messages the fake WeChat received (newest last)."""
+    return cache.get(SENT_KEY) or []
