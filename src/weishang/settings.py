@@ -283,6 +283,9 @@ if (
         "(or WEISHANG_WECHAT_ENABLED=0)."
     )
 
+# The site's address, for links in messages sent outside the site (WeChat template messages).
+WEISHANG_SITE_URL = os.environ.get("WEISHANG_SITE_URL", "" if ENV == "production" else "http://127.0.0.1:8000")
+
 # --- Outbox consumers (weishang.core.outbox) --------------------------------------------------
 # On: the reward engine handles a transaction's events right after it commits, in the same
 # process. Off (WEISHANG_OUTBOX_INLINE=0): only `weishang rewards process` (cron, a worker) does.

@@ -148,3 +148,19 @@ def test_a_cancelled_order_reaches_the_other_party_with_trades_own_words(chain):
     _kind, text, url = kinds[0]
     assert order.number in text and "买多了" in text and url == f"/m/fill/{order.number}/"
     assert inbox(city) == []  # who cancelled is not told
+
+
+def test_how_i_am_told_with_quiet_hours(chain, client):
+    from weishang.notifications.models import NotificationSettings
+
+    general, _city = chain
+    client.force_login(general.user)
+    assert client.get("/m/notifications/settings/").status_code == 200
+    half = client.post("/m/notifications/settings/", {"sms": "on", "quiet_from": "22:00"})
+    assert half.status_code == 400 and "免打扰" not in "" and not NotificationSettings.objects.exists()
+    for hostile in ({"quiet_from": "25:99", "quiet_to": "08:00"}, {"quiet_from": "08:00", "quiet_to": "08:00"}):
+        assert client.post("/m/notifications/settings/", hostile).status_code == 400
+    saved = client.post("/m/notifications/settings/", {"sms": "on", "quiet_from": "22:00", "quiet_to": "08:00"})
+    assert saved.status_code == 302
+    row = NotificationSettings.objects.get(user=general.user)
+    assert (row.wechat, row.sms, str(row.quiet_from), str(row.quiet_to)) == (False, True, "22:00:00", "08:00:00")

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from weishang.channel.models import Agent
 from weishang.core import clock
-from weishang.core.errors import NotFound
+from weishang.core.errors import BusinessError, NotFound
 from weishang.core.outbox import outbox_follow
 from weishang.notifications import channels
 from weishang.notifications.kinds import RULES
@@ -156,3 +156,18 @@ def deliveries_send(*, limit: int = 200, now: datetime | None = None) -> int:
 def _absolute(path: str) -> str:
     base = getattr(settings, "WEISHANG_SITE_URL", "").rstrip("/")
     return f"{base}{path}" if base and path.startswith("/") else path
+
+
+@transaction.atomic
+def notification_settings_save(
+    *, user, wechat: bool, sms: bool, quiet_from=None, quiet_to=None
+) -> NotificationSettings:
+    """Save how ``user`` wants to be told. Quiet hours need both ends, and two different ones."""
+    if (quiet_from is None) != (quiet_to is None):
+        raise BusinessError(_("Give both the start and the end of the quiet hours, or neither."), field="quiet_to")
+    if quiet_from is not None and quiet_from == quiet_to:
+        raise BusinessError(_("The quiet hours must start and end at different times."), field="quiet_to")
+    row, _created = NotificationSettings.objects.update_or_create(
+        user=user, defaults={"wechat": wechat, "sms": sms, "quiet_from": quiet_from, "quiet_to": quiet_to}
+    )
+    return row

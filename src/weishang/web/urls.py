@@ -118,6 +118,7 @@ urlpatterns = [
     path("m/notices/<id:notice_id>/", payment_views.notice_open, name="notice"),
     path("m/notifications/", notification_views.notifications, name="notifications"),
     path("m/notifications/read-all/", notification_views.notifications_read_all, name="notifications_read_all"),
+    path("m/notifications/settings/", notification_views.notification_settings, name="notification_settings"),
     path("m/notifications/<id:notification_id>/", notification_views.notification_open, name="notification_open"),
     path("m/receiving/<id:account_id>/qr/", payment_views.receiving_qr, name="receiving_qr"),
     path("m/payments/<id:payment_id>/screenshot/", payment_views.payment_screenshot, name="payment_screenshot"),

@@ -18,7 +18,7 @@ register = template.Library()
 
 # Which tab a page belongs to, by its URL name in the "web" namespace.
 SECTIONS = {
-    "home": ("home", "notifications"),
+    "home": ("home", "notifications", "notification_settings"),
     "buy": ("my_orders", "my_order", "my_order_pay_online", "order_new", "upgrade_new", "fill", "fill_order", "stock"),
     "team": ("team", "team_of", "applications", "invite"),
     "rewards": ("rewards", "withdraw"),
