@@ -5,6 +5,7 @@ a wrong password or a WeChat bound elsewhere change nothing; unbinding is audite
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -134,3 +135,42 @@ def test_the_share_card_signature_is_wechats(fake_wechat, make_agent, live_serve
         assert phone.get("/wx/jssdk/", {"url": hostile}).status_code == 400
     outside = Client(HTTP_HOST=host).get(f"/join/{agent.invite_code}/").content.decode()
     assert 'id="share-card"' not in outside and 'property="og:title"' in outside
+
+
+def test_inside_wechat_a_bound_agent_pays_by_jsapi_and_the_dev_cashier_completes_it(fake_wechat, make_agent):
+    from decimal import Decimal
+
+    from weishang.catalog.models import SKU, Product
+    from weishang.core.models import Brand, SupplyMode
+    from weishang.trade import services as trade
+    from weishang.trade.models import OrderStatus
+    from weishang.wechat.client import WechatUser
+    from weishang.wechat.fake import openid_for
+    from weishang.wechat.models import AppKind
+    from weishang.wechat.services import wechat_bind
+
+    Brand.objects.create(name="测试品牌", supply_mode=SupplyMode.COMPANY)
+    SKU.objects.create(
+        product=Product.objects.create(name="焕颜"), code="A", name="修护精华", retail_price=Decimal("100")
+    )
+    agent = make_agent("city", phone="13912340009", password="pass-word-1")
+    order = trade.order_submit(buyer=agent, lines=[("A", 5)], by=agent.user)
+    trade.order_approve(order=order, by=get_boss())
+    phone = Client(HTTP_USER_AGENT=WECHAT_UA)
+    phone.login(username="13912340009", password="pass-word-1")
+    qr = phone.post(f"/m/orders/{order.number}/pay-online/")
+    assert qr.status_code == 200 and "识别" in qr.content.decode()  # not bound yet: the QR code
+    wechat_bind(user=agent.user, wechat=WechatUser(openid=openid_for("wx-pay")), kind=AppKind.MP, how="password")
+    page = phone.post(f"/m/orders/{order.number}/pay-online/").content.decode()
+    assert "getBrandWCPayRequest" not in page and f"prepay_id=fake-{order.number}" in page
+    cashier = re.search(r'data-testid="dev-cashier" href="([^"]+)"', page).group(1).replace("&amp;", "&")
+    done = phone.post(cashier)
+    assert done.status_code == 302
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+
+
+def get_boss():
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_superuser(username="boss", password="pass-word-1", phone="13000000009")

@@ -2,8 +2,9 @@
 and the development cashier that stands in for WeChat's when only the fake provider is set up.
 
 Outside WeChat the H5 cashier opens (``h5_url``, with ``redirect_url`` back to the order); inside
-WeChat's browser, where JSAPI would need the payer's openid, the page shows the Native QR code
-to long-press. The order is paid when the provider's notify callback arrives, never on return.
+WeChat's browser a signed-in agent whose WeChat is bound pays by JSAPI (WeChat's pay sheet on the
+page, with their openid); anyone else inside WeChat gets the Native QR code to long-press. The order
+is paid when the provider's notify callback arrives, never on return.
 """
 
 from __future__ import annotations
@@ -32,20 +33,44 @@ from weishang.trade.providers.fake import FakeProvider
 from weishang.web.agents import current_agent
 from weishang.web.shop_views import shop_order_url
 from weishang.web.trade_views import buyer_order
+from weishang.wechat.models import AppKind, WechatIdentity
 
 
 def _in_wechat(request) -> bool:
     return "MicroMessenger" in request.headers.get("User-Agent", "")
 
 
+def _payer_openid(request) -> str | None:
+    """Inside WeChat, the signed-in person's bound 公众号 openid: JSAPI pays in place with it."""
+    if not _in_wechat(request) or not request.user.is_authenticated:
+        return None
+    return WechatIdentity.objects.filter(user=request.user, kind=AppKind.MP).values_list("openid", flat=True).first()
+
+
 def _start(request, order: Order, *, back: str):
-    """Open the payment and send the payer to the cashier (or show the QR code to scan)."""
-    channel = "native" if _in_wechat(request) else "h5"
+    """Open the payment: inside WeChat with a bound WeChat, JSAPI (WeChat's own pay sheet on the
+    page); elsewhere inside WeChat the QR code to long-press; outside WeChat the H5 cashier."""
+    openid = _payer_openid(request)
+    channel = "jsapi" if openid else ("native" if _in_wechat(request) else "h5")
     try:
-        intent = services.payment_online_start(order=order, channel=channel, client_ip=client_ip(request))
+        intent = services.payment_online_start(
+            order=order, channel=channel, client_ip=client_ip(request), payer_openid=openid
+        )
     except BusinessError as exc:
         messages.error(request, exc.message)
         return HttpResponseRedirect(back)
+    if intent.prepay_id:
+        provider = get_provider(intent.provider)
+        params = provider.jsapi_params(intent.prepay_id)  # type: ignore[attr-defined]
+        cashier = None
+        if intent.provider == "fake":  # development: the cashier stands in for WeChat's pay sheet
+            query = {"t": FakeProvider.cashier_token(order.number), "redirect_url": request.build_absolute_uri(back)}
+            cashier = f"/pay/fake/{order.number}/?{urlencode(query)}"
+        return render(
+            request,
+            "web/pay_jsapi.html",
+            {"brand": brand_get(), "order": order, "params": params, "back": back, "cashier": cashier},
+        )
     if intent.h5_url:
         sep = "&" if "?" in intent.h5_url else "?"
         query = urlencode({"redirect_url": request.build_absolute_uri(back)})

@@ -14,6 +14,7 @@ holding the secret (the server itself, or a test) can mark an order paid. Use
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -60,6 +61,19 @@ class FakeProvider:
             ),
             raw={"channel": channel, "out_trade_no": request.out_trade_no, "amount_fen": request.amount_fen},
         )
+
+    def jsapi_params(self, prepay_id: str) -> dict[str, str]:
+        """JSAPI's arguments, shaped as WeChat's (the signature is the fake's own): the page passes
+        them to ``WeixinJSBridge``; outside WeChat's real client the development cashier pays."""
+        out_trade_no = prepay_id.split("-")[1] if prepay_id.count("-") >= 2 else prepay_id
+        return {
+            "appId": "wxfake0000demo",
+            "timeStamp": "0",
+            "nonceStr": secrets.token_hex(8),
+            "package": f"prepay_id={prepay_id}",
+            "signType": "RSA",
+            "paySign": _cashier_token(out_trade_no),
+        }
 
     def parse_notification(self, headers: Mapping[str, str], body: bytes | str) -> PaymentNotice:
         from django.utils.crypto import constant_time_compare
