@@ -17,29 +17,20 @@ from django.views.decorators.http import require_POST
 from weishang.core.errors import BusinessError, NotFound
 from weishang.core.selectors import brand_get
 from weishang.notifications import selectors, services
-
-PAGE_SIZE = 30
-
-
-def _page(request) -> int:
-    text = request.GET.get("page", "1")
-    return max(int(text), 1) if text.isascii() and text.isdigit() and 0 < len(text) < 7 else 1
+from weishang.web.trade_views import _paginate as paginate
 
 
 @login_required
 def notifications(request):
-    page = _page(request)
-    start = (page - 1) * PAGE_SIZE
-    rows = list(selectors.notifications_of(user=request.user)[start : start + PAGE_SIZE + 1])
-    items = [(n, selectors.notification_text(n)) for n in rows[:PAGE_SIZE]]
+    page = paginate(request, selectors.notifications_of(user=request.user))
     return render(
         request,
         "web/notifications.html",
         {
             "brand": brand_get(),
-            "items": items,
-            "page": page,
-            "has_next": len(rows) > PAGE_SIZE,
+            "items": [(n, selectors.notification_text(n)) for n in page["rows"]],
+            "page": page["page"],
+            "has_next": page["has_next"],
             "unread": selectors.unread_count(user=request.user),
         },
     )
