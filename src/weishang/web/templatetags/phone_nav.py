@@ -18,11 +18,20 @@ register = template.Library()
 
 # Which tab a page belongs to, by its URL name in the "web" namespace.
 SECTIONS = {
-    "home": ("home", "notifications", "notification_settings"),
+    "home": ("home", "notifications"),
     "buy": ("my_orders", "my_order", "my_order_pay_online", "order_new", "upgrade_new", "fill", "fill_order", "stock"),
     "team": ("team", "team_of", "applications", "invite"),
     "rewards": ("rewards", "withdraw"),
-    "me": ("me", "wallet", "customers", "upgrade_progress", "password_change", "devices", "payment_methods"),
+    "me": (
+        "me",
+        "wallet",
+        "customers",
+        "upgrade_progress",
+        "password_change",
+        "devices",
+        "payment_methods",
+        "notification_settings",
+    ),
 }
 
 
