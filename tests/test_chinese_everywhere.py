@@ -76,6 +76,16 @@ def _fill_what_the_demo_lacks(demo_services) -> None:
         url="https://8.8.8.8/hooks/weishang", events=sorted(EVENTS)[:1], description="ERP"
     )
     WebhookDelivery.objects.create(endpoint=endpoint, event_type=sorted(EVENTS)[0], payload={"id": 1})
+    # A WeChat bound to the 市代 login (and its audit), and a message to her that failed once (M11).
+    from weishang.notifications.models import Delivery, Notification
+    from weishang.wechat.client import WechatUser
+    from weishang.wechat.services import wechat_bind
+
+    wechat_bind(user=city.user, wechat=WechatUser(openid="o" + "0" * 27, nickname="蔡琳艳"), kind="mp", how="password")
+    notice = Notification.objects.filter(recipient=city.user).first() or Notification.objects.create(
+        recipient=city.user, kind="order_rejected", params={"number": "R1"}, event_key="i18n-test:1"
+    )
+    Delivery.objects.create(notification=notice, channel="wechat", attempts=1, last_error="WeChat 45009")
     # A search of the FAQ (its console list is read-only: the searches are the agents').
     from weishang.faq.services import faq_search_logged
 

@@ -263,6 +263,21 @@ def sections() -> list[tuple[object, list[Entry]]]:
                     "admin:webhooks_webhookdelivery_changelist",
                     "webhooks.view_webhookdelivery",
                 ),
+                Entry(
+                    _("WeChat bindings"), "link", "admin:wechat_wechatidentity_changelist", "wechat.view_wechatidentity"
+                ),
+                Entry(
+                    _("WeChat binding changes"),
+                    "history",
+                    "admin:wechat_wechatbindingevent_changelist",
+                    "wechat.view_wechatbindingevent",
+                ),
+                Entry(
+                    _("Messages sent"),
+                    "mark_chat_read",
+                    "admin:notifications_delivery_changelist",
+                    "notifications.view_delivery",
+                ),
             ],
         ),
         (

@@ -79,6 +79,10 @@ ROLES: dict[str, tuple] = {
             "growth.launchphase": (VIEW, ADD, CHANGE),
             "growth.phasetarget": ALL,
             "growth.workplan": (VIEW, ADD, CHANGE),
+            # WeChat bindings and their audit, and the notifications' messages (M11): the owner reads them.
+            "wechat.wechatidentity": (VIEW,),
+            "wechat.wechatbindingevent": (VIEW,),
+            "notifications.delivery": (VIEW,),
             # Live campaigns (M10): written, scheduled, cancelled and costed; never deleted.
             "campaigns.campaign": (VIEW, ADD, CHANGE),
             "campaigns.campaigncost": (VIEW, ADD),

@@ -67,6 +67,9 @@ class Delivery(models.Model):
         constraints = [models.UniqueConstraint(fields=["notification", "channel"], name="delivery_once_per_channel")]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_due")]
 
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} · {self.get_status_display()}"
+
 
 class NotificationSettings(models.Model):
     """How a person wants to be told besides the bell: by WeChat message, by text message, and

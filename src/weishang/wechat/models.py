@@ -68,3 +68,6 @@ class WechatBindingEvent(models.Model):
         ordering = ["-at", "-pk"]
         verbose_name = _("WeChat binding change")
         verbose_name_plural = _("WeChat binding changes")
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} · {self.openid}"
