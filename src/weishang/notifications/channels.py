@@ -20,6 +20,11 @@ class ChannelError(Exception):
     pass
 
 
+def wechat_bound(user_ids) -> set[int]:
+    """Which of ``user_ids`` have bound their 公众号 WeChat (one query)."""
+    return set(WechatIdentity.objects.filter(user_id__in=user_ids, kind=AppKind.MP).values_list("user_id", flat=True))
+
+
 def wechat_openid(user_id: int) -> str | None:
     return WechatIdentity.objects.filter(user_id=user_id, kind=AppKind.MP).values_list("openid", flat=True).first()
 

@@ -83,10 +83,13 @@ def settings_for(user_id: int) -> NotificationSettings:
 def deliveries_plan(*, notifications: list[Notification]) -> int:
     """A delivery per channel each recipient wants: WeChat when their WeChat is bound (and they
     did not turn it off), a text message when they turned it on. Returns how many were planned."""
+    users = {n.recipient_id for n in notifications}
+    chosen = {row.user_id: row for row in NotificationSettings.objects.filter(user_id__in=users)}
+    bound = channels.wechat_bound(users)
     rows = []
     for notification in notifications:
-        wanted = settings_for(notification.recipient_id)
-        if wanted.wechat and channels.wechat_openid(notification.recipient_id):
+        wanted = chosen.get(notification.recipient_id) or NotificationSettings(user_id=notification.recipient_id)
+        if wanted.wechat and notification.recipient_id in bound:
             rows.append(Delivery(notification=notification, channel=Channel.WECHAT))
         if wanted.sms:
             rows.append(Delivery(notification=notification, channel=Channel.SMS))
