@@ -329,6 +329,22 @@ if ENV == "production" and WEISHANG_SMS_BACKEND == "weishang.core.sms.ConsoleBac
         "WEISHANG_ENV=production refuses the console SMS backend (password reset codes would go to the log): "
         "set WEISHANG_SMS_BACKEND to your SMS provider's backend class."
     )
+# Tencent Cloud SMS (weishang.core.sms_tencent.TencentSmsBackend): docs/operations.md says where in
+# Tencent's console each value is. The check weishang.E002 refuses serving with one missing.
+WEISHANG_SMS_TENCENT = {
+    "SECRET_ID": os.environ.get("WEISHANG_TENCENT_SECRET_ID", ""),
+    "SECRET_KEY": os.environ.get("WEISHANG_TENCENT_SECRET_KEY", ""),
+    "SDK_APP_ID": os.environ.get("WEISHANG_TENCENT_SMS_APP_ID", ""),
+    "SIGN_NAME": os.environ.get("WEISHANG_TENCENT_SMS_SIGN", ""),
+    "REGION": os.environ.get("WEISHANG_TENCENT_SMS_REGION", "ap-guangzhou"),
+    "ENDPOINT": os.environ.get("WEISHANG_TENCENT_SMS_ENDPOINT", "sms.tencentcloudapi.com"),
+    "SCHEME": "https" if ENV == "production" else os.environ.get("WEISHANG_TENCENT_SMS_SCHEME", "https"),
+    "TEMPLATES": {
+        "password_reset": os.environ.get("WEISHANG_SMS_TEMPLATE_PASSWORD_RESET", ""),
+        "wechat_bind": os.environ.get("WEISHANG_SMS_TEMPLATE_WECHAT_BIND", ""),
+        "notice": os.environ.get("WEISHANG_SMS_TEMPLATE_NOTICE", ""),
+    },
+}
 
 # --- Hardening (M7): webhook targets and upload limits ------------------------------------------
 # Webhooks go to public addresses only (weishang.webhooks.safety). Loopback (127.0.0.1, ::1) is

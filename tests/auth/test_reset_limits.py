@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from django.test import Client
 
-from weishang.core import passwords
+from weishang.core import phone_codes
 
 
 def test_one_address_asks_for_a_limited_number_of_codes(make_agent, sms_outbox, monkeypatch, settings):
     settings.WEISHANG_TRUSTED_PROXIES = 0
-    monkeypatch.setattr(passwords, "MAX_PER_ADDRESS_PER_HOUR", 3)
+    monkeypatch.setattr(phone_codes, "MAX_PER_ADDRESS_PER_HOUR", 3)
     phones = [make_agent("vip").phone for _ in range(5)]
     attacker = Client(REMOTE_ADDR="203.0.113.5")
     for n, phone in enumerate(phones[:4]):

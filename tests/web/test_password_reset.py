@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from weishang.core import sms
-from weishang.core.models import PasswordResetCode
+from weishang.core.models import PhoneCode
 
 OLD, NEW = "pass-word-1", "brand-new-secret-7"
 
@@ -98,14 +98,14 @@ def test_five_wrong_codes_spend_the_code(client, agent, sms_outbox):
     wrong = f"{(int(right) + 1) % 10**6:06d}"
     for _ in range(5):
         assert reset(client, "13900001111", wrong).status_code == 400
-    assert PasswordResetCode.objects.get().attempts == 5
+    assert PhoneCode.objects.get().attempts == 5
     assert reset(client, "13900001111", right).status_code == 400
     assert can_log_in("13900001111", OLD)
 
 
 def test_an_expired_code_is_refused(client, agent, sms_outbox):
     ask(client, "13900001111")
-    PasswordResetCode.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    PhoneCode.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     assert reset(client, "13900001111", code_in(sms_outbox[0])).status_code == 400
     assert can_log_in("13900001111", OLD)
 
@@ -114,7 +114,7 @@ def test_requests_are_limited_and_a_new_code_replaces_the_old(client, agent, sms
     ask(client, "13900001111")
     ask(client, "13900001111")  # within a minute: nothing more is sent
     assert len(sms_outbox) == 1
-    PasswordResetCode.objects.update(created_at=timezone.now() - timedelta(minutes=2))
+    PhoneCode.objects.update(created_at=timezone.now() - timedelta(minutes=2))
     ask(client, "13900001111")
     assert len(sms_outbox) == 2
     first, second = code_in(sms_outbox[0]), code_in(sms_outbox[1])
@@ -123,10 +123,10 @@ def test_requests_are_limited_and_a_new_code_replaces_the_old(client, agent, sms
     assert reset(client, "13900001111", second).status_code == 302
     # At most five codes an hour, however long apart they are asked for.
     for _ in range(5):
-        PasswordResetCode.objects.update(created_at=timezone.now() - timedelta(minutes=2))
+        PhoneCode.objects.update(created_at=timezone.now() - timedelta(minutes=2))
         ask(client, "13900001111")
-    assert PasswordResetCode.objects.filter(created_at__gte=timezone.now() - timedelta(hours=1)).count() <= 5
-    assert len(sms_outbox) == PasswordResetCode.objects.count()
+    assert PhoneCode.objects.filter(created_at__gte=timezone.now() - timedelta(hours=1)).count() <= 5
+    assert len(sms_outbox) == PhoneCode.objects.count()
 
 
 def test_new_password_errors_stay_next_to_their_fields_and_keep_the_code(client, agent, sms_outbox):

@@ -8,6 +8,7 @@ import pytest
 
 from tests.api.conftest import Api, error_of
 from weishang.api.models import ApiToken
+from weishang.core import sms
 from weishang.wechat.models import WechatIdentity
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -47,3 +48,27 @@ def test_bad_codes_and_a_wechat_bound_elsewhere(fake_wechat, make_agent):
     assert taken.status_code == 409 and error_of(taken)["code"] == "wechat_taken"
     assert ApiToken.objects.filter(revoked_at__isnull=True).count() == tokens  # the login did not stand
     assert WechatIdentity.objects.count() == 1
+
+
+def test_bind_with_a_texted_code(fake_wechat, make_agent, settings):
+    settings.WEISHANG_SMS_BACKEND = "weishang.core.sms.LocmemBackend"
+    sms.outbox.clear()
+    agent = make_agent("city", phone="13912340009", password="pass-word-1")
+    api = Api()
+    asked = api.post("/auth/wechat/sms-code", {"phone": "13912340009"})
+    assert asked.status_code == 202 and "验证码" in asked.json()["detail"]
+    assert api.post("/auth/wechat/sms-code", {"phone": "13900000000"}).status_code == 202  # the same answer
+    assert api.post("/auth/wechat/sms-code", {"phone": "abc"}).status_code == 400
+    [text] = sms.outbox
+    both = api.post(
+        "/auth/wechat/bind", {"code": "code:wx-c", "phone": "13912340009", "password": "x", "sms_code": "1"}
+    )
+    neither = api.post("/auth/wechat/bind", {"code": "code:wx-c", "phone": "13912340009"})
+    assert both.status_code == 400 and neither.status_code == 400 and "password" in error_of(neither)["fields"]
+    wrong = api.post("/auth/wechat/bind", {"code": "code:wx-c", "phone": "13912340009", "sms_code": "99999x"})
+    assert wrong.status_code == 400 and list(error_of(wrong)["fields"]) == ["sms_code"]
+    assert not WechatIdentity.objects.exists()
+    bound = api.post("/auth/wechat/bind", {"code": "code:wx-c", "phone": "13912340009", "sms_code": text.params[0]})
+    assert bound.status_code == 201 and bound.json()["agent_id"] == agent.pk
+    assert WechatIdentity.objects.get().user == agent.user
+    assert ApiToken.objects.filter(user=agent.user).count() == 1

@@ -4,6 +4,7 @@ given up in the end; nothing of it is in the order's transaction."""
 
 from __future__ import annotations
 
+import time as pytime
 from datetime import time, timedelta
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ from django.utils import timezone
 
 from weishang.catalog.models import SKU, Product
 from weishang.core import clock, sms
+from weishang.core.fake_sms import FakeTencentSms
 from weishang.core.models import Brand, SupplyMode
 from weishang.notifications.models import Delivery, DeliveryStatus, NotificationSettings
 from weishang.notifications.services import RETRY_MINUTES, deliveries_send, notifications_follow_events
@@ -86,3 +88,24 @@ def test_a_failure_is_retried_later_then_given_up(world, settings):
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.FAILED and delivery.attempts == len(RETRY_MINUTES) + 1
     assert clock.now()  # the order itself went through untouched
+
+
+def test_a_text_refused_by_tencent_is_retried_and_goes_out_as_the_notice_template(world, settings):
+    general, city = world
+    fake_tencent = FakeTencentSms()
+    with fake_tencent.serve() as endpoint:
+        settings.WEISHANG_SMS_BACKEND = "weishang.core.sms_tencent.TencentSmsBackend"
+        settings.WEISHANG_SMS_TENCENT = fake_tencent.settings(endpoint)
+        NotificationSettings.objects.create(user=general.user, wechat=False, sms=True)
+        fake_tencent._last_sent["+8613900000101"] = pytime.time()  # texted a moment ago: Tencent's 30 s limit
+        order = trade.order_submit(buyer=city, lines=[("A", 5)], by=city.user)
+        notifications_follow_events()
+        delivery = Delivery.objects.get(notification__kind="order_to_approve")
+        assert delivery.status == DeliveryStatus.PENDING and "PhoneNumberThirtySecondLimit" in delivery.last_error
+        fake_tencent._last_sent.clear()
+        assert deliveries_send(now=delivery.next_attempt_at) == 1
+        delivery.refresh_from_db()
+        assert delivery.status == DeliveryStatus.SENT and delivery.reference.startswith("2645:")
+        [message] = fake_tencent.messages
+        assert message["phone"] == "+8613900000101" and message["template"] == "1000003"
+        assert message["params"] == [f"市代王芳 提交了进货单 {order.number}"[:12]]

@@ -12,6 +12,7 @@ import pytest
 import requests
 from django.test import Client
 
+from weishang.core import sms
 from weishang.wechat import client as wechat_client
 from weishang.wechat.models import BindingAction, WechatBindingEvent, WechatIdentity
 
@@ -174,3 +175,41 @@ def get_boss():
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.create_superuser(username="boss", password="pass-word-1", phone="13000000009")
+
+
+def test_bind_by_a_code_texted_to_the_phone(fake_wechat, make_agent, settings):
+    settings.WEISHANG_SMS_BACKEND = "weishang.core.sms.LocmemBackend"
+    sms.outbox.clear()
+    agent = make_agent("city", phone="13912345679", password="pass-word-1")
+    phone = Client(HTTP_USER_AGENT=WECHAT_UA)
+    assert follow_wechat(phone, phone.get("/wx/login/"), user="wx-code")["Location"] == "/wx/bind/"
+    page = phone.get("/wx/bind/").content.decode()
+    assert "短信验证码" in page and "获取验证码" in page
+    stranger = phone.post("/wx/bind/", {"action": "send", "phone": "13900000000"})
+    assert stranger.status_code == 200 and "验证码已发送" in stranger.content.decode() and sms.outbox == []
+    bad = phone.post("/wx/bind/", {"action": "send", "phone": "12345"})
+    assert bad.status_code == 400 and sms.outbox == []
+    sent = phone.post("/wx/bind/", {"action": "send", "phone": "13912345679"})
+    assert sent.status_code == 200 and "验证码已发送" in sent.content.decode()
+    [text] = sms.outbox
+    assert text.purpose == "wechat_bind" and "绑定微信" in text.text
+    code = text.params[0]
+    wrong = phone.post(
+        "/wx/bind/", {"action": "code", "phone": "13912345679", "code": "000000" if code != "000000" else "111111"}
+    )
+    assert wrong.status_code == 400 and "验证码错误" in wrong.content.decode()
+    for hostile in ("", "12345", "<scr>", "1234567"):
+        answer = phone.post("/wx/bind/", {"action": "code", "phone": "13912345679", "code": hostile})
+        assert answer.status_code == 400
+    assert not WechatIdentity.objects.exists()
+    done = phone.post("/wx/bind/", {"action": "code", "phone": "13912345679", "code": code})
+    assert done.status_code == 302
+    identity = WechatIdentity.objects.get()
+    assert identity.user == agent.user and WechatBindingEvent.objects.get().how == "sms"
+    assert phone.get("/m/").status_code == 200
+
+    # The code is spent: another WeChat cannot bind with it.
+    other = Client(HTTP_USER_AGENT=WECHAT_UA)
+    follow_wechat(other, other.get("/wx/login/"), user="wx-thief")
+    reused = other.post("/wx/bind/", {"action": "code", "phone": "13912345679", "code": code})
+    assert reused.status_code == 400 and WechatIdentity.objects.count() == 1

@@ -32,3 +32,25 @@ def sms_backend_check(app_configs=None, **kwargs) -> list[Error]:
 def sms_backend_deploy_check(app_configs=None, **kwargs) -> list[Error]:
     """``check --deploy`` says it too while DEBUG is still on (with DEBUG off the check above does)."""
     return [_sms_error()] if settings.DEBUG and _console_sms() else []
+
+
+TENCENT_SMS = "weishang.core.sms_tencent.TencentSmsBackend"
+
+
+@register()
+def tencent_sms_check(app_configs=None, **kwargs) -> list[Error]:
+    """Tencent Cloud SMS chosen with a setting missing: every text message would fail."""
+    if getattr(settings, "WEISHANG_SMS_BACKEND", DEFAULT_BACKEND) != TENCENT_SMS:
+        return []
+    from weishang.core.sms_tencent import missing_settings
+
+    missing = missing_settings(getattr(settings, "WEISHANG_SMS_TENCENT", {}))
+    if not missing:
+        return []
+    return [
+        Error(
+            f"Tencent Cloud SMS is chosen but WEISHANG_SMS_TENCENT lacks {', '.join(missing)}.",
+            hint="docs/operations.md lists each setting and where Tencent's console shows it.",
+            id="weishang.E002",
+        )
+    ]

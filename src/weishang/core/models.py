@@ -153,14 +153,21 @@ class OutboxCursor(models.Model):
         return f"{self.name} @ {self.position}"
 
 
-class PasswordResetCode(models.Model):
-    """A one-time code sent by text message to reset a forgotten password.
+class PhoneCode(models.Model):
+    """A one-time code sent by text message to an account's phone: to reset a forgotten password,
+    or to bind a WeChat to the account (``purpose``).
 
     Only a hash of the code is stored. A code expires after a few minutes, allows a few wrong
-    guesses, and is spent by its first successful use; asking for a new one spends the old ones.
+    guesses, and is spent by its first successful use; asking for a new one spends the old ones
+    of the same purpose.
     """
 
-    user = models.ForeignKey("core.User", on_delete=models.CASCADE, related_name="reset_codes", verbose_name=_("user"))
+    class Purpose(models.TextChoices):
+        PASSWORD_RESET = "password_reset", _("password reset")
+        WECHAT_BIND = "wechat_bind", _("WeChat binding")
+
+    user = models.ForeignKey("core.User", on_delete=models.CASCADE, related_name="phone_codes", verbose_name=_("user"))
+    purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices, default=Purpose.PASSWORD_RESET)
     code_hash = models.CharField(_("code hash"), max_length=128)
     created_at = models.DateTimeField(_("created"), default=clock.now, editable=False, db_index=True)
     expires_at = models.DateTimeField(_("expires"))
@@ -169,8 +176,8 @@ class PasswordResetCode(models.Model):
 
     class Meta:
         ordering = ["-pk"]
-        verbose_name = _("password reset code")
-        verbose_name_plural = _("password reset codes")
+        verbose_name = _("phone code")
+        verbose_name_plural = _("phone codes")
 
     def __str__(self) -> str:
         return f"{self.user} {self.created_at:%Y-%m-%d %H:%M}"

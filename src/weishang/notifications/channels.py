@@ -52,10 +52,10 @@ def _send_sms(notification: Notification, text: str, link: str) -> str:
     if not phone:
         raise ChannelError("no phone")
     try:
-        sms_send(phone=phone, text=text[:70])
+        # The template registered for notices fills one variable, which providers cap at 12 characters.
+        return sms_send(phone=phone, purpose="notice", params=(text[:12],), text=text[:70])
     except SmsError as exc:
         raise ChannelError(str(exc)[:200]) from None
-    return ""
 
 
 SENDERS: dict[str, Callable[[Notification, str, str], str]] = {Channel.WECHAT: _send_wechat, Channel.SMS: _send_sms}

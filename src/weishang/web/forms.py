@@ -169,3 +169,19 @@ class WechatBindForm(forms.Form):
     password = forms.CharField(
         label=_("Password"), max_length=128, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
+
+
+class WechatBindCodeForm(forms.Form):
+    """The account a WeChat is bound to, proved by a code texted to its phone: the phone first
+    (``send``), then the code."""
+
+    phone = forms.CharField(
+        label=_("Phone"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"})
+    )
+    code = forms.CharField(
+        label=_("Code from the text message"),
+        max_length=6,
+        min_length=6,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )

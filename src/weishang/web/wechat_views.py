@@ -1,7 +1,8 @@
 """Signing in with WeChat on the phone pages (M11): inside WeChat's browser the login page goes
 to the 公众号's OAuth by itself (``/wx/login/``); WeChat comes back with a code (``/wx/callback/``);
 a WeChat bound to an account signs it in; an unbound one is bound once, after the person proves
-the account is theirs with its password (``/wx/bind/``; the login lockout applies). 我的 shows
+the account is theirs with its password (the login lockout applies) or a code texted to its phone
+(``/wx/bind/``). 我的 shows
 the binding and unbinds it. Phone and password keep working everywhere."""
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from weishang.core.errors import BusinessError
+from weishang.core.http import client_ip
 from weishang.core.selectors import brand_get
-from weishang.web.forms import WechatBindForm
+from weishang.web.forms import WechatBindCodeForm, WechatBindForm
 from weishang.wechat import client, jssdk, services
 from weishang.wechat.models import AppKind
 
@@ -112,33 +114,71 @@ def wechat_callback(request):
     return redirect("web:wechat_bind")
 
 
+def _bound(request, user, pending):
+    request.session.pop(PENDING, None)
+    login(request, user, backend=_backend())
+    messages.success(request, _("Your WeChat is bound: next time WeChat signs you in."))
+    return redirect(pending.get("next") or "web:home")
+
+
+def _pending_wechat(pending) -> client.WechatUser:
+    return client.WechatUser(**{k: pending[k] for k in ("openid", "unionid", "nickname", "avatar_url")})
+
+
 def wechat_bind(request):
-    """Bind the WeChat just signed in with to the account whose phone and password are given."""
+    """Bind the WeChat just signed in with to the account whose phone and password are given, or
+    whose phone received the code texted from this page (``action=send``, then ``action=code``)."""
     pending = request.session.get(PENDING)
     if not enabled() or not pending:
         return redirect("web:login")
-    form = WechatBindForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
+    action = request.POST.get("action", "password") if request.method == "POST" else ""
+    form = WechatBindForm(request.POST if action == "password" else None)
+    code_form = WechatBindCodeForm(request.POST if action in ("send", "code") else None)
+    status, code_sent = 200, False
+    if action == "password":
         status = 400
         if form.is_valid():
             user = authenticate(request, username=form.cleaned_data["phone"], password=form.cleaned_data["password"])
             if user is None:
                 form.add_error(None, _("Phone number and password do not match, or the account is disabled."))
             else:
-                wechat = client.WechatUser(**{k: pending[k] for k in ("openid", "unionid", "nickname", "avatar_url")})
                 try:
-                    services.wechat_bind(user=user, wechat=wechat, kind=AppKind.MP, how="password")
+                    services.wechat_bind(user=user, wechat=_pending_wechat(pending), kind=AppKind.MP, how="password")
                 except BusinessError as exc:
                     form.add_error(None, str(exc.message))
                     status = exc.status
                 else:
-                    request.session.pop(PENDING, None)
-                    login(request, user, backend=_backend())
-                    messages.success(request, _("Your WeChat is bound: next time WeChat signs you in."))
-                    return redirect(pending.get("next") or "web:home")
+                    return _bound(request, user, pending)
+    elif action in ("send", "code"):
+        status = 400
+        if code_form.is_valid():
+            phone, code = code_form.cleaned_data["phone"], code_form.cleaned_data["code"]
+            try:
+                if action == "send":
+                    services.wechat_bind_code_send(phone=phone, client_ip=client_ip(request))
+                    status, code_sent = 200, True
+                elif not code:
+                    code_form.add_error("code", _("Enter the code from the text message."))
+                else:
+                    identity = services.wechat_bind_by_code(
+                        phone=phone, code=code, wechat=_pending_wechat(pending), kind=AppKind.MP
+                    )
+                    return _bound(request, identity.user, pending)
+            except BusinessError as exc:
+                code_form.add_error(exc.field if exc.field in code_form.fields else None, str(exc.message))
+                status = exc.status
     return render(
-        request, "web/wechat_bind.html", {"brand": brand_get(), "form": form, "pending": pending}, status=status
+        request,
+        "web/wechat_bind.html",
+        {
+            "brand": brand_get(),
+            "form": form,
+            "code_form": code_form,
+            "code_sent": code_sent,
+            "by_code": action in ("send", "code"),
+            "pending": pending,
+        },
+        status=status,
     )
 
 

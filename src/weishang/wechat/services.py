@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 
 from weishang.core import clock
 from weishang.core.errors import Conflict, NotFound
+from weishang.core.models import PhoneCode
+from weishang.core.phone_codes import phone_code_send, phone_code_use
 from weishang.wechat.client import WechatUser
 from weishang.wechat.models import BindingAction, WechatBindingEvent, WechatIdentity
 
@@ -63,3 +65,19 @@ def wechat_unbind(*, user, kind: str, by) -> None:
         user=user, kind=kind, openid=identity.openid, action=BindingAction.UNBOUND, how="", by=by
     )
     identity.delete()
+
+
+def wechat_bind_code_send(*, phone: str, client_ip: str | None = None) -> None:
+    """Text a code to the account with this phone, to bind a WeChat with (no password needed).
+    Answers the same whether or not the number has an account."""
+    phone_code_send(phone=phone, purpose=PhoneCode.Purpose.WECHAT_BIND, client_ip=client_ip)
+
+
+def wechat_bind_by_code(*, phone: str, code: str, wechat: WechatUser, kind: str) -> WechatIdentity:
+    """Bind ``wechat`` to the account whose phone received ``code``; the code is spent only if the
+    binding is made."""
+
+    def bind(user) -> WechatIdentity:
+        return wechat_bind(user=user, wechat=wechat, kind=kind, how="sms")
+
+    return phone_code_use(phone=phone, purpose=PhoneCode.Purpose.WECHAT_BIND, code=code, then=bind)
