@@ -213,3 +213,63 @@ def test_bind_by_a_code_texted_to_the_phone(fake_wechat, make_agent, settings):
     follow_wechat(other, other.get("/wx/login/"), user="wx-thief")
     reused = other.post("/wx/bind/", {"action": "code", "phone": "13912345679", "code": code})
     assert reused.status_code == 400 and WechatIdentity.objects.count() == 1
+
+
+def test_inside_wechat_a_shops_consumer_pays_by_jsapi_with_the_openid_wechat_gave(fake_wechat, make_agent, monkeypatch):
+    """No account and no binding: opening the order inside WeChat asks WeChat who they are
+    (snsapi_base, silently, once per visit), and the pay button opens JSAPI with that openid."""
+    from decimal import Decimal
+
+    from weishang.catalog.models import SKU, Product
+    from weishang.core.models import Brand, SupplyMode
+    from weishang.trade import services as trade
+    from weishang.trade.models import OrderStatus
+    from weishang.trade.providers.fake import FakeProvider
+    from weishang.wechat.fake import openid_for
+
+    payers = []
+    create = FakeProvider.create_payment
+    monkeypatch.setattr(
+        FakeProvider,
+        "create_payment",
+        lambda self, request, **kw: payers.append(request.payer_openid) or create(self, request, **kw),
+    )
+    Brand.objects.create(name="测试品牌", supply_mode=SupplyMode.CLOUD)
+    SKU.objects.create(
+        product=Product.objects.create(name="焕颜"), code="A", name="修护精华", retail_price=Decimal("99")
+    )
+    seller = make_agent("vip", real_name="特约李娜")
+    order = trade.retail_order_submit(seller=seller, name="张三", phone="13900000077", address="杭州", lines=[("A", 1)])
+    page_url = f"/s/{seller.invite_code}/o/{order.number}/?phone=13900000077"
+    consumer = Client(HTTP_USER_AGENT=WECHAT_UA)
+    asked = consumer.get(page_url)
+    assert asked.status_code == 302 and asked["Location"].startswith("/wx/login/?payer=1")
+    back = follow_wechat(consumer, consumer.get(asked["Location"]), user="wx-consumer")
+    assert back.status_code == 302 and back["Location"] == page_url
+    assert consumer.get(page_url).status_code == 200  # asked once: no second trip
+    assert not WechatIdentity.objects.exists()  # nobody was bound or signed in
+    assert "_auth_user_id" not in consumer.session
+
+    sheet = consumer.post(f"/s/{seller.invite_code}/o/{order.number}/pay-online/?phone=13900000077")
+    page = sheet.content.decode()
+    assert sheet.status_code == 200 and f"prepay_id=fake-{order.number}" in page
+    assert payers == [openid_for("wx-consumer")]
+    cashier = re.search(r'data-testid="dev-cashier" href="([^"]+)"', page).group(1).replace("&amp;", "&")
+    assert consumer.post(cashier).status_code == 302
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+
+    outside = Client()  # outside WeChat: no trip to WeChat
+    assert outside.get(page_url).status_code == 200
+    second = trade.retail_order_submit(
+        seller=seller, name="李四", phone="13900000078", address="杭州", lines=[("A", 1)]
+    )
+    second_url = f"/s/{seller.invite_code}/o/{second.number}/?phone=13900000078"
+    refused = Client(HTTP_USER_AGENT=WECHAT_UA)  # WeChat's code does not work: back, and the QR code
+    trip = refused.get(refused.get(second_url)["Location"])
+    state = parse_qs(urlparse(trip["Location"]).query)["state"][0]
+    assert refused.get("/wx/callback/", {"code": "forged", "state": state})["Location"] == second_url
+    assert refused.get(second_url).status_code == 200  # asked once: no loop
+    qr = refused.post(f"/s/{seller.invite_code}/o/{second.number}/pay-online/?phone=13900000078")
+    assert qr.status_code == 200 and "<svg" in qr.content.decode()
+    assert payers == [openid_for("wx-consumer"), None]  # the QR code (Native) needs no openid

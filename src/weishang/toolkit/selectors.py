@@ -90,6 +90,16 @@ def material_for(*, agent, material_id: int) -> Material | None:
     return materials_for(agent=agent).filter(pk=material_id).first()
 
 
+def material_public(*, material_id: int) -> Material | None:
+    """A published material every level may see, which an agent may share outside the channel
+    (a friend opens it from their link), or None. A material kept for some levels stays inside."""
+    return (
+        Material.objects.filter(published=True, published_at__lte=clock.now(), min_level__isnull=True, pk=material_id)
+        .prefetch_related("files")
+        .first()
+    )
+
+
 def materials_used_most(limit: int = 10) -> QuerySet[Material]:
     """Materials by how often agents used them: ``copies``, ``downloads`` and ``uses`` (all)."""
     return (

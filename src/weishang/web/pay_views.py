@@ -3,7 +3,9 @@ and the development cashier that stands in for WeChat's when only the fake provi
 
 Outside WeChat the H5 cashier opens (``h5_url``, with ``redirect_url`` back to the order); inside
 WeChat's browser a signed-in agent whose WeChat is bound pays by JSAPI (WeChat's pay sheet on the
-page, with their openid); anyone else inside WeChat gets the Native QR code to long-press. The order
+page, with their openid), and so does a shop's consumer, whose openid WeChat gave silently when
+they opened their order (snsapi_base, bound to no account); anyone else inside WeChat gets the
+Native QR code to long-press. The order
 is paid when the provider's notify callback arrives, never on return.
 """
 
@@ -30,6 +32,7 @@ from weishang.trade import selectors, services
 from weishang.trade.models import Order
 from weishang.trade.providers.base import InvalidNotification, get_provider, online_provider_name
 from weishang.trade.providers.fake import FakeProvider
+from weishang.web import wechat_views
 from weishang.web.agents import current_agent
 from weishang.web.shop_views import shop_order_url
 from weishang.web.trade_views import buyer_order
@@ -40,17 +43,22 @@ def _in_wechat(request) -> bool:
     return "MicroMessenger" in request.headers.get("User-Agent", "")
 
 
-def _payer_openid(request) -> str | None:
-    """Inside WeChat, the signed-in person's bound 公众号 openid: JSAPI pays in place with it."""
-    if not _in_wechat(request) or not request.user.is_authenticated:
+def _payer_openid(request, *, consumer: bool = False) -> str | None:
+    """Inside WeChat, the 公众号 openid JSAPI pays in place with: the signed-in person's bound one,
+    or, for a shop's consumer, the one WeChat gave this session (``wechat_views.PAYER_OPENID``)."""
+    if not _in_wechat(request):
+        return None
+    if consumer:
+        return request.session.get(wechat_views.PAYER_OPENID) or None
+    if not request.user.is_authenticated:
         return None
     return WechatIdentity.objects.filter(user=request.user, kind=AppKind.MP).values_list("openid", flat=True).first()
 
 
-def _start(request, order: Order, *, back: str):
-    """Open the payment: inside WeChat with a bound WeChat, JSAPI (WeChat's own pay sheet on the
+def _start(request, order: Order, *, back: str, consumer: bool = False):
+    """Open the payment: inside WeChat with the payer's openid, JSAPI (WeChat's own pay sheet on the
     page); elsewhere inside WeChat the QR code to long-press; outside WeChat the H5 cashier."""
-    openid = _payer_openid(request)
+    openid = _payer_openid(request, consumer=consumer)
     channel = "jsapi" if openid else ("native" if _in_wechat(request) else "h5")
     try:
         intent = services.payment_online_start(
@@ -93,7 +101,7 @@ def shop_order_pay_online(request, code: str, number: str):
     order = selectors.retail_order_for(seller=seller, number=number, phone=phone) if seller else None
     if order is None:
         raise Http404
-    return _start(request, order, back=shop_order_url(code, number, phone))
+    return _start(request, order, back=shop_order_url(code, number, phone), consumer=True)
 
 
 def _may_use_cashier(request, order: Order) -> bool:

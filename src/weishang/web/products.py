@@ -1,16 +1,19 @@
 """Products as agents and consumers see them: a product's public page (its pictures, selling
 points, specification, ingredients and usage, its SKUs at retail price) and its pictures, which
-anyone may open (they are what agents post in 朋友圈)."""
+anyone may open (they are what agents post in 朋友圈). Shared in WeChat, a product's page opens as
+a card with its name, selling points and first picture."""
 
 from __future__ import annotations
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 
 from weishang.catalog import selectors as catalog
 from weishang.catalog.models import ProductImage
 from weishang.core.files import image_response
 from weishang.core.selectors import brand_get
+from weishang.web import wechat_views
 
 # Product pictures are public and change only by being replaced (a new picture, a new name).
 PUBLIC_IMAGE_CACHE = "public, max-age=86400"
@@ -28,10 +31,16 @@ def product_page(request, product_id: int):
     if product is None:
         raise Http404
     points = [line.strip() for line in product.selling_points.splitlines() if line.strip()]
-    return render(
+    images = list(product.images.all())
+    brand = brand_get()
+    card = wechat_views.share_context(
         request,
-        "web/product.html",
-        {"brand": brand_get(), "product": product, "points": points, "images": list(product.images.all())},
+        title=f"{product.name} · {brand.name}",
+        desc="，".join(points[:3]) or product.name,
+        image=reverse("web:product_image", args=[images[0].pk, "thumb"]) if images else "",
+    )
+    return render(
+        request, "web/product.html", {"brand": brand, "product": product, "points": points, "images": images, **card}
     )
 
 

@@ -104,6 +104,9 @@ def shop_order(request, code: str, number: str):
     seller = channel_selectors.agent_by_invite_code(code)
     phone = request.GET.get("phone", "")
     order = _shop_order(seller, number, phone)
+    unpaid = "pay_transfer" in selectors.buyer_actions(order)
+    if request.method == "GET" and unpaid and online_provider_name() and wechat_views.payer_openid_needed(request):
+        return redirect(wechat_views.payer_openid_url(request))  # WeChat says who pays, silently, once
     form = TransferForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST":

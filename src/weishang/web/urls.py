@@ -129,6 +129,12 @@ urlpatterns = [
     # an agent's public shop
     path("s/<str:code>/", shop_views.shop, name="shop"),
     path("s/<str:code>/o/<str:number>/", shop_views.shop_order, name="shop_order"),
+    path("s/<str:code>/post/<id:material_id>/", materials_views.shared_post, name="shared_post"),
+    path(
+        "s/<str:code>/post/<id:material_id>/files/<id:file_id>/<str:size>/",
+        materials_views.shared_post_file,
+        name="shared_post_file",
+    ),
     path("s/<str:code>/coupons/<id:offer>/claim/", promotion_views.coupon_claim, name="shop_coupon_claim"),
     path("s/<str:code>/o/<str:number>/pay-online/", pay_views.shop_order_pay_online, name="shop_order_pay_online"),
     path("pay/fake/<str:number>/", pay_views.fake_cashier, name="fake_cashier"),

@@ -8,7 +8,7 @@ the binding and unbinds it. Phone and password keep working everywhere."""
 from __future__ import annotations
 
 import secrets
-from urllib.parse import urlparse
+from urllib.parse import urlencode, urlparse
 
 from django.conf import settings
 from django.contrib import messages
@@ -36,6 +36,20 @@ def _backend() -> str:
 
 
 PENDING = "wechat_pending"
+# A consumer's 公众号 openid (asked silently by snsapi_base, bound to no account) for paying by JSAPI
+# in a shop, and whether it was asked already in this session (asked once, so a refusal never loops).
+PAYER_OPENID = "wechat_payer_openid"
+PAYER_ASKED = "wechat_payer_asked"
+
+
+def payer_openid_needed(request) -> bool:
+    """Inside WeChat, a visitor whose openid this session has not asked for yet."""
+    return enabled() and in_wechat(request) and not request.session.get(PAYER_ASKED)
+
+
+def payer_openid_url(request) -> str:
+    """Where to send the visitor to ask WeChat, silently, who they are, and come back here."""
+    return reverse("web:wechat_start") + "?" + urlencode({"payer": "1", "next": request.get_full_path()})
 
 
 def in_wechat(request) -> bool:
@@ -69,7 +83,11 @@ def wechat_start(request):
     state = secrets.token_urlsafe(16)
     request.session["wechat_state"] = state
     request.session["wechat_next"] = _next(request, request.GET.get("next"))
-    scope = "snsapi_userinfo" if request.GET.get("profile") == "1" else "snsapi_base"
+    payer = request.GET.get("payer") == "1"
+    request.session["wechat_payer"] = payer
+    if payer:
+        request.session[PAYER_ASKED] = True
+    scope = "snsapi_userinfo" if request.GET.get("profile") == "1" and not payer else "snsapi_base"
     return redirect(
         client.authorize_url(
             redirect_uri=request.build_absolute_uri(reverse("web:wechat_callback")), state=state, scope=scope
@@ -85,8 +103,18 @@ def wechat_callback(request):
     if not enabled():
         raise Http404
     expected = request.session.pop("wechat_state", None)
+    payer = request.session.pop("wechat_payer", False)
     state, code = request.GET.get("state", ""), request.GET.get("code", "")
-    if not expected or not secrets.compare_digest(expected, state) or not code or len(code) > 128:
+    valid = expected and secrets.compare_digest(expected, state) and code and len(code) <= 128
+    if payer:  # a shop's consumer: only their openid, for JSAPI; without it they pay by QR code
+        target = request.session.pop("wechat_next", reverse("web:home"))
+        try:
+            if valid:
+                request.session[PAYER_OPENID] = client.oauth_user(code).openid
+        except client.WechatError:
+            pass
+        return redirect(target)
+    if not valid:
         return _failed(request, _("This WeChat sign-in link is not valid any more. Try again."))
     try:
         wechat = client.oauth_user(code)
