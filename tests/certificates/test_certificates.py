@@ -203,3 +203,19 @@ def test_sync_issues_for_everyone_in_bulk_and_fixes_what_changed(agent, make_age
     Certificate.objects.filter(agent=others[0]).update(status="active", ended_at=None)  # an event missed
     assert certificates_sync() == 1
     assert not Certificate.objects.filter(agent=others[0], status="active").exists()
+
+
+def test_the_agent_is_told_each_new_certificate_is_ready(agent, levels):
+    from weishang.notifications.models import Notification
+    from weishang.notifications.selectors import notification_text
+    from weishang.notifications.services import notifications_follow_events
+
+    first = in_force(agent)
+    channel.agent_change_level(agent=agent, level=levels["province"], by=owner(), reason="升级")
+    second = in_force(agent)
+    notifications_follow_events()
+    told = Notification.objects.filter(recipient=agent.user, kind="certificate_issued").order_by("pk")
+    assert [(notification_text(n), n.url) for n in told] == [
+        (f"你的授权书 {first.serial}（市代）已生成。", "/m/certificate/"),
+        (f"你的授权书 {second.serial}（省代）已生成。", "/m/certificate/"),
+    ]

@@ -18,7 +18,7 @@ from django.test import Client
 from django.utils.html import escape
 
 from weishang.ledger.models import Account, Withdrawal
-from weishang.ledger.services import withdrawal_approve, withdrawal_mark_paid
+from weishang.ledger.services import withdrawal_approve, withdrawal_mark_paid, withdrawal_reject
 from weishang.rewards.models import RewardLine, RewardStatus
 from weishang.rewards.services import reward_withdraw, rewards_release
 from weishang.trade import services as trade
@@ -413,3 +413,41 @@ def test_without_a_plan_in_force_there_is_no_minimum_and_no_fee(make_agent, leve
     assert page.status_code == 200
     assert "No plan is in force: no minimum and no fee" in html(page)
     assert "Smallest withdrawal" not in html(page)
+
+
+# --- what the agent is told ---------------------------------------------------------------------
+
+
+def test_the_agent_is_told_when_rewards_become_available_and_when_a_withdrawal_is_paid_or_rejected(
+    chain, released, finance
+):
+    from weishang.notifications.models import Notification
+    from weishang.notifications.selectors import notification_text
+    from weishang.notifications.services import notifications_follow_events
+
+    _p0, c1, c2, _c3 = chain
+
+    def told(agent) -> list[tuple[str, str, str]]:
+        notifications_follow_events()
+        kinds = ("rewards_released", "withdrawal_paid", "withdrawal_rejected", "withdrawal_failed")
+        rows = Notification.objects.filter(recipient=agent.user, kind__in=kinds).order_by("pk")
+        return [(n.kind, notification_text(n), n.url) for n in rows]
+
+    assert told(c2) == [("rewards_released", "你有 ¥170.00 奖励已解冻，可以提现了。", "/m/rewards/")]
+    assert told(c1) == [("rewards_released", "你有 ¥68.00 奖励已解冻，可以提现了。", "/m/rewards/")]
+    details = {"method": "alipay", "account_name": "李娜", "account_no": "13800138000", "by": c2.user}
+    refused = reward_withdraw(agent=c2, amount=Decimal("170"), **details)
+    withdrawal_reject(withdrawal=refused, by=finance, note="收款账号与实名不符")
+    rejected = (
+        "withdrawal_rejected",
+        f"提现 {refused.number} 被驳回：收款账号与实名不符。款项已退回你的奖励。",
+        "/m/rewards/",
+    )
+    assert told(c2)[1:] == [rejected]
+    paid = reward_withdraw(agent=c2, amount=Decimal("170"), **details)
+    withdrawal_approve(withdrawal=paid, by=finance)
+    withdrawal_mark_paid(withdrawal=paid, by=finance, reference="ALI-9")
+    done = ("withdrawal_paid", f"提现 {paid.number} 已打款：¥168.98 正在转入你的账户。", "/m/rewards/")
+    assert told(c2)[1:] == [rejected, done]
+    notifications_follow_events()  # read again: nothing twice
+    assert len(told(c2)) == 3 and len(told(c1)) == 1

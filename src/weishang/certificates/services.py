@@ -23,7 +23,7 @@ from weishang.channel.models import Agent, AgentStatus
 from weishang.core import checkchars, clock
 from weishang.core.errors import BusinessError, Forbidden
 from weishang.core.models import OutboxEvent
-from weishang.core.outbox import outbox_follow
+from weishang.core.outbox import outbox_emit, outbox_follow
 from weishang.core.text import record_text
 from weishang.core.validators import mask_name, normalize_phone
 
@@ -124,7 +124,14 @@ def certificate_reconcile(*, agent: Agent | int, reason: str = "") -> Certificat
         Certificate.objects.filter(agent=agent, replaced_by__isnull=True).order_by("-issued_at", "-pk").first()
     )
     fields = _fields(agent, today)
-    return Certificate.objects.create(serial=new_serial(today), replaces=previous, issued_at=now, **fields)
+    certificate = Certificate.objects.create(serial=new_serial(today), replaces=previous, issued_at=now, **fields)
+    # The agent is told their certificate is ready (notifications).
+    outbox_emit(
+        topic="certificate.issued",
+        key=certificate.serial,
+        payload={"agent": agent.pk, "certificate": certificate.serial, "level": agent.level.code},
+    )
+    return certificate
 
 
 def certificate_reissue(*, certificate: Certificate, by, reason: str) -> Certificate:

@@ -52,6 +52,7 @@ from weishang.channel.selectors import agent_for_user
 from weishang.core import bulk, clock
 from weishang.core.errors import BusinessError, Conflict, Forbidden
 from weishang.core.money import CENT, MONEY_DIGITS, MONEY_PLACES
+from weishang.core.outbox import outbox_emit
 from weishang.core.text import record_text
 from weishang.ledger.models import (
     AGENT_PURPOSES,
@@ -440,6 +441,18 @@ def _transition(withdrawal: Withdrawal, name: str, *, by=None, note: str = "") -
     withdrawal.save()
     WithdrawalTransition.objects.create(
         withdrawal=withdrawal, from_status=old, to_status=withdrawal.status, by=by, note=note[:300]
+    )
+    # The agent is told (notifications): withdrawal.approved / rejected / failed / paid.
+    outbox_emit(
+        topic=f"withdrawal.{withdrawal.status}",
+        key=withdrawal.number,
+        payload={
+            "agent": withdrawal.agent_id,
+            "withdrawal": withdrawal.number,
+            "amount": str(withdrawal.amount),
+            "net": str(withdrawal.net),
+            "note": withdrawal.note or "",
+        },
     )
 
 

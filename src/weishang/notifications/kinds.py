@@ -26,6 +26,13 @@ TEXTS = {
     "application": _("%(name)s applied to join as %(level)s through your invite link."),
     "agent_joined": _("%(name)s joined your team as %(level)s."),
     "level_changed": _("You are now %(level)s."),
+    "rewards_released": _("¥%(amount)s of your rewards became available: you may withdraw it."),
+    "withdrawal_paid": _("Withdrawal %(number)s was paid: ¥%(net)s is on its way to your account."),
+    "withdrawal_rejected": _("Withdrawal %(number)s was rejected: %(note)s. The money is back in your rewards."),
+    "withdrawal_failed": _(
+        "The transfer of withdrawal %(number)s failed: %(note)s. The money is back in your rewards."
+    ),
+    "certificate_issued": _("Your authorization certificate %(number)s (%(level)s) is ready."),
     # trade's own notice (a cancelled order and who pays back what; an order the company took over),
     # written in the brand's language when it happened
     "order_notice": _("%(text)s"),
@@ -164,6 +171,30 @@ def _order_notices(p: dict) -> list[Item]:
     ]
 
 
+def _rewards_released(p: dict) -> list[Item]:
+    agent = p.get("agent")
+    return [Item(agent, "rewards_released", {"amount": p.get("amount")}, reverse("web:rewards"))] if agent else []
+
+
+def _withdrawal(kind: str) -> Callable[[dict], list[Item]]:
+    def make(p: dict) -> list[Item]:
+        agent = p.get("agent")
+        if not agent:
+            return []
+        params = {"number": p.get("withdrawal", ""), "net": p.get("net"), "note": p.get("note", "")}
+        return [Item(agent, kind, params, reverse("web:rewards"))]
+
+    return make
+
+
+def _certificate_issued(p: dict) -> list[Item]:
+    agent = p.get("agent")
+    if not agent:
+        return []
+    params = {"number": p.get("certificate", ""), "level": _level_name(p.get("level", ""))}
+    return [Item(agent, "certificate_issued", params, reverse("web:my_certificate"))]
+
+
 RULES: dict[str, Callable[[dict], list[Item]]] = {
     "order.submitted": _order_submitted,
     "order.approved": _to_buyer("order_approved"),
@@ -177,4 +208,9 @@ RULES: dict[str, Callable[[dict], list[Item]]] = {
     "application.submitted": _application,
     "agent.joined": _joined,
     "agent.level_changed": _level_changed,
+    "rewards.released": _rewards_released,
+    "withdrawal.paid": _withdrawal("withdrawal_paid"),
+    "withdrawal.rejected": _withdrawal("withdrawal_rejected"),
+    "withdrawal.failed": _withdrawal("withdrawal_failed"),
+    "certificate.issued": _certificate_issued,
 }

@@ -43,6 +43,7 @@ from weishang.channel.models import Agent, Level
 from weishang.core import batch, bulk, clock
 from weishang.core.errors import BusinessError, Conflict
 from weishang.core.models import OutboxEvent
+from weishang.core.outbox import outbox_emit_many
 from weishang.ledger import services as ledger
 from weishang.ledger.models import Purpose, Withdrawal
 from weishang.plans import (
@@ -528,6 +529,14 @@ def rewards_release(*, now: datetime | None = None, by=None) -> int:
             )
             RewardLine.objects.filter(pk__in=[row.pk for row in rows]).update(
                 status=RewardStatus.AVAILABLE, release_entry=entry
+            )
+            # One event per agent and batch tells them what became available (notifications); the
+            # per-line reward.released events integrators receive are written by webhooks.
+            outbox_emit_many(
+                [
+                    ("rewards.released", f"{entry.pk}:{agent_id}", {"agent": agent_id, "amount": str(amount)})
+                    for agent_id, amount in sorted(per_agent.items())
+                ]
             )
             released += len(rows)
 

@@ -29,6 +29,13 @@ EVENTS = {
     "reward.created": _("A reward was earned (frozen until released, or available at once)"),
     "reward.released": _("A frozen reward became available"),
     "reward.reversed": _("A reward was taken back (its order was returned)"),
+    "withdrawal.approved": _("Finance approved a withdrawal: it will be paid"),
+    "withdrawal.rejected": _("Finance rejected a withdrawal; the money is back in the agent's rewards"),
+    "withdrawal.failed": _("A withdrawal's transfer failed; the money is back in the agent's rewards"),
+    "withdrawal.paid": _("A withdrawal was paid to the agent"),
+    "certificate.issued": _(
+        "An agent's authorization certificate was issued (on joining, an upgrade, a region change or a renewal)"
+    ),
     "monitor.breach": _("A channel health figure broke a rule for the brand's jurisdiction (once per month and rule)"),
 }
 
