@@ -41,6 +41,7 @@ bench: setup
 	$(PY) bench/settle.py
 	$(PY) bench/simulate.py
 	$(PY) bench/pages.py
+	$(PY) bench/notifications.py
 
 lock:
 	@py=$$(scripts/find-python); tmp=$$(mktemp -d); $$py -m venv $$tmp; $$tmp/bin/pip install -q uv; \

@@ -15,7 +15,7 @@ from weishang.catalog.models import SKU, Product
 from weishang.core import clock, sms
 from weishang.core.fake_sms import FakeTencentSms
 from weishang.core.models import Brand, SupplyMode
-from weishang.notifications.models import Delivery, DeliveryStatus, NotificationSettings
+from weishang.notifications.models import Delivery, DeliveryStatus, Notification, NotificationSettings
 from weishang.notifications.services import RETRY_MINUTES, deliveries_send, notifications_follow_events
 from weishang.trade import services as trade
 from weishang.wechat import fake
@@ -109,3 +109,25 @@ def test_a_text_refused_by_tencent_is_retried_and_goes_out_as_the_notice_templat
         [message] = fake_tencent.messages
         assert message["phone"] == "+8613900000101" and message["template"] == "1000003"
         assert message["params"] == [f"市代王芳 提交了进货单 {order.number}"[:12]]
+
+
+def test_right_after_an_order_only_its_own_messages_are_tried_not_the_backlog(world):
+    general, city = world
+    NotificationSettings.objects.create(user=general.user, wechat=False, sms=True)
+    first = trade.order_submit(buyer=city, lines=[("A", 5)], by=city.user)
+    notifications_follow_events()
+    Delivery.objects.all().delete()  # as if it had not gone out: a backlog of one due delivery
+    sms.outbox.clear()
+    backlog = Delivery.objects.create(
+        notification=Notification.objects.get(event_key__contains=first.number, kind="order_to_approve"),
+        channel="sms",
+        next_attempt_at=clock.now() - timedelta(hours=1),
+    )
+    second = trade.order_submit(buyer=city, lines=[("A", 6)], by=city.user)
+    notifications_follow_events()
+    assert [m.text for m in sms.outbox if second.number in m.text] and not [
+        m for m in sms.outbox if first.number in m.text
+    ]
+    backlog.refresh_from_db()
+    assert backlog.status == DeliveryStatus.PENDING  # the command's, not the order's request
+    assert deliveries_send() == 1 and any(first.number in m.text for m in sms.outbox)

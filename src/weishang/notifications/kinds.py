@@ -5,6 +5,7 @@ here once, in English as msgids, and rendered in the reader's language when show
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.urls import reverse
@@ -69,12 +70,54 @@ def text(kind: str, params: dict) -> str:
         return gettext("A change in your account.")
 
 
+# The agents and levels a batch of events names, loaded at once by ``primed`` (two queries for the
+# batch instead of one per event); outside it each lookup asks the database.
+_known: dict[str, dict] = {}
+
+
+@contextmanager
+def primed(payloads: list[dict]):
+    ids = {p.get(key) for p in payloads for key in ("buyer", "agent") if isinstance(p.get(key), int)}
+    _known["agents"] = {
+        pk: (name, referrer)
+        for pk, name, referrer in Agent.objects.filter(pk__in=ids).values_list("pk", "real_name", "referrer_id")
+    }
+    _known["levels"] = dict(Level.objects.values_list("code", "name"))
+    numbers = {p["order"] for p in payloads if isinstance(p.get("order"), str) and p["order"]}
+    rows = Order.objects.filter(number__in=numbers).values_list("number", "buyer_id", "seller_id", "customer__name")
+    _known["orders"] = {number: (buyer, seller, customer or "") for number, buyer, seller, customer in rows}
+    try:
+        yield
+    finally:
+        _known.clear()
+
+
+def _agent(agent_id) -> tuple[str, int | None] | None:
+    """(real name, referrer id) of an agent, or None."""
+    if not agent_id:
+        return None
+    if "agents" in _known and agent_id in _known["agents"]:
+        return _known["agents"][agent_id]
+    row = Agent.objects.filter(pk=agent_id).values_list("real_name", "referrer_id").first()
+    return (row[0], row[1]) if row else None
+
+
+def _order(number: str) -> tuple[int | None, int | None, str] | None:
+    """(buyer id, seller id, the shop customer's name) of an order, or None."""
+    if "orders" in _known and number in _known["orders"]:
+        return _known["orders"][number]
+    row = Order.objects.filter(number=number).values_list("buyer_id", "seller_id", "customer__name").first()
+    return (row[0], row[1], row[2] or "") if row else None
+
+
 def _name(agent_id: int | None) -> str:
-    agent = Agent.objects.filter(pk=agent_id).only("real_name").first() if agent_id else None
-    return agent.real_name if agent is not None else ""
+    agent = _agent(agent_id)
+    return agent[0] if agent is not None else ""
 
 
 def _level_name(code: str) -> str:
+    if "levels" in _known:
+        return _known["levels"].get(code, code)
     level = Level.objects.filter(code=code).only("name").first()
     return level.name if level is not None else code
 
@@ -85,8 +128,8 @@ def _order_submitted(p: dict) -> list[Item]:
         return []
     url = reverse("web:fill_order", args=[number])
     if p.get("kind") == OrderKind.RETAIL:
-        order = Order.objects.filter(number=number).select_related("customer").first()
-        customer = order.customer.name if order is not None and order.customer_id else ""
+        order = _order(number)
+        customer = order[2] if order is not None else ""
         return [Item(seller, "shop_order", {"number": number, "total": p.get("total"), "customer": customer}, url)]
     params = {"buyer": _name(p.get("buyer")), "order_kind": p.get("kind"), "number": number, "total": p.get("total")}
     return [Item(seller, "order_to_approve", params, url)]
@@ -115,10 +158,10 @@ def _payment(kind: str) -> Callable[[dict], list[Item]]:
         number = p.get("order")
         if not number or p.get("method") != "transfer":
             return []
-        order = Order.objects.filter(number=number).only("buyer_id", "seller_id").first()
+        order = _order(number)
         if order is None:
             return []
-        recipient = order.seller_id if kind == "transfer_to_confirm" else order.buyer_id
+        recipient = order[1] if kind == "transfer_to_confirm" else order[0]
         if recipient is None:
             return []
         view = "web:fill_order" if kind == "transfer_to_confirm" else "web:my_order"
@@ -137,11 +180,11 @@ def _application(p: dict) -> list[Item]:
 
 
 def _joined(p: dict) -> list[Item]:
-    agent = Agent.objects.filter(pk=p.get("agent")).only("referrer_id", "real_name").first()
-    if agent is None or agent.referrer_id is None:
+    agent = _agent(p.get("agent"))
+    if agent is None or agent[1] is None:
         return []
-    params = {"name": agent.real_name, "level": _level_name(p.get("level", ""))}
-    return [Item(agent.referrer_id, "agent_joined", params, reverse("web:team"))]
+    params = {"name": agent[0], "level": _level_name(p.get("level", ""))}
+    return [Item(agent[1], "agent_joined", params, reverse("web:team"))]
 
 
 def _level_changed(p: dict) -> list[Item]:

@@ -16,13 +16,18 @@ from weishang.core import clock
 from weishang.core.errors import BusinessError, NotFound
 from weishang.core.outbox import outbox_follow
 from weishang.notifications import channels
-from weishang.notifications.kinds import RULES
+from weishang.notifications.kinds import RULES, primed
 from weishang.notifications.models import Channel, Delivery, DeliveryStatus, Notification, NotificationSettings
 from weishang.notifications.selectors import notification_text
 
+# The deliveries tried right after the change's commit: only those of the notifications just made,
+# and a few of them, so that a backlog or a slow provider never lands on whoever placed the order.
+INLINE_TRIES = 10
 
-def _handle(events) -> None:
-    items = [(event, item) for event in events for item in RULES[event.topic](event.payload or {})]
+
+def _handle(events, made: list[int]) -> None:
+    with primed([event.payload or {} for event in events]):
+        items = [(event, item) for event in events for item in RULES[event.topic](event.payload or {})]
     keys = {f"{event.topic}:{event.key}" for event, _item in items}
     users = dict(Agent.objects.filter(pk__in={item.agent for _e, item in items}).values_list("pk", "user_id"))
     Notification.objects.bulk_create(
@@ -40,16 +45,19 @@ def _handle(events) -> None:
         ],
         ignore_conflicts=True,  # an event read again notifies once
     )
-    deliveries_plan(notifications=list(Notification.objects.filter(event_key__in=keys, deliveries__isnull=True)))
+    fresh = list(Notification.objects.filter(event_key__in=keys, deliveries__isnull=True))
+    deliveries_plan(notifications=fresh)
+    made.extend(n.pk for n in fresh)
 
 
 def notifications_follow_events() -> int:
     """The outbox consumer: the events that reach someone's 待我处理 since the last run, then one
     try of the deliveries they made (after the change's commit: never holding up an order; the
     retries are ``weishang notifications send``'s)."""
-    read = outbox_follow("notifications", tuple(RULES), _handle)
-    if read:
-        deliveries_send(limit=50)
+    made: list[int] = []
+    read = outbox_follow("notifications", tuple(RULES), lambda events: _handle(events, made))
+    if made:
+        deliveries_send(limit=INLINE_TRIES, notification_ids=made)
     return read
 
 
@@ -111,17 +119,17 @@ def _quiet_until(wanted: NotificationSettings, now) -> datetime | None:
     return ends if ends > local else ends + timedelta(days=1)
 
 
-def deliveries_send(*, limit: int = 200, now: datetime | None = None) -> int:
+def deliveries_send(*, limit: int = 200, now: datetime | None = None, notification_ids: list[int] | None = None) -> int:
     """Send the deliveries due (each in its own transaction, so one provider's failure holds up no
     other); outside the person's quiet hours; a failure waits longer each time, then is given up
-    (``RETRY_MINUTES``). Returns how many were sent. ``weishang notifications send`` runs it."""
+    (``RETRY_MINUTES``). Returns how many were sent. ``weishang notifications send`` runs it;
+    ``notification_ids`` keeps to those notifications' deliveries (the try right after a commit)."""
     now = now or clock.now()
     sent = 0
-    due = list(
-        Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-        .order_by("next_attempt_at", "pk")
-        .values_list("pk", flat=True)[:limit]
-    )
+    due_rows = Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+    if notification_ids is not None:
+        due_rows = due_rows.filter(notification_id__in=notification_ids)
+    due = list(due_rows.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
     for pk in due:
         with transaction.atomic():
             delivery = (
