@@ -36,6 +36,8 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+from common import reset_postgres
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "var" / "bench"
 
@@ -49,7 +51,7 @@ def _setup(database_url: str | None) -> str:
     os.environ.setdefault("DEBUG", "0")
     os.environ["WEISHANG_SMS_BACKEND"] = "weishang.core.sms.LocmemBackend"
     if database_url:
-        _reset_postgres(database_url)
+        reset_postgres(database_url)
         os.environ["DATABASE_URL"] = database_url
     else:
         os.environ.pop("DATABASE_URL", None)
@@ -62,16 +64,6 @@ def _setup(database_url: str | None) -> str:
 
     call_command("migrate", verbosity=0)
     return connection.vendor
-
-
-def _reset_postgres(database_url: str) -> None:
-    import psycopg
-
-    name = database_url.rsplit("/", 1)[1]
-    admin = database_url.rsplit("/", 1)[0].replace("postgres://", "postgresql://", 1) + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _world(agents: int):

@@ -34,6 +34,8 @@ import sys
 import time
 from pathlib import Path
 
+from common import reset_postgres
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "var" / "bench"
 TARGET_MS = 200.0
@@ -57,16 +59,6 @@ def _setup(database_url: str | None) -> str:
     from django.db import connection
 
     return connection.vendor
-
-
-def _reset_postgres(database_url: str) -> None:
-    import psycopg
-
-    name = database_url.rsplit("/", 1)[1]
-    admin = database_url.rsplit("/", 1)[0].replace("postgres://", "postgresql://", 1) + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _pages():
@@ -281,7 +273,7 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=11, help="timed requests per page (default 11)")
     args = parser.parse_args()
     if args.database_url:
-        _reset_postgres(args.database_url)
+        reset_postgres(args.database_url)
     vendor = _setup(args.database_url)
     from django.core.management import call_command
 

@@ -38,7 +38,7 @@ from weishang.core.errors import BusinessError, Conflict, Forbidden, NotFound
 from weishang.core.outbox import outbox_emit
 from weishang.core.password_validators import password_problems
 from weishang.core.text import record_text
-from weishang.core.validators import normalize_phone, to_ascii, validate_id_number, validate_phone
+from weishang.core.validators import clean_phone, to_ascii, validate_id_number
 from weishang.regions.models import Region
 from weishang.regions.selectors import region_from_input
 
@@ -78,15 +78,6 @@ def _fresh(agent: Agent | None) -> Agent | None:
 def _locked(agent: Agent | int) -> Agent:
     # Only the agent's row: locking its Level too would make every change at that level wait.
     return Agent.objects.select_for_update(of=("self",)).select_related("level").get(pk=getattr(agent, "pk", agent))
-
-
-def _clean_phone(phone: str) -> str:
-    phone = normalize_phone(phone)
-    try:
-        validate_phone(phone)
-    except ValidationError as exc:
-        raise BusinessError(exc.messages[0], field="phone") from exc
-    return phone
 
 
 def _check_supplier(*, agent_level: Level, supplier: Agent | None) -> None:
@@ -129,7 +120,7 @@ def agent_create(
     The level's entry order is recorded as owed (``entry_due``) and the agent stays an
     applicant until it is paid (M2's entry order), unless ``entry_paid`` or the level has none.
     """
-    phone = _clean_phone(phone)
+    phone = clean_phone(phone)
     real_name = (real_name or "").strip()
     if not real_name:
         raise BusinessError(_("Enter the real name."), field="real_name")
@@ -377,7 +368,7 @@ def application_submit(
             raise NotFound(_("The invite code %(code)s does not exist.") % {"code": invite_code}, field="invite_code")
         if inviter.status != AgentStatus.ACTIVE:
             raise BusinessError(_("This invite link is no longer valid: the agent is not active."), field="invite_code")
-    phone = _clean_phone(phone)
+    phone = clean_phone(phone)
     real_name = (real_name or "").strip()
     if not real_name:
         raise BusinessError(_("Enter your real name."), field="real_name")

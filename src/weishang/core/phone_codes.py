@@ -16,7 +16,6 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -27,7 +26,7 @@ from weishang.core.errors import BusinessError
 from weishang.core.lockout import lockout_clear
 from weishang.core.models import PhoneCode
 from weishang.core.sms import SmsError, sms_send
-from weishang.core.validators import normalize_phone, validate_phone
+from weishang.core.validators import clean_phone
 
 CODE_VALID = timedelta(minutes=10)
 RESEND_AFTER = timedelta(seconds=60)
@@ -41,15 +40,6 @@ MAX_PER_ADDRESS_PER_HOUR = 20
 def _hash(user_id: int, code: str, purpose: str) -> str:
     salt = "weishang.password-reset" if purpose == PhoneCode.Purpose.PASSWORD_RESET else f"weishang.{purpose}"
     return salted_hmac(salt, f"{user_id}:{code}", algorithm="sha256").hexdigest()
-
-
-def clean_phone(phone: str) -> str:
-    phone = normalize_phone(phone)
-    try:
-        validate_phone(phone)
-    except ValidationError as exc:
-        raise BusinessError(exc.messages[0], field="phone") from exc
-    return phone
 
 
 def _user_by_phone(phone: str):

@@ -34,6 +34,18 @@ def validate_phone(value: str) -> None:
         raise ValidationError(_("Enter an 11-digit mainland mobile number, such as 13800138000."), code="invalid_phone")
 
 
+def clean_phone(value: str) -> str:
+    """A services' phone input, normalized; a bad one is a ``BusinessError`` on the field ``phone``."""
+    from weishang.core.errors import BusinessError
+
+    phone = normalize_phone(value or "")
+    try:
+        validate_phone(phone)
+    except ValidationError as exc:
+        raise BusinessError(exc.messages[0], field="phone") from exc
+    return phone
+
+
 def id_number_check_digit(first17: str) -> str:
     return _ID_CHECK[sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
 

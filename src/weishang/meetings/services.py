@@ -29,7 +29,7 @@ from weishang.channel.selectors import team_member_ids
 from weishang.core import clock
 from weishang.core.errors import BusinessError, Conflict, Forbidden
 from weishang.core.money import to_money
-from weishang.core.validators import PHONE_RE, normalize_phone
+from weishang.core.validators import clean_phone
 from weishang.leads.models import Lead, LeadChannel, LeadStage
 from weishang.leads.services import lead_capture
 from weishang.meetings.models import CostKind, Invitation, Meeting, MeetingCost, MeetingKind, MeetingStatus, Rsvp
@@ -70,13 +70,6 @@ def _clean_name(name: str, field: str = "name") -> str:
     if len(name) > NAME_MAX:
         raise BusinessError(_("A name has at most 50 characters."), field=field)
     return name
-
-
-def _clean_phone(phone: str) -> str:
-    phone = normalize_phone(phone or "")
-    if not PHONE_RE.match(phone):
-        raise BusinessError(_("Enter an 11-digit mainland mobile number, such as 13800138000."), field="phone")
-    return phone
 
 
 @dataclass
@@ -184,7 +177,7 @@ def meeting_invite(*, meeting: Meeting, by_agent: Agent, name: str, phone: str, 
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     _open_for_invitations(meeting)
     name = _clean_name(name)
-    phone = _clean_phone(phone)
+    phone = clean_phone(phone)
     member = _agent_by_phone(phone)
     if member is not None:
         if member.pk == by_agent.pk:
@@ -243,7 +236,7 @@ def meeting_checkin(*, meeting: Meeting, name: str, phone: str, region=None) -> 
     if now > checkin_closes(meeting):
         raise BusinessError(_("Check-in for this meeting has closed."), field="meeting")
     name = _clean_name(name)
-    phone = _clean_phone(phone)
+    phone = clean_phone(phone)
     region = region_from_input(region)
     member = _agent_by_phone(phone)
     if member is not None:
