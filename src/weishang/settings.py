@@ -17,6 +17,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("WEISHANG_VAR", Path.cwd() / "var")).resolve()
@@ -84,6 +85,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files from the app itself (M13: no separate web server needed); in development
+    # straight from the apps' static folders, in production the collected, compressed, hashed ones.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "weishang.core.requestid.RequestIdMiddleware",
+    "weishang.core.middleware.ContentSecurityPolicyByArea",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "weishang.core.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -175,6 +181,19 @@ USE_TZ = True
 # --- Files ----------------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# WhiteNoise serves the apps' static folders as they are in development and tests, and what
+# ``collectstatic`` gathered, compressed and named by content, in production (``serve --prod``).
+WHITENOISE_USE_FINDERS = ENV != "production"
+WHITENOISE_AUTOREFRESH = DEBUG
+_STATICFILES_BACKEND = (
+    "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    if ENV == "production"
+    else "django.contrib.staticfiles.storage.StaticFilesStorage"
+)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": _STATICFILES_BACKEND},
+}
 MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
 # Uploaded files (product pictures, materials, qualifications, certificates) go through Django's
@@ -194,7 +213,7 @@ if os.environ.get("WEISHANG_S3_BUCKET"):
                 "file_overwrite": False,
             },
         },
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        "staticfiles": {"BACKEND": _STATICFILES_BACKEND},
     }
 
 # --- Console (django-unfold) ----------------------------------------------------------------
@@ -216,11 +235,65 @@ UNFOLD = {
     },
 }
 
+# Logs go to standard error; in production (or with WEISHANG_LOG_FORMAT=json) as one JSON object a
+# line, each with the request id it belongs to (weishang.core.requestid), for a log collector.
+LOG_FORMAT = os.environ.get("WEISHANG_LOG_FORMAT", "json" if ENV == "production" else "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": "WARNING"},
+    "filters": {"request_id": {"()": "weishang.core.requestid.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
+    "root": {"handlers": ["console"], "level": os.environ.get("WEISHANG_LOG_LEVEL", "WARNING")},
+}
+
+# --- Production hardening (M13) ---------------------------------------------------------------
+# HTTPS: behind a proxy that ends TLS, WEISHANG_PROXY_SSL_HEADER=1 trusts its X-Forwarded-Proto.
+if os.environ.get("WEISHANG_PROXY_SSL_HEADER") == "1":
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = ENV == "production" and os.environ.get("WEISHANG_SSL_REDIRECT", "1") == "1"
+SECURE_HSTS_SECONDS = int(os.environ.get("WEISHANG_HSTS_SECONDS", "31536000" if ENV == "production" else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0 and os.environ.get("WEISHANG_HSTS_SUBDOMAINS", "1") == "1"
+# Preloading is a brand's own commitment (hstspreload.org, hard to undo), not a default: its
+# reminder (security.W021) is silenced; WEISHANG_HSTS_PRELOAD=1 sends the directive.
+SECURE_HSTS_PRELOAD = os.environ.get("WEISHANG_HSTS_PRELOAD") == "1"
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = ENV == "production"
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # a load balancer asks over plain HTTP
+
+# Content Security Policy (Django's, weishang.core.middleware.ContentSecurityPolicyByArea), enforced
+# everywhere, so that the browser tests meet what production serves. Phone and public pages: our
+# own scripts only, and WeChat's JS-SDK; pictures may come from the S3 bucket.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, "https://res.wx.qq.com", CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:", "blob:", "https:"],
+    "media-src": [CSP.SELF, "blob:", "https:"],
+    "font-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+}
+# The console and the API's documentation: their framework evaluates expressions in the page.
+WEISHANG_CSP_CONSOLE = {
+    **SECURE_CSP,
+    "script-src": [CSP.SELF, CSP.UNSAFE_INLINE, CSP.UNSAFE_EVAL],
+    "frame-ancestors": [CSP.SELF],
 }
 
 # --- Payment providers (see weishang.trade.providers.base.get_provider) ----------------------

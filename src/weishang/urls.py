@@ -6,9 +6,12 @@ from django.views.generic import RedirectView
 
 from weishang.api.payments import payment_notify
 from weishang.api.urls import api
+from weishang.core import health
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/m/", permanent=False)),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("console/", admin.site.urls),
     path("api/v1/", api.urls),
     path("pay/notify/<str:provider>/", payment_notify, name="payment_notify"),

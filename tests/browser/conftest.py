@@ -154,8 +154,17 @@ def shot(request) -> Callable:
 def phone(browser, live_server, request) -> Iterator[Callable]:
     """phone(locale="zh-CN") -> a new page in its own 360×780 phone context (its own cookies: one
     person each), addressed to the live server. Pages still open when a test fails are saved as
-    failed-<N>.png next to the test's screenshots."""
+    failed-<N>.png next to the test's screenshots. Anything the Content Security Policy blocked on
+    any page fails the test."""
     contexts = []
+    refused: list[str] = []  # what the Content Security Policy blocked: a page that breaks in production
+
+    def watch(page) -> None:
+        def on_console(message) -> None:
+            if message.type == "error" and "Content Security Policy" in message.text:
+                refused.append(f"{page.url}: {message.text}")
+
+        page.on("console", on_console)
 
     def open_page(locale: str = "zh-CN", user_agent: str | None = None):
         extra = {"user_agent": user_agent} if user_agent else {}
@@ -163,6 +172,7 @@ def phone(browser, live_server, request) -> Iterator[Callable]:
             viewport=PHONE, is_mobile=True, has_touch=True, locale=locale, base_url=live_server.url, **extra
         )
         context.set_default_timeout(TIMEOUT_MS)
+        context.on("page", watch)
         contexts.append(context)
         return context.new_page()
 
@@ -178,6 +188,8 @@ def phone(browser, live_server, request) -> Iterator[Callable]:
                 pass
     for context in contexts:
         context.close()
+    if refused:
+        pytest.fail("The Content Security Policy blocked:\n" + "\n".join(refused[:10]))
 
 
 @pytest.fixture
