@@ -29,6 +29,10 @@ TEXTS = {
     # trade's own notice (a cancelled order and who pays back what; an order the company took over),
     # written in the brand's language when it happened
     "order_notice": _("%(text)s"),
+    # the academy (M12)
+    "course_enrolled": _("You are enrolled in the course 《%(title)s》: start learning."),
+    "live_class_soon": _("Live class 《%(title)s》 starts at %(starts)s."),
+    "course_finished": _("%(name)s finished the course 《%(title)s》."),
 }
 
 
@@ -164,6 +168,19 @@ def _order_notices(p: dict) -> list[Item]:
     ]
 
 
+def _academy(kind: str, recipient: str, names: tuple[str, ...]) -> Callable[[dict], list[Item]]:
+    """The academy's events (M12) carry what their text names and the page to open."""
+
+    def make(p: dict) -> list[Item]:
+        agent = p.get(recipient)
+        if not agent:
+            return []
+        url = p.get("url") or reverse("web:academy_team")
+        return [Item(agent, kind, {name: p.get(name, "") for name in names}, url)]
+
+    return make
+
+
 RULES: dict[str, Callable[[dict], list[Item]]] = {
     "order.submitted": _order_submitted,
     "order.approved": _to_buyer("order_approved"),
@@ -177,4 +194,7 @@ RULES: dict[str, Callable[[dict], list[Item]]] = {
     "application.submitted": _application,
     "agent.joined": _joined,
     "agent.level_changed": _level_changed,
+    "academy.enrolled": _academy("course_enrolled", "agent", ("title",)),
+    "academy.live_class_soon": _academy("live_class_soon", "agent", ("title", "starts")),
+    "academy.completed": _academy("course_finished", "referrer", ("name", "title")),
 }
