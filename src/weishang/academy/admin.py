@@ -299,7 +299,7 @@ class AttendanceInline(ReadOnlyInline):
 @admin.register(LiveClass)
 class LiveClassAdmin(LecturerScoped, ModelAdmin):
     list_display = ("title", "course", "starts_at", "lecturer", "attended", "reminded_at", "has_recording")
-    list_filter = ("course",)
+    list_filter = (("course", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("title",)
     fields = ("title", "course", "lecturer", "starts_at", "ends_at", "link", "min_level", "recording_link")
     inlines = (AttendanceInline,)
@@ -343,7 +343,7 @@ class EnrolmentAdmin(LecturerScoped, ReadOnlyAdmin):
     """Enrolments are records (how, who enrolled, when): added by hand here, never edited."""
 
     list_display = ("agent", "course", "how", "enrolled_by", "enrolled_at", "completed_at")
-    list_filter = ("how", "course")
+    list_filter = ("how", ("course", admin.RelatedOnlyFieldListFilter))
     search_fields = ("agent__real_name", "agent__user__phone", "course__title")
     list_select_related = ("agent__level", "course", "enrolled_by")
 
