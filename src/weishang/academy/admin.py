@@ -253,6 +253,12 @@ class QuizAdmin(LecturerScoped, ModelAdmin):
     search_fields = ("title", "course__title")
     inlines = (QuestionInline,)
 
+    def has_delete_permission(self, request, obj=None):
+        """A quiz someone has tried stays (its attempts are records)."""
+        if obj is not None and obj.attempts.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
 
 class SlideDeckForm(forms.ModelForm):
     class Meta:

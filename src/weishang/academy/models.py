@@ -190,7 +190,7 @@ class Enrolment(models.Model):
         constraints = [models.UniqueConstraint(fields=["course", "agent"], name="one_enrolment_per_course")]
 
     def __str__(self) -> str:
-        return f"{self.agent_id} · {self.course_id}"
+        return f"{self.agent.real_name} · {self.course.title}"
 
 
 class LessonProgress(models.Model):
@@ -204,6 +204,9 @@ class LessonProgress(models.Model):
         verbose_name = _("lesson progress")
         verbose_name_plural = _("lesson progress")
         constraints = [models.UniqueConstraint(fields=["enrolment", "lesson"], name="one_progress_per_lesson")]
+
+    def __str__(self) -> str:
+        return self.lesson.title
 
 
 class Quiz(models.Model):
@@ -268,6 +271,9 @@ class QuizAttempt(models.Model):
         ordering = ["-at", "-pk"]
         verbose_name = _("quiz attempt")
         verbose_name_plural = _("quiz attempts")
+
+    def __str__(self) -> str:
+        return f"{self.score}%"
 
 
 class CourseCertificate(models.Model):
@@ -351,3 +357,6 @@ class LiveAttendance(models.Model):
         verbose_name = _("live class attendance")
         verbose_name_plural = _("live class attendance")
         constraints = [models.UniqueConstraint(fields=["live_class", "agent"], name="one_checkin_per_live_class")]
+
+    def __str__(self) -> str:
+        return self.agent.real_name

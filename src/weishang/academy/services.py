@@ -173,12 +173,20 @@ def _on_joined(events: list[OutboxEvent]) -> None:
         return
     for event in events:
         payload = event.payload or {}
-        agent = Agent.objects.filter(pk=payload.get("agent"), status=AgentStatus.ACTIVE).select_related("level").first()
+        agent_id = payload.get("agent")
+        if not isinstance(agent_id, int):
+            continue
+        agent = Agent.objects.filter(pk=agent_id, status=AgentStatus.ACTIVE).select_related("level").first()
         if agent is None:
             continue
         joined = _joined_at(payload) or event.created_at
         for course in bootcamps:
-            if course.published_at <= joined and selectors.level_allows(agent=agent, min_level=course.min_level):
+            published = course.published_at
+            if (
+                published is not None
+                and published <= joined
+                and selectors.level_allows(agent=agent, min_level=course.min_level)
+            ):
                 _enrol(course=course, agent=agent, how=EnrolledHow.JOINED, by=None)
 
 
@@ -200,7 +208,7 @@ def _enrolment_for(*, agent: Agent, course: Course) -> Enrolment:
 
 
 def _lesson_of(agent: Agent, lesson: Lesson | int) -> Lesson:
-    lesson_id = getattr(lesson, "pk", lesson)
+    lesson_id = lesson.pk if isinstance(lesson, Lesson) else lesson
     found = Lesson.objects.select_related("course__min_level").filter(pk=lesson_id, course__published=True).first()
     if found is None:
         raise NotFound(_("There is no such lesson."), field="lesson")
@@ -292,7 +300,7 @@ def _answers(quiz: Quiz, answers: object) -> dict[int, set[int]]:
 def quiz_attempt_submit(*, agent: Agent, quiz: Quiz | int, answers: object) -> QuizAttempt:
     """Score one try at the course's quiz (a question is right when exactly its correct choices are
     picked; the score is the share right, rounded down) and record it; a pass may finish the course."""
-    quiz_id = getattr(quiz, "pk", quiz)
+    quiz_id = quiz.pk if isinstance(quiz, Quiz) else quiz
     found = Quiz.objects.select_related("course__min_level").filter(pk=quiz_id, course__published=True).first()
     if found is None:
         raise NotFound(_("There is no such quiz."), field="quiz")
