@@ -200,3 +200,16 @@ def test_the_api_my_courses_and_progress(enrolled):
     assert len(course["quiz"]["questions"]) == 2 and "correct" not in str(course["quiz"])
     # anonymous: 401
     assert Api().get("/academy/courses").status_code == 401
+
+
+def test_the_academy_schemas_do_not_replace_others_in_the_spec(db):
+    """django-ninja names a schema by its class: a second ``ProgressOut`` would replace the upgrade
+    progress's in the OpenAPI document."""
+    spec = Api().get("/openapi.json").json()
+
+    def answer(path: str, method: str) -> dict:
+        ref = spec["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        return spec["components"]["schemas"][ref.rsplit("/", 1)[1]]
+
+    assert "seconds_spent" in answer("/api/v1/academy/lessons/{lesson_id}/progress", "post")["properties"]
+    assert "seconds_spent" not in answer("/api/v1/progress", "get")["properties"]

@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 
 from weishang.academy import services
 from weishang.academy.models import (
@@ -100,6 +101,7 @@ def _finish(agent: Agent, course: Course, quiz: Quiz | None, *, lessons: int | N
         services.quiz_attempt_submit(agent=agent, quiz=quiz, answers=_right(quiz))
 
 
+@transaction.atomic  # one commit: the outbox's followers run once after it, not after each enrolment
 def academy_demo(*, login_phone: str) -> None:
     """Once: the demo brand's courses, progress, certificates and live classes."""
     if Course.objects.exists():

@@ -21,7 +21,7 @@ from weishang.core.errors import Forbidden
 router = Router(tags=["academy"])
 
 
-class CourseCardOut(Schema):
+class AcademyCourseCardOut(Schema):
     id: int
     title: str
     kind: str = Field(..., description="open, bootcamp, level or traffic")
@@ -31,7 +31,7 @@ class CourseCardOut(Schema):
     continue_lesson: int | None = Field(None, description="the lesson to continue with")
 
 
-class LessonOut(Schema):
+class AcademyLessonOut(Schema):
     id: int
     position: int
     title: str
@@ -45,26 +45,26 @@ class LessonOut(Schema):
     seconds_spent: int
 
 
-class ChoiceOut(Schema):
+class AcademyChoiceOut(Schema):
     id: int
     text: str
 
 
-class QuestionOut(Schema):
+class AcademyQuestionOut(Schema):
     id: int
     text: str
-    choices: list[ChoiceOut]
+    choices: list[AcademyChoiceOut]
 
 
-class QuizOut(Schema):
+class AcademyQuizOut(Schema):
     id: int
     title: str
     pass_mark: int = Field(..., description="percent needed to pass")
-    questions: list[QuestionOut]
+    questions: list[AcademyQuestionOut]
     best_score: int | None
 
 
-class CourseOut(Schema):
+class AcademyCourseOut(Schema):
     id: int
     title: str
     kind: str
@@ -72,34 +72,34 @@ class CourseOut(Schema):
     min_level: str | None = Field(None, description="the lowest level it is for (code); null: every level")
     enrolled: bool
     finished_at: datetime | None
-    lessons: list[LessonOut]
-    quiz: QuizOut | None
+    lessons: list[AcademyLessonOut]
+    quiz: AcademyQuizOut | None
 
 
-class ProgressIn(Schema):
+class AcademyProgressIn(Schema):
     seconds: int = Field(
         0, ge=0, le=services.REPORT_MAX_SECONDS, description="seconds listened or watched since the last report"
     )
     finished: bool = Field(False, description="the lesson is finished")
 
 
-class ProgressOut(Schema):
+class AcademyProgressOut(Schema):
     lesson: int
     seconds_spent: int
     finished_at: datetime | None
     course_finished: bool
 
 
-class AnswerIn(Schema):
+class AcademyAnswerIn(Schema):
     question: Id
     choices: list[Id] = Field(..., min_length=1, max_length=20)
 
 
-class AttemptIn(Schema):
-    answers: list[AnswerIn] = Field(..., min_length=1, max_length=200, description="one entry per question")
+class AcademyAttemptIn(Schema):
+    answers: list[AcademyAnswerIn] = Field(..., min_length=1, max_length=200, description="one entry per question")
 
 
-class AttemptOut(Schema):
+class AcademyAttemptOut(Schema):
     id: int
     score: int
     passed: bool
@@ -107,8 +107,8 @@ class AttemptOut(Schema):
     certificate: str | None = Field(None, description="the course certificate's number, once finished")
 
 
-def _card(card) -> CourseCardOut:
-    return CourseCardOut(
+def _card(card) -> AcademyCourseCardOut:
+    return AcademyCourseCardOut(
         id=card.course.pk,
         title=card.course.title,
         kind=card.course.kind,
@@ -119,7 +119,7 @@ def _card(card) -> CourseCardOut:
     )
 
 
-@router.get("/academy/courses", response={200: list[CourseCardOut], **ERRORS}, auth=AGENT, summary="My courses")
+@router.get("/academy/courses", response={200: list[AcademyCourseCardOut], **ERRORS}, auth=AGENT, summary="My courses")
 def my_courses(request):
     agent = require_agent(request.user)
     return [_card(card) for card in selectors.my_courses(agent=agent)]
@@ -127,7 +127,7 @@ def my_courses(request):
 
 @router.get(
     "/academy/courses/{course_id}",
-    response={200: CourseOut, **ERRORS},
+    response={200: AcademyCourseOut, **ERRORS},
     auth=AGENT,
     summary="A course with its lessons and my progress",
 )
@@ -140,7 +140,7 @@ def course_detail(request, course_id: Id):
     if enrolment is None and not selectors.level_allows(agent=agent, min_level=course.min_level):
         raise Forbidden(selectors.why_closed(agent=agent, course=course, enrolment=None), field="course_id")
     lessons = [
-        LessonOut(
+        AcademyLessonOut(
             id=lesson.pk,
             position=lesson.position,
             title=lesson.title,
@@ -159,17 +159,19 @@ def course_detail(request, course_id: Id):
     quiz_out = None
     if quiz is not None and enrolment is not None:
         best = selectors.best_attempt(enrolment)
-        quiz_out = QuizOut(
+        quiz_out = AcademyQuizOut(
             id=quiz.pk,
             title=quiz.title,
             pass_mark=quiz.pass_mark,
             best_score=best.score if best else None,
             questions=[
-                QuestionOut(id=q.pk, text=q.text, choices=[ChoiceOut(id=c.pk, text=c.text) for c in q.choices.all()])
+                AcademyQuestionOut(
+                    id=q.pk, text=q.text, choices=[AcademyChoiceOut(id=c.pk, text=c.text) for c in q.choices.all()]
+                )
                 for q in quiz.questions.prefetch_related("choices")
             ],
         )
-    return CourseOut(
+    return AcademyCourseOut(
         id=course.pk,
         title=course.title,
         kind=course.kind,
@@ -184,16 +186,16 @@ def course_detail(request, course_id: Id):
 
 @router.post(
     "/academy/lessons/{lesson_id}/progress",
-    response={200: ProgressOut, **ERRORS},
+    response={200: AcademyProgressOut, **ERRORS},
     auth=AGENT,
     summary="Report time spent on a lesson, or finish it",
 )
-def lesson_progress(request, lesson_id: Id, data: ProgressIn):
+def lesson_progress(request, lesson_id: Id, data: AcademyProgressIn):
     agent = require_agent(request.user)
     row = services.lesson_progress_record(agent=agent, lesson=lesson_id, seconds=data.seconds, finished=data.finished)
     enrolment = row.enrolment
     enrolment.refresh_from_db()
-    return ProgressOut(
+    return AcademyProgressOut(
         lesson=row.lesson_id,
         seconds_spent=row.seconds_spent,
         finished_at=row.finished_at,
@@ -203,11 +205,11 @@ def lesson_progress(request, lesson_id: Id, data: ProgressIn):
 
 @router.post(
     "/academy/quizzes/{quiz_id}/attempts",
-    response={201: AttemptOut, **ERRORS},
+    response={201: AcademyAttemptOut, **ERRORS},
     auth=AGENT,
     summary="Answer a course's quiz",
 )
-def quiz_attempt(request, quiz_id: Id, data: AttemptIn):
+def quiz_attempt(request, quiz_id: Id, data: AcademyAttemptIn):
     agent = require_agent(request.user)
     answers: dict[str, list[int]] = {}
     for answer in data.answers:
@@ -218,7 +220,7 @@ def quiz_attempt(request, quiz_id: Id, data: AttemptIn):
     certificate = getattr(enrolment, "certificate", None) if enrolment.completed_at else None
     return Status(
         201,
-        AttemptOut(
+        AcademyAttemptOut(
             id=attempt.pk,
             score=attempt.score,
             passed=attempt.passed,
