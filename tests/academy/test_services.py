@@ -205,3 +205,25 @@ def test_an_unpublished_course_enrols_nobody(world):
     with pytest.raises(BusinessError):
         services.course_enrol(course=draft, agent=world["upline"])
     assert add_quiz(draft).pass_mark == 60
+
+
+def test_the_remind_command_tells_once(world, clock):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    services.academy_follow_events()
+    now = clock.freeze(core_clock.now())
+    LiveClass.objects.create(
+        title="答疑",
+        starts_at=now + timedelta(hours=2),
+        ends_at=now + timedelta(hours=3),
+        link="https://m.qlchat.com/l",
+    )
+    out = StringIO()
+    call_command("academy", "remind", stdout=out)
+    call_command("academy", "remind", stdout=out)
+    assert out.getvalue().splitlines() == ["4 reminder(s) sent.", "0 reminder(s) sent."]
+    with pytest.raises(CommandError):
+        call_command("academy", "remind", "--hours", "0")
