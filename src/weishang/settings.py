@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "weishang.meetings",
     "weishang.monitor",
     "weishang.growth",
+    "weishang.academy",
     "weishang.demo",
     "weishang.console",
 ]

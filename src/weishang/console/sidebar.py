@@ -136,6 +136,22 @@ def sections() -> list[tuple[object, list[Entry]]]:
             ],
         ),
         (
+            _("Academy"),
+            [
+                Entry(_("Courses"), "school", "admin:academy_course_changelist", "academy.view_course"),
+                Entry(_("Slide decks"), "slideshow", "admin:academy_slidedeck_changelist", "academy.view_slidedeck"),
+                Entry(_("Live classes"), "live_tv", "admin:academy_liveclass_changelist", "academy.view_liveclass"),
+                Entry(_("Enrolments"), "how_to_reg", "admin:academy_enrolment_changelist", "academy.view_enrolment"),
+                Entry(
+                    _("Course certificates"),
+                    "card_membership",
+                    "admin:academy_coursecertificate_changelist",
+                    "academy.view_coursecertificate",
+                ),
+                Entry(_("Academy report"), "insights", "admin:academy_course_report", "academy.view_academy_report"),
+            ],
+        ),
+        (
             _("Security codes"),
             [
                 Entry(_("Code batches"), "qr_code_2", "admin:codes_codebatch_changelist", "codes.view_codebatch"),

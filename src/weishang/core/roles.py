@@ -91,6 +91,17 @@ ROLES: dict[str, tuple] = {
             "promotions.couponoffer": (VIEW, ADD, CHANGE),
             "promotions.flashsale": (VIEW, ADD, CHANGE),
             "promotions.coupon": (VIEW,),
+            # The academy (M12): courses with lessons and quizzes, slides, live classes, enrolments by hand.
+            "academy.course": (VIEW, ADD, CHANGE),
+            "academy.lesson": ALL,
+            "academy.quiz": ALL,
+            "academy.question": ALL,
+            "academy.choice": ALL,
+            "academy.slidedeck": (VIEW, ADD, CHANGE),
+            "academy.liveclass": (VIEW, ADD, CHANGE),
+            "academy.liveattendance": (VIEW,),
+            "academy.enrolment": (VIEW, ADD),
+            "academy.coursecertificate": (VIEW,),
             # Login lockouts (django-axes): the owner sees the failed logins per account and address
             # and clears a lockout by deleting its access attempt (M7).
             "axes.accessattempt": (VIEW, DELETE),
@@ -106,6 +117,8 @@ ROLES: dict[str, tuple] = {
             "codes.handle_channelconflict",
             "toolkit.view_documents",
             "certificates.end_certificate",
+            "academy.manage_all_courses",
+            "academy.view_academy_report",
         ),
     ),
     "operations": (
@@ -156,6 +169,17 @@ ROLES: dict[str, tuple] = {
             "promotions.couponoffer": (VIEW, ADD, CHANGE),
             "promotions.flashsale": (VIEW, ADD, CHANGE),
             "promotions.coupon": (VIEW,),
+            # The academy (M12): courses with lessons and quizzes, slides, live classes, enrolments by hand.
+            "academy.course": (VIEW, ADD, CHANGE),
+            "academy.lesson": ALL,
+            "academy.quiz": ALL,
+            "academy.question": ALL,
+            "academy.choice": ALL,
+            "academy.slidedeck": (VIEW, ADD, CHANGE),
+            "academy.liveclass": (VIEW, ADD, CHANGE),
+            "academy.liveattendance": (VIEW,),
+            "academy.enrolment": (VIEW, ADD),
+            "academy.coursecertificate": (VIEW,),
         },
         # Operations follow up channel conflict (窜货) with the agents.
         (
@@ -164,6 +188,8 @@ ROLES: dict[str, tuple] = {
             "codes.handle_channelconflict",
             "toolkit.view_documents",
             "certificates.end_certificate",
+            "academy.manage_all_courses",
+            "academy.view_academy_report",
         ),
     ),
     "finance": (
@@ -226,6 +252,18 @@ ROLES: dict[str, tuple] = {
         {
             "channel.level": (VIEW,),
             "catalog.product": (VIEW,),
+            # The academy (M12): a lecturer manages the courses they lecture (their own, not others':
+            # academy/admin.py scopes every page to them), their live classes, and enrols agents.
+            "academy.course": (VIEW, ADD, CHANGE),
+            "academy.lesson": ALL,
+            "academy.quiz": ALL,
+            "academy.question": ALL,
+            "academy.choice": ALL,
+            "academy.slidedeck": (VIEW, ADD, CHANGE),
+            "academy.liveclass": (VIEW, ADD, CHANGE),
+            "academy.liveattendance": (VIEW,),
+            "academy.enrolment": (VIEW, ADD),
+            "academy.coursecertificate": (VIEW,),
         },
         (),
     ),

@@ -20,6 +20,7 @@ from django.db import connection, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from weishang.academy.demo import academy_demo
 from weishang.campaigns.demo import campaigns_demo
 from weishang.catalog.models import SKU, LevelPrice, Product
 from weishang.channel import tree
@@ -474,6 +475,7 @@ def demo_load(*, agents: int = 2000, seed: int = 2026) -> DemoResult:
         login_phone=LOGIN_PHONE.format(rank=4), by=get_user_model().objects.filter(username="owner").first()
     )
     demo_growth(login_phone=LOGIN_PHONE.format(rank=4))
+    academy_demo(login_phone=LOGIN_PHONE)  # M12: the bootcamp, a level course, an open class, live classes
     demo_health()
     logins = []
     for rank in range(1, 7):  # one login per level, and the 特约 recruited live (13800000006)

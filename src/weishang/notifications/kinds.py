@@ -37,6 +37,10 @@ TEXTS = {
     # trade's own notice (a cancelled order and who pays back what; an order the company took over),
     # written in the brand's language when it happened
     "order_notice": _("%(text)s"),
+    # the academy (M12)
+    "course_enrolled": _("You are enrolled in the course 《%(title)s》: start learning."),
+    "live_class_soon": _("Live class 《%(title)s》 starts at %(starts)s."),
+    "course_finished": _("%(name)s finished the course 《%(title)s》."),
 }
 
 
@@ -230,6 +234,19 @@ def _withdrawal(kind: str) -> Callable[[dict], list[Item]]:
     return make
 
 
+def _academy(kind: str, recipient: str, names: tuple[str, ...]) -> Callable[[dict], list[Item]]:
+    """The academy's events (M12) carry what their text names and the page to open."""
+
+    def make(p: dict) -> list[Item]:
+        agent = p.get(recipient)
+        if not agent:
+            return []
+        url = p.get("url") or reverse("web:academy_team")
+        return [Item(agent, kind, {name: p.get(name, "") for name in names}, url)]
+
+    return make
+
+
 def _certificate_issued(p: dict) -> list[Item]:
     agent = p.get("agent")
     if not agent:
@@ -256,4 +273,7 @@ RULES: dict[str, Callable[[dict], list[Item]]] = {
     "withdrawal.rejected": _withdrawal("withdrawal_rejected"),
     "withdrawal.failed": _withdrawal("withdrawal_failed"),
     "certificate.issued": _certificate_issued,
+    "academy.enrolled": _academy("course_enrolled", "agent", ("title",)),
+    "academy.live_class_soon": _academy("live_class_soon", "agent", ("title", "starts")),
+    "academy.completed": _academy("course_finished", "referrer", ("name", "title")),
 }

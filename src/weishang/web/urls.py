@@ -2,6 +2,7 @@ from django.urls import path
 
 from weishang.core import converters  # noqa: F401 - registers <id:…>, a database id in range
 from weishang.web import (
+    academy_views,
     account_views,
     brand_views,
     certificate_views,
@@ -81,6 +82,32 @@ urlpatterns = [
     path("m/meetings/<id:meeting_id>/invite/", meetings_views.meeting_invite, name="meeting_invite"),
     path("meet/i/<str:token>/", meetings_views.invitation_page, name="meeting_invitation"),
     path("meet/c/<str:token>/", meetings_views.checkin_page, name="meeting_checkin"),
+    # the academy (M12): my courses, lessons, quizzes, certificates, my team's progress, live classes;
+    # an open class's public page and the public check of a course certificate
+    path("m/academy/", academy_views.my_courses, name="academy"),
+    path("m/academy/courses/<id:course_id>/", academy_views.course_page, name="academy_course"),
+    path("m/academy/courses/<id:course_id>/enrol/", academy_views.course_enrol, name="academy_enrol"),
+    path("m/academy/courses/<id:course_id>/quiz/", academy_views.quiz_page, name="academy_quiz"),
+    path("m/academy/lessons/<id:lesson_id>/", academy_views.lesson_page, name="academy_lesson"),
+    path("m/academy/lessons/<id:lesson_id>/progress/", academy_views.lesson_progress, name="academy_progress"),
+    path("m/academy/lessons/<id:lesson_id>/media/", academy_views.lesson_media, name="academy_media"),
+    path("m/academy/lessons/<id:lesson_id>/slides/", academy_views.lesson_slides, name="academy_slides"),
+    path("m/academy/certificates/", academy_views.my_certificates, name="academy_certificates"),
+    path(
+        "m/academy/certificates/<id:certificate_id>.png",
+        academy_views.certificate_png,
+        name="academy_certificate_png",
+    ),
+    path(
+        "m/academy/certificates/<id:certificate_id>.pdf",
+        academy_views.certificate_pdf,
+        name="academy_certificate_pdf",
+    ),
+    path("m/academy/team/", academy_views.team_progress, name="academy_team"),
+    path("m/academy/team/<id:agent_id>/", academy_views.team_member, name="academy_member"),
+    path("m/academy/live/<id:live_id>/", academy_views.live_page, name="academy_live"),
+    path("academy/open/<str:token>/", academy_views.open_class, name="academy_open"),
+    path("verify/course/", academy_views.verify_course, name="verify_course"),
     path("m/shop-qr.svg", growth_views.shop_qr, name="shop_qr"),
     path("m/leads/", leads_views.leads, name="leads"),
     path("m/store/", stores_views.my_store, name="my_store"),

@@ -20,7 +20,7 @@ register = template.Library()
 SECTIONS = {
     "home": ("home", "notifications"),
     "buy": ("my_orders", "my_order", "my_order_pay_online", "order_new", "upgrade_new", "fill", "fill_order", "stock"),
-    "team": ("team", "team_of", "applications", "invite"),
+    "team": ("team", "team_of", "applications", "invite", "academy_team", "academy_member"),
     "rewards": ("rewards", "withdraw"),
     "me": (
         "me",
@@ -31,6 +31,12 @@ SECTIONS = {
         "devices",
         "payment_methods",
         "notification_settings",
+        "academy",
+        "academy_course",
+        "academy_lesson",
+        "academy_quiz",
+        "academy_certificates",
+        "academy_live",
     ),
 }
 
