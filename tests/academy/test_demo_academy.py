@@ -51,6 +51,10 @@ def test_the_demo_academy(demo):
     assert LiveClass.objects.filter(starts_at__gt=clock.now()).exists()
     certificate = CourseCertificate.objects.get(enrolment__agent=city, enrolment__course=bootcamp)
     assert Client().get("/verify/course/", {"q": certificate.serial}).content.decode().count(certificate.serial) >= 1
+    # The certificate's number typed into the one public check page, /verify/, finds it too.
+    typed = Client().post("/verify/", {"q": certificate.serial.lower()}, follow=True)
+    assert typed.redirect_chain[-1][0] == f"/verify/course/?q={certificate.serial}"
+    assert certificate.serial in typed.content.decode() and "小白特训营" in typed.content.decode()
     assert login(city).get(f"/m/academy/certificates/{certificate.pk}.png").status_code == 200
     html = login(vip).get("/m/academy/").content.decode()
     assert "已学完 3/6 课" in html and "继续学习" in html

@@ -4,6 +4,8 @@ and a product's security code — rate-limited per address."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,9 +16,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from weishang.academy import services as academy_services
 from weishang.certificates import selectors, services
 from weishang.certificates.models import Certificate
 from weishang.channel import services as channel_services
+from weishang.core import checkchars
 from weishang.core.errors import BusinessError
 from weishang.core.ratelimit import allow
 from weishang.core.selectors import brand_get
@@ -115,6 +119,9 @@ def verify(request):
         response["Retry-After"] = "60"
         return response
     data = request.POST if request.method == "POST" else (request.GET if "q" in request.GET else None)
+    course_serial = checkchars.normalise((data or {}).get("q", "") or "")[:40]
+    if academy_services.is_serial(course_serial):  # a course certificate's number: its own check
+        return redirect(reverse("web:verify_course") + "?" + urlencode({"q": course_serial}))
     lookup_form = LookupForm(data)
     answer, status = None, 200
     if data is not None:
