@@ -185,6 +185,19 @@ def _pages():
         growth_console.append(
             (owner, "owner campaign report", reverse("admin:campaigns_campaign_change", args=[campaign.pk]))
         )
+    # The academy (M12): my courses, a course, a lesson, my team's progress; the brand's report.
+    from weishang.academy.models import Course, CourseKind
+
+    agent_page(vip, "特约 /m/ academy", reverse("web:academy"))
+    bootcamp = Course.objects.filter(kind=CourseKind.BOOTCAMP, published=True).order_by("pk").first()
+    if bootcamp is not None:
+        agent_page(vip, "特约 /m/ academy course", reverse("web:academy_course", args=[bootcamp.pk]))
+        lesson = bootcamp.lessons.order_by("position").first()
+        if lesson is not None:
+            agent_page(vip, "特约 /m/ academy lesson", reverse("web:academy_lesson", args=[lesson.pk]))
+    agent_page(top, "联创 /m/ academy team", reverse("web:academy_team"))
+    growth_console.append((owner, "owner academy report", reverse("admin:academy_course_report")))
+    growth_console.append((owner, "owner courses", reverse("admin:academy_course_changelist")))
     pages.extend(growth_console)
     console = [
         (owner, "owner console index", reverse("admin:index")),

@@ -53,16 +53,19 @@ def _serve(env, port):
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            if requests.get(f"{base}/healthz", timeout=5).status_code == 200:
-                return server, base
-        except requests.RequestException:  # not listening yet, or a worker still starting
-            time.sleep(0.2)
-        if server.poll() is not None:
-            raise AssertionError(server.stderr.read())
-    server.kill()
-    raise AssertionError("gunicorn did not answer in 30 s")
+    try:
+        for _ in range(150):
+            try:
+                if requests.get(f"{base}/healthz", timeout=5).status_code == 200:
+                    return server, base
+            except requests.RequestException:  # not listening yet, or a worker still starting
+                time.sleep(0.2)
+            if server.poll() is not None:
+                raise AssertionError(server.stderr.read())
+        raise AssertionError("gunicorn did not answer in 30 s")
+    except BaseException:
+        _stop(server)  # never leave a server behind
+        raise
 
 
 def _stop(server) -> tuple[str, str]:

@@ -50,6 +50,9 @@ def gunicorn_argv(*, addr: str, workers: int, threads: int, timeout: int) -> lis
         ACCESS_LOG_FORMAT,
         "--forwarded-allow-ips",
         os.environ.get("WEISHANG_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        # gunicorn's control socket beside the data, not one per machine in the home directory.
+        "--control-socket",
+        str(settings.VAR_DIR / "gunicorn.ctl"),
     ]
 
 
