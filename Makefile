@@ -42,6 +42,8 @@ bench: setup
 	$(PY) bench/simulate.py
 	$(PY) bench/pages.py
 	$(PY) bench/notifications.py
+	$(PY) bench/load.py
+	$(PY) bench/backup.py
 
 lock:
 	@py=$$(scripts/find-python); tmp=$$(mktemp -d); $$py -m venv $$tmp; $$tmp/bin/pip install -q uv; \

@@ -31,15 +31,16 @@ Afterwards, the SQL statements of one order (``CaptureQueriesContext``), where t
 
 One order is submitted (and rolled back) first: if ``order_submit`` fails on the backend (as it
 did on PostgreSQL before commit 46794a8: "FOR UPDATE cannot be applied to the nullable side of an
-outer join"), the script says so and stops. ``--sqlite-flock`` adds an experiment: SQLite worker
-processes that queue for the write lock on an ``flock()`` instead of in SQLite's polling busy
-handler (``FLOCK_ENV``).
+outer join"), the script says so and stops. On SQLite the writers queue in the application
+(``weishang.core.sqlite``: a lock per process, then an ``flock()`` across processes, M13);
+``--sqlite-busy-handler`` adds runs of worker processes with that queue turned off
+(``WEISHANG_SQLITE_WRITE_QUEUE=0``), waiting in SQLite's polling busy handler as before M13.
 
 Usage::
 
     .venv/bin/python bench/orders.py                      # SQLite, then PostgreSQL if reachable
     .venv/bin/python bench/orders.py --backend sqlite --agents 20000 --orders 500 --completed 300
-    .venv/bin/python bench/orders.py --backend sqlite --sqlite-flock   # with the flock experiment
+    .venv/bin/python bench/orders.py --backend sqlite --sqlite-busy-handler   # also without the queue
 
 The SQLite database is ``var/bench/orders.sqlite3``; the PostgreSQL database
 ``weishang_bench_orders`` (dropped and re-created) on ``--postgres-url``; neither is shared with
@@ -139,7 +140,7 @@ def run_parent(args: argparse.Namespace) -> int:
             str(args.warmup),
             "--modes",
             args.modes,
-        ] + (["--sqlite-flock"] if args.sqlite_flock else [])
+        ] + (["--sqlite-busy-handler"] if args.sqlite_busy_handler else [])
         print(f"\n== {backend}: {url}", flush=True)
         rc = subprocess.call(cmd)
         if rc != 0 or not out.exists():
@@ -208,60 +209,10 @@ def _setup_django(database_url: str) -> None:
     import django
 
     django.setup()
-    if os.environ.get(FLOCK_ENV):
-        _apply_sqlite_flock(os.environ[FLOCK_ENV])
 
 
-# Experiment (--sqlite-flock), SQLite only: take an exclusive flock() on a file next to the
-# database before Django's BEGIN IMMEDIATE and release it after COMMIT/ROLLBACK. A writer that
-# finds the database busy then sleeps in the kernel until the lock is released, instead of in
-# SQLite's busy handler, which polls with sleeps of up to 100 ms and lets the writer that just
-# committed take the lock again first. Applied in the worker processes only; src/ is unchanged.
-FLOCK_ENV = "BENCH_ORDERS_SQLITE_FLOCK"
-
-
-def _apply_sqlite_flock(path: str) -> None:
-    import fcntl
-
-    from django.db.backends.sqlite3.base import DatabaseWrapper
-
-    if getattr(DatabaseWrapper, "_bench_flock", False):
-        return
-    start, commit, rollback, close = (
-        DatabaseWrapper._start_transaction_under_autocommit,
-        DatabaseWrapper.commit,
-        DatabaseWrapper.rollback,
-        DatabaseWrapper.close,
-    )
-
-    def release(self) -> None:
-        if getattr(self, "_bench_locked", False):
-            fcntl.flock(self._bench_fd, fcntl.LOCK_UN)
-            self._bench_locked = False
-
-    def start_transaction(self):
-        if getattr(self, "_bench_fd", None) is None:
-            self._bench_fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        fcntl.flock(self._bench_fd, fcntl.LOCK_EX)
-        self._bench_locked = True
-        try:
-            return start(self)
-        except BaseException:
-            release(self)
-            raise
-
-    def wrap(method):
-        def wrapped(self, *a, **kw):
-            try:
-                return method(self, *a, **kw)
-            finally:
-                release(self)
-
-        return wrapped
-
-    DatabaseWrapper._start_transaction_under_autocommit = start_transaction
-    DatabaseWrapper.commit, DatabaseWrapper.rollback, DatabaseWrapper.close = wrap(commit), wrap(rollback), wrap(close)
-    DatabaseWrapper._bench_flock = True
+# --sqlite-busy-handler: worker processes with the application's writers' queue turned off.
+QUEUE_ENV = "WEISHANG_SQLITE_WRITE_QUEUE"
 
 
 def _error_key(step: str, exc: BaseException) -> str:
@@ -427,15 +378,15 @@ def _run_workers(kind: str, database_url: str, specs: list[dict]) -> list[dict]:
     else:
         import multiprocessing
 
-        if kind == "processes+flock":
-            os.environ[FLOCK_ENV] = str(BENCH_DIR / "orders.sqlite3.writelock")
+        if kind == "processes-busy":
+            os.environ[QUEUE_ENV] = "0"
         ctx = multiprocessing.get_context("spawn")
         barrier = ctx.Barrier(n)
         queue = ctx.Queue()
         procs = [ctx.Process(target=_process_main, args=(database_url, specs[i], barrier, queue)) for i in range(n)]
         for p in procs:
             p.start()
-        os.environ.pop(FLOCK_ENV, None)  # the workers have it; this process must not
+        os.environ.pop(QUEUE_ENV, None)  # the workers have it; this process must not
         results = [queue.get(timeout=1800) for _ in range(n)]  # before join: the queue must drain
         for p in procs:
             p.join()
@@ -743,8 +694,8 @@ def run_child(args: argparse.Namespace) -> int:
 
     # --- the runs ------------------------------------------------------------------------
     kinds = ["threads", "processes"] if vendor == "sqlite" else ["processes"]
-    if vendor == "sqlite" and args.sqlite_flock:
-        kinds.append("processes+flock")
+    if vendor == "sqlite" and args.sqlite_busy_handler:
+        kinds.append("processes-busy")
     runs = []
     load_before = os.getloadavg()[0]
     for mode in modes:
@@ -850,9 +801,9 @@ def run_child(args: argparse.Namespace) -> int:
                 )
     for mode in modes:
         for w in WORKER_COUNTS:
-            a, b = by_key.get(("processes+flock", mode, w)), by_key.get(("processes", mode, w))
+            a, b = by_key.get(("processes", mode, w)), by_key.get(("processes-busy", mode, w))
             if a and b:
-                ratios[f"{mode}, {w} worker(s): processes+flock vs processes"] = a["orders_per_s"] / b["orders_per_s"]
+                ratios[f"{mode}, {w} worker(s): queued vs busy handler"] = a["orders_per_s"] / b["orders_per_s"]
     print("\nratios (same run):")
     for k, v in ratios.items():
         print(f"  {k}: {v:.2f}x")
@@ -912,7 +863,7 @@ def _print_run(run: dict) -> None:
     steps = ", ".join(f"{k} {v:.2f}" for k, v in run["steps_p50_ms"].items())
     c = run["check"]
     unit = (
-        {"threads": "thread", "processes": "process", "processes+flock": "process+flock"}[run["kind"]]
+        {"threads": "thread", "processes": "process", "processes-busy": "process, busy handler"}[run["kind"]]
         if run["workers"] == 1
         else run["kind"]
     )
@@ -1113,9 +1064,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=5, help="untimed orders per worker before the timed ones")
     parser.add_argument("--modes", default="placed,completed", help="comma-separated: placed, completed")
     parser.add_argument(
-        "--sqlite-flock",
+        "--sqlite-busy-handler",
         action="store_true",
-        help="experiment: also run SQLite processes that queue for the write lock on a flock()",
+        help="also run SQLite worker processes without the writers' queue (SQLite's busy handler, as before M13)",
     )
     parser.add_argument("--database-url", help=argparse.SUPPRESS)  # child mode: one backend, fresh database
     parser.add_argument("--json", help=argparse.SUPPRESS)

@@ -516,9 +516,11 @@ def run_build(args: argparse.Namespace) -> int:
         "target_level_id",
         "status",
         "total",
+        "discount",
         "idempotency_key",
         "ship_name",
         "ship_phone",
+        "ship_region_id",
         "ship_address",
         "carrier",
         "tracking_number",
@@ -537,6 +539,7 @@ def run_build(args: argparse.Namespace) -> int:
         "quantity",
         "unit_price",
         "line_total",
+        "gift",
     }:
         raise RuntimeError(f"Order/OrderLine columns changed ({order_fields}, {line_fields}): update the bench")
     ops = connection.ops
@@ -580,9 +583,11 @@ def run_build(args: argparse.Namespace) -> int:
                     "target_level_id": None,
                     "status": OrderStatus.COMPLETED.value,
                     "total": money(total),
+                    "discount": money(Decimal("0")),
                     "idempotency_key": None,
                     "ship_name": "",
                     "ship_phone": "",
+                    "ship_region_id": None,
                     "ship_address": "",
                     "carrier": "",
                     "tracking_number": "",
@@ -602,6 +607,7 @@ def run_build(args: argparse.Namespace) -> int:
                     "quantity": qty,
                     "unit_price": money(unit),
                     "line_total": money(total),
+                    "gift": False,
                 }
                 lines.append(tuple(line[c] for c in line_fields))
                 next_order += 1
@@ -657,7 +663,8 @@ def run_build(args: argparse.Namespace) -> int:
         months[period]["buyers"] = got.values("buyer_id").distinct().count()
         assert months[period]["orders_in_db"] == months[period]["orders"], (period, months[period])
     levels_mix = dict(Agent.objects.values_list("level__code").annotate(n=Count("pk")).order_by())
-    size = {"sqlite": SQLITE_PATH.stat().st_size if vendor == "sqlite" else None}
+    # The database file built (bench/scale.py builds its own, not SQLITE_PATH).
+    size = {"sqlite": Path(connection.settings_dict["NAME"]).stat().st_size if vendor == "sqlite" else None}
     if vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_database_size(current_database())")

@@ -226,8 +226,9 @@ def run_child(args: argparse.Namespace) -> int:
     from weishang.channel.selectors import chain_above, team_size
     from weishang.channel.tree import Relation
     from weishang.demo import services as demo_services
-    from weishang.trade.models import VOLUME_KINDS, Order, OrderStatus
+    from weishang.trade.models import VOLUME_KINDS, Order
     from weishang.trade.selectors import team_purchase_volume
+    from weishang.trade.workflow import COUNTED_STATUSES
 
     vendor = connection.vendor
     scale = args.scale
@@ -348,7 +349,7 @@ def run_child(args: argparse.Namespace) -> int:
         total = Decimal("0")
         for chunk in _chunks(naive_team(agent_id), IN_CHUNK):
             part = Order.objects.filter(
-                status=OrderStatus.COMPLETED,
+                status__in=COUNTED_STATUSES,
                 kind__in=VOLUME_KINDS,
                 completed_at__gte=start,
                 completed_at__lt=end,

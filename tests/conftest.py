@@ -74,11 +74,13 @@ def make_agent(levels):
 def fresh_cache():
     """Counts kept in Django's cache (rate limits, text messages per address) start at zero in
     each test, as the database does."""
-    from django.core.cache import cache
+    from django.core.cache import caches
 
-    cache.clear()
+    for each in caches.all():
+        each.clear()
     yield
-    cache.clear()
+    for each in caches.all():
+        each.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -228,3 +228,22 @@ def test_demo_runs_on_the_lawful_plan_with_rewards_and_a_clean_ledger(demo):
     out = StringIO()
     call_command("ledger", "verify", stdout=out)
     assert "ledger ok" in out.getvalue()
+
+
+def test_demo_purchasing_books_balance(demo):
+    """The demo's purchasing: one order closed and its bill paid, one partly received with a jar
+    rejected, a draft from the reorder rules — and the ledger, the valuation and payables agree."""
+    from weishang.inventory.services import valuation_verify
+    from weishang.ledger.selectors import ledger_verify
+    from weishang.purchasing.models import BillStatus, POStatus, PurchaseOrder, SupplierBill
+    from weishang.purchasing.selectors import payables_verify
+
+    statuses = sorted(PurchaseOrder.objects.values_list("status", flat=True))
+    assert POStatus.CLOSED in statuses and POStatus.PARTIAL in statuses and POStatus.DRAFT in statuses
+    assert SupplierBill.objects.get().status == BillStatus.PAID
+    partial = PurchaseOrder.objects.get(status=POStatus.PARTIAL)
+    assert [(line.accepted, line.rejected) for line in partial.lines.all()] == [(149, 1)]
+    assert ledger_verify() == [] and valuation_verify() == [] and payables_verify() == []
+    out = StringIO()
+    call_command("purchasing", "verify", stdout=out)
+    assert "match" in out.getvalue()

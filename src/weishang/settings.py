@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "simple_history",
     "ninja",
     "import_export",
+    "weishang.jobs.apps.TaskQueueConfig",  # django-tasks-db, titled in the console's words
     "weishang.core",
     "weishang.regions",
     "weishang.channel",
@@ -80,6 +81,11 @@ INSTALLED_APPS = [
     "weishang.monitor",
     "weishang.growth",
     "weishang.academy",
+    "weishang.inventory",
+    "weishang.purchasing",
+    "weishang.selection",
+    "weishang.sales",
+    "weishang.jobs",
     "weishang.demo",
     "weishang.console",
 ]
@@ -100,6 +106,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # A full disk, a read-only or unreachable database: a 503 page, not a server error (M13).
+    "weishang.core.unavailable.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "weishang.urls"
@@ -130,6 +138,9 @@ TEMPLATES = [
 SQLITE_ENGINE = "weishang.core.sqlite"
 SQLITE_OPTIONS = {
     "transaction_mode": "IMMEDIATE",
+    # Writers wait their turn in the application, woken as the lock is released, instead of
+    # polling in SQLite's busy handler (weishang.core.sqlite.base; docs/benchmarks.md).
+    "write_queue": os.environ.get("WEISHANG_SQLITE_WRITE_QUEUE", "1").lower() not in {"0", "false", "no", "off"},
     "timeout": 20,
     "init_command": (
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
@@ -144,7 +155,9 @@ if _db_url:
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         DATABASES["default"]["ENGINE"] = SQLITE_ENGINE
         DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
-        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        # Persistent like PostgreSQL's: opening a SQLite file (the PRAGMAs, reading the schema) cost
+        # about 2.5 ms of CPU per request (docs/benchmarks.md, M13 load). Restore stops the server.
+        DATABASES["default"]["CONN_MAX_AGE"] = 60
         DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 else:
     DATABASES = {
@@ -158,6 +171,41 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Read replicas (M13, docs/operations.md "Scaling out"): comma-separated database URLs. Reports and
+# exports read from them inside ``core.replicas.replica_reads()``; everything else, and every write,
+# uses the primary. Tests mirror them onto the test database.
+for _i, _url in enumerate(u for u in os.environ.get("WEISHANG_REPLICA_URLS", "").split(",") if u.strip()):
+    _replica = dj_database_url.parse(_url.strip(), conn_max_age=60)
+    if _replica["ENGINE"] == "django.db.backends.sqlite3":
+        _replica["ENGINE"] = SQLITE_ENGINE
+        _replica["OPTIONS"] = dict(SQLITE_OPTIONS)
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica{_i + 1}"] = _replica
+DATABASE_ROUTERS = ["weishang.core.replicas.ReplicaRouter"]
+
+# --- Cache ----------------------------------------------------------------------------------
+# Two caches. "shared" holds what every process of a deployment must agree on: WeChat's access
+# token and JS-SDK ticket (a second token fetched by another process cuts the first one short),
+# sign-in and code rate limits, texted codes' counts. "default" holds what a process may keep to
+# itself: the API's per-caller request counts (a check on every API request), drawn posters.
+# ``WEISHANG_CACHE_URL``: ``db`` — "shared" in the database's table ``weishang_cache`` (made by
+# core's migrations; production's default, no service to run); ``redis://host:6379/0`` — both in
+# Redis (several machines: the API's counts are then shared too); ``locmem`` — both in the
+# process's memory (development's default: one process).
+CACHE_URL = os.environ.get("WEISHANG_CACHE_URL", "db" if ENV == "production" else "locmem")
+_LOCMEM = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    _REDIS = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    CACHES = {"default": _REDIS, "shared": {**_REDIS, "KEY_PREFIX": "shared"}}
+elif CACHE_URL == "db":
+    CACHES = {
+        "default": _LOCMEM,
+        "shared": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "weishang_cache"},
+    }
+elif CACHE_URL == "locmem":
+    CACHES = {"default": _LOCMEM, "shared": {**_LOCMEM, "LOCATION": "shared"}}
+else:
+    raise ImproperlyConfigured(f"WEISHANG_CACHE_URL must be db, locmem or a redis:// URL, not {CACHE_URL!r}")
 
 # --- Accounts -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "core.User"
@@ -364,6 +412,11 @@ WEISHANG_SITE_URL = os.environ.get("WEISHANG_SITE_URL", "" if ENV == "production
 # On: the reward engine handles a transaction's events right after it commits, in the same
 # process. Off (WEISHANG_OUTBOX_INLINE=0): only `weishang rewards process` (cron, a worker) does.
 WEISHANG_OUTBOX_INLINE = os.environ.get("WEISHANG_OUTBOX_INLINE", "1") != "0"
+
+# Background jobs (M13): Django's Tasks stored in the database, run by `weishang worker`
+# (weishang.jobs): the schedule in jobs/schedule.py, leases, retries.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+WEISHANG_JOBS_MAX_ATTEMPTS = int(os.environ.get("WEISHANG_JOBS_MAX_ATTEMPTS", "5"))
 
 # --- Sign-in safety (M7): client address, login lockout, device tokens, text messages ---------
 # How many proxies stand in front of Weishang and append to X-Forwarded-For. 0: the header is

@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -32,5 +31,5 @@ if settings.WEISHANG_WECHAT.get("FAKE"):  # development, tests and the demo: the
         path("_fake/wechat/cgi-bin/ticket/getticket", fake.getticket),
         path("_fake/wechat/cgi-bin/message/template/send", csrf_exempt(fake.template_send)),
     ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No /media/ route, not even in development: uploaded files (transfer screenshots, qualification
+# scans, lesson files) are served only by their permission-checked views, in every environment.

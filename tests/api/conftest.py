@@ -7,7 +7,7 @@ from functools import lru_cache
 
 import jsonschema_rs
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.test import Client
 
 from weishang.api.services import api_key_create, token_create
@@ -17,9 +17,11 @@ from weishang.core.models import Brand
 @pytest.fixture(autouse=True)
 def fresh_rate_limits():
     """Rate-limit counts live in the cache: each test starts with none."""
-    cache.clear()
+    for each in caches.all():
+        each.clear()
     yield
-    cache.clear()
+    for each in caches.all():
+        each.clear()
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ CSRF, the transport middleware, Idempotency-Key, conditional GETs — as a clien
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
 import shlex
@@ -183,6 +184,24 @@ class Requests:
             self.count += 1
 
 
+class ServerErrors(logging.Handler):
+    """The live server's logged errors with their tracebacks (it runs in this process): a failure
+    message starts with them, so that a 500 seen once in CI says where it came from."""
+
+    def __init__(self):
+        super().__init__(level=logging.ERROR)
+        self.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+        self.records: list[str] = []
+
+    def emit(self, record):
+        self.records.append(self.format(record))
+
+    def text(self) -> str:
+        if not self.records:
+            return ""
+        return "the server logged:\n" + "\n".join(self.records[:3]) + "\n\n"
+
+
 def schemathesis_run(
     demo, tmp_path, *, credential: str, headers: dict[str, str], env: dict[str, str], made_up_credentials: bool = False
 ):
@@ -221,6 +240,8 @@ def schemathesis_run(
 
     received = Requests()
     request_started.connect(received, weak=False)
+    errors = ServerErrors()
+    logging.getLogger().addHandler(errors)
     try:
         done = subprocess.run(
             command,
@@ -232,16 +253,17 @@ def schemathesis_run(
         )
     except subprocess.TimeoutExpired as exc:
         pytest.fail(
-            f"schemathesis ({credential}, seed {seed}) ran over {TIMEOUT} s\n{exc.stdout or ''}\n"
+            f"{errors.text()}schemathesis ({credential}, seed {seed}) ran over {TIMEOUT} s\n{exc.stdout or ''}\n"
             f"{exc.stderr or ''}\nagain: {again}"
         )
     finally:
         request_started.disconnect(received)
+        logging.getLogger().removeHandler(errors)
     output = f"{done.stdout}\n{done.stderr}"
     report_files = sorted(reports.glob("*.json"))
     if done.returncode != 0 or not report_files:
         pytest.fail(
-            f"schemathesis ({credential}, seed {seed}) exited with {done.returncode}\n{output}\n"
+            f"{errors.text()}schemathesis ({credential}, seed {seed}) exited with {done.returncode}\n{output}\n"
             f"command: {shlex.join(command)}\nagain: {again}",
             pytrace=False,
         )

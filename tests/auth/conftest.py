@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db.models import F
 
 from weishang.core import sms
@@ -15,10 +15,12 @@ from weishang.core import sms
 def sms_outbox(settings):
     settings.WEISHANG_SMS_BACKEND = "weishang.core.sms.LocmemBackend"
     sms.outbox.clear()
-    cache.clear()
+    for each in caches.all():
+        each.clear()
     yield sms.outbox
     sms.outbox.clear()
-    cache.clear()
+    for each in caches.all():
+        each.clear()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
+from django.core.cache import caches
 from django.test import Client
 
 from weishang.catalog.models import SKU, Product
@@ -26,7 +26,8 @@ PHONE = "13812345678"
 
 @pytest.fixture
 def shop(make_agent):
-    cache.clear()
+    for each in caches.all():
+        each.clear()
     Brand.objects.create(name="测试品牌", supply_mode=SupplyMode.CLOUD)
     sku = SKU.objects.create(
         product=Product.objects.create(name="焕颜"), code="GLOW-30ML", name="精华", retail_price=Decimal("298")

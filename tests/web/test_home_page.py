@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from weishang.catalog.models import SKU
-from weishang.trade import services
+from weishang.trade import services, volume
 
 _spec = importlib.util.spec_from_file_location("trade_pages", Path(__file__).with_name("test_trade_pages.py"))
 _pages = importlib.util.module_from_spec(_spec)
@@ -58,6 +58,7 @@ def test_each_step_of_an_order_shows_up_for_whoever_must_act(world):
 
     services.order_fill(order=order, by=city.user)
     order.refresh_from_db()
+    volume.volume_process()  # the team-volume rollup's follower, which the outbox runs after the commit
     assert waiting(as_city) == {}
     # Cloud stock: the units are the 特约's now; this month's purchases count the completed order.
     assert figure(as_vip, f"home-stock-{sku.code}") == "3"

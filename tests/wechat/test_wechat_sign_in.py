@@ -106,7 +106,7 @@ def test_the_share_card_signature_is_wechats(fake_wechat, make_agent, live_serve
     the fake gave, asked once and cached; another site's address is refused."""
     import hashlib
 
-    from django.core.cache import cache
+    from django.core.cache import caches
 
     from weishang.wechat import jssdk
 
@@ -131,6 +131,7 @@ def test_the_share_card_signature_is_wechats(fake_wechat, make_agent, live_serve
     plain = f"jsapi_ticket={ticket}&noncestr={first['nonceStr']}&timestamp={first['timestamp']}&url={url}"
     assert first["signature"] == hashlib.sha1(plain.encode()).hexdigest() and first["appId"] == "wxfake0000demo"
     assert second["nonceStr"] != first["nonceStr"]
+    cache = caches["default"]  # the fake WeChat counts its calls there
     assert cache.get("fake-wechat:calls:ticket") == 1 and cache.get("fake-wechat:calls:token") == 1
     for hostile in ("https://evil.example/join/", "javascript:alert(1)", "", "http://" + host + "/" + "x" * 600):
         assert phone.get("/wx/jssdk/", {"url": hostile}).status_code == 400

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
 
+from weishang.core import unavailable
 from weishang.core.errors import BusinessError, error_body
 
 log = logging.getLogger("weishang.api")
@@ -245,5 +246,10 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(Exception)
     def server_error(request, exc: Exception):
+        kind = unavailable.classify(exc)
+        if kind is not None:  # a full disk, a read-only or unreachable database: try again later
+            unavailable.report(request, kind, exc)
+            headers = {"Retry-After": str(unavailable.RETRY_AFTER_SECONDS)}
+            return respond(request, 503, kind, unavailable.message(), headers=headers)
         log.exception("API error on %s %s", request.method, request.path)
         return respond_status(request, 500)

@@ -16,6 +16,13 @@ It runs inside the API, in two parts that django-ninja applies to every operatio
   ``WWW-Authenticate``, ``Retry-After``), so that a replay is byte for byte the first answer, in
   the first answer's language, with ``Idempotent-Replayed: true``.
 
+On PostgreSQL the claim, the route's work and the stored answer are one transaction (the route's
+own transactions are savepoints in it): a request with a key is one write transaction, and a 5xx
+or an exception rolls back the claim with the work; a second request with the same key waits on
+the unique index for the first's transaction and then gets its answer. On SQLite, where any
+transaction holds the database's one write lock from its start, the claim and the answer are two
+short transactions around the route's own (see ``_one_transaction``).
+
 Never stored, so that a retry may succeed: a 5xx (the work was not done), a 429, and anything
 answered before the key was claimed (no credential, a wrong one, over the rate limit, input that
 does not parse or validate — those answers come before the route and do not depend on the key).
@@ -29,7 +36,7 @@ import re
 from datetime import timedelta
 from functools import wraps
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -102,8 +109,17 @@ def _replay(record: IdempotencyRecord) -> HttpResponse:
     return response
 
 
-def _claim(request) -> IdempotencyRecord | HttpResponse | None:
-    """The record this request claims, the stored answer to replay, or None without a key."""
+def _one_transaction() -> bool:
+    """Whether the claim, the route and the answer share one transaction: on PostgreSQL (row
+    locks) yes. On SQLite a transaction holds the one write lock from its start, so one transaction
+    per request would hold it through the whole route and the rendering of its answer: the claim
+    and the answer are then short transactions of their own around the route's (docs/decisions.md)."""
+    return connection.vendor != "sqlite"
+
+
+def _claim(request) -> tuple[IdempotencyRecord, transaction.Atomic | None] | HttpResponse | None:
+    """The record this request claims with the transaction it opened for it, the stored answer to
+    replay, or None without a key."""
     key = request.headers.get(HEADER)
     if key is None or request.method != "POST":
         return None
@@ -113,26 +129,41 @@ def _claim(request) -> IdempotencyRecord | HttpResponse | None:
             code="invalid_idempotency_key",
         )
     principal, request_hash = _principal(request), _request_hash(request)
-    try:
-        with transaction.atomic():
-            return IdempotencyRecord.objects.create(
-                principal=principal, key=key, method=request.method, path=request.path[:300], request_hash=request_hash
-            )
-    except IntegrityError:
-        pass
+    fields = {"principal": principal, "key": key, "method": request.method, "path": request.path[:300]}
+    if _one_transaction():
+        # The claim opens the request's one write transaction: the route's own transactions become
+        # savepoints in it and the answer is stored in it (_store_after_route commits it).
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            record = IdempotencyRecord.objects.create(**fields, request_hash=request_hash)
+        except IntegrityError as exc:  # answered, or being answered (we waited for it) by another request
+            atomic.__exit__(type(exc), exc, exc.__traceback__)
+        except BaseException as exc:
+            atomic.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        else:
+            return record, atomic
+    else:
+        try:
+            with transaction.atomic():
+                return IdempotencyRecord.objects.create(**fields, request_hash=request_hash), None
+        except IntegrityError:
+            pass
     first = IdempotencyRecord.objects.filter(principal=principal, key=key).first()
-    if first is None or first.status_code is None:  # still running, or it failed and let go just now
+    if first is None or first.status_code is None:  # still running elsewhere, or it failed just now
         raise Conflict(_("A request with this Idempotency-Key is in progress."), code="request_in_progress")
     if first.request_hash != request_hash:
         raise KeyReused(_("This Idempotency-Key was used for a different request."))
     return _replay(first)
 
 
-def _finish(record: IdempotencyRecord, response) -> None:
-    """Keep the route's answer for the key, or let go of the key (see the module's docstring)."""
-    if response.status_code >= 500 or response.status_code == 429 or getattr(response, "streaming", False):
-        IdempotencyRecord.objects.filter(pk=record.pk).delete()
-        return
+def _keeps(response) -> bool:
+    """Whether the answer is kept for the key (see the module's docstring)."""
+    return not (response.status_code >= 500 or response.status_code == 429 or getattr(response, "streaming", False))
+
+
+def _store(record: IdempotencyRecord, response) -> None:
     headers = {name: response[name] for name in STORED_HEADERS if name in response}
     headers.setdefault("Content-Language", translation.get_language() or "zh-hans")
     IdempotencyRecord.objects.filter(pk=record.pk).update(
@@ -149,28 +180,48 @@ def _claim_before_route(view):
         found = _claim(request)
         if isinstance(found, HttpResponse):
             return found
-        request._idempotency_record = found
+        if found is not None:
+            request._idempotency_record, request._idempotency_atomic = found
         return view(request, *args, **kwargs)
 
     return claimed
 
 
 def _store_after_route(run):
-    """django-ninja "view" decorator: sees the operation's final answer."""
+    """django-ninja "view" decorator: sees the operation's final answer, stores it with the claim
+    and commits the request's transaction — or rolls it all back (a 5xx, a 429, an exception), so
+    that a retry may succeed: on PostgreSQL one request with a key is one write transaction. On
+    SQLite (``_one_transaction``) the answer is stored, or the claim let go, in one of its own."""
 
     @wraps(run)
     def stored(request, *args, **kwargs):
-        request._idempotency_record = None
+        request._idempotency_record = request._idempotency_atomic = None
         try:
             response = run(request, *args, **kwargs)
-        except BaseException:
-            record = request._idempotency_record
-            if record is not None:
-                IdempotencyRecord.objects.filter(pk=record.pk).delete()
+        except BaseException as exc:
+            atomic = request._idempotency_atomic
+            if atomic is not None:
+                atomic.__exit__(type(exc), exc, exc.__traceback__)
+            elif request._idempotency_record is not None:
+                IdempotencyRecord.objects.filter(pk=request._idempotency_record.pk).delete()
             raise
-        record = request._idempotency_record
-        if record is not None and not response.has_header(REPLAYED):
-            _finish(record, response)
+        atomic, record = request._idempotency_atomic, request._idempotency_record
+        if atomic is None:
+            if record is not None and not response.has_header(REPLAYED):
+                if _keeps(response):
+                    _store(record, response)
+                else:
+                    IdempotencyRecord.objects.filter(pk=record.pk).delete()
+            return response
+        try:
+            if _keeps(response):
+                _store(request._idempotency_record, response)
+            else:
+                transaction.set_rollback(True)
+        except BaseException as exc:  # the work is rolled back: its answer must not be sent
+            atomic.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        atomic.__exit__(None, None, None)
         return response
 
     return stored

@@ -92,17 +92,17 @@ class CertificateAdmin(kit.ReadOnlyAdmin):
     def get_urls(self):
         return [
             path(
-                "<int:pk>/certificate.png",
+                "<id:pk>/certificate.png",
                 self.admin_site.admin_view(self.png_view),
                 name="certificates_certificate_png",
             ),
             path(
-                "<int:pk>/certificate.pdf",
+                "<id:pk>/certificate.pdf",
                 self.admin_site.admin_view(self.pdf_view),
                 name="certificates_certificate_pdf",
             ),
             path(
-                "<int:pk>/reissue/",
+                "<id:pk>/reissue/",
                 self.admin_site.admin_view(self.reissue_view),
                 name="certificates_certificate_reissue",
             ),

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from django.db import connection, transaction
 from django.db.models import Model
@@ -86,6 +86,20 @@ def is_in_team(relation: Relation, *, member_id: int, leader_id: int) -> bool:
     return relation.link_model.objects.filter(ancestor_id=leader_id, descendant_id=member_id).exists()
 
 
+# Called in the move's transaction with (agent_id, sign): sign -1 while the agent's team still
+# hangs under the old ancestors (just before the links change), +1 once it hangs under the new
+# ones. Installed by apps above channel that keep figures per team (trade's team-volume rollup),
+# so that channel imports none of them.
+MoveListener = Callable[[int, int], None]
+_move_listeners: dict[Relation, list[MoveListener]] = defaultdict(list)
+
+
+def on_move(relation: Relation, listener: MoveListener) -> None:
+    """Call ``listener(agent_id, sign)`` around every move of ``relation`` (once per listener)."""
+    if listener not in _move_listeners[relation]:
+        _move_listeners[relation].append(listener)
+
+
 def move(relation: Relation, *, agent_id: int, new_parent_id: int | None) -> None:
     """Re-index ``agent_id`` and its whole team under ``new_parent_id`` (None = root).
 
@@ -94,6 +108,15 @@ def move(relation: Relation, *, agent_id: int, new_parent_id: int | None) -> Non
     """
     if new_parent_id is not None and is_in_team(relation, member_id=new_parent_id, leader_id=agent_id):
         raise CycleError(f"agent {new_parent_id} is in the {relation} team of agent {agent_id}")
+    listeners = _move_listeners.get(relation, [])
+    for listener in listeners:
+        listener(agent_id, -1)
+    _move_links(relation, agent_id=agent_id, new_parent_id=new_parent_id)
+    for listener in listeners:
+        listener(agent_id, +1)
+
+
+def _move_links(relation: Relation, *, agent_id: int, new_parent_id: int | None) -> None:
     table = _table(relation)
     with connection.cursor() as cursor:
         # Drop links from the old ancestors (strictly above the agent) into the agent's team.

@@ -77,8 +77,8 @@ class CodeBatchAdmin(kit.ReadOnlyAdmin):
         return [
             path("new/", self.admin_site.admin_view(self.new_view), name="codes_codebatch_new"),
             path("scan/", self.admin_site.admin_view(self.scan_view), name="codes_scan"),
-            path("<int:pk>/codes.csv", self.admin_site.admin_view(self.csv_view), name="codes_codebatch_csv"),
-            path("<int:pk>/labels.pdf", self.admin_site.admin_view(self.pdf_view), name="codes_codebatch_pdf"),
+            path("<id:pk>/codes.csv", self.admin_site.admin_view(self.csv_view), name="codes_codebatch_csv"),
+            path("<id:pk>/labels.pdf", self.admin_site.admin_view(self.pdf_view), name="codes_codebatch_pdf"),
             *super().get_urls(),
         ]
 
@@ -258,7 +258,7 @@ class ChannelConflictAdmin(kit.ReadOnlyAdmin):
 
     def get_urls(self):
         return [
-            path("<int:pk>/handle/", self.admin_site.admin_view(self.handle_view), name="codes_channelconflict_handle"),
+            path("<id:pk>/handle/", self.admin_site.admin_view(self.handle_view), name="codes_channelconflict_handle"),
             *super().get_urls(),
         ]
 

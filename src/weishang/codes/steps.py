@@ -46,6 +46,9 @@ SCAN = Step(
     input="codes",
     run=_scan,
     done=_scanned,
+    # In the console the brand is the seller: the warehouse scans what it ships, as it fills it
+    # and scans a pick-up (core.roles; without this the step took the default "order_decide").
+    perm="order_handle",
     icon="qr_code_scanner",
 )
 SCAN_PICKUP = Step(

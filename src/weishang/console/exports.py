@@ -41,6 +41,7 @@ from unfold.contrib.import_export.forms import ExportForm
 
 from weishang.core import clock
 from weishang.core.money import to_money
+from weishang.core.replicas import replica_reads
 
 
 class MoneyWidget(Widget):
@@ -424,9 +425,11 @@ class ExportMixin(BaseExportMixin):
         return f"{self.export_name}-{clock.today():%Y-%m-%d}.{file_format.get_extension()}"
 
     def get_export_data(self, file_format, request, queryset, **kwargs):
-        if not isinstance(file_format, XLSX):
-            return super().get_export_data(file_format, request, queryset, **kwargs)
-        if not self.has_export_permission(request):
-            raise PermissionDenied
-        dataset = self.get_data_for_export(request, queryset, force_native_type=True, **kwargs)
-        return spreadsheet(dataset, self.model._meta.verbose_name_plural)
+        # An export is a long read: a read replica's, when there is one (core.replicas).
+        with replica_reads():
+            if not isinstance(file_format, XLSX):
+                return super().get_export_data(file_format, request, queryset, **kwargs)
+            if not self.has_export_permission(request):
+                raise PermissionDenied
+            dataset = self.get_data_for_export(request, queryset, force_native_type=True, **kwargs)
+            return spreadsheet(dataset, self.model._meta.verbose_name_plural)

@@ -59,6 +59,7 @@ def sections() -> list[tuple[object, list[Entry]]]:
             [
                 Entry(_("Dashboard"), "dashboard", "admin:index"),
                 Entry(_("Audit history"), "manage_history", "admin:audit_history", _audit_perms()),
+                Entry(_("Background jobs"), "schedule", "admin:jobs_overview", "jobs.view_scheduledrun"),
             ],
         ),
         (
@@ -80,6 +81,15 @@ def sections() -> list[tuple[object, list[Entry]]]:
                 Entry(_("Products"), "inventory_2", "admin:catalog_product_changelist", "catalog.view_product"),
                 Entry(_("SKUs"), "qr_code", "admin:catalog_sku_changelist", "catalog.view_sku"),
                 Entry(_("Price grid"), "grid_on", "admin:catalog_price_grid", "catalog.view_levelprice"),
+                Entry(
+                    _("Product selection"),
+                    "lightbulb",
+                    "admin:selection_candidate_changelist",
+                    "selection.view_candidate",
+                ),
+                Entry(
+                    _("Selection criteria"), "rule", "admin:selection_criterion_changelist", "selection.view_criterion"
+                ),
             ],
         ),
         (
@@ -202,6 +212,60 @@ def sections() -> list[tuple[object, list[Entry]]]:
                 ),
                 Entry(_("Customers"), "person", "admin:trade_customer_changelist", "trade.view_customer"),
                 Entry(_("Outbox"), "outbox", "admin:core_outboxevent_changelist", "core.view_outboxevent"),
+                Entry(_("Sales analysis"), "bar_chart", "admin:sales_analysis", "sales.view_sales_report"),
+            ],
+        ),
+        (
+            _("Purchasing"),
+            [
+                Entry(
+                    _("Purchase orders"),
+                    "shopping_cart",
+                    "admin:purchasing_purchaseorder_changelist",
+                    "purchasing.view_purchaseorder",
+                ),
+                Entry(_("Suppliers"), "factory", "admin:purchasing_supplier_changelist", "purchasing.view_supplier"),
+                Entry(
+                    _("Supplier prices"),
+                    "sell",
+                    "admin:purchasing_supplierprice_changelist",
+                    "purchasing.view_supplierprice",
+                ),
+                Entry(
+                    _("Supplier bills"),
+                    "receipt",
+                    "admin:purchasing_supplierbill_changelist",
+                    "purchasing.view_supplierbill",
+                ),
+            ],
+        ),
+        (
+            _("Inventory"),
+            [
+                Entry(
+                    _("Stock valuation"),
+                    "price_check",
+                    "admin:inventory_skuvaluation_changelist",
+                    "inventory.view_skuvaluation",
+                ),
+                Entry(
+                    _("Valuation layers"),
+                    "stacks",
+                    "admin:inventory_valuationlayer_changelist",
+                    "inventory.view_valuationlayer",
+                ),
+                Entry(
+                    _("Reorder rules"),
+                    "production_quantity_limits",
+                    "admin:inventory_reorderrule_changelist",
+                    "inventory.view_reorderrule",
+                ),
+                Entry(
+                    _("Stock counts"),
+                    "fact_check",
+                    "admin:inventory_stockcount_changelist",
+                    "inventory.view_stockcount",
+                ),
             ],
         ),
         (

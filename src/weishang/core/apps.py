@@ -18,7 +18,10 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
-        from weishang.core import checks  # noqa: F401 - registers the system checks
+        from weishang.core import (
+            checks,  # noqa: F401 - registers the system checks
+            converters,  # noqa: F401 - registers <id:…> for every app's routes
+        )
         from weishang.core.lockout import clear_on_login
 
         self.connect_post_migrate()

@@ -35,3 +35,12 @@ def id_or_404(value) -> int:
     if not text.isascii() or not text.isdigit() or len(text) > 19 or int(text) > ID_MAX:
         raise Http404
     return int(text)
+
+
+def id_or_none(value) -> int | None:
+    """An id from a query string or form (``?line=``, a list filter): the number, or None for
+    anything that is not a database id, so a hostile value finds nothing instead of overflowing."""
+    text = str(value or "")
+    if not text.isascii() or not text.isdigit() or len(text) > 19 or int(text) > ID_MAX:
+        return None
+    return int(text)

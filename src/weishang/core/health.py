@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
@@ -31,8 +31,9 @@ def _database() -> str:
 
 
 def _cache() -> str:
-    cache.set("weishang:readyz", "1", 10)
-    return "ok" if cache.get("weishang:readyz") == "1" else "the cache did not keep a value"
+    shared = caches["shared"]  # the one every process must reach (settings: WEISHANG_CACHE_URL)
+    shared.set("weishang:readyz", "1", 10)
+    return "ok" if shared.get("weishang:readyz") == "1" else "the cache did not keep a value"
 
 
 @never_cache

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import transaction
 from django.db.models import F
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -50,11 +50,11 @@ def _address_allows(client_ip: str | None) -> bool:
     if not client_ip:
         return True
     key = f"weishang:password-reset:{client_ip}"
-    cache.add(key, 0, timeout=3600)
+    caches["shared"].add(key, 0, timeout=3600)
     try:
-        count = cache.incr(key)
+        count = caches["shared"].incr(key)
     except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3600)
+        caches["shared"].set(key, 1, timeout=3600)
         count = 1
     return count <= MAX_PER_ADDRESS_PER_HOUR
 

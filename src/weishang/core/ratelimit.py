@@ -10,7 +10,7 @@ import hashlib
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 
 from weishang.core.http import client_ip
 
@@ -34,10 +34,10 @@ def allow(request, scope: str = "public") -> bool:
     window = int(time.time() // seconds)
     who = hashlib.sha256((client_ip(request) or "").encode()).hexdigest()[:16]
     key = f"weishang:rate:{scope}:{who}:{window}"
-    if cache.add(key, 1, timeout=seconds + 1):
+    if caches["shared"].add(key, 1, timeout=seconds + 1):
         return True
     try:
-        return cache.incr(key) <= limit
+        return caches["shared"].incr(key) <= limit
     except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=seconds + 1)
+        caches["shared"].add(key, 1, timeout=seconds + 1)
         return True

@@ -65,6 +65,24 @@ ROLES: dict[str, tuple] = {
             # Channel health (M10): the owner saves a month and acknowledges the breaches told to them.
             "monitor.healthsnapshot": (VIEW, ADD),
             "monitor.healthalert": (VIEW, CHANGE),
+            # Background jobs (M13): the owner sees the workers and runs a periodic job now.
+            "jobs.scheduledrun": (VIEW,),
+            # Inventory (M14): the stock's value at moving average cost, and the reorder rules.
+            "inventory.skuvaluation": (VIEW,),
+            "inventory.valuationlayer": (VIEW,),
+            "inventory.reorderrule": (VIEW, ADD, CHANGE),
+            "inventory.stockcount": (VIEW, ADD, CHANGE),
+            # Product selection (M14): candidates scored against the brand's weighted criteria.
+            "selection.criterion": (VIEW, CHANGE),
+            "selection.candidate": (VIEW, ADD, CHANGE),
+            "selection.candidatephoto": (VIEW,),
+            # Sales (M14): the analysis and the lines behind it.
+            "sales.salesline": (VIEW,),
+            # Purchasing (M14): suppliers, orders, receipts, bills and payments.
+            "purchasing.supplier": (VIEW, ADD, CHANGE),
+            "purchasing.supplierprice": ALL,
+            "purchasing.purchaseorder": (VIEW, ADD, CHANGE),
+            "purchasing.supplierbill": (VIEW, ADD),
             "leads.lead": (VIEW, ADD, CHANGE),
             "leads.leadnote": (VIEW,),
             "leads.leadimport": (VIEW, ADD),
@@ -119,6 +137,12 @@ ROLES: dict[str, tuple] = {
             "certificates.end_certificate",
             "academy.manage_all_courses",
             "academy.view_academy_report",
+            "jobs.run_job",
+            "inventory.set_cost",
+            "inventory.post_stockcount",
+            "sales.view_sales_report",
+            "purchasing.receive_purchaseorder",
+            "purchasing.pay_supplierbill",
         ),
     ),
     "operations": (
@@ -150,6 +174,15 @@ ROLES: dict[str, tuple] = {
             "certificates.certificatetemplate": ALL,
             "monitor.healthsnapshot": (VIEW,),
             "monitor.healthalert": (VIEW,),
+            "jobs.scheduledrun": (VIEW,),  # whether the periodic jobs ran
+            "inventory.reorderrule": (VIEW,),
+            "selection.criterion": (VIEW,),
+            "selection.candidate": (VIEW, ADD, CHANGE),
+            "selection.candidatephoto": (VIEW,),
+            "sales.salesline": (VIEW,),
+            "purchasing.supplier": (VIEW, ADD, CHANGE),
+            "purchasing.supplierprice": (VIEW, ADD, CHANGE),
+            "purchasing.purchaseorder": (VIEW, ADD, CHANGE),
             "leads.lead": (VIEW, ADD, CHANGE),
             "leads.leadnote": (VIEW,),
             "leads.leadimport": (VIEW, ADD),
@@ -190,6 +223,7 @@ ROLES: dict[str, tuple] = {
             "certificates.end_certificate",
             "academy.manage_all_courses",
             "academy.view_academy_report",
+            "sales.view_sales_report",
         ),
     ),
     "finance": (
@@ -215,6 +249,17 @@ ROLES: dict[str, tuple] = {
             "rewards.settlementrun": (VIEW, ADD),
             "monitor.healthsnapshot": (VIEW,),
             "monitor.healthalert": (VIEW,),
+            # Finance sees whether settlement and reward release ran (background jobs).
+            "jobs.scheduledrun": (VIEW,),
+            # Finance reads the stock's value and sets the cost of stock found without one.
+            "inventory.skuvaluation": (VIEW,),
+            "inventory.valuationlayer": (VIEW,),
+            "inventory.stockcount": (VIEW,),
+            "sales.salesline": (VIEW,),
+            "purchasing.supplier": (VIEW,),
+            "purchasing.supplierprice": (VIEW,),
+            "purchasing.purchaseorder": (VIEW,),
+            "purchasing.supplierbill": (VIEW, ADD),
             # Finance reads what recruiting costs: the ad spend and each channel's month.
             "leads.adplacement": (VIEW,),
             "leads.adspend": (VIEW,),
@@ -229,7 +274,7 @@ ROLES: dict[str, tuple] = {
             "growth.phasetarget": (VIEW,),
             "growth.workplan": (VIEW,),
         },
-        (),
+        ("inventory.set_cost", "inventory.post_stockcount", "sales.view_sales_report", "purchasing.pay_supplierbill"),
     ),
     "warehouse": (
         _("Warehouse"),
@@ -244,8 +289,14 @@ ROLES: dict[str, tuple] = {
             # The warehouse prints code batches and scans what it ships.
             "codes.codebatch": (VIEW, ADD),
             "codes.itemcode": (VIEW,),
+            # The warehouse keeps the reorder rules (not the costs).
+            "inventory.reorderrule": (VIEW, ADD, CHANGE),
+            # The warehouse counts its stock; the owner or finance post the count (it moves money).
+            "inventory.stockcount": (VIEW, ADD, CHANGE),
+            "purchasing.supplier": (VIEW,),
+            "purchasing.purchaseorder": (VIEW,),
         },
-        (),
+        ("purchasing.receive_purchaseorder",),
     ),
     "lecturer": (
         _("Lecturer"),

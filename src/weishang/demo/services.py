@@ -34,11 +34,15 @@ from weishang.core.roles import roles_sync
 from weishang.demo.generate import generate_channel
 from weishang.faq.models import FaqEntry
 from weishang.growth.demo import demo_growth
+from weishang.inventory.demo import inventory_demo
+from weishang.jobs.demo import jobs_demo
 from weishang.leads.demo import demo_leads
 from weishang.meetings.demo import meetings_demo
 from weishang.monitor.demo import demo_health
 from weishang.promotions.demo import promotions_demo
+from weishang.purchasing.demo import purchasing_demo
 from weishang.regions.models import Region
+from weishang.selection.demo import selection_demo
 from weishang.stores.demo import demo_stores
 from weishang.toolkit.models import Material, PosterTemplate, Qualification
 from weishang.trade.models import (
@@ -477,6 +481,10 @@ def demo_load(*, agents: int = 2000, seed: int = 2026) -> DemoResult:
     demo_growth(login_phone=LOGIN_PHONE.format(rank=4))
     academy_demo(login_phone=LOGIN_PHONE)  # M12: the bootcamp, a level course, an open class, live classes
     demo_health()
+    inventory_demo(by=get_user_model().objects.filter(username="owner").first())  # M14: valued stock, reorder rules
+    selection_demo(by=get_user_model().objects.filter(username="owner").first())  # M14: 选品 candidates
+    purchasing_demo(by=get_user_model().objects.filter(username="owner").first())  # M14: suppliers, orders, bills
+    jobs_demo()  # M13: the worker has run each periodic job once (the console's 后台任务)
     logins = []
     for rank in range(1, 7):  # one login per level, and the 特约 recruited live (13800000006)
         agent = Agent.objects.select_related("level").filter(user__phone=LOGIN_PHONE.format(rank=rank)).first()

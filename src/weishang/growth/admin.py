@@ -83,7 +83,7 @@ class LaunchPhaseAdmin(ModelAdmin):
     def get_urls(self):
         return [
             path(
-                "<int:pk>/progress/", self.admin_site.admin_view(self.progress_view), name="growth_launchphase_progress"
+                "<id:pk>/progress/", self.admin_site.admin_view(self.progress_view), name="growth_launchphase_progress"
             ),
             *super().get_urls(),
         ]

@@ -168,9 +168,9 @@ class LeadAdmin(ModelAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
-            path("<int:pk>/follow/", view(self.follow_view), name="leads_lead_follow"),
+            path("<id:pk>/follow/", view(self.follow_view), name="leads_lead_follow"),
             path("import/", view(self.import_view), name="leads_lead_import"),
-            path("import/<int:pk>/", view(self.import_preview_view), name="leads_lead_import_preview"),
+            path("import/<id:pk>/", view(self.import_preview_view), name="leads_lead_import_preview"),
             path("report/", view(self.report_view), name="leads_channel_report"),
             *super().get_urls(),
         ]
@@ -337,7 +337,7 @@ class AdPlacementAdmin(ModelAdmin):
 
     def get_urls(self):
         return [
-            path("<int:pk>/spend/", self.admin_site.admin_view(self.spend_view), name="leads_adplacement_spend"),
+            path("<id:pk>/spend/", self.admin_site.admin_view(self.spend_view), name="leads_adplacement_spend"),
             *super().get_urls(),
         ]
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from weishang.channel.models import Agent
@@ -198,6 +199,7 @@ def lead_create(
     name = _clean_name(name)
     phone, wechat_id = _clean_contact(phone, wechat_id)
     _channel(channel)
+    remind_at = _reminder(remind_at)
     region = region_from_input(region) if isinstance(region, str) or region is None else region
     known = _find(phone, wechat_id)
     if known is not None:
@@ -241,6 +243,17 @@ def _locked(lead: Lead, user) -> Lead:
     return Lead.objects.select_for_update().get(pk=lead.pk)
 
 
+def _reminder(at: dt.datetime | None) -> dt.datetime | None:
+    """A reminder's time in UTC: an offset PostgreSQL cannot store (beyond ±15:59, such as
+    ``-16:16``) or a date past the calendar's end is a clear error, not a database failure."""
+    if at is None:
+        return None
+    try:
+        return (at if timezone.is_aware(at) else timezone.make_aware(at)).astimezone(dt.UTC)
+    except (OverflowError, ValueError):
+        raise BusinessError(_("The next follow-up must be a real date and time."), field="remind_at") from None
+
+
 @transaction.atomic
 def lead_follow_up(*, lead: Lead, by, text: str, remind_at: dt.datetime | None = None, stage: str = "") -> Lead:
     """A dated follow-up note, optionally moving the stage and setting the next reminder.
@@ -253,6 +266,7 @@ def lead_follow_up(*, lead: Lead, by, text: str, remind_at: dt.datetime | None =
         raise BusinessError(_("Write what was said or done."), field="text")
     if len(text) > NOTE_MAX:
         raise BusinessError(_("A note has at most 500 characters."), field="text")
+    remind_at = _reminder(remind_at)
     if remind_at is not None and remind_at <= clock.now():
         raise BusinessError(_("The next follow-up must be in the future."), field="remind_at")
     if stage and stage != lead.stage:

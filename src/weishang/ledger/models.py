@@ -22,8 +22,11 @@ Accounts
 One account per (owner, purpose). An agent has a wallet (货款), frozen and available rewards, a
 deposit and payouts in transit (their withdrawals being paid; moved only by the withdrawal
 services). The brand (owner empty) has cash, reward expense, prizes payable and withdrawal fee
-income. Wallet, frozen rewards, deposit and payouts in transit never go below zero; available
-rewards may (a clawback after a withdrawal is a debt, repaid by later rewards); the brand's
+income, and for its goods (M14) inventory at moving average cost, cost of goods sold, stock count
+gains and losses, goods received not yet billed, payables and receivables (one account each: the
+purchasing and B2B documents say whose), and opening balances. Wallet, frozen rewards, deposit
+and payouts in transit never go below zero; available rewards may (a clawback after a withdrawal
+is a debt, repaid by later rewards); the brand's
 accounts have no floor (they see only the money that passes through the ledger).
 
 Immutability
@@ -71,6 +74,14 @@ class Purpose(models.TextChoices):
     BRAND_FEE_INCOME = "brand_fee_income", _("Withdrawal fee income (提现手续费收入)")
     BRAND_SALES = "brand_sales", _("Sales (销售收入)")
     BRAND_PROMOTION_EXPENSE = "brand_promotion_expense", _("Promotion expense (促销支出)")
+    # The brand's goods and its trade with suppliers and businesses (M14: inventory, purchasing, B2B).
+    BRAND_INVENTORY = "brand_inventory", _("Inventory (库存商品)")
+    BRAND_COST_OF_GOODS_SOLD = "brand_cost_of_goods_sold", _("Cost of goods sold (主营业务成本)")
+    BRAND_INVENTORY_ADJUSTMENT = "brand_inventory_adjustment", _("Inventory gains and losses (存货盘盈盘亏)")
+    BRAND_GOODS_RECEIVED = "brand_goods_received", _("Goods received, not billed (已收货未开票)")
+    BRAND_PAYABLES = "brand_payables", _("Accounts payable (应付账款)")
+    BRAND_RECEIVABLES = "brand_receivables", _("Accounts receivable (应收账款)")
+    BRAND_OPENING_BALANCE = "brand_opening_balance", _("Opening balances (期初余额)")
 
 
 P = Purpose
@@ -83,6 +94,10 @@ NORMAL: dict[str, int] = {p: CREDIT for p in P} | {
     P.BRAND_CASH: DEBIT,
     P.BRAND_REWARD_EXPENSE: DEBIT,
     P.BRAND_PROMOTION_EXPENSE: DEBIT,
+    P.BRAND_INVENTORY: DEBIT,
+    P.BRAND_COST_OF_GOODS_SOLD: DEBIT,
+    P.BRAND_INVENTORY_ADJUSTMENT: DEBIT,
+    P.BRAND_RECEIVABLES: DEBIT,
 }
 # Balances that a posting may never take below zero (unless the caller names the purpose in
 # ``allow_negative``). Available rewards may go negative: a clawback after a withdrawal is kept

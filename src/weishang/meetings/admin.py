@@ -177,8 +177,8 @@ class MeetingAdmin(ModelAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
-            path("<int:pk>/qr.png", view(self.qr_view), name="meetings_meeting_qr"),
-            path("<int:pk>/sign/", view(self.sign_view), name="meetings_meeting_sign"),
+            path("<id:pk>/qr.png", view(self.qr_view), name="meetings_meeting_qr"),
+            path("<id:pk>/sign/", view(self.sign_view), name="meetings_meeting_sign"),
             *super().get_urls(),
         ]
 

@@ -91,7 +91,7 @@ class HealthSnapshotAdmin(ReadOnlyAdmin):
         return [
             path("health/", view(self.health_view), name="monitor_health"),
             path("health/save/", view(self.save_view), name="monitor_health_save"),
-            path("health/acknowledge/<int:alert_id>/", view(self.acknowledge_view), name="monitor_health_acknowledge"),
+            path("health/acknowledge/<id:alert_id>/", view(self.acknowledge_view), name="monitor_health_acknowledge"),
             *super().get_urls(),
         ]
 

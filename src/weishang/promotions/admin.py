@@ -216,8 +216,8 @@ class CouponOfferAdmin(_PromotionAdmin):
         return [
             path("new/", view(self.new_view), name="promotions_couponoffer_new"),
             path("report/", view(self.report_view), name="promotions_report"),
-            path("<int:pk>/toggle/", view(self.toggle_view), name="promotions_couponoffer_toggle"),
-            path("<int:pk>/give/", view(self.give_view), name="promotions_couponoffer_give"),
+            path("<id:pk>/toggle/", view(self.toggle_view), name="promotions_couponoffer_toggle"),
+            path("<id:pk>/give/", view(self.give_view), name="promotions_couponoffer_give"),
             *super().get_urls(),
         ]
 
@@ -326,7 +326,7 @@ class FlashSaleAdmin(_PromotionAdmin):
         view = self.admin_site.admin_view
         return [
             path("new/", view(self.new_view), name="promotions_flashsale_new"),
-            path("<int:pk>/toggle/", view(self.toggle_view), name="promotions_flashsale_toggle"),
+            path("<id:pk>/toggle/", view(self.toggle_view), name="promotions_flashsale_toggle"),
             *super().get_urls(),
         ]
 

@@ -25,6 +25,7 @@ from django.utils import timezone
 from weishang.channel.models import Agent, AgentStatus, Level, ReferrerLink
 from weishang.core.db_threads import in_background, threads_allowed
 from weishang.core.money import CENT
+from weishang.trade import volume
 from weishang.trade.models import Order, OrderKind
 from weishang.trade.models.orders import VOLUME_KINDS
 from weishang.trade.workflow import COUNTED_STATUSES
@@ -148,6 +149,10 @@ class DatabaseHierarchy:
 
     def team_purchase(self, agent: int, start: date, end: date) -> Decimal:
         since, until = day_range(start, end)
+        months = volume.whole_months(since, until)
+        if months is not None:  # a plan's month, quarter or year: the rollup, caught up first
+            volume.volume_process()
+            return volume.team_volume_of(agent=agent, months=months)
         team = ReferrerLink.objects.filter(ancestor_id=agent).values("descendant_id")
         return self._sum(_purchases() & Q(buyer_id__in=team, completed_at__gte=since, completed_at__lt=until))
 

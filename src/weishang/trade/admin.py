@@ -50,9 +50,11 @@ from weishang.console.exports import (
     StockLevelResource,
     StockMoveResource,
 )
+from weishang.core import converters
 from weishang.core.errors import BusinessError, Conflict
 from weishang.core.files import image_response
 from weishang.core.models import SupplyMode
+from weishang.ledger.models import Purpose
 from weishang.trade import selectors, services, stock, workflow
 from weishang.trade.models import (
     Customer,
@@ -181,6 +183,18 @@ class ReceiveStockForm(forms.Form):
         widget=UnfoldAdminSelectWidget,
         queryset=Location.objects.filter(kind=LocationKind.WAREHOUSE),
         empty_label=_("Company warehouse (main)"),
+    )
+    unit_cost = forms.DecimalField(
+        label=_("Cost per unit (yuan)"),
+        required=False,
+        min_value=0,
+        max_value=1_000_000,
+        max_digits=14,
+        decimal_places=4,
+        help_text=_(
+            "What one unit cost, paid outside purchase orders: the warehouse's stock is valued at moving "
+            "average cost. Empty: at the current average. Goods bought on a purchase order are received there."
+        ),
     )
     note = kit.text_field(_("Note (delivery note, batch)"), required=False, max_length=200)
 
@@ -346,7 +360,7 @@ class TeamFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         value = self.value()
-        if value and value.isdigit():
+        if converters.id_or_none(value) is not None:
             agent = Agent.objects.filter(pk=value).only("real_name").first()
             if agent is not None:
                 return [(value, agent.real_name)]
@@ -356,7 +370,7 @@ class TeamFilter(admin.SimpleListFilter):
         value = self.value()
         if not value:
             return queryset
-        if not value.isdigit():
+        if converters.id_or_none(value) is None:
             raise IncorrectLookupParameters(_("Choose an agent."))
         return queryset.filter(buyer_id__in=ReferrerLink.objects.filter(ancestor_id=value).values("descendant_id"))
 
@@ -687,7 +701,7 @@ class MovesAtLocationFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         choices = [(str(loc.pk), loc.name) for loc in Location.objects.filter(agent__isnull=True)]
         value = self.value()
-        if value and value.isdigit() and value not in {pk for pk, _name in choices}:
+        if converters.id_or_none(value) is not None and value not in {pk for pk, _name in choices}:
             location = Location.objects.filter(pk=value).first()
             if location is not None:
                 choices.append((value, location.name))
@@ -695,7 +709,7 @@ class MovesAtLocationFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         value = self.value()
-        if value and value.isdigit():
+        if converters.id_or_none(value) is not None:
             return queryset.filter(Q(from_location_id=value) | Q(to_location_id=value))
         return queryset
 
@@ -790,10 +804,11 @@ class StockLevelAdmin(ExportMixin, StockActionsMixin, kit.ReadOnlyAdmin):
                     source = data["supplier"] or stock.location_singleton(LocationKind.SUPPLIER)
                     target = data["warehouse"] or stock.location_singleton(LocationKind.WAREHOUSE)
                     stock.stock_move(
-                        moves=[stock.Move(source, target, data["sku"], data["quantity"])],
+                        moves=[stock.Move(source, target, data["sku"], data["quantity"], unit_cost=data["unit_cost"])],
                         reason=StockReason.RECEIPT,
                         by=request.user,
                         note=data["note"],
+                        counter=Purpose.BRAND_CASH,  # bought and paid outside a purchase order
                     )
                 except BusinessError as exc:
                     kit.form_error(form, exc)

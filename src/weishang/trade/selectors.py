@@ -18,7 +18,7 @@ from weishang.core.selectors import brand_get
 from weishang.core.validators import normalize_phone
 from weishang.ledger.models import Account, Purpose
 from weishang.ledger.selectors import account_balance, account_statement
-from weishang.trade import stock, supply, workflow
+from weishang.trade import stock, supply, volume, workflow
 from weishang.trade.models import (
     VOLUME_KINDS,
     Customer,
@@ -38,9 +38,16 @@ from weishang.trade.workflow import Actor
 def team_purchase_volume(
     *, agent: Agent | int, start: datetime, end: datetime, relation: Relation = Relation.REFERRER
 ) -> Decimal:
-    """Entry, upgrade and restock amounts of the team's orders completed in [start, end)."""
+    """Entry, upgrade and restock amounts of the team's orders completed in [start, end) and not
+    refunded (a return asked for still counts until it is granted, as for the reward engine).
+
+    Whole calendar months (China time) of the referrer team are read from the monthly rollup
+    (``trade.volume``, one indexed row per month); any other window is summed from the orders
+    over the closure table."""
+    if relation is Relation.REFERRER and (months := volume.whole_months(start, end)) is not None:
+        return volume.team_volume_of(agent=agent, months=months)
     completed = Order.objects.filter(
-        status=OrderStatus.COMPLETED, kind__in=VOLUME_KINDS, completed_at__gte=start, completed_at__lt=end
+        status__in=workflow.COUNTED_STATUSES, kind__in=VOLUME_KINDS, completed_at__gte=start, completed_at__lt=end
     )
     return team_sum(agent=agent, queryset=completed, agent_field="buyer_id", amount_field="total", relation=relation)
 

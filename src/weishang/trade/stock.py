@@ -10,7 +10,9 @@ transactions moving the same stock cannot deadlock.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -32,6 +34,24 @@ class Move:
     sku: SKU
     quantity: int
     order_line_id: int | None = None
+    # What one unit cost (goods received from a supplier): read by the listeners below (the
+    # inventory app values the brand's warehouse at moving average cost); None = at the average.
+    unit_cost: Decimal | None = None
+
+
+# Called in the transaction of every ``stock_move`` with the moves written and the ``Move``s asked
+# for (same order), the reason, who, and the ``counter`` the caller named (the ledger purpose on the
+# other side of the moves' valuation, e.g. goods received not billed; "" = by reason). The inventory
+# app installs its valuation here when it is ready, so that trade knows nothing of it.
+StockListener = Callable[..., None]
+_listeners: list[StockListener] = []
+
+
+def on_stock_moved(listener: StockListener) -> None:
+    """Call ``listener(moves=…, asked=…, reason=…, by=…, counter=…)`` in every stock move's
+    transaction (once per listener)."""
+    if listener not in _listeners:
+        _listeners.append(listener)
 
 
 class InsufficientStock(Conflict):
@@ -67,6 +87,7 @@ def location_singleton(kind: str) -> Location:
         LocationKind.CUSTOMER: _("Customers"),
         LocationKind.SUPPLIER: _("Suppliers"),
         LocationKind.SCRAP: _("Scrap"),
+        LocationKind.COUNT: _("Stock count differences"),
     }
     location = Location.objects.filter(kind=kind, agent__isnull=True).order_by("pk").first()
     if location is None:
@@ -80,8 +101,9 @@ def location_singleton(kind: str) -> Location:
 
 
 @transaction.atomic
-def stock_move(*, moves: list[Move], reason: str, by=None, note: str = "") -> list[StockMove]:
-    """Record ``moves`` and update the levels; all or nothing. Raises InsufficientStock."""
+def stock_move(*, moves: list[Move], reason: str, by=None, note: str = "", counter: str = "") -> list[StockMove]:
+    """Record ``moves`` and update the levels; all or nothing. Raises InsufficientStock.
+    The installed listeners (``on_stock_moved``) run in the same transaction."""
     delta: dict[tuple[int, int], int] = defaultdict(int)
     objects = {}
     for m in moves:
@@ -108,7 +130,7 @@ def stock_move(*, moves: list[Move], reason: str, by=None, note: str = "") -> li
                 raise InsufficientStock(location=location, sku=sku, wanted=-change, on_hand=on_hand)
         else:
             levels.update(quantity=F("quantity") + change)
-    return StockMove.objects.bulk_create(
+    written = StockMove.objects.bulk_create(
         [
             StockMove(
                 from_location=m.from_location,
@@ -123,6 +145,9 @@ def stock_move(*, moves: list[Move], reason: str, by=None, note: str = "") -> li
             for m in moves
         ]
     )
+    for listener in _listeners:
+        listener(moves=written, asked=moves, reason=reason, by=by, counter=counter)
+    return written
 
 
 def on_hand(*, location: Location, sku: SKU) -> int:

@@ -32,6 +32,7 @@ from weishang.academy import selectors, services
 from weishang.academy.files import media_response
 from weishang.academy.models import CourseKind, LessonKind
 from weishang.channel import selectors as channel_selectors
+from weishang.core import converters
 from weishang.core.errors import BusinessError
 from weishang.core.ratelimit import allow
 from weishang.core.selectors import brand_get
@@ -243,7 +244,7 @@ def quiz_page(request, course_id: int):
             values = request.POST.getlist(f"q{question.pk}")[:50]
             if values:
                 answers[str(question.pk)] = values
-        picked = {int(k): {int(v) for v in vals if v.isdigit()} for k, vals in answers.items()}
+        picked = {int(k): {int(v) for v in vals if converters.id_or_none(v) is not None} for k, vals in answers.items()}
         try:
             attempt = services.quiz_attempt_submit(agent=me, quiz=quiz, answers=answers)
         except BusinessError as exc:

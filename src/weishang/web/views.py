@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import qrcode
@@ -105,7 +106,10 @@ def home(request):
         "agent": agent,
         "waiting": waiting,
         "personal_month": trade_selectors.personal_purchase_volume(agent=agent, start=month_start, end=now),
-        "team_volume_month": team_purchase_volume(agent=agent, start=month_start, end=now),
+        # The whole month (nothing completes after now): read from the monthly rollup.
+        "team_volume_month": team_purchase_volume(
+            agent=agent, start=month_start, end=(month_start + timedelta(days=32)).replace(day=1)
+        ),
         "team_size": selectors.team_size(agent=agent),
         "direct_count": agent.referred_agents.count(),
         "stock": trade_selectors.stock_holdings(agent=agent),

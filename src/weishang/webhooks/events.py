@@ -37,6 +37,7 @@ EVENTS = {
         "An agent's authorization certificate was issued (on joining, an upgrade, a region change or a renewal)"
     ),
     "monitor.breach": _("A channel health figure broke a rule for the brand's jurisdiction (once per month and rule)"),
+    "inventory.low_stock": _("A SKU's units on hand and on order fell below its reorder rule's minimum"),
 }
 
 PING = "ping"

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import requests
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 
 TIMEOUT = 5
 
@@ -102,24 +102,24 @@ def access_token() -> str:
     """The 公众号's access token (client_credential), cached until a little before it expires."""
     conf = _conf()
     key = f"wechat:access_token:{conf['APP_ID']}"
-    token = cache.get(key)
+    token = caches["shared"].get(key)
     if token is None:
         body = _get(
             "/cgi-bin/token", {"grant_type": "client_credential", "appid": conf["APP_ID"], "secret": conf["APP_SECRET"]}
         )
         token = str(body["access_token"])
-        cache.set(key, token, max(int(body.get("expires_in", 7200)) - 300, 60))
+        caches["shared"].set(key, token, max(int(body.get("expires_in", 7200)) - 300, 60))
     return token
 
 
 def jsapi_ticket() -> str:
     """The JS-SDK ticket, cached until a little before it expires (WeChat limits how often it is asked)."""
     key = f"wechat:jsapi_ticket:{_conf()['APP_ID']}"
-    ticket = cache.get(key)
+    ticket = caches["shared"].get(key)
     if ticket is None:
         body = _get("/cgi-bin/ticket/getticket", {"access_token": access_token(), "type": "jsapi"})
         ticket = str(body["ticket"])
-        cache.set(key, ticket, max(int(body.get("expires_in", 7200)) - 300, 60))
+        caches["shared"].set(key, ticket, max(int(body.get("expires_in", 7200)) - 300, 60))
     return ticket
 
 

@@ -22,3 +22,4 @@ from weishang.trade.models.receiving import (  # noqa: F401
     ReceivingKind,
 )
 from weishang.trade.models.stock import Location, LocationKind, StockLevel, StockMove, StockReason  # noqa: F401
+from weishang.trade.models.volume import TeamVolume  # noqa: F401

@@ -24,6 +24,9 @@ class LocationKind(models.TextChoices):
     CUSTOMER = "customer", _("Customers")
     SUPPLIER = "supplier", _("Suppliers")
     SCRAP = "scrap", _("Scrap")
+    # Where a stock count's differences go and come from (counted less: out of the warehouse to
+    # here; counted more: from here into it); external, like suppliers and customers.
+    COUNT = "count", _("Stock count differences")
 
 
 # Stock is counted (and may not go negative) only where the brand or an agent holds it.

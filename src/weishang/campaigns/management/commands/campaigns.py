@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand
 
 from weishang.campaigns import selectors, services
 from weishang.campaigns.models import Campaign
+from weishang.core.replicas import replica_reads
 
 
 class Command(BaseCommand):
@@ -24,5 +25,6 @@ class Command(BaseCommand):
         if action == "sync":
             self.stdout.write(f"{services.seats_sync()} campaign seat(s) settled.")
             return
-        rows = [selectors.campaign_report(c).as_dict() for c in Campaign.objects.order_by("starts", "pk")]
+        with replica_reads():
+            rows = [selectors.campaign_report(c).as_dict() for c in Campaign.objects.order_by("starts", "pk")]
         self.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2))

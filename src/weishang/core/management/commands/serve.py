@@ -1,6 +1,9 @@
 """``weishang serve``: serve Weishang.
 
-- Without ``--prod`` (``make run``): Django's development server on 127.0.0.1:8000, no reloader.
+- Without ``--prod`` (``make run``): Django's development server on 127.0.0.1:8000, no reloader,
+  and one ``weishang worker`` beside it (the periodic jobs and the outbox's follow-up work),
+  stopped with the server (``--no-worker``: none). In production the workers are their own
+  service (docs/operations.md).
 - ``--prod``: gunicorn, the production WSGI server (docs/decisions.md says why gunicorn): the
   system checks first (serving refuses to start on an error), ``collectstatic`` (WhiteNoise then
   serves the compressed, content-named files), then gunicorn replaces this process, so that a
@@ -12,6 +15,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 
 from django.conf import settings
@@ -67,6 +71,9 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=0, help="worker processes (default: two per core)")
         parser.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
         parser.add_argument("--timeout", type=int, default=30, help="seconds a request may take (default 30)")
+        parser.add_argument(
+            "--no-worker", action="store_true", help="development: do not start a background worker beside the server"
+        )
 
     def handle(self, *args, addr: str, reload: bool, prod: bool, workers: int, threads: int, timeout: int, **options):
         if not prod:
@@ -74,7 +81,16 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Weishang on http://{addr}/  —  agents: /m/  ·  console: /console/  ·  API: /api/v1/docs"
             )
-            call_command("runserver", addr, use_reloader=reload, insecure_serving=True)
+            worker = None if options.get("no_worker") else _start_worker()
+            try:
+                call_command("runserver", addr, use_reloader=reload, insecure_serving=True)
+            finally:
+                if worker is not None:
+                    worker.terminate()  # SIGTERM: it finishes the task in hand, then stops
+                    try:
+                        worker.wait(timeout=30)
+                    except subprocess.TimeoutExpired:
+                        worker.kill()
             return
         if min(threads, timeout) < 1 or workers < 0:
             raise CommandError("--workers, --threads and --timeout must be positive.")
@@ -87,6 +103,11 @@ class Command(BaseCommand):
         self.stdout.flush()
         argv = gunicorn_argv(addr=addr, workers=workers, threads=threads, timeout=timeout)
         os.execv(argv[0], argv)
+
+
+def _start_worker() -> subprocess.Popen:
+    """``weishang worker`` as a child of the development server, its output on the server's."""
+    return subprocess.Popen([sys.executable, "-m", "weishang.cli", "worker", "--worker-id", f"dev-{os.getpid()}"])
 
 
 def _importable(name: str) -> bool:

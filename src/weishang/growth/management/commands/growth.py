@@ -9,6 +9,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from weishang.core import clock
+from weishang.core.replicas import replica_reads
 from weishang.growth.selectors import growth_report
 
 
@@ -24,7 +25,8 @@ class Command(BaseCommand):
     def handle(self, *args, action, **options):
         period = options["period"] or f"{clock.today():%Y-%m}"
         try:
-            report = growth_report(period)
+            with replica_reads():
+                report = growth_report(period)
         except ValueError:
             raise CommandError(f"--period {period!r}: expected a month such as 2026-11") from None
         if options["format"] == "json":

@@ -8,6 +8,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
+from weishang.core.replicas import replica_reads
 from weishang.promotions import selectors, services
 from weishang.promotions.models import CouponOffer, FlashSale
 
@@ -24,11 +25,12 @@ class Command(BaseCommand):
         if action == "sync":
             self.stdout.write(f"{services.redemptions_sync()} promotion use(s) settled.")
             return
-        rows = [
-            {"kind": "coupon", "id": offer.pk, "name": offer.name, **selectors.offer_report(offer=offer)}
-            for offer in CouponOffer.objects.order_by("pk")
-        ] + [
-            {"kind": "flash_sale", "id": sale.pk, "name": sale.name, **selectors.flash_report(sale=sale)}
-            for sale in FlashSale.objects.order_by("pk")
-        ]
+        with replica_reads():
+            rows = [
+                {"kind": "coupon", "id": offer.pk, "name": offer.name, **selectors.offer_report(offer=offer)}
+                for offer in CouponOffer.objects.order_by("pk")
+            ] + [
+                {"kind": "flash_sale", "id": sale.pk, "name": sale.name, **selectors.flash_report(sale=sale)}
+                for sale in FlashSale.objects.order_by("pk")
+            ]
         self.stdout.write(json.dumps(rows, ensure_ascii=False, default=str, indent=2))
