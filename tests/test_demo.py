@@ -247,3 +247,22 @@ def test_demo_purchasing_books_balance(demo):
     out = StringIO()
     call_command("purchasing", "verify", stdout=out)
     assert "match" in out.getvalue()
+
+
+def test_demo_b2b_deal_ran_its_course_and_the_books_agree(demo, client):
+    """The demo's B2B trade: three rounds of negotiation, an order with its deposit, a partial
+    shipment received, a claim closed by a credit note, a second inquiry waiting — and the
+    brand's ledger, its valuation and its B2B receivables agree; the logins reach their pages."""
+    from weishang.b2b.models import Inquiry, InquiryStatus, Order, OrderStatus
+    from weishang.b2b.services import b2b_verify
+    from weishang.inventory.services import valuation_verify
+    from weishang.ledger.selectors import ledger_verify
+
+    order = Order.objects.get()
+    assert order.offer.round == 3 and order.status == OrderStatus.PARTIAL
+    assert order.credit_notes.get().amount == 3 * order.lines.get(title__contains="精华").unit_price
+    assert Inquiry.objects.filter(status=InquiryStatus.OPEN).count() == 1
+    assert ledger_verify() == [] and valuation_verify() == [] and b2b_verify() == []
+    assert client.login(username="salon", password="weishang-demo")
+    page = client.get(f"/b2b/orders/{order.pk}/")
+    assert page.status_code == 200 and "SF1408822334455" in page.content.decode()

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "weishang.purchasing",
     "weishang.selection",
     "weishang.sales",
+    "weishang.b2b",
     "weishang.jobs",
     "weishang.demo",
     "weishang.console",

@@ -138,7 +138,7 @@ CONSOLE_SITE: dict[str, frozenset[str]] = {
 CONSOLE_APPS: dict[str, frozenset[str]] = {
     label: in_app(label)
     for label in (
-        "academy api auth axes campaigns catalog certificates channel codes core faq growth inventory jobs leads "
+        "academy api auth axes b2b campaigns catalog certificates channel codes core faq growth inventory jobs leads "
         "ledger meetings monitor notifications promotions purchasing rewards sales selection stores toolkit trade "
         "webhooks wechat"
     ).split()
@@ -292,6 +292,15 @@ CONSOLE: dict[str, Console] = {
         ok={"photo": (404,)},  # the walk names no receipt line: "no such photo" to those let in
         list_views=frozenset({"new", "from_reorder"}),
     ),
+    # B2B (M14): the brand opens business accounts and their logins (switched off, never deleted);
+    # the deals are the companies' own, read here.
+    "b2b.businessaccount": Console(delete=NOBODY),
+    "b2b.businessmember": Console(delete=NOBODY),
+    "b2b.listing": Console(**READ_ONLY),
+    "b2b.inquiry": Console(**READ_ONLY),
+    "b2b.order": Console(**READ_ONLY),
+    "b2b.claim": Console(**READ_ONLY),
+    "b2b.creditnote": Console(**READ_ONLY),
     "purchasing.supplier": Console(delete=NOBODY),
     "purchasing.supplierprice": Console(),
     "purchasing.supplierbill": Console(**READ_ONLY),
@@ -472,6 +481,23 @@ WEB: dict[str, Web] = {
     "web meeting_invite": post(AGENT_PAGE),  # any agent invites to an open meeting
     "web meeting_invitation": web(PUBLIC, token="invitation_token"),  # the guest's link: the token is the key
     "web meeting_checkin": web(PUBLIC, token="checkin_token"),  # the door's QR code
+    # B2B (M14): only people acting for a business account (none of the subjects here): the
+    # anonymous are sent to sign in, agents and staff find nothing (404)
+    "web b2b_home": web(NOBODY),
+    "web b2b_market": web(NOBODY),
+    "web b2b_listings": web(NOBODY),
+    "web b2b_listing": web(NOBODY),
+    "web b2b_listing_image": web(NOBODY, image_id="b2b_image"),
+    "web b2b_ask": web(NOBODY),
+    "web b2b_inquiries": web(NOBODY),
+    "web b2b_inquiry": web(NOBODY),
+    "web b2b_offer_pdf": web(NOBODY),
+    "web b2b_orders": web(NOBODY),
+    "web b2b_order": web(NOBODY),
+    "web b2b_order_pdf": web(NOBODY),
+    "web b2b_shipment_pdf": web(NOBODY),
+    "web b2b_credit_note_pdf": web(NOBODY),
+    "web b2b_claim_photo": web(NOBODY, photo_id="b2b_photo"),
     "web academy": web(AGENT_PAGE),
     "web academy_course": web(AGENT_PAGE),  # a published course of their level: its page, to enrol
     "web academy_enrol": post(AGENT_PAGE),

@@ -62,6 +62,34 @@ def _media_lesson(lessons):
     return lesson
 
 
+def _b2b_ids() -> dict[str, int]:
+    from weishang.b2b.models import (
+        BusinessAccount,
+        ClaimPhoto,
+        CreditNote,
+        Listing,
+        ListingImage,
+        Offer,
+        Order,
+        Shipment,
+    )
+
+    def first(model) -> int:
+        return model.objects.order_by("pk").values_list("pk", flat=True).first() or 1
+
+    return {
+        "listing_id": first(Listing),
+        "b2b_image": first(ListingImage),
+        "seller_id": BusinessAccount.objects.filter(is_brand=True).values_list("pk", flat=True).first() or 1,
+        "inquiry_id": first(Order.inquiry.field.related_model),
+        "offer_id": first(Offer),
+        "order_id": first(Order),
+        "shipment_id": first(Shipment),
+        "note_id": first(CreditNote),
+        "b2b_photo": first(ClaimPhoto),
+    }
+
+
 def world_build() -> World:
     from test_chinese_everywhere import _fill_what_the_demo_lacks
 
@@ -178,6 +206,9 @@ def world_build() -> World:
         .order_by("-pk")
         .first()
         .number,
+        # B2B (M14): the demo's deal; no subject of the matrix acts for a business account, so
+        # every /b2b/ page refuses them all (tests/b2b/test_pages.py checks the companies' own sides)
+        **_b2b_ids(),
         "buyer_step": "receive",
         "seller_step": "approve",
         "payment_step": "confirm",

@@ -240,6 +240,28 @@ def sections() -> list[tuple[object, list[Entry]]]:
             ],
         ),
         (
+            _("B2B trade"),
+            [
+                Entry(_("B2B orders"), "handshake", "admin:b2b_order_changelist", "b2b.view_order"),
+                Entry(_("Inquiries"), "request_quote", "admin:b2b_inquiry_changelist", "b2b.view_inquiry"),
+                Entry(_("Listings"), "storefront", "admin:b2b_listing_changelist", "b2b.view_listing"),
+                Entry(_("Claims"), "assignment_return", "admin:b2b_claim_changelist", "b2b.view_claim"),
+                Entry(_("Credit notes"), "receipt_long", "admin:b2b_creditnote_changelist", "b2b.view_creditnote"),
+                Entry(
+                    _("Business accounts"),
+                    "corporate_fare",
+                    "admin:b2b_businessaccount_changelist",
+                    "b2b.view_businessaccount",
+                ),
+                Entry(
+                    _("Business members"),
+                    "badge",
+                    "admin:b2b_businessmember_changelist",
+                    "b2b.view_businessmember",
+                ),
+            ],
+        ),
+        (
             _("Inventory"),
             [
                 Entry(

@@ -79,6 +79,15 @@ ROLES: dict[str, tuple] = {
             # Sales (M14): the analysis and the lines behind it.
             "sales.salesline": (VIEW,),
             # Purchasing (M14): suppliers, orders, receipts, bills and payments.
+            # B2B trade (M14): the brand opens business accounts and their logins; the deals are the
+            # companies' own (their pages under /b2b/), read here.
+            "b2b.businessaccount": (VIEW, ADD, CHANGE),
+            "b2b.businessmember": (VIEW, ADD, CHANGE),
+            "b2b.listing": (VIEW,),
+            "b2b.inquiry": (VIEW,),
+            "b2b.order": (VIEW,),
+            "b2b.claim": (VIEW,),
+            "b2b.creditnote": (VIEW,),
             "purchasing.supplier": (VIEW, ADD, CHANGE),
             "purchasing.supplierprice": ALL,
             "purchasing.purchaseorder": (VIEW, ADD, CHANGE),
@@ -180,6 +189,13 @@ ROLES: dict[str, tuple] = {
             "selection.candidate": (VIEW, ADD, CHANGE),
             "selection.candidatephoto": (VIEW,),
             "sales.salesline": (VIEW,),
+            "b2b.businessaccount": (VIEW, ADD, CHANGE),
+            "b2b.businessmember": (VIEW, ADD, CHANGE),
+            "b2b.listing": (VIEW,),
+            "b2b.inquiry": (VIEW,),
+            "b2b.order": (VIEW,),
+            "b2b.claim": (VIEW,),
+            "b2b.creditnote": (VIEW,),
             "purchasing.supplier": (VIEW, ADD, CHANGE),
             "purchasing.supplierprice": (VIEW, ADD, CHANGE),
             "purchasing.purchaseorder": (VIEW, ADD, CHANGE),
@@ -260,6 +276,10 @@ ROLES: dict[str, tuple] = {
             "purchasing.supplierprice": (VIEW,),
             "purchasing.purchaseorder": (VIEW,),
             "purchasing.supplierbill": (VIEW, ADD),
+            # Finance reads the B2B orders and credit notes (the brand's receivables).
+            "b2b.businessaccount": (VIEW,),
+            "b2b.order": (VIEW,),
+            "b2b.creditnote": (VIEW,),
             # Finance reads what recruiting costs: the ad spend and each channel's month.
             "leads.adplacement": (VIEW,),
             "leads.adspend": (VIEW,),

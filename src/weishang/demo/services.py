@@ -21,6 +21,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from weishang.academy.demo import academy_demo
+from weishang.b2b.demo import b2b_demo
 from weishang.campaigns.demo import campaigns_demo
 from weishang.catalog.models import SKU, LevelPrice, Product
 from weishang.channel import tree
@@ -484,6 +485,7 @@ def demo_load(*, agents: int = 2000, seed: int = 2026) -> DemoResult:
     inventory_demo(by=get_user_model().objects.filter(username="owner").first())  # M14: valued stock, reorder rules
     selection_demo(by=get_user_model().objects.filter(username="owner").first())  # M14: 选品 candidates
     purchasing_demo(by=get_user_model().objects.filter(username="owner").first())  # M14: suppliers, orders, bills
+    b2b_demo(password=STAFF_PASSWORD)  # M14: business accounts, a negotiated deal, a claim and its credit note
     jobs_demo()  # M13: the worker has run each periodic job once (the console's 后台任务)
     logins = []
     for rank in range(1, 7):  # one login per level, and the 特约 recruited live (13800000006)

@@ -31,6 +31,7 @@ COUNTER_BY_REASON: dict[str, str] = {
     StockReason.CANCEL: Purpose.BRAND_COST_OF_GOODS_SOLD,
     StockReason.ADJUSTMENT: Purpose.BRAND_INVENTORY_ADJUSTMENT,
     StockReason.SCRAP: Purpose.BRAND_INVENTORY_ADJUSTMENT,
+    StockReason.B2B: Purpose.BRAND_COST_OF_GOODS_SOLD,
 }
 
 

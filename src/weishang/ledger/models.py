@@ -82,6 +82,7 @@ class Purpose(models.TextChoices):
     BRAND_PAYABLES = "brand_payables", _("Accounts payable (应付账款)")
     BRAND_RECEIVABLES = "brand_receivables", _("Accounts receivable (应收账款)")
     BRAND_OPENING_BALANCE = "brand_opening_balance", _("Opening balances (期初余额)")
+    BRAND_CUSTOMER_ADVANCES = "brand_customer_advances", _("Advances from customers (预收账款)")
 
 
 P = Purpose

@@ -4,6 +4,7 @@ from weishang.core import converters  # noqa: F401 - registers <id:…>, a datab
 from weishang.web import (
     academy_views,
     account_views,
+    b2b_views,
     brand_views,
     certificate_views,
     faq_views,
@@ -30,6 +31,22 @@ app_name = "web"
 
 urlpatterns = [
     path("m/", views.home, name="home"),
+    # B2B trade (M14): the pages of people acting for a business account
+    path("b2b/", b2b_views.home, name="b2b_home"),
+    path("b2b/market/", b2b_views.market, name="b2b_market"),
+    path("b2b/listings/", b2b_views.listings, name="b2b_listings"),
+    path("b2b/listings/<id:listing_id>/", b2b_views.listing, name="b2b_listing"),
+    path("b2b/listings/images/<id:image_id>/", b2b_views.listing_image, name="b2b_listing_image"),
+    path("b2b/ask/<id:seller_id>/", b2b_views.ask, name="b2b_ask"),
+    path("b2b/inquiries/", b2b_views.inquiries, name="b2b_inquiries"),
+    path("b2b/inquiries/<id:inquiry_id>/", b2b_views.inquiry, name="b2b_inquiry"),
+    path("b2b/offers/<id:offer_id>.pdf", b2b_views.offer_pdf, name="b2b_offer_pdf"),
+    path("b2b/orders/", b2b_views.orders, name="b2b_orders"),
+    path("b2b/orders/<id:order_id>/", b2b_views.order, name="b2b_order"),
+    path("b2b/orders/<id:order_id>.pdf", b2b_views.order_pdf, name="b2b_order_pdf"),
+    path("b2b/shipments/<id:shipment_id>.pdf", b2b_views.shipment_pdf, name="b2b_shipment_pdf"),
+    path("b2b/credit-notes/<id:note_id>.pdf", b2b_views.credit_note_pdf, name="b2b_credit_note_pdf"),
+    path("b2b/claims/photos/<id:photo_id>/", b2b_views.claim_photo, name="b2b_claim_photo"),
     # products: a public page each, and their pictures (launch toolkit, M9)
     path("p/<id:product_id>/", products.product_page, name="product"),
     path("p/images/<id:image_id>/<str:size>/", products.product_image, name="product_image"),

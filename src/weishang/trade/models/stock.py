@@ -73,6 +73,7 @@ class StockReason(models.TextChoices):
     CANCEL = "cancel", _("Order cancelled")
     ADJUSTMENT = "adjustment", _("Stock count adjustment")
     SCRAP = "scrap", _("Scrapped")
+    B2B = "b2b", _("B2B order shipped")
 
 
 class StockMove(models.Model):
