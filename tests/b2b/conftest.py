@@ -7,12 +7,11 @@ import itertools
 from decimal import Decimal
 
 import pytest
+from b2b_helpers import day, receive  # tests/b2b/b2b_helpers.py
 
 from weishang.b2b import services
 from weishang.b2b.models import AccountKind, MemberRole
 from weishang.catalog.models import SKU, Product
-from weishang.trade import stock
-from weishang.trade.models import LocationKind, StockReason
 
 D = Decimal
 _seq = itertools.count(1)
@@ -27,21 +26,6 @@ def media(settings, tmp_path):
 def sku(db):
     product = Product.objects.create(name="焕颜修护系列")
     return SKU.objects.create(product=product, code="GLOW-30ML", name="焕颜修护精华 30ml", retail_price=D("100"))
-
-
-def receive(sku, units: int, cost: str) -> None:
-    stock.stock_move(
-        moves=[
-            stock.Move(
-                stock.location_singleton(LocationKind.SUPPLIER),
-                stock.location_singleton(LocationKind.WAREHOUSE),
-                sku,
-                units,
-                unit_cost=D(cost),
-            )
-        ],
-        reason=StockReason.RECEIPT,
-    )
 
 
 @pytest.fixture
@@ -87,3 +71,41 @@ def listing(brand_co, member, sku):
         sku=sku,
         tiers=[("10", "80"), ("50", "72"), ("100", "65")],
     )
+
+
+@pytest.fixture
+def deal(brand_co, salon, member, listing, sku):
+    """The brand and the salon: a quote and a counter-offer, the brand's counter accepted with a
+    30% deposit paid, 40 bottles shipped and received, a claim on 2 closed by a credit note."""
+    from weishang.b2b.models import ClaimKind, Resolution, Terms
+
+    receive(sku, 200, "40")
+    people = {
+        "seller": member(brand_co, MemberRole.ADMIN),
+        "buyer": member(salon, MemberRole.ADMIN),
+        "finance": member(brand_co, MemberRole.FINANCE),
+    }
+    inquiry = services.inquiry_create(member=people["buyer"], seller=brand_co, lines=[(listing, "100")])
+    line = inquiry.lines.get()
+    for who, price in (("seller", "65"), ("buyer", "60"), ("seller", "63")):
+        offer = services.offer_make(
+            member=people[who],
+            inquiry=inquiry,
+            lines={line.pk: ("100", price)},
+            terms=Terms.DEPOSIT,
+            deposit_percent="30",
+            delivery_date=day(10),
+            valid_until=day(5),
+        )
+    order = services.offer_accept(member=people["buyer"], offer=offer)
+    services.payment_record(member=people["seller"], order=order, amount="1890")
+    order_line = order.lines.get()
+    shipment = services.shipment_create(
+        member=people["seller"], order=order, quantities={order_line.pk: "40"}, carrier="顺丰", tracking_number="SF77"
+    )
+    services.shipment_receive(member=people["buyer"], shipment=shipment)
+    claim = services.claim_open(
+        member=people["buyer"], line=order_line, kind=ClaimKind.QUALITY, quantity="2", reason="瓶身破损"
+    )
+    services.claim_resolve(member=people["seller"], claim=claim, resolution=Resolution.CREDIT_NOTE)
+    return {"people": people, "inquiry": inquiry, "order": order, "shipment": shipment, "claim": claim, "offer": offer}

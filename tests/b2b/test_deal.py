@@ -30,7 +30,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from conftest import receive  # tests/b2b/conftest.py
+from b2b_helpers import receive  # tests/b2b/b2b_helpers.py
 
 from weishang.b2b import services
 from weishang.b2b.models import (

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from fpdf.enums import WrapMode, XPos, YPos
 from fpdf.fonts import FontFace
 
@@ -36,7 +37,7 @@ def _parties(seller, buyer) -> list[tuple[str, str]]:
         parts = [account.name, account.contact_name, account.phone, account.address]
         return " · ".join(p for p in parts if p)
 
-    return [(_("Seller"), who(seller)), (_("Buyer"), who(buyer))]
+    return [(_("Seller"), who(seller)), (pgettext("b2b", "Buyer"), who(buyer))]
 
 
 def offer_document(offer: Offer) -> Document:

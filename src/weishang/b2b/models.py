@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from weishang.ledger.models import Immutable
 
@@ -25,8 +26,8 @@ MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
 class AccountKind(models.TextChoices):
-    BUYER = "buyer", _("Buyer")
-    SUPPLIER = "supplier", _("Supplier")
+    BUYER = "buyer", pgettext_lazy("b2b", "Buyer")
+    SUPPLIER = "supplier", pgettext_lazy("b2b", "Supplier")
     BOTH = "both", _("Buyer and supplier")
 
 
@@ -67,7 +68,7 @@ class MemberRole(models.TextChoices):
 
     ADMIN = "admin", _("Administrator")
     SALES = "sales", _("Sales")
-    BUYER = "buyer", _("Purchasing")
+    BUYER = "buyer", pgettext_lazy("b2b", "Purchasing")
     FINANCE = "finance", _("Finance")
 
 
@@ -157,7 +158,10 @@ class Inquiry(models.Model):
 
     number = models.CharField(_("number"), max_length=24, unique=True)
     buyer = models.ForeignKey(
-        BusinessAccount, on_delete=models.PROTECT, related_name="inquiries_made", verbose_name=_("buyer")
+        BusinessAccount,
+        on_delete=models.PROTECT,
+        related_name="inquiries_made",
+        verbose_name=pgettext_lazy("b2b", "buyer"),
     )
     seller = models.ForeignKey(
         BusinessAccount, on_delete=models.PROTECT, related_name="inquiries_received", verbose_name=_("seller")
@@ -192,7 +196,7 @@ class InquiryLine(models.Model):
 
 class Side(models.TextChoices):
     SELLER = "seller", _("Seller")
-    BUYER = "buyer", _("Buyer")
+    BUYER = "buyer", pgettext_lazy("b2b", "Buyer")
 
 
 class Terms(models.TextChoices):
@@ -214,7 +218,7 @@ class Offer(models.Model):
 
     inquiry = models.ForeignKey(Inquiry, on_delete=models.PROTECT, related_name="offers", verbose_name=_("inquiry"))
     round = models.PositiveSmallIntegerField(_("round"))
-    side = models.CharField(_("from"), max_length=6, choices=Side.choices)
+    side = models.CharField(pgettext_lazy("b2b", "from"), max_length=6, choices=Side.choices)
     terms = models.CharField(_("payment terms"), max_length=8, choices=Terms.choices)
     deposit_percent = models.PositiveSmallIntegerField(_("deposit (%)"), default=0)
     delivery_date = models.DateField(_("delivery date"))
@@ -275,7 +279,10 @@ class Order(models.Model):
         BusinessAccount, on_delete=models.PROTECT, related_name="sales_orders", verbose_name=_("seller")
     )
     buyer = models.ForeignKey(
-        BusinessAccount, on_delete=models.PROTECT, related_name="purchase_orders", verbose_name=_("buyer")
+        BusinessAccount,
+        on_delete=models.PROTECT,
+        related_name="purchase_orders",
+        verbose_name=pgettext_lazy("b2b", "buyer"),
     )
     terms = models.CharField(_("payment terms"), max_length=8, choices=Terms.choices)
     deposit_amount = models.DecimalField(_("due before shipment"), **MONEY)
@@ -306,7 +313,7 @@ class OrderLine(models.Model):
     warranty_days = models.PositiveSmallIntegerField(_("warranty (days)"))
     # units shipped so far, and units a claim resolved by replacement still owes (counters moved
     # only by services, under the order's lock)
-    shipped = models.PositiveIntegerField(_("shipped"), default=0)
+    shipped = models.PositiveIntegerField(pgettext_lazy("b2b", "shipped"), default=0)
     replacements_due = models.PositiveIntegerField(_("replacements due"), default=0)
 
     class Meta:

@@ -556,7 +556,8 @@ class Statement:
 
 
 def _sum(queryset, **filters) -> Decimal:
-    return queryset.filter(**filters).aggregate(s=Sum("amount"))["s"] or Decimal("0")
+    total = queryset.filter(**filters).aggregate(s=Sum("amount"))["s"] or Decimal("0")
+    return Decimal(total).quantize(CENT)  # SQLite's sums come back without their places
 
 
 def statement(order: Order) -> Statement:

@@ -141,11 +141,23 @@ def _sku_choice(request, member) -> SKU | None:
     return sku
 
 
+def _listing_values(listing, post) -> dict:
+    """What the listing form shows: what was typed (after a refusal), the listing, or defaults."""
+    fields = ("title", "description", "unit", "min_quantity", "lead_days", "warranty_days")
+    if post:
+        return {name: post.get(name, "") for name in fields} | {"sku_id": post.get("sku", "")}
+    if listing is not None:
+        return {name: getattr(listing, name) for name in fields} | {"sku_id": listing.sku_id or ""}
+    return {"title": "", "description": "", "unit": "件", "min_quantity": 1, "lead_days": 7, "warranty_days": 90} | {
+        "sku_id": ""
+    }
+
+
 @business_page
 def listings(request, member):
     if not member.account.sells:
         raise Http404
-    context: dict = {"form": {}, "skus": SKU.objects.order_by("code") if member.account.is_brand else []}
+    context: dict = {"skus": SKU.objects.order_by("code") if member.account.is_brand else []}
     status = 200
     if request.method == "POST":
         data = _listing_input(request)
@@ -154,10 +166,11 @@ def listings(request, member):
                 member=member, sku=_sku_choice(request, member), images=request.FILES.getlist("images"), **data
             )
         except BusinessError as exc:
-            context.update(_failed(exc), form=request.POST)
+            context.update(_failed(exc))
             status = exc.status
         else:
             return redirect("web:b2b_listing", listing_id=listing.pk)
+    context["values"] = _listing_values(None, request.POST if status != 200 else None)
     context["listings"] = selectors.own_listings(member)
     return _page(request, "listings.html", context, status=status)
 
@@ -180,10 +193,11 @@ def listing(request, member, listing_id: int):
                     **_listing_input(request),
                 )
         except BusinessError as exc:
-            context.update(_failed(exc), form=request.POST)
+            context.update(_failed(exc))
             status = exc.status
         else:
             return redirect("web:b2b_listing", listing_id=item.pk)
+    context["values"] = _listing_values(item, request.POST if status != 200 and "active" not in request.POST else None)
     return _page(request, "listing.html", context, status=status)
 
 
