@@ -375,3 +375,27 @@ def test_a_listing_under_its_minimum_or_with_rising_tiers_is_refused(brand_co, m
             seller=brand_co,
             lines=[],
         )
+
+
+def test_the_command_finds_a_posting_that_went_around_the_orders(people, listing, brand_co, sku):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from weishang.ledger import services as ledger
+
+    receive(sku, 50, "40")
+    _inquiry, (_a, _b, third) = negotiate(people, listing, brand_co)
+    order = services.offer_accept(member=people["buyer"], offer=third)
+    services.payment_record(member=people["finance"], order=order, amount="1890")
+    out = StringIO()
+    call_command("b2b", "verify", stdout=out)
+    assert "match" in out.getvalue()
+    ledger.journal_post(  # a hand-made receivable no order explains
+        lines=[
+            (ledger.account_for(owner=None, purpose=Purpose.BRAND_RECEIVABLES), D("10")),
+            (ledger.account_for(owner=None, purpose=Purpose.BRAND_SALES), D("-10")),
+        ]
+    )
+    with pytest.raises(CommandError):
+        call_command("b2b", "verify", stdout=StringIO(), stderr=StringIO())

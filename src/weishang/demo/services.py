@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from weishang.academy.demo import academy_demo
 from weishang.b2b.demo import b2b_demo
+from weishang.b2b.models import BusinessMember
 from weishang.campaigns.demo import campaigns_demo
 from weishang.catalog.models import SKU, LevelPrice, Product
 from weishang.channel import tree
@@ -108,6 +109,7 @@ class DemoResult:
     agents: int
     staff: list[tuple[str, str]] = field(default_factory=list)
     agent_logins: list[tuple[str, str, str]] = field(default_factory=list)  # level name, phone, real name
+    b2b_logins: list[tuple[str, str]] = field(default_factory=list)  # company, user name
 
 
 def _invite_codes(rng: random.Random, n: int) -> list[str]:
@@ -492,7 +494,13 @@ def demo_load(*, agents: int = 2000, seed: int = 2026) -> DemoResult:
         agent = Agent.objects.select_related("level").filter(user__phone=LOGIN_PHONE.format(rank=rank)).first()
         if agent:
             logins.append((agent.level.name, agent.phone, agent.real_name))
-    return DemoResult(created=created, agents=Agent.objects.count(), staff=staff, agent_logins=logins)
+    b2b_logins = [
+        (member.account.name, member.user.username)
+        for member in BusinessMember.objects.select_related("account", "user").order_by("pk")
+    ]
+    return DemoResult(
+        created=created, agents=Agent.objects.count(), staff=staff, agent_logins=logins, b2b_logins=b2b_logins
+    )
 
 
 def _plan_and_rewards(now) -> None:

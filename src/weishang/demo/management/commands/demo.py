@@ -25,3 +25,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Agents   http://127.0.0.1:8000/m/  (phone + password: {AGENT_PASSWORD})")
         for level_name, phone, name in result.agent_logins:
             self.stdout.write(f"    {phone}  {level_name}  {name}")
+        self.stdout.write(f"B2B      http://127.0.0.1:8000/b2b/  (password: {AGENT_PASSWORD})")
+        for account, username in result.b2b_logins:
+            self.stdout.write(f"    {username}  {account}")
