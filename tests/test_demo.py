@@ -60,7 +60,11 @@ def test_demo_loads_a_brand(demo):
     assert c["orders"] > 0
     assert c["applications"] > 0
     assert AgentTrail.objects.filter(kind="joined").count() == c["agents"]  # one "joined" row per agent
-    assert c["users"] == c["agents"] + len(STAFF)
+    from weishang.b2b.models import BusinessMember
+
+    # agents, staff, and the people of the B2B companies (the brand's desk, the salon, the factory)
+    assert c["users"] == c["agents"] + len(STAFF) + BusinessMember.objects.count() == c["agents"] + len(STAFF) + 3
+    assert "b2b  焕颜 GLOW 品牌批发部" in demo
 
 
 def test_demo_is_idempotent(demo):
@@ -263,6 +267,12 @@ def test_demo_b2b_deal_ran_its_course_and_the_books_agree(demo, client):
     assert order.credit_notes.get().amount == 3 * order.lines.get(title__contains="精华").unit_price
     assert Inquiry.objects.filter(status=InquiryStatus.OPEN).count() == 1
     assert ledger_verify() == [] and valuation_verify() == [] and b2b_verify() == []
+    from weishang.inventory.batches import batches_verify
+    from weishang.inventory.models import BatchMove
+
+    assert batches_verify() == []
+    # the masks the salon received left the warehouse from their batches, first expiry first
+    assert BatchMove.objects.filter(quantity__lt=0, stock_move__reason="b2b").exists()
     assert client.login(username="salon", password="weishang-demo")
     page = client.get(f"/b2b/orders/{order.pk}/")
     assert page.status_code == 200 and "SF1408822334455" in page.content.decode()

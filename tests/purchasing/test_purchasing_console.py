@@ -154,3 +154,38 @@ def test_an_inspection_photo_is_checked_kept_private_and_shown_to_staff_who_see_
     assert client.get(f"{url(po, 'photo')}?line=abc").status_code == 404
     client.force_login(staff("lecturer"))
     assert client.get(f"{url(po, 'photo')}?line={receipt_line.pk}").status_code == 403
+
+
+def test_a_sku_kept_by_batch_is_received_with_its_batch_and_expiry(client, po):
+    """The receive form asks the batch number and expiry of a batch-tracked SKU; without a batch
+    number the receipt is refused on the page and nothing enters the warehouse."""
+    from weishang.inventory import batches
+    from weishang.inventory.models import Batch, BatchLevel
+
+    line = po.lines.get()
+    batches.tracking_start(sku=line.sku, shelf_life_days=365)
+    client.force_login(staff("warehouse"))
+    page = client.get(f"/console/purchasing/purchaseorder/{po.pk}/change/").content.decode()
+    assert f'name="batch-{line.pk}"' in page and f'name="expires-{line.pk}"' in page
+    refused = client.post(url(po, "receive"), {f"accepted-{line.pk}": "10", f"rejected-{line.pk}": "0"}, follow=True)
+    assert "请填写收到货物的批号" in refused.content.decode()
+    line.refresh_from_db()
+    assert line.accepted == 0
+    bad = client.post(
+        url(po, "receive"),
+        {f"accepted-{line.pk}": "4", f"batch-{line.pk}": "L1", f"expires-{line.pk}": "2027-02-30"},
+        follow=True,
+    )
+    assert "请输入有效期" in bad.content.decode()
+    client.post(
+        url(po, "receive"),
+        {
+            f"accepted-{line.pk}": "10",
+            f"rejected-{line.pk}": "0",
+            f"batch-{line.pk}": "L1",
+            f"expires-{line.pk}": "2027-09-30",
+        },
+    )
+    batch = Batch.objects.get(sku=line.sku, code="L1")
+    assert str(batch.expires_on) == "2027-09-30"
+    assert BatchLevel.objects.get(batch=batch).quantity == 10

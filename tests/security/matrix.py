@@ -294,6 +294,9 @@ CONSOLE: dict[str, Console] = {
     ),
     # B2B (M14): the brand opens business accounts and their logins (switched off, never deleted);
     # the deals are the companies' own, read here.
+    # Batches (M14): tracking is started, never stopped or deleted; batches are read-only.
+    "inventory.batchtracking": Console(delete=NOBODY),
+    "inventory.batch": Console(**READ_ONLY),
     "b2b.businessaccount": Console(delete=NOBODY),
     "b2b.businessmember": Console(delete=NOBODY),
     "b2b.listing": Console(**READ_ONLY),

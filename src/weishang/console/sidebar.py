@@ -288,6 +288,13 @@ def sections() -> list[tuple[object, list[Entry]]]:
                     "admin:inventory_stockcount_changelist",
                     "inventory.view_stockcount",
                 ),
+                Entry(_("Batches and expiry"), "event", "admin:inventory_batch_changelist", "inventory.view_batch"),
+                Entry(
+                    _("SKUs kept by batch"),
+                    "qr_code_2",
+                    "admin:inventory_batchtracking_changelist",
+                    "inventory.view_batchtracking",
+                ),
             ],
         ),
         (

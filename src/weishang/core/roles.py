@@ -72,6 +72,9 @@ ROLES: dict[str, tuple] = {
             "inventory.valuationlayer": (VIEW,),
             "inventory.reorderrule": (VIEW, ADD, CHANGE),
             "inventory.stockcount": (VIEW, ADD, CHANGE),
+            # Batches and expiry dates (FEFO): which SKUs are kept by batch, and what expires first.
+            "inventory.batchtracking": (VIEW, ADD, CHANGE),
+            "inventory.batch": (VIEW,),
             # Product selection (M14): candidates scored against the brand's weighted criteria.
             "selection.criterion": (VIEW, CHANGE),
             "selection.candidate": (VIEW, ADD, CHANGE),
@@ -185,6 +188,7 @@ ROLES: dict[str, tuple] = {
             "monitor.healthalert": (VIEW,),
             "jobs.scheduledrun": (VIEW,),  # whether the periodic jobs ran
             "inventory.reorderrule": (VIEW,),
+            "inventory.batch": (VIEW,),
             "selection.criterion": (VIEW,),
             "selection.candidate": (VIEW, ADD, CHANGE),
             "selection.candidatephoto": (VIEW,),
@@ -313,6 +317,9 @@ ROLES: dict[str, tuple] = {
             "inventory.reorderrule": (VIEW, ADD, CHANGE),
             # The warehouse counts its stock; the owner or finance post the count (it moves money).
             "inventory.stockcount": (VIEW, ADD, CHANGE),
+            # The warehouse keeps SKUs by batch and sees what expires first.
+            "inventory.batchtracking": (VIEW, ADD, CHANGE),
+            "inventory.batch": (VIEW,),
             "purchasing.supplier": (VIEW,),
             "purchasing.purchaseorder": (VIEW,),
         },

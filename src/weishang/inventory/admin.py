@@ -3,7 +3,9 @@ layers, the cost of stock found without one, and the reorder rules with what the
 
 Who: the valuation and its layers are seen by the owner and finance (costs are the brand's
 business, not the warehouse's); setting a cost needs inventory.set_cost (owner, finance). Reorder
-rules are kept by the owner and the warehouse; operations see them.
+rules are kept by the owner and the warehouse; operations see them. Batches (FEFO): owner and
+warehouse keep SKUs by batch; owner, operations and the warehouse see the batches, first expiry
+first.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import F, Sum
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -21,9 +24,18 @@ from unfold.admin import ModelAdmin
 from unfold.widgets import UnfoldAdminDecimalFieldWidget
 
 from weishang.console import kit
+from weishang.core import clock
 from weishang.core.errors import BusinessError
-from weishang.inventory import selectors, services
-from weishang.inventory.models import CountStatus, ReorderRule, SkuValuation, StockCount, ValuationLayer
+from weishang.inventory import batches, selectors, services
+from weishang.inventory.models import (
+    Batch,
+    BatchTracking,
+    CountStatus,
+    ReorderRule,
+    SkuValuation,
+    StockCount,
+    ValuationLayer,
+)
 
 SET_COST = "inventory.set_cost"
 
@@ -274,3 +286,71 @@ class StockCountAdmin(ModelAdmin):
         except BusinessError as exc:
             messages.error(request, str(exc.message))
         return redirect("admin:inventory_stockcount_change", pk)
+
+
+# --- batches and expiry dates ------------------------------------------------------------------------
+
+
+class BatchTrackingForm(forms.ModelForm):
+    class Meta:
+        model = BatchTracking
+        fields = ("sku", "shelf_life_days", "warn_days")
+
+
+@admin.register(BatchTracking)
+class BatchTrackingAdmin(ModelAdmin):
+    """SKUs kept by batch. Who: owner and warehouse start tracking and set the shelf life and the
+    warning; operations do not see it. Tracking, once started, is not stopped (the batches stay)."""
+
+    form = BatchTrackingForm
+    list_display = ("sku", "shelf_life_days", "warn_days", "started_at")
+    list_select_related = ("sku",)
+    autocomplete_fields = ("sku",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("sku",) if obj is not None else ()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if change:
+            obj.save(update_fields=["shelf_life_days", "warn_days"])
+            return
+        started = batches.tracking_start(
+            sku=data["sku"], shelf_life_days=data["shelf_life_days"], warn_days=data["warn_days"]
+        )
+        obj.pk = started.pk
+
+
+@admin.register(Batch)
+class BatchAdmin(kit.ReadOnlyAdmin):
+    """Batches first expiry first, with their units in the warehouses; expired and soon-expiring
+    ones marked. Who: owner, operations and the warehouse (inventory.view_batch)."""
+
+    list_display = ("sku", "code", "expires_on", "units", "state")
+    list_select_related = ("sku",)
+    list_filter = ("sku",)
+    search_fields = ("code", "sku__code")
+    fields = ("sku", "code", "expires_on", "created_at")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(on_hand=Sum("levels__quantity"))
+
+    def get_ordering(self, request):
+        return (F("expires_on").asc(nulls_last=True), "pk")
+
+    @admin.display(description=_("units in the warehouses"), ordering="on_hand")
+    def units(self, obj):
+        return obj.on_hand or 0
+
+    @admin.display(description=_("state"))
+    def state(self, obj):
+        if obj.expires_on is None:
+            return "—"
+        today = clock.today()
+        if obj.expires_on < today:
+            return format_html('<span class="text-red-600">{}</span>', gettext("Expired"))
+        days = (obj.expires_on - today).days
+        return gettext("%(days)s days left") % {"days": days}

@@ -12,7 +12,8 @@ class InventoryConfig(AppConfig):
     verbose_name = _("inventory (库存)")
 
     def ready(self) -> None:
-        from weishang.inventory import valuation
+        from weishang.inventory import batches, valuation
         from weishang.trade import stock
 
         stock.on_stock_moved(valuation.value_moves)
+        stock.on_stock_moved(batches.follow_batches)

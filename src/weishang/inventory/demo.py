@@ -8,8 +8,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from weishang.catalog.models import SKU
-from weishang.inventory import selectors, services
-from weishang.inventory.models import ReorderRule, SkuValuation, StockCount
+from weishang.inventory import batches, selectors, services
+from weishang.inventory.models import BatchTracking, ReorderRule, SkuValuation, StockCount
 
 # What one unit costs from the factory (出厂价), by SKU code.
 COSTS = {"GLOW-30ML": Decimal("42.00"), "GLOW-50G": Decimal("31.50"), "GLOW-MASK5": Decimal("12.80")}
@@ -31,6 +31,11 @@ def inventory_demo(*, by=None) -> None:
                 count=count, counted={line.sku_id: line.expected - 2}, reasons={line.sku_id: "压坏 2 盒"}
             )
             services.stock_count_post(count=count, by=by)
+    masks = skus.get("GLOW-MASK5")
+    if masks is not None and not BatchTracking.objects.filter(sku=masks).exists():
+        # Face masks expire: kept by batch from here on (what is on hand goes in unbatched), two
+        # years' shelf life, a warning 90 days ahead; purchasing's receipts name their batches.
+        batches.tracking_start(sku=masks, shelf_life_days=730, warn_days=90)
     if ReorderRule.objects.exists():
         return
     on_hand = selectors.warehouse_units()

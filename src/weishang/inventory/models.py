@@ -226,3 +226,85 @@ class StockCountLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.count} · {self.sku.code}"
+
+
+# --- batches and expiry dates (FEFO) -----------------------------------------------------------------
+
+
+class BatchTracking(models.Model):
+    """A SKU whose warehouse stock is kept by batch (批次) with its expiry date, and picked first
+    expiry, first out. Units on hand when tracking starts go into the SKU's unbatched batch."""
+
+    sku = models.OneToOneField(SKU, on_delete=models.PROTECT, related_name="+", verbose_name=_("SKU"))
+    shelf_life_days = models.PositiveSmallIntegerField(
+        _("shelf life (days)"),
+        null=True,
+        blank=True,
+        help_text=_("Expiry = received + shelf life, when none is given."),
+    )
+    warn_days = models.PositiveSmallIntegerField(_("warn before expiry (days)"), default=60)
+    started_at = models.DateTimeField(_("tracked since"), default=clock.now)
+
+    class Meta:
+        ordering = ["sku"]
+        verbose_name = _("batch-tracked SKU")
+        verbose_name_plural = _("batch-tracked SKUs")
+
+    def __str__(self) -> str:
+        return self.sku.code
+
+
+UNBATCHED = "-"  # the code of the batch holding units that came in without one
+
+
+class Batch(models.Model):
+    """A production batch of a SKU (批号) and its expiry date; the unbatched one has neither."""
+
+    sku = models.ForeignKey(SKU, on_delete=models.PROTECT, related_name="+", verbose_name=_("SKU"))
+    code = models.CharField(_("batch number"), max_length=40)
+    expires_on = models.DateField(_("expires on"), null=True, blank=True)
+    created_at = models.DateTimeField(_("first received"), default=clock.now)
+
+    class Meta:
+        ordering = ["sku", "expires_on", "pk"]
+        verbose_name = _("batch")
+        verbose_name_plural = _("batches")
+        constraints = [models.UniqueConstraint(fields=["sku", "code"], name="batch_code_once_per_sku")]
+
+    def __str__(self) -> str:
+        return f"{self.sku.code} {self.code}" if self.code != UNBATCHED else f"{self.sku.code} ({_('unbatched')})"
+
+
+class BatchLevel(models.Model):
+    """Units of a batch in one warehouse: a cache of its ``BatchMove`` rows."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="levels", verbose_name=_("batch"))
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+", verbose_name=_("location"))
+    quantity = models.IntegerField(_("units"), default=0)
+
+    class Meta:
+        verbose_name = _("batch stock")
+        verbose_name_plural = _("batch stock")
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "location"], name="batchlevel_once"),
+            models.CheckConstraint(condition=Q(quantity__gte=0), name="batchlevel_never_negative"),
+        ]
+
+
+class BatchMove(Immutable):
+    """Units of one batch in a stock move into (+) or out of (−) a warehouse. Never changed."""
+
+    objects = ImmutableQuerySet.as_manager()
+
+    stock_move = models.ForeignKey(
+        StockMove, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("stock move")
+    )
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="moves", verbose_name=_("batch"))
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+", verbose_name=_("location"))
+    quantity = models.IntegerField(_("units"))
+    created_at = models.DateTimeField(_("at"), default=clock.now)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("batch move")
+        verbose_name_plural = _("batch moves")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.db.models import Sum
 
+from weishang.core import clock
 from weishang.inventory.models import ReorderRule, SkuValuation, ValuationLayer
 from weishang.trade.models import LocationKind, StockLevel
 
@@ -95,3 +97,26 @@ def reorder_proposals(*, include_covered: bool = False) -> list[Proposal]:
             proposals.append(Proposal(rule=rule, on_hand=on_hand, incoming=coming, quantity=quantity))
     proposals.sort(key=lambda p: (p.quantity == 0, p.rule.sku.code))
     return proposals
+
+
+def batches_in_stock(*, today: date | None = None) -> list[dict]:
+    """Every batch with units in the brand's warehouses, first expiry first: its SKU, number,
+    expiry, units, days left and whether it has expired or is within its SKU's warning."""
+    from weishang.inventory.models import BatchLevel, BatchTracking
+
+    today = today or clock.today()
+    warn = dict(BatchTracking.objects.values_list("sku_id", "warn_days"))
+    rows: dict[int, dict] = {}
+    for level in BatchLevel.objects.filter(quantity__gt=0).select_related("batch__sku"):
+        batch = level.batch
+        row = rows.setdefault(
+            batch.pk,
+            {"batch": batch, "sku": batch.sku, "expires_on": batch.expires_on, "units": 0},
+        )
+        row["units"] += level.quantity
+    for row in rows.values():
+        expires = row["expires_on"]
+        row["days_left"] = (expires - today).days if expires else None
+        row["expired"] = expires is not None and expires < today
+        row["expiring"] = not row["expired"] and expires is not None and row["days_left"] <= warn.get(row["sku"].pk, 60)
+    return sorted(rows.values(), key=lambda r: (r["expires_on"] is None, r["expires_on"] or date.max, r["batch"].pk))

@@ -25,6 +25,7 @@ from weishang.console import kit
 from weishang.core import converters
 from weishang.core.errors import BusinessError
 from weishang.core.files import image_response
+from weishang.inventory.models import BatchTracking
 from weishang.purchasing import selectors, services
 from weishang.purchasing.models import (
     POStatus,
@@ -185,6 +186,13 @@ class PurchaseOrderAdmin(ModelAdmin):
             user = request.user
             open_ = obj.status in (POStatus.SENT, POStatus.CONFIRMED, POStatus.PARTIAL)
             lines = list(obj.lines.select_related("sku"))
+            tracked = set(
+                BatchTracking.objects.filter(sku_id__in=[line.sku_id for line in lines]).values_list(
+                    "sku_id", flat=True
+                )
+            )
+            for line in lines:
+                line.batch_tracked = line.sku_id in tracked
             extra.update(
                 lines=lines,
                 total=obj.total,
@@ -279,7 +287,12 @@ class PurchaseOrderAdmin(ModelAdmin):
                 for line in po.lines.all()
             }
             photos = {line.pk: request.FILES.get(f"photo-{line.pk}") for line in po.lines.all()}
+            batches = {
+                line.pk: (post.get(f"batch-{line.pk}", ""), post.get(f"expires-{line.pk}", ""))
+                for line in po.lines.all()
+            }
             receipt = services.po_receive(
+                batches=batches,
                 po=po,
                 lines=lines,
                 freight=post.get("freight") or "0",

@@ -59,9 +59,16 @@ def purchasing_demo(*, by=None) -> None:
         po=last,
         lines={lines["GLOW-30ML"].pk: (200, 0, ""), lines["GLOW-MASK5"].pk: (99, 1, "外箱压坏，面膜漏液")},
         freight="180.00",
+        batches={lines["GLOW-MASK5"].pk: ("MK20261015", clock.today() + timedelta(days=680))},
         by=by,
     )
-    services.po_receive(po=last, lines={lines["GLOW-MASK5"].pk: (1, 0, "")}, note="补发 1 盒", by=by)
+    services.po_receive(
+        po=last,
+        lines={lines["GLOW-MASK5"].pk: (1, 0, "")},
+        note="补发 1 盒",
+        batches={lines["GLOW-MASK5"].pk: ("MK20261102", "")},  # the shelf life gives its expiry
+        by=by,
+    )
     bill = services.bill_enter(
         po=last,
         number="GZHY-2026-1108",

@@ -238,6 +238,18 @@ def spread(amount: Decimal, weights: list[Decimal]) -> list[Decimal]:
     return [*parts, amount - sum(parts, ZERO)]
 
 
+def _expiry(value: object) -> date | None:
+    if isinstance(value, date) or value is None:
+        return value
+    text = str(value).strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise BusinessError(_("Enter the expiry date like 2027-06-30."), field="expires_on") from None
+
+
 @transaction.atomic
 def po_receive(
     *,
@@ -247,13 +259,16 @@ def po_receive(
     duties=0,
     note: str = "",
     photos: dict[int, UploadedFile | None] | None = None,
+    batches: dict[int, tuple[str, object]] | None = None,
     by=None,
 ) -> Receipt:
     """Receive goods of a sent or confirmed order: ``{line id: (accepted, rejected, reason)}``.
 
     Accepted units enter the order's warehouse at the order's unit price (goods received not
     billed); rejected ones do not, and need a reason; a line may carry a photo of what was found
-    (``photos``: {line id: upload}, checked from its bytes). More than was ordered is refused. Freight and
+    (``photos``: {line id: upload}, checked from its bytes). A SKU kept by batch names the batch
+    and its expiry (``batches``: {line id: (batch number, expiry date or "")}; the SKU's shelf life
+    gives an expiry not typed). More than was ordered is refused. Freight and
     duties are spread over the accepted lines by value as landed costs, paid to the carrier and
     customs from brand cash on delivery (so payables hold the suppliers' bills alone). The order
     becomes partially received or received."""
@@ -302,8 +317,17 @@ def po_receive(
     weights = [line.unit_price * accepted for line, accepted, _r, _w in taken]
     landed = spread(freight + duties, weights)
     supplier_location = stock.location_singleton(LocationKind.SUPPLIER)
+    lots = {int(k): (str(code or "").strip()[:40], _expiry(expiry)) for k, (code, expiry) in (batches or {}).items()}
     moves = [
-        stock.Move(supplier_location, po.location, line.sku, accepted, unit_cost=line.unit_price)
+        stock.Move(
+            supplier_location,
+            po.location,
+            line.sku,
+            accepted,
+            unit_cost=line.unit_price,
+            batch_code=lots.get(line.pk, ("", None))[0],
+            expires_on=lots.get(line.pk, ("", None))[1],
+        )
         for line, accepted, _r, _w in taken
         if accepted
     ]

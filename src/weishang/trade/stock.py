@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -37,6 +38,10 @@ class Move:
     # What one unit cost (goods received from a supplier): read by the listeners below (the
     # inventory app values the brand's warehouse at moving average cost); None = at the average.
     unit_cost: Decimal | None = None
+    # The batch (批号) and expiry date of goods received, for SKUs kept by batch (the inventory
+    # app's listener records them and picks first expiry, first out); "" = none given.
+    batch_code: str = ""
+    expires_on: date | None = None
 
 
 # Called in the transaction of every ``stock_move`` with the moves written and the ``Move``s asked

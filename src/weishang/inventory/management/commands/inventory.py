@@ -1,6 +1,7 @@
 """``weishang inventory``: the brand's warehouse stock at moving average cost.
 
-- ``verify``: the valuation against its layers, the warehouses' units and the ledger (exit 1 on a difference);
+- ``verify``: the valuation against its layers, the warehouses' units and the ledger, and each batch-tracked
+  SKU's batches against their moves and the warehouses (exit 1 on a difference);
 - ``value``: each SKU's units, value and average cost;
 - ``open [--cost CODE=12.50 …]``: value warehouse units that have no cost yet (stock from before valuation);
 - ``reorder``: the reorder rules' proposals; ``alerts``: tell the warehouse of SKUs below their minimum.
@@ -12,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from weishang.catalog.models import SKU
 from weishang.core.errors import BusinessError
-from weishang.inventory import selectors, services
+from weishang.inventory import batches, selectors, services
 
 
 class Command(BaseCommand):
@@ -28,12 +29,16 @@ class Command(BaseCommand):
         getattr(self, f"do_{action}")(cost)
 
     def do_verify(self, _cost):
-        problems = services.valuation_verify()
+        problems = services.valuation_verify() + batches.batches_verify()
         for problem in problems:
             self.stderr.write(problem)
         if problems:
             raise CommandError(f"{len(problems)} valuation differences")
-        self.stdout.write(self.style.SUCCESS("the valuation matches its layers, the warehouses and the ledger"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                "the valuation matches its layers, the warehouses and the ledger; the batches match their moves"
+            )
+        )
 
     def do_value(self, _cost):
         for val in selectors.valuations():
