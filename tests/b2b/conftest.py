@@ -40,7 +40,7 @@ def member():
 
 @pytest.fixture
 def brand_co(db):
-    return services.account_create(name="焕颜品牌", kind=AccountKind.BOTH, is_brand=True, contact_name="周经理")
+    return services.account_create(name="焕颜品牌", kind=AccountKind.SUPPLIER, is_brand=True, contact_name="周经理")
 
 
 @pytest.fixture

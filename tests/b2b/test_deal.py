@@ -377,6 +377,21 @@ def test_a_listing_under_its_minimum_or_with_rising_tiers_is_refused(brand_co, m
         )
 
 
+def test_the_brand_buys_through_purchasing_not_b2b(brand_co, other_seller, member):
+    """A B2B purchase by the brand would bypass its purchase orders and payables (docs/decisions.md)."""
+    from weishang.b2b.models import AccountKind
+
+    brand_co.kind = AccountKind.BOTH
+    brand_co.save()
+    seller = member(other_seller, MemberRole.ADMIN)
+    bottles = services.listing_save(member=seller, title="玻璃瓶", tiers=[("100", "1.2")], min_quantity=100)
+    with pytest.raises(Forbidden) as refused:
+        services.inquiry_create(
+            member=member(brand_co, MemberRole.ADMIN), seller=other_seller, lines=[(bottles, "100")]
+        )
+    assert "进货管理" in str(refused.value.message)
+
+
 def test_the_command_finds_a_posting_that_went_around_the_orders(people, listing, brand_co, sku):
     from io import StringIO
 

@@ -21,7 +21,11 @@ def b2b_demo(*, password: str) -> None:
     if len(skus) < 2:
         return
     brand = services.account_create(
-        name="焕颜 GLOW 品牌批发部", kind=AccountKind.BOTH, is_brand=True, contact_name="周经理", phone="020-66668888"
+        name="焕颜 GLOW 品牌批发部",
+        kind=AccountKind.SUPPLIER,
+        is_brand=True,
+        contact_name="周经理",
+        phone="020-66668888",
     )
     salon = services.account_create(
         name="美丽沙龙（深圳南山店）",

@@ -332,6 +332,9 @@ def inquiry_create(
     """询价: the member's company asks ``seller`` for a price on ``lines`` (listing, units)."""
     _require(member, "ask")
     buyer = member.account
+    if buyer.is_brand:
+        # The brand's own buying is purchasing's (purchase orders posted to payables), once.
+        raise Forbidden(_("The brand buys through purchasing (进货管理), with purchase orders."))
     if not buyer.buys:
         raise Forbidden(_("Your company is not set up to buy."))
     if seller.pk == buyer.pk or not seller.active or not seller.sells:
