@@ -12,10 +12,12 @@ from django.db.models import QuerySet
 
 from weishang.channel.models import Agent
 from weishang.core import clock
+from weishang.faq import search
 from weishang.faq.selectors import faq_search
 from weishang.service.models import AutoReply, Conversation, QuickReply
 
 SUGGESTIONS = 3
+MAX_WORDS = 12  # the words of a long message looked up one by one
 REPLY_PERM = "service.reply_conversation"
 
 
@@ -44,10 +46,20 @@ def last_incoming(conversation: Conversation) -> str:
 
 
 def suggestions(text: str, *, agent: Agent | None = None) -> list:
-    """Up to three FAQ entries matching the customer's words (full-text), best first."""
-    if not text.strip():
-        return []
-    return faq_search(text[:200], agent=agent, limit=SUGGESTIONS)
+    """Up to three FAQ entries (the public ones unless ``agent`` is given: an answer goes to a
+    consumer) matching the customer's words (the FAQ's full-text search), best
+    first: those holding every word; if fewer, those holding the most of the message's words of two
+    or more characters (a customer writes "请问怎么付款？", the entry is "怎么付款？")."""
+    text = (text or "")[:200]
+    found = faq_search(text, agent=agent, limit=SUGGESTIONS) if text.strip() else []
+    if len(found) >= SUGGESTIONS:
+        return found
+    hits: dict[int, list] = {entry.pk: [entry, 99] for entry in found}
+    for word in [w for w in search.words(text) if len(w) >= 2][:MAX_WORDS]:
+        for entry in faq_search(word, agent=agent, limit=SUGGESTIONS):
+            hits.setdefault(entry.pk, [entry, 0])[1] += 1
+    ranked = sorted(hits.values(), key=lambda pair: -pair[1])  # stable: the search's order within a count
+    return [entry for entry, _count in ranked][:SUGGESTIONS]
 
 
 def quick_replies() -> QuerySet[QuickReply]:

@@ -160,7 +160,7 @@ def my_conversation(request, conversation_id: int):
             "conversation": conversation,
             "thread": conversation.messages.all(),
             "form": form,
-            "suggested": selectors.suggestions(selectors.last_incoming(conversation), agent=me),
+            "suggested": selectors.suggestions(selectors.last_incoming(conversation)),
             "quick_replies": selectors.quick_replies(),
         },
         status=status,
