@@ -64,7 +64,7 @@ def test_other_roles_are_refused(role, conversation, staff):
 
 
 def test_the_roles_table_grants_answering_to_owner_and_operations_only():
-    from tests.security.matrix import perm  # the permission matrix's own reading of ROLES
+    from security.matrix import perm  # the permission matrix's own reading of ROLES
 
     assert perm("service.reply_conversation") == frozenset({"owner", "operations"})
 

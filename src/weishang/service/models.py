@@ -23,7 +23,7 @@ class Conversation(models.Model):
     agent = models.ForeignKey(
         "channel.Agent", on_delete=models.PROTECT, related_name="conversations", verbose_name=_("shop")
     )
-    contact_name = models.CharField(_("name"), max_length=50)
+    contact_name = models.CharField(_("customer's name"), max_length=50)
     contact = models.CharField(_("phone or WeChat id"), max_length=40)
     token = models.CharField(_("secret link"), max_length=48, unique=True, editable=False)
     assignee = models.ForeignKey(
@@ -66,7 +66,7 @@ class Message(models.Model):
         Conversation, on_delete=models.CASCADE, related_name="messages", verbose_name=_("conversation")
     )
     direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)
-    text = models.TextField(_("message"), max_length=TEXT_MAX)
+    text = models.TextField(_("message text"), max_length=TEXT_MAX)
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
