@@ -80,8 +80,8 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
-        verbose_name = _("message")
-        verbose_name_plural = _("messages")
+        verbose_name = _("customer message")
+        verbose_name_plural = _("customer messages")
 
     def __str__(self) -> str:
         return self.text[:40]
