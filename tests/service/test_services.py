@@ -114,3 +114,13 @@ def test_staff_assign_to_a_permitted_colleague_or_back_to_the_seller(seller, sta
     with pytest.raises(Forbidden):
         conversation_assign(conversation=conversation, to=None, by=seller.user)
     assert conversation_assign(conversation=conversation, to=None, by=operations).assignee is None
+
+
+def test_the_seller_is_told_of_a_customer_message(seller):
+    from weishang.notifications.models import Notification
+    from weishang.notifications.services import notifications_follow_events
+
+    conversation = conversation_start(agent=seller, name="王女士", contact="13912345601", text="你好")
+    notifications_follow_events()
+    notice = Notification.objects.get(recipient=seller.user, kind="customer_message")
+    assert notice.url == f"/m/messages/{conversation.pk}/" and notice.params["name"] == "王女士"
