@@ -48,9 +48,7 @@ def test_a_consumer_asks_the_seller_answers_with_the_faq_and_the_consumer_reads_
     expect(agent.get_by_test_id("thread")).to_contain_text(answer.strip()[:20])
 
     consumer.goto(thread_path)
-    expect(consumer.get_by_test_id("thread").locator("[data-direction=out]").last).to_contain_text(
-        answer.strip()[:20]
-    )
+    expect(consumer.get_by_test_id("thread").locator("[data-direction=out]").last).to_contain_text(answer.strip()[:20])
     shot(consumer, "consumer-reads-answer")
     conversation.refresh_from_db()
     assert conversation.first_response_at is not None

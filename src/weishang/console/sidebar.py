@@ -148,7 +148,9 @@ def sections() -> list[tuple[object, list[Entry]]]:
         (
             _("Customer service (客服)"),
             [
-                Entry(_("Customer inbox"), "forum", "admin:service_conversation_changelist", "service.view_conversation"),
+                Entry(
+                    _("Customer inbox"), "forum", "admin:service_conversation_changelist", "service.view_conversation"
+                ),
                 Entry(
                     _("Quick replies"), "quickreply", "admin:service_quickreply_changelist", "service.view_quickreply"
                 ),
