@@ -31,6 +31,8 @@ def test_owner_and_operations_answer_and_assign(role, conversation, staff):
     client = console(me)
     inbox = client.get("/console/service/conversation/").content.decode()
     assert 'data-testid="service-figures"' in inbox and "王女士" in inbox
+    for days in ("7", "90", "abc", "-1", "99999999999999999999"):
+        assert client.get("/console/service/conversation/", {"days": days}).status_code == 200
     page = client.get(f"/console/service/conversation/{conversation.pk}/change/").content.decode()
     assert "怎么付款？" in page and "收款码" in page and 'data-use="您好，欢迎光临！"' in page
     base = f"/console/service/conversation/{conversation.pk}"

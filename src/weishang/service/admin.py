@@ -28,6 +28,7 @@ from weishang.service import selectors, services
 from weishang.service.models import TEXT_MAX, AutoReply, Conversation, QuickReply
 
 FIGURE_DAYS = 30
+PERIODS = (7, 30, 90)  # the figures' periods the inbox offers, in days
 
 
 class ReplyForm(forms.Form):
@@ -59,9 +60,13 @@ class ConversationAdmin(ReadOnlyAdmin):
         return obj.assignee.get_username() if obj.assignee_id else gettext("the seller")
 
     def changelist_view(self, request, extra_context=None):
-        since = clock.now() - dt.timedelta(days=FIGURE_DAYS)
+        days = next((d for d in PERIODS if request.GET.get("days") == str(d)), FIGURE_DAYS)
+        if "days" in request.GET:  # not a filter of the list: taken off before the list reads the query
+            request.GET = request.GET.copy()
+            del request.GET["days"]
+        since = clock.now() - dt.timedelta(days=days)
         overall, per_assignee = selectors.response_figures(since=since)
-        extra = {"figures": overall, "per_assignee": per_assignee, "figure_days": FIGURE_DAYS}
+        extra = {"figures": overall, "per_assignee": per_assignee, "figure_days": days, "periods": PERIODS}
         return super().changelist_view(request, {**(extra_context or {}), **extra})
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
