@@ -177,6 +177,7 @@ def phone_pages(agent: Agent) -> list[str]:
         "number": orders + sold,
         "code": [agent.invite_code],
         "agent_id": list(Agent.objects.filter(referrer=agent).values_list("pk", flat=True)[:1]),
+        "conversation_id": list(agent.conversations.values_list("pk", flat=True)[:1]),
     }
     urls = []
     for namespace, name, params, _route in _pattern_names(get_resolver().url_patterns):
@@ -234,6 +235,8 @@ def test_every_phone_page_is_in_chinese(demo):
         reverse("web:join", args=[city.invite_code]),
         reverse("web:join_brand"),
         reverse("web:shop", args=[city.invite_code]),
+        reverse("web:shop_messages", args=[city.invite_code]),
+        *[reverse("web:shop_thread", args=[city.invite_code, c.token]) for c in city.conversations.all()[:1]],
     ]:
         status, runs = english_on(anonymous, url, allow)
         assert status == 200, url

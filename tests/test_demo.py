@@ -276,3 +276,19 @@ def test_demo_b2b_deal_ran_its_course_and_the_books_agree(demo, client):
     assert client.login(username="salon", password="weishang-demo")
     page = client.get(f"/b2b/orders/{order.pk}/")
     assert page.status_code == 200 and "SF1408822334455" in page.content.decode()
+
+
+def test_demo_has_customer_service_on_the_city_login_shop(demo):
+    from weishang.demo.services import LOGIN_PHONE
+    from weishang.service.models import AutoReply, Conversation, QuickReply
+
+    city = Agent.objects.get(user__phone=LOGIN_PHONE.format(rank=4))
+    conversations = Conversation.objects.filter(agent=city)
+    assert conversations.count() == 3 and QuickReply.objects.count() == 2 and AutoReply.objects.count() == 2
+    answered = conversations.filter(first_response_at__isnull=False)
+    assert answered.count() == 1 and answered.get().messages.filter(sent_by=city.user).exists()
+    auto = conversations.filter(messages__automatic=True).distinct()
+    assert auto.count() == 1 and auto.get().first_response_at is None
+    assert conversations.filter(first_response_at__isnull=True, messages__direction="out").distinct().count() == 1
+    run_demo()
+    assert Conversation.objects.count() == 3 and QuickReply.objects.count() == 2

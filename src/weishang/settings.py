@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "weishang.wechat",
     "weishang.promotions",
     "weishang.stores",
+    "weishang.service",
     "weishang.meetings",
     "weishang.monitor",
     "weishang.growth",

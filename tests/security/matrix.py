@@ -139,8 +139,8 @@ CONSOLE_APPS: dict[str, frozenset[str]] = {
     label: in_app(label)
     for label in (
         "academy api auth axes b2b campaigns catalog certificates channel codes core faq growth inventory jobs leads "
-        "ledger meetings monitor notifications promotions purchasing rewards sales selection stores toolkit trade "
-        "webhooks wechat"
+        "ledger meetings monitor notifications promotions purchasing rewards sales selection service stores toolkit "
+        "trade webhooks wechat"
     ).split()
 }
 ORDER_DECIDE = perm("trade.change_order", "trade.view_payment")  # trade/admin.py CONSOLE_PERMS["order_decide"]
@@ -348,6 +348,14 @@ CONSOLE: dict[str, Console] = {
         views={"export": perm("rewards.change_rewardline"), "release_due": perm("rewards.change_rewardline")}
     ),
     "rewards.settlementrun": Console(add=NOBODY, views={"settle": perm("rewards.add_settlementrun")}),
+    # Customer service (M14): the inbox is read-only in Django's terms; answering and assigning are
+    # its own pages, for the holders of service.reply_conversation (owner and operations).
+    "service.conversation": Console(
+        **READ_ONLY,
+        views={"reply": perm("service.reply_conversation"), "assign": perm("service.reply_conversation")},
+    ),
+    "service.quickreply": Console(),
+    "service.autoreply": Console(),
     "stores.store": Console(),
     "toolkit.material": Console(),
     "toolkit.postertemplate": Console(),
@@ -560,6 +568,11 @@ WEB: dict[str, Web] = {
     "web shop": web(PUBLIC),
     # The consumer's order: without the phone it was placed with (?phone=) there is no such order.
     "web shop_order": web(NOBODY, code="shop_code", number="shop_order"),
+    # Customer service (M14): the consumer writes to a shop, and reads their thread by its secret link.
+    "web shop_messages": web(PUBLIC),
+    "web shop_thread": web(PUBLIC),
+    "web my_messages": web(AGENT_PAGE),
+    "web my_conversation": web(MINE),  # a conversation of A's shop: B is told it does not exist
     "web shared_post": web(PUBLIC),
     "web shared_post_file": web(PUBLIC),
     "web shop_coupon_claim": post(PUBLIC),

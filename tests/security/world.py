@@ -105,6 +105,7 @@ def world_build() -> World:
     from weishang.meetings.services import meeting_invite
     from weishang.notifications.models import Notification
     from weishang.promotions.models import CouponOffer
+    from weishang.service.models import Conversation
     from weishang.stores.models import StorePhoto
     from weishang.toolkit.models import Material, MaterialFile, PosterTemplate, Qualification
     from weishang.trade.models import OrderKind, OrderNotice, Payment, ReceivingAccount
@@ -184,6 +185,8 @@ def world_build() -> World:
         or LiveClass.objects.order_by("pk").first().pk,
         "open_token": type(course).objects.filter(kind="open", published=True).order_by("pk").first().public_token,
         "lead_id": Lead.objects.filter(owner_agent=a).order_by("pk").first().pk,
+        "conversation_id": Conversation.objects.filter(agent=a).order_by("pk").first().pk,
+        "conversation_token": Conversation.objects.filter(agent=a).order_by("pk").first().token,
         "application_id": application.pk,
         "code": a.invite_code,
         "bought_order": bought.number,

@@ -146,6 +146,18 @@ def sections() -> list[tuple[object, list[Entry]]]:
             ],
         ),
         (
+            _("Customer service (客服)"),
+            [
+                Entry(
+                    _("Customer inbox"), "forum", "admin:service_conversation_changelist", "service.view_conversation"
+                ),
+                Entry(
+                    _("Quick replies"), "quickreply", "admin:service_quickreply_changelist", "service.view_quickreply"
+                ),
+                Entry(_("Auto replies"), "smart_toy", "admin:service_autoreply_changelist", "service.view_autoreply"),
+            ],
+        ),
+        (
             _("Academy"),
             [
                 Entry(_("Courses"), "school", "admin:academy_course_changelist", "academy.view_course"),

@@ -135,11 +135,18 @@ ROLES: dict[str, tuple] = {
             # Login lockouts (django-axes): the owner sees the failed logins per account and address
             # and clears a lockout by deleting its access attempt (M7).
             "axes.accessattempt": (VIEW, DELETE),
+            # Customer service (客服, M14): the shared inbox (answered and assigned with
+            # service.reply_conversation), quick replies and keyword auto-replies.
+            "service.conversation": (VIEW,),
+            "service.message": (VIEW,),
+            "service.quickreply": ALL,
+            "service.autoreply": ALL,
         },
         # Pricing (retail prices, level discounts and entry conditions, the price grid) is the
         # owner's alone: it sets what every agent pays; so is the jurisdiction, the rulebook a
         # plan is checked against (M7).
         (
+            "service.reply_conversation",
             "channel.move_agent",
             "channel.decide_application",
             "catalog.change_pricing",
@@ -233,9 +240,16 @@ ROLES: dict[str, tuple] = {
             "academy.liveattendance": (VIEW,),
             "academy.enrolment": (VIEW, ADD),
             "academy.coursecertificate": (VIEW,),
+            # Customer service (客服, M14): the shared inbox (answered and assigned with
+            # service.reply_conversation), quick replies and keyword auto-replies.
+            "service.conversation": (VIEW,),
+            "service.message": (VIEW,),
+            "service.quickreply": ALL,
+            "service.autoreply": ALL,
         },
         # Operations follow up channel conflict (窜货) with the agents.
         (
+            "service.reply_conversation",
             "channel.move_agent",
             "channel.decide_application",
             "codes.handle_channelconflict",

@@ -45,6 +45,7 @@ from weishang.promotions.demo import promotions_demo
 from weishang.purchasing.demo import purchasing_demo
 from weishang.regions.models import Region
 from weishang.selection.demo import selection_demo
+from weishang.service.demo import service_demo
 from weishang.stores.demo import demo_stores
 from weishang.toolkit.models import Material, PosterTemplate, Qualification
 from weishang.trade.models import (
@@ -473,6 +474,7 @@ def demo_load(*, agents: int = 2000, seed: int = 2026) -> DemoResult:
     _certificates()
     demo_leads(login_phone=LOGIN_PHONE.format(rank=4), seed=seed)
     demo_stores(login_phone=LOGIN_PHONE.format(rank=4))
+    service_demo(login_phone=LOGIN_PHONE.format(rank=4))  # M14: 客服 conversations, quick and auto replies
     meetings_demo(login_phone=LOGIN_PHONE, password=AGENT_PASSWORD)
     promotions_demo(  # M10: a brand coupon, a flash sale and coupons used in the 特约 login's shop
         seller=Agent.objects.filter(user__phone=LOGIN_PHONE.format(rank=5), status="active").first(),

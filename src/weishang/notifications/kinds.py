@@ -41,6 +41,8 @@ TEXTS = {
     "course_enrolled": _("You are enrolled in the course 《%(title)s》: start learning."),
     "live_class_soon": _("Live class 《%(title)s》 starts at %(starts)s."),
     "course_finished": _("%(name)s finished the course 《%(title)s》."),
+    # customer service (M14)
+    "customer_message": _("%(name)s sent a message to your shop."),
 }
 
 
@@ -276,4 +278,5 @@ RULES: dict[str, Callable[[dict], list[Item]]] = {
     "academy.enrolled": _academy("course_enrolled", "agent", ("title",)),
     "academy.live_class_soon": _academy("live_class_soon", "agent", ("title", "starts")),
     "academy.completed": _academy("course_finished", "referrer", ("name", "title")),
+    "service.message_received": _academy("customer_message", "agent", ("name",)),
 }

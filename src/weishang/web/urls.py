@@ -20,6 +20,7 @@ from weishang.web import (
     products,
     promotion_views,
     rewards_views,
+    service_views,
     shop_views,
     stores_views,
     trade_views,
@@ -173,6 +174,11 @@ urlpatterns = [
     # an agent's public shop
     path("s/<str:code>/", shop_views.shop, name="shop"),
     path("s/<str:code>/o/<str:number>/", shop_views.shop_order, name="shop_order"),
+    # customer service (客服, M14): the consumer's messages and the seller's answers
+    path("s/<str:code>/messages/", service_views.shop_messages, name="shop_messages"),
+    path("s/<str:code>/messages/<str:conversation_token>/", service_views.shop_thread, name="shop_thread"),
+    path("m/messages/", service_views.my_messages, name="my_messages"),
+    path("m/messages/<id:conversation_id>/", service_views.my_conversation, name="my_conversation"),
     path("s/<str:code>/post/<id:material_id>/", materials_views.shared_post, name="shared_post"),
     path(
         "s/<str:code>/post/<id:material_id>/files/<id:file_id>/<str:size>/",
