@@ -353,6 +353,25 @@ def _auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def fill_placed(client, number: str, *, buyer_token: str, seller_token: str) -> int:
+    """The rest of an order's path as the phones take it: the seller approves, the buyer pays from
+    the wallet, the seller fills. The status of the last step taken (the first one refused stops
+    it). Shared with tests/faults/pg_restart_driver.py."""
+    steps = (
+        ("POST /fills/{n}/approve", f"/api/v1/fills/{number}/approve", seller_token, None),
+        ("POST /orders/{n}/pay", f"/api/v1/orders/{number}/pay", buyer_token, {"method": "wallet"}),
+        ("POST /fills/{n}/fill", f"/api/v1/fills/{number}/fill", seller_token, {}),
+    )
+    status = 0
+    for name, path, token, body in steps:
+        status, _ = client.request(
+            name, "POST", path, body=body, headers={**_auth(token), "Idempotency-Key": str(uuid.uuid4())}
+        )
+        if status != 200:
+            break
+    return status
+
+
 def run_load(
     *,
     port: int,
@@ -402,27 +421,7 @@ def run_load(
                 if mode == "placed":
                     continue
                 seller = sellers[str(buyer["seller"])]
-                status, _ = client.request(
-                    "POST /fills/{n}/approve", "POST", f"/api/v1/fills/{number}/approve", headers=_auth(seller["token"])
-                )
-                if status != 200:
-                    continue
-                status, _ = client.request(
-                    "POST /orders/{n}/pay",
-                    "POST",
-                    f"/api/v1/orders/{number}/pay",
-                    body={"method": "wallet"},
-                    headers={**_auth(buyer["token"]), "Idempotency-Key": str(uuid.uuid4())},
-                )
-                if status != 200:
-                    continue
-                status, _ = client.request(
-                    "POST /fills/{n}/fill",
-                    "POST",
-                    f"/api/v1/fills/{number}/fill",
-                    body={},
-                    headers={**_auth(seller["token"]), "Idempotency-Key": str(uuid.uuid4())},
-                )
+                status = fill_placed(client, number, buyer_token=buyer["token"], seller_token=seller["token"])
                 with done_lock:
                     (completed if status == 200 else refused).append(number)
                 n += 1

@@ -139,30 +139,7 @@ def drive(port: int, data: dict, clients: int, stop: threading.Event, recorder: 
                     keys[key] = [status, number]
                 if number is None:
                     continue
-                status, _ = client.request(
-                    "POST /fills/{n}/approve",
-                    "POST",
-                    f"/api/v1/fills/{number}/approve",
-                    headers={**load._auth(seller["token"]), "Idempotency-Key": str(uuid.uuid4())},
-                )
-                if status != 200:
-                    continue
-                status, _ = client.request(
-                    "POST /orders/{n}/pay",
-                    "POST",
-                    f"/api/v1/orders/{number}/pay",
-                    body={"method": "wallet"},
-                    headers={**load._auth(buyer["token"]), "Idempotency-Key": str(uuid.uuid4())},
-                )
-                if status != 200:
-                    continue
-                status, _ = client.request(
-                    "POST /fills/{n}/fill",
-                    "POST",
-                    f"/api/v1/fills/{number}/fill",
-                    body={},
-                    headers={**load._auth(seller["token"]), "Idempotency-Key": str(uuid.uuid4())},
-                )
+                status = load.fill_placed(client, number, buyer_token=buyer["token"], seller_token=seller["token"])
                 if status == 200:
                     with lock:
                         completed.append(number)
