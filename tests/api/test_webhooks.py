@@ -499,7 +499,7 @@ def test_a_pick_up_has_submitted_shipped_and_completed_events(trade_world, make_
         reason="receipt",
     )
     warehouse = get_user_model().objects.create_user(username="warehouse", password="x" * 12, is_staff=True)
-    warehouse.user_permissions.add(Permission.objects.get(codename="change_order"))
+    warehouse.user_permissions.add(Permission.objects.get(content_type__app_label="trade", codename="change_order"))
     warehouse = get_user_model().objects.get(pk=warehouse.pk)
     start = OutboxEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     order = trade.pickup_request(

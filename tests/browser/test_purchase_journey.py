@@ -50,10 +50,15 @@ def test_a_purchase_from_order_to_payment(demo, page, shot, tmp_path):
     row.locator("input[name^=accepted]").fill("49")
     row.locator("input[name^=rejected]").fill("1")
     row.locator("input[name^=reason]").fill("外箱压坏")
+    row.locator("input[name^=batch]").fill("MK20261205")  # the demo keeps its masks by batch
+    row.locator("input[name^=expires]").fill("2028-10-31")
     row.locator("input[type=file]").set_input_files(str(png_file(tmp_path / "crushed.png", (160, 120))))
     owner.locator("[data-testid=po-receive] input[name=freight]").fill("15.00")
     owner.locator("[data-testid=po-receive]").get_by_role("button", name="登记收货").click()
     expect(owner.get_by_text(re.compile("收货单 GR\\d+.* 已登记"))).to_be_visible()
+    from weishang.inventory.models import Batch
+
+    assert str(Batch.objects.get(code="MK20261205").expires_on) == "2028-10-31"
     lines = owner.locator("[data-testid=po-lines] tr[data-sku='GLOW-MASK5']")
     expect(lines.locator("[data-col=accepted]")).to_have_text("49")
     expect(lines.locator("[data-col=rejected]")).to_have_text("1")

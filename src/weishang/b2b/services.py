@@ -377,7 +377,7 @@ def side_of(member: BusinessMember, inquiry: Inquiry) -> str:
 
 
 def _locked_inquiry(inquiry: Inquiry) -> Inquiry:
-    return Inquiry.objects.select_for_update().select_related("buyer", "seller").get(pk=inquiry.pk)
+    return Inquiry.objects.select_for_update(of=("self",)).select_related("buyer", "seller").get(pk=inquiry.pk)
 
 
 def _terms(terms: str, deposit_percent: object) -> tuple[str, int]:
@@ -589,7 +589,7 @@ def _post(order: Order, before: Statement, after: Statement, *, purpose: str, am
 
 
 def _locked_order(order: Order) -> Order:
-    return Order.objects.select_for_update().select_related("seller", "buyer").get(pk=order.pk)
+    return Order.objects.select_for_update(of=("self",)).select_related("seller", "buyer").get(pk=order.pk)
 
 
 def _party(member: BusinessMember, order: Order) -> str:
@@ -684,7 +684,7 @@ def shipment_create(
         )
     carrier = _text(carrier, field="carrier", limit=50, required=True)
     tracking = _text(tracking_number, field="tracking_number", limit=50, required=True)
-    lines = {line.pk: line for line in order.lines.select_for_update().select_related("sku").order_by("pk")}
+    lines = {line.pk: line for line in order.lines.select_for_update(of=("self",)).select_related("sku").order_by("pk")}
     sending: list[tuple[OrderLine, int, int]] = []  # line, ordered units, replacement units
     for line_id, raw in quantities.items():
         if str(raw or "").strip() in ("", "0"):
@@ -853,7 +853,7 @@ def claim_resolve(
     if _party(member, order) != Side.SELLER:
         raise NotFound(_("No such claim."))
     _require(member, "resolve")
-    claim = Claim.objects.select_for_update().select_related("line__sku").get(pk=claim.pk)
+    claim = Claim.objects.select_for_update(of=("self",)).select_related("line__sku").get(pk=claim.pk)
     if claim.status != ClaimStatus.OPEN:
         raise Conflict(_("This claim was answered."))
     if resolution not in Resolution.values:

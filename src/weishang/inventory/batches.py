@@ -44,7 +44,7 @@ def pick(*, location, sku, quantity: int, allow_expired: bool, today: date) -> l
     """Take ``quantity`` units of ``sku`` from the batches in ``location``, first expiry first
     out (expired batches only with ``allow_expired``), and lower their levels."""
     levels = sorted(
-        BatchLevel.objects.select_for_update()
+        BatchLevel.objects.select_for_update(of=("self",))
         .select_related("batch")
         .filter(location=location, batch__sku=sku, quantity__gt=0)
         .order_by("pk"),
@@ -150,7 +150,7 @@ def tracking_start(*, sku, shelf_life_days: int | None = None, warn_days: int = 
         raise Conflict(_("%(sku)s is already kept by batch.") % {"sku": sku.code}, field="sku")
     tracking = BatchTracking.objects.create(sku=sku, shelf_life_days=shelf_life_days, warn_days=warn_days)
     levels = list(
-        StockLevel.objects.select_for_update()
+        StockLevel.objects.select_for_update(of=("self",))
         .select_related("location")
         .filter(sku=sku, location__kind=LocationKind.WAREHOUSE, quantity__gt=0)
         .order_by("pk")
