@@ -45,6 +45,9 @@ def last_incoming(conversation: Conversation) -> str:
     return message.text if message else ""
 
 
+WORD_HITS = 200
+
+
 def suggestions(text: str, *, agent: Agent | None = None) -> list:
     """Up to three FAQ entries (the public ones unless ``agent`` is given: an answer goes to a
     consumer) matching the customer's words (the FAQ's full-text search), best
@@ -56,7 +59,10 @@ def suggestions(text: str, *, agent: Agent | None = None) -> list:
         return found
     hits: dict[int, list] = {entry.pk: [entry, 99] for entry in found}
     for word in [w for w in search.words(text) if len(w) >= 2][:MAX_WORDS]:
-        for entry in faq_search(word, agent=agent, limit=SUGGESTIONS):
+        # every entry holding the word (up to WORD_HITS), not the search's top three: an entry that
+        # holds two of the words must meet both lists whatever each word's ranking (PostgreSQL's
+        # ts_rank and SQLite's bm25 order one word's hits differently)
+        for entry in faq_search(word, agent=agent, limit=WORD_HITS):
             hits.setdefault(entry.pk, [entry, 0])[1] += 1
     ranked = sorted(hits.values(), key=lambda pair: -pair[1])  # stable: the search's order within a count
     return [entry for entry, _count in ranked][:SUGGESTIONS]
