@@ -83,6 +83,14 @@ class Purpose(models.TextChoices):
     BRAND_RECEIVABLES = "brand_receivables", _("Accounts receivable (应收账款)")
     BRAND_OPENING_BALANCE = "brand_opening_balance", _("Opening balances (期初余额)")
     BRAND_CUSTOMER_ADVANCES = "brand_customer_advances", _("Advances from customers (预收账款)")
+    # A car dealer's finance desk (M15, autofinance): what lenders and the manufacturer owe it, its
+    # finance income, and the interest subsidies it pays.
+    BRAND_FINANCE_COMMISSION_RECEIVABLE = "brand_fin_commission_due", _("Finance commission receivable (应收金融佣金)")
+    BRAND_FINANCE_COMMISSION_INCOME = "brand_fin_commission_income", _("Finance commission income (金融佣金收入)")
+    BRAND_LOAN_SERVICE_FEE_INCOME = "brand_loan_service_fee_income", _("Loan service fee income (贷款服务费收入)")
+    BRAND_FINANCE_INCENTIVE_RECEIVABLE = "brand_fin_incentive_due", _("Finance incentive receivable (应收厂家金融奖励)")
+    BRAND_FINANCE_INCENTIVE_INCOME = "brand_fin_incentive_income", _("Finance incentive income (厂家金融奖励收入)")
+    BRAND_FINANCE_SUBSIDY_EXPENSE = "brand_fin_subsidy_expense", _("Interest subsidy expense (贴息支出)")
 
 
 P = Purpose
@@ -99,6 +107,9 @@ NORMAL: dict[str, int] = {p: CREDIT for p in P} | {
     P.BRAND_COST_OF_GOODS_SOLD: DEBIT,
     P.BRAND_INVENTORY_ADJUSTMENT: DEBIT,
     P.BRAND_RECEIVABLES: DEBIT,
+    P.BRAND_FINANCE_COMMISSION_RECEIVABLE: DEBIT,
+    P.BRAND_FINANCE_INCENTIVE_RECEIVABLE: DEBIT,
+    P.BRAND_FINANCE_SUBSIDY_EXPENSE: DEBIT,
 }
 # Balances that a posting may never take below zero (unless the caller names the purpose in
 # ``allow_negative``). Available rewards may go negative: a clawback after a withdrawal is kept
