@@ -454,9 +454,7 @@ class StepSLA(models.Model):
 
 class LoanApplication(models.Model):
     number = models.CharField(_("number"), max_length=24, unique=True)
-    sale = models.ForeignKey(
-        CarSale, on_delete=models.PROTECT, related_name="applications", verbose_name=_("car sale")
-    )
+    sale = models.ForeignKey(CarSale, on_delete=models.PROTECT, related_name="applications", verbose_name=_("car sale"))
     line = models.ForeignKey(
         QuoteLine, on_delete=models.PROTECT, related_name="applications", verbose_name=_("quoted terms")
     )

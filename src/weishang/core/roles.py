@@ -141,6 +141,19 @@ ROLES: dict[str, tuple] = {
             "service.message": (VIEW,),
             "service.quickreply": ALL,
             "service.autoreply": ALL,
+            # The car finance desk (汽车金融, M15): the owner sees and does everything.
+            "autofinance.lender": (VIEW, ADD, CHANGE),
+            "autofinance.financeproduct": (VIEW, ADD, CHANGE),
+            "autofinance.stepsla": (VIEW, CHANGE),
+            "autofinance.car": (VIEW, ADD, CHANGE),
+            "autofinance.customer": (VIEW, ADD, CHANGE),
+            "autofinance.carsale": (VIEW, ADD, CHANGE),
+            "autofinance.financequote": (VIEW, ADD),
+            "autofinance.consent": (VIEW, ADD),
+            "autofinance.loanapplication": (VIEW, ADD, CHANGE),
+            "autofinance.applicationstep": (VIEW,),
+            "autofinance.loandocument": (VIEW, ADD),
+            "autofinance.penetrationincentive": (VIEW, ADD),
         },
         # Pricing (retail prices, level discounts and entry conditions, the price grid) is the
         # owner's alone: it sets what every agent pays; so is the jurisdiction, the rulebook a
@@ -162,6 +175,10 @@ ROLES: dict[str, tuple] = {
             "sales.view_sales_report",
             "purchasing.receive_purchaseorder",
             "purchasing.pay_supplierbill",
+            "autofinance.process_loanapplication",
+            "autofinance.confirm_funds",
+            "autofinance.deliver_car",
+            "autofinance.view_finance_report",
         ),
     ),
     "operations": (
@@ -311,8 +328,22 @@ ROLES: dict[str, tuple] = {
             "growth.launchphase": (VIEW,),
             "growth.phasetarget": (VIEW,),
             "growth.workplan": (VIEW,),
+            # The dealer's finance confirms a lender's money arrived (funds, commission, incentive).
+            "autofinance.lender": (VIEW,),
+            "autofinance.financeproduct": (VIEW,),
+            "autofinance.carsale": (VIEW,),
+            "autofinance.loanapplication": (VIEW,),
+            "autofinance.applicationstep": (VIEW,),
+            "autofinance.penetrationincentive": (VIEW,),
         },
-        ("inventory.set_cost", "inventory.post_stockcount", "sales.view_sales_report", "purchasing.pay_supplierbill"),
+        (
+            "inventory.set_cost",
+            "inventory.post_stockcount",
+            "sales.view_sales_report",
+            "purchasing.pay_supplierbill",
+            "autofinance.confirm_funds",
+            "autofinance.view_finance_report",
+        ),
     ),
     "warehouse": (
         _("Warehouse"),
@@ -358,6 +389,44 @@ ROLES: dict[str, tuple] = {
             "academy.coursecertificate": (VIEW,),
         },
         (),
+    ),
+    # The car finance desk (汽车金融, M15). A sales consultant sells cars, quotes loans, records the
+    # customer's consent and documents, drafts the application and hands the car over; the finance
+    # manager runs the lender's side of the flow (submit, decisions, contract, disbursement,
+    # registration and lien, closing), keeps lenders and products and reads the reports.
+    "sales_consultant": (
+        _("Sales consultant (销售顾问)"),
+        {
+            "autofinance.lender": (VIEW,),
+            "autofinance.financeproduct": (VIEW,),
+            "autofinance.car": (VIEW,),
+            "autofinance.customer": (VIEW, ADD, CHANGE),
+            "autofinance.carsale": (VIEW, ADD),
+            "autofinance.financequote": (VIEW, ADD),
+            "autofinance.consent": (VIEW, ADD),
+            "autofinance.loanapplication": (VIEW, ADD),
+            "autofinance.applicationstep": (VIEW,),
+            "autofinance.loandocument": (VIEW, ADD),
+        },
+        ("autofinance.deliver_car",),
+    ),
+    "finance_manager": (
+        _("Finance manager (金融经理)"),
+        {
+            "autofinance.lender": (VIEW, ADD, CHANGE),
+            "autofinance.financeproduct": (VIEW, ADD, CHANGE),
+            "autofinance.stepsla": (VIEW, CHANGE),
+            "autofinance.car": (VIEW, ADD, CHANGE),
+            "autofinance.customer": (VIEW, ADD, CHANGE),
+            "autofinance.carsale": (VIEW, ADD, CHANGE),
+            "autofinance.financequote": (VIEW, ADD),
+            "autofinance.consent": (VIEW, ADD),
+            "autofinance.loanapplication": (VIEW, ADD, CHANGE),
+            "autofinance.applicationstep": (VIEW,),
+            "autofinance.loandocument": (VIEW, ADD),
+            "autofinance.penetrationincentive": (VIEW, ADD),
+        },
+        ("autofinance.process_loanapplication", "autofinance.deliver_car", "autofinance.view_finance_report"),
     ),
 }
 
