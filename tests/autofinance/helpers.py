@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from weishang.autofinance import services
-from weishang.autofinance.models import ConsentChannel
+from weishang.autofinance.models import MOVES, ConsentChannel
 
 D = Decimal
 
@@ -46,12 +46,14 @@ RUN = ["submit", "approve", "sign", "disburse", "confirm_funds", "deliver", "reg
 
 
 def run(application, until: str, people=None):
-    """Take ``application`` through the flow's steps up to and including ``until``, each by its owner."""
+    """Take ``application`` from where it is through the steps up to and including ``until``, each by its owner."""
     owner = {
         "confirm_funds": "finance",
         "deliver": "consultant",
     }
     for move in RUN:
+        if application.status not in MOVES[move][0]:
+            continue  # taken already
         by = people[owner.get(move, "manager")] if people else None
         extra = {"contract_number": f"HT-{application.pk}"} if move == "sign" else {}
         application = services.application_move(application=application, move=move, by=by, **extra)
