@@ -274,6 +274,53 @@ def sections() -> list[tuple[object, list[Entry]]]:
             ],
         ),
         (
+            _("Car finance"),
+            [
+                Entry(
+                    _("Loan applications"),
+                    "request_quote",
+                    "admin:autofinance_loanapplication_changelist",
+                    "autofinance.view_loanapplication",
+                ),
+                Entry(_("Overdue loan steps"), "alarm", "admin:autofinance_queue", "autofinance.view_loanapplication"),
+                Entry(
+                    _("Car sales"), "directions_car", "admin:autofinance_carsale_changelist", "autofinance.view_carsale"
+                ),
+                Entry(
+                    _("Finance products"),
+                    "account_balance",
+                    "admin:autofinance_financeproduct_changelist",
+                    "autofinance.view_financeproduct",
+                ),
+                Entry(
+                    _("Lenders"),
+                    "account_balance_wallet",
+                    "admin:autofinance_lender_changelist",
+                    "autofinance.view_lender",
+                ),
+                Entry(_("Cars"), "garage", "admin:autofinance_car_changelist", "autofinance.view_car"),
+                Entry(
+                    _("Finance customers"),
+                    "person",
+                    "admin:autofinance_customer_changelist",
+                    "autofinance.view_customer",
+                ),
+                Entry(
+                    _("Penetration incentives"),
+                    "emoji_events",
+                    "admin:autofinance_penetrationincentive_changelist",
+                    "autofinance.view_penetrationincentive",
+                ),
+                Entry(_("Step SLAs"), "timer", "admin:autofinance_stepsla_changelist", "autofinance.view_stepsla"),
+                Entry(
+                    _("Finance desk reports"),
+                    "monitoring",
+                    "admin:autofinance_report",
+                    "autofinance.view_finance_report",
+                ),
+            ],
+        ),
+        (
             _("Inventory"),
             [
                 Entry(

@@ -4,6 +4,7 @@ from weishang.core import converters  # noqa: F401 - registers <id:…>, a datab
 from weishang.web import (
     academy_views,
     account_views,
+    autofinance_views,
     b2b_views,
     brand_views,
     certificate_views,
@@ -178,6 +179,8 @@ urlpatterns = [
     path("s/<str:code>/messages/", service_views.shop_messages, name="shop_messages"),
     path("s/<str:code>/messages/<str:conversation_token>/", service_views.shop_thread, name="shop_thread"),
     path("m/messages/", service_views.my_messages, name="my_messages"),
+    # the car buyer's loan quote and consent (汽车金融, M15): a secret link, no login
+    path("f/<str:token>/", autofinance_views.finance_quote, name="finance_quote"),
     path("m/messages/<id:conversation_id>/", service_views.my_conversation, name="my_conversation"),
     path("s/<str:code>/post/<id:material_id>/", materials_views.shared_post, name="shared_post"),
     path(
