@@ -21,6 +21,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from weishang.academy.demo import academy_demo
+from weishang.autofinance.demo import autofinance_demo
 from weishang.b2b.demo import b2b_demo
 from weishang.b2b.models import BusinessMember
 from weishang.campaigns.demo import campaigns_demo
@@ -98,6 +99,8 @@ STAFF = [
     ("operations", "运营"),
     ("warehouse", "仓库"),
     ("lecturer", "讲师"),
+    ("sales_consultant", "销售顾问"),
+    ("finance_manager", "金融经理"),
 ]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
 GIVEN = "静丽敏燕艳娟霞芳娜婷雪慧玲洁红琳颖晶婧欣悦佳怡萍倩梅莉璐瑶涵菲"
@@ -490,6 +493,7 @@ def demo_load(*, agents: int = 2000, seed: int = 2026) -> DemoResult:
     selection_demo(by=get_user_model().objects.filter(username="owner").first())  # M14: 选品 candidates
     purchasing_demo(by=get_user_model().objects.filter(username="owner").first())  # M14: suppliers, orders, bills
     b2b_demo(password=STAFF_PASSWORD)  # M14: business accounts, a negotiated deal, a claim and its credit note
+    autofinance_demo(password=STAFF_PASSWORD)  # M15: the car dealer's finance desk, a customer to take to a loan
     jobs_demo()  # M13: the worker has run each periodic job once (the console's 后台任务)
     logins = []
     for rank in range(1, 7):  # one login per level, and the 特约 recruited live (13800000006)
