@@ -62,8 +62,15 @@ def test_demo_loads_a_brand(demo):
     assert AgentTrail.objects.filter(kind="joined").count() == c["agents"]  # one "joined" row per agent
     from weishang.b2b.models import BusinessMember
 
-    # agents, staff, and the people of the B2B companies (the brand's desk, the salon, the factory)
-    assert c["users"] == c["agents"] + len(STAFF) + BusinessMember.objects.count() == c["agents"] + len(STAFF) + 3
+    from weishang.autofinance.demo import CONSULTANTS
+
+    # agents, staff, the people of the B2B companies (the brand's desk, the salon, the factory) and
+    # the car dealer's two more sales consultants (M15)
+    assert (
+        c["users"]
+        == c["agents"] + len(STAFF) + BusinessMember.objects.count() + len(CONSULTANTS)
+        == c["agents"] + len(STAFF) + 3 + 2
+    )
     assert "b2b  焕颜 GLOW 品牌批发部" in demo
 
 
