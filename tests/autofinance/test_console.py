@@ -26,8 +26,8 @@ def test_anonymous_visitors_are_sent_to_the_login(client, sale):
     for name, args in [
         ("admin:autofinance_carsale_changelist", []),
         ("admin:autofinance_carsale_change", [sale.pk]),
-        ("admin:autofinance_queue", []),
-        ("admin:autofinance_report", []),
+        ("admin:autofinance_loanapplication_queue", []),
+        ("admin:autofinance_loanapplication_report", []),
     ]:
         response = client.get(reverse(name, args=args))
         assert response.status_code == 302 and reverse("admin:login") in response["Location"]
@@ -157,12 +157,12 @@ def test_the_queue_and_the_reports_open_for_the_finance_manager(client, sale, de
     application = run(quoted_application(sale, desk["p36"]), "submit")
     clock.freeze(start + timedelta(hours=30))
     c = client_of(client, people["manager"])
-    page = c.get(reverse("admin:autofinance_queue")).content.decode()
+    page = c.get(reverse("admin:autofinance_loanapplication_queue")).content.decode()
     assert application.number in page
-    report = c.get(reverse("admin:autofinance_report"))
+    report = c.get(reverse("admin:autofinance_loanapplication_report"))
     assert report.status_code == 200 and b"finance-income" in report.content
     client.force_login(people["consultant"])
-    assert client.get(reverse("admin:autofinance_report")).status_code == 403
+    assert client.get(reverse("admin:autofinance_loanapplication_report")).status_code == 403
 
 
 def test_finance_confirms_funds_and_the_commission(client, sale, desk, people):

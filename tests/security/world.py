@@ -97,6 +97,7 @@ def world_build() -> World:
     from weishang.api.models import ApiToken
     from weishang.api.scopes import SCOPES
     from weishang.api.services import api_key_create, token_create
+    from weishang.autofinance.models import FinanceQuote
     from weishang.catalog.models import Product, ProductImage
     from weishang.channel.models import Agent, Application, ApplicationStatus
     from weishang.demo import services as demo
@@ -187,6 +188,7 @@ def world_build() -> World:
         "lead_id": Lead.objects.filter(owner_agent=a).order_by("pk").first().pk,
         "conversation_id": Conversation.objects.filter(agent=a).order_by("pk").first().pk,
         "conversation_token": Conversation.objects.filter(agent=a).order_by("pk").first().token,
+        "finance_token": FinanceQuote.objects.order_by("pk").first().token,
         "application_id": application.pk,
         "code": a.invite_code,
         "bought_order": bought.number,

@@ -427,8 +427,8 @@ class LoanApplicationAdmin(kit.ReadOnlyAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
-            path("queue/", view(self.queue_view), name="autofinance_queue"),
-            path("report/", view(self.report_view), name="autofinance_report"),
+            path("queue/", view(self.queue_view), name="autofinance_loanapplication_queue"),
+            path("report/", view(self.report_view), name="autofinance_loanapplication_report"),
             path("<id:pk>/step/", view(self.step_view), name="autofinance_loanapplication_step"),
             path("<id:pk>/document/", view(self.document_view), name="autofinance_loanapplication_document"),
             path("<id:pk>/file/", view(self.file_view), name="autofinance_loanapplication_file"),

@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from weishang.autofinance import selectors, services
-from weishang.autofinance.models import ConsentChannel, Lender, LenderKind, PenetrationIncentive
+from weishang.autofinance.models import DEFAULT_SLA_HOURS, ConsentChannel, Lender, LenderKind, PenetrationIncentive
 from weishang.core import clock
 from weishang.core.roles import roles_sync
 
@@ -169,6 +169,8 @@ def autofinance_demo(*, password: str) -> None:
     with clock.frozen(now - timedelta(days=160)):
         products = _products()
         cars = _cars()
+        for status, hours in DEFAULT_SLA_HOURS.items():  # the SLA table, as the dealer keeps it
+            services.sla_set(status=status, hours=hours)
     plan = list(products.values())
     first = timezone.localtime(now - timedelta(days=150)).replace(hour=10, minute=0, second=0, microsecond=0)
     surnames = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
