@@ -139,8 +139,8 @@ CONSOLE_APPS: dict[str, frozenset[str]] = {
     label: in_app(label)
     for label in (
         "academy api auth autofinance axes b2b campaigns catalog certificates channel codes core faq growth inventory "
-        "jobs leads ledger meetings monitor notifications promotions purchasing rewards sales selection service stores toolkit "
-        "trade webhooks wechat"
+        "jobs leads ledger meetings monitor notifications promotions purchasing rewards sales selection service stores "
+        "toolkit trade webhooks wechat"
     ).split()
 }
 ORDER_DECIDE = perm("trade.change_order", "trade.view_payment")  # trade/admin.py CONSOLE_PERMS["order_decide"]
