@@ -144,11 +144,11 @@ class FinanceProduct(models.Model):
         blank=True,
         help_text=_("Comma-separated, e.g. 12,24,36; empty: every term from the shortest to the longest."),
     )
-    annual_rate = _pct(_("nominal annual rate (%)"), help_text=_("For a flat-rate product: its flat annual rate."))
-    down_min_pct = _pct(_("least down payment (%)"), default=Decimal("20"))
-    down_max_pct = _pct(_("most down payment (%)"), default=Decimal("80"))
+    annual_rate = _pct(_("nominal annual rate (percent)"), help_text=_("For a flat-rate product: its flat annual rate."))
+    down_min_pct = _pct(_("least down payment (percent)"), default=Decimal("20"))
+    down_max_pct = _pct(_("most down payment (percent)"), default=Decimal("80"))
     subsidy_rate = _pct(
-        _("subsidised customer rate (%)"), null=True, blank=True, help_text=_("e.g. 0 for a 0% offer; empty: none.")
+        _("subsidised customer rate (percent)"), null=True, blank=True, help_text=_("e.g. 0 for an interest-free offer; empty: none.")
     )
     subsidy_terms = models.CharField(
         _("subsidised terms (months)"), max_length=60, blank=True, help_text=_("Comma-separated, e.g. 12 or 36.")
@@ -167,7 +167,7 @@ class FinanceProduct(models.Model):
         default=ZERO,
         help_text=_("The dealer's fee to the customer: yuan, or a percent of the amount financed."),
     )
-    commission_pct = _pct(_("commission to the dealer (%)"), help_text=_("Of the amount financed, 0.5 to 3."))
+    commission_pct = _pct(_("commission to the dealer (percent)"), help_text=_("Of the amount financed, 0.5 to 3."))
     required_documents = models.CharField(
         _("required documents"),
         max_length=100,
@@ -323,15 +323,15 @@ class QuoteLine(models.Model):
     down_payment = _money(_("down payment"))
     amount_financed = _money(_("amount financed"))
     months = models.PositiveSmallIntegerField(_("months"))
-    customer_rate = _pct(_("customer's annual rate (%)"))
-    lender_rate = _pct(_("lender's annual rate (%)"))
+    customer_rate = _pct(_("customer's annual rate (percent)"))
+    lender_rate = _pct(_("lender's annual rate (percent)"))
     monthly_payment = _money(_("first monthly payment"))
     total_interest = _money(_("total interest"))
     lender_fee = _money(_("lender's fee"))
     service_fee = _money(_("loan service fee"))
     total_cost = _money(_("total cost of credit"))
     total_paid = _money(_("total paid"))
-    apr = _pct(_("APR incl. fees (%)"))
+    apr = _pct(_("APR incl. fees (percent)"))
     subsidy_cost = _money(_("subsidy"), default=ZERO)
     subsidy_payer = models.CharField(
         _("subsidy paid by"), max_length=12, choices=SubsidyPayer.choices, default=SubsidyPayer.NONE, blank=True
@@ -552,7 +552,7 @@ class PenetrationIncentive(models.Model):
     cars that were financed reaches ``threshold_pct``, ``per_car`` for each financed car delivered."""
 
     month = models.CharField(_("month"), max_length=7, unique=True, help_text="YYYY-MM")
-    threshold_pct = _pct(_("penetration needed (%)"))
+    threshold_pct = _pct(_("penetration needed (percent)"))
     per_car = _money(_("per financed car"))
     cars = models.PositiveIntegerField(_("cars delivered"))
     financed = models.PositiveIntegerField(_("financed cars delivered"))
