@@ -60,9 +60,8 @@ def test_demo_loads_a_brand(demo):
     assert c["orders"] > 0
     assert c["applications"] > 0
     assert AgentTrail.objects.filter(kind="joined").count() == c["agents"]  # one "joined" row per agent
-    from weishang.b2b.models import BusinessMember
-
     from weishang.autofinance.demo import CONSULTANTS
+    from weishang.b2b.models import BusinessMember
 
     # agents, staff, the people of the B2B companies (the brand's desk, the salon, the factory) and
     # the car dealer's two more sales consultants (M15)

@@ -144,11 +144,16 @@ class FinanceProduct(models.Model):
         blank=True,
         help_text=_("Comma-separated, e.g. 12,24,36; empty: every term from the shortest to the longest."),
     )
-    annual_rate = _pct(_("nominal annual rate (percent)"), help_text=_("For a flat-rate product: its flat annual rate."))
+    annual_rate = _pct(
+        _("nominal annual rate (percent)"), help_text=_("For a flat-rate product: its flat annual rate.")
+    )
     down_min_pct = _pct(_("least down payment (percent)"), default=Decimal("20"))
     down_max_pct = _pct(_("most down payment (percent)"), default=Decimal("80"))
     subsidy_rate = _pct(
-        _("subsidised customer rate (percent)"), null=True, blank=True, help_text=_("e.g. 0 for an interest-free offer; empty: none.")
+        _("subsidised customer rate (percent)"),
+        null=True,
+        blank=True,
+        help_text=_("e.g. 0 for an interest-free offer; empty: none."),
     )
     subsidy_terms = models.CharField(
         _("subsidised terms (months)"), max_length=60, blank=True, help_text=_("Comma-separated, e.g. 12 or 36.")

@@ -282,7 +282,12 @@ def sections() -> list[tuple[object, list[Entry]]]:
                     "admin:autofinance_loanapplication_changelist",
                     "autofinance.view_loanapplication",
                 ),
-                Entry(_("Overdue loan steps"), "alarm", "admin:autofinance_loanapplication_queue", "autofinance.view_loanapplication"),
+                Entry(
+                    _("Overdue loan steps"),
+                    "alarm",
+                    "admin:autofinance_loanapplication_queue",
+                    "autofinance.view_loanapplication",
+                ),
                 Entry(
                     _("Car sales"), "directions_car", "admin:autofinance_carsale_changelist", "autofinance.view_carsale"
                 ),
