@@ -173,11 +173,15 @@ def test_a_decline_needs_its_reasons_and_ends_the_application(sale, desk, people
         application=application, move="decline", by=people["manager"], reasons="征信逾期记录"
     )
     assert (done.status, done.decline_reasons) == (Status.DECLINED, "征信逾期记录")
+    sale.refresh_from_db()
+    assert sale.payment == Payment.CASH  # no loan left: a cash sale unless another application follows
     with pytest.raises(Conflict):
         services.application_move(application=done, move="sign", contract_number="HT")
     # a new application for the sale may follow a declined one
     quote = services.quote_create(sale=sale, lines=[services.Terms(desk["flat"], "60000", 36)])
     assert services.application_create(line=quote.lines.get()).status == Status.DRAFT
+    sale.refresh_from_db()
+    assert sale.payment == Payment.FINANCED
 
 
 def test_approved_with_conditions_then_signed(sale, desk, people):

@@ -603,6 +603,10 @@ def application_move(*, application: LoanApplication, move: str, by=None, note: 
             sale.save(update_fields=["delivered_at"])
     elif move == "close":
         app.closed_at = now
+    if target in (Status.DECLINED, Status.CANCELLED):
+        others = app.sale.applications.exclude(pk=app.pk).exclude(status__in=(Status.DECLINED, Status.CANCELLED))
+        if not others.exists():  # no loan left: the sale is a cash sale until another application is drafted
+            CarSale.objects.filter(pk=app.sale_id).update(payment=Payment.CASH)
     ApplicationStep.objects.create(
         application=app, move=move, from_status=app.status, to_status=target, by=by, at=now, note=note
     )
