@@ -127,7 +127,9 @@ def test_documents_are_served_only_through_the_checked_view(client, sale, desk, 
     assert client.get(url).status_code == 302
     client.force_login(people["manager"])
     other = reverse("admin:autofinance_loanapplication_file", args=[application.pk]) + "?doc=abc"
-    assert client.get(other).status_code == 404
+    assert client.get(other).status_code == 302  # no such document named: back to the application
+    missing = reverse("admin:autofinance_loanapplication_file", args=[application.pk]) + "?doc=99999999"
+    assert client.get(missing).status_code == 404
 
 
 def test_the_customers_quote_page_and_consent(client, sale, desk, clock):

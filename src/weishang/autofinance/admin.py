@@ -489,9 +489,10 @@ class LoanApplicationAdmin(kit.ReadOnlyAdmin):
         if not kit.console_can(request.user, ("autofinance.view_loanapplication",)):
             raise PermissionDenied
         application = get_object_or_404(self.get_queryset(request), pk=pk)
-        document = get_object_or_404(
-            LoanDocument, pk=converters.id_or_none(request.GET.get("doc")) or 0, application=application
-        )
+        doc_id = converters.id_or_none(request.GET.get("doc", ""))
+        if not doc_id:  # no document named: back to the application's page, which lists them
+            return redirect("admin:autofinance_loanapplication_change", application.pk)
+        document = get_object_or_404(LoanDocument, pk=doc_id, application=application)
         return document_response(document.file)
 
     def commission_view(self, request, pk: int):
