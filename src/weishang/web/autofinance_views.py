@@ -56,5 +56,7 @@ def finance_quote(request, token: str):
         status=status,
     )
     response["Cache-Control"] = "private, no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = (
+        "same-origin"  # the token never leaves the site; "no-referrer" would make the consent POST's Origin null
+    )
     return response
