@@ -341,7 +341,7 @@ def test_settle_a_period_from_the_console(client, staff, catalog, r):
     # The request only opened the run: the worker settles it, and its page follows it.
     assert run.period == last_month and run.finished_at is None and run.task_id
     waiting = text(client.get(page))
-    assert "waiting for the background worker" in waiting and "This page refreshes" in waiting
+    assert "Waiting for the background worker." in waiting and "This page refreshes" in waiting
     client.post(url, {"period": last_month})  # again while it waits: the same task, not a second
     assert SettlementRun.objects.get().task_id == run.task_id and DBTaskResult.objects.count() == 1
 
@@ -372,7 +372,7 @@ def test_a_settlement_stopped_by_an_error_says_so_and_is_started_again(client, s
     run = SettlementRun.objects.get()
     Worker(schedule=False, follow=False, interval=0.01).run(once=True)
     page = text(client.get(reverse("admin:rewards_settlementrun_change", args=[run.pk])))
-    assert "stopped by an error" in page and "the ledger is closed for maintenance" in page
+    assert "Stopped by an error" in page and "the ledger is closed for maintenance" in page
     assert "This page refreshes" not in page
 
     monkeypatch.setattr(rewards_services, "_settle", real)

@@ -259,10 +259,10 @@ def settlement_progress(run: SettlementRun) -> dict | None:
             if result.errors:
                 error = result.errors[-1].traceback.strip().splitlines()[-1][:300]
     labels_ = {
-        "waiting": _("waiting for the background worker"),
-        "running": _("being settled by the background worker"),
-        "failed": _("stopped by an error; settle the period again to finish it"),
-        "stopped": _("not finished; settle the period again to finish it"),
+        "waiting": _("Waiting for the background worker."),
+        "running": _("Being settled by the background worker."),
+        "failed": _("Stopped by an error: settle the period again to finish it."),
+        "stopped": _("Not finished: settle the period again to finish it."),
     }
     lines = RewardLine.objects.filter(source_event=f"period:{run.period}").count()
     return {"state": state, "label": labels_[state], "lines": lines, "error": error}
