@@ -350,10 +350,13 @@ def test_a_bad_customer_rate_is_named_as_such():
         ({"months": 121}, "months", "还款期数"),
         ({"months": "12.5"}, "months", "还款期数"),
         ({"months": "twelve"}, "months", "还款期数"),
+        ({"months": "1e999999999"}, "months", "还款期数"),
+        ({"principal": "1e999999999"}, "principal", "贷款本金"),
         ({"annual_rate": D("-0.01")}, "annual_rate", "年利率"),
         ({"annual_rate": D("36.01")}, "annual_rate", "年利率"),
         ({"annual_rate": D("NaN")}, "annual_rate", "年利率"),
         ({"annual_rate": D("4.12345")}, "annual_rate", "年利率"),
+        ({"annual_rate": "0,5"}, "annual_rate", "年利率"),  # not read as 5 %
         ({"method": "balloon"}, "method", "还款方式"),
         ({"fees": D("-1")}, "fees", "手续费"),
         ({"fees": D("100000")}, "fees", "手续费"),
@@ -369,6 +372,21 @@ def test_bad_terms_are_refused_naming_the_field(change, field, chinese):
     assert error.message.startswith(field) and str(error) == error.message
     assert chinese in error.message_zh and f"（{field}）" in error.message_zh
     assert error.text("zh-hans") == error.message_zh and error.text("en") == error.message
+
+
+def test_terms_as_text_read_as_written():
+    loan = schedule(principal="100,000.00", months="36", annual_rate="12")
+    assert (loan.principal, loan.months, str(loan.annual_rate)) == (D("100000.00"), 36, "12")
+    assert loan.first_payment == closed_form_payment("100000", 36, "12")
+
+
+def test_present_value_is_what_the_lender_pays_for_the_customers_payments():
+    loan = schedule(principal=D("100000"), months=36, annual_rate=D("2.88"))
+    worth = arithmetic.present_value(payments=[p.payment for p in loan.periods], annual_rate=D("6.5"))
+    assert worth == fen(present_value([p.payment for p in loan.periods], "6.5"))
+    assert worth == D("100000") - subsidy_cost(
+        principal=D("100000"), months=36, customer_rate=D("2.88"), lender_rate=D("6.5")
+    )
 
 
 def test_the_limits_themselves_are_accepted():

@@ -152,6 +152,15 @@ def test_the_table_is_in_english_when_language_is_en(monkeypatch):
     assert not re.search(r"[\u4e00-\u9fff]", table)
 
 
+def test_a_whole_rate_reads_as_written(monkeypatch):
+    monkeypatch.setenv("LANGUAGE", "en")
+    table = run("--principal", "100,000", "--months", "24", "--rate", "12")
+    assert table.splitlines()[0] == (
+        "Loan 100,000.00 yuan, 24 months, annual rate 12%, Equal instalment, fees 0.00 yuan"
+    )
+    assert re.search(r"APR \(IRR × 12\)\s+12.0000%", table)
+
+
 def test_lang_chooses_the_language_over_the_environment(monkeypatch):
     monkeypatch.setenv("LANGUAGE", "en")
     assert "月供" in run("--principal", "50000", "--months", "3", "--rate", "1", "--lang", "zh-hans")

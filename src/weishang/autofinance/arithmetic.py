@@ -54,6 +54,7 @@ Decimal('3433.61')
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
@@ -66,6 +67,7 @@ __all__ = [
     "Period",
     "Schedule",
     "apr",
+    "present_value",
     "schedule",
     "subsidy_cost",
 ]
@@ -79,6 +81,7 @@ MIN_PRINCIPAL = Decimal("1000")  # below this the fen rounding of 120 periods co
 MAX_PRINCIPAL = Decimal("100000000")  # 1亿: every total still fits DecimalField(max_digits=14, decimal_places=2)
 MAX_MONTHS = 120
 MAX_RATE = Decimal("36")
+THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
 PRECISION = 50  # digits of the local decimal context for the payment, present values and the IRR
 
 # The field names and how a person calls them, for the messages.
@@ -130,7 +133,10 @@ def _number(value: object, field: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
         raise _refuse(field, f"{value!r} is not a number", f"“{value!r}”不是数字")
     try:
-        number = value if isinstance(value, Decimal) else Decimal(str(value).strip().replace(",", ""))
+        text = str(value).strip()
+        if THOUSANDS.fullmatch(text):  # 100,000.00 as written on a contract; "4,75" is refused, not read as 475
+            text = text.replace(",", "")
+        number = value if isinstance(value, Decimal) else Decimal(text)
     except InvalidOperation:
         raise _refuse(field, f"{value!r} is not a number", f"“{value}”不是数字") from None
     if not number.is_finite():
@@ -158,16 +164,15 @@ def _money(value: object, field: str, *, minimum: Decimal, maximum: Decimal) -> 
 
 def _months(value: object, field: str = "months") -> int:
     number = _number(value, field)
-    if number != number.to_integral_value():
-        raise _refuse(field, f"{number} is not a whole number of months", f"{number} 不是整数个月")
-    months = int(number)
-    if not 1 <= months <= MAX_MONTHS:
+    if not 1 <= number <= MAX_MONTHS:  # before int(): "1e999999999" is never turned into a billion digits
         raise _refuse(
             field,
-            f"{months} is outside 1 to {MAX_MONTHS} months",
-            f"{months} 超出范围，须在 1 到 {MAX_MONTHS} 个月之间",
+            f"{number} is outside 1 to {MAX_MONTHS} months",
+            f"{number} 超出范围，须在 1 到 {MAX_MONTHS} 个月之间",
         )
-    return months
+    if number != number.to_integral_value():
+        raise _refuse(field, f"{number} is not a whole number of months", f"{number} 不是整数个月")
+    return int(number)
 
 
 def _rate(value: object, field: str) -> Decimal:
@@ -180,7 +185,7 @@ def _rate(value: object, field: str) -> Decimal:
         )
     if _places(rate.normalize()) > 4:
         raise _refuse(field, f"{rate}% has more than four decimals", f"{rate}% 的小数超过四位")
-    return rate.normalize() if rate else ZERO
+    return rate.quantize(Decimal(1)) if rate == rate.to_integral_value() else rate.normalize()  # 12, not 1.2E+1
 
 
 def _method(value: object) -> str:
