@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "weishang.selection",
     "weishang.sales",
     "weishang.b2b",
+    "weishang.autofinance",
     "weishang.jobs",
     "weishang.demo",
     "weishang.console",
