@@ -528,7 +528,9 @@ def inquiry_close(*, member: BusinessMember, inquiry: Inquiry) -> Inquiry:
 @dataclass(frozen=True)
 class Statement:
     """Where an order's money stands. ``net`` is what the buyer owes for invoiced goods now
-    (negative: paid ahead of the goods)."""
+    (negative: paid ahead of the goods). A refund is money paid back on a claim: it lowers what
+    was paid and, by as much, what is owed (the buyer does not owe the refunded goods again), so
+    it leaves ``net`` and ``unpaid`` as they were."""
 
     total: Decimal
     invoiced: Decimal
@@ -542,7 +544,7 @@ class Statement:
 
     @property
     def net(self) -> Decimal:
-        return self.invoiced - self.credited - self.paid
+        return self.invoiced - self.credited - self.refunded - self.paid
 
     @property
     def receivable(self) -> Decimal:
@@ -554,8 +556,8 @@ class Statement:
 
     @property
     def unpaid(self) -> Decimal:
-        """What is left to pay on the whole order (its total less credit notes and payments)."""
-        return self.total - self.credited - self.paid
+        """What is left to pay on the whole order (its total less credit notes, refunds and payments)."""
+        return self.total - self.credited - self.refunded - self.paid
 
 
 def _sum(queryset, **filters) -> Decimal:
@@ -573,12 +575,24 @@ def statement(order: Order) -> Statement:
     )
 
 
-def _post(order: Order, before: Statement, after: Statement, *, purpose: str, amount: Decimal, memo: str, key: str):
-    """The brand's ledger follows its own sales: ``amount`` on ``purpose`` (debit positive)
-    against the change of the order's receivable and advance."""
+def _post(
+    order: Order,
+    before: Statement,
+    after: Statement,
+    *,
+    purpose: str,
+    amount: Decimal,
+    memo: str,
+    key: str,
+    also: tuple[str, Decimal] | None = None,
+):
+    """The brand's ledger follows its own sales: ``amount`` on ``purpose`` (debit positive), and
+    ``also`` (purpose, amount) if given, against the change of the order's receivable and advance."""
     if not order.seller.is_brand:
         return None
     lines = [(ledger.account_for(owner=None, purpose=purpose), amount)]
+    if also is not None:
+        lines.append((ledger.account_for(owner=None, purpose=also[0]), also[1]))
     change_r = after.receivable - before.receivable
     change_a = after.advance - before.advance
     if change_r:
@@ -887,6 +901,7 @@ def claim_resolve(
             statement(order),
             purpose=Purpose.BRAND_CASH,
             amount=-money,
+            also=(Purpose.BRAND_SALES, money),  # the refunded goods' sale is taken back
             memo=_("B2B refund %(number)s on claim %(claim)s") % {"number": payment.number, "claim": claim.number},
             key=f"b2b:refund:{payment.number}",
         )

@@ -1,0 +1,72 @@
+"""Defects found in the M14 review (each test failed before its fix)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from b2b_helpers import day, receive  # tests/b2b/b2b_helpers.py
+
+from weishang.b2b import services
+from weishang.b2b.models import ClaimKind, MemberRole, OrderStatus, Resolution, Terms
+from weishang.core.errors import BusinessError
+from weishang.ledger.models import Account, Purpose
+from weishang.ledger.selectors import ledger_verify
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+
+
+def balance(purpose) -> Decimal:
+    account = Account.objects.filter(owner=None, purpose=purpose).first()
+    return account.balance if account else D("0")
+
+
+@pytest.fixture
+def people(brand_co, salon, member):
+    return {
+        "sales": member(brand_co, MemberRole.SALES),
+        "finance": member(brand_co, MemberRole.FINANCE),
+        "buyer": member(salon, MemberRole.BUYER),
+    }
+
+
+def prepaid_order(people, listing, brand_co, units="10", price="80"):
+    """An order of ``units`` bottles at ``price``, paid before shipment."""
+    inquiry = services.inquiry_create(member=people["buyer"], seller=brand_co, lines=[(listing, units)])
+    offer = services.offer_make(
+        member=people["sales"],
+        inquiry=inquiry,
+        lines={inquiry.lines.get().pk: (units, price)},
+        terms=Terms.PREPAY,
+        delivery_date=day(5),
+        valid_until=day(5),
+    )
+    return services.offer_accept(member=people["buyer"], offer=offer)
+
+
+def test_a_refund_on_a_return_is_not_owed_again(people, listing, brand_co, sku):
+    """10 bottles at ¥80 paid (¥800), shipped and received; 2 returned and ¥160 refunded. The buyer
+    kept 8 bottles and paid ¥640 for them: nothing is owed, the order is complete, the brand's sales
+    are ¥640 and no receivable is left (before the fix the refund made the buyer owe ¥160 again)."""
+    receive(sku, 50, "40")
+    order = prepaid_order(people, listing, brand_co)
+    line = order.lines.get()
+    services.payment_record(member=people["finance"], order=order, amount="800")
+    box = services.shipment_create(
+        member=people["sales"], order=order, quantities={line.pk: "10"}, carrier="顺丰", tracking_number="SF1"
+    )
+    services.shipment_receive(member=people["buyer"], shipment=box)
+    claim = services.claim_open(member=people["buyer"], line=line, kind=ClaimKind.RETURN, quantity="2", reason="退货")
+    services.claim_resolve(member=people["sales"], claim=claim, resolution=Resolution.REFUND, restock=True)
+
+    money = services.statement(order)
+    assert (money.paid, money.refunded, money.unpaid, money.net) == (D("640"), D("160"), D("0"), D("0"))
+    order.refresh_from_db()
+    assert order.status == OrderStatus.COMPLETED
+    with pytest.raises(BusinessError):  # nothing is left to pay
+        services.payment_record(member=people["finance"], order=order, amount="160")
+    assert (balance(Purpose.BRAND_RECEIVABLES), balance(Purpose.BRAND_CUSTOMER_ADVANCES)) == (D("0"), D("0"))
+    assert balance(Purpose.BRAND_CASH) == D("640.00")
+    assert balance(Purpose.BRAND_SALES) == D("640.00")
+    assert services.b2b_verify() == [] and ledger_verify() == []
