@@ -9,7 +9,7 @@ from b2b_helpers import day, receive  # tests/b2b/b2b_helpers.py
 
 from weishang.b2b import services
 from weishang.b2b.models import ClaimKind, MemberRole, OrderStatus, Resolution, Terms
-from weishang.core.errors import BusinessError
+from weishang.core.errors import BusinessError, Conflict
 from weishang.ledger.models import Account, Purpose
 from weishang.ledger.selectors import ledger_verify
 
@@ -69,4 +69,30 @@ def test_a_refund_on_a_return_is_not_owed_again(people, listing, brand_co, sku):
     assert (balance(Purpose.BRAND_RECEIVABLES), balance(Purpose.BRAND_CUSTOMER_ADVANCES)) == (D("0"), D("0"))
     assert balance(Purpose.BRAND_CASH) == D("640.00")
     assert balance(Purpose.BRAND_SALES) == D("640.00")
+    assert services.b2b_verify() == [] and ledger_verify() == []
+
+
+def test_a_payment_or_a_shipment_sent_twice_is_recorded_once(people, listing, brand_co, sku):
+    """A double click or a retried form posted the same bank transfer or parcel twice: two
+    payments (and two ledger entries), two shipments with two invoices. The same bank reference
+    or tracking number on one order is now refused, and nothing changes."""
+    receive(sku, 50, "40")
+    order = prepaid_order(people, listing, brand_co, units="20")  # ¥1,600
+    line = order.lines.get()
+    services.payment_record(member=people["finance"], order=order, amount="800", reference="回单 0001")
+    with pytest.raises(Conflict):
+        services.payment_record(member=people["finance"], order=order, amount="800", reference=" 回单 0001 ")
+    assert services.statement(order).received == D("800")
+    assert balance(Purpose.BRAND_CASH) == D("800")
+    services.payment_record(member=people["finance"], order=order, amount="800", reference="回单 0002")
+
+    services.shipment_create(
+        member=people["sales"], order=order, quantities={line.pk: "5"}, carrier="顺丰", tracking_number="SF100"
+    )
+    with pytest.raises(Conflict):
+        services.shipment_create(
+            member=people["sales"], order=order, quantities={line.pk: "5"}, carrier="顺丰", tracking_number="SF100"
+        )
+    line.refresh_from_db()
+    assert (line.shipped, order.invoices.count(), order.shipments.count()) == (5, 1, 1)
     assert services.b2b_verify() == [] and ledger_verify() == []

@@ -646,6 +646,10 @@ def payment_record(*, member: BusinessMember, order: Order, amount: object, refe
     if order.status == OrderStatus.CANCELLED:
         raise Conflict(_("This order is cancelled."))
     money = _money(amount, field="amount")
+    reference = _text(reference, field="reference", limit=60)
+    if reference and order.payments.filter(kind=PaymentKind.RECEIVED, reference=reference).exists():
+        # the same transfer posted twice (a double click, a retried form)
+        raise Conflict(_("A payment with this bank reference is already recorded on this order."), field="reference")
     before = statement(order)
     if money > before.unpaid:
         raise BusinessError(
@@ -656,7 +660,7 @@ def payment_record(*, member: BusinessMember, order: Order, amount: object, refe
         order=order,
         kind=PaymentKind.RECEIVED,
         amount=money,
-        reference=_text(reference, field="reference", limit=60),
+        reference=reference,
         recorded_by=member.user,
     )
     after = statement(order)
@@ -698,6 +702,11 @@ def shipment_create(
         )
     carrier = _text(carrier, field="carrier", limit=50, required=True)
     tracking = _text(tracking_number, field="tracking_number", limit=50, required=True)
+    if order.shipments.filter(carrier=carrier, tracking_number=tracking).exists():
+        # the same parcel sent twice (a double click, a retried form)
+        raise Conflict(
+            _("A shipment with this tracking number is already recorded on this order."), field="tracking_number"
+        )
     lines = {line.pk: line for line in order.lines.select_for_update(of=("self",)).select_related("sku").order_by("pk")}
     sending: list[tuple[OrderLine, int, int]] = []  # line, ordered units, replacement units
     for line_id, raw in quantities.items():
