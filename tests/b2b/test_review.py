@@ -96,3 +96,30 @@ def test_a_payment_or_a_shipment_sent_twice_is_recorded_once(people, listing, br
     line.refresh_from_db()
     assert (line.shipped, order.invoices.count(), order.shipments.count()) == (5, 1, 1)
     assert services.b2b_verify() == [] and ledger_verify() == []
+
+
+def test_the_documents_date_an_early_morning_order_by_china_time(people, listing, brand_co, sku):
+    """An order placed and shipped at 07:30 China time (23:30 UTC the day before): its contract and
+    delivery note said the day before, in UTC."""
+    from datetime import UTC, datetime
+
+    from weishang.b2b import documents
+    from weishang.b2b.models import Order, Shipment
+
+    receive(sku, 50, "40")
+    order = prepaid_order(people, listing, brand_co)
+    services.payment_record(member=people["finance"], order=order, amount="800")
+    box = services.shipment_create(
+        member=people["sales"],
+        order=order,
+        quantities={order.lines.get().pk: "10"},
+        carrier="顺丰",
+        tracking_number="S",
+    )
+    early = datetime(2026, 12, 4, 23, 30, tzinfo=UTC)  # 2026-12-05 07:30 in Beijing
+    Order.objects.filter(pk=order.pk).update(created_at=early)
+    Shipment.objects.filter(pk=box.pk).update(shipped_at=early)
+    order.refresh_from_db()
+    box.refresh_from_db()
+    assert "2026-12-05" in dict(documents.order_document(order).facts).values()
+    assert "2026-12-05" in dict(documents.delivery_document(box).facts).values()
