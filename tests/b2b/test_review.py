@@ -123,3 +123,23 @@ def test_the_documents_date_an_early_morning_order_by_china_time(people, listing
     box.refresh_from_db()
     assert "2026-12-05" in dict(documents.order_document(order).facts).values()
     assert "2026-12-05" in dict(documents.delivery_document(box).facts).values()
+
+
+def test_an_inquiry_keeps_every_product_asked_for_past_the_fiftieth(people, brand_co, member):
+    """The ask page lists all of a seller's listings; the service kept only the first 50 rows it was
+    given, empty or not, so units typed against the 51st listing were silently dropped."""
+    from weishang.b2b.models import Listing, PriceTier
+
+    items = []
+    for n in range(51):
+        item = Listing.objects.create(seller=brand_co, title=f"商品 {n:02d}", min_quantity=1)
+        PriceTier.objects.create(listing=item, min_quantity=1, unit_price=D("10"))
+        items.append(item)
+    lines = [(item, "") for item in items]
+    lines[0] = (items[0], "3")
+    lines[50] = (items[50], "4")
+    inquiry = services.inquiry_create(member=people["buyer"], seller=brand_co, lines=lines)
+    assert sorted((line.listing.title, line.quantity) for line in inquiry.lines.all()) == [
+        ("商品 00", 3),
+        ("商品 50", 4),
+    ]

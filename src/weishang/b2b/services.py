@@ -340,9 +340,10 @@ def inquiry_create(
     if seller.pk == buyer.pk or not seller.active or not seller.sells:
         raise BusinessError(_("Choose another company's listings."), field="seller")
     clean: list[tuple[Listing, int]] = []
-    for listing, quantity in lines[:MAX_LINES]:
-        if str(quantity or "").strip() in ("", "0"):
-            continue
+    asked = [(listing, quantity) for listing, quantity in lines if str(quantity or "").strip() not in ("", "0")]
+    if len(asked) > MAX_LINES:
+        raise BusinessError(_("Ask for at most %(n)s products at once.") % {"n": MAX_LINES}, field="lines")
+    for listing, quantity in asked:
         if listing.seller_id != seller.pk or not listing.active:
             raise BusinessError(_("This product is not listed by this seller."), field=f"quantity-{listing.pk}")
         units = _units(quantity, field=f"quantity-{listing.pk}")
