@@ -143,3 +143,18 @@ def test_an_inquiry_keeps_every_product_asked_for_past_the_fiftieth(people, bran
         ("商品 00", 3),
         ("商品 50", 4),
     ]
+
+
+def test_document_numbers_carry_as_much_chance_as_the_trade_orders(people, listing, brand_co):
+    """B2B numbers had 6 random hex characters (16.7 million a day and prefix): a few thousand
+    payments or shipments in a day collide on the unique number and fail with a 500. They now
+    carry 10, as trade's order and payment numbers do."""
+    import re
+
+    from weishang.core import clock
+
+    order = prepaid_order(people, listing, brand_co)
+    payment = services.payment_record(member=people["finance"], order=order, amount="10")
+    today = f"{clock.localtime():%Y%m%d}"
+    for number, prefix in ((order.number, "BO"), (order.inquiry.number, "RFQ"), (payment.number, "BP")):
+        assert re.fullmatch(rf"{prefix}{today}[0-9A-F]{{10}}", number), number

@@ -97,7 +97,7 @@ def _require(member: BusinessMember, action: str) -> None:
 
 
 def _number(prefix: str) -> str:
-    return f"{prefix}{clock.localtime():%Y%m%d}{secrets.token_hex(3).upper()}"
+    return f"{prefix}{clock.localtime():%Y%m%d}{secrets.token_hex(5).upper()}"
 
 
 def _units(value: object, *, field: str, minimum: int = 1) -> int:
