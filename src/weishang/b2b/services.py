@@ -7,7 +7,8 @@ Money. When the brand is the seller, its ledger follows each order: what the buy
 invoiced goods, less credit notes and payments, is the order's ``net``; a positive net is a
 receivable (应收账款), a negative one money received ahead of the goods (预收账款). Each event
 (an invoice, a payment, a refund, a credit note) posts one balanced entry: its own account (sales,
-cash) against the change of the order's receivable and advance. ``b2b_verify`` checks the two
+cash) against the change of the order's receivable and advance. A refund on a claim takes back the
+sale it pays back (cash against sales): the buyer does not owe the refunded goods again. ``b2b_verify`` checks the two
 ledger balances against the orders. Trade between two other companies is kept as documents only
 (their books are not the brand's). Shipped brand SKUs leave the warehouse through
 ``trade.stock`` (reason ``b2b``), which inventory values into the cost of goods sold.
