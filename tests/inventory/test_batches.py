@@ -155,3 +155,14 @@ def test_a_batch_received_again_on_a_later_day_keeps_its_expiry(masks, clock):
         ("L1", 12, date(2027, 12, 5))
     ]
     assert batches.batches_verify() == []
+
+
+def test_a_batch_number_too_long_is_refused_not_cut(masks, clock):
+    """Review: a batch number longer than the 40 characters kept was cut silently, so two numbers
+    sharing their first 40 characters became one batch (with the first one's expiry)."""
+    clock.freeze(datetime(2026, 12, 5, 10))
+    batches.tracking_start(sku=masks)
+    with pytest.raises(BusinessError):
+        receive(masks, 5, "L" * 40 + "-A", date(2027, 6, 1))
+    assert stock.on_hand(location=where(LocationKind.WAREHOUSE), sku=masks) == 0
+    assert batches_in_stock() == []

@@ -88,7 +88,9 @@ def _add(batch: Batch, location, quantity: int) -> None:
 def batch_for(*, sku, tracking: BatchTracking, code: str, expires_on: date | None, today: date) -> Batch:
     """The batch goods come in under: the named one (made on its first receipt, its expiry given or
     the SKU's shelf life on from today), or the unbatched one."""
-    code = (code or "").strip()[:40] or UNBATCHED
+    code = (code or "").strip() or UNBATCHED
+    if len(code) > 40:
+        raise BusinessError(_("A batch number has at most 40 characters."), field="batch")
     if code == UNBATCHED:
         expires_on = None
     elif expires_on is None and tracking.shelf_life_days and not Batch.objects.filter(sku=sku, code=code).exists():
