@@ -158,3 +158,41 @@ def test_document_numbers_carry_as_much_chance_as_the_trade_orders(people, listi
     today = f"{clock.localtime():%Y%m%d}"
     for number, prefix in ((order.number, "BO"), (order.inquiry.number, "RFQ"), (payment.number, "BP")):
         assert re.fullmatch(rf"{prefix}{today}[0-9A-F]{{10}}", number), number
+
+
+def test_a_replacement_does_not_restart_the_warranty_of_the_units_received_before(
+    people, listing, brand_co, sku, clock
+):
+    """The listing's warranty is 180 days. 10 bottles received on day 0, 2 of them replaced and the
+    replacements received on day 100. On day 200 only the 2 replacements are within their warranty;
+    the claim counted the warranty from the latest receipt for every unit of the line."""
+    from datetime import timedelta as td
+
+    receive(sku, 50, "40")
+    order = prepaid_order(people, listing, brand_co)
+    line = order.lines.get()
+    services.payment_record(member=people["finance"], order=order, amount="800")
+    first = services.shipment_create(
+        member=people["sales"], order=order, quantities={line.pk: "10"}, carrier="顺丰", tracking_number="SF1"
+    )
+    services.shipment_receive(member=people["buyer"], shipment=first)
+    claim = services.claim_open(member=people["buyer"], line=line, kind=ClaimKind.QUALITY, quantity="2", reason="漏液")
+    services.claim_resolve(member=people["sales"], claim=claim, resolution=Resolution.REPLACEMENT)
+    start = clock.freeze(clock_now())
+    clock.freeze(start + td(days=100))
+    again = services.shipment_create(
+        member=people["sales"], order=order, quantities={line.pk: "2"}, carrier="顺丰", tracking_number="SF2"
+    )
+    services.shipment_receive(member=people["buyer"], shipment=again)
+    clock.freeze(start + td(days=200))
+    line.refresh_from_db()
+    assert services.claimable(line)[0] == 2
+    with pytest.raises(BusinessError):
+        services.claim_open(member=people["buyer"], line=line, kind=ClaimKind.QUALITY, quantity="3", reason="过期")
+    services.claim_open(member=people["buyer"], line=line, kind=ClaimKind.QUALITY, quantity="2", reason="又漏液")
+
+
+def clock_now():
+    from weishang.core import clock
+
+    return clock.now()

@@ -798,8 +798,9 @@ def shipment_receive(*, member: BusinessMember, shipment: Shipment) -> Shipment:
 
 
 def claimable(line: OrderLine) -> tuple[int, date | None]:
-    """Units of ``line`` the buyer may still claim (received, not already claimed) and the last
-    day of the warranty of its latest receipt (None: nothing received)."""
+    """Units of ``line`` the buyer may still claim (received, not already claimed, and no more
+    than were received within their warranty) and the last day of the warranty of its latest
+    receipt (None: nothing received)."""
     received = (
         ShipmentLine.objects.filter(line=line, shipment__received_at__isnull=False).aggregate(s=Sum("quantity"))["s"]
         or 0
@@ -812,7 +813,17 @@ def claimable(line: OrderLine) -> tuple[int, date | None]:
         .first()
     )
     until = timezone.localdate(last) + timedelta(days=line.warranty_days) if last else None
-    return max(received - claimed, 0), until
+    # a later receipt (replacements) does not restart the warranty of the units received before it:
+    # no more units are claimed than were received within their warranty
+    earliest = clock.today() - timedelta(days=line.warranty_days)
+    in_warranty = sum(
+        quantity
+        for quantity, received_at in ShipmentLine.objects.filter(
+            line=line, shipment__received_at__isnull=False
+        ).values_list("quantity", "shipment__received_at")
+        if timezone.localdate(received_at) >= earliest
+    )
+    return max(min(received - claimed, in_warranty), 0), until
 
 
 @transaction.atomic
