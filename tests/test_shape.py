@@ -30,12 +30,12 @@ def _lint_imports(cwd: Path = ROOT, src: Path = ROOT / "src") -> subprocess.Comp
 def test_the_import_contracts_hold():
     done = _lint_imports()
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "Contracts: 3 kept, 0 broken." in done.stdout
+    assert "Contracts: 4 kept, 0 broken." in done.stdout
 
 
 def test_the_import_contracts_catch_an_import_against_them(tmp_path):
-    """The contracts are live: in a copy of the code, plans importing core and trade importing
-    the phone pages each break theirs."""
+    """The contracts are live: in a copy of the code, plans importing core, the loan arithmetic
+    importing core and trade importing the phone pages each break theirs."""
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     shutil.copytree(
         ROOT / "src" / "weishang",
@@ -47,13 +47,16 @@ def test_the_import_contracts_catch_an_import_against_them(tmp_path):
         f.write("\nimport weishang.core.money  # noqa: E402,F401\n")
     with open(package / "trade" / "selectors.py", "a", encoding="utf-8") as f:
         f.write("\nimport weishang.web  # noqa: E402,F401\n")
+    with open(package / "autofinance" / "arithmetic.py", "a", encoding="utf-8") as f:
+        f.write("\nimport weishang.core.money  # noqa: E402,F401\n")
 
     done = _lint_imports(cwd=tmp_path, src=tmp_path / "src")
 
     assert done.returncode == 1, done.stdout + done.stderr
     assert "weishang.plans.periods -> weishang.core.money" in done.stdout
     assert "weishang.trade.selectors -> weishang.web" in done.stdout
-    assert "Contracts: 0 kept, 3 broken." in done.stdout
+    assert "weishang.autofinance.arithmetic -> weishang.core.money" in done.stdout
+    assert "Contracts: 0 kept, 4 broken." in done.stdout
 
 
 def test_plans_and_the_services_type_check():

@@ -141,3 +141,28 @@ def test_an_untracked_sku_moves_as_before(masks):
     receive(masks, 3)
     out(masks, 2)
     assert not BatchMove.objects.exists()
+
+
+def test_a_batch_received_again_on_a_later_day_keeps_its_expiry(masks, clock):
+    """Review: a batch's second receipt (a purchase order received in two parts) without an expiry
+    typed was refused, because the shelf life was counted again from the second day."""
+    clock.freeze(datetime(2026, 12, 5, 10))
+    batches.tracking_start(sku=masks, shelf_life_days=365)
+    receive(masks, 5, "L1")  # expires 2027-12-05 by the shelf life
+    clock.freeze(datetime(2026, 12, 8, 10))
+    receive(masks, 7, "L1")  # the rest of the same batch, three days later
+    assert [(row["batch"].code, row["units"], row["expires_on"]) for row in batches_in_stock()] == [
+        ("L1", 12, date(2027, 12, 5))
+    ]
+    assert batches.batches_verify() == []
+
+
+def test_a_batch_number_too_long_is_refused_not_cut(masks, clock):
+    """Review: a batch number longer than the 40 characters kept was cut silently, so two numbers
+    sharing their first 40 characters became one batch (with the first one's expiry)."""
+    clock.freeze(datetime(2026, 12, 5, 10))
+    batches.tracking_start(sku=masks)
+    with pytest.raises(BusinessError):
+        receive(masks, 5, "L" * 40 + "-A", date(2027, 6, 1))
+    assert stock.on_hand(location=where(LocationKind.WAREHOUSE), sku=masks) == 0
+    assert batches_in_stock() == []

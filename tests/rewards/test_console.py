@@ -15,8 +15,12 @@ from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
+from weishang.core.errors import BusinessError
 from weishang.core.roles import role_group_name, roles_sync
+from weishang.jobs.worker import Worker
+from weishang.rewards import services as rewards_services
 from weishang.rewards.models import PlanVersion, RewardLine, RewardStatus, SettlementRun
 from weishang.rewards.plan_versions import plan_in_force, plan_upload
 from weishang.rewards.services import settle_period
@@ -332,15 +336,53 @@ def test_settle_a_period_from_the_console(client, staff, catalog, r):
     last_month = (timezone.localdate().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
     response = client.post(url, {"period": f" {last_month.lower()} "})
     run = SettlementRun.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse(
-        "admin:rewards_settlementrun_change", args=[run.pk]
-    )
-    assert run.period == last_month and run.finished_at is not None
+    page = reverse("admin:rewards_settlementrun_change", args=[run.pk])
+    assert response.status_code == 302 and response["Location"] == page
+    # The request only opened the run: the worker settles it, and its page follows it.
+    assert run.period == last_month and run.finished_at is None and run.task_id
+    waiting = text(client.get(page))
+    assert "Waiting for the background worker." in waiting and "This page refreshes" in waiting
+    client.post(url, {"period": last_month})  # again while it waits: the same task, not a second
+    assert SettlementRun.objects.get().task_id == run.task_id and DBTaskResult.objects.count() == 1
+
+    assert Worker(schedule=False, follow=False, interval=0.01).run(once=True) == 1
+    run.refresh_from_db()
+    assert run.finished_at is not None
+    done = text(client.get(page))
+    assert "background worker" not in done and "Agents with the most rewards" in done
     client.post(url, {"period": last_month})
-    assert SettlementRun.objects.count() == 1  # settling again changes nothing
+    assert SettlementRun.objects.count() == 1 and DBTaskResult.objects.count() == 1  # settling again changes nothing
 
     client.force_login(staff("operations"))
     assert client.post(url, {"period": last_month}).status_code == 403
+
+
+def test_a_settlement_stopped_by_an_error_says_so_and_is_started_again(client, staff, catalog, r, monkeypatch):
+    r.activate("glow-tiered.yaml", active_from=timezone.now() - timedelta(days=120))
+    client.force_login(staff("finance"))
+    url = reverse("admin:rewards_settlementrun_settle")
+    last_month = (timezone.localdate().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    real = rewards_services._settle
+
+    def broken(*args, **kwargs):
+        raise BusinessError("the ledger is closed for maintenance")
+
+    monkeypatch.setattr(rewards_services, "_settle", broken)
+    client.post(url, {"period": last_month})
+    run = SettlementRun.objects.get()
+    Worker(schedule=False, follow=False, interval=0.01).run(once=True)
+    page = text(client.get(reverse("admin:rewards_settlementrun_change", args=[run.pk])))
+    assert "Stopped by an error" in page and "the ledger is closed for maintenance" in page
+    assert "This page refreshes" not in page
+
+    monkeypatch.setattr(rewards_services, "_settle", real)
+    first_task = run.task_id
+    client.post(url, {"period": last_month})  # settle again: a new task finishes the same run
+    run.refresh_from_db()
+    assert run.task_id != first_task and run.finished_at is None
+    Worker(schedule=False, follow=False, interval=0.01).run(once=True)
+    run.refresh_from_db()
+    assert run.finished_at is not None and SettlementRun.objects.count() == 1
 
 
 def test_settlement_runs_show_the_payout_ratio_and_the_top_reports(client, staff, chain, r):

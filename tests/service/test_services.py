@@ -124,3 +124,17 @@ def test_the_seller_is_told_of_a_customer_message(seller):
     notifications_follow_events()
     notice = Notification.objects.get(recipient=seller.user, kind="customer_message")
     assert notice.url == f"/m/messages/{conversation.pk}/" and notice.params["name"] == "王女士"
+
+
+def test_a_closed_shop_takes_no_more_messages_on_an_old_thread(seller):
+    """Review: a new message to a suspended or exited agent's shop was refused, but the same
+    consumer could still write on their old thread's link, and the closed shop was notified."""
+    from weishang.channel.models import Agent, AgentStatus
+
+    conversation = conversation_start(agent=seller, name="王女士", contact="13912345601", text="你好")
+    Agent.objects.filter(pk=seller.pk).update(status=AgentStatus.EXITED)
+    events = OutboxEvent.objects.filter(topic="service.message_received").count()
+    with pytest.raises(BusinessError):
+        conversation_follow_up(conversation=Conversation.objects.get(pk=conversation.pk), text="还在吗")
+    assert conversation.messages.count() == 1
+    assert OutboxEvent.objects.filter(topic="service.message_received").count() == events

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from fpdf.enums import WrapMode, XPos, YPos
@@ -78,7 +79,7 @@ def order_document(order: Order) -> Document:
         number=order.number,
         parties=_parties(order.seller, order.buyer),
         facts=[
-            (_("Ordered"), f"{order.created_at:%Y-%m-%d}"),
+            (_("Ordered"), f"{timezone.localtime(order.created_at):%Y-%m-%d}"),
             (_("Payment terms"), terms),
             (_("Due before shipment"), _money(order.deposit_amount)),
             (_("Delivery date"), f"{order.delivery_date:%Y-%m-%d}"),
@@ -106,7 +107,7 @@ def delivery_document(shipment: Shipment) -> Document:
         parties=_parties(order.seller, order.buyer),
         facts=[
             (_("Order"), order.number),
-            (_("Shipped"), f"{shipment.shipped_at:%Y-%m-%d}"),
+            (_("Shipped"), f"{timezone.localtime(shipment.shipped_at):%Y-%m-%d}"),
             (_("Carrier"), shipment.carrier),
             (_("Tracking number"), shipment.tracking_number),
         ],
@@ -127,7 +128,7 @@ def credit_note_document(note: CreditNote) -> Document:
         facts=[
             (_("Order"), order.number),
             (_("Claim"), claim.number),
-            (_("Issued"), f"{note.issued_at:%Y-%m-%d}"),
+            (_("Issued"), f"{timezone.localtime(note.issued_at):%Y-%m-%d}"),
         ],
         header=[_("Product"), _("Units"), _("Reason"), _("Amount")],
         rows=[[claim.line.title, f"{claim.quantity} {claim.line.unit}", claim.reason, _money(note.amount)]],

@@ -7,7 +7,8 @@ Money. When the brand is the seller, its ledger follows each order: what the buy
 invoiced goods, less credit notes and payments, is the order's ``net``; a positive net is a
 receivable (应收账款), a negative one money received ahead of the goods (预收账款). Each event
 (an invoice, a payment, a refund, a credit note) posts one balanced entry: its own account (sales,
-cash) against the change of the order's receivable and advance. ``b2b_verify`` checks the two
+cash) against the change of the order's receivable and advance. A refund on a claim takes back the
+sale it pays back (cash against sales): the buyer does not owe the refunded goods again. ``b2b_verify`` checks the two
 ledger balances against the orders. Trade between two other companies is kept as documents only
 (their books are not the brand's). Shipped brand SKUs leave the warehouse through
 ``trade.stock`` (reason ``b2b``), which inventory values into the cost of goods sold.
@@ -97,7 +98,7 @@ def _require(member: BusinessMember, action: str) -> None:
 
 
 def _number(prefix: str) -> str:
-    return f"{prefix}{clock.localtime():%Y%m%d}{secrets.token_hex(3).upper()}"
+    return f"{prefix}{clock.localtime():%Y%m%d}{secrets.token_hex(5).upper()}"
 
 
 def _units(value: object, *, field: str, minimum: int = 1) -> int:
@@ -340,9 +341,10 @@ def inquiry_create(
     if seller.pk == buyer.pk or not seller.active or not seller.sells:
         raise BusinessError(_("Choose another company's listings."), field="seller")
     clean: list[tuple[Listing, int]] = []
-    for listing, quantity in lines[:MAX_LINES]:
-        if str(quantity or "").strip() in ("", "0"):
-            continue
+    asked = [(listing, quantity) for listing, quantity in lines if str(quantity or "").strip() not in ("", "0")]
+    if len(asked) > MAX_LINES:
+        raise BusinessError(_("Ask for at most %(n)s products at once.") % {"n": MAX_LINES}, field="lines")
+    for listing, quantity in asked:
         if listing.seller_id != seller.pk or not listing.active:
             raise BusinessError(_("This product is not listed by this seller."), field=f"quantity-{listing.pk}")
         units = _units(quantity, field=f"quantity-{listing.pk}")
@@ -528,7 +530,9 @@ def inquiry_close(*, member: BusinessMember, inquiry: Inquiry) -> Inquiry:
 @dataclass(frozen=True)
 class Statement:
     """Where an order's money stands. ``net`` is what the buyer owes for invoiced goods now
-    (negative: paid ahead of the goods)."""
+    (negative: paid ahead of the goods). A refund is money paid back on a claim: it lowers what
+    was paid and, by as much, what is owed (the buyer does not owe the refunded goods again), so
+    it leaves ``net`` and ``unpaid`` as they were."""
 
     total: Decimal
     invoiced: Decimal
@@ -542,7 +546,7 @@ class Statement:
 
     @property
     def net(self) -> Decimal:
-        return self.invoiced - self.credited - self.paid
+        return self.invoiced - self.credited - self.refunded - self.paid
 
     @property
     def receivable(self) -> Decimal:
@@ -554,8 +558,8 @@ class Statement:
 
     @property
     def unpaid(self) -> Decimal:
-        """What is left to pay on the whole order (its total less credit notes and payments)."""
-        return self.total - self.credited - self.paid
+        """What is left to pay on the whole order (its total less credit notes, refunds and payments)."""
+        return self.total - self.credited - self.refunded - self.paid
 
 
 def _sum(queryset, **filters) -> Decimal:
@@ -573,12 +577,24 @@ def statement(order: Order) -> Statement:
     )
 
 
-def _post(order: Order, before: Statement, after: Statement, *, purpose: str, amount: Decimal, memo: str, key: str):
-    """The brand's ledger follows its own sales: ``amount`` on ``purpose`` (debit positive)
-    against the change of the order's receivable and advance."""
+def _post(
+    order: Order,
+    before: Statement,
+    after: Statement,
+    *,
+    purpose: str,
+    amount: Decimal,
+    memo: str,
+    key: str,
+    also: tuple[str, Decimal] | None = None,
+):
+    """The brand's ledger follows its own sales: ``amount`` on ``purpose`` (debit positive), and
+    ``also`` (purpose, amount) if given, against the change of the order's receivable and advance."""
     if not order.seller.is_brand:
         return None
     lines = [(ledger.account_for(owner=None, purpose=purpose), amount)]
+    if also is not None:
+        lines.append((ledger.account_for(owner=None, purpose=also[0]), also[1]))
     change_r = after.receivable - before.receivable
     change_a = after.advance - before.advance
     if change_r:
@@ -632,6 +648,10 @@ def payment_record(*, member: BusinessMember, order: Order, amount: object, refe
     if order.status == OrderStatus.CANCELLED:
         raise Conflict(_("This order is cancelled."))
     money = _money(amount, field="amount")
+    reference = _text(reference, field="reference", limit=60)
+    if reference and order.payments.filter(kind=PaymentKind.RECEIVED, reference=reference).exists():
+        # the same transfer posted twice (a double click, a retried form)
+        raise Conflict(_("A payment with this bank reference is already recorded on this order."), field="reference")
     before = statement(order)
     if money > before.unpaid:
         raise BusinessError(
@@ -642,7 +662,7 @@ def payment_record(*, member: BusinessMember, order: Order, amount: object, refe
         order=order,
         kind=PaymentKind.RECEIVED,
         amount=money,
-        reference=_text(reference, field="reference", limit=60),
+        reference=reference,
         recorded_by=member.user,
     )
     after = statement(order)
@@ -684,6 +704,11 @@ def shipment_create(
         )
     carrier = _text(carrier, field="carrier", limit=50, required=True)
     tracking = _text(tracking_number, field="tracking_number", limit=50, required=True)
+    if order.shipments.filter(carrier=carrier, tracking_number=tracking).exists():
+        # the same parcel sent twice (a double click, a retried form)
+        raise Conflict(
+            _("A shipment with this tracking number is already recorded on this order."), field="tracking_number"
+        )
     lines = {line.pk: line for line in order.lines.select_for_update(of=("self",)).select_related("sku").order_by("pk")}
     sending: list[tuple[OrderLine, int, int]] = []  # line, ordered units, replacement units
     for line_id, raw in quantities.items():
@@ -773,8 +798,9 @@ def shipment_receive(*, member: BusinessMember, shipment: Shipment) -> Shipment:
 
 
 def claimable(line: OrderLine) -> tuple[int, date | None]:
-    """Units of ``line`` the buyer may still claim (received, not already claimed) and the last
-    day of the warranty of its latest receipt (None: nothing received)."""
+    """Units of ``line`` the buyer may still claim (received, not already claimed, and no more
+    than were received within their warranty) and the last day of the warranty of its latest
+    receipt (None: nothing received)."""
     received = (
         ShipmentLine.objects.filter(line=line, shipment__received_at__isnull=False).aggregate(s=Sum("quantity"))["s"]
         or 0
@@ -787,7 +813,17 @@ def claimable(line: OrderLine) -> tuple[int, date | None]:
         .first()
     )
     until = timezone.localdate(last) + timedelta(days=line.warranty_days) if last else None
-    return max(received - claimed, 0), until
+    # a later receipt (replacements) does not restart the warranty of the units received before it:
+    # no more units are claimed than were received within their warranty
+    earliest = clock.today() - timedelta(days=line.warranty_days)
+    in_warranty = sum(
+        quantity
+        for quantity, received_at in ShipmentLine.objects.filter(
+            line=line, shipment__received_at__isnull=False
+        ).values_list("quantity", "shipment__received_at")
+        if timezone.localdate(received_at) >= earliest
+    )
+    return max(min(received - claimed, in_warranty), 0), until
 
 
 @transaction.atomic
@@ -887,6 +923,7 @@ def claim_resolve(
             statement(order),
             purpose=Purpose.BRAND_CASH,
             amount=-money,
+            also=(Purpose.BRAND_SALES, money),  # the refunded goods' sale is taken back
             memo=_("B2B refund %(number)s on claim %(claim)s") % {"number": payment.number, "claim": claim.number},
             key=f"b2b:refund:{payment.number}",
         )

@@ -88,11 +88,14 @@ def _add(batch: Batch, location, quantity: int) -> None:
 def batch_for(*, sku, tracking: BatchTracking, code: str, expires_on: date | None, today: date) -> Batch:
     """The batch goods come in under: the named one (made on its first receipt, its expiry given or
     the SKU's shelf life on from today), or the unbatched one."""
-    code = (code or "").strip()[:40] or UNBATCHED
-    if code != UNBATCHED and expires_on is None and tracking.shelf_life_days:
-        expires_on = today + timedelta(days=tracking.shelf_life_days)
+    code = (code or "").strip() or UNBATCHED
+    if len(code) > 40:
+        raise BusinessError(_("A batch number has at most 40 characters."), field="batch")
     if code == UNBATCHED:
         expires_on = None
+    elif expires_on is None and tracking.shelf_life_days and not Batch.objects.filter(sku=sku, code=code).exists():
+        # the shelf life counts from the batch's first receipt; a later one keeps the batch's expiry
+        expires_on = today + timedelta(days=tracking.shelf_life_days)
     batch, made = Batch.objects.get_or_create(sku=sku, code=code, defaults={"expires_on": expires_on})
     if not made and expires_on is not None and batch.expires_on != expires_on:
         raise BusinessError(

@@ -26,7 +26,9 @@ WORKER_LABELS = {"working": _("working"), "idle": _("idle"), "silent": _("silent
 
 
 def _titles() -> dict[str, object]:
-    return {job.task.module_path: job.title for job in JOBS}
+    titles: dict[str, object] = {job.task.module_path: job.title for job in JOBS}
+    titles["weishang.rewards.tasks.settle_run"] = _("Settle a period (from the console)")
+    return titles
 
 
 def _state(result: DBTaskResult, now) -> str:

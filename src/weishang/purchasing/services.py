@@ -317,7 +317,7 @@ def po_receive(
     weights = [line.unit_price * accepted for line, accepted, _r, _w in taken]
     landed = spread(freight + duties, weights)
     supplier_location = stock.location_singleton(LocationKind.SUPPLIER)
-    lots = {int(k): (str(code or "").strip()[:40], _expiry(expiry)) for k, (code, expiry) in (batches or {}).items()}
+    lots = {int(k): (str(code or "").strip(), _expiry(expiry)) for k, (code, expiry) in (batches or {}).items()}
     moves = [
         stock.Move(
             supplier_location,

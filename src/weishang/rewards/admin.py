@@ -57,7 +57,7 @@ from weishang.rewards.plan_versions import (
     plan_of,
     plan_upload,
 )
-from weishang.rewards.services import rewards_release, settle_period
+from weishang.rewards.services import rewards_release, settle_start
 
 CONSOLE_PERMS: dict[str, tuple[str, ...]] = {
     "plan_upload": ("rewards.add_planversion",),
@@ -623,6 +623,7 @@ class SettlementRunAdmin(ReadOnlyAdmin):
         extra = dict(extra_context or {})
         if run is not None:
             extra["reports"] = selectors.settlement_top_reports(run)
+            extra["progress"] = selectors.settlement_progress(run)
         return super().change_view(request, object_id, form_url, extra)
 
     @action(description=_("Settle a period"), url_path="settle", permissions=["period_settle"], icon="calculate")
@@ -633,10 +634,20 @@ class SettlementRunAdmin(ReadOnlyAdmin):
             status = 400
             if form.is_valid():
                 try:
-                    run = settle_period(period=form.cleaned_data["period"], by=request.user)
+                    run = settle_start(period=form.cleaned_data["period"], by=request.user)
                 except BusinessError as exc:
                     status = form_error(form, exc)
                 else:
+                    if run.finished_at is None:  # the worker settles it; its page shows how far it got
+                        messages.info(
+                            request,
+                            gettext(
+                                "Settling %(period)s under %(plan)s in the background: this page follows it "
+                                "and shows the figures when it is done."
+                            )
+                            % {"period": run.period, "plan": run.plan},
+                        )
+                        return redirect("admin:rewards_settlementrun_change", run.pk)
                     ratio = selectors.payout_ratio_percent(run)
                     messages.success(
                         request,

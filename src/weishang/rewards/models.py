@@ -261,6 +261,8 @@ class SettlementRun(models.Model):
     volume = models.DecimalField(
         _("purchases in the period"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, default=0
     )
+    # The background task settling it, when the console started it (rewards.tasks.settle_run).
+    task_id = models.CharField(_("background task"), max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["-period"]

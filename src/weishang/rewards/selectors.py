@@ -233,6 +233,41 @@ def settlement_top_reports(run: SettlementRun, *, limit: int = TOP_REPORTS) -> Q
     )
 
 
+def settlement_progress(run: SettlementRun) -> dict | None:
+    """Where an unfinished run stands, for its console page (None once it is finished): its
+    background task waiting, running or failed (with the error's message), and the reward lines
+    written so far."""
+    if run.finished_at is not None:
+        return None
+    from django.tasks import TaskResultStatus
+    from django.tasks.exceptions import TaskResultDoesNotExist
+
+    from weishang.rewards.tasks import settle_run
+
+    state, error = "stopped", ""
+    if run.task_id:
+        try:
+            result = settle_run.get_result(run.task_id)
+        except TaskResultDoesNotExist:
+            result = None
+        if result is not None:
+            state = {
+                TaskResultStatus.READY: "waiting",
+                TaskResultStatus.RUNNING: "running",
+                TaskResultStatus.FAILED: "failed",
+            }.get(result.status, "stopped")
+            if result.errors:
+                error = result.errors[-1].traceback.strip().splitlines()[-1][:300]
+    labels_ = {
+        "waiting": _("Waiting for the background worker."),
+        "running": _("Being settled by the background worker."),
+        "failed": _("Stopped by an error: settle the period again to finish it."),
+        "stopped": _("Not finished: settle the period again to finish it."),
+    }
+    lines = RewardLine.objects.filter(source_event=f"period:{run.period}").count()
+    return {"state": state, "label": labels_[state], "lines": lines, "error": error}
+
+
 def payout_ratio_percent(run: SettlementRun) -> Decimal | None:
     ratio = run.payout_ratio
     return None if ratio is None else (Decimal(ratio) * 100).quantize(Decimal("0.01"))

@@ -549,6 +549,16 @@ def settle_period(*, period: str, by=None, today: date | None = None) -> Settlem
 
     Idempotent: a finished run is returned as it is. Resumable: lines and reports are written in
     batches, each batch in its own transaction; a rerun skips what is already written."""
+    run = settle_open(period=period, by=by, today=today)
+    if run.finished_at is not None:
+        return run
+    return settle_finish(run_id=run.pk)
+
+
+def settle_open(*, period: str, by=None, today: date | None = None) -> SettlementRun:
+    """The run of a finished period under the plan in force at its end: checked and opened (or the
+    one already there, finished or not), without settling it. The console opens the run while the
+    user waits and leaves the settling to the worker (``rewards.tasks.settle_run``)."""
     kind, start, end = parse_period(period)
     period = period_label(kind, start)  # one spelling per period: "2026-q4 " is 2026-Q4
     today = today or clock.today()
@@ -562,10 +572,45 @@ def settle_period(*, period: str, by=None, today: date | None = None) -> Settlem
     if version is None:
         raise Conflict(_("No plan was in force at the end of %(period)s.") % {"period": period}, field="period")
     run, _created = SettlementRun.objects.get_or_create(period=period, plan=version, defaults={"started_by": by})
+    return run
+
+
+def settle_finish(*, run_id: int) -> SettlementRun:
+    """Settle an opened run, or finish one a killed run left half-way; a finished run is returned
+    as it is."""
+    run = SettlementRun.objects.select_related("plan").get(pk=run_id)
     if run.finished_at is not None:
         return run
+    kind, start, end = parse_period(run.period)
     with batch.BatchJob() as job:
-        return _settle(job, run, version, kind, start, end)
+        return _settle(job, run, run.plan, kind, start, end)
+
+
+def settle_start(*, period: str, by=None, today: date | None = None) -> SettlementRun:
+    """Open a period's run and leave its settling to the worker (the console's way: a month of a
+    large channel takes minutes, longer than a request may). A run already settled, or whose task
+    is still waiting or running, is returned as it is; one whose task failed is enqueued again and
+    finishes where it stopped."""
+    from django.tasks import TaskResultStatus
+    from django.tasks.exceptions import TaskResultDoesNotExist
+
+    from weishang.rewards.tasks import settle_run
+
+    with transaction.atomic():
+        run = settle_open(period=period, by=by, today=today)
+        run = SettlementRun.objects.select_for_update().get(pk=run.pk)
+        if run.finished_at is not None:
+            return run
+        if run.task_id:
+            try:
+                status = settle_run.get_result(run.task_id).status
+            except TaskResultDoesNotExist:  # pruned
+                status = None
+            if status in (TaskResultStatus.READY, TaskResultStatus.RUNNING):
+                return run
+        run.task_id = str(settle_run.enqueue(run_id=run.pk).id)
+        run.save(update_fields=["task_id"])
+    return run
 
 
 def _settle(

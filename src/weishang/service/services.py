@@ -130,6 +130,8 @@ def conversation_follow_up(*, conversation: Conversation, text: str) -> Message:
     """The consumer writes again on their conversation's page (found by its secret link)."""
     text = clean_text(text)
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    if Agent.objects.filter(pk=conversation.agent_id).values_list("status", flat=True).first() != AgentStatus.ACTIVE:
+        raise BusinessError(_("This shop is closed."), field="text")
     return _receive(conversation, text)
 
 
