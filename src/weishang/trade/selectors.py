@@ -5,7 +5,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Exists, Max, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    prefetch_related_objects,
+)
 from django.db.models.functions import Coalesce
 
 from weishang.catalog.models import SKU
@@ -14,7 +26,7 @@ from weishang.channel.models import Agent, Level
 from weishang.channel.selectors import member_search, team_sum
 from weishang.channel.tree import Relation
 from weishang.core.money import MONEY_DIGITS, MONEY_PLACES, to_money
-from weishang.core.selectors import brand_get
+from weishang.core.selectors import brand_get, unique_row
 from weishang.core.validators import normalize_phone
 from weishang.ledger.models import Account, Purpose
 from weishang.ledger.selectors import account_balance, account_statement
@@ -26,6 +38,7 @@ from weishang.trade.models import (
     LocationKind,
     Order,
     OrderKind,
+    OrderLine,
     OrderStatus,
     Payment,
     PaymentStatus,
@@ -151,6 +164,32 @@ def order_of_buyer(*, agent: Agent | int, number: str) -> Order | None:
     )
 
 
+def order_with_details(orders: QuerySet[Order]) -> Order | None:
+    """The one order of ``orders`` (a lookup by number) with everything its answer shows, in three
+    queries: the order with its parties, their levels, the level an upgrade reaches and its region;
+    its lines with their SKUs (oldest first); its payments (unordered). ``has_pending_payment`` is
+    read from the payments (no subquery)."""
+    order = unique_row(orders.select_related("buyer__level", "seller__level", "target_level", "ship_region"))
+    if order is not None:
+        prefetch_related_objects(
+            [order],
+            Prefetch("lines", queryset=OrderLine.objects.select_related("sku")),
+            Prefetch("payments", queryset=Payment.objects.order_by()),  # the answer sorts them
+        )
+        order.has_pending_payment = any(p.status == PaymentStatus.PENDING for p in order.payments.all())
+    return order
+
+
+def order_detail_of_buyer(*, agent: Agent | int, number: str) -> Order | None:
+    """``order_of_buyer`` with everything its answer shows (``order_with_details``)."""
+    return order_with_details(Order.objects.filter(buyer_id=getattr(agent, "pk", agent), number=number))
+
+
+def order_detail_of_seller(*, agent: Agent | int, number: str) -> Order | None:
+    """``order_of_seller`` with everything its answer shows (``order_with_details``)."""
+    return order_with_details(Order.objects.filter(seller_id=getattr(agent, "pk", agent), number=number))
+
+
 def pickups_of(*, agent: Agent | int) -> QuerySet[Order]:
     return (
         Order.objects.filter(buyer_id=getattr(agent, "pk", agent), kind=OrderKind.PICKUP)
@@ -209,9 +248,10 @@ def fill_shortfalls(*, order: Order) -> list[tuple[SKU, int, int]]:
     if order.seller_id is None:
         return []
     held = stock_on_hand(agent=order.seller_id, kind=supply.route_for(order.supply_mode).sells_from)
+    lines = order.lines.all() if "lines" in getattr(order, "_prefetched_objects_cache", {}) else None
     return [
         (line.sku, line.quantity, held.get(line.sku_id, 0))
-        for line in order.lines.select_related("sku")
+        for line in (lines if lines is not None else order.lines.select_related("sku"))
         if held.get(line.sku_id, 0) < line.quantity
     ]
 
