@@ -24,7 +24,6 @@ from weishang.core.money import to_money
 from weishang.core.selectors import unique_row
 from weishang.core.validators import normalize_phone
 
-
 # What ``agent_for_user`` loads with the agent; the API's token check loads the same with the token
 # (``api.services.token_check``), in one query.
 AGENT_RELATED = ("level", "supplier", "referrer")

@@ -32,8 +32,8 @@ from weishang.channel.models import Agent, AgentStatus, Level
 from weishang.channel.selectors import require_agent
 from weishang.core.errors import BusinessError
 from weishang.core.files import image_response
-from weishang.core.selectors import unique_row
 from weishang.core.http import client_ip
+from weishang.core.selectors import unique_row
 from weishang.trade import selectors, services, workflow
 from weishang.trade.models import (
     Order,
