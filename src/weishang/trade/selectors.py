@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import (
@@ -178,6 +178,31 @@ def order_with_details(orders: QuerySet[Order]) -> Order | None:
         )
         order.has_pending_payment = any(p.status == PaymentStatus.PENDING for p in order.payments.all())
     return order
+
+
+def with_known_details(order: Order, *, lines: list[OrderLine], payments: list[Payment]) -> Order:
+    """Give ``order`` the lines (their SKUs loaded) and payments its caller already holds, as
+    ``order_with_details`` reads them, without a query: the order a service has just made answers
+    from what made it. Money and times as the database gives them back (two places, UTC)."""
+    for line in lines:
+        line.unit_price, line.line_total = to_money(line.unit_price), to_money(line.line_total)
+    order.total, order.discount = to_money(order.total), to_money(order.discount)
+    for name in ("created_at", "submitted_at", "paid_at", "completed_at", "shipped_at", "delivered_at"):
+        if (at := getattr(order, name)) is not None:
+            setattr(order, name, at.astimezone(UTC))
+    cache = order.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, rows in (("lines", lines), ("payments", payments)):
+        rows_qs = getattr(order, name).all()  # as Django's prefetch stores what it read
+        rows_qs._result_cache, rows_qs._prefetch_done = list(rows), True
+        cache[name] = rows_qs
+    order.has_pending_payment = any(p.status == PaymentStatus.PENDING for p in payments)
+    return order
+
+
+def has_known_details(order: Order) -> bool:
+    """Whether ``order`` carries its lines and payments (``order_with_details``, ``with_known_details``)."""
+    known = getattr(order, "_prefetched_objects_cache", {})
+    return "lines" in known and "payments" in known and hasattr(order, "has_pending_payment")
 
 
 def order_detail_of_buyer(*, agent: Agent | int, number: str) -> Order | None:

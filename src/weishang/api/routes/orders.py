@@ -483,7 +483,10 @@ def order_create(request, payload: TradeOrderIn):
             note=payload.note,
             by=request.user,
         )
-    return Status(201, order_out(request, _buyer_order(me, order.number)))
+    # The order just made answers from what made it (trade.selectors.with_known_details), or is read again.
+    if not selectors.has_known_details(order):
+        order = _buyer_order(me, order.number)
+    return Status(201, order_out(request, order))
 
 
 @router.get(
