@@ -228,10 +228,43 @@ def _seller_todo() -> Q:
     return workflow.current().waiting_on(Actor.SELLER)
 
 
+@dataclass
+class _OrderKind:
+    """What a wait's condition reads of an order (``workflow.When.holds``), for a group of orders."""
+
+    status: str
+    kind: str
+    supply_mode: str
+    seller_id: int | None
+    has_pending_payment: bool
+    paid_at: None = None
+
+
 def _todo_counts(orders: QuerySet[Order], actor: Actor) -> list[tuple[str, int, object]]:
-    lines = workflow.current().todo(actor)
-    counts = _with_pending_payment(orders).aggregate(**{name: Count("pk", filter=q) for name, q, _text in lines})
-    return [(name, counts[name], text) for name, _q, text in lines]
+    """How many of ``orders`` are in each to-do line of ``actor`` (trade.workflow). One grouped
+    read — the orders in the lines' statuses counted by what the conditions read (status, kind,
+    supply mode, seller, a transfer waiting) — and each group judged by the waits' own ``holds``:
+    cheaper to compile than one filtered COUNT per line with a subquery in each. A line whose
+    condition reads the time (``stuck``) is counted by the query instead."""
+    flow = workflow.current()
+    lines = flow.todo_waits(actor)
+    conditions = [when for _name, waits, _text in lines for wait in waits for when in wait.when]
+    if any(when.stuck for when in conditions):
+        by_query = flow.todo(actor)
+        counts = _with_pending_payment(orders).aggregate(**{name: Count("pk", filter=q) for name, q, _text in by_query})
+        return [(name, counts[name], text) for name, _q, text in by_query]
+    statuses = sorted({status for when in conditions for status in when.statuses})
+    groups = (
+        _with_pending_payment(orders.filter(status__in=statuses))
+        .values("status", "kind", "supply_mode", "seller_id", "has_pending_payment")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    kinds = [(_OrderKind(**{k: v for k, v in row.items() if k != "n"}), row["n"]) for row in groups]
+    return [
+        (name, sum(n for kind, n in kinds if any(wait.holds(kind) for wait in waits)), text)  # type: ignore[arg-type]
+        for name, waits, text in lines
+    ]
 
 
 def seller_todo(*, agent: Agent | int) -> list[tuple[str, int, object]]:
