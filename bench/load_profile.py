@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", default="")
     parser.add_argument("--data-out", default="", help="write the clients' data (tokens) here")
     parser.add_argument("--sql", default="", help="print the statements of this endpoint's last request")
+    parser.add_argument("--profile-out", default="", help="with --profile: also write cProfile's stats to this file")
     args = parser.parse_args(argv)
 
     import load
@@ -164,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         stats = pstats.Stats(profiler, stream=text).sort_stats(os.environ.get("PROFILE_SORT", "cumulative"))
         stats.print_stats(int(os.environ.get("PROFILE_LINES", "45")))
         print(text.getvalue())
+        if args.profile_out:
+            profiler.dump_stats(args.profile_out)
     for sql in last_sql:
         print("   ", sql[:230])
     if args.json:

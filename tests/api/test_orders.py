@@ -859,3 +859,50 @@ def test_the_order_says_where_to_pay_and_its_qr_code_is_for_the_buyer_only(world
     assert vip.post(f"/orders/{number}/cancel", {}).status_code == 200
     assert vip.get(f"/orders/{number}").json()["pay_to"] is None
     assert Api(token=token_create(user=world.vip.user, device="测试")[1]).get(qr).status_code == 404
+
+
+def test_each_step_answers_the_order_exactly_as_reading_it_again_does(world, make_agent):
+    """The answers of the hot path are built from what the request already holds (the order just
+    submitted answers from its lines, the agent comes with the token): each must be, byte for byte,
+    the order as GET reads it afterwards — restock and upgrade orders, with a gift-free campaign-less
+    order of several lines, then approved, paid from the wallet and filled (docs/benchmarks.md, M13)."""
+    vip, city = world.client(world.vip), world.client(world.city)
+    second = SKU.objects.create(
+        product=world.sku.product, code="GLOW-50", name="焕颜精华 50ml", retail_price=Decimal("150")
+    )
+    seed_cloud(world.city, second, 20)
+    top_up(world.vip, "5000.00")
+
+    created = vip.post(
+        "/orders",
+        {
+            "lines": [
+                {"sku": "GLOW-30", "quantity": 2},
+                {"sku": "GLOW-50", "quantity": 1},
+                {"sku": "GLOW-30", "quantity": 1},
+            ]
+        },
+        **{"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert created.status_code == 201, created.content
+    number = created.json()["number"]
+    assert created.json() == vip.get(f"/orders/{number}").json()
+    assert [line["quantity"] for line in created.json()["lines"]] == [3, 1]
+
+    approved_order = city.post(f"/fills/{number}/approve")
+    assert approved_order.json() == city.get(f"/fills/{number}").json()
+    paid = vip.post(f"/orders/{number}/pay", {"method": "wallet"}, **{"Idempotency-Key": str(uuid.uuid4())})
+    assert paid.status_code == 200, paid.content
+    assert paid.json()["order"] == vip.get(f"/orders/{number}").json()
+    assert paid.json()["order"]["payments"][0]["amount"] == "360.00"
+    filled = city.post(f"/fills/{number}/fill", {})
+    assert filled.json()["status"] == "completed"
+    assert filled.json() == city.get(f"/fills/{number}").json()
+
+    # An upgrade order (its target level in the answer) answers as it reads back too.
+    upgrade = vip.post(
+        "/orders", {"kind": "upgrade", "target_level": "city", "lines": [{"sku": "GLOW-30", "quantity": 40}]}
+    )
+    assert upgrade.status_code == 201, upgrade.content
+    assert upgrade.json()["upgrade_to"]["code"] == "city"
+    assert upgrade.json() == vip.get(f"/orders/{upgrade.json()['number']}").json()

@@ -17,9 +17,12 @@ from django.utils.translation import gettext as _
 
 from weishang.api.models import ApiKey, ApiToken
 from weishang.api.scopes import SCOPES
+from weishang.channel.models import Agent
+from weishang.channel.selectors import AGENT_RELATED, remember_agent
 from weishang.core import clock, devices
 from weishang.core.errors import BusinessError, NotFound
 from weishang.core.lockout import is_locked_out, lockout_message
+from weishang.core.selectors import unique_row
 
 TOKEN_PREFIX = "wst_"
 KEY_PREFIX = "wsk_"
@@ -80,9 +83,18 @@ def token_check(secret: str) -> ApiToken | None:
     the idle limit raises :class:`TokenExpired`, every time, so that the client knows to log in again."""
     if not secret or not secret.startswith(TOKEN_PREFIX):
         return None
-    token = ApiToken.objects.select_related("user").filter(key_hash=_hash(secret), revoked_at__isnull=True).first()
+    # The user's agent comes with the token (one query, not two): the route asks for it next.
+    token = unique_row(
+        ApiToken.objects.select_related("user", *(f"user__agent__{name}" for name in AGENT_RELATED)).filter(
+            key_hash=_hash(secret), revoked_at__isnull=True
+        )
+    )
     if token is None or not token.user.is_active:
         return None
+    try:
+        remember_agent(token.user, token.user.agent)
+    except Agent.DoesNotExist:  # staff, or an account without an agent
+        pass
     now = clock.now()
     if (token.last_used_at or token.created_at) < now - token_idle_limit():
         raise TokenExpired(

@@ -21,13 +21,33 @@ from weishang.channel.models import (
 from weishang.channel.tree import Relation
 from weishang.core.errors import Forbidden
 from weishang.core.money import to_money
+from weishang.core.selectors import unique_row
 from weishang.core.validators import normalize_phone
+
+# What ``agent_for_user`` loads with the agent; the API's token check loads the same with the token
+# (``api.services.token_check``), in one query.
+AGENT_RELATED = ("level", "supplier", "referrer")
+# The agent found for a user object, kept on it: a request's user is loaded once per request (the
+# session's, or the device token's), so the agent is looked up once per request however many
+# times authentication, the route, the page and its menu ask for it.
+_AGENT_CACHE = "_weishang_agent"
 
 
 def agent_for_user(user) -> Agent | None:
     if not getattr(user, "is_authenticated", False):
         return None
-    return Agent.objects.select_related("level", "supplier", "referrer", "user").filter(user=user).first()
+    agent = getattr(user, _AGENT_CACHE, None)
+    if agent is None:
+        agent = unique_row(Agent.objects.select_related(*AGENT_RELATED, "user").filter(user=user))
+        remember_agent(user, agent)
+    return agent
+
+
+def remember_agent(user, agent: Agent | None) -> None:
+    """``agent`` is ``user``'s, loaded with ``AGENT_RELATED``: the next ``agent_for_user(user)``
+    answers it without a query. (No agent is not remembered: one may be made in the same request.)"""
+    if agent is not None:
+        setattr(user, _AGENT_CACHE, agent)
 
 
 def require_agent(user) -> Agent:

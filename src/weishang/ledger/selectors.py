@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from weishang.channel.models import Agent
 from weishang.core.money import CENT
+from weishang.core.selectors import unique_row
 from weishang.ledger.models import (
     AGENT_PURPOSES,
     NORMAL,
@@ -37,10 +38,9 @@ def account_balance(
 ) -> Decimal:
     """The cached balance on the account's normal side (¥100 in a wallet is 100). An account
     that was never opened has 0. Pass ``account`` or ``owner`` and ``purpose``."""
-    if account is None:
-        account = Account.objects.filter(owner=owner, purpose=purpose).first()
-        if account is None:
-            return ZERO
+    if account is None:  # one read: the balance of the owner's account, if it was ever opened
+        balance = unique_row(Account.objects.filter(owner=owner, purpose=purpose).values_list("balance", flat=True))
+        return ZERO if balance is None else balance
     return Account.objects.filter(pk=account.pk).values_list("balance", flat=True).get()
 
 

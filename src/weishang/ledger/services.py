@@ -53,6 +53,7 @@ from weishang.core import bulk, clock
 from weishang.core.errors import BusinessError, Conflict, Forbidden
 from weishang.core.money import CENT, MONEY_DIGITS, MONEY_PLACES
 from weishang.core.outbox import outbox_emit
+from weishang.core.selectors import unique_row
 from weishang.core.text import record_text
 from weishang.ledger.models import (
     AGENT_PURPOSES,
@@ -115,6 +116,11 @@ def account_for(*, owner: Agent | None, purpose: str) -> Account:
             % {"purpose": purpose, "whom": _("an agent") if owner is None else _("the brand")},
             field="purpose",
         )
+    # Read first: an account is opened once and used on every payment after, and a plain read needs
+    # no savepoint around it.
+    account = unique_row(Account.objects.filter(owner=owner, purpose=purpose))
+    if account is not None:
+        return account
     with transaction.atomic():
         account, _created = Account.objects.get_or_create(owner=owner, purpose=purpose)
     return account

@@ -2,10 +2,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Exists, Max, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    prefetch_related_objects,
+)
 from django.db.models.functions import Coalesce
 
 from weishang.catalog.models import SKU
@@ -14,7 +26,7 @@ from weishang.channel.models import Agent, Level
 from weishang.channel.selectors import member_search, team_sum
 from weishang.channel.tree import Relation
 from weishang.core.money import MONEY_DIGITS, MONEY_PLACES, to_money
-from weishang.core.selectors import brand_get
+from weishang.core.selectors import brand_get, unique_row
 from weishang.core.validators import normalize_phone
 from weishang.ledger.models import Account, Purpose
 from weishang.ledger.selectors import account_balance, account_statement
@@ -26,6 +38,7 @@ from weishang.trade.models import (
     LocationKind,
     Order,
     OrderKind,
+    OrderLine,
     OrderStatus,
     Payment,
     PaymentStatus,
@@ -151,6 +164,57 @@ def order_of_buyer(*, agent: Agent | int, number: str) -> Order | None:
     )
 
 
+def order_with_details(orders: QuerySet[Order]) -> Order | None:
+    """The one order of ``orders`` (a lookup by number) with everything its answer shows, in three
+    queries: the order with its parties, their levels, the level an upgrade reaches and its region;
+    its lines with their SKUs (oldest first); its payments (unordered). ``has_pending_payment`` is
+    read from the payments (no subquery)."""
+    order = unique_row(orders.select_related("buyer__level", "seller__level", "target_level", "ship_region"))
+    if order is not None:
+        prefetch_related_objects(
+            [order],
+            Prefetch("lines", queryset=OrderLine.objects.select_related("sku")),
+            Prefetch("payments", queryset=Payment.objects.order_by()),  # the answer sorts them
+        )
+        order.has_pending_payment = any(p.status == PaymentStatus.PENDING for p in order.payments.all())
+    return order
+
+
+def with_known_details(order: Order, *, lines: list[OrderLine], payments: list[Payment]) -> Order:
+    """Give ``order`` the lines (their SKUs loaded) and payments its caller already holds, as
+    ``order_with_details`` reads them, without a query: the order a service has just made answers
+    from what made it. Money and times as the database gives them back (two places, UTC)."""
+    for line in lines:
+        line.unit_price, line.line_total = to_money(line.unit_price), to_money(line.line_total)
+    order.total, order.discount = to_money(order.total), to_money(order.discount)
+    for name in ("created_at", "submitted_at", "paid_at", "completed_at", "shipped_at", "delivered_at"):
+        if (at := getattr(order, name)) is not None:
+            setattr(order, name, at.astimezone(UTC))
+    cache = order.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, rows in (("lines", lines), ("payments", payments)):
+        rows_qs = getattr(order, name).all()  # as Django's prefetch stores what it read
+        rows_qs._result_cache, rows_qs._prefetch_done = list(rows), True
+        cache[name] = rows_qs
+    order.has_pending_payment = any(p.status == PaymentStatus.PENDING for p in payments)
+    return order
+
+
+def has_known_details(order: Order) -> bool:
+    """Whether ``order`` carries its lines and payments (``order_with_details``, ``with_known_details``)."""
+    known = getattr(order, "_prefetched_objects_cache", {})
+    return "lines" in known and "payments" in known and hasattr(order, "has_pending_payment")
+
+
+def order_detail_of_buyer(*, agent: Agent | int, number: str) -> Order | None:
+    """``order_of_buyer`` with everything its answer shows (``order_with_details``)."""
+    return order_with_details(Order.objects.filter(buyer_id=getattr(agent, "pk", agent), number=number))
+
+
+def order_detail_of_seller(*, agent: Agent | int, number: str) -> Order | None:
+    """``order_of_seller`` with everything its answer shows (``order_with_details``)."""
+    return order_with_details(Order.objects.filter(seller_id=getattr(agent, "pk", agent), number=number))
+
+
 def pickups_of(*, agent: Agent | int) -> QuerySet[Order]:
     return (
         Order.objects.filter(buyer_id=getattr(agent, "pk", agent), kind=OrderKind.PICKUP)
@@ -164,10 +228,43 @@ def _seller_todo() -> Q:
     return workflow.current().waiting_on(Actor.SELLER)
 
 
+@dataclass
+class _OrderKind:
+    """What a wait's condition reads of an order (``workflow.When.holds``), for a group of orders."""
+
+    status: str
+    kind: str
+    supply_mode: str
+    seller_id: int | None
+    has_pending_payment: bool
+    paid_at: None = None
+
+
 def _todo_counts(orders: QuerySet[Order], actor: Actor) -> list[tuple[str, int, object]]:
-    lines = workflow.current().todo(actor)
-    counts = _with_pending_payment(orders).aggregate(**{name: Count("pk", filter=q) for name, q, _text in lines})
-    return [(name, counts[name], text) for name, _q, text in lines]
+    """How many of ``orders`` are in each to-do line of ``actor`` (trade.workflow). One grouped
+    read — the orders in the lines' statuses counted by what the conditions read (status, kind,
+    supply mode, seller, a transfer waiting) — and each group judged by the waits' own ``holds``:
+    cheaper to compile than one filtered COUNT per line with a subquery in each. A line whose
+    condition reads the time (``stuck``) is counted by the query instead."""
+    flow = workflow.current()
+    lines = flow.todo_waits(actor)
+    conditions = [when for _name, waits, _text in lines for wait in waits for when in wait.when]
+    if any(when.stuck for when in conditions):
+        by_query = flow.todo(actor)
+        counts = _with_pending_payment(orders).aggregate(**{name: Count("pk", filter=q) for name, q, _text in by_query})
+        return [(name, counts[name], text) for name, _q, text in by_query]
+    statuses = sorted({status for when in conditions for status in when.statuses})
+    groups = (
+        _with_pending_payment(orders.filter(status__in=statuses))
+        .values("status", "kind", "supply_mode", "seller_id", "has_pending_payment")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    kinds = [(_OrderKind(**{k: v for k, v in row.items() if k != "n"}), row["n"]) for row in groups]
+    return [
+        (name, sum(n for kind, n in kinds if any(wait.holds(kind) for wait in waits)), text)  # type: ignore[arg-type]
+        for name, waits, text in lines
+    ]
 
 
 def seller_todo(*, agent: Agent | int) -> list[tuple[str, int, object]]:
@@ -209,9 +306,10 @@ def fill_shortfalls(*, order: Order) -> list[tuple[SKU, int, int]]:
     if order.seller_id is None:
         return []
     held = stock_on_hand(agent=order.seller_id, kind=supply.route_for(order.supply_mode).sells_from)
+    lines = order.lines.all() if "lines" in getattr(order, "_prefetched_objects_cache", {}) else None
     return [
         (line.sku, line.quantity, held.get(line.sku_id, 0))
-        for line in order.lines.select_related("sku")
+        for line in (lines if lines is not None else order.lines.select_related("sku"))
         if held.get(line.sku_id, 0) < line.quantity
     ]
 

@@ -426,6 +426,17 @@ class Workflow:
                 lines[key] = (name, q | wait.q(), text)
         return list(lines.values())
 
+    def todo_waits(self, actor: Actor) -> list[tuple[str, tuple[Wait, ...], Any]]:
+        """``todo`` with each line's waits instead of its query: (name, waits, line), in the same
+        order, for counting grouped orders in Python (``trade.selectors``)."""
+        lines: dict[str, tuple[str, tuple[Wait, ...], Any]] = {}
+        for wait in self.waits:
+            if actor in wait.on and wait.todo:
+                key = str(wait.todo)
+                name, waits, text = lines.get(key, (wait.name, (), wait.todo))
+                lines[key] = (name, (*waits, wait), text)
+        return list(lines.values())
+
     def queues(self) -> dict[str, tuple[Any, Q]]:
         """The console's queues: name -> (label, condition)."""
         return {wait.name: (wait.queue, wait.q()) for wait in self.waits if wait.queue}

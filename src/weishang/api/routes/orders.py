@@ -33,6 +33,7 @@ from weishang.channel.selectors import require_agent
 from weishang.core.errors import BusinessError
 from weishang.core.files import image_response
 from weishang.core.http import client_ip
+from weishang.core.selectors import unique_row
 from weishang.trade import selectors, services, workflow
 from weishang.trade.models import (
     Order,
@@ -360,15 +361,24 @@ def with_details(orders: QuerySet[Order]) -> QuerySet[Order]:
     )
 
 
-def _buyer_order(me: Agent, number: str) -> Order:
-    order = selectors.order_of_buyer(agent=me, number=number)
+def _buyer_order(me: Agent, number: str, *, details: bool = True) -> Order:
+    """My order ``number`` (404 if it is not mine): with everything ``order_out`` shows, or
+    (``details=False``) only its row, for a step whose service locks and reads it again."""
+    if details:
+        order = selectors.order_detail_of_buyer(agent=me, number=number)
+    else:
+        order = unique_row(Order.objects.filter(buyer_id=me.pk, number=number))
     if order is None:
         raise Http404
     return order
 
 
-def _seller_order(me: Agent, number: str) -> Order:
-    order = selectors.order_of_seller(agent=me, number=number)
+def _seller_order(me: Agent, number: str, *, details: bool = True) -> Order:
+    """An order I sell (404 otherwise), as ``_buyer_order``."""
+    if details:
+        order = selectors.order_detail_of_seller(agent=me, number=number)
+    else:
+        order = unique_row(Order.objects.filter(seller_id=me.pk, number=number))
     if order is None:
         raise Http404
     return order
@@ -473,7 +483,10 @@ def order_create(request, payload: TradeOrderIn):
             note=payload.note,
             by=request.user,
         )
-    return Status(201, order_out(request, _buyer_order(me, order.number)))
+    # The order just made answers from what made it (trade.selectors.with_known_details), or is read again.
+    if not selectors.has_known_details(order):
+        order = _buyer_order(me, order.number)
+    return Status(201, order_out(request, order))
 
 
 @router.get(
@@ -542,7 +555,7 @@ def _step(name: str, actor: Actor) -> Step:
 def _buyer_act(request, number: str, step: str, data: dict | None = None, renames=None) -> TradeOrderOut:
     """Take the workflow's step ``step`` on my order (its service: trade.workflow)."""
     me = require_agent(request.user)
-    order = _buyer_order(me, number)
+    order = _buyer_order(me, number, details=False)
     with fields_renamed(renames):
         _step(step, Actor.BUYER).run(order, request.user, data or {})
     return order_out(request, _buyer_order(me, number))
@@ -566,7 +579,7 @@ def order_cancel(request, number: Number, payload: TradeNoteIn):
 )
 def order_pay(request, number: Number, payload: TradePayIn):
     me = require_agent(request.user)
-    order = _buyer_order(me, number)
+    order = _buyer_order(me, number, details=False)
     online = None
     if payload.method == "wallet":
         services.order_pay_from_wallet(order=order, by=request.user)
@@ -595,7 +608,7 @@ def order_transfer(
 ):
     """The order is paid once its seller confirms the transfer. JPEG, PNG, WebP or GIF, at most 5 MB."""
     me = require_agent(request.user)
-    order = _buyer_order(me, number)
+    order = _buyer_order(me, number, details=False)
     services.payment_submit_transfer(order=order, by=request.user, screenshot=screenshot, reference=reference)
     return Status(201, order_out(request, _buyer_order(me, number)))
 
@@ -687,7 +700,7 @@ def fill_detail(request, number: Number):
 def _seller_act(request, number: str, step: str, data: dict | None = None, renames=None) -> TradeOrderOut:
     """Take the workflow's step ``step`` on an order I sell (its service: trade.workflow)."""
     me = require_agent(request.user)
-    order = _seller_order(me, number)
+    order = _seller_order(me, number, details=False)
     with fields_renamed(renames):
         _step(step, Actor.SELLER).run(order, request.user, data or {})
     return _fill_out(request, me, number)
@@ -798,7 +811,7 @@ def fill_codes(request, number: Number, payload: TradeCodesIn):
 
 def _payment_act(request, number: str, payment_id: Id, act, renames=None) -> TradeOrderOut:
     me = require_agent(request.user)
-    order = _seller_order(me, number)
+    order = _seller_order(me, number, details=False)
     payment = order.payments.filter(pk=payment_id).first()
     if payment is None:
         raise Http404

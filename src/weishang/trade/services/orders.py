@@ -224,7 +224,7 @@ def order_submit(
         raise BusinessError(_("This kind of order is placed elsewhere."), field="kind")
     # Lock only the agent row (PostgreSQL refuses FOR UPDATE across the nullable supplier join):
     # one buyer's submissions are serialised, so purchase limits hold under concurrent taps.
-    buyer = Agent.objects.select_for_update(of=("self",)).select_related("level", "supplier").get(pk=buyer.pk)
+    buyer = Agent.objects.select_for_update(of=("self",)).select_related("level", "supplier__level").get(pk=buyer.pk)
     if idempotency_key:
         first = Order.objects.filter(buyer=buyer, idempotency_key=idempotency_key).first()
         if first is not None:
@@ -280,7 +280,7 @@ def order_submit(
         note=note[:300],
         target_level=target_level,
     )
-    OrderLine.objects.bulk_create(
+    made = OrderLine.objects.bulk_create(
         [
             OrderLine(order=order, sku=sku, quantity=qty, unit_price=price, line_total=price * qty)
             for sku, qty, price in priced
@@ -293,6 +293,8 @@ def order_submit(
         )
     transition(order, "submit", by=by)
     emit(order, "order.submitted")
+    if offer is None:  # (an offer's seat and gifts are its own writes: its caller reads the order again)
+        selectors.with_known_details(order, lines=made, payments=[])
     return order
 
 
