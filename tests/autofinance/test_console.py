@@ -3,6 +3,7 @@ quote side by side, the step buttons, private documents, the queue and the repor
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -177,3 +178,43 @@ def test_finance_confirms_funds_and_the_commission(client, sale, desk, people):
     # finance may not take the lender's steps
     response = c.post(reverse("admin:autofinance_loanapplication_step", args=[application.pk]), {"move": "close"})
     assert response.status_code == 403
+
+
+def test_the_finance_manager_ticks_a_products_required_documents(client, desk, people):
+    from weishang.autofinance.models import FinanceProduct
+
+    c = client_of(client, people["manager"])
+    url = reverse("admin:autofinance_financeproduct_add")
+    page = c.get(url).content.decode()
+    assert 'name="required_documents" value="licence"' in page  # a box per kind, not codes to type
+    form = {
+        "lender": desk["bank"].pk,
+        "name": "工行信用卡分期 24 期",
+        "method": "equal_instalment",
+        "min_months": "12",
+        "max_months": "36",
+        "terms": "",
+        "annual_rate": "4.5",
+        "down_min_pct": "20",
+        "down_max_pct": "80",
+        "subsidy_rate": "",
+        "subsidy_terms": "",
+        "subsidy_payer": "",
+        "lender_fee": "0",
+        "service_fee_kind": "fixed",
+        "service_fee_value": "0",
+        "commission_pct": "1",
+        "active": "on",
+    }
+    hostile = c.post(url, form | {"required_documents": ["id_card", "<script>"]})
+    assert hostile.status_code == 200 and not FinanceProduct.objects.filter(name=form["name"]).exists()
+    response = c.post(url, form | {"required_documents": ["id_card", "licence"]})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    product = FinanceProduct.objects.get(name=form["name"])
+    assert product.document_list == ["id_card", "licence"]
+    change = c.get(reverse("admin:autofinance_financeproduct_change", args=[product.pk])).content.decode()
+    boxes = {
+        re.search(r'value="([^"]+)"', tag).group(1): bool(re.search(r"\schecked[\s>=/]", tag))
+        for tag in re.findall(r'<input[^>]*name="required_documents"[^>]*>', change)
+    }
+    assert boxes == {"id_card": True, "income": False, "bank_statement": False, "licence": True, "other": False}

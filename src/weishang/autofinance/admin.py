@@ -21,6 +21,7 @@ from django.urls import path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
+from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget
 
 from weishang.autofinance import selectors, services
 from weishang.autofinance.models import (
@@ -103,6 +104,24 @@ class ProductForm(forms.ModelForm):
             "required_documents",
             "active",
         )
+
+    # Ticked from the document kinds, kept as the model's comma-separated codes.
+    required_documents = forms.MultipleChoiceField(
+        label=_("required documents"),
+        choices=DocumentKind.choices,
+        required=False,
+        widget=UnfoldAdminCheckboxSelectMultipleWidget,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["required_documents"] = self.instance.document_list
+        else:
+            self.initial.setdefault("required_documents", ["id_card", "income", "bank_statement"])
+
+    def clean_required_documents(self) -> str:
+        return ",".join(self.cleaned_data["required_documents"])
 
     def _post_clean(self):
         """The model's own checks, then the service checks and saves every figure (and says what is

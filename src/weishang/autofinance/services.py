@@ -571,7 +571,7 @@ def application_move(*, application: LoanApplication, move: str, by=None, note: 
                     ledger.debit(_acc(Purpose.BRAND_CASH), app.service_fee),
                     ledger.credit(_acc(Purpose.BRAND_LOAN_SERVICE_FEE_INCOME), app.service_fee),
                 ],
-                memo=f"{app.number} loan service fee",
+                memo=_("Loan service fee on %(number)s") % {"number": app.number},
                 key=f"{key}:service_fee",
                 by=by,
             )
@@ -582,7 +582,7 @@ def application_move(*, application: LoanApplication, move: str, by=None, note: 
                 ledger.debit(_acc(Purpose.BRAND_FINANCE_COMMISSION_RECEIVABLE), app.commission),
                 ledger.credit(_acc(Purpose.BRAND_FINANCE_COMMISSION_INCOME), app.commission),
             ],
-            memo=f"{app.number} commission accrued",
+            memo=_("Lender's commission accrued on %(number)s") % {"number": app.number},
             key=f"{key}:commission",
             by=by,
         )
@@ -592,7 +592,7 @@ def application_move(*, application: LoanApplication, move: str, by=None, note: 
                     ledger.debit(_acc(Purpose.BRAND_FINANCE_SUBSIDY_EXPENSE), app.subsidy_cost),
                     ledger.credit(_acc(Purpose.BRAND_CASH), app.subsidy_cost),
                 ],
-                memo=f"{app.number} interest subsidy",
+                memo=_("Interest subsidy paid by the dealer on %(number)s") % {"number": app.number},
                 key=f"{key}:subsidy",
                 by=by,
             )
@@ -631,7 +631,7 @@ def commission_receive(*, application: LoanApplication, by=None) -> LoanApplicat
             ledger.debit(_acc(Purpose.BRAND_CASH), app.commission),
             ledger.credit(_acc(Purpose.BRAND_FINANCE_COMMISSION_RECEIVABLE), app.commission),
         ],
-        memo=f"{app.number} commission received",
+        memo=_("Lender's commission received on %(number)s") % {"number": app.number},
         key=f"autofinance:{app.pk}:commission_received",
         by=by,
     )
@@ -688,7 +688,7 @@ def incentive_accrue(*, month: str, threshold_pct, per_car, by=None) -> Penetrat
                 ledger.debit(_acc(Purpose.BRAND_FINANCE_INCENTIVE_RECEIVABLE), amount),
                 ledger.credit(_acc(Purpose.BRAND_FINANCE_INCENTIVE_INCOME), amount),
             ],
-            memo=f"finance penetration incentive {month}",
+            memo=_("Finance penetration incentive for %(month)s") % {"month": month},
             key=f"autofinance:incentive:{month}",
             by=by,
         )
@@ -711,7 +711,7 @@ def incentive_receive(*, incentive: PenetrationIncentive, by=None) -> Penetratio
             ledger.debit(_acc(Purpose.BRAND_CASH), row.amount),
             ledger.credit(_acc(Purpose.BRAND_FINANCE_INCENTIVE_RECEIVABLE), row.amount),
         ],
-        memo=f"finance penetration incentive {row.month} received",
+        memo=_("Finance penetration incentive for %(month)s received") % {"month": row.month},
         key=f"autofinance:incentive:{row.month}:received",
         by=by,
     )
