@@ -3,7 +3,7 @@ months in every state, reports with numbers, the demo customer ready, and the le
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -50,3 +50,53 @@ def test_the_finance_manager_logs_in(loaded, client):
     assert client.login(username="finance_manager", password=STAFF_PASSWORD)
     assert client.get("/console/autofinance/loanapplication/").status_code == 200
     assert client.get("/console/autofinance/loanapplication/report/").status_code == 200
+
+
+def test_the_reports_are_right_on_the_demo_data(loaded):
+    """Recounted here from the rows themselves, not through the selectors: a car counts in the
+    China-time month it was delivered and is financed when its sale is; the income the report shows
+    over every month of the demo is what the ledger's three income accounts hold."""
+    from collections import Counter
+    from zoneinfo import ZoneInfo
+
+    from weishang.autofinance.models import Payment
+    from weishang.ledger.models import Account, Purpose
+
+    china = ZoneInfo("Asia/Shanghai")
+    months = selectors.recent_months(12)  # the demo's sales go back five months
+    cars, financed = Counter(), Counter()
+    by_consultant: dict[int, list[int]] = {}
+    for sale in CarSale.objects.exclude(delivered_at=None):
+        month = sale.delivered_at.astimezone(china).strftime("%Y-%m")
+        assert month in months
+        is_financed = sale.payment == Payment.FINANCED
+        cars[month] += 1
+        financed[month] += is_financed
+        row = by_consultant.setdefault(sale.consultant_id, [0, 0])
+        row[0] += 1
+        row[1] += is_financed
+    report = {r["month"]: r for r in selectors.penetration_by_month(months)}
+    for month in months:
+        assert (report[month]["cars"], report[month]["financed"]) == (cars[month], financed[month]), month
+        if cars[month]:
+            expected = (Decimal(financed[month]) * 100 / cars[month]).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+            assert report[month]["rate"] == expected, month
+    assert sum(cars.values()) >= 20 and 0 < sum(financed.values()) < sum(cars.values())
+    consultants = {r["consultant_id"]: [r["cars"], r["financed"]] for r in selectors.penetration_by_consultant(months)}
+    assert consultants == by_consultant
+
+    income = selectors.finance_income(months)
+    books = {
+        p: sum(Account.objects.filter(purpose=p).values_list("balance", flat=True), Decimal("0"))
+        for p in (
+            Purpose.BRAND_FINANCE_COMMISSION_INCOME,
+            Purpose.BRAND_LOAN_SERVICE_FEE_INCOME,
+            Purpose.BRAND_FINANCE_INCENTIVE_INCOME,
+        )
+    }
+    assert sum(r["commission"] for r in income) == books[Purpose.BRAND_FINANCE_COMMISSION_INCOME] > 0
+    assert sum(r["service_fees"] for r in income) == books[Purpose.BRAND_LOAN_SERVICE_FEE_INCOME] > 0
+    assert sum(r["incentive"] for r in income) == books[Purpose.BRAND_FINANCE_INCENTIVE_INCOME]
+    for r in income:
+        if r["cars"]:
+            assert r["per_car"] == (r["total"] / r["cars"]).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
