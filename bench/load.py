@@ -190,6 +190,36 @@ def server_env(database_url: str, var_dir: Path, secret_key: str, *, outbox: str
     }
 
 
+def queue_summary(path: Path, elapsed: float) -> dict:
+    """What ``WEISHANG_SQLITE_QUEUE_LOG`` recorded (``weishang.core.sqlite``): per write transaction,
+    its wait for the writers' queue and how long it held SQLite's write lock, in wall-clock and in
+    its thread's CPU. ``held_share`` near 1 means the lock was never free: the serial part bounds
+    the rate; ``stretch`` (hold wall ÷ hold CPU) is how much the holder waited for a core or the GIL
+    while everyone else waited for it."""
+    rows = [line.split() for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+    if not rows:
+        return {}
+    wait = sorted(float(r[1]) for r in rows)
+    hold = sorted(float(r[2]) for r in rows)
+    cpu = sorted(float(r[3]) for r in rows)
+    per_request = Counter(r[4] for r in rows if r[4] != "-")
+
+    def pct(values: list[float], q: float) -> float:
+        return values[min(len(values) - 1, int(len(values) * q))]
+
+    return {
+        "transactions": len(rows),
+        "transactions_per_request": statistics.median(per_request.values()) if per_request else 0,
+        "wait_p50_ms": statistics.median(wait),
+        "wait_p99_ms": pct(wait, 0.99),
+        "hold_p50_ms": statistics.median(hold),
+        "hold_p99_ms": pct(hold, 0.99),
+        "hold_cpu_p50_ms": statistics.median(cpu),
+        "held_share": sum(hold) / 1000 / elapsed,
+        "stretch": sum(hold) / max(sum(cpu), 1e-9),
+    }
+
+
 def drain_outbox(env: dict[str, str]) -> dict[str, int]:
     """What ``weishang worker`` does continuously beside the server, done once after the load:
     ``weishang worker --once --no-schedule`` follows the outbox (every consumer) until it is read.
@@ -382,6 +412,7 @@ def run_load(
     seed: int = 1,
     pages_every: int = 4,
     server_pid: int | None = None,
+    queue_log: Path | None = None,
 ) -> dict:
     """Drive the server at ``port`` for ``duration`` seconds with ``clients`` threads; ``mode`` is
     ``placed`` or ``completed``. Returns the figures and what the server said it did, and the CPU
@@ -437,6 +468,8 @@ def run_load(
             client.close()
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    if queue_log is not None:
+        queue_log.unlink(missing_ok=True)
     cpu0 = (time.process_time(), process_tree_cpu(server_pid) if server_pid else 0.0, machine_cpu())
     t0 = time.perf_counter()
     for t in threads:
@@ -470,6 +503,7 @@ def run_load(
         "server_errors": stats.server_errors(),
         "retries": stats.retries,
         "cpu_cores": cores,
+        "queue": queue_summary(queue_log, elapsed) if queue_log is not None else {},
         "created": created,
         "completed": completed,
         "refused": refused,
@@ -539,9 +573,13 @@ def run_child(args: argparse.Namespace) -> int:
     )
     connections.close_all()
     env = server_env(args.database_url, var_dir, secret_key, outbox=args.outbox)
+    queue_log = None
+    if args.queue_log and connection.vendor == "sqlite":
+        queue_log = var_dir / "queue.log"
+        env["WEISHANG_SQLITE_QUEUE_LOG"] = str(queue_log)
     workers = args.workers or 2 * (os.cpu_count() or 1)
     if args.compare:
-        return _compare(args, data, env, connection.vendor)
+        return _compare(args, data, env, connection.vendor, queue_log)
     server, port = start_server(env, workers=workers, threads=args.threads, server=args.server)
     label = f"{args.server} {workers}×{args.threads}, outbox {args.outbox}"
     runs = []
@@ -551,7 +589,13 @@ def run_child(args: argparse.Namespace) -> int:
         )  # warm-up
         for mode in ("placed", "completed"):
             result = run_load(
-                port=port, data=data, duration=args.duration, clients=args.clients, mode=mode, server_pid=server.pid
+                port=port,
+                data=data,
+                duration=args.duration,
+                clients=args.clients,
+                mode=mode,
+                server_pid=server.pid,
+                queue_log=queue_log,
             )
             runs.append(result)
             _print_run(connection.vendor, result, label)
@@ -595,7 +639,9 @@ def run_child(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-def _compare(args: argparse.Namespace, data: dict, env: dict[str, str], vendor: str) -> int:
+def _compare(
+    args: argparse.Namespace, data: dict, env: dict[str, str], vendor: str, queue_log: Path | None = None
+) -> int:
     """``--compare``: several servers (``gunicorn:4x4,granian:2x1,…``) on the same data, one after
     the other, ``--repeat`` rounds; the medians per server. The outbox is drained and the database
     checked once at the end."""
@@ -621,6 +667,7 @@ def _compare(args: argparse.Namespace, data: dict, env: dict[str, str], vendor: 
                         mode=mode,
                         server_pid=server.pid,
                         seed=round_ + 1,
+                        queue_log=queue_log,
                     )
                     created += r["created"]
                     completed += r["completed"]
@@ -633,6 +680,10 @@ def _compare(args: argparse.Namespace, data: dict, env: dict[str, str], vendor: 
                             "server_cores": r["cpu_cores"]["server"],
                             "client_cores": r["cpu_cores"]["client"],
                             "server_errors": r["server_errors"],
+                            **{
+                                f"queue_{k}": r["queue"].get(k, 0.0)
+                                for k in ("hold_p50_ms", "hold_cpu_p50_ms", "held_share", "stretch")
+                            },
                         }
                     )
                     print(
@@ -682,6 +733,15 @@ def _print_run(vendor: str, r: dict, label: str) -> None:
         f"server {cores['server']:.2f}, client {cores['client']:.2f}, whole machine {cores['machine']:.2f}",
         flush=True,
     )
+    q = r.get("queue")
+    if q:
+        print(
+            f"    writers' queue: {q['transactions']:,} write transactions ({q['transactions_per_request']:.0f} per "
+            f"request), wait p50/p99 {q['wait_p50_ms']:.1f}/{q['wait_p99_ms']:.1f} ms, write lock held p50/p99 "
+            f"{q['hold_p50_ms']:.1f}/{q['hold_p99_ms']:.1f} ms (its thread's CPU p50 {q['hold_cpu_p50_ms']:.1f} ms), "
+            f"held {q['held_share']:.0%} of the time, stretch {q['stretch']:.1f}×",
+            flush=True,
+        )
     print(f"    {'endpoint':<26}{'requests':>9}{'per s':>8}{'p50 ms':>9}{'p99 ms':>9}  statuses")
     for name, e in r["endpoints"].items():
         figures = f"{e['requests']:>9,}{e['per_s']:>8.0f}{e['p50_ms']:>9.1f}{e['p99_ms']:>9.1f}"
@@ -729,6 +789,7 @@ def run_parent(args: argparse.Namespace) -> int:
             *("--workers", str(args.workers), "--threads", str(args.threads), "--seed", str(args.seed)),
             *("--outbox", args.outbox, "--server", args.server, "--repeat", str(args.repeat)),
             *(("--compare", args.compare) if args.compare else ()),
+            *(("--queue-log",) if args.queue_log else ()),
         ]
         print(f"\n== {backend}", flush=True)
         if subprocess.call(cmd) != 0:
@@ -772,6 +833,11 @@ def main(argv: list[str] | None = None) -> int:
         help="servers to compare on the same data, e.g. gunicorn:4x4,granian:2x1 (workers x threads)",
     )
     parser.add_argument("--repeat", type=int, default=3, help="--compare's rounds (default 3)")
+    parser.add_argument(
+        "--queue-log",
+        action="store_true",
+        help="SQLite: record each write transaction's wait and hold of the writers' queue and print a summary",
+    )
     parser.add_argument("--postgres-url", default=PG_ADMIN_URL)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)  # child mode
     parser.add_argument("--json", help=argparse.SUPPRESS)

@@ -27,6 +27,7 @@ WORKER = textwrap.dedent(
     import django
     django.setup()
     from django.db import connection, transaction
+    from django.db.models import F
     from weishang.core.models import OutboxCursor
 
     mode, threads, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -47,6 +48,9 @@ WORKER = textwrap.dedent(
     def run():
         try:
             for i in range(rounds):
+                if mode == "autocommit":  # one statement, no transaction: a token's "last used", say
+                    OutboxCursor.objects.filter(name="counter").update(position=F("position") + 1)
+                    continue
                 if mode == "failing" and i % 5 == 0:
                     try:
                         fail_once()
@@ -90,13 +94,15 @@ def database_file(tmp_path) -> Path:
     return path
 
 
-def _start(path: Path, *args: str, queue: bool = True) -> subprocess.Popen:
+def _start(path: Path, *args: str, queue: bool = True, log: Path | None = None) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     env.update(
         DATABASE_URL=f"sqlite:///{path}",
         DJANGO_SETTINGS_MODULE="weishang.settings",
         WEISHANG_SQLITE_WRITE_QUEUE="1" if queue else "0",
     )
+    if log is not None:
+        env["WEISHANG_SQLITE_QUEUE_LOG"] = str(log)
     return subprocess.Popen(
         [sys.executable, "-c", WORKER, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -152,3 +158,31 @@ def test_a_killed_writer_frees_the_queue(database_file):
     assert waiting.returncode == 0, (out, err[-2000:])
     # The killed writer's change never happened; the waiting ones all did.
     assert _counter(database_file) == 10
+
+
+def test_a_write_outside_a_transaction_queues_too(database_file, tmp_path):
+    """An autocommit UPDATE takes SQLite's write lock for its statement: it waits its turn on the lock
+    file behind a transaction (not in the busy handler), and gets through once the holder is gone.
+    With WEISHANG_SQLITE_QUEUE_LOG each turn is written down with its wait and hold."""
+    holder = _start(database_file, "hold", "0", "0")
+    assert holder.stdout is not None
+    assert holder.stdout.readline().strip() == "holding"
+    log = tmp_path / "queue.log"
+    waiting = _start(database_file, "autocommit", "2", "10", log=log)
+    inode = os.stat(f"{database_file}.writelock").st_ino
+    deadline = time.monotonic() + 30
+    while not _waits_on_flock(waiting.pid, inode):
+        assert waiting.poll() is None and time.monotonic() < deadline, "the autocommit write never queued"
+        time.sleep(0.05)
+    time.sleep(0.3)
+    os.kill(holder.pid, signal.SIGKILL)
+    holder.wait(timeout=10)
+    out, err = waiting.communicate(timeout=60)
+    assert waiting.returncode == 0, (out, err[-2000:])
+    assert _counter(database_file) == 20
+    turns = [line.split() for line in log.read_text().splitlines()]
+    assert len(turns) == 20
+    assert all(len(t) == 5 and int(t[0]) == waiting.pid for t in turns)
+    # The first turn waited for the holder (at least the 0.3 s above); each held the lock briefly.
+    assert max(float(t[1]) for t in turns) >= 300
+    assert all(0 <= float(t[2]) < 5_000 for t in turns)
