@@ -5,7 +5,8 @@ endpoint's CPU time and SQL statements can be counted (no HTTP server, no other 
 
 For each endpoint of the completed path (``POST /orders``, approve, pay, fill) and the phone pages
 (``/m/``, ``/m/team/``, ``/m/rewards/``): the median CPU ms per request (``time.process_time``),
-the statements per request and the write transactions among them. ``--profile ENDPOINT`` prints
+the statements per request and the write transactions among them, and on SQLite the CPU spent
+holding the database's write lock (the serial part of the request under load). ``--profile ENDPOINT`` prints
 cProfile's top functions for that endpoint. Usage::
 
     .venv/bin/python bench/load_profile.py                       # SQLite, outbox deferred
@@ -62,6 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.clear()
     os.environ.update(env)
     os.environ["DJANGO_SETTINGS_MODULE"] = "weishang.settings"
+    # SQLite: each write transaction's hold of the write lock (core.sqlite's queue log), per request.
+    queue_log = var_dir / "profile-queue.log"
+    queue_log.unlink(missing_ok=True)
+    if args.database_url.startswith("sqlite"):
+        os.environ["WEISHANG_SQLITE_QUEUE_LOG"] = str(queue_log)
     sys.path.insert(0, str(ROOT / "src"))
     import django
 
@@ -80,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     cpu: dict[str, list[float]] = defaultdict(list)
     statements: dict[str, list[int]] = defaultdict(list)
     writes: dict[str, list[int]] = defaultdict(list)
+    locked: dict[str, list[float]] = defaultdict(list)
     profiler = cProfile.Profile()
     last_sql: list[str] = []
 
@@ -92,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             client.cookies.pop("sessionid", None)
         kwargs = {"content_type": "application/json", "data": json.dumps(body)} if body is not None else {}
         connection.queries_log.clear()
+        log_from = queue_log.stat().st_size if queue_log.exists() else 0
         with CaptureQueriesContext(connection) as queries:
             if measure and name == args.profile:
                 profiler.enable()
@@ -104,6 +112,10 @@ def main(argv: list[str] | None = None) -> int:
             cpu[name].append(spent)
             statements[name].append(len(queries))
             writes[name].append(sum(1 for q in queries if q["sql"].upper().startswith(("BEGIN", "SAVEPOINT"))))
+            if queue_log.exists():
+                with queue_log.open("rb") as log:
+                    log.seek(log_from)
+                    locked[name].append(sum(float(line.split()[3]) for line in log.read().decode().splitlines()))
             if name == args.sql:
                 last_sql[:] = [q["sql"] for q in queries]
         return response
@@ -150,16 +162,20 @@ def main(argv: list[str] | None = None) -> int:
             r = call(name, "GET", path, measure=measure, cookie=seller["session"])
             assert r.status_code == 200, (path, r.status_code)
     print(f"{connection.vendor}, outbox {args.outbox}, {args.orders} completed paths, in process")
-    print(f"  {'endpoint':<26}{'CPU ms p50':>11}{'statements':>11}{'transactions':>13}")
+    print(f"  {'endpoint':<26}{'CPU ms p50':>11}{'statements':>11}{'transactions':>13}{'in write lock, CPU ms':>23}")
     out = {}
     for name in cpu:
         row = {
             "cpu_ms": statistics.median(cpu[name]),
             "statements": statistics.median(statements[name]),
             "transactions": statistics.median(writes[name]),
+            "locked_cpu_ms": statistics.median(locked[name]) if locked[name] else 0.0,
         }
         out[name] = row
-        print(f"  {name:<26}{row['cpu_ms']:>11.1f}{row['statements']:>11.0f}{row['transactions']:>13.0f}")
+        print(
+            f"  {name:<26}{row['cpu_ms']:>11.1f}{row['statements']:>11.0f}{row['transactions']:>13.0f}"
+            f"{row['locked_cpu_ms']:>23.2f}"
+        )
     if args.profile:
         text = io.StringIO()
         stats = pstats.Stats(profiler, stream=text).sort_stats(os.environ.get("PROFILE_SORT", "cumulative"))

@@ -11,8 +11,23 @@ from weishang.core.money import to_money
 
 def level_price(*, sku: SKU, level: Level) -> Decimal:
     """What an agent of ``level`` pays for one unit of ``sku``."""
-    row = LevelPrice.objects.filter(sku=sku, level=level).values_list("price", flat=True).first()
-    return row if row is not None else to_money(sku.retail_price * level.discount)
+    return level_prices(skus=[sku], level=level)[sku.pk]
+
+
+def level_prices(*, skus: list[SKU], level: Level) -> dict[int, Decimal]:
+    """What an agent of ``level`` pays for one unit of each of ``skus``, by SKU id, in one query:
+    the level's set price, or else the retail price times the level's discount."""
+    if not skus:
+        return {}
+    set_prices = dict(
+        LevelPrice.objects.filter(level_id=level.pk, sku_id__in=[sku.pk for sku in skus])
+        .order_by()
+        .values_list("sku_id", "price")
+    )
+    return {
+        sku.pk: set_prices[sku.pk] if sku.pk in set_prices else to_money(sku.retail_price * level.discount)
+        for sku in skus
+    }
 
 
 def price_grid() -> tuple[list[Level], list[tuple[SKU, list[tuple[Level, Decimal | None, Decimal]]]]]:

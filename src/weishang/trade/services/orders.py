@@ -18,11 +18,11 @@ from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext as _
 
 from weishang.catalog.models import SKU
-from weishang.catalog.selectors import level_price
+from weishang.catalog.selectors import level_prices
 from weishang.channel.models import Agent, AgentStatus, Level
 from weishang.core import clock
 from weishang.core.errors import BusinessError, Conflict, Forbidden, NotFound
-from weishang.core.selectors import brand_get
+from weishang.core.selectors import brand_get, unique_row
 from weishang.core.text import record_text
 from weishang.trade import selectors, stock, supply, workflow
 from weishang.trade.models import (
@@ -161,13 +161,14 @@ def _check_limits(
                 )
 
 
-def order_route(*, buyer: Agent, level: Level | None = None) -> tuple[Agent | None, str]:
+def order_route(*, buyer: Agent, level: Level | None = None, mode: str | None = None) -> tuple[Agent | None, str]:
     """Who fills ``buyer``'s order (None: the company), and the brand's supply mode, by the mode's
     route (``trade.supply``).
 
     ``level`` is the level the order is priced at when it is not the buyer's own (an upgrade
-    order is filled by an upline of a higher level than the target level)."""
-    mode = brand_get().supply_mode
+    order is filled by an upline of a higher level than the target level). ``mode``: the brand's
+    supply mode when the caller has read it already."""
+    mode = brand_get().supply_mode if mode is None else mode
     return supply.route_for(mode).seller(buyer=buyer, level=level), mode
 
 
@@ -196,7 +197,6 @@ def _check_upgrade(buyer: Agent, level: Level | None) -> None:
         raise Conflict(_("You already have an upgrade order in progress."), field="target_level")
 
 
-@transaction.atomic
 def order_submit(
     *,
     buyer: Agent,
@@ -222,9 +222,70 @@ def order_submit(
     top-up (``upgrade_top_up``) and moves the buyer to that level when it completes."""
     if kind not in (OrderKind.RESTOCK, OrderKind.ENTRY, OrderKind.UPGRADE):
         raise BusinessError(_("This kind of order is placed elsewhere."), field="kind")
-    # Lock only the agent row (PostgreSQL refuses FOR UPDATE across the nullable supplier join):
-    # one buyer's submissions are serialised, so purchase limits hold under concurrent taps.
-    buyer = Agent.objects.select_for_update(of=("self",)).select_related("level", "supplier__level").get(pk=buyer.pk)
+    # What the order reads but never changes — the products it names, the brand's supply mode, the
+    # prices of the level the buyer had when the request came in — is read before the write
+    # transaction: on SQLite, before taking the database's one write lock, so that writers hold it
+    # for less (docs/decisions.md, "Reads before the write lock"). A bad line is reported where it
+    # was before: after the checks that come first, and never for a retry of an order already made.
+    try:
+        merged: OrderedDict[int, tuple[SKU, int]] | None = clean_lines(lines)
+        bad_lines: BusinessError | None = None
+    except BusinessError as exc:
+        merged, bad_lines = None, exc
+    mode = brand_get().supply_mode
+    asked = target_level if kind == OrderKind.UPGRADE and target_level is not None else buyer.level
+    prices = level_prices(skus=[sku for sku, _qty in merged.values()], level=asked) if merged else {}
+    with transaction.atomic():
+        return _submit(
+            buyer=buyer,
+            merged=merged,
+            bad_lines=bad_lines,
+            mode=mode,
+            prices=(asked.pk, prices),
+            kind=kind,
+            by=by,
+            idempotency_key=idempotency_key,
+            note=note,
+            target_level=target_level,
+            accept_shortfall=accept_shortfall,
+            offer=offer,
+        )
+
+
+def _locked_buyer(buyer: Agent) -> Agent:
+    """``buyer``'s row read again under a lock: one buyer's submissions are serialised, so purchase
+    limits hold under concurrent taps. Only the agent row is locked (PostgreSQL refuses FOR UPDATE
+    across the nullable supplier join); its level and supplier are the ones ``buyer`` came with when
+    the row still names them (the request read them with the device token), else read now."""
+    locked = unique_row(Agent.objects.select_for_update(of=("self",)).filter(pk=buyer.pk))
+    if locked is None:
+        raise Agent.DoesNotExist("the buyer is gone")
+    for name in ("level", "supplier"):
+        field = Agent._meta.get_field(name)
+        if field.is_cached(buyer):
+            related = field.get_cached_value(buyer)
+            if getattr(related, "pk", None) == getattr(locked, field.attname):
+                field.set_cached_value(locked, related)
+    return locked
+
+
+def _submit(
+    *,
+    buyer: Agent,
+    merged: OrderedDict[int, tuple[SKU, int]] | None,
+    bad_lines: BusinessError | None,
+    mode: str,
+    prices: tuple[int | None, dict[int, Decimal]],
+    kind: str,
+    by,
+    idempotency_key: str | None,
+    note: str,
+    target_level: Level | None,
+    accept_shortfall: bool,
+    offer: OrderOffer | None,
+) -> Order:
+    """``order_submit`` in its write transaction."""
+    buyer = _locked_buyer(buyer)
     if idempotency_key:
         first = Order.objects.filter(buyer=buyer, idempotency_key=idempotency_key).first()
         if first is not None:
@@ -243,10 +304,14 @@ def order_submit(
         target_level = None
     price_level = target_level or buyer.level
     terms = offer.terms(buyer=buyer, kind=kind, level=price_level) if offer is not None else OfferTerms()
-    merged = clean_lines(lines)
+    if bad_lines is not None or merged is None:
+        raise bad_lines or BusinessError(_("Add at least one product."), field="lines")
     _check_limits(buyer, kind, merged, terms)
-    seller, mode = order_route(buyer=buyer, level=price_level)
-    priced = [(sku, qty, level_price(sku=sku, level=price_level)) for sku, qty in merged.values()]
+    seller, mode = order_route(buyer=buyer, level=price_level, mode=mode)
+    priced_level_id, known = prices
+    if priced_level_id != price_level.pk:  # the buyer's level changed since the request came in
+        known = level_prices(skus=[sku for sku, _qty in merged.values()], level=price_level)
+    priced = [(sku, qty, known[sku.pk]) for sku, qty in merged.values()]
     total = sum((price * qty for _sku, qty, price in priced), Decimal("0"))
     if total <= 0:
         raise BusinessError(_("An order must come to more than ¥0."), field="lines")
