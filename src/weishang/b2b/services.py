@@ -16,6 +16,7 @@ ledger balances against the orders. Trade between two other companies is kept as
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -139,6 +140,21 @@ def _date(value: object, *, field: str, not_before: date | None = None) -> date:
 
 def _money(value: object, *, field: str) -> Decimal:
     return amount_input(value, field=field, positive=True)
+
+
+FORM_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def new_form_token() -> str:
+    """A one-time token for a form that records something: posted twice, it records it once."""
+    return secrets.token_urlsafe(24)
+
+
+def _form_token(value: object) -> str:
+    token = str(value or "").strip()
+    if token and not FORM_TOKEN.fullmatch(token):
+        raise BusinessError(_("This form has expired. Please fill it in again."), field="token")
+    return token
 
 
 # --- accounts (the brand's console) ----------------------------------------------------------------
@@ -638,13 +654,22 @@ def _settle_status(order: Order) -> None:
 
 
 @transaction.atomic
-def payment_record(*, member: BusinessMember, order: Order, amount: object, reference: str = "") -> Payment:
+def payment_record(
+    *, member: BusinessMember, order: Order, amount: object, reference: str = "", token: str = ""
+) -> Payment:
     """The seller records money received from the buyer. An order paying its deposit (or, paid
-    before shipment, its total) is confirmed."""
+    before shipment, its total) is confirmed.
+
+    ``token`` is the one-time token the payment form was issued with: the same form posted again
+    (a double click, a retried request) records nothing and returns the payment it recorded."""
     order = _locked_order(order)
     if _party(member, order) != Side.SELLER:
         raise Forbidden(_("The seller records the payments it receives."))
     _require(member, "pay")
+    token = _form_token(token)
+    if token and (first := order.payments.filter(form_token=token).first()) is not None:
+        first.replayed = True
+        return first
     if order.status == OrderStatus.CANCELLED:
         raise Conflict(_("This order is cancelled."))
     money = _money(amount, field="amount")
@@ -663,6 +688,7 @@ def payment_record(*, member: BusinessMember, order: Order, amount: object, refe
         kind=PaymentKind.RECEIVED,
         amount=money,
         reference=reference,
+        form_token=token or None,
         recorded_by=member.user,
     )
     after = statement(order)
