@@ -274,13 +274,19 @@ def listing_save(
     images: Iterable[UploadedFile] = (),
     listing: Listing | None = None,
 ) -> Listing:
-    """Create a listing for the member's company, or change ``listing`` (its tiers replaced)."""
+    """Create a listing for the member's company, or change ``listing`` (its tiers replaced).
+
+    An edit locks the listing's row and writes only the fields the form holds: two edits at once
+    run one after the other (the tiers of one, never a mix of both), and neither writes back what
+    it read of the rest (an edit does not undo a listing switched off meanwhile)."""
     _require(member, "list")
     seller = member.account
     if not seller.sells:
         raise Forbidden(_("Your company is not set up to sell."))
-    if listing is not None and listing.seller_id != seller.pk:
-        raise NotFound(_("No such listing."))
+    if listing is not None:
+        listing = Listing.objects.select_for_update().filter(pk=listing.pk, seller=seller).first()
+        if listing is None:
+            raise NotFound(_("No such listing."))
     if sku is not None and not seller.is_brand:
         raise BusinessError(_("Only the brand's listings ship from its warehouse."), field="sku")
     moq = _units(min_quantity, field="min_quantity")
@@ -306,7 +312,7 @@ def listing_save(
     else:
         for key, value in values.items():
             setattr(listing, key, value)
-        listing.save()
+        listing.save(update_fields=list(values))
         listing.tiers.all().delete()
     PriceTier.objects.bulk_create([PriceTier(listing=listing, min_quantity=q, unit_price=p) for q, p in clean_tiers])
     start = listing.images.count()
