@@ -66,10 +66,11 @@ from weishang.core import clock
 from weishang.core.errors import BusinessError, Conflict, Forbidden, NotFound
 from weishang.core.files import check_picture
 from weishang.core.money import amount_input
+from weishang.inventory.selectors import batches_moved
 from weishang.ledger import services as ledger
 from weishang.ledger.models import Purpose
 from weishang.trade import stock
-from weishang.trade.models import LocationKind, StockReason
+from weishang.trade.models import LocationKind, StockMove, StockReason
 
 CENT = Decimal("0.01")
 MAX_UNITS = 1_000_000
@@ -974,14 +975,7 @@ def claim_resolve(
         )
     if restock and claim.kind == ClaimKind.RETURN and order.seller.is_brand and line.sku is not None:
         stock.stock_move(
-            moves=[
-                stock.Move(
-                    stock.location_singleton(LocationKind.CUSTOMER),
-                    stock.location_singleton(LocationKind.WAREHOUSE),
-                    line.sku,
-                    claim.quantity,
-                )
-            ],
+            moves=_return_moves(order, claim, line),
             reason=StockReason.RETURN,
             by=member.user,
             note=f"{order.number} {claim.number}",
@@ -998,6 +992,42 @@ def claim_resolve(
         order.save(update_fields=["status"])
     _settle_status(order)
     return claim
+
+
+def _return_moves(order: Order, claim: Claim, line: OrderLine) -> list[stock.Move]:
+    """The claimed units coming back into the brand's warehouse, into the batches the line's
+    shipments took them from (its SKU kept by batch), so that their expiry and first-expiry-first-out
+    stay right: the latest shipped batch first, each no more than the line took from it less what
+    earlier returns on the line put back. Units shipped before the SKU was kept by batch go into
+    its unbatched batch. A shipment's and a return's stock moves are known by their note (the
+    order's number and the shipment's or the claim's)."""
+    sku = line.sku
+    assert sku is not None
+    customer = stock.location_singleton(LocationKind.CUSTOMER)
+    warehouse = stock.location_singleton(LocationKind.WAREHOUSE)
+    shipped = StockMove.objects.filter(
+        reason=StockReason.B2B,
+        sku=sku,
+        note__in=[
+            f"{order.number} {n}" for n in Shipment.objects.filter(lines__line=line).values_list("number", flat=True)
+        ],
+    )
+    returned = StockMove.objects.filter(
+        reason=StockReason.RETURN,
+        sku=sku,
+        note__in=[f"{order.number} {n}" for n in line.claims.exclude(pk=claim.pk).values_list("number", flat=True)],
+    )
+    back = {batch.pk: units for batch, units in batches_moved(stock_moves=returned)}
+    moves: list[stock.Move] = []
+    left = claim.quantity
+    for batch, units in batches_moved(stock_moves=shipped):
+        n = min(left, -units - back.get(batch.pk, 0))
+        if n > 0:
+            moves.append(stock.Move(customer, warehouse, sku, n, batch_code=batch.code))
+            left -= n
+    if left:
+        moves.append(stock.Move(customer, warehouse, sku, left))
+    return moves
 
 
 @transaction.atomic
