@@ -21,6 +21,7 @@ from weishang.autofinance.models import (
     mask_id_number,
 )
 from weishang.core.errors import BusinessError, Conflict, Forbidden
+from weishang.ledger.models import ImmutableRecord
 
 from .helpers import D, pdf, png, quoted_application, run, with_documents
 
@@ -240,8 +241,15 @@ def test_consent_from_staff_needs_its_channel_and_reference(sale, desk, people):
         sale=sale, lender=desk["bank"], channel=ConsentChannel.SMS, reference="SMS-8812", by=people["consultant"]
     )
     assert (consent.channel, consent.recorded_by) == (ConsentChannel.SMS, people["consultant"])
-    with pytest.raises(RuntimeError):  # the consent is a record: written once
+    with pytest.raises(ImmutableRecord):  # the consent is a record: written once
         consent.save()
+    with pytest.raises(ImmutableRecord):  # and not through its queryset either
+        Consent.objects.filter(pk=consent.pk).update(reference="SMS-0000")
+    with pytest.raises(ImmutableRecord):
+        Consent.objects.filter(pk=consent.pk).delete()
+    with pytest.raises(ImmutableRecord):
+        consent.delete()
+    assert Consent.objects.get().reference == "SMS-8812"
 
 
 def test_the_customers_link_records_consent_to_the_lender_of_the_chosen_line(sale, desk, clock):
@@ -264,10 +272,17 @@ def test_the_customers_link_records_consent_to_the_lender_of_the_chosen_line(sal
 def test_the_step_log_is_written_once(sale, desk):
     application = quoted_application(sale, desk["p36"])
     step = application.steps.get()
-    with pytest.raises(RuntimeError):
+    with pytest.raises(ImmutableRecord):
         step.save()
-    with pytest.raises(RuntimeError):
+    with pytest.raises(ImmutableRecord):
         step.delete()
+    with pytest.raises(ImmutableRecord):  # nor through a queryset: an update or a delete in bulk
+        ApplicationStep.objects.filter(application=application).update(note="rewritten")
+    with pytest.raises(ImmutableRecord):
+        application.steps.all().delete()
+    with pytest.raises(ImmutableRecord):
+        ApplicationStep.objects.bulk_update([step], ["note"])
+    assert list(application.steps.values_list("move", "note")) == [("create", "")]
 
 
 def test_hostile_product_and_customer_values_are_refused(desk):

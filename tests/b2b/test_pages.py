@@ -222,3 +222,61 @@ def test_a_seller_records_the_balance_and_the_order_completes_on_the_page(client
     order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED
     assert services.b2b_verify() == []
+
+
+def _pay_token(page: str) -> str:
+    import re
+
+    form = page.split('data-testid="pay-form"', 1)[1].split("</form>", 1)[0]
+    return re.search(r'name="token" value="([^"]+)"', form).group(1)
+
+
+def test_the_same_payment_form_posted_twice_records_one_payment(client, deal):
+    """A double click on "record the payment" with no bank reference: the second post of the same
+    form records nothing and lands on the order page with the one payment."""
+    order = deal["order"]
+    login(client, deal["people"]["finance"])
+    token = _pay_token(client.get(f"/b2b/orders/{order.pk}/").content.decode())
+    before = services.statement(order)
+    form = {"action": "pay", "amount": "100", "reference": "", "token": token}
+    first = client.post(f"/b2b/orders/{order.pk}/", form)
+    assert first.status_code == 302
+    second = client.post(f"/b2b/orders/{order.pk}/", form, follow=True)
+    assert second.status_code == 200
+    page = second.content.decode()
+    payment = order.payments.get(amount=D("100"))  # one payment of ¥100
+    assert page.count(payment.number) == 2  # the message and the payment list
+    assert f"这张表单已提交过：付款 {payment.number}（¥100.00）已记录，只记一次。" in page
+    assert services.statement(order).paid == before.paid + D("100")
+    assert services.b2b_verify() == []
+    # the page now issues a new token: the next payment is recorded
+    assert _pay_token(page) != token
+    client.post(f"/b2b/orders/{order.pk}/", form | {"token": _pay_token(page)})
+    assert order.payments.filter(amount=D("100")).count() == 2
+
+
+def test_a_refused_payment_form_keeps_its_token_and_a_bad_token_is_refused(client, deal):
+    order = deal["order"]
+    login(client, deal["people"]["finance"])
+    token = _pay_token(client.get(f"/b2b/orders/{order.pk}/").content.decode())
+    refused = client.post(f"/b2b/orders/{order.pk}/", {"action": "pay", "amount": "abc", "token": token})
+    assert refused.status_code == 400 and _pay_token(refused.content.decode()) == token
+    count = order.payments.count()
+    bad = client.post(f"/b2b/orders/{order.pk}/", {"action": "pay", "amount": "100", "token": "x' OR 1=1"})
+    assert bad.status_code == 400 and "表单已失效" in bad.content.decode()
+    assert order.payments.count() == count
+
+
+def test_the_same_shipment_form_posted_twice_ships_once(client, deal):
+    """Shipments need a tracking number, and the same one twice is refused with a message."""
+    order = deal["order"]
+    line = order.lines.get()
+    login(client, deal["people"]["seller"])
+    form = {"action": "ship", f"ship-{line.pk}": "10", "carrier": "顺丰", "tracking_number": "SF90"}
+    assert client.post(f"/b2b/orders/{order.pk}/", form).status_code == 302
+    second = client.post(f"/b2b/orders/{order.pk}/", form)
+    assert second.status_code == 409
+    assert "本订单已登记过这个运单号的发货" in second.content.decode()
+    assert order.shipments.filter(tracking_number="SF90").count() == 1
+    line.refresh_from_db()
+    assert line.shipped == 50

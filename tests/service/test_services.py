@@ -138,3 +138,26 @@ def test_a_closed_shop_takes_no_more_messages_on_an_old_thread(seller):
         conversation_follow_up(conversation=Conversation.objects.get(pk=conversation.pk), text="还在吗")
     assert conversation.messages.count() == 1
     assert OutboxEvent.objects.filter(topic="service.message_received").count() == events
+
+
+def test_a_suspended_seller_answers_nobody_and_writes_nothing(seller, staff):
+    """A suspended agent's shop takes no messages; their answers on its old conversations were
+    still written. They are refused, with why, and nothing changes; the brand's staff still answer."""
+    from weishang.channel.services import agent_change_status
+
+    conversation = conversation_start(agent=seller, name="王女士", contact="13912345601", text="你好")
+    agent_change_status(agent=seller, action="suspend", by=staff("owner"), reason="测试")
+    seller.user.refresh_from_db()
+    with pytest.raises(Forbidden) as refused:
+        conversation_reply(conversation=conversation, text="您好", by=seller.user)
+    assert "suspended" in str(refused.value.message) or "已被暂停" in str(refused.value.message)
+    with pytest.raises(Forbidden):
+        conversation_close(conversation=conversation, by=seller.user)
+    conversation.refresh_from_db()
+    assert (conversation.messages.count(), conversation.status, conversation.first_response_at) == (
+        1,
+        ConversationStatus.OPEN,
+        None,
+    )
+    conversation_reply(conversation=conversation, text="您好，我们来处理。", by=staff("operations"))
+    assert conversation.messages.filter(direction="out").count() == 1

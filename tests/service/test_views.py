@@ -93,6 +93,18 @@ def test_the_seller_answers_with_suggestions_and_sees_only_their_own(seller, oth
     assert Client().get("/m/messages/").status_code == 302  # to the login page
 
 
+def test_a_suspended_seller_is_told_they_cannot_answer_and_nothing_is_written(seller, staff):
+    conversation = conversation_start(agent=seller, name="王女士", contact="13912345601", text="请问怎么付款？")
+    agent_change_status(agent=seller, action="suspend", by=staff("owner"), reason="测试")
+    client = agent_client(seller)
+    page = client.get(f"/m/messages/{conversation.pk}/").content.decode()
+    assert "你的账号已被暂停" in page and 'data-testid="reply-form"' not in page
+    answer = client.post(f"/m/messages/{conversation.pk}/", {"text": "扫码转账即可。"})
+    assert answer.status_code == 403 and "你的账号已被暂停" in answer.content.decode()
+    conversation.refresh_from_db()
+    assert conversation.messages.count() == 1 and conversation.first_response_at is None
+
+
 def test_staff_have_no_phone_inbox(seller, staff):
     client = Client()
     client.force_login(staff("owner"))

@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy as _
 
 from weishang.core import clock
 from weishang.core.money import MONEY_DIGITS, MONEY_PLACES
-from weishang.ledger.models import JournalEntry
+from weishang.ledger.models import Immutable, JournalEntry
 
 ZERO = Decimal("0.00")
 
@@ -64,22 +64,6 @@ def _entry(verbose_name):
 
 def _token() -> str:
     return secrets.token_urlsafe(24)
-
-
-class ImmutableRow(models.Model):
-    """A row written once (an audit record): saving it again or deleting it is refused."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise RuntimeError(f"{type(self).__name__} rows are written once")
-        kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise RuntimeError(f"{type(self).__name__} rows are written once")
 
 
 # --- lenders and products ------------------------------------------------------------------------
@@ -360,7 +344,7 @@ class ConsentChannel(models.TextChoices):
     LINK = "link", _("Quote link (报价链接)")
 
 
-class Consent(ImmutableRow):
+class Consent(Immutable):
     """The customer's consent that the dealer submit their application to ``lender``: when and how."""
 
     sale = models.ForeignKey(CarSale, on_delete=models.PROTECT, related_name="consents", verbose_name=_("car sale"))
@@ -508,7 +492,7 @@ class LoanApplication(models.Model):
         return f"{self.number} · {self.lender.name}"
 
 
-class ApplicationStep(ImmutableRow):
+class ApplicationStep(Immutable):
     """A move of an application (the audit): who, when, from, to, note."""
 
     application = models.ForeignKey(

@@ -407,15 +407,27 @@ class Payment(Immutable):
     kind = models.CharField(_("kind"), max_length=10, choices=PaymentKind.choices)
     amount = models.DecimalField(_("amount"), **MONEY)
     reference = models.CharField(_("bank reference"), max_length=60, blank=True)
+    # the one-time token of the form that recorded it: the same form posted twice (a double
+    # click) records one payment, with or without a bank reference
+    form_token = models.CharField(_("form token"), max_length=64, null=True, blank=True, editable=False)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
     )
     recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
 
+    replayed = False  # not stored: True on the payment ``payment_record`` returns for a form posted again
+
     class Meta:
         verbose_name = _("B2B payment")
         verbose_name_plural = _("B2B payments")
         ordering = ("order", "pk")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "form_token"],
+                condition=Q(form_token__isnull=False),
+                name="b2b_payment_token_per_order",
+            )
+        ]
 
 
 class ClaimKind(models.TextChoices):

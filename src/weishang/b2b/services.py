@@ -16,6 +16,7 @@ ledger balances against the orders. Trade between two other companies is kept as
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -65,10 +66,11 @@ from weishang.core import clock
 from weishang.core.errors import BusinessError, Conflict, Forbidden, NotFound
 from weishang.core.files import check_picture
 from weishang.core.money import amount_input
+from weishang.inventory.selectors import batches_moved
 from weishang.ledger import services as ledger
 from weishang.ledger.models import Purpose
 from weishang.trade import stock
-from weishang.trade.models import LocationKind, StockReason
+from weishang.trade.models import LocationKind, StockMove, StockReason
 
 CENT = Decimal("0.01")
 MAX_UNITS = 1_000_000
@@ -139,6 +141,21 @@ def _date(value: object, *, field: str, not_before: date | None = None) -> date:
 
 def _money(value: object, *, field: str) -> Decimal:
     return amount_input(value, field=field, positive=True)
+
+
+FORM_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def new_form_token() -> str:
+    """A one-time token for a form that records something: posted twice, it records it once."""
+    return secrets.token_urlsafe(24)
+
+
+def _form_token(value: object) -> str:
+    token = str(value or "").strip()
+    if token and not FORM_TOKEN.fullmatch(token):
+        raise BusinessError(_("This form has expired. Please fill it in again."), field="token")
+    return token
 
 
 # --- accounts (the brand's console) ----------------------------------------------------------------
@@ -258,13 +275,19 @@ def listing_save(
     images: Iterable[UploadedFile] = (),
     listing: Listing | None = None,
 ) -> Listing:
-    """Create a listing for the member's company, or change ``listing`` (its tiers replaced)."""
+    """Create a listing for the member's company, or change ``listing`` (its tiers replaced).
+
+    An edit locks the listing's row and writes only the fields the form holds: two edits at once
+    run one after the other (the tiers of one, never a mix of both), and neither writes back what
+    it read of the rest (an edit does not undo a listing switched off meanwhile)."""
     _require(member, "list")
     seller = member.account
     if not seller.sells:
         raise Forbidden(_("Your company is not set up to sell."))
-    if listing is not None and listing.seller_id != seller.pk:
-        raise NotFound(_("No such listing."))
+    if listing is not None:
+        listing = Listing.objects.select_for_update().filter(pk=listing.pk, seller=seller).first()
+        if listing is None:
+            raise NotFound(_("No such listing."))
     if sku is not None and not seller.is_brand:
         raise BusinessError(_("Only the brand's listings ship from its warehouse."), field="sku")
     moq = _units(min_quantity, field="min_quantity")
@@ -290,7 +313,7 @@ def listing_save(
     else:
         for key, value in values.items():
             setattr(listing, key, value)
-        listing.save()
+        listing.save(update_fields=list(values))
         listing.tiers.all().delete()
     PriceTier.objects.bulk_create([PriceTier(listing=listing, min_quantity=q, unit_price=p) for q, p in clean_tiers])
     start = listing.images.count()
@@ -638,13 +661,22 @@ def _settle_status(order: Order) -> None:
 
 
 @transaction.atomic
-def payment_record(*, member: BusinessMember, order: Order, amount: object, reference: str = "") -> Payment:
+def payment_record(
+    *, member: BusinessMember, order: Order, amount: object, reference: str = "", token: str = ""
+) -> Payment:
     """The seller records money received from the buyer. An order paying its deposit (or, paid
-    before shipment, its total) is confirmed."""
+    before shipment, its total) is confirmed.
+
+    ``token`` is the one-time token the payment form was issued with: the same form posted again
+    (a double click, a retried request) records nothing and returns the payment it recorded."""
     order = _locked_order(order)
     if _party(member, order) != Side.SELLER:
         raise Forbidden(_("The seller records the payments it receives."))
     _require(member, "pay")
+    token = _form_token(token)
+    if token and (first := order.payments.filter(form_token=token).first()) is not None:
+        first.replayed = True
+        return first
     if order.status == OrderStatus.CANCELLED:
         raise Conflict(_("This order is cancelled."))
     money = _money(amount, field="amount")
@@ -663,6 +695,7 @@ def payment_record(*, member: BusinessMember, order: Order, amount: object, refe
         kind=PaymentKind.RECEIVED,
         amount=money,
         reference=reference,
+        form_token=token or None,
         recorded_by=member.user,
     )
     after = statement(order)
@@ -942,14 +975,7 @@ def claim_resolve(
         )
     if restock and claim.kind == ClaimKind.RETURN and order.seller.is_brand and line.sku is not None:
         stock.stock_move(
-            moves=[
-                stock.Move(
-                    stock.location_singleton(LocationKind.CUSTOMER),
-                    stock.location_singleton(LocationKind.WAREHOUSE),
-                    line.sku,
-                    claim.quantity,
-                )
-            ],
+            moves=_return_moves(order, claim, line),
             reason=StockReason.RETURN,
             by=member.user,
             note=f"{order.number} {claim.number}",
@@ -966,6 +992,42 @@ def claim_resolve(
         order.save(update_fields=["status"])
     _settle_status(order)
     return claim
+
+
+def _return_moves(order: Order, claim: Claim, line: OrderLine) -> list[stock.Move]:
+    """The claimed units coming back into the brand's warehouse, into the batches the line's
+    shipments took them from (its SKU kept by batch), so that their expiry and first-expiry-first-out
+    stay right: the latest shipped batch first, each no more than the line took from it less what
+    earlier returns on the line put back. Units shipped before the SKU was kept by batch go into
+    its unbatched batch. A shipment's and a return's stock moves are known by their note (the
+    order's number and the shipment's or the claim's)."""
+    sku = line.sku
+    assert sku is not None
+    customer = stock.location_singleton(LocationKind.CUSTOMER)
+    warehouse = stock.location_singleton(LocationKind.WAREHOUSE)
+    shipped = StockMove.objects.filter(
+        reason=StockReason.B2B,
+        sku=sku,
+        note__in=[
+            f"{order.number} {n}" for n in Shipment.objects.filter(lines__line=line).values_list("number", flat=True)
+        ],
+    )
+    returned = StockMove.objects.filter(
+        reason=StockReason.RETURN,
+        sku=sku,
+        note__in=[f"{order.number} {n}" for n in line.claims.exclude(pk=claim.pk).values_list("number", flat=True)],
+    )
+    back = {batch.pk: units for batch, units in batches_moved(stock_moves=returned)}
+    moves: list[stock.Move] = []
+    left = claim.quantity
+    for batch, units in batches_moved(stock_moves=shipped):
+        n = min(left, -units - back.get(batch.pk, 0))
+        if n > 0:
+            moves.append(stock.Move(customer, warehouse, sku, n, batch_code=batch.code))
+            left -= n
+    if left:
+        moves.append(stock.Move(customer, warehouse, sku, left))
+    return moves
 
 
 @transaction.atomic

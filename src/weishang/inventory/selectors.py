@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.db.models import Sum
 
 from weishang.core import clock
-from weishang.inventory.models import ReorderRule, SkuValuation, ValuationLayer
+from weishang.inventory.models import Batch, BatchMove, ReorderRule, SkuValuation, ValuationLayer
 from weishang.trade.models import LocationKind, StockLevel
 
 # Units already on order, by (sku id, warehouse location id): purchasing installs its open purchase
@@ -120,3 +120,18 @@ def batches_in_stock(*, today: date | None = None) -> list[dict]:
         row["expired"] = expires is not None and expires < today
         row["expiring"] = not row["expired"] and expires is not None and row["days_left"] <= warn.get(row["sku"].pk, 60)
     return sorted(rows.values(), key=lambda r: (r["expires_on"] is None, r["expires_on"] or date.max, r["batch"].pk))
+
+
+def batches_moved(*, stock_moves) -> list[tuple[Batch, int]]:
+    """The batches ``stock_moves`` (stock moves or a queryset of them) took out of the brand's
+    warehouses (negative units) or put into them (positive), summed per batch, the batch of the
+    latest such move first. Empty for SKUs not kept by batch when they moved."""
+    totals: dict[int, int] = {}
+    latest: dict[int, int] = {}
+    for pk, batch_id, quantity in BatchMove.objects.filter(stock_move__in=stock_moves).values_list(
+        "pk", "batch_id", "quantity"
+    ):
+        totals[batch_id] = totals.get(batch_id, 0) + quantity
+        latest[batch_id] = max(latest.get(batch_id, 0), pk)
+    found = Batch.objects.in_bulk(list(totals))
+    return [(found[pk], totals[pk]) for pk in sorted(totals, key=lambda pk: -latest[pk])]

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
-from weishang.channel.models import Agent
+from weishang.channel.models import Agent, AgentStatus
 from weishang.core import clock
 from weishang.faq import search
 from weishang.faq.selectors import faq_search
@@ -32,6 +33,16 @@ def conversations_of(*, agent: Agent) -> QuerySet[Conversation]:
 def conversation_of(*, agent: Agent, pk: int) -> Conversation | None:
     """The agent's own conversation, or None (another shop's is none of theirs)."""
     return Conversation.objects.filter(agent=agent, pk=pk).first()
+
+
+def reply_refused(agent: Agent) -> str:
+    """Why ``agent`` may not answer their shop's customers now ("" = they may): only an active agent
+    answers, as only an active agent's shop takes messages."""
+    if agent.status == AgentStatus.ACTIVE:
+        return ""
+    if agent.status == AgentStatus.SUSPENDED:
+        return _("Your account is suspended: you cannot answer customers until the brand reinstates it.")
+    return _("Your account is not active: you cannot answer customers.")
 
 
 def conversation_by_token(*, agent: Agent | None, token: str) -> Conversation | None:

@@ -27,6 +27,7 @@ from weishang.service.models import (
     Direction,
     Message,
 )
+from weishang.service.selectors import reply_refused
 
 NAME_MAX = 50
 REPLY_PERM = "service.reply_conversation"
@@ -70,6 +71,16 @@ def may_reply(*, user, conversation: Conversation) -> bool:
         return user.has_perm(REPLY_PERM)
     me = getattr(user, "agent", None)
     return me is not None and me.pk == conversation.agent_id
+
+
+def _require_active_seller(user) -> None:
+    """The seller answers only while their account is active (its status read afresh; staff answer
+    for the brand whatever the shop's)."""
+    if user.is_staff:
+        return
+    agent = Agent.objects.select_for_update().get(user=user)
+    if refused := reply_refused(agent):
+        raise Forbidden(refused)
 
 
 def _receive(conversation: Conversation, text: str) -> Message:
@@ -140,6 +151,7 @@ def conversation_reply(*, conversation: Conversation, text: str, by) -> Message:
     """An answer by the seller or brand staff; the first one is the conversation's first response."""
     if not may_reply(user=by, conversation=conversation):
         raise Forbidden(_("You may not answer this conversation."))
+    _require_active_seller(by)
     text = clean_text(text)
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
     now = clock.now()
@@ -170,6 +182,7 @@ def conversation_assign(*, conversation: Conversation, to, by) -> Conversation:
 def conversation_close(*, conversation: Conversation, by) -> Conversation:
     if not may_reply(user=by, conversation=conversation):
         raise Forbidden(_("You may not answer this conversation."))
+    _require_active_seller(by)
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
     conversation.status = ConversationStatus.CLOSED
     conversation.save(update_fields=["status"])

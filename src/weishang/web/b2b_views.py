@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,6 +30,7 @@ from weishang.b2b.models import (
     Offer,
     OfferStatus,
     OrderStatus,
+    Payment,
     Resolution,
     Side,
     Terms,
@@ -342,12 +344,22 @@ def order(request, member, order_id: int):
     status = 200
     if request.method == "POST":
         try:
-            _order_action(request, member, item)
+            done = _order_action(request, member, item)
         except BusinessError as exc:
             context.update(_failed(exc), form=request.POST)
             status = exc.status
         else:
+            if isinstance(done, Payment) and done.replayed:  # the same form posted again (a double click)
+                messages.info(
+                    request,
+                    _("This form was already sent: payment %(number)s of ¥%(amount)s is recorded, once.")
+                    % {"number": done.number, "amount": done.amount},
+                )
             return redirect("web:b2b_order", order_id=item.pk)
+    # the payment form's one-time token; kept when the form comes back refused (nothing was recorded)
+    context["pay_token"] = (
+        request.POST.get("token", "") if status != 200 and request.POST.get("action") == "pay" else ""
+    ) or services.new_form_token()
     item.refresh_from_db()
     lines = list(item.lines.all())
     for line in lines:
@@ -372,14 +384,18 @@ def order(request, member, order_id: int):
     return _page(request, "order.html", context, status=status)
 
 
-def _order_action(request, member, item) -> None:
+def _order_action(request, member, item) -> object:
     from weishang.core.converters import id_or_none
 
     post = request.POST
     action = post.get("action", "")
     if action == "pay":
-        services.payment_record(
-            member=member, order=item, amount=post.get("amount", ""), reference=post.get("reference", "")
+        return services.payment_record(
+            member=member,
+            order=item,
+            amount=post.get("amount", ""),
+            reference=post.get("reference", ""),
+            token=post.get("token", ""),
         )
     elif action == "ship":
         services.shipment_create(

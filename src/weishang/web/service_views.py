@@ -149,6 +149,7 @@ def my_conversation(request, conversation_id: int):
                 services.conversation_reply(conversation=conversation, text=form.cleaned_data["text"], by=request.user)
             except BusinessError as exc:
                 _show_error(form, exc)
+                status = exc.status
             else:
                 messages.success(request, _("Answer sent."))
                 return redirect("web:my_conversation", conversation_id=conversation.pk)
@@ -160,6 +161,7 @@ def my_conversation(request, conversation_id: int):
             "conversation": conversation,
             "thread": conversation.messages.all(),
             "form": form,
+            "refused": selectors.reply_refused(me),  # a suspended agent reads, and is told why they cannot answer
             "suggested": selectors.suggestions(selectors.last_incoming(conversation)),
             "quick_replies": selectors.quick_replies(),
         },
