@@ -146,8 +146,11 @@ def _claim(request) -> tuple[IdempotencyRecord, transaction.Atomic | None] | Htt
             return record, atomic
     else:
         try:
-            with transaction.atomic():
-                return IdempotencyRecord.objects.create(**fields, request_hash=request_hash), None
+            if connection.in_atomic_block:
+                with transaction.atomic():
+                    return IdempotencyRecord.objects.create(**fields, request_hash=request_hash), None
+            # One INSERT in autocommit: one short turn in SQLite's writers' queue, no BEGIN and COMMIT.
+            return IdempotencyRecord.objects.create(**fields, request_hash=request_hash), None
         except IntegrityError:
             pass
     first = IdempotencyRecord.objects.filter(principal=principal, key=key).first()

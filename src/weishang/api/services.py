@@ -26,8 +26,10 @@ from weishang.core.selectors import unique_row
 
 TOKEN_PREFIX = "wst_"
 KEY_PREFIX = "wsk_"
-# How often "last used" is written: not on every request, which would make every read a write.
-TOUCH_EVERY_SECONDS = 60
+# How often "last used" is written: not on every request, which would make every read a write (on
+# SQLite, a turn in the one writers' queue). Five minutes is finer than anything it is read for: the
+# devices list, and the 30-day idle logout.
+TOUCH_EVERY_SECONDS = 300
 
 
 class LoginFailed(BusinessError):
