@@ -12,6 +12,11 @@ Two phases, each bounded in time (``--duration`` seconds):
   ``/m/rewards/``) with a browser session. A tenth of the sellers have stock for only a few orders,
   so fills race for the last units and some are refused (409): that is where an oversell would show.
 
+Before each phase the generated devices are marked as in use (``devices_in_use``: a phone that
+orders has used its token within the last five minutes), unless ``--cold-devices``.
+``--queue-log`` (SQLite) also prints how the writers' queue was used: each write transaction's wait,
+how long it held the write lock, and the share of the phase the lock was held.
+
 It prints requests per second, p50 and p99 per endpoint, the errors by status, and afterwards checks
 on the database: ``weishang ledger verify`` and ``weishang stock verify`` clean, no stock level
 below zero, every order the server said it created exists once, every fill it confirmed is
@@ -218,6 +223,20 @@ def queue_summary(path: Path, elapsed: float) -> dict:
         "held_share": sum(hold) / 1000 / elapsed,
         "stretch": sum(hold) / max(sum(cpu), 1e-9),
     }
+
+
+def devices_in_use() -> None:
+    """Mark every device token used just now, as a phone in use has been within the five minutes
+    after which a request writes its token's "last used" (``api.services.TOUCH_EVERY_SECONDS``): a
+    phase then measures orders, not each of the thousands of generated devices' first request
+    (``--cold-devices`` leaves them as they are). Django is set up by the caller."""
+    from django.db import connections
+
+    from weishang.api.models import ApiToken
+    from weishang.core import clock
+
+    ApiToken.objects.update(last_used_at=clock.now())
+    connections.close_all()
 
 
 def drain_outbox(env: dict[str, str]) -> dict[str, int]:
@@ -588,6 +607,8 @@ def run_child(args: argparse.Namespace) -> int:
             port=port, data=data, duration=min(3.0, args.duration), clients=args.clients, mode="completed"
         )  # warm-up
         for mode in ("placed", "completed"):
+            if not args.cold_devices:
+                devices_in_use()
             result = run_load(
                 port=port,
                 data=data,
@@ -659,6 +680,8 @@ def _compare(
             try:
                 run_load(port=port, data=data, duration=3.0, clients=args.clients, mode="completed")  # warm-up
                 for mode in ("placed", "completed"):
+                    if not args.cold_devices:
+                        devices_in_use()
                     r = run_load(
                         port=port,
                         data=data,
@@ -790,6 +813,7 @@ def run_parent(args: argparse.Namespace) -> int:
             *("--outbox", args.outbox, "--server", args.server, "--repeat", str(args.repeat)),
             *(("--compare", args.compare) if args.compare else ()),
             *(("--queue-log",) if args.queue_log else ()),
+            *(("--cold-devices",) if args.cold_devices else ()),
         ]
         print(f"\n== {backend}", flush=True)
         if subprocess.call(cmd) != 0:
@@ -837,6 +861,11 @@ def main(argv: list[str] | None = None) -> int:
         "--queue-log",
         action="store_true",
         help="SQLite: record each write transaction's wait and hold of the writers' queue and print a summary",
+    )
+    parser.add_argument(
+        "--cold-devices",
+        action="store_true",
+        help="do not mark the device tokens used before each phase (each device's first request writes 'last used')",
     )
     parser.add_argument("--postgres-url", default=PG_ADMIN_URL)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)  # child mode
