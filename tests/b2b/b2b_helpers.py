@@ -10,7 +10,9 @@ from weishang.trade import stock
 from weishang.trade.models import LocationKind, StockReason
 
 
-def receive(sku, units: int, cost: str) -> None:
+def receive(sku, units: int, cost: str, batch_code: str = "", expires_on=None) -> None:
+    """``units`` of ``sku`` into the warehouse from the supplier, at ``cost`` each (into a batch
+    with its expiry when the SKU is kept by batch)."""
     stock.stock_move(
         moves=[
             stock.Move(
@@ -19,6 +21,8 @@ def receive(sku, units: int, cost: str) -> None:
                 sku,
                 units,
                 unit_cost=Decimal(cost),
+                batch_code=batch_code,
+                expires_on=expires_on,
             )
         ],
         reason=StockReason.RECEIPT,

@@ -59,6 +59,16 @@ def other_seller(db):
 
 
 @pytest.fixture
+def people(brand_co, salon, member):
+    """The brand company's salesperson and finance, and the salon's buyer."""
+    return {
+        "sales": member(brand_co, MemberRole.SALES),
+        "finance": member(brand_co, MemberRole.FINANCE),
+        "buyer": member(salon, MemberRole.BUYER),
+    }
+
+
+@pytest.fixture
 def listing(brand_co, member, sku):
     sales = member(brand_co, MemberRole.SALES)
     return services.listing_save(

@@ -60,15 +60,6 @@ def days(n: int) -> str:
     return f"{clock.today() + timedelta(days=n):%Y-%m-%d}"
 
 
-@pytest.fixture
-def people(brand_co, salon, member):
-    return {
-        "sales": member(brand_co, MemberRole.SALES),
-        "finance": member(brand_co, MemberRole.FINANCE),
-        "buyer": member(salon, MemberRole.BUYER),
-    }
-
-
 def negotiate(people, listing, brand_co) -> tuple:
     inquiry = services.inquiry_create(
         member=people["buyer"], seller=brand_co, lines=[(listing, "60")], wanted_date=days(20), note="开业备货"

@@ -7,42 +7,15 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
-from b2b_helpers import day  # tests/b2b/b2b_helpers.py
+from b2b_helpers import day, receive  # tests/b2b/b2b_helpers.py
 
 from weishang.b2b import services
-from weishang.b2b.models import ClaimKind, MemberRole, Resolution, Terms
+from weishang.b2b.models import ClaimKind, Resolution, Terms
 from weishang.inventory import batches
 from weishang.inventory.selectors import batches_in_stock
 from weishang.trade import stock
-from weishang.trade.models import LocationKind, StockReason
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def people(brand_co, salon, member):
-    return {
-        "sales": member(brand_co, MemberRole.SALES),
-        "finance": member(brand_co, MemberRole.FINANCE),
-        "buyer": member(salon, MemberRole.BUYER),
-    }
-
-
-def receive(sku, units, code, expires):
-    stock.stock_move(
-        moves=[
-            stock.Move(
-                stock.location_singleton(LocationKind.SUPPLIER),
-                stock.location_singleton(LocationKind.WAREHOUSE),
-                sku,
-                units,
-                unit_cost=40,
-                batch_code=code,
-                expires_on=expires,
-            )
-        ],
-        reason=StockReason.RECEIPT,
-    )
 
 
 def on_hand() -> dict[str, int]:
@@ -77,8 +50,8 @@ def returned(people, line, units: str) -> None:
 def test_a_return_goes_back_into_the_batch_it_was_shipped_from(people, listing, brand_co, sku, clock):
     clock.freeze(datetime(2026, 12, 5, 10))
     batches.tracking_start(sku=sku)
-    receive(sku, 30, "A", date(2027, 3, 31))
-    receive(sku, 100, "B", date(2027, 12, 31))
+    receive(sku, 30, "40", batch_code="A", expires_on=date(2027, 3, 31))
+    receive(sku, 100, "40", batch_code="B", expires_on=date(2027, 12, 31))
     line = shipped_and_received(people, listing, brand_co, "10")  # first expiry first out: A
     assert on_hand() == {"A": 20, "B": 100}
     returned(people, line, "4")
@@ -91,8 +64,8 @@ def test_a_return_goes_back_into_the_batch_it_was_shipped_from(people, listing, 
 def test_a_return_across_two_batches_puts_back_no_more_than_each_gave(people, listing, brand_co, sku, clock):
     clock.freeze(datetime(2026, 12, 5, 10))
     batches.tracking_start(sku=sku)
-    receive(sku, 30, "A", date(2027, 3, 31))
-    receive(sku, 100, "B", date(2027, 12, 31))
+    receive(sku, 30, "40", batch_code="A", expires_on=date(2027, 3, 31))
+    receive(sku, 100, "40", batch_code="B", expires_on=date(2027, 12, 31))
     line = shipped_and_received(people, listing, brand_co, "40")  # A 30, then B 10
     assert on_hand() == {"B": 90}
     returned(people, line, "6")  # the later batch first

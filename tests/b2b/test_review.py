@@ -8,7 +8,7 @@ import pytest
 from b2b_helpers import day, receive  # tests/b2b/b2b_helpers.py
 
 from weishang.b2b import services
-from weishang.b2b.models import ClaimKind, MemberRole, OrderStatus, Resolution, Terms
+from weishang.b2b.models import ClaimKind, OrderStatus, Resolution, Terms
 from weishang.core.errors import BusinessError, Conflict
 from weishang.ledger.models import Account, Purpose
 from weishang.ledger.selectors import ledger_verify
@@ -20,15 +20,6 @@ D = Decimal
 def balance(purpose) -> Decimal:
     account = Account.objects.filter(owner=None, purpose=purpose).first()
     return account.balance if account else D("0")
-
-
-@pytest.fixture
-def people(brand_co, salon, member):
-    return {
-        "sales": member(brand_co, MemberRole.SALES),
-        "finance": member(brand_co, MemberRole.FINANCE),
-        "buyer": member(salon, MemberRole.BUYER),
-    }
 
 
 def prepaid_order(people, listing, brand_co, units="10", price="80"):
