@@ -66,7 +66,7 @@ from weishang.core import clock
 from weishang.core.errors import BusinessError, Conflict, Forbidden, NotFound
 from weishang.core.files import check_picture
 from weishang.core.money import amount_input
-from weishang.inventory.selectors import batches_moved
+from weishang.inventory.selectors import batches_to_return
 from weishang.ledger import services as ledger
 from weishang.ledger.models import Purpose
 from weishang.trade import stock
@@ -1017,14 +1017,11 @@ def _return_moves(order: Order, claim: Claim, line: OrderLine) -> list[stock.Mov
         sku=sku,
         note__in=[f"{order.number} {n}" for n in line.claims.exclude(pk=claim.pk).values_list("number", flat=True)],
     )
-    back = {batch.pk: units for batch, units in batches_moved(stock_moves=returned)}
-    moves: list[stock.Move] = []
-    left = claim.quantity
-    for batch, units in batches_moved(stock_moves=shipped):
-        n = min(left, -units - back.get(batch.pk, 0))
-        if n > 0:
-            moves.append(stock.Move(customer, warehouse, sku, n, batch_code=batch.code))
-            left -= n
+    moves = [
+        stock.Move(customer, warehouse, sku, n, batch_code=batch.code)
+        for batch, n in batches_to_return(shipped=shipped, returned=returned, quantity=claim.quantity)
+    ]
+    left = claim.quantity - sum(m.quantity for m in moves)
     if left:
         moves.append(stock.Move(customer, warehouse, sku, left))
     return moves

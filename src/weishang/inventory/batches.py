@@ -8,8 +8,12 @@ warehouse's ``StockLevel``:
 
 - Into a warehouse: goods received name their batch and expiry (``Move.batch_code``,
   ``Move.expires_on``; the expiry may come from the SKU's shelf life); a receipt without a batch
-  is refused. Anything else coming in without one (a cancelled fill, a count found more) goes into
-  the SKU's unbatched batch, which has no expiry and is picked last.
+  is refused. Units an order line gives back (a return or a cancellation, ``REVERSAL_REASONS``,
+  the move naming its ``order_line``) go into the batches that line's moves out of this warehouse
+  took: the batch taken last first, each no more than the line took from it less what came back
+  before (``inventory.selectors.batches_to_return``). Anything else coming in without a batch (a
+  count found more, units shipped before the SKU was kept by batch) goes into the SKU's unbatched
+  batch, which has no expiry and is picked last.
 - Out of a warehouse: the batches with units there, earliest expiry first. A sale (order fill,
   pick-up, retail, B2B) never takes an expired batch — when only expired units would do, the move
   is refused and says which batch; scrapping and count adjustments take expired units first.
@@ -29,10 +33,14 @@ from django.utils.translation import gettext as _
 from weishang.core import clock
 from weishang.core.errors import BusinessError, Conflict
 from weishang.inventory.models import UNBATCHED, Batch, BatchLevel, BatchMove, BatchTracking
+from weishang.inventory.selectors import batches_to_return
 from weishang.trade.models import LocationKind, StockLevel, StockMove, StockReason
 
 # Reasons that put goods into a customer's or an agent's hands: never an expired batch.
 SALE_REASONS = frozenset({StockReason.ORDER_FILL, StockReason.PICKUP, StockReason.RETAIL, StockReason.B2B})
+# Reasons that bring an order line's units back (trade names the line, ``StockMove.order_line``):
+# into the batches that line took them from.
+REVERSAL_REASONS = frozenset({StockReason.RETURN, StockReason.CANCEL})
 
 
 def _fefo_key(level: BatchLevel) -> tuple:
@@ -137,14 +145,32 @@ def follow_batches(*, moves: list[StockMove], asked, reason: str, by=None, count
                         % {"sku": want.sku.code},
                         field="batch",
                     )
-                batch = batch_for(
-                    sku=want.sku, tracking=track, code=want.batch_code, expires_on=want.expires_on, today=today
-                )
-                taken = [(batch, want.quantity)]
+                if reason in REVERSAL_REASONS and move.order_line_id and not (want.batch_code or "").strip():
+                    BatchMove.objects.bulk_create(rows)  # an earlier move of this call back on the same line counts
+                    rows = []
+                    taken = _taken_by_line(move, want)
+                left = want.quantity - sum(n for _b, n in taken)
+                if left:
+                    batch = batch_for(
+                        sku=want.sku, tracking=track, code=want.batch_code, expires_on=want.expires_on, today=today
+                    )
+                    taken.append((batch, left))
             for batch, n in taken:
                 _add(batch, want.to_location, n)
             rows += [BatchMove(stock_move=move, batch=b, location=want.to_location, quantity=n) for b, n in taken]
     BatchMove.objects.bulk_create(rows)
+
+
+def _taken_by_line(move: StockMove, want) -> list[tuple[Batch, int]]:
+    """The batches units coming back on an order line (a return, a cancelled fill or pick-up) go
+    into: those the line's moves out of this warehouse took, the latest first, each no more than
+    it gave less what earlier moves back on the line put into it."""
+    line = StockMove.objects.filter(order_line_id=move.order_line_id, sku=want.sku).exclude(pk=move.pk)
+    return batches_to_return(
+        shipped=line.filter(from_location=want.to_location),
+        returned=line.filter(to_location=want.to_location).exclude(from_location=want.to_location),
+        quantity=want.quantity,
+    )
 
 
 def tracking_start(*, sku, shelf_life_days: int | None = None, warn_days: int = 60) -> BatchTracking:

@@ -135,3 +135,19 @@ def batches_moved(*, stock_moves) -> list[tuple[Batch, int]]:
         latest[batch_id] = max(latest.get(batch_id, 0), pk)
     found = Batch.objects.in_bulk(list(totals))
     return [(found[pk], totals[pk]) for pk in sorted(totals, key=lambda pk: -latest[pk])]
+
+
+def batches_to_return(*, shipped, returned, quantity: int) -> list[tuple[Batch, int]]:
+    """Where ``quantity`` units coming back into a warehouse belong: the batches ``shipped`` (the
+    stock moves that took them out) took, the latest first, each no more than it gave less what
+    ``returned`` (earlier stock moves back) put into it. The units not in the list (shipped before
+    the SKU was kept by batch) have no batch to go back to."""
+    back = {batch.pk: units for batch, units in batches_moved(stock_moves=returned)}
+    found: list[tuple[Batch, int]] = []
+    left = quantity
+    for batch, units in batches_moved(stock_moves=shipped):
+        n = min(left, -units - back.get(batch.pk, 0))
+        if n > 0:
+            found.append((batch, n))
+            left -= n
+    return found
