@@ -12,7 +12,7 @@ from typing import Protocol
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import ForeignKey, Sum
 from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext as _
@@ -262,6 +262,7 @@ def _locked_buyer(buyer: Agent) -> Agent:
         raise Agent.DoesNotExist("the buyer is gone")
     for name in ("level", "supplier"):
         field = Agent._meta.get_field(name)
+        assert isinstance(field, ForeignKey)
         if field.is_cached(buyer):
             related = field.get_cached_value(buyer)
             if getattr(related, "pk", None) == getattr(locked, field.attname):
