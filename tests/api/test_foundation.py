@@ -77,6 +77,9 @@ def test_a_device_can_be_logged_out_from_another_but_not_someone_elses(api, make
     [
         {"phone": "13900002222", "password": "wrong-password"},
         {"phone": "13900009999", "password": PASSWORD},
+        # A NUL character (PostgreSQL refuses it in a query: a 500 before) is a failed login too.
+        {"phone": "139000\u00002222", "password": PASSWORD},
+        {"phone": "13900002222", "password": "secret\u0000"},
     ],
 )
 def test_a_failed_login_is_401_in_the_callers_language(api, make_agent, body):

@@ -65,7 +65,11 @@ def _new_secret(prefix: str) -> str:
 
 def token_login(*, phone: str, password: str, device: str = "", request=None) -> tuple[ApiToken, str]:
     """Log in with phone (or staff username) and password; returns the token row and its secret,
-    which is shown this once."""
+    which is shown this once. A NUL character in the phone or password (no account has one;
+    PostgreSQL refuses it in a query) is a failed login, checked before anything is looked up."""
+    if "\x00" in (phone or "") or "\x00" in (password or ""):
+        raise LoginFailed(_("Phone number and password do not match, or the account is disabled."))
+    device = (device or "").replace("\x00", "")
     user = authenticate(request, username=(phone or "").strip(), password=password or "")
     if user is None and request is not None and is_locked_out(request):
         raise LoginLocked(lockout_message(request))
