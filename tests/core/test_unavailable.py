@@ -5,10 +5,12 @@ tests/faults/test_postgres_restart.py, and the API's answer when the failure esc
 from __future__ import annotations
 
 import json
+import os
+import socket
 
 import psycopg
 import pytest
-from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, ProgrammingError
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, ProgrammingError, connection
 from django.test import RequestFactory
 
 from weishang.core import unavailable
@@ -44,8 +46,29 @@ def _django(error_class, cause: BaseException):
             OperationalError,
             psycopg.OperationalError("consuming input failed: server closed the connection unexpectedly"),
         ),
+        # The socket reset under a statement being sent, or read.
+        _django(
+            OperationalError,
+            psycopg.OperationalError(
+                "sending query and params failed: could not send data to server: Connection reset by peer"
+            ),
+        ),
+        _django(OperationalError, psycopg.OperationalError("flushing failed: could not send data to server: EPIPE")),
+        _django(OperationalError, psycopg.OperationalError("executing query failed: no connection to the server")),
     ],
-    ids=["recovering", "recovery-mode", "closed", "closed-interface", "57P02", "08006", "57P01", "server-closed"],
+    ids=[
+        "recovering",
+        "recovery-mode",
+        "closed",
+        "closed-interface",
+        "57P02",
+        "08006",
+        "57P01",
+        "server-closed",
+        "reset-sending",
+        "broken-pipe",
+        "no-connection",
+    ],
 )
 def test_a_restarting_database_is_unavailable_not_a_bug(exc):
     assert unavailable.classify(exc) == "database_unavailable"
@@ -84,3 +107,21 @@ def test_a_page_failing_the_same_way_gets_the_503_page():
     response = unavailable.DatabaseUnavailableMiddleware(lambda r: None).process_exception(request, exc)
     assert response.status_code == 503 and response["Retry-After"] == str(unavailable.RETRY_AFTER_SECONDS)
     assert response["Content-Type"].startswith("text/html") and "<html" in response.content.decode().lower()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="psycopg's connections only")
+@pytest.mark.django_db(transaction=True)
+def test_a_driver_failure_in_new_words_is_unavailable_once_the_link_is_lost():
+    """Whatever words libpq uses, a failure of the driver (no SQLSTATE) once psycopg knows its
+    connection is lost is "try again later"; the same failure on a live connection stays a bug."""
+    exc = _django(OperationalError, psycopg.OperationalError("sending query failed: words nobody listed"))
+    connection.ensure_connection()
+    assert unavailable.classify(exc) is None  # the connection is alive: a bug, a 500
+    with socket.socket(fileno=os.dup(connection.connection.fileno())) as link:
+        link.shutdown(socket.SHUT_RDWR)  # the server's side gone, as when PostgreSQL is killed
+    with pytest.raises(OperationalError):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    assert connection.connection.broken
+    assert unavailable.classify(exc) == "database_unavailable"
+    connection.close()

@@ -167,6 +167,20 @@ def drive(port: int, data: dict, clients: int, stop: threading.Event, recorder: 
     return {"keys": keys, "completed": completed, "final": {k: dict(v) for k, v in stats.status.items()}}
 
 
+def server_errors(log: str) -> list[str]:
+    """The server's own account of each 500 (its message and traceback), which the log's tail may
+    have scrolled past: what a failure of this test needs first."""
+    errors = []
+    for text in log.splitlines():
+        try:
+            record = json.loads(text)
+        except ValueError:
+            continue
+        if record.get("logger") == "weishang.api" or record.get("status_code") == 500:
+            errors.append(f"{record.get('message')}\n{record.get('exc_info', '')}"[-4000:])
+    return errors[:5]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", required=True)
@@ -234,6 +248,7 @@ def main() -> int:
                 "unanswered_orders": sorted(new_orders - set(created)),
                 "stuck_keys": IdempotencyRecord.objects.filter(status_code__isnull=True).count(),
                 "check": check,
+                "server_errors": server_errors((var / "server.log").read_text()),
                 "server_log": (var / "server.log").read_text()[-3000:],
             },
             ensure_ascii=False,

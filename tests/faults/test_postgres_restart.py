@@ -96,7 +96,7 @@ def test_postgres_restart_during_load_loses_and_duplicates_nothing(postgres_to_r
     assert out, "".join(stderr)[-3000:]
     (tmp_path / "result.json").write_text(out)  # for a look after a failure
     result = json.loads(out)
-    report = {k: result[k] for k in ("statuses", "answered", "problems", "server_log")}
+    report = {k: result[k] for k in ("server_errors", "statuses", "answered", "problems", "server_log")}
 
     # The outage was seen, and answered as "try again later", never as a server error.
     assert result["unavailable"] > 0, report

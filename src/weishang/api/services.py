@@ -22,7 +22,7 @@ from weishang.channel.selectors import AGENT_RELATED, remember_agent
 from weishang.core import clock, devices
 from weishang.core.errors import BusinessError, NotFound
 from weishang.core.lockout import is_locked_out, lockout_message
-from weishang.core.selectors import unique_row
+from weishang.core.prepared import prepared
 
 TOKEN_PREFIX = "wst_"
 KEY_PREFIX = "wsk_"
@@ -84,17 +84,21 @@ def token_create(*, user, device: str = "") -> tuple[ApiToken, str]:
     return token, secret
 
 
+@prepared(str)
+def _live_token(key_hash: str) -> QuerySet[ApiToken]:
+    """The token with this hash if it is not revoked, its user and the user's agent with it (one
+    query, not two: the route asks for the agent next), compiled once (every API request asks)."""
+    related = ("user", *(f"user__agent__{name}" for name in AGENT_RELATED))
+    return ApiToken.objects.select_related(*related).filter(key_hash=key_hash, revoked_at__isnull=True).order_by()[:1]
+
+
 def token_check(secret: str) -> ApiToken | None:
     """The live token with this secret, its user loaded, or None. A token unused for longer than
     the idle limit raises :class:`TokenExpired`, every time, so that the client knows to log in again."""
     if not secret or not secret.startswith(TOKEN_PREFIX):
         return None
-    # The user's agent comes with the token (one query, not two): the route asks for it next.
-    token = unique_row(
-        ApiToken.objects.select_related("user", *(f"user__agent__{name}" for name in AGENT_RELATED)).filter(
-            key_hash=_hash(secret), revoked_at__isnull=True
-        )
-    )
+    found = _live_token(_hash(secret))
+    token = found[0] if found else None
     if token is None or not token.user.is_active:
         return None
     try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from django.db import InterfaceError, InternalError, OperationalError
+from django.db import InterfaceError, InternalError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
@@ -40,6 +40,12 @@ _DOWN = (
     "in recovery mode",
     "the connection is closed",
     "crash of another server process",
+    # The socket gone under a statement being sent or read (libpq's words, psycopg's prefix).
+    "could not send data to server",
+    "could not receive data from server",
+    "no connection to the server",
+    "connection reset by peer",
+    "broken pipe",
 )
 _SQLSTATE = {
     "53100": "storage_full",
@@ -69,7 +75,15 @@ def classify(exc: BaseException) -> str | None:
         return "read_only"
     if isinstance(exc, InterfaceError) or (isinstance(exc, OperationalError) and any(w in text for w in _DOWN)):
         return "database_unavailable"
+    if isinstance(exc, OperationalError) and sqlstate is None and _a_link_broke():
+        return "database_unavailable"  # the driver's own failure, words not listed, its connection lost
     return None
+
+
+def _a_link_broke() -> bool:
+    """Whether one of this thread's database connections is known by its driver to be lost
+    (psycopg's ``broken``: the server went away under it), whatever words the failure used."""
+    return any(getattr(c.connection, "broken", False) for c in connections.all(initialized_only=True))
 
 
 def message() -> str:

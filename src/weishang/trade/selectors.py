@@ -11,12 +11,10 @@ from django.db.models import (
     Exists,
     Max,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Sum,
     Value,
-    prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
 
@@ -26,7 +24,8 @@ from weishang.channel.models import Agent, Level
 from weishang.channel.selectors import member_search, team_sum
 from weishang.channel.tree import Relation
 from weishang.core.money import MONEY_DIGITS, MONEY_PLACES, to_money
-from weishang.core.selectors import brand_get, unique_row
+from weishang.core.prepared import prepared
+from weishang.core.selectors import brand_get
 from weishang.core.validators import normalize_phone
 from weishang.ledger.models import Account, Purpose
 from weishang.ledger.selectors import account_balance, account_statement
@@ -164,19 +163,40 @@ def order_of_buyer(*, agent: Agent | int, number: str) -> Order | None:
     )
 
 
-def order_with_details(orders: QuerySet[Order]) -> Order | None:
-    """The one order of ``orders`` (a lookup by number) with everything its answer shows, in three
-    queries: the order with its parties, their levels, the level an upgrade reaches and its region;
-    its lines with their SKUs (oldest first); its payments (unordered). ``has_pending_payment`` is
-    read from the payments (no subquery)."""
-    order = unique_row(orders.select_related("buyer__level", "seller__level", "target_level", "ship_region"))
+_DETAIL_RELATED = ("buyer__level", "seller__level", "target_level", "ship_region")
+
+
+@prepared(int, str)
+def _detail_order_of_buyer(buyer_id: int, number: str) -> QuerySet[Order]:
+    return Order.objects.select_related(*_DETAIL_RELATED).filter(buyer_id=buyer_id, number=number).order_by()[:1]
+
+
+@prepared(int, str)
+def _detail_order_of_seller(seller_id: int, number: str) -> QuerySet[Order]:
+    return Order.objects.select_related(*_DETAIL_RELATED).filter(seller_id=seller_id, number=number).order_by()[:1]
+
+
+@prepared(int)
+def _detail_lines(order_id: int) -> QuerySet[OrderLine]:
+    return OrderLine.objects.select_related("sku").filter(order_id=order_id)  # oldest first (Meta)
+
+
+@prepared(int)
+def _detail_payments(order_id: int) -> QuerySet[Payment]:
+    return Payment.objects.filter(order_id=order_id).order_by()  # the answer sorts them
+
+
+def order_with_details(found: list[Order]) -> Order | None:
+    """The order ``found`` (none or one) with everything its answer shows, in three queries each
+    compiled once (``core.prepared``): the order with its parties, their levels, the level an
+    upgrade reaches and its region; its lines with their SKUs (oldest first); its payments
+    (unordered). ``has_pending_payment`` is read from the payments (no subquery)."""
+    order = found[0] if found else None
     if order is not None:
-        prefetch_related_objects(
-            [order],
-            Prefetch("lines", queryset=OrderLine.objects.select_related("sku")),
-            Prefetch("payments", queryset=Payment.objects.order_by()),  # the answer sorts them
-        )
-        order.has_pending_payment = any(p.status == PaymentStatus.PENDING for p in order.payments.all())
+        lines = _detail_lines(order.pk)
+        for line in lines:
+            line.order = order  # as Django's prefetch sets it
+        _attach_details(order, lines, _detail_payments(order.pk))
     return order
 
 
@@ -190,13 +210,18 @@ def with_known_details(order: Order, *, lines: list[OrderLine], payments: list[P
     for name in ("created_at", "submitted_at", "paid_at", "completed_at", "shipped_at", "delivered_at"):
         if (at := getattr(order, name)) is not None:
             setattr(order, name, at.astimezone(UTC))
+    _attach_details(order, lines, payments)
+    return order
+
+
+def _attach_details(order: Order, lines: list[OrderLine], payments: list[Payment]) -> None:
+    """Keep ``lines`` and ``payments`` on ``order`` where Django's prefetch keeps what it read."""
     cache = order.__dict__.setdefault("_prefetched_objects_cache", {})
     for name, rows in (("lines", lines), ("payments", payments)):
-        rows_qs = getattr(order, name).all()  # as Django's prefetch stores what it read
+        rows_qs = getattr(order, name).all()
         rows_qs._result_cache, rows_qs._prefetch_done = list(rows), True
         cache[name] = rows_qs
     order.has_pending_payment = any(p.status == PaymentStatus.PENDING for p in payments)
-    return order
 
 
 def has_known_details(order: Order) -> bool:
@@ -207,12 +232,12 @@ def has_known_details(order: Order) -> bool:
 
 def order_detail_of_buyer(*, agent: Agent | int, number: str) -> Order | None:
     """``order_of_buyer`` with everything its answer shows (``order_with_details``)."""
-    return order_with_details(Order.objects.filter(buyer_id=getattr(agent, "pk", agent), number=number))
+    return order_with_details(_detail_order_of_buyer(getattr(agent, "pk", agent), number))
 
 
 def order_detail_of_seller(*, agent: Agent | int, number: str) -> Order | None:
     """``order_of_seller`` with everything its answer shows (``order_with_details``)."""
-    return order_with_details(Order.objects.filter(seller_id=getattr(agent, "pk", agent), number=number))
+    return order_with_details(_detail_order_of_seller(getattr(agent, "pk", agent), number))
 
 
 def pickups_of(*, agent: Agent | int) -> QuerySet[Order]:
