@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from weishang.b2b import services
 from weishang.b2b.models import Listing, MemberRole
-from weishang.core.errors import NotFound
+from weishang.core.errors import Conflict, NotFound
 
 pytestmark = pytest.mark.django_db
 
@@ -48,3 +48,61 @@ def test_another_companys_listing_is_not_found(listing, other_seller, member):
         edit(stranger, listing, title="抢走")
     listing.refresh_from_db()
     assert listing.title == "焕颜修护精华 30ml 批发"
+
+
+def test_an_edit_from_a_page_opened_before_anothers_saved_edit_is_refused(listing, brand_co, member):
+    """Two people open the listing's page (version 1). The first saves a new price; the second,
+    saving from the page that never showed it, is refused and writes nothing: the later edit does
+    not silently undo the first."""
+    first, second = member(brand_co, MemberRole.SALES), member(brand_co, MemberRole.ADMIN)
+    opened = Listing.objects.get(pk=listing.pk).version
+    services.listing_save(
+        member=first, listing=listing, version=opened, title="焕颜精华 新价", tiers=[("10", "70")], min_quantity=10
+    )
+    for stale in (opened, str(opened), "", "abc", "-1", "1e9"):
+        with pytest.raises(Conflict) as refused:
+            services.listing_save(
+                member=second, listing=listing, version=stale, title="旧页面", tiers=[("10", "99")], min_quantity=10
+            )
+        assert refused.value.status == 409 and refused.value.code == "stale_listing"
+    listing.refresh_from_db()
+    assert (listing.title, listing.version) == ("焕颜精华 新价", opened + 1)
+    assert [(t.min_quantity, str(t.unit_price)) for t in listing.tiers.all()] == [(10, "70.00")]
+    # Opened again, the page shows the new version: the second edit goes through.
+    services.listing_save(
+        member=second, listing=listing, version=listing.version, title="再改", tiers=[("10", "72")], min_quantity=10
+    )
+    listing.refresh_from_db()
+    assert (listing.title, listing.version) == ("再改", opened + 2)
+
+
+def test_the_page_says_so_in_chinese_and_shows_the_saved_edit(client, listing, brand_co, member):
+    first, second = member(brand_co, MemberRole.SALES), member(brand_co, MemberRole.ADMIN)
+    url = f"/b2b/listings/{listing.pk}/"
+    client.force_login(second.user)
+    page = client.get(url).content.decode()
+    assert f'name="version" value="{listing.version}"' in page
+    services.listing_save(
+        member=first, listing=listing, version=listing.version, title="焕颜精华 新价", tiers=[("1", "70")]
+    )
+    form = {
+        "version": str(listing.version),
+        "title": "旧页面上的改动",
+        "unit": "件",
+        "min_quantity": "1",
+        "lead_days": "7",
+        "warranty_days": "90",
+        "tier-0-quantity": "1",
+        "tier-0-price": "99",
+    }
+    response = client.post(url, form, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "在你打开之后" in page and "焕颜精华 新价" in page
+    assert f'name="version" value="{listing.version + 1}"' in page  # the form now carries the saved version
+    listing.refresh_from_db()
+    assert listing.title == "焕颜精华 新价" and [str(t.unit_price) for t in listing.tiers.all()] == ["70.00"]
+    form["version"] = str(listing.version)
+    assert client.post(url, form).status_code == 302
+    listing.refresh_from_db()
+    assert listing.title == "旧页面上的改动"

@@ -110,6 +110,9 @@ class Listing(models.Model):
     warranty_days = models.PositiveSmallIntegerField(_("warranty (days)"), default=90)
     active = models.BooleanField(_("listed"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # Raised by each saved edit of the form's fields: an edit made from an older page is refused
+    # instead of silently writing over the edit saved since (listing_save).
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     class Meta:
         verbose_name = _("listing")

@@ -274,12 +274,15 @@ def listing_save(
     sku: SKU | None = None,
     images: Iterable[UploadedFile] = (),
     listing: Listing | None = None,
+    version: object = None,
 ) -> Listing:
     """Create a listing for the member's company, or change ``listing`` (its tiers replaced).
 
     An edit locks the listing's row and writes only the fields the form holds: two edits at once
     run one after the other (the tiers of one, never a mix of both), and neither writes back what
-    it read of the rest (an edit does not undo a listing switched off meanwhile)."""
+    it read of the rest (an edit does not undo a listing switched off meanwhile). ``version`` is
+    the listing's version the editor's page showed: if another edit was saved since, this one is
+    refused (409) rather than written over it unseen — the later of two edits never wins silently."""
     _require(member, "list")
     seller = member.account
     if not seller.sells:
@@ -288,6 +291,14 @@ def listing_save(
         listing = Listing.objects.select_for_update().filter(pk=listing.pk, seller=seller).first()
         if listing is None:
             raise NotFound(_("No such listing."))
+        if version is not None and str(version).strip() != str(listing.version):
+            raise Conflict(
+                _(
+                    "Someone else saved a change to this listing after you opened it. "
+                    "Its latest details are shown below: make your change again on them."
+                ),
+                code="stale_listing",
+            )
     if sku is not None and not seller.is_brand:
         raise BusinessError(_("Only the brand's listings ship from its warehouse."), field="sku")
     moq = _units(min_quantity, field="min_quantity")
@@ -313,7 +324,8 @@ def listing_save(
     else:
         for key, value in values.items():
             setattr(listing, key, value)
-        listing.save(update_fields=list(values))
+        listing.version += 1
+        listing.save(update_fields=[*values, "version"])
         listing.tiers.all().delete()
     PriceTier.objects.bulk_create([PriceTier(listing=listing, min_quantity=q, unit_price=p) for q, p in clean_tiers])
     start = listing.images.count()

@@ -190,6 +190,7 @@ def listing(request, member, listing_id: int):
                 services.listing_save(
                     member=member,
                     listing=item,
+                    version=request.POST.get("version", ""),
                     sku=_sku_choice(request, member),
                     images=request.FILES.getlist("images"),
                     **_listing_input(request),
@@ -197,9 +198,12 @@ def listing(request, member, listing_id: int):
         except BusinessError as exc:
             context.update(_failed(exc))
             status = exc.status
+            if exc.code == "stale_listing":  # show what the other edit saved, to change again
+                item = context["listing"] = get_object_or_404(selectors.own_listings(member), pk=listing_id)
         else:
             return redirect("web:b2b_listing", listing_id=item.pk)
-    context["values"] = _listing_values(item, request.POST if status != 200 and "active" not in request.POST else None)
+    typed = status not in (200, 409) and "active" not in request.POST  # refused: what was typed, to correct
+    context["values"] = _listing_values(item, request.POST if typed else None)
     return _page(request, "listing.html", context, status=status)
 
 
