@@ -62,6 +62,7 @@ import threading
 import time
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -568,6 +569,45 @@ def checks_ok(check: dict, runs: list[dict]) -> bool:
 # --- one backend, in a child process ----------------------------------------------------------
 
 
+def run_phases(
+    args: argparse.Namespace,
+    data: dict,
+    env: dict[str, str],
+    *,
+    server: str,
+    workers: int,
+    threads: int,
+    queue_log: Path | None,
+    report: Callable[[dict], None],
+    seed: int = 1,
+) -> list[dict]:
+    """Start ``server`` (workers × threads), warm it up with a short completed phase, then run the
+    placed and the completed phases (each after marking the devices in use, unless
+    ``--cold-devices``), handing each phase's result to ``report``; the server is stopped after."""
+    process, port = start_server(env, workers=workers, threads=threads, server=server)
+    runs = []
+    try:
+        run_load(port=port, data=data, duration=min(3.0, args.duration), clients=args.clients, mode="completed")
+        for mode in ("placed", "completed"):
+            if not args.cold_devices:
+                devices_in_use()
+            result = run_load(
+                port=port,
+                data=data,
+                duration=args.duration,
+                clients=args.clients,
+                mode=mode,
+                server_pid=process.pid,
+                queue_log=queue_log,
+                seed=seed,
+            )
+            runs.append(result)
+            report(result)
+    finally:
+        stop_server(process)
+    return runs
+
+
 def run_child(args: argparse.Namespace) -> int:
     os.environ["DATABASE_URL"] = args.database_url
     os.environ["SECRET_KEY"] = secret_key = secrets.token_urlsafe(50)
@@ -599,29 +639,17 @@ def run_child(args: argparse.Namespace) -> int:
     workers = args.workers or 2 * (os.cpu_count() or 1)
     if args.compare:
         return _compare(args, data, env, connection.vendor, queue_log)
-    server, port = start_server(env, workers=workers, threads=args.threads, server=args.server)
     label = f"{args.server} {workers}×{args.threads}, outbox {args.outbox}"
-    runs = []
-    try:
-        run_load(
-            port=port, data=data, duration=min(3.0, args.duration), clients=args.clients, mode="completed"
-        )  # warm-up
-        for mode in ("placed", "completed"):
-            if not args.cold_devices:
-                devices_in_use()
-            result = run_load(
-                port=port,
-                data=data,
-                duration=args.duration,
-                clients=args.clients,
-                mode=mode,
-                server_pid=server.pid,
-                queue_log=queue_log,
-            )
-            runs.append(result)
-            _print_run(connection.vendor, result, label)
-    finally:
-        stop_server(server)
+    runs = run_phases(
+        args,
+        data,
+        env,
+        server=args.server,
+        workers=workers,
+        threads=args.threads,
+        queue_log=queue_log,
+        report=lambda result: _print_run(connection.vendor, result, label),
+    )
     drained = {}
     if args.outbox == "deferred":
         t = time.perf_counter()
@@ -672,49 +700,35 @@ def _compare(
         w, t = (int(x) for x in shape.split("x"))
         configs.append((name, w, t))
     rows: dict[str, list[dict]] = defaultdict(list)
-    created, completed = [], []
+    created: list[str] = []
+    completed: list[str] = []
     for round_ in range(args.repeat):
         for name, w, t in configs:
-            server, port = start_server(env, workers=w, threads=t, server=name)
             label = f"{name} {w}x{t}"
-            try:
-                run_load(port=port, data=data, duration=3.0, clients=args.clients, mode="completed")  # warm-up
-                for mode in ("placed", "completed"):
-                    if not args.cold_devices:
-                        devices_in_use()
-                    r = run_load(
-                        port=port,
-                        data=data,
-                        duration=args.duration,
-                        clients=args.clients,
-                        mode=mode,
-                        server_pid=server.pid,
-                        seed=round_ + 1,
-                        queue_log=queue_log,
-                    )
-                    created += r["created"]
-                    completed += r["completed"]
-                    rows[f"{label} {mode}"].append(
-                        {
-                            "per_s": r["placed_per_s"] if mode == "placed" else r["completed_per_s"],
-                            "p50_ms": r["endpoints"].get("POST /orders", {}).get("p50_ms", 0.0),
-                            "p99_ms": r["endpoints"].get("POST /orders", {}).get("p99_ms", 0.0),
-                            "requests_per_s": r["requests_per_s"],
-                            "server_cores": r["cpu_cores"]["server"],
-                            "client_cores": r["cpu_cores"]["client"],
-                            "server_errors": r["server_errors"],
-                            **{
-                                f"queue_{k}": r["queue"].get(k, 0.0)
-                                for k in ("hold_p50_ms", "hold_cpu_p50_ms", "held_share", "stretch")
-                            },
-                        }
-                    )
-                    print(
-                        f"round {round_ + 1} {label} {mode}: {rows[f'{label} {mode}'][-1]}",
-                        flush=True,
-                    )
-            finally:
-                stop_server(server)
+
+            def record(r: dict, label: str = label, round_: int = round_) -> None:
+                mode = r["mode"]
+                created.extend(r["created"])
+                completed.extend(r["completed"])
+                row = {
+                    "per_s": r["placed_per_s"] if mode == "placed" else r["completed_per_s"],
+                    "p50_ms": r["endpoints"].get("POST /orders", {}).get("p50_ms", 0.0),
+                    "p99_ms": r["endpoints"].get("POST /orders", {}).get("p99_ms", 0.0),
+                    "requests_per_s": r["requests_per_s"],
+                    "server_cores": r["cpu_cores"]["server"],
+                    "client_cores": r["cpu_cores"]["client"],
+                    "server_errors": r["server_errors"],
+                    **{
+                        f"queue_{k}": r["queue"].get(k, 0.0)
+                        for k in ("hold_p50_ms", "hold_cpu_p50_ms", "held_share", "stretch")
+                    },
+                }
+                rows[f"{label} {mode}"].append(row)
+                print(f"round {round_ + 1} {label} {mode}: {row}", flush=True)
+
+            run_phases(
+                args, data, env, server=name, workers=w, threads=t, queue_log=queue_log, seed=round_ + 1, report=record
+            )
     print(
         f"\n{vendor}, outbox {args.outbox}, {args.clients} clients, {args.duration:.0f} s per phase, "
         f"medians of {args.repeat}:"
@@ -822,17 +836,35 @@ def run_parent(args: argparse.Namespace) -> int:
             results[backend] = json.loads(out.read_text())
     print("\n== Targets (two cores): placed ≥ 150/s with p99 ≤ 300 ms; completed ≥ 100/s; zero 5xx; checks clean")
     for backend, res in results.items():
+        for name, placed_per_s, p99, completed_per_s in _target_figures(res):
+            for label, met in (
+                (f"placed {placed_per_s:.0f}/s", placed_per_s >= TARGET_PLACED_PER_S),
+                (f"placed p99 {p99:.0f} ms", p99 <= TARGET_PLACED_P99_MS),
+                (f"completed {completed_per_s:.0f}/s", completed_per_s >= TARGET_COMPLETED_PER_S),
+            ):
+                print(f"  [{'OK' if met else 'MISS'}] {backend}{name}: {label}")
+        print(f"  [{'OK' if res['checks_ok'] else 'MISS'}] {backend}: checks")
+    return 1 if failed else 0
+
+
+def _target_figures(res: dict) -> list[tuple[str, float, float, float]]:
+    """(server, placed/s, placed p99 ms, completed/s) of a backend's result: its one run, or with
+    ``--compare`` the medians of each server compared."""
+    if "runs" in res:
         placed = next(r for r in res["runs"] if r["mode"] == "placed")
         completed = next(r for r in res["runs"] if r["mode"] == "completed")
         p99 = placed["endpoints"].get("POST /orders", {}).get("p99_ms", float("inf"))
-        for label, met in (
-            (f"placed {placed['placed_per_s']:.0f}/s", placed["placed_per_s"] >= TARGET_PLACED_PER_S),
-            (f"placed p99 {p99:.0f} ms", p99 <= TARGET_PLACED_P99_MS),
-            (f"completed {completed['completed_per_s']:.0f}/s", completed["completed_per_s"] >= TARGET_COMPLETED_PER_S),
-            ("checks", res["checks_ok"]),
-        ):
-            print(f"  [{'OK' if met else 'MISS'}] {backend}: {label}")
-    return 1 if failed else 0
+        return [("", placed["placed_per_s"], p99, completed["completed_per_s"])]
+    servers = sorted({key.rsplit(" ", 1)[0] for key in res["compare"]})
+    return [
+        (
+            f" {server}",
+            res["compare"][f"{server} placed"]["per_s"],
+            res["compare"][f"{server} placed"]["p99_ms"],
+            res["compare"][f"{server} completed"]["per_s"],
+        )
+        for server in servers
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
