@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
+from tests.stock_helpers import receive
 from weishang.catalog.models import SKU, Product
 from weishang.core.models import OutboxEvent
 from weishang.core.roles import role_group_name, roles_sync
@@ -60,19 +61,11 @@ def screenshot() -> SimpleUploadedFile:
     return SimpleUploadedFile("transfer.png", buffer.getvalue(), content_type="image/png")
 
 
-def receive(sku, quantity: int, to=None):
-    """Seed stock: supplier -> company warehouse (or ``to``)."""
-    source = stock.location_singleton(LocationKind.SUPPLIER)
-    target = to or stock.location_singleton(LocationKind.WAREHOUSE)
-    stock.stock_move(moves=[stock.Move(source, target, sku, quantity)], reason=StockReason.RECEIPT)
-    return target
-
-
 @pytest.fixture
 def pickup(make_agent, sku):
     """A submitted pick-up of 3 units out of an agent's cloud stock."""
     agent = make_agent("vip")
-    receive(sku, 10, to=stock.location_for_agent(agent, LocationKind.CLOUD))
+    receive(sku, 10, into=stock.location_for_agent(agent, LocationKind.CLOUD))
     order = services.pickup_request(
         agent=agent, lines=[(sku, 3)], by=agent.user, name="王静", phone="13500000001", address="上海市 1 号"
     )
@@ -464,7 +457,7 @@ def test_pickups_list_filters_by_kind(client, staff, pickup, company_order):
 
 def test_warehouse_marks_a_shipped_retail_order_delivered(client, staff, make_agent, sku):
     seller = make_agent("vip")
-    receive(sku, 5, to=stock.location_for_agent(seller, LocationKind.CLOUD))
+    receive(sku, 5, into=stock.location_for_agent(seller, LocationKind.CLOUD))
     order = services.retail_order_submit(
         seller=seller, name="李雷", phone="13900000001", address="北京 2 号", lines=[(sku, 2)]
     )

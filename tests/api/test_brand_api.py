@@ -17,6 +17,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from tests.stock_helpers import receive
 from weishang.api.services import api_key_create, api_key_revoke
 from weishang.core.models import OutboxEvent, SupplyMode
 from weishang.core.roles import roles_sync
@@ -65,20 +66,6 @@ def key(warehouse):
     return make
 
 
-def receive_at_warehouse(sku, units: int) -> None:
-    stock.stock_move(
-        moves=[
-            stock.Move(
-                stock.location_singleton(LocationKind.SUPPLIER),
-                stock.location_singleton(LocationKind.WAREHOUSE),
-                sku,
-                units,
-            )
-        ],
-        reason="receipt",
-    )
-
-
 def warehouse_units(sku) -> int:
     row = StockLevel.objects.filter(location=stock.location_singleton(LocationKind.WAREHOUSE), sku=sku).first()
     return row.quantity if row else 0
@@ -89,7 +76,7 @@ def company_order(catalog, make_agent, warehouse, r):
     """The brand ships itself (总部发货): 联创陈总 restocks 100 serums, approved and paid by WeChat Pay."""
     catalog.brand.supply_mode = SupplyMode.COMPANY
     catalog.brand.save()
-    receive_at_warehouse(catalog.skus["GLOW-30ML"], 300)
+    receive(catalog.skus["GLOW-30ML"], 300)
     buyer = make_agent("partner", real_name="联创陈总")
     order = trade.order_submit(buyer=buyer, lines=[("GLOW-30ML", 100)], by=buyer.user)
     assert order.seller is None

@@ -19,6 +19,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
+from tests.stock_helpers import receive
 from weishang.api.services import token_create
 from weishang.catalog.models import SKU, Product
 from weishang.channel.models import AgentStatus
@@ -79,9 +80,8 @@ def png(name: str = "transfer.png") -> SimpleUploadedFile:
 
 
 def seed_cloud(agent, sku, units: int) -> None:
-    stock_move(
-        moves=[Move(location_singleton("supplier"), location_for_agent(agent, "cloud"), sku, units)], reason="receipt"
-    )
+    """``units`` of ``sku`` arrive from the supplier into the agent's cloud stock."""
+    receive(sku, units, into=location_for_agent(agent, "cloud"))
 
 
 def cloud(agent, sku) -> int:

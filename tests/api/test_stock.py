@@ -10,23 +10,18 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 
+from tests.stock_helpers import receive
 from weishang.api.services import token_create
 from weishang.catalog.models import SKU, Product
 from weishang.core.models import Brand, SupplyMode
 from weishang.trade import services
 from weishang.trade.models import Order, OrderKind, StockLevel, StockMove
-from weishang.trade.stock import Move, location_for_agent, location_singleton, on_hand, stock_move
+from weishang.trade.stock import location_for_agent, on_hand
 
 from .conftest import Api, error_of
 from .test_orders import Checked
 
 ADDRESS = {"name": "李娜", "phone": "139 1234 5678", "region": "310104", "address": "漕溪北路 1 号"}
-
-
-def receive(agent, sku, units: int, kind: str = "cloud") -> None:
-    stock_move(
-        moves=[Move(location_singleton("supplier"), location_for_agent(agent, kind), sku, units)], reason="receipt"
-    )
 
 
 def cloud(agent, sku) -> int:
@@ -53,9 +48,9 @@ def world(make_agent):
     a = SKU.objects.create(product=product, code="A", name="修护精华", retail_price=Decimal("100"))
     b = SKU.objects.create(product=product, code="B", name="洁面乳", retail_price=Decimal("30"))
     vip, stranger = make_agent("vip", real_name="特约李娜"), make_agent("vip", real_name="特约孙丽")
-    receive(vip, a, 10)
-    receive(vip, b, 2, kind="agent")
-    receive(stranger, a, 5)
+    receive(a, 10, into=location_for_agent(vip, "cloud"))
+    receive(b, 2, into=location_for_agent(vip, "agent"))
+    receive(a, 5, into=location_for_agent(stranger, "cloud"))
     warehouse = get_user_model().objects.create_user(username="warehouse", password="x", is_staff=True)
     warehouse.user_permissions.add(Permission.objects.get(content_type__app_label="trade", codename="change_order"))
     warehouse = get_user_model().objects.get(pk=warehouse.pk)
@@ -170,7 +165,7 @@ def test_another_agents_pick_up_is_404_and_nothing_changes(world):
 
 def test_a_purchase_order_is_not_a_pick_up(world, make_agent):
     city = make_agent("city")
-    receive(city, world["a"], 10)
+    receive(world["a"], 10, into=location_for_agent(city, "cloud"))
     vip = make_agent("vip", referrer=city)
     order = services.order_submit(buyer=vip, lines=[("A", 1)], by=vip.user)
     assert client(vip).get(f"/pickups/{order.number}").status_code == 404

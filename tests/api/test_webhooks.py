@@ -22,6 +22,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.stock_helpers import receive
 from weishang.core.models import OutboxEvent
 from weishang.core.outbox import outbox_emit
 from weishang.webhooks import services
@@ -387,17 +388,7 @@ def trade_world(db, make_agent, settings, tmp_path):
     )
     seller = make_agent("city", real_name="市代王芳")
     buyer = make_agent("vip", referrer=seller, real_name="特约李娜")
-    stock.stock_move(
-        moves=[
-            stock.Move(
-                stock.location_singleton(LocationKind.SUPPLIER),
-                stock.location_for_agent(seller, LocationKind.AGENT),
-                sku,
-                20,
-            )
-        ],
-        reason="receipt",
-    )
+    receive(sku, 20, into=stock.location_for_agent(seller, LocationKind.AGENT))
     return seller, buyer, sku
 
 
@@ -487,17 +478,7 @@ def test_a_pick_up_has_submitted_shipped_and_completed_events(trade_world, make_
     from weishang.trade.models import LocationKind
 
     _seller, buyer, sku = trade_world
-    stock.stock_move(
-        moves=[
-            stock.Move(
-                stock.location_singleton(LocationKind.SUPPLIER),
-                stock.location_for_agent(buyer, LocationKind.CLOUD),
-                sku,
-                3,
-            )
-        ],
-        reason="receipt",
-    )
+    receive(sku, 3, into=stock.location_for_agent(buyer, LocationKind.CLOUD))
     warehouse = get_user_model().objects.create_user(username="warehouse", password="x" * 12, is_staff=True)
     warehouse.user_permissions.add(Permission.objects.get(content_type__app_label="trade", codename="change_order"))
     warehouse = get_user_model().objects.get(pk=warehouse.pk)
@@ -545,17 +526,7 @@ def reward_chain(db, make_agent, levels):
     c1 = make_agent("city", referrer=p0, real_name="市代王芳")
     c2 = make_agent("city", referrer=c1, real_name="市代李娜")
     c3 = make_agent("city", referrer=c2, real_name="市代张伟")
-    stock.stock_move(
-        moves=[
-            stock.Move(
-                stock.location_singleton(LocationKind.SUPPLIER),
-                stock.location_for_agent(p0, LocationKind.CLOUD),
-                sku,
-                100,
-            )
-        ],
-        reason="receipt",
-    )
+    receive(sku, 100, into=stock.location_for_agent(p0, LocationKind.CLOUD))
     rewards_process()
     return p0, c1, c2, c3, sku
 

@@ -7,8 +7,9 @@ import itertools
 from decimal import Decimal
 
 import pytest
-from b2b_helpers import day, receive  # tests/b2b/b2b_helpers.py
+from b2b_helpers import day  # tests/b2b/b2b_helpers.py
 
+from tests.stock_helpers import receive
 from weishang.b2b import services
 from weishang.b2b.models import AccountKind, MemberRole
 from weishang.catalog.models import SKU, Product
@@ -89,7 +90,7 @@ def deal(brand_co, salon, member, listing, sku):
     30% deposit paid, 40 bottles shipped and received, a claim on 2 closed by a credit note."""
     from weishang.b2b.models import ClaimKind, Resolution, Terms
 
-    receive(sku, 200, "40")
+    receive(sku, 200, unit_cost="40")
     people = {
         "seller": member(brand_co, MemberRole.ADMIN),
         "buyer": member(salon, MemberRole.ADMIN),

@@ -30,8 +30,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from b2b_helpers import receive  # tests/b2b/b2b_helpers.py
 
+from tests.stock_helpers import receive
 from weishang.b2b import services
 from weishang.b2b.models import (
     ClaimKind,
@@ -97,7 +97,7 @@ def negotiate(people, listing, brand_co) -> tuple:
 
 
 def test_the_worked_deal_from_listing_to_credit_note(people, listing, brand_co, sku):
-    receive(sku, 200, "40")
+    receive(sku, 200, unit_cost="40")
     inquiry, (first, second, third) = negotiate(people, listing, brand_co)
     assert first.total == D("4320.00") and second.total == D("6000.00") and third.total == D("6300.00")
     first.refresh_from_db()
@@ -167,7 +167,7 @@ def test_the_worked_deal_from_listing_to_credit_note(people, listing, brand_co, 
 
 
 def test_a_replacement_is_owed_and_shipped_without_a_second_invoice(people, listing, brand_co, sku):
-    receive(sku, 200, "40")
+    receive(sku, 200, unit_cost="40")
     inquiry, (_a, _b, third) = negotiate(people, listing, brand_co)
     order = services.offer_accept(member=people["buyer"], offer=third)
     line = order.lines.get()
@@ -195,7 +195,7 @@ def test_a_replacement_is_owed_and_shipped_without_a_second_invoice(people, list
 
 
 def test_a_refund_pays_back_money_received_and_no_more(people, listing, brand_co, sku):
-    receive(sku, 200, "40")
+    receive(sku, 200, unit_cost="40")
     _inquiry, (_a, _b, third) = negotiate(people, listing, brand_co)
     order = services.offer_accept(member=people["buyer"], offer=third)
     line = order.lines.get()
@@ -223,7 +223,7 @@ def sku_on_hand(sku) -> int:
 
 
 def test_a_claim_after_the_warranty_or_for_more_than_received_is_refused(people, listing, brand_co, sku, clock):
-    receive(sku, 200, "40")
+    receive(sku, 200, unit_cost="40")
     _inquiry, (_a, _b, third) = negotiate(people, listing, brand_co)
     order = services.offer_accept(member=people["buyer"], offer=third)
     line = order.lines.get()
@@ -249,7 +249,7 @@ def test_an_expired_offer_cannot_be_accepted(people, listing, brand_co, clock):
 
 
 def test_net_30_ships_at_once_and_invoices_due_in_30_days(people, listing, brand_co, sku):
-    receive(sku, 50, "40")
+    receive(sku, 50, unit_cost="40")
     inquiry = services.inquiry_create(member=people["buyer"], seller=brand_co, lines=[(listing, "20")])
     line = inquiry.lines.get()
     offer = services.offer_make(
@@ -390,7 +390,7 @@ def test_the_command_finds_a_posting_that_went_around_the_orders(people, listing
 
     from weishang.ledger import services as ledger
 
-    receive(sku, 50, "40")
+    receive(sku, 50, unit_cost="40")
     _inquiry, (_a, _b, third) = negotiate(people, listing, brand_co)
     order = services.offer_accept(member=people["buyer"], offer=third)
     services.payment_record(member=people["finance"], order=order, amount="1890")

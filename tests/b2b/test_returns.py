@@ -7,8 +7,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
-from b2b_helpers import day, receive  # tests/b2b/b2b_helpers.py
+from b2b_helpers import day  # tests/b2b/b2b_helpers.py
 
+from tests.stock_helpers import receive
 from weishang.b2b import services
 from weishang.b2b.models import ClaimKind, Resolution, Terms
 from weishang.inventory import batches
@@ -50,8 +51,8 @@ def returned(people, line, units: str) -> None:
 def test_a_return_goes_back_into_the_batch_it_was_shipped_from(people, listing, brand_co, sku, clock):
     clock.freeze(datetime(2026, 12, 5, 10))
     batches.tracking_start(sku=sku)
-    receive(sku, 30, "40", batch_code="A", expires_on=date(2027, 3, 31))
-    receive(sku, 100, "40", batch_code="B", expires_on=date(2027, 12, 31))
+    receive(sku, 30, unit_cost="40", batch_code="A", expires_on=date(2027, 3, 31))
+    receive(sku, 100, unit_cost="40", batch_code="B", expires_on=date(2027, 12, 31))
     line = shipped_and_received(people, listing, brand_co, "10")  # first expiry first out: A
     assert on_hand() == {"A": 20, "B": 100}
     returned(people, line, "4")
@@ -64,8 +65,8 @@ def test_a_return_goes_back_into_the_batch_it_was_shipped_from(people, listing, 
 def test_a_return_across_two_batches_puts_back_no_more_than_each_gave(people, listing, brand_co, sku, clock):
     clock.freeze(datetime(2026, 12, 5, 10))
     batches.tracking_start(sku=sku)
-    receive(sku, 30, "40", batch_code="A", expires_on=date(2027, 3, 31))
-    receive(sku, 100, "40", batch_code="B", expires_on=date(2027, 12, 31))
+    receive(sku, 30, unit_cost="40", batch_code="A", expires_on=date(2027, 3, 31))
+    receive(sku, 100, unit_cost="40", batch_code="B", expires_on=date(2027, 12, 31))
     line = shipped_and_received(people, listing, brand_co, "40")  # A 30, then B 10
     assert on_hand() == {"B": 90}
     returned(people, line, "6")  # the later batch first

@@ -5,8 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from b2b_helpers import day, receive  # tests/b2b/b2b_helpers.py
+from b2b_helpers import day  # tests/b2b/b2b_helpers.py
 
+from tests.stock_helpers import receive
 from weishang.b2b import services
 from weishang.b2b.models import ClaimKind, OrderStatus, Resolution, Terms
 from weishang.core.errors import BusinessError, Conflict
@@ -40,7 +41,7 @@ def test_a_refund_on_a_return_is_not_owed_again(people, listing, brand_co, sku):
     """10 bottles at ¥80 paid (¥800), shipped and received; 2 returned and ¥160 refunded. The buyer
     kept 8 bottles and paid ¥640 for them: nothing is owed, the order is complete, the brand's sales
     are ¥640 and no receivable is left (before the fix the refund made the buyer owe ¥160 again)."""
-    receive(sku, 50, "40")
+    receive(sku, 50, unit_cost="40")
     order = prepaid_order(people, listing, brand_co)
     line = order.lines.get()
     services.payment_record(member=people["finance"], order=order, amount="800")
@@ -67,7 +68,7 @@ def test_a_payment_or_a_shipment_sent_twice_is_recorded_once(people, listing, br
     """A double click or a retried form posted the same bank transfer or parcel twice: two
     payments (and two ledger entries), two shipments with two invoices. The same bank reference
     or tracking number on one order is now refused, and nothing changes."""
-    receive(sku, 50, "40")
+    receive(sku, 50, unit_cost="40")
     order = prepaid_order(people, listing, brand_co, units="20")  # ¥1,600
     line = order.lines.get()
     services.payment_record(member=people["finance"], order=order, amount="800", reference="回单 0001")
@@ -97,7 +98,7 @@ def test_the_documents_date_an_early_morning_order_by_china_time(people, listing
     from weishang.b2b import documents
     from weishang.b2b.models import Order, Shipment
 
-    receive(sku, 50, "40")
+    receive(sku, 50, unit_cost="40")
     order = prepaid_order(people, listing, brand_co)
     services.payment_record(member=people["finance"], order=order, amount="800")
     box = services.shipment_create(
@@ -159,7 +160,7 @@ def test_a_replacement_does_not_restart_the_warranty_of_the_units_received_befor
     the claim counted the warranty from the latest receipt for every unit of the line."""
     from datetime import timedelta as td
 
-    receive(sku, 50, "40")
+    receive(sku, 50, unit_cost="40")
     order = prepaid_order(people, listing, brand_co)
     line = order.lines.get()
     services.payment_record(member=people["finance"], order=order, amount="800")

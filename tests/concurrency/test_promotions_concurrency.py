@@ -12,6 +12,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from threads import run_together  # tests/concurrency/threads.py
 
+from tests.stock_helpers import receive
 from weishang.catalog.models import SKU, Product
 from weishang.core import clock
 from weishang.core.errors import BusinessError
@@ -32,17 +33,7 @@ def shop(db, levels, make_agent):
         product=Product.objects.create(name="焕颜"), code="A", name="修护精华", retail_price=Decimal("100.00")
     )
     seller = make_agent("general")
-    stock.stock_move(
-        moves=[
-            stock.Move(
-                stock.location_singleton(LocationKind.SUPPLIER),
-                stock.location_for_agent(seller, LocationKind.CLOUD),
-                sku,
-                100,
-            )
-        ],
-        reason="receipt",
-    )
+    receive(sku, 100, into=stock.location_for_agent(seller, LocationKind.CLOUD))
     boss = get_user_model().objects.create_user(username="boss", is_staff=True)
     return sku, seller, boss
 

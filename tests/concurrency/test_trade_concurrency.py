@@ -23,6 +23,7 @@ from django.db.models import Sum
 from PIL import Image
 from threads import run_together  # tests/concurrency/threads.py
 
+from tests.stock_helpers import receive
 from weishang.catalog.models import SKU, Product
 from weishang.channel.models import Agent
 from weishang.core.models import Brand, OutboxEvent, SupplyMode
@@ -87,20 +88,6 @@ def png() -> SimpleUploadedFile:
     return SimpleUploadedFile("transfer.png", buf.getvalue(), content_type="image/png")
 
 
-def receive(agent, sku, n):
-    stock.stock_move(
-        moves=[
-            stock.Move(
-                stock.location_singleton(LocationKind.SUPPLIER),
-                stock.location_for_agent(agent, LocationKind.CLOUD),
-                sku,
-                n,
-            )
-        ],
-        reason="receipt",
-    )
-
-
 def cloud(agent, sku) -> int:
     return stock.on_hand(location=stock.location_for_agent(agent, LocationKind.CLOUD), sku=sku)
 
@@ -137,7 +124,7 @@ def wallet_ok(agent) -> Decimal:
 
 
 def paid_orders_for_fill_race(world, stock_units=10, qty=3):
-    receive(world.seller, world.sku, stock_units)
+    receive(world.sku, stock_units, into=stock.location_for_agent(world.seller, LocationKind.CLOUD))
     buyers = [world.make_buyer() for _ in range(N)]
     orders = [paid(b, world.sku, qty, world.seller, i) for i, b in enumerate(buyers)]
     assert all(o.status == S.PAID for o in orders)
@@ -174,7 +161,7 @@ def test_fills_never_oversell_the_sellers_cloud_stock(world):
 
 def test_pickups_never_oversell_cloud_stock(world):
     agent = world.make_buyer()
-    receive(agent, world.sku, 10)
+    receive(world.sku, 10, into=stock.location_for_agent(agent, LocationKind.CLOUD))
     results = run_together(
         *[
             (
@@ -248,7 +235,7 @@ def test_expiry_and_payment_at_the_same_moment_never_cancel_a_paid_order(world):
     from weishang.core.errors import Conflict
     from weishang.trade.models import Customer
 
-    receive(world.seller, world.sku, 10)
+    receive(world.sku, 10, into=stock.location_for_agent(world.seller, LocationKind.CLOUD))
     outcomes = set()
     for i in range(4):
         order = services.retail_order_submit(
@@ -283,7 +270,7 @@ def test_paid_shop_orders_of_one_customer_cancelled_at_once_never_deadlock(world
     Brand.objects.update(customer_binding=CustomerBinding.FIRST)
     other = make_agent("general")
     for seller in (world.seller, other):
-        receive(seller, world.sku, 10)
+        receive(world.sku, 10, into=stock.location_for_agent(seller, LocationKind.CLOUD))
     for i in range(4):
         phone = f"1390001{i:04d}"
         orders = []

@@ -13,8 +13,6 @@ from PIL import Image
 from weishang.ledger import services as ledger
 from weishang.ledger.models import Purpose
 from weishang.trade import services as trade
-from weishang.trade import stock
-from weishang.trade.models import LocationKind, StockReason
 
 _seq = itertools.count(1)
 
@@ -27,16 +25,6 @@ def screenshot() -> SimpleUploadedFile:
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8), "green").save(buffer, "PNG")
     return SimpleUploadedFile("transfer.png", buffer.getvalue(), content_type="image/png")
-
-
-def receive(sku, units: int, to=None):
-    """Units from the supplier into the company warehouse (or ``to``)."""
-    target = to or stock.location_singleton(LocationKind.WAREHOUSE)
-    stock.stock_move(
-        moves=[stock.Move(stock.location_singleton(LocationKind.SUPPLIER), target, sku, units)],
-        reason=StockReason.RECEIPT,
-    )
-    return target
 
 
 def company_transfer(buyer, sku, units: int, *, by):

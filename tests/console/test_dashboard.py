@@ -7,12 +7,13 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from console_helpers import D, company_transfer, give_rewards, page, receive, topup, withdraw
+from console_helpers import D, company_transfer, give_rewards, page, topup, withdraw
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.stock_helpers import receive
 from weishang.console import dashboard
 from weishang.ledger import services as ledger
 from weishang.ledger.models import Purpose
@@ -183,9 +184,9 @@ def test_applications_waiting_for_the_brand(client, owner, levels):
 
 def test_channel_stock_by_the_holders_level(client, owner, make_agent, sku):
     vip, city = make_agent("vip"), make_agent("city")
-    receive(sku, 10, to=stock.location_for_agent(vip, LocationKind.CLOUD))
-    receive(sku, 7, to=stock.location_for_agent(make_agent("vip"), LocationKind.CLOUD))
-    receive(sku, 30, to=stock.location_for_agent(city, LocationKind.CLOUD))
+    receive(sku, 10, into=stock.location_for_agent(vip, LocationKind.CLOUD))
+    receive(sku, 7, into=stock.location_for_agent(make_agent("vip"), LocationKind.CLOUD))
+    receive(sku, 30, into=stock.location_for_agent(city, LocationKind.CLOUD))
     receive(sku, 500)  # the company warehouse is not channel stock
     client.force_login(owner)
     card = page(client.get(INDEX)).find(data_metric="channel_stock")

@@ -9,9 +9,10 @@ import io
 
 import openpyxl
 import pytest
-from console_helpers import D, give_rewards, receive, withdraw
+from console_helpers import D, give_rewards, withdraw
 from django.urls import reverse
 
+from tests.stock_helpers import receive
 from weishang.channel.models import Agent
 from weishang.ledger.models import Withdrawal
 from weishang.rewards.models import PlanVersion, RewardKind, RewardLine, RewardStatus

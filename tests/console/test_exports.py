@@ -11,11 +11,12 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
-from console_helpers import D, company_transfer, give_rewards, receive, topup, withdraw
+from console_helpers import D, company_transfer, give_rewards, topup, withdraw
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from tests.stock_helpers import receive
 from weishang.channel.services import application_submit
 from weishang.ledger import services as ledger
 from weishang.rewards.models import PlanVersion, RewardKind, RewardLine, RewardStatus
@@ -145,7 +146,7 @@ def test_payments_xlsx_amounts_are_exact(client, owner, finance, make_agent):
 
 def test_stock_on_hand_and_moves(client, owner, make_agent, sku, levels, english):
     vip = make_agent("vip", real_name="王静")
-    receive(sku, 12, to=stock.location_for_agent(vip, LocationKind.CLOUD))
+    receive(sku, 12, into=stock.location_for_agent(vip, LocationKind.CLOUD))
     receive(sku, 40)
     client.force_login(owner)
     rows = read_csv(

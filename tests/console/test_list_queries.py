@@ -6,11 +6,12 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from console_helpers import D, give_rewards, receive, screenshot, withdraw
+from console_helpers import D, give_rewards, screenshot, withdraw
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from tests.stock_helpers import receive
 from weishang.catalog.models import SKU, LevelPrice
 from weishang.channel.models import Level
 from weishang.channel.services import application_submit
@@ -56,7 +57,7 @@ def makers(make_agent, levels, sku, owner, finance):
 
     def stock_levels(n):
         for _ in range(n):
-            receive(sku, 5, to=stock.location_for_agent(make_agent("vip"), LocationKind.CLOUD))
+            receive(sku, 5, into=stock.location_for_agent(make_agent("vip"), LocationKind.CLOUD))
 
     def reward_lines(n):
         plan = PlanVersion.objects.create(

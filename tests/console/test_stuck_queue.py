@@ -15,12 +15,13 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+from tests.stock_helpers import receive
 from weishang.catalog.models import SKU, Product
 from weishang.core.models import Brand, SupplyMode
 from weishang.core.roles import role_group_name, roles_sync
 from weishang.ledger.selectors import ledger_verify
 from weishang.trade import services, stock
-from weishang.trade.models import LocationKind, Order, OrderNotice, OrderStatus, ReceivingAccount, StockReason
+from weishang.trade.models import LocationKind, Order, OrderNotice, OrderStatus, ReceivingAccount
 from weishang.trade.stock import stock_verify
 
 pytestmark = pytest.mark.django_db
@@ -92,17 +93,7 @@ def test_a_stuck_order_is_in_the_stuck_queue_and_waits_for_the_brand(client, sta
 
 def test_operations_has_the_company_fill_it_into_the_buyers_cloud_stock(client, staff, stuck):
     sku = stuck.lines.get().sku
-    stock.stock_move(
-        moves=[
-            stock.Move(
-                stock.location_singleton(LocationKind.SUPPLIER),
-                stock.location_singleton(LocationKind.WAREHOUSE),
-                sku,
-                5,
-            )
-        ],
-        reason=StockReason.RECEIPT,
-    )
+    receive(sku, 5)
     client.force_login(staff("operations"))
     page = client.get(url("company_fill", stuck)).content.decode()
     assert 'data-testid="availability"' in page

@@ -32,6 +32,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from PIL import Image
 
+from tests.stock_helpers import receive
 from weishang.catalog.models import SKU, LevelPrice, Product
 from weishang.core.models import Brand, SupplyMode
 from weishang.core.roles import role_group_name, roles_sync
@@ -68,23 +69,6 @@ def buyer(make_agent):
     return make_agent("general")  # no upline: the company sells, from its warehouse
 
 
-def receive(sku, units, code, expires):
-    stock.stock_move(
-        moves=[
-            stock.Move(
-                stock.location_singleton(LocationKind.SUPPLIER),
-                stock.location_singleton(LocationKind.WAREHOUSE),
-                sku,
-                units,
-                unit_cost=Decimal("30.00"),
-                batch_code=code,
-                expires_on=expires,
-            )
-        ],
-        reason=StockReason.RECEIPT,
-    )
-
-
 def screenshot():
     buf = io.BytesIO()
     Image.new("RGB", (40, 40), (10, 200, 10)).save(buf, format="PNG")
@@ -119,8 +103,8 @@ def all_agrees() -> bool:
 def test_the_worked_example_returns_go_back_into_their_batches(boss, buyer, sku, clock):
     clock.freeze(datetime(2026, 12, 5, 10))
     batches.tracking_start(sku=sku)
-    receive(sku, 30, "A", date(2027, 3, 31))
-    receive(sku, 100, "B", date(2027, 12, 31))
+    receive(sku, 30, unit_cost="30.00", batch_code="A", expires_on=date(2027, 3, 31))
+    receive(sku, 100, unit_cost="30.00", batch_code="B", expires_on=date(2027, 12, 31))
     first = filled(boss, buyer, sku, 20)
     assert on_hand() == {"A": 10, "B": 100}
     second = filled(boss, buyer, sku, 25)
@@ -143,8 +127,8 @@ def test_the_worked_example_returns_go_back_into_their_batches(boss, buyer, sku,
 def test_a_return_split_across_two_batches_restores_both(boss, buyer, sku, clock):
     clock.freeze(datetime(2026, 12, 5, 10))
     batches.tracking_start(sku=sku)
-    receive(sku, 30, "A", date(2027, 3, 31))
-    receive(sku, 100, "B", date(2027, 12, 31))
+    receive(sku, 30, unit_cost="30.00", batch_code="A", expires_on=date(2027, 3, 31))
+    receive(sku, 100, unit_cost="30.00", batch_code="B", expires_on=date(2027, 12, 31))
     order = filled(boss, buyer, sku, 40)  # A 30, then B 10
     assert on_hand() == {"B": 90}
     refunded(boss, buyer, order)
@@ -162,8 +146,8 @@ def test_returns_in_parts_put_back_no_more_than_each_batch_gave(boss, buyer, sku
     last first, each batch no more than the line took from it less what came back before."""
     clock.freeze(datetime(2026, 12, 5, 10))
     batches.tracking_start(sku=sku)
-    receive(sku, 30, "A", date(2027, 3, 31))
-    receive(sku, 100, "B", date(2027, 12, 31))
+    receive(sku, 30, unit_cost="30.00", batch_code="A", expires_on=date(2027, 3, 31))
+    receive(sku, 100, unit_cost="30.00", batch_code="B", expires_on=date(2027, 12, 31))
     order = filled(boss, buyer, sku, 40)  # A 30, then B 10
     line = order.lines.get()
     cloud = stock.location_for_agent(buyer, LocationKind.CLOUD)
@@ -183,10 +167,10 @@ def test_returns_in_parts_put_back_no_more_than_each_batch_gave(boss, buyer, sku
 
 def test_units_filled_before_the_sku_was_kept_by_batch_come_back_unbatched(boss, buyer, sku, clock):
     clock.freeze(datetime(2026, 12, 5, 10))
-    receive(sku, 20, "", None)  # not kept by batch yet
+    receive(sku, 20, unit_cost="30.00")  # not kept by batch yet
     before = filled(boss, buyer, sku, 20)
     batches.tracking_start(sku=sku)
-    receive(sku, 30, "A", date(2027, 3, 31))
+    receive(sku, 30, unit_cost="30.00", batch_code="A", expires_on=date(2027, 3, 31))
     after = filled(boss, buyer, sku, 20)
     refunded(boss, buyer, before)
     refunded(boss, buyer, after)

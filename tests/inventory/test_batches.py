@@ -22,6 +22,7 @@ from datetime import date, datetime
 
 import pytest
 
+from tests import stock_helpers
 from weishang.catalog.models import SKU, Product
 from weishang.core.errors import BusinessError, Conflict
 from weishang.inventory import batches
@@ -44,20 +45,8 @@ def where(kind):
 
 
 def receive(sku, units, code="", expires=None):
-    stock.stock_move(
-        moves=[
-            stock.Move(
-                where(LocationKind.SUPPLIER),
-                where(LocationKind.WAREHOUSE),
-                sku,
-                units,
-                unit_cost=12,
-                batch_code=code,
-                expires_on=expires,
-            )
-        ],
-        reason=StockReason.RECEIPT,
-    )
+    """``units`` into the warehouse from the supplier at 12 each, in batch ``code`` expiring on ``expires``."""
+    stock_helpers.receive(sku, units, unit_cost=12, batch_code=code, expires_on=expires)
 
 
 def out(sku, units, reason=StockReason.ORDER_FILL, to=LocationKind.CUSTOMER):

@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group
 from django.core import mail
 from django.core.management import CommandError, call_command
 
+from tests.stock_helpers import receive
 from weishang.catalog.models import SKU, LevelPrice, Product
 from weishang.core.models import Brand, OutboxEvent, SupplyMode
 from weishang.core.roles import role_group_name, roles_sync
@@ -55,13 +56,6 @@ def warehouse():
     return stock.location_singleton(LocationKind.WAREHOUSE)
 
 
-def receive(sku, units, cost):
-    stock.stock_move(
-        moves=[Move(stock.location_singleton(LocationKind.SUPPLIER), warehouse(), sku, units, unit_cost=D(cost))],
-        reason=StockReason.RECEIPT,
-    )
-
-
 def brand_balance(purpose):
     account = Account.objects.filter(owner__isnull=True, purpose=purpose).first()
     return account.balance if account else D("0.00")
@@ -73,8 +67,8 @@ def test_the_company_filling_an_agents_order_costs_the_goods_it_ships(sku, make_
     goods sold is 20 × 32 = ¥640.00 and 25 units worth ¥800.00 stay."""
     Brand.objects.create(name="测试品牌", supply_mode=SupplyMode.CLOUD)
     boss = staff("owner")
-    receive(sku, 30, "30.00")
-    receive(sku, 15, "36.00")
+    receive(sku, 30, unit_cost="30.00")
+    receive(sku, 15, unit_cost="36.00")
     buyer = make_agent("general")
     order = trade.order_submit(buyer=buyer, lines=[(sku, 20)], by=buyer.user)
     assert order.seller_id is None  # the company sells
@@ -105,7 +99,7 @@ def _png():
 def test_a_rule_proposes_up_to_its_maximum_in_its_multiples_counting_what_is_on_order(sku):
     """Minimum 40, maximum 100, multiples of 12; 25 on hand → order 100 − 25 = 75 → 84 (7 × 12).
     With 20 more on order: 45 ≥ 40, nothing. With 10 on order: 35 < 40 → 65 → 72."""
-    receive(sku, 25, "10.00")
+    receive(sku, 25, unit_cost="10.00")
     rule = services.reorder_rule_save(sku=sku, minimum=40, maximum=100, multiple=12)
     [proposal] = selectors.reorder_proposals()
     assert (proposal.rule, proposal.on_hand, proposal.incoming, proposal.quantity) == (rule, 25, 0, 84)
@@ -139,7 +133,7 @@ def test_low_stock_is_told_once_and_again_only_after_it_was_back_above(sku, staf
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     staff("warehouse", email="cang@example.com")
     staff("finance", email="cai@example.com")  # finance is not told of stock
-    receive(sku, 5, "10.00")
+    receive(sku, 5, unit_cost="10.00")
     services.reorder_rule_save(sku=sku, minimum=10, maximum=30, multiple=1)
     assert services.low_stock_alerts() == 1
     assert services.low_stock_alerts() == 0  # still low: not told twice
@@ -147,7 +141,7 @@ def test_low_stock_is_told_once_and_again_only_after_it_was_back_above(sku, staf
     assert message.to == ["cang@example.com"] and "CREAM" in message.body and "25" in message.body
     event = OutboxEvent.objects.get(topic="inventory.low_stock")
     assert event.payload["propose"] == 25 and event.payload["on_hand"] == 5
-    receive(sku, 20, "10.00")
+    receive(sku, 20, unit_cost="10.00")
     assert services.low_stock_alerts() == 0  # back above: re-armed
     stock.stock_move(moves=[Move(warehouse(), stock.location_singleton(LocationKind.SCRAP), sku, 20)], reason="scrap")
     assert services.low_stock_alerts() == 1 and len(mail.outbox) == 2
@@ -179,7 +173,7 @@ def test_finance_sets_the_cost_of_stock_found_without_one_in_the_console(client,
 
 @pytest.mark.parametrize("role", ["warehouse", "operations"])
 def test_the_warehouse_and_operations_see_no_costs(client, sku, staff, role):
-    receive(sku, 2, "10.00")
+    receive(sku, 2, unit_cost="10.00")
     val = SkuValuation.objects.get(sku=sku)
     client.force_login(staff(role))
     assert client.get("/console/inventory/skuvaluation/").status_code == 403
@@ -189,7 +183,7 @@ def test_the_warehouse_and_operations_see_no_costs(client, sku, staff, role):
 
 
 def test_the_warehouse_keeps_a_reorder_rule_and_sees_what_to_order(client, sku, staff):
-    receive(sku, 3, "10.00")
+    receive(sku, 3, unit_cost="10.00")
     client.force_login(staff("warehouse"))
     add = "/console/inventory/reorderrule/add/"
     bad = client.post(add, {"sku": sku.pk, "location": warehouse().pk, "minimum": 20, "maximum": 10, "multiple": 1})

@@ -25,6 +25,7 @@ from decimal import Decimal
 
 import pytest
 
+from tests import stock_helpers
 from weishang.catalog.models import SKU, Product
 from weishang.core.errors import Conflict
 from weishang.inventory import services
@@ -69,7 +70,7 @@ def test_the_worked_example(sku, places):
     supplier, warehouse, agent = places
 
     def receive(units, cost):
-        stock.stock_move(moves=[Move(supplier, warehouse, sku, units, unit_cost=D(cost))], reason=StockReason.RECEIPT)
+        stock_helpers.receive(sku, units, into=warehouse, unit_cost=cost)
 
     def fill(units):
         stock.stock_move(moves=[Move(warehouse, agent, sku, units)], reason=StockReason.ORDER_FILL)

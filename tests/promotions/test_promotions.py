@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth import get_user_model
 
+from tests.stock_helpers import receive
 from weishang.catalog.models import SKU, Product
 from weishang.core.errors import BusinessError, Conflict, NotFound
 from weishang.core.models import Brand, SupplyMode
@@ -37,17 +38,7 @@ def world(db, levels, make_agent, clock):
     seller = make_agent("general")
     boss = get_user_model().objects.create_user(username="boss", is_staff=True, is_superuser=True)
     for s in (sku, other):
-        stock.stock_move(
-            moves=[
-                stock.Move(
-                    stock.location_singleton(LocationKind.SUPPLIER),
-                    stock.location_for_agent(seller, LocationKind.CLOUD),
-                    s,
-                    100,
-                )
-            ],
-            reason="receipt",
-        )
+        receive(s, 100, into=stock.location_for_agent(seller, LocationKind.CLOUD))
     return SimpleNamespace(sku=sku, other=other, seller=seller, boss=boss, make_agent=make_agent)
 
 

@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
+from tests import stock_helpers
 from weishang.catalog.models import SKU, Product
 from weishang.core import clock as domain_clock
 from weishang.core.models import Brand, SupplyMode
@@ -86,32 +87,13 @@ def available(agent) -> Decimal:
 
 
 def receive(agent, sku, units: int) -> None:
-    stock.stock_move(
-        moves=[
-            stock.Move(
-                stock.location_singleton(LocationKind.SUPPLIER),
-                stock.location_for_agent(agent, LocationKind.CLOUD),
-                sku,
-                units,
-            )
-        ],
-        reason="receipt",
-    )
+    """``units`` of ``sku`` arrive from the supplier into the agent's cloud stock."""
+    stock_helpers.receive(sku, units, into=stock.location_for_agent(agent, LocationKind.CLOUD))
 
 
 def stock_warehouse(sku, units: int) -> None:
     """The brand's warehouse receives ``units`` of ``sku`` from the supplier."""
-    stock.stock_move(
-        moves=[
-            stock.Move(
-                stock.location_singleton(LocationKind.SUPPLIER),
-                stock.location_singleton(LocationKind.WAREHOUSE),
-                sku,
-                units,
-            )
-        ],
-        reason="receipt",
-    )
+    stock_helpers.receive(sku, units)
 
 
 def pay(order) -> None:

@@ -21,6 +21,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
+from tests import stock_helpers
 from weishang.channel import services as channel_services
 from weishang.channel.models import Agent, Level
 from weishang.core import clock
@@ -201,14 +202,10 @@ def pay(order: Order) -> None:
 
 
 def receive(location, sku_code: str, units: int) -> None:
+    """``units`` of the SKU with code ``sku_code`` arrive from the supplier into ``location``."""
     from weishang.catalog.models import SKU
 
-    stock.stock_move(
-        moves=[
-            stock.Move(stock.location_singleton(LocationKind.SUPPLIER), location, SKU.objects.get(code=sku_code), units)
-        ],
-        reason="receipt",
-    )
+    stock_helpers.receive(SKU.objects.get(code=sku_code), units, into=location)
 
 
 def warehouse():

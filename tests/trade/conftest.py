@@ -16,6 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Sum
 from PIL import Image
 
+from tests import stock_helpers
 from weishang.catalog.models import SKU, LevelPrice, Product
 from weishang.core.models import Brand, SupplyMode
 from weishang.ledger.models import Account, JournalLine, Purpose
@@ -118,10 +119,7 @@ def location(agent, kind: str = LocationKind.CLOUD):
 
 def receive(agent, sku: SKU, quantity: int, kind: str = LocationKind.CLOUD) -> None:
     """Units arrive from a supplier into the agent's location (or the warehouse)."""
-    stock.stock_move(
-        moves=[stock.Move(stock.location_singleton(LocationKind.SUPPLIER), location(agent, kind), sku, quantity)],
-        reason="receipt",
-    )
+    stock_helpers.receive(sku, quantity, into=location(agent, kind))
 
 
 def on_hand(agent, sku: SKU, kind: str = LocationKind.CLOUD) -> int:

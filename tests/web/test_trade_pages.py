@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image
 
+from tests.stock_helpers import receive
 from weishang.catalog.models import SKU, Product
 from weishang.channel.models import AgentStatus
 from weishang.core.models import Brand, SupplyMode
@@ -29,7 +30,7 @@ from weishang.trade.models import (
     StockMove,
 )
 from weishang.trade.selectors import wallet_balance
-from weishang.trade.stock import Move, location_for_agent, location_singleton, on_hand, stock_move
+from weishang.trade.stock import location_for_agent, on_hand
 
 PASSWORD = "pass-word-1"
 
@@ -48,9 +49,8 @@ def text_file(name: str = "transfer.png") -> SimpleUploadedFile:
 
 
 def seed_cloud(agent, sku, units: int) -> None:
-    stock_move(
-        moves=[Move(location_singleton("supplier"), location_for_agent(agent, "cloud"), sku, units)], reason="receipt"
-    )
+    """``units`` of ``sku`` arrive from the supplier into the agent's cloud stock."""
+    receive(sku, units, into=location_for_agent(agent, "cloud"))
 
 
 def cloud(agent, sku) -> int:
