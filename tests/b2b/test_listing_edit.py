@@ -106,3 +106,26 @@ def test_the_page_says_so_in_chinese_and_shows_the_saved_edit(client, listing, b
     assert client.post(url, form).status_code == 302
     listing.refresh_from_db()
     assert listing.title == "旧页面上的改动"
+
+
+def test_the_edit_form_starts_from_the_saved_tiers_and_keeps_what_was_typed_when_refused(
+    client, listing, brand_co, member
+):
+    client.force_login(member(brand_co, MemberRole.SALES).user)
+    url = f"/b2b/listings/{listing.pk}/"
+    page = client.get(url).content.decode()
+    for i, tier in enumerate(listing.tiers.all()):
+        assert (
+            f'name="tier-{i}-quantity" inputmode="numeric" data-testid="tier-{i}-quantity" value="{tier.min_quantity}"'
+            in page
+        )
+        assert f'data-testid="tier-{i}-price" value="{tier.unit_price}"' in page
+    typed = {"version": str(listing.version), "title": "改价", "unit": "件", "min_quantity": "1", "lead_days": "7"}
+    typed |= {"warranty_days": "90", "tier-0-quantity": "1", "tier-0-price": "-5", "tier-1-quantity": "500"}
+    response = client.post(url, typed | {"tier-1-price": "55"})
+    assert response.status_code == 400  # a negative price: refused, nothing written
+    page = response.content.decode()
+    assert 'data-testid="tier-0-price" value="-5"' in page and 'data-testid="tier-1-quantity" value="500"' in page
+    assert 'name="title" maxlength="100" required value="改价"' in page
+    listing.refresh_from_db()
+    assert listing.title != "改价"

@@ -38,6 +38,35 @@ def test_a_b2b_deal_from_listing_to_credit_note(demo, phone, shot, tmp_path):
     expect(brand.get_by_role("heading", name="焕颜修护精华 30ml（连锁店装）")).to_be_visible()
     listing = Listing.objects.get(title="焕颜修护精华 30ml（连锁店装）")
 
+    # Two tabs on the listing's edit form: the first saves a delivery note; the second, opened
+    # before that, saves a lead time and is told that the listing changed, shown the note, and
+    # nothing of its own is written over it.
+    listing_url, second_tab = brand.url, phone()
+    log_in(second_tab, "b2b")
+    second_tab.goto(listing_url)
+
+    def edit(page, **fields) -> None:  # the form starts from the saved details and price tiers
+        form = page.locator("[data-testid=listing-edit-form]")
+        expect(form.locator("[data-testid=tier-1-quantity]")).to_have_value("100")
+        expect(form.locator("[data-testid=tier-1-price]")).to_have_value("78.00")
+        for name, value in fields.items():
+            form.locator(f"[name={name}]").fill(value)
+        form.get_by_role("button", name="保存").click()
+
+    edit(brand, description="冷链发货，三天内到店")
+    expect(brand.locator("[data-testid=listing-edit-form] textarea[name=description]")).to_have_value(
+        "冷链发货，三天内到店"
+    )
+    edit(second_tab, lead_days="5")
+    expect(second_tab.get_by_test_id("error")).to_contain_text("其他人已保存了对这个商品的修改")
+    expect(second_tab.locator("[data-testid=listing-edit-form] textarea[name=description]")).to_have_value(
+        "冷链发货，三天内到店"
+    )
+    expect(second_tab.locator("[data-testid=listing-edit-form] [data-testid=tier-0-price]")).to_have_value("82.00")
+    shot(second_tab, "stale-listing-edit")
+    listing.refresh_from_db()
+    assert (listing.description, listing.lead_days, listing.version) == ("冷链发货，三天内到店", 7, 2)
+
     log_in(salon, "salon")
     salon.goto("/b2b/market/")
     expect(salon.locator(f"[data-testid=listing-{listing.pk}]")).to_contain_text("100+")

@@ -117,9 +117,12 @@ def listing_image(request, member, image_id: int):
 # --- listings --------------------------------------------------------------------------------------
 
 
+TIER_ROWS = 4  # price tiers on the listing form
+
+
 def _listing_input(request) -> dict:
     post = request.POST
-    tiers = [(post.get(f"tier-{i}-quantity", ""), post.get(f"tier-{i}-price", "")) for i in range(4)]
+    tiers = [(post.get(f"tier-{i}-quantity", ""), post.get(f"tier-{i}-price", "")) for i in range(TIER_ROWS)]
     return {
         "title": post.get("title", ""),
         "description": post.get("description", ""),
@@ -144,15 +147,23 @@ def _sku_choice(request, member) -> SKU | None:
 
 
 def _listing_values(listing, post) -> dict:
-    """What the listing form shows: what was typed (after a refusal), the listing, or defaults."""
+    """What the listing form shows: what was typed (after a refusal), the listing (with its price
+    tiers, so that an edit starts from them), or defaults; ``tiers`` is the form's four rows."""
     fields = ("title", "description", "unit", "min_quantity", "lead_days", "warranty_days")
     if post:
-        return {name: post.get(name, "") for name in fields} | {"sku_id": post.get("sku", "")}
-    if listing is not None:
-        return {name: getattr(listing, name) for name in fields} | {"sku_id": listing.sku_id or ""}
-    return {"title": "", "description": "", "unit": "件", "min_quantity": 1, "lead_days": 7, "warranty_days": 90} | {
-        "sku_id": ""
-    }
+        typed = [(post.get(f"tier-{i}-quantity", ""), post.get(f"tier-{i}-price", "")) for i in range(TIER_ROWS)]
+        values = {name: post.get(name, "") for name in fields} | {"sku_id": post.get("sku", ""), "tiers": typed}
+    elif listing is not None:
+        saved = [(t.min_quantity, t.unit_price) for t in listing.tiers.all()]
+        values = {name: getattr(listing, name) for name in fields} | {"sku_id": listing.sku_id or "", "tiers": saved}
+    else:
+        values = {"title": "", "description": "", "unit": "件", "min_quantity": 1, "lead_days": 7, "warranty_days": 90}
+        values |= {"sku_id": "", "tiers": []}
+    rows = list(values["tiers"])[:TIER_ROWS]
+    values["tiers"] = [
+        {"index": i, "quantity": q, "price": p} for i, (q, p) in enumerate(rows + [("", "")] * (TIER_ROWS - len(rows)))
+    ]
+    return values
 
 
 @business_page
