@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.db.models.sql.compiler import SQLCompiler
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
+from django.utils.safestring import SafeString
 
 from weishang.channel.models import Agent
 from weishang.core.prepared import PreparedQueryError, prepared
@@ -61,6 +62,7 @@ def test_the_rows_and_their_related_objects_are_the_orms(chain, django_assert_nu
     top, mid, low = chain
     assert [a.pk for a in agents_by_level("city", 4)] == [mid.pk]
     assert agents_by_level("city", 5) == []  # both values reach the statement
+    assert [a.pk for a in agents_by_level(SafeString("city"), 4)] == [mid.pk]  # a str from a template
     assert [a.level.code for a in agents_by_level("partner", 1)] == ["partner"]
 
 

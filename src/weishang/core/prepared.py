@@ -51,7 +51,7 @@ class _Statement:
     def __init__(self, build: Callable[..., QuerySet], types: tuple[type, ...], alias: str):
         samples_a = tuple(_SAMPLES[t][0](i) for i, t in enumerate(types))
         samples_b = tuple(_SAMPLES[t][1](i) for i, t in enumerate(types))
-        queryset = build(*samples_a).using(alias)
+        queryset: Any = build(*samples_a).using(alias)  # its private fields are Django's, untyped
         if queryset._iterable_class is not ModelIterable or queryset._known_related_objects:
             raise PreparedQueryError(f"{build.__qualname__}: only plain model querysets can be prepared")
         compiler = queryset.query.get_compiler(using=alias)
@@ -84,9 +84,9 @@ class _Statement:
         compiler = copy.copy(self.compiler)
         compiler.connection = connection  # this thread's connection, not the one that compiled
         sql, frozen = self.sql, tuple(params)
-        compiler.as_sql = lambda *args, **kwargs: (sql, frozen)  # type: ignore[method-assign]
+        compiler.as_sql = lambda *args, **kwargs: (sql, frozen)
         template = self.queryset
-        queryset = template.__class__(model=template.model, query=_Compiled(compiler), using=alias)
+        queryset: Any = template.__class__(model=template.model, query=_Compiled(compiler), using=alias)
         queryset._prefetch_related_lookups = template._prefetch_related_lookups
         queryset._fetch_mode = template._fetch_mode
         return list(queryset)
@@ -113,8 +113,11 @@ class Prepared[M: Model]:
         self.__doc__, self.__qualname__ = build.__doc__, build.__qualname__
 
     def __call__(self, *values, using: str = DEFAULT_DB_ALIAS) -> list[M]:
-        if len(values) != len(self.types) or any(type(v) is not t for v, t in zip(values, self.types, strict=False)):
+        if len(values) != len(self.types) or any(
+            not isinstance(v, t) or isinstance(v, bool) for v, t in zip(values, self.types, strict=False)
+        ):
             raise PreparedQueryError(f"{self.__qualname__} takes {[t.__name__ for t in self.types]}, not {values!r}")
+        values = tuple(t(v) for v, t in zip(values, self.types, strict=True))  # a str subclass as the str
         key = (using, connections[using].vendor)
         statement = self._statements.get(key)
         if statement is None:
