@@ -129,3 +129,29 @@ def test_the_edit_form_starts_from_the_saved_tiers_and_keeps_what_was_typed_when
     assert 'name="title" maxlength="100" required value="改价"' in page
     listing.refresh_from_db()
     assert listing.title != "改价"
+
+
+def test_a_listing_with_more_tiers_than_the_empty_form_has_keeps_them_all_on_edit(client, brand_co, member, sku):
+    sales = member(brand_co, MemberRole.SALES)
+    tiers = [("1", "99"), ("10", "90"), ("50", "85"), ("100", "80"), ("500", "70")]
+    item = services.listing_save(member=sales, title="五档价", tiers=tiers)
+    client.force_login(sales.user)
+    url = f"/b2b/listings/{item.pk}/"
+    page = client.get(url).content.decode()
+    assert 'data-testid="tier-4-quantity" value="500"' in page and 'data-testid="tier-4-price" value="70.00"' in page
+    form = {"version": str(item.version), "title": "五档价（改）", "unit": "件", "min_quantity": "1"}
+    form |= {"lead_days": "7", "warranty_days": "90"}
+    form |= {
+        f"tier-{i}-{part}": value
+        for i, row in enumerate(tiers)
+        for part, value in zip(("quantity", "price"), row, strict=True)
+    }
+    assert client.post(url, form).status_code == 302
+    item.refresh_from_db()
+    assert [(t.min_quantity, str(t.unit_price)) for t in item.tiers.all()] == [
+        (1, "99.00"),
+        (10, "90.00"),
+        (50, "85.00"),
+        (100, "80.00"),
+        (500, "70.00"),
+    ]

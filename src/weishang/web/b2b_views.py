@@ -117,12 +117,18 @@ def listing_image(request, member, image_id: int):
 # --- listings --------------------------------------------------------------------------------------
 
 
-TIER_ROWS = 4  # price tiers on the listing form
+TIER_ROWS = 4  # empty price-tier rows on a new listing's form (an edit shows every saved tier)
+MAX_TIER_ROWS = 10  # as many as b2b.services.listing_save reads
+
+
+def _tier_rows(post) -> list[tuple[str, str]]:
+    """The price-tier rows the form sent: (quantity, price) for ``tier-0-…`` up to ``tier-9-…``."""
+    return [(post.get(f"tier-{i}-quantity", ""), post.get(f"tier-{i}-price", "")) for i in range(MAX_TIER_ROWS)]
 
 
 def _listing_input(request) -> dict:
     post = request.POST
-    tiers = [(post.get(f"tier-{i}-quantity", ""), post.get(f"tier-{i}-price", "")) for i in range(TIER_ROWS)]
+    tiers = _tier_rows(post)
     return {
         "title": post.get("title", ""),
         "description": post.get("description", ""),
@@ -148,10 +154,10 @@ def _sku_choice(request, member) -> SKU | None:
 
 def _listing_values(listing, post) -> dict:
     """What the listing form shows: what was typed (after a refusal), the listing (with its price
-    tiers, so that an edit starts from them), or defaults; ``tiers`` is the form's four rows."""
+    tiers, so that an edit starts from them), or defaults; ``tiers`` is the form's rows, four at least."""
     fields = ("title", "description", "unit", "min_quantity", "lead_days", "warranty_days")
     if post:
-        typed = [(post.get(f"tier-{i}-quantity", ""), post.get(f"tier-{i}-price", "")) for i in range(TIER_ROWS)]
+        typed = [row for i, row in enumerate(_tier_rows(post)) if i < TIER_ROWS or any(row)]
         values = {name: post.get(name, "") for name in fields} | {"sku_id": post.get("sku", ""), "tiers": typed}
     elif listing is not None:
         saved = [(t.min_quantity, t.unit_price) for t in listing.tiers.all()]
@@ -159,10 +165,9 @@ def _listing_values(listing, post) -> dict:
     else:
         values = {"title": "", "description": "", "unit": "件", "min_quantity": 1, "lead_days": 7, "warranty_days": 90}
         values |= {"sku_id": "", "tiers": []}
-    rows = list(values["tiers"])[:TIER_ROWS]
-    values["tiers"] = [
-        {"index": i, "quantity": q, "price": p} for i, (q, p) in enumerate(rows + [("", "")] * (TIER_ROWS - len(rows)))
-    ]
+    rows = list(values["tiers"])[:MAX_TIER_ROWS]
+    rows += [("", "")] * (TIER_ROWS - len(rows))
+    values["tiers"] = [{"index": i, "quantity": q, "price": p} for i, (q, p) in enumerate(rows)]
     return values
 
 
