@@ -193,6 +193,8 @@ def server_env(database_url: str, var_dir: Path, secret_key: str, *, outbox: str
         "WEISHANG_PROXY_SSL_HEADER": "1",
         "WEISHANG_LOG_LEVEL": "ERROR",
         "WEISHANG_OUTBOX_INLINE": "1" if outbox == "inline" else "0",
+        # PostgreSQL's prepared statements as the operator set them (settings.POSTGRES_OPTIONS).
+        **{k: v for k, v in os.environ.items() if k == "WEISHANG_PG_PREPARE_THRESHOLD"},
     }
 
 

@@ -272,3 +272,52 @@ def test_files_go_to_local_storage_by_default_and_to_s3_when_a_bucket_is_named(t
     s3 = probe(WEISHANG_S3_BUCKET="glow-media", WEISHANG_S3_ENDPOINT="https://oss-cn-hangzhou.aliyuncs.com")
     assert "BACKEND storages.backends.s3.S3Storage" in s3
     assert "BUCKET glow-media" in s3 and "ENDPOINT https://oss-cn-hangzhou.aliyuncs.com" in s3
+
+
+# --- PostgreSQL prepares the statements a connection runs again (M13) ------------------------------
+
+PG_OPTIONS_PROBE = (
+    "import django\n"
+    "django.setup()\n"
+    "from django.conf import settings\n"
+    "print(sorted(settings.DATABASES['default']['OPTIONS'].items()))\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, "[('prepare_threshold', 5), ('server_side_binding', True)]"),
+        ("0", "[('prepare_threshold', 0), ('server_side_binding', True)]"),
+        ("off", "[]"),
+        ("OFF", "[]"),
+    ],
+)
+def test_postgresql_binds_on_the_server_and_prepares_unless_turned_off(tmp_path, value, expected):
+    """Settings only: nothing connects to the named database."""
+    probe = subprocess.run(
+        [sys.executable, "-c", PG_OPTIONS_PROBE],
+        env={
+            **{k: v for k, v in os.environ.items() if k not in {"WEISHANG_PG_PREPARE_THRESHOLD"}},
+            "DJANGO_SETTINGS_MODULE": "weishang.settings",
+            "WEISHANG_VAR": str(tmp_path),
+            "DATABASE_URL": "postgres://app@db.example:5432/weishang",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")])),
+            **({} if value is None else {"WEISHANG_PG_PREPARE_THRESHOLD": value}),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.strip() == expected
+
+
+@pytest.mark.parametrize("value", ["-1", "five", "²", "1e3", "9999999"])
+def test_a_bad_prepare_threshold_is_refused_by_name(tmp_path, value):
+    result = start(
+        tmp_path, DATABASE_URL="postgres://app@db.example:5432/weishang", WEISHANG_PG_PREPARE_THRESHOLD=value
+    )
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "WEISHANG_PG_PREPARE_THRESHOLD" in result.stderr

@@ -14,6 +14,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.db_independent  # tools reading the code, no database
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 

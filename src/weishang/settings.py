@@ -150,6 +150,19 @@ SQLITE_OPTIONS = {
         "PRAGMA busy_timeout=20000; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
     ),
 }
+# PostgreSQL: parameters bound by the server, and a statement a connection has run
+# ``WEISHANG_PG_PREPARE_THRESHOLD`` times (default 5) prepared, so PostgreSQL parses and plans it
+# once per connection instead of on every run (docs/decisions.md, "PostgreSQL prepares the hot
+# statements"). ``off``: Django's default (client-side binding, nothing prepared), for a pooler in
+# transaction mode that cannot keep prepared statements (PgBouncer before 1.21).
+_pg_prepare = os.environ.get("WEISHANG_PG_PREPARE_THRESHOLD", "5").strip().lower()
+POSTGRES_OPTIONS: dict[str, object] = {}
+if _pg_prepare not in {"off", "none", "no", "false"}:
+    if not (_pg_prepare.isascii() and _pg_prepare.isdigit()) or len(_pg_prepare) > 6:
+        raise ImproperlyConfigured(
+            f"WEISHANG_PG_PREPARE_THRESHOLD must be a whole number of runs (0 or more) or off, not {_pg_prepare!r}"
+        )
+    POSTGRES_OPTIONS = {"server_side_binding": True, "prepare_threshold": int(_pg_prepare)}
 _db_url = os.environ.get("DATABASE_URL")
 if _db_url:
     DATABASES = {"default": dj_database_url.parse(_db_url, conn_max_age=60)}
@@ -162,6 +175,8 @@ if _db_url:
         # about 2.5 ms of CPU per request (docs/benchmarks.md, M13 load). Restore stops the server.
         DATABASES["default"]["CONN_MAX_AGE"] = 60
         DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
+    elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"]["OPTIONS"] = {**POSTGRES_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
 else:
     DATABASES = {
         "default": {
@@ -182,6 +197,8 @@ for _i, _url in enumerate(u for u in os.environ.get("WEISHANG_REPLICA_URLS", "")
     if _replica["ENGINE"] == "django.db.backends.sqlite3":
         _replica["ENGINE"] = SQLITE_ENGINE
         _replica["OPTIONS"] = dict(SQLITE_OPTIONS)
+    elif _replica["ENGINE"] == "django.db.backends.postgresql":
+        _replica["OPTIONS"] = {**POSTGRES_OPTIONS, **_replica.get("OPTIONS", {})}
     _replica["TEST"] = {"MIRROR": "default"}
     DATABASES[f"replica{_i + 1}"] = _replica
 DATABASE_ROUTERS = ["weishang.core.replicas.ReplicaRouter"]

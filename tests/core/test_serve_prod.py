@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 import requests
 
+# gunicorn on its own SQLite file, whatever the suite runs on.
+pytestmark = pytest.mark.db_independent
 ROOT = Path(__file__).resolve().parents[2]
 WEISHANG = [sys.executable, "-m", "weishang.cli"]
 

@@ -35,7 +35,8 @@ import pytest
 
 from tests.faults import private_postgres
 
-pytestmark = pytest.mark.slow  # about 40 s: a cluster, migrations, gunicorn and the load
+# About 40 s: its own cluster, migrations, gunicorn and the load, whatever the suite runs on.
+pytestmark = [pytest.mark.slow, pytest.mark.db_independent]
 
 ROOT = Path(__file__).resolve().parents[2]
 DRIVER = Path(__file__).with_name("pg_restart_driver.py")

@@ -58,6 +58,7 @@ def _assert_sound(result: dict) -> None:
     assert result["outbox"] == "deferred" and result["drained"]["outbox events"] > 0, result["drained"]
 
 
+@pytest.mark.db_independent  # its own SQLite file, whatever the suite runs on
 def test_short_load_on_sqlite(tmp_path):
     _assert_sound(_run(f"sqlite:///{tmp_path / 'load.sqlite3'}", tmp_path / "load.json"))
 
