@@ -15,7 +15,10 @@ Two phases, each bounded in time (``--duration`` seconds):
 Before each phase the generated devices are marked as in use (``devices_in_use``: a phone that
 orders has used its token within the last five minutes), unless ``--cold-devices``.
 ``--queue-log`` (SQLite) also prints how the writers' queue was used: each write transaction's wait,
-how long it held the write lock, and the share of the phase the lock was held.
+how long it held the write lock, and the share of the phase the lock was held. ``--floor`` also
+runs, last, a phase of the cheapest authenticated API read (``GET /api/v1/notifications/unread``: the
+device token, one count, the answer): the server's CPU per request there is the floor under every
+API request's cost, against which the order steps' own work is measured.
 
 It prints requests per second, p50 and p99 per endpoint, the errors by status, and afterwards checks
 on the database: ``weishang ledger verify`` and ``weishang stock verify`` clean, no stock level
@@ -437,9 +440,9 @@ def run_load(
     queue_log: Path | None = None,
 ) -> dict:
     """Drive the server at ``port`` for ``duration`` seconds with ``clients`` threads; ``mode`` is
-    ``placed`` or ``completed``. Returns the figures and what the server said it did, and the CPU
-    the client (this process), the server (``server_pid`` and its workers) and the whole machine
-    used meanwhile, in cores."""
+    ``placed``, ``completed`` or ``floor`` (the cheapest authenticated API read, over and over).
+    Returns the figures and what the server said it did, and the CPU the client (this process), the
+    server (``server_pid`` and its workers) and the whole machine used meanwhile, in cores."""
     stats = Stats()
     stop_at = time.monotonic() + duration
     created: list[str] = []
@@ -457,6 +460,10 @@ def run_load(
         try:
             while time.monotonic() < stop_at:
                 buyer = rng.choice(mine)
+                if mode == "floor":
+                    path = "/api/v1/notifications/unread"
+                    client.request("GET /notifications/unread", "GET", path, headers=_auth(buyer["token"]))
+                    continue
                 order_body = {"lines": [{"sku": data["sku"], "quantity": buyer["quantity"]}]}
                 key = str(uuid.uuid4())
                 status, body = client.request(
@@ -590,7 +597,9 @@ def run_phases(
     runs = []
     try:
         run_load(port=port, data=data, duration=min(3.0, args.duration), clients=args.clients, mode="completed")
-        for mode in ("placed", "completed"):
+        # The floor last: its thousands of cheap requests bring gunicorn's workers to their
+        # --max-requests, and a worker replaced during a phase costs that phase its restart.
+        for mode in ("placed", "completed", "floor") if args.floor else ("placed", "completed"):
             if not args.cold_devices:
                 devices_in_use()
             result = run_load(
@@ -772,6 +781,13 @@ def _print_run(vendor: str, r: dict, label: str) -> None:
         f"server {cores['server']:.2f}, client {cores['client']:.2f}, whole machine {cores['machine']:.2f}",
         flush=True,
     )
+    if r["requests_per_s"]:
+        per_request = 1000 / r["requests_per_s"]
+        print(
+            f"    CPU per request, ms: server {cores['server'] * per_request:.1f}, "
+            f"whole machine {cores['machine'] * per_request:.1f}",
+            flush=True,
+        )
     q = r.get("queue")
     if q:
         print(
@@ -830,6 +846,7 @@ def run_parent(args: argparse.Namespace) -> int:
             *(("--compare", args.compare) if args.compare else ()),
             *(("--queue-log",) if args.queue_log else ()),
             *(("--cold-devices",) if args.cold_devices else ()),
+            *(("--floor",) if args.floor else ()),
         ]
         print(f"\n== {backend}", flush=True)
         if subprocess.call(cmd) != 0:
@@ -883,6 +900,12 @@ def main(argv: list[str] | None = None) -> int:
         choices=("inline", "deferred"),
         default="deferred",
         help="deferred (default): WEISHANG_OUTBOX_INLINE=0, the consumers' commands drain the outbox after the load",
+    )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="last, a phase of the cheapest authenticated API read (GET /api/v1/notifications/unread: "
+        "the device token, one count, the answer), the floor under every API request's cost",
     )
     parser.add_argument("--server", choices=("gunicorn", "granian"), default="gunicorn")
     parser.add_argument(

@@ -19,6 +19,7 @@ from django.test import Client
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 from untranslated import allowed_words, english_runs
 
+from tests.demo_once import module_demo
 from weishang.channel.models import Agent
 from weishang.trade.models import Order
 
@@ -27,13 +28,21 @@ DEMO_AGENTS = 60
 NOT_PAGES = {"jsi18n", "autocomplete", "logout", "view_on_site", "login"}
 
 
-@pytest.fixture
-def demo(db, fast_hasher):
+def _load_demo():
     from weishang.demo import services as demo_services
 
     demo_services.demo_load(agents=DEMO_AGENTS)
     _fill_what_the_demo_lacks(demo_services)
     return demo_services
+
+
+# Loaded once for the module (tests/demo_once.py); each test's writes are rolled back after it.
+demo_module = module_demo(_load_demo)
+
+
+@pytest.fixture
+def demo(demo_module, db):
+    return demo_module
 
 
 def _fill_what_the_demo_lacks(demo_services) -> None:

@@ -9,8 +9,9 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
 
+from tests.demo_once import module_demo, run_demo
 from weishang.catalog.models import SKU, LevelPrice, Product
 from weishang.channel import tree
 from weishang.channel.models import Agent, AgentStatus, AgentTrail, Application, ApplicationStatus, Level
@@ -38,15 +39,13 @@ def counts() -> dict[str, int]:
     }
 
 
-def run_demo(agents: int = 60) -> str:
-    out = StringIO()
-    call_command("demo", agents=agents, stdout=out)
-    return out.getvalue()
+# Loaded once for the module (tests/demo_once.py); each test's writes are rolled back after it.
+demo_module = module_demo(run_demo)
 
 
 @pytest.fixture
-def demo(db):
-    return run_demo()
+def demo(demo_module, db):
+    return demo_module
 
 
 def test_demo_loads_a_brand(demo):
@@ -199,19 +198,6 @@ def test_demo_has_coupons_used_in_the_shop_and_a_flash_sale(demo):
     sale = FlashSale.objects.get()
     assert promotions.flash_report(sale=sale)["units"] == 2 and sale.left == 48
     assert ledger_verify() == []
-
-
-def test_demo_refuses_fewer_than_six_agents(db):
-    with pytest.raises(CommandError):
-        call_command("demo", agents=5, stdout=StringIO())
-    assert Agent.objects.count() == 0
-
-
-@pytest.mark.parametrize("agents", [6, 20])
-def test_demo_small_still_has_a_login_per_level(db, agents):
-    run_demo(agents=agents)
-    phones = set(Agent.objects.values_list("user__phone", flat=True))
-    assert {f"1380000000{rank}" for rank in range(1, 6)} <= phones
 
 
 def test_demo_runs_on_the_lawful_plan_with_rewards_and_a_clean_ledger(demo):

@@ -13,6 +13,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from tests.demo_once import module_demo
 from weishang.academy import selectors
 from weishang.academy.models import CourseCertificate, CourseKind, Enrolment, LessonProgress, LiveClass
 from weishang.channel.models import Agent
@@ -23,13 +24,20 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "weishang-demo"
 
 
-@pytest.fixture
-def demo(db, fast_hasher):
+def _load_demo() -> dict:
     from weishang.demo import services as demo_services
 
     demo_services.demo_load(agents=60)
-    logins = {r: Agent.objects.get(user__phone=demo_services.LOGIN_PHONE.format(rank=r)) for r in (1, 2, 4, 5)}
-    return logins
+    return {r: Agent.objects.get(user__phone=demo_services.LOGIN_PHONE.format(rank=r)) for r in (1, 2, 4, 5)}
+
+
+# Loaded once for the module (tests/demo_once.py); each test's writes are rolled back after it.
+demo_module = module_demo(_load_demo)
+
+
+@pytest.fixture
+def demo(demo_module, db):
+    return demo_module
 
 
 def login(agent) -> Client:

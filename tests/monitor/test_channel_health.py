@@ -16,6 +16,7 @@ import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
 
+from tests.demo_once import module_demo
 from weishang.channel.models import Agent
 from weishang.core.models import OutboxEvent
 from weishang.monitor import selectors, services
@@ -32,12 +33,19 @@ PAID = {"paid", "fulfilled", "completed", "refund_requested"}
 FOUR = Decimal("0.0001")
 
 
-@pytest.fixture
-def demo(db, clock):
+def _load_demo() -> None:
     from weishang.demo.services import demo_load
 
-    clock.travel(NOW)
     demo_load(agents=60)
+
+
+# Loaded once for the module (tests/demo_once.py); each test's writes are rolled back after it.
+demo_module = module_demo(_load_demo, at=NOW)
+
+
+@pytest.fixture
+def demo(demo_module, db, clock):
+    clock.travel(NOW)
 
 
 def independent(period: str) -> dict:

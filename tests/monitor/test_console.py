@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth import get_user_model
 
+from tests.demo_once import module_demo
 from weishang.channel.models import Agent
 from weishang.monitor import selectors
 from weishang.monitor.models import HealthAlert, HealthSnapshot
@@ -19,14 +20,21 @@ SAVE = "/console/monitor/healthsnapshot/health/save/"
 NOW = datetime(2026, 12, 4, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
-@pytest.fixture
-def demo(db, clock):
+def _load_demo() -> None:
     from weishang.demo.services import demo_load
 
-    clock.travel(NOW)
     demo_load(agents=60)
     HealthSnapshot.objects.all().delete()  # the demo saved last month: these tests save it themselves
     HealthAlert.objects.all().delete()
+
+
+# Loaded once for the module (tests/demo_once.py); each test's writes are rolled back after it.
+demo_module = module_demo(_load_demo, at=NOW)
+
+
+@pytest.fixture
+def demo(demo_module, db, clock):
+    clock.travel(NOW)
 
 
 def user(name: str):
