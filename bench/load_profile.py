@@ -4,7 +4,8 @@ requests, run in process through Django's test client with the production settin
 endpoint's CPU time and SQL statements can be counted (no HTTP server, no other process).
 
 For each endpoint of the completed path (``POST /orders``, approve, pay, fill) and the phone pages
-(``/m/``, ``/m/team/``, ``/m/rewards/``): the median CPU ms per request (``time.process_time``),
+(``/m/``, ``/m/team/``, ``/m/rewards/``), and the floor under every API request (``GET
+/api/v1/notifications/unread``, as ``bench/load.py --floor``): the median CPU ms per request (``time.process_time``),
 the statements per request and the write transactions among them, and on SQLite the CPU spent
 holding the database's write lock (the serial part of the request under load). ``--profile ENDPOINT`` prints
 cProfile's top functions for that endpoint. Usage::
@@ -161,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
         for name, path in (("GET /m/", "/m/"), ("GET /m/team/", "/m/team/"), ("GET /m/rewards/", "/m/rewards/")):
             r = call(name, "GET", path, measure=measure, cookie=seller["session"])
             assert r.status_code == 200, (path, r.status_code)
+        # The floor under every API request (bench/load.py --floor): the cheapest authenticated read.
+        r = call("GET /notifications/unread", "GET", "/api/v1/notifications/unread", measure=measure, headers=auth)
+        assert r.status_code == 200, r.content
     print(f"{connection.vendor}, outbox {args.outbox}, {args.orders} completed paths, in process")
     print(f"  {'endpoint':<26}{'CPU ms p50':>11}{'statements':>11}{'transactions':>13}{'in write lock, CPU ms':>23}")
     out = {}
