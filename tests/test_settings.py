@@ -24,7 +24,9 @@ PROBE = (
 )
 
 
-def start(tmp_path, **env_vars: str | None) -> subprocess.CompletedProcess:
+def start(tmp_path, *, code: str = PROBE, **env_vars: str | None) -> subprocess.CompletedProcess:
+    """``code`` (default: set Django up and print what production checks) in a fresh Python, with
+    ``env_vars`` over the deployment's environment (None: unset)."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -45,7 +47,7 @@ def start(tmp_path, **env_vars: str | None) -> subprocess.CompletedProcess:
         else:
             env[key] = value
     return subprocess.run(
-        [sys.executable, "-c", PROBE], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
     )
 
 
@@ -295,19 +297,11 @@ PG_OPTIONS_PROBE = (
 )
 def test_postgresql_binds_on_the_server_and_prepares_unless_turned_off(tmp_path, value, expected):
     """Settings only: nothing connects to the named database."""
-    probe = subprocess.run(
-        [sys.executable, "-c", PG_OPTIONS_PROBE],
-        env={
-            **{k: v for k, v in os.environ.items() if k not in {"WEISHANG_PG_PREPARE_THRESHOLD"}},
-            "DJANGO_SETTINGS_MODULE": "weishang.settings",
-            "WEISHANG_VAR": str(tmp_path),
-            "DATABASE_URL": "postgres://app@db.example:5432/weishang",
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")])),
-            **({} if value is None else {"WEISHANG_PG_PREPARE_THRESHOLD": value}),
-        },
-        capture_output=True,
-        text=True,
-        timeout=120,
+    probe = start(
+        tmp_path,
+        code=PG_OPTIONS_PROBE,
+        DATABASE_URL="postgres://app@db.example:5432/weishang",
+        WEISHANG_PG_PREPARE_THRESHOLD=value,
     )
     assert probe.returncode == 0, probe.stderr
     assert probe.stdout.strip() == expected
